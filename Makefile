@@ -1,0 +1,103 @@
+# Atlas - a plain GNU Makefile. `make` builds build/atlas.
+# Every .c under the source folders is part of the binary; every
+# tests/unit/test_*.c is one cmocka test program linked with all of it but
+# cli/main.c.
+
+CC ?= cc
+PKGS := yaml-0.1 sqlite3 jansson libmicrohttpd openssl libqrencode
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WERROR := $(if $(CI),-Werror,)
+OPT ?= -O2
+CFLAGS ?= $(OPT) -g
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral \
+	  -Wno-missing-field-initializers $(WERROR) -MMD -MP $(PKG_CFLAGS)
+LDLIBS += $(PKG_LIBS) -lpthread
+
+B ?= build
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+
+SRC_DIRS := lib state controller renderers api cli
+SRCS := $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c))
+OBJS := $(SRCS:%.c=$(B)/%.o) $(B)/gen/migrations.o $(B)/gen/uifiles.o
+LIB_OBJS := $(filter-out $(B)/cli/main.o,$(OBJS))
+MIGRATIONS := $(sort $(wildcard schema/*.sql))
+UI_FILES := $(shell find ui -type f ! -name '*.gz' ! -path 'ui/src/*' 2>/dev/null | sort)
+
+TEST_SRCS := $(wildcard tests/unit/test_*.c)
+TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(B)/tests/%)
+
+.PHONY: all deps run test unit e2e browser asan fuzz bench fmt clean check-no-shell golden css
+
+all: $(B)/atlas
+
+$(B)/atlas: $(OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/gen/migrations.c: $(MIGRATIONS) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	$(Q)bash scripts/embed.sh migrations $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+$(B)/gen/uifiles.c: $(UI_FILES) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	$(Q)bash scripts/embed.sh ui $(UI_FILES) > $@.tmp && mv $@.tmp $@
+
+$(B)/gen/%.o: $(B)/gen/%.c
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/tests/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -I. -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
+
+# Installs the Debian packages that building, running and testing need,
+# only those missing (apt-get runs once, when something is missing).
+deps:
+	$(Q)bash scripts/deps.sh
+
+run: deps all
+	./$(B)/atlas --data $${ATLAS_DATA:-./data} serve --listen $${ATLAS_LISTEN:-127.0.0.1:8080}
+
+unit: all $(TEST_BINS)
+	$(Q)bash tests/run-unit.sh $(B)
+
+check-no-shell:
+	$(Q)bash tests/check-no-shell.sh
+
+e2e: all
+	$(Q)bash tests/run-e2e.sh $(B)
+
+browser: all
+	$(Q)bash tests/run-browser.sh $(B)
+
+# The whole suite: what README.md and .ci/run call.
+test: deps
+	$(Q)bash tests/run-all.sh
+
+asan:
+	$(MAKE) B=build-asan OPT=-O1 CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" LDFLAGS="-fsanitize=address,undefined" unit
+
+fuzz: deps
+	$(Q)bash tests/fuzz/run.sh
+
+bench: deps all
+	$(Q)bash bench/run.sh $(B)
+
+golden: all
+	$(Q)ATLAS_REGEN_GOLDEN=1 bash tests/run-unit.sh $(B)
+
+fmt:
+	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(OBJS:.o=.d) $(TEST_BINS:=.d)

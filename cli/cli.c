@@ -1,0 +1,80 @@
+/*
+ * cli.c - helpers shared by the subcommands.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/fileio.h"
+#include "../state/commit.h"
+#include "../state/yaml.h"
+#include "cli.h"
+
+struct store *cli_store(void)
+{
+	struct atlas_err err = { 0 };
+	struct store *s;
+
+	if (store_open(cli_datadir, &s, &err) < 0) {
+		fprintf(stderr, "atlas: %s\n", err.msg);
+		return NULL;
+	}
+	return s;
+}
+
+struct store *cli_store_if_exists(void)
+{
+	char *db = xasprintf("%s/atlas.db", cli_datadir);
+	int exists = file_exists(db);
+
+	free(db);
+	return exists ? cli_store() : NULL;
+}
+
+void cli_print_diags(struct diags *d, const char *file)
+{
+	struct buf out = BUF_INIT;
+
+	diags_format(d, file, &out);
+	fputs(buf_str(&out), stderr);
+	buf_release(&out);
+}
+
+int cli_wants_help(int argc, char **argv, const char *usage)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(usage, stdout);
+			return 1;
+		}
+	return 0;
+}
+
+struct atlas_state *cli_load_file(const char *file, const struct atlas_state *old)
+{
+	struct atlas_err err = { 0 };
+	struct diags d = { 0 };
+	struct posmap pm = { 0 };
+	struct buf text = BUF_INIT;
+	struct atlas_state *st = NULL;
+
+	if (file_read(file, YAML_MAX_SIZE, &text, &err) < 0) {
+		fprintf(stderr, "atlas: %s\n", err.msg);
+		goto out;
+	}
+	st = state_from_yaml(text.data, text.len, &d, &pm);
+	if (!st)
+		goto out;
+	if (state_check(st, old, &pm, &d, &err) < 0) {
+		if (!d.n)
+			fprintf(stderr, "atlas: %s\n", err.msg);
+		state_free(st);
+		st = NULL;
+	}
+out:
+	cli_print_diags(&d, file);
+	diags_clear(&d);
+	posmap_clear(&pm);
+	buf_release_secure(&text);
+	return st;
+}

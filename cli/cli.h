@@ -1,0 +1,43 @@
+/*
+ * cli.h - the subcommands of `atlas`, one file each (cmd_NAME.c), each
+ * returning the process exit status, as in git's builtin.h.
+ */
+#ifndef ATLAS_CLI_H
+#define ATLAS_CLI_H
+
+#include "../state/diag.h"
+#include "../state/model.h"
+#include "../state/store.h"
+
+#define ATLAS_VERSION "0.1.0"
+
+/* The data directory: --data, else $ATLAS_DATA, else ./data. */
+extern const char *cli_datadir;
+
+/* Opens the store of cli_datadir; prints the error and returns NULL on failure. */
+struct store *cli_store(void);
+/* Opens the store only when a database exists already (for read-only checks). */
+struct store *cli_store_if_exists(void);
+
+/* Prints d to stderr as FILE:LINE:COL: message lines (file may be NULL). */
+void cli_print_diags(struct diags *d, const char *file);
+
+/* 1 when argv has -h or --help; prints usage to stdout then. */
+int cli_wants_help(int argc, char **argv, const char *usage);
+
+/*
+ * Reads a YAML file, parses, completes and validates it against the stored
+ * state (st_old, may be NULL). Prints every problem; returns the new state or
+ * NULL.
+ */
+struct atlas_state *cli_load_file(const char *file, const struct atlas_state *old);
+
+int cmd_validate(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+#endif

@@ -1,0 +1,18 @@
+/*
+ * commands.c - every subcommand of atlas, one line each.
+ */
+#include <stddef.h>
+
+#include "cli.h"
+#include "commands.h"
+
+const struct command atlas_commands[] = {
+	{ "validate", cmd_validate, "check a YAML file; all errors as FILE:LINE:COL" },
+	{ "import", cmd_import, "replace the desired state with a YAML file" },
+	{ "export", cmd_export, "print the desired state as YAML" },
+	{ "plan", cmd_plan, "show what apply would change (exit 0 none, 2 changes, 1 error)" },
+	{ "apply", cmd_apply, "bring the system to the desired state" },
+	{ "history", cmd_history, "generations and apply runs, newest first" },
+	{ "version", cmd_version, "print the version" },
+	{ NULL, NULL, NULL },
+};

@@ -1,0 +1,62 @@
+/*
+ * main.c - `atlas [--data DIR] COMMAND ...`: global options, then one entry
+ * of the command table.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "cli.h"
+#include "commands.h"
+
+const char *cli_datadir;
+
+static void usage(FILE *f)
+{
+	fputs("usage: atlas [--data DIR] COMMAND [ARGS]\n\n"
+	      "A declarative VPN panel for WireGuard, OpenVPN and sing-box.\n\n"
+	      "commands:\n",
+	      f);
+	for (size_t i = 0; atlas_commands[i].name; i++)
+		fprintf(f, "  %-10s %s\n", atlas_commands[i].name, atlas_commands[i].summary);
+	fputs("\nDIR defaults to $ATLAS_DATA, else ./data. `atlas COMMAND --help` for more.\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+
+	cli_datadir = getenv("ATLAS_DATA");
+	while (i < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "--data") && i + 1 < argc) {
+			cli_datadir = argv[i + 1];
+			i += 2;
+		} else if (!strncmp(argv[i], "--data=", 7)) {
+			cli_datadir = argv[i] + 7;
+			i++;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			return cmd_version(1, argv);
+		} else {
+			fprintf(stderr, "atlas: unknown option \"%s\"\n", argv[i]);
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (!cli_datadir || !*cli_datadir)
+		cli_datadir = "./data";
+	if (i >= argc) {
+		usage(stderr);
+		return 1;
+	}
+	for (size_t k = 0; atlas_commands[k].name; k++)
+		if (!strcmp(atlas_commands[k].name, argv[i]))
+			return atlas_commands[k].fn(argc - i, argv + i);
+	fprintf(stderr, "atlas: unknown command \"%s\"\n", argv[i]);
+	usage(stderr);
+	return 1;
+}

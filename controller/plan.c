@@ -1,0 +1,167 @@
+/*
+ * plan.c - building, rendering and freeing plans.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+
+const char *const action_kind_names[] = { "create", "update", "delete", "restart", "start",
+					  "stop", "kill", "write", "issue", "revoke" };
+const char *const engine_status_names[] = { "unmanaged", "ok", "incomplete", "error",
+					    "not implemented" };
+
+void plan_init(struct plan *p)
+{
+	memset(p, 0, sizeof(*p));
+}
+
+void plan_release(struct plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->v[i].resource);
+		free(p->v[i].text);
+		if (p->v[i].data_free)
+			p->v[i].data_free(p->v[i].data);
+	}
+	free(p->v);
+	for (size_t i = 0; i < p->nengines; i++)
+		free(p->engines[i].note);
+	memset(p, 0, sizeof(*p));
+}
+
+struct action *plan_add(struct plan *p, const char *engine, enum action_kind kind,
+			const char *resource, void *data, void (*data_free)(void *),
+			const char *fmt, ...)
+{
+	struct action *a;
+	char text[1024];
+	va_list ap;
+
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 16;
+		p->v = xrealloc(p->v, p->cap * sizeof(*p->v));
+	}
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	a = &p->v[p->n++];
+	memset(a, 0, sizeof(*a));
+	a->engine = engine;
+	a->kind = kind;
+	a->resource = xstrdup(resource ? resource : "");
+	a->text = xstrdup(text);
+	a->data = data;
+	a->data_free = data_free;
+	return a;
+}
+
+void plan_engine(struct plan *p, const char *engine, enum engine_status st, const char *note)
+{
+	struct engine_report *e = NULL;
+
+	for (size_t i = 0; i < p->nengines; i++)
+		if (!strcmp(p->engines[i].engine, engine))
+			e = &p->engines[i];
+	if (!e) {
+		if (p->nengines == sizeof(p->engines) / sizeof(p->engines[0]))
+			return;
+		e = &p->engines[p->nengines++];
+		e->engine = engine;
+		e->note = NULL;
+	}
+	e->status = st;
+	free(e->note);
+	e->note = note ? xstrdup(note) : NULL;
+}
+
+size_t plan_count(const struct plan *p, const char *engine)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		if (!strcmp(p->v[i].engine, engine))
+			n++;
+	return n;
+}
+
+int plan_has_problems(const struct plan *p)
+{
+	for (size_t i = 0; i < p->nengines; i++)
+		if (p->engines[i].status == ENGINE_INCOMPLETE || p->engines[i].status == ENGINE_ERROR)
+			return 1;
+	return 0;
+}
+
+void plan_render_text(const struct plan *p, struct buf *out)
+{
+	for (size_t e = 0; e < p->nengines; e++) {
+		const struct engine_report *er = &p->engines[e];
+		size_t n = plan_count(p, er->engine);
+		int drops = 0;
+
+		for (size_t i = 0; i < p->n; i++)
+			if (!strcmp(p->v[i].engine, er->engine))
+				drops += p->v[i].drops;
+		buf_printf(out, "%s: ", er->engine);
+		if (er->status == ENGINE_UNMANAGED)
+			buf_puts(out, "not managed");
+		else if (er->status == ENGINE_NOT_IMPLEMENTED)
+			buf_puts(out, "not implemented");
+		else if (n == 0)
+			buf_puts(out, "no changes");
+		else
+			buf_printf(out, "%zu change%s", n, n == 1 ? "" : "s");
+		if (drops)
+			buf_printf(out, ", drops %d session%s", drops, drops == 1 ? "" : "s");
+		if (er->status == ENGINE_INCOMPLETE)
+			buf_puts(out, " (incomplete observation: nothing will be removed)");
+		if (er->status == ENGINE_ERROR)
+			buf_puts(out, " (cannot observe)");
+		if (er->note)
+			buf_printf(out, ": %s", er->note);
+		buf_putc(out, '\n');
+		for (size_t i = 0; i < p->n; i++)
+			if (!strcmp(p->v[i].engine, er->engine))
+				buf_printf(out, "  %s\n", p->v[i].text);
+	}
+	/* Actions of engines that reported nothing (the "system" engine). */
+	for (size_t i = 0; i < p->n; i++) {
+		int known = 0;
+
+		for (size_t e = 0; e < p->nengines; e++)
+			known |= !strcmp(p->engines[e].engine, p->v[i].engine);
+		if (!known)
+			buf_printf(out, "  %s\n", p->v[i].text);
+	}
+}
+
+json_t *plan_to_json(const struct plan *p)
+{
+	json_t *root = json_object(), *engines = json_array(), *actions = json_array();
+
+	for (size_t e = 0; e < p->nengines; e++) {
+		const struct engine_report *er = &p->engines[e];
+
+		json_array_append_new(engines,
+				      json_pack("{s:s, s:s, s:s?, s:I}", "engine", er->engine,
+						"status", engine_status_names[er->status], "note",
+						er->note, "changes",
+						(json_int_t)plan_count(p, er->engine)));
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		const struct action *a = &p->v[i];
+
+		json_array_append_new(actions,
+				      json_pack("{s:s, s:s, s:s, s:s, s:i}", "engine", a->engine,
+						"kind", action_kind_names[a->kind], "resource",
+						a->resource, "text", a->text, "drops", a->drops));
+	}
+	json_object_set_new(root, "generation", json_integer(p->generation));
+	json_object_set_new(root, "changes", json_integer((json_int_t)p->n));
+	json_object_set_new(root, "engines", engines);
+	json_object_set_new(root, "actions", actions);
+	return root;
+}

@@ -1,0 +1,92 @@
+/*
+ * plan.h - a plan is data: the list of actions that would bring the system
+ * to the desired state, computed by each engine driver's pure diff().
+ *
+ * Each action has an engine, a kind, the resource it is about, a one-line
+ * human text ("+ wireguard/wg0 peer alice (10.8.0.2/32)"), how many live
+ * sessions it will drop, and driver-private data that apply() reads.
+ */
+#ifndef ATLAS_PLAN_H
+#define ATLAS_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "../lib/buf.h"
+
+enum action_kind {
+	ACT_CREATE,	/* "+" a resource appears */
+	ACT_UPDATE,	/* "~" a resource changes in place */
+	ACT_DELETE,	/* "-" a resource goes */
+	ACT_RESTART,	/* "!" a daemon restarts: every session drops */
+	ACT_START,	/* "+" a daemon or interface starts */
+	ACT_STOP,	/* "-" a daemon or interface stops */
+	ACT_KILL,	/* "x" one session is cut */
+	ACT_WRITE,	/* "~" a file is (re)written */
+	ACT_ISSUE,	/* "+" a certificate is issued */
+	ACT_REVOKE,	/* "-" a certificate is revoked */
+};
+
+enum engine_status {
+	ENGINE_UNMANAGED,	/* its section is absent from the desired state */
+	ENGINE_OK,		/* observed completely */
+	ENGINE_INCOMPLETE,	/* could not observe everything: the plan removes nothing */
+	ENGINE_ERROR,		/* could not observe at all */
+	ENGINE_NOT_IMPLEMENTED,	/* no driver yet */
+};
+
+struct action {
+	const char *engine;	/* static: "wireguard", "openvpn", "singbox", "system" */
+	enum action_kind kind;
+	char *resource;		/* owned: "wg0/alice" */
+	char *text;		/* owned: the human line */
+	int drops;		/* sessions this action will drop */
+	void *data;		/* owned through data_free; driver-private */
+	void (*data_free)(void *);
+};
+
+struct engine_report {
+	const char *engine;
+	enum engine_status status;
+	char *note;		/* owned: why incomplete / error / not implemented */
+};
+
+struct plan {
+	struct action *v;
+	size_t n, cap;
+	struct engine_report engines[8];
+	size_t nengines;
+	int64_t generation;	/* the desired-state generation it was computed from */
+};
+
+extern const char *const action_kind_names[];
+extern const char *const engine_status_names[];
+
+void plan_init(struct plan *p);
+void plan_release(struct plan *p);
+
+/*
+ * Appends an action; text is formatted from fmt. data (may be NULL) is owned
+ * by the plan from here on and freed with data_free. Returns the action
+ * (borrowed; valid until the next plan_add). Cannot fail.
+ */
+struct action *plan_add(struct plan *p, const char *engine, enum action_kind kind,
+			const char *resource, void *data, void (*data_free)(void *),
+			const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+/* Records an engine's observation status (note may be NULL; copied). */
+void plan_engine(struct plan *p, const char *engine, enum engine_status st, const char *note);
+
+/* Number of actions of one engine. */
+size_t plan_count(const struct plan *p, const char *engine);
+/* 1 when any engine is incomplete or in error. */
+int plan_has_problems(const struct plan *p);
+
+/* "wireguard: 2 changes" blocks with one line per action. */
+void plan_render_text(const struct plan *p, struct buf *out);
+/* {"generation":..,"engines":[..],"actions":[{engine,kind,resource,text,drops}]} (new). */
+json_t *plan_to_json(const struct plan *p);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * fileio.h - reading files with a size cap and writing them atomically.
+ */
+#ifndef ATLAS_FILEIO_H
+#define ATLAS_FILEIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "err.h"
+
+/*
+ * Writes len bytes to path atomically: a temporary file in the same
+ * directory, fsync, chmod to mode, rename over path, fsync of the directory.
+ * On error path is untouched, the temporary file is removed and -1 returned.
+ */
+int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		      struct atlas_err *err);
+
+/*
+ * Reads the whole file into out (appended). Fails with ERR_INVALID when the
+ * file is larger than max bytes, ERR_NOTFOUND when it does not exist.
+ */
+int file_read(const char *path, size_t max, struct buf *out, struct atlas_err *err);
+
+/* Creates dir and its parents with mode (like mkdir -p). */
+int mkdir_p(const char *dir, mode_t mode, struct atlas_err *err);
+
+/* 1 when path exists, 0 otherwise. */
+int file_exists(const char *path);
+
+#endif

@@ -1,0 +1,133 @@
+/*
+ * ipaddr.c - address parsing with inet_pton and bit arithmetic.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "ipaddr.h"
+
+int ip_parse_addr(const char *s, struct ipaddr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, s, out->a) == 1) {
+		out->family = AF_INET;
+		out->prefix = 32;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, out->a) == 1) {
+		out->family = AF_INET6;
+		out->prefix = 128;
+		return 0;
+	}
+	return -1;
+}
+
+int ip_parse(const char *s, struct ipaddr *out)
+{
+	const char *slash = strchr(s, '/');
+	char addr[64], *end;
+	long p;
+
+	if (!slash)
+		return ip_parse_addr(s, out);
+	if ((size_t)(slash - s) >= sizeof(addr))
+		return -1;
+	memcpy(addr, s, (size_t)(slash - s));
+	addr[slash - s] = '\0';
+	if (ip_parse_addr(addr, out) < 0)
+		return -1;
+	if (!slash[1] || slash[1] == '+' || slash[1] == '-' || (slash[1] == '0' && slash[2]))
+		return -1;
+	p = strtol(slash + 1, &end, 10);
+	if (*end || p < 0 || p > (out->family == AF_INET ? 32 : 128))
+		return -1;
+	out->prefix = (int)p;
+	return 0;
+}
+
+void ip_format(const struct ipaddr *ip, int with_prefix, char *buf, size_t len)
+{
+	char tmp[INET6_ADDRSTRLEN];
+
+	inet_ntop(ip->family, ip->a, tmp, sizeof(tmp));
+	if (with_prefix)
+		snprintf(buf, len, "%s/%d", tmp, ip->prefix);
+	else
+		snprintf(buf, len, "%s", tmp);
+}
+
+static int bits_eq(const uint8_t *a, const uint8_t *b, int bits)
+{
+	int full = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, b, (size_t)full))
+		return 0;
+	if (rest) {
+		uint8_t m = (uint8_t)(0xff << (8 - rest));
+
+		return (a[full] & m) == (b[full] & m);
+	}
+	return 1;
+}
+
+int ip_in_net(const struct ipaddr *net, const struct ipaddr *addr)
+{
+	return net->family == addr->family && bits_eq(net->a, addr->a, net->prefix);
+}
+
+int ip_overlap(const struct ipaddr *a, const struct ipaddr *b)
+{
+	int p = a->prefix < b->prefix ? a->prefix : b->prefix;
+
+	return a->family == b->family && bits_eq(a->a, b->a, p);
+}
+
+void ip_network(const struct ipaddr *ip, struct ipaddr *out)
+{
+	int len = ip->family == AF_INET ? 4 : 16;
+
+	*out = *ip;
+	for (int i = 0; i < len; i++) {
+		int keep = ip->prefix - i * 8;
+
+		if (keep >= 8)
+			continue;
+		out->a[i] &= keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
+	}
+}
+
+void ip_add(struct ipaddr *ip, uint64_t n)
+{
+	int i = ip->family == AF_INET ? 3 : 15;
+
+	while (n && i >= 0) {
+		uint64_t v = ip->a[i] + (n & 0xff);
+
+		ip->a[i] = (uint8_t)v;
+		n = (n >> 8) + (v >> 8);
+		i--;
+	}
+}
+
+int ip_addr_eq(const struct ipaddr *a, const struct ipaddr *b)
+{
+	return a->family == b->family &&
+	       !memcmp(a->a, b->a, a->family == AF_INET ? 4 : 16);
+}
+
+void ip4_mask(int prefix, char *buf, size_t len)
+{
+	uint32_t m = prefix ? 0xffffffffu << (32 - prefix) : 0;
+
+	snprintf(buf, len, "%u.%u.%u.%u", m >> 24, (m >> 16) & 0xff, (m >> 8) & 0xff, m & 0xff);
+}
+
+uint64_t ip_size(const struct ipaddr *net)
+{
+	int host = (net->family == AF_INET ? 32 : 128) - net->prefix;
+
+	return host >= 63 ? UINT64_MAX : (uint64_t)1 << host;
+}

@@ -1,0 +1,41 @@
+/*
+ * commit.h - the one path by which desired state changes, for the CLI and
+ * the API alike: complete against the stored state, validate, store as a new
+ * generation. All or nothing.
+ */
+#ifndef ATLAS_COMMIT_H
+#define ATLAS_COMMIT_H
+
+#include <stdint.h>
+
+#include "diag.h"
+#include "model.h"
+#include "store.h"
+
+/*
+ * Completes and validates next against the stored state and stores it.
+ * pm (may be NULL) maps values of next to file positions for the messages.
+ * Returns 0 when stored (*gen set; next is completed and sorted), -1 when
+ * invalid (problems in d, ERR_INVALID) or on a store error. Nothing is stored
+ * on failure.
+ */
+int state_commit(struct store *s, struct atlas_state *next, struct posmap *pm,
+		 const char *trigger, const char *summary, struct diags *d, int64_t *gen,
+		 struct atlas_err *err);
+
+/*
+ * Completes and validates next against old without storing (validate, plan -f,
+ * dry runs). Returns 0 when valid.
+ */
+int state_check(struct atlas_state *next, const struct atlas_state *old, struct posmap *pm,
+		struct diags *d, struct atlas_err *err);
+
+/* Parses YAML text and commits it (atlas import, PUT /state, --watch). */
+int state_import_yaml(struct store *s, const char *text, size_t len, const char *trigger,
+		      struct diags *d, int64_t *gen, struct atlas_err *err);
+
+/* Makes generation gen the desired state again, as a new generation. */
+int state_restore(struct store *s, int64_t gen, struct diags *d, int64_t *newgen,
+		  struct atlas_err *err);
+
+#endif

@@ -1,0 +1,261 @@
+/*
+ * complete.c - keys, secrets, defaults and address allocation.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "../lib/ipaddr.h"
+#include "complete.h"
+#include "keys.h"
+
+static int complete_iface_key(struct wg_iface *ifc, const struct wg_iface *old, struct diags *d,
+			      struct atlas_err *err)
+{
+	char pub[KEY_B64];
+
+	if (!ifc->private_key[0] && old && old->private_key[0])
+		memcpy(ifc->private_key, old->private_key, KEY_B64);
+	if (!ifc->private_key[0]) {
+		if (ifc->public_key[0]) {
+			diags_add(d, ifc->public_key, "public_key",
+				  "wireguard interface \"%s\": public_key is given but its private_key "
+				  "is not known: add private_key (atlas export --secrets) or remove "
+				  "public_key to generate a new key",
+				  ifc->name);
+			return 0;
+		}
+		return key_generate(ifc->private_key, ifc->public_key, err);
+	}
+	if (!key_valid(ifc->private_key))
+		return 0;	/* validation reports it */
+	if (key_public(ifc->private_key, pub, err) < 0)
+		return -1;
+	if (ifc->public_key[0] && strcmp(pub, ifc->public_key))
+		diags_add(d, ifc->public_key, "public_key",
+			  "wireguard interface \"%s\": public_key \"%s\" does not match its private "
+			  "key",
+			  ifc->name, ifc->public_key);
+	memcpy(ifc->public_key, pub, KEY_B64);
+	return 0;
+}
+
+static int complete_peer_keys(struct wg_iface *ifc, struct wg_peer *p, const struct wg_peer *old,
+			      struct diags *d, struct atlas_err *err)
+{
+	char pub[KEY_B64];
+
+	if (p->private_key[0]) {
+		if (!key_valid(p->private_key))
+			return 0;
+		if (key_public(p->private_key, pub, err) < 0)
+			return -1;
+		if (p->public_key[0] && strcmp(p->public_key, pub))
+			diags_add(d, p->public_key, "public_key",
+				  "wireguard interface \"%s\": peer \"%s\": public_key \"%s\" does not "
+				  "match its private key",
+				  ifc->name, p->name, p->public_key);
+		memcpy(p->public_key, pub, KEY_B64);
+	} else if (p->public_key[0]) {
+		/* The exported public key of a known peer: keep its private key. */
+		if (old && old->private_key[0] && !strcmp(old->public_key, p->public_key))
+			memcpy(p->private_key, old->private_key, KEY_B64);
+	} else if (old && old->public_key[0]) {
+		memcpy(p->public_key, old->public_key, KEY_B64);
+		memcpy(p->private_key, old->private_key, KEY_B64);
+	} else if (key_generate(p->private_key, p->public_key, err) < 0) {
+		return -1;
+	}
+	if (!p->preshared_key[0]) {
+		if (old && old->preshared_key[0] && !strcmp(old->public_key, p->public_key))
+			memcpy(p->preshared_key, old->preshared_key, KEY_B64);
+		else if (key_random(p->preshared_key, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int addr_used(const struct wg_iface *ifc, const struct ipaddr *ip)
+{
+	struct ipaddr x;
+
+	for (size_t i = 0; i < ifc->address.n; i++)
+		if (ip_parse(ifc->address.v[i], &x) == 0 && ip_addr_eq(&x, ip))
+			return 1;
+	for (size_t i = 0; i < ifc->npeers; i++)
+		for (size_t j = 0; j < ifc->peers[i].address.n; j++)
+			if (ip_parse(ifc->peers[i].address.v[j], &x) == 0 && ip_overlap(&x, ip))
+				return 1;
+	return 0;
+}
+
+/* The lowest free host address of net (v4: not the network or broadcast). */
+static int alloc_addr(const struct wg_iface *ifc, const struct ipaddr *net, struct ipaddr *out)
+{
+	uint64_t size = ip_size(net), limit = size > 1 << 20 ? 1 << 20 : size;
+
+	for (uint64_t i = 1; i < limit; i++) {
+		struct ipaddr ip;
+
+		if (net->family == AF_INET && i == size - 1)
+			break;
+		ip_network(net, &ip);
+		ip_add(&ip, i);
+		ip.prefix = net->family == AF_INET ? 32 : 128;
+		if (!addr_used(ifc, &ip)) {
+			*out = ip;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void complete_peer_addr(struct wg_iface *ifc, struct wg_peer *p, const struct wg_peer *old,
+			       struct diags *d)
+{
+	if (p->address.n)
+		return;
+	/* A peer re-imported without its address gets the old one back when free. */
+	if (old && old->address.n) {
+		struct ipaddr ip;
+		int ok = 1;
+
+		for (size_t i = 0; i < old->address.n && ok; i++)
+			ok = ip_parse(old->address.v[i], &ip) == 0 && !addr_used(ifc, &ip);
+		if (ok) {
+			strv_copy(&p->address, &old->address);
+			return;
+		}
+	}
+	for (size_t i = 0; i < ifc->address.n; i++) {
+		struct ipaddr net, ip;
+		char txt[64];
+
+		if (ip_parse(ifc->address.v[i], &net) < 0)
+			continue;
+		if (alloc_addr(ifc, &net, &ip) < 0) {
+			diags_add(d, p, "address",
+				  "wireguard interface \"%s\": peer \"%s\": no free address left in "
+				  "\"%s\"",
+				  ifc->name, p->name, ifc->address.v[i]);
+			continue;
+		}
+		ip_format(&ip, 1, txt, sizeof(txt));
+		strv_push(&p->address, txt);
+	}
+}
+
+static int peer_ptr_cmp(const void *a, const void *b)
+{
+	const struct wg_peer *x = *(struct wg_peer *const *)a, *y = *(struct wg_peer *const *)b;
+
+	return strcmp(x->name ? x->name : "", y->name ? y->name : "");
+}
+
+static int complete_wireguard(struct atlas_state *st, const struct atlas_state *old,
+			      struct diags *d, struct atlas_err *err)
+{
+	for (size_t i = 0; i < st->wireguard.ninterfaces; i++) {
+		struct wg_iface *ifc = &st->wireguard.interfaces[i];
+		const struct wg_iface *oifc =
+			old && ifc->name ? state_wg_iface(old, ifc->name) : NULL;
+
+		if (!ifc->name)
+			continue;
+		if (complete_iface_key(ifc, oifc, d, err) < 0)
+			return -1;
+		for (size_t j = 0; j < ifc->npeers; j++) {
+			struct wg_peer *p = &ifc->peers[j];
+			const struct wg_peer *op = oifc && p->name ? state_wg_peer(oifc, p->name) : NULL;
+
+			if (!p->name)
+				continue;
+			if (complete_peer_keys(ifc, p, op, d, err) < 0)
+				return -1;
+			if (!p->allowed_ips.n) {
+				strv_push(&p->allowed_ips, "0.0.0.0/0");
+				strv_push(&p->allowed_ips, "::/0");
+			}
+		}
+		/*
+		 * Allocation after every explicit address is known, in name order
+		 * (through an index: moving peers would invalidate the positions
+		 * recorded for error messages).
+		 */
+		if (ifc->npeers) {
+			struct wg_peer **order = xcalloc(ifc->npeers, sizeof(*order));
+
+			for (size_t j = 0; j < ifc->npeers; j++)
+				order[j] = &ifc->peers[j];
+			qsort(order, ifc->npeers, sizeof(*order), peer_ptr_cmp);
+			for (size_t j = 0; j < ifc->npeers; j++) {
+				struct wg_peer *p = order[j];
+				const struct wg_peer *op =
+					oifc && p->name ? state_wg_peer(oifc, p->name) : NULL;
+
+				if (p->name)
+					complete_peer_addr(ifc, p, op, d);
+			}
+			free(order);
+		}
+	}
+	return 0;
+}
+
+static const struct sb_user *old_sb_user(const struct atlas_state *old, const char *inbound,
+					 const char *user)
+{
+	for (size_t i = 0; old && old->has_singbox && i < old->singbox.ninbounds; i++) {
+		const struct sb_inbound *in = &old->singbox.inbounds[i];
+
+		if (in->name && !strcmp(in->name, inbound))
+			for (size_t j = 0; j < in->nusers; j++)
+				if (in->users[j].name && !strcmp(in->users[j].name, user))
+					return &in->users[j];
+	}
+	return NULL;
+}
+
+static int complete_singbox(struct atlas_state *st, const struct atlas_state *old,
+			    struct atlas_err *err)
+{
+	for (size_t i = 0; i < st->singbox.ninbounds; i++) {
+		struct sb_inbound *in = &st->singbox.inbounds[i];
+
+		for (size_t j = 0; in->name && j < in->nusers; j++) {
+			struct sb_user *u = &in->users[j];
+			const struct sb_user *ou = u->name ? old_sb_user(old, in->name, u->name) : NULL;
+
+			if (!u->uuid && ou && ou->uuid)
+				u->uuid = xstrdup(ou->uuid);
+			if (!u->password && ou && ou->password)
+				u->password = xstrdup(ou->password);
+			if (!u->uuid) {
+				char id[37];
+
+				if (uuid_random(id, err) < 0)
+					return -1;
+				u->uuid = xstrdup(id);
+			}
+			if (!u->password) {
+				char pw[25];
+
+				if (password_random(pw, err) < 0)
+					return -1;
+				u->password = xstrdup(pw);
+			}
+		}
+	}
+	return 0;
+}
+
+int state_complete(struct atlas_state *st, const struct atlas_state *old, struct diags *d,
+		   struct atlas_err *err)
+{
+	if (st->has_wireguard && complete_wireguard(st, old, d, err) < 0)
+		return -1;
+	if (st->has_singbox && complete_singbox(st, old, err) < 0)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,21 @@
+/*
+ * complete.h - filling in what a desired state leaves out, against the state
+ * stored before it: secrets are kept by name, missing keys generated,
+ * missing peer addresses allocated, defaults set.
+ */
+#ifndef ATLAS_COMPLETE_H
+#define ATLAS_COMPLETE_H
+
+#include "../lib/err.h"
+#include "diag.h"
+#include "model.h"
+
+/*
+ * Completes st in place. old (may be NULL) is the state stored so far.
+ * Conflicts that completion finds (a public key that does not match the
+ * private key) are added to d. Returns -1 only when randomness fails.
+ */
+int state_complete(struct atlas_state *st, const struct atlas_state *old, struct diags *d,
+		   struct atlas_err *err);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * diag.c - diagnostics and the address-to-position map.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+
+static struct diag *push(struct diags *d)
+{
+	struct diag *g;
+
+	d->v = xrealloc(d->v, (d->n + 1) * sizeof(*d->v));
+	g = &d->v[d->n++];
+	memset(g, 0, sizeof(*g));
+	return g;
+}
+
+static char *vfmt(const char *fmt, va_list ap)
+{
+	char tmp[1024];
+
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	return xstrdup(tmp);
+}
+
+void diags_add(struct diags *d, const void *where, const char *field, const char *fmt, ...)
+{
+	struct diag *g = push(d);
+	va_list ap;
+
+	va_start(ap, fmt);
+	g->msg = vfmt(fmt, ap);
+	va_end(ap);
+	g->where = where;
+	g->field = field ? xstrdup(field) : NULL;
+}
+
+void diags_add_at(struct diags *d, int line, int col, const char *field, const char *fmt, ...)
+{
+	struct diag *g = push(d);
+	va_list ap;
+
+	va_start(ap, fmt);
+	g->msg = vfmt(fmt, ap);
+	va_end(ap);
+	g->line = line;
+	g->col = col;
+	g->field = field ? xstrdup(field) : NULL;
+}
+
+void diags_clear(struct diags *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->v[i].msg);
+		free(d->v[i].field);
+	}
+	free(d->v);
+	d->v = NULL;
+	d->n = 0;
+}
+
+static int cmp_ptr(const void *a, const void *b)
+{
+	const struct pos_entry *x = a, *y = b;
+
+	return x->p < y->p ? -1 : x->p > y->p;
+}
+
+void diags_resolve(struct diags *d, struct posmap *map)
+{
+	if (!map || !map->n)
+		return;
+	if (!map->sorted) {
+		qsort(map->v, map->n, sizeof(*map->v), cmp_ptr);
+		map->sorted = 1;
+	}
+	for (size_t i = 0; i < d->n; i++) {
+		struct pos_entry key = { d->v[i].where, 0, 0 }, *e;
+
+		if (!d->v[i].where || d->v[i].line)
+			continue;
+		e = bsearch(&key, map->v, map->n, sizeof(*map->v), cmp_ptr);
+		if (e) {
+			d->v[i].line = e->line;
+			d->v[i].col = e->col;
+		}
+	}
+}
+
+static int cmp_diag(const void *a, const void *b)
+{
+	const struct diag *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line - y->line;
+	return x->col - y->col;
+}
+
+void diags_format(struct diags *d, const char *file, struct buf *out)
+{
+	if (d->n > 1)
+		qsort(d->v, d->n, sizeof(*d->v), cmp_diag);
+	for (size_t i = 0; i < d->n; i++) {
+		if (file && d->v[i].line)
+			buf_printf(out, "%s:%d:%d: ", file, d->v[i].line, d->v[i].col);
+		else if (file)
+			buf_printf(out, "%s: ", file);
+		buf_printf(out, "%s\n", d->v[i].msg);
+	}
+}
+
+void posmap_add(struct posmap *m, const void *p, int line, int col)
+{
+	if (m->n == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 256;
+		m->v = xrealloc(m->v, m->cap * sizeof(*m->v));
+	}
+	m->v[m->n++] = (struct pos_entry){ p, line, col };
+	m->sorted = 0;
+}
+
+void posmap_clear(struct posmap *m)
+{
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}

@@ -1,0 +1,89 @@
+/*
+ * model.c - life cycle, lookups and ordering of the desired state.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/buf.h"
+#include "model.h"
+#include "schema.h"
+
+struct atlas_state *state_new(void)
+{
+	struct atlas_state *st = xmalloc(sizeof(*st));
+
+	schema_init(&schema_root, st);
+	return st;
+}
+
+void state_free(struct atlas_state *st)
+{
+	if (!st)
+		return;
+	schema_release(&schema_root, st);
+	free(st);
+}
+
+struct atlas_state *state_dup(const struct atlas_state *st)
+{
+	struct atlas_state *c = xmalloc(sizeof(*c));
+
+	schema_copy(&schema_root, c, st);
+	return c;
+}
+
+struct wg_iface *state_wg_iface(const struct atlas_state *st, const char *name)
+{
+	for (size_t i = 0; st->has_wireguard && i < st->wireguard.ninterfaces; i++)
+		if (!strcmp(st->wireguard.interfaces[i].name, name))
+			return &st->wireguard.interfaces[i];
+	return NULL;
+}
+
+struct wg_peer *state_wg_peer(const struct wg_iface *ifc, const char *name)
+{
+	for (size_t i = 0; i < ifc->npeers; i++)
+		if (!strcmp(ifc->peers[i].name, name))
+			return &ifc->peers[i];
+	return NULL;
+}
+
+struct ovpn_client *state_ovpn_client(const struct atlas_state *st, const char *name)
+{
+	for (size_t i = 0; st->has_openvpn && i < st->openvpn.nclients; i++)
+		if (!strcmp(st->openvpn.clients[i].name, name))
+			return &st->openvpn.clients[i];
+	return NULL;
+}
+
+/* Every list element starts with its `char *name` (checked in schema tests). */
+static int by_name(const void *a, const void *b)
+{
+	const char *na = *(char *const *)a, *nb = *(char *const *)b;
+
+	return strcmp(na ? na : "", nb ? nb : "");
+}
+
+static void sort_struct(const struct schema *s, void *p)
+{
+	for (size_t i = 0; i < s->nfields; i++) {
+		const struct field *f = &s->fields[i];
+
+		if (f->type == F_OBJ || f->type == F_SECTION) {
+			sort_struct(f->sub, FIELD_PTR(p, f));
+		} else if (f->type == F_LIST) {
+			char *arr = *(char **)FIELD_PTR(p, f);
+			size_t n = *(size_t *)((char *)p + f->aux_off);
+
+			if (n > 1)
+				qsort(arr, n, f->sub->size, by_name);
+			for (size_t j = 0; j < n; j++)
+				sort_struct(f->sub, arr + j * f->sub->size);
+		}
+	}
+}
+
+void state_sort(struct atlas_state *st)
+{
+	sort_struct(&schema_root, st);
+}

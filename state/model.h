@@ -1,0 +1,136 @@
+/*
+ * model.h - the desired state: plain structs, one per resource kind.
+ *
+ * Every resource has a unique, human `name` that is its identity in YAML, the
+ * API and plans. A string field that is NULL and a number that equals its
+ * default are "absent". Keys are base64 text (44 chars) in fixed arrays; an
+ * empty string means "no key". Which fields exist, their YAML/JSON names,
+ * defaults and flags are described once, in schema.c: the YAML and JSON
+ * codecs, the SQLite store and the JSON Schema are all driven by that table.
+ */
+#ifndef ATLAS_MODEL_H
+#define ATLAS_MODEL_H
+
+#include <stddef.h>
+
+#include "../lib/strv.h"
+
+#define KEY_LEN 32
+#define KEY_B64 45		/* 44 chars + NUL */
+#define NAME_MAX_LEN 63
+
+enum service_mode { SERVICE_AUTO, SERVICE_SYSTEMD, SERVICE_DIRECT };
+enum ovpn_proto { OVPN_UDP, OVPN_TCP };
+enum sb_type { SB_VLESS, SB_VMESS, SB_TROJAN, SB_SHADOWSOCKS, SB_HYSTERIA2, SB_TUIC };
+
+struct settings {
+	char *host;		/* the address clients connect to */
+	int service_mode;	/* enum service_mode */
+	char *egress_interface;	/* NULL: the interface of the default route */
+	int resync;		/* seconds between drift checks in `atlas serve` */
+	int history_keep;	/* generations kept */
+};
+
+struct wg_peer {
+	char *name;
+	struct strv address;	/* the peer's tunnel addresses (prefixes) */
+	struct strv allowed_ips;/* AllowedIPs of the client config */
+	int keepalive;		/* 0: off */
+	int disabled;
+	char *expires;		/* YYYY-MM-DD or NULL */
+	char *note;
+	char public_key[KEY_B64];
+	char private_key[KEY_B64];	/* secret; empty for a bring-your-own-key peer */
+	char preshared_key[KEY_B64];	/* secret; empty: none */
+};
+
+struct wg_iface {
+	char *name;
+	int listen_port;
+	struct strv address;	/* the server's addresses; they define the networks */
+	struct strv dns;
+	int mtu;		/* 0: default */
+	int disabled;
+	char public_key[KEY_B64];
+	char private_key[KEY_B64];	/* secret */
+	struct wg_peer *peers;
+	size_t npeers;
+};
+
+struct wg_section {
+	int enabled;
+	struct wg_iface *interfaces;
+	size_t ninterfaces;
+};
+
+struct ovpn_client {
+	char *name;
+	char *static_ip;
+	int disabled;
+	char *expires;
+	char *note;
+};
+
+struct ovpn_section {
+	int enabled;
+	int port;
+	int proto;		/* enum ovpn_proto */
+	char *network;		/* IPv4 prefix, e.g. 10.9.0.0/24 */
+	struct strv dns;
+	struct strv routes;	/* prefixes pushed to clients; empty: redirect-gateway */
+	struct ovpn_client *clients;
+	size_t nclients;
+};
+
+struct sb_user {
+	char *name;
+	int disabled;
+	char *expires;
+	char *note;
+	char *uuid;		/* secret: vless, vmess, tuic */
+	char *password;		/* secret: trojan, shadowsocks, hysteria2, tuic */
+	long long quota_bytes;	/* 0: unlimited */
+};
+
+struct sb_inbound {
+	char *name;
+	int type;		/* enum sb_type */
+	int port;
+	char *server_name;	/* TLS / REALITY server name */
+	struct sb_user *users;
+	size_t nusers;
+};
+
+struct sb_section {
+	int enabled;
+	struct sb_inbound *inbounds;
+	size_t ninbounds;
+};
+
+struct atlas_state {
+	int version;
+	struct settings settings;
+	int has_wireguard;	/* an absent section: that engine is not managed */
+	struct wg_section wireguard;
+	int has_openvpn;
+	struct ovpn_section openvpn;
+	int has_singbox;
+	struct sb_section singbox;
+};
+
+/* A new state with every default set and no section. Cannot fail. */
+struct atlas_state *state_new(void);
+/* Frees st and everything it owns, wiping keys. Accepts NULL. */
+void state_free(struct atlas_state *st);
+/* A deep copy (new). Cannot fail. */
+struct atlas_state *state_dup(const struct atlas_state *st);
+
+/* Lookups by name; borrowed pointers or NULL. */
+struct wg_iface *state_wg_iface(const struct atlas_state *st, const char *name);
+struct wg_peer *state_wg_peer(const struct wg_iface *ifc, const char *name);
+struct ovpn_client *state_ovpn_client(const struct atlas_state *st, const char *name);
+
+/* Sorts every list by name (export order). */
+void state_sort(struct atlas_state *st);
+
+#endif

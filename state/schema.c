@@ -1,0 +1,289 @@
+/*
+ * schema.c - the field tables of the desired state, and the generic
+ * init/release/copy that walk them.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "../lib/buf.h"
+#include "model.h"
+#include "schema.h"
+
+const char *const service_mode_names[] = { "auto", "systemd", "direct", NULL };
+const char *const ovpn_proto_names[] = { "udp", "tcp", NULL };
+const char *const sb_type_names[] = { "vless", "vmess", "trojan", "shadowsocks",
+				      "hysteria2", "tuic", NULL };
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define O(T, m) offsetof(struct T, m)
+
+static const struct field settings_fields[] = {
+	{ "host", F_STR, O(settings, host), 0, NULL, 0, 0, 0, 0, NULL,
+	  "address (DNS name or IP) that clients connect to" },
+	{ "service_mode", F_ENUM, O(settings, service_mode), 0, NULL, FF_ALWAYS, SERVICE_AUTO, 0, 0,
+	  service_mode_names, "how daemons are run: systemd units, directly by atlas, or auto" },
+	{ "egress_interface", F_STR, O(settings, egress_interface), 0, NULL, 0, 0, 0, 0, NULL,
+	  "interface for NAT; default: the interface of the default route" },
+	{ "resync", F_INT, O(settings, resync), 0, NULL, 0, 30, 1, 86400, NULL,
+	  "seconds between drift checks" },
+	{ "history_keep", F_INT, O(settings, history_keep), 0, NULL, 0, 100, 1, 100000, NULL,
+	  "generations of desired state kept for rollback" },
+};
+const struct schema schema_settings = { "settings", "settings", sizeof(struct settings),
+					settings_fields, N(settings_fields) };
+
+static const struct field wg_peer_fields[] = {
+	{ "name", F_STR, O(wg_peer, name), 0, NULL, FF_REQUIRED, 0, 0, 0, NULL, "unique name" },
+	{ "address", F_STRV, O(wg_peer, address), 0, NULL, 0, 0, 0, 0, NULL,
+	  "tunnel addresses; allocated from the interface network when absent" },
+	{ "allowed_ips", F_STRV, O(wg_peer, allowed_ips), 0, NULL, 0, 0, 0, 0, NULL,
+	  "AllowedIPs of the client config; default 0.0.0.0/0, ::/0" },
+	{ "keepalive", F_INT, O(wg_peer, keepalive), 0, NULL, 0, 0, 0, 65535, NULL,
+	  "persistent keepalive in seconds; 0: off" },
+	{ "disabled", F_BOOL, O(wg_peer, disabled), 0, NULL, 0, 0, 0, 0, NULL,
+	  "a disabled peer is kept but removed from the interface" },
+	{ "expires", F_STR, O(wg_peer, expires), 0, NULL, 0, 0, 0, 0, NULL,
+	  "YYYY-MM-DD: disabled from that day on" },
+	{ "note", F_STR, O(wg_peer, note), 0, NULL, 0, 0, 0, 0, NULL, "free text" },
+	{ "public_key", F_KEY, O(wg_peer, public_key), 0, NULL, 0, 0, 0, 0, NULL,
+	  "bring-your-own-key peer, or the public half of the generated key" },
+	{ "private_key", F_KEY, O(wg_peer, private_key), 0, NULL, FF_SECRET, 0, 0, 0, NULL,
+	  "generated when absent" },
+	{ "preshared_key", F_KEY, O(wg_peer, preshared_key), 0, NULL, FF_SECRET, 0, 0, 0, NULL,
+	  "generated when absent" },
+};
+const struct schema schema_wg_peer = { "peer", "wg_peers", sizeof(struct wg_peer), wg_peer_fields,
+				       N(wg_peer_fields) };
+
+static const struct field wg_iface_fields[] = {
+	{ "name", F_STR, O(wg_iface, name), 0, NULL, FF_REQUIRED, 0, 0, 0, NULL,
+	  "interface name (at most 15 characters)" },
+	{ "listen_port", F_INT, O(wg_iface, listen_port), 0, NULL, FF_REQUIRED, 0, 1, 65535, NULL,
+	  "UDP port" },
+	{ "address", F_STRV, O(wg_iface, address), 0, NULL, FF_REQUIRED, 0, 0, 0, NULL,
+	  "server addresses with prefix, v4 and/or v6" },
+	{ "dns", F_STRV, O(wg_iface, dns), 0, NULL, 0, 0, 0, 0, NULL, "DNS servers for clients" },
+	{ "mtu", F_INT, O(wg_iface, mtu), 0, NULL, 0, 0, 576, 9000, NULL, "0: default" },
+	{ "disabled", F_BOOL, O(wg_iface, disabled), 0, NULL, 0, 0, 0, 0, NULL,
+	  "a disabled interface is removed, its state kept" },
+	{ "public_key", F_KEY, O(wg_iface, public_key), 0, NULL, FF_OUTPUT, 0, 0, 0, NULL,
+	  "the server's public key (computed)" },
+	{ "private_key", F_KEY, O(wg_iface, private_key), 0, NULL, FF_SECRET, 0, 0, 0, NULL,
+	  "generated when absent" },
+	{ "peers", F_LIST, O(wg_iface, peers), O(wg_iface, npeers), &schema_wg_peer, FF_ALWAYS, 0, 0,
+	  0, NULL, "peers" },
+};
+const struct schema schema_wg_iface = { "interface", "wg_interfaces", sizeof(struct wg_iface),
+					wg_iface_fields, N(wg_iface_fields) };
+
+static const struct field wg_section_fields[] = {
+	{ "enabled", F_BOOL, O(wg_section, enabled), 0, NULL, 0, 1, 0, 0, NULL,
+	  "false: interfaces removed, state kept" },
+	{ "interfaces", F_LIST, O(wg_section, interfaces), O(wg_section, ninterfaces),
+	  &schema_wg_iface, FF_ALWAYS, 0, 0, 0, NULL, "interfaces" },
+};
+const struct schema schema_wg_section = { "wireguard", "wireguard", sizeof(struct wg_section),
+					  wg_section_fields, N(wg_section_fields) };
+
+static const struct field ovpn_client_fields[] = {
+	{ "name", F_STR, O(ovpn_client, name), 0, NULL, FF_REQUIRED, 0, 0, 0, NULL,
+	  "unique name, the certificate CN" },
+	{ "static_ip", F_STR, O(ovpn_client, static_ip), 0, NULL, 0, 0, 0, 0, NULL,
+	  "fixed tunnel address outside the dynamic pool" },
+	{ "disabled", F_BOOL, O(ovpn_client, disabled), 0, NULL, 0, 0, 0, 0, NULL,
+	  "refused at connect (CCD disable) without revoking" },
+	{ "expires", F_STR, O(ovpn_client, expires), 0, NULL, 0, 0, 0, 0, NULL, "YYYY-MM-DD" },
+	{ "note", F_STR, O(ovpn_client, note), 0, NULL, 0, 0, 0, 0, NULL, "free text" },
+};
+const struct schema schema_ovpn_client = { "client", "ovpn_clients", sizeof(struct ovpn_client),
+					   ovpn_client_fields, N(ovpn_client_fields) };
+
+static const struct field ovpn_section_fields[] = {
+	{ "enabled", F_BOOL, O(ovpn_section, enabled), 0, NULL, 0, 1, 0, 0, NULL,
+	  "false: the daemon is stopped, state kept" },
+	{ "port", F_INT, O(ovpn_section, port), 0, NULL, FF_ALWAYS, 1194, 1, 65535, NULL, "port" },
+	{ "proto", F_ENUM, O(ovpn_section, proto), 0, NULL, FF_ALWAYS, OVPN_UDP, 0, 0,
+	  ovpn_proto_names, "udp or tcp" },
+	{ "network", F_STR, O(ovpn_section, network), 0, NULL, FF_REQUIRED, 0, 0, 0, NULL,
+	  "IPv4 tunnel network" },
+	{ "dns", F_STRV, O(ovpn_section, dns), 0, NULL, 0, 0, 0, 0, NULL, "DNS pushed to clients" },
+	{ "routes", F_STRV, O(ovpn_section, routes), 0, NULL, 0, 0, 0, 0, NULL,
+	  "routes pushed to clients; empty: all traffic through the VPN" },
+	{ "clients", F_LIST, O(ovpn_section, clients), O(ovpn_section, nclients),
+	  &schema_ovpn_client, FF_ALWAYS, 0, 0, 0, NULL, "clients" },
+};
+const struct schema schema_ovpn_section = { "openvpn", "openvpn", sizeof(struct ovpn_section),
+					    ovpn_section_fields, N(ovpn_section_fields) };
+
+static const struct field sb_user_fields[] = {
+	{ "name", F_STR, O(sb_user, name), 0, NULL, FF_REQUIRED, 0, 0, 0, NULL, "unique name" },
+	{ "disabled", F_BOOL, O(sb_user, disabled), 0, NULL, 0, 0, 0, 0, NULL, "disabled" },
+	{ "expires", F_STR, O(sb_user, expires), 0, NULL, 0, 0, 0, 0, NULL, "YYYY-MM-DD" },
+	{ "note", F_STR, O(sb_user, note), 0, NULL, 0, 0, 0, 0, NULL, "free text" },
+	{ "uuid", F_STR, O(sb_user, uuid), 0, NULL, FF_SECRET, 0, 0, 0, NULL,
+	  "generated when absent" },
+	{ "password", F_STR, O(sb_user, password), 0, NULL, FF_SECRET, 0, 0, 0, NULL,
+	  "generated when absent" },
+	{ "quota_bytes", F_I64, O(sb_user, quota_bytes), 0, NULL, 0, 0, 0, (1LL << 62), NULL,
+	  "traffic quota; 0: unlimited" },
+};
+const struct schema schema_sb_user = { "user", "sb_users", sizeof(struct sb_user), sb_user_fields,
+				       N(sb_user_fields) };
+
+static const struct field sb_inbound_fields[] = {
+	{ "name", F_STR, O(sb_inbound, name), 0, NULL, FF_REQUIRED, 0, 0, 0, NULL, "unique name" },
+	{ "type", F_ENUM, O(sb_inbound, type), 0, NULL, FF_REQUIRED | FF_ALWAYS, 0, 0, 0,
+	  sb_type_names, "protocol" },
+	{ "port", F_INT, O(sb_inbound, port), 0, NULL, FF_REQUIRED, 0, 1, 65535, NULL, "port" },
+	{ "server_name", F_STR, O(sb_inbound, server_name), 0, NULL, 0, 0, 0, 0, NULL,
+	  "TLS or REALITY server name" },
+	{ "users", F_LIST, O(sb_inbound, users), O(sb_inbound, nusers), &schema_sb_user, FF_ALWAYS,
+	  0, 0, 0, NULL, "users" },
+};
+const struct schema schema_sb_inbound = { "inbound", "sb_inbounds", sizeof(struct sb_inbound),
+					  sb_inbound_fields, N(sb_inbound_fields) };
+
+static const struct field sb_section_fields[] = {
+	{ "enabled", F_BOOL, O(sb_section, enabled), 0, NULL, 0, 1, 0, 0, NULL, "enabled" },
+	{ "inbounds", F_LIST, O(sb_section, inbounds), O(sb_section, ninbounds), &schema_sb_inbound,
+	  FF_ALWAYS, 0, 0, 0, NULL, "inbounds" },
+};
+const struct schema schema_sb_section = { "singbox", "singbox", sizeof(struct sb_section),
+					  sb_section_fields, N(sb_section_fields) };
+
+static const struct field root_fields[] = {
+	{ "version", F_INT, O(atlas_state, version), 0, NULL, FF_REQUIRED | FF_ALWAYS, 1, 1, 1, NULL,
+	  "format version" },
+	{ "settings", F_OBJ, O(atlas_state, settings), 0, &schema_settings, FF_ALWAYS, 0, 0, 0, NULL,
+	  "settings" },
+	{ "wireguard", F_SECTION, O(atlas_state, wireguard), O(atlas_state, has_wireguard),
+	  &schema_wg_section, 0, 0, 0, 0, NULL, "WireGuard; absent: not managed" },
+	{ "openvpn", F_SECTION, O(atlas_state, openvpn), O(atlas_state, has_openvpn),
+	  &schema_ovpn_section, 0, 0, 0, 0, NULL, "OpenVPN; absent: not managed" },
+	{ "singbox", F_SECTION, O(atlas_state, singbox), O(atlas_state, has_singbox),
+	  &schema_sb_section, 0, 0, 0, 0, NULL, "sing-box; absent: not managed" },
+};
+const struct schema schema_root = { "state", NULL, sizeof(struct atlas_state), root_fields,
+				    N(root_fields) };
+
+const struct field *schema_field(const struct schema *s, const char *name)
+{
+	for (size_t i = 0; i < s->nfields; i++)
+		if (!strcmp(s->fields[i].name, name))
+			return &s->fields[i];
+	return NULL;
+}
+
+void schema_init(const struct schema *s, void *p)
+{
+	memset(p, 0, s->size);
+	for (size_t i = 0; i < s->nfields; i++) {
+		const struct field *f = &s->fields[i];
+
+		switch (f->type) {
+		case F_INT:
+		case F_BOOL:
+		case F_ENUM:
+			*(int *)FIELD_PTR(p, f) = (int)f->def;
+			break;
+		case F_I64:
+			*(long long *)FIELD_PTR(p, f) = f->def;
+			break;
+		case F_OBJ:
+		case F_SECTION:
+			schema_init(f->sub, FIELD_PTR(p, f));
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+void schema_release(const struct schema *s, void *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < s->nfields; i++) {
+		const struct field *f = &s->fields[i];
+		void *fp = FIELD_PTR(p, f);
+
+		switch (f->type) {
+		case F_STR: {
+			char **sp = fp;
+
+			if (*sp && (f->flags & FF_SECRET))
+				OPENSSL_cleanse(*sp, strlen(*sp));
+			free(*sp);
+			*sp = NULL;
+			break;
+		}
+		case F_STRV:
+			strv_clear(fp);
+			break;
+		case F_KEY:
+			OPENSSL_cleanse(fp, KEY_B64);
+			break;
+		case F_OBJ:
+		case F_SECTION:
+			schema_release(f->sub, fp);
+			break;
+		case F_LIST: {
+			char *arr = *(char **)fp;
+			size_t *cnt = (size_t *)((char *)p + f->aux_off);
+
+			for (size_t j = 0; j < *cnt; j++)
+				schema_release(f->sub, arr + j * f->sub->size);
+			free(arr);
+			*(char **)fp = NULL;
+			*cnt = 0;
+			break;
+		}
+		default:
+			break;
+		}
+	}
+}
+
+void schema_copy(const struct schema *s, void *dst, const void *src)
+{
+	memcpy(dst, src, s->size);
+	for (size_t i = 0; i < s->nfields; i++) {
+		const struct field *f = &s->fields[i];
+		void *dp = FIELD_PTR(dst, f);
+		const void *sp = FIELD_CPTR(src, f);
+
+		switch (f->type) {
+		case F_STR:
+			if (*(char *const *)sp)
+				*(char **)dp = xstrdup(*(char *const *)sp);
+			break;
+		case F_STRV: {
+			struct strv *d = dp;
+
+			d->v = NULL;
+			d->n = 0;
+			strv_copy(d, sp);
+			break;
+		}
+		case F_OBJ:
+		case F_SECTION:
+			schema_copy(f->sub, dp, sp);
+			break;
+		case F_LIST: {
+			size_t n = *(const size_t *)((const char *)src + f->aux_off);
+			const char *sarr = *(char *const *)sp;
+			char *darr = n ? xcalloc(n, f->sub->size) : NULL;
+
+			for (size_t j = 0; j < n; j++)
+				schema_copy(f->sub, darr + j * f->sub->size,
+					    sarr + j * f->sub->size);
+			*(char **)dp = darr;
+			break;
+		}
+		default:
+			break;
+		}
+	}
+}

@@ -1,0 +1,84 @@
+/*
+ * store.h - the SQLite store of desired state, generations and apply runs.
+ *
+ * Only state/ talks to SQLite. The database lives in DATADIR/atlas.db (WAL,
+ * foreign keys, 0600). Migrations from schema/NNN_name.sql are embedded in the
+ * binary and applied in order; PRAGMA user_version is the number of the last
+ * one. A database from a newer Atlas is refused.
+ */
+#ifndef ATLAS_STORE_H
+#define ATLAS_STORE_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "../lib/buf.h"
+#include "../lib/err.h"
+#include "model.h"
+
+struct store;
+
+struct gen_info {
+	int64_t gen;
+	int64_t created_at;	/* unix seconds */
+	char trigger[64];	/* "import", "api", "cli", "restore 12", "watch" */
+	char summary[256];
+};
+
+struct run_info {
+	int64_t id;
+	int64_t started_at, finished_at;	/* unix milliseconds */
+	char trigger[64];
+	int64_t generation;
+	int ok;
+	char *actions;		/* JSON array text; owned */
+	char *error;		/* owned or NULL */
+};
+
+/* Opens (creating and migrating) DATADIR/atlas.db. */
+int store_open(const char *datadir, struct store **out, struct atlas_err *err);
+void store_close(struct store *s);
+const char *store_datadir(const struct store *s);
+
+/*
+ * Loads the current desired state (new, caller frees) and its generation
+ * (0 when nothing was ever stored: then a default state is returned).
+ */
+int store_load(struct store *s, struct atlas_state **out, int64_t *gen, struct atlas_err *err);
+
+/*
+ * Replaces the whole desired state with st in one transaction and records a
+ * new generation (its YAML with secrets) when it differs from the current
+ * one. *gen gets the generation now current. st must be validated.
+ */
+int store_save(struct store *s, const struct atlas_state *st, const char *trigger,
+	       const char *summary, int64_t *gen, struct atlas_err *err);
+
+int64_t store_generation(struct store *s);
+
+/* The YAML (with secrets) of generation gen, appended to out. ERR_NOTFOUND. */
+int store_generation_yaml(struct store *s, int64_t gen, struct buf *out, struct atlas_err *err);
+
+/* Newest first, at most max. *out new (free with free()). */
+int store_generations(struct store *s, size_t max, struct gen_info **out, size_t *n,
+		      struct atlas_err *err);
+
+/* Records an apply run; run->id is set. */
+int store_record_run(struct store *s, struct run_info *run, struct atlas_err *err);
+/* Newest first, at most max. Free with store_runs_free. */
+int store_runs(struct store *s, size_t max, struct run_info **out, size_t *n,
+	       struct atlas_err *err);
+void store_runs_free(struct run_info *runs, size_t n);
+
+/* The generation last applied successfully (meta "applied_generation"). */
+int64_t store_applied_generation(struct store *s);
+int store_set_applied_generation(struct store *s, int64_t gen, struct atlas_err *err);
+
+/* Small key/value settings of Atlas itself. get: new string or NULL. */
+char *store_meta_get(struct store *s, const char *key);
+int store_meta_set(struct store *s, const char *key, const char *value, struct atlas_err *err);
+
+/* The raw handle, for state/ modules that own further tables (auth). */
+struct sqlite3 *store_db(struct store *s);
+
+#endif

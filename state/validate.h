@@ -1,0 +1,34 @@
+/*
+ * validate.h - the rules a desired state must follow before it is stored.
+ *
+ * Every problem is reported (not only the first), against the address of the
+ * offending value, with a message that names the resource, the field and the
+ * value: `wireguard interface "wg0": peer "bob": address "10.0.0.300/32" is
+ * not an IPv4 or IPv6 prefix`.
+ */
+#ifndef ATLAS_VALIDATE_H
+#define ATLAS_VALIDATE_H
+
+#include "../lib/ipaddr.h"
+#include "diag.h"
+#include "model.h"
+
+/* Checks st; appends problems to d; returns their number (0: valid). */
+size_t state_validate(const struct atlas_state *st, struct diags *d);
+
+/* [a-z0-9][a-z0-9_.-]{0,62} */
+int name_valid(const char *s);
+/* YYYY-MM-DD, a real date. */
+int date_valid(const char *s);
+
+/*
+ * OpenVPN address plan of an IPv4 network: the server takes the first host,
+ * static addresses the lower half, the dynamic pool the upper half. Returns -1
+ * when network is not an IPv4 prefix of /16 to /29.
+ */
+struct ovpn_plan {
+	struct ipaddr net, server, static_first, static_last, pool_first, pool_last;
+};
+int ovpn_address_plan(const char *network, struct ovpn_plan *out);
+
+#endif
