@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../lib/buf.h"
@@ -22,6 +23,7 @@ void controller_ctx_init(struct driver_ctx *ctx, const char *datadir, struct sto
 	ctx->datadir = datadir;
 	ctx->rundir = xasprintf("%s/run", datadir);
 	ctx->store = store;
+	ctx->now = time(NULL);
 	if (env && !strcmp(env, "direct"))
 		mode = SERVICE_DIRECT;
 	else if (env && !strcmp(env, "systemd"))

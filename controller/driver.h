@@ -10,6 +10,8 @@
 #ifndef ATLAS_DRIVER_H
 #define ATLAS_DRIVER_H
 
+#include <time.h>
+
 #include <jansson.h>
 
 #include "../lib/err.h"
@@ -23,6 +25,7 @@ struct driver_ctx {
 	const char *rundir;	/* sockets and pid files (DATADIR/run by default) */
 	struct store *store;	/* may be NULL in pure tests */
 	int service_mode;	/* resolved: SERVICE_SYSTEMD or SERVICE_DIRECT */
+	time_t now;		/* "today" for expiry dates: diff() reads no clock */
 };
 
 struct driver {
