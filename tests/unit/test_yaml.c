@@ -159,7 +159,7 @@ static void test_yaml__unknown_key(void **s)
 {
 	(void)s;
 	expect_error("version: 1\nsettings:\n  hots: x\n",
-		     "f.yaml:3:3: unknown key \"hots\" in settings");
+		     "f.yaml:3:3: settings: unknown key \"hots\"");
 }
 
 static void test_yaml__wrong_types(void **s)
@@ -186,15 +186,15 @@ static void test_yaml__wrong_types(void **s)
 static void test_yaml__duplicate_key(void **s)
 {
 	(void)s;
-	expect_error("version: 1\nsettings:\n  host: a\n  host: b\n", "f.yaml:4:3: duplicate key \"host\"");
+	expect_error("version: 1\nsettings:\n  host: a\n  host: b\n", "f.yaml:4:3: settings: duplicate key \"host\"");
 }
 
 static void test_yaml__missing_required(void **s)
 {
 	(void)s;
-	expect_error("settings: {}\n", "f.yaml:1:1: missing required key \"version\" in state");
+	expect_error("settings: {}\n", "f.yaml:1:1: missing required key \"version\"");
 	expect_error("version: 1\nwireguard:\n  interfaces:\n    - listen_port: 1\n      address: [10.0.0.1/24]\n",
-		     "f.yaml:4:7: wireguard: interface #1: missing required key \"name\" in interface");
+		     "f.yaml:4:7: wireguard: interface #1: missing required key \"name\"");
 }
 
 static void test_yaml__all_errors_reported(void **s)
@@ -204,10 +204,10 @@ static void test_yaml__all_errors_reported(void **s)
 	char *got = parse_bad(text, strlen(text));
 
 	(void)s;
-	assert_non_null(strstr(got, "f.yaml:3:3: unknown key \"a\""));
-	assert_non_null(strstr(got, "f.yaml:4:3: unknown key \"b\""));
+	assert_non_null(strstr(got, "f.yaml:3:3: settings: unknown key \"a\""));
+	assert_non_null(strstr(got, "f.yaml:4:3: settings: unknown key \"b\""));
 	assert_non_null(strstr(got, "f.yaml:6:9: openvpn: port: \"x\" is not an integer"));
-	assert_non_null(strstr(got, "unknown key \"zzz\" in client"));
+	assert_non_null(strstr(got, "openvpn: client \"a\": unknown key \"zzz\""));
 	free(got);
 }
 
