@@ -60,3 +60,56 @@ jwt_forge() {
   s=$(printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$key" -binary | b64url)
   printf '%s.%s.%s' "$h" "$p" "$s"
 }
+# api_topology N: namespaces ata-sN (server, runs atlas serve) and ata-cN
+# (client), joined by veth atavcN (172.29.N.2) -- atavsN (172.29.N.1).
+# Interfaces and namespaces carry the "ata" prefix of the API tests.
+API_N=
+api_topology() {
+  local n=$1
+  API_N=$n
+  api_cleanup_topology
+  API_N=$n
+  ip netns add ata-s$n; ip netns add ata-c$n
+  ip -n ata-s$n link set lo up; ip -n ata-c$n link set lo up
+  ip link add atavc$n netns ata-c$n type veth peer name atavs$n netns ata-s$n
+  ip -n ata-c$n addr add 172.29.$n.2/24 dev atavc$n; ip -n ata-c$n link set atavc$n up
+  ip -n ata-s$n addr add 172.29.$n.1/24 dev atavs$n; ip -n ata-s$n link set atavs$n up
+  API_NS=ata-s$n
+}
+api_cleanup_topology() {
+  local n=$API_N ns pid
+  [ -n "$n" ] || return 0
+  for ns in ata-s$n ata-c$n; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
+  done
+  sleep 0.2
+  for ns in ata-s$n ata-c$n; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  rm -f /var/run/wireguard/atasrv$n.sock /var/run/wireguard/atacli$n.sock
+}
+SNS() { ip netns exec ata-s$API_N "$@"; }
+CNS() { ip netns exec ata-c$API_N "$@"; }
+# api_wg_client CONFFILE: a real WireGuard client (wireguard-go atacliN) in the
+# client namespace from the exact text of the downloaded config.
+api_wg_client() {
+  local conf=$1 dev=atacli$API_N a
+  grep -Ev '^(Address|DNS|MTU) *=' "$conf" > "$conf.wg"
+  CNS wireguard-go $dev >/dev/null 2>&1 || fail "wireguard-go $dev"
+  CNS wg setconf $dev "$conf.wg"
+  for a in $(sed -n 's/^Address = //p' "$conf" | tr -d ' ' | tr ',' ' '); do CNS ip addr add "$a" dev $dev; done
+  CNS ip link set $dev up
+  for a in $(sed -n 's/^AllowedIPs = //p' "$conf" | tr -d ' ' | tr ',' ' '); do CNS ip route replace "$a" dev $dev; done
+}
+# wait_for SECONDS CMD...: polls CMD every 20 ms; prints the milliseconds it took.
+wait_for() {
+  local limit=$(( $1 * 1000 )) start now; shift
+  start=$(date +%s%N)
+  while :; do
+    if "$@" >/dev/null 2>&1; then echo $(( ($(date +%s%N) - start) / 1000000 )); return 0; fi
+    now=$(( ($(date +%s%N) - start) / 1000000 ))
+    [ $now -ge $limit ] && return 1
+    sleep 0.02
+  done
+}
