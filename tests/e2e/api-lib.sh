@@ -113,3 +113,10 @@ wait_for() {
     sleep 0.02
   done
 }
+# api_check URL JQ-FILTER: 0 when the GET succeeds and the filter is true
+# (jq -e alone says yes to an empty input, so the fetch is checked first).
+api_check() {
+  local b
+  b=$(api -fsS "$1" 2>/dev/null) || return 1
+  [ -n "$b" ] && jq -e "$2" <<<"$b" >/dev/null 2>&1
+}

@@ -47,8 +47,7 @@ api_wg_client "$T/alice.conf"
 CNS ping -c 3 -W 1 -i 0.2 10.31.0.1 >/dev/null || fail "client cannot ping the server through the tunnel"
 ok "a real client connects with the downloaded config"
 
-wait_for 6 sh -c "curl -fsS -H 'Authorization: Bearer $API_TOKEN' $U/wireguard/interfaces/atasrv$N/peers/alice \
-  | jq -e '.status.on_interface and .status.latest_handshake > 0'" >/dev/null ||
+wait_for 6 api_check $U/wireguard/interfaces/atasrv$N/peers/alice '.status.on_interface and .status.latest_handshake > 0' >/dev/null ||
   fail "live status of alice: $(api -sS "$U/wireguard/interfaces/atasrv$N/peers/alice")"
 ok "peer status shows the handshake"
 

@@ -27,7 +27,7 @@ Y
 api -fsS -X PUT --data-binary @"$T/base.yaml" "$U/state" >/dev/null || fail "PUT /state"
 api -fsS -X POST -d '{"name":"bob","note":"laptop"}' "$U/openvpn/clients" > "$T/bob.json" || fail "POST client"
 jq -e '.name == "bob" and .note == "laptop"' "$T/bob.json" >/dev/null || fail "client answer $(cat "$T/bob.json")"
-wait_for 20 sh -c "curl -fsS -H 'Authorization: Bearer $API_TOKEN' $U/status | jq -e '.pending == false and .engines.openvpn.running'" >/dev/null ||
+wait_for 20 api_check $U/status '.pending == false and .engines.openvpn.running' >/dev/null ||
   fail "openvpn not running: $(api -sS "$U/status") $(tail -5 "$T/data.log")"
 ok "client created; the loop started the server"
 
@@ -42,7 +42,7 @@ wait_for 20 sh -c "ip netns exec ata-c$N ip -4 addr show atat$N | grep -q 'inet 
 CNS ping -c 3 -W 1 -i 0.2 10.32.0.1 >/dev/null || fail "client cannot ping the server"
 ok "a real openvpn client connects with the downloaded profile"
 
-wait_for 8 sh -c "curl -fsS -H 'Authorization: Bearer $API_TOKEN' $U/openvpn/clients/bob | jq -e '.status.connected'" >/dev/null ||
+wait_for 8 api_check $U/openvpn/clients/bob '.status.connected' >/dev/null ||
   fail "bob's status: $(api -sS "$U/openvpn/clients/bob")"
 ok "client status shows the session"
 
@@ -50,7 +50,7 @@ code=$(api -o /dev/null -w '%{http_code}' -X DELETE "$U/openvpn/clients/bob")
 [ "$code" = 204 ] || fail "DELETE client: $code"
 wait_for 10 sh -c "! ip netns exec ata-c$N ping -c 1 -W 1 10.32.0.1" >/dev/null ||
   fail "bob's session survived DELETE"
-wait_for 8 sh -c "curl -fsS -H 'Authorization: Bearer $API_TOKEN' $U/status | jq -e '.engines.openvpn.connected == 0 and .pending == false'" >/dev/null ||
+wait_for 8 api_check $U/status '.engines.openvpn.connected == 0 and .pending == false' >/dev/null ||
   fail "status after revoke: $(api -sS "$U/status")"
 ok "DELETE revoked bob and cut the session"
 

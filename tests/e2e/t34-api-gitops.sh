@@ -32,7 +32,7 @@ ok "the watched file is imported and applied at start (generation $gen_ab)"
 api_run curl -sS -N -H "Authorization: Bearer $API_TOKEN" "$U/events" > "$T/events" &
 SSE_PID=$!
 state alice bob carol | git_write
-ms=$(wait_for 5 sh -c "curl -fsS -H 'Authorization: Bearer $API_TOKEN' $U/wireguard/interfaces/atasrv$N/peers/carol | jq -e '.status.on_interface'") ||
+ms=$(wait_for 5 api_check $U/wireguard/interfaces/atasrv$N/peers/carol '.status.on_interface') ||
   fail "carol not on the interface after a rename-over edit: $(api -sS "$U/wireguard/interfaces/atasrv$N/peers/carol")"
 carol=$(api -fsS "$U/wireguard/interfaces/atasrv$N/peers/carol" | jq -r .public_key)
 on_if "$carol" || fail "carol not on the interface"
@@ -54,7 +54,7 @@ ok "write endpoints answer 409 \"state is managed by FILE\"; dry runs still work
 
 gen=$(api -fsS "$U/status" | jq .generation)
 { state alice bob carol; printf '        - name: "bad name!"\n          keepalive: lots\n'; } | git_write
-wait_for 5 sh -c "curl -fsS -H 'Authorization: Bearer $API_TOKEN' $U/status | jq -e '.atlas.watch.error != null'" >/dev/null ||
+wait_for 5 api_check $U/status '.atlas.watch.error != null' >/dev/null ||
   fail "invalid edit not reported in /status"
 api -fsS "$U/status" | jq -r .atlas.watch.error | grep -q "atlas.yaml:1[0-9]:[0-9]*:" || fail "error without file:line: $(api -sS "$U/status" | jq -r .atlas.watch.error)"
 [ "$(api -fsS "$U/status" | jq .generation)" = "$gen" ] || fail "invalid edit changed the generation"
@@ -63,7 +63,7 @@ grep -q 'watch: .*keeping the last good state' "$T/data.log" || fail "invalid ed
 wait_for 3 grep -q '^event: watch' "$T/events" >/dev/null || fail "no SSE watch event"
 grep -A1 '^event: watch' "$T/events" | grep -q '"error":"' || fail "SSE watch event without the error"
 state alice bob carol | git_write
-wait_for 5 sh -c "curl -fsS -H 'Authorization: Bearer $API_TOKEN' $U/status | jq -e '.atlas.watch.error == null'" >/dev/null ||
+wait_for 5 api_check $U/status '.atlas.watch.error == null' >/dev/null ||
   fail "fixed file did not clear the error"
 ok "invalid edit kept the old state, reported in log, /status and SSE; fixing it clears the error"
 
