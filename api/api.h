@@ -183,6 +183,8 @@ void events_publish(struct events *e, const char *type, json_t *data);
 size_t events_clients(struct events *e);
 /* Starts/stops the ticker thread (status, traffic, connect/disconnect). */
 int events_start_ticker(struct events *e);
+/* Makes the ticker refresh the live status now (after an apply run). */
+void events_tick_now(struct events *e);
 
 /* api_state.c */
 json_t *api_status_object(struct app *a);

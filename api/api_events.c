@@ -40,6 +40,7 @@ struct events {
 	struct sse_client *clients;
 	size_t n;
 	int stop;
+	int tick_now;		/* refresh at once (after an apply run) */
 	int ticker_started;
 	pthread_t ticker;
 	json_t *connected;	/* {"wireguard/wg0/alice": true, "openvpn/bob": true} */
@@ -310,11 +311,21 @@ static void *ticker_main(void *arg)
 		pthread_mutex_lock(&e->mu);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += TICK_SECONDS;
-		while (!e->stop && pthread_cond_timedwait(&e->cond, &e->mu, &ts) == 0)
+		while (!e->stop && !e->tick_now &&
+		       pthread_cond_timedwait(&e->cond, &e->mu, &ts) == 0)
 			;
+		e->tick_now = 0;
 	}
 	pthread_mutex_unlock(&e->mu);
 	return NULL;
+}
+
+void events_tick_now(struct events *e)
+{
+	pthread_mutex_lock(&e->mu);
+	e->tick_now = 1;
+	pthread_cond_broadcast(&e->cond);
+	pthread_mutex_unlock(&e->mu);
 }
 
 int events_start_ticker(struct events *e)

@@ -28,6 +28,7 @@ static void on_run(void *cls, json_t *run)
 		a->runs_failed++;
 	pthread_mutex_unlock(&a->stats_mu);
 	events_publish(a->events, "apply", run);
+	events_tick_now(a->events);
 }
 
 static void app_free(struct app *a)
