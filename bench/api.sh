@@ -46,7 +46,8 @@ state() { # N: a state with N peers (explicit addresses: allocation is not measu
   done
 }
 start() { # DATADIR
-  X "$ATLAS" --data "$1" serve --listen 127.0.0.1:$PORT > "$1.out" 2> "$1.log" &
+  # Not through X (a function): $! must be atlas itself.
+  ip netns exec $NS "$ATLAS" --data "$1" serve --listen 127.0.0.1:$PORT > "$1.out" 2> "$1.log" &
   PID=$!
   for _ in $(seq 1 200); do X curl -fsS "$URL/health" >/dev/null 2>&1 && break; sleep 0.05; done
   local pw; pw=$(sed -n 's/.*with password \([^ ]*\)$/\1/p' "$1.out")
@@ -61,20 +62,20 @@ settle() { # waits until the current generation is applied (or 300 s)
   echo "  (not settled: $(api "$URL/status" | jq -c '{generation,applied_generation,last_run:.last_run.error}'))"
 }
 rss_kb() { awk '/^VmRSS/ { print $2 }' /proc/$PID/status; }
-driver=$(X "$ATLAS" --data "$T/probe" plan --json 2>/dev/null | jq -r '.engines[] | select(.engine=="wireguard") | .status' || true)
+anon_kb() { awk '/^RssAnon/ { print $2 }' /proc/$PID/status; }
 
-echo "RSS of atlas serve (VmRSS)"
+echo "RSS of atlas serve (VmRSS; private = RssAnon, without the shared library pages)"
 for n in 10 10000; do
   state $n > "$T/s$n.yaml"
   "$ATLAS" --data "$T/d$n" import "$T/s$n.yaml" >/dev/null
   start "$T/d$n"
   settle
   sleep 4   # one ticker round with live status
-  idle=$(rss_kb)
+  idle=$(rss_kb); idle_anon=$(anon_kb)
   api "$URL/wireguard/interfaces/$IF/peers" > "$T/list.json"
-  after=$(rss_kb)
-  printf '  %6d peers: idle %6d KiB, after listing all peers %6d KiB (list: %d bytes)\n' \
-    "$n" "$idle" "$after" "$(stat -c %s "$T/list.json")"
+  after=$(rss_kb); after_anon=$(anon_kb)
+  printf '  %6d peers: idle %6d KiB (private %6d KiB), after listing all peers %6d KiB (private %6d KiB; list %d bytes)\n' \
+    "$n" "$idle" "$idle_anon" "$after" "$after_anon" "$(stat -c %s "$T/list.json")"
   stop
   for pid in $(ip netns pids $NS 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
   sleep 0.3
@@ -84,6 +85,7 @@ done
 echo "GET of a 50-peer list, wrk -t1 -c10 -d${WRK_S}s"
 state 50 > "$T/s50.yaml"
 "$ATLAS" --data "$T/d50" import "$T/s50.yaml" >/dev/null
+driver=$(X "$ATLAS" --data "$T/d50" plan --json 2>/dev/null | jq -r '.engines[] | select(.engine=="wireguard") | .status' || true)
 start "$T/d50"
 settle
 X wrk -t1 -c10 -d"${WRK_S}s" -H "Authorization: Bearer $TOKEN" "$URL/wireguard/interfaces/$IF/peers" > "$T/wrk.txt"
