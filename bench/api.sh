@@ -9,7 +9,7 @@
 set -euo pipefail
 B=${1:-build}
 cd "$(dirname "$0")/.."
-ATLAS=$PWD/$B/atlas
+ATLAS=${ATLAS_BIN:-$PWD/$B/atlas}
 POSTS=${API_BENCH_POSTS:-100}
 WRK_S=${API_BENCH_WRK_SECONDS:-5}
 NS=ata-bench
