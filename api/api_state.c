@@ -113,15 +113,16 @@ static json_t *engines_json(struct app *a, const struct atlas_state *st)
 json_t *api_status_object(struct app *a)
 {
 	struct atlas_err err = { 0 };
-	struct atlas_state *st = NULL;
-	json_t *o, *watch = json_null(), *last;
+	const struct atlas_state *st;
+	json_t *o, *watch = json_null(), *last, *engines;
 	int64_t gen = 0, applied;
 
-	pthread_mutex_lock(&a->store_mu);
-	if (store_load(a->store, &st, &gen, &err) < 0) {
-		pthread_mutex_unlock(&a->store_mu);
+	st = app_state_acquire(a, &gen, &err);
+	if (!st)
 		return NULL;
-	}
+	engines = engines_json(a, st);
+	app_state_put(a);
+	pthread_mutex_lock(&a->store_mu);
 	applied = store_applied_generation(a->store);
 	pthread_mutex_unlock(&a->store_mu);
 	if (a->watch_file) {
@@ -132,11 +133,10 @@ json_t *api_status_object(struct app *a)
 	last = loop_last_run(a->loop);
 	o = json_pack("{s:I, s:I, s:b, s:o, s:o, s:{s:I, s:s, s:o, s:I}, s:o}", "generation",
 		      (json_int_t)gen, "applied_generation", (json_int_t)applied, "pending",
-		      gen != applied, "engines", engines_json(a, st), "host", host_json(), "atlas",
-		      "rss_bytes", (json_int_t)rss_bytes(), "version", ATLAS_API_VERSION, "watch",
-		      watch, "uptime", (json_int_t)(time(NULL) - a->started), "last_run",
+		      gen != applied, "engines", engines, "host", host_json(), "atlas", "rss_bytes",
+		      (json_int_t)rss_bytes(), "version", ATLAS_API_VERSION, "watch", watch,
+		      "uptime", (json_int_t)(time(NULL) - a->started), "last_run",
 		      last ? last : json_null());
-	state_free(st);
 	return o;
 }
 
