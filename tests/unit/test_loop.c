@@ -95,8 +95,12 @@ static void test_loop__start_burst_and_request(void **ts)
 	json_decref(seen.result);
 	assert_int_equal(seen.runs, 4);
 	pthread_mutex_unlock(&seen.mu);
-	assert_non_null(loop_last_run(l));
-	json_decref(loop_last_run(l));
+	{
+		json_t *last = loop_last_run(l);
+
+		assert_non_null(last);
+		json_decref(last);
+	}
 	/* No driver can restart an engine that has none. */
 	assert_int_equal(loop_request(l, "nosuchengine", on_done, &seen, &err), -1);
 	assert_int_equal(err.code, ERR_UNSUPPORTED);
