@@ -4,7 +4,9 @@
 #include <stddef.h>
 
 #include "driver.h"
+#include "ovpn_driver.h"
 
 const struct driver *const atlas_drivers[] = {
+	&ovpn_driver,
 	NULL,
 };

@@ -115,8 +115,8 @@ int pki_read_cert_pem(const char *path, struct buf *out, struct atlas_err *err);
 /*
  * Imports an easy-rsa 3 PKI (src is the pki directory or a folder holding
  * pki/) into the Atlas PKI dir, which must not exist yet. tls_crypt (may be
- * NULL) is an existing OpenVPN static key to keep. The client names (valid,
- * clientAuth, with a key) are appended to clients. Everything is checked
+ * NULL) is an existing OpenVPN static key to keep. The client names (every
+ * valid certificate without serverAuth) are appended to clients. Everything is checked
  * before anything is written; on error dir does not exist afterwards.
  */
 struct strv;

@@ -174,7 +174,7 @@ static char *serial_norm(const char *hex)
 static int crl_matches(X509_CRL *crl, const struct pki_index *idx)
 {
 	STACK_OF(X509_REVOKED) *rev = X509_CRL_get_REVOKED(crl);
-	size_t nr = (size_t)sk_X509_REVOKED_num(rev), ni = 0, k = 0;
+	size_t nr = rev ? (size_t)sk_X509_REVOKED_num(rev) : 0, ni = 0, k = 0;
 	char **a, **b;
 	int same = 1;
 
@@ -247,7 +247,8 @@ int pki_crl_inspect(const char *dir, const struct pki_index *idx, struct pki_crl
 			out->number = ASN1_INTEGER_get(num);
 		ASN1_INTEGER_free(num);
 	}
-	out->nrevoked = (size_t)sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl));
+	if (X509_CRL_get_REVOKED(crl))
+		out->nrevoked = (size_t)sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl));
 	out->matches = idx ? crl_matches(crl, idx) : 0;
 out:
 	BIO_free(b);
