@@ -20,6 +20,7 @@
 #include "ovpn_driver.h"
 
 #define READY_TIMEOUT_MS 15000
+#define KILL_TIMEOUT_MS 10000
 
 struct apply_run {
 	const struct driver_ctx *ctx;
@@ -87,6 +88,32 @@ static int wait_ready(struct apply_run *r, struct atlas_err *err)
 	}
 	last_log_line(r->f.log, line, sizeof(line));
 	return err_set(err, ERR_EXEC, "openvpn did not come up%s%s", line[0] ? ": " : "", line);
+}
+
+/*
+ * OpenVPN 2.6 tells a killed client to restart and drops its instance a few
+ * seconds later ("Delayed exit in 5 seconds"): wait for that, so the check
+ * after apply does not see the session again.
+ */
+static int wait_gone(struct apply_run *r, const unsigned long *cids, size_t n,
+		     struct atlas_err *err)
+{
+	for (int waited = 0; waited < KILL_TIMEOUT_MS; waited += 200) {
+		struct ovpn_status st = { 0 };
+		int left = 0;
+
+		if (ovpn_mgmt_status(r->f.mgmt, 2000, &st, err) < 0)
+			return -1;
+		for (size_t i = 0; i < st.n; i++)
+			for (size_t k = 0; k < n; k++)
+				left += st.v[i].cid == cids[k];
+		ovpn_status_release(&st);
+		if (!left)
+			return 0;
+		sleep_ms(200);
+	}
+	return err_set(err, ERR_EXEC, "openvpn: killed sessions are still listed after %d s",
+		       KILL_TIMEOUT_MS / 1000);
 }
 
 static int write_conf(struct apply_run *r, const char *text, struct atlas_err *err)
@@ -229,6 +256,12 @@ int ovpn_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
 		if (rc < 0 && !failed)
 			*err = e;
 		failed += rc < 0;
+		if (rc == 0 && wait_gone(&r, cids, nkill, &e) < 0) {
+			if (!failed)
+				*err = e;
+			failed++;
+			rc = -1;
+		}
 		for (size_t k = 0; k < nkill; k++)
 			result(results, &v[kill_at[k]], rc == 0, e.msg);
 	}

@@ -207,6 +207,27 @@ static const char *kill_reason(const struct ovpn_section *ov, const struct ovpn_
 	return NULL;
 }
 
+/*
+ * 1 when the server has read c's current CCD file for session s already: the
+ * file on disk is what it should be and is older than the session. A client
+ * refused by `disable` stays listed for a few seconds before it is told
+ * AUTH_FAILED; killing it then would turn the refusal into a reconnect.
+ */
+static int ccd_settled(const struct atlas_state *st, const struct ovpn_obs *o,
+		       const struct ovpn_client *c, const struct ovpn_session *s, const char *today)
+{
+	const struct ovpn_ccd_file *have = find_ccd(o, c->name);
+	struct buf want = BUF_INIT;
+	int same;
+
+	if (!have || s->since <= have->mtime)
+		return 0;
+	render_ovpn_ccd(st, c, today, &want);
+	same = !strcmp(have->text, buf_str(&want));
+	buf_release(&want);
+	return same;
+}
+
 static void diff_sessions(const struct atlas_state *st, const struct ovpn_obs *o,
 			  const struct ovpn_client **cl, const char *today, struct plan *plan)
 {
@@ -228,6 +249,8 @@ static void diff_sessions(const struct atlas_state *st, const struct ovpn_obs *o
 		why = kill_reason(ov, have_plan ? &ap : NULL, s, c, today);
 		/* a partial observation may miss the client: never cut on a guess */
 		if (!why || (!c && o->incomplete))
+			continue;
+		if (c && ccd_settled(st, o, c, s, today))
 			continue;
 		a = act_new(OVPN_OP_KILL, s->cn, NULL);
 		a->cid = s->cid;

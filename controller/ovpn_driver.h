@@ -33,6 +33,7 @@ void ovpn_files_release(struct ovpn_files *f);
 struct ovpn_ccd_file {
 	char *name;
 	char *text;
+	long long mtime;	/* unix seconds */
 };
 
 /* What observe() read. Lists are sorted by name. */

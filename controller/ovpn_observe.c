@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../lib/fileio.h"
 #include "ovpn_driver.h"
@@ -150,6 +151,7 @@ static void observe_ccd(const struct ovpn_files *f, struct ovpn_obs *o)
 	while ((de = readdir(d))) {
 		struct buf text = BUF_INIT;
 		struct atlas_err e = { 0 };
+		struct stat sb;
 		char *path;
 
 		/* dot files and the temporary files of atomic writes are not CCD files */
@@ -165,6 +167,7 @@ static void observe_ccd(const struct ovpn_files *f, struct ovpn_obs *o)
 			}
 			o->ccd[o->nccd].name = xstrdup(de->d_name);
 			o->ccd[o->nccd].text = buf_detach(&text);
+			o->ccd[o->nccd].mtime = stat(path, &sb) == 0 ? (long long)sb.st_mtime : 0;
 			o->nccd++;
 		}
 		buf_release(&text);
