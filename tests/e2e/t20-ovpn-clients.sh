@@ -89,7 +89,7 @@ wait $pinger || true
 loss=$(grep -oE '[0-9.]+% packet loss' "$T/alice-ping.txt" | cut -d% -f1)
 [ "$loss" = 0 ] || fail "alice lost $loss% of her pings during bob's revocation"
 [ "$(session_cid alice)" = "$alice_cid" ] || fail "alice's client id changed"
-[ "$(server_pid)" = "$pid" ] && kill -0 "$pid" || fail "the server restarted"
+[ "$(server_pid)" = "$pid" ] && alive "$pid" || fail "the server restarted"
 ok "alice untouched (client id $alice_cid, 0% loss), server pid $pid unchanged"
 
 # ---- disable / enable carol ----
