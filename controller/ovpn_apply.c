@@ -285,5 +285,5 @@ const struct driver ovpn_driver = {
 	.diff = ovpn_diff,
 	.apply = ovpn_apply,
 	.obs_free = ovpn_obs_free,
-	.status = NULL,
+	.status = ovpn_status_json,
 };

@@ -85,6 +85,13 @@ int ovpn_diff(const struct driver_ctx *ctx, const struct atlas_state *desired,
 int ovpn_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
 	       struct action *v, size_t n, json_t *results, struct atlas_err *err);
 
+/*
+ * Live status for the API and metrics (new object): {running, pid,
+ * sessions:[{name, real_address, virtual_address, bytes_received,
+ * bytes_sent, connected_since, client_id}], error}.
+ */
+json_t *ovpn_status_json(const struct driver_ctx *ctx, const struct atlas_state *desired);
+
 /* Renders server.conf for desired with the paths of f (pure). */
 int ovpn_render_server_for(const struct atlas_state *desired, const struct ovpn_files *f,
 			   const char *server_cn, struct buf *out, struct atlas_err *err);

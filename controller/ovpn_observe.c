@@ -227,3 +227,33 @@ out:
 	ovpn_files_release(&f);
 	return ret;
 }
+
+json_t *ovpn_status_json(const struct driver_ctx *ctx, const struct atlas_state *desired)
+{
+	struct ovpn_status st = { 0 };
+	struct atlas_err e = { 0 };
+	struct ovpn_files f;
+	json_t *root = json_object(), *arr = json_array();
+	pid_t pid = 0;
+	int rc;
+
+	(void)desired;
+	ovpn_files_init(&f, ctx->datadir, ctx->rundir, getenv("ATLAS_OVPN_UNIT"));
+	rc = service_running(ctx->service_mode, &f.svc, &pid, &e);
+	json_object_set_new(root, "running", json_boolean(rc == 1));
+	if (pid)
+		json_object_set_new(root, "pid", json_integer(pid));
+	if (rc == 1 && ovpn_mgmt_status(f.mgmt, MGMT_TIMEOUT_MS, &st, &e) < 0)
+		json_object_set_new(root, "error", json_string(e.msg));
+	for (size_t i = 0; i < st.n; i++)
+		json_array_append_new(
+			arr, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "name", st.v[i].cn,
+				       "real_address", st.v[i].real, "virtual_address", st.v[i].virt,
+				       "bytes_received", (json_int_t)st.v[i].rx, "bytes_sent",
+				       (json_int_t)st.v[i].tx, "connected_since",
+				       (json_int_t)st.v[i].since, "client_id", (json_int_t)st.v[i].cid));
+	json_object_set_new(root, "sessions", arr);
+	ovpn_status_release(&st);
+	ovpn_files_release(&f);
+	return root;
+}
