@@ -119,6 +119,16 @@ static int read_entry(struct import *im, const struct pki_entry *e, struct atlas
 	char serial[72];
 	int enc = 0, ret = -1;
 
+	/* the CN names files and goes into server.conf: keep it to [A-Za-z0-9_.-] */
+	if (!e->cn[0] || e->cn[0] == '.' || e->cn[0] == '-' ||
+	    strspn(e->cn, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+		    strlen(e->cn)) {
+		err_set(err, ERR_INVALID,
+			"the certificate \"%s\" has a common name atlas cannot use as a file name: "
+			"keep to A-Z a-z 0-9 _ . -",
+			e->cn);
+		goto out;
+	}
 	it.crt = pki_load_cert(c, err);
 	if (!it.crt)
 		goto out;

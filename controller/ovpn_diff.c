@@ -280,6 +280,13 @@ int ovpn_diff(const struct driver_ctx *ctx, const struct atlas_state *desired,
 			o->server_cn);
 		goto out;
 	}
+	if (strlen(f.mgmt) >= 108) { /* sizeof(sun_path) */
+		err_set(err, ERR_INVALID,
+			"openvpn: the management socket path \"%s\" is longer than a unix socket "
+			"allows: use a shorter data directory",
+			f.mgmt);
+		goto out;
+	}
 	if (ovpn_render_server_for(desired, &f, o->server_cn, &conf, err) < 0)
 		goto out;
 	plan_engine(plan, "openvpn", o->incomplete ? ENGINE_INCOMPLETE : ENGINE_OK,

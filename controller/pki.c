@@ -89,6 +89,10 @@ int pki_index_parse(const char *text, size_t len, struct pki_index *idx, struct 
 			p = nl ? nl + 1 : end;
 			continue;
 		}
+		for (const char *q = p; q < le; q++)
+			if ((unsigned char)*q < 0x20 ? *q != '\t' : *q == 0x7f)
+				return err_set(err, ERR_INVALID,
+					       "index.txt line %d has a control character", line);
 		f[0] = p;
 		for (const char *q = p; q <= le && nf < 6; q++)
 			if (q == le || *q == '\t') {

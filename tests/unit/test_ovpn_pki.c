@@ -283,6 +283,10 @@ static void test_ovpn_pki__index_format(void **state)
 	pki_index_release(&idx);
 	assert_int_equal(pki_index_parse("X\ta\t\t01\tunknown\t/CN=a\n", 22, &idx, &err), -1);
 	pki_index_release(&idx);
+	/* found by fuzz_ovpn: a NUL inside the subject made a CN that did not round-trip */
+	assert_int_equal(pki_index_parse("V\ta\t\t01\tunknown\t/CN=\0x\n", 22, &idx, &err), -1);
+	assert_non_null(strstr(err.msg, "control character"));
+	pki_index_release(&idx);
 }
 
 static void test_ovpn_pki__pem_and_encrypted_key(void **state)
