@@ -8,8 +8,9 @@
  *   the CRL                                (after a revocation, or missing,
  *                                           foreign, outdated, expiring)
  *   CCD files to write or remove
- *   server.conf: start, restart (only when it changed; drops every session),
- *                or stop when openvpn is disabled
+ *   server.conf: start, restart (only when it changed or the daemon must load
+ *                a new CA / server / tls-crypt key; drops every session), or
+ *                stop when openvpn is disabled
  *   sessions to kill                       (revoked, disabled or expired, or
  *                                           connected with an address their
  *                                           CCD no longer gives them)
@@ -293,21 +294,27 @@ int ovpn_diff(const struct driver_ctx *ctx, const struct atlas_state *desired,
 		    o->note[0] ? o->note : NULL);
 	diff_pki(ctx, desired, o, cl, plan);
 	diff_ccd(desired, o, cl, today, plan);
-	if (ov->enabled) {
+	if (o->service_unknown) {
+		/* cannot tell whether it runs: neither start, restart, stop nor kill */
+	} else if (ov->enabled) {
 		int same = o->server_conf && !strcmp(o->server_conf, buf_str(&conf));
+		/* a running daemon holds the CA, server key and tls-crypt key in memory */
+		const char *reload = !o->has_ca ? "a new CA"
+				     : !o->has_tls_crypt ? "a new tls-crypt key"
+				     : !o->server_cert ? "a new server certificate" : NULL;
 
 		if (!o->running) {
 			ADD(plan, ACT_START, "openvpn/server",
 			    act_new(OVPN_OP_START, NULL, buf_detach(&conf)),
 			    "+ openvpn server: start%s", same ? "" : " (server.conf written)");
-		} else if (!same) {
+		} else if (!same || reload) {
 			struct action *a;
 
 			a = ADD(plan, ACT_RESTART, "openvpn/server",
 				act_new(OVPN_OP_RESTART, NULL, buf_detach(&conf)),
-				"! openvpn server: restart, server.conf %s (drops %zu connected "
-				"client%s)",
-				o->server_conf ? "changed" : "missing", o->sessions.n,
+				"! openvpn server: restart, %s%s (drops %zu connected client%s)",
+				reload ? reload : "server.conf ",
+				reload ? "" : o->server_conf ? "changed" : "missing", o->sessions.n,
 				o->sessions.n == 1 ? "" : "s");
 			a->drops = (int)o->sessions.n;
 			restart = 1;
@@ -325,7 +332,7 @@ int ovpn_diff(const struct driver_ctx *ctx, const struct atlas_state *desired,
 			a->drops = (int)o->sessions.n;
 		}
 	}
-	if (ov->enabled && o->running && !restart && o->sessions_known)
+	if (ov->enabled && o->running && !o->service_unknown && !restart && o->sessions_known)
 		diff_sessions(desired, o, cl, today, plan);
 	ret = 0;
 out:

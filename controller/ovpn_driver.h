@@ -49,6 +49,7 @@ struct ovpn_obs {
 	struct ovpn_ccd_file *ccd;
 	size_t nccd;
 	int running;
+	int service_unknown;	/* whether it runs could not be told */
 	long pid;
 	int sessions_known;
 	struct ovpn_status sessions;

@@ -206,6 +206,7 @@ int ovpn_observe(const struct driver_ctx *ctx, const struct atlas_state *desired
 	observe_ccd(&f, o);
 	rc = service_running(ctx->service_mode, &f.svc, &pid, &e);
 	if (rc < 0) {
+		o->service_unknown = 1;
 		note(o, "service", e.msg);
 	} else if (rc == 0) {
 		o->sessions_known = 1; /* no daemon, no sessions */

@@ -316,6 +316,37 @@ static void test_ovpn_diff__disabled_engine_stops(void **state)
 	state_free(st);
 }
 
+static void test_ovpn_diff__pki_reload_and_unknown_service(void **state)
+{
+	struct atlas_state *st = test_state(yaml);
+	struct ovpn_obs *o = converged(st);
+	struct plan p;
+	char *t;
+
+	(void)state;
+	add_session(o, "alice", "10.9.0.10", 3, NOW - 100);
+	o->has_tls_crypt = 0; /* deleted by hand: the daemon must load the new one */
+	t = run_diff(st, o, &p);
+	assert_string_equal(t, "+ openvpn tls-crypt key [create openvpn/pki/tls-crypt drops=0]\n"
+			       "! openvpn server: restart, a new tls-crypt key (drops 1 connected "
+			       "client) [restart openvpn/server drops=1]\n");
+	free(t);
+	plan_release(&p);
+	/* systemctl could not say: nothing is started, restarted or killed */
+	o->has_tls_crypt = 1;
+	o->running = 0;
+	o->service_unknown = 1;
+	o->incomplete = 1;
+	st->openvpn.clients[0].disabled = 1;
+	t = run_diff(st, o, &p);
+	assert_string_equal(t, "~ openvpn ccd/alice (changed, static 10.9.0.10, disabled) [write "
+			       "ccd/alice drops=0]\n");
+	free(t);
+	plan_release(&p);
+	ovpn_obs_free(o);
+	state_free(st);
+}
+
 static void test_ovpn_diff__client_named_like_server(void **state)
 {
 	struct atlas_state *st = test_state(yaml);
@@ -345,6 +376,7 @@ int main(void)
 		cmocka_unit_test(test_ovpn_diff__sessions),
 		cmocka_unit_test(test_ovpn_diff__expiry_and_crl_window),
 		cmocka_unit_test(test_ovpn_diff__disabled_engine_stops),
+		cmocka_unit_test(test_ovpn_diff__pki_reload_and_unknown_service),
 		cmocka_unit_test(test_ovpn_diff__client_named_like_server),
 	};
 
