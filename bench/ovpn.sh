@@ -5,8 +5,9 @@
 # needed: observe still reads the index, every certificate path, the CRL,
 # server.conf and 1,000 CCD files). Prints figures; asserts nothing.
 set -euo pipefail
-B=${1:-build}
 cd "$(dirname "$0")/.."
+ATLAS_BIN=${ATLAS_BIN:-$PWD/${1:-build}/atlas}
+B=$(dirname "$ATLAS_BIN")
 N=${OVPN_BENCH_N:-1000}
 T=$(mktemp -d /tmp/atlas-bench-ovpn-XXXXXX)
 trap 'rm -rf "$T"' EXIT
@@ -27,7 +28,7 @@ cc -O2 -std=c11 -D_GNU_SOURCE -I. -o "$T/pki_bench" bench/ovpn_pki_bench.c $objs
   echo "  clients:"
   for i in $(seq 1 "$N"); do echo "    - name: client$i"; done
 } > "$T/state.yaml"
-A="$B/atlas"
+A=$ATLAS_BIN
 export ATLAS_SERVICE_MODE=direct
 "$A" --data "$T/data" import "$T/state.yaml" >/dev/null
 s=$(date +%s.%N)
