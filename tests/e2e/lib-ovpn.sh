@@ -9,7 +9,7 @@
 ATLAS=${ATLAS_BIN:-$PWD/build/atlas}
 export ATLAS_SERVICE_MODE=direct
 [ "$(id -u)" = 0 ] || { echo "FAIL: needs root"; exit 1; }
-for p in openvpn ip ping; do
+for p in openvpn ip ping openssl bc awk; do
   command -v "$p" >/dev/null || { echo "FAIL: $p is not installed"; exit 1; }
 done
 [ -x "$ATLAS" ] || { echo "FAIL: $ATLAS is not built"; exit 1; }
