@@ -12,7 +12,6 @@
 #include "../controller/controller.h"
 #include "../controller/ovpn_driver.h"
 #include "../lib/fileio.h"
-#include "../renderers/ovpn.h"
 #include "../state/commit.h"
 #include "cli.h"
 
@@ -35,86 +34,27 @@ static void files_for(struct ovpn_files *f)
 	free(run);
 }
 
-/* 1 when the PKI holds a valid certificate of name with its files. */
-static int has_cert(const char *pki, const char *name)
-{
-	struct pki_index idx = { 0 };
-	char *c = pki_cert_path(pki, name), *k = pki_key_path(pki, name);
-	int ok = pki_index_read(pki, &idx, NULL) == 0 && pki_index_valid(&idx, name) &&
-		 file_exists(c) && file_exists(k);
-
-	pki_index_release(&idx);
-	free(c);
-	free(k);
-	return ok;
-}
-
 static int ovpn_config(const char *name)
 {
 	struct atlas_err err = { 0 };
 	struct atlas_state *st = NULL;
-	struct buf ca = BUF_INIT, cert = BUF_INIT, key = BUF_INIT, tc = BUF_INIT, out = BUF_INIT;
-	struct ovpn_client_pki pki = { 0 };
-	const struct ovpn_client *cl;
-	struct ovpn_files f;
+	struct buf out = BUF_INIT;
 	struct store *s;
-	char *path = NULL, *server_cn = NULL;
 	int ret = 1;
 
 	s = cli_store();
 	if (!s)
 		return 1;
-	files_for(&f);
-	if (store_load(s, &st, NULL, &err) < 0)
-		goto fail;
-	cl = state_ovpn_client(st, name);
-	if (!cl) {
-		err_set(&err, ERR_NOTFOUND, "openvpn client \"%s\" does not exist", name);
-		goto fail;
+	if (store_load(s, &st, NULL, &err) < 0 ||
+	    ovpn_profile(cli_datadir, st, name, &out, &err) < 0) {
+		fprintf(stderr, "atlas: %s\n", err.msg);
+		goto out;
 	}
-	if (!has_cert(f.pki, name)) {
-		err_set(&err, ERR_NOTFOUND,
-			"openvpn client \"%s\" has no certificate yet: run `atlas apply` first", name);
-		goto fail;
-	}
-	server_cn = pki_server_cn(f.pki);
-	path = xasprintf("%s/ca.crt", f.pki);
-	if (pki_read_cert_pem(path, &ca, &err) < 0)
-		goto fail;
-	free(path);
-	path = pki_cert_path(f.pki, name);
-	if (pki_read_cert_pem(path, &cert, &err) < 0)
-		goto fail;
-	free(path);
-	path = pki_key_path(f.pki, name);
-	if (file_read(path, 65536, &key, &err) < 0)
-		goto fail;
-	free(path);
-	path = xasprintf("%s/tls-crypt.key", f.pki);
-	if (file_read(path, 65536, &tc, &err) < 0)
-		goto fail;
-	pki.ca = buf_str(&ca);
-	pki.cert = buf_str(&cert);
-	pki.key = buf_str(&key);
-	pki.tls_crypt = buf_str(&tc);
-	pki.server_cn = server_cn;
-	if (render_ovpn_client(st, cl, &pki, &out, &err) < 0)
-		goto fail;
 	fwrite(out.data, 1, out.len, stdout);
 	ret = 0;
-	goto out;
-fail:
-	fprintf(stderr, "atlas: %s\n", err.msg);
 out:
-	buf_release(&ca);
-	buf_release(&cert);
-	buf_release_secure(&key);
-	buf_release_secure(&tc);
 	buf_release_secure(&out);
-	free(path);
-	free(server_cn);
 	state_free(st);
-	ovpn_files_release(&f);
 	store_close(s);
 	return ret;
 }

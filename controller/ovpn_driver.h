@@ -93,6 +93,14 @@ int ovpn_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
  */
 json_t *ovpn_status_json(const struct driver_ctx *ctx, const struct atlas_state *desired);
 
+/*
+ * Appends the inline .ovpn of client name (desired state + the PKI under
+ * datadir) to out. ERR_NOTFOUND when the client does not exist or has no
+ * certificate yet; out then holds nothing new. The text holds a private key.
+ */
+int ovpn_profile(const char *datadir, const struct atlas_state *st, const char *name,
+		 struct buf *out, struct atlas_err *err);
+
 /* Renders server.conf for desired with the paths of f (pure). */
 int ovpn_render_server_for(const struct atlas_state *desired, const struct ovpn_files *f,
 			   const char *server_cn, struct buf *out, struct atlas_err *err);
