@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 . tests/e2e/lib-ovpn.sh
 
 net_setup 21 1
-write_state() { # $1: enabled, $2: dns
+write_state() { # $1: enabled, $2: dns, $3: proto (udp)
   cat > "$T/state.yaml" <<YAML
 version: 1
 settings:
@@ -16,6 +16,7 @@ settings:
 openvpn:
   enabled: $1
   port: 1194
+  proto: ${3:-udp}
   network: 10.9.0.0/24
   dns: [$2]
   routes: [10.99.0.0/24]
@@ -97,16 +98,30 @@ apply_converged
 grep -q 'dhcp-option DNS 10.9.0.2' "$D/openvpn/server.conf" || fail "server.conf not rewritten"
 ok "server.conf change restarts the server, the plan says it drops 1 client"
 
+# switching to TCP: a restart, and a new profile connects over TCP
+write_state true 10.9.0.2 tcp
+[ "$(plan_rc)" = 2 ] || fail "plan misses the proto change"
+grep -q 'restart, server.conf changed' "$T/plan.out" || fail "plan does not restart for tcp"
+apply_converged
+grep -qx 'proto tcp-server' "$D/openvpn/server.conf" || fail "server.conf is not tcp"
+grep -q 'explicit-exit-notify' "$D/openvpn/server.conf" && fail "explicit-exit-notify with tcp"
+client_down alice
+client_up alice ato-21c1
+grep -qx 'proto tcp-client' "$T/alice.ovpn" || fail "alice's profile is not tcp"
+wait_ping ato-21c1 10.9.0.1 30 || fail "alice cannot connect over tcp"
+[ "$(tun_addr ato-21c1)" = 10.9.0.10 ] || fail "alice lost her static address over tcp"
+ok "proto tcp: server restarted, alice connects over TCP with a new profile"
+
 # enabled: false stops the daemon, keeps the state and PKI
 pid=$(server_pid)
-write_state false 10.9.0.2
+write_state false 10.9.0.2 tcp
 [ "$(plan_rc)" = 2 ] || fail "plan misses disabling openvpn"
 grep -q -- '- openvpn server: stop' "$T/plan.out" || fail "plan does not stop the server"
 apply_converged
 alive "$pid" && fail "the server still runs"
 [ -f "$D/pki/issued/alice.crt" ] || fail "disabling removed the PKI"
 cli export | grep -q 'name: alice' || fail "disabling removed alice"
-write_state true 10.9.0.2
+write_state true 10.9.0.2 tcp
 apply_converged
 alive "$(server_pid)" || fail "the server did not start again"
 ok "enabled: false stops the daemon, true starts it again"
