@@ -47,25 +47,37 @@ static void sleep_ms(int ms)
 		;
 }
 
-/* The last line of openvpn's log, for an error message. */
+/*
+ * The most telling line at the end of openvpn's log for an error message:
+ * the last of its final 20 lines that mentions an error, else the last one.
+ */
 static void last_log_line(const char *log, char *out, size_t len)
 {
 	struct buf b = BUF_INIT;
-	const char *s;
-	size_t n;
+	const char *end, *s, *pick = NULL, *pick_end = NULL;
 
 	out[0] = '\0';
 	if (file_read(log, 16u << 20, &b, NULL) < 0 || !b.len) {
 		buf_release(&b);
 		return;
 	}
-	n = b.len;
-	while (n && (b.data[n - 1] == '\n' || b.data[n - 1] == '\r'))
-		n--;
-	s = b.data + n;
-	while (s > b.data && s[-1] != '\n')
-		s--;
-	snprintf(out, len, "%.*s", (int)(b.data + n - s), s);
+	end = b.data + b.len;
+	for (int n = 0; n < 20 && end > b.data; n++) {
+		while (end > b.data && (end[-1] == '\n' || end[-1] == '\r'))
+			end--;
+		s = end;
+		while (s > b.data && s[-1] != '\n')
+			s--;
+		if (!pick_end)
+			pick = s, pick_end = end;
+		if (memmem(s, (size_t)(end - s), "rror", 4)) {
+			pick = s, pick_end = end;
+			break;
+		}
+		end = s;
+	}
+	if (pick)
+		snprintf(out, len, "%.*s", (int)(pick_end - pick), pick);
 	buf_release(&b);
 }
 
@@ -118,7 +130,9 @@ static int wait_gone(struct apply_run *r, const unsigned long *cids, size_t n,
 
 static int write_conf(struct apply_run *r, const char *text, struct atlas_err *err)
 {
-	if (mkdir_p(r->f.dir, 0755, err) < 0 || mkdir_p(r->ctx->rundir, 0755, err) < 0)
+	/* openvpn refuses to start without its client-config-dir, even empty */
+	if (mkdir_p(r->f.dir, 0755, err) < 0 || mkdir_p(r->f.ccd, 0755, err) < 0 ||
+	    mkdir_p(r->ctx->rundir, 0755, err) < 0)
 		return -1;
 	if (file_write_atomic(r->f.conf, text, strlen(text), 0644, err) < 0)
 		return -1;

@@ -27,6 +27,12 @@ openvpn:
 YAML
   cli import "$T/state.yaml" >/dev/null
 }
+# a server without clients starts too (its empty CCD folder must exist)
+printf 'version: 1\nsettings:\n  host: 10.250.0.1\nopenvpn:\n  network: 10.9.0.0/24\n' > "$T/empty.yaml"
+cli import "$T/empty.yaml" >/dev/null
+apply_converged
+alive "$(server_pid)" || fail "the server without clients is not running"
+ok "a server without clients starts and converges"
 write_state true 10.9.0.1
 apply_converged
 client_up alice ato-21c1
