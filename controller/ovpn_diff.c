@@ -109,7 +109,7 @@ static void diff_pki(const struct driver_ctx *ctx, const struct atlas_state *st,
 		     const struct ovpn_obs *o, const struct ovpn_client **cl, struct plan *plan)
 {
 	const struct ovpn_section *ov = &st->openvpn;
-	int revoked = 0;
+	int revoked = 0, superseded;
 
 	if (!o->has_ca)
 		ADD(plan, ACT_CREATE, "openvpn/pki/ca", act_new(OVPN_OP_CA, NULL, NULL),
@@ -118,13 +118,21 @@ static void diff_pki(const struct driver_ctx *ctx, const struct atlas_state *st,
 		ADD(plan, ACT_CREATE, "openvpn/pki/tls-crypt", act_new(OVPN_OP_TLS_CRYPT, NULL, NULL),
 		    "+ openvpn tls-crypt key");
 	if (!o->server_cert)
+		revoked += o->has_ca && ovpn_sorted_has(&o->valid, o->server_cn);
+	if (!o->server_cert)
 		ADD(plan, ACT_ISSUE, "openvpn/pki/server",
 		    act_new(OVPN_OP_ISSUE_SERVER, o->server_cn, NULL),
 		    "+ openvpn certificate \"%s\" (server)", o->server_cn);
-	for (size_t i = 0; i < ov->nclients; i++)
-		if (!o->has_ca || !ovpn_sorted_has(&o->certs, cl[i]->name))
-			ADD(plan, ACT_ISSUE, cl[i]->name, act_new(OVPN_OP_ISSUE, cl[i]->name, NULL),
-			    "+ openvpn certificate \"%s\"", cl[i]->name);
+	for (size_t i = 0; i < ov->nclients; i++) {
+		if (o->has_ca && ovpn_sorted_has(&o->certs, cl[i]->name))
+			continue;
+		/* a valid entry whose file is gone: the new certificate supersedes it */
+		superseded = o->has_ca && ovpn_sorted_has(&o->valid, cl[i]->name);
+		revoked += superseded;
+		ADD(plan, ACT_ISSUE, cl[i]->name, act_new(OVPN_OP_ISSUE, cl[i]->name, NULL),
+		    "+ openvpn certificate \"%s\"%s", cl[i]->name,
+		    superseded ? " (its lost certificate is revoked)" : "");
+	}
 	for (size_t i = 0; !o->incomplete && o->has_ca && i < o->valid.n; i++) {
 		const char *cn = o->valid.v[i];
 

@@ -75,7 +75,8 @@ int pki_set_server_cn(const char *dir, const char *cn, struct atlas_err *err);
  * Issues a certificate for cn (server: serverAuth, else clientAuth) with a
  * new P-256 key: writes issued/CN.crt and private/CN.key, and adds a V entry
  * to idx (in memory: the caller writes the index with pki_index_write, once
- * for a batch). An older valid entry of cn is left as it is; the newest wins.
+ * for a batch). An older valid entry of cn (its files lost) is marked revoked
+ * as superseded: the caller then rewrites the CRL.
  */
 int pki_issue(const char *dir, struct pki_index *idx, const char *cn, int server,
 	      struct atlas_err *err);

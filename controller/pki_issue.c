@@ -19,6 +19,16 @@
 #include "pki.h"
 #include "pki_priv.h"
 
+/* The index keeps UTCTime, two-digit years, as openssl ca does. */
+static void index_date(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(buf, len, "%02d%02d%02d%02d%02d%02dZ", tm.tm_year % 100, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
 int pki_issue(const char *dir, struct pki_index *idx, const char *cn, int server,
 	      struct atlas_err *err)
 {
@@ -61,6 +71,16 @@ int pki_issue(const char *dir, struct pki_index *idx, const char *cn, int server
 		goto out;
 	pki_serial_hex(X509_get0_serialNumber(crt), serial, sizeof(serial));
 	pki_time_text(X509_get0_notAfter(crt), expiry, sizeof(expiry));
+	/* an older certificate of the same name (its file lost) is superseded */
+	for (size_t i = 0; i < idx->n; i++)
+		if (idx->v[i].status == 'V' && !strcmp(idx->v[i].cn, cn)) {
+			time_t now = time(NULL);
+
+			idx->v[i].status = 'R';
+			index_date(now, idx->v[i].revdate, sizeof(idx->v[i].revdate));
+			strncat(idx->v[i].revdate, ",superseded",
+				sizeof(idx->v[i].revdate) - strlen(idx->v[i].revdate) - 1);
+		}
 	pki_index_add(idx, 'V', expiry, "", serial, cn);
 	ret = 0;
 out:
@@ -118,12 +138,8 @@ int pki_revoke(const char *dir, struct pki_index *idx, const char *cn, time_t no
 	       struct atlas_err *err)
 {
 	char date[24];
-	struct tm tm;
 
-	/* The index keeps UTCTime, two-digit years, as openssl ca does. */
-	gmtime_r(&now, &tm);
-	snprintf(date, sizeof(date), "%02d%02d%02d%02d%02d%02dZ", tm.tm_year % 100, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	index_date(now, date, sizeof(date));
 	for (size_t i = 0; i < idx->n; i++) {
 		struct pki_entry *e = &idx->v[i];
 

@@ -66,6 +66,17 @@ apply_converged
 [ ! -e "$D/openvpn/ccd/mallory" ] || fail "ccd/mallory still there"
 ok "stray CCD reported and removed"
 
+# a client's certificate deleted by hand: reissued, the lost one revoked
+old=$(awk -F'\t' '$1 == "V" && $6 == "/CN=bob" { print $4 }' "$D/pki/index.txt")
+rm "$D/pki/issued/bob.crt"
+[ "$(plan_rc)" = 2 ] || fail "plan misses bob's lost certificate"
+grep -q 'certificate "bob" (its lost certificate is revoked)' "$T/plan.out" || { cat "$T/plan.out"; fail "plan does not reissue bob"; }
+apply_converged
+new=$(awk -F'\t' '$1 == "V" && $6 == "/CN=bob" { print $4 }' "$D/pki/index.txt")
+[ -n "$new" ] && [ "$new" != "$old" ] || fail "bob was not reissued"
+openssl crl -in "$D/pki/crl.pem" -noout -text | grep -qi "Serial Number: $old" || fail "bob's lost certificate is not in the CRL"
+ok "lost certificate reissued and the old one revoked ($old)"
+
 # CRL deleted by hand
 rm "$D/pki/crl.pem"
 [ "$(plan_rc)" = 2 ] || fail "plan misses the deleted CRL"

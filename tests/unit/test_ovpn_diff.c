@@ -347,6 +347,29 @@ static void test_ovpn_diff__pki_reload_and_unknown_service(void **state)
 	state_free(st);
 }
 
+static void test_ovpn_diff__lost_certificate_superseded(void **state)
+{
+	struct atlas_state *st = test_state(yaml);
+	struct ovpn_obs *o = converged(st);
+	struct plan p;
+	char *t;
+
+	(void)state;
+	/* issued/bob.crt deleted by hand: bob is still valid in the index */
+	strv_clear(&o->certs);
+	strv_push(&o->certs, "alice");
+	strv_push(&o->certs, "atlas-server");
+	strv_push(&o->certs, "carol");
+	t = run_diff(st, o, &p);
+	assert_string_equal(t, "+ openvpn certificate \"bob\" (its lost certificate is revoked) "
+			       "[issue bob drops=0]\n"
+			       "~ openvpn crl.pem (revocations) [write openvpn/pki/crl drops=0]\n");
+	free(t);
+	plan_release(&p);
+	ovpn_obs_free(o);
+	state_free(st);
+}
+
 static void test_ovpn_diff__client_named_like_server(void **state)
 {
 	struct atlas_state *st = test_state(yaml);
@@ -377,6 +400,7 @@ int main(void)
 		cmocka_unit_test(test_ovpn_diff__expiry_and_crl_window),
 		cmocka_unit_test(test_ovpn_diff__disabled_engine_stops),
 		cmocka_unit_test(test_ovpn_diff__pki_reload_and_unknown_service),
+		cmocka_unit_test(test_ovpn_diff__lost_certificate_superseded),
 		cmocka_unit_test(test_ovpn_diff__client_named_like_server),
 	};
 

@@ -110,6 +110,14 @@ static void test_ovpn_pki__ca_and_certificates(void **state)
 		assert_string_equal(again.v[1].serial, hex);
 	}
 	pki_index_release(&again);
+	/* issuing alice again supersedes (revokes) her first certificate */
+	assert_int_equal(pki_issue(pki, &idx, "alice", 0, &err), 0);
+	assert_int_equal(idx.n, 3);
+	assert_int_equal(idx.v[1].status, 'R');
+	assert_non_null(strstr(idx.v[1].revdate, ",superseded"));
+	assert_int_equal(idx.v[2].status, 'V');
+	assert_ptr_equal(pki_index_valid(&idx, "alice"), &idx.v[2]);
+	assert_int_equal(pki_write_crl(pki, &idx, time(NULL), &err), 0);
 	X509_free(ca);
 	X509_free(srv);
 	X509_free(cli);
