@@ -237,13 +237,14 @@ int ovpn_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
 	for (size_t i = 0; i < n; i++) {
 		const struct ovpn_act *a = v[i].data;
 		struct atlas_err e = { 0 };
+		int rc;
 
 		if (a->op == OVPN_OP_KILL) {
 			cids[nkill] = a->cid;
 			kill_at[nkill++] = i;
 			continue;
 		}
-		int rc = run_one(&r, a, &e);
+		rc = run_one(&r, a, &e);
 
 		if (rc < 0) {
 			if (!failed)
