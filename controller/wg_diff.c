@@ -137,11 +137,34 @@ static void peer_update(struct plan *plan, const char *ifname, const struct dpee
 	buf_release(&what);
 }
 
+/*
+ * The name the record file gave the peer of key: its "# peer NAME" line
+ * right above "[Peer]" and "PublicKey = KEY". 1 when found.
+ */
+static int recorded_name(const char *conf, const char *key, char *name, size_t len)
+{
+	char pat[KEY_B64 + 32];
+	const char *k, *line, *end;
+
+	snprintf(pat, sizeof(pat), "\n[Peer]\nPublicKey = %s\n", key);
+	k = conf ? strstr(conf, pat) : NULL;
+	if (!k)
+		return 0;
+	for (line = k; line > conf && line[-1] != '\n'; line--)
+		;
+	end = k;
+	if (strncmp(line, "# peer ", 7) || (size_t)(end - line - 7) >= len)
+		return 0;
+	memcpy(name, line + 7, (size_t)(end - line - 7));
+	name[end - line - 7] = '\0';
+	return 1;
+}
+
 static void peer_remove(struct plan *plan, const char *ifname, const struct wg_obs_peer *op,
-			const struct wg_peer *known, time_t now)
+			const struct wg_peer *known, const char *conf, time_t now)
 {
 	struct wg_act *a = act_new(WG_PEER_REMOVE, ifname);
-	char *res;
+	char *res, name[NAME_MAX_LEN + 1];
 
 	memcpy(a->public_key, op->public_key, KEY_B64);
 	if (known) {
@@ -150,6 +173,11 @@ static void peer_remove(struct plan *plan, const char *ifname, const struct wg_o
 		plan_add(plan, "wireguard", ACT_DELETE, res, a, wg_act_free,
 			 "- wireguard/%s peer %s (%s)", ifname, known->name,
 			 known->disabled ? "disabled" : wg_peer_active(known, now) ? "" : "expired");
+	} else if (recorded_name(conf, op->public_key, name, sizeof(name))) {
+		/* Gone from the desired state; the record still knows its name. */
+		res = xasprintf("%s/%s", ifname, name);
+		plan_add(plan, "wireguard", ACT_DELETE, res, a, wg_act_free,
+			 "- wireguard/%s peer %s (removed from the desired state)", ifname, name);
 	} else {
 		res = xasprintf("%s/%s", ifname, op->public_key);
 		plan_add(plan, "wireguard", ACT_DELETE, res, a, wg_act_free,
@@ -190,13 +218,14 @@ static void diff_peers(const struct driver_ctx *ctx, const struct wg_iface *ifc,
 				peer_create(&creates, ifc->name, &d[i]);
 			i++;
 		} else if (c > 0) {
-			peer_remove(plan, ifc->name, &oi->peers[j], NULL, ctx->now);
+			peer_remove(plan, ifc->name, &oi->peers[j], NULL, oi->conf.data, ctx->now);
 			j++;
 		} else {
 			if (d[i].active)
 				peer_update(&updates, ifc->name, &d[i], &oi->peers[j]);
 			else
-				peer_remove(plan, ifc->name, &oi->peers[j], d[i].p, ctx->now);
+				peer_remove(plan, ifc->name, &oi->peers[j], d[i].p, oi->conf.data,
+					    ctx->now);
 			i++;
 			j++;
 		}
