@@ -164,21 +164,37 @@ static void check_addrs(struct vctx *c, const struct strv *sv, const char *field
 }
 
 /* Reports duplicate names in a list whose elements start with char *name. */
+struct name_item {
+	char *const *name;
+	size_t i;
+};
+
+static int name_item_cmp(const void *a, const void *b)
+{
+	const struct name_item *x = a, *y = b;
+	int c = strcmp(*x->name, *y->name);
+
+	return c ? c : x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Each element whose name an earlier one has: sorted, so O(n log n). */
 static void check_dup_names(struct vctx *c, const void *arr, size_t n, size_t size,
 			    const char *kind)
 {
-	for (size_t i = 1; i < n; i++) {
+	struct name_item *v = xcalloc(n + 1, sizeof(*v));
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
 		char *const *ni = (char *const *)((const char *)arr + i * size);
 
-		for (size_t j = 0; j < i && *ni; j++) {
-			char *const *nj = (char *const *)((const char *)arr + j * size);
-
-			if (*nj && !strcmp(*ni, *nj)) {
-				V(c, ni, "name", "%s name \"%s\" is used twice", kind, *ni);
-				break;
-			}
-		}
+		if (*ni)
+			v[m++] = (struct name_item){ ni, i };
 	}
+	qsort(v, m, sizeof(*v), name_item_cmp);
+	for (size_t k = 1; k < m; k++)
+		if (!strcmp(*v[k].name, *v[k - 1].name))
+			V(c, v[k].name, "name", "%s name \"%s\" is used twice", kind, *v[k].name);
+	free(v);
 }
 
 /* ---- WireGuard ---- */
@@ -217,6 +233,116 @@ static void check_peer(struct vctx *c, const struct wg_iface *ifc, const struct 
 	}
 }
 
+/* A peer's key or one of its addresses, for the duplicate checks. */
+struct peer_item {
+	size_t peer;		/* index in ifc->peers */
+	size_t addr;		/* index in its address list */
+	struct ipaddr ip;	/* host bits cleared */
+};
+
+static int key_item_cmp(const void *a, const void *b, void *arg)
+{
+	const struct wg_iface *ifc = arg;
+	const struct peer_item *x = a, *y = b;
+	int c = strcmp(ifc->peers[x->peer].public_key, ifc->peers[y->peer].public_key);
+
+	return c ? c : x->peer < y->peer ? -1 : x->peer > y->peer;
+}
+
+static int addr_item_cmp(const void *a, const void *b)
+{
+	const struct peer_item *x = a, *y = b;
+	int c = x->ip.family - y->ip.family;
+
+	if (!c)
+		c = memcmp(x->ip.a, y->ip.a, x->ip.family == AF_INET ? 4 : 16);
+	if (!c)
+		c = x->ip.prefix - y->ip.prefix;
+	return c ? c : x->peer < y->peer ? -1 : x->peer > y->peer;
+}
+
+static void set_who_peer(struct vctx *c, size_t base, const struct wg_peer *p)
+{
+	snprintf(c->who + base, sizeof(c->who) - base, "%speer \"%.64s\"", base ? ": " : "",
+		 p->name ? p->name : "?");
+}
+
+/*
+ * Keys and addresses used twice within an interface, reported on the later
+ * peer (in file order) naming the earlier one. Sorting keeps this O(n log n):
+ * 10,000 peers must not cost 50 million comparisons.
+ */
+static void check_peer_dups(struct vctx *c, const struct wg_iface *ifc, size_t base)
+{
+	struct peer_item *v, **open;
+	size_t n = 0, nopen = 0, total = 0;
+
+	for (size_t i = 0; i < ifc->npeers; i++)
+		total += ifc->peers[i].address.n + 1;
+	v = xcalloc(total + 1, sizeof(*v));
+	open = xcalloc(total + 1, sizeof(*open));
+	for (size_t i = 0; i < ifc->npeers; i++)
+		if (ifc->peers[i].public_key[0])
+			v[n++] = (struct peer_item){ .peer = i };
+	qsort_r(v, n, sizeof(*v), key_item_cmp, (void *)ifc);
+	for (size_t i = 1; i < n; i++) {
+		size_t first = i - 1;
+
+		while (first > 0 && !strcmp(ifc->peers[v[first - 1].peer].public_key,
+					    ifc->peers[v[i].peer].public_key))
+			first--;
+		if (strcmp(ifc->peers[v[first].peer].public_key, ifc->peers[v[i].peer].public_key))
+			continue;
+		set_who_peer(c, base, &ifc->peers[v[i].peer]);
+		V(c, ifc->peers[v[i].peer].public_key, "public_key",
+		  "public_key is the same as peer \"%s\"'s",
+		  ifc->peers[v[first].peer].name ? ifc->peers[v[first].peer].name : "?");
+	}
+	n = 0;
+	for (size_t i = 0; i < ifc->npeers; i++)
+		for (size_t a = 0; a < ifc->peers[i].address.n; a++) {
+			struct ipaddr ip;
+
+			if (ip_parse(ifc->peers[i].address.v[a], &ip) < 0)
+				continue;
+			ip_network(&ip, &v[n].ip);
+			v[n].ip.prefix = ip.prefix;
+			v[n].peer = i;
+			v[n++].addr = a;
+		}
+	qsort(v, n, sizeof(*v), addr_item_cmp);
+	/* Sweep by start address: the open prefixes that contain this one overlap it. */
+	for (size_t i = 0; i < n; i++) {
+		size_t keep = 0;
+
+		for (size_t k = 0; k < nopen; k++)
+			if (open[k]->ip.family == v[i].ip.family && ip_in_net(&open[k]->ip, &v[i].ip))
+				open[keep++] = open[k];
+		nopen = keep;
+		for (size_t k = 0; k < nopen; k++) {
+			const struct peer_item *e = open[k], *l = &v[i];
+
+			if (e->peer == l->peer)
+				continue;
+			if (e->peer > l->peer) {
+				const struct peer_item *t = e;
+
+				e = l;
+				l = t;
+			}
+			set_who_peer(c, base, &ifc->peers[l->peer]);
+			V(c, &ifc->peers[l->peer].address.v[l->addr], "address",
+			  "address \"%s\" is already used by peer \"%s\"",
+			  ifc->peers[l->peer].address.v[l->addr],
+			  ifc->peers[e->peer].name ? ifc->peers[e->peer].name : "?");
+		}
+		open[nopen++] = &v[i];
+	}
+	c->who[base] = '\0';
+	free(v);
+	free(open);
+}
+
 static void check_wg_iface(struct vctx *c, const struct wg_iface *ifc)
 {
 	struct ipaddr *nets = xcalloc(ifc->address.n + 1, sizeof(*nets));
@@ -242,27 +368,9 @@ static void check_wg_iface(struct vctx *c, const struct wg_iface *ifc)
 		snprintf(c->who + base, sizeof(c->who) - base, "%speer \"%.64s\"", base ? ": " : "",
 			 p->name ? p->name : "?");
 		check_peer(c, ifc, p, nets, nnets);
-		/* Addresses and keys used twice within the interface. */
-		for (size_t j = 0; j < i; j++) {
-			const struct wg_peer *q = &ifc->peers[j];
-
-			if (p->public_key[0] && !strcmp(p->public_key, q->public_key))
-				V(c, p->public_key, "public_key",
-				  "public_key is the same as peer \"%s\"'s", q->name ? q->name : "?");
-			for (size_t a = 0; a < p->address.n; a++) {
-				struct ipaddr x, y;
-
-				if (ip_parse(p->address.v[a], &x) < 0)
-					continue;
-				for (size_t b = 0; b < q->address.n; b++)
-					if (ip_parse(q->address.v[b], &y) == 0 && ip_overlap(&x, &y))
-						V(c, &p->address.v[a], "address",
-						  "address \"%s\" is already used by peer \"%s\"",
-						  p->address.v[a], q->name ? q->name : "?");
-			}
-		}
 	}
 	c->who[base] = '\0';
+	check_peer_dups(c, ifc, base);
 	free(nets);
 }
 
