@@ -20,14 +20,19 @@ wireguard:
   interfaces:
     - name: $IF
       listen_port: 51823
-      address: [10.66.$N.1/24]
+      address: [10.66.$N.1/24, 'fd66:$N::1/64']
       peers:
         - name: alice
           keepalive: 25
         - name: bob
 Y
 A import "$T/state.yaml" > /dev/null
-SA apply > /dev/null
+SA apply > "$T/apply"
+grep -q "~ system net.ipv6.conf.all.forwarding 0 -> 1" "$T/apply" || { cat "$T/apply"; fail "v6 forwarding"; }
+[ "$(S cat /proc/sys/net/ipv6/conf/all/forwarding)" = 1 ] || fail "v6 forwarding on"
+S nft list table inet atlas_wireguard | grep -q "ip6 saddr fd66:$N::/64 oifname \"atwsi$N\" masquerade" || fail "v6 masquerade"
+S wg show $IF allowed-ips | grep -q "10.66.$N.2/32 fd66:$N::2/128" || fail "v6 peer addresses"
+ok "dual-stack interface: v6 forwarding, v6 masquerade, v6 peer addresses"
 expect_rc 0 SA plan > /dev/null
 S ip link add atwhost$N type veth peer name atwhostp$N   # the host's own interface: never Atlas's
 key() { A export | awk -v p="name: $1" '$0 ~ p {f=1} f && /public_key:/{print $2; exit}'; }
@@ -38,7 +43,7 @@ S wg set $IF peer "$bob" remove
 foreign=$(wg genkey | wg pubkey)
 S wg set $IF peer "$foreign" allowed-ips 10.66.$N.99/32
 expect_rc 2 SA plan > "$T/plan"
-grep -q "+ wireguard/$IF peer bob (10.66.$N.3/32)" "$T/plan" || { cat "$T/plan"; fail "removed peer not in plan"; }
+grep -q "+ wireguard/$IF peer bob (10.66.$N.3/32, fd66:$N::3/128)" "$T/plan" || { cat "$T/plan"; fail "removed peer not in plan"; }
 grep -qF -- "- wireguard/$IF foreign peer $foreign (not in the desired state)" "$T/plan" || { cat "$T/plan"; fail "foreign peer not in plan"; }
 SA apply > /dev/null
 expect_rc 0 SA plan > /dev/null
@@ -47,11 +52,11 @@ S wg show $IF peers | grep -qF "$foreign" && fail "foreign peer kept"
 ok "peer removed by hand and foreign peer added by hand: planned (exit 2) and healed"
 
 # Peer changed by hand: keepalive, PSK cleared, allowed IPs; port and address of the interface.
-S wg set $IF peer "$alice" persistent-keepalive 99 preshared-key /dev/null allowed-ips 10.66.$N.2/32,10.99.0.0/16
+S wg set $IF peer "$alice" persistent-keepalive 99 preshared-key /dev/null allowed-ips 10.66.$N.2/32,10.99.0.0/16,fd66:$N::2/128
 S wg set $IF listen-port 40000
 S ip addr del 10.66.$N.1/24 dev $IF
 expect_rc 2 SA plan > "$T/plan"
-grep -q "~ wireguard/$IF peer alice: allowed ips 10.66.$N.2/32, 10.99.0.0/16 -> 10.66.$N.2/32; preshared key set; keepalive 99 -> 25" "$T/plan" || { cat "$T/plan"; fail "changed peer"; }
+grep -q "~ wireguard/$IF peer alice: allowed ips 10.66.$N.2/32, 10.99.0.0/16, fd66:$N::2/128 -> 10.66.$N.2/32, fd66:$N::2/128; preshared key set; keepalive 99 -> 25" "$T/plan" || { cat "$T/plan"; fail "changed peer"; }
 grep -q "~ wireguard/$IF listen port 40000 -> 51823" "$T/plan" || { cat "$T/plan"; fail "port drift"; }
 grep -q "+ wireguard/$IF address 10.66.$N.1/24" "$T/plan" || { cat "$T/plan"; fail "address drift"; }
 SA apply > /dev/null
@@ -71,7 +76,7 @@ wireguard:
   interfaces:
     - name: $IF
       listen_port: 51823
-      address: [10.66.$N.1/24]
+      address: [10.66.$N.1/24, 'fd66:$N::1/64']
       peers:
 $3
 ${4:-}
@@ -80,7 +85,7 @@ Y
   grep -qF "$2" "$T/err" || { cat "$T/err"; fail "$1: message"; }
   A export --secrets | cmp -s - "$T/before.yaml" || fail "$1: state changed"
   expect_rc 0 SA plan > /dev/null
-  ok "bad input refused: $1 ($(head -1 "$T/err"))"
+  ok "bad input refused: $1 ($(grep -F "$2" "$T/err" | head -1 | sed 's/^[^ ]* //'))"
 }
 bad "invalid public key" 'public_key' '        - {name: alice, public_key: notakey}'
 bad "duplicate public key" "public_key is the same as peer" "        - {name: alice, public_key: $alice}
