@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../controller/controller.h"
+#include "../controller/wg.h"
 #include "../renderers/wg_render.h"
 #include "../state/commit.h"
 #include "../state/schema.h"
@@ -19,7 +21,8 @@ static const char usage[] =
 	"       atlas wg peer add NAME [-i IF] [--address A]... [--allowed-ips A]... "
 	"[--keepalive N]\n"
 	"       atlas wg peer rm NAME [-i IF]\n"
-	"       atlas wg peer disable|enable NAME [-i IF]\n\n"
+	"       atlas wg peer disable|enable NAME [-i IF]\n"
+	"       atlas wg status                   live peers (JSON): handshake, traffic\n\n"
 	"-i defaults to the only wireguard interface. Peer edits change the desired state;\n"
 	"`atlas apply` applies them.\n";
 
@@ -249,6 +252,28 @@ out:
 	return ret;
 }
 
+/* `wg status`: the driver's live status as JSON. */
+static int status(void)
+{
+	struct atlas_state *st;
+	struct driver_ctx ctx;
+	struct store *s;
+	json_t *j;
+
+	st = load(&s);
+	if (!st)
+		return 1;
+	controller_ctx_init(&ctx, cli_datadir, s, st);
+	j = wg_driver.status(&ctx, st);
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+	putchar('\n');
+	json_decref(j);
+	controller_ctx_release(&ctx);
+	state_free(st);
+	store_close(s);
+	return 0;
+}
+
 int cmd_wg(int argc, char **argv)
 {
 	if (argc < 2 || cli_wants_help(argc, argv, usage)) {
@@ -262,6 +287,8 @@ int cmd_wg(int argc, char **argv)
 		return show(argc - 2, argv + 2, 1);
 	if (!strcmp(argv[1], "peer"))
 		return peer_edit(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "status") && argc == 2)
+		return status();
 	fprintf(stderr, "atlas wg: unknown subcommand \"%s\"\n", argv[1]);
 	fputs(usage, stderr);
 	return 1;

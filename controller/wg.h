@@ -96,6 +96,8 @@ void wg_act_free(void *a);
 int wg_observe(const struct driver_ctx *ctx, const struct atlas_state *desired, void **obs,
 	       struct atlas_err *err);
 void wg_obs_free(void *obs);
+/* Live status: {"interfaces":[{name, up, listen_port, peers:[...]}]} (new). */
+json_t *wg_status(const struct driver_ctx *ctx, const struct atlas_state *desired);
 int wg_diff(const struct driver_ctx *ctx, const struct atlas_state *desired, const void *obs,
 	    struct plan *plan, struct atlas_err *err);
 int wg_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,

@@ -297,5 +297,5 @@ const struct driver wg_driver = {
 	.diff = wg_diff,
 	.apply = wg_apply,
 	.obs_free = wg_obs_free,
-	.status = NULL,
+	.status = wg_status,
 };

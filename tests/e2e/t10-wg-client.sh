@@ -62,6 +62,10 @@ C ping -c 3 -i 0.2 -W 2 10.66.$N.1 > /dev/null || fail "client cannot ping the s
 ok "real client pings the server through the tunnel"
 C ping -c 3 -i 0.2 -W 2 172.30.$N.2 > /dev/null || fail "client cannot reach the internet namespace"
 ok "client reaches the internet namespace through NAT"
+SA wg status > "$T/status.json"
+jq -e '.interfaces[0].peers[] | select(.name == "alice") | .connected and .rx_bytes > 0 and .latest_handshake > 0' "$T/status.json" > /dev/null || { cat "$T/status.json"; fail "status of alice"; }
+jq -e '.interfaces[0].peers[] | select(.name == "bob") | .connected == false' "$T/status.json" > /dev/null || fail "status of bob"
+ok "atlas wg status: alice connected with traffic, bob not"
 
 # Without the masquerade rule the internet cannot answer: the rule is what works.
 S nft delete table inet atlas_wireguard

@@ -11,7 +11,7 @@
 # wg_client N CONF brings up the client interface atwcliN from the exact text of
 # `atlas wg config` (wg-quick-only keys Address/DNS/MTU stripped for `wg setconf`,
 # Address and AllowedIPs turned into ip addr/route as wg-quick would do).
-need ip wg wireguard-go nft ping ss
+need ip wg wireguard-go nft ping ss jq
 WG_N=
 wg_cleanup() {
   local n=$WG_N ns pid
