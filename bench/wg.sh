@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # WireGuard figures (issue 3), printed, never asserted: with 1,000 and 10,000
 # peers on a wireguard-go interface in a throwaway namespace,
-#  - a no-op `atlas plan` next to a bare `wg show IF dump` and a raw UAPI get,
+#  - a no-op `atlas plan` (reading the device over UAPI, and with
+#    ATLAS_WG_OBSERVE=dump through `wg show dump`) next to a bare
+#    `wg show IF dump` and a raw in-process UAPI get,
 #  - `atlas apply` of every peer from scratch next to `wg syncconf` of the same
 #    config on a fresh interface,
 #  - one more peer (CLI add + apply) on the full interface,
@@ -41,7 +43,7 @@ best_ms() {
 }
 rss() { awk '/Maximum resident/ {print $6}' "$1"; }
 
-printf '%-7s %-34s %10s %10s\n' peers measure ms "peak RSS KB"
+printf '%-7s %-40s %10s %10s\n' peers measure ms "peak RSS KB"
 for n in $SIZES; do
   ip netns add $NS; X ip link set lo up
   D=$T/data$n
@@ -52,19 +54,20 @@ for n in $SIZES; do
       printf "        - {name: p%05d, address: [10.200.%d.%d/32], keepalive: 25}\n", i, int(a / 256), a % 256 }
   }' > "$T/s$n.yaml"
   t0=$(now); /usr/bin/time -v "$ATLAS" --data "$D" import "$T/s$n.yaml" > /dev/null 2> "$T/time"; t1=$(now)
-  printf '%-7s %-34s %10s %10s\n' "$n" "atlas import (keys generated)" "$(ms "$t0" "$t1")" "$(rss "$T/time")"
+  printf '%-7s %-40s %10s %10s\n' "$n" "atlas import (keys generated)" "$(ms "$t0" "$t1")" "$(rss "$T/time")"
 
   t0=$(now); X /usr/bin/time -v "$ATLAS" --data "$D" apply > "$T/apply.out" 2> "$T/time"; t1=$(now)
-  printf '%-7s %-34s %10s %10s\n' "$n" "atlas apply from scratch" "$(ms "$t0" "$t1")" "$(rss "$T/time")"
+  printf '%-7s %-40s %10s %10s\n' "$n" "atlas apply from scratch" "$(ms "$t0" "$t1")" "$(rss "$T/time")"
   X "$ATLAS" --data "$D" plan > /dev/null || { echo "bench: plan after apply is not empty"; cat "$T/apply.out" | tail -5; }
   [ "$(X wg show atwbench0 peers | wc -l)" = "$n" ] || echo "bench: peer count differs from $n"
 
-  printf '%-7s %-34s %10s\n' "$n" "atlas plan (no-op), best of $ROUNDS" "$(best_ms X "$ATLAS" --data "$D" plan)"
+  printf '%-7s %-40s %10s\n' "$n" "atlas plan (no-op, UAPI), best of $ROUNDS" "$(best_ms X "$ATLAS" --data "$D" plan)"
+  printf '%-7s %-40s %10s\n' "$n" "atlas plan (no-op, wg show dump)" "$(best_ms X env ATLAS_WG_OBSERVE=dump "$ATLAS" --data "$D" plan)"
   X /usr/bin/time -v "$ATLAS" --data "$D" plan > /dev/null 2> "$T/time"
-  printf '%-7s %-34s %10s %10s\n' "$n" "  its peak RSS" "" "$(rss "$T/time")"
-  printf '%-7s %-34s %10s\n' "$n" "wg show IF dump, best of $ROUNDS" "$(best_ms X wg show atwbench0 dump)"
+  printf '%-7s %-40s %10s %10s\n' "$n" "  its peak RSS" "" "$(rss "$T/time")"
+  printf '%-7s %-40s %10s\n' "$n" "wg show IF dump, best of $ROUNDS" "$(best_ms X wg show atwbench0 dump)"
   read -r ubest umean upeers < <(X "$T/uapi_get" atwbench0 "$ROUNDS")
-  printf '%-7s %-34s %10s\n' "$n" "UAPI get=1 in-process, best" "$ubest"
+  printf '%-7s %-40s %10s\n' "$n" "UAPI get=1 in-process, best" "$ubest"
 
   # One more peer on the full interface (CLI edit, then apply), best of 3.
   best=
@@ -73,15 +76,15 @@ for n in $SIZES; do
     t0=$(now); X "$ATLAS" --data "$D" apply > /dev/null; t1=$(now)
     d=$(ms "$t0" "$t1"); [ -z "$best" ] || [ "$d" -lt "$best" ] && best=$d
   done
-  printf '%-7s %-34s %10s\n' "$n" "atlas apply of one added peer" "$best"
+  printf '%-7s %-40s %10s\n' "$n" "atlas apply of one added peer" "$best"
 
   # The same config through wg syncconf, on a fresh interface (wg-quick keys stripped).
   grep -Ev '^(Address|MTU) *=' "$D/wireguard/atwbench0.conf" | sed 's/^ListenPort = .*/ListenPort = 51901/' > "$T/sync.conf"
   X wireguard-go atwbench1 > /dev/null 2>&1
   t0=$(now); X wg syncconf atwbench1 "$T/sync.conf"; t1=$(now)
-  printf '%-7s %-34s %10s\n' "$n" "wg syncconf from scratch" "$(ms "$t0" "$t1")"
+  printf '%-7s %-40s %10s\n' "$n" "wg syncconf from scratch" "$(ms "$t0" "$t1")"
   t0=$(now); X wg syncconf atwbench1 "$T/sync.conf"; t1=$(now)
-  printf '%-7s %-34s %10s\n' "$n" "wg syncconf no-op" "$(ms "$t0" "$t1")"
+  printf '%-7s %-40s %10s\n' "$n" "wg syncconf no-op" "$(ms "$t0" "$t1")"
 
   X ip link del atwbench0 2>/dev/null || true
   X ip link del atwbench1 2>/dev/null || true

@@ -108,6 +108,17 @@ int wg_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
  * peers sorted by key). Pure. Returns -1 (ERR_INVALID) on a malformed line.
  */
 int wg_parse_dump(const char *text, struct wg_obs_iface *ifc, struct atlas_err *err);
+/*
+ * Parses the reply of a UAPI get=1 (hex keys) into ifc like wg_parse_dump;
+ * the interface's public key is derived from its private key. Pure but for
+ * that derivation (OpenSSL). -1 on a malformed reply or errno != 0.
+ */
+int wg_parse_uapi(const char *text, struct wg_obs_iface *ifc, struct atlas_err *err);
+/*
+ * Sends get=1 to /var/run/wireguard/IF.sock and appends the whole reply to
+ * out. ERR_NOTFOUND when there is no socket (kernel device, or none).
+ */
+int wg_uapi_get(const char *ifname, struct buf *out, struct atlas_err *err);
 /* Parses `ip -j addr show dev IF` output into ifc (up, mtu, addresses). Pure. */
 int wg_parse_ip_addr(const char *json, struct wg_obs_iface *ifc, struct atlas_err *err);
 void wg_obs_iface_release(struct wg_obs_iface *ifc);

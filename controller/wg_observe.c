@@ -3,9 +3,9 @@
  * for the link, `wg show IF dump` for the device and its peers, the record
  * files in DATADIR/wireguard, the forwarding switches and the NAT table.
  *
- * `wg show dump` was chosen over speaking the UAPI socket directly after
- * measuring both (bench/wg.sh): see the numbers there. It also works for
- * the kernel module, which has no UAPI socket.
+ * The device is read over its UAPI socket when it has one (wireguard-go;
+ * wg_uapi.c), else with `wg show IF dump` (the kernel module): bench/wg.sh
+ * measures both. ATLAS_WG_OBSERVE=dump forces the second.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -100,8 +100,18 @@ int wg_parse_dump(const char *text, struct wg_obs_iface *ifc, struct atlas_err *
 				memcpy(p->preshared_key, f[1], KEY_B64);
 			if (strcmp(f[2], "(none)"))
 				p->endpoint = xstrdup(f[2]);
-			if (strcmp(f[3], "(none)"))
-				strv_split(&p->allowed_ips, f[3], ',');
+			if (strcmp(f[3], "(none)")) {
+				struct strv raw = STRV_INIT;
+				char norm[64];
+
+				strv_split(&raw, f[3], ',');
+				for (size_t k = 0; k < raw.n; k++)
+					strv_push(&p->allowed_ips,
+						  wg_norm_prefix(raw.v[k], 1, norm, sizeof(norm))
+							  ? raw.v[k]
+							  : norm);
+				strv_clear(&raw);
+			}
 			strv_sort(&p->allowed_ips);
 			p->handshake = atoll(f[4]);
 			p->rx = strtoull(f[5], NULL, 10);
@@ -193,6 +203,7 @@ static void observe_iface(const char *confdir, struct wg_obs_iface *ifc)
 	struct spawn_result res;
 	struct atlas_err e = { 0 };
 	char *path = xasprintf("%s/%s.conf", confdir, ifc->name);
+	const char *mode = getenv("ATLAS_WG_OBSERVE");	/* "dump": never the socket (bench) */
 
 	if (file_read(path, 64u << 20, &ifc->conf, &e) == 0)
 		ifc->recorded = 1;
@@ -206,6 +217,19 @@ static void observe_iface(const char *confdir, struct wg_obs_iface *ifc)
 	spawn_result_release(&res);
 	if (!ifc->exists)
 		return;
+	/* The UAPI socket when there is one (measured cheaper), else `wg show dump`. */
+	if (!mode || strcmp(mode, "dump")) {
+		struct buf reply = BUF_INIT;
+		int got = wg_uapi_get(ifc->name, &reply, &e) == 0;
+
+		if (got && wg_parse_uapi(reply.data, ifc, &e) == 0)
+			ifc->readable = 1;
+		else if (got)
+			ifc->error = xstrdup(e.msg);
+		buf_release_secure(&reply);
+		if (got)
+			return;
+	}
 	if (spawn_run(wg_argv, &big, &res, &e) < 0) {
 		ifc->error = xstrdup(e.msg);
 		return;

@@ -45,6 +45,9 @@ S wg set $IF peer "$foreign" allowed-ips 10.66.$N.99/32
 expect_rc 2 SA plan > "$T/plan"
 grep -q "+ wireguard/$IF peer bob (10.66.$N.3/32, fd66:$N::3/128)" "$T/plan" || { cat "$T/plan"; fail "removed peer not in plan"; }
 grep -qF -- "- wireguard/$IF foreign peer $foreign (not in the desired state)" "$T/plan" || { cat "$T/plan"; fail "foreign peer not in plan"; }
+# Reading through `wg show dump` instead of the UAPI socket sees the same.
+expect_rc 2 S env ATLAS_WG_OBSERVE=dump "$ATLAS_BIN" --data "$T/data" plan > "$T/plan.dump"
+cmp -s "$T/plan" "$T/plan.dump" || { diff "$T/plan" "$T/plan.dump"; fail "uapi and dump observations differ"; }
 SA apply > /dev/null
 expect_rc 0 SA plan > /dev/null
 S wg show $IF peers | grep -qF "$bob" || fail "bob not restored"
@@ -59,8 +62,11 @@ expect_rc 2 SA plan > "$T/plan"
 grep -q "~ wireguard/$IF peer alice: allowed ips 10.66.$N.2/32, 10.99.0.0/16, fd66:$N::2/128 -> 10.66.$N.2/32, fd66:$N::2/128; preshared key set; keepalive 99 -> 25" "$T/plan" || { cat "$T/plan"; fail "changed peer"; }
 grep -q "~ wireguard/$IF listen port 40000 -> 51823" "$T/plan" || { cat "$T/plan"; fail "port drift"; }
 grep -q "+ wireguard/$IF address 10.66.$N.1/24" "$T/plan" || { cat "$T/plan"; fail "address drift"; }
+expect_rc 2 S env ATLAS_WG_OBSERVE=dump "$ATLAS_BIN" --data "$T/data" plan > "$T/plan.dump"
+cmp -s "$T/plan" "$T/plan.dump" || { diff "$T/plan" "$T/plan.dump"; fail "uapi and dump observations differ"; }
 SA apply > /dev/null
 expect_rc 0 SA plan > /dev/null
+expect_rc 0 S env ATLAS_WG_OBSERVE=dump "$ATLAS_BIN" --data "$T/data" plan > /dev/null
 [ "$(S wg show $IF persistent-keepalive | awk -v k="$alice" '$1==k{print $2}')" = 25 ] || fail "keepalive healed"
 [ "$(S wg show $IF preshared-keys | awk -v k="$alice" '$1==k{print $2}')" != "(none)" ] || fail "psk healed"
 ok "peer, port and address changed by hand: planned and healed"

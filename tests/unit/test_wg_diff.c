@@ -163,6 +163,56 @@ static void test_wg_diff__parse_dump(void **state)
 	wg_obs_iface_release(&oi);
 }
 
+#define PRIV_HEX "40b790ce208730fc4f30e0e745d5ceeeb84bbca84e6f62068a32105bee75d87b"
+#define ALICE_HEX "35fe38a0eff31ac55cf30674f83db643a29a611c46eaedbadb24e38f68684b7c"
+#define ALICE_PSK_HEX "16f435d680fd084a187334dc4b57b9fb6a7a72ea76799bfb92e4fcdac840a0a2"
+#define BOB_HEX "48c23ebf316c90e0f765ee89d4d7d948a4d8365ea7d38ca861657ca2484dfc15"
+#define ZERO_HEX "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* The UAPI reply of the device base_dump shows reads the same. */
+static void test_wg_diff__parse_uapi(void **state)
+{
+	static const char reply[] =
+		"private_key=" PRIV_HEX "\nlisten_port=51820\n"
+		"public_key=" BOB_HEX "\npreshared_key=" ZERO_HEX "\nprotocol_version=1\n"
+		"last_handshake_time_sec=0\nlast_handshake_time_nsec=0\ntx_bytes=0\nrx_bytes=0\n"
+		"persistent_keepalive_interval=0\nallowed_ip=10.8.0.3/32\n"
+		"public_key=" ALICE_HEX "\npreshared_key=" ALICE_PSK_HEX "\nprotocol_version=1\n"
+		"endpoint=192.0.2.7:4000\nlast_handshake_time_sec=1767268000\n"
+		"last_handshake_time_nsec=5\ntx_bytes=2000\nrx_bytes=1000\n"
+		"persistent_keepalive_interval=25\nallowed_ip=10.8.0.2/32\nallowed_ip=10.9.0.7/24\n"
+		"errno=0\n\n";
+	struct wg_obs_iface u = { 0 }, d = { 0 };
+	struct atlas_err err = { 0 };
+
+	(void)state;
+	if (wg_parse_uapi(reply, &u, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(wg_parse_dump(base_dump, &d, &err), 0);
+	assert_string_equal(u.public_key, PUB);	/* derived from the private key */
+	assert_int_equal(u.listen_port, 51820);
+	assert_int_equal(u.npeers, 2);
+	for (size_t i = 0; i < 2; i++) {
+		assert_string_equal(u.peers[i].public_key, d.peers[i].public_key);
+		assert_string_equal(u.peers[i].preshared_key, d.peers[i].preshared_key);
+		assert_int_equal(u.peers[i].keepalive, d.peers[i].keepalive);
+		assert_int_equal(u.peers[i].handshake, d.peers[i].handshake);
+		assert_int_equal(u.peers[i].rx, d.peers[i].rx);
+	}
+	/* Allowed IPs normalised (host bits cleared) and sorted. */
+	assert_int_equal(u.peers[0].allowed_ips.n, 2);
+	assert_string_equal(u.peers[0].allowed_ips.v[0], "10.8.0.2/32");
+	assert_string_equal(u.peers[0].allowed_ips.v[1], "10.9.0.0/24");
+	wg_obs_iface_release(&u);
+	wg_obs_iface_release(&d);
+	assert_int_equal(wg_parse_uapi("errno=-22\n\n", &u, &err), -1);
+	wg_obs_iface_release(&u);
+	assert_int_equal(wg_parse_uapi("public_key=zz\nerrno=0\n\n", &u, &err), -1);
+	wg_obs_iface_release(&u);
+	assert_int_equal(wg_parse_uapi("listen_port=1\n", &u, &err), -1);
+	wg_obs_iface_release(&u);
+}
+
 static void test_wg_diff__parse_ip_addr(void **state)
 {
 	static const char json[] =
@@ -529,6 +579,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wg_diff__parse_dump),
+		cmocka_unit_test(test_wg_diff__parse_uapi),
 		cmocka_unit_test(test_wg_diff__parse_ip_addr),
 		cmocka_unit_test(test_wg_diff__converged_is_empty),
 		cmocka_unit_test(test_wg_diff__keepalive_removed_is_explicit_clear),
