@@ -105,15 +105,18 @@ int wg_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
 
 /*
  * Parses the text of `wg show IF dump` into ifc (listen port, public key,
- * peers sorted by key). Pure. Returns -1 (ERR_INVALID) on a malformed line.
+ * peers sorted by key). Pure. text is cut up in place (no copy of 10,000
+ * peers' worth of secrets); the caller wipes it. Returns -1 (ERR_INVALID) on
+ * a malformed line.
  */
-int wg_parse_dump(const char *text, struct wg_obs_iface *ifc, struct atlas_err *err);
+int wg_parse_dump(char *text, struct wg_obs_iface *ifc, struct atlas_err *err);
 /*
  * Parses the reply of a UAPI get=1 (hex keys) into ifc like wg_parse_dump;
  * the interface's public key is derived from its private key. Pure but for
- * that derivation (OpenSSL). -1 on a malformed reply or errno != 0.
+ * that derivation (OpenSSL). text is cut up in place. -1 on a malformed
+ * reply or errno != 0.
  */
-int wg_parse_uapi(const char *text, struct wg_obs_iface *ifc, struct atlas_err *err);
+int wg_parse_uapi(char *text, struct wg_obs_iface *ifc, struct atlas_err *err);
 /*
  * Sends get=1 to /var/run/wireguard/IF.sock and appends the whole reply to
  * out. ERR_NOTFOUND when there is no socket (kernel device, or none).

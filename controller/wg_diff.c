@@ -279,6 +279,9 @@ static int diff_iface(const struct driver_ctx *ctx, const struct wg_obs *o,
 	struct buf conf = BUF_INIT;
 	struct wg_act *a;
 
+	/* A link of that name that wg cannot read (not WireGuard?): hands off, not even the record. */
+	if (oi->exists && !oi->readable)
+		return 1;
 	render_wg_server(ifc, ctx->now, &conf);
 	/* The record first: an interface Atlas creates is known as its own from then on. */
 	if (!oi->recorded || strcmp(buf_str(&conf), buf_str(&oi->conf)))
@@ -298,8 +301,6 @@ static int diff_iface(const struct driver_ctx *ctx, const struct wg_obs *o,
 		diff_peers(ctx, ifc, oi, plan);
 		return 0;
 	}
-	if (!oi->readable)
-		return 1;
 	if (strcmp(ifc->public_key, oi->public_key)) {
 		plan_add(plan, "wireguard", ACT_UPDATE, ifc->name, act_new(WG_IF_KEY, ifc->name),
 			 wg_act_free, "~ wireguard/%s private key (public key %s -> %s)", ifc->name,

@@ -57,15 +57,13 @@ static size_t split_tabs(char *line, char **f, size_t max)
 	return n;
 }
 
-int wg_parse_dump(const char *text, struct wg_obs_iface *ifc, struct atlas_err *err)
+int wg_parse_dump(char *text, struct wg_obs_iface *ifc, struct atlas_err *err)
 {
-	struct buf copy = BUF_INIT;
 	char *line, *next, *f[9];
 	size_t nline = 0, cap = 0;
 	int ret = -1;
 
-	buf_puts(&copy, text);
-	for (line = copy.data; line && *line; line = next) {
+	for (line = text; line && *line; line = next) {
 		size_t nf;
 
 		next = strchr(line, '\n');
@@ -126,7 +124,6 @@ int wg_parse_dump(const char *text, struct wg_obs_iface *ifc, struct atlas_err *
 	qsort(ifc->peers, ifc->npeers, sizeof(*ifc->peers), peer_cmp);
 	ret = 0;
 out:
-	buf_release_secure(&copy);
 	return ret;
 }
 
@@ -237,7 +234,7 @@ static void observe_iface(const char *confdir, struct wg_obs_iface *ifc)
 	if (!res.exited || res.status != 0 || res.truncated)
 		ifc->error = xasprintf("wg show %s dump failed: %.200s", ifc->name,
 				       res.truncated ? "output too large" : buf_str(&res.errout));
-	else if (wg_parse_dump(buf_str(&res.out), ifc, &e) < 0)
+	else if (!res.out.data || wg_parse_dump(res.out.data, ifc, &e) < 0)
 		ifc->error = xstrdup(e.msg);
 	else
 		ifc->readable = 1;

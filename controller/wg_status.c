@@ -43,7 +43,7 @@ static json_t *iface_status(const struct driver_ctx *ctx, const struct wg_iface 
 	qsort(idx, ifc->npeers, sizeof(*idx), by_key);
 
 	if (spawn_run(argv, &big, &res, NULL) == 0 && res.exited && res.status == 0 &&
-	    wg_parse_dump(buf_str(&res.out), &oi, NULL) == 0) {
+	    res.out.data && wg_parse_dump(res.out.data, &oi, NULL) == 0) {
 		json_object_set_new(j, "up", json_true());
 		json_object_set_new(j, "listen_port", json_integer(oi.listen_port));
 		for (size_t i = 0; i < oi.npeers; i++) {

@@ -70,16 +70,14 @@ static int peer_cmp(const void *a, const void *b)
 		      ((const struct wg_obs_peer *)b)->public_key);
 }
 
-int wg_parse_uapi(const char *text, struct wg_obs_iface *ifc, struct atlas_err *err)
+int wg_parse_uapi(char *text, struct wg_obs_iface *ifc, struct atlas_err *err)
 {
-	struct buf copy = BUF_INIT;
 	struct wg_obs_peer *p = NULL;
 	char priv[KEY_B64] = "", *line, *next;
 	size_t cap = 0;
 	int ret = -1, errno_seen = 0;
 
-	buf_puts(&copy, text);
-	for (line = copy.data; line && *line; line = next) {
+	for (line = text; line && *line; line = next) {
 		char *eq, *v;
 
 		next = strchr(line, '\n');
@@ -151,7 +149,6 @@ int wg_parse_uapi(const char *text, struct wg_obs_iface *ifc, struct atlas_err *
 	ret = 0;
 out:
 	OPENSSL_cleanse(priv, sizeof(priv));
-	buf_release_secure(&copy);
 	return ret;
 }
 

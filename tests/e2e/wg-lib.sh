@@ -36,6 +36,8 @@ wg_topology() {
   ip -n atw-s$n addr add 172.30.$n.1/24 dev atwsi$n; ip -n atw-s$n link set atwsi$n up
   ip -n atw-i$n addr add 172.30.$n.2/24 dev atwi$n; ip -n atw-i$n link set atwi$n up
   ip -n atw-s$n route add default via 172.30.$n.2
+  # A new namespace copies the host's IPv4 forwarding: start from "off" whatever the host has.
+  S sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
 }
 S() { ip netns exec atw-s$WG_N "$@"; }
 C() { ip netns exec atw-c$WG_N "$@"; }
