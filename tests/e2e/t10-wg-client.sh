@@ -78,19 +78,19 @@ expect_rc 0 SA plan > /dev/null
 ok "NAT removed by hand: internet unreachable, plan shows it, apply heals it"
 
 # Disable / enable alice: her pings stop, then resume with the same keys.
-pub=$(A export | awk '/name: alice/{f=1} f && /public_key:/{print $2; exit}')
+pub=$(A export | awk '/name: alice/{f=1} f && !d && /public_key:/{print $2; d=1}')
 [ -n "$pub" ] || fail "alice's public key"
 A wg peer disable alice > /dev/null
 expect_rc 2 SA plan > "$T/plan"
 grep -q -- "- wireguard/atwsrv$N peer alice (disabled)" "$T/plan" || { cat "$T/plan"; fail "plan disable"; }
 SA apply > /dev/null
-S wg show atwsrv$N peers | grep -qF "$pub" && fail "alice still on the interface"
+S wg show atwsrv$N peers | grep -cF "$pub" > /dev/null && fail "alice still on the interface"
 C ping -c 3 -i 0.2 -W 1 10.66.$N.1 > /dev/null 2>&1 && fail "alice pings while disabled"
 expect_rc 0 SA plan > /dev/null
 ok "disabled alice is off the interface and cannot ping"
 A wg peer enable alice > /dev/null
 SA apply > /dev/null
-S wg show atwsrv$N peers | grep -qF "$pub" || fail "alice not back with the same key"
+S wg show atwsrv$N peers | grep -cF "$pub" > /dev/null || fail "alice not back with the same key"
 # The client still holds the old session; WireGuard re-handshakes by itself
 # when its packets go unanswered (keepalive 10 s + rekey timeout 5 s).
 t0=$(date +%s)

@@ -30,12 +30,13 @@ A import "$T/state.yaml" > /dev/null
 SA apply > "$T/apply"
 grep -q "~ system net.ipv6.conf.all.forwarding 0 -> 1" "$T/apply" || { cat "$T/apply"; fail "v6 forwarding"; }
 [ "$(S cat /proc/sys/net/ipv6/conf/all/forwarding)" = 1 ] || fail "v6 forwarding on"
-S nft list table inet atlas_wireguard | grep -q "ip6 saddr fd66:$N::/64 oifname \"atwsi$N\" masquerade" || fail "v6 masquerade"
-S wg show $IF allowed-ips | grep -q "10.66.$N.2/32 fd66:$N::2/128" || fail "v6 peer addresses"
+S nft list table inet atlas_wireguard > "$T/nft"
+grep -q "ip6 saddr fd66:$N::/64 oifname \"atwsi$N\" masquerade" "$T/nft" || { cat "$T/nft" "$T/apply"; fail "v6 masquerade"; }
+S wg show $IF allowed-ips | grep -c "10.66.$N.2/32 fd66:$N::2/128" > /dev/null || fail "v6 peer addresses"
 ok "dual-stack interface: v6 forwarding, v6 masquerade, v6 peer addresses"
 expect_rc 0 SA plan > /dev/null
 S ip link add atwhost$N type veth peer name atwhostp$N   # the host's own interface: never Atlas's
-key() { A export | awk -v p="name: $1" '$0 ~ p {f=1} f && /public_key:/{print $2; exit}'; }
+key() { A export | awk -v p="name: $1" '$0 ~ p {f=1} f && !d && /public_key:/{print $2; d=1}'; }
 alice=$(key alice); bob=$(key bob)
 
 # Peer removed by hand, foreign peer added by hand.
@@ -50,8 +51,8 @@ expect_rc 2 S env ATLAS_WG_OBSERVE=dump "$ATLAS_BIN" --data "$T/data" plan > "$T
 cmp -s "$T/plan" "$T/plan.dump" || { diff "$T/plan" "$T/plan.dump"; fail "uapi and dump observations differ"; }
 SA apply > /dev/null
 expect_rc 0 SA plan > /dev/null
-S wg show $IF peers | grep -qF "$bob" || fail "bob not restored"
-S wg show $IF peers | grep -qF "$foreign" && fail "foreign peer kept"
+S wg show $IF peers | grep -cF "$bob" > /dev/null || fail "bob not restored"
+S wg show $IF peers | grep -cF "$foreign" > /dev/null && fail "foreign peer kept"
 ok "peer removed by hand and foreign peer added by hand: planned (exit 2) and healed"
 
 # Peer changed by hand: keepalive, PSK cleared, allowed IPs; port and address of the interface.
@@ -91,7 +92,7 @@ Y
   grep -qF "$2" "$T/err" || { cat "$T/err"; fail "$1: message"; }
   A export --secrets | cmp -s - "$T/before.yaml" || fail "$1: state changed"
   expect_rc 0 SA plan > /dev/null
-  ok "bad input refused: $1 ($(grep -F "$2" "$T/err" | head -1 | sed 's/^[^ ]* //'))"
+  ok "bad input refused: $1 ($(grep -m1 -F "$2" "$T/err" | sed 's/^[^ ]* //'))"
 }
 bad "invalid public key" 'public_key' '        - {name: alice, public_key: notakey}'
 bad "duplicate public key" "public_key is the same as peer" "        - {name: alice, public_key: $alice}

@@ -59,4 +59,4 @@ wg_client() {
 # The latest handshake (epoch) of the peer with public key $2 on server interface $1.
 wg_handshake() { S wg show "$1" latest-handshakes | awk -v k="$2" '$1 == k { print $2 }'; }
 # The kernel's inode of the UDP socket bound to port $1 in the server namespace.
-udp_inode() { S ss -Huanpe "sport = :$1" | grep -o 'ino:[0-9]*' | head -1; }
+udp_inode() { S ss -Huanpe "sport = :$1" | grep -o 'ino:[0-9]*' | sed -n 1p; }
