@@ -12,7 +12,7 @@
 set -euo pipefail
 B=${1:-build}
 cd "$(dirname "$0")/.."
-ATLAS=$PWD/$B/atlas
+ATLAS=${ATLAS_BIN:-$PWD/$B/atlas}
 SIZES=${WG_BENCH_SIZES:-"1000 10000"}
 ROUNDS=${WG_BENCH_ROUNDS:-5}
 NS=atw-bench

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "addrset.h"
 #include "keys.h"
 #include "validate.h"
 
@@ -163,38 +164,39 @@ static void check_addrs(struct vctx *c, const struct strv *sv, const char *field
 			  sv->v[i]);
 }
 
-/* Reports duplicate names in a list whose elements start with char *name. */
-struct name_item {
-	char *const *name;
-	size_t i;
+struct name_ref {
+	const char *name;
+	char *const *where;
+	size_t idx;
 };
 
-static int name_item_cmp(const void *a, const void *b)
+static int name_ref_cmp(const void *a, const void *b)
 {
-	const struct name_item *x = a, *y = b;
-	int c = strcmp(*x->name, *y->name);
+	const struct name_ref *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
 
-	return c ? c : x->i < y->i ? -1 : x->i > y->i;
+	return c ? c : (x->idx < y->idx ? -1 : x->idx > y->idx);
 }
 
-/* Each element whose name an earlier one has: sorted, so O(n log n). */
+/* Reports duplicate names in a list whose elements start with char *name. */
 static void check_dup_names(struct vctx *c, const void *arr, size_t n, size_t size,
 			    const char *kind)
 {
-	struct name_item *v = xcalloc(n + 1, sizeof(*v));
-	size_t m = 0;
+	struct name_ref *refs = xcalloc(n + 1, sizeof(*refs));
+	size_t k = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		char *const *ni = (char *const *)((const char *)arr + i * size);
 
 		if (*ni)
-			v[m++] = (struct name_item){ ni, i };
+			refs[k++] = (struct name_ref){ *ni, ni, i };
 	}
-	qsort(v, m, sizeof(*v), name_item_cmp);
-	for (size_t k = 1; k < m; k++)
-		if (!strcmp(*v[k].name, *v[k - 1].name))
-			V(c, v[k].name, "name", "%s name \"%s\" is used twice", kind, *v[k].name);
-	free(v);
+	qsort(refs, k, sizeof(*refs), name_ref_cmp);
+	for (size_t i = 1; i < k; i++)
+		if (!strcmp(refs[i].name, refs[i - 1].name))
+			V(c, refs[i].where, "name", "%s name \"%s\" is used twice", kind,
+			  refs[i].name);
+	free(refs);
 }
 
 /* ---- WireGuard ---- */
@@ -233,114 +235,71 @@ static void check_peer(struct vctx *c, const struct wg_iface *ifc, const struct 
 	}
 }
 
-/* A peer's key or one of its addresses, for the duplicate checks. */
-struct peer_item {
-	size_t peer;		/* index in ifc->peers */
-	size_t addr;		/* index in its address list */
-	struct ipaddr ip;	/* host bits cleared */
-};
-
-static int key_item_cmp(const void *a, const void *b, void *arg)
+static int key_ptr_cmp(const void *a, const void *b)
 {
-	const struct wg_iface *ifc = arg;
-	const struct peer_item *x = a, *y = b;
-	int c = strcmp(ifc->peers[x->peer].public_key, ifc->peers[y->peer].public_key);
+	const struct wg_peer *x = *(struct wg_peer *const *)a, *y = *(struct wg_peer *const *)b;
+	int c = strcmp(x->public_key, y->public_key);
 
-	return c ? c : x->peer < y->peer ? -1 : x->peer > y->peer;
-}
-
-static int addr_item_cmp(const void *a, const void *b)
-{
-	const struct peer_item *x = a, *y = b;
-	int c = x->ip.family - y->ip.family;
-
-	if (!c)
-		c = memcmp(x->ip.a, y->ip.a, x->ip.family == AF_INET ? 4 : 16);
-	if (!c)
-		c = x->ip.prefix - y->ip.prefix;
-	return c ? c : x->peer < y->peer ? -1 : x->peer > y->peer;
-}
-
-static void set_who_peer(struct vctx *c, size_t base, const struct wg_peer *p)
-{
-	snprintf(c->who + base, sizeof(c->who) - base, "%speer \"%.64s\"", base ? ": " : "",
-		 p->name ? p->name : "?");
+	return c ? c : (x < y ? -1 : x > y);
 }
 
 /*
- * Keys and addresses used twice within an interface, reported on the later
- * peer (in file order) naming the earlier one. Sorting keeps this O(n log n):
- * 10,000 peers must not cost 50 million comparisons.
+ * Addresses and public keys used twice within an interface, in O(n log n):
+ * 10,000 peers must not take seconds.
  */
-static void check_peer_dups(struct vctx *c, const struct wg_iface *ifc, size_t base)
+static void check_peer_conflicts(struct vctx *c, const struct wg_iface *ifc, size_t base)
 {
-	struct peer_item *v, **open;
-	size_t n = 0, nopen = 0, total = 0;
+	struct wg_peer **bykey = xcalloc(ifc->npeers + 1, sizeof(*bykey));
+	struct addrset used = { 0 };
 
-	for (size_t i = 0; i < ifc->npeers; i++)
-		total += ifc->peers[i].address.n + 1;
-	v = xcalloc(total + 1, sizeof(*v));
-	open = xcalloc(total + 1, sizeof(*open));
-	for (size_t i = 0; i < ifc->npeers; i++)
-		if (ifc->peers[i].public_key[0])
-			v[n++] = (struct peer_item){ .peer = i };
-	qsort_r(v, n, sizeof(*v), key_item_cmp, (void *)ifc);
-	for (size_t i = 1; i < n; i++) {
-		size_t first = i - 1;
-
-		while (first > 0 && !strcmp(ifc->peers[v[first - 1].peer].public_key,
-					    ifc->peers[v[i].peer].public_key))
-			first--;
-		if (strcmp(ifc->peers[v[first].peer].public_key, ifc->peers[v[i].peer].public_key))
-			continue;
-		set_who_peer(c, base, &ifc->peers[v[i].peer]);
-		V(c, ifc->peers[v[i].peer].public_key, "public_key",
-		  "public_key is the same as peer \"%s\"'s",
-		  ifc->peers[v[first].peer].name ? ifc->peers[v[first].peer].name : "?");
-	}
-	n = 0;
-	for (size_t i = 0; i < ifc->npeers; i++)
+	for (size_t i = 0; i < ifc->npeers; i++) {
+		bykey[i] = &ifc->peers[i];
 		for (size_t a = 0; a < ifc->peers[i].address.n; a++) {
-			struct ipaddr ip;
+			struct ipaddr x;
 
-			if (ip_parse(ifc->peers[i].address.v[a], &ip) < 0)
-				continue;
-			ip_network(&ip, &v[n].ip);
-			v[n].ip.prefix = ip.prefix;
-			v[n].peer = i;
-			v[n++].addr = a;
+			if (ip_parse(ifc->peers[i].address.v[a], &x) == 0)
+				addrset_add(&used, &x, i);
 		}
-	qsort(v, n, sizeof(*v), addr_item_cmp);
-	/* Sweep by start address: the open prefixes that contain this one overlap it. */
-	for (size_t i = 0; i < n; i++) {
-		size_t keep = 0;
-
-		for (size_t k = 0; k < nopen; k++)
-			if (open[k]->ip.family == v[i].ip.family && ip_in_net(&open[k]->ip, &v[i].ip))
-				open[keep++] = open[k];
-		nopen = keep;
-		for (size_t k = 0; k < nopen; k++) {
-			const struct peer_item *e = open[k], *l = &v[i];
-
-			if (e->peer == l->peer)
-				continue;
-			if (e->peer > l->peer) {
-				const struct peer_item *t = e;
-
-				e = l;
-				l = t;
-			}
-			set_who_peer(c, base, &ifc->peers[l->peer]);
-			V(c, &ifc->peers[l->peer].address.v[l->addr], "address",
-			  "address \"%s\" is already used by peer \"%s\"",
-			  ifc->peers[l->peer].address.v[l->addr],
-			  ifc->peers[e->peer].name ? ifc->peers[e->peer].name : "?");
-		}
-		open[nopen++] = &v[i];
 	}
-	c->who[base] = '\0';
-	free(v);
-	free(open);
+	addrset_sort(&used);
+	for (size_t i = 0; i < ifc->npeers; i++) {
+		const struct wg_peer *p = &ifc->peers[i];
+
+		snprintf(c->who + base, sizeof(c->who) - base, "%speer \"%.64s\"", base ? ": " : "",
+			 p->name ? p->name : "?");
+		for (size_t a = 0; a < p->address.n; a++) {
+			const struct addr_entry *e;
+			struct ipaddr x;
+
+			if (ip_parse(p->address.v[a], &x) < 0)
+				continue;
+			/* Report on the later peer of each pair only. */
+			e = addrset_find(&used, &x, i);
+			if (e && e->owner < i)
+				V(c, &p->address.v[a], "address",
+				  "address \"%s\" is already used by peer \"%s\"", p->address.v[a],
+				  ifc->peers[e->owner].name ? ifc->peers[e->owner].name : "?");
+		}
+	}
+	qsort(bykey, ifc->npeers, sizeof(*bykey), key_ptr_cmp);
+	for (size_t i = 1; i < ifc->npeers; i++) {
+		const struct wg_peer *p = bykey[i], *q = bykey[i - 1];
+
+		if (!p->public_key[0] || strcmp(p->public_key, q->public_key))
+			continue;
+		if (p < q) {
+			const struct wg_peer *t = p;
+
+			p = q;
+			q = t;
+		}
+		snprintf(c->who + base, sizeof(c->who) - base, "%speer \"%.64s\"", base ? ": " : "",
+			 p->name ? p->name : "?");
+		V(c, p->public_key, "public_key", "public_key is the same as peer \"%s\"'s",
+		  q->name ? q->name : "?");
+	}
+	addrset_clear(&used);
+	free(bykey);
 }
 
 static void check_wg_iface(struct vctx *c, const struct wg_iface *ifc)
@@ -369,8 +328,8 @@ static void check_wg_iface(struct vctx *c, const struct wg_iface *ifc)
 			 p->name ? p->name : "?");
 		check_peer(c, ifc, p, nets, nnets);
 	}
+	check_peer_conflicts(c, ifc, base);
 	c->who[base] = '\0';
-	check_peer_dups(c, ifc, base);
 	free(nets);
 }
 
