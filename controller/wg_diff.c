@@ -205,7 +205,7 @@ static void diff_peers(const struct driver_ctx *ctx, const struct wg_iface *ifc,
 		nd++;
 	}
 	qsort(d, nd, sizeof(*d), dpeer_cmp);
-	/* Removals first (an address freed by one peer may go to another), then updates, then additions. */
+	/* Removals first (a freed address may go to another peer), then updates, then additions. */
 	plan_init(&creates);
 	plan_init(&updates);
 	while (i < nd || j < oi->npeers) {
