@@ -40,7 +40,7 @@ static int set_key(const char *ifname, const struct wg_iface *ifc, int port,
 		   struct atlas_err *err)
 {
 	char portbuf[16], key[KEY_B64 + 1];
-	const char *argv[] = { "wg",	     "set",   ifname, "private-key", "/dev/stdin",
+	const char *argv[] = { "wg", "set", ifname, "private-key", "/dev/stdin",
 			       port ? "listen-port" : NULL, portbuf, NULL };
 	int ret;
 
