@@ -3,10 +3,13 @@
  * socket, /var/run/wireguard/IF.sock: `get=1`, then key=value lines ending
  * with errno=N and an empty line.
  *
- * Measured against `wg show IF dump` (bench/wg.sh): the socket read is
- * several times cheaper at 1,000 peers (no program to start) and still
- * ~40% cheaper at 10,000, so observe() uses it when the socket exists and
- * falls back to `wg show dump` (the kernel module has no UAPI socket).
+ * Measured against `wg show IF dump` (bench/wg.sh, wireguard-go): the raw
+ * read is 2-4x cheaper (1,000 peers: ~2-4 ms against ~8 ms for the program;
+ * 10,000 peers: ~24 ms against ~47 ms), but parsing the longer hex reply
+ * eats the gain, so a whole no-op `atlas plan` costs the same either way
+ * (~21 ms and ~95 ms). The socket is kept as the default for wireguard-go
+ * because it runs no program at each periodic resync; `wg show dump` stays
+ * for the kernel module (no UAPI socket) and ATLAS_WG_OBSERVE=dump.
  * Keys arrive as hex and are turned into the base64 the rest of Atlas uses.
  */
 #include <errno.h>
