@@ -25,9 +25,14 @@ wireguard:
         - name: alice
           keepalive: 25
         - name: bob
+        - name: old
+          expires: 2020-01-01
 Y
 A import "$T/state.yaml" > /dev/null
 SA apply > "$T/apply"
+grep -q "peer old" "$T/apply" && { cat "$T/apply"; fail "expired peer applied"; }
+[ "$(S wg show $IF peers | wc -l)" = 2 ] || fail "expired peer on the interface"
+ok "expired peer kept off the interface"
 grep -q "~ system net.ipv6.conf.all.forwarding 0 -> 1" "$T/apply" || { cat "$T/apply"; fail "v6 forwarding"; }
 [ "$(S cat /proc/sys/net/ipv6/conf/all/forwarding)" = 1 ] || fail "v6 forwarding on"
 S nft list table inet atlas_wireguard > "$T/nft"
@@ -114,3 +119,18 @@ S ip link show $IF > /dev/null 2>&1 && fail "old interface still there"
 S ip link show atwhost$N > /dev/null || fail "the host's interface was removed"
 expect_rc 0 SA plan > /dev/null
 ok "renamed interface: the old one Atlas made is removed, the host's own interface untouched"
+
+# disabled: true on the interface removes it (and its record); the state stays.
+pub=$(A export | awk '/public_key:/ && !d {print $2; d=1}')
+sed "s/^      listen_port: 51823$/      listen_port: 51823\n      disabled: true/" "$T/renamed.yaml" > "$T/disabled.yaml"
+A import "$T/disabled.yaml" > /dev/null
+SA apply > /dev/null
+S ip link show ${IF}b > /dev/null 2>&1 && fail "disabled interface still there"
+[ -e "$T/data/wireguard/${IF}b.conf" ] && fail "disabled interface's record still there"
+expect_rc 0 SA plan > /dev/null
+A import "$T/renamed.yaml" > /dev/null
+SA apply > /dev/null
+[ "$(S wg show ${IF}b public-key)" = "$pub" ] || fail "re-enabled interface has another key"
+[ "$(S wg show ${IF}b peers | wc -l)" = 2 ] || fail "re-enabled interface peers"
+expect_rc 0 SA plan > /dev/null
+ok "disabled interface removed, state kept; enabled again with the same key and peers"
