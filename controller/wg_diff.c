@@ -184,7 +184,8 @@ static void peer_remove(struct plan *plan, const char *ifname, const struct wg_o
 			 "- wireguard/%s foreign peer %s (not in the desired state)", ifname,
 			 op->public_key);
 	}
-	plan->v[plan->n - 1].drops = op->handshake ? 1 : 0;
+	/* A session: a handshake within the last rekey period and a bit (180 s). */
+	plan->v[plan->n - 1].drops = op->handshake && now - op->handshake < 180;
 	free(res);
 }
 
