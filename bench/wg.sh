@@ -78,6 +78,12 @@ for n in $SIZES; do
   done
   printf '%-7s %-40s %10s\n' "$n" "atlas apply of one added peer" "$best"
 
+  # Every peer changed (keepalive 25 -> 30): batched `wg set` runs.
+  "$ATLAS" --data "$D" export --secrets | sed 's/keepalive: 25/keepalive: 30/' > "$T/ka.yaml"
+  "$ATLAS" --data "$D" import "$T/ka.yaml" > /dev/null
+  t0=$(now); X "$ATLAS" --data "$D" apply > /dev/null; t1=$(now)
+  printf '%-7s %-40s %10s\n' "$n" "atlas apply: keepalive of every peer" "$(ms "$t0" "$t1")"
+
   # The same config through wg syncconf, on a fresh interface (wg-quick keys stripped).
   grep -Ev '^(Address|MTU) *=' "$D/wireguard/atwbench0.conf" | sed 's/^ListenPort = .*/ListenPort = 51901/' > "$T/sync.conf"
   X wireguard-go atwbench1 > /dev/null 2>&1

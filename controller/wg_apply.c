@@ -5,8 +5,9 @@
  * private keys and preshared keys go to `wg` on its stdin. New peers are
  * added in batches with `wg addconf IF /dev/stdin` (one program run per
  * 1,000 peers instead of one each: a fresh interface of 10,000 peers), and
- * removed peers in batches of `wg set IF peer K remove ...`. A changed peer
- * gets one `wg set IF peer K ...` with only what changed. None of these
+ * removed peers in batches of `wg set IF peer K remove ...`. Changed peers
+ * get `wg set IF peer K ...` with only what changed (batched as well, with
+ * at most one PSK per run since it travels on stdin). None of these
  * touches another peer, and the listen port is sent only when it changes:
  * setting it rebinds the socket even when unchanged.
  */
@@ -24,7 +25,7 @@
 #include "wg.h"
 
 #define CREATE_BATCH 1000
-#define REMOVE_BATCH 500
+#define SET_BATCH 500
 
 static int run(const char *const argv[], const char *in, size_t inlen, struct atlas_err *err)
 {
@@ -120,39 +121,52 @@ static int forget_conf(const struct driver_ctx *ctx, const char *ifname, struct 
 	return ret;
 }
 
-static int peer_update(const struct wg_act *a, struct atlas_err *err)
+/*
+ * Changes v[0..n-1] (updates of one interface, at most one of which sets a
+ * PSK: stdin carries one key) with one `wg set IF peer K ... peer K2 ...`,
+ * each peer with only the fields that changed.
+ */
+static int peers_update(struct action *v, size_t n, struct atlas_err *err)
 {
-	const char *argv[16];
-	char ka[16], *ips = strv_join(&a->allowed, ",");
+	const char **argv = xcalloc(3 + 8 * n + 1, sizeof(*argv));
+	char **ips = xcalloc(n, sizeof(*ips)), (*ka)[16] = xcalloc(n, sizeof(*ka));
 	char psk[KEY_B64 + 1] = "";
-	size_t n = 0;
+	size_t k = 0;
 	int ret;
 
-	argv[n++] = "wg";
-	argv[n++] = "set";
-	argv[n++] = a->iface;
-	argv[n++] = "peer";
-	argv[n++] = a->public_key;
-	if (a->set & WG_SET_ALLOWED) {
-		argv[n++] = "allowed-ips";
-		argv[n++] = ips;
+	argv[k++] = "wg";
+	argv[k++] = "set";
+	argv[k++] = ((const struct wg_act *)v[0].data)->iface;
+	for (size_t i = 0; i < n; i++) {
+		const struct wg_act *a = v[i].data;
+
+		argv[k++] = "peer";
+		argv[k++] = a->public_key;
+		if (a->set & WG_SET_ALLOWED) {
+			ips[i] = strv_join(&a->allowed, ",");
+			argv[k++] = "allowed-ips";
+			argv[k++] = ips[i];
+		}
+		if (a->set & WG_SET_KEEPALIVE) {
+			snprintf(ka[i], sizeof(ka[i]), "%d", a->keepalive);
+			argv[k++] = "persistent-keepalive";
+			argv[k++] = a->keepalive ? ka[i] : "off";
+		}
+		if (a->set & (WG_SET_PSK | WG_CLEAR_PSK)) {
+			/* An empty key file clears the PSK; the key itself only on stdin. */
+			argv[k++] = "preshared-key";
+			argv[k++] = a->set & WG_SET_PSK ? "/dev/stdin" : "/dev/null";
+			if (a->set & WG_SET_PSK)
+				snprintf(psk, sizeof(psk), "%s\n", a->psk);
+		}
 	}
-	if (a->set & WG_SET_KEEPALIVE) {
-		snprintf(ka, sizeof(ka), "%d", a->keepalive);
-		argv[n++] = "persistent-keepalive";
-		argv[n++] = a->keepalive ? ka : "off";
-	}
-	if (a->set & (WG_SET_PSK | WG_CLEAR_PSK)) {
-		/* An empty key file clears the PSK; the key itself only on stdin. */
-		argv[n++] = "preshared-key";
-		argv[n++] = a->set & WG_SET_PSK ? "/dev/stdin" : "/dev/null";
-		if (a->set & WG_SET_PSK)
-			snprintf(psk, sizeof(psk), "%s\n", a->psk);
-	}
-	argv[n] = NULL;
 	ret = run(argv, psk[0] ? psk : NULL, strlen(psk), err);
 	OPENSSL_cleanse(psk, sizeof(psk));
+	for (size_t i = 0; i < n; i++)
+		free(ips[i]);
 	free(ips);
+	free(ka);
+	free(argv);
 	return ret;
 }
 
@@ -239,8 +253,6 @@ static int apply_one(const struct driver_ctx *ctx, const struct atlas_state *des
 		return forget_conf(ctx, a->iface, err);
 	case WG_CONF_FORGET:
 		return forget_conf(ctx, a->iface, err);
-	case WG_PEER_UPDATE:
-		return peer_update(a, err);
 	case WG_FORWARD:
 		return nat_forwarding_enable(a->port, err);
 	case WG_NAT_REPLACE:
@@ -249,6 +261,7 @@ static int apply_one(const struct driver_ctx *ctx, const struct atlas_state *des
 		return nat_remove(WG_NAT_TABLE, ctx->rundir, err);
 	case WG_PEER_CREATE:
 	case WG_PEER_REMOVE:
+	case WG_PEER_UPDATE:
 		break;
 	}
 	return err_set(err, ERR_INTERNAL, "unexpected wireguard action %d", a->type);
@@ -265,14 +278,23 @@ int wg_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
 		size_t k = i + 1;
 		int rc;
 
-		if (a->type == WG_PEER_CREATE || a->type == WG_PEER_REMOVE) {
-			size_t max = a->type == WG_PEER_CREATE ? CREATE_BATCH : REMOVE_BATCH;
+		if (a->type == WG_PEER_CREATE || a->type == WG_PEER_REMOVE ||
+		    a->type == WG_PEER_UPDATE) {
+			size_t max = a->type == WG_PEER_CREATE ? CREATE_BATCH : SET_BATCH;
+			int psks = a->type == WG_PEER_UPDATE && (a->set & WG_SET_PSK);
 
-			while (k < n && k - i < max && ((struct wg_act *)v[k].data)->type == a->type &&
-			       !strcmp(((struct wg_act *)v[k].data)->iface, a->iface))
+			while (k < n && k - i < max) {
+				const struct wg_act *b = v[k].data;
+				int psk = b->type == WG_PEER_UPDATE && (b->set & WG_SET_PSK);
+
+				if (b->type != a->type || strcmp(b->iface, a->iface) || psks + psk > 1)
+					break;
+				psks += psk;
 				k++;
-			rc = a->type == WG_PEER_CREATE ? peers_create(&v[i], k - i, &e)
-						       : peers_remove(&v[i], k - i, &e);
+			}
+			rc = a->type == WG_PEER_CREATE	 ? peers_create(&v[i], k - i, &e)
+			     : a->type == WG_PEER_REMOVE ? peers_remove(&v[i], k - i, &e)
+							 : peers_update(&v[i], k - i, &e);
 		} else {
 			rc = apply_one(ctx, desired, a, &e);
 		}

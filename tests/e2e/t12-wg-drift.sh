@@ -77,6 +77,16 @@ expect_rc 0 S env ATLAS_WG_OBSERVE=dump "$ATLAS_BIN" --data "$T/data" plan > /de
 [ "$(S wg show $IF preshared-keys | awk -v k="$alice" '$1==k{print $2}')" != "(none)" ] || fail "psk healed"
 ok "peer, port and address changed by hand: planned and healed"
 
+# Several peers changed at once: batched `wg set`, one PSK per run (stdin carries one key).
+S wg set $IF peer "$alice" preshared-key /dev/null peer "$bob" preshared-key /dev/null persistent-keepalive 7
+expect_rc 2 SA plan > "$T/plan"
+[ "$(grep -c '^  ~ wireguard/'$IF' peer .*preshared key set' "$T/plan")" = 2 ] || { cat "$T/plan"; fail "two PSK updates"; }
+SA apply > /dev/null
+expect_rc 0 SA plan > /dev/null
+[ "$(S wg show $IF preshared-keys | grep -c '(none)')" = 0 ] || fail "PSKs not restored"
+[ "$(S wg show $IF persistent-keepalive | awk -v k="$bob" '$1==k{print $2}')" = off ] || fail "bob's keepalive not cleared"
+ok "two peers changed at once: both PSKs restored, keepalive cleared"
+
 # Bad input: clear errors, nothing stored, nothing applied.
 A export --secrets > "$T/before.yaml"
 bad() {  # bad NAME EXPECTED-MESSAGE-PART YAML-PEERS-PART [SECOND-INTERFACE]
