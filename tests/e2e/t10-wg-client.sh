@@ -3,6 +3,7 @@
 # the internet through NAT, convergence, disable/enable, QR, file modes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/wg-lib.sh"
+need rsvg-convert zbarimg
 N=1
 T=$(mktemp -d /tmp/atlas-e2e-wg1.XXXXXX)
 trap 'wg_cleanup; rm -rf "$T"' EXIT
@@ -55,7 +56,11 @@ done
 grep -q "^Endpoint = 172.31.$N.1:51821$" "$T/alice.conf" || fail "endpoint"
 A wg qr alice > "$T/alice.svg"
 grep -q '^<svg xmlns="http://www.w3.org/2000/svg"' "$T/alice.svg" || fail "qr svg"
-ok "client config holds only app keys; QR is SVG"
+# What a phone camera reads from the QR code is the exact config text.
+rsvg-convert -o "$T/alice.png" "$T/alice.svg"
+zbarimg -q --raw "$T/alice.png" 2> /dev/null | sed '$d' > "$T/alice.scanned"
+cmp -s "$T/alice.scanned" "$T/alice.conf" || { diff "$T/alice.scanned" "$T/alice.conf"; fail "QR does not decode to the config"; }
+ok "client config holds only app keys; its QR code (SVG) scans back to the exact text"
 
 wg_client $N "$T/alice.conf"
 C ping -c 3 -i 0.2 -W 2 10.66.$N.1 > /dev/null || fail "client cannot ping the server tunnel address"
