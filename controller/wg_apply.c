@@ -60,21 +60,32 @@ static int ip_cmd(const char *a1, const char *a2, const char *a3, const char *a4
 	return run(argv, NULL, 0, err);
 }
 
-static int create_iface(const struct wg_iface *ifc, struct atlas_err *err)
+static int create_iface(const struct driver_ctx *ctx, const struct wg_iface *ifc,
+			struct atlas_err *err)
 {
 	const char *add[] = { "ip", "link", "add", "dev", ifc->name, "type", "wireguard", NULL };
+	char unit[64];
+	/*
+	 * Under systemd, wireguard-go gets a scope unit of its own: left in
+	 * atlas.service's cgroup it would die with every restart of Atlas, and
+	 * every tunnel with it.
+	 */
+	const char *scoped[] = { "systemd-run", "--quiet", "--scope", "--collect", "--unit", unit,
+				 "wireguard-go", ifc->name, NULL };
 	const char *go[] = { "wireguard-go", ifc->name, NULL };
 	static const char *const go_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C",
 					      "WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1",
 					      NULL };
 	struct spawn_opts o = { .env = go_env, .timeout_ms = 30000 };
+	int systemd = ctx->service_mode == SERVICE_SYSTEMD && spawn_which("systemd-run");
 	struct spawn_result res;
 	char mtu[16];
 
+	snprintf(unit, sizeof(unit), "atlas-wireguard-go-%s", ifc->name);
 	/* The kernel module when it works, else userspace, as wg-quick does. */
 	if (spawn_run(add, NULL, &res, err) < 0 || !res.exited || res.status != 0) {
 		spawn_result_release(&res);
-		if (spawn_check(go, &o, &res, err) < 0) {
+		if (spawn_check(systemd ? scoped : go, &o, &res, err) < 0) {
 			spawn_result_release(&res);
 			return err_wrap(err, "cannot create interface \"%s\"", ifc->name);
 		}
@@ -231,7 +242,8 @@ static int apply_one(const struct driver_ctx *ctx, const struct atlas_state *des
 	case WG_CONF_WRITE:
 		return ifc ? write_conf(ctx, ifc, err) : err_set(err, ERR_INTERNAL, "no interface");
 	case WG_IF_CREATE:
-		return ifc ? create_iface(ifc, err) : err_set(err, ERR_INTERNAL, "no interface");
+		return ifc ? create_iface(ctx, ifc, err)
+			   : err_set(err, ERR_INTERNAL, "no interface");
 	case WG_IF_KEY:
 		return ifc ? set_key(a->iface, ifc, 0, err) : err_set(err, ERR_INTERNAL, "no interface");
 	case WG_IF_PORT: {
