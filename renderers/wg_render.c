@@ -16,7 +16,7 @@
 
 int wg_peer_active(const struct wg_peer *p, time_t now)
 {
-	char today[16];
+	char today[48];
 	struct tm tm;
 
 	if (p->disabled)
