@@ -3,7 +3,7 @@
  * diff, the actions apply() runs. Shared by wg_observe.c, wg_diff.c,
  * wg_apply.c and the unit tests; the rest of Atlas sees only `wg_driver`.
  *
- * Interface Atlas creates are recorded by their server config file,
+ * Interfaces Atlas creates are recorded by their server config file,
  * DATADIR/wireguard/IF.conf: only those are ever deleted, never an
  * interface Atlas did not make.
  */
