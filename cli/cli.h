@@ -39,5 +39,6 @@ int cmd_plan(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_wg(int argc, char **argv);
 
 #endif

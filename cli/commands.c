@@ -13,6 +13,7 @@ const struct command atlas_commands[] = {
 	{ "plan", cmd_plan, "show what apply would change (exit 0 none, 2 changes, 1 error)" },
 	{ "apply", cmd_apply, "bring the system to the desired state" },
 	{ "history", cmd_history, "generations and apply runs, newest first" },
+	{ "wg", cmd_wg, "wireguard: client config, QR code, peer add/rm/disable/enable" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL },
 };

@@ -4,7 +4,9 @@
 #include <stddef.h>
 
 #include "driver.h"
+#include "wg.h"
 
 const struct driver *const atlas_drivers[] = {
+	&wg_driver,
 	NULL,
 };
