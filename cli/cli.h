@@ -39,6 +39,7 @@ int cmd_plan(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_wg(int argc, char **argv);
 int cmd_ovpn(int argc, char **argv);
 
 #endif

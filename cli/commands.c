@@ -14,6 +14,7 @@ const struct command atlas_commands[] = {
 	{ "apply", cmd_apply, "bring the system to the desired state" },
 	{ "history", cmd_history, "generations and apply runs, newest first" },
 	{ "ovpn", cmd_ovpn, "OpenVPN: client profiles, sessions, clients, easy-rsa import" },
+	{ "wg", cmd_wg, "wireguard: client config, QR code, peer add/rm/disable/enable" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL },
 };

@@ -5,8 +5,10 @@
 
 #include "driver.h"
 #include "ovpn_driver.h"
+#include "wg.h"
 
 const struct driver *const atlas_drivers[] = {
+	&wg_driver,
 	&ovpn_driver,
 	NULL,
 };
