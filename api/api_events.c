@@ -286,6 +286,13 @@ static void tick(struct events *e)
 	live = st ? loop_engine_status(a->loop, st) : json_object();
 	lw = live_wg_from_json(json_object_get(live, "wireguard"));
 	json_object_del(live, "wireguard");
+	{
+		/* The OpenVPN driver lists "sessions": the API reads "clients". */
+		json_t *ov = json_object_get(live, "openvpn");
+
+		if (ov && !json_object_get(ov, "clients") && json_object_get(ov, "sessions"))
+			json_object_set(ov, "clients", json_object_get(ov, "sessions"));
+	}
 	pthread_mutex_lock(&a->live_mu);
 	oldl = a->live;
 	oldw = a->live_wg;

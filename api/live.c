@@ -34,7 +34,9 @@ struct live_wg *live_wg_from_json(json_t *wg)
 		const char *name = json_string_value(json_object_get(i, "name"));
 
 		snprintf(li->name, sizeof(li->name), "%s", name ? name : "");
-		li->running = json_is_true(json_object_get(i, "running"));
+		/* wg_status.c says "up"; the first draft of driver.h said "running". */
+		li->running = json_is_true(json_object_get(i, "up")) ||
+			      json_is_true(json_object_get(i, "running"));
 		li->peers = json_array_size(peers) ? xcalloc(json_array_size(peers), sizeof(*li->peers))
 						   : NULL;
 		json_array_foreach(peers, m, p) {
