@@ -23,8 +23,8 @@
 #include "../state/store.h"
 #include "jwt.h"
 
-#define ATLAS_API_VERSION "0.1.0"
-#define API_BODY_MAX (1u << 20)
+#define ATLAS_API_VERSION  "0.1.0"
+#define API_BODY_MAX	   (1u << 20)
 #define API_STATE_BODY_MAX (16u << 20)
 
 struct events;
@@ -33,14 +33,14 @@ struct watch;
 /* live.c: the WireGuard part of the live status, compact and sorted. */
 struct live_peer {
 	char key[KEY_B64];
-	char endpoint[64];	/* "" when none */
-	long long handshake;	/* unix seconds, 0: never */
+	char endpoint[64];   /* "" when none */
+	long long handshake; /* unix seconds, 0: never */
 	long long rx, tx;
 };
 struct live_iface {
 	char name[32];
 	int running;
-	struct live_peer *peers;	/* sorted by key */
+	struct live_peer *peers; /* sorted by key */
 	size_t n;
 };
 struct live_wg {
@@ -62,11 +62,11 @@ struct ratelimit_entry {
 
 struct app {
 	char *datadir;
-	char *watch_file;		/* NULL unless --watch */
+	char *watch_file; /* NULL unless --watch */
 	pthread_mutex_t store_mu;
 	struct store *store;
 	unsigned char jwt_key[JWT_KEY_LEN];
-	char *metrics_token;		/* NULL: /metrics needs no token */
+	char *metrics_token; /* NULL: /metrics needs no token */
 	struct loop *loop;
 	struct events *events;
 	struct watch *watch;
@@ -76,10 +76,10 @@ struct app {
 	struct atlas_state *cache;
 	int64_t cache_gen;
 
-	pthread_mutex_t live_mu;	/* guards live, live_wg, watch_error */
-	json_t *live;			/* engine status but wireguard's, or NULL */
-	struct live_wg *live_wg;	/* wireguard's, or NULL without status */
-	char *watch_error;		/* last import error of the watched file */
+	pthread_mutex_t live_mu; /* guards live, live_wg, watch_error */
+	json_t *live;		 /* engine status but wireguard's, or NULL */
+	struct live_wg *live_wg; /* wireguard's, or NULL without status */
+	char *watch_error;	 /* last import error of the watched file */
 
 	pthread_mutex_t rl_mu;
 	struct ratelimit_entry rl[256];
@@ -92,7 +92,7 @@ struct app {
 /* A request in progress, from its first header to the completed callback. */
 struct req {
 	struct app *app;
-	void *conn;			/* struct MHD_Connection * */
+	void *conn; /* struct MHD_Connection * */
 	const char *method, *url;
 	const struct route *route;
 	char params[3][128];
@@ -106,8 +106,8 @@ struct req {
 	struct buf out;
 	char disposition[160];
 	char retry_after[16];
-	const char *cache;		/* Cache-Control of a static file */
-	void *resp;			/* struct MHD_Response *: set by streaming handlers */
+	const char *cache; /* Cache-Control of a static file */
+	void *resp;	   /* struct MHD_Response *: set by streaming handlers */
 	/* asynchronous handlers (POST /apply): suspended until done */
 	pthread_mutex_t mu;
 	int suspended;
@@ -118,14 +118,14 @@ struct req {
 typedef void (*handler_fn)(struct req *r);
 
 enum route_flags {
-	R_NOAUTH = 1 << 0,	/* no token needed */
-	R_WRITE = 1 << 1,	/* edits desired state: 409 with --watch */
-	R_BIG_BODY = 1 << 2,	/* body up to 16 MiB (PUT /state) */
+	R_NOAUTH = 1 << 0,   /* no token needed */
+	R_WRITE = 1 << 1,    /* edits desired state: 409 with --watch */
+	R_BIG_BODY = 1 << 2, /* body up to 16 MiB (PUT /state) */
 };
 
 struct route {
 	const char *method;
-	const char *pattern;	/* "/api/v1/wireguard/interfaces/{if}" */
+	const char *pattern; /* "/api/v1/wireguard/interfaces/{if}" */
 	handler_fn fn;
 	unsigned flags;
 };
@@ -141,9 +141,9 @@ const struct route *router_match(const char *method, const char *path, char para
 				 size_t *nparams, int *path_known);
 
 /* server.c: replies */
-void reply_json(struct req *r, int status, json_t *j);	/* steals j */
+void reply_json(struct req *r, int status, json_t *j); /* steals j */
 void reply_error(struct req *r, int status, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 void reply_data(struct req *r, int status, const char *ctype, const void *data, size_t len);
 const char *req_query(struct req *r, const char *key);
 const char *req_header(struct req *r, const char *key);
@@ -152,7 +152,7 @@ const char *req_client_addr(struct req *r, char *buf, size_t len);
 json_t *req_json(struct req *r);
 /* Suspends the request until req_resume() (from any thread). */
 void req_suspend(struct req *r);
-void req_resume(struct req *r, json_t *result);	/* steals result */
+void req_resume(struct req *r, json_t *result); /* steals result */
 
 /* app.c: state access */
 /*
@@ -162,8 +162,7 @@ void req_resume(struct req *r, json_t *result);	/* steals result */
 const struct atlas_state *app_state_get(struct req *r, int64_t *gen);
 void app_state_put(struct app *a);
 /* The same without a request (NULL with err); release with app_state_put. */
-const struct atlas_state *app_state_acquire(struct app *a, int64_t *gen,
-					    struct atlas_err *err);
+const struct atlas_state *app_state_acquire(struct app *a, int64_t *gen, struct atlas_err *err);
 /*
  * Write path: app_edit_begin locks the store and loads a copy (new) of the
  * desired state; app_edit_commit commits it with state_commit (replying 422

@@ -14,7 +14,7 @@
 #include "../state/auth.h"
 #include "api.h"
 
-#define RL_MAX 5
+#define RL_MAX	  5
 #define RL_WINDOW 60
 
 /* Seconds until addr may try again, 0 when it may now. */
@@ -77,7 +77,7 @@ static void rl_record(struct app *a, const char *addr, time_t now, int ok)
 
 void h_login(struct req *r)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	json_t *body = NULL, *claims;
 	const char *user, *pw;
 	char addr[64], *token;
@@ -116,8 +116,9 @@ void h_login(struct req *r)
 	claims = json_pack("{s:s, s:I, s:I, s:I}", "sub", user, "iat", (json_int_t)now, "exp",
 			   (json_int_t)(now + JWT_TTL), "ep", (json_int_t)epoch);
 	token = jwt_sign(r->app->jwt_key, JWT_KEY_LEN, claims);
-	reply_json(r, 200, json_pack("{s:s, s:I}", "token", token, "expires_at",
-				     (json_int_t)(now + JWT_TTL)));
+	reply_json(
+	    r, 200,
+	    json_pack("{s:s, s:I}", "token", token, "expires_at", (json_int_t)(now + JWT_TTL)));
 	OPENSSL_cleanse(token, strlen(token));
 	free(token);
 	json_decref(claims);
@@ -159,7 +160,7 @@ int auth_request(struct req *r, int allow_query)
 {
 	const char *h = req_header(r, "Authorization");
 	const char *token = NULL;
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	char user[128];
 
 	if (h && !strncasecmp(h, "Bearer ", 7))
@@ -179,7 +180,7 @@ int auth_request(struct req *r, int allow_query)
 
 void h_password(struct req *r)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	json_t *body = req_json(r);
 	const char *cur, *next;
 	char user[128];
@@ -191,8 +192,9 @@ void h_password(struct req *r)
 	cur = json_string_value(json_object_get(body, "current_password"));
 	next = json_string_value(json_object_get(body, "new_password"));
 	if (!cur || !next || json_object_size(body) != 2) {
-		reply_error(r, 400, NULL, "the body must be {\"current_password\": string, "
-					  "\"new_password\": string}");
+		reply_error(r, 400, NULL,
+			    "the body must be {\"current_password\": string, "
+			    "\"new_password\": string}");
 		goto out;
 	}
 	/* auth_request() accepted this token already: read its user again. */

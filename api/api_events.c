@@ -21,7 +21,7 @@
 #include "api.h"
 
 #define TICK_SECONDS 3
-#define QUEUE_MAX (1u << 20)
+#define QUEUE_MAX    (1u << 20)
 
 struct sse_client {
 	struct events *hub;
@@ -40,10 +40,10 @@ struct events {
 	struct sse_client *clients;
 	size_t n;
 	int stop;
-	int tick_now;		/* refresh at once (after an apply run) */
+	int tick_now; /* refresh at once (after an apply run) */
 	int ticker_started;
 	pthread_t ticker;
-	json_t *connected;	/* {"wireguard/wg0/alice": true, "openvpn/bob": true} */
+	json_t *connected; /* {"wireguard/wg0/alice": true, "openvpn/bob": true} */
 };
 
 struct events *events_new(struct app *a)
@@ -89,7 +89,7 @@ void events_publish(struct events *e, const char *type, json_t *data)
 		if (c->closing)
 			continue;
 		if (c->q.len - c->qpos > QUEUE_MAX) {
-			c->closing = 1;	/* too slow: its reader ends the stream */
+			c->closing = 1; /* too slow: its reader ends the stream */
 		} else {
 			buf_printf(&c->q, "event: %s\ndata: %s\n\n", type, s);
 		}
@@ -167,8 +167,8 @@ void h_events(struct req *r)
 		free(s);
 		json_decref(st);
 	}
-	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, sse_read, c,
-						 sse_free);
+	resp =
+	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, sse_read, c, sse_free);
 	if (!resp) {
 		buf_release(&c->q);
 		free(c);
@@ -207,28 +207,31 @@ static json_t *traffic(const struct atlas_state *st, const struct live_wg *lw, j
 			if (!lp)
 				continue;
 			json_array_append_new(
-				wg, json_pack("{s:s, s:s, s:I, s:I, s:I}", "interface", ifc->name,
-					      "peer", ifc->peers[q].name, "rx_bytes", (json_int_t)lp->rx,
-					      "tx_bytes", (json_int_t)lp->tx, "latest_handshake",
-					      (json_int_t)lp->handshake));
+			    wg, json_pack("{s:s, s:s, s:I, s:I, s:I}", "interface", ifc->name,
+					  "peer", ifc->peers[q].name, "rx_bytes",
+					  (json_int_t)lp->rx, "tx_bytes", (json_int_t)lp->tx,
+					  "latest_handshake", (json_int_t)lp->handshake));
 			if (lp->handshake > 0 && now - lp->handshake < WG_CONNECTED_SECONDS) {
-				char *key = xasprintf("wireguard/%s/%s", ifc->name, ifc->peers[q].name);
+				char *key =
+				    xasprintf("wireguard/%s/%s", ifc->name, ifc->peers[q].name);
 
 				json_object_set_new(now_conn, key, json_true());
 				free(key);
 			}
 		}
 	}
-	json_array_foreach(json_object_get(json_object_get(live, "openvpn"), "clients"), k, p) {
+	json_array_foreach(json_object_get(json_object_get(live, "openvpn"), "clients"), k, p)
+	{
 		const char *name = json_string_value(json_object_get(p, "name"));
 		char *key;
 
 		if (!name)
 			continue;
 		json_array_append_new(
-			ov, json_pack("{s:s, s:I, s:I}", "client", name, "bytes_received",
-				      json_integer_value(json_object_get(p, "bytes_received")),
-				      "bytes_sent", json_integer_value(json_object_get(p, "bytes_sent"))));
+		    ov,
+		    json_pack("{s:s, s:I, s:I}", "client", name, "bytes_received",
+			      json_integer_value(json_object_get(p, "bytes_received")),
+			      "bytes_sent", json_integer_value(json_object_get(p, "bytes_sent"))));
 		key = xasprintf("openvpn/%s", name);
 		json_object_set_new(now_conn, key, json_true());
 		free(key);
@@ -247,7 +250,8 @@ static void connections(struct events *e, json_t *now)
 	json_t *v;
 
 	if (e->connected) {
-		json_object_foreach(now, key, v) {
+		json_object_foreach(now, key, v)
+		{
 			if (!json_object_get(e->connected, key)) {
 				const char *slash = strchr(key, '/');
 				json_t *ev = json_pack("{s:s%, s:s}", "engine", key,
@@ -257,7 +261,8 @@ static void connections(struct events *e, json_t *now)
 				json_decref(ev);
 			}
 		}
-		json_object_foreach(e->connected, key, v) {
+		json_object_foreach(e->connected, key, v)
+		{
 			if (!json_object_get(now, key)) {
 				const char *slash = strchr(key, '/');
 				json_t *ev = json_pack("{s:s%, s:s}", "engine", key,
@@ -276,7 +281,7 @@ static void connections(struct events *e, json_t *now)
 static void tick(struct events *e)
 {
 	struct app *a = e->app;
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	const struct atlas_state *st;
 	struct live_wg *lw = NULL, *oldw;
 	json_t *live, *oldl;

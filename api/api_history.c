@@ -16,7 +16,7 @@
 
 void h_history(struct req *r)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	struct gen_info *gens = NULL;
 	struct run_info *runs = NULL;
 	size_t ngens = 0, nruns = 0;
@@ -43,8 +43,9 @@ void h_history(struct req *r)
 	jr = json_array();
 	for (size_t i = 0; i < nruns; i++)
 		json_array_append_new(jr, loop_run_json(&runs[i]));
-	reply_json(r, 200, json_pack("{s:I, s:o, s:o}", "applied_generation",
-				     (json_int_t)applied, "generations", jg, "runs", jr));
+	reply_json(r, 200,
+		   json_pack("{s:I, s:o, s:o}", "applied_generation", (json_int_t)applied,
+			     "generations", jg, "runs", jr));
 out:
 	free(gens);
 	store_runs_free(runs, nruns);
@@ -69,7 +70,7 @@ static int64_t gen_param(struct req *r)
 static int gen_yaml_public(struct app *a, int64_t gen, struct buf *out, struct atlas_err *err)
 {
 	struct buf raw = BUF_INIT;
-	struct diags d = { 0 };
+	struct diags d = {0};
 	struct atlas_state *st;
 	int rc;
 
@@ -94,7 +95,7 @@ out:
 
 void h_history_get(struct req *r)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	struct buf old = BUF_INIT, cur = BUF_INIT, diff = BUF_INIT;
 	const struct atlas_state *st;
 	int64_t gen, curgen;
@@ -116,8 +117,9 @@ void h_history_get(struct req *r)
 		snprintf(bn, sizeof(bn), "generation %lld (current)", (long long)curgen);
 		udiff(buf_str(&old), buf_str(&cur), an, bn, &diff);
 	}
-	reply_json(r, 200, json_pack("{s:I, s:s, s:s}", "gen", (json_int_t)gen, "yaml",
-				     buf_str(&old), "diff", buf_str(&diff)));
+	reply_json(r, 200,
+		   json_pack("{s:I, s:s, s:s}", "gen", (json_int_t)gen, "yaml", buf_str(&old),
+			     "diff", buf_str(&diff)));
 out:
 	buf_release(&old);
 	buf_release(&cur);
@@ -126,8 +128,8 @@ out:
 
 void h_history_restore(struct req *r)
 {
-	struct atlas_err err = { 0 };
-	struct diags d = { 0 };
+	struct atlas_err err = {0};
+	struct diags d = {0};
 	int64_t gen, newgen = 0;
 	int rc;
 
@@ -137,7 +139,10 @@ void h_history_restore(struct req *r)
 	rc = state_restore(r->app->store, gen, &d, &newgen, &err);
 	pthread_mutex_unlock(&r->app->store_mu);
 	if (rc < 0) {
-		reply_error(r, err.code == ERR_NOTFOUND ? 404 : err.code == ERR_INVALID ? 422 : 500,
+		reply_error(r,
+			    err.code == ERR_NOTFOUND  ? 404
+			    : err.code == ERR_INVALID ? 422
+						      : 500,
 			    NULL, "%s", err.msg);
 	} else {
 		app_state_changed(r->app, newgen, "api restore");

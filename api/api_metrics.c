@@ -65,11 +65,11 @@ static long long self_rss(void)
 /* live_mu held. */
 static void wg_metrics(struct buf *b, const struct live_wg *lw, const struct atlas_state *st)
 {
-	static const char *const names[] = { "atlas_wireguard_peer_rx_bytes",
-					     "atlas_wireguard_peer_tx_bytes",
-					     "atlas_wireguard_peer_handshake_age_seconds" };
-	static const char *const help[] = { "bytes received from the peer", "bytes sent to the peer",
-					    "seconds since the last handshake (absent: never)" };
+	static const char *const names[] = {"atlas_wireguard_peer_rx_bytes",
+					    "atlas_wireguard_peer_tx_bytes",
+					    "atlas_wireguard_peer_handshake_age_seconds"};
+	static const char *const help[] = {"bytes received from the peer", "bytes sent to the peer",
+					   "seconds since the last handshake (absent: never)"};
 	time_t now = time(NULL);
 	size_t connected = 0;
 
@@ -80,7 +80,8 @@ static void wg_metrics(struct buf *b, const struct live_wg *lw, const struct atl
 			const struct live_iface *li = live_wg_iface(lw, ifc->name);
 
 			for (size_t q = 0; li && q < ifc->npeers; q++) {
-				const struct live_peer *lp = live_wg_peer(li, ifc->peers[q].public_key);
+				const struct live_peer *lp =
+				    live_wg_peer(li, ifc->peers[q].public_key);
 				long long v;
 
 				if (!lp)
@@ -109,14 +110,16 @@ static void ovpn_metrics(struct buf *b, json_t *ol)
 	size_t k;
 
 	head(b, "atlas_openvpn_client_bytes_received", "counter", "bytes received from the client");
-	json_array_foreach(json_object_get(ol, "clients"), k, c) {
+	json_array_foreach(json_object_get(ol, "clients"), k, c)
+	{
 		buf_puts(b, "atlas_openvpn_client_bytes_received{client=");
 		label(b, json_string_value(json_object_get(c, "name")));
 		buf_printf(b, "} %lld\n",
 			   (long long)json_integer_value(json_object_get(c, "bytes_received")));
 	}
 	head(b, "atlas_openvpn_client_bytes_sent", "counter", "bytes sent to the client");
-	json_array_foreach(json_object_get(ol, "clients"), k, c) {
+	json_array_foreach(json_object_get(ol, "clients"), k, c)
+	{
 		buf_puts(b, "atlas_openvpn_client_bytes_sent{client=");
 		label(b, json_string_value(json_object_get(c, "name")));
 		buf_printf(b, "} %lld\n",
@@ -130,7 +133,7 @@ static void ovpn_metrics(struct buf *b, json_t *ol)
 void h_metrics(struct req *r)
 {
 	struct app *a = r->app;
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	const struct atlas_state *st;
 	json_t *ol;
 	int wg_running = 0;

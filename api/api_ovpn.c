@@ -15,7 +15,8 @@ static json_t *client_json(const struct ovpn_client *c, json_t *live)
 	json_t *j = json_encode_struct(&schema_ovpn_client, c, 0), *lc, *found = NULL;
 	size_t k;
 
-	json_array_foreach(json_object_get(live, "clients"), k, lc) {
+	json_array_foreach(json_object_get(live, "clients"), k, lc)
+	{
 		const char *n = json_string_value(json_object_get(lc, "name"));
 
 		if (n && !strcmp(n, c->name)) {
@@ -30,14 +31,14 @@ static json_t *client_json(const struct ovpn_client *c, json_t *live)
 		json_t *va = json_object_get(found, "virtual_address");
 
 		json_object_set_new(
-			j, "status",
-			json_pack("{s:b, s:O?, s:O?, s:I, s:I, s:I}", "connected", found != NULL,
-				  "real_address", json_is_string(ra) ? ra : NULL, "virtual_address",
-				  json_is_string(va) ? va : NULL, "bytes_received",
-				  json_integer_value(json_object_get(found, "bytes_received")),
-				  "bytes_sent", json_integer_value(json_object_get(found, "bytes_sent")),
-				  "connected_since",
-				  json_integer_value(json_object_get(found, "connected_since"))));
+		    j, "status",
+		    json_pack(
+			"{s:b, s:O?, s:O?, s:I, s:I, s:I}", "connected", found != NULL,
+			"real_address", json_is_string(ra) ? ra : NULL, "virtual_address",
+			json_is_string(va) ? va : NULL, "bytes_received",
+			json_integer_value(json_object_get(found, "bytes_received")), "bytes_sent",
+			json_integer_value(json_object_get(found, "bytes_sent")), "connected_since",
+			json_integer_value(json_object_get(found, "connected_since"))));
 	}
 	return j;
 }
@@ -50,7 +51,8 @@ void h_ovpn_get(struct req *r)
 	if (!(st = app_state_get(r, &gen)))
 		return;
 	if (!st->has_openvpn)
-		reply_error(r, 404, NULL, "openvpn is not managed: PATCH /api/v1/openvpn with a "
+		reply_error(r, 404, NULL,
+			    "openvpn is not managed: PATCH /api/v1/openvpn with a "
 			    "network to start managing it");
 	else
 		reply_json(r, 200, json_encode_struct(&schema_ovpn_section, &st->openvpn, 0));
@@ -59,7 +61,7 @@ void h_ovpn_get(struct req *r)
 
 void h_ovpn_patch(struct req *r)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	struct atlas_state *st = NULL;
 	struct ovpn_section copy;
 	char field[128];
@@ -74,8 +76,7 @@ void h_ovpn_patch(struct req *r)
 		schema_release(&schema_ovpn_section, &copy);
 		schema_copy(&schema_ovpn_section, &copy, &st->openvpn);
 	}
-	if (json_decode_struct(&schema_ovpn_section, body, &copy, &err, field, sizeof(field)) <
-	    0) {
+	if (json_decode_struct(&schema_ovpn_section, body, &copy, &err, field, sizeof(field)) < 0) {
 		reply_error(r, 422, field, "%s", err.msg);
 		app_edit_abort(r, st);
 		st = NULL;
@@ -120,8 +121,7 @@ static struct ovpn_client *find_client(struct req *r, const struct atlas_state *
 	return c;
 }
 
-static void reply_client(struct req *r, int status, const struct atlas_state *st,
-			 const char *name)
+static void reply_client(struct req *r, int status, const struct atlas_state *st, const char *name)
 {
 	const struct ovpn_client *c = state_ovpn_client(st, name);
 	json_t *live;
@@ -155,7 +155,7 @@ void h_ovpn_client_get(struct req *r)
 
 void h_ovpn_client_create(struct req *r)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	struct atlas_state *st = NULL;
 	struct ovpn_client c;
 	char field[128], *name = NULL;
@@ -177,7 +177,8 @@ void h_ovpn_client_create(struct req *r)
 		goto out;
 	if (!st->has_openvpn || state_ovpn_client(st, name)) {
 		if (!st->has_openvpn)
-			reply_error(r, 409, NULL, "openvpn is not managed: PATCH /api/v1/openvpn "
+			reply_error(r, 409, NULL,
+				    "openvpn is not managed: PATCH /api/v1/openvpn "
 				    "with a network first");
 		else
 			reply_error(r, 409, "name", "openvpn client \"%s\" exists already", name);
@@ -203,7 +204,7 @@ out:
 
 void h_ovpn_client_patch(struct req *r)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	struct atlas_state *st = NULL;
 	struct ovpn_client copy, *c;
 	char field[128];
@@ -218,8 +219,7 @@ void h_ovpn_client_patch(struct req *r)
 	if (!c)
 		goto abort;
 	schema_copy(&schema_ovpn_client, &copy, c);
-	if (json_decode_struct(&schema_ovpn_client, body, &copy, &err, field, sizeof(field)) <
-	    0) {
+	if (json_decode_struct(&schema_ovpn_client, body, &copy, &err, field, sizeof(field)) < 0) {
 		reply_error(r, 422, field, "%s", err.msg);
 		goto abort;
 	}
@@ -293,10 +293,11 @@ static void async_done(void *cls, json_t *result)
 
 void h_ovpn_restart(struct req *r)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 
 	if (!loop_can_restart("openvpn")) {
-		reply_error(r, 501, NULL, "this atlas's openvpn driver cannot restart the daemon "
+		reply_error(r, 501, NULL,
+			    "this atlas's openvpn driver cannot restart the daemon "
 			    "(no restart hook)");
 		return;
 	}
@@ -307,7 +308,7 @@ void h_ovpn_restart(struct req *r)
 
 void h_apply(struct req *r)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 
 	req_suspend(r);
 	loop_request(r->app->loop, NULL, async_done, r, &err);

@@ -44,7 +44,7 @@ static long long mem_available(void)
 
 static json_t *host_json(void)
 {
-	double load[3] = { 0, 0, 0 };
+	double load[3] = {0, 0, 0};
 	struct sysinfo si;
 
 	if (getloadavg(load, 3) < 0)
@@ -95,15 +95,13 @@ static json_t *engines_json(struct app *a, const struct atlas_state *st)
 		      "wireguard", "managed", st->has_wireguard, "enabled",
 		      st->has_wireguard && st->wireguard.enabled, "running", wg_running,
 		      "interfaces", (json_int_t)st->wireguard.ninterfaces, "peers",
-		      (json_int_t)peers, "connected", (json_int_t)wg_conn,
-		      "openvpn", "managed", st->has_openvpn, "enabled",
-		      st->has_openvpn && st->openvpn.enabled, "running",
+		      (json_int_t)peers, "connected", (json_int_t)wg_conn, "openvpn", "managed",
+		      st->has_openvpn, "enabled", st->has_openvpn && st->openvpn.enabled, "running",
 		      json_is_true(json_object_get(ol, "running")), "clients",
 		      (json_int_t)st->openvpn.nclients, "connected",
-		      (json_int_t)json_array_size(json_object_get(ol, "clients")),
-		      "singbox", "managed", st->has_singbox, "enabled",
-		      st->has_singbox && st->singbox.enabled, "running",
-		      json_is_true(json_object_get(sl, "running")), "inbounds",
+		      (json_int_t)json_array_size(json_object_get(ol, "clients")), "singbox",
+		      "managed", st->has_singbox, "enabled", st->has_singbox && st->singbox.enabled,
+		      "running", json_is_true(json_object_get(sl, "running")), "inbounds",
 		      (json_int_t)st->singbox.ninbounds, "users", (json_int_t)users);
 	json_decref(ol);
 	json_decref(sl);
@@ -112,7 +110,7 @@ static json_t *engines_json(struct app *a, const struct atlas_state *st)
 
 json_t *api_status_object(struct app *a)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	const struct atlas_state *st;
 	json_t *o, *watch = json_null(), *last, *engines;
 	int64_t gen = 0, applied;
@@ -152,7 +150,7 @@ void h_status(struct req *r)
 
 void h_plan(struct req *r)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	struct atlas_state *st = NULL;
 	struct plan plan;
 	int64_t gen = 0;
@@ -200,8 +198,8 @@ static json_t *diags_json(struct diags *d)
 
 static void reply_invalid(struct req *r, struct diags *d, const char *msg)
 {
-	json_t *j = json_pack("{s:s, s:o}", "error", d->n ? d->v[0].msg : msg, "errors",
-			      diags_json(d));
+	json_t *j =
+	    json_pack("{s:s, s:o}", "error", d->n ? d->v[0].msg : msg, "errors", diags_json(d));
 
 	if (!j)
 		reply_error(r, 422, NULL, "invalid state (messages not UTF-8)");
@@ -211,11 +209,11 @@ static void reply_invalid(struct req *r, struct diags *d, const char *msg)
 
 static void state_dry_run(struct req *r)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	struct atlas_state *old = NULL, *next = NULL;
 	struct buf a = BUF_INIT, b = BUF_INIT, diff = BUF_INIT;
-	struct posmap pm = { 0 };
-	struct diags d = { 0 };
+	struct posmap pm = {0};
+	struct diags d = {0};
 	int64_t gen = 0;
 
 	next = state_from_yaml(r->body.data ? r->body.data : "", r->body.len, &d, &pm);
@@ -237,8 +235,9 @@ static void state_dry_run(struct req *r)
 	state_to_yaml(old, 0, &a);
 	state_to_yaml(next, 0, &b);
 	udiff(buf_str(&a), buf_str(&b), "current", "new", &diff);
-	reply_json(r, 200, json_pack("{s:b, s:s, s:I}", "valid", 1, "diff", buf_str(&diff),
-				     "generation", (json_int_t)gen));
+	reply_json(r, 200,
+		   json_pack("{s:b, s:s, s:I}", "valid", 1, "diff", buf_str(&diff), "generation",
+			     (json_int_t)gen));
 out:
 	state_free(old);
 	state_free(next);
@@ -251,9 +250,9 @@ out:
 
 void h_state_put(struct req *r)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	const char *dry = req_query(r, "dry_run");
-	struct diags d = { 0 };
+	struct diags d = {0};
 	int64_t gen = 0;
 	int rc;
 

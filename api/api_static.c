@@ -18,17 +18,17 @@ extern const struct ui_file atlas_ui_files[];
 static const struct {
 	const char *ext, *type;
 } types[] = {
-	{ ".html", "text/html; charset=utf-8" },
-	{ ".js", "text/javascript; charset=utf-8" },
-	{ ".mjs", "text/javascript; charset=utf-8" },
-	{ ".css", "text/css; charset=utf-8" },
-	{ ".svg", "image/svg+xml" },
-	{ ".png", "image/png" },
-	{ ".ico", "image/x-icon" },
-	{ ".json", "application/json" },
-	{ ".webmanifest", "application/manifest+json" },
-	{ ".woff2", "font/woff2" },
-	{ ".txt", "text/plain; charset=utf-8" },
+    {".html", "text/html; charset=utf-8"},
+    {".js", "text/javascript; charset=utf-8"},
+    {".mjs", "text/javascript; charset=utf-8"},
+    {".css", "text/css; charset=utf-8"},
+    {".svg", "image/svg+xml"},
+    {".png", "image/png"},
+    {".ico", "image/x-icon"},
+    {".json", "application/json"},
+    {".webmanifest", "application/manifest+json"},
+    {".woff2", "font/woff2"},
+    {".txt", "text/plain; charset=utf-8"},
 };
 
 static const char *content_type(const char *path)

@@ -104,7 +104,7 @@ static void reply_iface(struct req *r, int status, const struct atlas_state *st,
 
 void h_wg_iface_create(struct req *r)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	struct atlas_state *st = NULL;
 	struct wg_iface ifc;
 	char field[128], *name = NULL;
@@ -153,7 +153,7 @@ out:
 
 void h_wg_iface_patch(struct req *r)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	struct atlas_state *st = NULL;
 	struct wg_iface copy, *ifc;
 	char field[128];
@@ -258,8 +258,8 @@ static struct wg_peer *find_peer(struct req *r, const struct wg_iface *ifc)
 }
 
 /* Replies with peer name of interface ifname in the committed state st. */
-static void reply_peer(struct req *r, int status, const struct atlas_state *st,
-		       const char *ifname, const char *name)
+static void reply_peer(struct req *r, int status, const struct atlas_state *st, const char *ifname,
+		       const char *name)
 {
 	const struct wg_iface *ifc = state_wg_iface(st, ifname);
 	const struct wg_peer *p = ifc ? state_wg_peer(ifc, name) : NULL;
@@ -289,7 +289,7 @@ void h_wg_peer_get(struct req *r)
 
 void h_wg_peer_create(struct req *r)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	struct atlas_state *st = NULL;
 	struct wg_iface *ifc;
 	struct wg_peer peer;
@@ -339,7 +339,7 @@ out:
 
 void h_wg_peer_patch(struct req *r)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	struct atlas_state *st = NULL;
 	struct wg_iface *ifc;
 	struct wg_peer copy, *p = NULL;

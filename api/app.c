@@ -13,8 +13,7 @@
 #include "../state/validate.h"
 #include "api.h"
 
-const struct atlas_state *app_state_acquire(struct app *a, int64_t *gen,
-					    struct atlas_err *err)
+const struct atlas_state *app_state_acquire(struct app *a, int64_t *gen, struct atlas_err *err)
 {
 	int64_t g;
 
@@ -58,7 +57,7 @@ const struct atlas_state *app_state_acquire(struct app *a, int64_t *gen,
 
 const struct atlas_state *app_state_get(struct req *r, int64_t *gen)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	const struct atlas_state *st = app_state_acquire(r->app, gen, &err);
 
 	if (!st)
@@ -73,7 +72,7 @@ void app_state_put(struct app *a)
 
 struct atlas_state *app_edit_begin(struct req *r)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	struct atlas_state *st = NULL;
 
 	pthread_mutex_lock(&r->app->store_mu);
@@ -93,8 +92,8 @@ void app_edit_abort(struct req *r, struct atlas_state *next)
 
 int app_edit_commit(struct req *r, struct atlas_state *next, const char *summary)
 {
-	struct atlas_err err = { 0 };
-	struct diags d = { 0 };
+	struct atlas_err err = {0};
+	struct diags d = {0};
 	int64_t gen = 0;
 	int rc;
 
@@ -147,7 +146,7 @@ void app_client_config(struct req *r, const struct atlas_state *st, const char *
 		       const char *filename)
 {
 	const struct driver *drv = NULL;
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	struct buf out = BUF_INIT;
 	struct driver_ctx ctx;
 
@@ -155,13 +154,18 @@ void app_client_config(struct req *r, const struct atlas_state *st, const char *
 		if (!strcmp(atlas_drivers[i]->name, engine))
 			drv = atlas_drivers[i];
 	if (!drv || !drv->client_config) {
-		reply_error(r, 501, NULL, "this atlas cannot render %s client files yet (no %s "
-			    "driver with client_config)", engine, engine);
+		reply_error(r, 501, NULL,
+			    "this atlas cannot render %s client files yet (no %s "
+			    "driver with client_config)",
+			    engine, engine);
 		return;
 	}
 	controller_ctx_init(&ctx, r->app->datadir, NULL, st);
 	if (drv->client_config(&ctx, st, resource, format, &out, &err) < 0) {
-		reply_error(r, err.code == ERR_NOTFOUND ? 404 : err.code == ERR_UNSUPPORTED ? 501 : 500,
+		reply_error(r,
+			    err.code == ERR_NOTFOUND	  ? 404
+			    : err.code == ERR_UNSUPPORTED ? 501
+							  : 500,
 			    NULL, "%s", err.msg);
 	} else {
 		reply_data(r, 200, ctype, out.data, out.len);

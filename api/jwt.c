@@ -24,8 +24,10 @@ int jwt_key_load(const char *datadir, unsigned char key[JWT_KEY_LEN], struct atl
 
 	if (file_read(path, 1024, &b, err) == 0) {
 		if (b.len != JWT_KEY_LEN) {
-			err_set(err, ERR_INVALID, "\"%s\" is not a %d-byte key: remove it to make a "
-				"new one", path, JWT_KEY_LEN);
+			err_set(err, ERR_INVALID,
+				"\"%s\" is not a %d-byte key: remove it to make a "
+				"new one",
+				path, JWT_KEY_LEN);
 			goto out;
 		}
 		memcpy(key, b.data, JWT_KEY_LEN);

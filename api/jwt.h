@@ -17,7 +17,7 @@
 #include "../lib/err.h"
 
 #define JWT_KEY_LEN 32
-#define JWT_TTL (12 * 3600)
+#define JWT_TTL	    (12 * 3600)
 
 /* Loads DATADIR/jwt.key, creating it (random, 0600, atomically) when missing. */
 int jwt_key_load(const char *datadir, unsigned char key[JWT_KEY_LEN], struct atlas_err *err);

@@ -28,7 +28,8 @@ struct live_wg *live_wg_from_json(json_t *wg)
 	l = xcalloc(1, sizeof(*l));
 	l->n = json_array_size(ifs);
 	l->ifs = l->n ? xcalloc(l->n, sizeof(*l->ifs)) : NULL;
-	json_array_foreach(ifs, k, i) {
+	json_array_foreach(ifs, k, i)
+	{
 		struct live_iface *li = &l->ifs[k];
 		json_t *peers = json_object_get(i, "peers");
 		const char *name = json_string_value(json_object_get(i, "name"));
@@ -37,9 +38,11 @@ struct live_wg *live_wg_from_json(json_t *wg)
 		/* wg_status.c says "up"; the first draft of driver.h said "running". */
 		li->running = json_is_true(json_object_get(i, "up")) ||
 			      json_is_true(json_object_get(i, "running"));
-		li->peers = json_array_size(peers) ? xcalloc(json_array_size(peers), sizeof(*li->peers))
-						   : NULL;
-		json_array_foreach(peers, m, p) {
+		li->peers = json_array_size(peers)
+				? xcalloc(json_array_size(peers), sizeof(*li->peers))
+				: NULL;
+		json_array_foreach(peers, m, p)
+		{
 			struct live_peer *lp = &li->peers[li->n];
 			const char *key = json_string_value(json_object_get(p, "public_key"));
 			const char *ep = json_string_value(json_object_get(p, "endpoint"));

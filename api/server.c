@@ -22,9 +22,9 @@
 #include "../lib/log.h"
 #include "api.h"
 
-#define API_THREADS 2
-#define CONNECTION_LIMIT 256
-#define PER_IP_LIMIT 64
+#define API_THREADS	   2
+#define CONNECTION_LIMIT   256
+#define PER_IP_LIMIT	   64
 #define CONNECTION_TIMEOUT 30
 
 struct server {
@@ -82,12 +82,13 @@ const char *req_header(struct req *r, const char *key)
 const char *req_client_addr(struct req *r, char *buf, size_t len)
 {
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	    MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
 	snprintf(buf, len, "?");
 	if (sa && sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)len);
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf,
+			  (socklen_t)len);
 	else if (sa && sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
 			  (socklen_t)len);
@@ -166,8 +167,8 @@ static enum MHD_Result send_reply(struct req *r)
 	if (!resp) {
 		if (!r->status)
 			reply_error(r, 500, NULL, "no answer");
-		resp = MHD_create_response_from_buffer(r->out.len, r->out.data,
-						       MHD_RESPMEM_MUST_COPY);
+		resp =
+		    MHD_create_response_from_buffer(r->out.len, r->out.data, MHD_RESPMEM_MUST_COPY);
 		if (!resp)
 			return MHD_NO;
 		if (r->ctype)
@@ -204,8 +205,7 @@ static void dispatch(struct req *r)
 		reply_data(r, 404, "text/plain; charset=utf-8", "not found\n", 10);
 		return;
 	}
-	if (!(r->route->flags & R_NOAUTH) &&
-	    auth_request(r, r->route->fn == h_events) < 0)
+	if (!(r->route->flags & R_NOAUTH) && auth_request(r, r->route->fn == h_events) < 0)
 		return;
 	if (r->too_big) {
 		reply_error(r, 413, NULL, "request body larger than %zu bytes", r->body_max);
@@ -248,7 +248,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 		if (cl && strtoull(cl, NULL, 10) > r->body_max) {
 			r->too_big = 1;
-			reply_error(r, 413, NULL, "request body larger than %zu bytes", r->body_max);
+			reply_error(r, 413, NULL, "request body larger than %zu bytes",
+				    r->body_max);
 			return send_reply(r);
 		}
 		return MHD_YES;
@@ -277,8 +278,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 
 struct server *server_start(struct app *a, const char *listen, struct atlas_err *err)
 {
-	struct sockaddr_in6 sa6 = { 0 };
-	struct sockaddr_in sa4 = { 0 };
+	struct sockaddr_in6 sa6 = {0};
+	struct sockaddr_in sa4 = {0};
 	struct sockaddr *sa;
 	struct server *s;
 	char host[128];
@@ -319,15 +320,13 @@ struct server *server_start(struct app *a, const char *listen, struct atlas_err 
 	}
 	s = xcalloc(1, sizeof(*s));
 	s->app = a;
-	s->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, access_cb, a,
-				MHD_OPTION_SOCK_ADDR, sa,
-				MHD_OPTION_THREAD_POOL_SIZE, (unsigned)API_THREADS,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
-				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP_LIMIT,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT,
-				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-				MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-				MHD_OPTION_END);
+	s->d = MHD_start_daemon(
+	    flags, (uint16_t)port, NULL, NULL, access_cb, a, MHD_OPTION_SOCK_ADDR, sa,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)API_THREADS, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)CONNECTION_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP_LIMIT,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
+	    completed, NULL, MHD_OPTION_END);
 	if (!s->d) {
 		err_set(err, ERR_IO, "cannot listen on %s (in use, or not an address of this host)",
 			listen);

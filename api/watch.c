@@ -50,17 +50,17 @@ static void set_error(struct app *a, const char *msg)
 /* Imports the file once; reports the outcome. */
 static void import(struct watch *w)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	struct buf text = BUF_INIT, msg = BUF_INIT;
-	struct diags d = { 0 };
+	struct diags d = {0};
 	int64_t gen = 0;
 	int rc;
 
 	rc = file_read(w->file, YAML_MAX_SIZE, &text, &err);
 	if (rc == 0) {
 		pthread_mutex_lock(&w->app->store_mu);
-		rc = state_import_yaml(w->app->store, text.data ? text.data : "", text.len,
-				       "watch", &d, &gen, &err);
+		rc = state_import_yaml(w->app->store, text.data ? text.data : "", text.len, "watch",
+				       &d, &gen, &err);
 		pthread_mutex_unlock(&w->app->store_mu);
 	}
 	if (rc < 0) {
@@ -103,7 +103,7 @@ static void *watch_main(void *arg)
 	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
 
 	for (;;) {
-		struct pollfd pf[2] = { { w->ifd, POLLIN, 0 }, { w->stopfd, POLLIN, 0 } };
+		struct pollfd pf[2] = {{w->ifd, POLLIN, 0}, {w->stopfd, POLLIN, 0}};
 		int changed = 0, timeout = -1;
 
 		/* Wait for our file's events, then let them settle for SETTLE_MS. */
@@ -118,7 +118,7 @@ static void *watch_main(void *arg)
 			if (pf[1].revents)
 				return NULL;
 			if (!pf[0].revents)
-				break;	/* settled */
+				break; /* settled */
 			n = read(w->ifd, buf, sizeof(buf));
 			if (n > 0 && concerns_us(w, buf, n)) {
 				changed = 1;

@@ -13,10 +13,10 @@
 int cmd_admin(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: atlas admin passwd\n\n"
-		"Reads a new password for user \"admin\" from the first line of stdin\n"
-		"(8 to 256 characters). Every token issued before stops working.\n";
-	struct atlas_err err = { 0 };
+	    "usage: atlas admin passwd\n\n"
+	    "Reads a new password for user \"admin\" from the first line of stdin\n"
+	    "(8 to 256 characters). Every token issued before stops working.\n";
+	struct atlas_err err = {0};
 	char line[AUTH_PASSWORD_MAX + 4];
 	struct store *s;
 	size_t n;

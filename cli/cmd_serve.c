@@ -50,7 +50,7 @@ static void app_free(struct app *a)
 /* Creates the admin account on first start and prints its password once. */
 static int first_admin(struct app *a)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	char pw[25];
 	int created = 0;
 
@@ -71,13 +71,13 @@ static int first_admin(struct app *a)
 int cmd_serve(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: atlas serve [--listen ADDR:PORT] [--watch FILE]\n\n"
-		"Runs the reconcile loop and the HTTP API and panel (default 127.0.0.1:8080).\n"
-		"--watch FILE imports FILE at start and at every change; the API then refuses\n"
-		"edits. SIGHUP reconciles at once. The first start prints the admin password.\n"
-		"ATLAS_METRICS_TOKEN=T makes /metrics require `Authorization: Bearer T`.\n";
+	    "usage: atlas serve [--listen ADDR:PORT] [--watch FILE]\n\n"
+	    "Runs the reconcile loop and the HTTP API and panel (default 127.0.0.1:8080).\n"
+	    "--watch FILE imports FILE at start and at every change; the API then refuses\n"
+	    "edits. SIGHUP reconciles at once. The first start prints the admin password.\n"
+	    "ATLAS_METRICS_TOKEN=T makes /metrics require `Authorization: Bearer T`.\n";
 	const char *listen = "127.0.0.1:8080", *watch = NULL, *mt = getenv("ATLAS_METRICS_TOKEN");
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	struct server *srv = NULL;
 	struct app a;
 	sigset_t set;

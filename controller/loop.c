@@ -16,12 +16,12 @@
 #include "controller.h"
 #include "loop.h"
 
-#define DEBOUNCE_MS 200
-#define DEBOUNCE_MAX_MS 1000	/* a steady stream of edits still applies every second */
-#define MAX_ENGINES 8
+#define DEBOUNCE_MS	200
+#define DEBOUNCE_MAX_MS 1000 /* a steady stream of edits still applies every second */
+#define MAX_ENGINES	8
 
 struct request {
-	char engine[32];	/* "" : apply */
+	char engine[32]; /* "" : apply */
 	loop_done_cb done;
 	void *cls;
 	struct request *next;
@@ -29,23 +29,23 @@ struct request {
 
 struct loop {
 	pthread_t thread;
-	pthread_mutex_t mu;	/* guards the fields below */
+	pthread_mutex_t mu; /* guards the fields below */
 	pthread_cond_t cond;
-	pthread_mutex_t engine_mu;	/* held around every driver call */
-	struct store *store;	/* the loop thread's own connection */
+	pthread_mutex_t engine_mu; /* held around every driver call */
+	struct store *store;	   /* the loop thread's own connection */
 	char *datadir;
 	loop_run_cb on_run;
 	void *cls;
 	int stop;
-	int wake;		/* an apply is wanted */
+	int wake; /* an apply is wanted */
 	char wake_trigger[64];
-	int64_t wake_due, wake_first;	/* ms, monotonic */
+	int64_t wake_due, wake_first; /* ms, monotonic */
 	int64_t next_resync;
 	int64_t retry_due;	/* 0: no retry pending */
-	int fails[MAX_ENGINES];	/* consecutive failures per engine (drivers order) */
+	int fails[MAX_ENGINES]; /* consecutive failures per engine (drivers order) */
 	struct request *reqs, **reqs_tail;
 	json_t *last_run;
-	int resync;		/* settings.resync of the last run, seconds */
+	int resync; /* settings.resync of the last run, seconds */
 };
 
 static int64_t mono_ms(void)
@@ -108,7 +108,7 @@ static int64_t schedule_retry(struct loop *l, const char *error, int resync)
 /* Loads the desired state; replaces l->desired. Returns its generation or -1. */
 static int64_t load_desired(struct loop *l, struct atlas_state **out)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	struct atlas_state *st;
 	int64_t gen;
 
@@ -160,7 +160,7 @@ static void publish(struct loop *l, json_t *result, const char *trigger)
  */
 static json_t *run_once(struct loop *l, const char *trigger, const char *engine, int periodic)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	struct atlas_state *desired = NULL;
 	struct driver_ctx ctx;
 	json_t *result = NULL;
@@ -180,13 +180,14 @@ static json_t *run_once(struct loop *l, const char *trigger, const char *engine,
 	if (engine) {
 		const struct driver *drv = driver_named(engine, NULL);
 		json_t *results = json_array();
-		struct run_info run = { 0 };
+		struct run_info run = {0};
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
 		run.started_at = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-		rc = drv && drv->restart ? drv->restart(&ctx, desired, results, &err)
-					 : err_set(&err, ERR_UNSUPPORTED, "%s cannot restart", engine);
+		rc = drv && drv->restart
+			 ? drv->restart(&ctx, desired, results, &err)
+			 : err_set(&err, ERR_UNSUPPORTED, "%s cannot restart", engine);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		run.finished_at = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 		snprintf(run.trigger, sizeof(run.trigger), "%s", trigger);
@@ -195,9 +196,9 @@ static json_t *run_once(struct loop *l, const char *trigger, const char *engine,
 		run.actions = json_dumps(results, JSON_COMPACT);
 		run.error = rc < 0 ? err.msg : NULL;
 		store_record_run(l->store, &run, NULL);
-		result = json_pack("{s:b, s:O, s:i, s:s?, s:I}", "ok", rc == 0, "actions", results,
-				   "remaining", 0, "error", run.error, "generation",
-				   (json_int_t)gen);
+		result =
+		    json_pack("{s:b, s:O, s:i, s:s?, s:I}", "ok", rc == 0, "actions", results,
+			      "remaining", 0, "error", run.error, "generation", (json_int_t)gen);
 		free(run.actions);
 		json_decref(results);
 		pthread_mutex_unlock(&l->engine_mu);
@@ -314,8 +315,7 @@ static void *loop_main(void *arg)
 	return NULL;
 }
 
-struct loop *loop_start(const char *datadir, loop_run_cb on_run, void *cls,
-			struct atlas_err *err)
+struct loop *loop_start(const char *datadir, loop_run_cb on_run, void *cls, struct atlas_err *err)
 {
 	struct loop *l = xcalloc(1, sizeof(*l));
 	pthread_condattr_t ca;

@@ -35,8 +35,7 @@ typedef void (*loop_done_cb)(void *cls, json_t *result);
  * on_run (may be NULL) hears about every recorded run. Starts the thread,
  * which runs a first apply at once (trigger "start").
  */
-struct loop *loop_start(const char *datadir, loop_run_cb on_run, void *cls,
-			struct atlas_err *err);
+struct loop *loop_start(const char *datadir, loop_run_cb on_run, void *cls, struct atlas_err *err);
 /* Stops the thread (after the run in progress) and frees l. Accepts NULL. */
 void loop_stop(struct loop *l);
 

@@ -17,8 +17,8 @@ int ovpn_client_config(const struct driver_ctx *ctx, const struct atlas_state *d
 	return ovpn_profile(ctx->datadir, desired, resource, out, err);
 }
 
-int ovpn_restart(const struct driver_ctx *ctx, const struct atlas_state *desired,
-		 json_t *results, struct atlas_err *err)
+int ovpn_restart(const struct driver_ctx *ctx, const struct atlas_state *desired, json_t *results,
+		 struct atlas_err *err)
 {
 	struct ovpn_files f;
 	int rc;

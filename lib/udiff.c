@@ -63,9 +63,9 @@ static char *script(const struct lines *a, const struct lines *b, size_t *nops)
 #define AT(i, j) L[(i) * (mb + 1) + (j)]
 		for (i = ma; i-- > 0;)
 			for (j = mb; j-- > 0;)
-				AT(i, j) = eq(a, pre + i, b, pre + j) ? AT(i + 1, j + 1) + 1
-				: AT(i + 1, j) >= AT(i, j + 1)	  ? AT(i + 1, j)
-								  : AT(i, j + 1);
+				AT(i, j) = eq(a, pre + i, b, pre + j)	  ? AT(i + 1, j + 1) + 1
+					   : AT(i + 1, j) >= AT(i, j + 1) ? AT(i + 1, j)
+									  : AT(i, j + 1);
 		i = j = 0;
 		while (i < ma || j < mb) {
 			if (i < ma && j < mb && eq(a, pre + i, b, pre + j)) {

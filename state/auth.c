@@ -26,7 +26,9 @@ static int scrypt(const char *password, const unsigned char *salt, size_t saltle
 		  uint64_t r, uint64_t p, unsigned char *out, size_t outlen)
 {
 	return EVP_PBE_scrypt(password, strlen(password), salt, saltlen, n, r, p,
-			      (uint64_t)256 << 20, out, outlen) == 1 ? 0 : -1;
+			      (uint64_t)256 << 20, out, outlen) == 1
+		   ? 0
+		   : -1;
 }
 
 char *auth_hash_password(const char *password, struct atlas_err *err)
@@ -38,8 +40,8 @@ char *auth_hash_password(const char *password, struct atlas_err *err)
 		err_set(err, ERR_INTERNAL, "no randomness for a password salt");
 		return NULL;
 	}
-	if (scrypt(password, salt, sizeof(salt), SCRYPT_N, SCRYPT_R, SCRYPT_P, hash,
-		   sizeof(hash)) < 0) {
+	if (scrypt(password, salt, sizeof(salt), SCRYPT_N, SCRYPT_R, SCRYPT_P, hash, sizeof(hash)) <
+	    0) {
 		err_set(err, ERR_INTERNAL, "scrypt failed");
 		return NULL;
 	}
@@ -184,8 +186,8 @@ int auth_ensure_admin(struct store *s, char password[25], int *created, struct a
 	return 0;
 }
 
-int auth_check_password(struct store *s, const char *user, const char *password,
-			int64_t *epoch, struct atlas_err *err)
+int auth_check_password(struct store *s, const char *user, const char *password, int64_t *epoch,
+			struct atlas_err *err)
 {
 	/* A fixed dummy hash: an unknown user costs the same scrypt as a known one. */
 	static const char dummy[] = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$"

@@ -15,7 +15,7 @@
 #include "../lib/err.h"
 #include "store.h"
 
-#define AUTH_ADMIN "admin"
+#define AUTH_ADMIN	  "admin"
 #define AUTH_PASSWORD_MAX 256
 
 /*
@@ -39,8 +39,8 @@ int auth_set_password(struct store *s, const char *user, const char *password,
  * ERR_INVALID ("invalid username or password") when the user is unknown or
  * the password wrong; -1 with another code on a store error.
  */
-int auth_check_password(struct store *s, const char *user, const char *password,
-			int64_t *epoch, struct atlas_err *err);
+int auth_check_password(struct store *s, const char *user, const char *password, int64_t *epoch,
+			struct atlas_err *err);
 
 /* The token epoch of user, or -1 when the user does not exist. */
 int64_t auth_token_epoch(struct store *s, const char *user);

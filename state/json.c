@@ -81,7 +81,7 @@ json_t *json_encode_struct(const struct schema *s, const void *p, unsigned flags
 			v = json_array();
 			for (size_t k = 0; k < n; k++)
 				json_array_append_new(
-					v, json_encode_struct(f->sub, arr + k * f->sub->size, flags));
+				    v, json_encode_struct(f->sub, arr + k * f->sub->size, flags));
 			break;
 		}
 		}
@@ -124,7 +124,7 @@ void json_write_str(struct buf *out, const char *s)
 			buf_puts(out, "\\r");
 			break;
 		default: {
-			char u[7] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0 };
+			char u[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
 
 			buf_puts(out, u);
 		}
@@ -243,7 +243,8 @@ static int decode_obj(const struct schema *s, json_t *obj, void *p, const char *
 	const char *key;
 	json_t *v;
 
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		const struct field *f = schema_field(s, key);
 		char *path = prefix ? xasprintf("%s.%s", prefix, key) : xstrdup(key);
 		int rc = 0;
@@ -359,7 +360,8 @@ static int decode_field(const struct schema *s, const struct field *f, json_t *v
 		if (!json_is_array(v))
 			return err_set(err, ERR_INVALID, "%s must be an array of strings, not %s",
 				       path, type_name(v));
-		json_array_foreach(v, i, e) {
+		json_array_foreach(v, i, e)
+		{
 			if (!json_is_string(e) ||
 			    strlen(json_string_value(e)) != json_string_length(e)) {
 				strv_clear(&tmp);
@@ -395,8 +397,8 @@ static int decode_field(const struct schema *s, const struct field *f, json_t *v
 			*(int *)((char *)p + f->aux_off) = 1;
 		return decode_obj(f->sub, v, fp, path, err, field, fieldlen);
 	case F_LIST:
-		return err_set(err, ERR_INVALID,
-			       "%s cannot be set here: use its own endpoint", path);
+		return err_set(err, ERR_INVALID, "%s cannot be set here: use its own endpoint",
+			       path);
 	}
 	return err_set(err, ERR_INTERNAL, "%s: unknown field type", path);
 }

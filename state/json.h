@@ -19,7 +19,7 @@
 #include "schema.h"
 
 enum json_enc_flags {
-	JSON_ENC_LISTS = 1 << 0,	/* include F_LIST fields (else left out) */
+	JSON_ENC_LISTS = 1 << 0, /* include F_LIST fields (else left out) */
 };
 
 /*

@@ -17,13 +17,13 @@
 #include "state/model.h"
 #include "state/schema.h"
 
-static const struct schema *const kinds[] = { &schema_wg_peer, &schema_wg_iface,
-					      &schema_ovpn_section, &schema_ovpn_client };
+static const struct schema *const kinds[] = {&schema_wg_peer, &schema_wg_iface,
+					     &schema_ovpn_section, &schema_ovpn_client};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct schema *s;
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	char field[128];
 	json_t *in, *enc1 = NULL, *enc2 = NULL, *fast = NULL;
 	struct buf text = BUF_INIT;
@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	schema_init(s, b);
 	if (json_decode_struct(s, in, a, &err, field, sizeof(field)) < 0) {
 		if (!err.msg[0])
-			abort();	/* refused without saying why */
+			abort(); /* refused without saying why */
 		goto out;
 	}
 	enc1 = json_encode_struct(s, a, 0);
@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rc = json_decode_struct(s, again, b, &err, field, sizeof(field));
 		json_decref(again);
 		if (rc < 0)
-			abort();	/* our own output must decode */
+			abort(); /* our own output must decode */
 	}
 	enc2 = json_encode_struct(s, b, 0);
 	if (!json_equal(enc1, enc2))

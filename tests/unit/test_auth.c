@@ -9,7 +9,7 @@
 
 static void test_auth__first_admin_once(void **ts)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	char *dir = tu_tmpdir(), pw[25], pw2[25];
 	struct store *s;
 	int created = 0;
@@ -34,7 +34,7 @@ static void test_auth__first_admin_once(void **ts)
 
 static void test_auth__password_change_bumps_epoch(void **ts)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	char *dir = tu_tmpdir();
 	struct store *s;
 	int64_t epoch = 0;
@@ -60,7 +60,7 @@ static void test_auth__password_change_bumps_epoch(void **ts)
 
 static void test_auth__hash_format(void **ts)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	char *h = auth_hash_password("correct horse", &err), *h2;
 
 	(void)ts;
@@ -81,9 +81,9 @@ static void test_auth__hash_format(void **ts)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_auth__first_admin_once),
-		cmocka_unit_test(test_auth__password_change_bumps_epoch),
-		cmocka_unit_test(test_auth__hash_format),
+	    cmocka_unit_test(test_auth__first_admin_once),
+	    cmocka_unit_test(test_auth__password_change_bumps_epoch),
+	    cmocka_unit_test(test_auth__hash_format),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -64,7 +64,7 @@ static void test_json__encode_lists_only_when_asked(void **ts)
 
 static void test_json__patch_keeps_absent_fields(void **ts)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	struct wg_peer p;
 	char field[64];
 	json_t *j = parse("{\"disabled\": true, \"note\": null, \"keepalive\": 25}");
@@ -90,28 +90,28 @@ static void test_json__bad_input_names_the_field(void **ts)
 	static const struct {
 		const char *body, *field, *msg_part;
 	} cases[] = {
-		{ "{\"bogus\": 1}", "bogus", "unknown field \"bogus\"" },
-		{ "{\"keepalive\": \"25\"}", "keepalive", "must be an integer" },
-		{ "{\"keepalive\": 2.5}", "keepalive", "must be an integer" },
-		{ "{\"keepalive\": 70000}", "keepalive", "70000 is out of range" },
-		{ "{\"keepalive\": -1}", "keepalive", "out of range" },
-		{ "{\"keepalive\": 99999999999999}", "keepalive", "out of range" },
-		{ "{\"disabled\": 1}", "disabled", "must be true or false" },
-		{ "{\"disabled\": \"yes\"}", "disabled", "must be true or false" },
-		{ "{\"name\": 5}", "name", "must be a string" },
-		{ "{\"name\": null}", "name", "required" },
-		{ "{\"address\": \"10.0.0.2/32\"}", "address", "must be an array" },
-		{ "{\"address\": [1]}", "address", "is not a string" },
-		{ "{\"private_key\": \"x\"}", "private_key", "secret" },
-		{ "{\"preshared_key\": null}", "preshared_key", "secret" },
-		{ "{\"public_key\": \"not a key\"}", "public_key", "not a base64" },
-		{ "{\"public_key\": 7}", "public_key", "must be a base64" },
-		{ "{\"note\": \"a\\u0000b\"}", "note", "" },
+	    {"{\"bogus\": 1}", "bogus", "unknown field \"bogus\""},
+	    {"{\"keepalive\": \"25\"}", "keepalive", "must be an integer"},
+	    {"{\"keepalive\": 2.5}", "keepalive", "must be an integer"},
+	    {"{\"keepalive\": 70000}", "keepalive", "70000 is out of range"},
+	    {"{\"keepalive\": -1}", "keepalive", "out of range"},
+	    {"{\"keepalive\": 99999999999999}", "keepalive", "out of range"},
+	    {"{\"disabled\": 1}", "disabled", "must be true or false"},
+	    {"{\"disabled\": \"yes\"}", "disabled", "must be true or false"},
+	    {"{\"name\": 5}", "name", "must be a string"},
+	    {"{\"name\": null}", "name", "required"},
+	    {"{\"address\": \"10.0.0.2/32\"}", "address", "must be an array"},
+	    {"{\"address\": [1]}", "address", "is not a string"},
+	    {"{\"private_key\": \"x\"}", "private_key", "secret"},
+	    {"{\"preshared_key\": null}", "preshared_key", "secret"},
+	    {"{\"public_key\": \"not a key\"}", "public_key", "not a base64"},
+	    {"{\"public_key\": 7}", "public_key", "must be a base64"},
+	    {"{\"note\": \"a\\u0000b\"}", "note", ""},
 	};
 
 	(void)ts;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct atlas_err err = { 0 };
+		struct atlas_err err = {0};
 		struct wg_peer p;
 		char field[64];
 		json_t *j = json_loads(cases[i].body, 0, NULL);
@@ -123,9 +123,8 @@ static void test_json__bad_input_names_the_field(void **ts)
 		}
 		schema_init(&schema_wg_peer, &p);
 		p.name = xstrdup("alice");
-		assert_int_equal(json_decode_struct(&schema_wg_peer, j, &p, &err, field,
-						    sizeof(field)),
-				 -1);
+		assert_int_equal(
+		    json_decode_struct(&schema_wg_peer, j, &p, &err, field, sizeof(field)), -1);
 		assert_int_equal(err.code, ERR_INVALID);
 		if (strcmp(field, cases[i].field))
 			fail_msg("case %zu: field \"%s\", want \"%s\"", i, field, cases[i].field);
@@ -139,7 +138,7 @@ static void test_json__bad_input_names_the_field(void **ts)
 
 static void test_json__enum_and_lists(void **ts)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	struct ovpn_section s;
 	char field[64];
 	json_t *good = parse("{\"proto\": \"tcp\", \"port\": 443, \"dns\": [\"1.1.1.1\"]}");
@@ -148,19 +147,16 @@ static void test_json__enum_and_lists(void **ts)
 
 	(void)ts;
 	schema_init(&schema_ovpn_section, &s);
-	assert_int_equal(json_decode_struct(&schema_ovpn_section, good, &s, &err, field,
-					    sizeof(field)),
-			 0);
+	assert_int_equal(
+	    json_decode_struct(&schema_ovpn_section, good, &s, &err, field, sizeof(field)), 0);
 	assert_int_equal(s.proto, OVPN_TCP);
 	assert_int_equal(s.port, 443);
-	assert_int_equal(json_decode_struct(&schema_ovpn_section, badenum, &s, &err, field,
-					    sizeof(field)),
-			 -1);
+	assert_int_equal(
+	    json_decode_struct(&schema_ovpn_section, badenum, &s, &err, field, sizeof(field)), -1);
 	assert_string_equal(field, "proto");
 	assert_non_null(strstr(err.msg, "\"sctp\" is not one of (udp, tcp)"));
-	assert_int_equal(json_decode_struct(&schema_ovpn_section, list, &s, &err, field,
-					    sizeof(field)),
-			 -1);
+	assert_int_equal(
+	    json_decode_struct(&schema_ovpn_section, list, &s, &err, field, sizeof(field)), -1);
 	assert_string_equal(field, "clients");
 	json_decref(good);
 	json_decref(badenum);
@@ -170,7 +166,7 @@ static void test_json__enum_and_lists(void **ts)
 
 static void test_json__not_an_object(void **ts)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	struct wg_peer p;
 	json_t *j = parse("[1, 2]");
 
@@ -184,7 +180,7 @@ static void test_json__not_an_object(void **ts)
 
 static void test_json__nested_sections(void **ts)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	struct atlas_state *st = state_new();
 	char field[64];
 	json_t *j = parse("{\"settings\": {\"resync\": 0}}");
@@ -204,13 +200,13 @@ static void test_json__nested_sections(void **ts)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json__encode_leaves_out_secrets),
-		cmocka_unit_test(test_json__encode_lists_only_when_asked),
-		cmocka_unit_test(test_json__patch_keeps_absent_fields),
-		cmocka_unit_test(test_json__bad_input_names_the_field),
-		cmocka_unit_test(test_json__enum_and_lists),
-		cmocka_unit_test(test_json__not_an_object),
-		cmocka_unit_test(test_json__nested_sections),
+	    cmocka_unit_test(test_json__encode_leaves_out_secrets),
+	    cmocka_unit_test(test_json__encode_lists_only_when_asked),
+	    cmocka_unit_test(test_json__patch_keeps_absent_fields),
+	    cmocka_unit_test(test_json__bad_input_names_the_field),
+	    cmocka_unit_test(test_json__enum_and_lists),
+	    cmocka_unit_test(test_json__not_an_object),
+	    cmocka_unit_test(test_json__nested_sections),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,7 +22,7 @@ static char *make(json_int_t exp)
 
 static void test_jwt__round_trip(void **ts)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	char *t = make(2000);
 	json_t *c = jwt_verify(key, sizeof(key), t, 1000, &err);
 
@@ -35,7 +35,7 @@ static void test_jwt__round_trip(void **ts)
 
 static void test_jwt__expired(void **ts)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	char *t = make(1000);
 
 	(void)ts;
@@ -47,7 +47,7 @@ static void test_jwt__expired(void **ts)
 static void test_jwt__wrong_key_and_tampering(void **ts)
 {
 	static const unsigned char other[32] = "fedcba9876543210fedcba9876543210";
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	char *t = make(2000), *dot;
 	struct buf forged = BUF_INIT;
 	const char *payload = "{\"ep\":1,\"exp\":99999999999,\"sub\":\"admin\"}";
@@ -71,11 +71,16 @@ static void test_jwt__wrong_key_and_tampering(void **ts)
 static void test_jwt__alg_none_and_garbage(void **ts)
 {
 	static const char *const bad[] = {
-		"", ".", "..", "a.b", "a.b.c.d", "!!!.???.***",
-		/* {"alg":"none"}.{"exp":9999999999}. */
-		"eyJhbGciOiJub25lIn0.eyJleHAiOjk5OTk5OTk5OTl9.",
+	    "",
+	    ".",
+	    "..",
+	    "a.b",
+	    "a.b.c.d",
+	    "!!!.???.***",
+	    /* {"alg":"none"}.{"exp":9999999999}. */
+	    "eyJhbGciOiJub25lIn0.eyJleHAiOjk5OTk5OTk5OTl9.",
 	};
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 
 	(void)ts;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -84,7 +89,7 @@ static void test_jwt__alg_none_and_garbage(void **ts)
 
 static void test_jwt__key_file(void **ts)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	unsigned char k1[32], k2[32];
 	char *dir = tu_tmpdir(), *path = xasprintf("%s/jwt.key", dir);
 	struct stat sb;
@@ -104,11 +109,11 @@ static void test_jwt__key_file(void **ts)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_jwt__round_trip),
-		cmocka_unit_test(test_jwt__expired),
-		cmocka_unit_test(test_jwt__wrong_key_and_tampering),
-		cmocka_unit_test(test_jwt__alg_none_and_garbage),
-		cmocka_unit_test(test_jwt__key_file),
+	    cmocka_unit_test(test_jwt__round_trip),
+	    cmocka_unit_test(test_jwt__expired),
+	    cmocka_unit_test(test_jwt__wrong_key_and_tampering),
+	    cmocka_unit_test(test_jwt__alg_none_and_garbage),
+	    cmocka_unit_test(test_jwt__key_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,7 +14,7 @@
 
 static size_t runs(const char *dir, const char *trigger)
 {
-	struct atlas_err err = { 0 };
+	struct atlas_err err = {0};
 	struct run_info *v = NULL;
 	struct store *s;
 	size_t n = 0, k = 0;
@@ -30,7 +30,7 @@ static size_t runs(const char *dir, const char *trigger)
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 
 	nanosleep(&ts, NULL);
 }
@@ -63,8 +63,8 @@ static void on_done(void *cls, json_t *result)
 
 static void test_loop__start_burst_and_request(void **ts)
 {
-	struct atlas_err err = { 0 };
-	struct seen seen = { PTHREAD_MUTEX_INITIALIZER, 0, 0, NULL };
+	struct atlas_err err = {0};
+	struct seen seen = {PTHREAD_MUTEX_INITIALIZER, 0, 0, NULL};
 	char *dir = tu_tmpdir();
 	struct loop *l;
 
@@ -113,7 +113,7 @@ static void test_loop__start_burst_and_request(void **ts)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_loop__start_burst_and_request),
+	    cmocka_unit_test(test_loop__start_burst_and_request),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

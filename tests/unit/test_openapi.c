@@ -11,7 +11,7 @@
 
 #include "api/api.h"
 
-static const char *const methods[] = { "get", "post", "put", "patch", "delete", NULL };
+static const char *const methods[] = {"get", "post", "put", "patch", "delete", NULL};
 
 static yaml_node_t *map_get(yaml_document_t *doc, yaml_node_t *map, const char *key)
 {
@@ -41,8 +41,8 @@ static void documented(struct strv *out)
 		fail_msg("docs/openapi.yaml does not parse: %s", parser.problem);
 	paths = map_get(&doc, yaml_document_get_root_node(&doc), "paths");
 	assert_non_null(paths);
-	for (yaml_node_pair_t *p = paths->data.mapping.pairs.start; p < paths->data.mapping.pairs.top;
-	     p++) {
+	for (yaml_node_pair_t *p = paths->data.mapping.pairs.start;
+	     p < paths->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = yaml_document_get_node(&doc, p->key);
 		yaml_node_t *v = yaml_document_get_node(&doc, p->value);
 
@@ -69,15 +69,16 @@ static void test_openapi__paths_match_routes(void **ts)
 	(void)ts;
 	documented(&doc);
 	for (size_t i = 0; i < api_nroutes; i++)
-		strv_push_owned(&routes, xasprintf("%s %s", api_routes[i].method,
-						   api_routes[i].pattern));
+		strv_push_owned(&routes,
+				xasprintf("%s %s", api_routes[i].method, api_routes[i].pattern));
 	strv_sort(&routes);
 	for (size_t i = 0; i < routes.n; i++)
 		if (!strv_contains(&doc, routes.v[i]))
 			fail_msg("route \"%s\" is not in docs/openapi.yaml", routes.v[i]);
 	for (size_t i = 0; i < doc.n; i++)
 		if (!strv_contains(&routes, doc.v[i]))
-			fail_msg("docs/openapi.yaml has \"%s\", which the server does not", doc.v[i]);
+			fail_msg("docs/openapi.yaml has \"%s\", which the server does not",
+				 doc.v[i]);
 	assert_int_equal(doc.n, routes.n);
 	strv_clear(&doc);
 	strv_clear(&routes);
@@ -118,8 +119,8 @@ static void test_openapi__router_matches(void **ts)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_openapi__paths_match_routes),
-		cmocka_unit_test(test_openapi__router_matches),
+	    cmocka_unit_test(test_openapi__paths_match_routes),
+	    cmocka_unit_test(test_openapi__router_matches),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,7 +27,8 @@ static void test_udiff__one_change_with_context(void **ts)
 	char *d = diff("1\n2\n3\n4\n5\n6\n7\n8\n9\n", "1\n2\n3\n4\nFIVE\n6\n7\n8\n9\n");
 
 	(void)ts;
-	assert_string_equal(d, "--- a\n+++ b\n@@ -2,7 +2,7 @@\n 2\n 3\n 4\n-5\n+FIVE\n 6\n 7\n 8\n");
+	assert_string_equal(d,
+			    "--- a\n+++ b\n@@ -2,7 +2,7 @@\n 2\n 3\n 4\n-5\n+FIVE\n 6\n 7\n 8\n");
 	free(d);
 }
 
@@ -63,10 +64,10 @@ static void test_udiff__far_changes_make_two_hunks(void **ts)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_udiff__equal_is_empty),
-		cmocka_unit_test(test_udiff__one_change_with_context),
-		cmocka_unit_test(test_udiff__insert_and_delete),
-		cmocka_unit_test(test_udiff__far_changes_make_two_hunks),
+	    cmocka_unit_test(test_udiff__equal_is_empty),
+	    cmocka_unit_test(test_udiff__one_change_with_context),
+	    cmocka_unit_test(test_udiff__insert_and_delete),
+	    cmocka_unit_test(test_udiff__far_changes_make_two_hunks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
