@@ -189,11 +189,15 @@ void h_events(struct req *r)
 
 /* ---- the ticker ---- */
 
-/* The traffic event of st's peers and clients; fills now_conn. */
-static json_t *traffic(const struct atlas_state *st, const struct live_wg *lw, json_t *live,
-		       json_t *now_conn)
+/*
+ * The traffic event of st's peers and clients (when traffic is not NULL)
+ * and the set of connected sessions ("wireguard/IF/PEER", "openvpn/NAME")
+ * into now_conn. live_mu held.
+ */
+static void sessions(const struct atlas_state *st, const struct live_wg *lw, json_t *live,
+		     json_t *now_conn, json_t **traffic)
 {
-	json_t *wg = json_array(), *ov = json_array(), *p;
+	json_t *wg = traffic ? json_array() : NULL, *ov = traffic ? json_array() : NULL, *p;
 	time_t now = time(NULL);
 	size_t k;
 
@@ -206,11 +210,13 @@ static json_t *traffic(const struct atlas_state *st, const struct live_wg *lw, j
 
 			if (!lp)
 				continue;
-			json_array_append_new(
-			    wg, json_pack("{s:s, s:s, s:I, s:I, s:I}", "interface", ifc->name,
-					  "peer", ifc->peers[q].name, "rx_bytes",
-					  (json_int_t)lp->rx, "tx_bytes", (json_int_t)lp->tx,
-					  "latest_handshake", (json_int_t)lp->handshake));
+			if (wg)
+				json_array_append_new(
+				    wg,
+				    json_pack("{s:s, s:s, s:I, s:I, s:I}", "interface", ifc->name,
+					      "peer", ifc->peers[q].name, "rx_bytes",
+					      (json_int_t)lp->rx, "tx_bytes", (json_int_t)lp->tx,
+					      "latest_handshake", (json_int_t)lp->handshake));
 			if (lp->handshake > 0 && now - lp->handshake < WG_CONNECTED_SECONDS) {
 				char *key =
 				    xasprintf("wireguard/%s/%s", ifc->name, ifc->peers[q].name);
@@ -227,22 +233,24 @@ static json_t *traffic(const struct atlas_state *st, const struct live_wg *lw, j
 
 		if (!name)
 			continue;
-		json_array_append_new(
-		    ov,
-		    json_pack("{s:s, s:I, s:I}", "client", name, "bytes_received",
-			      json_integer_value(json_object_get(p, "bytes_received")),
-			      "bytes_sent", json_integer_value(json_object_get(p, "bytes_sent"))));
+		if (ov)
+			json_array_append_new(
+			    ov, json_pack("{s:s, s:I, s:I}", "client", name, "bytes_received",
+					  json_integer_value(json_object_get(p, "bytes_received")),
+					  "bytes_sent",
+					  json_integer_value(json_object_get(p, "bytes_sent"))));
 		key = xasprintf("openvpn/%s", name);
 		json_object_set_new(now_conn, key, json_true());
 		free(key);
 	}
-	return json_pack("{s:o, s:o}", "wireguard", wg, "openvpn", ov);
+	if (traffic)
+		*traffic = json_pack("{s:o, s:o}", "wireguard", wg, "openvpn", ov);
 }
 
 /*
  * Publishes connect/disconnect for the difference between e->connected and
- * now. Tracking starts with the first listener: what is connected then is
- * the baseline, not a burst of "connect" events.
+ * now. The first tick after start is the baseline, not a burst of
+ * "connect" events.
  */
 static void connections(struct events *e, json_t *now)
 {
@@ -306,26 +314,27 @@ static void tick(struct events *e)
 	pthread_mutex_unlock(&a->live_mu);
 	json_decref(oldl);
 	live_wg_free(oldw);
-	if (events_clients(e)) {
-		json_t *now_conn = json_object(), *tr, *status;
+	{
+		int listeners = events_clients(e) > 0;
+		json_t *now_conn = json_object(), *tr = NULL, *status;
 
+		/* Sessions are tracked at every tick, so a connect between ticks is seen. */
 		pthread_mutex_lock(&a->live_mu);
-		tr = traffic(st, a->live_wg, live, now_conn);
+		sessions(st, a->live_wg, live, now_conn, listeners ? &tr : NULL);
 		pthread_mutex_unlock(&a->live_mu);
 		connections(e, now_conn);
 		if (st)
 			app_state_put(a);
 		st = NULL;
-		status = api_status_object(a);
-		if (status)
-			events_publish(e, "status", status);
-		events_publish(e, "traffic", tr);
-		json_decref(status);
-		json_decref(tr);
+		if (listeners) {
+			status = api_status_object(a);
+			if (status)
+				events_publish(e, "status", status);
+			events_publish(e, "traffic", tr);
+			json_decref(status);
+			json_decref(tr);
+		}
 		json_decref(now_conn);
-	} else {
-		json_decref(e->connected);
-		e->connected = NULL;
 	}
 	if (st)
 		app_state_put(a);

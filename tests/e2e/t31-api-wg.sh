@@ -9,7 +9,7 @@
 need ip wg wireguard-go ping
 N=31
 T=$(mktemp -d /tmp/atlas-e2e-api-wg.XXXXXX)
-trap 'api_stop; api_cleanup_topology; rm -rf "$T"' EXIT
+trap '[ -n "${SSE_PID:-}" ] && kill $SSE_PID 2>/dev/null; api_stop; api_cleanup_topology; rm -rf "$T"' EXIT
 export ATLAS_SERVICE_MODE=direct
 api_topology $N
 api_start "$T/data" 18081
@@ -43,20 +43,33 @@ grep -qi '^Content-Disposition: attachment; filename="alice.conf"' <<<"$hdr" || 
 grep -qi '^Content-Type: text/plain' <<<"$hdr" || fail "config type"
 grep -q "^Endpoint = 172.29.$N.1:51931" "$T/alice.conf" || fail "endpoint in $(cat "$T/alice.conf")"
 api -fsS "$U/wireguard/interfaces/atasrv$N/peers/alice/qr.svg" | grep -q '<svg' || fail "qr.svg"
+api_run curl -sS -N -H "Authorization: Bearer $API_TOKEN" "$U/events" > "$T/events" &
+SSE_PID=$!
+sleep 0.5
 api_wg_client "$T/alice.conf"
 CNS ping -c 3 -W 1 -i 0.2 10.31.0.1 >/dev/null || fail "client cannot ping the server through the tunnel"
 ok "a real client connects with the downloaded config"
 
 wait_for 6 api_check $U/wireguard/interfaces/atasrv$N/peers/alice '.status.on_interface and .status.latest_handshake > 0' >/dev/null ||
   fail "live status of alice: $(api -sS "$U/wireguard/interfaces/atasrv$N/peers/alice")"
-ok "peer status shows the handshake"
+wait_for 8 grep -q '^data: {"engine":"wireguard","name":"atasrv'$N'/alice"}' "$T/events" >/dev/null ||
+  fail "no SSE connect event for alice: $(grep -A1 '^event: connect' "$T/events" | head -4)"
+grep -A1 '^event: connect' "$T/events" | grep -q "atasrv$N/alice" || fail "connect event"
+grep -A1 '^event: traffic' "$T/events" | grep -q '"peer":"alice"' || fail "no traffic event for alice"
+api_run curl -fsS "$API_URL/metrics" > "$T/metrics"
+grep -Eq "^atlas_wireguard_peer_rx_bytes\{interface=\"atasrv$N\",peer=\"alice\"\} [1-9]" "$T/metrics" ||
+  fail "metrics: $(grep wireguard "$T/metrics" | head)"
+grep -Eq '^atlas_wireguard_peers_connected 1$' "$T/metrics" || fail "connected gauge"
+ok "peer status shows the handshake; SSE connect and traffic events; per-peer metrics"
 
 code=$(api -o /dev/null -w '%{http_code}' -X DELETE "$U/wireguard/interfaces/atasrv$N/peers/alice")
 [ "$code" = 204 ] || fail "DELETE peer: $code"
 ms=$(wait_for 1 sh -c "! ip netns exec ata-s$N wg show atasrv$N peers | grep -qx '$pub'") ||
   fail "alice still on the interface a second after DELETE"
 CNS ping -c 2 -W 1 10.31.0.1 >/dev/null 2>&1 && fail "client still reaches the server after DELETE"
-ok "DELETE peer: gone from the interface after ${ms} ms, client cut"
+wait_for 8 sh -c "grep -A1 '^event: disconnect' '$T/events' | grep -q 'atasrv$N/alice'" >/dev/null ||
+  fail "no SSE disconnect event for alice"
+ok "DELETE peer: gone from the interface after ${ms} ms, client cut, SSE disconnect"
 
 sleep 0.5
 api -fsS "$U/plan" | jq -e '.changes == 0' >/dev/null || fail "plan not empty: $(api -sS "$U/plan")"
