@@ -44,7 +44,11 @@ ok "a real openvpn client connects with the downloaded profile"
 
 wait_for 8 api_check $U/openvpn/clients/bob '.status.connected' >/dev/null ||
   fail "bob's status: $(api -sS "$U/openvpn/clients/bob")"
-ok "client status shows the session"
+wait_for 5 sh -c "ip netns exec ata-s$N curl -fsS $API_URL/metrics | grep -q '^atlas_openvpn_clients_connected 1$'" >/dev/null ||
+  fail "metrics: $(api_run curl -sS "$API_URL/metrics" | grep openvpn)"
+api_run curl -fsS "$API_URL/metrics" | grep -Eq '^atlas_openvpn_client_bytes_received\{client="bob"\} [1-9]' ||
+  fail "no per-client traffic metric"
+ok "client status shows the session; per-client metrics"
 
 code=$(api -o /dev/null -w '%{http_code}' -X DELETE "$U/openvpn/clients/bob")
 [ "$code" = 204 ] || fail "DELETE client: $code"
