@@ -179,6 +179,9 @@ static enum MHD_Result send_reply(struct req *r)
 			MHD_add_response_header(resp, "Retry-After", r->retry_after);
 		MHD_add_response_header(resp, "Cache-Control", r->cache ? r->cache : "no-store");
 		MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+		/* The panel is never framed by another site (clickjacking). */
+		MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+		MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	}
 	ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
