@@ -295,8 +295,13 @@ static void diff_nat(const struct atlas_state *st, const struct ovpn_obs *o, str
 	struct ovpn_plan ap;
 	char pfx[64];
 	struct nat_net net = { pfx, 0, OVPN_DEV };
-	struct nat_want w = { "openvpn", OVPN_NAT_TABLE, &net, 0, st->settings.egress_interface,
-			      1, nat_act, act_free };
+	struct nat_want w = { .engine = "openvpn",
+			      .table = OVPN_NAT_TABLE,
+			      .nets = &net,
+			      .egress = st->settings.egress_interface,
+			      .recorded_only = 1,
+			      .act_new = nat_act,
+			      .act_free = act_free };
 	struct nat_sys sys = { o->forward4, o->forward6, o->egress4, o->egress6 };
 	struct buf notes = BUF_INIT;
 
@@ -327,8 +332,7 @@ int ovpn_diff(const struct driver_ctx *ctx, const struct atlas_state *desired,
 	ovpn_today((long long)ctx->now, today, sizeof(today));
 	if (!desired->has_openvpn) {
 		/* the section is gone: remove only what Atlas left behind */
-		plan_engine(plan, "openvpn", ENGINE_UNMANAGED,
-			    "removing what Atlas set up for it");
+		plan_engine(plan, "openvpn", ENGINE_UNMANAGED, "removing what Atlas set up for it");
 		diff_nat(desired, o, plan);
 		ret = 0;
 		goto out;

@@ -363,8 +363,11 @@ static void diff_nat(const struct atlas_state *st, const struct wg_obs *o, struc
 	struct nat_net *nets = NULL;
 	struct strv pfx = STRV_INIT;
 	size_t n = 0;
-	struct nat_want w = { "wireguard", WG_NAT_TABLE, NULL, 0, st->settings.egress_interface,
-			      0, nat_act, wg_act_free };
+	struct nat_want w = { .engine = "wireguard",
+			      .table = WG_NAT_TABLE,
+			      .egress = st->settings.egress_interface,
+			      .act_new = nat_act,
+			      .act_free = wg_act_free };
 	struct nat_sys sys = { o->forward4, o->forward6, o->egress4, o->egress6 };
 
 	for (size_t i = 0; st->wireguard.enabled && i < st->wireguard.ninterfaces; i++) {

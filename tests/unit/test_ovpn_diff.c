@@ -418,6 +418,17 @@ static void test_ovpn_diff__client_named_like_server(void **state)
 	state_free(st);
 }
 
+/* Runs the diff and checks its whole text (the plan is released). */
+static void expect_plan(const struct atlas_state *st, const struct ovpn_obs *o, const char *want)
+{
+	struct plan p;
+	char *t = run_diff(st, o, &p);
+
+	assert_string_equal(t, want);
+	free(t);
+	plan_release(&p);
+}
+
 static const struct ovpn_act *oact(const struct plan *p, size_t i)
 {
 	assert_true(i < p->n);
@@ -467,28 +478,17 @@ static void test_ovpn_diff__nat_in_sync(void **state)
 {
 	struct atlas_state *st = test_state(yaml);
 	struct ovpn_obs *o = converged(st);
-	struct plan p;
-	char *t;
 
 	(void)state;
-	t = run_diff(st, o, &p);
-	assert_string_equal(t, "");
-	free(t);
-	plan_release(&p);
+	expect_plan(st, o, "");
 	buf_reset(&o->nat.listing);
 	buf_puts(&o->nat.listing, "table inet atlas_openvpn { # printed another way\n}\n");
 	buf_puts(&o->nat.rec_listing, o->nat.listing.data);
-	t = run_diff(st, o, &p);
-	assert_string_equal(t, "");
-	free(t);
-	plan_release(&p);
+	expect_plan(st, o, "");
 	/* listed differently from what was recorded: someone changed it */
 	buf_puts(&o->nat.listing, "# by hand\n");
-	t = run_diff(st, o, &p);
-	assert_string_equal(t, "~ nftables table inet atlas_openvpn: masquerade 1 network out of "
-			       "eth0 (default route) [update nat drops=0]\n");
-	free(t);
-	plan_release(&p);
+	expect_plan(st, o, "~ nftables table inet atlas_openvpn: masquerade 1 network out of "
+			   "eth0 (default route) [update nat drops=0]\n");
 	ovpn_obs_free(o);
 	state_free(st);
 }
@@ -515,10 +515,7 @@ static void test_ovpn_diff__nat_egress_override(void **state)
 	free(t);
 	plan_release(&p);
 	nat_synced(o, "wan0");
-	t = run_diff(st, o, &p);
-	assert_string_equal(t, "");
-	free(t);
-	plan_release(&p);
+	expect_plan(st, o, "");
 	ovpn_obs_free(o);
 	state_free(st);
 	free(y);
@@ -552,20 +549,14 @@ static void test_ovpn_diff__nat_removed(void **state)
 	plan_release(&p);
 	/* a table of that name Atlas did not load: left alone */
 	buf_reset(&o->nat.rec_rendered);
-	t = run_diff(st, o, &p);
-	assert_string_equal(t, "");
-	free(t);
-	plan_release(&p);
+	expect_plan(st, o, "");
 	st->has_openvpn = 1;
-	t = run_diff(st, o, &p);
-	assert_string_equal(t, "");
-	free(t);
-	plan_release(&p);
+	expect_plan(st, o, "");
 	ovpn_obs_free(o);
 	state_free(st);
 }
 
-/* nft cannot be run: the plan is incomplete and says why; the rest is planned. */
+/* nft cannot be run: the plan is incomplete and says why. */
 static void test_ovpn_diff__nat_unreadable(void **state)
 {
 	struct atlas_state *st = test_state(yaml);
