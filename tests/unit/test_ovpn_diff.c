@@ -52,6 +52,7 @@ static void nat_synced(struct ovpn_obs *o, const char *egress)
 	struct atlas_err err = { 0 };
 
 	o->forward4 = 1;
+	free(o->egress4);
 	o->egress4 = xstrdup("eth0");
 	assert_int_equal(nat_render(OVPN_NAT_TABLE, &net, 1, egress ? egress : "eth0", &script,
 				    &err),
