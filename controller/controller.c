@@ -73,17 +73,22 @@ int controller_plan(const struct driver_ctx *ctx, const struct atlas_state *desi
 		struct atlas_err e = { 0 };
 		void *obs = NULL;
 
-		/* An absent section: Atlas leaves that engine alone entirely. */
+		/*
+		 * An absent section: Atlas leaves that engine alone, but for
+		 * removing what it set up itself (the driver's leftovers).
+		 */
 		if (!section_present(desired, name)) {
 			plan_engine(plan, name, ENGINE_UNMANAGED, NULL);
-			continue;
+			if (!drv || !drv->leftovers || !drv->leftovers(ctx))
+				continue;
 		}
 		if (!drv) {
 			plan_engine(plan, name, ENGINE_NOT_IMPLEMENTED,
 				    "this atlas has no driver for this engine yet");
 			continue;
 		}
-		plan_engine(plan, name, ENGINE_OK, NULL);
+		if (section_present(desired, name))
+			plan_engine(plan, name, ENGINE_OK, NULL);
 		/* diff() downgrades the status when the observation was partial. */
 		if (drv->observe(ctx, desired, &obs, &e) < 0) {
 			plan_engine(plan, name, ENGINE_ERROR, e.msg);

@@ -99,6 +99,13 @@ struct driver {
 	int (*client_config)(const struct driver_ctx *ctx, const struct atlas_state *desired,
 			     const char *resource, const char *format, struct buf *out,
 			     struct atlas_err *err);
+	/*
+	 * Optional: 1 when the engine's section is absent from the desired
+	 * state but Atlas left something of its own on the system that must
+	 * go (a NAT table it loaded). The controller then observes and diffs
+	 * the engine all the same; its diff() plans only that clean-up.
+	 */
+	int (*leftovers)(const struct driver_ctx *ctx);
 };
 
 /* The engine drivers, in apply order; a NULL entry ends the list. */

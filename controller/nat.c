@@ -1,5 +1,6 @@
 /*
- * nat.c - forwarding switches and the per-engine nftables NAT table.
+ * nat.c - forwarding switches and the per-engine nftables NAT table: the
+ * plan every engine shares, and the programs and files behind it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -76,6 +77,67 @@ int nat_in_sync(const char *rendered, const struct nat_obs *obs)
 	/* nft printed it its own way last time: the recorded copies say it is ours. */
 	return obs->rec_listing.len && !strcmp(buf_str(&obs->rec_rendered), rendered) &&
 	       !strcmp(buf_str(&obs->rec_listing), buf_str(&obs->listing));
+}
+
+int nat_plan(struct plan *plan, const struct nat_want *w, const struct nat_sys *sys,
+	     const struct nat_obs *obs, struct buf *notes)
+{
+	const char *egress = w->egress ? w->egress : sys->egress4 ? sys->egress4 : sys->egress6;
+	struct atlas_err e = { 0 };
+	int v4 = 0, v6 = 0, incomplete = 0;
+
+	for (size_t i = 0; i < w->n; i++) {
+		v4 |= !w->nets[i].v6;
+		v6 |= w->nets[i].v6;
+	}
+	for (int fam = 4; fam <= 6; fam += 2) {
+		int cur = fam == 4 ? sys->forward4 : sys->forward6;
+
+		if ((fam == 4 ? v4 : v6) && cur != 1)
+			plan_add(plan, w->engine, ACT_UPDATE, "forwarding",
+				 w->act_new(NAT_FORWARD, fam, NULL), w->act_free, "~ system %s %s -> 1",
+				 fam == 4 ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding",
+				 cur < 0 ? "(unreadable)" : "0");
+	}
+	if (w->n) {
+		struct buf script = BUF_INIT;
+
+		if (nat_render(w->table, w->nets, w->n, egress, &script, &e) < 0) {
+			buf_printf(notes, "%snat: %s", notes->len ? "; " : "", e.msg);
+			incomplete = 1;
+		} else if (!nat_in_sync(buf_str(&script), obs)) {
+			plan_add(plan, w->engine, obs->exists ? ACT_UPDATE : ACT_CREATE, "nat",
+				 w->act_new(NAT_REPLACE, 0, buf_detach(&script)), w->act_free,
+				 "%c nftables table inet %s: masquerade %zu network%s out of %s%s",
+				 obs->exists ? '~' : '+', w->table, w->n, w->n == 1 ? "" : "s",
+				 egress ? egress : "any interface but the tunnel",
+				 egress && !w->egress ? " (default route)" : "");
+		}
+		buf_release(&script);
+	} else if (obs->exists && (!w->recorded_only || obs->rec_rendered.len)) {
+		plan_add(plan, w->engine, ACT_DELETE, "nat", w->act_new(NAT_DELETE, 0, NULL),
+			 w->act_free, "- nftables table inet %s", w->table);
+	}
+	if (!obs->readable) {
+		buf_printf(notes, "%snftables table inet %s could not be read", notes->len ? "; " : "",
+			   w->table);
+		incomplete = 1;
+	}
+	return incomplete;
+}
+
+int nat_run(enum nat_kind kind, int family, const char *table, const char *statedir,
+	    const char *script, struct atlas_err *err)
+{
+	switch (kind) {
+	case NAT_FORWARD:
+		return nat_forwarding_enable(family, err);
+	case NAT_REPLACE:
+		return nat_apply(table, statedir, script, err);
+	case NAT_DELETE:
+		return nat_remove(table, statedir, err);
+	}
+	return err_set(err, ERR_INTERNAL, "unexpected nat action %d", (int)kind);
 }
 
 /* Runs `nft list table inet TABLE` into out; *exists tells whether it is there. */

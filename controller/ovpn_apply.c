@@ -207,6 +207,8 @@ static int run_one(struct apply_run *r, const struct ovpn_act *a, struct atlas_e
 		return service_stop(r->ctx->service_mode, &r->f.svc, err);
 	case OVPN_OP_KILL:
 		return 0; /* batched by the caller */
+	case OVPN_OP_NAT:
+		return nat_run(a->nat, a->family, OVPN_NAT_TABLE, r->ctx->rundir, a->text, err);
 	}
 	free(path);
 	return ret;
@@ -226,9 +228,9 @@ int ovpn_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
 	size_t *kill_at = xcalloc(n + 1, sizeof(*kill_at)), nkill = 0;
 	int failed = 0;
 
-	(void)desired;
 	ovpn_files_init(&r.f, ctx->datadir, ctx->rundir, getenv("ATLAS_OVPN_UNIT"));
-	if (pki_index_read(r.f.pki, &r.idx, err) < 0) {
+	/* the section gone, only its NAT table left to remove: no PKI to read */
+	if (desired->has_openvpn && pki_index_read(r.f.pki, &r.idx, err) < 0) {
 		for (size_t i = 0; i < n; i++)
 			result(results, &v[i], 0, err->msg);
 		failed = 1;
@@ -303,4 +305,5 @@ const struct driver ovpn_driver = {
 	.status = ovpn_status_json,
 	.restart = ovpn_restart,
 	.client_config = ovpn_client_config,
+	.leftovers = ovpn_leftovers,
 };

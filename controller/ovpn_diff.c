@@ -14,6 +14,10 @@
  *   sessions to kill                       (revoked, disabled or expired, or
  *                                           connected with an address their
  *                                           CCD no longer gives them)
+ *   forwarding and the NAT table           (nat_plan(), as WireGuard; the
+ *                                           table goes when openvpn is
+ *                                           disabled or its section gone, if
+ *                                           Atlas recorded loading it)
  *
  * An incomplete observation plans no revocation, removal or kill. Nothing
  * here reads files, clocks or the environment: "today" is ctx->now.
@@ -270,6 +274,49 @@ static void diff_sessions(const struct atlas_state *st, const struct ovpn_obs *o
 	}
 }
 
+/* The data of a NAT action planned by nat_plan(). */
+static void *nat_act(enum nat_kind kind, int family, char *script)
+{
+	struct ovpn_act *a = act_new(OVPN_OP_NAT, NULL, script);
+
+	a->nat = kind;
+	a->family = family;
+	return a;
+}
+
+/*
+ * Forwarding and table inet atlas_openvpn: the network masqueraded while
+ * openvpn is enabled, the table removed otherwise. A table that cannot be
+ * read makes the plan incomplete, with why.
+ */
+static void diff_nat(const struct atlas_state *st, const struct ovpn_obs *o, struct plan *plan)
+{
+	const struct ovpn_section *ov = &st->openvpn;
+	struct ovpn_plan ap;
+	char pfx[64];
+	struct nat_net net = { pfx, 0, OVPN_DEV };
+	struct nat_want w = { .engine = "openvpn",
+			      .table = OVPN_NAT_TABLE,
+			      .nets = &net,
+			      .egress = st->settings.egress_interface,
+			      .recorded_only = 1,
+			      .act_new = nat_act,
+			      .act_free = act_free };
+	struct nat_sys sys = { o->forward4, o->forward6, o->egress4, o->egress6 };
+	struct buf notes = BUF_INIT;
+
+	if (st->has_openvpn && ov->enabled && ovpn_address_plan(ov->network, &ap) == 0) {
+		ip_format(&ap.net, 1, pfx, sizeof(pfx));
+		w.n = 1;
+	}
+	buf_puts(&notes, o->note);
+	if (o->nat_error)
+		buf_printf(&notes, "%snat: %s", notes.len ? "; " : "", o->nat_error);
+	if (nat_plan(plan, &w, &sys, &o->nat, &notes))
+		plan_engine(plan, "openvpn", ENGINE_INCOMPLETE, notes.data);
+	buf_release(&notes);
+}
+
 int ovpn_diff(const struct driver_ctx *ctx, const struct atlas_state *desired,
 	      const void *obs, struct plan *plan, struct atlas_err *err)
 {
@@ -283,6 +330,13 @@ int ovpn_diff(const struct driver_ctx *ctx, const struct atlas_state *desired,
 
 	ovpn_files_init(&f, ctx->datadir, ctx->rundir, NULL);
 	ovpn_today((long long)ctx->now, today, sizeof(today));
+	if (!desired->has_openvpn) {
+		/* the section is gone: remove only what Atlas left behind */
+		plan_engine(plan, "openvpn", ENGINE_UNMANAGED, "removing what Atlas set up for it");
+		diff_nat(desired, o, plan);
+		ret = 0;
+		goto out;
+	}
 	if (find_client(cl, ov->nclients, o->server_cn)) {
 		err_set(err, ERR_CONFLICT,
 			"openvpn client \"%s\" has the name of the server certificate: rename it",
@@ -342,6 +396,7 @@ int ovpn_diff(const struct driver_ctx *ctx, const struct atlas_state *desired,
 	}
 	if (ov->enabled && o->running && !o->service_unknown && !restart && o->sessions_known)
 		diff_sessions(desired, o, cl, today, plan);
+	diff_nat(desired, o, plan);
 	ret = 0;
 out:
 	buf_release(&conf);

@@ -4,18 +4,25 @@
  *
  * Files: DATADIR/pki/ (pki.h), DATADIR/openvpn/server.conf, ccd/NAME,
  * status.log, openvpn.log; RUNDIR/ovpn.sock (management) and
- * RUNDIR/openvpn.pid (direct mode).
+ * RUNDIR/openvpn.pid (direct mode). Clients reach the internet through
+ * forwarding and the nftables table inet atlas_openvpn (nat.h), masquerading
+ * the network out of the egress interface; RUNDIR/atlas_openvpn.{nft,list}
+ * record that Atlas loaded it. With the openvpn section gone from the
+ * desired state the driver still removes that table (ovpn_leftovers()).
  */
 #ifndef ATLAS_OVPN_DRIVER_H
 #define ATLAS_OVPN_DRIVER_H
 
 #include "../lib/strv.h"
 #include "driver.h"
+#include "nat.h"
 #include "ovpn_mgmt.h"
 #include "pki.h"
 #include "service.h"
 
 extern const struct driver ovpn_driver;
+
+#define OVPN_NAT_TABLE "atlas_openvpn"
 
 struct ovpn_files {
 	char *pki, *dir, *conf, *ccd, *status, *log, *mgmt, *pidfile;
@@ -53,12 +60,16 @@ struct ovpn_obs {
 	long pid;
 	int sessions_known;
 	struct ovpn_status sessions;
+	int forward4, forward6;		/* 1, 0, or -1 unreadable */
+	char *egress4, *egress6;	/* default route interfaces, NULL: none */
+	struct nat_obs nat;		/* table inet atlas_openvpn */
+	char *nat_error;		/* why nft could not be run, or NULL */
 };
 
 enum ovpn_op {
 	OVPN_OP_CA, OVPN_OP_TLS_CRYPT, OVPN_OP_ISSUE_SERVER, OVPN_OP_ISSUE, OVPN_OP_REVOKE,
 	OVPN_OP_CRL, OVPN_OP_CCD_WRITE, OVPN_OP_CCD_REMOVE, OVPN_OP_CONF_WRITE, OVPN_OP_START,
-	OVPN_OP_RESTART, OVPN_OP_STOP, OVPN_OP_KILL,
+	OVPN_OP_RESTART, OVPN_OP_STOP, OVPN_OP_KILL, OVPN_OP_NAT,
 };
 
 /* The data of each openvpn action. */
@@ -67,19 +78,32 @@ struct ovpn_act {
 	char *name;		/* client / CN / file name */
 	char *text;		/* content to write (CCD, server.conf) */
 	unsigned long cid;	/* OVPN_OP_KILL */
+	enum nat_kind nat;	/* OVPN_OP_NAT: what to do (text: the script) */
+	int family;		/* OVPN_OP_NAT, NAT_FORWARD: 4 or 6 */
 };
 
 void ovpn_obs_free(void *obs);
 
 /*
- * Observes the engine. A missing PKI or daemon is a fact, not a failure;
+ * 1 when the openvpn section is gone but Atlas left its NAT table behind
+ * (RUNDIR/atlas_openvpn.nft is there): the controller then still plans its
+ * removal.
+ */
+int ovpn_leftovers(const struct driver_ctx *ctx);
+/*
+ * Observes the engine (only forwarding and the NAT table when the desired
+ * state has no openvpn section). A missing PKI or daemon is a fact, not a failure;
  * an unreadable index fails; an unreadable management socket or CCD folder
  * marks the observation incomplete.
  */
 int ovpn_observe(const struct driver_ctx *ctx, const struct atlas_state *desired, void **obs,
 		 struct atlas_err *err);
 
-/* Pure: plans CA, certificates, revocations, CRL, CCD, server, kills, in that order. */
+/*
+ * Pure: plans CA, certificates, revocations, CRL, CCD, server, kills,
+ * forwarding and NAT, in that order; only the NAT table's removal when the
+ * desired state has no openvpn section.
+ */
 int ovpn_diff(const struct driver_ctx *ctx, const struct atlas_state *desired,
 	      const void *obs, struct plan *plan, struct atlas_err *err);
 

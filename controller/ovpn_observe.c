@@ -1,7 +1,8 @@
 /*
  * ovpn_observe.c - reading the real state of the OpenVPN engine: the PKI
  * (index, files, CRL), server.conf and the CCD files on disk, whether the
- * daemon runs, and its sessions from one management connection.
+ * daemon runs, its sessions from one management connection, and
+ * forwarding and the NAT table.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -83,6 +84,10 @@ void ovpn_obs_free(void *p)
 	}
 	free(o->ccd);
 	ovpn_status_release(&o->sessions);
+	free(o->egress4);
+	free(o->egress6);
+	nat_obs_release(&o->nat);
+	free(o->nat_error);
 	free(o);
 }
 
@@ -178,6 +183,28 @@ static void observe_ccd(const struct ovpn_files *f, struct ovpn_obs *o)
 		qsort(o->ccd, o->nccd, sizeof(*o->ccd), by_ccd_name);
 }
 
+static void observe_nat(const struct driver_ctx *ctx, struct ovpn_obs *o)
+{
+	struct atlas_err e = { 0 };
+
+	o->forward4 = nat_forwarding_read(4);
+	o->forward6 = nat_forwarding_read(6);
+	o->egress4 = nat_default_egress(4);
+	o->egress6 = nat_default_egress(6);
+	/* nft missing: the table counts as unreadable; the rest of OpenVPN goes on */
+	if (nat_observe(OVPN_NAT_TABLE, ctx->rundir, &o->nat, &e) < 0)
+		o->nat_error = xstrdup(e.msg);
+}
+
+int ovpn_leftovers(const struct driver_ctx *ctx)
+{
+	char *path = xasprintf("%s/%s.nft", ctx->rundir, OVPN_NAT_TABLE);
+	int ret = file_exists(path);
+
+	free(path);
+	return ret;
+}
+
 int ovpn_observe(const struct driver_ctx *ctx, const struct atlas_state *desired, void **obs,
 		 struct atlas_err *err)
 {
@@ -189,8 +216,15 @@ int ovpn_observe(const struct driver_ctx *ctx, const struct atlas_state *desired
 	pid_t pid = 0;
 	int ret = -1, rc;
 
-	(void)desired;
 	ovpn_files_init(&f, ctx->datadir, ctx->rundir, getenv("ATLAS_OVPN_UNIT"));
+	observe_nat(ctx, o);
+	if (!desired->has_openvpn) {
+		/* only what Atlas left behind matters: the NAT table */
+		*obs = o;
+		o = NULL;
+		ret = 0;
+		goto out;
+	}
 	if (pki_index_read(f.pki, &idx, err) < 0) {
 		err_wrap(err, "openvpn: cannot read the PKI index");
 		goto out;

@@ -266,11 +266,11 @@ static int apply_one(const struct driver_ctx *ctx, const struct atlas_state *des
 	case WG_CONF_FORGET:
 		return forget_conf(ctx, a->iface, err);
 	case WG_FORWARD:
-		return nat_forwarding_enable(a->port, err);
+		return nat_run(NAT_FORWARD, a->port, WG_NAT_TABLE, ctx->rundir, NULL, err);
 	case WG_NAT_REPLACE:
-		return nat_apply(WG_NAT_TABLE, ctx->rundir, a->text, err);
+		return nat_run(NAT_REPLACE, 0, WG_NAT_TABLE, ctx->rundir, a->text, err);
 	case WG_NAT_DELETE:
-		return nat_remove(WG_NAT_TABLE, ctx->rundir, err);
+		return nat_run(NAT_DELETE, 0, WG_NAT_TABLE, ctx->rundir, NULL, err);
 	case WG_PEER_CREATE:
 	case WG_PEER_REMOVE:
 	case WG_PEER_UPDATE:

@@ -346,16 +346,29 @@ static void diff_gone(const struct wg_obs_iface *oi, const struct wg_obs *o, str
 	}
 }
 
+/* The data of a NAT action planned by nat_plan(): a wg_act of the matching type. */
+static void *nat_act(enum nat_kind kind, int family, char *script)
+{
+	struct wg_act *a = act_new(kind == NAT_FORWARD ? WG_FORWARD
+				   : kind == NAT_REPLACE ? WG_NAT_REPLACE : WG_NAT_DELETE, NULL);
+
+	a->port = family;
+	a->text = script;
+	return a;
+}
+
 static void diff_nat(const struct atlas_state *st, const struct wg_obs *o, struct plan *plan,
 		     struct buf *notes, int *incomplete)
 {
 	struct nat_net *nets = NULL;
 	struct strv pfx = STRV_INIT;
 	size_t n = 0;
-	int v4 = 0, v6 = 0;
-	const char *egress;
-	struct wg_act *a;
-	struct atlas_err e = { 0 };
+	struct nat_want w = { .engine = "wireguard",
+			      .table = WG_NAT_TABLE,
+			      .egress = st->settings.egress_interface,
+			      .act_new = nat_act,
+			      .act_free = wg_act_free };
+	struct nat_sys sys = { o->forward4, o->forward6, o->egress4, o->egress6 };
 
 	for (size_t i = 0; st->wireguard.enabled && i < st->wireguard.ninterfaces; i++) {
 		const struct wg_iface *ifc = &st->wireguard.interfaces[i];
@@ -369,55 +382,16 @@ static void diff_nat(const struct atlas_state *st, const struct wg_obs *o, struc
 			strv_push(&pfx, nv.v[k]);
 			nets[n].iface = ifc->name;
 			nets[n].v6 = strchr(nv.v[k], ':') != NULL;
-			v4 |= !nets[n].v6;
-			v6 |= nets[n].v6;
 			n++;
 		}
 		strv_clear(&nv);
 	}
 	for (size_t k = 0; k < n; k++)
 		nets[k].prefix = pfx.v[k];
-	for (int fam = 4; fam <= 6; fam += 2) {
-		int cur = fam == 4 ? o->forward4 : o->forward6;
-
-		if ((fam == 4 ? v4 : v6) && cur != 1) {
-			a = act_new(WG_FORWARD, NULL);
-			a->port = fam;
-			plan_add(plan, "wireguard", ACT_UPDATE, "forwarding", a, wg_act_free,
-				 "~ system %s %s -> 1",
-				 fam == 4 ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding",
-				 cur < 0 ? "(unreadable)" : "0");
-		}
-	}
-	egress = st->settings.egress_interface ? st->settings.egress_interface
-	       : o->egress4			 ? o->egress4
-						 : o->egress6;
-	if (n) {
-		struct buf script = BUF_INIT;
-
-		if (nat_render(WG_NAT_TABLE, nets, n, egress, &script, &e) < 0) {
-			buf_printf(notes, "%snat: %s", notes->len ? "; " : "", e.msg);
-			*incomplete = 1;
-		} else if (!nat_in_sync(buf_str(&script), &o->nat)) {
-			a = act_new(WG_NAT_REPLACE, NULL);
-			a->text = buf_detach(&script);
-			plan_add(plan, "wireguard", o->nat.exists ? ACT_UPDATE : ACT_CREATE, "nat", a,
-				 wg_act_free,
-				 "%c nftables table inet %s: masquerade %zu network%s out of %s%s",
-				 o->nat.exists ? '~' : '+', WG_NAT_TABLE, n, n == 1 ? "" : "s",
-				 egress ? egress : "any interface but the tunnel",
-				 egress && !st->settings.egress_interface ? " (default route)" : "");
-		}
-		buf_release(&script);
-	} else if (o->nat.exists) {
-		plan_add(plan, "wireguard", ACT_DELETE, "nat", act_new(WG_NAT_DELETE, NULL),
-			 wg_act_free, "- nftables table inet %s", WG_NAT_TABLE);
-	}
-	if (!o->nat.readable) {
-		buf_printf(notes, "%snftables table inet %s could not be read", notes->len ? "; " : "",
-			   WG_NAT_TABLE);
+	w.nets = nets;
+	w.n = n;
+	if (nat_plan(plan, &w, &sys, &o->nat, notes))
 		*incomplete = 1;
-	}
 	free(nets);
 	strv_clear(&pfx);
 }

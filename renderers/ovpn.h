@@ -15,6 +15,8 @@
 #include "../state/model.h"
 
 #define OVPN_DATA_CIPHERS "AES-256-GCM:CHACHA20-POLY1305"
+/* The server's tun device: a fixed name the NAT rules can name. */
+#define OVPN_DEV "atlas-ovpn"
 
 /* Where the server's files are; every path must be free of blanks and quotes. */
 struct ovpn_server_paths {

@@ -65,7 +65,9 @@ int render_ovpn_server(const struct atlas_state *st, const struct ovpn_server_pa
 	buf_puts(out, "# OpenVPN server rendered by Atlas: edits are overwritten.\n");
 	buf_printf(out, "port %d\n", ov->port);
 	buf_printf(out, "proto %s\n", ov->proto == OVPN_TCP ? "tcp-server" : "udp");
-	buf_puts(out, "dev tun\n"
+	/* a fixed name (one server per host): the NAT table names the tunnel */
+	buf_puts(out, "dev " OVPN_DEV "\n"
+		      "dev-type tun\n"
 		      "topology subnet\n");
 	/* nopool: the lower half is for static addresses given in CCD files. */
 	buf_printf(out, "server %s %s nopool\n", net, mask);

@@ -2,8 +2,9 @@
 #
 # One server namespace ato-<TAG>s with a bridge 10.250.0.1/24, and client
 # namespaces ato-<TAG>c<N> (10.250.0.1N) joined to it by veths atov<TAG><N>.
-# Only names with the prefix "ato" are used; every openvpn process started
-# here has a config path under $T, and cleanup kills those processes by pid.
+# Only names with the prefix "ato" are used (OVPN_PFX, set before sourcing,
+# picks another: t23 uses "atn"); every openvpn process started here has a
+# config path under $T, and cleanup kills those processes by pid.
 # Atlas runs in direct service mode.
 
 ATLAS=${ATLAS_BIN:-$PWD/build/atlas}
@@ -14,7 +15,8 @@ for p in openvpn ip ping openssl bc awk; do
 done
 [ -x "$ATLAS" ] || { echo "FAIL: $ATLAS is not built"; exit 1; }
 
-T=$(mktemp -d /tmp/ato-XXXXXX)
+P=${OVPN_PFX:-ato}
+T=$(mktemp -d "/tmp/$P-XXXXXX")
 D=$T/data
 NSS=()
 
@@ -49,18 +51,18 @@ trap cleanup EXIT
 # net_setup TAG NCLIENTS
 net_setup() {
   local tag=$1 n=$2 i
-  SRV=ato-${tag}s
+  SRV=$P-${tag}s
   ip netns add "$SRV"; NSS+=("$SRV")
   ip -n "$SRV" link set lo up
-  ip -n "$SRV" link add atobr type bridge
-  ip -n "$SRV" addr add 10.250.0.1/24 dev atobr
-  ip -n "$SRV" link set atobr up
+  ip -n "$SRV" link add "${P}br" type bridge
+  ip -n "$SRV" addr add 10.250.0.1/24 dev "${P}br"
+  ip -n "$SRV" link set "${P}br" up
   for i in $(seq 1 "$n"); do
-    local c=ato-${tag}c$i
+    local c=$P-${tag}c$i
     ip netns add "$c"; NSS+=("$c")
     ip -n "$c" link set lo up
-    ip -n "$SRV" link add "atov${tag}$i" type veth peer name eth0 netns "$c"
-    ip -n "$SRV" link set "atov${tag}$i" master atobr up
+    ip -n "$SRV" link add "${P}v${tag}$i" type veth peer name eth0 netns "$c"
+    ip -n "$SRV" link set "${P}v${tag}$i" master "${P}br" up
     ip -n "$c" addr add "10.250.0.1$i/24" dev eth0
     ip -n "$c" link set eth0 up
   done

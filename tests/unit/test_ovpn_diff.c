@@ -3,7 +3,10 @@
  * observations: a new server, a converged one, a deleted client (revoke,
  * CRL, CCD removal, kill; no restart), an incomplete observation (nothing
  * removed), a server.conf change (restart that counts its drops), disabled
- * and re-addressed clients, the CRL renewal window, `enabled: false`.
+ * and re-addressed clients, the CRL renewal window, `enabled: false`;
+ * forwarding and the NAT table inet atlas_openvpn (missing, in sync, egress
+ * override, removed when disabled or when the section is gone, but only
+ * when Atlas recorded loading it).
  */
 #include "ovpn_test_util.h"
 #include "controller/ovpn_driver.h"
@@ -36,6 +39,30 @@ static void add_session(struct ovpn_obs *o, const char *cn, const char *virt, un
 	s->rx = s->tx = 0;
 	s->since = since;
 	s->cid = cid;
+}
+
+/*
+ * Forwarding on, the default route out of eth0 and table inet
+ * atlas_openvpn as Atlas renders it for egress (NULL: eth0), recorded.
+ */
+static void nat_synced(struct ovpn_obs *o, const char *egress)
+{
+	struct nat_net net = { "10.9.0.0/24", 0, OVPN_DEV };
+	struct buf script = BUF_INIT;
+	struct atlas_err err = { 0 };
+
+	o->forward4 = 1;
+	free(o->egress4);
+	o->egress4 = xstrdup("eth0");
+	assert_int_equal(nat_render(OVPN_NAT_TABLE, &net, 1, egress ? egress : "eth0", &script,
+				    &err),
+			 0);
+	o->nat.readable = o->nat.exists = 1;
+	buf_reset(&o->nat.listing);
+	buf_puts(&o->nat.listing, strchr(strchr(script.data, '\n') + 1, '\n') + 1);
+	buf_reset(&o->nat.rec_rendered);
+	buf_puts(&o->nat.rec_rendered, script.data);
+	buf_release(&script);
 }
 
 /* An observation of a server that matches st exactly. */
@@ -71,6 +98,7 @@ static struct ovpn_obs *converged(const struct atlas_state *st)
 	o->nccd = st->openvpn.nclients;
 	o->running = 1;
 	o->sessions_known = 1;
+	nat_synced(o, NULL);
 	return o;
 }
 
@@ -105,10 +133,12 @@ static void test_ovpn_diff__new_server(void **state)
 	(void)state;
 	o->server_cn = xstrdup("atlas-server");
 	o->sessions_known = 1;
+	o->nat.readable = 1;	/* no table yet */
 	t = run_diff(st, o, &p);
 	golden_check("plan-new-server.txt", t);
 	assert_int_equal(p.v[0].kind, ACT_CREATE);	/* the CA first */
-	assert_int_equal(p.v[p.n - 1].kind, ACT_START);	/* the server last */
+	assert_int_equal(p.v[p.n - 3].kind, ACT_START);	/* then the server */
+	assert_int_equal(p.engines[0].status, ENGINE_OK);
 	free(t);
 	plan_release(&p);
 	ovpn_obs_free(o);
@@ -300,6 +330,7 @@ static void test_ovpn_diff__disabled_engine_stops(void **state)
 
 	(void)state;
 	add_session(o, "alice", "10.9.0.10", 3, NOW - 100);
+	o->nat.exists = 0;	/* the table: test_ovpn_diff__nat_removed */
 	st->openvpn.enabled = 0;
 	t = run_diff(st, o, &p);
 	assert_string_equal(t, "- openvpn server: stop (openvpn is disabled) [stop openvpn/server "
@@ -388,6 +419,166 @@ static void test_ovpn_diff__client_named_like_server(void **state)
 	state_free(st);
 }
 
+/* Runs the diff and checks its whole text (the plan is released). */
+static void expect_plan(const struct atlas_state *st, const struct ovpn_obs *o, const char *want)
+{
+	struct plan p;
+	char *t = run_diff(st, o, &p);
+
+	assert_string_equal(t, want);
+	free(t);
+	plan_release(&p);
+}
+
+static const struct ovpn_act *oact(const struct plan *p, size_t i)
+{
+	assert_true(i < p->n);
+	return p->v[i].data;
+}
+
+/* No table and forwarding off: both planned, the table out of the default route. */
+static void test_ovpn_diff__nat_missing_created(void **state)
+{
+	struct atlas_state *st = test_state(yaml);
+	struct ovpn_obs *o = converged(st);
+	struct plan p;
+	char *t;
+
+	(void)state;
+	o->forward4 = 0;
+	o->nat.exists = 0;
+	buf_reset(&o->nat.listing);
+	t = run_diff(st, o, &p);
+	assert_string_equal(t, "~ system net.ipv4.ip_forward 0 -> 1 [update forwarding drops=0]\n"
+			       "+ nftables table inet atlas_openvpn: masquerade 1 network out of "
+			       "eth0 (default route) [create nat drops=0]\n");
+	assert_int_equal(oact(&p, 0)->op, OVPN_OP_NAT);
+	assert_int_equal(oact(&p, 0)->nat, NAT_FORWARD);
+	assert_int_equal(oact(&p, 0)->family, 4);
+	assert_int_equal(oact(&p, 1)->nat, NAT_REPLACE);
+	assert_non_null(strstr(oact(&p, 1)->text, "delete table inet atlas_openvpn\n"));
+	assert_non_null(
+		strstr(oact(&p, 1)->text, "ip saddr 10.9.0.0/24 oifname \"eth0\" masquerade"));
+	assert_int_equal(p.engines[0].status, ENGINE_OK);
+	free(t);
+	plan_release(&p);
+	/* without a default route: out of anything but the tunnel */
+	free(o->egress4);
+	o->egress4 = NULL;
+	t = run_diff(st, o, &p);
+	assert_non_null(strstr(t, "out of any interface but the tunnel [create nat"));
+	assert_non_null(strstr(oact(&p, 1)->text, "oifname != \"atlas-ovpn\" masquerade"));
+	free(t);
+	plan_release(&p);
+	ovpn_obs_free(o);
+	state_free(st);
+}
+
+/* In sync, also when nft lists it its own way but as recorded: nothing. */
+static void test_ovpn_diff__nat_in_sync(void **state)
+{
+	struct atlas_state *st = test_state(yaml);
+	struct ovpn_obs *o = converged(st);
+
+	(void)state;
+	expect_plan(st, o, "");
+	buf_reset(&o->nat.listing);
+	buf_puts(&o->nat.listing, "table inet atlas_openvpn { # printed another way\n}\n");
+	buf_puts(&o->nat.rec_listing, o->nat.listing.data);
+	expect_plan(st, o, "");
+	/* listed differently from what was recorded: someone changed it */
+	buf_puts(&o->nat.listing, "# by hand\n");
+	expect_plan(st, o, "~ nftables table inet atlas_openvpn: masquerade 1 network out of "
+			   "eth0 (default route) [update nat drops=0]\n");
+	ovpn_obs_free(o);
+	state_free(st);
+}
+
+/* settings.egress_interface wins over the default route. */
+static void test_ovpn_diff__nat_egress_override(void **state)
+{
+	char *y = xasprintf("version: 1\nsettings:\n  host: vpn.example.org\n"
+			    "  egress_interface: wan0\n%s",
+			    strstr(yaml, "openvpn:"));
+	struct atlas_state *st;
+	struct ovpn_obs *o;
+	struct plan p;
+	char *t;
+
+	(void)state;
+	st = test_state(y);
+	o = converged(st);
+	t = run_diff(st, o, &p);
+	assert_string_equal(t, "~ nftables table inet atlas_openvpn: masquerade 1 network out of "
+			       "wan0 [update nat drops=0]\n");
+	assert_non_null(
+		strstr(oact(&p, 0)->text, "ip saddr 10.9.0.0/24 oifname \"wan0\" masquerade"));
+	free(t);
+	plan_release(&p);
+	nat_synced(o, "wan0");
+	expect_plan(st, o, "");
+	ovpn_obs_free(o);
+	state_free(st);
+	free(y);
+}
+
+/*
+ * `enabled: false` or the section gone: the table goes when Atlas recorded
+ * loading it, and only then; forwarding is left on.
+ */
+static void test_ovpn_diff__nat_removed(void **state)
+{
+	struct atlas_state *st = test_state(yaml);
+	struct ovpn_obs *o = converged(st);
+	struct plan p;
+	char *t;
+
+	(void)state;
+	o->running = 0;
+	st->openvpn.enabled = 0;
+	t = run_diff(st, o, &p);
+	assert_string_equal(t, "- nftables table inet atlas_openvpn [delete nat drops=0]\n");
+	assert_int_equal(oact(&p, 0)->nat, NAT_DELETE);
+	free(t);
+	plan_release(&p);
+	/* the section gone: the same removal, the engine reported unmanaged */
+	st->has_openvpn = 0;
+	t = run_diff(st, o, &p);
+	assert_string_equal(t, "- nftables table inet atlas_openvpn [delete nat drops=0]\n");
+	assert_int_equal(p.engines[0].status, ENGINE_UNMANAGED);
+	free(t);
+	plan_release(&p);
+	/* a table of that name Atlas did not load: left alone */
+	buf_reset(&o->nat.rec_rendered);
+	expect_plan(st, o, "");
+	st->has_openvpn = 1;
+	expect_plan(st, o, "");
+	ovpn_obs_free(o);
+	state_free(st);
+}
+
+/* nft cannot be run: the plan is incomplete and says why. */
+static void test_ovpn_diff__nat_unreadable(void **state)
+{
+	struct atlas_state *st = test_state(yaml);
+	struct ovpn_obs *o = converged(st);
+	struct plan p;
+	char *t;
+
+	(void)state;
+	nat_obs_release(&o->nat);
+	memset(&o->nat, 0, sizeof(o->nat));
+	o->nat_error = xstrdup("nft is not installed");
+	t = run_diff(st, o, &p);
+	assert_int_equal(p.engines[0].status, ENGINE_INCOMPLETE);
+	assert_non_null(strstr(p.engines[0].note, "nat: nft is not installed"));
+	assert_non_null(strstr(p.engines[0].note, "table inet atlas_openvpn could not be read"));
+	free(t);
+	plan_release(&p);
+	ovpn_obs_free(o);
+	state_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -402,6 +593,11 @@ int main(void)
 		cmocka_unit_test(test_ovpn_diff__pki_reload_and_unknown_service),
 		cmocka_unit_test(test_ovpn_diff__lost_certificate_superseded),
 		cmocka_unit_test(test_ovpn_diff__client_named_like_server),
+		cmocka_unit_test(test_ovpn_diff__nat_missing_created),
+		cmocka_unit_test(test_ovpn_diff__nat_in_sync),
+		cmocka_unit_test(test_ovpn_diff__nat_egress_override),
+		cmocka_unit_test(test_ovpn_diff__nat_removed),
+		cmocka_unit_test(test_ovpn_diff__nat_unreadable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
