@@ -6,8 +6,12 @@
 # Slow and half-open connections do not block other clients.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/api-lib.sh"
+need ip
 T=$(mktemp -d /tmp/atlas-e2e-api-input.XXXXXX)
-trap 'exec 3>&- 4>&- 2>/dev/null; api_stop; rm -rf "$T"' EXIT
+trap 'exec 3>&- 4>&- 2>/dev/null; api_stop; api_cleanup_topology; rm -rf "$T"' EXIT
+# Its own namespace: the interface created below is really applied by the loop.
+export ATLAS_SERVICE_MODE=direct
+api_topology 35
 api_start "$T/data" 18085
 U=$API_URL/api/v1
 code() { api -o "$T/body" -w '%{http_code}' "$@"; }
@@ -75,9 +79,12 @@ expect 400 'dry_run' -X PUT "$U/state?dry_run=maybe" --data-binary @"$T/bad2.yam
 ok "oversized bodies 413, invalid YAML 422 with line numbers, nothing stored"
 
 # Slow and half-open clients hold a socket, not a worker.
-exec 3<>/dev/tcp/127.0.0.1/18085; printf 'GET /api/v1/health HTTP/1.1\r\nHost: x\r\n' >&3
-exec 4<>/dev/tcp/127.0.0.1/18085; printf 'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"us' >&4
-for i in $(seq 1 20); do exec {fd}<>/dev/tcp/127.0.0.1/18085; done
+# Stalled clients inside the server namespace (bash's /dev/tcp, held open by a sleeping shell).
+SNS bash -c 'exec 3<>/dev/tcp/127.0.0.1/18085; printf "GET /api/v1/health HTTP/1.1\r\nHost: x\r\n" >&3
+  exec 4<>/dev/tcp/127.0.0.1/18085; printf "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"us" >&4
+  for i in $(seq 1 20); do exec {fd}<>/dev/tcp/127.0.0.1/18085; done; sleep 30' &
+STALL_PID=$!
+sleep 0.5
 start=$(date +%s%N)
 for i in $(seq 1 20); do
   api_run curl -fsS --max-time 2 "$U/health" >/dev/null || fail "request $i blocked by slow clients"
@@ -85,4 +92,5 @@ done
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ $ms -lt 4000 ] || fail "20 requests took ${ms} ms next to slow clients"
 kill -0 "$API_PID" || fail "atlas serve died"
+kill $STALL_PID 2>/dev/null || true
 ok "22 stalled connections do not block other clients (20 requests in ${ms} ms)"
