@@ -69,12 +69,25 @@ static int cmp_ptr(const void *a, const void *b)
 	return x->p < y->p ? -1 : x->p > y->p;
 }
 
+/*
+ * A struct and its first field share an address: the list item is recorded
+ * first, then its "name" value. Sorting by (address, order) and taking the
+ * last match points messages at the value, the more precise position.
+ */
+static int cmp_ptr_seq(const void *a, const void *b)
+{
+	const struct pos_entry *x = a, *y = b;
+	int c = cmp_ptr(a, b);
+
+	return c ? c : (x->seq < y->seq ? -1 : x->seq > y->seq);
+}
+
 void diags_resolve(struct diags *d, struct posmap *map)
 {
 	if (!map || !map->n)
 		return;
 	if (!map->sorted) {
-		qsort(map->v, map->n, sizeof(*map->v), cmp_ptr);
+		qsort(map->v, map->n, sizeof(*map->v), cmp_ptr_seq);
 		map->sorted = 1;
 	}
 	for (size_t i = 0; i < d->n; i++) {
@@ -83,6 +96,8 @@ void diags_resolve(struct diags *d, struct posmap *map)
 		if (!d->v[i].where || d->v[i].line)
 			continue;
 		e = bsearch(&key, map->v, map->n, sizeof(*map->v), cmp_ptr);
+		while (e && e + 1 < map->v + map->n && e[1].p == e->p)
+			e++;
 		if (e) {
 			d->v[i].line = e->line;
 			d->v[i].col = e->col;
@@ -118,7 +133,8 @@ void posmap_add(struct posmap *m, const void *p, int line, int col)
 		m->cap = m->cap ? m->cap * 2 : 256;
 		m->v = xrealloc(m->v, m->cap * sizeof(*m->v));
 	}
-	m->v[m->n++] = (struct pos_entry){ p, line, col };
+	m->v[m->n] = (struct pos_entry){ p, line, col, m->n };
+	m->n++;
 	m->sorted = 0;
 }
 

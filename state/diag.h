@@ -29,6 +29,7 @@ struct posmap {
 	struct pos_entry {
 		const void *p;
 		int line, col;
+		size_t seq;	/* insertion order: the last entry for an address wins */
 	} *v;
 	size_t n, cap;
 	int sorted;
