@@ -310,10 +310,16 @@ static void decode_field(struct dctx *c, const struct field *f, const struct yno
 
 		if (f->type == F_SECTION)
 			*(int *)((char *)p + f->aux_off) = 1;
-		if (is_null(v))
-			return;	/* "wireguard:" alone: managed, all defaults */
 		buf_printf(&c->where, "%s%s", c->where.len ? " " : "", f->name);
-		decode_struct(c, f->sub, v, fp);
+		if (is_null(v)) {
+			/* "wireguard:" alone: managed, all defaults, if none is required */
+			for (size_t i = 0; i < f->sub->nfields; i++)
+				if (f->sub->fields[i].flags & FF_REQUIRED)
+					derr(c, v, NULL, "missing required key \"%s\"",
+					     f->sub->fields[i].name);
+		} else {
+			decode_struct(c, f->sub, v, fp);
+		}
 		c->where.len = mark;
 		if (c->where.data)
 			c->where.data[mark] = '\0';

@@ -183,6 +183,14 @@ static void test_yaml__wrong_types(void **s)
 	expect_error("- a\n- b\n", "f.yaml:1:1: state must be a mapping, not a list");
 }
 
+static void test_yaml__null_section_with_required_keys(void **s)
+{
+	(void)s;
+	/* found by fuzz_yaml: an empty section must not skip its required keys */
+	expect_error("version: 1\nsettings: {}\nopenvpn:\n \n",
+		     "f.yaml:3:9: openvpn: missing required key \"network\"");
+}
+
 static void test_yaml__duplicate_key(void **s)
 {
 	(void)s;
@@ -266,6 +274,7 @@ int main(void)
 		cmocka_unit_test(test_yaml__unknown_key),
 		cmocka_unit_test(test_yaml__wrong_types),
 		cmocka_unit_test(test_yaml__duplicate_key),
+		cmocka_unit_test(test_yaml__null_section_with_required_keys),
 		cmocka_unit_test(test_yaml__missing_required),
 		cmocka_unit_test(test_yaml__all_errors_reported),
 		cmocka_unit_test(test_yaml__syntax_errors),
