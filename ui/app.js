@@ -194,7 +194,7 @@ document.addEventListener('alpine:init', () => {
         this.login.password = '';
         this.start();
       } catch (e) {
-        this.login.error = e.status === 429 ? 'Too many attempts: ' + e.message
+        this.login.error = e.status === 429 ? 'Rate limited: ' + e.message
           : e.status === 401 ? 'Wrong username or password.' : e.message;
       } finally {
         this.login.busy = false;
