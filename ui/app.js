@@ -58,6 +58,11 @@ function actionMark(kind) {
   }
 }
 
+/* An action's text without the marker the server may already put first. */
+function actionText(t) {
+  return String(t || '').replace(/^[+~-] /, '');
+}
+
 function dropsCount(d) {
   if (Array.isArray(d)) return d.length;
   return Number(d) || 0;
@@ -163,8 +168,8 @@ document.addEventListener('alpine:init', () => {
 
     toast(text, kind = 'ok') {
       const id = Date.now() + Math.random();
-      this.toasts.push({ id, text, kind });
-      setTimeout(() => { this.toasts = this.toasts.filter(t => t.id !== id); }, 5000);
+      this.toasts = this.toasts.concat([{ id, text, kind }]).slice(-3);
+      setTimeout(() => { this.toasts = this.toasts.filter(t => t.id !== id); }, 4000);
     },
 
     /* Opens the confirmation dialog; resolves true when confirmed. */
@@ -681,6 +686,6 @@ document.addEventListener('alpine:init', () => {
     },
 
     /* helpers exposed to the template */
-    fmtBytes, fmtAgo, fmtTime, actionMark, diffLines, dropsCount,
+    fmtBytes, fmtAgo, fmtTime, actionMark, actionText, diffLines, dropsCount,
   }));
 });

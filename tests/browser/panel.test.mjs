@@ -300,6 +300,13 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
       }
     }
     await page.setViewportSize({ width: 1280, height: 800 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    for (const v of VIEWS) {
+      await go(v);
+      await page.waitForTimeout(300);
+      await shot(page, `${v}-dark-desktop`);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 
   it('changes the password; the old one stops working', async () => {
