@@ -10,6 +10,8 @@
 #include "../state/yaml.h"
 #include "cli.h"
 
+const char *cli_datadir = "./data";
+
 struct store *cli_store(void)
 {
 	struct atlas_err err = { 0 };

@@ -13,6 +13,8 @@ const struct command atlas_commands[] = {
 	{ "plan", cmd_plan, "show what apply would change (exit 0 none, 2 changes, 1 error)" },
 	{ "apply", cmd_apply, "bring the system to the desired state" },
 	{ "history", cmd_history, "generations and apply runs, newest first" },
+	{ "serve", cmd_serve, "run the reconcile loop and the HTTP API and panel" },
+	{ "admin", cmd_admin, "administrator account: `admin passwd` reads a new password" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL },
 };

@@ -11,7 +11,7 @@
 #include "cli.h"
 #include "commands.h"
 
-const char *cli_datadir;
+
 
 static void usage(FILE *f)
 {

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "../lib/buf.h"
 #include "../lib/err.h"
 #include "../state/model.h"
 #include "plan.h"
@@ -51,10 +52,52 @@ struct driver {
 		     struct action *v, size_t n, json_t *results, struct atlas_err *err);
 	void (*obs_free)(void *obs);
 	/*
-	 * Optional: live status for the API and metrics (sessions, traffic),
-	 * a new JSON object, or NULL.
+	 * Optional: live status for the API, SSE events and /metrics (sessions,
+	 * traffic), a new JSON object, or NULL when nothing can be read. Called
+	 * every few seconds from `atlas serve`, never at the same time as
+	 * apply()/restart() (the reconcile loop serialises them). Missing
+	 * members are treated as absent (0, null, false). The shapes the API
+	 * reads:
+	 *
+	 * wireguard:
+	 *   {"interfaces": [{"name": "wg0", "running": true,
+	 *     "peers": [{"public_key": "base64", "endpoint": "1.2.3.4:5678" or null,
+	 *                "latest_handshake": UNIX (0: never),
+	 *                "rx_bytes": N, "tx_bytes": N}]}]}
+	 *   (peers as on the interface; the API matches them to desired peers
+	 *   by public key)
+	 * openvpn:
+	 *   {"running": true,
+	 *    "clients": [{"name": "CN", "real_address": "1.2.3.4:5678",
+	 *                 "virtual_address": "10.9.0.2", "bytes_received": N,
+	 *                 "bytes_sent": N, "connected_since": UNIX,
+	 *                 "client_id": N}]}
+	 * singbox (later):
+	 *   {"running": true, "users": [{"name", "uplink_bytes", "downlink_bytes"}]}
 	 */
 	json_t *(*status)(const struct driver_ctx *ctx, const struct atlas_state *desired);
+	/*
+	 * Optional: restarts the engine's daemon on purpose (POST
+	 * /api/v1/openvpn/restart), whatever the plan says. Appends one entry per
+	 * step to results ({"text","ok","error"}); returns -1 with err on
+	 * failure. NULL: the engine has no daemon to restart (the API answers
+	 * 501). The call is recorded as an apply run with trigger
+	 * "restart ENGINE".
+	 */
+	int (*restart)(const struct driver_ctx *ctx, const struct atlas_state *desired,
+		       json_t *results, struct atlas_err *err);
+	/*
+	 * Optional: the file a client imports, appended to out (new bytes).
+	 * resource names the client: "IF/PEER" for wireguard, "NAME" for openvpn.
+	 * format: "conf" (wireguard: wg-quick text), "qr.svg" (wireguard: the
+	 * QR code of the conf as SVG), "ovpn" (openvpn: the inline profile).
+	 * Returns -1 with ERR_NOTFOUND for an unknown client, ERR_UNSUPPORTED
+	 * for an unknown format. May read files under ctx->datadir (the PKI)
+	 * but changes nothing. NULL: the API answers 501.
+	 */
+	int (*client_config)(const struct driver_ctx *ctx, const struct atlas_state *desired,
+			     const char *resource, const char *format, struct buf *out,
+			     struct atlas_err *err);
 };
 
 /* The engine drivers, in apply order; a NULL entry ends the list. */

@@ -312,9 +312,7 @@ static void decode_field(struct dctx *c, const struct field *f, const struct yno
 			*(int *)((char *)p + f->aux_off) = 1;
 		if (is_null(v))
 			return;	/* "wireguard:" alone: managed, all defaults */
-		if (f->type == F_SECTION) {
-			buf_printf(&c->where, "%s%s", c->where.len ? " " : "", f->name);
-		}
+		buf_printf(&c->where, "%s%s", c->where.len ? " " : "", f->name);
 		decode_struct(c, f->sub, v, fp);
 		c->where.len = mark;
 		if (c->where.data)
@@ -381,7 +379,7 @@ static void decode_struct(struct dctx *c, const struct schema *s, const struct y
 		}
 		f = schema_field(s, key->value);
 		if (!f) {
-			derr(c, key, NULL, "unknown key \"%.60s\" in %s", key->value, s->name);
+			derr(c, key, NULL, "unknown key \"%.60s\"", key->value);
 			continue;
 		}
 		if (seen[f - s->fields]++) {
@@ -392,8 +390,7 @@ static void decode_struct(struct dctx *c, const struct schema *s, const struct y
 	}
 	for (size_t i = 0; i < s->nfields; i++)
 		if ((s->fields[i].flags & FF_REQUIRED) && !seen[i])
-			derr(c, n, NULL, "missing required key \"%s\" in %s", s->fields[i].name,
-			     s->name);
+			derr(c, n, NULL, "missing required key \"%s\"", s->fields[i].name);
 }
 
 struct atlas_state *state_from_yaml(const char *text, size_t len, struct diags *d,

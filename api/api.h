@@ -1,0 +1,239 @@
+/*
+ * api.h - the HTTP API of `atlas serve`: what the server, the router and the
+ * handlers share. Only api/ includes microhttpd.h.
+ *
+ * One struct app holds the daemon's shared state: the API's own store
+ * connection (guarded by store_mu: SQLite transactions are per connection),
+ * a cache of the desired state keyed by generation (so a GET does not reload
+ * 10,000 peers), the live engine status refreshed by the ticker thread, the
+ * reconcile loop, the SSE hub and the GitOps watch.
+ */
+#ifndef ATLAS_API_H
+#define ATLAS_API_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "../controller/loop.h"
+#include "../lib/buf.h"
+#include "../state/model.h"
+#include "../state/store.h"
+#include "jwt.h"
+
+#define ATLAS_API_VERSION "0.1.0"
+#define API_BODY_MAX (1u << 20)
+#define API_STATE_BODY_MAX (16u << 20)
+
+struct events;
+struct watch;
+
+struct ratelimit_entry {
+	char addr[64];
+	time_t window_start;
+	int failures;
+};
+
+struct app {
+	char *datadir;
+	char *watch_file;		/* NULL unless --watch */
+	pthread_mutex_t store_mu;
+	struct store *store;
+	unsigned char jwt_key[JWT_KEY_LEN];
+	char *metrics_token;		/* NULL: /metrics needs no token */
+	struct loop *loop;
+	struct events *events;
+	struct watch *watch;
+	time_t started;
+
+	pthread_rwlock_t cache_mu;
+	struct atlas_state *cache;
+	int64_t cache_gen;
+
+	pthread_mutex_t live_mu;
+	json_t *live;			/* engine status from the drivers, or NULL */
+	char *watch_error;		/* last import error of the watched file */
+
+	pthread_mutex_t rl_mu;
+	struct ratelimit_entry rl[256];
+
+	/* counters for /metrics */
+	pthread_mutex_t stats_mu;
+	uint64_t runs_total, runs_failed;
+};
+
+/* A request in progress, from its first header to the completed callback. */
+struct req {
+	struct app *app;
+	void *conn;			/* struct MHD_Connection * */
+	const char *method, *url;
+	const struct route *route;
+	char params[3][128];
+	size_t nparams;
+	struct buf body;
+	size_t body_max;
+	int too_big;
+	/* the answer */
+	int status;
+	const char *ctype;
+	struct buf out;
+	char disposition[160];
+	char retry_after[16];
+	const char *cache;		/* Cache-Control of a static file */
+	void *resp;			/* struct MHD_Response *: set by streaming handlers */
+	/* asynchronous handlers (POST /apply): suspended until done */
+	pthread_mutex_t mu;
+	int suspended;
+	int async_done;
+	json_t *async_result;
+};
+
+typedef void (*handler_fn)(struct req *r);
+
+enum route_flags {
+	R_NOAUTH = 1 << 0,	/* no token needed */
+	R_WRITE = 1 << 1,	/* edits desired state: 409 with --watch */
+	R_BIG_BODY = 1 << 2,	/* body up to 16 MiB (PUT /state) */
+};
+
+struct route {
+	const char *method;
+	const char *pattern;	/* "/api/v1/wireguard/interfaces/{if}" */
+	handler_fn fn;
+	unsigned flags;
+};
+
+/* router.c */
+extern const struct route api_routes[];
+extern const size_t api_nroutes;
+/*
+ * The route for method and path; params gets the {x} segments. *path_known
+ * is 1 when some route has this path (for 405). NULL when none matches.
+ */
+const struct route *router_match(const char *method, const char *path, char params[][128],
+				 size_t *nparams, int *path_known);
+
+/* server.c: replies */
+void reply_json(struct req *r, int status, json_t *j);	/* steals j */
+void reply_error(struct req *r, int status, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void reply_data(struct req *r, int status, const char *ctype, const void *data, size_t len);
+const char *req_query(struct req *r, const char *key);
+const char *req_header(struct req *r, const char *key);
+const char *req_client_addr(struct req *r, char *buf, size_t len);
+/* Parses the body as a JSON object (new) or replies 400 and returns NULL. */
+json_t *req_json(struct req *r);
+/* Suspends the request until req_resume() (from any thread). */
+void req_suspend(struct req *r);
+void req_resume(struct req *r, json_t *result);	/* steals result */
+
+/* app.c: state access */
+/*
+ * The current desired state (borrowed, read-locked) and its generation;
+ * NULL with a 500 reply on a store error. Call app_state_put() after.
+ */
+const struct atlas_state *app_state_get(struct req *r, int64_t *gen);
+void app_state_put(struct app *a);
+/* The same without a request (NULL with err); release with app_state_put. */
+const struct atlas_state *app_state_acquire(struct app *a, int64_t *gen,
+					    struct atlas_err *err);
+/*
+ * Write path: app_edit_begin locks the store and loads a copy (new) of the
+ * desired state; app_edit_commit commits it with state_commit (replying 422
+ * with the first problem on failure), wakes the loop, announces the new
+ * generation, unlocks and frees next. Returns 0 when stored.
+ */
+struct atlas_state *app_edit_begin(struct req *r);
+int app_edit_commit(struct req *r, struct atlas_state *next, const char *summary);
+void app_edit_abort(struct req *r, struct atlas_state *next);
+/* A new reference to the live engine status object, or NULL. */
+json_t *app_live(struct app *a, const char *engine);
+/* Called after any change of desired state (generation gen). */
+void app_state_changed(struct app *a, int64_t gen, const char *trigger);
+/* Validates a {name} path parameter; replies 404 and returns -1 when bad. */
+int app_name_param(struct req *r, size_t i, const char *what);
+
+/*
+ * Replies with a client file from the engine driver's client_config
+ * (501 when the driver has none); filename (may be NULL) makes it an
+ * attachment.
+ */
+void app_client_config(struct req *r, const struct atlas_state *st, const char *engine,
+		       const char *resource, const char *format, const char *ctype,
+		       const char *filename);
+struct schema;
+/* Removes item idx of a list (released); appends a copy of item's bytes (steals its contents). */
+void app_list_remove(void *arrp, size_t *n, const struct schema *s, size_t idx);
+void *app_list_append(void *arrp, size_t *n, const struct schema *s, const void *item);
+
+/* api_auth.c */
+/* 0 when the request carries a valid token (header, or ?token= when allow_query). */
+int auth_request(struct req *r, int allow_query);
+
+/* api_events.c */
+struct events *events_new(struct app *a);
+/* Stops the ticker and ends every stream (before server_stop). */
+void events_close(struct events *e);
+/* Frees the hub (after server_stop). Accepts NULL. */
+void events_free(struct events *e);
+/* Sends "event: type\ndata: JSON\n\n" to every SSE client (data borrowed). */
+void events_publish(struct events *e, const char *type, json_t *data);
+size_t events_clients(struct events *e);
+/* Starts/stops the ticker thread (status, traffic, connect/disconnect). */
+int events_start_ticker(struct events *e);
+/* Makes the ticker refresh the live status now (after an apply run). */
+void events_tick_now(struct events *e);
+
+/* api_state.c */
+json_t *api_status_object(struct app *a);
+
+/* watch.c */
+struct watch *watch_start(struct app *a, const char *file, struct atlas_err *err);
+void watch_stop(struct watch *w);
+
+/* server.c */
+struct server;
+struct server *server_start(struct app *a, const char *listen, struct atlas_err *err);
+void server_stop(struct server *s);
+
+/* handlers */
+void h_health(struct req *r);
+void h_login(struct req *r);
+void h_password(struct req *r);
+void h_status(struct req *r);
+void h_plan(struct req *r);
+void h_apply(struct req *r);
+void h_state_get(struct req *r);
+void h_state_put(struct req *r);
+void h_history(struct req *r);
+void h_history_get(struct req *r);
+void h_history_restore(struct req *r);
+void h_events(struct req *r);
+void h_metrics(struct req *r);
+void h_wg_ifaces(struct req *r);
+void h_wg_iface_create(struct req *r);
+void h_wg_iface_get(struct req *r);
+void h_wg_iface_patch(struct req *r);
+void h_wg_iface_delete(struct req *r);
+void h_wg_peers(struct req *r);
+void h_wg_peer_create(struct req *r);
+void h_wg_peer_get(struct req *r);
+void h_wg_peer_patch(struct req *r);
+void h_wg_peer_delete(struct req *r);
+void h_wg_peer_config(struct req *r);
+void h_wg_peer_qr(struct req *r);
+void h_ovpn_get(struct req *r);
+void h_ovpn_patch(struct req *r);
+void h_ovpn_clients(struct req *r);
+void h_ovpn_client_create(struct req *r);
+void h_ovpn_client_get(struct req *r);
+void h_ovpn_client_patch(struct req *r);
+void h_ovpn_client_delete(struct req *r);
+void h_ovpn_client_config(struct req *r);
+void h_ovpn_restart(struct req *r);
+/* static files of ui/; 1 when served */
+int static_serve(struct req *r);
+
+#endif

@@ -1,0 +1,192 @@
+/*
+ * app.c - the daemon's shared state seen from the handlers: the cached
+ * desired state, the write path through state_commit(), the live status.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../controller/controller.h"
+#include "../lib/log.h"
+#include "../state/commit.h"
+#include "../state/schema.h"
+#include "../state/validate.h"
+#include "api.h"
+
+const struct atlas_state *app_state_acquire(struct app *a, int64_t *gen,
+					    struct atlas_err *err)
+{
+	int64_t g;
+
+	pthread_mutex_lock(&a->store_mu);
+	g = store_generation(a->store);
+	pthread_mutex_unlock(&a->store_mu);
+	pthread_rwlock_rdlock(&a->cache_mu);
+	if (a->cache && a->cache_gen == g) {
+		*gen = g;
+		return a->cache;
+	}
+	pthread_rwlock_unlock(&a->cache_mu);
+	pthread_rwlock_wrlock(&a->cache_mu);
+	if (!a->cache || a->cache_gen != g) {
+		struct atlas_state *st = NULL;
+		int64_t lg = 0;
+		int rc;
+
+		pthread_mutex_lock(&a->store_mu);
+		rc = store_load(a->store, &st, &lg, err);
+		pthread_mutex_unlock(&a->store_mu);
+		if (rc < 0) {
+			pthread_rwlock_unlock(&a->cache_mu);
+			return NULL;
+		}
+		state_free(a->cache);
+		a->cache = st;
+		a->cache_gen = lg;
+	}
+	/* Downgrade: readers encode under the read lock, in parallel. */
+	pthread_rwlock_unlock(&a->cache_mu);
+	pthread_rwlock_rdlock(&a->cache_mu);
+	if (!a->cache) {
+		pthread_rwlock_unlock(&a->cache_mu);
+		err_set(err, ERR_INTERNAL, "state cache lost");
+		return NULL;
+	}
+	*gen = a->cache_gen;
+	return a->cache;
+}
+
+const struct atlas_state *app_state_get(struct req *r, int64_t *gen)
+{
+	struct atlas_err err = { 0 };
+	const struct atlas_state *st = app_state_acquire(r->app, gen, &err);
+
+	if (!st)
+		reply_error(r, 500, NULL, "%s", err.msg);
+	return st;
+}
+
+void app_state_put(struct app *a)
+{
+	pthread_rwlock_unlock(&a->cache_mu);
+}
+
+struct atlas_state *app_edit_begin(struct req *r)
+{
+	struct atlas_err err = { 0 };
+	struct atlas_state *st = NULL;
+
+	pthread_mutex_lock(&r->app->store_mu);
+	if (store_load(r->app->store, &st, NULL, &err) < 0) {
+		pthread_mutex_unlock(&r->app->store_mu);
+		reply_error(r, 500, NULL, "%s", err.msg);
+		return NULL;
+	}
+	return st;
+}
+
+void app_edit_abort(struct req *r, struct atlas_state *next)
+{
+	pthread_mutex_unlock(&r->app->store_mu);
+	state_free(next);
+}
+
+int app_edit_commit(struct req *r, struct atlas_state *next, const char *summary)
+{
+	struct atlas_err err = { 0 };
+	struct diags d = { 0 };
+	int64_t gen = 0;
+	int rc;
+
+	rc = state_commit(r->app->store, next, NULL, "api", summary, &d, &gen, &err);
+	pthread_mutex_unlock(&r->app->store_mu);
+	if (rc < 0) {
+		if (d.n)
+			reply_error(r, 422, d.v[0].field, "%s", d.v[0].msg);
+		else
+			reply_error(r, err.code == ERR_INVALID ? 422 : 500, NULL, "%s", err.msg);
+		diags_clear(&d);
+		return -1;
+	}
+	diags_clear(&d);
+	log_info("api: %s (generation %lld)", summary, (long long)gen);
+	app_state_changed(r->app, gen, "api");
+	return 0;
+}
+
+void app_state_changed(struct app *a, int64_t gen, const char *trigger)
+{
+	json_t *ev = json_pack("{s:I}", "generation", (json_int_t)gen);
+
+	loop_wake(a->loop, trigger, 1);
+	events_publish(a->events, "state", ev);
+	json_decref(ev);
+}
+
+json_t *app_live(struct app *a, const char *engine)
+{
+	json_t *j = NULL;
+
+	pthread_mutex_lock(&a->live_mu);
+	if (a->live)
+		j = json_incref(json_object_get(a->live, engine));
+	pthread_mutex_unlock(&a->live_mu);
+	return j;
+}
+
+int app_name_param(struct req *r, size_t i, const char *what)
+{
+	if (i < r->nparams && name_valid(r->params[i]))
+		return 0;
+	reply_error(r, 404, NULL, "no such %s: invalid name", what);
+	return -1;
+}
+
+void app_client_config(struct req *r, const struct atlas_state *st, const char *engine,
+		       const char *resource, const char *format, const char *ctype,
+		       const char *filename)
+{
+	const struct driver *drv = NULL;
+	struct atlas_err err = { 0 };
+	struct buf out = BUF_INIT;
+	struct driver_ctx ctx;
+
+	for (size_t i = 0; atlas_drivers[i]; i++)
+		if (!strcmp(atlas_drivers[i]->name, engine))
+			drv = atlas_drivers[i];
+	if (!drv || !drv->client_config) {
+		reply_error(r, 501, NULL, "this atlas cannot render %s client files yet (no %s "
+			    "driver with client_config)", engine, engine);
+		return;
+	}
+	controller_ctx_init(&ctx, r->app->datadir, NULL, st);
+	if (drv->client_config(&ctx, st, resource, format, &out, &err) < 0) {
+		reply_error(r, err.code == ERR_NOTFOUND ? 404 : err.code == ERR_UNSUPPORTED ? 501 : 500,
+			    NULL, "%s", err.msg);
+	} else {
+		reply_data(r, 200, ctype, out.data, out.len);
+		if (filename)
+			snprintf(r->disposition, sizeof(r->disposition),
+				 "attachment; filename=\"%s\"", filename);
+	}
+	controller_ctx_release(&ctx);
+	buf_release_secure(&out);
+}
+
+void app_list_remove(void *arrp, size_t *n, const struct schema *s, size_t idx)
+{
+	char *arr = *(char **)arrp;
+
+	schema_release(s, arr + idx * s->size);
+	memmove(arr + idx * s->size, arr + (idx + 1) * s->size, (*n - idx - 1) * s->size);
+	(*n)--;
+}
+
+void *app_list_append(void *arrp, size_t *n, const struct schema *s, const void *item)
+{
+	char *arr = xrealloc(*(char **)arrp, (*n + 1) * s->size);
+
+	memcpy(arr + *n * s->size, item, s->size);
+	*(char **)arrp = arr;
+	return arr + (*n)++ * s->size;
+}

@@ -1,0 +1,96 @@
+/*
+ * router.c - the table of every HTTP route of the API, and the matcher.
+ *
+ * The table is the truth: tests/unit/test_openapi.c checks that
+ * docs/openapi.yaml documents exactly these routes.
+ */
+#include <string.h>
+
+#include "api.h"
+
+#define V1 "/api/v1"
+
+const struct route api_routes[] = {
+	{ "GET", V1 "/health", h_health, R_NOAUTH },
+	{ "POST", V1 "/auth/login", h_login, R_NOAUTH },
+	{ "POST", V1 "/auth/password", h_password, 0 },
+	{ "GET", V1 "/status", h_status, 0 },
+	{ "GET", V1 "/wireguard/interfaces", h_wg_ifaces, 0 },
+	{ "POST", V1 "/wireguard/interfaces", h_wg_iface_create, R_WRITE },
+	{ "GET", V1 "/wireguard/interfaces/{if}", h_wg_iface_get, 0 },
+	{ "PATCH", V1 "/wireguard/interfaces/{if}", h_wg_iface_patch, R_WRITE },
+	{ "DELETE", V1 "/wireguard/interfaces/{if}", h_wg_iface_delete, R_WRITE },
+	{ "GET", V1 "/wireguard/interfaces/{if}/peers", h_wg_peers, 0 },
+	{ "POST", V1 "/wireguard/interfaces/{if}/peers", h_wg_peer_create, R_WRITE },
+	{ "GET", V1 "/wireguard/interfaces/{if}/peers/{name}", h_wg_peer_get, 0 },
+	{ "PATCH", V1 "/wireguard/interfaces/{if}/peers/{name}", h_wg_peer_patch, R_WRITE },
+	{ "DELETE", V1 "/wireguard/interfaces/{if}/peers/{name}", h_wg_peer_delete, R_WRITE },
+	{ "GET", V1 "/wireguard/interfaces/{if}/peers/{name}/config", h_wg_peer_config, 0 },
+	{ "GET", V1 "/wireguard/interfaces/{if}/peers/{name}/qr.svg", h_wg_peer_qr, 0 },
+	{ "GET", V1 "/openvpn", h_ovpn_get, 0 },
+	{ "PATCH", V1 "/openvpn", h_ovpn_patch, R_WRITE },
+	{ "GET", V1 "/openvpn/clients", h_ovpn_clients, 0 },
+	{ "POST", V1 "/openvpn/clients", h_ovpn_client_create, R_WRITE },
+	{ "GET", V1 "/openvpn/clients/{name}", h_ovpn_client_get, 0 },
+	{ "PATCH", V1 "/openvpn/clients/{name}", h_ovpn_client_patch, R_WRITE },
+	{ "DELETE", V1 "/openvpn/clients/{name}", h_ovpn_client_delete, R_WRITE },
+	{ "GET", V1 "/openvpn/clients/{name}/config", h_ovpn_client_config, 0 },
+	{ "POST", V1 "/openvpn/restart", h_ovpn_restart, 0 },
+	{ "GET", V1 "/plan", h_plan, 0 },
+	{ "POST", V1 "/apply", h_apply, 0 },
+	{ "GET", V1 "/state", h_state_get, 0 },
+	{ "PUT", V1 "/state", h_state_put, R_WRITE | R_BIG_BODY },
+	{ "GET", V1 "/history", h_history, 0 },
+	{ "GET", V1 "/history/{N}", h_history_get, 0 },
+	/* Restore stays allowed with --watch: the operator's emergency rollback. */
+	{ "POST", V1 "/history/{N}/restore", h_history_restore, 0 },
+	{ "GET", V1 "/events", h_events, 0 },
+	/* /metrics checks its own optional token (ATLAS_METRICS_TOKEN). */
+	{ "GET", "/metrics", h_metrics, R_NOAUTH },
+};
+const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
+
+/* Matches path against pattern segment by segment; {x} captures one segment. */
+static int match(const char *pattern, const char *path, char params[][128], size_t *n)
+{
+	const char *p = pattern, *u = path;
+
+	*n = 0;
+	while (*p && *u) {
+		if (*p == '{') {
+			const char *pe = strchr(p, '}'), *ue = strchr(u, '/');
+			size_t len = ue ? (size_t)(ue - u) : strlen(u);
+
+			if (!pe || len == 0 || len >= 128 || *n >= 3)
+				return 0;
+			memcpy(params[*n], u, len);
+			params[*n][len] = '\0';
+			(*n)++;
+			p = pe + 1;
+			u += len;
+			continue;
+		}
+		if (*p != *u)
+			return 0;
+		p++;
+		u++;
+	}
+	return !*p && !*u;
+}
+
+const struct route *router_match(const char *method, const char *path, char params[][128],
+				 size_t *nparams, int *path_known)
+{
+	*path_known = 0;
+	for (size_t i = 0; i < api_nroutes; i++) {
+		if (!match(api_routes[i].pattern, path, params, nparams))
+			continue;
+		*path_known = 1;
+		if (!strcmp(api_routes[i].method, method))
+			return &api_routes[i];
+	}
+	/* HEAD is GET without a body (MHD drops the body). */
+	if (!strcmp(method, "HEAD"))
+		return router_match("GET", path, params, nparams, path_known);
+	return NULL;
+}

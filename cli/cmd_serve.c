@@ -1,0 +1,168 @@
+/*
+ * cmd_serve.c - `atlas serve`: the daemon. Starts the reconcile loop, the
+ * HTTP API, the SSE ticker and (with --watch) the GitOps watch, then waits
+ * for signals in the main thread: SIGHUP reconciles now, SIGINT/SIGTERM
+ * stop everything in order.
+ */
+#include <malloc.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "../api/api.h"
+#include "../lib/log.h"
+#include "../state/auth.h"
+#include "cli.h"
+
+static void on_run(void *cls, json_t *run)
+{
+	struct app *a = cls;
+
+	pthread_mutex_lock(&a->stats_mu);
+	a->runs_total++;
+	if (!json_is_true(json_object_get(run, "ok")))
+		a->runs_failed++;
+	pthread_mutex_unlock(&a->stats_mu);
+	events_publish(a->events, "apply", run);
+	events_tick_now(a->events);
+}
+
+static void app_free(struct app *a)
+{
+	store_close(a->store);
+	state_free(a->cache);
+	json_decref(a->live);
+	free(a->watch_error);
+	free(a->metrics_token);
+	OPENSSL_cleanse(a->jwt_key, sizeof(a->jwt_key));
+	pthread_mutex_destroy(&a->store_mu);
+	pthread_mutex_destroy(&a->live_mu);
+	pthread_mutex_destroy(&a->rl_mu);
+	pthread_mutex_destroy(&a->stats_mu);
+	pthread_rwlock_destroy(&a->cache_mu);
+}
+
+/* Creates the admin account on first start and prints its password once. */
+static int first_admin(struct app *a)
+{
+	struct atlas_err err = { 0 };
+	char pw[25];
+	int created = 0;
+
+	if (auth_ensure_admin(a->store, pw, &created, &err) < 0) {
+		fprintf(stderr, "atlas: %s\n", err.msg);
+		return -1;
+	}
+	if (created) {
+		printf("atlas: first start: created user \"admin\" with password %s\n"
+		       "atlas: it is shown only this once; change it with `atlas admin passwd`\n",
+		       pw);
+		fflush(stdout);
+		OPENSSL_cleanse(pw, sizeof(pw));
+	}
+	return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: atlas serve [--listen ADDR:PORT] [--watch FILE]\n\n"
+		"Runs the reconcile loop and the HTTP API and panel (default 127.0.0.1:8080).\n"
+		"--watch FILE imports FILE at start and at every change; the API then refuses\n"
+		"edits. SIGHUP reconciles at once. The first start prints the admin password.\n"
+		"ATLAS_METRICS_TOKEN=T makes /metrics require `Authorization: Bearer T`.\n";
+	const char *listen = "127.0.0.1:8080", *watch = NULL, *mt = getenv("ATLAS_METRICS_TOKEN");
+	struct atlas_err err = { 0 };
+	struct server *srv = NULL;
+	struct app a;
+	sigset_t set;
+	int ret = 1, sig;
+
+	if (cli_wants_help(argc, argv, usage))
+		return 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--listen") && i + 1 < argc) {
+			listen = argv[++i];
+		} else if (!strcmp(argv[i], "--watch") && i + 1 < argc) {
+			watch = argv[++i];
+		} else {
+			fprintf(stderr, "atlas serve: unknown argument \"%s\"\n", argv[i]);
+			return 1;
+		}
+	}
+	/* Few malloc arenas: threads would otherwise each reserve their own. */
+	mallopt(M_ARENA_MAX, 2);
+	/* A fixed mmap threshold: scrypt's 16 MiB goes back to the system at once. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	/* Signals go to the main thread's sigwait only: block them before threads exist. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	memset(&a, 0, sizeof(a));
+	pthread_mutex_init(&a.store_mu, NULL);
+	pthread_mutex_init(&a.live_mu, NULL);
+	pthread_mutex_init(&a.rl_mu, NULL);
+	pthread_mutex_init(&a.stats_mu, NULL);
+	pthread_rwlock_init(&a.cache_mu, NULL);
+	a.datadir = (char *)cli_datadir;
+	a.watch_file = (char *)watch;
+	a.started = time(NULL);
+	a.cache_gen = -1;
+	a.metrics_token = mt && *mt ? xstrdup(mt) : NULL;
+	if (store_open(cli_datadir, &a.store, &err) < 0 ||
+	    jwt_key_load(cli_datadir, a.jwt_key, &err) < 0) {
+		fprintf(stderr, "atlas: %s\n", err.msg);
+		goto out;
+	}
+	if (first_admin(&a) < 0)
+		goto out;
+	a.events = events_new(&a);
+	a.loop = loop_start(cli_datadir, on_run, &a, &err);
+	if (!a.loop) {
+		fprintf(stderr, "atlas: %s\n", err.msg);
+		goto out;
+	}
+	if (watch && !(a.watch = watch_start(&a, watch, &err))) {
+		fprintf(stderr, "atlas: %s\n", err.msg);
+		goto out;
+	}
+	if (events_start_ticker(a.events) < 0) {
+		fprintf(stderr, "atlas: cannot start the event ticker\n");
+		goto out;
+	}
+	srv = server_start(&a, listen, &err);
+	if (!srv) {
+		fprintf(stderr, "atlas: %s\n", err.msg);
+		goto out;
+	}
+	log_info("serving on http://%s (data %s%s%s)", listen, cli_datadir,
+		 watch ? ", watching " : "", watch ? watch : "");
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			log_info("SIGHUP: reconciling now");
+			loop_wake(a.loop, "sighup", 0);
+			continue;
+		}
+		log_info("signal %d: stopping", sig);
+		break;
+	}
+	ret = 0;
+out:
+	watch_stop(a.watch);
+	events_close(a.events);
+	loop_stop(a.loop);
+	server_stop(srv);
+	events_free(a.events);
+	app_free(&a);
+	return ret;
+}

@@ -1,0 +1,83 @@
+/*
+ * loop.h - the reconcile loop of `atlas serve`: one thread that applies the
+ * desired state.
+ *
+ * It runs after every desired-state change (loop_wake, debounced so that a
+ * burst of edits becomes one apply), on SIGHUP (loop_wake with no delay),
+ * and every settings.resync seconds to heal drift. A failed engine is
+ * retried with exponential backoff (1 s doubling up to the resync period);
+ * the other engines keep being applied. Each run that changes something or
+ * fails is recorded in the store (controller_apply); a periodic check that
+ * finds nothing to do is not, so the history shows real events only.
+ *
+ * Every call into the engine drivers (apply, restart, status) happens under
+ * one engine lock, so a driver never sees two of them at once (OpenVPN's
+ * management socket takes one client at a time).
+ */
+#ifndef ATLAS_LOOP_H
+#define ATLAS_LOOP_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "../lib/err.h"
+
+struct loop;
+
+/* Called in the loop thread after each recorded run with the run (borrowed). */
+typedef void (*loop_run_cb)(void *cls, json_t *run);
+/* Called in the loop thread when a request finished, with its result (new, steals). */
+typedef void (*loop_done_cb)(void *cls, json_t *result);
+
+/*
+ * A new loop over the store of datadir (it opens its own connection).
+ * on_run (may be NULL) hears about every recorded run. Starts the thread,
+ * which runs a first apply at once (trigger "start").
+ */
+struct loop *loop_start(const char *datadir, loop_run_cb on_run, void *cls,
+			struct atlas_err *err);
+/* Stops the thread (after the run in progress) and frees l. Accepts NULL. */
+void loop_stop(struct loop *l);
+
+/* Asks for an apply: debounced by 200 ms when debounce, else at once. */
+void loop_wake(struct loop *l, const char *trigger, int debounce);
+
+/*
+ * Queues an apply (engine NULL) or a restart of one engine's daemon, run in
+ * the loop thread; done(cls, result) is called from there with the result
+ * object {ok, actions, remaining, error, generation}. Returns -1 with
+ * ERR_UNSUPPORTED when the engine has no driver or its driver no restart.
+ */
+int loop_request(struct loop *l, const char *engine, loop_done_cb done, void *cls,
+		 struct atlas_err *err);
+
+/* 1 when engine's driver can restart its daemon. */
+int loop_can_restart(const char *engine);
+
+/* The last recorded run (new reference) or NULL. */
+json_t *loop_last_run(struct loop *l);
+
+/*
+ * Live status of every engine whose driver has status(): a new object
+ * {"wireguard": {...}, "openvpn": {...}}, taken under the engine lock.
+ */
+json_t *loop_engine_status(struct loop *l);
+
+/*
+ * A recorded run as JSON (new): {id, started_at, finished_at (unix
+ * seconds), duration_ms, trigger, generation, ok, actions, error}.
+ */
+struct run_info;
+json_t *loop_run_json(const struct run_info *run);
+
+/*
+ * Observes and diffs (controller_plan) under the engine lock, for GET
+ * /plan. plan is initialised here; release it with plan_release.
+ */
+struct plan;
+struct atlas_state;
+int loop_plan(struct loop *l, const struct atlas_state *desired, int64_t gen, struct plan *plan,
+	      struct atlas_err *err);
+
+#endif

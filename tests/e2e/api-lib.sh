@@ -1,0 +1,122 @@
+# Shared helpers for the API end-to-end tests (sourced after lib.sh).
+#
+# api_start DATADIR PORT [serve args...] starts `atlas serve` in the
+# background (in namespace $API_NS when set), waits for /health, and sets
+# API_PID, API_URL, API_PW (the first-start password) and API_TOKEN.
+# api_stop ends it. api CURL-ARGS... calls the API with the token;
+# api_code prints only the HTTP status of a call.
+need curl jq openssl
+API_PID=
+api_run() { if [ -n "${API_NS:-}" ]; then ip netns exec "$API_NS" "$@"; else "$@"; fi; }
+api_start() {
+  local data=$1 port=$2; shift 2
+  API_URL=http://127.0.0.1:$port
+  # Not through a shell function: $! must be atlas itself (ip netns exec execs).
+  if [ -n "${API_NS:-}" ]; then
+    ip netns exec "$API_NS" "$ATLAS_BIN" --data "$data" serve --listen 127.0.0.1:$port "$@" \
+      > "$data.out" 2>> "$data.log" &
+  else
+    "$ATLAS_BIN" --data "$data" serve --listen 127.0.0.1:$port "$@" > "$data.out" 2>> "$data.log" &
+  fi
+  API_PID=$!
+  local i
+  for i in $(seq 1 100); do
+    kill -0 $API_PID 2>/dev/null || { cat "$data.log" >&2; fail "atlas serve exited"; }
+    api_run curl -fsS "$API_URL/api/v1/health" >/dev/null 2>&1 && break
+    kill -0 $API_PID 2>/dev/null || { cat "$data.log" >&2; fail "atlas serve exited"; }
+    sleep 0.05
+  done
+  API_PW=$(sed -n 's/.*created user "admin" with password \([^ ]*\)$/\1/p' "$data.out")
+  [ -n "$API_PW" ] || API_PW=${API_PW_KNOWN:-}
+  [ -n "$API_PW" ] || fail "no first-start password printed"
+  API_TOKEN=$(api_login "$API_PW") || fail "login with the first-start password failed"
+}
+api_login() {
+  api_run curl -fsS -X POST "$API_URL/api/v1/auth/login" \
+    -d "{\"username\":\"admin\",\"password\":\"$1\"}" | jq -er .token
+}
+api_stop() {
+  [ -n "$API_PID" ] || return 0
+  kill "$API_PID" 2>/dev/null || true
+  wait "$API_PID" 2>/dev/null || true
+  API_PID=
+}
+api() { api_run curl -sS -H "Authorization: Bearer $API_TOKEN" "$@"; }
+api_code() { api_run curl -sS -o /dev/null -w '%{http_code}' "$@"; }
+# Every "METHOD PATH" of docs/openapi.yaml (test_openapi checks it equals the router table).
+api_routes() {
+  awk '/^paths:/ { p = 1; next }
+       p && /^  \/[^ ]*:$/ { path = $1; sub(/:$/, "", path); next }
+       p && /^    (get|post|put|patch|delete):$/ { m = $1; sub(/:$/, "", m); print toupper(m), path }
+       p && /^[^ ]/ { p = 0 }' "$(dirname "$0")/../../docs/openapi.yaml"
+}
+# An HS256 token signed with the key in DATADIR/jwt.key: jwt_forge DATADIR JSON-CLAIMS
+b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+jwt_forge() {
+  local key h p s
+  key=$(od -An -v -tx1 "$1/jwt.key" | tr -d ' \n')
+  h=$(printf '{"alg":"HS256","typ":"JWT"}' | b64url)
+  p=$(printf '%s' "$2" | b64url)
+  s=$(printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$key" -binary | b64url)
+  printf '%s.%s.%s' "$h" "$p" "$s"
+}
+# api_topology N: namespaces ata-sN (server, runs atlas serve) and ata-cN
+# (client), joined by veth atavcN (172.29.N.2) -- atavsN (172.29.N.1).
+# Interfaces and namespaces carry the "ata" prefix of the API tests.
+API_N=
+api_topology() {
+  local n=$1
+  API_N=$n
+  api_cleanup_topology
+  API_N=$n
+  ip netns add ata-s$n; ip netns add ata-c$n
+  ip -n ata-s$n link set lo up; ip -n ata-c$n link set lo up
+  ip link add atavc$n netns ata-c$n type veth peer name atavs$n netns ata-s$n
+  ip -n ata-c$n addr add 172.29.$n.2/24 dev atavc$n; ip -n ata-c$n link set atavc$n up
+  ip -n ata-s$n addr add 172.29.$n.1/24 dev atavs$n; ip -n ata-s$n link set atavs$n up
+  API_NS=ata-s$n
+}
+api_cleanup_topology() {
+  local n=$API_N ns pid
+  [ -n "$n" ] || return 0
+  for ns in ata-s$n ata-c$n; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
+  done
+  sleep 0.2
+  for ns in ata-s$n ata-c$n; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  rm -f /var/run/wireguard/atasrv$n.sock /var/run/wireguard/atacli$n.sock
+}
+SNS() { ip netns exec ata-s$API_N "$@"; }
+CNS() { ip netns exec ata-c$API_N "$@"; }
+# api_wg_client CONFFILE: a real WireGuard client (wireguard-go atacliN) in the
+# client namespace from the exact text of the downloaded config.
+api_wg_client() {
+  local conf=$1 dev=atacli$API_N a
+  grep -Ev '^(Address|DNS|MTU) *=' "$conf" > "$conf.wg"
+  CNS wireguard-go $dev >/dev/null 2>&1 || fail "wireguard-go $dev"
+  CNS wg setconf $dev "$conf.wg"
+  for a in $(sed -n 's/^Address = //p' "$conf" | tr -d ' ' | tr ',' ' '); do CNS ip addr add "$a" dev $dev; done
+  CNS ip link set $dev up
+  for a in $(sed -n 's/^AllowedIPs = //p' "$conf" | tr -d ' ' | tr ',' ' '); do CNS ip route replace "$a" dev $dev; done
+}
+# wait_for SECONDS CMD...: polls CMD every 20 ms; prints the milliseconds it took.
+wait_for() {
+  local limit=$(( $1 * 1000 )) start now; shift
+  start=$(date +%s%N)
+  while :; do
+    if "$@" >/dev/null 2>&1; then echo $(( ($(date +%s%N) - start) / 1000000 )); return 0; fi
+    now=$(( ($(date +%s%N) - start) / 1000000 ))
+    [ $now -ge $limit ] && return 1
+    sleep 0.02
+  done
+}
+# api_check URL JQ-FILTER: 0 when the GET succeeds and the filter is true
+# (jq -e alone says yes to an empty input, so the fetch is checked first).
+api_check() {
+  local b
+  b=$(api -fsS "$1" 2>/dev/null) || return 1
+  [ -n "$b" ] && jq -e "$2" <<<"$b" >/dev/null 2>&1
+}

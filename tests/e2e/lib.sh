@@ -1,0 +1,12 @@
+# Shared helpers for the end-to-end tests (sourced).
+set -euo pipefail
+: "${ATLAS_BIN:?ATLAS_BIN must point to build/atlas}"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { echo "ok - $*"; }
+# expect_rc WANT CMD...: runs CMD, fails unless its exit status is WANT
+expect_rc() {
+  local want=$1; shift
+  set +e; "$@"; local rc=$?; set -e
+  [ "$rc" = "$want" ] || fail "expected exit $want, got $rc: $*"
+}
+need() { for p in "$@"; do command -v "$p" >/dev/null 2>&1 || fail "missing program: $p (make deps installs it)"; done; }

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The command-line contract of issue 2: validate/import/export/plan/apply/
+# history exit codes and messages, all-or-nothing imports, refusals.
+. "$(dirname "$0")/lib.sh"
+T=$(mktemp -d /tmp/atlas-e2e-cli.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+A() { "$ATLAS_BIN" --data "$T/data" "$@"; }
+
+cat > "$T/good.yaml" <<'Y'
+version: 1
+settings:
+  host: vpn.example.com
+singbox:
+  inbounds: []
+Y
+cat > "$T/bad.yaml" <<'Y'
+version: 1
+settings:
+  hots: x
+  resync: never
+wireguard:
+  interfaces:
+    - name: wg0
+      listen_port: 51820
+      address: [10.8.0.1/24]
+      peers:
+        - name: alice
+          address: [10.8.0.300/32]
+        - name: alice
+Y
+
+for c in validate import export plan apply history version; do
+  A $c --help | grep -q "usage: atlas $c\|atlas " || fail "$c --help"
+done
+ok "--help on every command"
+
+expect_rc 0 A validate "$T/good.yaml"
+expect_rc 1 A validate "$T/bad.yaml" 2> "$T/err"
+grep -q "^$T/bad.yaml:3:3: settings: unknown key \"hots\"$" "$T/err" || { cat "$T/err"; fail "unknown key message"; }
+grep -q "^$T/bad.yaml:4:11: settings: resync: \"never\" is not an integer$" "$T/err" || { cat "$T/err"; fail "type message"; }
+ok "validate reports every error with FILE:LINE:COL"
+
+cat > "$T/bad2.yaml" <<'Y'
+version: 1
+settings: {}
+wireguard:
+  interfaces:
+    - name: wg0
+      listen_port: 51820
+      address: [10.8.0.1/24]
+      peers:
+        - name: alice
+          address: [10.8.0.300/32]
+        - name: alice
+Y
+expect_rc 1 A validate "$T/bad2.yaml" 2> "$T/err"
+grep -q "bad2.yaml:10:21: wireguard interface \"wg0\": peer \"alice\": address \"10.8.0.300/32\" is not an IPv4 or IPv6 prefix" "$T/err" || { cat "$T/err"; fail "semantic message"; }
+grep -q "bad2.yaml:11:17: .*peer name \"alice\" is used twice" "$T/err" || { cat "$T/err"; fail "duplicate message"; }
+ok "semantic errors carry positions too"
+
+expect_rc 0 A import "$T/good.yaml" > /dev/null
+A export > "$T/before.yaml"
+for f in bad.yaml bad2.yaml; do expect_rc 1 A import "$T/$f" 2>/dev/null; done
+head -c 3000 /dev/urandom > "$T/binary.yaml"; expect_rc 1 A import "$T/binary.yaml" 2>/dev/null
+printf 'version: 1\nwireguard:\n  interfaces: [{name: wg0, listen_port: 5' > "$T/trunc.yaml"; expect_rc 1 A import "$T/trunc.yaml" 2>/dev/null
+head -c $((17*1024*1024)) /dev/zero | tr '\0' 'a' > "$T/huge.yaml"; expect_rc 1 A import "$T/huge.yaml" 2> "$T/err"
+grep -q "larger than" "$T/err" || fail "huge file message"
+printf 'version: 1\nversion: 1\n' > "$T/dup.yaml"; expect_rc 1 A import "$T/dup.yaml" 2> "$T/err"
+grep -q 'dup.yaml:2:1: duplicate key "version"' "$T/err" || fail "duplicate key message"
+A export > "$T/after.yaml"
+cmp "$T/before.yaml" "$T/after.yaml" || fail "a failed import changed the store"
+[ "$(A history | grep -c import)" = 1 ] || fail "failed imports must not create generations"
+ok "bad imports exit 1 and change nothing"
+
+A export > "$T/e1.yaml"; A import "$T/e1.yaml" >/dev/null; A export > "$T/e2.yaml"
+cmp "$T/e1.yaml" "$T/e2.yaml" || fail "export/import/export not byte-identical"
+ok "export round-trips"
+
+expect_rc 0 A plan > "$T/plan"
+grep -q "singbox: not implemented" "$T/plan" || fail "plan must say singbox is not implemented"
+grep -q "wireguard: not managed" "$T/plan" || fail "plan must say wireguard is not managed"
+A plan --json | grep -q '"changes": 0' || fail "plan --json"
+expect_rc 0 A plan -f "$T/good.yaml" >/dev/null
+expect_rc 1 A plan -f "$T/bad.yaml" 2>/dev/null
+expect_rc 0 A apply >/dev/null
+A history | grep -q "gen 1 .*cli .*ok" || { A history; fail "apply run not recorded"; }
+ok "plan/apply exit codes and history"
+
+expect_rc 1 A frobnicate 2>/dev/null
+expect_rc 1 A export --bogus 2>/dev/null
+ok "unknown commands and arguments exit 1"
+
+mkdir -p "$T/ro"; touch "$T/ro/file"
+expect_rc 1 "$ATLAS_BIN" --data "$T/ro/file/sub" export 2> "$T/err"
+grep -q 'cannot create directory' "$T/err" || fail "unwritable data dir message"
+sqlite3 "$T/data/atlas.db" 'PRAGMA user_version = 99'
+expect_rc 1 A export 2> "$T/err"
+grep -q 'newer than this atlas knows' "$T/err" || fail "newer database message"
+ok "unwritable data directory and newer database are refused"

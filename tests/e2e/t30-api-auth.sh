@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# API authentication: every route without a token, with a forged token, an
+# expired one and one from before a password change answers 401 (except
+# /health, /auth/login and /metrics); the first-start password is printed
+# once; the login rate limit trips (429 with Retry-After) and holds even for
+# the right password; /metrics honours ATLAS_METRICS_TOKEN.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/api-lib.sh"
+T=$(mktemp -d /tmp/atlas-e2e-api-auth.XXXXXX)
+trap 'api_stop; rm -rf "$T"' EXIT
+PORT=18080
+ATLAS_METRICS_TOKEN=metrics-secret-1 api_start "$T/data" $PORT
+ok "first start printed a password and it logs in"
+[ "$(stat -c %a "$T/data/jwt.key")" = 600 ] || fail "jwt.key is not 0600"
+
+# A token for each way of being wrong.
+now=$(date +%s)
+forged=$(printf 'eyJhbGciOiJIUzI1NiJ9.%s.%s' \
+  "$(printf '{"sub":"admin","exp":%d,"ep":1}' $((now + 3600)) | b64url)" \
+  "$(printf 'not-the-signature' | b64url)")
+wrongkey=$(head -c 32 /dev/urandom > "$T/other.key"; mkdir -p "$T/o"; cp "$T/other.key" "$T/o/jwt.key"; \
+  jwt_forge "$T/o" "{\"sub\":\"admin\",\"exp\":$((now + 3600)),\"ep\":1}")
+expired=$(jwt_forge "$T/data" "{\"sub\":\"admin\",\"iat\":$((now - 50000)),\"exp\":$((now - 10)),\"ep\":1}")
+algnone=$(printf '%s.%s.' "$(printf '{"alg":"none"}' | b64url)" \
+  "$(printf '{"sub":"admin","exp":%d,"ep":1}' $((now + 3600)) | b64url)")
+# Sanity: a token forged with the real key and current epoch IS accepted, so
+# the refusals below are about what they claim to be about.
+good=$(jwt_forge "$T/data" "{\"sub\":\"admin\",\"iat\":$now,\"exp\":$((now + 3600)),\"ep\":1}")
+[ "$(api_code -H "Authorization: Bearer $good" "$API_URL/api/v1/status")" = 200 ] || fail "valid forged-with-key token refused"
+old=$API_TOKEN
+echo 'a new password 123' | "$ATLAS_BIN" --data "$T/data" admin passwd >/dev/null
+[ "$(api_code -H "Authorization: Bearer $old" "$API_URL/api/v1/status")" = 401 ] || fail "token from before the password change still works"
+prechange=$old
+API_TOKEN=$(api_login 'a new password 123') || fail "login with the new password"
+[ "$(api_code -H "Authorization: Bearer $API_TOKEN" "$API_URL/api/v1/status")" = 200 ] || fail "new token refused"
+
+n=0
+while read -r method path; do
+  url=$API_URL${path//\{if\}/ata0}; url=${url//\{name\}/alice}; url=${url//\{N\}/1}
+  case "$path" in
+    /api/v1/health|/api/v1/auth/login|/metrics) continue ;;
+  esac
+  for kind in none forged wrongkey expired algnone prechange garbage; do
+    case $kind in
+      none) hdr=() ;;
+      forged) hdr=(-H "Authorization: Bearer $forged") ;;
+      wrongkey) hdr=(-H "Authorization: Bearer $wrongkey") ;;
+      expired) hdr=(-H "Authorization: Bearer $expired") ;;
+      algnone) hdr=(-H "Authorization: Bearer $algnone") ;;
+      prechange) hdr=(-H "Authorization: Bearer $prechange") ;;
+      garbage) hdr=(-H "Authorization: Basic YWRtaW46YWRtaW4=") ;;
+    esac
+    code=$(api_code -X "$method" "${hdr[@]}" -d '{}' "$url")
+    [ "$code" = 401 ] || fail "$method $path with $kind token: $code, want 401"
+    n=$((n + 1))
+  done
+done < <(api_routes)
+[ $n -ge 150 ] || fail "only $n route checks ran"
+ok "$n route/token combinations answer 401"
+# ?token= is accepted on /events only.
+[ "$(api_code "$API_URL/api/v1/status?token=$API_TOKEN")" = 401 ] || fail "?token= accepted on /status"
+code=$(api_run curl -sS -o /dev/null -w '%{http_code}' --max-time 1 "$API_URL/api/v1/events?token=$API_TOKEN" || true)
+[ "$code" = 200 ] || fail "/events?token= answered $code"
+[ "$(api_code "$API_URL/api/v1/health")" = 200 ] || fail "/health needs no token"
+ok "/events takes ?token=, /health is open"
+
+# /metrics with ATLAS_METRICS_TOKEN set.
+[ "$(api_code "$API_URL/metrics")" = 401 ] || fail "/metrics open despite ATLAS_METRICS_TOKEN"
+[ "$(api_code -H 'Authorization: Bearer metrics-secret-2' "$API_URL/metrics")" = 401 ] || fail "/metrics wrong token"
+api_run curl -fsS -H 'Authorization: Bearer metrics-secret-1' "$API_URL/metrics" | grep -q '^atlas_resident_memory_bytes [0-9]' || fail "/metrics content"
+ok "/metrics bearer token"
+
+# Password change through the API voids the older tokens too.
+t1=$API_TOKEN
+code=$(api_code -X POST -H "Authorization: Bearer $t1" -d '{"current_password":"wrong one!","new_password":"third password"}' "$API_URL/api/v1/auth/password")
+[ "$code" = 422 ] || fail "wrong current password: $code"
+code=$(api_code -X POST -H "Authorization: Bearer $t1" -d '{"current_password":"a new password 123","new_password":"short"}' "$API_URL/api/v1/auth/password")
+[ "$code" = 422 ] || fail "short new password: $code"
+code=$(api_code -X POST -H "Authorization: Bearer $t1" -d '{"current_password":"a new password 123","new_password":"third password"}' "$API_URL/api/v1/auth/password")
+[ "$code" = 204 ] || fail "password change: $code"
+[ "$(api_code -H "Authorization: Bearer $t1" "$API_URL/api/v1/status")" = 401 ] || fail "token survived POST /auth/password"
+API_TOKEN=$(api_login 'third password') || fail "login after POST /auth/password"
+ok "POST /auth/password voids older tokens"
+
+# Rate limit: 5 failures per minute per address, then 429 even for the right password.
+for i in 1 2 3 4 5; do
+  code=$(api_code -X POST -d '{"username":"admin","password":"guess'$i'"}' "$API_URL/api/v1/auth/login")
+  [ "$code" = 401 ] || fail "failed login $i: $code"
+done
+hdrs=$(api_run curl -sS -D - -o "$T/429.json" -X POST -d '{"username":"admin","password":"third password"}' "$API_URL/api/v1/auth/login")
+grep -q '^HTTP/1.1 429' <<<"$hdrs" || fail "6th attempt not rate limited: $hdrs"
+grep -qi '^Retry-After: [0-9]' <<<"$hdrs" || fail "no Retry-After"
+grep -q 'too many attempts, retry in [0-9]* s' "$T/429.json" || fail "429 body: $(cat "$T/429.json")"
+ok "login rate limit trips with Retry-After"
+code=$(api_code -X POST -d '{"username":"root","password":"x"}' "$API_URL/api/v1/auth/login")
+[ "$code" = 429 ] || fail "unknown user while limited: $code"
+api_stop
+grep -q 'a new password\|third password\|metrics-secret' "$T/data.log" && fail "a secret reached the log"
+[ "$(grep -c 'created user' "$T/data.out")" = 1 ] || fail "password printed more than once"
+API_PW_KNOWN='third password' api_start "$T/data" $PORT
+grep -q 'created user' "$T/data.out" && fail "second start printed a password again"
+ok "password printed only on the first start; no secrets in the log"

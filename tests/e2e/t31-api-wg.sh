@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# WireGuard through the API (issue 5): `atlas serve` in a server namespace;
+# a peer created with POST is on the interface within a second, a real
+# client connects with the config downloaded from the API, the peer shows
+# live status; DELETE removes it from the interface within a second; the
+# plan is empty afterwards.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/api-lib.sh"
+need ip wg wireguard-go ping
+N=31
+T=$(mktemp -d /tmp/atlas-e2e-api-wg.XXXXXX)
+trap 'api_stop; api_cleanup_topology; rm -rf "$T"' EXIT
+export ATLAS_SERVICE_MODE=direct
+api_topology $N
+api_start "$T/data" 18081
+U=$API_URL/api/v1
+cat > "$T/base.yaml" <<Y
+version: 1
+settings:
+  host: 172.29.$N.1
+  egress_interface: atavs$N
+wireguard:
+  interfaces:
+    - name: atasrv$N
+      listen_port: 51931
+      address: [10.31.0.1/24]
+Y
+api -fsS -X PUT --data-binary @"$T/base.yaml" "$U/state" >/dev/null || fail "PUT /state"
+wait_for 5 SNS wg show atasrv$N >/dev/null || fail "interface atasrv$N not created by the loop"
+ok "state imported through the API; the loop created the interface"
+
+api -fsS -X POST -d '{"name":"alice","allowed_ips":["10.31.0.0/24"],"keepalive":5}' \
+  "$U/wireguard/interfaces/atasrv$N/peers" > "$T/alice.json" || fail "POST peer"
+pub=$(jq -r .public_key "$T/alice.json")
+[ ${#pub} = 44 ] || fail "no public key in $(cat "$T/alice.json")"
+jq -e 'has("private_key") or has("preshared_key") | not' "$T/alice.json" >/dev/null || fail "secret in the answer"
+ms=$(wait_for 1 sh -c "ip netns exec ata-s$N wg show atasrv$N peers | grep -qx '$pub'") ||
+  fail "alice not on the interface within a second"
+ok "POST peer: on the interface after ${ms} ms"
+
+hdr=$(api -fsS -D - -o "$T/alice.conf" "$U/wireguard/interfaces/atasrv$N/peers/alice/config") || fail "GET config"
+grep -qi '^Content-Disposition: attachment; filename="alice.conf"' <<<"$hdr" || fail "config disposition: $hdr"
+grep -qi '^Content-Type: text/plain' <<<"$hdr" || fail "config type"
+grep -q "^Endpoint = 172.29.$N.1:51931" "$T/alice.conf" || fail "endpoint in $(cat "$T/alice.conf")"
+api -fsS "$U/wireguard/interfaces/atasrv$N/peers/alice/qr.svg" | grep -q '<svg' || fail "qr.svg"
+api_wg_client "$T/alice.conf"
+CNS ping -c 3 -W 1 -i 0.2 10.31.0.1 >/dev/null || fail "client cannot ping the server through the tunnel"
+ok "a real client connects with the downloaded config"
+
+wait_for 6 api_check $U/wireguard/interfaces/atasrv$N/peers/alice '.status.on_interface and .status.latest_handshake > 0' >/dev/null ||
+  fail "live status of alice: $(api -sS "$U/wireguard/interfaces/atasrv$N/peers/alice")"
+ok "peer status shows the handshake"
+
+code=$(api -o /dev/null -w '%{http_code}' -X DELETE "$U/wireguard/interfaces/atasrv$N/peers/alice")
+[ "$code" = 204 ] || fail "DELETE peer: $code"
+ms=$(wait_for 1 sh -c "! ip netns exec ata-s$N wg show atasrv$N peers | grep -qx '$pub'") ||
+  fail "alice still on the interface a second after DELETE"
+CNS ping -c 2 -W 1 10.31.0.1 >/dev/null 2>&1 && fail "client still reaches the server after DELETE"
+ok "DELETE peer: gone from the interface after ${ms} ms, client cut"
+
+sleep 0.5
+api -fsS "$U/plan" | jq -e '.changes == 0' >/dev/null || fail "plan not empty: $(api -sS "$U/plan")"
+api -fsS "$U/status" | jq -e '.pending == false and .engines.wireguard.running' >/dev/null ||
+  fail "status: $(api -sS "$U/status")"
+api -fsS "$U/history" | jq -e '[.runs[] | select(.trigger == "api")] | length >= 2' >/dev/null ||
+  fail "runs not recorded"
+ok "converged: empty plan, nothing pending, runs recorded"

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# OpenVPN through the API (issue 5): `atlas serve` in a server namespace;
+# a client created with POST gets its inline .ovpn from the API and a real
+# openvpn client connects with it; its live status shows; DELETE revokes it
+# and cuts the session; POST /openvpn/restart restarts the daemon on
+# purpose and is recorded in the history.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/api-lib.sh"
+need ip openvpn ping
+N=32
+T=$(mktemp -d /tmp/atlas-e2e-api-ovpn.XXXXXX)
+trap 'api_stop; api_cleanup_topology; rm -rf "$T"' EXIT
+export ATLAS_SERVICE_MODE=direct
+api_topology $N
+api_start "$T/data" 18082
+U=$API_URL/api/v1
+cat > "$T/base.yaml" <<Y
+version: 1
+settings:
+  host: 172.29.$N.1
+  egress_interface: atavs$N
+openvpn:
+  port: 11932
+  network: 10.32.0.0/24
+  routes: [10.32.0.0/24]
+Y
+api -fsS -X PUT --data-binary @"$T/base.yaml" "$U/state" >/dev/null || fail "PUT /state"
+api -fsS -X POST -d '{"name":"bob","note":"laptop"}' "$U/openvpn/clients" > "$T/bob.json" || fail "POST client"
+jq -e '.name == "bob" and .note == "laptop"' "$T/bob.json" >/dev/null || fail "client answer $(cat "$T/bob.json")"
+wait_for 20 api_check $U/status '.pending == false and .engines.openvpn.running' >/dev/null ||
+  fail "openvpn not running: $(api -sS "$U/status") $(tail -5 "$T/data.log")"
+ok "client created; the loop started the server"
+
+hdr=$(api -fsS -D - -o "$T/bob.ovpn" "$U/openvpn/clients/bob/config") || fail "GET .ovpn: $(cat "$T/bob.ovpn")"
+grep -qi '^Content-Type: application/x-openvpn-profile' <<<"$hdr" || fail "ovpn type: $hdr"
+grep -qi '^Content-Disposition: attachment; filename="bob.ovpn"' <<<"$hdr" || fail "ovpn disposition"
+grep -q '^<cert>' "$T/bob.ovpn" && grep -q "^remote 172.29.$N.1 11932" "$T/bob.ovpn" || fail "profile: $(head -20 "$T/bob.ovpn")"
+CNS openvpn --config "$T/bob.ovpn" --dev atat$N --dev-type tun --writepid "$T/client.pid" \
+  --log "$T/client.log" --daemon || fail "openvpn client start"
+wait_for 20 sh -c "ip netns exec ata-c$N ip -4 addr show atat$N | grep -q 'inet 10.32.0.'" >/dev/null ||
+  fail "client got no tunnel address: $(tail -20 "$T/client.log")"
+CNS ping -c 3 -W 1 -i 0.2 10.32.0.1 >/dev/null || fail "client cannot ping the server"
+ok "a real openvpn client connects with the downloaded profile"
+
+wait_for 8 api_check $U/openvpn/clients/bob '.status.connected' >/dev/null ||
+  fail "bob's status: $(api -sS "$U/openvpn/clients/bob")"
+ok "client status shows the session"
+
+code=$(api -o /dev/null -w '%{http_code}' -X DELETE "$U/openvpn/clients/bob")
+[ "$code" = 204 ] || fail "DELETE client: $code"
+wait_for 10 sh -c "! ip netns exec ata-c$N ping -c 1 -W 1 10.32.0.1" >/dev/null ||
+  fail "bob's session survived DELETE"
+wait_for 8 api_check $U/status '.engines.openvpn.connected == 0 and .pending == false' >/dev/null ||
+  fail "status after revoke: $(api -sS "$U/status")"
+ok "DELETE revoked bob and cut the session"
+
+api -fsS -X POST "$U/openvpn/restart" > "$T/restart.json" || fail "POST /openvpn/restart: $(cat "$T/restart.json")"
+jq -e '.ok' "$T/restart.json" >/dev/null || fail "restart: $(cat "$T/restart.json")"
+api -fsS "$U/history" | jq -e '.runs[0].trigger == "restart openvpn"' >/dev/null || fail "restart not in history"
+api -fsS "$U/plan" | jq -e '.changes == 0' >/dev/null || fail "plan after restart: $(api -sS "$U/plan")"
+ok "restart on purpose recorded; plan empty"

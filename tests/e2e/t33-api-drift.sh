@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Drift is healed by the reconcile loop on its own within one resync
+# period: a peer removed by hand and a foreign peer added by hand, with no
+# API call, SIGHUP or apply; the run is recorded with trigger "resync".
+# SIGHUP reconciles at once.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/api-lib.sh"
+need ip wg wireguard-go
+N=33
+T=$(mktemp -d /tmp/atlas-e2e-api-drift.XXXXXX)
+trap 'api_stop; api_cleanup_topology; rm -rf "$T"' EXIT
+export ATLAS_SERVICE_MODE=direct
+api_topology $N
+cat > "$T/base.yaml" <<Y
+version: 1
+settings:
+  host: 172.29.$N.1
+  egress_interface: atavs$N
+  resync: 3
+wireguard:
+  interfaces:
+    - name: atasrv$N
+      listen_port: 51933
+      address: [10.33.0.1/24]
+      peers:
+        - name: alice
+        - name: bob
+Y
+"$ATLAS_BIN" --data "$T/data" import "$T/base.yaml" >/dev/null
+api_start "$T/data" 18083
+U=$API_URL/api/v1
+wait_for 5 sh -c "[ \$(ip netns exec ata-s$N wg show atasrv$N peers | wc -l) = 2 ]" >/dev/null || fail "start apply"
+alice=$(api -fsS "$U/wireguard/interfaces/atasrv$N/peers/alice" | jq -r .public_key)
+foreign=$(wg genkey | wg pubkey)
+SNS wg set atasrv$N peer "$alice" remove
+SNS wg set atasrv$N peer "$foreign" allowed-ips 10.33.0.200/32
+runs=$(api -fsS "$U/history" | jq '.runs | length')
+ms=$(wait_for 5 sh -c "ip netns exec ata-s$N wg show atasrv$N peers | grep -qx '$alice' && ! ip netns exec ata-s$N wg show atasrv$N peers | grep -qx '$foreign'") ||
+  fail "drift not healed within one resync period (3 s): $(SNS wg show atasrv$N peers)"
+ok "drift healed by the loop after ${ms} ms (resync 3 s)"
+api -fsS "$U/history" | jq -e '.runs[0].trigger == "resync" and .runs[0].ok' >/dev/null ||
+  fail "healing run not recorded: $(api -sS "$U/history" | jq -c '.runs[0]')"
+sleep 4
+[ "$(api -fsS "$U/history" | jq '.runs | length')" = $((runs + 1)) ] ||
+  fail "resyncs without drift were recorded: $(api -sS "$U/history" | jq -c '[.runs[].trigger]')"
+ok "the healing run is recorded; quiet resyncs are not"
+
+# A long resync period, so only SIGHUP can heal what follows.
+sed -i 's/resync: 3/resync: 86400/' "$T/base.yaml"
+api -fsS -X PUT --data-binary @"$T/base.yaml" "$U/state" >/dev/null || fail "PUT /state"
+sleep 1
+SNS wg set atasrv$N peer "$alice" remove
+sleep 1
+SNS wg show atasrv$N peers | grep -qx "$alice" && fail "healed without SIGHUP"
+kill -HUP "$API_PID"
+ms=$(wait_for 2 sh -c "ip netns exec ata-s$N wg show atasrv$N peers | grep -qx '$alice'") || fail "SIGHUP did not reconcile"
+api -fsS "$U/history" | jq -e '.runs[0].trigger == "sighup"' >/dev/null || fail "sighup run not recorded"
+ok "SIGHUP reconciles at once (${ms} ms)"

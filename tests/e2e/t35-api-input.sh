@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Bad input through the API: malformed JSON, wrong types, unknown fields,
+# oversized bodies, hostile names (traversal, quotes, <script>, ;, $(),
+# newlines) in bodies and paths: a clear 4xx naming the problem, nothing
+# stored (the generation does not move), and the server never falls over.
+# Slow and half-open connections do not block other clients.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/api-lib.sh"
+T=$(mktemp -d /tmp/atlas-e2e-api-input.XXXXXX)
+trap 'exec 3>&- 4>&- 2>/dev/null; api_stop; rm -rf "$T"' EXIT
+api_start "$T/data" 18085
+U=$API_URL/api/v1
+code() { api -o "$T/body" -w '%{http_code}' "$@"; }
+expect() { # WANT BODY-REGEX CURL-ARGS...
+  local want=$1 re=$2; shift 2
+  local got; got=$(code "$@")
+  [ "$got" = "$want" ] || fail "$* -> $got, want $want: $(cat "$T/body")"
+  grep -Eq -- "$re" "$T/body" || fail "$* -> body $(cat "$T/body") lacks /$re/"
+}
+expect 201 '"name":"ata5"' -X POST "$U/wireguard/interfaces" -d '{"name":"ata5","listen_port":51835,"address":["10.55.0.1/24"]}'
+expect 201 '"name":"alice"' -X POST "$U/wireguard/interfaces/ata5/peers" -d '{"name":"alice"}'
+gen=$(api "$U/status" | jq .generation)
+
+# Malformed or mistyped bodies.
+expect 400 'malformed JSON' -X POST "$U/wireguard/interfaces/ata5/peers" -d '{"name":'
+expect 400 'malformed JSON' -X POST "$U/wireguard/interfaces/ata5/peers" -d '{"name":"x","name":"y"}'
+expect 400 'JSON object' -X POST "$U/wireguard/interfaces/ata5/peers" -d '["bob"]'
+expect 400 'body is required' -X POST "$U/wireguard/interfaces/ata5/peers"
+expect 422 '"field":"bogus"' -X POST "$U/wireguard/interfaces/ata5/peers" -d '{"name":"bob","bogus":1}'
+expect 422 '"field":"keepalive"' -X POST "$U/wireguard/interfaces/ata5/peers" -d '{"name":"bob","keepalive":"25"}'
+expect 422 '70000 is out of range' -X PATCH "$U/wireguard/interfaces/ata5/peers/alice" -d '{"keepalive":70000}'
+expect 422 '"field":"disabled"' -X PATCH "$U/wireguard/interfaces/ata5/peers/alice" -d '{"disabled":"yes"}'
+expect 422 'secret' -X PATCH "$U/wireguard/interfaces/ata5/peers/alice" -d '{"private_key":"x"}'
+expect 422 'cannot be changed' -X PATCH "$U/wireguard/interfaces/ata5/peers/alice" -d '{"name":"mallory"}'
+expect 422 '"field":"address"' -X PATCH "$U/wireguard/interfaces/ata5/peers/alice" -d '{"address":["10.55.0.300/32"]}'
+expect 422 'udp, tcp' -X PATCH "$U/openvpn" -d '{"network":"10.56.0.0/24","proto":"sctp"}'
+expect 409 'exists already' -X POST "$U/wireguard/interfaces/ata5/peers" -d '{"name":"alice"}'
+expect 409 'not managed' -X POST "$U/openvpn/clients" -d '{"name":"bob"}'
+ok "malformed, mistyped and unknown fields refused with the field named"
+
+# Hostile names in bodies: 422 naming the value; nothing stored.
+for name in '../../etc/passwd' 'a\"b' '<script>alert(1)</script>' 'a;reboot' '$(id)' '`id`' \
+            'a\nb' 'UPPER' 'a b' '' "$(printf 'x%.0s' $(seq 64))" '-lead' '.hidden' 'é'; do
+  expect 422 'name' -X POST "$U/wireguard/interfaces/ata5/peers" -d "{\"name\":\"$name\"}"
+done
+expect 422 '"field":"expires"' -X PATCH "$U/wireguard/interfaces/ata5/peers/alice" -d '{"expires":"2030-01-01\nx"}'
+[ "$(api "$U/status" | jq .generation)" = "$gen" ] || fail "a refused request changed the generation"
+ok "hostile names refused; generation unchanged ($gen)"
+
+# Hostile names in paths: never a file path, never a match.
+for p in '..%2F..%2Fetc%2Fpasswd' '%3Cscript%3E' 'a%3Bb' '%24(id)' 'a%0Ab' 'a%22b' '..' 'ALICE'; do
+  c=$(code "$U/wireguard/interfaces/ata5/peers/$p")
+  [ "$c" = 404 ] || fail "GET peer \"$p\" -> $c"
+  c=$(code -X DELETE "$U/openvpn/clients/$p")
+  [ "$c" = 404 ] || fail "DELETE client \"$p\" -> $c"
+done
+c=$(api_code --path-as-is "$API_URL/../../../etc/passwd"); [ "$c" = 404 ] || fail "static traversal -> $c"
+c=$(api_code --path-as-is "$API_URL/api/v1/../../etc/passwd"); [ "$c" = 404 ] || fail "api traversal -> $c"
+expect 405 'not allowed' -X PUT "$U/wireguard/interfaces/ata5"
+expect 404 'no such endpoint' "$U/nothing/here"
+ok "hostile path names: 404, nothing read from disk"
+
+# Oversized bodies: declared (Content-Length) and streamed (chunked).
+head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' 'a' > "$T/big"
+expect 413 'larger than' -X POST "$U/wireguard/interfaces/ata5/peers" --data-binary @"$T/big"
+expect 413 'larger than' -X POST -H 'Transfer-Encoding: chunked' "$U/wireguard/interfaces/ata5/peers" --data-binary @"$T/big"
+head -c $((16 * 1024 * 1024 + 1)) /dev/zero | tr '\0' '#' > "$T/huge"
+expect 413 'larger than' -X PUT "$U/state" --data-binary @"$T/huge"
+printf 'version: 1\nwireguard:\n  interfaces:\n  - name: ata5\n    listen_port: 99999\n' > "$T/bad.yaml"
+expect 422 '"line":5' -X PUT "$U/state" --data-binary @"$T/bad.yaml"
+printf 'version: 1\n  bad indent: [\n' > "$T/bad2.yaml"
+expect 422 '"errors":\[\{"line"' -X PUT "$U/state?dry_run=1" --data-binary @"$T/bad2.yaml"
+expect 400 'dry_run' -X PUT "$U/state?dry_run=maybe" --data-binary @"$T/bad2.yaml"
+[ "$(api "$U/status" | jq .generation)" = "$gen" ] || fail "a refused import changed the generation"
+ok "oversized bodies 413, invalid YAML 422 with line numbers, nothing stored"
+
+# Slow and half-open clients hold a socket, not a worker.
+exec 3<>/dev/tcp/127.0.0.1/18085; printf 'GET /api/v1/health HTTP/1.1\r\nHost: x\r\n' >&3
+exec 4<>/dev/tcp/127.0.0.1/18085; printf 'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"us' >&4
+for i in $(seq 1 20); do exec {fd}<>/dev/tcp/127.0.0.1/18085; done
+start=$(date +%s%N)
+for i in $(seq 1 20); do
+  api_run curl -fsS --max-time 2 "$U/health" >/dev/null || fail "request $i blocked by slow clients"
+done
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ $ms -lt 4000 ] || fail "20 requests took ${ms} ms next to slow clients"
+kill -0 "$API_PID" || fail "atlas serve died"
+ok "22 stalled connections do not block other clients (20 requests in ${ms} ms)"

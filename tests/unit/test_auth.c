@@ -1,0 +1,90 @@
+/*
+ * test_auth.c - administrator accounts (state/auth.c): the first password,
+ * scrypt hashes, checks, and the token epoch a password change bumps.
+ */
+#include "testutil.h"
+
+#include "state/auth.h"
+#include "state/store.h"
+
+static void test_auth__first_admin_once(void **ts)
+{
+	struct atlas_err err = { 0 };
+	char *dir = tu_tmpdir(), pw[25], pw2[25];
+	struct store *s;
+	int created = 0;
+	int64_t epoch = 0;
+
+	(void)ts;
+	assert_int_equal(store_open(dir, &s, &err), 0);
+	assert_int_equal(auth_ensure_admin(s, pw, &created, &err), 0);
+	assert_true(created);
+	assert_int_equal(strlen(pw), 24);
+	assert_int_equal(auth_ensure_admin(s, pw2, &created, &err), 0);
+	assert_false(created);
+	assert_int_equal(auth_check_password(s, "admin", pw, &epoch, &err), 0);
+	assert_int_equal(epoch, 1);
+	assert_int_equal(auth_check_password(s, "admin", "wrong password", &epoch, &err), -1);
+	assert_string_equal(err.msg, "invalid username or password");
+	assert_int_equal(auth_check_password(s, "root", pw, &epoch, &err), -1);
+	store_close(s);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+static void test_auth__password_change_bumps_epoch(void **ts)
+{
+	struct atlas_err err = { 0 };
+	char *dir = tu_tmpdir();
+	struct store *s;
+	int64_t epoch = 0;
+
+	(void)ts;
+	assert_int_equal(store_open(dir, &s, &err), 0);
+	assert_int_equal(auth_token_epoch(s, "admin"), -1);
+	assert_int_equal(auth_set_password(s, "admin", "first password", &err), 0);
+	assert_int_equal(auth_token_epoch(s, "admin"), 1);
+	assert_int_equal(auth_set_password(s, "admin", "second password", &err), 0);
+	assert_int_equal(auth_token_epoch(s, "admin"), 2);
+	assert_int_equal(auth_check_password(s, "admin", "first password", &epoch, &err), -1);
+	assert_int_equal(auth_check_password(s, "admin", "second password", &epoch, &err), 0);
+	assert_int_equal(epoch, 2);
+	assert_int_equal(auth_set_password(s, "admin", "short", &err), -1);
+	assert_int_equal(err.code, ERR_INVALID);
+	assert_int_equal(auth_set_password(s, "admin", "with\nnewline", &err), -1);
+	assert_int_equal(auth_token_epoch(s, "admin"), 2);
+	store_close(s);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+static void test_auth__hash_format(void **ts)
+{
+	struct atlas_err err = { 0 };
+	char *h = auth_hash_password("correct horse", &err), *h2;
+
+	(void)ts;
+	assert_non_null(h);
+	assert_int_equal(strncmp(h, "scrypt$16384$8$1$", 17), 0);
+	assert_true(auth_verify_hash(h, "correct horse"));
+	assert_false(auth_verify_hash(h, "correct horsE"));
+	/* A new salt each time. */
+	h2 = auth_hash_password("correct horse", &err);
+	assert_string_not_equal(h, h2);
+	/* Tampered rows are refused, not trusted. */
+	assert_false(auth_verify_hash("scrypt$1099511627776$8$1$AAAA$AAAA", "x"));
+	assert_false(auth_verify_hash("plain", "plain"));
+	free(h);
+	free(h2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_auth__first_admin_once),
+		cmocka_unit_test(test_auth__password_change_bumps_epoch),
+		cmocka_unit_test(test_auth__hash_format),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,187 @@
+/*
+ * test_lib.c - the shared primitives: base64, addresses, string vectors,
+ * atomic writes, and the spawn helper (capture, cap, timeout, status, stdin).
+ */
+#include <arpa/inet.h>
+#include <sys/stat.h>
+
+#include "testutil.h"
+
+#include "lib/base64.h"
+#include "lib/ipaddr.h"
+#include "lib/strv.h"
+
+static void test_lib__base64(void **s)
+{
+	struct buf b = BUF_INIT;
+	unsigned char out[16];
+
+	(void)s;
+	base64_encode(&b, "foobar", 6);
+	assert_string_equal(b.data, "Zm9vYmFy");
+	buf_reset(&b);
+	base64_encode(&b, "fo", 2);
+	assert_string_equal(b.data, "Zm8=");
+	buf_reset(&b);
+	base64url_encode(&b, "\xfb\xff", 2);
+	assert_string_equal(b.data, "-_8");
+	assert_int_equal(base64_decode("Zm9vYmFy", 8, out, sizeof(out)), 6);
+	assert_memory_equal(out, "foobar", 6);
+	assert_int_equal(base64_decode("Zm8=", 4, out, sizeof(out)), 2);
+	assert_int_equal(base64_decode("Zm9=", 4, out, sizeof(out)), -1);	/* non-canonical */
+	assert_int_equal(base64_decode("Zm8", 3, out, sizeof(out)), -1);
+	assert_int_equal(base64_decode("Zm$=", 4, out, sizeof(out)), -1);
+	assert_int_equal(base64url_decode("-_8", 3, out, sizeof(out)), 2);
+	buf_release(&b);
+}
+
+static void test_lib__ipaddr(void **s)
+{
+	struct ipaddr a, n, x;
+	char t[64];
+
+	(void)s;
+	assert_int_equal(ip_parse("10.8.0.1/24", &a), 0);
+	assert_int_equal(a.family, AF_INET);
+	assert_int_equal(a.prefix, 24);
+	ip_network(&a, &n);
+	ip_format(&n, 1, t, sizeof(t));
+	assert_string_equal(t, "10.8.0.0/24");
+	assert_int_equal(ip_parse("10.8.0.77", &x), 0);
+	assert_true(ip_in_net(&a, &x));
+	assert_int_equal(ip_parse("10.8.1.77", &x), 0);
+	assert_false(ip_in_net(&a, &x));
+	assert_int_equal(ip_parse("fd00::1/64", &a), 0);
+	assert_int_equal(a.family, AF_INET6);
+	assert_int_equal(ip_parse("fd00::ffff/128", &x), 0);
+	assert_true(ip_in_net(&a, &x));
+	assert_int_equal(ip_parse("10.0.0.1/33", &a), -1);
+	assert_int_equal(ip_parse("10.0.0.1/", &a), -1);
+	assert_int_equal(ip_parse("10.0.0.1/-1", &a), -1);
+	assert_int_equal(ip_parse("10.0.0.1/08", &a), -1);
+	assert_int_equal(ip_parse("300.0.0.1", &a), -1);
+	assert_int_equal(ip_parse("host", &a), -1);
+	ip_parse("10.0.0.255", &a);
+	ip_add(&a, 2);
+	ip_format(&a, 0, t, sizeof(t));
+	assert_string_equal(t, "10.0.1.1");
+	ip4_mask(24, t, sizeof(t));
+	assert_string_equal(t, "255.255.255.0");
+	ip_parse("10.0.0.0/24", &a);
+	assert_int_equal(ip_size(&a), 256);
+	ip_parse("10.0.0.0/25", &x);
+	assert_true(ip_overlap(&a, &x));
+}
+
+static void test_lib__strv(void **s)
+{
+	struct strv v = STRV_INIT, w = STRV_INIT;
+	char *j;
+
+	(void)s;
+	strv_split(&v, "b\n\na\nc", '\n');
+	assert_int_equal(v.n, 3);
+	strv_sort(&v);
+	j = strv_join(&v, ",");
+	assert_string_equal(j, "a,b,c");
+	free(j);
+	strv_copy(&w, &v);
+	assert_true(strv_eq(&v, &w));
+	assert_true(strv_contains(&w, "b"));
+	strv_push(&w, "d");
+	assert_false(strv_eq(&v, &w));
+	strv_clear(&v);
+	strv_clear(&w);
+}
+
+static void test_lib__atomic_write(void **s)
+{
+	char *dir = tu_tmpdir(), *p = xasprintf("%s/f", dir), *got;
+	struct atlas_err err;
+	struct stat st;
+
+	(void)s;
+	assert_int_equal(file_write_atomic(p, "one", 3, 0600, &err), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(file_write_atomic(p, "two", 3, 0644, &err), 0);
+	got = tu_read(p);
+	assert_string_equal(got, "two");
+	free(got);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	/* a failed write leaves the old file */
+	free(p);
+	p = xasprintf("%s/missing/f", dir);
+	assert_int_equal(file_write_atomic(p, "x", 1, 0600, &err), -1);
+	assert_non_null(strstr(err.msg, "cannot create a temporary file"));
+	free(p);
+	p = xasprintf("%s/f", dir);
+	{
+		struct buf b = BUF_INIT;
+
+		assert_int_equal(file_read(p, 2, &b, &err), -1);
+		assert_non_null(strstr(err.msg, "larger than 2 bytes"));
+		buf_release(&b);
+	}
+	tu_rmrf(dir);
+	free(dir);
+	free(p);
+}
+
+static void test_lib__spawn(void **s)
+{
+	const char *echo[] = { "echo", "a;b", "$(id)", NULL };
+	const char *fals[] = { "false", NULL };
+	const char *slp[] = { "sleep", "5", NULL };
+	const char *cat[] = { "cat", NULL };
+	const char *yes[] = { "yes", NULL };
+	const char *missing[] = { "atlas-no-such-program", NULL };
+	struct spawn_opts o = { 0 };
+	struct spawn_result r;
+	struct atlas_err err;
+
+	(void)s;
+	/* arguments reach the program verbatim: no shell interprets them */
+	assert_int_equal(spawn_check(echo, NULL, &r, &err), 0);
+	assert_string_equal(r.out.data, "a;b $(id)\n");
+	spawn_result_release(&r);
+	assert_int_equal(spawn_check(fals, NULL, &r, &err), -1);
+	assert_non_null(strstr(err.msg, "false exited with status 1"));
+	spawn_result_release(&r);
+	o.timeout_ms = 200;
+	assert_int_equal(spawn_run(slp, &o, &r, &err), 0);
+	assert_true(r.timed_out);
+	assert_false(r.exited);
+	spawn_result_release(&r);
+	o.timeout_ms = 0;
+	o.stdin_data = "secret\n";
+	o.stdin_len = 7;
+	assert_int_equal(spawn_check(cat, &o, &r, &err), 0);
+	assert_string_equal(r.out.data, "secret\n");
+	spawn_result_release(&r);
+	memset(&o, 0, sizeof(o));
+	o.out_cap = 1000;
+	o.timeout_ms = 300;
+	assert_int_equal(spawn_run(yes, &o, &r, &err), 0);
+	assert_true(r.truncated);
+	assert_int_equal(r.out.len, 1000);
+	spawn_result_release(&r);
+	assert_int_equal(spawn_run(missing, NULL, &r, &err), -1);
+	assert_non_null(strstr(err.msg, "atlas-no-such-program is not installed"));
+	assert_non_null(spawn_which("sh") ? "found" : NULL);
+	assert_null(spawn_which("../bin/sh"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lib__base64),
+		cmocka_unit_test(test_lib__ipaddr),
+		cmocka_unit_test(test_lib__strv),
+		cmocka_unit_test(test_lib__atomic_write),
+		cmocka_unit_test(test_lib__spawn),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

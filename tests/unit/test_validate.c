@@ -1,0 +1,372 @@
+/*
+ * test_validate.c - one test per validation rule, each with a good and a bad
+ * case, and the completion rules (keys kept, generated, addresses allocated).
+ */
+#include "testutil.h"
+
+#include "state/commit.h"
+#include "state/complete.h"
+#include "state/keys.h"
+#include "state/validate.h"
+#include "state/yaml.h"
+
+static const char head[] = "version: 1\nsettings: {}\n";
+
+static struct atlas_state *parse(const char *body)
+{
+	struct diags d = { 0 };
+	char *text = xasprintf("%s%s", head, body);
+	struct atlas_state *st = state_from_yaml(text, strlen(text), &d, NULL);
+
+	if (!st)
+		fail_msg("parse error: %s", d.v[0].msg);
+	diags_clear(&d);
+	free(text);
+	return st;
+}
+
+/* Completes (against no old state) and validates; returns messages (new). */
+static char *problems(const char *body)
+{
+	struct atlas_state *st = parse(body);
+	struct diags d = { 0 };
+	struct atlas_err err;
+	struct buf b = BUF_INIT;
+
+	assert_int_equal(state_complete(st, NULL, &d, &err), 0);
+	state_validate(st, &d);
+	diags_format(&d, NULL, &b);
+	diags_clear(&d);
+	state_free(st);
+	return buf_detach(&b);
+}
+
+static void good(const char *body)
+{
+	char *p = problems(body);
+
+	if (*p)
+		fail_msg("expected valid, got:\n%s", p);
+	free(p);
+}
+
+static void bad(const char *body, const char *want)
+{
+	char *p = problems(body);
+
+	if (!strstr(p, want))
+		fail_msg("want \"%s\" in:\n%s", want, p);
+	free(p);
+}
+
+#define WG(peers) \
+	"wireguard:\n  interfaces:\n    - name: wg0\n      listen_port: 51820\n" \
+	"      address: [10.8.0.1/24]\n      peers:\n" peers
+
+static void test_validate__names(void **s)
+{
+	(void)s;
+	assert_true(name_valid("alice"));
+	assert_true(name_valid("a"));
+	assert_true(name_valid("0.b_c-d"));
+	assert_false(name_valid(""));
+	assert_false(name_valid("Alice"));
+	assert_false(name_valid("-a"));
+	assert_false(name_valid("a b"));
+	assert_false(name_valid("a;rm"));
+	assert_false(name_valid("a/../b"));
+	assert_false(name_valid("<img>"));
+	assert_true(name_valid("a23456789012345678901234567890123456789012345678901234567890123"));
+	assert_false(name_valid("a234567890123456789012345678901234567890123456789012345678901234"));
+	good(WG("        - name: alice\n"));
+	bad(WG("        - name: \"Bob$(id)\"\n"),
+	    "wireguard interface \"wg0\": peer \"Bob$(id)\": name \"Bob$(id)\" is invalid");
+}
+
+static void test_validate__duplicate_names(void **s)
+{
+	(void)s;
+	good(WG("        - name: a\n        - name: b\n"));
+	bad(WG("        - name: a\n        - name: a\n"), "peer name \"a\" is used twice");
+	bad("openvpn:\n  network: 10.9.0.0/24\n  clients: [{name: x}, {name: x}]\n",
+	    "client name \"x\" is used twice");
+}
+
+static void test_validate__prefixes(void **s)
+{
+	(void)s;
+	good(WG("        - name: a\n          address: [10.8.0.5/32]\n"
+		"          allowed_ips: [10.0.0.0/8, '::/0']\n"));
+	bad(WG("        - name: a\n          address: [10.0.0.300/32]\n"),
+	    "peer \"a\": address \"10.0.0.300/32\" is not an IPv4 or IPv6 prefix");
+	bad(WG("        - name: a\n          allowed_ips: [10.0.0.0/33]\n"),
+	    "allowed_ips \"10.0.0.0/33\" is not an IPv4 or IPv6 prefix");
+	bad(WG("        - name: a\n          allowed_ips: [10.0.0.0/024]\n"), "is not an IPv4");
+}
+
+static void test_validate__dns_addresses(void **s)
+{
+	(void)s;
+	good("wireguard:\n  interfaces:\n    - {name: wg0, listen_port: 1, address: [10.8.0.1/24], dns: [1.1.1.1, '2606:4700::1111']}\n");
+	bad("wireguard:\n  interfaces:\n    - {name: wg0, listen_port: 1, address: [10.8.0.1/24], dns: [dns.google]}\n",
+	    "dns \"dns.google\" is not an IPv4 or IPv6 address");
+}
+
+static void test_validate__address_inside_network(void **s)
+{
+	(void)s;
+	good(WG("        - name: a\n          address: [10.8.0.200/32]\n"));
+	bad(WG("        - name: a\n          address: [10.9.0.2/32]\n"),
+	    "address \"10.9.0.2/32\" is outside the networks of interface \"wg0\"");
+	bad(WG("        - name: a\n          address: [10.8.0.0/16]\n"), "is outside the networks");
+	bad(WG("        - name: a\n          address: [10.8.0.1/32]\n"),
+	    "address \"10.8.0.1/32\" is the interface's own address");
+}
+
+static void test_validate__address_used_twice(void **s)
+{
+	(void)s;
+	bad(WG("        - name: a\n          address: [10.8.0.7/32]\n"
+	       "        - name: b\n          address: [10.8.0.7/32]\n"),
+	    "peer \"b\": address \"10.8.0.7/32\" is already used by peer \"a\"");
+}
+
+static void test_validate__ports(void **s)
+{
+	(void)s;
+	bad("wireguard:\n  interfaces:\n    - {name: wg0, listen_port: 51820, address: [10.8.0.1/24]}\n"
+	    "    - {name: wg1, listen_port: 51820, address: [10.7.0.1/24]}\n",
+	    "listen_port 51820 is already used by interface \"wg0\"");
+	bad("wireguard:\n  interfaces:\n    - {name: wg0, listen_port: 1194, address: [10.8.0.1/24]}\n"
+	    "openvpn:\n  network: 10.9.0.0/24\n",
+	    "openvpn: port 1194 is already used by wireguard interface \"wg0\"");
+	good("wireguard:\n  interfaces:\n    - {name: wg0, listen_port: 1194, address: [10.8.0.1/24]}\n"
+	     "openvpn:\n  network: 10.9.0.0/24\n  proto: tcp\n");
+	bad("wireguard:\n  interfaces:\n    - {name: wg0, listen_port: 1, address: [10.8.0.1/24]}\n"
+	    "    - {name: wg1, listen_port: 2, address: [10.8.0.129/25]}\n",
+	    "network \"10.8.0.129/25\" overlaps interface \"wg0\"'s \"10.8.0.1/24\"");
+}
+
+static void test_validate__keys(void **s)
+{
+	char priv[KEY_B64], pub[KEY_B64], *body;
+
+	(void)s;
+	assert_int_equal(key_generate(priv, pub, NULL), 0);
+	assert_true(key_valid(priv));
+	assert_true(key_valid(pub));
+	assert_false(key_valid("abc"));
+	assert_false(key_valid("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));	/* 43 chars */
+	assert_false(key_valid("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB="));	/* non-canonical */
+	body = xasprintf(WG("        - name: a\n          public_key: %s\n"), pub);
+	good(body);
+	free(body);
+	bad(WG("        - name: a\n          public_key: 'not a key'\n"),
+	    "public_key \"not a key\" is not a valid key");
+	body = xasprintf(WG("        - name: a\n          public_key: %s\n        - name: b\n"
+			    "          public_key: %s\n"),
+			 pub, pub);
+	bad(body, "peer \"b\": public_key is the same as peer \"a\"'s");
+	free(body);
+}
+
+static void test_validate__dates(void **s)
+{
+	(void)s;
+	assert_true(date_valid("2030-01-31"));
+	assert_true(date_valid("2028-02-29"));
+	assert_false(date_valid("2027-02-29"));
+	assert_false(date_valid("2030-13-01"));
+	assert_false(date_valid("2030-1-1"));
+	assert_false(date_valid("tomorrow"));
+	good(WG("        - name: a\n          expires: 2030-01-31\n"));
+	bad(WG("        - name: a\n          expires: 2030-02-30\n"),
+	    "expires \"2030-02-30\" is not a date (YYYY-MM-DD)");
+}
+
+static void test_validate__text(void **s)
+{
+	(void)s;
+	good(WG("        - name: a\n          note: \"two\\nlines <b>\"\n"));
+	bad(WG("        - name: a\n          note: \"bell\\a\"\n"), "note contains control characters");
+}
+
+static void test_validate__host(void **s)
+{
+	struct atlas_state *st = state_new();
+	struct diags d = { 0 };
+
+	(void)s;
+	st->settings.host = xstrdup("vpn.example.com");
+	assert_int_equal(state_validate(st, &d), 0);
+	free(st->settings.host);
+	st->settings.host = xstrdup("vpn example;com");
+	assert_int_equal(state_validate(st, &d), 1);
+	assert_non_null(strstr(d.v[0].msg, "host \"vpn example;com\" is not a host name"));
+	diags_clear(&d);
+	free(st->settings.host);
+	st->settings.host = xstrdup("2001:db8::1");
+	assert_int_equal(state_validate(st, &d), 0);
+	state_free(st);
+}
+
+static void test_validate__openvpn_static_ip(void **s)
+{
+	(void)s;
+	good("openvpn:\n  network: 10.9.0.0/24\n  clients: [{name: a, static_ip: 10.9.0.10}]\n");
+	bad("openvpn:\n  network: 10.9.0.0/24\n  clients: [{name: a, static_ip: 10.9.1.10}]\n",
+	    "static_ip \"10.9.1.10\" is outside the static range 10.9.0.2-10.9.0.127");
+	bad("openvpn:\n  network: 10.9.0.0/24\n  clients: [{name: a, static_ip: 10.9.0.200}]\n",
+	    "(the upper half is the dynamic pool)");
+	bad("openvpn:\n  network: 10.9.0.0/24\n  clients: [{name: a, static_ip: 10.9.0.1}]\n",
+	    "is outside the static range");
+	bad("openvpn:\n  network: 10.9.0.0/24\n  clients: [{name: a, static_ip: 10.9.0.9}, {name: b, static_ip: 10.9.0.9}]\n",
+	    "client \"b\": static_ip \"10.9.0.9\" is already used by client \"a\"");
+	bad("openvpn:\n  network: 10.9.0.0/24\n  clients: [{name: a, static_ip: 'fd00::5'}]\n",
+	    "static_ip \"fd00::5\" is not an IPv4 address");
+	bad("openvpn:\n  network: 10.9.0.0/8\n", "network \"10.9.0.0/8\" is not an IPv4 prefix between /16 and /29");
+}
+
+static void test_validate__address_plan(void **s)
+{
+	struct ovpn_plan p;
+	char a[64];
+
+	(void)s;
+	assert_int_equal(ovpn_address_plan("10.9.0.0/24", &p), 0);
+	ip_format(&p.server, 0, a, sizeof(a));
+	assert_string_equal(a, "10.9.0.1");
+	ip_format(&p.pool_first, 0, a, sizeof(a));
+	assert_string_equal(a, "10.9.0.128");
+	ip_format(&p.pool_last, 0, a, sizeof(a));
+	assert_string_equal(a, "10.9.0.254");
+	assert_int_equal(ovpn_address_plan("10.9.0.0/30", &p), -1);
+	assert_int_equal(ovpn_address_plan("fd00::/64", &p), -1);
+}
+
+static void test_validate__completion_generates_and_allocates(void **s)
+{
+	struct atlas_state *st = parse(WG("        - name: b\n        - name: a\n"
+					  "          address: [10.8.0.2/32]\n        - name: c\n"));
+	struct diags d = { 0 };
+
+	(void)s;
+	assert_int_equal(state_complete(st, NULL, &d, NULL), 0);
+	assert_int_equal(d.n, 0);
+	assert_true(key_valid(st->wireguard.interfaces[0].private_key));
+	for (size_t i = 0; i < 3; i++) {
+		struct wg_peer *p = &st->wireguard.interfaces[0].peers[i];
+
+		assert_true(key_valid(p->private_key));
+		assert_true(key_valid(p->public_key));
+		assert_true(key_valid(p->preshared_key));
+		assert_int_equal(p->allowed_ips.n, 2);
+	}
+	/* b and c allocated in name order after a's explicit address */
+	assert_string_equal(state_wg_peer(&st->wireguard.interfaces[0], "b")->address.v[0],
+			    "10.8.0.3/32");
+	assert_string_equal(state_wg_peer(&st->wireguard.interfaces[0], "c")->address.v[0],
+			    "10.8.0.4/32");
+	state_free(st);
+}
+
+static void test_validate__completion_keeps_secrets_by_name(void **s)
+{
+	struct atlas_state *old = parse(WG("        - name: a\n")), *next;
+	struct wg_peer *op, *np;
+	struct diags d = { 0 };
+	char *text;
+	struct buf y = BUF_INIT;
+
+	(void)s;
+	assert_int_equal(state_complete(old, NULL, &d, NULL), 0);
+	/* An export without secrets, re-imported, keeps the keys. */
+	state_to_yaml(old, 0, &y);
+	next = state_from_yaml(y.data, y.len, &d, NULL);
+	assert_non_null(next);
+	assert_int_equal(state_complete(next, old, &d, NULL), 0);
+	assert_int_equal(d.n, 0);
+	op = &old->wireguard.interfaces[0].peers[0];
+	np = &next->wireguard.interfaces[0].peers[0];
+	assert_string_equal(op->private_key, np->private_key);
+	assert_string_equal(op->preshared_key, np->preshared_key);
+	assert_string_equal(old->wireguard.interfaces[0].private_key,
+			    next->wireguard.interfaces[0].private_key);
+	buf_release(&y);
+	state_free(next);
+	/* A public key that the old private key does not match is a BYO peer. */
+	text = xasprintf("%s" WG("        - name: a\n          public_key: %s\n"), head,
+			 "Ux3wrwzd8J0/XB1GJ8Lr4zmm1/eLPgILUKqZSmBqdUQ=");
+	next = state_from_yaml(text, strlen(text), &d, NULL);
+	assert_int_equal(state_complete(next, old, &d, NULL), 0);
+	assert_string_equal(next->wireguard.interfaces[0].peers[0].private_key, "");
+	free(text);
+	state_free(next);
+	state_free(old);
+}
+
+static void test_validate__interface_public_key_mismatch(void **s)
+{
+	char priv[KEY_B64], pub[KEY_B64], priv2[KEY_B64], pub2[KEY_B64], *body;
+
+	(void)s;
+	key_generate(priv, pub, NULL);
+	key_generate(priv2, pub2, NULL);
+	body = xasprintf("wireguard:\n  interfaces:\n    - {name: wg0, listen_port: 1, address: "
+			 "[10.8.0.1/24], private_key: '%s', public_key: '%s'}\n",
+			 priv, pub2);
+	bad(body, "public_key \"");
+	free(body);
+	body = xasprintf("wireguard:\n  interfaces:\n    - {name: wg0, listen_port: 1, address: "
+			 "[10.8.0.1/24], public_key: '%s'}\n",
+			 pub2);
+	bad(body, "public_key is given but its private_key is not known");
+	free(body);
+}
+
+static void test_validate__positions_in_messages(void **s)
+{
+	const char *text = "version: 1\nsettings: {}\nwireguard:\n  interfaces:\n    - name: wg0\n"
+			   "      listen_port: 1\n      address: [10.8.0.1/24]\n      peers:\n"
+			   "        - name: a\n          address: [10.8.0.2/32, 10.0.0.300/32]\n";
+	struct posmap pm = { 0 };
+	struct diags d = { 0 };
+	struct atlas_state *st = state_from_yaml(text, strlen(text), &d, &pm);
+	struct buf b = BUF_INIT;
+
+	(void)s;
+	assert_non_null(st);
+	assert_int_equal(state_check(st, NULL, &pm, &d, NULL), -1);
+	diags_format(&d, "f.yaml", &b);
+	assert_non_null(strstr(b.data, "f.yaml:10:34: wireguard interface \"wg0\": peer \"a\": "
+					"address \"10.0.0.300/32\" is not an IPv4 or IPv6 prefix"));
+	buf_release(&b);
+	diags_clear(&d);
+	posmap_clear(&pm);
+	state_free(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_validate__names),
+		cmocka_unit_test(test_validate__duplicate_names),
+		cmocka_unit_test(test_validate__prefixes),
+		cmocka_unit_test(test_validate__dns_addresses),
+		cmocka_unit_test(test_validate__address_inside_network),
+		cmocka_unit_test(test_validate__address_used_twice),
+		cmocka_unit_test(test_validate__ports),
+		cmocka_unit_test(test_validate__keys),
+		cmocka_unit_test(test_validate__dates),
+		cmocka_unit_test(test_validate__text),
+		cmocka_unit_test(test_validate__host),
+		cmocka_unit_test(test_validate__openvpn_static_ip),
+		cmocka_unit_test(test_validate__address_plan),
+		cmocka_unit_test(test_validate__completion_generates_and_allocates),
+		cmocka_unit_test(test_validate__completion_keeps_secrets_by_name),
+		cmocka_unit_test(test_validate__interface_public_key_mismatch),
+		cmocka_unit_test(test_validate__positions_in_messages),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

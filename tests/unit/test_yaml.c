@@ -1,0 +1,276 @@
+/*
+ * test_yaml.c - YAML import/export: golden round trips, determinism, secrets,
+ * and every kind of malformed input reported with its position.
+ */
+#include "testutil.h"
+
+#include "state/diag.h"
+#include "state/model.h"
+#include "state/yaml.h"
+
+static char *export_of(const struct atlas_state *st, int secrets)
+{
+	struct buf b = BUF_INIT;
+
+	state_to_yaml(st, secrets, &b);
+	return buf_detach(&b);
+}
+
+static struct atlas_state *parse_ok(const char *text)
+{
+	struct diags d = { 0 };
+	struct atlas_state *st = state_from_yaml(text, strlen(text), &d, NULL);
+
+	if (!st) {
+		struct buf b = BUF_INIT;
+
+		diags_format(&d, "input", &b);
+		fail_msg("unexpected errors:\n%s", b.data);
+	}
+	diags_clear(&d);
+	return st;
+}
+
+/* Parses text that must fail; returns the formatted messages (new). */
+static char *parse_bad(const char *text, size_t len)
+{
+	struct diags d = { 0 };
+	struct buf b = BUF_INIT;
+	struct atlas_state *st = state_from_yaml(text, len, &d, NULL);
+
+	assert_null(st);
+	assert_true(d.n > 0);
+	diags_format(&d, "f.yaml", &b);
+	diags_clear(&d);
+	return buf_detach(&b);
+}
+
+static void check_golden(const char *name)
+{
+	char in[256], out[256];
+	char *text, *y1, *y2;
+	struct atlas_state *st, *st2;
+
+	snprintf(in, sizeof(in), "tests/unit/golden/yaml/%s.in.yaml", name);
+	snprintf(out, sizeof(out), "tests/unit/golden/yaml/%s.out.yaml", name);
+	text = tu_read(in);
+	st = parse_ok(text);
+	y1 = export_of(st, 1);
+	tu_golden(out, y1);
+	/* export -> import -> export is byte-identical */
+	st2 = parse_ok(y1);
+	y2 = export_of(st2, 1);
+	assert_string_equal(y1, y2);
+	free(text);
+	free(y1);
+	free(y2);
+	state_free(st);
+	state_free(st2);
+}
+
+static void test_yaml__golden_basic(void **s)
+{
+	(void)s;
+	check_golden("basic");
+}
+
+static void test_yaml__golden_minimal(void **s)
+{
+	(void)s;
+	check_golden("minimal");
+}
+
+static void test_yaml__golden_sections_empty(void **s)
+{
+	(void)s;
+	check_golden("sections-empty");
+}
+
+static void test_yaml__secrets_left_out(void **s)
+{
+	char *text = tu_read("tests/unit/golden/yaml/basic.in.yaml");
+	struct atlas_state *st = parse_ok(text);
+	char *pub = export_of(st, 0), *sec = export_of(st, 1);
+
+	(void)s;
+	assert_null(strstr(pub, "private_key"));
+	assert_null(strstr(pub, "preshared_key"));
+	assert_null(strstr(pub, "uuid"));
+	assert_null(strstr(pub, "pw-one"));
+	assert_non_null(strstr(pub, "public_key: Ux3wrwzd8J0"));
+	assert_non_null(strstr(sec, "private_key: gP1Xq5Uf7mbDzm9QbjDEsAXBl1yiUF0nb3w+5ahcs2w="));
+	assert_non_null(strstr(sec, "password: pw-one"));
+	free(text);
+	free(pub);
+	free(sec);
+	state_free(st);
+}
+
+static void test_yaml__order_does_not_matter(void **s)
+{
+	const char *a = "version: 1\nsettings: {}\nopenvpn:\n  network: 10.1.0.0/24\n  clients:\n"
+			"    - {name: b}\n    - {name: a, static_ip: 10.1.0.5}\n";
+	const char *b = "openvpn:\n  clients:\n    - static_ip: 10.1.0.5\n      name: a\n"
+			"    - name: b\n  network: 10.1.0.0/24\nsettings: {}\nversion: 1\n";
+	struct atlas_state *sa = parse_ok(a), *sb = parse_ok(b);
+	char *ya = export_of(sa, 1), *yb = export_of(sb, 1);
+
+	(void)s;
+	assert_string_equal(ya, yb);
+	assert_true(strstr(ya, "name: a") < strstr(ya, "name: b"));
+	free(ya);
+	free(yb);
+	state_free(sa);
+	state_free(sb);
+}
+
+static void test_yaml__hostile_strings_stay_strings(void **s)
+{
+	const char *text =
+		"version: 1\nsettings: {}\nopenvpn:\n  network: 10.1.0.0/24\n  clients:\n"
+		"    - name: a\n      note: \"x\\n- name: evil\\nversion: 2 # ' \\\" <script>\"\n"
+		"    - name: b\n      note: \"true\"\n    - name: c\n      note: \"0x1F\"\n";
+	struct atlas_state *st = parse_ok(text), *st2;
+	char *y = export_of(st, 1);
+
+	(void)s;
+	st2 = parse_ok(y);
+	assert_int_equal(st2->openvpn.nclients, 3);
+	assert_string_equal(st2->openvpn.clients[0].note,
+			    "x\n- name: evil\nversion: 2 # ' \" <script>");
+	assert_string_equal(st2->openvpn.clients[1].note, "true");
+	assert_string_equal(st2->openvpn.clients[2].note, "0x1F");
+	assert_int_equal(st2->version, 1);
+	free(y);
+	state_free(st);
+	state_free(st2);
+}
+
+static void expect_error(const char *text, const char *want)
+{
+	char *got = parse_bad(text, strlen(text));
+
+	if (!strstr(got, want))
+		fail_msg("want an error containing \"%s\", got:\n%s", want, got);
+	free(got);
+}
+
+static void test_yaml__unknown_key(void **s)
+{
+	(void)s;
+	expect_error("version: 1\nsettings:\n  hots: x\n",
+		     "f.yaml:3:3: settings: unknown key \"hots\"");
+}
+
+static void test_yaml__wrong_types(void **s)
+{
+	(void)s;
+	expect_error("version: 1\nwireguard:\n  interfaces:\n    - name: wg0\n      listen_port: abc\n"
+		     "      address: [10.0.0.1/24]\n",
+		     "f.yaml:5:20: wireguard: interface \"wg0\": listen_port: \"abc\" is not an integer");
+	expect_error("version: 1\nwireguard:\n  interfaces:\n    - name: wg0\n"
+		     "      listen_port: \"51820\"\n      address: [10.0.0.1/24]\n",
+		     "listen_port: \"51820\" is not an integer");
+	expect_error("version: 1\nwireguard:\n  interfaces:\n    - name: wg0\n      listen_port: 70000\n"
+		     "      address: [10.0.0.1/24]\n",
+		     "listen_port: 70000 is out of range 1..65535");
+	expect_error("version: 1\nwireguard:\n  interfaces:\n    - name: wg0\n      listen_port: 1\n"
+		     "      address: 10.0.0.1/24\n",
+		     "address: must be a list, not a scalar");
+	expect_error("version: 1\nwireguard:\n  enabled: yes\n", "enabled: \"yes\" is not true or false");
+	expect_error("version: 1\nsettings:\n  service_mode: docker\n",
+		     "service_mode: \"docker\" is not one of auto, systemd, direct");
+	expect_error("- a\n- b\n", "f.yaml:1:1: state must be a mapping, not a list");
+}
+
+static void test_yaml__duplicate_key(void **s)
+{
+	(void)s;
+	expect_error("version: 1\nsettings:\n  host: a\n  host: b\n", "f.yaml:4:3: settings: duplicate key \"host\"");
+}
+
+static void test_yaml__missing_required(void **s)
+{
+	(void)s;
+	expect_error("settings: {}\n", "f.yaml:1:1: missing required key \"version\"");
+	expect_error("version: 1\nwireguard:\n  interfaces:\n    - listen_port: 1\n      address: [10.0.0.1/24]\n",
+		     "f.yaml:4:7: wireguard: interface #1: missing required key \"name\"");
+}
+
+static void test_yaml__all_errors_reported(void **s)
+{
+	const char *text = "version: 1\nsettings:\n  a: 1\n  b: 2\nopenvpn:\n  port: x\n  network: 1\n"
+			   "  clients: [{name: a, zzz: 1}]\n";
+	char *got = parse_bad(text, strlen(text));
+
+	(void)s;
+	assert_non_null(strstr(got, "f.yaml:3:3: settings: unknown key \"a\""));
+	assert_non_null(strstr(got, "f.yaml:4:3: settings: unknown key \"b\""));
+	assert_non_null(strstr(got, "f.yaml:6:9: openvpn: port: \"x\" is not an integer"));
+	assert_non_null(strstr(got, "openvpn: client \"a\": unknown key \"zzz\""));
+	free(got);
+}
+
+static void test_yaml__syntax_errors(void **s)
+{
+	char bin[64];
+
+	(void)s;
+	expect_error("version: 1\nsettings: [\n", "f.yaml:3:1:");
+	expect_error("version: 1\n  bad indent: x\n", "f.yaml:2:");
+	expect_error("", "the file is empty");
+	expect_error("a: &x 1\nb: *x\n", "aliases (*name) are not supported");
+	expect_error("version: 1\n---\nversion: 1\n", "only one YAML document is allowed");
+	for (size_t i = 0; i < sizeof(bin); i++)
+		bin[i] = (char)(i * 37 + 1);
+	{
+		char *got = parse_bad(bin, sizeof(bin));
+
+		assert_non_null(strstr(got, "f.yaml:1:"));
+		free(got);
+	}
+	{
+		char *got = parse_bad("version: 1\0x", 12);
+
+		assert_non_null(strstr(got, "f.yaml:"));
+		free(got);
+	}
+}
+
+static void test_yaml__deep_nesting_and_size(void **s)
+{
+	struct buf b = BUF_INIT;
+	char *got;
+
+	(void)s;
+	for (int i = 0; i < 100; i++)
+		buf_puts(&b, "[");
+	got = parse_bad(b.data, b.len);
+	assert_non_null(strstr(got, "nesting deeper than"));
+	free(got);
+	got = parse_bad("x", YAML_MAX_SIZE + 1);
+	assert_non_null(strstr(got, "larger than"));
+	free(got);
+	buf_release(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_yaml__golden_basic),
+		cmocka_unit_test(test_yaml__golden_minimal),
+		cmocka_unit_test(test_yaml__golden_sections_empty),
+		cmocka_unit_test(test_yaml__secrets_left_out),
+		cmocka_unit_test(test_yaml__order_does_not_matter),
+		cmocka_unit_test(test_yaml__hostile_strings_stay_strings),
+		cmocka_unit_test(test_yaml__unknown_key),
+		cmocka_unit_test(test_yaml__wrong_types),
+		cmocka_unit_test(test_yaml__duplicate_key),
+		cmocka_unit_test(test_yaml__missing_required),
+		cmocka_unit_test(test_yaml__all_errors_reported),
+		cmocka_unit_test(test_yaml__syntax_errors),
+		cmocka_unit_test(test_yaml__deep_nesting_and_size),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,77 @@
+/*
+ * testutil.h - small helpers for the cmocka tests: temporary directories,
+ * file reading, golden-file comparison (ATLAS_REGEN_GOLDEN=1 rewrites them).
+ * Header-only so each test program stays one file.
+ */
+#ifndef ATLAS_TESTUTIL_H
+#define ATLAS_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lib/buf.h"
+#include "lib/fileio.h"
+#include "lib/spawn.h"
+
+/* A new empty directory under /tmp; caller frees the string. */
+static inline char *tu_tmpdir(void)
+{
+	char *d = xstrdup("/tmp/atlas-unit-XXXXXX");
+
+	assert_non_null(mkdtemp(d));
+	return d;
+}
+
+static inline void tu_rmrf(const char *dir)
+{
+	const char *argv[] = { "rm", "-rf", "--", dir, NULL };
+	struct spawn_result r;
+
+	if (spawn_run(argv, NULL, &r, NULL) == 0)
+		spawn_result_release(&r);
+}
+
+/* The contents of path (new string); fails the test when unreadable. */
+static inline char *tu_read(const char *path)
+{
+	struct buf b = BUF_INIT;
+	struct atlas_err err;
+
+	if (file_read(path, 64 << 20, &b, &err) < 0)
+		fail_msg("%s", err.msg);
+	return buf_detach(&b);
+}
+
+/*
+ * Compares got with the golden file (path relative to the repository root).
+ * With ATLAS_REGEN_GOLDEN=1 the file is rewritten instead.
+ */
+static inline void tu_golden(const char *path, const char *got)
+{
+	char *want;
+
+	if (getenv("ATLAS_REGEN_GOLDEN")) {
+		struct atlas_err err;
+
+		if (file_write_atomic(path, got, strlen(got), 0644, &err) < 0)
+			fail_msg("%s", err.msg);
+		return;
+	}
+	want = tu_read(path);
+	if (strcmp(want, got)) {
+		fprintf(stderr, "golden mismatch: %s\n--- want\n%s\n--- got\n%s\n", path, want, got);
+		free(want);
+		fail_msg("golden file %s differs (make golden regenerates it on purpose)", path);
+	}
+	free(want);
+}
+
+#endif
