@@ -111,7 +111,7 @@ document.addEventListener('alpine:init', () => {
     traffic: {},          /* key "wg/IF/PEER" or "ovpn/NAME" -> {name, engine, rx, tx, rate:[...]} */
 
     wg: { ifaces: [], iface: '', peers: [], error: '', form: {}, formError: '', editing: null,
-          ifForm: {}, ifFormError: '', qrUrl: '', qrName: '' },
+          ifForm: {}, ifFormError: '', qrUrl: '', qrName: '', qrError: '' },
     ovpn: { server: null, clients: [], error: '', form: {}, formError: '' },
     plan: { data: null, error: '', applying: false, result: null, runs: [] },
     hist: { data: null, error: '', sel: null, detail: null },
@@ -389,7 +389,9 @@ document.addEventListener('alpine:init', () => {
 
     async savePeer() {
       const f = this.wg.form;
-      const body = { note: f.note, keepalive: Number(f.keepalive) || 0, expires: f.expires || '', disabled: !!f.disabled };
+      const body = { note: f.note, keepalive: Number(f.keepalive) || 0, disabled: !!f.disabled };
+      if (f.expires) body.expires = f.expires;
+      else if (this.wg.editing) body.expires = null;
       if (f.address.trim()) body.address = splitList(f.address);
       else if (this.wg.editing) body.address = [];
       if (f.allowed_ips.trim()) body.allowed_ips = splitList(f.allowed_ips);
@@ -439,12 +441,13 @@ document.addEventListener('alpine:init', () => {
     /* The QR code needs the auth header, so it is fetched and shown from a blob URL. */
     async showQr(p) {
       this.closeQr();
+      this.wg.qrError = '';
       this.wg.qrName = p.name;
       this.$refs.qrDlg.showModal();
       try {
         const b = await this.api('GET', this.peerPath(p) + '/qr.svg', undefined, { as: 'blob' });
         this.wg.qrUrl = URL.createObjectURL(new Blob([b], { type: 'image/svg+xml' }));
-      } catch (e) { this.toast(e.message, 'bad'); }
+      } catch (e) { this.wg.qrError = e.message; }
     },
 
     closeQr() {

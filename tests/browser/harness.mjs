@@ -65,7 +65,7 @@ export async function startAtlas({ port, yaml, iface }) {
   /* The first start prints the generated admin password once. */
   let password = null;
   for (let i = 0; i < 50 && !password; i++) {
-    const m = log.match(/password[^\n]*?[:=]\s*"?([^\s"]+)"?\s*$/im);
+    const m = log.match(/created user "admin" with password (\S+)/);
     if (m) password = m[1];
     else await sleep(100);
   }

@@ -6,7 +6,7 @@
  * that user text stays text (XSS). The browser can reach nothing but the
  * Atlas server; screenshots of every view land in tests/artifacts/screenshots.
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -78,6 +78,11 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
       firstLoad.push({ url: r.url(), status: r.status(), encoding: r.headers()['content-encoding'] || '',
         body: s ? s.responseBodySize : 0, headers: s ? s.responseHeadersSize : 0 });
     });
+  });
+
+  /* A failed step must not leave a modal open over the next one. */
+  beforeEach(async () => {
+    if (page) await page.evaluate(() => document.querySelectorAll('dialog[open]').forEach(d => d.close())).catch(() => {});
   });
 
   after(async () => {
@@ -178,6 +183,7 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
   });
 
   it('disables and deletes the peer, each after a confirmation', async () => {
+    await go('wireguard');
     const row = await peerRow('carol');
     await row.getByRole('button', { name: 'Disable' }).click();
     await confirmDialog(/Disable peer "carol"/);
@@ -206,14 +212,14 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     assert.match(await row.innerText(), /dave laptop/);
     await shot(page, 'openvpn-desktop');
 
-    const [dl] = await Promise.all([page.waitForEvent('download'),
-      page.locator('[data-client="bob"]').getByRole('button', { name: 'Download .ovpn of bob' }).click()]);
-    assert.equal(dl.suggestedFilename(), 'bob.ovpn');
-    assert.match(readFileSync(await dl.path(), 'utf8'), /client/);
-
     await row.getByRole('button', { name: 'Revoke dave' }).click();
     await confirmDialog(/Revoke the certificate of "dave"/);
     await row.waitFor({ state: 'detached' });
+
+    const [dl] = await Promise.all([page.waitForEvent('download'),
+      page.locator('[data-client="bob"]').getByRole('button', { name: 'Download .ovpn of bob' }).click()]);
+    assert.equal(dl.suggestedFilename(), 'bob.ovpn');
+    assert.match(readFileSync(await dl.path(), 'utf8'), /^client/m);
   });
 
   it('keeps user text as text: a bad peer name and a peer note with HTML', async () => {
