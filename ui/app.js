@@ -43,6 +43,13 @@ function fmtAgo(unix, now) {
   return Math.floor(s / 86400) + ' d ago';
 }
 
+function fmtUptime(s) {
+  s = Number(s) || 0;
+  if (s < 3600) return Math.floor(s / 60) + ' min';
+  if (s < 86400) return Math.floor(s / 3600) + ' h ' + Math.floor(s % 3600 / 60) + ' min';
+  return Math.floor(s / 86400) + ' d ' + Math.floor(s % 86400 / 3600) + ' h';
+}
+
 function fmtTime(unix) {
   if (!unix) return '–';
   const d = new Date(unix * 1000);
@@ -280,6 +287,8 @@ document.addEventListener('alpine:init', () => {
 
     refreshQuiet() {
       this.loadStatus();
+      if (this.view === 'wireguard') this.loadPeers(true);
+      if (this.view === 'openvpn') this.loadOvpn(true);
       if (this.view === 'plan') this.loadPlan();
       if (this.view === 'history') this.loadHistory();
     },
@@ -576,6 +585,15 @@ document.addEventListener('alpine:init', () => {
       return groups;
     },
 
+    /* The badge class of a driver's status in the plan. */
+    engineStatusClass(st) {
+      st = String(st || '');
+      if (/^(ok|in sync|converged|ready)$/.test(st)) return 'badge-ok';
+      if (/^(unmanaged|not managed|disabled)$/.test(st)) return 'badge-off';
+      if (/error|fail|incomplete/.test(st)) return 'badge-bad';
+      return 'badge-warn';
+    },
+
     planImpact() {
       const acts = (this.plan.data && this.plan.data.actions) || [];
       const restarts = acts.filter(a => a.kind === 'restart' || a.kind === 'stop');
@@ -689,6 +707,6 @@ document.addEventListener('alpine:init', () => {
     },
 
     /* helpers exposed to the template */
-    fmtBytes, fmtAgo, fmtTime, actionMark, actionText, diffLines, dropsCount,
+    fmtBytes, fmtAgo, fmtTime, fmtUptime, actionMark, actionText, diffLines, dropsCount,
   }));
 });
