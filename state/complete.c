@@ -6,7 +6,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <openssl/crypto.h>
+
 #include "../lib/ipaddr.h"
+#include "addrset.h"
 #include "complete.h"
 #include "keys.h"
 
@@ -49,7 +52,11 @@ static int complete_peer_keys(struct wg_iface *ifc, struct wg_peer *p, const str
 	if (p->private_key[0]) {
 		if (!key_valid(p->private_key))
 			return 0;
-		if (key_public(p->private_key, pub, err) < 0)
+		/* The same key as stored: its public half is known (no X25519 needed). */
+		if (old && old->public_key[0] &&
+		    !CRYPTO_memcmp(old->private_key, p->private_key, KEY_B64))
+			memcpy(pub, old->public_key, KEY_B64);
+		else if (key_public(p->private_key, pub, err) < 0)
 			return -1;
 		if (p->public_key[0] && strcmp(p->public_key, pub))
 			diags_add(d, p->public_key, "public_key",
@@ -76,73 +83,55 @@ static int complete_peer_keys(struct wg_iface *ifc, struct wg_peer *p, const str
 	return 0;
 }
 
-static int addr_used(const struct wg_iface *ifc, const struct ipaddr *ip)
+static void add_peer_addrs(struct addrset *used, const struct wg_peer *p, size_t owner)
 {
-	struct ipaddr x;
+	struct ipaddr ip;
 
-	for (size_t i = 0; i < ifc->address.n; i++)
-		if (ip_parse(ifc->address.v[i], &x) == 0 && ip_addr_eq(&x, ip))
-			return 1;
-	for (size_t i = 0; i < ifc->npeers; i++)
-		for (size_t j = 0; j < ifc->peers[i].address.n; j++)
-			if (ip_parse(ifc->peers[i].address.v[j], &x) == 0 && ip_overlap(&x, ip))
-				return 1;
-	return 0;
+	for (size_t j = 0; j < p->address.n; j++)
+		if (ip_parse(p->address.v[j], &ip) == 0)
+			addrset_add(used, &ip, owner);
 }
 
-/* The lowest free host address of net (v4: not the network or broadcast). */
-static int alloc_addr(const struct wg_iface *ifc, const struct ipaddr *net, struct ipaddr *out)
+/* A peer re-imported without its address gets its old one back when free. */
+static void reuse_old_addr(struct addrset *used, struct wg_peer *p, const struct wg_peer *old,
+			   size_t owner)
 {
-	uint64_t size = ip_size(net), limit = size > 1 << 20 ? 1 << 20 : size;
+	struct ipaddr ip;
 
-	for (uint64_t i = 1; i < limit; i++) {
-		struct ipaddr ip;
+	if (!old || !old->address.n)
+		return;
+	for (size_t i = 0; i < old->address.n; i++)
+		if (ip_parse(old->address.v[i], &ip) < 0 || addrset_find(used, &ip, ADDR_NO_SKIP))
+			return;
+	strv_copy(&p->address, &old->address);
+	for (size_t i = 0; i < old->address.n; i++)
+		if (ip_parse(old->address.v[i], &ip) == 0)
+			addrset_insert(used, &ip, owner);
+}
 
-		if (net->family == AF_INET && i == size - 1)
-			break;
-		ip_network(net, &ip);
-		ip_add(&ip, i);
-		ip.prefix = net->family == AF_INET ? 32 : 128;
-		if (!addr_used(ifc, &ip)) {
-			*out = ip;
+/*
+ * The lowest free host address of net at or after *cursor (v4: not the
+ * network or broadcast address). Allocation goes upwards, so the cursor
+ * never moves back and the whole allocation is O(n log n).
+ */
+static int alloc_addr(const struct addrset *used, const struct ipaddr *net,
+		      struct ipaddr *cursor, struct ipaddr *out)
+{
+	struct ipaddr bcast = *net;
+	int host = net->family == AF_INET ? 32 : 128;
+
+	ip_network(net, &bcast);
+	ip_add(&bcast, ip_size(net) - 1);
+	for (;;) {
+		if (!ip_in_net(net, cursor) || (net->family == AF_INET && ip_addr_eq(cursor, &bcast)))
+			return -1;
+		cursor->prefix = host;
+		if (!addrset_find(used, cursor, ADDR_NO_SKIP)) {
+			*out = *cursor;
+			ip_add(cursor, 1);
 			return 0;
 		}
-	}
-	return -1;
-}
-
-static void complete_peer_addr(struct wg_iface *ifc, struct wg_peer *p, const struct wg_peer *old,
-			       struct diags *d)
-{
-	if (p->address.n)
-		return;
-	/* A peer re-imported without its address gets the old one back when free. */
-	if (old && old->address.n) {
-		struct ipaddr ip;
-		int ok = 1;
-
-		for (size_t i = 0; i < old->address.n && ok; i++)
-			ok = ip_parse(old->address.v[i], &ip) == 0 && !addr_used(ifc, &ip);
-		if (ok) {
-			strv_copy(&p->address, &old->address);
-			return;
-		}
-	}
-	for (size_t i = 0; i < ifc->address.n; i++) {
-		struct ipaddr net, ip;
-		char txt[64];
-
-		if (ip_parse(ifc->address.v[i], &net) < 0)
-			continue;
-		if (alloc_addr(ifc, &net, &ip) < 0) {
-			diags_add(d, p, "address",
-				  "wireguard interface \"%s\": peer \"%s\": no free address left in "
-				  "\"%s\"",
-				  ifc->name, p->name, ifc->address.v[i]);
-			continue;
-		}
-		ip_format(&ip, 1, txt, sizeof(txt));
-		strv_push(&p->address, txt);
+		ip_add(cursor, 1);
 	}
 }
 
@@ -151,6 +140,69 @@ static int peer_ptr_cmp(const void *a, const void *b)
 	const struct wg_peer *x = *(struct wg_peer *const *)a, *y = *(struct wg_peer *const *)b;
 
 	return strcmp(x->name ? x->name : "", y->name ? y->name : "");
+}
+
+/*
+ * Allocation after every explicit address is known, in name order (through
+ * an index: moving peers would invalidate the positions recorded for error
+ * messages).
+ */
+static int allocate(struct wg_iface *ifc, const struct wg_iface *oifc, struct diags *d)
+{
+	struct wg_peer **order = xcalloc(ifc->npeers, sizeof(*order));
+	struct ipaddr *nets = xcalloc(ifc->address.n + 1, sizeof(*nets));
+	struct ipaddr *cursors = xcalloc(ifc->address.n + 1, sizeof(*cursors));
+	struct addrset used = { 0 };
+	size_t nnets = 0;
+
+	for (size_t i = 0; i < ifc->address.n; i++)
+		if (ip_parse(ifc->address.v[i], &nets[nnets]) == 0) {
+			struct ipaddr self = nets[nnets];
+
+			self.prefix = self.family == AF_INET ? 32 : 128;
+			addrset_add(&used, &self, ADDR_OWNER_SELF);
+			ip_network(&nets[nnets], &cursors[nnets]);
+			ip_add(&cursors[nnets], 1);
+			nnets++;
+		}
+	for (size_t j = 0; j < ifc->npeers; j++) {
+		order[j] = &ifc->peers[j];
+		add_peer_addrs(&used, &ifc->peers[j], j);
+	}
+	addrset_sort(&used);
+	qsort(order, ifc->npeers, sizeof(*order), peer_ptr_cmp);
+	for (size_t j = 0; j < ifc->npeers; j++) {
+		struct wg_peer *p = order[j];
+
+		if (p->name && !p->address.n)
+			reuse_old_addr(&used, p, oifc ? state_wg_peer(oifc, p->name) : NULL,
+				       (size_t)(p - ifc->peers));
+	}
+	for (size_t j = 0; j < ifc->npeers; j++) {
+		struct wg_peer *p = order[j];
+
+		if (!p->name || p->address.n)
+			continue;
+		for (size_t k = 0; k < nnets; k++) {
+			struct ipaddr ip;
+			char txt[64];
+
+			if (alloc_addr(&used, &nets[k], &cursors[k], &ip) < 0) {
+				diags_add(d, p, "address",
+					  "wireguard interface \"%s\": peer \"%s\": no free address "
+					  "left in \"%s\"",
+					  ifc->name, p->name, ifc->address.v[k]);
+				continue;
+			}
+			ip_format(&ip, 1, txt, sizeof(txt));
+			strv_push(&p->address, txt);
+		}
+	}
+	addrset_clear(&used);
+	free(order);
+	free(nets);
+	free(cursors);
+	return 0;
 }
 
 static int complete_wireguard(struct atlas_state *st, const struct atlas_state *old,
@@ -178,27 +230,8 @@ static int complete_wireguard(struct atlas_state *st, const struct atlas_state *
 				strv_push(&p->allowed_ips, "::/0");
 			}
 		}
-		/*
-		 * Allocation after every explicit address is known, in name order
-		 * (through an index: moving peers would invalidate the positions
-		 * recorded for error messages).
-		 */
-		if (ifc->npeers) {
-			struct wg_peer **order = xcalloc(ifc->npeers, sizeof(*order));
-
-			for (size_t j = 0; j < ifc->npeers; j++)
-				order[j] = &ifc->peers[j];
-			qsort(order, ifc->npeers, sizeof(*order), peer_ptr_cmp);
-			for (size_t j = 0; j < ifc->npeers; j++) {
-				struct wg_peer *p = order[j];
-				const struct wg_peer *op =
-					oifc && p->name ? state_wg_peer(oifc, p->name) : NULL;
-
-				if (p->name)
-					complete_peer_addr(ifc, p, op, d);
-			}
-			free(order);
-		}
+		if (ifc->npeers && allocate(ifc, oifc, d) < 0)
+			return -1;
 	}
 	return 0;
 }

@@ -42,8 +42,22 @@ struct wg_iface *state_wg_iface(const struct atlas_state *st, const char *name)
 
 struct wg_peer *state_wg_peer(const struct wg_iface *ifc, const char *name)
 {
+	size_t lo = 0, hi = ifc->npeers;
+
+	/* Stored states are sorted by name: try bisection first. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(ifc->peers[mid].name ? ifc->peers[mid].name : "", name);
+
+		if (c == 0)
+			return &ifc->peers[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	for (size_t i = 0; i < ifc->npeers; i++)
-		if (!strcmp(ifc->peers[i].name, name))
+		if (ifc->peers[i].name && !strcmp(ifc->peers[i].name, name))
 			return &ifc->peers[i];
 	return NULL;
 }

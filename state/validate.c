@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "addrset.h"
 #include "keys.h"
 #include "validate.h"
 
@@ -163,22 +164,39 @@ static void check_addrs(struct vctx *c, const struct strv *sv, const char *field
 			  sv->v[i]);
 }
 
+struct name_ref {
+	const char *name;
+	char *const *where;
+	size_t idx;
+};
+
+static int name_ref_cmp(const void *a, const void *b)
+{
+	const struct name_ref *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x->idx < y->idx ? -1 : x->idx > y->idx);
+}
+
 /* Reports duplicate names in a list whose elements start with char *name. */
 static void check_dup_names(struct vctx *c, const void *arr, size_t n, size_t size,
 			    const char *kind)
 {
-	for (size_t i = 1; i < n; i++) {
+	struct name_ref *refs = xcalloc(n + 1, sizeof(*refs));
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
 		char *const *ni = (char *const *)((const char *)arr + i * size);
 
-		for (size_t j = 0; j < i && *ni; j++) {
-			char *const *nj = (char *const *)((const char *)arr + j * size);
-
-			if (*nj && !strcmp(*ni, *nj)) {
-				V(c, ni, "name", "%s name \"%s\" is used twice", kind, *ni);
-				break;
-			}
-		}
+		if (*ni)
+			refs[k++] = (struct name_ref){ *ni, ni, i };
 	}
+	qsort(refs, k, sizeof(*refs), name_ref_cmp);
+	for (size_t i = 1; i < k; i++)
+		if (!strcmp(refs[i].name, refs[i - 1].name))
+			V(c, refs[i].where, "name", "%s name \"%s\" is used twice", kind,
+			  refs[i].name);
+	free(refs);
 }
 
 /* ---- WireGuard ---- */
@@ -217,6 +235,73 @@ static void check_peer(struct vctx *c, const struct wg_iface *ifc, const struct 
 	}
 }
 
+static int key_ptr_cmp(const void *a, const void *b)
+{
+	const struct wg_peer *x = *(struct wg_peer *const *)a, *y = *(struct wg_peer *const *)b;
+	int c = strcmp(x->public_key, y->public_key);
+
+	return c ? c : (x < y ? -1 : x > y);
+}
+
+/*
+ * Addresses and public keys used twice within an interface, in O(n log n):
+ * 10,000 peers must not take seconds.
+ */
+static void check_peer_conflicts(struct vctx *c, const struct wg_iface *ifc, size_t base)
+{
+	struct wg_peer **bykey = xcalloc(ifc->npeers + 1, sizeof(*bykey));
+	struct addrset used = { 0 };
+
+	for (size_t i = 0; i < ifc->npeers; i++) {
+		bykey[i] = &ifc->peers[i];
+		for (size_t a = 0; a < ifc->peers[i].address.n; a++) {
+			struct ipaddr x;
+
+			if (ip_parse(ifc->peers[i].address.v[a], &x) == 0)
+				addrset_add(&used, &x, i);
+		}
+	}
+	addrset_sort(&used);
+	for (size_t i = 0; i < ifc->npeers; i++) {
+		const struct wg_peer *p = &ifc->peers[i];
+
+		snprintf(c->who + base, sizeof(c->who) - base, "%speer \"%.64s\"", base ? ": " : "",
+			 p->name ? p->name : "?");
+		for (size_t a = 0; a < p->address.n; a++) {
+			const struct addr_entry *e;
+			struct ipaddr x;
+
+			if (ip_parse(p->address.v[a], &x) < 0)
+				continue;
+			/* Report on the later peer of each pair only. */
+			e = addrset_find(&used, &x, i);
+			if (e && e->owner < i)
+				V(c, &p->address.v[a], "address",
+				  "address \"%s\" is already used by peer \"%s\"", p->address.v[a],
+				  ifc->peers[e->owner].name ? ifc->peers[e->owner].name : "?");
+		}
+	}
+	qsort(bykey, ifc->npeers, sizeof(*bykey), key_ptr_cmp);
+	for (size_t i = 1; i < ifc->npeers; i++) {
+		const struct wg_peer *p = bykey[i], *q = bykey[i - 1];
+
+		if (!p->public_key[0] || strcmp(p->public_key, q->public_key))
+			continue;
+		if (p < q) {
+			const struct wg_peer *t = p;
+
+			p = q;
+			q = t;
+		}
+		snprintf(c->who + base, sizeof(c->who) - base, "%speer \"%.64s\"", base ? ": " : "",
+			 p->name ? p->name : "?");
+		V(c, p->public_key, "public_key", "public_key is the same as peer \"%s\"'s",
+		  q->name ? q->name : "?");
+	}
+	addrset_clear(&used);
+	free(bykey);
+}
+
 static void check_wg_iface(struct vctx *c, const struct wg_iface *ifc)
 {
 	struct ipaddr *nets = xcalloc(ifc->address.n + 1, sizeof(*nets));
@@ -242,26 +327,8 @@ static void check_wg_iface(struct vctx *c, const struct wg_iface *ifc)
 		snprintf(c->who + base, sizeof(c->who) - base, "%speer \"%.64s\"", base ? ": " : "",
 			 p->name ? p->name : "?");
 		check_peer(c, ifc, p, nets, nnets);
-		/* Addresses and keys used twice within the interface. */
-		for (size_t j = 0; j < i; j++) {
-			const struct wg_peer *q = &ifc->peers[j];
-
-			if (p->public_key[0] && !strcmp(p->public_key, q->public_key))
-				V(c, p->public_key, "public_key",
-				  "public_key is the same as peer \"%s\"'s", q->name ? q->name : "?");
-			for (size_t a = 0; a < p->address.n; a++) {
-				struct ipaddr x, y;
-
-				if (ip_parse(p->address.v[a], &x) < 0)
-					continue;
-				for (size_t b = 0; b < q->address.n; b++)
-					if (ip_parse(q->address.v[b], &y) == 0 && ip_overlap(&x, &y))
-						V(c, &p->address.v[a], "address",
-						  "address \"%s\" is already used by peer \"%s\"",
-						  p->address.v[a], q->name ? q->name : "?");
-			}
-		}
 	}
+	check_peer_conflicts(c, ifc, base);
 	c->who[base] = '\0';
 	free(nets);
 }
