@@ -305,6 +305,12 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
         await shot(page, `${v}-${tag}`);
       }
     }
+    /* The phone menu opens with a real button and lists every view. */
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await page.locator('#nav').getByText('History').waitFor({ state: 'visible' });
+    await shot(page, 'menu-phone');
+    await page.locator('#nav').getByText('Dashboard').click();
+    await page.locator('[data-view="dashboard"]').waitFor({ state: 'visible' });
     await page.setViewportSize({ width: 1280, height: 800 });
     await page.emulateMedia({ colorScheme: 'dark' });
     for (const v of VIEWS) {
