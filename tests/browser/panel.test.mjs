@@ -293,7 +293,7 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     /* The restored state is the seed: no carol, no xss-note, host back. */
     await go('wireguard');
     await (await peerRow('alice')).waitFor();
-    assert.equal(await (await peerRow('xss-note')).count(), 0);
+    await (await peerRow('xss-note')).waitFor({ state: 'detached', timeout: 5000 });
   });
 
   it('takes screenshots of every view at desktop and phone widths', async () => {
