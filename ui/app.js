@@ -273,7 +273,7 @@ document.addEventListener('alpine:init', () => {
       es.addEventListener('state', () => this.refreshQuiet());
       es.addEventListener('apply', ev => {
         const run = JSON.parse(ev.data);
-        if (this.view === 'plan' || this.view === 'history') this.loadView();
+        if (this.view !== 'dashboard' && this.view !== 'settings') this.loadView();
         this.loadStatus();
         if (run && run.trigger !== 'api' && run.trigger !== 'periodic' && run.ok === false) this.toast('Apply run failed: ' + (run.error || 'see Plan'), 'bad');
       });
@@ -409,11 +409,11 @@ document.addEventListener('alpine:init', () => {
       try {
         if (this.wg.editing) {
           await this.api('PATCH', this.peerPath({ name: this.wg.editing }), body);
-          this.toast('Peer ' + this.wg.editing + ' saved: the change is pending in Plan');
+          this.toast('Peer ' + this.wg.editing + ' saved');
         } else {
           body.name = f.name;
           await this.api('POST', '/wireguard/interfaces/' + encodeURIComponent(this.wg.iface) + '/peers', body);
-          this.toast('Peer ' + f.name + ' added: the change is pending in Plan');
+          this.toast('Peer ' + f.name + ' added');
         }
         this.$refs.peerDlg.close();
         await this.loadWg();
@@ -423,7 +423,7 @@ document.addEventListener('alpine:init', () => {
     },
 
     async togglePeer(p) {
-      if (!p.disabled && !await this.ask('Disable peer', 'Disable peer "' + p.name + '"? It is removed from the interface on the next apply; its keys are kept.', 'Disable')) return;
+      if (!p.disabled && !await this.ask('Disable peer', 'Disable peer "' + p.name + '"? It is removed from the interface (its session ends); its keys are kept.', 'Disable')) return;
       try {
         await this.api('PATCH', this.peerPath(p), { disabled: !p.disabled });
         this.toast('Peer ' + p.name + (p.disabled ? ' enabled' : ' disabled'));
@@ -479,13 +479,13 @@ document.addEventListener('alpine:init', () => {
         await this.api('POST', '/wireguard/interfaces', body);
         this.$refs.ifDlg.close();
         this.wg.iface = f.name;
-        this.toast('Interface ' + f.name + ' added: the change is pending in Plan');
+        this.toast('Interface ' + f.name + ' added');
         await this.loadWg();
       } catch (e) { this.wg.ifFormError = e.message; }
     },
 
     async toggleIface(i) {
-      if (!i.disabled && !await this.ask('Disable interface', 'Disable interface "' + i.name + '"? All its peers are disconnected on the next apply.', 'Disable')) return;
+      if (!i.disabled && !await this.ask('Disable interface', 'Disable interface "' + i.name + '"? The interface goes down and all its peers are disconnected.', 'Disable')) return;
       try {
         await this.api('PATCH', '/wireguard/interfaces/' + encodeURIComponent(i.name), { disabled: !i.disabled });
         await this.loadWg();
@@ -530,7 +530,7 @@ document.addEventListener('alpine:init', () => {
       try {
         await this.api('POST', '/openvpn/clients', body);
         this.$refs.clientDlg.close();
-        this.toast('Client ' + f.name + ' added: its certificate is issued on the next apply');
+        this.toast('Client ' + f.name + ' added');
         await this.loadOvpn();
       } catch (e) { this.ovpn.formError = e.message; }
     },
@@ -550,7 +550,7 @@ document.addEventListener('alpine:init', () => {
       if (!await this.ask('Revoke client', 'Revoke the certificate of "' + c.name + '"? This cannot be undone: the client needs a new profile to connect again.', 'Revoke')) return;
       try {
         await this.api('DELETE', this.clientPath(c));
-        this.toast('Client ' + c.name + ' revoked: applied on the next apply');
+        this.toast('Client ' + c.name + ' revoked');
         await this.loadOvpn();
       } catch (e) { this.toast(e.message, 'bad'); }
     },
@@ -635,7 +635,7 @@ document.addEventListener('alpine:init', () => {
     },
 
     async restoreGen(g) {
-      if (!await this.ask('Restore generation', 'Make generation ' + g.gen + ' the desired state again? It is stored as a new generation; apply it from Plan.', 'Restore')) return;
+      if (!await this.ask('Restore generation', 'Make generation ' + g.gen + ' the desired state again? It is stored as a new generation and applied at once.', 'Restore')) return;
       try {
         const r = await this.api('POST', '/history/' + encodeURIComponent(g.gen) + '/restore');
         this.toast('Generation ' + g.gen + ' restored as generation ' + r.generation);
@@ -694,10 +694,10 @@ document.addEventListener('alpine:init', () => {
 
     async storeImport() {
       const s = this.settings;
-      if (!await this.ask('Import YAML', 'Replace the desired state with this file? The diff shown is what changes; apply it from Plan afterwards.', 'Import')) return;
+      if (!await this.ask('Import YAML', 'Replace the desired state with this file? The diff shown is what changes, and it is applied at once.', 'Import')) return;
       try {
         const r = await this.api('PUT', '/state', s.yaml, { type: 'text/yaml' });
-        s.importMsg = 'Stored as generation ' + r.generation + '. Review and apply it in Plan.';
+        s.importMsg = 'Stored as generation ' + r.generation + '.';
         s.preview = null;
         await this.loadStatus();
       } catch (e) {

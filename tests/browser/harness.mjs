@@ -77,29 +77,40 @@ export async function startAtlas({ port, yaml, iface }) {
       for (let i = 0; i < 50 && !exited; i++) await sleep(100);
       if (!exited) proc.kill('SIGKILL');
     }
-    cleanupEngines(data, iface);
+    await cleanupEngines(data, iface);
     rmSync(data, { recursive: true, force: true });
   };
   return { base, password, data, proc, stop, log: () => log };
 }
 
-/* Ends daemons that atlas started in direct mode (pid files under the data
- * directory) and removes the test's WireGuard interface. */
-export function cleanupEngines(data, iface) {
+/* Ends the daemons that atlas started in direct mode for this data
+ * directory (they outlive `atlas serve` by design): the pids in its pid files
+ * and any process whose command line names the directory; then removes the
+ * test's WireGuard interface (which ends its wireguard-go). */
+export async function cleanupEngines(data, iface) {
+  const pids = new Set();
   const walk = dir => {
-    let out = [];
-    if (!existsSync(dir)) return out;
+    if (!existsSync(dir)) return;
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
-      if (e.isDirectory()) out = out.concat(walk(p));
-      else if (e.name.endsWith('.pid')) out.push(p);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.pid')) {
+        const pid = parseInt(readFileSync(p, 'utf8'), 10);
+        if (pid > 1) pids.add(pid);
+      }
     }
-    return out;
   };
-  for (const f of walk(data)) {
-    const pid = parseInt(readFileSync(f, 'utf8'), 10);
-    if (pid > 1) { try { process.kill(pid, 'SIGTERM'); } catch (e) { /* gone */ } }
+  walk(data);
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(data + '/')) pids.add(Number(d));
+    } catch (e) { /* gone */ }
   }
+  const alive = pid => { try { process.kill(pid, 0); return true; } catch (e) { return false; } };
+  for (const pid of pids) { try { process.kill(pid, 'SIGTERM'); } catch (e) { /* gone */ } }
+  for (let i = 0; i < 50 && [...pids].some(alive); i++) await sleep(100);
+  for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch (e) { /* gone */ } }
   if (iface && /^atu[a-z0-9]*$/.test(iface)) {
     spawnSync('ip', ['link', 'del', iface], { stdio: 'ignore' });
     rmSync(`/var/run/wireguard/${iface}.sock`, { force: true });

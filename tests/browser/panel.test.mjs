@@ -10,6 +10,7 @@ import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { startAtlas, launch, shot, ARTIFACTS } from './harness.mjs';
 
 const PORT = 18110;
@@ -18,6 +19,7 @@ const XSS = '<img src=x onerror=alert(1)>';
 const SEED = `version: 1
 settings:
   host: vpn.example.test
+  resync: 3600
 wireguard:
   interfaces:
     - name: ${IFACE}
@@ -158,11 +160,29 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     assert.match(conf, /\[Interface\]/);
   });
 
+  /* Atlas applies every edit at once, so a plan is pending only when the
+   * system drifts (or an apply fails): the test removes carol from the
+   * interface by hand (resync is 3600 s, so the loop does not heal it first),
+   * then the Plan view shows her, Apply puts her back, and the plan is empty. */
   it('shows the pending plan, applies it and sees it applied', async () => {
+    await go('wireguard');
+    const row = await peerRow('carol');
+    await row.locator('.badge', { hasText: /idle|connected/ }).waitFor({ timeout: 15000 });
+    const key = await page.evaluate(async () => {
+      const r = await fetch('/api/v1/wireguard/interfaces/atu0/peers/carol',
+        { headers: { Authorization: 'Bearer ' + sessionStorage.getItem('atlas.token') } });
+      return (await r.json()).public_key;
+    });
+    assert.match(key, /^[A-Za-z0-9+/]{43}=$/);
+    const wg = (...a) => spawnSync('wg', a, { encoding: 'utf8' });
+    assert.equal(wg('set', IFACE, 'peer', key, 'remove').status, 0, 'wg set remove');
+    assert.ok(!wg('show', IFACE, 'peers').stdout.includes(key), 'carol is off the interface');
+
     await go('plan');
     const wgGroup = page.locator('[data-plan-engine="wireguard"]');
-    await wgGroup.getByText(/carol/).first().waitFor();
+    await wgGroup.getByText(/peer carol/).first().waitFor();
     assert.match(await page.getByTestId('plan-summary').innerText(), /change\(s\)/);
+    assert.match(await wgGroup.innerText(), /\+\s*wireguard\/atu0 peer carol/);
     await shot(page, 'plan-desktop');
 
     await page.getByRole('button', { name: 'Apply' }).click();
@@ -172,14 +192,12 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     const text = await result.innerText();
     await shot(page, 'plan-applied-desktop');
     assert.match(text, /Apply result\s*ok/, 'apply result: ' + text);
+    assert.match(text, /peer carol/);
     await page.getByTestId('plan-summary').getByText(/Nothing to do/).waitFor({ timeout: 10000 });
+    assert.ok(wg('show', IFACE, 'peers').stdout.includes(key), 'carol is back on the interface');
 
     await go('dashboard');
     await page.getByText('in sync').waitFor({ timeout: 10000 });
-    await go('wireguard');
-    const row = await peerRow('carol');
-    await row.waitFor();
-    assert.doesNotMatch(await row.innerText(), /not applied/);
   });
 
   it('disables and deletes the peer, each after a confirmation', async () => {
