@@ -183,7 +183,7 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     await wgGroup.getByText(/peer carol/).first().waitFor();
     assert.match(await page.getByTestId('plan-summary').innerText(), /change\(s\)/);
     assert.match(await wgGroup.innerText(), /\+\s*wireguard\/atu0 peer carol/);
-    await shot(page, 'plan-desktop');
+    await shot(page, 'plan-pending-desktop');
 
     await page.getByRole('button', { name: 'Apply' }).click();
     if (await page.getByTestId('confirm-dialog').isVisible()) await confirmDialog();
