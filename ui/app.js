@@ -326,7 +326,8 @@ document.addEventListener('alpine:init', () => {
     spark(rates) {
       if (!rates || rates.length < 2) return '';
       const max = Math.max(...rates, 1);
-      const step = 120 / (HISTORY_POINTS - 1);
+      /* Few samples still span a good part of the box; many fill it. */
+      const step = 120 / (Math.max(rates.length, 12) - 1);
       const off = 120 - step * (rates.length - 1);
       return rates.map((r, i) => (off + i * step).toFixed(1) + ',' + (27 - (r / max) * 25).toFixed(1)).join(' ');
     },
