@@ -41,5 +41,7 @@ int cmd_history(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
+int cmd_wg(int argc, char **argv);
+int cmd_ovpn(int argc, char **argv);
 
 #endif

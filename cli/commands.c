@@ -15,6 +15,8 @@ const struct command atlas_commands[] = {
 	{ "history", cmd_history, "generations and apply runs, newest first" },
 	{ "serve", cmd_serve, "run the reconcile loop and the HTTP API and panel" },
 	{ "admin", cmd_admin, "administrator account: `admin passwd` reads a new password" },
+	{ "ovpn", cmd_ovpn, "OpenVPN: client profiles, sessions, clients, easy-rsa import" },
+	{ "wg", cmd_wg, "wireguard: client config, QR code, peer add/rm/disable/enable" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL },
 };

@@ -150,6 +150,14 @@ int controller_apply(const struct driver_ctx *ctx, const struct atlas_state *des
 		if (controller_plan(ctx, desired, generation, &plan, err) < 0)
 			goto out;
 		remaining = plan.n;
+		/* An engine that cannot be observed (fully) has not converged. */
+		for (size_t e = 0; plan.n == 0 && e < plan.nengines; e++)
+			if (plan.engines[e].status == ENGINE_ERROR ||
+			    plan.engines[e].status == ENGINE_INCOMPLETE)
+				buf_printf(&errors, "%s%s: %s: %s", errors.len ? "; " : "",
+					   plan.engines[e].engine,
+					   engine_status_names[plan.engines[e].status],
+					   plan.engines[e].note ? plan.engines[e].note : "");
 		if (plan.n == 0 || errors.len) {
 			plan_release(&plan);
 			break;

@@ -7,6 +7,7 @@ pkgs=(
   libyaml-dev libsqlite3-dev libjansson-dev libmicrohttpd-dev libssl-dev libcmocka-dev libqrencode-dev
   wireguard-tools wireguard-go openvpn nftables iproute2 iputils-ping easy-rsa
   inotify-tools wrk sqlite3 curl jq openssl time clang libclang-rt-14-dev
+  zbar-tools librsvg2-bin
 )
 [ "${ATLAS_DEPS_BROWSER:-1}" = 1 ] && pkgs+=(chromium)
 # Node.js may come from elsewhere than Debian (it carries npm then): only

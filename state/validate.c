@@ -381,6 +381,15 @@ static void check_openvpn(struct vctx *c, const struct atlas_state *st)
 		  "network \"%.60s\" is not an IPv4 prefix between /16 and /29", ov->network);
 	check_addrs(c, &ov->dns, "dns");
 	check_prefixes(c, &ov->routes, "routes");
+	/* the tunnel Atlas renders carries IPv4 only (no server-ipv6) */
+	for (size_t i = 0; i < ov->routes.n; i++) {
+		struct ipaddr r;
+
+		if (ip_parse(ov->routes.v[i], &r) == 0 && r.family != AF_INET)
+			V(c, &ov->routes.v[i], "routes",
+			  "routes \"%.60s\" is IPv6: the openvpn tunnel carries IPv4 only",
+			  ov->routes.v[i]);
+	}
 	if (st->has_wireguard && ov->proto == OVPN_UDP)
 		for (size_t i = 0; i < st->wireguard.ninterfaces; i++)
 			if (st->wireguard.interfaces[i].listen_port == ov->port)

@@ -18,3 +18,14 @@ secs=${FUZZ_SECONDS:-60}
 echo "fuzz: running fuzz_yaml for ${secs}s"
 $B/fuzz_yaml -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
   -print_final_stats=1 "$corpus" 2>&1 | tail -15
+
+# The OpenVPN parsers (management replies, easy-rsa index.txt).
+clang $FLAGS -fsanitize=fuzzer -D_GNU_SOURCE -I. $(pkg-config --cflags jansson) \
+  -o $B/fuzz_ovpn tests/fuzz/fuzz_ovpn.c $objs \
+  $(pkg-config --libs yaml-0.1 sqlite3 jansson libmicrohttpd openssl libqrencode) -lpthread
+corpus=$B/corpus-ovpn; mkdir -p "$corpus"
+printf 'V\t290228022926Z\t\t88B0\tunknown\t/CN=server\nR\t290228022927Z\t261126022927Z\tF7\tunknown\t/CN=erin\n' > "$corpus/index.txt"
+printf '>INFO:x\r\nCLIENT_LIST\ta\t1.2.3.4:5\t10.9.0.2\t\t1\t2\td\t3\tUNDEF\t4\t0\tAES-256-GCM\r\n>LOG:x\r\nEND\r\n' > "$corpus/status.txt"
+echo "fuzz: running fuzz_ovpn for ${secs}s"
+$B/fuzz_ovpn -max_total_time="$secs" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
+  -print_final_stats=1 "$corpus" 2>&1 | tail -15

@@ -225,6 +225,8 @@ static void test_validate__openvpn_static_ip(void **s)
 	bad("openvpn:\n  network: 10.9.0.0/24\n  clients: [{name: a, static_ip: 'fd00::5'}]\n",
 	    "static_ip \"fd00::5\" is not an IPv4 address");
 	bad("openvpn:\n  network: 10.9.0.0/8\n", "network \"10.9.0.0/8\" is not an IPv4 prefix between /16 and /29");
+	bad("openvpn:\n  network: 10.9.0.0/24\n  routes: ['fd00::/64']\n",
+	    "openvpn: routes \"fd00::/64\" is IPv6: the openvpn tunnel carries IPv4 only");
 }
 
 static void test_validate__address_plan(void **s)

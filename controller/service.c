@@ -1,0 +1,149 @@
+/*
+ * service.c - daemon control through systemd or directly with a pid file.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../lib/buf.h"
+#include "../lib/fileio.h"
+#include "../lib/spawn.h"
+#include "../state/model.h"
+#include "service.h"
+
+static int systemctl(const char *verb, const struct service *svc, struct atlas_err *err)
+{
+	const char *argv[] = { "systemctl", verb, svc->unit, NULL };
+	struct spawn_opts o = { .timeout_ms = 60000 };
+	struct spawn_result r;
+	int ret = spawn_check(argv, &o, &r, err);
+
+	spawn_result_release(&r);
+	return ret;
+}
+
+static pid_t read_pidfile(const char *path)
+{
+	struct buf b = BUF_INIT;
+	long v = 0;
+
+	if (file_read(path, 64, &b, NULL) == 0)
+		v = strtol(buf_str(&b), NULL, 10);
+	buf_release(&b);
+	return v > 1 ? (pid_t)v : 0;
+}
+
+/* 1 when /proc/PID/cmdline is exactly argv. */
+static int pid_is(pid_t pid, const char *const *argv)
+{
+	char *path = xasprintf("/proc/%ld/cmdline", (long)pid);
+	struct buf b = BUF_INIT, want = BUF_INIT;
+	int same = 0;
+
+	/* Reap it first when it is our own dead child (atlas serve). */
+	waitpid(pid, NULL, WNOHANG);
+	if (file_read(path, 65536, &b, NULL) == 0) {
+		for (size_t i = 0; argv[i]; i++)
+			buf_add(&want, argv[i], strlen(argv[i]) + 1);
+		same = b.len == want.len && b.len && !memcmp(b.data, want.data, b.len);
+	}
+	buf_release(&b);
+	buf_release(&want);
+	free(path);
+	return same;
+}
+
+int service_running(int mode, const struct service *svc, pid_t *pid, struct atlas_err *err)
+{
+	if (pid)
+		*pid = 0;
+	if (mode == SERVICE_SYSTEMD) {
+		const char *argv[] = { "systemctl", "is-active", "--quiet", svc->unit, NULL };
+		struct spawn_result r;
+		int ret;
+
+		if (spawn_run(argv, NULL, &r, err) < 0)
+			return -1;
+		ret = r.exited && r.status == 0;
+		spawn_result_release(&r);
+		return ret;
+	}
+	{
+		pid_t p = read_pidfile(svc->pidfile);
+
+		if (p && pid_is(p, svc->argv)) {
+			if (pid)
+				*pid = p;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int service_start(int mode, const struct service *svc, struct atlas_err *err)
+{
+	char text[32];
+	pid_t pid;
+	int rc;
+
+	if (mode == SERVICE_SYSTEMD)
+		return systemctl("start", svc, err);
+	rc = service_running(mode, svc, NULL, err);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	pid = spawn_daemon(svc->argv, svc->logfile, err);
+	if (pid < 0)
+		return err_wrap(err, "start %s", svc->name);
+	snprintf(text, sizeof(text), "%ld\n", (long)pid);
+	if (file_write_atomic(svc->pidfile, text, strlen(text), 0644, err) < 0) {
+		kill(pid, SIGTERM);
+		return -1;
+	}
+	return 0;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+int service_stop(int mode, const struct service *svc, struct atlas_err *err)
+{
+	pid_t pid;
+
+	if (mode == SERVICE_SYSTEMD)
+		return systemctl("stop", svc, err);
+	if (service_running(mode, svc, &pid, err) <= 0) {
+		unlink(svc->pidfile);
+		return 0;
+	}
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 100 && pid_is(pid, svc->argv); i++)
+		sleep_ms(50);
+	if (pid_is(pid, svc->argv)) {
+		kill(pid, SIGKILL);
+		for (int i = 0; i < 40 && pid_is(pid, svc->argv); i++)
+			sleep_ms(50);
+	}
+	if (pid_is(pid, svc->argv))
+		return err_set(err, ERR_EXEC, "%s (pid %ld) does not stop", svc->name, (long)pid);
+	unlink(svc->pidfile);
+	return 0;
+}
+
+int service_restart(int mode, const struct service *svc, struct atlas_err *err)
+{
+	if (mode == SERVICE_SYSTEMD)
+		return systemctl("restart", svc, err);
+	if (service_stop(mode, svc, err) < 0)
+		return -1;
+	return service_start(mode, svc, err);
+}

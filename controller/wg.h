@@ -1,0 +1,141 @@
+/*
+ * wg.h - the WireGuard driver's insides: what observe() sees, the pure
+ * diff, the actions apply() runs. Shared by wg_observe.c, wg_diff.c,
+ * wg_apply.c and the unit tests; the rest of Atlas sees only `wg_driver`.
+ *
+ * Interfaces Atlas creates are recorded by their server config file,
+ * DATADIR/wireguard/IF.conf: only those are ever deleted, never an
+ * interface Atlas did not make.
+ */
+#ifndef ATLAS_WG_H
+#define ATLAS_WG_H
+
+#include "../lib/strv.h"
+#include "driver.h"
+#include "nat.h"
+
+#define WG_NAT_TABLE "atlas_wireguard"
+#define WG_INSTALL_HINT "apt-get install wireguard-tools wireguard-go nftables"
+
+struct wg_obs_peer {
+	char public_key[KEY_B64];
+	char preshared_key[KEY_B64];	/* secret; "" when none */
+	struct strv allowed_ips;	/* sorted, as wg prints them */
+	int keepalive;			/* 0: off */
+	long long handshake;		/* epoch seconds, 0: never */
+	unsigned long long rx, tx;
+	char *endpoint;			/* NULL: none */
+};
+
+struct wg_obs_iface {
+	char *name;
+	int exists;		/* the link is there */
+	int readable;		/* `wg show IF dump` worked */
+	char *error;		/* why it is not readable */
+	int up;
+	int mtu;
+	int listen_port;
+	char public_key[KEY_B64];
+	struct strv addresses;	/* "10.8.0.1/24", sorted; link-local ones left out */
+	struct wg_obs_peer *peers;	/* sorted by public key */
+	size_t npeers;
+	int recorded;		/* DATADIR/wireguard/IF.conf exists: Atlas made it */
+	struct buf conf;	/* secret: that file's bytes */
+};
+
+struct wg_obs {
+	struct wg_obs_iface *ifaces;	/* desired ones and recorded ones, by name */
+	size_t n;
+	int forward4, forward6;		/* 1, 0, or -1 unreadable */
+	char *egress4, *egress6;	/* default route interfaces, NULL: none */
+	struct nat_obs nat;
+	char *confdir;			/* DATADIR/wireguard */
+};
+
+enum wg_act_type {
+	WG_CONF_WRITE,		/* (re)write DATADIR/wireguard/IF.conf */
+	WG_IF_CREATE,		/* link, key, port, addresses, MTU, up */
+	WG_IF_KEY,		/* private key */
+	WG_IF_PORT,		/* listen port, only when it differs */
+	WG_IF_ADDR_ADD,
+	WG_IF_ADDR_DEL,
+	WG_IF_MTU,
+	WG_IF_UP,
+	WG_IF_DELETE,		/* link down and gone, record removed */
+	WG_CONF_FORGET,		/* record removed (no link left) */
+	WG_PEER_REMOVE,
+	WG_PEER_UPDATE,
+	WG_PEER_CREATE,
+	WG_FORWARD,		/* family in .port: 4 or 6 */
+	WG_NAT_REPLACE,		/* .text: the nft script */
+	WG_NAT_DELETE,
+};
+
+/* What changes in a WG_PEER_UPDATE. */
+#define WG_SET_ALLOWED 1u
+#define WG_SET_PSK 2u		/* set the desired PSK (from the desired state) */
+#define WG_CLEAR_PSK 4u
+#define WG_SET_KEEPALIVE 8u
+
+struct wg_act {
+	enum wg_act_type type;
+	char *iface;
+	char *peer;			/* desired peer name; NULL for a foreign peer */
+	char public_key[KEY_B64];
+	unsigned set;
+	int keepalive;
+	char psk[KEY_B64];		/* secret, wiped on free: the PSK to set */
+	struct strv allowed;		/* the full desired list (normalised) */
+	int port;			/* listen port / MTU / family */
+	char *text;			/* an address, or the nft script */
+};
+
+void wg_act_free(void *a);
+
+/* The driver's callbacks (wg_observe.c, wg_diff.c, wg_apply.c). */
+int wg_observe(const struct driver_ctx *ctx, const struct atlas_state *desired, void **obs,
+	       struct atlas_err *err);
+void wg_obs_free(void *obs);
+/* Live status: {"interfaces":[{name, up, listen_port, peers:[...]}]} (new). */
+json_t *wg_status(const struct driver_ctx *ctx, const struct atlas_state *desired);
+int wg_diff(const struct driver_ctx *ctx, const struct atlas_state *desired, const void *obs,
+	    struct plan *plan, struct atlas_err *err);
+int wg_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
+	     struct action *v, size_t n, json_t *results, struct atlas_err *err);
+
+/*
+ * Parses the text of `wg show IF dump` into ifc (listen port, public key,
+ * peers sorted by key). Pure. text is cut up in place (no copy of 10,000
+ * peers' worth of secrets); the caller wipes it. Returns -1 (ERR_INVALID) on
+ * a malformed line.
+ */
+int wg_parse_dump(char *text, struct wg_obs_iface *ifc, struct atlas_err *err);
+/*
+ * Parses the reply of a UAPI get=1 (hex keys) into ifc like wg_parse_dump;
+ * the interface's public key is derived from its private key. Pure but for
+ * that derivation (OpenSSL). text is cut up in place. -1 on a malformed
+ * reply or errno != 0.
+ */
+int wg_parse_uapi(char *text, struct wg_obs_iface *ifc, struct atlas_err *err);
+/*
+ * Sends get=1 to /var/run/wireguard/IF.sock and appends the whole reply to
+ * out. ERR_NOTFOUND when there is no socket (kernel device, or none).
+ */
+int wg_uapi_get(const char *ifname, struct buf *out, struct atlas_err *err);
+/* Parses `ip -j addr show dev IF` output into ifc (up, mtu, addresses). Pure. */
+int wg_parse_ip_addr(const char *json, struct wg_obs_iface *ifc, struct atlas_err *err);
+void wg_obs_iface_release(struct wg_obs_iface *ifc);
+
+/*
+ * A prefix as WireGuard and ip print it: host bits cleared for allowed IPs
+ * (net = 1), kept for interface addresses (net = 0). buf: 64 bytes. -1 when
+ * s is not a prefix.
+ */
+int wg_norm_prefix(const char *s, int net, char *buf, size_t len);
+
+/* The names of missing programs ("wg, nft"), new, or NULL when none. */
+char *wg_missing_programs(void);
+
+extern const struct driver wg_driver;
+
+#endif

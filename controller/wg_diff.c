@@ -1,0 +1,453 @@
+/*
+ * wg_diff.c - the WireGuard plan, pure: desired interfaces and peers
+ * against what observe() saw.
+ *
+ * Peers are matched as wireguard-tools' syncconf does: both sides sorted by
+ * public key, one merge pass. A changed peer gets only the fields that
+ * differ, with explicit clears (keepalive 0, PSK removed); an unchanged peer
+ * gets nothing. A disabled or expired peer is absent from the interface, a
+ * peer nobody asked for (added by hand) is removed, and nothing at all is
+ * removed from an interface that could not be read.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "../renderers/wg_render.h"
+#include "wg.h"
+
+void wg_act_free(void *p)
+{
+	struct wg_act *a = p;
+
+	if (!a)
+		return;
+	free(a->iface);
+	free(a->peer);
+	strv_clear(&a->allowed);
+	free(a->text);
+	OPENSSL_cleanse(a->psk, sizeof(a->psk));
+	free(a);
+}
+
+static struct wg_act *act_new(enum wg_act_type type, const char *iface)
+{
+	struct wg_act *a = xcalloc(1, sizeof(*a));
+
+	a->type = type;
+	a->iface = iface ? xstrdup(iface) : NULL;
+	return a;
+}
+
+/* A desired peer with its server-side AllowedIPs normalised as wg prints them. */
+struct dpeer {
+	const struct wg_peer *p;
+	int active;
+	struct strv allowed;
+};
+
+static int dpeer_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct dpeer *)a)->p->public_key,
+		      ((const struct dpeer *)b)->p->public_key);
+}
+
+static void norm_list(const struct strv *in, int net, struct strv *out)
+{
+	char buf[64];
+
+	for (size_t i = 0; i < in->n; i++)
+		if (wg_norm_prefix(in->v[i], net, buf, sizeof(buf)) == 0 &&
+		    !strv_contains(out, buf))
+			strv_push(out, buf);
+	strv_sort(out);
+}
+
+static char *joined(const struct strv *v)
+{
+	return v->n ? strv_join(v, ", ") : xstrdup("(none)");
+}
+
+static void peer_create(struct plan *plan, const char *ifname, const struct dpeer *d)
+{
+	struct wg_act *a = act_new(WG_PEER_CREATE, ifname);
+	char *res = xasprintf("%s/%s", ifname, d->p->name), *ips = joined(&d->allowed);
+
+	a->peer = xstrdup(d->p->name);
+	memcpy(a->public_key, d->p->public_key, KEY_B64);
+	strv_copy(&a->allowed, &d->allowed);
+	a->keepalive = d->p->keepalive;
+	memcpy(a->psk, d->p->preshared_key, KEY_B64);
+	a->set = WG_SET_ALLOWED | (d->p->preshared_key[0] ? WG_SET_PSK : 0) |
+		 (d->p->keepalive ? WG_SET_KEEPALIVE : 0);
+	plan_add(plan, "wireguard", ACT_CREATE, res, a, wg_act_free, "+ wireguard/%s peer %s (%s)",
+		 ifname, d->p->name, ips);
+	free(ips);
+	free(res);
+}
+
+static void peer_update(struct plan *plan, const char *ifname, const struct dpeer *d,
+			const struct wg_obs_peer *op)
+{
+	const struct wg_peer *p = d->p;
+	struct wg_act *a;
+	struct buf what = BUF_INIT;
+	unsigned set = 0;
+	char *res;
+
+	if (!strv_eq(&d->allowed, &op->allowed_ips)) {
+		char *from = joined(&op->allowed_ips), *to = joined(&d->allowed);
+
+		set |= WG_SET_ALLOWED;
+		buf_printf(&what, "allowed ips %s -> %s", from, to);
+		free(from);
+		free(to);
+	}
+	if (p->preshared_key[0] && (!op->preshared_key[0] ||
+				    CRYPTO_memcmp(p->preshared_key, op->preshared_key, KEY_B64))) {
+		set |= WG_SET_PSK;
+		buf_printf(&what, "%spreshared key %s", what.len ? "; " : "",
+			   op->preshared_key[0] ? "changed" : "set");
+	} else if (!p->preshared_key[0] && op->preshared_key[0]) {
+		set |= WG_CLEAR_PSK;
+		buf_printf(&what, "%spreshared key removed", what.len ? "; " : "");
+	}
+	if (p->keepalive != op->keepalive) {
+		set |= WG_SET_KEEPALIVE;
+		buf_printf(&what, "%skeepalive ", what.len ? "; " : "");
+		buf_printf(&what, op->keepalive ? "%d" : "off", op->keepalive);
+		buf_printf(&what, p->keepalive ? " -> %d" : " -> off", p->keepalive);
+	}
+	if (set) {
+		a = act_new(WG_PEER_UPDATE, ifname);
+		a->peer = xstrdup(p->name);
+		memcpy(a->public_key, p->public_key, KEY_B64);
+		a->set = set;
+		a->keepalive = p->keepalive;
+		if (set & WG_SET_PSK)
+			memcpy(a->psk, p->preshared_key, KEY_B64);
+		strv_copy(&a->allowed, &d->allowed);
+		res = xasprintf("%s/%s", ifname, p->name);
+		plan_add(plan, "wireguard", ACT_UPDATE, res, a, wg_act_free,
+			 "~ wireguard/%s peer %s: %s", ifname, p->name, buf_str(&what));
+		free(res);
+	}
+	buf_release(&what);
+}
+
+/*
+ * The name the record file gave the peer of key: its "# peer NAME" line
+ * right above "[Peer]" and "PublicKey = KEY". 1 when found.
+ */
+static int recorded_name(const char *conf, const char *key, char *name, size_t len)
+{
+	char pat[KEY_B64 + 32];
+	const char *k, *line, *end;
+
+	snprintf(pat, sizeof(pat), "\n[Peer]\nPublicKey = %s\n", key);
+	k = conf ? strstr(conf, pat) : NULL;
+	if (!k)
+		return 0;
+	for (line = k; line > conf && line[-1] != '\n'; line--)
+		;
+	end = k;
+	if (strncmp(line, "# peer ", 7) || (size_t)(end - line - 7) >= len)
+		return 0;
+	memcpy(name, line + 7, (size_t)(end - line - 7));
+	name[end - line - 7] = '\0';
+	return 1;
+}
+
+static void peer_remove(struct plan *plan, const char *ifname, const struct wg_obs_peer *op,
+			const struct wg_peer *known, const char *conf, time_t now)
+{
+	struct wg_act *a = act_new(WG_PEER_REMOVE, ifname);
+	char *res, name[NAME_MAX_LEN + 1];
+
+	memcpy(a->public_key, op->public_key, KEY_B64);
+	if (known) {
+		a->peer = xstrdup(known->name);
+		res = xasprintf("%s/%s", ifname, known->name);
+		plan_add(plan, "wireguard", ACT_DELETE, res, a, wg_act_free,
+			 "- wireguard/%s peer %s (%s)", ifname, known->name,
+			 known->disabled ? "disabled" : wg_peer_active(known, now) ? "" : "expired");
+	} else if (recorded_name(conf, op->public_key, name, sizeof(name))) {
+		/* Gone from the desired state; the record still knows its name. */
+		res = xasprintf("%s/%s", ifname, name);
+		plan_add(plan, "wireguard", ACT_DELETE, res, a, wg_act_free,
+			 "- wireguard/%s peer %s (removed from the desired state)", ifname, name);
+	} else {
+		res = xasprintf("%s/%s", ifname, op->public_key);
+		plan_add(plan, "wireguard", ACT_DELETE, res, a, wg_act_free,
+			 "- wireguard/%s foreign peer %s (not in the desired state)", ifname,
+			 op->public_key);
+	}
+	/* A session: a handshake within the last rekey period and a bit (180 s). */
+	plan->v[plan->n - 1].drops = op->handshake && now - op->handshake < 180;
+	free(res);
+}
+
+/* The sort-merge of the desired peers of ifc with the observed ones. */
+static void diff_peers(const struct driver_ctx *ctx, const struct wg_iface *ifc,
+		       const struct wg_obs_iface *oi, struct plan *plan)
+{
+	struct dpeer *d = xcalloc(ifc->npeers + 1, sizeof(*d));
+	size_t nd = 0, i = 0, j = 0;
+	struct plan creates, updates;
+
+	for (size_t k = 0; k < ifc->npeers; k++) {
+		if (!ifc->peers[k].public_key[0])
+			continue;
+		d[nd].p = &ifc->peers[k];
+		d[nd].active = wg_peer_active(&ifc->peers[k], ctx->now);
+		norm_list(&ifc->peers[k].address, 1, &d[nd].allowed);
+		nd++;
+	}
+	qsort(d, nd, sizeof(*d), dpeer_cmp);
+	/* Removals first (a freed address may go to another peer), then updates, then additions. */
+	plan_init(&creates);
+	plan_init(&updates);
+	while (i < nd || j < oi->npeers) {
+		int c = i == nd ? 1 : j == oi->npeers ? -1
+						      : strcmp(d[i].p->public_key,
+							       oi->peers[j].public_key);
+
+		if (c < 0) {
+			if (d[i].active)
+				peer_create(&creates, ifc->name, &d[i]);
+			i++;
+		} else if (c > 0) {
+			peer_remove(plan, ifc->name, &oi->peers[j], NULL, oi->conf.data, ctx->now);
+			j++;
+		} else {
+			if (d[i].active)
+				peer_update(&updates, ifc->name, &d[i], &oi->peers[j]);
+			else
+				peer_remove(plan, ifc->name, &oi->peers[j], d[i].p, oi->conf.data,
+					    ctx->now);
+			i++;
+			j++;
+		}
+	}
+	for (struct plan *q = &updates; q; q = q == &updates ? &creates : NULL) {
+		for (size_t k = 0; k < q->n; k++) {
+			struct action *a = plan_add(plan, "wireguard", q->v[k].kind, q->v[k].resource,
+						    q->v[k].data, q->v[k].data_free, "%s",
+						    q->v[k].text);
+
+			a->drops = q->v[k].drops;
+			q->v[k].data = NULL;
+			q->v[k].data_free = NULL;
+		}
+		plan_release(q);
+	}
+	for (size_t k = 0; k < nd; k++)
+		strv_clear(&d[k].allowed);
+	free(d);
+}
+
+static void diff_addresses(const struct wg_iface *ifc, const struct wg_obs_iface *oi,
+			   struct plan *plan)
+{
+	struct strv want = STRV_INIT;
+	size_t i = 0, j = 0;
+
+	norm_list(&ifc->address, 0, &want);
+	while (i < want.n || j < oi->addresses.n) {
+		int c = i == want.n ? 1 : j == oi->addresses.n ? -1
+							       : strcmp(want.v[i], oi->addresses.v[j]);
+		struct wg_act *a;
+
+		if (c == 0) {
+			i++, j++;
+			continue;
+		}
+		a = act_new(c < 0 ? WG_IF_ADDR_ADD : WG_IF_ADDR_DEL, ifc->name);
+		a->text = xstrdup(c < 0 ? want.v[i++] : oi->addresses.v[j++]);
+		plan_add(plan, "wireguard", c < 0 ? ACT_CREATE : ACT_DELETE, ifc->name, a,
+			 wg_act_free, "%c wireguard/%s address %s", c < 0 ? '+' : '-', ifc->name,
+			 a->text);
+	}
+	strv_clear(&want);
+}
+
+/* One desired, enabled interface. Returns 0, or 1 when it could not be read. */
+static int diff_iface(const struct driver_ctx *ctx, const struct wg_obs *o,
+		      const struct wg_iface *ifc, const struct wg_obs_iface *oi, struct plan *plan)
+{
+	struct buf conf = BUF_INIT;
+	struct wg_act *a;
+
+	/* A link of that name that wg cannot read (not WireGuard?): hands off, not even the record. */
+	if (oi->exists && !oi->readable)
+		return 1;
+	render_wg_server(ifc, ctx->now, &conf);
+	/* The record first: an interface Atlas creates is known as its own from then on. */
+	if (!oi->recorded || strcmp(buf_str(&conf), buf_str(&oi->conf)))
+		plan_add(plan, "wireguard", ACT_WRITE, ifc->name, act_new(WG_CONF_WRITE, ifc->name),
+			 wg_act_free, "%c wireguard/%s write %s/%s.conf", oi->recorded ? '~' : '+',
+			 ifc->name, o->confdir, ifc->name);
+	buf_release_secure(&conf);
+	if (!oi->exists) {
+		char *addrs = joined(&ifc->address);
+
+		a = act_new(WG_IF_CREATE, ifc->name);
+		a->port = ifc->listen_port;
+		plan_add(plan, "wireguard", ACT_START, ifc->name, a, wg_act_free,
+			 "+ wireguard/%s interface (listen port %d, address %s)", ifc->name,
+			 ifc->listen_port, addrs);
+		free(addrs);
+		diff_peers(ctx, ifc, oi, plan);
+		return 0;
+	}
+	if (strcmp(ifc->public_key, oi->public_key)) {
+		plan_add(plan, "wireguard", ACT_UPDATE, ifc->name, act_new(WG_IF_KEY, ifc->name),
+			 wg_act_free, "~ wireguard/%s private key (public key %s -> %s)", ifc->name,
+			 oi->public_key, ifc->public_key);
+		plan->v[plan->n - 1].drops = (int)oi->npeers;
+	}
+	if (ifc->listen_port != oi->listen_port) {
+		a = act_new(WG_IF_PORT, ifc->name);
+		a->port = ifc->listen_port;
+		plan_add(plan, "wireguard", ACT_UPDATE, ifc->name, a, wg_act_free,
+			 "~ wireguard/%s listen port %d -> %d", ifc->name, oi->listen_port,
+			 ifc->listen_port);
+	}
+	diff_addresses(ifc, oi, plan);
+	if (ifc->mtu && ifc->mtu != oi->mtu) {
+		a = act_new(WG_IF_MTU, ifc->name);
+		a->port = ifc->mtu;
+		plan_add(plan, "wireguard", ACT_UPDATE, ifc->name, a, wg_act_free,
+			 "~ wireguard/%s mtu %d -> %d", ifc->name, oi->mtu, ifc->mtu);
+	}
+	if (!oi->up)
+		plan_add(plan, "wireguard", ACT_START, ifc->name, act_new(WG_IF_UP, ifc->name),
+			 wg_act_free, "+ wireguard/%s link up", ifc->name);
+	diff_peers(ctx, ifc, oi, plan);
+	return 0;
+}
+
+/* An interface Atlas made that is no longer wanted (removed, disabled, engine off). */
+static void diff_gone(const struct wg_obs_iface *oi, const struct wg_obs *o, struct plan *plan)
+{
+	if (!oi->recorded)
+		return;	/* not Atlas's: never touched */
+	if (oi->exists) {
+		plan_add(plan, "wireguard", ACT_STOP, oi->name, act_new(WG_IF_DELETE, oi->name),
+			 wg_act_free, "- wireguard/%s interface (%zu peer%s) and %s/%s.conf",
+			 oi->name, oi->npeers, oi->npeers == 1 ? "" : "s", o->confdir, oi->name);
+		plan->v[plan->n - 1].drops = (int)oi->npeers;
+	} else {
+		plan_add(plan, "wireguard", ACT_DELETE, oi->name,
+			 act_new(WG_CONF_FORGET, oi->name), wg_act_free,
+			 "- wireguard/%s remove %s/%s.conf", oi->name, o->confdir, oi->name);
+	}
+}
+
+static void diff_nat(const struct atlas_state *st, const struct wg_obs *o, struct plan *plan,
+		     struct buf *notes, int *incomplete)
+{
+	struct nat_net *nets = NULL;
+	struct strv pfx = STRV_INIT;
+	size_t n = 0;
+	int v4 = 0, v6 = 0;
+	const char *egress;
+	struct wg_act *a;
+	struct atlas_err e = { 0 };
+
+	for (size_t i = 0; st->wireguard.enabled && i < st->wireguard.ninterfaces; i++) {
+		const struct wg_iface *ifc = &st->wireguard.interfaces[i];
+		struct strv nv = STRV_INIT;
+
+		if (ifc->disabled)
+			continue;
+		norm_list(&ifc->address, 1, &nv);
+		for (size_t k = 0; k < nv.n; k++) {
+			nets = xrealloc(nets, (n + 1) * sizeof(*nets));
+			strv_push(&pfx, nv.v[k]);
+			nets[n].iface = ifc->name;
+			nets[n].v6 = strchr(nv.v[k], ':') != NULL;
+			v4 |= !nets[n].v6;
+			v6 |= nets[n].v6;
+			n++;
+		}
+		strv_clear(&nv);
+	}
+	for (size_t k = 0; k < n; k++)
+		nets[k].prefix = pfx.v[k];
+	for (int fam = 4; fam <= 6; fam += 2) {
+		int cur = fam == 4 ? o->forward4 : o->forward6;
+
+		if ((fam == 4 ? v4 : v6) && cur != 1) {
+			a = act_new(WG_FORWARD, NULL);
+			a->port = fam;
+			plan_add(plan, "wireguard", ACT_UPDATE, "forwarding", a, wg_act_free,
+				 "~ system %s %s -> 1",
+				 fam == 4 ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding",
+				 cur < 0 ? "(unreadable)" : "0");
+		}
+	}
+	egress = st->settings.egress_interface ? st->settings.egress_interface
+	       : o->egress4			 ? o->egress4
+						 : o->egress6;
+	if (n) {
+		struct buf script = BUF_INIT;
+
+		if (nat_render(WG_NAT_TABLE, nets, n, egress, &script, &e) < 0) {
+			buf_printf(notes, "%snat: %s", notes->len ? "; " : "", e.msg);
+			*incomplete = 1;
+		} else if (!nat_in_sync(buf_str(&script), &o->nat)) {
+			a = act_new(WG_NAT_REPLACE, NULL);
+			a->text = buf_detach(&script);
+			plan_add(plan, "wireguard", o->nat.exists ? ACT_UPDATE : ACT_CREATE, "nat", a,
+				 wg_act_free,
+				 "%c nftables table inet %s: masquerade %zu network%s out of %s%s",
+				 o->nat.exists ? '~' : '+', WG_NAT_TABLE, n, n == 1 ? "" : "s",
+				 egress ? egress : "any interface but the tunnel",
+				 egress && !st->settings.egress_interface ? " (default route)" : "");
+		}
+		buf_release(&script);
+	} else if (o->nat.exists) {
+		plan_add(plan, "wireguard", ACT_DELETE, "nat", act_new(WG_NAT_DELETE, NULL),
+			 wg_act_free, "- nftables table inet %s", WG_NAT_TABLE);
+	}
+	if (!o->nat.readable) {
+		buf_printf(notes, "%snftables table inet %s could not be read", notes->len ? "; " : "",
+			   WG_NAT_TABLE);
+		*incomplete = 1;
+	}
+	free(nets);
+	strv_clear(&pfx);
+}
+
+int wg_diff(const struct driver_ctx *ctx, const struct atlas_state *desired, const void *obsv,
+	    struct plan *plan, struct atlas_err *err)
+{
+	const struct wg_obs *o = obsv;
+	struct buf notes = BUF_INIT;
+	int incomplete = 0;
+
+	(void)err;
+	for (size_t i = 0; i < o->n; i++) {
+		const struct wg_obs_iface *oi = &o->ifaces[i];
+		const struct wg_iface *ifc =
+			desired->wireguard.enabled ? state_wg_iface(desired, oi->name) : NULL;
+
+		if (ifc && ifc->disabled)
+			ifc = NULL;
+		if (!ifc) {
+			diff_gone(oi, o, plan);
+		} else if (diff_iface(ctx, o, ifc, oi, plan)) {
+			buf_printf(&notes, "%sinterface %s: %s", notes.len ? "; " : "", oi->name,
+				   oi->error ? oi->error : "cannot be read");
+			incomplete = 1;
+		}
+	}
+	diff_nat(desired, o, plan, &notes, &incomplete);
+	if (incomplete)
+		plan_engine(plan, "wireguard", ENGINE_INCOMPLETE, notes.data);
+	buf_release(&notes);
+	return 0;
+}

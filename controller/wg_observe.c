@@ -1,0 +1,326 @@
+/*
+ * wg_observe.c - reading WireGuard interfaces as they are: `ip -j addr show`
+ * for the link, `wg show IF dump` for the device and its peers, the record
+ * files in DATADIR/wireguard, the forwarding switches and the NAT table.
+ *
+ * The device is read over its UAPI socket when it has one (wireguard-go;
+ * wg_uapi.c), else with `wg show IF dump` (the kernel module): bench/wg.sh
+ * measures both. ATLAS_WG_OBSERVE=dump forces the second.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <openssl/crypto.h>
+
+#include "../lib/fileio.h"
+#include "../lib/ipaddr.h"
+#include "../lib/spawn.h"
+#include "../state/keys.h"
+#include "wg.h"
+
+int wg_norm_prefix(const char *s, int net, char *buf, size_t len)
+{
+	struct ipaddr ip, n;
+
+	if (ip_parse(s, &ip) < 0)
+		return -1;
+	if (net) {
+		ip_network(&ip, &n);
+		n.prefix = ip.prefix;
+		ip = n;
+	}
+	ip_format(&ip, 1, buf, len);
+	return 0;
+}
+
+static int peer_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct wg_obs_peer *)a)->public_key,
+		      ((const struct wg_obs_peer *)b)->public_key);
+}
+
+/* Splits line on tabs into at most max fields; returns their number. */
+static size_t split_tabs(char *line, char **f, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max) {
+		f[n++] = line;
+		line = strchr(line, '\t');
+		if (!line)
+			break;
+		*line++ = '\0';
+	}
+	return n;
+}
+
+int wg_parse_dump(char *text, struct wg_obs_iface *ifc, struct atlas_err *err)
+{
+	char *line, *next, *f[9];
+	size_t nline = 0, cap = 0;
+	int ret = -1;
+
+	for (line = text; line && *line; line = next) {
+		size_t nf;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		nf = split_tabs(line, f, 9);
+		if (nline++ == 0) {
+			/* private-key public-key listen-port fwmark */
+			if (nf != 4 || strlen(f[1]) != KEY_B64 - 1) {
+				err_set(err, ERR_INVALID, "wg show dump: bad interface line");
+				goto out;
+			}
+			memcpy(ifc->public_key, f[1], KEY_B64);
+			ifc->listen_port = atoi(f[2]);
+			continue;
+		}
+		/* public-key psk endpoint allowed-ips handshake rx tx keepalive */
+		if (nf != 8 || strlen(f[0]) != KEY_B64 - 1) {
+			err_set(err, ERR_INVALID, "wg show dump: bad peer line %zu", nline);
+			goto out;
+		}
+		if (ifc->npeers == cap) {
+			cap = cap ? cap * 2 : 16;
+			ifc->peers = xrealloc(ifc->peers, cap * sizeof(*ifc->peers));
+		}
+		{
+			struct wg_obs_peer *p = &ifc->peers[ifc->npeers++];
+
+			memset(p, 0, sizeof(*p));
+			memcpy(p->public_key, f[0], KEY_B64);
+			if (strcmp(f[1], "(none)") && strlen(f[1]) == KEY_B64 - 1)
+				memcpy(p->preshared_key, f[1], KEY_B64);
+			if (strcmp(f[2], "(none)"))
+				p->endpoint = xstrdup(f[2]);
+			if (strcmp(f[3], "(none)")) {
+				struct strv raw = STRV_INIT;
+				char norm[64];
+
+				strv_split(&raw, f[3], ',');
+				for (size_t k = 0; k < raw.n; k++)
+					strv_push(&p->allowed_ips,
+						  wg_norm_prefix(raw.v[k], 1, norm, sizeof(norm))
+							  ? raw.v[k]
+							  : norm);
+				strv_clear(&raw);
+			}
+			strv_sort(&p->allowed_ips);
+			p->handshake = atoll(f[4]);
+			p->rx = strtoull(f[5], NULL, 10);
+			p->tx = strtoull(f[6], NULL, 10);
+			p->keepalive = strcmp(f[7], "off") ? atoi(f[7]) : 0;
+		}
+	}
+	if (nline == 0) {
+		err_set(err, ERR_INVALID, "wg show dump: empty output");
+		goto out;
+	}
+	qsort(ifc->peers, ifc->npeers, sizeof(*ifc->peers), peer_cmp);
+	ret = 0;
+out:
+	return ret;
+}
+
+int wg_parse_ip_addr(const char *text, struct wg_obs_iface *ifc, struct atlas_err *err)
+{
+	json_t *j = json_loads(text, 0, NULL), *link, *v;
+	size_t i;
+	int ret = -1;
+
+	link = json_is_array(j) ? json_array_get(j, 0) : NULL;
+	if (!json_is_object(link)) {
+		err_set(err, ERR_INVALID, "ip -j addr show: unexpected output");
+		goto out;
+	}
+	ifc->mtu = (int)json_integer_value(json_object_get(link, "mtu"));
+	json_array_foreach(json_object_get(link, "flags"), i, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v), "UP"))
+			ifc->up = 1;
+	json_array_foreach(json_object_get(link, "addr_info"), i, v) {
+		const char *local = json_string_value(json_object_get(v, "local"));
+		const char *scope = json_string_value(json_object_get(v, "scope"));
+		json_int_t plen = json_integer_value(json_object_get(v, "prefixlen"));
+		char a[96];
+
+		if (!local || (scope && !strcmp(scope, "link")))
+			continue;
+		snprintf(a, sizeof(a), "%s/%lld", local, (long long)plen);
+		strv_push(&ifc->addresses, a);
+	}
+	strv_sort(&ifc->addresses);
+	ret = 0;
+out:
+	json_decref(j);
+	return ret;
+}
+
+void wg_obs_iface_release(struct wg_obs_iface *ifc)
+{
+	for (size_t i = 0; i < ifc->npeers; i++) {
+		OPENSSL_cleanse(ifc->peers[i].preshared_key, KEY_B64);
+		strv_clear(&ifc->peers[i].allowed_ips);
+		free(ifc->peers[i].endpoint);
+	}
+	free(ifc->peers);
+	free(ifc->name);
+	free(ifc->error);
+	strv_clear(&ifc->addresses);
+	buf_release_secure(&ifc->conf);
+	memset(ifc, 0, sizeof(*ifc));
+}
+
+char *wg_missing_programs(void)
+{
+	struct buf b = BUF_INIT;
+
+	if (!spawn_which("ip"))
+		buf_puts(&b, "ip (iproute2)");
+	if (!spawn_which("wg"))
+		buf_printf(&b, "%swg (wireguard-tools)", b.len ? ", " : "");
+	/* Without the kernel module wireguard-go runs the interfaces. */
+	if (!file_exists("/sys/module/wireguard") && !spawn_which("wireguard-go"))
+		buf_printf(&b, "%swireguard-go (no wireguard kernel module)", b.len ? ", " : "");
+	if (!spawn_which("nft"))
+		buf_printf(&b, "%snft (nftables)", b.len ? ", " : "");
+	return b.len ? buf_detach(&b) : NULL;
+}
+
+/* Reads one interface: link, device, record. */
+static void observe_iface(const char *confdir, struct wg_obs_iface *ifc)
+{
+	const char *ip_argv[] = { "ip", "-j", "addr", "show", "dev", ifc->name, NULL };
+	const char *wg_argv[] = { "wg", "show", ifc->name, "dump", NULL };
+	struct spawn_opts big = { .out_cap = 256u << 20, .timeout_ms = 60000 };
+	struct spawn_result res;
+	struct atlas_err e = { 0 };
+	char *path = xasprintf("%s/%s.conf", confdir, ifc->name);
+	const char *mode = getenv("ATLAS_WG_OBSERVE");	/* "dump": never the socket (bench) */
+
+	if (file_read(path, 64u << 20, &ifc->conf, &e) == 0)
+		ifc->recorded = 1;
+	free(path);
+	if (spawn_run(ip_argv, NULL, &res, &e) < 0) {
+		ifc->error = xstrdup(e.msg);
+		return;
+	}
+	if (res.exited && res.status == 0 && wg_parse_ip_addr(buf_str(&res.out), ifc, &e) == 0)
+		ifc->exists = 1;
+	spawn_result_release(&res);
+	if (!ifc->exists)
+		return;
+	/* The UAPI socket when there is one (measured cheaper), else `wg show dump`. */
+	if (!mode || strcmp(mode, "dump")) {
+		struct buf reply = BUF_INIT;
+		int got = wg_uapi_get(ifc->name, &reply, &e) == 0;
+
+		if (got && wg_parse_uapi(reply.data, ifc, &e) == 0)
+			ifc->readable = 1;
+		else if (got)
+			ifc->error = xstrdup(e.msg);
+		buf_release_secure(&reply);
+		if (got)
+			return;
+	}
+	if (spawn_run(wg_argv, &big, &res, &e) < 0) {
+		ifc->error = xstrdup(e.msg);
+		return;
+	}
+	if (!res.exited || res.status != 0 || res.truncated)
+		ifc->error = xasprintf("wg show %s dump failed: %.200s", ifc->name,
+				       res.truncated ? "output too large" : buf_str(&res.errout));
+	else if (!res.out.data || wg_parse_dump(res.out.data, ifc, &e) < 0)
+		ifc->error = xstrdup(e.msg);
+	else
+		ifc->readable = 1;
+	buf_release_secure(&res.out);
+	spawn_result_release(&res);
+}
+
+static int iface_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct wg_obs_iface *)a)->name,
+		      ((const struct wg_obs_iface *)b)->name);
+}
+
+static void add_name(struct wg_obs *o, const char *name)
+{
+	for (size_t i = 0; i < o->n; i++)
+		if (!strcmp(o->ifaces[i].name, name))
+			return;
+	o->ifaces = xrealloc(o->ifaces, (o->n + 1) * sizeof(*o->ifaces));
+	memset(&o->ifaces[o->n], 0, sizeof(*o->ifaces));
+	o->ifaces[o->n++].name = xstrdup(name);
+}
+
+int wg_observe(const struct driver_ctx *ctx, const struct atlas_state *desired, void **obsp,
+	       struct atlas_err *err)
+{
+	char *missing = wg_missing_programs();
+	struct wg_obs *o;
+	DIR *d;
+
+	*obsp = NULL;
+	if (missing) {
+		err_set(err, ERR_EXEC, "missing programs: %s; install them with: %s", missing,
+			WG_INSTALL_HINT);
+		free(missing);
+		return -1;
+	}
+	o = xcalloc(1, sizeof(*o));
+	o->confdir = xasprintf("%s/wireguard", ctx->datadir);
+	for (size_t i = 0; i < desired->wireguard.ninterfaces; i++)
+		add_name(o, desired->wireguard.interfaces[i].name);
+	d = opendir(o->confdir);
+	if (d) {
+		struct dirent *de;
+
+		while ((de = readdir(d))) {
+			size_t l = strlen(de->d_name);
+			char name[64];
+
+			/* Only names Atlas could have written: interface names. */
+			if (l < 6 || l - 5 > 15 || strcmp(de->d_name + l - 5, ".conf") ||
+			    strspn(de->d_name, "abcdefghijklmnopqrstuvwxyz0123456789_.-") < l - 5)
+				continue;
+			memcpy(name, de->d_name, l - 5);
+			name[l - 5] = '\0';
+			add_name(o, name);
+		}
+		closedir(d);
+	}
+	qsort(o->ifaces, o->n, sizeof(*o->ifaces), iface_cmp);
+	for (size_t i = 0; i < o->n; i++)
+		observe_iface(o->confdir, &o->ifaces[i]);
+	o->forward4 = nat_forwarding_read(4);
+	o->forward6 = nat_forwarding_read(6);
+	o->egress4 = nat_default_egress(4);
+	o->egress6 = nat_default_egress(6);
+	if (nat_observe(WG_NAT_TABLE, ctx->rundir, &o->nat, err) < 0) {
+		wg_obs_free(o);
+		return -1;
+	}
+	*obsp = o;
+	return 0;
+}
+
+void wg_obs_free(void *p)
+{
+	struct wg_obs *o = p;
+
+	if (!o)
+		return;
+	for (size_t i = 0; i < o->n; i++)
+		wg_obs_iface_release(&o->ifaces[i]);
+	free(o->ifaces);
+	free(o->egress4);
+	free(o->egress6);
+	free(o->confdir);
+	nat_obs_release(&o->nat);
+	free(o);
+}

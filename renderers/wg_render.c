@@ -1,0 +1,148 @@
+/*
+ * wg_render.c - WireGuard client config, server config and QR code.
+ *
+ * The client config carries only the keys the official WireGuard apps
+ * accept (they reject unknown keys): no comments in it but the one that
+ * marks a bring-your-own-key peer. Names and addresses reaching these texts
+ * are validated before they are stored (state/validate.c), so none can add
+ * a line or a key.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <qrencode.h>
+
+#include "wg_render.h"
+
+int wg_peer_active(const struct wg_peer *p, time_t now)
+{
+	char today[48];
+	struct tm tm;
+
+	if (p->disabled)
+		return 0;
+	if (!p->expires)
+		return 1;
+	gmtime_r(&now, &tm);
+	snprintf(today, sizeof(today), "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday);
+	/* YYYY-MM-DD compares as text; the peer works through its expiry day. */
+	return strcmp(p->expires, today) >= 0;
+}
+
+int render_wg_endpoint(const struct settings *set, int port, struct buf *out,
+		       struct atlas_err *err)
+{
+	const char *h = set->host;
+
+	if (!h || !*h)
+		return err_set(err, ERR_INVALID,
+			       "settings.host is not set: client configs need it for Endpoint");
+	if (strchr(h, ':') && h[0] != '[')
+		buf_printf(out, "[%s]:%d", h, port);
+	else
+		buf_printf(out, "%s:%d", h, port);
+	return 0;
+}
+
+static void put_list(struct buf *out, const char *key, const struct strv *v)
+{
+	if (!v->n)
+		return;
+	buf_printf(out, "%s = ", key);
+	for (size_t i = 0; i < v->n; i++)
+		buf_printf(out, "%s%s", i ? ", " : "", v->v[i]);
+	buf_putc(out, '\n');
+}
+
+int render_wg_client(const struct settings *set, const struct wg_iface *ifc,
+		     const struct wg_peer *p, struct buf *out, int *byo, struct atlas_err *err)
+{
+	if (byo)
+		*byo = !p->private_key[0];
+	buf_puts(out, "[Interface]\n");
+	if (p->private_key[0])
+		buf_printf(out, "PrivateKey = %s\n", p->private_key);
+	else
+		buf_printf(out,
+			   "# PrivateKey = (bring-your-own key: put the private key of public key "
+			   "%s here)\n",
+			   p->public_key);
+	put_list(out, "Address", &p->address);
+	put_list(out, "DNS", &ifc->dns);
+	if (ifc->mtu)
+		buf_printf(out, "MTU = %d\n", ifc->mtu);
+	buf_puts(out, "\n[Peer]\n");
+	buf_printf(out, "PublicKey = %s\n", ifc->public_key);
+	if (p->preshared_key[0])
+		buf_printf(out, "PresharedKey = %s\n", p->preshared_key);
+	put_list(out, "AllowedIPs", &p->allowed_ips);
+	buf_puts(out, "Endpoint = ");
+	if (render_wg_endpoint(set, ifc->listen_port, out, err) < 0)
+		return -1;
+	buf_putc(out, '\n');
+	if (p->keepalive)
+		buf_printf(out, "PersistentKeepalive = %d\n", p->keepalive);
+	return 0;
+}
+
+void render_wg_server(const struct wg_iface *ifc, time_t now, struct buf *out)
+{
+	buf_printf(out,
+		   "# wireguard interface %s, written by atlas: the reboot-safe copy of what atlas\n"
+		   "# applies live (wg-quick up FILE). Edits are overwritten at the next apply.\n",
+		   ifc->name);
+	buf_puts(out, "[Interface]\n");
+	buf_printf(out, "PrivateKey = %s\n", ifc->private_key);
+	buf_printf(out, "ListenPort = %d\n", ifc->listen_port);
+	put_list(out, "Address", &ifc->address);
+	if (ifc->mtu)
+		buf_printf(out, "MTU = %d\n", ifc->mtu);
+	for (size_t i = 0; i < ifc->npeers; i++) {
+		const struct wg_peer *p = &ifc->peers[i];
+
+		if (!wg_peer_active(p, now) || !p->public_key[0])
+			continue;
+		buf_printf(out, "\n# peer %s\n[Peer]\n", p->name);
+		buf_printf(out, "PublicKey = %s\n", p->public_key);
+		if (p->preshared_key[0])
+			buf_printf(out, "PresharedKey = %s\n", p->preshared_key);
+		put_list(out, "AllowedIPs", &p->address);
+		if (p->keepalive)
+			buf_printf(out, "PersistentKeepalive = %d\n", p->keepalive);
+	}
+}
+
+int render_qr_svg(const char *text, struct buf *out, struct atlas_err *err)
+{
+	const int quiet = 4;
+	QRcode *qr;
+	int size;
+
+	qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	if (!qr)
+		return err_set(err, ERR_INVALID, "text of %zu bytes does not fit in a QR code",
+			       strlen(text));
+	size = qr->width + 2 * quiet;
+	buf_printf(out,
+		   "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
+		   "width=\"%d\" height=\"%d\" shape-rendering=\"crispEdges\">\n"
+		   "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n<path fill=\"#000\" d=\"",
+		   size, size, size * 8, size * 8, size, size);
+	for (int y = 0; y < qr->width; y++) {
+		for (int x = 0; x < qr->width; x++) {
+			int run = 0;
+
+			/* One horizontal run of dark modules per path segment. */
+			while (x + run < qr->width && (qr->data[y * qr->width + x + run] & 1))
+				run++;
+			if (run) {
+				buf_printf(out, "M%d %dh%dv1h-%dz", x + quiet, y + quiet, run, run);
+				x += run - 1;
+			}
+		}
+	}
+	buf_puts(out, "\"/>\n</svg>\n");
+	QRcode_free(qr);
+	return 0;
+}

@@ -1,0 +1,124 @@
+# lib-ovpn.sh - shared setup of the OpenVPN end-to-end tests (sourced).
+#
+# One server namespace ato-<TAG>s with a bridge 10.250.0.1/24, and client
+# namespaces ato-<TAG>c<N> (10.250.0.1N) joined to it by veths atov<TAG><N>.
+# Only names with the prefix "ato" are used; every openvpn process started
+# here has a config path under $T, and cleanup kills those processes by pid.
+# Atlas runs in direct service mode.
+
+ATLAS=${ATLAS_BIN:-$PWD/build/atlas}
+export ATLAS_SERVICE_MODE=direct
+[ "$(id -u)" = 0 ] || { echo "FAIL: needs root"; exit 1; }
+for p in openvpn ip ping openssl bc awk; do
+  command -v "$p" >/dev/null || { echo "FAIL: $p is not installed"; exit 1; }
+done
+[ -x "$ATLAS" ] || { echo "FAIL: $ATLAS is not built"; exit 1; }
+
+T=$(mktemp -d /tmp/ato-XXXXXX)
+D=$T/data
+NSS=()
+
+fail() { echo "FAIL: $*"; for f in "$T"/*.log "$D"/openvpn/openvpn.log; do [ -f "$f" ] && { echo "--- $f"; tail -15 "$f"; }; done; exit 1; }
+ok() { echo "ok: $*"; }
+
+# Kills every process whose command line mentions $T (our openvpn server and
+# clients), by pid.
+kill_ours() {
+  local pids=() p
+  for p in /proc/[0-9]*; do
+    [ -r "$p/cmdline" ] || continue
+    if tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -qF -- "$T/"; then
+      pids+=("${p#/proc/}")
+    fi
+  done
+  [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null
+  sleep 0.5
+  [ ${#pids[@]} -gt 0 ] && kill -9 "${pids[@]}" 2>/dev/null
+  return 0
+}
+
+cleanup() {
+  local rc=$?
+  kill_ours
+  for ns in "${NSS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+  if [ $rc -ne 0 ] && [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
+  exit $rc
+}
+trap cleanup EXIT
+
+# net_setup TAG NCLIENTS
+net_setup() {
+  local tag=$1 n=$2 i
+  SRV=ato-${tag}s
+  ip netns add "$SRV"; NSS+=("$SRV")
+  ip -n "$SRV" link set lo up
+  ip -n "$SRV" link add atobr type bridge
+  ip -n "$SRV" addr add 10.250.0.1/24 dev atobr
+  ip -n "$SRV" link set atobr up
+  for i in $(seq 1 "$n"); do
+    local c=ato-${tag}c$i
+    ip netns add "$c"; NSS+=("$c")
+    ip -n "$c" link set lo up
+    ip -n "$SRV" link add "atov${tag}$i" type veth peer name eth0 netns "$c"
+    ip -n "$SRV" link set "atov${tag}$i" master atobr up
+    ip -n "$c" addr add "10.250.0.1$i/24" dev eth0
+    ip -n "$c" link set eth0 up
+  done
+}
+
+srv() { ip netns exec "$SRV" "$ATLAS" --data "$D" "$@"; }
+cli() { "$ATLAS" --data "$D" "$@"; }
+
+# client_up NAME NS: writes the exact `atlas ovpn config NAME` text and runs it.
+client_up() {
+  local name=$1 ns=$2
+  cli ovpn config "$name" > "$T/$name.ovpn" || fail "atlas ovpn config $name"
+  rm -f "$T/$name.log"
+  ip netns exec "$ns" openvpn --config "$T/$name.ovpn" --writepid "$T/$name.pid" \
+    --log "$T/$name.log" --connect-retry 1 1 --daemon || fail "openvpn client $name"
+}
+
+client_down() {
+  local name=$1
+  [ -f "$T/$name.pid" ] && kill "$(cat "$T/$name.pid")" 2>/dev/null
+  rm -f "$T/$name.pid"
+  sleep 0.5
+}
+
+# wait_ping NS ADDR SECONDS: true once ADDR answers from NS.
+wait_ping() {
+  local i
+  for i in $(seq 1 "$3"); do
+    ip netns exec "$1" ping -c1 -W1 "$2" >/dev/null 2>&1 && return 0
+    sleep 1
+  done
+  return 1
+}
+
+# The tunnel IPv4 of a client namespace.
+tun_addr() { ip -n "$1" -4 -o addr show dev tun0 2>/dev/null | awk '{print $4}' | cut -d/ -f1; }
+
+# session_field NAME COLUMN: from `atlas ovpn status` (1 name .. 7 client id).
+session_field() {
+  cli ovpn status | awk -v n="$1" -v c="$2" '$1 == n { print $c }'
+}
+# client id is the last column
+session_cid() { cli ovpn status | awk -v n="$1" '$1 == n { print $NF }'; }
+
+server_pid() { cat "$D/run/openvpn.pid"; }
+
+# plan_rc: the exit status of `atlas plan` (0 none, 2 changes, 1 error).
+plan_rc() { local rc=0; srv plan > "$T/plan.out" 2>&1 || rc=$?; echo $rc; }
+
+# Applies and checks that a second apply changes nothing and plan is empty.
+apply_converged() {
+  srv apply > "$T/apply.out" 2>&1 || { cat "$T/apply.out"; fail "apply"; }
+  cat "$T/apply.out"
+  [ "$(plan_rc)" = 0 ] || { cat "$T/plan.out"; fail "plan after apply is not empty"; }
+  srv apply > "$T/apply2.out" 2>&1 || fail "second apply"
+  if grep -qE '^(ok|FAIL) ' "$T/apply2.out"; then cat "$T/apply2.out"; fail "second apply changed something"; fi
+}
+
+# alive PID: the process exists and is not a zombie (orphans may wait for
+# their reaper here).
+alive() { [ -r "/proc/$1/stat" ] && ! awk '{ exit ($3 == "Z") ? 0 : 1 }' "/proc/$1/stat"; }

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# t20-ovpn-clients: real openvpn clients in namespaces connect with the exact
+# text of `atlas ovpn config`; alice gets her static IP; deleting bob revokes
+# him and cuts his session at once while alice and the server stay untouched;
+# disabling carol kicks and refuses her, enabling lets her in again with the
+# same certificate; apply converges.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. tests/e2e/lib-ovpn.sh
+
+net_setup 20 3
+cat > "$T/state.yaml" <<YAML
+version: 1
+settings:
+  host: 10.250.0.1
+openvpn:
+  port: 1194
+  network: 10.9.0.0/24
+  routes: [10.99.0.0/24]
+  clients:
+    - name: alice
+      static_ip: 10.9.0.10
+    - name: bob
+    - name: carol
+YAML
+cli import "$T/state.yaml" >/dev/null
+[ "$(plan_rc)" = 2 ] || fail "plan before the first apply should exit 2"
+grep -q 'certificate "alice"' "$T/plan.out" || fail "plan does not issue alice"
+apply_converged
+ok "first apply converged; second apply did nothing"
+
+# The PKI: modes and contents.
+[ "$(stat -c %a "$D/pki/ca.key")" = 600 ] || fail "ca.key is not 0600"
+[ "$(stat -c %a "$D/pki/private/alice.key")" = 600 ] || fail "alice.key is not 0600"
+[ "$(stat -c %a "$D/pki/tls-crypt.key")" = 600 ] || fail "tls-crypt.key is not 0600"
+[ "$(stat -c %a "$D/pki/crl.pem")" = 644 ] || fail "crl.pem is not 0644"
+grep -q "^V.*/CN=alice$" "$D/pki/index.txt" || fail "index has no alice"
+if grep -qE 'comp-lzo|^compress|ncp-ciphers|ns-cert-type|^cipher ' "$D/openvpn/server.conf"; then
+  fail "server.conf has legacy directives"
+fi
+
+client_up alice ato-20c1
+client_up bob ato-20c2
+client_up carol ato-20c3
+wait_ping ato-20c1 10.9.0.1 30 || fail "alice cannot ping the server"
+wait_ping ato-20c2 10.9.0.1 30 || fail "bob cannot ping the server"
+wait_ping ato-20c3 10.9.0.1 30 || fail "carol cannot ping the server"
+ok "alice, bob and carol ping 10.9.0.1 through the tunnel"
+[ "$(tun_addr ato-20c1)" = 10.9.0.10 ] || fail "alice has $(tun_addr ato-20c1), not her static 10.9.0.10"
+bob_ip=$(tun_addr ato-20c2)
+[ "${bob_ip%.*}" = 10.9.0 ] && [ "${bob_ip##*.}" -ge 128 ] || fail "bob's $bob_ip is not in the pool"
+ok "alice got her static 10.9.0.10, bob $bob_ip from the pool"
+cli ovpn status
+[ "$(session_field alice 3)" = 10.9.0.10 ] || fail "status does not show alice at 10.9.0.10"
+
+# ---- delete bob: revoke + kill, only him ----
+alice_cid=$(session_cid alice)
+pid=$(server_pid)
+ip netns exec ato-20c1 ping -i 0.2 -c 60 -W 1 10.9.0.1 > "$T/alice-ping.txt" 2>&1 &
+pinger=$!
+sleep 1
+cli ovpn client rm bob
+[ "$(plan_rc)" = 2 ] || fail "plan after rm bob should exit 2"
+cat "$T/plan.out"
+grep -q 'certificate "bob": revoked' "$T/plan.out" || fail "plan does not revoke bob"
+grep -q 'x openvpn session "bob"' "$T/plan.out" || fail "plan does not kill bob's session"
+grep -q 'restart' "$T/plan.out" && fail "plan restarts the server for a client change"
+ip netns exec ato-20c2 ping -D -i 0.2 -W 1 -w 14 10.9.0.1 > "$T/bob-ping.txt" 2>&1 &
+bob_pinger=$!
+sleep 1
+t0=$(date +%s.%N)
+apply_converged
+wait $bob_pinger || true
+last=$(grep -oE '^\[[0-9.]+\] [0-9]+ bytes from' "$T/bob-ping.txt" | tail -1 | tr -d '[]' | cut -d' ' -f1)
+[ -n "$last" ] || fail "bob never pinged before his revocation"
+cut_after=$(echo "$last - $t0" | bc)
+[ "$(echo "$cut_after < 3" | bc)" = 1 ] || fail "bob's last ping reply came ${cut_after}s after apply started"
+ok "bob's last ping reply: ${cut_after}s from the start of apply"
+sleep 8
+[ -z "$(session_cid bob)" ] || fail "bob reconnected"
+ip netns exec ato-20c2 ping -c2 -W1 10.9.0.1 >/dev/null 2>&1 && fail "bob pings again"
+grep -qiE 'revoked|CRL' "$D/openvpn/openvpn.log" || fail "the server log shows no CRL refusal for bob"
+grep -q "^R.*/CN=bob$" "$D/pki/index.txt" || fail "bob is not revoked in the index"
+bob_serial=$(awk -F'\t' '$6 == "/CN=bob" { print $4 }' "$D/pki/index.txt")
+openssl crl -in "$D/pki/crl.pem" -noout -text | grep -qi "Serial Number: $bob_serial" ||
+  fail "crl.pem does not list bob's serial $bob_serial"
+ok "bob is revoked, in the CRL, and cannot reconnect"
+wait $pinger || true
+loss=$(grep -oE '[0-9.]+% packet loss' "$T/alice-ping.txt" | cut -d% -f1)
+[ "$loss" = 0 ] || fail "alice lost $loss% of her pings during bob's revocation"
+[ "$(session_cid alice)" = "$alice_cid" ] || fail "alice's client id changed"
+[ "$(server_pid)" = "$pid" ] && alive "$pid" || fail "the server restarted"
+ok "alice untouched (client id $alice_cid, 0% loss), server pid $pid unchanged"
+
+# ---- disable / enable carol ----
+carol_serial=$(awk -F'\t' '$1 == "V" && $6 == "/CN=carol" { print $4 }' "$D/pki/index.txt")
+cli ovpn client disable carol
+[ "$(plan_rc)" = 2 ] || fail "plan after disable carol should exit 2"
+grep -q 'ccd/carol' "$T/plan.out" || fail "plan does not rewrite carol's CCD"
+grep -q 'x openvpn session "carol".*disabled' "$T/plan.out" || fail "plan does not kill carol"
+apply_converged
+grep -qx disable "$D/openvpn/ccd/carol" || fail "carol's CCD has no disable"
+# a refused client is listed until its delayed exit (5 s) ends
+for i in $(seq 1 20); do [ -z "$(session_cid carol)" ] && break; sleep 0.5; done
+[ -z "$(session_cid carol)" ] || fail "carol is still connected"
+ip netns exec ato-20c3 ping -c2 -W1 10.9.0.1 >/dev/null 2>&1 && fail "disabled carol pings"
+grep -q AUTH_FAILED "$T/carol.log" || fail "carol was not refused (no AUTH_FAILED)"
+ok "disabled carol is kicked and refused"
+client_down carol
+cli ovpn client enable carol
+apply_converged
+client_up carol ato-20c3
+wait_ping ato-20c3 10.9.0.1 30 || fail "enabled carol cannot connect"
+[ "$(session_cid alice)" = "$alice_cid" ] || fail "alice's client id changed"
+[ "$(server_pid)" = "$pid" ] || fail "the server restarted"
+[ "$(awk -F'\t' '$1 == "V" && $6 == "/CN=carol" { print $4 }' "$D/pki/index.txt")" = "$carol_serial" ] ||
+  fail "carol's certificate changed"
+ok "enabled carol connects again with the same certificate ($carol_serial)"
+
+[ "$(plan_rc)" = 0 ] || fail "final plan not empty"
+echo "PASS t20-ovpn-clients"

@@ -1,0 +1,408 @@
+/*
+ * test_ovpn_diff.c - the pure diff of the OpenVPN driver on hand-made
+ * observations: a new server, a converged one, a deleted client (revoke,
+ * CRL, CCD removal, kill; no restart), an incomplete observation (nothing
+ * removed), a server.conf change (restart that counts its drops), disabled
+ * and re-addressed clients, the CRL renewal window, `enabled: false`.
+ */
+#include "ovpn_test_util.h"
+#include "controller/ovpn_driver.h"
+#include "renderers/ovpn.h"
+
+#define NOW 1795658400LL /* 2026-11-26 */
+
+static const char *const yaml =
+	"version: 1\n"
+	"settings:\n  host: vpn.example.org\n"
+	"openvpn:\n  network: 10.9.0.0/24\n  routes: [10.99.0.0/24]\n"
+	"  clients:\n"
+	"    - name: alice\n      static_ip: 10.9.0.10\n"
+	"    - name: bob\n"
+	"    - name: carol\n";
+
+static struct driver_ctx ctx = { "/var/lib/atlas", "/var/lib/atlas/run", NULL, SERVICE_DIRECT,
+				 (time_t)NOW };
+
+static void add_session(struct ovpn_obs *o, const char *cn, const char *virt, unsigned long cid,
+			long long since)
+{
+	struct ovpn_session *s;
+
+	o->sessions.v = xrealloc(o->sessions.v, (o->sessions.n + 1) * sizeof(*s));
+	s = &o->sessions.v[o->sessions.n++];
+	s->cn = xstrdup(cn);
+	s->real = xstrdup("192.0.2.1:1194");
+	s->virt = xstrdup(virt);
+	s->rx = s->tx = 0;
+	s->since = since;
+	s->cid = cid;
+}
+
+/* An observation of a server that matches st exactly. */
+static struct ovpn_obs *converged(const struct atlas_state *st)
+{
+	struct ovpn_obs *o = xcalloc(1, sizeof(*o));
+	struct ovpn_files f;
+	struct buf b = BUF_INIT;
+	struct atlas_err err = { 0 };
+	char today[16];
+
+	ovpn_today(NOW, today, sizeof(today));
+	o->has_ca = o->has_tls_crypt = o->server_cert = 1;
+	o->server_cn = xstrdup("atlas-server");
+	strv_push(&o->certs, "atlas-server");
+	for (size_t i = 0; i < st->openvpn.nclients; i++)
+		strv_push(&o->certs, st->openvpn.clients[i].name);
+	strv_sort(&o->certs);
+	strv_copy(&o->valid, &o->certs);
+	o->crl.present = o->crl.valid = o->crl.matches = 1;
+	o->crl.next_update = (time_t)(NOW + 170 * 86400LL);
+	ovpn_files_init(&f, ctx.datadir, ctx.rundir, NULL);
+	assert_int_equal(ovpn_render_server_for(st, &f, "atlas-server", &b, &err), 0);
+	o->server_conf = buf_detach(&b);
+	ovpn_files_release(&f);
+	o->ccd = xcalloc(st->openvpn.nclients + 1, sizeof(*o->ccd));
+	for (size_t i = 0; i < st->openvpn.nclients; i++) {
+		render_ovpn_ccd(st, &st->openvpn.clients[i], today, &b);
+		o->ccd[i].name = xstrdup(st->openvpn.clients[i].name);
+		o->ccd[i].text = buf_detach(&b);
+		o->ccd[i].mtime = NOW - 3600;
+	}
+	o->nccd = st->openvpn.nclients;
+	o->running = 1;
+	o->sessions_known = 1;
+	return o;
+}
+
+/* The plan's lines joined, for golden files and substring checks. */
+static char *plan_text(const struct plan *p)
+{
+	struct buf b = BUF_INIT;
+
+	for (size_t i = 0; i < p->n; i++)
+		buf_printf(&b, "%s [%s %s drops=%d]\n", p->v[i].text, action_kind_names[p->v[i].kind],
+			   p->v[i].resource, p->v[i].drops);
+	return buf_detach(&b);
+}
+
+static char *run_diff(const struct atlas_state *st, const struct ovpn_obs *o, struct plan *p)
+{
+	struct atlas_err err = { 0 };
+
+	plan_init(p);
+	if (ovpn_diff(&ctx, st, o, p, &err) < 0)
+		fail_msg("diff failed: %s", err.msg);
+	return plan_text(p);
+}
+
+static void test_ovpn_diff__new_server(void **state)
+{
+	struct atlas_state *st = test_state(yaml);
+	struct ovpn_obs *o = xcalloc(1, sizeof(*o));
+	struct plan p;
+	char *t;
+
+	(void)state;
+	o->server_cn = xstrdup("atlas-server");
+	o->sessions_known = 1;
+	t = run_diff(st, o, &p);
+	golden_check("plan-new-server.txt", t);
+	assert_int_equal(p.v[0].kind, ACT_CREATE);	/* the CA first */
+	assert_int_equal(p.v[p.n - 1].kind, ACT_START);	/* the server last */
+	free(t);
+	plan_release(&p);
+	ovpn_obs_free(o);
+	state_free(st);
+}
+
+static void test_ovpn_diff__converged(void **state)
+{
+	struct atlas_state *st = test_state(yaml);
+	struct ovpn_obs *o = converged(st);
+	struct plan p;
+	char *t;
+
+	(void)state;
+	add_session(o, "alice", "10.9.0.10", 3, NOW - 100);
+	add_session(o, "bob", "10.9.0.130", 4, NOW - 100);
+	t = run_diff(st, o, &p);
+	assert_string_equal(t, "");
+	assert_int_equal(p.engines[0].status, ENGINE_OK);
+	free(t);
+	plan_release(&p);
+	ovpn_obs_free(o);
+	state_free(st);
+}
+
+static void test_ovpn_diff__deleted_client(void **state)
+{
+	struct atlas_state *st = test_state(yaml);
+	struct ovpn_obs *o = converged(st);
+	struct plan p;
+	char *t;
+
+	(void)state;
+	add_session(o, "alice", "10.9.0.10", 3, NOW - 100);
+	add_session(o, "bob", "10.9.0.130", 4, NOW - 100);
+	/* bob leaves the desired state */
+	free(st->openvpn.clients[1].name);
+	st->openvpn.clients[1] = st->openvpn.clients[2];
+	st->openvpn.nclients = 2;
+	t = run_diff(st, o, &p);
+	golden_check("plan-delete-bob.txt", t);
+	assert_non_null(strstr(t, "certificate \"bob\": revoked"));
+	assert_non_null(strstr(t, "crl.pem (revocations)"));
+	assert_non_null(strstr(t, "- openvpn ccd/bob"));
+	assert_non_null(strstr(t, "x openvpn session \"bob\" (client id 4"));
+	assert_null(strstr(t, "alice"));
+	assert_null(strstr(t, "restart"));
+	free(t);
+	plan_release(&p);
+	ovpn_obs_free(o);
+	state_free(st);
+}
+
+static void test_ovpn_diff__incomplete_removes_nothing(void **state)
+{
+	struct atlas_state *st = test_state(yaml);
+	struct ovpn_obs *o = converged(st);
+	struct plan p;
+	char *t;
+
+	(void)state;
+	o->incomplete = 1;
+	snprintf(o->note, sizeof(o->note), "ccd: permission denied");
+	strv_push(&o->valid, "zack");
+	strv_sort(&o->valid);
+	o->ccd = xrealloc(o->ccd, (o->nccd + 1) * sizeof(*o->ccd));
+	o->ccd[o->nccd].name = xstrdup("zz-stray");
+	o->ccd[o->nccd].text = xstrdup("disable\n");
+	o->ccd[o->nccd++].mtime = 0;
+	add_session(o, "zack", "10.9.0.200", 8, NOW - 100);
+	t = run_diff(st, o, &p);
+	assert_string_equal(t, "");
+	assert_int_equal(p.engines[0].status, ENGINE_INCOMPLETE);
+	assert_string_equal(p.engines[0].note, "ccd: permission denied");
+	free(t);
+	plan_release(&p);
+	/* complete, the same observation removes all three */
+	o->incomplete = 0;
+	t = run_diff(st, o, &p);
+	assert_non_null(strstr(t, "certificate \"zack\": revoked"));
+	assert_non_null(strstr(t, "- openvpn ccd/zz-stray"));
+	assert_non_null(strstr(t, "x openvpn session \"zack\""));
+	free(t);
+	plan_release(&p);
+	ovpn_obs_free(o);
+	state_free(st);
+}
+
+static void test_ovpn_diff__server_change_restarts(void **state)
+{
+	struct atlas_state *st = test_state(yaml);
+	struct ovpn_obs *o = converged(st);
+	struct plan p;
+	char *t;
+
+	(void)state;
+	add_session(o, "alice", "10.9.0.10", 3, NOW - 100);
+	add_session(o, "bob", "10.9.0.130", 4, NOW - 100);
+	st->openvpn.port = 1195;
+	st->openvpn.clients[2].disabled = 1; /* carol: not connected */
+	t = run_diff(st, o, &p);
+	golden_check("plan-restart.txt", t);
+	assert_non_null(strstr(t, "! openvpn server: restart, server.conf changed (drops 2 "
+				  "connected clients) [restart openvpn/server drops=2]"));
+	assert_null(strstr(t, "x openvpn session")); /* the restart drops them anyway */
+	free(t);
+	plan_release(&p);
+	ovpn_obs_free(o);
+	state_free(st);
+}
+
+static void test_ovpn_diff__sessions(void **state)
+{
+	struct atlas_state *st = test_state(yaml);
+	struct ovpn_obs *o = converged(st);
+	struct plan p;
+	char *t;
+
+	(void)state;
+	/*
+	 * Connected before their CCD files were last written: alice is on
+	 * another address than her static one, carol on a static one she no
+	 * longer has; bob is disabled now.
+	 */
+	add_session(o, "alice", "10.9.0.129", 3, NOW - 7200);
+	add_session(o, "bob", "10.9.0.130", 4, NOW - 7200);
+	add_session(o, "carol", "10.9.0.20", 5, NOW - 7200);
+	st->openvpn.clients[1].disabled = 1;
+	t = run_diff(st, o, &p);
+	golden_check("plan-sessions.txt", t);
+	assert_non_null(strstr(t, "~ openvpn ccd/bob (changed, disabled)"));
+	assert_non_null(strstr(t, "session \"alice\" (client id 3, 192.0.2.1:1194): static address changed"));
+	assert_non_null(strstr(t, "session \"bob\" (client id 4, 192.0.2.1:1194): disabled"));
+	assert_non_null(strstr(t, "session \"carol\" (client id 5, 192.0.2.1:1194): static address removed"));
+	free(t);
+	plan_release(&p);
+	/* bob's CCD already says disable and his session is newer: the server refuses him */
+	free(o->ccd[1].text);
+	o->ccd[1].text = xstrdup("# bob: rendered by Atlas, edits are overwritten\ndisable\n");
+	o->sessions.v[1].since = o->ccd[1].mtime + 1;
+	t = run_diff(st, o, &p);
+	assert_null(strstr(t, "bob"));
+	free(t);
+	plan_release(&p);
+	/* the same holds for alice: a session newer than her CCD got what it says */
+	o->sessions.v[0].since = o->ccd[0].mtime + 1;
+	t = run_diff(st, o, &p);
+	assert_null(strstr(t, "alice"));
+	free(t);
+	plan_release(&p);
+	ovpn_obs_free(o);
+	state_free(st);
+}
+
+static void test_ovpn_diff__expiry_and_crl_window(void **state)
+{
+	struct atlas_state *st = test_state(yaml);
+	struct ovpn_obs *o = converged(st);
+	struct plan p;
+	char *t;
+
+	(void)state;
+	st->openvpn.clients[2].expires = xstrdup("2026-11-25"); /* carol expired yesterday */
+	add_session(o, "carol", "10.9.0.131", 5, NOW - 100);
+	o->crl.next_update = (time_t)(NOW + 89 * 86400LL);
+	t = run_diff(st, o, &p);
+	assert_non_null(strstr(t, "crl.pem (expires in less than 90 days)"));
+	assert_non_null(strstr(t, "~ openvpn ccd/carol (changed, disabled)"));
+	assert_non_null(strstr(t, "session \"carol\" (client id 5, 192.0.2.1:1194): expired"));
+	free(t);
+	plan_release(&p);
+	o->crl.next_update = (time_t)(NOW + 91 * 86400LL);
+	free(st->openvpn.clients[2].expires);
+	st->openvpn.clients[2].expires = xstrdup("2026-11-26"); /* valid through today */
+	t = run_diff(st, o, &p);
+	assert_string_equal(t, "");
+	free(t);
+	plan_release(&p);
+	ovpn_obs_free(o);
+	state_free(st);
+}
+
+static void test_ovpn_diff__disabled_engine_stops(void **state)
+{
+	struct atlas_state *st = test_state(yaml);
+	struct ovpn_obs *o = converged(st);
+	struct plan p;
+	char *t;
+
+	(void)state;
+	add_session(o, "alice", "10.9.0.10", 3, NOW - 100);
+	st->openvpn.enabled = 0;
+	t = run_diff(st, o, &p);
+	assert_string_equal(t, "- openvpn server: stop (openvpn is disabled) [stop openvpn/server "
+			       "drops=1]\n");
+	free(t);
+	plan_release(&p);
+	o->running = 0;
+	ovpn_status_release(&o->sessions);
+	t = run_diff(st, o, &p);
+	assert_string_equal(t, "");
+	free(t);
+	plan_release(&p);
+	ovpn_obs_free(o);
+	state_free(st);
+}
+
+static void test_ovpn_diff__pki_reload_and_unknown_service(void **state)
+{
+	struct atlas_state *st = test_state(yaml);
+	struct ovpn_obs *o = converged(st);
+	struct plan p;
+	char *t;
+
+	(void)state;
+	add_session(o, "alice", "10.9.0.10", 3, NOW - 100);
+	o->has_tls_crypt = 0; /* deleted by hand: the daemon must load the new one */
+	t = run_diff(st, o, &p);
+	assert_string_equal(t, "+ openvpn tls-crypt key [create openvpn/pki/tls-crypt drops=0]\n"
+			       "! openvpn server: restart, a new tls-crypt key (drops 1 connected "
+			       "client) [restart openvpn/server drops=1]\n");
+	free(t);
+	plan_release(&p);
+	/* systemctl could not say: nothing is started, restarted or killed */
+	o->has_tls_crypt = 1;
+	o->running = 0;
+	o->service_unknown = 1;
+	o->incomplete = 1;
+	st->openvpn.clients[0].disabled = 1;
+	t = run_diff(st, o, &p);
+	assert_string_equal(t, "~ openvpn ccd/alice (changed, static 10.9.0.10, disabled) [write "
+			       "ccd/alice drops=0]\n");
+	free(t);
+	plan_release(&p);
+	ovpn_obs_free(o);
+	state_free(st);
+}
+
+static void test_ovpn_diff__lost_certificate_superseded(void **state)
+{
+	struct atlas_state *st = test_state(yaml);
+	struct ovpn_obs *o = converged(st);
+	struct plan p;
+	char *t;
+
+	(void)state;
+	/* issued/bob.crt deleted by hand: bob is still valid in the index */
+	strv_clear(&o->certs);
+	strv_push(&o->certs, "alice");
+	strv_push(&o->certs, "atlas-server");
+	strv_push(&o->certs, "carol");
+	t = run_diff(st, o, &p);
+	assert_string_equal(t, "+ openvpn certificate \"bob\" (its lost certificate is revoked) "
+			       "[issue bob drops=0]\n"
+			       "~ openvpn crl.pem (revocations) [write openvpn/pki/crl drops=0]\n");
+	free(t);
+	plan_release(&p);
+	ovpn_obs_free(o);
+	state_free(st);
+}
+
+static void test_ovpn_diff__client_named_like_server(void **state)
+{
+	struct atlas_state *st = test_state(yaml);
+	struct ovpn_obs *o = converged(st);
+	struct atlas_err err = { 0 };
+	struct plan p;
+
+	(void)state;
+	free(o->server_cn);
+	o->server_cn = xstrdup("bob");
+	plan_init(&p);
+	assert_int_equal(ovpn_diff(&ctx, st, o, &p, &err), -1);
+	assert_non_null(strstr(err.msg, "\"bob\" has the name of the server certificate"));
+	plan_release(&p);
+	ovpn_obs_free(o);
+	state_free(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ovpn_diff__new_server),
+		cmocka_unit_test(test_ovpn_diff__converged),
+		cmocka_unit_test(test_ovpn_diff__deleted_client),
+		cmocka_unit_test(test_ovpn_diff__incomplete_removes_nothing),
+		cmocka_unit_test(test_ovpn_diff__server_change_restarts),
+		cmocka_unit_test(test_ovpn_diff__sessions),
+		cmocka_unit_test(test_ovpn_diff__expiry_and_crl_window),
+		cmocka_unit_test(test_ovpn_diff__disabled_engine_stops),
+		cmocka_unit_test(test_ovpn_diff__pki_reload_and_unknown_service),
+		cmocka_unit_test(test_ovpn_diff__lost_certificate_superseded),
+		cmocka_unit_test(test_ovpn_diff__client_named_like_server),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,186 @@
+/*
+ * test_ovpn_render.c - the OpenVPN renderers against golden files, and the
+ * rules they must keep whatever the input (no legacy directives, the pool
+ * in the upper half, disabled and expired clients refused).
+ */
+#include "ovpn_test_util.h"
+#include "renderers/ovpn.h"
+
+static const char *const yaml_udp =
+	"version: 1\n"
+	"settings:\n  host: vpn.example.org\n"
+	"openvpn:\n  port: 1194\n  network: 10.9.0.0/24\n  dns: [1.1.1.1, 9.9.9.9]\n"
+	"  clients:\n"
+	"    - name: alice\n      static_ip: 10.9.0.10\n"
+	"    - name: bob\n"
+	"    - name: carol\n      disabled: true\n"
+	"    - name: dave\n      expires: 2026-01-31\n      static_ip: 10.9.0.11\n";
+
+static const char *const yaml_tcp =
+	"version: 1\n"
+	"settings:\n  host: 203.0.113.7\n"
+	"openvpn:\n  port: 443\n  proto: tcp\n  network: 10.20.0.0/16\n"
+	"  routes: [192.168.1.0/24, 10.30.0.0/16]\n";
+
+static const struct ovpn_server_paths paths = {
+	"/var/lib/atlas/pki", "/var/lib/atlas/openvpn/ccd", "/var/lib/atlas/openvpn/status.log",
+	"/var/lib/atlas/run/ovpn.sock", "atlas-server",
+};
+
+static void check_no_legacy(const char *text)
+{
+	static const char *const bad[] = { "comp-lzo", "\ncompress", "ncp-ciphers",
+					   "ns-cert-type", "\ncipher " };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (strstr(text, bad[i]))
+			fail_msg("legacy directive \"%s\" rendered", bad[i]);
+}
+
+static void test_ovpn_render__server_udp(void **state)
+{
+	struct atlas_state *st = test_state(yaml_udp);
+	struct atlas_err err = { 0 };
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(render_ovpn_server(st, &paths, &out, &err), 0);
+	golden_check("server-udp.conf", buf_str(&out));
+	assert_non_null(strstr(out.data, "server 10.9.0.0 255.255.255.0 nopool\n"));
+	assert_non_null(strstr(out.data, "ifconfig-pool 10.9.0.128 10.9.0.254 255.255.255.0\n"));
+	assert_non_null(strstr(out.data, "explicit-exit-notify 1\n"));
+	assert_non_null(strstr(out.data, "management-client-user root\n"));
+	assert_non_null(strstr(out.data, "push \"redirect-gateway def1 bypass-dhcp\"\n"));
+	check_no_legacy(out.data);
+	buf_release(&out);
+	state_free(st);
+}
+
+static void test_ovpn_render__server_tcp(void **state)
+{
+	struct atlas_state *st = test_state(yaml_tcp);
+	struct atlas_err err = { 0 };
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(render_ovpn_server(st, &paths, &out, &err), 0);
+	golden_check("server-tcp.conf", buf_str(&out));
+	assert_null(strstr(out.data, "explicit-exit-notify"));
+	assert_null(strstr(out.data, "redirect-gateway"));
+	assert_non_null(strstr(out.data, "ifconfig-pool 10.20.128.0 10.20.255.254 255.255.0.0\n"));
+	assert_non_null(strstr(out.data, "push \"route 10.30.0.0 255.255.0.0\"\n"));
+	check_no_legacy(out.data);
+	buf_release(&out);
+	state_free(st);
+}
+
+static void test_ovpn_render__server_bad_path(void **state)
+{
+	struct atlas_state *st = test_state(yaml_tcp);
+	struct ovpn_server_paths p = paths;
+	struct atlas_err err = { 0 };
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	p.ccd = "/tmp/a dir/ccd";
+	assert_int_equal(render_ovpn_server(st, &p, &out, &err), -1);
+	assert_non_null(strstr(err.msg, "\"/tmp/a dir/ccd\""));
+	buf_release(&out);
+	state_free(st);
+}
+
+static void test_ovpn_render__ccd(void **state)
+{
+	struct atlas_state *st = test_state(yaml_udp);
+	struct buf all = BUF_INIT;
+
+	(void)state;
+	/* dave expires 2026-01-31: still valid that day, refused the next */
+	for (int day = 0; day < 2; day++) {
+		const char *today = day ? "2026-02-01" : "2026-01-31";
+
+		for (size_t i = 0; i < st->openvpn.nclients; i++) {
+			buf_printf(&all, "== %s on %s\n", st->openvpn.clients[i].name, today);
+			render_ovpn_ccd(st, &st->openvpn.clients[i], today, &all);
+		}
+	}
+	golden_check("ccd.txt", buf_str(&all));
+	{
+		struct buf b = BUF_INIT;
+
+		render_ovpn_ccd(st, state_ovpn_client(st, "carol"), "2026-01-01", &b);
+		assert_non_null(strstr(b.data, "\ndisable\n"));
+		buf_reset(&b);
+		render_ovpn_ccd(st, state_ovpn_client(st, "alice"), "2026-01-01", &b);
+		assert_non_null(strstr(b.data, "ifconfig-push 10.9.0.10 255.255.255.0\n"));
+		assert_null(strstr(b.data, "disable"));
+		buf_reset(&b);
+		render_ovpn_ccd(st, state_ovpn_client(st, "dave"), "2026-02-01", &b);
+		assert_non_null(strstr(b.data, "disable"));
+		buf_release(&b);
+	}
+	buf_release(&all);
+	state_free(st);
+}
+
+static void test_ovpn_render__client(void **state)
+{
+	struct atlas_state *st = test_state(yaml_udp);
+	struct ovpn_client_pki pki = {
+		"-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n",
+		"-----BEGIN CERTIFICATE-----\nALICE\n-----END CERTIFICATE-----",
+		"-----BEGIN PRIVATE KEY-----\nKEY\n-----END PRIVATE KEY-----\n",
+		"-----BEGIN OpenVPN Static key V1-----\n00\n-----END OpenVPN Static key V1-----\n",
+		"atlas-server",
+	};
+	struct atlas_err err = { 0 };
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(render_ovpn_client(st, state_ovpn_client(st, "alice"), &pki, &out, &err),
+			 0);
+	golden_check("alice.ovpn", buf_str(&out));
+	assert_non_null(strstr(out.data, "remote vpn.example.org 1194\n"));
+	assert_non_null(strstr(out.data, "verify-x509-name atlas-server name\n"));
+	assert_non_null(strstr(out.data, "remote-cert-tls server\n"));
+	assert_non_null(strstr(out.data, "<tls-crypt>\n"));
+	check_no_legacy(out.data);
+	buf_reset(&out);
+	pki.key = NULL;
+	assert_int_equal(render_ovpn_client(st, state_ovpn_client(st, "alice"), &pki, &out, &err),
+			 -1);
+	assert_non_null(strstr(err.msg, "<key>"));
+	free(st->settings.host);
+	st->settings.host = NULL;
+	pki.key = "k\n";
+	assert_int_equal(render_ovpn_client(st, state_ovpn_client(st, "alice"), &pki, &out, &err),
+			 -1);
+	assert_non_null(strstr(err.msg, "settings.host"));
+	buf_release(&out);
+	state_free(st);
+}
+
+static void test_ovpn_render__today(void **state)
+{
+	char d[16];
+
+	(void)state;
+	ovpn_today(0, d, sizeof(d));
+	assert_string_equal(d, "1970-01-01");
+	ovpn_today(1767225599LL, d, sizeof(d)); /* 2025-12-31 23:59:59 UTC */
+	assert_string_equal(d, "2025-12-31");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ovpn_render__server_udp),
+		cmocka_unit_test(test_ovpn_render__server_tcp),
+		cmocka_unit_test(test_ovpn_render__server_bad_path),
+		cmocka_unit_test(test_ovpn_render__ccd),
+		cmocka_unit_test(test_ovpn_render__client),
+		cmocka_unit_test(test_ovpn_render__today),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,619 @@
+/*
+ * test_wg_diff.c - the WireGuard diff (pure) and the parsers feeding it:
+ * sort-merge by public key, explicit clears, no no-op writes, disabled and
+ * expired peers absent, foreign peers removed, nothing removed from an
+ * interface that could not be read, listen port never re-sent.
+ */
+#include "controller/wg.h"
+#include "renderers/wg_render.h"
+#include "wg_fixture.h"
+
+#define PRIV "QLeQziCHMPxPMODnRdXO7rhLvKhOb2IGijIQW+512Hs="
+#define PUB "CKEYgzQE7EHyRdSpNXhtmP2+CKeLrIPFYHHDzSLO7xQ="
+#define ALICE "Nf44oO/zGsVc8wZ0+D22Q6KaYRxG6u262yTjj2hoS3w="
+#define ALICE_PSK "FvQ11oD9CEoYczTcS1e5+2p6cup2eZv7kuT82shAoKI="
+#define BOB "SMI+vzFskOD3Ze6J1NfZSKTYNl6n04yoYWV8okhN/BU="
+#define CAROL "PX8XssQ5oNO85kN9+mv8/K7bw59nupIwFNZegSvckno="
+#define DAVE "/7pSEd0oEhosGJokrl3kIkkX6xZn+PI1F/9LlmNF2Bc="
+#define FOREIGN "+HsV6NMgOjnoACQXcqEr2fEWr5/7yr89hAXIgJ2HFFU="
+
+static const char base_yaml[] =
+	"version: 1\n"
+	"settings: {host: vpn.example.com, egress_interface: eth0}\n"
+	"wireguard:\n"
+	"  interfaces:\n"
+	"    - name: wg0\n"
+	"      listen_port: 51820\n"
+	"      address: [10.8.0.1/24]\n"
+	"      private_key: " PRIV "\n"
+	"      public_key: " PUB "\n"
+	"      peers:\n"
+	"        - {name: alice, address: [10.8.0.2/32], keepalive: 25, public_key: " ALICE
+	", preshared_key: " ALICE_PSK "}\n"
+	"        - {name: bob, address: [10.8.0.3/32], public_key: " BOB "}\n"
+	"        - {name: carol, address: [10.8.0.4/32], expires: 2020-01-01, public_key: " CAROL
+	"}\n"
+	"        - {name: dave, address: [10.8.0.5/32], disabled: true, public_key: " DAVE "}\n";
+
+/* The dump of wg0 matching base_yaml exactly (peers in random order, as wg-go prints). */
+static const char base_dump[] =
+	PRIV "\t" PUB "\t51820\toff\n"
+	BOB "\t(none)\t(none)\t10.8.0.3/32\t0\t0\t0\toff\n"
+	ALICE "\t" ALICE_PSK "\t192.0.2.7:4000\t10.8.0.2/32\t1767268000\t1000\t2000\t25\n";
+
+struct fx {
+	struct atlas_state *st;
+	struct wg_obs obs;
+	struct driver_ctx ctx;
+	struct plan plan;
+};
+
+/* An observation in which wg0 is exactly as desired (record, NAT, forwarding). */
+static void fx_init(struct fx *f, const char *yaml, const char *dump)
+{
+	struct wg_obs_iface *oi;
+	struct nat_net net = { "10.8.0.0/24", 0, "wg0" };
+	struct buf script = BUF_INIT;
+	struct atlas_err err = { 0 };
+	const char *table;
+
+	memset(f, 0, sizeof(*f));
+	f->st = fixture_state(yaml);
+	assert_non_null(f->st);
+	f->ctx.datadir = "/var/lib/atlas";
+	f->ctx.rundir = "/var/lib/atlas/run";
+	f->ctx.now = FIXTURE_NOW;
+	f->obs.confdir = xstrdup("/var/lib/atlas/wireguard");
+	f->obs.ifaces = xcalloc(1, sizeof(*f->obs.ifaces));
+	f->obs.n = 1;
+	oi = &f->obs.ifaces[0];
+	oi->name = xstrdup("wg0");
+	oi->exists = oi->readable = oi->up = oi->recorded = 1;
+	oi->mtu = 1420;
+	strv_push(&oi->addresses, "10.8.0.1/24");
+	{
+		char *t = xstrdup(dump);
+
+		assert_int_equal(wg_parse_dump(t, oi, &err), 0);
+		free(t);
+	}
+	render_wg_server(state_wg_iface(f->st, "wg0"), FIXTURE_NOW, &oi->conf);
+	f->obs.forward4 = 1;
+	f->obs.forward6 = 0;
+	assert_int_equal(nat_render(WG_NAT_TABLE, &net, 1, "eth0", &script, &err), 0);
+	table = strchr(strchr(script.data, '\n') + 1, '\n') + 1;
+	f->obs.nat.readable = f->obs.nat.exists = 1;
+	buf_puts(&f->obs.nat.listing, table);
+	buf_release(&script);
+	plan_init(&f->plan);
+}
+
+static void fx_diff(struct fx *f)
+{
+	struct atlas_err err = { 0 };
+
+	assert_int_equal(wg_diff(&f->ctx, f->st, &f->obs, &f->plan, &err), 0);
+}
+
+static void fx_release(struct fx *f)
+{
+	struct wg_obs *o = xcalloc(1, sizeof(*o));
+
+	*o = f->obs;
+	wg_obs_free(o);
+	state_free(f->st);
+	plan_release(&f->plan);
+}
+
+static const struct wg_act *act(const struct fx *f, size_t i)
+{
+	assert_true(i < f->plan.n);
+	return f->plan.v[i].data;
+}
+
+static void dump_plan(const struct fx *f)
+{
+	for (size_t i = 0; i < f->plan.n; i++)
+		fprintf(stderr, "  plan: %s\n", f->plan.v[i].text);
+}
+
+/* The dump with one peer line edited: field k of the line of key replaced by v. */
+static char *dump_with(const char *key, int k, const char *v)
+{
+	struct buf out = BUF_INIT;
+	struct strv lines = STRV_INIT;
+
+	strv_split(&lines, base_dump, '\n');
+	for (size_t i = 0; i < lines.n; i++) {
+		struct strv f = STRV_INIT;
+
+		strv_split(&f, lines.v[i], '\t');
+		if (!strcmp(f.v[0], key)) {
+			free(f.v[k]);
+			f.v[k] = xstrdup(v);
+		}
+		for (size_t j = 0; j < f.n; j++)
+			buf_printf(&out, "%s%s", j ? "\t" : "", f.v[j]);
+		buf_putc(&out, '\n');
+		strv_clear(&f);
+	}
+	strv_clear(&lines);
+	return buf_detach(&out);
+}
+
+static void test_wg_diff__parse_dump(void **state)
+{
+	char dump[sizeof(base_dump)], bad1[] = "garbage\n",
+	     bad2[] = PRIV "\t" PUB "\t1\toff\nshort\tline\n";
+	struct wg_obs_iface oi = { 0 };
+	struct atlas_err err = { 0 };
+
+	(void)state;
+	memcpy(dump, base_dump, sizeof(dump));
+	assert_int_equal(wg_parse_dump(dump, &oi, &err), 0);
+	assert_string_equal(oi.public_key, PUB);
+	assert_int_equal(oi.listen_port, 51820);
+	assert_int_equal(oi.npeers, 2);
+	/* Sorted by key whatever order wg printed. */
+	assert_string_equal(oi.peers[0].public_key, ALICE);
+	assert_string_equal(oi.peers[0].preshared_key, ALICE_PSK);
+	assert_int_equal(oi.peers[0].keepalive, 25);
+	assert_int_equal(oi.peers[0].handshake, 1767268000);
+	assert_int_equal(oi.peers[0].rx, 1000);
+	assert_string_equal(oi.peers[0].endpoint, "192.0.2.7:4000");
+	assert_string_equal(oi.peers[1].public_key, BOB);
+	assert_string_equal(oi.peers[1].preshared_key, "");
+	assert_int_equal(oi.peers[1].keepalive, 0);
+	wg_obs_iface_release(&oi);
+	assert_int_equal(wg_parse_dump(bad1, &oi, &err), -1);
+	wg_obs_iface_release(&oi);
+	assert_int_equal(wg_parse_dump(bad2, &oi, &err), -1);
+	wg_obs_iface_release(&oi);
+}
+
+#define PRIV_HEX "40b790ce208730fc4f30e0e745d5ceeeb84bbca84e6f62068a32105bee75d87b"
+#define ALICE_HEX "35fe38a0eff31ac55cf30674f83db643a29a611c46eaedbadb24e38f68684b7c"
+#define ALICE_PSK_HEX "16f435d680fd084a187334dc4b57b9fb6a7a72ea76799bfb92e4fcdac840a0a2"
+#define BOB_HEX "48c23ebf316c90e0f765ee89d4d7d948a4d8365ea7d38ca861657ca2484dfc15"
+#define ZERO_HEX "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* The UAPI reply of the device base_dump shows reads the same. */
+static void test_wg_diff__parse_uapi(void **state)
+{
+	static const char reply[] =
+		"private_key=" PRIV_HEX "\nlisten_port=51820\n"
+		"public_key=" BOB_HEX "\npreshared_key=" ZERO_HEX "\nprotocol_version=1\n"
+		"last_handshake_time_sec=0\nlast_handshake_time_nsec=0\ntx_bytes=0\nrx_bytes=0\n"
+		"persistent_keepalive_interval=0\nallowed_ip=10.8.0.3/32\n"
+		"public_key=" ALICE_HEX "\npreshared_key=" ALICE_PSK_HEX "\nprotocol_version=1\n"
+		"endpoint=192.0.2.7:4000\nlast_handshake_time_sec=1767268000\n"
+		"last_handshake_time_nsec=5\ntx_bytes=2000\nrx_bytes=1000\n"
+		"persistent_keepalive_interval=25\nallowed_ip=10.8.0.2/32\nallowed_ip=10.9.0.7/24\n"
+		"errno=0\n\n";
+	char r0[sizeof(reply)], dump[sizeof(base_dump)], bad1[] = "errno=-22\n\n",
+	     bad2[] = "public_key=zz\nerrno=0\n\n", bad3[] = "listen_port=1\n";
+	struct wg_obs_iface u = { 0 }, d = { 0 };
+	struct atlas_err err = { 0 };
+
+	(void)state;
+	memcpy(r0, reply, sizeof(reply));
+	memcpy(dump, base_dump, sizeof(dump));
+	if (wg_parse_uapi(r0, &u, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(wg_parse_dump(dump, &d, &err), 0);
+	assert_string_equal(u.public_key, PUB);	/* derived from the private key */
+	assert_int_equal(u.listen_port, 51820);
+	assert_int_equal(u.npeers, 2);
+	for (size_t i = 0; i < 2; i++) {
+		assert_string_equal(u.peers[i].public_key, d.peers[i].public_key);
+		assert_string_equal(u.peers[i].preshared_key, d.peers[i].preshared_key);
+		assert_int_equal(u.peers[i].keepalive, d.peers[i].keepalive);
+		assert_int_equal(u.peers[i].handshake, d.peers[i].handshake);
+		assert_int_equal(u.peers[i].rx, d.peers[i].rx);
+	}
+	/* Allowed IPs normalised (host bits cleared) and sorted. */
+	assert_int_equal(u.peers[0].allowed_ips.n, 2);
+	assert_string_equal(u.peers[0].allowed_ips.v[0], "10.8.0.2/32");
+	assert_string_equal(u.peers[0].allowed_ips.v[1], "10.9.0.0/24");
+	wg_obs_iface_release(&u);
+	wg_obs_iface_release(&d);
+	assert_int_equal(wg_parse_uapi(bad1, &u, &err), -1);
+	wg_obs_iface_release(&u);
+	assert_int_equal(wg_parse_uapi(bad2, &u, &err), -1);
+	wg_obs_iface_release(&u);
+	assert_int_equal(wg_parse_uapi(bad3, &u, &err), -1);
+	wg_obs_iface_release(&u);
+}
+
+static void test_wg_diff__parse_ip_addr(void **state)
+{
+	static const char json[] =
+		"[{\"ifindex\":5,\"ifname\":\"wg0\",\"flags\":[\"POINTOPOINT\",\"NOARP\",\"UP\","
+		"\"LOWER_UP\"],\"mtu\":1420,\"addr_info\":[{\"family\":\"inet\",\"local\":\"10.8.0.1\","
+		"\"prefixlen\":24,\"scope\":\"global\"},{\"family\":\"inet6\",\"local\":\"fe80::1\","
+		"\"prefixlen\":64,\"scope\":\"link\"}]}]";
+	struct wg_obs_iface oi = { 0 };
+	struct atlas_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(wg_parse_ip_addr(json, &oi, &err), 0);
+	assert_int_equal(oi.up, 1);
+	assert_int_equal(oi.mtu, 1420);
+	assert_int_equal(oi.addresses.n, 1);
+	assert_string_equal(oi.addresses.v[0], "10.8.0.1/24");
+	wg_obs_iface_release(&oi);
+}
+
+/* In sync: carol (expired) and dave (disabled) are absent, as they should be. */
+static void test_wg_diff__converged_is_empty(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	fx_init(&f, base_yaml, base_dump);
+	fx_diff(&f);
+	dump_plan(&f);
+	assert_int_equal(f.plan.n, 0);
+	fx_release(&f);
+}
+
+static void test_wg_diff__keepalive_removed_is_explicit_clear(void **state)
+{
+	char *dump = dump_with(BOB, 7, "25");
+	struct fx f;
+
+	(void)state;
+	fx_init(&f, base_yaml, dump);
+	fx_diff(&f);
+	dump_plan(&f);
+	assert_int_equal(f.plan.n, 1);	/* the record is unchanged: only the peer */
+	assert_int_equal(act(&f, 0)->type, WG_PEER_UPDATE);
+	assert_int_equal(act(&f, 0)->set, WG_SET_KEEPALIVE);
+	assert_int_equal(act(&f, 0)->keepalive, 0);
+	assert_string_equal(act(&f, 0)->public_key, BOB);
+	assert_non_null(strstr(f.plan.v[0].text, "keepalive 25 -> off"));
+	fx_release(&f);
+	free(dump);
+}
+
+static void test_wg_diff__psk_removed_is_explicit_clear(void **state)
+{
+	char *dump = dump_with(BOB, 1, ALICE_PSK);
+	struct fx f;
+
+	(void)state;
+	fx_init(&f, base_yaml, dump);
+	fx_diff(&f);
+	dump_plan(&f);
+	assert_int_equal(f.plan.n, 1);
+	assert_int_equal(act(&f, 0)->set, WG_CLEAR_PSK);
+	assert_string_equal(act(&f, 0)->psk, "");
+	/* The plan text never shows a key. */
+	assert_null(strstr(f.plan.v[0].text, ALICE_PSK));
+	fx_release(&f);
+	free(dump);
+}
+
+static void test_wg_diff__psk_changed_and_set(void **state)
+{
+	char *dump = dump_with(ALICE, 1, "(none)");
+	struct fx f;
+
+	(void)state;
+	fx_init(&f, base_yaml, dump);
+	fx_diff(&f);
+	assert_int_equal(f.plan.n, 1);
+	assert_int_equal(act(&f, 0)->set, WG_SET_PSK);
+	assert_string_equal(act(&f, 0)->psk, ALICE_PSK);
+	fx_release(&f);
+	free(dump);
+}
+
+static void test_wg_diff__allowed_ips_changed(void **state)
+{
+	char *dump = dump_with(ALICE, 3, "10.8.0.2/32,10.9.0.0/24");
+	struct fx f;
+
+	(void)state;
+	fx_init(&f, base_yaml, dump);
+	fx_diff(&f);
+	dump_plan(&f);
+	assert_int_equal(f.plan.n, 1);
+	assert_int_equal(act(&f, 0)->set, WG_SET_ALLOWED);
+	assert_int_equal(act(&f, 0)->allowed.n, 1);
+	assert_string_equal(act(&f, 0)->allowed.v[0], "10.8.0.2/32");
+	fx_release(&f);
+	free(dump);
+}
+
+/* Same set, other order and a host-bits form: no write. */
+static void test_wg_diff__allowed_ips_normalised(void **state)
+{
+	static const char yaml[] =
+		"version: 1\nwireguard:\n  interfaces:\n    - name: wg0\n      listen_port: 51820\n"
+		"      address: [10.8.0.1/24]\n      private_key: " PRIV "\n      peers:\n"
+		"        - {name: bob, address: [10.8.0.3/32, fd00::3/128], public_key: " BOB "}\n";
+	static const char dump[] = PRIV "\t" PUB "\t51820\toff\n" BOB
+		"\t(none)\t(none)\tfd00::3/128,10.8.0.3/32\t0\t0\t0\toff\n";
+	struct fx f;
+
+	(void)state;
+	fx_init(&f, yaml, dump);
+	f.obs.ifaces[0].recorded = 0;
+	fx_diff(&f);
+	dump_plan(&f);
+	for (size_t i = 0; i < f.plan.n; i++)
+		assert_int_not_equal(act(&f, i)->type, WG_PEER_UPDATE);
+	fx_release(&f);
+}
+
+static void test_wg_diff__disabled_and_expired_removed(void **state)
+{
+	struct buf dump = BUF_INIT;
+	struct fx f;
+
+	(void)state;
+	buf_printf(&dump, "%s%s\t(none)\t(none)\t10.8.0.4/32\t0\t0\t0\toff\n"
+			  "%s\t(none)\t(none)\t10.8.0.5/32\t0\t0\t0\toff\n",
+		   base_dump, CAROL, DAVE);
+	fx_init(&f, base_yaml, dump.data);
+	fx_diff(&f);
+	dump_plan(&f);
+	assert_int_equal(f.plan.n, 2);
+	for (size_t i = 0; i < 2; i++)
+		assert_int_equal(act(&f, i)->type, WG_PEER_REMOVE);
+	/* Sorted by key: dave's "/7p" sorts before carol's "PX8". */
+	assert_string_equal(f.plan.v[0].text, "- wireguard/wg0 peer dave (disabled)");
+	assert_string_equal(f.plan.v[1].text, "- wireguard/wg0 peer carol (expired)");
+	fx_release(&f);
+	buf_release(&dump);
+}
+
+static void test_wg_diff__foreign_peer_removed(void **state)
+{
+	struct buf dump = BUF_INIT;
+	struct fx f;
+
+	(void)state;
+	buf_printf(&dump, "%s%s\t(none)\t(none)\t10.8.0.66/32\t0\t0\t0\toff\n", base_dump, FOREIGN);
+	fx_init(&f, base_yaml, dump.data);
+	fx_diff(&f);
+	assert_int_equal(f.plan.n, 1);
+	assert_int_equal(act(&f, 0)->type, WG_PEER_REMOVE);
+	assert_string_equal(act(&f, 0)->public_key, FOREIGN);
+	assert_non_null(strstr(f.plan.v[0].text, "foreign peer " FOREIGN));
+	fx_release(&f);
+	buf_release(&dump);
+}
+
+/* A peer dropped from the desired state is named from the record file. */
+static void test_wg_diff__removed_peer_named_from_record(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	fx_init(&f, base_yaml, base_dump);
+	/* bob leaves the desired state; the record still lists him. */
+	state_wg_iface(f.st, "wg0")->peers[1].disabled = 0;
+	state_wg_iface(f.st, "wg0")->peers[1].public_key[0] = '\0';
+	fx_diff(&f);
+	dump_plan(&f);
+	assert_string_equal(f.plan.v[0].text, "~ wireguard/wg0 write /var/lib/atlas/wireguard/wg0.conf");
+	assert_string_equal(f.plan.v[1].text, "- wireguard/wg0 peer bob (removed from the desired state)");
+	fx_release(&f);
+}
+
+static void test_wg_diff__missing_peer_created(void **state)
+{
+	char *dump = xstrdup(base_dump);
+	struct fx f;
+
+	(void)state;
+	*strstr(dump, ALICE) = '\0';	/* alice's line gone */
+	fx_init(&f, base_yaml, dump);
+	fx_diff(&f);
+	assert_int_equal(f.plan.n, 1);
+	assert_int_equal(act(&f, 0)->type, WG_PEER_CREATE);
+	assert_int_equal(act(&f, 0)->set, WG_SET_ALLOWED | WG_SET_PSK | WG_SET_KEEPALIVE);
+	assert_string_equal(act(&f, 0)->psk, ALICE_PSK);
+	assert_string_equal(f.plan.v[0].text, "+ wireguard/wg0 peer alice (10.8.0.2/32)");
+	fx_release(&f);
+	free(dump);
+}
+
+/* The interface cannot be read: nothing is removed, the engine is incomplete. */
+static void test_wg_diff__incomplete_removes_nothing(void **state)
+{
+	struct buf dump = BUF_INIT;
+	struct fx f;
+
+	(void)state;
+	buf_printf(&dump, "%s%s\t(none)\t(none)\t10.8.0.66/32\t0\t0\t0\toff\n", base_dump, FOREIGN);
+	fx_init(&f, base_yaml, dump.data);
+	f.obs.ifaces[0].readable = 0;
+	f.obs.ifaces[0].recorded = 0;
+	buf_reset(&f.obs.ifaces[0].conf);
+	f.obs.ifaces[0].error = xstrdup("wg show wg0 dump failed: timeout");
+	fx_diff(&f);
+	dump_plan(&f);
+	for (size_t i = 0; i < f.plan.n; i++)
+		assert_true(f.plan.v[i].kind != ACT_DELETE && f.plan.v[i].kind != ACT_STOP);
+	assert_int_equal(f.plan.n, 0);	/* not even the record: it may not be Atlas's */
+	assert_int_equal(f.plan.engines[0].status, ENGINE_INCOMPLETE);
+	assert_non_null(strstr(f.plan.engines[0].note, "timeout"));
+	fx_release(&f);
+	buf_release(&dump);
+}
+
+/* Peer changes never carry the listen port; a changed port is one action. */
+static void test_wg_diff__listen_port_not_resent(void **state)
+{
+	char *dump = dump_with(ALICE, 3, "10.8.0.9/32");
+	struct fx f;
+
+	(void)state;
+	fx_init(&f, base_yaml, dump);
+	fx_diff(&f);
+	for (size_t i = 0; i < f.plan.n; i++)
+		assert_int_not_equal(act(&f, i)->type, WG_IF_PORT);
+	fx_release(&f);
+	free(dump);
+	dump = xstrdup(base_dump);
+	memcpy(strstr(dump, "51820"), "51821", 5);
+	fx_init(&f, base_yaml, dump);
+	fx_diff(&f);
+	assert_int_equal(f.plan.n, 1);
+	assert_int_equal(act(&f, 0)->type, WG_IF_PORT);
+	assert_int_equal(act(&f, 0)->port, 51820);
+	fx_release(&f);
+	free(dump);
+}
+
+/* Removals, then updates, then additions (an address freed can be reused). */
+static void test_wg_diff__order(void **state)
+{
+	struct buf dump = BUF_INIT;
+	struct fx f;
+
+	(void)state;
+	buf_printf(&dump, PRIV "\t" PUB "\t51820\toff\n"
+			  BOB "\t(none)\t(none)\t10.8.0.3/32\t0\t0\t0\t5\n"
+			  FOREIGN "\t(none)\t(none)\t10.8.0.2/32\t0\t0\t0\toff\n");
+	fx_init(&f, base_yaml, dump.data);
+	fx_diff(&f);
+	dump_plan(&f);
+	assert_int_equal(f.plan.n, 3);
+	assert_int_equal(act(&f, 0)->type, WG_PEER_REMOVE);
+	assert_int_equal(act(&f, 1)->type, WG_PEER_UPDATE);
+	assert_int_equal(act(&f, 2)->type, WG_PEER_CREATE);
+	fx_release(&f);
+	buf_release(&dump);
+}
+
+static void test_wg_diff__interface_missing(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	fx_init(&f, base_yaml, base_dump);
+	wg_obs_iface_release(&f.obs.ifaces[0]);
+	f.obs.ifaces[0].name = xstrdup("wg0");
+	fx_diff(&f);
+	dump_plan(&f);
+	assert_int_equal(f.plan.n, 4);
+	assert_int_equal(act(&f, 0)->type, WG_CONF_WRITE);
+	assert_int_equal(act(&f, 1)->type, WG_IF_CREATE);
+	assert_int_equal(act(&f, 2)->type, WG_PEER_CREATE);
+	assert_int_equal(act(&f, 3)->type, WG_PEER_CREATE);
+	fx_release(&f);
+}
+
+/* Disabled interface: deleted only when Atlas recorded it as its own. */
+static void test_wg_diff__disabled_interface(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	fx_init(&f, base_yaml, base_dump);
+	state_wg_iface(f.st, "wg0")->disabled = 1;
+	fx_diff(&f);
+	dump_plan(&f);
+	assert_int_equal(f.plan.n, 2);
+	assert_int_equal(act(&f, 0)->type, WG_IF_DELETE);
+	assert_int_equal(f.plan.v[0].drops, 2);
+	assert_int_equal(act(&f, 1)->type, WG_NAT_DELETE);
+	fx_release(&f);
+	fx_init(&f, base_yaml, base_dump);
+	f.st->wireguard.enabled = 0;
+	f.obs.ifaces[0].recorded = 0;	/* someone else's wg0 */
+	fx_diff(&f);
+	assert_int_equal(f.plan.n, 1);
+	assert_int_equal(act(&f, 0)->type, WG_NAT_DELETE);
+	fx_release(&f);
+}
+
+static void test_wg_diff__forwarding_and_nat(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	fx_init(&f, base_yaml, base_dump);
+	f.obs.forward4 = 0;
+	buf_reset(&f.obs.nat.listing);
+	f.obs.nat.exists = 0;
+	fx_diff(&f);
+	dump_plan(&f);
+	assert_int_equal(f.plan.n, 2);
+	assert_int_equal(act(&f, 0)->type, WG_FORWARD);
+	assert_int_equal(act(&f, 0)->port, 4);
+	assert_int_equal(act(&f, 1)->type, WG_NAT_REPLACE);
+	assert_non_null(strstr(act(&f, 1)->text, "ip saddr 10.8.0.0/24 oifname \"eth0\" masquerade"));
+	assert_non_null(strstr(act(&f, 1)->text, "delete table inet atlas_wireguard\n"));
+	fx_release(&f);
+}
+
+static void test_wg_diff__nat_render_rejects_syntax(void **state)
+{
+	struct nat_net net = { "10.8.0.0/24", 0, "wg0" };
+	struct buf out = BUF_INIT;
+	struct atlas_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(nat_render("atlas_wireguard", &net, 1, "eth0\"; flush", &out, &err), -1);
+	net.iface = "wg0 }";
+	assert_int_equal(nat_render("atlas_wireguard", &net, 1, NULL, &out, &err), -1);
+	net.iface = "wg0";
+	assert_int_equal(nat_render("atlas_wireguard", &net, 1, NULL, &out, &err), 0);
+	assert_non_null(strstr(out.data, "oifname != \"wg0\" masquerade"));
+	buf_release(&out);
+}
+
+/* A different nft printing of the same table is recognised from the recorded copies. */
+static void test_wg_diff__nat_in_sync_recorded(void **state)
+{
+	struct nat_obs o = { 0 };
+	const char *r = "table inet t\ndelete table inet t\ntable inet t {\n}\n";
+
+	(void)state;
+	o.readable = o.exists = 1;
+	buf_puts(&o.listing, "table inet t {\n}\n");
+	assert_true(nat_in_sync(r, &o));
+	buf_reset(&o.listing);
+	buf_puts(&o.listing, "table inet t { # printed differently\n}\n");
+	assert_false(nat_in_sync(r, &o));
+	buf_puts(&o.rec_rendered, r);
+	buf_puts(&o.rec_listing, o.listing.data);
+	assert_true(nat_in_sync(r, &o));
+	o.exists = 0;
+	assert_false(nat_in_sync(r, &o));
+	nat_obs_release(&o);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_wg_diff__parse_dump),
+		cmocka_unit_test(test_wg_diff__parse_uapi),
+		cmocka_unit_test(test_wg_diff__parse_ip_addr),
+		cmocka_unit_test(test_wg_diff__converged_is_empty),
+		cmocka_unit_test(test_wg_diff__keepalive_removed_is_explicit_clear),
+		cmocka_unit_test(test_wg_diff__psk_removed_is_explicit_clear),
+		cmocka_unit_test(test_wg_diff__psk_changed_and_set),
+		cmocka_unit_test(test_wg_diff__allowed_ips_changed),
+		cmocka_unit_test(test_wg_diff__allowed_ips_normalised),
+		cmocka_unit_test(test_wg_diff__disabled_and_expired_removed),
+		cmocka_unit_test(test_wg_diff__foreign_peer_removed),
+		cmocka_unit_test(test_wg_diff__removed_peer_named_from_record),
+		cmocka_unit_test(test_wg_diff__missing_peer_created),
+		cmocka_unit_test(test_wg_diff__incomplete_removes_nothing),
+		cmocka_unit_test(test_wg_diff__listen_port_not_resent),
+		cmocka_unit_test(test_wg_diff__order),
+		cmocka_unit_test(test_wg_diff__interface_missing),
+		cmocka_unit_test(test_wg_diff__disabled_interface),
+		cmocka_unit_test(test_wg_diff__forwarding_and_nat),
+		cmocka_unit_test(test_wg_diff__nat_render_rejects_syntax),
+		cmocka_unit_test(test_wg_diff__nat_in_sync_recorded),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
