@@ -30,6 +30,30 @@
 struct events;
 struct watch;
 
+/* live.c: the WireGuard part of the live status, compact and sorted. */
+struct live_peer {
+	char key[KEY_B64];
+	char endpoint[64];	/* "" when none */
+	long long handshake;	/* unix seconds, 0: never */
+	long long rx, tx;
+};
+struct live_iface {
+	char name[32];
+	int running;
+	struct live_peer *peers;	/* sorted by key */
+	size_t n;
+};
+struct live_wg {
+	struct live_iface *ifs;
+	size_t n;
+};
+/* From the driver's JSON (borrowed); NULL when wg is NULL. */
+struct live_wg *live_wg_from_json(json_t *wg);
+void live_wg_free(struct live_wg *l);
+const struct live_iface *live_wg_iface(const struct live_wg *l, const char *name);
+const struct live_peer *live_wg_peer(const struct live_iface *li, const char *key);
+#define WG_CONNECTED_SECONDS 180
+
 struct ratelimit_entry {
 	char addr[64];
 	time_t window_start;
@@ -52,8 +76,9 @@ struct app {
 	struct atlas_state *cache;
 	int64_t cache_gen;
 
-	pthread_mutex_t live_mu;
-	json_t *live;			/* engine status from the drivers, or NULL */
+	pthread_mutex_t live_mu;	/* guards live, live_wg, watch_error */
+	json_t *live;			/* engine status but wireguard's, or NULL */
+	struct live_wg *live_wg;	/* wireguard's, or NULL without status */
 	char *watch_error;		/* last import error of the watched file */
 
 	pthread_mutex_t rl_mu;

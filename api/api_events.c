@@ -9,6 +9,7 @@
  * /metrics), and sends "status", "traffic", "connect" and "disconnect"
  * events. A client that falls more than QUEUE_MAX bytes behind is dropped.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,6 @@
 
 #define TICK_SECONDS 3
 #define QUEUE_MAX (1u << 20)
-#define WG_CONNECTED_SECONDS 180
 
 struct sse_client {
 	struct events *hub;
@@ -53,7 +53,6 @@ struct events *events_new(struct app *a)
 	e->app = a;
 	pthread_mutex_init(&e->mu, NULL);
 	pthread_cond_init(&e->cond, NULL);
-	e->connected = json_object();
 	return e;
 }
 
@@ -190,48 +189,36 @@ void h_events(struct req *r)
 
 /* ---- the ticker ---- */
 
-/* Adds "wireguard" and "openvpn" traffic lists and fills now_conn. */
-static json_t *traffic(struct app *a, json_t *live, json_t *now_conn)
+/* The traffic event of st's peers and clients; fills now_conn. */
+static json_t *traffic(const struct atlas_state *st, const struct live_wg *lw, json_t *live,
+		       json_t *now_conn)
 {
-	json_t *wg = json_array(), *ov = json_array(), *i, *p;
-	const struct atlas_state *st;
-	struct atlas_err err;
+	json_t *wg = json_array(), *ov = json_array(), *p;
 	time_t now = time(NULL);
-	int64_t gen;
-	size_t k, m;
+	size_t k;
 
-	st = app_state_acquire(a, &gen, &err);
-	json_array_foreach(json_object_get(json_object_get(live, "wireguard"), "interfaces"), k, i) {
-		const char *ifname = json_string_value(json_object_get(i, "name"));
-		const struct wg_iface *ifc = st && ifname ? state_wg_iface(st, ifname) : NULL;
+	for (size_t i = 0; st && lw && i < st->wireguard.ninterfaces; i++) {
+		const struct wg_iface *ifc = &st->wireguard.interfaces[i];
+		const struct live_iface *li = live_wg_iface(lw, ifc->name);
 
-		json_array_foreach(json_object_get(i, "peers"), m, p) {
-			const char *pk = json_string_value(json_object_get(p, "public_key"));
-			const char *name = NULL;
-			json_int_t hs = json_integer_value(json_object_get(p, "latest_handshake"));
+		for (size_t q = 0; li && q < ifc->npeers; q++) {
+			const struct live_peer *lp = live_wg_peer(li, ifc->peers[q].public_key);
 
-			for (size_t q = 0; ifc && pk && q < ifc->npeers; q++)
-				if (!strcmp(ifc->peers[q].public_key, pk))
-					name = ifc->peers[q].name;
-			if (!name)
+			if (!lp)
 				continue;
 			json_array_append_new(
-				wg, json_pack("{s:s, s:s, s:I, s:I, s:I}", "interface", ifname, "peer",
-					      name, "rx_bytes",
-					      json_integer_value(json_object_get(p, "rx_bytes")),
-					      "tx_bytes",
-					      json_integer_value(json_object_get(p, "tx_bytes")),
-					      "latest_handshake", hs));
-			if (hs > 0 && now - hs < WG_CONNECTED_SECONDS) {
-				char *key = xasprintf("wireguard/%s/%s", ifname, name);
+				wg, json_pack("{s:s, s:s, s:I, s:I, s:I}", "interface", ifc->name,
+					      "peer", ifc->peers[q].name, "rx_bytes", (json_int_t)lp->rx,
+					      "tx_bytes", (json_int_t)lp->tx, "latest_handshake",
+					      (json_int_t)lp->handshake));
+			if (lp->handshake > 0 && now - lp->handshake < WG_CONNECTED_SECONDS) {
+				char *key = xasprintf("wireguard/%s/%s", ifc->name, ifc->peers[q].name);
 
 				json_object_set_new(now_conn, key, json_true());
 				free(key);
 			}
 		}
 	}
-	if (st)
-		app_state_put(a);
 	json_array_foreach(json_object_get(json_object_get(live, "openvpn"), "clients"), k, p) {
 		const char *name = json_string_value(json_object_get(p, "name"));
 		char *key;
@@ -249,65 +236,113 @@ static json_t *traffic(struct app *a, json_t *live, json_t *now_conn)
 	return json_pack("{s:o, s:o}", "wireguard", wg, "openvpn", ov);
 }
 
-/* Publishes connect/disconnect for the difference between e->connected and now. */
+/*
+ * Publishes connect/disconnect for the difference between e->connected and
+ * now. Tracking starts with the first listener: what is connected then is
+ * the baseline, not a burst of "connect" events.
+ */
 static void connections(struct events *e, json_t *now)
 {
 	const char *key;
 	json_t *v;
 
-	json_object_foreach(now, key, v) {
-		if (!json_object_get(e->connected, key)) {
-			const char *slash = strchr(key, '/');
-			json_t *ev = json_pack("{s:s%, s:s}", "engine", key, (size_t)(slash - key),
-					       "name", slash + 1);
+	if (e->connected) {
+		json_object_foreach(now, key, v) {
+			if (!json_object_get(e->connected, key)) {
+				const char *slash = strchr(key, '/');
+				json_t *ev = json_pack("{s:s%, s:s}", "engine", key,
+						       (size_t)(slash - key), "name", slash + 1);
 
-			events_publish(e, "connect", ev);
-			json_decref(ev);
+				events_publish(e, "connect", ev);
+				json_decref(ev);
+			}
 		}
-	}
-	json_object_foreach(e->connected, key, v) {
-		if (!json_object_get(now, key)) {
-			const char *slash = strchr(key, '/');
-			json_t *ev = json_pack("{s:s%, s:s}", "engine", key, (size_t)(slash - key),
-					       "name", slash + 1);
+		json_object_foreach(e->connected, key, v) {
+			if (!json_object_get(now, key)) {
+				const char *slash = strchr(key, '/');
+				json_t *ev = json_pack("{s:s%, s:s}", "engine", key,
+						       (size_t)(slash - key), "name", slash + 1);
 
-			events_publish(e, "disconnect", ev);
-			json_decref(ev);
+				events_publish(e, "disconnect", ev);
+				json_decref(ev);
+			}
 		}
 	}
 	json_decref(e->connected);
 	e->connected = json_incref(now);
 }
 
+/* One tick: live status from the drivers; events when someone listens. */
+static void tick(struct events *e)
+{
+	struct app *a = e->app;
+	struct atlas_err err = { 0 };
+	const struct atlas_state *st;
+	struct live_wg *lw = NULL, *oldw;
+	json_t *live, *oldl;
+	int64_t gen;
+
+	st = app_state_acquire(a, &gen, &err);
+	live = st ? loop_engine_status(a->loop, st) : json_object();
+	lw = live_wg_from_json(json_object_get(live, "wireguard"));
+	json_object_del(live, "wireguard");
+	{
+		/* The OpenVPN driver lists "sessions": the API reads "clients". */
+		json_t *ov = json_object_get(live, "openvpn");
+
+		if (ov && !json_object_get(ov, "clients") && json_object_get(ov, "sessions"))
+			json_object_set(ov, "clients", json_object_get(ov, "sessions"));
+	}
+	pthread_mutex_lock(&a->live_mu);
+	oldl = a->live;
+	oldw = a->live_wg;
+	a->live = json_incref(live);
+	a->live_wg = lw;
+	pthread_mutex_unlock(&a->live_mu);
+	json_decref(oldl);
+	live_wg_free(oldw);
+	if (events_clients(e)) {
+		json_t *now_conn = json_object(), *tr, *status;
+
+		pthread_mutex_lock(&a->live_mu);
+		tr = traffic(st, a->live_wg, live, now_conn);
+		pthread_mutex_unlock(&a->live_mu);
+		connections(e, now_conn);
+		if (st)
+			app_state_put(a);
+		st = NULL;
+		status = api_status_object(a);
+		if (status)
+			events_publish(e, "status", status);
+		events_publish(e, "traffic", tr);
+		json_decref(status);
+		json_decref(tr);
+		json_decref(now_conn);
+	} else {
+		json_decref(e->connected);
+		e->connected = NULL;
+	}
+	if (st)
+		app_state_put(a);
+	json_decref(live);
+	/*
+	 * The driver's answer and an apply's observation are big and short-lived
+	 * (several MB with 10,000 peers): give the freed pages back to the
+	 * system now rather than keep them as a high-water mark.
+	 */
+	malloc_trim(0);
+}
+
 static void *ticker_main(void *arg)
 {
 	struct events *e = arg;
-	struct app *a = e->app;
 
 	pthread_mutex_lock(&e->mu);
 	while (!e->stop) {
-		json_t *live, *now_conn, *tr, *st;
 		struct timespec ts;
 
 		pthread_mutex_unlock(&e->mu);
-		live = loop_engine_status(a->loop);
-		pthread_mutex_lock(&a->live_mu);
-		json_decref(a->live);
-		a->live = json_incref(live);
-		pthread_mutex_unlock(&a->live_mu);
-		now_conn = json_object();
-		tr = traffic(a, live, now_conn);
-		connections(e, now_conn);
-		if (events_clients(e)) {
-			st = api_status_object(a);
-			if (st)
-				events_publish(e, "status", st);
-			events_publish(e, "traffic", tr);
-			json_decref(st);
-		}
-		json_decref(tr);
-		json_decref(now_conn);
-		json_decref(live);
+		tick(e);
 		pthread_mutex_lock(&e->mu);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += TICK_SECONDS;

@@ -62,46 +62,45 @@ static long long self_rss(void)
 	return res * sysconf(_SC_PAGESIZE);
 }
 
-static void wg_metrics(struct buf *b, json_t *wl, const struct atlas_state *st)
+/* live_mu held. */
+static void wg_metrics(struct buf *b, const struct live_wg *lw, const struct atlas_state *st)
 {
 	static const char *const names[] = { "atlas_wireguard_peer_rx_bytes",
 					     "atlas_wireguard_peer_tx_bytes",
 					     "atlas_wireguard_peer_handshake_age_seconds" };
-	static const char *const keys[] = { "rx_bytes", "tx_bytes", "latest_handshake" };
+	static const char *const help[] = { "bytes received from the peer", "bytes sent to the peer",
+					    "seconds since the last handshake (absent: never)" };
 	time_t now = time(NULL);
-	json_t *i, *p;
-	size_t k, m;
+	size_t connected = 0;
 
 	for (int n = 0; n < 3; n++) {
-		head(b, names[n], n < 2 ? "counter" : "gauge",
-		     n == 0 ? "bytes received from the peer"
-		     : n == 1 ? "bytes sent to the peer"
-			      : "seconds since the last handshake (absent: never)");
-		json_array_foreach(json_object_get(wl, "interfaces"), k, i) {
-			const char *ifname = json_string_value(json_object_get(i, "name"));
-			const struct wg_iface *ifc = st && ifname ? state_wg_iface(st, ifname) : NULL;
+		head(b, names[n], n < 2 ? "counter" : "gauge", help[n]);
+		for (size_t i = 0; st && lw && i < st->wireguard.ninterfaces; i++) {
+			const struct wg_iface *ifc = &st->wireguard.interfaces[i];
+			const struct live_iface *li = live_wg_iface(lw, ifc->name);
 
-			json_array_foreach(json_object_get(i, "peers"), m, p) {
-				const char *pk = json_string_value(json_object_get(p, "public_key"));
-				const char *name = NULL;
-				json_int_t v = json_integer_value(json_object_get(p, keys[n]));
+			for (size_t q = 0; li && q < ifc->npeers; q++) {
+				const struct live_peer *lp = live_wg_peer(li, ifc->peers[q].public_key);
+				long long v;
 
-				for (size_t q = 0; ifc && pk && q < ifc->npeers; q++)
-					if (!strcmp(ifc->peers[q].public_key, pk))
-						name = ifc->peers[q].name;
-				if (n == 2) {
-					if (v <= 0)
-						continue;
-					v = now - v;
-				}
+				if (!lp)
+					continue;
+				v = n == 0 ? lp->rx : n == 1 ? lp->tx : now - lp->handshake;
+				if (n == 2 && lp->handshake <= 0)
+					continue;
+				if (n == 2 && now - lp->handshake < WG_CONNECTED_SECONDS)
+					connected++;
 				buf_printf(b, "%s{interface=", names[n]);
-				label(b, ifname);
+				label(b, ifc->name);
 				buf_puts(b, ",peer=");
-				label(b, name ? name : pk);
-				buf_printf(b, "} %lld\n", (long long)v);
+				label(b, ifc->peers[q].name);
+				buf_printf(b, "} %lld\n", v);
 			}
 		}
 	}
+	head(b, "atlas_wireguard_peers_connected", "gauge",
+	     "peers with a handshake in the last 3 minutes");
+	buf_printf(b, "atlas_wireguard_peers_connected %zu\n", connected);
 }
 
 static void ovpn_metrics(struct buf *b, json_t *ol)
@@ -133,37 +132,25 @@ void h_metrics(struct req *r)
 	struct app *a = r->app;
 	struct atlas_err err = { 0 };
 	const struct atlas_state *st;
-	json_t *wl, *ol;
+	json_t *ol;
+	int wg_running = 0;
 	struct buf b = BUF_INIT;
 	int64_t gen = 0, applied;
 	uint64_t runs, fails;
-	size_t connected = 0;
 
 	if (!token_ok(r)) {
 		reply_error(r, 401, NULL, "metrics token required: Authorization: Bearer TOKEN");
 		return;
 	}
-	wl = app_live(a, "wireguard");
 	ol = app_live(a, "openvpn");
 	st = app_state_acquire(a, &gen, &err);
-	wg_metrics(&b, wl, st);
-	{
-		json_t *i, *p;
-		size_t k, m;
-		time_t now = time(NULL);
-
-		json_array_foreach(json_object_get(wl, "interfaces"), k, i)
-			json_array_foreach(json_object_get(i, "peers"), m, p) {
-				json_int_t hs = json_integer_value(json_object_get(p, "latest_handshake"));
-
-				connected += hs > 0 && now - hs < 180;
-			}
-	}
+	pthread_mutex_lock(&a->live_mu);
+	wg_metrics(&b, a->live_wg, st);
+	for (size_t i = 0; a->live_wg && i < a->live_wg->n; i++)
+		wg_running |= a->live_wg->ifs[i].running;
+	pthread_mutex_unlock(&a->live_mu);
 	if (st)
 		app_state_put(a);
-	head(&b, "atlas_wireguard_peers_connected", "gauge",
-	     "peers with a handshake in the last 3 minutes");
-	buf_printf(&b, "atlas_wireguard_peers_connected %zu\n", connected);
 	ovpn_metrics(&b, ol);
 	pthread_mutex_lock(&a->stats_mu);
 	runs = a->runs_total;
@@ -181,21 +168,12 @@ void h_metrics(struct req *r)
 	head(&b, "atlas_applied_generation", "gauge", "generation last applied successfully");
 	buf_printf(&b, "atlas_applied_generation %lld\n", (long long)applied);
 	head(&b, "atlas_engine_running", "gauge", "1 when the engine's daemon or interface runs");
-	{
-		json_t *i;
-		size_t k;
-		int wr = 0;
-
-		json_array_foreach(json_object_get(wl, "interfaces"), k, i)
-			wr |= json_is_true(json_object_get(i, "running"));
-		buf_printf(&b, "atlas_engine_running{engine=\"wireguard\"} %d\n", wr);
-		buf_printf(&b, "atlas_engine_running{engine=\"openvpn\"} %d\n",
-			   json_is_true(json_object_get(ol, "running")));
-	}
+	buf_printf(&b, "atlas_engine_running{engine=\"wireguard\"} %d\n", wg_running);
+	buf_printf(&b, "atlas_engine_running{engine=\"openvpn\"} %d\n",
+		   json_is_true(json_object_get(ol, "running")));
 	head(&b, "atlas_resident_memory_bytes", "gauge", "resident memory of atlas serve");
 	buf_printf(&b, "atlas_resident_memory_bytes %lld\n", self_rss());
 	reply_data(r, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
 	buf_release(&b);
-	json_decref(wl);
 	json_decref(ol);
 }

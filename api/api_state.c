@@ -56,23 +56,19 @@ static json_t *host_json(void)
 			 (json_int_t)mem_available(), "uptime", (json_int_t)si.uptime);
 }
 
-/* Peers seen on wireguard interfaces with a handshake in the last 3 minutes. */
-static long wg_connected(json_t *live, int *running)
+/* Peers seen on wireguard interfaces with a recent handshake; live_mu held. */
+static long wg_connected(const struct live_wg *lw, int *running)
 {
-	json_t *i, *p;
-	size_t k, m;
-	long n = 0;
 	time_t now = time(NULL);
+	long n = 0;
 
 	*running = 0;
-	json_array_foreach(json_object_get(live, "interfaces"), k, i) {
-		if (json_is_true(json_object_get(i, "running")))
-			*running = 1;
-		json_array_foreach(json_object_get(i, "peers"), m, p) {
-			json_int_t hs = json_integer_value(json_object_get(p, "latest_handshake"));
+	for (size_t i = 0; lw && i < lw->n; i++) {
+		*running |= lw->ifs[i].running;
+		for (size_t k = 0; k < lw->ifs[i].n; k++) {
+			long long hs = lw->ifs[i].peers[k].handshake;
 
-			if (hs > 0 && now - hs < 180)
-				n++;
+			n += hs > 0 && now - hs < WG_CONNECTED_SECONDS;
 		}
 	}
 	return n;
@@ -80,13 +76,15 @@ static long wg_connected(json_t *live, int *running)
 
 static json_t *engines_json(struct app *a, const struct atlas_state *st)
 {
-	json_t *wl = app_live(a, "wireguard"), *ol = app_live(a, "openvpn");
-	json_t *sl = app_live(a, "singbox");
+	json_t *ol = app_live(a, "openvpn"), *sl = app_live(a, "singbox");
 	size_t peers = 0, users = 0;
 	int wg_running = 0;
-	long wg_conn = wg_connected(wl, &wg_running);
+	long wg_conn;
 	json_t *e;
 
+	pthread_mutex_lock(&a->live_mu);
+	wg_conn = wg_connected(a->live_wg, &wg_running);
+	pthread_mutex_unlock(&a->live_mu);
 	for (size_t i = 0; i < st->wireguard.ninterfaces; i++)
 		peers += st->wireguard.interfaces[i].npeers;
 	for (size_t i = 0; i < st->singbox.ninbounds; i++)
@@ -107,7 +105,6 @@ static json_t *engines_json(struct app *a, const struct atlas_state *st)
 		      st->has_singbox && st->singbox.enabled, "running",
 		      json_is_true(json_object_get(sl, "running")), "inbounds",
 		      (json_int_t)st->singbox.ninbounds, "users", (json_int_t)users);
-	json_decref(wl);
 	json_decref(ol);
 	json_decref(sl);
 	return e;
@@ -116,15 +113,16 @@ static json_t *engines_json(struct app *a, const struct atlas_state *st)
 json_t *api_status_object(struct app *a)
 {
 	struct atlas_err err = { 0 };
-	struct atlas_state *st = NULL;
-	json_t *o, *watch = json_null(), *last;
+	const struct atlas_state *st;
+	json_t *o, *watch = json_null(), *last, *engines;
 	int64_t gen = 0, applied;
 
-	pthread_mutex_lock(&a->store_mu);
-	if (store_load(a->store, &st, &gen, &err) < 0) {
-		pthread_mutex_unlock(&a->store_mu);
+	st = app_state_acquire(a, &gen, &err);
+	if (!st)
 		return NULL;
-	}
+	engines = engines_json(a, st);
+	app_state_put(a);
+	pthread_mutex_lock(&a->store_mu);
 	applied = store_applied_generation(a->store);
 	pthread_mutex_unlock(&a->store_mu);
 	if (a->watch_file) {
@@ -135,11 +133,10 @@ json_t *api_status_object(struct app *a)
 	last = loop_last_run(a->loop);
 	o = json_pack("{s:I, s:I, s:b, s:o, s:o, s:{s:I, s:s, s:o, s:I}, s:o}", "generation",
 		      (json_int_t)gen, "applied_generation", (json_int_t)applied, "pending",
-		      gen != applied, "engines", engines_json(a, st), "host", host_json(), "atlas",
-		      "rss_bytes", (json_int_t)rss_bytes(), "version", ATLAS_API_VERSION, "watch",
-		      watch, "uptime", (json_int_t)(time(NULL) - a->started), "last_run",
+		      gen != applied, "engines", engines, "host", host_json(), "atlas", "rss_bytes",
+		      (json_int_t)rss_bytes(), "version", ATLAS_API_VERSION, "watch", watch,
+		      "uptime", (json_int_t)(time(NULL) - a->started), "last_run",
 		      last ? last : json_null());
-	state_free(st);
 	return o;
 }
 

@@ -19,48 +19,36 @@ static json_t *iface_json(const struct wg_iface *ifc)
 	return j;
 }
 
-/* The live peers of interface name (borrowed from live), or NULL. */
-static json_t *live_peers(json_t *live, const char *name)
+/* Appends the JSON of peer p with its live status (li may be NULL). */
+static void peer_write(struct buf *out, const struct wg_peer *p, const struct live_wg *lw,
+		       const char *ifname)
 {
-	json_t *ifs = json_object_get(live, "interfaces"), *i;
-	size_t k;
+	const struct live_iface *li = live_wg_iface(lw, ifname);
+	const struct live_peer *lp = live_wg_peer(li, p->public_key);
 
-	json_array_foreach(ifs, k, i) {
-		const char *n = json_string_value(json_object_get(i, "name"));
-
-		if (n && !strcmp(n, name))
-			return json_object_get(i, "peers");
+	buf_putc(out, '{');
+	json_write_fields(&schema_wg_peer, p, out);
+	if (!lw) {
+		buf_puts(out, ",\"status\":null}");
+		return;
 	}
-	return NULL;
+	buf_printf(out, ",\"status\":{\"on_interface\":%s,\"endpoint\":", lp ? "true" : "false");
+	json_write_str(out, lp && lp->endpoint[0] ? lp->endpoint : NULL);
+	buf_printf(out, ",\"latest_handshake\":%lld,\"rx_bytes\":%lld,\"tx_bytes\":%lld}}",
+		   lp ? lp->handshake : 0, lp ? lp->rx : 0, lp ? lp->tx : 0);
 }
 
-static json_t *peer_json(const struct wg_peer *p, json_t *livepeers, int have_live)
+/* Replies with the JSON of one peer. */
+static void reply_peer_obj(struct req *r, int status, const struct wg_peer *p, const char *ifname)
 {
-	json_t *j = json_encode_struct(&schema_wg_peer, p, 0), *lp, *found = NULL;
-	size_t k;
+	struct buf out = BUF_INIT;
 
-	json_array_foreach(livepeers, k, lp) {
-		const char *pk = json_string_value(json_object_get(lp, "public_key"));
-
-		if (pk && p->public_key[0] && !strcmp(pk, p->public_key)) {
-			found = lp;
-			break;
-		}
-	}
-	if (!have_live) {
-		json_object_set_new(j, "status", json_null());
-	} else {
-		json_t *ep = found ? json_object_get(found, "endpoint") : NULL;
-
-		json_object_set_new(
-			j, "status",
-			json_pack("{s:b, s:O?, s:I, s:I, s:I}", "on_interface", found != NULL,
-				  "endpoint", json_is_string(ep) ? ep : NULL, "latest_handshake",
-				  json_integer_value(json_object_get(found, "latest_handshake")),
-				  "rx_bytes", json_integer_value(json_object_get(found, "rx_bytes")),
-				  "tx_bytes", json_integer_value(json_object_get(found, "tx_bytes"))));
-	}
-	return j;
+	pthread_mutex_lock(&r->app->live_mu);
+	peer_write(&out, p, r->app->live_wg, ifname);
+	pthread_mutex_unlock(&r->app->live_mu);
+	buf_putc(&out, '\n');
+	reply_data(r, status, "application/json", out.data, out.len);
+	buf_release(&out);
 }
 
 static struct wg_iface *find_iface(struct req *r, const struct atlas_state *st)
@@ -236,20 +224,25 @@ void h_wg_peers(struct req *r)
 {
 	const struct atlas_state *st;
 	struct wg_iface *ifc;
-	json_t *live, *arr;
+	struct buf out = BUF_INIT;
 	int64_t gen;
 
 	if (app_name_param(r, 0, "interface") < 0 || !(st = app_state_get(r, &gen)))
 		return;
 	ifc = find_iface(r, st);
 	if (ifc) {
-		live = app_live(r->app, "wireguard");
-		arr = json_array();
-		for (size_t i = 0; i < ifc->npeers; i++)
-			json_array_append_new(arr, peer_json(&ifc->peers[i],
-							     live_peers(live, ifc->name), !!live));
-		json_decref(live);
-		reply_json(r, 200, arr);
+		buf_grow(&out, 64 + ifc->npeers * 320);
+		buf_putc(&out, '[');
+		pthread_mutex_lock(&r->app->live_mu);
+		for (size_t i = 0; i < ifc->npeers; i++) {
+			if (i)
+				buf_putc(&out, ',');
+			peer_write(&out, &ifc->peers[i], r->app->live_wg, ifc->name);
+		}
+		pthread_mutex_unlock(&r->app->live_mu);
+		buf_puts(&out, "]\n");
+		reply_data(r, 200, "application/json", out.data, out.len);
+		buf_release(&out);
 	}
 	app_state_put(r->app);
 }
@@ -270,15 +263,11 @@ static void reply_peer(struct req *r, int status, const struct atlas_state *st,
 {
 	const struct wg_iface *ifc = state_wg_iface(st, ifname);
 	const struct wg_peer *p = ifc ? state_wg_peer(ifc, name) : NULL;
-	json_t *live;
 
-	if (!p) {
+	if (!p)
 		reply_error(r, 500, NULL, "peer \"%s\" vanished", name);
-		return;
-	}
-	live = app_live(r->app, "wireguard");
-	reply_json(r, status, peer_json(p, live_peers(live, ifname), !!live));
-	json_decref(live);
+	else
+		reply_peer_obj(r, status, p, ifname);
 }
 
 void h_wg_peer_get(struct req *r)
@@ -293,12 +282,8 @@ void h_wg_peer_get(struct req *r)
 		return;
 	ifc = find_iface(r, st);
 	p = ifc ? find_peer(r, ifc) : NULL;
-	if (p) {
-		json_t *live = app_live(r->app, "wireguard");
-
-		reply_json(r, 200, peer_json(p, live_peers(live, ifc->name), !!live));
-		json_decref(live);
-	}
+	if (p)
+		reply_peer_obj(r, 200, p, ifc->name);
 	app_state_put(r->app);
 }
 

@@ -36,6 +36,7 @@ static void app_free(struct app *a)
 	store_close(a->store);
 	state_free(a->cache);
 	json_decref(a->live);
+	live_wg_free(a->live_wg);
 	free(a->watch_error);
 	free(a->metrics_token);
 	OPENSSL_cleanse(a->jwt_key, sizeof(a->jwt_key));
@@ -124,6 +125,7 @@ int cmd_serve(int argc, char **argv)
 	}
 	if (first_admin(&a) < 0)
 		goto out;
+	store_set_cache_kib(a.store, 512, NULL);
 	a.events = events_new(&a);
 	a.loop = loop_start(cli_datadir, on_run, &a, &err);
 	if (!a.loop) {

@@ -59,19 +59,20 @@ struct driver {
 	 * members are treated as absent (0, null, false). The shapes the API
 	 * reads:
 	 *
-	 * wireguard:
-	 *   {"interfaces": [{"name": "wg0", "running": true,
-	 *     "peers": [{"public_key": "base64", "endpoint": "1.2.3.4:5678" or null,
+	 * wireguard (wg_status.c):
+	 *   {"interfaces": [{"name": "wg0", "up": true, "listen_port": N,
+	 *     "peers": [{"name": "alice" or null, "public_key": "base64",
+	 *                "endpoint": "1.2.3.4:5678" or null,
 	 *                "latest_handshake": UNIX (0: never),
-	 *                "rx_bytes": N, "tx_bytes": N}]}]}
+	 *                "rx_bytes": N, "tx_bytes": N, "connected": bool}]}]}
 	 *   (peers as on the interface; the API matches them to desired peers
 	 *   by public key)
-	 * openvpn:
-	 *   {"running": true,
-	 *    "clients": [{"name": "CN", "real_address": "1.2.3.4:5678",
-	 *                 "virtual_address": "10.9.0.2", "bytes_received": N,
-	 *                 "bytes_sent": N, "connected_since": UNIX,
-	 *                 "client_id": N}]}
+	 * openvpn (ovpn_observe.c):
+	 *   {"running": true, "pid": N, "error": "..." (when unreadable),
+	 *    "sessions": [{"name": "CN", "real_address": "1.2.3.4:5678",
+	 *                  "virtual_address": "10.9.0.2", "bytes_received": N,
+	 *                  "bytes_sent": N, "connected_since": UNIX,
+	 *                  "client_id": N}]}
 	 * singbox (later):
 	 *   {"running": true, "users": [{"name", "uplink_bytes", "downlink_bytes"}]}
 	 */

@@ -45,7 +45,7 @@ struct loop {
 	int fails[MAX_ENGINES];	/* consecutive failures per engine (drivers order) */
 	struct request *reqs, **reqs_tail;
 	json_t *last_run;
-	struct atlas_state *desired;	/* as of the last run; guarded by engine_mu */
+	int resync;		/* settings.resync of the last run, seconds */
 };
 
 static int64_t mono_ms(void)
@@ -173,8 +173,9 @@ static json_t *run_once(struct loop *l, const char *trigger, const char *engine,
 				 "error", "cannot load the desired state", "generation",
 				 (json_int_t)0);
 	pthread_mutex_lock(&l->engine_mu);
-	state_free(l->desired);
-	l->desired = state_dup(desired);
+	pthread_mutex_lock(&l->mu);
+	l->resync = desired->settings.resync;
+	pthread_mutex_unlock(&l->mu);
 	controller_ctx_init(&ctx, l->datadir, l->store, desired);
 	if (engine) {
 		const struct driver *drv = driver_named(engine, NULL);
@@ -243,13 +244,8 @@ static json_t *run_once(struct loop *l, const char *trigger, const char *engine,
 
 static int resync_ms(struct loop *l)
 {
-	int r = 30;
-
-	pthread_mutex_lock(&l->engine_mu);
-	if (l->desired)
-		r = l->desired->settings.resync;
-	pthread_mutex_unlock(&l->engine_mu);
-	return r * 1000;
+	/* l->mu held */
+	return (l->resync > 0 ? l->resync : 30) * 1000;
 }
 
 static void *loop_main(void *arg)
@@ -328,6 +324,8 @@ struct loop *loop_start(const char *datadir, loop_run_cb on_run, void *cls,
 		free(l);
 		return NULL;
 	}
+	/* The loop reads the whole state once a run: a small page cache will do. */
+	store_set_cache_kib(l->store, 512, NULL);
 	l->datadir = xstrdup(datadir);
 	l->on_run = on_run;
 	l->cls = cls;
@@ -370,7 +368,6 @@ void loop_stop(struct loop *l)
 		free(rq);
 	}
 	json_decref(l->last_run);
-	state_free(l->desired);
 	store_close(l->store);
 	pthread_mutex_destroy(&l->mu);
 	pthread_mutex_destroy(&l->engine_mu);
@@ -428,24 +425,20 @@ json_t *loop_last_run(struct loop *l)
 	return r;
 }
 
-json_t *loop_engine_status(struct loop *l)
+json_t *loop_engine_status(struct loop *l, const struct atlas_state *desired)
 {
 	json_t *out = json_object();
 	struct driver_ctx ctx;
 
 	pthread_mutex_lock(&l->engine_mu);
-	if (!l->desired) {
-		pthread_mutex_unlock(&l->engine_mu);
-		return out;
-	}
-	controller_ctx_init(&ctx, l->datadir, NULL, l->desired);
+	controller_ctx_init(&ctx, l->datadir, NULL, desired);
 	for (size_t i = 0; atlas_drivers[i]; i++) {
 		const struct driver *d = atlas_drivers[i];
 		json_t *st;
 
-		if (!d->status || !d->managed || !d->managed(l->desired))
+		if (!d->status || !d->managed || !d->managed(desired))
 			continue;
-		st = d->status(&ctx, l->desired);
+		st = d->status(&ctx, desired);
 		if (st)
 			json_object_set_new(out, d->name, st);
 	}

@@ -59,10 +59,12 @@ int loop_can_restart(const char *engine);
 json_t *loop_last_run(struct loop *l);
 
 /*
- * Live status of every engine whose driver has status(): a new object
- * {"wireguard": {...}, "openvpn": {...}}, taken under the engine lock.
+ * Live status of every engine of desired (borrowed) whose driver has
+ * status(): a new object {"wireguard": {...}, "openvpn": {...}}, taken
+ * under the engine lock.
  */
-json_t *loop_engine_status(struct loop *l);
+struct atlas_state;
+json_t *loop_engine_status(struct loop *l, const struct atlas_state *desired);
 
 /*
  * A recorded run as JSON (new): {id, started_at, finished_at (unix

@@ -301,4 +301,6 @@ const struct driver ovpn_driver = {
 	.apply = ovpn_apply,
 	.obs_free = ovpn_obs_free,
 	.status = ovpn_status_json,
+	.restart = ovpn_restart,
+	.client_config = ovpn_client_config,
 };

@@ -101,6 +101,13 @@ json_t *ovpn_status_json(const struct driver_ctx *ctx, const struct atlas_state 
 int ovpn_profile(const char *datadir, const struct atlas_state *st, const char *name,
 		 struct buf *out, struct atlas_err *err);
 
+/* ovpn_hooks.c: profiles and restarts for `atlas serve` (driver.h). */
+int ovpn_client_config(const struct driver_ctx *ctx, const struct atlas_state *desired,
+		       const char *resource, const char *format, struct buf *out,
+		       struct atlas_err *err);
+int ovpn_restart(const struct driver_ctx *ctx, const struct atlas_state *desired,
+		 json_t *results, struct atlas_err *err);
+
 /* Renders server.conf for desired with the paths of f (pure). */
 int ovpn_render_server_for(const struct atlas_state *desired, const struct ovpn_files *f,
 			   const char *server_cn, struct buf *out, struct atlas_err *err);

@@ -136,6 +136,11 @@ int wg_norm_prefix(const char *s, int net, char *buf, size_t len);
 /* The names of missing programs ("wg, nft"), new, or NULL when none. */
 char *wg_missing_programs(void);
 
+/* wg_hooks.c: the client config and its QR code for `atlas serve` (driver.h). */
+int wg_client_config(const struct driver_ctx *ctx, const struct atlas_state *desired,
+		     const char *resource, const char *format, struct buf *out,
+		     struct atlas_err *err);
+
 extern const struct driver wg_driver;
 
 #endif

@@ -332,4 +332,5 @@ const struct driver wg_driver = {
 	.apply = wg_apply,
 	.obs_free = wg_obs_free,
 	.status = wg_status,
+	.client_config = wg_client_config,
 };

@@ -90,6 +90,103 @@ json_t *json_encode_struct(const struct schema *s, const void *p, unsigned flags
 	return o;
 }
 
+void json_write_str(struct buf *out, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run;
+
+	if (!s) {
+		buf_puts(out, "null");
+		return;
+	}
+	buf_putc(out, '"');
+	for (run = s; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+			continue;
+		buf_add(out, run, (size_t)(s - run));
+		run = s + 1;
+		switch (c) {
+		case '"':
+			buf_puts(out, "\\\"");
+			break;
+		case '\\':
+			buf_puts(out, "\\\\");
+			break;
+		case '\n':
+			buf_puts(out, "\\n");
+			break;
+		case '\t':
+			buf_puts(out, "\\t");
+			break;
+		case '\r':
+			buf_puts(out, "\\r");
+			break;
+		default: {
+			char u[7] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0 };
+
+			buf_puts(out, u);
+		}
+		}
+	}
+	buf_add(out, run, (size_t)(s - run));
+	buf_putc(out, '"');
+}
+
+void json_write_fields(const struct schema *s, const void *p, struct buf *out)
+{
+	int first = 1;
+
+	for (size_t i = 0; i < s->nfields; i++) {
+		const struct field *f = &s->fields[i];
+		const void *fp = FIELD_CPTR(p, f);
+
+		if ((f->flags & FF_SECRET) || f->type == F_LIST || f->type == F_OBJ ||
+		    f->type == F_SECTION)
+			continue;
+		if (!first)
+			buf_putc(out, ',');
+		first = 0;
+		json_write_str(out, f->name);
+		buf_putc(out, ':');
+		switch (f->type) {
+		case F_STR:
+			json_write_str(out, *(char *const *)fp);
+			break;
+		case F_INT:
+			buf_printf(out, "%d", *(const int *)fp);
+			break;
+		case F_I64:
+			buf_printf(out, "%lld", *(const long long *)fp);
+			break;
+		case F_BOOL:
+			buf_puts(out, *(const int *)fp ? "true" : "false");
+			break;
+		case F_ENUM:
+			json_write_str(out, f->enum_names[*(const int *)fp]);
+			break;
+		case F_STRV: {
+			const struct strv *sv = fp;
+
+			buf_putc(out, '[');
+			for (size_t k = 0; k < sv->n; k++) {
+				if (k)
+					buf_putc(out, ',');
+				json_write_str(out, sv->v[k]);
+			}
+			buf_putc(out, ']');
+			break;
+		}
+		case F_KEY:
+			json_write_str(out, *(const char *)fp ? (const char *)fp : NULL);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
 static const char *type_name(const json_t *v)
 {
 	switch (json_typeof(v)) {

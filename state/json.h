@@ -30,6 +30,18 @@ enum json_enc_flags {
 json_t *json_encode_struct(const struct schema *s, const void *p, unsigned flags);
 
 /*
+ * The same object written straight as JSON text, without its braces:
+ * "name":"alice","address":["10.0.0.2/32"],... appended to out (the fast
+ * path of long lists: no jansson tree). F_LIST fields are left out.
+ * Strings are escaped; they are valid UTF-8 (the YAML and JSON decoders
+ * refuse anything else). Cannot fail.
+ */
+struct buf;
+void json_write_fields(const struct schema *s, const void *p, struct buf *out);
+/* Appends s as a JSON string literal (NULL: null). Cannot fail. */
+void json_write_str(struct buf *out, const char *s);
+
+/*
  * Applies the members of obj (borrowed) onto the struct at p (initialised).
  * Returns 0, or -1 with ERR_INVALID, a message naming the field and value,
  * and the field's name copied into field (may be NULL; fieldlen bytes).

@@ -704,3 +704,11 @@ int store_set_applied_generation(struct store *s, int64_t gen, struct atlas_err 
 	snprintf(num, sizeof(num), "%lld", (long long)gen);
 	return store_meta_set(s, "applied_generation", num, err);
 }
+
+int store_set_cache_kib(struct store *s, int kib, struct atlas_err *err)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", kib > 0 ? kib : 64);
+	return exec(s, sql, err);
+}

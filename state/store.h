@@ -78,6 +78,13 @@ int store_set_applied_generation(struct store *s, int64_t gen, struct atlas_err 
 char *store_meta_get(struct store *s, const char *key);
 int store_meta_set(struct store *s, const char *key, const char *value, struct atlas_err *err);
 
+/*
+ * Caps SQLite's page cache of this connection at kib KiB (the default is
+ * 2 MiB per connection; the daemon keeps two connections open and reads
+ * the whole state rarely, so it asks for less).
+ */
+int store_set_cache_kib(struct store *s, int kib, struct atlas_err *err);
+
 /* The raw handle, for state/ modules that own further tables (auth). */
 struct sqlite3 *store_db(struct store *s);
 

@@ -29,3 +29,17 @@ printf '>INFO:x\r\nCLIENT_LIST\ta\t1.2.3.4:5\t10.9.0.2\t\t1\t2\td\t3\tUNDEF\t4\t
 echo "fuzz: running fuzz_ovpn for ${secs}s"
 $B/fuzz_ovpn -max_total_time="$secs" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
   -print_final_stats=1 "$corpus" 2>&1 | tail -15
+
+# The JSON bodies of the API (state/json.c). First byte: 0 peer, 1 interface,
+# 2 openvpn section, 3 client.
+clang $FLAGS -fsanitize=fuzzer -D_GNU_SOURCE -I. $(pkg-config --cflags jansson) \
+  -o $B/fuzz_json tests/fuzz/fuzz_json.c $objs \
+  $(pkg-config --libs yaml-0.1 sqlite3 jansson libmicrohttpd openssl libqrencode) -lpthread
+corpus=$B/corpus-json; mkdir -p "$corpus"
+printf '\000{"name":"alice","keepalive":25,"address":["10.0.0.2/32"],"note":"x"}' > "$corpus/peer"
+printf '\001{"name":"wg0","listen_port":51820,"address":["10.8.0.1/24"],"dns":["1.1.1.1"]}' > "$corpus/iface"
+printf '\002{"network":"10.9.0.0/24","proto":"tcp","port":443,"enabled":false}' > "$corpus/ovpn"
+printf '\003{"name":"bob","static_ip":"10.9.0.5","disabled":true}' > "$corpus/client"
+echo "fuzz: running fuzz_json for ${secs}s"
+$B/fuzz_json -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+  -print_final_stats=1 "$corpus" 2>&1 | tail -15

@@ -1,0 +1,120 @@
+/*
+ * test_loop.c - the reconcile loop thread (controller/loop.c) on an empty
+ * desired state (no engine managed, so no system change): the first run at
+ * start, a burst of wake-ups debounced into one run, requests answered from
+ * the loop thread, periodic checks without changes not recorded.
+ */
+#include <pthread.h>
+#include <time.h>
+
+#include "testutil.h"
+
+#include "controller/loop.h"
+#include "state/store.h"
+
+static size_t runs(const char *dir, const char *trigger)
+{
+	struct atlas_err err = { 0 };
+	struct run_info *v = NULL;
+	struct store *s;
+	size_t n = 0, k = 0;
+
+	assert_int_equal(store_open(dir, &s, &err), 0);
+	assert_int_equal(store_runs(s, 1000, &v, &n, &err), 0);
+	for (size_t i = 0; i < n; i++)
+		k += !trigger || !strcmp(v[i].trigger, trigger);
+	store_runs_free(v, n);
+	store_close(s);
+	return k;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+struct seen {
+	pthread_mutex_t mu;
+	int runs, done;
+	json_t *result;
+};
+
+static void on_run(void *cls, json_t *run)
+{
+	struct seen *s = cls;
+
+	pthread_mutex_lock(&s->mu);
+	s->runs++;
+	assert_non_null(json_object_get(run, "trigger"));
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void on_done(void *cls, json_t *result)
+{
+	struct seen *s = cls;
+
+	pthread_mutex_lock(&s->mu);
+	s->done++;
+	s->result = result;
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void test_loop__start_burst_and_request(void **ts)
+{
+	struct atlas_err err = { 0 };
+	struct seen seen = { PTHREAD_MUTEX_INITIALIZER, 0, 0, NULL };
+	char *dir = tu_tmpdir();
+	struct loop *l;
+
+	(void)ts;
+	l = loop_start(dir, on_run, &seen, &err);
+	assert_non_null(l);
+	sleep_ms(300);
+	assert_int_equal(runs(dir, "start"), 1);
+	/* Ten edits 20 ms apart: one apply, after the last one settled. */
+	for (int i = 0; i < 10; i++) {
+		loop_wake(l, "api", 1);
+		sleep_ms(20);
+	}
+	assert_int_equal(runs(dir, "api"), 0);
+	sleep_ms(600);
+	assert_int_equal(runs(dir, "api"), 1);
+	/* An immediate wake (SIGHUP) runs at once. */
+	loop_wake(l, "sighup", 0);
+	sleep_ms(150);
+	assert_int_equal(runs(dir, "sighup"), 1);
+	/* A request is answered from the loop thread with the run's result. */
+	assert_int_equal(loop_request(l, NULL, on_done, &seen, &err), 0);
+	for (int i = 0; i < 100 && !seen.done; i++)
+		sleep_ms(10);
+	pthread_mutex_lock(&seen.mu);
+	assert_int_equal(seen.done, 1);
+	assert_true(json_is_true(json_object_get(seen.result, "ok")));
+	json_decref(seen.result);
+	assert_int_equal(seen.runs, 4);
+	pthread_mutex_unlock(&seen.mu);
+	{
+		json_t *last = loop_last_run(l);
+
+		assert_non_null(last);
+		json_decref(last);
+	}
+	/* No driver can restart an engine that has none. */
+	assert_int_equal(loop_request(l, "nosuchengine", on_done, &seen, &err), -1);
+	assert_int_equal(err.code, ERR_UNSUPPORTED);
+	loop_stop(l);
+	assert_int_equal(runs(dir, NULL), 4);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_loop__start_burst_and_request),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
