@@ -4,8 +4,8 @@
  *
  * Rules kept here: every request goes through api(), which adds the bearer
  * token kept in sessionStorage and turns a 401 into the login view; every
- * user-supplied string reaches the page through x-text only (no x-html, no
- * innerHTML); every destructive action goes through ask(), a <dialog>
+ * user-supplied string reaches the page through x-text only, never as
+ * markup; every destructive action goes through ask(), a <dialog>
  * confirmation (never window.confirm). Nothing is loaded from elsewhere.
  */
 'use strict';

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startAtlas, launch, shot, ARTIFACTS } from './harness.mjs';
+import { startAtlas, launch, shot, ARTIFACTS, ROOT } from './harness.mjs';
 
 const PORT = 18110;
 const IFACE = 'atu0';
@@ -200,9 +200,15 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     await page.getByText('in sync').waitFor({ timeout: 10000 });
   });
 
-  it('disables and deletes the peer, each after a confirmation', async () => {
+  it('edits, disables and deletes the peer, each after a confirmation', async () => {
     await go('wireguard');
     const row = await peerRow('carol');
+    await row.getByRole('button', { name: 'Edit carol' }).click();
+    await page.locator('#peer-note').fill('carol tablet');
+    await page.locator('#peer-ka').fill('25');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await row.getByText('carol tablet').waitFor();
+
     await row.getByRole('button', { name: 'Disable' }).click();
     await confirmDialog(/Disable peer "carol"/);
     await row.locator('.badge', { hasText: 'disabled' }).waitFor();
@@ -229,6 +235,13 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     await row.waitFor();
     assert.match(await row.innerText(), /dave laptop/);
     await shot(page, 'openvpn-desktop');
+
+    const bob = page.locator('[data-client="bob"]');
+    await bob.getByRole('button', { name: 'Disable' }).click();
+    await confirmDialog(/Disable client "bob"/);
+    await bob.locator('.badge', { hasText: 'disabled' }).waitFor();
+    await bob.getByRole('button', { name: 'Enable' }).click();
+    await bob.locator('.badge', { hasText: 'offline' }).waitFor();
 
     await row.getByRole('button', { name: 'Revoke dave' }).click();
     await confirmDialog(/Revoke the certificate of "dave"/);
@@ -262,6 +275,30 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     assert.equal(await note.textContent(), XSS);
     assert.equal(await noImages(), 0, 'no <img> element was created');
     assert.deepEqual(dialogs, [], 'no JavaScript dialog fired');
+  });
+
+  it('works from the keyboard: Enter opens a dialog, focus moves in, Escape closes it and returns focus', async () => {
+    await go('wireguard');
+    const add = page.locator('[data-view="wireguard"]').getByRole('button', { name: 'Add peer' });
+    await add.focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#peer-name').waitFor({ state: 'visible' });
+    assert.ok(await page.evaluate(() => !!document.activeElement.closest('dialog[open]')), 'focus is inside the dialog');
+    await page.keyboard.press('Escape');
+    await page.locator('#peer-name').waitFor({ state: 'hidden' });
+    assert.equal(await page.evaluate(() => document.activeElement.textContent.trim()), 'Add peer', 'focus is back on the opener');
+    /* Focus is visible: the focused button draws a ring (box-shadow). */
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Tab');
+    const ring = await page.evaluate(() => getComputedStyle(document.activeElement).boxShadow);
+    assert.notEqual(ring, 'none', 'a focus ring is drawn');
+  });
+
+  it('renders no HTML from data: no x-html, no innerHTML in the panel sources', () => {
+    for (const f of ['ui/index.html', 'ui/app.js']) {
+      const text = readFileSync(join(ROOT, f), 'utf8');
+      assert.doesNotMatch(text, /x-html|innerHTML|outerHTML|insertAdjacentHTML|document\.write/, f);
+    }
   });
 
   it('exports YAML and re-imports it after a diff preview', async () => {
