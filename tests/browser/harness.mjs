@@ -117,6 +117,9 @@ export async function cleanupEngines(data, iface) {
   }
 }
 
+export const CSP = "default-src 'none'; script-src 'self' 'unsafe-eval'; style-src 'self'; " +
+  "img-src 'self' blob: data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 /* Launches Debian's chromium with a fresh profile. Every request that is not
  * to `base` is aborted and recorded in `blocked`. */
 export async function launch(base) {
@@ -130,11 +133,20 @@ export async function launch(base) {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   const blocked = [];
-  await context.route('**/*', route => {
+  await context.route('**/*', async route => {
     const url = route.request().url();
-    if (url.startsWith(base + '/')) return route.continue();
-    blocked.push(url);
-    return route.abort('blockedbyclient');
+    if (!url.startsWith(base + '/')) {
+      blocked.push(url);
+      return route.abort('blockedbyclient');
+    }
+    /* The page is served under a strict Content-Security-Policy (the one
+     * the server should send): no inline script or style, nothing from
+     * elsewhere. Alpine.js evaluates its expressions, hence 'unsafe-eval'. */
+    if (route.request().resourceType() === 'document') {
+      const resp = await route.fetch();
+      return route.fulfill({ response: resp, headers: { ...resp.headers(), 'content-security-policy': CSP } });
+    }
+    return route.continue();
   });
   const page = context.pages()[0] || await context.newPage();
   const close = async () => {

@@ -74,6 +74,7 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     page.setDefaultTimeout(20000);
     page.on('dialog', d => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
     page.on('pageerror', e => pageErrors.push(String(e)));
+    page.on('console', m => { if (m.type() === 'error' && /Content.Security.Policy/i.test(m.text())) pageErrors.push(m.text()); });
     page.on('response', async r => {
       if (!firstLoad.active) return;
       const s = await r.request().sizes().catch(() => null);
@@ -411,7 +412,7 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     await shot(page, 'login-ratelimit-desktop');
   });
 
-  it('never reached anything but the Atlas server, no script error, no JS dialog', () => {
+  it('never reached anything but the Atlas server, no script error, no CSP violation, no JS dialog', () => {
     assert.deepEqual(browser.blocked, [], 'requests to other hosts');
     assert.deepEqual(pageErrors, [], 'uncaught page errors');
     assert.deepEqual(dialogs, [], 'JavaScript dialogs');
