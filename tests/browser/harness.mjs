@@ -86,7 +86,8 @@ export async function startAtlas({ port, yaml, iface }) {
 /* Ends the daemons that atlas started in direct mode for this data
  * directory (they outlive `atlas serve` by design): the pids in its pid files
  * and any process whose command line names the directory; then removes the
- * test's WireGuard interface (which ends its wireguard-go). */
+ * test's WireGuard interfaces (iface: a name or a list; that ends their
+ * wireguard-go). */
 export async function cleanupEngines(data, iface) {
   const pids = new Set();
   const walk = dir => {
@@ -111,9 +112,10 @@ export async function cleanupEngines(data, iface) {
   for (const pid of pids) { try { process.kill(pid, 'SIGTERM'); } catch (e) { /* gone */ } }
   for (let i = 0; i < 50 && [...pids].some(alive); i++) await sleep(100);
   for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch (e) { /* gone */ } }
-  if (iface && /^atu[a-z0-9]*$/.test(iface)) {
-    spawnSync('ip', ['link', 'del', iface], { stdio: 'ignore' });
-    rmSync(`/var/run/wireguard/${iface}.sock`, { force: true });
+  for (const name of [].concat(iface || [])) {
+    if (!/^atu[a-z0-9]*$/.test(name)) continue;
+    spawnSync('ip', ['link', 'del', name], { stdio: 'ignore' });
+    rmSync(`/var/run/wireguard/${name}.sock`, { force: true });
   }
 }
 

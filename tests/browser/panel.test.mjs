@@ -8,13 +8,15 @@
  */
 import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { startAtlas, launch, shot, ARTIFACTS, ROOT } from './harness.mjs';
 
 const PORT = 18110;
 const IFACE = 'atu0';
+const CLIENT_IFACE = 'atu1'; /* a WireGuard client on loopback, for live status */
 const XSS = '<img src=x onerror=alert(1)>';
 const SEED = `version: 1
 settings:
@@ -68,7 +70,7 @@ async function peerRow(name) {
 
 describe('atlas panel in chromium', { timeout: 240000 }, () => {
   before(async () => {
-    atlas = await startAtlas({ port: PORT, yaml: SEED, iface: IFACE });
+    atlas = await startAtlas({ port: PORT, yaml: SEED, iface: [IFACE, CLIENT_IFACE] });
     browser = await launch(atlas.base);
     page = browser.page;
     page.setDefaultTimeout(20000);
@@ -350,6 +352,53 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     await go('wireguard');
     await (await peerRow('alice')).waitFor();
     await (await peerRow('xss-note')).waitFor({ state: 'detached', timeout: 5000 });
+  });
+
+  /* alice's config (as the panel serves it) drives a wireguard-go client on
+   * loopback with a 1 s keepalive: the handshake and the keepalives make her
+   * connected, with traffic that grows, live over SSE. */
+  it('shows a connected peer with live traffic on the dashboard', async () => {
+    const conf = await page.evaluate(async () => {
+      const r = await fetch('/api/v1/wireguard/interfaces/atu0/peers/alice/config',
+        { headers: { Authorization: 'Bearer ' + sessionStorage.getItem('atlas.token') } });
+      return r.text();
+    });
+    const get = k => { const m = conf.match(new RegExp('^' + k + '\\s*=\\s*(\\S+)', 'm')); assert.ok(m, k + ' in the config'); return m[1]; };
+    const dir = mkdtempSync(join(tmpdir(), 'atlas-wgc-'));
+    try {
+      writeFileSync(join(dir, 'key'), get('PrivateKey') + '\n', { mode: 0o600 });
+      writeFileSync(join(dir, 'psk'), get('PresharedKey') + '\n', { mode: 0o600 });
+      const run = (cmd, ...a) => {
+        const r = spawnSync(cmd, a, { encoding: 'utf8', timeout: 10000 });
+        assert.equal(r.status, 0, `${cmd} ${a.join(' ')}: ${r.stderr}`);
+      };
+      run('wireguard-go', CLIENT_IFACE);
+      run('wg', 'set', CLIENT_IFACE, 'private-key', join(dir, 'key'), 'peer', get('PublicKey'),
+        'preshared-key', join(dir, 'psk'), 'endpoint', '127.0.0.1:18111', 'allowed-ips', '10.251.7.1/32',
+        'persistent-keepalive', '1');
+      run('ip', 'link', 'set', CLIENT_IFACE, 'up');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await go('dashboard');
+    await page.waitForFunction(() => {
+      const dd = document.querySelector('[data-engine="wireguard"] dd');
+      return dd && Number(dd.textContent) >= 1;
+    }, null, { timeout: 30000 });
+    const row = page.locator('[data-traffic="alice"]');
+    await row.waitFor({ timeout: 15000 });
+    /* Several samples: the chart has a line and the totals are not zero. */
+    await page.waitForFunction(() => {
+      const pl = document.querySelector('[data-traffic="alice"] polyline');
+      return pl && pl.getAttribute('points').split(' ').length >= 3;
+    }, null, { timeout: 30000 });
+    const totals = (await row.locator('td').nth(1).innerText()).trim();
+    assert.doesNotMatch(totals, /^0 B\s+0 B$/, 'traffic totals: ' + totals);
+    await shot(page, 'dashboard-live-desktop');
+    await go('wireguard');
+    const alice = await peerRow('alice');
+    await alice.locator('.badge', { hasText: 'connected' }).waitFor({ timeout: 15000 });
+    assert.match(await alice.innerText(), /handshake \d+ s ago/);
   });
 
   it('takes screenshots of every view at desktop and phone widths', async () => {
