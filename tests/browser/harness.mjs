@@ -29,6 +29,16 @@ function run(args, input) {
  * data directory. Resolves {base, password, data, proc, log, stop()}. */
 export async function startAtlas({ port, yaml, iface }) {
   const data = mkdtempSync(join(tmpdir(), 'atlas-browser-'));
+  try {
+    return await startIn(data, { port, yaml, iface });
+  } catch (e) {
+    await cleanupEngines(data, iface);
+    rmSync(data, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function startIn(data, { port, yaml, iface }) {
   const file = join(data, 'seed.yaml');
   writeFileSync(file, yaml);
   const imp = run(['--data', data, 'import', file]);
