@@ -94,6 +94,11 @@ bench: deps all
 golden: all
 	$(Q)ATLAS_REGEN_GOLDEN=1 bash tests/run-unit.sh $(B)
 
+# Rebuilds ui/app.css with the Tailwind CLI (npm, development time only;
+# the built file is committed so the server needs no Node.js).
+css:
+	$(Q)cd ui/src && { [ -d node_modules/tailwindcss ] || npm install --no-audit --no-fund --silent; } && npm run --silent css
+
 fmt:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
 

@@ -1,0 +1,174 @@
+/*
+ * harness.mjs - what the browser tests share: a real `atlas serve` on a
+ * throwaway data directory, Debian's chromium driven by playwright-core with
+ * every request not to that server aborted, screenshots, and cleanup of the
+ * engines the test made (interface atu*, daemons started in direct mode).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync, readdirSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
+export const SHOTS = join(ARTIFACTS, 'screenshots');
+
+const ATLAS = process.env.ATLAS_BIN || join(ROOT, 'build', 'atlas');
+
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+
+function run(args, input) {
+  const r = spawnSync(ATLAS, args, { input, encoding: 'utf8', timeout: 60000 });
+  if (r.error) throw new Error(`atlas ${args.join(' ')}: ${r.error.message}`);
+  return r;
+}
+
+/* Starts `atlas serve` on 127.0.0.1:port after importing yaml into a fresh
+ * data directory. Resolves {base, password, data, proc, log, stop()}. */
+export async function startAtlas({ port, yaml, iface }) {
+  const data = mkdtempSync(join(tmpdir(), 'atlas-browser-'));
+  try {
+    return await startIn(data, { port, yaml, iface });
+  } catch (e) {
+    await cleanupEngines(data, iface);
+    rmSync(data, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function startIn(data, { port, yaml, iface }) {
+  const file = join(data, 'seed.yaml');
+  writeFileSync(file, yaml);
+  const imp = run(['--data', data, 'import', file]);
+  if (imp.status !== 0) throw new Error(`atlas import failed (${imp.status}): ${imp.stderr}${imp.stdout}`);
+
+  /* Probe: nothing may already listen on our port. */
+  try {
+    await fetch(`http://127.0.0.1:${port}/api/v1/health`, { signal: AbortSignal.timeout(500) });
+    throw new Error(`port ${port} is already in use`);
+  } catch (e) {
+    if (/already in use/.test(e.message)) throw e;
+  }
+
+  const env = { ...process.env, ATLAS_SERVICE_MODE: 'direct' };
+  const proc = spawn(ATLAS, ['--data', data, 'serve', '--listen', `127.0.0.1:${port}`],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  proc.stdout.on('data', d => { log += d; });
+  proc.stderr.on('data', d => { log += d; });
+  let exited = null;
+  proc.on('exit', (code, sig) => { exited = { code, sig }; });
+
+  const base = `http://127.0.0.1:${port}`;
+  const t0 = Date.now();
+  for (;;) {
+    if (exited) throw new Error(`atlas serve exited (${JSON.stringify(exited)}):\n${log}`);
+    try {
+      const r = await fetch(base + '/api/v1/health');
+      if (r.ok) break;
+    } catch (e) { /* not up yet */ }
+    if (Date.now() - t0 > 15000) { proc.kill('SIGKILL'); throw new Error(`atlas serve did not answer /health in 15 s:\n${log}`); }
+    await sleep(100);
+  }
+  /* The first start prints the generated admin password once. */
+  let password = null;
+  for (let i = 0; i < 50 && !password; i++) {
+    const m = log.match(/created user "admin" with password (\S+)/);
+    if (m) password = m[1];
+    else await sleep(100);
+  }
+  if (!password) { proc.kill('SIGKILL'); throw new Error(`no admin password in the output of atlas serve:\n${log}`); }
+
+  const stop = async () => {
+    if (!exited) {
+      proc.kill('SIGTERM');
+      for (let i = 0; i < 50 && !exited; i++) await sleep(100);
+      if (!exited) proc.kill('SIGKILL');
+    }
+    await cleanupEngines(data, iface);
+    rmSync(data, { recursive: true, force: true });
+  };
+  return { base, password, data, proc, stop, log: () => log };
+}
+
+/* Ends the daemons that atlas started in direct mode for this data
+ * directory (they outlive `atlas serve` by design): the pids in its pid files
+ * and any process whose command line names the directory; then removes the
+ * test's WireGuard interfaces (iface: a name or a list; that ends their
+ * wireguard-go). */
+export async function cleanupEngines(data, iface) {
+  const pids = new Set();
+  const walk = dir => {
+    if (!existsSync(dir)) return;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.pid')) {
+        const pid = parseInt(readFileSync(p, 'utf8'), 10);
+        if (pid > 1) pids.add(pid);
+      }
+    }
+  };
+  walk(data);
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(data + '/')) pids.add(Number(d));
+    } catch (e) { /* gone */ }
+  }
+  const alive = pid => { try { process.kill(pid, 0); return true; } catch (e) { return false; } };
+  for (const pid of pids) { try { process.kill(pid, 'SIGTERM'); } catch (e) { /* gone */ } }
+  for (let i = 0; i < 50 && [...pids].some(alive); i++) await sleep(100);
+  for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch (e) { /* gone */ } }
+  for (const name of [].concat(iface || [])) {
+    if (!/^atu[a-z0-9]*$/.test(name)) continue;
+    spawnSync('ip', ['link', 'del', name], { stdio: 'ignore' });
+    rmSync(`/var/run/wireguard/${name}.sock`, { force: true });
+  }
+}
+
+export const CSP = "default-src 'none'; script-src 'self' 'unsafe-eval'; style-src 'self'; " +
+  "img-src 'self' blob: data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/* Launches Debian's chromium with a fresh profile. Every request that is not
+ * to `base` is aborted and recorded in `blocked`. */
+export async function launch(base) {
+  const profile = mkdtempSync(join(tmpdir(), 'atlas-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    acceptDownloads: true,
+    viewport: { width: 1280, height: 800 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const blocked = [];
+  await context.route('**/*', async route => {
+    const url = route.request().url();
+    if (!url.startsWith(base + '/')) {
+      blocked.push(url);
+      return route.abort('blockedbyclient');
+    }
+    /* The page is served under a strict Content-Security-Policy (the one
+     * the server should send): no inline script or style, nothing from
+     * elsewhere. Alpine.js evaluates its expressions, hence 'unsafe-eval'. */
+    if (route.request().resourceType() === 'document') {
+      const resp = await route.fetch();
+      return route.fulfill({ response: resp, headers: { ...resp.headers(), 'content-security-policy': CSP } });
+    }
+    return route.continue();
+  });
+  const page = context.pages()[0] || await context.newPage();
+  const close = async () => {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  };
+  return { context, page, blocked, close };
+}
+
+export async function shot(page, name) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, name + '.png'), fullPage: true });
+}
