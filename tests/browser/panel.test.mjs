@@ -155,6 +155,8 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     await shot(page, 'wireguard-qr-desktop');
     await page.keyboard.press('Escape');
     await page.getByTestId('qr-dialog').waitFor({ state: 'hidden' });
+    // Alpine removes the image on the dialog's close event, a tick after it hides.
+    await page.getByTestId('qr-img').waitFor({ state: 'detached', timeout: 3000 });
     assert.equal(await page.getByTestId('qr-img').count(), 0, 'the QR image is gone once closed');
 
     const [dl] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: 'Download config of carol' }).click()]);
