@@ -17,9 +17,21 @@ fi
 if [ ! -d tests/browser/node_modules/playwright-core ]; then
   (cd tests/browser && npm install --no-audit --no-fund --silent) || { echo "browser: 0 passed, 1 failed"; exit 1; }
 fi
+# The server applies for real (interfaces, nftables, forwarding): run the
+# whole test, server and browser, in a network namespace of its own so the
+# host is never touched; it goes away with everything in it.
+if [ "$(id -u)" != 0 ]; then
+  echo "browser: FAILED: the browser test needs root (network namespace, wireguard-go)"
+  echo "browser: 0 passed, 1 failed"; exit 1
+fi
+NS=atu-browser
+ip netns del $NS 2>/dev/null || true
+ip netns add $NS
+trap 'ip netns del $NS 2>/dev/null || true' EXIT
+ip -n $NS link set lo up
 pass=0; fail=0
 for t in "${tests[@]}"; do
-  if node --test "$t"; then pass=$((pass+1)); else fail=$((fail+1)); fi
+  if ip netns exec $NS node --test "$t"; then pass=$((pass+1)); else fail=$((fail+1)); fi
 done
 echo "browser: $pass passed, $fail failed"
 [ $fail -eq 0 ]
