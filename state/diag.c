@@ -2,6 +2,7 @@
  * diag.c - diagnostics and the address-to-position map.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,9 +65,19 @@ void diags_clear(struct diags *d)
 
 static int cmp_ptr(const void *a, const void *b)
 {
-	const struct pos_entry *x = a, *y = b;
+	uintptr_t x = (uintptr_t)((const struct pos_entry *)a)->p;
+	uintptr_t y = (uintptr_t)((const struct pos_entry *)b)->p;
 
-	return x->p < y->p ? -1 : x->p > y->p;
+	return x < y ? -1 : x > y;
+}
+
+/* By address, then by the order of recording (qsort is not stable). */
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct pos_entry *x = a, *y = b;
+	int c = cmp_ptr(a, b);
+
+	return c ? c : (x->seq < y->seq ? -1 : x->seq > y->seq);
 }
 
 void diags_resolve(struct diags *d, struct posmap *map)
@@ -74,15 +85,18 @@ void diags_resolve(struct diags *d, struct posmap *map)
 	if (!map || !map->n)
 		return;
 	if (!map->sorted) {
-		qsort(map->v, map->n, sizeof(*map->v), cmp_ptr);
+		qsort(map->v, map->n, sizeof(*map->v), cmp_entry);
 		map->sorted = 1;
 	}
 	for (size_t i = 0; i < d->n; i++) {
-		struct pos_entry key = { d->v[i].where, 0, 0 }, *e;
+		struct pos_entry key = { d->v[i].where, 0, 0, 0 }, *e, *end = map->v + map->n;
 
 		if (!d->v[i].where || d->v[i].line)
 			continue;
 		e = bsearch(&key, map->v, map->n, sizeof(*map->v), cmp_ptr);
+		/* The last recorded of equal addresses: the most specific value. */
+		while (e && e + 1 < end && e[1].p == e->p)
+			e++;
 		if (e) {
 			d->v[i].line = e->line;
 			d->v[i].col = e->col;
@@ -118,7 +132,8 @@ void posmap_add(struct posmap *m, const void *p, int line, int col)
 		m->cap = m->cap ? m->cap * 2 : 256;
 		m->v = xrealloc(m->v, m->cap * sizeof(*m->v));
 	}
-	m->v[m->n++] = (struct pos_entry){ p, line, col };
+	m->v[m->n] = (struct pos_entry){ p, m->n, line, col };
+	m->n++;
 	m->sorted = 0;
 }
 

@@ -25,9 +25,15 @@ struct diags {
 	size_t n;
 };
 
+/*
+ * Several values can share an address (a list element and its first field,
+ * "name"; a mapping and its first field): the one recorded last, the most
+ * specific, wins.
+ */
 struct posmap {
 	struct pos_entry {
 		const void *p;
+		size_t seq;	/* order of posmap_add */
 		int line, col;
 	} *v;
 	size_t n, cap;
