@@ -90,6 +90,35 @@ static void keep(struct buf *b, const char *data, size_t n, size_t cap, int *tru
 	buf_add(b, data, n);
 }
 
+/*
+ * write() to the program's stdin without SIGPIPE: a program that exits before
+ * reading all its input (wg on a bad argument) must give EPIPE, not kill
+ * Atlas. SIGPIPE is blocked in this thread for the write, and a SIGPIPE it
+ * raised is consumed before the old mask comes back; other threads and the
+ * process's handlers are untouched.
+ */
+static ssize_t write_nosigpipe(int fd, const void *data, size_t len)
+{
+	sigset_t pipe_set, old_set, pending;
+	struct timespec zero = { 0, 0 };
+	int was_pending, saved;
+	ssize_t n;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
+	n = write(fd, data, len);
+	saved = errno;
+	if (n < 0 && errno == EPIPE && !was_pending)
+		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+			;
+	pthread_sigmask(SIG_SETMASK, &old_set, NULL);
+	errno = saved;
+	return n;
+}
+
 static int set_attrs(posix_spawnattr_t *attr)
 {
 	sigset_t none, dfl;
@@ -178,8 +207,8 @@ int spawn_run(const char *const argv[], const struct spawn_opts *opts,
 			break;
 		}
 		if (i_in >= 0 && pf[i_in].revents) {
-			ssize_t n = write(in[1], opts->stdin_data + written,
-					  opts->stdin_len - written);
+			ssize_t n = write_nosigpipe(in[1], opts->stdin_data + written,
+						    opts->stdin_len - written);
 
 			if (n > 0)
 				written += (size_t)n;

@@ -173,6 +173,43 @@ static void test_lib__spawn(void **s)
 	assert_null(spawn_which("../bin/sh"));
 }
 
+/* Only digits after the slash: strtol would skip " ", "\t" or "\n" first. */
+static void test_lib__ip_parse_prefix_digits_only(void **s)
+{
+	struct ipaddr a;
+
+	(void)s;
+	assert_int_equal(ip_parse("10.0.0.0/ 24", &a), -1);
+	assert_int_equal(ip_parse("10.0.0.0/\t24", &a), -1);
+	assert_int_equal(ip_parse("10.0.0.0/\n24", &a), -1);
+	assert_int_equal(ip_parse("10.0.0.0/+24", &a), -1);
+	assert_int_equal(ip_parse("fd00::/ 64", &a), -1);
+	assert_int_equal(ip_parse("10.0.0.0/0", &a), 0);
+	assert_int_equal(ip_parse("fd00::/64", &a), 0);
+	assert_int_equal(a.prefix, 64);
+}
+
+/*
+ * A program that exits without reading its stdin: the write gets EPIPE and
+ * Atlas must live on (before, SIGPIPE killed the whole process).
+ */
+static void test_lib__spawn_stdin_not_read(void **s)
+{
+	const char *argv[] = { "true", NULL };
+	size_t len = 4 << 20;
+	char *big = xcalloc(1, len);
+	struct spawn_opts o = { .stdin_data = big, .stdin_len = len };
+	struct spawn_result r;
+	struct atlas_err err;
+
+	(void)s;
+	assert_int_equal(spawn_run(argv, &o, &r, &err), 0);
+	assert_true(r.exited);
+	assert_int_equal(r.status, 0);
+	spawn_result_release(&r);
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -181,6 +218,8 @@ int main(void)
 		cmocka_unit_test(test_lib__strv),
 		cmocka_unit_test(test_lib__atomic_write),
 		cmocka_unit_test(test_lib__spawn),
+		cmocka_unit_test(test_lib__ip_parse_prefix_digits_only),
+		cmocka_unit_test(test_lib__spawn_stdin_not_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
