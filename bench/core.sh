@@ -30,5 +30,8 @@ for n in 1000 10000; do
   measure "import of the export (no change)" "$ATLAS_BIN" --data "$T/d$n" import "$T/full-$n.yaml"
   sed 's/peer00001$/peer00001x/' "$T/full-$n.yaml" > "$T/chg-$n.yaml"
   measure "import with one peer renamed (new generation)" "$ATLAS_BIN" --data "$T/d$n" import "$T/chg-$n.yaml"
+  # Every name new: each is looked up among $n old names (was O(n^2)).
+  gen $n | sed 's/name: peer/name: other/' > "$T/ren-$n.yaml"
+  measure "validate with every peer renamed (new keys)" "$ATLAS_BIN" --data "$T/d$n" validate "$T/ren-$n.yaml"
   echo "  database: $(du -k "$T/d$n/atlas.db" | cut -f1) KiB"
 done
