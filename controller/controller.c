@@ -141,12 +141,16 @@ int controller_apply(const struct driver_ctx *ctx, const struct atlas_state *des
 	json_t *results = json_array();
 	struct buf errors = BUF_INIT;
 	struct run_info run = { 0 };
+	struct atlas_err local = { 0 };
 	struct plan plan;
 	int ret = -1, round;
 	size_t remaining = 0;
 
+	if (!err)
+		err = &local;	/* the run records the message either way */
 	run.started_at = now_ms();
-	for (round = 0; round < 3; round++) {
+	/* Up to 3 applies, each followed by a plan that checks it. */
+	for (round = 0; round <= 3; round++) {
 		if (controller_plan(ctx, desired, generation, &plan, err) < 0)
 			goto out;
 		remaining = plan.n;
@@ -158,7 +162,7 @@ int controller_apply(const struct driver_ctx *ctx, const struct atlas_state *des
 					   plan.engines[e].engine,
 					   engine_status_names[plan.engines[e].status],
 					   plan.engines[e].note ? plan.engines[e].note : "");
-		if (plan.n == 0 || errors.len) {
+		if (plan.n == 0 || errors.len || round == 3) {
 			plan_release(&plan);
 			break;
 		}
@@ -169,11 +173,11 @@ int controller_apply(const struct driver_ctx *ctx, const struct atlas_state *des
 	if (ret < 0 && errors.len)
 		err_set(err, ERR_EXEC, "%s", errors.data);
 	else if (ret < 0)
-		err_set(err, ERR_EXEC, "not converged: %zu action%s still planned after 3 rounds",
+		err_set(err, ERR_EXEC, "not converged: %zu action%s still planned after 3 applies",
 			remaining, remaining == 1 ? "" : "s");
 out:
 	run.finished_at = now_ms();
-	snprintf(run.trigger, sizeof(run.trigger), "%s", trigger);
+	snprintf(run.trigger, sizeof(run.trigger), "%s", trigger ? trigger : "");
 	run.generation = generation;
 	run.ok = ret == 0;
 	run.actions = json_dumps(results, JSON_COMPACT);
