@@ -151,7 +151,9 @@ int spawn_run(const char *const argv[], const struct spawn_opts *opts,
 	memset(res, 0, sizeof(*res));
 	path = spawn_which(argv[0]);
 	if (!path)
-		return err_set(err, ERR_EXEC, "%s is not installed (looked in /usr/sbin, /usr/bin, /sbin, /bin)",
+		return err_set(err, ERR_EXEC,
+			       "%s is not installed (looked in /usr/local/sbin, /usr/local/bin, "
+			       "/usr/sbin, /usr/bin, /sbin, /bin)",
 			       argv[0]);
 	cap = opts->out_cap ? opts->out_cap : 1 << 20;
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
@@ -263,6 +265,7 @@ int spawn_check(const char *const argv[], const struct spawn_opts *opts,
 		struct spawn_result *res, struct atlas_err *err)
 {
 	const char *msg;
+	char line[512];
 	size_t len;
 
 	if (spawn_run(argv, opts, res, err) < 0)
@@ -272,7 +275,17 @@ int spawn_check(const char *const argv[], const struct spawn_opts *opts,
 	msg = buf_str(&res->errout);
 	while (*msg == '\n' || *msg == ' ')
 		msg++;
-	len = strcspn(msg, "\n");
+	len = strcspn(msg, "\r\n");
+	if (len >= sizeof(line))
+		len = sizeof(line) - 1;
+	/*
+	 * The message ends up in JSON (apply runs, the API) and on terminals:
+	 * printable ASCII only, so no invalid UTF-8 and no escape sequences.
+	 */
+	for (size_t i = 0; i < len; i++)
+		line[i] = msg[i] >= 0x20 && msg[i] < 0x7f ? msg[i] : '?';
+	line[len] = '\0';
+	msg = line;
 	if (res->timed_out)
 		return err_set(err, ERR_EXEC, "%s timed out and was killed", argv[0]);
 	if (!res->exited)

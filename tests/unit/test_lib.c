@@ -210,6 +210,20 @@ static void test_lib__spawn_stdin_not_read(void **s)
 	free(big);
 }
 
+/* A failing program's stderr line reaches JSON and terminals: printable only. */
+static void test_lib__spawn_check_message_printable(void **s)
+{
+	const char *argv[] = { "perl", "-e", "print STDERR \"\\xff\\e[31mboom\\r\\nmore\"; exit 3",
+			       NULL };
+	struct spawn_result r;
+	struct atlas_err err;
+
+	(void)s;
+	assert_int_equal(spawn_check(argv, NULL, &r, &err), -1);
+	assert_string_equal(err.msg, "perl exited with status 3: ??[31mboom");
+	spawn_result_release(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_lib__spawn),
 		cmocka_unit_test(test_lib__ip_parse_prefix_digits_only),
 		cmocka_unit_test(test_lib__spawn_stdin_not_read),
+		cmocka_unit_test(test_lib__spawn_check_message_printable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
