@@ -27,7 +27,7 @@ struct ynode {
 	int plain;		/* scalar written without quotes */
 	char *value;		/* scalar text */
 	struct ynode **kids;	/* seq: items; map: key, value, key, value ... */
-	size_t nkids;
+	size_t nkids, capkids;
 };
 
 static void ynode_free(struct ynode *n)
@@ -43,7 +43,11 @@ static void ynode_free(struct ynode *n)
 
 static void ynode_add(struct ynode *parent, struct ynode *kid)
 {
-	parent->kids = xrealloc(parent->kids, (parent->nkids + 1) * sizeof(*parent->kids));
+	/* Doubling: a list of 10,000 peers is not copied 10,000 times. */
+	if (parent->nkids == parent->capkids) {
+		parent->capkids = parent->capkids ? parent->capkids * 2 : 4;
+		parent->kids = xrealloc(parent->kids, parent->capkids * sizeof(*parent->kids));
+	}
 	parent->kids[parent->nkids++] = kid;
 }
 
