@@ -144,16 +144,30 @@ static void add_peer_addrs(struct addrset *used, const struct wg_peer *p, size_t
 			addrset_add(used, &ip, owner);
 }
 
-/* A peer re-imported without its address gets its old one back when free. */
+/* 1 when ip lies inside one of the nets (as a host or a narrower prefix). */
+static int in_nets(const struct ipaddr *ip, const struct ipaddr *nets, size_t nnets)
+{
+	for (size_t k = 0; k < nnets; k++)
+		if (ip_in_net(&nets[k], ip) && ip->prefix >= nets[k].prefix)
+			return 1;
+	return 0;
+}
+
+/*
+ * A peer re-imported without its address gets its old one back when free and
+ * still inside the interface's networks (they may have changed: then it gets
+ * a new one, rather than an error about an address the user never wrote).
+ */
 static void reuse_old_addr(struct addrset *used, struct wg_peer *p, const struct wg_peer *old,
-			   size_t owner)
+			   size_t owner, const struct ipaddr *nets, size_t nnets)
 {
 	struct ipaddr ip;
 
 	if (!old || !old->address.n)
 		return;
 	for (size_t i = 0; i < old->address.n; i++)
-		if (ip_parse(old->address.v[i], &ip) < 0 || addrset_find(used, &ip, ADDR_NO_SKIP))
+		if (ip_parse(old->address.v[i], &ip) < 0 || addrset_find(used, &ip, ADDR_NO_SKIP) ||
+		    !in_nets(&ip, nets, nnets))
 			return;
 	strv_copy(&p->address, &old->address);
 	for (size_t i = 0; i < old->address.n; i++)
@@ -228,7 +242,7 @@ static int allocate(struct wg_iface *ifc, const struct name_index *old_peers, st
 
 		if (p->name && !p->address.n)
 			reuse_old_addr(&used, p, name_index_find(old_peers, p->name),
-				       (size_t)(p - ifc->peers));
+				       (size_t)(p - ifc->peers), nets, nnets);
 	}
 	for (size_t j = 0; j < ifc->npeers; j++) {
 		struct wg_peer *p = order[j];
