@@ -429,7 +429,8 @@ static void check_openvpn(struct vctx *c, const struct atlas_state *st)
 			if (st->wireguard.interfaces[i].listen_port == ov->port)
 				V(c, &ov->port, "port",
 				  "port %d is already used by wireguard interface \"%s\"", ov->port,
-				  st->wireguard.interfaces[i].name);
+				  st->wireguard.interfaces[i].name ? st->wireguard.interfaces[i].name
+								   : "?");
 	check_dup_names(c, ov->clients, ov->nclients, sizeof(*ov->clients), "client");
 	for (size_t i = 0; i < ov->nclients; i++) {
 		const struct ovpn_client *cl = &ov->clients[i];
@@ -484,7 +485,7 @@ static void check_singbox(struct vctx *c, const struct atlas_state *st)
 		for (size_t j = 0; j < i; j++)
 			if (sb->inbounds[j].port == in->port)
 				V(c, &in->port, "port", "port %d is already used by inbound \"%s\"",
-				  in->port, sb->inbounds[j].name);
+				  in->port, sb->inbounds[j].name ? sb->inbounds[j].name : "?");
 		check_dup_names(c, in->users, in->nusers, sizeof(*in->users), "user");
 		for (size_t u = 0; u < in->nusers; u++) {
 			const struct sb_user *us = &in->users[u];

@@ -381,6 +381,26 @@ static void test_validate__completion_old_address_outside_network(void **s)
 	state_free(old);
 }
 
+/* States from the API may lack a name: messages about others still print. */
+static void test_validate__nameless_resource_in_message(void **s)
+{
+	struct atlas_state *st = parse("singbox:\n  inbounds:\n    - {name: a, type: vless, port: 443}\n"
+				       "    - {name: b, type: vless, port: 443}\n");
+	struct diags d = { 0 };
+	struct buf b = BUF_INIT;
+
+	(void)s;
+	free(st->singbox.inbounds[0].name);
+	st->singbox.inbounds[0].name = NULL;
+	state_validate(st, &d);
+	diags_format(&d, NULL, &b);
+	assert_non_null(strstr(b.data, "inbound has no name"));
+	assert_non_null(strstr(b.data, "singbox inbound \"b\": port 443 is already used by inbound \"?\""));
+	buf_release(&b);
+	diags_clear(&d);
+	state_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -400,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_validate__completion_generates_and_allocates),
 		cmocka_unit_test(test_validate__completion_keeps_secrets_by_name),
 		cmocka_unit_test(test_validate__completion_old_address_outside_network),
+		cmocka_unit_test(test_validate__nameless_resource_in_message),
 		cmocka_unit_test(test_validate__interface_public_key_mismatch),
 		cmocka_unit_test(test_validate__positions_in_messages),
 	};
