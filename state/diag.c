@@ -21,12 +21,28 @@ static struct diag *push(struct diags *d)
 	return g;
 }
 
+/*
+ * Messages quote values from files and requests, and end up on terminals and
+ * in FILE:LINE:COL lines: a control character in a value ("\e[2J", a newline
+ * that starts a fake message) is shown escaped, as \n, \t or \xNN.
+ */
 static char *vfmt(const char *fmt, va_list ap)
 {
 	char tmp[1024];
+	struct buf b = BUF_INIT;
 
 	vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	return xstrdup(tmp);
+	for (const unsigned char *p = (const unsigned char *)tmp; *p; p++) {
+		if (*p == '\n')
+			buf_puts(&b, "\\n");
+		else if (*p == '\t')
+			buf_puts(&b, "\\t");
+		else if (*p < 0x20 || *p == 0x7f)
+			buf_printf(&b, "\\x%02x", *p);
+		else
+			buf_putc(&b, (char)*p);
+	}
+	return buf_detach(&b);
 }
 
 void diags_add(struct diags *d, const void *where, const char *field, const char *fmt, ...)

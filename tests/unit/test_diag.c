@@ -43,11 +43,26 @@ static void test_diag__format_sorted_by_position(void **s)
 	diags_clear(&d);
 }
 
+/* A value with control characters cannot forge lines or drive the terminal. */
+static void test_diag__control_chars_escaped(void **s)
+{
+	struct diags d = { 0 };
+
+	(void)s;
+	diags_add(&d, NULL, "host", "host \"%s\" is not a host name", "a\x1b[2Jb\nf:1:1: fake\t\x7f");
+	assert_string_equal(d.v[0].msg,
+			    "host \"a\\x1b[2Jb\\nf:1:1: fake\\t\\x7f\" is not a host name");
+	diags_add_at(&d, 1, 1, NULL, "unknown key \"%s\"", "k\r");
+	assert_string_equal(d.v[1].msg, "unknown key \"k\\x0d\"");
+	diags_clear(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_diag__posmap_prefers_latest),
 		cmocka_unit_test(test_diag__format_sorted_by_position),
+		cmocka_unit_test(test_diag__control_chars_escaped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
