@@ -64,6 +64,7 @@ struct plan {
 extern const char *const action_kind_names[];
 extern const char *const engine_status_names[];
 
+/* An empty plan; plan_release() frees its actions and notes (p reusable). */
 void plan_init(struct plan *p);
 void plan_release(struct plan *p);
 
