@@ -119,6 +119,35 @@ static ssize_t write_nosigpipe(int fd, const void *data, size_t len)
 	return n;
 }
 
+/*
+ * Reaps pid. A program can close its stdout and stderr and go on running:
+ * the deadline still holds then (SIGKILL), so spawn_run never blocks past
+ * its timeout. Polls with a short, growing sleep (no pidfd on glibc < 2.36).
+ */
+static void wait_child(pid_t pid, long deadline, struct spawn_result *res, int *wstatus)
+{
+	long nap_us = 100;
+	pid_t r;
+
+	while ((r = waitpid(pid, wstatus, res->timed_out ? 0 : WNOHANG)) == 0 ||
+	       (r < 0 && errno == EINTR)) {
+		struct timespec ts;
+
+		if (r < 0)
+			continue;
+		if (now_ms() >= deadline) {
+			res->timed_out = 1;
+			kill(pid, SIGKILL);
+			continue;	/* now a blocking wait: SIGKILL ends it */
+		}
+		ts.tv_sec = 0;
+		ts.tv_nsec = nap_us * 1000;
+		nanosleep(&ts, NULL);
+		if (nap_us < 20000)
+			nap_us *= 2;
+	}
+}
+
 static int set_attrs(posix_spawnattr_t *attr)
 {
 	sigset_t none, dfl;
@@ -236,8 +265,7 @@ int spawn_run(const char *const argv[], const struct spawn_opts *opts,
 				close(errp[0]), errp[0] = -1;
 		}
 	}
-	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
-		;
+	wait_child(pid, deadline, res, &wstatus);
 	if (WIFEXITED(wstatus)) {
 		res->exited = 1;
 		res->status = WEXITSTATUS(wstatus);

@@ -224,6 +224,22 @@ static void test_lib__spawn_check_message_printable(void **s)
 	spawn_result_release(&r);
 }
 
+/* Output closed but still running: the timeout must still end it. */
+static void test_lib__spawn_timeout_after_output_closed(void **s)
+{
+	const char *argv[] = { "perl", "-e", "close STDOUT; close STDERR; sleep 5", NULL };
+	struct spawn_opts o = { .timeout_ms = 300 };
+	struct spawn_result r;
+	struct atlas_err err;
+
+	(void)s;
+	assert_int_equal(spawn_run(argv, &o, &r, &err), 0);
+	assert_true(r.timed_out);
+	assert_false(r.exited);
+	assert_int_equal(r.status, 9);
+	spawn_result_release(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -235,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_lib__ip_parse_prefix_digits_only),
 		cmocka_unit_test(test_lib__spawn_stdin_not_read),
 		cmocka_unit_test(test_lib__spawn_check_message_printable),
+		cmocka_unit_test(test_lib__spawn_timeout_after_output_closed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
