@@ -59,7 +59,9 @@ static json_t *field_schema(const struct field *f)
 	case F_SECTION:
 		json_decref(j);
 		j = object_schema(f->sub);
-		if (f->type == F_SECTION)
+		/* "wireguard:" alone is a section with defaults; not so one with a
+		 * required key ("openvpn:" needs network). */
+		if (f->type == F_SECTION && !json_object_get(j, "required"))
 			json_object_set_new(j, "type", json_pack("[s,s]", "object", "null"));
 		break;
 	case F_LIST:
