@@ -72,6 +72,7 @@ int controller_plan(const struct driver_ctx *ctx, const struct atlas_state *desi
 		const struct driver *drv = find_driver(name);
 		struct atlas_err e = { 0 };
 		void *obs = NULL;
+		size_t before;
 
 		/* An absent section: Atlas leaves that engine alone entirely. */
 		if (!section_present(desired, name)) {
@@ -89,8 +90,12 @@ int controller_plan(const struct driver_ctx *ctx, const struct atlas_state *desi
 			plan_engine(plan, name, ENGINE_ERROR, e.msg);
 			continue;
 		}
-		if (drv->diff(ctx, desired, obs, plan, &e) < 0)
+		before = plan->n;
+		if (drv->diff(ctx, desired, obs, plan, &e) < 0) {
+			/* A diff that failed half-way is no plan: apply nothing of it. */
+			plan_truncate(plan, before);
 			plan_engine(plan, name, ENGINE_ERROR, e.msg);
+		}
 		drv->obs_free(obs);
 	}
 	return 0;

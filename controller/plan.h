@@ -77,6 +77,9 @@ struct action *plan_add(struct plan *p, const char *engine, enum action_kind kin
 			const char *resource, void *data, void (*data_free)(void *),
 			const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
+/* Frees the actions from index n on (a diff that failed half-way). */
+void plan_truncate(struct plan *p, size_t n);
+
 /* Records an engine's observation status (note may be NULL; copied). */
 void plan_engine(struct plan *p, const char *engine, enum engine_status st, const char *note);
 
