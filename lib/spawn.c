@@ -29,12 +29,13 @@ static const char *const default_env[] = {
 
 struct which_entry {
 	char name[64];
-	char *path;	/* NULL: not found */
+	char *path;	/* owned for the life of the process */
 };
 
+/* Grows as needed: a path handed out must never be freed nor leaked. */
 static pthread_mutex_t which_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct which_entry which_cache[64];
-static size_t which_n;
+static struct which_entry *which_cache;
+static size_t which_n, which_cap;
 
 const char *spawn_which(const char *name)
 {
@@ -62,7 +63,11 @@ const char *spawn_which(const char *name)
 		free(p);
 	}
 	/* Only successes are cached: a program installed later is found then. */
-	if (found && which_n < sizeof(which_cache) / sizeof(which_cache[0])) {
+	if (found) {
+		if (which_n == which_cap) {
+			which_cap = which_cap ? which_cap * 2 : 32;
+			which_cache = xrealloc(which_cache, which_cap * sizeof(*which_cache));
+		}
 		snprintf(which_cache[which_n].name, sizeof(which_cache[0].name), "%s", name);
 		which_cache[which_n].path = (char *)found;
 		which_n++;
