@@ -30,7 +30,14 @@ static json_t *field_schema(const struct field *f)
 	case F_INT:
 	case F_I64:
 		json_object_set_new(j, "type", json_string("integer"));
-		if (f->min < f->max) {
+		if (f->min < f->max && (f->def < f->min || f->def > f->max) &&
+		    !(f->flags & FF_REQUIRED)) {
+			/* A default outside the range ("mtu: 0") is allowed too. */
+			json_object_set_new(j, "anyOf",
+					    json_pack("[{s:I}, {s:I, s:I}]", "const", (json_int_t)f->def,
+						      "minimum", (json_int_t)f->min, "maximum",
+						      (json_int_t)f->max));
+		} else if (f->min < f->max) {
 			json_object_set_new(j, "minimum", json_integer(f->min));
 			json_object_set_new(j, "maximum", json_integer(f->max));
 		}

@@ -258,7 +258,12 @@ static void decode_field(struct dctx *c, const struct field *f, const struct yno
 			     v->type == Y_SCALAR ? v->value : type_name(v));
 			return;
 		}
-		if (f->min < f->max && (x < f->min || x > f->max)) {
+		/*
+		 * An optional field's default is allowed even outside the range:
+		 * "mtu: 0" means the default MTU. A required one has no default.
+		 */
+		if (f->min < f->max && (x < f->min || x > f->max) &&
+		    (x != f->def || (f->flags & FF_REQUIRED))) {
 			derr(c, v, f->name, "%lld is out of range %lld..%lld", x, f->min, f->max);
 			return;
 		}

@@ -294,6 +294,25 @@ static void test_yaml__int_out_of_int_range(void **s)
 		     "listen_port: 4294967297 is out of range 1..65535");
 }
 
+/* "0: default" fields (mtu) accept their default written out. */
+static void test_yaml__explicit_default_outside_range(void **s)
+{
+	const char *ok = "version: 1\nwireguard:\n  interfaces:\n    - name: wg0\n"
+			 "      listen_port: 1\n      address: [10.0.0.1/24]\n      mtu: 0\n";
+	struct atlas_state *st = parse_ok(ok);
+
+	(void)s;
+	assert_int_equal(st->wireguard.interfaces[0].mtu, 0);
+	state_free(st);
+	expect_error("version: 1\nwireguard:\n  interfaces:\n    - name: wg0\n      listen_port: 1\n"
+		     "      address: [10.0.0.1/24]\n      mtu: 100\n",
+		     "mtu: 100 is out of range 576..9000");
+	/* A required field has no default to fall back on. */
+	expect_error("version: 1\nwireguard:\n  interfaces:\n    - name: wg0\n      listen_port: 0\n"
+		     "      address: [10.0.0.1/24]\n",
+		     "listen_port: 0 is out of range 1..65535");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +332,7 @@ int main(void)
 		cmocka_unit_test(test_yaml__null_section_missing_required),
 		cmocka_unit_test(test_yaml__many_duplicate_keys),
 		cmocka_unit_test(test_yaml__int_out_of_int_range),
+		cmocka_unit_test(test_yaml__explicit_default_outside_range),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
