@@ -11,7 +11,7 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WERROR := $(if $(CI),-Werror,)
 OPT ?= -O2
 CFLAGS ?= $(OPT) -g
-CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral \
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral \
 	  -Wno-missing-field-initializers $(WERROR) -MMD -MP $(PKG_CFLAGS)
 LDLIBS += $(PKG_LIBS) -lpthread
 

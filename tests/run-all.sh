@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite (`make test`): build with warnings as errors, the
-# no-shell check, unit tests, unit tests under ASan+UBSan, end-to-end tests
-# with the real engines, browser tests. Prints one closing line:
+# no-shell check, unit tests, unit tests under ASan+UBSan, the CLI end-to-end
+# test with the ASan+UBSan atlas, end-to-end tests with the real engines,
+# browser tests. Prints one closing line:
 # "N passed, M failed" over every test that ran.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -28,6 +29,7 @@ step build make -j2 CI=1 all
 step no-shell bash tests/check-no-shell.sh
 step unit make -j2 CI=1 unit
 step asan make -j2 asan
+step asan-e2e bash tests/run-asan-e2e.sh build-asan
 step e2e make e2e
 step browser make browser
 echo

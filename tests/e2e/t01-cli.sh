@@ -88,6 +88,10 @@ ok "plan/apply exit codes and history"
 
 expect_rc 1 A frobnicate 2>/dev/null
 expect_rc 1 A export --bogus 2>/dev/null
+expect_rc 1 "$ATLAS_BIN" --data 2> "$T/err"
+grep -q 'atlas: --data needs a directory' "$T/err" || { cat "$T/err"; fail "--data without a value"; }
+expect_rc 1 A history -n abc 2> "$T/err"
+grep -q 'atlas history: -n "abc" is not a number' "$T/err" || { cat "$T/err"; fail "history -n abc"; }
 ok "unknown commands and arguments exit 1"
 
 mkdir -p "$T/ro"; touch "$T/ro/file"
