@@ -227,6 +227,8 @@ void h_health(struct req *r);
 void h_login(struct req *r);
 void h_password(struct req *r);
 void h_status(struct req *r);
+void h_settings_get(struct req *r);
+void h_settings_patch(struct req *r);
 void h_plan(struct req *r);
 void h_apply(struct req *r);
 void h_state_get(struct req *r);

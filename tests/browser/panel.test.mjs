@@ -1,7 +1,7 @@
 /*
  * panel.test.mjs - the Atlas panel in a real chromium against a real
- * `atlas serve`: login, WireGuard peer lifecycle with QR code, plan and
- * apply, OpenVPN client add/revoke, YAML export and re-import with a diff
+ * `atlas serve`: login, WireGuard peer lifecycle with QR code, manual apply
+ * mode with the plan and apply, OpenVPN client add/revoke, YAML export and re-import with a diff
  * preview, restore of a generation, change of password, rate limiting, and
  * that user text stays text (XSS). The browser can reach nothing but the
  * Atlas server; screenshots of every view land in tests/artifacts/screenshots.
@@ -165,30 +165,57 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     assert.match(conf, /\[Interface\]/);
   });
 
-  /* Atlas applies every edit at once, so a plan is pending only when the
-   * system drifts (or an apply fails): the test removes carol from the
-   * interface by hand (resync is 3600 s, so the loop does not heal it first),
-   * then the Plan view shows her, Apply puts her back, and the plan is empty. */
+  /* Manual apply mode (Settings): a peer added in the panel is stored but
+   * not applied. The Plan view shows it as "+ ... peer erin" next to drift
+   * made by hand (carol removed from the interface; resync is 3600 s anyway,
+   * and manual mode never heals on its own); Apply puts both on the
+   * interface and the plan is empty. Then back to automatic apply. */
   it('shows the pending plan, applies it and sees it applied', async () => {
-    await go('wireguard');
-    const row = await peerRow('carol');
-    await row.locator('.badge', { hasText: /idle|connected/ }).waitFor({ timeout: 15000 });
-    const key = await page.evaluate(async () => {
-      const r = await fetch('/api/v1/wireguard/interfaces/atu0/peers/carol',
+    const wg = (...a) => spawnSync('wg', a, { encoding: 'utf8' });
+    const onIface = key => wg('show', IFACE, 'peers').stdout.split('\n').includes(key);
+    const keyOf = name => page.evaluate(async n => {
+      const r = await fetch('/api/v1/wireguard/interfaces/atu0/peers/' + n,
         { headers: { Authorization: 'Bearer ' + sessionStorage.getItem('atlas.token') } });
       return (await r.json()).public_key;
-    });
-    assert.match(key, /^[A-Za-z0-9+/]{43}=$/);
-    const wg = (...a) => spawnSync('wg', a, { encoding: 'utf8' });
-    assert.equal(wg('set', IFACE, 'peer', key, 'remove').status, 0, 'wg set remove');
-    assert.ok(!wg('show', IFACE, 'peers').stdout.includes(key), 'carol is off the interface');
+    }, name);
+
+    await go('wireguard');
+    const carol = await peerRow('carol');
+    await carol.locator('.badge', { hasText: /idle|connected/ }).waitFor({ timeout: 15000 });
+    const carolKey = await keyOf('carol');
+    assert.match(carolKey, /^[A-Za-z0-9+/]{43}=$/);
+
+    await go('settings');
+    const mode = page.getByTestId('apply-mode-settings');
+    await mode.getByRole('button', { name: 'Switch to manual apply' }).click();
+    await mode.getByRole('button', { name: 'Switch to automatic apply' }).waitFor();
+    await shot(page, 'settings-manual-desktop');
+    await go('dashboard');
+    await page.getByTestId('apply-mode').getByText('manual apply').waitFor();
+
+    await go('wireguard');
+    await page.getByRole('button', { name: 'Add peer' }).click();
+    await page.locator('#peer-name').fill('erin');
+    await page.locator('#peer-name').press('Enter');
+    const erin = await peerRow('erin');
+    await erin.locator('.badge', { hasText: 'not applied' }).waitFor();
+    const erinKey = await keyOf('erin');
+    await page.waitForTimeout(700); /* more than the loop's debounce: it would have applied by now */
+    assert.ok(!onIface(erinKey), 'erin is not on the interface before Apply');
+    assert.equal(wg('set', IFACE, 'peer', carolKey, 'remove').status, 0, 'wg set remove');
+    assert.ok(!onIface(carolKey), 'carol is off the interface');
 
     await go('plan');
+    await page.getByTestId('plan-mode').getByText('manual apply').waitFor();
     const wgGroup = page.locator('[data-plan-engine="wireguard"]');
+    await wgGroup.getByText(/peer erin/).first().waitFor();
     await wgGroup.getByText(/peer carol/).first().waitFor();
     assert.match(await page.getByTestId('plan-summary').innerText(), /change\(s\)/);
-    assert.match(await wgGroup.innerText(), /\+\s*wireguard\/atu0 peer carol/);
+    const planText = await wgGroup.innerText();
+    assert.match(planText, /\+\s*wireguard\/atu0 peer erin/);
+    assert.match(planText, /\+\s*wireguard\/atu0 peer carol/);
     await shot(page, 'plan-pending-desktop');
+    assert.ok(!onIface(erinKey), 'still not applied while the plan is shown');
 
     await page.getByRole('button', { name: 'Apply' }).click();
     if (await page.getByTestId('confirm-dialog').isVisible()) await confirmDialog();
@@ -197,11 +224,21 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     const text = await result.innerText();
     await shot(page, 'plan-applied-desktop');
     assert.match(text, /Apply result\s*ok/, 'apply result: ' + text);
+    assert.match(text, /peer erin/);
     assert.match(text, /peer carol/);
     await page.getByTestId('plan-summary').getByText(/Nothing to do/).waitFor({ timeout: 10000 });
-    assert.ok(wg('show', IFACE, 'peers').stdout.includes(key), 'carol is back on the interface');
+    assert.ok(onIface(erinKey), 'erin is on the interface');
+    assert.ok(onIface(carolKey), 'carol is back on the interface');
+    await go('wireguard');
+    await erin.locator('.badge', { hasText: /idle|connected/ }).waitFor({ timeout: 15000 });
 
+    await go('settings');
+    await mode.getByRole('button', { name: 'Switch to automatic apply' }).click();
+    /* Asked only while something is pending (it would apply at once). */
+    if (await page.getByTestId('confirm-dialog').isVisible()) await confirmDialog(/applied at once/);
+    await mode.getByRole('button', { name: 'Switch to manual apply' }).waitFor();
     await go('dashboard');
+    await page.getByTestId('apply-mode').getByText('auto apply').waitFor();
     await page.getByText('in sync').waitFor({ timeout: 10000 });
   });
 
