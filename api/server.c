@@ -178,6 +178,12 @@ static enum MHD_Result send_reply(struct req *r)
 		if (r->retry_after[0])
 			MHD_add_response_header(resp, "Retry-After", r->retry_after);
 		MHD_add_response_header(resp, "Cache-Control", r->cache ? r->cache : "no-store");
+		if (r->encoding)
+			MHD_add_response_header(resp, "Content-Encoding", r->encoding);
+		if (r->vary)
+			MHD_add_response_header(resp, "Vary", r->vary);
+		if (r->etag[0])
+			MHD_add_response_header(resp, "ETag", r->etag);
 		MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 		/* The panel is never framed by another site (clickjacking). */
 		MHD_add_response_header(resp, "X-Frame-Options", "DENY");
