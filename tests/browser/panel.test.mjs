@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync, mkdirSync, mkdtempSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startAtlas, launch, shot, ARTIFACTS, ROOT } from './harness.mjs';
+import { startAtlas, launch, shot, ARTIFACTS, ROOT, CSP } from './harness.mjs';
 
 const PORT = 18110;
 const IFACE = 'atu0';
@@ -80,7 +80,10 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     page.on('response', async r => {
       if (!firstLoad.active) return;
       const s = await r.request().sizes().catch(() => null);
-      firstLoad.push({ url: r.url(), status: r.status(), encoding: r.headers()['content-encoding'] || '',
+      const h = await r.allHeaders();
+      firstLoad.push({ url: r.url(), status: r.status(), encoding: h['content-encoding'] || '',
+        type: h['content-type'] || '', nosniff: h['x-content-type-options'] || '',
+        referrer: h['referrer-policy'] || '', etag: h['etag'] || '',
         body: s ? s.responseBodySize : 0, headers: s ? s.responseHeadersSize : 0 });
     });
   });
@@ -101,13 +104,27 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
 
   it('loads offline and shows the login; a wrong password is refused', async () => {
     firstLoad.active = true;
-    await page.goto(atlas.base + '/', { waitUntil: 'networkidle' });
+    const doc = await page.goto(atlas.base + '/', { waitUntil: 'networkidle' });
     firstLoad.active = false;
+    /* The server's own security headers: the page runs under its CSP. */
+    const dh = await doc.allHeaders();
+    assert.equal(dh['content-security-policy'], CSP, 'the server sends the CSP with the HTML');
+    assert.equal(dh['x-content-type-options'], 'nosniff');
+    assert.equal(dh['referrer-policy'], 'no-referrer');
     const total = firstLoad.reduce((n, r) => n + r.body + r.headers, 0);
     mkdirSync(ARTIFACTS, { recursive: true });
     writeFileSync(join(ARTIFACTS, 'first-load.json'), JSON.stringify({ total, responses: firstLoad }, null, 2));
-    console.log(`# first load: ${firstLoad.length} responses, ${total} bytes transferred (bodies + headers)`);
+    console.log(`# first load: ${firstLoad.length} responses, ${total} bytes transferred (bodies + headers, gzip)`);
     for (const r of firstLoad) console.log(`#   ${r.status} ${r.url} ${r.body} B ${r.encoding}`);
+    /* Every file of the panel comes compressed, revalidatable and with nosniff. */
+    const files = firstLoad.filter(r => !r.url.includes('/api/'));
+    assert.ok(files.length >= 4, 'html, css, app.js, alpine: ' + files.map(r => r.url).join(' '));
+    for (const r of files) {
+      assert.equal(r.encoding, 'gzip', r.url + ' is sent gzip');
+      assert.match(r.etag, /^"[0-9a-f]{20}-gz"$/, r.url + ' has an ETag');
+      assert.equal(r.nosniff, 'nosniff', r.url);
+      assert.equal(r.referrer, 'no-referrer', r.url);
+    }
 
     await page.locator('[data-view="login"]').waitFor({ state: 'visible' });
     await page.setViewportSize({ width: 390, height: 844 });
@@ -500,9 +517,33 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     await shot(page, 'login-ratelimit-desktop');
   });
 
+  /* The check below is only worth something if a violation is seen: an
+   * inline <style> (refused by style-src 'self') must be blocked and reported. */
+  it('enforces the server\'s CSP: an inline style is refused and reported', async () => {
+    const before = browser.violations.length;
+    const applied = await page.evaluate(() => {
+      const st = document.createElement('style');
+      st.textContent = 'body { outline: 7px solid rgb(1, 2, 3) }';
+      document.head.appendChild(st);
+      const on = getComputedStyle(document.body).outlineColor === 'rgb(1, 2, 3)';
+      st.remove();
+      return on;
+    });
+    assert.equal(applied, false, 'the inline style was applied');
+    for (let i = 0; i < 50 && browser.violations.length === before; i++) await page.waitForTimeout(50);
+    const seen = browser.violations.splice(before);
+    assert.equal(seen.length, 1, 'one violation reported: ' + seen.join('; '));
+    assert.match(seen[0], /^style-src/);
+    /* The console message of that violation is expected too: drop it. */
+    await page.waitForTimeout(100);
+    for (let i = pageErrors.length - 1; i >= 0; i--)
+      if (/Content.Security.Policy/i.test(pageErrors[i]) && /inline style/i.test(pageErrors[i])) pageErrors.splice(i, 1);
+  });
+
   it('never reached anything but the Atlas server, no script error, no CSP violation, no JS dialog', () => {
     assert.deepEqual(browser.blocked, [], 'requests to other hosts');
     assert.deepEqual(pageErrors, [], 'uncaught page errors');
+    assert.deepEqual(browser.violations, [], 'CSP violations (securitypolicyviolation events)');
     assert.deepEqual(dialogs, [], 'JavaScript dialogs');
   });
 });
