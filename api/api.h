@@ -110,7 +110,7 @@ struct req {
 	const char *encoding; /* Content-Encoding ("gzip") or NULL */
 	const char *vary;     /* Vary or NULL */
 	char etag[48];	      /* ETag with its quotes, or "" */
-	void *resp;	   /* struct MHD_Response *: set by streaming handlers */
+	void *resp;	      /* struct MHD_Response *: set by streaming handlers */
 	/* asynchronous handlers (POST /apply): suspended until done */
 	pthread_mutex_t mu;
 	int suspended;

@@ -136,7 +136,8 @@ json_t *api_status_object(struct app *a)
 	/* Pending: a generation not applied yet, or drift the last look found. */
 	o = json_pack("{s:I, s:I, s:b, s:b, s:o, s:o, s:{s:I, s:s, s:o, s:I}, s:o}", "generation",
 		      (json_int_t)gen, "applied_generation", (json_int_t)applied, "pending",
-		      gen != applied || loop_drift(a->loop) > 0, "auto_apply", auto_apply, "engines", engines, "host", host_json(), "atlas", "rss_bytes",
+		      gen != applied || loop_drift(a->loop) > 0, "auto_apply", auto_apply,
+		      "engines", engines, "host", host_json(), "atlas", "rss_bytes",
 		      (json_int_t)rss_bytes(), "version", ATLAS_API_VERSION, "watch", watch,
 		      "uptime", (json_int_t)(time(NULL) - a->started), "last_run",
 		      last ? last : json_null());

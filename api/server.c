@@ -31,9 +31,9 @@
  * or style; images also from blob: (the QR code) and data: (Tailwind's
  * form icons). Alpine.js evaluates its expressions, hence 'unsafe-eval'.
  */
-#define CSP                                                                                    \
-	"default-src 'none'; script-src 'self' 'unsafe-eval'; style-src 'self'; "              \
-	"img-src 'self' blob: data:; connect-src 'self'; base-uri 'none'; form-action 'self'; " \
+#define CSP                                                                                        \
+	"default-src 'none'; script-src 'self' 'unsafe-eval'; style-src 'self'; "                  \
+	"img-src 'self' blob: data:; connect-src 'self'; base-uri 'none'; form-action 'self'; "    \
 	"frame-ancestors 'none'"
 
 struct server {

@@ -272,9 +272,10 @@ static json_t *run_once(struct loop *l, const char *trigger, const char *engine)
 				l->retry_due = 0;
 				pthread_mutex_unlock(&l->mu);
 			} else if (changes) {
-				log_info("reconcile (%s): %zu change(s) wait for an apply (auto_apply "
-					 "is off)",
-					 trigger, changes);
+				log_info(
+				    "reconcile (%s): %zu change(s) wait for an apply (auto_apply "
+				    "is off)",
+				    trigger, changes);
 			}
 			return NULL;
 		}

@@ -154,9 +154,10 @@ static void test_loop__decide(void **ts)
 						   cases[i].gen, cases[i].applied);
 
 		if (got != cases[i].want)
-			fail_msg("case %zu (%s, auto_apply %d, gen %lld, applied %lld): %d, want %d",
-				 i, cases[i].trigger, cases[i].auto_apply, (long long)cases[i].gen,
-				 (long long)cases[i].applied, got, cases[i].want);
+			fail_msg(
+			    "case %zu (%s, auto_apply %d, gen %lld, applied %lld): %d, want %d", i,
+			    cases[i].trigger, cases[i].auto_apply, (long long)cases[i].gen,
+			    (long long)cases[i].applied, got, cases[i].want);
 	}
 }
 

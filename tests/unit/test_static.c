@@ -42,8 +42,8 @@ static void test_static__accept_encoding(void **ts)
 	(void)ts;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		if (static_accepts_gzip(cases[i].ae) != cases[i].want)
-			fail_msg("Accept-Encoding \"%s\": want %d", cases[i].ae ? cases[i].ae : "(null)",
-				 cases[i].want);
+			fail_msg("Accept-Encoding \"%s\": want %d",
+				 cases[i].ae ? cases[i].ae : "(null)", cases[i].want);
 }
 
 static void test_static__gzip_variants(void **ts)
