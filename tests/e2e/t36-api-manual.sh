@@ -48,7 +48,7 @@ wireguard:
         - name: alice
 Y
 "$ATLAS_BIN" --data "$T/data" import "$T/base.yaml" >/dev/null
-"$ATLAS_BIN" --data "$T/data" export | grep -q '^  auto_apply: false$' || fail "auto_apply: false not exported"
+"$ATLAS_BIN" --data "$T/data" export | grep_q '^  auto_apply: false$' || fail "auto_apply: false not exported"
 API_NS=$NS
 api_start "$T/data" 18120
 U=$API_URL/api/v1
@@ -68,7 +68,7 @@ api -fsS -X POST -d '{"name":"bob"}' "$U/wireguard/interfaces/$IF/peers" > "$T/b
 bob=$(jq -r .public_key "$T/bob.json")
 [ ${#bob} = 44 ] || fail "no public key: $(cat "$T/bob.json")"
 sleep 1.5
-peers | grep -qx "$bob" && fail "bob is on the interface without an apply"
+peers | grep_q -x "$bob" && fail "bob is on the interface without an apply"
 api_check "$U/status" '.pending == true and .generation > .applied_generation' ||
   fail "bob not pending: $(api -sS "$U/status")"
 api -fsS "$U/plan" > "$T/plan.json"
@@ -81,7 +81,7 @@ ok "a POSTed peer is pending, not on the interface; /plan and \`atlas plan\` sho
 api -fsS -X POST "$U/apply" > "$T/apply.json" || fail "POST /apply"
 jq -e '.ok and .remaining == 0 and ([.actions[].text] | any(test("peer bob")))' "$T/apply.json" >/dev/null ||
   fail "apply result: $(cat "$T/apply.json")"
-peers | grep -qx "$bob" || fail "bob not on the interface after POST /apply"
+peers | grep_q -x "$bob" || fail "bob not on the interface after POST /apply"
 api -fsS "$U/plan" | jq -e '.changes == 0' >/dev/null || fail "plan not empty after apply"
 api_check "$U/status" '.pending == false and .generation == .applied_generation' ||
   fail "status after apply: $(api -sS "$U/status")"
@@ -94,9 +94,9 @@ S wg set $IF peer "$bob" remove
 ms=$(wait_for 5 api_check "$U/status" '.pending == true and .generation == .applied_generation') ||
   fail "drift not reported by the timer: $(api -sS "$U/status")"
 sleep 2.5
-peers | grep -qx "$bob" && fail "drift healed in manual mode without SIGHUP"
+peers | grep_q -x "$bob" && fail "drift healed in manual mode without SIGHUP"
 kill -HUP "$API_PID"
-wait_for 3 sh -c "ip netns exec $NS wg show $IF peers | grep -qx '$bob'" >/dev/null || fail "SIGHUP did not apply"
+wait_for 3 sh -c "ip netns exec $NS wg show $IF peers | grep_q -x '$bob'" >/dev/null || fail "SIGHUP did not apply"
 wait_for 5 api_check "$U/status" '.pending == false' >/dev/null || fail "pending after SIGHUP"
 ok "drift reported as pending after ${ms} ms, not healed by the timer; SIGHUP applies"
 
@@ -106,7 +106,7 @@ api -fsS -X PATCH -d '{"auto_apply":true}' "$U/settings" | jq -e '.auto_apply ==
 api_check "$U/status" '.auto_apply == true' || fail "status after PATCH"
 api -fsS -X POST -d '{"name":"carol"}' "$U/wireguard/interfaces/$IF/peers" > "$T/carol.json" || fail "POST carol"
 carol=$(jq -r .public_key "$T/carol.json")
-ms=$(wait_for 2 sh -c "ip netns exec $NS wg show $IF peers | grep -qx '$carol'") ||
+ms=$(wait_for 2 sh -c "ip netns exec $NS wg show $IF peers | grep_q -x '$carol'") ||
   fail "auto_apply on: carol not on the interface"
-"$ATLAS_BIN" --data "$T/data" export | grep -q 'auto_apply' && fail "auto_apply: true (the default) exported"
+"$ATLAS_BIN" --data "$T/data" export | grep_q 'auto_apply' && fail "auto_apply: true (the default) exported"
 ok "PATCH /settings auto_apply true: edits apply at once again (${ms} ms); 422 on a bad value"
