@@ -34,7 +34,7 @@ api -fsS -X POST -d '{"name":"alice","allowed_ips":["10.31.0.0/24"],"keepalive":
 pub=$(jq -r .public_key "$T/alice.json")
 [ ${#pub} = 44 ] || fail "no public key in $(cat "$T/alice.json")"
 jq -e 'has("private_key") or has("preshared_key") | not' "$T/alice.json" >/dev/null || fail "secret in the answer"
-ms=$(wait_for 1 sh -c "ip netns exec ata-s$N wg show atasrv$N peers | grep_q -x '$pub'") ||
+ms=$(wait_for 1 sh -c "ip netns exec ata-s$N wg show atasrv$N peers | grep -x '$pub' >/dev/null") ||
   fail "alice not on the interface within a second"
 ok "POST peer: on the interface after ${ms} ms"
 
@@ -64,10 +64,10 @@ ok "peer status shows the handshake; SSE connect and traffic events; per-peer me
 
 code=$(api -o /dev/null -w '%{http_code}' -X DELETE "$U/wireguard/interfaces/atasrv$N/peers/alice")
 [ "$code" = 204 ] || fail "DELETE peer: $code"
-ms=$(wait_for 1 sh -c "! ip netns exec ata-s$N wg show atasrv$N peers | grep_q -x '$pub'") ||
+ms=$(wait_for 1 sh -c "! ip netns exec ata-s$N wg show atasrv$N peers | grep -x '$pub' >/dev/null") ||
   fail "alice still on the interface a second after DELETE"
 CNS ping -c 2 -W 1 10.31.0.1 >/dev/null 2>&1 && fail "client still reaches the server after DELETE"
-wait_for 8 sh -c "grep -A1 '^event: disconnect' '$T/events' | grep_q 'atasrv$N/alice'" >/dev/null ||
+wait_for 8 sh -c "grep -A1 '^event: disconnect' '$T/events' | grep 'atasrv$N/alice' >/dev/null" >/dev/null ||
   fail "no SSE disconnect event for alice"
 ok "DELETE peer: gone from the interface after ${ms} ms, client cut, SSE disconnect"
 

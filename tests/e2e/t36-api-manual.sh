@@ -96,7 +96,7 @@ ms=$(wait_for 5 api_check "$U/status" '.pending == true and .generation == .appl
 sleep 2.5
 peers | grep_q -x "$bob" && fail "drift healed in manual mode without SIGHUP"
 kill -HUP "$API_PID"
-wait_for 3 sh -c "ip netns exec $NS wg show $IF peers | grep_q -x '$bob'" >/dev/null || fail "SIGHUP did not apply"
+wait_for 3 sh -c "ip netns exec $NS wg show $IF peers | grep -x '$bob' >/dev/null" >/dev/null || fail "SIGHUP did not apply"
 wait_for 5 api_check "$U/status" '.pending == false' >/dev/null || fail "pending after SIGHUP"
 ok "drift reported as pending after ${ms} ms, not healed by the timer; SIGHUP applies"
 
@@ -106,7 +106,7 @@ api -fsS -X PATCH -d '{"auto_apply":true}' "$U/settings" | jq -e '.auto_apply ==
 api_check "$U/status" '.auto_apply == true' || fail "status after PATCH"
 api -fsS -X POST -d '{"name":"carol"}' "$U/wireguard/interfaces/$IF/peers" > "$T/carol.json" || fail "POST carol"
 carol=$(jq -r .public_key "$T/carol.json")
-ms=$(wait_for 2 sh -c "ip netns exec $NS wg show $IF peers | grep_q -x '$carol'") ||
+ms=$(wait_for 2 sh -c "ip netns exec $NS wg show $IF peers | grep -x '$carol' >/dev/null") ||
   fail "auto_apply on: carol not on the interface"
 "$ATLAS_BIN" --data "$T/data" export | grep_q 'auto_apply' && fail "auto_apply: true (the default) exported"
 ok "PATCH /settings auto_apply true: edits apply at once again (${ms} ms); 422 on a bad value"
