@@ -170,7 +170,8 @@ const struct atlas_state *app_state_acquire(struct app *a, int64_t *gen, struct 
  * Write path: app_edit_begin locks the store and loads a copy (new) of the
  * desired state; app_edit_commit commits it with state_commit (replying 422
  * with the first problem on failure), wakes the loop, announces the new
- * generation, unlocks and frees next. Returns 0 when stored.
+ * generation and unlocks; the caller still frees next (app_edit_abort
+ * unlocks and frees it). Returns 0 when stored.
  */
 struct atlas_state *app_edit_begin(struct req *r);
 int app_edit_commit(struct req *r, struct atlas_state *next, const char *summary);
@@ -194,6 +195,13 @@ struct schema;
 /* Removes item idx of a list (released); appends a copy of item's bytes (steals its contents). */
 void app_list_remove(void *arrp, size_t *n, const struct schema *s, size_t idx);
 void *app_list_append(void *arrp, size_t *n, const struct schema *s, const void *item);
+/*
+ * PATCH: decodes body onto a copy of target (a struct of schema s) and, when
+ * it decodes and keeps its name (name: NULL for unnamed objects), replaces
+ * target with it. Returns 0, or -1 after replying 422 (target unchanged).
+ */
+int app_patch(struct req *r, const struct schema *s, void *target, json_t *body,
+	      const char *kind, const char *name);
 
 /* api_auth.c */
 /* 0 when the request carries a valid token (header, or ?token= when allow_query). */

@@ -61,36 +61,23 @@ void h_ovpn_get(struct req *r)
 
 void h_ovpn_patch(struct req *r)
 {
-	struct atlas_err err = {0};
-	struct atlas_state *st = NULL;
-	struct ovpn_section copy;
-	char field[128];
+	struct atlas_state *st;
 	json_t *body;
 
-	schema_init(&schema_ovpn_section, &copy);
 	if (!(body = req_json(r)))
 		return;
-	if (!(st = app_edit_begin(r)))
-		goto out;
-	if (st->has_openvpn) {
-		schema_release(&schema_ovpn_section, &copy);
-		schema_copy(&schema_ovpn_section, &copy, &st->openvpn);
+	if ((st = app_edit_begin(r))) {
+		/* An absent section holds its defaults: PATCH creates it from them. */
+		if (app_patch(r, &schema_ovpn_section, &st->openvpn, body, "openvpn", NULL) < 0) {
+			app_edit_abort(r, st);
+		} else {
+			st->has_openvpn = 1;
+			if (app_edit_commit(r, st, "change openvpn server") == 0)
+				reply_json(r, 200,
+					   json_encode_struct(&schema_ovpn_section, &st->openvpn, 0));
+			state_free(st);
+		}
 	}
-	if (json_decode_struct(&schema_ovpn_section, body, &copy, &err, field, sizeof(field)) < 0) {
-		reply_error(r, 422, field, "%s", err.msg);
-		app_edit_abort(r, st);
-		st = NULL;
-		goto out;
-	}
-	schema_release(&schema_ovpn_section, &st->openvpn);
-	st->openvpn = copy;
-	st->has_openvpn = 1;
-	schema_init(&schema_ovpn_section, &copy);
-	if (app_edit_commit(r, st, "change openvpn server") == 0)
-		reply_json(r, 200, json_encode_struct(&schema_ovpn_section, &st->openvpn, 0));
-out:
-	state_free(st);
-	schema_release(&schema_ovpn_section, &copy);
 	json_decref(body);
 }
 
@@ -204,46 +191,25 @@ out:
 
 void h_ovpn_client_patch(struct req *r)
 {
-	struct atlas_err err = {0};
-	struct atlas_state *st = NULL;
-	struct ovpn_client copy, *c;
-	char field[128];
+	struct atlas_state *st;
+	struct ovpn_client *c;
 	json_t *body;
 
-	schema_init(&schema_ovpn_client, &copy);
 	if (app_name_param(r, 0, "client") < 0 || !(body = req_json(r)))
 		return;
-	if (!(st = app_edit_begin(r)))
-		goto out;
-	c = find_client(r, st);
-	if (!c)
-		goto abort;
-	schema_copy(&schema_ovpn_client, &copy, c);
-	if (json_decode_struct(&schema_ovpn_client, body, &copy, &err, field, sizeof(field)) < 0) {
-		reply_error(r, 422, field, "%s", err.msg);
-		goto abort;
-	}
-	if (!copy.name || strcmp(copy.name, r->params[0])) {
-		reply_error(r, 422, "name", "client \"%s\": name cannot be changed", r->params[0]);
-		goto abort;
-	}
-	schema_release(&schema_ovpn_client, c);
-	*c = copy;
-	schema_init(&schema_ovpn_client, &copy);
-	{
-		char *summary = xasprintf("change openvpn client %s", r->params[0]);
+	if ((st = app_edit_begin(r))) {
+		c = find_client(r, st);
+		if (!c || app_patch(r, &schema_ovpn_client, c, body, "client", r->params[0]) < 0) {
+			app_edit_abort(r, st);
+		} else {
+			char *summary = xasprintf("change openvpn client %s", r->params[0]);
 
-		if (app_edit_commit(r, st, summary) == 0)
-			reply_client(r, 200, st, r->params[0]);
-		free(summary);
+			if (app_edit_commit(r, st, summary) == 0)
+				reply_client(r, 200, st, r->params[0]);
+			free(summary);
+			state_free(st);
+		}
 	}
-	goto out;
-abort:
-	app_edit_abort(r, st);
-	st = NULL;
-out:
-	state_free(st);
-	schema_release(&schema_ovpn_client, &copy);
 	json_decref(body);
 }
 

@@ -167,33 +167,20 @@ void h_settings_get(struct req *r)
 
 void h_settings_patch(struct req *r)
 {
-	struct atlas_err err = {0};
-	struct atlas_state *st = NULL;
-	struct settings copy;
-	char field[128];
+	struct atlas_state *st;
 	json_t *body;
 
-	schema_init(&schema_settings, &copy);
 	if (!(body = req_json(r)))
-		goto out;
-	if (!(st = app_edit_begin(r)))
-		goto out;
-	schema_release(&schema_settings, &copy);
-	schema_copy(&schema_settings, &copy, &st->settings);
-	if (json_decode_struct(&schema_settings, body, &copy, &err, field, sizeof(field)) < 0) {
-		reply_error(r, 422, field, "%s", err.msg);
-		app_edit_abort(r, st);
-		st = NULL;
-		goto out;
+		return;
+	if ((st = app_edit_begin(r))) {
+		if (app_patch(r, &schema_settings, &st->settings, body, "settings", NULL) < 0) {
+			app_edit_abort(r, st);
+		} else {
+			if (app_edit_commit(r, st, "change settings") == 0)
+				reply_json(r, 200, json_encode_struct(&schema_settings, &st->settings, 0));
+			state_free(st);
+		}
 	}
-	schema_release(&schema_settings, &st->settings);
-	st->settings = copy;
-	schema_init(&schema_settings, &copy);
-	if (app_edit_commit(r, st, "change settings") == 0)
-		reply_json(r, 200, json_encode_struct(&schema_settings, &st->settings, 0));
-out:
-	state_free(st);
-	schema_release(&schema_settings, &copy);
 	json_decref(body);
 }
 

@@ -153,48 +153,25 @@ out:
 
 void h_wg_iface_patch(struct req *r)
 {
-	struct atlas_err err = {0};
-	struct atlas_state *st = NULL;
-	struct wg_iface copy, *ifc;
-	char field[128];
+	struct atlas_state *st;
+	struct wg_iface *ifc;
 	json_t *body;
 
-	schema_init(&schema_wg_iface, &copy);
 	if (app_name_param(r, 0, "interface") < 0 || !(body = req_json(r)))
 		return;
-	if (!(st = app_edit_begin(r)))
-		goto out;
-	ifc = find_iface(r, st);
-	if (!ifc)
-		goto abort;
-	schema_release(&schema_wg_iface, &copy);
-	schema_copy(&schema_wg_iface, &copy, ifc);
-	if (json_decode_struct(&schema_wg_iface, body, &copy, &err, field, sizeof(field)) < 0) {
-		reply_error(r, 422, field, "%s", err.msg);
-		goto abort;
-	}
-	if (!copy.name || strcmp(copy.name, r->params[0])) {
-		reply_error(r, 422, "name", "interface \"%s\": name cannot be changed",
-			    r->params[0]);
-		goto abort;
-	}
-	schema_release(&schema_wg_iface, ifc);
-	*ifc = copy;
-	schema_init(&schema_wg_iface, &copy);
-	{
-		char *summary = xasprintf("change wireguard interface %s", r->params[0]);
+	if ((st = app_edit_begin(r))) {
+		ifc = find_iface(r, st);
+		if (!ifc || app_patch(r, &schema_wg_iface, ifc, body, "interface", r->params[0]) < 0) {
+			app_edit_abort(r, st);
+		} else {
+			char *summary = xasprintf("change wireguard interface %s", r->params[0]);
 
-		if (app_edit_commit(r, st, summary) == 0)
-			reply_iface(r, 200, st, r->params[0]);
-		free(summary);
+			if (app_edit_commit(r, st, summary) == 0)
+				reply_iface(r, 200, st, r->params[0]);
+			free(summary);
+			state_free(st);
+		}
 	}
-	goto out;
-abort:
-	app_edit_abort(r, st);
-	st = NULL;
-out:
-	state_free(st);
-	schema_release(&schema_wg_iface, &copy);
 	json_decref(body);
 }
 
@@ -339,50 +316,29 @@ out:
 
 void h_wg_peer_patch(struct req *r)
 {
-	struct atlas_err err = {0};
-	struct atlas_state *st = NULL;
+	struct atlas_state *st;
 	struct wg_iface *ifc;
-	struct wg_peer copy, *p = NULL;
-	char field[128];
+	struct wg_peer *p = NULL;
 	json_t *body;
 
-	schema_init(&schema_wg_peer, &copy);
 	if (app_name_param(r, 0, "interface") < 0 || app_name_param(r, 1, "peer") < 0 ||
 	    !(body = req_json(r)))
 		return;
-	if (!(st = app_edit_begin(r)))
-		goto out;
-	ifc = find_iface(r, st);
-	if (ifc)
-		p = find_peer(r, ifc);
-	if (!p)
-		goto abort;
-	schema_copy(&schema_wg_peer, &copy, p);
-	if (json_decode_struct(&schema_wg_peer, body, &copy, &err, field, sizeof(field)) < 0) {
-		reply_error(r, 422, field, "%s", err.msg);
-		goto abort;
-	}
-	if (!copy.name || strcmp(copy.name, r->params[1])) {
-		reply_error(r, 422, "name", "peer \"%s\": name cannot be changed", r->params[1]);
-		goto abort;
-	}
-	schema_release(&schema_wg_peer, p);
-	*p = copy;
-	schema_init(&schema_wg_peer, &copy);
-	{
-		char *summary = xasprintf("change peer %s/%s", r->params[0], r->params[1]);
+	if ((st = app_edit_begin(r))) {
+		ifc = find_iface(r, st);
+		if (ifc)
+			p = find_peer(r, ifc);
+		if (!p || app_patch(r, &schema_wg_peer, p, body, "peer", r->params[1]) < 0) {
+			app_edit_abort(r, st);
+		} else {
+			char *summary = xasprintf("change peer %s/%s", r->params[0], r->params[1]);
 
-		if (app_edit_commit(r, st, summary) == 0)
-			reply_peer(r, 200, st, r->params[0], r->params[1]);
-		free(summary);
+			if (app_edit_commit(r, st, summary) == 0)
+				reply_peer(r, 200, st, r->params[0], r->params[1]);
+			free(summary);
+			state_free(st);
+		}
 	}
-	goto out;
-abort:
-	app_edit_abort(r, st);
-	st = NULL;
-out:
-	state_free(st);
-	schema_release(&schema_wg_peer, &copy);
 	json_decref(body);
 }
 

@@ -9,6 +9,7 @@
 #include "../controller/controller.h"
 #include "../lib/log.h"
 #include "../state/commit.h"
+#include "../state/json.h"
 #include "../state/schema.h"
 #include "../state/validate.h"
 #include "api.h"
@@ -184,6 +185,33 @@ void app_list_remove(void *arrp, size_t *n, const struct schema *s, size_t idx)
 	schema_release(s, arr + idx * s->size);
 	memmove(arr + idx * s->size, arr + (idx + 1) * s->size, (*n - idx - 1) * s->size);
 	(*n)--;
+}
+
+int app_patch(struct req *r, const struct schema *s, void *target, json_t *body,
+	      const char *kind, const char *name)
+{
+	struct atlas_err err = {0};
+	char field[128];
+	void *copy = xmalloc(s->size);
+
+	schema_copy(s, copy, target);
+	if (json_decode_struct(s, body, copy, &err, field, sizeof(field)) < 0) {
+		reply_error(r, 422, field, "%s", err.msg);
+		goto fail;
+	}
+	/* Every resource starts with its char *name (see state/model.c). */
+	if (name && (!*(char **)copy || strcmp(*(char **)copy, name))) {
+		reply_error(r, 422, "name", "%s \"%s\": name cannot be changed", kind, name);
+		goto fail;
+	}
+	schema_release(s, target);
+	memcpy(target, copy, s->size);
+	free(copy);
+	return 0;
+fail:
+	schema_release(s, copy);
+	free(copy);
+	return -1;
 }
 
 void *app_list_append(void *arrp, size_t *n, const struct schema *s, const void *item)
