@@ -326,7 +326,7 @@ EVP_PKEY *pki_new_key(struct atlas_err *err)
 	return k;
 }
 
-int pki_set_random_serial(X509 *crt, struct atlas_err *err)
+static int set_random_serial(X509 *crt, struct atlas_err *err)
 {
 	unsigned char raw[16];
 	BIGNUM *bn;
@@ -342,6 +342,36 @@ int pki_set_random_serial(X509 *crt, struct atlas_err *err)
 		err_set(err, ERR_INTERNAL, "cannot set a serial");
 	BN_free(bn);
 	return ret;
+}
+
+int pki_new_cert(const char *cn, EVP_PKEY **key, X509 **crt, struct atlas_err *err)
+{
+	*crt = NULL;
+	*key = pki_new_key(err);
+	if (!*key)
+		return -1;
+	*crt = X509_new();
+	if (!*crt) {
+		EVP_PKEY_free(*key);
+		*key = NULL;
+		return err_set(err, ERR_NOMEM, "cannot allocate a certificate");
+	}
+	X509_set_version(*crt, 2);
+	if (set_random_serial(*crt, err) < 0)
+		goto fail;
+	/* An hour back: a client whose clock runs a little late still accepts it. */
+	X509_gmtime_adj(X509_getm_notBefore(*crt), -3600);
+	X509_gmtime_adj(X509_getm_notAfter(*crt), (long)PKI_CERT_DAYS * 86400);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(*crt), "CN", MBSTRING_UTF8,
+				   (const unsigned char *)cn, -1, -1, 0);
+	X509_set_pubkey(*crt, *key);
+	return 0;
+fail:
+	X509_free(*crt);
+	EVP_PKEY_free(*key);
+	*crt = NULL;
+	*key = NULL;
+	return -1;
 }
 
 void pki_serial_hex(const ASN1_INTEGER *serial, char *buf, size_t len)
@@ -437,7 +467,6 @@ int pki_create_ca(const char *dir, const char *cn, struct atlas_err *err)
 	char *cpath = xasprintf("%s/ca.crt", dir), *kpath = xasprintf("%s/ca.key", dir);
 	EVP_PKEY *key = NULL;
 	X509 *crt = NULL;
-	X509_NAME *name;
 	char e[256];
 	int ret = -1;
 
@@ -447,20 +476,9 @@ int pki_create_ca(const char *dir, const char *cn, struct atlas_err *err)
 	}
 	if (make_dirs(dir, err) < 0)
 		goto out;
-	key = pki_new_key(err);
-	if (!key)
+	if (pki_new_cert(cn, &key, &crt, err) < 0)
 		goto out;
-	crt = X509_new();
-	X509_set_version(crt, 2);
-	if (pki_set_random_serial(crt, err) < 0)
-		goto out;
-	X509_gmtime_adj(X509_getm_notBefore(crt), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(crt), (long)PKI_CERT_DAYS * 86400);
-	name = X509_get_subject_name(crt);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1,
-				   0);
-	X509_set_issuer_name(crt, name);
-	X509_set_pubkey(crt, key);
+	X509_set_issuer_name(crt, X509_get_subject_name(crt));
 	if (pki_add_ext(crt, crt, NID_basic_constraints, "critical,CA:TRUE", err) < 0 ||
 	    pki_add_ext(crt, crt, NID_key_usage, "critical,keyCertSign,cRLSign", err) < 0 ||
 	    pki_add_ext(crt, crt, NID_subject_key_identifier, "hash", err) < 0 ||

@@ -40,19 +40,9 @@ int pki_issue(const char *dir, struct pki_index *idx, const char *cn, int server
 
 	if (pki_load_ca(dir, &ca, &cakey, err) < 0)
 		goto out;
-	key = pki_new_key(err);
-	if (!key)
+	if (pki_new_cert(cn, &key, &crt, err) < 0)
 		goto out;
-	crt = X509_new();
-	X509_set_version(crt, 2);
-	if (pki_set_random_serial(crt, err) < 0)
-		goto out;
-	X509_gmtime_adj(X509_getm_notBefore(crt), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(crt), (long)PKI_CERT_DAYS * 86400);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(crt), "CN", MBSTRING_UTF8,
-				   (const unsigned char *)cn, -1, -1, 0);
 	X509_set_issuer_name(crt, X509_get_subject_name(ca));
-	X509_set_pubkey(crt, key);
 	if (pki_add_ext(crt, ca, NID_basic_constraints, "CA:FALSE", err) < 0 ||
 	    pki_add_ext(crt, ca, NID_key_usage,
 			server ? "critical,digitalSignature,keyEncipherment"
