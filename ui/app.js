@@ -614,7 +614,12 @@ document.addEventListener('alpine:init', () => {
     /* What a run did to the daemon, in a line. */
     ovpnRunText(r) {
       return (r.actions || []).filter(a => /openvpn (server|restart)/.test(a.text))
-        .map(a => actionText(a.text)).join('; ') || r.error || '';
+        .map(a => this.engActionText(a.text)).join('; ') || r.error || '';
+    },
+
+    /* A run action's text without its leading marker (+ ~ - or ! for a restart). */
+    engActionText(t) {
+      return String(t || '').replace(/^[+~!-] /, '');
     },
 
     async setupOvpn() {

@@ -115,6 +115,13 @@ function dlg() {
   return page.locator('dialog[open]');
 }
 
+/* A screenshot without the toasts of earlier steps over the content. */
+async function snap(name) {
+  await page.evaluate(() => { Alpine.$data(document.body).toasts = []; });
+  await page.waitForTimeout(50);
+  await shot(page, name);
+}
+
 async function go(view) {
   await page.evaluate(v => { location.hash = '#/' + v; }, view);
   await page.locator(`[data-view="${view}"]`).waitFor({ state: 'visible' });
@@ -171,7 +178,7 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
     }
     assert.equal(await page.locator('[data-engine="singbox"]').getByTestId('engine-setup').isVisible(), false,
       'no setup link for an engine without a view');
-    await shot(page, 'engines-dashboard-empty');
+    await snap('engines-dashboard-empty');
     await page.locator('[data-engine="openvpn"]').getByRole('link', { name: 'Set up OpenVPN' }).click();
     await page.locator('[data-view="openvpn"]').waitFor({ state: 'visible' });
   });
@@ -184,7 +191,7 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
     assert.equal(await form.getByLabel('Tunnel network (IPv4)').inputValue(), '10.9.0.0/24');
     assert.equal(await form.getByLabel('Port', { exact: true }).inputValue(), '1194');
     assert.equal(await form.getByLabel('Protocol').inputValue(), 'udp');
-    await shot(page, 'engines-openvpn-setup');
+    await snap('engines-openvpn-setup');
 
     /* A bad network is refused with the server's message; nothing is set up. */
     await form.getByLabel('Tunnel network (IPv4)').fill('10.9.0.0/8');
@@ -192,7 +199,7 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
     const err = page.getByTestId('ovpn-setup-error');
     await err.waitFor();
     assert.match(await err.innerText(), /network "10\.9\.0\.0\/8"/);
-    await shot(page, 'engines-openvpn-setup-error');
+    await snap('engines-openvpn-setup-error');
 
     await form.getByLabel('Tunnel network (IPv4)').fill('10.252.9.0/24');
     await form.getByLabel('Port', { exact: true }).fill(String(OVPN_PORT));
@@ -210,7 +217,7 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
     assert.ok(ovpnPid() > 0, 'an openvpn process runs for this data directory');
     assert.ok(udpListening(OVPN_PORT), `openvpn listens on UDP ${OVPN_PORT}`);
     await page.getByTestId('ovpn-runs').getByText(/openvpn server: start/).waitFor();
-    await shot(page, 'engines-openvpn-running');
+    await snap('engines-openvpn-running');
   });
 
   it('adds a client to the new server', async () => {
@@ -233,7 +240,7 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
     assert.equal(await edit.getByLabel('Routes pushed to clients').inputValue(), '');
     await edit.getByLabel('Routes pushed to clients').fill('192.168.77.0/24');
     await edit.getByLabel('DNS for clients').fill('9.9.9.9');
-    await shot(page, 'engines-openvpn-edit');
+    await snap('engines-openvpn-edit');
     await edit.getByRole('button', { name: 'Save and restart' }).click();
     await edit.waitFor({ state: 'hidden' });
     const res = await resultOf('ovpn-result', 'Edit server');
@@ -270,7 +277,7 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
       return (await r.json()).runs;
     });
     assert.ok(runs.some(r => r.trigger === 'restart openvpn' && r.ok), 'a recorded run "restart openvpn"');
-    await shot(page, 'engines-openvpn-restarted');
+    await snap('engines-openvpn-restarted');
   });
 
   it('disables OpenVPN (confirmed): the daemon stops, the clients stay', async () => {
@@ -286,14 +293,14 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
     assert.ok(await server.getByRole('button', { name: 'Restart' }).isDisabled(), 'no restart of a disabled server');
     await server.getByRole('button', { name: 'Enable OpenVPN' }).waitFor();
     await page.locator('[data-client="erin"]').waitFor();
-    await shot(page, 'engines-openvpn-disabled');
+    await snap('engines-openvpn-disabled');
   });
 
   it('adds a WireGuard interface on a fresh server', async () => {
     await go('wireguard');
     const empty = page.getByTestId('wg-empty');
     await empty.waitFor();
-    await shot(page, 'engines-wireguard-empty');
+    await snap('engines-wireguard-empty');
     await empty.getByRole('button', { name: 'Set up WireGuard' }).click();
     assert.equal(await dlg().getByLabel('Name').inputValue(), 'wg0', 'the first interface gets the usual defaults');
     await dlg().getByLabel('Name').fill(WG_IFACE);
@@ -317,7 +324,7 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
     await warn.waitFor();
     assert.match(await warn.innerText(), /re-binds/);
     await edit.getByLabel('DNS for clients').fill('10.252.10.1, 1.1.1.1');
-    await shot(page, 'engines-wireguard-edit');
+    await snap('engines-wireguard-edit');
     await edit.getByLabel('Listen port (UDP)').fill(String(WG_PORT));
     await warn.waitFor({ state: 'hidden' });
     await edit.getByRole('button', { name: 'Save interface' }).click();
@@ -334,7 +341,7 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
     const err = page.getByTestId('iface-edit-error');
     await err.waitFor();
     assert.match(await err.innerText(), /not-an-address/);
-    await shot(page, 'engines-wireguard-edit-error');
+    await snap('engines-wireguard-edit-error');
     await page.keyboard.press('Escape');
     await edit.waitFor({ state: 'hidden' });
   });
@@ -347,7 +354,7 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
     let res = await resultOf('wg-result', `Disable ${WG_IFACE}`);
     assert.match(res, /applied/, res);
     await waitFor(`link ${WG_IFACE} to go`, () => !linkExists(WG_IFACE));
-    await shot(page, 'engines-wireguard-disabled');
+    await snap('engines-wireguard-disabled');
 
     await card.getByRole('button', { name: `Enable interface ${WG_IFACE}` }).click();
     await card.locator('.badge', { hasText: 'enabled' }).waitFor();
@@ -366,7 +373,7 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
     const res = await resultOf('wg-result', `Delete ${WG_IFACE}`);
     assert.match(res, /applied/, res);
     await waitFor(`link ${WG_IFACE} to go`, () => !linkExists(WG_IFACE));
-    await shot(page, 'engines-wireguard-deleted');
+    await snap('engines-wireguard-deleted');
   });
 
   it('shows the engines on the dashboard and the views at phone width and in dark mode', async () => {
@@ -377,20 +384,23 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
     const ov = page.locator('[data-engine="openvpn"]');
     await ov.locator('.badge', { hasText: 'disabled' }).waitFor();
     assert.equal(await ov.getByTestId('engine-setup').isVisible(), false, 'a managed engine needs no setup link');
-    await shot(page, 'engines-dashboard-after');
+    await snap('engines-dashboard-after');
 
     await page.setViewportSize({ width: 390, height: 844 });
     await go('openvpn');
     await page.getByTestId('ovpn-server').waitFor();
-    await shot(page, 'engines-openvpn-phone');
+    await snap('engines-openvpn-phone');
     await page.getByRole('button', { name: 'Edit server' }).click();
     await page.getByTestId('ovpn-edit-dialog').waitFor();
-    await shot(page, 'engines-openvpn-edit-phone');
+    const warn = await page.getByTestId('ovpn-edit-warning').innerText();
+    assert.match(warn, /The server is disabled/);
+    assert.doesNotMatch(warn, /Saving restarts/);
+    await snap('engines-openvpn-edit-phone');
     await page.keyboard.press('Escape');
     await page.setViewportSize({ width: 1280, height: 800 });
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.waitForTimeout(300);
-    await shot(page, 'engines-openvpn-dark');
+    await snap('engines-openvpn-dark');
     await page.emulateMedia({ colorScheme: 'light' });
   });
 
