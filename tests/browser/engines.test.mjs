@@ -404,6 +404,11 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
     await page.emulateMedia({ colorScheme: 'light' });
   });
 
+  it('renders no HTML from data in engines.js (x-text only)', () => {
+    const text = readFileSync(join(ROOT, 'ui', 'engines.js'), 'utf8');
+    assert.doesNotMatch(text, /x-html|innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
+  });
+
   it('reached nothing but the Atlas server; no script error, no JS dialog', () => {
     assert.deepEqual(browser.blocked, [], 'requests to other hosts');
     assert.deepEqual(pageErrors, [], 'uncaught page errors');
