@@ -11,7 +11,7 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WERROR := $(if $(CI),-Werror,)
 OPT ?= -O2
 CFLAGS ?= $(OPT) -g
-CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral \
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral \
 	  -Wno-missing-field-initializers $(WERROR) -MMD -MP $(PKG_CFLAGS)
 LDLIBS += $(PKG_LIBS) -lpthread
 
@@ -46,9 +46,17 @@ $(B)/gen/migrations.c: $(MIGRATIONS) scripts/embed.sh
 	@mkdir -p $(dir $@)
 	$(Q)bash scripts/embed.sh migrations $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
-$(B)/gen/uifiles.c: $(UI_FILES) scripts/embed.sh
+# Each ui/ file is embedded twice: as is, and gzip -9 -n (no name, no time:
+# the same bytes at every build) for clients that accept gzip.
+UI_GZ := $(UI_FILES:%=$(B)/gen/%.gz)
+
+$(B)/gen/ui/%.gz: ui/%
 	@mkdir -p $(dir $@)
-	$(Q)bash scripts/embed.sh ui $(UI_FILES) > $@.tmp && mv $@.tmp $@
+	$(Q)gzip -9 -n -c $< > $@.tmp && mv $@.tmp $@
+
+$(B)/gen/uifiles.c: $(UI_FILES) $(UI_GZ) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	$(Q)bash scripts/embed.sh ui $(B)/gen $(UI_FILES) > $@.tmp && mv $@.tmp $@
 
 $(B)/gen/%.o: $(B)/gen/%.c
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<

@@ -106,8 +106,11 @@ struct req {
 	struct buf out;
 	char disposition[160];
 	char retry_after[16];
-	const char *cache; /* Cache-Control of a static file */
-	void *resp;	   /* struct MHD_Response *: set by streaming handlers */
+	const char *cache;    /* Cache-Control of a static file */
+	const char *encoding; /* Content-Encoding ("gzip") or NULL */
+	const char *vary;     /* Vary or NULL */
+	char etag[48];	      /* ETag with its quotes, or "" */
+	void *resp;	      /* struct MHD_Response *: set by streaming handlers */
 	/* asynchronous handlers (POST /apply): suspended until done */
 	pthread_mutex_t mu;
 	int suspended;
@@ -227,6 +230,8 @@ void h_health(struct req *r);
 void h_login(struct req *r);
 void h_password(struct req *r);
 void h_status(struct req *r);
+void h_settings_get(struct req *r);
+void h_settings_patch(struct req *r);
 void h_plan(struct req *r);
 void h_apply(struct req *r);
 void h_state_get(struct req *r);
@@ -257,7 +262,9 @@ void h_ovpn_client_patch(struct req *r);
 void h_ovpn_client_delete(struct req *r);
 void h_ovpn_client_config(struct req *r);
 void h_ovpn_restart(struct req *r);
-/* static files of ui/; 1 when served */
+/* static files of ui/ (gzip when accepted, ETag, 304); 1 when served */
 int static_serve(struct req *r);
+/* 1 when an Accept-Encoding value (may be NULL) takes gzip (q > 0). */
+int static_accepts_gzip(const char *accept_encoding);
 
 #endif

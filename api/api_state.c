@@ -1,6 +1,6 @@
 /*
- * api_state.c - /status, /plan, /state (YAML export and import with a dry
- * run), and the status object shared with the SSE ticker.
+ * api_state.c - /status, /settings, /plan, /state (YAML export and import
+ * with a dry run), and the status object shared with the SSE ticker.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +11,8 @@
 #include "../controller/controller.h"
 #include "../lib/udiff.h"
 #include "../state/commit.h"
+#include "../state/json.h"
+#include "../state/schema.h"
 #include "../state/yaml.h"
 #include "api.h"
 
@@ -114,11 +116,13 @@ json_t *api_status_object(struct app *a)
 	const struct atlas_state *st;
 	json_t *o, *watch = json_null(), *last, *engines;
 	int64_t gen = 0, applied;
+	int auto_apply;
 
 	st = app_state_acquire(a, &gen, &err);
 	if (!st)
 		return NULL;
 	engines = engines_json(a, st);
+	auto_apply = st->settings.auto_apply;
 	app_state_put(a);
 	pthread_mutex_lock(&a->store_mu);
 	applied = store_applied_generation(a->store);
@@ -129,9 +133,11 @@ json_t *api_status_object(struct app *a)
 		pthread_mutex_unlock(&a->live_mu);
 	}
 	last = loop_last_run(a->loop);
-	o = json_pack("{s:I, s:I, s:b, s:o, s:o, s:{s:I, s:s, s:o, s:I}, s:o}", "generation",
+	/* Pending: a generation not applied yet, or drift the last look found. */
+	o = json_pack("{s:I, s:I, s:b, s:b, s:o, s:o, s:{s:I, s:s, s:o, s:I}, s:o}", "generation",
 		      (json_int_t)gen, "applied_generation", (json_int_t)applied, "pending",
-		      gen != applied, "engines", engines, "host", host_json(), "atlas", "rss_bytes",
+		      gen != applied || loop_drift(a->loop) > 0, "auto_apply", auto_apply,
+		      "engines", engines, "host", host_json(), "atlas", "rss_bytes",
 		      (json_int_t)rss_bytes(), "version", ATLAS_API_VERSION, "watch", watch,
 		      "uptime", (json_int_t)(time(NULL) - a->started), "last_run",
 		      last ? last : json_null());
@@ -146,6 +152,49 @@ void h_status(struct req *r)
 		reply_error(r, 500, NULL, "cannot read the desired state");
 	else
 		reply_json(r, 200, o);
+}
+
+void h_settings_get(struct req *r)
+{
+	const struct atlas_state *st;
+	int64_t gen;
+
+	if (!(st = app_state_get(r, &gen)))
+		return;
+	reply_json(r, 200, json_encode_struct(&schema_settings, &st->settings, 0));
+	app_state_put(r->app);
+}
+
+void h_settings_patch(struct req *r)
+{
+	struct atlas_err err = {0};
+	struct atlas_state *st = NULL;
+	struct settings copy;
+	char field[128];
+	json_t *body;
+
+	schema_init(&schema_settings, &copy);
+	if (!(body = req_json(r)))
+		goto out;
+	if (!(st = app_edit_begin(r)))
+		goto out;
+	schema_release(&schema_settings, &copy);
+	schema_copy(&schema_settings, &copy, &st->settings);
+	if (json_decode_struct(&schema_settings, body, &copy, &err, field, sizeof(field)) < 0) {
+		reply_error(r, 422, field, "%s", err.msg);
+		app_edit_abort(r, st);
+		st = NULL;
+		goto out;
+	}
+	schema_release(&schema_settings, &st->settings);
+	st->settings = copy;
+	schema_init(&schema_settings, &copy);
+	if (app_edit_commit(r, st, "change settings") == 0)
+		reply_json(r, 200, json_encode_struct(&schema_settings, &st->settings, 0));
+out:
+	state_free(st);
+	schema_release(&schema_settings, &copy);
+	json_decref(body);
 }
 
 void h_plan(struct req *r)

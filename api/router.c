@@ -15,6 +15,8 @@ const struct route api_routes[] = {
     {"POST", V1 "/auth/login", h_login, R_NOAUTH},
     {"POST", V1 "/auth/password", h_password, 0},
     {"GET", V1 "/status", h_status, 0},
+    {"GET", V1 "/settings", h_settings_get, 0},
+    {"PATCH", V1 "/settings", h_settings_patch, R_WRITE},
     {"GET", V1 "/wireguard/interfaces", h_wg_ifaces, 0},
     {"POST", V1 "/wireguard/interfaces", h_wg_iface_create, R_WRITE},
     {"GET", V1 "/wireguard/interfaces/{if}", h_wg_iface_get, 0},

@@ -26,6 +26,15 @@
 #define CONNECTION_LIMIT   256
 #define PER_IP_LIMIT	   64
 #define CONNECTION_TIMEOUT 30
+/*
+ * The panel's pages: its own scripts, styles and API only; no inline script
+ * or style; images also from blob: (the QR code) and data: (Tailwind's
+ * form icons). Alpine.js evaluates its expressions, hence 'unsafe-eval'.
+ */
+#define CSP                                                                                        \
+	"default-src 'none'; script-src 'self' 'unsafe-eval'; style-src 'self'; "                  \
+	"img-src 'self' blob: data:; connect-src 'self'; base-uri 'none'; form-action 'self'; "    \
+	"frame-ancestors 'none'"
 
 struct server {
 	struct MHD_Daemon *d;
@@ -178,11 +187,20 @@ static enum MHD_Result send_reply(struct req *r)
 		if (r->retry_after[0])
 			MHD_add_response_header(resp, "Retry-After", r->retry_after);
 		MHD_add_response_header(resp, "Cache-Control", r->cache ? r->cache : "no-store");
-		MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-		/* The panel is never framed by another site (clickjacking). */
-		MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-		MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+		if (r->encoding)
+			MHD_add_response_header(resp, "Content-Encoding", r->encoding);
+		if (r->vary)
+			MHD_add_response_header(resp, "Vary", r->vary);
+		if (r->etag[0])
+			MHD_add_response_header(resp, "ETag", r->etag);
+		if (r->ctype && !strncmp(r->ctype, "text/html", 9))
+			MHD_add_response_header(resp, "Content-Security-Policy", CSP);
 	}
+	/* On every answer, streams (SSE) included. */
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	/* The panel is never framed by another site (clickjacking). */
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
 	r->resp = NULL;

@@ -30,5 +30,17 @@ for n in 1000 10000; do
   measure "import of the export (no change)" "$ATLAS_BIN" --data "$T/d$n" import "$T/full-$n.yaml"
   sed 's/peer00001$/peer00001x/' "$T/full-$n.yaml" > "$T/chg-$n.yaml"
   measure "import with one peer renamed (new generation)" "$ATLAS_BIN" --data "$T/d$n" import "$T/chg-$n.yaml"
+  # Every name new: each is looked up among $n old names (was O(n^2)).
+  gen $n | sed 's/name: peer/name: other/' > "$T/ren-$n.yaml"
+  measure "validate with every peer renamed (new keys)" "$ATLAS_BIN" --data "$T/d$n" validate "$T/ren-$n.yaml"
   echo "  database: $(du -k "$T/d$n/atlas.db" | cut -f1) KiB"
 done
+# OpenVPN clients with static addresses: duplicate checks are O(n log n).
+{
+  echo "version: 1"; echo "openvpn:"; echo "  network: 10.9.0.0/16"; echo "  clients:"
+  for i in $(seq 0 9999); do
+    echo "    - {name: c$i, static_ip: 10.9.$(( (i + 2) / 256 )).$(( (i + 2) % 256 ))}"
+  done
+} > "$T/ovpn.yaml"
+echo "10000 openvpn clients with static_ip:"
+measure "validate" "$ATLAS_BIN" --data "$T/dovpn" validate "$T/ovpn.yaml"

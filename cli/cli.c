@@ -1,6 +1,7 @@
 /*
  * cli.c - helpers shared by the subcommands.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,14 @@ void cli_print_diags(struct diags *d, const char *file)
 	diags_format(d, file, &out);
 	fputs(buf_str(&out), stderr);
 	buf_release(&out);
+}
+
+int cli_flush_stdout(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	fprintf(stderr, "atlas: cannot write to standard output: %s\n", strerror(errno));
+	return -1;
 }
 
 int cli_wants_help(int argc, char **argv, const char *usage)

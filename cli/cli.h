@@ -22,6 +22,13 @@ struct store *cli_store_if_exists(void);
 /* Prints d to stderr as FILE:LINE:COL: message lines (file may be NULL). */
 void cli_print_diags(struct diags *d, const char *file);
 
+/*
+ * Flushes stdout; 0, or -1 after printing "atlas: cannot write ...: REASON"
+ * to stderr (a full disk or a closed pipe must not end in exit 0 with a
+ * truncated `atlas export > state.yaml`).
+ */
+int cli_flush_stdout(void);
+
 /* 1 when argv has -h or --help; prints usage to stdout then. */
 int cli_wants_help(int argc, char **argv, const char *usage);
 

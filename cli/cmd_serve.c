@@ -75,6 +75,8 @@ int cmd_serve(int argc, char **argv)
 	    "Runs the reconcile loop and the HTTP API and panel (default 127.0.0.1:8080).\n"
 	    "--watch FILE imports FILE at start and at every change; the API then refuses\n"
 	    "edits. SIGHUP reconciles at once. The first start prints the admin password.\n"
+	    "With settings.auto_apply false, edits wait: only POST /api/v1/apply or SIGHUP\n"
+	    "applies them (the loop keeps observing drift).\n"
 	    "ATLAS_METRICS_TOKEN=T makes /metrics require `Authorization: Bearer T`.\n";
 	const char *listen = "127.0.0.1:8080", *watch = NULL, *mt = getenv("ATLAS_METRICS_TOKEN");
 	struct atlas_err err = {0};

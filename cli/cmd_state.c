@@ -2,6 +2,7 @@
  * cmd_state.c - validate, import, export, history, version: the commands that
  * only read or write desired state.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,8 @@ int cmd_export(int argc, char **argv)
 	}
 	state_to_yaml(st, secrets, &out);
 	fwrite(out.data, 1, out.len, stdout);
+	if (cli_flush_stdout() < 0)
+		goto out;
 	ret = 0;
 out:
 	buf_release_secure(&out);
@@ -152,7 +155,16 @@ int cmd_history(int argc, char **argv)
 		return 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-n") && i + 1 < argc) {
-			max = (size_t)strtoul(argv[++i], NULL, 10);
+			const char *v = argv[++i];
+			char *end = (char *)v;
+
+			errno = 0;
+			max = v[0] >= '0' && v[0] <= '9' ? (size_t)strtoul(v, &end, 10) : 0;
+			if (max == 0 || *end || errno || max > 100000) {
+				fprintf(stderr, "atlas history: -n \"%s\" is not a number from 1 to 100000\n",
+					v);
+				return 1;
+			}
 		} else {
 			fprintf(stderr, "atlas history: unknown argument \"%s\"\n", argv[i]);
 			return 1;

@@ -11,8 +11,6 @@
 #include "cli.h"
 #include "commands.h"
 
-
-
 static void usage(FILE *f)
 {
 	fputs("usage: atlas [--data DIR] COMMAND [ARGS]\n\n"
@@ -30,7 +28,11 @@ int main(int argc, char **argv)
 
 	cli_datadir = getenv("ATLAS_DATA");
 	while (i < argc && argv[i][0] == '-') {
-		if (!strcmp(argv[i], "--data") && i + 1 < argc) {
+		if (!strcmp(argv[i], "--data")) {
+			if (i + 1 >= argc || !argv[i + 1][0]) {
+				fputs("atlas: --data needs a directory\n", stderr);
+				return 1;
+			}
 			cli_datadir = argv[i + 1];
 			i += 2;
 		} else if (!strncmp(argv[i], "--data=", 7)) {

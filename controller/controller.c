@@ -72,6 +72,7 @@ int controller_plan(const struct driver_ctx *ctx, const struct atlas_state *desi
 		const struct driver *drv = find_driver(name);
 		struct atlas_err e = { 0 };
 		void *obs = NULL;
+		size_t before;
 
 		/*
 		 * An absent section: Atlas leaves that engine alone, but for
@@ -94,8 +95,12 @@ int controller_plan(const struct driver_ctx *ctx, const struct atlas_state *desi
 			plan_engine(plan, name, ENGINE_ERROR, e.msg);
 			continue;
 		}
-		if (drv->diff(ctx, desired, obs, plan, &e) < 0)
+		before = plan->n;
+		if (drv->diff(ctx, desired, obs, plan, &e) < 0) {
+			/* A diff that failed half-way is no plan: apply nothing of it. */
+			plan_truncate(plan, before);
 			plan_engine(plan, name, ENGINE_ERROR, e.msg);
+		}
 		drv->obs_free(obs);
 	}
 	return 0;
@@ -146,12 +151,16 @@ int controller_apply(const struct driver_ctx *ctx, const struct atlas_state *des
 	json_t *results = json_array();
 	struct buf errors = BUF_INIT;
 	struct run_info run = { 0 };
+	struct atlas_err local = { 0 };
 	struct plan plan;
 	int ret = -1, round;
 	size_t remaining = 0;
 
+	if (!err)
+		err = &local;	/* the run records the message either way */
 	run.started_at = now_ms();
-	for (round = 0; round < 3; round++) {
+	/* Up to 3 applies, each followed by a plan that checks it. */
+	for (round = 0; round <= 3; round++) {
 		if (controller_plan(ctx, desired, generation, &plan, err) < 0)
 			goto out;
 		remaining = plan.n;
@@ -163,7 +172,7 @@ int controller_apply(const struct driver_ctx *ctx, const struct atlas_state *des
 					   plan.engines[e].engine,
 					   engine_status_names[plan.engines[e].status],
 					   plan.engines[e].note ? plan.engines[e].note : "");
-		if (plan.n == 0 || errors.len) {
+		if (plan.n == 0 || errors.len || round == 3) {
 			plan_release(&plan);
 			break;
 		}
@@ -174,11 +183,11 @@ int controller_apply(const struct driver_ctx *ctx, const struct atlas_state *des
 	if (ret < 0 && errors.len)
 		err_set(err, ERR_EXEC, "%s", errors.data);
 	else if (ret < 0)
-		err_set(err, ERR_EXEC, "not converged: %zu action%s still planned after 3 rounds",
+		err_set(err, ERR_EXEC, "not converged: %zu action%s still planned after 3 applies",
 			remaining, remaining == 1 ? "" : "s");
 out:
 	run.finished_at = now_ms();
-	snprintf(run.trigger, sizeof(run.trigger), "%s", trigger);
+	snprintf(run.trigger, sizeof(run.trigger), "%s", trigger ? trigger : "");
 	run.generation = generation;
 	run.ok = ret == 0;
 	run.actions = json_dumps(results, JSON_COMPACT);

@@ -27,10 +27,11 @@ int controller_plan(const struct driver_ctx *ctx, const struct atlas_state *desi
 		    int64_t generation, struct plan *plan, struct atlas_err *err);
 
 /*
- * Plans, applies, and plans again to check convergence (up to 3 rounds).
- * Records the run in ctx->store when it is set. *result (may be NULL) gets a
- * new JSON object {ok, actions:[...], remaining, error}. Returns 0 when the
- * system converged, -1 otherwise.
+ * Plans, applies, and plans again to check convergence (up to 3 applies,
+ * each checked by a new plan). Records the run in ctx->store when it is set.
+ * *result (may be NULL) gets a new JSON object {ok, actions:[...], remaining,
+ * error, generation}. Returns 0 when the system converged, -1 otherwise (err,
+ * which may be NULL, gets the reason).
  */
 int controller_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
 		     int64_t generation, const char *trigger, json_t **result,

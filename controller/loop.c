@@ -1,7 +1,8 @@
 /*
  * loop.c - the reconcile loop thread: debounced wake-ups, periodic resync,
- * per-engine retry backoff, queued requests (apply now, restart), and the
- * engine lock that serialises every driver call.
+ * per-engine retry backoff, queued requests (apply now, restart), the
+ * manual mode (settings.auto_apply false: observe, apply on request), and
+ * the engine lock that serialises every driver call.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -46,6 +47,7 @@ struct loop {
 	struct request *reqs, **reqs_tail;
 	json_t *last_run;
 	int resync; /* settings.resync of the last run, seconds */
+	long drift; /* changes found by the last observation; -1: none yet */
 };
 
 static int64_t mono_ms(void)
@@ -105,6 +107,37 @@ static int64_t schedule_retry(struct loop *l, const char *error, int resync)
 	return delay;
 }
 
+enum loop_action loop_decide(const char *trigger, int auto_apply, int64_t gen, int64_t applied)
+{
+	int settled = gen == applied; /* nothing stored since the last apply */
+
+	if (!strcmp(trigger, "sighup") || !strcmp(trigger, "api apply"))
+		return LOOP_APPLY;
+	if (!auto_apply)
+		/* A restart restores what was approved; anything else waits. */
+		return !strcmp(trigger, "start") && settled ? LOOP_APPLY : LOOP_OBSERVE;
+	if (!strcmp(trigger, "resync") && settled)
+		return LOOP_CHECK_APPLY;
+	return LOOP_APPLY;
+}
+
+static void set_drift(struct loop *l, long n)
+{
+	pthread_mutex_lock(&l->mu);
+	l->drift = n;
+	pthread_mutex_unlock(&l->mu);
+}
+
+long loop_drift(struct loop *l)
+{
+	long n;
+
+	pthread_mutex_lock(&l->mu);
+	n = l->drift;
+	pthread_mutex_unlock(&l->mu);
+	return n;
+}
+
 /* Loads the desired state; replaces l->desired. Returns its generation or -1. */
 static int64_t load_desired(struct loop *l, struct atlas_state **out)
 {
@@ -155,11 +188,13 @@ static void publish(struct loop *l, json_t *result, const char *trigger)
 }
 
 /*
- * One run. engine NULL: apply (skipped without recording when periodic and
- * there is nothing to do); else restart that engine. Returns the result (new).
+ * One run. engine NULL: what loop_decide() says (a check or an observation
+ * that changes nothing returns NULL, unrecorded); else restart that engine.
+ * Returns the result (new) or NULL.
  */
-static json_t *run_once(struct loop *l, const char *trigger, const char *engine, int periodic)
+static json_t *run_once(struct loop *l, const char *trigger, const char *engine)
 {
+	enum loop_action act;
 	struct atlas_err err = {0};
 	struct atlas_state *desired = NULL;
 	struct driver_ctx ctx;
@@ -207,26 +242,48 @@ static json_t *run_once(struct loop *l, const char *trigger, const char *engine,
 		state_free(desired);
 		return result;
 	}
-	if (periodic && gen == store_applied_generation(l->store)) {
+	act = loop_decide(trigger, desired->settings.auto_apply, gen,
+			  store_applied_generation(l->store));
+	if (act != LOOP_APPLY) {
 		struct plan plan;
+		size_t changes = 0;
+		int quiet;
 
-		/* A drift check that finds nothing is not worth a history entry. */
-		if (controller_plan(&ctx, desired, gen, &plan, &err) == 0 && plan.n == 0 &&
-		    !plan_has_problems(&plan)) {
-			plan_release(&plan);
+		rc = controller_plan(&ctx, desired, gen, &plan, &err);
+		if (rc == 0)
+			set_drift(l, (long)(changes = plan.n));
+		else
+			log_warn("observe (%s): %s", trigger, err.msg);
+		quiet = rc == 0 && plan.n == 0 && !plan_has_problems(&plan);
+		/* Nothing to change: the system already is this generation. */
+		if (quiet && act == LOOP_OBSERVE && gen != store_applied_generation(l->store)) {
+			store_set_applied_generation(l->store, gen, NULL);
+			log_info("reconcile: generation %lld needs no change", (long long)gen);
+		}
+		plan_release(&plan);
+		if (act == LOOP_OBSERVE || quiet) {
+			/* A check that changes nothing is not worth a history entry. */
 			pthread_mutex_unlock(&l->engine_mu);
 			controller_ctx_release(&ctx);
 			state_free(desired);
-			pthread_mutex_lock(&l->mu);
-			schedule_retry(l, NULL, 30);
-			l->retry_due = 0;
-			pthread_mutex_unlock(&l->mu);
+			if (act == LOOP_CHECK_APPLY) {
+				pthread_mutex_lock(&l->mu);
+				schedule_retry(l, NULL, 30);
+				l->retry_due = 0;
+				pthread_mutex_unlock(&l->mu);
+			} else if (changes) {
+				log_info(
+				    "reconcile (%s): %zu change(s) wait for an apply (auto_apply "
+				    "is off)",
+				    trigger, changes);
+			}
 			return NULL;
 		}
-		plan_release(&plan);
 		log_info("reconcile: drift found, applying");
 	}
 	rc = controller_apply(&ctx, desired, gen, trigger, &result, &err);
+	if (json_is_integer(json_object_get(result, "remaining")))
+		set_drift(l, (long)json_integer_value(json_object_get(result, "remaining")));
 	pthread_mutex_unlock(&l->engine_mu);
 	controller_ctx_release(&ctx);
 	if (rc < 0)
@@ -258,7 +315,6 @@ static void *loop_main(void *arg)
 		int64_t now = mono_ms(), due = l->next_resync;
 		struct request *rq = l->reqs;
 		char trigger[64];
-		int periodic = 0;
 
 		if (l->wake && l->wake_due < due)
 			due = l->wake_due;
@@ -285,12 +341,12 @@ static void *loop_main(void *arg)
 			pthread_mutex_unlock(&l->mu);
 			if (rq->engine[0]) {
 				char *t = xasprintf("restart %s", rq->engine);
-				json_t *res = run_once(l, t, rq->engine, 0);
+				json_t *res = run_once(l, t, rq->engine);
 
 				free(t);
 				rq->done(rq->cls, res);
 			} else {
-				rq->done(rq->cls, run_once(l, "api apply", NULL, 0));
+				rq->done(rq->cls, run_once(l, "api apply", NULL));
 			}
 			free(rq);
 			pthread_mutex_lock(&l->mu);
@@ -302,12 +358,11 @@ static void *loop_main(void *arg)
 			snprintf(trigger, sizeof(trigger), "retry");
 		} else {
 			snprintf(trigger, sizeof(trigger), "resync");
-			periodic = 1;
 		}
 		l->wake = 0;
 		l->retry_due = 0;
 		pthread_mutex_unlock(&l->mu);
-		json_decref(run_once(l, trigger, NULL, periodic));
+		json_decref(run_once(l, trigger, NULL));
 		pthread_mutex_lock(&l->mu);
 		l->next_resync = mono_ms() + resync_ms(l);
 	}
@@ -330,6 +385,7 @@ struct loop *loop_start(const char *datadir, loop_run_cb on_run, void *cls, stru
 	l->on_run = on_run;
 	l->cls = cls;
 	l->reqs_tail = &l->reqs;
+	l->drift = -1;
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_mutex_init(&l->engine_mu, NULL);
 	pthread_condattr_init(&ca);
@@ -458,5 +514,7 @@ int loop_plan(struct loop *l, const struct atlas_state *desired, int64_t gen, st
 	rc = controller_plan(&ctx, desired, gen, plan, err);
 	controller_ctx_release(&ctx);
 	pthread_mutex_unlock(&l->engine_mu);
+	if (rc == 0)
+		set_drift(l, (long)plan->n);
 	return rc;
 }

@@ -10,6 +10,13 @@
  * fails is recorded in the store (controller_apply); a periodic check that
  * finds nothing to do is not, so the history shows real events only.
  *
+ * settings.auto_apply false (manual mode) keeps the loop's hands off: after
+ * an edit, on the resync timer and on retries it only observes (plan), so
+ * the drift and the pending changes show in /status and /plan; it applies
+ * on a request (POST /apply) and on SIGHUP, and at start only when the
+ * stored state was applied already (a restart brings back what the admin
+ * approved, nothing new). See loop_decide().
+ *
  * Every call into the engine drivers (apply, restart, status) happens under
  * one engine lock, so a driver never sees two of them at once (OpenVPN's
  * management socket takes one client at a time).
@@ -50,6 +57,27 @@ void loop_wake(struct loop *l, const char *trigger, int debounce);
  */
 int loop_request(struct loop *l, const char *engine, loop_done_cb done, void *cls,
 		 struct atlas_err *err);
+
+/* What a run of the loop does (loop_decide). */
+enum loop_action {
+	LOOP_APPLY,	  /* apply (recorded) */
+	LOOP_CHECK_APPLY, /* plan; apply only when there is drift */
+	LOOP_OBSERVE,	  /* plan only (manual mode): nothing changes */
+};
+
+/*
+ * The pure decision of a run: trigger is the run's trigger ("start",
+ * "sighup", "api apply", "resync", "retry", or an edit's "api", "watch",
+ * "api restore"...), auto_apply settings.auto_apply of the desired state,
+ * gen and applied the desired and applied generations.
+ */
+enum loop_action loop_decide(const char *trigger, int auto_apply, int64_t gen, int64_t applied);
+
+/*
+ * Changes the last observation found (plan, apply or periodic check): 0 when
+ * the system matched the desired state, -1 before the first observation.
+ */
+long loop_drift(struct loop *l);
 
 /* 1 when engine's driver can restart its daemon. */
 int loop_can_restart(const char *engine);

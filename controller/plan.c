@@ -18,14 +18,21 @@ void plan_init(struct plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
-void plan_release(struct plan *p)
+void plan_truncate(struct plan *p, size_t n)
 {
-	for (size_t i = 0; i < p->n; i++) {
+	for (size_t i = n; i < p->n; i++) {
 		free(p->v[i].resource);
 		free(p->v[i].text);
 		if (p->v[i].data_free)
 			p->v[i].data_free(p->v[i].data);
 	}
+	if (n < p->n)
+		p->n = n;
+}
+
+void plan_release(struct plan *p)
+{
+	plan_truncate(p, 0);
 	free(p->v);
 	for (size_t i = 0; i < p->nengines; i++)
 		free(p->engines[i].note);

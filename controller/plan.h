@@ -64,6 +64,7 @@ struct plan {
 extern const char *const action_kind_names[];
 extern const char *const engine_status_names[];
 
+/* An empty plan; plan_release() frees its actions and notes (p reusable). */
 void plan_init(struct plan *p);
 void plan_release(struct plan *p);
 
@@ -75,6 +76,9 @@ void plan_release(struct plan *p);
 struct action *plan_add(struct plan *p, const char *engine, enum action_kind kind,
 			const char *resource, void *data, void (*data_free)(void *),
 			const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+/* Frees the actions from index n on (a diff that failed half-way). */
+void plan_truncate(struct plan *p, size_t n);
 
 /* Records an engine's observation status (note may be NULL; copied). */
 void plan_engine(struct plan *p, const char *engine, enum engine_status st, const char *note);

@@ -36,6 +36,7 @@ int err_set(struct atlas_err *err, enum err_code code, const char *fmt, ...)
 int err_wrap(struct atlas_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Resets err to ERR_NONE with an empty message (NULL is allowed). */
 void err_clear(struct atlas_err *err);
 
 #endif

@@ -39,7 +39,8 @@ int ip_parse(const char *s, struct ipaddr *out)
 	addr[slash - s] = '\0';
 	if (ip_parse_addr(addr, out) < 0)
 		return -1;
-	if (!slash[1] || slash[1] == '+' || slash[1] == '-' || (slash[1] == '0' && slash[2]))
+	/* Digits only: strtol alone would also take " 24", "+24" and "\n24". */
+	if (slash[1] < '0' || slash[1] > '9' || (slash[1] == '0' && slash[2]))
 		return -1;
 	p = strtol(slash + 1, &end, 10);
 	if (*end || p < 0 || p > (out->family == AF_INET ? 32 : 128))

@@ -29,12 +29,13 @@ static const char *const default_env[] = {
 
 struct which_entry {
 	char name[64];
-	char *path;	/* NULL: not found */
+	char *path;	/* owned for the life of the process */
 };
 
+/* Grows as needed: a path handed out must never be freed nor leaked. */
 static pthread_mutex_t which_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct which_entry which_cache[64];
-static size_t which_n;
+static struct which_entry *which_cache;
+static size_t which_n, which_cap;
 
 const char *spawn_which(const char *name)
 {
@@ -62,7 +63,11 @@ const char *spawn_which(const char *name)
 		free(p);
 	}
 	/* Only successes are cached: a program installed later is found then. */
-	if (found && which_n < sizeof(which_cache) / sizeof(which_cache[0])) {
+	if (found) {
+		if (which_n == which_cap) {
+			which_cap = which_cap ? which_cap * 2 : 32;
+			which_cache = xrealloc(which_cache, which_cap * sizeof(*which_cache));
+		}
 		snprintf(which_cache[which_n].name, sizeof(which_cache[0].name), "%s", name);
 		which_cache[which_n].path = (char *)found;
 		which_n++;
@@ -88,6 +93,64 @@ static void keep(struct buf *b, const char *data, size_t n, size_t cap, int *tru
 		n = b->len < cap ? cap - b->len : 0;
 	}
 	buf_add(b, data, n);
+}
+
+/*
+ * write() to the program's stdin without SIGPIPE: a program that exits before
+ * reading all its input (wg on a bad argument) must give EPIPE, not kill
+ * Atlas. SIGPIPE is blocked in this thread for the write, and a SIGPIPE it
+ * raised is consumed before the old mask comes back; other threads and the
+ * process's handlers are untouched.
+ */
+static ssize_t write_nosigpipe(int fd, const void *data, size_t len)
+{
+	sigset_t pipe_set, old_set, pending;
+	struct timespec zero = { 0, 0 };
+	int was_pending, saved;
+	ssize_t n;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
+	n = write(fd, data, len);
+	saved = errno;
+	if (n < 0 && errno == EPIPE && !was_pending)
+		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+			;
+	pthread_sigmask(SIG_SETMASK, &old_set, NULL);
+	errno = saved;
+	return n;
+}
+
+/*
+ * Reaps pid. A program can close its stdout and stderr and go on running:
+ * the deadline still holds then (SIGKILL), so spawn_run never blocks past
+ * its timeout. Polls with a short, growing sleep (no pidfd on glibc < 2.36).
+ */
+static void wait_child(pid_t pid, long deadline, struct spawn_result *res, int *wstatus)
+{
+	long nap_us = 100;
+	pid_t r;
+
+	while ((r = waitpid(pid, wstatus, res->timed_out ? 0 : WNOHANG)) == 0 ||
+	       (r < 0 && errno == EINTR)) {
+		struct timespec ts;
+
+		if (r < 0)
+			continue;
+		if (now_ms() >= deadline) {
+			res->timed_out = 1;
+			kill(pid, SIGKILL);
+			continue;	/* now a blocking wait: SIGKILL ends it */
+		}
+		ts.tv_sec = 0;
+		ts.tv_nsec = nap_us * 1000;
+		nanosleep(&ts, NULL);
+		if (nap_us < 20000)
+			nap_us *= 2;
+	}
 }
 
 static int set_attrs(posix_spawnattr_t *attr)
@@ -122,7 +185,9 @@ int spawn_run(const char *const argv[], const struct spawn_opts *opts,
 	memset(res, 0, sizeof(*res));
 	path = spawn_which(argv[0]);
 	if (!path)
-		return err_set(err, ERR_EXEC, "%s is not installed (looked in /usr/sbin, /usr/bin, /sbin, /bin)",
+		return err_set(err, ERR_EXEC,
+			       "%s is not installed (looked in /usr/local/sbin, /usr/local/bin, "
+			       "/usr/sbin, /usr/bin, /sbin, /bin)",
 			       argv[0]);
 	cap = opts->out_cap ? opts->out_cap : 1 << 20;
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
@@ -178,8 +243,8 @@ int spawn_run(const char *const argv[], const struct spawn_opts *opts,
 			break;
 		}
 		if (i_in >= 0 && pf[i_in].revents) {
-			ssize_t n = write(in[1], opts->stdin_data + written,
-					  opts->stdin_len - written);
+			ssize_t n = write_nosigpipe(in[1], opts->stdin_data + written,
+						    opts->stdin_len - written);
 
 			if (n > 0)
 				written += (size_t)n;
@@ -205,8 +270,7 @@ int spawn_run(const char *const argv[], const struct spawn_opts *opts,
 				close(errp[0]), errp[0] = -1;
 		}
 	}
-	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
-		;
+	wait_child(pid, deadline, res, &wstatus);
 	if (WIFEXITED(wstatus)) {
 		res->exited = 1;
 		res->status = WEXITSTATUS(wstatus);
@@ -234,6 +298,7 @@ int spawn_check(const char *const argv[], const struct spawn_opts *opts,
 		struct spawn_result *res, struct atlas_err *err)
 {
 	const char *msg;
+	char line[512];
 	size_t len;
 
 	if (spawn_run(argv, opts, res, err) < 0)
@@ -243,7 +308,17 @@ int spawn_check(const char *const argv[], const struct spawn_opts *opts,
 	msg = buf_str(&res->errout);
 	while (*msg == '\n' || *msg == ' ')
 		msg++;
-	len = strcspn(msg, "\n");
+	len = strcspn(msg, "\r\n");
+	if (len >= sizeof(line))
+		len = sizeof(line) - 1;
+	/*
+	 * The message ends up in JSON (apply runs, the API) and on terminals:
+	 * printable ASCII only, so no invalid UTF-8 and no escape sequences.
+	 */
+	for (size_t i = 0; i < len; i++)
+		line[i] = msg[i] >= 0x20 && msg[i] < 0x7f ? msg[i] : '?';
+	line[len] = '\0';
+	msg = line;
 	if (res->timed_out)
 		return err_set(err, ERR_EXEC, "%s timed out and was killed", argv[0]);
 	if (!res->exited)

@@ -35,8 +35,9 @@ struct spawn_result {
 
 /*
  * Finds the absolute path of a program by name in the system directories.
- * Returns a static string (the lookup is cached and thread-safe) or NULL when
- * the program is not installed.
+ * Returns a string valid for the life of the process (found paths are cached;
+ * thread-safe), or NULL when the program is not installed. An absolute name
+ * is returned itself (borrowed from the caller) when it is executable.
  */
 const char *spawn_which(const char *name);
 

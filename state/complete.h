@@ -13,7 +13,8 @@
 /*
  * Completes st in place. old (may be NULL) is the state stored so far.
  * Conflicts that completion finds (a public key that does not match the
- * private key) are added to d. Returns -1 only when randomness fails.
+ * private key) are added to d. Returns -1 only when the random generator or
+ * X25519 fails (err set).
  */
 int state_complete(struct atlas_state *st, const struct atlas_state *old, struct diags *d,
 		   struct atlas_err *err);

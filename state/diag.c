@@ -2,6 +2,7 @@
  * diag.c - diagnostics and the address-to-position map.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,18 +13,36 @@ static struct diag *push(struct diags *d)
 {
 	struct diag *g;
 
-	d->v = xrealloc(d->v, (d->n + 1) * sizeof(*d->v));
+	/* Doubling when n reaches a power of two: a file with 10,000 errors stays linear. */
+	if ((d->n & (d->n - 1)) == 0)
+		d->v = xrealloc(d->v, (d->n ? d->n * 2 : 1) * sizeof(*d->v));
 	g = &d->v[d->n++];
 	memset(g, 0, sizeof(*g));
 	return g;
 }
 
+/*
+ * Messages quote values from files and requests, and end up on terminals and
+ * in FILE:LINE:COL lines: a control character in a value ("\e[2J", a newline
+ * that starts a fake message) is shown escaped, as \n, \t or \xNN.
+ */
 static char *vfmt(const char *fmt, va_list ap)
 {
 	char tmp[1024];
+	struct buf b = BUF_INIT;
 
 	vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	return xstrdup(tmp);
+	for (const unsigned char *p = (const unsigned char *)tmp; *p; p++) {
+		if (*p == '\n')
+			buf_puts(&b, "\\n");
+		else if (*p == '\t')
+			buf_puts(&b, "\\t");
+		else if (*p < 0x20 || *p == 0x7f)
+			buf_printf(&b, "\\x%02x", *p);
+		else
+			buf_putc(&b, (char)*p);
+	}
+	return buf_detach(&b);
 }
 
 void diags_add(struct diags *d, const void *where, const char *field, const char *fmt, ...)
@@ -64,17 +83,14 @@ void diags_clear(struct diags *d)
 
 static int cmp_ptr(const void *a, const void *b)
 {
-	const struct pos_entry *x = a, *y = b;
+	uintptr_t x = (uintptr_t)((const struct pos_entry *)a)->p;
+	uintptr_t y = (uintptr_t)((const struct pos_entry *)b)->p;
 
-	return x->p < y->p ? -1 : x->p > y->p;
+	return x < y ? -1 : x > y;
 }
 
-/*
- * A struct and its first field share an address: the list item is recorded
- * first, then its "name" value. Sorting by (address, order) and taking the
- * last match points messages at the value, the more precise position.
- */
-static int cmp_ptr_seq(const void *a, const void *b)
+/* By address, then by the order of recording (qsort is not stable). */
+static int cmp_entry(const void *a, const void *b)
 {
 	const struct pos_entry *x = a, *y = b;
 	int c = cmp_ptr(a, b);
@@ -87,16 +103,17 @@ void diags_resolve(struct diags *d, struct posmap *map)
 	if (!map || !map->n)
 		return;
 	if (!map->sorted) {
-		qsort(map->v, map->n, sizeof(*map->v), cmp_ptr_seq);
+		qsort(map->v, map->n, sizeof(*map->v), cmp_entry);
 		map->sorted = 1;
 	}
 	for (size_t i = 0; i < d->n; i++) {
-		struct pos_entry key = { d->v[i].where, 0, 0 }, *e;
+		struct pos_entry key = { d->v[i].where, 0, 0, 0 }, *e, *end = map->v + map->n;
 
 		if (!d->v[i].where || d->v[i].line)
 			continue;
 		e = bsearch(&key, map->v, map->n, sizeof(*map->v), cmp_ptr);
-		while (e && e + 1 < map->v + map->n && e[1].p == e->p)
+		/* The last recorded of equal addresses: the most specific value. */
+		while (e && e + 1 < end && e[1].p == e->p)
 			e++;
 		if (e) {
 			d->v[i].line = e->line;
@@ -133,7 +150,7 @@ void posmap_add(struct posmap *m, const void *p, int line, int col)
 		m->cap = m->cap ? m->cap * 2 : 256;
 		m->v = xrealloc(m->v, m->cap * sizeof(*m->v));
 	}
-	m->v[m->n] = (struct pos_entry){ p, line, col, m->n };
+	m->v[m->n] = (struct pos_entry){ p, m->n, line, col };
 	m->n++;
 	m->sorted = 0;
 }

@@ -25,16 +25,25 @@ struct diags {
 	size_t n;
 };
 
+/*
+ * Several values can share an address (a list element and its first field,
+ * "name"; a mapping and its first field): the one recorded last, the most
+ * specific, wins.
+ */
 struct posmap {
 	struct pos_entry {
 		const void *p;
+		size_t seq;	/* order of posmap_add */
 		int line, col;
-		size_t seq;	/* insertion order: the last entry for an address wins */
 	} *v;
 	size_t n, cap;
 	int sorted;
 };
 
+/*
+ * Append a problem about the value at where (resolved later) or at line:col.
+ * Control characters of the message are escaped. Cannot fail.
+ */
 void diags_add(struct diags *d, const void *where, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void diags_add_at(struct diags *d, int line, int col, const char *field, const char *fmt, ...)
@@ -42,9 +51,10 @@ void diags_add_at(struct diags *d, int line, int col, const char *field, const c
 void diags_clear(struct diags *d);
 /* Fills line/col of diags that have a where found in map. */
 void diags_resolve(struct diags *d, struct posmap *map);
-/* Appends "FILE:LINE:COL: msg\n" lines (file may be NULL) sorted by position. */
+/* Sorts d by position and appends "FILE:LINE:COL: msg\n" lines (file may be NULL). */
 void diags_format(struct diags *d, const char *file, struct buf *out);
 
+/* Records that the value at p came from line:col. Cannot fail. */
 void posmap_add(struct posmap *m, const void *p, int line, int col);
 void posmap_clear(struct posmap *m);
 

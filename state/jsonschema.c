@@ -30,7 +30,14 @@ static json_t *field_schema(const struct field *f)
 	case F_INT:
 	case F_I64:
 		json_object_set_new(j, "type", json_string("integer"));
-		if (f->min < f->max) {
+		if (f->min < f->max && (f->def < f->min || f->def > f->max) &&
+		    !(f->flags & FF_REQUIRED)) {
+			/* A default outside the range ("mtu: 0") is allowed too. */
+			json_object_set_new(j, "anyOf",
+					    json_pack("[{s:I}, {s:I, s:I}]", "const", (json_int_t)f->def,
+						      "minimum", (json_int_t)f->min, "maximum",
+						      (json_int_t)f->max));
+		} else if (f->min < f->max) {
 			json_object_set_new(j, "minimum", json_integer(f->min));
 			json_object_set_new(j, "maximum", json_integer(f->max));
 		}
@@ -59,7 +66,9 @@ static json_t *field_schema(const struct field *f)
 	case F_SECTION:
 		json_decref(j);
 		j = object_schema(f->sub);
-		if (f->type == F_SECTION)
+		/* "wireguard:" alone is a section with defaults; not so one with a
+		 * required key ("openvpn:" needs network). */
+		if (f->type == F_SECTION && !json_object_get(j, "required"))
 			json_object_set_new(j, "type", json_pack("[s,s]", "object", "null"));
 		break;
 	case F_LIST:

@@ -29,6 +29,7 @@ struct settings {
 	char *egress_interface;	/* NULL: the interface of the default route */
 	int resync;		/* seconds between drift checks in `atlas serve` */
 	int history_keep;	/* generations kept */
+	int auto_apply;		/* 0: `atlas serve` applies only on request or SIGHUP */
 };
 
 struct wg_peer {

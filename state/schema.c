@@ -30,6 +30,8 @@ static const struct field settings_fields[] = {
 	  "seconds between drift checks" },
 	{ "history_keep", F_INT, O(settings, history_keep), 0, NULL, 0, 100, 1, 100000, NULL,
 	  "generations of desired state kept for rollback" },
+	{ "auto_apply", F_BOOL, O(settings, auto_apply), 0, NULL, 0, 1, 0, 0, NULL,
+	  "atlas serve applies every change at once; false: only on POST /apply or SIGHUP" },
 };
 const struct schema schema_settings = { "settings", "settings", sizeof(struct settings),
 					settings_fields, N(settings_fields) };

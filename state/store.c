@@ -147,6 +147,14 @@ struct sqlite3 *store_db(struct store *s)
 	return s->db;
 }
 
+/* A text column, "" for NULL (a printf %s of NULL is undefined). Borrowed. */
+static const char *col_text(sqlite3_stmt *st, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+
+	return t ? t : "";
+}
+
 /* ---- the generic row mapper ---- */
 
 static int is_column(const struct field *f)
@@ -533,18 +541,21 @@ out:
 int store_generation_yaml(struct store *s, int64_t gen, struct buf *out, struct atlas_err *err)
 {
 	sqlite3_stmt *st;
-	int ret = -1;
+	int rc, ret = -1;
 
 	if (sqlite3_prepare_v2(s->db, "SELECT yaml FROM generations WHERE gen = ?", -1, &st,
 			       NULL) != SQLITE_OK)
 		return db_err(s, err, "generations");
 	sqlite3_bind_int64(st, 1, gen);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		buf_add(out, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		buf_add(out, col_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
 		ret = 0;
-	} else {
+	} else if (rc == SQLITE_DONE) {
 		err_set(err, ERR_NOTFOUND, "generation %lld does not exist (or was pruned)",
 			(long long)gen);
+	} else {
+		db_err(s, err, "generations");
 	}
 	sqlite3_finalize(st);
 	return ret;
@@ -556,6 +567,7 @@ int store_generations(struct store *s, size_t max, struct gen_info **out, size_t
 	sqlite3_stmt *st;
 	struct gen_info *v = NULL;
 	size_t k = 0;
+	int rc, ret = -1;
 
 	*out = NULL;
 	*n = 0;
@@ -565,18 +577,25 @@ int store_generations(struct store *s, size_t max, struct gen_info **out, size_t
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_err(s, err, "generations");
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		v = xrealloc(v, (k + 1) * sizeof(*v));
 		v[k].gen = sqlite3_column_int64(st, 0);
 		v[k].created_at = sqlite3_column_int64(st, 1);
-		snprintf(v[k].trigger, sizeof(v[k].trigger), "%s", sqlite3_column_text(st, 2));
-		snprintf(v[k].summary, sizeof(v[k].summary), "%s", sqlite3_column_text(st, 3));
+		snprintf(v[k].trigger, sizeof(v[k].trigger), "%s", col_text(st, 2));
+		snprintf(v[k].summary, sizeof(v[k].summary), "%s", col_text(st, 3));
 		k++;
 	}
-	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		db_err(s, err, "generations");
+		free(v);
+		goto out;
+	}
 	*out = v;
 	*n = k;
-	return 0;
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
 }
 
 int store_record_run(struct store *s, struct run_info *run, struct atlas_err *err)
@@ -615,6 +634,7 @@ int store_runs(struct store *s, size_t max, struct run_info **out, size_t *n,
 	sqlite3_stmt *st;
 	struct run_info *v = NULL;
 	size_t k = 0;
+	int rc, ret = -1;
 
 	*out = NULL;
 	*n = 0;
@@ -624,24 +644,31 @@ int store_runs(struct store *s, size_t max, struct run_info **out, size_t *n,
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_err(s, err, "apply_runs");
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *e = (const char *)sqlite3_column_text(st, 7);
 
 		v = xrealloc(v, (k + 1) * sizeof(*v));
 		v[k].id = sqlite3_column_int64(st, 0);
 		v[k].started_at = sqlite3_column_int64(st, 1);
 		v[k].finished_at = sqlite3_column_int64(st, 2);
-		snprintf(v[k].trigger, sizeof(v[k].trigger), "%s", sqlite3_column_text(st, 3));
+		snprintf(v[k].trigger, sizeof(v[k].trigger), "%s", col_text(st, 3));
 		v[k].generation = sqlite3_column_int64(st, 4);
 		v[k].ok = sqlite3_column_int(st, 5);
-		v[k].actions = xstrdup((const char *)sqlite3_column_text(st, 6));
+		v[k].actions = xstrdup(col_text(st, 6));
 		v[k].error = e ? xstrdup(e) : NULL;
 		k++;
 	}
-	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		db_err(s, err, "apply_runs");
+		store_runs_free(v, k);
+		goto out;
+	}
 	*out = v;
 	*n = k;
-	return 0;
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
 }
 
 void store_runs_free(struct run_info *runs, size_t n)
@@ -663,7 +690,7 @@ char *store_meta_get(struct store *s, const char *key)
 		return NULL;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		v = xstrdup((const char *)sqlite3_column_text(st, 0));
+		v = xstrdup(col_text(st, 0));
 	sqlite3_finalize(st);
 	return v;
 }

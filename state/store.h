@@ -37,7 +37,9 @@ struct run_info {
 
 /* Opens (creating and migrating) DATADIR/atlas.db. */
 int store_open(const char *datadir, struct store **out, struct atlas_err *err);
+/* Closes the database and frees s. Accepts NULL. */
 void store_close(struct store *s);
+/* The data directory s was opened with (borrowed). */
 const char *store_datadir(const struct store *s);
 
 /*
@@ -54,6 +56,7 @@ int store_load(struct store *s, struct atlas_state **out, int64_t *gen, struct a
 int store_save(struct store *s, const struct atlas_state *st, const char *trigger,
 	       const char *summary, int64_t *gen, struct atlas_err *err);
 
+/* The current generation, 0 when none (or when it cannot be read). */
 int64_t store_generation(struct store *s);
 
 /* The YAML (with secrets) of generation gen, appended to out. ERR_NOTFOUND. */

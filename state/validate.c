@@ -368,6 +368,49 @@ static void check_wireguard(struct vctx *c, const struct wg_section *wg)
 
 /* ---- OpenVPN ---- */
 
+struct ip_ref {
+	struct ipaddr ip;
+	size_t idx;
+};
+
+static int ip_ref_cmp(const void *a, const void *b)
+{
+	const struct ip_ref *x = a, *y = b;
+	int c = memcmp(x->ip.a, y->ip.a, 4);
+
+	return c ? c : (x->idx < y->idx ? -1 : x->idx > y->idx);
+}
+
+/* static_ip used twice, in O(n log n): reported on each later client. */
+static void check_static_ips(struct vctx *c, const struct ovpn_section *ov)
+{
+	struct ip_ref *refs = xcalloc(ov->nclients + 1, sizeof(*refs));
+	size_t k = 0, first = 0;
+
+	for (size_t i = 0; i < ov->nclients; i++) {
+		const char *s = ov->clients[i].static_ip;
+
+		if (s && !has_ctl(s, 0) && ip_parse_addr(s, &refs[k].ip) == 0 &&
+		    refs[k].ip.family == AF_INET)
+			refs[k++].idx = i;
+	}
+	qsort(refs, k, sizeof(*refs), ip_ref_cmp);
+	for (size_t i = 1; i < k; i++) {
+		const struct ovpn_client *cl = &ov->clients[refs[i].idx], *o;
+
+		if (memcmp(refs[i].ip.a, refs[i - 1].ip.a, 4)) {
+			first = i;
+			continue;
+		}
+		o = &ov->clients[refs[first].idx];
+		snprintf(c->who, sizeof(c->who), "openvpn client \"%.64s\"",
+			 cl->name ? cl->name : "?");
+		V(c, &cl->static_ip, "static_ip", "static_ip \"%s\" is already used by client \"%s\"",
+		  cl->static_ip, o->name ? o->name : "?");
+	}
+	free(refs);
+}
+
 static void check_openvpn(struct vctx *c, const struct atlas_state *st)
 {
 	const struct ovpn_section *ov = &st->openvpn;
@@ -395,7 +438,8 @@ static void check_openvpn(struct vctx *c, const struct atlas_state *st)
 			if (st->wireguard.interfaces[i].listen_port == ov->port)
 				V(c, &ov->port, "port",
 				  "port %d is already used by wireguard interface \"%s\"", ov->port,
-				  st->wireguard.interfaces[i].name);
+				  st->wireguard.interfaces[i].name ? st->wireguard.interfaces[i].name
+								   : "?");
 	check_dup_names(c, ov->clients, ov->nclients, sizeof(*ov->clients), "client");
 	for (size_t i = 0; i < ov->nclients; i++) {
 		const struct ovpn_client *cl = &ov->clients[i];
@@ -426,12 +470,8 @@ static void check_openvpn(struct vctx *c, const struct atlas_state *st)
 			  "(the upper half is the dynamic pool)",
 			  cl->static_ip, a, b, ov->network);
 		}
-		for (size_t j = 0; j < i; j++)
-			if (ov->clients[j].static_ip && !strcmp(ov->clients[j].static_ip, cl->static_ip))
-				V(c, &cl->static_ip, "static_ip",
-				  "static_ip \"%s\" is already used by client \"%s\"", cl->static_ip,
-				  ov->clients[j].name ? ov->clients[j].name : "?");
 	}
+	check_static_ips(c, ov);
 	c->who[0] = '\0';
 }
 
@@ -454,7 +494,7 @@ static void check_singbox(struct vctx *c, const struct atlas_state *st)
 		for (size_t j = 0; j < i; j++)
 			if (sb->inbounds[j].port == in->port)
 				V(c, &in->port, "port", "port %d is already used by inbound \"%s\"",
-				  in->port, sb->inbounds[j].name);
+				  in->port, sb->inbounds[j].name ? sb->inbounds[j].name : "?");
 		check_dup_names(c, in->users, in->nusers, sizeof(*in->users), "user");
 		for (size_t u = 0; u < in->nusers; u++) {
 			const struct sb_user *us = &in->users[u];

@@ -4,6 +4,7 @@
  * laughs" file cannot expand).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,7 @@ struct ynode {
 	int plain;		/* scalar written without quotes */
 	char *value;		/* scalar text */
 	struct ynode **kids;	/* seq: items; map: key, value, key, value ... */
-	size_t nkids;
+	size_t nkids, capkids;
 };
 
 static void ynode_free(struct ynode *n)
@@ -42,7 +43,11 @@ static void ynode_free(struct ynode *n)
 
 static void ynode_add(struct ynode *parent, struct ynode *kid)
 {
-	parent->kids = xrealloc(parent->kids, (parent->nkids + 1) * sizeof(*parent->kids));
+	/* Doubling: a list of 10,000 peers is not copied 10,000 times. */
+	if (parent->nkids == parent->capkids) {
+		parent->capkids = parent->capkids ? parent->capkids * 2 : 4;
+		parent->kids = xrealloc(parent->kids, parent->capkids * sizeof(*parent->kids));
+	}
 	parent->kids[parent->nkids++] = kid;
 }
 
@@ -209,6 +214,15 @@ static int parse_ll(const char *s, long long *out)
 
 static void decode_struct(struct dctx *c, const struct schema *s, const struct ynode *n, void *p);
 
+/* Reports the required fields of s not marked in seen (NULL: none seen). */
+static void missing_required(struct dctx *c, const struct schema *s, const struct ynode *n,
+			     const unsigned char *seen)
+{
+	for (size_t i = 0; i < s->nfields; i++)
+		if ((s->fields[i].flags & FF_REQUIRED) && !(seen && seen[i]))
+			derr(c, n, NULL, "missing required key \"%s\"", s->fields[i].name);
+}
+
 static void decode_field(struct dctx *c, const struct field *f, const struct ynode *v, void *p)
 {
 	void *fp = FIELD_PTR(p, f);
@@ -244,8 +258,18 @@ static void decode_field(struct dctx *c, const struct field *f, const struct yno
 			     v->type == Y_SCALAR ? v->value : type_name(v));
 			return;
 		}
-		if (f->min < f->max && (x < f->min || x > f->max)) {
+		/*
+		 * An optional field's default is allowed even outside the range:
+		 * "mtu: 0" means the default MTU. A required one has no default.
+		 */
+		if (f->min < f->max && (x < f->min || x > f->max) &&
+		    (x != f->def || (f->flags & FF_REQUIRED))) {
 			derr(c, v, f->name, "%lld is out of range %lld..%lld", x, f->min, f->max);
+			return;
+		}
+		/* Without a range (version), an int must still fit: 2^32 + 1 is not 1. */
+		if (f->type == F_INT && (x < INT_MIN || x > INT_MAX)) {
+			derr(c, v, f->name, "%lld is out of range", x);
 			return;
 		}
 		if (f->type == F_INT)
@@ -311,15 +335,14 @@ static void decode_field(struct dctx *c, const struct field *f, const struct yno
 		if (f->type == F_SECTION)
 			*(int *)((char *)p + f->aux_off) = 1;
 		buf_printf(&c->where, "%s%s", c->where.len ? " " : "", f->name);
-		if (is_null(v)) {
-			/* "wireguard:" alone: managed, all defaults, if none is required */
-			for (size_t i = 0; i < f->sub->nfields; i++)
-				if (f->sub->fields[i].flags & FF_REQUIRED)
-					derr(c, v, NULL, "missing required key \"%s\"",
-					     f->sub->fields[i].name);
-		} else {
+		/*
+		 * "wireguard:" alone: managed, all defaults. A section with a
+		 * required key ("openvpn:" needs network) is still incomplete.
+		 */
+		if (is_null(v))
+			missing_required(c, f->sub, v, NULL);
+		else
 			decode_struct(c, f->sub, v, fp);
-		}
 		c->where.len = mark;
 		if (c->where.data)
 			c->where.data[mark] = '\0';
@@ -388,15 +411,15 @@ static void decode_struct(struct dctx *c, const struct schema *s, const struct y
 			derr(c, key, NULL, "unknown key \"%.60s\"", key->value);
 			continue;
 		}
-		if (seen[f - s->fields]++) {
+		if (seen[f - s->fields]) {
 			derr(c, key, NULL, "duplicate key \"%s\"", f->name);
 			continue;
 		}
+		/* A flag, not a count: 256 duplicates must not wrap to "unseen". */
+		seen[f - s->fields] = 1;
 		decode_field(c, f, val, p);
 	}
-	for (size_t i = 0; i < s->nfields; i++)
-		if ((s->fields[i].flags & FF_REQUIRED) && !seen[i])
-			derr(c, n, NULL, "missing required key \"%s\"", s->fields[i].name);
+	missing_required(c, s, n, seen);
 }
 
 struct atlas_state *state_from_yaml(const char *text, size_t len, struct diags *d,

@@ -125,7 +125,7 @@ document.addEventListener('alpine:init', () => {
     hist: { data: null, error: '', sel: null, detail: null },
     settings: { pw: { current: '', next: '', again: '' }, pwMsg: '', pwError: '',
                 yaml: '', fileName: '', preview: null, importError: '', importErrors: [],
-                importMsg: '' },
+                importMsg: '', modeError: '' },
     confirmBox: { title: '', text: '', action: 'Confirm', danger: true, resolve: null },
 
     init() {
@@ -348,6 +348,27 @@ document.addEventListener('alpine:init', () => {
       if (!e.enabled) return ['disabled', 'badge-off'];
       if (e.key === 'wireguard' && !e.interfaces) return ['no interface', 'badge-off'];
       return e.running ? ['running', 'badge-ok'] : ['stopped', 'badge-bad'];
+    },
+
+    /* settings.auto_apply as /status reports it (true until known). */
+    autoApply() {
+      return !this.status || this.status.auto_apply !== false;
+    },
+
+    /* The sentence a confirmation ends with: when does a change take effect. */
+    whenApplied() {
+      return this.autoApply() ? 'applied at once' : 'applied when you press Apply in the Plan view';
+    },
+
+    async setAutoApply(on) {
+      this.settings.modeError = '';
+      if (on && this.status && this.status.pending && !await this.ask('Automatic apply',
+        'Switch to automatic apply? The changes pending now are applied at once (see the Plan view).', 'Switch', false)) return;
+      try {
+        await this.api('PATCH', '/settings', { auto_apply: on });
+        this.toast(on ? 'Changes now apply at once' : 'Changes now wait for Apply');
+        await this.loadStatus();
+      } catch (e) { this.settings.modeError = e.message; }
     },
 
     memUsed() {
@@ -648,7 +669,7 @@ document.addEventListener('alpine:init', () => {
     },
 
     async restoreGen(g) {
-      if (!await this.ask('Restore generation', 'Make generation ' + g.gen + ' the desired state again? It is stored as a new generation and applied at once.', 'Restore')) return;
+      if (!await this.ask('Restore generation', 'Make generation ' + g.gen + ' the desired state again? It is stored as a new generation and ' + this.whenApplied() + '.', 'Restore')) return;
       try {
         const r = await this.api('POST', '/history/' + encodeURIComponent(g.gen) + '/restore');
         this.toast('Generation ' + g.gen + ' restored as generation ' + r.generation);
@@ -707,7 +728,7 @@ document.addEventListener('alpine:init', () => {
 
     async storeImport() {
       const s = this.settings;
-      if (!await this.ask('Import YAML', 'Replace the desired state with this file? The diff shown is what changes, and it is applied at once.', 'Import')) return;
+      if (!await this.ask('Import YAML', 'Replace the desired state with this file? The diff shown is what changes, and it is ' + this.whenApplied() + '.', 'Import')) return;
       try {
         const r = await this.api('PUT', '/state', s.yaml, { type: 'text/yaml' });
         s.importMsg = 'Stored as generation ' + r.generation + '.';

@@ -129,11 +129,16 @@ export async function cleanupEngines(data, iface) {
   }
 }
 
+/* The Content-Security-Policy the server must send with the panel's HTML:
+ * no inline script or style, nothing from elsewhere. Alpine.js evaluates its
+ * expressions, hence 'unsafe-eval'. The tests check the header is there and
+ * that the page runs under it without a single violation. */
 export const CSP = "default-src 'none'; script-src 'self' 'unsafe-eval'; style-src 'self'; " +
   "img-src 'self' blob: data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /* Launches Debian's chromium with a fresh profile. Every request that is not
- * to `base` is aborted and recorded in `blocked`. */
+ * to `base` is aborted and recorded in `blocked`. Every CSP violation the
+ * page meets is recorded in `violations`. */
 export async function launch(base) {
   const profile = mkdtempSync(join(tmpdir(), 'atlas-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -145,27 +150,29 @@ export async function launch(base) {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   const blocked = [];
+  const violations = [];
   await context.route('**/*', async route => {
     const url = route.request().url();
     if (!url.startsWith(base + '/')) {
       blocked.push(url);
       return route.abort('blockedbyclient');
     }
-    /* The page is served under a strict Content-Security-Policy (the one
-     * the server should send): no inline script or style, nothing from
-     * elsewhere. Alpine.js evaluates its expressions, hence 'unsafe-eval'. */
-    if (route.request().resourceType() === 'document') {
-      const resp = await route.fetch();
-      return route.fulfill({ response: resp, headers: { ...resp.headers(), 'content-security-policy': CSP } });
-    }
     return route.continue();
+  });
+  /* The browser reports each violation as a DOM event (besides a console
+   * message): the binding hands it to the test. */
+  await context.exposeBinding('atlasCspViolation', (src, v) => { violations.push(v); });
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', e => {
+      window.atlasCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}`);
+    });
   });
   const page = context.pages()[0] || await context.newPage();
   const close = async () => {
     await context.close();
     rmSync(profile, { recursive: true, force: true });
   };
-  return { context, page, blocked, close };
+  return { context, page, blocked, violations, close };
 }
 
 export async function shot(page, name) {

@@ -1,7 +1,7 @@
 /*
  * panel.test.mjs - the Atlas panel in a real chromium against a real
- * `atlas serve`: login, WireGuard peer lifecycle with QR code, plan and
- * apply, OpenVPN client add/revoke, YAML export and re-import with a diff
+ * `atlas serve`: login, WireGuard peer lifecycle with QR code, manual apply
+ * mode with the plan and apply, OpenVPN client add/revoke, YAML export and re-import with a diff
  * preview, restore of a generation, change of password, rate limiting, and
  * that user text stays text (XSS). The browser can reach nothing but the
  * Atlas server; screenshots of every view land in tests/artifacts/screenshots.
@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync, mkdirSync, mkdtempSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startAtlas, launch, shot, ARTIFACTS, ROOT } from './harness.mjs';
+import { startAtlas, launch, shot, ARTIFACTS, ROOT, CSP } from './harness.mjs';
 
 const PORT = 18110;
 const IFACE = 'atu0';
@@ -80,7 +80,10 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     page.on('response', async r => {
       if (!firstLoad.active) return;
       const s = await r.request().sizes().catch(() => null);
-      firstLoad.push({ url: r.url(), status: r.status(), encoding: r.headers()['content-encoding'] || '',
+      const h = await r.allHeaders();
+      firstLoad.push({ url: r.url(), status: r.status(), encoding: h['content-encoding'] || '',
+        type: h['content-type'] || '', nosniff: h['x-content-type-options'] || '',
+        referrer: h['referrer-policy'] || '', etag: h['etag'] || '',
         body: s ? s.responseBodySize : 0, headers: s ? s.responseHeadersSize : 0 });
     });
   });
@@ -101,13 +104,27 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
 
   it('loads offline and shows the login; a wrong password is refused', async () => {
     firstLoad.active = true;
-    await page.goto(atlas.base + '/', { waitUntil: 'networkidle' });
+    const doc = await page.goto(atlas.base + '/', { waitUntil: 'networkidle' });
     firstLoad.active = false;
+    /* The server's own security headers: the page runs under its CSP. */
+    const dh = await doc.allHeaders();
+    assert.equal(dh['content-security-policy'], CSP, 'the server sends the CSP with the HTML');
+    assert.equal(dh['x-content-type-options'], 'nosniff');
+    assert.equal(dh['referrer-policy'], 'no-referrer');
     const total = firstLoad.reduce((n, r) => n + r.body + r.headers, 0);
     mkdirSync(ARTIFACTS, { recursive: true });
     writeFileSync(join(ARTIFACTS, 'first-load.json'), JSON.stringify({ total, responses: firstLoad }, null, 2));
-    console.log(`# first load: ${firstLoad.length} responses, ${total} bytes transferred (bodies + headers)`);
+    console.log(`# first load: ${firstLoad.length} responses, ${total} bytes transferred (bodies + headers, gzip)`);
     for (const r of firstLoad) console.log(`#   ${r.status} ${r.url} ${r.body} B ${r.encoding}`);
+    /* Every file of the panel comes compressed, revalidatable and with nosniff. */
+    const files = firstLoad.filter(r => !r.url.includes('/api/'));
+    assert.ok(files.length >= 4, 'html, css, app.js, alpine: ' + files.map(r => r.url).join(' '));
+    for (const r of files) {
+      assert.equal(r.encoding, 'gzip', r.url + ' is sent gzip');
+      assert.match(r.etag, /^"[0-9a-f]{20}-gz"$/, r.url + ' has an ETag');
+      assert.equal(r.nosniff, 'nosniff', r.url);
+      assert.equal(r.referrer, 'no-referrer', r.url);
+    }
 
     await page.locator('[data-view="login"]').waitFor({ state: 'visible' });
     await page.setViewportSize({ width: 390, height: 844 });
@@ -165,30 +182,57 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     assert.match(conf, /\[Interface\]/);
   });
 
-  /* Atlas applies every edit at once, so a plan is pending only when the
-   * system drifts (or an apply fails): the test removes carol from the
-   * interface by hand (resync is 3600 s, so the loop does not heal it first),
-   * then the Plan view shows her, Apply puts her back, and the plan is empty. */
+  /* Manual apply mode (Settings): a peer added in the panel is stored but
+   * not applied. The Plan view shows it as "+ ... peer erin" next to drift
+   * made by hand (carol removed from the interface; resync is 3600 s anyway,
+   * and manual mode never heals on its own); Apply puts both on the
+   * interface and the plan is empty. Then back to automatic apply. */
   it('shows the pending plan, applies it and sees it applied', async () => {
-    await go('wireguard');
-    const row = await peerRow('carol');
-    await row.locator('.badge', { hasText: /idle|connected/ }).waitFor({ timeout: 15000 });
-    const key = await page.evaluate(async () => {
-      const r = await fetch('/api/v1/wireguard/interfaces/atu0/peers/carol',
+    const wg = (...a) => spawnSync('wg', a, { encoding: 'utf8' });
+    const onIface = key => wg('show', IFACE, 'peers').stdout.split('\n').includes(key);
+    const keyOf = name => page.evaluate(async n => {
+      const r = await fetch('/api/v1/wireguard/interfaces/atu0/peers/' + n,
         { headers: { Authorization: 'Bearer ' + sessionStorage.getItem('atlas.token') } });
       return (await r.json()).public_key;
-    });
-    assert.match(key, /^[A-Za-z0-9+/]{43}=$/);
-    const wg = (...a) => spawnSync('wg', a, { encoding: 'utf8' });
-    assert.equal(wg('set', IFACE, 'peer', key, 'remove').status, 0, 'wg set remove');
-    assert.ok(!wg('show', IFACE, 'peers').stdout.includes(key), 'carol is off the interface');
+    }, name);
+
+    await go('wireguard');
+    const carol = await peerRow('carol');
+    await carol.locator('.badge', { hasText: /idle|connected/ }).waitFor({ timeout: 15000 });
+    const carolKey = await keyOf('carol');
+    assert.match(carolKey, /^[A-Za-z0-9+/]{43}=$/);
+
+    await go('settings');
+    const mode = page.getByTestId('apply-mode-settings');
+    await mode.getByRole('button', { name: 'Switch to manual apply' }).click();
+    await mode.getByRole('button', { name: 'Switch to automatic apply' }).waitFor();
+    await shot(page, 'settings-manual-desktop');
+    await go('dashboard');
+    await page.getByTestId('apply-mode').getByText('manual apply').waitFor();
+
+    await go('wireguard');
+    await page.getByRole('button', { name: 'Add peer' }).click();
+    await page.locator('#peer-name').fill('erin');
+    await page.locator('#peer-name').press('Enter');
+    const erin = await peerRow('erin');
+    await erin.locator('.badge', { hasText: 'not applied' }).waitFor();
+    const erinKey = await keyOf('erin');
+    await page.waitForTimeout(700); /* more than the loop's debounce: it would have applied by now */
+    assert.ok(!onIface(erinKey), 'erin is not on the interface before Apply');
+    assert.equal(wg('set', IFACE, 'peer', carolKey, 'remove').status, 0, 'wg set remove');
+    assert.ok(!onIface(carolKey), 'carol is off the interface');
 
     await go('plan');
+    await page.getByTestId('plan-mode').getByText('manual apply').waitFor();
     const wgGroup = page.locator('[data-plan-engine="wireguard"]');
+    await wgGroup.getByText(/peer erin/).first().waitFor();
     await wgGroup.getByText(/peer carol/).first().waitFor();
     assert.match(await page.getByTestId('plan-summary').innerText(), /change\(s\)/);
-    assert.match(await wgGroup.innerText(), /\+\s*wireguard\/atu0 peer carol/);
+    const planText = await wgGroup.innerText();
+    assert.match(planText, /\+\s*wireguard\/atu0 peer erin/);
+    assert.match(planText, /\+\s*wireguard\/atu0 peer carol/);
     await shot(page, 'plan-pending-desktop');
+    assert.ok(!onIface(erinKey), 'still not applied while the plan is shown');
 
     await page.getByRole('button', { name: 'Apply' }).click();
     if (await page.getByTestId('confirm-dialog').isVisible()) await confirmDialog();
@@ -197,11 +241,21 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     const text = await result.innerText();
     await shot(page, 'plan-applied-desktop');
     assert.match(text, /Apply result\s*ok/, 'apply result: ' + text);
+    assert.match(text, /peer erin/);
     assert.match(text, /peer carol/);
     await page.getByTestId('plan-summary').getByText(/Nothing to do/).waitFor({ timeout: 10000 });
-    assert.ok(wg('show', IFACE, 'peers').stdout.includes(key), 'carol is back on the interface');
+    assert.ok(onIface(erinKey), 'erin is on the interface');
+    assert.ok(onIface(carolKey), 'carol is back on the interface');
+    await go('wireguard');
+    await erin.locator('.badge', { hasText: /idle|connected/ }).waitFor({ timeout: 15000 });
 
+    await go('settings');
+    await mode.getByRole('button', { name: 'Switch to automatic apply' }).click();
+    /* Asked only while something is pending (it would apply at once). */
+    if (await page.getByTestId('confirm-dialog').isVisible()) await confirmDialog(/applied at once/);
+    await mode.getByRole('button', { name: 'Switch to manual apply' }).waitFor();
     await go('dashboard');
+    await page.getByTestId('apply-mode').getByText('auto apply').waitFor();
     await page.getByText('in sync').waitFor({ timeout: 10000 });
   });
 
@@ -463,9 +517,33 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     await shot(page, 'login-ratelimit-desktop');
   });
 
+  /* The check below is only worth something if a violation is seen: an
+   * inline <style> (refused by style-src 'self') must be blocked and reported. */
+  it('enforces the server\'s CSP: an inline style is refused and reported', async () => {
+    const before = browser.violations.length;
+    const applied = await page.evaluate(() => {
+      const st = document.createElement('style');
+      st.textContent = 'body { outline: 7px solid rgb(1, 2, 3) }';
+      document.head.appendChild(st);
+      const on = getComputedStyle(document.body).outlineColor === 'rgb(1, 2, 3)';
+      st.remove();
+      return on;
+    });
+    assert.equal(applied, false, 'the inline style was applied');
+    for (let i = 0; i < 50 && browser.violations.length === before; i++) await page.waitForTimeout(50);
+    const seen = browser.violations.splice(before);
+    assert.equal(seen.length, 1, 'one violation reported: ' + seen.join('; '));
+    assert.match(seen[0], /^style-src/);
+    /* The console message of that violation is expected too: drop it. */
+    await page.waitForTimeout(100);
+    for (let i = pageErrors.length - 1; i >= 0; i--)
+      if (/Content.Security.Policy/i.test(pageErrors[i]) && /inline style/i.test(pageErrors[i])) pageErrors.splice(i, 1);
+  });
+
   it('never reached anything but the Atlas server, no script error, no CSP violation, no JS dialog', () => {
     assert.deepEqual(browser.blocked, [], 'requests to other hosts');
     assert.deepEqual(pageErrors, [], 'uncaught page errors');
+    assert.deepEqual(browser.violations, [], 'CSP violations (securitypolicyviolation events)');
     assert.deepEqual(dialogs, [], 'JavaScript dialogs');
   });
 });

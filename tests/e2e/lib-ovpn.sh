@@ -7,6 +7,7 @@
 # config path under $T, and cleanup kills those processes by pid.
 # Atlas runs in direct service mode.
 
+grep_q() { grep "$@" > /dev/null; }	# see lib.sh
 ATLAS=${ATLAS_BIN:-$PWD/build/atlas}
 export ATLAS_SERVICE_MODE=direct
 [ "$(id -u)" = 0 ] || { echo "FAIL: needs root"; exit 1; }
@@ -29,7 +30,7 @@ kill_ours() {
   local pids=() p
   for p in /proc/[0-9]*; do
     [ -r "$p/cmdline" ] || continue
-    if tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -qF -- "$T/"; then
+    if tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep_q -F -- "$T/"; then
       pids+=("${p#/proc/}")
     fi
   done

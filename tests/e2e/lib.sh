@@ -9,4 +9,8 @@ expect_rc() {
   set +e; "$@"; local rc=$?; set -e
   [ "$rc" = "$want" ] || fail "expected exit $want, got $rc: $*"
 }
+# grep_q PATTERN...: like `grep -q`, but reads all of its input. In a
+# pipeline under pipefail, `cmd | grep -q` can fail when grep exits at the
+# first match and cmd then dies of SIGPIPE: a flaky test.
+grep_q() { grep "$@" > /dev/null; }
 need() { for p in "$@"; do command -v "$p" >/dev/null 2>&1 || fail "missing program: $p (make deps installs it)"; done; }

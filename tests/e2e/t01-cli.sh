@@ -30,7 +30,7 @@ wireguard:
 Y
 
 for c in validate import export plan apply history version; do
-  A $c --help | grep -q "usage: atlas $c\|atlas " || fail "$c --help"
+  A $c --help | grep_q "usage: atlas $c\|atlas " || fail "$c --help"
 done
 ok "--help on every command"
 
@@ -79,15 +79,19 @@ ok "export round-trips"
 expect_rc 0 A plan > "$T/plan"
 grep -q "singbox: not implemented" "$T/plan" || fail "plan must say singbox is not implemented"
 grep -q "wireguard: not managed" "$T/plan" || fail "plan must say wireguard is not managed"
-A plan --json | grep -q '"changes": 0' || fail "plan --json"
+A plan --json | grep_q '"changes": 0' || fail "plan --json"
 expect_rc 0 A plan -f "$T/good.yaml" >/dev/null
 expect_rc 1 A plan -f "$T/bad.yaml" 2>/dev/null
 expect_rc 0 A apply >/dev/null
-A history | grep -q "gen 1 .*cli .*ok" || { A history; fail "apply run not recorded"; }
+A history | grep_q "gen 1 .*cli .*ok" || { A history; fail "apply run not recorded"; }
 ok "plan/apply exit codes and history"
 
 expect_rc 1 A frobnicate 2>/dev/null
 expect_rc 1 A export --bogus 2>/dev/null
+expect_rc 1 "$ATLAS_BIN" --data 2> "$T/err"
+grep -q 'atlas: --data needs a directory' "$T/err" || { cat "$T/err"; fail "--data without a value"; }
+expect_rc 1 A history -n abc 2> "$T/err"
+grep -q 'atlas history: -n "abc" is not a number' "$T/err" || { cat "$T/err"; fail "history -n abc"; }
 ok "unknown commands and arguments exit 1"
 
 mkdir -p "$T/ro"; touch "$T/ro/file"

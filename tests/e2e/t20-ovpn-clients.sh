@@ -82,7 +82,7 @@ ip netns exec ato-20c2 ping -c2 -W1 10.9.0.1 >/dev/null 2>&1 && fail "bob pings 
 grep -qiE 'revoked|CRL' "$D/openvpn/openvpn.log" || fail "the server log shows no CRL refusal for bob"
 grep -q "^R.*/CN=bob$" "$D/pki/index.txt" || fail "bob is not revoked in the index"
 bob_serial=$(awk -F'\t' '$6 == "/CN=bob" { print $4 }' "$D/pki/index.txt")
-openssl crl -in "$D/pki/crl.pem" -noout -text | grep -qi "Serial Number: $bob_serial" ||
+openssl crl -in "$D/pki/crl.pem" -noout -text | grep_q -i "Serial Number: $bob_serial" ||
   fail "crl.pem does not list bob's serial $bob_serial"
 ok "bob is revoked, in the CRL, and cannot reconnect"
 wait $pinger || true

@@ -74,7 +74,7 @@ grep -q 'certificate "bob" (its lost certificate is revoked)' "$T/plan.out" || {
 apply_converged
 new=$(awk -F'\t' '$1 == "V" && $6 == "/CN=bob" { print $4 }' "$D/pki/index.txt")
 [ -n "$new" ] && [ "$new" != "$old" ] || fail "bob was not reissued"
-openssl crl -in "$D/pki/crl.pem" -noout -text | grep -qi "Serial Number: $old" || fail "bob's lost certificate is not in the CRL"
+openssl crl -in "$D/pki/crl.pem" -noout -text | grep_q -i "Serial Number: $old" || fail "bob's lost certificate is not in the CRL"
 ok "lost certificate reissued and the old one revoked ($old)"
 
 # CRL deleted by hand
@@ -83,7 +83,7 @@ rm "$D/pki/crl.pem"
 grep -q 'crl.pem (missing)' "$T/plan.out" || fail "plan does not name the CRL"
 apply_converged
 [ "$(stat -c %a "$D/pki/crl.pem")" = 644 ] || fail "crl.pem not restored 0644"
-openssl crl -in "$D/pki/crl.pem" -noout -CAfile "$D/pki/ca.crt" 2>&1 | grep -q 'verify OK' ||
+openssl crl -in "$D/pki/crl.pem" -noout -CAfile "$D/pki/ca.crt" 2>&1 | grep_q 'verify OK' ||
   fail "restored CRL does not verify"
 [ "$(server_pid)" = "$pid" ] || fail "the server restarted for a CRL"
 ok "deleted CRL reported and reissued, server pid unchanged"
@@ -137,7 +137,7 @@ grep -q -- '- openvpn server: stop' "$T/plan.out" || fail "plan does not stop th
 apply_converged
 alive "$pid" && fail "the server still runs"
 [ -f "$D/pki/issued/alice.crt" ] || fail "disabling removed the PKI"
-cli export | grep -q 'name: alice' || fail "disabling removed alice"
+cli export | grep_q 'name: alice' || fail "disabling removed alice"
 write_state true 10.9.0.2 tcp
 apply_converged
 alive "$(server_pid)" || fail "the server did not start again"

@@ -53,7 +53,7 @@ expect_refused() { # DIR PATTERN
   local out rc=0
   out=$(cli ovpn import-easyrsa "$1" 2>&1) || rc=$?
   [ $rc = 1 ] || fail "import of $1 exited $rc, not 1: $out"
-  echo "$out" | grep -qE "$2" || fail "import of $1: unclear message: $out"
+  echo "$out" | grep_q -E "$2" || fail "import of $1: unclear message: $out"
   [ ! -e "$D/pki" ] || fail "import of $1 left $D/pki behind"
   [ "$(cli history | grep -c '^  [0-9]')" = "$gen0" ] || fail "import of $1 changed the state"
   echo "refused as expected: $out"
@@ -80,7 +80,7 @@ ok "dave and frank imported, erin not, server CN kept"
 
 apply_converged
 grep -q "cert $D/pki/issued/server.crt" "$D/openvpn/server.conf" || fail "server does not use the old server cert"
-openssl crl -in "$D/pki/crl.pem" -noout -text | grep -qi "Serial Number: $(awk -F'\t' '$6 == "/CN=erin" {print $4}' "$T/ersa/pki/index.txt")" ||
+openssl crl -in "$D/pki/crl.pem" -noout -text | grep_q -i "Serial Number: $(awk -F'\t' '$6 == "/CN=erin" {print $4}' "$T/ersa/pki/index.txt")" ||
   fail "the CRL does not list erin"
 
 # dave: the Atlas profile carries his old certificate

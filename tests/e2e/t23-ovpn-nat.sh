@@ -28,7 +28,7 @@ ip -n "$INET" link set atn23i up
 ip -n "$SRV" route add default via 10.251.0.2
 # a new namespace copies the host's forwarding: start from "off"
 ip netns exec "$SRV" sysctl -qw net.ipv4.ip_forward=0
-[ -z "$(ip -n "$INET" route show 10.9.0.0/24)" ] && ! ip -n "$INET" route show | grep -q default ||
+[ -z "$(ip -n "$INET" route show 10.9.0.0/24)" ] && ! ip -n "$INET" route show | grep_q default ||
   fail "the internet namespace has a route back to the tunnel"
 
 S() { ip netns exec "$SRV" "$@"; }
@@ -57,7 +57,7 @@ grep -q '+ nftables table inet atlas_openvpn: masquerade 1 network out of atn23s
   "$T/plan.out" || fail "plan does not create the NAT table out of the default route"
 apply_converged
 [ "$(S sysctl -n net.ipv4.ip_forward)" = 1 ] || fail "forwarding is still off"
-table | grep -q 'ip saddr 10.9.0.0/24 oifname "atn23si" masquerade' || { table; fail "no masquerade rule"; }
+table | grep_q 'ip saddr 10.9.0.0/24 oifname "atn23si" masquerade' || { table; fail "no masquerade rule"; }
 S ip link show dev atlas-ovpn >/dev/null || fail "the server's tunnel is not named atlas-ovpn"
 [ -f "$D/run/atlas_openvpn.nft" ] || fail "the loaded table is not recorded in the run directory"
 ok "apply switched forwarding on and loaded the masquerade rule out of atn23si"
@@ -90,7 +90,7 @@ cli import "$T/state.yaml" >/dev/null
 grep -q '~ nftables table inet atlas_openvpn: masquerade 1 network out of atnbr$' "$T/plan.out" ||
   { cat "$T/plan.out"; fail "plan does not move the rule to atnbr"; }
 apply_converged
-table | grep -q 'oifname "atnbr" masquerade' || fail "the rule does not use atnbr"
+table | grep_q 'oifname "atnbr" masquerade' || fail "the rule does not use atnbr"
 ip netns exec atn-23c1 ping -c2 -W1 10.251.0.2 >/dev/null 2>&1 &&
   fail "alice reaches the internet although nothing is masqueraded out of atn23si"
 write_state true
@@ -108,7 +108,7 @@ table >/dev/null && fail "the table is still there with openvpn disabled"
 ok "enabled: false removed the table"
 write_state true
 apply_converged
-table | grep -q masquerade || fail "the table did not come back"
+table | grep_q masquerade || fail "the table did not come back"
 
 # The section gone from the desired state: Atlas removes the table it made...
 printf 'version: 1\nsettings:\n  host: 10.250.0.1\n' > "$T/none.yaml"

@@ -67,7 +67,7 @@ ok "/events takes ?token=, /health is open"
 # /metrics with ATLAS_METRICS_TOKEN set.
 [ "$(api_code "$API_URL/metrics")" = 401 ] || fail "/metrics open despite ATLAS_METRICS_TOKEN"
 [ "$(api_code -H 'Authorization: Bearer metrics-secret-2' "$API_URL/metrics")" = 401 ] || fail "/metrics wrong token"
-api_run curl -fsS -H 'Authorization: Bearer metrics-secret-1' "$API_URL/metrics" | grep -q '^atlas_resident_memory_bytes [0-9]' || fail "/metrics content"
+api_run curl -fsS -H 'Authorization: Bearer metrics-secret-1' "$API_URL/metrics" | grep_q '^atlas_resident_memory_bytes [0-9]' || fail "/metrics content"
 ok "/metrics bearer token"
 
 # Password change through the API voids the older tokens too.

@@ -34,7 +34,7 @@ api -fsS -X POST -d '{"name":"alice","allowed_ips":["10.31.0.0/24"],"keepalive":
 pub=$(jq -r .public_key "$T/alice.json")
 [ ${#pub} = 44 ] || fail "no public key in $(cat "$T/alice.json")"
 jq -e 'has("private_key") or has("preshared_key") | not' "$T/alice.json" >/dev/null || fail "secret in the answer"
-ms=$(wait_for 1 sh -c "ip netns exec ata-s$N wg show atasrv$N peers | grep -qx '$pub'") ||
+ms=$(wait_for 1 sh -c "ip netns exec ata-s$N wg show atasrv$N peers | grep -x '$pub' >/dev/null") ||
   fail "alice not on the interface within a second"
 ok "POST peer: on the interface after ${ms} ms"
 
@@ -42,7 +42,7 @@ hdr=$(api -fsS -D - -o "$T/alice.conf" "$U/wireguard/interfaces/atasrv$N/peers/a
 grep -qi '^Content-Disposition: attachment; filename="alice.conf"' <<<"$hdr" || fail "config disposition: $hdr"
 grep -qi '^Content-Type: text/plain' <<<"$hdr" || fail "config type"
 grep -q "^Endpoint = 172.29.$N.1:51931" "$T/alice.conf" || fail "endpoint in $(cat "$T/alice.conf")"
-api -fsS "$U/wireguard/interfaces/atasrv$N/peers/alice/qr.svg" | grep -q '<svg' || fail "qr.svg"
+api -fsS "$U/wireguard/interfaces/atasrv$N/peers/alice/qr.svg" | grep_q '<svg' || fail "qr.svg"
 api_run curl -sS -N -H "Authorization: Bearer $API_TOKEN" "$U/events" > "$T/events" &
 SSE_PID=$!
 sleep 0.5
@@ -54,8 +54,8 @@ wait_for 6 api_check $U/wireguard/interfaces/atasrv$N/peers/alice '.status.on_in
   fail "live status of alice: $(api -sS "$U/wireguard/interfaces/atasrv$N/peers/alice")"
 wait_for 8 grep -q '^data: {"engine":"wireguard","name":"atasrv'$N'/alice"}' "$T/events" >/dev/null ||
   fail "no SSE connect event for alice: $(grep -A1 '^event: connect' "$T/events" | head -4)"
-grep -A1 '^event: connect' "$T/events" | grep -q "atasrv$N/alice" || fail "connect event"
-grep -A1 '^event: traffic' "$T/events" | grep -q '"peer":"alice"' || fail "no traffic event for alice"
+grep -A1 '^event: connect' "$T/events" | grep_q "atasrv$N/alice" || fail "connect event"
+grep -A1 '^event: traffic' "$T/events" | grep_q '"peer":"alice"' || fail "no traffic event for alice"
 api_run curl -fsS "$API_URL/metrics" > "$T/metrics"
 grep -Eq "^atlas_wireguard_peer_rx_bytes\{interface=\"atasrv$N\",peer=\"alice\"\} [1-9]" "$T/metrics" ||
   fail "metrics: $(grep wireguard "$T/metrics" | head)"
@@ -64,10 +64,10 @@ ok "peer status shows the handshake; SSE connect and traffic events; per-peer me
 
 code=$(api -o /dev/null -w '%{http_code}' -X DELETE "$U/wireguard/interfaces/atasrv$N/peers/alice")
 [ "$code" = 204 ] || fail "DELETE peer: $code"
-ms=$(wait_for 1 sh -c "! ip netns exec ata-s$N wg show atasrv$N peers | grep -qx '$pub'") ||
+ms=$(wait_for 1 sh -c "! ip netns exec ata-s$N wg show atasrv$N peers | grep -x '$pub' >/dev/null") ||
   fail "alice still on the interface a second after DELETE"
 CNS ping -c 2 -W 1 10.31.0.1 >/dev/null 2>&1 && fail "client still reaches the server after DELETE"
-wait_for 8 sh -c "grep -A1 '^event: disconnect' '$T/events' | grep -q 'atasrv$N/alice'" >/dev/null ||
+wait_for 8 sh -c "grep -A1 '^event: disconnect' '$T/events' | grep 'atasrv$N/alice' >/dev/null" >/dev/null ||
   fail "no SSE disconnect event for alice"
 ok "DELETE peer: gone from the interface after ${ms} ms, client cut, SSE disconnect"
 

@@ -37,14 +37,14 @@ grep -qi '^Content-Disposition: attachment; filename="bob.ovpn"' <<<"$hdr" || fa
 grep -q '^<cert>' "$T/bob.ovpn" && grep -q "^remote 172.29.$N.1 11932" "$T/bob.ovpn" || fail "profile: $(head -20 "$T/bob.ovpn")"
 CNS openvpn --config "$T/bob.ovpn" --dev atat$N --dev-type tun --writepid "$T/client.pid" \
   --log "$T/client.log" --daemon || fail "openvpn client start"
-wait_for 20 sh -c "ip netns exec ata-c$N ip -4 addr show atat$N | grep -q 'inet 10.32.0.'" >/dev/null ||
+wait_for 20 sh -c "ip netns exec ata-c$N ip -4 addr show atat$N | grep 'inet 10.32.0.' >/dev/null" >/dev/null ||
   fail "client got no tunnel address: $(tail -20 "$T/client.log")"
 CNS ping -c 3 -W 1 -i 0.2 10.32.0.1 >/dev/null || fail "client cannot ping the server"
 ok "a real openvpn client connects with the downloaded profile"
 
 wait_for 8 api_check $U/openvpn/clients/bob '.status.connected' >/dev/null ||
   fail "bob's status: $(api -sS "$U/openvpn/clients/bob")"
-wait_for 5 sh -c "ip netns exec ata-s$N curl -fsS $API_URL/metrics | grep -q '^atlas_openvpn_clients_connected 1$'" >/dev/null ||
+wait_for 5 sh -c "ip netns exec ata-s$N curl -fsS $API_URL/metrics | grep '^atlas_openvpn_clients_connected 1$' >/dev/null" >/dev/null ||
   fail "metrics: $(api_run curl -sS "$API_URL/metrics" | grep openvpn)"
 api_run curl -fsS "$API_URL/metrics" | grep -Eq '^atlas_openvpn_client_bytes_received\{client="bob"\} [1-9]' ||
   fail "no per-client traffic metric"

@@ -35,7 +35,7 @@ foreign=$(wg genkey | wg pubkey)
 SNS wg set atasrv$N peer "$alice" remove
 SNS wg set atasrv$N peer "$foreign" allowed-ips 10.33.0.200/32
 runs=$(api -fsS "$U/history" | jq '.runs | length')
-ms=$(wait_for 5 sh -c "ip netns exec ata-s$N wg show atasrv$N peers | grep -qx '$alice' && ! ip netns exec ata-s$N wg show atasrv$N peers | grep -qx '$foreign'") ||
+ms=$(wait_for 5 sh -c "ip netns exec ata-s$N wg show atasrv$N peers | grep -x '$alice' >/dev/null && ! ip netns exec ata-s$N wg show atasrv$N peers | grep -x '$foreign' >/dev/null") ||
   fail "drift not healed within one resync period (3 s): $(SNS wg show atasrv$N peers)"
 ok "drift healed by the loop after ${ms} ms (resync 3 s)"
 api -fsS "$U/history" | jq -e '.runs[0].trigger == "resync" and .runs[0].ok' >/dev/null ||
@@ -51,8 +51,8 @@ api -fsS -X PUT --data-binary @"$T/base.yaml" "$U/state" >/dev/null || fail "PUT
 sleep 1
 SNS wg set atasrv$N peer "$alice" remove
 sleep 1
-SNS wg show atasrv$N peers | grep -qx "$alice" && fail "healed without SIGHUP"
+SNS wg show atasrv$N peers | grep_q -x "$alice" && fail "healed without SIGHUP"
 kill -HUP "$API_PID"
-ms=$(wait_for 2 sh -c "ip netns exec ata-s$N wg show atasrv$N peers | grep -qx '$alice'") || fail "SIGHUP did not reconcile"
+ms=$(wait_for 2 sh -c "ip netns exec ata-s$N wg show atasrv$N peers | grep -x '$alice' >/dev/null") || fail "SIGHUP did not reconcile"
 api -fsS "$U/history" | jq -e '.runs[0].trigger == "sighup"' >/dev/null || fail "sighup run not recorded"
 ok "SIGHUP reconciles at once (${ms} ms)"

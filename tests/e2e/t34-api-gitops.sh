@@ -19,7 +19,7 @@ state() { # the file with the given peer names
   for p in "$@"; do printf '        - name: %s\n' "$p"; done
 }
 git_write() { cat > "$F.tmp.$$"; mv -f "$F.tmp.$$" "$F"; }   # what git checkout does: rename over
-on_if() { SNS wg show atasrv$N peers | grep -qx "$1"; }
+on_if() { SNS wg show atasrv$N peers | grep_q -x "$1"; }
 state alice bob | git_write
 api_start "$T/data" 18084 --watch "$F"
 U=$API_URL/api/v1
@@ -56,22 +56,22 @@ gen=$(api -fsS "$U/status" | jq .generation)
 { state alice bob carol; printf '        - name: "bad name!"\n          keepalive: lots\n'; } | git_write
 wait_for 5 api_check $U/status '.atlas.watch.error != null' >/dev/null ||
   fail "invalid edit not reported in /status"
-api -fsS "$U/status" | jq -r .atlas.watch.error | grep -q "atlas.yaml:1[0-9]:[0-9]*:" || fail "error without file:line: $(api -sS "$U/status" | jq -r .atlas.watch.error)"
+api -fsS "$U/status" | jq -r .atlas.watch.error | grep_q "atlas.yaml:1[0-9]:[0-9]*:" || fail "error without file:line: $(api -sS "$U/status" | jq -r .atlas.watch.error)"
 [ "$(api -fsS "$U/status" | jq .generation)" = "$gen" ] || fail "invalid edit changed the generation"
 on_if "$carol" && on_if "$bob" || fail "invalid edit disturbed the interface"
 grep -q 'watch: .*keeping the last good state' "$T/data.log" || fail "invalid edit not logged"
 wait_for 3 grep -q '^event: watch' "$T/events" >/dev/null || fail "no SSE watch event"
-grep -A1 '^event: watch' "$T/events" | grep -q '"error":"' || fail "SSE watch event without the error"
+grep -A1 '^event: watch' "$T/events" | grep_q '"error":"' || fail "SSE watch event without the error"
 state alice bob carol | git_write
 wait_for 5 api_check $U/status '.atlas.watch.error == null' >/dev/null ||
   fail "fixed file did not clear the error"
 ok "invalid edit kept the old state, reported in log, /status and SSE; fixing it clears the error"
 
 state alice carol | git_write
-wait_for 5 sh -c "! ip netns exec ata-s$N wg show atasrv$N peers | grep -qx '$bob'" >/dev/null || fail "bob not removed by the file"
+wait_for 5 sh -c "! ip netns exec ata-s$N wg show atasrv$N peers | grep -x '$bob' >/dev/null" >/dev/null || fail "bob not removed by the file"
 code=$(api -o "$T/restore" -w '%{http_code}' -X POST "$U/history/$gen_ab/restore")
 [ "$code" = 200 ] || fail "restore: $code $(cat "$T/restore")"
-wait_for 3 sh -c "ip netns exec ata-s$N wg show atasrv$N peers | grep -qx '$bob'" >/dev/null || fail "restore did not put bob back"
+wait_for 3 sh -c "ip netns exec ata-s$N wg show atasrv$N peers | grep -x '$bob' >/dev/null" >/dev/null || fail "restore did not put bob back"
 on_if "$carol" && fail "restore of generation $gen_ab kept carol"
 [ "$(api -fsS "$U/wireguard/interfaces/atasrv$N/peers/bob" | jq -r .public_key)" = "$bob" ] || fail "bob's key changed"
 api -fsS "$U/history" | jq -e ".generations[0].trigger == \"restore $gen_ab\"" >/dev/null || fail "restore generation trigger"

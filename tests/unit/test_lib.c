@@ -3,6 +3,7 @@
  * atomic writes, and the spawn helper (capture, cap, timeout, status, stdin).
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include "testutil.h"
@@ -173,6 +174,95 @@ static void test_lib__spawn(void **s)
 	assert_null(spawn_which("../bin/sh"));
 }
 
+/* Only digits after the slash: strtol would skip " ", "\t" or "\n" first. */
+static void test_lib__ip_parse_prefix_digits_only(void **s)
+{
+	struct ipaddr a;
+
+	(void)s;
+	assert_int_equal(ip_parse("10.0.0.0/ 24", &a), -1);
+	assert_int_equal(ip_parse("10.0.0.0/\t24", &a), -1);
+	assert_int_equal(ip_parse("10.0.0.0/\n24", &a), -1);
+	assert_int_equal(ip_parse("10.0.0.0/+24", &a), -1);
+	assert_int_equal(ip_parse("fd00::/ 64", &a), -1);
+	assert_int_equal(ip_parse("10.0.0.0/0", &a), 0);
+	assert_int_equal(ip_parse("fd00::/64", &a), 0);
+	assert_int_equal(a.prefix, 64);
+}
+
+/*
+ * A program that exits without reading its stdin: the write gets EPIPE and
+ * Atlas must live on (before, SIGPIPE killed the whole process).
+ */
+static void test_lib__spawn_stdin_not_read(void **s)
+{
+	const char *argv[] = { "true", NULL };
+	size_t len = 4 << 20;
+	char *big = xcalloc(1, len);
+	struct spawn_opts o = { .stdin_data = big, .stdin_len = len };
+	struct spawn_result r;
+	struct atlas_err err;
+
+	(void)s;
+	assert_int_equal(spawn_run(argv, &o, &r, &err), 0);
+	assert_true(r.exited);
+	assert_int_equal(r.status, 0);
+	spawn_result_release(&r);
+	free(big);
+}
+
+/* A failing program's stderr line reaches JSON and terminals: printable only. */
+static void test_lib__spawn_check_message_printable(void **s)
+{
+	const char *argv[] = { "perl", "-e", "print STDERR \"\\xff\\e[31mboom\\r\\nmore\"; exit 3",
+			       NULL };
+	struct spawn_result r;
+	struct atlas_err err;
+
+	(void)s;
+	assert_int_equal(spawn_check(argv, NULL, &r, &err), -1);
+	assert_string_equal(err.msg, "perl exited with status 3: ??[31mboom");
+	spawn_result_release(&r);
+}
+
+/* Output closed but still running: the timeout must still end it. */
+static void test_lib__spawn_timeout_after_output_closed(void **s)
+{
+	const char *argv[] = { "perl", "-e", "close STDOUT; close STDERR; sleep 5", NULL };
+	struct spawn_opts o = { .timeout_ms = 300 };
+	struct spawn_result r;
+	struct atlas_err err;
+
+	(void)s;
+	assert_int_equal(spawn_run(argv, &o, &r, &err), 0);
+	assert_true(r.timed_out);
+	assert_false(r.exited);
+	assert_int_equal(r.status, 9);
+	spawn_result_release(&r);
+}
+
+/* More programs than the old fixed cache held (64): every path stays owned
+ * by the cache (make asan: LeakSanitizer found the 65th on leaked). */
+static void test_lib__spawn_which_many(void **s)
+{
+	DIR *d = opendir("/usr/bin");
+	struct dirent *e;
+	int n = 0;
+
+	(void)s;
+	assert_non_null(d);
+	while ((e = readdir(d)) && n < 100) {
+		const char *p = spawn_which(e->d_name);
+
+		if (!p)
+			continue;
+		assert_ptr_equal(spawn_which(e->d_name), p);
+		n++;
+	}
+	closedir(d);
+	assert_int_equal(n, 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -181,6 +271,11 @@ int main(void)
 		cmocka_unit_test(test_lib__strv),
 		cmocka_unit_test(test_lib__atomic_write),
 		cmocka_unit_test(test_lib__spawn),
+		cmocka_unit_test(test_lib__ip_parse_prefix_digits_only),
+		cmocka_unit_test(test_lib__spawn_stdin_not_read),
+		cmocka_unit_test(test_lib__spawn_check_message_printable),
+		cmocka_unit_test(test_lib__spawn_timeout_after_output_closed),
+		cmocka_unit_test(test_lib__spawn_which_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

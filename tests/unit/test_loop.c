@@ -2,7 +2,9 @@
  * test_loop.c - the reconcile loop thread (controller/loop.c) on an empty
  * desired state (no engine managed, so no system change): the first run at
  * start, a burst of wake-ups debounced into one run, requests answered from
- * the loop thread, periodic checks without changes not recorded.
+ * the loop thread, periodic checks without changes not recorded; the
+ * decision table of the manual mode (settings.auto_apply false) and the
+ * loop in that mode.
  */
 #include <pthread.h>
 #include <time.h>
@@ -10,6 +12,7 @@
 #include "testutil.h"
 
 #include "controller/loop.h"
+#include "state/commit.h"
 #include "state/store.h"
 
 static size_t runs(const char *dir, const char *trigger)
@@ -110,10 +113,109 @@ static void test_loop__start_burst_and_request(void **ts)
 	free(dir);
 }
 
+/* Which trigger applies in which mode: the pure decision of a run. */
+static void test_loop__decide(void **ts)
+{
+	static const struct {
+		const char *trigger;
+		int auto_apply;
+		int64_t gen, applied;
+		enum loop_action want;
+	} cases[] = {
+	    /* auto: every edit applies; a quiet resync only checks first. */
+	    {"start", 1, 3, 2, LOOP_APPLY},
+	    {"start", 1, 3, 3, LOOP_APPLY},
+	    {"api", 1, 4, 3, LOOP_APPLY},
+	    {"watch", 1, 4, 3, LOOP_APPLY},
+	    {"api restore", 1, 4, 3, LOOP_APPLY},
+	    {"retry", 1, 4, 3, LOOP_APPLY},
+	    {"resync", 1, 4, 4, LOOP_CHECK_APPLY},
+	    {"resync", 1, 5, 4, LOOP_APPLY},
+	    {"sighup", 1, 4, 4, LOOP_APPLY},
+	    {"api apply", 1, 4, 4, LOOP_APPLY},
+	    /* manual: observe everything, apply on request and SIGHUP only. */
+	    {"api", 0, 4, 3, LOOP_OBSERVE},
+	    {"watch", 0, 4, 3, LOOP_OBSERVE},
+	    {"api restore", 0, 4, 3, LOOP_OBSERVE},
+	    {"retry", 0, 4, 3, LOOP_OBSERVE},
+	    {"resync", 0, 4, 4, LOOP_OBSERVE},
+	    {"resync", 0, 5, 4, LOOP_OBSERVE},
+	    {"sighup", 0, 5, 4, LOOP_APPLY},
+	    {"api apply", 0, 5, 4, LOOP_APPLY},
+	    /* a restart restores the approved state, never a pending one */
+	    {"start", 0, 4, 4, LOOP_APPLY},
+	    {"start", 0, 5, 4, LOOP_OBSERVE},
+	    {"start", 0, 1, 0, LOOP_OBSERVE},
+	};
+
+	(void)ts;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum loop_action got = loop_decide(cases[i].trigger, cases[i].auto_apply,
+						   cases[i].gen, cases[i].applied);
+
+		if (got != cases[i].want)
+			fail_msg(
+			    "case %zu (%s, auto_apply %d, gen %lld, applied %lld): %d, want %d", i,
+			    cases[i].trigger, cases[i].auto_apply, (long long)cases[i].gen,
+			    (long long)cases[i].applied, got, cases[i].want);
+	}
+}
+
+/*
+ * Manual mode on a state with no engine: an edit is observed, not applied
+ * (no run recorded; the empty plan makes its generation applied), and only
+ * a request or SIGHUP records a run.
+ */
+static void test_loop__manual_mode(void **ts)
+{
+	static const char yaml[] = "version: 1\nsettings:\n  auto_apply: false\n";
+	struct atlas_err err = {0};
+	struct seen seen = {PTHREAD_MUTEX_INITIALIZER, 0, 0, NULL};
+	struct diags d = {0};
+	char *dir = tu_tmpdir();
+	struct store *s;
+	struct loop *l;
+	int64_t gen = 0;
+
+	(void)ts;
+	assert_int_equal(store_open(dir, &s, &err), 0);
+	assert_int_equal(state_import_yaml(s, yaml, sizeof(yaml) - 1, "test", &d, &gen, &err), 0);
+	diags_clear(&d);
+	l = loop_start(dir, on_run, &seen, &err);
+	assert_non_null(l);
+	sleep_ms(300);
+	/* Generation 1 was never applied: the start only observes. */
+	assert_int_equal(runs(dir, NULL), 0);
+	assert_int_equal(loop_drift(l), 0);
+	assert_int_equal(store_applied_generation(s), gen);
+	loop_wake(l, "api", 0);
+	sleep_ms(200);
+	assert_int_equal(runs(dir, NULL), 0);
+	loop_wake(l, "sighup", 0);
+	sleep_ms(200);
+	assert_int_equal(runs(dir, "sighup"), 1);
+	assert_int_equal(loop_request(l, NULL, on_done, &seen, &err), 0);
+	for (int i = 0; i < 100 && !seen.done; i++)
+		sleep_ms(10);
+	pthread_mutex_lock(&seen.mu);
+	assert_int_equal(seen.done, 1);
+	assert_true(json_is_true(json_object_get(seen.result, "ok")));
+	json_decref(seen.result);
+	pthread_mutex_unlock(&seen.mu);
+	assert_int_equal(runs(dir, "api apply"), 1);
+	assert_int_equal(runs(dir, NULL), 2);
+	loop_stop(l);
+	store_close(s);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_loop__start_burst_and_request),
+	    cmocka_unit_test(test_loop__decide),
+	    cmocka_unit_test(test_loop__manual_mode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

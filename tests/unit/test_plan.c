@@ -83,11 +83,33 @@ static void test_plan__engines_without_driver_or_section(void **s)
 	state_free(st);
 }
 
+/* What a failed diff had added is dropped, its driver data freed. */
+static void test_plan__truncate(void **s)
+{
+	struct plan p;
+
+	(void)s;
+	freed = 0;
+	plan_init(&p);
+	plan_add(&p, "wireguard", ACT_CREATE, "wg0/a", xstrdup("a"), count_free, "+ a");
+	plan_add(&p, "openvpn", ACT_DELETE, "b", xstrdup("b"), count_free, "- b");
+	plan_add(&p, "openvpn", ACT_DELETE, "c", xstrdup("c"), count_free, "- c");
+	plan_truncate(&p, 1);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(freed, 2);
+	assert_string_equal(p.v[0].resource, "wg0/a");
+	plan_truncate(&p, 5);
+	assert_int_equal(p.n, 1);
+	plan_release(&p);
+	assert_int_equal(freed, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan__render_text_and_json),
 		cmocka_unit_test(test_plan__engines_without_driver_or_section),
+		cmocka_unit_test(test_plan__truncate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

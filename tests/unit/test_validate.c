@@ -348,6 +348,61 @@ static void test_validate__positions_in_messages(void **s)
 	state_free(st);
 }
 
+/* The interface moved to another network: a peer without an address gets a
+ * new one there, not its old one (which validation would then refuse). */
+static void test_validate__completion_old_address_outside_network(void **s)
+{
+	struct atlas_state *old = parse(WG("        - name: a\n        - name: b\n")), *next;
+	struct diags d = { 0 };
+	struct buf b = BUF_INIT;
+	int rc;
+
+	(void)s;
+	assert_int_equal(state_complete(old, NULL, &d, NULL), 0);
+	assert_string_equal(old->wireguard.interfaces[0].peers[1].address.v[0], "10.8.0.3/32");
+	next = parse("wireguard:\n  interfaces:\n    - name: wg0\n      listen_port: 51820\n"
+		     "      address: [10.20.0.1/24]\n      peers:\n        - name: a\n"
+		     "        - name: b\n");
+	rc = state_check(next, old, NULL, &d, NULL);
+	diags_format(&d, NULL, &b);
+	assert_string_equal(buf_str(&b), "");
+	assert_int_equal(rc, 0);
+	assert_string_equal(state_wg_peer(&next->wireguard.interfaces[0], "a")->address.v[0],
+			    "10.20.0.2/32");
+	assert_string_equal(state_wg_peer(&next->wireguard.interfaces[0], "b")->address.v[0],
+			    "10.20.0.3/32");
+	/* In the same network the old addresses come back. */
+	state_free(next);
+	next = parse(WG("        - name: b\n        - name: a\n"));
+	assert_int_equal(state_check(next, old, NULL, &d, NULL), 0);
+	assert_string_equal(state_wg_peer(&next->wireguard.interfaces[0], "b")->address.v[0],
+			    "10.8.0.3/32");
+	buf_release(&b);
+	diags_clear(&d);
+	state_free(next);
+	state_free(old);
+}
+
+/* States from the API may lack a name: messages about others still print. */
+static void test_validate__nameless_resource_in_message(void **s)
+{
+	struct atlas_state *st = parse("singbox:\n  inbounds:\n    - {name: a, type: vless, port: 443}\n"
+				       "    - {name: b, type: vless, port: 443}\n");
+	struct diags d = { 0 };
+	struct buf b = BUF_INIT;
+
+	(void)s;
+	free(st->singbox.inbounds[0].name);
+	st->singbox.inbounds[0].name = NULL;
+	state_validate(st, &d);
+	diags_format(&d, NULL, &b);
+	assert_non_null(strstr(b.data, "inbound has no name"));
+	assert_non_null(strstr(b.data, "singbox inbound \"b\": port 443 is already used by inbound \"?\""));
+	buf_release(&b);
+	diags_clear(&d);
+	state_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -366,6 +421,8 @@ int main(void)
 		cmocka_unit_test(test_validate__address_plan),
 		cmocka_unit_test(test_validate__completion_generates_and_allocates),
 		cmocka_unit_test(test_validate__completion_keeps_secrets_by_name),
+		cmocka_unit_test(test_validate__completion_old_address_outside_network),
+		cmocka_unit_test(test_validate__nameless_resource_in_message),
 		cmocka_unit_test(test_validate__interface_public_key_mismatch),
 		cmocka_unit_test(test_validate__positions_in_messages),
 	};

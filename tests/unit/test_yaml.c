@@ -183,14 +183,6 @@ static void test_yaml__wrong_types(void **s)
 	expect_error("- a\n- b\n", "f.yaml:1:1: state must be a mapping, not a list");
 }
 
-static void test_yaml__null_section_with_required_keys(void **s)
-{
-	(void)s;
-	/* found by fuzz_yaml: an empty section must not skip its required keys */
-	expect_error("version: 1\nsettings: {}\nopenvpn:\n \n",
-		     "f.yaml:3:9: openvpn: missing required key \"network\"");
-}
-
 static void test_yaml__duplicate_key(void **s)
 {
 	(void)s;
@@ -262,6 +254,65 @@ static void test_yaml__deep_nesting_and_size(void **s)
 	buf_release(&b);
 }
 
+/* Found by make fuzz: "openvpn:" alone was accepted, and its export (without
+ * the required network) did not parse again. */
+static void test_yaml__null_section_missing_required(void **s)
+{
+	static const char crash[] = "version: 1\nsettings:\n  host: 2001:db8::10\n"
+				    "  egress_interface: et5\nwireguard:\nopenvpn:\n  ";
+
+	(void)s;
+	expect_error(crash, "f.yaml:6:9: openvpn: missing required key \"network\"");
+	/* A section without required keys may still be empty. */
+	state_free(parse_ok("version: 1\nwireguard:\nsingbox:\n"));
+}
+
+/* 257 copies of one key: a counter in an unsigned char wrapped to "unseen"
+ * and the list was decoded twice into one count (heap overflow on free). */
+static void test_yaml__many_duplicate_keys(void **s)
+{
+	struct buf b = BUF_INIT;
+	char *got;
+
+	(void)s;
+	buf_puts(&b, "version: 1\nopenvpn:\n  network: 10.1.0.0/24\n");
+	for (int i = 0; i < 257; i++)
+		buf_printf(&b, "  clients: [{name: c%d}, {name: d%d}]\n", i, i);
+	got = parse_bad(b.data, b.len);
+	assert_non_null(strstr(got, "f.yaml:260:3: openvpn: duplicate key \"clients\""));
+	free(got);
+	buf_release(&b);
+}
+
+static void test_yaml__int_out_of_int_range(void **s)
+{
+	(void)s;
+	/* 2^32 + 1 truncated to an int is 1: it must not pass as version 1. */
+	expect_error("version: 4294967297\n", "f.yaml:1:10: version: 4294967297 is out of range");
+	expect_error("version: 1\nwireguard:\n  interfaces:\n    - name: wg0\n"
+		     "      listen_port: 4294967297\n      address: [10.0.0.1/24]\n",
+		     "listen_port: 4294967297 is out of range 1..65535");
+}
+
+/* "0: default" fields (mtu) accept their default written out. */
+static void test_yaml__explicit_default_outside_range(void **s)
+{
+	const char *ok = "version: 1\nwireguard:\n  interfaces:\n    - name: wg0\n"
+			 "      listen_port: 1\n      address: [10.0.0.1/24]\n      mtu: 0\n";
+	struct atlas_state *st = parse_ok(ok);
+
+	(void)s;
+	assert_int_equal(st->wireguard.interfaces[0].mtu, 0);
+	state_free(st);
+	expect_error("version: 1\nwireguard:\n  interfaces:\n    - name: wg0\n      listen_port: 1\n"
+		     "      address: [10.0.0.1/24]\n      mtu: 100\n",
+		     "mtu: 100 is out of range 576..9000");
+	/* A required field has no default to fall back on. */
+	expect_error("version: 1\nwireguard:\n  interfaces:\n    - name: wg0\n      listen_port: 0\n"
+		     "      address: [10.0.0.1/24]\n",
+		     "listen_port: 0 is out of range 1..65535");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -274,11 +325,14 @@ int main(void)
 		cmocka_unit_test(test_yaml__unknown_key),
 		cmocka_unit_test(test_yaml__wrong_types),
 		cmocka_unit_test(test_yaml__duplicate_key),
-		cmocka_unit_test(test_yaml__null_section_with_required_keys),
 		cmocka_unit_test(test_yaml__missing_required),
 		cmocka_unit_test(test_yaml__all_errors_reported),
 		cmocka_unit_test(test_yaml__syntax_errors),
 		cmocka_unit_test(test_yaml__deep_nesting_and_size),
+		cmocka_unit_test(test_yaml__null_section_missing_required),
+		cmocka_unit_test(test_yaml__many_duplicate_keys),
+		cmocka_unit_test(test_yaml__int_out_of_int_range),
+		cmocka_unit_test(test_yaml__explicit_default_outside_range),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
