@@ -382,6 +382,7 @@ document.addEventListener('alpine:init', () => {
 
     async loadWg() {
       this.wg.error = '';
+      this.loadHost();
       try {
         this.wg.ifaces = await this.api('GET', '/wireguard/interfaces');
         if (!this.wg.ifaces.some(i => i.name === this.wg.iface))
@@ -511,7 +512,7 @@ document.addEventListener('alpine:init', () => {
     },
 
     async toggleIface(i) {
-      if (!i.disabled && !await this.ask('Disable interface', 'Disable interface "' + i.name + '"? The interface goes down and all its peers are disconnected.', 'Disable')) return;
+      if (!i.disabled && !await this.ask('Disable interface', 'Disable interface "' + i.name + '"? The interface goes down and all its peers are disconnected.' + this.engWhen(), 'Disable')) return;
       try {
         await this.api('PATCH', '/wireguard/interfaces/' + encodeURIComponent(i.name), { disabled: !i.disabled });
         this.toast('Interface ' + i.name + (i.disabled ? ' enabled' : ' disabled'));
@@ -521,7 +522,7 @@ document.addEventListener('alpine:init', () => {
     },
 
     async deleteIface(i) {
-      if (!await this.ask('Delete interface', 'Delete interface "' + i.name + '"? It is removed from the server with all its ' + i.peers + ' peer(s): every one of them is disconnected and their keys are lost for good.', 'Delete')) return;
+      if (!await this.ask('Delete interface', 'Delete interface "' + i.name + '"? It is removed from the server with all its ' + i.peers + ' peer(s): every one of them is disconnected and their keys are lost for good.' + this.engWhen(), 'Delete')) return;
       try {
         await this.api('DELETE', '/wireguard/interfaces/' + encodeURIComponent(i.name));
         this.toast('Interface ' + i.name + ' deleted');
@@ -533,7 +534,7 @@ document.addEventListener('alpine:init', () => {
     /* ---- OpenVPN ------------------------------------------------------- */
 
     async loadOvpn(quiet) {
-      if (!quiet) this.ovpn.error = '';
+      if (!quiet) { this.ovpn.error = ''; this.loadHost(); }
       try {
         /* 404: no openvpn section yet; the view offers to set it up. */
         const [server, clients] = await Promise.all([

@@ -17,36 +17,80 @@ function atlasEngineState() {
   return { ovpnMissing: false, setupBusy: false, setupError: '',
            setup: { network: '10.9.0.0/24', port: 1194, proto: 'udp', dns: '' },
            edit: {}, editError: '', busy: '', ovpnResult: null, ovpnRuns: [],
-           ifEdit: {}, ifEditError: '', wgResult: null };
+           ifEdit: {}, ifEditError: '', wgResult: null,
+           host: '', hostLoaded: false, hostForm: '', hostError: '' };
 }
 
 /* Methods of the component (`this` is the Alpine component). */
 const atlasEngineMethods = {
   /* After an edit of desired state: waits (up to 20 s) for the apply run
    * that reaches the new generation and keeps it in eng[slot] for the view,
-   * as {label, ok, error, actions}; ok is null while still waiting. */
+   * as {label, ok, error, actions, pending}; ok is null while waiting, and
+   * stays null with pending set in manual apply mode (nothing is applied
+   * until Apply in the Plan view). An edit that needs no change on the
+   * system may be marked applied without a run: that is ok, no action. */
   async followRun(slot, label) {
-    const res = { label, ok: null, error: '', actions: [], at: Date.now() / 1000 };
+    const res = { label, ok: null, pending: false, error: '', actions: [], at: Date.now() / 1000 };
+    let out = null;
     this.eng[slot] = res;
     try {
-      const st = await this.api('GET', '/status');
-      this.status = st;
-      for (let i = 0; i < 40; i++) {
+      const gen = (await this.api('GET', '/status')).generation;
+      for (let i = 0; i < 40 && !out; i++) {
+        const st = await this.api('GET', '/status');
+        this.status = st;
         const h = await this.api('GET', '/history');
-        const run = (h.runs || []).find(r => r.generation >= st.generation && !/^restart /.test(r.trigger));
-        if (run) {
-          this.eng[slot] = { label, ok: !!run.ok, error: run.error || '', actions: run.actions || [], at: run.finished_at || run.started_at };
-          break;
-        }
-        await new Promise(r => setTimeout(r, 500));
+        const run = (h.runs || []).find(r => r.generation >= gen && !/^restart /.test(r.trigger));
+        if (run)
+          out = { ...res, ok: !!run.ok, error: run.error || '', actions: run.actions || [], at: run.finished_at || run.started_at };
+        else if (st.auto_apply === false && st.applied_generation < gen)
+          out = { ...res, pending: true };
+        else if (!st.pending && st.applied_generation >= gen)
+          out = { ...res, ok: true };
+        else
+          await new Promise(r => setTimeout(r, 500));
       }
-      if (this.eng[slot].ok === null) this.eng[slot] = { ...res, error: 'not applied yet: see the Plan view' };
+      if (!out) out = { ...res, error: 'not applied yet: see the Plan view' };
     } catch (e) {
-      if (e.status !== 401) this.eng[slot] = { ...res, ok: false, error: e.message };
+      if (e.status !== 401) out = { ...res, ok: false, error: e.message };
     }
+    if (out) this.eng[slot] = out;
     await this.loadStatus();
     if (this.view === 'openvpn') await this.loadOvpn(true);
     if (this.view === 'wireguard') await this.loadWg();
+  },
+
+  /* The badge of a result: [text, class]. */
+  engResultBadge(r, okText) {
+    if (!r || (r.ok === null && !r.pending)) return ['applying…', 'badge-warn'];
+    if (r.pending) return ['waiting for Apply', 'badge-warn'];
+    return r.ok ? [okText, 'badge-ok'] : ['failed', 'badge-bad'];
+  },
+
+  /* The end of a confirmation in manual apply mode; '' in automatic mode. */
+  engWhen() {
+    return this.status && this.status.auto_apply === false
+      ? ' Manual apply mode: this takes effect when you press Apply in the Plan view.' : '';
+  },
+
+  /* settings.host: the address client configs name. Loaded with the views. */
+  async loadHost() {
+    try {
+      const s = await this.api('GET', '/settings');
+      this.eng.host = s.host || '';
+      this.eng.hostLoaded = true;
+      /* A guess for the form: the name this page was loaded from, unless local. */
+      const here = location.hostname;
+      if (!this.eng.hostForm && !/^(localhost|127\.|\[?::1\]?$)/.test(here)) this.eng.hostForm = here;
+    } catch (e) { /* the hint is a convenience */ }
+  },
+
+  async saveHost() {
+    this.eng.hostError = '';
+    try {
+      const s = await this.api('PATCH', '/settings', { host: String(this.eng.hostForm).trim() });
+      this.eng.host = s.host || '';
+      this.toast('Server address set: ' + this.eng.host);
+    } catch (e) { this.eng.hostError = e.message; }
   },
 
   /* The engine's entry of /status, or {}. */
@@ -136,7 +180,7 @@ const atlasEngineMethods = {
     this.eng.setupBusy = true;
     try {
       await this.api('PATCH', '/openvpn', body);
-      this.toast('OpenVPN set up: starting the daemon');
+      this.toast('OpenVPN set up');
       await this.loadOvpn();
       await this.followRun('ovpnResult', 'Set up OpenVPN');
       await this.loadOvpnRuns();
@@ -178,13 +222,13 @@ const atlasEngineMethods = {
   async toggleOvpn() {
     const on = !this.ovpn.server.enabled;
     const ok = on
-      ? await this.ask('Enable OpenVPN', 'Start the OpenVPN daemon? Clients connect again with the profiles they have.', 'Enable', false)
-      : await this.ask('Disable OpenVPN', 'Stop the OpenVPN daemon? ' + this.ovpnDropText() + ' Clients, certificates and settings are kept: enable it to start it again.', 'Disable');
+      ? await this.ask('Enable OpenVPN', 'Start the OpenVPN daemon? Clients connect again with the profiles they have.' + this.engWhen(), 'Enable', false)
+      : await this.ask('Disable OpenVPN', 'Stop the OpenVPN daemon? ' + this.ovpnDropText() + ' Clients, certificates and settings are kept: enable it to start it again.' + this.engWhen(), 'Disable');
     if (!ok) return;
     this.eng.busy = 'toggle';
     try {
       await this.api('PATCH', '/openvpn', { enabled: on });
-      this.toast(on ? 'OpenVPN enabled: starting the daemon' : 'OpenVPN disabled: stopping the daemon');
+      this.toast(on ? 'OpenVPN enabled' : 'OpenVPN disabled');
       await this.loadOvpn();
       await this.followRun('ovpnResult', on ? 'Enable' : 'Disable');
       await this.loadOvpnRuns();

@@ -220,13 +220,26 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
     await snap('engines-openvpn-running');
   });
 
-  it('adds a client to the new server', async () => {
+  it('adds a client to the new server; sets the server address; downloads its profile', async () => {
     await page.getByRole('button', { name: 'Add client' }).click();
     await dlg().getByLabel('Name').fill('erin');
     await dlg().getByLabel('Name').press('Enter');
     const row = page.locator('[data-client="erin"]');
     await row.waitFor();
     assert.match(await row.innerText(), /offline/);
+
+    /* An empty data directory has no settings.host: profiles cannot name
+     * the server, so the view asks for it. */
+    const host = page.locator('[data-view="openvpn"]').getByTestId('host-missing');
+    await host.waitFor();
+    await snap('engines-openvpn-host-missing');
+    await host.getByLabel('Server address').fill('vpn.example.test');
+    await host.getByRole('button', { name: 'Save address' }).click();
+    await host.waitFor({ state: 'hidden' });
+    const [dl] = await Promise.all([page.waitForEvent('download'),
+      row.getByRole('button', { name: 'Download .ovpn of erin' }).click()]);
+    assert.equal(dl.suggestedFilename(), 'erin.ovpn');
+    assert.match(readFileSync(await dl.path(), 'utf8'), new RegExp(`^remote vpn\\.example\\.test ${OVPN_PORT}`, 'm'));
   });
 
   it('edits the server after a warning that it restarts the daemon', async () => {
@@ -409,8 +422,32 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
     assert.doesNotMatch(text, /x-html|innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
   });
 
-  it('reached nothing but the Atlas server; no script error, no JS dialog', () => {
+  /* With settings.auto_apply false an edit waits for Apply: the panel says
+   * so instead of a result, and nothing changes on the system until then. */
+  it('in manual apply mode, enabling OpenVPN waits for Apply', async () => {
+    const api = (method, path, body) => page.evaluate(async ([m, p, b]) => {
+      const r = await fetch('/api/v1' + p, { method: m, body: b ? JSON.stringify(b) : undefined,
+        headers: { Authorization: 'Bearer ' + sessionStorage.getItem('atlas.token'), 'Content-Type': 'application/json' } });
+      return r.status;
+    }, [method, path, body]);
+    assert.equal(await api('PATCH', '/settings', { auto_apply: false }), 200);
+    await go('openvpn');
+    await page.waitForFunction(() => Alpine.$data(document.body).status.auto_apply === false);
+    await page.getByRole('button', { name: 'Enable OpenVPN' }).click();
+    await confirmDialog(/Manual apply mode: this takes effect when you press Apply/);
+    const box = page.getByTestId('ovpn-result');
+    await box.locator('.badge', { hasText: 'waiting for Apply' }).waitFor();
+    assert.match(await box.innerText(), /Review the plan/);
+    await snap('engines-openvpn-manual');
+    assert.equal(ovpnPid(), 0, 'nothing started before Apply');
+    assert.equal(await api('PATCH', '/settings', { auto_apply: true }), 200); /* applies what is pending */
+    await waitFor('openvpn to start once applied', () => ovpnPid() > 0);
+    await page.getByTestId('ovpn-daemon').getByText('daemon running').waitFor();
+  });
+
+  it('reached nothing but the Atlas server; no script error, no CSP violation, no JS dialog', () => {
     assert.deepEqual(browser.blocked, [], 'requests to other hosts');
+    assert.deepEqual(browser.violations, [], 'CSP violations');
     assert.deepEqual(pageErrors, [], 'uncaught page errors');
     assert.deepEqual(dialogs, [], 'JavaScript dialogs');
   });
