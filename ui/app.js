@@ -119,6 +119,7 @@ document.addEventListener('alpine:init', () => {
 
     wg: { ifaces: [], iface: '', peers: [], error: '', form: {}, formError: '', editing: null,
           ifForm: {}, ifFormError: '', qrUrl: '', qrName: '', qrError: '' },
+    eng: atlasEngineState(),   /* engines.js: engine setup and service control */
     ovpn: { server: null, clients: [], error: '', form: {}, formError: '' },
     plan: { data: null, error: '', applying: false, result: null, runs: [] },
     hist: { data: null, error: '', sel: null, detail: null },
@@ -345,6 +346,7 @@ document.addEventListener('alpine:init', () => {
     engineBadge(e) {
       if (!e.managed) return ['not managed', 'badge-off'];
       if (!e.enabled) return ['disabled', 'badge-off'];
+      if (e.key === 'wireguard' && !e.interfaces) return ['no interface', 'badge-off'];
       return e.running ? ['running', 'badge-ok'] : ['stopped', 'badge-bad'];
     },
 
@@ -380,6 +382,7 @@ document.addEventListener('alpine:init', () => {
 
     async loadWg() {
       this.wg.error = '';
+      this.loadHost();
       try {
         this.wg.ifaces = await this.api('GET', '/wireguard/interfaces');
         if (!this.wg.ifaces.some(i => i.name === this.wg.iface))
@@ -488,7 +491,9 @@ document.addEventListener('alpine:init', () => {
 
     openIfaceForm() {
       this.wg.ifFormError = '';
-      this.wg.ifForm = { name: '', listen_port: 51820, address: '', dns: '' };
+      /* The first interface gets the usual defaults; later ones start empty. */
+      const first = this.wg.ifaces.length === 0;
+      this.wg.ifForm = { name: first ? 'wg0' : '', listen_port: 51820, address: first ? '10.8.0.1/24' : '', dns: '' };
       this.$refs.ifDlg.showModal();
     },
 
@@ -507,32 +512,40 @@ document.addEventListener('alpine:init', () => {
     },
 
     async toggleIface(i) {
-      if (!i.disabled && !await this.ask('Disable interface', 'Disable interface "' + i.name + '"? The interface goes down and all its peers are disconnected.', 'Disable')) return;
+      if (!i.disabled && !await this.ask('Disable interface', 'Disable interface "' + i.name + '"? The interface goes down and all its peers are disconnected.' + this.engWhen(), 'Disable')) return;
       try {
         await this.api('PATCH', '/wireguard/interfaces/' + encodeURIComponent(i.name), { disabled: !i.disabled });
+        this.toast('Interface ' + i.name + (i.disabled ? ' enabled' : ' disabled'));
         await this.loadWg();
+        await this.followRun('wgResult', (i.disabled ? 'Enable ' : 'Disable ') + i.name);
       } catch (e) { this.toast(e.message, 'bad'); }
     },
 
     async deleteIface(i) {
-      if (!await this.ask('Delete interface', 'Delete interface "' + i.name + '" with its ' + i.peers + ' peer(s)? Every peer of it is disconnected and its keys are lost.', 'Delete')) return;
+      if (!await this.ask('Delete interface', 'Delete interface "' + i.name + '"? It is removed from the server with all its ' + i.peers + ' peer(s): every one of them is disconnected and their keys are lost for good.' + this.engWhen(), 'Delete')) return;
       try {
         await this.api('DELETE', '/wireguard/interfaces/' + encodeURIComponent(i.name));
         this.toast('Interface ' + i.name + ' deleted');
         await this.loadWg();
+        await this.followRun('wgResult', 'Delete ' + i.name);
       } catch (e) { this.toast(e.message, 'bad'); }
     },
 
     /* ---- OpenVPN ------------------------------------------------------- */
 
     async loadOvpn(quiet) {
-      if (!quiet) this.ovpn.error = '';
+      if (!quiet) { this.ovpn.error = ''; this.loadHost(); }
       try {
-        const [server, clients] = await Promise.all([this.api('GET', '/openvpn'), this.api('GET', '/openvpn/clients')]);
+        /* 404: no openvpn section yet; the view offers to set it up. */
+        const [server, clients] = await Promise.all([
+          this.api('GET', '/openvpn').catch(e => { if (e.status === 404) return null; throw e; }),
+          this.api('GET', '/openvpn/clients')]);
         this.ovpn.server = server;
+        this.eng.ovpnMissing = server === null;
         this.ovpn.clients = clients;
+        if (server && !quiet) this.loadOvpnRuns();
       } catch (e) {
-        if (!quiet && e.status !== 401) this.ovpn.error = e.status === 404 ? 'OpenVPN is not managed by Atlas (no openvpn section in the state).' : e.message;
+        if (!quiet && e.status !== 401) this.ovpn.error = e.message;
       }
     },
 
@@ -727,6 +740,8 @@ document.addEventListener('alpine:init', () => {
         s.importErrors = (e.body && e.body.errors) || [];
       }
     },
+
+    ...atlasEngineMethods,     /* engines.js */
 
     /* helpers exposed to the template */
     fmtBytes, fmtAgo, fmtTime, fmtUptime, actionMark, actionText, diffLines, dropsCount,
