@@ -163,9 +163,11 @@ void app_client_config(struct req *r, const struct atlas_state *st, const char *
 	}
 	controller_ctx_init(&ctx, r->app->datadir, NULL, st);
 	if (drv->client_config(&ctx, st, resource, format, &out, &err) < 0) {
+		/* ERR_INVALID: the state lacks what the file needs (settings.host). */
 		reply_error(r,
 			    err.code == ERR_NOTFOUND	  ? 404
 			    : err.code == ERR_UNSUPPORTED ? 501
+			    : err.code == ERR_INVALID	  ? 409
 							  : 500,
 			    NULL, "%s", err.msg);
 	} else {

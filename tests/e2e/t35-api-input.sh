@@ -24,6 +24,8 @@ expect() { # WANT BODY-REGEX CURL-ARGS...
 expect 201 '"name":"ata5"' -X POST "$U/wireguard/interfaces" -d '{"name":"ata5","listen_port":51835,"address":["10.55.0.1/24"]}'
 expect 201 '"name":"alice"' -X POST "$U/wireguard/interfaces/ata5/peers" -d '{"name":"alice"}'
 gen=$(api "$U/status" | jq .generation)
+# No settings.host yet: a client file cannot be made; 409 says why, not 500.
+expect 409 'settings.host is not set' "$U/wireguard/interfaces/ata5/peers/alice/config"
 
 # Malformed or mistyped bodies.
 expect 400 'malformed JSON' -X POST "$U/wireguard/interfaces/ata5/peers" -d '{"name":'
