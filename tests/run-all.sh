@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.." || exit 1
 export CI=${CI:-}
 total_pass=0; total_fail=0
 count() { # parse "X: N passed, M failed" from a log
-  local line; line=$(grep -a -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed' "$1" | tail -1)
+  local line; line=$(grep -a -E '^[a-z0-9-]+: [0-9]+ passed, [0-9]+ failed' "$1" | tail -1)
   local p f; p=$(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line"); f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
   total_pass=$((total_pass + ${p:-0})); total_fail=$((total_fail + ${f:-0}))
 }
@@ -19,7 +19,7 @@ step() { # name, command...
   echo "### $name"
   "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
-  if grep -aqE '^[a-z-]+: [0-9]+ passed, [0-9]+ failed' "$log"; then
+  if grep -aqE '^[a-z0-9-]+: [0-9]+ passed, [0-9]+ failed' "$log"; then
     count "$log"
     [ $rc -ne 0 ] && ! grep -aqE ' [1-9][0-9]* failed' "$log" && total_fail=$((total_fail + 1))
   elif [ $rc -eq 0 ]; then total_pass=$((total_pass + 1)); else total_fail=$((total_fail + 1)); fi
