@@ -1,0 +1,126 @@
+/*
+ * test_model.c - the model itself: defaults, deep copies, lookups, ordering,
+ * and the invariant the generic code relies on (list elements start with
+ * their name).
+ */
+#include "testutil.h"
+
+#include "state/model.h"
+#include "state/schema.h"
+#include "state/yaml.h"
+
+static struct atlas_state *parse(const char *text)
+{
+	struct diags d = { 0 };
+	struct atlas_state *st = state_from_yaml(text, strlen(text), &d, NULL);
+
+	assert_non_null(st);
+	return st;
+}
+
+static const char yaml[] =
+	"version: 1\nsettings: {host: h.example}\nwireguard:\n  interfaces:\n"
+	"    - name: wg1\n      listen_port: 2\n      address: [10.2.0.1/24]\n"
+	"      peers: [{name: zed}, {name: amy, note: hi}]\n"
+	"    - name: wg0\n      listen_port: 1\n      address: [10.1.0.1/24]\n"
+	"openvpn:\n  network: 10.9.0.0/24\n  clients: [{name: b}, {name: a}]\n";
+
+static void test_model__defaults(void **s)
+{
+	struct atlas_state *st = state_new();
+
+	(void)s;
+	assert_int_equal(st->version, 1);
+	assert_int_equal(st->settings.service_mode, SERVICE_AUTO);
+	assert_int_equal(st->settings.resync, 30);
+	assert_int_equal(st->settings.history_keep, 100);
+	assert_int_equal(st->has_wireguard, 0);
+	assert_int_equal(st->wireguard.enabled, 1);
+	assert_int_equal(st->openvpn.port, 1194);
+	assert_int_equal(st->openvpn.proto, OVPN_UDP);
+	assert_null(st->settings.host);
+	state_free(st);
+	state_free(NULL);
+}
+
+static void test_model__dup_is_deep_and_equal(void **s)
+{
+	struct atlas_state *a = parse(yaml), *b = state_dup(a);
+	struct buf ya = BUF_INIT, yb = BUF_INIT;
+
+	(void)s;
+	state_to_yaml(a, 1, &ya);
+	state_to_yaml(b, 1, &yb);
+	assert_string_equal(ya.data, yb.data);
+	/* deep: no shared pointers */
+	assert_ptr_not_equal(a->wireguard.interfaces, b->wireguard.interfaces);
+	assert_ptr_not_equal(a->wireguard.interfaces[0].peers[1].note,
+			     b->wireguard.interfaces[0].peers[1].note);
+	free(a->wireguard.interfaces[0].peers[1].note);
+	a->wireguard.interfaces[0].peers[1].note = xstrdup("changed");
+	assert_string_equal(b->wireguard.interfaces[0].peers[1].note, "hi");
+	buf_release(&ya);
+	buf_release(&yb);
+	state_free(a);
+	state_free(b);
+}
+
+static void test_model__sort_and_lookup(void **s)
+{
+	struct atlas_state *st = parse(yaml);
+	struct wg_iface *ifc;
+
+	(void)s;
+	/* lookups work before sorting (linear fallback) and after (bisection) */
+	ifc = state_wg_iface(st, "wg1");
+	assert_non_null(ifc);
+	assert_non_null(state_wg_peer(ifc, "amy"));
+	assert_non_null(state_wg_peer(ifc, "zed"));
+	assert_null(state_wg_peer(ifc, "nobody"));
+	state_sort(st);
+	assert_string_equal(st->wireguard.interfaces[0].name, "wg0");
+	assert_string_equal(st->wireguard.interfaces[1].peers[0].name, "amy");
+	assert_string_equal(st->openvpn.clients[0].name, "a");
+	ifc = state_wg_iface(st, "wg1");
+	assert_non_null(state_wg_peer(ifc, "zed"));
+	assert_non_null(state_ovpn_client(st, "b"));
+	assert_null(state_ovpn_client(st, "c"));
+	assert_null(state_wg_iface(st, "wg9"));
+	state_free(st);
+}
+
+static void check_lists_start_with_name(const struct schema *sc)
+{
+	for (size_t i = 0; i < sc->nfields; i++) {
+		const struct field *f = &sc->fields[i];
+
+		if (f->type == F_LIST) {
+			const struct field *first = &f->sub->fields[0];
+
+			assert_string_equal(first->name, "name");
+			assert_int_equal(first->type, F_STR);
+			assert_int_equal(first->off, 0);
+			assert_true(first->flags & FF_REQUIRED);
+		}
+		if (f->sub)
+			check_lists_start_with_name(f->sub);
+	}
+}
+
+static void test_model__list_elements_start_with_name(void **s)
+{
+	(void)s;
+	check_lists_start_with_name(&schema_root);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_model__defaults),
+		cmocka_unit_test(test_model__dup_is_deep_and_equal),
+		cmocka_unit_test(test_model__sort_and_lookup),
+		cmocka_unit_test(test_model__list_elements_start_with_name),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
