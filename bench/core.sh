@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
 # Core figures (issue 2): YAML import and export of 1,000 and 10,000 peers,
-# wall time and peak RSS of each command. Prints figures; asserts nothing.
+# wall time and peak RSS of each command; saving one changed peer (CLI, and
+# phase by phase through the C API: bench/store_save_bench.c). Prints
+# figures; asserts nothing.
 set -euo pipefail
 : "${ATLAS_BIN:?}"
+cd "$(dirname "$0")/.."
+B=$(dirname "$ATLAS_BIN")
 T=$(mktemp -d /tmp/atlas-bench-core.XXXXXX)
 trap 'rm -rf "$T"' EXIT
+objs=$(find "$B" -name '*.o' ! -path "$B/tests/*" ! -path "$B/cli/main.o" | sort)
+# shellcheck disable=SC2086
+cc -O2 -std=c11 -D_GNU_SOURCE -I. -o "$T/save_bench" bench/store_save_bench.c $objs \
+  $(pkg-config --libs yaml-0.1 sqlite3 jansson libmicrohttpd openssl libqrencode) -lpthread
 gen() { # N -> YAML with N peers without keys or addresses
   echo "version: 1"; echo "settings: {host: vpn.example.com}"
   echo "wireguard:"; echo "  interfaces:"
@@ -18,6 +26,16 @@ measure() { # label cmd... -> "label: X.XXX s, peak RSS N KiB"
   read -r secs rss < "$T/time"
   printf '  %-46s %7.3f s   peak RSS %6d KiB\n' "$label" "$secs" "$rss"
 }
+median_ms() { # label reps cmd... -> "label: median X ms" (finer than time's 10 ms)
+  local label=$1 reps=$2; shift 2
+  for _ in $(seq "$reps"); do
+    local t0 t1; t0=$(date +%s%N); "$@" > /dev/null 2> "$T/err" || { cat "$T/err"; return 1; }
+    t1=$(date +%s%N); echo $(( (t1 - t0) / 1000 ))
+  done | sort -n | awk -v l="$label" '{ v[NR] = $1 } END { printf "  %-46s %7.1f ms (median of %d)\n", l, v[int((NR + 1) / 2)] / 1000, NR }'
+}
+toggle_peer() { # DIR: disables, then enables peer00002 (two saves of one field)
+  "$ATLAS_BIN" --data "$1" wg peer disable peer00002 -i wg0 && "$ATLAS_BIN" --data "$1" wg peer enable peer00002 -i wg0
+}
 for n in 1000 10000; do
   gen $n > "$T/in-$n.yaml"
   rm -rf "$T/d$n"
@@ -30,6 +48,10 @@ for n in 1000 10000; do
   measure "import of the export (no change)" "$ATLAS_BIN" --data "$T/d$n" import "$T/full-$n.yaml"
   sed 's/peer00001$/peer00001x/' "$T/full-$n.yaml" > "$T/chg-$n.yaml"
   measure "import with one peer renamed (new generation)" "$ATLAS_BIN" --data "$T/d$n" import "$T/chg-$n.yaml"
+  sed '/- name: peer00003$/a\      keepalive: 25' "$T/full-$n.yaml" > "$T/one-$n.yaml"
+  measure "import with one field changed" "$ATLAS_BIN" --data "$T/d$n" import "$T/one-$n.yaml"
+  median_ms "atlas wg peer disable + enable (2 saves)" 5 toggle_peer "$T/d$n"
+  "$T/save_bench" "$T/c$n" "$n" 7
   # Every name new: each is looked up among $n old names (was O(n^2)).
   gen $n | sed 's/name: peer/name: other/' > "$T/ren-$n.yaml"
   measure "validate with every peer renamed (new keys)" "$ATLAS_BIN" --data "$T/d$n" validate "$T/ren-$n.yaml"

@@ -2,9 +2,10 @@
  * store.c - SQLite persistence of the desired state.
  *
  * The tables mirror the field tables of schema.c, so loading and saving are
- * generic walks: one row per object, one table per list, children linked to
- * their parent by parent_id with ON DELETE CASCADE. A save replaces every row
- * in one transaction (simple, and fast enough: see bench/).
+ * generic walks (store_map.c): one row per object, one table per list,
+ * children linked to their parent by parent_id with ON DELETE CASCADE. A save
+ * is one transaction that writes only the rows that changed, then records the
+ * generation (its YAML with secrets).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,8 +18,9 @@
 #include <sqlite3.h>
 
 #include "../lib/fileio.h"
-#include "schema.h"
+#include "../lib/log.h"
 #include "store.h"
+#include "store_map.h"
 #include "yaml.h"
 
 struct migration {
@@ -155,280 +157,6 @@ static const char *col_text(sqlite3_stmt *st, int col)
 	return t ? t : "";
 }
 
-/* ---- the generic row mapper ---- */
-
-static int is_column(const struct field *f)
-{
-	return f->type != F_OBJ && f->type != F_SECTION && f->type != F_LIST;
-}
-
-static void bind_field(sqlite3_stmt *st, int col, const struct field *f, const void *p)
-{
-	const void *fp = FIELD_CPTR(p, f);
-
-	switch (f->type) {
-	case F_STR:
-		if (*(char *const *)fp)
-			sqlite3_bind_text(st, col, *(char *const *)fp, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, col);
-		break;
-	case F_KEY:
-		if (*(const char *)fp)
-			sqlite3_bind_text(st, col, fp, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, col);
-		break;
-	case F_INT:
-	case F_BOOL:
-		sqlite3_bind_int(st, col, *(const int *)fp);
-		break;
-	case F_I64:
-		sqlite3_bind_int64(st, col, *(const long long *)fp);
-		break;
-	case F_ENUM:
-		sqlite3_bind_text(st, col, f->enum_names[*(const int *)fp], -1, SQLITE_STATIC);
-		break;
-	case F_STRV: {
-		char *j = strv_join(fp, "\n");
-
-		sqlite3_bind_text(st, col, j, -1, free);
-		break;
-	}
-	default:
-		break;
-	}
-}
-
-static void read_field(sqlite3_stmt *st, int col, const struct field *f, void *p)
-{
-	const char *t = (const char *)sqlite3_column_text(st, col);
-	void *fp = FIELD_PTR(p, f);
-
-	switch (f->type) {
-	case F_STR:
-		*(char **)fp = t ? xstrdup(t) : NULL;
-		break;
-	case F_KEY:
-		snprintf(fp, KEY_B64, "%s", t ? t : "");
-		break;
-	case F_INT:
-	case F_BOOL:
-		*(int *)fp = sqlite3_column_int(st, col);
-		break;
-	case F_I64:
-		*(long long *)fp = sqlite3_column_int64(st, col);
-		break;
-	case F_ENUM:
-		for (int i = 0; t && f->enum_names[i]; i++)
-			if (!strcmp(f->enum_names[i], t))
-				*(int *)fp = i;
-		break;
-	case F_STRV:
-		strv_split(fp, t, '\n');
-		break;
-	default:
-		break;
-	}
-}
-
-/* "INSERT INTO t (parent_id, a, b) VALUES (?, ?, ?)" or with id = 1. */
-static char *insert_sql(const struct schema *s, int single)
-{
-	struct buf b = BUF_INIT, v = BUF_INIT;
-
-	buf_printf(&b, "INSERT INTO %s (%s", s->table, single ? "id" : "parent_id");
-	buf_puts(&v, single ? "1" : "?");
-	for (size_t i = 0; i < s->nfields; i++)
-		if (is_column(&s->fields[i])) {
-			buf_printf(&b, ", %s", s->fields[i].name);
-			buf_puts(&v, ", ?");
-		}
-	buf_printf(&b, ") VALUES (%s)", v.data);
-	buf_release(&v);
-	return buf_detach(&b);
-}
-
-static char *select_sql(const struct schema *s, int single)
-{
-	struct buf b = BUF_INIT;
-
-	buf_puts(&b, "SELECT id");
-	for (size_t i = 0; i < s->nfields; i++)
-		if (is_column(&s->fields[i]))
-			buf_printf(&b, ", %s", s->fields[i].name);
-	buf_printf(&b, " FROM %s WHERE %s ORDER BY %s", s->table,
-		   single ? "id = 1" : "parent_id = ?", single ? "id" : "name");
-	return buf_detach(&b);
-}
-
-static int save_children(struct store *s, const struct schema *sc, const void *p,
-			 sqlite3_int64 id, struct atlas_err *err);
-
-static int save_object(struct store *s, const struct schema *sc, const void *p, int single,
-		       sqlite3_int64 parent, sqlite3_stmt **cache, struct atlas_err *err)
-{
-	sqlite3_stmt *st = *cache;
-	int col = 1;
-
-	if (!st) {
-		char *sql = insert_sql(sc, single);
-		int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-
-		free(sql);
-		if (rc != SQLITE_OK)
-			return db_err(s, err, sc->table);
-		*cache = st;
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (!single)
-		sqlite3_bind_int64(st, col++, parent);
-	for (size_t i = 0; i < sc->nfields; i++)
-		if (is_column(&sc->fields[i]))
-			bind_field(st, col++, &sc->fields[i], p);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return db_err(s, err, sc->table);
-	return save_children(s, sc, p, sqlite3_last_insert_rowid(s->db), err);
-}
-
-static int save_children(struct store *s, const struct schema *sc, const void *p,
-			 sqlite3_int64 id, struct atlas_err *err)
-{
-	for (size_t i = 0; i < sc->nfields; i++) {
-		const struct field *f = &sc->fields[i];
-		const char *arr;
-		size_t n;
-		sqlite3_stmt *cache = NULL;
-		int rc = 0;
-
-		if (f->type != F_LIST)
-			continue;
-		arr = *(char *const *)FIELD_CPTR(p, f);
-		n = *(const size_t *)((const char *)p + f->aux_off);
-		for (size_t j = 0; j < n && rc == 0; j++)
-			rc = save_object(s, f->sub, arr + j * f->sub->size, 0, id, &cache, err);
-		sqlite3_finalize(cache);
-		if (rc < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int load_children(struct store *s, const struct schema *sc, void *p, sqlite3_int64 id,
-			 struct atlas_err *err);
-
-static int load_rows(struct store *s, const struct schema *sc, int single, sqlite3_int64 parent,
-		     char **arr_out, size_t *n_out, struct atlas_err *err)
-{
-	char *sql = select_sql(sc, single);
-	sqlite3_stmt *st;
-	char *arr = NULL;
-	size_t n = 0, cap = 0;
-	int rc, ret = -1;
-
-	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-	free(sql);
-	if (rc != SQLITE_OK)
-		return db_err(s, err, sc->table);
-	if (!single)
-		sqlite3_bind_int64(st, 1, parent);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		void *elem;
-		int col = 1;
-
-		if (n == cap) {
-			cap = cap ? cap * 2 : 8;
-			arr = xrealloc(arr, cap * sc->size);
-		}
-		elem = arr + n * sc->size;
-		schema_init(sc, elem);
-		n++;
-		for (size_t i = 0; i < sc->nfields; i++)
-			if (is_column(&sc->fields[i]))
-				read_field(st, col++, &sc->fields[i], elem);
-		if (load_children(s, sc, elem, sqlite3_column_int64(st, 0), err) < 0)
-			goto out;
-	}
-	if (rc != SQLITE_DONE) {
-		db_err(s, err, sc->table);
-		goto out;
-	}
-	ret = 0;
-out:
-	sqlite3_finalize(st);
-	*arr_out = arr;
-	*n_out = n;
-	return ret;
-}
-
-static int load_children(struct store *s, const struct schema *sc, void *p, sqlite3_int64 id,
-			 struct atlas_err *err)
-{
-	for (size_t i = 0; i < sc->nfields; i++) {
-		const struct field *f = &sc->fields[i];
-
-		if (f->type != F_LIST)
-			continue;
-		if (load_rows(s, f->sub, 0, id, (char **)FIELD_PTR(p, f),
-			      (size_t *)((char *)p + f->aux_off), err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* The root's F_OBJ and F_SECTION fields are single-row tables. */
-static int load_state(struct store *s, struct atlas_state *st, struct atlas_err *err)
-{
-	for (size_t i = 0; i < schema_root.nfields; i++) {
-		const struct field *f = &schema_root.fields[i];
-		char *arr;
-		size_t n;
-
-		if (f->type != F_OBJ && f->type != F_SECTION)
-			continue;
-		if (load_rows(s, f->sub, 1, 0, &arr, &n, err) < 0) {
-			for (size_t j = 0; j < n; j++)
-				schema_release(f->sub, arr + j * f->sub->size);
-			free(arr);
-			return -1;
-		}
-		if (n == 1) {
-			schema_release(f->sub, FIELD_PTR(st, f));
-			memcpy(FIELD_PTR(st, f), arr, f->sub->size);
-			if (f->type == F_SECTION)
-				*(int *)((char *)st + f->aux_off) = 1;
-		}
-		free(arr);
-	}
-	return 0;
-}
-
-static int save_state(struct store *s, const struct atlas_state *st, struct atlas_err *err)
-{
-	for (size_t i = 0; i < schema_root.nfields; i++) {
-		const struct field *f = &schema_root.fields[i];
-		sqlite3_stmt *cache = NULL;
-		char *del;
-		int rc;
-
-		if (f->type != F_OBJ && f->type != F_SECTION)
-			continue;
-		del = xasprintf("DELETE FROM %s", f->sub->table);
-		rc = exec(s, del, err);
-		free(del);
-		if (rc < 0)
-			return -1;
-		if (f->type == F_SECTION && !*(const int *)((const char *)st + f->aux_off))
-			continue;
-		rc = save_object(s, f->sub, FIELD_CPTR(st, f), 1, 0, &cache, err);
-		sqlite3_finalize(cache);
-		if (rc < 0)
-			return -1;
-	}
-	return 0;
-}
-
 int64_t store_generation(struct store *s)
 {
 	sqlite3_stmt *st;
@@ -452,7 +180,7 @@ int store_load(struct store *s, struct atlas_state **out, int64_t *gen, struct a
 	/* One read transaction: the state and its generation agree. */
 	if (exec(s, "BEGIN", err) < 0)
 		goto out;
-	if (load_state(s, st, err) < 0) {
+	if (store_map_load(s->db, st, err) < 0) {
 		exec(s, "ROLLBACK", NULL);
 		goto out;
 	}
@@ -479,6 +207,7 @@ int store_save(struct store *s, const struct atlas_state *st, const char *trigge
 	       const char *summary, int64_t *gen, struct atlas_err *err)
 {
 	struct buf yaml = BUF_INIT, last = BUF_INIT;
+	struct store_map_stats stats;
 	sqlite3_stmt *ins = NULL;
 	int64_t cur;
 	int ret = -1;
@@ -496,8 +225,10 @@ int store_save(struct store *s, const struct atlas_state *st, const char *trigge
 		ret = 0;
 		goto out;
 	}
-	if (save_state(s, st, err) < 0)
+	if (store_map_save(s->db, st, &stats, err) < 0)
 		goto rollback;
+	log_debug("store: generation %lld: %zu rows inserted, %zu updated, %zu deleted, %zu kept",
+		  (long long)(cur + 1), stats.inserted, stats.updated, stats.deleted, stats.kept);
 	if (sqlite3_prepare_v2(s->db,
 			       "INSERT INTO generations (gen, created_at, trigger, summary, yaml) "
 			       "VALUES (?, ?, ?, ?, ?)",

@@ -51,7 +51,10 @@ int store_load(struct store *s, struct atlas_state **out, int64_t *gen, struct a
 /*
  * Replaces the whole desired state with st in one transaction and records a
  * new generation (its YAML with secrets) when it differs from the current
- * one. *gen gets the generation now current. st must be validated.
+ * one. Only rows that differ are written (matched by parent and name; the
+ * ids of the others are kept); on any error nothing is. *gen gets the
+ * generation now current. st must be validated (its lists need not be
+ * sorted).
  */
 int store_save(struct store *s, const struct atlas_state *st, const char *trigger,
 	       const char *summary, int64_t *gen, struct atlas_err *err);
