@@ -73,7 +73,7 @@ struct app {
 	time_t started;
 
 	pthread_rwlock_t cache_mu;
-	struct atlas_state *cache;
+	struct atlas_state *cache; /* packed (state_pack): free() it */
 	int64_t cache_gen;
 
 	pthread_mutex_t live_mu; /* guards live, live_wg, watch_error */
