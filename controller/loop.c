@@ -387,7 +387,7 @@ struct loop *loop_start(const char *datadir, loop_run_cb on_run, void *cls, stru
 		return NULL;
 	}
 	/* The loop reads the whole state once a run: a small page cache will do. */
-	store_set_cache_kib(l->store, 512, NULL);
+	store_set_cache_kib(l->store, 128, NULL);
 	l->datadir = xstrdup(datadir);
 	l->on_run = on_run;
 	l->cls = cls;
