@@ -127,7 +127,7 @@ int cmd_serve(int argc, char **argv)
 	}
 	if (first_admin(&a) < 0)
 		goto out;
-	store_set_cache_kib(a.store, 128, NULL);
+	store_set_cache_kib(a.store, 512, NULL);
 	a.events = events_new(&a);
 	a.loop = loop_start(cli_datadir, on_run, &a, &err);
 	if (!a.loop) {
