@@ -33,7 +33,7 @@ struct watch;
 /* live.c: the WireGuard part of the live status, compact and sorted. */
 struct live_peer {
 	char key[KEY_B64];
-	char endpoint[64];   /* "" when none */
+	uint32_t endpoint;   /* offset in live_iface.endpoints; 0: none */
 	long long handshake; /* unix seconds, 0: never */
 	long long rx, tx;
 };
@@ -42,6 +42,7 @@ struct live_iface {
 	int running;
 	struct live_peer *peers; /* sorted by key */
 	size_t n;
+	char *endpoints; /* the peers' endpoints, each NUL-ended; "" at offset 0 */
 };
 struct live_wg {
 	struct live_iface *ifs;
@@ -52,6 +53,8 @@ struct live_wg *live_wg_from_json(json_t *wg);
 void live_wg_free(struct live_wg *l);
 const struct live_iface *live_wg_iface(const struct live_wg *l, const char *name);
 const struct live_peer *live_wg_peer(const struct live_iface *li, const char *key);
+/* lp's endpoint ("1.2.3.4:51820"), NULL when none or lp is NULL. */
+const char *live_peer_endpoint(const struct live_iface *li, const struct live_peer *lp);
 #define WG_CONNECTED_SECONDS 180
 
 struct ratelimit_entry {
@@ -73,7 +76,7 @@ struct app {
 	time_t started;
 
 	pthread_rwlock_t cache_mu;
-	struct atlas_state *cache;
+	struct atlas_state *cache; /* packed (state_pack): free() it */
 	int64_t cache_gen;
 
 	pthread_mutex_t live_mu; /* guards live, live_wg, watch_error */

@@ -33,7 +33,7 @@ static void peer_write(struct buf *out, const struct wg_peer *p, const struct li
 		return;
 	}
 	buf_printf(out, ",\"status\":{\"on_interface\":%s,\"endpoint\":", lp ? "true" : "false");
-	json_write_str(out, lp && lp->endpoint[0] ? lp->endpoint : NULL);
+	json_write_str(out, live_peer_endpoint(li, lp));
 	buf_printf(out, ",\"latest_handshake\":%lld,\"rx_bytes\":%lld,\"tx_bytes\":%lld}}",
 		   lp ? lp->handshake : 0, lp ? lp->rx : 0, lp ? lp->tx : 0);
 }

@@ -10,6 +10,7 @@
 #include "../lib/log.h"
 #include "../state/commit.h"
 #include "../state/json.h"
+#include "../state/pack.h"
 #include "../state/schema.h"
 #include "../state/validate.h"
 #include "api.h"
@@ -40,9 +41,11 @@ const struct atlas_state *app_state_acquire(struct app *a, int64_t *gen, struct 
 			pthread_rwlock_unlock(&a->cache_mu);
 			return NULL;
 		}
-		state_free(a->cache);
-		a->cache = st;
+		/* One block: see state/pack.h. */
+		free(a->cache);
+		a->cache = state_pack(st);
 		a->cache_gen = lg;
+		state_free(st);
 	}
 	/* Downgrade: readers encode under the read lock, in parallel. */
 	pthread_rwlock_unlock(&a->cache_mu);

@@ -4,7 +4,8 @@
  * The driver's status() answers JSON (controller/driver.h); with 10,000
  * peers a jansson tree of it costs several MB, kept for as long as the
  * next tick. The ticker turns it at once into sorted arrays of fixed-size
- * records (~140 bytes a peer), which the API reads with a binary search by
+ * records (80 bytes a peer; the endpoints, most often none, in one pool of
+ * strings per interface), which the API reads with a binary search by
  * public key.
  */
 #include <stdlib.h>
@@ -33,11 +34,13 @@ struct live_wg *live_wg_from_json(json_t *wg)
 		struct live_iface *li = &l->ifs[k];
 		json_t *peers = json_object_get(i, "peers");
 		const char *name = json_string_value(json_object_get(i, "name"));
+		struct buf eps = BUF_INIT;
 
 		snprintf(li->name, sizeof(li->name), "%s", name ? name : "");
 		/* wg_status.c says "up"; the first draft of driver.h said "running". */
 		li->running = json_is_true(json_object_get(i, "up")) ||
 			      json_is_true(json_object_get(i, "running"));
+		buf_putc(&eps, '\0');
 		li->peers = json_array_size(peers)
 				? xcalloc(json_array_size(peers), sizeof(*li->peers))
 				: NULL;
@@ -50,13 +53,19 @@ struct live_wg *live_wg_from_json(json_t *wg)
 			if (!key)
 				continue;
 			snprintf(lp->key, sizeof(lp->key), "%s", key);
-			snprintf(lp->endpoint, sizeof(lp->endpoint), "%s", ep ? ep : "");
+			if (ep && *ep) {
+				/* At most 63 characters, as the fixed field of before. */
+				lp->endpoint = (uint32_t)eps.len;
+				buf_add(&eps, ep, strnlen(ep, 63));
+				buf_putc(&eps, '\0');
+			}
 			lp->handshake = json_integer_value(json_object_get(p, "latest_handshake"));
 			lp->rx = json_integer_value(json_object_get(p, "rx_bytes"));
 			lp->tx = json_integer_value(json_object_get(p, "tx_bytes"));
 			li->n++;
 		}
 		qsort(li->peers, li->n, sizeof(*li->peers), peer_cmp);
+		li->endpoints = buf_detach(&eps);
 	}
 	return l;
 }
@@ -65,8 +74,10 @@ void live_wg_free(struct live_wg *l)
 {
 	if (!l)
 		return;
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
 		free(l->ifs[i].peers);
+		free(l->ifs[i].endpoints);
+	}
 	free(l->ifs);
 	free(l);
 }
@@ -87,4 +98,9 @@ const struct live_peer *live_wg_peer(const struct live_iface *li, const char *ke
 		return NULL;
 	snprintf(k.key, sizeof(k.key), "%s", key);
 	return bsearch(&k, li->peers, li->n, sizeof(*li->peers), peer_cmp);
+}
+
+const char *live_peer_endpoint(const struct live_iface *li, const struct live_peer *lp)
+{
+	return li && lp && lp->endpoint ? li->endpoints + lp->endpoint : NULL;
 }

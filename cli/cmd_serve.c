@@ -34,7 +34,7 @@ static void on_run(void *cls, json_t *run)
 static void app_free(struct app *a)
 {
 	store_close(a->store);
-	state_free(a->cache);
+	free(a->cache); /* packed: state/pack.h */
 	json_decref(a->live);
 	live_wg_free(a->live_wg);
 	free(a->watch_error);

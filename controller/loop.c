@@ -45,7 +45,12 @@ struct loop {
 	int64_t retry_due;	/* 0: no retry pending */
 	int fails[MAX_ENGINES]; /* consecutive failures per engine (drivers order) */
 	struct request *reqs, **reqs_tail;
-	json_t *last_run;
+	/*
+	 * The last recorded run as JSON text: one block, not a tree of one
+	 * object per action (10,000 after a first apply of 10,000 peers) kept
+	 * between the heap pages of later work. loop_last_run() parses it.
+	 */
+	char *last_run;
 	int resync; /* settings.resync of the last run, seconds */
 	long drift; /* changes found by the last observation; -1: none yet */
 };
@@ -170,6 +175,7 @@ static void publish(struct loop *l, json_t *result, const char *trigger)
 	struct run_info *runs = NULL;
 	size_t n = 0;
 	json_t *run;
+	char *text;
 
 	(void)result;
 	/* The run as recorded (id, times, actions). */
@@ -178,9 +184,10 @@ static void publish(struct loop *l, json_t *result, const char *trigger)
 	else
 		run = json_pack("{s:s, s:O}", "trigger", trigger, "result", result);
 	store_runs_free(runs, n);
+	text = json_dumps(run, JSON_COMPACT);
 	pthread_mutex_lock(&l->mu);
-	json_decref(l->last_run);
-	l->last_run = json_incref(run);
+	free(l->last_run);
+	l->last_run = text;
 	pthread_mutex_unlock(&l->mu);
 	if (l->on_run)
 		l->on_run(l->cls, run);
@@ -380,7 +387,7 @@ struct loop *loop_start(const char *datadir, loop_run_cb on_run, void *cls, stru
 		return NULL;
 	}
 	/* The loop reads the whole state once a run: a small page cache will do. */
-	store_set_cache_kib(l->store, 512, NULL);
+	store_set_cache_kib(l->store, 128, NULL);
 	l->datadir = xstrdup(datadir);
 	l->on_run = on_run;
 	l->cls = cls;
@@ -423,7 +430,7 @@ void loop_stop(struct loop *l)
 		rq->done(rq->cls, json_pack("{s:b, s:s}", "ok", 0, "error", "atlas is stopping"));
 		free(rq);
 	}
-	json_decref(l->last_run);
+	free(l->last_run);
 	store_close(l->store);
 	pthread_mutex_destroy(&l->mu);
 	pthread_mutex_destroy(&l->engine_mu);
@@ -473,11 +480,14 @@ int loop_request(struct loop *l, const char *engine, loop_done_cb done, void *cl
 
 json_t *loop_last_run(struct loop *l)
 {
+	char *text;
 	json_t *r;
 
 	pthread_mutex_lock(&l->mu);
-	r = json_incref(l->last_run);
+	text = l->last_run ? xstrdup(l->last_run) : NULL;
 	pthread_mutex_unlock(&l->mu);
+	r = text ? json_loads(text, 0, NULL) : NULL;
+	free(text);
 	return r;
 }
 

@@ -1,0 +1,116 @@
+/*
+ * pack.c - state_pack(): the desired state copied into one block.
+ *
+ * Two walks of the schema tables with the same code: the first only counts
+ * (base NULL), the second copies. Structs and pointer arrays are aligned,
+ * strings are not.
+ */
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/buf.h"
+#include "pack.h"
+#include "schema.h"
+
+struct pack {
+	char *base; /* NULL: counting */
+	size_t off;
+};
+
+/* n bytes at the next offset aligned to al; NULL while counting. */
+static void *take(struct pack *p, size_t n, size_t al)
+{
+	void *r;
+
+	p->off = (p->off + al - 1) & ~(al - 1);
+	r = p->base ? p->base + p->off : NULL;
+	p->off += n;
+	return r;
+}
+
+static char *pack_str(struct pack *p, const char *s)
+{
+	size_t n;
+	char *d;
+
+	if (!s)
+		return NULL;
+	n = strlen(s) + 1;
+	d = take(p, n, 1);
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+/* Copies the pointed-to parts of src's fields; dst (NULL while counting) holds a memcpy of src. */
+static void pack_fields(struct pack *p, const struct schema *s, void *dst, const void *src)
+{
+	for (size_t i = 0; i < s->nfields; i++) {
+		const struct field *f = &s->fields[i];
+		void *dp = dst ? FIELD_PTR(dst, f) : NULL;
+		const void *sp = FIELD_CPTR(src, f);
+
+		switch (f->type) {
+		case F_STR: {
+			char *v = pack_str(p, *(char *const *)sp);
+
+			if (dp)
+				*(char **)dp = v;
+			break;
+		}
+		case F_STRV: {
+			const struct strv *sv = sp;
+			char **v = sv->v ? take(p, (sv->n + 1) * sizeof(char *), alignof(max_align_t))
+					 : NULL;
+
+			for (size_t j = 0; sv->v && j < sv->n; j++) {
+				char *x = pack_str(p, sv->v[j]);
+
+				if (v)
+					v[j] = x;
+			}
+			if (v)
+				v[sv->n] = NULL;
+			if (dp)
+				((struct strv *)dp)->v = v;
+			break;
+		}
+		case F_OBJ:
+		case F_SECTION:
+			pack_fields(p, f->sub, dp, sp);
+			break;
+		case F_LIST: {
+			size_t n = *(const size_t *)((const char *)src + f->aux_off);
+			const char *sarr = *(char *const *)sp;
+			char *darr = n ? take(p, n * f->sub->size, alignof(max_align_t)) : NULL;
+
+			if (darr)
+				memcpy(darr, sarr, n * f->sub->size);
+			for (size_t j = 0; j < n; j++)
+				pack_fields(p, f->sub, darr ? darr + j * f->sub->size : NULL,
+					    sarr + j * f->sub->size);
+			if (dp)
+				*(char **)dp = n ? darr : NULL;
+			break;
+		}
+		default:
+			break;
+		}
+	}
+}
+
+struct atlas_state *state_pack(const struct atlas_state *st)
+{
+	struct pack p = { NULL, 0 };
+	struct atlas_state *c;
+
+	take(&p, sizeof(*st), alignof(max_align_t));
+	pack_fields(&p, &schema_root, NULL, st);
+	p.base = xmalloc(p.off ? p.off : 1);
+	p.off = 0;
+	c = take(&p, sizeof(*st), alignof(max_align_t));
+	memcpy(c, st, sizeof(*st));
+	pack_fields(&p, &schema_root, c, st);
+	return c;
+}
