@@ -51,6 +51,15 @@ int cli_flush_stdout(void)
 	return -1;
 }
 
+int cli_run(int (*fn)(int argc, char **argv), int argc, char **argv)
+{
+	int rc = fn(argc, argv);
+
+	if (cli_flush_stdout() < 0)
+		return 1;
+	return rc;
+}
+
 int cli_wants_help(int argc, char **argv, const char *usage)
 {
 	for (int i = 1; i < argc; i++)

@@ -29,6 +29,13 @@ void cli_print_diags(struct diags *d, const char *file);
  */
 int cli_flush_stdout(void);
 
+/*
+ * Runs a subcommand and then checks that everything it wrote to stdout
+ * reached it: every command, not only those that remember to check. Returns
+ * the command's exit status, or 1 when stdout failed.
+ */
+int cli_run(int (*fn)(int argc, char **argv), int argc, char **argv);
+
 /* 1 when argv has -h or --help; prints usage to stdout then. */
 int cli_wants_help(int argc, char **argv, const char *usage);
 

@@ -73,8 +73,6 @@ int cmd_plan(int argc, char **argv)
 		buf_release(&out);
 	}
 	ret = plan_has_problems(&plan) && plan.n == 0 ? 1 : plan.n ? 2 : 0;
-	if (cli_flush_stdout() < 0)
-		ret = 1;
 	plan_release(&plan);
 	controller_ctx_release(&ctx);
 out:

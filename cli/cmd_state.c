@@ -119,8 +119,6 @@ int cmd_export(int argc, char **argv)
 	}
 	state_to_yaml(st, secrets, &out);
 	fwrite(out.data, 1, out.len, stdout);
-	if (cli_flush_stdout() < 0)
-		goto out;
 	ret = 0;
 out:
 	buf_release_secure(&out);

@@ -57,7 +57,7 @@ int main(int argc, char **argv)
 	}
 	for (size_t k = 0; atlas_commands[k].name; k++)
 		if (!strcmp(atlas_commands[k].name, argv[i]))
-			return atlas_commands[k].fn(argc - i, argv + i);
+			return cli_run(atlas_commands[k].fn, argc - i, argv + i);
 	fprintf(stderr, "atlas: unknown command \"%s\"\n", argv[i]);
 	usage(stderr);
 	return 1;

@@ -37,7 +37,7 @@ static int with_stdout_full(int (*fn)(int, char **), int argc, char **argv)
 	assert_true(saved >= 0 && full >= 0);
 	dup2(full, 1);
 	close(full);
-	rc = fn(argc, argv);
+	rc = cli_run(fn, argc, argv);
 	fflush(stdout);
 	clearerr(stdout);
 	dup2(saved, 1);
@@ -62,6 +62,16 @@ static void test_cli__plan_write_error(void **s)
 	assert_int_equal(with_stdout_full(cmd_plan, 1, argv), 1);
 }
 
+/* The check is in cli_run, so commands that never thought of it get it too. */
+static void test_cli__any_command_write_error(void **s)
+{
+	char *argv[] = { "version", NULL };
+
+	(void)s;
+	assert_int_equal(with_stdout_full(cmd_version, 1, argv), 1);
+	assert_int_equal(cli_run(cmd_version, 1, argv), 0);
+}
+
 static void test_cli__history_count(void **s)
 {
 	char *bad1[] = { "history", "-n", "abc", NULL };
@@ -81,6 +91,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cli__export_write_error),
 		cmocka_unit_test(test_cli__plan_write_error),
+		cmocka_unit_test(test_cli__any_command_write_error),
 		cmocka_unit_test(test_cli__history_count),
 	};
 
