@@ -42,7 +42,7 @@ void controller_ctx_release(struct driver_ctx *ctx)
 
 static const char *const engine_names[] = { "wireguard", "openvpn", "singbox", NULL };
 
-static int section_present(const struct atlas_state *st, const char *engine)
+int controller_managed(const struct atlas_state *st, const char *engine)
 {
 	if (!strcmp(engine, "wireguard"))
 		return st->has_wireguard;
@@ -78,7 +78,7 @@ int controller_plan(const struct driver_ctx *ctx, const struct atlas_state *desi
 		 * An absent section: Atlas leaves that engine alone, but for
 		 * removing what it set up itself (the driver's leftovers).
 		 */
-		if (!section_present(desired, name)) {
+		if (!controller_managed(desired, name)) {
 			plan_engine(plan, name, ENGINE_UNMANAGED, NULL);
 			if (!drv || !drv->leftovers || !drv->leftovers(ctx))
 				continue;
@@ -88,7 +88,7 @@ int controller_plan(const struct driver_ctx *ctx, const struct atlas_state *desi
 				    "this atlas has no driver for this engine yet");
 			continue;
 		}
-		if (section_present(desired, name))
+		if (controller_managed(desired, name))
 			plan_engine(plan, name, ENGINE_OK, NULL);
 		/* diff() downgrades the status when the observation was partial. */
 		if (drv->observe(ctx, desired, &obs, &e) < 0) {

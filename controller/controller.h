@@ -22,6 +22,12 @@ void controller_ctx_init(struct driver_ctx *ctx, const char *datadir, struct sto
 			 const struct atlas_state *desired);
 void controller_ctx_release(struct driver_ctx *ctx);
 
+/*
+ * 1 when st manages the engine named engine: its section is present. The one
+ * place of that rule (engines without a driver included). Cannot fail.
+ */
+int controller_managed(const struct atlas_state *st, const char *engine);
+
 /* Observes and diffs every engine into plan (initialised here). */
 int controller_plan(const struct driver_ctx *ctx, const struct atlas_state *desired,
 		    int64_t generation, struct plan *plan, struct atlas_err *err);

@@ -31,8 +31,6 @@ struct driver_ctx {
 
 struct driver {
 	const char *name;	/* "wireguard", "openvpn", "singbox" */
-	/* 1 when st manages this engine (its section is present). */
-	int (*managed)(const struct atlas_state *st);
 	/*
 	 * Reads the real state. Returns 0 and a new observation in *obs (freed
 	 * with obs_free), or -1 when nothing could be read. A partial read

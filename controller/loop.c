@@ -502,7 +502,7 @@ json_t *loop_engine_status(struct loop *l, const struct atlas_state *desired)
 		const struct driver *d = atlas_drivers[i];
 		json_t *st;
 
-		if (!d->status || !d->managed || !d->managed(desired))
+		if (!d->status || !controller_managed(desired, d->name))
 			continue;
 		st = d->status(&ctx, desired);
 		if (st)

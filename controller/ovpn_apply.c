@@ -290,14 +290,8 @@ out:
 	return failed ? -1 : 0;
 }
 
-static int ovpn_managed(const struct atlas_state *st)
-{
-	return st->has_openvpn;
-}
-
 const struct driver ovpn_driver = {
 	.name = "openvpn",
-	.managed = ovpn_managed,
 	.observe = ovpn_observe,
 	.diff = ovpn_diff,
 	.apply = ovpn_apply,

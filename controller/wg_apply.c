@@ -319,14 +319,8 @@ int wg_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
 	return failed ? -1 : 0;
 }
 
-static int wg_managed(const struct atlas_state *st)
-{
-	return st->has_wireguard;
-}
-
 const struct driver wg_driver = {
 	.name = "wireguard",
-	.managed = wg_managed,
 	.observe = wg_observe,
 	.diff = wg_diff,
 	.apply = wg_apply,
