@@ -12,68 +12,21 @@
  */
 import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { launch, shot, cleanupEngines, ARTIFACTS, ROOT } from './harness.mjs';
+import { startAtlas, launch, shot, closeModals, finish, ROOT } from './harness.mjs';
 
 const PORT = 18130;
 const WG_IFACE = 'atv0';
 const WG_PORT = 18131;
 const OVPN_PORT = 18132;
-const ATLAS = process.env.ATLAS_BIN || join(ROOT, 'build', 'atlas');
 
 const sleep = ms => new Promise(r => setTimeout(r, ms));
 
 let atlas, browser, page;
 const dialogs = [];
 const pageErrors = [];
-
-/* `atlas serve` on a fresh, empty data directory: the first start creates
- * the admin and prints its password once. */
-async function startEmpty() {
-  const data = mkdtempSync(join(tmpdir(), 'atlas-engines-'));
-  const proc = spawn(ATLAS, ['--data', data, 'serve', '--listen', `127.0.0.1:${PORT}`],
-    { env: { ...process.env, ATLAS_SERVICE_MODE: 'direct' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  let exited = null;
-  proc.stdout.on('data', d => { log += d; });
-  proc.stderr.on('data', d => { log += d; });
-  proc.on('exit', (code, sig) => { exited = { code, sig }; });
-  const stop = async () => {
-    if (!exited) {
-      proc.kill('SIGTERM');
-      for (let i = 0; i < 50 && !exited; i++) await sleep(100);
-      if (!exited) proc.kill('SIGKILL');
-    }
-    await cleanupEngines(data);
-    removeIface();
-    rmSync(data, { recursive: true, force: true });
-  };
-  const a = { base: `http://127.0.0.1:${PORT}`, data, password: null, stop, log: () => log };
-  atlas = a; /* after() stops it even when the start fails below */
-  const t0 = Date.now();
-  while (!a.password) {
-    if (exited) throw new Error(`atlas serve exited (${JSON.stringify(exited)}):\n${log}`);
-    const m = log.match(/created user "admin" with password (\S+)/);
-    if (m) a.password = m[1];
-    else if (Date.now() - t0 > 15000) throw new Error(`no admin password from atlas serve in 15 s:\n${log}`);
-    else await sleep(100);
-  }
-  for (;;) {
-    try { if ((await fetch(a.base + '/api/v1/health')).ok) break; } catch (e) { /* not up yet */ }
-    if (exited) throw new Error(`atlas serve exited (${JSON.stringify(exited)}):\n${log}`);
-    if (Date.now() - t0 > 15000) throw new Error(`atlas serve did not answer /health in 15 s:\n${log}`);
-    await sleep(100);
-  }
-  return a;
-}
-
-function removeIface() {
-  spawnSync('ip', ['link', 'del', WG_IFACE], { stdio: 'ignore' });
-  rmSync(`/var/run/wireguard/${WG_IFACE}.sock`, { force: true });
-}
 
 function sh(cmd, ...args) {
   return spawnSync(cmd, args, { encoding: 'utf8', timeout: 10000 });
@@ -145,7 +98,7 @@ async function resultOf(testid, label) {
 
 describe('engine setup and service control from the panel', { timeout: 240000 }, () => {
   before(async () => {
-    await startEmpty();
+    atlas = await startAtlas({ port: PORT, iface: WG_IFACE });
     browser = await launch(atlas.base);
     page = browser.page;
     page.setDefaultTimeout(25000);
@@ -153,18 +106,8 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
     page.on('pageerror', e => pageErrors.push(String(e)));
   });
 
-  beforeEach(async () => {
-    if (page) await page.evaluate(() => document.querySelectorAll('dialog[open]').forEach(d => d.close())).catch(() => {});
-  });
-
-  after(async () => {
-    if (browser) await browser.close();
-    if (atlas) {
-      mkdirSync(ARTIFACTS, { recursive: true });
-      writeFileSync(join(ARTIFACTS, 'atlas-serve-engines.log'), atlas.log());
-      await atlas.stop();
-    }
-  });
+  beforeEach(() => closeModals(page));
+  after(() => finish(browser, atlas, 'atlas-serve-engines.log'));
 
   it('signs in to an empty server: the dashboard offers to set up each engine', async () => {
     await page.goto(atlas.base + '/', { waitUntil: 'networkidle' });

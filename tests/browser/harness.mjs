@@ -25,8 +25,9 @@ function run(args, input) {
   return r;
 }
 
-/* Starts `atlas serve` on 127.0.0.1:port after importing yaml into a fresh
- * data directory. Resolves {base, password, data, proc, log, stop()}. */
+/* Starts `atlas serve` on 127.0.0.1:port in a fresh data directory, after
+ * importing yaml into it when given (else the directory stays empty, as for a
+ * first-time user). Resolves {base, password, data, proc, log, stop()}. */
 export async function startAtlas({ port, yaml, iface }) {
   const data = mkdtempSync(join(tmpdir(), 'atlas-browser-'));
   try {
@@ -39,10 +40,12 @@ export async function startAtlas({ port, yaml, iface }) {
 }
 
 async function startIn(data, { port, yaml, iface }) {
-  const file = join(data, 'seed.yaml');
-  writeFileSync(file, yaml);
-  const imp = run(['--data', data, 'import', file]);
-  if (imp.status !== 0) throw new Error(`atlas import failed (${imp.status}): ${imp.stderr}${imp.stdout}`);
+  if (yaml) {
+    const file = join(data, 'seed.yaml');
+    writeFileSync(file, yaml);
+    const imp = run(['--data', data, 'import', file]);
+    if (imp.status !== 0) throw new Error(`atlas import failed (${imp.status}): ${imp.stderr}${imp.stdout}`);
+  }
 
   /* Probe: nothing may already listen on our port. */
   try {
@@ -123,9 +126,24 @@ export async function cleanupEngines(data, iface) {
   for (let i = 0; i < 50 && [...pids].some(alive); i++) await sleep(100);
   for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch (e) { /* gone */ } }
   for (const name of [].concat(iface || [])) {
-    if (!/^atu[a-z0-9]*$/.test(name)) continue;
+    if (!/^at[uv][a-z0-9]*$/.test(name)) continue;	/* only the tests' own names */
     spawnSync('ip', ['link', 'del', name], { stdio: 'ignore' });
     rmSync(`/var/run/wireguard/${name}.sock`, { force: true });
+  }
+}
+
+/* Closes any modal a failed step left open over the next one. */
+export async function closeModals(page) {
+  if (page) await page.evaluate(() => document.querySelectorAll('dialog[open]').forEach(d => d.close())).catch(() => {});
+}
+
+/* Closes the browser, keeps the server's log as an artifact, stops it. */
+export async function finish(browser, atlas, logName) {
+  if (browser) await browser.close();
+  if (atlas) {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    writeFileSync(join(ARTIFACTS, logName), atlas.log());
+    await atlas.stop();
   }
 }
 

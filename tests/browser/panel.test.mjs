@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync, mkdirSync, mkdtempSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startAtlas, launch, shot, ARTIFACTS, ROOT, CSP } from './harness.mjs';
+import { startAtlas, launch, shot, closeModals, finish, ARTIFACTS, ROOT, CSP } from './harness.mjs';
 
 const PORT = 18110;
 const IFACE = 'atu0';
@@ -89,18 +89,8 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
   });
 
   /* A failed step must not leave a modal open over the next one. */
-  beforeEach(async () => {
-    if (page) await page.evaluate(() => document.querySelectorAll('dialog[open]').forEach(d => d.close())).catch(() => {});
-  });
-
-  after(async () => {
-    if (browser) await browser.close();
-    if (atlas) {
-      mkdirSync(ARTIFACTS, { recursive: true });
-      writeFileSync(join(ARTIFACTS, 'atlas-serve.log'), atlas.log());
-      await atlas.stop();
-    }
-  });
+  beforeEach(() => closeModals(page));
+  after(() => finish(browser, atlas, 'atlas-serve.log'));
 
   it('loads offline and shows the login; a wrong password is refused', async () => {
     firstLoad.active = true;
