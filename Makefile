@@ -12,14 +12,16 @@ WERROR := $(if $(CI),-Werror,)
 OPT ?= -O2
 CFLAGS ?= $(OPT) -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral \
-	  -Wno-missing-field-initializers $(WERROR) -MMD -MP $(PKG_CFLAGS)
+	  -Wno-missing-field-initializers $(WERROR) -MMD -MP -I. $(PKG_CFLAGS)
 LDLIBS += $(PKG_LIBS) -lpthread
 
 B ?= build
 V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
 
-SRC_DIRS := lib state controller renderers api cli
+# One folder per engine under controller/ and renderers/ (docs/contributing.md).
+ENGINE_DIRS := $(patsubst %/,%,$(sort $(dir $(wildcard controller/*/*.c renderers/*/*.c))))
+SRC_DIRS := lib state controller renderers $(ENGINE_DIRS) api cli
 SRCS := $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c))
 OBJS := $(SRCS:%.c=$(B)/%.o) $(B)/gen/migrations.o $(B)/gen/uifiles.o
 LIB_OBJS := $(filter-out $(B)/cli/main.o,$(OBJS))

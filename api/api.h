@@ -17,11 +17,11 @@
 
 #include <jansson.h>
 
-#include "../controller/loop.h"
-#include "../lib/buf.h"
-#include "../state/model.h"
-#include "../state/store.h"
-#include "jwt.h"
+#include "controller/loop.h"
+#include "lib/buf.h"
+#include "state/model.h"
+#include "state/store.h"
+#include "api/jwt.h"
 
 #define ATLAS_API_VERSION  "0.1.0"
 #define API_BODY_MAX	   (1u << 20)

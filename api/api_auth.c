@@ -10,9 +10,9 @@
 
 #include <openssl/crypto.h>
 
-#include "../lib/log.h"
-#include "../state/auth.h"
-#include "api.h"
+#include "lib/log.h"
+#include "state/auth.h"
+#include "api/api.h"
 
 #define RL_MAX	  5
 #define RL_WINDOW 60

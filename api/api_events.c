@@ -17,8 +17,8 @@
 
 #include <microhttpd.h>
 
-#include "../lib/log.h"
-#include "api.h"
+#include "lib/log.h"
+#include "api/api.h"
 
 #define TICK_SECONDS 3
 #define QUEUE_MAX    (1u << 20)

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/udiff.h"
-#include "../state/commit.h"
-#include "../state/yaml.h"
-#include "api.h"
+#include "lib/udiff.h"
+#include "state/commit.h"
+#include "state/yaml.h"
+#include "api/api.h"
 
 #define HISTORY_MAX 100
 

@@ -15,7 +15,7 @@
 
 #include <openssl/crypto.h>
 
-#include "api.h"
+#include "api/api.h"
 
 /* Appends v as a Prometheus label value (escaping \ " and newline). */
 static void label(struct buf *b, const char *v)

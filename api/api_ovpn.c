@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../state/json.h"
-#include "../state/schema.h"
-#include "api.h"
+#include "state/json.h"
+#include "state/schema.h"
+#include "api/api.h"
 
 static json_t *client_json(const struct ovpn_client *c, json_t *live)
 {

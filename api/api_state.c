@@ -8,13 +8,13 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
-#include "../controller/controller.h"
-#include "../lib/udiff.h"
-#include "../state/commit.h"
-#include "../state/json.h"
-#include "../state/schema.h"
-#include "../state/yaml.h"
-#include "api.h"
+#include "controller/controller.h"
+#include "lib/udiff.h"
+#include "state/commit.h"
+#include "state/json.h"
+#include "state/schema.h"
+#include "state/yaml.h"
+#include "api/api.h"
 
 static long long rss_bytes(void)
 {

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api.h"
+#include "api/api.h"
 
 struct ui_file {
 	const char *path;

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../state/json.h"
-#include "../state/schema.h"
-#include "api.h"
+#include "state/json.h"
+#include "state/schema.h"
+#include "api/api.h"
 
 static json_t *iface_json(const struct wg_iface *ifc)
 {

@@ -6,14 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../controller/controller.h"
-#include "../lib/log.h"
-#include "../state/commit.h"
-#include "../state/json.h"
-#include "../state/pack.h"
-#include "../state/schema.h"
-#include "../state/validate.h"
-#include "api.h"
+#include "controller/controller.h"
+#include "lib/log.h"
+#include "state/commit.h"
+#include "state/json.h"
+#include "state/pack.h"
+#include "state/schema.h"
+#include "state/validate.h"
+#include "api/api.h"
 
 const struct atlas_state *app_state_acquire(struct app *a, int64_t *gen, struct atlas_err *err)
 {

@@ -9,10 +9,10 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
-#include "../lib/base64.h"
-#include "../lib/buf.h"
-#include "../lib/fileio.h"
-#include "jwt.h"
+#include "lib/base64.h"
+#include "lib/buf.h"
+#include "lib/fileio.h"
+#include "api/jwt.h"
 
 #define JWT_MAX 4096
 

@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "../lib/err.h"
+#include "lib/err.h"
 
 #define JWT_KEY_LEN 32
 #define JWT_TTL	    (12 * 3600)

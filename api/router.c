@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "api.h"
+#include "api/api.h"
 
 #define V1 "/api/v1"
 

@@ -19,8 +19,8 @@
 
 #include <microhttpd.h>
 
-#include "../lib/log.h"
-#include "api.h"
+#include "lib/log.h"
+#include "api/api.h"
 
 #define API_THREADS	   2
 #define CONNECTION_LIMIT   256

@@ -19,11 +19,11 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
-#include "../lib/fileio.h"
-#include "../lib/log.h"
-#include "../state/commit.h"
-#include "../state/yaml.h"
-#include "api.h"
+#include "lib/fileio.h"
+#include "lib/log.h"
+#include "state/commit.h"
+#include "state/yaml.h"
+#include "api/api.h"
 
 #define SETTLE_MS 100
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "controller/pki.h"
+#include "controller/openvpn/pki.h"
 
 static double now_s(void)
 {

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/fileio.h"
-#include "../state/commit.h"
-#include "../state/yaml.h"
-#include "cli.h"
+#include "lib/fileio.h"
+#include "state/commit.h"
+#include "state/yaml.h"
+#include "cli/cli.h"
 
 const char *cli_datadir = "./data";
 

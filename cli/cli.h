@@ -5,9 +5,9 @@
 #ifndef ATLAS_CLI_H
 #define ATLAS_CLI_H
 
-#include "../state/diag.h"
-#include "../state/model.h"
-#include "../state/store.h"
+#include "state/diag.h"
+#include "state/model.h"
+#include "state/store.h"
 
 #define ATLAS_VERSION "0.1.0"
 

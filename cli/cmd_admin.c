@@ -7,8 +7,8 @@
 
 #include <openssl/crypto.h>
 
-#include "../state/auth.h"
-#include "cli.h"
+#include "state/auth.h"
+#include "cli/cli.h"
 
 int cmd_admin(int argc, char **argv)
 {

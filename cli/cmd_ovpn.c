@@ -9,11 +9,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "../controller/controller.h"
-#include "../controller/ovpn_driver.h"
-#include "../lib/fileio.h"
-#include "../state/commit.h"
-#include "cli.h"
+#include "controller/controller.h"
+#include "controller/openvpn/ovpn.h"
+#include "lib/fileio.h"
+#include "state/commit.h"
+#include "cli/cli.h"
 
 static const char usage[] =
 	"usage: atlas ovpn config CLIENT          print CLIENT's inline .ovpn profile\n"

@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../controller/controller.h"
-#include "../lib/fileio.h"
-#include "../state/commit.h"
-#include "../state/yaml.h"
-#include "cli.h"
+#include "controller/controller.h"
+#include "lib/fileio.h"
+#include "state/commit.h"
+#include "state/yaml.h"
+#include "cli/cli.h"
 
 int cmd_plan(int argc, char **argv)
 {

@@ -13,10 +13,10 @@
 
 #include <openssl/crypto.h>
 
-#include "../api/api.h"
-#include "../lib/log.h"
-#include "../state/auth.h"
-#include "cli.h"
+#include "api/api.h"
+#include "lib/log.h"
+#include "state/auth.h"
+#include "cli/cli.h"
 
 static void on_run(void *cls, json_t *run)
 {

@@ -8,10 +8,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "../lib/fileio.h"
-#include "../state/commit.h"
-#include "../state/yaml.h"
-#include "cli.h"
+#include "lib/fileio.h"
+#include "state/commit.h"
+#include "state/yaml.h"
+#include "cli/cli.h"
 
 int cmd_validate(int argc, char **argv)
 {

@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../controller/controller.h"
-#include "../controller/wg.h"
-#include "../renderers/wg_render.h"
-#include "../state/commit.h"
-#include "../state/schema.h"
-#include "cli.h"
+#include "controller/controller.h"
+#include "controller/wireguard/wg.h"
+#include "renderers/wireguard/wg_render.h"
+#include "state/commit.h"
+#include "state/schema.h"
+#include "cli/cli.h"
 
 static const char usage[] =
 	"usage: atlas wg config PEER [-i IF]      the client config (wg-quick format)\n"

@@ -3,8 +3,8 @@
  */
 #include <stddef.h>
 
-#include "cli.h"
-#include "commands.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
 
 const struct command atlas_commands[] = {
 	{ "validate", cmd_validate, "check a YAML file; all errors as FILE:LINE:COL" },

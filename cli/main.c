@@ -8,8 +8,8 @@
 
 #include <openssl/crypto.h>
 
-#include "cli.h"
-#include "commands.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
 
 static void usage(FILE *f)
 {

@@ -8,10 +8,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../lib/buf.h"
-#include "../lib/fileio.h"
-#include "../lib/log.h"
-#include "controller.h"
+#include "lib/buf.h"
+#include "lib/fileio.h"
+#include "lib/log.h"
+#include "controller/controller.h"
 
 void controller_ctx_init(struct driver_ctx *ctx, const char *datadir, struct store *store,
 			 const struct atlas_state *desired)

@@ -13,9 +13,9 @@
 
 #include <jansson.h>
 
-#include "../state/store.h"
-#include "driver.h"
-#include "plan.h"
+#include "state/store.h"
+#include "controller/driver.h"
+#include "controller/plan.h"
 
 /* Fills ctx for a data directory (rundir = DATADIR/run, service mode resolved). */
 void controller_ctx_init(struct driver_ctx *ctx, const char *datadir, struct store *store,

@@ -14,10 +14,10 @@
 
 #include <jansson.h>
 
-#include "../lib/buf.h"
-#include "../lib/err.h"
-#include "../state/model.h"
-#include "plan.h"
+#include "lib/buf.h"
+#include "lib/err.h"
+#include "state/model.h"
+#include "controller/plan.h"
 
 struct store;
 

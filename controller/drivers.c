@@ -3,9 +3,9 @@
  */
 #include <stddef.h>
 
-#include "driver.h"
-#include "ovpn_driver.h"
-#include "wg.h"
+#include "controller/driver.h"
+#include "controller/openvpn/ovpn.h"
+#include "controller/wireguard/wg.h"
 
 const struct driver *const atlas_drivers[] = {
 	&wg_driver,

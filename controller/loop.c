@@ -11,11 +11,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "../lib/buf.h"
-#include "../lib/log.h"
-#include "../state/store.h"
-#include "controller.h"
-#include "loop.h"
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "state/store.h"
+#include "controller/controller.h"
+#include "controller/loop.h"
 
 #define DEBOUNCE_MS	200
 #define DEBOUNCE_MAX_MS 1000 /* a steady stream of edits still applies every second */

@@ -28,7 +28,7 @@
 
 #include <jansson.h>
 
-#include "../lib/err.h"
+#include "lib/err.h"
 
 struct loop;
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plan.h"
+#include "controller/plan.h"
 
 const char *const action_kind_names[] = { "create", "update", "delete", "restart", "start",
 					  "stop", "kill", "write", "issue", "revoke" };

@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "../lib/buf.h"
+#include "lib/buf.h"
 
 enum action_kind {
 	ACT_CREATE,	/* "+" a resource appears */

@@ -10,11 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../lib/buf.h"
-#include "../lib/fileio.h"
-#include "../lib/spawn.h"
-#include "../state/model.h"
-#include "service.h"
+#include "lib/buf.h"
+#include "lib/fileio.h"
+#include "lib/spawn.h"
+#include "state/model.h"
+#include "controller/service.h"
 
 static int systemctl(const char *verb, const struct service *svc, struct atlas_err *err)
 {

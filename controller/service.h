@@ -15,7 +15,7 @@
 
 #include <sys/types.h>
 
-#include "../lib/err.h"
+#include "lib/err.h"
 
 struct service {
 	const char *name;		/* for messages: "openvpn" */

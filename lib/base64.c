@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include "base64.h"
+#include "lib/base64.h"
 
 static const char std_alpha[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

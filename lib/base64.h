@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "buf.h"
+#include "lib/buf.h"
 
 /* Appends the encoding of len bytes to out. Cannot fail. */
 void base64_encode(struct buf *out, const void *data, size_t len);

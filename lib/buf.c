@@ -8,7 +8,7 @@
 
 #include <openssl/crypto.h>
 
-#include "buf.h"
+#include "lib/buf.h"
 
 static void oom(void)
 {

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "err.h"
+#include "lib/err.h"
 
 int err_set(struct atlas_err *err, enum err_code code, const char *fmt, ...)
 {

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileio.h"
+#include "lib/fileio.h"
 
 static int fsync_dir_of(const char *path)
 {

@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "buf.h"
-#include "err.h"
+#include "lib/buf.h"
+#include "lib/err.h"
 
 /*
  * Writes len bytes to path atomically: a temporary file in the same

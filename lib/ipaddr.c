@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "ipaddr.h"
+#include "lib/ipaddr.h"
 
 int ip_parse_addr(const char *s, struct ipaddr *out)
 {

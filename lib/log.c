@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "log.h"
+#include "lib/log.h"
 
 int log_verbosity = LOG_INFO;
 

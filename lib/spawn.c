@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "spawn.h"
+#include "lib/spawn.h"
 
 static const char *const sys_dirs[] = {
 	"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin",

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "strv.h"
+#include "lib/buf.h"
+#include "lib/strv.h"
 
 void strv_push_owned(struct strv *s, char *str)
 {

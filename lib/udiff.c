@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "udiff.h"
+#include "lib/udiff.h"
 
 struct lines {
 	const char **p;

@@ -5,7 +5,7 @@
 #ifndef ATLAS_UDIFF_H
 #define ATLAS_UDIFF_H
 
-#include "buf.h"
+#include "lib/buf.h"
 
 /*
  * Appends the unified diff (3 lines of context) of a to b to out, with

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../lib/buf.h"
-#include "addrset.h"
+#include "lib/buf.h"
+#include "state/addrset.h"
 
 static int is_host(const struct ipaddr *ip)
 {

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "../lib/ipaddr.h"
+#include "lib/ipaddr.h"
 
 #define ADDR_NO_SKIP ((size_t)-1)	/* addrset_find: every owner counts */
 #define ADDR_OWNER_SELF ((size_t)-2)	/* the interface's own addresses */

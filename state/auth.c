@@ -11,9 +11,9 @@
 #include <openssl/rand.h>
 #include <sqlite3.h>
 
-#include "../lib/base64.h"
-#include "auth.h"
-#include "keys.h"
+#include "lib/base64.h"
+#include "state/auth.h"
+#include "state/keys.h"
 
 /* scrypt cost: N=2^14, r=8, p=1 is 16 MiB and ~50 ms per check here. */
 #define SCRYPT_N 16384

@@ -12,8 +12,8 @@
 
 #include <stdint.h>
 
-#include "../lib/err.h"
-#include "store.h"
+#include "lib/err.h"
+#include "state/store.h"
 
 #define AUTH_ADMIN	  "admin"
 #define AUTH_PASSWORD_MAX 256

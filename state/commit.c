@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "commit.h"
-#include "complete.h"
-#include "validate.h"
-#include "yaml.h"
+#include "state/commit.h"
+#include "state/complete.h"
+#include "state/validate.h"
+#include "state/yaml.h"
 
 int state_check(struct atlas_state *next, const struct atlas_state *old, struct posmap *pm,
 		struct diags *d, struct atlas_err *err)

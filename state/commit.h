@@ -8,9 +8,9 @@
 
 #include <stdint.h>
 
-#include "diag.h"
-#include "model.h"
-#include "store.h"
+#include "state/diag.h"
+#include "state/model.h"
+#include "state/store.h"
 
 /*
  * Completes and validates next against the stored state and stores it.

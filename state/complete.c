@@ -8,10 +8,10 @@
 
 #include <openssl/crypto.h>
 
-#include "../lib/ipaddr.h"
-#include "addrset.h"
-#include "complete.h"
-#include "keys.h"
+#include "lib/ipaddr.h"
+#include "state/addrset.h"
+#include "state/complete.h"
+#include "state/keys.h"
 
 /*
  * Old resources by name: a sorted index built once per list, so that matching

@@ -6,9 +6,9 @@
 #ifndef ATLAS_COMPLETE_H
 #define ATLAS_COMPLETE_H
 
-#include "../lib/err.h"
-#include "diag.h"
-#include "model.h"
+#include "lib/err.h"
+#include "state/diag.h"
+#include "state/model.h"
 
 /*
  * Completes st in place. old (may be NULL) is the state stored so far.

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
+#include "state/diag.h"
 
 static struct diag *push(struct diags *d)
 {

@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "../lib/buf.h"
+#include "lib/buf.h"
 
 struct diag {
 	char *msg;		/* owned; lowercase, names the resource, field and value */

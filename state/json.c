@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/buf.h"
-#include "json.h"
-#include "keys.h"
-#include "model.h"
+#include "lib/buf.h"
+#include "state/json.h"
+#include "state/keys.h"
+#include "state/model.h"
 
 json_t *json_encode_struct(const struct schema *s, const void *p, unsigned flags)
 {

@@ -15,8 +15,8 @@
 
 #include <jansson.h>
 
-#include "../lib/err.h"
-#include "schema.h"
+#include "lib/err.h"
+#include "state/schema.h"
 
 enum json_enc_flags {
 	JSON_ENC_LISTS = 1 << 0, /* include F_LIST fields (else left out) */

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonschema.h"
-#include "model.h"
-#include "schema.h"
+#include "state/jsonschema.h"
+#include "state/model.h"
+#include "state/schema.h"
 
 static json_t *object_schema(const struct schema *s);
 

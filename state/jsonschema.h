@@ -6,7 +6,7 @@
 #ifndef ATLAS_JSONSCHEMA_H
 #define ATLAS_JSONSCHEMA_H
 
-#include "../lib/buf.h"
+#include "lib/buf.h"
 
 /* Appends the schema as indented JSON text with a final newline. Cannot fail. */
 void state_json_schema(struct buf *out);

@@ -8,8 +8,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "../lib/base64.h"
-#include "keys.h"
+#include "lib/base64.h"
+#include "state/keys.h"
 
 int key_decode(const char *b64, unsigned char raw[KEY_LEN])
 {

@@ -5,8 +5,8 @@
 #ifndef ATLAS_KEYS_H
 #define ATLAS_KEYS_H
 
-#include "../lib/err.h"
-#include "model.h"
+#include "lib/err.h"
+#include "state/model.h"
 
 /* 1 when b64 is canonical base64 of exactly 32 bytes. */
 int key_valid(const char *b64);

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/buf.h"
-#include "model.h"
-#include "schema.h"
+#include "lib/buf.h"
+#include "state/model.h"
+#include "state/schema.h"
 
 struct atlas_state *state_new(void)
 {

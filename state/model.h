@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "../lib/strv.h"
+#include "lib/strv.h"
 
 #define KEY_LEN 32
 #define KEY_B64 45		/* 44 chars + NUL */

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/buf.h"
-#include "pack.h"
-#include "schema.h"
+#include "lib/buf.h"
+#include "state/pack.h"
+#include "state/schema.h"
 
 struct pack {
 	char *base; /* NULL: counting */

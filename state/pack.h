@@ -11,7 +11,7 @@
 #ifndef ATLAS_PACK_H
 #define ATLAS_PACK_H
 
-#include "model.h"
+#include "state/model.h"
 
 /*
  * A deep copy of st in one block: the same values, every pointer into the

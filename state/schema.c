@@ -7,9 +7,9 @@
 
 #include <openssl/crypto.h>
 
-#include "../lib/buf.h"
-#include "model.h"
-#include "schema.h"
+#include "lib/buf.h"
+#include "state/model.h"
+#include "state/schema.h"
 
 const char *const service_mode_names[] = { "auto", "systemd", "direct", NULL };
 const char *const ovpn_proto_names[] = { "udp", "tcp", NULL };

@@ -17,11 +17,11 @@
 
 #include <sqlite3.h>
 
-#include "../lib/fileio.h"
-#include "../lib/log.h"
-#include "store.h"
-#include "store_map.h"
-#include "yaml.h"
+#include "lib/fileio.h"
+#include "lib/log.h"
+#include "state/store.h"
+#include "state/store_map.h"
+#include "state/yaml.h"
 
 struct migration {
 	int version;

@@ -12,9 +12,9 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "../lib/buf.h"
-#include "../lib/err.h"
-#include "model.h"
+#include "lib/buf.h"
+#include "lib/err.h"
+#include "state/model.h"
 
 struct store;
 

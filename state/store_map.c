@@ -13,9 +13,9 @@
 
 #include <openssl/crypto.h>
 
-#include "../lib/buf.h"
-#include "schema.h"
-#include "store_map.h"
+#include "lib/buf.h"
+#include "state/schema.h"
+#include "state/store_map.h"
 
 static int map_err(sqlite3 *db, struct atlas_err *err, const char *what)
 {

@@ -14,8 +14,8 @@
 
 #include <sqlite3.h>
 
-#include "../lib/err.h"
-#include "model.h"
+#include "lib/err.h"
+#include "state/model.h"
 
 /* What a save wrote: rows inserted, updated, deleted (children of a deleted
  * row go by cascade and are not counted) and rows left untouched. */

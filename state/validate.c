@@ -7,9 +7,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "addrset.h"
-#include "keys.h"
-#include "validate.h"
+#include "state/addrset.h"
+#include "state/keys.h"
+#include "state/validate.h"
 
 int name_valid(const char *s)
 {

@@ -9,9 +9,9 @@
 #ifndef ATLAS_VALIDATE_H
 #define ATLAS_VALIDATE_H
 
-#include "../lib/ipaddr.h"
-#include "diag.h"
-#include "model.h"
+#include "lib/ipaddr.h"
+#include "state/diag.h"
+#include "state/model.h"
 
 /* Checks st; appends problems to d; returns their number (0: valid). */
 size_t state_validate(const struct atlas_state *st, struct diags *d);

@@ -12,9 +12,9 @@
 
 #include <stddef.h>
 
-#include "../lib/buf.h"
-#include "diag.h"
-#include "model.h"
+#include "lib/buf.h"
+#include "state/diag.h"
+#include "state/model.h"
 
 #define YAML_MAX_SIZE (16u << 20)
 

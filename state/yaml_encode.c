@@ -9,10 +9,10 @@
 
 #include <yaml.h>
 
-#include "../lib/buf.h"
-#include "model.h"
-#include "schema.h"
-#include "yaml.h"
+#include "lib/buf.h"
+#include "state/model.h"
+#include "state/schema.h"
+#include "state/yaml.h"
 
 struct enc {
 	yaml_emitter_t em;

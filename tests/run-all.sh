@@ -27,6 +27,7 @@ step() { # name, command...
 }
 step build make -j2 CI=1 all
 step no-shell bash tests/check-no-shell.sh
+step pure bash tests/check-pure.sh
 step unit make -j2 CI=1 unit
 step asan make -j2 asan
 step asan-e2e bash tests/run-asan-e2e.sh build-asan

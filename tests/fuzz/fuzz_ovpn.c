@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controller/ovpn_mgmt.h"
-#include "controller/pki.h"
+#include "controller/openvpn/ovpn_mgmt.h"
+#include "controller/openvpn/pki.h"
 
 static void fuzz_status(const char *text, size_t len)
 {

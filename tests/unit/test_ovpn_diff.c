@@ -9,8 +9,8 @@
  * when Atlas recorded loading it).
  */
 #include "ovpn_test_util.h"
-#include "controller/ovpn_driver.h"
-#include "renderers/ovpn.h"
+#include "controller/openvpn/ovpn.h"
+#include "renderers/openvpn/ovpn_render.h"
 
 #define NOW 1795658400LL /* 2026-11-26 */
 
@@ -85,7 +85,9 @@ static struct ovpn_obs *converged(const struct atlas_state *st)
 	o->crl.present = o->crl.valid = o->crl.matches = 1;
 	o->crl.next_update = (time_t)(NOW + 170 * 86400LL);
 	ovpn_files_init(&f, ctx.datadir, ctx.rundir, NULL);
-	assert_int_equal(ovpn_render_server_for(st, &f, "atlas-server", &b, &err), 0);
+	struct ovpn_server_paths sp = ovpn_server_paths_of(&f, "atlas-server");
+
+	assert_int_equal(render_ovpn_server(st, &sp, &b, &err), 0);
 	o->server_conf = buf_detach(&b);
 	ovpn_files_release(&f);
 	o->ccd = xcalloc(st->openvpn.nclients + 1, sizeof(*o->ccd));

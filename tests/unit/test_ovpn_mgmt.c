@@ -5,7 +5,7 @@
  * batch of client-kill commands.
  */
 #include "testutil.h"
-#include "controller/ovpn_mgmt.h"
+#include "controller/openvpn/ovpn_mgmt.h"
 
 static const char reply[] =
 	">INFO:OpenVPN Management Interface Version 5 -- type 'help' for more info\r\n"

@@ -13,8 +13,8 @@
 #include <openssl/x509v3.h>
 
 #include "testutil.h"
-#include "controller/pki.h"
-#include "controller/pki_priv.h"
+#include "controller/openvpn/pki.h"
+#include "controller/openvpn/pki_priv.h"
 
 static int mode_of(const char *path)
 {

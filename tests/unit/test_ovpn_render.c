@@ -4,7 +4,7 @@
  * in the upper half, disabled and expired clients refused).
  */
 #include "ovpn_test_util.h"
-#include "renderers/ovpn.h"
+#include "renderers/openvpn/ovpn_render.h"
 
 static const char *const yaml_udp =
 	"version: 1\n"

@@ -4,8 +4,8 @@
  * expired peers absent, foreign peers removed, nothing removed from an
  * interface that could not be read, listen port never re-sent.
  */
-#include "controller/wg.h"
-#include "renderers/wg_render.h"
+#include "controller/wireguard/wg.h"
+#include "renderers/wireguard/wg_render.h"
 #include "wg_fixture.h"
 
 #define PRIV "QLeQziCHMPxPMODnRdXO7rhLvKhOb2IGijIQW+512Hs="

@@ -2,7 +2,7 @@
  * test_wg_render.c - the WireGuard renderers against golden files
  * (tests/unit/golden/wg/), plus the rules golden files cannot show.
  */
-#include "renderers/wg_render.h"
+#include "renderers/wireguard/wg_render.h"
 #include "wg_fixture.h"
 
 #define GOLDEN "tests/unit/golden/wg/"

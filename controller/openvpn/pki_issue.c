@@ -15,9 +15,9 @@
 
 #include <openssl/x509v3.h>
 
-#include "../lib/fileio.h"
-#include "pki.h"
-#include "pki_priv.h"
+#include "lib/fileio.h"
+#include "controller/openvpn/pki.h"
+#include "controller/openvpn/pki_priv.h"
 
 /* The index keeps UTCTime, two-digit years, as openssl ca does. */
 static void index_date(time_t t, char *buf, size_t len)

@@ -5,27 +5,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "../state/validate.h"
-#include "ovpn.h"
+#include "state/validate.h"
+#include "renderers/openvpn/ovpn_render.h"
 
-void ovpn_today(long long t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
 
-	gmtime_r(&tt, &tm);
-	snprintf(buf, len, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-}
-
-int ovpn_client_active(const struct ovpn_client *cl, const char *today)
-{
-	if (cl->disabled)
-		return 0;
-	/* Same format on both sides: the text order is the date order. */
-	if (cl->expires && today && strcmp(today, cl->expires) > 0)
-		return 0;
-	return 1;
-}
 
 void render_ovpn_ccd(const struct atlas_state *st, const struct ovpn_client *cl,
 		     const char *today, struct buf *out)

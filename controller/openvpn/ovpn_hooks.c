@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ovpn_driver.h"
+#include "controller/openvpn/ovpn.h"
 
 int ovpn_client_config(const struct driver_ctx *ctx, const struct atlas_state *desired,
 		       const char *resource, const char *format, struct buf *out,

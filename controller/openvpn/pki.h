@@ -23,8 +23,8 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "../lib/buf.h"
-#include "../lib/err.h"
+#include "lib/buf.h"
+#include "lib/err.h"
 
 #define PKI_SERVER_CN "atlas-server"
 #define PKI_CERT_DAYS 3650

@@ -4,9 +4,9 @@
  */
 #include <stdlib.h>
 
-#include "../lib/fileio.h"
-#include "../renderers/ovpn.h"
-#include "ovpn_driver.h"
+#include "lib/fileio.h"
+#include "renderers/openvpn/ovpn_render.h"
+#include "controller/openvpn/ovpn.h"
 
 /* 1 when the PKI holds a valid certificate of name with its files. */
 static int has_cert(const char *pki, const char *name)

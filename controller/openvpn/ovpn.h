@@ -13,12 +13,13 @@
 #ifndef ATLAS_OVPN_DRIVER_H
 #define ATLAS_OVPN_DRIVER_H
 
-#include "../lib/strv.h"
-#include "driver.h"
-#include "nat.h"
-#include "ovpn_mgmt.h"
-#include "pki.h"
-#include "service.h"
+#include "lib/strv.h"
+#include "controller/driver.h"
+#include "controller/nat.h"
+#include "controller/openvpn/ovpn_mgmt.h"
+#include "controller/openvpn/pki.h"
+#include "controller/service.h"
+#include "renderers/openvpn/ovpn_render.h"
 
 extern const struct driver ovpn_driver;
 
@@ -132,9 +133,8 @@ int ovpn_client_config(const struct driver_ctx *ctx, const struct atlas_state *d
 int ovpn_restart(const struct driver_ctx *ctx, const struct atlas_state *desired,
 		 json_t *results, struct atlas_err *err);
 
-/* Renders server.conf for desired with the paths of f (pure). */
-int ovpn_render_server_for(const struct atlas_state *desired, const struct ovpn_files *f,
-			   const char *server_cn, struct buf *out, struct atlas_err *err);
+/* The paths render_ovpn_server() writes into server.conf, from f (borrowed). */
+struct ovpn_server_paths ovpn_server_paths_of(const struct ovpn_files *f, const char *server_cn);
 
 /* 1 when the sorted vector sv holds s (binary search). */
 int ovpn_sorted_has(const struct strv *sv, const char *s);

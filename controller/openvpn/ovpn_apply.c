@@ -15,9 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../lib/fileio.h"
-#include "../lib/log.h"
-#include "ovpn_driver.h"
+#include "lib/fileio.h"
+#include "lib/log.h"
+#include "controller/openvpn/ovpn.h"
 
 #define READY_TIMEOUT_MS 15000
 #define KILL_TIMEOUT_MS 10000

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../state/validate.h"
-#include "ovpn.h"
+#include "state/validate.h"
+#include "renderers/openvpn/ovpn_render.h"
 
 /* OpenVPN's config parser splits on blanks and reads quotes, '#' and ';'. */
 static int path_ok(const char *p)

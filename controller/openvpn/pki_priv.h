@@ -8,7 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "../lib/err.h"
+#include "lib/err.h"
 
 /* Loads DIR/ca.crt and DIR/ca.key (new references; the caller frees them). */
 int pki_load_ca(const char *dir, X509 **crt, EVP_PKEY **key, struct atlas_err *err);

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/spawn.h"
-#include "wg.h"
+#include "lib/spawn.h"
+#include "controller/wireguard/wg.h"
 
 /* A handshake younger than this means the peer is connected (WireGuard rekeys every 120 s). */
 #define WG_CONNECTED_SECS 180

@@ -15,11 +15,11 @@
 
 #include <openssl/crypto.h>
 
-#include "../lib/fileio.h"
-#include "../lib/ipaddr.h"
-#include "../lib/spawn.h"
-#include "../state/keys.h"
-#include "wg.h"
+#include "lib/fileio.h"
+#include "lib/ipaddr.h"
+#include "lib/spawn.h"
+#include "state/keys.h"
+#include "controller/wireguard/wg.h"
 
 int wg_norm_prefix(const char *s, int net, char *buf, size_t len)
 {

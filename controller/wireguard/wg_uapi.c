@@ -23,8 +23,8 @@
 
 #include <openssl/crypto.h>
 
-#include "../state/keys.h"
-#include "wg.h"
+#include "state/keys.h"
+#include "controller/wireguard/wg.h"
 
 #define UAPI_DIR "/var/run/wireguard"
 #define UAPI_MAX (256u << 20)

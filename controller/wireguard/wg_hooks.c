@@ -5,8 +5,8 @@
  */
 #include <string.h>
 
-#include "../renderers/wg_render.h"
-#include "wg.h"
+#include "renderers/wireguard/wg_render.h"
+#include "controller/wireguard/wg.h"
 
 int wg_client_config(const struct driver_ctx *ctx, const struct atlas_state *desired,
 		     const char *resource, const char *format, struct buf *out,

@@ -19,10 +19,10 @@
 
 #include <openssl/crypto.h>
 
-#include "../lib/fileio.h"
-#include "../lib/spawn.h"
-#include "../renderers/wg_render.h"
-#include "wg.h"
+#include "lib/fileio.h"
+#include "lib/spawn.h"
+#include "renderers/wireguard/wg_render.h"
+#include "controller/wireguard/wg.h"
 
 #define CREATE_BATCH 1000
 #define SET_BATCH 500

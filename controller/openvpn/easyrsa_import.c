@@ -20,11 +20,11 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "../lib/fileio.h"
-#include "../lib/strv.h"
-#include "../state/validate.h"
-#include "pki.h"
-#include "pki_priv.h"
+#include "lib/fileio.h"
+#include "lib/strv.h"
+#include "state/validate.h"
+#include "controller/openvpn/pki.h"
+#include "controller/openvpn/pki_priv.h"
 
 struct imported {
 	char *cn;

@@ -10,9 +10,9 @@
 #ifndef ATLAS_WG_H
 #define ATLAS_WG_H
 
-#include "../lib/strv.h"
-#include "driver.h"
-#include "nat.h"
+#include "lib/strv.h"
+#include "controller/driver.h"
+#include "controller/nat.h"
 
 #define WG_NAT_TABLE "atlas_wireguard"
 #define WG_INSTALL_HINT "apt-get install wireguard-tools wireguard-go nftables"

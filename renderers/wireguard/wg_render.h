@@ -11,15 +11,10 @@
 
 #include <time.h>
 
-#include "../lib/buf.h"
-#include "../lib/err.h"
-#include "../state/model.h"
-
-/*
- * 1 when p belongs on the live interface at time now: not disabled and not
- * expired (an expiry date is valid through that whole day, UTC). Pure.
- */
-int wg_peer_active(const struct wg_peer *p, time_t now);
+#include "lib/buf.h"
+#include "lib/err.h"
+#include "state/active.h"
+#include "state/model.h"
 
 /*
  * "host:port", with an IPv6 host in brackets, into out (appended). Fails

@@ -12,23 +12,8 @@
 
 #include <qrencode.h>
 
-#include "wg_render.h"
+#include "renderers/wireguard/wg_render.h"
 
-int wg_peer_active(const struct wg_peer *p, time_t now)
-{
-	char today[48];
-	struct tm tm;
-
-	if (p->disabled)
-		return 0;
-	if (!p->expires)
-		return 1;
-	gmtime_r(&now, &tm);
-	snprintf(today, sizeof(today), "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday);
-	/* YYYY-MM-DD compares as text; the peer works through its expiry day. */
-	return strcmp(p->expires, today) >= 0;
-}
 
 int render_wg_endpoint(const struct settings *set, int port, struct buf *out,
 		       struct atlas_err *err)

@@ -17,9 +17,9 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
-#include "../lib/fileio.h"
-#include "pki.h"
-#include "pki_priv.h"
+#include "lib/fileio.h"
+#include "controller/openvpn/pki.h"
+#include "controller/openvpn/pki_priv.h"
 
 #define INDEX_MAX (64u << 20)
 

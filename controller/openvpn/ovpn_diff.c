@@ -27,9 +27,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../renderers/ovpn.h"
-#include "../state/validate.h"
-#include "ovpn_driver.h"
+#include "renderers/openvpn/ovpn_render.h"
+#include "state/validate.h"
+#include "controller/openvpn/ovpn.h"
 
 static void act_free(void *p)
 {
@@ -55,12 +55,11 @@ static struct ovpn_act *act_new(enum ovpn_op op, const char *name, char *text)
 #define ADD(plan, kind, res, act, ...) \
 	plan_add(plan, "openvpn", kind, res, act, act_free, __VA_ARGS__)
 
-int ovpn_render_server_for(const struct atlas_state *desired, const struct ovpn_files *f,
-			   const char *server_cn, struct buf *out, struct atlas_err *err)
+struct ovpn_server_paths ovpn_server_paths_of(const struct ovpn_files *f, const char *server_cn)
 {
 	struct ovpn_server_paths p = { f->pki, f->ccd, f->status, f->mgmt, server_cn };
 
-	return render_ovpn_server(desired, &p, out, err);
+	return p;
 }
 
 static int cmp_client(const void *a, const void *b)
@@ -350,7 +349,9 @@ int ovpn_diff(const struct driver_ctx *ctx, const struct atlas_state *desired,
 			f.mgmt);
 		goto out;
 	}
-	if (ovpn_render_server_for(desired, &f, o->server_cn, &conf, err) < 0)
+	struct ovpn_server_paths sp = ovpn_server_paths_of(&f, o->server_cn);
+
+	if (render_ovpn_server(desired, &sp, &conf, err) < 0)
 		goto out;
 	plan_engine(plan, "openvpn", o->incomplete ? ENGINE_INCOMPLETE : ENGINE_OK,
 		    o->note[0] ? o->note : NULL);

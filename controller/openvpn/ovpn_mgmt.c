@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../lib/buf.h"
-#include "ovpn_mgmt.h"
+#include "lib/buf.h"
+#include "controller/openvpn/ovpn_mgmt.h"
 
 void ovpn_status_release(struct ovpn_status *st)
 {

@@ -17,9 +17,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "../lib/fileio.h"
-#include "pki.h"
-#include "pki_priv.h"
+#include "lib/fileio.h"
+#include "controller/openvpn/pki.h"
+#include "controller/openvpn/pki_priv.h"
 
 /* The crlNumber of the current CRL or DIR/crlnumber, whichever is larger; -1 when none. */
 static long last_crl_number(const char *dir)

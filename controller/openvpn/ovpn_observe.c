@@ -11,8 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../lib/fileio.h"
-#include "ovpn_driver.h"
+#include "lib/fileio.h"
+#include "controller/openvpn/ovpn.h"
 
 #define MGMT_TIMEOUT_MS 3000
 

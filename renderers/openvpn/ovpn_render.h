@@ -10,9 +10,10 @@
 #ifndef ATLAS_RENDER_OVPN_H
 #define ATLAS_RENDER_OVPN_H
 
-#include "../lib/buf.h"
-#include "../lib/err.h"
-#include "../state/model.h"
+#include "lib/buf.h"
+#include "lib/err.h"
+#include "state/active.h"
+#include "state/model.h"
 
 #define OVPN_DATA_CIPHERS "AES-256-GCM:CHACHA20-POLY1305"
 /* The server's tun device: a fixed name the NAT rules can name. */
@@ -45,12 +46,6 @@ int render_ovpn_server(const struct atlas_state *st, const struct ovpn_server_pa
 		       struct buf *out, struct atlas_err *err);
 
 /*
- * 1 when cl may connect on day today ("YYYY-MM-DD"): not disabled and not
- * past its expiry date (the date itself is still valid).
- */
-int ovpn_client_active(const struct ovpn_client *cl, const char *today);
-
-/*
  * Appends the CCD file of cl: `ifconfig-push IP MASK` for a static address,
  * `disable` when the client is disabled or expired on day today.
  */
@@ -63,8 +58,5 @@ void render_ovpn_ccd(const struct atlas_state *st, const struct ovpn_client *cl,
  */
 int render_ovpn_client(const struct atlas_state *st, const struct ovpn_client *cl,
 		       const struct ovpn_client_pki *pki, struct buf *out, struct atlas_err *err);
-
-/* "YYYY-MM-DD" (UTC) of t into buf (11 bytes). Pure. */
-void ovpn_today(long long t, char *buf, size_t len);
 
 #endif

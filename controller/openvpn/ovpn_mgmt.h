@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "../lib/err.h"
+#include "lib/err.h"
 
 struct ovpn_session {
 	char *cn;		/* owned */

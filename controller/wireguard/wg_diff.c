@@ -15,8 +15,8 @@
 
 #include <openssl/crypto.h>
 
-#include "../renderers/wg_render.h"
-#include "wg.h"
+#include "renderers/wireguard/wg_render.h"
+#include "controller/wireguard/wg.h"
 
 void wg_act_free(void *p)
 {
