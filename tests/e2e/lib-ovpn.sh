@@ -1,4 +1,4 @@
-# lib-ovpn.sh - shared setup of the OpenVPN end-to-end tests (sourced).
+# Shared setup for the OpenVPN end-to-end tests (sourced; sources lib.sh).
 #
 # One server namespace ato-<TAG>s with a bridge 10.250.0.1/24, and client
 # namespaces ato-<TAG>c<N> (10.250.0.1N) joined to it by veths atov<TAG><N>.
@@ -7,22 +7,27 @@
 # config path under $T, and cleanup kills those processes by pid.
 # Atlas runs in direct service mode.
 
-grep_q() { grep "$@" > /dev/null; }	# see lib.sh
-ATLAS=${ATLAS_BIN:-$PWD/build/atlas}
+ATLAS_BIN=${ATLAS_BIN:-$PWD/build/atlas}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ATLAS=$ATLAS_BIN
 export ATLAS_SERVICE_MODE=direct
-[ "$(id -u)" = 0 ] || { echo "FAIL: needs root"; exit 1; }
-for p in openvpn ip ping openssl bc awk; do
-  command -v "$p" >/dev/null || { echo "FAIL: $p is not installed"; exit 1; }
-done
-[ -x "$ATLAS" ] || { echo "FAIL: $ATLAS is not built"; exit 1; }
+[ "$(id -u)" = 0 ] || fail "needs root"
+need openvpn ip ping openssl bc awk
+[ -x "$ATLAS" ] || fail "$ATLAS is not built"
 
 P=${OVPN_PFX:-ato}
 T=$(mktemp -d "/tmp/$P-XXXXXX")
 D=$T/data
 NSS=()
 
-fail() { echo "FAIL: $*"; for f in "$T"/*.log "$D"/openvpn/openvpn.log; do [ -f "$f" ] && { echo "--- $f"; tail -15 "$f"; }; done; exit 1; }
-ok() { echo "ok: $*"; }
+# On failure, lib.sh's fail also shows the tail of every log of this test.
+fail_details() {
+  local f
+  for f in "$T"/*.log "$D"/openvpn/openvpn.log; do
+    [ -f "$f" ] && { echo "--- $f"; tail -15 "$f"; }
+  done
+  return 0
+}
 
 # Kills every process whose command line mentions $T (our openvpn server and
 # clients), by pid.

@@ -2,7 +2,7 @@
 # WireGuard, issue 3: a real client from the exact text of `atlas wg config`,
 # the internet through NAT, convergence, disable/enable, QR, file modes.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/wg-lib.sh"
+. "$(dirname "$0")/lib-wg.sh"
 need rsvg-convert zbarimg
 N=1
 T=$(mktemp -d /tmp/atlas-e2e-wg1.XXXXXX)

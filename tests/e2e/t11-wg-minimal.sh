@@ -4,7 +4,7 @@
 # a third loses none of alice's pings, leaves alice's latest handshake
 # unchanged, and never re-sends the listen port (its UDP socket stays the same).
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/wg-lib.sh"
+. "$(dirname "$0")/lib-wg.sh"
 N=2
 T=$(mktemp -d /tmp/atlas-e2e-wg2.XXXXXX)
 PING=

@@ -3,7 +3,7 @@
 # healed by `apply`; bad input is refused with a clear message and nothing is
 # applied; only interfaces Atlas created are ever removed.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/wg-lib.sh"
+. "$(dirname "$0")/lib-wg.sh"
 N=3
 T=$(mktemp -d /tmp/atlas-e2e-wg3.XXXXXX)
 trap 'wg_cleanup; rm -rf "$T"' EXIT

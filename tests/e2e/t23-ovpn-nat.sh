@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 OVPN_PFX=atn
 . tests/e2e/lib-ovpn.sh
-command -v nft >/dev/null || { echo "FAIL: nft is not installed"; exit 1; }
+need nft
 
 net_setup 23 1
 INET=atn-23i

@@ -5,7 +5,7 @@
 # once; the login rate limit trips (429 with Retry-After) and holds even for
 # the right password; /metrics honours ATLAS_METRICS_TOKEN.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/api-lib.sh"
+. "$(dirname "$0")/lib-api.sh"
 T=$(mktemp -d /tmp/atlas-e2e-api-auth.XXXXXX)
 trap 'api_stop; rm -rf "$T"' EXIT
 PORT=18080

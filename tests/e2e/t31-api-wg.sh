@@ -5,7 +5,7 @@
 # live status; DELETE removes it from the interface within a second; the
 # plan is empty afterwards.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/api-lib.sh"
+. "$(dirname "$0")/lib-api.sh"
 need ip wg wireguard-go ping
 N=31
 T=$(mktemp -d /tmp/atlas-e2e-api-wg.XXXXXX)

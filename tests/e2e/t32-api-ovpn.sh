@@ -5,7 +5,7 @@
 # and cuts the session; POST /openvpn/restart restarts the daemon on
 # purpose and is recorded in the history.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/api-lib.sh"
+. "$(dirname "$0")/lib-api.sh"
 need ip openvpn ping
 N=32
 T=$(mktemp -d /tmp/atlas-e2e-api-ovpn.XXXXXX)

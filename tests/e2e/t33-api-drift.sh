@@ -4,7 +4,7 @@
 # API call, SIGHUP or apply; the run is recorded with trigger "resync".
 # SIGHUP reconciles at once.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/api-lib.sh"
+. "$(dirname "$0")/lib-api.sh"
 need ip wg wireguard-go
 N=33
 T=$(mktemp -d /tmp/atlas-e2e-api-drift.XXXXXX)

@@ -5,7 +5,7 @@
 # reported (log, /status, an SSE event); restoring an earlier generation
 # through the API puts the old peers back.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/api-lib.sh"
+. "$(dirname "$0")/lib-api.sh"
 need ip wg wireguard-go
 N=34
 T=$(mktemp -d /tmp/atlas-e2e-api-gitops.XXXXXX)

@@ -5,7 +5,7 @@
 # stored (the generation does not move), and the server never falls over.
 # Slow and half-open connections do not block other clients.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/api-lib.sh"
+. "$(dirname "$0")/lib-api.sh"
 need ip
 T=$(mktemp -d /tmp/atlas-e2e-api-input.XXXXXX)
 trap 'exec 3>&- 4>&- 2>/dev/null; api_stop; api_cleanup_topology; rm -rf "$T"' EXIT

@@ -7,7 +7,7 @@
 # auto_apply back on through PATCH /settings applies edits at once again.
 # Names: namespace atm-s36, interfaces atmsrv36, atmeg36 / atmeh36 (a veth pair inside it), ports 18120-18121.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/api-lib.sh"
+. "$(dirname "$0")/lib-api.sh"
 need ip wg wireguard-go
 NS=atm-s36
 IF=atmsrv36

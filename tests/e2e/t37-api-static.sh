@@ -6,7 +6,7 @@
 # JSON, errors and the SSE stream). `atlas serve` with an empty state in a
 # namespace of its own: atm-s37, port 18122.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/api-lib.sh"
+. "$(dirname "$0")/lib-api.sh"
 need ip curl gzip
 NS=atm-s37
 T=$(mktemp -d /tmp/atlas-e2e-api-static.XXXXXX)

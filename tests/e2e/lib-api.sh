@@ -1,10 +1,11 @@
-# Shared helpers for the API end-to-end tests (sourced after lib.sh).
+# Shared helpers for the API end-to-end tests (sourced; sources lib.sh).
 #
 # api_start DATADIR PORT [serve args...] starts `atlas serve` in the
 # background (in namespace $API_NS when set), waits for /health, and sets
 # API_PID, API_URL, API_PW (the first-start password) and API_TOKEN.
 # api_stop ends it. api CURL-ARGS... calls the API with the token;
 # api_code prints only the HTTP status of a call.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need curl jq openssl
 API_PID=
 api_run() { if [ -n "${API_NS:-}" ]; then ip netns exec "$API_NS" "$@"; else "$@"; fi; }

@@ -1,4 +1,4 @@
-# Shared setup for the WireGuard end-to-end tests (sourced after lib.sh).
+# Shared setup for the WireGuard end-to-end tests (sourced; sources lib.sh).
 #
 # wg_topology N builds three network namespaces, with names unique to test N
 # (atw-sN server, atw-cN client, atw-iN "the internet"):
@@ -11,6 +11,7 @@
 # wg_client N CONF brings up the client interface atwcliN from the exact text of
 # `atlas wg config` (wg-quick-only keys Address/DNS/MTU stripped for `wg setconf`,
 # Address and AllowedIPs turned into ip addr/route as wg-quick would do).
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need ip wg wireguard-go nft ping ss jq
 WG_N=
 wg_cleanup() {
