@@ -31,7 +31,7 @@ UI_FILES := $(shell find ui -type f ! -name '*.gz' ! -path 'ui/src/*' 2>/dev/nul
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps run test unit e2e browser asan fuzz bench fmt clean check-no-shell golden css
+.PHONY: all deps run test unit print-test-bins e2e browser asan fuzz bench fmt clean check-no-shell golden css
 
 all: $(B)/atlas
 
@@ -77,7 +77,11 @@ run: deps all
 	./$(B)/atlas --data $${ATLAS_DATA:-./data} serve --listen $${ATLAS_LISTEN:-127.0.0.1:8080}
 
 unit: all $(TEST_BINS)
-	$(Q)bash tests/run-unit.sh $(B)
+	$(Q)bash tests/run-unit.sh $(B) $(TEST_BINS)
+
+# The test programs of this tree, for tests/run-unit.sh run by hand.
+print-test-bins:
+	@echo $(TEST_BINS)
 
 check-no-shell:
 	$(Q)bash tests/check-no-shell.sh
@@ -101,8 +105,8 @@ fuzz: deps
 bench: deps all
 	$(Q)bash bench/run.sh $(B)
 
-golden: all
-	$(Q)ATLAS_REGEN_GOLDEN=1 bash tests/run-unit.sh $(B)
+golden: all $(TEST_BINS)
+	$(Q)bash tests/run-unit.sh --regen-golden $(B) $(TEST_BINS)
 
 # Rebuilds ui/app.css with the Tailwind CLI (npm, development time only;
 # the built file is committed so the server needs no Node.js).

@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "lib/log.h"
 
 static void usage(FILE *f)
 {
@@ -27,6 +28,9 @@ int main(int argc, char **argv)
 	int i = 1;
 
 	cli_datadir = getenv("ATLAS_DATA");
+	/* ATLAS_LOG=debug: also the debug lines (the tests wait on them). */
+	if (getenv("ATLAS_LOG") && !strcmp(getenv("ATLAS_LOG"), "debug"))
+		log_verbosity = LOG_DEBUG;
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "--data")) {
 			if (i + 1 >= argc || !argv[i + 1][0]) {

@@ -53,6 +53,7 @@ struct loop {
 	char *last_run;
 	int resync; /* settings.resync of the last run, seconds */
 	long drift; /* changes found by the last observation; -1: none yet */
+	long passes; /* runs finished by the timer or a wake-up (loop_passes) */
 };
 
 static int64_t mono_ms(void)
@@ -370,7 +371,10 @@ static void *loop_main(void *arg)
 		l->retry_due = 0;
 		pthread_mutex_unlock(&l->mu);
 		json_decref(run_once(l, trigger, NULL));
+		/* Recorded or not: an event a test can wait for (ATLAS_LOG=debug). */
+		log_debug("loop: %s run finished", trigger);
 		pthread_mutex_lock(&l->mu);
+		l->passes++;
 		l->next_resync = mono_ms() + resync_ms(l);
 	}
 	pthread_mutex_unlock(&l->mu);
@@ -439,6 +443,13 @@ void loop_stop(struct loop *l)
 	free(l);
 }
 
+int64_t loop_wake_due(int64_t now, int64_t first, int debounce)
+{
+	int64_t due = debounce ? now + DEBOUNCE_MS : now;
+
+	return due > first + DEBOUNCE_MAX_MS ? first + DEBOUNCE_MAX_MS : due;
+}
+
 void loop_wake(struct loop *l, const char *trigger, int debounce)
 {
 	int64_t now = mono_ms();
@@ -449,11 +460,19 @@ void loop_wake(struct loop *l, const char *trigger, int debounce)
 		l->wake_first = now;
 	}
 	snprintf(l->wake_trigger, sizeof(l->wake_trigger), "%s", trigger);
-	l->wake_due = debounce ? now + DEBOUNCE_MS : now;
-	if (l->wake_due > l->wake_first + DEBOUNCE_MAX_MS)
-		l->wake_due = l->wake_first + DEBOUNCE_MAX_MS;
+	l->wake_due = loop_wake_due(now, l->wake_first, debounce);
 	pthread_cond_signal(&l->cond);
 	pthread_mutex_unlock(&l->mu);
+}
+
+long loop_passes(struct loop *l)
+{
+	long n;
+
+	pthread_mutex_lock(&l->mu);
+	n = l->passes;
+	pthread_mutex_unlock(&l->mu);
+	return n;
 }
 
 int loop_request(struct loop *l, const char *engine, loop_done_cb done, void *cls,

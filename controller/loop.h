@@ -50,6 +50,21 @@ void loop_stop(struct loop *l);
 void loop_wake(struct loop *l, const char *trigger, int debounce);
 
 /*
+ * When a wake-up at now (ms) runs, the burst it belongs to having started at
+ * first: 200 ms after the last wake-up when debounce, at once otherwise, and
+ * never later than 1 s after the first (a steady stream of edits still
+ * applies). The pure rule loop_wake() follows, with the clock as an argument.
+ */
+int64_t loop_wake_due(int64_t now, int64_t first, int debounce);
+
+/*
+ * How many runs the timer or a wake-up started have finished, recorded or
+ * not (a quiet check is not recorded): what a test waits on before it says
+ * that a run changed nothing.
+ */
+long loop_passes(struct loop *l);
+
+/*
  * Queues an apply (engine NULL) or a restart of one engine's daemon, run in
  * the loop thread; done(cls, result) is called from there with the result
  * object {ok, actions, remaining, error, generation}. Returns -1 with

@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(
   build-essential pkg-config
   libyaml-dev libsqlite3-dev libjansson-dev libmicrohttpd-dev libssl-dev libcmocka-dev libqrencode-dev
-  wireguard-tools wireguard-go openvpn nftables iproute2 iputils-ping easy-rsa
+  wireguard-tools wireguard-go openvpn nftables conntrack iproute2 iputils-ping easy-rsa
   inotify-tools wrk sqlite3 time clang libclang-rt-14-dev jq curl openssl
   zbar-tools librsvg2-bin
 )

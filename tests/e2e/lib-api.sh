@@ -6,8 +6,13 @@
 # api_stop ends it. api CURL-ARGS... calls the API with the token;
 # api_code prints only the HTTP status of a call.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# loop_runs TRIGGER prints how many loop runs with TRIGGER have finished
+# (recorded or not: the server logs each at debug level, ATLAS_LOG=debug);
+# wait_runs TRIGGER N SECONDS waits until more than N have: the event that
+# proves the loop ran before a test asserts that nothing happened.
 need curl jq openssl
 API_PID=
+export ATLAS_LOG=debug
 api_run() { if [ -n "${API_NS:-}" ]; then ip netns exec "$API_NS" "$@"; else "$@"; fi; }
 api_start() {
   local data=$1 port=$2; shift 2
@@ -20,6 +25,7 @@ api_start() {
     "$ATLAS_BIN" --data "$data" serve --listen 127.0.0.1:$port "$@" > "$data.out" 2>> "$data.log" &
   fi
   API_PID=$!
+  API_LOG=$data.log
   local i
   for i in $(seq 1 100); do
     kill -0 $API_PID 2>/dev/null || { cat "$data.log" >&2; fail "atlas serve exited"; }
@@ -103,17 +109,6 @@ api_wg_client() {
   CNS ip link set $dev up
   for a in $(sed -n 's/^AllowedIPs = //p' "$conf" | tr -d ' ' | tr ',' ' '); do CNS ip route replace "$a" dev $dev; done
 }
-# wait_for SECONDS CMD...: polls CMD every 20 ms; prints the milliseconds it took.
-wait_for() {
-  local limit=$(( $1 * 1000 )) start now; shift
-  start=$(date +%s%N)
-  while :; do
-    if "$@" >/dev/null 2>&1; then echo $(( ($(date +%s%N) - start) / 1000000 )); return 0; fi
-    now=$(( ($(date +%s%N) - start) / 1000000 ))
-    [ $now -ge $limit ] && return 1
-    sleep 0.02
-  done
-}
 # api_check URL JQ-FILTER: 0 when the GET succeeds and the filter is true
 # (jq -e alone says yes to an empty input, so the fetch is checked first).
 api_check() {
@@ -121,3 +116,5 @@ api_check() {
   b=$(api -fsS "$1" 2>/dev/null) || return 1
   [ -n "$b" ] && jq -e "$2" <<<"$b" >/dev/null 2>&1
 }
+loop_runs() { local n; n=$(grep -c "loop: $1 run finished" "$API_LOG") || true; echo "${n:-0}"; }
+wait_runs() { wait_for "$3" sh -c "[ \$(grep -c 'loop: $1 run finished' '$API_LOG') -gt $2 ]"; }

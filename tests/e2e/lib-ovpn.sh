@@ -126,7 +126,3 @@ apply_converged() {
   srv apply > "$T/apply2.out" 2>&1 || fail "second apply"
   if grep -qE '^(ok|FAIL) ' "$T/apply2.out"; then cat "$T/apply2.out"; fail "second apply changed something"; fi
 }
-
-# alive PID: the process exists and is not a zombie (orphans may wait for
-# their reaper here).
-alive() { [ -r "/proc/$1/stat" ] && ! awk '{ exit ($3 == "Z") ? 0 : 1 }' "/proc/$1/stat"; }

@@ -24,3 +24,34 @@ expect_rc() {
 # first match and cmd then dies of SIGPIPE: a flaky test.
 grep_q() { grep "$@" > /dev/null; }
 need() { for p in "$@"; do command -v "$p" >/dev/null 2>&1 || fail "missing program: $p (make deps installs it)"; done; }
+# absent STRING CMD...: runs the probe CMD; true only when it succeeds and no
+# line of its output contains STRING (fixed string). A negative check that
+# passed when the probe itself failed (interface gone, export refused) would
+# prove nothing, so a failed probe is a failed check.
+absent() {
+  local s=$1 out; shift
+  out=$("$@") || { echo "probe failed: $*" >&2; return 1; }
+  ! grep -qF -- "$s" <<<"$out"
+}
+# present STRING CMD...: the probe CMD succeeds and its output contains STRING.
+present() {
+  local s=$1 out; shift
+  out=$("$@") || { echo "probe failed: $*" >&2; return 1; }
+  grep -qF -- "$s" <<<"$out"
+}
+# wait_for SECONDS CMD...: polls CMD every 20 ms until it succeeds; prints the
+# milliseconds it took (for the log only: tests assert events and order, not
+# latency), fails after SECONDS.
+wait_for() {
+  local limit=$(( $1 * 1000 )) start now; shift
+  start=$(date +%s%N)
+  while :; do
+    if "$@" >/dev/null 2>&1; then echo $(( ($(date +%s%N) - start) / 1000000 )); return 0; fi
+    now=$(( ($(date +%s%N) - start) / 1000000 ))
+    [ $now -ge $limit ] && return 1
+    sleep 0.02
+  done
+}
+# alive PID: the process exists and is not a zombie (orphans may wait for
+# their reaper here).
+alive() { [ -r "/proc/$1/stat" ] && ! awk '{ exit ($3 == "Z") ? 0 : 1 }' "/proc/$1/stat"; }

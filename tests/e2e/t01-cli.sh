@@ -29,10 +29,13 @@ wireguard:
         - name: alice
 Y
 
-for c in validate import export plan apply history version; do
-  A $c --help | grep_q "usage: atlas $c\|atlas " || fail "$c --help"
+for c in validate import export plan apply history; do
+  out=$(A $c --help) || fail "$c --help exits non-zero"
+  grep -q "^usage: atlas \(--data DIR \)\?$c\b" <<<"$out" || fail "$c --help: no usage line for $c: $out"
 done
-ok "--help on every command"
+# version has no options: --help prints the version, nothing else.
+[ "$(A version --help)" = "$(A version)" ] && A version | grep -qE '^atlas [0-9]+\.[0-9]+\.[0-9]+$' || fail "version --help"
+ok "--help on every command: its own usage line"
 
 expect_rc 0 A validate "$T/good.yaml"
 expect_rc 1 A validate "$T/bad.yaml" 2> "$T/err"

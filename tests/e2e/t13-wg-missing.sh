@@ -47,5 +47,5 @@ want="wg (wireguard-tools)"
 [ -e /sys/module/wireguard ] || want="$want, wireguard-go (no wireguard kernel module)"
 grep -qF "missing programs: $want; $hint" "$T/out" || { cat "$T/out"; fail "apply message"; }
 ok "apply: $(grep -F missing "$T/out")"
-ip -n $NS link show atwsrv4 > /dev/null 2>&1 && fail "something was applied"
+absent " atwsrv4:" ip -n $NS -o link show || fail "something was applied"
 ok "nothing applied"

@@ -50,16 +50,38 @@ api_run curl -fsS "$API_URL/metrics" | grep -Eq '^atlas_openvpn_client_bytes_rec
   fail "no per-client traffic metric"
 ok "client status shows the session; per-client metrics"
 
+serial=$(sed -n '/^<cert>/,/^<\/cert>/p' "$T/bob.ovpn" | sed '1d;$d' | openssl x509 -noout -serial | cut -d= -f2)
+[ -n "$serial" ] || fail "no serial in bob's certificate"
+srv_log=$T/data/openvpn/openvpn.log
+refusals() { grep -ciE 'certificate revoked|CRL.*(revoked|reject)' "$srv_log" || true; }
 code=$(api -o /dev/null -w '%{http_code}' -X DELETE "$U/openvpn/clients/bob")
 [ "$code" = 204 ] || fail "DELETE client: $code"
-wait_for 10 sh -c "! ip netns exec ata-c$N ping -c 1 -W 1 10.32.0.1" >/dev/null ||
-  fail "bob's session survived DELETE"
+# Cut: three pings in a row without a reply (one lost ping proves nothing).
+cut() { ! CNS ping -c 3 -i 0.3 -W 1 10.32.0.1 >/dev/null 2>&1; }
+wait_for 15 cut >/dev/null || fail "bob's session survived DELETE"
 wait_for 8 api_check $U/status '.engines.openvpn.connected == 0 and .pending == false' >/dev/null ||
   fail "status after revoke: $(api -sS "$U/status")"
-ok "DELETE revoked bob and cut the session"
+openssl crl -in "$T/data/pki/crl.pem" -noout -text > "$T/crl.txt" || fail "the CRL is unreadable"
+grep -qi "Serial Number: *$serial" "$T/crl.txt" || fail "bob's serial $serial is not in the CRL: $(grep -i serial "$T/crl.txt")"
+# A reconnect with the same profile is refused by the server (its CRL check).
+kill "$(cat "$T/client.pid")" 2>/dev/null || true
+wait_for 5 sh -c "! kill -0 $(cat "$T/client.pid") 2>/dev/null" >/dev/null || fail "old bob client did not stop"
+refused0=$(refusals)
+CNS openvpn --config "$T/bob.ovpn" --dev atat$N --dev-type tun --writepid "$T/client.pid" \
+  --log "$T/client2.log" --connect-retry 1 1 --daemon || fail "openvpn client restart"
+wait_for 20 sh -c "[ \$(grep -ciE 'certificate revoked|CRL.*(revoked|reject)' '$srv_log') -gt $refused0 ]" >/dev/null ||
+  fail "the server did not refuse bob's reconnect: $(tail -10 "$srv_log")"
+grep -q 'Initialization Sequence Completed' "$T/client2.log" && fail "revoked bob completed a connection"
+cut || fail "revoked bob reaches the server again"
+ok "DELETE revoked bob (serial in the CRL), cut the session (3 pings in a row lost), and his reconnect is refused"
 
+pid0=$(cat "$T/data/run/openvpn.pid") || fail "no openvpn pid file"
+kill -0 "$pid0" || fail "openvpn pid $pid0 not running"
 api -fsS -X POST "$U/openvpn/restart" > "$T/restart.json" || fail "POST /openvpn/restart: $(cat "$T/restart.json")"
 jq -e '.ok' "$T/restart.json" >/dev/null || fail "restart: $(cat "$T/restart.json")"
+pid1=$(cat "$T/data/run/openvpn.pid") || fail "no openvpn pid file after restart"
+[ "$pid1" != "$pid0" ] && kill -0 "$pid1" || fail "openvpn not restarted: pid $pid0 -> $pid1"
+! alive "$pid0" || fail "the old openvpn $pid0 still runs"
 api -fsS "$U/history" | jq -e '.runs[0].trigger == "restart openvpn"' >/dev/null || fail "restart not in history"
 api -fsS "$U/plan" | jq -e '.changes == 0' >/dev/null || fail "plan after restart: $(api -sS "$U/plan")"
-ok "restart on purpose recorded; plan empty"
+ok "restart on purpose: a new daemon (pid $pid0 -> $pid1), recorded; plan empty"

@@ -35,24 +35,31 @@ foreign=$(wg genkey | wg pubkey)
 SNS wg set atasrv$N peer "$alice" remove
 SNS wg set atasrv$N peer "$foreign" allowed-ips 10.33.0.200/32
 runs=$(api -fsS "$U/history" | jq '.runs | length')
-ms=$(wait_for 5 sh -c "ip netns exec ata-s$N wg show atasrv$N peers | grep -x '$alice' >/dev/null && ! ip netns exec ata-s$N wg show atasrv$N peers | grep -x '$foreign' >/dev/null") ||
-  fail "drift not healed within one resync period (3 s): $(SNS wg show atasrv$N peers)"
+healed() { present "$alice" SNS wg show atasrv$N peers && absent "$foreign" SNS wg show atasrv$N peers; }
+ms=$(wait_for 15 healed) || fail "drift not healed by the resync timer: $(SNS wg show atasrv$N peers)"
 ok "drift healed by the loop after ${ms} ms (resync 3 s)"
 api -fsS "$U/history" | jq -e '.runs[0].trigger == "resync" and .runs[0].ok' >/dev/null ||
   fail "healing run not recorded: $(api -sS "$U/history" | jq -c '.runs[0]')"
-sleep 4
+# Two more resyncs finish (logged, not recorded): then count the history.
+n=$(loop_runs resync)
+wait_runs resync $((n + 1)) 15 >/dev/null || fail "the loop ran no resync after healing"
 [ "$(api -fsS "$U/history" | jq '.runs | length')" = $((runs + 1)) ] ||
   fail "resyncs without drift were recorded: $(api -sS "$U/history" | jq -c '[.runs[].trigger]')"
 ok "the healing run is recorded; quiet resyncs are not"
 
 # A long resync period, so only SIGHUP can heal what follows.
 sed -i 's/resync: 3/resync: 86400/' "$T/base.yaml"
+n=$(loop_runs api)
 api -fsS -X PUT --data-binary @"$T/base.yaml" "$U/state" >/dev/null || fail "PUT /state"
-sleep 1
+# The run of this edit loads the new period; after it only SIGHUP can heal.
+wait_runs api "$n" 10 >/dev/null || fail "the edit was not run"
 SNS wg set atasrv$N peer "$alice" remove
-sleep 1
-SNS wg show atasrv$N peers | grep_q -x "$alice" && fail "healed without SIGHUP"
+r=$(loop_runs resync)
+# Longer than the old period (3 s): a timer still on it would have healed.
+sleep 3.5
+[ "$(loop_runs resync)" = "$r" ] || fail "a resync ran with resync: 86400"
+absent "$alice" SNS wg show atasrv$N peers || fail "healed without SIGHUP (or wg show failed)"
 kill -HUP "$API_PID"
-ms=$(wait_for 2 sh -c "ip netns exec ata-s$N wg show atasrv$N peers | grep -x '$alice' >/dev/null") || fail "SIGHUP did not reconcile"
+ms=$(wait_for 10 present "$alice" SNS wg show atasrv$N peers) || fail "SIGHUP did not reconcile"
 api -fsS "$U/history" | jq -e '.runs[0].trigger == "sighup"' >/dev/null || fail "sighup run not recorded"
 ok "SIGHUP reconciles at once (${ms} ms)"

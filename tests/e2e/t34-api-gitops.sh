@@ -68,11 +68,11 @@ wait_for 5 api_check $U/status '.atlas.watch.error == null' >/dev/null ||
 ok "invalid edit kept the old state, reported in log, /status and SSE; fixing it clears the error"
 
 state alice carol | git_write
-wait_for 5 sh -c "! ip netns exec ata-s$N wg show atasrv$N peers | grep -x '$bob' >/dev/null" >/dev/null || fail "bob not removed by the file"
+wait_for 5 absent "$bob" SNS wg show atasrv$N peers >/dev/null || fail "bob not removed by the file (or wg show failed)"
 code=$(api -o "$T/restore" -w '%{http_code}' -X POST "$U/history/$gen_ab/restore")
 [ "$code" = 200 ] || fail "restore: $code $(cat "$T/restore")"
 wait_for 3 sh -c "ip netns exec ata-s$N wg show atasrv$N peers | grep -x '$bob' >/dev/null" >/dev/null || fail "restore did not put bob back"
-on_if "$carol" && fail "restore of generation $gen_ab kept carol"
+absent "$carol" SNS wg show atasrv$N peers || fail "restore of generation $gen_ab kept carol (or wg show failed)"
 [ "$(api -fsS "$U/wireguard/interfaces/atasrv$N/peers/bob" | jq -r .public_key)" = "$bob" ] || fail "bob's key changed"
 api -fsS "$U/history" | jq -e ".generations[0].trigger == \"restore $gen_ab\"" >/dev/null || fail "restore generation trigger"
 grep -q '^event: state' "$T/events" || fail "no SSE state event"

@@ -86,13 +86,18 @@ SNS bash -c 'exec 3<>/dev/tcp/127.0.0.1/18085; printf "GET /api/v1/health HTTP/1
   exec 4<>/dev/tcp/127.0.0.1/18085; printf "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"us" >&4
   for i in $(seq 1 20); do exec {fd}<>/dev/tcp/127.0.0.1/18085; done; sleep 30' &
 STALL_PID=$!
-sleep 0.5
+# stalled: the 22 connections of the stalling shell, open on the server's side.
+stalled() { SNS ss -Htn state established "( sport = :18085 )" | wc -l; }
+stalled_open() { [ "$(stalled)" -ge 22 ]; }
+wait_for 10 stalled_open >/dev/null ||
+  fail "the stalled connections are not open: $(stalled)"
 start=$(date +%s%N)
 for i in $(seq 1 20); do
-  api_run curl -fsS --max-time 2 "$U/health" >/dev/null || fail "request $i blocked by slow clients"
+  api_run curl -fsS --max-time 20 "$U/health" >/dev/null || fail "request $i blocked by slow clients"
 done
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
-[ $ms -lt 4000 ] || fail "20 requests took ${ms} ms next to slow clients"
+[ "$(stalled)" -ge 22 ] || fail "stalled connections were dropped during the requests: $(stalled) left"
+kill -0 "$STALL_PID" || fail "the stalling shell ended early"
 kill -0 "$API_PID" || fail "atlas serve died"
 kill $STALL_PID 2>/dev/null || true
-ok "22 stalled connections do not block other clients (20 requests in ${ms} ms)"
+ok "22 stalled connections, open throughout, do not block 20 other requests (${ms} ms, logged only)"

@@ -54,8 +54,8 @@ api_start "$T/data" 18120
 U=$API_URL/api/v1
 
 # A generation never applied waits at start too.
-sleep 1
-S wg show $IF >/dev/null 2>&1 && fail "the start applied a pending generation in manual mode"
+wait_runs start 0 10 >/dev/null || fail "the start run did not finish"
+absent " $IF:" S ip -o link show || fail "the start applied a pending generation in manual mode"
 api_check "$U/status" '.auto_apply == false and .pending == true and .applied_generation == 0' ||
   fail "status at start: $(api -sS "$U/status")"
 api -fsS "$U/settings" | jq -e '.auto_apply == false and .resync == 2' >/dev/null || fail "GET /settings"
@@ -64,11 +64,12 @@ api -fsS -X POST "$U/apply" | jq -e '.ok' >/dev/null || fail "POST /apply"
 api_check "$U/status" '.pending == false' || fail "still pending after apply: $(api -sS "$U/status")"
 ok "manual mode: nothing applied at start; POST /apply creates the interface"
 
+n=$(loop_runs api)
 api -fsS -X POST -d '{"name":"bob"}' "$U/wireguard/interfaces/$IF/peers" > "$T/bob.json" || fail "POST peer"
 bob=$(jq -r .public_key "$T/bob.json")
 [ ${#bob} = 44 ] || fail "no public key: $(cat "$T/bob.json")"
-sleep 1.5
-peers | grep_q -x "$bob" && fail "bob is on the interface without an apply"
+wait_runs api "$n" 10 >/dev/null || fail "the loop did not run after the edit"
+absent "$bob" S wg show $IF peers || fail "bob is on the interface without an apply (or wg show failed)"
 api_check "$U/status" '.pending == true and .generation > .applied_generation' ||
   fail "bob not pending: $(api -sS "$U/status")"
 api -fsS "$U/plan" > "$T/plan.json"
@@ -93,10 +94,11 @@ ok "POST /apply puts bob on the interface; converged; no run from the edit itsel
 S wg set $IF peer "$bob" remove
 ms=$(wait_for 5 api_check "$U/status" '.pending == true and .generation == .applied_generation') ||
   fail "drift not reported by the timer: $(api -sS "$U/status")"
-sleep 2.5
-peers | grep_q -x "$bob" && fail "drift healed in manual mode without SIGHUP"
+n=$(loop_runs resync)
+wait_runs resync "$n" 10 >/dev/null || fail "no resync ran after the drift was reported"
+absent "$bob" S wg show $IF peers || fail "drift healed in manual mode without SIGHUP (or wg show failed)"
 kill -HUP "$API_PID"
-wait_for 3 sh -c "ip netns exec $NS wg show $IF peers | grep -x '$bob' >/dev/null" >/dev/null || fail "SIGHUP did not apply"
+wait_for 10 present "$bob" S wg show $IF peers >/dev/null || fail "SIGHUP did not apply"
 wait_for 5 api_check "$U/status" '.pending == false' >/dev/null || fail "pending after SIGHUP"
 ok "drift reported as pending after ${ms} ms, not healed by the timer; SIGHUP applies"
 
@@ -106,7 +108,7 @@ api -fsS -X PATCH -d '{"auto_apply":true}' "$U/settings" | jq -e '.auto_apply ==
 api_check "$U/status" '.auto_apply == true' || fail "status after PATCH"
 api -fsS -X POST -d '{"name":"carol"}' "$U/wireguard/interfaces/$IF/peers" > "$T/carol.json" || fail "POST carol"
 carol=$(jq -r .public_key "$T/carol.json")
-ms=$(wait_for 2 sh -c "ip netns exec $NS wg show $IF peers | grep -x '$carol' >/dev/null") ||
+ms=$(wait_for 10 present "$carol" S wg show $IF peers) ||
   fail "auto_apply on: carol not on the interface"
 "$ATLAS_BIN" --data "$T/data" export | grep_q 'auto_apply' && fail "auto_apply: true (the default) exported"
 ok "PATCH /settings auto_apply true: edits apply at once again (${ms} ms); 422 on a bad value"

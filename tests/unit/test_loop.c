@@ -1,7 +1,8 @@
 /*
  * test_loop.c - the reconcile loop thread (controller/loop.c) on an empty
  * desired state (no engine managed, so no system change): the first run at
- * start, a burst of wake-ups debounced into one run, requests answered from
+ * start, a burst of wake-ups debounced into one run (and the debounce rule
+ * with the clock as an argument), requests answered from
  * the loop thread, periodic checks without changes not recorded; the
  * decision table of the manual mode (settings.auto_apply false) and the
  * loop in that mode.
@@ -38,9 +39,28 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
+/*
+ * Waits (up to a minute: a loaded machine or a sanitizer is slow, and only a
+ * hang should fail) until cond(l, dir, arg) holds. Never a fixed sleep
+ * before a "nothing happened" check: the tests wait for the event that
+ * proves the loop ran, then assert.
+ */
+#define WAIT_UNTIL(what, cond)                                                                 \
+	do {                                                                                   \
+		int ok_ = 0;                                                                   \
+		for (int i_ = 0; i_ < 6000 && !(ok_ = (cond)); i_++)                           \
+			sleep_ms(10);                                                          \
+		if (!ok_)                                                                      \
+			fail_msg("timed out waiting for %s", what);                           \
+	} while (0)
+
+/*
+ * What the callbacks saw, recorded on the loop's thread and asserted on the
+ * test's own (a cmocka assert may not run on another thread).
+ */
 struct seen {
 	pthread_mutex_t mu;
-	int runs, done;
+	int runs, runs_without_trigger, done;
 	json_t *result;
 };
 
@@ -50,7 +70,8 @@ static void on_run(void *cls, json_t *run)
 
 	pthread_mutex_lock(&s->mu);
 	s->runs++;
-	assert_non_null(json_object_get(run, "trigger"));
+	if (!json_is_string(json_object_get(run, "trigger")))
+		s->runs_without_trigger++;
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -64,44 +85,73 @@ static void on_done(void *cls, json_t *result)
 	pthread_mutex_unlock(&s->mu);
 }
 
+static int done_count(struct seen *s)
+{
+	int n;
+
+	pthread_mutex_lock(&s->mu);
+	n = s->done;
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+/* The debounce rule with the clock as an argument: no timing in the test. */
+static void test_loop__wake_due(void **ts)
+{
+	(void)ts;
+	/* One edit: 200 ms later. */
+	assert_int_equal(loop_wake_due(5000, 5000, 1), 5200);
+	/* Each later edit of the burst pushes it back... */
+	assert_int_equal(loop_wake_due(5150, 5000, 1), 5350);
+	assert_int_equal(loop_wake_due(5700, 5000, 1), 5900);
+	/* ...but never past 1 s after the first: a steady stream still applies. */
+	assert_int_equal(loop_wake_due(5850, 5000, 1), 6000);
+	assert_int_equal(loop_wake_due(9000, 5000, 1), 6000);
+	/* No debounce (SIGHUP): at once. */
+	assert_int_equal(loop_wake_due(5150, 5000, 0), 5150);
+}
+
 static void test_loop__start_burst_and_request(void **ts)
 {
 	struct atlas_err err = {0};
-	struct seen seen = {PTHREAD_MUTEX_INITIALIZER, 0, 0, NULL};
+	struct seen seen = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, NULL};
 	char *dir = tu_tmpdir();
 	struct loop *l;
+	long passes;
 
 	(void)ts;
 	l = loop_start(dir, on_run, &seen, &err);
 	assert_non_null(l);
-	sleep_ms(300);
-	assert_int_equal(runs(dir, "start"), 1);
-	/* Ten edits 20 ms apart: one apply, after the last one settled. */
-	for (int i = 0; i < 10; i++) {
+	WAIT_UNTIL("the start run", runs(dir, "start") == 1);
+	/*
+	 * Ten edits in a row: one apply. Once it is recorded the loop has
+	 * nothing pending; a SIGHUP run after it proves the loop went on, and
+	 * still only one "api" run exists.
+	 */
+	for (int i = 0; i < 10; i++)
 		loop_wake(l, "api", 1);
-		sleep_ms(20);
-	}
-	assert_int_equal(runs(dir, "api"), 0);
-	sleep_ms(600);
-	assert_int_equal(runs(dir, "api"), 1);
+	WAIT_UNTIL("the debounced run", runs(dir, "api") >= 1);
+	passes = loop_passes(l);
 	/* An immediate wake (SIGHUP) runs at once. */
 	loop_wake(l, "sighup", 0);
-	sleep_ms(150);
-	assert_int_equal(runs(dir, "sighup"), 1);
+	WAIT_UNTIL("the sighup run", runs(dir, "sighup") == 1);
+	WAIT_UNTIL("the sighup pass", loop_passes(l) > passes);
+	assert_int_equal(runs(dir, "api"), 1);
 	/* A request is answered from the loop thread with the run's result. */
 	assert_int_equal(loop_request(l, NULL, on_done, &seen, &err), 0);
-	for (int i = 0; i < 100 && !seen.done; i++)
-		sleep_ms(10);
+	WAIT_UNTIL("the request's answer", done_count(&seen) == 1);
 	pthread_mutex_lock(&seen.mu);
 	assert_int_equal(seen.done, 1);
 	assert_true(json_is_true(json_object_get(seen.result, "ok")));
 	json_decref(seen.result);
 	assert_int_equal(seen.runs, 4);
+	assert_int_equal(seen.runs_without_trigger, 0);
 	pthread_mutex_unlock(&seen.mu);
 	{
 		json_t *last = loop_last_run(l);
 
 		assert_non_null(last);
+		assert_string_equal(json_string_value(json_object_get(last, "trigger")), "api apply");
 		json_decref(last);
 	}
 	/* No driver can restart an engine that has none. */
@@ -170,12 +220,13 @@ static void test_loop__manual_mode(void **ts)
 {
 	static const char yaml[] = "version: 1\nsettings:\n  auto_apply: false\n";
 	struct atlas_err err = {0};
-	struct seen seen = {PTHREAD_MUTEX_INITIALIZER, 0, 0, NULL};
+	struct seen seen = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, NULL};
 	struct diags d = {0};
 	char *dir = tu_tmpdir();
 	struct store *s;
 	struct loop *l;
 	int64_t gen = 0;
+	long passes;
 
 	(void)ts;
 	assert_int_equal(store_open(dir, &s, &err), 0);
@@ -183,24 +234,24 @@ static void test_loop__manual_mode(void **ts)
 	diags_clear(&d);
 	l = loop_start(dir, on_run, &seen, &err);
 	assert_non_null(l);
-	sleep_ms(300);
 	/* Generation 1 was never applied: the start only observes. */
+	WAIT_UNTIL("the start pass", loop_passes(l) == 1);
 	assert_int_equal(runs(dir, NULL), 0);
 	assert_int_equal(loop_drift(l), 0);
 	assert_int_equal(store_applied_generation(s), gen);
+	passes = loop_passes(l);
 	loop_wake(l, "api", 0);
-	sleep_ms(200);
+	WAIT_UNTIL("the edit's pass", loop_passes(l) > passes);
 	assert_int_equal(runs(dir, NULL), 0);
 	loop_wake(l, "sighup", 0);
-	sleep_ms(200);
-	assert_int_equal(runs(dir, "sighup"), 1);
+	WAIT_UNTIL("the sighup run", runs(dir, "sighup") == 1);
 	assert_int_equal(loop_request(l, NULL, on_done, &seen, &err), 0);
-	for (int i = 0; i < 100 && !seen.done; i++)
-		sleep_ms(10);
+	WAIT_UNTIL("the request's answer", done_count(&seen) == 1);
 	pthread_mutex_lock(&seen.mu);
 	assert_int_equal(seen.done, 1);
 	assert_true(json_is_true(json_object_get(seen.result, "ok")));
 	json_decref(seen.result);
+	assert_int_equal(seen.runs_without_trigger, 0);
 	pthread_mutex_unlock(&seen.mu);
 	assert_int_equal(runs(dir, "api apply"), 1);
 	assert_int_equal(runs(dir, NULL), 2);
@@ -213,6 +264,7 @@ static void test_loop__manual_mode(void **ts)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_loop__wake_due),
 	    cmocka_unit_test(test_loop__start_burst_and_request),
 	    cmocka_unit_test(test_loop__decide),
 	    cmocka_unit_test(test_loop__manual_mode),

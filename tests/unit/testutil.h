@@ -52,13 +52,16 @@ static inline char *tu_read(const char *path)
 
 /*
  * Compares got with the golden file (path relative to the repository root).
- * With ATLAS_REGEN_GOLDEN=1 the file is rewritten instead.
+ * With ATLAS_REGEN_GOLDEN=1 (exactly; `make golden` sets it) the file is
+ * rewritten instead; tests/run-unit.sh unsets the variable otherwise.
  */
 static inline void tu_golden(const char *path, const char *got)
 {
+	const char *regen = getenv("ATLAS_REGEN_GOLDEN");
 	char *want;
 
-	if (getenv("ATLAS_REGEN_GOLDEN")) {
+	/* Only the exact value `make golden` sets: a stray variable never rewrites. */
+	if (regen && !strcmp(regen, "1")) {
 		struct atlas_err err;
 
 		if (file_write_atomic(path, got, strlen(got), 0644, &err) < 0)
