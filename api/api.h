@@ -255,8 +255,6 @@ void h_history_get(struct req *r);
 void h_history_restore(struct req *r);
 void h_events(struct req *r);
 void h_metrics(struct req *r);
-void h_ovpn_get(struct req *r);
-void h_ovpn_patch(struct req *r);
 void h_ovpn_restart(struct req *r);
 /* static files of ui/ (gzip when accepted, ETag, 304); 1 when served */
 int static_serve(struct req *r);

@@ -1,7 +1,8 @@
 /*
- * api_ovpn.c - /api/v1/openvpn: the server section, its clients (a
- * resource, resource.h: live status from the management interface, and the
- * .ovpn profile as a client file), and a restart on purpose.
+ * api_ovpn.c - /api/v1/openvpn: the server section and its clients,
+ * declared as resources (resource.h): a client shows its live status from
+ * the management interface and has its .ovpn profile as a client file;
+ * and a restart of the daemon on purpose.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,15 @@ static const struct res_file client_files[] = {
     {NULL},
 };
 
+const struct resource res_ovpn_server = {
+    .schema = &schema_ovpn_section,
+    .title = "openvpn server",
+    .section = "openvpn",
+    .unmanaged = "openvpn is not managed: PATCH /api/v1/openvpn with a network to start "
+		 "managing it",
+    .engine = "openvpn",
+};
+
 const struct resource res_ovpn_client = {
     .schema = &schema_ovpn_client,
     .title = "openvpn client",
@@ -77,44 +87,6 @@ const struct resource res_ovpn_client = {
     .live_release = ovpn_live_release,
     .write_extra = client_status,
 };
-
-void h_ovpn_get(struct req *r)
-{
-	const struct atlas_state *st;
-	int64_t gen;
-
-	if (!(st = app_state_get(r, &gen)))
-		return;
-	if (!st->has_openvpn)
-		reply_error(r, 404, NULL,
-			    "openvpn is not managed: PATCH /api/v1/openvpn with a "
-			    "network to start managing it");
-	else
-		reply_json(r, 200, json_encode_struct(&schema_ovpn_section, &st->openvpn, 0));
-	app_state_put(r->app);
-}
-
-void h_ovpn_patch(struct req *r)
-{
-	struct atlas_state *st;
-	json_t *body;
-
-	if (!(body = req_json(r)))
-		return;
-	if ((st = app_edit_begin(r))) {
-		/* An absent section holds its defaults: PATCH creates it from them. */
-		if (app_patch(r, &schema_ovpn_section, &st->openvpn, body, "openvpn", NULL) < 0) {
-			app_edit_abort(r, st);
-		} else {
-			st->has_openvpn = 1;
-			if (app_edit_commit(r, st, "change openvpn server") == 0)
-				reply_json(r, 200,
-					   json_encode_struct(&schema_ovpn_section, &st->openvpn, 0));
-			state_free(st);
-		}
-	}
-	json_decref(body);
-}
 
 static void async_done(void *cls, json_t *result)
 {

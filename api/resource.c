@@ -25,12 +25,18 @@ static size_t depth(const struct resource *d)
 	return k;
 }
 
+/* The field of schema_root that d's section is (settings are an F_OBJ, always present). */
 static const struct field *section_field(const struct resource *d)
 {
 	const struct field *f = schema_field(&schema_root, d->section);
 
-	assert(f && f->type == F_SECTION);
+	assert(f && (f->type == F_SECTION || (f->type == F_OBJ && !d->list)));
 	return f;
+}
+
+static int section_present(const struct atlas_state *st, const struct field *sf)
+{
+	return sf->type != F_SECTION || *(const int *)((const char *)st + sf->aux_off);
 }
 
 /* The F_LIST field that holds d's items, in its section or parent. */
@@ -88,8 +94,7 @@ static char *owner_of(const struct resource *d, const struct atlas_state *st,
 	if (!d->parent) {
 		const struct field *sf = section_field(d);
 
-		return *(const int *)((const char *)st + sf->aux_off) ? (char *)st + sf->off
-								      : NULL;
+		return section_present(st, sf) ? (char *)st + sf->off : NULL;
 	}
 	po = owner_of(d->parent, st, names, missing);
 	p = po ? item_in(d->parent, po, names[depth(d->parent)]) : NULL;
@@ -402,4 +407,49 @@ void res_file(struct req *r)
 		free(fname);
 	}
 	app_state_put(r->app);
+}
+
+void res_section_get(struct req *r)
+{
+	const struct resource *d = r->route->res;
+	const struct field *sf = section_field(d);
+	const struct atlas_state *st;
+	int64_t gen;
+
+	if (!(st = app_state_get(r, &gen)))
+		return;
+	if (!section_present(st, sf))
+		reply_error(r, 404, NULL, "%s", d->unmanaged);
+	else
+		reply_json(r, 200, json_encode_struct(d->schema, (const char *)st + sf->off, 0));
+	app_state_put(r->app);
+}
+
+void res_section_patch(struct req *r)
+{
+	const struct resource *d = r->route->res;
+	const struct field *sf = section_field(d);
+	struct atlas_state *st;
+	json_t *body;
+
+	if (!(body = req_json(r)))
+		return;
+	if ((st = app_edit_begin(r))) {
+		char *sect = (char *)st + sf->off;
+
+		/* An absent section holds its defaults: PATCH creates it from them. */
+		if (app_patch(r, d->schema, sect, body, d->schema->name, NULL) < 0) {
+			app_edit_abort(r, st);
+		} else {
+			char *msg = xasprintf("change %s", d->title);
+
+			if (sf->type == F_SECTION)
+				*(int *)((char *)st + sf->aux_off) = 1;
+			if (app_edit_commit(r, st, msg) == 0)
+				reply_json(r, 200, json_encode_struct(d->schema, sect, 0));
+			free(msg);
+			state_free(st);
+		}
+	}
+	json_decref(body);
 }

@@ -25,8 +25,8 @@ const struct route api_routes[] = {
 	       &res_wg_peer),
     {"GET", V1 "/wireguard/interfaces/{if}/peers/{name}/config", res_file, 0, &res_wg_peer},
     {"GET", V1 "/wireguard/interfaces/{if}/peers/{name}/qr.svg", res_file, 0, &res_wg_peer},
-    {"GET", V1 "/openvpn", h_ovpn_get, 0},
-    {"PATCH", V1 "/openvpn", h_ovpn_patch, R_WRITE},
+    {"GET", V1 "/openvpn", res_section_get, 0, &res_ovpn_server},
+    {"PATCH", V1 "/openvpn", res_section_patch, R_WRITE, &res_ovpn_server},
     RES_ROUTES(V1 "/openvpn/clients", V1 "/openvpn/clients/{name}", &res_ovpn_client),
     {"GET", V1 "/openvpn/clients/{name}/config", res_file, 0, &res_ovpn_client},
     {"POST", V1 "/openvpn/restart", h_ovpn_restart, 0},
@@ -44,8 +44,8 @@ const struct route api_routes[] = {
 };
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
 
-const struct resource *const api_resources[] = {&res_wg_iface, &res_wg_peer, &res_ovpn_client,
-						NULL};
+const struct resource *const api_resources[] = {&res_wg_iface, &res_wg_peer, &res_ovpn_server,
+						&res_ovpn_client, NULL};
 
 /* Matches path against pattern segment by segment; {x} captures one segment. */
 static int match(const char *pattern, const char *path, char params[][128], size_t *n)

@@ -5,7 +5,8 @@
  * has its routes; create / get / list / patch / delete of a top-level
  * resource and of a child, with the 404, 409 and 422 answers and their
  * messages; the history summaries; a section created by the first create
- * or refused while unmanaged; the live status hooks; a client file.
+ * or refused while unmanaged; a section's own GET and PATCH; the live
+ * status hooks; a client file.
  *
  * The edits wake a reconcile loop that runs on a second, empty data
  * directory, so nothing is ever applied to this machine.
@@ -160,6 +161,23 @@ static void test_resource__descriptors_match_schema_and_routes(void **ts)
 			depth++;
 		assert_non_null(d->title);
 		assert_non_null(d->engine);
+		if (!d->list) {
+			/* A section itself: GET and PATCH on its one path. */
+			const struct field *sf = schema_field(&schema_root, d->section);
+
+			assert_non_null(sf);
+			assert_null(d->parent);
+			assert_ptr_equal(sf->sub, d->schema);
+			for (size_t k = 0; k < api_nroutes; k++)
+				if (api_routes[k].res == d) {
+					assert_true(api_routes[k].fn == res_section_get ||
+						    api_routes[k].fn == res_section_patch);
+					assert_int_equal(count_braces(api_routes[k].pattern), 0);
+					crud++;
+				}
+			assert_int_equal(crud, 2);
+			continue;
+		}
 		/* The handlers read an item's name as its first member. */
 		assert_string_equal(d->schema->fields[0].name, "name");
 		assert_int_equal(d->schema->fields[0].type, F_STR);
@@ -342,7 +360,10 @@ static void test_resource__refused_edit_keeps_state(void **ts)
 static void test_resource__section_unmanaged_then_clients(void **ts)
 {
 	struct fx *f = *ts;
+	struct gen_info *gi = NULL;
+	struct atlas_err err = {0};
 	struct answer a;
+	size_t n = 0;
 
 	a = call(f, "GET", OV "/clients", NULL);
 	assert_int_equal(a.status, 200);
@@ -352,7 +373,26 @@ static void test_resource__section_unmanaged_then_clients(void **ts)
 	expect(f, "POST", OV "/clients", "{\"name\":\"bob\"}", 409,
 	       "openvpn is not managed: PATCH /api/v1/openvpn with a network first", NULL);
 	expect(f, "GET", OV "/clients/bob", NULL, 404, "no openvpn client \"bob\"", NULL);
-	expect(f, "PATCH", OV, "{\"network\":\"10.9.0.0/24\"}", 200, NULL, NULL);
+	expect(f, "GET", OV, NULL, 404,
+	       "openvpn is not managed: PATCH /api/v1/openvpn with a network to start managing it",
+	       NULL);
+	expect(f, "PATCH", OV, "{\"network\":\"10.9.0.0/24\",\"clients\":[]}", 422, NULL,
+	       "clients");
+	expect(f, "GET", OV, NULL, 404, NULL, NULL);
+	a = call(f, "PATCH", OV, "{\"network\":\"10.9.0.0/24\"}");
+	assert_int_equal(a.status, 200);
+	assert_string_equal(str(a.json, "network"), "10.9.0.0/24");
+	assert_int_equal(json_integer_value(json_object_get(a.json, "port")), 1194);
+	assert_null(json_object_get(a.json, "clients"));
+	answer_release(&a);
+	a = call(f, "GET", OV, NULL);
+	assert_int_equal(a.status, 200);
+	assert_string_equal(str(a.json, "network"), "10.9.0.0/24");
+	answer_release(&a);
+	assert_int_equal(store_generations(f->app.store, 10, &gi, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(gi[0].summary, "change openvpn server");
+	free(gi);
 	a = call(f, "POST", OV "/clients", "{\"name\":\"bob\",\"note\":\"laptop\"}");
 	assert_int_equal(a.status, 201);
 	assert_string_equal(str(a.json, "note"), "laptop");
