@@ -130,6 +130,29 @@ static void expect(struct fx *f, const char *method, const char *path, const cha
 	answer_release(&a);
 }
 
+/* The history's newest summaries are the arguments (NULL-ended), newest first. */
+static void expect_history(struct fx *f, ...)
+{
+	struct gen_info *gi = NULL;
+	struct atlas_err err = {0};
+	const char *want;
+	size_t n = 0, i = 0;
+	va_list ap;
+
+	if (store_generations(f->app.store, 100, &gi, &n, &err) < 0)
+		fail_msg("%s", err.msg);
+	va_start(ap, f);
+	for (; (want = va_arg(ap, const char *)); i++) {
+		if (i >= n)
+			fail_msg("history: %zu entries, want \"%s\" too", n, want);
+		if (strcmp(gi[i].summary, want) || strcmp(gi[i].trigger, "api"))
+			fail_msg("history %zu: \"%s\" (%s), want \"%s\" (api)", i, gi[i].summary,
+				 gi[i].trigger, want);
+	}
+	va_end(ap);
+	free(gi);
+}
+
 static const char *str(json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
@@ -227,15 +250,13 @@ static void test_resource__descriptors_match_schema_and_routes(void **ts)
 	}
 }
 
-#define IF "/api/v1/wireguard/interfaces"
+#define IF  "/api/v1/wireguard/interfaces"
+#define WG0 "{\"name\":\"wg0\",\"listen_port\":51820,\"address\":[\"10.0.0.1/24\"]}"
 
 static void test_resource__wg_interface_and_peers(void **ts)
 {
 	struct fx *f = *ts;
-	struct gen_info *gi = NULL;
-	struct atlas_err err = {0};
 	struct answer a;
-	size_t n = 0;
 
 	a = call(f, "GET", IF, NULL);
 	assert_int_equal(a.status, 200);
@@ -250,7 +271,7 @@ static void test_resource__wg_interface_and_peers(void **ts)
 	expect(f, "POST", IF, NULL, 400, "a JSON object body is required", NULL);
 
 	/* The first interface adds the wireguard section. */
-	a = call(f, "POST", IF, "{\"name\":\"wg0\",\"listen_port\":51820,\"address\":[\"10.0.0.1/24\"]}");
+	a = call(f, "POST", IF, WG0);
 	assert_int_equal(a.status, 201);
 	assert_string_equal(a.ctype, "application/json");
 	assert_string_equal(str(a.json, "name"), "wg0");
@@ -303,14 +324,9 @@ static void test_resource__wg_interface_and_peers(void **ts)
 	expect(f, "PATCH", IF "/wg0", "{\"mtu\":1380}", 200, NULL, NULL);
 
 	/* The history says what changed, with the path of names. */
-	assert_int_equal(store_generations(f->app.store, 10, &gi, &n, &err), 0);
-	assert_int_equal(n, 4);
-	assert_string_equal(gi[0].summary, "change wireguard interface wg0");
-	assert_string_equal(gi[1].summary, "change peer wg0/alice");
-	assert_string_equal(gi[2].summary, "add peer wg0/alice");
-	assert_string_equal(gi[3].summary, "add wireguard interface wg0");
-	assert_string_equal(gi[3].trigger, "api");
-	free(gi);
+	expect_history(f, "change wireguard interface wg0", "change peer wg0/alice",
+		       "add peer wg0/alice", "add wireguard interface wg0", NULL);
+	assert_int_equal(store_generation(f->app.store), 4);
 
 	expect(f, "DELETE", IF "/wg0/peers/bob", NULL, 404,
 	       "no peer \"bob\" on wireguard interface \"wg0\"", NULL);
@@ -324,10 +340,7 @@ static void test_resource__wg_interface_and_peers(void **ts)
 	a = call(f, "GET", IF, NULL);
 	assert_string_equal(a.text, "[]\n");
 	answer_release(&a);
-	assert_int_equal(store_generations(f->app.store, 10, &gi, &n, &err), 0);
-	assert_string_equal(gi[0].summary, "remove wireguard interface wg0");
-	assert_string_equal(gi[1].summary, "remove peer wg0/alice");
-	free(gi);
+	expect_history(f, "remove wireguard interface wg0", "remove peer wg0/alice", NULL);
 }
 
 /* A failed edit stores nothing: same generation, same answer after. */
@@ -337,7 +350,7 @@ static void test_resource__refused_edit_keeps_state(void **ts)
 	struct answer before, after;
 	int64_t gen;
 
-	expect(f, "POST", IF, "{\"name\":\"wg0\",\"listen_port\":51820,\"address\":[\"10.0.0.1/24\"]}",
+	expect(f, "POST", IF, WG0,
 	       201, NULL, NULL);
 	expect(f, "POST", IF "/wg0/peers", "{\"name\":\"alice\"}", 201, NULL, NULL);
 	gen = store_generation(f->app.store);
@@ -360,10 +373,7 @@ static void test_resource__refused_edit_keeps_state(void **ts)
 static void test_resource__section_unmanaged_then_clients(void **ts)
 {
 	struct fx *f = *ts;
-	struct gen_info *gi = NULL;
-	struct atlas_err err = {0};
 	struct answer a;
-	size_t n = 0;
 
 	a = call(f, "GET", OV "/clients", NULL);
 	assert_int_equal(a.status, 200);
@@ -389,10 +399,8 @@ static void test_resource__section_unmanaged_then_clients(void **ts)
 	assert_int_equal(a.status, 200);
 	assert_string_equal(str(a.json, "network"), "10.9.0.0/24");
 	answer_release(&a);
-	assert_int_equal(store_generations(f->app.store, 10, &gi, &n, &err), 0);
-	assert_int_equal(n, 1);
-	assert_string_equal(gi[0].summary, "change openvpn server");
-	free(gi);
+	expect_history(f, "change openvpn server", NULL);
+	assert_int_equal(store_generation(f->app.store), 1);
 	a = call(f, "POST", OV "/clients", "{\"name\":\"bob\",\"note\":\"laptop\"}");
 	assert_int_equal(a.status, 201);
 	assert_string_equal(str(a.json, "note"), "laptop");
@@ -414,7 +422,7 @@ static void test_resource__live_status(void **ts)
 	json_t *st, *wg;
 	char key[KEY_B64];
 
-	expect(f, "POST", IF, "{\"name\":\"wg0\",\"listen_port\":51820,\"address\":[\"10.0.0.1/24\"]}",
+	expect(f, "POST", IF, WG0,
 	       201, NULL, NULL);
 	a = call(f, "POST", IF "/wg0/peers", "{\"name\":\"alice\"}");
 	snprintf(key, sizeof(key), "%s", str(a.json, "public_key"));
@@ -473,7 +481,7 @@ static void test_resource__client_file(void **ts)
 	struct answer a;
 
 	expect(f, "PATCH", "/api/v1/settings", "{\"host\":\"vpn.example.org\"}", 200, NULL, NULL);
-	expect(f, "POST", IF, "{\"name\":\"wg0\",\"listen_port\":51820,\"address\":[\"10.0.0.1/24\"]}",
+	expect(f, "POST", IF, WG0,
 	       201, NULL, NULL);
 	expect(f, "POST", IF "/wg0/peers", "{\"name\":\"alice\"}", 201, NULL, NULL);
 	a = call(f, "GET", IF "/wg0/peers/alice/config", NULL);
