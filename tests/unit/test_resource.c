@@ -6,7 +6,8 @@
  * resource and of a child, with the 404, 409 and 422 answers and their
  * messages; the history summaries; a section created by the first create
  * or refused while unmanaged; a section's own GET and PATCH; the live
- * status hooks; a client file.
+ * status hooks; a client file; and sing-box inbounds and users served by
+ * two descriptors declared here, with no handler of their own.
  *
  * The edits wake a reconcile loop that runs on a second, empty data
  * directory, so nothing is ever applied to this machine.
@@ -79,21 +80,21 @@ static void answer_release(struct answer *a)
 	memset(a, 0, sizeof(*a));
 }
 
-/* Runs method path with body (may be NULL) as the server would, after authentication. */
-static struct answer call(struct fx *f, const char *method, const char *path, const char *body)
+/* Runs route rt with the path parameters params (np of them) as the server would. */
+static struct answer run(struct fx *f, const struct route *rt, char params[3][128], size_t np,
+			 const char *method, const char *path, const char *body)
 {
 	struct req r = {0};
 	struct answer a = {0};
-	int known = 0;
 
 	r.app = &f->app;
 	r.method = method;
 	r.url = path;
 	r.body_max = API_BODY_MAX;
 	pthread_mutex_init(&r.mu, NULL);
-	r.route = router_match(method, path, r.params, &r.nparams, &known);
-	if (!r.route)
-		fail_msg("no route for %s %s", method, path);
+	r.route = rt;
+	memcpy(r.params, params, sizeof(r.params));
+	r.nparams = np;
 	if (body)
 		buf_puts(&r.body, body);
 	r.route->fn(&r);
@@ -106,6 +107,20 @@ static struct answer call(struct fx *f, const char *method, const char *path, co
 	buf_release(&r.out);
 	pthread_mutex_destroy(&r.mu);
 	return a;
+}
+
+/* Runs method path with body (may be NULL) through the router, after authentication. */
+static struct answer call(struct fx *f, const char *method, const char *path, const char *body)
+{
+	const struct route *rt;
+	char params[3][128] = {{0}};
+	size_t np = 0;
+	int known = 0;
+
+	rt = router_match(method, path, params, &np, &known);
+	if (!rt)
+		fail_msg("no route for %s %s", method, path);
+	return run(f, rt, params, np, method, path, body);
 }
 
 /* Calls and checks the status; with error, the answer's error message and field. */
@@ -501,6 +516,111 @@ static void test_resource__client_file(void **ts)
 	       "no peer \"bob\" on wireguard interface \"wg0\"", NULL);
 }
 
+/*
+ * The recipe of resource.h followed for sing-box inbounds and their users,
+ * on their field tables as they are: two descriptors and their routes, no
+ * handler code.
+ */
+static const struct resource t_sb_inbound = {
+    .schema = &schema_sb_inbound,
+    .title = "sing-box inbound",
+    .section = "singbox",
+    .list = "inbounds",
+    .engine = "singbox",
+};
+static const struct resource t_sb_user = {
+    .schema = &schema_sb_user,
+    .title = "user",
+    .parent = &t_sb_inbound,
+    .list = "users",
+    .engine = "singbox",
+};
+static const struct route t_sb_routes[] = {
+    RES_ROUTES("/sb/inbounds", "/sb/inbounds/{in}", &t_sb_inbound),
+    RES_ROUTES("/sb/inbounds/{in}/users", "/sb/inbounds/{in}/users/{name}", &t_sb_user),
+};
+
+/* Runs the route method pattern of t_sb_routes with the names in and name (may be NULL). */
+static struct answer sb(struct fx *f, const char *method, const char *pattern, const char *body,
+			const char *in, const char *name)
+{
+	char params[3][128] = {{0}};
+	size_t np = 0;
+
+	if (in)
+		snprintf(params[np++], sizeof(params[0]), "%s", in);
+	if (name)
+		snprintf(params[np++], sizeof(params[0]), "%s", name);
+	for (size_t i = 0; i < sizeof(t_sb_routes) / sizeof(t_sb_routes[0]); i++)
+		if (!strcmp(t_sb_routes[i].method, method) &&
+		    !strcmp(t_sb_routes[i].pattern, pattern))
+			return run(f, &t_sb_routes[i], params, np, method, pattern, body);
+	fail_msg("no route %s %s", method, pattern);
+	return (struct answer){0};
+}
+
+#define SB_IN	 "/sb/inbounds/{in}"
+#define SB_USERS "/sb/inbounds/{in}/users"
+#define SB_USER	 "/sb/inbounds/{in}/users/{name}"
+
+static void test_resource__sing_box_needs_only_descriptors(void **ts)
+{
+	struct fx *f = *ts;
+	struct atlas_err err = {0};
+	struct atlas_state *st = NULL;
+	struct answer a;
+
+	a = sb(f, "POST", SB_USERS, "{\"name\":\"u1\"}", "in1", NULL);
+	assert_int_equal(a.status, 404);
+	assert_string_equal(str(a.json, "error"), "no sing-box inbound \"in1\"");
+	answer_release(&a);
+	a = sb(f, "POST", "/sb/inbounds", "{\"name\":\"in1\",\"type\":\"vless\",\"port\":8443}",
+	       NULL, NULL);
+	assert_int_equal(a.status, 201);
+	assert_string_equal(str(a.json, "type"), "vless");
+	assert_int_equal(json_integer_value(json_object_get(a.json, "users")), 0);
+	answer_release(&a);
+	a = sb(f, "POST", SB_USERS, "{\"name\":\"u1\",\"note\":\"phone\"}", "in1", NULL);
+	assert_int_equal(a.status, 201);
+	assert_string_equal(str(a.json, "note"), "phone");
+	/* Secrets never leave through the API. */
+	assert_null(json_object_get(a.json, "uuid"));
+	assert_null(json_object_get(a.json, "password"));
+	answer_release(&a);
+	a = sb(f, "POST", SB_USERS, "{\"name\":\"u1\"}", "in1", NULL);
+	assert_int_equal(a.status, 409);
+	assert_string_equal(str(a.json, "error"), "user \"u1\" exists already on \"in1\"");
+	answer_release(&a);
+	a = sb(f, "GET", SB_IN, NULL, "in1", NULL);
+	assert_int_equal(json_integer_value(json_object_get(a.json, "users")), 1);
+	answer_release(&a);
+	a = sb(f, "PATCH", SB_USER, "{\"quota_bytes\":1000}", "in1", "u1");
+	assert_int_equal(a.status, 200);
+	assert_int_equal(json_integer_value(json_object_get(a.json, "quota_bytes")), 1000);
+	answer_release(&a);
+	a = sb(f, "GET", SB_USERS, NULL, "in1", NULL);
+	assert_int_equal(json_array_size(a.json), 1);
+	answer_release(&a);
+	expect_history(f, "change user in1/u1", "add user in1/u1", "add sing-box inbound in1",
+		       NULL);
+	/* Stored through state_commit: the section exists and the user got its secret. */
+	assert_int_equal(store_load(f->app.store, &st, NULL, &err), 0);
+	assert_true(st->has_singbox);
+	assert_int_equal(st->singbox.ninbounds, 1);
+	assert_int_equal(st->singbox.inbounds[0].nusers, 1);
+	assert_non_null(st->singbox.inbounds[0].users[0].uuid);
+	state_free(st);
+	a = sb(f, "DELETE", SB_USER, NULL, "in1", "u1");
+	assert_int_equal(a.status, 204);
+	answer_release(&a);
+	a = sb(f, "DELETE", SB_IN, NULL, "in1", NULL);
+	assert_int_equal(a.status, 204);
+	answer_release(&a);
+	a = sb(f, "GET", "/sb/inbounds", NULL, NULL, NULL);
+	assert_string_equal(a.text, "[]\n");
+	answer_release(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -512,6 +632,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_resource__live_status, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_resource__client_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_resource__sing_box_needs_only_descriptors, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
