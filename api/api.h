@@ -129,11 +129,14 @@ enum route_flags {
 	R_BIG_BODY = 1 << 2, /* body up to 16 MiB (PUT /state) */
 };
 
+struct resource;
+
 struct route {
 	const char *method;
 	const char *pattern; /* "/api/v1/wireguard/interfaces/{if}" */
 	handler_fn fn;
 	unsigned flags;
+	const struct resource *res; /* the resource kind of resource.c's handlers, or NULL */
 };
 
 /* router.c */
@@ -236,7 +239,7 @@ struct server;
 struct server *server_start(struct app *a, const char *listen, struct atlas_err *err);
 void server_stop(struct server *s);
 
-/* handlers */
+/* handlers; the resources' own are in resource.h */
 void h_health(struct req *r);
 void h_login(struct req *r);
 void h_password(struct req *r);
@@ -252,26 +255,6 @@ void h_history_get(struct req *r);
 void h_history_restore(struct req *r);
 void h_events(struct req *r);
 void h_metrics(struct req *r);
-void h_wg_ifaces(struct req *r);
-void h_wg_iface_create(struct req *r);
-void h_wg_iface_get(struct req *r);
-void h_wg_iface_patch(struct req *r);
-void h_wg_iface_delete(struct req *r);
-void h_wg_peers(struct req *r);
-void h_wg_peer_create(struct req *r);
-void h_wg_peer_get(struct req *r);
-void h_wg_peer_patch(struct req *r);
-void h_wg_peer_delete(struct req *r);
-void h_wg_peer_config(struct req *r);
-void h_wg_peer_qr(struct req *r);
-void h_ovpn_get(struct req *r);
-void h_ovpn_patch(struct req *r);
-void h_ovpn_clients(struct req *r);
-void h_ovpn_client_create(struct req *r);
-void h_ovpn_client_get(struct req *r);
-void h_ovpn_client_patch(struct req *r);
-void h_ovpn_client_delete(struct req *r);
-void h_ovpn_client_config(struct req *r);
 void h_ovpn_restart(struct req *r);
 /* static files of ui/ (gzip when accepted, ETag, 304); 1 when served */
 int static_serve(struct req *r);

@@ -2,11 +2,14 @@
  * router.c - the table of every HTTP route of the API, and the matcher.
  *
  * The table is the truth: tests/unit/test_openapi.c checks that
- * docs/openapi.yaml documents exactly these routes.
+ * docs/openapi.yaml documents exactly these routes. RES_ROUTES (resource.h)
+ * stands for the five routes of a resource kind: GET and POST on its
+ * collection, GET, PATCH and DELETE on an item.
  */
 #include <string.h>
 
 #include "api/api.h"
+#include "api/resource.h"
 
 #define V1 "/api/v1"
 
@@ -17,26 +20,15 @@ const struct route api_routes[] = {
     {"GET", V1 "/status", h_status, 0},
     {"GET", V1 "/settings", h_settings_get, 0},
     {"PATCH", V1 "/settings", h_settings_patch, R_WRITE},
-    {"GET", V1 "/wireguard/interfaces", h_wg_ifaces, 0},
-    {"POST", V1 "/wireguard/interfaces", h_wg_iface_create, R_WRITE},
-    {"GET", V1 "/wireguard/interfaces/{if}", h_wg_iface_get, 0},
-    {"PATCH", V1 "/wireguard/interfaces/{if}", h_wg_iface_patch, R_WRITE},
-    {"DELETE", V1 "/wireguard/interfaces/{if}", h_wg_iface_delete, R_WRITE},
-    {"GET", V1 "/wireguard/interfaces/{if}/peers", h_wg_peers, 0},
-    {"POST", V1 "/wireguard/interfaces/{if}/peers", h_wg_peer_create, R_WRITE},
-    {"GET", V1 "/wireguard/interfaces/{if}/peers/{name}", h_wg_peer_get, 0},
-    {"PATCH", V1 "/wireguard/interfaces/{if}/peers/{name}", h_wg_peer_patch, R_WRITE},
-    {"DELETE", V1 "/wireguard/interfaces/{if}/peers/{name}", h_wg_peer_delete, R_WRITE},
-    {"GET", V1 "/wireguard/interfaces/{if}/peers/{name}/config", h_wg_peer_config, 0},
-    {"GET", V1 "/wireguard/interfaces/{if}/peers/{name}/qr.svg", h_wg_peer_qr, 0},
-    {"GET", V1 "/openvpn", h_ovpn_get, 0},
-    {"PATCH", V1 "/openvpn", h_ovpn_patch, R_WRITE},
-    {"GET", V1 "/openvpn/clients", h_ovpn_clients, 0},
-    {"POST", V1 "/openvpn/clients", h_ovpn_client_create, R_WRITE},
-    {"GET", V1 "/openvpn/clients/{name}", h_ovpn_client_get, 0},
-    {"PATCH", V1 "/openvpn/clients/{name}", h_ovpn_client_patch, R_WRITE},
-    {"DELETE", V1 "/openvpn/clients/{name}", h_ovpn_client_delete, R_WRITE},
-    {"GET", V1 "/openvpn/clients/{name}/config", h_ovpn_client_config, 0},
+    RES_ROUTES(V1 "/wireguard/interfaces", V1 "/wireguard/interfaces/{if}", &res_wg_iface),
+    RES_ROUTES(V1 "/wireguard/interfaces/{if}/peers", V1 "/wireguard/interfaces/{if}/peers/{name}",
+	       &res_wg_peer),
+    {"GET", V1 "/wireguard/interfaces/{if}/peers/{name}/config", res_file, 0, &res_wg_peer},
+    {"GET", V1 "/wireguard/interfaces/{if}/peers/{name}/qr.svg", res_file, 0, &res_wg_peer},
+    {"GET", V1 "/openvpn", res_section_get, 0, &res_ovpn_server},
+    {"PATCH", V1 "/openvpn", res_section_patch, R_WRITE, &res_ovpn_server},
+    RES_ROUTES(V1 "/openvpn/clients", V1 "/openvpn/clients/{name}", &res_ovpn_client),
+    {"GET", V1 "/openvpn/clients/{name}/config", res_file, 0, &res_ovpn_client},
     {"POST", V1 "/openvpn/restart", h_ovpn_restart, 0},
     {"GET", V1 "/plan", h_plan, 0},
     {"POST", V1 "/apply", h_apply, 0},
@@ -51,6 +43,9 @@ const struct route api_routes[] = {
     {"GET", "/metrics", h_metrics, R_NOAUTH},
 };
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
+
+const struct resource *const api_resources[] = {&res_wg_iface, &res_wg_peer, &res_ovpn_server,
+						&res_ovpn_client, NULL};
 
 /* Matches path against pattern segment by segment; {x} captures one segment. */
 static int match(const char *pattern, const char *path, char params[][128], size_t *n)

@@ -10,6 +10,7 @@
 #include "testutil.h"
 
 #include "api/api.h"
+#include "api/resource.h"
 
 static const char *const methods[] = {"get", "post", "put", "patch", "delete", NULL};
 
@@ -95,7 +96,8 @@ static void test_openapi__router_matches(void **ts)
 	r = router_match("GET", "/api/v1/wireguard/interfaces/wg0/peers/alice/config", p, &n,
 			 &known);
 	assert_non_null(r);
-	assert_ptr_equal(r->fn, h_wg_peer_config);
+	assert_ptr_equal(r->fn, res_file);
+	assert_ptr_equal(r->res, &res_wg_peer);
 	assert_int_equal(n, 2);
 	assert_string_equal(p[0], "wg0");
 	assert_string_equal(p[1], "alice");
