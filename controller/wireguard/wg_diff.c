@@ -370,7 +370,8 @@ static void diff_nat(const struct atlas_state *st, const struct wg_obs *o, struc
 			      .act_free = wg_act_free };
 	struct nat_sys sys = { o->forward4, o->forward6, o->egress4, o->egress6 };
 
-	for (size_t i = 0; st->wireguard.enabled && i < st->wireguard.ninterfaces; i++) {
+	for (size_t i = 0; st->has_wireguard && st->wireguard.enabled && i < st->wireguard.ninterfaces;
+	     i++) {
 		const struct wg_iface *ifc = &st->wireguard.interfaces[i];
 		struct strv nv = STRV_INIT;
 
@@ -407,7 +408,9 @@ int wg_diff(const struct driver_ctx *ctx, const struct atlas_state *desired, con
 	for (size_t i = 0; i < o->n; i++) {
 		const struct wg_obs_iface *oi = &o->ifaces[i];
 		const struct wg_iface *ifc =
-			desired->wireguard.enabled ? state_wg_iface(desired, oi->name) : NULL;
+			desired->has_wireguard && desired->wireguard.enabled
+				? state_wg_iface(desired, oi->name)
+				: NULL;
 
 		if (ifc && ifc->disabled)
 			ifc = NULL;
