@@ -189,6 +189,11 @@ static void peer_remove(struct plan *plan, const char *ifname, const struct wg_o
 	free(res);
 }
 
+static int action_by_resource(const void *a, const void *b)
+{
+	return strcmp(((const struct action *)a)->resource, ((const struct action *)b)->resource);
+}
+
 /* The sort-merge of the desired peers of ifc with the observed ones. */
 static void diff_peers(const struct driver_ctx *ctx, const struct wg_iface *ifc,
 		       const struct wg_obs_iface *oi, struct plan *plan)
@@ -232,6 +237,9 @@ static void diff_peers(const struct driver_ctx *ctx, const struct wg_iface *ifc,
 		}
 	}
 	for (struct plan *q = &updates; q; q = q == &updates ? &creates : NULL) {
+		/* listed by peer name, as the export lists them (the merge goes by key) */
+		if (q->n > 1)
+			qsort(q->v, q->n, sizeof(*q->v), action_by_resource);
 		for (size_t k = 0; k < q->n; k++) {
 			struct action *a = plan_add(plan, "wireguard", q->v[k].kind, q->v[k].resource,
 						    q->v[k].data, q->v[k].data_free, "%s",
