@@ -252,11 +252,6 @@ static void state_dry_run(struct req *r)
 	struct diags d = {0};
 	int64_t gen = 0;
 
-	next = state_from_yaml(r->body.data ? r->body.data : "", r->body.len, &d, &pm);
-	if (!next) {
-		reply_invalid(r, &d, "invalid YAML");
-		goto out;
-	}
 	pthread_mutex_lock(&r->app->store_mu);
 	if (store_load(r->app->store, &old, &gen, &err) < 0) {
 		pthread_mutex_unlock(&r->app->store_mu);
@@ -264,7 +259,9 @@ static void state_dry_run(struct req *r)
 		goto out;
 	}
 	pthread_mutex_unlock(&r->app->store_mu);
-	if (state_check(next, old, &pm, &d, &err) < 0) {
+	/* every problem of the body at once, refused values and broken rules alike */
+	next = state_parse_check(r->body.data ? r->body.data : "", r->body.len, old, &pm, &d, &err);
+	if (!next) {
 		reply_invalid(r, &d, err.msg);
 		goto out;
 	}

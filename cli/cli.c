@@ -82,15 +82,9 @@ struct atlas_state *cli_load_file(const char *file, const struct atlas_state *ol
 		fprintf(stderr, "atlas: %s\n", err.msg);
 		goto out;
 	}
-	st = state_from_yaml(text.data, text.len, &d, &pm);
-	if (!st)
-		goto out;
-	if (state_check(st, old, &pm, &d, &err) < 0) {
-		if (!d.n)
-			fprintf(stderr, "atlas: %s\n", err.msg);
-		state_free(st);
-		st = NULL;
-	}
+	st = state_parse_check(text.data, text.len, old, &pm, &d, &err);
+	if (!st && !d.n)
+		fprintf(stderr, "atlas: %s\n", err.msg);
 out:
 	cli_print_diags(&d, file);
 	diags_clear(&d);

@@ -30,6 +30,15 @@ int state_commit(struct store *s, struct atlas_state *next, struct posmap *pm,
 int state_check(struct atlas_state *next, const struct atlas_state *old, struct posmap *pm,
 		struct diags *d, struct atlas_err *err);
 
+/*
+ * Parses YAML text and checks it against old (NULL: nothing stored yet).
+ * Every problem of the file goes to d at once, the values the decoder
+ * refuses and the rules broken by the rest alike. Returns the completed,
+ * sorted state, or NULL (err: the first problem, ERR_INVALID).
+ */
+struct atlas_state *state_parse_check(const char *text, size_t len, const struct atlas_state *old,
+				      struct posmap *pm, struct diags *d, struct atlas_err *err);
+
 /* Parses YAML text and commits it (atlas import, PUT /state, --watch). */
 int state_import_yaml(struct store *s, const char *text, size_t len, const char *trigger,
 		      struct diags *d, int64_t *gen, struct atlas_err *err);

@@ -27,6 +27,16 @@
 struct atlas_state *state_from_yaml(const char *text, size_t len, struct diags *d,
 				    struct posmap *pm);
 
+/*
+ * Like state_from_yaml, but a value the decoder refuses only leaves its
+ * default: the state comes back all the same (NULL only when the text is
+ * not YAML at all), *bad set to the number of such problems, so that the
+ * rules can still be checked and every problem of a file reported at once.
+ * A state with *bad > 0 must never be stored.
+ */
+struct atlas_state *state_from_yaml_partial(const char *text, size_t len, struct diags *d,
+					    struct posmap *pm, size_t *bad);
+
 /* Appends the YAML of st to out; secret fields only when secrets. Cannot fail. */
 void state_to_yaml(const struct atlas_state *st, int secrets, struct buf *out);
 

@@ -425,11 +425,27 @@ static void decode_struct(struct dctx *c, const struct schema *s, const struct y
 struct atlas_state *state_from_yaml(const char *text, size_t len, struct diags *d,
 				    struct posmap *pm)
 {
+	size_t bad = 0;
+	struct atlas_state *st = state_from_yaml_partial(text, len, d, pm, &bad);
+
+	if (st && bad) {
+		state_free(st);
+		if (pm)
+			posmap_clear(pm);
+		return NULL;
+	}
+	return st;
+}
+
+struct atlas_state *state_from_yaml_partial(const char *text, size_t len, struct diags *d,
+					    struct posmap *pm, size_t *bad)
+{
 	struct dctx c = { d, pm, BUF_INIT };
 	struct atlas_state *st;
 	struct ynode *root;
 	size_t before = d->n;
 
+	*bad = 0;
 	if (len > YAML_MAX_SIZE) {
 		diags_add_at(d, 1, 1, NULL, "the file is larger than %u bytes", YAML_MAX_SIZE);
 		return NULL;
@@ -444,11 +460,6 @@ struct atlas_state *state_from_yaml(const char *text, size_t len, struct diags *
 	decode_struct(&c, &schema_root, root, st);
 	ynode_free(root);
 	buf_release(&c.where);
-	if (d->n > before) {
-		state_free(st);
-		if (pm)
-			posmap_clear(pm);
-		return NULL;
-	}
+	*bad = d->n - before;
 	return st;
 }

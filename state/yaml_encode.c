@@ -118,7 +118,9 @@ static int is_default(const struct field *f, const void *p)
 
 	switch (f->type) {
 	case F_STR:
-		return *(char *const *)fp == NULL;
+		/* an empty optional text (a note the form sent blank) is no text */
+		return *(char *const *)fp == NULL ||
+		       (!**(char *const *)fp && !(f->flags & FF_REQUIRED));
 	case F_KEY:
 		return !*(const char *)fp;
 	case F_INT:

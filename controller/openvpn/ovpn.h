@@ -8,7 +8,11 @@
  * forwarding and the nftables table inet atlas_openvpn (nat.h), masquerading
  * the network out of the egress interface; RUNDIR/atlas_openvpn.{nft,list}
  * record that Atlas loaded it. With the openvpn section gone from the
- * desired state the driver still removes that table (ovpn_leftovers()).
+ * desired state the driver tears down what it set up (ovpn_leftovers()):
+ * the daemon is stopped (its tun device goes with it), server.conf, ccd/,
+ * status.log and the systemd include are removed, and the NAT table goes.
+ * The PKI stays: it is the clients' identity, and a section added back
+ * later finds the same CA and certificates.
  */
 #ifndef ATLAS_OVPN_DRIVER_H
 #define ATLAS_OVPN_DRIVER_H
@@ -65,12 +69,14 @@ struct ovpn_obs {
 	char *egress4, *egress6;	/* default route interfaces, NULL: none */
 	struct nat_obs nat;		/* table inet atlas_openvpn */
 	char *nat_error;		/* why nft could not be run, or NULL */
+	int files;		/* section gone: server.conf, ccd/ or status.log still there */
 };
 
 enum ovpn_op {
 	OVPN_OP_CA, OVPN_OP_TLS_CRYPT, OVPN_OP_ISSUE_SERVER, OVPN_OP_ISSUE, OVPN_OP_REVOKE,
 	OVPN_OP_CRL, OVPN_OP_CCD_WRITE, OVPN_OP_CCD_REMOVE, OVPN_OP_CONF_WRITE, OVPN_OP_START,
 	OVPN_OP_RESTART, OVPN_OP_STOP, OVPN_OP_KILL, OVPN_OP_NAT,
+	OVPN_OP_FORGET,		/* section gone: remove the rendered files, keep the PKI */
 };
 
 /* The data of each openvpn action. */
@@ -86,14 +92,16 @@ struct ovpn_act {
 void ovpn_obs_free(void *obs);
 
 /*
- * 1 when the openvpn section is gone but Atlas left its NAT table behind
- * (RUNDIR/atlas_openvpn.nft is there): the controller then still plans its
- * removal.
+ * 1 when the openvpn section is gone but Atlas left something of its own
+ * behind: its NAT table (RUNDIR/atlas_openvpn.nft), a server.conf or ccd/
+ * it rendered, or the pid file of a daemon it started. The controller then
+ * plans the teardown.
  */
 int ovpn_leftovers(const struct driver_ctx *ctx);
 /*
- * Observes the engine (only forwarding and the NAT table when the desired
- * state has no openvpn section). A missing PKI or daemon is a fact, not a failure;
+ * Observes the engine (only the daemon, its sessions, the rendered files,
+ * forwarding and the NAT table when the desired state has no openvpn
+ * section). A missing PKI or daemon is a fact, not a failure;
  * an unreadable index fails; an unreadable management socket or CCD folder
  * marks the observation incomplete.
  */
@@ -102,8 +110,8 @@ int ovpn_observe(const struct driver_ctx *ctx, const struct atlas_state *desired
 
 /*
  * Pure: plans CA, certificates, revocations, CRL, CCD, server, kills,
- * forwarding and NAT, in that order; only the NAT table's removal when the
- * desired state has no openvpn section.
+ * forwarding and NAT, in that order; the teardown (stop, rendered files,
+ * NAT table; never the PKI) when the desired state has no openvpn section.
  */
 int ovpn_diff(const struct driver_ctx *ctx, const struct atlas_state *desired,
 	      const void *obs, struct plan *plan, struct atlas_err *err);

@@ -8,6 +8,7 @@
  * is refused. Every step is idempotent: a crash half-way is healed by the
  * next reconcile.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,6 +151,64 @@ static int write_conf(struct apply_run *r, const char *text, struct atlas_err *e
 	return 0;
 }
 
+static int unlink_missing_ok(const char *path, struct atlas_err *err)
+{
+	if (unlink(path) < 0 && errno != ENOENT)
+		return err_set(err, ERR_IO, "unlink \"%s\": %s", path, strerror(errno));
+	return 0;
+}
+
+/*
+ * The section is gone and its daemon stopped: removes the files Atlas
+ * rendered for it (ccd/ and its files, server.conf, status.log, the systemd
+ * include when it is the one Atlas wrote). The PKI and openvpn.log stay.
+ */
+static int forget_files(struct apply_run *r, struct atlas_err *err)
+{
+	DIR *d = opendir(r->f.ccd);
+	struct buf inc = BUF_INIT;
+	char *want;
+
+	if (d) {
+		struct dirent *de;
+
+		while ((de = readdir(d))) {
+			char *path;
+			int rc;
+
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			path = xasprintf("%s/%s", r->f.ccd, de->d_name);
+			rc = unlink_missing_ok(path, err);
+			free(path);
+			if (rc < 0) {
+				closedir(d);
+				return -1;
+			}
+		}
+		closedir(d);
+		if (rmdir(r->f.ccd) < 0 && errno != ENOENT)
+			return err_set(err, ERR_IO, "rmdir \"%s\": %s", r->f.ccd, strerror(errno));
+	} else if (errno != ENOENT) {
+		return err_set(err, ERR_IO, "opendir \"%s\": %s", r->f.ccd, strerror(errno));
+	}
+	if (unlink_missing_ok(r->f.conf, err) < 0 || unlink_missing_ok(r->f.status, err) < 0)
+		return -1;
+	if (!r->f.unit_conf)
+		return 0;
+	/* only the one-line include write_conf() wrote: a file of the admin's stays */
+	want = xasprintf("config %s\n", r->f.conf);
+	if (file_read(r->f.unit_conf, 4096, &inc, NULL) == 0 && !strcmp(buf_str(&inc), want) &&
+	    unlink_missing_ok(r->f.unit_conf, err) < 0) {
+		free(want);
+		buf_release(&inc);
+		return -1;
+	}
+	free(want);
+	buf_release(&inc);
+	return 0;
+}
+
 static int run_one(struct apply_run *r, const struct ovpn_act *a, struct atlas_err *err)
 {
 	char *path = NULL;
@@ -189,9 +248,7 @@ static int run_one(struct apply_run *r, const struct ovpn_act *a, struct atlas_e
 		break;
 	case OVPN_OP_CCD_REMOVE:
 		path = xasprintf("%s/%s", r->f.ccd, a->name);
-		ret = unlink(path) < 0 && errno != ENOENT
-			      ? err_set(err, ERR_IO, "unlink \"%s\": %s", path, strerror(errno))
-			      : 0;
+		ret = unlink_missing_ok(path, err);
 		break;
 	case OVPN_OP_CONF_WRITE:
 		return write_conf(r, a->text, err);
@@ -209,6 +266,12 @@ static int run_one(struct apply_run *r, const struct ovpn_act *a, struct atlas_e
 		return 0; /* batched by the caller */
 	case OVPN_OP_NAT:
 		return nat_run(a->nat, a->family, OVPN_NAT_TABLE, r->ctx->rundir, a->text, err);
+	case OVPN_OP_FORGET:
+		/* never with the daemon up: it reads server.conf and ccd/ */
+		if (service_running(r->ctx->service_mode, &r->f.svc, NULL, err) != 0)
+			return err_set(err, ERR_EXEC,
+				       "openvpn still runs (or cannot be told): its files stay");
+		return forget_files(r, err);
 	}
 	free(path);
 	return ret;

@@ -316,6 +316,36 @@ static void diff_nat(const struct atlas_state *st, const struct ovpn_obs *o, str
 	buf_release(&notes);
 }
 
+/*
+ * The section is gone: tear down what Atlas set up for it. The daemon stops
+ * (its tun device goes with it), then the rendered files go, then the NAT
+ * table. The PKI stays: it is the clients' identity.
+ */
+static void diff_gone(const struct atlas_state *st, const struct ovpn_obs *o,
+		      struct plan *plan)
+{
+	plan_engine(plan, "openvpn", o->service_unknown ? ENGINE_INCOMPLETE : ENGINE_UNMANAGED,
+		    o->service_unknown ? o->note : "removing what Atlas set up for it");
+	if (o->service_unknown) {
+		/* whether it runs cannot be told: stop nothing, remove nothing it reads */
+		diff_nat(st, o, plan);
+		return;
+	}
+	if (o->running) {
+		struct action *a = ADD(plan, ACT_STOP, "openvpn/server",
+				       act_new(OVPN_OP_STOP, NULL, NULL),
+				       "- openvpn server: stop, its section is gone (drops %zu "
+				       "connected client%s)",
+				       o->sessions.n, o->sessions.n == 1 ? "" : "s");
+
+		a->drops = (int)o->sessions.n;
+	}
+	if (o->files)
+		ADD(plan, ACT_DELETE, "openvpn/files", act_new(OVPN_OP_FORGET, NULL, NULL),
+		    "- openvpn server.conf, ccd/ and status.log (the PKI is kept)");
+	diff_nat(st, o, plan);
+}
+
 int ovpn_diff(const struct driver_ctx *ctx, const struct atlas_state *desired,
 	      const void *obs, struct plan *plan, struct atlas_err *err)
 {
@@ -330,9 +360,7 @@ int ovpn_diff(const struct driver_ctx *ctx, const struct atlas_state *desired,
 	ovpn_files_init(&f, ctx->datadir, ctx->rundir, NULL);
 	ovpn_today((long long)ctx->now, today, sizeof(today));
 	if (!desired->has_openvpn) {
-		/* the section is gone: remove only what Atlas left behind */
-		plan_engine(plan, "openvpn", ENGINE_UNMANAGED, "removing what Atlas set up for it");
-		diff_nat(desired, o, plan);
+		diff_gone(desired, o, plan);
 		ret = 0;
 		goto out;
 	}

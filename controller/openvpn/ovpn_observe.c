@@ -196,13 +196,46 @@ static void observe_nat(const struct driver_ctx *ctx, struct ovpn_obs *o)
 		o->nat_error = xstrdup(e.msg);
 }
 
+/* 1 when server.conf, ccd/ or status.log of a former section is still there. */
+static int rendered_files(const struct ovpn_files *f)
+{
+	return file_exists(f->conf) || file_exists(f->ccd) || file_exists(f->status);
+}
+
 int ovpn_leftovers(const struct driver_ctx *ctx)
 {
 	char *path = xasprintf("%s/%s.nft", ctx->rundir, OVPN_NAT_TABLE);
+	struct ovpn_files f;
 	int ret = file_exists(path);
 
+	ovpn_files_init(&f, ctx->datadir, ctx->rundir, NULL);
+	ret = ret || rendered_files(&f) || file_exists(f.pidfile);
+	ovpn_files_release(&f);
 	free(path);
 	return ret;
+}
+
+/* The daemon and its sessions (how many a stop or restart drops). */
+static void observe_daemon(const struct driver_ctx *ctx, const struct ovpn_files *f,
+			   struct ovpn_obs *o)
+{
+	struct atlas_err e = { 0 };
+	pid_t pid = 0;
+	int rc = service_running(ctx->service_mode, &f->svc, &pid, &e);
+
+	if (rc < 0) {
+		o->service_unknown = 1;
+		note(o, "service", e.msg);
+	} else if (rc == 0) {
+		o->sessions_known = 1; /* no daemon, no sessions */
+	} else {
+		o->running = 1;
+		o->pid = pid;
+		if (ovpn_mgmt_status(f->mgmt, MGMT_TIMEOUT_MS, &o->sessions, &e) == 0)
+			o->sessions_known = 1;
+		else
+			note(o, "sessions", e.msg);
+	}
 }
 
 int ovpn_observe(const struct driver_ctx *ctx, const struct atlas_state *desired, void **obs,
@@ -213,13 +246,14 @@ int ovpn_observe(const struct driver_ctx *ctx, const struct atlas_state *desired
 	struct ovpn_files f;
 	struct buf conf = BUF_INIT;
 	struct atlas_err e = { 0 };
-	pid_t pid = 0;
-	int ret = -1, rc;
+	int ret = -1;
 
 	ovpn_files_init(&f, ctx->datadir, ctx->rundir, getenv("ATLAS_OVPN_UNIT"));
 	observe_nat(ctx, o);
 	if (!desired->has_openvpn) {
-		/* only what Atlas left behind matters: the NAT table */
+		/* only what Atlas left behind matters: daemon, rendered files, NAT */
+		observe_daemon(ctx, &f, o);
+		o->files = rendered_files(&f);
 		*obs = o;
 		o = NULL;
 		ret = 0;
@@ -238,20 +272,7 @@ int ovpn_observe(const struct driver_ctx *ctx, const struct atlas_state *desired
 	else if (e.code != ERR_NOTFOUND)
 		note(o, f.conf, e.msg);
 	observe_ccd(&f, o);
-	rc = service_running(ctx->service_mode, &f.svc, &pid, &e);
-	if (rc < 0) {
-		o->service_unknown = 1;
-		note(o, "service", e.msg);
-	} else if (rc == 0) {
-		o->sessions_known = 1; /* no daemon, no sessions */
-	} else {
-		o->running = 1;
-		o->pid = pid;
-		if (ovpn_mgmt_status(f.mgmt, MGMT_TIMEOUT_MS, &o->sessions, &e) == 0)
-			o->sessions_known = 1;
-		else
-			note(o, "sessions", e.msg);
-	}
+	observe_daemon(ctx, &f, o);
 	*obs = o;
 	o = NULL;
 	ret = 0;

@@ -96,6 +96,14 @@ void wg_act_free(void *a);
 int wg_observe(const struct driver_ctx *ctx, const struct atlas_state *desired, void **obs,
 	       struct atlas_err *err);
 void wg_obs_free(void *obs);
+/*
+ * 1 when the wireguard section is gone but Atlas left something behind: an
+ * interface record DATADIR/wireguard/IF.conf or its NAT table
+ * (RUNDIR/atlas_wireguard.nft). The controller then plans their removal:
+ * every recorded interface deleted (wireguard-go exits with its device),
+ * its record removed, the NAT table deleted.
+ */
+int wg_leftovers(const struct driver_ctx *ctx);
 /* Live status: {"interfaces":[{name, up, listen_port, peers:[...]}]} (new). */
 json_t *wg_status(const struct driver_ctx *ctx, const struct atlas_state *desired);
 int wg_diff(const struct driver_ctx *ctx, const struct atlas_state *desired, const void *obs,

@@ -327,4 +327,5 @@ const struct driver wg_driver = {
 	.obs_free = wg_obs_free,
 	.status = wg_status,
 	.client_config = wg_client_config,
+	.leftovers = wg_leftovers,
 };

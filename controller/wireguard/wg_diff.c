@@ -189,6 +189,11 @@ static void peer_remove(struct plan *plan, const char *ifname, const struct wg_o
 	free(res);
 }
 
+static int action_by_resource(const void *a, const void *b)
+{
+	return strcmp(((const struct action *)a)->resource, ((const struct action *)b)->resource);
+}
+
 /* The sort-merge of the desired peers of ifc with the observed ones. */
 static void diff_peers(const struct driver_ctx *ctx, const struct wg_iface *ifc,
 		       const struct wg_obs_iface *oi, struct plan *plan)
@@ -232,6 +237,9 @@ static void diff_peers(const struct driver_ctx *ctx, const struct wg_iface *ifc,
 		}
 	}
 	for (struct plan *q = &updates; q; q = q == &updates ? &creates : NULL) {
+		/* listed by peer name, as the export lists them (the merge goes by key) */
+		if (q->n > 1)
+			qsort(q->v, q->n, sizeof(*q->v), action_by_resource);
 		for (size_t k = 0; k < q->n; k++) {
 			struct action *a = plan_add(plan, "wireguard", q->v[k].kind, q->v[k].resource,
 						    q->v[k].data, q->v[k].data_free, "%s",
@@ -370,7 +378,8 @@ static void diff_nat(const struct atlas_state *st, const struct wg_obs *o, struc
 			      .act_free = wg_act_free };
 	struct nat_sys sys = { o->forward4, o->forward6, o->egress4, o->egress6 };
 
-	for (size_t i = 0; st->wireguard.enabled && i < st->wireguard.ninterfaces; i++) {
+	for (size_t i = 0; st->has_wireguard && st->wireguard.enabled && i < st->wireguard.ninterfaces;
+	     i++) {
 		const struct wg_iface *ifc = &st->wireguard.interfaces[i];
 		struct strv nv = STRV_INIT;
 
@@ -407,7 +416,9 @@ int wg_diff(const struct driver_ctx *ctx, const struct atlas_state *desired, con
 	for (size_t i = 0; i < o->n; i++) {
 		const struct wg_obs_iface *oi = &o->ifaces[i];
 		const struct wg_iface *ifc =
-			desired->wireguard.enabled ? state_wg_iface(desired, oi->name) : NULL;
+			desired->has_wireguard && desired->wireguard.enabled
+				? state_wg_iface(desired, oi->name)
+				: NULL;
 
 		if (ifc && ifc->disabled)
 			ifc = NULL;

@@ -242,6 +242,40 @@ static void observe_iface(const char *confdir, struct wg_obs_iface *ifc)
 	spawn_result_release(&res);
 }
 
+/* 1 when name.conf under the record folder could be an interface's record. */
+static int record_name(const char *file, char name[64])
+{
+	size_t l = strlen(file);
+
+	/* Only names Atlas could have written: interface names. */
+	if (l < 6 || l - 5 > 15 || strcmp(file + l - 5, ".conf") ||
+	    strspn(file, "abcdefghijklmnopqrstuvwxyz0123456789_.-") < l - 5)
+		return 0;
+	memcpy(name, file, l - 5);
+	name[l - 5] = '\0';
+	return 1;
+}
+
+int wg_leftovers(const struct driver_ctx *ctx)
+{
+	char *confdir = xasprintf("%s/wireguard", ctx->datadir);
+	char *nat = xasprintf("%s/%s.nft", ctx->rundir, WG_NAT_TABLE);
+	DIR *d = opendir(confdir);
+	int ret = file_exists(nat);
+
+	if (d) {
+		struct dirent *de;
+		char name[64];
+
+		while (!ret && (de = readdir(d)))
+			ret = record_name(de->d_name, name);
+		closedir(d);
+	}
+	free(confdir);
+	free(nat);
+	return ret;
+}
+
 static int iface_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct wg_obs_iface *)a)->name,
@@ -281,16 +315,10 @@ int wg_observe(const struct driver_ctx *ctx, const struct atlas_state *desired, 
 		struct dirent *de;
 
 		while ((de = readdir(d))) {
-			size_t l = strlen(de->d_name);
 			char name[64];
 
-			/* Only names Atlas could have written: interface names. */
-			if (l < 6 || l - 5 > 15 || strcmp(de->d_name + l - 5, ".conf") ||
-			    strspn(de->d_name, "abcdefghijklmnopqrstuvwxyz0123456789_.-") < l - 5)
-				continue;
-			memcpy(name, de->d_name, l - 5);
-			name[l - 5] = '\0';
-			add_name(o, name);
+			if (record_name(de->d_name, name))
+				add_name(o, name);
 		}
 		closedir(d);
 	}

@@ -65,6 +65,14 @@ int render_ovpn_server(const struct atlas_state *st, const struct ovpn_server_pa
 	buf_puts(out, "# OpenVPN server rendered by Atlas: edits are overwritten.\n");
 	buf_printf(out, "port %d\n", ov->port);
 	buf_printf(out, "proto %s\n", ov->proto == OVPN_TCP ? "tcp-server" : "udp");
+	/*
+	 * UDP: answer from the address the client wrote to. Otherwise the kernel
+	 * picks the source, the first address of the outgoing interface, and on a
+	 * host with several (a floating IP, a second public address) the client
+	 * rejects every reply. TCP answers on its connection anyway.
+	 */
+	if (ov->proto == OVPN_UDP)
+		buf_puts(out, "multihome\n");
 	/* a fixed name (one server per host): the NAT table names the tunnel */
 	buf_puts(out, "dev " OVPN_DEV "\n"
 		      "dev-type tun\n"

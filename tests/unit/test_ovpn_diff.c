@@ -8,6 +8,8 @@
  * override, removed when disabled or when the section is gone, but only
  * when Atlas recorded loading it).
  */
+#include <sys/stat.h>
+
 #include "ovpn_test_util.h"
 #include "controller/openvpn/ovpn.h"
 #include "renderers/openvpn/ovpn_render.h"
@@ -559,6 +561,81 @@ static void test_ovpn_diff__nat_removed(void **state)
 	state_free(st);
 }
 
+/*
+ * The section gone while the server runs with a session: the daemon stops
+ * (its drops counted), the rendered files go, then the NAT table; the PKI
+ * is never touched. Nothing left: nothing planned. A daemon whose state
+ * cannot be told: the plan is incomplete and removes nothing it reads.
+ */
+static void test_ovpn_diff__section_gone_tears_down(void **state)
+{
+	struct atlas_state *st = test_state(yaml);
+	struct ovpn_obs *o = converged(st);
+	struct plan p;
+	char *t;
+
+	(void)state;
+	st->has_openvpn = 0;
+	o->running = 1;
+	o->files = 1;
+	add_session(o, "alice", "10.9.0.10", 7, NOW - 60);
+	t = run_diff(st, o, &p);
+	assert_string_equal(t, "- openvpn server: stop, its section is gone (drops 1 connected "
+			       "client) [stop openvpn/server drops=1]\n"
+			       "- openvpn server.conf, ccd/ and status.log (the PKI is kept) "
+			       "[delete openvpn/files drops=0]\n"
+			       "- nftables table inet atlas_openvpn [delete nat drops=0]\n");
+	assert_int_equal(oact(&p, 0)->op, OVPN_OP_STOP);
+	assert_int_equal(oact(&p, 1)->op, OVPN_OP_FORGET);
+	assert_int_equal(p.engines[0].status, ENGINE_UNMANAGED);
+	for (size_t i = 0; i < p.n; i++)
+		assert_null(strstr(p.v[i].text, "certificate"));
+	free(t);
+	plan_release(&p);
+	/* torn down: nothing left to do */
+	o->running = 0;
+	o->files = 0;
+	buf_reset(&o->nat.rec_rendered);
+	expect_plan(st, o, "");
+	/* cannot tell whether it runs: incomplete, nothing stopped or removed */
+	o->service_unknown = 1;
+	o->files = 1;
+	t = run_diff(st, o, &p);
+	assert_string_equal(t, "");
+	assert_int_equal(p.engines[0].status, ENGINE_INCOMPLETE);
+	free(t);
+	plan_release(&p);
+	ovpn_obs_free(o);
+	state_free(st);
+}
+
+/* What the controller looks at to tear a removed section down. */
+static void test_ovpn_diff__leftovers(void **state)
+{
+	char dir[] = "/tmp/atlas-unit-left-XXXXXX";
+	struct driver_ctx c = ctx;
+	char *run, *conf, *ovdir;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	run = xasprintf("%s/run", dir);
+	ovdir = xasprintf("%s/openvpn", dir);
+	conf = xasprintf("%s/server.conf", ovdir);
+	c.datadir = dir;
+	c.rundir = run;
+	assert_int_equal(ovpn_leftovers(&c), 0);
+	assert_int_equal(mkdir(ovdir, 0755), 0);
+	assert_int_equal(ovpn_leftovers(&c), 0);
+	assert_int_equal(file_write_atomic(conf, "port 1194\n", 10, 0644, NULL), 0);
+	assert_int_equal(ovpn_leftovers(&c), 1);
+	unlink(conf);
+	rmdir(ovdir);
+	rmdir(dir);
+	free(run);
+	free(conf);
+	free(ovdir);
+}
+
 /* nft cannot be run: the plan is incomplete and says why. */
 static void test_ovpn_diff__nat_unreadable(void **state)
 {
@@ -598,6 +675,8 @@ int main(void)
 		cmocka_unit_test(test_ovpn_diff__nat_missing_created),
 		cmocka_unit_test(test_ovpn_diff__nat_in_sync),
 		cmocka_unit_test(test_ovpn_diff__nat_egress_override),
+		cmocka_unit_test(test_ovpn_diff__section_gone_tears_down),
+		cmocka_unit_test(test_ovpn_diff__leftovers),
 		cmocka_unit_test(test_ovpn_diff__nat_removed),
 		cmocka_unit_test(test_ovpn_diff__nat_unreadable),
 	};

@@ -348,6 +348,73 @@ static void test_validate__positions_in_messages(void **s)
 	state_free(st);
 }
 
+/*
+ * A value the decoder refuses (a port out of range, a boolean that is not
+ * one) hides nothing: the rule problems of the rest of the file come in the
+ * same run, each once, at its position.
+ */
+static void test_validate__all_problems_at_once(void **s)
+{
+	const char *text = "version: 1\nsettings:\n  host: vpn.example.org\n"
+			   "wireguard:\n  interfaces:\n    - name: wg0\n"
+			   "      listen_port: 70000\n      address: [10.8.0.1/24]\n"
+			   "      peers:\n"
+			   "        - name: alice\n          address: [10.8.0.2/32]\n"
+			   "        - name: alice\n          address: [10.8.0.3/32]\n"
+			   "        - name: Bad Name\n          address: [10.8.0.4/32]\n"
+			   "        - name: carol\n          public_key: notakey\n"
+			   "          address: [10.8.0.5/32]\n"
+			   "        - name: dave\n          address: [10.9.0.6/32]\n"
+			   "openvpn:\n  network: 10.9.0.0/24\n  clients:\n"
+			   "    - name: erin\n      static_ip: 10.9.0.200\n";
+	static const char *const want[] = {
+		"f.yaml:7:20: wireguard: interface \"wg0\": listen_port: 70000 is out of range",
+		"f.yaml:12:17: wireguard interface \"wg0\": peer name \"alice\" is used twice",
+		"f.yaml:14:17: wireguard interface \"wg0\": peer \"Bad Name\": name \"Bad Name\" is "
+		"invalid",
+		"f.yaml:17:23: wireguard interface \"wg0\": peer \"carol\": public_key \"notakey\" "
+		"is not a valid key",
+		"f.yaml:20:21: wireguard interface \"wg0\": peer \"dave\": address \"10.9.0.6/32\" "
+		"is outside the networks",
+		"f.yaml:25:18: openvpn client \"erin\": static_ip \"10.9.0.200\" is outside the "
+		"static range",
+	};
+	struct posmap pm = { 0 };
+	struct diags d = { 0 };
+	struct atlas_err err = { 0 };
+	struct buf b = BUF_INIT;
+
+	(void)s;
+	assert_null(state_parse_check(text, strlen(text), NULL, &pm, &d, &err));
+	assert_int_equal(err.code, ERR_INVALID);
+	diags_format(&d, "f.yaml", &b);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (!strstr(b.data, want[i]))
+			fail_msg("missing \"%s\" in:\n%s", want[i], b.data);
+	assert_int_equal(d.n, 6);
+	buf_release(&b);
+	diags_clear(&d);
+	posmap_clear(&pm);
+	/* a refused value and a missing required key: no echo of either */
+	text = "version: 1\nsettings:\n  auto_apply: maybe\nwireguard:\n  interfaces:\n"
+	       "    - name: wg0\n      listen_port: abc\n      address: [10.8.0.1/24]\n"
+	       "    - name: wg1\n      address: [10.7.0.1/24]\n"
+	       "      peers:\n        - name: Zed\n";
+	assert_null(state_parse_check(text, strlen(text), NULL, &pm, &d, &err));
+	diags_format(&d, "f.yaml", &b);
+	assert_string_equal(b.data,
+			    "f.yaml:3:15: settings: auto_apply: \"maybe\" is not true or false\n"
+			    "f.yaml:7:20: wireguard: interface \"wg0\": listen_port: \"abc\" is not "
+			    "an integer\n"
+			    "f.yaml:9:7: wireguard: interface \"wg1\": missing required key "
+			    "\"listen_port\"\n"
+			    "f.yaml:12:17: wireguard interface \"wg1\": peer \"Zed\": name \"Zed\" is "
+			    "invalid: use 1 to 63 of a-z 0-9 _ . - starting with a letter or digit\n");
+	buf_release(&b);
+	diags_clear(&d);
+	posmap_clear(&pm);
+}
+
 /* The interface moved to another network: a peer without an address gets a
  * new one there, not its old one (which validation would then refuse). */
 static void test_validate__completion_old_address_outside_network(void **s)
@@ -425,6 +492,7 @@ int main(void)
 		cmocka_unit_test(test_validate__nameless_resource_in_message),
 		cmocka_unit_test(test_validate__interface_public_key_mismatch),
 		cmocka_unit_test(test_validate__positions_in_messages),
+		cmocka_unit_test(test_validate__all_problems_at_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

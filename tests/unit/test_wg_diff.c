@@ -515,6 +515,34 @@ static void test_wg_diff__interface_missing(void **state)
 	fx_release(&f);
 }
 
+/* New peers are planned by name, whatever the order of their keys. */
+static void test_wg_diff__new_peers_by_name(void **state)
+{
+	struct buf yaml = BUF_INIT;
+	struct fx f;
+
+	(void)state;
+	/* zoe has the smaller key (ALICE), adam the larger (BOB) */
+	buf_printf(&yaml, "version: 1\nsettings: {host: vpn.example.com}\nwireguard:\n"
+			  "  interfaces:\n    - name: wg0\n      listen_port: 51820\n"
+			  "      address: [10.8.0.1/24]\n      private_key: " PRIV "\n"
+			  "      public_key: " PUB "\n      peers:\n"
+			  "        - {name: zoe, address: [10.8.0.2/32], public_key: " ALICE "}\n"
+			  "        - {name: adam, address: [10.8.0.3/32], public_key: " BOB "}\n"
+			  "        - {name: mia, address: [10.8.0.4/32], public_key: " CAROL "}\n");
+	fx_init(&f, yaml.data, PRIV "\t" PUB "\t51820\toff\n");
+	fx_diff(&f);
+	dump_plan(&f);
+	assert_true(f.plan.n >= 3);
+	assert_string_equal(f.plan.v[0].resource, "wg0/adam");
+	assert_string_equal(f.plan.v[1].resource, "wg0/mia");
+	assert_string_equal(f.plan.v[2].resource, "wg0/zoe");
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(act(&f, i)->type, WG_PEER_CREATE);
+	fx_release(&f);
+	buf_release(&yaml);
+}
+
 /* Disabled interface: deleted only when Atlas recorded it as its own. */
 static void test_wg_diff__disabled_interface(void **state)
 {
@@ -615,6 +643,7 @@ int main(void)
 		cmocka_unit_test(test_wg_diff__incomplete_removes_nothing),
 		cmocka_unit_test(test_wg_diff__listen_port_not_resent),
 		cmocka_unit_test(test_wg_diff__order),
+		cmocka_unit_test(test_wg_diff__new_peers_by_name),
 		cmocka_unit_test(test_wg_diff__interface_missing),
 		cmocka_unit_test(test_wg_diff__disabled_interface),
 		cmocka_unit_test(test_wg_diff__forwarding_and_nat),

@@ -124,6 +124,21 @@ static void test_yaml__order_does_not_matter(void **s)
 	state_free(sb);
 }
 
+/* Blank optional texts are left out of the export like other defaults. */
+static void test_yaml__blank_note_left_out(void **s)
+{
+	const char *a = "version: 1\nsettings: {}\nopenvpn:\n  network: 10.1.0.0/24\n  clients:\n"
+			"    - {name: a, note: \"\"}\n    - {name: b, note: phone}\n";
+	struct atlas_state *sa = parse_ok(a);
+	char *ya = export_of(sa, 1);
+
+	(void)s;
+	assert_null(strstr(ya, "note: \"\""));
+	assert_non_null(strstr(ya, "note: phone"));
+	free(ya);
+	state_free(sa);
+}
+
 static void test_yaml__hostile_strings_stay_strings(void **s)
 {
 	const char *text =
@@ -321,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_yaml__golden_sections_empty),
 		cmocka_unit_test(test_yaml__secrets_left_out),
 		cmocka_unit_test(test_yaml__order_does_not_matter),
+		cmocka_unit_test(test_yaml__blank_note_left_out),
 		cmocka_unit_test(test_yaml__hostile_strings_stay_strings),
 		cmocka_unit_test(test_yaml__unknown_key),
 		cmocka_unit_test(test_yaml__wrong_types),
