@@ -198,6 +198,26 @@ char *pki_key_path(const char *dir, const char *cn)
 	return xasprintf("%s/private/%s.key", dir, cn);
 }
 
+char *pki_server_cert_path(const char *dir)
+{
+	return xasprintf("%s/" PKI_SERVER_DIR "/server.crt", dir);
+}
+
+char *pki_server_key_path(const char *dir)
+{
+	return xasprintf("%s/" PKI_SERVER_DIR "/server.key", dir);
+}
+
+int pki_has_server(const char *dir)
+{
+	char *c = pki_server_cert_path(dir), *k = pki_server_key_path(dir);
+	int ret = file_exists(c) && file_exists(k);
+
+	free(c);
+	free(k);
+	return ret;
+}
+
 int pki_has_ca(const char *dir)
 {
 	char *c = xasprintf("%s/ca.crt", dir), *k = xasprintf("%s/ca.key", dir);
