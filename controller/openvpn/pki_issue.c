@@ -17,6 +17,7 @@
 
 #include <openssl/x509v3.h>
 
+#include "lib/fault.h"
 #include "lib/fileio.h"
 #include "controller/openvpn/pki.h"
 #include "controller/openvpn/pki_priv.h"
@@ -136,6 +137,7 @@ int pki_issue(const char *dir, struct pki_index *idx, const char *cn, int server
 	}
 	if (pki_save_key(kpath, key, err) < 0 || pki_save_cert(cpath, crt, err) < 0)
 		goto out;
+	fault_point(server ? "pki-server-staged" : "pki-cert-written");
 	if (server && publish_server(dir, tmp, err) < 0)
 		goto out;
 	pki_serial_hex(X509_get0_serialNumber(crt), serial, sizeof(serial));

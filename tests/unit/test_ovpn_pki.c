@@ -288,6 +288,80 @@ static void test_ovpn_pki__server_migration(void **state)
 	free(dir);
 }
 
+/*
+ * issue 16.3: a kill between ca.key and ca.crt left a key without its
+ * certificate, and every later CA creation refused. The creation now
+ * finishes with the key found; a certificate without its key is refused
+ * with what to restore.
+ */
+static void test_ovpn_pki__ca_half_written(void **state)
+{
+	char *dir = tu_tmpdir(), *pki = xasprintf("%s/pki", dir);
+	char *kp = xasprintf("%s/ca.key", pki), *cp = xasprintf("%s/ca.crt", pki);
+	struct atlas_err err = { 0 };
+	EVP_PKEY *key, *back;
+	X509 *ca;
+
+	(void)state;
+	assert_int_equal(mkdir_p(pki, 0700, &err), 0);
+	key = pki_new_key(&err);
+	assert_non_null(key);
+	assert_int_equal(pki_save_key(kp, key, &err), 0);
+	assert_false(file_exists(cp));
+	assert_int_equal(pki_create_ca(pki, "Test CA", &err), 0);
+	assert_true(pki_has_ca(pki));
+	ca = load(pki, "ca.crt");
+	assert_int_equal(X509_check_private_key(ca, key), 1); /* the key found, kept */
+	assert_int_equal(X509_check_ca(ca), 1);
+	back = pki_load_key(kp, NULL, &err);
+	assert_int_equal(EVP_PKEY_eq(back, key), 1);
+	EVP_PKEY_free(back);
+	X509_free(ca);
+	EVP_PKEY_free(key);
+	/* a certificate without its key: refused, nothing written */
+	assert_int_equal(unlink(kp), 0);
+	assert_int_equal(pki_create_ca(pki, "Test CA", &err), -1);
+	assert_non_null(strstr(err.msg, "restore ca.key from a backup"));
+	assert_false(file_exists(kp));
+	tu_rmrf(dir);
+	free(kp);
+	free(cp);
+	free(pki);
+	free(dir);
+}
+
+/*
+ * issue 16.3: a kill after a client's certificate was written but before
+ * the index was: the next issue enters that certificate as revoked, so the
+ * CRL lists it even if it was handed out.
+ */
+static void test_ovpn_pki__orphan_certificate_revoked(void **state)
+{
+	char *dir = tu_tmpdir(), *pki = xasprintf("%s/pki", dir);
+	struct pki_index lost = { 0 }, idx = { 0 };
+	struct atlas_err err = { 0 };
+	char first[72];
+
+	(void)state;
+	assert_int_equal(pki_create_ca(pki, "Test CA", &err), 0);
+	assert_int_equal(pki_issue(pki, &lost, "alice", 0, &err), 0);
+	snprintf(first, sizeof(first), "%s", lost.v[0].serial);
+	/* the index with that entry was never written: issue again from disk's */
+	assert_int_equal(pki_index_read(pki, &idx, &err), 0);
+	assert_int_equal(idx.n, 0);
+	assert_int_equal(pki_issue(pki, &idx, "alice", 0, &err), 0);
+	assert_int_equal(idx.n, 2);
+	assert_string_equal(idx.v[0].serial, first);
+	assert_int_equal(idx.v[0].status, 'R');
+	assert_int_equal(idx.v[1].status, 'V');
+	assert_string_not_equal(idx.v[1].serial, first);
+	pki_index_release(&lost);
+	pki_index_release(&idx);
+	tu_rmrf(dir);
+	free(pki);
+	free(dir);
+}
+
 static void test_ovpn_pki__revoke_and_crl(void **state)
 {
 	char *dir = tu_tmpdir(), *pki = xasprintf("%s/pki", dir);
@@ -481,6 +555,8 @@ int main(void)
 		cmocka_unit_test(test_ovpn_pki__ca_and_certificates),
 		cmocka_unit_test(test_ovpn_pki__server_files_apart),
 		cmocka_unit_test(test_ovpn_pki__server_migration),
+		cmocka_unit_test(test_ovpn_pki__ca_half_written),
+		cmocka_unit_test(test_ovpn_pki__orphan_certificate_revoked),
 		cmocka_unit_test(test_ovpn_pki__revoke_and_crl),
 		cmocka_unit_test(test_ovpn_pki__tls_crypt_key),
 		cmocka_unit_test(test_ovpn_pki__index_format),
