@@ -82,6 +82,16 @@ int controller_plan(const struct driver_ctx *ctx, const struct atlas_state *desi
 			plan_engine(plan, name, ENGINE_UNMANAGED, NULL);
 			if (!drv || !drv->leftovers || !drv->leftovers(ctx))
 				continue;
+			/*
+			 * Generation 0: no desired state was ever stored (a new or
+			 * lost database). Its emptiness is no reason to remove
+			 * anything that runs.
+			 */
+			if (generation <= 0) {
+				plan_engine(plan, name, ENGINE_UNMANAGED,
+					    "no desired state stored yet: Atlas removes nothing");
+				continue;
+			}
 		}
 		if (!drv) {
 			plan_engine(plan, name, ENGINE_NOT_IMPLEMENTED,

@@ -87,6 +87,42 @@ static int migrate(struct store *s, struct atlas_err *err)
 	return 0;
 }
 
+/*
+ * Refuses a data directory that holds files Atlas made (keys, PKI, engine
+ * configs, run records, backups) but no database, or an empty one: that is
+ * a lost database, not a first start. Starting over would create a new
+ * admin, forget every token epoch and remove what runs on the strength of
+ * an empty state.
+ */
+static int check_not_lost(const char *datadir, const char *path, struct atlas_err *err)
+{
+	static const char *const ours[] = { "jwt.key", "pki",	  "wireguard", "openvpn",
+					    "singbox", "backups", "run",      "atlas.db-wal" };
+	struct stat sb;
+	struct buf found = BUF_INIT;
+	int ret = 0;
+
+	if (stat(path, &sb) == 0 && sb.st_size > 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+		char *p = xasprintf("%s/%s", datadir, ours[i]);
+
+		if (lstat(p, &sb) == 0)
+			buf_printf(&found, "%s%s", found.len ? ", " : "", ours[i]);
+		free(p);
+	}
+	if (found.len)
+		ret = err_set(err, ERR_CONFLICT,
+			      "data directory \"%s\" holds Atlas files (%s) but its database "
+			      "\"%s\" is %s: this is not a first start, nothing was changed. "
+			      "Restore the database from a backup (`atlas restore FILE`, or copy a "
+			      "saved atlas.db back), or move the directory away to start afresh",
+			      datadir, buf_str(&found), path,
+			      access(path, F_OK) == 0 ? "empty" : "missing");
+	buf_release(&found);
+	return ret;
+}
+
 int store_open(const char *datadir, struct store **out, struct atlas_err *err)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
@@ -105,6 +141,8 @@ int store_open(const char *datadir, struct store **out, struct atlas_err *err)
 		goto out;
 	}
 	path = xasprintf("%s/atlas.db", datadir);
+	if (check_not_lost(datadir, path, err) < 0)
+		goto out;
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 						  SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
 		err_set(err, ERR_IO, "cannot open database \"%s\": %s", path,

@@ -21,6 +21,17 @@ int name_valid(const char *s)
 	return n == strlen(s) && n <= NAME_MAX_LEN;
 }
 
+int ovpn_name_reserved(const char *s)
+{
+	/* the CN of the server certificate Atlas issues (PKI_SERVER_CN) */
+	static const char *const reserved[] = { "atlas-server" };
+
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (!strcmp(s, reserved[i]))
+			return 1;
+	return 0;
+}
+
 int date_valid(const char *s)
 {
 	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
@@ -448,6 +459,11 @@ static void check_openvpn(struct vctx *c, const struct atlas_state *st)
 		snprintf(c->who, sizeof(c->who), "openvpn client \"%.64s\"",
 			 cl->name ? cl->name : "?");
 		check_name(c, &cl->name, "client");
+		if (cl->name && ovpn_name_reserved(cl->name))
+			V(c, &cl->name, "name",
+			  "name \"%s\" is reserved: Atlas issues a certificate of that name for "
+			  "itself",
+			  cl->name);
 		check_date(c, &cl->expires, "expires");
 		check_text(c, &cl->note, "note", 1, 1024);
 		if (!cl->static_ip)

@@ -18,6 +18,11 @@ size_t state_validate(const struct atlas_state *st, struct diags *d);
 
 /* [a-z0-9][a-z0-9_.-]{0,62} */
 int name_valid(const char *s);
+/*
+ * 1 when s is a name Atlas gives a certificate of its own (the OpenVPN
+ * server's): such a client name is refused wherever a state is checked.
+ */
+int ovpn_name_reserved(const char *s);
 /* YYYY-MM-DD, a real date. */
 int date_valid(const char *s);
 

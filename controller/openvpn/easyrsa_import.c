@@ -244,11 +244,11 @@ static int write_all(struct import *im, const char *dir, time_t now, struct atla
 	/* the CA goes in through the same folder layout pki_create_ca makes */
 	if (mkdir_p(dir, 0755, err) < 0)
 		return -1;
-	for (int i = 0; i < 3; i++) {
-		static const char *const sub[] = { "issued", "private", "revoked" };
+	for (int i = 0; i < 4; i++) {
+		static const char *const sub[] = { "issued", "private", "revoked", PKI_SERVER_DIR };
 
 		p = xasprintf("%s/%s", dir, sub[i]);
-		rc = mkdir_p(p, i == 1 ? 0700 : 0755, err);
+		rc = mkdir_p(p, i == 1 || i == 3 ? 0700 : 0755, err);
 		free(p);
 		if (rc < 0)
 			return -1;
@@ -264,11 +264,15 @@ static int write_all(struct import *im, const char *dir, time_t now, struct atla
 	if (rc < 0)
 		return -1;
 	for (size_t i = 0; i < im->n; i++) {
-		p = pki_cert_path(dir, im->v[i].cn);
+		/* the server's pair goes to server/, where no client name reaches */
+		int srv = im->server_cn && im->v[i].server && im->v[i].key &&
+			  !strcmp(im->v[i].cn, im->server_cn);
+
+		p = srv ? pki_server_cert_path(dir) : pki_cert_path(dir, im->v[i].cn);
 		rc = pki_save_cert(p, im->v[i].crt, err);
 		free(p);
 		if (rc == 0 && im->v[i].key) {
-			p = pki_key_path(dir, im->v[i].cn);
+			p = srv ? pki_server_key_path(dir) : pki_key_path(dir, im->v[i].cn);
 			rc = pki_save_key(p, im->v[i].key, err);
 			free(p);
 		}
@@ -300,7 +304,7 @@ static int write_all(struct import *im, const char *dir, time_t now, struct atla
 /* Removes a folder tree this import made (only known names inside). */
 static void remove_tree(const char *dir)
 {
-	static const char *const sub[] = { "issued", "private", "revoked", NULL };
+	static const char *const sub[] = { "issued", "private", "revoked", PKI_SERVER_DIR, NULL };
 
 	for (size_t i = 0; sub[i]; i++) {
 		char *p = xasprintf("%s/%s", dir, sub[i]);

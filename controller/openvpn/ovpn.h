@@ -53,6 +53,7 @@ struct ovpn_obs {
 	int incomplete;		/* something could not be read: nothing is removed */
 	char note[512];
 	int has_ca, has_tls_crypt, server_cert;
+	int server_legacy;	/* server files still in issued/, private/: to move */
 	char *server_cn;
 	struct strv certs;	/* CNs with a valid index entry and issued/CN.crt */
 	struct strv valid;	/* CNs with a valid index entry */
@@ -73,7 +74,7 @@ struct ovpn_obs {
 };
 
 enum ovpn_op {
-	OVPN_OP_CA, OVPN_OP_TLS_CRYPT, OVPN_OP_ISSUE_SERVER, OVPN_OP_ISSUE, OVPN_OP_REVOKE,
+	OVPN_OP_CA, OVPN_OP_TLS_CRYPT, OVPN_OP_MIGRATE_SERVER, OVPN_OP_ISSUE_SERVER, OVPN_OP_ISSUE, OVPN_OP_REVOKE,
 	OVPN_OP_CRL, OVPN_OP_CCD_WRITE, OVPN_OP_CCD_REMOVE, OVPN_OP_CONF_WRITE, OVPN_OP_START,
 	OVPN_OP_RESTART, OVPN_OP_STOP, OVPN_OP_KILL, OVPN_OP_NAT,
 	OVPN_OP_FORGET,		/* section gone: remove the rendered files, keep the PKI */
@@ -142,7 +143,7 @@ int ovpn_restart(const struct driver_ctx *ctx, const struct atlas_state *desired
 		 json_t *results, struct atlas_err *err);
 
 /* The paths render_ovpn_server() writes into server.conf, from f (borrowed). */
-struct ovpn_server_paths ovpn_server_paths_of(const struct ovpn_files *f, const char *server_cn);
+struct ovpn_server_paths ovpn_server_paths_of(const struct ovpn_files *f);
 
 /* 1 when the sorted vector sv holds s (binary search). */
 int ovpn_sorted_has(const struct strv *sv, const char *s);

@@ -221,6 +221,8 @@ static int run_one(struct apply_run *r, const struct ovpn_act *a, struct atlas_e
 		return pki_create_ca(r->f.pki, "Atlas OpenVPN CA", err);
 	case OVPN_OP_TLS_CRYPT:
 		return pki_write_tls_crypt(r->f.pki, err);
+	case OVPN_OP_MIGRATE_SERVER:
+		return pki_migrate_server(r->f.pki, a->name, err);
 	case OVPN_OP_ISSUE_SERVER:
 		if (pki_issue(r->f.pki, &r->idx, a->name, 1, err) < 0)
 			return -1;

@@ -55,9 +55,9 @@ static struct ovpn_act *act_new(enum ovpn_op op, const char *name, char *text)
 #define ADD(plan, kind, res, act, ...) \
 	plan_add(plan, "openvpn", kind, res, act, act_free, __VA_ARGS__)
 
-struct ovpn_server_paths ovpn_server_paths_of(const struct ovpn_files *f, const char *server_cn)
+struct ovpn_server_paths ovpn_server_paths_of(const struct ovpn_files *f)
 {
-	struct ovpn_server_paths p = { f->pki, f->ccd, f->status, f->mgmt, server_cn };
+	struct ovpn_server_paths p = { f->pki, f->ccd, f->status, f->mgmt };
 
 	return p;
 }
@@ -108,6 +108,38 @@ static const struct ovpn_ccd_file *find_ccd(const struct ovpn_obs *o, const char
 	return NULL;
 }
 
+/*
+ * 1 when the server.conf on disk differs from want only in the cert and key
+ * lines of the old layout (issued/CN.crt, private/CN.key) that the
+ * migration to pki/server/ changes.
+ */
+static int legacy_paths_only(const struct ovpn_obs *o, const struct ovpn_files *f,
+			     const char *want)
+{
+	char *now_lines, *old_lines;
+	const char *at;
+	struct buf old = BUF_INIT;
+	int ret = 0;
+
+	if (!o->server_legacy || !o->server_conf)
+		return 0;
+	now_lines = xasprintf("cert %s/server/server.crt\nkey %s/server/server.key\n", f->pki,
+			      f->pki);
+	old_lines = xasprintf("cert %s/issued/%s.crt\nkey %s/private/%s.key\n", f->pki,
+			      o->server_cn, f->pki, o->server_cn);
+	at = strstr(want, now_lines);
+	if (at) {
+		buf_add(&old, want, (size_t)(at - want));
+		buf_puts(&old, old_lines);
+		buf_puts(&old, at + strlen(now_lines));
+		ret = !strcmp(buf_str(&old), o->server_conf);
+	}
+	buf_release(&old);
+	free(now_lines);
+	free(old_lines);
+	return ret;
+}
+
 static void diff_pki(const struct driver_ctx *ctx, const struct atlas_state *st,
 		     const struct ovpn_obs *o, const struct ovpn_client **cl, struct plan *plan)
 {
@@ -120,6 +152,12 @@ static void diff_pki(const struct driver_ctx *ctx, const struct atlas_state *st,
 	if (!o->has_tls_crypt)
 		ADD(plan, ACT_CREATE, "openvpn/pki/tls-crypt", act_new(OVPN_OP_TLS_CRYPT, NULL, NULL),
 		    "+ openvpn tls-crypt key");
+	if (o->server_legacy)
+		ADD(plan, ACT_UPDATE, "openvpn/pki/server",
+		    act_new(OVPN_OP_MIGRATE_SERVER, o->server_cn, NULL),
+		    "~ openvpn server certificate \"%s\" moves to pki/server/ (away from the "
+		    "client certificates)",
+		    o->server_cn);
 	if (!o->server_cert)
 		revoked += o->has_ca && ovpn_sorted_has(&o->valid, o->server_cn);
 	if (!o->server_cert)
@@ -377,7 +415,7 @@ int ovpn_diff(const struct driver_ctx *ctx, const struct atlas_state *desired,
 			f.mgmt);
 		goto out;
 	}
-	struct ovpn_server_paths sp = ovpn_server_paths_of(&f, o->server_cn);
+	struct ovpn_server_paths sp = ovpn_server_paths_of(&f);
 
 	if (render_ovpn_server(desired, &sp, &conf, err) < 0)
 		goto out;
@@ -394,7 +432,13 @@ int ovpn_diff(const struct driver_ctx *ctx, const struct atlas_state *desired,
 				     : !o->has_tls_crypt ? "a new tls-crypt key"
 				     : !o->server_cert ? "a new server certificate" : NULL;
 
-		if (!o->running) {
+		if (o->running && !same && !reload && legacy_paths_only(o, &f, buf_str(&conf))) {
+			/* the daemon holds the moved key in memory already: no restart */
+			ADD(plan, ACT_WRITE, "openvpn/server.conf",
+			    act_new(OVPN_OP_CONF_WRITE, NULL, buf_detach(&conf)),
+			    "~ openvpn server.conf (the server certificate's new place; "
+			    "read at the next restart)");
+		} else if (!o->running) {
 			ADD(plan, ACT_START, "openvpn/server",
 			    act_new(OVPN_OP_START, NULL, buf_detach(&conf)),
 			    "+ openvpn server: start%s", same ? "" : " (server.conf written)");

@@ -133,7 +133,8 @@ static void observe_pki(const struct ovpn_files *f, const struct pki_index *idx,
 		free(c);
 	}
 	strv_sort(&o->certs);
-	o->server_cert = o->has_ca && ovpn_sorted_has(&o->certs, o->server_cn);
+	o->server_legacy = o->has_ca && pki_server_legacy(f->pki, o->server_cn);
+	o->server_cert = o->has_ca && (pki_has_server(f->pki) || o->server_legacy);
 }
 
 static int by_ccd_name(const void *a, const void *b)

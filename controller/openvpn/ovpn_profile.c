@@ -3,6 +3,7 @@
  * PKI on disk: for `atlas ovpn config` and the HTTP API alike.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "lib/fileio.h"
 #include "renderers/openvpn/ovpn_render.h"
@@ -35,12 +36,18 @@ int ovpn_profile(const char *datadir, const struct atlas_state *st, const char *
 		err_set(err, ERR_NOTFOUND, "openvpn client \"%s\" does not exist", name);
 		goto out;
 	}
+	server_cn = pki_server_cn(dir);
+	/* the server's files are elsewhere; refuse its name all the same */
+	if (!strcmp(name, server_cn)) {
+		err_set(err, ERR_CONFLICT,
+			"\"%s\" is the name of the server certificate, not of a client", name);
+		goto out;
+	}
 	if (!has_cert(dir, name)) {
 		err_set(err, ERR_NOTFOUND,
 			"openvpn client \"%s\" has no certificate yet: run `atlas apply` first", name);
 		goto out;
 	}
-	server_cn = pki_server_cn(dir);
 	path = xasprintf("%s/ca.crt", dir);
 	if (pki_read_cert_pem(path, &ca, err) < 0)
 		goto out;

@@ -17,6 +17,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "lib/fault.h"
 #include "lib/fileio.h"
 #include "controller/openvpn/pki.h"
 #include "controller/openvpn/pki_priv.h"
@@ -198,6 +199,26 @@ char *pki_key_path(const char *dir, const char *cn)
 	return xasprintf("%s/private/%s.key", dir, cn);
 }
 
+char *pki_server_cert_path(const char *dir)
+{
+	return xasprintf("%s/" PKI_SERVER_DIR "/server.crt", dir);
+}
+
+char *pki_server_key_path(const char *dir)
+{
+	return xasprintf("%s/" PKI_SERVER_DIR "/server.key", dir);
+}
+
+int pki_has_server(const char *dir)
+{
+	char *c = pki_server_cert_path(dir), *k = pki_server_key_path(dir);
+	int ret = file_exists(c) && file_exists(k);
+
+	free(c);
+	free(k);
+	return ret;
+}
+
 int pki_has_ca(const char *dir)
 {
 	char *c = xasprintf("%s/ca.crt", dir), *k = xasprintf("%s/ca.key", dir);
@@ -346,14 +367,19 @@ static int set_random_serial(X509 *crt, struct atlas_err *err)
 
 int pki_new_cert(const char *cn, EVP_PKEY **key, X509 **crt, struct atlas_err *err)
 {
+	int own = !*key;
+
 	*crt = NULL;
-	*key = pki_new_key(err);
+	if (own)
+		*key = pki_new_key(err);
 	if (!*key)
 		return -1;
 	*crt = X509_new();
 	if (!*crt) {
-		EVP_PKEY_free(*key);
-		*key = NULL;
+		if (own) {
+			EVP_PKEY_free(*key);
+			*key = NULL;
+		}
 		return err_set(err, ERR_NOMEM, "cannot allocate a certificate");
 	}
 	X509_set_version(*crt, 2);
@@ -368,9 +394,11 @@ int pki_new_cert(const char *cn, EVP_PKEY **key, X509 **crt, struct atlas_err *e
 	return 0;
 fail:
 	X509_free(*crt);
-	EVP_PKEY_free(*key);
 	*crt = NULL;
-	*key = NULL;
+	if (own) {
+		EVP_PKEY_free(*key);
+		*key = NULL;
+	}
 	return -1;
 }
 
@@ -462,22 +490,49 @@ static int make_dirs(const char *dir, struct atlas_err *err)
 	return 0;
 }
 
+/*
+ * The CA is two files, and a kill (or a power loss) may fall between them.
+ * The key is written first; a ca.key without ca.crt is that window, and the
+ * certificate is made for the key found (nothing was ever signed with it
+ * without the certificate, so no one trusts another one). A ca.crt without
+ * ca.key is a lost key: no certificate could ever be issued again, so that
+ * is an error telling what to restore, never a silent new CA.
+ */
 int pki_create_ca(const char *dir, const char *cn, struct atlas_err *err)
 {
 	char *cpath = xasprintf("%s/ca.crt", dir), *kpath = xasprintf("%s/ca.key", dir);
+	int have_crt = file_exists(cpath), have_key = file_exists(kpath);
 	EVP_PKEY *key = NULL;
 	X509 *crt = NULL;
 	char e[256];
 	int ret = -1;
 
-	if (file_exists(cpath) || file_exists(kpath)) {
+	if (have_crt && have_key) {
 		err_set(err, ERR_CONFLICT, "a CA exists already in \"%s\"", dir);
+		goto out;
+	}
+	if (have_crt) {
+		err_set(err, ERR_CONFLICT,
+			"\"%s\" has no key: the CA's private key is lost; restore ca.key from a "
+			"backup (a new CA would invalidate every client profile)",
+			cpath);
 		goto out;
 	}
 	if (make_dirs(dir, err) < 0)
 		goto out;
-	if (pki_new_cert(cn, &key, &crt, err) < 0)
+	if (have_key) {
+		/* finish a creation killed between the two files */
+		key = pki_load_key(kpath, NULL, err);
+		if (!key) {
+			err_wrap(err, "the CA key \"%s\" has no certificate and cannot be read",
+				 kpath);
+			goto out;
+		}
+		if (pki_new_cert(cn, &key, &crt, err) < 0)
+			goto out;
+	} else if (pki_new_cert(cn, &key, &crt, err) < 0) {
 		goto out;
+	}
 	X509_set_issuer_name(crt, X509_get_subject_name(crt));
 	if (pki_add_ext(crt, crt, NID_basic_constraints, "critical,CA:TRUE", err) < 0 ||
 	    pki_add_ext(crt, crt, NID_key_usage, "critical,keyCertSign,cRLSign", err) < 0 ||
@@ -488,8 +543,11 @@ int pki_create_ca(const char *dir, const char *cn, struct atlas_err *err)
 		err_set(err, ERR_INTERNAL, "cannot sign the CA: %s", pki_ssl_error(e, sizeof(e)));
 		goto out;
 	}
-	/* The key first: a CA certificate without its key would block a retry. */
-	if (pki_save_key(kpath, key, err) < 0 || pki_save_cert(cpath, crt, err) < 0)
+	/* The key first: the window between the two files is the one finished above. */
+	if (!have_key && pki_save_key(kpath, key, err) < 0)
+		goto out;
+	fault_point("pki-ca-key-written");
+	if (pki_save_cert(cpath, crt, err) < 0)
 		goto out;
 	ret = 0;
 out:

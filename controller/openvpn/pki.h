@@ -4,8 +4,10 @@
  *
  * Layout under DIR (DATADIR/pki):
  *   ca.crt, ca.key (0600)          the CA: EC P-256, SHA-256
- *   issued/NAME.crt                one certificate per client and the server
+ *   issued/NAME.crt                one certificate per client
  *   private/NAME.key (0600)
+ *   server/server.crt, server.key  the server's certificate and key (0700 folder):
+ *                                  fixed names, so no client name can address them
  *   revoked/SERIAL.crt             certificates moved away when revoked
  *   index.txt                      easy-rsa format: V|R expiry revdate serial unknown /CN=x
  *   crl.pem (0644)                 CRL v2 with crlNumber and AKI
@@ -27,6 +29,7 @@
 #include "lib/err.h"
 
 #define PKI_SERVER_CN "atlas-server"
+#define PKI_SERVER_DIR "server"
 #define PKI_CERT_DAYS 3650
 #define PKI_CRL_DAYS 180
 /* The CRL is reissued when fewer days than this are left before nextUpdate. */
@@ -61,6 +64,23 @@ struct pki_entry *pki_index_valid(const struct pki_index *idx, const char *cn);
 char *pki_cert_path(const char *dir, const char *cn);
 char *pki_key_path(const char *dir, const char *cn);
 
+/* "DIR/server/server.crt" and "DIR/server/server.key": new strings. */
+char *pki_server_cert_path(const char *dir);
+char *pki_server_key_path(const char *dir);
+/* 1 when DIR/server holds both the server certificate and its key. */
+int pki_has_server(const char *dir);
+/* 1 when the server certificate still lies in issued/CN.crt, private/CN.key (before 0.x). */
+int pki_server_legacy(const char *dir, const char *cn);
+/*
+ * Moves a server certificate of the old layout (issued/CN.crt and
+ * private/CN.key, where a client of that name could reach them) to
+ * DIR/server/: both files are hard-linked into DIR/server.new, which is
+ * renamed to DIR/server, then the old names are removed. A kill at any point
+ * leaves either the old layout or the new one (a leftover server.new is
+ * discarded on the next run). A no-op when there is nothing to move.
+ */
+int pki_migrate_server(const char *dir, const char *cn, struct atlas_err *err);
+
 /* 1 when DIR has a CA (ca.crt and ca.key). */
 int pki_has_ca(const char *dir);
 /* Creates DIR, its subfolders and a new CA (overwrites nothing: fails if one exists). */
@@ -73,7 +93,9 @@ int pki_set_server_cn(const char *dir, const char *cn, struct atlas_err *err);
 
 /*
  * Issues a certificate for cn (server: serverAuth, else clientAuth) with a
- * new P-256 key: writes issued/CN.crt and private/CN.key, and adds a V entry
+ * new P-256 key: writes issued/CN.crt and private/CN.key (the server: both
+ * into server.new/, then swapped with server/ in one rename, so the pair is
+ * always whole), and adds a V entry
  * to idx (in memory: the caller writes the index with pki_index_write, once
  * for a batch). An older valid entry of cn (its files lost) is marked revoked
  * as superseded: the caller then rewrites the CRL.

@@ -24,10 +24,11 @@ int pki_save_key(const char *path, EVP_PKEY *key, struct atlas_err *err);
 /* A new EC P-256 key, or NULL. */
 EVP_PKEY *pki_new_key(struct atlas_err *err);
 /*
- * A new P-256 key and an unsigned certificate for it (new, both freed by the
- * caller): version 3, a random positive 128-bit serial, valid from an hour
- * ago for PKI_CERT_DAYS, subject CN=cn. Issuer and extensions are the
- * caller's. Returns -1 (nothing allocated) on failure.
+ * An unsigned certificate (new, freed by the caller) for *key, or for a new
+ * P-256 key stored in *key when *key is NULL: version 3, a random positive
+ * 128-bit serial, valid from an hour ago for PKI_CERT_DAYS, subject CN=cn.
+ * Issuer and extensions are the caller's. Returns -1 on failure (nothing
+ * allocated; a key passed in stays the caller's).
  */
 int pki_new_cert(const char *cn, EVP_PKEY **key, X509 **crt, struct atlas_err *err);
 /* Serial as uppercase hex (at least 2 digits, even length) into buf (72 bytes). */

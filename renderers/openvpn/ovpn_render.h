@@ -21,11 +21,10 @@
 
 /* Where the server's files are; every path must be free of blanks and quotes. */
 struct ovpn_server_paths {
-	const char *pki;	/* DATADIR/pki: ca.crt, issued/, private/, crl.pem, tls-crypt.key */
+	const char *pki;	/* DATADIR/pki: ca.crt, server/, crl.pem, tls-crypt.key */
 	const char *ccd;	/* client-config-dir */
 	const char *status;	/* status file */
 	const char *mgmt;	/* management unix socket */
-	const char *server_cn;	/* CN of the server certificate (names its files) */
 };
 
 /* The PEM texts a client profile embeds (borrowed). */

@@ -43,7 +43,7 @@ int render_ovpn_server(const struct atlas_state *st, const struct ovpn_server_pa
 		       struct buf *out, struct atlas_err *err)
 {
 	const struct ovpn_section *ov = &st->openvpn;
-	const char *const paths[] = { p->pki, p->ccd, p->status, p->mgmt, p->server_cn };
+	const char *const paths[] = { p->pki, p->ccd, p->status, p->mgmt };
 	struct ovpn_plan plan;
 	char net[64], mask[16], first[64], last[64];
 
@@ -83,8 +83,9 @@ int render_ovpn_server(const struct atlas_state *st, const struct ovpn_server_pa
 	buf_printf(out, "client-config-dir %s\n", p->ccd);
 	buf_puts(out, "\n");
 	buf_printf(out, "ca %s/ca.crt\n", p->pki);
-	buf_printf(out, "cert %s/issued/%s.crt\n", p->pki, p->server_cn);
-	buf_printf(out, "key %s/private/%s.key\n", p->pki, p->server_cn);
+	/* fixed names in their own folder: no client name can address them */
+	buf_printf(out, "cert %s/server/server.crt\n", p->pki);
+	buf_printf(out, "key %s/server/server.key\n", p->pki);
 	buf_puts(out, "dh none\n");
 	buf_printf(out, "tls-crypt %s/tls-crypt.key\n", p->pki);
 	buf_printf(out, "crl-verify %s/crl.pem\n", p->pki);

@@ -117,5 +117,24 @@ wait_ping ato-20c3 10.9.0.1 30 || fail "enabled carol cannot connect"
   fail "carol's certificate changed"
 ok "enabled carol connects again with the same certificate ($carol_serial)"
 
+# ---- issue 16.1: the server's files are apart from the clients', names reserved ----
+[ -e "$D/pki/issued/atlas-server.crt" ] && fail "the server certificate lies among the client certificates"
+[ "$(stat -c %a "$D/pki/server/server.key")" = 600 ] || fail "server.key is not 0600"
+out=$(cli ovpn client add atlas-server 2>&1) && fail "a client named atlas-server was accepted: $out"
+grep -q 'reserved' <<<"$out" || fail "refusal of atlas-server does not say why: $out"
+# a data directory of the old layout moves, without restarting the running server
+mv "$D/pki/server/server.crt" "$D/pki/issued/atlas-server.crt"
+mv "$D/pki/server/server.key" "$D/pki/private/atlas-server.key"
+rmdir "$D/pki/server"
+sed -i "s|^cert .*|cert $D/pki/issued/atlas-server.crt|; s|^key .*|key $D/pki/private/atlas-server.key|" "$D/openvpn/server.conf"
+[ "$(plan_rc)" = 2 ] || fail "plan of the old layout should exit 2"
+grep -q 'moves to pki/server/' "$T/plan.out" || fail "plan does not move the server certificate"
+grep -q '! openvpn server: restart' "$T/plan.out" && fail "moving the server certificate restarts the server"
+apply_converged
+[ -f "$D/pki/server/server.key" ] && [ ! -e "$D/pki/private/atlas-server.key" ] || fail "the server key did not move"
+[ "$(server_pid)" = "$pid" ] && alive "$pid" || fail "the server restarted for the move"
+[ "$(session_cid alice)" = "$alice_cid" ] || fail "alice's session changed during the move"
+ok "old layout moved to pki/server/ without a restart; atlas-server refused as a client name"
+
 [ "$(plan_rc)" = 0 ] || fail "final plan not empty"
 echo "PASS t20-ovpn-clients"

@@ -79,7 +79,9 @@ grep -q 'name: server' "$T/export.yaml" && fail "the server certificate became a
 ok "dave and frank imported, erin not, server CN kept"
 
 apply_converged
-grep -q "cert $D/pki/issued/server.crt" "$D/openvpn/server.conf" || fail "server does not use the old server cert"
+grep -q "cert $D/pki/server/server.crt" "$D/openvpn/server.conf" || fail "server.conf does not use pki/server/server.crt"
+[ "$(openssl x509 -in "$D/pki/server/server.crt" -noout -fingerprint -sha256)" = "$(openssl x509 -in "$T/ersa/pki/issued/server.crt" -noout -fingerprint -sha256)" ] || fail "server does not use the old server cert"
+[ -e "$D/pki/issued/server.crt" ] && fail "the server certificate is still where a client named server would find it"
 openssl crl -in "$D/pki/crl.pem" -noout -text | grep_q -i "Serial Number: $(awk -F'\t' '$6 == "/CN=erin" {print $4}' "$T/ersa/pki/index.txt")" ||
   fail "the CRL does not list erin"
 

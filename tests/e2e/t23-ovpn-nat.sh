@@ -67,6 +67,23 @@ wait_ping atn-23c1 10.9.0.1 30 || fail "alice cannot ping the server"
 wait_ping atn-23c1 10.251.0.2 10 || fail "alice cannot reach the internet through the tunnel"
 ok "alice reaches the internet namespace 10.251.0.2 through the tunnel"
 
+# issue 16.2: an emptied database is refused, never a first start that
+# removes the table (serve and plan alike); the data comes back by restoring it.
+cp "$D/atlas.db" "$T/atlas.db.saved"
+truncate -s 0 "$D/atlas.db"
+rc=0; timeout 20 ip netns exec "$SRV" "$ATLAS" --data "$D" serve --listen 127.0.0.1:18723 > "$T/serve-lost.out" 2>&1 || rc=$?
+[ $rc = 1 ] || { cat "$T/serve-lost.out"; fail "serve on an emptied database exited $rc, not 1"; }
+grep -q 'is empty: this is not a first start' "$T/serve-lost.out" || { cat "$T/serve-lost.out"; fail "serve does not say the database is lost"; }
+grep -q 'atlas restore' "$T/serve-lost.out" || fail "serve does not say how to restore"
+grep -q 'created user' "$T/serve-lost.out" && fail "serve created a new admin"
+[ "$(plan_rc)" = 1 ] || fail "plan on an emptied database should fail"
+[ -s "$D/atlas.db" ] && fail "something was written into the emptied database"
+table | grep_q masquerade || fail "the NAT table was removed on the strength of an empty database"
+wait_ping atn-23c1 10.251.0.2 10 || fail "alice lost the internet after the database was emptied"
+cp "$T/atlas.db.saved" "$D/atlas.db"
+[ "$(plan_rc)" = 0 ] || { cat "$T/plan.out"; fail "the restored database does not plan empty"; }
+ok "an emptied database is refused (serve exit 1, plan exit 1), the table stays; restored, plan is empty"
+
 # The table deleted by hand: no way back from the internet.
 S nft delete table inet atlas_openvpn
 # Forget the NAT of earlier flows, so only the missing rule decides.

@@ -87,7 +87,7 @@ static struct ovpn_obs *converged(const struct atlas_state *st)
 	o->crl.present = o->crl.valid = o->crl.matches = 1;
 	o->crl.next_update = (time_t)(NOW + 170 * 86400LL);
 	ovpn_files_init(&f, ctx.datadir, ctx.rundir, NULL);
-	struct ovpn_server_paths sp = ovpn_server_paths_of(&f, "atlas-server");
+	struct ovpn_server_paths sp = ovpn_server_paths_of(&f);
 
 	assert_int_equal(render_ovpn_server(st, &sp, &b, &err), 0);
 	o->server_conf = buf_detach(&b);
@@ -189,7 +189,7 @@ static void test_ovpn_diff__deleted_client(void **state)
 	assert_non_null(strstr(t, "- openvpn ccd/bob"));
 	assert_non_null(strstr(t, "x openvpn session \"bob\" (client id 4"));
 	assert_null(strstr(t, "alice"));
-	assert_null(strstr(t, "restart"));
+	assert_null(strstr(t, "! openvpn server: restart"));
 	free(t);
 	plan_release(&p);
 	ovpn_obs_free(o);
@@ -441,6 +441,54 @@ static const struct ovpn_act *oact(const struct plan *p, size_t i)
 }
 
 /* No table and forwarding off: both planned, the table out of the default route. */
+/*
+ * issue 16.1: a server certificate of the old layout is moved, and the
+ * running daemon (it holds the key already) is not restarted for the new
+ * cert/key lines of server.conf.
+ */
+static void test_ovpn_diff__server_moved_without_restart(void **state)
+{
+	struct atlas_state *st = test_state(yaml);
+	struct ovpn_obs *o = converged(st);
+	struct ovpn_files f;
+	struct buf old = BUF_INIT;
+	const char *at, *end;
+	struct plan p;
+	char *t, *now_lines;
+
+	(void)state;
+	ovpn_files_init(&f, ctx.datadir, ctx.rundir, NULL);
+	now_lines = xasprintf("cert %s/server/server.crt\nkey %s/server/server.key\n", f.pki,
+			      f.pki);
+	at = strstr(o->server_conf, now_lines);
+	assert_non_null(at);
+	end = at + strlen(now_lines);
+	buf_add(&old, o->server_conf, (size_t)(at - o->server_conf));
+	buf_printf(&old, "cert %s/issued/atlas-server.crt\nkey %s/private/atlas-server.key\n",
+		   f.pki, f.pki);
+	buf_puts(&old, end);
+	free(o->server_conf);
+	o->server_conf = buf_detach(&old);
+	o->server_legacy = 1;
+	add_session(o, "alice", "10.9.0.10", 3, NOW - 100);
+	t = run_diff(st, o, &p);
+	assert_non_null(strstr(t, "moves to pki/server/"));
+	assert_non_null(strstr(t, "~ openvpn server.conf (the server certificate's new place"));
+	assert_null(strstr(t, "! openvpn server: restart"));
+	free(t);
+	plan_release(&p);
+	/* any other change of server.conf still restarts */
+	o->server_conf[0] = '%';
+	t = run_diff(st, o, &p);
+	assert_non_null(strstr(t, "! openvpn server: restart"));
+	free(t);
+	plan_release(&p);
+	free(now_lines);
+	ovpn_files_release(&f);
+	ovpn_obs_free(o);
+	state_free(st);
+}
+
 static void test_ovpn_diff__nat_missing_created(void **state)
 {
 	struct atlas_state *st = test_state(yaml);
@@ -672,6 +720,7 @@ int main(void)
 		cmocka_unit_test(test_ovpn_diff__pki_reload_and_unknown_service),
 		cmocka_unit_test(test_ovpn_diff__lost_certificate_superseded),
 		cmocka_unit_test(test_ovpn_diff__client_named_like_server),
+		cmocka_unit_test(test_ovpn_diff__server_moved_without_restart),
 		cmocka_unit_test(test_ovpn_diff__nat_missing_created),
 		cmocka_unit_test(test_ovpn_diff__nat_in_sync),
 		cmocka_unit_test(test_ovpn_diff__nat_egress_override),

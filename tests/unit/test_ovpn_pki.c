@@ -15,6 +15,8 @@
 #include "testutil.h"
 #include "controller/openvpn/pki.h"
 #include "controller/openvpn/pki_priv.h"
+#include "controller/openvpn/ovpn.h"
+#include "state/yaml.h"
 
 static int mode_of(const char *path)
 {
@@ -75,7 +77,7 @@ static void test_ovpn_pki__ca_and_certificates(void **state)
 	assert_int_equal(pki_issue(pki, &idx, "atlas-server", 1, &err), 0);
 	assert_int_equal(pki_issue(pki, &idx, "alice", 0, &err), 0);
 	assert_int_equal(pki_index_write(pki, &idx, &err), 0);
-	srv = load(pki, "issued/atlas-server.crt");
+	srv = load(pki, "server/server.crt");
 	cli = load(pki, "issued/alice.crt");
 	check_common(srv, ca);
 	check_common(cli, ca);
@@ -140,6 +142,224 @@ static X509_CRL *load_crl(const char *pki)
 	assert_int_equal(mode_of(p), 0644);
 	free(p);
 	return crl;
+}
+
+static int exists_rel(const char *dir, const char *rel)
+{
+	char *p = xasprintf("%s/%s", dir, rel);
+	int ret = file_exists(p);
+
+	free(p);
+	return ret;
+}
+
+static void rename_rel(const char *dir, const char *from, const char *to)
+{
+	char *a = xasprintf("%s/%s", dir, from), *b = xasprintf("%s/%s", dir, to);
+
+	assert_int_equal(rename(a, b), 0);
+	free(a);
+	free(b);
+}
+
+/*
+ * issue 16.1: the server's certificate and key live in server/ under fixed
+ * names, so a client of the server's CN finds nothing of the server's, and
+ * a profile for that name is refused.
+ */
+static void test_ovpn_pki__server_files_apart(void **state)
+{
+	char *dir = tu_tmpdir(), *pki = xasprintf("%s/pki", dir), *p;
+	struct pki_index idx = { 0 };
+	struct atlas_err err = { 0 };
+	struct atlas_state *st;
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(pki_create_ca(pki, "Test CA", &err), 0);
+	assert_int_equal(pki_write_tls_crypt(pki, &err), 0);
+	assert_int_equal(pki_issue(pki, &idx, "srv", 1, &err), 0);
+	assert_int_equal(pki_set_server_cn(pki, "srv", &err), 0);
+	assert_int_equal(pki_index_write(pki, &idx, &err), 0);
+	assert_false(exists_rel(pki, "issued/srv.crt"));
+	assert_false(exists_rel(pki, "private/srv.key"));
+	assert_true(pki_has_server(pki));
+	p = xasprintf("%s/server", pki);
+	assert_int_equal(mode_of(p), 0700);
+	free(p);
+	p = pki_server_key_path(pki);
+	assert_int_equal(mode_of(p), 0600);
+	free(p);
+	{
+		static const char y[] = "version: 1\nsettings: {host: vpn.example.com}\n"
+					"openvpn:\n  network: 10.9.0.0/24\n  clients: [{name: srv}]\n";
+		struct diags d = { 0 };
+
+		st = state_from_yaml(y, strlen(y), &d, NULL);
+		assert_non_null(st);
+		diags_clear(&d);
+	}
+	assert_int_equal(ovpn_profile(dir, st, "srv", &out, &err), -1);
+	assert_null(strstr(buf_str(&out), "PRIVATE KEY"));
+	assert_non_null(strstr(err.msg, "the name of the server certificate"));
+	state_free(st);
+	buf_release(&out);
+	pki_index_release(&idx);
+	tu_rmrf(dir);
+	free(pki);
+	free(dir);
+}
+
+/*
+ * issue 16.1/16.3: a server certificate of the old layout moves to server/;
+ * a kill at each step (leftover server.new, old names still linked) is
+ * finished by the next run, and a reissue with a stale server.new works.
+ */
+static void test_ovpn_pki__server_migration(void **state)
+{
+	char *dir = tu_tmpdir(), *pki = xasprintf("%s/pki", dir), *p, *q;
+	struct pki_index idx = { 0 };
+	struct atlas_err err = { 0 };
+	char before[72], after[72];
+	X509 *x;
+
+	(void)state;
+	assert_int_equal(pki_create_ca(pki, "Test CA", &err), 0);
+	assert_int_equal(pki_issue(pki, &idx, "atlas-server", 1, &err), 0);
+	x = load(pki, "server/server.crt");
+	pki_serial_hex(X509_get0_serialNumber(x), before, sizeof(before));
+	X509_free(x);
+	/* the layout before: issued/atlas-server.crt, private/atlas-server.key */
+	rename_rel(pki, "server/server.crt", "issued/atlas-server.crt");
+	rename_rel(pki, "server/server.key", "private/atlas-server.key");
+	p = xasprintf("%s/server", pki);
+	assert_int_equal(rmdir(p), 0);
+	free(p);
+	assert_true(pki_server_legacy(pki, "atlas-server"));
+	assert_false(pki_has_server(pki));
+	/* killed in the middle of an earlier migration: server.new holds one link */
+	p = xasprintf("%s/server.new", pki);
+	assert_int_equal(mkdir(p, 0700), 0);
+	q = xasprintf("%s/server.new/server.crt", pki);
+	assert_int_equal(file_write_atomic(q, "partial", 7, 0600, &err), 0);
+	free(q);
+	free(p);
+	assert_int_equal(pki_migrate_server(pki, "atlas-server", &err), 0);
+	assert_true(pki_has_server(pki));
+	assert_false(pki_server_legacy(pki, "atlas-server"));
+	assert_false(exists_rel(pki, "issued/atlas-server.crt"));
+	assert_false(exists_rel(pki, "private/atlas-server.key"));
+	assert_false(exists_rel(pki, "server.new"));
+	x = load(pki, "server/server.crt");
+	pki_serial_hex(X509_get0_serialNumber(x), after, sizeof(after));
+	X509_free(x);
+	assert_string_equal(before, after);
+	/* killed after the rename, before the old names went: they are dropped */
+	p = xasprintf("%s/server/server.crt", pki);
+	q = xasprintf("%s/issued/atlas-server.crt", pki);
+	assert_int_equal(link(p, q), 0);
+	free(p);
+	free(q);
+	assert_int_equal(pki_migrate_server(pki, "atlas-server", &err), 0);
+	assert_false(exists_rel(pki, "issued/atlas-server.crt"));
+	assert_true(pki_has_server(pki));
+	/* a reissue over an existing server/ with a stale server.new: one whole pair */
+	p = xasprintf("%s/server.new", pki);
+	assert_int_equal(mkdir(p, 0700), 0);
+	free(p);
+	assert_int_equal(pki_issue(pki, &idx, "atlas-server", 1, &err), 0);
+	assert_false(exists_rel(pki, "server.new"));
+	x = load(pki, "server/server.crt");
+	{
+		char *kp = pki_server_key_path(pki);
+		EVP_PKEY *k = pki_load_key(kp, NULL, &err);
+
+		assert_non_null(k);
+		assert_int_equal(X509_check_private_key(x, k), 1);
+		EVP_PKEY_free(k);
+		free(kp);
+	}
+	pki_serial_hex(X509_get0_serialNumber(x), after, sizeof(after));
+	X509_free(x);
+	assert_string_not_equal(before, after);
+	pki_index_release(&idx);
+	tu_rmrf(dir);
+	free(pki);
+	free(dir);
+}
+
+/*
+ * issue 16.3: a kill between ca.key and ca.crt left a key without its
+ * certificate, and every later CA creation refused. The creation now
+ * finishes with the key found; a certificate without its key is refused
+ * with what to restore.
+ */
+static void test_ovpn_pki__ca_half_written(void **state)
+{
+	char *dir = tu_tmpdir(), *pki = xasprintf("%s/pki", dir);
+	char *kp = xasprintf("%s/ca.key", pki), *cp = xasprintf("%s/ca.crt", pki);
+	struct atlas_err err = { 0 };
+	EVP_PKEY *key, *back;
+	X509 *ca;
+
+	(void)state;
+	assert_int_equal(mkdir_p(pki, 0700, &err), 0);
+	key = pki_new_key(&err);
+	assert_non_null(key);
+	assert_int_equal(pki_save_key(kp, key, &err), 0);
+	assert_false(file_exists(cp));
+	assert_int_equal(pki_create_ca(pki, "Test CA", &err), 0);
+	assert_true(pki_has_ca(pki));
+	ca = load(pki, "ca.crt");
+	assert_int_equal(X509_check_private_key(ca, key), 1); /* the key found, kept */
+	assert_int_equal(X509_check_ca(ca), 1);
+	back = pki_load_key(kp, NULL, &err);
+	assert_int_equal(EVP_PKEY_eq(back, key), 1);
+	EVP_PKEY_free(back);
+	X509_free(ca);
+	EVP_PKEY_free(key);
+	/* a certificate without its key: refused, nothing written */
+	assert_int_equal(unlink(kp), 0);
+	assert_int_equal(pki_create_ca(pki, "Test CA", &err), -1);
+	assert_non_null(strstr(err.msg, "restore ca.key from a backup"));
+	assert_false(file_exists(kp));
+	tu_rmrf(dir);
+	free(kp);
+	free(cp);
+	free(pki);
+	free(dir);
+}
+
+/*
+ * issue 16.3: a kill after a client's certificate was written but before
+ * the index was: the next issue enters that certificate as revoked, so the
+ * CRL lists it even if it was handed out.
+ */
+static void test_ovpn_pki__orphan_certificate_revoked(void **state)
+{
+	char *dir = tu_tmpdir(), *pki = xasprintf("%s/pki", dir);
+	struct pki_index lost = { 0 }, idx = { 0 };
+	struct atlas_err err = { 0 };
+	char first[72];
+
+	(void)state;
+	assert_int_equal(pki_create_ca(pki, "Test CA", &err), 0);
+	assert_int_equal(pki_issue(pki, &lost, "alice", 0, &err), 0);
+	snprintf(first, sizeof(first), "%s", lost.v[0].serial);
+	/* the index with that entry was never written: issue again from disk's */
+	assert_int_equal(pki_index_read(pki, &idx, &err), 0);
+	assert_int_equal(idx.n, 0);
+	assert_int_equal(pki_issue(pki, &idx, "alice", 0, &err), 0);
+	assert_int_equal(idx.n, 2);
+	assert_string_equal(idx.v[0].serial, first);
+	assert_int_equal(idx.v[0].status, 'R');
+	assert_int_equal(idx.v[1].status, 'V');
+	assert_string_not_equal(idx.v[1].serial, first);
+	pki_index_release(&lost);
+	pki_index_release(&idx);
+	tu_rmrf(dir);
+	free(pki);
+	free(dir);
 }
 
 static void test_ovpn_pki__revoke_and_crl(void **state)
@@ -333,6 +553,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ovpn_pki__ca_and_certificates),
+		cmocka_unit_test(test_ovpn_pki__server_files_apart),
+		cmocka_unit_test(test_ovpn_pki__server_migration),
+		cmocka_unit_test(test_ovpn_pki__ca_half_written),
+		cmocka_unit_test(test_ovpn_pki__orphan_certificate_revoked),
 		cmocka_unit_test(test_ovpn_pki__revoke_and_crl),
 		cmocka_unit_test(test_ovpn_pki__tls_crypt_key),
 		cmocka_unit_test(test_ovpn_pki__index_format),

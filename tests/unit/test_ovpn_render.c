@@ -24,7 +24,7 @@ static const char *const yaml_tcp =
 
 static const struct ovpn_server_paths paths = {
 	"/var/lib/atlas/pki", "/var/lib/atlas/openvpn/ccd", "/var/lib/atlas/openvpn/status.log",
-	"/var/lib/atlas/run/ovpn.sock", "atlas-server",
+	"/var/lib/atlas/run/ovpn.sock",
 };
 
 static void check_no_legacy(const char *text)

@@ -2,6 +2,8 @@
  * test_plan.c - plans as data: text and JSON rendering, counts, engine
  * reports, and controller_plan on engines without a driver or section.
  */
+#include <sys/stat.h>
+
 #include "testutil.h"
 
 #include "controller/controller.h"
@@ -83,6 +85,43 @@ static void test_plan__engines_without_driver_or_section(void **s)
 	state_free(st);
 }
 
+/*
+ * issue 16.2: with no desired state ever stored (generation 0: a new or lost
+ * database) the plan removes nothing Atlas recorded setting up.
+ */
+static void test_plan__generation_zero_removes_nothing(void **s)
+{
+	const char *y = "version: 1\nsettings: {}\n";
+	char *dir = tu_tmpdir(), *run = xasprintf("%s/run", dir);
+	char *rec = xasprintf("%s/atlas_openvpn.nft", run);
+	struct atlas_state *st;
+	struct driver_ctx ctx;
+	struct diags d = { 0 };
+	struct atlas_err err = { 0 };
+	struct buf b = BUF_INIT;
+	struct plan p;
+
+	(void)s;
+	assert_int_equal(mkdir(run, 0700), 0);
+	assert_int_equal(file_write_atomic(rec, "table inet atlas_openvpn {}\n", 28, 0600, &err),
+			 0);
+	st = state_from_yaml(y, strlen(y), &d, NULL);
+	assert_non_null(st);
+	controller_ctx_init(&ctx, dir, NULL, st);
+	assert_int_equal(controller_plan(&ctx, st, 0, &p, NULL), 0);
+	assert_int_equal(p.n, 0);
+	plan_render_text(&p, &b);
+	assert_non_null(strstr(b.data, "no desired state stored yet: Atlas removes nothing"));
+	plan_release(&p);
+	controller_ctx_release(&ctx);
+	buf_release(&b);
+	state_free(st);
+	tu_rmrf(dir);
+	free(rec);
+	free(run);
+	free(dir);
+}
+
 /* What a failed diff had added is dropped, its driver data freed. */
 static void test_plan__truncate(void **s)
 {
@@ -110,6 +149,7 @@ int main(void)
 		cmocka_unit_test(test_plan__render_text_and_json),
 		cmocka_unit_test(test_plan__engines_without_driver_or_section),
 		cmocka_unit_test(test_plan__truncate),
+		cmocka_unit_test(test_plan__generation_zero_removes_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -259,6 +259,49 @@ static void test_store__refuses_newer_schema(void **x)
 	free(dir);
 }
 
+/*
+ * issue 16.2: a data directory with Atlas's files but an emptied or missing
+ * database is refused (with how to restore), and no empty database is
+ * created; a directory with nothing of Atlas's is a first start.
+ */
+static void test_store__refuses_lost_database(void **x)
+{
+	char *dir = tu_tmpdir(), *db = xasprintf("%s/atlas.db", dir);
+	char *pki = xasprintf("%s/pki", dir), *jwt = xasprintf("%s/jwt.key", dir);
+	struct atlas_err err = { 0 };
+	struct store *s;
+	struct stat sb;
+	int64_t gen = 0;
+
+	(void)x;
+	assert_int_equal(store_open(dir, &s, NULL), 0);
+	import_ok(s, base_yaml, &gen);
+	store_close(s);
+	assert_int_equal(file_write_atomic(jwt, "k", 1, 0600, &err), 0);
+	assert_int_equal(mkdir(pki, 0700), 0);
+	assert_int_equal(truncate(db, 0), 0);
+	assert_int_equal(store_open(dir, &s, &err), -1);
+	assert_non_null(strstr(err.msg, "holds Atlas files (jwt.key, pki"));
+	assert_non_null(strstr(err.msg, "is empty: this is not a first start"));
+	assert_non_null(strstr(err.msg, "atlas restore"));
+	assert_int_equal(stat(db, &sb), 0);
+	assert_int_equal(sb.st_size, 0); /* nothing written over it */
+	assert_int_equal(unlink(db), 0);
+	assert_int_equal(store_open(dir, &s, &err), -1);
+	assert_non_null(strstr(err.msg, "is missing"));
+	assert_int_not_equal(stat(db, &sb), 0);
+	/* nothing of Atlas's: a first start */
+	assert_int_equal(unlink(jwt), 0);
+	assert_int_equal(rmdir(pki), 0);
+	assert_int_equal(store_open(dir, &s, &err), 0);
+	store_close(s);
+	free(db);
+	free(pki);
+	free(jwt);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 static void test_store__refuses_unwritable_dir(void **x)
 {
 	struct atlas_err err = { 0 };
@@ -718,6 +761,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_store__migrates_empty_database),
+		cmocka_unit_test(test_store__refuses_lost_database),
 		cmocka_unit_test(test_store__tables_mirror_schema),
 		cmocka_unit_test(test_store__round_trip_and_generations),
 		cmocka_unit_test(test_store__bad_import_changes_nothing),

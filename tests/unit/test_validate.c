@@ -83,6 +83,15 @@ static void test_validate__names(void **s)
 	    "wireguard interface \"wg0\": peer \"Bob$(id)\": name \"Bob$(id)\" is invalid");
 }
 
+/* issue 16.1: a client named like the server certificate got the server's key */
+static void test_validate__reserved_names(void **s)
+{
+	(void)s;
+	bad("openvpn:\n  network: 10.9.0.0/24\n  clients: [{name: atlas-server}]\n",
+	    "openvpn client \"atlas-server\": name \"atlas-server\" is reserved");
+	good("openvpn:\n  network: 10.9.0.0/24\n  clients: [{name: atlas-server2}]\n");
+}
+
 static void test_validate__duplicate_names(void **s)
 {
 	(void)s;
@@ -474,6 +483,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_validate__names),
+		cmocka_unit_test(test_validate__reserved_names),
 		cmocka_unit_test(test_validate__duplicate_names),
 		cmocka_unit_test(test_validate__prefixes),
 		cmocka_unit_test(test_validate__dns_addresses),
