@@ -35,6 +35,7 @@ struct settings {
 	int history_keep;	/* generations kept */
 	int auto_apply;		/* 0: `atlas serve` applies only on request or SIGHUP */
 	char *singbox_binary;	/* NULL: `sing-box` on PATH */
+	char *panel_url;	/* base URL of the panel for subscription links; NULL: https://host */
 };
 
 struct wg_peer {
