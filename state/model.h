@@ -168,6 +168,10 @@ struct sb_inbound *state_sb_inbound(const struct atlas_state *st, const char *na
 struct sb_user *state_sb_user(const struct sb_inbound *in, const char *name);
 struct sb_subscription *state_sb_subscription(const struct atlas_state *st, const char *name);
 
+/* The subscription whose token is token (constant-time compare), or NULL. */
+struct sb_subscription *state_sb_subscription_by_token(const struct atlas_state *st,
+						       const char *token);
+
 /* The effective security of an inbound (SB_SEC_AUTO resolved by type). */
 int sb_security(const struct sb_inbound *in);
 /* 1 when the protocol runs over UDP (QUIC): hysteria2, tuic. */
