@@ -57,5 +57,6 @@ int cmd_serve(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
 int cmd_wg(int argc, char **argv);
 int cmd_ovpn(int argc, char **argv);
+int cmd_singbox(int argc, char **argv);
 
 #endif
