@@ -55,7 +55,6 @@ const struct live_iface *live_wg_iface(const struct live_wg *l, const char *name
 const struct live_peer *live_wg_peer(const struct live_iface *li, const char *key);
 /* lp's endpoint ("1.2.3.4:51820"), NULL when none or lp is NULL. */
 const char *live_peer_endpoint(const struct live_iface *li, const struct live_peer *lp);
-#define WG_CONNECTED_SECONDS 180
 
 struct ratelimit_entry {
 	char addr[64];

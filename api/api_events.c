@@ -18,6 +18,7 @@
 #include <microhttpd.h>
 
 #include "lib/log.h"
+#include "state/active.h"
 #include "api/api.h"
 
 #define TICK_SECONDS 3
@@ -217,7 +218,7 @@ static void sessions(const struct atlas_state *st, const struct live_wg *lw, jso
 					      "peer", ifc->peers[q].name, "rx_bytes",
 					      (json_int_t)lp->rx, "tx_bytes", (json_int_t)lp->tx,
 					      "latest_handshake", (json_int_t)lp->handshake));
-			if (lp->handshake > 0 && now - lp->handshake < WG_CONNECTED_SECONDS) {
+			if (wg_handshake_live(lp->handshake, now)) {
 				char *key =
 				    xasprintf("wireguard/%s/%s", ifc->name, ifc->peers[q].name);
 

@@ -17,6 +17,16 @@
 #define WG_NAT_TABLE "atlas_wireguard"
 #define WG_INSTALL_HINT "apt-get install wireguard-tools wireguard-go nftables"
 
+/*
+ * Limits of the programs the driver runs: their output and their time grow
+ * with the number of peers (a dump of 10,000 peers is several MB).
+ */
+#define WG_DUMP_CAP		(256u << 20) /* bytes of `wg show IF dump` kept */
+#define WG_DUMP_TIMEOUT_MS	60000	     /* the dump of an observation */
+#define WG_STATUS_TIMEOUT_MS	30000	     /* the dump of a status tick: give up sooner */
+#define WG_RUN_TIMEOUT_MS	120000	     /* an apply step: `wg addconf` of 1000 peers */
+#define WG_GO_START_TIMEOUT_MS	30000	     /* wireguard-go creating its device */
+
 struct wg_obs_peer {
 	char public_key[KEY_B64];
 	char preshared_key[KEY_B64];	/* secret; "" when none */

@@ -29,7 +29,7 @@
 
 static int run(const char *const argv[], const char *in, size_t inlen, struct atlas_err *err)
 {
-	struct spawn_opts o = { .stdin_data = in, .stdin_len = inlen, .timeout_ms = 120000 };
+	struct spawn_opts o = { .stdin_data = in, .stdin_len = inlen, .timeout_ms = WG_RUN_TIMEOUT_MS };
 	struct spawn_result res;
 	int ret = spawn_check(argv, &o, &res, err);
 
@@ -76,7 +76,7 @@ static int create_iface(const struct driver_ctx *ctx, const struct wg_iface *ifc
 	static const char *const go_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C",
 					      "WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1",
 					      NULL };
-	struct spawn_opts o = { .env = go_env, .timeout_ms = 30000 };
+	struct spawn_opts o = { .env = go_env, .timeout_ms = WG_GO_START_TIMEOUT_MS };
 	int systemd = ctx->service_mode == SERVICE_SYSTEMD && spawn_which("systemd-run");
 	struct spawn_result res;
 	char mtu[16];

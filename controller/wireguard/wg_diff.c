@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 
 #include "renderers/wireguard/wg_render.h"
+#include "state/active.h"
 #include "controller/wireguard/wg.h"
 
 void wg_act_free(void *p)
@@ -184,8 +185,7 @@ static void peer_remove(struct plan *plan, const char *ifname, const struct wg_o
 			 "- wireguard/%s foreign peer %s (not in the desired state)", ifname,
 			 op->public_key);
 	}
-	/* A session: a handshake within the last rekey period and a bit (180 s). */
-	plan->v[plan->n - 1].drops = op->handshake && now - op->handshake < 180;
+	plan->v[plan->n - 1].drops = wg_handshake_live(op->handshake, now);
 	free(res);
 }
 

@@ -196,7 +196,7 @@ static void observe_iface(const char *confdir, struct wg_obs_iface *ifc)
 {
 	const char *ip_argv[] = { "ip", "-j", "addr", "show", "dev", ifc->name, NULL };
 	const char *wg_argv[] = { "wg", "show", ifc->name, "dump", NULL };
-	struct spawn_opts big = { .out_cap = 256u << 20, .timeout_ms = 60000 };
+	struct spawn_opts big = { .out_cap = WG_DUMP_CAP, .timeout_ms = WG_DUMP_TIMEOUT_MS };
 	struct spawn_result res;
 	struct atlas_err e = { 0 };
 	char *path = xasprintf("%s/%s.conf", confdir, ifc->name);
