@@ -23,6 +23,9 @@ enum service_mode { SERVICE_AUTO, SERVICE_SYSTEMD, SERVICE_DIRECT };
 enum ovpn_proto { OVPN_UDP, OVPN_TCP };
 enum sb_type { SB_VLESS, SB_VMESS, SB_TROJAN, SB_SHADOWSOCKS, SB_HYSTERIA2, SB_TUIC };
 
+/* settings.resync when the state does not say: seconds between two drift checks. */
+#define SETTINGS_RESYNC_DEFAULT 30
+
 struct settings {
 	char *host;		/* the address clients connect to */
 	int service_mode;	/* enum service_mode */

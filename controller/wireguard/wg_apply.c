@@ -181,12 +181,6 @@ static int peers_update(struct action *v, size_t n, struct atlas_err *err)
 	return ret;
 }
 
-static void result(json_t *results, const struct action *a, int ok, const char *msg)
-{
-	json_array_append_new(results, json_pack("{s:s, s:b, s:s?}", "text", a->text, "ok", ok,
-						 "error", ok ? NULL : msg));
-}
-
 /* Adds v[0..n-1] (creates of one interface) with one `wg addconf`. */
 static int peers_create(struct action *v, size_t n, struct atlas_err *err)
 {
@@ -311,7 +305,7 @@ int wg_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
 			rc = apply_one(ctx, desired, a, &e);
 		}
 		for (size_t j = i; j < k; j++)
-			result(results, &v[j], rc == 0, e.msg);
+			driver_result(results, v[j].text, rc == 0, e.msg);
 		if (rc < 0 && !failed++)
 			err_set(err, e.code, "%s", e.msg);
 		i = k;
