@@ -136,13 +136,6 @@ int wg_uapi_get(const char *ifname, struct buf *out, struct atlas_err *err);
 int wg_parse_ip_addr(const char *json, struct wg_obs_iface *ifc, struct atlas_err *err);
 void wg_obs_iface_release(struct wg_obs_iface *ifc);
 
-/*
- * A prefix as WireGuard and ip print it: host bits cleared for allowed IPs
- * (net = 1), kept for interface addresses (net = 0). buf: 64 bytes. -1 when
- * s is not a prefix.
- */
-int wg_norm_prefix(const char *s, int net, char *buf, size_t len);
-
 /* The names of missing programs ("wg, nft"), new, or NULL when none. */
 char *wg_missing_programs(void);
 

@@ -15,6 +15,7 @@
 
 #include <openssl/crypto.h>
 
+#include "lib/ipaddr.h"
 #include "renderers/wireguard/wg_render.h"
 #include "state/active.h"
 #include "controller/wireguard/wg.h"
@@ -60,7 +61,7 @@ static void norm_list(const struct strv *in, int net, struct strv *out)
 	char buf[64];
 
 	for (size_t i = 0; i < in->n; i++)
-		if (wg_norm_prefix(in->v[i], net, buf, sizeof(buf)) == 0 &&
+		if (ip_normalize(in->v[i], net, buf, sizeof(buf)) == 0 &&
 		    !strv_contains(out, buf))
 			strv_push(out, buf);
 	strv_sort(out);

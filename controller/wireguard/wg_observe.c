@@ -21,21 +21,6 @@
 #include "state/keys.h"
 #include "controller/wireguard/wg.h"
 
-int wg_norm_prefix(const char *s, int net, char *buf, size_t len)
-{
-	struct ipaddr ip, n;
-
-	if (ip_parse(s, &ip) < 0)
-		return -1;
-	if (net) {
-		ip_network(&ip, &n);
-		n.prefix = ip.prefix;
-		ip = n;
-	}
-	ip_format(&ip, 1, buf, len);
-	return 0;
-}
-
 static int peer_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct wg_obs_peer *)a)->public_key,
@@ -105,7 +90,7 @@ int wg_parse_dump(char *text, struct wg_obs_iface *ifc, struct atlas_err *err)
 				strv_split(&raw, f[3], ',');
 				for (size_t k = 0; k < raw.n; k++)
 					strv_push(&p->allowed_ips,
-						  wg_norm_prefix(raw.v[k], 1, norm, sizeof(norm))
+						  ip_normalize(raw.v[k], 1, norm, sizeof(norm))
 							  ? raw.v[k]
 							  : norm);
 				strv_clear(&raw);
