@@ -126,6 +126,16 @@ void h_status(struct req *r)
 		reply_json(r, 200, o);
 }
 
+/* GET /events: the stream starts with the status, so the panel need not wait a tick. */
+void h_events(struct req *r)
+{
+	json_t *st = api_status_object(r->app);
+
+	if (events_subscribe(r->app->events, r, st) < 0)
+		reply_error(r, 500, NULL, "cannot create the event stream");
+	json_decref(st);
+}
+
 void h_settings_get(struct req *r)
 {
 	const struct atlas_state *st;

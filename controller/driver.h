@@ -117,10 +117,4 @@ extern const struct driver *const atlas_drivers[];
  */
 const struct driver *driver_named(const struct driver *const *drivers, const char *name);
 
-/*
- * Appends one step's outcome to an apply's results: {"text": text, "ok": ok,
- * "error": msg} ("error" only when !ok; msg may be NULL then). Cannot fail.
- */
-void driver_result(json_t *results, const char *text, int ok, const char *msg);
-
 #endif

@@ -1,7 +1,6 @@
 /*
- * drivers.c - the table of engine drivers, in apply order, and what every
- * driver and the controller share about it: the lookup by name and the
- * shape of one step's result.
+ * drivers.c - the table of engine drivers, in apply order, and the one
+ * lookup of a driver by name.
  */
 #include <stddef.h>
 #include <string.h>
@@ -24,10 +23,4 @@ const struct driver *driver_named(const struct driver *const *drivers, const cha
 		if (!strcmp(drivers[i]->name, name))
 			return drivers[i];
 	return NULL;
-}
-
-void driver_result(json_t *results, const char *text, int ok, const char *msg)
-{
-	json_array_append_new(results, json_pack("{s:s, s:b, s:s?}", "text", text, "ok", ok,
-						 "error", ok ? NULL : msg));
 }

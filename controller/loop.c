@@ -133,21 +133,6 @@ long loop_drift(struct loop *l)
 	return n;
 }
 
-/* Loads the desired state into *out (new). Returns its generation or -1. */
-static int64_t load_desired(struct loop *l, struct atlas_state **out)
-{
-	struct atlas_err err = {0};
-	struct atlas_state *st;
-	int64_t gen;
-
-	if (store_load(l->store, &st, &gen, &err) < 0) {
-		log_error("reconcile: %s", err.msg);
-		return -1;
-	}
-	*out = st;
-	return gen;
-}
-
 json_t *loop_run_json(const struct run_info *run)
 {
 	json_t *actions = json_loads(run->actions ? run->actions : "[]", 0, NULL);
@@ -199,26 +184,36 @@ static void record(struct loop *l, const struct run_outcome *o, int resync_s, js
 	publish(l, result, trigger);
 }
 
-/* Takes the engine lock and fills ctx for desired (released by engines_end). */
-static void engines_begin(struct loop *l, const struct atlas_state *desired,
-			  struct driver_ctx *ctx)
+/*
+ * The start of every run: loads the desired state into *desired (new),
+ * takes the engine lock and fills ctx for it (engines_end releases both
+ * but *desired). Returns the generation, or -1 when the state cannot be
+ * loaded: then *result is the run's (failed) result and nothing is held.
+ */
+static int64_t engines_begin(struct loop *l, struct atlas_state **desired,
+			     struct driver_ctx *ctx, json_t **result)
 {
+	struct atlas_err err = {0};
+	int64_t gen;
+
+	if (store_load(l->store, desired, &gen, &err) < 0) {
+		log_error("reconcile: %s", err.msg);
+		*desired = NULL;
+		*result = controller_result_json(0, NULL, 0, "cannot load the desired state", 0);
+		return -1;
+	}
 	pthread_mutex_lock(&l->engine_mu);
 	pthread_mutex_lock(&l->mu);
-	l->resync = desired->settings.resync;
+	l->resync = (*desired)->settings.resync;
 	pthread_mutex_unlock(&l->mu);
-	controller_ctx_init(ctx, l->datadir, l->store, desired);
+	controller_ctx_init(ctx, l->datadir, l->store, *desired);
+	return gen;
 }
 
 static void engines_end(struct loop *l, struct driver_ctx *ctx)
 {
 	controller_ctx_release(ctx);
 	pthread_mutex_unlock(&l->engine_mu);
-}
-
-static json_t *load_failed(void)
-{
-	return controller_result_json(0, NULL, 0, "cannot load the desired state", 0);
 }
 
 /*
@@ -280,12 +275,9 @@ static json_t *run_reconcile(struct loop *l, const char *trigger)
 	enum loop_action act;
 	int64_t gen;
 
-	gen = load_desired(l, &desired);
-	if (gen < 0) {
-		result = load_failed();
+	gen = engines_begin(l, &desired, &ctx, &result);
+	if (gen < 0)
 		goto out;
-	}
-	engines_begin(l, desired, &ctx);
 	act = loop_decide(trigger, desired->settings.auto_apply, gen,
 			  store_applied_generation(l->store));
 	if (act != LOOP_APPLY && !observe_first(l, &ctx, desired, gen, act, trigger)) {
@@ -312,12 +304,9 @@ static json_t *run_restart(struct loop *l, const char *trigger, const char *engi
 	json_t *result = NULL;
 	int64_t gen;
 
-	gen = load_desired(l, &desired);
-	if (gen < 0) {
-		result = load_failed();
+	gen = engines_begin(l, &desired, &ctx, &result);
+	if (gen < 0)
 		goto out;
-	}
-	engines_begin(l, desired, &ctx);
 	if (controller_restart(&ctx, desired, gen, engine, trigger, &result, &o, &err) < 0)
 		log_warn("%s: %s", trigger, err.msg);
 	engines_end(l, &ctx);
@@ -392,7 +381,6 @@ static void *loop_main(void *arg)
 struct loop *loop_start(const char *datadir, loop_run_cb on_run, void *cls, struct atlas_err *err)
 {
 	struct loop *l = xcalloc(1, sizeof(*l));
-	pthread_condattr_t ca;
 
 	if (store_open(datadir, &l->store, err) < 0) {
 		free(l);
@@ -407,10 +395,7 @@ struct loop *loop_start(const char *datadir, loop_run_cb on_run, void *cls, stru
 	l->drift = -1;
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_mutex_init(&l->engine_mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&l->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	clock_cond_init(&l->cond);
 	/* The first run happens at once: bring the system to the stored state. */
 	l->wake = 1;
 	l->wake_due = clock_mono_ms();

@@ -35,3 +35,13 @@ struct timespec clock_deadline(clockid_t id, int64_t ms)
 	}
 	return ts;
 }
+
+void clock_cond_init(pthread_cond_t *c)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(c, &ca);
+	pthread_condattr_destroy(&ca);
+}

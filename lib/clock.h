@@ -8,6 +8,7 @@
 #ifndef ATLAS_CLOCK_H
 #define ATLAS_CLOCK_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -21,5 +22,7 @@ int64_t clock_wall_ms(void);
  * of that clock.
  */
 struct timespec clock_deadline(clockid_t id, int64_t ms);
+/* Initialises c so that its timed waits read CLOCK_MONOTONIC (pthread_cond_destroy it). */
+void clock_cond_init(pthread_cond_t *c);
 
 #endif

@@ -226,7 +226,7 @@ int ovpn_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
 	/* the section gone, only its NAT table left to remove: no PKI to read */
 	if (desired->has_openvpn && pki_index_read(r.f.pki, &r.idx, err) < 0) {
 		for (size_t i = 0; i < n; i++)
-			driver_result(results, v[i].text, 0, err->msg);
+			plan_result(results, v[i].text, 0, err->msg);
 		failed = 1;
 		goto out;
 	}
@@ -248,7 +248,7 @@ int ovpn_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
 			failed++;
 			log_error("openvpn: %s: %s", v[i].text, e.msg);
 		}
-		driver_result(results, v[i].text, rc == 0, e.msg);
+		plan_result(results, v[i].text, rc == 0, e.msg);
 	}
 	{
 		struct atlas_err e = { 0 };
@@ -274,7 +274,7 @@ int ovpn_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
 			rc = -1;
 		}
 		for (size_t k = 0; k < nkill; k++)
-			driver_result(results, v[kill_at[k]].text, rc == 0, e.msg);
+			plan_result(results, v[kill_at[k]].text, rc == 0, e.msg);
 	}
 out:
 	pki_index_release(&r.idx);

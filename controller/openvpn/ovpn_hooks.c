@@ -27,7 +27,7 @@ int ovpn_restart(const struct driver_ctx *ctx, const struct atlas_state *desired
 		return err_set(err, ERR_INVALID, "openvpn is not managed or not enabled");
 	ovpn_files_init(&f, ctx->datadir, ctx->rundir, getenv("ATLAS_OVPN_UNIT"));
 	rc = service_restart(ctx->service_mode, &f.svc, err);
-	driver_result(results, "! openvpn restart", rc == 0, err->msg);
+	plan_result(results, "! openvpn restart", rc == 0, err->msg);
 	ovpn_files_release(&f);
 	return rc;
 }

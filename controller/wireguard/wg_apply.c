@@ -305,7 +305,7 @@ int wg_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
 			rc = apply_one(ctx, desired, a, &e);
 		}
 		for (size_t j = i; j < k; j++)
-			driver_result(results, v[j].text, rc == 0, e.msg);
+			plan_result(results, v[j].text, rc == 0, e.msg);
 		if (rc < 0 && !failed++)
 			err_set(err, e.code, "%s", e.msg);
 		i = k;

@@ -166,7 +166,7 @@ static int fake_apply(const struct driver_ctx *ctx, const struct atlas_state *de
 	(void)ctx, (void)desired;
 	f->applies++;
 	for (size_t i = 0; i < n; i++)
-		driver_result(results, v[i].text, f->mode != FAKE_FAILS, f->message);
+		plan_result(results, v[i].text, f->mode != FAKE_FAILS, f->message);
 	if (f->mode == FAKE_FAILS)
 		return err_set(err, ERR_EXEC, "%s", f->message);
 	f->applied = 1;
@@ -177,7 +177,7 @@ static int fake_restart(const struct driver_ctx *ctx, const struct atlas_state *
 			json_t *results, struct atlas_err *err)
 {
 	(void)ctx, (void)desired;
-	driver_result(results, "! openvpn restart", 0, "the daemon did not come back");
+	plan_result(results, "! openvpn restart", 0, "the daemon did not come back");
 	return err_set(err, ERR_EXEC, "the daemon did not come back");
 }
 
