@@ -6,7 +6,7 @@
  * connection (guarded by store_mu: SQLite transactions are per connection),
  * a cache of the desired state keyed by generation (so a GET does not reload
  * 10,000 peers), the live engine status refreshed by the ticker thread, the
- * reconcile loop, the SSE hub and the GitOps watch.
+ * reconcile loop, the SSE hub, the live status ticker and the GitOps watch.
  */
 #ifndef ATLAS_API_H
 #define ATLAS_API_H
@@ -55,7 +55,6 @@ const struct live_iface *live_wg_iface(const struct live_wg *l, const char *name
 const struct live_peer *live_wg_peer(const struct live_iface *li, const char *key);
 /* lp's endpoint ("1.2.3.4:51820"), NULL when none or lp is NULL. */
 const char *live_peer_endpoint(const struct live_iface *li, const struct live_peer *lp);
-#define WG_CONNECTED_SECONDS 180
 
 struct ratelimit_entry {
 	char addr[64];
@@ -72,6 +71,7 @@ struct app {
 	char *metrics_token; /* NULL: /metrics needs no token */
 	struct loop *loop;
 	struct events *events;
+	struct ticker *ticker;
 	struct watch *watch;
 	time_t started;
 
@@ -127,6 +127,8 @@ enum route_flags {
 	R_NOAUTH = 1 << 0,   /* no token needed */
 	R_WRITE = 1 << 1,    /* edits desired state: 409 with --watch */
 	R_BIG_BODY = 1 << 2, /* body up to 16 MiB (PUT /state) */
+	R_QUERY_TOKEN = 1 << 3, /* the token may come as ?token= (EventSource sends no header) */
+	R_DRY_RUN = 1 << 4,	/* with ?dry_run (not "0") a R_WRITE route stores nothing */
 };
 
 struct resource;
@@ -149,7 +151,7 @@ extern const size_t api_nroutes;
 const struct route *router_match(const char *method, const char *path, char params[][128],
 				 size_t *nparams, int *path_known);
 
-/* server.c: replies */
+/* reply.c: what a handler reads and how it answers */
 void reply_json(struct req *r, int status, json_t *j); /* steals j */
 void reply_error(struct req *r, int status, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -213,19 +215,37 @@ int app_patch(struct req *r, const struct schema *s, void *target, json_t *body,
 /* 0 when the request carries a valid token (header, or ?token= when allow_query). */
 int auth_request(struct req *r, int allow_query);
 
-/* api_events.c */
-struct events *events_new(struct app *a);
-/* Stops the ticker and ends every stream (before server_stop). */
+/* api_events.c: the hub of the SSE streams */
+struct events *events_new(void);
+/* Ends every stream (before server_stop). */
 void events_close(struct events *e);
 /* Frees the hub (after server_stop). Accepts NULL. */
 void events_free(struct events *e);
-/* Sends "event: type\ndata: JSON\n\n" to every SSE client (data borrowed). */
+/* Sends "event: type\ndata: JSON\n\n" to every SSE client (data borrowed). Accepts e NULL. */
 void events_publish(struct events *e, const char *type, json_t *data);
 size_t events_clients(struct events *e);
-/* Starts/stops the ticker thread (status, traffic, connect/disconnect). */
-int events_start_ticker(struct events *e);
-/* Makes the ticker refresh the live status now (after an apply run). */
-void events_tick_now(struct events *e);
+/*
+ * Answers r with a new event stream whose first event is "status" with
+ * status (borrowed; may be NULL: no first event). -1 when the stream
+ * cannot be created (the caller replies).
+ */
+int events_subscribe(struct events *e, struct req *r, json_t *status);
+
+/* ticker.c: the live status thread (status, traffic, connect/disconnect events) */
+struct ticker;
+/* A new ticker of a, not running yet (a->loop may not exist yet). Cannot fail. */
+struct ticker *ticker_new(struct app *a);
+/* Starts its thread (a->loop and a->events set). 0, or -1 when it cannot. */
+int ticker_start(struct ticker *t);
+/* Makes the ticker refresh the live status now (after an apply run). Accepts NULL. */
+void ticker_tick_now(struct ticker *t);
+/*
+ * Stops the thread (before loop_stop: it reads the loop); ticker_tick_now
+ * stays harmless until ticker_free (after loop_stop: the loop's runs call
+ * it). Both accept NULL.
+ */
+void ticker_stop(struct ticker *t);
+void ticker_free(struct ticker *t);
 
 /* api_state.c */
 json_t *api_status_object(struct app *a);

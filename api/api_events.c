@@ -1,26 +1,22 @@
 /*
- * api_events.c - Server-Sent Events at /api/v1/events, and the ticker
- * thread that feeds them.
+ * api_events.c - the hub of Server-Sent Events (/api/v1/events): the open
+ * streams and the fan-out of each event to all of them. What the events
+ * say is decided elsewhere (ticker.c, app.c, the loop's runs); the hub
+ * calls nothing of api/ but reply.c.
  *
  * Each stream is an MHD response whose content reader drains a per-client
  * queue; with nothing queued it suspends its connection (no thread waits)
- * and events_publish() resumes it. The ticker thread asks the drivers for
- * live status every TICK_SECONDS (keeping app->live fresh for the API and
- * /metrics), and sends "status", "traffic", "connect" and "disconnect"
- * events. A client that falls more than QUEUE_MAX bytes behind is dropped.
+ * and events_publish() resumes it. A client that falls more than QUEUE_MAX
+ * bytes behind is dropped.
  */
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <microhttpd.h>
 
-#include "lib/log.h"
 #include "api/api.h"
 
-#define TICK_SECONDS 3
 #define QUEUE_MAX    (1u << 20)
 
 struct sse_client {
@@ -34,25 +30,16 @@ struct sse_client {
 };
 
 struct events {
-	struct app *app;
 	pthread_mutex_t mu;
-	pthread_cond_t cond;
 	struct sse_client *clients;
 	size_t n;
-	int stop;
-	int tick_now; /* refresh at once (after an apply run) */
-	int ticker_started;
-	pthread_t ticker;
-	json_t *connected; /* {"wireguard/wg0/alice": true, "openvpn/bob": true} */
 };
 
-struct events *events_new(struct app *a)
+struct events *events_new(void)
 {
 	struct events *e = xcalloc(1, sizeof(*e));
 
-	e->app = a;
 	pthread_mutex_init(&e->mu, NULL);
-	pthread_cond_init(&e->cond, NULL);
 	return e;
 }
 
@@ -142,38 +129,29 @@ static void sse_free(void *cls)
 			e->n--;
 			break;
 		}
-	pthread_cond_broadcast(&e->cond);
 	pthread_mutex_unlock(&e->mu);
 	buf_release(&c->q);
 	free(c);
 }
 
-void h_events(struct req *r)
+int events_subscribe(struct events *e, struct req *r, json_t *status)
 {
-	struct events *e = r->app->events;
 	struct sse_client *c = xcalloc(1, sizeof(*c));
 	struct MHD_Response *resp;
+	char *s = status ? json_dumps(status, JSON_COMPACT) : NULL;
 
 	c->hub = e;
 	c->conn = r->conn;
-	/* The first event comes at once: the client need not wait a tick. */
-	{
-		json_t *st = api_status_object(r->app);
-		char *s = st ? json_dumps(st, JSON_COMPACT) : NULL;
-
-		buf_puts(&c->q, "retry: 3000\n\n");
-		if (s)
-			buf_printf(&c->q, "event: status\ndata: %s\n\n", s);
-		free(s);
-		json_decref(st);
-	}
+	buf_puts(&c->q, "retry: 3000\n\n");
+	if (s)
+		buf_printf(&c->q, "event: status\ndata: %s\n\n", s);
+	free(s);
 	resp =
 	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, sse_read, c, sse_free);
 	if (!resp) {
 		buf_release(&c->q);
 		free(c);
-		reply_error(r, 500, NULL, "cannot create the event stream");
-		return;
+		return -1;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
@@ -185,203 +163,6 @@ void h_events(struct req *r)
 	pthread_mutex_unlock(&e->mu);
 	r->resp = resp;
 	r->status = 200;
-}
-
-/* ---- the ticker ---- */
-
-/*
- * The traffic event of st's peers and clients (when traffic is not NULL)
- * and the set of connected sessions ("wireguard/IF/PEER", "openvpn/NAME")
- * into now_conn. live_mu held.
- */
-static void sessions(const struct atlas_state *st, const struct live_wg *lw, json_t *live,
-		     json_t *now_conn, json_t **traffic)
-{
-	json_t *wg = traffic ? json_array() : NULL, *ov = traffic ? json_array() : NULL, *p;
-	time_t now = time(NULL);
-	size_t k;
-
-	for (size_t i = 0; st && lw && i < st->wireguard.ninterfaces; i++) {
-		const struct wg_iface *ifc = &st->wireguard.interfaces[i];
-		const struct live_iface *li = live_wg_iface(lw, ifc->name);
-
-		for (size_t q = 0; li && q < ifc->npeers; q++) {
-			const struct live_peer *lp = live_wg_peer(li, ifc->peers[q].public_key);
-
-			if (!lp)
-				continue;
-			if (wg)
-				json_array_append_new(
-				    wg,
-				    json_pack("{s:s, s:s, s:I, s:I, s:I}", "interface", ifc->name,
-					      "peer", ifc->peers[q].name, "rx_bytes",
-					      (json_int_t)lp->rx, "tx_bytes", (json_int_t)lp->tx,
-					      "latest_handshake", (json_int_t)lp->handshake));
-			if (lp->handshake > 0 && now - lp->handshake < WG_CONNECTED_SECONDS) {
-				char *key =
-				    xasprintf("wireguard/%s/%s", ifc->name, ifc->peers[q].name);
-
-				json_object_set_new(now_conn, key, json_true());
-				free(key);
-			}
-		}
-	}
-	json_array_foreach(json_object_get(json_object_get(live, "openvpn"), "clients"), k, p)
-	{
-		const char *name = json_string_value(json_object_get(p, "name"));
-		char *key;
-
-		if (!name)
-			continue;
-		if (ov)
-			json_array_append_new(
-			    ov, json_pack("{s:s, s:I, s:I}", "client", name, "bytes_received",
-					  json_integer_value(json_object_get(p, "bytes_received")),
-					  "bytes_sent",
-					  json_integer_value(json_object_get(p, "bytes_sent"))));
-		key = xasprintf("openvpn/%s", name);
-		json_object_set_new(now_conn, key, json_true());
-		free(key);
-	}
-	if (traffic)
-		*traffic = json_pack("{s:o, s:o}", "wireguard", wg, "openvpn", ov);
-}
-
-/*
- * Publishes connect/disconnect for the difference between e->connected and
- * now. The first tick after start is the baseline, not a burst of
- * "connect" events.
- */
-static void connections(struct events *e, json_t *now)
-{
-	const char *key;
-	json_t *v;
-
-	if (e->connected) {
-		json_object_foreach(now, key, v)
-		{
-			if (!json_object_get(e->connected, key)) {
-				const char *slash = strchr(key, '/');
-				json_t *ev = json_pack("{s:s%, s:s}", "engine", key,
-						       (size_t)(slash - key), "name", slash + 1);
-
-				events_publish(e, "connect", ev);
-				json_decref(ev);
-			}
-		}
-		json_object_foreach(e->connected, key, v)
-		{
-			if (!json_object_get(now, key)) {
-				const char *slash = strchr(key, '/');
-				json_t *ev = json_pack("{s:s%, s:s}", "engine", key,
-						       (size_t)(slash - key), "name", slash + 1);
-
-				events_publish(e, "disconnect", ev);
-				json_decref(ev);
-			}
-		}
-	}
-	json_decref(e->connected);
-	e->connected = json_incref(now);
-}
-
-/* One tick: live status from the drivers; events when someone listens. */
-static void tick(struct events *e)
-{
-	struct app *a = e->app;
-	struct atlas_err err = {0};
-	const struct atlas_state *st;
-	struct live_wg *lw = NULL, *oldw;
-	json_t *live, *oldl;
-	int64_t gen;
-
-	st = app_state_acquire(a, &gen, &err);
-	live = st ? loop_engine_status(a->loop, st) : json_object();
-	lw = live_wg_from_json(json_object_get(live, "wireguard"));
-	json_object_del(live, "wireguard");
-	{
-		/* The OpenVPN driver lists "sessions": the API reads "clients". */
-		json_t *ov = json_object_get(live, "openvpn");
-
-		if (ov && !json_object_get(ov, "clients") && json_object_get(ov, "sessions"))
-			json_object_set(ov, "clients", json_object_get(ov, "sessions"));
-	}
-	pthread_mutex_lock(&a->live_mu);
-	oldl = a->live;
-	oldw = a->live_wg;
-	a->live = json_incref(live);
-	a->live_wg = lw;
-	pthread_mutex_unlock(&a->live_mu);
-	json_decref(oldl);
-	live_wg_free(oldw);
-	{
-		int listeners = events_clients(e) > 0;
-		json_t *now_conn = json_object(), *tr = NULL, *status;
-
-		/* Sessions are tracked at every tick, so a connect between ticks is seen. */
-		pthread_mutex_lock(&a->live_mu);
-		sessions(st, a->live_wg, live, now_conn, listeners ? &tr : NULL);
-		pthread_mutex_unlock(&a->live_mu);
-		connections(e, now_conn);
-		if (st)
-			app_state_put(a);
-		st = NULL;
-		if (listeners) {
-			status = api_status_object(a);
-			if (status)
-				events_publish(e, "status", status);
-			events_publish(e, "traffic", tr);
-			json_decref(status);
-			json_decref(tr);
-		}
-		json_decref(now_conn);
-	}
-	if (st)
-		app_state_put(a);
-	json_decref(live);
-	/*
-	 * The driver's answer and an apply's observation are big and short-lived
-	 * (several MB with 10,000 peers): give the freed pages back to the
-	 * system now rather than keep them as a high-water mark.
-	 */
-	malloc_trim(0);
-}
-
-static void *ticker_main(void *arg)
-{
-	struct events *e = arg;
-
-	pthread_mutex_lock(&e->mu);
-	while (!e->stop) {
-		struct timespec ts;
-
-		pthread_mutex_unlock(&e->mu);
-		tick(e);
-		pthread_mutex_lock(&e->mu);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += TICK_SECONDS;
-		while (!e->stop && !e->tick_now &&
-		       pthread_cond_timedwait(&e->cond, &e->mu, &ts) == 0)
-			;
-		e->tick_now = 0;
-	}
-	pthread_mutex_unlock(&e->mu);
-	return NULL;
-}
-
-void events_tick_now(struct events *e)
-{
-	pthread_mutex_lock(&e->mu);
-	e->tick_now = 1;
-	pthread_cond_broadcast(&e->cond);
-	pthread_mutex_unlock(&e->mu);
-}
-
-int events_start_ticker(struct events *e)
-{
-	if (pthread_create(&e->ticker, NULL, ticker_main, e) != 0)
-		return -1;
-	e->ticker_started = 1;
 	return 0;
 }
 
@@ -390,24 +171,17 @@ void events_close(struct events *e)
 	if (!e)
 		return;
 	pthread_mutex_lock(&e->mu);
-	e->stop = 1;
-	pthread_cond_broadcast(&e->cond);
 	for (struct sse_client *c = e->clients; c; c = c->next) {
 		c->closing = 1;
 		kick(c);
 	}
 	pthread_mutex_unlock(&e->mu);
-	if (e->ticker_started)
-		pthread_join(e->ticker, NULL);
-	e->ticker_started = 0;
 }
 
 void events_free(struct events *e)
 {
 	if (!e)
 		return;
-	json_decref(e->connected);
 	pthread_mutex_destroy(&e->mu);
-	pthread_cond_destroy(&e->cond);
 	free(e);
 }

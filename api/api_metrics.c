@@ -15,6 +15,8 @@
 
 #include <openssl/crypto.h>
 
+#include "lib/proc.h"
+#include "state/active.h"
 #include "api/api.h"
 
 /* Appends v as a Prometheus label value (escaping \ " and newline). */
@@ -49,19 +51,6 @@ static int token_ok(struct req *r)
 	return CRYPTO_memcmp(h + 7, want, strlen(want)) == 0;
 }
 
-static long long self_rss(void)
-{
-	long long size = 0, res = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-
-	if (f) {
-		if (fscanf(f, "%lld %lld", &size, &res) != 2)
-			res = 0;
-		fclose(f);
-	}
-	return res * sysconf(_SC_PAGESIZE);
-}
-
 /* live_mu held. */
 static void wg_metrics(struct buf *b, const struct live_wg *lw, const struct atlas_state *st)
 {
@@ -89,7 +78,7 @@ static void wg_metrics(struct buf *b, const struct live_wg *lw, const struct atl
 				v = n == 0 ? lp->rx : n == 1 ? lp->tx : now - lp->handshake;
 				if (n == 2 && lp->handshake <= 0)
 					continue;
-				if (n == 2 && now - lp->handshake < WG_CONNECTED_SECONDS)
+				if (n == 2 && wg_handshake_live(lp->handshake, now))
 					connected++;
 				buf_printf(b, "%s{interface=", names[n]);
 				label(b, ifc->name);
@@ -175,7 +164,7 @@ void h_metrics(struct req *r)
 	buf_printf(&b, "atlas_engine_running{engine=\"openvpn\"} %d\n",
 		   json_is_true(json_object_get(ol, "running")));
 	head(&b, "atlas_resident_memory_bytes", "gauge", "resident memory of atlas serve");
-	buf_printf(&b, "atlas_resident_memory_bytes %lld\n", self_rss());
+	buf_printf(&b, "atlas_resident_memory_bytes %lld\n", proc_rss_bytes());
 	reply_data(r, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
 	buf_release(&b);
 	json_decref(ol);

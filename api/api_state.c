@@ -9,40 +9,14 @@
 #include <unistd.h>
 
 #include "controller/controller.h"
+#include "lib/proc.h"
 #include "lib/udiff.h"
+#include "state/active.h"
 #include "state/commit.h"
 #include "state/json.h"
 #include "state/schema.h"
 #include "state/yaml.h"
 #include "api/api.h"
-
-static long long rss_bytes(void)
-{
-	long long size = 0, resident = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-
-	if (f) {
-		if (fscanf(f, "%lld %lld", &size, &resident) != 2)
-			resident = 0;
-		fclose(f);
-	}
-	return resident * sysconf(_SC_PAGESIZE);
-}
-
-static long long mem_available(void)
-{
-	char line[256];
-	long long kb = 0;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemAvailable: %lld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb * 1024;
-}
 
 static json_t *host_json(void)
 {
@@ -55,7 +29,7 @@ static json_t *host_json(void)
 	sysinfo(&si);
 	return json_pack("{s:[f,f,f], s:I, s:I, s:I}", "load", load[0], load[1], load[2],
 			 "mem_total", (json_int_t)si.totalram * si.mem_unit, "mem_available",
-			 (json_int_t)mem_available(), "uptime", (json_int_t)si.uptime);
+			 (json_int_t)proc_mem_available(), "uptime", (json_int_t)si.uptime);
 }
 
 /* Peers seen on wireguard interfaces with a recent handshake; live_mu held. */
@@ -68,9 +42,7 @@ static long wg_connected(const struct live_wg *lw, int *running)
 	for (size_t i = 0; lw && i < lw->n; i++) {
 		*running |= lw->ifs[i].running;
 		for (size_t k = 0; k < lw->ifs[i].n; k++) {
-			long long hs = lw->ifs[i].peers[k].handshake;
-
-			n += hs > 0 && now - hs < WG_CONNECTED_SECONDS;
+			n += wg_handshake_live(lw->ifs[i].peers[k].handshake, now);
 		}
 	}
 	return n;
@@ -138,7 +110,7 @@ json_t *api_status_object(struct app *a)
 		      (json_int_t)gen, "applied_generation", (json_int_t)applied, "pending",
 		      gen != applied || loop_drift(a->loop) > 0, "auto_apply", auto_apply,
 		      "engines", engines, "host", host_json(), "atlas", "rss_bytes",
-		      (json_int_t)rss_bytes(), "version", ATLAS_API_VERSION, "watch", watch,
+		      (json_int_t)proc_rss_bytes(), "version", ATLAS_API_VERSION, "watch", watch,
 		      "uptime", (json_int_t)(time(NULL) - a->started), "last_run",
 		      last ? last : json_null());
 	return o;
@@ -152,6 +124,16 @@ void h_status(struct req *r)
 		reply_error(r, 500, NULL, "cannot read the desired state");
 	else
 		reply_json(r, 200, o);
+}
+
+/* GET /events: the stream starts with the status, so the panel need not wait a tick. */
+void h_events(struct req *r)
+{
+	json_t *st = api_status_object(r->app);
+
+	if (events_subscribe(r->app->events, r, st) < 0)
+		reply_error(r, 500, NULL, "cannot create the event stream");
+	json_decref(st);
 }
 
 void h_settings_get(struct req *r)

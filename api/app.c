@@ -154,9 +154,7 @@ void app_client_config(struct req *r, const struct atlas_state *st, const char *
 	struct buf out = BUF_INIT;
 	struct driver_ctx ctx;
 
-	for (size_t i = 0; atlas_drivers[i]; i++)
-		if (!strcmp(atlas_drivers[i]->name, engine))
-			drv = atlas_drivers[i];
+	drv = driver_named(NULL, engine);
 	if (!drv || !drv->client_config) {
 		reply_error(r, 501, NULL,
 			    "this atlas cannot render %s client files yet (no %s "

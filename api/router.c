@@ -33,12 +33,12 @@ const struct route api_routes[] = {
     {"GET", V1 "/plan", h_plan, 0},
     {"POST", V1 "/apply", h_apply, 0},
     {"GET", V1 "/state", h_state_get, 0},
-    {"PUT", V1 "/state", h_state_put, R_WRITE | R_BIG_BODY},
+    {"PUT", V1 "/state", h_state_put, R_WRITE | R_BIG_BODY | R_DRY_RUN},
     {"GET", V1 "/history", h_history, 0},
     {"GET", V1 "/history/{N}", h_history_get, 0},
     /* Restore stays allowed with --watch: the operator's emergency rollback. */
     {"POST", V1 "/history/{N}/restore", h_history_restore, 0},
-    {"GET", V1 "/events", h_events, 0},
+    {"GET", V1 "/events", h_events, R_QUERY_TOKEN},
     /* /metrics checks its own optional token (ATLAS_METRICS_TOKEN). */
     {"GET", "/metrics", h_metrics, R_NOAUTH},
 };

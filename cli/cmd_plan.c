@@ -132,7 +132,7 @@ int cmd_apply(int argc, char **argv)
 		goto out;
 	}
 	controller_ctx_init(&ctx, cli_datadir, s, desired);
-	if (controller_apply(&ctx, desired, gen, "cli", &result, &err) < 0) {
+	if (controller_apply(&ctx, desired, gen, "cli", &result, NULL, &err) < 0) {
 		fprintf(stderr, "atlas: apply failed: %s\n", err.msg);
 	} else {
 		ret = 0;

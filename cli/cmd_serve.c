@@ -28,7 +28,7 @@ static void on_run(void *cls, json_t *run)
 		a->runs_failed++;
 	pthread_mutex_unlock(&a->stats_mu);
 	events_publish(a->events, "apply", run);
-	events_tick_now(a->events);
+	ticker_tick_now(a->ticker);
 }
 
 static void app_free(struct app *a)
@@ -128,7 +128,8 @@ int cmd_serve(int argc, char **argv)
 	if (first_admin(&a) < 0)
 		goto out;
 	store_set_cache_kib(a.store, 512, NULL);
-	a.events = events_new(&a);
+	a.events = events_new();
+	a.ticker = ticker_new(&a);
 	a.loop = loop_start(cli_datadir, on_run, &a, &err);
 	if (!a.loop) {
 		fprintf(stderr, "atlas: %s\n", err.msg);
@@ -138,7 +139,7 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "atlas: %s\n", err.msg);
 		goto out;
 	}
-	if (events_start_ticker(a.events) < 0) {
+	if (ticker_start(a.ticker) < 0) {
 		fprintf(stderr, "atlas: cannot start the event ticker\n");
 		goto out;
 	}
@@ -163,8 +164,10 @@ int cmd_serve(int argc, char **argv)
 	ret = 0;
 out:
 	watch_stop(a.watch);
+	ticker_stop(a.ticker);
 	events_close(a.events);
 	loop_stop(a.loop);
+	ticker_free(a.ticker);
 	server_stop(srv);
 	events_free(a.events);
 	app_free(&a);

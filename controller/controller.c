@@ -4,11 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "controller/controller.h"
@@ -32,6 +32,7 @@ void controller_ctx_init(struct driver_ctx *ctx, const char *datadir, struct sto
 		/* systemd when it is PID 1: /run/systemd/system exists then. */
 		mode = file_exists("/run/systemd/system") ? SERVICE_SYSTEMD : SERVICE_DIRECT;
 	ctx->service_mode = mode;
+	ctx->drivers = atlas_drivers;
 }
 
 void controller_ctx_release(struct driver_ctx *ctx)
@@ -40,7 +41,8 @@ void controller_ctx_release(struct driver_ctx *ctx)
 	ctx->rundir = NULL;
 }
 
-static const char *const engine_names[] = { "wireguard", "openvpn", "singbox", NULL };
+static const char *const engine_names[CONTROLLER_ENGINES + 1] = { "wireguard", "openvpn",
+								   "singbox", NULL };
 
 int controller_managed(const struct atlas_state *st, const char *engine)
 {
@@ -53,12 +55,42 @@ int controller_managed(const struct atlas_state *st, const char *engine)
 	return 0;
 }
 
-static const struct driver *find_driver(const char *engine)
+int run_outcome_failed(const struct run_outcome *o)
 {
-	for (size_t i = 0; atlas_drivers[i]; i++)
-		if (!strcmp(atlas_drivers[i]->name, engine))
-			return atlas_drivers[i];
-	return NULL;
+	for (size_t i = 0; i < o->nengines; i++)
+		if (o->engines[i].failed)
+			return 1;
+	return o->unclaimed;
+}
+
+/* An outcome listing engine (or every engine when NULL), none failed yet. */
+static void outcome_init(struct run_outcome *o, const char *engine)
+{
+	memset(o, 0, sizeof(*o));
+	for (size_t i = 0; engine_names[i]; i++)
+		if (!engine || !strcmp(engine, engine_names[i])) {
+			o->engines[o->nengines].engine = engine_names[i];
+			o->engines[o->nengines++].failed = 0;
+		}
+}
+
+static void outcome_fail(struct run_outcome *o, const char *engine)
+{
+	for (size_t i = 0; i < o->nengines; i++)
+		if (!strcmp(o->engines[i].engine, engine)) {
+			o->engines[i].failed = 1;
+			return;
+		}
+	o->unclaimed = 1;
+}
+
+json_t *controller_result_json(int ok, json_t *actions, size_t remaining, const char *error,
+			       int64_t generation)
+{
+	return json_pack("{s:b, s:o, s:I, s:s?, s:I}", "ok", ok, "actions",
+			 actions ? json_incref(actions) : json_array(), "remaining",
+			 (json_int_t)remaining, "error", ok ? NULL : error, "generation",
+			 (json_int_t)generation);
 }
 
 int controller_plan(const struct driver_ctx *ctx, const struct atlas_state *desired,
@@ -69,7 +101,7 @@ int controller_plan(const struct driver_ctx *ctx, const struct atlas_state *desi
 	plan->generation = generation;
 	for (size_t i = 0; engine_names[i]; i++) {
 		const char *name = engine_names[i];
-		const struct driver *drv = find_driver(name);
+		const struct driver *drv = driver_named(ctx->drivers, name);
 		struct atlas_err e = { 0 };
 		void *obs = NULL;
 		size_t before;
@@ -116,22 +148,13 @@ int controller_plan(const struct driver_ctx *ctx, const struct atlas_state *desi
 	return 0;
 }
 
-static int64_t now_ms(void)
+/* Runs the actions of every engine; an engine whose apply fails is marked in out. */
+static void apply_plan(const struct driver_ctx *ctx, const struct atlas_state *desired,
+		       struct plan *plan, json_t *results, struct buf *errors,
+		       struct run_outcome *out)
 {
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
-/* Runs the actions of every engine; returns the number of failed engines. */
-static int apply_plan(const struct driver_ctx *ctx, const struct atlas_state *desired,
-		      struct plan *plan, json_t *results, struct buf *errors)
-{
-	int failed = 0;
-
 	for (size_t i = 0; engine_names[i]; i++) {
-		const struct driver *drv = find_driver(engine_names[i]);
+		const struct driver *drv = driver_named(ctx->drivers, engine_names[i]);
 		struct atlas_err e = { 0 };
 		size_t first = plan->n, n = 0;
 
@@ -145,48 +168,89 @@ static int apply_plan(const struct driver_ctx *ctx, const struct atlas_state *de
 			continue;
 		/* Drivers emit their actions contiguously; apply them as one batch. */
 		if (drv->apply(ctx, desired, &plan->v[first], n, results, &e) < 0) {
-			failed++;
+			outcome_fail(out, engine_names[i]);
 			buf_printf(errors, "%s%s: %s", errors->len ? "; " : "", engine_names[i],
 				   e.msg);
 			log_error("apply %s: %s", engine_names[i], e.msg);
 		}
 	}
-	return failed;
+}
+
+/*
+ * The last plan of an apply: an engine that could not be observed (fully)
+ * or still has actions planned has not converged. The message names the
+ * observation problems only when nothing is left to apply (else the
+ * remaining actions say it).
+ */
+static void check_converged(const struct plan *plan, struct buf *errors, struct run_outcome *out)
+{
+	for (size_t e = 0; e < plan->nengines; e++) {
+		const struct engine_report *r = &plan->engines[e];
+		int problem = r->status == ENGINE_ERROR || r->status == ENGINE_INCOMPLETE;
+
+		if (problem || plan_count(plan, r->engine))
+			outcome_fail(out, r->engine);
+		if (problem && plan->n == 0)
+			buf_printf(errors, "%s%s: %s: %s", errors->len ? "; " : "", r->engine,
+				   engine_status_names[r->status], r->note ? r->note : "");
+	}
+}
+
+/*
+ * Records a run (apply or restart) in ctx->store when it has one: the one
+ * place both kinds of run are written. error is NULL when ok.
+ */
+static void record_run(const struct driver_ctx *ctx, const char *trigger, int64_t generation,
+		       int64_t started_at, json_t *results, int ok, char *error)
+{
+	struct run_info run = { 0 };
+	struct atlas_err e = { 0 };
+
+	if (!ctx->store)
+		return;
+	run.started_at = started_at;
+	run.finished_at = clock_wall_ms();
+	snprintf(run.trigger, sizeof(run.trigger), "%s", trigger ? trigger : "");
+	run.generation = generation;
+	run.ok = ok;
+	run.actions = json_dumps(results, JSON_COMPACT);
+	run.error = ok ? NULL : error;
+	if (store_record_run(ctx->store, &run, &e) < 0)
+		log_warn("cannot record the run: %s", e.msg);
+	free(run.actions);
 }
 
 int controller_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
 		     int64_t generation, const char *trigger, json_t **result,
-		     struct atlas_err *err)
+		     struct run_outcome *out, struct atlas_err *err)
 {
 	json_t *results = json_array();
 	struct buf errors = BUF_INIT;
-	struct run_info run = { 0 };
+	struct run_outcome local_out;
 	struct atlas_err local = { 0 };
+	int64_t started_at = clock_wall_ms();
 	struct plan plan;
 	int ret = -1, round;
 	size_t remaining = 0;
 
 	if (!err)
-		err = &local;	/* the run records the message either way */
-	run.started_at = now_ms();
+		err = &local; /* the run records the message either way */
+	if (!out)
+		out = &local_out;
+	outcome_init(out, NULL);
 	/* Up to 3 applies, each followed by a plan that checks it. */
 	for (round = 0; round <= 3; round++) {
-		if (controller_plan(ctx, desired, generation, &plan, err) < 0)
+		if (controller_plan(ctx, desired, generation, &plan, err) < 0) {
+			out->unclaimed = 1;
 			goto out;
+		}
 		remaining = plan.n;
-		/* An engine that cannot be observed (fully) has not converged. */
-		for (size_t e = 0; plan.n == 0 && e < plan.nengines; e++)
-			if (plan.engines[e].status == ENGINE_ERROR ||
-			    plan.engines[e].status == ENGINE_INCOMPLETE)
-				buf_printf(&errors, "%s%s: %s: %s", errors.len ? "; " : "",
-					   plan.engines[e].engine,
-					   engine_status_names[plan.engines[e].status],
-					   plan.engines[e].note ? plan.engines[e].note : "");
 		if (plan.n == 0 || errors.len || round == 3) {
+			check_converged(&plan, &errors, out);
 			plan_release(&plan);
 			break;
 		}
-		apply_plan(ctx, desired, &plan, results, &errors);
+		apply_plan(ctx, desired, &plan, results, &errors, out);
 		plan_release(&plan);
 	}
 	ret = errors.len || remaining ? -1 : 0;
@@ -196,27 +260,42 @@ int controller_apply(const struct driver_ctx *ctx, const struct atlas_state *des
 		err_set(err, ERR_EXEC, "not converged: %zu action%s still planned after 3 applies",
 			remaining, remaining == 1 ? "" : "s");
 out:
-	run.finished_at = now_ms();
-	snprintf(run.trigger, sizeof(run.trigger), "%s", trigger ? trigger : "");
-	run.generation = generation;
-	run.ok = ret == 0;
-	run.actions = json_dumps(results, JSON_COMPACT);
-	run.error = ret < 0 ? err->msg : NULL;
-	if (ctx->store) {
-		struct atlas_err e2;
-
-		if (store_record_run(ctx->store, &run, &e2) < 0)
-			log_warn("cannot record the apply run: %s", e2.msg);
-		if (ret == 0)
-			store_set_applied_generation(ctx->store, generation, NULL);
-	}
-	if (result) {
-		*result = json_pack("{s:b, s:O, s:I, s:s?, s:I}", "ok", ret == 0, "actions", results,
-				    "remaining", (json_int_t)remaining, "error", run.error,
-				    "generation", (json_int_t)generation);
-	}
-	free(run.actions);
+	out->remaining = remaining;
+	record_run(ctx, trigger, generation, started_at, results, ret == 0, err->msg);
+	if (ret == 0 && ctx->store)
+		store_set_applied_generation(ctx->store, generation, NULL);
+	if (result)
+		*result = controller_result_json(ret == 0, results, remaining, err->msg, generation);
 	json_decref(results);
 	buf_release(&errors);
 	return ret;
+}
+
+int controller_restart(const struct driver_ctx *ctx, const struct atlas_state *desired,
+		       int64_t generation, const char *engine, const char *trigger,
+		       json_t **result, struct run_outcome *out, struct atlas_err *err)
+{
+	const struct driver *drv = driver_named(ctx->drivers, engine);
+	json_t *results = json_array();
+	struct run_outcome local_out;
+	struct atlas_err local = { 0 };
+	int64_t started_at = clock_wall_ms();
+	int ret;
+
+	if (!err)
+		err = &local;
+	if (!out)
+		out = &local_out;
+	outcome_init(out, engine);
+	if (drv && drv->restart)
+		ret = drv->restart(ctx, desired, results, err);
+	else
+		ret = err_set(err, ERR_UNSUPPORTED, "%s cannot restart", engine);
+	if (ret < 0)
+		outcome_fail(out, engine);
+	record_run(ctx, trigger, generation, started_at, results, ret == 0, err->msg);
+	if (result)
+		*result = controller_result_json(ret == 0, results, 0, err->msg, generation);
+	json_decref(results);
+	return ret < 0 ? -1 : 0;
 }

@@ -3,8 +3,10 @@
  *
  * controller_plan() observes each managed engine and diffs it against the
  * desired state. controller_apply() does the same and then runs the actions,
- * engine by engine; a failing engine does not stop the others. Every apply is
- * recorded in the store (time, trigger, generation, actions, result).
+ * engine by engine; a failing engine does not stop the others. Every apply
+ * and every restart is recorded in the store (time, trigger, generation,
+ * actions, result), and says in a struct run_outcome which engines failed,
+ * so that the reconcile loop's backoff never reads an error message.
  */
 #ifndef ATLAS_CONTROLLER_H
 #define ATLAS_CONTROLLER_H
@@ -16,6 +18,27 @@
 #include "state/store.h"
 #include "controller/driver.h"
 #include "controller/plan.h"
+
+/* The engines the controller knows, in apply order (with or without a driver). */
+#define CONTROLLER_ENGINES 3
+
+/*
+ * What a run did, engine by engine: the reconcile loop's backoff reads it.
+ * engines[] lists the engines the run was about, in apply order (every
+ * engine for an apply, the one engine for a restart).
+ */
+struct run_outcome {
+	struct {
+		const char *engine; /* static: "wireguard", "openvpn", "singbox" */
+		int failed;	    /* its apply or restart failed, or it did not converge */
+	} engines[CONTROLLER_ENGINES];
+	size_t nengines;
+	int unclaimed;	  /* the run failed but no engine is to blame */
+	size_t remaining; /* actions still planned at the end (apply) */
+};
+
+/* 1 when the run failed: an engine failed, or unclaimed. Cannot fail. */
+int run_outcome_failed(const struct run_outcome *o);
 
 /* Fills ctx for a data directory (rundir = DATADIR/run, service mode resolved). */
 void controller_ctx_init(struct driver_ctx *ctx, const char *datadir, struct store *store,
@@ -36,11 +59,31 @@ int controller_plan(const struct driver_ctx *ctx, const struct atlas_state *desi
  * Plans, applies, and plans again to check convergence (up to 3 applies,
  * each checked by a new plan). Records the run in ctx->store when it is set.
  * *result (may be NULL) gets a new JSON object {ok, actions:[...], remaining,
- * error, generation}. Returns 0 when the system converged, -1 otherwise (err,
- * which may be NULL, gets the reason).
+ * error, generation}; *out (may be NULL) which engines failed: an engine
+ * whose apply failed, that could not be observed (fully) at the end, or that
+ * still has actions planned after the last apply. Returns 0 when the system
+ * converged, -1 otherwise (err, which may be NULL, gets the reason).
  */
 int controller_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
 		     int64_t generation, const char *trigger, json_t **result,
-		     struct atlas_err *err);
+		     struct run_outcome *out, struct atlas_err *err);
+
+/*
+ * Restarts engine's daemon (its driver's restart()), whatever the plan says,
+ * and records it like an apply run with trigger (may be NULL). *result and
+ * *out (each may be NULL) as for controller_apply; an engine without a
+ * driver or without restart() fails with ERR_UNSUPPORTED. Returns 0 or -1.
+ */
+int controller_restart(const struct driver_ctx *ctx, const struct atlas_state *desired,
+		       int64_t generation, const char *engine, const char *trigger,
+		       json_t **result, struct run_outcome *out, struct atlas_err *err);
+
+/*
+ * The result object of a run that did not get to the controller (the
+ * desired state could not be loaded): {ok: false, actions: [], remaining:
+ * 0, error: msg, generation}, new. Also the shape of every run's result.
+ */
+json_t *controller_result_json(int ok, json_t *actions, size_t remaining, const char *error,
+			       int64_t generation);
 
 #endif

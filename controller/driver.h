@@ -27,6 +27,8 @@ struct driver_ctx {
 	struct store *store;	/* may be NULL in pure tests */
 	int service_mode;	/* resolved: SERVICE_SYSTEMD or SERVICE_DIRECT */
 	time_t now;		/* "today" for expiry dates: diff() reads no clock */
+	/* the drivers the controller runs: atlas_drivers, or a unit test's own */
+	const struct driver *const *drivers;
 };
 
 struct driver {
@@ -108,5 +110,11 @@ struct driver {
 
 /* The engine drivers, in apply order; a NULL entry ends the list. */
 extern const struct driver *const atlas_drivers[];
+
+/*
+ * The driver of engine name in drivers (a NULL-ended table; NULL means
+ * atlas_drivers), or NULL when there is none. The one lookup by name.
+ */
+const struct driver *driver_named(const struct driver *const *drivers, const char *name);
 
 #endif

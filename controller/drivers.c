@@ -1,7 +1,9 @@
 /*
- * drivers.c - the table of engine drivers, in apply order.
+ * drivers.c - the table of engine drivers, in apply order, and the one
+ * lookup of a driver by name.
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "controller/driver.h"
 #include "controller/openvpn/ovpn.h"
@@ -12,3 +14,13 @@ const struct driver *const atlas_drivers[] = {
 	&ovpn_driver,
 	NULL,
 };
+
+const struct driver *driver_named(const struct driver *const *drivers, const char *name)
+{
+	if (!drivers)
+		drivers = atlas_drivers;
+	for (size_t i = 0; drivers[i]; i++)
+		if (!strcmp(drivers[i]->name, name))
+			return drivers[i];
+	return NULL;
+}

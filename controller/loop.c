@@ -9,17 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "state/store.h"
 #include "controller/controller.h"
 #include "controller/loop.h"
-
-#define DEBOUNCE_MS	200
-#define DEBOUNCE_MAX_MS 1000 /* a steady stream of edits still applies every second */
-#define MAX_ENGINES	8
 
 struct request {
 	char engine[32]; /* "" : apply */
@@ -42,8 +38,8 @@ struct loop {
 	char wake_trigger[64];
 	int64_t wake_due, wake_first; /* ms, monotonic */
 	int64_t next_resync;
-	int64_t retry_due;	/* 0: no retry pending */
-	int fails[MAX_ENGINES]; /* consecutive failures per engine (drivers order) */
+	int64_t retry_due; /* 0: no retry pending */
+	struct loop_backoff backoff;
 	struct request *reqs, **reqs_tail;
 	/*
 	 * The last recorded run as JSON text: one block, not a tree of one
@@ -56,60 +52,54 @@ struct loop {
 	long passes; /* runs finished by the timer or a wake-up (loop_passes) */
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static const struct driver *driver_named(const char *engine, size_t *index)
-{
-	for (size_t i = 0; atlas_drivers[i]; i++)
-		if (!strcmp(atlas_drivers[i]->name, engine)) {
-			if (index)
-				*index = i;
-			return atlas_drivers[i];
-		}
-	return NULL;
-}
-
 int loop_can_restart(const char *engine)
 {
-	const struct driver *d = driver_named(engine, NULL);
+	const struct driver *d = driver_named(NULL, engine);
 
 	return d && d->restart;
 }
 
-/* Updates the per-engine failure counters from a run's error text. */
-static int64_t schedule_retry(struct loop *l, const char *error, int resync)
+static int64_t retry_delay(int fails, int resync_s)
+{
+	int shift = fails > LOOP_RETRY_MAX_DOUBLINGS ? LOOP_RETRY_MAX_DOUBLINGS : fails - 1;
+	int64_t d = (int64_t)LOOP_RETRY_BASE_MS << shift;
+
+	if (resync_s > 0 && d > (int64_t)resync_s * 1000)
+		d = (int64_t)resync_s * 1000;
+	return d;
+}
+
+int64_t loop_backoff_next(struct loop_backoff *b, const struct run_outcome *o, int resync_s)
 {
 	int64_t delay = 0;
 
-	for (size_t i = 0; atlas_drivers[i] && i < MAX_ENGINES; i++) {
-		const char *name = atlas_drivers[i]->name;
-		char *pfx = xasprintf("%s: ", name);
-		int failed = error && strstr(error, pfx) != NULL;
+	for (size_t i = 0; i < o->nengines; i++) {
+		size_t k = 0;
 
-		free(pfx);
-		if (!failed) {
-			l->fails[i] = 0;
-			continue;
+		while (k < b->n && strcmp(b->engines[k].engine, o->engines[i].engine))
+			k++;
+		if (k == b->n) {
+			if (b->n == CONTROLLER_ENGINES)
+				continue; /* cannot happen: the controller knows that many */
+			b->engines[b->n].engine = o->engines[i].engine;
+			b->engines[b->n++].fails = 0;
 		}
-		l->fails[i]++;
-		{
-			int64_t d = 1000LL << (l->fails[i] > 16 ? 16 : l->fails[i] - 1);
+		b->engines[k].fails = o->engines[i].failed ? b->engines[k].fails + 1 : 0;
+	}
+	b->unclaimed = o->unclaimed ? b->unclaimed + 1 : 0;
+	for (size_t k = 0; k < b->n; k++)
+		if (b->engines[k].fails) {
+			int64_t d = retry_delay(b->engines[k].fails, resync_s);
 
-			if (d > (int64_t)resync * 1000)
-				d = (int64_t)resync * 1000;
 			if (!delay || d < delay)
 				delay = d;
 		}
+	if (b->unclaimed) {
+		int64_t d = retry_delay(b->unclaimed, resync_s);
+
+		if (!delay || d < delay)
+			delay = d;
 	}
-	/* A failure no engine claims (not converged): retry like one engine. */
-	if (error && !delay)
-		delay = 2000;
 	return delay;
 }
 
@@ -144,21 +134,6 @@ long loop_drift(struct loop *l)
 	return n;
 }
 
-/* Loads the desired state; replaces l->desired. Returns its generation or -1. */
-static int64_t load_desired(struct loop *l, struct atlas_state **out)
-{
-	struct atlas_err err = {0};
-	struct atlas_state *st;
-	int64_t gen;
-
-	if (store_load(l->store, &st, &gen, &err) < 0) {
-		log_error("reconcile: %s", err.msg);
-		return -1;
-	}
-	*out = st;
-	return gen;
-}
-
 json_t *loop_run_json(const struct run_info *run)
 {
 	json_t *actions = json_loads(run->actions ? run->actions : "[]", 0, NULL);
@@ -171,6 +146,7 @@ json_t *loop_run_json(const struct run_info *run)
 			 actions ? actions : json_array(), "error", run->error);
 }
 
+/* The run as the store recorded it (id, times, actions) becomes the last run. */
 static void publish(struct loop *l, json_t *result, const char *trigger)
 {
 	struct run_info *runs = NULL;
@@ -178,8 +154,6 @@ static void publish(struct loop *l, json_t *result, const char *trigger)
 	json_t *run;
 	char *text;
 
-	(void)result;
-	/* The run as recorded (id, times, actions). */
 	if (store_runs(l->store, 1, &runs, &n, NULL) == 0 && n == 1)
 		run = loop_run_json(&runs[0]);
 	else
@@ -196,114 +170,149 @@ static void publish(struct loop *l, json_t *result, const char *trigger)
 }
 
 /*
- * One run. engine NULL: what loop_decide() says (a check or an observation
- * that changes nothing returns NULL, unrecorded); else restart that engine.
- * Returns the result (new) or NULL.
+ * The end of every run the controller recorded, apply or restart: the
+ * backoff reads the run's outcome, and the run becomes the last run.
  */
-static json_t *run_once(struct loop *l, const char *trigger, const char *engine)
+static void record(struct loop *l, const struct run_outcome *o, int resync_s, json_t *result,
+		   const char *trigger)
 {
-	enum loop_action act;
+	int64_t delay;
+
+	pthread_mutex_lock(&l->mu);
+	delay = loop_backoff_next(&l->backoff, o, resync_s);
+	l->retry_due = delay ? clock_mono_ms() + delay : 0;
+	pthread_mutex_unlock(&l->mu);
+	publish(l, result, trigger);
+}
+
+/*
+ * The start of every run: loads the desired state into *desired (new),
+ * takes the engine lock and fills ctx for it (engines_end releases both
+ * but *desired). Returns the generation, or -1 when the state cannot be
+ * loaded: then *result is the run's (failed) result and nothing is held.
+ */
+static int64_t engines_begin(struct loop *l, struct atlas_state **desired,
+			     struct driver_ctx *ctx, json_t **result)
+{
+	struct atlas_err err = {0};
+	int64_t gen;
+
+	if (store_load(l->store, desired, &gen, &err) < 0) {
+		log_error("reconcile: %s", err.msg);
+		*desired = NULL;
+		*result = controller_result_json(0, NULL, 0, "cannot load the desired state", 0);
+		return -1;
+	}
+	pthread_mutex_lock(&l->engine_mu);
+	pthread_mutex_lock(&l->mu);
+	l->resync = (*desired)->settings.resync;
+	pthread_mutex_unlock(&l->mu);
+	controller_ctx_init(ctx, l->datadir, l->store, *desired);
+	return gen;
+}
+
+static void engines_end(struct loop *l, struct driver_ctx *ctx)
+{
+	controller_ctx_release(ctx);
+	pthread_mutex_unlock(&l->engine_mu);
+}
+
+/*
+ * The first half of a run that observes first (loop_decide said
+ * LOOP_CHECK_APPLY or LOOP_OBSERVE), under the engine lock. Returns 1 when
+ * an apply follows (a check found drift), 0 when the run ends here,
+ * unrecorded: an observation changes nothing, nor does a check that finds
+ * nothing to do.
+ */
+static int observe_first(struct loop *l, const struct driver_ctx *ctx,
+			 const struct atlas_state *desired, int64_t gen, enum loop_action act,
+			 const char *trigger)
+{
+	struct atlas_err err = {0};
+	struct plan plan;
+	size_t changes = 0;
+	int quiet, rc;
+
+	rc = controller_plan(ctx, desired, gen, &plan, &err);
+	if (rc == 0)
+		set_drift(l, (long)(changes = plan.n));
+	else
+		log_warn("observe (%s): %s", trigger, err.msg);
+	quiet = rc == 0 && plan.n == 0 && !plan_has_problems(&plan);
+	/* Nothing to change: the system already is this generation. */
+	if (quiet && act == LOOP_OBSERVE && gen != store_applied_generation(l->store)) {
+		store_set_applied_generation(l->store, gen, NULL);
+		log_info("reconcile: generation %lld needs no change", (long long)gen);
+	}
+	plan_release(&plan);
+	if (act == LOOP_CHECK_APPLY && !quiet) {
+		log_info("reconcile: drift found, applying");
+		return 1;
+	}
+	if (act == LOOP_CHECK_APPLY) {
+		/* Every engine checked out fine: no failure is left to retry. */
+		pthread_mutex_lock(&l->mu);
+		memset(&l->backoff, 0, sizeof(l->backoff));
+		l->retry_due = 0;
+		pthread_mutex_unlock(&l->mu);
+	} else if (changes) {
+		log_info("reconcile (%s): %zu change(s) wait for an apply (auto_apply is off)",
+			 trigger, changes);
+	}
+	return 0;
+}
+
+/*
+ * A reconcile run: what loop_decide() says. Returns the result (new) of
+ * the apply it recorded, or NULL when it only observed or checked.
+ */
+static json_t *run_reconcile(struct loop *l, const char *trigger)
+{
 	struct atlas_err err = {0};
 	struct atlas_state *desired = NULL;
 	struct driver_ctx ctx;
+	struct run_outcome o;
 	json_t *result = NULL;
-	int64_t gen, delay;
-	int rc;
+	enum loop_action act;
+	int64_t gen;
 
-	gen = load_desired(l, &desired);
+	gen = engines_begin(l, &desired, &ctx, &result);
 	if (gen < 0)
-		return json_pack("{s:b, s:[], s:i, s:s, s:I}", "ok", 0, "actions", "remaining", 0,
-				 "error", "cannot load the desired state", "generation",
-				 (json_int_t)0);
-	pthread_mutex_lock(&l->engine_mu);
-	pthread_mutex_lock(&l->mu);
-	l->resync = desired->settings.resync;
-	pthread_mutex_unlock(&l->mu);
-	controller_ctx_init(&ctx, l->datadir, l->store, desired);
-	if (engine) {
-		const struct driver *drv = driver_named(engine, NULL);
-		json_t *results = json_array();
-		struct run_info run = {0};
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		run.started_at = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-		rc = drv && drv->restart
-			 ? drv->restart(&ctx, desired, results, &err)
-			 : err_set(&err, ERR_UNSUPPORTED, "%s cannot restart", engine);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		run.finished_at = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-		snprintf(run.trigger, sizeof(run.trigger), "%s", trigger);
-		run.generation = gen;
-		run.ok = rc == 0;
-		run.actions = json_dumps(results, JSON_COMPACT);
-		run.error = rc < 0 ? err.msg : NULL;
-		store_record_run(l->store, &run, NULL);
-		result =
-		    json_pack("{s:b, s:O, s:i, s:s?, s:I}", "ok", rc == 0, "actions", results,
-			      "remaining", 0, "error", run.error, "generation", (json_int_t)gen);
-		free(run.actions);
-		json_decref(results);
-		pthread_mutex_unlock(&l->engine_mu);
-		controller_ctx_release(&ctx);
-		publish(l, result, trigger);
-		state_free(desired);
-		return result;
-	}
+		goto out;
 	act = loop_decide(trigger, desired->settings.auto_apply, gen,
 			  store_applied_generation(l->store));
-	if (act != LOOP_APPLY) {
-		struct plan plan;
-		size_t changes = 0;
-		int quiet;
-
-		rc = controller_plan(&ctx, desired, gen, &plan, &err);
-		if (rc == 0)
-			set_drift(l, (long)(changes = plan.n));
-		else
-			log_warn("observe (%s): %s", trigger, err.msg);
-		quiet = rc == 0 && plan.n == 0 && !plan_has_problems(&plan);
-		/* Nothing to change: the system already is this generation. */
-		if (quiet && act == LOOP_OBSERVE && gen != store_applied_generation(l->store)) {
-			store_set_applied_generation(l->store, gen, NULL);
-			log_info("reconcile: generation %lld needs no change", (long long)gen);
-		}
-		plan_release(&plan);
-		if (act == LOOP_OBSERVE || quiet) {
-			/* A check that changes nothing is not worth a history entry. */
-			pthread_mutex_unlock(&l->engine_mu);
-			controller_ctx_release(&ctx);
-			state_free(desired);
-			if (act == LOOP_CHECK_APPLY) {
-				pthread_mutex_lock(&l->mu);
-				schedule_retry(l, NULL, 30);
-				l->retry_due = 0;
-				pthread_mutex_unlock(&l->mu);
-			} else if (changes) {
-				log_info(
-				    "reconcile (%s): %zu change(s) wait for an apply (auto_apply "
-				    "is off)",
-				    trigger, changes);
-			}
-			return NULL;
-		}
-		log_info("reconcile: drift found, applying");
+	if (act != LOOP_APPLY && !observe_first(l, &ctx, desired, gen, act, trigger)) {
+		engines_end(l, &ctx);
+		goto out;
 	}
-	rc = controller_apply(&ctx, desired, gen, trigger, &result, &err);
-	if (json_is_integer(json_object_get(result, "remaining")))
-		set_drift(l, (long)json_integer_value(json_object_get(result, "remaining")));
-	pthread_mutex_unlock(&l->engine_mu);
-	controller_ctx_release(&ctx);
-	if (rc < 0)
+	if (controller_apply(&ctx, desired, gen, trigger, &result, &o, &err) < 0)
 		log_warn("reconcile (%s): %s", trigger, err.msg);
-	pthread_mutex_lock(&l->mu);
-	delay = schedule_retry(l, rc < 0 ? err.msg : NULL, desired->settings.resync);
-	l->retry_due = delay ? mono_ms() + delay : 0;
-	pthread_mutex_unlock(&l->mu);
-	if (!result)
-		result = json_pack("{s:b, s:[], s:i, s:s, s:I}", "ok", 0, "actions", "remaining", 0,
-				   "error", err.msg, "generation", (json_int_t)gen);
-	publish(l, result, trigger);
+	set_drift(l, (long)o.remaining);
+	engines_end(l, &ctx);
+	record(l, &o, desired->settings.resync, result, trigger);
+out:
+	state_free(desired);
+	return result;
+}
+
+/* A restart of engine's daemon (a request). Returns its result (new). */
+static json_t *run_restart(struct loop *l, const char *trigger, const char *engine)
+{
+	struct atlas_err err = {0};
+	struct atlas_state *desired = NULL;
+	struct driver_ctx ctx;
+	struct run_outcome o;
+	json_t *result = NULL;
+	int64_t gen;
+
+	gen = engines_begin(l, &desired, &ctx, &result);
+	if (gen < 0)
+		goto out;
+	if (controller_restart(&ctx, desired, gen, engine, trigger, &result, &o, &err) < 0)
+		log_warn("%s: %s", trigger, err.msg);
+	engines_end(l, &ctx);
+	record(l, &o, desired->settings.resync, result, trigger);
+out:
 	state_free(desired);
 	return result;
 }
@@ -311,7 +320,7 @@ static json_t *run_once(struct loop *l, const char *trigger, const char *engine)
 static int resync_ms(struct loop *l)
 {
 	/* l->mu held */
-	return (l->resync > 0 ? l->resync : 30) * 1000;
+	return (l->resync > 0 ? l->resync : SETTINGS_RESYNC_DEFAULT) * 1000;
 }
 
 static void *loop_main(void *arg)
@@ -320,7 +329,7 @@ static void *loop_main(void *arg)
 
 	pthread_mutex_lock(&l->mu);
 	while (!l->stop) {
-		int64_t now = mono_ms(), due = l->next_resync;
+		int64_t now = clock_mono_ms(), due = l->next_resync;
 		struct request *rq = l->reqs;
 		char trigger[64];
 
@@ -329,16 +338,8 @@ static void *loop_main(void *arg)
 		if (l->retry_due && l->retry_due < due)
 			due = l->retry_due;
 		if (!rq && now < due) {
-			struct timespec ts;
-			int64_t wait = due - now;
+			struct timespec ts = clock_deadline(CLOCK_MONOTONIC, due - now);
 
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			ts.tv_sec += wait / 1000;
-			ts.tv_nsec += (wait % 1000) * 1000000;
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
 			pthread_cond_timedwait(&l->cond, &l->mu, &ts);
 			continue;
 		}
@@ -349,12 +350,12 @@ static void *loop_main(void *arg)
 			pthread_mutex_unlock(&l->mu);
 			if (rq->engine[0]) {
 				char *t = xasprintf("restart %s", rq->engine);
-				json_t *res = run_once(l, t, rq->engine);
+				json_t *res = run_restart(l, t, rq->engine);
 
 				free(t);
 				rq->done(rq->cls, res);
 			} else {
-				rq->done(rq->cls, run_once(l, "api apply", NULL));
+				rq->done(rq->cls, run_reconcile(l, "api apply"));
 			}
 			free(rq);
 			pthread_mutex_lock(&l->mu);
@@ -370,12 +371,12 @@ static void *loop_main(void *arg)
 		l->wake = 0;
 		l->retry_due = 0;
 		pthread_mutex_unlock(&l->mu);
-		json_decref(run_once(l, trigger, NULL));
+		json_decref(run_reconcile(l, trigger));
 		/* Recorded or not: an event a test can wait for (ATLAS_LOG=debug). */
 		log_debug("loop: %s run finished", trigger);
 		pthread_mutex_lock(&l->mu);
 		l->passes++;
-		l->next_resync = mono_ms() + resync_ms(l);
+		l->next_resync = clock_mono_ms() + resync_ms(l);
 	}
 	pthread_mutex_unlock(&l->mu);
 	return NULL;
@@ -384,7 +385,6 @@ static void *loop_main(void *arg)
 struct loop *loop_start(const char *datadir, loop_run_cb on_run, void *cls, struct atlas_err *err)
 {
 	struct loop *l = xcalloc(1, sizeof(*l));
-	pthread_condattr_t ca;
 
 	if (store_open(datadir, &l->store, err) < 0) {
 		free(l);
@@ -399,15 +399,12 @@ struct loop *loop_start(const char *datadir, loop_run_cb on_run, void *cls, stru
 	l->drift = -1;
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_mutex_init(&l->engine_mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&l->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	clock_cond_init(&l->cond);
 	/* The first run happens at once: bring the system to the stored state. */
 	l->wake = 1;
-	l->wake_due = mono_ms();
+	l->wake_due = clock_mono_ms();
 	snprintf(l->wake_trigger, sizeof(l->wake_trigger), "start");
-	l->next_resync = mono_ms() + 30000;
+	l->next_resync = clock_mono_ms() + SETTINGS_RESYNC_DEFAULT * 1000;
 	if (pthread_create(&l->thread, NULL, loop_main, l) != 0) {
 		err_set(err, ERR_INTERNAL, "cannot start the reconcile thread");
 		store_close(l->store);
@@ -445,14 +442,14 @@ void loop_stop(struct loop *l)
 
 int64_t loop_wake_due(int64_t now, int64_t first, int debounce)
 {
-	int64_t due = debounce ? now + DEBOUNCE_MS : now;
+	int64_t due = debounce ? now + LOOP_DEBOUNCE_MS : now;
 
-	return due > first + DEBOUNCE_MAX_MS ? first + DEBOUNCE_MAX_MS : due;
+	return due > first + LOOP_DEBOUNCE_MAX_MS ? first + LOOP_DEBOUNCE_MAX_MS : due;
 }
 
 void loop_wake(struct loop *l, const char *trigger, int debounce)
 {
-	int64_t now = mono_ms();
+	int64_t now = clock_mono_ms();
 
 	pthread_mutex_lock(&l->mu);
 	if (!l->wake) {
@@ -480,7 +477,7 @@ int loop_request(struct loop *l, const char *engine, loop_done_cb done, void *cl
 {
 	struct request *rq;
 
-	if (engine && !driver_named(engine, NULL))
+	if (engine && !driver_named(NULL, engine))
 		return err_set(err, ERR_UNSUPPORTED, "this atlas has no driver for %s yet", engine);
 	if (engine && !loop_can_restart(engine))
 		return err_set(err, ERR_UNSUPPORTED, "the %s driver cannot restart its daemon",

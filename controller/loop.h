@@ -5,10 +5,12 @@
  * It runs after every desired-state change (loop_wake, debounced so that a
  * burst of edits becomes one apply), on SIGHUP (loop_wake with no delay),
  * and every settings.resync seconds to heal drift. A failed engine is
- * retried with exponential backoff (1 s doubling up to the resync period);
- * the other engines keep being applied. Each run that changes something or
- * fails is recorded in the store (controller_apply); a periodic check that
- * finds nothing to do is not, so the history shows real events only.
+ * retried with exponential backoff (LOOP_RETRY_BASE_MS doubling up to the
+ * resync period); the other engines keep being applied. Which engine failed
+ * comes from the run's struct run_outcome, never from its message. Each run
+ * that changes something or fails is recorded in the store
+ * (controller_apply, controller_restart); a periodic check that finds
+ * nothing to do is not, so the history shows real events only.
  *
  * settings.auto_apply false (manual mode) keeps the loop's hands off: after
  * an edit, on the resync timer and on retries it only observes (plan), so
@@ -29,6 +31,19 @@
 #include <jansson.h>
 
 #include "lib/err.h"
+#include "controller/controller.h"
+
+/* A burst of edits becomes one apply: it waits this long after the last edit... */
+#define LOOP_DEBOUNCE_MS 200
+/* ...but no longer than this after the first (a steady stream still applies). */
+#define LOOP_DEBOUNCE_MAX_MS 1000
+/* The first retry of a failed engine waits this long; each failure in a row doubles it. */
+#define LOOP_RETRY_BASE_MS 1000
+/*
+ * The doubling stops after this many failures (an overflow guard: the
+ * resync period caps the delay long before, at most 86,400 s).
+ */
+#define LOOP_RETRY_MAX_DOUBLINGS 16
 
 struct loop;
 
@@ -46,7 +61,7 @@ struct loop *loop_start(const char *datadir, loop_run_cb on_run, void *cls, stru
 /* Stops the thread (after the run in progress) and frees l. Accepts NULL. */
 void loop_stop(struct loop *l);
 
-/* Asks for an apply: debounced by 200 ms when debounce, else at once. */
+/* Asks for an apply: debounced (LOOP_DEBOUNCE_MS) when debounce, else at once. */
 void loop_wake(struct loop *l, const char *trigger, int debounce);
 
 /*
@@ -87,6 +102,28 @@ enum loop_action {
  * gen and applied the desired and applied generations.
  */
 enum loop_action loop_decide(const char *trigger, int auto_apply, int64_t gen, int64_t applied);
+
+/*
+ * The retry backoff: consecutive failed runs per engine, and of runs that
+ * failed with no engine to blame. Zero-initialised it knows no failure.
+ */
+struct loop_backoff {
+	struct {
+		const char *engine; /* static, from a struct run_outcome */
+		int fails;
+	} engines[CONTROLLER_ENGINES];
+	size_t n;
+	int unclaimed;
+};
+
+/*
+ * The pure backoff step after a run: each engine o lists counts one more
+ * failure in a row when o says it failed, none when it did not (engines o
+ * does not list keep their count). Returns the delay of the next retry in
+ * ms, 0 for none: the shortest over the failing engines of
+ * LOOP_RETRY_BASE_MS << (failures - 1), each at most resync_s seconds.
+ */
+int64_t loop_backoff_next(struct loop_backoff *b, const struct run_outcome *o, int resync_s);
 
 /*
  * Changes the last observation found (plan, apply or periodic check): 0 when

@@ -172,3 +172,9 @@ json_t *plan_to_json(const struct plan *p)
 	json_object_set_new(root, "actions", actions);
 	return root;
 }
+
+void plan_result(json_t *results, const char *text, int ok, const char *msg)
+{
+	json_array_append_new(results, json_pack("{s:s, s:b, s:s?}", "text", text, "ok", ok,
+						 "error", ok ? NULL : msg));
+}

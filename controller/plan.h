@@ -77,6 +77,13 @@ struct action *plan_add(struct plan *p, const char *engine, enum action_kind kin
 			const char *resource, void *data, void (*data_free)(void *),
 			const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
+/*
+ * Appends the outcome of one applied step to an apply's results (a JSON
+ * array): {"text": text, "ok": ok, "error": msg}, "error" only when !ok (msg
+ * may be NULL then). The one shape every driver reports. Cannot fail.
+ */
+void plan_result(json_t *results, const char *text, int ok, const char *msg);
+
 /* Frees the actions from index n on (a diff that failed half-way). */
 void plan_truncate(struct plan *p, size_t n);
 

@@ -19,7 +19,7 @@
 static int systemctl(const char *verb, const struct service *svc, struct atlas_err *err)
 {
 	const char *argv[] = { "systemctl", verb, svc->unit, NULL };
-	struct spawn_opts o = { .timeout_ms = 60000 };
+	struct spawn_opts o = { .timeout_ms = SERVICE_TIMEOUT_MS };
 	struct spawn_result r;
 	int ret = spawn_check(argv, &o, &r, err);
 

@@ -17,6 +17,9 @@
 
 #include "lib/err.h"
 
+/* How long systemctl may take to start, stop or restart a unit. */
+#define SERVICE_TIMEOUT_MS 60000
+
 struct service {
 	const char *name;		/* for messages: "openvpn" */
 	const char *unit;		/* systemd unit, e.g. "openvpn-server@atlas" */

@@ -132,3 +132,18 @@ uint64_t ip_size(const struct ipaddr *net)
 
 	return host >= 63 ? UINT64_MAX : (uint64_t)1 << host;
 }
+
+int ip_normalize(const char *s, int net, char *buf, size_t len)
+{
+	struct ipaddr ip, n;
+
+	if (ip_parse(s, &ip) < 0)
+		return -1;
+	if (net) {
+		ip_network(&ip, &n);
+		n.prefix = ip.prefix;
+		ip = n;
+	}
+	ip_format(&ip, 1, buf, len);
+	return 0;
+}

@@ -29,6 +29,13 @@ void ip_network(const struct ipaddr *ip, struct ipaddr *out);
 /* Adds n to the address (wrapping is the caller's problem). */
 void ip_add(struct ipaddr *ip, uint64_t n);
 int ip_addr_eq(const struct ipaddr *a, const struct ipaddr *b);
+/*
+ * s ("10.8.0.5/24", "FD00::1") rewritten the one way WireGuard and ip print
+ * it, with its prefix length: host bits cleared when net (allowed IPs), kept
+ * when not (interface addresses). buf needs 50 bytes. 0, or -1 when s is no
+ * address or prefix (buf untouched).
+ */
+int ip_normalize(const char *s, int net, char *buf, size_t len);
 /* Netmask of a v4 prefix as dotted quad. buf needs 16 bytes. */
 void ip4_mask(int prefix, char *buf, size_t len);
 /* Number of host addresses in a v4 net, or UINT64_MAX for large v6 nets. */

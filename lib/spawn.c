@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/spawn.h"
 
 static const char *const sys_dirs[] = {
@@ -77,14 +78,6 @@ out:
 	return found;
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 static void keep(struct buf *b, const char *data, size_t n, size_t cap, int *truncated)
 {
 	if (b->len + n > cap) {
@@ -129,7 +122,7 @@ static ssize_t write_nosigpipe(int fd, const void *data, size_t len)
  * the deadline still holds then (SIGKILL), so spawn_run never blocks past
  * its timeout. Polls with a short, growing sleep (no pidfd on glibc < 2.36).
  */
-static void wait_child(pid_t pid, long deadline, struct spawn_result *res, int *wstatus)
+static void wait_child(pid_t pid, int64_t deadline, struct spawn_result *res, int *wstatus)
 {
 	long nap_us = 100;
 	pid_t r;
@@ -140,7 +133,7 @@ static void wait_child(pid_t pid, long deadline, struct spawn_result *res, int *
 
 		if (r < 0)
 			continue;
-		if (now_ms() >= deadline) {
+		if (clock_mono_ms() >= deadline) {
 			res->timed_out = 1;
 			kill(pid, SIGKILL);
 			continue;	/* now a blocking wait: SIGKILL ends it */
@@ -176,7 +169,7 @@ int spawn_run(const char *const argv[], const struct spawn_opts *opts,
 	posix_spawnattr_t attr;
 	const char *path;
 	size_t cap, written = 0;
-	long deadline;
+	int64_t deadline;
 	pid_t pid;
 	int ret = -1, rc, wstatus = 0;
 
@@ -218,11 +211,11 @@ int spawn_run(const char *const argv[], const struct spawn_opts *opts,
 	if (in[1] >= 0)
 		fcntl(in[1], F_SETFL, O_NONBLOCK);
 
-	deadline = now_ms() + (opts->timeout_ms ? opts->timeout_ms : 10000);
+	deadline = clock_mono_ms() + (opts->timeout_ms ? opts->timeout_ms : SPAWN_TIMEOUT_MS);
 	while (out[0] >= 0 || errp[0] >= 0) {
 		struct pollfd pf[3];
 		int nf = 0, i_out = -1, i_err = -1, i_in = -1;
-		long left = deadline - now_ms();
+		int64_t left = deadline - clock_mono_ms();
 		char chunk[16384];
 
 		if (left <= 0) {

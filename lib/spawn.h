@@ -16,11 +16,14 @@
 #include "lib/buf.h"
 #include "lib/err.h"
 
+/* How long a program may run when spawn_opts.timeout_ms is 0 (ip, nft, openssl). */
+#define SPAWN_TIMEOUT_MS 10000
+
 struct spawn_opts {
 	const char *stdin_data;	/* NULL: /dev/null */
 	size_t stdin_len;
 	size_t out_cap;		/* bytes of stdout kept; 0: 1 MiB */
-	int timeout_ms;		/* 0: 10 s */
+	int timeout_ms;		/* then SIGKILL; 0: SPAWN_TIMEOUT_MS */
 	const char *const *env;	/* NULL: PATH and LANG=C only */
 };
 

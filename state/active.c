@@ -18,6 +18,11 @@ void ovpn_today(long long t, char *buf, size_t len)
 	snprintf(buf, len, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
+int wg_handshake_live(long long handshake, time_t now)
+{
+	return handshake > 0 && (long long)now - handshake < WG_CONNECTED_SECONDS;
+}
+
 int wg_peer_active(const struct wg_peer *p, time_t now)
 {
 	char today[48];

@@ -19,6 +19,16 @@ void ovpn_today(long long t, char *buf, size_t len);
 int wg_peer_active(const struct wg_peer *p, time_t now);
 
 /*
+ * A WireGuard peer counts as connected (a live session, which a change of
+ * the peer drops) while its latest handshake is younger than this:
+ * WireGuard rekeys a live session every 120 s, plus a minute for a late one.
+ */
+#define WG_CONNECTED_SECONDS 180
+
+/* 1 when a latest handshake (unix seconds, 0: never) means a live session at now. Pure. */
+int wg_handshake_live(long long handshake, time_t now);
+
+/*
  * 1 when cl may connect on day today ("YYYY-MM-DD"): not disabled and not
  * past its expiry date (the date itself is still valid).
  */

@@ -27,6 +27,9 @@ enum sb_security { SB_SEC_AUTO, SB_SEC_NONE, SB_SEC_TLS, SB_SEC_REALITY };
 enum sb_transport { SB_TR_TCP, SB_TR_WS, SB_TR_GRPC, SB_TR_HTTPUPGRADE };
 enum sb_method { SB_SS_AES128, SB_SS_AES256 };
 
+/* settings.resync when the state does not say: seconds between two drift checks. */
+#define SETTINGS_RESYNC_DEFAULT 30
+
 struct settings {
 	char *host;		/* the address clients connect to */
 	int service_mode;	/* enum service_mode */

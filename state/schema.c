@@ -30,7 +30,7 @@ static const struct field settings_fields[] = {
 	  service_mode_names, "how daemons are run: systemd units, directly by atlas, or auto" },
 	{ "egress_interface", F_STR, O(settings, egress_interface), 0, NULL, 0, 0, 0, 0, NULL,
 	  "interface for NAT; default: the interface of the default route" },
-	{ "resync", F_INT, O(settings, resync), 0, NULL, 0, 30, 1, 86400, NULL,
+	{ "resync", F_INT, O(settings, resync), 0, NULL, 0, SETTINGS_RESYNC_DEFAULT, 1, 86400, NULL,
 	  "seconds between drift checks" },
 	{ "history_keep", F_INT, O(settings, history_keep), 0, NULL, 0, 100, 1, 100000, NULL,
 	  "generations of desired state kept for rollback" },

@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "lib/clock.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "state/store.h"
@@ -233,14 +233,6 @@ out:
 	return ret;
 }
 
-static int64_t now_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
 int store_save(struct store *s, const struct atlas_state *st, const char *trigger,
 	       const char *summary, int64_t *gen, struct atlas_err *err)
 {
@@ -275,7 +267,7 @@ int store_save(struct store *s, const struct atlas_state *st, const char *trigge
 		goto rollback;
 	}
 	sqlite3_bind_int64(ins, 1, cur + 1);
-	sqlite3_bind_int64(ins, 2, now_ms() / 1000);
+	sqlite3_bind_int64(ins, 2, clock_wall_ms() / 1000);
 	sqlite3_bind_text(ins, 3, trigger, -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 4, summary ? summary : "", -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 5, yaml.data, (int)yaml.len, SQLITE_STATIC);

@@ -279,12 +279,6 @@ static int run_one(struct apply_run *r, const struct ovpn_act *a, struct atlas_e
 	return ret;
 }
 
-static void result(json_t *results, const struct action *a, int ok, const char *msg)
-{
-	json_array_append_new(results, json_pack("{s:s, s:b, s:s?}", "text", a->text, "ok", ok,
-						 "error", ok ? NULL : msg));
-}
-
 int ovpn_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
 	       struct action *v, size_t n, json_t *results, struct atlas_err *err)
 {
@@ -297,7 +291,7 @@ int ovpn_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
 	/* the section gone, only its NAT table left to remove: no PKI to read */
 	if (desired->has_openvpn && pki_index_read(r.f.pki, &r.idx, err) < 0) {
 		for (size_t i = 0; i < n; i++)
-			result(results, &v[i], 0, err->msg);
+			plan_result(results, v[i].text, 0, err->msg);
 		failed = 1;
 		goto out;
 	}
@@ -319,7 +313,7 @@ int ovpn_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
 			failed++;
 			log_error("openvpn: %s: %s", v[i].text, e.msg);
 		}
-		result(results, &v[i], rc == 0, e.msg);
+		plan_result(results, v[i].text, rc == 0, e.msg);
 	}
 	{
 		struct atlas_err e = { 0 };
@@ -345,7 +339,7 @@ int ovpn_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
 			rc = -1;
 		}
 		for (size_t k = 0; k < nkill; k++)
-			result(results, &v[kill_at[k]], rc == 0, e.msg);
+			plan_result(results, v[kill_at[k]].text, rc == 0, e.msg);
 	}
 out:
 	pki_index_release(&r.idx);

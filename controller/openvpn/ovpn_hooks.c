@@ -27,8 +27,7 @@ int ovpn_restart(const struct driver_ctx *ctx, const struct atlas_state *desired
 		return err_set(err, ERR_INVALID, "openvpn is not managed or not enabled");
 	ovpn_files_init(&f, ctx->datadir, ctx->rundir, getenv("ATLAS_OVPN_UNIT"));
 	rc = service_restart(ctx->service_mode, &f.svc, err);
-	json_array_append_new(results, json_pack("{s:s, s:b, s:s?}", "text", "! openvpn restart",
-						 "ok", rc == 0, "error", rc < 0 ? err->msg : NULL));
+	plan_result(results, "! openvpn restart", rc == 0, err->msg);
 	ovpn_files_release(&f);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "controller/openvpn/ovpn_mgmt.h"
 
 void ovpn_status_release(struct ovpn_status *st)
@@ -134,14 +135,6 @@ int ovpn_reply_parse(const char *text, size_t len, size_t skip, int *ok)
 	return 0;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int mgmt_connect(const char *sock, struct atlas_err *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -184,7 +177,7 @@ static int read_more(int fd, struct buf *in, long long deadline, struct atlas_er
 {
 	char chunk[4096];
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	long long left = deadline - now_ms();
+	long long left = deadline - clock_mono_ms();
 	ssize_t n;
 	int rc;
 
@@ -213,7 +206,7 @@ static int read_more(int fd, struct buf *in, long long deadline, struct atlas_er
 int ovpn_mgmt_status(const char *sock, int timeout_ms, struct ovpn_status *st,
 		     struct atlas_err *err)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = clock_mono_ms() + timeout_ms;
 	struct buf in = BUF_INIT;
 	int fd, ret = -1, rc;
 
@@ -242,7 +235,7 @@ out:
 int ovpn_mgmt_kill(const char *sock, const unsigned long *cids, size_t n, int timeout_ms,
 		   size_t *failed, struct atlas_err *err)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = clock_mono_ms() + timeout_ms;
 	struct buf in = BUF_INIT, cmd = BUF_INIT;
 	size_t bad = 0;
 	int fd, ret = -1;

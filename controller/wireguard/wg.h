@@ -17,6 +17,16 @@
 #define WG_NAT_TABLE "atlas_wireguard"
 #define WG_INSTALL_HINT "apt-get install wireguard-tools wireguard-go nftables"
 
+/*
+ * Limits of the programs the driver runs: their output and their time grow
+ * with the number of peers (a dump of 10,000 peers is several MB).
+ */
+#define WG_DUMP_CAP		(256u << 20) /* bytes of `wg show IF dump` kept */
+#define WG_DUMP_TIMEOUT_MS	60000	     /* the dump of an observation */
+#define WG_STATUS_TIMEOUT_MS	30000	     /* the dump of a status tick: give up sooner */
+#define WG_RUN_TIMEOUT_MS	120000	     /* an apply step: `wg addconf` of 1000 peers */
+#define WG_GO_START_TIMEOUT_MS	30000	     /* wireguard-go creating its device */
+
 struct wg_obs_peer {
 	char public_key[KEY_B64];
 	char preshared_key[KEY_B64];	/* secret; "" when none */
@@ -133,13 +143,6 @@ int wg_uapi_get(const char *ifname, struct buf *out, struct atlas_err *err);
 /* Parses `ip -j addr show dev IF` output into ifc (up, mtu, addresses). Pure. */
 int wg_parse_ip_addr(const char *json, struct wg_obs_iface *ifc, struct atlas_err *err);
 void wg_obs_iface_release(struct wg_obs_iface *ifc);
-
-/*
- * A prefix as WireGuard and ip print it: host bits cleared for allowed IPs
- * (net = 1), kept for interface addresses (net = 0). buf: 64 bytes. -1 when
- * s is not a prefix.
- */
-int wg_norm_prefix(const char *s, int net, char *buf, size_t len);
 
 /* The names of missing programs ("wg, nft"), new, or NULL when none. */
 char *wg_missing_programs(void);

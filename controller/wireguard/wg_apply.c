@@ -29,7 +29,7 @@
 
 static int run(const char *const argv[], const char *in, size_t inlen, struct atlas_err *err)
 {
-	struct spawn_opts o = { .stdin_data = in, .stdin_len = inlen, .timeout_ms = 120000 };
+	struct spawn_opts o = { .stdin_data = in, .stdin_len = inlen, .timeout_ms = WG_RUN_TIMEOUT_MS };
 	struct spawn_result res;
 	int ret = spawn_check(argv, &o, &res, err);
 
@@ -76,7 +76,7 @@ static int create_iface(const struct driver_ctx *ctx, const struct wg_iface *ifc
 	static const char *const go_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C",
 					      "WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1",
 					      NULL };
-	struct spawn_opts o = { .env = go_env, .timeout_ms = 30000 };
+	struct spawn_opts o = { .env = go_env, .timeout_ms = WG_GO_START_TIMEOUT_MS };
 	int systemd = ctx->service_mode == SERVICE_SYSTEMD && spawn_which("systemd-run");
 	struct spawn_result res;
 	char mtu[16];
@@ -179,12 +179,6 @@ static int peers_update(struct action *v, size_t n, struct atlas_err *err)
 	free(ka);
 	free(argv);
 	return ret;
-}
-
-static void result(json_t *results, const struct action *a, int ok, const char *msg)
-{
-	json_array_append_new(results, json_pack("{s:s, s:b, s:s?}", "text", a->text, "ok", ok,
-						 "error", ok ? NULL : msg));
 }
 
 /* Adds v[0..n-1] (creates of one interface) with one `wg addconf`. */
@@ -311,7 +305,7 @@ int wg_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
 			rc = apply_one(ctx, desired, a, &e);
 		}
 		for (size_t j = i; j < k; j++)
-			result(results, &v[j], rc == 0, e.msg);
+			plan_result(results, v[j].text, rc == 0, e.msg);
 		if (rc < 0 && !failed++)
 			err_set(err, e.code, "%s", e.msg);
 		i = k;

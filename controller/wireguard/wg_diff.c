@@ -15,7 +15,9 @@
 
 #include <openssl/crypto.h>
 
+#include "lib/ipaddr.h"
 #include "renderers/wireguard/wg_render.h"
+#include "state/active.h"
 #include "controller/wireguard/wg.h"
 
 void wg_act_free(void *p)
@@ -59,7 +61,7 @@ static void norm_list(const struct strv *in, int net, struct strv *out)
 	char buf[64];
 
 	for (size_t i = 0; i < in->n; i++)
-		if (wg_norm_prefix(in->v[i], net, buf, sizeof(buf)) == 0 &&
+		if (ip_normalize(in->v[i], net, buf, sizeof(buf)) == 0 &&
 		    !strv_contains(out, buf))
 			strv_push(out, buf);
 	strv_sort(out);
@@ -184,8 +186,7 @@ static void peer_remove(struct plan *plan, const char *ifname, const struct wg_o
 			 "- wireguard/%s foreign peer %s (not in the desired state)", ifname,
 			 op->public_key);
 	}
-	/* A session: a handshake within the last rekey period and a bit (180 s). */
-	plan->v[plan->n - 1].drops = op->handshake && now - op->handshake < 180;
+	plan->v[plan->n - 1].drops = wg_handshake_live(op->handshake, now);
 	free(res);
 }
 

@@ -21,21 +21,6 @@
 #include "state/keys.h"
 #include "controller/wireguard/wg.h"
 
-int wg_norm_prefix(const char *s, int net, char *buf, size_t len)
-{
-	struct ipaddr ip, n;
-
-	if (ip_parse(s, &ip) < 0)
-		return -1;
-	if (net) {
-		ip_network(&ip, &n);
-		n.prefix = ip.prefix;
-		ip = n;
-	}
-	ip_format(&ip, 1, buf, len);
-	return 0;
-}
-
 static int peer_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct wg_obs_peer *)a)->public_key,
@@ -105,7 +90,7 @@ int wg_parse_dump(char *text, struct wg_obs_iface *ifc, struct atlas_err *err)
 				strv_split(&raw, f[3], ',');
 				for (size_t k = 0; k < raw.n; k++)
 					strv_push(&p->allowed_ips,
-						  wg_norm_prefix(raw.v[k], 1, norm, sizeof(norm))
+						  ip_normalize(raw.v[k], 1, norm, sizeof(norm))
 							  ? raw.v[k]
 							  : norm);
 				strv_clear(&raw);
@@ -196,7 +181,7 @@ static void observe_iface(const char *confdir, struct wg_obs_iface *ifc)
 {
 	const char *ip_argv[] = { "ip", "-j", "addr", "show", "dev", ifc->name, NULL };
 	const char *wg_argv[] = { "wg", "show", ifc->name, "dump", NULL };
-	struct spawn_opts big = { .out_cap = 256u << 20, .timeout_ms = 60000 };
+	struct spawn_opts big = { .out_cap = WG_DUMP_CAP, .timeout_ms = WG_DUMP_TIMEOUT_MS };
 	struct spawn_result res;
 	struct atlas_err e = { 0 };
 	char *path = xasprintf("%s/%s.conf", confdir, ifc->name);

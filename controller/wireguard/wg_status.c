@@ -7,10 +7,8 @@
 #include <string.h>
 
 #include "lib/spawn.h"
+#include "state/active.h"
 #include "controller/wireguard/wg.h"
-
-/* A handshake younger than this means the peer is connected (WireGuard rekeys every 120 s). */
-#define WG_CONNECTED_SECS 180
 
 static int by_key(const void *a, const void *b)
 {
@@ -32,7 +30,7 @@ static const struct wg_peer *peer_by_key(const struct wg_peer **idx, size_t n, c
 static json_t *iface_status(const struct driver_ctx *ctx, const struct wg_iface *ifc)
 {
 	const char *argv[] = { "wg", "show", ifc->name, "dump", NULL };
-	struct spawn_opts big = { .out_cap = 256u << 20, .timeout_ms = 30000 };
+	struct spawn_opts big = { .out_cap = WG_DUMP_CAP, .timeout_ms = WG_STATUS_TIMEOUT_MS };
 	struct wg_obs_iface oi = { 0 };
 	struct spawn_result res;
 	json_t *j = json_pack("{s:s}", "name", ifc->name), *peers = json_array();
@@ -57,8 +55,7 @@ static json_t *iface_status(const struct driver_ctx *ctx, const struct wg_iface 
 						 (json_int_t)p->handshake, "rx_bytes",
 						 (json_int_t)p->rx, "tx_bytes", (json_int_t)p->tx,
 						 "connected",
-						 p->handshake &&
-							 ctx->now - p->handshake < WG_CONNECTED_SECS));
+						 wg_handshake_live(p->handshake, ctx->now)));
 		}
 	} else {
 		json_object_set_new(j, "up", json_false());

@@ -23,6 +23,7 @@
 
 #include <openssl/crypto.h>
 
+#include "lib/ipaddr.h"
 #include "state/keys.h"
 #include "controller/wireguard/wg.h"
 
@@ -137,7 +138,7 @@ int wg_parse_uapi(char *text, struct wg_obs_iface *ifc, struct atlas_err *err)
 		} else if (!strcmp(line, "allowed_ip")) {
 			char norm[64];
 
-			strv_push(&p->allowed_ips, wg_norm_prefix(v, 1, norm, sizeof(norm)) ? v : norm);
+			strv_push(&p->allowed_ips, ip_normalize(v, 1, norm, sizeof(norm)) ? v : norm);
 		}
 	}
 	if (!errno_seen) {

@@ -194,6 +194,24 @@ static void test_lib__ip_parse_prefix_digits_only(void **s)
  * A program that exits without reading its stdin: the write gets EPIPE and
  * Atlas must live on (before, SIGPIPE killed the whole process).
  */
+/* One spelling per prefix: what wg and ip print, host bits cleared for networks. */
+static void test_lib__ip_normalize(void **s)
+{
+	char buf[64] = "untouched";
+
+	(void)s;
+	assert_int_equal(ip_normalize("10.8.0.5/24", 1, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "10.8.0.0/24");
+	assert_int_equal(ip_normalize("10.8.0.5/24", 0, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "10.8.0.5/24");
+	assert_int_equal(ip_normalize("10.8.0.5", 1, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "10.8.0.5/32");
+	assert_int_equal(ip_normalize("FD00:0::1/64", 1, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "fd00::/64");
+	assert_int_equal(ip_normalize("10.8.0.300/24", 1, buf, sizeof(buf)), -1);
+	assert_string_equal(buf, "fd00::/64");
+}
+
 static void test_lib__spawn_stdin_not_read(void **s)
 {
 	const char *argv[] = { "true", NULL };
@@ -272,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_lib__atomic_write),
 		cmocka_unit_test(test_lib__spawn),
 		cmocka_unit_test(test_lib__ip_parse_prefix_digits_only),
+		cmocka_unit_test(test_lib__ip_normalize),
 		cmocka_unit_test(test_lib__spawn_stdin_not_read),
 		cmocka_unit_test(test_lib__spawn_check_message_printable),
 		cmocka_unit_test(test_lib__spawn_timeout_after_output_closed),

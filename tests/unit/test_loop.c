@@ -5,7 +5,7 @@
  * with the clock as an argument), requests answered from
  * the loop thread, periodic checks without changes not recorded; the
  * decision table of the manual mode (settings.auto_apply false) and the
- * loop in that mode.
+ * loop in that mode; the retry backoff read from run outcomes.
  */
 #include <pthread.h>
 #include <time.h>
@@ -261,6 +261,58 @@ static void test_loop__manual_mode(void **ts)
 	free(dir);
 }
 
+/* One outcome of wireguard, openvpn and singbox with the given failures. */
+static struct run_outcome outcome3(int wg, int ovpn, int unclaimed)
+{
+	struct run_outcome o = {
+	    .engines = {{"wireguard", wg}, {"openvpn", ovpn}, {"singbox", 0}},
+	    .nengines = 3,
+	    .unclaimed = unclaimed,
+	};
+
+	return o;
+}
+
+/*
+ * The backoff counts failures per engine from the outcome's flags: a
+ * failing engine doubles its delay at each run, up to the resync period;
+ * another engine's failure starts at the base; a success resets its engine
+ * only; a restart's outcome (one engine) leaves the others' counts alone.
+ */
+static void test_loop__backoff_reads_the_outcome(void **ts)
+{
+	struct loop_backoff b = {0};
+	struct run_outcome o = outcome3(1, 0, 0), restart = {0};
+
+	(void)ts;
+	assert_int_equal(loop_backoff_next(&b, &o, 30), LOOP_RETRY_BASE_MS);
+	assert_int_equal(loop_backoff_next(&b, &o, 30), 2 * LOOP_RETRY_BASE_MS);
+	assert_int_equal(loop_backoff_next(&b, &o, 30), 4 * LOOP_RETRY_BASE_MS);
+	/* capped by the resync period */
+	assert_int_equal(loop_backoff_next(&b, &o, 5), 5000);
+	/* openvpn fails now too: its first retry comes first */
+	o = outcome3(1, 1, 0);
+	assert_int_equal(loop_backoff_next(&b, &o, 30), LOOP_RETRY_BASE_MS);
+	/* a restart of openvpn that worked: wireguard keeps its 5 failures */
+	restart.engines[0].engine = "openvpn";
+	restart.nengines = 1;
+	assert_int_equal(loop_backoff_next(&b, &restart, 60), 16 * LOOP_RETRY_BASE_MS);
+	/* everything fine: no retry */
+	o = outcome3(0, 0, 0);
+	assert_int_equal(loop_backoff_next(&b, &o, 30), 0);
+	/* a failure no engine claims backs off on its own */
+	o = outcome3(0, 0, 1);
+	assert_int_equal(loop_backoff_next(&b, &o, 30), LOOP_RETRY_BASE_MS);
+	assert_int_equal(loop_backoff_next(&b, &o, 30), 2 * LOOP_RETRY_BASE_MS);
+	/* the doubling stops (86,400 s of resync would allow more) */
+	memset(&b, 0, sizeof(b));
+	o = outcome3(1, 0, 0);
+	for (int i = 0; i < 40; i++)
+		loop_backoff_next(&b, &o, 86400);
+	assert_int_equal(loop_backoff_next(&b, &o, 86400),
+			 (int64_t)LOOP_RETRY_BASE_MS << LOOP_RETRY_MAX_DOUBLINGS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +320,7 @@ int main(void)
 	    cmocka_unit_test(test_loop__start_burst_and_request),
 	    cmocka_unit_test(test_loop__decide),
 	    cmocka_unit_test(test_loop__manual_mode),
+	    cmocka_unit_test(test_loop__backoff_reads_the_outcome),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,8 @@
 /*
  * test_plan.c - plans as data: text and JSON rendering, counts, engine
- * reports, and controller_plan on engines without a driver or section.
+ * reports, controller_plan on engines without a driver or section, and
+ * which engines controller_apply and controller_restart say failed (with
+ * drivers of the test's own, so nothing touches the system).
  */
 #include <sys/stat.h>
 
@@ -143,13 +145,233 @@ static void test_plan__truncate(void **s)
 	assert_int_equal(freed, 3);
 }
 
+/*
+ * Fake drivers for the controller's outcome: each engine has one resource
+ * that apply() brings to the desired value. mode says how it goes.
+ */
+enum fake_mode { FAKE_OK, FAKE_FAILS, FAKE_NEVER_CONVERGES, FAKE_INCOMPLETE };
+struct fake {
+	enum fake_mode mode;
+	int applied, applies;
+	const char *message; /* what a failing apply says */
+};
+static struct fake fake_wg, fake_ovpn;
+
+static struct fake *fake_of(const char *engine)
+{
+	return !strcmp(engine, "wireguard") ? &fake_wg : &fake_ovpn;
+}
+
+static int fake_observe(const struct driver_ctx *ctx, const struct atlas_state *desired,
+			void **obs, struct atlas_err *err)
+{
+	(void)ctx, (void)desired, (void)err;
+	*obs = NULL;
+	return 0;
+}
+
+static int fake_diff(const char *engine, struct plan *plan)
+{
+	struct fake *f = fake_of(engine);
+
+	if (f->mode == FAKE_INCOMPLETE) {
+		plan_engine(plan, engine, ENGINE_INCOMPLETE, "cannot read everything");
+		return 0;
+	}
+	if (!f->applied || f->mode == FAKE_NEVER_CONVERGES)
+		plan_add(plan, engine, ACT_UPDATE, "x", NULL, NULL, "~ %s/x", engine);
+	return 0;
+}
+
+static int fake_wg_diff(const struct driver_ctx *ctx, const struct atlas_state *desired,
+			const void *obs, struct plan *plan, struct atlas_err *err)
+{
+	(void)ctx, (void)desired, (void)obs, (void)err;
+	return fake_diff("wireguard", plan);
+}
+
+static int fake_ovpn_diff(const struct driver_ctx *ctx, const struct atlas_state *desired,
+			  const void *obs, struct plan *plan, struct atlas_err *err)
+{
+	(void)ctx, (void)desired, (void)obs, (void)err;
+	return fake_diff("openvpn", plan);
+}
+
+static int fake_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
+		      struct action *v, size_t n, json_t *results, struct atlas_err *err)
+{
+	struct fake *f = fake_of(v[0].engine);
+
+	(void)ctx, (void)desired;
+	f->applies++;
+	for (size_t i = 0; i < n; i++)
+		plan_result(results, v[i].text, f->mode != FAKE_FAILS, f->message);
+	if (f->mode == FAKE_FAILS)
+		return err_set(err, ERR_EXEC, "%s", f->message);
+	f->applied = 1;
+	return 0;
+}
+
+static int fake_restart(const struct driver_ctx *ctx, const struct atlas_state *desired,
+			json_t *results, struct atlas_err *err)
+{
+	(void)ctx, (void)desired;
+	plan_result(results, "! openvpn restart", 0, "the daemon did not come back");
+	return err_set(err, ERR_EXEC, "the daemon did not come back");
+}
+
+static void fake_obs_free(void *obs)
+{
+	(void)obs;
+}
+
+static const struct driver fake_wg_driver = {
+	.name = "wireguard",
+	.observe = fake_observe,
+	.diff = fake_wg_diff,
+	.apply = fake_apply,
+	.obs_free = fake_obs_free,
+};
+static const struct driver fake_ovpn_driver = {
+	.name = "openvpn",
+	.observe = fake_observe,
+	.diff = fake_ovpn_diff,
+	.apply = fake_apply,
+	.obs_free = fake_obs_free,
+	.restart = fake_restart,
+};
+static const struct driver *const fake_drivers[] = { &fake_wg_driver, &fake_ovpn_driver, NULL };
+
+/* A state managing wireguard and openvpn, and a ctx running the fake drivers. */
+static struct atlas_state *fake_setup(struct driver_ctx *ctx, enum fake_mode wg,
+				      enum fake_mode ovpn)
+{
+	const char *y = "version: 1\nsettings: {}\n";
+	struct diags d = { 0 };
+	struct atlas_state *st = state_from_yaml(y, strlen(y), &d, NULL);
+
+	assert_non_null(st);
+	st->has_wireguard = st->has_openvpn = 1;
+	controller_ctx_init(ctx, "/tmp/atlas-unit-none", NULL, st);
+	ctx->drivers = fake_drivers;
+	fake_wg = (struct fake){ wg, 0, 0, "wg0: cannot set peer (openvpn: is fine)" };
+	fake_ovpn = (struct fake){ ovpn, 0, 0, "openvpn: management socket gone" };
+	return st;
+}
+
+static int failed(const struct run_outcome *o, const char *engine)
+{
+	for (size_t i = 0; i < o->nengines; i++)
+		if (!strcmp(o->engines[i].engine, engine))
+			return o->engines[i].failed;
+	fail_msg("the outcome does not list %s", engine);
+	return -1;
+}
+
+/*
+ * The engine whose apply failed is the one the outcome names, although the
+ * message also carries "openvpn: " (a search of the text for "ENGINE: ",
+ * what the loop did before, blamed openvpn too).
+ */
+static void test_plan__apply_outcome_names_the_failed_engine(void **s)
+{
+	struct atlas_err err = { 0 };
+	struct driver_ctx ctx;
+	struct run_outcome o;
+	struct atlas_state *st = fake_setup(&ctx, FAKE_FAILS, FAKE_OK);
+	json_t *result = NULL;
+
+	(void)s;
+	assert_int_equal(controller_apply(&ctx, st, 1, "test", &result, &o, &err), -1);
+	assert_non_null(strstr(err.msg, "openvpn: "));
+	assert_int_equal(o.nengines, 3);
+	assert_int_equal(failed(&o, "wireguard"), 1);
+	assert_int_equal(failed(&o, "openvpn"), 0);
+	assert_int_equal(failed(&o, "singbox"), 0);
+	assert_int_equal(o.unclaimed, 0);
+	assert_true(run_outcome_failed(&o));
+	assert_int_equal(fake_ovpn.applies, 1);
+	assert_true(json_is_false(json_object_get(result, "ok")));
+	assert_int_equal(json_integer_value(json_object_get(result, "remaining")), 1);
+	json_decref(result);
+	controller_ctx_release(&ctx);
+	state_free(st);
+}
+
+/* No apply failed, but one engine never converges and one cannot be read fully. */
+static void test_plan__apply_outcome_not_converged(void **s)
+{
+	struct atlas_err err = { 0 };
+	struct driver_ctx ctx;
+	struct run_outcome o;
+	struct atlas_state *st = fake_setup(&ctx, FAKE_NEVER_CONVERGES, FAKE_OK);
+
+	(void)s;
+	assert_int_equal(controller_apply(&ctx, st, 1, "test", NULL, &o, &err), -1);
+	assert_int_equal(failed(&o, "wireguard"), 1);
+	assert_int_equal(failed(&o, "openvpn"), 0);
+	assert_int_equal(o.remaining, 1);
+	assert_int_equal(fake_wg.applies, 3);
+	controller_ctx_release(&ctx);
+	state_free(st);
+
+	st = fake_setup(&ctx, FAKE_OK, FAKE_INCOMPLETE);
+	assert_int_equal(controller_apply(&ctx, st, 1, "test", NULL, &o, &err), -1);
+	assert_int_equal(failed(&o, "wireguard"), 0);
+	assert_int_equal(failed(&o, "openvpn"), 1);
+	assert_non_null(strstr(err.msg, "openvpn: incomplete: cannot read everything"));
+	controller_ctx_release(&ctx);
+	state_free(st);
+
+	st = fake_setup(&ctx, FAKE_OK, FAKE_OK);
+	assert_int_equal(controller_apply(&ctx, st, 1, "test", NULL, &o, &err), 0);
+	assert_false(run_outcome_failed(&o));
+	assert_int_equal(o.remaining, 0);
+	controller_ctx_release(&ctx);
+	state_free(st);
+}
+
+/* A restart's outcome lists only its engine. */
+static void test_plan__restart_outcome(void **s)
+{
+	struct atlas_err err = { 0 };
+	struct driver_ctx ctx;
+	struct run_outcome o;
+	struct atlas_state *st = fake_setup(&ctx, FAKE_OK, FAKE_OK);
+	json_t *result = NULL;
+
+	(void)s;
+	assert_int_equal(controller_restart(&ctx, st, 1, "openvpn", "restart openvpn", &result, &o,
+					    &err),
+			 -1);
+	assert_int_equal(o.nengines, 1);
+	assert_string_equal(o.engines[0].engine, "openvpn");
+	assert_int_equal(o.engines[0].failed, 1);
+	assert_true(json_is_false(json_object_get(result, "ok")));
+	assert_int_equal(json_array_size(json_object_get(result, "actions")), 1);
+	json_decref(result);
+	/* wireguard has no restart(): unsupported, and it is the one that failed */
+	assert_int_equal(controller_restart(&ctx, st, 1, "wireguard", NULL, NULL, &o, &err), -1);
+	assert_int_equal(err.code, ERR_UNSUPPORTED);
+	assert_int_equal(o.nengines, 1);
+	assert_int_equal(failed(&o, "wireguard"), 1);
+	controller_ctx_release(&ctx);
+	state_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan__render_text_and_json),
 		cmocka_unit_test(test_plan__engines_without_driver_or_section),
 		cmocka_unit_test(test_plan__truncate),
+<<<<<<< HEAD
 		cmocka_unit_test(test_plan__generation_zero_removes_nothing),
+=======
+		cmocka_unit_test(test_plan__apply_outcome_names_the_failed_engine),
+		cmocka_unit_test(test_plan__apply_outcome_not_converged),
+		cmocka_unit_test(test_plan__restart_outcome),
+>>>>>>> core
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,123 @@
+/*
+ * reply.c - what a handler reads of its request (query, headers, client
+ * address, JSON body) and how it answers (JSON, an error, raw bytes), and
+ * the suspension of a request that waits for the reconcile loop. It calls
+ * nothing else of api/, so every handler and the server can use it.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "api/api.h"
+
+void reply_json(struct req *r, int status, json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	buf_reset(&r->out);
+	if (s)
+		buf_puts(&r->out, s);
+	buf_putc(&r->out, '\n');
+	free(s);
+	json_decref(j);
+	r->status = status;
+	r->ctype = "application/json";
+}
+
+void reply_error(struct req *r, int status, const char *field, const char *fmt, ...)
+{
+	char msg[1200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	reply_json(r, status, json_pack("{s:s, s:s*}", "error", msg, "field", field));
+	if (!r->out.len || r->out.data[0] != '{') {
+		/* msg was not UTF-8 (a bad byte quoted from input): say so plainly. */
+		reply_json(r, status, json_pack("{s:s}", "error", "invalid input"));
+	}
+}
+
+void reply_data(struct req *r, int status, const char *ctype, const void *data, size_t len)
+{
+	buf_reset(&r->out);
+	buf_add(&r->out, data, len);
+	r->status = status;
+	r->ctype = ctype;
+}
+
+const char *req_query(struct req *r, const char *key)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *req_header(struct req *r, const char *key)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, key);
+}
+
+const char *req_client_addr(struct req *r, char *buf, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(buf, len, "?");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf,
+			  (socklen_t)len);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
+			  (socklen_t)len);
+	return buf;
+}
+
+json_t *req_json(struct req *r)
+{
+	json_error_t je;
+	json_t *j;
+
+	if (!r->body.len) {
+		reply_error(r, 400, NULL, "a JSON object body is required");
+		return NULL;
+	}
+	j = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &je);
+	if (!j) {
+		reply_error(r, 400, NULL, "malformed JSON at line %d column %d: %s", je.line,
+			    je.column, je.text);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		reply_error(r, 400, NULL, "the body must be a JSON object");
+		return NULL;
+	}
+	return j;
+}
+
+void req_suspend(struct req *r)
+{
+	pthread_mutex_lock(&r->mu);
+	r->suspended = 1;
+	MHD_suspend_connection(r->conn);
+	pthread_mutex_unlock(&r->mu);
+}
+
+void req_resume(struct req *r, json_t *result)
+{
+	pthread_mutex_lock(&r->mu);
+	r->async_result = result;
+	r->async_done = 1;
+	if (r->suspended) {
+		r->suspended = 0;
+		MHD_resume_connection(r->conn);
+	}
+	pthread_mutex_unlock(&r->mu);
+}
