@@ -365,13 +365,10 @@ int main(void)
 		cmocka_unit_test(test_plan__render_text_and_json),
 		cmocka_unit_test(test_plan__engines_without_driver_or_section),
 		cmocka_unit_test(test_plan__truncate),
-<<<<<<< HEAD
 		cmocka_unit_test(test_plan__generation_zero_removes_nothing),
-=======
 		cmocka_unit_test(test_plan__apply_outcome_names_the_failed_engine),
 		cmocka_unit_test(test_plan__apply_outcome_not_converged),
 		cmocka_unit_test(test_plan__restart_outcome),
->>>>>>> core
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
