@@ -47,7 +47,10 @@ static int ovpn_config(const char *name)
 		return 1;
 	if (store_load(s, &st, NULL, &err) < 0 ||
 	    ovpn_profile(cli_datadir, st, name, &out, &err) < 0) {
-		fprintf(stderr, "atlas: %s\n", err.msg);
+		/* a client that exists but has no certificate: say which command issues it */
+		int pending = err.code == ERR_NOTFOUND && st && state_ovpn_client(st, name);
+
+		fprintf(stderr, "atlas: %s%s\n", err.msg, pending ? " (run `atlas apply`)" : "");
 		goto out;
 	}
 	fwrite(out.data, 1, out.len, stdout);

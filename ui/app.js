@@ -91,6 +91,9 @@ function diffLines(text) {
   });
 }
 
+/* Engine names as the panel writes them (the API and the CLI use the keys). */
+const ENGINE_NAMES = { wireguard: 'WireGuard', openvpn: 'OpenVPN', singbox: 'sing-box' };
+
 function saveBlob(blob, name) {
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
@@ -339,8 +342,12 @@ document.addEventListener('alpine:init', () => {
 
     engineList() {
       const e = (this.status && this.status.engines) || {};
-      const names = { wireguard: 'WireGuard', openvpn: 'OpenVPN', singbox: 'sing-box' };
-      return Object.keys(names).filter(k => e[k]).map(k => ({ key: k, label: names[k], ...e[k] }));
+      return Object.keys(ENGINE_NAMES).filter(k => e[k]).map(k => ({ key: k, label: ENGINE_NAMES[k], ...e[k] }));
+    },
+
+    /* The one spelling of an engine's name in the panel. */
+    engineLabel(key) {
+      return ENGINE_NAMES[key] || key;
     },
 
     engineBadge(e) {
@@ -594,7 +601,13 @@ document.addEventListener('alpine:init', () => {
       try {
         const b = await this.api('GET', this.clientPath(c) + '/config', undefined, { as: 'blob' });
         saveBlob(b, c.name + '.ovpn');
-      } catch (e) { this.toast(e.message, 'bad'); }
+      } catch (e) {
+        /* 404 for a listed client: its certificate is issued by the next apply */
+        if (e.status === 404 && c.name) {
+          this.toast('The profile of ' + c.name + ' is ready once the change is applied: ' +
+            (this.autoApply() ? 'wait for the apply to finish, then download it again.' : 'press Apply in the Plan view first.'), 'bad');
+        } else this.toast(e.message, 'bad');
+      }
     },
 
     /* ---- Plan ---------------------------------------------------------- */

@@ -45,7 +45,8 @@ int ovpn_profile(const char *datadir, const struct atlas_state *st, const char *
 	}
 	if (!has_cert(dir, name)) {
 		err_set(err, ERR_NOTFOUND,
-			"openvpn client \"%s\" has no certificate yet: run `atlas apply` first", name);
+			"openvpn client \"%s\" has no certificate yet: it is issued by the next apply",
+			name);
 		goto out;
 	}
 	path = xasprintf("%s/ca.crt", dir);

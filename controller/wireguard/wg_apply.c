@@ -273,9 +273,33 @@ static int apply_one(const struct driver_ctx *ctx, const struct atlas_state *des
 	return err_set(err, ERR_INTERNAL, "unexpected wireguard action %d", a->type);
 }
 
+/*
+ * The record of a desired interface an action is about, written once per
+ * batch before its first action: the plan does not list this step (it
+ * follows from every change of the interface). 0 when written or not
+ * needed.
+ */
+static int record_first(const struct driver_ctx *ctx, const struct atlas_state *desired,
+			const struct wg_act *a, struct strv *done, struct atlas_err *err)
+{
+	const struct wg_iface *ifc;
+
+	if (!a->iface || a->type == WG_IF_DELETE || a->type == WG_CONF_FORGET ||
+	    a->type == WG_CONF_WRITE || strv_contains(done, a->iface))
+		return 0;
+	ifc = desired->has_wireguard && desired->wireguard.enabled
+		      ? state_wg_iface(desired, a->iface)
+		      : NULL;
+	if (!ifc || ifc->disabled)
+		return 0;
+	strv_push(done, a->iface);
+	return write_conf(ctx, ifc, err);
+}
+
 int wg_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
 	     struct action *v, size_t n, json_t *results, struct atlas_err *err)
 {
+	struct strv recorded = STRV_INIT;
 	int failed = 0;
 
 	for (size_t i = 0; i < n;) {
@@ -283,6 +307,14 @@ int wg_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
 		struct atlas_err e = { 0 };
 		size_t k = i + 1;
 		int rc;
+
+		if (record_first(ctx, desired, a, &recorded, &e) < 0) {
+			result(results, &v[i], 0, e.msg);
+			if (!failed++)
+				err_set(err, e.code, "%s", e.msg);
+			i++;
+			continue;
+		}
 
 		if (a->type == WG_PEER_CREATE || a->type == WG_PEER_REMOVE ||
 		    a->type == WG_PEER_UPDATE) {
@@ -310,6 +342,7 @@ int wg_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
 			err_set(err, e.code, "%s", e.msg);
 		i = k;
 	}
+	strv_clear(&recorded);
 	return failed ? -1 : 0;
 }
 

@@ -282,23 +282,44 @@ static void diff_addresses(const struct wg_iface *ifc, const struct wg_obs_iface
 	strv_clear(&want);
 }
 
+static void diff_iface_live(const struct driver_ctx *ctx, const struct wg_iface *ifc,
+			    const struct wg_obs_iface *oi, struct plan *plan);
+
 /* One desired, enabled interface. Returns 0, or 1 when it could not be read. */
 static int diff_iface(const struct driver_ctx *ctx, const struct wg_obs *o,
 		      const struct wg_iface *ifc, const struct wg_obs_iface *oi, struct plan *plan)
 {
 	struct buf conf = BUF_INIT;
-	struct wg_act *a;
+	size_t first = plan->n;
+	int stale;
 
 	/* A link of that name that wg cannot read (not WireGuard?): hands off, not even the record. */
 	if (oi->exists && !oi->readable)
 		return 1;
 	render_wg_server(ifc, ctx->now, &conf);
-	/* The record first: an interface Atlas creates is known as its own from then on. */
-	if (!oi->recorded || strcmp(buf_str(&conf), buf_str(&oi->conf)))
-		plan_add(plan, "wireguard", ACT_WRITE, ifc->name, act_new(WG_CONF_WRITE, ifc->name),
-			 wg_act_free, "%c wireguard/%s write %s/%s.conf", oi->recorded ? '~' : '+',
-			 ifc->name, o->confdir, ifc->name);
+	stale = !oi->recorded || strcmp(buf_str(&conf), buf_str(&oi->conf));
 	buf_release_secure(&conf);
+	diff_iface_live(ctx, ifc, oi, plan);
+	/*
+	 * The record is an implementation step: apply() rewrites it before the
+	 * first action on the interface (the record first: an interface Atlas
+	 * creates is known as its own from then on). Only a record that differs
+	 * while the interface itself is as desired gets a line of its own.
+	 */
+	if (stale && plan->n == first)
+		plan_add(plan, "wireguard", ACT_WRITE, ifc->name, act_new(WG_CONF_WRITE, ifc->name),
+			 wg_act_free, "%c wireguard/%s record %s.conf (%s)", oi->recorded ? '~' : '+',
+			 ifc->name, ifc->name, oi->recorded ? "out of date" : "missing");
+	(void)o;
+	return 0;
+}
+
+/* The live side of one desired interface: link, key, port, addresses, MTU, peers. */
+static void diff_iface_live(const struct driver_ctx *ctx, const struct wg_iface *ifc,
+			    const struct wg_obs_iface *oi, struct plan *plan)
+{
+	struct wg_act *a;
+
 	if (!oi->exists) {
 		char *addrs = joined(&ifc->address);
 
@@ -309,7 +330,7 @@ static int diff_iface(const struct driver_ctx *ctx, const struct wg_obs *o,
 			 ifc->listen_port, addrs);
 		free(addrs);
 		diff_peers(ctx, ifc, oi, plan);
-		return 0;
+		return;
 	}
 	if (strcmp(ifc->public_key, oi->public_key)) {
 		plan_add(plan, "wireguard", ACT_UPDATE, ifc->name, act_new(WG_IF_KEY, ifc->name),
@@ -335,7 +356,6 @@ static int diff_iface(const struct driver_ctx *ctx, const struct wg_obs *o,
 		plan_add(plan, "wireguard", ACT_START, ifc->name, act_new(WG_IF_UP, ifc->name),
 			 wg_act_free, "+ wireguard/%s link up", ifc->name);
 	diff_peers(ctx, ifc, oi, plan);
-	return 0;
 }
 
 /* An interface Atlas made that is no longer wanted (removed, disabled, engine off). */

@@ -6,7 +6,7 @@
 # interface, its record and the NAT table, and plan is empty afterwards.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/wg-lib.sh"
-N=5
+N=15
 T=$(mktemp -d /tmp/atlas-e2e-wg5.XXXXXX)
 trap 'wg_cleanup; rm -rf "$T"' EXIT
 A() { "$ATLAS_BIN" --data "$T/data" "$@"; }

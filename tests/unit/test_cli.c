@@ -7,6 +7,9 @@
 #include "testutil.h"
 
 #include "cli/cli.h"
+#include "controller/openvpn/ovpn.h"
+#include "lib/fileio.h"
+#include "state/yaml.h"
 
 static char *tmp;
 
@@ -86,6 +89,68 @@ static void test_cli__history_count(void **s)
 	assert_int_equal(cmd_history(3, good), 0);
 }
 
+/* Runs fn with stderr into a file; returns what it wrote (new) and its status. */
+static char *with_stderr(int (*fn)(int, char **), int argc, char **argv, int *rc)
+{
+	char *path = xasprintf("%s/stderr.txt", tmp), *text;
+	int saved, fd;
+
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, 2);
+	close(fd);
+	*rc = cli_run(fn, argc, argv);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	text = tu_read(path);
+	free(path);
+	return text;
+}
+
+/*
+ * A client whose certificate is not issued yet: the engine's message names
+ * no command (the panel shows it too); the CLI adds the command to run.
+ */
+static void test_cli__profile_before_apply(void **s)
+{
+	static const char yaml[] = "version: 1\nsettings: {host: vpn.example.org}\n"
+				   "openvpn:\n  network: 10.9.0.0/24\n  clients:\n    - name: alice\n";
+	char *file = xasprintf("%s/state.yaml", tmp), *out;
+	char *imp[] = { "import", file, NULL };
+	char *cfg[] = { "ovpn", "config", "alice", NULL };
+	char *nobody[] = { "ovpn", "config", "nobody", NULL };
+	struct atlas_state *st;
+	struct atlas_err err = { 0 };
+	struct buf b = BUF_INIT;
+	struct diags d = { 0 };
+	int rc;
+
+	(void)s;
+	assert_int_equal(file_write_atomic(file, yaml, strlen(yaml), 0600, NULL), 0);
+	free(with_stderr(cmd_import, 2, imp, &rc));
+	assert_int_equal(rc, 0);
+	out = with_stderr(cmd_ovpn, 3, cfg, &rc);
+	assert_int_equal(rc, 1);
+	assert_string_equal(out, "atlas: openvpn client \"alice\" has no certificate yet: it is issued "
+				 "by the next apply (run `atlas apply`)\n");
+	free(out);
+	out = with_stderr(cmd_ovpn, 3, nobody, &rc);
+	assert_int_equal(rc, 1);
+	assert_null(strstr(out, "atlas apply"));
+	free(out);
+	st = state_from_yaml(yaml, strlen(yaml), &d, NULL);
+	assert_non_null(st);
+	assert_int_equal(ovpn_profile(tmp, st, "alice", &b, &err), -1);
+	assert_int_equal(err.code, ERR_NOTFOUND);
+	assert_null(strstr(err.msg, "atlas"));
+	state_free(st);
+	buf_release(&b);
+	free(file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -93,6 +158,7 @@ int main(void)
 		cmocka_unit_test(test_cli__plan_write_error),
 		cmocka_unit_test(test_cli__any_command_write_error),
 		cmocka_unit_test(test_cli__history_count),
+		cmocka_unit_test(test_cli__profile_before_apply),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -401,8 +401,39 @@ static void test_wg_diff__removed_peer_named_from_record(void **state)
 	state_wg_iface(f.st, "wg0")->peers[1].public_key[0] = '\0';
 	fx_diff(&f);
 	dump_plan(&f);
-	assert_string_equal(f.plan.v[0].text, "~ wireguard/wg0 write /var/lib/atlas/wireguard/wg0.conf");
-	assert_string_equal(f.plan.v[1].text, "- wireguard/wg0 peer bob (removed from the desired state)");
+	/* the record's rewrite goes with the change: no line of its own */
+	assert_string_equal(f.plan.v[0].text, "- wireguard/wg0 peer bob (removed from the desired state)");
+	for (size_t i = 0; i < f.plan.n; i++)
+		assert_int_not_equal(act(&f, i)->type, WG_CONF_WRITE);
+	fx_release(&f);
+}
+
+/*
+ * The record (DATADIR/wireguard/IF.conf) is not a change a user asked for:
+ * it has a line of its own only when it alone differs.
+ */
+static void test_wg_diff__record_line_only_when_alone(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	fx_init(&f, base_yaml, base_dump);
+	buf_reset(&f.obs.ifaces[0].conf);
+	buf_puts(&f.obs.ifaces[0].conf, "edited by hand\n");
+	fx_diff(&f);
+	dump_plan(&f);
+	assert_int_equal(f.plan.n, 1);
+	assert_int_equal(act(&f, 0)->type, WG_CONF_WRITE);
+	assert_string_equal(f.plan.v[0].text, "~ wireguard/wg0 record wg0.conf (out of date)");
+	fx_release(&f);
+	/* the same stale record with a peer to add: only the peer is listed */
+	fx_init(&f, base_yaml, base_dump);
+	buf_reset(&f.obs.ifaces[0].conf);
+	state_wg_iface(f.st, "wg0")->peers[3].disabled = 0;	/* dave comes back */
+	fx_diff(&f);
+	dump_plan(&f);
+	assert_int_equal(f.plan.n, 1);
+	assert_string_equal(f.plan.v[0].text, "+ wireguard/wg0 peer dave (10.8.0.5/32)");
 	fx_release(&f);
 }
 
@@ -507,11 +538,10 @@ static void test_wg_diff__interface_missing(void **state)
 	f.obs.ifaces[0].name = xstrdup("wg0");
 	fx_diff(&f);
 	dump_plan(&f);
-	assert_int_equal(f.plan.n, 4);
-	assert_int_equal(act(&f, 0)->type, WG_CONF_WRITE);
-	assert_int_equal(act(&f, 1)->type, WG_IF_CREATE);
+	assert_int_equal(f.plan.n, 3);
+	assert_int_equal(act(&f, 0)->type, WG_IF_CREATE);
+	assert_int_equal(act(&f, 1)->type, WG_PEER_CREATE);
 	assert_int_equal(act(&f, 2)->type, WG_PEER_CREATE);
-	assert_int_equal(act(&f, 3)->type, WG_PEER_CREATE);
 	fx_release(&f);
 }
 
@@ -644,6 +674,7 @@ int main(void)
 		cmocka_unit_test(test_wg_diff__listen_port_not_resent),
 		cmocka_unit_test(test_wg_diff__order),
 		cmocka_unit_test(test_wg_diff__new_peers_by_name),
+		cmocka_unit_test(test_wg_diff__record_line_only_when_alone),
 		cmocka_unit_test(test_wg_diff__interface_missing),
 		cmocka_unit_test(test_wg_diff__disabled_interface),
 		cmocka_unit_test(test_wg_diff__forwarding_and_nat),
