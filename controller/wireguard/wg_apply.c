@@ -309,7 +309,7 @@ int wg_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
 		int rc;
 
 		if (record_first(ctx, desired, a, &recorded, &e) < 0) {
-			result(results, &v[i], 0, e.msg);
+			plan_result(results, v[i].text, 0, e.msg);
 			if (!failed++)
 				err_set(err, e.code, "%s", e.msg);
 			i++;

@@ -346,7 +346,7 @@ static void test_wg_diff__allowed_ips_normalised(void **state)
 	dump_plan(&f);
 	/* Exactly the missing record: bob is neither updated nor removed and re-added. */
 	assert_int_equal(f.plan.n, 1);
-	assert_string_equal(f.plan.v[0].text, "+ wireguard/wg0 write /var/lib/atlas/wireguard/wg0.conf");
+	assert_string_equal(f.plan.v[0].text, "+ wireguard/wg0 record wg0.conf (missing)");
 	fx_release(&f);
 }
 
