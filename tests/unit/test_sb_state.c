@@ -7,6 +7,7 @@
 #include "testutil.h"
 
 #include "state/commit.h"
+#include "state/json.h"
 #include "state/complete.h"
 #include "state/sb_keys.h"
 #include "state/store.h"
@@ -390,6 +391,33 @@ static void test_sb_state__reality_public_key_checked(void **s)
 	state_free(old);
 }
 
+/* The API's JSON never carries a secret of the section */
+static void test_sb_state__json_has_no_secrets(void **s)
+{
+	struct atlas_state *st = parse(full, NULL);
+	struct diags d = { 0 };
+	json_t *j;
+	char *text;
+
+	(void)s;
+	assert_int_equal(state_complete(st, NULL, &d, NULL), 0);
+	j = json_encode_struct(&schema_sb_section, &st->singbox, JSON_ENC_LISTS);
+	text = json_dumps(j, 0);
+	assert_non_null(strstr(text, "\"reality_public_key\""));
+	assert_non_null(strstr(text, "\"certificate_sha256\""));
+	assert_null(strstr(text, "private_key"));
+	assert_null(strstr(text, "server_key"));
+	assert_null(strstr(text, "uuid"));
+	assert_null(strstr(text, "password"));
+	assert_null(strstr(text, "subscriptions"));
+	assert_null(strstr(text, "token"));
+	assert_null(strstr(text, "api_secret"));
+	assert_null(strstr(text, "self_signed"));
+	free(text);
+	json_decref(j);
+	state_free(st);
+}
+
 /* export --secrets, import into a new store, export: the same bytes */
 static void test_sb_state__round_trip_through_store(void **s)
 {
@@ -447,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_sb_state__completion_keeps_secrets_by_name),
 		cmocka_unit_test(test_sb_state__completion_refits_changed_inbounds),
 		cmocka_unit_test(test_sb_state__reality_public_key_checked),
+		cmocka_unit_test(test_sb_state__json_has_no_secrets),
 		cmocka_unit_test(test_sb_state__round_trip_through_store),
 	};
 
