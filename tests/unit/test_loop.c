@@ -64,6 +64,31 @@ static void on_done(void *cls, json_t *result)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/*
+ * Queues an apply request and waits for its answer (polling, up to 1 s);
+ * asserts it came once and was ok. Returns the runs on_run had seen then.
+ */
+static int request_ok(struct loop *l, struct seen *seen)
+{
+	struct atlas_err err = {0};
+	int done = 0, n;
+
+	assert_int_equal(loop_request(l, NULL, on_done, seen, &err), 0);
+	for (int i = 0; i < 100 && !done; i++) {
+		sleep_ms(10);
+		pthread_mutex_lock(&seen->mu);
+		done = seen->done;
+		pthread_mutex_unlock(&seen->mu);
+	}
+	pthread_mutex_lock(&seen->mu);
+	assert_int_equal(seen->done, 1);
+	assert_true(json_is_true(json_object_get(seen->result, "ok")));
+	json_decref(seen->result);
+	n = seen->runs;
+	pthread_mutex_unlock(&seen->mu);
+	return n;
+}
+
 static void test_loop__start_burst_and_request(void **ts)
 {
 	struct atlas_err err = {0};
@@ -89,15 +114,7 @@ static void test_loop__start_burst_and_request(void **ts)
 	sleep_ms(150);
 	assert_int_equal(runs(dir, "sighup"), 1);
 	/* A request is answered from the loop thread with the run's result. */
-	assert_int_equal(loop_request(l, NULL, on_done, &seen, &err), 0);
-	for (int i = 0; i < 100 && !seen.done; i++)
-		sleep_ms(10);
-	pthread_mutex_lock(&seen.mu);
-	assert_int_equal(seen.done, 1);
-	assert_true(json_is_true(json_object_get(seen.result, "ok")));
-	json_decref(seen.result);
-	assert_int_equal(seen.runs, 4);
-	pthread_mutex_unlock(&seen.mu);
+	assert_int_equal(request_ok(l, &seen), 4);
 	{
 		json_t *last = loop_last_run(l);
 
@@ -194,14 +211,7 @@ static void test_loop__manual_mode(void **ts)
 	loop_wake(l, "sighup", 0);
 	sleep_ms(200);
 	assert_int_equal(runs(dir, "sighup"), 1);
-	assert_int_equal(loop_request(l, NULL, on_done, &seen, &err), 0);
-	for (int i = 0; i < 100 && !seen.done; i++)
-		sleep_ms(10);
-	pthread_mutex_lock(&seen.mu);
-	assert_int_equal(seen.done, 1);
-	assert_true(json_is_true(json_object_get(seen.result, "ok")));
-	json_decref(seen.result);
-	pthread_mutex_unlock(&seen.mu);
+	request_ok(l, &seen);
 	assert_int_equal(runs(dir, "api apply"), 1);
 	assert_int_equal(runs(dir, NULL), 2);
 	loop_stop(l);
