@@ -31,7 +31,7 @@ UI_FILES := $(shell find ui -type f ! -name '*.gz' ! -path 'ui/src/*' 2>/dev/nul
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps run test unit print-test-bins e2e browser asan fuzz bench fmt clean check-no-shell golden css
+.PHONY: all deps run test unit print-test-bins e2e browser asan fuzz bench fmt clean check-no-shell check-circles golden css
 
 all: $(B)/atlas
 
@@ -85,6 +85,10 @@ print-test-bins:
 
 check-no-shell:
 	$(Q)bash tests/check-no-shell.sh
+
+# No two files call or include each other round a circle (reads the objects).
+check-circles: all
+	$(Q)bash tests/check-circles.sh $(B)
 
 e2e: all
 	$(Q)bash tests/run-e2e.sh $(B)

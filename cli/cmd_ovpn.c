@@ -70,7 +70,7 @@ static int ovpn_status_cmd(void)
 	int ret = 1;
 
 	files_for(&f);
-	if (ovpn_mgmt_status(f.mgmt, 3000, &st, &err) < 0) {
+	if (ovpn_mgmt_status(f.mgmt, OVPN_MGMT_TIMEOUT_MS, &st, &err) < 0) {
 		fprintf(stderr, "atlas: %s (is the openvpn server running? `atlas plan` tells)\n",
 			err.msg);
 		goto out;

@@ -1,5 +1,5 @@
 /*
- * ovpn_driver.h - the OpenVPN engine driver: what it observes, the actions
+ * ovpn.h - the OpenVPN engine driver: what it observes, the actions
  * its pure diff plans, and the file layout it manages.
  *
  * Files: DATADIR/pki/ (pki.h), DATADIR/openvpn/server.conf, ccd/NAME,

@@ -93,7 +93,7 @@ static int wait_ready(struct apply_run *r, struct atlas_err *err)
 
 		if (rc == 0 && r->ctx->service_mode == SERVICE_DIRECT)
 			break;
-		if (rc == 1 && ovpn_mgmt_status(r->f.mgmt, 1000, &st, NULL) == 0) {
+		if (rc == 1 && ovpn_mgmt_status(r->f.mgmt, OVPN_MGMT_PROBE_MS, &st, NULL) == 0) {
 			ovpn_status_release(&st);
 			return 0;
 		}
@@ -115,7 +115,7 @@ static int wait_gone(struct apply_run *r, const unsigned long *cids, size_t n,
 		struct ovpn_status st = { 0 };
 		int left = 0;
 
-		if (ovpn_mgmt_status(r->f.mgmt, 2000, &st, err) < 0)
+		if (ovpn_mgmt_status(r->f.mgmt, OVPN_MGMT_TIMEOUT_MS, &st, err) < 0)
 			return -1;
 		for (size_t i = 0; i < st.n; i++)
 			for (size_t k = 0; k < n; k++)
@@ -327,7 +327,7 @@ int ovpn_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,
 	if (nkill) {
 		struct atlas_err e = { 0 };
 		size_t gone = 0;
-		int rc = ovpn_mgmt_kill(r.f.mgmt, cids, nkill, 5000, &gone, &e);
+		int rc = ovpn_mgmt_kill(r.f.mgmt, cids, nkill, OVPN_MGMT_KILL_TIMEOUT_MS, &gone, &e);
 
 		if (rc < 0 && !failed)
 			*err = e;

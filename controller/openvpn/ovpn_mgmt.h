@@ -13,6 +13,13 @@
 
 #include "lib/err.h"
 
+/* How long one status exchange on the management socket may take. */
+#define OVPN_MGMT_TIMEOUT_MS 3000
+/* A probe while the daemon starts: it answers at once or is not ready yet. */
+#define OVPN_MGMT_PROBE_MS 1000
+/* Cutting sessions: one kill command per session, then their answers. */
+#define OVPN_MGMT_KILL_TIMEOUT_MS 5000
+
 struct ovpn_session {
 	char *cn;		/* owned */
 	char *real;		/* "IP:PORT", owned */

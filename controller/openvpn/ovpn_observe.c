@@ -14,8 +14,6 @@
 #include "lib/fileio.h"
 #include "controller/openvpn/ovpn.h"
 
-#define MGMT_TIMEOUT_MS 3000
-
 void ovpn_files_init(struct ovpn_files *f, const char *datadir, const char *rundir,
 		     const char *unit)
 {
@@ -232,7 +230,7 @@ static void observe_daemon(const struct driver_ctx *ctx, const struct ovpn_files
 	} else {
 		o->running = 1;
 		o->pid = pid;
-		if (ovpn_mgmt_status(f->mgmt, MGMT_TIMEOUT_MS, &o->sessions, &e) == 0)
+		if (ovpn_mgmt_status(f->mgmt, OVPN_MGMT_TIMEOUT_MS, &o->sessions, &e) == 0)
 			o->sessions_known = 1;
 		else
 			note(o, "sessions", e.msg);
@@ -300,7 +298,7 @@ json_t *ovpn_status_json(const struct driver_ctx *ctx, const struct atlas_state 
 	json_object_set_new(root, "running", json_boolean(rc == 1));
 	if (pid)
 		json_object_set_new(root, "pid", json_integer(pid));
-	if (rc == 1 && ovpn_mgmt_status(f.mgmt, MGMT_TIMEOUT_MS, &st, &e) < 0)
+	if (rc == 1 && ovpn_mgmt_status(f.mgmt, OVPN_MGMT_TIMEOUT_MS, &st, &e) < 0)
 		json_object_set_new(root, "error", json_string(e.msg));
 	for (size_t i = 0; i < st.n; i++)
 		json_array_append_new(

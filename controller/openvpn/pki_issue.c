@@ -1,9 +1,9 @@
 /*
  * pki_issue.c - issuing and revoking the server and client certificates.
  *
- * Key usages follow ENGINES.md: server CA:FALSE, digitalSignature and
- * keyEncipherment, EKU serverAuth; client CA:FALSE, digitalSignature, EKU
- * clientAuth. The index is changed in memory; the caller writes it once per
+ * Key usages are what remote-cert-tls checks (docs/openvpn.md, Files):
+ * server CA:FALSE, digitalSignature and keyEncipherment, EKU serverAuth;
+ * client CA:FALSE, digitalSignature, EKU clientAuth. The index is changed in memory; the caller writes it once per
  * batch (1,000 certificates do not rewrite it 1,000 times).
  */
 #include <errno.h>

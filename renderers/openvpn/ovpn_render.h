@@ -1,5 +1,5 @@
 /*
- * ovpn.h - pure renderers of the OpenVPN files: server.conf, the CCD file
+ * ovpn_render.h - pure renderers of the OpenVPN files: server.conf, the CCD file
  * of a client, and a client's inline .ovpn profile.
  *
  * Same input, same bytes: no files, clock, environment or randomness. What

@@ -225,21 +225,11 @@ static void fake_obs_free(void *obs)
 	(void)obs;
 }
 
-static const struct driver fake_wg_driver = {
-	.name = "wireguard",
-	.observe = fake_observe,
-	.diff = fake_wg_diff,
-	.apply = fake_apply,
-	.obs_free = fake_obs_free,
-};
-static const struct driver fake_ovpn_driver = {
-	.name = "openvpn",
-	.observe = fake_observe,
-	.diff = fake_ovpn_diff,
-	.apply = fake_apply,
-	.obs_free = fake_obs_free,
-	.restart = fake_restart,
-};
+#define FAKE_DRIVER(engine, diff_fn, restart_fn)                                          \
+	{ .name = engine, .observe = fake_observe, .diff = diff_fn, .apply = fake_apply,           \
+	  .obs_free = fake_obs_free, .restart = restart_fn }
+static const struct driver fake_wg_driver = FAKE_DRIVER("wireguard", fake_wg_diff, NULL);
+static const struct driver fake_ovpn_driver = FAKE_DRIVER("openvpn", fake_ovpn_diff, fake_restart);
 static const struct driver *const fake_drivers[] = { &fake_wg_driver, &fake_ovpn_driver, NULL };
 
 /* A state managing wireguard and openvpn, and a ctx running the fake drivers. */
