@@ -64,7 +64,8 @@ struct live_wg *live_wg_from_json(json_t *wg)
 			lp->tx = json_integer_value(json_object_get(p, "tx_bytes"));
 			li->n++;
 		}
-		qsort(li->peers, li->n, sizeof(*li->peers), peer_cmp);
+		if (li->n) /* qsort(NULL, 0, ...) is undefined (UBSan under the API e2e tests) */
+			qsort(li->peers, li->n, sizeof(*li->peers), peer_cmp);
 		li->endpoints = buf_detach(&eps);
 	}
 	return l;
@@ -94,7 +95,7 @@ const struct live_peer *live_wg_peer(const struct live_iface *li, const char *ke
 {
 	struct live_peer k;
 
-	if (!li || !key || !*key)
+	if (!li || !li->n || !key || !*key) /* bsearch(.., NULL, 0, ..) is undefined */
 		return NULL;
 	snprintf(k.key, sizeof(k.key), "%s", key);
 	return bsearch(&k, li->peers, li->n, sizeof(*li->peers), peer_cmp);

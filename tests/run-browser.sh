@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Browser tests: playwright-core driving Debian's chromium against a real
-# `atlas serve`. Installs playwright-core (npm) when missing.
+# `atlas serve`. Installs playwright-core (npm) when missing. Each file runs
+# under a timeout (ATLAS_BROWSER_TIMEOUT seconds, 600 by default). The unit
+# is the test (node:test's count); a file that crashes, times out or runs no
+# test counts one failure more. Prints "browser: N passed, M failed (tests
+# in F files)".
 set -u
+unset ATLAS_REGEN_GOLDEN
 B=${1:-build}
 cd "$(dirname "$0")/.." || exit 1
 export ATLAS_BIN=$PWD/$B/atlas
@@ -25,13 +30,35 @@ if [ "$(id -u)" != 0 ]; then
   echo "browser: 0 passed, 1 failed"; exit 1
 fi
 NS=atu-browser
-ip netns del $NS 2>/dev/null || true
+# Ends what runs in the namespace (atlas, chromium, wireguard-go outlive a
+# deleted namespace), then deletes it.
+ns_down() {
+  local pid
+  for pid in $(ip netns pids $NS 2>/dev/null); do kill "$pid" 2>/dev/null; done
+  sleep 0.3
+  for pid in $(ip netns pids $NS 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+  ip netns del $NS 2>/dev/null
+  return 0
+}
+ns_down
 ip netns add $NS
-trap 'ip netns del $NS 2>/dev/null || true' EXIT
+trap ns_down EXIT
 ip -n $NS link set lo up
-pass=0; fail=0
+limit=${ATLAS_BROWSER_TIMEOUT:-600}
+pass=0; fail=0; failed=()
 for t in "${tests[@]}"; do
-  if ip netns exec $NS node --test "$t"; then pass=$((pass+1)); else fail=$((fail+1)); fi
+  log=/tmp/atlas-browser-$(basename "$t").log
+  timeout -k 10 "$limit" ip netns exec $NS node --test --test-reporter=tap "$t" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -1)
+  f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -1)
+  pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
+  if [ $rc -ne 0 ] || [ "${p:-0}" = 0 ]; then
+    failed+=("$t")
+    [ $rc -eq 124 ] && echo "FAIL: $t timed out after ${limit}s"
+    [ "${f:-0}" = 0 ] && fail=$((fail + 1))
+  fi
 done
-echo "browser: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+[ ${#failed[@]} -gt 0 ] && echo "failing: ${failed[*]}"
+echo "browser: $pass passed, $fail failed (tests in ${#tests[@]} files)"
+[ ${#failed[@]} -eq 0 ]

@@ -106,7 +106,8 @@ int wg_parse_dump(char *text, struct wg_obs_iface *ifc, struct atlas_err *err)
 		err_set(err, ERR_INVALID, "wg show dump: empty output");
 		goto out;
 	}
-	qsort(ifc->peers, ifc->npeers, sizeof(*ifc->peers), peer_cmp);
+	if (ifc->npeers) /* qsort(NULL, 0, ...) is undefined */
+		qsort(ifc->peers, ifc->npeers, sizeof(*ifc->peers), peer_cmp);
 	ret = 0;
 out:
 	return ret;
@@ -307,7 +308,8 @@ int wg_observe(const struct driver_ctx *ctx, const struct atlas_state *desired, 
 		}
 		closedir(d);
 	}
-	qsort(o->ifaces, o->n, sizeof(*o->ifaces), iface_cmp);
+	if (o->n)
+		qsort(o->ifaces, o->n, sizeof(*o->ifaces), iface_cmp);
 	for (size_t i = 0; i < o->n; i++)
 		observe_iface(o->confdir, &o->ifaces[i]);
 	o->forward4 = nat_forwarding_read(4);

@@ -149,7 +149,8 @@ int wg_parse_uapi(char *text, struct wg_obs_iface *ifc, struct atlas_err *err)
 		goto out;
 	for (size_t i = 0; i < ifc->npeers; i++)
 		strv_sort(&ifc->peers[i].allowed_ips);
-	qsort(ifc->peers, ifc->npeers, sizeof(*ifc->peers), peer_cmp);
+	if (ifc->npeers) /* qsort(NULL, 0, ...) is undefined */
+		qsort(ifc->peers, ifc->npeers, sizeof(*ifc->peers), peer_cmp);
 	ret = 0;
 out:
 	OPENSSL_cleanse(priv, sizeof(priv));

@@ -55,7 +55,8 @@ async function startIn(data, { port, yaml, iface }) {
     if (/already in use/.test(e.message)) throw e;
   }
 
-  const env = { ...process.env, ATLAS_SERVICE_MODE: 'direct' };
+  /* ATLAS_LOG=debug: the loop logs every finished run (waitLoopRun). */
+  const env = { ...process.env, ATLAS_SERVICE_MODE: 'direct', ATLAS_LOG: 'debug' };
   const proc = spawn(ATLAS, ['--data', data, 'serve', '--listen', `127.0.0.1:${port}`],
     { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -101,6 +102,21 @@ async function startIn(data, { port, yaml, iface }) {
  * and any process whose command line names the directory; then removes the
  * test's WireGuard interfaces (iface: a name or a list; that ends their
  * wireguard-go). */
+/* How many loop runs with trigger have finished (recorded or not), from the server's log. */
+export function loopRuns(atlas, trigger) {
+  return atlas.log().split('\n').filter(l => l.endsWith(`loop: ${trigger} run finished`)).length;
+}
+
+/* Waits until more than `after` such runs finished: the event that proves the
+ * loop ran before a test asserts that nothing happened. */
+export async function waitLoopRun(atlas, trigger, after, timeout = 30000) {
+  const t0 = Date.now();
+  while (loopRuns(atlas, trigger) <= after) {
+    if (Date.now() - t0 > timeout) throw new Error(`no "${trigger}" loop run finished in ${timeout} ms`);
+    await new Promise(r => setTimeout(r, 20));
+  }
+}
+
 export async function cleanupEngines(data, iface) {
   const pids = new Set();
   const walk = dir => {

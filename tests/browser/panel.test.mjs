@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync, mkdirSync, mkdtempSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startAtlas, launch, shot, closeModals, finish, ARTIFACTS, ROOT, CSP } from './harness.mjs';
+import { startAtlas, launch, shot, closeModals, finish, loopRuns, waitLoopRun, ARTIFACTS, ROOT, CSP } from './harness.mjs';
 
 const PORT = 18110;
 const IFACE = 'atu0';
@@ -203,11 +203,12 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     await go('wireguard');
     await page.getByRole('button', { name: 'Add peer' }).click();
     await page.locator('#peer-name').fill('erin');
+    const apiRuns = loopRuns(atlas, 'api');
     await page.locator('#peer-name').press('Enter');
     const erin = await peerRow('erin');
     await erin.locator('.badge', { hasText: 'not applied' }).waitFor();
     const erinKey = await keyOf('erin');
-    await page.waitForTimeout(700); /* more than the loop's debounce: it would have applied by now */
+    await waitLoopRun(atlas, 'api', apiRuns); /* the loop ran after the edit: it would have applied by now */
     assert.ok(!onIface(erinKey), 'erin is not on the interface before Apply');
     assert.equal(wg('set', IFACE, 'peer', carolKey, 'remove').status, 0, 'wg set remove');
     assert.ok(!onIface(carolKey), 'carol is off the interface');

@@ -13,6 +13,8 @@
 need curl jq openssl
 API_PID=
 export ATLAS_LOG=debug
+# On failure, lib.sh's fail also shows the tail of the server's log.
+fail_details() { [ -n "${API_LOG:-}" ] && [ -f "$API_LOG" ] && { echo "--- $API_LOG"; tail -25 "$API_LOG"; }; return 0; }
 api_run() { if [ -n "${API_NS:-}" ]; then ip netns exec "$API_NS" "$@"; else "$@"; fi; }
 api_start() {
   local data=$1 port=$2; shift 2

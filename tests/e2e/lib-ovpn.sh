@@ -48,7 +48,7 @@ kill_ours() {
 cleanup() {
   local rc=$?
   kill_ours
-  for ns in "${NSS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+  ns_remove "${NSS[@]}"
   if [ $rc -ne 0 ] && [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
   exit $rc
 }
@@ -58,6 +58,8 @@ trap cleanup EXIT
 net_setup() {
   local tag=$1 n=$2 i
   SRV=$P-${tag}s
+  # Leftovers of an earlier run that did not clean up (killed, power cut).
+  ns_remove "$SRV" $(for i in $(seq 1 "$n"); do echo "$P-${tag}c$i"; done)
   ip netns add "$SRV"; NSS+=("$SRV")
   ip -n "$SRV" link set lo up
   ip -n "$SRV" link add "${P}br" type bridge
@@ -125,4 +127,13 @@ apply_converged() {
   [ "$(plan_rc)" = 0 ] || { cat "$T/plan.out"; fail "plan after apply is not empty"; }
   srv apply > "$T/apply2.out" 2>&1 || fail "second apply"
   if grep -qE '^(ok|FAIL) ' "$T/apply2.out"; then cat "$T/apply2.out"; fail "second apply changed something"; fi
+}
+
+# refusals NAME: how many times the server refused NAME's certificate as
+# revoked (OpenSSL's verify error, or openvpn's own CRL check). Not a bare
+# "CRL" match: the server logs "CRL: loaded ..." at every start.
+refusals() {
+  local n
+  n=$(grep -cE "error=certificate revoked.*CN=$1([, ]|\$)|VERIFY CRL: .*CN=$1[, ].* is revoked" "$D/openvpn/openvpn.log" 2>/dev/null) || true
+  echo "${n:-0}"
 }

@@ -55,3 +55,21 @@ wait_for() {
 # alive PID: the process exists and is not a zombie (orphans may wait for
 # their reaper here).
 alive() { [ -r "/proc/$1/stat" ] && ! awk '{ exit ($3 == "Z") ? 0 : 1 }' "/proc/$1/stat"; }
+# ns_remove NS...: ends every process in each namespace (TERM, then KILL: a
+# daemon would outlive its deleted namespace), then deletes it. Quiet when it
+# does not exist; used to clean up and to remove leftovers of an earlier run.
+ns_remove() {
+  local ns pid
+  for ns in "$@"; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
+  done
+  for ns in "$@"; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do
+      local i
+      for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+      kill -9 "$pid" 2>/dev/null || true
+    done
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  return 0
+}

@@ -6,8 +6,8 @@
 need unshare mount wg wireguard-go nft ip
 T=$(mktemp -d /tmp/atlas-e2e-wg4.XXXXXX)
 NS=atw-m4
-trap 'ip netns del $NS 2>/dev/null || true; rm -rf "$T"' EXIT
-ip netns del $NS 2>/dev/null || true
+trap 'ns_remove $NS; rm -rf "$T"' EXIT
+ns_remove $NS
 ip netns add $NS   # should anything be applied, it lands here, not on the host
 cat > "$T/state.yaml" <<'Y'
 version: 1

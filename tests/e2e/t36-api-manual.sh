@@ -24,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 export ATLAS_SERVICE_MODE=direct
-ip netns del $NS 2>/dev/null || true
+ns_remove $NS
 ip netns add $NS
 ip -n $NS link set lo up
 ip -n $NS link add atmeg36 type veth peer name atmeh36

@@ -12,11 +12,11 @@ NS=atm-s37
 T=$(mktemp -d /tmp/atlas-e2e-api-static.XXXXXX)
 cleanup() {
   api_stop
-  ip netns del $NS 2>/dev/null || true
+  ns_remove $NS
   rm -rf "$T"
 }
 trap cleanup EXIT
-ip netns del $NS 2>/dev/null || true
+ns_remove $NS
 ip netns add $NS
 ip -n $NS link set lo up
 API_NS=$NS
