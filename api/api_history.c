@@ -1,6 +1,8 @@
 /*
  * api_history.c - /history: generations of desired state and apply runs,
- * one generation's YAML and its diff to the current one, and rollback.
+ * one generation's YAML, what it changed (against the generation before it),
+ * its diff to the current one, what restoring it would change, and the
+ * restore itself.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -8,6 +10,7 @@
 #include <string.h>
 
 #include "lib/udiff.h"
+#include "state/changes.h"
 #include "state/commit.h"
 #include "state/yaml.h"
 #include "api/api.h"
@@ -93,11 +96,121 @@ out:
 	return rc;
 }
 
+/* Whether the query asks for the restored runtime settings too. */
+static int with_settings_param(struct req *r)
+{
+	const char *v = req_query(r, "with_settings");
+
+	return v && (!strcmp(v, "1") || !strcmp(v, "true"));
+}
+
+/*
+ * The restore preview of generation gen: {"with_settings", "changes",
+ * "text", "diff", "kept_settings": [{"name", "from" (current, kept), "to"
+ * (what the generation has)}]}, or NULL with err.
+ */
+static json_t *restore_preview(struct req *r, int64_t gen, int with_settings,
+			       struct atlas_err *err)
+{
+	struct atlas_state *target = NULL, *cur = NULL, *full = NULL;
+	struct buf a = BUF_INIT, b = BUF_INIT, diff = BUF_INIT, text = BUF_INIT;
+	json_t *changes = NULL, *kept = NULL, *j = NULL;
+	int rc;
+
+	pthread_mutex_lock(&r->app->store_mu);
+	rc = state_restore_preview(r->app->store, gen, with_settings, &target, &changes, err);
+	if (rc == 0)
+		rc = store_load(r->app->store, &cur, NULL, err);
+	if (rc == 0 && !with_settings)
+		rc = state_restore_preview(r->app->store, gen, 1, &full, NULL, err);
+	pthread_mutex_unlock(&r->app->store_mu);
+	if (rc < 0)
+		goto out;
+	/* the runtime settings kept: where the restored ones would differ */
+	if (full) {
+		json_t *c = state_changes(target, full);
+
+		kept = json_incref(json_object_get(c, "settings"));
+		json_decref(c);
+	} else {
+		kept = json_array();
+	}
+	state_to_yaml(cur, 0, &a);
+	state_to_yaml(target, 0, &b);
+	udiff(buf_str(&a), buf_str(&b), "current", "after the restore", &diff);
+	state_changes_text(changes, &text);
+	j = json_pack("{s:b, s:O, s:s, s:s, s:o}", "with_settings", with_settings, "changes",
+		      changes, "text", buf_str(&text), "diff", buf_str(&diff), "kept_settings",
+		      kept);
+out:
+	json_decref(changes);
+	state_free(target);
+	state_free(cur);
+	state_free(full);
+	buf_release(&a);
+	buf_release(&b);
+	buf_release(&diff);
+	buf_release(&text);
+	return j;
+}
+
+/*
+ * What generation gen changed compared with the one before it: {"previous",
+ * "previous_diff", "changes"}. previous is null for the first generation or
+ * when the one before is no longer kept (then the changes are counted from
+ * nothing and previous_diff is the whole generation).
+ */
+static int own_change(struct req *r, int64_t gen, const struct buf *yaml, json_t *out,
+		      struct atlas_err *err)
+{
+	struct buf prev = BUF_INIT, diff = BUF_INIT, text = BUF_INIT;
+	struct atlas_state *a = NULL, *b = NULL;
+	struct diags d = {0};
+	int has_prev = 0, ret = -1;
+	char an[64], bn[64];
+	json_t *changes;
+
+	if (gen > 1) {
+		struct atlas_err e = {0};
+
+		if (gen_yaml_public(r->app, gen - 1, &prev, &e) == 0)
+			has_prev = 1;
+		else if (e.code != ERR_NOTFOUND)
+			return err_set(err, e.code, "%s", e.msg);
+	}
+	b = state_from_yaml(yaml->data, yaml->len, &d, NULL);
+	if (has_prev)
+		a = state_from_yaml(prev.data, prev.len, &d, NULL);
+	if (!b || (has_prev && !a)) {
+		err_set(err, ERR_INTERNAL, "a generation does not parse: %s", d.n ? d.v[0].msg : "?");
+		goto out;
+	}
+	snprintf(an, sizeof(an), "generation %lld", (long long)gen - 1);
+	snprintf(bn, sizeof(bn), "generation %lld", (long long)gen);
+	udiff(buf_str(&prev), buf_str(yaml), has_prev ? an : "nothing", bn, &diff);
+	changes = state_changes(a, b);
+	state_changes_text(changes, &text);
+	json_object_set_new(out, "previous", has_prev ? json_integer(gen - 1) : json_null());
+	json_object_set_new(out, "previous_diff", json_string(buf_str(&diff)));
+	json_object_set_new(out, "changes", changes);
+	json_object_set_new(out, "changes_text", json_string(buf_str(&text)));
+	ret = 0;
+out:
+	diags_clear(&d);
+	state_free(a);
+	state_free(b);
+	buf_release(&prev);
+	buf_release(&diff);
+	buf_release(&text);
+	return ret;
+}
+
 void h_history_get(struct req *r)
 {
 	struct atlas_err err = {0};
 	struct buf old = BUF_INIT, cur = BUF_INIT, diff = BUF_INIT;
 	const struct atlas_state *st;
+	json_t *j, *restore;
 	int64_t gen, curgen;
 
 	if ((gen = gen_param(r)) < 0)
@@ -117,9 +230,16 @@ void h_history_get(struct req *r)
 		snprintf(bn, sizeof(bn), "generation %lld (current)", (long long)curgen);
 		udiff(buf_str(&old), buf_str(&cur), an, bn, &diff);
 	}
-	reply_json(r, 200,
-		   json_pack("{s:I, s:s, s:s}", "gen", (json_int_t)gen, "yaml", buf_str(&old),
-			     "diff", buf_str(&diff)));
+	j = json_pack("{s:I, s:s, s:s, s:I}", "gen", (json_int_t)gen, "yaml", buf_str(&old), "diff",
+		      buf_str(&diff), "current", (json_int_t)curgen);
+	if (own_change(r, gen, &old, j, &err) < 0 ||
+	    !(restore = restore_preview(r, gen, with_settings_param(r), &err))) {
+		json_decref(j);
+		reply_error(r, 500, NULL, "%s", err.msg);
+		goto out;
+	}
+	json_object_set_new(j, "restore", restore);
+	reply_json(r, 200, j);
 out:
 	buf_release(&old);
 	buf_release(&cur);
@@ -129,14 +249,13 @@ out:
 void h_history_restore(struct req *r)
 {
 	struct atlas_err err = {0};
-	struct diags d = {0};
 	int64_t gen, newgen = 0;
 	int rc;
 
 	if ((gen = gen_param(r)) < 0)
 		return;
 	pthread_mutex_lock(&r->app->store_mu);
-	rc = state_restore(r->app->store, gen, &d, &newgen, &err);
+	rc = state_restore(r->app->store, gen, with_settings_param(r), &newgen, &err);
 	pthread_mutex_unlock(&r->app->store_mu);
 	if (rc < 0) {
 		reply_error(r,
@@ -148,5 +267,4 @@ void h_history_restore(struct req *r)
 		app_state_changed(r->app, newgen, "api restore");
 		reply_json(r, 200, json_pack("{s:I}", "generation", (json_int_t)newgen));
 	}
-	diags_clear(&d);
 }

@@ -7,8 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/fileio.h"
+#include "lib/udiff.h"
+#include "state/changes.h"
 #include "state/commit.h"
 #include "state/yaml.h"
 #include "cli/cli.h"
@@ -136,11 +139,134 @@ static void fmt_time(int64_t secs, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%d %H:%M:%SZ", &tm);
 }
 
+/*
+ * atlas history restore N [--with-settings] [--yes]: prints what the restore
+ * changes (by engine and setting, with counts, then the YAML diff), then
+ * asks on a terminal; without a terminal only --yes restores.
+ */
+static int history_restore(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: atlas history restore GEN [--with-settings] [--yes]\n\n"
+		"Shows what making generation GEN the desired state again would change, by "
+		"engine and\nsetting with counts and as a diff, then asks to confirm (--yes: "
+		"without asking; needed\nwhen stdin is not a terminal). The settings about how "
+		"Atlas runs (auto_apply, resync,\nhistory_keep, service_mode) stay as they are "
+		"unless --with-settings. The restore is\nstored as a new generation; `atlas "
+		"apply` (or auto apply) then makes it real.\n";
+	struct atlas_state *target = NULL, *cur = NULL, *full = NULL;
+	struct buf text = BUF_INIT, a = BUF_INIT, b = BUF_INIT, diff = BUF_INIT;
+	struct atlas_err err = { 0 };
+	int with_settings = 0, yes = 0, ret = 1;
+	json_t *changes = NULL;
+	long long gen = 0;
+	int64_t newgen = 0;
+	struct store *s;
+
+	if (cli_wants_help(argc, argv, usage))
+		return 0;
+	for (int i = 1; i < argc; i++) {
+		char *end;
+
+		if (!strcmp(argv[i], "--with-settings")) {
+			with_settings = 1;
+		} else if (!strcmp(argv[i], "--yes") || !strcmp(argv[i], "-y")) {
+			yes = 1;
+		} else if (!gen && argv[i][0] >= '1' && argv[i][0] <= '9') {
+			errno = 0;
+			gen = strtoll(argv[i], &end, 10);
+			if (*end || errno || gen < 1) {
+				fprintf(stderr, "atlas history restore: \"%s\" is not a generation\n",
+					argv[i]);
+				return 1;
+			}
+		} else {
+			fprintf(stderr, "atlas history restore: unexpected argument \"%s\"\n%s",
+				argv[i], usage);
+			return 1;
+		}
+	}
+	if (!gen) {
+		fputs(usage, stderr);
+		return 1;
+	}
+	s = cli_store();
+	if (!s)
+		return 1;
+	if (state_restore_preview(s, gen, with_settings, &target, &changes, &err) < 0 ||
+	    store_load(s, &cur, NULL, &err) < 0 ||
+	    (!with_settings && state_restore_preview(s, gen, 1, &full, NULL, &err) < 0)) {
+		fprintf(stderr, "atlas: %s\n", err.msg);
+		goto out;
+	}
+	state_changes_text(changes, &text);
+	printf("restoring generation %lld changes %lld thing%s:\n%s", gen,
+	       (long long)json_integer_value(json_object_get(changes, "total")),
+	       json_integer_value(json_object_get(changes, "total")) == 1 ? "" : "s",
+	       text.len ? buf_str(&text) : "  nothing\n");
+	if (full) {
+		json_t *k = state_changes(target, full);
+		size_t i;
+		json_t *v;
+
+		json_array_foreach(json_object_get(k, "settings"), i, v)
+			printf("%s  %s stays %s (generation %lld has %s; --with-settings takes it)\n",
+			       i ? "" : "kept:\n", json_string_value(json_object_get(v, "name")),
+			       json_string_value(json_object_get(v, "from"))
+				       ? json_string_value(json_object_get(v, "from"))
+				       : "(none)",
+			       gen,
+			       json_string_value(json_object_get(v, "to"))
+				       ? json_string_value(json_object_get(v, "to"))
+				       : "(none)");
+		json_decref(k);
+	}
+	state_to_yaml(cur, 0, &a);
+	state_to_yaml(target, 0, &b);
+	udiff(buf_str(&a), buf_str(&b), "current", "after the restore", &diff);
+	if (diff.len)
+		printf("\n%s", buf_str(&diff));
+	fflush(stdout);
+	if (!yes) {
+		char line[16];
+
+		if (!isatty(0)) {
+			fprintf(stderr, "atlas: nothing restored: pass --yes to restore without a "
+					"terminal\n");
+			goto out;
+		}
+		fprintf(stderr, "Restore generation %lld? [y/N] ", gen);
+		if (!fgets(line, sizeof(line), stdin) || (line[0] != 'y' && line[0] != 'Y')) {
+			fprintf(stderr, "atlas: nothing restored\n");
+			goto out;
+		}
+	}
+	if (state_restore(s, gen, with_settings, &newgen, &err) < 0) {
+		fprintf(stderr, "atlas: %s\n", err.msg);
+		goto out;
+	}
+	printf("restored generation %lld as generation %lld\n", gen, (long long)newgen);
+	ret = 0;
+out:
+	json_decref(changes);
+	state_free(target);
+	state_free(cur);
+	state_free(full);
+	buf_release(&text);
+	buf_release(&a);
+	buf_release(&b);
+	buf_release(&diff);
+	store_close(s);
+	return ret;
+}
+
 int cmd_history(int argc, char **argv)
 {
-	static const char usage[] = "usage: atlas history [-n COUNT]\n\n"
+	static const char usage[] = "usage: atlas history [-n COUNT]\n"
+				    "       atlas history restore GEN [--with-settings] [--yes]\n\n"
 				    "The generations of desired state and the apply runs, newest "
-				    "first.\n";
+				    "first; restore makes\nan earlier generation the desired state "
+				    "again, after showing what it changes.\n";
 	struct atlas_err err = { 0 };
 	struct gen_info *gens = NULL;
 	struct run_info *runs = NULL;
@@ -149,6 +275,8 @@ int cmd_history(int argc, char **argv)
 	int64_t applied;
 	int ret = 1;
 
+	if (argc > 1 && !strcmp(argv[1], "restore"))
+		return history_restore(argc - 1, argv + 1);
 	if (cli_wants_help(argc, argv, usage))
 		return 0;
 	for (int i = 1; i < argc; i++) {

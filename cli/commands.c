@@ -12,7 +12,7 @@ const struct command atlas_commands[] = {
 	{ "export", cmd_export, "print the desired state as YAML" },
 	{ "plan", cmd_plan, "show what apply would change (exit 0 none, 2 changes, 1 error)" },
 	{ "apply", cmd_apply, "bring the system to the desired state" },
-	{ "history", cmd_history, "generations and apply runs, newest first" },
+	{ "history", cmd_history, "generations and apply runs; history restore GEN" },
 	{ "serve", cmd_serve, "run the reconcile loop and the HTTP API and panel" },
 	{ "admin", cmd_admin, "administrator account: `admin passwd` reads a new password" },
 	{ "ovpn", cmd_ovpn, "OpenVPN: client profiles, sessions, clients, easy-rsa import" },

@@ -3,7 +3,9 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "state/changes.h"
 #include "state/commit.h"
 #include "state/complete.h"
 #include "state/validate.h"
@@ -75,6 +77,45 @@ struct atlas_state *state_parse_check(const char *text, size_t len, const struct
 	return st;
 }
 
+/* ": settings host; openvpn section removed (2 removed)" after a summary. */
+static void changes_brief(const json_t *changes, struct buf *out)
+{
+	const json_t *settings = json_object_get(changes, "settings");
+	const json_t *engines = json_object_get(changes, "engines");
+	const char *sep = ": ";
+	size_t i;
+	json_t *v;
+
+	if (json_array_size(settings)) {
+		buf_printf(out, "%ssettings", sep);
+		json_array_foreach(settings, i, v)
+			buf_printf(out, "%s%s", i ? ", " : " ",
+				   json_string_value(json_object_get(v, "name")));
+		sep = "; ";
+	}
+	json_array_foreach(engines, i, v) {
+		const char *sec = json_string_value(json_object_get(v, "section"));
+		static const char *const words[3] = { "added", "removed", "changed" };
+		int first = 1;
+
+		buf_printf(out, "%s%s", sep, json_string_value(json_object_get(v, "engine")));
+		if (sec && strcmp(sec, "changed"))
+			buf_printf(out, " section %s", sec);
+		for (int c = 0; c < 3; c++) {
+			json_int_t n = json_integer_value(json_object_get(v, words[c]));
+
+			if (n)
+				buf_printf(out, "%s%lld %s", first ? " (" : ", ", (long long)n, words[c]);
+			first = first && !n;
+		}
+		if (!first)
+			buf_puts(out, ")");
+		sep = "; ";
+	}
+	if (!strcmp(sep, ": "))
+		buf_puts(out, ": no change");
+}
+
 int state_commit(struct store *s, struct atlas_state *next, struct posmap *pm,
 		 const char *trigger, const char *summary, struct diags *d, int64_t *gen,
 		 struct atlas_err *err)
@@ -114,18 +155,61 @@ out:
 	return ret;
 }
 
-int state_restore(struct store *s, int64_t gen, struct diags *d, int64_t *newgen,
-		  struct atlas_err *err)
+int state_restore_preview(struct store *s, int64_t gen, int with_settings,
+			  struct atlas_state **target, json_t **changes, struct atlas_err *err)
 {
 	struct buf yaml = BUF_INIT;
+	struct atlas_state *cur = NULL, *st = NULL;
+	struct diags d = { 0 };
+	int ret = -1;
+
+	*target = NULL;
+	if (changes)
+		*changes = NULL;
+	if (store_load(s, &cur, NULL, err) < 0 || store_generation_yaml(s, gen, &yaml, err) < 0)
+		goto out;
+	st = state_from_yaml(yaml.data, yaml.len, &d, NULL);
+	if (!st) {
+		err_set(err, ERR_INTERNAL, "generation %lld does not parse: %s", (long long)gen,
+			d.n ? d.v[0].msg : "?");
+		goto out;
+	}
+	/* how Atlas runs (apply mode and the like) is not part of what is restored */
+	if (!with_settings)
+		settings_keep_runtime(&st->settings, &cur->settings);
+	if (state_check(st, cur, NULL, &d, err) < 0)
+		goto out;
+	if (changes)
+		*changes = state_changes(cur, st);
+	*target = st;
+	st = NULL;
+	ret = 0;
+out:
+	diags_clear(&d);
+	state_free(st);
+	state_free(cur);
+	buf_release_secure(&yaml);
+	return ret;
+}
+
+int state_restore(struct store *s, int64_t gen, int with_settings, int64_t *newgen,
+		  struct atlas_err *err)
+{
+	struct atlas_state *st = NULL;
+	json_t *changes = NULL;
+	struct buf summary = BUF_INIT;
 	char trigger[64];
 	int ret = -1;
 
-	if (store_generation_yaml(s, gen, &yaml, err) < 0)
+	if (state_restore_preview(s, gen, with_settings, &st, &changes, err) < 0)
 		goto out;
 	snprintf(trigger, sizeof(trigger), "restore %lld", (long long)gen);
-	ret = state_import_yaml(s, yaml.data, yaml.len, trigger, d, newgen, err);
+	buf_printf(&summary, "restore generation %lld", (long long)gen);
+	changes_brief(changes, &summary);
+	ret = store_save(s, st, trigger, buf_str(&summary), newgen, err);
 out:
-	buf_release_secure(&yaml);
+	json_decref(changes);
+	buf_release(&summary);
+	state_free(st);
 	return ret;
 }

@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "state/diag.h"
 #include "state/model.h"
 #include "state/store.h"
@@ -43,8 +45,21 @@ struct atlas_state *state_parse_check(const char *text, size_t len, const struct
 int state_import_yaml(struct store *s, const char *text, size_t len, const char *trigger,
 		      struct diags *d, int64_t *gen, struct atlas_err *err);
 
-/* Makes generation gen the desired state again, as a new generation. */
-int state_restore(struct store *s, int64_t gen, struct diags *d, int64_t *newgen,
+/*
+ * The state a restore of generation gen would store (*target, new), and
+ * what it changes compared with the current state (*changes, new, see
+ * changes.h; changes may be NULL). The settings about how Atlas runs (apply
+ * mode, resync, history_keep, service_mode) stay the current ones unless
+ * with_settings. Changes nothing.
+ */
+int state_restore_preview(struct store *s, int64_t gen, int with_settings,
+			  struct atlas_state **target, json_t **changes, struct atlas_err *err);
+
+/*
+ * Makes generation gen the desired state again, as a new generation whose
+ * summary says what it changed; runtime settings kept unless with_settings.
+ */
+int state_restore(struct store *s, int64_t gen, int with_settings, int64_t *newgen,
 		  struct atlas_err *err);
 
 #endif

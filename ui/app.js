@@ -125,7 +125,8 @@ document.addEventListener('alpine:init', () => {
     eng: atlasEngineState(),   /* engines.js: engine setup and service control */
     ovpn: { server: null, clients: [], error: '', form: {}, formError: '' },
     plan: { data: null, error: '', applying: false, result: null, runs: [] },
-    hist: { data: null, error: '', sel: null, detail: null },
+    hist: { data: null, error: '', sel: null, detail: null, mode: 'own' },
+    restore: { gen: 0, preview: null, kept: [], withSettings: false, error: '' },
     settings: { pw: { current: '', next: '', again: '' }, pwMsg: '', pwError: '',
                 yaml: '', fileName: '', preview: null, importError: '', importErrors: [],
                 importMsg: '', modeError: '' },
@@ -673,25 +674,75 @@ document.addEventListener('alpine:init', () => {
       try { this.hist.data = await this.api('GET', '/history'); } catch (e) { if (e.status !== 401) this.hist.error = e.message; }
     },
 
-    async showGen(g) {
+    /* mode 'own': what generation g changed (against the one before it); 'current': g against now. */
+    async showGen(g, mode = 'own') {
       this.hist.sel = g.gen;
       this.hist.detail = null;
+      this.hist.mode = mode;
       try {
         this.hist.detail = await this.api('GET', '/history/' + encodeURIComponent(g.gen));
         this.$nextTick(() => { const el = document.getElementById('gen-diff'); if (el) el.scrollIntoView({ block: 'nearest' }); });
       } catch (e) { this.toast(e.message, 'bad'); }
     },
 
-    async restoreGen(g) {
-      if (!await this.ask('Restore generation', 'Make generation ' + g.gen + ' the desired state again? It is stored as a new generation and ' + this.whenApplied() + '.', 'Restore')) return;
+    histTitle() {
+      const d = this.hist.detail;
+      if (!d) return '';
+      if (this.hist.mode === 'current') return 'Generation ' + d.gen + ' → current (generation ' + d.current + ')';
+      return d.previous ? 'What generation ' + d.gen + ' changed (against generation ' + d.previous + ')'
+        : 'What generation ' + d.gen + ' set up' + (d.gen > 1 ? ' (the generation before it is no longer kept)' : '');
+    },
+
+    histDiff() {
+      const d = this.hist.detail;
+      if (!d) return '';
+      return this.hist.mode === 'current' ? d.diff : d.previous_diff;
+    },
+
+    /* The restore dialog: what it changes (by engine and setting, with counts), then confirm. */
+    async restoreGen(g, withSettings = false) {
+      const r = this.restore;
+      r.gen = g.gen;
+      r.error = '';
+      r.withSettings = withSettings;
       try {
-        const r = await this.api('POST', '/history/' + encodeURIComponent(g.gen) + '/restore');
-        this.toast('Generation ' + g.gen + ' restored as generation ' + r.generation);
+        const d = await this.api('GET', '/history/' + encodeURIComponent(g.gen) + (withSettings ? '?with_settings=1' : ''));
+        r.preview = d.restore;
+        r.kept = withSettings ? r.kept : (d.restore.kept_settings || []);
+      } catch (e) { this.toast(e.message, 'bad'); return; }
+      if (!this.$refs.restoreDlg.open) this.$refs.restoreDlg.showModal();
+    },
+
+    restoreCount() {
+      const p = this.restore.preview;
+      const n = p && p.changes ? p.changes.total : 0;
+      return n === 0 ? 'This restore changes nothing.' : 'This restore changes ' + n + (n === 1 ? ' thing' : ' things') + ':';
+    },
+
+    restoreEngines() {
+      const p = this.restore.preview;
+      return ((p && p.changes && p.changes.engines) || []).map(e => {
+        const parts = [];
+        if (e.section !== 'changed') parts.push('section ' + e.section);
+        for (const k of ['added', 'removed', 'changed']) if (e[k]) parts.push(e[k] + ' ' + k);
+        return { key: e.engine, label: this.engineLabel(e.engine), summary: parts.join(', '),
+                 items: (e.items || []).map(it => it.kind === 'setting'
+                   ? '~ ' + it.name + ': ' + (it.from ?? '(none)') + ' → ' + (it.to ?? '(none)')
+                   : it.op + ' ' + it.kind + ' ' + it.name + (it.fields ? ': ' + it.fields.join(', ') : '')) };
+      });
+    },
+
+    async confirmRestore() {
+      const r = this.restore;
+      try {
+        const res = await this.api('POST', '/history/' + encodeURIComponent(r.gen) + '/restore' + (r.withSettings ? '?with_settings=1' : ''));
+        this.$refs.restoreDlg.close();
+        this.toast('Generation ' + r.gen + ' restored as generation ' + res.generation + '; it is ' + this.whenApplied());
         this.hist.sel = null;
         this.hist.detail = null;
         await this.loadHistory();
         await this.loadStatus();
-      } catch (e) { this.toast(e.message, 'bad'); }
+      } catch (e) { r.error = e.message; }
     },
 
     /* ---- Settings ------------------------------------------------------ */

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "controller/openvpn/ovpn.h"
 #include "lib/fileio.h"
+#include "state/store.h"
 #include "state/yaml.h"
 
 static char *tmp;
@@ -151,6 +152,99 @@ static void test_cli__profile_before_apply(void **s)
 	free(file);
 }
 
+/* Runs fn with stdout into a file and stdin from /dev/null; returns what it printed (new). */
+static char *with_stdout(int (*fn)(int, char **), int argc, char **argv, int *rc)
+{
+	char *path = xasprintf("%s/stdout.txt", tmp), *text;
+	int saved, saved_in, fd, null;
+
+	fflush(stdout);
+	saved = dup(1);
+	saved_in = dup(0);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	null = open("/dev/null", O_RDONLY);
+	assert_true(saved >= 0 && saved_in >= 0 && fd >= 0 && null >= 0);
+	dup2(fd, 1);
+	dup2(null, 0);
+	close(fd);
+	close(null);
+	*rc = cli_run(fn, argc, argv);
+	fflush(stdout);
+	dup2(saved, 1);
+	dup2(saved_in, 0);
+	close(saved);
+	close(saved_in);
+	text = tu_read(path);
+	free(path);
+	return text;
+}
+
+/*
+ * atlas history restore: says what it changes by engine and setting with
+ * counts before anything is stored; without a terminal only --yes restores;
+ * the apply mode stays unless --with-settings.
+ */
+static void test_cli__history_restore(void **s)
+{
+	static const char g1[] = "version: 1\nsettings: {host: a.example.org}\n"
+				 "openvpn:\n  network: 10.9.0.0/24\n  clients: [{name: alice}, {name: bob}]\n";
+	static const char g2[] = "version: 1\nsettings: {host: a.example.org, auto_apply: false}\n";
+	char *f1 = xasprintf("%s/g1.yaml", tmp), *f2 = xasprintf("%s/g2.yaml", tmp), *out;
+	char *imp1[] = { "import", f1, NULL }, *imp2[] = { "import", f2, NULL };
+	char *ask[] = { "history", "restore", "1", NULL };
+	char *yes[] = { "history", "restore", "1", "--yes", NULL };
+	char *withs[] = { "history", "restore", "1", "--yes", "--with-settings", NULL };
+	struct atlas_state *st;
+	struct store *db;
+	int64_t gen;
+	int rc;
+
+	(void)s;
+	/* a data directory of its own: generation numbers start at 1 */
+	cli_datadir = xasprintf("%s/hist", tmp);
+	assert_int_equal(mkdir_p(cli_datadir, 0700, NULL), 0);
+	assert_int_equal(file_write_atomic(f1, g1, strlen(g1), 0600, NULL), 0);
+	assert_int_equal(file_write_atomic(f2, g2, strlen(g2), 0600, NULL), 0);
+	free(with_stdout(cmd_import, 2, imp1, &rc));
+	free(with_stdout(cmd_import, 2, imp2, &rc));
+	assert_int_equal(rc, 0);
+	out = with_stderr(cmd_history, 3, ask, &rc);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(out, "pass --yes"));
+	free(out);
+	out = with_stdout(cmd_history, 3, ask, &rc);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(out, "restoring generation 1 changes 2 things:\n"
+				    "openvpn: section added, 2 added\n"
+				    "  + client alice\n  + client bob\n"));
+	assert_non_null(strstr(out, "kept:\n  auto_apply stays false (generation 1 has true"));
+	assert_non_null(strstr(out, "+openvpn:\n"));
+	free(out);
+	assert_int_equal(store_open(cli_datadir, &db, NULL), 0);
+	assert_int_equal(store_load(db, &st, &gen, NULL), 0);
+	assert_int_equal(gen, 2);	/* nothing stored without a yes */
+	state_free(st);
+	store_close(db);
+	out = with_stdout(cmd_history, 4, yes, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "restored generation 1 as generation 3\n"));
+	free(out);
+	assert_int_equal(store_open(cli_datadir, &db, NULL), 0);
+	assert_int_equal(store_load(db, &st, &gen, NULL), 0);
+	assert_true(st->has_openvpn);
+	assert_int_equal(st->settings.auto_apply, 0);	/* the apply mode stayed */
+	state_free(st);
+	store_close(db);
+	out = with_stdout(cmd_history, 5, withs, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "settings: 1 change\n  ~ auto_apply: false -> true\n"));
+	free(out);
+	free(f1);
+	free(f2);
+	free((char *)cli_datadir);
+	cli_datadir = tmp;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_cli__any_command_write_error),
 		cmocka_unit_test(test_cli__history_count),
 		cmocka_unit_test(test_cli__profile_before_apply),
+		cmocka_unit_test(test_cli__history_restore),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

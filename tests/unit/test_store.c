@@ -10,6 +10,8 @@
 
 #include "testutil.h"
 
+#include "state/changes.h"
+
 #include "state/commit.h"
 #include "state/schema.h"
 #include "state/store.h"
@@ -217,10 +219,71 @@ static void test_store__bad_import_changes_nothing(void **x)
 	free(dir);
 }
 
+/*
+ * A restore keeps how Atlas runs (apply mode, history kept) unless asked,
+ * says beforehand what it changes by engine with counts, and its
+ * generation's summary says the same.
+ */
+static void test_store__restore_preview_keeps_runtime_settings(void **x)
+{
+	char *dir = tu_tmpdir();
+	struct atlas_state *target = NULL, *st = NULL;
+	struct gen_info *gens = NULL;
+	struct buf text = BUF_INIT;
+	json_t *changes = NULL;
+	struct store *s;
+	size_t ngens = 0;
+	int64_t gen;
+
+	(void)x;
+	assert_int_equal(store_open(dir, &s, NULL), 0);
+	import_ok(s, base_yaml, &gen);
+	import_ok(s, "version: 1\nsettings: {host: vpn2.example.com, auto_apply: false}\n", &gen);
+	assert_int_equal(state_restore_preview(s, 1, 0, &target, &changes, NULL), 0);
+	assert_int_equal(target->settings.auto_apply, 0);
+	assert_int_not_equal(target->settings.history_keep, 3);
+	state_changes_text(changes, &text);
+	assert_string_equal(text.data, "settings: 1 change\n"
+				       "  ~ host: vpn2.example.com -> vpn.example.com\n"
+				       "wireguard: section added, 3 added\n"
+				       "  + interface wg0\n"
+				       "  + peer wg0/alice\n"
+				       "  + peer wg0/bob\n"
+				       "openvpn: section added, 1 added\n"
+				       "  + client carol\n");
+	assert_int_equal(json_integer_value(json_object_get(changes, "total")), 5);
+	json_decref(changes);
+	state_free(target);
+	buf_reset(&text);
+	/* asked for: the restored apply mode and history_keep too */
+	assert_int_equal(state_restore_preview(s, 1, 1, &target, &changes, NULL), 0);
+	assert_int_equal(target->settings.auto_apply, 1);
+	assert_int_equal(target->settings.history_keep, 3);
+	state_changes_text(changes, &text);
+	assert_non_null(strstr(text.data, "settings: 3 changes\n"));
+	assert_non_null(strstr(text.data, "  ~ auto_apply: false -> true\n"));
+	json_decref(changes);
+	state_free(target);
+	/* the restore itself: apply mode kept, the summary names the change */
+	assert_int_equal(state_restore(s, 1, 0, &gen, NULL), 0);
+	assert_int_equal(store_load(s, &st, NULL, NULL), 0);
+	assert_int_equal(st->settings.auto_apply, 0);
+	assert_true(st->has_openvpn && st->has_wireguard);
+	assert_int_equal(store_generations(s, 1, &gens, &ngens, NULL), 0);
+	assert_int_equal(ngens, 1);
+	assert_string_equal(gens[0].summary, "restore generation 1: settings host; wireguard section "
+					     "added (3 added); openvpn section added (1 added)");
+	free(gens);
+	state_free(st);
+	buf_release(&text);
+	store_close(s);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 static void test_store__restore_brings_back_keys(void **x)
 {
 	char *dir = tu_tmpdir(), *y1, *y3;
-	struct diags d = { 0 };
 	struct store *s;
 	int64_t gen;
 
@@ -230,11 +293,12 @@ static void test_store__restore_brings_back_keys(void **x)
 	y1 = export_secrets(s);
 	import_ok(s, "version: 1\nsettings: {}\n", &gen);
 	assert_int_equal(gen, 2);
-	assert_int_equal(state_restore(s, 1, &d, &gen, NULL), 0);
+	/* with its settings too: byte for byte the same state */
+	assert_int_equal(state_restore(s, 1, 1, &gen, NULL), 0);
 	assert_int_equal(gen, 3);
 	y3 = export_secrets(s);
 	assert_string_equal(y1, y3);
-	assert_int_equal(state_restore(s, 99, &d, &gen, NULL), -1);
+	assert_int_equal(state_restore(s, 99, 1, &gen, NULL), -1);
 	free(y1);
 	free(y3);
 	store_close(s);
@@ -766,6 +830,7 @@ int main(void)
 		cmocka_unit_test(test_store__round_trip_and_generations),
 		cmocka_unit_test(test_store__bad_import_changes_nothing),
 		cmocka_unit_test(test_store__restore_brings_back_keys),
+		cmocka_unit_test(test_store__restore_preview_keeps_runtime_settings),
 		cmocka_unit_test(test_store__refuses_newer_schema),
 		cmocka_unit_test(test_store__refuses_unwritable_dir),
 		cmocka_unit_test(test_store__runs_and_meta),
