@@ -103,6 +103,9 @@ struct req {
 	struct buf body;
 	size_t body_max;
 	int too_big;
+	int started;	  /* the access handler has seen this request */
+	int close;	  /* answer with Connection: close */
+	char reject[160]; /* why the request is refused before routing, or "" */
 	/* the answer */
 	int status;
 	const char *ctype;

@@ -14,12 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <microhttpd.h>
 
 #include "lib/log.h"
 #include "api/api.h"
+#include "api/http_guard.h"
 
 #define API_THREADS	   2
 #define CONNECTION_LIMIT   256
@@ -89,6 +91,8 @@ static enum MHD_Result send_reply(struct req *r)
 		if (r->ctype && !strncmp(r->ctype, "text/html", 9))
 			MHD_add_response_header(resp, "Content-Security-Policy", CSP);
 	}
+	if (r->close)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	/* On every answer, streams (SSE) included. */
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
@@ -134,6 +138,69 @@ static void dispatch(struct req *r)
 	r->route->fn(r);
 }
 
+static struct req *req_new(struct app *a, struct MHD_Connection *c)
+{
+	struct req *r = xcalloc(1, sizeof(*r));
+
+	pthread_mutex_init(&r->mu, NULL);
+	r->app = a;
+	r->conn = c;
+	return r;
+}
+
+/*
+ * Called with the raw request target, before libmicrohttpd decodes it (a
+ * decoded "%00" would cut the path short): the request starts here, and a
+ * bad target is remembered to be refused before routing.
+ */
+static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct req *r = req_new(cls, c);
+
+	if (http_uri_check(uri, r->reject, sizeof(r->reject)) == 0)
+		r->reject[0] = '\0';
+	return r;
+}
+
+struct header_count {
+	unsigned n_cl;
+	const char *cl;
+	int te;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				    const char *value)
+{
+	struct header_count *h = cls;
+
+	(void)kind;
+	if (!strcasecmp(key, "Content-Length")) {
+		if (!h->n_cl++)
+			h->cl = value;
+	} else if (!strcasecmp(key, "Transfer-Encoding")) {
+		h->te = 1;
+	}
+	return MHD_YES;
+}
+
+/* 400 and close for a bad target or ambiguous framing; 0 when the request may go on. */
+static int refuse_early(struct req *r)
+{
+	struct header_count h = { 0 };
+
+	if (!r->reject[0]) {
+		MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_header, &h);
+		if (http_framing_check(h.n_cl, h.cl, h.te, r->reject, sizeof(r->reject)) == 0)
+			r->reject[0] = '\0';
+	}
+	if (!r->reject[0])
+		return 0;
+	reply_error(r, 400, NULL, "%s", r->reject);
+	/* whatever follows on this connection is not trusted to be a request */
+	r->close = 1;
+	return -1;
+}
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char *url,
 				 const char *method, const char *version, const char *upload,
 				 size_t *upload_size, void **con_cls)
@@ -142,22 +209,23 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 	struct req *r = *con_cls;
 
 	(void)version;
-	if (!r) {
+	if (!r || !r->started) {
 		const char *cl;
 		int dummy = 0;
 		char p[3][128];
 		size_t np;
 		const struct route *rt;
 
-		r = xcalloc(1, sizeof(*r));
-		pthread_mutex_init(&r->mu, NULL);
-		r->app = a;
-		r->conn = c;
+		if (!r)
+			r = req_new(a, c);
+		r->started = 1;
 		r->method = method;
 		r->url = url;
+		*con_cls = r;
+		if (refuse_early(r) < 0)
+			return send_reply(r);
 		rt = router_match(method, url, p, &np, &dummy);
 		r->body_max = rt && (rt->flags & R_BIG_BODY) ? API_STATE_BODY_MAX : API_BODY_MAX;
-		*con_cls = r;
 		/* A declared length over the limit is refused before reading it. */
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 		if (cl && strtoull(cl, NULL, 10) > r->body_max) {
@@ -240,7 +308,7 @@ struct server *server_start(struct app *a, const char *listen, struct atlas_err 
 	    (unsigned)CONNECTION_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP_LIMIT,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
-	    completed, NULL, MHD_OPTION_END);
+	    completed, NULL, MHD_OPTION_URI_LOG_CALLBACK, uri_cb, a, MHD_OPTION_END);
 	if (!s->d) {
 		err_set(err, ERR_IO, "cannot listen on %s (in use, or not an address of this host)",
 			listen);

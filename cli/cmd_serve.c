@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "api/api.h"
+#include "lib/fileio.h"
 #include "lib/log.h"
 #include "state/auth.h"
 #include "cli/cli.h"
@@ -124,6 +125,14 @@ int cmd_serve(int argc, char **argv)
 	    jwt_key_load(cli_datadir, a.jwt_key, &err) < 0) {
 		fprintf(stderr, "atlas: %s\n", err.msg);
 		goto out;
+	}
+	{
+		/* nothing of ours is being written yet: every stale temporary file goes */
+		size_t gone = file_clean_stale(cli_datadir, 1);
+
+		if (gone)
+			log_info("start: removed %zu stale temporary file%s left by a killed run",
+				 gone, gone == 1 ? "" : "s");
 	}
 	if (first_admin(&a) < 0)
 		goto out;

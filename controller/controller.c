@@ -238,6 +238,14 @@ int controller_apply(const struct driver_ctx *ctx, const struct atlas_state *des
 	if (!out)
 		out = &local_out;
 	outcome_init(out, NULL);
+	/* what killed applies left (some hold keys); live writers' files stay */
+	{
+		size_t gone = file_clean_stale(ctx->datadir, 0);
+
+		if (gone)
+			log_info("apply: removed %zu stale temporary file%s", gone,
+				 gone == 1 ? "" : "s");
+	}
 	/* Up to 3 applies, each followed by a plan that checks it. */
 	for (round = 0; round <= 3; round++) {
 		if (controller_plan(ctx, desired, generation, &plan, err) < 0) {

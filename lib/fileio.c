@@ -2,7 +2,9 @@
  * fileio.c - atomic writes (temp file, fsync, rename) and capped reads.
  */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/fault.h"
 #include "lib/fileio.h"
 
 static int fsync_dir_of(const char *path)
@@ -29,7 +32,8 @@ static int fsync_dir_of(const char *path)
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		      struct atlas_err *err)
 {
-	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
+	/* the writer's pid in the name: file_clean_stale() tells a live write from a dead one */
+	char *tmp = xasprintf("%s.tmp.%ld.XXXXXX", path, (long)getpid());
 	const char *p = data;
 	int fd, ret = -1;
 
@@ -65,6 +69,7 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
 		goto fail;
 	}
 	fd = -1;
+	fault_point("write-before-rename");
 	if (rename(tmp, path) < 0) {
 		err_set(err, ERR_IO, "rename \"%s\" to \"%s\": %s", tmp, path, strerror(errno));
 		goto fail;
@@ -151,4 +156,107 @@ int file_exists(const char *path)
 	struct stat st;
 
 	return stat(path, &st) == 0;
+}
+
+/* 1 when s is n characters of mkostemp's alphabet and nothing else. */
+static int is_suffix(const char *s, size_t n)
+{
+	return strlen(s) == n && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					   "0123456789") == n;
+}
+
+/*
+ * The pid of a temporary file name "BASE.tmp.PID.XXXXXX", 0 for the older
+ * "BASE.tmp.XXXXXX" (no pid), -1 when name is no temporary file.
+ */
+static long tmp_pid(const char *name)
+{
+	const char *t = NULL, *p;
+	char *end;
+	long pid;
+
+	for (p = strstr(name, ".tmp."); p; p = strstr(p + 1, ".tmp."))
+		t = p; /* the last one */
+	if (!t || t == name)
+		return -1;
+	t += 5;
+	if (is_suffix(t, 6))
+		return 0;
+	pid = strtol(t, &end, 10);
+	if (end == t || *end != '.' || pid <= 0 || !is_suffix(end + 1, 6))
+		return -1;
+	return pid;
+}
+
+static int pid_alive(long pid)
+{
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+/* Removes the regular files of a staging folder, then the folder. */
+static size_t drop_staging(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	size_t n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char *f;
+		struct stat sb;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		f = xasprintf("%s/%s", path, de->d_name);
+		if (lstat(f, &sb) == 0 && S_ISREG(sb.st_mode) && unlink(f) == 0)
+			n++;
+		free(f);
+	}
+	closedir(d);
+	rmdir(path);
+	return n;
+}
+
+static size_t clean_dir(const char *dir, int own_too, int depth)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		struct stat sb;
+		size_t len = strlen(de->d_name);
+		char *path;
+		long pid;
+
+		if (de->d_name[0] == '.')
+			continue;
+		path = xasprintf("%s/%s", dir, de->d_name);
+		if (lstat(path, &sb) < 0) {
+			free(path);
+			continue;
+		}
+		if (S_ISDIR(sb.st_mode)) {
+			if (len > 4 && !strcmp(de->d_name + len - 4, ".new"))
+				n += drop_staging(path);
+			else if (depth < 4)
+				n += clean_dir(path, own_too, depth + 1);
+		} else if (S_ISREG(sb.st_mode) && (pid = tmp_pid(de->d_name)) >= 0) {
+			int ours = pid == (long)getpid();
+
+			if ((pid == 0 || (ours ? own_too : !pid_alive(pid))) && unlink(path) == 0)
+				n++;
+		}
+		free(path);
+	}
+	closedir(d);
+	return n;
+}
+
+size_t file_clean_stale(const char *dir, int own_too)
+{
+	return clean_dir(dir, own_too, 0);
 }

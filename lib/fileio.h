@@ -27,6 +27,16 @@ int file_read(const char *path, size_t max, struct buf *out, struct atlas_err *e
 /* Creates dir and its parents with mode (like mkdir -p). */
 int mkdir_p(const char *dir, mode_t mode, struct atlas_err *err);
 
+/*
+ * Removes what killed writers left under dir (4 levels deep, symlinks not
+ * followed): temporary files of file_write_atomic ("NAME.tmp.PID.XXXXXX")
+ * whose writer no longer runs, this process's own too when own_too is set
+ * (at start, when none of its writes can be in flight), the pid-less
+ * "NAME.tmp.XXXXXX" of older versions, and "*.new" staging folders (their
+ * files, then the folder). Returns how many files went; cannot fail.
+ */
+size_t file_clean_stale(const char *dir, int own_too);
+
 /* 1 when path exists, 0 otherwise. */
 int file_exists(const char *path);
 

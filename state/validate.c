@@ -146,6 +146,9 @@ static void check_name(struct vctx *c, char *const *name, const char *kind)
 		V(c, name, "name",
 		  "name \"%.80s\" is invalid: use 1 to 63 of a-z 0-9 _ . - starting with a letter or digit",
 		  *name);
+	else if (strstr(*name, ".tmp."))
+		V(c, name, "name",
+		  "name \"%s\" is reserved: \".tmp.\" marks Atlas's temporary files", *name);
 }
 
 static void check_text(struct vctx *c, char *const *s, const char *field, int multiline,

@@ -57,4 +57,13 @@ grep -q "^V.*/CN=alice$" "$D/pki/index.txt" || fail "alice has no valid certific
 client_up alice ato-24c1
 wait_ping ato-24c1 10.9.0.1 30 || fail "alice cannot connect after the crashed applies"
 ok "after three kills one apply converged: openvpn runs, alice connects, $orphan is revoked"
+# 4. issue 16.4: killed before a temporary file was renamed: bob's new key
+# stays as private/bob.key.tmp.*; the next apply removes it
+cli ovpn client add bob >/dev/null
+killed_apply write-before-rename
+ls "$D"/pki/private/bob.key.tmp.* >/dev/null 2>&1 || fail "the kill left no temporary key (test premise)"
+apply_converged
+left=$(find "$D" -name '*.tmp.*' -o -name '*.new' | head -5)
+[ -z "$left" ] || fail "stale temporary files after the next apply: $left"
+ok "the temporary key a killed apply left is removed by the next apply"
 echo "PASS t24-ovpn-crash"

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "testutil.h"
 
@@ -128,6 +129,78 @@ static void test_lib__atomic_write(void **s)
 	tu_rmrf(dir);
 	free(dir);
 	free(p);
+}
+
+static void put(const char *dir, const char *rel)
+{
+	char *p = xasprintf("%s/%s", dir, rel);
+	struct atlas_err err;
+
+	if (file_write_atomic(p, "x", 1, 0600, &err) < 0)
+		fail_msg("%s", err.msg);
+	free(p);
+}
+
+static int there(const char *dir, const char *rel)
+{
+	char *p = xasprintf("%s/%s", dir, rel);
+	int ret = file_exists(p);
+
+	free(p);
+	return ret;
+}
+
+/*
+ * issue 16.4: temporary files of killed writers (some hold keys) are
+ * removed; a live writer's, and files that only look alike, stay.
+ */
+static void test_lib__clean_stale(void **s)
+{
+	char *dir = tu_tmpdir(), *p, dead[96], live[96], own[96];
+	struct atlas_err err;
+	pid_t child;
+	int st;
+
+	(void)s;
+	child = fork();
+	if (child == 0)
+		_exit(0);
+	assert_int_equal(waitpid(child, &st, 0), child); /* a pid that no longer runs */
+	snprintf(dead, sizeof(dead), "pki/private/bob.key.tmp.%ld.AbC123", (long)child);
+	snprintf(live, sizeof(live), "wireguard/wg0.conf.tmp.%ld.Zz9Zz9", (long)getppid());
+	snprintf(own, sizeof(own), "wireguard/wg1.conf.tmp.%ld.Qw3Rt5", (long)getpid());
+	p = xasprintf("%s/pki/private", dir);
+	assert_int_equal(mkdir_p(p, 0700, &err), 0);
+	free(p);
+	p = xasprintf("%s/pki/server.new", dir);
+	assert_int_equal(mkdir_p(p, 0700, &err), 0);
+	free(p);
+	p = xasprintf("%s/wireguard", dir);
+	assert_int_equal(mkdir_p(p, 0700, &err), 0);
+	free(p);
+	put(dir, dead);
+	put(dir, live);
+	put(dir, own);
+	put(dir, "wireguard/wg2.conf.tmp.XyZ789"); /* an older version's, without pid */
+	put(dir, "pki/server.new/server.key");
+	put(dir, "pki/private/alice.key");
+	put(dir, "pki/private/x.tmp.1.short");
+	put(dir, "wireguard/wg0.conf");
+	assert_int_equal(file_clean_stale(dir, 0), 3);
+	assert_false(there(dir, dead));
+	assert_false(there(dir, "wireguard/wg2.conf.tmp.XyZ789"));
+	assert_false(there(dir, "pki/server.new"));
+	assert_true(there(dir, live));
+	assert_true(there(dir, own));
+	assert_true(there(dir, "pki/private/alice.key"));
+	assert_true(there(dir, "pki/private/x.tmp.1.short"));
+	assert_true(there(dir, "wireguard/wg0.conf"));
+	/* at start nothing of this process is in flight: its own go too */
+	assert_int_equal(file_clean_stale(dir, 1), 1);
+	assert_false(there(dir, own));
+	assert_true(there(dir, live));
+	tu_rmrf(dir);
+	free(dir);
 }
 
 static void test_lib__spawn(void **s)
@@ -288,6 +361,7 @@ int main(void)
 		cmocka_unit_test(test_lib__ipaddr),
 		cmocka_unit_test(test_lib__strv),
 		cmocka_unit_test(test_lib__atomic_write),
+		cmocka_unit_test(test_lib__clean_stale),
 		cmocka_unit_test(test_lib__spawn),
 		cmocka_unit_test(test_lib__ip_parse_prefix_digits_only),
 		cmocka_unit_test(test_lib__ip_normalize),

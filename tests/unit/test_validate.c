@@ -90,6 +90,10 @@ static void test_validate__reserved_names(void **s)
 	bad("openvpn:\n  network: 10.9.0.0/24\n  clients: [{name: atlas-server}]\n",
 	    "openvpn client \"atlas-server\": name \"atlas-server\" is reserved");
 	good("openvpn:\n  network: 10.9.0.0/24\n  clients: [{name: atlas-server2}]\n");
+	/* issue 16.4: ".tmp." marks temporary files, which are removed when stale */
+	bad("openvpn:\n  network: 10.9.0.0/24\n  clients: [{name: bob.tmp.abc123}]\n",
+	    "name \"bob.tmp.abc123\" is reserved: \".tmp.\" marks Atlas's temporary files");
+	bad(WG("        - name: a.tmp.1\n"), "name \"a.tmp.1\" is reserved");
 }
 
 static void test_validate__duplicate_names(void **s)

