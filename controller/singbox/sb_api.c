@@ -107,8 +107,8 @@ static char *dup_or_empty(const char *s)
 	return xstrdup(s ? s : "");
 }
 
-int sb_api_connections(const char *addr, const char *secret, int timeout_ms,
-		       struct sb_conns *out, struct atlas_err *err)
+int sb_api_connections(const char *addr, const char *secret, int include_closed,
+		       int timeout_ms, struct sb_conns *out, struct atlas_err *err)
 {
 	AtlasSb__SbConnectionsRequest rq = ATLAS_SB__SB_CONNECTIONS_REQUEST__INIT;
 	AtlasSb__SbConnectionEvents *ev = NULL;
@@ -129,10 +129,15 @@ int sb_api_connections(const char *addr, const char *secret, int timeout_ms,
 	out->v = xcalloc(ev->n_events + 1, sizeof(*out->v));
 	for (size_t i = 0; i < ev->n_events; i++) {
 		const AtlasSb__SbConnection *c = ev->events[i]->connection;
+		int64_t closed = c ? c->closed_at_ms : 0;
 		struct sb_conn *k;
 
+		if (!closed)
+			closed = ev->events[i]->closed_at_ms;
+		if (!closed && ev->events[i]->type == 2)
+			closed = 1;
 		/* the snapshot also lists recently closed connections */
-		if (!c || c->closed_at_ms || ev->events[i]->closed_at_ms || ev->events[i]->type == 2)
+		if (!c || (closed && !include_closed))
 			continue;
 		k = &out->v[out->n++];
 		k->id = dup_or_empty(c->id && *c->id ? c->id : ev->events[i]->id);
@@ -145,6 +150,7 @@ int sb_api_connections(const char *addr, const char *secret, int timeout_ms,
 		k->created_at_ms = c->created_at_ms;
 		k->uplink = c->uplink_total;
 		k->downlink = c->downlink_total;
+		k->closed_at_ms = closed;
 	}
 	ret = 0;
 out:

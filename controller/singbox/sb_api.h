@@ -24,6 +24,7 @@ struct sb_conn {
 	char *source, *destination;
 	int64_t created_at_ms;
 	int64_t uplink, downlink;	/* bytes so far */
+	int64_t closed_at_ms;		/* 0: open */
 };
 
 struct sb_conns {
@@ -35,12 +36,13 @@ void sb_conns_release(struct sb_conns *c);
 
 /*
  * The open connections (SubscribeConnections: the first message of the
- * stream, then the stream is dropped; recently closed connections it also
- * lists are left out). out is initialised here. Returns -1 with err when the
- * service cannot be reached, refuses the secret or answers garbage.
+ * stream, then the stream is dropped), and with include_closed also the
+ * recently closed ones it lists (closed_at_ms set, final byte totals). out is
+ * initialised here. Returns -1 with err when the service cannot be reached,
+ * refuses the secret or answers garbage.
  */
-int sb_api_connections(const char *addr, const char *secret, int timeout_ms,
-		       struct sb_conns *out, struct atlas_err *err);
+int sb_api_connections(const char *addr, const char *secret, int include_closed,
+		       int timeout_ms, struct sb_conns *out, struct atlas_err *err);
 
 /* Closes one connection by id (an id already gone is no error). */
 int sb_api_close(const char *addr, const char *secret, const char *id, int timeout_ms,
