@@ -59,5 +59,6 @@ int cmd_wg(int argc, char **argv);
 int cmd_ovpn(int argc, char **argv);
 /* `atlas singbox status` (cmd_singbox_status.c). */
 int cmd_singbox_status(int argc, char **argv);
+int cmd_singbox(int argc, char **argv);
 
 #endif

@@ -32,7 +32,7 @@ struct sb_files {
 	char *dir, *conf, *check, *cache, *traffic, *log, *pidfile;
 	char *unit;
 	const char *binary;	/* settings.singbox_binary or "sing-box" (borrowed) */
-	const char *argv[8];
+	const char *argv[9];
 	struct service svc;
 };
 

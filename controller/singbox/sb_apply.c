@@ -77,7 +77,7 @@ static void last_log_line(const char *log, char *out, size_t len)
 /* Writes text as config.check.json and runs `sing-box check` on it. */
 static int check_conf(struct apply_run *r, const char *text, struct atlas_err *err)
 {
-	const char *argv[] = { r->f.binary, "check", "-c", r->f.check, NULL };
+	const char *argv[] = { r->f.binary, "--disable-color", "check", "-c", r->f.check, NULL };
 	struct spawn_opts o = { .timeout_ms = 60000 };
 	struct spawn_result res;
 	int ret = -1;

@@ -42,7 +42,7 @@ static int inodes_has(const struct inodes *s, unsigned long ino)
 /* The socket inodes of process pid. */
 static void pid_sockets(long pid, struct inodes *out)
 {
-	char dir[64], path[128], link[64];
+	char dir[64], path[384], link[64];
 	struct dirent *de;
 	DIR *d;
 
