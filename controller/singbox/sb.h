@@ -32,6 +32,7 @@ struct sb_files {
 	char *dir, *conf, *check, *cache, *traffic, *log, *pidfile;
 	char *unit;
 	const char *binary;	/* settings.singbox_binary or "sing-box" (borrowed) */
+	char *running_binary;	/* argv[0] of the running sing-box when it differs (owned) */
 	const char *argv[9];
 	struct service svc;
 };
@@ -40,6 +41,14 @@ struct sb_files {
 void sb_files_init(struct sb_files *f, const struct driver_ctx *ctx, const char *binary,
 		   const char *unit);
 void sb_files_release(struct sb_files *f);
+
+/*
+ * Direct mode: when the process of the pid file runs our config with another
+ * binary (settings.singbox_binary changed, or the section is gone and with it
+ * the setting), takes that binary for argv[0], so the running daemon is still
+ * recognised, reloaded and stopped. Cannot fail.
+ */
+void sb_files_adopt(struct sb_files *f);
 
 /* The SSM users of one managed Shadowsocks inbound. */
 struct sb_ssm_obs {

@@ -364,6 +364,8 @@ int sb_apply(const struct driver_ctx *ctx, const struct atlas_state *desired, st
 	int failed = 0, closes = 0;
 
 	sb_files_init(&r.f, ctx, desired->settings.singbox_binary, getenv("ATLAS_SB_UNIT"));
+	if (ctx->service_mode == SERVICE_DIRECT)
+		sb_files_adopt(&r.f);
 	r.api = sb_api_addr(desired);
 	r.ssm = sb_ssm_addr(desired);
 	for (size_t i = 0; i < n; i++) {

@@ -42,8 +42,42 @@ void sb_files_init(struct sb_files *f, const struct driver_ctx *ctx, const char 
 	f->svc.logfile = f->log;
 }
 
+void sb_files_adopt(struct sb_files *f)
+{
+	struct buf pidt = BUF_INIT, cmd = BUF_INIT;
+	long pid = 0;
+	char *path;
+
+	if (file_read(f->pidfile, 64, &pidt, NULL) == 0)
+		pid = strtol(buf_str(&pidt), NULL, 10);
+	buf_release(&pidt);
+	if (pid <= 1)
+		return;
+	path = xasprintf("/proc/%ld/cmdline", pid);
+	if (file_read(path, 65536, &cmd, NULL) == 0 && cmd.len) {
+		const char *a0 = cmd.data;
+		size_t l0 = strlen(a0), off = l0 + 1;
+		int same = 1;
+
+		for (int i = 1; same && f->argv[i]; i++) {
+			size_t l = strlen(f->argv[i]);
+
+			same = off + l < cmd.len + 1 && !strcmp(cmd.data + off, f->argv[i]);
+			off += l + 1;
+		}
+		if (same && off == cmd.len && strcmp(a0, f->binary)) {
+			free(f->running_binary);
+			f->running_binary = xstrdup(a0);
+			f->argv[0] = f->running_binary;
+		}
+	}
+	buf_release(&cmd);
+	free(path);
+}
+
 void sb_files_release(struct sb_files *f)
 {
+	free(f->running_binary);
 	free(f->dir);
 	free(f->conf);
 	free(f->check);
@@ -131,6 +165,8 @@ int sb_observe(const struct driver_ctx *ctx, const struct atlas_state *desired, 
 
 	(void)err;
 	sb_files_init(&f, ctx, desired->settings.singbox_binary, getenv("ATLAS_SB_UNIT"));
+	if (ctx->service_mode == SERVICE_DIRECT)
+		sb_files_adopt(&f);
 	o->section = desired->has_singbox;
 	o->files_left = file_exists(f.dir) || file_exists(f.pidfile);
 	if (file_read(f.conf, 64u << 20, &conf, &e) == 0)

@@ -120,6 +120,8 @@ json_t *sb_status_json(const struct driver_ctx *ctx, const struct atlas_state *d
 	int rc;
 
 	sb_files_init(&f, ctx, desired->settings.singbox_binary, getenv("ATLAS_SB_UNIT"));
+	if (ctx->service_mode == SERVICE_DIRECT)
+		sb_files_adopt(&f);
 	rc = service_running(ctx->service_mode, &f.svc, &pid, &e);
 	json_object_set_new(root, "running", json_boolean(rc == 1));
 	if (pid)

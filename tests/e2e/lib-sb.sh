@@ -40,9 +40,9 @@ kill_ours() {
       pids+=("${p#/proc/}")
     fi
   done
-  [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null
+  [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null || true
   sleep 0.5
-  [ ${#pids[@]} -gt 0 ] && kill -9 "${pids[@]}" 2>/dev/null
+  [ ${#pids[@]} -gt 0 ] && kill -9 "${pids[@]}" 2>/dev/null || true
   return 0
 }
 
@@ -102,15 +102,25 @@ apply_converged() {
   [ "$(plan_rc)" = 0 ] || { cat "$T/plan.out"; fail "plan is not empty after apply"; }
 }
 sb_pid() { cat "$D/run/sing-box.pid" 2>/dev/null; }
-alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
-reloads() { grep -c 'reload' "$D/singbox/sing-box.log" 2>/dev/null || true; }
+# alive PID: the process runs (a zombie nobody reaped yet does not count)
+alive() {
+  [ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
+  local st; st=$(sed -E 's/^[0-9]+ \(.*\) ([A-Z]).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+# how many times sing-box has (re)started its instance: once per start and per reload
+starts() { grep -c 'sing-box started' "$D/singbox/sing-box.log" 2>/dev/null || true; }
 
 # client_up USER INBOUND PORT: a sing-box client in $CLI from `atlas singbox
 # profile USER`, only its inbounds replaced by one local mixed inbound on
 # 127.0.0.1:PORT and its route sent to the outbound tagged INBOUND.
 client_up() {
   local user=$1 inbound=$2 port=$3 name=$1-$2
-  cli singbox profile "$user" > "$T/$user.profile.json" || fail "atlas singbox profile $user"
+  if [ -n "${ATLAS_SB_DEV_PROFILE:-}" ]; then # development only, never in CI
+    cli export --secrets | python3 "$ATLAS_SB_DEV_PROFILE" "$user" > "$T/$user.profile.json"
+  else
+    cli singbox profile "$user" > "$T/$user.profile.json" || fail "atlas singbox profile $user"
+  fi
   jq --arg tag "$inbound" --argjson port "$port" '
     .inbounds = [{"type": "mixed", "tag": "local", "listen": "127.0.0.1", "listen_port": $port}]
     | .route = ((.route // {}) | .final = $tag | del(.rules))
