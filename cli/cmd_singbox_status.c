@@ -65,14 +65,3 @@ out:
 	return ret;
 }
 
-static const char usage[] = "usage: atlas singbox status    the users connected to sing-box\n";
-
-int cmd_singbox(int argc, char **argv)
-{
-	if (cli_wants_help(argc, argv, usage))
-		return 0;
-	if (argc >= 2 && !strcmp(argv[1], "status"))
-		return cmd_singbox_status(argc - 1, argv + 1);
-	fputs(usage, stderr);
-	return 1;
-}

@@ -1,8 +1,9 @@
 -- 004: the sing-box engine: inbound options (listen, security, TLS, REALITY,
--- transport, Shadowsocks method), the keys Atlas generates and keeps for
+-- transport, Shadowsocks method), the panel's URL for subscriptions, the keys Atlas generates and keeps for
 -- them, the local service ports and secret, and one subscription token per
 -- user name. Enums are stored as their names, like the other tables.
 ALTER TABLE settings ADD COLUMN singbox_binary TEXT;
+ALTER TABLE settings ADD COLUMN panel_url TEXT;
 
 ALTER TABLE singbox ADD COLUMN api_port INTEGER NOT NULL DEFAULT 9091;
 ALTER TABLE singbox ADD COLUMN ssm_port INTEGER NOT NULL DEFAULT 9092;

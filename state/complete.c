@@ -612,3 +612,30 @@ int state_complete(struct atlas_state *st, const struct atlas_state *old, struct
 		return -1;
 	return 0;
 }
+
+int state_sb_rotate_token(struct atlas_state *st, const char *user, struct atlas_err *err)
+{
+	struct sb_subscription *s = state_sb_subscription(st, user);
+	int known = 0;
+	char tok[25];
+
+	for (size_t i = 0; st->has_singbox && i < st->singbox.ninbounds; i++)
+		known |= state_sb_user(&st->singbox.inbounds[i], user) != NULL;
+	if (!known)
+		return err_set(err, ERR_NOTFOUND, "no singbox inbound has a user \"%s\"", user);
+	if (password_random(tok, err) < 0)
+		return -1;
+	if (!s) {
+		struct sb_section *sb = &st->singbox;
+
+		sb->subscriptions =
+			xrealloc(sb->subscriptions, (sb->nsubscriptions + 1) * sizeof(*sb->subscriptions));
+		s = &sb->subscriptions[sb->nsubscriptions++];
+		schema_init(&schema_sb_subscription, s);
+		s->name = xstrdup(user);
+	}
+	str_drop(&s->token);
+	s->token = xstrdup(tok);
+	OPENSSL_cleanse(tok, sizeof(tok));
+	return 0;
+}

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "lib/buf.h"
 #include "state/model.h"
 #include "state/schema.h"
@@ -93,6 +95,22 @@ struct sb_subscription *state_sb_subscription(const struct atlas_state *st, cons
 		    !strcmp(st->singbox.subscriptions[i].name, name))
 			return &st->singbox.subscriptions[i];
 	return NULL;
+}
+
+struct sb_subscription *state_sb_subscription_by_token(const struct atlas_state *st,
+						       const char *token)
+{
+	struct sb_subscription *found = NULL;
+	size_t n = token ? strlen(token) : 0;
+
+	/* Every token is compared, found or not: no timing hint of how close a guess was. */
+	for (size_t i = 0; n && st->has_singbox && i < st->singbox.nsubscriptions; i++) {
+		struct sb_subscription *s = &st->singbox.subscriptions[i];
+
+		if (s->token && strlen(s->token) == n && !CRYPTO_memcmp(s->token, token, n))
+			found = s;
+	}
+	return found;
 }
 
 int sb_security(const struct sb_inbound *in)

@@ -35,6 +35,7 @@ struct settings {
 	int history_keep;	/* generations kept */
 	int auto_apply;		/* 0: `atlas serve` applies only on request or SIGHUP */
 	char *singbox_binary;	/* NULL: `sing-box` on PATH */
+	char *panel_url;	/* base URL of the panel for subscription links; NULL: https://host */
 };
 
 struct wg_peer {
@@ -166,6 +167,10 @@ struct ovpn_client *state_ovpn_client(const struct atlas_state *st, const char *
 struct sb_inbound *state_sb_inbound(const struct atlas_state *st, const char *name);
 struct sb_user *state_sb_user(const struct sb_inbound *in, const char *name);
 struct sb_subscription *state_sb_subscription(const struct atlas_state *st, const char *name);
+
+/* The subscription whose token is token (constant-time compare), or NULL. */
+struct sb_subscription *state_sb_subscription_by_token(const struct atlas_state *st,
+						       const char *token);
 
 /* The effective security of an inbound (SB_SEC_AUTO resolved by type). */
 int sb_security(const struct sb_inbound *in);

@@ -38,6 +38,8 @@ static const struct field settings_fields[] = {
 	  "atlas serve applies every change at once; false: only on POST /apply or SIGHUP" },
 	{ "singbox_binary", F_STR, O(settings, singbox_binary), 0, NULL, 0, 0, 0, 0, NULL,
 	  "path of the sing-box binary; default: sing-box on PATH" },
+	{ "panel_url", F_STR, O(settings, panel_url), 0, NULL, 0, 0, 0, 0, NULL,
+	  "the panel's address as users reach it, for subscription URLs; default https://HOST" },
 };
 const struct schema schema_settings = { "settings", "settings", sizeof(struct settings),
 					settings_fields, N(settings_fields) };

@@ -61,6 +61,20 @@ static int hostname_valid(const char *s)
 	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == n;
 }
 
+/* http(s)://host[:port][/path], printable, no query or fragment. */
+static int panel_url_valid(const char *s)
+{
+	const char *rest = !strncmp(s, "https://", 8) ? s + 8 : !strncmp(s, "http://", 7) ? s + 7 : NULL;
+
+	if (!rest || !*rest || *rest == '/' || strlen(s) > 200)
+		return 0;
+	for (; *rest; rest++)
+		if ((unsigned char)*rest <= 0x20 || (unsigned char)*rest >= 0x7f ||
+		    strchr("?#\"'<>\\`{}|^", *rest))
+			return 0;
+	return 1;
+}
+
 static int ifname_valid(const char *s)
 {
 	size_t n = strlen(s);
@@ -889,6 +903,14 @@ size_t state_validate(const struct atlas_state *st, struct diags *d)
 	if (st->settings.egress_interface && !ifname_valid(st->settings.egress_interface))
 		V(&c, &st->settings.egress_interface, "egress_interface",
 		  "egress_interface \"%.60s\" is not an interface name", st->settings.egress_interface);
+	if (st->settings.panel_url && !panel_url_valid(st->settings.panel_url))
+		V(&c, &st->settings.panel_url, "panel_url",
+		  "panel_url \"%.80s\" is not an http:// or https:// URL without query or fragment",
+		  st->settings.panel_url);
+	if (st->settings.singbox_binary &&
+	    (st->settings.singbox_binary[0] != '/' || has_ctl(st->settings.singbox_binary, 0)))
+		V(&c, &st->settings.singbox_binary, "singbox_binary",
+		  "singbox_binary \"%.80s\" is not an absolute path", st->settings.singbox_binary);
 	c.who[0] = '\0';
 	if (st->has_wireguard)
 		check_wireguard(&c, &st->wireguard);

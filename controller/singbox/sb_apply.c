@@ -270,7 +270,7 @@ static int ssm_sync(struct apply_run *r, const char *inbound, struct atlas_err *
 		for (size_t k = 0; k < in->nusers && !u; k++)
 			if (!strcmp(in->users[k].name, have.v[i].name))
 				u = &in->users[k];
-		if ((!u || u->disabled || (u->expires && *u->expires && strcmp(u->expires, today) < 0)) &&
+		if ((!u || !sb_user_active(u, today)) &&
 		    sb_ssm_delete(r->ssm, prefix, have.v[i].name, err) < 0)
 			goto out;
 	}
@@ -278,7 +278,7 @@ static int ssm_sync(struct apply_run *r, const char *inbound, struct atlas_err *
 		const struct sb_user *u = &in->users[k];
 		const struct sb_ssm_user *h = NULL;
 
-		if (u->disabled || (u->expires && *u->expires && strcmp(u->expires, today) < 0))
+		if (!sb_user_active(u, today))
 			continue;
 		for (size_t i = 0; i < have.n && !h; i++)
 			if (!strcmp(have.v[i].name, u->name))

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "renderers/singbox/sb_render.h"
 #include "state/active.h"
 #include "controller/singbox/sb.h"
 
@@ -60,7 +61,7 @@ static const char *inactive(const struct sb_user *u, const char *today)
 {
 	if (u->disabled)
 		return "disabled";
-	if (u->expires && *u->expires && strcmp(u->expires, today) < 0)
+	if (!sb_user_active(u, today))
 		return "expired";
 	return NULL;
 }
@@ -243,4 +244,19 @@ int sb_diff(const struct driver_ctx *ctx, const struct atlas_state *desired, con
 out:
 	buf_release_secure(&want);
 	return ret;
+}
+
+int sb_render_conf(const struct driver_ctx *ctx, const struct atlas_state *st, struct buf *out,
+		   struct atlas_err *err)
+{
+	char today[16], cache[4096];
+	struct sb_render_opts o = { 0 };
+
+	ovpn_today((long long)ctx->now, today, sizeof(today));
+	snprintf(cache, sizeof(cache), "%s/singbox/ssm-cache.json", ctx->datadir);
+	o.today = today;
+	o.ssm_cache_path = cache;
+	/* v2ray_api is never relied on: per-user traffic comes from the api service */
+	o.v2ray_api = 0;
+	return render_sb_server(st, &o, out, err);
 }
