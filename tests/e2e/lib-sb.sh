@@ -116,11 +116,7 @@ starts() { grep -c 'sing-box started' "$D/singbox/sing-box.log" 2>/dev/null || t
 # 127.0.0.1:PORT and its route sent to the outbound tagged INBOUND.
 client_up() {
   local user=$1 inbound=$2 port=$3 name=$1-$2
-  if [ -n "${ATLAS_SB_DEV_PROFILE:-}" ]; then # development only, never in CI
-    cli export --secrets | python3 "$ATLAS_SB_DEV_PROFILE" "$user" > "$T/$user.profile.json"
-  else
-    cli singbox profile "$user" > "$T/$user.profile.json" || fail "atlas singbox profile $user"
-  fi
+  cli singbox profile "$user" > "$T/$user.profile.json" || fail "atlas singbox profile $user"
   jq --arg tag "$inbound" --argjson port "$port" '
     .inbounds = [{"type": "mixed", "tag": "local", "listen": "127.0.0.1", "listen_port": $port}]
     | .route = ((.route // {}) | .final = $tag | del(.rules))

@@ -48,12 +48,8 @@ client_up alice edge 1080
 ok "alice fetches a page through VLESS+REALITY"
 
 # a wrong public key: the client sees the target's own certificate, no tunnel
-jq '(.outbounds[] | select(.tag == "edge") | .tls.reality.public_key) = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"' \
-  "$T/alice-edge.client.json" > "$T/wrong.client.json"
-ip netns exec "$CLI" "$SB" run -c "$T/wrong.client.json" > "$T/wrong.client.log" 2>&1 &
-sleep 0.5
-sed -i 's/"listen_port": 1080/"listen_port": 1089/' "$T/wrong.client.json"
-kill $! 2>/dev/null || true
+jq '(.outbounds[] | select(.tag == "edge") | .tls.reality.public_key) = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+    | .inbounds[0].listen_port = 1089' "$T/alice-edge.client.json" > "$T/wrong.client.json"
 ip netns exec "$CLI" "$SB" run -c "$T/wrong.client.json" > "$T/wrong.client.log" 2>&1 &
 wrong=$!
 for _ in $(seq 50); do ip netns exec "$CLI" bash -c "exec 3<>/dev/tcp/127.0.0.1/1089" 2>/dev/null && break; sleep 0.1; done
