@@ -57,6 +57,8 @@ int cmd_serve(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
 int cmd_wg(int argc, char **argv);
 int cmd_ovpn(int argc, char **argv);
+/* `atlas singbox status` (cmd_singbox_status.c). */
+int cmd_singbox_status(int argc, char **argv);
 int cmd_singbox(int argc, char **argv);
 
 #endif
