@@ -288,6 +288,53 @@ static int commit(struct req *r, const struct resource *d, struct atlas_state *s
 	return rc;
 }
 
+/*
+ * Decodes kids, the array of d->create_with of a create's body, into that
+ * list of item. Returns 0, or -1 after replying 422 naming the element.
+ */
+static int decode_children(struct req *r, const struct resource *d, char *item, json_t *kids)
+{
+	const struct field *cf = schema_field(d->schema, d->create_with);
+	const struct schema *cs = cf->sub;
+	void *child = xmalloc(cs->size);
+	char field[128] = "";
+	size_t i;
+	json_t *e;
+
+	if (!json_is_array(kids)) {
+		reply_error(r, 422, cf->name, "%s: %s must be an array of %s objects",
+			    d->schema->name, cf->name, cs->name);
+		free(child);
+		return -1;
+	}
+	json_array_foreach(kids, i, e)
+	{
+		struct atlas_err err = {0};
+		char where[64], full[200];
+
+		snprintf(where, sizeof(where), "%s[%zu]", cf->name, i);
+		schema_init(cs, child);
+		snprintf(full, sizeof(full), "%s", where);
+		if (!json_is_object(e)) {
+			err_set(&err, ERR_INVALID, "must be a %s object", cs->name);
+		} else if (json_decode_struct(cs, e, child, &err, field, sizeof(field)) < 0) {
+			snprintf(full, sizeof(full), "%s.%s", where, field);
+		} else if (!item_name(child)) {
+			err_set(&err, ERR_INVALID, "%s: name is required", cs->name);
+			snprintf(full, sizeof(full), "%s.name", where);
+		}
+		if (err.msg[0]) {
+			reply_error(r, 422, full, "%s: %s", where, err.msg);
+			schema_release(cs, child);
+			free(child);
+			return -1;
+		}
+		app_list_append(item + cf->off, (size_t *)(item + cf->aux_off), cs, child);
+	}
+	free(child);
+	return 0;
+}
+
 void res_create(struct req *r)
 {
 	const struct resource *d = r->route->res;
@@ -297,15 +344,22 @@ void res_create(struct req *r)
 	struct atlas_state *st = NULL;
 	char field[128], *name = NULL, *owner;
 	void *item = xmalloc(s->size);
-	json_t *body = NULL;
+	json_t *body = NULL, *kids = NULL;
 
 	schema_init(s, item);
 	if (names_ok(r, d, 0) < 0 || !(body = req_json(r)))
 		goto out;
+	/* The first items of create_with are decoded apart: a PATCH refuses that list. */
+	if (d->create_with && (kids = json_object_get(body, d->create_with))) {
+		json_incref(kids);
+		json_object_del(body, d->create_with);
+	}
 	if (json_decode_struct(s, body, item, &err, field, sizeof(field)) < 0) {
 		reply_error(r, 422, field, "%s", err.msg);
 		goto out;
 	}
+	if (kids && decode_children(r, d, item, kids) < 0)
+		goto out;
 	if (!item_name(item)) {
 		reply_error(r, 422, "name", "%s: name is required", s->name);
 		goto out;
@@ -336,6 +390,7 @@ out:
 	schema_release(s, item);
 	free(item);
 	json_decref(body);
+	json_decref(kids);
 	free(name);
 }
 
@@ -382,6 +437,28 @@ void res_delete(struct req *r)
 	state_free(st);
 }
 
+/* Replies with file f of item rendered from st by f->render (an attachment when fname). */
+static void file_render(struct req *r, const struct res_file *f, const struct atlas_state *st,
+			const void *parent, const void *item, const char *fname)
+{
+	struct atlas_err err = {0};
+	struct buf out = BUF_INIT;
+
+	if (f->render(st, parent, item, &out, &err) < 0) {
+		reply_error(r,
+			    err.code == ERR_NOTFOUND  ? 404
+			    : err.code == ERR_INVALID ? 409
+						      : 500,
+			    NULL, "%s", err.msg);
+	} else {
+		reply_data(r, 200, f->ctype, out.data, out.len);
+		if (fname)
+			snprintf(r->disposition, sizeof(r->disposition),
+				 "attachment; filename=\"%s\"", fname);
+	}
+	buf_release_secure(&out);
+}
+
 void res_file(struct req *r)
 {
 	const struct resource *d = r->route->res;
@@ -389,7 +466,7 @@ void res_file(struct req *r)
 	const struct res_file *f = d->files;
 	const struct atlas_state *st;
 	const char *name = r->params[depth(d)];
-	char *owner;
+	char *owner, *it;
 	int64_t gen;
 
 	/* The route's last segment names the file (router.c). */
@@ -398,12 +475,17 @@ void res_file(struct req *r)
 	assert(f && f->route);
 	if (names_ok(r, d, 1) < 0 || !(st = app_state_get(r, &gen)))
 		return;
-	if (item_get(r, d, st, &owner)) {
-		char *id = id_path(r, d, name);
+	if ((it = item_get(r, d, st, &owner))) {
 		char *fname = f->ext ? xasprintf("%s%s", name, f->ext) : NULL;
 
-		app_client_config(r, st, d->engine, id, f->format, f->ctype, fname);
-		free(id);
+		if (f->render) {
+			file_render(r, f, st, d->parent ? owner : NULL, it, fname);
+		} else {
+			char *id = id_path(r, d, name);
+
+			app_client_config(r, st, d->engine, id, f->format, f->ctype, fname);
+			free(id);
+		}
 		free(fname);
 	}
 	app_state_put(r->app);

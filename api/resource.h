@@ -17,6 +17,11 @@
  *   res_delete  DELETE <item>         204
  *   res_file    GET    <item>/<file>  200, a client file (struct res_file)
  *
+ * A create may carry the first items of one list of the new item
+ * (.create_with: a sing-box inbound with its first "users", since an
+ * inbound without users is refused); afterwards that list is edited only
+ * through its own resource, and a PATCH refuses it.
+ *
  * A descriptor without list is a section itself (/api/v1/openvpn):
  * res_section_get answers 404 with .unmanaged while it is absent, and
  * res_section_patch creates it from its defaults.
@@ -32,7 +37,7 @@
  * differs. Validation rules live in state/validate.c, shared with YAML and
  * the CLI, so a descriptor carries none of its own.
  *
- * How to add a resource kind (say sing-box inbounds and their users):
+ * How to add a resource kind (api/api_singbox.c is the latest example):
  *   1. its struct and field table are in state/ (schema_sb_inbound with an
  *      F_LIST field "users" of schema_sb_user; the section "singbox" is an
  *      F_SECTION field of schema_root);
@@ -40,10 +45,12 @@
  *        const struct resource res_sb_inbound = {
  *            .schema = &schema_sb_inbound, .title = "sing-box inbound",
  *            .section = "singbox", .list = "inbounds", .engine = "singbox",
+ *            .create_with = "users",
  *        };
  *        const struct resource res_sb_user = {
- *            .schema = &schema_sb_user, .title = "user", .parent = &res_sb_inbound,
- *            .list = "users", .engine = "singbox", .files = sb_user_files,
+ *            .schema = &schema_sb_user, .title = "sing-box user",
+ *            .parent = &res_sb_inbound, .list = "users", .engine = "singbox",
+ *            .files = sb_user_files,
  *        };
  *      plus live_acquire / live_release / write_extra when its items show a
  *      live status, and .unmanaged when a create must not add the section;
@@ -64,12 +71,23 @@ struct buf;
 struct req;
 struct schema;
 
-/* A client file of an item: GET <item>/<route>, from the driver's client_config(). */
+struct atlas_state;
+struct atlas_err;
+
+/*
+ * A client file of an item: GET <item>/<route>, from the driver's
+ * client_config(), or from render when set (a pure renderer of the state:
+ * the file needs no driver). render appends the file to out, or fails with
+ * ERR_NOTFOUND (404), ERR_INVALID (409: the state lacks what it needs,
+ * such as settings.host) or another code (500).
+ */
 struct res_file {
 	const char *route;  /* the last path segment: "config", "qr.svg" */
 	const char *format; /* the driver's format: "conf", "qr.svg", "ovpn" */
 	const char *ctype;  /* Content-Type */
 	const char *ext;    /* ".conf": an attachment "<name>.conf"; NULL: inline */
+	int (*render)(const struct atlas_state *st, const void *parent, const void *item,
+		      struct buf *out, struct atlas_err *err);
 };
 
 struct resource {
@@ -87,6 +105,7 @@ struct resource {
 	 */
 	const char *unmanaged;
 	const char *engine;	      /* its engine, whose driver renders its client files */
+	const char *create_with; /* an F_LIST field of schema a create may fill; NULL: none */
 	const struct res_file *files; /* ended by {NULL}; NULL: none */
 	/*
 	 * The live status, taken once per reply (under a lock or as a new
@@ -106,6 +125,9 @@ extern const struct resource res_wg_iface;
 extern const struct resource res_wg_peer;
 extern const struct resource res_ovpn_server;
 extern const struct resource res_ovpn_client;
+extern const struct resource res_sb_section;
+extern const struct resource res_sb_inbound;
+extern const struct resource res_sb_user;
 
 /* The handlers: each reads its descriptor from r->route->res. */
 void res_list(struct req *r);

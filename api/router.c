@@ -10,6 +10,7 @@
 
 #include "api/api.h"
 #include "api/resource.h"
+#include "api/singbox.h"
 
 #define V1 "/api/v1"
 
@@ -30,6 +31,17 @@ const struct route api_routes[] = {
     RES_ROUTES(V1 "/openvpn/clients", V1 "/openvpn/clients/{name}", &res_ovpn_client),
     {"GET", V1 "/openvpn/clients/{name}/config", res_file, 0, &res_ovpn_client},
     {"POST", V1 "/openvpn/restart", h_ovpn_restart, 0},
+    {"GET", V1 "/singbox", res_section_get, 0, &res_sb_section},
+    {"PATCH", V1 "/singbox", res_section_patch, R_WRITE, &res_sb_section},
+    RES_ROUTES(V1 "/singbox/inbounds", V1 "/singbox/inbounds/{in}", &res_sb_inbound),
+    RES_ROUTES(V1 "/singbox/inbounds/{in}/users", V1 "/singbox/inbounds/{in}/users/{name}",
+	       &res_sb_user),
+    {"GET", V1 "/singbox/inbounds/{in}/users/{name}/link", res_file, 0, &res_sb_user},
+    {"GET", V1 "/singbox/inbounds/{in}/users/{name}/qr.svg", res_file, 0, &res_sb_user},
+    {"GET", V1 "/singbox/users/{name}/links", h_sb_person_links, 0},
+    {"GET", V1 "/singbox/users/{name}/profile", h_sb_person_profile, 0},
+    {"GET", V1 "/singbox/users/{name}/subscription", h_sb_person_subscription, 0},
+    {"POST", V1 "/singbox/users/{name}/subscription/rotate", h_sb_person_rotate, R_WRITE},
     {"GET", V1 "/plan", h_plan, 0},
     {"POST", V1 "/apply", h_apply, 0},
     {"GET", V1 "/state", h_state_get, 0},
@@ -41,11 +53,14 @@ const struct route api_routes[] = {
     {"GET", V1 "/events", h_events, R_QUERY_TOKEN},
     /* /metrics checks its own optional token (ATLAS_METRICS_TOKEN). */
     {"GET", "/metrics", h_metrics, R_NOAUTH},
+    /* A subscriber's client fetches with the token in the path and no login. */
+    {"GET", "/sub/{token}", h_sub, R_NOAUTH},
 };
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
 
-const struct resource *const api_resources[] = {&res_wg_iface, &res_wg_peer, &res_ovpn_server,
-						&res_ovpn_client, NULL};
+const struct resource *const api_resources[] = {
+    &res_wg_iface,   &res_wg_peer,    &res_ovpn_server, &res_ovpn_client,
+    &res_sb_section, &res_sb_inbound, &res_sb_user,	NULL};
 
 /* Matches path against pattern segment by segment; {x} captures one segment. */
 static int match(const char *pattern, const char *path, char params[][128], size_t *n)

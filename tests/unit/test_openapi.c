@@ -11,6 +11,7 @@
 
 #include "api/api.h"
 #include "api/resource.h"
+#include "api/singbox.h"
 
 static const char *const methods[] = {"get", "post", "put", "patch", "delete", NULL};
 
@@ -111,11 +112,21 @@ static void test_openapi__router_matches(void **ts)
 	r = router_match("HEAD", "/api/v1/health", p, &n, &known);
 	assert_non_null(r);
 	assert_ptr_equal(r->fn, h_health);
-	/* Only /health, /auth/login and /metrics go without the admin token. */
+	/* Only /health, /auth/login, /metrics and /sub/{token} go without the admin token. */
 	for (size_t i = 0; i < api_nroutes; i++)
 		if (api_routes[i].flags & R_NOAUTH)
 			assert_true(api_routes[i].fn == h_health || api_routes[i].fn == h_login ||
-				    api_routes[i].fn == h_metrics);
+				    api_routes[i].fn == h_metrics || api_routes[i].fn == h_sub);
+	r = router_match("GET", "/sub/AbC-123_x", p, &n, &known);
+	assert_non_null(r);
+	assert_ptr_equal(r->fn, h_sub);
+	assert_string_equal(p[0], "AbC-123_x");
+	assert_null(router_match("GET", "/sub/", p, &n, &known));
+	r = router_match("GET", "/api/v1/singbox/inbounds/edge/users/alice/qr.svg", p, &n, &known);
+	assert_non_null(r);
+	assert_ptr_equal(r->res, &res_sb_user);
+	assert_string_equal(p[0], "edge");
+	assert_string_equal(p[1], "alice");
 }
 
 int main(void)
