@@ -57,5 +57,8 @@ int cmd_serve(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
 int cmd_wg(int argc, char **argv);
 int cmd_ovpn(int argc, char **argv);
+int cmd_adopt(int argc, char **argv);
+/* cmd_adopt_ovpn.c: `atlas adopt openvpn` (argv[0] is "openvpn"). */
+int adopt_openvpn_cmd(int argc, char **argv);
 
 #endif
