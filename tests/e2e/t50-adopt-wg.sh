@@ -115,6 +115,15 @@ ok "alice connected (handshake $hs0)"
 C ping -c 50 -i 0.2 -W 2 10.77.50.1 > "$T/ping.log" 2>&1 & PING=$!
 sleep 1
 
+# Malformed input: a key that is not base64, an unknown key; file:line:col, nothing stored.
+sed -e "s|^PublicKey = $P_bob\$|PublicKey = notbase64|" -e 's|^SaveConfig = false|Colour = blue|' \
+  "$T/etc/$IF.conf" > "$T/etc/bad.conf"
+expect_rc 1 SA adopt wireguard "$T/etc/bad.conf" 2> "$T/bad.err"
+grep_q "bad.conf:[0-9]*:13: PublicKey is not a base64 key" "$T/bad.err" || { cat "$T/bad.err"; fail "no file:line:col for the bad key"; }
+grep_q "bad.conf:8:1: unknown key \"Colour\"" "$T/bad.err" || { cat "$T/bad.err"; fail "no file:line:col for the unknown key"; }
+[ ! -e "$T/data/atlas.db" ] || [ "$(A history | grep -c ' adopt ')" = 0 ] || fail "malformed input stored something"
+ok "malformed file: every error with file:line:col, nothing stored"
+
 # A dry run stores nothing.
 SA adopt wireguard "$T/etc/$IF.conf" --clients "$T/clients" --dry-run > "$T/dry" || { cat "$T/dry"; fail "dry run"; }
 grep_q "^dry run: nothing stored" "$T/dry" || fail "dry run did not say so"
