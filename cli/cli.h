@@ -60,5 +60,12 @@ int cmd_ovpn(int argc, char **argv);
 int cmd_adopt(int argc, char **argv);
 /* cmd_adopt_ovpn.c: `atlas adopt openvpn` (argv[0] is "openvpn"). */
 int adopt_openvpn_cmd(int argc, char **argv);
+/*
+ * cmd_adopt.c: stores next as generation "adopt" (dry_run: prints its YAML),
+ * then prints the plan; without restart_engine it also applies a plan that
+ * only takes over (records, NAT). Returns the exit status.
+ */
+int adopt_finish(struct store *s, struct atlas_state *next, const struct atlas_state *old,
+		 const char *summary, int dry_run, const char *restart_engine);
 
 #endif

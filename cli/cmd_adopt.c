@@ -213,7 +213,7 @@ static void print_plan(const struct plan *p)
  * Stores next (or, with dry_run, prints it and its plan), then takes over.
  * next is completed here. Returns the exit status.
  */
-static int adopt_finish(struct store *s, struct atlas_state *next, const struct atlas_state *old,
+int adopt_finish(struct store *s, struct atlas_state *next, const struct atlas_state *old,
 			const char *summary, int dry_run, const char *restart_engine)
 {
 	struct atlas_err err = { 0 };
@@ -243,11 +243,15 @@ static int adopt_finish(struct store *s, struct atlas_state *next, const struct 
 	if (dry_run) {
 		printf("--- plan after adoption\n");
 		print_plan(&plan);
+		if (restart_engine)
+			printf("(dry run: the PKI is not imported, so the plan shows it created)\n");
 		printf("dry run: nothing stored\n");
 		ret = 0;
 	} else if (restart_engine) {
 		printf("adopted: generation %lld (%s)\n", (long long)gen, summary);
-		printf("--- plan (run `atlas apply` when the announced restart suits you)\n");
+		printf("--- plan: %s restarts once under Atlas's config (stop the old server, then "
+		       "`atlas apply`; connected clients reconnect by themselves)\n",
+		       restart_engine);
 		print_plan(&plan);
 		ret = 0;
 	} else if (!takeover_only(&plan)) {
