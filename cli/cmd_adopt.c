@@ -3,7 +3,7 @@
  * runs, so that the first plan is empty and the clients never notice.
  *
  * The parsers are pure (state/adopt_*.c); this file reads the files, asks
- * the live system (`wg show IF dump`, `ip -j addr show` through spawn),
+ * the live interface with wg show IF dump and ip -j addr show (spawn),
  * stores the result in one transaction as a generation with trigger
  * "adopt", and runs the takeover actions only: the record of the interface
  * in DATADIR/wireguard and Atlas's NAT table, neither of which touches a

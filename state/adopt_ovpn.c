@@ -104,7 +104,7 @@ int adopt_ovpn_parse(const char *text, size_t len, struct adopt_ovpn *o, struct 
 	char *copy = xstrndup(text, len), *line, *next, *inblock = NULL;
 	size_t before = errs->n;
 	struct dline d;
-	int no = 0, server_line = 0;
+	int no = 0, server_line = 0, block_line = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->port = 1194;
@@ -118,7 +118,10 @@ int adopt_ovpn_parse(const char *text, size_t len, struct adopt_ovpn *o, struct 
 		if (!d.argc)
 			continue;
 		if (inblock) {
-			if (d.argv[0][0] == '<' && d.argv[0][1] == '/' && !strcmp(d.argv[0] + 2, inblock))
+			size_t bl = strlen(inblock);
+
+			if (d.argv[0][0] == '<' && d.argv[0][1] == '/' &&
+			    !strncmp(d.argv[0] + 2, inblock, bl) && !strcmp(d.argv[0] + 2 + bl, ">"))
 				inblock = NULL;
 			continue;
 		}
@@ -132,6 +135,7 @@ int adopt_ovpn_parse(const char *text, size_t len, struct adopt_ovpn *o, struct 
 			}
 			d.argv[0][n - 1] = '\0';
 			inblock = d.argv[0] + 1;
+			block_line = no;
 			if (!strcmp(inblock, "tls-auth"))
 				diags_add_at(errs, no, d.col[0], NULL,
 					     "an inline <tls-auth> key: Atlas renders tls-crypt, so client "
@@ -274,7 +278,7 @@ int adopt_ovpn_parse(const char *text, size_t len, struct adopt_ovpn *o, struct 
 #undef ARGS
 	}
 	if (inblock)
-		diags_add_at(errs, no, 1, NULL, "<%s> is never closed (truncated file?)", inblock);
+		diags_add_at(errs, block_line, 1, NULL, "<%s> is never closed (truncated file?)", inblock);
 	if (!server_line && errs->n == before)
 		diags_add_at(errs, 1, 1, NULL,
 			     "no \"server NETWORK NETMASK\" line: Atlas needs the tunnel network");

@@ -5,6 +5,7 @@
  */
 #include "tests/unit/testutil.h"
 
+#include "state/adopt_ovpn.h"
 #include "state/adopt_wg.h"
 #include "state/keys.h"
 
@@ -256,6 +257,88 @@ static void test_adopt__outside_network(void **ts)
 	diags_clear(&notes);
 }
 
+static void test_adopt__ovpn_server_conf(void **ts)
+{
+	static const char text[] = "port 1195\nproto udp6\ndev tun\nserver 10.8.0.0 255.255.255.0\n"
+				   "ifconfig-pool-persist ipp.txt\n"
+				   "push \"dhcp-option DNS 9.9.9.9\"\npush \"route 10.99.0.0 255.255.0.0\"\n"
+				   "tls-crypt tc.key\ncipher AES-256-CBC\ncompress lz4-v2\n"
+				   "<ca>\n-----BEGIN CERTIFICATE-----\n</ca>\n";
+	struct diags errs = { 0 }, notes = { 0 };
+	struct adopt_ovpn o;
+	char *n;
+
+	(void)ts;
+	if (adopt_ovpn_parse(text, strlen(text), &o, &errs, &notes) < 0)
+		fail_msg("%s", fmt(&errs));
+	assert_int_equal(o.port, 1195);
+	assert_int_equal(o.proto, OVPN_UDP);
+	assert_string_equal(o.network, "10.8.0.0/24");
+	assert_string_equal(o.dns.v[0], "9.9.9.9");
+	assert_string_equal(o.routes.v[0], "10.99.0.0/16");
+	assert_string_equal(o.tls_crypt, "tc.key");
+	assert_string_equal(o.ipp, "ipp.txt");
+	n = fmt(&notes);
+	assert_non_null(strstr(n, "f.conf:9:1: cipher AES-256-CBC is not carried over"));
+	assert_non_null(strstr(n, "f.conf:10:1: compress is not carried over"));
+	free(n);
+	adopt_ovpn_release(&o);
+	diags_clear(&notes);
+}
+
+static void expect_ovpn_error(const char *text, const char *want)
+{
+	struct diags errs = { 0 }, notes = { 0 };
+	struct adopt_ovpn o;
+	char *e;
+
+	assert_int_equal(adopt_ovpn_parse(text, strlen(text), &o, &errs, &notes), -1);
+	e = fmt(&errs);
+	if (!strstr(e, want))
+		fail_msg("want \"%s\" in:\n%s", want, e);
+	assert_null(o.network);
+	free(e);
+	diags_clear(&errs);
+	diags_clear(&notes);
+}
+
+static void test_adopt__ovpn_malformed(void **ts)
+{
+	(void)ts;
+	expect_ovpn_error("port 1194\ntls-auth ta.key 0\nserver 10.8.0.0 255.255.255.0\n",
+			  "f.conf:2:1: tls-auth is not supported");
+	expect_ovpn_error("port 70000\nserver 10.8.0.0 255.255.255.0\n",
+			  "f.conf:1:6: port \"70000\" is not a number from 1 to 65535");
+	expect_ovpn_error("server 10.8.0.0 255.0.255.0\n",
+			  "f.conf:1:8: server \"10.8.0.0 255.0.255.0\" is not an IPv4 network");
+	expect_ovpn_error("server 10.8.0.0\n", "f.conf:1:1: server needs 2 arguments (truncated?)");
+	expect_ovpn_error("port 1194\n", "f.conf:1:1: no \"server NETWORK NETMASK\" line");
+	expect_ovpn_error("server 10.8.0.0 255.255.255.0\n<key>\nabc\n",
+			  "f.conf:2:1: <key> is never closed (truncated file?)");
+}
+
+static void test_adopt__ovpn_ipp_ccd(void **ts)
+{
+	static const char ipp[] = "alice,10.8.0.2,\nbob,10.8.0.3,fd00::3\n\n";
+	struct strv n = STRV_INIT, a = STRV_INIT;
+	struct diags errs = { 0 };
+	char *ip;
+
+	(void)ts;
+	assert_int_equal(adopt_ovpn_ipp(ipp, strlen(ipp), &n, &a, &errs), 0);
+	assert_int_equal(n.n, 2);
+	assert_string_equal(n.v[1], "bob");
+	assert_string_equal(a.v[1], "10.8.0.3");
+	assert_int_equal(adopt_ovpn_ipp("carol\ndan,10.8.0.x\n", 18, &n, &a, &errs), -1);
+	assert_int_equal(errs.n, 2);
+	ip = adopt_ovpn_ccd_ip("# fixed\nifconfig-push 10.8.0.9 255.255.255.0\n", 46);
+	assert_string_equal(ip, "10.8.0.9");
+	free(ip);
+	strv_clear(&n);
+	strv_clear(&a);
+	diags_clear(&errs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +349,9 @@ int main(void)
 	    cmocka_unit_test(test_adopt__live_wins),
 	    cmocka_unit_test(test_adopt__client_file),
 	    cmocka_unit_test(test_adopt__outside_network),
+	    cmocka_unit_test(test_adopt__ovpn_server_conf),
+	    cmocka_unit_test(test_adopt__ovpn_malformed),
+	    cmocka_unit_test(test_adopt__ovpn_ipp_ccd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
