@@ -209,6 +209,25 @@ static void print_plan(const struct plan *p)
 	buf_release(&out);
 }
 
+int adopt_load(int dry_run, struct store **s, struct atlas_state **old)
+{
+	struct atlas_err err = { 0 };
+
+	/* A dry run creates nothing: without a store it starts from the empty state. */
+	*s = dry_run ? cli_store_if_exists() : cli_store();
+	if (!*s && dry_run) {
+		*old = state_new();
+		return 0;
+	}
+	if (!*s)
+		return -1;
+	if (store_load(*s, old, NULL, &err) < 0) {
+		fprintf(stderr, "atlas: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Stores next (or, with dry_run, prints it and its plan), then takes over.
  * next is completed here. Returns the exit status.
@@ -369,13 +388,8 @@ static int adopt_wireguard(int argc, char **argv)
 		cli_print_diags(&errs, file);
 		goto out;
 	}
-	s = cli_store();
-	if (!s)
+	if (adopt_load(dry, &s, &old) < 0)
 		goto out;
-	if (store_load(s, &old, NULL, &err) < 0) {
-		fprintf(stderr, "atlas: %s\n", err.msg);
-		goto out;
-	}
 	if (old->has_wireguard && state_wg_iface(old, ifname)) {
 		fprintf(stderr, "atlas adopt: wireguard interface \"%s\" is already in the desired "
 				"state\n",

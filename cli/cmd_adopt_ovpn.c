@@ -149,13 +149,8 @@ int adopt_openvpn_cmd(int argc, char **argv)
 		buf_release(&t);
 		free(p);
 	}
-	s = cli_store();
-	if (!s)
+	if (adopt_load(dry, &s, &old) < 0)
 		goto out;
-	if (store_load(s, &old, NULL, &err) < 0) {
-		fprintf(stderr, "atlas: %s\n", err.msg);
-		goto out;
-	}
 	if (old->has_openvpn) {
 		fprintf(stderr, "atlas adopt openvpn: openvpn is already in the desired state\n");
 		goto out;
