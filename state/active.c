@@ -43,3 +43,10 @@ int ovpn_client_active(const struct ovpn_client *cl, const char *today)
 		return 0;
 	return 1;
 }
+
+int sb_user_active(const struct sb_user *u, const char *today)
+{
+	if (u->disabled)
+		return 0;
+	return !(u->expires && today && strcmp(today, u->expires) > 0);
+}

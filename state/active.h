@@ -24,4 +24,7 @@ int wg_peer_active(const struct wg_peer *p, time_t now);
  */
 int ovpn_client_active(const struct ovpn_client *cl, const char *today);
 
+/* 1 when sing-box user u may connect on day today ("YYYY-MM-DD"; NULL: no expiry check). */
+int sb_user_active(const struct sb_user *u, const char *today);
+
 #endif

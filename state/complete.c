@@ -12,6 +12,8 @@
 #include "state/addrset.h"
 #include "state/complete.h"
 #include "state/keys.h"
+#include "state/sb_keys.h"
+#include "state/schema.h"
 
 /*
  * Old resources by name: a sorted index built once per list, so that matching
@@ -311,28 +313,63 @@ out:
 	return ret;
 }
 
-static const struct sb_inbound *old_sb_inbound(const struct atlas_state *old, const char *name)
+/* ---- sing-box ---- */
+
+static void str_drop(char **s)
 {
-	for (size_t i = 0; old && old->has_singbox && i < old->singbox.ninbounds; i++)
-		if (old->singbox.inbounds[i].name && !strcmp(old->singbox.inbounds[i].name, name))
-			return &old->singbox.inbounds[i];
-	return NULL;
+	if (*s)
+		OPENSSL_cleanse(*s, strlen(*s));
+	free(*s);
+	*s = NULL;
 }
 
-static int complete_sb_user(struct sb_user *u, const struct sb_user *ou, struct atlas_err *err)
+/* *dst = a copy of src when *dst is absent and src is usable. */
+static void str_keep(char **dst, const char *src)
 {
-	if (!u->uuid && ou && ou->uuid)
-		u->uuid = xstrdup(ou->uuid);
-	if (!u->password && ou && ou->password)
-		u->password = xstrdup(ou->password);
-	if (!u->uuid) {
-		char id[37];
+	if (!*dst && src)
+		*dst = xstrdup(src);
+}
 
-		if (uuid_random(id, err) < 0)
-			return -1;
-		u->uuid = xstrdup(id);
+static int sb_needs_uuid(int type)
+{
+	return type == SB_VLESS || type == SB_VMESS || type == SB_TUIC;
+}
+
+static int sb_needs_password(int type)
+{
+	return type != SB_VLESS && type != SB_VMESS;
+}
+
+static int complete_sb_user(const struct sb_inbound *in, struct sb_user *u,
+			    const struct sb_user *ou, struct atlas_err *err)
+{
+	int klen = sb_method_key_len(in->method);
+
+	if (!sb_needs_uuid(in->type)) {
+		str_drop(&u->uuid);
+	} else {
+		str_keep(&u->uuid, ou ? ou->uuid : NULL);
+		if (!u->uuid) {
+			char id[37];
+
+			if (uuid_random(id, err) < 0)
+				return -1;
+			u->uuid = xstrdup(id);
+		}
 	}
-	if (!u->password) {
+	if (!sb_needs_password(in->type)) {
+		str_drop(&u->password);
+		return 0;
+	}
+	/* A Shadowsocks user key must fit the method: an old one of another
+	 * length (the method or the type changed) is replaced. */
+	if (ou && ou->password && (in->type != SB_SHADOWSOCKS || sb_ss_key_valid(ou->password, klen)))
+		str_keep(&u->password, ou->password);
+	if (u->password)
+		return 0;
+	if (in->type == SB_SHADOWSOCKS)
+		return sb_ss_key_generate(klen, &u->password, err);
+	{
 		char pw[25];
 
 		if (password_random(pw, err) < 0)
@@ -343,30 +380,227 @@ static int complete_sb_user(struct sb_user *u, const struct sb_user *ou, struct 
 	return 0;
 }
 
-static int complete_singbox(struct atlas_state *st, const struct atlas_state *old,
-			    struct atlas_err *err)
+static const char *inbound_label(const struct sb_inbound *in)
+{
+	return in->name ? in->name : "?";
+}
+
+static int complete_reality(struct sb_inbound *in, const struct sb_inbound *old,
+			    struct diags *d, struct atlas_err *err)
+{
+	char *pub = NULL;
+
+	if (!in->reality_private_key && old && old->reality_private_key &&
+	    sb_reality_key_valid(old->reality_private_key))
+		in->reality_private_key = xstrdup(old->reality_private_key);
+	if (!in->reality_short_id && old && old->reality_short_id)
+		in->reality_short_id = xstrdup(old->reality_short_id);
+	if (!in->reality_short_id && sb_short_id_generate(&in->reality_short_id, err) < 0)
+		return -1;
+	if (!in->reality_private_key) {
+		if (in->reality_public_key) {
+			diags_add(d, &in->reality_public_key, "reality_public_key",
+				  "singbox inbound \"%s\": reality_public_key is given but its "
+				  "reality_private_key is not known: add reality_private_key (atlas "
+				  "export --secrets) or remove reality_public_key to generate a new key",
+				  inbound_label(in));
+			return 0;
+		}
+		return sb_reality_generate(&in->reality_private_key, &in->reality_public_key, err);
+	}
+	if (!sb_reality_key_valid(in->reality_private_key))
+		return 0;	/* validation reports it */
+	if (sb_reality_public(in->reality_private_key, &pub, err) < 0)
+		return -1;
+	if (in->reality_public_key && strcmp(pub, in->reality_public_key))
+		diags_add(d, &in->reality_public_key, "reality_public_key",
+			  "singbox inbound \"%s\": reality_public_key \"%.60s\" does not match its "
+			  "reality_private_key",
+			  inbound_label(in), in->reality_public_key);
+	free(in->reality_public_key);
+	in->reality_public_key = pub;
+	return 0;
+}
+
+/* The host a self-signed certificate is made for: server_name, else settings.host. */
+static const char *self_signed_host(const struct atlas_state *st, const struct sb_inbound *in)
+{
+	return in->server_name ? in->server_name : st->settings.host;
+}
+
+static int complete_self_signed(const struct atlas_state *st, struct sb_inbound *in,
+				const struct sb_inbound *old, struct diags *d,
+				struct atlas_err *err)
+{
+	const char *host = self_signed_host(st, in);
+	char pin[65];
+
+	if (!host) {
+		diags_add(d, in, "server_name",
+			  "singbox inbound \"%s\": security tls without tls_certificate needs "
+			  "server_name or settings.host for its self-signed certificate",
+			  inbound_label(in));
+		return 0;
+	}
+	if (!in->self_signed_certificate && !in->self_signed_key && old) {
+		str_keep(&in->self_signed_certificate, old->self_signed_certificate);
+		str_keep(&in->self_signed_key, old->self_signed_key);
+	}
+	/* Given, kept or stale (another host): a certificate that does not fit is made anew. */
+	if (!sb_cert_matches(in->self_signed_certificate, in->self_signed_key, host)) {
+		str_drop(&in->self_signed_certificate);
+		str_drop(&in->self_signed_key);
+		if (sb_self_signed(host, &in->self_signed_certificate, &in->self_signed_key, err) <
+		    0)
+			return -1;
+	}
+	if (sb_cert_sha256(in->self_signed_certificate, pin, err) < 0)
+		return -1;
+	free(in->certificate_sha256);
+	in->certificate_sha256 = xstrdup(pin);
+	return 0;
+}
+
+static int complete_sb_inbound(const struct atlas_state *st, struct sb_inbound *in,
+			       const struct sb_inbound *oin, struct diags *d,
+			       struct atlas_err *err)
 {
 	struct name_index old_users = { 0 };
-	int ret = -1;
+	int sec = sb_security(in), ret = -1;
 
-	for (size_t i = 0; i < st->singbox.ninbounds; i++) {
-		struct sb_inbound *in = &st->singbox.inbounds[i];
-		const struct sb_inbound *oin = in->name ? old_sb_inbound(old, in->name) : NULL;
-
-		if (!in->name)
-			continue;
-		name_index_release(&old_users);
-		if (oin)
-			name_index_build(&old_users, oin->users, oin->nusers, sizeof(*oin->users));
-		for (size_t j = 0; j < in->nusers; j++)
-			if (complete_sb_user(&in->users[j],
-					     name_index_find(&old_users, in->users[j].name), err) < 0)
-				goto out;
+	if (sec == SB_SEC_REALITY) {
+		if (complete_reality(in, oin, d, err) < 0)
+			goto out;
+	} else {
+		str_drop(&in->reality_private_key);
+		str_drop(&in->reality_public_key);
+		str_drop(&in->reality_short_id);
 	}
+	if (sec == SB_SEC_TLS && !in->tls_certificate && !in->tls_key) {
+		if (complete_self_signed(st, in, oin, d, err) < 0)
+			goto out;
+	} else {
+		str_drop(&in->self_signed_certificate);
+		str_drop(&in->self_signed_key);
+		str_drop(&in->certificate_sha256);
+	}
+	if (in->type == SB_SHADOWSOCKS) {
+		int klen = sb_method_key_len(in->method);
+
+		if (!in->server_key && oin && sb_ss_key_valid(oin->server_key, klen))
+			in->server_key = xstrdup(oin->server_key);
+		if (!in->server_key && sb_ss_key_generate(klen, &in->server_key, err) < 0)
+			goto out;
+	} else {
+		str_drop(&in->server_key);
+	}
+	if (oin)
+		name_index_build(&old_users, oin->users, oin->nusers, sizeof(*oin->users));
+	for (size_t j = 0; j < in->nusers; j++)
+		if (in->users[j].name &&
+		    complete_sb_user(in, &in->users[j],
+				     name_index_find(&old_users, in->users[j].name), err) < 0)
+			goto out;
 	ret = 0;
 out:
 	name_index_release(&old_users);
 	return ret;
+}
+
+static int str_ptr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * One subscription per user name found in any inbound: the given token,
+ * else the stored one, else a new one. Names no inbound has any more lose
+ * theirs (a deleted user's link stops working).
+ */
+static int complete_subscriptions(struct sb_section *sb, const struct sb_section *old,
+				  struct atlas_err *err)
+{
+	struct name_index given = { 0 }, kept = { 0 };
+	struct sb_subscription *subs = NULL;
+	const char **names = NULL;
+	size_t total = 0, n = 0, k = 0;
+	int ret = -1;
+
+	for (size_t i = 0; i < sb->ninbounds; i++)
+		total += sb->inbounds[i].nusers;
+	names = xcalloc(total + 1, sizeof(*names));
+	for (size_t i = 0; i < sb->ninbounds; i++)
+		for (size_t j = 0; j < sb->inbounds[i].nusers; j++)
+			if (sb->inbounds[i].users[j].name)
+				names[n++] = sb->inbounds[i].users[j].name;
+	qsort(names, n, sizeof(*names), str_ptr_cmp);
+	name_index_build(&given, sb->subscriptions, sb->nsubscriptions, sizeof(*sb->subscriptions));
+	if (old)
+		name_index_build(&kept, old->subscriptions, old->nsubscriptions,
+				 sizeof(*old->subscriptions));
+	subs = xcalloc(n + 1, sizeof(*subs));
+	for (size_t i = 0; i < n; i++) {
+		const struct sb_subscription *g, *o;
+		struct sb_subscription *s;
+
+		if (i && !strcmp(names[i], names[i - 1]))
+			continue;
+		s = &subs[k++];
+		schema_init(&schema_sb_subscription, s);
+		s->name = xstrdup(names[i]);
+		g = name_index_find(&given, names[i]);
+		o = name_index_find(&kept, names[i]);
+		if (g && g->token)
+			s->token = xstrdup(g->token);
+		else if (o && o->token)
+			s->token = xstrdup(o->token);
+		else {
+			char tok[25];
+
+			if (password_random(tok, err) < 0)
+				goto out;
+			s->token = xstrdup(tok);
+			OPENSSL_cleanse(tok, sizeof(tok));
+		}
+	}
+	ret = 0;
+out:
+	name_index_release(&given);
+	name_index_release(&kept);
+	for (size_t i = 0; i < sb->nsubscriptions; i++)
+		schema_release(&schema_sb_subscription, &sb->subscriptions[i]);
+	free(sb->subscriptions);
+	sb->subscriptions = subs;
+	sb->nsubscriptions = k;
+	free(names);
+	return ret;
+}
+
+static int complete_singbox(struct atlas_state *st, const struct atlas_state *old,
+			    struct diags *d, struct atlas_err *err)
+{
+	struct sb_section *sb = &st->singbox;
+	const struct sb_section *osb = old && old->has_singbox ? &old->singbox : NULL;
+
+	if (!sb->api_secret && osb && osb->api_secret)
+		sb->api_secret = xstrdup(osb->api_secret);
+	if (!sb->api_secret) {
+		char pw[25];
+
+		if (password_random(pw, err) < 0)
+			return -1;
+		sb->api_secret = xstrdup(pw);
+		OPENSSL_cleanse(pw, sizeof(pw));
+	}
+	for (size_t i = 0; i < sb->ninbounds; i++) {
+		struct sb_inbound *in = &sb->inbounds[i];
+
+		if (in->name &&
+		    complete_sb_inbound(st, in, old ? state_sb_inbound(old, in->name) : NULL, d,
+					err) < 0)
+			return -1;
+	}
+	return complete_subscriptions(sb, osb, err);
 }
 
 int state_complete(struct atlas_state *st, const struct atlas_state *old, struct diags *d,
@@ -374,7 +608,34 @@ int state_complete(struct atlas_state *st, const struct atlas_state *old, struct
 {
 	if (st->has_wireguard && complete_wireguard(st, old, d, err) < 0)
 		return -1;
-	if (st->has_singbox && complete_singbox(st, old, err) < 0)
+	if (st->has_singbox && complete_singbox(st, old, d, err) < 0)
 		return -1;
+	return 0;
+}
+
+int state_sb_rotate_token(struct atlas_state *st, const char *user, struct atlas_err *err)
+{
+	struct sb_subscription *s = state_sb_subscription(st, user);
+	int known = 0;
+	char tok[25];
+
+	for (size_t i = 0; st->has_singbox && i < st->singbox.ninbounds; i++)
+		known |= state_sb_user(&st->singbox.inbounds[i], user) != NULL;
+	if (!known)
+		return err_set(err, ERR_NOTFOUND, "no singbox inbound has a user \"%s\"", user);
+	if (password_random(tok, err) < 0)
+		return -1;
+	if (!s) {
+		struct sb_section *sb = &st->singbox;
+
+		sb->subscriptions =
+			xrealloc(sb->subscriptions, (sb->nsubscriptions + 1) * sizeof(*sb->subscriptions));
+		s = &sb->subscriptions[sb->nsubscriptions++];
+		schema_init(&schema_sb_subscription, s);
+		s->name = xstrdup(user);
+	}
+	str_drop(&s->token);
+	s->token = xstrdup(tok);
+	OPENSSL_cleanse(tok, sizeof(tok));
 	return 0;
 }

@@ -19,4 +19,10 @@
 int state_complete(struct atlas_state *st, const struct atlas_state *old, struct diags *d,
 		   struct atlas_err *err);
 
+/*
+ * Gives the user named user a new subscription token (the old URL stops
+ * working once st is committed). ERR_NOTFOUND when no inbound has that user.
+ */
+int state_sb_rotate_token(struct atlas_state *st, const char *user, struct atlas_err *err);
+
 #endif

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "lib/buf.h"
 #include "state/model.h"
 #include "state/schema.h"
@@ -68,6 +70,73 @@ struct ovpn_client *state_ovpn_client(const struct atlas_state *st, const char *
 		if (!strcmp(st->openvpn.clients[i].name, name))
 			return &st->openvpn.clients[i];
 	return NULL;
+}
+
+struct sb_inbound *state_sb_inbound(const struct atlas_state *st, const char *name)
+{
+	for (size_t i = 0; st->has_singbox && name && i < st->singbox.ninbounds; i++)
+		if (st->singbox.inbounds[i].name && !strcmp(st->singbox.inbounds[i].name, name))
+			return &st->singbox.inbounds[i];
+	return NULL;
+}
+
+struct sb_user *state_sb_user(const struct sb_inbound *in, const char *name)
+{
+	for (size_t i = 0; name && i < in->nusers; i++)
+		if (in->users[i].name && !strcmp(in->users[i].name, name))
+			return &in->users[i];
+	return NULL;
+}
+
+struct sb_subscription *state_sb_subscription(const struct atlas_state *st, const char *name)
+{
+	for (size_t i = 0; st->has_singbox && name && i < st->singbox.nsubscriptions; i++)
+		if (st->singbox.subscriptions[i].name &&
+		    !strcmp(st->singbox.subscriptions[i].name, name))
+			return &st->singbox.subscriptions[i];
+	return NULL;
+}
+
+struct sb_subscription *state_sb_subscription_by_token(const struct atlas_state *st,
+						       const char *token)
+{
+	struct sb_subscription *found = NULL;
+	size_t n = token ? strlen(token) : 0;
+
+	/* Every token is compared, found or not: no timing hint of how close a guess was. */
+	for (size_t i = 0; n && st->has_singbox && i < st->singbox.nsubscriptions; i++) {
+		struct sb_subscription *s = &st->singbox.subscriptions[i];
+
+		if (s->token && strlen(s->token) == n && !CRYPTO_memcmp(s->token, token, n))
+			found = s;
+	}
+	return found;
+}
+
+int sb_security(const struct sb_inbound *in)
+{
+	if (in->security != SB_SEC_AUTO)
+		return in->security;
+	switch (in->type) {
+	case SB_VLESS:
+		return SB_SEC_REALITY;
+	case SB_TROJAN:
+	case SB_HYSTERIA2:
+	case SB_TUIC:
+		return SB_SEC_TLS;
+	default:
+		return SB_SEC_NONE;
+	}
+}
+
+int sb_type_udp(int type)
+{
+	return type == SB_HYSTERIA2 || type == SB_TUIC;
+}
+
+int sb_method_key_len(int method)
+{
+	return method == SB_SS_AES256 ? 32 : 16;
 }
 
 /* Every list element starts with its `char *name` (checked in schema tests). */

@@ -22,6 +22,10 @@
 enum service_mode { SERVICE_AUTO, SERVICE_SYSTEMD, SERVICE_DIRECT };
 enum ovpn_proto { OVPN_UDP, OVPN_TCP };
 enum sb_type { SB_VLESS, SB_VMESS, SB_TROJAN, SB_SHADOWSOCKS, SB_HYSTERIA2, SB_TUIC };
+/* SB_SEC_AUTO: the type's default (sb_security()). */
+enum sb_security { SB_SEC_AUTO, SB_SEC_NONE, SB_SEC_TLS, SB_SEC_REALITY };
+enum sb_transport { SB_TR_TCP, SB_TR_WS, SB_TR_GRPC, SB_TR_HTTPUPGRADE };
+enum sb_method { SB_SS_AES128, SB_SS_AES256 };
 
 struct settings {
 	char *host;		/* the address clients connect to */
@@ -30,6 +34,8 @@ struct settings {
 	int resync;		/* seconds between drift checks in `atlas serve` */
 	int history_keep;	/* generations kept */
 	int auto_apply;		/* 0: `atlas serve` applies only on request or SIGHUP */
+	char *singbox_binary;	/* NULL: `sing-box` on PATH */
+	char *panel_url;	/* base URL of the panel for subscription links; NULL: https://host */
 };
 
 struct wg_peer {
@@ -84,28 +90,56 @@ struct ovpn_section {
 };
 
 struct sb_user {
-	char *name;
+	char *name;		/* a person: the same name in several inbounds is one user */
 	int disabled;
 	char *expires;
 	char *note;
 	char *uuid;		/* secret: vless, vmess, tuic */
-	char *password;		/* secret: trojan, shadowsocks, hysteria2, tuic */
+	char *password;		/* secret: trojan, hysteria2, tuic; shadowsocks: base64 key */
 	long long quota_bytes;	/* 0: unlimited */
 };
 
 struct sb_inbound {
-	char *name;
+	char *name;		/* the sing-box tag */
 	int type;		/* enum sb_type */
 	int port;
-	char *server_name;	/* TLS / REALITY server name */
+	char *listen;		/* NULL: "::" */
+	int security;		/* enum sb_security */
+	char *server_name;	/* TLS SNI / REALITY server name */
+	char *reality_handshake;/* host:port; NULL: server_name:443 */
+	char *tls_certificate;	/* path; NULL with tls: the self-signed certificate */
+	char *tls_key;
+	int transport;		/* enum sb_transport */
+	char *path;		/* ws/httpupgrade path, grpc service name */
+	int method;		/* enum sb_method (shadowsocks) */
 	struct sb_user *users;
 	size_t nusers;
+	/* generated and kept (state_complete) */
+	char *reality_private_key;	/* secret; X25519, base64url without padding */
+	char *reality_public_key;	/* derived */
+	char *reality_short_id;		/* hex, kept */
+	char *server_key;		/* secret; shadowsocks server key (base64) */
+	char *self_signed_certificate;	/* secret (bulky); PEM, for tls without tls_certificate */
+	char *self_signed_key;		/* secret; PEM */
+	char *certificate_sha256;	/* derived: hex SHA-256 of the self-signed DER (pins) */
+};
+
+/* The per-person subscription token (users are people across inbounds). */
+struct sb_subscription {
+	char *name;		/* a user name of some inbound */
+	char *token;		/* secret; URL-safe */
 };
 
 struct sb_section {
 	int enabled;
+	int api_port;		/* the `api` service, 127.0.0.1 */
+	int ssm_port;		/* the ssm-api service, 127.0.0.1 */
+	int v2ray_api_port;	/* experimental.v2ray_api, when the binary has it */
+	char *api_secret;	/* secret; bearer token of the `api` service */
 	struct sb_inbound *inbounds;
 	size_t ninbounds;
+	struct sb_subscription *subscriptions;	/* secret as a whole */
+	size_t nsubscriptions;
 };
 
 struct atlas_state {
@@ -130,6 +164,20 @@ struct atlas_state *state_dup(const struct atlas_state *st);
 struct wg_iface *state_wg_iface(const struct atlas_state *st, const char *name);
 struct wg_peer *state_wg_peer(const struct wg_iface *ifc, const char *name);
 struct ovpn_client *state_ovpn_client(const struct atlas_state *st, const char *name);
+struct sb_inbound *state_sb_inbound(const struct atlas_state *st, const char *name);
+struct sb_user *state_sb_user(const struct sb_inbound *in, const char *name);
+struct sb_subscription *state_sb_subscription(const struct atlas_state *st, const char *name);
+
+/* The subscription whose token is token (constant-time compare), or NULL. */
+struct sb_subscription *state_sb_subscription_by_token(const struct atlas_state *st,
+						       const char *token);
+
+/* The effective security of an inbound (SB_SEC_AUTO resolved by type). */
+int sb_security(const struct sb_inbound *in);
+/* 1 when the protocol runs over UDP (QUIC): hysteria2, tuic. */
+int sb_type_udp(int type);
+/* Bytes of a Shadowsocks 2022 key for method (16 or 32). */
+int sb_method_key_len(int method);
 
 /* Sorts every list by name (export order). */
 void state_sort(struct atlas_state *st);

@@ -15,6 +15,10 @@ const char *const service_mode_names[] = { "auto", "systemd", "direct", NULL };
 const char *const ovpn_proto_names[] = { "udp", "tcp", NULL };
 const char *const sb_type_names[] = { "vless", "vmess", "trojan", "shadowsocks",
 				      "hysteria2", "tuic", NULL };
+const char *const sb_security_names[] = { "auto", "none", "tls", "reality", NULL };
+const char *const sb_transport_names[] = { "tcp", "ws", "grpc", "httpupgrade", NULL };
+const char *const sb_method_names[] = { "2022-blake3-aes-128-gcm", "2022-blake3-aes-256-gcm",
+					NULL };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define O(T, m) offsetof(struct T, m)
@@ -32,6 +36,10 @@ static const struct field settings_fields[] = {
 	  "generations of desired state kept for rollback" },
 	{ "auto_apply", F_BOOL, O(settings, auto_apply), 0, NULL, 0, 1, 0, 0, NULL,
 	  "atlas serve applies every change at once; false: only on POST /apply or SIGHUP" },
+	{ "singbox_binary", F_STR, O(settings, singbox_binary), 0, NULL, 0, 0, 0, 0, NULL,
+	  "path of the sing-box binary; default: sing-box on PATH" },
+	{ "panel_url", F_STR, O(settings, panel_url), 0, NULL, 0, 0, 0, 0, NULL,
+	  "the panel's address as users reach it, for subscription URLs; default https://HOST" },
 };
 const struct schema schema_settings = { "settings", "settings", sizeof(struct settings),
 					settings_fields, N(settings_fields) };
@@ -120,14 +128,17 @@ const struct schema schema_ovpn_section = { "openvpn", "openvpn", sizeof(struct 
 					    ovpn_section_fields, N(ovpn_section_fields) };
 
 static const struct field sb_user_fields[] = {
-	{ "name", F_STR, O(sb_user, name), 0, NULL, FF_REQUIRED, 0, 0, 0, NULL, "unique name" },
-	{ "disabled", F_BOOL, O(sb_user, disabled), 0, NULL, 0, 0, 0, 0, NULL, "disabled" },
-	{ "expires", F_STR, O(sb_user, expires), 0, NULL, 0, 0, 0, 0, NULL, "YYYY-MM-DD" },
+	{ "name", F_STR, O(sb_user, name), 0, NULL, FF_REQUIRED, 0, 0, 0, NULL,
+	  "a person: the same name in several inbounds is one user" },
+	{ "disabled", F_BOOL, O(sb_user, disabled), 0, NULL, 0, 0, 0, 0, NULL,
+	  "a disabled user is kept but refused" },
+	{ "expires", F_STR, O(sb_user, expires), 0, NULL, 0, 0, 0, 0, NULL,
+	  "YYYY-MM-DD: disabled from the day after on" },
 	{ "note", F_STR, O(sb_user, note), 0, NULL, 0, 0, 0, 0, NULL, "free text" },
 	{ "uuid", F_STR, O(sb_user, uuid), 0, NULL, FF_SECRET, 0, 0, 0, NULL,
-	  "generated when absent" },
+	  "vless, vmess, tuic; generated when absent" },
 	{ "password", F_STR, O(sb_user, password), 0, NULL, FF_SECRET, 0, 0, 0, NULL,
-	  "generated when absent" },
+	  "trojan, hysteria2, tuic, shadowsocks (base64 key); generated when absent" },
 	{ "quota_bytes", F_I64, O(sb_user, quota_bytes), 0, NULL, 0, 0, 0, (1LL << 62), NULL,
 	  "traffic quota; 0: unlimited" },
 };
@@ -135,22 +146,79 @@ const struct schema schema_sb_user = { "user", "sb_users", sizeof(struct sb_user
 				       N(sb_user_fields) };
 
 static const struct field sb_inbound_fields[] = {
-	{ "name", F_STR, O(sb_inbound, name), 0, NULL, FF_REQUIRED, 0, 0, 0, NULL, "unique name" },
+	{ "name", F_STR, O(sb_inbound, name), 0, NULL, FF_REQUIRED, 0, 0, 0, NULL,
+	  "unique name, the sing-box tag" },
 	{ "type", F_ENUM, O(sb_inbound, type), 0, NULL, FF_REQUIRED | FF_ALWAYS, 0, 0, 0,
 	  sb_type_names, "protocol" },
-	{ "port", F_INT, O(sb_inbound, port), 0, NULL, FF_REQUIRED, 0, 1, 65535, NULL, "port" },
+	{ "port", F_INT, O(sb_inbound, port), 0, NULL, FF_REQUIRED, 0, 1, 65535, NULL,
+	  "port (UDP for hysteria2 and tuic, else TCP)" },
+	{ "listen", F_STR, O(sb_inbound, listen), 0, NULL, 0, 0, 0, 0, NULL,
+	  "listen address; default ::" },
+	{ "security", F_ENUM, O(sb_inbound, security), 0, NULL, 0, SB_SEC_AUTO, 0, 0,
+	  sb_security_names,
+	  "vless: reality (auto), tls or none; vmess: tls or none (auto); trojan, hysteria2, "
+	  "tuic: tls; shadowsocks: none" },
 	{ "server_name", F_STR, O(sb_inbound, server_name), 0, NULL, 0, 0, 0, 0, NULL,
-	  "TLS or REALITY server name" },
+	  "TLS SNI or REALITY server name; tls default: settings.host" },
+	{ "reality_handshake", F_STR, O(sb_inbound, reality_handshake), 0, NULL, 0, 0, 0, 0, NULL,
+	  "REALITY target host:port; default server_name:443" },
+	{ "tls_certificate", F_STR, O(sb_inbound, tls_certificate), 0, NULL, 0, 0, 0, 0, NULL,
+	  "certificate chain file; absent: a self-signed certificate" },
+	{ "tls_key", F_STR, O(sb_inbound, tls_key), 0, NULL, 0, 0, 0, 0, NULL,
+	  "private key file of tls_certificate" },
+	{ "transport", F_ENUM, O(sb_inbound, transport), 0, NULL, 0, SB_TR_TCP, 0, 0,
+	  sb_transport_names, "vless, vmess, trojan: tcp, ws, grpc or httpupgrade" },
+	{ "path", F_STR, O(sb_inbound, path), 0, NULL, 0, 0, 0, 0, NULL,
+	  "ws/httpupgrade path, grpc service name" },
+	{ "method", F_ENUM, O(sb_inbound, method), 0, NULL, 0, SB_SS_AES128, 0, 0, sb_method_names,
+	  "shadowsocks method" },
 	{ "users", F_LIST, O(sb_inbound, users), O(sb_inbound, nusers), &schema_sb_user, FF_ALWAYS,
 	  0, 0, 0, NULL, "users" },
+	{ "reality_private_key", F_STR, O(sb_inbound, reality_private_key), 0, NULL, FF_SECRET, 0, 0,
+	  0, NULL, "generated when absent" },
+	{ "reality_public_key", F_STR, O(sb_inbound, reality_public_key), 0, NULL, FF_OUTPUT, 0, 0,
+	  0, NULL, "the public half of reality_private_key (computed)" },
+	{ "reality_short_id", F_STR, O(sb_inbound, reality_short_id), 0, NULL, 0, 0, 0, 0, NULL,
+	  "REALITY short id (hex); generated when absent" },
+	{ "server_key", F_STR, O(sb_inbound, server_key), 0, NULL, FF_SECRET, 0, 0, 0, NULL,
+	  "shadowsocks server key (base64); generated when absent" },
+	{ "self_signed_certificate", F_STR, O(sb_inbound, self_signed_certificate), 0, NULL,
+	  FF_SECRET, 0, 0, 0, NULL, "PEM; made when tls has no tls_certificate" },
+	{ "self_signed_key", F_STR, O(sb_inbound, self_signed_key), 0, NULL, FF_SECRET, 0, 0, 0,
+	  NULL, "PEM; made with self_signed_certificate" },
+	{ "certificate_sha256", F_STR, O(sb_inbound, certificate_sha256), 0, NULL, FF_OUTPUT, 0, 0, 0,
+	  NULL, "hex SHA-256 of the self-signed certificate, the pin of links (computed)" },
 };
 const struct schema schema_sb_inbound = { "inbound", "sb_inbounds", sizeof(struct sb_inbound),
 					  sb_inbound_fields, N(sb_inbound_fields) };
 
+static const struct field sb_subscription_fields[] = {
+	{ "name", F_STR, O(sb_subscription, name), 0, NULL, FF_REQUIRED, 0, 0, 0, NULL,
+	  "the user's name" },
+	{ "token", F_STR, O(sb_subscription, token), 0, NULL, FF_SECRET, 0, 0, 0, NULL,
+	  "the secret of GET /sub/TOKEN; generated when absent" },
+};
+const struct schema schema_sb_subscription = { "subscription", "sb_subscriptions",
+					       sizeof(struct sb_subscription),
+					       sb_subscription_fields,
+					       N(sb_subscription_fields) };
+
 static const struct field sb_section_fields[] = {
-	{ "enabled", F_BOOL, O(sb_section, enabled), 0, NULL, 0, 1, 0, 0, NULL, "enabled" },
+	{ "enabled", F_BOOL, O(sb_section, enabled), 0, NULL, 0, 1, 0, 0, NULL,
+	  "false: sing-box is stopped, state kept" },
+	{ "api_port", F_INT, O(sb_section, api_port), 0, NULL, 0, 9091, 1, 65535, NULL,
+	  "TCP port of the api service on 127.0.0.1" },
+	{ "ssm_port", F_INT, O(sb_section, ssm_port), 0, NULL, 0, 9092, 1, 65535, NULL,
+	  "TCP port of the ssm-api service on 127.0.0.1" },
+	{ "v2ray_api_port", F_INT, O(sb_section, v2ray_api_port), 0, NULL, 0, 9093, 1, 65535, NULL,
+	  "TCP port of v2ray_api on 127.0.0.1, used when the binary has it" },
+	{ "api_secret", F_STR, O(sb_section, api_secret), 0, NULL, FF_SECRET, 0, 0, 0, NULL,
+	  "bearer secret of the api service; generated when absent" },
 	{ "inbounds", F_LIST, O(sb_section, inbounds), O(sb_section, ninbounds), &schema_sb_inbound,
 	  FF_ALWAYS, 0, 0, 0, NULL, "inbounds" },
+	{ "subscriptions", F_LIST, O(sb_section, subscriptions), O(sb_section, nsubscriptions),
+	  &schema_sb_subscription, FF_SECRET, 0, 0, 0, NULL,
+	  "one subscription token per user name; kept and generated by atlas" },
 };
 const struct schema schema_sb_section = { "singbox", "singbox", sizeof(struct sb_section),
 					  sb_section_fields, N(sb_section_fields) };

@@ -63,10 +63,14 @@ extern const struct schema schema_ovpn_client;
 extern const struct schema schema_sb_section;
 extern const struct schema schema_sb_inbound;
 extern const struct schema schema_sb_user;
+extern const struct schema schema_sb_subscription;
 
 extern const char *const service_mode_names[];
 extern const char *const ovpn_proto_names[];
 extern const char *const sb_type_names[];
+extern const char *const sb_security_names[];
+extern const char *const sb_transport_names[];
+extern const char *const sb_method_names[];
 
 const struct field *schema_field(const struct schema *s, const char *name);
 

@@ -131,8 +131,10 @@ static int is_default(const struct field *f, const void *p)
 		return ((const struct strv *)fp)->n == 0;
 	case F_SECTION:
 		return !*(const int *)((const char *)p + f->aux_off);
-	case F_OBJ:
 	case F_LIST:
+		/* An empty list without FF_ALWAYS (subscriptions) is left out. */
+		return *(const size_t *)((const char *)p + f->aux_off) == 0;
+	case F_OBJ:
 		return 0;
 	}
 	return 0;

@@ -1,0 +1,156 @@
+/*
+ * test_sb_cli.c - `atlas singbox links|profile|sub|qr` against a store
+ * holding the golden fixture: the same bytes as the renderers' golden files,
+ * a rotation that really replaces the token, and the refusals.
+ */
+#include <fcntl.h>
+
+#include "testutil.h"
+
+#include "cli/cli.h"
+#include "state/commit.h"
+
+#define GOLDEN "tests/unit/golden/singbox/"
+
+static char *tmp;
+
+static int setup(void **s)
+{
+	struct store *st;
+	struct atlas_err err = { 0 };
+	struct diags d = { 0 };
+	char *yaml = tu_read(GOLDEN "input.yaml");
+	int64_t gen;
+
+	(void)s;
+	tmp = tu_tmpdir();
+	cli_datadir = tmp;
+	assert_int_equal(store_open(tmp, &st, &err), 0);
+	if (state_import_yaml(st, yaml, strlen(yaml), "test", &d, &gen, &err) < 0)
+		fail_msg("%s", err.msg);
+	store_close(st);
+	free(yaml);
+	return 0;
+}
+
+static int teardown(void **s)
+{
+	(void)s;
+	tu_rmrf(tmp);
+	free(tmp);
+	return 0;
+}
+
+/* Runs `atlas singbox ARGS`; its stdout (new) in *out; the exit status. */
+static int run(char **out, int argc, char **argv)
+{
+	char *path = xasprintf("%s/stdout", tmp);
+	int saved, fd, rc;
+
+	fflush(stdout);
+	saved = dup(1);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, 1);
+	close(fd);
+	rc = cli_run(cmd_singbox, argc, argv);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	*out = tu_read(path);
+	free(path);
+	return rc;
+}
+
+static void test_sb_cli__links_and_profile(void **s)
+{
+	char *a1[] = { "singbox", "links", "alice", NULL };
+	char *a2[] = { "singbox", "profile", "bob", NULL };
+	char *out, *want;
+
+	(void)s;
+	assert_int_equal(run(&out, 3, a1), 0);
+	want = tu_read(GOLDEN "links-alice.txt");
+	assert_string_equal(out, want);
+	free(out);
+	free(want);
+	assert_int_equal(run(&out, 3, a2), 0);
+	want = tu_read(GOLDEN "profile-bob.json");
+	assert_string_equal(out, want);
+	free(out);
+	free(want);
+}
+
+static void test_sb_cli__qr(void **s)
+{
+	char *a[] = { "singbox", "qr", "alice", "edge", NULL };
+	char *out;
+
+	(void)s;
+	assert_int_equal(run(&out, 4, a), 0);
+	assert_true(!strncmp(out, "<svg", 4));
+	assert_non_null(strstr(out, "</svg>"));
+	free(out);
+}
+
+static void test_sb_cli__sub_and_rotate(void **s)
+{
+	char *a[] = { "singbox", "sub", "alice", NULL };
+	char *r[] = { "singbox", "sub", "--rotate", "alice", NULL };
+	char *before, *after, *again;
+
+	(void)s;
+	assert_int_equal(run(&before, 3, a), 0);
+	assert_true(!strncmp(before, "https://vpn.example.com/sub/", 28));
+	assert_true(strlen(before) > 28 + 16);
+	assert_int_equal(run(&after, 4, r), 0);
+	assert_string_not_equal(before, after);
+	/* the new token is the one stored */
+	assert_int_equal(run(&again, 3, a), 0);
+	assert_string_equal(after, again);
+	free(before);
+	free(after);
+	free(again);
+}
+
+static void test_sb_cli__refusals(void **s)
+{
+	char *a1[] = { "singbox", "links", "zed", NULL };
+	char *a2[] = { "singbox", "qr", "alice", "nope", NULL };
+	char *a3[] = { "singbox", "qr", "bob", "ws", NULL };
+	char *a4[] = { "singbox", "sub", "--rotate", "zed", NULL };
+	char *a5[] = { "singbox", "links", NULL };
+	char *a6[] = { "singbox", "frob", "alice", NULL };
+	char *a7[] = { "singbox", "--help", NULL };
+	char *out;
+
+	(void)s;
+	assert_int_equal(run(&out, 3, a1), 1);
+	assert_string_equal(out, "");
+	free(out);
+	assert_int_equal(run(&out, 4, a2), 1);
+	free(out);
+	assert_int_equal(run(&out, 4, a3), 1);
+	free(out);
+	assert_int_equal(run(&out, 4, a4), 1);
+	free(out);
+	assert_int_equal(run(&out, 2, a5), 1);
+	free(out);
+	assert_int_equal(run(&out, 3, a6), 1);
+	free(out);
+	assert_int_equal(run(&out, 2, a7), 0);
+	assert_non_null(strstr(out, "atlas singbox sub USER [--rotate]"));
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sb_cli__links_and_profile),
+		cmocka_unit_test(test_sb_cli__qr),
+		cmocka_unit_test(test_sb_cli__sub_and_rotate),
+		cmocka_unit_test(test_sb_cli__refusals),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
