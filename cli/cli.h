@@ -60,6 +60,8 @@ int cmd_ovpn(int argc, char **argv);
 int cmd_adopt(int argc, char **argv);
 /* cmd_adopt_ovpn.c: `atlas adopt openvpn` (argv[0] is "openvpn"). */
 int adopt_openvpn_cmd(int argc, char **argv);
+/* cmd_adopt_sb.c: `atlas adopt singbox` (argv[0] is "singbox"). */
+int adopt_singbox_cmd(int argc, char **argv);
 /*
  * cmd_adopt.c: opens the store and loads the desired state; a dry run opens
  * only a store that exists (else *s is NULL and *old the empty state), so it

@@ -262,7 +262,7 @@ int adopt_finish(struct store *s, struct atlas_state *next, const struct atlas_s
 	if (dry_run) {
 		printf("--- plan after adoption\n");
 		print_plan(&plan);
-		if (restart_engine)
+		if (restart_engine && !strcmp(restart_engine, "openvpn"))
 			printf("(dry run: the PKI is not imported, so the plan shows it created)\n");
 		printf("dry run: nothing stored\n");
 		ret = 0;
@@ -441,14 +441,17 @@ int cmd_adopt(int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: atlas adopt wireguard [IFACE | FILE] [--clients DIR] [--dry-run]\n"
-		"       atlas adopt openvpn DIR [--dry-run]\n\n"
+		"       atlas adopt openvpn DIR [--dry-run]\n"
+		"       atlas adopt singbox FILE [--dry-run]\n\n"
 		"Takes over a setup that runs already so that the first `atlas plan` is empty\n"
-		"(OpenVPN: at most one announced restart). All or nothing, one generation.\n";
+		"(OpenVPN, sing-box: one announced restart). All or nothing, one generation.\n";
 
 	if (argc >= 2 && !strcmp(argv[1], "wireguard"))
 		return adopt_wireguard(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "openvpn"))
 		return adopt_openvpn_cmd(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "singbox"))
+		return adopt_singbox_cmd(argc - 1, argv + 1);
 	if (cli_wants_help(argc, argv, usage))
 		return 0;
 	fputs(usage, stderr);
