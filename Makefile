@@ -4,7 +4,7 @@
 # cli/main.c.
 
 CC ?= cc
-PKGS := yaml-0.1 sqlite3 jansson libmicrohttpd openssl libqrencode
+PKGS := yaml-0.1 sqlite3 jansson libmicrohttpd openssl libqrencode libprotobuf-c libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -12,7 +12,7 @@ WERROR := $(if $(CI),-Werror,)
 OPT ?= -O2
 CFLAGS ?= $(OPT) -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral \
-	  -Wno-missing-field-initializers $(WERROR) -MMD -MP -I. $(PKG_CFLAGS)
+	  -Wno-missing-field-initializers $(WERROR) -MMD -MP -I. -I$(B)/gen $(PKG_CFLAGS)
 LDLIBS += $(PKG_LIBS) -lpthread
 
 B ?= build
@@ -23,7 +23,12 @@ Q := $(if $(filter 1,$(V)),,@)
 ENGINE_DIRS := $(patsubst %/,%,$(sort $(dir $(wildcard controller/*/*.c renderers/*/*.c))))
 SRC_DIRS := lib state controller renderers $(ENGINE_DIRS) api cli
 SRCS := $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c))
-OBJS := $(SRCS:%.c=$(B)/%.o) $(B)/gen/migrations.o $(B)/gen/uifiles.o
+# Protocol buffers (sing-box's gRPC api): protoc-c generates the C code
+# under $(B)/gen at build time; sources include "DIR/NAME.pb-c.h".
+PROTOS := $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.proto))
+PROTO_C := $(PROTOS:%.proto=$(B)/gen/%.pb-c.c)
+PROTO_H := $(PROTO_C:.c=.h)
+OBJS := $(SRCS:%.c=$(B)/%.o) $(PROTO_C:.c=.o) $(B)/gen/migrations.o $(B)/gen/uifiles.o
 LIB_OBJS := $(filter-out $(B)/cli/main.o,$(OBJS))
 MIGRATIONS := $(sort $(wildcard schema/*.sql))
 UI_FILES := $(shell find ui -type f ! -name '*.gz' ! -path 'ui/src/*' 2>/dev/null | sort)
@@ -38,6 +43,14 @@ all: $(B)/atlas
 $(B)/atlas: $(OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/gen/%.pb-c.c $(B)/gen/%.pb-c.h: %.proto
+	@mkdir -p $(B)/gen
+	@echo "  PROTOC  $<"
+	$(Q)protoc-c --c_out=$(B)/gen -I. $<
+
+# Every object may include a generated header: generate them first.
+$(SRCS:%.c=$(B)/%.o): | $(PROTO_H)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)

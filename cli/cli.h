@@ -75,6 +75,8 @@ int adopt_load(int dry_run, struct store **s, struct atlas_state **old);
  */
 int adopt_finish(struct store *s, struct atlas_state *next, const struct atlas_state *old,
 		 const char *summary, int dry_run, const char *restart_engine);
+/* `atlas singbox status` (cmd_singbox_status.c). */
+int cmd_singbox_status(int argc, char **argv);
 int cmd_singbox(int argc, char **argv);
 
 #endif

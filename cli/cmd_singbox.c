@@ -19,7 +19,8 @@ static const char usage[] =
 	"                                        per inbound, tagged with the inbound's name\n"
 	"       atlas singbox sub USER [--rotate] the subscription URL; --rotate makes a new one\n"
 	"                                        (the old URL stops working)\n"
-	"       atlas singbox qr USER INBOUND    the link of INBOUND as a QR code (SVG)\n\n"
+	"       atlas singbox qr USER INBOUND    the link of INBOUND as a QR code (SVG)\n"
+	"       atlas singbox status             the users connected to sing-box now\n\n"
 	"Links and profiles carry USER's secrets: hand them to USER only.\n";
 
 static struct atlas_state *load(struct store **s)
@@ -187,6 +188,8 @@ int cmd_singbox(int argc, char **argv)
 		return show(argc - 1, argv + 1, QR);
 	if (!strcmp(argv[1], "sub"))
 		return sub(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "status"))
+		return cmd_singbox_status(argc - 1, argv + 1);
 	fprintf(stderr, "atlas singbox: unknown subcommand \"%s\"\n", argv[1]);
 	fputs(usage, stderr);
 	return 1;

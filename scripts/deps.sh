@@ -8,6 +8,7 @@ pkgs=(
   wireguard-tools wireguard-go openvpn nftables iproute2 iputils-ping easy-rsa
   inotify-tools wrk sqlite3 time clang libclang-rt-14-dev jq curl openssl
   zbar-tools librsvg2-bin
+  protobuf-c-compiler libprotobuf-c-dev libcurl4-openssl-dev libnghttp2-dev
 )
 [ "${ATLAS_DEPS_BROWSER:-1}" = 1 ] && pkgs+=(chromium)
 # Node.js may come from elsewhere than Debian (it carries npm then): only

@@ -31,6 +31,7 @@ step pure bash tests/check-pure.sh
 step unit make -j2 CI=1 unit
 step asan make -j2 asan
 step asan-e2e bash tests/run-asan-e2e.sh build-asan
+step singbox bash scripts/singbox.sh
 step e2e make e2e
 step browser make browser
 echo

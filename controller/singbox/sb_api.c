@@ -1,0 +1,202 @@
+/*
+ * sb_api.c - gRPC calls to sing-box's daemon.StartedService (sb_api.h).
+ *
+ * A gRPC call is an HTTP/2 POST to /SERVICE/METHOD with content-type
+ * application/grpc; request and response messages are framed with one flag
+ * byte (0: not compressed) and a 4-byte big-endian length. The status comes
+ * in the grpc-status header or trailer. libcurl does the HTTP/2, protobuf-c
+ * the messages.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/singbox/sb_api.h"
+#include "controller/singbox/sb_api.pb-c.h"
+#include "controller/singbox/sb_http.h"
+
+#define SERVICE "daemon.StartedService"
+
+void sb_conns_release(struct sb_conns *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++) {
+		struct sb_conn *k = &c->v[i];
+
+		free(k->id);
+		free(k->inbound);
+		free(k->inbound_type);
+		free(k->user);
+		free(k->network);
+		free(k->source);
+		free(k->destination);
+	}
+	free(c->v);
+	c->v = NULL;
+	c->n = 0;
+}
+
+/*
+ * Calls METHOD with the packed message msg; on success resp->body holds the
+ * first response frame (flag and length checked; payload at body + 5).
+ */
+static int grpc_call(const char *addr, const char *secret, const char *method,
+		     const ProtobufCMessage *msg, int stream, int timeout_ms,
+		     struct sb_http_resp *resp, struct atlas_err *err)
+{
+	size_t n = protobuf_c_message_get_packed_size(msg);
+	unsigned char *frame = xmalloc(5 + n);
+	char *url = xasprintf("http://%s/" SERVICE "/%s", addr, method);
+	char *auth = xasprintf("authorization: Bearer %s", secret ? secret : "");
+	const char *headers[] = { "content-type: application/grpc", "te: trailers", auth, NULL };
+	struct sb_http_req req = { .method = "POST", .url = url, .headers = headers,
+				   .body = frame, .body_len = 5 + n, .h2c = 1,
+				   .timeout_ms = timeout_ms, .grpc_first_message = stream };
+	const unsigned char *p;
+	size_t len;
+	int ret = -1;
+
+	frame[0] = 0;
+	frame[1] = (unsigned char)(n >> 24);
+	frame[2] = (unsigned char)(n >> 16);
+	frame[3] = (unsigned char)(n >> 8);
+	frame[4] = (unsigned char)n;
+	protobuf_c_message_pack(msg, frame + 5);
+	if (sb_http(&req, resp, err) < 0) {
+		err_wrap(err, "sing-box api %s", method);
+		goto out;
+	}
+	if (resp->status != 200) {
+		err_set(err, ERR_IO, "sing-box api %s: HTTP status %ld", method, resp->status);
+		goto out;
+	}
+	if (resp->grpc_status > 0) {
+		err_set(err, ERR_IO, "sing-box api %s: grpc-status %d%s%s", method,
+			resp->grpc_status, resp->grpc_message[0] ? ": " : "", resp->grpc_message);
+		goto out;
+	}
+	p = (const unsigned char *)resp->body.data;
+	if (resp->body.len < 5) {
+		err_set(err, ERR_IO, "sing-box api %s: no response message", method);
+		goto out;
+	}
+	len = (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | p[4];
+	if (p[0] != 0 || resp->body.len < 5 + len) {
+		err_set(err, ERR_IO, "sing-box api %s: %s response frame", method,
+			p[0] ? "compressed" : "truncated");
+		goto out;
+	}
+	ret = 0;
+out:
+	free(frame);
+	free(url);
+	free(auth);
+	return ret;
+}
+
+static size_t frame_len(const struct sb_http_resp *resp)
+{
+	const unsigned char *p = (const unsigned char *)resp->body.data;
+
+	return (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | p[4];
+}
+
+static char *dup_or_empty(const char *s)
+{
+	return xstrdup(s ? s : "");
+}
+
+int sb_api_connections(const char *addr, const char *secret, int include_closed,
+		       int timeout_ms, struct sb_conns *out, struct atlas_err *err)
+{
+	AtlasSb__SbConnectionsRequest rq = ATLAS_SB__SB_CONNECTIONS_REQUEST__INIT;
+	AtlasSb__SbConnectionEvents *ev = NULL;
+	struct sb_http_resp resp;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	rq.interval_ns = 60LL * 1000000000LL; /* one snapshot is all Atlas reads */
+	if (grpc_call(addr, secret, "SubscribeConnections", &rq.base, 1, timeout_ms, &resp,
+		      err) < 0)
+		goto out;
+	ev = atlas_sb__sb_connection_events__unpack(NULL, frame_len(&resp),
+						    (const uint8_t *)resp.body.data + 5);
+	if (!ev) {
+		err_set(err, ERR_IO, "sing-box api SubscribeConnections: undecodable message");
+		goto out;
+	}
+	out->v = xcalloc(ev->n_events + 1, sizeof(*out->v));
+	for (size_t i = 0; i < ev->n_events; i++) {
+		const AtlasSb__SbConnection *c = ev->events[i]->connection;
+		int64_t closed = c ? c->closed_at_ms : 0;
+		struct sb_conn *k;
+
+		if (!closed)
+			closed = ev->events[i]->closed_at_ms;
+		if (!closed && ev->events[i]->type == 2)
+			closed = 1;
+		/* the snapshot also lists recently closed connections */
+		if (!c || (closed && !include_closed))
+			continue;
+		k = &out->v[out->n++];
+		k->id = dup_or_empty(c->id && *c->id ? c->id : ev->events[i]->id);
+		k->inbound = dup_or_empty(c->inbound);
+		k->inbound_type = dup_or_empty(c->inbound_type);
+		k->user = dup_or_empty(c->user);
+		k->network = dup_or_empty(c->network);
+		k->source = dup_or_empty(c->source);
+		k->destination = dup_or_empty(c->destination);
+		k->created_at_ms = c->created_at_ms;
+		k->uplink = c->uplink_total;
+		k->downlink = c->downlink_total;
+		k->closed_at_ms = closed;
+	}
+	ret = 0;
+out:
+	if (ev)
+		atlas_sb__sb_connection_events__free_unpacked(ev, NULL);
+	sb_http_resp_release(&resp);
+	if (ret < 0)
+		sb_conns_release(out);
+	return ret;
+}
+
+int sb_api_close(const char *addr, const char *secret, const char *id, int timeout_ms,
+		 struct atlas_err *err)
+{
+	AtlasSb__SbCloseRequest rq = ATLAS_SB__SB_CLOSE_REQUEST__INIT;
+	struct sb_http_resp resp;
+	int ret;
+
+	rq.id = (char *)id;
+	ret = grpc_call(addr, secret, "CloseConnection", &rq.base, 0, timeout_ms, &resp, err);
+	sb_http_resp_release(&resp);
+	return ret;
+}
+
+int sb_api_started_at(const char *addr, const char *secret, int timeout_ms, int64_t *ms,
+		      struct atlas_err *err)
+{
+	AtlasSb__SbNone rq = ATLAS_SB__SB_NONE__INIT;
+	AtlasSb__SbStartedAt *r = NULL;
+	struct sb_http_resp resp;
+	int ret = -1;
+
+	*ms = 0;
+	if (grpc_call(addr, secret, "GetStartedAt", &rq.base, 0, timeout_ms, &resp, err) < 0)
+		goto out;
+	r = atlas_sb__sb_started_at__unpack(NULL, frame_len(&resp),
+					    (const uint8_t *)resp.body.data + 5);
+	if (!r) {
+		err_set(err, ERR_IO, "sing-box api GetStartedAt: undecodable message");
+		goto out;
+	}
+	*ms = r->started_at_ms;
+	ret = 0;
+out:
+	if (r)
+		atlas_sb__sb_started_at__free_unpacked(r, NULL);
+	sb_http_resp_release(&resp);
+	return ret;
+}

@@ -1,0 +1,160 @@
+/*
+ * sb_status.c - live status of sing-box and per-user traffic.
+ *
+ * sing-box's `api` service lists each connection with its user and byte
+ * totals, the open ones and the recently closed ones. Atlas keeps, in
+ * DATADIR/singbox/traffic.json, the totals per user and the last totals seen
+ * per connection id; each read adds only what a connection moved since the
+ * last one, so nothing is counted twice. A reload starts new counters: the
+ * driver reads right before it (sb_traffic_sample()).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/fileio.h"
+#include "controller/singbox/sb.h"
+
+#define API_TIMEOUT_MS 3000
+
+static json_t *load_traffic(const char *path)
+{
+	json_t *t = json_load_file(path, 0, NULL);
+
+	if (!json_is_object(t)) {
+		json_decref(t);
+		t = json_object();
+	}
+	if (!json_is_object(json_object_get(t, "users")))
+		json_object_set_new(t, "users", json_object());
+	if (!json_is_object(json_object_get(t, "seen")))
+		json_object_set_new(t, "seen", json_object());
+	return t;
+}
+
+static json_int_t ival(json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+/* Adds the connections' progress to t (borrowed); replaces t's "seen". */
+static void account(json_t *t, const struct sb_conns *c)
+{
+	json_t *users = json_object_get(t, "users"), *seen = json_object_get(t, "seen");
+	json_t *now = json_object();
+
+	for (size_t i = 0; i < c->n; i++) {
+		const struct sb_conn *k = &c->v[i];
+		json_t *prev = json_object_get(seen, k->id), *u;
+		json_int_t up = prev ? json_integer_value(json_array_get(prev, 0)) : 0;
+		json_int_t down = prev ? json_integer_value(json_array_get(prev, 1)) : 0;
+
+		json_object_set_new(now, k->id, json_pack("[I, I]", (json_int_t)k->uplink,
+							  (json_int_t)k->downlink));
+		if (!k->user[0])
+			continue;
+		if (!(u = json_object_get(users, k->user))) {
+			u = json_pack("{s:I, s:I}", "up", (json_int_t)0, "down", (json_int_t)0);
+			json_object_set_new(users, k->user, u);
+		}
+		if (k->uplink > up)
+			json_object_set_new(u, "up", json_integer(ival(u, "up") + k->uplink - up));
+		if (k->downlink > down)
+			json_object_set_new(u, "down",
+					    json_integer(ival(u, "down") + k->downlink - down));
+	}
+	json_object_set_new(t, "seen", now);
+}
+
+static int save_traffic(const char *path, json_t *t, struct atlas_err *err)
+{
+	char *text = json_dumps(t, JSON_COMPACT | JSON_SORT_KEYS);
+	int ret = file_write_atomic(path, text, strlen(text), 0600, err);
+
+	free(text);
+	return ret;
+}
+
+/* Reads the connections into *c (with the closed ones) and accounts them. */
+static int sample(const struct atlas_state *st, const struct sb_files *f, json_t **t,
+		  struct sb_conns *c, struct atlas_err *err)
+{
+	char *api = sb_api_addr(st);
+	int ret = -1;
+
+	*t = load_traffic(f->traffic);
+	if (sb_api_connections(api, st->singbox.api_secret, 1, API_TIMEOUT_MS, c, err) < 0)
+		goto out;
+	account(*t, c);
+	if (file_exists(f->dir) && save_traffic(f->traffic, *t, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	free(api);
+	return ret;
+}
+
+int sb_traffic_sample(const struct driver_ctx *ctx, const struct atlas_state *st,
+		      const struct sb_files *f, struct atlas_err *err)
+{
+	struct sb_conns c = { 0 };
+	json_t *t = NULL;
+	int ret;
+
+	(void)ctx;
+	ret = sample(st, f, &t, &c, err);
+	sb_conns_release(&c);
+	json_decref(t);
+	return ret;
+}
+
+json_t *sb_status_json(const struct driver_ctx *ctx, const struct atlas_state *desired)
+{
+	json_t *root = json_object(), *users = json_array(), *t = NULL, *tu, *v;
+	struct sb_conns c = { 0 };
+	struct atlas_err e = { 0 };
+	struct sb_files f;
+	const char *name;
+	size_t open = 0;
+	pid_t pid = 0;
+	int rc;
+
+	sb_files_init(&f, ctx, desired->settings.singbox_binary, getenv("ATLAS_SB_UNIT"));
+	if (ctx->service_mode == SERVICE_DIRECT)
+		sb_files_adopt(&f);
+	rc = service_running(ctx->service_mode, &f.svc, &pid, &e);
+	json_object_set_new(root, "running", json_boolean(rc == 1));
+	if (pid)
+		json_object_set_new(root, "pid", json_integer(pid));
+	if (rc == 1 && desired->has_singbox) {
+		char *api = sb_api_addr(desired);
+		int64_t at = 0;
+
+		if (sb_api_started_at(api, desired->singbox.api_secret, API_TIMEOUT_MS, &at, &e) == 0)
+			json_object_set_new(root, "started_at", json_integer(at / 1000));
+		free(api);
+		if (sample(desired, &f, &t, &c, &e) < 0)
+			json_object_set_new(root, "error", json_string(e.msg));
+	}
+	if (!t)
+		t = load_traffic(f.traffic);
+	tu = json_object_get(t, "users");
+	json_object_foreach(tu, name, v) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < c.n; i++)
+			n += !c.v[i].closed_at_ms && !strcmp(c.v[i].user, name);
+		json_array_append_new(users, json_pack("{s:s, s:I, s:I, s:I}", "name", name,
+						       "connections", (json_int_t)n, "uplink_bytes",
+						       ival(v, "up"), "downlink_bytes",
+						       ival(v, "down")));
+	}
+	for (size_t i = 0; i < c.n; i++)
+		open += !c.v[i].closed_at_ms;
+	json_object_set_new(root, "connections", json_integer((json_int_t)open));
+	json_object_set_new(root, "users", users);
+	json_decref(t);
+	sb_conns_release(&c);
+	sb_files_release(&f);
+	return root;
+}
