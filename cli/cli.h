@@ -57,6 +57,24 @@ int cmd_serve(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
 int cmd_wg(int argc, char **argv);
 int cmd_ovpn(int argc, char **argv);
+int cmd_adopt(int argc, char **argv);
+/* cmd_adopt_ovpn.c: `atlas adopt openvpn` (argv[0] is "openvpn"). */
+int adopt_openvpn_cmd(int argc, char **argv);
+/* cmd_adopt_sb.c: `atlas adopt singbox` (argv[0] is "singbox"). */
+int adopt_singbox_cmd(int argc, char **argv);
+/*
+ * cmd_adopt.c: opens the store and loads the desired state; a dry run opens
+ * only a store that exists (else *s is NULL and *old the empty state), so it
+ * creates no atlas.db. -1 after printing the error.
+ */
+int adopt_load(int dry_run, struct store **s, struct atlas_state **old);
+/*
+ * cmd_adopt.c: stores next as generation "adopt" (dry_run: prints its YAML),
+ * then prints the plan; without restart_engine it also applies a plan that
+ * only takes over (records, NAT). Returns the exit status.
+ */
+int adopt_finish(struct store *s, struct atlas_state *next, const struct atlas_state *old,
+		 const char *summary, int dry_run, const char *restart_engine);
 /* `atlas singbox status` (cmd_singbox_status.c). */
 int cmd_singbox_status(int argc, char **argv);
 int cmd_singbox(int argc, char **argv);

@@ -17,6 +17,7 @@ const struct command atlas_commands[] = {
 	{ "admin", cmd_admin, "administrator account: `admin passwd` reads a new password" },
 	{ "ovpn", cmd_ovpn, "OpenVPN: client profiles, sessions, clients, easy-rsa import" },
 	{ "wg", cmd_wg, "wireguard: client config, QR code, peer add/rm/disable/enable" },
+	{ "adopt", cmd_adopt, "take over a running wg-quick, openvpn-install or sing-box setup" },
 	{ "singbox", cmd_singbox, "sing-box: share links, client profile, subscription URL, QR code, status" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL },

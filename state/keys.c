@@ -112,3 +112,8 @@ int password_random(char out[25], struct atlas_err *err)
 	OPENSSL_cleanse(r, sizeof(r));
 	return 0;
 }
+
+int key_psk_set(const char *b64)
+{
+	return b64[0] && strcmp(b64, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+}

@@ -20,6 +20,13 @@ int key_random(char out[KEY_B64], struct atlas_err *err);
 int uuid_random(char out[37], struct atlas_err *err);
 /* A random password of 24 URL-safe characters (25 bytes with NUL). */
 int password_random(char out[25], struct atlas_err *err);
+/*
+ * 1 when a preshared key is set: not empty and not all zeros. WireGuard
+ * treats an all-zero PSK as none; the desired state stores that key for a
+ * peer that has no PSK on purpose (an adopted one), so that none is
+ * generated for it.
+ */
+int key_psk_set(const char *b64);
 /* Decodes a valid key to raw bytes. */
 int key_decode(const char *b64, unsigned char raw[KEY_LEN]);
 

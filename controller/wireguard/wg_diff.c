@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 
 #include "lib/ipaddr.h"
+#include "state/keys.h"
 #include "renderers/wireguard/wg_render.h"
 #include "state/active.h"
 #include "controller/wireguard/wg.h"
@@ -81,8 +82,9 @@ static void peer_create(struct plan *plan, const char *ifname, const struct dpee
 	memcpy(a->public_key, d->p->public_key, KEY_B64);
 	strv_copy(&a->allowed, &d->allowed);
 	a->keepalive = d->p->keepalive;
-	memcpy(a->psk, d->p->preshared_key, KEY_B64);
-	a->set = WG_SET_ALLOWED | (d->p->preshared_key[0] ? WG_SET_PSK : 0) |
+	if (key_psk_set(d->p->preshared_key))
+		memcpy(a->psk, d->p->preshared_key, KEY_B64);
+	a->set = WG_SET_ALLOWED | (a->psk[0] ? WG_SET_PSK : 0) |
 		 (d->p->keepalive ? WG_SET_KEEPALIVE : 0);
 	plan_add(plan, "wireguard", ACT_CREATE, res, a, wg_act_free, "+ wireguard/%s peer %s (%s)",
 		 ifname, d->p->name, ips);
@@ -107,12 +109,13 @@ static void peer_update(struct plan *plan, const char *ifname, const struct dpee
 		free(from);
 		free(to);
 	}
-	if (p->preshared_key[0] && (!op->preshared_key[0] ||
+	/* An all-zero desired PSK is "none" (an adopted peer without one). */
+	if (key_psk_set(p->preshared_key) && (!op->preshared_key[0] ||
 				    CRYPTO_memcmp(p->preshared_key, op->preshared_key, KEY_B64))) {
 		set |= WG_SET_PSK;
 		buf_printf(&what, "%spreshared key %s", what.len ? "; " : "",
 			   op->preshared_key[0] ? "changed" : "set");
-	} else if (!p->preshared_key[0] && op->preshared_key[0]) {
+	} else if (!key_psk_set(p->preshared_key) && op->preshared_key[0]) {
 		set |= WG_CLEAR_PSK;
 		buf_printf(&what, "%spreshared key removed", what.len ? "; " : "");
 	}

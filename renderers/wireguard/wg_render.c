@@ -12,6 +12,7 @@
 
 #include <qrencode.h>
 
+#include "state/keys.h"
 #include "renderers/wireguard/wg_render.h"
 
 
@@ -59,7 +60,7 @@ int render_wg_client(const struct settings *set, const struct wg_iface *ifc,
 		buf_printf(out, "MTU = %d\n", ifc->mtu);
 	buf_puts(out, "\n[Peer]\n");
 	buf_printf(out, "PublicKey = %s\n", ifc->public_key);
-	if (p->preshared_key[0])
+	if (key_psk_set(p->preshared_key))
 		buf_printf(out, "PresharedKey = %s\n", p->preshared_key);
 	put_list(out, "AllowedIPs", &p->allowed_ips);
 	buf_puts(out, "Endpoint = ");
@@ -90,7 +91,7 @@ void render_wg_server(const struct wg_iface *ifc, time_t now, struct buf *out)
 			continue;
 		buf_printf(out, "\n# peer %s\n[Peer]\n", p->name);
 		buf_printf(out, "PublicKey = %s\n", p->public_key);
-		if (p->preshared_key[0])
+		if (key_psk_set(p->preshared_key))
 			buf_printf(out, "PresharedKey = %s\n", p->preshared_key);
 		put_list(out, "AllowedIPs", &p->address);
 		if (p->keepalive)

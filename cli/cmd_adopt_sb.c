@@ -1,0 +1,120 @@
+/*
+ * cmd_adopt_sb.c - `atlas adopt singbox FILE`: the inbounds and users of a
+ * hand-written sing-box config.json become the singbox section of the
+ * desired state, in one generation (trigger adopt). The reader is pure
+ * (state/adopt_sb.c); validation and completion (the REALITY public key,
+ * subscription tokens) are state_commit's, so a bad key or a duplicate port
+ * stores nothing. Atlas then runs sing-box with its own config.json: the old
+ * process must stop once, which the plan announces; adopt applies nothing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/fileio.h"
+#include "state/adopt_sb.h"
+#include "cli/cli.h"
+
+int adopt_singbox_cmd(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: atlas adopt singbox FILE [--dry-run]\n\n"
+		"Takes over the inbounds and users of a sing-box config.json (vless, vmess,\n"
+		"trojan, shadowsocks 2022, hysteria2, tuic), keeping UUIDs, passwords, REALITY\n"
+		"keys and short ids, and certificate paths. Lists what it does not carry over.\n"
+		"Stores one generation (trigger adopt); --dry-run prints the YAML and the plan\n"
+		"and stores nothing.\n";
+	const char *file = NULL;
+	struct atlas_err err = { 0 };
+	struct diags errs = { 0 }, notes = { 0 };
+	struct atlas_state *old = NULL, *next = NULL;
+	struct sb_section parsed = { 0 };
+	struct buf text = BUF_INIT;
+	struct store *s = NULL;
+	char summary[160];
+	size_t nusers = 0;
+	int dry = 0, ret = 1;
+
+	if (cli_wants_help(argc, argv, usage))
+		return 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--dry-run")) {
+			dry = 1;
+		} else if (!file && argv[i][0] != '-') {
+			file = argv[i];
+		} else {
+			fprintf(stderr, "atlas adopt singbox: unknown argument \"%s\"\n", argv[i]);
+			return 1;
+		}
+	}
+	if (!file) {
+		fputs(usage, stderr);
+		return 1;
+	}
+	if (file_read(file, 16u << 20, &text, &err) < 0) {
+		fprintf(stderr, "atlas: %s\n", err.msg);
+		goto out;
+	}
+	/* parsed belongs to a throwaway state so that state_free() releases it on every path */
+	old = state_new();
+	old->has_singbox = 1;
+	if (adopt_sb_parse(text.data ? text.data : "", text.len, &old->singbox, &errs, &notes) <
+	    0) {
+		cli_print_diags(&errs, file);
+		goto out;
+	}
+	parsed = old->singbox;
+	memset(&old->singbox, 0, sizeof(old->singbox));
+	state_free(old);
+	old = NULL;
+	if (adopt_load(dry, &s, &old) < 0)
+		goto out;
+	if (old->has_singbox && old->singbox.ninbounds) {
+		fprintf(stderr, "atlas adopt singbox: singbox already has inbounds in the desired "
+				"state\n");
+		goto out;
+	}
+	next = state_dup(old);
+	if (!next->has_singbox) {
+		next->has_singbox = 1;
+		next->singbox.enabled = 1;
+	}
+	/* the section keeps its defaults (service ports); the inbounds move in */
+	free(next->singbox.inbounds);
+	next->singbox.inbounds = parsed.inbounds;
+	next->singbox.ninbounds = parsed.ninbounds;
+	memset(&parsed, 0, sizeof(parsed));
+	for (size_t i = 0; i < next->singbox.ninbounds; i++)
+		nusers += next->singbox.inbounds[i].nusers;
+	if (!next->settings.host)
+		diags_add_at(&notes, 0, 0, NULL,
+			     "settings.host is not set: share links and profiles need it");
+	snprintf(summary, sizeof(summary), "adopt singbox %.100s (%zu inbounds, %zu users)", file,
+		 next->singbox.ninbounds, nusers);
+	{
+		struct buf nb = BUF_INIT;
+
+		diags_format(&notes, file, &nb);
+		if (nb.len)
+			printf("not carried over / changed:\n%s", nb.data);
+		buf_release(&nb);
+	}
+	ret = adopt_finish(s, next, old, summary, dry, "singbox");
+out:
+	{
+		/* what the reader made but nothing took over */
+		struct atlas_state *rest = state_new();
+
+		rest->has_singbox = 1;
+		rest->singbox.inbounds = parsed.inbounds;
+		rest->singbox.ninbounds = parsed.ninbounds;
+		state_free(rest);
+	}
+	diags_clear(&errs);
+	diags_clear(&notes);
+	buf_release_secure(&text);
+	state_free(old);
+	state_free(next);
+	store_close(s);
+	return ret;
+}

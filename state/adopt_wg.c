@@ -1,0 +1,995 @@
+/*
+ * adopt_wg.c - the wg-quick file reader of `atlas adopt wireguard`, the
+ * merge with the live interface and the client files. Pure.
+ *
+ * The format is wg-quick's: "[Section]" headers, "Key = Value" lines, "#"
+ * starting a comment anywhere on a line. Keys are matched without regard to
+ * case, as wg(8) does. Peer names come from the comments people and tools
+ * write around a [Peer] section:
+ *
+ *   # Name = alice, # Name: alice, # friendly_name = alice  (wireguard-ui, hand-made)
+ *   ### Client alice                                          (angristan's wireguard-install)
+ *   # BEGIN_PEER alice                                        (Nyr's wireguard-install)
+ *   ### begin alice ###                                       (PiVPN)
+ *   # Client: alice (id)                                      (wg-easy exports)
+ *   # alice                                                   (a plain comment above [Peer])
+ *
+ * then from the client file's name (--clients), else from the peer's first
+ * address ("10.8.0.2/32" -> "peer-10.8.0.2").
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+
+#include "lib/ipaddr.h"
+#include "state/adopt_wg.h"
+#include "state/keys.h"
+#include "state/validate.h"
+
+/* ---- the line reader ---- */
+
+struct line {
+	int no;
+	char *text;		/* the whole line, comment and all (owned by the reader) */
+	const char *key;	/* NULL: no "key = value" (a header, a comment, a blank line) */
+	size_t keylen;
+	const char *val;	/* trimmed value without its comment */
+	size_t vallen;
+	int keycol, valcol;
+	const char *comment;	/* text after the first "#", or NULL */
+};
+
+/* Splits one line; returns -1 (and an error) when it is neither blank, a header, nor key = value. */
+static int line_parse(struct line *l, struct diags *errs)
+{
+	char *s = l->text, *hash = strchr(s, '#'), *eq;
+	size_t n;
+
+	l->key = l->val = l->comment = NULL;
+	if (hash) {
+		l->comment = hash + 1;
+		*hash = '\0';
+	}
+	n = strlen(s);
+	while (n && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!*s || *s == '[')
+		return 0;
+	eq = strchr(s, '=');
+	if (!eq) {
+		diags_add_at(errs, l->no, (int)(s - l->text) + 1, NULL,
+			     "\"%.60s\" is not \"Key = Value\" (truncated line?)", s);
+		return -1;
+	}
+	l->key = s;
+	l->keycol = (int)(s - l->text) + 1;
+	l->keylen = (size_t)(eq - s);
+	while (l->keylen && isspace((unsigned char)s[l->keylen - 1]))
+		l->keylen--;
+	for (eq++; *eq == ' ' || *eq == '\t'; eq++)
+		;
+	l->val = eq;
+	l->valcol = (int)(eq - l->text) + 1;
+	l->vallen = strlen(eq);
+	if (!l->keylen) {
+		diags_add_at(errs, l->no, l->keycol, NULL, "a line with no key before \"=\"");
+		return -1;
+	}
+	return 0;
+}
+
+static int key_is(const struct line *l, const char *name)
+{
+	return l->keylen == strlen(name) && !strncasecmp(l->key, name, l->keylen);
+}
+
+/* A header "[Name]": the name (NULL terminated in place), or NULL with an error. */
+static const char *header(struct line *l, struct diags *errs)
+{
+	char *s = l->text, *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = strchr(s, ']');
+	if (!end || end[1]) {
+		diags_add_at(errs, l->no, (int)(s - l->text) + 1, NULL,
+			     "section header \"%.40s\" is not closed by \"]\" (truncated line?)", s);
+		return NULL;
+	}
+	*end = '\0';
+	return s + 1;
+}
+
+struct reader {
+	char *copy;
+	char *pos;
+	int no;
+};
+
+static void reader_init(struct reader *r, const char *text, size_t len)
+{
+	r->copy = xstrndup(text, len);
+	r->pos = r->copy;
+	r->no = 0;
+}
+
+static void reader_release(struct reader *r)
+{
+	if (r->copy)
+		OPENSSL_cleanse(r->copy, strlen(r->copy));
+	free(r->copy);
+	r->copy = NULL;
+}
+
+/* The next line, or 0 at the end. Strips "\r". */
+static int reader_next(struct reader *r, struct line *l)
+{
+	char *nl;
+	size_t n;
+
+	if (!r->pos || !*r->pos)
+		return 0;
+	l->text = r->pos;
+	nl = strchr(r->pos, '\n');
+	if (nl) {
+		*nl = '\0';
+		r->pos = nl + 1;
+	} else {
+		r->pos = NULL;
+	}
+	n = strlen(l->text);
+	if (n && l->text[n - 1] == '\r')
+		l->text[n - 1] = '\0';
+	l->no = ++r->no;
+	return 1;
+}
+
+/* ---- values ---- */
+
+static char *val_dup(const struct line *l)
+{
+	return xstrndup(l->val, l->vallen);
+}
+
+static int val_key(const struct line *l, char out[KEY_B64], struct diags *errs)
+{
+	char *v = val_dup(l);
+	int ok = key_valid(v);
+
+	if (ok)
+		snprintf(out, KEY_B64, "%s", v);
+	else
+		diags_add_at(errs, l->no, l->valcol, NULL,
+			     "%.*s is not a base64 key of 32 bytes (44 characters ending in \"=\")",
+			     (int)l->keylen, l->key);
+	OPENSSL_cleanse(v, strlen(v));
+	free(v);
+	return ok ? 0 : -1;
+}
+
+static int val_int(const struct line *l, int min, int max, int *out, struct diags *errs)
+{
+	char *v = val_dup(l), *end;
+	long n = strtol(v, &end, 10);
+	int ret = 0;
+
+	if (!*v || *end || n < min || n > max || !isdigit((unsigned char)v[0])) {
+		diags_add_at(errs, l->no, l->valcol, NULL, "%.*s \"%s\" is not a number from %d to %d",
+			     (int)l->keylen, l->key, v, min, max);
+		ret = -1;
+	} else {
+		*out = (int)n;
+	}
+	free(v);
+	return ret;
+}
+
+/* A comma-separated list of prefixes (bare addresses get their full length). */
+static int val_prefixes(const struct line *l, int net, struct strv *out, struct diags *errs)
+{
+	char *v = val_dup(l), *save = NULL, *tok;
+	int ret = 0;
+
+	for (tok = strtok_r(v, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		struct ipaddr ip;
+		char buf[64];
+
+		while (*tok == ' ' || *tok == '\t')
+			tok++;
+		for (size_t n = strlen(tok); n && isspace((unsigned char)tok[n - 1]);)
+			tok[--n] = '\0';
+		if (!*tok)
+			continue;
+		if (ip_parse(tok, &ip) < 0) {
+			diags_add_at(errs, l->no, l->valcol + (int)(tok - v), NULL,
+				     "%.*s: \"%s\" is not an IPv4 or IPv6 prefix", (int)l->keylen,
+				     l->key, tok);
+			ret = -1;
+			continue;
+		}
+		if (net) {
+			struct ipaddr n;
+
+			ip_network(&ip, &n);
+			n.prefix = ip.prefix;
+			ip = n;
+		}
+		ip_format(&ip, 1, buf, sizeof(buf));
+		if (!strv_contains(out, buf))
+			strv_push(out, buf);
+	}
+	free(v);
+	return ret;
+}
+
+/* ---- names ---- */
+
+int adopt_name_clean(const char *in, char *out, size_t len)
+{
+	size_t k = 0;
+	int dash = 0;
+
+	if (len > NAME_MAX_LEN + 1)
+		len = NAME_MAX_LEN + 1;
+	for (; *in && k + 1 < len; in++) {
+		unsigned char c = (unsigned char)tolower((unsigned char)*in);
+
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.') {
+			if (dash && k)
+				out[k++] = '-';
+			dash = 0;
+			if (k + 1 < len)
+				out[k++] = (char)c;
+		} else {
+			dash = 1;	/* spaces, "-", anything else: one "-" */
+		}
+	}
+	out[k] = '\0';
+	while (k && (out[k - 1] == '.' || out[k - 1] == '-'))
+		out[--k] = '\0';
+	return name_valid(out);
+}
+
+static const char *skip_ws(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+/*
+ * The name a comment gives (without its "#"s), strong = 1 for the keyed
+ * forms, 0 for a plain comment. Copies it to out; 0 when the comment names
+ * nothing.
+ */
+static int comment_name(const char *c, char *out, size_t len, int *strong)
+{
+	static const char *const keyed[] = { "name", "friendly_name", "client", "begin_peer",
+					     "begin", "peer", NULL };
+	char raw[128];
+	size_t n;
+
+	while (*c == '#')
+		c++;
+	c = skip_ws(c);
+	for (int i = 0; keyed[i]; i++) {
+		size_t kl = strlen(keyed[i]);
+		const char *v = c + kl;
+
+		if (strncasecmp(c, keyed[i], kl))
+			continue;
+		v = skip_ws(v);
+		if (*v == '=' || *v == ':')
+			v = skip_ws(v + 1);
+		else if (v == c + kl)
+			continue;	/* "clients of ...": a word that only starts like a key */
+		/*
+		 * "# Name = Alice Smith": the rest of the line; "### begin alice ###",
+		 * "# Client: alice (uuid)": the first word.
+		 */
+		if (i < 2) {
+			n = strcspn(v, "#");
+			while (n && isspace((unsigned char)v[n - 1]))
+				n--;
+		} else {
+			n = strcspn(v, " \t#(");
+		}
+		if (!n || n >= sizeof(raw))
+			return 0;
+		memcpy(raw, v, n);
+		raw[n] = '\0';
+		if (!strcasecmp(keyed[i], "peer") && !strcasecmp(raw, "end"))
+			return 0;
+		*strong = 1;
+		return adopt_name_clean(raw, out, len);
+	}
+	/* "### end alice ###", "# END_PEER alice": closes a block, names nothing. */
+	if (!strncasecmp(c, "end", 3))
+		return 0;
+	n = strlen(c);
+	while (n && (isspace((unsigned char)c[n - 1]) || c[n - 1] == '#'))
+		n--;
+	if (!n || n >= sizeof(raw) || n > NAME_MAX_LEN || strchr(c, '='))
+		return 0;
+	memcpy(raw, c, n);
+	raw[n] = '\0';
+	*strong = 0;
+	return adopt_name_clean(raw, out, len);
+}
+
+/* ---- the server file ---- */
+
+struct unmanaged {
+	const char *key;
+	const char *instead;
+};
+
+static const struct unmanaged iface_unmanaged[] = {
+	{ "PreUp", "Atlas runs no hooks; it brings the interface up itself" },
+	{ "PostUp", "Atlas runs no hooks: it loads its own nftables NAT table (inet "
+		    "atlas_wireguard) and switches on forwarding" },
+	{ "PreDown", "Atlas runs no hooks" },
+	{ "PostDown", "Atlas runs no hooks; it removes its own NAT table when the interface goes" },
+	{ "Table", "Atlas adds no routing table entries; peers' addresses lie inside the "
+		   "interface network" },
+	{ "FwMark", "Atlas sets no firewall mark on the interface (the live mark is left as it is)" },
+	{ "SaveConfig", "the desired state is the source of truth; Atlas writes its own copy in "
+			"DATADIR/wireguard" },
+	{ "DNS", "this is the server's own resolver for wg-quick; Atlas does not change the "
+		 "server's resolver (clients' DNS comes from their files)" },
+	{ NULL, NULL },
+};
+
+struct pending {
+	char name[NAME_MAX_LEN + 1];
+	int strong, line;
+};
+
+static void pend_comment(struct pending *p, const struct line *l, int inside_peer)
+{
+	char name[NAME_MAX_LEN + 1];
+	int strong = 0;
+
+	if (!l->comment || !comment_name(l->comment, name, sizeof(name), &strong))
+		return;
+	/* Inside a peer only the keyed forms count: a plain comment there is a remark. */
+	if (inside_peer && !strong)
+		return;
+	if (p->strong && !strong)
+		return;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->strong = strong;
+	p->line = l->no;
+}
+
+static void peer_push(struct adopt_wg *a, int line)
+{
+	size_t n = a->ifc.npeers;
+
+	a->ifc.peers = xrealloc(a->ifc.peers, (n + 1) * sizeof(*a->ifc.peers));
+	a->peer_line = xrealloc(a->peer_line, (n + 1) * sizeof(*a->peer_line));
+	a->name_from = xrealloc(a->name_from, (n + 1) * sizeof(*a->name_from));
+	memset(&a->ifc.peers[n], 0, sizeof(a->ifc.peers[n]));
+	a->peer_line[n] = line;
+	a->name_from[n] = ADOPT_NAME_COMMENT;
+	a->ifc.npeers = n + 1;
+}
+
+/* "10.8.0.2/32" -> "peer-10.8.0.2"; "fd00::2/128" -> "peer-fd00-2". */
+static void name_from_address(const struct wg_peer *p, char *out, size_t len)
+{
+	char raw[80];
+
+	snprintf(raw, sizeof(raw), "peer-%s", p->address.n ? p->address.v[0] : "unnamed");
+	raw[strcspn(raw, "/")] = '\0';
+	adopt_name_clean(raw, out, len);
+}
+
+static void iface_key(struct adopt_wg *a, struct line *l, int *seen_addr, struct diags *errs,
+		      struct diags *notes)
+{
+	struct wg_iface *ifc = &a->ifc;
+
+	if (key_is(l, "PrivateKey")) {
+		val_key(l, ifc->private_key, errs);
+	} else if (key_is(l, "ListenPort")) {
+		if (val_int(l, 1, 65535, &ifc->listen_port, errs) == 0)
+			a->has_port = 1;
+		a->port_line = l->no;
+	} else if (key_is(l, "Address")) {
+		val_prefixes(l, 0, &ifc->address, errs);
+		if (!*seen_addr)
+			a->addr_line = l->no;
+		*seen_addr = 1;
+	} else if (key_is(l, "MTU")) {
+		val_int(l, 576, 9000, &ifc->mtu, errs);
+	} else {
+		for (const struct unmanaged *u = iface_unmanaged; u->key; u++)
+			if (key_is(l, u->key)) {
+				diags_add_at(notes, l->no, l->keycol, NULL,
+					     "%s = %.*s is not carried over: %s", u->key,
+					     (int)(l->vallen > 80 ? 80 : l->vallen), l->val,
+					     u->instead);
+				return;
+			}
+		diags_add_at(errs, l->no, l->keycol, NULL,
+			     "unknown key \"%.*s\" in [Interface] (wg-quick knows PrivateKey, "
+			     "ListenPort, FwMark, Address, DNS, MTU, Table, PreUp, PostUp, PreDown, "
+			     "PostDown, SaveConfig)",
+			     (int)l->keylen, l->key);
+	}
+}
+
+static void peer_key(struct adopt_wg *a, struct line *l, struct diags *errs, struct diags *notes)
+{
+	struct wg_peer *p = &a->ifc.peers[a->ifc.npeers - 1];
+
+	if (key_is(l, "PublicKey")) {
+		val_key(l, p->public_key, errs);
+	} else if (key_is(l, "PresharedKey")) {
+		val_key(l, p->preshared_key, errs);
+	} else if (key_is(l, "AllowedIPs")) {
+		val_prefixes(l, 1, &p->address, errs);
+	} else if (key_is(l, "PersistentKeepalive")) {
+		if (l->vallen == 3 && !strncasecmp(l->val, "off", 3))
+			p->keepalive = 0;
+		else
+			val_int(l, 0, 65535, &p->keepalive, errs);
+	} else if (key_is(l, "Endpoint")) {
+		diags_add_at(notes, l->no, l->keycol, NULL,
+			     "Endpoint = %.*s is not carried over: Atlas peers are clients that "
+			     "connect to the server; the live endpoint stays until they roam",
+			     (int)(l->vallen > 80 ? 80 : l->vallen), l->val);
+	} else {
+		diags_add_at(errs, l->no, l->keycol, NULL,
+			     "unknown key \"%.*s\" in [Peer] (wg-quick knows PublicKey, "
+			     "PresharedKey, AllowedIPs, Endpoint, PersistentKeepalive)",
+			     (int)l->keylen, l->key);
+	}
+}
+
+/* Names, duplicates, truncated peers: the checks once the whole file is read. */
+static void finish(struct adopt_wg *a, struct diags *errs, struct diags *notes)
+{
+	struct wg_iface *ifc = &a->ifc;
+
+	if (!a->iface_line)
+		diags_add_at(errs, 1, 1, NULL, "no [Interface] section");
+	else if (!ifc->address.n)
+		diags_add_at(errs, a->iface_line, 1, NULL,
+			     "[Interface] has no Address: Atlas needs the server's tunnel address");
+	for (size_t i = 0; i < ifc->npeers; i++) {
+		struct wg_peer *p = &ifc->peers[i];
+
+		if (!p->public_key[0])
+			diags_add_at(errs, a->peer_line[i], 1, NULL,
+				     "[Peer] has no PublicKey (truncated file?)");
+		if (!p->address.n)
+			diags_add_at(errs, a->peer_line[i], 1, NULL,
+				     "[Peer] has no AllowedIPs: Atlas needs the peer's tunnel address");
+		if (!p->preshared_key[0])
+			snprintf(p->preshared_key, KEY_B64, "%s", ADOPT_WG_NO_PSK);
+		if (!p->name) {
+			char name[NAME_MAX_LEN + 1];
+
+			name_from_address(p, name, sizeof(name));
+			p->name = xstrdup(name);
+			a->name_from[i] = ADOPT_NAME_ADDRESS;
+		}
+		for (size_t j = 0; j < i; j++) {
+			const struct wg_peer *q = &ifc->peers[j];
+
+			if (a->name_from[i] == ADOPT_NAME_COMMENT && !strcmp(p->name, q->name))
+				diags_add_at(errs, a->peer_line[i], 1, NULL,
+					     "peer name \"%s\" is used twice (also the peer at line %d)",
+					     p->name, a->peer_line[j]);
+			if (p->public_key[0] && !strcmp(p->public_key, q->public_key))
+				diags_add_at(errs, a->peer_line[i], 1, NULL,
+					     "PublicKey %s is used twice (also the peer at line %d)",
+					     p->public_key, a->peer_line[j]);
+		}
+	}
+	(void)notes;
+}
+
+int adopt_wg_parse(const char *text, size_t len, const char *ifname, struct adopt_wg *a,
+		   struct diags *errs, struct diags *notes)
+{
+	enum { NONE, IFACE, PEER } sec = NONE;
+	struct pending pend = { "", 0, 0 };
+	size_t before = errs->n;
+	struct reader r;
+	struct line l;
+	int seen_addr = 0, peer_keys = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->ifc.name = xstrdup(ifname);
+	reader_init(&r, text, len);
+	if (memchr(text, '\0', len))
+		diags_add_at(errs, 1, 1, NULL, "the file holds a NUL byte: not a text file");
+	while (reader_next(&r, &l)) {
+		const char *h;
+
+		if (line_parse(&l, errs) < 0)
+			continue;
+		if (!l.key && l.text[strspn(l.text, " \t")] == '[') {
+			h = header(&l, errs);
+			if (!h) {
+				sec = NONE;
+				continue;
+			}
+			if (!strcasecmp(h, "Interface")) {
+				if (a->iface_line)
+					diags_add_at(errs, l.no, 1, NULL,
+						     "a second [Interface] section (the first is at line %d)",
+						     a->iface_line);
+				else
+					a->iface_line = l.no;
+				sec = IFACE;
+			} else if (!strcasecmp(h, "Peer")) {
+				peer_push(a, l.no);
+				if (pend.name[0]) {
+					a->ifc.peers[a->ifc.npeers - 1].name = xstrdup(pend.name);
+					pend.line = 0;
+				}
+				sec = PEER;
+				peer_keys = 0;
+			} else {
+				diags_add_at(errs, l.no, 2, NULL,
+					     "unknown section [%s] (wg-quick knows [Interface] and [Peer])",
+					     h);
+				sec = NONE;
+			}
+			memset(&pend, 0, sizeof(pend));
+			continue;
+		}
+		if (!l.key) {
+			if (!l.comment)
+				continue;	/* a blank line keeps the comment block above */
+			if (sec == PEER && !peer_keys) {
+				struct wg_peer *p = &a->ifc.peers[a->ifc.npeers - 1];
+				struct pending in = { "", 0, 0 };
+
+				/* wireguard-ui writes its "# Name:" lines after [Peer] too. */
+				pend_comment(&in, &l, 1);
+				if (in.name[0] && in.strong && a->name_from[a->ifc.npeers - 1] ==
+								  ADOPT_NAME_COMMENT) {
+					free(p->name);
+					p->name = xstrdup(in.name);
+					continue;
+				}
+			}
+			pend_comment(&pend, &l, 0);
+			continue;
+		}
+		memset(&pend, 0, sizeof(pend));
+		if (sec == IFACE) {
+			iface_key(a, &l, &seen_addr, errs, notes);
+		} else if (sec == PEER) {
+			peer_key(a, &l, errs, notes);
+			peer_keys++;
+		} else {
+			diags_add_at(errs, l.no, l.keycol, NULL,
+				     "\"%.*s\" outside any section (before [Interface])",
+				     (int)l.keylen, l.key);
+		}
+	}
+	reader_release(&r);
+	finish(a, errs, notes);
+	if (errs->n > before) {
+		adopt_wg_release(a);
+		return -1;
+	}
+	return 0;
+}
+
+static void peer_release(struct wg_peer *p)
+{
+	free(p->name);
+	strv_clear(&p->address);
+	strv_clear(&p->allowed_ips);
+	free(p->expires);
+	free(p->note);
+	OPENSSL_cleanse(p->private_key, KEY_B64);
+	OPENSSL_cleanse(p->preshared_key, KEY_B64);
+}
+
+void adopt_wg_release(struct adopt_wg *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->ifc.npeers; i++)
+		peer_release(&a->ifc.peers[i]);
+	free(a->ifc.peers);
+	free(a->ifc.name);
+	strv_clear(&a->ifc.address);
+	strv_clear(&a->ifc.dns);
+	OPENSSL_cleanse(a->ifc.private_key, KEY_B64);
+	free(a->peer_line);
+	free(a->name_from);
+	memset(a, 0, sizeof(*a));
+}
+
+/* ---- the live interface ---- */
+
+static char *joined(const struct strv *v)
+{
+	return v->n ? strv_join(v, ", ") : xstrdup("(none)");
+}
+
+static int has_psk(const char *k)
+{
+	return k[0] && strcmp(k, ADOPT_WG_NO_PSK);
+}
+
+int adopt_wg_merge_live(struct adopt_wg *a, const struct adopt_wg_live *live,
+			struct diags *errs, struct diags *notes)
+{
+	struct wg_iface *ifc = &a->ifc;
+	char pub[KEY_B64];
+	struct atlas_err e = { 0 };
+
+	if (live->private_key[0]) {
+		if (!ifc->private_key[0]) {
+			diags_add_at(notes, a->iface_line, 1, NULL,
+				     "the file has no PrivateKey: the live interface's key is kept");
+		} else if (CRYPTO_memcmp(ifc->private_key, live->private_key, KEY_B64) &&
+			   key_public(ifc->private_key, pub, &e) == 0) {
+			char lpub[KEY_B64];
+
+			if (key_public(live->private_key, lpub, &e) == 0 && strcmp(pub, lpub))
+				diags_add_at(notes, a->iface_line, 1, NULL,
+					     "PrivateKey differs from the live interface's: the live key "
+					     "(public key %s) is kept",
+					     lpub);
+		}
+		memcpy(ifc->private_key, live->private_key, KEY_B64);
+	}
+	if (live->listen_port && live->listen_port != ifc->listen_port) {
+		if (a->has_port)
+			diags_add_at(notes, a->port_line, 1, NULL,
+				     "ListenPort %d differs from the live port %d: %d is kept",
+				     ifc->listen_port, live->listen_port, live->listen_port);
+		else
+			diags_add_at(notes, a->iface_line, 1, NULL,
+				     "no ListenPort in the file: the live port %d is kept",
+				     live->listen_port);
+		ifc->listen_port = live->listen_port;
+	}
+	if (live->addresses.n) {
+		struct strv a1 = STRV_INIT, a2 = STRV_INIT;
+
+		strv_copy(&a1, &ifc->address);
+		strv_copy(&a2, &live->addresses);
+		strv_sort(&a1);
+		strv_sort(&a2);
+		if (!strv_eq(&a1, &a2)) {
+			char *f = joined(&ifc->address), *t = joined(&live->addresses);
+
+			diags_add_at(notes, a->addr_line ? a->addr_line : a->iface_line, 1, NULL,
+				     "Address %s differs from the live addresses %s: the live ones are "
+				     "kept",
+				     f, t);
+			free(f);
+			free(t);
+			strv_clear(&ifc->address);
+			strv_copy(&ifc->address, &live->addresses);
+		}
+		strv_clear(&a1);
+		strv_clear(&a2);
+	}
+	for (size_t i = 0; i < live->npeers; i++) {
+		const struct adopt_wg_live_peer *lp = &live->peers[i];
+		struct wg_peer *p = NULL;
+		size_t k;
+
+		for (k = 0; k < ifc->npeers; k++)
+			if (!strcmp(ifc->peers[k].public_key, lp->public_key)) {
+				p = &ifc->peers[k];
+				break;
+			}
+		if (!p) {
+			char name[NAME_MAX_LEN + 1];
+
+			if (!lp->allowed_ips.n) {
+				diags_add_at(errs, a->iface_line, 1, NULL,
+					     "live peer %s has no allowed IPs: Atlas cannot give it a "
+					     "tunnel address; remove it or save it in the file",
+					     lp->public_key);
+				return -1;
+			}
+			peer_push(a, 0);
+			p = &ifc->peers[ifc->npeers - 1];
+			memcpy(p->public_key, lp->public_key, KEY_B64);
+			strv_copy(&p->address, &lp->allowed_ips);
+			name_from_address(p, name, sizeof(name));
+			p->name = xstrdup(name);
+			a->name_from[ifc->npeers - 1] = ADOPT_NAME_ADDRESS;
+			memcpy(p->preshared_key, lp->preshared_key[0] ? lp->preshared_key
+								      : ADOPT_WG_NO_PSK,
+			       KEY_B64);
+			p->keepalive = lp->keepalive;
+			diags_add_at(notes, a->iface_line, 1, NULL,
+				     "peer %s is on the live interface but not in the file (a `wg set` "
+				     "not saved): adopted as \"%s\"",
+				     lp->public_key, p->name);
+			continue;
+		}
+		{
+			struct strv x = STRV_INIT, y = STRV_INIT;
+
+			strv_copy(&x, &p->address);
+			strv_copy(&y, &lp->allowed_ips);
+			strv_sort(&x);
+			strv_sort(&y);
+			if (!strv_eq(&x, &y)) {
+				char *f = joined(&p->address), *t = joined(&lp->allowed_ips);
+
+				diags_add_at(notes, a->peer_line[k], 1, NULL,
+					     "peer \"%s\": AllowedIPs %s differ from the live %s: the "
+					     "live ones are kept",
+					     p->name, f, t);
+				free(f);
+				free(t);
+				strv_clear(&p->address);
+				strv_copy(&p->address, &lp->allowed_ips);
+			}
+			strv_clear(&x);
+			strv_clear(&y);
+		}
+		if (has_psk(p->preshared_key) != (lp->preshared_key[0] != 0) ||
+		    (lp->preshared_key[0] && strcmp(p->preshared_key, lp->preshared_key))) {
+			diags_add_at(notes, a->peer_line[k], 1, NULL,
+				     "peer \"%s\": PresharedKey differs from the live one: the live "
+				     "one is kept",
+				     p->name);
+			memcpy(p->preshared_key, lp->preshared_key[0] ? lp->preshared_key
+								      : ADOPT_WG_NO_PSK,
+			       KEY_B64);
+		}
+		if (p->keepalive != lp->keepalive) {
+			diags_add_at(notes, a->peer_line[k], 1, NULL,
+				     "peer \"%s\": PersistentKeepalive %d differs from the live %d: "
+				     "the live one is kept",
+				     p->name, p->keepalive, lp->keepalive);
+			p->keepalive = lp->keepalive;
+		}
+	}
+	for (size_t k = 0; k < ifc->npeers; k++) {
+		size_t i;
+
+		for (i = 0; i < live->npeers; i++)
+			if (!strcmp(ifc->peers[k].public_key, live->peers[i].public_key))
+				break;
+		if (i == live->npeers)
+			diags_add_at(notes, a->peer_line[k], 1, NULL,
+				     "peer \"%s\" is in the file but not on the live interface: the "
+				     "first apply adds it",
+				     ifc->peers[k].name);
+	}
+	return 0;
+}
+
+/* ---- client files ---- */
+
+int adopt_wg_client_parse(const char *text, size_t len, struct adopt_wg_client *c,
+			  struct diags *errs)
+{
+	enum { NONE, IFACE, PEER } sec = NONE;
+	size_t before = errs->n;
+	int npeers = 0, niface = 0;
+	struct reader r;
+	struct line l;
+
+	memset(c, 0, sizeof(*c));
+	reader_init(&r, text, len);
+	while (reader_next(&r, &l)) {
+		if (line_parse(&l, errs) < 0)
+			continue;
+		if (!l.key) {
+			const char *h;
+
+			if (l.text[strspn(l.text, " \t")] != '[')
+				continue;
+			h = header(&l, errs);
+			if (!h) {
+				sec = NONE;
+			} else if (!strcasecmp(h, "Interface")) {
+				sec = IFACE;
+				niface++;
+			} else if (!strcasecmp(h, "Peer")) {
+				sec = PEER;
+				if (++npeers == 2)
+					diags_add_at(errs, l.no, 1, NULL,
+						     "a client file with more than one [Peer]");
+			} else {
+				diags_add_at(errs, l.no, 2, NULL, "unknown section [%s]", h);
+				sec = NONE;
+			}
+			continue;
+		}
+		if (sec == IFACE) {
+			if (key_is(&l, "PrivateKey"))
+				val_key(&l, c->private_key, errs);
+			else if (key_is(&l, "Address"))
+				val_prefixes(&l, 0, &c->address, errs);
+			else if (key_is(&l, "DNS")) {
+				char *v = val_dup(&l);
+
+				strv_split(&c->dns, v, ',');
+				for (size_t i = 0; i < c->dns.n; i++) {
+					char *s = c->dns.v[i], *e;
+
+					while (*s == ' ')
+						memmove(s, s + 1, strlen(s));
+					for (e = s + strlen(s); e > s && e[-1] == ' ';)
+						*--e = '\0';
+				}
+				free(v);
+			} else if (!key_is(&l, "MTU") && !key_is(&l, "ListenPort") &&
+				   !key_is(&l, "Table") && !key_is(&l, "FwMark") &&
+				   !key_is(&l, "PreUp") && !key_is(&l, "PostUp") &&
+				   !key_is(&l, "PreDown") && !key_is(&l, "PostDown") &&
+				   !key_is(&l, "SaveConfig"))
+				diags_add_at(errs, l.no, l.keycol, NULL,
+					     "unknown key \"%.*s\" in [Interface]", (int)l.keylen,
+					     l.key);
+		} else if (sec == PEER) {
+			if (key_is(&l, "PublicKey"))
+				val_key(&l, c->server_key, errs);
+			else if (key_is(&l, "PresharedKey"))
+				val_key(&l, c->preshared_key, errs);
+			else if (key_is(&l, "AllowedIPs"))
+				val_prefixes(&l, 0, &c->allowed_ips, errs);
+			else if (key_is(&l, "Endpoint")) {
+				free(c->endpoint);
+				c->endpoint = val_dup(&l);
+			} else if (key_is(&l, "PersistentKeepalive")) {
+				if (!(l.vallen == 3 && !strncasecmp(l.val, "off", 3)))
+					val_int(&l, 0, 65535, &c->keepalive, errs);
+			} else {
+				diags_add_at(errs, l.no, l.keycol, NULL, "unknown key \"%.*s\" in [Peer]",
+					     (int)l.keylen, l.key);
+			}
+		} else {
+			diags_add_at(errs, l.no, l.keycol, NULL, "\"%.*s\" outside any section",
+				     (int)l.keylen, l.key);
+		}
+	}
+	reader_release(&r);
+	if (errs->n == before && (!niface || !c->private_key[0]))
+		diags_add_at(errs, 1, 1, NULL, "no [Interface] PrivateKey: not a client file");
+	if (errs->n == before && !c->server_key[0])
+		diags_add_at(errs, 1, 1, NULL, "no [Peer] PublicKey (truncated file?)");
+	if (errs->n > before) {
+		adopt_wg_client_release(c);
+		return -1;
+	}
+	return 0;
+}
+
+void adopt_wg_client_release(struct adopt_wg_client *c)
+{
+	if (!c)
+		return;
+	OPENSSL_cleanse(c->private_key, KEY_B64);
+	OPENSSL_cleanse(c->preshared_key, KEY_B64);
+	strv_clear(&c->address);
+	strv_clear(&c->dns);
+	strv_clear(&c->allowed_ips);
+	free(c->endpoint);
+	memset(c, 0, sizeof(*c));
+}
+
+/* The host of "host:port" or "[v6]:port" (new), or NULL. */
+static char *endpoint_host(const char *ep)
+{
+	const char *colon;
+
+	if (!ep)
+		return NULL;
+	if (ep[0] == '[') {
+		const char *end = strchr(ep, ']');
+
+		return end ? xstrndup(ep + 1, (size_t)(end - ep - 1)) : NULL;
+	}
+	colon = strrchr(ep, ':');
+	return colon ? xstrndup(ep, (size_t)(colon - ep)) : xstrdup(ep);
+}
+
+int adopt_wg_attach_client(struct adopt_wg *a, const struct adopt_wg_client *c,
+			   const char *stem, char **host, struct diags *notes,
+			   struct atlas_err *err)
+{
+	struct wg_iface *ifc = &a->ifc;
+	char pub[KEY_B64], spub[KEY_B64], name[NAME_MAX_LEN + 1];
+	struct wg_peer *p = NULL;
+	size_t k;
+
+	if (key_public(c->private_key, pub, err) < 0)
+		return -1;
+	for (k = 0; k < ifc->npeers; k++)
+		if (!strcmp(ifc->peers[k].public_key, pub)) {
+			p = &ifc->peers[k];
+			break;
+		}
+	if (!p) {
+		diags_add_at(notes, 0, 0, NULL,
+			     "client file \"%s\": its key (public key %s) is no peer of %s: ignored",
+			     stem, pub, ifc->name);
+		return 0;
+	}
+	if (ifc->private_key[0] && key_public(ifc->private_key, spub, err) == 0 &&
+	    strcmp(spub, c->server_key))
+		diags_add_at(notes, a->peer_line[k], 1, NULL,
+			     "client file \"%s\" of peer \"%s\" names another server key (%s); its "
+			     "keys are kept, the config Atlas renders uses this server's key",
+			     stem, p->name, c->server_key);
+	memcpy(p->private_key, c->private_key, KEY_B64);
+	if (c->preshared_key[0] ? strcmp(c->preshared_key, p->preshared_key)
+				: has_psk(p->preshared_key))
+		diags_add_at(notes, a->peer_line[k], 1, NULL,
+			     "client file \"%s\": its PresharedKey differs from the server's for peer "
+			     "\"%s\": the server's is kept (that client cannot connect today)",
+			     stem, p->name);
+	strv_clear(&p->allowed_ips);
+	strv_copy(&p->allowed_ips, &c->allowed_ips);
+	if (c->keepalive != p->keepalive)
+		diags_add_at(notes, a->peer_line[k], 1, NULL,
+			     "client file \"%s\": PersistentKeepalive %d is not carried over: Atlas "
+			     "uses one keepalive for both sides, the server's (%d)",
+			     stem, c->keepalive, p->keepalive);
+	if (a->name_from[k] == ADOPT_NAME_ADDRESS && adopt_name_clean(stem, name, sizeof(name))) {
+		int taken = 0;
+
+		for (size_t j = 0; j < ifc->npeers; j++)
+			taken |= j != k && !strcmp(ifc->peers[j].name, name);
+		if (!taken) {
+			free(p->name);
+			p->name = xstrdup(name);
+			a->name_from[k] = ADOPT_NAME_CLIENT_FILE;
+		}
+	}
+	for (size_t i = 0; i < c->dns.n; i++)
+		if (!strv_contains(&ifc->dns, c->dns.v[i]))
+			strv_push(&ifc->dns, c->dns.v[i]);
+	if (host && !*host)
+		*host = endpoint_host(c->endpoint);
+	return 1;
+}
+
+int adopt_wg_check(const struct adopt_wg *a, struct diags *errs)
+{
+	const struct wg_iface *ifc = &a->ifc;
+	size_t before = errs->n;
+
+	for (size_t i = 0; i < ifc->npeers; i++) {
+		const struct wg_peer *p = &ifc->peers[i];
+
+		for (size_t k = 0; k < p->address.n; k++) {
+			struct ipaddr ip, net;
+			int inside = 0;
+
+			if (ip_parse(p->address.v[k], &ip) < 0)
+				continue;
+			for (size_t j = 0; j < ifc->address.n; j++)
+				if (ip_parse(ifc->address.v[j], &net) == 0 && ip_in_net(&net, &ip) &&
+				    ip.prefix >= net.prefix)
+					inside = 1;
+			if (!inside)
+				diags_add_at(errs, a->peer_line[i] ? a->peer_line[i] : a->iface_line, 1,
+					     NULL,
+					     "peer \"%s\": AllowedIPs %s lies outside the interface "
+					     "networks: Atlas peers are clients with tunnel addresses, it "
+					     "does not route other networks to a peer",
+					     p->name, p->address.v[k]);
+		}
+	}
+	return errs->n > before ? -1 : 0;
+}
