@@ -283,7 +283,7 @@ int adopt_finish(struct store *s, struct atlas_state *next, const struct atlas_s
 		json_t *result = NULL;
 
 		printf("adopted: generation %lld (%s)\n", (long long)gen, summary);
-		if (plan.n && controller_apply(&ctx, next, gen, "adopt", &result, &err) < 0) {
+		if (plan.n && controller_apply(&ctx, next, gen, "adopt", &result, NULL, &err) < 0) {
 			fprintf(stderr, "atlas: takeover failed: %s (the state is stored; run `atlas "
 					"apply`)\n",
 				err.msg);
