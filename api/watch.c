@@ -70,7 +70,12 @@ static void import(struct watch *w)
 			buf_printf(&msg, "%s: %s", w->file, err.msg);
 		if (msg.len && msg.data[msg.len - 1] == '\n')
 			msg.data[--msg.len] = '\0';
-		log_error("watch: %s: keeping the last good state", buf_str(&msg));
+		/* One log line per error: a journal shows each with its prefix. */
+		for (char *line = msg.data, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+			nl = strchr(line, '\n');
+			log_error("watch: %.*s", nl ? (int)(nl - line) : (int)strlen(line), line);
+		}
+		log_error("watch: %s: keeping the last good state", w->file);
 		set_error(w->app, buf_str(&msg));
 	} else {
 		log_info("watch: imported %s (generation %lld)", w->file, (long long)gen);

@@ -5,7 +5,7 @@
 # keeps its peer's handshake; removing the whole section deletes the other
 # interface, its record and the NAT table, and plan is empty afterwards.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/wg-lib.sh"
+. "$(dirname "$0")/lib-wg.sh"
 N=15
 T=$(mktemp -d /tmp/atlas-e2e-wg5.XXXXXX)
 trap 'wg_cleanup; rm -rf "$T"' EXIT

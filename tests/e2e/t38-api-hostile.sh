@@ -9,7 +9,7 @@
 # do not use up an address's connections; wrong logins slow down, never
 # lock out the right password; streams end when their token is void.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/api-lib.sh"
+. "$(dirname "$0")/lib-api.sh"
 need ip timeout
 T=$(mktemp -d /tmp/atlas-e2e-api-hostile.XXXXXX)
 PORT=18088
