@@ -707,6 +707,12 @@ static void test_resource__sing_box_inbounds_and_users(void **ts)
 	    json_integer_value(json_object_get(json_object_get(a.json, "status"), "connections")),
 	    0);
 	answer_release(&a);
+	/* With a live status too, no secret. */
+	st = stored(f);
+	a = call(f, "GET", EDGE "/users", NULL);
+	no_sb_secret(st, "GET users with status", a.text);
+	answer_release(&a);
+	state_free(st);
 
 	expect(f, "DELETE", SBI "/ss", NULL, 204, NULL, NULL);
 	expect(f, "DELETE", EDGE, NULL, 204, NULL, NULL);
