@@ -765,6 +765,13 @@ static void test_resource__sing_box_downloads(void **ts)
 	expect(f, "GET", SBI "/nope/users/alice/qr.svg", NULL, 404, "no sing-box inbound \"nope\"",
 	       NULL);
 
+	/* The people, by name, with their inbounds by name. */
+	a = call(f, "GET", SB "/users", NULL);
+	assert_int_equal(a.status, 200);
+	assert_string_equal(a.text, "[{\"name\":\"alice\",\"inbounds\":[\"edge\",\"ss\"]},"
+				    "{\"name\":\"bob\",\"inbounds\":[\"edge\"]}]\n");
+	answer_release(&a);
+
 	/* The person: one link per inbound, in inbound name order; the profile. */
 	a = call(f, "GET", ALICE "/links", NULL);
 	assert_int_equal(a.status, 200);
