@@ -139,6 +139,51 @@ static int person_known(const struct atlas_state *st, const char *name)
 	return 0;
 }
 
+struct membership {
+	const char *user, *inbound;
+};
+
+static int membership_cmp(const void *a, const void *b)
+{
+	const struct membership *x = a, *y = b;
+	int c = strcmp(x->user, y->user);
+
+	return c ? c : strcmp(x->inbound, y->inbound);
+}
+
+/* GET /singbox/users: every person by name, with the inbounds they are in, by name. */
+void h_sb_persons(struct req *r)
+{
+	const struct atlas_state *st;
+	struct membership *m;
+	json_t *list, *ins = NULL;
+	size_t n = 0, total = 0;
+	int64_t gen;
+
+	if (!(st = app_state_get(r, &gen)))
+		return;
+	for (size_t i = 0; st->has_singbox && i < st->singbox.ninbounds; i++)
+		total += st->singbox.inbounds[i].nusers;
+	m = xcalloc(total + 1, sizeof(*m));
+	for (size_t i = 0; st->has_singbox && i < st->singbox.ninbounds; i++)
+		for (size_t u = 0; u < st->singbox.inbounds[i].nusers; u++)
+			m[n++] = (struct membership){st->singbox.inbounds[i].users[u].name,
+						     st->singbox.inbounds[i].name};
+	qsort(m, n, sizeof(*m), membership_cmp);
+	list = json_array();
+	for (size_t i = 0; i < n; i++) {
+		if (!i || strcmp(m[i].user, m[i - 1].user)) {
+			ins = json_array();
+			json_array_append_new(list,
+					      json_pack("{s:s, s:o}", "name", m[i].user, "inbounds", ins));
+		}
+		json_array_append_new(ins, json_string(m[i].inbound));
+	}
+	free(m);
+	app_state_put(r->app);
+	reply_json(r, 200, list);
+}
+
 static void reply_no_person(struct req *r)
 {
 	reply_error(r, 404, NULL, "no sing-box inbound has a user \"%s\"", r->params[0]);

@@ -38,6 +38,7 @@ const struct route api_routes[] = {
 	       &res_sb_user),
     {"GET", V1 "/singbox/inbounds/{in}/users/{name}/link", res_file, 0, &res_sb_user},
     {"GET", V1 "/singbox/inbounds/{in}/users/{name}/qr.svg", res_file, 0, &res_sb_user},
+    {"GET", V1 "/singbox/users", h_sb_persons, 0},
     {"GET", V1 "/singbox/users/{name}/links", h_sb_person_links, 0},
     {"GET", V1 "/singbox/users/{name}/profile", h_sb_person_profile, 0},
     {"GET", V1 "/singbox/users/{name}/subscription", h_sb_person_subscription, 0},

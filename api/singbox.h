@@ -7,7 +7,8 @@
 
 struct req;
 
-/* /api/v1/singbox/users/{name}/...: a person across the inbounds they are in. */
+/* /api/v1/singbox/users[/{name}/...]: people, a person across the inbounds they are in. */
+void h_sb_persons(struct req *r);
 void h_sb_person_links(struct req *r);
 void h_sb_person_profile(struct req *r);
 void h_sb_person_subscription(struct req *r);

@@ -27,6 +27,7 @@
 
 #include <microhttpd.h>
 
+#include "lib/log.h"
 #include "renderers/singbox/sb_render.h"
 #include "api/api.h"
 #include "api/singbox.h"
@@ -187,6 +188,7 @@ void h_sub(struct req *r)
 	sub = state_sb_subscription_by_token(st, r->params[0]);
 	if (!sub) {
 		record_miss(addr, now);
+		log_warn("api: unknown subscription token from %s", addr);
 		reply_data(r, 404, "text/plain; charset=utf-8", "not found\n", 10);
 	} else if ((format && *format ? render_sb_profile(st, sub->name, &out, &err)
 				       : render_sb_subscription(st, sub->name, &out, &err)) < 0) {

@@ -707,6 +707,12 @@ static void test_resource__sing_box_inbounds_and_users(void **ts)
 	    json_integer_value(json_object_get(json_object_get(a.json, "status"), "connections")),
 	    0);
 	answer_release(&a);
+	/* With a live status too, no secret. */
+	st = stored(f);
+	a = call(f, "GET", EDGE "/users", NULL);
+	no_sb_secret(st, "GET users with status", a.text);
+	answer_release(&a);
+	state_free(st);
 
 	expect(f, "DELETE", SBI "/ss", NULL, 204, NULL, NULL);
 	expect(f, "DELETE", EDGE, NULL, 204, NULL, NULL);
@@ -758,6 +764,13 @@ static void test_resource__sing_box_downloads(void **ts)
 	       "no sing-box user \"zed\" on sing-box inbound \"edge\"", NULL);
 	expect(f, "GET", SBI "/nope/users/alice/qr.svg", NULL, 404, "no sing-box inbound \"nope\"",
 	       NULL);
+
+	/* The people, by name, with their inbounds by name. */
+	a = call(f, "GET", SB "/users", NULL);
+	assert_int_equal(a.status, 200);
+	assert_string_equal(a.text, "[{\"name\":\"alice\",\"inbounds\":[\"edge\",\"ss\"]},"
+				    "{\"name\":\"bob\",\"inbounds\":[\"edge\"]}]\n");
+	answer_release(&a);
 
 	/* The person: one link per inbound, in inbound name order; the profile. */
 	a = call(f, "GET", ALICE "/links", NULL);
