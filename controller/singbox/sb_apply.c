@@ -361,7 +361,7 @@ int sb_apply(const struct driver_ctx *ctx, const struct atlas_state *desired, st
 	     size_t n, json_t *results, struct atlas_err *err)
 {
 	struct apply_run r = { .ctx = ctx, .st = desired };
-	int failed = 0, closes = 0;
+	int failed = 0, closes = 0, sampled = 0;
 
 	sb_files_init(&r.f, ctx, desired->settings.singbox_binary, getenv("ATLAS_SB_UNIT"));
 	if (ctx->service_mode == SERVICE_DIRECT)
@@ -371,7 +371,17 @@ int sb_apply(const struct driver_ctx *ctx, const struct atlas_state *desired, st
 	for (size_t i = 0; i < n; i++) {
 		const struct sb_act *a = v[i].data;
 		struct atlas_err e = { 0 };
-		int rc = run_one(&r, a, &e);
+		int rc;
+
+		/* SSM forgets a deleted user's counters: read them first */
+		if (!sampled && (a->op == SB_OP_SSM_DELETE || a->op == SB_OP_SSM_SYNC ||
+				 a->op == SB_OP_STOP || a->op == SB_OP_REMOVE)) {
+			sampled = 1;
+			if (sb_traffic_sample(ctx, desired, &r.f, &e) < 0)
+				log_warn("singbox: traffic before \"%s\": %s", v[i].text, e.msg);
+			err_clear(&e);
+		}
+		rc = run_one(&r, a, &e);
 
 		closes += a->op == SB_OP_CLOSE && rc == 0;
 		if (rc < 0) {
