@@ -411,5 +411,6 @@ const struct driver sb_driver = {
 	.apply = sb_apply,
 	.obs_free = sb_obs_free,
 	.status = sb_status_json,
+	.client_config = sb_client_config,
 	.leftovers = sb_leftovers,
 };

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "lib/fileio.h"
+#include "renderers/singbox/sb_render.h"
 #include "controller/singbox/sb.h"
 
 #define API_TIMEOUT_MS 3000
@@ -230,4 +231,16 @@ json_t *sb_status_json(const struct driver_ctx *ctx, const struct atlas_state *d
 	sb_conns_release(&c);
 	sb_files_release(&f);
 	return root;
+}
+
+int sb_client_config(const struct driver_ctx *ctx, const struct atlas_state *desired,
+		     const char *resource, const char *format, struct buf *out,
+		     struct atlas_err *err)
+{
+	(void)ctx;
+	if (!strcmp(format, "json"))
+		return render_sb_profile(desired, resource, out, err);
+	if (!strcmp(format, "links"))
+		return render_sb_links(desired, resource, out, err);
+	return err_set(err, ERR_UNSUPPORTED, "singbox has no client file \"%s\"", format);
 }
