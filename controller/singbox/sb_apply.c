@@ -207,8 +207,9 @@ static int op_reload(struct apply_run *r, const struct sb_act *a, struct atlas_e
 	if (wait_started(r, old, " on reload", err) == 0)
 		return 0;
 	last_log_line(r->f.log, line, sizeof(line));
-	return err_set(err, ERR_EXEC, "sing-box %s on reload%s%s",
-		       running_pid(r) < 0 ? "exited (the next reconcile starts it)" : "did not reload",
+	return err_set(err, ERR_EXEC, "sing-box %s%s%s",
+		       running_pid(r) < 0 ? "exited on reload (the next reconcile starts it)"
+					  : "did not reload",
 		       line[0] ? ": " : "", line);
 }
 
