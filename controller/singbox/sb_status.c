@@ -132,16 +132,22 @@ static int sample(const struct atlas_state *st, const struct sb_files *f, json_t
 	char *api = sb_api_addr(st);
 	int ret = -1;
 
+	json_t *before;
+
 	*t = load_traffic(f->traffic);
+	before = json_deep_copy(*t);
 	if (sb_api_connections(api, st->singbox.api_secret, 1, API_TIMEOUT_MS, c, err) < 0)
 		goto out;
 	account(st, *t, c);
 	if (ssm_account(st, *t, err) < 0)
 		goto out;
-	if (file_exists(f->dir) && save_traffic(f->traffic, *t, err) < 0)
+	/* an idle server writes nothing */
+	if (!json_equal(before, *t) && file_exists(f->dir) &&
+	    save_traffic(f->traffic, *t, err) < 0)
 		goto out;
 	ret = 0;
 out:
+	json_decref(before);
 	free(api);
 	return ret;
 }
