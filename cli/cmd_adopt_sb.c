@@ -27,8 +27,7 @@ int adopt_singbox_cmd(int argc, char **argv)
 	const char *file = NULL;
 	struct atlas_err err = { 0 };
 	struct diags errs = { 0 }, notes = { 0 };
-	struct atlas_state *old = NULL, *next = NULL;
-	struct sb_section parsed = { 0 };
+	struct atlas_state *old = NULL, *next = NULL, *scratch = NULL;
 	struct buf text = BUF_INIT;
 	struct store *s = NULL;
 	char summary[160];
@@ -55,18 +54,13 @@ int adopt_singbox_cmd(int argc, char **argv)
 		fprintf(stderr, "atlas: %s\n", err.msg);
 		goto out;
 	}
-	/* parsed belongs to a throwaway state so that state_free() releases it on every path */
-	old = state_new();
-	old->has_singbox = 1;
-	if (adopt_sb_parse(text.data ? text.data : "", text.len, &old->singbox, &errs, &notes) <
-	    0) {
+	/* the inbounds live in a scratch state until next takes them: state_free() frees them */
+	scratch = state_new();
+	if (adopt_sb_parse(text.data ? text.data : "", text.len, &scratch->singbox, &errs,
+			   &notes) < 0) {
 		cli_print_diags(&errs, file);
 		goto out;
 	}
-	parsed = old->singbox;
-	memset(&old->singbox, 0, sizeof(old->singbox));
-	state_free(old);
-	old = NULL;
 	if (adopt_load(dry, &s, &old) < 0)
 		goto out;
 	if (old->has_singbox && old->singbox.ninbounds) {
@@ -81,9 +75,10 @@ int adopt_singbox_cmd(int argc, char **argv)
 	}
 	/* the section keeps its defaults (service ports); the inbounds move in */
 	free(next->singbox.inbounds);
-	next->singbox.inbounds = parsed.inbounds;
-	next->singbox.ninbounds = parsed.ninbounds;
-	memset(&parsed, 0, sizeof(parsed));
+	next->singbox.inbounds = scratch->singbox.inbounds;
+	next->singbox.ninbounds = scratch->singbox.ninbounds;
+	scratch->singbox.inbounds = NULL;
+	scratch->singbox.ninbounds = 0;
 	for (size_t i = 0; i < next->singbox.ninbounds; i++)
 		nusers += next->singbox.inbounds[i].nusers;
 	if (!next->settings.host)
@@ -101,15 +96,7 @@ int adopt_singbox_cmd(int argc, char **argv)
 	}
 	ret = adopt_finish(s, next, old, summary, dry, "singbox");
 out:
-	{
-		/* what the reader made but nothing took over */
-		struct atlas_state *rest = state_new();
-
-		rest->has_singbox = 1;
-		rest->singbox.inbounds = parsed.inbounds;
-		rest->singbox.ninbounds = parsed.ninbounds;
-		state_free(rest);
-	}
+	state_free(scratch);
 	diags_clear(&errs);
 	diags_clear(&notes);
 	buf_release_secure(&text);

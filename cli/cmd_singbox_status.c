@@ -49,9 +49,8 @@ int cmd_singbox_status(int argc, char **argv)
 	       (long long)json_integer_value(json_object_get(js, "connections")),
 	       json_integer_value(json_object_get(js, "connections")) == 1 ? "" : "s");
 	printf("%-24s %11s %14s %14s\n", "USER", "CONNECTIONS", "UPLINK BYTES", "DOWNLINK BYTES");
+	/* every user sing-box has seen: the connected ones have connections > 0 */
 	json_array_foreach(json_object_get(js, "users"), i, u) {
-		if (!json_integer_value(json_object_get(u, "connections")))
-			continue;
 		printf("%-24s %11lld %14lld %14lld\n", json_string_value(json_object_get(u, "name")),
 		       (long long)json_integer_value(json_object_get(u, "connections")),
 		       (long long)json_integer_value(json_object_get(u, "uplink_bytes")),

@@ -73,8 +73,11 @@ struct driver {
 	 *                  "virtual_address": "10.9.0.2", "bytes_received": N,
 	 *                  "bytes_sent": N, "connected_since": UNIX,
 	 *                  "client_id": N}]}
-	 * singbox (later):
-	 *   {"running": true, "users": [{"name", "uplink_bytes", "downlink_bytes"}]}
+	 * singbox (sb_status.c):
+	 *   {"running": true, "pid": N, "started_at": UNIX, "connections": N,
+	 *    "error": "..." (when unreadable),
+	 *    "users": [{"name", "connections", "uplink_bytes", "downlink_bytes"}]}
+	 *   (bytes: what Atlas has counted so far, kept across reloads)
 	 */
 	json_t *(*status)(const struct driver_ctx *ctx, const struct atlas_state *desired);
 	/*
@@ -89,9 +92,11 @@ struct driver {
 		       json_t *results, struct atlas_err *err);
 	/*
 	 * Optional: the file a client imports, appended to out (new bytes).
-	 * resource names the client: "IF/PEER" for wireguard, "NAME" for openvpn.
-	 * format: "conf" (wireguard: wg-quick text), "qr.svg" (wireguard: the
-	 * QR code of the conf as SVG), "ovpn" (openvpn: the inline profile).
+	 * resource names the client: "IF/PEER" for wireguard, "NAME" for openvpn
+	 * and singbox (a user). format: "conf" (wireguard: wg-quick text),
+	 * "qr.svg" (wireguard: the QR code of the conf as SVG), "ovpn" (openvpn:
+	 * the inline profile), "json" (singbox: the client profile), "links"
+	 * (singbox: one share link per line).
 	 * Returns -1 with ERR_NOTFOUND for an unknown client, ERR_UNSUPPORTED
 	 * for an unknown format. May read files under ctx->datadir (the PKI)
 	 * but changes nothing. NULL: the API answers 501.

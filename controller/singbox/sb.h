@@ -116,6 +116,14 @@ int sb_leftovers(const struct driver_ctx *ctx);
 json_t *sb_status_json(const struct driver_ctx *ctx, const struct atlas_state *desired);
 
 /*
+ * A user's client file (driver.h): resource is the user's name; format
+ * "json" (the sing-box client profile) or "links" (one share link a line).
+ */
+int sb_client_config(const struct driver_ctx *ctx, const struct atlas_state *desired,
+		     const char *resource, const char *format, struct buf *out,
+		     struct atlas_err *err);
+
+/*
  * Reads the connections (open and recently closed) and adds what each has
  * moved since the last read to traffic.json. Before every reload: the
  * reload resets sing-box's counters.

@@ -207,8 +207,9 @@ static int op_reload(struct apply_run *r, const struct sb_act *a, struct atlas_e
 	if (wait_started(r, old, " on reload", err) == 0)
 		return 0;
 	last_log_line(r->f.log, line, sizeof(line));
-	return err_set(err, ERR_EXEC, "sing-box %s on reload%s%s",
-		       running_pid(r) < 0 ? "exited (the next reconcile starts it)" : "did not reload",
+	return err_set(err, ERR_EXEC, "sing-box %s%s%s",
+		       running_pid(r) < 0 ? "exited on reload (the next reconcile starts it)"
+					  : "did not reload",
 		       line[0] ? ": " : "", line);
 }
 
@@ -361,7 +362,7 @@ int sb_apply(const struct driver_ctx *ctx, const struct atlas_state *desired, st
 	     size_t n, json_t *results, struct atlas_err *err)
 {
 	struct apply_run r = { .ctx = ctx, .st = desired };
-	int failed = 0, closes = 0;
+	int failed = 0, closes = 0, sampled = 0;
 
 	sb_files_init(&r.f, ctx, desired->settings.singbox_binary, getenv("ATLAS_SB_UNIT"));
 	if (ctx->service_mode == SERVICE_DIRECT)
@@ -371,7 +372,17 @@ int sb_apply(const struct driver_ctx *ctx, const struct atlas_state *desired, st
 	for (size_t i = 0; i < n; i++) {
 		const struct sb_act *a = v[i].data;
 		struct atlas_err e = { 0 };
-		int rc = run_one(&r, a, &e);
+		int rc;
+
+		/* SSM forgets a deleted user's counters: read them first */
+		if (!sampled && (a->op == SB_OP_SSM_DELETE || a->op == SB_OP_SSM_SYNC ||
+				 a->op == SB_OP_STOP || a->op == SB_OP_REMOVE)) {
+			sampled = 1;
+			if (sb_traffic_sample(ctx, desired, &r.f, &e) < 0)
+				log_warn("singbox: traffic before \"%s\": %s", v[i].text, e.msg);
+			err_clear(&e);
+		}
+		rc = run_one(&r, a, &e);
 
 		closes += a->op == SB_OP_CLOSE && rc == 0;
 		if (rc < 0) {
@@ -401,5 +412,6 @@ const struct driver sb_driver = {
 	.apply = sb_apply,
 	.obs_free = sb_obs_free,
 	.status = sb_status_json,
+	.client_config = sb_client_config,
 	.leftovers = sb_leftovers,
 };

@@ -7,12 +7,20 @@
  * per connection id; each read adds only what a connection moved since the
  * last one, so nothing is counted twice. A reload starts new counters: the
  * driver reads right before it (sb_traffic_sample()).
+ *
+ * sing-box forgets its closed connections at every Go garbage collection
+ * (trafficcontrol's closed list is a pool cleanup), so bytes of a connection
+ * that opened and closed between two reads can be missed. Shadowsocks
+ * inbounds do not have that gap: their users' bytes come from the SSM API's
+ * per-user counters, read and zeroed (?clear=true) at each read, and their
+ * connections are left out of the connection-based count.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/fileio.h"
+#include "renderers/singbox/sb_render.h"
 #include "controller/singbox/sb.h"
 
 #define API_TIMEOUT_MS 3000
@@ -37,31 +45,48 @@ static json_int_t ival(json_t *o, const char *k)
 	return json_integer_value(json_object_get(o, k));
 }
 
-/* Adds the connections' progress to t (borrowed); replaces t's "seen". */
-static void account(json_t *t, const struct sb_conns *c)
+static void add_bytes(json_t *users, const char *name, json_int_t up, json_int_t down)
+{
+	json_t *u = json_object_get(users, name);
+
+	if (!u) {
+		u = json_pack("{s:I, s:I}", "up", (json_int_t)0, "down", (json_int_t)0);
+		json_object_set_new(users, name, u);
+	}
+	if (up > 0)
+		json_object_set_new(u, "up", json_integer(ival(u, "up") + up));
+	if (down > 0)
+		json_object_set_new(u, "down", json_integer(ival(u, "down") + down));
+}
+
+static int is_ss(const struct atlas_state *st, const char *inbound)
+{
+	for (size_t i = 0; i < st->singbox.ninbounds; i++)
+		if (!strcmp(st->singbox.inbounds[i].name, inbound))
+			return st->singbox.inbounds[i].type == SB_SHADOWSOCKS;
+	return 0;
+}
+
+/*
+ * Adds the connections' progress to t (borrowed); replaces t's "seen".
+ * Shadowsocks connections are counted by SSM instead.
+ */
+static void account(const struct atlas_state *st, json_t *t, const struct sb_conns *c)
 {
 	json_t *users = json_object_get(t, "users"), *seen = json_object_get(t, "seen");
 	json_t *now = json_object();
 
 	for (size_t i = 0; i < c->n; i++) {
 		const struct sb_conn *k = &c->v[i];
-		json_t *prev = json_object_get(seen, k->id), *u;
+		json_t *prev = json_object_get(seen, k->id);
 		json_int_t up = prev ? json_integer_value(json_array_get(prev, 0)) : 0;
 		json_int_t down = prev ? json_integer_value(json_array_get(prev, 1)) : 0;
 
 		json_object_set_new(now, k->id, json_pack("[I, I]", (json_int_t)k->uplink,
 							  (json_int_t)k->downlink));
-		if (!k->user[0])
+		if (!k->user[0] || is_ss(st, k->inbound))
 			continue;
-		if (!(u = json_object_get(users, k->user))) {
-			u = json_pack("{s:I, s:I}", "up", (json_int_t)0, "down", (json_int_t)0);
-			json_object_set_new(users, k->user, u);
-		}
-		if (k->uplink > up)
-			json_object_set_new(u, "up", json_integer(ival(u, "up") + k->uplink - up));
-		if (k->downlink > down)
-			json_object_set_new(u, "down",
-					    json_integer(ival(u, "down") + k->downlink - down));
+		add_bytes(users, k->user, k->uplink - up, k->downlink - down);
 	}
 	json_object_set_new(t, "seen", now);
 }
@@ -75,6 +100,31 @@ static int save_traffic(const char *path, json_t *t, struct atlas_err *err)
 	return ret;
 }
 
+/* Adds and zeroes the SSM per-user counters of every Shadowsocks inbound. */
+static int ssm_account(const struct atlas_state *st, json_t *t, struct atlas_err *err)
+{
+	json_t *users = json_object_get(t, "users");
+	char *addr = sb_ssm_addr(st);
+	int ret = 0;
+
+	for (size_t i = 0; ret == 0 && i < st->singbox.ninbounds; i++) {
+		const struct sb_inbound *in = &st->singbox.inbounds[i];
+		struct sb_ssm_users u = { 0 };
+		char *prefix;
+
+		if (in->type != SB_SHADOWSOCKS)
+			continue;
+		prefix = sb_ssm_prefix(in->name);
+		ret = sb_ssm_stats(addr, prefix, 1, &u, err);
+		for (size_t k = 0; ret == 0 && k < u.n; k++)
+			add_bytes(users, u.v[k].name, u.v[k].uplink, u.v[k].downlink);
+		sb_ssm_users_release(&u);
+		free(prefix);
+	}
+	free(addr);
+	return ret;
+}
+
 /* Reads the connections into *c (with the closed ones) and accounts them. */
 static int sample(const struct atlas_state *st, const struct sb_files *f, json_t **t,
 		  struct sb_conns *c, struct atlas_err *err)
@@ -82,14 +132,22 @@ static int sample(const struct atlas_state *st, const struct sb_files *f, json_t
 	char *api = sb_api_addr(st);
 	int ret = -1;
 
+	json_t *before;
+
 	*t = load_traffic(f->traffic);
+	before = json_deep_copy(*t);
 	if (sb_api_connections(api, st->singbox.api_secret, 1, API_TIMEOUT_MS, c, err) < 0)
 		goto out;
-	account(*t, c);
-	if (file_exists(f->dir) && save_traffic(f->traffic, *t, err) < 0)
+	account(st, *t, c);
+	if (ssm_account(st, *t, err) < 0)
+		goto out;
+	/* an idle server writes nothing */
+	if (!json_equal(before, *t) && file_exists(f->dir) &&
+	    save_traffic(f->traffic, *t, err) < 0)
 		goto out;
 	ret = 0;
 out:
+	json_decref(before);
 	free(api);
 	return ret;
 }
@@ -106,6 +164,27 @@ int sb_traffic_sample(const struct driver_ctx *ctx, const struct atlas_state *st
 	sb_conns_release(&c);
 	json_decref(t);
 	return ret;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "name")),
+		      json_string_value(json_object_get(*(json_t *const *)b, "name")));
+}
+
+/* Sorts an array of {"name":..} objects by name, in place (borrowed). */
+static void json_array_sort_by_name(json_t *arr)
+{
+	size_t n = json_array_size(arr);
+	json_t **v = xcalloc(n + 1, sizeof(*v));
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(arr, i));
+	qsort(v, n, sizeof(*v), by_name);
+	json_array_clear(arr);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, v[i]);
+	free(v);
 }
 
 json_t *sb_status_json(const struct driver_ctx *ctx, const struct atlas_state *desired)
@@ -151,10 +230,23 @@ json_t *sb_status_json(const struct driver_ctx *ctx, const struct atlas_state *d
 	}
 	for (size_t i = 0; i < c.n; i++)
 		open += !c.v[i].closed_at_ms;
+	json_array_sort_by_name(users);
 	json_object_set_new(root, "connections", json_integer((json_int_t)open));
 	json_object_set_new(root, "users", users);
 	json_decref(t);
 	sb_conns_release(&c);
 	sb_files_release(&f);
 	return root;
+}
+
+int sb_client_config(const struct driver_ctx *ctx, const struct atlas_state *desired,
+		     const char *resource, const char *format, struct buf *out,
+		     struct atlas_err *err)
+{
+	(void)ctx;
+	if (!strcmp(format, "json"))
+		return render_sb_profile(desired, resource, out, err);
+	if (!strcmp(format, "links"))
+		return render_sb_links(desired, resource, out, err);
+	return err_set(err, ERR_UNSUPPORTED, "singbox has no client file \"%s\"", format);
 }

@@ -5,7 +5,8 @@
 #                10.253.<TAG>.1 to the client, 10.254.<TAG>.1 to the internet
 #   atsb-<TAG>c  the client: a sing-box client configured from what Atlas
 #                produced, its local mixed inbound on 127.0.0.1:1080
-#   atsb-<TAG>i  "the internet": an HTTP server on 10.254.<TAG>.2:8080 and a
+#   atsb-<TAG>i  "the internet": an HTTP server on 10.254.<TAG>.2:8080 (sb-www.py:
+#                files, and /slow/N that stays open N/20 s) and a
 #                TLS 1.3 server (openssl s_server) on 10.254.<TAG>.2:443
 # Atlas runs in direct service mode. The sing-box binary is the test build of
 # scripts/singbox.sh (built once per machine). Every process started here has
@@ -74,12 +75,10 @@ net_setup() {
   ip -n "$SRV" link set atsbi up
   ip -n "$NET" addr add "$NET_IP/24" dev eth0
   ip -n "$NET" link set eth0 up
-  # the internet: a page, a large file, and a TLS 1.3 server (the REALITY target)
+  # the internet: a page, slow downloads, and a TLS 1.3 server (the REALITY target)
   mkdir -p "$T/www"
   echo "hello from the internet $tag" > "$T/www/index.html"
-  head -c 64000000 /dev/zero > "$T/www/big.bin"
-  ip netns exec "$NET" python3 -m http.server 8080 --bind "$NET_IP" --directory "$T/www/" \
-    > "$T/http.log" 2>&1 &
+  ip netns exec "$NET" python3 tests/e2e/sb-www.py "$NET_IP" 8080 "$T/www/" > "$T/http.log" 2>&1 &
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
     -subj /CN=www.example.com -addext subjectAltName=DNS:www.example.com \
     -keyout "$T/target.key" -out "$T/target.crt" 2>/dev/null

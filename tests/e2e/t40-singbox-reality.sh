@@ -58,11 +58,11 @@ kill "$wrong" 2>/dev/null || true
 ok "a client with a wrong REALITY public key gets nothing"
 
 # a transfer open, then the status lists alice as connected
-ip netns exec "$CLI" curl -s --max-time 60 --limit-rate 2M --socks5-hostname 127.0.0.1:1080 \
-  -o "$T/big1" "http://$NET_IP:8080/big.bin" &
+ip netns exec "$CLI" curl -s --max-time 60 --socks5-hostname 127.0.0.1:1080 \
+  -o "$T/big1" "http://$NET_IP:8080/slow/400" &
 xfer=$!
 for _ in $(seq 100); do
-  cli singbox status > "$T/status.out" 2>&1 && grep_q '^alice ' "$T/status.out" && break
+  cli singbox status > "$T/status.out" 2>&1 && grep_q '^alice  *1 ' "$T/status.out" && break
   sleep 0.1
 done
 grep_q '^alice  *1 ' "$T/status.out" || { cat "$T/status.out"; fail "atlas singbox status does not list alice with one connection"; }
@@ -76,7 +76,7 @@ grep_q '~ singbox reload: drops 1 connection of 1 user' "$T/plan.out" || { cat "
 apply_converged
 [ "$(sb_pid)" = "$pid" ] || fail "adding a user restarted sing-box instead of reloading it"
 [ "$(starts)" = $((before + 1)) ] || fail "expected exactly one reload, sing-box started $(( $(starts) - before )) times"
-wait "$xfer" && [ "$(stat -c %s "$T/big1")" = 64000000 ] && fail "alice's transfer survived the reload (the plan said it would drop)"
+wait "$xfer" && [ "$(stat -c %s "$T/big1")" = $((400 * 65536)) ] && fail "alice's transfer survived the reload (the plan said it would drop)"
 client_up carol edge 1081
 [ "$(fetch 1081)" = "hello from the internet 40" ] || fail "carol cannot fetch after the reload"
 [ "$(fetch 1080)" = "hello from the internet 40" ] || fail "alice cannot fetch after the reload"

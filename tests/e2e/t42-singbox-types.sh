@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# t42-singbox-types: every other inbound type with the real sing-box:
+# VMess, VMess+TLS, Trojan, Hysteria2, TUIC, VLESS+TLS over ws, VLESS+TLS over
+# httpupgrade and Shadowsocks 2022 with aes-256. For each, a client configured
+# from alice's profile (`atlas singbox profile alice`, its inbounds replaced
+# by a local mixed inbound, its route sent to that inbound's outbound) fetches
+# a page of the "internet" through the server. TLS uses Atlas's self-signed
+# certificate: the profile carries it, no client skips verification.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. tests/e2e/lib-sb.sh
+
+net_setup 42
+cat > "$T/state.yaml" <<YAML
+version: 1
+settings:
+  host: $SRV_IP
+  singbox_binary: $SB
+singbox:
+  inbounds:
+    - name: vm
+      type: vmess
+      port: 10001
+      security: none
+      users: [{name: alice}]
+    - name: vmtls
+      type: vmess
+      port: 10002
+      security: tls
+      users: [{name: alice}]
+    - name: tj
+      type: trojan
+      port: 10003
+      users: [{name: alice}]
+    - name: hy
+      type: hysteria2
+      port: 10004
+      users: [{name: alice}]
+    - name: tu
+      type: tuic
+      port: 10005
+      users: [{name: alice}]
+    - name: ws
+      type: vless
+      port: 10006
+      security: tls
+      transport: ws
+      path: /ws
+      users: [{name: alice}]
+    - name: hu
+      type: vless
+      port: 10007
+      security: tls
+      transport: httpupgrade
+      path: /up
+      users: [{name: alice}]
+    - name: ss256
+      type: shadowsocks
+      port: 10008
+      method: 2022-blake3-aes-256-gcm
+      users: [{name: alice}]
+YAML
+cli import "$T/state.yaml" > /dev/null
+apply_converged
+alive "$(sb_pid)" || fail "sing-box is not running"
+grep_q '"insecure": *true' <(cli singbox profile alice) && fail "the profile tells a client to skip certificate verification"
+port=1080
+for ib in vm vmtls tj hy tu ws hu ss256; do
+  client_up alice "$ib" "$port"
+  body=$(fetch "$port" 2>&1) || true
+  [ "$body" = "hello from the internet 42" ] || fail "alice cannot fetch through $ib: $body"
+  ok "alice fetches through $ib ($(jq -r --arg t "$ib" '.outbounds[] | select(.tag == $t) | .type' "$T/alice-$ib.client.json"))"
+  client_down alice "$ib"
+  port=$((port + 1))
+done
+[ "$(plan_rc)" = 0 ] || { cat "$T/plan.out"; fail "plan is not empty at the end"; }
+ok "plan exits 0"

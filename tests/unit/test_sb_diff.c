@@ -1,0 +1,245 @@
+/*
+ * test_sb_diff.c - the pure diff of the sing-box driver on hand-made
+ * observations: a reload only when config.json differs, and its line says how
+ * many connections of how many users it drops; Shadowsocks users added,
+ * rekeyed and removed live; connections of removed or disabled users closed
+ * only when no reload cuts them; an incomplete observation removes nothing.
+ */
+#include "testutil.h"
+
+#include "controller/singbox/sb.h"
+#include "state/complete.h"
+#include "state/yaml.h"
+
+static const char yaml[] =
+	"version: 1\nsettings: {host: vpn.example.com}\nsingbox:\n  inbounds:\n"
+	"    - {name: edge, type: vless, port: 443, security: none,\n"
+	"       users: [{name: alice}, {name: bob}]}\n"
+	"    - name: ss\n      type: shadowsocks\n      port: 8388\n      users:\n"
+	"        - {name: alice, password: AAAAAAAAAAAAAAAAAAAAAA==}\n"
+	"        - {name: carol, password: BBBBBBBBBBBBBBBBBBBBBA==}\n"
+	"        - {name: dave, password: CCCCCCCCCCCCCCCCCCCCCA==, disabled: true}\n";
+
+static struct atlas_state *load(void)
+{
+	struct diags d = { 0 };
+	struct atlas_state *st = state_from_yaml(yaml, strlen(yaml), &d, NULL);
+
+	assert_non_null(st);
+	assert_int_equal(state_complete(st, NULL, &d, NULL), 0);
+	diags_clear(&d);
+	return st;
+}
+
+static void ctx_init(struct driver_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->datadir = "/var/lib/atlas-unit";
+	ctx->rundir = "/var/lib/atlas-unit/run";
+	ctx->service_mode = SERVICE_DIRECT;
+	ctx->now = 1767225600; /* 2026-01-01 */
+}
+
+static void conn(struct sb_obs *o, const char *id, const char *inbound, const char *user)
+{
+	struct sb_conn *c;
+
+	o->conns.v = xrealloc(o->conns.v, (o->conns.n + 1) * sizeof(*o->conns.v));
+	c = &o->conns.v[o->conns.n++];
+	memset(c, 0, sizeof(*c));
+	c->id = xstrdup(id);
+	c->inbound = xstrdup(inbound);
+	c->inbound_type = xstrdup("");
+	c->user = xstrdup(user);
+	c->network = xstrdup("tcp");
+	c->source = xstrdup("10.0.0.2:5000");
+	c->destination = xstrdup("1.1.1.1:80");
+}
+
+static void ssm_user(struct sb_ssm_obs *so, const char *name, const char *key)
+{
+	struct sb_ssm_user *u;
+
+	so->users.v = xrealloc(so->users.v, (so->users.n + 1) * sizeof(*so->users.v));
+	u = &so->users.v[so->users.n++];
+	memset(u, 0, sizeof(*u));
+	u->name = xstrdup(name);
+	u->key = xstrdup(key);
+}
+
+/* A running sing-box with the current config and SSM users alice and carol. */
+static struct sb_obs *converged(const struct driver_ctx *ctx, const struct atlas_state *st)
+{
+	struct sb_obs *o = xcalloc(1, sizeof(*o));
+	struct buf b = BUF_INIT;
+
+	assert_int_equal(sb_render_conf(ctx, st, &b, NULL), 0);
+	o->section = 1;
+	o->conf = buf_detach(&b);
+	o->running = 1;
+	o->pid = 42;
+	o->conns_known = 1;
+	o->ssm = xcalloc(2, sizeof(*o->ssm));
+	o->nssm = 1;
+	o->ssm[0].inbound = xstrdup("ss");
+	o->ssm[0].known = 1;
+	ssm_user(&o->ssm[0], "alice", "AAAAAAAAAAAAAAAAAAAAAA==");
+	ssm_user(&o->ssm[0], "carol", "BBBBBBBBBBBBBBBBBBBBBA==");
+	return o;
+}
+
+static char *plan_text(const struct driver_ctx *ctx, const struct atlas_state *st,
+		       const struct sb_obs *o, size_t *n)
+{
+	struct buf b = BUF_INIT;
+	struct plan p;
+
+	plan_init(&p);
+	plan_engine(&p, "singbox", ENGINE_OK, NULL);
+	assert_int_equal(sb_diff(ctx, st, o, &p, NULL), 0);
+	plan_render_text(&p, &b);
+	*n = p.n;
+	plan_release(&p);
+	return buf_detach(&b);
+}
+
+static void test_sb_diff__converged_is_empty(void **s)
+{
+	struct atlas_state *st = load();
+	struct driver_ctx ctx;
+	struct sb_obs *o;
+	size_t n;
+	char *t;
+
+	(void)s;
+	ctx_init(&ctx);
+	o = converged(&ctx, st);
+	conn(o, "c1", "edge", "alice");
+	conn(o, "c2", "ss", "carol");
+	t = plan_text(&ctx, st, o, &n);
+	assert_int_equal(n, 0);
+	free(t);
+	sb_obs_free(o);
+	state_free(st);
+}
+
+static void test_sb_diff__reload_says_what_it_drops(void **s)
+{
+	struct atlas_state *st = load();
+	struct driver_ctx ctx;
+	struct sb_obs *o;
+	size_t n;
+	char *t;
+
+	(void)s;
+	ctx_init(&ctx);
+	o = converged(&ctx, st);
+	conn(o, "c1", "edge", "alice");
+	conn(o, "c2", "edge", "alice");
+	conn(o, "c3", "ss", "carol");
+	o->conf[5] = 'X'; /* the file on disk differs */
+	t = plan_text(&ctx, st, o, &n);
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(t, "~ singbox reload: drops 3 connections of 2 users\n"));
+	assert_non_null(strstr(t, "drops 3 sessions"));
+	free(t);
+	sb_obs_free(o);
+	state_free(st);
+}
+
+static void test_sb_diff__shadowsocks_users_live(void **s)
+{
+	struct atlas_state *st = load();
+	struct driver_ctx ctx;
+	struct sb_obs *o;
+	size_t n;
+	char *t;
+
+	(void)s;
+	ctx_init(&ctx);
+	o = converged(&ctx, st);
+	/* SSM has a stranger and a wrong key for carol, lacks alice */
+	free(o->ssm[0].users.v[0].name);
+	o->ssm[0].users.v[0].name = xstrdup("mallory");
+	free(o->ssm[0].users.v[1].key);
+	o->ssm[0].users.v[1].key = xstrdup("DDDDDDDDDDDDDDDDDDDDDA==");
+	ssm_user(&o->ssm[0], "dave", "CCCCCCCCCCCCCCCCCCCCCA==");
+	conn(o, "c9", "ss", "dave");
+	t = plan_text(&ctx, st, o, &n);
+	assert_null(strstr(t, "~ singbox reload"));
+	assert_non_null(strstr(t, "+ singbox/ss user alice (live, no reload)\n"));
+	assert_non_null(strstr(t, "~ singbox/ss user carol: new key (live, no reload)\n"));
+	assert_non_null(strstr(t, "- singbox/ss user mallory (not in the desired state; live, no reload)\n"));
+	assert_non_null(strstr(t, "- singbox/ss user dave (disabled; live, no reload)\n"));
+	assert_non_null(strstr(t, "x singbox/ss/dave connection c9 to 1.1.1.1:80 (disabled)\n"));
+	assert_int_equal(n, 5);
+	free(t);
+
+	/* incomplete: additions and key changes only */
+	o->incomplete = 1;
+	t = plan_text(&ctx, st, o, &n);
+	assert_null(strstr(t, "- singbox"));
+	assert_null(strstr(t, "x singbox"));
+	assert_int_equal(n, 2);
+	free(t);
+	sb_obs_free(o);
+	state_free(st);
+}
+
+static void test_sb_diff__not_running_starts_and_syncs(void **s)
+{
+	struct atlas_state *st = load();
+	struct driver_ctx ctx;
+	struct sb_obs *o;
+	size_t n;
+	char *t;
+
+	(void)s;
+	ctx_init(&ctx);
+	o = converged(&ctx, st);
+	o->running = 0;
+	o->ssm[0].known = 0;
+	t = plan_text(&ctx, st, o, &n);
+	assert_string_equal(t, "singbox: 2 changes\n"
+			       "  + singbox start\n"
+			       "  ~ singbox/ss users: set 2 users through the ssm api (live)\n");
+	free(t);
+	sb_obs_free(o);
+	state_free(st);
+}
+
+static void test_sb_diff__section_gone_removes(void **s)
+{
+	const char *none = "version: 1\nsettings: {}\n";
+	struct diags d = { 0 };
+	struct atlas_state *st = state_from_yaml(none, strlen(none), &d, NULL);
+	struct sb_obs *o = xcalloc(1, sizeof(*o));
+	struct driver_ctx ctx;
+	size_t n;
+	char *t;
+
+	(void)s;
+	ctx_init(&ctx);
+	o->running = 1;
+	o->conns_known = 1;
+	conn(o, "c1", "edge", "alice");
+	t = plan_text(&ctx, st, o, &n);
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(t, "- singbox: section removed: stop sing-box (drops 1 connection of 1 user), remove its files\n"));
+	free(t);
+	sb_obs_free(o);
+	state_free(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sb_diff__converged_is_empty),
+		cmocka_unit_test(test_sb_diff__reload_says_what_it_drops),
+		cmocka_unit_test(test_sb_diff__shadowsocks_users_live),
+		cmocka_unit_test(test_sb_diff__not_running_starts_and_syncs),
+		cmocka_unit_test(test_sb_diff__section_gone_removes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
