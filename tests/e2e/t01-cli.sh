@@ -31,7 +31,7 @@ Y
 
 for c in validate import export plan apply history; do
   out=$(A $c --help) || fail "$c --help exits non-zero"
-  grep -q "^usage: atlas \(--data DIR \)\?$c\b" <<<"$out" || fail "$c --help: no usage line for $c: $out"
+  grep -q "^usage: atlas $c\( \|$\)" <<<"$out" || fail "$c --help: no usage line for $c: $out"
 done
 # version has no options: --help prints the version, nothing else.
 [ "$(A version --help)" = "$(A version)" ] && A version | grep -qE '^atlas [0-9]+\.[0-9]+\.[0-9]+$' || fail "version --help"

@@ -67,7 +67,7 @@ A wg peer add erin > /dev/null
 SA apply > /dev/null
 A wg peer rm dave > /dev/null
 SA apply > /dev/null
-kill -0 $PING 2>/dev/null || fail "the pinger ended before the last apply: its count proves nothing"
+alive $PING || fail "the pinger ended before the last apply: its count proves nothing"
 wait $PING; PING=
 sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$T/ping.log")
 recv=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$T/ping.log")

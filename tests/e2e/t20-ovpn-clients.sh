@@ -72,8 +72,8 @@ refused0=$(refusals bob)
 t0=$(date +%s.%N)
 apply_converged
 t1=$(date +%s.%N)
-kill -0 $pinger 2>/dev/null || fail "alice's pinger ended before the apply did: her count would prove nothing"
-kill -0 $bob_pinger 2>/dev/null || fail "bob's pinger ended before the apply did"
+alive $pinger || fail "alice's pinger ended before the apply did: her count would prove nothing"
+alive $bob_pinger || fail "bob's pinger ended before the apply did"
 # bob's client tries again (connect-retry 1): the event that shows he is refused.
 bob_refused() { [ "$(refusals bob)" -gt "$refused0" ]; }
 wait_for 60 bob_refused >/dev/null || fail "the server log shows no CRL refusal of bob's reconnect"

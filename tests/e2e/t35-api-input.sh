@@ -97,7 +97,7 @@ for i in $(seq 1 20); do
 done
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$(stalled)" -ge 22 ] || fail "stalled connections were dropped during the requests: $(stalled) left"
-kill -0 "$STALL_PID" || fail "the stalling shell ended early"
+alive "$STALL_PID" || fail "the stalling shell ended early"
 kill -0 "$API_PID" || fail "atlas serve died"
 kill $STALL_PID 2>/dev/null || true
 ok "22 stalled connections, open throughout, do not block 20 other requests (${ms} ms, logged only)"
