@@ -138,17 +138,68 @@ struct vctx {
 			  m_);                                                          \
 	} while (0)
 
+void name_suggest(const char *s, char *out, size_t len)
+{
+	size_t n = 0;
+	int dash = 0;
+
+	for (; s && *s && n + 1 < len && n < NAME_MAX_LEN; s++) {
+		char ch = *s >= 'A' && *s <= 'Z' ? (char)(*s - 'A' + 'a') : *s;
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		    (n && (ch == '_' || ch == '.' || ch == '-'))) {
+			if (dash && n && ch != '-')
+				out[n++] = '-';
+			dash = 0;
+			if (n + 1 < len && n < NAME_MAX_LEN)
+				out[n++] = ch;
+		} else {
+			dash = 1;	/* spaces and the rest: one dash between words */
+		}
+	}
+	while (n && (out[n - 1] == '-' || out[n - 1] == '_' || out[n - 1] == '.'))
+		n--;
+	if (len)
+		out[n] = '\0';
+}
+
 static void check_name(struct vctx *c, char *const *name, const char *kind)
 {
-	if (!*name)
+	char tail[128], hint[NAME_MAX_LEN + 40] = "";
+	size_t lw, lt;
+
+	if (!*name) {
 		V(c, name, "name", "%s has no name", kind);
-	else if (!name_valid(*name))
-		V(c, name, "name",
-		  "name \"%.80s\" is invalid: use 1 to 63 of a-z 0-9 _ . - starting with a letter or digit",
-		  *name);
-	else if (strstr(*name, ".tmp."))
-		V(c, name, "name",
-		  "name \"%s\" is reserved: \".tmp.\" marks Atlas's temporary files", *name);
+		return;
+	}
+	if (name_valid(*name)) {
+		if (strstr(*name, ".tmp."))
+			V(c, name, "name",
+			  "name \"%s\" is reserved: \".tmp.\" marks Atlas's temporary files", *name);
+		return;
+	}
+	{
+		char sug[NAME_MAX_LEN + 1];
+
+		name_suggest(*name, sug, sizeof(sug));
+		if (sug[0])
+			snprintf(hint, sizeof(hint), ", such as \"%s\"", sug);
+	}
+	/* who ends with KIND "NAME": say it once, as KIND name "NAME" */
+	snprintf(tail, sizeof(tail), " \"%.80s\"", *name);
+	lw = strlen(c->who);
+	lt = strlen(tail);
+	if (lw > lt && !strcmp(c->who + lw - lt, tail)) {
+		diags_add(c->d, name, "name",
+			  "%.*s name \"%.80s\" is invalid: use 1 to 63 lowercase letters, digits, "
+			  "_ . - starting with a letter or digit%s",
+			  (int)(lw - lt), c->who, *name, hint);
+		return;
+	}
+	V(c, name, "name",
+	  "name \"%.80s\" is invalid: use 1 to 63 lowercase letters, digits, _ . - starting with a "
+	  "letter or digit%s",
+	  *name, hint);
 }
 
 static void check_text(struct vctx *c, char *const *s, const char *field, int multiline,

@@ -23,6 +23,13 @@ int name_valid(const char *s);
  * server's): such a client name is refused wherever a state is checked.
  */
 int ovpn_name_reserved(const char *s);
+/*
+ * A valid name made of a display name ("Alice Phone" -> "alice-phone"):
+ * lowercase, one dash between words, the rest dropped; "" when nothing is
+ * left. out: at least NAME_MAX_LEN + 1 bytes. The panel does the same as the
+ * user types (ui/app.js slugName).
+ */
+void name_suggest(const char *s, char *out, size_t len);
 /* YYYY-MM-DD, a real date. */
 int date_valid(const char *s);
 

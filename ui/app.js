@@ -91,6 +91,24 @@ function diffLines(text) {
   });
 }
 
+/* Today as YYYY-MM-DD in UTC: an expiry date is valid through that day, UTC. */
+function todayUTC(nowMs) {
+  return new Date(nowMs).toISOString().slice(0, 10);
+}
+
+/*
+ * A display name turned into a valid resource name as the user types:
+ * lowercase, one dash for each run of spaces and other characters, at most
+ * 63 ("Alice Phone" -> "alice-phone"). While typing a trailing dash stays
+ * (the next word follows); done = true drops it, as the server's
+ * suggestion does (state/validate.c name_suggest).
+ */
+function slugName(v, done) {
+  let s = String(v || '').toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 63);
+  if (done) s = s.replace(/[-_.]+$/, '');
+  return s;
+}
+
 /* Engine names as the panel writes them (the API and the CLI use the keys). */
 const ENGINE_NAMES = { wireguard: 'WireGuard', openvpn: 'OpenVPN', singbox: 'sing-box' };
 
@@ -178,6 +196,55 @@ document.addEventListener('alpine:init', () => {
       return ct.includes('json') ? r.json() : r.text();
     },
 
+    /* Opens a modal dialog with the focus on its first field (else its first button). */
+    openDlg(ref) {
+      const d = this.$refs[ref];
+      if (!d.open) d.showModal();
+      this.$nextTick(() => {
+        const vis = el => !el.disabled && el.offsetParent !== null;
+        const f = [...d.querySelectorAll('input:not([type=hidden]), select, textarea')].find(vis) ||
+                  [...d.querySelectorAll('button')].find(vis);
+        if (f) f.focus();
+      });
+    },
+
+    /* [text, class] of a peer's status. */
+    peerBadge(p) {
+      const st = p.status || {};
+      if (p.disabled) return ['disabled', 'badge-off'];
+      if (this.datePassed(p.expires)) return ['expired', 'badge-off'];
+      if (st.latest_handshake && (this.now / 1000 - st.latest_handshake) < 180) return ['connected', 'badge-ok'];
+      if (st.on_interface) return st.latest_handshake ? ['idle', 'badge-off'] : ['never connected', 'badge-off'];
+      return ['not applied', 'badge-warn'];
+    },
+
+    clientBadge(c) {
+      if (c.disabled) return ['disabled', 'badge-off'];
+      if (this.datePassed(c.expires)) return ['expired', 'badge-off'];
+      return c.status && c.status.connected ? ['connected', 'badge-ok'] : ['offline', 'badge-off'];
+    },
+
+    /* The name field's input handler: the typed text becomes a valid name at once. */
+    slugInput(ev, form) {
+      const v = slugName(ev.target.value, false);
+      form.name = v;
+      if (ev.target.value !== v) ev.target.value = v;
+    },
+
+    /* 1 when an expiry date (YYYY-MM-DD) is before today (UTC). */
+    datePassed(d) {
+      return !!d && /^\d{4}-\d{2}-\d{2}$/.test(d) && d < todayUTC(this.now);
+    },
+
+    /* The OpenVPN daemon's badge: a change not applied yet is not a failure. */
+    ovpnDaemonBadge() {
+      const on = this.ovpn.server && this.ovpn.server.enabled;
+      const st = this.status || {};
+      if (this.engStatus('openvpn').running) return on ? ['daemon running', 'badge-ok'] : ['daemon running until applied', 'badge-warn'];
+      if (on && (st.applied_generation || 0) < (st.generation || 0)) return ['daemon starts when applied', 'badge-warn'];
+      return on ? ['daemon stopped', 'badge-bad'] : ['daemon stopped', 'badge-off'];
+    },
+
     toast(text, kind = 'ok') {
       const id = Date.now() + Math.random();
       this.toasts = this.toasts.concat([{ id, text, kind }]).slice(-3);
@@ -239,8 +306,18 @@ document.addEventListener('alpine:init', () => {
       const h = location.hash.replace(/^#\/?/, '');
       const v = VIEWS.includes(h) ? h : 'dashboard';
       if (h !== v) history.replaceState(null, '', '#/' + v);
+      const moved = this.view !== v;
       this.view = v;
       this.navOpen = false;
+      if (moved) {
+        /* a new view starts at its top, with its heading focused, without the old toasts */
+        this.toasts = [];
+        window.scrollTo(0, 0);
+        this.$nextTick(() => {
+          const h = document.querySelector('[data-view="' + v + '"] [data-view-heading]');
+          if (h) h.focus({ preventScroll: true });
+        });
+      }
       this.loadView();
     },
 
@@ -273,11 +350,24 @@ document.addEventListener('alpine:init', () => {
           this.api('GET', '/status').then(s => { this.status = s; setTimeout(() => this.token && !this.es && this.connectEvents(), 3000); }).catch(() => {});
         }
       };
-      es.addEventListener('status', ev => { this.live = true; this.status = JSON.parse(ev.data); });
+      es.addEventListener('status', ev => {
+        this.live = true;
+        this.status = JSON.parse(ev.data);
+        /* the live status lags an apply by up to a tick: a peer applied since still reads
+         * "not applied" in the list; read the list again once the state is applied */
+        const st = this.status;
+        if (this.view === 'wireguard' && st.applied_generation >= st.generation &&
+            this.wg.peers.some(p => this.peerBadge(p)[0] === 'not applied')) this.loadPeers(true);
+      });
       es.addEventListener('traffic', ev => this.onTraffic(JSON.parse(ev.data)));
       es.addEventListener('state', () => this.refreshQuiet());
       es.addEventListener('apply', ev => {
         const run = JSON.parse(ev.data);
+        /* a "waiting for Apply" card is over once an apply ran */
+        for (const k of ['wgResult', 'ovpnResult'])
+          if (this.eng[k] && this.eng[k].pending && run) this.eng[k] = { ...this.eng[k], pending: false, ok: !!run.ok, error: run.error || '', actions: run.actions || [] };
+        /* the Plan view's result card of an earlier apply goes when a later one ran */
+        if (this.plan.result && run && run.generation > (this.plan.result.generation || 0)) this.plan.result = null;
         if (this.view !== 'dashboard' && this.view !== 'settings') this.loadView();
         this.loadStatus();
         if (run && run.trigger !== 'api' && run.trigger !== 'periodic' && run.ok === false) this.toast('Apply run failed: ' + (run.error || 'see Plan'), 'bad');
@@ -403,8 +493,11 @@ document.addEventListener('alpine:init', () => {
 
     async loadPeers(quiet) {
       if (!this.wg.iface) { this.wg.peers = []; return; }
+      /* answers may cross: only the newest request's list is shown */
+      const seq = this.wg.seq = (this.wg.seq || 0) + 1;
       try {
-        this.wg.peers = await this.api('GET', '/wireguard/interfaces/' + encodeURIComponent(this.wg.iface) + '/peers');
+        const peers = await this.api('GET', '/wireguard/interfaces/' + encodeURIComponent(this.wg.iface) + '/peers');
+        if (seq === this.wg.seq) this.wg.peers = peers;
       } catch (e) {
         if (!quiet && e.status !== 401) this.wg.error = e.message;
       }
@@ -426,7 +519,7 @@ document.addEventListener('alpine:init', () => {
         allowed_ips: (p.allowed_ips || []).join(', '), keepalive: p.keepalive || 0,
         expires: p.expires || '', disabled: !!p.disabled,
       } : { name: '', note: '', address: '', allowed_ips: '', keepalive: 0, expires: '', disabled: false };
-      this.$refs.peerDlg.showModal();
+      this.openDlg('peerDlg');
     },
 
     async savePeer() {
@@ -444,7 +537,7 @@ document.addEventListener('alpine:init', () => {
           await this.api('PATCH', this.peerPath({ name: this.wg.editing }), body);
           this.toast('Peer ' + this.wg.editing + ' saved');
         } else {
-          body.name = f.name;
+          body.name = f.name = slugName(f.name, true);
           await this.api('POST', '/wireguard/interfaces/' + encodeURIComponent(this.wg.iface) + '/peers', body);
           this.toast('Peer ' + f.name + ' added');
         }
@@ -485,7 +578,7 @@ document.addEventListener('alpine:init', () => {
       this.closeQr();
       this.wg.qrError = '';
       this.wg.qrName = p.name;
-      this.$refs.qrDlg.showModal();
+      this.openDlg('qrDlg');
       try {
         const b = await this.api('GET', this.peerPath(p) + '/qr.svg', undefined, { as: 'blob' });
         this.wg.qrUrl = URL.createObjectURL(new Blob([b], { type: 'image/svg+xml' }));
@@ -502,7 +595,7 @@ document.addEventListener('alpine:init', () => {
       /* The first interface gets the usual defaults; later ones start empty. */
       const first = this.wg.ifaces.length === 0;
       this.wg.ifForm = { name: first ? 'wg0' : '', listen_port: 51820, address: first ? '10.8.0.1/24' : '', dns: '' };
-      this.$refs.ifDlg.showModal();
+      this.openDlg('ifDlg');
     },
 
     async saveIface() {
@@ -560,11 +653,12 @@ document.addEventListener('alpine:init', () => {
     openClientForm() {
       this.ovpn.formError = '';
       this.ovpn.form = { name: '', static_ip: '', note: '', expires: '' };
-      this.$refs.clientDlg.showModal();
+      this.openDlg('clientDlg');
     },
 
     async saveClient() {
       const f = this.ovpn.form;
+      f.name = slugName(f.name, true);
       const body = { name: f.name };
       if (f.static_ip.trim()) body.static_ip = f.static_ip.trim();
       if (f.note) body.note = f.note;
@@ -710,7 +804,7 @@ document.addEventListener('alpine:init', () => {
         r.preview = d.restore;
         r.kept = withSettings ? r.kept : (d.restore.kept_settings || []);
       } catch (e) { this.toast(e.message, 'bad'); return; }
-      if (!this.$refs.restoreDlg.open) this.$refs.restoreDlg.showModal();
+      this.openDlg('restoreDlg');
     },
 
     restoreCount() {

@@ -109,7 +109,7 @@ const atlasEngineMethods = {
     this.eng.ifEditError = '';
     this.eng.ifEdit = { name: i.name, listen_port: i.listen_port, address: (i.address || []).join(', '),
                         dns: (i.dns || []).join(', '), mtu: i.mtu || '', orig: i };
-    this.$refs.ifEditDlg.showModal();
+    this.openDlg('ifEditDlg');
   },
 
   /* (Not named ifEdit...: Alpine runs an expression that starts with
@@ -196,7 +196,7 @@ const atlasEngineMethods = {
     this.eng.editError = '';
     this.eng.edit = { network: s.network, port: s.port, proto: s.proto,
                       dns: (s.dns || []).join(', '), routes: (s.routes || []).join(', ') };
-    this.$refs.ovpnDlg.showModal();
+    this.openDlg('ovpnDlg');
   },
 
   async saveOvpnEdit() {

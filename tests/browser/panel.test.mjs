@@ -18,6 +18,8 @@ const PORT = 18110;
 const IFACE = 'atu0';
 const CLIENT_IFACE = 'atu1'; /* a WireGuard client on loopback, for live status */
 const XSS = '<img src=x onerror=alert(1)>';
+/* the same without spaces: list fields split at spaces */
+const XSS_NOSPACE = '<img/src=x/onerror=alert(1)>';
 const SEED = `version: 1
 settings:
   host: vpn.example.test
@@ -306,12 +308,17 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
   it('keeps user text as text: a bad peer name and a peer note with HTML', async () => {
     await go('wireguard');
     await page.getByRole('button', { name: 'Add peer' }).click();
+    /* the name field turns what is typed into a valid name: markup cannot stay in it */
     await page.locator('#peer-name').fill(XSS);
+    assert.match(await page.locator('#peer-name').inputValue(), /^[a-z0-9][a-z0-9_.-]*$/);
+    /* a field the server refuses quotes the user's text as literal text */
+    await page.locator('#peer-name').fill('xss-addr');
+    await page.locator('#peer-addr').fill(XSS_NOSPACE);
     await page.locator('#peer-name').press('Enter');
     const err = page.getByTestId('peer-error');
     await err.waitFor({ state: 'visible' });
     const msg = await err.textContent();
-    assert.ok(msg.includes(XSS), 'the error quotes the name as literal text: ' + msg);
+    assert.ok(msg.includes(XSS_NOSPACE), 'the error quotes the address as literal text: ' + msg);
     assert.equal(await noImages(), 0, 'no <img> element was created');
     await shot(page, 'xss-name-desktop');
     await page.keyboard.press('Escape');
@@ -384,14 +391,17 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     const first = await gens.first().getAttribute('data-gen');
     const oldest = gens.last();
     const oldGen = await oldest.getAttribute('data-gen');
-    await oldest.getByRole('button', { name: /^Diff/ }).click();
+    await oldest.getByRole('button', { name: /^Compare generation \d+ with the current state/ }).click();
     const box = page.locator('#gen-diff');
     await box.waitFor({ state: 'visible' });
     assert.match(await box.innerText(), /vpn2\.example\.test/);
     await shot(page, 'history-desktop');
 
     await oldest.getByRole('button', { name: /^Restore/ }).click();
-    await confirmDialog(new RegExp(`generation ${oldGen}`));
+    const rd = page.getByTestId('restore-dialog');
+    await rd.waitFor({ state: 'visible' });
+    assert.match(await rd.innerText(), new RegExp(`Restore generation ${oldGen}`));
+    await page.getByTestId('restore-ok').click();
     await page.getByText(new RegExp(`Generation ${oldGen} restored as generation \\d+`)).waitFor();
     await page.locator(`[data-gen="${Number(first) + 1}"]`).waitFor();
 
@@ -444,7 +454,7 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     await shot(page, 'dashboard-live-desktop');
     await go('wireguard');
     const alice = await peerRow('alice');
-    await alice.locator('.badge', { hasText: 'connected' }).waitFor({ timeout: 15000 });
+    await alice.locator('.badge', { hasText: /^connected$/ }).waitFor({ timeout: 15000 });
     assert.match(await alice.innerText(), /handshake \d+ s ago/);
   });
 

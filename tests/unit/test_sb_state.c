@@ -190,7 +190,7 @@ static void test_sb_state__users(void **s)
 	bad(SB("    - {name: a, type: vmess, port: 443, users: [{name: x}, {name: x}]}\n"),
 	    "user name \"x\" is used twice");
 	bad(SB("    - {name: a, type: vmess, port: 443, users: [{name: X}]}\n"),
-	    "singbox inbound \"a\": user \"X\": name \"X\" is invalid");
+	    "singbox inbound \"a\": user name \"X\" is invalid");
 	bad(SB("    - {name: a, type: vmess, port: 443, users: [{name: x, uuid: 123}]}\n"),
 	    "f.yaml:5:65: singbox inbound \"a\": user \"x\": uuid \"123\" is not a UUID");
 	bad(SB("    - {name: a, type: vmess, port: 443, users:\n"

@@ -80,7 +80,8 @@ static void test_validate__names(void **s)
 	assert_false(name_valid("a234567890123456789012345678901234567890123456789012345678901234"));
 	good(WG("        - name: alice\n"));
 	bad(WG("        - name: \"Bob$(id)\"\n"),
-	    "wireguard interface \"wg0\": peer \"Bob$(id)\": name \"Bob$(id)\" is invalid");
+	    "wireguard interface \"wg0\": peer name \"Bob$(id)\" is invalid: use 1 to 63 lowercase "
+	    "letters, digits, _ . - starting with a letter or digit, such as \"bob-id\"\n");
 }
 
 /* issue 16.1: a client named like the server certificate got the server's key */
@@ -366,6 +367,30 @@ static void test_validate__positions_in_messages(void **s)
  * one) hides nothing: the rule problems of the rest of the file come in the
  * same run, each once, at its position.
  */
+/* A display name typed where a name goes: one sentence, with a name that would do. */
+static void test_validate__name_suggestion(void **s)
+{
+	static const char *const cases[][2] = {
+		{ "Alice Phone", "alice-phone" }, { "  Bob's  iPad ", "bob-s-ipad" },
+		{ "Zoë", "zo" }, { "_x", "x" }, { "a__b", "a__b" }, { "!!!", "" },
+		{ "Carol-Laptop.", "carol-laptop" },
+	};
+	char out[NAME_MAX_LEN + 1];
+	char *p;
+
+	(void)s;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		name_suggest(cases[i][0], out, sizeof(out));
+		assert_string_equal(out, cases[i][1]);
+		assert_true(!out[0] || name_valid(out));
+	}
+	p = problems("openvpn:\n  network: 10.9.0.0/24\n  clients:\n    - name: Alice Phone\n");
+	assert_string_equal(p, "openvpn client name \"Alice Phone\" is invalid: use 1 to 63 lowercase "
+			       "letters, digits, _ . - starting with a letter or digit, such as "
+			       "\"alice-phone\"\n");
+	free(p);
+}
+
 static void test_validate__all_problems_at_once(void **s)
 {
 	const char *text = "version: 1\nsettings:\n  host: vpn.example.org\n"
@@ -383,8 +408,7 @@ static void test_validate__all_problems_at_once(void **s)
 	static const char *const want[] = {
 		"f.yaml:7:20: wireguard: interface \"wg0\": listen_port: 70000 is out of range",
 		"f.yaml:12:17: wireguard interface \"wg0\": peer name \"alice\" is used twice",
-		"f.yaml:14:17: wireguard interface \"wg0\": peer \"Bad Name\": name \"Bad Name\" is "
-		"invalid",
+		"f.yaml:14:17: wireguard interface \"wg0\": peer name \"Bad Name\" is invalid",
 		"f.yaml:17:23: wireguard interface \"wg0\": peer \"carol\": public_key \"notakey\" "
 		"is not a valid key",
 		"f.yaml:20:21: wireguard interface \"wg0\": peer \"dave\": address \"10.9.0.6/32\" "
@@ -421,8 +445,9 @@ static void test_validate__all_problems_at_once(void **s)
 			    "an integer\n"
 			    "f.yaml:9:7: wireguard: interface \"wg1\": missing required key "
 			    "\"listen_port\"\n"
-			    "f.yaml:12:17: wireguard interface \"wg1\": peer \"Zed\": name \"Zed\" is "
-			    "invalid: use 1 to 63 of a-z 0-9 _ . - starting with a letter or digit\n");
+			    "f.yaml:12:17: wireguard interface \"wg1\": peer name \"Zed\" is invalid: use "
+			    "1 to 63 lowercase letters, digits, _ . - starting with a letter or digit, such "
+			    "as \"zed\"\n");
 	buf_release(&b);
 	diags_clear(&d);
 	posmap_clear(&pm);
@@ -507,6 +532,7 @@ int main(void)
 		cmocka_unit_test(test_validate__interface_public_key_mismatch),
 		cmocka_unit_test(test_validate__positions_in_messages),
 		cmocka_unit_test(test_validate__all_problems_at_once),
+		cmocka_unit_test(test_validate__name_suggestion),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
