@@ -57,9 +57,10 @@ const struct live_peer *live_wg_peer(const struct live_iface *li, const char *ke
 const char *live_peer_endpoint(const struct live_iface *li, const struct live_peer *lp);
 #define WG_CONNECTED_SECONDS 180
 
+/* api_auth.c: failed logins of one user from one address (or device). */
 struct ratelimit_entry {
-	char addr[64];
-	time_t window_start;
+	char key[224]; /* "user\naddr" or "user\ndevice:D"; "" when free */
+	time_t last;   /* the last failure */
 	int failures;
 };
 
@@ -117,6 +118,9 @@ struct req {
 	const char *vary;     /* Vary or NULL */
 	char etag[48];	      /* ETag with its quotes, or "" */
 	void *resp;	      /* struct MHD_Response *: set by streaming handlers */
+	/* the accepted token (auth_request): streams end when it stops being valid */
+	char auth_user[128];
+	int64_t auth_epoch, auth_exp;
 	/* asynchronous handlers (POST /apply): suspended until done */
 	pthread_mutex_t mu;
 	int suspended;
@@ -212,6 +216,8 @@ int app_patch(struct req *r, const struct schema *s, void *target, json_t *body,
 /* api_auth.c */
 /* 0 when the request carries a valid token (header, or ?token= when allow_query). */
 int auth_request(struct req *r, int allow_query);
+/* The token epoch of user now (tokens of another epoch are void), -1 when unknown. */
+int64_t auth_user_epoch(struct app *a, const char *user);
 
 /* api_events.c */
 struct events *events_new(struct app *a);
@@ -226,6 +232,8 @@ size_t events_clients(struct events *e);
 int events_start_ticker(struct events *e);
 /* Makes the ticker refresh the live status now (after an apply run). */
 void events_tick_now(struct events *e);
+/* Ends every stream whose token is no longer valid (each tick, and after a password change). */
+void events_revalidate(struct events *e);
 
 /* api_state.c */
 json_t *api_status_object(struct app *a);

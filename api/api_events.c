@@ -30,6 +30,9 @@ struct sse_client {
 	size_t qpos;
 	int suspended;
 	int closing;
+	/* the token that opened the stream (issue 16.9: it ends when that token does) */
+	char user[128];
+	int64_t epoch, exp;
 	struct sse_client *next;
 };
 
@@ -156,6 +159,9 @@ void h_events(struct req *r)
 
 	c->hub = e;
 	c->conn = r->conn;
+	snprintf(c->user, sizeof(c->user), "%s", r->auth_user);
+	c->epoch = r->auth_epoch;
+	c->exp = r->auth_exp;
 	/* The first event comes at once: the client need not wait a tick. */
 	{
 		json_t *st = api_status_object(r->app);
@@ -185,6 +191,48 @@ void h_events(struct req *r)
 	pthread_mutex_unlock(&e->mu);
 	r->resp = resp;
 	r->status = 200;
+}
+
+/* ---- streams whose token ended (issue 16.9) ---- */
+
+void events_revalidate(struct events *e)
+{
+	char users[16][128];
+	int64_t cur[16];
+	size_t nu = 0;
+	time_t now = time(NULL);
+
+	if (!e)
+		return;
+	/* the users of the streams (few: the panel's administrators) */
+	pthread_mutex_lock(&e->mu);
+	for (struct sse_client *c = e->clients; c && nu < 16; c = c->next) {
+		size_t i = 0;
+
+		while (i < nu && strcmp(users[i], c->user))
+			i++;
+		if (i == nu && !c->closing)
+			memcpy(users[nu++], c->user, sizeof(users[0]));
+	}
+	pthread_mutex_unlock(&e->mu);
+	/* their current token epochs, read from the store without e->mu */
+	for (size_t i = 0; i < nu; i++)
+		cur[i] = auth_user_epoch(e->app, users[i]);
+	pthread_mutex_lock(&e->mu);
+	for (struct sse_client *c = e->clients; c; c = c->next) {
+		size_t i = 0;
+		int dead = now >= c->exp;
+
+		while (i < nu && strcmp(users[i], c->user))
+			i++;
+		if (i < nu && (cur[i] < 0 || cur[i] != c->epoch))
+			dead = 1;
+		if (dead && !c->closing) {
+			c->closing = 1;
+			kick(c);
+		}
+	}
+	pthread_mutex_unlock(&e->mu);
 }
 
 /* ---- the ticker ---- */
@@ -357,6 +405,7 @@ static void *ticker_main(void *arg)
 
 		pthread_mutex_unlock(&e->mu);
 		tick(e);
+		events_revalidate(e); /* issue 16.9: streams of void tokens end */
 		pthread_mutex_lock(&e->mu);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += TICK_SECONDS;

@@ -101,4 +101,17 @@ done
 ok "80 SSE streams from one address open, /health still answers"
 # (the cleanup on exit ends every process left in the namespace)
 
+# --- issue 16.9: a stream ends when its token stops being valid ---
+ip netns exec ata-s$API_N curl -sS -N -o "$T/sse-old" "$U/events?token=$API_TOKEN" &
+sse_pid=$!
+for i in $(seq 1 50); do grep -q '^event: status' "$T/sse-old" 2>/dev/null && break; sleep 0.1; done
+grep -q '^event: status' "$T/sse-old" || fail "the stream opened with the token sent nothing"
+code=$(api_code -X POST -H "$AUTH" -d '{"current_password":"'"$API_PW"'","new_password":"another password 38"}' "$U/auth/password")
+[ "$code" = 204 ] || fail "password change: $code"
+for i in $(seq 1 100); do kill -0 $sse_pid 2>/dev/null || break; sleep 0.1; done
+if kill -0 $sse_pid 2>/dev/null; then
+  kill $sse_pid; fail "the stream of a token voided by a password change still runs"
+fi
+ok "a password change ends the streams opened with the old token"
+
 echo "PASS t38-api-hostile"
