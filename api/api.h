@@ -56,9 +56,10 @@ const struct live_peer *live_wg_peer(const struct live_iface *li, const char *ke
 /* lp's endpoint ("1.2.3.4:51820"), NULL when none or lp is NULL. */
 const char *live_peer_endpoint(const struct live_iface *li, const struct live_peer *lp);
 
+/* api_auth.c: failed logins of one user from one address (or device). */
 struct ratelimit_entry {
-	char addr[64];
-	time_t window_start;
+	char key[224]; /* "user\naddr" or "user\ndevice:D"; "" when free */
+	time_t last;   /* the last failure */
 	int failures;
 };
 
@@ -117,6 +118,9 @@ struct req {
 	const char *vary;     /* Vary or NULL */
 	char etag[48];	      /* ETag with its quotes, or "" */
 	void *resp;	      /* struct MHD_Response *: set by streaming handlers */
+	/* the accepted token (auth_request): streams end when it stops being valid */
+	char auth_user[128];
+	int64_t auth_epoch, auth_exp;
 	/* asynchronous handlers (POST /apply): suspended until done */
 	pthread_mutex_t mu;
 	int suspended;
@@ -217,6 +221,10 @@ int app_patch(struct req *r, const struct schema *s, void *target, json_t *body,
 /* api_auth.c */
 /* 0 when the request carries a valid token (header, or ?token= when allow_query). */
 int auth_request(struct req *r, int allow_query);
+/* The token epoch of user now (tokens of another epoch are void), -1 when unknown. */
+int64_t auth_user_epoch(struct app *a, const char *user);
+/* Ends the event streams whose token is void now (events_revalidate). */
+void auth_revalidate_streams(struct app *a);
 
 /* api_events.c: the hub of the SSE streams */
 struct events *events_new(void);
@@ -249,6 +257,13 @@ void ticker_tick_now(struct ticker *t);
  */
 void ticker_stop(struct ticker *t);
 void ticker_free(struct ticker *t);
+/*
+ * Ends every stream whose token is no longer valid: expired, or of another
+ * epoch than epoch_of(cls, user) says now (-1: unknown user). Each tick, and
+ * after a password change. Accepts e NULL.
+ */
+void events_revalidate(struct events *e, int64_t (*epoch_of)(void *cls, const char *user),
+		       void *cls);
 
 /* api_state.c */
 json_t *api_status_object(struct app *a);

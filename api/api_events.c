@@ -26,6 +26,9 @@ struct sse_client {
 	size_t qpos;
 	int suspended;
 	int closing;
+	/* the token that opened the stream (issue 16.9: it ends when that token does) */
+	char user[128];
+	int64_t epoch, exp;
 	struct sse_client *next;
 };
 
@@ -142,6 +145,9 @@ int events_subscribe(struct events *e, struct req *r, json_t *status)
 
 	c->hub = e;
 	c->conn = r->conn;
+	snprintf(c->user, sizeof(c->user), "%s", r->auth_user);
+	c->epoch = r->auth_epoch;
+	c->exp = r->auth_exp;
 	buf_puts(&c->q, "retry: 3000\n\n");
 	if (s)
 		buf_printf(&c->q, "event: status\ndata: %s\n\n", s);
@@ -164,6 +170,48 @@ int events_subscribe(struct events *e, struct req *r, json_t *status)
 	r->resp = resp;
 	r->status = 200;
 	return 0;
+}
+
+/* ---- streams whose token ended (issue 16.9) ---- */
+
+void events_revalidate(struct events *e, int64_t (*epoch_of)(void *cls, const char *user), void *cls)
+{
+	char users[16][128];
+	int64_t cur[16];
+	size_t nu = 0;
+	time_t now = time(NULL);
+
+	if (!e)
+		return;
+	/* the users of the streams (few: the panel's administrators) */
+	pthread_mutex_lock(&e->mu);
+	for (struct sse_client *c = e->clients; c && nu < 16; c = c->next) {
+		size_t i = 0;
+
+		while (i < nu && strcmp(users[i], c->user))
+			i++;
+		if (i == nu && !c->closing)
+			memcpy(users[nu++], c->user, sizeof(users[0]));
+	}
+	pthread_mutex_unlock(&e->mu);
+	/* their current token epochs, read from the store without e->mu */
+	for (size_t i = 0; i < nu; i++)
+		cur[i] = epoch_of(cls, users[i]);
+	pthread_mutex_lock(&e->mu);
+	for (struct sse_client *c = e->clients; c; c = c->next) {
+		size_t i = 0;
+		int dead = now >= c->exp;
+
+		while (i < nu && strcmp(users[i], c->user))
+			i++;
+		if (i < nu && (cur[i] < 0 || cur[i] != c->epoch))
+			dead = 1;
+		if (dead && !c->closing) {
+			c->closing = 1;
+			kick(c);
+		}
+	}
+	pthread_mutex_unlock(&e->mu);
 }
 
 void events_close(struct events *e)

@@ -1,8 +1,15 @@
 /*
  * http_guard.c - see http_guard.h.
  */
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
 
 #include "api/http_guard.h"
 
@@ -77,4 +84,170 @@ int http_framing_check(unsigned n_cl, const char *cl, int has_te, char *msg, siz
 		return -1;
 	}
 	return 0;
+}
+
+enum { G_HEADER, G_BODY, G_ACTIVE, G_ENDED };
+
+struct guard_conn {
+	int fd; /* our dup of the socket */
+	int state;
+	time_t since;
+	char addr[64];
+	struct guard_conn *prev, *next;
+};
+
+struct conn_guard {
+	pthread_mutex_t mu;
+	struct guard_limits lim;
+	struct guard_conn *head; /* every connection, newest first */
+};
+
+struct conn_guard *guard_new(const struct guard_limits *lim)
+{
+	struct conn_guard *g = xcalloc(1, sizeof(*g));
+
+	pthread_mutex_init(&g->mu, NULL);
+	g->lim = *lim;
+	return g;
+}
+
+void guard_free(struct conn_guard *g)
+{
+	if (!g)
+		return;
+	while (g->head) {
+		struct guard_conn *c = g->head;
+
+		g->head = c->next;
+		close(c->fd);
+		free(c);
+	}
+	pthread_mutex_destroy(&g->mu);
+	free(g);
+}
+
+static int pending(const struct guard_conn *c)
+{
+	return c->state == G_HEADER || c->state == G_BODY;
+}
+
+/* Ends c (under g->mu): its reads and writes fail, libmicrohttpd closes it. */
+static void end_conn(struct guard_conn *c)
+{
+	shutdown(c->fd, SHUT_RDWR);
+	c->state = G_ENDED;
+}
+
+/* The oldest pending connection (of addr when not NULL), under g->mu. */
+static struct guard_conn *oldest(struct conn_guard *g, const char *addr, size_t *count)
+{
+	struct guard_conn *old = NULL;
+
+	*count = 0;
+	for (struct guard_conn *c = g->head; c; c = c->next)
+		if (pending(c) && (!addr || !strcmp(c->addr, addr))) {
+			(*count)++;
+			old = c; /* the list is newest first */
+		}
+	return old;
+}
+
+struct guard_conn *guard_open(struct conn_guard *g, int fd, const char *addr, time_t now)
+{
+	struct guard_conn *c, *old;
+	size_t n;
+	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+
+	if (dfd < 0)
+		return NULL;
+	c = xcalloc(1, sizeof(*c));
+	c->fd = dfd;
+	c->since = now;
+	c->state = G_HEADER;
+	snprintf(c->addr, sizeof(c->addr), "%s", addr ? addr : "?");
+	pthread_mutex_lock(&g->mu);
+	old = oldest(g, c->addr, &n);
+	if (old && n >= g->lim.per_addr_pending)
+		end_conn(old);
+	old = oldest(g, NULL, &n);
+	if (old && n >= g->lim.pending_max)
+		end_conn(old);
+	c->next = g->head;
+	if (g->head)
+		g->head->prev = c;
+	g->head = c;
+	pthread_mutex_unlock(&g->mu);
+	return c;
+}
+
+static void set_state(struct conn_guard *g, struct guard_conn *c, int state, time_t since)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&g->mu);
+	if (c->state != G_ENDED) {
+		c->state = state;
+		if (since)
+			c->since = since;
+	}
+	pthread_mutex_unlock(&g->mu);
+}
+
+void guard_headers(struct conn_guard *g, struct guard_conn *c)
+{
+	set_state(g, c, G_BODY, 0);
+}
+
+void guard_active(struct conn_guard *g, struct guard_conn *c)
+{
+	set_state(g, c, G_ACTIVE, 0);
+}
+
+void guard_idle(struct conn_guard *g, struct guard_conn *c, time_t now)
+{
+	set_state(g, c, G_HEADER, now);
+}
+
+void guard_close(struct conn_guard *g, struct guard_conn *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&g->mu);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		g->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&g->mu);
+	close(c->fd);
+	free(c);
+}
+
+size_t guard_expire(struct conn_guard *g, time_t now)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&g->mu);
+	for (struct guard_conn *c = g->head; c; c = c->next) {
+		time_t age = now - c->since;
+
+		if ((c->state == G_HEADER && age >= (time_t)g->lim.header_s) ||
+		    (c->state == G_BODY && age >= (time_t)g->lim.request_s)) {
+			end_conn(c);
+			n++;
+		}
+	}
+	pthread_mutex_unlock(&g->mu);
+	return n;
+}
+
+size_t guard_pending(struct conn_guard *g)
+{
+	size_t n;
+
+	pthread_mutex_lock(&g->mu);
+	oldest(g, NULL, &n);
+	pthread_mutex_unlock(&g->mu);
+	return n;
 }

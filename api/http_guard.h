@@ -28,4 +28,52 @@ int http_uri_check(const char *raw, char *msg, size_t len);
  */
 int http_framing_check(unsigned n_cl, const char *cl, int has_te, char *msg, size_t len);
 
+/*
+ * The connection guard. libmicrohttpd's timeout is idle time, so a client
+ * sending a byte every few seconds held a connection for ever, and its
+ * per-address limit counted every stream of every user behind one proxy.
+ * The guard tracks each connection that has not yet sent a whole request
+ * ("pending": accepted, or idle between keep-alive requests): its header
+ * must be complete header_s seconds after it started, its body request_s
+ * seconds after it started; pending connections are capped in total and per
+ * address, and a new one beyond a cap ends the oldest pending one (a real
+ * client sends its header within milliseconds; a slow one is the oldest).
+ * Requests being served (SSE streams too) are not pending: they are never
+ * cut and do not count, which keeps room for the clients that got in.
+ *
+ * A connection is ended with shutdown() on a dup() of its socket, so the
+ * number cannot be reused by another file while the guard holds it.
+ */
+struct guard_limits {
+	unsigned pending_max;	   /* pending connections in total */
+	unsigned per_addr_pending; /* pending connections of one address */
+	unsigned header_s;	   /* start to end of header */
+	unsigned request_s;	   /* start to end of body */
+};
+
+struct conn_guard;
+struct guard_conn;
+
+/* A new guard (no thread of its own: call guard_expire() every second). */
+struct conn_guard *guard_new(const struct guard_limits *lim);
+void guard_free(struct conn_guard *g);
+/*
+ * A new connection on fd from addr at now (monotonic seconds): pending.
+ * May end the oldest pending connection (of addr, or of all). NULL when fd
+ * cannot be duplicated (the connection is then not guarded).
+ */
+struct guard_conn *guard_open(struct conn_guard *g, int fd, const char *addr, time_t now);
+/* The header is complete: the body deadline applies. */
+void guard_headers(struct conn_guard *g, struct guard_conn *c);
+/* The request is being served: no longer pending. */
+void guard_active(struct conn_guard *g, struct guard_conn *c);
+/* The request is done, the connection kept alive: pending again from now. */
+void guard_idle(struct conn_guard *g, struct guard_conn *c, time_t now);
+/* The connection closed: forgets it. Accepts NULL. */
+void guard_close(struct conn_guard *g, struct guard_conn *c);
+/* Ends the pending connections past their deadline at now; returns how many. */
+size_t guard_expire(struct conn_guard *g, time_t now);
+/* Pending connections now (for /metrics and tests). */
+size_t guard_pending(struct conn_guard *g);
+
 #endif

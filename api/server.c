@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <microhttpd.h>
 
@@ -24,8 +26,17 @@
 #include "api/http_guard.h"
 
 #define API_THREADS	   2
-#define CONNECTION_LIMIT   256
-#define PER_IP_LIMIT	   64
+/*
+ * At most PENDING_MAX of the connections are still sending a request
+ * (http_guard.h): the rest of CONNECTION_LIMIT stays for requests being
+ * served and SSE streams, which no longer count per address (every user
+ * behind a reverse proxy is one address).
+ */
+#define CONNECTION_LIMIT   384
+#define PENDING_MAX	   128
+#define PER_ADDR_PENDING   32
+#define HEADER_SECONDS	   10
+#define REQUEST_SECONDS	   120
 #define CONNECTION_TIMEOUT 30
 /*
  * The panel's pages: its own scripts, styles and API only; no inline script
@@ -40,7 +51,29 @@
 struct server {
 	struct MHD_Daemon *d;
 	struct app *app;
+	struct conn_guard *guard;
+	pthread_t reaper;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int stop, reaper_started;
 };
+
+static time_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* The guard's entry of the connection, or NULL. */
+static struct guard_conn *guard_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
 
 static void req_free(struct req *r)
 {
@@ -56,11 +89,57 @@ static void req_free(struct req *r)
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		      enum MHD_RequestTerminationCode toe)
 {
-	(void)cls;
-	(void)c;
+	struct server *s = cls;
+
 	(void)toe;
+	/* kept alive, the connection waits for its next request: pending again */
+	guard_idle(s->guard, guard_of(c), mono_now());
 	req_free(*con_cls);
 	*con_cls = NULL;
+}
+
+static void conn_cb(void *cls, struct MHD_Connection *c, void **socket_context,
+		    enum MHD_ConnectionNotificationCode toe)
+{
+	struct server *s = cls;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *fd =
+		    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		struct req tmp = { .conn = c };
+		char addr[64];
+
+		req_client_addr(&tmp, addr, sizeof(addr));
+		*socket_context = fd ? guard_open(s->guard, fd->connect_fd, addr, mono_now()) : NULL;
+	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		guard_close(s->guard, *socket_context);
+		*socket_context = NULL;
+	}
+}
+
+/* Ends the connections past their header or request deadline, every second. */
+static void *reaper_main(void *arg)
+{
+	struct server *s = arg;
+
+	pthread_mutex_lock(&s->mu);
+	while (!s->stop) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+		if (!s->stop) {
+			size_t n = guard_expire(s->guard, mono_now());
+
+			if (n)
+				log_info("api: closed %zu connection%s that did not send a request in "
+					 "time",
+					 n, n == 1 ? "" : "s");
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
 }
 
 static enum MHD_Result send_reply(struct req *r)
@@ -155,7 +234,8 @@ static struct req *req_new(struct app *a, struct MHD_Connection *c)
  */
 static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
 {
-	struct req *r = req_new(cls, c);
+	struct server *s = cls;
+	struct req *r = req_new(s->app, c);
 
 	if (http_uri_check(uri, r->reject, sizeof(r->reject)) == 0)
 		r->reject[0] = '\0';
@@ -205,7 +285,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 				 const char *method, const char *version, const char *upload,
 				 size_t *upload_size, void **con_cls)
 {
-	struct app *a = cls;
+	struct server *s = cls;
+	struct app *a = s->app;
 	struct req *r = *con_cls;
 
 	(void)version;
@@ -219,6 +300,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 		if (!r)
 			r = req_new(a, c);
 		r->started = 1;
+		guard_headers(s->guard, guard_of(c));
 		r->method = method;
 		r->url = url;
 		*con_cls = r;
@@ -252,10 +334,23 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 		return MHD_YES;
 	if (r->status) /* answered already (413 at the headers) */
 		return MHD_YES;
+	/* the whole request is in: served now, never cut by the guard */
+	guard_active(s->guard, guard_of(c));
 	dispatch(r);
 	if (r->suspended && !r->status)
 		return MHD_YES;
 	return send_reply(r);
+}
+
+/* Each connection holds two descriptors (its socket and the guard's dup). */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 4096 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 struct server *server_start(struct app *a, const char *listen, struct atlas_err *err)
@@ -302,19 +397,30 @@ struct server *server_start(struct app *a, const char *listen, struct atlas_err 
 	}
 	s = xcalloc(1, sizeof(*s));
 	s->app = a;
+	{
+		struct guard_limits lim = { PENDING_MAX, PER_ADDR_PENDING, HEADER_SECONDS,
+					    REQUEST_SECONDS };
+
+		s->guard = guard_new(&lim);
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	raise_fd_limit();
 	s->d = MHD_start_daemon(
-	    flags, (uint16_t)port, NULL, NULL, access_cb, a, MHD_OPTION_SOCK_ADDR, sa,
+	    flags, (uint16_t)port, NULL, NULL, access_cb, s, MHD_OPTION_SOCK_ADDR, sa,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)API_THREADS, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned)CONNECTION_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP_LIMIT,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT,
+	    (unsigned)CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
-	    completed, NULL, MHD_OPTION_URI_LOG_CALLBACK, uri_cb, a, MHD_OPTION_END);
+	    completed, s, MHD_OPTION_URI_LOG_CALLBACK, uri_cb, s, MHD_OPTION_NOTIFY_CONNECTION,
+	    conn_cb, s, MHD_OPTION_END);
 	if (!s->d) {
 		err_set(err, ERR_IO, "cannot listen on %s (in use, or not an address of this host)",
 			listen);
-		free(s);
+		server_stop(s);
 		return NULL;
 	}
+	if (pthread_create(&s->reaper, NULL, reaper_main, s) == 0)
+		s->reaper_started = 1;
 	return s;
 }
 
@@ -322,6 +428,16 @@ void server_stop(struct server *s)
 {
 	if (!s)
 		return;
-	MHD_stop_daemon(s->d);
+	pthread_mutex_lock(&s->mu);
+	s->stop = 1;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	if (s->reaper_started)
+		pthread_join(s->reaper, NULL);
+	if (s->d)
+		MHD_stop_daemon(s->d);
+	guard_free(s->guard);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
 	free(s);
 }

@@ -197,6 +197,7 @@ static void *ticker_main(void *arg)
 
 		pthread_mutex_unlock(&t->mu);
 		tick(t);
+		auth_revalidate_streams(t->app); /* streams of void tokens end */
 		pthread_mutex_lock(&t->mu);
 		ts = clock_deadline(CLOCK_MONOTONIC, TICK_SECONDS * 1000);
 		while (!t->stop && !t->now && pthread_cond_timedwait(&t->cond, &t->mu, &ts) == 0)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/fileio.h"
 #include "state/commit.h"
@@ -19,6 +20,21 @@ struct store *cli_store(void)
 	struct store *s;
 
 	if (store_open(cli_datadir, &s, &err) < 0) {
+		fprintf(stderr, "atlas: %s\n", err.msg);
+		return NULL;
+	}
+	return s;
+}
+
+struct store *cli_store_ro(void)
+{
+	struct atlas_err err = { 0 };
+	struct store *s;
+
+	/* a writable directory opens as always (migrations included) */
+	if (access(cli_datadir, W_OK | X_OK) == 0 || errno == ENOENT)
+		return cli_store();
+	if (store_open_ro(cli_datadir, &s, &err) < 0) {
 		fprintf(stderr, "atlas: %s\n", err.msg);
 		return NULL;
 	}

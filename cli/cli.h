@@ -18,6 +18,12 @@ extern const char *cli_datadir;
 struct store *cli_store(void);
 /* Opens the store only when a database exists already (for read-only checks). */
 struct store *cli_store_if_exists(void);
+/*
+ * For commands that only read (export, plan, history, client files): like
+ * cli_store(), but a data directory that is not writable is opened
+ * read-only instead of refused.
+ */
+struct store *cli_store_ro(void);
 
 /* Prints d to stderr as FILE:LINE:COL: message lines (file may be NULL). */
 void cli_print_diags(struct diags *d, const char *file);

@@ -42,7 +42,7 @@ static int ovpn_config(const char *name)
 	struct store *s;
 	int ret = 1;
 
-	s = cli_store();
+	s = cli_store_ro();
 	if (!s)
 		return 1;
 	if (store_load(s, &st, NULL, &err) < 0 ||

@@ -38,7 +38,7 @@ int cmd_plan(int argc, char **argv)
 			return 1;
 		}
 	}
-	s = cli_store();
+	s = cli_store_ro();
 	if (!s)
 		return 1;
 	if (store_load(s, &desired, &gen, &err) < 0) {

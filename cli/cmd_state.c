@@ -113,7 +113,7 @@ int cmd_export(int argc, char **argv)
 			return 1;
 		}
 	}
-	s = cli_store();
+	s = cli_store_ro();
 	if (!s)
 		return 1;
 	if (store_load(s, &st, NULL, &err) < 0) {
@@ -296,7 +296,7 @@ int cmd_history(int argc, char **argv)
 			return 1;
 		}
 	}
-	s = cli_store();
+	s = cli_store_ro();
 	if (!s)
 		return 1;
 	if (store_generations(s, max, &gens, &ngens, &err) < 0 ||

@@ -98,12 +98,13 @@ static struct wg_iface *pick_iface(const struct atlas_state *st, const char *nam
 	return &st->wireguard.interfaces[0];
 }
 
-static struct atlas_state *load(struct store **s)
+/* ro: the command only reads (a read-only data directory will do). */
+static struct atlas_state *load(struct store **s, int ro)
 {
 	struct atlas_state *st = NULL;
 	struct atlas_err err = { 0 };
 
-	*s = cli_store();
+	*s = ro ? cli_store_ro() : cli_store();
 	if (!*s)
 		return NULL;
 	if (store_load(*s, &st, NULL, &err) < 0) {
@@ -128,7 +129,7 @@ static int show(int argc, char **argv, int qr)
 
 	if (parse_args(argc, argv, 0, &a) < 0)
 		return 1;
-	st = load(&s);
+	st = load(&s, 1);
 	if (!st)
 		goto out;
 	ifc = pick_iface(st, a.iface);
@@ -208,7 +209,7 @@ static int peer_edit(int argc, char **argv)
 	}
 	if (parse_args(argc - 2, argv + 2, add, &a) < 0)
 		return 1;
-	st = load(&s);
+	st = load(&s, 0);
 	if (!st)
 		goto out;
 	ifc = pick_iface(st, a.iface);
@@ -260,7 +261,7 @@ static int status(void)
 	struct store *s;
 	json_t *j;
 
-	st = load(&s);
+	st = load(&s, 1);
 	if (!st)
 		return 1;
 	controller_ctx_init(&ctx, cli_datadir, s, st);

@@ -168,6 +168,95 @@ out:
 	return ret;
 }
 
+/* The schema version of an open database; -1 on error. */
+static int schema_version(struct store *s)
+{
+	sqlite3_stmt *st;
+	int version = -1;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return version;
+}
+
+static int open_uri(struct store *s, const char *path, const char *mode)
+{
+	char *uri = xasprintf("file:%s?%s", path, mode);
+	int rc = sqlite3_open_v2(uri, &s->db,
+				 SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_FULLMUTEX, NULL);
+
+	free(uri);
+	if (rc == SQLITE_OK)
+		rc = schema_version(s) < 0 ? SQLITE_CANTOPEN : SQLITE_OK;
+	if (rc != SQLITE_OK) {
+		sqlite3_close(s->db);
+		s->db = NULL;
+	}
+	return rc;
+}
+
+int store_open_ro(const char *datadir, struct store **out, struct atlas_err *err)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+	char *path = xasprintf("%s/atlas.db", datadir), *wal = xasprintf("%s-wal", path);
+	struct stat sb;
+	int ret = -1, version;
+
+	*out = NULL;
+	s->datadir = xstrdup(datadir);
+	if (check_not_lost(datadir, path, err) < 0)
+		goto out;
+	if (stat(path, &sb) < 0) {
+		err_set(err, ERR_NOTFOUND, "no database \"%s\": nothing to read", path);
+		goto out;
+	}
+	/*
+	 * mode=ro reads a WAL database when its -shm can be used; on a
+	 * read-only disk it may not be, and immutable=1 is then exact as long
+	 * as no write-ahead log holds transactions not yet in the file.
+	 */
+	if (open_uri(s, path, "mode=ro") != SQLITE_OK) {
+		if (stat(wal, &sb) == 0 && sb.st_size > 0) {
+			err_set(err, ERR_IO,
+				"cannot read \"%s\" without writing: its write-ahead log \"%s\" "
+				"holds changes and the directory is not writable",
+				path, wal);
+			goto out;
+		}
+		if (open_uri(s, path, "immutable=1") != SQLITE_OK) {
+			err_set(err, ERR_IO, "cannot open database \"%s\" read-only", path);
+			goto out;
+		}
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	version = schema_version(s);
+	if (version > atlas_nmigrations) {
+		err_set(err, ERR_UNSUPPORTED,
+			"database \"%s\" has schema version %d, newer than this atlas knows (%d): "
+			"upgrade atlas",
+			path, version, atlas_nmigrations);
+		goto out;
+	}
+	if (version < atlas_nmigrations) {
+		err_set(err, ERR_UNSUPPORTED,
+			"database \"%s\" has schema version %d and needs a migration to %d, which "
+			"a read-only command does not do",
+			path, version, atlas_nmigrations);
+		goto out;
+	}
+	*out = s;
+	s = NULL;
+	ret = 0;
+out:
+	free(path);
+	free(wal);
+	store_close(s);
+	return ret;
+}
+
 void store_close(struct store *s)
 {
 	if (!s)

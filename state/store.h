@@ -37,6 +37,13 @@ struct run_info {
 
 /* Opens (creating and migrating) DATADIR/atlas.db. */
 int store_open(const char *datadir, struct store **out, struct atlas_err *err);
+/*
+ * Opens the store of datadir for reading only (export, plan, history,
+ * client files): nothing is created or migrated, so a read-only data
+ * directory (a disk remounted read-only) still works. A database that needs
+ * a migration, or a missing one, is an error saying so.
+ */
+int store_open_ro(const char *datadir, struct store **out, struct atlas_err *err);
 /* Closes the database and frees s. Accepts NULL. */
 void store_close(struct store *s);
 /* The data directory s was opened with (borrowed). */

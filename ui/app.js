@@ -11,6 +11,7 @@
 'use strict';
 
 const TOKEN_KEY = 'atlas.token';
+const DEVICE_KEY = 'atlas.device';
 const API = '/api/v1';
 const VIEWS = ['dashboard', 'wireguard', 'openvpn', 'plan', 'history', 'settings'];
 const HISTORY_POINTS = 40;
@@ -272,8 +273,11 @@ document.addEventListener('alpine:init', () => {
       this.login.busy = true;
       try {
         const r = await this.api('POST', '/auth/login',
-          { username: this.login.username, password: this.login.password }, { noLogout: true });
+          { username: this.login.username, password: this.login.password,
+            device: localStorage.getItem(DEVICE_KEY) || undefined }, { noLogout: true });
         this.token = r.token;
+        /* failed logins of others behind the same proxy do not count against this browser */
+        if (r.device) localStorage.setItem(DEVICE_KEY, r.device);
         sessionStorage.setItem(TOKEN_KEY, r.token);
         this.login.password = '';
         this.start();
@@ -850,6 +854,7 @@ document.addEventListener('alpine:init', () => {
         /* Older tokens stop working: sign in again with the new password. */
         const r = await this.api('POST', '/auth/login', { username: this.login.username || 'admin', password: s.pw.next }, { noLogout: true });
         this.token = r.token;
+        if (r.device) localStorage.setItem(DEVICE_KEY, r.device);
         sessionStorage.setItem(TOKEN_KEY, r.token);
         this.connectEvents();
         s.pw = { current: '', next: '', again: '' };

@@ -61,4 +61,57 @@ out=$(raw "POST /api/v1/wireguard/interfaces/ata8/peers HTTP/1.1\r\nHost: x\r\n$
 [ "$(api_code -H "$AUTH" "$U/wireguard/interfaces/ata8/peers/p3")" = 404 ] || fail "the smuggled peer p3 was created"
 ok "duplicate Content-Length and CL+TE: 400, connection closed, nothing smuggled stored"
 
+# --- issue 16.7: half-open connections, one address, SSE ---
+# 70 connections from one address that never finish their header: before,
+# the 65th connection of that address was refused; now a new one ends the
+# oldest pending one and everyone else still gets in.
+for i in $(seq 1 70); do
+  SNS bash -c 'exec 3<>/dev/tcp/127.0.0.1/'$PORT' || exit 1; printf "GET /api/v1/health HTTP/1.1\r\nHo" >&3
+    cat <&3 >/dev/null; echo closed >> "$1"' _ "$T/half-closed" &
+done
+sleep 1 # the 70 are connected (no timing asserted: only that they exist)
+[ "$(api_code "$U/health")" = 200 ] || fail "/health from the same address is refused next to 70 half-open connections"
+[ "$(api_code -H "$AUTH" "$U/status")" = 200 ] || fail "/status is refused next to 70 half-open connections"
+for i in $(seq 1 50); do
+  closed=$(cat "$T/half-closed" 2>/dev/null | wc -l)
+  [ "$closed" -ge 38 ] && break
+  sleep 0.1
+done
+[ "$closed" -ge 38 ] || fail "only $closed of 70 half-open connections of one address were ended (want >= 38: at most 32 pending)"
+ok "70 half-open connections of one address: $closed ended, /health and /status answer"
+# a header sent one byte a second never completes: the connection is ended
+# (before, each byte renewed the 30 s idle timeout for ever)
+SNS bash -c 'trap "" PIPE; exec 3<>/dev/tcp/127.0.0.1/'$PORT' || exit 1
+  ( cat <&3 >/dev/null; echo eof > "$1" ) &
+  for i in $(seq 1 40); do [ -e "$1" ] && break; printf "G" >&3 2>/dev/null || break; sleep 1; done
+  wait' _ "$T/trickle-eof"
+[ -e "$T/trickle-eof" ] || fail "a header trickled one byte a second for 40 s was never cut"
+ok "a header trickled byte by byte is cut before it could hold the connection for ever"
+# 80 SSE streams from one address (all users behind one proxy): every one opens
+for i in $(seq 1 80); do
+  SNS curl -sS -N -o "$T/sse.$i" -D "$T/sse-h.$i" "$U/events?token=$API_TOKEN" &
+done
+for i in $(seq 1 100); do
+  n=$(grep -l '^HTTP/1.1 200' "$T"/sse-h.* 2>/dev/null | wc -l)
+  [ "$n" -ge 80 ] && break
+  sleep 0.1
+done
+[ "$n" -ge 80 ] || fail "only $n of 80 SSE streams from one address opened"
+[ "$(api_code "$U/health")" = 200 ] || fail "/health is refused next to 80 SSE streams"
+ok "80 SSE streams from one address open, /health still answers"
+# (the cleanup on exit ends every process left in the namespace)
+
+# --- issue 16.9: a stream ends when its token stops being valid ---
+ip netns exec ata-s$API_N curl -sS -N -o "$T/sse-old" "$U/events?token=$API_TOKEN" &
+sse_pid=$!
+for i in $(seq 1 50); do grep -q '^event: status' "$T/sse-old" 2>/dev/null && break; sleep 0.1; done
+grep -q '^event: status' "$T/sse-old" || fail "the stream opened with the token sent nothing"
+code=$(api_code -X POST -H "$AUTH" -d '{"current_password":"'"$API_PW"'","new_password":"another password 38"}' "$U/auth/password")
+[ "$code" = 204 ] || fail "password change: $code"
+for i in $(seq 1 100); do kill -0 $sse_pid 2>/dev/null || break; sleep 0.1; done
+if kill -0 $sse_pid 2>/dev/null; then
+  kill $sse_pid; fail "the stream of a token voided by a password change still runs"
+fi
+ok "a password change ends the streams opened with the old token"
+
 echo "PASS t38-api-hostile"
