@@ -313,7 +313,7 @@ out:
 	return ret;
 }
 
-static int adopt_wireguard(int argc, char **argv)
+int adopt_wireguard_cmd(int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: atlas adopt wireguard [IFACE | FILE] [--clients DIR] [--dry-run]\n\n"
@@ -435,25 +435,4 @@ out:
 	free(file);
 	free(host);
 	return ret;
-}
-
-int cmd_adopt(int argc, char **argv)
-{
-	static const char usage[] =
-		"usage: atlas adopt wireguard [IFACE | FILE] [--clients DIR] [--dry-run]\n"
-		"       atlas adopt openvpn DIR [--dry-run]\n"
-		"       atlas adopt singbox FILE [--dry-run]\n\n"
-		"Takes over a setup that runs already so that the first `atlas plan` is empty\n"
-		"(OpenVPN, sing-box: one announced restart). All or nothing, one generation.\n";
-
-	if (argc >= 2 && !strcmp(argv[1], "wireguard"))
-		return adopt_wireguard(argc - 1, argv + 1);
-	if (argc >= 2 && !strcmp(argv[1], "openvpn"))
-		return adopt_openvpn_cmd(argc - 1, argv + 1);
-	if (argc >= 2 && !strcmp(argv[1], "singbox"))
-		return adopt_singbox_cmd(argc - 1, argv + 1);
-	if (cli_wants_help(argc, argv, usage))
-		return 0;
-	fputs(usage, stderr);
-	return 1;
 }
