@@ -210,10 +210,12 @@ int sb_diff(const struct driver_ctx *ctx, const struct atlas_state *desired, con
 	}
 	if (o->incomplete)
 		plan_engine(plan, "singbox", ENGINE_INCOMPLETE, o->note);
-	if (!sb->enabled) {
+	/* Disabled, or nothing to serve: no daemon. */
+	if (!sb->enabled || !sb->ninbounds) {
 		if (o->running) {
 			a = ADD(plan, ACT_STOP, "singbox", act_new(SB_OP_STOP, NULL, NULL),
-				"- singbox stop (disabled): %s", drops);
+				"- singbox stop (%s): %s", sb->enabled ? "no inbounds" : "disabled",
+				drops);
 			a->drops = (int)o->conns.n;
 		}
 		return 0;

@@ -12,8 +12,10 @@
 # scripts/singbox.sh (built once per machine). Every process started here has
 # a path under $T on its command line; cleanup kills those by pid.
 
-grep_q() { grep "$@" > /dev/null; }	# see lib.sh
-ATLAS=${ATLAS_BIN:-$PWD/build/atlas}
+: "${ATLAS_BIN:=$PWD/build/atlas}"
+export ATLAS_BIN
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ATLAS=$ATLAS_BIN
 export ATLAS_SERVICE_MODE=direct
 [ "$(id -u)" = 0 ] || { echo "FAIL: needs root"; exit 1; }
 for p in ip openssl python3 curl jq; do
@@ -26,12 +28,11 @@ T=$(mktemp -d /tmp/atsb-XXXXXX)
 D=$T/data
 NSS=()
 
-fail() {
-  echo "FAIL: $*"
+# fail (lib.sh) shows the tails of the logs of this test
+fail_details() {
   for f in "$T"/*.log "$D"/singbox/sing-box.log; do [ -f "$f" ] && { echo "--- $f"; tail -20 "$f"; }; done
-  exit 1
+  return 0
 }
-ok() { echo "ok: $*"; }
 
 kill_ours() {
   local pids=() p

@@ -80,7 +80,7 @@ cmp "$T/e1.yaml" "$T/e2.yaml" || fail "export/import/export not byte-identical"
 ok "export round-trips"
 
 expect_rc 0 A plan > "$T/plan"
-grep -q "singbox: not implemented" "$T/plan" || fail "plan must say singbox is not implemented"
+grep -q "singbox: no changes" "$T/plan" || fail "plan must say singbox has no changes (no inbounds: no daemon)"
 grep -q "wireguard: not managed" "$T/plan" || fail "plan must say wireguard is not managed"
 A plan --json | grep_q '"changes": 0' || fail "plan --json"
 expect_rc 0 A plan -f "$T/good.yaml" >/dev/null
@@ -98,8 +98,11 @@ grep -q 'atlas history: -n "abc" is not a number' "$T/err" || { cat "$T/err"; fa
 ok "unknown commands and arguments exit 1"
 
 mkdir -p "$T/ro"; touch "$T/ro/file"
-expect_rc 1 "$ATLAS_BIN" --data "$T/ro/file/sub" export 2> "$T/err"
+# a command that writes cannot create the directory; one that only reads has nothing to read
+expect_rc 1 "$ATLAS_BIN" --data "$T/ro/file/sub" import "$T/good.yaml" 2> "$T/err"
 grep -q 'cannot create directory' "$T/err" || fail "unwritable data dir message"
+expect_rc 1 "$ATLAS_BIN" --data "$T/ro/file/sub" export 2> "$T/err"
+grep -q 'nothing to read' "$T/err" || fail "export of a missing data dir: $(cat "$T/err")"
 sqlite3 "$T/data/atlas.db" 'PRAGMA user_version = 99'
 expect_rc 1 A export 2> "$T/err"
 grep -q 'newer than this atlas knows' "$T/err" || fail "newer database message"

@@ -135,7 +135,9 @@ cli import "$T/none.yaml" >/dev/null
 cat "$T/plan.out"
 grep -q '^openvpn: not managed' "$T/plan.out" || fail "openvpn is reported as managed"
 grep -q '^  - nftables table inet atlas_openvpn$' "$T/plan.out" || fail "plan keeps the table"
-grep -qE 'openvpn server|certificate|ccd' "$T/plan.out" && fail "plan touches more than the table"
+# ...with the daemon and its files (t24-ovpn-remove proves the teardown), never the PKI
+grep -q '^  - openvpn server: stop' "$T/plan.out" || fail "plan does not stop the server"
+grep -q 'certificate' "$T/plan.out" && fail "plan touches the PKI"
 apply_converged
 table >/dev/null && fail "the table is still there without the openvpn section"
 # ... and leaves alone a table of that name it did not make.
