@@ -70,7 +70,18 @@ static void import(struct watch *w)
 			buf_printf(&msg, "%s: %s", w->file, err.msg);
 		if (msg.len && msg.data[msg.len - 1] == '\n')
 			msg.data[--msg.len] = '\0';
-		log_error("watch: %s: keeping the last good state", buf_str(&msg));
+		{
+			/* every problem of the file, on the one log line */
+			struct buf line = BUF_INIT;
+
+			for (const char *c = buf_str(&msg); *c; c++)
+				if (*c == '\n')
+					buf_puts(&line, "; ");
+				else
+					buf_putc(&line, *c);
+			log_error("watch: %s: keeping the last good state", buf_str(&line));
+			buf_release(&line);
+		}
 		set_error(w->app, buf_str(&msg));
 	} else {
 		log_info("watch: imported %s (generation %lld)", w->file, (long long)gen);
