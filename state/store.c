@@ -97,7 +97,8 @@ static int migrate(struct store *s, struct atlas_err *err)
 static int check_not_lost(const char *datadir, const char *path, struct atlas_err *err)
 {
 	static const char *const ours[] = { "jwt.key", "pki",	  "wireguard", "openvpn",
-					    "singbox", "backups", "run",      "atlas.db-wal" };
+					    "singbox", "backups", "run",      "atlas.db-wal",
+					    "initial-admin-password" };
 	struct stat sb;
 	struct buf found = BUF_INIT;
 	int ret = 0;
