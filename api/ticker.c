@@ -137,6 +137,13 @@ static void tick(struct ticker *t)
 
 	st = app_state_acquire(a, &gen, &err);
 	live = st ? loop_engine_status(a->loop, st) : json_object();
+	if (st) {
+		/* an engine seen down is reconciled now, not at the next resync */
+		char what[64];
+
+		loop_engine_down(a->loop,
+				 loop_status_down(st, live, what, sizeof(what)) ? what : NULL);
+	}
 	lw = live_wg_from_json(json_object_get(live, "wireguard"));
 	json_object_del(live, "wireguard");
 	{

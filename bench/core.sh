@@ -66,3 +66,8 @@ done
 } > "$T/ovpn.yaml"
 echo "10000 openvpn clients with static_ip:"
 measure "validate" "$ATLAS_BIN" --data "$T/dovpn" validate "$T/ovpn.yaml"
+# issue 16.13: the size of 100 generations of 10,000 peers (one peer edited each time)
+# shellcheck disable=SC2086
+cc -O2 -std=c11 -D_GNU_SOURCE -I. -o "$T/hist_bench" bench/history_size_bench.c $objs \
+  $(pkg-config --libs yaml-0.1 sqlite3 jansson libmicrohttpd openssl libqrencode) -lpthread
+"$T/hist_bench" "$T/dhist" 10000 100

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -48,25 +49,44 @@ static void app_free(struct app *a)
 	pthread_rwlock_destroy(&a->cache_mu);
 }
 
-/* Creates the admin account on first start and prints its password once. */
-static int first_admin(struct app *a)
+/*
+ * Creates the admin account on first start. Its password goes to a 0600
+ * file in the data directory, not to stdout: under systemd stdout is the
+ * journal, which others may read. Only an interactive terminal sees it.
+ */
+static int first_admin(struct app *a, const char *listen)
 {
 	struct atlas_err err = {0};
-	char pw[25];
-	int created = 0;
+	char pw[25], line[40];
+	char *path = xasprintf("%s/" AUTH_INITIAL_PW_FILE, a->datadir);
+	int created = 0, ret = -1;
 
 	if (auth_ensure_admin(a->store, pw, &created, &err) < 0) {
 		fprintf(stderr, "atlas: %s\n", err.msg);
-		return -1;
+		goto out;
 	}
-	if (created) {
-		printf("atlas: first start: created user \"admin\" with password %s\n"
-		       "atlas: it is shown only this once; change it with `atlas admin passwd`\n",
-		       pw);
-		fflush(stdout);
-		OPENSSL_cleanse(pw, sizeof(pw));
+	if (!created) {
+		ret = 0;
+		goto out;
 	}
-	return 0;
+	snprintf(line, sizeof(line), "%s\n", pw);
+	if (file_write_atomic(path, line, strlen(line), 0600, &err) < 0) {
+		fprintf(stderr, "atlas: cannot keep the first-start password: %s\n", err.msg);
+		goto out;
+	}
+	printf("atlas: first start: created user \"admin\"; its password is in %s (mode 0600)\n"
+	       "atlas: panel: http://%s/ - sign in as admin, then change the password (the file "
+	       "goes then)\n",
+	       path, listen);
+	if (isatty(STDOUT_FILENO))
+		printf("atlas: the password is %s\n", pw);
+	fflush(stdout);
+	ret = 0;
+out:
+	OPENSSL_cleanse(pw, sizeof(pw));
+	OPENSSL_cleanse(line, sizeof(line));
+	free(path);
+	return ret;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -75,7 +95,8 @@ int cmd_serve(int argc, char **argv)
 	    "usage: atlas serve [--listen ADDR:PORT] [--watch FILE]\n\n"
 	    "Runs the reconcile loop and the HTTP API and panel (default 127.0.0.1:8080).\n"
 	    "--watch FILE imports FILE at start and at every change; the API then refuses\n"
-	    "edits. SIGHUP reconciles at once. The first start prints the admin password.\n"
+	    "edits. SIGHUP reconciles at once. The first start writes the admin password\n"
+	    "to DATA/" AUTH_INITIAL_PW_FILE " (0600; shown too when stdout is a terminal).\n"
 	    "With settings.auto_apply false, edits wait: only POST /api/v1/apply or SIGHUP\n"
 	    "applies them (the loop keeps observing drift).\n"
 	    "ATLAS_METRICS_TOKEN=T makes /metrics require `Authorization: Bearer T`.\n";
@@ -134,7 +155,7 @@ int cmd_serve(int argc, char **argv)
 			log_info("start: removed %zu stale temporary file%s left by a killed run",
 				 gone, gone == 1 ? "" : "s");
 	}
-	if (first_admin(&a) < 0)
+	if (first_admin(&a, listen) < 0)
 		goto out;
 	store_set_cache_kib(a.store, 512, NULL);
 	a.events = events_new();

@@ -50,6 +50,9 @@ struct loop {
 	int resync; /* settings.resync of the last run, seconds */
 	long drift; /* changes found by the last observation; -1: none yet */
 	long passes; /* runs finished by the timer or a wake-up (loop_passes) */
+	/* issue 16.10: reconciles asked for by a status tick that saw an engine down */
+	int down_wakes;	   /* in a row, the engine still down after each */
+	int64_t down_next; /* ms, monotonic: no such reconcile before */
 };
 
 int loop_can_restart(const char *engine)
@@ -543,4 +546,55 @@ int loop_plan(struct loop *l, const struct atlas_state *desired, int64_t gen, st
 	if (rc == 0)
 		set_drift(l, (long)plan->n);
 	return rc;
+}
+
+/* ---- an engine seen down by a status tick (issue 16.10) ---- */
+
+int loop_status_down(const struct atlas_state *desired, json_t *live, char *what, size_t len)
+{
+	json_t *ov = json_object_get(live, "openvpn"), *wg = json_object_get(live, "wireguard");
+	json_t *ifc;
+	size_t i;
+
+	if (desired->has_openvpn && desired->openvpn.enabled && json_is_object(ov) &&
+	    json_is_false(json_object_get(ov, "running"))) {
+		snprintf(what, len, "openvpn down");
+		return 1;
+	}
+	json_array_foreach(json_object_get(wg, "interfaces"), i, ifc)
+		if (json_is_false(json_object_get(ifc, "up"))) {
+			snprintf(what, len, "wireguard %.32s down",
+				 json_string_value(json_object_get(ifc, "name")) ?: "?");
+			return 1;
+		}
+	return 0;
+}
+
+void loop_engine_down(struct loop *l, const char *what)
+{
+	int64_t now = clock_mono_ms();
+
+	pthread_mutex_lock(&l->mu);
+	if (!what) {
+		l->down_wakes = 0; /* everything is up again */
+		l->down_next = 0;
+	} else if (!l->wake && !(l->retry_due && l->retry_due > now) && now >= l->down_next) {
+		/*
+		 * A failed run's retry backoff has the say; past that, the same
+		 * doubling (1, 2, 4 ... s, at most resync) when the engine stays
+		 * down after each reconcile.
+		 */
+		int64_t d = 1000LL << (l->down_wakes > 16 ? 16 : l->down_wakes);
+
+		if (d > (int64_t)resync_ms(l))
+			d = resync_ms(l);
+		l->down_wakes++;
+		l->down_next = now + d;
+		l->wake = 1;
+		l->wake_first = now;
+		l->wake_due = now;
+		snprintf(l->wake_trigger, sizeof(l->wake_trigger), "%s", what);
+		pthread_cond_signal(&l->cond);
+	}
+	pthread_mutex_unlock(&l->mu);
 }

@@ -64,6 +64,20 @@ void loop_stop(struct loop *l);
 /* Asks for an apply: debounced (LOOP_DEBOUNCE_MS) when debounce, else at once. */
 void loop_wake(struct loop *l, const char *trigger, int debounce);
 
+struct atlas_state;
+/*
+ * 1 when live (loop_engine_status) shows an engine the desired state wants
+ * running down (openvpn not running, a wireguard interface not up); what
+ * names it. Pure.
+ */
+int loop_status_down(const struct atlas_state *desired, json_t *live, char *what, size_t len);
+/*
+ * The status tick saw what down (NULL: everything up): reconciles at once,
+ * unless a failed run's retry is pending or a wake is queued; repeated
+ * while the engine stays down, at doubling intervals up to resync.
+ */
+void loop_engine_down(struct loop *l, const char *what);
+
 /*
  * When a wake-up at now (ms) runs, the burst it belongs to having started at
  * first: 200 ms after the last wake-up when debounce, at once otherwise, and

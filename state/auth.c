@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -154,6 +155,13 @@ int auth_set_password(struct store *s, const char *user, const char *password,
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		db_fail(s, err);
 		goto out;
+	}
+	if (!strcmp(user, AUTH_ADMIN)) {
+		/* the first-start password is no longer the password: its file goes */
+		char *f = xasprintf("%s/" AUTH_INITIAL_PW_FILE, store_datadir(s));
+
+		unlink(f);
+		free(f);
 	}
 	ret = 0;
 out:

@@ -17,6 +17,8 @@
 
 #define AUTH_ADMIN	  "admin"
 #define AUTH_PASSWORD_MAX 256
+/* DATADIR/<this> (0600): the first-start password, until it is changed. */
+#define AUTH_INITIAL_PW_FILE "initial-admin-password"
 
 /*
  * Creates user "admin" with a random password when no administrator exists.

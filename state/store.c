@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/sha.h>
 #include <sqlite3.h>
 
 #include "lib/clock.h"
@@ -97,7 +98,8 @@ static int migrate(struct store *s, struct atlas_err *err)
 static int check_not_lost(const char *datadir, const char *path, struct atlas_err *err)
 {
 	static const char *const ours[] = { "jwt.key", "pki",	  "wireguard", "openvpn",
-					    "singbox", "backups", "run",      "atlas.db-wal" };
+					    "singbox", "backups", "run",      "atlas.db-wal",
+					    "initial-admin-password" };
 	struct stat sb;
 	struct buf found = BUF_INIT;
 	int ret = 0;
@@ -322,6 +324,9 @@ out:
 	return ret;
 }
 
+static void delta_make(const char *old, size_t olen, const char *next, size_t nlen,
+		       struct buf *out);
+
 int store_save(struct store *s, const struct atlas_state *st, const char *trigger,
 	       const char *summary, int64_t *gen, struct atlas_err *err)
 {
@@ -364,6 +369,26 @@ int store_save(struct store *s, const struct atlas_state *st, const char *trigge
 		db_err(s, err, "generations");
 		goto rollback;
 	}
+	/* the previous newest becomes a reverse delta against this one */
+	if (cur > 0 && last.data) {
+		struct buf delta = BUF_INIT;
+		sqlite3_stmt *up = NULL;
+		int rc = -1;
+
+		delta_make(last.data, last.len, yaml.data, yaml.len, &delta);
+		if (sqlite3_prepare_v2(s->db, "UPDATE generations SET yaml = ? WHERE gen = ?", -1,
+				       &up, NULL) == SQLITE_OK) {
+			sqlite3_bind_text(up, 1, delta.data, (int)delta.len, SQLITE_STATIC);
+			sqlite3_bind_int64(up, 2, cur);
+			rc = sqlite3_step(up) == SQLITE_DONE ? 0 : -1;
+		}
+		sqlite3_finalize(up);
+		buf_release_secure(&delta);
+		if (rc < 0) {
+			db_err(s, err, "generations");
+			goto rollback;
+		}
+	}
 	{
 		char *prune = xasprintf("DELETE FROM generations WHERE gen <= %lld",
 					(long long)(cur + 1 - st->settings.history_keep));
@@ -388,26 +413,125 @@ out:
 	return ret;
 }
 
+/*
+ * History is kept compactly (issue 16.13): the newest generation holds its
+ * whole YAML; every older one holds only how it differs from the one after
+ * it, as a reverse delta:
+ *
+ *   #atlas-delta v1 prefix=P suffix=S sha256=H\n<middle>
+ *
+ * meaning "the first P bytes of the next generation, then <middle>, then
+ * its last S bytes", H the SHA-256 of the result (checked on every read, so
+ * a broken chain is an error, never a wrong state). An edit of one peer
+ * costs its few changed lines instead of a copy of every key. Pruning drops
+ * the oldest rows, which nothing depends on. A "#" line starts no YAML the
+ * encoder writes, so old full rows and deltas cannot be confused.
+ */
+#define DELTA_MAGIC "#atlas-delta v1 "
+
+static void sha_hex(const char *text, size_t len, char out[65])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+
+	SHA256((const unsigned char *)text, len, md);
+	for (size_t i = 0; i < sizeof(md); i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* The reverse delta that turns next into old (appended to out). */
+static void delta_make(const char *old, size_t olen, const char *next, size_t nlen,
+		       struct buf *out)
+{
+	size_t p = 0, sfx = 0;
+	char sha[65];
+
+	while (p < olen && p < nlen && old[p] == next[p])
+		p++;
+	while (sfx < olen - p && sfx < nlen - p && old[olen - 1 - sfx] == next[nlen - 1 - sfx])
+		sfx++;
+	sha_hex(old, olen, sha);
+	buf_printf(out, DELTA_MAGIC "prefix=%zu suffix=%zu sha256=%s\n", p, sfx, sha);
+	buf_add(out, old + p, olen - p - sfx);
+}
+
+/* Replaces *cur (the next generation's text) by the text delta describes. */
+static int delta_apply(const char *delta, size_t dlen, struct buf *cur, int64_t gen,
+		       struct atlas_err *err)
+{
+	const char *nl = memchr(delta, '\n', dlen);
+	size_t p, sfx;
+	char sha[65], want[65];
+	struct buf out = BUF_INIT;
+
+	if (!nl || sscanf(delta + strlen(DELTA_MAGIC), "prefix=%zu suffix=%zu sha256=%64s", &p,
+			  &sfx, want) != 3 ||
+	    p + sfx > cur->len)
+		return err_set(err, ERR_INVALID, "generation %lld: unreadable history delta",
+			       (long long)gen);
+	buf_add(&out, cur->data, p);
+	buf_add(&out, nl + 1, dlen - (size_t)(nl + 1 - delta));
+	buf_add(&out, cur->data + cur->len - sfx, sfx);
+	sha_hex(buf_str(&out), out.len, sha);
+	if (strcmp(sha, want)) {
+		buf_release_secure(&out);
+		return err_set(err, ERR_INVALID,
+			       "generation %lld: the history does not rebuild it (checksum differs)",
+			       (long long)gen);
+	}
+	buf_release_secure(cur);
+	*cur = out;
+	return 0;
+}
+
+static int is_delta(const char *text, size_t len)
+{
+	return len >= strlen(DELTA_MAGIC) && !memcmp(text, DELTA_MAGIC, strlen(DELTA_MAGIC));
+}
+
 int store_generation_yaml(struct store *s, int64_t gen, struct buf *out, struct atlas_err *err)
 {
 	sqlite3_stmt *st;
-	int rc, ret = -1;
+	struct buf cur = BUF_INIT;
+	int rc, found = 0, ret = -1;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT yaml FROM generations WHERE gen = ?", -1, &st,
-			       NULL) != SQLITE_OK)
+	/* from the newest (whole) generation down to gen, undoing each delta */
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT gen, yaml FROM generations WHERE gen >= ? ORDER BY gen DESC",
+			       -1, &st, NULL) != SQLITE_OK)
 		return db_err(s, err, "generations");
 	sqlite3_bind_int64(st, 1, gen);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		buf_add(out, col_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
-		ret = 0;
-	} else if (rc == SQLITE_DONE) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t g = sqlite3_column_int64(st, 0);
+		const char *text = col_text(st, 1);
+		size_t len = (size_t)sqlite3_column_bytes(st, 1);
+
+		if (!is_delta(text, len)) {
+			buf_release_secure(&cur);
+			buf_add(&cur, text, len);
+		} else if (!cur.data) {
+			err_set(err, ERR_INVALID,
+				"generation %lld: a history delta without a newer generation",
+				(long long)g);
+			goto out;
+		} else if (delta_apply(text, len, &cur, g, err) < 0) {
+			goto out;
+		}
+		found = g == gen;
+	}
+	if (rc != SQLITE_DONE) {
+		db_err(s, err, "generations");
+		goto out;
+	}
+	if (!found) {
 		err_set(err, ERR_NOTFOUND, "generation %lld does not exist (or was pruned)",
 			(long long)gen);
-	} else {
-		db_err(s, err, "generations");
+		goto out;
 	}
+	buf_add(out, cur.data ? cur.data : "", cur.len);
+	ret = 0;
+out:
 	sqlite3_finalize(st);
+	buf_release_secure(&cur);
 	return ret;
 }
 

@@ -76,12 +76,13 @@ async function startIn(data, { port, yaml, iface }) {
     if (Date.now() - t0 > 15000) { proc.kill('SIGKILL'); throw new Error(`atlas serve did not answer /health in 15 s:\n${log}`); }
     await sleep(100);
   }
-  /* The first start prints the generated admin password once. */
+  /* The first start writes the generated admin password to a 0600 file. */
   let password = null;
   for (let i = 0; i < 50 && !password; i++) {
-    const m = log.match(/created user "admin" with password (\S+)/);
-    if (m) password = m[1];
-    else await sleep(100);
+    if (/first start: created user "admin"/.test(log)) {
+      try { password = readFileSync(`${data}/initial-admin-password`, 'utf8').trim(); } catch (e) { /* not yet */ }
+    }
+    if (!password) await sleep(100);
   }
   if (!password) { proc.kill('SIGKILL'); throw new Error(`no admin password in the output of atlas serve:\n${log}`); }
 

@@ -35,7 +35,12 @@ api_start() {
     kill -0 $API_PID 2>/dev/null || { cat "$data.log" >&2; fail "atlas serve exited"; }
     sleep 0.05
   done
-  API_PW=$(sed -n 's/.*created user "admin" with password \([^ ]*\)$/\1/p' "$data.out")
+  # the first start writes the password to a 0600 file (stdout is no terminal here)
+  if grep -q 'first start: created user "admin"' "$data.out" 2>/dev/null; then
+    API_PW=$(cat "$data/initial-admin-password")
+  else
+    API_PW=
+  fi
   [ -n "$API_PW" ] || API_PW=${API_PW_KNOWN:-}
   [ -n "$API_PW" ] || fail "no first-start password printed"
   API_TOKEN=$(api_login "$API_PW") || fail "login with the first-start password failed"

@@ -10,7 +10,12 @@ T=$(mktemp -d /tmp/atlas-e2e-api-auth.XXXXXX)
 trap 'api_stop; rm -rf "$T"' EXIT
 PORT=18080
 ATLAS_METRICS_TOKEN=metrics-secret-1 api_start "$T/data" $PORT
-ok "first start printed a password and it logs in"
+# issue 16.12: the password goes to a 0600 file, not to stdout (no terminal here)
+[ "$(stat -c %a "$T/data/initial-admin-password")" = 600 ] || fail "initial-admin-password is not 0600"
+grep -qF -- "$API_PW" "$T/data.out" "$T/data.log" && fail "the first-start password reached stdout or stderr (a journal)"
+grep -q "password is in $T/data/initial-admin-password" "$T/data.out" || fail "the first start does not say where the password is: $(cat "$T/data.out")"
+grep -q "panel: http://127.0.0.1:$PORT/ - sign in as admin" "$T/data.out" || fail "the first start does not give the URL and the user"
+ok "first start wrote the password to a 0600 file, said where, gave URL and user; it logs in"
 [ "$(stat -c %a "$T/data/jwt.key")" = 600 ] || fail "jwt.key is not 0600"
 
 # A token for each way of being wrong.
@@ -29,6 +34,7 @@ good=$(jwt_forge "$T/data" "{\"sub\":\"admin\",\"iat\":$now,\"exp\":$((now + 360
 [ "$(api_code -H "Authorization: Bearer $good" "$API_URL/api/v1/status")" = 200 ] || fail "valid forged-with-key token refused"
 old=$API_TOKEN
 echo 'a new password 123' | "$ATLAS_BIN" --data "$T/data" admin passwd >/dev/null
+[ -e "$T/data/initial-admin-password" ] && fail "the first-start password file outlived the password change"
 [ "$(api_code -H "Authorization: Bearer $old" "$API_URL/api/v1/status")" = 401 ] || fail "token from before the password change still works"
 prechange=$old
 API_TOKEN=$(api_login 'a new password 123') || fail "login with the new password"

@@ -15,6 +15,7 @@
 #include "controller/loop.h"
 #include "state/commit.h"
 #include "state/store.h"
+#include "state/yaml.h"
 
 static size_t runs(const char *dir, const char *trigger)
 {
@@ -159,6 +160,58 @@ static void test_loop__start_burst_and_request(void **ts)
 	assert_int_equal(err.code, ERR_UNSUPPORTED);
 	loop_stop(l);
 	assert_int_equal(runs(dir, NULL), 4);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+/*
+ * issue 16.10: a status that shows an engine down (openvpn not running, a
+ * wireguard interface not up) makes the loop reconcile at once, once per
+ * backoff interval while it stays down; nothing when all is up.
+ */
+static void test_loop__engine_down_reconciles(void **ts)
+{
+	struct atlas_err err = {0};
+	struct diags d = {0};
+	struct seen seen = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	const char *y = "version: 1\nsettings: {}\nopenvpn:\n  network: 10.9.0.0/24\n";
+	struct atlas_state *st = state_from_yaml(y, strlen(y), &d, NULL);
+	json_t *up = json_pack("{s:{s:b}, s:{s:[{s:s, s:b}]}}", "openvpn", "running", 1,
+			       "wireguard", "interfaces", "name", "wg0", "up", 1);
+	json_t *ovdown = json_pack("{s:{s:b}}", "openvpn", "running", 0);
+	json_t *wgdown = json_pack("{s:{s:[{s:s, s:b}]}}", "wireguard", "interfaces", "name",
+				   "wg0", "up", 0);
+	char *dir = tu_tmpdir(), what[64];
+	struct loop *l;
+
+	(void)ts;
+	assert_non_null(st);
+	assert_int_equal(loop_status_down(st, up, what, sizeof(what)), 0);
+	assert_int_equal(loop_status_down(st, ovdown, what, sizeof(what)), 1);
+	assert_string_equal(what, "openvpn down");
+	assert_int_equal(loop_status_down(st, wgdown, what, sizeof(what)), 1);
+	assert_string_equal(what, "wireguard wg0 down");
+	st->openvpn.enabled = 0; /* stopped on purpose: not down */
+	assert_int_equal(loop_status_down(st, ovdown, what, sizeof(what)), 0);
+	l = loop_start(dir, on_run, &seen, &err);
+	assert_non_null(l);
+	WAIT_UNTIL("the start run", runs(dir, "start") == 1);
+	loop_engine_down(l, "openvpn down");
+	WAIT_UNTIL("the engine-down run", runs(dir, "openvpn down") == 1);
+	/* still down at the next tick, within the backoff: no second run yet */
+	loop_engine_down(l, "openvpn down");
+	sleep_ms(300);
+	assert_int_equal(runs(dir, "openvpn down"), 1);
+	/* all up again resets it: the next time it is down runs at once */
+	loop_engine_down(l, NULL);
+	loop_engine_down(l, "openvpn down");
+	WAIT_UNTIL("the second engine-down run", runs(dir, "openvpn down") == 2);
+	loop_stop(l);
+	json_decref(up);
+	json_decref(ovdown);
+	json_decref(wgdown);
+	diags_clear(&d);
+	state_free(st);
 	tu_rmrf(dir);
 	free(dir);
 }
@@ -319,6 +372,7 @@ int main(void)
 	    cmocka_unit_test(test_loop__wake_due),
 	    cmocka_unit_test(test_loop__start_burst_and_request),
 	    cmocka_unit_test(test_loop__decide),
+	    cmocka_unit_test(test_loop__engine_down_reconciles),
 	    cmocka_unit_test(test_loop__manual_mode),
 	    cmocka_unit_test(test_loop__backoff_reads_the_outcome),
 	};

@@ -79,10 +79,10 @@ static void test_plan__engines_without_driver_or_section(void **s)
 	plan_render_text(&p, &b);
 	assert_non_null(strstr(b.data, "wireguard: not managed\n"));
 	assert_non_null(strstr(b.data, "openvpn: not managed\n"));
-	/* sing-box has a driver now: its section plans a start, not "not implemented" */
+	/* sing-box has a driver now; a section with no inbound runs no daemon */
 	assert_null(strstr(b.data, "not implemented"));
-	assert_int_equal(p.n, 1);
-	assert_non_null(strstr(b.data, "singbox: 1 change\n  + singbox start\n"));
+	assert_int_equal(p.n, 0);
+	assert_non_null(strstr(b.data, "singbox: no changes\n"));
 	plan_release(&p);
 	controller_ctx_release(&ctx);
 	buf_release(&b);

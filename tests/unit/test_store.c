@@ -366,6 +366,71 @@ static void test_store__refuses_lost_database(void **x)
 	free(dir);
 }
 
+/*
+ * issue 16.13: 100 generations of 300 peers, one peer edited each time,
+ * take little more than one copy of the state (every edit used to store the
+ * whole state again), and every generation reads back byte for byte, keys
+ * included.
+ */
+static void test_store__history_compact_and_exact(void **x)
+{
+	char *dir = tu_tmpdir();
+	struct store *s;
+	struct buf y = BUF_INIT, *texts = xcalloc(101, sizeof(*texts));
+	struct atlas_state *st;
+	sqlite3_stmt *q;
+	int64_t gen = 0, first, total = 0;
+
+	(void)x;
+	assert_int_equal(store_open(dir, &s, NULL), 0);
+	buf_puts(&y, "version: 1\nsettings:\n  host: vpn.example.com\n  history_keep: 100\n"
+		     "wireguard:\n  interfaces:\n    - name: wg0\n      listen_port: 51820\n"
+		     "      address: [10.8.0.1/22]\n      peers:\n");
+	for (int i = 0; i < 300; i++)
+		buf_printf(&y, "        - name: p%d\n", i);
+	import_ok(s, buf_str(&y), &first);
+	for (int i = 0; i < 99; i++) {
+		struct diags d = { 0 };
+		struct atlas_err err = { 0 };
+
+		assert_int_equal(store_load(s, &st, NULL, NULL), 0);
+		st->wireguard.interfaces[0].peers[(i * 37) % 300].keepalive = 10 + i;
+		if (state_commit(s, st, NULL, "test", "edit", &d, &gen, &err) < 0)
+			fail_msg("commit: %s", err.msg);
+		diags_clear(&d);
+		state_free(st);
+		assert_int_equal(store_generation_yaml(s, gen, &texts[i + 1], NULL), 0);
+	}
+	assert_int_equal(store_generation_yaml(s, first, &texts[0], NULL), 0);
+	assert_int_equal(gen, first + 99);
+	assert_int_equal(sqlite3_prepare_v2(store_db(s),
+					    "SELECT SUM(LENGTH(yaml)) FROM generations", -1, &q, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	total = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	/* one whole state plus 99 small deltas, not 100 whole states */
+	if ((size_t)total > texts[99].len * 2)
+		fail_msg("100 generations take %lld bytes; one state is %zu", (long long)total,
+			 texts[99].len);
+	/* every generation reads back exactly as it was saved (after all 100 saves) */
+	for (int i = 0; i < 100; i++) {
+		struct buf again = BUF_INIT;
+
+		assert_int_equal(store_generation_yaml(s, first + i, &again, NULL), 0);
+		assert_string_equal(buf_str(&again), buf_str(&texts[i]));
+		assert_non_null(strstr(buf_str(&again), "private_key:"));
+		buf_release(&again);
+	}
+	for (int i = 0; i < 101; i++)
+		buf_release(&texts[i]);
+	free(texts);
+	buf_release(&y);
+	store_close(s);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 static void test_store__refuses_unwritable_dir(void **x)
 {
 	struct atlas_err err = { 0 };
@@ -581,8 +646,11 @@ static void test_store__save_one_field_writes_one_row(void **x)
 	st->wireguard.interfaces[0].peers[1].keepalive = 25;	/* wg0/bob */
 	before_changes = sqlite3_total_changes(store_db(s));
 	commit_and_check(s, st);
-	/* the peer's row and the new generation: nothing else was written */
-	assert_int_equal(sqlite3_total_changes(store_db(s)) - before_changes, 2);
+	/*
+	 * the peer's row, the new generation and the previous one turned into a
+	 * delta against it: nothing else was written
+	 */
+	assert_int_equal(sqlite3_total_changes(store_db(s)) - before_changes, 3);
 	assert_int_equal(store_generation(s), 2);
 	after = rows_of(s);
 	assert_string_equal(before, after);
@@ -595,7 +663,7 @@ static void test_store__save_one_field_writes_one_row(void **x)
 	st->settings.resync = 60;
 	before_changes = sqlite3_total_changes(store_db(s));
 	commit_and_check(s, st);
-	assert_int_equal(sqlite3_total_changes(store_db(s)) - before_changes, 2);
+	assert_int_equal(sqlite3_total_changes(store_db(s)) - before_changes, 3);
 	free(after);
 	after = rows_of(s);
 	assert_string_equal(before, after);
@@ -826,6 +894,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_store__migrates_empty_database),
 		cmocka_unit_test(test_store__refuses_lost_database),
+		cmocka_unit_test(test_store__history_compact_and_exact),
 		cmocka_unit_test(test_store__tables_mirror_schema),
 		cmocka_unit_test(test_store__round_trip_and_generations),
 		cmocka_unit_test(test_store__bad_import_changes_nothing),
