@@ -34,7 +34,7 @@ int cmd_singbox_status(int argc, char **argv)
 		goto out;
 	}
 	controller_ctx_init(&ctx, cli_datadir, s, st);
-	js = sb_status_json(&ctx, st);
+	js = sb_status_read(&ctx, st);
 	controller_ctx_release(&ctx);
 	if (!json_is_true(json_object_get(js, "running"))) {
 		fprintf(stderr, "atlas: sing-box is not running (`atlas plan` tells why)\n");

@@ -114,6 +114,13 @@ int sb_leftovers(const struct driver_ctx *ctx);
  * connections; reading it updates traffic.json.
  */
 json_t *sb_status_json(const struct driver_ctx *ctx, const struct atlas_state *desired);
+/*
+ * The same without the watcher: sb_status_json() (the driver's status
+ * hook, called by `atlas serve`) also starts, the first time, a thread that
+ * follows sing-box's connection stream for the rest of the process, so a
+ * connection that opens and closes between two ticks is still counted.
+ */
+json_t *sb_status_read(const struct driver_ctx *ctx, const struct atlas_state *desired);
 
 /*
  * A user's client file (driver.h): resource is the user's name; format

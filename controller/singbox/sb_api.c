@@ -107,25 +107,10 @@ static char *dup_or_empty(const char *s)
 	return xstrdup(s ? s : "");
 }
 
-int sb_api_connections(const char *addr, const char *secret, int include_closed,
-		       int timeout_ms, struct sb_conns *out, struct atlas_err *err)
+/* The connections of the events of one stream message into out (initialised). */
+static void events_to_conns(const AtlasSb__SbConnectionEvents *ev, int include_closed,
+			    struct sb_conns *out)
 {
-	AtlasSb__SbConnectionsRequest rq = ATLAS_SB__SB_CONNECTIONS_REQUEST__INIT;
-	AtlasSb__SbConnectionEvents *ev = NULL;
-	struct sb_http_resp resp;
-	int ret = -1;
-
-	memset(out, 0, sizeof(*out));
-	rq.interval_ns = 60LL * 1000000000LL; /* one snapshot is all Atlas reads */
-	if (grpc_call(addr, secret, "SubscribeConnections", &rq.base, 1, timeout_ms, &resp,
-		      err) < 0)
-		goto out;
-	ev = atlas_sb__sb_connection_events__unpack(NULL, frame_len(&resp),
-						    (const uint8_t *)resp.body.data + 5);
-	if (!ev) {
-		err_set(err, ERR_IO, "sing-box api SubscribeConnections: undecodable message");
-		goto out;
-	}
 	out->v = xcalloc(ev->n_events + 1, sizeof(*out->v));
 	for (size_t i = 0; i < ev->n_events; i++) {
 		const AtlasSb__SbConnection *c = ev->events[i]->connection;
@@ -152,6 +137,28 @@ int sb_api_connections(const char *addr, const char *secret, int include_closed,
 		k->downlink = c->downlink_total;
 		k->closed_at_ms = closed;
 	}
+}
+
+int sb_api_connections(const char *addr, const char *secret, int include_closed,
+		       int timeout_ms, struct sb_conns *out, struct atlas_err *err)
+{
+	AtlasSb__SbConnectionsRequest rq = ATLAS_SB__SB_CONNECTIONS_REQUEST__INIT;
+	AtlasSb__SbConnectionEvents *ev = NULL;
+	struct sb_http_resp resp;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	rq.interval_ns = 60LL * 1000000000LL; /* one snapshot is all Atlas reads */
+	if (grpc_call(addr, secret, "SubscribeConnections", &rq.base, 1, timeout_ms, &resp,
+		      err) < 0)
+		goto out;
+	ev = atlas_sb__sb_connection_events__unpack(NULL, frame_len(&resp),
+						    (const uint8_t *)resp.body.data + 5);
+	if (!ev) {
+		err_set(err, ERR_IO, "sing-box api SubscribeConnections: undecodable message");
+		goto out;
+	}
+	events_to_conns(ev, include_closed, out);
 	ret = 0;
 out:
 	if (ev)
@@ -198,5 +205,81 @@ out:
 	if (r)
 		atlas_sb__sb_started_at__free_unpacked(r, NULL);
 	sb_http_resp_release(&resp);
+	return ret;
+}
+
+struct watch {
+	int (*fn)(void *arg, const struct sb_conns *c);
+	int (*keep_going)(void *arg);
+	void *arg;
+};
+
+static int watch_message(void *arg, const unsigned char *msg, size_t len)
+{
+	struct watch *w = arg;
+	AtlasSb__SbConnectionEvents *ev = atlas_sb__sb_connection_events__unpack(NULL, len, msg);
+	struct sb_conns c = { 0 };
+	int rc;
+
+	if (!ev)
+		return -1;
+	events_to_conns(ev, 1, &c);
+	atlas_sb__sb_connection_events__free_unpacked(ev, NULL);
+	rc = c.n ? w->fn(w->arg, &c) : 0;
+	sb_conns_release(&c);
+	return rc;
+}
+
+static int watch_keep_going(void *arg)
+{
+	struct watch *w = arg;
+
+	return w->keep_going(w->arg);
+}
+
+int sb_api_watch(const char *addr, const char *secret,
+		 int (*fn)(void *arg, const struct sb_conns *c), int (*keep_going)(void *arg),
+		 void *arg, struct atlas_err *err)
+{
+	AtlasSb__SbConnectionsRequest rq = ATLAS_SB__SB_CONNECTIONS_REQUEST__INIT;
+	struct watch w = { fn, keep_going, arg };
+	size_t n;
+	unsigned char *frame;
+	char *url = xasprintf("http://%s/" SERVICE "/SubscribeConnections", addr);
+	char *auth = xasprintf("authorization: Bearer %s", secret ? secret : "");
+	const char *headers[] = { "content-type: application/grpc", "te: trailers", auth, NULL };
+	struct sb_http_resp resp;
+	int ret = -1;
+
+	/* only opened and closed connections matter here: rare traffic ticks */
+	rq.interval_ns = 300LL * 1000000000LL;
+	n = protobuf_c_message_get_packed_size(&rq.base);
+	frame = xmalloc(5 + n);
+	frame[0] = 0;
+	frame[1] = (unsigned char)(n >> 24);
+	frame[2] = (unsigned char)(n >> 16);
+	frame[3] = (unsigned char)(n >> 8);
+	frame[4] = (unsigned char)n;
+	protobuf_c_message_pack(&rq.base, frame + 5);
+	{
+		struct sb_http_req req = { .method = "POST", .url = url, .headers = headers,
+					   .body = frame, .body_len = 5 + n, .h2c = 1,
+					   .on_message = watch_message,
+					   .keep_going = watch_keep_going, .arg = &w };
+
+		if (sb_http(&req, &resp, err) < 0)
+			goto out;
+	}
+	if (resp.status != 200 || resp.grpc_status > 0) {
+		err_set(err, ERR_IO, "sing-box api SubscribeConnections: HTTP %ld, grpc-status %d",
+			resp.status, resp.grpc_status);
+		goto out;
+	}
+	ret = 0;
+out:
+	sb_http_resp_release(&resp);
+	free(frame);
+	free(url);
+	free(auth);
 	return ret;
 }

@@ -52,4 +52,16 @@ int sb_api_close(const char *addr, const char *secret, const char *id, int timeo
 int sb_api_started_at(const char *addr, const char *secret, int timeout_ms, int64_t *ms,
 		      struct atlas_err *err);
 
+/*
+ * Follows the connection stream until it ends (sing-box reloads or stops),
+ * fn returns -1, or keep_going (asked about once a second) returns 0. fn
+ * gets, for each message, the connections its events carry: the open ones
+ * of the first message, then each new and each closed one (closed_at_ms
+ * set, final byte totals). Returns 0 when the stream ended normally or was
+ * stopped, -1 with err when it could not be followed.
+ */
+int sb_api_watch(const char *addr, const char *secret,
+		 int (*fn)(void *arg, const struct sb_conns *c), int (*keep_going)(void *arg),
+		 void *arg, struct atlas_err *err);
+
 #endif

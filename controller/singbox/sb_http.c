@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/socket.h>
+
 #include <curl/curl.h>
 
 #include "controller/singbox/sb_http.h"
@@ -51,11 +53,47 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 		return 0;
 	}
 	buf_add(&x->resp->body, data, n);
+	while (x->req->on_message && grpc_message_complete(&x->resp->body)) {
+		const unsigned char *p = (const unsigned char *)x->resp->body.data;
+		size_t len = (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | p[4];
+
+		if (p[0] || x->req->on_message(x->req->arg, p + 5, len) < 0) {
+			x->complete = 1;
+			return 0;
+		}
+		memmove(x->resp->body.data, x->resp->body.data + 5 + len,
+			x->resp->body.len - 5 - len);
+		x->resp->body.len -= 5 + len;
+		x->resp->body.data[x->resp->body.len] = '\0';
+	}
 	if (x->req->grpc_first_message && grpc_message_complete(&x->resp->body)) {
 		x->complete = 1;
 		return 0; /* the rest of the stream is not wanted: abort the transfer */
 	}
 	return n;
+}
+
+static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+	struct xfer *x = arg;
+
+	(void)a, (void)b, (void)c, (void)d;
+	if (x->req->keep_going && !x->req->keep_going(x->req->arg)) {
+		x->complete = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Sockets close on exec: the watcher thread's stream must not leak into a
+ * sing-box that apply starts meanwhile (it would hold the stream open).
+ */
+static curl_socket_t open_cloexec(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	(void)arg;
+	(void)purpose;
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
 /* Headers and trailers both arrive here: gRPC puts its status in either. */
@@ -106,8 +144,16 @@ int sb_http(const struct sb_http_req *req, struct sb_http_resp *resp, struct atl
 	curl_easy_setopt(c, CURLOPT_PROXY, "");
 	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_cloexec);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(req->timeout_ms > 0 ? req->timeout_ms : 5000));
+	if (!req->on_message)
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+				 (long)(req->timeout_ms > 0 ? req->timeout_ms : 5000));
+	if (req->keep_going) {
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
+	}
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
@@ -125,7 +171,8 @@ int sb_http(const struct sb_http_req *req, struct sb_http_resp *resp, struct atl
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
-	if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && x.complete)) {
+	if (rc != CURLE_OK &&
+	    !((rc == CURLE_WRITE_ERROR || rc == CURLE_ABORTED_BY_CALLBACK) && x.complete)) {
 		err_set(err, ERR_IO, "%s %s: %s", req->method, req->url,
 			x.overflow ? "response too large" : ebuf[0] ? ebuf : curl_easy_strerror(rc));
 		goto out;

@@ -25,6 +25,15 @@ struct sb_http_req {
 	 * length) has arrived: the first message of a server stream.
 	 */
 	int grpc_first_message;
+	/*
+	 * Streaming (timeout_ms is then ignored: no time limit): each whole gRPC
+	 * message is handed to on_message (payload without its 5-byte prefix)
+	 * and dropped from the body; returning -1 ends the transfer. keep_going
+	 * is asked about once a second, also while nothing arrives; 0 ends it.
+	 */
+	int (*on_message)(void *arg, const unsigned char *msg, size_t len);
+	int (*keep_going)(void *arg);
+	void *arg;
 };
 
 struct sb_http_resp {

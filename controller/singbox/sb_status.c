@@ -13,17 +13,24 @@
  * that opened and closed between two reads can be missed. Shadowsocks
  * inbounds do not have that gap: their users' bytes come from the SSM API's
  * per-user counters, read and zeroed (?clear=true) at each read, and their
- * connections are left out of the connection-based count.
+ * connections are left out of the connection-based count. In `atlas serve`,
+ * a thread also follows sing-box's connection stream, which tells of every
+ * closed connection with its final totals at once (sb_status_json()).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/fileio.h"
 #include "renderers/singbox/sb_render.h"
 #include "controller/singbox/sb.h"
 
 #define API_TIMEOUT_MS 3000
+
+/* traffic.json's read-modify-write, in this process (status and the watcher) */
+static pthread_mutex_t traffic_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static json_t *load_traffic(const char *path)
 {
@@ -71,10 +78,11 @@ static int is_ss(const struct atlas_state *st, const char *inbound)
  * Adds the connections' progress to t (borrowed); replaces t's "seen".
  * Shadowsocks connections are counted by SSM instead.
  */
-static void account(const struct atlas_state *st, json_t *t, const struct sb_conns *c)
+static void account_ss(int (*ss)(const void *, const char *), const void *arg, json_t *t,
+		       const struct sb_conns *c, int merge)
 {
 	json_t *users = json_object_get(t, "users"), *seen = json_object_get(t, "seen");
-	json_t *now = json_object();
+	json_t *now = merge ? json_incref(seen) : json_object();
 
 	for (size_t i = 0; i < c->n; i++) {
 		const struct sb_conn *k = &c->v[i];
@@ -82,13 +90,29 @@ static void account(const struct atlas_state *st, json_t *t, const struct sb_con
 		json_int_t up = prev ? json_integer_value(json_array_get(prev, 0)) : 0;
 		json_int_t down = prev ? json_integer_value(json_array_get(prev, 1)) : 0;
 
+		/* a stream event never moves a connection's totals back */
+		if (merge && prev && k->uplink < up)
+			up = k->uplink;
+		if (merge && prev && k->downlink < down)
+			down = k->downlink;
 		json_object_set_new(now, k->id, json_pack("[I, I]", (json_int_t)k->uplink,
 							  (json_int_t)k->downlink));
-		if (!k->user[0] || is_ss(st, k->inbound))
+		if (!k->user[0] || ss(arg, k->inbound))
 			continue;
 		add_bytes(users, k->user, k->uplink - up, k->downlink - down);
 	}
 	json_object_set_new(t, "seen", now);
+}
+
+static int state_is_ss(const void *st, const char *inbound)
+{
+	return is_ss(st, inbound);
+}
+
+/* A full snapshot: "seen" becomes exactly the listed connections. */
+static void account(const struct atlas_state *st, json_t *t, const struct sb_conns *c)
+{
+	account_ss(state_is_ss, st, t, c, 0);
 }
 
 static int save_traffic(const char *path, json_t *t, struct atlas_err *err)
@@ -134,6 +158,7 @@ static int sample(const struct atlas_state *st, const struct sb_files *f, json_t
 
 	json_t *before;
 
+	pthread_mutex_lock(&traffic_mu);
 	*t = load_traffic(f->traffic);
 	before = json_deep_copy(*t);
 	if (sb_api_connections(api, st->singbox.api_secret, 1, API_TIMEOUT_MS, c, err) < 0)
@@ -147,6 +172,7 @@ static int sample(const struct atlas_state *st, const struct sb_files *f, json_t
 		goto out;
 	ret = 0;
 out:
+	pthread_mutex_unlock(&traffic_mu);
 	json_decref(before);
 	free(api);
 	return ret;
@@ -187,7 +213,169 @@ static void json_array_sort_by_name(json_t *arr)
 	free(v);
 }
 
+/*
+ * The watcher: one thread per process, started by the first status tick of
+ * `atlas serve` and told the current api address, secret and files at each
+ * tick. It reconnects after every end of the stream (a reload ends it).
+ */
+static struct {
+	pthread_mutex_t mu;
+	int started, gen;	/* gen: bumped when the settings below change */
+	int wanted;		/* 0: the section is gone or sing-box stopped */
+	char *api, *secret, *traffic, *dir;
+	char **ss;		/* Shadowsocks inbound names */
+	size_t nss;
+} watch = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+struct watch_run {
+	int gen;
+	char *traffic, *dir;
+	char **ss;
+	size_t nss;
+};
+
+static int run_is_ss(const void *arg, const char *inbound)
+{
+	const struct watch_run *r = arg;
+
+	for (size_t i = 0; i < r->nss; i++)
+		if (!strcmp(r->ss[i], inbound))
+			return 1;
+	return 0;
+}
+
+static int watch_events(void *arg, const struct sb_conns *c)
+{
+	const struct watch_run *r = arg;
+	json_t *t, *before;
+
+	pthread_mutex_lock(&traffic_mu);
+	t = load_traffic(r->traffic);
+	before = json_deep_copy(t);
+	account_ss(run_is_ss, r, t, c, 1);
+	if (!json_equal(before, t) && file_exists(r->dir))
+		save_traffic(r->traffic, t, NULL);
+	pthread_mutex_unlock(&traffic_mu);
+	json_decref(before);
+	json_decref(t);
+	return 0;
+}
+
+static int watch_keep_going(void *arg)
+{
+	const struct watch_run *r = arg;
+	int go;
+
+	pthread_mutex_lock(&watch.mu);
+	go = watch.wanted && watch.gen == r->gen;
+	pthread_mutex_unlock(&watch.mu);
+	return go;
+}
+
+static void *watch_main(void *unused)
+{
+	(void)unused;
+	for (;;) {
+		struct watch_run r = { 0 };
+		char *api = NULL, *secret = NULL;
+		struct timespec ts = { 1, 0 };
+		int wanted;
+
+		pthread_mutex_lock(&watch.mu);
+		wanted = watch.wanted;
+		if (wanted) {
+			r.gen = watch.gen;
+			api = xstrdup(watch.api);
+			secret = xstrdup(watch.secret);
+			r.traffic = xstrdup(watch.traffic);
+			r.dir = xstrdup(watch.dir);
+			r.nss = watch.nss;
+			r.ss = xcalloc(r.nss + 1, sizeof(*r.ss));
+			for (size_t i = 0; i < r.nss; i++)
+				r.ss[i] = xstrdup(watch.ss[i]);
+		}
+		pthread_mutex_unlock(&watch.mu);
+		if (wanted)
+			sb_api_watch(api, secret, watch_events, watch_keep_going, &r, NULL);
+		free(api);
+		free(secret);
+		free(r.traffic);
+		free(r.dir);
+		for (size_t i = 0; i < r.nss; i++)
+			free(r.ss[i]);
+		free(r.ss);
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+static int same(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* Tells the watcher what to follow (starts it the first time). */
+static void watch_set(const struct atlas_state *st, const struct sb_files *f, int running)
+{
+	char *api = sb_api_addr(st);
+	int changed;
+
+	pthread_mutex_lock(&watch.mu);
+	changed = !same(watch.api, api) || !same(watch.secret, st->singbox.api_secret) ||
+		  !same(watch.traffic, f->traffic) || watch.nss != st->singbox.ninbounds;
+	for (size_t i = 0; !changed && i < watch.nss; i++)
+		changed = strcmp(watch.ss[i], st->singbox.inbounds[i].type == SB_SHADOWSOCKS
+						      ? st->singbox.inbounds[i].name
+						      : "");
+	watch.wanted = running && st->has_singbox && st->singbox.enabled;
+	if (changed) {
+		free(watch.api);
+		free(watch.secret);
+		free(watch.traffic);
+		free(watch.dir);
+		for (size_t i = 0; i < watch.nss; i++)
+			free(watch.ss[i]);
+		free(watch.ss);
+		watch.api = api;
+		api = NULL;
+		watch.secret = xstrdup(st->singbox.api_secret ? st->singbox.api_secret : "");
+		watch.traffic = xstrdup(f->traffic);
+		watch.dir = xstrdup(f->dir);
+		/* every inbound slot; non-Shadowsocks names are left empty */
+		watch.nss = st->singbox.ninbounds;
+		watch.ss = xcalloc(watch.nss + 1, sizeof(*watch.ss));
+		for (size_t i = 0; i < watch.nss; i++)
+			watch.ss[i] = xstrdup(st->singbox.inbounds[i].type == SB_SHADOWSOCKS
+						      ? st->singbox.inbounds[i].name
+						      : "");
+		watch.gen++;
+	}
+	if (watch.wanted && !watch.started) {
+		pthread_t th;
+		pthread_attr_t at;
+
+		pthread_attr_init(&at);
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&th, &at, watch_main, NULL) == 0)
+			watch.started = 1;
+		pthread_attr_destroy(&at);
+	}
+	pthread_mutex_unlock(&watch.mu);
+	free(api);
+}
+
 json_t *sb_status_json(const struct driver_ctx *ctx, const struct atlas_state *desired)
+{
+	json_t *root = sb_status_read(ctx, desired);
+	struct sb_files f;
+
+	sb_files_init(&f, ctx, desired->settings.singbox_binary, getenv("ATLAS_SB_UNIT"));
+	watch_set(desired, &f, json_is_true(json_object_get(root, "running")));
+	sb_files_release(&f);
+	return root;
+}
+
+json_t *sb_status_read(const struct driver_ctx *ctx, const struct atlas_state *desired)
 {
 	json_t *root = json_object(), *users = json_array(), *t = NULL, *tu, *v;
 	struct sb_conns c = { 0 };
