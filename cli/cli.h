@@ -9,7 +9,7 @@
 #include "state/model.h"
 #include "state/store.h"
 
-#define ATLAS_VERSION "0.1.0"
+#include "lib/version.h"
 
 /* The data directory: --data, else $ATLAS_DATA, else ./data. */
 extern const char *cli_datadir;
@@ -57,5 +57,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
 int cmd_wg(int argc, char **argv);
 int cmd_ovpn(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 
 #endif

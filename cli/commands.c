@@ -17,6 +17,8 @@ const struct command atlas_commands[] = {
 	{ "admin", cmd_admin, "administrator account: `admin passwd` reads a new password" },
 	{ "ovpn", cmd_ovpn, "OpenVPN: client profiles, sessions, clients, easy-rsa import" },
 	{ "wg", cmd_wg, "wireguard: client config, QR code, peer add/rm/disable/enable" },
+	{ "backup", cmd_backup, "write one archive of the data directory (database, PKI, keys)" },
+	{ "restore", cmd_restore, "check and restore a backup archive into the data directory" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL },
 };
