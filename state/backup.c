@@ -533,12 +533,35 @@ static int write_members(struct archive *a, const char *dir, struct atlas_err *e
 	return 0;
 }
 
+/* Moves backups/ and run/ from one directory to the other (back: best effort). */
+static int carry(const char *from, const char *to, int back, struct atlas_err *err)
+{
+	static const char *const keep[] = {"backups", "run"};
+
+	for (size_t i = 0; i < 2; i++) {
+		char *f = xasprintf("%s/%s", from, keep[i]), *t = xasprintf("%s/%s", to, keep[i]);
+		int rc = file_exists(f) ? rename(f, t) : 0;
+
+		if (rc < 0 && !back) {
+			err_set(err, ERR_IO, "cannot move \"%s\": %s", f, strerror(errno));
+			free(f);
+			free(t);
+			if (i)
+				carry(to, from, 1, NULL);
+			return -1;
+		}
+		free(f);
+		free(t);
+	}
+	return 0;
+}
+
 int backup_restore(const char *file, const char *datadir, int force, char **saved,
 		   struct backup_info *info, struct atlas_err *err)
 {
 	struct archive a;
 	struct backup_info bi;
-	char *stage = NULL, *old = NULL, *pre = NULL, *bdir = NULL, *nbdir = NULL;
+	char *stage = NULL, *old = NULL, *pre = NULL, *bdir = NULL;
 	char stamp[40];
 	mode_t um = umask(077);
 	int used, ret = -1;
@@ -567,24 +590,22 @@ int backup_restore(const char *file, const char *datadir, int force, char **save
 		goto out;
 	now_utc(stamp, sizeof(stamp), 1);
 	if (used) {
-		/* The directory replaced is backed up first, and that backup and the
-		 * older ones move into the restored directory. */
+		/* The directory replaced is backed up first. That backup and the older
+		 * ones move into the restored directory, and so does run/: it is the
+		 * host's (pid files and sockets of the engines running now), not data. */
 		bdir = xasprintf("%s/backups", datadir);
-		nbdir = xasprintf("%s/backups", stage);
 		pre = xasprintf("%s/pre-restore-%s" BACKUP_SUFFIX, bdir, stamp);
 		if (mkdir_p(bdir, 0700, err) < 0 || backup_create(datadir, pre, NULL, err) < 0) {
 			err_wrap(err, "cannot back up \"%s\" before replacing it", datadir);
 			unlink(pre);
 			goto out;
 		}
-		if (rename(bdir, nbdir) < 0) {
-			err_set(err, ERR_IO, "cannot move \"%s\": %s", bdir, strerror(errno));
+		if (carry(datadir, stage, 0, err) < 0)
 			goto out;
-		}
 		old = xasprintf("%s.replaced-%s", datadir, stamp);
 		if (rename(datadir, old) < 0) {
 			err_set(err, ERR_IO, "cannot move \"%s\" aside: %s", datadir, strerror(errno));
-			rename(nbdir, bdir);
+			carry(stage, datadir, 1, NULL);
 			free(old);
 			old = NULL;
 			goto out;
@@ -596,7 +617,7 @@ int backup_restore(const char *file, const char *datadir, int force, char **save
 		err_set(err, ERR_IO, "cannot move \"%s\" to \"%s\": %s", stage, datadir,
 			strerror(errno));
 		if (old && rename(old, datadir) == 0)
-			rename(nbdir, bdir);
+			carry(stage, datadir, 1, NULL);
 		goto out;
 	}
 	free(stage);
@@ -616,7 +637,6 @@ out:
 	free(old);
 	free(pre);
 	free(bdir);
-	free(nbdir);
 	archive_release(&a);
 	return ret;
 }

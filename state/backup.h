@@ -53,8 +53,10 @@ int backup_verify(const char *file, struct backup_info *info, struct atlas_err *
  * Restores file into datadir after backup_verify. datadir must be missing
  * or empty; with force a non-empty one is replaced, after it was itself
  * backed up into datadir/backups/pre-restore-TIME.atlas-backup (kept, path
- * in *saved, new string; NULL otherwise). The new directory is built beside
- * datadir and renamed into place: on any error datadir is unchanged.
+ * in *saved, new string; NULL otherwise); its backups/ and run/ (the pid
+ * files and sockets of the engines running on this host) move over. The new
+ * directory is built beside datadir and renamed into place: on any error
+ * datadir is unchanged.
  * The caller makes sure no `atlas serve` uses datadir.
  */
 int backup_restore(const char *file, const char *datadir, int force, char **saved,
