@@ -59,5 +59,6 @@ int cmd_wg(int argc, char **argv);
 int cmd_ovpn(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 
 #endif
