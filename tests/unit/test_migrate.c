@@ -327,6 +327,52 @@ static void test_migrate__backup_refuses_bad_archives(void **x)
 	free(bad);
 }
 
+/* A backup taken while another connection is in the middle of a write holds
+ * the last committed state: the online backup reads one snapshot. */
+static void test_migrate__backup_during_write(void **x)
+{
+	char *dir = fixture_copy(), *db = xasprintf("%s/atlas.db", dir);
+	char *file = xasprintf("%s.bk", dir), *to = xasprintf("%s.to", dir), *saved = NULL;
+	struct store *s;
+	sqlite3 *w;
+	sqlite3_stmt *st;
+	struct atlas_err err = {0};
+
+	(void)x;
+	assert_int_equal(store_open(dir, &s, NULL), 0); /* WAL on, as under atlas serve */
+	store_close(s);
+	assert_int_equal(sqlite3_open(db, &w), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(w, "BEGIN IMMEDIATE; UPDATE wg_peers SET note = 'uncommitted'", NULL,
+				      NULL, NULL),
+			 SQLITE_OK);
+	if (backup_create(dir, file, NULL, &err) < 0)
+		fail_msg("backup while a write is open: %s", err.msg);
+	assert_int_equal(sqlite3_exec(w, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(w);
+	if (backup_restore(file, to, 0, &saved, NULL, &err) < 0)
+		fail_msg("%s", err.msg);
+	{
+		char *rdb = xasprintf("%s/atlas.db", to);
+		sqlite3 *r;
+
+		assert_int_equal(sqlite3_open_v2(rdb, &r, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(r, "SELECT count(*) FROM wg_peers WHERE note = 'uncommitted'",
+						    -1, &st, NULL),
+				 SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(st, 0), 0);
+		sqlite3_finalize(st);
+		sqlite3_close(r);
+		free(rdb);
+	}
+	tu_rmrf(dir);
+	tu_rmrf(to);
+	free(db);
+	free(file);
+	free(to);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_migrate__failed_step_leaves_file_usable),
 		cmocka_unit_test(test_migrate__keeps_last_five_backups),
 		cmocka_unit_test(test_migrate__backup_refuses_bad_archives),
+		cmocka_unit_test(test_migrate__backup_during_write),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
