@@ -177,13 +177,20 @@ static int walk(const char *datadir, const char *rel, char ***paths, size_t *n,
 		names[nn++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, nn, sizeof(*names), cmp_str);
+	if (nn)
+		qsort(names, nn, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < nn; i++) {
 		char *r = *rel ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
 		char *full = xasprintf("%s/%s", datadir, r);
 		struct stat st;
 
-		if (lstat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (lstat(full, &st) < 0) {
+			err_set(err, ERR_IO, "cannot read \"%s\": %s", full, strerror(errno));
+			free(r);
+			free(full);
+			goto out;
+		}
+		if (S_ISDIR(st.st_mode)) {
 			int rc = walk(datadir, r, paths, n, err);
 
 			free(r);
@@ -677,7 +684,8 @@ int backup_before_migration(const char *datadir, int from_version, char **path,
 		}
 		closedir(d);
 	}
-	qsort(names, n, sizeof(*names), cmp_name);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_name);
 	for (size_t i = 0; i + BACKUP_AUTO_KEEP < n; i++) {
 		char *p = xasprintf("%s/%s", dir, names[i]);
 
