@@ -262,7 +262,7 @@ static void test_migrate__keeps_last_five_backups(void **x)
 	free(dir);
 }
 
-/* Archive round trip and refusals (the e2e test t25 does it with engines). */
+/* Archive round trip and refusals (the e2e test t26 does it with engines). */
 static void test_migrate__backup_refuses_bad_archives(void **x)
 {
 	char *dir = fixture_copy(), *file = xasprintf("%s.bk", dir), *to = xasprintf("%s.to", dir);

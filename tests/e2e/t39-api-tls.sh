@@ -10,8 +10,8 @@
 T=$(mktemp -d /tmp/atlas-e2e-tls.XXXXXX)
 PID=
 trap '[ -n "$PID" ] && kill $PID 2>/dev/null; wait 2>/dev/null; api_cleanup_topology; rm -rf "$T"' EXIT
-api_topology 38
-ADDR=172.29.38.1; PORT=18443; URL=https://$ADDR:$PORT
+api_topology 39
+ADDR=172.29.39.1; PORT=18443; URL=https://$ADDR:$PORT
 
 # Plain HTTP beyond loopback: refused, with the reason and the way out.
 set +e
@@ -19,13 +19,13 @@ SNS "$ATLAS_BIN" --data "$T/d0" serve --listen $ADDR:$PORT --no-tls > "$T/no.out
 rc=$?
 set -e
 [ $rc = 1 ] || fail "--no-tls on $ADDR: exit $rc, want 1"
-grep_q 'refusing plain HTTP on 172.29.38.1:18443' "$T/no.err" || fail "no clear refusal: $(cat "$T/no.err")"
+grep_q 'refusing plain HTTP on 172.29.39.1:18443' "$T/no.err" || fail "no clear refusal: $(cat "$T/no.err")"
 grep_q -- '--insecure-http' "$T/no.err" || fail "the refusal does not name --insecure-http"
 ok "--no-tls on a non-loopback address is refused: $(head -c 80 "$T/no.err")..."
 
 start() { # start DATADIR [args]: atlas serve in the server namespace on ADDR:PORT
   local d=$1; shift
-  ip netns exec ata-s38 "$ATLAS_BIN" --data "$d" serve --listen $ADDR:$PORT "$@" > "$d.out" 2> "$d.log" &
+  ip netns exec ata-s39 "$ATLAS_BIN" --data "$d" serve --listen $ADDR:$PORT "$@" > "$d.out" 2> "$d.log" &
   PID=$!
   for i in $(seq 1 100); do
     kill -0 $PID 2>/dev/null || { cat "$d.log" >&2; fail "atlas serve exited"; }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t24-ovpn-backup: `atlas backup` of a data directory with a running OpenVPN
+# t26-ovpn-backup: `atlas backup` of a data directory with a running OpenVPN
 # server and a connected client; truncated and edited archives are refused
 # and change nothing; restore --force into the same directory leaves the
 # plan empty at once (same host); restore into a fresh directory on a "new
@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib-ovpn.sh
 
-net_setup 24 1
+net_setup 26 1
 cat > "$T/state.yaml" <<YAML
 version: 1
 settings:
@@ -24,8 +24,8 @@ openvpn:
 YAML
 cli import "$T/state.yaml" >/dev/null
 apply_converged
-client_up alice ato-24c1
-wait_ping ato-24c1 10.9.0.1 30 || fail "alice cannot ping the server"
+client_up alice ato-26c1
+wait_ping ato-26c1 10.9.0.1 30 || fail "alice cannot ping the server"
 cli export --secrets > "$T/export.before"
 cli ovpn config bob > "$T/bob.ovpn.before"
 ok "server up, alice connected"
@@ -75,7 +75,7 @@ saved=$(sed -n 's/^the replaced data directory was saved in //p' "$T/force.out")
   fail "the saved copy of the replaced directory lacks carol"
 [ "$(plan_rc)" = 0 ] || { cat "$T/plan.out"; fail "plan after restore --force on the same host is not empty"; }
 [ "$(server_pid)" = "$pid" ] || fail "the server was restarted"
-wait_ping ato-24c1 10.9.0.1 10 || fail "alice lost the tunnel"
+wait_ping ato-26c1 10.9.0.1 10 || fail "alice lost the tunnel"
 cli export --secrets | cmp -s - "$T/export.before" || fail "export differs after restore --force"
 ok "restore --force on the same host: plan empty, server $pid untouched, carol gone, old directory saved"
 
@@ -92,11 +92,11 @@ ok "fresh directory: export --secrets and bob's .ovpn byte-identical"
 D=$D2
 apply_converged
 client_up_old() { # the profile downloaded before the backup, not a new one
-  ip netns exec ato-24c1 openvpn --config "$T/alice.ovpn" --writepid "$T/alice2.pid" \
+  ip netns exec ato-26c1 openvpn --config "$T/alice.ovpn" --writepid "$T/alice2.pid" \
     --log "$T/alice2.log" --connect-retry 1 1 --daemon || fail "openvpn client alice"
 }
 client_up_old
-wait_ping ato-24c1 10.9.0.1 30 || fail "alice's old profile does not connect to the restored server"
-[ "$(tun_addr ato-24c1)" = 10.9.0.10 ] || fail "alice has $(tun_addr ato-24c1), not 10.9.0.10"
+wait_ping ato-26c1 10.9.0.1 30 || fail "alice's old profile does not connect to the restored server"
+[ "$(tun_addr ato-26c1)" = 10.9.0.10 ] || fail "alice has $(tun_addr ato-26c1), not 10.9.0.10"
 [ "$(plan_rc)" = 0 ] || { cat "$T/plan.out"; fail "plan not empty"; }
 ok "restored server: alice connects with her old profile at 10.9.0.10; plan empty"
