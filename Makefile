@@ -4,7 +4,7 @@
 # cli/main.c.
 
 CC ?= cc
-PKGS := yaml-0.1 sqlite3 jansson libmicrohttpd openssl libqrencode libprotobuf-c libcurl
+PKGS := yaml-0.1 sqlite3 jansson libmicrohttpd gnutls openssl libqrencode libprotobuf-c libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

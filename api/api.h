@@ -29,6 +29,7 @@
 
 struct events;
 struct watch;
+struct tls;
 
 /* live.c: the WireGuard part of the live status, compact and sorted. */
 struct live_peer {
@@ -70,6 +71,7 @@ struct app {
 	struct store *store;
 	unsigned char jwt_key[JWT_KEY_LEN];
 	char *metrics_token; /* NULL: /metrics needs no token */
+	struct tls *tls;     /* NULL: plain HTTP (api/tls.h) */
 	struct loop *loop;
 	struct events *events;
 	struct ticker *ticker;

@@ -24,6 +24,7 @@
 #include "lib/log.h"
 #include "api/api.h"
 #include "api/http_guard.h"
+#include "api/tls.h"
 
 #define API_THREADS	   2
 /*
@@ -177,6 +178,9 @@ static enum MHD_Result send_reply(struct req *r)
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	/* The panel is never framed by another site (clickjacking). */
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	/* Over HTTPS, browsers are told to never use plain HTTP here again. */
+	if (r->app->tls)
+		MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
 	ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
 	r->resp = NULL;
@@ -395,6 +399,13 @@ struct server *server_start(struct app *a, const char *listen, struct atlas_err 
 			listen, host);
 		return NULL;
 	}
+	/* HTTPS (api/tls.c) when a certificate is loaded: TLS 1.2+ only. */
+	struct MHD_OptionItem tls_opts[] = {
+	    {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, a->tls ? tls_cert_callback(a->tls) : NULL},
+	    {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES},
+	    {MHD_OPTION_END, 0, NULL}};
+	if (a->tls)
+		flags |= MHD_USE_TLS;
 	s = xcalloc(1, sizeof(*s));
 	s->app = a;
 	{
@@ -412,7 +423,7 @@ struct server *server_start(struct app *a, const char *listen, struct atlas_err 
 	    (unsigned)CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
 	    completed, s, MHD_OPTION_URI_LOG_CALLBACK, uri_cb, s, MHD_OPTION_NOTIFY_CONNECTION,
-	    conn_cb, s, MHD_OPTION_END);
+	    conn_cb, s, MHD_OPTION_ARRAY, a->tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
 	if (!s->d) {
 		err_set(err, ERR_IO, "cannot listen on %s (in use, or not an address of this host)",
 			listen);

@@ -12,7 +12,7 @@ trap 'rm -rf "$T"' EXIT
 objs=$(find "$B" -name '*.o' ! -path "$B/tests/*" ! -path "$B/cli/main.o" | sort)
 # shellcheck disable=SC2086
 cc -O2 -std=c11 -D_GNU_SOURCE -I. -o "$T/save_bench" bench/store_save_bench.c $objs \
-  $(pkg-config --libs yaml-0.1 sqlite3 jansson libmicrohttpd openssl libqrencode) -lpthread
+  $(pkg-config --libs yaml-0.1 sqlite3 jansson libmicrohttpd gnutls openssl libqrencode) -lpthread
 gen() { # N -> YAML with N peers without keys or addresses
   echo "version: 1"; echo "settings: {host: vpn.example.com}"
   echo "wireguard:"; echo "  interfaces:"

@@ -9,7 +9,7 @@
 #include "state/model.h"
 #include "state/store.h"
 
-#define ATLAS_VERSION "0.1.0"
+#include "lib/version.h"
 
 /* The data directory: --data, else $ATLAS_DATA, else ./data. */
 extern const char *cli_datadir;
@@ -85,5 +85,8 @@ int adopt_finish(struct store *s, struct atlas_state *next, const struct atlas_s
 /* `atlas singbox status` (cmd_singbox_status.c). */
 int cmd_singbox_status(int argc, char **argv);
 int cmd_singbox(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 
 #endif

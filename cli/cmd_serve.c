@@ -16,6 +16,7 @@
 
 #include "api/api.h"
 #include "lib/fileio.h"
+#include "api/tls.h"
 #include "lib/log.h"
 #include "state/auth.h"
 #include "cli/cli.h"
@@ -75,9 +76,9 @@ static int first_admin(struct app *a, const char *listen)
 		goto out;
 	}
 	printf("atlas: first start: created user \"admin\"; its password is in %s (mode 0600)\n"
-	       "atlas: panel: http://%s/ - sign in as admin, then change the password (the file "
+	       "atlas: panel: %s://%s/ - sign in as admin, then change the password (the file "
 	       "goes then)\n",
-	       path, listen);
+	       path, a->tls ? "https" : "http", listen);
 	if (isatty(STDOUT_FILENO))
 		printf("atlas: the password is %s\n", pw);
 	fflush(stdout);
@@ -89,18 +90,78 @@ out:
 	return ret;
 }
 
+/*
+ * Chooses HTTP or HTTPS for listen and loads the certificate into a->tls:
+ * the given pair; else on loopback plain HTTP; else a self-signed pair made
+ * on the first start. Plain HTTP beyond loopback only with --insecure-http.
+ */
+static int serve_tls(struct app *a, const char *listen, const char *cert, const char *key,
+		     int no_tls, int insecure)
+{
+	struct atlas_err err = {0};
+	char *c = NULL, *k = NULL;
+	int loopback = tls_listen_is_loopback(listen), created = 0, ret = -1;
+
+	if (!!cert != !!key) {
+		fprintf(stderr, "atlas serve: --tls-cert and --tls-key go together\n");
+		return -1;
+	}
+	if ((no_tls || insecure) && cert) {
+		fprintf(stderr, "atlas serve: --tls-cert contradicts --no-tls/--insecure-http\n");
+		return -1;
+	}
+	if (insecure || (!cert && loopback))
+		return 0;
+	if (no_tls) {
+		fprintf(stderr,
+			"atlas serve: refusing plain HTTP on %s: it is not a loopback address, so "
+			"passwords and tokens would cross the network in clear text; serve HTTPS "
+			"(drop --no-tls, or give --tls-cert and --tls-key) or, when a TLS proxy on "
+			"this host fronts the panel, say so with --insecure-http\n",
+			listen);
+		return -1;
+	}
+	if (!cert) {
+		if (tls_self_signed(a->datadir, listen, &c, &k, &created, &err) < 0)
+			goto out;
+		cert = c;
+		key = k;
+	}
+	if (!(a->tls = tls_new(cert, key, &err)))
+		goto out;
+	if (created)
+		printf("atlas: first start: created a self-signed TLS certificate %s\n", cert);
+	printf("atlas: TLS certificate SHA-256 fingerprint %s\n", tls_fingerprint(a->tls));
+	fflush(stdout);
+	ret = 0;
+out:
+	if (ret < 0)
+		fprintf(stderr, "atlas: %s\n", err.msg);
+	free(c);
+	free(k);
+	return ret;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	static const char usage[] =
-	    "usage: atlas serve [--listen ADDR:PORT] [--watch FILE]\n\n"
+	    "usage: atlas serve [--listen ADDR:PORT] [--watch FILE]\n"
+	    "                   [--tls-cert FILE --tls-key FILE] [--no-tls] [--insecure-http]\n\n"
 	    "Runs the reconcile loop and the HTTP API and panel (default 127.0.0.1:8080).\n"
 	    "--watch FILE imports FILE at start and at every change; the API then refuses\n"
 	    "edits. SIGHUP reconciles at once. The first start writes the admin password\n"
 	    "to DATA/" AUTH_INITIAL_PW_FILE " (0600; shown too when stdout is a terminal).\n"
 	    "With settings.auto_apply false, edits wait: only POST /api/v1/apply or SIGHUP\n"
 	    "applies them (the loop keeps observing drift).\n"
-	    "ATLAS_METRICS_TOKEN=T makes /metrics require `Authorization: Bearer T`.\n";
+	    "ATLAS_METRICS_TOKEN=T makes /metrics require `Authorization: Bearer T`.\n"
+	    "HTTPS: with --tls-cert/--tls-key (PEM chain and key, read again on SIGHUP), or\n"
+	    "on a non-loopback address a self-signed certificate made on the first start\n"
+	    "(DATADIR/tls/). Loopback serves plain HTTP unless given a certificate;\n"
+	    "--no-tls forces plain HTTP and is refused beyond loopback, --insecure-http\n"
+	    "serves plain HTTP anywhere (behind a TLS proxy on the same host).\n";
 	const char *listen = "127.0.0.1:8080", *watch = NULL, *mt = getenv("ATLAS_METRICS_TOKEN");
+	const char *tls_cert = NULL, *tls_key = NULL;
+	int no_tls = 0, insecure_http = 0;
 	struct atlas_err err = {0};
 	struct server *srv = NULL;
 	struct app a;
@@ -114,6 +175,14 @@ int cmd_serve(int argc, char **argv)
 			listen = argv[++i];
 		} else if (!strcmp(argv[i], "--watch") && i + 1 < argc) {
 			watch = argv[++i];
+		} else if (!strcmp(argv[i], "--tls-cert") && i + 1 < argc) {
+			tls_cert = argv[++i];
+		} else if (!strcmp(argv[i], "--tls-key") && i + 1 < argc) {
+			tls_key = argv[++i];
+		} else if (!strcmp(argv[i], "--no-tls")) {
+			no_tls = 1;
+		} else if (!strcmp(argv[i], "--insecure-http")) {
+			insecure_http = 1;
 		} else {
 			fprintf(stderr, "atlas serve: unknown argument \"%s\"\n", argv[i]);
 			return 1;
@@ -155,7 +224,8 @@ int cmd_serve(int argc, char **argv)
 			log_info("start: removed %zu stale temporary file%s left by a killed run",
 				 gone, gone == 1 ? "" : "s");
 	}
-	if (first_admin(&a, listen) < 0)
+	if (serve_tls(&a, listen, tls_cert, tls_key, no_tls, insecure_http) < 0 ||
+	    first_admin(&a, listen) < 0)
 		goto out;
 	store_set_cache_kib(a.store, 512, NULL);
 	a.events = events_new();
@@ -178,13 +248,18 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "atlas: %s\n", err.msg);
 		goto out;
 	}
-	log_info("serving on http://%s (data %s%s%s)", listen, cli_datadir,
+	log_info("serving on %s://%s (data %s%s%s)", a.tls ? "https" : "http", listen, cli_datadir,
 		 watch ? ", watching " : "", watch ? watch : "");
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
 			log_info("SIGHUP: reconciling now");
+			if (a.tls && tls_reload(a.tls, &err) < 0)
+				log_error("SIGHUP: %s (still serving the previous certificate)",
+					  err.msg);
+			else if (a.tls)
+				log_info("SIGHUP: TLS certificate %s", tls_fingerprint(a.tls));
 			loop_wake(a.loop, "sighup", 0);
 			continue;
 		}
@@ -199,6 +274,7 @@ out:
 	loop_stop(a.loop);
 	ticker_free(a.ticker);
 	server_stop(srv);
+	tls_free(a.tls);
 	events_free(a.events);
 	app_free(&a);
 	return ret;

@@ -19,6 +19,9 @@ const struct command atlas_commands[] = {
 	{ "wg", cmd_wg, "wireguard: client config, QR code, peer add/rm/disable/enable" },
 	{ "adopt", cmd_adopt, "take over a running wg-quick, openvpn-install or sing-box setup" },
 	{ "singbox", cmd_singbox, "sing-box: share links, client profile, subscription URL, QR code, status" },
+	{ "backup", cmd_backup, "write one archive of the data directory (database, PKI, keys)" },
+	{ "restore", cmd_restore, "check and restore a backup archive into the data directory" },
+	{ "doctor", cmd_doctor, "check the host and say what to fix (forwarding, engines, ports, firewall)" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL },
 };

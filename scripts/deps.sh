@@ -4,10 +4,10 @@
 set -euo pipefail
 pkgs=(
   build-essential pkg-config
-  libyaml-dev libsqlite3-dev libjansson-dev libmicrohttpd-dev libssl-dev libcmocka-dev libqrencode-dev
+  libyaml-dev libsqlite3-dev libjansson-dev libmicrohttpd-dev libgnutls28-dev libssl-dev libcmocka-dev libqrencode-dev
   wireguard-tools wireguard-go openvpn nftables conntrack iproute2 iputils-ping easy-rsa
   inotify-tools wrk sqlite3 time clang libclang-rt-14-dev jq curl openssl
-  zbar-tools librsvg2-bin
+  zbar-tools librsvg2-bin systemd
   protobuf-c-compiler libprotobuf-c-dev libcurl4-openssl-dev libnghttp2-dev
 )
 [ "${ATLAS_DEPS_BROWSER:-1}" = 1 ] && pkgs+=(chromium)

@@ -20,15 +20,10 @@
 #include "lib/clock.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
+#include "state/backup.h"
 #include "state/store.h"
 #include "state/store_map.h"
 #include "state/yaml.h"
-
-struct migration {
-	int version;
-	const char *name;
-	const char *sql;
-};
 
 /* Generated from schema/NNN_*.sql by the Makefile (build/gen/migrations.c). */
 extern const struct migration atlas_migrations[];
@@ -56,9 +51,15 @@ static int exec(struct store *s, const char *sql, struct atlas_err *err)
 	return 0;
 }
 
-static int migrate(struct store *s, struct atlas_err *err)
+/*
+ * Brings the database to the last of list in one transaction: a failure at
+ * any step rolls every step back, and the file stays as it was. A database
+ * that has a schema already is backed up first (state/backup.h).
+ */
+static int migrate(struct store *s, const struct migration *list, int n, struct atlas_err *err)
 {
 	sqlite3_stmt *st;
+	char pragma[64], *saved = NULL;
 	int version = 0;
 
 	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
@@ -66,24 +67,33 @@ static int migrate(struct store *s, struct atlas_err *err)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
-	if (version > atlas_nmigrations)
+	if (version > n)
 		return err_set(err, ERR_UNSUPPORTED,
 			       "database \"%s/atlas.db\" has schema version %d, newer than this "
 			       "atlas knows (%d): upgrade atlas",
-			       s->datadir, version, atlas_nmigrations);
-	for (int i = version; i < atlas_nmigrations; i++) {
-		char pragma[64];
-
-		if (exec(s, "BEGIN IMMEDIATE", err) < 0)
-			return -1;
-		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
-			 atlas_migrations[i].version);
-		if (exec(s, atlas_migrations[i].sql, err) < 0 || exec(s, pragma, err) < 0) {
+			       s->datadir, version, n);
+	if (version == n)
+		return 0;
+	if (version > 0) {
+		if (backup_before_migration(s->datadir, version, &saved, err) < 0)
+			return err_wrap(err, "not migrating the database from schema %d without a "
+					     "backup",
+					version);
+		log_info("database schema %d -> %d: backed up first to %s", version, n, saved);
+		free(saved);
+	}
+	if (exec(s, "BEGIN IMMEDIATE", err) < 0)
+		return -1;
+	for (int i = version; i < n; i++) {
+		if (exec(s, list[i].sql, err) < 0) {
 			exec(s, "ROLLBACK", NULL);
-			return err_wrap(err, "migration %s", atlas_migrations[i].name);
+			return err_wrap(err, "migration %s (the database is unchanged)", list[i].name);
 		}
-		if (exec(s, "COMMIT", err) < 0)
-			return -1;
+	}
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", list[n - 1].version);
+	if (exec(s, pragma, err) < 0 || exec(s, "COMMIT", err) < 0) {
+		exec(s, "ROLLBACK", NULL);
+		return -1;
 	}
 	return 0;
 }
@@ -127,6 +137,12 @@ static int check_not_lost(const char *datadir, const char *path, struct atlas_er
 
 int store_open(const char *datadir, struct store **out, struct atlas_err *err)
 {
+	return store_open_migrations(datadir, atlas_migrations, atlas_nmigrations, out, err);
+}
+
+int store_open_migrations(const char *datadir, const struct migration *list, int n,
+			  struct store **out, struct atlas_err *err)
+{
 	struct store *s = xcalloc(1, sizeof(*s));
 	char *path = NULL;
 	mode_t old;
@@ -158,7 +174,7 @@ int store_open(const char *datadir, struct store **out, struct atlas_err *err)
 		err_wrap(err, "database \"%s\"", path);
 		goto out;
 	}
-	if (migrate(s, err) < 0)
+	if (migrate(s, list, n, err) < 0)
 		goto out;
 	*out = s;
 	s = NULL;

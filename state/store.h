@@ -44,6 +44,22 @@ int store_open(const char *datadir, struct store **out, struct atlas_err *err);
  * a migration, or a missing one, is an error saying so.
  */
 int store_open_ro(const char *datadir, struct store **out, struct atlas_err *err);
+
+/* One schema step (schema/NNN_name.sql, embedded by the Makefile). */
+struct migration {
+	int version;
+	const char *name;
+	const char *sql;
+};
+/*
+ * store_open with the n migrations of list instead of the built-in ones
+ * (tests give one that fails). All pending steps run in one transaction;
+ * a database with a schema already is backed up first
+ * (DATADIR/backups/pre-migration-*, the newest 5 kept) and left unchanged
+ * when a step fails.
+ */
+int store_open_migrations(const char *datadir, const struct migration *list, int n,
+			  struct store **out, struct atlas_err *err);
 /* Closes the database and frees s. Accepts NULL. */
 void store_close(struct store *s);
 /* The data directory s was opened with (borrowed). */

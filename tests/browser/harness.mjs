@@ -27,11 +27,13 @@ function run(args, input) {
 
 /* Starts `atlas serve` on 127.0.0.1:port in a fresh data directory, after
  * importing yaml into it when given (else the directory stays empty, as for a
- * first-time user). Resolves {base, password, data, proc, log, stop()}. */
-export async function startAtlas({ port, yaml, iface }) {
+ * first-time user). Resolves {base, password, data, proc, log, stop()}.
+ * host: listen there instead (not loopback: the server then makes its
+ * self-signed certificate and base is https://). */
+export async function startAtlas({ port, yaml, iface, host }) {
   const data = mkdtempSync(join(tmpdir(), 'atlas-browser-'));
   try {
-    return await startIn(data, { port, yaml, iface });
+    return await startIn(data, { port, yaml, iface, host });
   } catch (e) {
     await cleanupEngines(data, iface);
     rmSync(data, { recursive: true, force: true });
@@ -39,7 +41,8 @@ export async function startAtlas({ port, yaml, iface }) {
   }
 }
 
-async function startIn(data, { port, yaml, iface }) {
+async function startIn(data, { port, yaml, iface, host = '127.0.0.1' }) {
+  const tls = host !== '127.0.0.1';
   if (yaml) {
     const file = join(data, 'seed.yaml');
     writeFileSync(file, yaml);
@@ -49,7 +52,7 @@ async function startIn(data, { port, yaml, iface }) {
 
   /* Probe: nothing may already listen on our port. */
   try {
-    await fetch(`http://127.0.0.1:${port}/api/v1/health`, { signal: AbortSignal.timeout(500) });
+    await fetch(`http://${host}:${port}/api/v1/health`, { signal: AbortSignal.timeout(500) });
     throw new Error(`port ${port} is already in use`);
   } catch (e) {
     if (/already in use/.test(e.message)) throw e;
@@ -57,7 +60,7 @@ async function startIn(data, { port, yaml, iface }) {
 
   /* ATLAS_LOG=debug: the loop logs every finished run (waitLoopRun). */
   const env = { ...process.env, ATLAS_SERVICE_MODE: 'direct', ATLAS_LOG: 'debug' };
-  const proc = spawn(ATLAS, ['--data', data, 'serve', '--listen', `127.0.0.1:${port}`],
+  const proc = spawn(ATLAS, ['--data', data, 'serve', '--listen', `${host}:${port}`],
     { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   proc.stdout.on('data', d => { log += d; });
@@ -65,12 +68,14 @@ async function startIn(data, { port, yaml, iface }) {
   let exited = null;
   proc.on('exit', (code, sig) => { exited = { code, sig }; });
 
-  const base = `http://127.0.0.1:${port}`;
+  const base = `${tls ? 'https' : 'http'}://${host}:${port}`;
   const t0 = Date.now();
   for (;;) {
     if (exited) throw new Error(`atlas serve exited (${JSON.stringify(exited)}):\n${log}`);
+    /* Over TLS, node's fetch would refuse the self-signed certificate: the log says when it listens. */
+    if (tls && /serving on https:/.test(log)) break;
     try {
-      const r = await fetch(base + '/api/v1/health');
+      const r = tls ? { ok: false } : await fetch(base + '/api/v1/health');
       if (r.ok) break;
     } catch (e) { /* not up yet */ }
     if (Date.now() - t0 > 15000) { proc.kill('SIGKILL'); throw new Error(`atlas serve did not answer /health in 15 s:\n${log}`); }
@@ -174,7 +179,7 @@ export const CSP = "default-src 'none'; script-src 'self' 'unsafe-eval'; style-s
 /* Launches Debian's chromium with a fresh profile. Every request that is not
  * to `base` is aborted and recorded in `blocked`. Every CSP violation the
  * page meets is recorded in `violations`. */
-export async function launch(base) {
+export async function launch(base, extraArgs = []) {
   const profile = mkdtempSync(join(tmpdir(), 'atlas-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
@@ -182,7 +187,7 @@ export async function launch(base) {
     acceptDownloads: true,
     viewport: { width: 1280, height: 800 },
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extraArgs],
   });
   const blocked = [];
   const violations = [];
