@@ -1,7 +1,7 @@
 /*
  * api_metrics.c - /metrics in the Prometheus text format: traffic and
- * handshake age per WireGuard peer, traffic per OpenVPN client, connected
- * counts, apply runs and failures, generations, Atlas's own RSS.
+ * handshake age per WireGuard peer, traffic per OpenVPN client and per
+ * sing-box user, connected counts, apply runs and failures, generations, Atlas's own RSS.
  *
  * With ATLAS_METRICS_TOKEN set (app->metrics_token), the scraper must send
  * "Authorization: Bearer TOKEN"; without it /metrics is open (bind the
@@ -119,12 +119,40 @@ static void ovpn_metrics(struct buf *b, json_t *ol)
 		   json_array_size(json_object_get(ol, "clients")));
 }
 
+/* Per-user traffic and open connections from the sing-box driver's status. */
+static void sb_metrics(struct buf *b, json_t *sl)
+{
+	static const char *const names[] = {"atlas_singbox_user_uplink_bytes",
+					    "atlas_singbox_user_downlink_bytes",
+					    "atlas_singbox_user_connections"};
+	static const char *const keys[] = {"uplink_bytes", "downlink_bytes", "connections"};
+	static const char *const help[] = {"bytes the user sent through sing-box",
+					   "bytes sing-box sent to the user",
+					   "open sing-box connections of the user"};
+	json_t *u;
+	size_t k;
+
+	for (size_t i = 0; i < 3; i++) {
+		head(b, names[i], i < 2 ? "counter" : "gauge", help[i]);
+		json_array_foreach(json_object_get(sl, "users"), k, u)
+		{
+			buf_printf(b, "%s{user=", names[i]);
+			label(b, json_string_value(json_object_get(u, "name")));
+			buf_printf(b, "} %lld\n",
+				   (long long)json_integer_value(json_object_get(u, keys[i])));
+		}
+	}
+	head(b, "atlas_singbox_connections", "gauge", "open sing-box connections");
+	buf_printf(b, "atlas_singbox_connections %lld\n",
+		   (long long)json_integer_value(json_object_get(sl, "connections")));
+}
+
 void h_metrics(struct req *r)
 {
 	struct app *a = r->app;
 	struct atlas_err err = {0};
 	const struct atlas_state *st;
-	json_t *ol;
+	json_t *ol, *sl;
 	int wg_running = 0;
 	struct buf b = BUF_INIT;
 	int64_t gen = 0, applied;
@@ -135,6 +163,7 @@ void h_metrics(struct req *r)
 		return;
 	}
 	ol = app_live(a, "openvpn");
+	sl = app_live(a, "singbox");
 	st = app_state_acquire(a, &gen, &err);
 	pthread_mutex_lock(&a->live_mu);
 	wg_metrics(&b, a->live_wg, st);
@@ -144,6 +173,7 @@ void h_metrics(struct req *r)
 	if (st)
 		app_state_put(a);
 	ovpn_metrics(&b, ol);
+	sb_metrics(&b, sl);
 	pthread_mutex_lock(&a->stats_mu);
 	runs = a->runs_total;
 	fails = a->runs_failed;
@@ -163,9 +193,12 @@ void h_metrics(struct req *r)
 	buf_printf(&b, "atlas_engine_running{engine=\"wireguard\"} %d\n", wg_running);
 	buf_printf(&b, "atlas_engine_running{engine=\"openvpn\"} %d\n",
 		   json_is_true(json_object_get(ol, "running")));
+	buf_printf(&b, "atlas_engine_running{engine=\"singbox\"} %d\n",
+		   json_is_true(json_object_get(sl, "running")));
 	head(&b, "atlas_resident_memory_bytes", "gauge", "resident memory of atlas serve");
 	buf_printf(&b, "atlas_resident_memory_bytes %lld\n", proc_rss_bytes());
 	reply_data(r, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
 	buf_release(&b);
 	json_decref(ol);
+	json_decref(sl);
 }

@@ -48,6 +48,18 @@ static long wg_connected(const struct live_wg *lw, int *running)
 	return n;
 }
 
+/* Users with at least one open connection in the sing-box status. */
+static long sb_connected(json_t *sl)
+{
+	json_t *u;
+	size_t k;
+	long n = 0;
+
+	json_array_foreach(json_object_get(sl, "users"), k, u)
+		n += json_integer_value(json_object_get(u, "connections")) > 0;
+	return n;
+}
+
 static json_t *engines_json(struct app *a, const struct atlas_state *st)
 {
 	json_t *ol = app_live(a, "openvpn"), *sl = app_live(a, "singbox");
@@ -65,7 +77,7 @@ static json_t *engines_json(struct app *a, const struct atlas_state *st)
 		users += st->singbox.inbounds[i].nusers;
 	e = json_pack("{s:{s:b, s:b, s:b, s:I, s:I, s:I},"
 		      " s:{s:b, s:b, s:b, s:I, s:I},"
-		      " s:{s:b, s:b, s:b, s:I, s:I}}",
+		      " s:{s:b, s:b, s:b, s:I, s:I, s:I, s:I}}",
 		      "wireguard", "managed", st->has_wireguard, "enabled",
 		      st->has_wireguard && st->wireguard.enabled, "running", wg_running,
 		      "interfaces", (json_int_t)st->wireguard.ninterfaces, "peers",
@@ -76,7 +88,9 @@ static json_t *engines_json(struct app *a, const struct atlas_state *st)
 		      (json_int_t)json_array_size(json_object_get(ol, "clients")), "singbox",
 		      "managed", st->has_singbox, "enabled", st->has_singbox && st->singbox.enabled,
 		      "running", json_is_true(json_object_get(sl, "running")), "inbounds",
-		      (json_int_t)st->singbox.ninbounds, "users", (json_int_t)users);
+		      (json_int_t)st->singbox.ninbounds, "users", (json_int_t)users, "connected",
+		      (json_int_t)sb_connected(sl), "connections",
+		      json_integer_value(json_object_get(sl, "connections")));
 	json_decref(ol);
 	json_decref(sl);
 	return e;
