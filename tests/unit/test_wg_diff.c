@@ -4,9 +4,9 @@
  * expired peers absent, foreign peers removed, nothing removed from an
  * interface that could not be read, listen port never re-sent.
  */
+#include "testutil.h"
 #include "controller/wireguard/wg.h"
 #include "renderers/wireguard/wg_render.h"
-#include "wg_fixture.h"
 
 #define PRIV "QLeQziCHMPxPMODnRdXO7rhLvKhOb2IGijIQW+512Hs="
 #define PUB "CKEYgzQE7EHyRdSpNXhtmP2+CKeLrIPFYHHDzSLO7xQ="
@@ -58,11 +58,11 @@ static void fx_init(struct fx *f, const char *yaml, const char *dump)
 	const char *table;
 
 	memset(f, 0, sizeof(*f));
-	f->st = fixture_state(yaml);
+	f->st = tu_state(yaml);
 	assert_non_null(f->st);
 	f->ctx.datadir = "/var/lib/atlas";
 	f->ctx.rundir = "/var/lib/atlas/run";
-	f->ctx.now = FIXTURE_NOW;
+	f->ctx.now = TU_NOW;
 	f->obs.confdir = xstrdup("/var/lib/atlas/wireguard");
 	f->obs.ifaces = xcalloc(1, sizeof(*f->obs.ifaces));
 	f->obs.n = 1;
@@ -77,7 +77,7 @@ static void fx_init(struct fx *f, const char *yaml, const char *dump)
 		assert_int_equal(wg_parse_dump(t, oi, &err), 0);
 		free(t);
 	}
-	render_wg_server(state_wg_iface(f->st, "wg0"), FIXTURE_NOW, &oi->conf);
+	render_wg_server(state_wg_iface(f->st, "wg0"), TU_NOW, &oi->conf);
 	f->obs.forward4 = 1;
 	f->obs.forward6 = 0;
 	assert_int_equal(nat_render(WG_NAT_TABLE, &net, 1, "eth0", &script, &err), 0);
