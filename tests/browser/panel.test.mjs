@@ -498,9 +498,9 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByTestId('login-error').waitFor({ state: 'visible' });
       await page.waitForFunction(() => !document.querySelector('button[type=submit]').disabled);
-      seen = /too many attempts/i.test(await page.getByTestId('login-error').textContent());
+      seen = /too many failed attempts/i.test(await page.getByTestId('login-error').textContent());
     }
-    assert.ok(seen, 'a 429 shows "too many attempts"');
+    assert.ok(seen, 'a 429 shows "too many failed attempts"');
     await shot(page, 'login-ratelimit-desktop');
   });
 
