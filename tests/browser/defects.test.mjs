@@ -22,7 +22,7 @@
  */
 import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAtlas, launch, shot, closeModals, finish } from './harness.mjs';
+import { startAtlas, launch, shot, closeModals, finish, go, openDialog, waitFor } from './harness.mjs';
 
 const PORT = 18150;
 const IFACE = 'atu15';
@@ -45,17 +45,8 @@ openvpn:
     - name: dana
 `;
 
-const sleep = ms => new Promise(r => setTimeout(r, ms));
 let atlas, browser, page;
 const pageErrors = [];
-
-async function waitFor(what, fn, ms = 30000) {
-  const t0 = Date.now();
-  while (!(await fn())) {
-    if (Date.now() - t0 > ms) assert.fail('timed out waiting for ' + what);
-    await sleep(200);
-  }
-}
 
 /* The API as the signed-in page calls it (its token). */
 async function api(method, path, body) {
@@ -72,15 +63,6 @@ async function api(method, path, body) {
 async function applied() {
   const s = await api('GET', '/status');
   return s.applied_generation >= s.generation && !s.pending;
-}
-
-async function go(view) {
-  await page.evaluate(v => { location.hash = '#/' + v; }, view);
-  await page.locator(`[data-view="${view}"]`).waitFor({ state: 'visible' });
-}
-
-function dlg() {
-  return page.locator('dialog[open]');
 }
 
 describe('issue 15: statuses, wording, names, accessibility, history', { timeout: 240000 }, () => {
@@ -101,7 +83,7 @@ describe('issue 15: statuses, wording, names, accessibility, history', { timeout
   after(() => finish(browser, atlas, 'atlas-serve-defects.log'));
 
   it('item 6: a peer never connected is neutral, an expired one says so', async () => {
-    await go('wireguard');
+    await go(page, 'wireguard');
     const nova = page.locator('[data-peer="nova"] .badge').first();
     await waitFor('nova on its interface', async () => (await nova.textContent()) !== 'not applied');
     assert.equal(await nova.textContent(), 'never connected');
@@ -112,9 +94,9 @@ describe('issue 15: statuses, wording, names, accessibility, history', { timeout
   });
 
   it('items 11, 12, 6: the add dialog focuses the name, turns a display name into a name, warns of a past date', async () => {
-    await go('wireguard');
+    await go(page, 'wireguard');
     await page.getByRole('button', { name: 'Add peer' }).click();
-    await dlg().waitFor();
+    await openDialog(page).waitFor();
     await waitFor('focus in the dialog', () => page.evaluate(() => document.activeElement && document.activeElement.id === 'peer-name'));
     await page.keyboard.type('Alice Phone');
     assert.equal(await page.locator('#peer-name').inputValue(), 'alice-phone');
@@ -129,14 +111,14 @@ describe('issue 15: statuses, wording, names, accessibility, history', { timeout
   });
 
   it('item 12: Disable buttons name their resource; a new view starts at its heading, without old toasts', async () => {
-    await go('wireguard');
+    await go(page, 'wireguard');
     await page.getByRole('button', { name: 'Disable nova', exact: true }).waitFor();
     await page.evaluate(() => { document.body.style.minHeight = '5000px'; window.scrollTo(0, 3000); });
     await page.evaluate(() => Alpine.$data(document.body).toast('a toast of the WireGuard view'));
     const t = page.getByText('a toast of the WireGuard view');
     await t.waitFor();
     assert.equal(await t.evaluate(el => getComputedStyle(el).pointerEvents), 'none', 'a toast lets clicks through');
-    await go('openvpn');
+    await go(page, 'openvpn');
     await page.getByRole('button', { name: 'Disable dana', exact: true }).waitFor();
     assert.equal(await t.count(), 0, 'the toast of the last view is gone');
     assert.equal(await page.evaluate(() => window.scrollY), 0, 'the new view starts at its top');
@@ -151,7 +133,7 @@ describe('issue 15: statuses, wording, names, accessibility, history', { timeout
     await api('PATCH', '/settings', { auto_apply: false });
     await api('PATCH', '/openvpn', { enabled: true });
     await api('POST', '/openvpn/clients', { name: 'erin' });
-    await go('openvpn');
+    await go(page, 'openvpn');
     await page.locator('[data-client="erin"]').waitFor();
     const daemon = page.getByTestId('ovpn-daemon');
     await waitFor('the daemon badge', async () => /applied/.test(await daemon.textContent()));
@@ -166,7 +148,7 @@ describe('issue 15: statuses, wording, names, accessibility, history', { timeout
     await shot(page, 'defects-ovpn-manual');
 
     await api('POST', `/wireguard/interfaces/${IFACE}/peers`, { name: 'zed' });
-    await go('plan');
+    await go(page, 'plan');
     const wgPlan = page.locator('[data-plan-engine="wireguard"]');
     await wgPlan.getByText(`wireguard/${IFACE} peer zed`, { exact: false }).waitFor();
     assert.equal(await wgPlan.locator('h2').textContent(), 'WireGuard');
@@ -174,13 +156,13 @@ describe('issue 15: statuses, wording, names, accessibility, history', { timeout
     assert.equal(await page.locator('[data-plan-engine="openvpn"] h2').textContent(), 'OpenVPN');
 
     /* a panel edit in manual mode waits for Apply; an apply ends the wait */
-    await go('wireguard');
+    await go(page, 'wireguard');
     await page.getByRole('button', { name: 'Edit interface ' + IFACE }).click();
-    await dlg().waitFor();
+    await openDialog(page).waitFor();
     await waitFor('focus on the first field', () => page.evaluate(() =>
       document.activeElement && document.activeElement.closest('dialog[open]') && document.activeElement.tagName === 'INPUT'));
     await page.locator('#ife-dns').fill('1.1.1.1');
-    await dlg().locator('button[type="submit"]').click();
+    await openDialog(page).locator('button[type="submit"]').click();
     const card = page.getByTestId('wg-result');
     await card.getByText('waiting for Apply').waitFor();
     await api('POST', '/apply');
@@ -189,7 +171,7 @@ describe('issue 15: statuses, wording, names, accessibility, history', { timeout
   });
 
   it('items 4, 5: a generation shows its own change; the restore dialog says what changes and keeps the apply mode', async () => {
-    await go('history');
+    await go(page, 'history');
     const latest = page.locator('[data-gen]').first();
     await latest.getByRole('button', { name: /What generation \d+ changed/ }).click();
     await page.getByTestId('gen-diff-title').getByText(/against generation \d+/).waitFor();

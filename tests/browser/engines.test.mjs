@@ -15,14 +15,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startAtlas, launch, shot, closeModals, finish, ROOT } from './harness.mjs';
+import { startAtlas, launch, shot, closeModals, finish, go, confirmDialog, openDialog, waitFor, ROOT } from './harness.mjs';
 
 const PORT = 18130;
 const WG_IFACE = 'atv0';
 const WG_PORT = 18131;
 const OVPN_PORT = 18132;
 
-const sleep = ms => new Promise(r => setTimeout(r, ms));
 
 let atlas, browser, page;
 const dialogs = [];
@@ -55,37 +54,11 @@ function ovpnPid() {
   return 0;
 }
 
-async function waitFor(what, fn, ms = 20000) {
-  const t0 = Date.now();
-  while (!(await fn())) {
-    if (Date.now() - t0 > ms) assert.fail('timed out waiting for ' + what);
-    await sleep(200);
-  }
-}
-
-/* The open modal <dialog> (labels repeat across dialogs: look inside it). */
-function dlg() {
-  return page.locator('dialog[open]');
-}
-
 /* A screenshot without the toasts of earlier steps over the content. */
 async function snap(name) {
   await page.evaluate(() => { Alpine.$data(document.body).toasts = []; });
   await page.waitForTimeout(50);
   await shot(page, name);
-}
-
-async function go(view) {
-  await page.evaluate(v => { location.hash = '#/' + v; }, view);
-  await page.locator(`[data-view="${view}"]`).waitFor({ state: 'visible' });
-}
-
-async function confirmDialog(expectText) {
-  const box = page.getByTestId('confirm-dialog');
-  await box.waitFor({ state: 'visible' });
-  if (expectText) assert.match(await box.innerText(), expectText);
-  await page.getByTestId('confirm-ok').click();
-  await box.waitFor({ state: 'hidden' });
 }
 
 /* Waits for the result box of the last action to settle and returns its text. */
@@ -165,8 +138,8 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
 
   it('adds a client to the new server; sets the server address; downloads its profile', async () => {
     await page.getByRole('button', { name: 'Add client' }).click();
-    await dlg().getByLabel('Name').fill('erin');
-    await dlg().getByLabel('Name').press('Enter');
+    await openDialog(page).getByLabel('Name').fill('erin');
+    await openDialog(page).getByLabel('Name').press('Enter');
     const row = page.locator('[data-client="erin"]');
     await row.waitFor();
     assert.match(await row.innerText(), /offline/);
@@ -219,7 +192,7 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
     assert.equal(ovpnPid(), before, 'a cancelled restart restarts nothing');
 
     await page.getByTestId('ovpn-server').getByRole('button', { name: 'Restart' }).click();
-    await confirmDialog(/Restart the OpenVPN daemon now\? No client is connected now\./);
+    await confirmDialog(page, /Restart the OpenVPN daemon now\? No client is connected now\./);
     const res = await resultOf('ovpn-result', 'Restart');
     assert.match(res, /\bok\b/, res);
     assert.match(res, /openvpn restart/, res);
@@ -238,7 +211,7 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
 
   it('disables OpenVPN (confirmed): the daemon stops, the clients stay', async () => {
     await page.getByRole('button', { name: 'Disable OpenVPN' }).click();
-    await confirmDialog(/Stop the OpenVPN daemon\?.*kept/s);
+    await confirmDialog(page, /Stop the OpenVPN daemon\?.*kept/s);
     const res = await resultOf('ovpn-result', 'Disable');
     assert.match(res, /\bok\b/, res);
     assert.match(res, /openvpn server: stop/, res);
@@ -253,16 +226,16 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
   });
 
   it('adds a WireGuard interface on a fresh server', async () => {
-    await go('wireguard');
+    await go(page, 'wireguard');
     const empty = page.getByTestId('wg-empty');
     await empty.waitFor();
     await snap('engines-wireguard-empty');
     await empty.getByRole('button', { name: 'Set up WireGuard' }).click();
-    assert.equal(await dlg().getByLabel('Name').inputValue(), 'wg0', 'the first interface gets the usual defaults');
-    await dlg().getByLabel('Name').fill(WG_IFACE);
-    await dlg().getByLabel('Listen port (UDP)').fill(String(WG_PORT));
-    await dlg().getByLabel('Addresses').fill('10.252.10.1/24');
-    await dlg().getByRole('button', { name: 'Create interface' }).click();
+    assert.equal(await openDialog(page).getByLabel('Name').inputValue(), 'wg0', 'the first interface gets the usual defaults');
+    await openDialog(page).getByLabel('Name').fill(WG_IFACE);
+    await openDialog(page).getByLabel('Listen port (UDP)').fill(String(WG_PORT));
+    await openDialog(page).getByLabel('Addresses').fill('10.252.10.1/24');
+    await openDialog(page).getByRole('button', { name: 'Create interface' }).click();
     const card = page.locator(`[data-iface="${WG_IFACE}"]`);
     await card.waitFor();
     await waitFor(`link ${WG_IFACE}`, () => linkExists(WG_IFACE));
@@ -305,7 +278,7 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
   it('disables and enables the interface: the link goes and comes back', async () => {
     const card = page.locator(`[data-iface="${WG_IFACE}"]`);
     await card.getByRole('button', { name: `Disable interface ${WG_IFACE}` }).click();
-    await confirmDialog(/Disable interface "atv0"/);
+    await confirmDialog(page, /Disable interface "atv0"/);
     await card.locator('.badge', { hasText: 'disabled' }).waitFor();
     let res = await resultOf('wg-result', `Disable ${WG_IFACE}`);
     assert.match(res, /applied/, res);
@@ -323,7 +296,7 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
   it('deletes the interface after a confirmation that names what is lost', async () => {
     const card = page.locator(`[data-iface="${WG_IFACE}"]`);
     await card.getByRole('button', { name: `Delete interface ${WG_IFACE}` }).click();
-    await confirmDialog(/Delete interface "atv0"\? It is removed from the server with all its 0 peer/);
+    await confirmDialog(page, /Delete interface "atv0"\? It is removed from the server with all its 0 peer/);
     await card.waitFor({ state: 'detached' });
     await page.getByTestId('wg-empty').waitFor();
     const res = await resultOf('wg-result', `Delete ${WG_IFACE}`);
@@ -333,7 +306,7 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
   });
 
   it('shows the engines on the dashboard and the views at phone width and in dark mode', async () => {
-    await go('dashboard');
+    await go(page, 'dashboard');
     const wg = page.locator('[data-engine="wireguard"]');
     await wg.getByText('No interface yet.').waitFor();
     await wg.getByRole('link', { name: 'Set up WireGuard' }).waitFor();
@@ -343,7 +316,7 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
     await snap('engines-dashboard-after');
 
     await page.setViewportSize({ width: 390, height: 844 });
-    await go('openvpn');
+    await go(page, 'openvpn');
     await page.getByTestId('ovpn-server').waitFor();
     await snap('engines-openvpn-phone');
     await page.getByRole('button', { name: 'Edit server' }).click();
@@ -374,10 +347,10 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
       return r.status;
     }, [method, path, body]);
     assert.equal(await api('PATCH', '/settings', { auto_apply: false }), 200);
-    await go('openvpn');
+    await go(page, 'openvpn');
     await page.waitForFunction(() => Alpine.$data(document.body).status.auto_apply === false);
     await page.getByRole('button', { name: 'Enable OpenVPN' }).click();
-    await confirmDialog(/Manual apply mode: this takes effect when you press Apply/);
+    await confirmDialog(page, /Manual apply mode: this takes effect when you press Apply/);
     const box = page.getByTestId('ovpn-result');
     await box.locator('.badge', { hasText: 'waiting for Apply' }).waitFor();
     assert.match(await box.innerText(), /Review the plan/);

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
@@ -17,7 +18,7 @@ export const SHOTS = join(ARTIFACTS, 'screenshots');
 
 const ATLAS = process.env.ATLAS_BIN || join(ROOT, 'build', 'atlas');
 
-const sleep = ms => new Promise(r => setTimeout(r, ms));
+export const sleep = ms => new Promise(r => setTimeout(r, ms));
 
 function run(args, input) {
   const r = spawnSync(ATLAS, args, { input, encoding: 'utf8', timeout: 60000 });
@@ -218,4 +219,35 @@ export async function launch(base, extraArgs = []) {
 export async function shot(page, name) {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: join(SHOTS, name + '.png'), fullPage: true });
+}
+
+/* Polls fn (sync or async) every 200 ms until it returns true; fails the
+ * test naming `what` when it has not after ms. */
+export async function waitFor(what, fn, ms = 30000) {
+  const t0 = Date.now();
+  while (!(await fn())) {
+    if (Date.now() - t0 > ms) assert.fail('timed out waiting for ' + what);
+    await sleep(200);
+  }
+}
+
+/* Shows a view of the panel (#/view) and waits until it is visible. */
+export async function go(page, view) {
+  await page.evaluate(v => { location.hash = '#/' + v; }, view);
+  await page.locator(`[data-view="${view}"]`).waitFor({ state: 'visible' });
+}
+
+/* The open modal <dialog> (labels repeat across dialogs: look inside it). */
+export function openDialog(page) {
+  return page.locator('dialog[open]');
+}
+
+/* Checks the confirmation <dialog> says expectText (when given), clicks its
+ * OK button and waits for it to close. */
+export async function confirmDialog(page, expectText) {
+  const box = page.getByTestId('confirm-dialog');
+  await box.waitFor({ state: 'visible' });
+  if (expectText) assert.match(await box.innerText(), expectText);
+  await page.getByTestId('confirm-ok').click();
+  await box.waitFor({ state: 'hidden' });
 }

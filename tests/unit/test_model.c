@@ -9,15 +9,6 @@
 #include "state/schema.h"
 #include "state/yaml.h"
 
-static struct atlas_state *parse(const char *text)
-{
-	struct diags d = { 0 };
-	struct atlas_state *st = state_from_yaml(text, strlen(text), &d, NULL);
-
-	assert_non_null(st);
-	return st;
-}
-
 static const char yaml[] =
 	"version: 1\nsettings: {host: h.example}\nwireguard:\n  interfaces:\n"
 	"    - name: wg1\n      listen_port: 2\n      address: [10.2.0.1/24]\n"
@@ -45,7 +36,7 @@ static void test_model__defaults(void **s)
 
 static void test_model__dup_is_deep_and_equal(void **s)
 {
-	struct atlas_state *a = parse(yaml), *b = state_dup(a);
+	struct atlas_state *a = tu_state(yaml), *b = state_dup(a);
 	struct buf ya = BUF_INIT, yb = BUF_INIT;
 
 	(void)s;
@@ -67,7 +58,7 @@ static void test_model__dup_is_deep_and_equal(void **s)
 
 static void test_model__sort_and_lookup(void **s)
 {
-	struct atlas_state *st = parse(yaml);
+	struct atlas_state *st = tu_state(yaml);
 	struct wg_iface *ifc;
 
 	(void)s;

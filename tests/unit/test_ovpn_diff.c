@@ -10,9 +10,11 @@
  */
 #include <sys/stat.h>
 
-#include "ovpn_test_util.h"
+#include "testutil.h"
 #include "controller/openvpn/ovpn.h"
 #include "renderers/openvpn/ovpn_render.h"
+
+#define GOLDEN "tests/unit/golden/ovpn/"
 
 #define NOW 1795658400LL /* 2026-11-26 */
 
@@ -129,7 +131,7 @@ static char *run_diff(const struct atlas_state *st, const struct ovpn_obs *o, st
 
 static void test_ovpn_diff__new_server(void **state)
 {
-	struct atlas_state *st = test_state(yaml);
+	struct atlas_state *st = tu_state_checked(yaml);
 	struct ovpn_obs *o = xcalloc(1, sizeof(*o));
 	struct plan p;
 	char *t;
@@ -139,7 +141,7 @@ static void test_ovpn_diff__new_server(void **state)
 	o->sessions_known = 1;
 	o->nat.readable = 1;	/* no table yet */
 	t = run_diff(st, o, &p);
-	golden_check("plan-new-server.txt", t);
+	tu_golden(GOLDEN "plan-new-server.txt", t);
 	assert_int_equal(p.v[0].kind, ACT_CREATE);	/* the CA first */
 	assert_int_equal(p.v[p.n - 3].kind, ACT_START);	/* then the server */
 	assert_int_equal(p.engines[0].status, ENGINE_OK);
@@ -151,7 +153,7 @@ static void test_ovpn_diff__new_server(void **state)
 
 static void test_ovpn_diff__converged(void **state)
 {
-	struct atlas_state *st = test_state(yaml);
+	struct atlas_state *st = tu_state_checked(yaml);
 	struct ovpn_obs *o = converged(st);
 	struct plan p;
 	char *t;
@@ -170,7 +172,7 @@ static void test_ovpn_diff__converged(void **state)
 
 static void test_ovpn_diff__deleted_client(void **state)
 {
-	struct atlas_state *st = test_state(yaml);
+	struct atlas_state *st = tu_state_checked(yaml);
 	struct ovpn_obs *o = converged(st);
 	struct plan p;
 	char *t;
@@ -183,7 +185,7 @@ static void test_ovpn_diff__deleted_client(void **state)
 	st->openvpn.clients[1] = st->openvpn.clients[2];
 	st->openvpn.nclients = 2;
 	t = run_diff(st, o, &p);
-	golden_check("plan-delete-bob.txt", t);
+	tu_golden(GOLDEN "plan-delete-bob.txt", t);
 	assert_non_null(strstr(t, "certificate \"bob\": revoked"));
 	assert_non_null(strstr(t, "crl.pem (revocations)"));
 	assert_non_null(strstr(t, "- openvpn ccd/bob"));
@@ -198,7 +200,7 @@ static void test_ovpn_diff__deleted_client(void **state)
 
 static void test_ovpn_diff__incomplete_removes_nothing(void **state)
 {
-	struct atlas_state *st = test_state(yaml);
+	struct atlas_state *st = tu_state_checked(yaml);
 	struct ovpn_obs *o = converged(st);
 	struct plan p;
 	char *t;
@@ -233,7 +235,7 @@ static void test_ovpn_diff__incomplete_removes_nothing(void **state)
 
 static void test_ovpn_diff__server_change_restarts(void **state)
 {
-	struct atlas_state *st = test_state(yaml);
+	struct atlas_state *st = tu_state_checked(yaml);
 	struct ovpn_obs *o = converged(st);
 	struct plan p;
 	char *t;
@@ -244,7 +246,7 @@ static void test_ovpn_diff__server_change_restarts(void **state)
 	st->openvpn.port = 1195;
 	st->openvpn.clients[2].disabled = 1; /* carol: not connected */
 	t = run_diff(st, o, &p);
-	golden_check("plan-restart.txt", t);
+	tu_golden(GOLDEN "plan-restart.txt", t);
 	assert_non_null(strstr(t, "! openvpn server: restart, server.conf changed (drops 2 "
 				  "connected clients) [restart openvpn/server drops=2]"));
 	assert_null(strstr(t, "x openvpn session")); /* the restart drops them anyway */
@@ -256,7 +258,7 @@ static void test_ovpn_diff__server_change_restarts(void **state)
 
 static void test_ovpn_diff__sessions(void **state)
 {
-	struct atlas_state *st = test_state(yaml);
+	struct atlas_state *st = tu_state_checked(yaml);
 	struct ovpn_obs *o = converged(st);
 	struct plan p;
 	char *t;
@@ -272,7 +274,7 @@ static void test_ovpn_diff__sessions(void **state)
 	add_session(o, "carol", "10.9.0.20", 5, NOW - 7200);
 	st->openvpn.clients[1].disabled = 1;
 	t = run_diff(st, o, &p);
-	golden_check("plan-sessions.txt", t);
+	tu_golden(GOLDEN "plan-sessions.txt", t);
 	assert_non_null(strstr(t, "~ openvpn ccd/bob (changed, disabled)"));
 	assert_non_null(strstr(t, "session \"alice\" (client id 3, 192.0.2.1:1194): static address changed"));
 	assert_non_null(strstr(t, "session \"bob\" (client id 4, 192.0.2.1:1194): disabled"));
@@ -299,7 +301,7 @@ static void test_ovpn_diff__sessions(void **state)
 
 static void test_ovpn_diff__expiry_and_crl_window(void **state)
 {
-	struct atlas_state *st = test_state(yaml);
+	struct atlas_state *st = tu_state_checked(yaml);
 	struct ovpn_obs *o = converged(st);
 	struct plan p;
 	char *t;
@@ -327,7 +329,7 @@ static void test_ovpn_diff__expiry_and_crl_window(void **state)
 
 static void test_ovpn_diff__disabled_engine_stops(void **state)
 {
-	struct atlas_state *st = test_state(yaml);
+	struct atlas_state *st = tu_state_checked(yaml);
 	struct ovpn_obs *o = converged(st);
 	struct plan p;
 	char *t;
@@ -353,7 +355,7 @@ static void test_ovpn_diff__disabled_engine_stops(void **state)
 
 static void test_ovpn_diff__pki_reload_and_unknown_service(void **state)
 {
-	struct atlas_state *st = test_state(yaml);
+	struct atlas_state *st = tu_state_checked(yaml);
 	struct ovpn_obs *o = converged(st);
 	struct plan p;
 	char *t;
@@ -384,7 +386,7 @@ static void test_ovpn_diff__pki_reload_and_unknown_service(void **state)
 
 static void test_ovpn_diff__lost_certificate_superseded(void **state)
 {
-	struct atlas_state *st = test_state(yaml);
+	struct atlas_state *st = tu_state_checked(yaml);
 	struct ovpn_obs *o = converged(st);
 	struct plan p;
 	char *t;
@@ -407,7 +409,7 @@ static void test_ovpn_diff__lost_certificate_superseded(void **state)
 
 static void test_ovpn_diff__client_named_like_server(void **state)
 {
-	struct atlas_state *st = test_state(yaml);
+	struct atlas_state *st = tu_state_checked(yaml);
 	struct ovpn_obs *o = converged(st);
 	struct atlas_err err = { 0 };
 	struct plan p;
@@ -448,7 +450,7 @@ static const struct ovpn_act *oact(const struct plan *p, size_t i)
  */
 static void test_ovpn_diff__server_moved_without_restart(void **state)
 {
-	struct atlas_state *st = test_state(yaml);
+	struct atlas_state *st = tu_state_checked(yaml);
 	struct ovpn_obs *o = converged(st);
 	struct ovpn_files f;
 	struct buf old = BUF_INIT;
@@ -491,7 +493,7 @@ static void test_ovpn_diff__server_moved_without_restart(void **state)
 
 static void test_ovpn_diff__nat_missing_created(void **state)
 {
-	struct atlas_state *st = test_state(yaml);
+	struct atlas_state *st = tu_state_checked(yaml);
 	struct ovpn_obs *o = converged(st);
 	struct plan p;
 	char *t;
@@ -529,7 +531,7 @@ static void test_ovpn_diff__nat_missing_created(void **state)
 /* In sync, also when nft lists it its own way but as recorded: nothing. */
 static void test_ovpn_diff__nat_in_sync(void **state)
 {
-	struct atlas_state *st = test_state(yaml);
+	struct atlas_state *st = tu_state_checked(yaml);
 	struct ovpn_obs *o = converged(st);
 
 	(void)state;
@@ -558,7 +560,7 @@ static void test_ovpn_diff__nat_egress_override(void **state)
 	char *t;
 
 	(void)state;
-	st = test_state(y);
+	st = tu_state_checked(y);
 	o = converged(st);
 	t = run_diff(st, o, &p);
 	assert_string_equal(t, "~ nftables table inet atlas_openvpn: masquerade 1 network out of "
@@ -580,7 +582,7 @@ static void test_ovpn_diff__nat_egress_override(void **state)
  */
 static void test_ovpn_diff__nat_removed(void **state)
 {
-	struct atlas_state *st = test_state(yaml);
+	struct atlas_state *st = tu_state_checked(yaml);
 	struct ovpn_obs *o = converged(st);
 	struct plan p;
 	char *t;
@@ -617,7 +619,7 @@ static void test_ovpn_diff__nat_removed(void **state)
  */
 static void test_ovpn_diff__section_gone_tears_down(void **state)
 {
-	struct atlas_state *st = test_state(yaml);
+	struct atlas_state *st = tu_state_checked(yaml);
 	struct ovpn_obs *o = converged(st);
 	struct plan p;
 	char *t;
@@ -687,7 +689,7 @@ static void test_ovpn_diff__leftovers(void **state)
 /* nft cannot be run: the plan is incomplete and says why. */
 static void test_ovpn_diff__nat_unreadable(void **state)
 {
-	struct atlas_state *st = test_state(yaml);
+	struct atlas_state *st = tu_state_checked(yaml);
 	struct ovpn_obs *o = converged(st);
 	struct plan p;
 	char *t;

@@ -3,8 +3,10 @@
  * rules they must keep whatever the input (no legacy directives, the pool
  * in the upper half, disabled and expired clients refused).
  */
-#include "ovpn_test_util.h"
+#include "testutil.h"
 #include "renderers/openvpn/ovpn_render.h"
+
+#define GOLDEN "tests/unit/golden/ovpn/"
 
 static const char *const yaml_udp =
 	"version: 1\n"
@@ -39,13 +41,13 @@ static void check_no_legacy(const char *text)
 
 static void test_ovpn_render__server_udp(void **state)
 {
-	struct atlas_state *st = test_state(yaml_udp);
+	struct atlas_state *st = tu_state_checked(yaml_udp);
 	struct atlas_err err = { 0 };
 	struct buf out = BUF_INIT;
 
 	(void)state;
 	assert_int_equal(render_ovpn_server(st, &paths, &out, &err), 0);
-	golden_check("server-udp.conf", buf_str(&out));
+	tu_golden(GOLDEN "server-udp.conf", buf_str(&out));
 	assert_non_null(strstr(out.data, "server 10.9.0.0 255.255.255.0 nopool\n"));
 	assert_non_null(strstr(out.data, "ifconfig-pool 10.9.0.128 10.9.0.254 255.255.255.0\n"));
 	assert_non_null(strstr(out.data, "explicit-exit-notify 1\n"));
@@ -58,13 +60,13 @@ static void test_ovpn_render__server_udp(void **state)
 
 static void test_ovpn_render__server_tcp(void **state)
 {
-	struct atlas_state *st = test_state(yaml_tcp);
+	struct atlas_state *st = tu_state_checked(yaml_tcp);
 	struct atlas_err err = { 0 };
 	struct buf out = BUF_INIT;
 
 	(void)state;
 	assert_int_equal(render_ovpn_server(st, &paths, &out, &err), 0);
-	golden_check("server-tcp.conf", buf_str(&out));
+	tu_golden(GOLDEN "server-tcp.conf", buf_str(&out));
 	assert_null(strstr(out.data, "explicit-exit-notify"));
 	assert_null(strstr(out.data, "redirect-gateway"));
 	assert_non_null(strstr(out.data, "ifconfig-pool 10.20.128.0 10.20.255.254 255.255.0.0\n"));
@@ -76,7 +78,7 @@ static void test_ovpn_render__server_tcp(void **state)
 
 static void test_ovpn_render__server_bad_path(void **state)
 {
-	struct atlas_state *st = test_state(yaml_tcp);
+	struct atlas_state *st = tu_state_checked(yaml_tcp);
 	struct ovpn_server_paths p = paths;
 	struct atlas_err err = { 0 };
 	struct buf out = BUF_INIT;
@@ -91,7 +93,7 @@ static void test_ovpn_render__server_bad_path(void **state)
 
 static void test_ovpn_render__ccd(void **state)
 {
-	struct atlas_state *st = test_state(yaml_udp);
+	struct atlas_state *st = tu_state_checked(yaml_udp);
 	struct buf all = BUF_INIT;
 
 	(void)state;
@@ -104,7 +106,7 @@ static void test_ovpn_render__ccd(void **state)
 			render_ovpn_ccd(st, &st->openvpn.clients[i], today, &all);
 		}
 	}
-	golden_check("ccd.txt", buf_str(&all));
+	tu_golden(GOLDEN "ccd.txt", buf_str(&all));
 	{
 		struct buf b = BUF_INIT;
 
@@ -125,7 +127,7 @@ static void test_ovpn_render__ccd(void **state)
 
 static void test_ovpn_render__client(void **state)
 {
-	struct atlas_state *st = test_state(yaml_udp);
+	struct atlas_state *st = tu_state_checked(yaml_udp);
 	struct ovpn_client_pki pki = {
 		"-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n",
 		"-----BEGIN CERTIFICATE-----\nALICE\n-----END CERTIFICATE-----",
@@ -139,7 +141,7 @@ static void test_ovpn_render__client(void **state)
 	(void)state;
 	assert_int_equal(render_ovpn_client(st, state_ovpn_client(st, "alice"), &pki, &out, &err),
 			 0);
-	golden_check("alice.ovpn", buf_str(&out));
+	tu_golden(GOLDEN "alice.ovpn", buf_str(&out));
 	assert_non_null(strstr(out.data, "remote vpn.example.org 1194\n"));
 	assert_non_null(strstr(out.data, "verify-x509-name atlas-server name\n"));
 	assert_non_null(strstr(out.data, "remote-cert-tls server\n"));

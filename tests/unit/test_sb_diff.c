@@ -23,9 +23,8 @@ static const char yaml[] =
 static struct atlas_state *load(void)
 {
 	struct diags d = { 0 };
-	struct atlas_state *st = state_from_yaml(yaml, strlen(yaml), &d, NULL);
+	struct atlas_state *st = tu_state(yaml);
 
-	assert_non_null(st);
 	assert_int_equal(state_complete(st, NULL, &d, NULL), 0);
 	diags_clear(&d);
 	return st;

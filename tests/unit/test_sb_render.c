@@ -9,10 +9,10 @@
 
 #include <jansson.h>
 
+#include "testutil.h"
 #include "lib/base64.h"
 #include "renderers/singbox/sb_render.h"
 #include "state/validate.h"
-#include "wg_fixture.h"
 
 #define GOLDEN "tests/unit/golden/singbox/"
 #define TODAY "2026-01-01"
@@ -20,7 +20,7 @@
 
 static int setup(void **state)
 {
-	struct atlas_state *st = fixture_file(GOLDEN "input.yaml");
+	struct atlas_state *st = tu_state_file(GOLDEN "input.yaml");
 	struct diags d = { 0 };
 
 	if (!st)

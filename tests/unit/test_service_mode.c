@@ -8,14 +8,13 @@
 #include <stdlib.h>
 
 #include "testutil.h"
-#include "wg_fixture.h"
 
 #include "controller/controller.h"
 #include "lib/fileio.h"
 
 static int mode_of(const char *yaml, const char *env)
 {
-	struct atlas_state *st = fixture_state(yaml);
+	struct atlas_state *st = tu_state(yaml);
 	struct driver_ctx ctx;
 	int mode;
 

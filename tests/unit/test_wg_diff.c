@@ -4,9 +4,9 @@
  * expired peers absent, foreign peers removed, nothing removed from an
  * interface that could not be read, listen port never re-sent.
  */
+#include "testutil.h"
 #include "controller/wireguard/wg.h"
 #include "renderers/wireguard/wg_render.h"
-#include "wg_fixture.h"
 
 #define PRIV "QLeQziCHMPxPMODnRdXO7rhLvKhOb2IGijIQW+512Hs="
 #define PUB "CKEYgzQE7EHyRdSpNXhtmP2+CKeLrIPFYHHDzSLO7xQ="
@@ -58,11 +58,11 @@ static void fx_init(struct fx *f, const char *yaml, const char *dump)
 	const char *table;
 
 	memset(f, 0, sizeof(*f));
-	f->st = fixture_state(yaml);
+	f->st = tu_state(yaml);
 	assert_non_null(f->st);
 	f->ctx.datadir = "/var/lib/atlas";
 	f->ctx.rundir = "/var/lib/atlas/run";
-	f->ctx.now = FIXTURE_NOW;
+	f->ctx.now = TU_NOW;
 	f->obs.confdir = xstrdup("/var/lib/atlas/wireguard");
 	f->obs.ifaces = xcalloc(1, sizeof(*f->obs.ifaces));
 	f->obs.n = 1;
@@ -77,7 +77,7 @@ static void fx_init(struct fx *f, const char *yaml, const char *dump)
 		assert_int_equal(wg_parse_dump(t, oi, &err), 0);
 		free(t);
 	}
-	render_wg_server(state_wg_iface(f->st, "wg0"), FIXTURE_NOW, &oi->conf);
+	render_wg_server(state_wg_iface(f->st, "wg0"), TU_NOW, &oi->conf);
 	f->obs.forward4 = 1;
 	f->obs.forward6 = 0;
 	assert_int_equal(nat_render(WG_NAT_TABLE, &net, 1, "eth0", &script, &err), 0);
@@ -617,43 +617,6 @@ static void test_wg_diff__forwarding_and_nat(void **state)
 	fx_release(&f);
 }
 
-static void test_wg_diff__nat_render_rejects_syntax(void **state)
-{
-	struct nat_net net = { "10.8.0.0/24", 0, "wg0" };
-	struct buf out = BUF_INIT;
-	struct atlas_err err = { 0 };
-
-	(void)state;
-	assert_int_equal(nat_render("atlas_wireguard", &net, 1, "eth0\"; flush", &out, &err), -1);
-	net.iface = "wg0 }";
-	assert_int_equal(nat_render("atlas_wireguard", &net, 1, NULL, &out, &err), -1);
-	net.iface = "wg0";
-	assert_int_equal(nat_render("atlas_wireguard", &net, 1, NULL, &out, &err), 0);
-	assert_non_null(strstr(out.data, "oifname != \"wg0\" masquerade"));
-	buf_release(&out);
-}
-
-/* A different nft printing of the same table is recognised from the recorded copies. */
-static void test_wg_diff__nat_in_sync_recorded(void **state)
-{
-	struct nat_obs o = { 0 };
-	const char *r = "table inet t\ndelete table inet t\ntable inet t {\n}\n";
-
-	(void)state;
-	o.readable = o.exists = 1;
-	buf_puts(&o.listing, "table inet t {\n}\n");
-	assert_true(nat_in_sync(r, &o));
-	buf_reset(&o.listing);
-	buf_puts(&o.listing, "table inet t { # printed differently\n}\n");
-	assert_false(nat_in_sync(r, &o));
-	buf_puts(&o.rec_rendered, r);
-	buf_puts(&o.rec_listing, o.listing.data);
-	assert_true(nat_in_sync(r, &o));
-	o.exists = 0;
-	assert_false(nat_in_sync(r, &o));
-	nat_obs_release(&o);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -678,8 +641,6 @@ int main(void)
 		cmocka_unit_test(test_wg_diff__interface_missing),
 		cmocka_unit_test(test_wg_diff__disabled_interface),
 		cmocka_unit_test(test_wg_diff__forwarding_and_nat),
-		cmocka_unit_test(test_wg_diff__nat_render_rejects_syntax),
-		cmocka_unit_test(test_wg_diff__nat_in_sync_recorded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

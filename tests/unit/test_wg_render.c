@@ -2,14 +2,14 @@
  * test_wg_render.c - the WireGuard renderers against golden files
  * (tests/unit/golden/wg/), plus the rules golden files cannot show.
  */
+#include "testutil.h"
 #include "renderers/wireguard/wg_render.h"
-#include "wg_fixture.h"
 
 #define GOLDEN "tests/unit/golden/wg/"
 
 static int setup(void **state)
 {
-	*state = fixture_file(GOLDEN "input.yaml");
+	*state = tu_state_file(GOLDEN "input.yaml");
 	return *state ? 0 : -1;
 }
 
@@ -79,14 +79,14 @@ static void test_wg_render__server_golden(void **state)
 	struct atlas_state *st = *state;
 	struct buf out = BUF_INIT;
 
-	render_wg_server(state_wg_iface(st, "wg0"), FIXTURE_NOW, &out);
+	render_wg_server(state_wg_iface(st, "wg0"), TU_NOW, &out);
 	tu_golden(GOLDEN "server.conf", out.data);
 	/* Disabled and expired peers are not in it; erin works through her expiry day. */
 	assert_null(strstr(out.data, "peer carol"));
 	assert_null(strstr(out.data, "peer dave"));
 	assert_non_null(strstr(out.data, "peer erin"));
 	buf_release(&out);
-	render_wg_server(state_wg_iface(st, "wg0"), FIXTURE_NOW + 86400, &out);
+	render_wg_server(state_wg_iface(st, "wg0"), TU_NOW + 86400, &out);
 	assert_null(strstr(out.data, "peer erin"));
 	buf_release(&out);
 }
@@ -146,13 +146,13 @@ static void test_wg_render__peer_active(void **state)
 	struct wg_peer p = { 0 };
 
 	(void)state;
-	assert_true(wg_peer_active(&p, FIXTURE_NOW));
+	assert_true(wg_peer_active(&p, TU_NOW));
 	p.expires = "2026-01-01";
-	assert_true(wg_peer_active(&p, FIXTURE_NOW));
-	assert_false(wg_peer_active(&p, FIXTURE_NOW + 86400));
+	assert_true(wg_peer_active(&p, TU_NOW));
+	assert_false(wg_peer_active(&p, TU_NOW + 86400));
 	p.expires = NULL;
 	p.disabled = 1;
-	assert_false(wg_peer_active(&p, FIXTURE_NOW));
+	assert_false(wg_peer_active(&p, TU_NOW));
 }
 
 int main(void)

@@ -1,6 +1,7 @@
 /*
  * testutil.h - small helpers for the cmocka tests: temporary directories,
- * file reading, golden-file comparison (ATLAS_REGEN_GOLDEN=1 rewrites them).
+ * file reading, golden-file comparison (ATLAS_REGEN_GOLDEN=1 rewrites them),
+ * desired states from YAML text or a file, and the fixed "now" they use.
  * Header-only so each test program stays one file.
  */
 #ifndef ATLAS_TESTUTIL_H
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -20,6 +22,8 @@
 #include "lib/buf.h"
 #include "lib/fileio.h"
 #include "lib/spawn.h"
+#include "state/commit.h"
+#include "state/yaml.h"
 
 /* A new empty directory under /tmp; caller frees the string. */
 static inline char *tu_tmpdir(void)
@@ -75,6 +79,54 @@ static inline void tu_golden(const char *path, const char *got)
 		fail_msg("golden file %s differs (make golden regenerates it on purpose)", path);
 	}
 	free(want);
+}
+
+/* 2026-01-01 12:00:00 UTC */
+#define TU_NOW ((time_t)1767268800)
+
+static inline void tu_diags_fail(struct diags *d, const char *what)
+{
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(stderr, "test state: %s\n", d->v[i].msg);
+	diags_clear(d);
+	fail_msg("%s", what);
+}
+
+/* The state the YAML text parses to, as read (nothing generated nor
+ * checked); fails the test, printing each problem, when it does not parse. */
+static inline struct atlas_state *tu_state(const char *yaml)
+{
+	struct diags d = { 0 };
+	struct atlas_state *st = state_from_yaml(yaml, strlen(yaml), &d, NULL);
+
+	if (!st)
+		tu_diags_fail(&d, "test state does not parse");
+	diags_clear(&d);
+	return st;
+}
+
+/* tu_state, then completed and validated as a commit would (state_check);
+ * fails the test when the state is invalid. */
+static inline struct atlas_state *tu_state_checked(const char *yaml)
+{
+	struct diags d = { 0 };
+	struct atlas_err err = { 0 };
+	struct atlas_state *st = tu_state(yaml);
+
+	if (state_check(st, NULL, NULL, &d, &err) < 0)
+		tu_diags_fail(&d, "invalid test state");
+	diags_clear(&d);
+	return st;
+}
+
+/* tu_state of a file's contents (path relative to the repository root). */
+static inline struct atlas_state *tu_state_file(const char *path)
+{
+	char *text = tu_read(path);
+	struct atlas_state *st = tu_state(text);
+
+	free(text);
+	return st;
 }
 
 #endif
