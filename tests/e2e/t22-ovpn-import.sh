@@ -36,15 +36,10 @@ grep -q "^R.*/CN=erin$" "$T/ersa/pki/index.txt" || fail "easy-rsa did not revoke
 grep -q "Certificate:" "$T/ersa/pki/issued/dave.crt" || fail "easy-rsa's dave.crt has no text dump (test premise)"
 
 net_setup 22 3
-cat > "$T/state.yaml" <<YAML
-version: 1
-settings:
-  host: 10.250.0.1
-openvpn:
-  port: 1194
-  network: 10.9.0.0/24
+{ ovpn_yaml_head; cat <<YAML
   routes: [10.99.0.0/24]
 YAML
+} > "$T/state.yaml"
 cli import "$T/state.yaml" >/dev/null
 gen0=$(cli history | grep -c '^  [0-9]')
 

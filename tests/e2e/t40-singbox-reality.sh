@@ -14,13 +14,7 @@ cd "$(dirname "$0")/../.."
 
 net_setup 40
 write_state() { # extra inbound YAML (optional), extra vless users (optional)
-  cat > "$T/state.yaml" <<YAML
-version: 1
-settings:
-  host: $SRV_IP
-  singbox_binary: $SB
-singbox:
-  inbounds:
+  { sb_yaml_head; cat <<YAML
     - name: edge
       type: vless
       port: 443
@@ -33,6 +27,7 @@ singbox:
 ${2:-}
 ${1:-}
 YAML
+  } > "$T/state.yaml"
   cli import "$T/state.yaml" > /dev/null
 }
 write_state

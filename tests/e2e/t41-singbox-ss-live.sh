@@ -11,13 +11,7 @@ cd "$(dirname "$0")/../.."
 
 net_setup 41
 write_state() { # users YAML of the ss inbound, extra inbound YAML (optional)
-  cat > "$T/state.yaml" <<YAML
-version: 1
-settings:
-  host: $SRV_IP
-  singbox_binary: $SB
-singbox:
-  inbounds:
+  { sb_yaml_head; cat <<YAML
     - name: ss
       type: shadowsocks
       port: 8388
@@ -26,6 +20,7 @@ singbox:
 $1
 ${2:-}
 YAML
+  } > "$T/state.yaml"
   cli import "$T/state.yaml" > /dev/null
 }
 U_ALICE="        - name: alice"
