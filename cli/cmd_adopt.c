@@ -25,17 +25,18 @@
 #include "state/commit.h"
 #include "state/yaml.h"
 #include "cli/cli.h"
+#include "cli/cmd_adopt.h"
 
 #define ADOPT_FILE_MAX (16u << 20)
 
-static void print_notes(struct diags *notes, const char *file, const char *title)
+void adopt_print_notes(struct diags *notes, const char *file)
 {
 	struct buf out = BUF_INIT;
 
 	if (!notes->n)
 		return;
 	diags_format(notes, file, &out);
-	printf("%s:\n%s", title, buf_str(&out));
+	printf("not carried over / changed:\n%s", buf_str(&out));
 	buf_release(&out);
 }
 
@@ -420,7 +421,7 @@ int adopt_wireguard_cmd(int argc, char **argv)
 	snprintf(summary, sizeof(summary), "adopt wireguard %s (%zu peers)", ifname,
 		 a.ifc.npeers);
 	memset(&a.ifc, 0, sizeof(a.ifc));
-	print_notes(&notes, file, "not carried over / changed");
+	adopt_print_notes(&notes, file);
 	ret = adopt_finish(s, next, old, summary, dry, NULL);
 out:
 	if (parsed)

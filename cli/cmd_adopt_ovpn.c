@@ -24,6 +24,7 @@
 #include "state/adopt_ovpn.h"
 #include "state/validate.h"
 #include "cli/cli.h"
+#include "cli/cmd_adopt.h"
 
 static char *first_existing(const char *dir, const char *const *rel)
 {
@@ -226,14 +227,7 @@ int adopt_openvpn_cmd(int argc, char **argv)
 		diags_add_at(&notes, 0, 0, NULL,
 			     "settings.host is not set: new client profiles need it for `remote`");
 	snprintf(summary, sizeof(summary), "adopt openvpn %.100s (%zu clients)", dir, names.n);
-	{
-		struct buf nb = BUF_INIT;
-
-		diags_format(&notes, conf, &nb);
-		if (nb.len)
-			printf("not carried over / changed:\n%s", nb.data);
-		buf_release(&nb);
-	}
+	adopt_print_notes(&notes, conf);
 	ret = adopt_finish(s, next, old, summary, dry, "openvpn");
 	if (ret != 0 && imported) {
 		char *moved = xasprintf("%s.failed-adopt.%ld", f.pki, (long)time(NULL));

@@ -14,6 +14,7 @@
 #include "lib/fileio.h"
 #include "state/adopt_sb.h"
 #include "cli/cli.h"
+#include "cli/cmd_adopt.h"
 
 int adopt_singbox_cmd(int argc, char **argv)
 {
@@ -86,14 +87,7 @@ int adopt_singbox_cmd(int argc, char **argv)
 			     "settings.host is not set: share links and profiles need it");
 	snprintf(summary, sizeof(summary), "adopt singbox %.100s (%zu inbounds, %zu users)", file,
 		 next->singbox.ninbounds, nusers);
-	{
-		struct buf nb = BUF_INIT;
-
-		diags_format(&notes, file, &nb);
-		if (nb.len)
-			printf("not carried over / changed:\n%s", nb.data);
-		buf_release(&nb);
-	}
+	adopt_print_notes(&notes, file);
 	ret = adopt_finish(s, next, old, summary, dry, "singbox");
 out:
 	state_free(scratch);
