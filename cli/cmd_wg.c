@@ -99,6 +99,22 @@ static struct wg_iface *pick_iface(const struct atlas_state *st, const char *nam
 	return &st->wireguard.interfaces[0];
 }
 
+/*
+ * Loads the desired state into *st (ro: reading will do) and picks the
+ * interface a->iface names, or the only one, and in it the peer a->peer
+ * (*p, NULL when there is none). Prints the problem and returns NULL.
+ */
+static struct wg_iface *open_iface(struct store **s, struct atlas_state **st, int ro,
+				   const struct wg_args *a, struct wg_peer **p)
+{
+	struct wg_iface *ifc;
+
+	*st = cli_open_state(s, ro);
+	ifc = *st ? pick_iface(*st, a->iface) : NULL;
+	*p = ifc ? state_wg_peer(ifc, a->peer) : NULL;
+	return ifc;
+}
+
 /* `wg config` and `wg qr`. */
 static int show(int argc, char **argv, int qr)
 {
@@ -113,13 +129,9 @@ static int show(int argc, char **argv, int qr)
 
 	if (parse_args(argc, argv, 0, &a) < 0)
 		return 1;
-	st = cli_open_state(&s, 1);
-	if (!st)
-		goto out;
-	ifc = pick_iface(st, a.iface);
+	ifc = open_iface(&s, &st, 1, &a, &p);
 	if (!ifc)
 		goto out;
-	p = state_wg_peer(ifc, a.peer);
 	if (!p) {
 		fprintf(stderr, "atlas wg: interface \"%s\" has no peer \"%s\"\n", ifc->name, a.peer);
 		goto out;
@@ -185,13 +197,9 @@ static int peer_edit(int argc, char **argv)
 	}
 	if (parse_args(argc - 2, argv + 2, add, &a) < 0)
 		return 1;
-	st = cli_open_state(&s, 0);
-	if (!st)
-		goto out;
-	ifc = pick_iface(st, a.iface);
+	ifc = open_iface(&s, &st, 0, &a, &p);
 	if (!ifc)
 		goto out;
-	p = state_wg_peer(ifc, a.peer);
 	if (add && p) {
 		fprintf(stderr, "atlas wg: interface \"%s\" already has a peer \"%s\"\n", ifc->name,
 			a.peer);
