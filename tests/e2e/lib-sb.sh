@@ -130,3 +130,9 @@ fetch() {
 sb_yaml_head() {
   printf 'version: 1\nsettings:\n  host: %s\n  singbox_binary: %s\nsingbox:\n  inbounds:\n' "$SRV_IP" "$SB"
 }
+# sb_reality_edge: the REALITY inbound "edge" on port 443 (handshake target
+# the internet's TLS server), up to its "users:" line, for the users to follow.
+sb_reality_edge() {
+  printf '    - name: edge\n      type: vless\n      port: 443\n      security: reality\n'
+  printf '      server_name: www.example.com\n      reality_handshake: %s:443\n      users:\n' "$NET_IP"
+}

@@ -14,14 +14,7 @@ cd "$(dirname "$0")/../.."
 
 net_setup 40
 write_state() { # extra inbound YAML (optional), extra vless users (optional)
-  { sb_yaml_head; cat <<YAML
-    - name: edge
-      type: vless
-      port: 443
-      security: reality
-      server_name: www.example.com
-      reality_handshake: $NET_IP:443
-      users:
+  { sb_yaml_head; sb_reality_edge; cat <<YAML
         - name: alice
         - name: bob
 ${2:-}

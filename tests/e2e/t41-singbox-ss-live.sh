@@ -106,13 +106,7 @@ ok "alice's open transfer survived every live change ($SLOW bytes)"
 cli singbox status > "$T/status.out"
 down=$(awk '$1 == "alice" { print $4 }' "$T/status.out")
 [ -n "$down" ] && [ "$down" -ge $SLOW ] || { cat "$T/status.out"; fail "alice's downloaded bytes are not counted ($down)"; }
-write_state "$U_ALICE" "    - name: edge
-      type: vless
-      port: 443
-      security: reality
-      server_name: www.example.com
-      reality_handshake: $NET_IP:443
-      users:
+write_state "$U_ALICE" "$(sb_reality_edge)
         - name: alice"
 apply_converged
 [ "$(starts)" = $((starts0 + 1)) ] || fail "the new inbound did not reload sing-box exactly once"
