@@ -40,6 +40,30 @@ void adopt_print_notes(struct diags *notes, const char *file)
 	buf_release(&out);
 }
 
+int adopt_args(int argc, char **argv, const char *usage, const char *what, const char **arg,
+	       int *dry)
+{
+	if (cli_wants_help(argc, argv, usage))
+		return 1;
+	*arg = NULL;
+	*dry = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--dry-run")) {
+			*dry = 1;
+		} else if (!*arg && argv[i][0] != '-') {
+			*arg = argv[i];
+		} else {
+			fprintf(stderr, "atlas adopt %s: unknown argument \"%s\"\n", what, argv[i]);
+			return -1;
+		}
+	}
+	if (!*arg) {
+		fputs(usage, stderr);
+		return -1;
+	}
+	return 0;
+}
+
 /* Reads the live interface into live; 0 when it is up, 1 when there is none, -1 on error. */
 static int read_live(const char *ifname, struct adopt_wg_live *live, struct atlas_err *err)
 {

@@ -13,4 +13,12 @@
  */
 void adopt_print_notes(struct diags *notes, const char *file);
 
+/*
+ * Reads the arguments of `atlas adopt WHAT ARG [--dry-run]` into *arg and
+ * *dry. Returns 0; 1 after printing the help (exit 0); -1 after printing
+ * what is wrong (exit 1).
+ */
+int adopt_args(int argc, char **argv, const char *usage, const char *what, const char **arg,
+	       int *dry);
+
 #endif

@@ -98,22 +98,10 @@ int adopt_openvpn_cmd(int argc, char **argv)
 	char summary[160];
 	int dry = 0, ret = 1, parsed = 0, imported = 0;
 
-	if (cli_wants_help(argc, argv, usage))
-		return 0;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--dry-run"))
-			dry = 1;
-		else if (!dir && argv[i][0] != '-')
-			dir = argv[i];
-		else {
-			fprintf(stderr, "atlas adopt openvpn: unknown argument \"%s\"\n", argv[i]);
-			return 1;
-		}
-	}
-	if (!dir) {
-		fputs(usage, stderr);
-		return 1;
-	}
+	ret = adopt_args(argc, argv, usage, "openvpn", &dir, &dry);
+	if (ret)
+		return ret < 0;
+	ret = 1;
 	ovpn_files_init(&f, cli_datadir, "", getenv("ATLAS_OVPN_UNIT"));
 	conf = first_existing(dir, confs);
 	pki = first_existing(dir, pkis);

@@ -35,22 +35,10 @@ int adopt_singbox_cmd(int argc, char **argv)
 	size_t nusers = 0;
 	int dry = 0, ret = 1;
 
-	if (cli_wants_help(argc, argv, usage))
-		return 0;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--dry-run")) {
-			dry = 1;
-		} else if (!file && argv[i][0] != '-') {
-			file = argv[i];
-		} else {
-			fprintf(stderr, "atlas adopt singbox: unknown argument \"%s\"\n", argv[i]);
-			return 1;
-		}
-	}
-	if (!file) {
-		fputs(usage, stderr);
-		return 1;
-	}
+	ret = adopt_args(argc, argv, usage, "singbox", &file, &dry);
+	if (ret)
+		return ret < 0;
+	ret = 1;
 	if (file_read(file, 16u << 20, &text, &err) < 0) {
 		fprintf(stderr, "atlas: %s\n", err.msg);
 		goto out;
