@@ -25,18 +25,43 @@
 #include "state/commit.h"
 #include "state/yaml.h"
 #include "cli/cli.h"
+#include "cli/cmd_adopt.h"
 
 #define ADOPT_FILE_MAX (16u << 20)
 
-static void print_notes(struct diags *notes, const char *file, const char *title)
+void adopt_print_notes(struct diags *notes, const char *file)
 {
 	struct buf out = BUF_INIT;
 
 	if (!notes->n)
 		return;
 	diags_format(notes, file, &out);
-	printf("%s:\n%s", title, buf_str(&out));
+	printf("not carried over / changed:\n%s", buf_str(&out));
 	buf_release(&out);
+}
+
+int adopt_args(int argc, char **argv, const char *usage, const char *what, const char **arg,
+	       int *dry)
+{
+	if (cli_wants_help(argc, argv, usage))
+		return 1;
+	*arg = NULL;
+	*dry = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--dry-run")) {
+			*dry = 1;
+		} else if (!*arg && argv[i][0] != '-') {
+			*arg = argv[i];
+		} else {
+			fprintf(stderr, "atlas adopt %s: unknown argument \"%s\"\n", what, argv[i]);
+			return -1;
+		}
+	}
+	if (!*arg) {
+		fputs(usage, stderr);
+		return -1;
+	}
+	return 0;
 }
 
 /* Reads the live interface into live; 0 when it is up, 1 when there is none, -1 on error. */
@@ -420,7 +445,7 @@ int adopt_wireguard_cmd(int argc, char **argv)
 	snprintf(summary, sizeof(summary), "adopt wireguard %s (%zu peers)", ifname,
 		 a.ifc.npeers);
 	memset(&a.ifc, 0, sizeof(a.ifc));
-	print_notes(&notes, file, "not carried over / changed");
+	adopt_print_notes(&notes, file);
 	ret = adopt_finish(s, next, old, summary, dry, NULL);
 out:
 	if (parsed)

@@ -24,6 +24,7 @@
 #include "state/adopt_ovpn.h"
 #include "state/validate.h"
 #include "cli/cli.h"
+#include "cli/cmd_adopt.h"
 
 static char *first_existing(const char *dir, const char *const *rel)
 {
@@ -97,22 +98,10 @@ int adopt_openvpn_cmd(int argc, char **argv)
 	char summary[160];
 	int dry = 0, ret = 1, parsed = 0, imported = 0;
 
-	if (cli_wants_help(argc, argv, usage))
-		return 0;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--dry-run"))
-			dry = 1;
-		else if (!dir && argv[i][0] != '-')
-			dir = argv[i];
-		else {
-			fprintf(stderr, "atlas adopt openvpn: unknown argument \"%s\"\n", argv[i]);
-			return 1;
-		}
-	}
-	if (!dir) {
-		fputs(usage, stderr);
-		return 1;
-	}
+	ret = adopt_args(argc, argv, usage, "openvpn", &dir, &dry);
+	if (ret)
+		return ret < 0;
+	ret = 1;
 	ovpn_files_init(&f, cli_datadir, "", getenv("ATLAS_OVPN_UNIT"));
 	conf = first_existing(dir, confs);
 	pki = first_existing(dir, pkis);
@@ -226,14 +215,7 @@ int adopt_openvpn_cmd(int argc, char **argv)
 		diags_add_at(&notes, 0, 0, NULL,
 			     "settings.host is not set: new client profiles need it for `remote`");
 	snprintf(summary, sizeof(summary), "adopt openvpn %.100s (%zu clients)", dir, names.n);
-	{
-		struct buf nb = BUF_INIT;
-
-		diags_format(&notes, conf, &nb);
-		if (nb.len)
-			printf("not carried over / changed:\n%s", nb.data);
-		buf_release(&nb);
-	}
+	adopt_print_notes(&notes, conf);
 	ret = adopt_finish(s, next, old, summary, dry, "openvpn");
 	if (ret != 0 && imported) {
 		char *moved = xasprintf("%s.failed-adopt.%ld", f.pki, (long)time(NULL));

@@ -14,6 +14,7 @@
 #include "lib/fileio.h"
 #include "state/adopt_sb.h"
 #include "cli/cli.h"
+#include "cli/cmd_adopt.h"
 
 int adopt_singbox_cmd(int argc, char **argv)
 {
@@ -34,22 +35,10 @@ int adopt_singbox_cmd(int argc, char **argv)
 	size_t nusers = 0;
 	int dry = 0, ret = 1;
 
-	if (cli_wants_help(argc, argv, usage))
-		return 0;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--dry-run")) {
-			dry = 1;
-		} else if (!file && argv[i][0] != '-') {
-			file = argv[i];
-		} else {
-			fprintf(stderr, "atlas adopt singbox: unknown argument \"%s\"\n", argv[i]);
-			return 1;
-		}
-	}
-	if (!file) {
-		fputs(usage, stderr);
-		return 1;
-	}
+	ret = adopt_args(argc, argv, usage, "singbox", &file, &dry);
+	if (ret)
+		return ret < 0;
+	ret = 1;
 	if (file_read(file, 16u << 20, &text, &err) < 0) {
 		fprintf(stderr, "atlas: %s\n", err.msg);
 		goto out;
@@ -86,14 +75,7 @@ int adopt_singbox_cmd(int argc, char **argv)
 			     "settings.host is not set: share links and profiles need it");
 	snprintf(summary, sizeof(summary), "adopt singbox %.100s (%zu inbounds, %zu users)", file,
 		 next->singbox.ninbounds, nusers);
-	{
-		struct buf nb = BUF_INIT;
-
-		diags_format(&notes, file, &nb);
-		if (nb.len)
-			printf("not carried over / changed:\n%s", nb.data);
-		buf_release(&nb);
-	}
+	adopt_print_notes(&notes, file);
 	ret = adopt_finish(s, next, old, summary, dry, "singbox");
 out:
 	state_free(scratch);

@@ -14,6 +14,7 @@
 #include "lib/fileio.h"
 #include "state/commit.h"
 #include "cli/cli.h"
+#include "cli/cmd_store.h"
 
 static const char usage[] =
 	"usage: atlas ovpn config CLIENT          print CLIENT's inline .ovpn profile\n"
@@ -42,11 +43,10 @@ static int ovpn_config(const char *name)
 	struct store *s;
 	int ret = 1;
 
-	s = cli_store_ro();
-	if (!s)
+	st = cli_open_state(&s, 1);
+	if (!st)
 		return 1;
-	if (store_load(s, &st, NULL, &err) < 0 ||
-	    ovpn_profile(cli_datadir, st, name, &out, &err) < 0) {
+	if (ovpn_profile(cli_datadir, st, name, &out, &err) < 0) {
 		/* a client that exists but has no certificate: say which command issues it */
 		int pending = err.code == ERR_NOTFOUND && st && state_ovpn_client(st, name);
 
@@ -98,41 +98,24 @@ out:
 /* Loads the desired state, lets edit() change it, commits it. */
 static int edit_state(const char *summary, int (*edit)(struct atlas_state *, void *), void *arg)
 {
-	struct atlas_err err = { 0 };
-	struct atlas_state *st = NULL;
-	struct diags d = { 0 };
+	struct atlas_state *st;
 	struct store *s;
 	int64_t gen;
 	int ret = 1;
 
-	s = cli_store();
-	if (!s)
+	st = cli_open_state(&s, 0);
+	if (!st)
 		return 1;
-	if (store_load(s, &st, NULL, &err) < 0)
-		goto fail;
 	if (!st->has_openvpn) {
-		err_set(&err, ERR_INVALID,
-			"openvpn is not managed: import a state with an openvpn section first");
-		goto fail;
-	}
-	if (edit(st, arg) < 0) {
-		ret = 1;
+		fputs("atlas: openvpn is not managed: import a state with an openvpn section first\n",
+		      stderr);
 		goto out;
 	}
-	if (state_commit(s, st, NULL, "cli", summary, &d, &gen, &err) < 0) {
-		if (d.n)
-			cli_print_diags(&d, NULL);
-		else
-			fprintf(stderr, "atlas: %s\n", err.msg);
+	if (edit(st, arg) < 0 || cli_commit_edit(s, st, "atlas", summary, &gen) < 0)
 		goto out;
-	}
 	printf("%s: generation %lld (run `atlas apply` to apply it)\n", summary, (long long)gen);
 	ret = 0;
-	goto out;
-fail:
-	fprintf(stderr, "atlas: %s\n", err.msg);
 out:
-	diags_clear(&d);
 	state_free(st);
 	store_close(s);
 	return ret;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_store.h"
 #include "renderers/singbox/sb_render.h"
 #include "renderers/wireguard/wg_render.h"
 #include "state/commit.h"
@@ -25,18 +26,10 @@ static const char usage[] =
 
 static struct atlas_state *load(struct store **s)
 {
-	struct atlas_state *st = NULL;
-	struct atlas_err err = { 0 };
+	struct atlas_state *st = cli_open_state(s, 0);
 
-	*s = cli_store();
-	if (!*s)
+	if (!st)
 		return NULL;
-	if (store_load(*s, &st, NULL, &err) < 0) {
-		fprintf(stderr, "atlas: %s\n", err.msg);
-		store_close(*s);
-		*s = NULL;
-		return NULL;
-	}
 	if (!st->has_singbox) {
 		fputs("atlas singbox: the desired state has no singbox section\n", stderr);
 		state_free(st);
@@ -138,20 +131,16 @@ static int sub(int argc, char **argv)
 	if (!st)
 		return 1;
 	if (rotate) {
-		struct diags d = { 0 };
 		char summary[128];
 		int64_t gen;
 
 		snprintf(summary, sizeof(summary), "singbox: new subscription token for %.64s", user);
-		if (state_sb_rotate_token(st, user, &err) < 0 ||
-		    state_commit(s, st, NULL, "cli", summary, &d, &gen, &err) < 0) {
-			if (d.n)
-				cli_print_diags(&d, NULL);
-			else
-				fprintf(stderr, "atlas singbox: %s\n", err.msg);
-			diags_clear(&d);
+		if (state_sb_rotate_token(st, user, &err) < 0) {
+			fprintf(stderr, "atlas singbox: %s\n", err.msg);
 			goto out;
 		}
+		if (cli_commit_edit(s, st, "atlas singbox", summary, &gen) < 0)
+			goto out;
 		fprintf(stderr, "atlas singbox: new subscription URL for \"%s\" (generation %lld); the "
 				"old one stops working\n", user, (long long)gen);
 	}

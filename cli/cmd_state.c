@@ -15,6 +15,7 @@
 #include "state/commit.h"
 #include "state/yaml.h"
 #include "cli/cli.h"
+#include "cli/cmd_store.h"
 
 int cmd_validate(int argc, char **argv)
 {
@@ -97,11 +98,10 @@ int cmd_export(int argc, char **argv)
 	static const char usage[] = "usage: atlas export [--secrets]\n\n"
 				    "Prints the desired state as YAML: deterministic, sorted by "
 				    "name.\nPrivate keys are left out unless --secrets is given.\n";
-	struct atlas_err err = { 0 };
-	struct atlas_state *st = NULL;
+	struct atlas_state *st;
 	struct buf out = BUF_INIT;
 	struct store *s;
-	int secrets = 0, ret = 1;
+	int secrets = 0;
 
 	if (cli_wants_help(argc, argv, usage))
 		return 0;
@@ -113,21 +113,15 @@ int cmd_export(int argc, char **argv)
 			return 1;
 		}
 	}
-	s = cli_store_ro();
-	if (!s)
+	st = cli_open_state(&s, 1);
+	if (!st)
 		return 1;
-	if (store_load(s, &st, NULL, &err) < 0) {
-		fprintf(stderr, "atlas: %s\n", err.msg);
-		goto out;
-	}
 	state_to_yaml(st, secrets, &out);
 	fwrite(out.data, 1, out.len, stdout);
-	ret = 0;
-out:
 	buf_release_secure(&out);
 	state_free(st);
 	store_close(s);
-	return ret;
+	return 0;
 }
 
 static void fmt_time(int64_t secs, char *buf, size_t len)

@@ -14,6 +14,7 @@
 #include "state/commit.h"
 #include "state/schema.h"
 #include "cli/cli.h"
+#include "cli/cmd_store.h"
 
 static const char usage[] =
 	"usage: atlas wg config PEER [-i IF]      the client config (wg-quick format)\n"
@@ -98,21 +99,20 @@ static struct wg_iface *pick_iface(const struct atlas_state *st, const char *nam
 	return &st->wireguard.interfaces[0];
 }
 
-/* ro: the command only reads (a read-only data directory will do). */
-static struct atlas_state *load(struct store **s, int ro)
+/*
+ * Loads the desired state into *st (ro: reading will do) and picks the
+ * interface a->iface names, or the only one, and in it the peer a->peer
+ * (*p, NULL when there is none). Prints the problem and returns NULL.
+ */
+static struct wg_iface *open_iface(struct store **s, struct atlas_state **st, int ro,
+				   const struct wg_args *a, struct wg_peer **p)
 {
-	struct atlas_state *st = NULL;
-	struct atlas_err err = { 0 };
+	struct wg_iface *ifc;
 
-	*s = ro ? cli_store_ro() : cli_store();
-	if (!*s)
-		return NULL;
-	if (store_load(*s, &st, NULL, &err) < 0) {
-		fprintf(stderr, "atlas: %s\n", err.msg);
-		store_close(*s);
-		*s = NULL;
-	}
-	return st;
+	*st = cli_open_state(s, ro);
+	ifc = *st ? pick_iface(*st, a->iface) : NULL;
+	*p = ifc ? state_wg_peer(ifc, a->peer) : NULL;
+	return ifc;
 }
 
 /* `wg config` and `wg qr`. */
@@ -129,13 +129,9 @@ static int show(int argc, char **argv, int qr)
 
 	if (parse_args(argc, argv, 0, &a) < 0)
 		return 1;
-	st = load(&s, 1);
-	if (!st)
-		goto out;
-	ifc = pick_iface(st, a.iface);
+	ifc = open_iface(&s, &st, 1, &a, &p);
 	if (!ifc)
 		goto out;
-	p = state_wg_peer(ifc, a.peer);
 	if (!p) {
 		fprintf(stderr, "atlas wg: interface \"%s\" has no peer \"%s\"\n", ifc->name, a.peer);
 		goto out;
@@ -173,18 +169,10 @@ out:
 
 static int commit(struct store *s, struct atlas_state *st, const char *summary)
 {
-	struct atlas_err err = { 0 };
-	struct diags d = { 0 };
 	int64_t gen;
 
-	if (state_commit(s, st, NULL, "cli", summary, &d, &gen, &err) < 0) {
-		if (d.n)
-			cli_print_diags(&d, NULL);
-		else
-			fprintf(stderr, "atlas: %s\n", err.msg);
-		diags_clear(&d);
+	if (cli_commit_edit(s, st, "atlas", summary, &gen) < 0)
 		return 1;
-	}
 	printf("%s (generation %lld); `atlas apply` applies it\n", summary, (long long)gen);
 	return 0;
 }
@@ -209,13 +197,9 @@ static int peer_edit(int argc, char **argv)
 	}
 	if (parse_args(argc - 2, argv + 2, add, &a) < 0)
 		return 1;
-	st = load(&s, 0);
-	if (!st)
-		goto out;
-	ifc = pick_iface(st, a.iface);
+	ifc = open_iface(&s, &st, 0, &a, &p);
 	if (!ifc)
 		goto out;
-	p = state_wg_peer(ifc, a.peer);
 	if (add && p) {
 		fprintf(stderr, "atlas wg: interface \"%s\" already has a peer \"%s\"\n", ifc->name,
 			a.peer);
@@ -261,7 +245,7 @@ static int status(void)
 	struct store *s;
 	json_t *j;
 
-	st = load(&s, 1);
+	st = cli_open_state(&s, 1);
 	if (!st)
 		return 1;
 	controller_ctx_init(&ctx, cli_datadir, s, st);

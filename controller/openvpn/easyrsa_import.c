@@ -236,6 +236,17 @@ out:
 	return ret;
 }
 
+/* Writes b to DIR/NAME (atomically, with mode). */
+static int write_in(const char *dir, const char *name, const struct buf *b, mode_t mode,
+		    struct atlas_err *err)
+{
+	char *p = xasprintf("%s/%s", dir, name);
+	int rc = file_write_atomic(p, b->data, b->len, mode, err);
+
+	free(p);
+	return rc;
+}
+
 static int write_all(struct import *im, const char *dir, time_t now, struct atlas_err *err)
 {
 	char *p;
@@ -283,60 +294,45 @@ static int write_all(struct import *im, const char *dir, time_t now, struct atla
 		return -1;
 	if (im->server_cn && pki_set_server_cn(dir, im->server_cn, err) < 0)
 		return -1;
-	if (im->tls_crypt.len) {
-		p = xasprintf("%s/tls-crypt.key", dir);
-		rc = file_write_atomic(p, im->tls_crypt.data, im->tls_crypt.len, 0600, err);
-		free(p);
-		if (rc < 0)
-			return -1;
-	}
-	if (im->crl.len) {
-		/* keep the old CRL so its crlNumber carries on, then reissue ours */
-		p = xasprintf("%s/crl.pem", dir);
-		rc = file_write_atomic(p, im->crl.data, im->crl.len, 0644, err);
-		free(p);
-		if (rc < 0)
-			return -1;
-	}
+	if (im->tls_crypt.len && write_in(dir, "tls-crypt.key", &im->tls_crypt, 0600, err) < 0)
+		return -1;
+	/* keep the old CRL so its crlNumber carries on, then reissue ours */
+	if (im->crl.len && write_in(dir, "crl.pem", &im->crl, 0644, err) < 0)
+		return -1;
 	return pki_write_crl(dir, &im->idx, now, err);
 }
 
 /* Removes a folder tree this import made (only known names inside). */
+/* Removes the files of dir (not its subfolders). */
+static void empty_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.') {
+			char *f = xasprintf("%s/%s", dir, de->d_name);
+
+			unlink(f);
+			free(f);
+		}
+	closedir(d);
+}
+
 static void remove_tree(const char *dir)
 {
 	static const char *const sub[] = { "issued", "private", "revoked", PKI_SERVER_DIR, NULL };
 
 	for (size_t i = 0; sub[i]; i++) {
 		char *p = xasprintf("%s/%s", dir, sub[i]);
-		DIR *d = opendir(p);
-		struct dirent *de;
 
-		while (d && (de = readdir(d)))
-			if (de->d_name[0] != '.') {
-				char *f = xasprintf("%s/%s", p, de->d_name);
-
-				unlink(f);
-				free(f);
-			}
-		if (d)
-			closedir(d);
+		empty_dir(p);
 		rmdir(p);
 		free(p);
 	}
-	{
-		DIR *d = opendir(dir);
-		struct dirent *de;
-
-		while (d && (de = readdir(d)))
-			if (de->d_name[0] != '.') {
-				char *f = xasprintf("%s/%s", dir, de->d_name);
-
-				unlink(f);
-				free(f);
-			}
-		if (d)
-			closedir(d);
-	}
+	empty_dir(dir);
 	rmdir(dir);
 }
 

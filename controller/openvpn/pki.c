@@ -307,33 +307,31 @@ out:
 	return key;
 }
 
+int pki_save_pem(const char *path, BIO *b, mode_t mode, struct atlas_err *err)
+{
+	char *data;
+	long len = BIO_get_mem_data(b, &data);
+	int ret = file_write_atomic(path, data, (size_t)len, mode, err);
+
+	OPENSSL_cleanse(data, (size_t)len);
+	BIO_free(b);
+	return ret;
+}
+
 int pki_save_cert(const char *path, X509 *crt, struct atlas_err *err)
 {
 	BIO *b = BIO_new(BIO_s_mem());
-	char *data;
-	long len;
-	int ret;
 
 	PEM_write_bio_X509(b, crt);
-	len = BIO_get_mem_data(b, &data);
-	ret = file_write_atomic(path, data, (size_t)len, 0644, err);
-	BIO_free(b);
-	return ret;
+	return pki_save_pem(path, b, 0644, err);
 }
 
 int pki_save_key(const char *path, EVP_PKEY *key, struct atlas_err *err)
 {
 	BIO *b = BIO_new(BIO_s_secmem());
-	char *data;
-	long len;
-	int ret;
 
 	PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL);
-	len = BIO_get_mem_data(b, &data);
-	ret = file_write_atomic(path, data, (size_t)len, 0600, err);
-	OPENSSL_cleanse(data, (size_t)len);
-	BIO_free(b);
-	return ret;
+	return pki_save_pem(path, b, 0600, err);
 }
 
 EVP_PKEY *pki_new_key(struct atlas_err *err)

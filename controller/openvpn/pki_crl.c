@@ -72,11 +72,11 @@ int pki_write_crl(const char *dir, const struct pki_index *idx, time_t now,
 	ASN1_TIME *tm = ASN1_TIME_new();
 	EVP_PKEY *key = NULL;
 	X509 *ca = NULL;
-	BIO *b = NULL;
+	BIO *b;
 	X509V3_CTX v3;
 	X509_EXTENSION *ext;
-	char e[256], *data, numtext[32];
-	long len, number;
+	char e[256], numtext[32];
+	long number;
 	int ret = -1;
 
 	if (pki_load_ca(dir, &ca, &key, err) < 0)
@@ -135,8 +135,7 @@ int pki_write_crl(const char *dir, const struct pki_index *idx, time_t now,
 	}
 	b = BIO_new(BIO_s_mem());
 	PEM_write_bio_X509_CRL(b, crl);
-	len = BIO_get_mem_data(b, &data);
-	if (file_write_atomic(path, data, (size_t)len, 0644, err) < 0)
+	if (pki_save_pem(path, b, 0644, err) < 0)
 		goto out;
 	/* Like openssl ca: the file holds the next number. */
 	snprintf(numtext, sizeof(numtext), "%02lX\n", number + 1);
@@ -146,7 +145,6 @@ int pki_write_crl(const char *dir, const struct pki_index *idx, time_t now,
 		goto out;
 	ret = 0;
 out:
-	BIO_free(b);
 	X509_CRL_free(crl);
 	ASN1_INTEGER_free(num);
 	ASN1_TIME_free(tm);

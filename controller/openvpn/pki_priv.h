@@ -5,6 +5,9 @@
 #ifndef ATLAS_PKI_PRIV_H
 #define ATLAS_PKI_PRIV_H
 
+#include <sys/types.h>
+
+#include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -19,6 +22,8 @@ X509 *pki_load_cert(const char *path, struct atlas_err *err);
  * ERR_UNSUPPORTED (*encrypted set to 1 when encrypted is not NULL).
  */
 EVP_PKEY *pki_load_key(const char *path, int *encrypted, struct atlas_err *err);
+/* Writes the PEM text of memory BIO b to path (mode), wipes it and frees b. */
+int pki_save_pem(const char *path, BIO *b, mode_t mode, struct atlas_err *err);
 int pki_save_cert(const char *path, X509 *crt, struct atlas_err *err);
 int pki_save_key(const char *path, EVP_PKEY *key, struct atlas_err *err);
 /* A new EC P-256 key, or NULL. */

@@ -29,25 +29,9 @@ fail_details() {
   return 0
 }
 
-# Kills every process whose command line mentions $T (our openvpn server and
-# clients), by pid.
-kill_ours() {
-  local pids=() p
-  for p in /proc/[0-9]*; do
-    [ -r "$p/cmdline" ] || continue
-    if tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep_q -F -- "$T/"; then
-      pids+=("${p#/proc/}")
-    fi
-  done
-  [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null
-  sleep 0.5
-  [ ${#pids[@]} -gt 0 ] && kill -9 "${pids[@]}" 2>/dev/null
-  return 0
-}
-
 cleanup() {
   local rc=$?
-  kill_ours
+  kill_ours "$T"
   ns_remove "${NSS[@]}"
   if [ $rc -ne 0 ] && [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
   exit $rc
@@ -136,4 +120,11 @@ refusals() {
   local n
   n=$(grep -cE "error=certificate revoked.*CN=$1([, ]|\$)|VERIFY CRL: .*CN=$1[, ].* is revoked" "$D/openvpn/openvpn.log" 2>/dev/null) || true
   echo "${n:-0}"
+}
+
+# ovpn_yaml_head: the start of a state file: the host 10.250.0.1 and an
+# openvpn section on port 1194 with the network 10.9.0.0/24; the test's own
+# openvpn keys follow.
+ovpn_yaml_head() {
+  printf 'version: 1\nsettings:\n  host: 10.250.0.1\nopenvpn:\n  port: 1194\n  network: 10.9.0.0/24\n'
 }

@@ -34,23 +34,9 @@ fail_details() {
   return 0
 }
 
-kill_ours() {
-  local pids=() p
-  for p in /proc/[0-9]*; do
-    [ -r "$p/cmdline" ] || continue
-    if tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep_q -F -- "$T/"; then
-      pids+=("${p#/proc/}")
-    fi
-  done
-  [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null || true
-  sleep 0.5
-  [ ${#pids[@]} -gt 0 ] && kill -9 "${pids[@]}" 2>/dev/null || true
-  return 0
-}
-
 cleanup() {
   local rc=$?
-  kill_ours
+  kill_ours "$T"
   for ns in "${NSS[@]}"; do ip netns del "$ns" 2>/dev/null; done
   if [ $rc -ne 0 ] && [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
   exit $rc
@@ -137,4 +123,16 @@ client_down() { kill "$(cat "$T/$1-$2.client.pid")" 2>/dev/null || true; }
 fetch() {
   ip netns exec "$CLI" curl -sS --max-time 15 --socks5-hostname "127.0.0.1:$1" \
     "http://$NET_IP:8080/${2:-}"
+}
+
+# sb_yaml_head: the start of a state file: the server's host, the test build
+# of sing-box and an inbound list, for the test's inbounds to follow.
+sb_yaml_head() {
+  printf 'version: 1\nsettings:\n  host: %s\n  singbox_binary: %s\nsingbox:\n  inbounds:\n' "$SRV_IP" "$SB"
+}
+# sb_reality_edge: the REALITY inbound "edge" on port 443 (handshake target
+# the internet's TLS server), up to its "users:" line, for the users to follow.
+sb_reality_edge() {
+  printf '    - name: edge\n      type: vless\n      port: 443\n      security: reality\n'
+  printf '      server_name: www.example.com\n      reality_handshake: %s:443\n      users:\n' "$NET_IP"
 }

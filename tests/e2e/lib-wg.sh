@@ -61,3 +61,20 @@ wg_client() {
 wg_handshake() { S wg show "$1" latest-handshakes | awk -v k="$2" '$1 == k { print $2 }'; }
 # The kernel's inode of the UDP socket bound to port $1 in the server namespace.
 udp_inode() { S ss -Huanpe "sport = :$1" | grep -o 'ino:[0-9]*' | sed -n 1p; }
+# wg_setup N: the test's temp dir $T and the topology of wg_topology N, both
+# removed at exit (after the optional function wg_on_exit, for what the test
+# itself started); A and SA run atlas on $T/data, on the host and in the
+# server namespace.
+wg_setup() {
+  N=$1
+  T=$(mktemp -d "/tmp/atlas-e2e-wg$1.XXXXXX")
+  trap 'if declare -F wg_on_exit >/dev/null; then wg_on_exit || true; fi; wg_cleanup; rm -rf "$T"' EXIT
+  wg_topology "$1"
+}
+A() { "$ATLAS_BIN" --data "$T/data" "$@"; }
+SA() { S "$ATLAS_BIN" --data "$T/data" "$@"; }
+# wg_yaml_head: the start of a state file with the host 172.31.N.1 and an
+# interface list, for the test's interfaces to follow.
+wg_yaml_head() {
+  printf 'version: 1\nsettings:\n  host: 172.31.%s.1\nwireguard:\n  interfaces:\n' "$N"
+}

@@ -73,3 +73,20 @@ ns_remove() {
   done
   return 0
 }
+# kill_ours DIR: ends, by pid, every process whose command line mentions DIR/
+# (the daemons and clients a test started with paths under its temp dir):
+# TERM, then KILL.
+kill_ours() {
+  local dir=$1 pids=() p
+  for p in /proc/[0-9]*; do
+    [ -r "$p/cmdline" ] || continue
+    if tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep_q -F -- "$dir/"; then
+      pids+=("${p#/proc/}")
+    fi
+  done
+  [ ${#pids[@]} -gt 0 ] || return 0
+  kill "${pids[@]}" 2>/dev/null || true
+  sleep 0.5
+  kill -9 "${pids[@]}" 2>/dev/null || true
+  return 0
+}

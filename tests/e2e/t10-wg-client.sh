@@ -4,19 +4,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-wg.sh"
 need rsvg-convert zbarimg
-N=1
-T=$(mktemp -d /tmp/atlas-e2e-wg1.XXXXXX)
-trap 'wg_cleanup; rm -rf "$T"' EXIT
-A() { "$ATLAS_BIN" --data "$T/data" "$@"; }
-SA() { S "$ATLAS_BIN" --data "$T/data" "$@"; }
-wg_topology $N
+wg_setup 1
 
-cat > "$T/state.yaml" <<Y
-version: 1
-settings:
-  host: 172.31.$N.1
-wireguard:
-  interfaces:
+{ wg_yaml_head; cat <<Y
     - name: atwsrv$N
       listen_port: 51821
       address: [10.66.$N.1/24]
@@ -26,6 +16,7 @@ wireguard:
           keepalive: 5
         - name: bob
 Y
+} > "$T/state.yaml"
 A import "$T/state.yaml" >/dev/null
 expect_rc 2 SA plan > "$T/plan"
 grep -q "+ wireguard/atwsrv$N interface (listen port 51821" "$T/plan" || { cat "$T/plan"; fail "plan shows the interface"; }

@@ -5,21 +5,13 @@
 # unchanged, and never re-sends the listen port (its UDP socket stays the same).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-wg.sh"
-N=2
-T=$(mktemp -d /tmp/atlas-e2e-wg2.XXXXXX)
 PING=
-trap '[ -n "$PING" ] && kill $PING 2>/dev/null; wg_cleanup; rm -rf "$T"' EXIT
-A() { "$ATLAS_BIN" --data "$T/data" "$@"; }
-SA() { S "$ATLAS_BIN" --data "$T/data" "$@"; }
-wg_topology $N
+wg_on_exit() { [ -z "$PING" ] || kill $PING 2>/dev/null; }
+wg_setup 2
 
 state() {  # state BOB_ADDRESS WITH_CAROL WITH_DAVE
+  wg_yaml_head
   cat <<Y
-version: 1
-settings:
-  host: 172.31.$N.1
-wireguard:
-  interfaces:
     - name: atwsrv$N
       listen_port: 51822
       address: [10.66.$N.1/24]

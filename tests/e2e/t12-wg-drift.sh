@@ -4,20 +4,10 @@
 # applied; only interfaces Atlas created are ever removed.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-wg.sh"
-N=3
-T=$(mktemp -d /tmp/atlas-e2e-wg3.XXXXXX)
-trap 'wg_cleanup; rm -rf "$T"' EXIT
-A() { "$ATLAS_BIN" --data "$T/data" "$@"; }
-SA() { S "$ATLAS_BIN" --data "$T/data" "$@"; }
-wg_topology $N
+wg_setup 3
 IF=atwsrv$N
 
-cat > "$T/state.yaml" <<Y
-version: 1
-settings:
-  host: 172.31.$N.1
-wireguard:
-  interfaces:
+{ wg_yaml_head; cat <<Y
     - name: $IF
       listen_port: 51823
       address: [10.66.$N.1/24, 'fd66:$N::1/64']
@@ -28,6 +18,7 @@ wireguard:
         - name: old
           expires: 2020-01-01
 Y
+} > "$T/state.yaml"
 A import "$T/state.yaml" > /dev/null
 SA apply > "$T/apply"
 grep -q "peer old" "$T/apply" && { cat "$T/apply"; fail "expired peer applied"; }
@@ -90,12 +81,7 @@ ok "two peers changed at once: both PSKs restored, keepalive cleared"
 # Bad input: clear errors, nothing stored, nothing applied.
 A export --secrets > "$T/before.yaml"
 bad() {  # bad NAME EXPECTED-MESSAGE-PART YAML-PEERS-PART [SECOND-INTERFACE]
-  cat > "$T/bad.yaml" <<Y
-version: 1
-settings:
-  host: 172.31.$N.1
-wireguard:
-  interfaces:
+  { wg_yaml_head; cat <<Y
     - name: $IF
       listen_port: 51823
       address: [10.66.$N.1/24, 'fd66:$N::1/64']
@@ -103,6 +89,7 @@ wireguard:
 $3
 ${4:-}
 Y
+  } > "$T/bad.yaml"
   expect_rc 1 A import "$T/bad.yaml" 2> "$T/err"
   grep -qF "$2" "$T/err" || { cat "$T/err"; fail "$1: message"; }
   A export --secrets | cmp -s - "$T/before.yaml" || fail "$1: state changed"

@@ -7,14 +7,10 @@
 # changes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-wg.sh"
-N=15
-T=$(mktemp -d /tmp/atlas-e2e-wg-applyf.XXXXXX)
-trap 'wg_cleanup; rm -rf "$T"' EXIT
-A() { "$ATLAS_BIN" --data "$T/data" "$@"; }
-SA() { S "$ATLAS_BIN" --data "$T/data" "$@"; }
-wg_topology $N
+wg_setup 15
 state() { # peer names...
-  printf 'version: 1\nsettings:\n  host: 172.31.%s.1\nwireguard:\n  interfaces:\n    - name: atwsrv%s\n      listen_port: 51815\n      address: [10.66.%s.1/24]\n      peers:\n' $N $N $N
+  wg_yaml_head
+  printf '    - name: atwsrv%s\n      listen_port: 51815\n      address: [10.66.%s.1/24]\n      peers:\n' $N $N
   for p in "$@"; do printf '        - name: %s\n' "$p"; done
 }
 gens() { A history | grep -c '^  [0-9]' || true; }

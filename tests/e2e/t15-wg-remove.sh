@@ -6,12 +6,7 @@
 # interface, its record and the NAT table, and plan is empty afterwards.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-wg.sh"
-N=15
-T=$(mktemp -d /tmp/atlas-e2e-wg5.XXXXXX)
-trap 'wg_cleanup; rm -rf "$T"' EXIT
-A() { "$ATLAS_BIN" --data "$T/data" "$@"; }
-SA() { S "$ATLAS_BIN" --data "$T/data" "$@"; }
-wg_topology $N
+wg_setup 15
 iface() {  # iface NAME PORT SUBNET
   cat <<Y
     - name: $1
@@ -22,9 +17,9 @@ iface() {  # iface NAME PORT SUBNET
           address: [10.$3.$N.2/32]
 Y
 }
-{ printf 'version: 1\nsettings:\n  host: 172.31.%s.1\nwireguard:\n  interfaces:\n' $N
+{ wg_yaml_head
   iface atwsrv$N 51825 66; iface atwx$N 51835 67; } > "$T/two.yaml"
-{ printf 'version: 1\nsettings:\n  host: 172.31.%s.1\nwireguard:\n  interfaces:\n' $N
+{ wg_yaml_head
   iface atwsrv$N 51825 66; } > "$T/one.yaml"
 printf 'version: 1\nsettings:\n  host: 172.31.%s.1\n' $N > "$T/none.yaml"
 # wgpid IF: the pid of the wireguard-go process of interface IF in the server namespace

@@ -11,21 +11,11 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-wg.sh"
 need conntrack
-N=16
-T=$(mktemp -d /tmp/atlas-e2e-wg-ipv6.XXXXXX)
-trap 'wg_cleanup; rm -rf "$T"' EXIT
-A() { "$ATLAS_BIN" --data "$T/data" "$@"; }
-SA() { S "$ATLAS_BIN" --data "$T/data" "$@"; }
-wg_topology $N
+wg_setup 16
 S ip addr add fd30:$N::1/64 dev atwsi$N nodad
 I ip addr add fd30:$N::2/64 dev atwi$N nodad
 S ip -6 route add default via fd30:$N::2
-cat > "$T/state.yaml" <<Y
-version: 1
-settings:
-  host: 172.31.$N.1
-wireguard:
-  interfaces:
+{ wg_yaml_head; cat <<Y
     - name: atwsrv$N
       listen_port: 51816
       address: [10.66.$N.1/24, fd66:$N::1/64]
@@ -33,6 +23,7 @@ wireguard:
         - name: alice
           keepalive: 5
 Y
+} > "$T/state.yaml"
 A import "$T/state.yaml" > /dev/null
 expect_rc 2 SA plan > "$T/plan"
 grep -q "~ system net.ipv6.conf.all.forwarding 0 -> 1" "$T/plan" || { cat "$T/plan"; fail "plan: no IPv6 forwarding"; }

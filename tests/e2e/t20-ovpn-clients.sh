@@ -9,13 +9,7 @@ cd "$(dirname "$0")/../.."
 . tests/e2e/lib-ovpn.sh
 
 net_setup 20 3
-cat > "$T/state.yaml" <<YAML
-version: 1
-settings:
-  host: 10.250.0.1
-openvpn:
-  port: 1194
-  network: 10.9.0.0/24
+{ ovpn_yaml_head; cat <<YAML
   routes: [10.99.0.0/24]
   clients:
     - name: alice
@@ -23,6 +17,7 @@ openvpn:
     - name: bob
     - name: carol
 YAML
+} > "$T/state.yaml"
 cli import "$T/state.yaml" >/dev/null
 [ "$(plan_rc)" = 2 ] || fail "plan before the first apply should exit 2"
 grep -q 'certificate "alice"' "$T/plan.out" || fail "plan does not issue alice"

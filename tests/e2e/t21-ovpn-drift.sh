@@ -9,15 +9,9 @@ cd "$(dirname "$0")/../.."
 
 net_setup 21 1
 write_state() { # $1: enabled, $2: dns, $3: proto (udp)
-  cat > "$T/state.yaml" <<YAML
-version: 1
-settings:
-  host: 10.250.0.1
-openvpn:
+  { ovpn_yaml_head; cat <<YAML
   enabled: $1
-  port: 1194
   proto: ${3:-udp}
-  network: 10.9.0.0/24
   dns: [$2]
   routes: [10.99.0.0/24]
   clients:
@@ -25,6 +19,7 @@ openvpn:
       static_ip: 10.9.0.10
     - name: bob
 YAML
+  } > "$T/state.yaml"
   cli import "$T/state.yaml" >/dev/null
 }
 # a server without clients starts too (its empty CCD folder must exist)

@@ -36,15 +36,10 @@ grep -q "^R.*/CN=erin$" "$T/ersa/pki/index.txt" || fail "easy-rsa did not revoke
 grep -q "Certificate:" "$T/ersa/pki/issued/dave.crt" || fail "easy-rsa's dave.crt has no text dump (test premise)"
 
 net_setup 22 3
-cat > "$T/state.yaml" <<YAML
-version: 1
-settings:
-  host: 10.250.0.1
-openvpn:
-  port: 1194
-  network: 10.9.0.0/24
+{ ovpn_yaml_head; cat <<YAML
   routes: [10.99.0.0/24]
 YAML
+} > "$T/state.yaml"
 cli import "$T/state.yaml" >/dev/null
 gen0=$(cli history | grep -c '^  [0-9]')
 
@@ -101,13 +96,17 @@ ok "dave connects with his old certificate ($new)"
 
 # frank: a profile made by hand from the old server's files alone: easy-rsa's
 # and the old tls-crypt key (an old profile keeps working after the move).
-{
+# easyrsa_profile CERT KEY TLS_CRYPT: dave's profile with easy-rsa's CA and
+# these files inline instead of Atlas's.
+easyrsa_profile() {
   sed '/<ca>/,$d' "$T/dave.ovpn"
   echo '<ca>'; cat "$T/ersa/pki/ca.crt"; echo '</ca>'
-  echo '<cert>'; openssl x509 -in "$T/ersa/pki/issued/frank.crt"; echo '</cert>'
-  echo '<key>'; cat "$T/ersa/pki/private/frank.key"; echo '</key>'
-  echo '<tls-crypt>'; cat "$T/old-tc.key"; echo '</tls-crypt>'
-} > "$T/frank.ovpn"
+  echo '<cert>'; openssl x509 -in "$1"; echo '</cert>'
+  echo '<key>'; cat "$2"; echo '</key>'
+  echo '<tls-crypt>'; cat "$3"; echo '</tls-crypt>'
+}
+easyrsa_profile "$T/ersa/pki/issued/frank.crt" "$T/ersa/pki/private/frank.key" "$T/old-tc.key" \
+  > "$T/frank.ovpn"
 ip netns exec ato-22c2 openvpn --config "$T/frank.ovpn" --writepid "$T/frank.pid" \
   --log "$T/frank.log" --connect-retry 1 1 --daemon
 wait_ping ato-22c2 10.9.0.1 30 || fail "frank cannot connect with his easy-rsa files"
@@ -115,13 +114,8 @@ ok "frank connects with the files easy-rsa gave him and the old tls-crypt key"
 
 # erin: revoked in easy-rsa, stays refused
 serial=$(awk -F'\t' '$6 == "/CN=erin" {print $4}' "$T/ersa/pki/index.txt")
-{
-  sed '/<ca>/,$d' "$T/dave.ovpn"
-  echo '<ca>'; cat "$T/ersa/pki/ca.crt"; echo '</ca>'
-  echo '<cert>'; openssl x509 -in "$T/ersa/pki/revoked/certs_by_serial/$serial.crt"; echo '</cert>'
-  echo '<key>'; cat "$T/ersa/pki/revoked/private_by_serial/$serial.key"; echo '</key>'
-  echo '<tls-crypt>'; cat "$D/pki/tls-crypt.key"; echo '</tls-crypt>'
-} > "$T/erin.ovpn"
+easyrsa_profile "$T/ersa/pki/revoked/certs_by_serial/$serial.crt" \
+  "$T/ersa/pki/revoked/private_by_serial/$serial.key" "$D/pki/tls-crypt.key" > "$T/erin.ovpn"
 refused0=$(refusals erin)
 ip netns exec ato-22c3 openvpn --config "$T/erin.ovpn" --writepid "$T/erin.pid" \
   --log "$T/erin.log" --connect-retry 1 1 --daemon

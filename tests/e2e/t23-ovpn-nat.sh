@@ -34,18 +34,13 @@ ip netns exec "$SRV" sysctl -qw net.ipv4.ip_forward=0
 S() { ip netns exec "$SRV" "$@"; }
 table() { S nft list table inet atlas_openvpn 2>/dev/null; }
 write_state() { # $1: enabled
-  cat > "$T/state.yaml" <<YAML
-version: 1
-settings:
-  host: 10.250.0.1
-openvpn:
+  { ovpn_yaml_head; cat <<YAML
   enabled: $1
-  port: 1194
-  network: 10.9.0.0/24
   routes: [10.251.0.0/24]
   clients:
     - name: alice
 YAML
+  } > "$T/state.yaml"
   cli import "$T/state.yaml" >/dev/null
 }
 

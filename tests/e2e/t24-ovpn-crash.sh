@@ -10,16 +10,11 @@ cd "$(dirname "$0")/../.."
 . tests/e2e/lib-ovpn.sh
 
 net_setup 24 1
-cat > "$T/state.yaml" <<YAML
-version: 1
-settings:
-  host: 10.250.0.1
-openvpn:
-  port: 1194
-  network: 10.9.0.0/24
+{ ovpn_yaml_head; cat <<YAML
   clients:
     - name: alice
 YAML
+} > "$T/state.yaml"
 cli import "$T/state.yaml" >/dev/null
 
 # killed_apply FAULT: an apply that must die by SIGKILL at that crash point.

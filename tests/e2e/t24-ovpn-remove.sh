@@ -12,13 +12,8 @@ cd "$(dirname "$0")/../.."
 
 net_setup 24 1
 with_ovpn() {
+  ovpn_yaml_head
   cat <<YAML
-version: 1
-settings:
-  host: 10.250.0.1
-openvpn:
-  port: 1194
-  network: 10.9.0.0/24
   clients:
     - name: alice
 YAML

@@ -12,13 +12,7 @@ net_setup 25 2
 yesterday=$(date -u -d yesterday +%F)
 tomorrow=$(date -u -d tomorrow +%F)
 write_state() { # $1: gina's expiry
-  cat > "$T/state.yaml" <<YAML
-version: 1
-settings:
-  host: 10.250.0.1
-openvpn:
-  port: 1194
-  network: 10.9.0.0/24
+  { ovpn_yaml_head; cat <<YAML
   routes: [10.99.0.0/24]
   clients:
     - name: hank
@@ -26,6 +20,7 @@ openvpn:
     - name: gina
       expires: $1
 YAML
+  } > "$T/state.yaml"
   cli import "$T/state.yaml" > /dev/null || fail "import"
 }
 write_state "$yesterday"

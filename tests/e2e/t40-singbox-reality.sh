@@ -14,25 +14,13 @@ cd "$(dirname "$0")/../.."
 
 net_setup 40
 write_state() { # extra inbound YAML (optional), extra vless users (optional)
-  cat > "$T/state.yaml" <<YAML
-version: 1
-settings:
-  host: $SRV_IP
-  singbox_binary: $SB
-singbox:
-  inbounds:
-    - name: edge
-      type: vless
-      port: 443
-      security: reality
-      server_name: www.example.com
-      reality_handshake: $NET_IP:443
-      users:
+  { sb_yaml_head; sb_reality_edge; cat <<YAML
         - name: alice
         - name: bob
 ${2:-}
 ${1:-}
 YAML
+  } > "$T/state.yaml"
   cli import "$T/state.yaml" > /dev/null
 }
 write_state
@@ -94,12 +82,18 @@ write_state "    - name: broken
       users:
         - name: alice"
 before=$(starts)
-set +e; cli apply > "$T/apply.out" 2>&1; rc=$?; set -e
-[ $rc != 0 ] || fail "apply of a config check rejects succeeded"
-grep_q 'sing-box check refused the new config' "$T/apply.out" || { cat "$T/apply.out"; fail "apply does not report check's refusal"; }
-[ "$(sha256sum < "$D/singbox/config.json")" = "$good" ] || fail "the rejected config was installed"
-[ "$(sb_pid)" = "$pid" ] && [ "$(starts)" = "$before" ] || fail "sing-box was restarted or reloaded for a rejected config"
-[ "$(fetch 1080)" = "hello from the internet 40" ] || fail "the old config stopped serving"
+# apply_refused MESSAGE WHAT: apply fails and says MESSAGE; the installed
+# config ($good), the process ($pid, $before starts) and the page stay.
+apply_refused() {
+  local rc
+  set +e; cli apply > "$T/apply.out" 2>&1; rc=$?; set -e
+  [ $rc != 0 ] || fail "apply of $2 succeeded"
+  grep_q "$1" "$T/apply.out" || { cat "$T/apply.out"; fail "apply does not say \"$1\" for $2"; }
+  [ "$(sha256sum < "$D/singbox/config.json")" = "$good" ] || fail "$2 was installed"
+  [ "$(sb_pid)" = "$pid" ] && [ "$(starts)" = "$before" ] || fail "sing-box was restarted or reloaded for $2"
+  [ "$(fetch 1080)" = "hello from the internet 40" ] || fail "the old config stopped serving after $2"
+}
+apply_refused 'sing-box check refused the new config' "a config check rejects"
 ok "a config check rejects is not installed, the old one keeps serving"
 
 # a port taken by another process: refused before the reload
@@ -112,12 +106,7 @@ write_state "    - name: more
       security: none
       users:
         - name: alice"
-set +e; cli apply > "$T/apply.out" 2>&1; rc=$?; set -e
-[ $rc != 0 ] || fail "apply onto a taken port succeeded"
-grep_q 'port 8444/tcp is taken by another process' "$T/apply.out" || { cat "$T/apply.out"; fail "apply does not name the taken port"; }
-[ "$(sha256sum < "$D/singbox/config.json")" = "$good" ] || fail "the config with a taken port was installed"
-[ "$(sb_pid)" = "$pid" ] && [ "$(starts)" = "$before" ] || fail "sing-box was reloaded onto a taken port"
-[ "$(fetch 1080)" = "hello from the internet 40" ] || fail "the old config stopped serving"
+apply_refused 'port 8444/tcp is taken by another process' "a config with a taken port"
 kill "$squatter"; wait "$squatter" 2>/dev/null || true
 apply_converged
 [ "$(sb_pid)" = "$pid" ] || fail "sing-box restarted"

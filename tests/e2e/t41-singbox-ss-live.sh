@@ -11,13 +11,7 @@ cd "$(dirname "$0")/../.."
 
 net_setup 41
 write_state() { # users YAML of the ss inbound, extra inbound YAML (optional)
-  cat > "$T/state.yaml" <<YAML
-version: 1
-settings:
-  host: $SRV_IP
-  singbox_binary: $SB
-singbox:
-  inbounds:
+  { sb_yaml_head; cat <<YAML
     - name: ss
       type: shadowsocks
       port: 8388
@@ -26,6 +20,7 @@ singbox:
 $1
 ${2:-}
 YAML
+  } > "$T/state.yaml"
   cli import "$T/state.yaml" > /dev/null
 }
 U_ALICE="        - name: alice"
@@ -111,13 +106,7 @@ ok "alice's open transfer survived every live change ($SLOW bytes)"
 cli singbox status > "$T/status.out"
 down=$(awk '$1 == "alice" { print $4 }' "$T/status.out")
 [ -n "$down" ] && [ "$down" -ge $SLOW ] || { cat "$T/status.out"; fail "alice's downloaded bytes are not counted ($down)"; }
-write_state "$U_ALICE" "    - name: edge
-      type: vless
-      port: 443
-      security: reality
-      server_name: www.example.com
-      reality_handshake: $NET_IP:443
-      users:
+write_state "$U_ALICE" "$(sb_reality_edge)
         - name: alice"
 apply_converged
 [ "$(starts)" = $((starts0 + 1)) ] || fail "the new inbound did not reload sing-box exactly once"

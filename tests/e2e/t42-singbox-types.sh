@@ -11,13 +11,7 @@ cd "$(dirname "$0")/../.."
 . tests/e2e/lib-sb.sh
 
 net_setup 42
-cat > "$T/state.yaml" <<YAML
-version: 1
-settings:
-  host: $SRV_IP
-  singbox_binary: $SB
-singbox:
-  inbounds:
+{ sb_yaml_head; cat <<YAML
     - name: vm
       type: vmess
       port: 10001
@@ -60,6 +54,7 @@ singbox:
       method: 2022-blake3-aes-256-gcm
       users: [{name: alice}]
 YAML
+} > "$T/state.yaml"
 cli import "$T/state.yaml" > /dev/null
 apply_converged
 alive "$(sb_pid)" || fail "sing-box is not running"

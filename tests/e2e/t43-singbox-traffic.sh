@@ -14,13 +14,7 @@ net_setup 43
 head -c 1048576 /dev/zero > "$T/www/1m.bin"
 head -c 50000000 /dev/zero > "$T/www/50m.bin"
 write_state() {
-  cat > "$T/state.yaml" <<YAML
-version: 1
-settings:
-  host: $SRV_IP
-  singbox_binary: $SB
-singbox:
-  inbounds:
+  { sb_yaml_head; cat <<YAML
     - name: edge
       type: vless
       port: 443
@@ -30,6 +24,7 @@ singbox:
         - name: bob
 $1
 YAML
+  } > "$T/state.yaml"
   cli import "$T/state.yaml" > /dev/null
 }
 write_state ""

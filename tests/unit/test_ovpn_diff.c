@@ -129,6 +129,16 @@ static char *run_diff(const struct atlas_state *st, const struct ovpn_obs *o, st
 	return plan_text(p);
 }
 
+static void expect_plan(const struct atlas_state *st, const struct ovpn_obs *o, const char *want)
+{
+	struct plan p;
+	char *t = run_diff(st, o, &p);
+
+	assert_string_equal(t, want);
+	free(t);
+	plan_release(&p);
+}
+
 static void test_ovpn_diff__new_server(void **state)
 {
 	struct atlas_state *st = tu_state_checked(yaml);
@@ -319,10 +329,7 @@ static void test_ovpn_diff__expiry_and_crl_window(void **state)
 	o->crl.next_update = (time_t)(NOW + 91 * 86400LL);
 	free(st->openvpn.clients[2].expires);
 	st->openvpn.clients[2].expires = xstrdup("2026-11-26"); /* valid through today */
-	t = run_diff(st, o, &p);
-	assert_string_equal(t, "");
-	free(t);
-	plan_release(&p);
+	expect_plan(st, o, "");
 	ovpn_obs_free(o);
 	state_free(st);
 }
@@ -331,24 +338,16 @@ static void test_ovpn_diff__disabled_engine_stops(void **state)
 {
 	struct atlas_state *st = tu_state_checked(yaml);
 	struct ovpn_obs *o = converged(st);
-	struct plan p;
-	char *t;
 
 	(void)state;
 	add_session(o, "alice", "10.9.0.10", 3, NOW - 100);
 	o->nat.exists = 0;	/* the table: test_ovpn_diff__nat_removed */
 	st->openvpn.enabled = 0;
-	t = run_diff(st, o, &p);
-	assert_string_equal(t, "- openvpn server: stop (openvpn is disabled) [stop openvpn/server "
-			       "drops=1]\n");
-	free(t);
-	plan_release(&p);
+	expect_plan(st, o, "- openvpn server: stop (openvpn is disabled) [stop openvpn/server "
+		    "drops=1]\n");
 	o->running = 0;
 	ovpn_status_release(&o->sessions);
-	t = run_diff(st, o, &p);
-	assert_string_equal(t, "");
-	free(t);
-	plan_release(&p);
+	expect_plan(st, o, "");
 	ovpn_obs_free(o);
 	state_free(st);
 }
@@ -357,29 +356,21 @@ static void test_ovpn_diff__pki_reload_and_unknown_service(void **state)
 {
 	struct atlas_state *st = tu_state_checked(yaml);
 	struct ovpn_obs *o = converged(st);
-	struct plan p;
-	char *t;
 
 	(void)state;
 	add_session(o, "alice", "10.9.0.10", 3, NOW - 100);
 	o->has_tls_crypt = 0; /* deleted by hand: the daemon must load the new one */
-	t = run_diff(st, o, &p);
-	assert_string_equal(t, "+ openvpn tls-crypt key [create openvpn/pki/tls-crypt drops=0]\n"
-			       "! openvpn server: restart, a new tls-crypt key (drops 1 connected "
-			       "client) [restart openvpn/server drops=1]\n");
-	free(t);
-	plan_release(&p);
+	expect_plan(st, o, "+ openvpn tls-crypt key [create openvpn/pki/tls-crypt drops=0]\n"
+		    "! openvpn server: restart, a new tls-crypt key (drops 1 connected "
+		    "client) [restart openvpn/server drops=1]\n");
 	/* systemctl could not say: nothing is started, restarted or killed */
 	o->has_tls_crypt = 1;
 	o->running = 0;
 	o->service_unknown = 1;
 	o->incomplete = 1;
 	st->openvpn.clients[0].disabled = 1;
-	t = run_diff(st, o, &p);
-	assert_string_equal(t, "~ openvpn ccd/alice (changed, static 10.9.0.10, disabled) [write "
-			       "ccd/alice drops=0]\n");
-	free(t);
-	plan_release(&p);
+	expect_plan(st, o, "~ openvpn ccd/alice (changed, static 10.9.0.10, disabled) [write "
+		    "ccd/alice drops=0]\n");
 	ovpn_obs_free(o);
 	state_free(st);
 }
@@ -388,8 +379,6 @@ static void test_ovpn_diff__lost_certificate_superseded(void **state)
 {
 	struct atlas_state *st = tu_state_checked(yaml);
 	struct ovpn_obs *o = converged(st);
-	struct plan p;
-	char *t;
 
 	(void)state;
 	/* issued/bob.crt deleted by hand: bob is still valid in the index */
@@ -397,12 +386,9 @@ static void test_ovpn_diff__lost_certificate_superseded(void **state)
 	strv_push(&o->certs, "alice");
 	strv_push(&o->certs, "atlas-server");
 	strv_push(&o->certs, "carol");
-	t = run_diff(st, o, &p);
-	assert_string_equal(t, "+ openvpn certificate \"bob\" (its lost certificate is revoked) "
-			       "[issue bob drops=0]\n"
-			       "~ openvpn crl.pem (revocations) [write openvpn/pki/crl drops=0]\n");
-	free(t);
-	plan_release(&p);
+	expect_plan(st, o, "+ openvpn certificate \"bob\" (its lost certificate is revoked) "
+		    "[issue bob drops=0]\n"
+		    "~ openvpn crl.pem (revocations) [write openvpn/pki/crl drops=0]\n");
 	ovpn_obs_free(o);
 	state_free(st);
 }
@@ -426,16 +412,6 @@ static void test_ovpn_diff__client_named_like_server(void **state)
 }
 
 /* Runs the diff and checks its whole text (the plan is released). */
-static void expect_plan(const struct atlas_state *st, const struct ovpn_obs *o, const char *want)
-{
-	struct plan p;
-	char *t = run_diff(st, o, &p);
-
-	assert_string_equal(t, want);
-	free(t);
-	plan_release(&p);
-}
-
 static const struct ovpn_act *oact(const struct plan *p, size_t i)
 {
 	assert_true(i < p->n);

@@ -115,30 +115,31 @@ static void test_sb_cli__sub_and_rotate(void **s)
 
 static void test_sb_cli__refusals(void **s)
 {
-	char *a1[] = { "singbox", "links", "zed", NULL };
-	char *a2[] = { "singbox", "qr", "alice", "nope", NULL };
-	char *a3[] = { "singbox", "qr", "bob", "ws", NULL };
-	char *a4[] = { "singbox", "sub", "--rotate", "zed", NULL };
-	char *a5[] = { "singbox", "links", NULL };
-	char *a6[] = { "singbox", "frob", "alice", NULL };
-	char *a7[] = { "singbox", "--help", NULL };
+	/* each refused with exit 1; only the first is also checked to print nothing */
+	static char *refused[][5] = {
+		{ "singbox", "links", "zed", NULL },
+		{ "singbox", "qr", "alice", "nope", NULL },
+		{ "singbox", "qr", "bob", "ws", NULL },
+		{ "singbox", "sub", "--rotate", "zed", NULL },
+		{ "singbox", "links", NULL },
+		{ "singbox", "frob", "alice", NULL },
+	};
+	char *help[] = { "singbox", "--help", NULL };
 	char *out;
 
 	(void)s;
-	assert_int_equal(run(&out, 3, a1), 1);
-	assert_string_equal(out, "");
-	free(out);
-	assert_int_equal(run(&out, 4, a2), 1);
-	free(out);
-	assert_int_equal(run(&out, 4, a3), 1);
-	free(out);
-	assert_int_equal(run(&out, 4, a4), 1);
-	free(out);
-	assert_int_equal(run(&out, 2, a5), 1);
-	free(out);
-	assert_int_equal(run(&out, 3, a6), 1);
-	free(out);
-	assert_int_equal(run(&out, 2, a7), 0);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		int argc = 0;
+
+		while (refused[i][argc])
+			argc++;
+		if (run(&out, argc, refused[i]) != 1)
+			fail_msg("`atlas %s %s` was not refused", refused[i][0], refused[i][1]);
+		if (i == 0)
+			assert_string_equal(out, "");
+		free(out);
+	}
+	assert_int_equal(run(&out, 2, help), 0);
 	assert_non_null(strstr(out, "atlas singbox sub USER [--rotate]"));
 	free(out);
 }
