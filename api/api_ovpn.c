@@ -83,6 +83,8 @@ const struct resource res_ovpn_client = {
     .unmanaged = "openvpn is not managed: PATCH /api/v1/openvpn with a network first",
     .engine = "openvpn",
     .files = client_files,
+    .no_rename = "an OpenVPN client cannot be renamed: its name is its certificate's; "
+		 "add a new client instead",
     .live_acquire = ovpn_live_acquire,
     .live_release = ovpn_live_release,
     .write_extra = client_status,

@@ -116,6 +116,8 @@ const struct resource res_sb_inbound = {
     .list = "inbounds",
     .engine = "singbox",
     .create_with = "users",
+    .no_rename = "a sing-box inbound cannot be renamed: its name is its tag in every client's "
+		 "profile; add a new inbound instead",
 };
 
 const struct resource res_sb_user = {
@@ -125,6 +127,8 @@ const struct resource res_sb_user = {
     .list = "users",
     .engine = "singbox",
     .files = user_files,
+    .no_rename = "a sing-box user cannot be renamed in one inbound: the name is one person "
+		 "across inbounds, with one subscription; add a new user instead",
     .live_acquire = sb_live_acquire,
     .live_release = sb_live_release,
     .write_extra = user_status,

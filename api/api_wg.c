@@ -46,6 +46,8 @@ const struct resource res_wg_iface = {
     .section = "wireguard",
     .list = "interfaces",
     .engine = "wireguard",
+    .no_rename = "a WireGuard interface cannot be renamed: its name is its network device's; "
+		 "add a new interface instead",
 };
 
 static const struct res_file peer_files[] = {
@@ -61,6 +63,8 @@ const struct resource res_wg_peer = {
     .list = "peers",
     .engine = "wireguard",
     .files = peer_files,
+    /* WireGuard knows a peer by its public key: a rename leaves the interface alone. */
+    .renamable = 1,
     .live_acquire = wg_live_acquire,
     .live_release = wg_live_release,
     .write_extra = peer_status,

@@ -394,26 +394,80 @@ out:
 	free(name);
 }
 
+/*
+ * The new name a PATCH body asks for, or NULL when it keeps the old one (or
+ * when "name" is no string: app_patch then refuses it). Replies 422 or 409
+ * and sets *bad when the rename is refused.
+ */
+static const char *new_name(struct req *r, const struct resource *d, char *owner,
+			    json_t *body, int *bad)
+{
+	const char *old = r->params[depth(d)];
+	json_t *jn = json_object_get(body, "name");
+	const char *nn = json_is_string(jn) ? json_string_value(jn) : NULL;
+
+	*bad = 0;
+	if (!nn || !strcmp(nn, old))
+		return NULL;
+	*bad = 1;
+	if (!d->renamable) {
+		if (d->no_rename)
+			reply_error(r, 422, "name", "%s", d->no_rename);
+		else
+			reply_error(r, 422, "name", "%s \"%s\": name cannot be changed", d->title,
+				    old);
+	} else if (item_in(d, owner, nn)) {
+		if (d->parent)
+			reply_error(r, 409, "name", "%s \"%s\" exists already on \"%s\"", d->title,
+				    nn, r->params[depth(d) - 1]);
+		else
+			reply_error(r, 409, "name", "%s \"%s\" exists already", d->title, nn);
+	} else {
+		*bad = 0;
+		return nn;
+	}
+	return NULL;
+}
+
 void res_patch(struct req *r)
 {
 	const struct resource *d = r->route->res;
+	const char *old = r->params[depth(d)];
 	struct atlas_state *st;
-	char *owner, *it;
+	char *owner, *it, *to = NULL;
 	json_t *body;
+	int bad;
 
 	if (names_ok(r, d, 1) < 0 || !(body = req_json(r)))
 		return;
 	if ((st = app_edit_begin(r))) {
+		const char *nn;
+
 		it = item_get(r, d, st, &owner);
-		if (!it || app_patch(r, d->schema, it, body, d->schema->name,
-				     r->params[depth(d)]) < 0) {
+		if (it && (nn = new_name(r, d, owner, body, &bad)))
+			to = xstrdup(nn);
+		/* A rename decodes the new name (app_patch checks nothing of it then). */
+		if (!it || bad || app_patch(r, d->schema, it, body, d->schema->name,
+					    to ? NULL : old) < 0) {
 			app_edit_abort(r, st);
 		} else {
-			if (commit(r, d, st, "change", r->params[depth(d)]) == 0)
-				reply_committed(r, 200, d, st, r->params[depth(d)]);
+			int rc;
+
+			if (to) {
+				char *msg = xasprintf("%s to %s", old, to);
+
+				/* "rename wireguard peer wg0/alice to bob" */
+				rc = commit(r, d, st, "rename", msg);
+				free(msg);
+			} else {
+				rc = commit(r, d, st, "change", old);
+			}
+			if (rc == 0)
+				reply_committed(r, 200, d, st, to ? to : old);
 			state_free(st);
 		}
 	}
+	free(to);
 	json_decref(body);
 }
 

@@ -13,7 +13,8 @@
  *   res_list    GET    <collection>   200, the items as a JSON array
  *   res_create  POST   <collection>   201, the new item; 409 when its name is taken
  *   res_get     GET    <item>         200, the item; 404 when absent
- *   res_patch   PATCH  <item>         200, the item; its name cannot change
+ *   res_patch   PATCH  <item>         200, the item; a new "name" renames it when
+ *                                     .renamable (409 when taken), else 422
  *   res_delete  DELETE <item>         204
  *   res_file    GET    <item>/<file>  200, a client file (struct res_file)
  *
@@ -106,6 +107,14 @@ struct resource {
 	const char *unmanaged;
 	const char *engine;	      /* its engine, whose driver renders its client files */
 	const char *create_with; /* an F_LIST field of schema a create may fill; NULL: none */
+	/*
+	 * Whether a PATCH may change the name: a rename keeps every other field
+	 * (keys, addresses), so it suits an item its engine knows by something
+	 * else (a WireGuard peer by its public key). no_rename: the one-sentence
+	 * 422 of a refused rename (NULL: "<title> \"NAME\": name cannot be changed").
+	 */
+	int renamable;
+	const char *no_rename;
 	const struct res_file *files; /* ended by {NULL}; NULL: none */
 	/*
 	 * The live status, taken once per reply (under a lock or as a new

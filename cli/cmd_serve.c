@@ -50,6 +50,16 @@ static void app_free(struct app *a)
 	pthread_rwlock_destroy(&a->cache_mu);
 }
 
+/* Whether listen ("0.0.0.0:8080", "[::]:8080", ":8080") binds every address. */
+static int wildcard(const char *listen)
+{
+	const char *colon = strrchr(listen, ':');
+	size_t n = colon ? (size_t)(colon - listen) : 0;
+
+	return colon && (n == 0 || (n == 7 && !strncmp(listen, "0.0.0.0", 7)) ||
+			 (n == 4 && !strncmp(listen, "[::]", 4)));
+}
+
 /*
  * Creates the admin account on first start. Its password goes to a 0600
  * file in the data directory, not to stdout: under systemd stdout is the
@@ -75,12 +85,16 @@ static int first_admin(struct app *a, const char *listen)
 		fprintf(stderr, "atlas: cannot keep the first-start password: %s\n", err.msg);
 		goto out;
 	}
+	/* URL, user and password together; a wildcard address is no URL to open. */
 	printf("atlas: first start: created user \"admin\"; its password is in %s (mode 0600)\n"
-	       "atlas: panel: %s://%s/ - sign in as admin, then change the password (the file "
+	       "atlas: panel: %s://%s%s/ - sign in as admin, then change the password (the file "
 	       "goes then)\n",
-	       path, a->tls ? "https" : "http", listen);
+	       path, a->tls ? "https" : "http", wildcard(listen) ? "THIS-HOST" : listen,
+	       wildcard(listen) ? strrchr(listen, ':') : "");
 	if (isatty(STDOUT_FILENO))
 		printf("atlas: the password is %s\n", pw);
+	else
+		printf("atlas: (not printed here: stdout is no terminal) read it with: cat %s\n", path);
 	fflush(stdout);
 	ret = 0;
 out:

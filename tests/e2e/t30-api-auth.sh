@@ -7,7 +7,16 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-api.sh"
 T=$(mktemp -d /tmp/atlas-e2e-api-auth.XXXXXX)
-trap 'api_stop; rm -rf "$T"' EXIT
+SCRIPT_PID=
+# ends the script(1) of the terminal check and the atlas under it (its child)
+tty_stop() {
+  [ -n "$SCRIPT_PID" ] || return 0
+  local c; c=$(ps -o pid= --ppid "$SCRIPT_PID" 2>/dev/null)
+  [ -n "$c" ] && kill $c 2>/dev/null
+  kill "$SCRIPT_PID" 2>/dev/null; wait "$SCRIPT_PID" 2>/dev/null; SCRIPT_PID=
+  return 0
+}
+trap 'tty_stop; api_stop; rm -rf "$T"' EXIT
 PORT=18080
 ATLAS_METRICS_TOKEN=metrics-secret-1 api_start "$T/data" $PORT
 # issue 16.12: the password goes to a 0600 file, not to stdout (no terminal here)
@@ -16,6 +25,24 @@ grep -qF -- "$API_PW" "$T/data.out" "$T/data.log" && fail "the first-start passw
 grep -q "password is in $T/data/initial-admin-password" "$T/data.out" || fail "the first start does not say where the password is: $(cat "$T/data.out")"
 grep -q "panel: http://127.0.0.1:$PORT/ - sign in as admin" "$T/data.out" || fail "the first start does not give the URL and the user"
 ok "first start wrote the password to a 0600 file, said where, gave URL and user; it logs in"
+# issue 15.8: URL, user and how to get the password come together (three lines in a row)
+sed -n '/first start: created user "admin"/,+2p' "$T/data.out" > "$T/first"
+[ "$(wc -l < "$T/first")" = 3 ] &&
+  sed -n 1p "$T/first" | grep -qF "user \"admin\"; its password is in $T/data/initial-admin-password (mode 0600)" &&
+  sed -n 2p "$T/first" | grep -qF "panel: http://127.0.0.1:$PORT/ - sign in as admin" &&
+  sed -n 3p "$T/first" | grep -qF "stdout is no terminal) read it with: cat $T/data/initial-admin-password" ||
+  fail "first start without a terminal does not give URL, user and password file together: $(cat "$T/data.out")"
+# on a terminal the password itself (script(1) gives atlas a pseudo-terminal)
+need script
+script -qfec "exec $ATLAS_BIN --data $T/tty serve --listen 127.0.0.1:18099" /dev/null \
+  < /dev/null > "$T/tty.out" 2>> "$T/tty.log" &
+SCRIPT_PID=$!
+wait_for 10 grep -q 'the password is ' "$T/tty.out" >/dev/null || fail "no password on a terminal: $(cat "$T/tty.out")"
+tty_pw=$(sed -n 's/.*the password is \([^[:space:]]*\).*/\1/p' "$T/tty.out" | tr -d '\r')
+[ -n "$tty_pw" ] && [ "$tty_pw" = "$(cat "$T/tty/initial-admin-password")" ] || fail "the password on the terminal is not the file's"
+grep -qF "panel: http://127.0.0.1:18099/ - sign in as admin" "$T/tty.out" || fail "no URL and user on the terminal"
+tty_stop
+ok "on a terminal the first start prints URL, user admin and the password itself"
 [ "$(stat -c %a "$T/data/jwt.key")" = 600 ] || fail "jwt.key is not 0600"
 
 # A token for each way of being wrong.

@@ -2,7 +2,8 @@
 # WireGuard through the API (issue 5): `atlas serve` in a server namespace;
 # a peer created with POST gets on the interface (the time it took is only
 # logged: `make bench` measures latency), a real client connects with the
-# config downloaded from the API, the peer shows live status; DELETE removes
+# config downloaded from the API, the peer shows live status; a rename keeps
+# its key and session; DELETE removes
 # it from the interface; the plan is empty afterwards.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-api.sh"
@@ -62,13 +63,36 @@ grep -Eq "^atlas_wireguard_peer_rx_bytes\{interface=\"atasrv$N\",peer=\"alice\"\
 grep -Eq '^atlas_wireguard_peers_connected 1$' "$T/metrics" || fail "connected gauge"
 ok "peer status shows the handshake; SSE connect and traffic events; per-peer metrics"
 
-code=$(api -o /dev/null -w '%{http_code}' -X DELETE "$U/wireguard/interfaces/atasrv$N/peers/alice")
+# issue 15.11: a rename keeps the keys and the address; WireGuard knows the peer by its
+# key, so the loop leaves it on the interface: its handshake and its byte counters (both
+# reset by a remove and re-add) go on.
+hs() { SNS wg show atasrv$N latest-handshakes | awk -v k="$pub" '$1 == k {print $2}'; }
+rx() { SNS wg show atasrv$N transfer | awk -v k="$pub" '$1 == k {print $2}'; }
+hs0=$(hs); rx0=$(rx)
+[ "${hs0:-0}" -gt 0 ] && [ "${rx0:-0}" -gt 0 ] || fail "no handshake or traffic before the rename: $hs0 $rx0"
+runs=$(loop_runs api)
+api -fsS -X PATCH -d '{"name":"bob"}' "$U/wireguard/interfaces/atasrv$N/peers/alice" > "$T/bob.json" ||
+  fail "PATCH rename: $(api -sS -X PATCH -d '{"name":"bob"}' "$U/wireguard/interfaces/atasrv$N/peers/alice")"
+jq -e --arg k "$pub" '.name == "bob" and .public_key == $k and .address == ["10.31.0.2/32"]' "$T/bob.json" >/dev/null ||
+  fail "rename answer: $(cat "$T/bob.json")"
+wait_runs api "$runs" 10 >/dev/null || fail "no loop run after the rename"
+[ "$(hs)" = "$hs0" ] || fail "the rename disturbed the session: handshake $hs0 -> $(hs)"
+[ "$(rx)" -ge "$rx0" ] || fail "the rename reset the peer's counters: $rx0 -> $(rx)"
+CNS ping -c 2 -W 1 -i 0.2 10.31.0.1 >/dev/null || fail "client cut by the rename"
+api -fsS "$U/wireguard/interfaces/atasrv$N/peers/bob/config" > "$T/bob.conf" || fail "GET bob's config"
+[ "$(grep '^PrivateKey' "$T/bob.conf")" = "$(grep '^PrivateKey' "$T/alice.conf")" ] || fail "the rename changed the key"
+api -fsS "$U/plan" | jq -e '.changes == 0' >/dev/null || fail "plan not empty after the rename: $(api -sS "$U/plan")"
+code=$(api -o /dev/null -w '%{http_code}' "$U/wireguard/interfaces/atasrv$N/peers/alice")
+[ "$code" = 404 ] || fail "the old name still answers: $code"
+ok "rename alice -> bob: same key and address, session undisturbed (handshake $hs0 kept, rx $rx0 -> $(rx)), plan empty"
+
+code=$(api -o /dev/null -w '%{http_code}' -X DELETE "$U/wireguard/interfaces/atasrv$N/peers/bob")
 [ "$code" = 204 ] || fail "DELETE peer: $code"
 ms=$(wait_for 10 absent "$pub" SNS wg show atasrv$N peers) ||
-  fail "alice still on the interface after DELETE (or wg show failed)"
+  fail "bob still on the interface after DELETE (or wg show failed)"
 CNS ping -c 2 -W 1 10.31.0.1 >/dev/null 2>&1 && fail "client still reaches the server after DELETE"
-wait_for 8 sh -c "grep -A1 '^event: disconnect' '$T/events' | grep 'atasrv$N/alice' >/dev/null" >/dev/null ||
-  fail "no SSE disconnect event for alice"
+wait_for 8 sh -c "grep -A1 '^event: disconnect' '$T/events' | grep 'atasrv$N/bob' >/dev/null" >/dev/null ||
+  fail "no SSE disconnect event for bob"
 ok "DELETE peer: gone from the interface after ${ms} ms, client cut, SSE disconnect"
 
 sleep 0.5

@@ -335,8 +335,10 @@ static void test_resource__wg_interface_and_peers(void **ts)
 	assert_string_equal(str(a.json, "note"), "laptop");
 	assert_int_equal(json_integer_value(json_object_get(a.json, "keepalive")), 25);
 	answer_release(&a);
-	expect(f, "PATCH", IF "/wg0/peers/alice", "{\"name\":\"bob\"}", 422,
-	       "peer \"alice\": name cannot be changed", "name");
+	expect(f, "PATCH", IF "/wg0", "{\"name\":\"wg9\"}", 422,
+	       "a WireGuard interface cannot be renamed: its name is its network device's; "
+	       "add a new interface instead",
+	       "name");
 	expect(f, "PATCH", IF "/wg0/peers/bob", "{\"note\":\"x\"}", 404,
 	       "no peer \"bob\" on wireguard interface \"wg0\"", NULL);
 	expect(f, "GET", IF "/wg1/peers/alice", NULL, 404, "no wireguard interface \"wg1\"", NULL);
@@ -430,7 +432,9 @@ static void test_resource__section_unmanaged_then_clients(void **ts)
 	expect(f, "POST", OV "/clients", "{\"name\":\"bob\"}", 409,
 	       "openvpn client \"bob\" exists already", "name");
 	expect(f, "PATCH", OV "/clients/bob", "{\"name\":\"carol\"}", 422,
-	       "client \"bob\": name cannot be changed", "name");
+	       "an OpenVPN client cannot be renamed: its name is its certificate's; add a new "
+	       "client instead",
+	       "name");
 	expect(f, "DELETE", OV "/clients/bob", NULL, 204, NULL, NULL);
 	expect(f, "DELETE", OV "/clients/bob", NULL, 404, "no openvpn client \"bob\"", NULL);
 }
@@ -545,6 +549,81 @@ static struct atlas_state *stored(struct fx *f)
 	return st;
 }
 
+/* Peer name of wg0 in the stored state st (borrowed), or NULL. */
+static const struct wg_peer *stored_peer(const struct atlas_state *st, const char *name)
+{
+	const struct wg_iface *ifc = &st->wireguard.interfaces[0];
+
+	for (size_t i = 0; i < ifc->npeers; i++)
+		if (!strcmp(ifc->peers[i].name, name))
+			return &ifc->peers[i];
+	return NULL;
+}
+
+/*
+ * Issue 15.11: a PATCH with a new name renames a peer: its keys, address
+ * and other fields stay; a taken name is a 409, an invalid one a 422, and
+ * the history says "rename".
+ */
+static void test_resource__wg_peer_rename(void **ts)
+{
+	struct fx *f = *ts;
+	struct atlas_state *st;
+	const struct wg_peer *p;
+	char pub[KEY_B64], priv[KEY_B64], psk[KEY_B64];
+	struct answer a;
+
+	expect(f, "POST", IF, WG0, 201, NULL, NULL);
+	expect(f, "POST", IF "/wg0/peers", "{\"name\":\"alice\",\"keepalive\":25}", 201, NULL,
+	       NULL);
+	expect(f, "POST", IF "/wg0/peers", "{\"name\":\"carol\"}", 201, NULL, NULL);
+	st = stored(f);
+	p = stored_peer(st, "alice");
+	assert_non_null(p);
+	memcpy(pub, p->public_key, sizeof(pub));
+	memcpy(priv, p->private_key, sizeof(priv));
+	memcpy(psk, p->preshared_key, sizeof(psk));
+	assert_true(priv[0] != '\0');
+	assert_string_equal(p->address.v[0], "10.0.0.2/32");
+	state_free(st);
+
+	a = call(f, "PATCH", IF "/wg0/peers/alice", "{\"name\":\"bob\",\"note\":\"phone\"}");
+	if (a.status != 200)
+		fail_msg("rename: %d %s", a.status, a.text);
+	assert_string_equal(str(a.json, "name"), "bob");
+	assert_string_equal(str(a.json, "note"), "phone");
+	assert_string_equal(str(a.json, "public_key"), pub);
+	assert_int_equal(json_integer_value(json_object_get(a.json, "keepalive")), 25);
+	answer_release(&a);
+	st = stored(f);
+	assert_null(stored_peer(st, "alice"));
+	p = stored_peer(st, "bob");
+	assert_non_null(p);
+	assert_string_equal(p->public_key, pub);
+	assert_string_equal(p->private_key, priv);
+	assert_string_equal(p->preshared_key, psk);
+	assert_int_equal(p->address.n, 1);
+	assert_string_equal(p->address.v[0], "10.0.0.2/32");
+	assert_int_equal(st->wireguard.interfaces[0].npeers, 2);
+	state_free(st);
+	expect(f, "GET", IF "/wg0/peers/alice", NULL, 404,
+	       "no peer \"alice\" on wireguard interface \"wg0\"", NULL);
+	expect(f, "GET", IF "/wg0/peers/bob", NULL, 200, NULL, NULL);
+	expect_history(f, "rename peer wg0/alice to bob", NULL);
+
+	/* A taken name, an invalid one: refused, nothing stored. */
+	expect(f, "PATCH", IF "/wg0/peers/bob", "{\"name\":\"carol\"}", 409,
+	       "peer \"carol\" exists already on \"wg0\"", "name");
+	expect(f, "PATCH", IF "/wg0/peers/bob", "{\"name\":\"Bob Phone\"}", 422, NULL, NULL);
+	expect(f, "PATCH", IF "/wg0/peers/bob", "{\"name\":7}", 422, NULL, NULL);
+	expect(f, "PATCH", IF "/wg0/peers/bob", "{\"name\":null}", 422, NULL, NULL);
+	assert_int_equal(store_generation(f->app.store), 4);
+	/* The same name is no rename. */
+	expect(f, "PATCH", IF "/wg0/peers/bob", "{\"name\":\"bob\",\"keepalive\":0}", 200, NULL,
+	       NULL);
+	expect_history(f, "change peer wg0/bob", "rename peer wg0/alice to bob", NULL);
+}
+
 /* No secret of st's sing-box section appears in text. */
 static void no_sb_secret(const struct atlas_state *st, const char *what, const char *text)
 {
@@ -642,6 +721,10 @@ static void test_resource__sing_box_inbounds_and_users(void **ts)
 	       "users cannot be set here: use its own endpoint", "users");
 	expect(f, "PATCH", EDGE, "{\"port\":8444}", 200, NULL, NULL);
 	expect(f, "PATCH", EDGE "/users/bob", "{\"disabled\":true}", 200, NULL, NULL);
+	expect(f, "PATCH", EDGE "/users/bob", "{\"name\":\"bobby\"}", 422,
+	       "a sing-box user cannot be renamed in one inbound: the name is one person across "
+	       "inbounds, with one subscription; add a new user instead",
+	       "name");
 	expect(f, "GET", EDGE "/users/zed", NULL, 404,
 	       "no sing-box user \"zed\" on sing-box inbound \"edge\"", NULL);
 	expect(f, "DELETE", EDGE "/users/carol", NULL, 204, NULL, NULL);
@@ -831,6 +914,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_resource__descriptors_match_schema_and_routes),
 	    cmocka_unit_test_setup_teardown(test_resource__wg_interface_and_peers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_resource__wg_peer_rename, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_resource__refused_edit_keeps_state, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_resource__section_unmanaged_then_clients, setup,
