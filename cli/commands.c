@@ -19,6 +19,7 @@ const struct command atlas_commands[] = {
 	{ "wg", cmd_wg, "wireguard: client config, QR code, peer add/rm/disable/enable" },
 	{ "adopt", cmd_adopt, "take over a running wg-quick, openvpn-install or sing-box setup" },
 	{ "singbox", cmd_singbox, "sing-box: share links, client profile, subscription URL, QR code, status" },
+	{ "usage", cmd_usage, "traffic per user against its quota; usage reset USER" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL },
 };

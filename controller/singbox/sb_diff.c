@@ -61,6 +61,8 @@ static const char *inactive(const struct sb_user *u, const char *today)
 {
 	if (u->disabled)
 		return "disabled";
+	if (u->suspended[0])
+		return u->suspended;
 	if (!sb_user_active(u, today))
 		return "expired";
 	return NULL;
