@@ -287,6 +287,9 @@ void h_apply(struct req *r);
 void h_state_get(struct req *r);
 void h_state_put(struct req *r);
 void h_history(struct req *r);
+/* api_usage.c */
+void h_usage(struct req *r);
+void h_usage_reset(struct req *r);
 void h_history_get(struct req *r);
 void h_history_restore(struct req *r);
 void h_events(struct req *r);
