@@ -35,6 +35,7 @@ struct usage_book *usage_book_new(const char *datadir, struct atlas_err *err)
 	struct usage_book *b = xcalloc(1, sizeof(*b));
 
 	if (store_open(datadir, &b->store, err) < 0 ||
+	    store_set_cache_kib(b->store, 128, err) < 0 ||
 	    usage_store_load(b->store, &b->view, err) < 0) {
 		usage_book_free(b);
 		return NULL;
@@ -53,42 +54,54 @@ void usage_book_free(struct usage_book *b)
 	free(b);
 }
 
-/* The entry of engine/user, added (counters 0) when new. Borrowed until the next call. */
-static struct usage_entry *entry(struct usage_book *b, const char *engine, const char *user)
+/* Appends an entry for engine/user (counters 0) when the sorted part of the view has none. */
+static void want(struct usage_book *b, size_t sorted, size_t *cap, const char *engine,
+		 const char *user)
 {
-	struct usage_entry *e = (struct usage_entry *)usage_find(&b->view, engine, user);
+	struct usage_view old = { b->view.v, sorted };
+	struct usage_entry *e;
 
-	if (e)
-		return e;
-	/* Changes hold pointers into the view: a new entry moves them all, so fold them first. */
-	b->view.v = xrealloc(b->view.v, (b->view.n + 1) * sizeof(*b->view.v));
+	if (usage_find(&old, engine, user))
+		return;
+	if (b->view.n == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		b->view.v = xrealloc(b->view.v, *cap * sizeof(*b->view.v));
+	}
 	e = &b->view.v[b->view.n++];
 	memset(e, 0, sizeof(*e));
 	snprintf(e->engine, sizeof(e->engine), "%s", engine);
 	snprintf(e->user, sizeof(e->user), "%s", user);
-	usage_view_sort(&b->view);
-	return (struct usage_entry *)usage_find(&b->view, engine, user);
 }
 
 /*
- * Makes sure every desired user has an entry before any change points at
- * one (entry() may move the view).
+ * Gives every desired user an entry before any change points at one: the
+ * new ones appended, then one sort and the duplicates dropped (10,000 new
+ * users cost one sort, not one each).
  */
 static void add_users(struct usage_book *b, const struct atlas_state *st)
 {
 	char user[2 * NAME_MAX_LEN + 2];
+	size_t sorted = b->view.n, cap = b->view.n, k = 0;
 
 	for (size_t i = 0; st->has_wireguard && i < st->wireguard.ninterfaces; i++)
-		for (size_t k = 0; k < st->wireguard.interfaces[i].npeers; k++) {
+		for (size_t j = 0; j < st->wireguard.interfaces[i].npeers; j++) {
 			snprintf(user, sizeof(user), "%s/%s", st->wireguard.interfaces[i].name,
-				 st->wireguard.interfaces[i].peers[k].name);
-			entry(b, "wireguard", user);
+				 st->wireguard.interfaces[i].peers[j].name);
+			want(b, sorted, &cap, "wireguard", user);
 		}
 	for (size_t i = 0; st->has_openvpn && i < st->openvpn.nclients; i++)
-		entry(b, "openvpn", st->openvpn.clients[i].name);
+		want(b, sorted, &cap, "openvpn", st->openvpn.clients[i].name);
 	for (size_t i = 0; st->has_singbox && i < st->singbox.ninbounds; i++)
-		for (size_t k = 0; k < st->singbox.inbounds[i].nusers; k++)
-			entry(b, "singbox", st->singbox.inbounds[i].users[k].name);
+		for (size_t j = 0; j < st->singbox.inbounds[i].nusers; j++)
+			want(b, sorted, &cap, "singbox", st->singbox.inbounds[i].users[j].name);
+	if (b->view.n == sorted)
+		return;
+	usage_view_sort(&b->view);
+	for (size_t i = 0; i < b->view.n; i++)
+		if (!k || strcmp(b->view.v[i].engine, b->view.v[k - 1].engine) ||
+		    strcmp(b->view.v[i].user, b->view.v[k - 1].user))
+			b->view.v[k++] = b->view.v[i];
+	b->view.n = k;
 }
 
 static void fold(struct usage_book *b, const char *engine, const char *user, int present,
@@ -183,39 +196,50 @@ static void read_sb(struct usage_book *b, const struct atlas_state *st, json_t *
 	}
 }
 
-/* {"engine/user": why} of every user over quota at now (new). */
+/* Adds key: why to o when the user is over quota at now. */
+static void verdict(json_t *o, const struct usage_view *u, const char *engine, const char *user,
+		    const struct quota_cfg *q, time_t now)
+{
+	char why[SUSPENDED_LEN], key[256];
+
+	if (q->quota && usage_verdict(q, usage_find(u, engine, user), now, why, sizeof(why))) {
+		snprintf(key, sizeof(key), "%s/%s", engine, user);
+		json_object_set_new(o, key, json_string(why));
+	}
+}
+
+/* {"engine/user": why} of every user over quota at now (new); users without a quota cost nothing. */
 static json_t *over_quota(struct usage_book *b, const struct atlas_state *st, time_t now)
 {
-	struct atlas_state *eff = state_dup(st);
+	char user[2 * NAME_MAX_LEN + 2];
 	json_t *o = json_object();
-	char key[256];
 
-	usage_suspend(eff, &b->view, now);
-	for (size_t i = 0; eff->has_wireguard && i < eff->wireguard.ninterfaces; i++)
-		for (size_t k = 0; k < eff->wireguard.interfaces[i].npeers; k++) {
-			const struct wg_peer *p = &eff->wireguard.interfaces[i].peers[k];
+	for (size_t i = 0; st->has_wireguard && i < st->wireguard.ninterfaces; i++)
+		for (size_t k = 0; k < st->wireguard.interfaces[i].npeers; k++) {
+			const struct wg_peer *p = &st->wireguard.interfaces[i].peers[k];
+			struct quota_cfg q = quota_of_wg(p);
 
-			snprintf(key, sizeof(key), "wireguard/%s/%s", eff->wireguard.interfaces[i].name,
+			if (!q.quota)
+				continue;
+			snprintf(user, sizeof(user), "%s/%s", st->wireguard.interfaces[i].name,
 				 p->name);
-			if (p->suspended[0])
-				json_object_set_new(o, key, json_string(p->suspended));
+			verdict(o, &b->view, "wireguard", user, &q, now);
 		}
-	for (size_t i = 0; eff->has_openvpn && i < eff->openvpn.nclients; i++) {
-		const struct ovpn_client *c = &eff->openvpn.clients[i];
+	for (size_t i = 0; st->has_openvpn && i < st->openvpn.nclients; i++) {
+		struct quota_cfg q = quota_of_ovpn(&st->openvpn.clients[i]);
 
-		snprintf(key, sizeof(key), "openvpn/%s", c->name);
-		if (c->suspended[0])
-			json_object_set_new(o, key, json_string(c->suspended));
+		verdict(o, &b->view, "openvpn", st->openvpn.clients[i].name, &q, now);
 	}
-	for (size_t i = 0; eff->has_singbox && i < eff->singbox.ninbounds; i++)
-		for (size_t k = 0; k < eff->singbox.inbounds[i].nusers; k++) {
-			const struct sb_user *u = &eff->singbox.inbounds[i].users[k];
+	for (size_t i = 0; st->has_singbox && i < st->singbox.ninbounds; i++)
+		for (size_t k = 0; k < st->singbox.inbounds[i].nusers; k++) {
+			const struct sb_user *u = &st->singbox.inbounds[i].users[k];
+			struct quota_cfg q;
 
-			snprintf(key, sizeof(key), "singbox/%s", u->name);
-			if (u->suspended[0])
-				json_object_set_new(o, key, json_string(u->suspended));
+			if (!u->quota && !u->quota_bytes)
+				continue;
+			q = quota_of_sb(st, u->name);
+			verdict(o, &b->view, "singbox", u->name, &q, now);
 		}
-	state_free(eff);
 	return o;
 }
 

@@ -113,12 +113,10 @@ static struct atlas_state *effective_state(const struct driver_ctx *ctx,
 			log_warn("quotas not enforced this run: %s", e.msg);
 		u = &own;
 	}
-	if (u && u->n) {
+	/* the copy only when someone is over quota (a state of 10,000 users is big) */
+	if (u && u->n && usage_count_suspended(desired, u, ctx->now)) {
 		eff = state_dup(desired);
-		if (usage_suspend(eff, u, ctx->now) == 0) {
-			state_free(eff);
-			eff = NULL;
-		}
+		usage_suspend(eff, u, ctx->now);
 	}
 	usage_view_release(&own);
 	return eff;

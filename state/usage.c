@@ -263,31 +263,40 @@ int usage_near(const struct quota_cfg *q, const struct usage_entry *e, time_t no
 	return 1;
 }
 
-size_t usage_suspend(struct atlas_state *st, const struct usage_view *u, time_t now)
+/*
+ * The walk of usage_suspend() and usage_count_suspended(): with mark, each
+ * user's suspended text is set (or cleared); without, st is only read.
+ */
+static size_t walk(struct atlas_state *st, const struct usage_view *u, time_t now, int mark)
 {
-	char user[sizeof(((struct usage_entry *)0)->user)];
+	char user[sizeof(((struct usage_entry *)0)->user)], scratch[SUSPENDED_LEN];
 	size_t n = 0;
 
-	for (size_t i = 0; i < st->wireguard.ninterfaces; i++) {
+#define VERDICT(q, e, field) \
+	usage_verdict(q, e, now, mark ? (field) : scratch, mark ? sizeof(field) : sizeof(scratch))
+	for (size_t i = 0; st->has_wireguard && i < st->wireguard.ninterfaces; i++) {
 		struct wg_iface *ifc = &st->wireguard.interfaces[i];
 
 		for (size_t k = 0; k < ifc->npeers; k++) {
 			struct wg_peer *p = &ifc->peers[k];
 			struct quota_cfg q = quota_of_wg(p);
 
+			if (!q.quota && !mark)
+				continue;
 			snprintf(user, sizeof(user), "%s/%s", ifc->name, p->name ? p->name : "");
-			n += usage_verdict(&q, usage_find(u, "wireguard", user), now, p->suspended,
-					   sizeof(p->suspended));
+			n += VERDICT(&q, usage_find(u, "wireguard", user), p->suspended);
 		}
 	}
-	for (size_t i = 0; i < st->openvpn.nclients; i++) {
+	for (size_t i = 0; st->has_openvpn && i < st->openvpn.nclients; i++) {
 		struct ovpn_client *c = &st->openvpn.clients[i];
 		struct quota_cfg q = quota_of_ovpn(c);
 
-		n += usage_verdict(&q, c->name ? usage_find(u, "openvpn", c->name) : NULL, now,
-				   c->suspended, sizeof(c->suspended));
+		if (!q.quota && !mark)
+			continue;
+		n += VERDICT(&q, c->name ? usage_find(u, "openvpn", c->name) : NULL, c->suspended);
 	}
-	for (size_t i = 0; i < st->singbox.ninbounds; i++) {
+	/* a sing-box person is cut from every inbound: counted per user entry */
+	for (size_t i = 0; st->has_singbox && i < st->singbox.ninbounds; i++) {
 		struct sb_inbound *in = &st->singbox.inbounds[i];
 
 		for (size_t k = 0; k < in->nusers; k++) {
@@ -297,13 +306,22 @@ size_t usage_suspend(struct atlas_state *st, const struct usage_view *u, time_t 
 			if (!us->name)
 				continue;
 			q = quota_of_sb(st, us->name);
-			usage_verdict(&q, usage_find(u, "singbox", us->name), now, us->suspended,
-				      sizeof(us->suspended));
+			if (!q.quota && !mark)
+				continue;
+			n += VERDICT(&q, usage_find(u, "singbox", us->name), us->suspended);
 		}
 	}
-	/* a sing-box person is cut from every inbound: counted per user entry */
-	for (size_t i = 0; i < st->singbox.ninbounds; i++)
-		for (size_t k = 0; k < st->singbox.inbounds[i].nusers; k++)
-			n += st->singbox.inbounds[i].users[k].suspended[0] != '\0';
+#undef VERDICT
 	return n;
+}
+
+size_t usage_suspend(struct atlas_state *st, const struct usage_view *u, time_t now)
+{
+	return walk(st, u, now, 1);
+}
+
+size_t usage_count_suspended(const struct atlas_state *st, const struct usage_view *u, time_t now)
+{
+	/* only read: walk() writes nothing without mark */
+	return walk((struct atlas_state *)st, u, now, 0);
 }

@@ -110,5 +110,7 @@ int usage_near(const struct quota_cfg *q, const struct usage_entry *e, time_t no
  * Returns the number of suspended users.
  */
 size_t usage_suspend(struct atlas_state *st, const struct usage_view *u, time_t now);
+/* How many users of st are over quota at now (what usage_suspend would mark). Pure. */
+size_t usage_count_suspended(const struct atlas_state *st, const struct usage_view *u, time_t now);
 
 #endif
