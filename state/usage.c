@@ -58,10 +58,11 @@ void bytes_format(long long n, char *buf, size_t len)
 	}
 	if (u < 0)
 		snprintf(buf, len, "%lld B", n);
-	else if (v == (double)(long long)v)
+	else if ((long long)(v * 10) % 10 == 0)
 		snprintf(buf, len, "%lld %s", (long long)v, names[u]);
-	else	/* rounded down: 19.99 GiB used is not yet "20 GiB" */
-		snprintf(buf, len, "%.1f %s", (double)(long long)(v * 10) / 10, names[u]);
+	else	/* tenths rounded down: 19.99 GiB used is not yet "20 GiB" */
+		snprintf(buf, len, "%lld.%lld %s", (long long)(v * 10) / 10,
+			 (long long)(v * 10) % 10, names[u]);
 }
 
 long long usage_day(time_t t)
