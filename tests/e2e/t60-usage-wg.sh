@@ -157,7 +157,7 @@ ok "usage reset: alice back with the same keys"
 # The overshoot at a steady 50 Mbit/s (logged, not asserted: bench figures are not test results):
 # alice downloads at 6.25 MB/s until the cut stops her transfer.
 head -c $((40 * 1048576)) /dev/zero > "$T/www/big"
-A curl -s --max-time 30 --limit-rate 6250000 -o /dev/null http://10.60.0.1:8060/big || true
+A curl -s --max-time 12 --limit-rate 6250000 -o /dev/null http://10.60.0.1:8060/big || true
 wait_for 15 absent "$alice_pub" SV wg show $IF peers >/dev/null || fail "alice not cut at 50 Mbit/s"
 used=$(usage_of alice period_bytes)
 echo "  overshoot at 50 Mbit/s: $((used - 2 * 1048576)) bytes past the 2 MiB quota ($used counted)"
