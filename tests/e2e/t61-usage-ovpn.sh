@@ -23,7 +23,7 @@ settings:
 openvpn:
   port: 1194
   network: 10.61.0.0/24
-  routes: [10.61.0.0/24]
+  routes: [10.99.61.0/24]
   clients:
     - {name: alice, quota: 2MiB}
     - name: bob
