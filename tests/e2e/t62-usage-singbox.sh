@@ -56,7 +56,7 @@ ok "three real sing-box clients fetch through Shadowsocks and VLESS+REALITY"
 pid=$(sb_pid); before=$(starts)
 fetch 1080 blob4 > "$T/ss1.blob" || fail "ss1's 4 MiB fetch"
 gone() { ! fetch 1080 > /dev/null 2>&1; }
-ms=$(wait_for 20 gone) || fail "ss1 still fetches after going over quota"
+ms=$(wait_for 20 gone) || fail "ss1 still fetches after going over quota: $(cli singbox status 2>&1 | head -5; cli usage 2>&1; cat "$D/singbox/traffic.json" 2>&1 | head -c 600)"
 [ "$(fetch 1081)" = "hello from the internet 62" ] || fail "ss2 lost its access"
 [ "$(sb_pid)" = "$pid" ] && [ "$(starts)" = "$before" ] || fail "the Shadowsocks cut reloaded or restarted sing-box"
 [ "$(usage_of ss1 state)" = suspended ] || fail "atlas usage: ss1 is $(usage_of ss1 state)"
