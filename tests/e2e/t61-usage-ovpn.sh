@@ -86,5 +86,8 @@ ok "atlas serve restarted: bob's usage kept ($before -> $after), alice still sus
 
 cli usage reset alice > /dev/null || fail "usage reset"
 wait_for 30 sh -c "! grep -qx disable '$D/openvpn/ccd/alice'" >/dev/null || fail "alice's CCD still disables her"
+# her client gave up at AUTH_FAILED: start it again, same profile, same certificate
+client_down alice
+client_up alice $P-61c1
 wait_ping $P-61c1 10.61.0.1 60 || fail "alice cannot reconnect after the reset"
 ok "usage reset: alice reconnects with the same certificate"

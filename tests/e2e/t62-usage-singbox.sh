@@ -55,6 +55,9 @@ ok "three real sing-box clients fetch through Shadowsocks and VLESS+REALITY"
 
 pid=$(sb_pid); before=$(starts)
 fetch 1080 blob4 > "$T/ss1.blob" || fail "ss1's 4 MiB fetch"
+# counted at the next tick (before anything else: sing-box lists only so many closed connections)
+suspended() { [ "$(usage_of "$1" state)" = suspended ]; }
+wait_for 20 suspended ss1 >/dev/null || fail "ss1 not suspended: $(cli usage 2>&1)"
 gone() { ! fetch 1080 > /dev/null 2>&1; }
 ms=$(wait_for 20 gone) || fail "ss1 still fetches after going over quota: $(cli singbox status 2>&1 | head -5; cli usage 2>&1; cat "$D/singbox/traffic.json" 2>&1 | head -c 600)"
 [ "$(fetch 1081)" = "hello from the internet 62" ] || fail "ss2 lost its access"
@@ -67,6 +70,7 @@ ok "ss1 over quota: removed live through the SSM API ${ms} ms after its fetch (n
 
 before=$(starts)
 fetch 1082 blob4 > "$T/vl1.blob" || fail "vl1's 4 MiB fetch"
+wait_for 20 suspended vl1 >/dev/null || fail "vl1 not suspended: $(cli usage 2>&1)"
 gone_vl() { ! fetch 1082 > /dev/null 2>&1; }
 ms=$(wait_for 20 gone_vl) || fail "vl1 still fetches after going over quota"
 [ "$(starts)" = $((before + 1)) ] || fail "expected one reload for vl1, got $(( $(starts) - before ))"
