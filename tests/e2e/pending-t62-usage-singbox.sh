@@ -7,6 +7,13 @@
 # quota 2MiB) fetches 4 MiB: it is cut by one reload whose plan line names
 # it and why. `atlas usage` shows both suspended; nothing is written into the
 # desired state.
+#
+# PENDING (not run by tests/run-e2e.sh, which runs only tNN-*.sh): it fails
+# today because the sing-box driver's per-user traffic (sb_status.c) sees
+# only connections open when a status tick samples the api service, so a
+# short transfer between two ticks is never counted and ss1 is not
+# suspended. Rename it to t62-usage-singbox.sh once that accounting is fixed
+# (for Shadowsocks, the ssm-api's per-user stats would count every byte).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib-api.sh
