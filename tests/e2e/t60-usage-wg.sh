@@ -16,12 +16,15 @@ IF=atus$N
 SNS_=atus-s$N; ANS=atus-a$N; BNS=atus-b$N
 T=$(mktemp -d /tmp/atlas-e2e-usage-wg.XXXXXX)
 cleanup() {
-  [ -n "${PING_PID:-}" ] && kill "$PING_PID" 2>/dev/null
-  [ -n "${SSE_PID:-}" ] && kill "$SSE_PID" 2>/dev/null
+  local rc=$?
+  # each step may fail (a process already gone): none may skip the rest, nor change the status
+  [ -z "${PING_PID:-}" ] || kill "$PING_PID" 2>/dev/null || true
+  [ -z "${SSE_PID:-}" ] || kill "$SSE_PID" 2>/dev/null || true
   api_stop
   ns_remove $ANS $BNS $SNS_
   rm -f /var/run/wireguard/$IF.sock /var/run/wireguard/atusa$N.sock /var/run/wireguard/atusb$N.sock
   rm -rf "$T"
+  exit $rc
 }
 trap cleanup EXIT
 ns_remove $ANS $BNS $SNS_
