@@ -126,7 +126,7 @@ ok "atlas usage shows alice suspended with the reason; the run said why; SSE sus
 
 bob_before=$(usage_of bob total_bytes)
 for p in $(ip netns pids $SNS_); do
-  tr '\0' ' ' < /proc/$p/cmdline | grep -q "^wireguard-go $IF" && kill -9 $p
+  tr '\0' ' ' 2>/dev/null < /proc/$p/cmdline | grep -q "^wireguard-go $IF" && kill -9 $p
 done
 wait_for 10 sh -c "! ip netns exec $SNS_ wg show $IF >/dev/null 2>&1" >/dev/null || fail "wireguard-go not killed"
 wait_for 20 SV wg show $IF >/dev/null || fail "interface not recreated"
