@@ -244,6 +244,19 @@ size_t events_clients(struct events *e);
  */
 int events_subscribe(struct events *e, struct req *r, json_t *status);
 
+/*
+ * usage_tick.c: accounting at each status tick on its own store connection
+ * of datadir. usage_book_tick() folds the engines' counters of live (and lw
+ * for wireguard) into the users' entries, writes the changed ones in one
+ * transaction and publishes "suspended" / "resumed" on ev (may be NULL);
+ * returns 1 when the set of users over quota changed (the loop must run).
+ */
+struct usage_book;
+struct usage_book *usage_book_new(const char *datadir, struct atlas_err *err);
+void usage_book_free(struct usage_book *b);
+int usage_book_tick(struct usage_book *b, const struct atlas_state *st, json_t *live,
+		    const struct live_wg *lw, time_t now, struct events *ev);
+
 /* ticker.c: the live status thread (status, traffic, connect/disconnect events) */
 struct ticker;
 /* A new ticker of a, not running yet (a->loop may not exist yet). Cannot fail. */
@@ -291,6 +304,9 @@ void h_apply(struct req *r);
 void h_state_get(struct req *r);
 void h_state_put(struct req *r);
 void h_history(struct req *r);
+/* api_usage.c */
+void h_usage(struct req *r);
+void h_usage_reset(struct req *r);
 void h_history_get(struct req *r);
 void h_history_restore(struct req *r);
 void h_events(struct req *r);

@@ -18,6 +18,7 @@
 #include "lib/proc.h"
 #include "state/active.h"
 #include "api/api.h"
+#include "state/usage_store.h"
 
 /* Appends v as a Prometheus label value (escaping \ " and newline). */
 static void label(struct buf *b, const char *v)
@@ -147,6 +148,28 @@ static void sb_metrics(struct buf *b, json_t *sl)
 		   (long long)json_integer_value(json_object_get(sl, "connections")));
 }
 
+/*
+ * The persisted per-user counters (usage_tick.c): monotonic, they go on
+ * across engine restarts, reloads and restarts of atlas serve.
+ */
+static void user_metrics(struct buf *b, const struct usage_view *u)
+{
+	static const char *const names[] = { "atlas_user_rx_bytes_total", "atlas_user_tx_bytes_total" };
+	static const char *const help[] = { "bytes the user sent (upload), all time",
+					    "bytes the user received (download), all time" };
+
+	for (int k = 0; k < 2; k++) {
+		head(b, names[k], "counter", help[k]);
+		for (size_t i = 0; i < u->n; i++) {
+			buf_printf(b, "%s{engine=", names[k]);
+			label(b, u->v[i].engine);
+			buf_puts(b, ",user=");
+			label(b, u->v[i].user);
+			buf_printf(b, "} %lld\n", k ? u->v[i].tx_total : u->v[i].rx_total);
+		}
+	}
+}
+
 void h_metrics(struct req *r)
 {
 	struct app *a = r->app;
@@ -180,6 +203,14 @@ void h_metrics(struct req *r)
 	pthread_mutex_unlock(&a->stats_mu);
 	pthread_mutex_lock(&a->store_mu);
 	applied = store_applied_generation(a->store);
+	{
+		struct usage_view u;
+
+		if (usage_store_load(a->store, &u, NULL) == 0) {
+			user_metrics(&b, &u);
+			usage_view_release(&u);
+		}
+	}
 	pthread_mutex_unlock(&a->store_mu);
 	head(&b, "atlas_apply_runs_total", "counter", "apply runs since atlas started");
 	buf_printf(&b, "atlas_apply_runs_total %llu\n", (unsigned long long)runs);

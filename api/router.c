@@ -51,6 +51,8 @@ const struct route api_routes[] = {
     {"GET", V1 "/history/{N}", h_history_get, 0},
     /* Restore stays allowed with --watch: the operator's emergency rollback. */
     {"POST", V1 "/history/{N}/restore", h_history_restore, 0},
+    {"GET", V1 "/usage", h_usage, 0},
+    {"POST", V1 "/usage/{name}/reset", h_usage_reset, 0},
     {"GET", V1 "/events", h_events, R_QUERY_TOKEN},
     /* /metrics checks its own optional token (ATLAS_METRICS_TOKEN). */
     {"GET", "/metrics", h_metrics, R_NOAUTH},

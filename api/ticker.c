@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "lib/clock.h"
+#include "lib/log.h"
 #include "state/active.h"
 #include "api/api.h"
 
@@ -27,6 +28,8 @@ struct ticker {
 	int now;	   /* refresh at once (after an apply run) */
 	int started;	   /* the thread runs (ticker_start) */
 	json_t *connected; /* {"wireguard/wg0/alice": true, "openvpn/bob": true}; thread's own */
+	struct usage_book *usage; /* accounting (usage_tick.c); thread's own, made at the first tick */
+	int usage_failed;	  /* its store could not be opened: said once */
 };
 
 /*
@@ -145,6 +148,13 @@ static void tick(struct ticker *t)
 				 loop_status_down(st, live, what, sizeof(what)) ? what : NULL);
 	}
 	lw = live_wg_from_json(json_object_get(live, "wireguard"));
+	if (st && !t->usage && !t->usage_failed && !(t->usage = usage_book_new(a->datadir, &err))) {
+		log_warn("usage: accounting off: %s", err.msg);
+		t->usage_failed = 1;
+	}
+	/* accounting, and the loop at once when someone crossed a quota or came back */
+	if (st && t->usage && usage_book_tick(t->usage, st, live, lw, time(NULL), a->events))
+		loop_wake(a->loop, "quota", 0);
 	json_object_del(live, "wireguard");
 	{
 		/* The OpenVPN driver lists "sessions": the API reads "clients". */
@@ -264,6 +274,7 @@ void ticker_free(struct ticker *t)
 		return;
 	ticker_stop(t);
 	json_decref(t->connected);
+	usage_book_free(t->usage);
 	pthread_cond_destroy(&t->cond);
 	pthread_mutex_destroy(&t->mu);
 	free(t);

@@ -64,6 +64,7 @@ int cmd_admin(int argc, char **argv);
 int cmd_wg(int argc, char **argv);
 int cmd_ovpn(int argc, char **argv);
 int cmd_adopt(int argc, char **argv);
+int cmd_usage(int argc, char **argv);
 /* cmd_adopt_ovpn.c: `atlas adopt openvpn` (argv[0] is "openvpn"). */
 int adopt_wireguard_cmd(int argc, char **argv);
 int adopt_openvpn_cmd(int argc, char **argv);

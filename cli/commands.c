@@ -22,6 +22,7 @@ const struct command atlas_commands[] = {
 	{ "backup", cmd_backup, "write one archive of the data directory (database, PKI, keys)" },
 	{ "restore", cmd_restore, "check and restore a backup archive into the data directory" },
 	{ "doctor", cmd_doctor, "check the host and say what to fix (forwarding, engines, ports, firewall)" },
+	{ "usage", cmd_usage, "traffic per user against its quota; usage reset USER" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL },
 };

@@ -12,6 +12,8 @@
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "controller/controller.h"
+#include "state/active.h"
+#include "state/usage_store.h"
 
 void controller_ctx_init(struct driver_ctx *ctx, const char *datadir, struct store *store,
 			 const struct atlas_state *desired)
@@ -93,10 +95,135 @@ json_t *controller_result_json(int ok, json_t *actions, size_t remaining, const 
 			 (json_int_t)generation);
 }
 
+/*
+ * The state the drivers work from: desired with its users over quota at
+ * ctx->now suspended (usage_suspend), a new copy, or NULL when no user is
+ * (then desired itself serves). Nothing of it is stored.
+ */
+static struct atlas_state *effective_state(const struct driver_ctx *ctx,
+					   const struct atlas_state *desired)
+{
+	struct usage_view own = { 0 };
+	const struct usage_view *u = ctx->usage;
+	struct atlas_state *eff = NULL;
+	struct atlas_err e = { 0 };
+
+	if (!u && ctx->store) {
+		if (usage_store_load(ctx->store, &own, &e) < 0)
+			log_warn("quotas not enforced this run: %s", e.msg);
+		u = &own;
+	}
+	/* the copy only when someone is over quota (a state of 10,000 users is big) */
+	if (u && u->n && usage_count_suspended(desired, u, ctx->now)) {
+		eff = state_dup(desired);
+		usage_suspend(eff, u, ctx->now);
+	}
+	usage_view_release(&own);
+	return eff;
+}
+
+/* 1 when expires (YYYY-MM-DD) falls within the 7 days after now, today included. */
+static int expires_soon(const char *expires, time_t now)
+{
+	char today[16], limit[16];
+
+	if (!expires)
+		return 0;
+	ovpn_today(now, today, sizeof(today));
+	ovpn_today(now + 6 * 86400, limit, sizeof(limit));
+	return strcmp(expires, today) >= 0 && strcmp(expires, limit) <= 0;
+}
+
+/* 1 when no inbound before the i-th has user name. */
+static int first_inbound(const struct atlas_state *st, size_t i, const char *name)
+{
+	for (size_t j = 0; j < i; j++)
+		if (state_sb_user(&st->singbox.inbounds[j], name))
+			return 0;
+	return 1;
+}
+
+/* The plan's warnings: users suspended within 7 days by expiry, users above 90 % of quota. */
+static void quota_warnings(const struct driver_ctx *ctx, const struct atlas_state *st,
+			   struct plan *plan)
+{
+	struct usage_view own = { 0 };
+	const struct usage_view *u = ctx->usage;
+	char why[128], user[2 * NAME_MAX_LEN + 2];
+
+	if (!u && ctx->store && usage_store_load(ctx->store, &own, NULL) == 0)
+		u = &own;
+	for (size_t i = 0; st->has_wireguard && i < st->wireguard.ninterfaces; i++) {
+		const struct wg_iface *ifc = &st->wireguard.interfaces[i];
+
+		for (size_t k = 0; k < ifc->npeers; k++) {
+			const struct wg_peer *p = &ifc->peers[k];
+			struct quota_cfg q = quota_of_wg(p);
+
+			if (p->disabled)
+				continue;
+			snprintf(user, sizeof(user), "%s/%s", ifc->name, p->name);
+			if (expires_soon(p->expires, ctx->now))
+				plan_warn(plan, "wireguard/%s peer %s: expires on %s", ifc->name,
+					  p->name, p->expires);
+			if (usage_near(&q, usage_find(u, "wireguard", user), ctx->now, why,
+				       sizeof(why)))
+				plan_warn(plan, "wireguard/%s peer %s: %s", ifc->name, p->name, why);
+		}
+	}
+	for (size_t i = 0; st->has_openvpn && i < st->openvpn.nclients; i++) {
+		const struct ovpn_client *c = &st->openvpn.clients[i];
+		struct quota_cfg q = quota_of_ovpn(c);
+
+		if (c->disabled)
+			continue;
+		if (expires_soon(c->expires, ctx->now))
+			plan_warn(plan, "openvpn client %s: expires on %s", c->name, c->expires);
+		if (usage_near(&q, usage_find(u, "openvpn", c->name), ctx->now, why, sizeof(why)))
+			plan_warn(plan, "openvpn client %s: %s", c->name, why);
+	}
+	for (size_t i = 0; st->has_singbox && i < st->singbox.ninbounds; i++) {
+		const struct sb_inbound *in = &st->singbox.inbounds[i];
+
+		for (size_t k = 0; k < in->nusers; k++) {
+			const struct sb_user *us = &in->users[k];
+			struct quota_cfg q = quota_of_sb(st, us->name);
+
+			if (us->disabled)
+				continue;
+			if (expires_soon(us->expires, ctx->now))
+				plan_warn(plan, "singbox/%s user %s: expires on %s", in->name,
+					  us->name, us->expires);
+			/* a person once, at their first inbound */
+			if (first_inbound(st, i, us->name) &&
+			    usage_near(&q, usage_find(u, "singbox", us->name), ctx->now, why,
+				       sizeof(why)))
+				plan_warn(plan, "singbox user %s: %s", us->name, why);
+		}
+	}
+	usage_view_release(&own);
+}
+
+static int plan_state(const struct driver_ctx *ctx, const struct atlas_state *desired,
+		      int64_t generation, struct plan *plan);
+
 int controller_plan(const struct driver_ctx *ctx, const struct atlas_state *desired,
 		    int64_t generation, struct plan *plan, struct atlas_err *err)
 {
+	struct atlas_state *eff = effective_state(ctx, desired);
+	int ret;
+
 	(void)err;
+	ret = plan_state(ctx, eff ? eff : desired, generation, plan);
+	quota_warnings(ctx, desired, plan);
+	state_free(eff);
+	return ret;
+}
+
+/* controller_plan() of the effective state st. */
+static int plan_state(const struct driver_ctx *ctx, const struct atlas_state *desired,
+		      int64_t generation, struct plan *plan)
+{
 	plan_init(plan);
 	plan->generation = generation;
 	for (size_t i = 0; engine_names[i]; i++) {
@@ -229,6 +356,7 @@ int controller_apply(const struct driver_ctx *ctx, const struct atlas_state *des
 	struct run_outcome local_out;
 	struct atlas_err local = { 0 };
 	int64_t started_at = clock_wall_ms();
+	struct atlas_state *eff = NULL;
 	struct plan plan;
 	int ret = -1, round;
 	size_t remaining = 0;
@@ -247,8 +375,11 @@ int controller_apply(const struct driver_ctx *ctx, const struct atlas_state *des
 				 gone == 1 ? "" : "s");
 	}
 	/* Up to 3 applies, each followed by a plan that checks it. */
+	eff = effective_state(ctx, desired);
+	if (eff)
+		desired = eff;
 	for (round = 0; round <= 3; round++) {
-		if (controller_plan(ctx, desired, generation, &plan, err) < 0) {
+		if (plan_state(ctx, desired, generation, &plan) < 0) {
 			out->unclaimed = 1;
 			goto out;
 		}
@@ -276,6 +407,7 @@ out:
 		*result = controller_result_json(ret == 0, results, remaining, err->msg, generation);
 	json_decref(results);
 	buf_release(&errors);
+	state_free(eff);
 	return ret;
 }
 

@@ -20,6 +20,7 @@
 #include "controller/plan.h"
 
 struct store;
+struct usage_view;
 
 struct driver_ctx {
 	const char *datadir;	/* the data directory (keys, pki/, rendered files) */
@@ -27,6 +28,11 @@ struct driver_ctx {
 	struct store *store;	/* may be NULL in pure tests */
 	int service_mode;	/* resolved: SERVICE_SYSTEMD or SERVICE_DIRECT */
 	time_t now;		/* "today" for expiry dates: diff() reads no clock */
+	/*
+	 * Traffic per user (state/usage.h) for quotas; NULL: the controller
+	 * reads it from store. A test gives its own with an injected now.
+	 */
+	const struct usage_view *usage;
 	/* the drivers the controller runs: atlas_drivers, or a unit test's own */
 	const struct driver *const *drivers;
 };

@@ -539,7 +539,8 @@ int loop_plan(struct loop *l, const struct atlas_state *desired, int64_t gen, st
 	int rc;
 
 	pthread_mutex_lock(&l->engine_mu);
-	controller_ctx_init(&ctx, l->datadir, NULL, desired);
+	/* the loop's store, under the engine lock: the plan reads the usage for quotas */
+	controller_ctx_init(&ctx, l->datadir, l->store, desired);
 	rc = controller_plan(&ctx, desired, gen, plan, err);
 	controller_ctx_release(&ctx);
 	pthread_mutex_unlock(&l->engine_mu);

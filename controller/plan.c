@@ -36,7 +36,19 @@ void plan_release(struct plan *p)
 	free(p->v);
 	for (size_t i = 0; i < p->nengines; i++)
 		free(p->engines[i].note);
+	strv_clear(&p->warnings);
 	memset(p, 0, sizeof(*p));
+}
+
+void plan_warn(struct plan *p, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	strv_push(&p->warnings, text);
 }
 
 struct action *plan_add(struct plan *p, const char *engine, enum action_kind kind,
@@ -143,6 +155,10 @@ void plan_render_text(const struct plan *p, struct buf *out)
 		if (!known)
 			buf_printf(out, "  %s\n", p->v[i].text);
 	}
+	if (p->warnings.n)
+		buf_puts(out, "warnings:\n");
+	for (size_t i = 0; i < p->warnings.n; i++)
+		buf_printf(out, "  ! %s\n", p->warnings.v[i]);
 }
 
 json_t *plan_to_json(const struct plan *p)
@@ -170,6 +186,13 @@ json_t *plan_to_json(const struct plan *p)
 	json_object_set_new(root, "changes", json_integer((json_int_t)p->n));
 	json_object_set_new(root, "engines", engines);
 	json_object_set_new(root, "actions", actions);
+	{
+		json_t *w = json_array();
+
+		for (size_t i = 0; i < p->warnings.n; i++)
+			json_array_append_new(w, json_string(p->warnings.v[i]));
+		json_object_set_new(root, "warnings", w);
+	}
 	return root;
 }
 

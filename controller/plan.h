@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "lib/buf.h"
+#include "lib/strv.h"
 
 enum action_kind {
 	ACT_CREATE,	/* "+" a resource appears */
@@ -59,6 +60,8 @@ struct plan {
 	struct engine_report engines[8];
 	size_t nengines;
 	int64_t generation;	/* the desired-state generation it was computed from */
+	/* users about to be suspended ("wireguard/wg0 peer bob: 92 % of quota 2 GiB used") */
+	struct strv warnings;
 };
 
 extern const char *const action_kind_names[];
@@ -83,6 +86,9 @@ struct action *plan_add(struct plan *p, const char *engine, enum action_kind kin
  * may be NULL then). The one shape every driver reports. Cannot fail.
  */
 void plan_result(json_t *results, const char *text, int ok, const char *msg);
+
+/* Appends a warning line (a note for the admin, no action). Cannot fail. */
+void plan_warn(struct plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Frees the actions from index n on (a diff that failed half-way). */
 void plan_truncate(struct plan *p, size_t n);

@@ -1,6 +1,6 @@
 /*
  * active.c - whether a user may be on its engine now: not disabled and not
- * past its expiry date. Rules of the model, not rendering: the renderers and
+ * past its expiry date, not suspended (usage.h). Rules of the model, not rendering: the renderers and
  * the diffs of both engines ask the same question here.
  */
 #include <stdio.h>
@@ -28,7 +28,7 @@ int wg_peer_active(const struct wg_peer *p, time_t now)
 	char today[48];
 	struct tm tm;
 
-	if (p->disabled)
+	if (p->disabled || p->suspended[0])
 		return 0;
 	if (!p->expires)
 		return 1;
@@ -41,7 +41,7 @@ int wg_peer_active(const struct wg_peer *p, time_t now)
 
 int ovpn_client_active(const struct ovpn_client *cl, const char *today)
 {
-	if (cl->disabled)
+	if (cl->disabled || cl->suspended[0])
 		return 0;
 	/* Same format on both sides: the text order is the date order. */
 	if (cl->expires && today && strcmp(today, cl->expires) > 0)
@@ -51,7 +51,7 @@ int ovpn_client_active(const struct ovpn_client *cl, const char *today)
 
 int sb_user_active(const struct sb_user *u, const char *today)
 {
-	if (u->disabled)
+	if (u->disabled || u->suspended[0])
 		return 0;
 	return !(u->expires && today && strcmp(today, u->expires) > 0);
 }

@@ -26,6 +26,14 @@ enum sb_type { SB_VLESS, SB_VMESS, SB_TROJAN, SB_SHADOWSOCKS, SB_HYSTERIA2, SB_T
 enum sb_security { SB_SEC_AUTO, SB_SEC_NONE, SB_SEC_TLS, SB_SEC_REALITY };
 enum sb_transport { SB_TR_TCP, SB_TR_WS, SB_TR_GRPC, SB_TR_HTTPUPGRADE };
 enum sb_method { SB_SS_AES128, SB_SS_AES256 };
+enum quota_period { QUOTA_MONTHLY, QUOTA_WEEKLY, QUOTA_DAILY, QUOTA_NEVER };
+
+/*
+ * Why a user is suspended ("quota 20 GiB used (20.1 GiB since 1 Dec)"), set
+ * only on a working copy of the desired state by usage_suspend(): not in
+ * the schema, so never stored, exported nor sent.
+ */
+#define SUSPENDED_LEN 112
 
 /* settings.resync when the state does not say: seconds between two drift checks. */
 #define SETTINGS_RESYNC_DEFAULT 30
@@ -49,6 +57,10 @@ struct wg_peer {
 	int disabled;
 	char *expires;		/* YYYY-MM-DD or NULL */
 	char *note;
+	char *quota;		/* "20GiB"; NULL: unlimited */
+	int quota_period;	/* enum quota_period */
+	int quota_reset_day;	/* 1-28, monthly */
+	char suspended[SUSPENDED_LEN];	/* working copy only: why it is off (usage.h) */
 	char public_key[KEY_B64];
 	char private_key[KEY_B64];	/* secret; empty for a bring-your-own-key peer */
 	char preshared_key[KEY_B64];	/* secret; empty: none */
@@ -79,6 +91,10 @@ struct ovpn_client {
 	int disabled;
 	char *expires;
 	char *note;
+	char *quota;		/* "20GiB"; NULL: unlimited */
+	int quota_period;	/* enum quota_period */
+	int quota_reset_day;	/* 1-28, monthly */
+	char suspended[SUSPENDED_LEN];	/* working copy only: why it is off (usage.h) */
 };
 
 struct ovpn_section {
@@ -99,7 +115,11 @@ struct sb_user {
 	char *note;
 	char *uuid;		/* secret: vless, vmess, tuic */
 	char *password;		/* secret: trojan, hysteria2, tuic; shadowsocks: base64 key */
-	long long quota_bytes;	/* 0: unlimited */
+	long long quota_bytes;	/* 0: unlimited; quota, when set, wins */
+	char *quota;		/* "20GiB"; NULL: unlimited */
+	int quota_period;	/* enum quota_period */
+	int quota_reset_day;	/* 1-28, monthly */
+	char suspended[SUSPENDED_LEN];	/* working copy only: why it is off (usage.h) */
 };
 
 struct sb_inbound {

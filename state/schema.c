@@ -17,6 +17,7 @@ const char *const sb_type_names[] = { "vless", "vmess", "trojan", "shadowsocks",
 				      "hysteria2", "tuic", NULL };
 const char *const sb_security_names[] = { "auto", "none", "tls", "reality", NULL };
 const char *const sb_transport_names[] = { "tcp", "ws", "grpc", "httpupgrade", NULL };
+const char *const quota_period_names[] = { "monthly", "weekly", "daily", "never", NULL };
 const char *const sb_method_names[] = { "2022-blake3-aes-128-gcm", "2022-blake3-aes-256-gcm",
 					NULL };
 
@@ -57,6 +58,12 @@ static const struct field wg_peer_fields[] = {
 	{ "expires", F_STR, O(wg_peer, expires), 0, NULL, 0, 0, 0, 0, NULL,
 	  "YYYY-MM-DD: disabled from that day on" },
 	{ "note", F_STR, O(wg_peer, note), 0, NULL, 0, 0, 0, 0, NULL, "free text" },
+	{ "quota", F_STR, O(wg_peer, quota), 0, NULL, 0, 0, 0, 0, NULL,
+	  "traffic quota of a period, both directions, with a unit: 500MiB, 20GiB, 1TB; absent: unlimited" },
+	{ "quota_period", F_ENUM, O(wg_peer, quota_period), 0, NULL, 0, QUOTA_MONTHLY, 0, 0,
+	  quota_period_names, "when the quota starts over: monthly, weekly (Monday), daily, never (UTC)" },
+	{ "quota_reset_day", F_INT, O(wg_peer, quota_reset_day), 0, NULL, 0, 1, 1, 28, NULL,
+	  "day of the month a monthly quota starts over" },
 	{ "public_key", F_KEY, O(wg_peer, public_key), 0, NULL, 0, 0, 0, 0, NULL,
 	  "bring-your-own-key peer, or the public half of the generated key" },
 	{ "private_key", F_KEY, O(wg_peer, private_key), 0, NULL, FF_SECRET, 0, 0, 0, NULL,
@@ -106,6 +113,12 @@ static const struct field ovpn_client_fields[] = {
 	  "refused at connect (CCD disable) without revoking" },
 	{ "expires", F_STR, O(ovpn_client, expires), 0, NULL, 0, 0, 0, 0, NULL, "YYYY-MM-DD" },
 	{ "note", F_STR, O(ovpn_client, note), 0, NULL, 0, 0, 0, 0, NULL, "free text" },
+	{ "quota", F_STR, O(ovpn_client, quota), 0, NULL, 0, 0, 0, 0, NULL,
+	  "traffic quota of a period, both directions, with a unit: 500MiB, 20GiB, 1TB; absent: unlimited" },
+	{ "quota_period", F_ENUM, O(ovpn_client, quota_period), 0, NULL, 0, QUOTA_MONTHLY, 0, 0,
+	  quota_period_names, "when the quota starts over: monthly, weekly (Monday), daily, never (UTC)" },
+	{ "quota_reset_day", F_INT, O(ovpn_client, quota_reset_day), 0, NULL, 0, 1, 1, 28, NULL,
+	  "day of the month a monthly quota starts over" },
 };
 const struct schema schema_ovpn_client = { "client", "ovpn_clients", sizeof(struct ovpn_client),
 					   ovpn_client_fields, N(ovpn_client_fields) };
@@ -140,7 +153,13 @@ static const struct field sb_user_fields[] = {
 	{ "password", F_STR, O(sb_user, password), 0, NULL, FF_SECRET, 0, 0, 0, NULL,
 	  "trojan, hysteria2, tuic, shadowsocks (base64 key); generated when absent" },
 	{ "quota_bytes", F_I64, O(sb_user, quota_bytes), 0, NULL, 0, 0, 0, (1LL << 62), NULL,
-	  "traffic quota; 0: unlimited" },
+	  "traffic quota in bytes; 0: unlimited (quota, with a unit, is clearer)" },
+	{ "quota", F_STR, O(sb_user, quota), 0, NULL, 0, 0, 0, 0, NULL,
+	  "traffic quota of a period, both directions, with a unit: 500MiB, 20GiB, 1TB; absent: unlimited" },
+	{ "quota_period", F_ENUM, O(sb_user, quota_period), 0, NULL, 0, QUOTA_MONTHLY, 0, 0,
+	  quota_period_names, "when the quota starts over: monthly, weekly (Monday), daily, never (UTC)" },
+	{ "quota_reset_day", F_INT, O(sb_user, quota_reset_day), 0, NULL, 0, 1, 1, 28, NULL,
+	  "day of the month a monthly quota starts over" },
 };
 const struct schema schema_sb_user = { "user", "sb_users", sizeof(struct sb_user), sb_user_fields,
 				       N(sb_user_fields) };

@@ -71,6 +71,7 @@ extern const char *const sb_type_names[];
 extern const char *const sb_security_names[];
 extern const char *const sb_transport_names[];
 extern const char *const sb_method_names[];
+extern const char *const quota_period_names[];
 
 const struct field *schema_field(const struct schema *s, const char *name);
 

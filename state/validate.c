@@ -11,6 +11,7 @@
 #include "state/keys.h"
 #include "state/sb_keys.h"
 #include "state/schema.h"
+#include "state/usage.h"
 #include "state/validate.h"
 
 int name_valid(const char *s)
@@ -219,6 +220,17 @@ static void check_date(struct vctx *c, char *const *s, const char *field)
 		V(c, s, field, "%s \"%.40s\" is not a date (YYYY-MM-DD)", field, *s);
 }
 
+static void check_quota(struct vctx *c, char *const *q)
+{
+	long long b;
+
+	if (*q && (has_ctl(*q, 0) || bytes_parse(*q, &b) < 0))
+		V(c, q, "quota",
+		  "quota \"%.40s\" is not a size: write a number and a unit (B, KB, MB, GB, TB, "
+		  "KiB, MiB, GiB, TiB), e.g. 500MiB, 20GiB, 1TB",
+		  *q);
+}
+
 static void check_key(struct vctx *c, const char *key, const char *field)
 {
 	if (key[0] && !key_valid(key))
@@ -291,6 +303,7 @@ static void check_peer(struct vctx *c, const struct wg_iface *ifc, const struct 
 	check_prefixes(c, &p->address, "address");
 	check_prefixes(c, &p->allowed_ips, "allowed_ips");
 	check_date(c, &p->expires, "expires");
+	check_quota(c, &p->quota);
 	check_text(c, &p->note, "note", 1, 1024);
 	check_key(c, p->public_key, "public_key");
 	check_key(c, p->private_key, "private_key");
@@ -535,6 +548,7 @@ static void check_openvpn(struct vctx *c, const struct atlas_state *st)
 			  "itself",
 			  cl->name);
 		check_date(c, &cl->expires, "expires");
+		check_quota(c, &cl->quota);
 		check_text(c, &cl->note, "note", 1, 1024);
 		if (!cl->static_ip)
 			continue;
@@ -825,6 +839,9 @@ static void check_sb_users(struct vctx *c, const struct sb_inbound *in)
 			 us->name ? us->name : "?");
 		check_name(c, &us->name, "user");
 		check_date(c, &us->expires, "expires");
+		check_quota(c, &us->quota);
+		if (us->quota && us->quota_bytes)
+			V(c, &us->quota, "quota", "quota and quota_bytes are both set: keep one");
 		check_text(c, &us->note, "note", 1, 1024);
 		if (us->uuid && !sb_uuid_valid(us->uuid))
 			V(c, &us->uuid, "uuid", "uuid \"%.60s\" is not a UUID", us->uuid);

@@ -219,9 +219,11 @@ static void diff_ccd(const struct atlas_state *st, const struct ovpn_obs *o,
 		}
 		snprintf(res, sizeof(res), "ccd/%s", cl[i]->name);
 		ADD(plan, ACT_WRITE, res, act_new(OVPN_OP_CCD_WRITE, cl[i]->name, buf_detach(&want)),
-		    "~ openvpn ccd/%s (%s%s%s%s)", cl[i]->name, have ? "changed" : "missing",
+		    "~ openvpn ccd/%s (%s%s%s%s%s%s)", cl[i]->name, have ? "changed" : "missing",
 		    cl[i]->static_ip ? ", static " : "", cl[i]->static_ip ? cl[i]->static_ip : "",
-		    ovpn_client_active(cl[i], today) ? "" : ", disabled");
+		    ovpn_client_active(cl[i], today) ? "" : ", disabled",
+		    cl[i]->suspended[0] && !cl[i]->disabled ? ": " : "",
+		    cl[i]->disabled ? "" : cl[i]->suspended);
 	}
 	for (size_t i = 0; !o->incomplete && i < o->nccd; i++) {
 		char res[128];
@@ -247,6 +249,8 @@ static const char *kill_reason(const struct ovpn_section *ov, const struct ovpn_
 		return "revoked";
 	if (c->disabled)
 		return "disabled";
+	if (c->suspended[0])
+		return c->suspended;
 	if (!ovpn_client_active(c, today))
 		return "expired";
 	if (c->static_ip && strcmp(c->static_ip, s->virt))

@@ -61,6 +61,8 @@ static const char *inactive(const struct sb_user *u, const char *today)
 {
 	if (u->disabled)
 		return "disabled";
+	if (u->suspended[0])
+		return u->suspended;
 	if (!sb_user_active(u, today))
 		return "expired";
 	return NULL;
@@ -187,6 +189,28 @@ static void diff_closes(const struct sb_section *sb, const struct sb_obs *o, con
 	}
 }
 
+/*
+ * "; cuts vl1 (quota 2 MiB used (2.5 MiB since 1 Dec))" for each suspended
+ * user of a reloaded inbound whose credentials the running config still has:
+ * the reload is what cuts them, and the plan says so.
+ */
+static void suspended_cut(const struct sb_section *sb, const char *conf, struct buf *out)
+{
+	for (size_t i = 0; conf && i < sb->ninbounds; i++) {
+		const struct sb_inbound *in = &sb->inbounds[i];
+
+		if (in->type == SB_SHADOWSOCKS)
+			continue; /* cut live through the ssm api */
+		for (size_t k = 0; k < in->nusers; k++) {
+			const struct sb_user *u = &in->users[k];
+			const char *cred = u->uuid ? u->uuid : u->password;
+
+			if (u->suspended[0] && !u->disabled && cred && *cred && strstr(conf, cred))
+				buf_printf(out, "; cuts %s/%s (%s)", in->name, u->name, u->suspended);
+		}
+	}
+}
+
 int sb_diff(const struct driver_ctx *ctx, const struct atlas_state *desired, const void *obs,
 	    struct plan *plan, struct atlas_err *err)
 {
@@ -233,7 +257,12 @@ int sb_diff(const struct driver_ctx *ctx, const struct atlas_state *desired, con
 		struct sb_act *s = act_new(SB_OP_RELOAD, NULL, NULL);
 
 		s->text = buf_detach(&want);
-		a = ADD(plan, ACT_RESTART, "singbox/config.json", s, "~ singbox reload: %s", drops);
+		struct buf cut = BUF_INIT;
+
+		suspended_cut(sb, o->conf, &cut);
+		a = ADD(plan, ACT_RESTART, "singbox/config.json", s, "~ singbox reload: %s%s", drops,
+			buf_str(&cut));
+		buf_release(&cut);
 		a->drops = (int)o->conns.n;
 		restarting = 1;
 	}

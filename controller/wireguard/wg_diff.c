@@ -175,9 +175,15 @@ static void peer_remove(struct plan *plan, const char *ifname, const struct wg_o
 	if (known) {
 		a->peer = xstrdup(known->name);
 		res = xasprintf("%s/%s", ifname, known->name);
-		plan_add(plan, "wireguard", ACT_DELETE, res, a, wg_act_free,
-			 "- wireguard/%s peer %s (%s)", ifname, known->name,
-			 known->disabled ? "disabled" : wg_peer_active(known, now) ? "" : "expired");
+		if (known->suspended[0] && !known->disabled)
+			plan_add(plan, "wireguard", ACT_DELETE, res, a, wg_act_free,
+				 "- wireguard/%s peer %s: %s", ifname, known->name, known->suspended);
+		else
+			plan_add(plan, "wireguard", ACT_DELETE, res, a, wg_act_free,
+				 "- wireguard/%s peer %s (%s)", ifname, known->name,
+				 known->disabled		 ? "disabled"
+				 : wg_peer_active(known, now) ? ""
+							      : "expired");
 	} else if (recorded_name(conf, op->public_key, name, sizeof(name))) {
 		/* Gone from the desired state; the record still knows its name. */
 		res = xasprintf("%s/%s", ifname, name);

@@ -13,6 +13,7 @@
 #include "testutil.h"
 #include "controller/openvpn/ovpn.h"
 #include "renderers/openvpn/ovpn_render.h"
+#include "state/usage.h"
 
 #define GOLDEN "tests/unit/golden/ovpn/"
 
@@ -305,6 +306,50 @@ static void test_ovpn_diff__sessions(void **state)
 	assert_null(strstr(t, "alice"));
 	free(t);
 	plan_release(&p);
+	ovpn_obs_free(o);
+	state_free(st);
+}
+
+/*
+ * bob over quota: his CCD says disable and his session is killed, each line
+ * with the reason; alice's session is untouched; the next period (a month
+ * later) nothing is suspended and bob's CCD goes back.
+ */
+static void test_ovpn_diff__quota_suspends(void **state)
+{
+	struct atlas_state *st = tu_state_checked(yaml), *eff;
+	struct ovpn_obs *o = converged(st);
+	struct usage_entry e = { "openvpn", "bob" };
+	struct usage_view u = { &e, 1 };
+	struct plan p;
+	char *t;
+
+	(void)state;
+	add_session(o, "alice", "10.9.0.10", 3, NOW - 7200);
+	add_session(o, "bob", "10.9.0.130", 4, NOW - 7200);
+	st->openvpn.clients[1].quota = xstrdup("1GiB");
+	e.period_start = usage_period_start(NOW, QUOTA_MONTHLY, 1);
+	e.period_tx = 1073741824LL + 1;
+	eff = state_dup(st);
+	assert_int_equal(usage_suspend(eff, &u, NOW), 1);
+	t = run_diff(eff, o, &p);
+	if (!strstr(t, "~ openvpn ccd/bob (changed, disabled: quota 1 GiB used (1 GiB since 1 Nov))") ||
+	    !strstr(t, "x openvpn session \"bob\" (client id 4, 192.0.2.1:1194): quota 1 GiB used (") ||
+	    strstr(t, "alice"))
+		fail_msg("plan:\n%s", t);
+	free(t);
+	plan_release(&p);
+	state_free(eff);
+	eff = state_dup(st);
+	assert_int_equal(usage_suspend(eff, &u, NOW + 31 * 86400), 0);
+	free(o->ccd[1].text);
+	o->ccd[1].text = xstrdup("# bob: rendered by Atlas, edits are overwritten\ndisable\n");
+	t = run_diff(eff, o, &p);
+	if (!strstr(t, "~ openvpn ccd/bob (changed)") || strstr(t, "session"))
+		fail_msg("plan:\n%s", t);
+	free(t);
+	plan_release(&p);
+	state_free(eff);
 	ovpn_obs_free(o);
 	state_free(st);
 }
@@ -693,6 +738,7 @@ int main(void)
 		cmocka_unit_test(test_ovpn_diff__incomplete_removes_nothing),
 		cmocka_unit_test(test_ovpn_diff__server_change_restarts),
 		cmocka_unit_test(test_ovpn_diff__sessions),
+		cmocka_unit_test(test_ovpn_diff__quota_suspends),
 		cmocka_unit_test(test_ovpn_diff__expiry_and_crl_window),
 		cmocka_unit_test(test_ovpn_diff__disabled_engine_stops),
 		cmocka_unit_test(test_ovpn_diff__pki_reload_and_unknown_service),

@@ -7,6 +7,7 @@
 #include "testutil.h"
 #include "controller/wireguard/wg.h"
 #include "renderers/wireguard/wg_render.h"
+#include "state/usage.h"
 
 #define PRIV "QLeQziCHMPxPMODnRdXO7rhLvKhOb2IGijIQW+512Hs="
 #define PUB "CKEYgzQE7EHyRdSpNXhtmP2+CKeLrIPFYHHDzSLO7xQ="
@@ -254,6 +255,50 @@ static void test_wg_diff__converged_is_empty(void **state)
 	fx_diff(&f);
 	dump_plan(&f);
 	assert_int_equal(f.plan.n, 0);
+	fx_release(&f);
+}
+
+/*
+ * A peer over quota is planned off the interface with the reason (its
+ * desired state untouched); the next period it is no longer suspended and
+ * the converged interface stays as it is.
+ */
+static void test_wg_diff__quota_suspends_with_reason(void **state)
+{
+	struct usage_entry e = { "wireguard", "wg0/alice" };
+	struct usage_view u = { &e, 1 };
+	struct wg_peer *alice;
+	struct fx f;
+	size_t found = 0;
+
+	(void)state;
+	fx_init(&f, base_yaml, base_dump);
+	alice = state_wg_peer(state_wg_iface(f.st, "wg0"), "alice");
+	alice->quota = xstrdup("2MiB");
+	e.period_start = usage_period_start(TU_NOW, QUOTA_MONTHLY, 1);
+	e.period_rx = 1048576;
+	e.period_tx = 2 * 1048576;
+	assert_int_equal(usage_suspend(f.st, &u, TU_NOW), 1);
+	fx_diff(&f);
+	dump_plan(&f);
+	for (size_t i = 0; i < f.plan.n; i++)
+		if (!strcmp(f.plan.v[i].text,
+			    "- wireguard/wg0 peer alice: quota 2 MiB used (3 MiB since 1 Jan)")) {
+			assert_int_equal(act(&f, i)->type, WG_PEER_REMOVE);
+			found++;
+		} else {
+			assert_null(strstr(f.plan.v[i].text, "bob"));
+		}
+	assert_int_equal(found, 1);
+	plan_release(&f.plan);
+	/* February: a new period, nothing suspended, nothing to change */
+	f.ctx.now = TU_NOW + 31 * 86400;
+	assert_int_equal(usage_suspend(f.st, &u, f.ctx.now), 0);
+	assert_string_equal(alice->suspended, "");
+	fx_diff(&f);
+	dump_plan(&f);
+	for (size_t i = 0; i < f.plan.n; i++)
+		assert_null(strstr(f.plan.v[i].text, "alice"));
 	fx_release(&f);
 }
 
@@ -621,6 +666,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wg_diff__parse_dump),
+		cmocka_unit_test(test_wg_diff__quota_suspends_with_reason),
 		cmocka_unit_test(test_wg_diff__parse_uapi),
 		cmocka_unit_test(test_wg_diff__parse_ip_addr),
 		cmocka_unit_test(test_wg_diff__converged_is_empty),

@@ -1,0 +1,325 @@
+/*
+ * usage_store.c - the accounting tables of the store (schema/005_usage.sql):
+ * load every user's entry, write one tick's changed entries and daily
+ * buckets in one transaction, reset a user's period, read a daily series.
+ *
+ * The totals are added in SQL (x = x + delta) and read back: a reset made
+ * by another connection (`atlas usage reset` while `atlas serve` runs) is
+ * kept, not overwritten by a stale copy in memory.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "state/active.h"
+#include "state/usage_store.h"
+
+static int db_fail(sqlite3 *db, struct atlas_err *err, const char *what)
+{
+	return err_set(err, ERR_IO, "database: %s: %s", what, sqlite3_errmsg(db));
+}
+
+static void copy_text(char *dst, size_t len, sqlite3_stmt *st, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+
+	snprintf(dst, len, "%s", t ? t : "");
+}
+
+int usage_store_load(struct store *s, struct usage_view *out, struct atlas_err *err)
+{
+	sqlite3 *db = store_db(s);
+	sqlite3_stmt *st = NULL;
+	size_t cap = 0;
+	int rc, ret = -1;
+
+	out->v = NULL;
+	out->n = 0;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT engine, user, last_rx, last_tx, last_session, rx_total, "
+			       "tx_total, period_start, period_rx, period_tx FROM usage_counters",
+			       -1, &st, NULL) != SQLITE_OK) {
+		db_fail(db, err, "usage");
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct usage_entry *e;
+
+		if (out->n == cap) {
+			cap = cap ? cap * 2 : 64;
+			out->v = xrealloc(out->v, cap * sizeof(*out->v));
+		}
+		e = &out->v[out->n++];
+		memset(e, 0, sizeof(*e));
+		copy_text(e->engine, sizeof(e->engine), st, 0);
+		copy_text(e->user, sizeof(e->user), st, 1);
+		e->last_rx = sqlite3_column_int64(st, 2);
+		e->last_tx = sqlite3_column_int64(st, 3);
+		e->last_session = sqlite3_column_int64(st, 4);
+		e->rx_total = sqlite3_column_int64(st, 5);
+		e->tx_total = sqlite3_column_int64(st, 6);
+		e->period_start = sqlite3_column_int64(st, 7);
+		e->period_rx = sqlite3_column_int64(st, 8);
+		e->period_tx = sqlite3_column_int64(st, 9);
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(db, err, "usage");
+		goto out;
+	}
+	usage_view_sort(out);
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	if (ret < 0)
+		usage_view_release(out);
+	return ret;
+}
+
+static const char upsert_sql[] =
+	"INSERT INTO usage_counters (engine, user, last_rx, last_tx, last_session, rx_total, "
+	"tx_total, period_start, period_rx, period_tx) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?6, ?7) "
+	"ON CONFLICT (engine, user) DO UPDATE SET last_rx = ?3, last_tx = ?4, last_session = ?5, "
+	"rx_total = rx_total + ?6, tx_total = tx_total + ?7, "
+	"period_rx = CASE WHEN period_start = ?8 THEN period_rx + ?6 ELSE ?6 END, "
+	"period_tx = CASE WHEN period_start = ?8 THEN period_tx + ?7 ELSE ?7 END, "
+	"period_start = ?8 RETURNING rx_total, tx_total, period_rx, period_tx";
+static const char daily_sql[] =
+	"INSERT INTO usage_daily (engine, user, day, rx, tx) VALUES (?1, ?2, ?3, ?4, ?5) "
+	"ON CONFLICT (engine, user, day) DO UPDATE SET rx = rx + ?4, tx = tx + ?5";
+
+int usage_store_commit(struct store *s, struct usage_change *v, size_t n, long long day,
+		       long long prune_before, struct atlas_err *err)
+{
+	sqlite3 *db = store_db(s);
+	sqlite3_stmt *up = NULL, *dy = NULL;
+	int ret = -1;
+
+	if (!n && prune_before <= 0)
+		return 0;
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(db, err, "usage: begin");
+	if (sqlite3_prepare_v2(db, upsert_sql, -1, &up, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, daily_sql, -1, &dy, NULL) != SQLITE_OK) {
+		db_fail(db, err, "usage");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct usage_entry *e = v[i].e;
+		int rc;
+
+		sqlite3_reset(up);
+		sqlite3_bind_text(up, 1, e->engine, -1, SQLITE_STATIC);
+		sqlite3_bind_text(up, 2, e->user, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(up, 3, e->last_rx);
+		sqlite3_bind_int64(up, 4, e->last_tx);
+		sqlite3_bind_int64(up, 5, e->last_session);
+		sqlite3_bind_int64(up, 6, v[i].drx);
+		sqlite3_bind_int64(up, 7, v[i].dtx);
+		sqlite3_bind_int64(up, 8, e->period_start);
+		if ((rc = sqlite3_step(up)) != SQLITE_ROW) {
+			db_fail(db, err, "usage: write");
+			goto out;
+		}
+		e->rx_total = sqlite3_column_int64(up, 0);
+		e->tx_total = sqlite3_column_int64(up, 1);
+		e->period_rx = sqlite3_column_int64(up, 2);
+		e->period_tx = sqlite3_column_int64(up, 3);
+		while (rc == SQLITE_ROW)
+			rc = sqlite3_step(up);
+		if (!v[i].drx && !v[i].dtx)
+			continue;
+		sqlite3_reset(dy);
+		sqlite3_bind_text(dy, 1, e->engine, -1, SQLITE_STATIC);
+		sqlite3_bind_text(dy, 2, e->user, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(dy, 3, day);
+		sqlite3_bind_int64(dy, 4, v[i].drx);
+		sqlite3_bind_int64(dy, 5, v[i].dtx);
+		if (sqlite3_step(dy) != SQLITE_DONE) {
+			db_fail(db, err, "usage: daily");
+			goto out;
+		}
+	}
+	if (prune_before > 0) {
+		char sql[96];
+
+		snprintf(sql, sizeof(sql), "DELETE FROM usage_daily WHERE day < %lld", prune_before);
+		if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+			db_fail(db, err, "usage: prune");
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(up);
+	sqlite3_finalize(dy);
+	if (sqlite3_exec(db, ret == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK &&
+	    ret == 0) {
+		db_fail(db, err, "usage: commit");
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		ret = -1;
+	}
+	return ret;
+}
+
+int usage_store_reset(struct store *s, const char *user, int *n, struct atlas_err *err)
+{
+	sqlite3 *db = store_db(s);
+	sqlite3_stmt *st = NULL;
+	int ret = -1;
+
+	*n = 0;
+	if (sqlite3_prepare_v2(db,
+			       "UPDATE usage_counters SET period_rx = 0, period_tx = 0 WHERE user = ?1 "
+			       "OR (engine = 'wireguard' AND instr(user, '/') > 0 AND "
+			       "substr(user, instr(user, '/') + 1) = ?1)",
+			       -1, &st, NULL) != SQLITE_OK) {
+		db_fail(db, err, "usage reset");
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		db_fail(db, err, "usage reset");
+		goto out;
+	}
+	*n = sqlite3_changes(db);
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+json_t *usage_store_daily(struct store *s, const char *engine, const char *user, long long since,
+			  struct atlas_err *err)
+{
+	sqlite3 *db = store_db(s);
+	sqlite3_stmt *st = NULL;
+	json_t *arr = json_array();
+	int rc;
+
+	if (sqlite3_prepare_v2(db,
+			       "SELECT day, rx, tx FROM usage_daily WHERE engine = ?1 AND user = ?2 "
+			       "AND day >= ?3 ORDER BY day",
+			       -1, &st, NULL) != SQLITE_OK) {
+		db_fail(db, err, "usage daily");
+		json_decref(arr);
+		return NULL;
+	}
+	sqlite3_bind_text(st, 1, engine, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, since);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		time_t t = (time_t)sqlite3_column_int64(st, 0) * 86400;
+		struct tm tm;
+		char d[40];
+
+		gmtime_r(&t, &tm);
+		snprintf(d, sizeof(d), "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+			 tm.tm_mday);
+		json_array_append_new(arr, json_pack("{s:s, s:I, s:I}", "day", d, "rx_bytes",
+						     (json_int_t)sqlite3_column_int64(st, 1),
+						     "tx_bytes",
+						     (json_int_t)sqlite3_column_int64(st, 2)));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		db_fail(db, err, "usage daily");
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}
+
+/* One row of the report (usage_report). */
+static void report_row(json_t *arr, struct store *s, const struct usage_view *u,
+		       const char *engine, const char *user, const struct quota_cfg *q,
+		       const char *expires, int disabled, int active, const char *suspended,
+		       time_t now, int days)
+{
+	const struct usage_entry *e = usage_find(u, engine, user);
+	long long used = usage_period_used(q, e, now);
+	const char *state = disabled ? "disabled" : suspended[0] ? "suspended" : !active ? "expired"
+											  : "active";
+	char qtext[32] = "";
+	json_t *row;
+
+	if (q->quota)
+		bytes_format(q->quota, qtext, sizeof(qtext));
+	row = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:s?, s:s?, s:s?}", "engine",
+			engine, "user", user, "period_start",
+			(json_int_t)usage_period_start(now, q->period, q->reset_day), "period_bytes",
+			(json_int_t)used, "rx_total", (json_int_t)(e ? e->rx_total : 0), "tx_total",
+			(json_int_t)(e ? e->tx_total : 0), "total_bytes",
+			(json_int_t)(e ? e->rx_total + e->tx_total : 0), "state", state, "reason",
+			suspended[0] ? suspended : NULL, "expires", expires, "quota_text",
+			q->quota ? qtext : NULL);
+	json_object_set_new(row, "quota", q->quota ? json_integer(q->quota) : json_null());
+	json_object_set_new(row, "percent",
+			    q->quota ? json_real((double)used * 100.0 / (double)q->quota)
+				     : json_null());
+	json_object_set_new(row, "quota_period", json_string(quota_period_names[q->period]));
+	if (days > 0) {
+		json_t *d = usage_store_daily(s, engine, user, usage_day(now) - days + 1, NULL);
+
+		json_object_set_new(row, "daily", d ? d : json_array());
+	}
+	json_array_append_new(arr, row);
+}
+
+json_t *usage_report(struct store *s, const struct atlas_state *st, time_t now, int days,
+		     struct atlas_err *err)
+{
+	struct usage_view u;
+	struct atlas_state *eff;
+	char user[2 * NAME_MAX_LEN + 2], today[16];
+	json_t *arr;
+
+	if (usage_store_load(s, &u, err) < 0)
+		return NULL;
+	eff = state_dup(st);
+	usage_suspend(eff, &u, now);
+	arr = json_array();
+	{
+		time_t t = now;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		snprintf(today, sizeof(today), "%04d-%02d-%02d", (tm.tm_year + 1900) % 10000,
+			 (tm.tm_mon + 1) % 100, tm.tm_mday % 100);
+	}
+	for (size_t i = 0; eff->has_wireguard && i < eff->wireguard.ninterfaces; i++) {
+		const struct wg_iface *ifc = &eff->wireguard.interfaces[i];
+
+		for (size_t k = 0; k < ifc->npeers; k++) {
+			const struct wg_peer *p = &ifc->peers[k];
+			struct quota_cfg q = quota_of_wg(p);
+
+			snprintf(user, sizeof(user), "%s/%s", ifc->name, p->name);
+			report_row(arr, s, &u, "wireguard", user, &q, p->expires, p->disabled,
+				   wg_peer_active(p, now), p->suspended, now, days);
+		}
+	}
+	for (size_t i = 0; eff->has_openvpn && i < eff->openvpn.nclients; i++) {
+		const struct ovpn_client *c = &eff->openvpn.clients[i];
+		struct quota_cfg q = quota_of_ovpn(c);
+
+		report_row(arr, s, &u, "openvpn", c->name, &q, c->expires, c->disabled,
+			   ovpn_client_active(c, today), c->suspended, now, days);
+	}
+	for (size_t i = 0; eff->has_singbox && i < eff->singbox.ninbounds; i++)
+		for (size_t k = 0; k < eff->singbox.inbounds[i].nusers; k++) {
+			const struct sb_user *us = &eff->singbox.inbounds[i].users[k];
+			struct quota_cfg q = quota_of_sb(eff, us->name);
+			int seen = 0;
+
+			for (size_t j = 0; j < i; j++)
+				seen |= state_sb_user(&eff->singbox.inbounds[j], us->name) != NULL;
+			if (!seen)
+				report_row(arr, s, &u, "singbox", us->name, &q, us->expires,
+					   us->disabled, sb_user_active(us, today), us->suspended,
+					   now, days);
+		}
+	state_free(eff);
+	usage_view_release(&u);
+	return arr;
+}

@@ -1,0 +1,329 @@
+/*
+ * test_usage.c - accounting and quotas: sizes with units (and bad units at
+ * line:col), period boundaries on an injected clock (31-day months, leap
+ * day, year end), the delta arithmetic of counter readings (resets,
+ * reconnects, absent users, period change), the verdict and its text, and
+ * the accounting tables of the store (deltas, daily buckets, reset).
+ */
+#include "testutil.h"
+
+#include "state/active.h"
+#include "state/commit.h"
+#include "state/usage_store.h"
+#include "state/validate.h"
+#include "state/yaml.h"
+
+#define GiB 1073741824LL
+#define MiB 1048576LL
+
+/* 2024-MM-DD hh:mm:ss UTC */
+static time_t at(int y, int mo, int d, int h, int mi, int s)
+{
+	struct tm tm = { 0 };
+
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	return timegm(&tm);
+}
+
+static void test_usage__bytes_parse(void **s)
+{
+	long long b;
+
+	(void)s;
+	assert_int_equal(bytes_parse("20GiB", &b), 0);
+	assert_true(b == 20 * GiB);
+	assert_int_equal(bytes_parse("500MiB", &b), 0);
+	assert_true(b == 500 * MiB);
+	assert_int_equal(bytes_parse("1TB", &b), 0);
+	assert_true(b == 1000000000000LL);
+	assert_int_equal(bytes_parse("1.5GiB", &b), 0);
+	assert_true(b == 3 * GiB / 2);
+	assert_int_equal(bytes_parse("2 MiB", &b), 0);
+	assert_true(b == 2 * MiB);
+	assert_int_equal(bytes_parse("1048576", &b), 0);
+	assert_true(b == MiB);
+	assert_int_equal(bytes_parse("20XB", &b), -1);
+	assert_int_equal(bytes_parse("20gib", &b), -1);
+	assert_int_equal(bytes_parse("GiB", &b), -1);
+	assert_int_equal(bytes_parse("-1GiB", &b), -1);
+	assert_int_equal(bytes_parse("0", &b), -1);
+	assert_int_equal(bytes_parse("1.5", &b), -1);	/* half a byte */
+	assert_int_equal(bytes_parse("99999999TiB", &b), -1);	/* beyond 2^62 */
+	assert_int_equal(bytes_parse("20GiB ", &b), -1);
+	assert_int_equal(bytes_parse("", &b), -1);
+}
+
+static void test_usage__bytes_format(void **s)
+{
+	char t[32];
+
+	(void)s;
+	bytes_format(20 * GiB, t, sizeof(t));
+	assert_string_equal(t, "20 GiB");
+	bytes_format(20 * GiB + GiB / 10 + 1, t, sizeof(t));
+	assert_string_equal(t, "20.1 GiB");
+	bytes_format(512, t, sizeof(t));
+	assert_string_equal(t, "512 B");
+	bytes_format(2 * MiB, t, sizeof(t));
+	assert_string_equal(t, "2 MiB");
+}
+
+/* A bad unit is reported at its line and column, with the other problems. */
+static void test_usage__bad_unit_line_col(void **s)
+{
+	static const char yaml[] =
+		"version: 1\n"
+		"settings: {host: vpn.example.com}\n"
+		"wireguard:\n"
+		"  interfaces:\n"
+		"    - {name: wg0, listen_port: 51820, address: [10.8.0.1/24]}\n"
+		"openvpn:\n"
+		"  network: 10.9.0.0/24\n"
+		"  clients:\n"
+		"    - name: alice\n"
+		"      quota: 20XB\n"
+		"    - name: bob\n"
+		"      quota: 1GiB\n"
+		"      quota_reset_day: 31\n";
+	struct diags d = { 0 };
+	struct posmap pm = { 0 };
+	struct atlas_err err = { 0 };
+	struct buf out = BUF_INIT;
+	struct atlas_state *st;
+
+	(void)s;
+	st = state_parse_check(yaml, strlen(yaml), NULL, &pm, &d, &err);
+	assert_null(st);
+	diags_format(&d, "state.yaml", &out);
+	if (!strstr(out.data, "state.yaml:10:14: ") || !strstr(out.data, "quota \"20XB\" is not a size") ||
+	    !strstr(out.data, "state.yaml:13:24: "))
+		fail_msg("got:\n%s", out.data);
+	buf_release(&out);
+	diags_clear(&d);
+	posmap_clear(&pm);
+}
+
+static void test_usage__period_start(void **s)
+{
+	(void)s;
+	/* monthly on the 1st: the last second of a 31-day month, the first of the next */
+	assert_true(usage_period_start(at(2024, 1, 31, 23, 59, 59), QUOTA_MONTHLY, 1) ==
+		    at(2024, 1, 1, 0, 0, 0));
+	assert_true(usage_period_start(at(2024, 2, 1, 0, 0, 0), QUOTA_MONTHLY, 1) ==
+		    at(2024, 2, 1, 0, 0, 0));
+	/* reset day 28: the leap day belongs to the period from 28 Feb */
+	assert_true(usage_period_start(at(2024, 2, 29, 12, 0, 0), QUOTA_MONTHLY, 28) ==
+		    at(2024, 2, 28, 0, 0, 0));
+	assert_true(usage_period_start(at(2024, 3, 27, 23, 0, 0), QUOTA_MONTHLY, 28) ==
+		    at(2024, 2, 28, 0, 0, 0));
+	assert_true(usage_period_start(at(2024, 3, 28, 0, 0, 0), QUOTA_MONTHLY, 28) ==
+		    at(2024, 3, 28, 0, 0, 0));
+	/* before the reset day in January: the period began in December of the year before */
+	assert_true(usage_period_start(at(2025, 1, 3, 8, 0, 0), QUOTA_MONTHLY, 15) ==
+		    at(2024, 12, 15, 0, 0, 0));
+	/* weekly from Monday: 29 Feb 2024 is a Thursday; a Sunday goes back 6 days */
+	assert_true(usage_period_start(at(2024, 2, 29, 9, 0, 0), QUOTA_WEEKLY, 1) ==
+		    at(2024, 2, 26, 0, 0, 0));
+	assert_true(usage_period_start(at(2024, 3, 3, 23, 0, 0), QUOTA_WEEKLY, 1) ==
+		    at(2024, 2, 26, 0, 0, 0));
+	assert_true(usage_period_start(at(2024, 3, 4, 0, 0, 0), QUOTA_WEEKLY, 1) ==
+		    at(2024, 3, 4, 0, 0, 0));
+	assert_true(usage_period_start(at(2024, 2, 29, 23, 59, 59), QUOTA_DAILY, 1) ==
+		    at(2024, 2, 29, 0, 0, 0));
+	assert_true(usage_period_start(at(2024, 2, 29, 1, 0, 0), QUOTA_NEVER, 1) == 0);
+	assert_true(usage_day(at(1970, 1, 2, 0, 0, 0)) == 1);
+}
+
+static void test_usage__fold_progress_and_resets(void **s)
+{
+	struct usage_entry e = { "wireguard", "wg0/alice" };
+	long long drx, dtx, ps = 1000;
+
+	(void)s;
+	assert_int_equal(usage_fold(&e, 1, 100, 200, 0, ps, &drx, &dtx), 1);
+	assert_true(drx == 100 && dtx == 200);
+	/* the same reading again adds nothing and writes nothing */
+	assert_int_equal(usage_fold(&e, 1, 100, 200, 0, ps, &drx, &dtx), 0);
+	assert_true(drx == 0 && dtx == 0);
+	assert_int_equal(usage_fold(&e, 1, 150, 260, 0, ps, &drx, &dtx), 1);
+	assert_true(drx == 50 && dtx == 60);
+	/* interface recreated: the counters start over, all of it is new */
+	assert_int_equal(usage_fold(&e, 1, 30, 40, 0, ps, &drx, &dtx), 1);
+	assert_true(drx == 30 && dtx == 40);
+	assert_true(e.rx_total == 180 && e.tx_total == 300);
+	assert_true(e.period_rx == 180 && e.period_tx == 300);
+	/* off the interface: the counters are gone; back with a larger one: no loss, no double */
+	assert_int_equal(usage_fold(&e, 0, 0, 0, 0, ps, &drx, &dtx), 1);
+	assert_true(e.last_rx == 0 && e.rx_total == 180);
+	assert_int_equal(usage_fold(&e, 0, 0, 0, 0, ps, &drx, &dtx), 0);
+	assert_int_equal(usage_fold(&e, 1, 500, 600, 0, ps, &drx, &dtx), 1);
+	assert_true(drx == 500 && dtx == 600);
+	assert_true(e.rx_total == 680 && e.tx_total == 900);
+}
+
+static void test_usage__fold_reconnect_and_period(void **s)
+{
+	struct usage_entry e = { "openvpn", "alice" };
+	long long drx, dtx;
+
+	(void)s;
+	usage_fold(&e, 1, 1000, 2000, 5, 100, &drx, &dtx);
+	/* a reconnect between two readings (new client id) whose counters already exceed the old */
+	assert_int_equal(usage_fold(&e, 1, 1500, 2500, 6, 100, &drx, &dtx), 1);
+	assert_true(drx == 1500 && dtx == 2500);
+	assert_true(e.rx_total == 2500 && e.tx_total == 4500);
+	/* a new period: the period total starts at 0, the all-time total goes on */
+	assert_int_equal(usage_fold(&e, 1, 1600, 2600, 6, 200, &drx, &dtx), 1);
+	assert_true(drx == 100 && dtx == 100);
+	assert_true(e.period_rx == 100 && e.period_tx == 100 && e.period_start == 200);
+	assert_true(e.rx_total == 2600 && e.tx_total == 4600);
+	/* the period changes while the user is away */
+	assert_int_equal(usage_fold(&e, 0, 0, 0, 0, 300, &drx, &dtx), 1);
+	assert_true(e.period_rx == 0 && e.rx_total == 2600);
+}
+
+static const char quota_yaml[] =
+	"version: 1\n"
+	"settings: {host: vpn.example.com}\n"
+	"wireguard:\n"
+	"  interfaces:\n"
+	"    - name: wg0\n"
+	"      listen_port: 51820\n"
+	"      address: [10.8.0.1/24]\n"
+	"      peers:\n"
+	"        - {name: alice, address: [10.8.0.2/32], quota: 20GiB}\n"
+	"        - {name: bob, address: [10.8.0.3/32]}\n"
+	"openvpn:\n"
+	"  network: 10.9.0.0/24\n"
+	"  clients:\n"
+	"    - {name: carol, quota: 1GiB, quota_period: daily}\n";
+
+static struct atlas_state *quota_state(void)
+{
+	struct diags d = { 0 };
+	struct posmap pm = { 0 };
+	struct atlas_err err = { 0 };
+	struct atlas_state *st = state_parse_check(quota_yaml, strlen(quota_yaml), NULL, &pm, &d,
+						   &err);
+
+	for (size_t i = 0; i < d.n; i++)
+		fprintf(stderr, "%s\n", d.v[i].msg);
+	assert_non_null(st);
+	diags_clear(&d);
+	posmap_clear(&pm);
+	return st;
+}
+
+/* Over quota in December; back by itself on 1 January with the same keys; 90 % warns. */
+static void test_usage__verdict_injected_clock(void **s)
+{
+	struct usage_entry v[2] = {
+		{ "openvpn", "carol" },
+		{ "wireguard", "wg0/alice" },
+	};
+	struct usage_view u = { v, 2 };
+	time_t dec = at(2024, 12, 20, 10, 0, 0), jan = at(2025, 1, 1, 0, 0, 0);
+	struct atlas_state *st = quota_state(), *eff;
+	struct quota_cfg q;
+	char why[128], key[KEY_B64];
+
+	(void)s;
+	v[1].period_start = usage_period_start(dec, QUOTA_MONTHLY, 1);
+	v[1].period_rx = 20 * GiB;
+	v[1].period_tx = GiB / 10 + 1;
+	v[0].period_start = usage_period_start(dec, QUOTA_DAILY, 1);
+	v[0].period_rx = GiB - GiB / 20;	/* 95 % */
+	eff = state_dup(st);
+	assert_int_equal(usage_suspend(eff, &u, dec), 1);
+	assert_string_equal(eff->wireguard.interfaces[0].peers[0].suspended,
+			    "quota 20 GiB used (20.1 GiB since 1 Dec)");
+	assert_string_equal(eff->wireguard.interfaces[0].peers[1].suspended, "");
+	assert_false(wg_peer_active(&eff->wireguard.interfaces[0].peers[0], dec));
+	assert_true(wg_peer_active(&eff->wireguard.interfaces[0].peers[1], dec));
+	/* the desired state itself knows nothing of it */
+	assert_string_equal(st->wireguard.interfaces[0].peers[0].suspended, "");
+	q = quota_of_ovpn(&eff->openvpn.clients[0]);
+	assert_int_equal(usage_near(&q, &v[0], dec, why, sizeof(why)), 1);
+	assert_string_equal(why, "95 % of quota 1 GiB used");
+	memcpy(key, st->wireguard.interfaces[0].peers[0].public_key, KEY_B64);
+	state_free(eff);
+	/* next period: active again, same keys; the new period counts from 0 */
+	eff = state_dup(st);
+	assert_int_equal(usage_suspend(eff, &u, jan), 0);
+	assert_true(wg_peer_active(&eff->wireguard.interfaces[0].peers[0], jan));
+	assert_string_equal(eff->wireguard.interfaces[0].peers[0].public_key, key);
+	q = quota_of_wg(&eff->wireguard.interfaces[0].peers[0]);
+	assert_true(usage_period_used(&q, &v[1], jan) == 0);
+	assert_int_equal(usage_near(&q, &v[1], jan, why, sizeof(why)), 0);
+	state_free(eff);
+	state_free(st);
+}
+
+/* Deltas written in one transaction, read back; a reset kept against a stale copy. */
+static void test_usage__store(void **s)
+{
+	char *dir = tu_tmpdir();
+	struct store *db = NULL;
+	struct atlas_err err = { 0 };
+	struct usage_view u;
+	struct usage_entry e = { "wireguard", "wg0/alice" };
+	struct usage_change ch;
+	long long drx, dtx, day = 20000;
+	json_t *daily;
+	int n;
+
+	(void)s;
+	assert_int_equal(store_open(dir, &db, &err), 0);
+	usage_fold(&e, 1, 100, 200, 0, 7, &drx, &dtx);
+	ch = (struct usage_change){ &e, drx, dtx };
+	assert_int_equal(usage_store_commit(db, &ch, 1, day, 0, &err), 0);
+	usage_fold(&e, 1, 150, 250, 0, 7, &drx, &dtx);
+	ch = (struct usage_change){ &e, drx, dtx };
+	assert_int_equal(usage_store_commit(db, &ch, 1, day + 1, 0, &err), 0);
+	assert_int_equal(usage_store_load(db, &u, &err), 0);
+	assert_int_equal(u.n, 1);
+	assert_true(u.v[0].rx_total == 150 && u.v[0].tx_total == 250 && u.v[0].last_rx == 150);
+	assert_true(u.v[0].period_rx == 150 && u.v[0].period_start == 7);
+	usage_view_release(&u);
+	daily = usage_store_daily(db, "wireguard", "wg0/alice", day, &err);
+	assert_int_equal(json_array_size(daily), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(daily, 1), "rx_bytes")),
+			 50);
+	json_decref(daily);
+	/* a reset by the peer's name; the next tick adds to 0, not to its stale 150 */
+	assert_int_equal(usage_store_reset(db, "alice", &n, &err), 0);
+	assert_int_equal(n, 1);
+	usage_fold(&e, 1, 160, 250, 0, 7, &drx, &dtx);
+	ch = (struct usage_change){ &e, drx, dtx };
+	assert_int_equal(usage_store_commit(db, &ch, 1, day + 1, day + 1, &err), 0);
+	assert_true(e.period_rx == 10 && e.period_tx == 0 && e.rx_total == 160);
+	daily = usage_store_daily(db, "wireguard", "wg0/alice", 0, &err);
+	assert_int_equal(json_array_size(daily), 1);	/* the older day pruned */
+	json_decref(daily);
+	assert_int_equal(usage_store_reset(db, "nobody", &n, &err), 0);
+	assert_int_equal(n, 0);
+	store_close(db);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_usage__bytes_parse),
+		cmocka_unit_test(test_usage__bytes_format),
+		cmocka_unit_test(test_usage__bad_unit_line_col),
+		cmocka_unit_test(test_usage__period_start),
+		cmocka_unit_test(test_usage__fold_progress_and_resets),
+		cmocka_unit_test(test_usage__fold_reconnect_and_period),
+		cmocka_unit_test(test_usage__verdict_injected_clock),
+		cmocka_unit_test(test_usage__store),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
