@@ -80,7 +80,7 @@ cli export --secrets | cmp -s - "$T/export.before" || fail "export differs after
 ok "restore --force on the same host: plan empty, server $pid untouched, carol gone, old directory saved"
 
 # A new host: nothing running, restore into a fresh directory.
-kill_ours
+kill_ours "$T"
 sleep 0.5
 D2=$T/data2
 "$ATLAS" --data "$D2" restore "$T/b.atlas-backup" || fail "restore into a fresh directory"

@@ -37,7 +37,7 @@ expect 422 '"field":"keepalive"' -X POST "$U/wireguard/interfaces/ata5/peers" -d
 expect 422 '70000 is out of range' -X PATCH "$U/wireguard/interfaces/ata5/peers/alice" -d '{"keepalive":70000}'
 expect 422 '"field":"disabled"' -X PATCH "$U/wireguard/interfaces/ata5/peers/alice" -d '{"disabled":"yes"}'
 expect 422 'secret' -X PATCH "$U/wireguard/interfaces/ata5/peers/alice" -d '{"private_key":"x"}'
-expect 422 'cannot be changed' -X PATCH "$U/wireguard/interfaces/ata5/peers/alice" -d '{"name":"mallory"}'
+expect 422 'cannot be renamed' -X PATCH "$U/wireguard/interfaces/ata5" -d '{"name":"mallory"}'
 expect 422 '"field":"address"' -X PATCH "$U/wireguard/interfaces/ata5/peers/alice" -d '{"address":["10.55.0.300/32"]}'
 expect 422 'udp, tcp' -X PATCH "$U/openvpn" -d '{"network":"10.56.0.0/24","proto":"sctp"}'
 expect 409 'exists already' -X POST "$U/wireguard/interfaces/ata5/peers" -d '{"name":"alice"}'

@@ -6,7 +6,7 @@
 # pair without a restart and keeps the old one when the new is broken; a
 # given certificate chain (CA + leaf) is served whole and verifies.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/api-lib.sh"
+. "$(dirname "$0")/lib-api.sh"
 T=$(mktemp -d /tmp/atlas-e2e-tls.XXXXXX)
 PID=
 trap '[ -n "$PID" ] && kill $PID 2>/dev/null; wait 2>/dev/null; api_cleanup_topology; rm -rf "$T"' EXIT
