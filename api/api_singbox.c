@@ -268,6 +268,32 @@ void h_sb_person_subscription(struct req *r)
 	app_state_put(r->app);
 }
 
+/* GET .../subscription/qr.svg: the subscription URL as a QR code (SVG). */
+void h_sb_person_subscription_qr(struct req *r)
+{
+	const struct sb_subscription *sub;
+	struct atlas_err err = {0};
+	const struct atlas_state *st;
+	struct buf url = BUF_INIT, svg = BUF_INIT;
+	int64_t gen;
+
+	if (app_name_param(r, 0, "user") < 0 || !(st = app_state_get(r, &gen)))
+		return;
+	sub = state_sb_subscription(st, r->params[0]);
+	if (!person_known(st, r->params[0]))
+		reply_no_person(r);
+	else if (!sub || !sub->token)
+		reply_error(r, 500, NULL, "user \"%s\" has no subscription token", r->params[0]);
+	else if (render_sb_sub_url(&st->settings, sub->token, &url, &err) < 0 ||
+		 render_qr_svg(buf_str(&url), &svg, &err) < 0)
+		reply_render_error(r, &err);
+	else
+		reply_data(r, 200, "image/svg+xml", svg.data, svg.len);
+	buf_release_secure(&url);
+	buf_release_secure(&svg);
+	app_state_put(r->app);
+}
+
 /* POST .../subscription/rotate: a new token; the old URL answers 404 from now on. */
 void h_sb_person_rotate(struct req *r)
 {

@@ -42,6 +42,7 @@ const struct route api_routes[] = {
     {"GET", V1 "/singbox/users/{name}/links", h_sb_person_links, 0},
     {"GET", V1 "/singbox/users/{name}/profile", h_sb_person_profile, 0},
     {"GET", V1 "/singbox/users/{name}/subscription", h_sb_person_subscription, 0},
+    {"GET", V1 "/singbox/users/{name}/subscription/qr.svg", h_sb_person_subscription_qr, 0},
     {"POST", V1 "/singbox/users/{name}/subscription/rotate", h_sb_person_rotate, R_WRITE},
     {"GET", V1 "/plan", h_plan, 0},
     {"POST", V1 "/apply", h_apply, 0},

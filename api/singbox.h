@@ -12,6 +12,7 @@ void h_sb_persons(struct req *r);
 void h_sb_person_links(struct req *r);
 void h_sb_person_profile(struct req *r);
 void h_sb_person_subscription(struct req *r);
+void h_sb_person_subscription_qr(struct req *r);
 void h_sb_person_rotate(struct req *r);
 
 /*

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Browser tests: playwright-core driving Debian's chromium against a real
+# Browser tests (tests/run-browser.sh [BUILD_DIR [FILE...]]): playwright-core driving Debian's chromium against a real
 # `atlas serve`. Installs playwright-core (npm) when missing. Each file runs
 # under a timeout (ATLAS_BROWSER_TIMEOUT seconds, 600 by default). The unit
 # is the test (node:test's count); a file that crashes, times out or runs no
@@ -14,7 +14,8 @@ if [ ! -x /usr/bin/chromium ]; then
   echo "browser: FAILED: /usr/bin/chromium is missing (make deps installs it)"
   echo "browser: 0 passed, 1 failed"; exit 1
 fi
-tests=(tests/browser/*.test.mjs)
+# Further arguments: only these test files (default: every one).
+if [ $# -gt 1 ]; then tests=("${@:2}"); else tests=(tests/browser/*.test.mjs); fi
 if [ ! -e "${tests[0]}" ]; then
   echo "browser: FAILED: no browser tests yet"
   echo "browser: 0 passed, 1 failed"; exit 1

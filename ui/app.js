@@ -13,7 +13,7 @@
 const TOKEN_KEY = 'atlas.token';
 const DEVICE_KEY = 'atlas.device';
 const API = '/api/v1';
-const VIEWS = ['dashboard', 'wireguard', 'openvpn', 'plan', 'history', 'settings'];
+const VIEWS = ['dashboard', 'wireguard', 'openvpn', 'singbox', 'plan', 'history', 'settings'];
 const HISTORY_POINTS = 40;
 
 /* An HTTP error carrying the server's message, status and field. */
@@ -142,6 +142,7 @@ document.addEventListener('alpine:init', () => {
     wg: { ifaces: [], iface: '', peers: [], error: '', form: {}, formError: '', editing: null,
           ifForm: {}, ifFormError: '', qrUrl: '', qrName: '', qrError: '' },
     eng: atlasEngineState(),   /* engines.js: engine setup and service control */
+    sb: atlasSingboxState(),   /* singbox.js: the sing-box tab */
     ovpn: { server: null, clients: [], error: '', form: {}, formError: '' },
     plan: { data: null, error: '', applying: false, result: null, runs: [] },
     hist: { data: null, error: '', sel: null, detail: null, mode: 'own' },
@@ -333,6 +334,7 @@ document.addEventListener('alpine:init', () => {
       switch (this.view) {
       case 'wireguard': return this.loadWg();
       case 'openvpn': return this.loadOvpn();
+      case 'singbox': return this.loadSb();   /* singbox.js */
       case 'plan': return this.loadPlan();
       case 'history': return this.loadHistory();
       case 'dashboard': return this.loadStatus();
@@ -379,6 +381,7 @@ document.addEventListener('alpine:init', () => {
       const refreshLists = () => {
         if (this.view === 'wireguard') this.loadPeers(true);
         if (this.view === 'openvpn') this.loadOvpn(true);
+        if (this.view === 'singbox') this.loadSb(true);
       };
       es.addEventListener('connect', refreshLists);
       es.addEventListener('disconnect', refreshLists);
@@ -388,6 +391,7 @@ document.addEventListener('alpine:init', () => {
       this.loadStatus();
       if (this.view === 'wireguard') this.loadPeers(true);
       if (this.view === 'openvpn') this.loadOvpn(true);
+      if (this.view === 'singbox') this.loadSb(true);
       if (this.view === 'plan') this.loadPlan();
       if (this.view === 'history') this.loadHistory();
     },
@@ -905,6 +909,7 @@ document.addEventListener('alpine:init', () => {
     },
 
     ...atlasEngineMethods,     /* engines.js */
+    ...atlasSingboxMethods,    /* singbox.js */
 
     /* helpers exposed to the template */
     fmtBytes, fmtAgo, fmtTime, fmtUptime, actionMark, actionText, diffLines, dropsCount,
