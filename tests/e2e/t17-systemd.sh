@@ -50,7 +50,7 @@ masked="systemd-udevd.service systemd-udevd-control.socket systemd-udevd-kernel.
 # shellcheck disable=SC2016
 unshare --pid --fork --mount --net --uts --ipc --cgroup --propagation private bash -c '
   set -e
-  R=$1 ROOT=$1/root; shift
+  R=$1 ROOT=$1/root BIN=$2; shift 2
   mount -t tmpfs tmpfs "$R/layer"
   mkdir -p "$R/layer/u" "$R/layer/w"
   mount -t overlay overlay -o "lowerdir=/,upperdir=$R/layer/u,workdir=$R/layer/w" "$ROOT"
@@ -58,12 +58,16 @@ unshare --pid --fork --mount --net --uts --ipc --cgroup --propagation private ba
   mount --rbind /sys "$ROOT/sys"
   mount --rbind /dev "$ROOT/dev"
   mount -t tmpfs tmpfs "$ROOT/run"
+  # the build under test, at a path systemd-tmpfiles does not empty at boot
+  # (the checkout may live under /tmp)
+  mkdir -p "$ROOT/opt/atlas-under-test"
+  mount --bind "$BIN" "$ROOT/opt/atlas-under-test"
   echo atlas-systemd-test > "$ROOT/etc/hostname"
   for u in "$@"; do ln -sf /dev/null "$ROOT/etc/systemd/system/$u"; done
   cd "$ROOT"
   exec chroot . env -i container=atlas-test PATH=/usr/sbin:/usr/bin:/sbin:/bin \
     /lib/systemd/systemd --log-target=console --unit=basic.target
-' _ "$R" $masked > "$R/console.log" 2>&1 &
+' _ "$R" "$(dirname "$ATLAS_BIN")" $masked > "$R/console.log" 2>&1 &
 UNSHARE_PID=$!
 # PID 1 of the namespace: unshare's child, once it has exec'd systemd.
 sd_pid() {
@@ -79,7 +83,8 @@ SD test -d /run/systemd/system || fail "/run/systemd/system missing inside"
 ok "systemd runs as PID 1 of its own namespaces ($(SD systemctl is-system-running 2>&1))"
 
 D=/var/lib/atlas
-A() { SD "$ATLAS_BIN" --data "$D" "$@"; }
+ATLAS_IN=/opt/atlas-under-test/$(basename "$ATLAS_BIN")
+A() { SD "$ATLAS_IN" --data "$D" "$@"; }
 SD ip link set lo up
 state() { # $1: dns, then client names
   local dns=$1; shift
@@ -131,8 +136,9 @@ expect_rc 0 A plan
 ok "server change: systemctl restart, MainPID $pid0 -> $pid1"
 
 # scripts/atlas.service as shipped: verified, then run.
-SD install -m 0755 "$ATLAS_BIN" /usr/local/bin/atlas
-SD install -m 0644 "$(cd "$(dirname "$0")/../.." && pwd)/scripts/atlas.service" /etc/systemd/system/atlas.service
+SD install -m 0755 "$ATLAS_IN" /usr/local/bin/atlas
+SD tee /etc/systemd/system/atlas.service < "$(cd "$(dirname "$0")/../.." && pwd)/scripts/atlas.service" > /dev/null
+SD chmod 0644 /etc/systemd/system/atlas.service
 SD systemd-analyze verify /etc/systemd/system/atlas.service > "$R/verify" 2>&1 || { cat "$R/verify"; fail "systemd-analyze verify atlas.service"; }
 grep -i 'atlas.service' "$R/verify" && fail "systemd-analyze warns about atlas.service"
 SD systemctl daemon-reload
