@@ -121,12 +121,12 @@ grep -E '^\s+[-+~!]' "$T/adopt-plan.out" > "$T/adopt-actions" || true
 [ "$(grep -c 'singbox' "$T/adopt-actions" || true)" -ge 1 ] || fail "the plan does not start sing-box"
 if grep -iE 'reload|drop' "$T/adopt-actions" | grep_q -v 'start'; then fail "the plan announces more than the one start"; fi
 cli export --secrets > "$T/export.yaml"
-grep_q "$UUID" "$T/export.yaml" || fail "the UUID was not kept"
-grep_q "$RPRIV" "$T/export.yaml" || fail "the REALITY private key was not kept"
+grep_q -F -- "$UUID" "$T/export.yaml" || fail "the UUID was not kept"
+grep_q -F -- "$RPRIV" "$T/export.yaml" || fail "the REALITY private key was not kept"
 grep_q "reality_public_key: $RPUB" "$T/export.yaml" || fail "the REALITY public key is not the clients' one"
-grep_q "$SID" "$T/export.yaml" || fail "the short id was not kept"
+grep_q -F -- "$SID" "$T/export.yaml" || fail "the short id was not kept"
 grep_q "reality_handshake: $NET_IP:443" "$T/export.yaml" || fail "the REALITY target was not kept"
-grep_q -F "$SSK" "$T/export.yaml" && grep_q -F "$UKB" "$T/export.yaml" || fail "the Shadowsocks keys were not kept"
+grep_q -F -- "$SSK" "$T/export.yaml" && grep_q -F -- "$UKB" "$T/export.yaml" || fail "the Shadowsocks keys were not kept"
 ok "adopted: UUID, REALITY keys, short id, target, Shadowsocks keys kept; one start announced"
 
 # --- stop the old server, apply ---
