@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/buf.h"
 #include "lib/fileio.h"
 #include "lib/spawn.h"
@@ -107,14 +108,6 @@ int service_start(int mode, const struct service *svc, struct atlas_err *err)
 	return 0;
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 int service_stop(int mode, const struct service *svc, struct atlas_err *err)
 {
 	pid_t pid;
@@ -127,11 +120,11 @@ int service_stop(int mode, const struct service *svc, struct atlas_err *err)
 	}
 	kill(pid, SIGTERM);
 	for (int i = 0; i < 100 && pid_is(pid, svc->argv); i++)
-		sleep_ms(50);
+		clock_sleep_ms(50);
 	if (pid_is(pid, svc->argv)) {
 		kill(pid, SIGKILL);
 		for (int i = 0; i < 40 && pid_is(pid, svc->argv); i++)
-			sleep_ms(50);
+			clock_sleep_ms(50);
 	}
 	if (pid_is(pid, svc->argv))
 		return err_set(err, ERR_EXEC, "%s (pid %ld) does not stop", svc->name, (long)pid);

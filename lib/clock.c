@@ -2,6 +2,7 @@
  * clock.c - milliseconds of the monotonic and the wall clock, and
  * deadlines for timed waits (clock.h).
  */
+#include <errno.h>
 #include "lib/clock.h"
 
 static int64_t ms_of(clockid_t id)
@@ -44,4 +45,12 @@ void clock_cond_init(pthread_cond_t *c)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(c, &ca);
 	pthread_condattr_destroy(&ca);
+}
+
+void clock_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
 }

@@ -16,6 +16,8 @@
 int64_t clock_mono_ms(void);
 /* Milliseconds since the Unix epoch (CLOCK_REALTIME). */
 int64_t clock_wall_ms(void);
+/* Sleeps ms milliseconds, resuming after signals. */
+void clock_sleep_ms(int ms);
 /*
  * The absolute time ms milliseconds from now on clock id (CLOCK_MONOTONIC
  * or CLOCK_REALTIME), for pthread_cond_timedwait() on a condition variable

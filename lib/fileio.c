@@ -260,3 +260,37 @@ size_t file_clean_stale(const char *dir, int own_too)
 {
 	return clean_dir(dir, own_too, 0);
 }
+
+void file_last_line_with(const char *path, const char *const *needles, char *out, size_t len)
+{
+	struct buf b = BUF_INIT;
+	const char *end, *s, *pick = NULL, *pick_end = NULL;
+
+	out[0] = '\0';
+	if (file_read(path, 16u << 20, &b, NULL) < 0 || !b.len) {
+		buf_release(&b);
+		return;
+	}
+	end = b.data + b.len;
+	for (int n = 0; n < 20 && end > b.data; n++) {
+		int hit = 0;
+
+		while (end > b.data && (end[-1] == '\n' || end[-1] == '\r'))
+			end--;
+		s = end;
+		while (s > b.data && s[-1] != '\n')
+			s--;
+		if (!pick_end)
+			pick = s, pick_end = end;
+		for (size_t k = 0; needles[k] && !hit; k++)
+			hit = memmem(s, (size_t)(end - s), needles[k], strlen(needles[k])) != NULL;
+		if (hit) {
+			pick = s, pick_end = end;
+			break;
+		}
+		end = s;
+	}
+	if (pick)
+		snprintf(out, len, "%.*s", (int)(pick_end - pick), pick);
+	buf_release(&b);
+}

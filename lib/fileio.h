@@ -40,4 +40,11 @@ size_t file_clean_stale(const char *dir, int own_too);
 /* 1 when path exists, 0 otherwise. */
 int file_exists(const char *path);
 
+/*
+ * The most telling of the last 20 lines of the log at path, into out: the
+ * newest that holds one of needles (NULL-terminated), else the newest line.
+ * "" when the file is missing or empty. Cannot fail.
+ */
+void file_last_line_with(const char *path, const char *const *needles, char *out, size_t len);
+
 #endif

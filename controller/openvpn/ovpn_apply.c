@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "controller/openvpn/ovpn.h"
@@ -40,48 +41,6 @@ static int flush_index(struct apply_run *r, struct atlas_err *err)
 	return 0;
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/*
- * The most telling line at the end of openvpn's log for an error message:
- * the last of its final 20 lines that mentions an error, else the last one.
- */
-static void last_log_line(const char *log, char *out, size_t len)
-{
-	struct buf b = BUF_INIT;
-	const char *end, *s, *pick = NULL, *pick_end = NULL;
-
-	out[0] = '\0';
-	if (file_read(log, 16u << 20, &b, NULL) < 0 || !b.len) {
-		buf_release(&b);
-		return;
-	}
-	end = b.data + b.len;
-	for (int n = 0; n < 20 && end > b.data; n++) {
-		while (end > b.data && (end[-1] == '\n' || end[-1] == '\r'))
-			end--;
-		s = end;
-		while (s > b.data && s[-1] != '\n')
-			s--;
-		if (!pick_end)
-			pick = s, pick_end = end;
-		if (memmem(s, (size_t)(end - s), "rror", 4)) {
-			pick = s, pick_end = end;
-			break;
-		}
-		end = s;
-	}
-	if (pick)
-		snprintf(out, len, "%.*s", (int)(pick_end - pick), pick);
-	buf_release(&b);
-}
-
 /* Waits until the daemon answers on its management socket. */
 static int wait_ready(struct apply_run *r, struct atlas_err *err)
 {
@@ -97,9 +56,9 @@ static int wait_ready(struct apply_run *r, struct atlas_err *err)
 			ovpn_status_release(&st);
 			return 0;
 		}
-		sleep_ms(100);
+		clock_sleep_ms(100);
 	}
-	last_log_line(r->f.log, line, sizeof(line));
+	file_last_line_with(r->f.log, (const char *const[]){ "rror", NULL }, line, sizeof(line));
 	return err_set(err, ERR_EXEC, "openvpn did not come up%s%s", line[0] ? ": " : "", line);
 }
 
@@ -123,7 +82,7 @@ static int wait_gone(struct apply_run *r, const unsigned long *cids, size_t n,
 		ovpn_status_release(&st);
 		if (!left)
 			return 0;
-		sleep_ms(200);
+		clock_sleep_ms(200);
 	}
 	return err_set(err, ERR_EXEC, "openvpn: killed sessions are still listed after %d s",
 		       KILL_TIMEOUT_MS / 1000);

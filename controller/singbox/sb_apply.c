@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/spawn.h"
@@ -33,46 +34,6 @@ struct apply_run {
 	struct sb_files f;
 	char *api, *ssm;
 };
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/* The last line of sing-box.log that tells of an error (else the last one). */
-static void last_log_line(const char *log, char *out, size_t len)
-{
-	struct buf b = BUF_INIT;
-	const char *end, *s, *pick = NULL, *pick_end = NULL;
-
-	out[0] = '\0';
-	if (file_read(log, 16u << 20, &b, NULL) < 0 || !b.len) {
-		buf_release(&b);
-		return;
-	}
-	end = b.data + b.len;
-	for (int n = 0; n < 20 && end > b.data; n++) {
-		while (end > b.data && (end[-1] == '\n' || end[-1] == '\r'))
-			end--;
-		s = end;
-		while (s > b.data && s[-1] != '\n')
-			s--;
-		if (!pick_end)
-			pick = s, pick_end = end;
-		if (memmem(s, (size_t)(end - s), "FATAL", 5) ||
-		    memmem(s, (size_t)(end - s), "ERROR", 5)) {
-			pick = s, pick_end = end;
-			break;
-		}
-		end = s;
-	}
-	if (pick)
-		snprintf(out, len, "%.*s", (int)(pick_end - pick), pick);
-	buf_release(&b);
-}
 
 /* Writes text as config.check.json and runs `sing-box check` on it. */
 static int check_conf(struct apply_run *r, const char *text, struct atlas_err *err)
@@ -148,7 +109,7 @@ static int wait_started(struct apply_run *r, int64_t old, const char *what,
 		if (sb_api_started_at(r->api, r->st->singbox.api_secret, 1000, &at, NULL) == 0 &&
 		    at && at != old)
 			return 0;
-		sleep_ms(100);
+		clock_sleep_ms(100);
 	}
 	return err_set(err, ERR_EXEC, "sing-box %s%s",
 		       running_pid(r) < 0 ? "exited" : "did not answer", what);
@@ -165,7 +126,8 @@ static int op_start(struct apply_run *r, const struct sb_act *a, struct atlas_er
 		return -1;
 	if (wait_started(r, 0, " after start", err) == 0)
 		return 0;
-	last_log_line(r->f.log, line, sizeof(line));
+	file_last_line_with(r->f.log, (const char *const[]){ "FATAL", "ERROR", NULL }, line,
+			    sizeof(line));
 	if (line[0])
 		err_wrap(err, "%s", line);
 	return -1;
@@ -206,7 +168,8 @@ static int op_reload(struct apply_run *r, const struct sb_act *a, struct atlas_e
 	}
 	if (wait_started(r, old, " on reload", err) == 0)
 		return 0;
-	last_log_line(r->f.log, line, sizeof(line));
+	file_last_line_with(r->f.log, (const char *const[]){ "FATAL", "ERROR", NULL }, line,
+			    sizeof(line));
 	return err_set(err, ERR_EXEC, "sing-box %s%s%s",
 		       running_pid(r) < 0 ? "exited on reload (the next reconcile starts it)"
 					  : "did not reload",
@@ -354,7 +317,7 @@ static void wait_closed(struct apply_run *r, struct action *v, size_t n)
 		sb_conns_release(&c);
 		if (!left)
 			return;
-		sleep_ms(100);
+		clock_sleep_ms(100);
 	}
 }
 
