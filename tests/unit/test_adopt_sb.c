@@ -31,40 +31,6 @@
 
 static char *tmp, *cert, *key;
 
-static const char *singbox_bin(void)
-{
-	const char *b = getenv("ATLAS_SINGBOX_BIN");
-
-	return b && *b ? b : "/var/cache/atlas-test/sing-box-1.14.1/sing-box";
-}
-
-static int sb_check(const char *path, struct buf *msg)
-{
-	const char *argv[] = { singbox_bin(), "check", "-c", path, NULL };
-	struct spawn_opts so = { .timeout_ms = 60000 };
-	struct spawn_result r;
-	struct atlas_err err = { 0 };
-	int ok;
-
-	if (access(singbox_bin(), X_OK) != 0)
-		fail_msg("sing-box binary %s is missing: build it (scripts) or set ATLAS_SINGBOX_BIN",
-			 singbox_bin());
-	if (spawn_run(argv, &so, &r, &err) < 0)
-		fail_msg("%s", err.msg);
-	ok = r.exited && r.status == 0;
-	buf_printf(msg, "%s%s", buf_str(&r.out), buf_str(&r.errout));
-	spawn_result_release(&r);
-	return ok ? 0 : -1;
-}
-
-static void write_file(const char *path, const char *text)
-{
-	struct atlas_err err = { 0 };
-
-	if (file_write_atomic(path, text, strlen(text), 0600, &err) < 0)
-		fail_msg("%s", err.msg);
-}
-
 /* The hand-written config (new): all six types, a mixed inbound, outbounds and a route. */
 static char *config(void)
 {
@@ -119,8 +85,8 @@ static int setup(void **s)
 	key = xasprintf("%s/key.pem", tmp);
 	if (sb_self_signed("vpn.example.org", &c, &k, &err) < 0)
 		fail_msg("%s", err.msg);
-	write_file(cert, c);
-	write_file(key, k);
+	tu_write(cert, c);
+	tu_write(key, k);
 	free(c);
 	free(k);
 	return 0;
@@ -238,8 +204,8 @@ static void test_adopt_sb__rendered_serves_the_same(void **state)
 	int seen = 0;
 
 	(void)state;
-	write_file(orig, text);
-	if (sb_check(orig, &msg) < 0)
+	tu_write(orig, text);
+	if (tu_sb_check(orig, &msg) < 0)
 		fail_msg("test premise: sing-box check refuses the hand-written config:\n%s", msg.data);
 	assert_int_equal(parse(text, &st, &errs, &notes), 0);
 	st->settings.host = xstrdup("vpn.example.org");
@@ -250,9 +216,9 @@ static void test_adopt_sb__rendered_serves_the_same(void **state)
 	}
 	assert_string_equal(state_sb_inbound(st, "vless-reality")->reality_public_key, RPUB);
 	assert_int_equal(render_sb_server(st, &opts, &out, &err), 0);
-	write_file(rendered, out.data);
+	tu_write(rendered, out.data);
 	buf_reset(&msg);
-	if (sb_check(rendered, &msg) < 0)
+	if (tu_sb_check(rendered, &msg) < 0)
 		fail_msg("sing-box check refuses the rendered config:\n%s\n%s", msg.data, out.data);
 	root = json_loads(out.data, 0, NULL);
 	assert_non_null(root);
@@ -431,13 +397,13 @@ static void test_adopt_sb__all_or_nothing(void **state)
 
 	(void)state;
 	cli_datadir = data;
-	write_file(good, text);
+	tu_write(good, text);
 	/* the good file with one bad key at the end: nothing of it is stored */
 	text[strlen(text) - 3] = '\0';
 	{
 		char *b = xasprintf("%s,\n  \"bogus\": 1}\n", text);
 
-		write_file(bad, b);
+		tu_write(bad, b);
 		free(b);
 	}
 	assert_int_equal(run_adopt(3, argv_bad), 1);

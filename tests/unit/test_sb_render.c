@@ -282,41 +282,6 @@ static void test_sb_render__unknown_user_and_no_host(void **state)
 
 /* ---- the real sing-box ---- */
 
-static const char *singbox_bin(void)
-{
-	const char *b = getenv("ATLAS_SINGBOX_BIN");
-
-	return b && *b ? b : "/var/cache/atlas-test/sing-box-1.14.1/sing-box";
-}
-
-/* `sing-box check -c path`: 0 when it accepts; its output in msg. */
-static int sb_check(const char *path, struct buf *msg)
-{
-	const char *argv[] = { singbox_bin(), "check", "-c", path, NULL };
-	struct spawn_opts so = { .timeout_ms = 60000 };
-	struct spawn_result r;
-	struct atlas_err err = { 0 };
-	int ok;
-
-	if (access(singbox_bin(), X_OK) != 0)
-		fail_msg("sing-box binary %s is missing: build it (scripts) or set ATLAS_SINGBOX_BIN",
-			 singbox_bin());
-	if (spawn_run(argv, &so, &r, &err) < 0)
-		fail_msg("%s", err.msg);
-	ok = r.exited && r.status == 0;
-	buf_printf(msg, "%s%s", buf_str(&r.out), buf_str(&r.errout));
-	spawn_result_release(&r);
-	return ok ? 0 : -1;
-}
-
-static void write_file(const char *path, const char *text)
-{
-	struct atlas_err err = { 0 };
-
-	if (file_write_atomic(path, text, strlen(text), 0600, &err) < 0)
-		fail_msg("%s", err.msg);
-}
-
 static void test_sb_render__sing_box_check(void **state)
 {
 	static const char *const files[] = { "server.json", "profile-alice.json",
@@ -327,20 +292,20 @@ static void test_sb_render__sing_box_check(void **state)
 
 	/* the certificate files tjp names by path (check opens them) */
 	mkdir(CERT_DIR, 0700);
-	write_file(CERT_DIR "/fullchain.pem", tj->self_signed_certificate);
-	write_file(CERT_DIR "/privkey.pem", tj->self_signed_key);
+	tu_write(CERT_DIR "/fullchain.pem", tj->self_signed_certificate);
+	tu_write(CERT_DIR "/privkey.pem", tj->self_signed_key);
 	for (int i = 0; files[i]; i++) {
 		char path[256];
 
 		snprintf(path, sizeof(path), GOLDEN "%s", files[i]);
 		buf_reset(&msg);
-		if (sb_check(path, &msg) < 0)
+		if (tu_sb_check(path, &msg) < 0)
 			fail_msg("sing-box check refuses %s:\n%s", path, msg.data);
 	}
 	/* v2ray_api needs a build with it; this one may lack it, and then that
 	 * is the only complaint */
 	buf_reset(&msg);
-	if (sb_check(GOLDEN "server-v2ray.json", &msg) < 0 && !strstr(msg.data, "v2ray"))
+	if (tu_sb_check(GOLDEN "server-v2ray.json", &msg) < 0 && !strstr(msg.data, "v2ray"))
 		fail_msg("sing-box check refuses server-v2ray.json:\n%s", msg.data);
 	/* and check does refuse what is wrong: a broken REALITY key */
 	{
@@ -351,9 +316,9 @@ static void test_sb_render__sing_box_check(void **state)
 		p += strlen("\"private_key\": \"");
 		p[0] = p[0] == 'A' ? 'B' : 'A';
 		p[1] = '!';
-		write_file(tmp, text);
+		tu_write(tmp, text);
 		buf_reset(&msg);
-		assert_int_equal(sb_check(tmp, &msg), -1);
+		assert_int_equal(tu_sb_check(tmp, &msg), -1);
 		unlink(tmp);
 		free(text);
 	}

@@ -34,37 +34,20 @@ static struct atlas_state *parse(const char *body, struct posmap *pm)
 static char *problems(const char *body)
 {
 	struct posmap pm = { 0 };
-	struct atlas_state *st = parse(body, &pm);
-	struct diags d = { 0 };
-	struct atlas_err err;
-	struct buf b = BUF_INIT;
+	char *p = tu_problems(parse(body, &pm), &pm, "f.yaml");
 
-	assert_int_equal(state_complete(st, NULL, &d, &err), 0);
-	state_validate(st, &d);
-	diags_resolve(&d, &pm);
-	diags_format(&d, "f.yaml", &b);
-	diags_clear(&d);
 	posmap_clear(&pm);
-	state_free(st);
-	return buf_detach(&b);
+	return p;
 }
 
 static void good(const char *body)
 {
-	char *p = problems(body);
-
-	if (*p)
-		fail_msg("expected valid, got:\n%s", p);
-	free(p);
+	tu_good(problems(body));
 }
 
 static void bad(const char *body, const char *want)
 {
-	char *p = problems(body);
-
-	if (!strstr(p, want))
-		fail_msg("want \"%s\" in:\n%s", want, p);
-	free(p);
+	tu_bad(problems(body), want);
 }
 
 /* Fails when text contains any of the NULL-terminated words (a secret that leaked). */

@@ -28,35 +28,17 @@ static struct atlas_state *parse(const char *body)
 /* Completes (against no old state) and validates; returns messages (new). */
 static char *problems(const char *body)
 {
-	struct atlas_state *st = parse(body);
-	struct diags d = { 0 };
-	struct atlas_err err;
-	struct buf b = BUF_INIT;
-
-	assert_int_equal(state_complete(st, NULL, &d, &err), 0);
-	state_validate(st, &d);
-	diags_format(&d, NULL, &b);
-	diags_clear(&d);
-	state_free(st);
-	return buf_detach(&b);
+	return tu_problems(parse(body), NULL, NULL);
 }
 
 static void good(const char *body)
 {
-	char *p = problems(body);
-
-	if (*p)
-		fail_msg("expected valid, got:\n%s", p);
-	free(p);
+	tu_good(problems(body));
 }
 
 static void bad(const char *body, const char *want)
 {
-	char *p = problems(body);
-
-	if (!strstr(p, want))
-		fail_msg("want \"%s\" in:\n%s", want, p);
-	free(p);
+	tu_bad(problems(body), want);
 }
 
 #define WG(peers) \

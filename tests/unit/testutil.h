@@ -23,6 +23,8 @@
 #include "lib/fileio.h"
 #include "lib/spawn.h"
 #include "state/commit.h"
+#include "state/complete.h"
+#include "state/validate.h"
 #include "state/yaml.h"
 
 /* A new empty directory under /tmp; caller frees the string. */
@@ -79,6 +81,86 @@ static inline void tu_golden(const char *path, const char *got)
 		fail_msg("golden file %s differs (make golden regenerates it on purpose)", path);
 	}
 	free(want);
+}
+
+/* Writes text to path (0600, atomically); fails the test when it cannot. */
+static inline void tu_write(const char *path, const char *text)
+{
+	struct atlas_err err = { 0 };
+
+	if (file_write_atomic(path, text, strlen(text), 0600, &err) < 0)
+		fail_msg("%s", err.msg);
+}
+
+/*
+ * Completes st (against no old state) and validates it; frees st and returns
+ * the problems as diags_format prints them for file (new string, "" when
+ * none), positions resolved through pm when given.
+ */
+static inline char *tu_problems(struct atlas_state *st, struct posmap *pm, const char *file)
+{
+	struct diags d = { 0 };
+	struct atlas_err err;
+	struct buf b = BUF_INIT;
+
+	assert_int_equal(state_complete(st, NULL, &d, &err), 0);
+	state_validate(st, &d);
+	if (pm)
+		diags_resolve(&d, pm);
+	diags_format(&d, file, &b);
+	diags_clear(&d);
+	state_free(st);
+	return buf_detach(&b);
+}
+
+/*
+ * Validation fixtures: p is the problems a test's own checker found (new
+ * string, "" when none); tu_good wants none, tu_bad wants one containing
+ * want. Both free p.
+ */
+static inline void tu_good(char *p)
+{
+	if (*p)
+		fail_msg("expected valid, got:\n%s", p);
+	free(p);
+}
+
+static inline void tu_bad(char *p, const char *want)
+{
+	if (!strstr(p, want))
+		fail_msg("want \"%s\" in:\n%s", want, p);
+	free(p);
+}
+
+/* The sing-box binary the tests check configs with (ATLAS_SINGBOX_BIN overrides). */
+static inline const char *tu_singbox_bin(void)
+{
+	const char *b = getenv("ATLAS_SINGBOX_BIN");
+
+	return b && *b ? b : "/var/cache/atlas-test/sing-box-1.14.1/sing-box";
+}
+
+/*
+ * `sing-box check -c path`: 0 when it accepts, -1 when not; its output goes
+ * to msg. A missing binary fails the test (never a skip).
+ */
+static inline int tu_sb_check(const char *path, struct buf *msg)
+{
+	const char *argv[] = { tu_singbox_bin(), "check", "-c", path, NULL };
+	struct spawn_opts so = { .timeout_ms = 60000 };
+	struct spawn_result r;
+	struct atlas_err err = { 0 };
+	int ok;
+
+	if (access(tu_singbox_bin(), X_OK) != 0)
+		fail_msg("sing-box binary %s is missing: build it (scripts) or set ATLAS_SINGBOX_BIN",
+			 tu_singbox_bin());
+	if (spawn_run(argv, &so, &r, &err) < 0)
+		fail_msg("%s", err.msg);
+	ok = r.exited && r.status == 0;
+	buf_printf(msg, "%s%s", buf_str(&r.out), buf_str(&r.errout));
+	spawn_result_release(&r);
+	return ok ? 0 : -1;
 }
 
 /* 2026-01-01 12:00:00 UTC */
