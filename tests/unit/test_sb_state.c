@@ -18,14 +18,10 @@ static const char head[] = "version: 1\nsettings: {host: vpn.example.com}\n";
 
 static struct atlas_state *parse(const char *body, struct posmap *pm)
 {
-	struct diags d = { 0 };
 	/* a body with its own head (another settings) is taken as it is */
 	char *text = xasprintf("%s%s", strncmp(body, "version:", 8) ? head : "", body);
-	struct atlas_state *st = state_from_yaml(text, strlen(text), &d, pm);
+	struct atlas_state *st = tu_state_pm(text, pm);
 
-	if (!st)
-		fail_msg("parse error: %s", d.v[0].msg);
-	diags_clear(&d);
 	free(text);
 	return st;
 }

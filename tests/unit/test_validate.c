@@ -14,13 +14,9 @@ static const char head[] = "version: 1\nsettings: {}\n";
 
 static struct atlas_state *parse(const char *body)
 {
-	struct diags d = { 0 };
 	char *text = xasprintf("%s%s", head, body);
-	struct atlas_state *st = state_from_yaml(text, strlen(text), &d, NULL);
+	struct atlas_state *st = tu_state(text);
 
-	if (!st)
-		fail_msg("parse error: %s", d.v[0].msg);
-	diags_clear(&d);
 	free(text);
 	return st;
 }

@@ -175,16 +175,22 @@ static inline void tu_diags_fail(struct diags *d, const char *what)
 }
 
 /* The state the YAML text parses to, as read (nothing generated nor
- * checked); fails the test, printing each problem, when it does not parse. */
-static inline struct atlas_state *tu_state(const char *yaml)
+ * checked), positions into pm (may be NULL); fails the test, printing each
+ * problem, when it does not parse. */
+static inline struct atlas_state *tu_state_pm(const char *yaml, struct posmap *pm)
 {
 	struct diags d = { 0 };
-	struct atlas_state *st = state_from_yaml(yaml, strlen(yaml), &d, NULL);
+	struct atlas_state *st = state_from_yaml(yaml, strlen(yaml), &d, pm);
 
 	if (!st)
 		tu_diags_fail(&d, "test state does not parse");
 	diags_clear(&d);
 	return st;
+}
+
+static inline struct atlas_state *tu_state(const char *yaml)
+{
+	return tu_state_pm(yaml, NULL);
 }
 
 /* tu_state, then completed and validated as a commit would (state_check);
