@@ -95,8 +95,7 @@ static int setup(void **s)
 static int teardown(void **s)
 {
 	(void)s;
-	tu_rmrf(tmp);
-	free(tmp);
+	tu_rmrf_free(tmp);
 	free(cert);
 	free(key);
 	return 0;

@@ -28,8 +28,7 @@ static void test_auth__first_admin_once(void **ts)
 	assert_string_equal(err.msg, "invalid username or password");
 	assert_int_equal(auth_check_password(s, "root", pw, &epoch, &err), -1);
 	store_close(s);
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 }
 
 static void test_auth__password_change_bumps_epoch(void **ts)
@@ -54,8 +53,7 @@ static void test_auth__password_change_bumps_epoch(void **ts)
 	assert_int_equal(auth_set_password(s, "admin", "with\nnewline", &err), -1);
 	assert_int_equal(auth_token_epoch(s, "admin"), 2);
 	store_close(s);
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 }
 
 static void test_auth__hash_format(void **ts)

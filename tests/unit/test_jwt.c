@@ -156,9 +156,8 @@ static void test_jwt__key_file(void **ts)
 	assert_int_equal(sb.st_size, 32);
 	assert_int_equal(jwt_key_load(dir, k2, &err), 0);
 	assert_memory_equal(k1, k2, 32);
-	tu_rmrf(dir);
+	tu_rmrf_free(dir);
 	free(path);
-	free(dir);
 }
 
 int main(void)

@@ -126,8 +126,7 @@ static void test_lib__atomic_write(void **s)
 		assert_non_null(strstr(err.msg, "larger than 2 bytes"));
 		buf_release(&b);
 	}
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 	free(p);
 }
 
@@ -199,8 +198,7 @@ static void test_lib__clean_stale(void **s)
 	assert_int_equal(file_clean_stale(dir, 1), 1);
 	assert_false(there(dir, own));
 	assert_true(there(dir, live));
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 }
 
 static void test_lib__spawn(void **s)

@@ -160,8 +160,7 @@ static void test_loop__start_burst_and_request(void **ts)
 	assert_int_equal(err.code, ERR_UNSUPPORTED);
 	loop_stop(l);
 	assert_int_equal(runs(dir, NULL), 4);
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 }
 
 /*
@@ -212,8 +211,7 @@ static void test_loop__engine_down_reconciles(void **ts)
 	json_decref(wgdown);
 	diags_clear(&d);
 	state_free(st);
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 }
 
 /* Which trigger applies in which mode: the pure decision of a run. */
@@ -310,8 +308,7 @@ static void test_loop__manual_mode(void **ts)
 	assert_int_equal(runs(dir, NULL), 2);
 	loop_stop(l);
 	store_close(s);
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 }
 
 /* One outcome of wireguard, openvpn and singbox with the given failures. */

@@ -138,8 +138,7 @@ static void test_migrate__fixture_to_current(void **x)
 	open_and_check(dir, atlas_migrations, atlas_nmigrations);
 	/* A backup was taken exactly when a migration ran. */
 	assert_int_equal(count_backups(dir, "pre-migration-"), atlas_nmigrations > 3 ? 1 : 0);
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 }
 
 /* The current steps plus one or two more: what the next releases' migrations will meet. */
@@ -201,8 +200,7 @@ static void test_migrate__one_more_step_backs_up_first(void **x)
 	free(bf);
 	free(bk);
 	free(l);
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 }
 
 static void test_migrate__failed_step_leaves_file_usable(void **x)
@@ -244,8 +242,7 @@ static void test_migrate__failed_step_leaves_file_usable(void **x)
 	free(before);
 	free(l);
 	free(db);
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 }
 
 static void test_migrate__keeps_last_five_backups(void **x)
@@ -258,8 +255,7 @@ static void test_migrate__keeps_last_five_backups(void **x)
 		if (backup_before_migration(dir, 3, NULL, &err) < 0)
 			fail_msg("%s", err.msg);
 	assert_int_equal(count_backups(dir, "pre-migration-"), BACKUP_AUTO_KEEP);
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 }
 
 /* Archive round trip and refusals (the e2e test t26 does it with engines). */
@@ -319,11 +315,9 @@ static void test_migrate__backup_refuses_bad_archives(void **x)
 	}
 	buf_release(&raw);
 	keep_free();
-	tu_rmrf(dir);
-	tu_rmrf(to);
-	free(dir);
+	tu_rmrf_free(dir);
+	tu_rmrf_free(to);
 	free(file);
-	free(to);
 	free(bad);
 }
 
@@ -365,12 +359,10 @@ static void test_migrate__backup_during_write(void **x)
 		sqlite3_close(r);
 		free(rdb);
 	}
-	tu_rmrf(dir);
-	tu_rmrf(to);
+	tu_rmrf_free(dir);
+	tu_rmrf_free(to);
 	free(db);
 	free(file);
-	free(to);
-	free(dir);
 }
 
 int main(void)

@@ -124,9 +124,8 @@ static void test_ovpn_pki__ca_and_certificates(void **state)
 	X509_free(srv);
 	X509_free(cli);
 	pki_index_release(&idx);
-	tu_rmrf(dir);
+	tu_rmrf_free(dir);
 	free(pki);
-	free(dir);
 }
 
 static X509_CRL *load_crl(const char *pki)
@@ -205,9 +204,8 @@ static void test_ovpn_pki__server_files_apart(void **state)
 	state_free(st);
 	buf_release(&out);
 	pki_index_release(&idx);
-	tu_rmrf(dir);
+	tu_rmrf_free(dir);
 	free(pki);
-	free(dir);
 }
 
 /*
@@ -283,9 +281,8 @@ static void test_ovpn_pki__server_migration(void **state)
 	X509_free(x);
 	assert_string_not_equal(before, after);
 	pki_index_release(&idx);
-	tu_rmrf(dir);
+	tu_rmrf_free(dir);
 	free(pki);
-	free(dir);
 }
 
 /*
@@ -323,11 +320,10 @@ static void test_ovpn_pki__ca_half_written(void **state)
 	assert_int_equal(pki_create_ca(pki, "Test CA", &err), -1);
 	assert_non_null(strstr(err.msg, "restore ca.key from a backup"));
 	assert_false(file_exists(kp));
-	tu_rmrf(dir);
+	tu_rmrf_free(dir);
 	free(kp);
 	free(cp);
 	free(pki);
-	free(dir);
 }
 
 /*
@@ -357,9 +353,8 @@ static void test_ovpn_pki__orphan_certificate_revoked(void **state)
 	assert_string_not_equal(idx.v[1].serial, first);
 	pki_index_release(&lost);
 	pki_index_release(&idx);
-	tu_rmrf(dir);
+	tu_rmrf_free(dir);
 	free(pki);
-	free(dir);
 }
 
 static void test_ovpn_pki__revoke_and_crl(void **state)
@@ -451,9 +446,8 @@ static void test_ovpn_pki__revoke_and_crl(void **state)
 	X509_free(ca);
 	X509_free(bob);
 	pki_index_release(&idx);
-	tu_rmrf(dir);
+	tu_rmrf_free(dir);
 	free(pki);
-	free(dir);
 }
 
 static void test_ovpn_pki__tls_crypt_key(void **state)
@@ -478,9 +472,8 @@ static void test_ovpn_pki__tls_crypt_key(void **state)
 	assert_int_equal(lines, 16);
 	assert_string_equal(line, "-----END OpenVPN Static key V1-----\n");
 	free(text);
-	tu_rmrf(dir);
+	tu_rmrf_free(dir);
 	free(p);
-	free(dir);
 }
 
 static void test_ovpn_pki__index_format(void **state)
@@ -543,10 +536,9 @@ static void test_ovpn_pki__pem_and_encrypted_key(void **state)
 	assert_non_null(strstr(err.msg, "is encrypted"));
 	EVP_PKEY_free(k);
 	buf_release(&pem);
-	tu_rmrf(dir);
+	tu_rmrf_free(dir);
 	free(crt);
 	free(key);
-	free(dir);
 }
 
 int main(void)

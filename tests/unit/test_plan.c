@@ -120,10 +120,9 @@ static void test_plan__generation_zero_removes_nothing(void **s)
 	controller_ctx_release(&ctx);
 	buf_release(&b);
 	state_free(st);
-	tu_rmrf(dir);
+	tu_rmrf_free(dir);
 	free(rec);
 	free(run);
-	free(dir);
 }
 
 /* What a failed diff had added is dropped, its driver data freed. */

@@ -438,10 +438,8 @@ static void test_sb_state__round_trip_through_store(void **s)
 	store_close(st1);
 	store_close(st2);
 	state_free(a);
-	tu_rmrf(dir);
-	tu_rmrf(dir2);
-	free(dir);
-	free(dir2);
+	tu_rmrf_free(dir);
+	tu_rmrf_free(dir2);
 }
 
 int main(void)

@@ -104,8 +104,7 @@ static void test_store__migrates_empty_database(void **x)
 		assert_int_equal(cookie1, cookie0);
 	}
 	free(db);
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 }
 
 static void check_columns(sqlite3 *db, const struct schema *sc)
@@ -141,8 +140,7 @@ static void test_store__tables_mirror_schema(void **x)
 		if (schema_root.fields[i].sub)
 			check_columns(store_db(s), schema_root.fields[i].sub);
 	store_close(s);
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 }
 
 static void test_store__round_trip_and_generations(void **x)
@@ -180,8 +178,7 @@ static void test_store__round_trip_and_generations(void **x)
 	free(gens);
 	free(y1);
 	store_close(s);
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 }
 
 static void test_store__bad_import_changes_nothing(void **x)
@@ -215,8 +212,7 @@ static void test_store__bad_import_changes_nothing(void **x)
 	free(before);
 	free(after);
 	store_close(s);
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 }
 
 /*
@@ -277,8 +273,7 @@ static void test_store__restore_preview_keeps_runtime_settings(void **x)
 	state_free(st);
 	buf_release(&text);
 	store_close(s);
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 }
 
 static void test_store__restore_brings_back_keys(void **x)
@@ -302,8 +297,7 @@ static void test_store__restore_brings_back_keys(void **x)
 	free(y1);
 	free(y3);
 	store_close(s);
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 }
 
 static void test_store__refuses_newer_schema(void **x)
@@ -319,8 +313,7 @@ static void test_store__refuses_newer_schema(void **x)
 	store_close(s);
 	assert_int_equal(store_open(dir, &s, &err), -1);
 	assert_non_null(strstr(err.msg, "has schema version 999, newer than this atlas knows"));
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 }
 
 /*
@@ -362,8 +355,7 @@ static void test_store__refuses_lost_database(void **x)
 	free(db);
 	free(pki);
 	free(jwt);
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 }
 
 /*
@@ -427,8 +419,7 @@ static void test_store__history_compact_and_exact(void **x)
 	free(texts);
 	buf_release(&y);
 	store_close(s);
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 }
 
 static void test_store__refuses_unwritable_dir(void **x)
@@ -477,8 +468,7 @@ static void test_store__runs_and_meta(void **x)
 	assert_string_equal(v, "v2");
 	free(v);
 	store_close(s);
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 }
 
 /* ---- a save writes only the rows that changed ---- */
@@ -671,8 +661,7 @@ static void test_store__save_one_field_writes_one_row(void **x)
 	free(before);
 	free(after);
 	store_close(s);
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 }
 
 static void test_store__save_adds_removes_renames(void **x)
@@ -757,8 +746,7 @@ static void test_store__save_adds_removes_renames(void **x)
 	free(before);
 	free(after);
 	store_close(s);
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 }
 
 static void test_store__save_removes_and_readds_sections(void **x)
@@ -810,8 +798,7 @@ static void test_store__save_removes_and_readds_sections(void **x)
 	free(before);
 	free(y1);
 	store_close(s);
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 }
 
 /* A failure in the middle of a save leaves every table and the generation as they were. */
@@ -852,8 +839,7 @@ static void test_store__failed_save_rolls_back(void **x)
 	free(y1);
 	free(y2);
 	store_close(s);
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 }
 
 /* store_save() does not rely on the lists being sorted by name. */
@@ -885,8 +871,7 @@ static void test_store__save_unsorted_lists(void **x)
 	free(y1);
 	free(y2);
 	store_close(s);
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 }
 
 int main(void)

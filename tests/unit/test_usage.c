@@ -308,8 +308,7 @@ static void test_usage__store(void **s)
 	assert_int_equal(usage_store_reset(db, "nobody", &n, &err), 0);
 	assert_int_equal(n, 0);
 	store_close(db);
-	tu_rmrf(dir);
-	free(dir);
+	tu_rmrf_free(dir);
 }
 
 int main(void)

@@ -45,6 +45,13 @@ static inline void tu_rmrf(const char *dir)
 		spawn_result_release(&r);
 }
 
+/* tu_rmrf, then frees the string dir (from tu_tmpdir). */
+static inline void tu_rmrf_free(char *dir)
+{
+	tu_rmrf(dir);
+	free(dir);
+}
+
 /* The contents of path (new string); fails the test when unreadable. */
 static inline char *tu_read(const char *path)
 {
