@@ -16,16 +16,8 @@ static char *tmp;
 
 static int setup(void **s)
 {
-	(void)s;
-	tmp = tu_tmpdir();
+	*s = tmp = tu_tmpdir();
 	cli_datadir = tmp;
-	return 0;
-}
-
-static int teardown(void **s)
-{
-	(void)s;
-	tu_rmrf_free(tmp);
 	return 0;
 }
 
@@ -92,22 +84,7 @@ static void test_cli__history_count(void **s)
 /* Runs fn with stderr into a file; returns what it wrote (new) and its status. */
 static char *with_stderr(int (*fn)(int, char **), int argc, char **argv, int *rc)
 {
-	char *path = xasprintf("%s/stderr.txt", tmp), *text;
-	int saved, fd;
-
-	fflush(stderr);
-	saved = dup(2);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(saved >= 0 && fd >= 0);
-	dup2(fd, 2);
-	close(fd);
-	*rc = cli_run(fn, argc, argv);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	text = tu_read(path);
-	free(path);
-	return text;
+	return tu_cli_capture(2, tmp, fn, argc, argv, rc);
 }
 
 /*
@@ -255,5 +232,5 @@ int main(void)
 		cmocka_unit_test(test_cli__history_restore),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, tu_teardown_dir);
 }

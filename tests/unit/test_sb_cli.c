@@ -22,8 +22,7 @@ static int setup(void **s)
 	char *yaml = tu_read(GOLDEN "input.yaml");
 	int64_t gen;
 
-	(void)s;
-	tmp = tu_tmpdir();
+	*s = tmp = tu_tmpdir();
 	cli_datadir = tmp;
 	assert_int_equal(store_open(tmp, &st, &err), 0);
 	if (state_import_yaml(st, yaml, strlen(yaml), "test", &d, &gen, &err) < 0)
@@ -33,31 +32,12 @@ static int setup(void **s)
 	return 0;
 }
 
-static int teardown(void **s)
-{
-	(void)s;
-	tu_rmrf_free(tmp);
-	return 0;
-}
-
 /* Runs `atlas singbox ARGS`; its stdout (new) in *out; the exit status. */
 static int run(char **out, int argc, char **argv)
 {
-	char *path = xasprintf("%s/stdout", tmp);
-	int saved, fd, rc;
+	int rc;
 
-	fflush(stdout);
-	saved = dup(1);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(saved >= 0 && fd >= 0);
-	dup2(fd, 1);
-	close(fd);
-	rc = cli_run(cmd_singbox, argc, argv);
-	fflush(stdout);
-	dup2(saved, 1);
-	close(saved);
-	*out = tu_read(path);
-	free(path);
+	*out = tu_cli_capture(1, tmp, cmd_singbox, argc, argv, &rc);
 	return rc;
 }
 
@@ -152,5 +132,5 @@ int main(void)
 		cmocka_unit_test(test_sb_cli__refusals),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, tu_teardown_dir);
 }

@@ -19,6 +19,9 @@
 
 #include <cmocka.h>
 
+#include <fcntl.h>
+
+#include "cli/cli.h"
 #include "lib/buf.h"
 #include "lib/fileio.h"
 #include "lib/spawn.h"
@@ -52,6 +55,13 @@ static inline void tu_rmrf_free(char *dir)
 	free(dir);
 }
 
+/* A group teardown for a group setup that left a tu_tmpdir() in *s. */
+static inline int tu_teardown_dir(void **s)
+{
+	tu_rmrf_free(*s);
+	return 0;
+}
+
 /* The contents of path (new string); fails the test when unreadable. */
 static inline char *tu_read(const char *path)
 {
@@ -61,6 +71,33 @@ static inline char *tu_read(const char *path)
 	if (file_read(path, 64 << 20, &b, &err) < 0)
 		fail_msg("%s", err.msg);
 	return buf_detach(&b);
+}
+
+/*
+ * Runs the command fn (through cli_run) with the file descriptor fd (1 or
+ * 2) sent to a file in dir; returns what it wrote there (new), its exit
+ * status in *rc.
+ */
+static inline char *tu_cli_capture(int fd, const char *dir, int (*fn)(int, char **), int argc,
+				   char **argv, int *rc)
+{
+	FILE *stream = fd == 1 ? stdout : stderr;
+	char *path = xasprintf("%s/captured-%d.txt", dir, fd), *text;
+	int saved, to;
+
+	fflush(stream);
+	saved = dup(fd);
+	to = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved >= 0 && to >= 0);
+	dup2(to, fd);
+	close(to);
+	*rc = cli_run(fn, argc, argv);
+	fflush(stream);
+	dup2(saved, fd);
+	close(saved);
+	text = tu_read(path);
+	free(path);
+	return text;
 }
 
 /*
