@@ -97,6 +97,20 @@ static int done_count(struct seen *s)
 }
 
 /* The debounce rule with the clock as an argument: no timing in the test. */
+/* A request is answered from the loop thread with the run's result: ok. */
+static void request_ok(struct loop *l, struct seen *seen)
+{
+	struct atlas_err err = { 0 };
+
+	assert_int_equal(loop_request(l, NULL, on_done, seen, &err), 0);
+	WAIT_UNTIL("the request's answer", done_count(seen) == 1);
+	pthread_mutex_lock(&seen->mu);
+	assert_int_equal(seen->done, 1);
+	assert_true(json_is_true(json_object_get(seen->result, "ok")));
+	json_decref(seen->result);
+	pthread_mutex_unlock(&seen->mu);
+}
+
 static void test_loop__wake_due(void **ts)
 {
 	(void)ts;
@@ -139,12 +153,8 @@ static void test_loop__start_burst_and_request(void **ts)
 	WAIT_UNTIL("the sighup pass", loop_passes(l) > passes);
 	assert_int_equal(runs(dir, "api"), 1);
 	/* A request is answered from the loop thread with the run's result. */
-	assert_int_equal(loop_request(l, NULL, on_done, &seen, &err), 0);
-	WAIT_UNTIL("the request's answer", done_count(&seen) == 1);
+	request_ok(l, &seen);
 	pthread_mutex_lock(&seen.mu);
-	assert_int_equal(seen.done, 1);
-	assert_true(json_is_true(json_object_get(seen.result, "ok")));
-	json_decref(seen.result);
 	assert_int_equal(seen.runs, 4);
 	assert_int_equal(seen.runs_without_trigger, 0);
 	pthread_mutex_unlock(&seen.mu);
@@ -296,12 +306,8 @@ static void test_loop__manual_mode(void **ts)
 	assert_int_equal(runs(dir, NULL), 0);
 	loop_wake(l, "sighup", 0);
 	WAIT_UNTIL("the sighup run", runs(dir, "sighup") == 1);
-	assert_int_equal(loop_request(l, NULL, on_done, &seen, &err), 0);
-	WAIT_UNTIL("the request's answer", done_count(&seen) == 1);
+	request_ok(l, &seen);
 	pthread_mutex_lock(&seen.mu);
-	assert_int_equal(seen.done, 1);
-	assert_true(json_is_true(json_object_get(seen.result, "ok")));
-	json_decref(seen.result);
 	assert_int_equal(seen.runs_without_trigger, 0);
 	pthread_mutex_unlock(&seen.mu);
 	assert_int_equal(runs(dir, "api apply"), 1);
