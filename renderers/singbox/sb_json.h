@@ -14,6 +14,12 @@
 
 /* A JSON string of s, "" for NULL or text jansson refuses (new). Cannot fail. */
 json_t *sb_json_str(const char *s);
+/*
+ * Sets a user's keys in o as server and client both write them: the uuid
+ * (vless, vmess, tuic), the password (trojan, hysteria2, tuic) and the
+ * vision flow of a vless REALITY user.
+ */
+void sb_json_user_keys(json_t *o, const struct sb_inbound *in, const struct sb_user *u);
 /* Dumps j indented by 2 with a final newline, appended to out. Cannot fail. */
 void sb_json_dump(const json_t *j, struct buf *out);
 /* The transport object of an inbound (new), NULL for tcp. */

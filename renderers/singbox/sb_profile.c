@@ -45,20 +45,11 @@ static json_t *client_outbound(const struct atlas_state *st, const struct sb_inb
 	json_object_set_new(o, "tag", json_string(in->name));
 	json_object_set_new(o, "server", json_string(st->settings.host));
 	json_object_set_new(o, "server_port", json_integer(in->port));
+	sb_json_user_keys(o, in, u);
 	switch (in->type) {
-	case SB_VLESS:
-		json_object_set_new(o, "uuid", sb_json_str(u->uuid));
-		if (sb_security(in) == SB_SEC_REALITY)
-			json_object_set_new(o, "flow", json_string("xtls-rprx-vision"));
-		break;
 	case SB_VMESS:
-		json_object_set_new(o, "uuid", sb_json_str(u->uuid));
 		json_object_set_new(o, "security", json_string("auto"));
 		json_object_set_new(o, "alter_id", json_integer(0));
-		break;
-	case SB_TROJAN:
-	case SB_HYSTERIA2:
-		json_object_set_new(o, "password", sb_json_str(u->password));
 		break;
 	case SB_SHADOWSOCKS: {
 		struct buf pw = BUF_INIT;
@@ -71,10 +62,10 @@ static json_t *client_outbound(const struct atlas_state *st, const struct sb_inb
 		break;
 	}
 	case SB_TUIC:
-		json_object_set_new(o, "uuid", sb_json_str(u->uuid));
-		json_object_set_new(o, "password", sb_json_str(u->password));
 		json_object_set_new(o, "congestion_control", json_string("bbr"));
 		json_object_set_new(o, "udp_relay_mode", json_string("native"));
+		break;
+	default: /* vless, trojan, hysteria2: their keys only */
 		break;
 	}
 	if (sb_security(in) != SB_SEC_NONE)

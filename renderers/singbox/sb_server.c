@@ -97,29 +97,24 @@ json_t *sb_json_transport(const struct sb_inbound *in)
 	return t;
 }
 
+void sb_json_user_keys(json_t *o, const struct sb_inbound *in, const struct sb_user *u)
+{
+	if (in->type == SB_VLESS || in->type == SB_VMESS || in->type == SB_TUIC)
+		json_object_set_new(o, "uuid", sb_json_str(u->uuid));
+	if (in->type == SB_TROJAN || in->type == SB_HYSTERIA2 || in->type == SB_TUIC)
+		json_object_set_new(o, "password", sb_json_str(u->password));
+	if (in->type == SB_VLESS && sb_security(in) == SB_SEC_REALITY)
+		json_object_set_new(o, "flow", json_string("xtls-rprx-vision"));
+}
+
 static json_t *server_user(const struct sb_inbound *in, const struct sb_user *u)
 {
 	json_t *o = json_object();
 
 	json_object_set_new(o, "name", json_string(u->name));
-	switch (in->type) {
-	case SB_VLESS:
-		json_object_set_new(o, "uuid", sb_json_str(u->uuid));
-		if (sb_security(in) == SB_SEC_REALITY)
-			json_object_set_new(o, "flow", json_string("xtls-rprx-vision"));
-		break;
-	case SB_VMESS:
-		json_object_set_new(o, "uuid", sb_json_str(u->uuid));
+	sb_json_user_keys(o, in, u);
+	if (in->type == SB_VMESS)
 		json_object_set_new(o, "alterId", json_integer(0));
-		break;
-	case SB_TUIC:
-		json_object_set_new(o, "uuid", sb_json_str(u->uuid));
-		json_object_set_new(o, "password", sb_json_str(u->password));
-		break;
-	default:
-		json_object_set_new(o, "password", sb_json_str(u->password));
-		break;
-	}
 	return o;
 }
 
