@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/commands.h"
 #include "cli/cmd_store.h"
 #include "renderers/singbox/sb_render.h"
 #include "renderers/wireguard/wg_render.h"
@@ -164,11 +165,10 @@ out:
 
 int cmd_singbox(int argc, char **argv)
 {
-	if (argc < 2 || cli_wants_help(argc, argv, usage)) {
-		if (argc < 2)
-			fputs(usage, stderr);
-		return argc < 2;
-	}
+	int rc;
+
+	if (cli_group_help(argc, argv, usage, &rc))
+		return rc;
 	if (!strcmp(argv[1], "links"))
 		return show(argc - 1, argv + 1, LINKS);
 	if (!strcmp(argv[1], "profile"))
@@ -179,7 +179,5 @@ int cmd_singbox(int argc, char **argv)
 		return sub(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "status"))
 		return cmd_singbox_status(argc - 1, argv + 1);
-	fprintf(stderr, "atlas singbox: unknown subcommand \"%s\"\n", argv[1]);
-	fputs(usage, stderr);
-	return 1;
+	return cli_unknown_subcommand("singbox", argv[1], usage);
 }

@@ -14,6 +14,7 @@
 #include "state/commit.h"
 #include "state/schema.h"
 #include "cli/cli.h"
+#include "cli/commands.h"
 #include "cli/cmd_store.h"
 
 static const char usage[] =
@@ -261,11 +262,10 @@ static int status(void)
 
 int cmd_wg(int argc, char **argv)
 {
-	if (argc < 2 || cli_wants_help(argc, argv, usage)) {
-		if (argc < 2)
-			fputs(usage, stderr);
-		return argc < 2;
-	}
+	int rc;
+
+	if (cli_group_help(argc, argv, usage, &rc))
+		return rc;
 	if (!strcmp(argv[1], "config"))
 		return show(argc - 2, argv + 2, 0);
 	if (!strcmp(argv[1], "qr"))
@@ -274,7 +274,5 @@ int cmd_wg(int argc, char **argv)
 		return peer_edit(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "status") && argc == 2)
 		return status();
-	fprintf(stderr, "atlas wg: unknown subcommand \"%s\"\n", argv[1]);
-	fputs(usage, stderr);
-	return 1;
+	return cli_unknown_subcommand("wg", argv[1], usage);
 }

@@ -1,8 +1,13 @@
 /*
- * commands.h - the command table (commands.c).
+ * commands.h - the command table (commands.c) and the two steps the commands
+ * with subcommands of their own share.
  */
 #ifndef ATLAS_COMMANDS_H
 #define ATLAS_COMMANDS_H
+
+#include <stdio.h>
+
+#include "cli/cli.h"
 
 struct command {
 	const char *name;
@@ -11,5 +16,29 @@ struct command {
 };
 
 extern const struct command atlas_commands[];
+
+/*
+ * For a command with subcommands: without one, prints usage on stderr (*rc
+ * 1); with -h or --help anywhere, on stdout (*rc 0). Returns 1 when it did
+ * either (the command returns *rc), 0 otherwise. Inline, so that a command
+ * does not call back into the file that lists it.
+ */
+static inline int cli_group_help(int argc, char **argv, const char *usage, int *rc)
+{
+	if (argc >= 2 && !cli_wants_help(argc, argv, usage))
+		return 0;
+	if (argc < 2)
+		fputs(usage, stderr);
+	*rc = argc < 2;
+	return 1;
+}
+
+/* Says "atlas GROUP: unknown subcommand "SUB"" and the usage on stderr; returns 1. */
+static inline int cli_unknown_subcommand(const char *group, const char *sub, const char *usage)
+{
+	fprintf(stderr, "atlas %s: unknown subcommand \"%s\"\n", group, sub);
+	fputs(usage, stderr);
+	return 1;
+}
 
 #endif
