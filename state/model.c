@@ -34,12 +34,28 @@ struct atlas_state *state_dup(const struct atlas_state *st)
 	return c;
 }
 
+/*
+ * The element named name of the n elements of size bytes at v, or NULL:
+ * every list element starts with its name (schema.c; test_model checks it).
+ */
+static void *find_named(const void *v, size_t n, size_t size, const char *name)
+{
+	for (size_t i = 0; name && i < n; i++) {
+		char *const *el = (char *const *)((const char *)v + i * size);
+
+		if (*el && !strcmp(*el, name))
+			return (void *)el;
+	}
+	return NULL;
+}
+
+#define FIND_NAMED(v, n, name) find_named((v), (n), sizeof(*(v)), (name))
+
 struct wg_iface *state_wg_iface(const struct atlas_state *st, const char *name)
 {
-	for (size_t i = 0; st->has_wireguard && i < st->wireguard.ninterfaces; i++)
-		if (!strcmp(st->wireguard.interfaces[i].name, name))
-			return &st->wireguard.interfaces[i];
-	return NULL;
+	const struct wg_section *w = &st->wireguard;
+
+	return st->has_wireguard ? FIND_NAMED(w->interfaces, w->ninterfaces, name) : NULL;
 }
 
 struct wg_peer *state_wg_peer(const struct wg_iface *ifc, const char *name)
@@ -58,43 +74,29 @@ struct wg_peer *state_wg_peer(const struct wg_iface *ifc, const char *name)
 		else
 			hi = mid;
 	}
-	for (size_t i = 0; i < ifc->npeers; i++)
-		if (ifc->peers[i].name && !strcmp(ifc->peers[i].name, name))
-			return &ifc->peers[i];
-	return NULL;
+	return FIND_NAMED(ifc->peers, ifc->npeers, name);
 }
 
 struct ovpn_client *state_ovpn_client(const struct atlas_state *st, const char *name)
 {
-	for (size_t i = 0; st->has_openvpn && i < st->openvpn.nclients; i++)
-		if (!strcmp(st->openvpn.clients[i].name, name))
-			return &st->openvpn.clients[i];
-	return NULL;
+	return st->has_openvpn ? FIND_NAMED(st->openvpn.clients, st->openvpn.nclients, name) : NULL;
 }
 
 struct sb_inbound *state_sb_inbound(const struct atlas_state *st, const char *name)
 {
-	for (size_t i = 0; st->has_singbox && name && i < st->singbox.ninbounds; i++)
-		if (st->singbox.inbounds[i].name && !strcmp(st->singbox.inbounds[i].name, name))
-			return &st->singbox.inbounds[i];
-	return NULL;
+	return st->has_singbox ? FIND_NAMED(st->singbox.inbounds, st->singbox.ninbounds, name) : NULL;
 }
 
 struct sb_user *state_sb_user(const struct sb_inbound *in, const char *name)
 {
-	for (size_t i = 0; name && i < in->nusers; i++)
-		if (in->users[i].name && !strcmp(in->users[i].name, name))
-			return &in->users[i];
-	return NULL;
+	return FIND_NAMED(in->users, in->nusers, name);
 }
 
 struct sb_subscription *state_sb_subscription(const struct atlas_state *st, const char *name)
 {
-	for (size_t i = 0; st->has_singbox && name && i < st->singbox.nsubscriptions; i++)
-		if (st->singbox.subscriptions[i].name &&
-		    !strcmp(st->singbox.subscriptions[i].name, name))
-			return &st->singbox.subscriptions[i];
-	return NULL;
+	const struct sb_section *sb = &st->singbox;
+
+	return st->has_singbox ? FIND_NAMED(sb->subscriptions, sb->nsubscriptions, name) : NULL;
 }
 
 struct sb_subscription *state_sb_subscription_by_token(const struct atlas_state *st,
