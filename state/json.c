@@ -93,6 +93,10 @@ json_t *json_encode_struct(const struct schema *s, const void *p, unsigned flags
 void json_write_str(struct buf *out, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
+	/* the characters with a two-character escape; the others below 0x20 and 0x7f: \u00XX */
+	static const char *const short_escape[0x80] = {
+		['"'] = "\\\"", ['\\'] = "\\\\", ['\n'] = "\\n", ['\t'] = "\\t", ['\r'] = "\\r",
+	};
 	const char *run;
 
 	if (!s) {
@@ -107,27 +111,12 @@ void json_write_str(struct buf *out, const char *s)
 			continue;
 		buf_add(out, run, (size_t)(s - run));
 		run = s + 1;
-		switch (c) {
-		case '"':
-			buf_puts(out, "\\\"");
-			break;
-		case '\\':
-			buf_puts(out, "\\\\");
-			break;
-		case '\n':
-			buf_puts(out, "\\n");
-			break;
-		case '\t':
-			buf_puts(out, "\\t");
-			break;
-		case '\r':
-			buf_puts(out, "\\r");
-			break;
-		default: {
+		if (c < 0x80 && short_escape[c]) {
+			buf_puts(out, short_escape[c]);
+		} else {
 			char u[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
 
 			buf_puts(out, u);
-		}
 		}
 	}
 	buf_add(out, run, (size_t)(s - run));
