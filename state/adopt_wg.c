@@ -628,6 +628,44 @@ static int has_psk(const char *k)
 	return k[0] && strcmp(k, ADOPT_WG_NO_PSK);
 }
 
+/*
+ * The live list wins when it holds other entries than the file's (in any
+ * order): noted at line, for the interface's Address (peer NULL) or a
+ * peer's AllowedIPs, and copied over the file's.
+ */
+static void take_live(struct diags *notes, int line, const char *peer, struct strv *file,
+		      const struct strv *live)
+{
+	struct strv a = STRV_INIT, b = STRV_INIT;
+	int same;
+	char *f, *t;
+
+	strv_copy(&a, file);
+	strv_copy(&b, live);
+	strv_sort(&a);
+	strv_sort(&b);
+	same = strv_eq(&a, &b);
+	strv_clear(&a);
+	strv_clear(&b);
+	if (same)
+		return;
+	f = joined(file);
+	t = joined(live);
+	if (peer)
+		diags_add_at(notes, line, 1, NULL,
+			     "peer \"%s\": AllowedIPs %s differ from the live %s: the live ones are "
+			     "kept",
+			     peer, f, t);
+	else
+		diags_add_at(notes, line, 1, NULL,
+			     "Address %s differs from the live addresses %s: the live ones are kept",
+			     f, t);
+	free(f);
+	free(t);
+	strv_clear(file);
+	strv_copy(file, live);
+}
+
 int adopt_wg_merge_live(struct adopt_wg *a, const struct adopt_wg_live *live,
 			struct diags *errs, struct diags *notes)
 {
@@ -662,28 +700,9 @@ int adopt_wg_merge_live(struct adopt_wg *a, const struct adopt_wg_live *live,
 				     live->listen_port);
 		ifc->listen_port = live->listen_port;
 	}
-	if (live->addresses.n) {
-		struct strv a1 = STRV_INIT, a2 = STRV_INIT;
-
-		strv_copy(&a1, &ifc->address);
-		strv_copy(&a2, &live->addresses);
-		strv_sort(&a1);
-		strv_sort(&a2);
-		if (!strv_eq(&a1, &a2)) {
-			char *f = joined(&ifc->address), *t = joined(&live->addresses);
-
-			diags_add_at(notes, a->addr_line ? a->addr_line : a->iface_line, 1, NULL,
-				     "Address %s differs from the live addresses %s: the live ones are "
-				     "kept",
-				     f, t);
-			free(f);
-			free(t);
-			strv_clear(&ifc->address);
-			strv_copy(&ifc->address, &live->addresses);
-		}
-		strv_clear(&a1);
-		strv_clear(&a2);
-	}
+	if (live->addresses.n)
+		take_live(notes, a->addr_line ? a->addr_line : a->iface_line, NULL, &ifc->address,
+			  &live->addresses);
 	for (size_t i = 0; i < live->npeers; i++) {
 		const struct adopt_wg_live_peer *lp = &live->peers[i];
 		struct wg_peer *p = NULL;
@@ -721,28 +740,7 @@ int adopt_wg_merge_live(struct adopt_wg *a, const struct adopt_wg_live *live,
 				     lp->public_key, p->name);
 			continue;
 		}
-		{
-			struct strv x = STRV_INIT, y = STRV_INIT;
-
-			strv_copy(&x, &p->address);
-			strv_copy(&y, &lp->allowed_ips);
-			strv_sort(&x);
-			strv_sort(&y);
-			if (!strv_eq(&x, &y)) {
-				char *f = joined(&p->address), *t = joined(&lp->allowed_ips);
-
-				diags_add_at(notes, a->peer_line[k], 1, NULL,
-					     "peer \"%s\": AllowedIPs %s differ from the live %s: the "
-					     "live ones are kept",
-					     p->name, f, t);
-				free(f);
-				free(t);
-				strv_clear(&p->address);
-				strv_copy(&p->address, &lp->allowed_ips);
-			}
-			strv_clear(&x);
-			strv_clear(&y);
-		}
+		take_live(notes, a->peer_line[k], p->name, &p->address, &lp->allowed_ips);
 		if (has_psk(p->preshared_key) != (lp->preshared_key[0] != 0) ||
 		    (lp->preshared_key[0] && strcmp(p->preshared_key, lp->preshared_key))) {
 			diags_add_at(notes, a->peer_line[k], 1, NULL,
