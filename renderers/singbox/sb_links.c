@@ -102,16 +102,37 @@ static void query_start(struct buf *out, size_t mark)
 		out->data[mark] = '?';
 }
 
+/*
+ * "SCHEME://USER@HOST:PORT" (USER:SECRET when secret is given), each part
+ * percent-encoded; returns where the query starts (query_start).
+ */
+static size_t link_start(struct buf *out, const char *scheme, const char *user,
+			 const char *secret, const struct atlas_state *st, const struct sb_inbound *in)
+{
+	buf_printf(out, "%s://", scheme);
+	pct(out, user);
+	if (secret) {
+		buf_putc(out, ':');
+		pct(out, secret);
+	}
+	buf_putc(out, '@');
+	hostport(out, st->settings.host, in->port);
+	return out->len;
+}
+
+/* sni= and alpn=h3 of the QUIC types (hysteria2, tuic). */
+static void quic_params(struct buf *out, const struct atlas_state *st, const struct sb_inbound *in)
+{
+	if (sb_sni(st, in))
+		param(out, "sni", sb_sni(st, in));
+	param(out, "alpn", "h3");
+}
+
 static void link_vless(struct buf *out, const struct atlas_state *st, const struct sb_inbound *in,
 		       const struct sb_user *u)
 {
-	size_t mark;
+	size_t mark = link_start(out, "vless", u->uuid, NULL, st, in);
 
-	buf_puts(out, "vless://");
-	pct(out, u->uuid);
-	buf_putc(out, '@');
-	hostport(out, st->settings.host, in->port);
-	mark = out->len;
 	param(out, "encryption", "none");
 	if (sb_security(in) == SB_SEC_REALITY)
 		param(out, "flow", "xtls-rprx-vision");
@@ -123,13 +144,8 @@ static void link_vless(struct buf *out, const struct atlas_state *st, const stru
 static void link_trojan(struct buf *out, const struct atlas_state *st, const struct sb_inbound *in,
 			const struct sb_user *u)
 {
-	size_t mark;
+	size_t mark = link_start(out, "trojan", u->password, NULL, st, in);
 
-	buf_puts(out, "trojan://");
-	pct(out, u->password);
-	buf_putc(out, '@');
-	hostport(out, st->settings.host, in->port);
-	mark = out->len;
 	security_params(out, st, in);
 	transport_params(out, st, in);
 	query_start(out, mark);
@@ -184,11 +200,8 @@ static void link_ss(struct buf *out, const struct atlas_state *st, const struct 
 
 	buf_printf(&ui, "%s:%s:%s", sb_method_names[in->method], in->server_key ? in->server_key : "",
 		   u->password ? u->password : "");
-	buf_puts(out, "ss://");
-	pct(out, ui.data);
+	link_start(out, "ss", ui.data, NULL, st, in);
 	buf_release_secure(&ui);
-	buf_putc(out, '@');
-	hostport(out, st->settings.host, in->port);
 }
 
 static void link_hy2(struct buf *out, const struct atlas_state *st, const struct sb_inbound *in,
@@ -196,15 +209,10 @@ static void link_hy2(struct buf *out, const struct atlas_state *st, const struct
 {
 	size_t mark;
 
-	buf_puts(out, "hysteria2://");
-	pct(out, u->password);
-	buf_putc(out, '@');
-	hostport(out, st->settings.host, in->port);
+	link_start(out, "hysteria2", u->password, NULL, st, in);
 	buf_putc(out, '/');
 	mark = out->len;
-	if (sb_sni(st, in))
-		param(out, "sni", sb_sni(st, in));
-	param(out, "alpn", "h3");
+	quic_params(out, st, in);
 	if (in->certificate_sha256)
 		param(out, "pinSHA256", in->certificate_sha256);
 	query_start(out, mark);
@@ -213,48 +221,31 @@ static void link_hy2(struct buf *out, const struct atlas_state *st, const struct
 static void link_tuic(struct buf *out, const struct atlas_state *st, const struct sb_inbound *in,
 		      const struct sb_user *u)
 {
-	size_t mark;
+	size_t mark = link_start(out, "tuic", u->uuid, u->password, st, in);
 
-	buf_puts(out, "tuic://");
-	pct(out, u->uuid);
-	buf_putc(out, ':');
-	pct(out, u->password);
-	buf_putc(out, '@');
-	hostport(out, st->settings.host, in->port);
-	mark = out->len;
-	if (sb_sni(st, in))
-		param(out, "sni", sb_sni(st, in));
-	param(out, "alpn", "h3");
+	quic_params(out, st, in);
 	param(out, "congestion_control", "bbr");
 	param(out, "udp_relay_mode", "native");
 	query_start(out, mark);
 }
+
+typedef void link_fn(struct buf *out, const struct atlas_state *st, const struct sb_inbound *in,
+		     const struct sb_user *u);
+
+/* The link of each type (enum sb_type), all six. */
+static link_fn *const link_of[SB_TUIC + 1] = {
+	[SB_VLESS] = link_vless,    [SB_VMESS] = link_vmess,	 [SB_TROJAN] = link_trojan,
+	[SB_SHADOWSOCKS] = link_ss, [SB_HYSTERIA2] = link_hy2, [SB_TUIC] = link_tuic,
+};
 
 int render_sb_link(const struct atlas_state *st, const struct sb_inbound *in,
 		   const struct sb_user *u, struct buf *out, struct atlas_err *err)
 {
 	if (!st->settings.host || !*st->settings.host)
 		return err_set(err, ERR_INVALID, "settings.host is not set: links need it");
-	switch (in->type) {
-	case SB_VLESS:
-		link_vless(out, st, in, u);
-		break;
-	case SB_VMESS:
-		link_vmess(out, st, in, u);
-		return 0;	/* the name is inside (ps) */
-	case SB_TROJAN:
-		link_trojan(out, st, in, u);
-		break;
-	case SB_SHADOWSOCKS:
-		link_ss(out, st, in, u);
-		break;
-	case SB_HYSTERIA2:
-		link_hy2(out, st, in, u);
-		break;
-	case SB_TUIC:
-		link_tuic(out, st, in, u);
-		break;
-	}
+	link_of[in->type](out, st, in, u);
+	if (in->type == SB_VMESS)
+		return 0; /* the name is inside (ps) */
 	buf_putc(out, '#');
 	pct(out, in->name);
 	return 0;
