@@ -25,6 +25,7 @@
 
 #include "lib/buf.h"
 #include "lib/fileio.h"
+#include "lib/strv.h"
 #include "lib/version.h"
 #include "state/backup.h"
 
@@ -146,9 +147,31 @@ out:
 	return ret;
 }
 
-static int cmp_str(const void *a, const void *b)
+/*
+ * The names in dir but "." and ".." that keep(name, arg) accepts, sorted,
+ * into out; -1 when dir cannot be read.
+ */
+static int dir_names(const char *dir, int (*keep)(const char *name, const char *arg),
+		     const char *arg, struct strv *out)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && keep(de->d_name, arg))
+			strv_push(out, de->d_name);
+	closedir(d);
+	strv_sort(out);
+	return 0;
+}
+
+/* Not in the archive: the live database files, runtime state, older backups. */
+static int archived(const char *name, const char *rel)
+{
+	return *rel || (strncmp(name, DB_MEMBER, strlen(DB_MEMBER)) && strcmp(name, "run") &&
+			strcmp(name, "backups"));
 }
 
 /* Appends the relative paths of the regular files under datadir/rel, sorted. */
@@ -156,31 +179,15 @@ static int walk(const char *datadir, const char *rel, char ***paths, size_t *n,
 		struct atlas_err *err)
 {
 	char *dir = *rel ? xasprintf("%s/%s", datadir, rel) : xstrdup(datadir);
-	char **names = NULL;
-	size_t nn = 0;
-	struct dirent *de;
-	DIR *d = opendir(dir);
+	struct strv names = STRV_INIT;
 	int ret = -1;
 
-	if (!d) {
+	if (dir_names(dir, archived, rel, &names) < 0) {
 		err_set(err, ERR_IO, "cannot read \"%s\": %s", dir, strerror(errno));
 		goto out;
 	}
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		/* Not in the archive: the live database files, runtime state, older backups. */
-		if (!*rel && (!strncmp(de->d_name, DB_MEMBER, strlen(DB_MEMBER)) ||
-			      !strcmp(de->d_name, "run") || !strcmp(de->d_name, "backups")))
-			continue;
-		names = xrealloc(names, (nn + 1) * sizeof(*names));
-		names[nn++] = xstrdup(de->d_name);
-	}
-	closedir(d);
-	if (nn)
-		qsort(names, nn, sizeof(*names), cmp_str);
-	for (size_t i = 0; i < nn; i++) {
-		char *r = *rel ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
+	for (size_t i = 0; i < names.n; i++) {
+		char *r = *rel ? xasprintf("%s/%s", rel, names.v[i]) : xstrdup(names.v[i]);
 		char *full = xasprintf("%s/%s", datadir, r);
 		struct stat st;
 
@@ -209,9 +216,7 @@ static int walk(const char *datadir, const char *rel, char ***paths, size_t *n,
 	}
 	ret = 0;
 out:
-	for (size_t i = 0; i < nn; i++)
-		free(names[i]);
-	free(names);
+	strv_clear(&names);
 	free(dir);
 	return ret;
 }
@@ -648,19 +653,21 @@ out:
 	return ret;
 }
 
-static int cmp_name(const void *a, const void *b)
+/* The backups backup_before_migration() writes: pre-migration-*.atlas-backup... */
+static int auto_backup(const char *name, const char *unused)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	size_t l = strlen(name);
+
+	(void)unused;
+	return !strncmp(name, "pre-migration-", 14) && l >= strlen(BACKUP_SUFFIX) &&
+	       !strcmp(name + l - strlen(BACKUP_SUFFIX), BACKUP_SUFFIX);
 }
 
 int backup_before_migration(const char *datadir, int from_version, char **path,
 			    struct atlas_err *err)
 {
 	char *dir = xasprintf("%s/backups", datadir), *file = NULL, stamp[40];
-	char **names = NULL;
-	size_t n = 0;
-	struct dirent *de;
-	DIR *d;
+	struct strv names = STRV_INIT;
 	int ret = -1;
 
 	if (path)
@@ -672,22 +679,9 @@ int backup_before_migration(const char *datadir, int from_version, char **path,
 	if (backup_create(datadir, file, NULL, err) < 0)
 		goto out;
 	/* Only the newest BACKUP_AUTO_KEEP: the names sort by time. */
-	if ((d = opendir(dir))) {
-		while ((de = readdir(d))) {
-			size_t l = strlen(de->d_name);
-
-			if (strncmp(de->d_name, "pre-migration-", 14) || l < strlen(BACKUP_SUFFIX) ||
-			    strcmp(de->d_name + l - strlen(BACKUP_SUFFIX), BACKUP_SUFFIX))
-				continue;
-			names = xrealloc(names, (n + 1) * sizeof(*names));
-			names[n++] = xstrdup(de->d_name);
-		}
-		closedir(d);
-	}
-	if (n)
-		qsort(names, n, sizeof(*names), cmp_name);
-	for (size_t i = 0; i + BACKUP_AUTO_KEEP < n; i++) {
-		char *p = xasprintf("%s/%s", dir, names[i]);
+	dir_names(dir, auto_backup, NULL, &names);
+	for (size_t i = 0; i + BACKUP_AUTO_KEEP < names.n; i++) {
+		char *p = xasprintf("%s/%s", dir, names.v[i]);
 
 		unlink(p);
 		free(p);
@@ -698,9 +692,7 @@ int backup_before_migration(const char *datadir, int from_version, char **path,
 	}
 	ret = 0;
 out:
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	strv_clear(&names);
 	free(file);
 	free(dir);
 	return ret;
