@@ -39,6 +39,15 @@ static int db_err(struct store *s, struct atlas_err *err, const char *what)
 	return err_set(err, ERR_IO, "database: %s: %s", what, sqlite3_errmsg(s->db));
 }
 
+/* sqlite3_prepare_v2 of sql into *st; -1 with the database's error for what. */
+static int prepare(struct store *s, const char *sql, sqlite3_stmt **st, const char *what,
+		   struct atlas_err *err)
+{
+	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+		return db_err(s, err, what);
+	return 0;
+}
+
 static int exec(struct store *s, const char *sql, struct atlas_err *err)
 {
 	char *msg = NULL;
@@ -62,8 +71,8 @@ static int migrate(struct store *s, const struct migration *list, int n, struct 
 	char pragma[64], *saved = NULL;
 	int version = 0;
 
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-		return db_err(s, err, "user_version");
+	if (prepare(s, "PRAGMA user_version", &st, "user_version", err) < 0)
+		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
@@ -511,10 +520,9 @@ int store_generation_yaml(struct store *s, int64_t gen, struct buf *out, struct 
 	int rc, found = 0, ret = -1;
 
 	/* from the newest (whole) generation down to gen, undoing each delta */
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT gen, yaml FROM generations WHERE gen >= ? ORDER BY gen DESC",
-			       -1, &st, NULL) != SQLITE_OK)
-		return db_err(s, err, "generations");
+	if (prepare(s, "SELECT gen, yaml FROM generations WHERE gen >= ? ORDER BY gen DESC", &st,
+		    "generations", err) < 0)
+		return -1;
 	sqlite3_bind_int64(st, 1, gen);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t g = sqlite3_column_int64(st, 0);
@@ -551,41 +559,78 @@ out:
 	return ret;
 }
 
-int store_generations(struct store *s, size_t max, struct gen_info **out, size_t *n,
-		      struct atlas_err *err)
+/* A listing of the newest rows of a table: what list_rows() reads. */
+struct listing {
+	const char *sql;	/* its one parameter: LIMIT */
+	const char *what;	/* for errors */
+	size_t size;		/* of an element */
+	void (*row)(sqlite3_stmt *st, void *el);
+	void (*drop)(void *v, size_t k); /* frees k elements read */
+};
+
+/*
+ * Runs the listing's query for at most max rows and reads each row into a
+ * new element: the elements into *out, their number into *n. On failure
+ * frees what was read; *out is NULL.
+ */
+static int list_rows(struct store *s, const struct listing *l, size_t max, void **out, size_t *n,
+		     struct atlas_err *err)
 {
 	sqlite3_stmt *st;
-	struct gen_info *v = NULL;
+	char *v = NULL;
 	size_t k = 0;
-	int rc, ret = -1;
+	int rc;
 
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT gen, created_at, trigger, summary FROM generations "
-			       "ORDER BY gen DESC LIMIT ?",
-			       -1, &st, NULL) != SQLITE_OK)
-		return db_err(s, err, "generations");
+	if (sqlite3_prepare_v2(s->db, l->sql, -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, err, l->what);
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		v = xrealloc(v, (k + 1) * sizeof(*v));
-		v[k].gen = sqlite3_column_int64(st, 0);
-		v[k].created_at = sqlite3_column_int64(st, 1);
-		snprintf(v[k].trigger, sizeof(v[k].trigger), "%s", col_text(st, 2));
-		snprintf(v[k].summary, sizeof(v[k].summary), "%s", col_text(st, 3));
+		v = xrealloc(v, (k + 1) * l->size);
+		l->row(st, v + k * l->size);
 		k++;
 	}
 	if (rc != SQLITE_DONE) {
-		db_err(s, err, "generations");
-		free(v);
-		goto out;
+		db_err(s, err, l->what);
+		l->drop(v, k);
+	} else {
+		*out = v;
+		*n = k;
 	}
-	*out = v;
-	*n = k;
-	ret = 0;
-out:
 	sqlite3_finalize(st);
-	return ret;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void gen_row(sqlite3_stmt *st, void *el)
+{
+	struct gen_info *g = el;
+
+	g->gen = sqlite3_column_int64(st, 0);
+	g->created_at = sqlite3_column_int64(st, 1);
+	snprintf(g->trigger, sizeof(g->trigger), "%s", col_text(st, 2));
+	snprintf(g->summary, sizeof(g->summary), "%s", col_text(st, 3));
+}
+
+static void gens_drop(void *v, size_t k)
+{
+	(void)k;
+	free(v);
+}
+
+static const struct listing generations_listing = {
+	"SELECT gen, created_at, trigger, summary FROM generations ORDER BY gen DESC LIMIT ?",
+	"generations", sizeof(struct gen_info), gen_row, gens_drop,
+};
+
+int store_generations(struct store *s, size_t max, struct gen_info **out, size_t *n,
+		      struct atlas_err *err)
+{
+	void *v;
+	int rc = list_rows(s, &generations_listing, max, &v, n, err);
+
+	*out = v;
+	return rc;
 }
 
 int store_record_run(struct store *s, struct run_info *run, struct atlas_err *err)
@@ -593,11 +638,10 @@ int store_record_run(struct store *s, struct run_info *run, struct atlas_err *er
 	sqlite3_stmt *st;
 	int ret = -1;
 
-	if (sqlite3_prepare_v2(s->db,
-			       "INSERT INTO apply_runs (started_at, finished_at, trigger, "
-			       "generation, ok, actions, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
-			       -1, &st, NULL) != SQLITE_OK)
-		return db_err(s, err, "apply_runs");
+	if (prepare(s, "INSERT INTO apply_runs (started_at, finished_at, trigger, "
+		    "generation, ok, actions, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		    &st, "apply_runs", err) < 0)
+		return -1;
 	sqlite3_bind_int64(st, 1, run->started_at);
 	sqlite3_bind_int64(st, 2, run->finished_at);
 	sqlite3_bind_text(st, 3, run->trigger, -1, SQLITE_STATIC);
@@ -618,47 +662,39 @@ int store_record_run(struct store *s, struct run_info *run, struct atlas_err *er
 	return ret;
 }
 
-int store_runs(struct store *s, size_t max, struct run_info **out, size_t *n,
-	       struct atlas_err *err)
+static void run_row(sqlite3_stmt *st, void *el)
 {
-	sqlite3_stmt *st;
-	struct run_info *v = NULL;
-	size_t k = 0;
-	int rc, ret = -1;
+	const char *e = (const char *)sqlite3_column_text(st, 7);
+	struct run_info *r = el;
 
-	*out = NULL;
-	*n = 0;
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT id, started_at, finished_at, trigger, generation, ok, actions, "
-			       "error FROM apply_runs ORDER BY id DESC LIMIT ?",
-			       -1, &st, NULL) != SQLITE_OK)
-		return db_err(s, err, "apply_runs");
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *e = (const char *)sqlite3_column_text(st, 7);
+	r->id = sqlite3_column_int64(st, 0);
+	r->started_at = sqlite3_column_int64(st, 1);
+	r->finished_at = sqlite3_column_int64(st, 2);
+	snprintf(r->trigger, sizeof(r->trigger), "%s", col_text(st, 3));
+	r->generation = sqlite3_column_int64(st, 4);
+	r->ok = sqlite3_column_int(st, 5);
+	r->actions = xstrdup(col_text(st, 6));
+	r->error = e ? xstrdup(e) : NULL;
+}
 
-		v = xrealloc(v, (k + 1) * sizeof(*v));
-		v[k].id = sqlite3_column_int64(st, 0);
-		v[k].started_at = sqlite3_column_int64(st, 1);
-		v[k].finished_at = sqlite3_column_int64(st, 2);
-		snprintf(v[k].trigger, sizeof(v[k].trigger), "%s", col_text(st, 3));
-		v[k].generation = sqlite3_column_int64(st, 4);
-		v[k].ok = sqlite3_column_int(st, 5);
-		v[k].actions = xstrdup(col_text(st, 6));
-		v[k].error = e ? xstrdup(e) : NULL;
-		k++;
-	}
-	if (rc != SQLITE_DONE) {
-		db_err(s, err, "apply_runs");
-		store_runs_free(v, k);
-		goto out;
-	}
+static void runs_drop(void *v, size_t k)
+{
+	store_runs_free(v, k);
+}
+
+static const struct listing runs_listing = {
+	"SELECT id, started_at, finished_at, trigger, generation, ok, actions, error "
+	"FROM apply_runs ORDER BY id DESC LIMIT ?",
+	"apply_runs", sizeof(struct run_info), run_row, runs_drop,
+};
+
+int store_runs(struct store *s, size_t max, struct run_info **out, size_t *n, struct atlas_err *err)
+{
+	void *v;
+	int rc = list_rows(s, &runs_listing, max, &v, n, err);
+
 	*out = v;
-	*n = k;
-	ret = 0;
-out:
-	sqlite3_finalize(st);
-	return ret;
+	return rc;
 }
 
 void store_runs_free(struct run_info *runs, size_t n)
@@ -690,11 +726,10 @@ int store_meta_set(struct store *s, const char *key, const char *value, struct a
 	sqlite3_stmt *st;
 	int ret = -1;
 
-	if (sqlite3_prepare_v2(s->db,
-			       "INSERT INTO meta (key, value) VALUES (?, ?) "
-			       "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-			       -1, &st, NULL) != SQLITE_OK)
-		return db_err(s, err, "meta");
+	if (prepare(s, "INSERT INTO meta (key, value) VALUES (?, ?) "
+		    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+		    &st, "meta", err) < 0)
+		return -1;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_DONE)
