@@ -663,11 +663,25 @@ static int auto_backup(const char *name, const char *unused)
 	       !strcmp(name + l - strlen(BACKUP_SUFFIX), BACKUP_SUFFIX);
 }
 
+/* Removes all but the newest BACKUP_AUTO_KEEP of them from dir: the names sort by time. */
+static void prune_auto_backups(const char *dir)
+{
+	struct strv names = STRV_INIT;
+
+	dir_names(dir, auto_backup, NULL, &names);
+	for (size_t i = 0; i + BACKUP_AUTO_KEEP < names.n; i++) {
+		char *p = xasprintf("%s/%s", dir, names.v[i]);
+
+		unlink(p);
+		free(p);
+	}
+	strv_clear(&names);
+}
+
 int backup_before_migration(const char *datadir, int from_version, char **path,
 			    struct atlas_err *err)
 {
 	char *dir = xasprintf("%s/backups", datadir), *file = NULL, stamp[40];
-	struct strv names = STRV_INIT;
 	int ret = -1;
 
 	if (path)
@@ -678,21 +692,13 @@ int backup_before_migration(const char *datadir, int from_version, char **path,
 	file = xasprintf("%s/pre-migration-%s-v%d" BACKUP_SUFFIX, dir, stamp, from_version);
 	if (backup_create(datadir, file, NULL, err) < 0)
 		goto out;
-	/* Only the newest BACKUP_AUTO_KEEP: the names sort by time. */
-	dir_names(dir, auto_backup, NULL, &names);
-	for (size_t i = 0; i + BACKUP_AUTO_KEEP < names.n; i++) {
-		char *p = xasprintf("%s/%s", dir, names.v[i]);
-
-		unlink(p);
-		free(p);
-	}
+	prune_auto_backups(dir);
 	if (path) {
 		*path = file;
 		file = NULL;
 	}
 	ret = 0;
 out:
-	strv_clear(&names);
 	free(file);
 	free(dir);
 	return ret;
