@@ -65,8 +65,7 @@ static void test_adopt__names_and_values(void **ts)
 	assert_int_equal(a.ifc.peers[1].keepalive, 25);
 	assert_string_equal(a.ifc.peers[1].address.v[0], "10.8.0.3/32");
 	n = fmt(&notes);
-	assert_non_null(strstr(n, "f.conf:5:1: PostUp = iptables"));
-	assert_non_null(strstr(n, "f.conf:6:1: Table = off is not carried over"));
+	TU_HAS(n, "f.conf:5:1: PostUp = iptables", "f.conf:6:1: Table = off is not carried over");
 	free(n);
 	adopt_wg_release(&a);
 	diags_clear(&notes);
@@ -184,8 +183,8 @@ static void test_adopt__live_wins(void **ts)
 	assert_string_equal(a.ifc.peers[2].name, "peer-10.8.0.9");
 	assert_int_equal(a.ifc.peers[2].keepalive, 5);
 	n = fmt(&notes);
-	assert_non_null(strstr(n, "f.conf:3:1: ListenPort 51820 differs from the live port 40000"));
-	assert_non_null(strstr(n, "peer \"bob-smith\" is in the file but not on the live interface"));
+	TU_HAS(n, "f.conf:3:1: ListenPort 51820 differs from the live port 40000",
+	       "peer \"bob-smith\" is in the file but not on the live interface");
 	free(n);
 	strv_clear(&lp[0].allowed_ips);
 	strv_clear(&lp[1].allowed_ips);
@@ -279,8 +278,8 @@ static void test_adopt__ovpn_server_conf(void **ts)
 	assert_string_equal(o.tls_crypt, "tc.key");
 	assert_string_equal(o.ipp, "ipp.txt");
 	n = fmt(&notes);
-	assert_non_null(strstr(n, "f.conf:9:1: cipher AES-256-CBC is not carried over"));
-	assert_non_null(strstr(n, "f.conf:10:1: compress is not carried over"));
+	TU_HAS(n, "f.conf:9:1: cipher AES-256-CBC is not carried over",
+	       "f.conf:10:1: compress is not carried over");
 	free(n);
 	adopt_ovpn_release(&o);
 	diags_clear(&notes);

@@ -193,8 +193,7 @@ static void test_cli__history_restore(void **s)
 	assert_non_null(strstr(out, "restoring generation 1 changes 2 things:\n"
 				    "openvpn: section added, 2 added\n"
 				    "  + client alice\n  + client bob\n"));
-	assert_non_null(strstr(out, "kept:\n  auto_apply stays false (generation 1 has true"));
-	assert_non_null(strstr(out, "+openvpn:\n"));
+	TU_HAS(out, "kept:\n  auto_apply stays false (generation 1 has true", "+openvpn:\n");
 	free(out);
 	assert_int_equal(store_open(cli_datadir, &db, NULL), 0);
 	assert_int_equal(store_load(db, &st, &gen, NULL), 0);

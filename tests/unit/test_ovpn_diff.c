@@ -197,12 +197,9 @@ static void test_ovpn_diff__deleted_client(void **state)
 	st->openvpn.nclients = 2;
 	t = run_diff(st, o, &p);
 	tu_golden(GOLDEN "plan-delete-bob.txt", t);
-	assert_non_null(strstr(t, "certificate \"bob\": revoked"));
-	assert_non_null(strstr(t, "crl.pem (revocations)"));
-	assert_non_null(strstr(t, "- openvpn ccd/bob"));
-	assert_non_null(strstr(t, "x openvpn session \"bob\" (client id 4"));
-	assert_null(strstr(t, "alice"));
-	assert_null(strstr(t, "! openvpn server: restart"));
+	TU_HAS(t, "certificate \"bob\": revoked", "crl.pem (revocations)", "- openvpn ccd/bob",
+	       "x openvpn session \"bob\" (client id 4");
+	TU_LACKS(t, "alice", "! openvpn server: restart");
 	free(t);
 	plan_release(&p);
 	ovpn_obs_free(o);
@@ -235,9 +232,8 @@ static void test_ovpn_diff__incomplete_removes_nothing(void **state)
 	/* complete, the same observation removes all three */
 	o->incomplete = 0;
 	t = run_diff(st, o, &p);
-	assert_non_null(strstr(t, "certificate \"zack\": revoked"));
-	assert_non_null(strstr(t, "- openvpn ccd/zz-stray"));
-	assert_non_null(strstr(t, "x openvpn session \"zack\""));
+	TU_HAS(t, "certificate \"zack\": revoked", "- openvpn ccd/zz-stray",
+	       "x openvpn session \"zack\"");
 	free(t);
 	plan_release(&p);
 	ovpn_obs_free(o);
@@ -286,10 +282,10 @@ static void test_ovpn_diff__sessions(void **state)
 	st->openvpn.clients[1].disabled = 1;
 	t = run_diff(st, o, &p);
 	tu_golden(GOLDEN "plan-sessions.txt", t);
-	assert_non_null(strstr(t, "~ openvpn ccd/bob (changed, disabled)"));
-	assert_non_null(strstr(t, "session \"alice\" (client id 3, 192.0.2.1:1194): static address changed"));
-	assert_non_null(strstr(t, "session \"bob\" (client id 4, 192.0.2.1:1194): disabled"));
-	assert_non_null(strstr(t, "session \"carol\" (client id 5, 192.0.2.1:1194): static address removed"));
+	TU_HAS(t, "~ openvpn ccd/bob (changed, disabled)",
+	       "session \"alice\" (client id 3, 192.0.2.1:1194): static address changed",
+	       "session \"bob\" (client id 4, 192.0.2.1:1194): disabled",
+	       "session \"carol\" (client id 5, 192.0.2.1:1194): static address removed");
 	free(t);
 	plan_release(&p);
 	/* bob's CCD already says disable and his session is newer: the server refuses him */
@@ -366,9 +362,9 @@ static void test_ovpn_diff__expiry_and_crl_window(void **state)
 	add_session(o, "carol", "10.9.0.131", 5, NOW - 100);
 	o->crl.next_update = (time_t)(NOW + 89 * 86400LL);
 	t = run_diff(st, o, &p);
-	assert_non_null(strstr(t, "crl.pem (expires in less than 90 days)"));
-	assert_non_null(strstr(t, "~ openvpn ccd/carol (changed, disabled)"));
-	assert_non_null(strstr(t, "session \"carol\" (client id 5, 192.0.2.1:1194): expired"));
+	TU_HAS(t, "crl.pem (expires in less than 90 days)",
+	       "~ openvpn ccd/carol (changed, disabled)",
+	       "session \"carol\" (client id 5, 192.0.2.1:1194): expired");
 	free(t);
 	plan_release(&p);
 	o->crl.next_update = (time_t)(NOW + 91 * 86400LL);
@@ -495,8 +491,8 @@ static void test_ovpn_diff__server_moved_without_restart(void **state)
 	o->server_legacy = 1;
 	add_session(o, "alice", "10.9.0.10", 3, NOW - 100);
 	t = run_diff(st, o, &p);
-	assert_non_null(strstr(t, "moves to pki/server/"));
-	assert_non_null(strstr(t, "~ openvpn server.conf (the server certificate's new place"));
+	TU_HAS(t, "moves to pki/server/",
+	       "~ openvpn server.conf (the server certificate's new place");
 	assert_null(strstr(t, "! openvpn server: restart"));
 	free(t);
 	plan_release(&p);
@@ -721,8 +717,8 @@ static void test_ovpn_diff__nat_unreadable(void **state)
 	o->nat_error = xstrdup("nft is not installed");
 	t = run_diff(st, o, &p);
 	assert_int_equal(p.engines[0].status, ENGINE_INCOMPLETE);
-	assert_non_null(strstr(p.engines[0].note, "nat: nft is not installed"));
-	assert_non_null(strstr(p.engines[0].note, "table inet atlas_openvpn could not be read"));
+	TU_HAS(p.engines[0].note, "nat: nft is not installed",
+	       "table inet atlas_openvpn could not be read");
 	free(t);
 	plan_release(&p);
 	ovpn_obs_free(o);

@@ -48,11 +48,9 @@ static void test_ovpn_render__server_udp(void **state)
 	(void)state;
 	assert_int_equal(render_ovpn_server(st, &paths, &out, &err), 0);
 	tu_golden(GOLDEN "server-udp.conf", buf_str(&out));
-	assert_non_null(strstr(out.data, "server 10.9.0.0 255.255.255.0 nopool\n"));
-	assert_non_null(strstr(out.data, "ifconfig-pool 10.9.0.128 10.9.0.254 255.255.255.0\n"));
-	assert_non_null(strstr(out.data, "explicit-exit-notify 1\n"));
-	assert_non_null(strstr(out.data, "management-client-user root\n"));
-	assert_non_null(strstr(out.data, "push \"redirect-gateway def1 bypass-dhcp\"\n"));
+	TU_HAS(out.data, "server 10.9.0.0 255.255.255.0 nopool\n",
+	       "ifconfig-pool 10.9.0.128 10.9.0.254 255.255.255.0\n", "explicit-exit-notify 1\n",
+	       "management-client-user root\n", "push \"redirect-gateway def1 bypass-dhcp\"\n");
 	check_no_legacy(out.data);
 	buf_release(&out);
 	state_free(st);
@@ -67,10 +65,9 @@ static void test_ovpn_render__server_tcp(void **state)
 	(void)state;
 	assert_int_equal(render_ovpn_server(st, &paths, &out, &err), 0);
 	tu_golden(GOLDEN "server-tcp.conf", buf_str(&out));
-	assert_null(strstr(out.data, "explicit-exit-notify"));
-	assert_null(strstr(out.data, "redirect-gateway"));
-	assert_non_null(strstr(out.data, "ifconfig-pool 10.20.128.0 10.20.255.254 255.255.0.0\n"));
-	assert_non_null(strstr(out.data, "push \"route 10.30.0.0 255.255.0.0\"\n"));
+	TU_LACKS(out.data, "explicit-exit-notify", "redirect-gateway");
+	TU_HAS(out.data, "ifconfig-pool 10.20.128.0 10.20.255.254 255.255.0.0\n",
+	       "push \"route 10.30.0.0 255.255.0.0\"\n");
 	check_no_legacy(out.data);
 	buf_release(&out);
 	state_free(st);
@@ -142,10 +139,8 @@ static void test_ovpn_render__client(void **state)
 	assert_int_equal(render_ovpn_client(st, state_ovpn_client(st, "alice"), &pki, &out, &err),
 			 0);
 	tu_golden(GOLDEN "alice.ovpn", buf_str(&out));
-	assert_non_null(strstr(out.data, "remote vpn.example.org 1194\n"));
-	assert_non_null(strstr(out.data, "verify-x509-name atlas-server name\n"));
-	assert_non_null(strstr(out.data, "remote-cert-tls server\n"));
-	assert_non_null(strstr(out.data, "<tls-crypt>\n"));
+	TU_HAS(out.data, "remote vpn.example.org 1194\n", "verify-x509-name atlas-server name\n",
+	       "remote-cert-tls server\n", "<tls-crypt>\n");
 	check_no_legacy(out.data);
 	buf_reset(&out);
 	pki.key = NULL;

@@ -51,9 +51,9 @@ static void test_plan__render_text_and_json(void **s)
 			    "singbox: not managed\n");
 	j = plan_to_json(&p);
 	dump = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-	assert_non_null(strstr(dump, "\"generation\":7"));
-	assert_non_null(strstr(dump, "{\"drops\":3,\"engine\":\"openvpn\",\"kind\":\"restart\""));
-	assert_non_null(strstr(dump, "\"status\":\"incomplete\""));
+	TU_HAS(dump, "\"generation\":7",
+	       "{\"drops\":3,\"engine\":\"openvpn\",\"kind\":\"restart\"",
+	       "\"status\":\"incomplete\"");
 	free(dump);
 	json_decref(j);
 	freed = 0;
@@ -77,8 +77,7 @@ static void test_plan__engines_without_driver_or_section(void **s)
 	controller_ctx_init(&ctx, "/tmp/atlas-unit-none", NULL, st);
 	assert_int_equal(controller_plan(&ctx, st, 1, &p, NULL), 0);
 	plan_render_text(&p, &b);
-	assert_non_null(strstr(b.data, "wireguard: not managed\n"));
-	assert_non_null(strstr(b.data, "openvpn: not managed\n"));
+	TU_HAS(b.data, "wireguard: not managed\n", "openvpn: not managed\n");
 	/* sing-box has a driver now; a section with no inbound runs no daemon */
 	assert_null(strstr(b.data, "not implemented"));
 	assert_int_equal(p.n, 0);

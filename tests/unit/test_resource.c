@@ -513,8 +513,7 @@ static void test_resource__client_file(void **ts)
 	assert_int_equal(a.status, 200);
 	assert_string_equal(a.ctype, "text/plain; charset=utf-8");
 	assert_string_equal(a.disposition, "attachment; filename=\"alice.conf\"");
-	assert_non_null(strstr(a.text, "[Interface]"));
-	assert_non_null(strstr(a.text, "Endpoint = vpn.example.org:51820"));
+	TU_HAS(a.text, "[Interface]", "Endpoint = vpn.example.org:51820");
 	answer_release(&a);
 	a = call(f, "GET", IF "/wg0/peers/alice/qr.svg", NULL);
 	assert_int_equal(a.status, 200);
@@ -835,8 +834,7 @@ static void test_resource__sing_box_downloads(void **ts)
 	assert_string_equal(a.disposition, "");
 	assert_true(!strncmp(a.text, "vless://", 8));
 	assert_non_null(strstr(a.text, uuid));
-	assert_non_null(strstr(a.text, "@vpn.example.org:8443"));
-	assert_non_null(strstr(a.text, "#edge\n"));
+	TU_HAS(a.text, "@vpn.example.org:8443", "#edge\n");
 	answer_release(&a);
 	a = call(f, "GET", EDGE "/users/alice/qr.svg", NULL);
 	assert_int_equal(a.status, 200);
@@ -859,8 +857,7 @@ static void test_resource__sing_box_downloads(void **ts)
 	a = call(f, "GET", ALICE "/links", NULL);
 	assert_int_equal(a.status, 200);
 	assert_true(!strncmp(a.text, "vless://", 8));
-	assert_non_null(strstr(a.text, "#edge\nss://"));
-	assert_non_null(strstr(a.text, "#ss\n"));
+	TU_HAS(a.text, "#edge\nss://", "#ss\n");
 	answer_release(&a);
 	a = call(f, "GET", SB "/users/bob/links", NULL);
 	assert_null(strstr(a.text, "#ss"));

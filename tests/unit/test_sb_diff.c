@@ -139,8 +139,7 @@ static void test_sb_diff__reload_says_what_it_drops(void **s)
 	o->conf[5] = 'X'; /* the file on disk differs */
 	t = plan_text(&ctx, st, o, &n);
 	assert_int_equal(n, 1);
-	assert_non_null(strstr(t, "~ singbox reload: drops 3 connections of 2 users\n"));
-	assert_non_null(strstr(t, "drops 3 sessions"));
+	TU_HAS(t, "~ singbox reload: drops 3 connections of 2 users\n", "drops 3 sessions");
 	free(t);
 	sb_obs_free(o);
 	state_free(st);
@@ -166,19 +165,18 @@ static void test_sb_diff__shadowsocks_users_live(void **s)
 	conn(o, "c9", "ss", "dave");
 	t = plan_text(&ctx, st, o, &n);
 	assert_null(strstr(t, "~ singbox reload"));
-	assert_non_null(strstr(t, "+ singbox/ss user alice (live, no reload)\n"));
-	assert_non_null(strstr(t, "~ singbox/ss user carol: new key (live, no reload)\n"));
-	assert_non_null(strstr(t, "- singbox/ss user mallory (not in the desired state; live, no reload)\n"));
-	assert_non_null(strstr(t, "- singbox/ss user dave (disabled; live, no reload)\n"));
-	assert_non_null(strstr(t, "x singbox/ss/dave connection c9 to 1.1.1.1:80 (disabled)\n"));
+	TU_HAS(t, "+ singbox/ss user alice (live, no reload)\n",
+	       "~ singbox/ss user carol: new key (live, no reload)\n",
+	       "- singbox/ss user mallory (not in the desired state; live, no reload)\n",
+	       "- singbox/ss user dave (disabled; live, no reload)\n",
+	       "x singbox/ss/dave connection c9 to 1.1.1.1:80 (disabled)\n");
 	assert_int_equal(n, 5);
 	free(t);
 
 	/* incomplete: additions and key changes only */
 	o->incomplete = 1;
 	t = plan_text(&ctx, st, o, &n);
-	assert_null(strstr(t, "- singbox"));
-	assert_null(strstr(t, "x singbox"));
+	TU_LACKS(t, "- singbox", "x singbox");
 	assert_int_equal(n, 2);
 	free(t);
 	sb_obs_free(o);

@@ -391,8 +391,7 @@ static void test_sb_state__json_has_no_secrets(void **s)
 	assert_int_equal(state_complete(st, NULL, &d, NULL), 0);
 	j = json_encode_struct(&schema_sb_section, &st->singbox, JSON_ENC_LISTS);
 	text = json_dumps(j, 0);
-	assert_non_null(strstr(text, "\"reality_public_key\""));
-	assert_non_null(strstr(text, "\"certificate_sha256\""));
+	TU_HAS(text, "\"reality_public_key\"", "\"certificate_sha256\"");
 	has_none(text, (const char *const[]){ "private_key", "server_key", "uuid", "password",
 					      "subscriptions", "token", "api_secret", "self_signed",
 					      NULL });

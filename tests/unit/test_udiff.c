@@ -54,8 +54,7 @@ static void test_udiff__far_changes_make_two_hunks(void **ts)
 		buf_printf(&b, "%d\n", i == 2 || i == 25 ? -i : i);
 	}
 	d = diff(a.data, b.data);
-	assert_non_null(strstr(d, "@@ -1,6 +1,6 @@"));
-	assert_non_null(strstr(d, "@@ -23,7 +23,7 @@"));
+	TU_HAS(d, "@@ -1,6 +1,6 @@", "@@ -23,7 +23,7 @@");
 	free(d);
 	buf_release(&a);
 	buf_release(&b);

@@ -479,8 +479,8 @@ static void test_validate__nameless_resource_in_message(void **s)
 	st->singbox.inbounds[0].name = NULL;
 	state_validate(st, &d);
 	diags_format(&d, NULL, &b);
-	assert_non_null(strstr(b.data, "inbound has no name"));
-	assert_non_null(strstr(b.data, "singbox inbound \"b\": port 443/tcp is already used by inbound \"?\""));
+	TU_HAS(b.data, "inbound has no name",
+	       "singbox inbound \"b\": port 443/tcp is already used by inbound \"?\"");
 	buf_release(&b);
 	diags_clear(&d);
 	state_free(st);

@@ -93,13 +93,10 @@ static void test_yaml__secrets_left_out(void **s)
 	char *pub = export_of(st, 0), *sec = export_of(st, 1);
 
 	(void)s;
-	assert_null(strstr(pub, "private_key"));
-	assert_null(strstr(pub, "preshared_key"));
-	assert_null(strstr(pub, "uuid"));
-	assert_null(strstr(pub, "pw-one"));
+	TU_LACKS(pub, "private_key", "preshared_key", "uuid", "pw-one");
 	assert_non_null(strstr(pub, "public_key: Ux3wrwzd8J0"));
-	assert_non_null(strstr(sec, "private_key: gP1Xq5Uf7mbDzm9QbjDEsAXBl1yiUF0nb3w+5ahcs2w="));
-	assert_non_null(strstr(sec, "password: pw-one"));
+	TU_HAS(sec, "private_key: gP1Xq5Uf7mbDzm9QbjDEsAXBl1yiUF0nb3w+5ahcs2w=",
+	       "password: pw-one");
 	free(text);
 	free(pub);
 	free(sec);
@@ -219,10 +216,10 @@ static void test_yaml__all_errors_reported(void **s)
 	char *got = parse_bad(text, strlen(text));
 
 	(void)s;
-	assert_non_null(strstr(got, "f.yaml:3:3: settings: unknown key \"a\""));
-	assert_non_null(strstr(got, "f.yaml:4:3: settings: unknown key \"b\""));
-	assert_non_null(strstr(got, "f.yaml:6:9: openvpn: port: \"x\" is not an integer"));
-	assert_non_null(strstr(got, "openvpn: client \"a\": unknown key \"zzz\""));
+	TU_HAS(got, "f.yaml:3:3: settings: unknown key \"a\"",
+	       "f.yaml:4:3: settings: unknown key \"b\"",
+	       "f.yaml:6:9: openvpn: port: \"x\" is not an integer",
+	       "openvpn: client \"a\": unknown key \"zzz\"");
 	free(got);
 }
 

@@ -207,6 +207,27 @@ static inline int tu_sb_check(const char *path, struct buf *msg)
 	return ok ? 0 : -1;
 }
 
+/* Fails, printing text, unless text holds every one of the NULL-ended want. */
+static inline void tu_has(const char *text, const char *const *want)
+{
+	for (; *want; want++)
+		if (!text || !strstr(text, *want))
+			fail_msg("want \"%s\" in:\n%s", *want, text ? text : "(null)");
+}
+
+/* Fails, printing text, when text holds any of the NULL-ended unwanted. */
+static inline void tu_lacks(const char *text, const char *const *unwanted)
+{
+	if (!text)
+		fail_msg("no text to look for \"%s\" in", *unwanted);
+	for (; *unwanted; unwanted++)
+		if (strstr(text, *unwanted))
+			fail_msg("do not want \"%s\" in:\n%s", *unwanted, text);
+}
+
+#define TU_HAS(text, ...) tu_has((text), (const char *const[]){ __VA_ARGS__, NULL })
+#define TU_LACKS(text, ...) tu_lacks((text), (const char *const[]){ __VA_ARGS__, NULL })
+
 /* 2026-01-01 12:00:00 UTC */
 #define TU_NOW ((time_t)1767268800)
 
