@@ -55,15 +55,41 @@ static void check_common(X509 *crt, X509 *ca)
 	assert_int_equal(X509_verify(crt, X509_get0_pubkey(ca)), 1);
 }
 
+/* A temporary directory and the PKI folder in it, for one test. */
+struct pki_dirs {
+	char *dir, *pki;
+};
+
+static int pki_setup(void **state)
+{
+	struct pki_dirs *pd = xcalloc(1, sizeof(*pd));
+
+	pd->dir = tu_tmpdir();
+	pd->pki = xasprintf("%s/pki", pd->dir);
+	*state = pd;
+	return 0;
+}
+
+static int pki_teardown(void **state)
+{
+	struct pki_dirs *pd = *state;
+
+	tu_rmrf_free(pd->dir);
+	free(pd->pki);
+	free(pd);
+	return 0;
+}
+
 static void test_ovpn_pki__ca_and_certificates(void **state)
 {
-	char *dir = tu_tmpdir(), *pki = xasprintf("%s/pki", dir), *p;
+	const struct pki_dirs *pd = *state;
+	const char *pki = pd->pki;
+	char *p;
 	struct pki_index idx = { 0 }, again = { 0 };
 	struct atlas_err err = { 0 };
 	X509 *ca, *srv, *cli;
 	EVP_PKEY *key;
 
-	(void)state;
 	assert_int_equal(pki_create_ca(pki, "Test CA", &err), 0);
 	assert_int_equal(pki_create_ca(pki, "Test CA", &err), -1); /* never overwrites */
 	ca = load(pki, "ca.crt");
@@ -124,8 +150,6 @@ static void test_ovpn_pki__ca_and_certificates(void **state)
 	X509_free(srv);
 	X509_free(cli);
 	pki_index_release(&idx);
-	tu_rmrf_free(dir);
-	free(pki);
 }
 
 static X509_CRL *load_crl(const char *pki)
@@ -168,13 +192,14 @@ static void rename_rel(const char *dir, const char *from, const char *to)
  */
 static void test_ovpn_pki__server_files_apart(void **state)
 {
-	char *dir = tu_tmpdir(), *pki = xasprintf("%s/pki", dir), *p;
+	const struct pki_dirs *pd = *state;
+	const char *dir = pd->dir, *pki = pd->pki;
+	char *p;
 	struct pki_index idx = { 0 };
 	struct atlas_err err = { 0 };
 	struct atlas_state *st;
 	struct buf out = BUF_INIT;
 
-	(void)state;
 	assert_int_equal(pki_create_ca(pki, "Test CA", &err), 0);
 	assert_int_equal(pki_write_tls_crypt(pki, &err), 0);
 	assert_int_equal(pki_issue(pki, &idx, "srv", 1, &err), 0);
@@ -204,8 +229,6 @@ static void test_ovpn_pki__server_files_apart(void **state)
 	state_free(st);
 	buf_release(&out);
 	pki_index_release(&idx);
-	tu_rmrf_free(dir);
-	free(pki);
 }
 
 /*
@@ -215,13 +238,14 @@ static void test_ovpn_pki__server_files_apart(void **state)
  */
 static void test_ovpn_pki__server_migration(void **state)
 {
-	char *dir = tu_tmpdir(), *pki = xasprintf("%s/pki", dir), *p, *q;
+	const struct pki_dirs *pd = *state;
+	const char *pki = pd->pki;
+	char *p, *q;
 	struct pki_index idx = { 0 };
 	struct atlas_err err = { 0 };
 	char before[72], after[72];
 	X509 *x;
 
-	(void)state;
 	assert_int_equal(pki_create_ca(pki, "Test CA", &err), 0);
 	assert_int_equal(pki_issue(pki, &idx, "atlas-server", 1, &err), 0);
 	x = load(pki, "server/server.crt");
@@ -281,8 +305,6 @@ static void test_ovpn_pki__server_migration(void **state)
 	X509_free(x);
 	assert_string_not_equal(before, after);
 	pki_index_release(&idx);
-	tu_rmrf_free(dir);
-	free(pki);
 }
 
 /*
@@ -293,13 +315,13 @@ static void test_ovpn_pki__server_migration(void **state)
  */
 static void test_ovpn_pki__ca_half_written(void **state)
 {
-	char *dir = tu_tmpdir(), *pki = xasprintf("%s/pki", dir);
+	const struct pki_dirs *pd = *state;
+	const char *pki = pd->pki;
 	char *kp = xasprintf("%s/ca.key", pki), *cp = xasprintf("%s/ca.crt", pki);
 	struct atlas_err err = { 0 };
 	EVP_PKEY *key, *back;
 	X509 *ca;
 
-	(void)state;
 	assert_int_equal(mkdir_p(pki, 0700, &err), 0);
 	key = pki_new_key(&err);
 	assert_non_null(key);
@@ -320,10 +342,8 @@ static void test_ovpn_pki__ca_half_written(void **state)
 	assert_int_equal(pki_create_ca(pki, "Test CA", &err), -1);
 	assert_non_null(strstr(err.msg, "restore ca.key from a backup"));
 	assert_false(file_exists(kp));
-	tu_rmrf_free(dir);
 	free(kp);
 	free(cp);
-	free(pki);
 }
 
 /*
@@ -333,12 +353,12 @@ static void test_ovpn_pki__ca_half_written(void **state)
  */
 static void test_ovpn_pki__orphan_certificate_revoked(void **state)
 {
-	char *dir = tu_tmpdir(), *pki = xasprintf("%s/pki", dir);
+	const struct pki_dirs *pd = *state;
+	const char *pki = pd->pki;
 	struct pki_index lost = { 0 }, idx = { 0 };
 	struct atlas_err err = { 0 };
 	char first[72];
 
-	(void)state;
 	assert_int_equal(pki_create_ca(pki, "Test CA", &err), 0);
 	assert_int_equal(pki_issue(pki, &lost, "alice", 0, &err), 0);
 	snprintf(first, sizeof(first), "%s", lost.v[0].serial);
@@ -353,13 +373,12 @@ static void test_ovpn_pki__orphan_certificate_revoked(void **state)
 	assert_string_not_equal(idx.v[1].serial, first);
 	pki_index_release(&lost);
 	pki_index_release(&idx);
-	tu_rmrf_free(dir);
-	free(pki);
 }
 
 static void test_ovpn_pki__revoke_and_crl(void **state)
 {
-	char *dir = tu_tmpdir(), *pki = xasprintf("%s/pki", dir);
+	const struct pki_dirs *pd = *state;
+	const char *dir = pd->dir, *pki = pd->pki;
 	struct pki_index idx = { 0 };
 	struct pki_crl_info info;
 	struct atlas_err err = { 0 };
@@ -371,7 +390,6 @@ static void test_ovpn_pki__revoke_and_crl(void **state)
 	X509_REVOKED *rev = NULL;
 	char *p;
 
-	(void)state;
 	assert_int_equal(pki_create_ca(pki, "Test CA", &err), 0);
 	assert_int_equal(pki_issue(pki, &idx, "alice", 0, &err), 0);
 	assert_int_equal(pki_issue(pki, &idx, "bob", 0, &err), 0);
@@ -446,8 +464,6 @@ static void test_ovpn_pki__revoke_and_crl(void **state)
 	X509_free(ca);
 	X509_free(bob);
 	pki_index_release(&idx);
-	tu_rmrf_free(dir);
-	free(pki);
 }
 
 static void test_ovpn_pki__tls_crypt_key(void **state)
@@ -544,12 +560,12 @@ static void test_ovpn_pki__pem_and_encrypted_key(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ovpn_pki__ca_and_certificates),
-		cmocka_unit_test(test_ovpn_pki__server_files_apart),
-		cmocka_unit_test(test_ovpn_pki__server_migration),
-		cmocka_unit_test(test_ovpn_pki__ca_half_written),
-		cmocka_unit_test(test_ovpn_pki__orphan_certificate_revoked),
-		cmocka_unit_test(test_ovpn_pki__revoke_and_crl),
+		cmocka_unit_test_setup_teardown(test_ovpn_pki__ca_and_certificates, pki_setup, pki_teardown),
+		cmocka_unit_test_setup_teardown(test_ovpn_pki__server_files_apart, pki_setup, pki_teardown),
+		cmocka_unit_test_setup_teardown(test_ovpn_pki__server_migration, pki_setup, pki_teardown),
+		cmocka_unit_test_setup_teardown(test_ovpn_pki__ca_half_written, pki_setup, pki_teardown),
+		cmocka_unit_test_setup_teardown(test_ovpn_pki__orphan_certificate_revoked, pki_setup, pki_teardown),
+		cmocka_unit_test_setup_teardown(test_ovpn_pki__revoke_and_crl, pki_setup, pki_teardown),
 		cmocka_unit_test(test_ovpn_pki__tls_crypt_key),
 		cmocka_unit_test(test_ovpn_pki__index_format),
 		cmocka_unit_test(test_ovpn_pki__pem_and_encrypted_key),
