@@ -73,17 +73,6 @@ static char *fixture_copy(void)
 	return dir;
 }
 
-static char *export_secrets(struct store *s)
-{
-	struct atlas_state *st;
-	struct buf b = BUF_INIT;
-
-	assert_int_equal(store_load(s, &st, NULL, NULL), 0);
-	state_to_yaml(st, 1, &b);
-	state_free(st);
-	return buf_detach(&b);
-}
-
 static size_t count_backups(const char *dir, const char *prefix)
 {
 	char *bd = xasprintf("%s/backups", dir);
@@ -113,7 +102,7 @@ static void open_and_check(const char *dir, const struct migration *list, int n)
 	if (store_open_migrations(dir, list, n, &s, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(user_version(db), n);
-	yaml = export_secrets(s);
+	yaml = tu_export_secrets(s);
 	assert_string_equal(yaml, want); /* every resource and key */
 	assert_int_equal(store_generation(s), 3);
 	assert_int_equal(store_generations(s, 100, &g, &ng, NULL), 0);
@@ -286,7 +275,7 @@ static void test_migrate__backup_refuses_bad_archives(void **x)
 	free(a);
 	assert_int_equal(stat(PATH("%s/run", to), &st), -1);
 	assert_int_equal(store_open(to, &s, NULL), 0);
-	b = export_secrets(s);
+	b = tu_export_secrets(s);
 	store_close(s);
 	a = tu_read(FIXTURE "/export-secrets.yaml");
 	assert_string_equal(b, a);

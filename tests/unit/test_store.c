@@ -23,17 +23,6 @@ static const char base_yaml[] =
 	"      address: [10.8.0.1/24]\n      peers:\n        - name: alice\n        - name: bob\n"
 	"openvpn:\n  network: 10.9.0.0/24\n  clients: [{name: carol, static_ip: 10.9.0.10}]\n";
 
-static char *export_secrets(struct store *s)
-{
-	struct atlas_state *st;
-	struct buf b = BUF_INIT;
-
-	assert_int_equal(store_load(s, &st, NULL, NULL), 0);
-	state_to_yaml(st, 1, &b);
-	state_free(st);
-	return buf_detach(&b);
-}
-
 static void import_ok(struct store *s, const char *yaml, int64_t *gen)
 {
 	struct diags d = { 0 };
@@ -131,36 +120,29 @@ static void check_columns(sqlite3 *db, const struct schema *sc)
 
 static void test_store__tables_mirror_schema(void **x)
 {
-	char *dir = tu_tmpdir();
-	struct store *s;
+	struct store *s = *x;
 
-	(void)x;
-	assert_int_equal(store_open(dir, &s, NULL), 0);
 	for (size_t i = 0; i < schema_root.nfields; i++)
 		if (schema_root.fields[i].sub)
 			check_columns(store_db(s), schema_root.fields[i].sub);
-	store_close(s);
-	tu_rmrf_free(dir);
 }
 
 static void test_store__round_trip_and_generations(void **x)
 {
-	char *dir = tu_tmpdir(), *y1, *y2;
+	struct store *s = *x;
+	char *y1, *y2;
 	struct gen_info *gens;
-	struct store *s;
 	size_t n;
 	int64_t gen;
 
-	(void)x;
-	assert_int_equal(store_open(dir, &s, NULL), 0);
 	import_ok(s, base_yaml, &gen);
 	assert_int_equal(gen, 1);
-	y1 = export_secrets(s);
+	y1 = tu_export_secrets(s);
 	assert_non_null(strstr(y1, "private_key"));
 	/* The same state again is not a new generation. */
 	import_ok(s, y1, &gen);
 	assert_int_equal(gen, 1);
-	y2 = export_secrets(s);
+	y2 = tu_export_secrets(s);
 	assert_string_equal(y1, y2);
 	free(y2);
 	/* Changes are; history_keep: 3 prunes the oldest. */
@@ -177,16 +159,14 @@ static void test_store__round_trip_and_generations(void **x)
 	assert_string_equal(gens[0].trigger, "test");
 	free(gens);
 	free(y1);
-	store_close(s);
-	tu_rmrf_free(dir);
 }
 
 static void test_store__bad_import_changes_nothing(void **x)
 {
-	char *dir = tu_tmpdir(), *before, *after;
+	struct store *s = *x;
+	char *before, *after;
 	struct diags d = { 0 };
 	struct atlas_err err = { 0 };
-	struct store *s;
 	int64_t gen;
 	const char *bad[] = {
 		"version: 1\nsettings: {hots: 1}\n",
@@ -196,23 +176,19 @@ static void test_store__bad_import_changes_nothing(void **x)
 		"\x01\x02\x03",
 	};
 
-	(void)x;
-	assert_int_equal(store_open(dir, &s, NULL), 0);
 	import_ok(s, base_yaml, &gen);
-	before = export_secrets(s);
+	before = tu_export_secrets(s);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(state_import_yaml(s, bad[i], strlen(bad[i]), "test", &d, &gen, &err),
 				 -1);
 		assert_true(d.n > 0);
 		diags_clear(&d);
 	}
-	after = export_secrets(s);
+	after = tu_export_secrets(s);
 	assert_string_equal(before, after);
 	assert_int_equal(store_generation(s), 1);
 	free(before);
 	free(after);
-	store_close(s);
-	tu_rmrf_free(dir);
 }
 
 /*
@@ -222,17 +198,14 @@ static void test_store__bad_import_changes_nothing(void **x)
  */
 static void test_store__restore_preview_keeps_runtime_settings(void **x)
 {
-	char *dir = tu_tmpdir();
+	struct store *s = *x;
 	struct atlas_state *target = NULL, *st = NULL;
 	struct gen_info *gens = NULL;
 	struct buf text = BUF_INIT;
 	json_t *changes = NULL;
-	struct store *s;
 	size_t ngens = 0;
 	int64_t gen;
 
-	(void)x;
-	assert_int_equal(store_open(dir, &s, NULL), 0);
 	import_ok(s, base_yaml, &gen);
 	import_ok(s, "version: 1\nsettings: {host: vpn2.example.com, auto_apply: false}\n", &gen);
 	assert_int_equal(state_restore_preview(s, 1, 0, &target, &changes, NULL), 0);
@@ -271,32 +244,26 @@ static void test_store__restore_preview_keeps_runtime_settings(void **x)
 	free(gens);
 	state_free(st);
 	buf_release(&text);
-	store_close(s);
-	tu_rmrf_free(dir);
 }
 
 static void test_store__restore_brings_back_keys(void **x)
 {
-	char *dir = tu_tmpdir(), *y1, *y3;
-	struct store *s;
+	struct store *s = *x;
+	char *y1, *y3;
 	int64_t gen;
 
-	(void)x;
-	assert_int_equal(store_open(dir, &s, NULL), 0);
 	import_ok(s, base_yaml, &gen);
-	y1 = export_secrets(s);
+	y1 = tu_export_secrets(s);
 	import_ok(s, "version: 1\nsettings: {}\n", &gen);
 	assert_int_equal(gen, 2);
 	/* with its settings too: byte for byte the same state */
 	assert_int_equal(state_restore(s, 1, 1, &gen, NULL), 0);
 	assert_int_equal(gen, 3);
-	y3 = export_secrets(s);
+	y3 = tu_export_secrets(s);
 	assert_string_equal(y1, y3);
 	assert_int_equal(state_restore(s, 99, 1, &gen, NULL), -1);
 	free(y1);
 	free(y3);
-	store_close(s);
-	tu_rmrf_free(dir);
 }
 
 static void test_store__refuses_newer_schema(void **x)
@@ -364,15 +331,12 @@ static void test_store__refuses_lost_database(void **x)
  */
 static void test_store__history_compact_and_exact(void **x)
 {
-	char *dir = tu_tmpdir();
-	struct store *s;
+	struct store *s = *x;
 	struct buf y = BUF_INIT, *texts = xcalloc(101, sizeof(*texts));
 	struct atlas_state *st;
 	sqlite3_stmt *q;
 	int64_t gen = 0, first, total = 0;
 
-	(void)x;
-	assert_int_equal(store_open(dir, &s, NULL), 0);
 	buf_puts(&y, "version: 1\nsettings:\n  host: vpn.example.com\n  history_keep: 100\n"
 		     "wireguard:\n  interfaces:\n    - name: wg0\n      listen_port: 51820\n"
 		     "      address: [10.8.0.1/22]\n      peers:\n");
@@ -416,8 +380,6 @@ static void test_store__history_compact_and_exact(void **x)
 		buf_release(&texts[i]);
 	free(texts);
 	buf_release(&y);
-	store_close(s);
-	tu_rmrf_free(dir);
 }
 
 static void test_store__refuses_unwritable_dir(void **x)
@@ -437,13 +399,11 @@ static void test_store__refuses_unwritable_dir(void **x)
 
 static void test_store__runs_and_meta(void **x)
 {
-	char *dir = tu_tmpdir(), *v;
+	struct store *s = *x;
+	char *v;
 	struct run_info run = { 0 }, *runs;
-	struct store *s;
 	size_t n;
 
-	(void)x;
-	assert_int_equal(store_open(dir, &s, NULL), 0);
 	run.started_at = 1000;
 	run.finished_at = 1500;
 	snprintf(run.trigger, sizeof(run.trigger), "cli");
@@ -465,8 +425,6 @@ static void test_store__runs_and_meta(void **x)
 	v = store_meta_get(s, "k");
 	assert_string_equal(v, "v2");
 	free(v);
-	store_close(s);
-	tu_rmrf_free(dir);
 }
 
 /* ---- a save writes only the rows that changed ---- */
@@ -565,7 +523,7 @@ static void commit_and_check(struct store *s, struct atlas_state *st)
 		fail_msg("commit: %s", err.msg);
 	diags_clear(&d);
 	state_to_yaml(st, 1, &want);
-	got = export_secrets(s);
+	got = tu_export_secrets(s);
 	assert_string_equal(got, buf_str(&want));
 	buf_release(&want);
 	free(got);
@@ -610,25 +568,23 @@ static void rename_to(char **name, const char *to)
 	*name = xstrdup(to);
 }
 
-static struct store *merge_store(char **dir)
+/* A cmocka setup: tu_store_setup, merge_yaml imported. */
+static int merge_setup(void **x)
 {
-	struct store *s;
 	int64_t gen;
 
-	*dir = tu_tmpdir();
-	assert_int_equal(store_open(*dir, &s, NULL), 0);
-	import_ok(s, merge_yaml, &gen);
-	return s;
+	tu_store_setup(x);
+	import_ok(*x, merge_yaml, &gen);
+	return 0;
 }
 
 static void test_store__save_one_field_writes_one_row(void **x)
 {
-	char *dir, *before, *after;
-	struct store *s = merge_store(&dir);
+	struct store *s = *x;
+	char *before, *after;
 	struct atlas_state *st;
 	int before_changes;
 
-	(void)x;
 	before = rows_of(s);
 	assert_int_equal(store_load(s, &st, NULL, NULL), 0);
 	st->wireguard.interfaces[0].peers[1].keepalive = 25;	/* wg0/bob */
@@ -658,19 +614,16 @@ static void test_store__save_one_field_writes_one_row(void **x)
 	state_free(st);
 	free(before);
 	free(after);
-	store_close(s);
-	tu_rmrf_free(dir);
 }
 
 static void test_store__save_adds_removes_renames(void **x)
 {
-	char *dir, *before, *after;
-	struct store *s = merge_store(&dir);
+	struct store *s = *x;
+	char *before, *after;
 	struct atlas_state *st;
 	struct wg_iface *wg0, *wg1;
 	struct sb_inbound *in1;
 
-	(void)x;
 	/* peers: wg0/alice renamed, wg0/dave removed, wg1/zed added */
 	before = rows_of(s);
 	assert_int_equal(store_load(s, &st, NULL, NULL), 0);
@@ -743,20 +696,17 @@ static void test_store__save_adds_removes_renames(void **x)
 	state_free(st);
 	free(before);
 	free(after);
-	store_close(s);
-	tu_rmrf_free(dir);
 }
 
 static void test_store__save_removes_and_readds_sections(void **x)
 {
-	char *dir, *before, *after, *y1;
-	struct store *s = merge_store(&dir);
+	struct store *s = *x;
+	char *before, *after, *y1;
 	struct atlas_state *st;
 	int64_t gen;
 
-	(void)x;
 	before = rows_of(s);
-	y1 = export_secrets(s);
+	y1 = tu_export_secrets(s);
 	/* openvpn gone: its row and its clients (cascade), nothing else */
 	assert_int_equal(store_load(s, &st, NULL, NULL), 0);
 	st->has_openvpn = 0;
@@ -783,7 +733,7 @@ static void test_store__save_removes_and_readds_sections(void **x)
 	free(after);
 	/* both re-added, by importing the first generation's YAML: equal again */
 	import_ok(s, y1, &gen);
-	after = export_secrets(s);
+	after = tu_export_secrets(s);
 	assert_string_equal(y1, after);
 	free(after);
 	after = rows_of(s);
@@ -795,28 +745,25 @@ static void test_store__save_removes_and_readds_sections(void **x)
 	free(after);
 	free(before);
 	free(y1);
-	store_close(s);
-	tu_rmrf_free(dir);
 }
 
 /* A failure in the middle of a save leaves every table and the generation as they were. */
 static void test_store__failed_save_rolls_back(void **x)
 {
-	char *dir, *before, *after, *y1, *y2;
-	struct store *s = merge_store(&dir);
+	struct store *s = *x;
+	char *before, *after, *y1, *y2;
 	struct atlas_state *st;
 	struct atlas_err err = { 0 };
 	struct diags d = { 0 };
 	int64_t gen;
 
-	(void)x;
 	assert_int_equal(sqlite3_exec(store_db(s),
 				      "CREATE TRIGGER boom BEFORE INSERT ON ovpn_clients "
 				      "WHEN NEW.name = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	before = rows_of(s);
-	y1 = export_secrets(s);
+	y1 = tu_export_secrets(s);
 	assert_int_equal(store_load(s, &st, NULL, NULL), 0);
 	/* written before the failing insert: a peer, settings, a removed client */
 	st->wireguard.interfaces[0].peers[0].keepalive = 15;
@@ -828,7 +775,7 @@ static void test_store__failed_save_rolls_back(void **x)
 	diags_clear(&d);
 	after = rows_of(s);
 	assert_string_equal(before, after);
-	y2 = export_secrets(s);
+	y2 = tu_export_secrets(s);
 	assert_string_equal(y1, y2);
 	assert_int_equal(store_generation(s), 1);
 	state_free(st);
@@ -836,23 +783,20 @@ static void test_store__failed_save_rolls_back(void **x)
 	free(after);
 	free(y1);
 	free(y2);
-	store_close(s);
-	tu_rmrf_free(dir);
 }
 
 /* store_save() does not rely on the lists being sorted by name. */
 static void test_store__save_unsorted_lists(void **x)
 {
-	char *dir, *before, *after, *y1, *y2;
-	struct store *s = merge_store(&dir);
+	struct store *s = *x;
+	char *before, *after, *y1, *y2;
 	struct atlas_state *st;
 	struct wg_iface *wg0;
 	struct wg_peer tmp;
 	int64_t gen;
 
-	(void)x;
 	before = rows_of(s);
-	y1 = export_secrets(s);
+	y1 = tu_export_secrets(s);
 	assert_int_equal(store_load(s, &st, NULL, NULL), 0);
 	wg0 = &st->wireguard.interfaces[0];
 	tmp = wg0->peers[0];
@@ -861,15 +805,13 @@ static void test_store__save_unsorted_lists(void **x)
 	assert_int_equal(store_save(s, st, "test", "test", &gen, NULL), 0);
 	after = rows_of(s);
 	assert_string_equal(before, after);
-	y2 = export_secrets(s);
+	y2 = tu_export_secrets(s);
 	assert_string_equal(y1, y2);
 	state_free(st);
 	free(before);
 	free(after);
 	free(y1);
 	free(y2);
-	store_close(s);
-	tu_rmrf_free(dir);
 }
 
 int main(void)
@@ -877,20 +819,27 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_store__migrates_empty_database),
 		cmocka_unit_test(test_store__refuses_lost_database),
-		cmocka_unit_test(test_store__history_compact_and_exact),
-		cmocka_unit_test(test_store__tables_mirror_schema),
-		cmocka_unit_test(test_store__round_trip_and_generations),
-		cmocka_unit_test(test_store__bad_import_changes_nothing),
-		cmocka_unit_test(test_store__restore_brings_back_keys),
-		cmocka_unit_test(test_store__restore_preview_keeps_runtime_settings),
+		cmocka_unit_test_setup_teardown(test_store__history_compact_and_exact, tu_store_setup,
+						tu_store_teardown),
+		cmocka_unit_test_setup_teardown(test_store__tables_mirror_schema, tu_store_setup,
+						tu_store_teardown),
+		cmocka_unit_test_setup_teardown(test_store__round_trip_and_generations, tu_store_setup,
+						tu_store_teardown),
+		cmocka_unit_test_setup_teardown(test_store__bad_import_changes_nothing, tu_store_setup,
+						tu_store_teardown),
+		cmocka_unit_test_setup_teardown(test_store__restore_brings_back_keys, tu_store_setup,
+						tu_store_teardown),
+		cmocka_unit_test_setup_teardown(test_store__restore_preview_keeps_runtime_settings, tu_store_setup,
+						tu_store_teardown),
 		cmocka_unit_test(test_store__refuses_newer_schema),
 		cmocka_unit_test(test_store__refuses_unwritable_dir),
-		cmocka_unit_test(test_store__runs_and_meta),
-		cmocka_unit_test(test_store__save_one_field_writes_one_row),
-		cmocka_unit_test(test_store__save_adds_removes_renames),
-		cmocka_unit_test(test_store__save_removes_and_readds_sections),
-		cmocka_unit_test(test_store__failed_save_rolls_back),
-		cmocka_unit_test(test_store__save_unsorted_lists),
+		cmocka_unit_test_setup_teardown(test_store__runs_and_meta, tu_store_setup,
+						tu_store_teardown),
+		cmocka_unit_test_setup_teardown(test_store__save_one_field_writes_one_row, merge_setup, tu_store_teardown),
+		cmocka_unit_test_setup_teardown(test_store__save_adds_removes_renames, merge_setup, tu_store_teardown),
+		cmocka_unit_test_setup_teardown(test_store__save_removes_and_readds_sections, merge_setup, tu_store_teardown),
+		cmocka_unit_test_setup_teardown(test_store__failed_save_rolls_back, merge_setup, tu_store_teardown),
+		cmocka_unit_test_setup_teardown(test_store__save_unsorted_lists, merge_setup, tu_store_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -62,6 +62,41 @@ static inline int tu_teardown_dir(void **s)
 	return 0;
 }
 
+/* A cmocka setup: *state becomes a store opened (migrated) in a new temporary directory. */
+static inline int tu_store_setup(void **state)
+{
+	char *dir = tu_tmpdir();
+	struct store *s;
+
+	assert_int_equal(store_open(dir, &s, NULL), 0);
+	free(dir);
+	*state = s;
+	return 0;
+}
+
+/* Its teardown: the store closed, its directory removed. */
+static inline int tu_store_teardown(void **state)
+{
+	struct store *s = *state;
+	char *dir = xstrdup(store_datadir(s));
+
+	store_close(s);
+	tu_rmrf_free(dir);
+	return 0;
+}
+
+/* The stored desired state as YAML with its secrets (new string). */
+static inline char *tu_export_secrets(struct store *s)
+{
+	struct atlas_state *st;
+	struct buf b = BUF_INIT;
+
+	assert_int_equal(store_load(s, &st, NULL, NULL), 0);
+	state_to_yaml(st, 1, &b);
+	state_free(st);
+	return buf_detach(&b);
+}
+
 /* The contents of path (new string); fails the test when unreadable. */
 static inline char *tu_read(const char *path)
 {
