@@ -11,6 +11,25 @@
 #include "state/yaml.h"
 #include "cli/cli.h"
 
+/*
+ * The arguments of `atlas NAME`: -f FILE, and --json when json is not NULL.
+ * Returns 0, or -1 after printing what is wrong.
+ */
+static int plan_args(int argc, char **argv, const char *name, const char **file, int *json)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-f") && i + 1 < argc) {
+			*file = argv[++i];
+		} else if (json && !strcmp(argv[i], "--json")) {
+			*json = 1;
+		} else {
+			fprintf(stderr, "atlas %s: unknown argument \"%s\"\n", name, argv[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int cmd_plan(int argc, char **argv)
 {
 	static const char usage[] =
@@ -28,16 +47,8 @@ int cmd_plan(int argc, char **argv)
 
 	if (cli_wants_help(argc, argv, usage))
 		return 0;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-f") && i + 1 < argc) {
-			file = argv[++i];
-		} else if (!strcmp(argv[i], "--json")) {
-			json = 1;
-		} else {
-			fprintf(stderr, "atlas plan: unknown argument \"%s\"\n", argv[i]);
-			return 1;
-		}
-	}
+	if (plan_args(argc, argv, "plan", &file, &json) < 0)
+		return 1;
 	s = cli_store_ro();
 	if (!s)
 		return 1;
@@ -98,14 +109,8 @@ int cmd_apply(int argc, char **argv)
 
 	if (cli_wants_help(argc, argv, usage))
 		return 0;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-f") && i + 1 < argc) {
-			file = argv[++i];
-		} else {
-			fprintf(stderr, "atlas apply: unknown argument \"%s\"\n", argv[i]);
-			return 1;
-		}
-	}
+	if (plan_args(argc, argv, "apply", &file, NULL) < 0)
+		return 1;
 	s = cli_store();
 	if (!s)
 		return 1;
