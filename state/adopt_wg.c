@@ -1,6 +1,7 @@
 /*
- * adopt_wg.c - the wg-quick file reader of `atlas adopt wireguard`, the
- * merge with the live interface and the client files. Pure.
+ * adopt_wg.c - the server file reader of `atlas adopt wireguard`, the merge
+ * with the live interface and the client files. Pure. The line reader, the
+ * value checks and the names of comments are wgquick.c's.
  *
  * The format is wg-quick's: "[Section]" headers, "Key = Value" lines, "#"
  * starting a comment anywhere on a line. Keys are matched without regard to
@@ -27,301 +28,9 @@
 
 #include "lib/ipaddr.h"
 #include "state/adopt_wg.h"
+#include "state/wgquick.h"
 #include "state/keys.h"
 #include "state/validate.h"
-
-/* ---- the line reader ---- */
-
-struct line {
-	int no;
-	char *text;		/* the whole line, comment and all (owned by the reader) */
-	const char *key;	/* NULL: no "key = value" (a header, a comment, a blank line) */
-	size_t keylen;
-	const char *val;	/* trimmed value without its comment */
-	size_t vallen;
-	int keycol, valcol;
-	const char *comment;	/* text after the first "#", or NULL */
-};
-
-/* Splits one line; returns -1 (and an error) when it is neither blank, a header, nor key = value. */
-static int line_parse(struct line *l, struct diags *errs)
-{
-	char *s = l->text, *hash = strchr(s, '#'), *eq;
-	size_t n;
-
-	l->key = l->val = l->comment = NULL;
-	if (hash) {
-		l->comment = hash + 1;
-		*hash = '\0';
-	}
-	n = strlen(s);
-	while (n && isspace((unsigned char)s[n - 1]))
-		s[--n] = '\0';
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (!*s || *s == '[')
-		return 0;
-	eq = strchr(s, '=');
-	if (!eq) {
-		diags_add_at(errs, l->no, (int)(s - l->text) + 1, NULL,
-			     "\"%.60s\" is not \"Key = Value\" (truncated line?)", s);
-		return -1;
-	}
-	l->key = s;
-	l->keycol = (int)(s - l->text) + 1;
-	l->keylen = (size_t)(eq - s);
-	while (l->keylen && isspace((unsigned char)s[l->keylen - 1]))
-		l->keylen--;
-	for (eq++; *eq == ' ' || *eq == '\t'; eq++)
-		;
-	l->val = eq;
-	l->valcol = (int)(eq - l->text) + 1;
-	l->vallen = strlen(eq);
-	if (!l->keylen) {
-		diags_add_at(errs, l->no, l->keycol, NULL, "a line with no key before \"=\"");
-		return -1;
-	}
-	return 0;
-}
-
-static int key_is(const struct line *l, const char *name)
-{
-	return l->keylen == strlen(name) && !strncasecmp(l->key, name, l->keylen);
-}
-
-/* A header "[Name]": the name (NULL terminated in place), or NULL with an error. */
-static const char *header(struct line *l, struct diags *errs)
-{
-	char *s = l->text, *end;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	end = strchr(s, ']');
-	if (!end || end[1]) {
-		diags_add_at(errs, l->no, (int)(s - l->text) + 1, NULL,
-			     "section header \"%.40s\" is not closed by \"]\" (truncated line?)", s);
-		return NULL;
-	}
-	*end = '\0';
-	return s + 1;
-}
-
-struct reader {
-	char *copy;
-	char *pos;
-	int no;
-};
-
-static void reader_init(struct reader *r, const char *text, size_t len)
-{
-	r->copy = xstrndup(text, len);
-	r->pos = r->copy;
-	r->no = 0;
-}
-
-static void reader_release(struct reader *r)
-{
-	if (r->copy)
-		OPENSSL_cleanse(r->copy, strlen(r->copy));
-	free(r->copy);
-	r->copy = NULL;
-}
-
-/* The next line, or 0 at the end. Strips "\r". */
-static int reader_next(struct reader *r, struct line *l)
-{
-	char *nl;
-	size_t n;
-
-	if (!r->pos || !*r->pos)
-		return 0;
-	l->text = r->pos;
-	nl = strchr(r->pos, '\n');
-	if (nl) {
-		*nl = '\0';
-		r->pos = nl + 1;
-	} else {
-		r->pos = NULL;
-	}
-	n = strlen(l->text);
-	if (n && l->text[n - 1] == '\r')
-		l->text[n - 1] = '\0';
-	l->no = ++r->no;
-	return 1;
-}
-
-/* ---- values ---- */
-
-static char *val_dup(const struct line *l)
-{
-	return xstrndup(l->val, l->vallen);
-}
-
-static int val_key(const struct line *l, char out[KEY_B64], struct diags *errs)
-{
-	char *v = val_dup(l);
-	int ok = key_valid(v);
-
-	if (ok)
-		snprintf(out, KEY_B64, "%s", v);
-	else
-		diags_add_at(errs, l->no, l->valcol, NULL,
-			     "%.*s is not a base64 key of 32 bytes (44 characters ending in \"=\")",
-			     (int)l->keylen, l->key);
-	OPENSSL_cleanse(v, strlen(v));
-	free(v);
-	return ok ? 0 : -1;
-}
-
-static int val_int(const struct line *l, int min, int max, int *out, struct diags *errs)
-{
-	char *v = val_dup(l), *end;
-	long n = strtol(v, &end, 10);
-	int ret = 0;
-
-	if (!*v || *end || n < min || n > max || !isdigit((unsigned char)v[0])) {
-		diags_add_at(errs, l->no, l->valcol, NULL, "%.*s \"%s\" is not a number from %d to %d",
-			     (int)l->keylen, l->key, v, min, max);
-		ret = -1;
-	} else {
-		*out = (int)n;
-	}
-	free(v);
-	return ret;
-}
-
-/* A comma-separated list of prefixes (bare addresses get their full length). */
-static int val_prefixes(const struct line *l, int net, struct strv *out, struct diags *errs)
-{
-	char *v = val_dup(l), *save = NULL, *tok;
-	int ret = 0;
-
-	for (tok = strtok_r(v, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		struct ipaddr ip;
-		char buf[64];
-
-		while (*tok == ' ' || *tok == '\t')
-			tok++;
-		for (size_t n = strlen(tok); n && isspace((unsigned char)tok[n - 1]);)
-			tok[--n] = '\0';
-		if (!*tok)
-			continue;
-		if (ip_parse(tok, &ip) < 0) {
-			diags_add_at(errs, l->no, l->valcol + (int)(tok - v), NULL,
-				     "%.*s: \"%s\" is not an IPv4 or IPv6 prefix", (int)l->keylen,
-				     l->key, tok);
-			ret = -1;
-			continue;
-		}
-		if (net) {
-			struct ipaddr n;
-
-			ip_network(&ip, &n);
-			n.prefix = ip.prefix;
-			ip = n;
-		}
-		ip_format(&ip, 1, buf, sizeof(buf));
-		if (!strv_contains(out, buf))
-			strv_push(out, buf);
-	}
-	free(v);
-	return ret;
-}
-
-/* ---- names ---- */
-
-int adopt_name_clean(const char *in, char *out, size_t len)
-{
-	size_t k = 0;
-	int dash = 0;
-
-	if (len > NAME_MAX_LEN + 1)
-		len = NAME_MAX_LEN + 1;
-	for (; *in && k + 1 < len; in++) {
-		unsigned char c = (unsigned char)tolower((unsigned char)*in);
-
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.') {
-			if (dash && k)
-				out[k++] = '-';
-			dash = 0;
-			if (k + 1 < len)
-				out[k++] = (char)c;
-		} else {
-			dash = 1;	/* spaces, "-", anything else: one "-" */
-		}
-	}
-	out[k] = '\0';
-	while (k && (out[k - 1] == '.' || out[k - 1] == '-'))
-		out[--k] = '\0';
-	return name_valid(out);
-}
-
-static const char *skip_ws(const char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	return s;
-}
-
-/*
- * The name a comment gives (without its "#"s), strong = 1 for the keyed
- * forms, 0 for a plain comment. Copies it to out; 0 when the comment names
- * nothing.
- */
-static int comment_name(const char *c, char *out, size_t len, int *strong)
-{
-	static const char *const keyed[] = { "name", "friendly_name", "client", "begin_peer",
-					     "begin", "peer", NULL };
-	char raw[128];
-	size_t n;
-
-	while (*c == '#')
-		c++;
-	c = skip_ws(c);
-	for (int i = 0; keyed[i]; i++) {
-		size_t kl = strlen(keyed[i]);
-		const char *v = c + kl;
-
-		if (strncasecmp(c, keyed[i], kl))
-			continue;
-		v = skip_ws(v);
-		if (*v == '=' || *v == ':')
-			v = skip_ws(v + 1);
-		else if (v == c + kl)
-			continue;	/* "clients of ...": a word that only starts like a key */
-		/*
-		 * "# Name = Alice Smith": the rest of the line; "### begin alice ###",
-		 * "# Client: alice (uuid)": the first word.
-		 */
-		if (i < 2) {
-			n = strcspn(v, "#");
-			while (n && isspace((unsigned char)v[n - 1]))
-				n--;
-		} else {
-			n = strcspn(v, " \t#(");
-		}
-		if (!n || n >= sizeof(raw))
-			return 0;
-		memcpy(raw, v, n);
-		raw[n] = '\0';
-		if (!strcasecmp(keyed[i], "peer") && !strcasecmp(raw, "end"))
-			return 0;
-		*strong = 1;
-		return adopt_name_clean(raw, out, len);
-	}
-	/* "### end alice ###", "# END_PEER alice": closes a block, names nothing. */
-	if (!strncasecmp(c, "end", 3))
-		return 0;
-	n = strlen(c);
-	while (n && (isspace((unsigned char)c[n - 1]) || c[n - 1] == '#'))
-		n--;
-	if (!n || n >= sizeof(raw) || n > NAME_MAX_LEN || strchr(c, '='))
-		return 0;
-	memcpy(raw, c, n);
-	raw[n] = '\0';
-	*strong = 0;
-	return adopt_name_clean(raw, out, len);
-}
 
 /* ---- the server file ---- */
 
@@ -351,12 +60,12 @@ struct pending {
 	int strong, line;
 };
 
-static void pend_comment(struct pending *p, const struct line *l, int inside_peer)
+static void pend_comment(struct pending *p, const struct wgq_line *l, int inside_peer)
 {
 	char name[NAME_MAX_LEN + 1];
 	int strong = 0;
 
-	if (!l->comment || !comment_name(l->comment, name, sizeof(name), &strong))
+	if (!l->comment || !wgq_comment_name(l->comment, name, sizeof(name), &strong))
 		return;
 	/* Inside a peer only the keyed forms count: a plain comment there is a remark. */
 	if (inside_peer && !strong)
@@ -391,27 +100,27 @@ static void name_from_address(const struct wg_peer *p, char *out, size_t len)
 	adopt_name_clean(raw, out, len);
 }
 
-static void iface_key(struct adopt_wg *a, struct line *l, int *seen_addr, struct diags *errs,
+static void iface_key(struct adopt_wg *a, struct wgq_line *l, int *seen_addr, struct diags *errs,
 		      struct diags *notes)
 {
 	struct wg_iface *ifc = &a->ifc;
 
-	if (key_is(l, "PrivateKey")) {
-		val_key(l, ifc->private_key, errs);
-	} else if (key_is(l, "ListenPort")) {
-		if (val_int(l, 1, 65535, &ifc->listen_port, errs) == 0)
+	if (wgq_key_is(l, "PrivateKey")) {
+		wgq_val_key(l, ifc->private_key, errs);
+	} else if (wgq_key_is(l, "ListenPort")) {
+		if (wgq_val_int(l, 1, 65535, &ifc->listen_port, errs) == 0)
 			a->has_port = 1;
 		a->port_line = l->no;
-	} else if (key_is(l, "Address")) {
-		val_prefixes(l, 0, &ifc->address, errs);
+	} else if (wgq_key_is(l, "Address")) {
+		wgq_val_prefixes(l, 0, &ifc->address, errs);
 		if (!*seen_addr)
 			a->addr_line = l->no;
 		*seen_addr = 1;
-	} else if (key_is(l, "MTU")) {
-		val_int(l, 576, 9000, &ifc->mtu, errs);
+	} else if (wgq_key_is(l, "MTU")) {
+		wgq_val_int(l, 576, 9000, &ifc->mtu, errs);
 	} else {
 		for (const struct unmanaged *u = iface_unmanaged; u->key; u++)
-			if (key_is(l, u->key)) {
+			if (wgq_key_is(l, u->key)) {
 				diags_add_at(notes, l->no, l->keycol, NULL,
 					     "%s = %.*s is not carried over: %s", u->key,
 					     (int)(l->vallen > 80 ? 80 : l->vallen), l->val,
@@ -426,22 +135,22 @@ static void iface_key(struct adopt_wg *a, struct line *l, int *seen_addr, struct
 	}
 }
 
-static void peer_key(struct adopt_wg *a, struct line *l, struct diags *errs, struct diags *notes)
+static void peer_key(struct adopt_wg *a, struct wgq_line *l, struct diags *errs, struct diags *notes)
 {
 	struct wg_peer *p = &a->ifc.peers[a->ifc.npeers - 1];
 
-	if (key_is(l, "PublicKey")) {
-		val_key(l, p->public_key, errs);
-	} else if (key_is(l, "PresharedKey")) {
-		val_key(l, p->preshared_key, errs);
-	} else if (key_is(l, "AllowedIPs")) {
-		val_prefixes(l, 1, &p->address, errs);
-	} else if (key_is(l, "PersistentKeepalive")) {
+	if (wgq_key_is(l, "PublicKey")) {
+		wgq_val_key(l, p->public_key, errs);
+	} else if (wgq_key_is(l, "PresharedKey")) {
+		wgq_val_key(l, p->preshared_key, errs);
+	} else if (wgq_key_is(l, "AllowedIPs")) {
+		wgq_val_prefixes(l, 1, &p->address, errs);
+	} else if (wgq_key_is(l, "PersistentKeepalive")) {
 		if (l->vallen == 3 && !strncasecmp(l->val, "off", 3))
 			p->keepalive = 0;
 		else
-			val_int(l, 0, 65535, &p->keepalive, errs);
-	} else if (key_is(l, "Endpoint")) {
+			wgq_val_int(l, 0, 65535, &p->keepalive, errs);
+	} else if (wgq_key_is(l, "Endpoint")) {
 		diags_add_at(notes, l->no, l->keycol, NULL,
 			     "Endpoint = %.*s is not carried over: Atlas peers are clients that "
 			     "connect to the server; the live endpoint stays until they roam",
@@ -504,22 +213,22 @@ int adopt_wg_parse(const char *text, size_t len, const char *ifname, struct adop
 	enum { NONE, IFACE, PEER } sec = NONE;
 	struct pending pend = { "", 0, 0 };
 	size_t before = errs->n;
-	struct reader r;
-	struct line l;
+	struct wgq_reader r;
+	struct wgq_line l;
 	int seen_addr = 0, peer_keys = 0;
 
 	memset(a, 0, sizeof(*a));
 	a->ifc.name = xstrdup(ifname);
-	reader_init(&r, text, len);
+	wgq_reader_init(&r, text, len);
 	if (memchr(text, '\0', len))
 		diags_add_at(errs, 1, 1, NULL, "the file holds a NUL byte: not a text file");
-	while (reader_next(&r, &l)) {
+	while (wgq_reader_next(&r, &l)) {
 		const char *h;
 
-		if (line_parse(&l, errs) < 0)
+		if (wgq_line_parse(&l, errs) < 0)
 			continue;
 		if (!l.key && l.text[strspn(l.text, " \t")] == '[') {
-			h = header(&l, errs);
+			h = wgq_header(&l, errs);
 			if (!h) {
 				sec = NONE;
 				continue;
@@ -580,7 +289,7 @@ int adopt_wg_parse(const char *text, size_t len, const char *ifname, struct adop
 				     (int)l.keylen, l.key);
 		}
 	}
-	reader_release(&r);
+	wgq_reader_release(&r);
 	finish(a, errs, notes);
 	if (errs->n > before) {
 		adopt_wg_release(a);
@@ -782,20 +491,20 @@ int adopt_wg_client_parse(const char *text, size_t len, struct adopt_wg_client *
 	enum { NONE, IFACE, PEER } sec = NONE;
 	size_t before = errs->n;
 	int npeers = 0, niface = 0;
-	struct reader r;
-	struct line l;
+	struct wgq_reader r;
+	struct wgq_line l;
 
 	memset(c, 0, sizeof(*c));
-	reader_init(&r, text, len);
-	while (reader_next(&r, &l)) {
-		if (line_parse(&l, errs) < 0)
+	wgq_reader_init(&r, text, len);
+	while (wgq_reader_next(&r, &l)) {
+		if (wgq_line_parse(&l, errs) < 0)
 			continue;
 		if (!l.key) {
 			const char *h;
 
 			if (l.text[strspn(l.text, " \t")] != '[')
 				continue;
-			h = header(&l, errs);
+			h = wgq_header(&l, errs);
 			if (!h) {
 				sec = NONE;
 			} else if (!strcasecmp(h, "Interface")) {
@@ -813,12 +522,12 @@ int adopt_wg_client_parse(const char *text, size_t len, struct adopt_wg_client *
 			continue;
 		}
 		if (sec == IFACE) {
-			if (key_is(&l, "PrivateKey"))
-				val_key(&l, c->private_key, errs);
-			else if (key_is(&l, "Address"))
-				val_prefixes(&l, 0, &c->address, errs);
-			else if (key_is(&l, "DNS")) {
-				char *v = val_dup(&l);
+			if (wgq_key_is(&l, "PrivateKey"))
+				wgq_val_key(&l, c->private_key, errs);
+			else if (wgq_key_is(&l, "Address"))
+				wgq_val_prefixes(&l, 0, &c->address, errs);
+			else if (wgq_key_is(&l, "DNS")) {
+				char *v = wgq_val_dup(&l);
 
 				strv_split(&c->dns, v, ',');
 				for (size_t i = 0; i < c->dns.n; i++) {
@@ -830,27 +539,27 @@ int adopt_wg_client_parse(const char *text, size_t len, struct adopt_wg_client *
 						*--e = '\0';
 				}
 				free(v);
-			} else if (!key_is(&l, "MTU") && !key_is(&l, "ListenPort") &&
-				   !key_is(&l, "Table") && !key_is(&l, "FwMark") &&
-				   !key_is(&l, "PreUp") && !key_is(&l, "PostUp") &&
-				   !key_is(&l, "PreDown") && !key_is(&l, "PostDown") &&
-				   !key_is(&l, "SaveConfig"))
+			} else if (!wgq_key_is(&l, "MTU") && !wgq_key_is(&l, "ListenPort") &&
+				   !wgq_key_is(&l, "Table") && !wgq_key_is(&l, "FwMark") &&
+				   !wgq_key_is(&l, "PreUp") && !wgq_key_is(&l, "PostUp") &&
+				   !wgq_key_is(&l, "PreDown") && !wgq_key_is(&l, "PostDown") &&
+				   !wgq_key_is(&l, "SaveConfig"))
 				diags_add_at(errs, l.no, l.keycol, NULL,
 					     "unknown key \"%.*s\" in [Interface]", (int)l.keylen,
 					     l.key);
 		} else if (sec == PEER) {
-			if (key_is(&l, "PublicKey"))
-				val_key(&l, c->server_key, errs);
-			else if (key_is(&l, "PresharedKey"))
-				val_key(&l, c->preshared_key, errs);
-			else if (key_is(&l, "AllowedIPs"))
-				val_prefixes(&l, 0, &c->allowed_ips, errs);
-			else if (key_is(&l, "Endpoint")) {
+			if (wgq_key_is(&l, "PublicKey"))
+				wgq_val_key(&l, c->server_key, errs);
+			else if (wgq_key_is(&l, "PresharedKey"))
+				wgq_val_key(&l, c->preshared_key, errs);
+			else if (wgq_key_is(&l, "AllowedIPs"))
+				wgq_val_prefixes(&l, 0, &c->allowed_ips, errs);
+			else if (wgq_key_is(&l, "Endpoint")) {
 				free(c->endpoint);
-				c->endpoint = val_dup(&l);
-			} else if (key_is(&l, "PersistentKeepalive")) {
+				c->endpoint = wgq_val_dup(&l);
+			} else if (wgq_key_is(&l, "PersistentKeepalive")) {
 				if (!(l.vallen == 3 && !strncasecmp(l.val, "off", 3)))
-					val_int(&l, 0, 65535, &c->keepalive, errs);
+					wgq_val_int(&l, 0, 65535, &c->keepalive, errs);
 			} else {
 				diags_add_at(errs, l.no, l.keycol, NULL, "unknown key \"%.*s\" in [Peer]",
 					     (int)l.keylen, l.key);
@@ -860,7 +569,7 @@ int adopt_wg_client_parse(const char *text, size_t len, struct adopt_wg_client *
 				     (int)l.keylen, l.key);
 		}
 	}
-	reader_release(&r);
+	wgq_reader_release(&r);
 	if (errs->n == before && (!niface || !c->private_key[0]))
 		diags_add_at(errs, 1, 1, NULL, "no [Interface] PrivateKey: not a client file");
 	if (errs->n == before && !c->server_key[0])

@@ -98,7 +98,8 @@ int adopt_wg_attach_client(struct adopt_wg *a, const struct adopt_wg_client *c,
  */
 int adopt_wg_check(const struct adopt_wg *a, struct diags *errs);
 
-/* Turns any text into a valid resource name ("Alice Smith" -> "alice-smith"); 0 when none. */
+/* Turns any text into a valid resource name ("Alice Smith" -> "alice-smith"); 0 when none
+ * (wgquick.c). */
 int adopt_name_clean(const char *in, char *out, size_t len);
 
 /* All-zero base64 key: WireGuard's "no preshared key". */
