@@ -14,6 +14,7 @@
 #include "lib/fileio.h"
 #include "state/commit.h"
 #include "cli/cli.h"
+#include "cli/commands.h"
 #include "cli/cmd_store.h"
 
 static const char usage[] =
@@ -57,8 +58,7 @@ static int ovpn_config(const char *name)
 	ret = 0;
 out:
 	buf_release_secure(&out);
-	state_free(st);
-	store_close(s);
+	cli_close_state(s, st);
 	return ret;
 }
 
@@ -116,8 +116,7 @@ static int edit_state(const char *summary, int (*edit)(struct atlas_state *, voi
 	printf("%s: generation %lld (run `atlas apply` to apply it)\n", summary, (long long)gen);
 	ret = 0;
 out:
-	state_free(st);
-	store_close(s);
+	cli_close_state(s, st);
 	return ret;
 }
 
@@ -256,8 +255,7 @@ static int ovpn_import(int argc, char **argv)
 				"(network) first");
 			ok = 0;
 		}
-		state_free(st);
-		store_close(s);
+		cli_close_state(s, st);
 		if (!ok) {
 			if (err.msg[0])
 				fprintf(stderr, "atlas: %s\n", err.msg);

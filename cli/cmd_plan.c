@@ -10,6 +10,7 @@
 #include "state/commit.h"
 #include "state/yaml.h"
 #include "cli/cli.h"
+#include "cli/commands.h"
 
 /*
  * The arguments of `atlas NAME`: -f FILE, and --json when json is not NULL.
@@ -87,8 +88,7 @@ int cmd_plan(int argc, char **argv)
 	plan_release(&plan);
 	controller_ctx_release(&ctx);
 out:
-	state_free(desired);
-	store_close(s);
+	cli_close_state(s, desired);
 	return ret;
 }
 
@@ -159,7 +159,6 @@ int cmd_apply(int argc, char **argv)
 	json_decref(result);
 	controller_ctx_release(&ctx);
 out:
-	state_free(desired);
-	store_close(s);
+	cli_close_state(s, desired);
 	return ret;
 }

@@ -33,8 +33,7 @@ static struct atlas_state *load(struct store **s)
 		return NULL;
 	if (!st->has_singbox) {
 		fputs("atlas singbox: the desired state has no singbox section\n", stderr);
-		state_free(st);
-		store_close(*s);
+		cli_close_state(*s, st);
 		*s = NULL;
 		return NULL;
 	}
@@ -99,8 +98,7 @@ static int show(int argc, char **argv, enum what w)
 out:
 	buf_release_secure(&out);
 	buf_release_secure(&svg);
-	state_free(st);
-	store_close(s);
+	cli_close_state(s, st);
 	return ret;
 }
 
@@ -158,8 +156,7 @@ static int sub(int argc, char **argv)
 	ret = 0;
 out:
 	buf_release_secure(&url);
-	state_free(st);
-	store_close(s);
+	cli_close_state(s, st);
 	return ret;
 }
 

@@ -10,10 +10,11 @@
 #include "controller/controller.h"
 #include "controller/singbox/sb.h"
 #include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/cmd_store.h"
 
 int cmd_singbox_status(int argc, char **argv)
 {
-	struct atlas_err err = { 0 };
 	struct atlas_state *st = NULL;
 	struct driver_ctx ctx;
 	struct store *s;
@@ -23,12 +24,8 @@ int cmd_singbox_status(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if (!(s = cli_store()))
+	if (!(st = cli_open_state(&s, 0)))
 		return 1;
-	if (store_load(s, &st, NULL, &err) < 0) {
-		fprintf(stderr, "atlas: %s\n", err.msg);
-		goto out;
-	}
 	if (!st->has_singbox) {
 		fprintf(stderr, "atlas: the desired state has no singbox section\n");
 		goto out;
@@ -59,8 +56,7 @@ int cmd_singbox_status(int argc, char **argv)
 	ret = 0;
 out:
 	json_decref(js);
-	state_free(st);
-	store_close(s);
+	cli_close_state(s, st);
 	return ret;
 }
 

@@ -15,6 +15,7 @@
 #include "state/commit.h"
 #include "state/yaml.h"
 #include "cli/cli.h"
+#include "cli/commands.h"
 #include "cli/cmd_store.h"
 
 int cmd_validate(int argc, char **argv)
@@ -119,8 +120,7 @@ int cmd_export(int argc, char **argv)
 	state_to_yaml(st, secrets, &out);
 	fwrite(out.data, 1, out.len, stdout);
 	buf_release_secure(&out);
-	state_free(st);
-	store_close(s);
+	cli_close_state(s, st);
 	return 0;
 }
 

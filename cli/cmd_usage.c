@@ -9,6 +9,8 @@
 
 #include "state/usage_store.h"
 #include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/cmd_store.h"
 
 static void print_table(json_t *rows)
 {
@@ -68,7 +70,6 @@ int cmd_usage(int argc, char **argv)
 	struct atlas_err err = { 0 };
 	struct store *s = NULL;
 	json_t *rows = NULL;
-	int64_t gen;
 	int json = 0, days = 0, ret = 1;
 
 	if (cli_wants_help(argc, argv, usage))
@@ -100,10 +101,9 @@ int cmd_usage(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (!(s = cli_store()))
+	if (!(st = cli_open_state(&s, 0)))
 		return 1;
-	if (store_load(s, &st, &gen, &err) < 0 ||
-	    !(rows = usage_report(s, st, time(NULL), days, &err))) {
+	if (!(rows = usage_report(s, st, time(NULL), days, &err))) {
 		fprintf(stderr, "atlas: %s\n", err.msg);
 		goto out;
 	}
@@ -118,7 +118,6 @@ int cmd_usage(int argc, char **argv)
 	ret = 0;
 out:
 	json_decref(rows);
-	state_free(st);
-	store_close(s);
+	cli_close_state(s, st);
 	return ret;
 }

@@ -162,8 +162,7 @@ static int show(int argc, char **argv, int qr)
 out:
 	buf_release_secure(&out);
 	buf_release_secure(&svg);
-	state_free(st);
-	store_close(s);
+	cli_close_state(s, st);
 	args_release(&a);
 	return ret;
 }
@@ -232,8 +231,7 @@ static int peer_edit(int argc, char **argv)
 		 add ? "added" : rm ? "removed" : dis ? "disabled" : "enabled");
 	ret = commit(s, st, summary);
 out:
-	state_free(st);
-	store_close(s);
+	cli_close_state(s, st);
 	args_release(&a);
 	return ret;
 }
@@ -255,8 +253,7 @@ static int status(void)
 	putchar('\n');
 	json_decref(j);
 	controller_ctx_release(&ctx);
-	state_free(st);
-	store_close(s);
+	cli_close_state(s, st);
 	return 0;
 }
 

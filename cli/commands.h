@@ -1,6 +1,7 @@
 /*
- * commands.h - the command table (commands.c) and the two steps the commands
- * with subcommands of their own share.
+ * commands.h - the command table (commands.c), the two steps the commands
+ * with subcommands of their own share, and the close that goes with
+ * cli_open_state().
  */
 #ifndef ATLAS_COMMANDS_H
 #define ATLAS_COMMANDS_H
@@ -8,6 +9,8 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "state/model.h"
+#include "state/store.h"
 
 struct command {
 	const char *name;
@@ -39,6 +42,13 @@ static inline int cli_unknown_subcommand(const char *group, const char *sub, con
 	fprintf(stderr, "atlas %s: unknown subcommand \"%s\"\n", group, sub);
 	fputs(usage, stderr);
 	return 1;
+}
+
+/* Frees st and closes s, as cli_open_state() gave them (either may be NULL). */
+static inline void cli_close_state(struct store *s, struct atlas_state *st)
+{
+	state_free(st);
+	store_close(s);
 }
 
 #endif
