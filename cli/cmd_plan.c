@@ -114,24 +114,8 @@ int cmd_apply(int argc, char **argv)
 	s = cli_store();
 	if (!s)
 		return 1;
-	if (file) {
-		struct buf text = BUF_INIT;
-		struct diags d = { 0 };
-		int rc;
-
-		rc = file_read(file, YAML_MAX_SIZE, &text, &err);
-		if (rc == 0)
-			rc = state_import_yaml(s, text.data, text.len, "apply -f", &d, &gen, &err);
-		buf_release_secure(&text);
-		if (rc < 0) {
-			if (d.n)
-				cli_print_diags(&d, file);
-			else
-				fprintf(stderr, "atlas: %s\n", err.msg);
-			diags_clear(&d);
-			goto out;
-		}
-	}
+	if (file && cli_import_file(&s, file, "apply -f", &gen) < 0)
+		goto out;
 	if (store_load(s, &desired, &gen, &err) < 0) {
 		fprintf(stderr, "atlas: %s\n", err.msg);
 		goto out;

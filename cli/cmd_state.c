@@ -51,6 +51,29 @@ int cmd_validate(int argc, char **argv)
 	return 0;
 }
 
+int cli_import_file(struct store **s, const char *file, const char *trigger, int64_t *gen)
+{
+	struct atlas_err err = { 0 };
+	struct diags d = { 0 };
+	struct buf text = BUF_INIT;
+	int rc;
+
+	rc = file_read(file, YAML_MAX_SIZE, &text, &err);
+	if (rc == 0 && !*s && !(*s = cli_store())) {
+		buf_release_secure(&text);
+		return -1;
+	}
+	if (rc == 0)
+		rc = state_import_yaml(*s, text.data, text.len, trigger, &d, gen, &err);
+	buf_release_secure(&text);
+	if (rc < 0 && d.n)
+		cli_print_diags(&d, file);
+	else if (rc < 0)
+		fprintf(stderr, "atlas: %s\n", err.msg);
+	diags_clear(&d);
+	return rc < 0 ? -1 : 0;
+}
+
 int cmd_import(int argc, char **argv)
 {
 	static const char usage[] =
@@ -58,9 +81,6 @@ int cmd_import(int argc, char **argv)
 		"Replaces the desired state with FILE in one transaction. Resources are matched "
 		"by name;\nsecrets already stored are kept, missing ones generated. On any error "
 		"nothing changes (exit 1).\n";
-	struct atlas_err err = { 0 };
-	struct diags d = { 0 };
-	struct buf text = BUF_INIT;
 	struct store *s = NULL;
 	int64_t gen;
 	int ret = 1;
@@ -71,25 +91,10 @@ int cmd_import(int argc, char **argv)
 		fputs(usage, stderr);
 		return 1;
 	}
-	if (file_read(argv[1], YAML_MAX_SIZE, &text, &err) < 0) {
-		fprintf(stderr, "atlas: %s\n", err.msg);
-		goto out;
+	if (cli_import_file(&s, argv[1], "import", &gen) == 0) {
+		printf("imported %s: generation %lld\n", argv[1], (long long)gen);
+		ret = 0;
 	}
-	s = cli_store();
-	if (!s)
-		goto out;
-	if (state_import_yaml(s, text.data, text.len, "import", &d, &gen, &err) < 0) {
-		if (d.n)
-			cli_print_diags(&d, argv[1]);
-		else
-			fprintf(stderr, "atlas: %s\n", err.msg);
-		goto out;
-	}
-	printf("imported %s: generation %lld\n", argv[1], (long long)gen);
-	ret = 0;
-out:
-	diags_clear(&d);
-	buf_release_secure(&text);
 	store_close(s);
 	return ret;
 }

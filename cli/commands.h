@@ -6,6 +6,7 @@
 #ifndef ATLAS_COMMANDS_H
 #define ATLAS_COMMANDS_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "cli/cli.h"
@@ -43,6 +44,14 @@ static inline int cli_unknown_subcommand(const char *group, const char *sub, con
 	fputs(usage, stderr);
 	return 1;
 }
+
+/*
+ * Reads the YAML file, then (when *s is NULL: cli_store() into *s) stores it
+ * as a new generation (trigger names who: "import", "apply -f"), its number
+ * into *gen. Prints every problem (FILE:LINE:COL) or the error and returns
+ * -1; nothing is stored. In cmd_state.c, beside `atlas import`.
+ */
+int cli_import_file(struct store **s, const char *file, const char *trigger, int64_t *gen);
 
 /* Frees st and closes s, as cli_open_state() gave them (either may be NULL). */
 static inline void cli_close_state(struct store *s, struct atlas_state *st)
