@@ -155,6 +155,18 @@ static char *with_stdout(int (*fn)(int, char **), int argc, char **argv, int *rc
 	return text;
 }
 
+/* Runs fn with its stdout (fd 1) or stderr (2) captured; wants status rc and want in the text. */
+static void expect_output(int fd, int (*fn)(int, char **), int argc, char **argv, int rc,
+			  const char *want)
+{
+	int got;
+	char *out = fd == 1 ? with_stdout(fn, argc, argv, &got) : with_stderr(fn, argc, argv, &got);
+
+	assert_int_equal(got, rc);
+	TU_HAS(out, want);
+	free(out);
+}
+
 /*
  * atlas history restore: says what it changes by engine and setting with
  * counts before anything is stored; without a terminal only --yes restores;
@@ -184,10 +196,7 @@ static void test_cli__history_restore(void **s)
 	free(with_stdout(cmd_import, 2, imp1, &rc));
 	free(with_stdout(cmd_import, 2, imp2, &rc));
 	assert_int_equal(rc, 0);
-	out = with_stderr(cmd_history, 3, ask, &rc);
-	assert_int_equal(rc, 1);
-	assert_non_null(strstr(out, "pass --yes"));
-	free(out);
+	expect_output(2, cmd_history, 3, ask, 1, "pass --yes");
 	out = with_stdout(cmd_history, 3, ask, &rc);
 	assert_int_equal(rc, 1);
 	assert_non_null(strstr(out, "restoring generation 1 changes 2 things:\n"
@@ -200,20 +209,14 @@ static void test_cli__history_restore(void **s)
 	assert_int_equal(gen, 2);	/* nothing stored without a yes */
 	state_free(st);
 	store_close(db);
-	out = with_stdout(cmd_history, 4, yes, &rc);
-	assert_int_equal(rc, 0);
-	assert_non_null(strstr(out, "restored generation 1 as generation 3\n"));
-	free(out);
+	expect_output(1, cmd_history, 4, yes, 0, "restored generation 1 as generation 3\n");
 	assert_int_equal(store_open(cli_datadir, &db, NULL), 0);
 	assert_int_equal(store_load(db, &st, &gen, NULL), 0);
 	assert_true(st->has_openvpn);
 	assert_int_equal(st->settings.auto_apply, 0);	/* the apply mode stayed */
 	state_free(st);
 	store_close(db);
-	out = with_stdout(cmd_history, 5, withs, &rc);
-	assert_int_equal(rc, 0);
-	assert_non_null(strstr(out, "settings: 1 change\n  ~ auto_apply: false -> true\n"));
-	free(out);
+	expect_output(1, cmd_history, 5, withs, 0, "settings: 1 change\n  ~ auto_apply: false -> true\n");
 	free(f1);
 	free(f2);
 	free((char *)cli_datadir);
