@@ -39,38 +39,40 @@ static void check_no_legacy(const char *text)
 			fail_msg("legacy directive \"%s\" rendered", bad[i]);
 }
 
-static void test_ovpn_render__server_udp(void **state)
+/* server.conf of the state yaml (new): as the golden file, without legacy directives. */
+static char *server_conf(const char *yaml, const char *golden)
 {
-	struct atlas_state *st = tu_state_checked(yaml_udp);
+	struct atlas_state *st = tu_state_checked(yaml);
 	struct atlas_err err = { 0 };
 	struct buf out = BUF_INIT;
 
-	(void)state;
 	assert_int_equal(render_ovpn_server(st, &paths, &out, &err), 0);
-	tu_golden(GOLDEN "server-udp.conf", buf_str(&out));
-	TU_HAS(out.data, "server 10.9.0.0 255.255.255.0 nopool\n",
+	tu_golden(golden, buf_str(&out));
+	check_no_legacy(out.data);
+	state_free(st);
+	return buf_detach(&out);
+}
+
+static void test_ovpn_render__server_udp(void **state)
+{
+	char *conf = server_conf(yaml_udp, GOLDEN "server-udp.conf");
+
+	(void)state;
+	TU_HAS(conf, "server 10.9.0.0 255.255.255.0 nopool\n",
 	       "ifconfig-pool 10.9.0.128 10.9.0.254 255.255.255.0\n", "explicit-exit-notify 1\n",
 	       "management-client-user root\n", "push \"redirect-gateway def1 bypass-dhcp\"\n");
-	check_no_legacy(out.data);
-	buf_release(&out);
-	state_free(st);
+	free(conf);
 }
 
 static void test_ovpn_render__server_tcp(void **state)
 {
-	struct atlas_state *st = tu_state_checked(yaml_tcp);
-	struct atlas_err err = { 0 };
-	struct buf out = BUF_INIT;
+	char *conf = server_conf(yaml_tcp, GOLDEN "server-tcp.conf");
 
 	(void)state;
-	assert_int_equal(render_ovpn_server(st, &paths, &out, &err), 0);
-	tu_golden(GOLDEN "server-tcp.conf", buf_str(&out));
-	TU_LACKS(out.data, "explicit-exit-notify", "redirect-gateway");
-	TU_HAS(out.data, "ifconfig-pool 10.20.128.0 10.20.255.254 255.255.0.0\n",
+	TU_LACKS(conf, "explicit-exit-notify", "redirect-gateway");
+	TU_HAS(conf, "ifconfig-pool 10.20.128.0 10.20.255.254 255.255.0.0\n",
 	       "push \"route 10.30.0.0 255.255.0.0\"\n");
-	check_no_legacy(out.data);
-	buf_release(&out);
-	state_free(st);
+	free(conf);
 }
 
 static void test_ovpn_render__server_bad_path(void **state)

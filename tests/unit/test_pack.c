@@ -40,18 +40,16 @@ static void check_file(const char *path)
 	diags_clear(&d);
 }
 
-static void test_pack__basic_exports_the_same(void **s)
+/* One case a list of state files (NULL-ended, in *s): each packed exports the same. */
+static void test_pack__exports_the_same(void **s)
 {
-	(void)s;
-	check_file("tests/unit/golden/yaml/basic.in.yaml");
+	for (const char *const *f = *s; *f; f++)
+		check_file(*f);
 }
 
-static void test_pack__empty_sections_export_the_same(void **s)
-{
-	(void)s;
-	check_file("tests/unit/golden/yaml/sections-empty.in.yaml");
-	check_file("tests/unit/golden/yaml/minimal.in.yaml");
-}
+static const char *const basic[] = { "tests/unit/golden/yaml/basic.in.yaml", NULL };
+static const char *const empty_sections[] = { "tests/unit/golden/yaml/sections-empty.in.yaml",
+					      "tests/unit/golden/yaml/minimal.in.yaml", NULL };
 
 static void test_pack__new_state(void **s)
 {
@@ -70,8 +68,10 @@ static void test_pack__new_state(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_pack__basic_exports_the_same),
-	    cmocka_unit_test(test_pack__empty_sections_export_the_same),
+	    { "test_pack__basic_exports_the_same", test_pack__exports_the_same, NULL, NULL,
+	      (void *)basic },
+	    { "test_pack__empty_sections_export_the_same", test_pack__exports_the_same, NULL, NULL,
+	      (void *)empty_sections },
 	    cmocka_unit_test(test_pack__new_state),
 	};
 

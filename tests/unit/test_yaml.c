@@ -68,22 +68,10 @@ static void check_golden(const char *name)
 	state_free(st2);
 }
 
-static void test_yaml__golden_basic(void **s)
+/* One case a golden pair: the name of tests/unit/golden/yaml/NAME.{in,out}.yaml in *s. */
+static void test_yaml__golden(void **s)
 {
-	(void)s;
-	check_golden("basic");
-}
-
-static void test_yaml__golden_minimal(void **s)
-{
-	(void)s;
-	check_golden("minimal");
-}
-
-static void test_yaml__golden_sections_empty(void **s)
-{
-	(void)s;
-	check_golden("sections-empty");
+	check_golden(*s);
 }
 
 static void test_yaml__secrets_left_out(void **s)
@@ -328,9 +316,9 @@ static void test_yaml__explicit_default_outside_range(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_yaml__golden_basic),
-		cmocka_unit_test(test_yaml__golden_minimal),
-		cmocka_unit_test(test_yaml__golden_sections_empty),
+		{ "test_yaml__golden_basic", test_yaml__golden, NULL, NULL, "basic" },
+		{ "test_yaml__golden_minimal", test_yaml__golden, NULL, NULL, "minimal" },
+		{ "test_yaml__golden_sections_empty", test_yaml__golden, NULL, NULL, "sections-empty" },
 		cmocka_unit_test(test_yaml__secrets_left_out),
 		cmocka_unit_test(test_yaml__order_does_not_matter),
 		cmocka_unit_test(test_yaml__blank_note_left_out),
