@@ -119,15 +119,36 @@ static void open_and_check(const char *dir, const struct migration *list, int n)
 	free(db);
 }
 
+/* The number a "SELECT count(*) ..." gives in the database file db, opened read-only. */
+static int count_of(const char *db, const char *sql)
+{
+	sqlite3 *raw;
+	sqlite3_stmt *st;
+	int n;
+
+	assert_int_equal(sqlite3_open_v2(db, &raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(raw, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(raw);
+	return n;
+}
+
+/* A cmocka setup: *state becomes a copy of the fixture data directory (fixture_copy). */
+static int fixture_setup(void **state)
+{
+	*state = fixture_copy();
+	return 0;
+}
+
 static void test_migrate__fixture_to_current(void **x)
 {
-	char *dir = fixture_copy();
+	const char *dir = *x;
 
-	(void)x;
 	open_and_check(dir, atlas_migrations, atlas_nmigrations);
 	/* A backup was taken exactly when a migration ran. */
 	assert_int_equal(count_backups(dir, "pre-migration-"), atlas_nmigrations > 3 ? 1 : 0);
-	tu_rmrf_free(dir);
 }
 
 /* The current steps plus one or two more: what the next releases' migrations will meet. */
@@ -162,7 +183,8 @@ static void keep_free(void)
 
 static void test_migrate__one_more_step_backs_up_first(void **x)
 {
-	char *dir = fixture_copy(), *bk, *bf;
+	const char *dir = *x;
+	char *bk, *bf;
 	struct migration *l = plus("CREATE TABLE test_next (x TEXT); "
 				   "ALTER TABLE meta ADD COLUMN test_note TEXT",
 				   NULL);
@@ -171,7 +193,6 @@ static void test_migrate__one_more_step_backs_up_first(void **x)
 	DIR *d;
 	struct dirent *de;
 
-	(void)x;
 	open_and_check(dir, l, atlas_nmigrations + 1);
 	assert_int_equal(count_backups(dir, "pre-migration-"), 1);
 	/* The backup holds the database as it was: schema 3. */
@@ -189,36 +210,27 @@ static void test_migrate__one_more_step_backs_up_first(void **x)
 	free(bf);
 	free(bk);
 	free(l);
-	tu_rmrf_free(dir);
 }
 
 static void test_migrate__failed_step_leaves_file_usable(void **x)
 {
-	char *dir = fixture_copy(), *db = xasprintf("%s/atlas.db", dir), *before;
+	const char *dir = *x;
+	char *db = xasprintf("%s/atlas.db", dir), *before;
 	/* Step 998 works, 999's first statement too, its second fails: nothing may stay. */
 	struct migration *l = plus("CREATE TABLE test_half (x TEXT)",
 				   "CREATE TABLE test_half2 (x TEXT); "
 				   "ALTER TABLE no_such_table ADD COLUMN y TEXT");
 	struct store *s = NULL;
 	struct atlas_err err = {0};
-	sqlite3 *raw;
-	sqlite3_stmt *st;
 
-	(void)x;
 	/* From schema 3 up to current + 1 in one go: the real steps roll back too. */
 	before = raw_rows(db);
 	assert_int_equal(store_open_migrations(dir, l, atlas_nmigrations + 2, &s, &err), -1);
 	assert_null(s);
 	TU_HAS(err.msg, "999_test", "unchanged");
 	assert_int_equal(user_version(db), 3);
-	assert_int_equal(sqlite3_open_v2(db, &raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(raw, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'test_half%'",
-					    -1, &st, NULL),
-			 SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 0);
-	sqlite3_finalize(st);
-	sqlite3_close(raw);
+	assert_int_equal(count_of(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'test_half%'"),
+			 0);
 	{
 		char *after = raw_rows(db);
 
@@ -230,26 +242,24 @@ static void test_migrate__failed_step_leaves_file_usable(void **x)
 	free(before);
 	free(l);
 	free(db);
-	tu_rmrf_free(dir);
 }
 
 static void test_migrate__keeps_last_five_backups(void **x)
 {
-	char *dir = fixture_copy();
+	const char *dir = *x;
 	struct atlas_err err = {0};
 
-	(void)x;
 	for (int i = 0; i < 7; i++)
 		if (backup_before_migration(dir, 3, NULL, &err) < 0)
 			fail_msg("%s", err.msg);
 	assert_int_equal(count_backups(dir, "pre-migration-"), BACKUP_AUTO_KEEP);
-	tu_rmrf_free(dir);
 }
 
 /* Archive round trip and refusals (the e2e test t26 does it with engines). */
 static void test_migrate__backup_refuses_bad_archives(void **x)
 {
-	char *dir = fixture_copy(), *file = xasprintf("%s.bk", dir), *to = xasprintf("%s.to", dir);
+	const char *dir = *x;
+	char *file = xasprintf("%s.bk", dir), *to = xasprintf("%s.to", dir);
 	char *bad = xasprintf("%s.bad", dir), *saved = NULL, *a, *b;
 	struct backup_info info;
 	struct atlas_err err = {0};
@@ -257,7 +267,6 @@ static void test_migrate__backup_refuses_bad_archives(void **x)
 	struct store *s;
 	struct stat st;
 
-	(void)x;
 	assert_int_equal(mkdir_p(PATH("%s/pki/private", dir), 0700, NULL), 0);
 	assert_int_equal(file_write_atomic(PATH("%s/pki/private/ca.key", dir), "KEY\n", 4, 0600, NULL), 0);
 	assert_int_equal(mkdir_p(PATH("%s/run", dir), 0700, NULL), 0);
@@ -303,7 +312,6 @@ static void test_migrate__backup_refuses_bad_archives(void **x)
 	}
 	buf_release(&raw);
 	keep_free();
-	tu_rmrf_free(dir);
 	tu_rmrf_free(to);
 	free(file);
 	free(bad);
@@ -313,14 +321,13 @@ static void test_migrate__backup_refuses_bad_archives(void **x)
  * the last committed state: the online backup reads one snapshot. */
 static void test_migrate__backup_during_write(void **x)
 {
-	char *dir = fixture_copy(), *db = xasprintf("%s/atlas.db", dir);
+	const char *dir = *x;
+	char *db = xasprintf("%s/atlas.db", dir);
 	char *file = xasprintf("%s.bk", dir), *to = xasprintf("%s.to", dir), *saved = NULL;
 	struct store *s;
 	sqlite3 *w;
-	sqlite3_stmt *st;
 	struct atlas_err err = {0};
 
-	(void)x;
 	assert_int_equal(store_open(dir, &s, NULL), 0); /* WAL on, as under atlas serve */
 	store_close(s);
 	assert_int_equal(sqlite3_open(db, &w), SQLITE_OK);
@@ -335,19 +342,10 @@ static void test_migrate__backup_during_write(void **x)
 		fail_msg("%s", err.msg);
 	{
 		char *rdb = xasprintf("%s/atlas.db", to);
-		sqlite3 *r;
 
-		assert_int_equal(sqlite3_open_v2(rdb, &r, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-		assert_int_equal(sqlite3_prepare_v2(r, "SELECT count(*) FROM wg_peers WHERE note = 'uncommitted'",
-						    -1, &st, NULL),
-				 SQLITE_OK);
-		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-		assert_int_equal(sqlite3_column_int(st, 0), 0);
-		sqlite3_finalize(st);
-		sqlite3_close(r);
+		assert_int_equal(count_of(rdb, "SELECT count(*) FROM wg_peers WHERE note = 'uncommitted'"), 0);
 		free(rdb);
 	}
-	tu_rmrf_free(dir);
 	tu_rmrf_free(to);
 	free(db);
 	free(file);
@@ -356,12 +354,12 @@ static void test_migrate__backup_during_write(void **x)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_migrate__fixture_to_current),
-		cmocka_unit_test(test_migrate__one_more_step_backs_up_first),
-		cmocka_unit_test(test_migrate__failed_step_leaves_file_usable),
-		cmocka_unit_test(test_migrate__keeps_last_five_backups),
-		cmocka_unit_test(test_migrate__backup_refuses_bad_archives),
-		cmocka_unit_test(test_migrate__backup_during_write),
+		cmocka_unit_test_setup_teardown(test_migrate__fixture_to_current, fixture_setup, tu_teardown_dir),
+		cmocka_unit_test_setup_teardown(test_migrate__one_more_step_backs_up_first, fixture_setup, tu_teardown_dir),
+		cmocka_unit_test_setup_teardown(test_migrate__failed_step_leaves_file_usable, fixture_setup, tu_teardown_dir),
+		cmocka_unit_test_setup_teardown(test_migrate__keeps_last_five_backups, fixture_setup, tu_teardown_dir),
+		cmocka_unit_test_setup_teardown(test_migrate__backup_refuses_bad_archives, fixture_setup, tu_teardown_dir),
+		cmocka_unit_test_setup_teardown(test_migrate__backup_during_write, fixture_setup, tu_teardown_dir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
