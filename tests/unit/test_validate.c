@@ -41,21 +41,38 @@ static void bad(const char *body, const char *want)
 	"wireguard:\n  interfaces:\n    - name: wg0\n      listen_port: 51820\n" \
 	"      address: [10.8.0.1/24]\n      peers:\n" peers
 
+/* One row of a table for a *_valid() check: the text and whether it is valid. */
+struct vcase {
+	const char *text;
+	int valid;
+};
+
+/* Fails naming the first row (up to a NULL text) that valid() judges otherwise. */
+static void expect_valid(int (*valid)(const char *), const struct vcase *c)
+{
+	for (; c->text; c++)
+		if (!valid(c->text) != !c->valid)
+			fail_msg("\"%s\" should be %s", c->text, c->valid ? "valid" : "invalid");
+}
+
 static void test_validate__names(void **s)
 {
 	(void)s;
-	assert_true(name_valid("alice"));
-	assert_true(name_valid("a"));
-	assert_true(name_valid("0.b_c-d"));
-	assert_false(name_valid(""));
-	assert_false(name_valid("Alice"));
-	assert_false(name_valid("-a"));
-	assert_false(name_valid("a b"));
-	assert_false(name_valid("a;rm"));
-	assert_false(name_valid("a/../b"));
-	assert_false(name_valid("<img>"));
-	assert_true(name_valid("a23456789012345678901234567890123456789012345678901234567890123"));
-	assert_false(name_valid("a234567890123456789012345678901234567890123456789012345678901234"));
+	expect_valid(name_valid, (const struct vcase[]){
+		{ "alice", 1 },
+		{ "a", 1 },
+		{ "0.b_c-d", 1 },
+		{ "", 0 },
+		{ "Alice", 0 },
+		{ "-a", 0 },
+		{ "a b", 0 },
+		{ "a;rm", 0 },
+		{ "a/../b", 0 },
+		{ "<img>", 0 },
+		{ "a23456789012345678901234567890123456789012345678901234567890123", 1 },
+		{ "a234567890123456789012345678901234567890123456789012345678901234", 0 },
+		{ NULL, 0 },
+	});
 	good(WG("        - name: alice\n"));
 	bad(WG("        - name: \"Bob$(id)\"\n"),
 	    "wireguard interface \"wg0\": peer name \"Bob$(id)\" is invalid: use 1 to 63 lowercase "
@@ -145,9 +162,12 @@ static void test_validate__keys(void **s)
 
 	(void)s;
 	assert_int_equal(key_generate(priv, pub, NULL), 0);
-	assert_true(key_valid(priv));
-	assert_true(key_valid(pub));
-	assert_false(key_valid("abc"));
+	expect_valid(key_valid, (const struct vcase[]){
+		{ priv, 1 },
+		{ pub, 1 },
+		{ "abc", 0 },
+		{ NULL, 0 },
+	});
 	assert_false(key_valid("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));	/* 43 chars */
 	assert_false(key_valid("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB="));	/* non-canonical */
 	body = xasprintf(WG("        - name: a\n          public_key: %s\n"), pub);
@@ -165,12 +185,15 @@ static void test_validate__keys(void **s)
 static void test_validate__dates(void **s)
 {
 	(void)s;
-	assert_true(date_valid("2030-01-31"));
-	assert_true(date_valid("2028-02-29"));
-	assert_false(date_valid("2027-02-29"));
-	assert_false(date_valid("2030-13-01"));
-	assert_false(date_valid("2030-1-1"));
-	assert_false(date_valid("tomorrow"));
+	expect_valid(date_valid, (const struct vcase[]){
+		{ "2030-01-31", 1 },
+		{ "2028-02-29", 1 },
+		{ "2027-02-29", 0 },
+		{ "2030-13-01", 0 },
+		{ "2030-1-1", 0 },
+		{ "tomorrow", 0 },
+		{ NULL, 0 },
+	});
 	good(WG("        - name: a\n          expires: 2030-01-31\n"));
 	bad(WG("        - name: a\n          expires: 2030-02-30\n"),
 	    "expires \"2030-02-30\" is not a date (YYYY-MM-DD)");
