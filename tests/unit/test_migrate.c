@@ -123,14 +123,10 @@ static void open_and_check(const char *dir, const struct migration *list, int n)
 static int count_of(const char *db, const char *sql)
 {
 	sqlite3 *raw;
-	sqlite3_stmt *st;
 	int n;
 
 	assert_int_equal(sqlite3_open_v2(db, &raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(raw, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	n = tu_sql_int(raw, sql);
 	sqlite3_close(raw);
 	return n;
 }
@@ -141,6 +137,9 @@ static int fixture_setup(void **state)
 	*state = fixture_copy();
 	return 0;
 }
+
+/* A case on its own copy of the fixture, removed after it. */
+#define FIXTURE_TEST(f) cmocka_unit_test_setup_teardown(f, fixture_setup, tu_teardown_dir)
 
 static void test_migrate__fixture_to_current(void **x)
 {
@@ -354,12 +353,12 @@ static void test_migrate__backup_during_write(void **x)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_migrate__fixture_to_current, fixture_setup, tu_teardown_dir),
-		cmocka_unit_test_setup_teardown(test_migrate__one_more_step_backs_up_first, fixture_setup, tu_teardown_dir),
-		cmocka_unit_test_setup_teardown(test_migrate__failed_step_leaves_file_usable, fixture_setup, tu_teardown_dir),
-		cmocka_unit_test_setup_teardown(test_migrate__keeps_last_five_backups, fixture_setup, tu_teardown_dir),
-		cmocka_unit_test_setup_teardown(test_migrate__backup_refuses_bad_archives, fixture_setup, tu_teardown_dir),
-		cmocka_unit_test_setup_teardown(test_migrate__backup_during_write, fixture_setup, tu_teardown_dir),
+		FIXTURE_TEST(test_migrate__fixture_to_current),
+		FIXTURE_TEST(test_migrate__one_more_step_backs_up_first),
+		FIXTURE_TEST(test_migrate__failed_step_leaves_file_usable),
+		FIXTURE_TEST(test_migrate__keeps_last_five_backups),
+		FIXTURE_TEST(test_migrate__backup_refuses_bad_archives),
+		FIXTURE_TEST(test_migrate__backup_during_write),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

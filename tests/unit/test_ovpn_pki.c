@@ -80,6 +80,9 @@ static int pki_teardown(void **state)
 	return 0;
 }
 
+/* A case with its own PKI directory. */
+#define PKI_TEST(f) cmocka_unit_test_setup_teardown(f, pki_setup, pki_teardown)
+
 static void test_ovpn_pki__ca_and_certificates(void **state)
 {
 	const struct pki_dirs *pd = *state;
@@ -560,12 +563,12 @@ static void test_ovpn_pki__pem_and_encrypted_key(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_ovpn_pki__ca_and_certificates, pki_setup, pki_teardown),
-		cmocka_unit_test_setup_teardown(test_ovpn_pki__server_files_apart, pki_setup, pki_teardown),
-		cmocka_unit_test_setup_teardown(test_ovpn_pki__server_migration, pki_setup, pki_teardown),
-		cmocka_unit_test_setup_teardown(test_ovpn_pki__ca_half_written, pki_setup, pki_teardown),
-		cmocka_unit_test_setup_teardown(test_ovpn_pki__orphan_certificate_revoked, pki_setup, pki_teardown),
-		cmocka_unit_test_setup_teardown(test_ovpn_pki__revoke_and_crl, pki_setup, pki_teardown),
+		PKI_TEST(test_ovpn_pki__ca_and_certificates),
+		PKI_TEST(test_ovpn_pki__server_files_apart),
+		PKI_TEST(test_ovpn_pki__server_migration),
+		PKI_TEST(test_ovpn_pki__ca_half_written),
+		PKI_TEST(test_ovpn_pki__orphan_certificate_revoked),
+		PKI_TEST(test_ovpn_pki__revoke_and_crl),
 		cmocka_unit_test(test_ovpn_pki__tls_crypt_key),
 		cmocka_unit_test(test_ovpn_pki__index_format),
 		cmocka_unit_test(test_ovpn_pki__pem_and_encrypted_key),

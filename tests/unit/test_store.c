@@ -38,13 +38,8 @@ extern const int atlas_nmigrations;
 static int pragma_int(sqlite3 *db, const char *name)
 {
 	char *q = xasprintf("PRAGMA %s", name);
-	sqlite3_stmt *st;
-	int v;
+	int v = tu_sql_int(db, q);
 
-	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
 	free(q);
 	return v;
 }
@@ -568,6 +563,10 @@ static void rename_to(char **name, const char *to)
 	*name = xstrdup(to);
 }
 
+/* A case on a new store (STORE_TEST), or on one holding merge_yaml (MERGE_TEST). */
+#define STORE_TEST(f) cmocka_unit_test_setup_teardown(f, tu_store_setup, tu_store_teardown)
+#define MERGE_TEST(f) cmocka_unit_test_setup_teardown(f, merge_setup, tu_store_teardown)
+
 /* A cmocka setup: tu_store_setup, merge_yaml imported. */
 static int merge_setup(void **x)
 {
@@ -819,27 +818,20 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_store__migrates_empty_database),
 		cmocka_unit_test(test_store__refuses_lost_database),
-		cmocka_unit_test_setup_teardown(test_store__history_compact_and_exact, tu_store_setup,
-						tu_store_teardown),
-		cmocka_unit_test_setup_teardown(test_store__tables_mirror_schema, tu_store_setup,
-						tu_store_teardown),
-		cmocka_unit_test_setup_teardown(test_store__round_trip_and_generations, tu_store_setup,
-						tu_store_teardown),
-		cmocka_unit_test_setup_teardown(test_store__bad_import_changes_nothing, tu_store_setup,
-						tu_store_teardown),
-		cmocka_unit_test_setup_teardown(test_store__restore_brings_back_keys, tu_store_setup,
-						tu_store_teardown),
-		cmocka_unit_test_setup_teardown(test_store__restore_preview_keeps_runtime_settings, tu_store_setup,
-						tu_store_teardown),
+		STORE_TEST(test_store__history_compact_and_exact),
+		STORE_TEST(test_store__tables_mirror_schema),
+		STORE_TEST(test_store__round_trip_and_generations),
+		STORE_TEST(test_store__bad_import_changes_nothing),
+		STORE_TEST(test_store__restore_brings_back_keys),
+		STORE_TEST(test_store__restore_preview_keeps_runtime_settings),
 		cmocka_unit_test(test_store__refuses_newer_schema),
 		cmocka_unit_test(test_store__refuses_unwritable_dir),
-		cmocka_unit_test_setup_teardown(test_store__runs_and_meta, tu_store_setup,
-						tu_store_teardown),
-		cmocka_unit_test_setup_teardown(test_store__save_one_field_writes_one_row, merge_setup, tu_store_teardown),
-		cmocka_unit_test_setup_teardown(test_store__save_adds_removes_renames, merge_setup, tu_store_teardown),
-		cmocka_unit_test_setup_teardown(test_store__save_removes_and_readds_sections, merge_setup, tu_store_teardown),
-		cmocka_unit_test_setup_teardown(test_store__failed_save_rolls_back, merge_setup, tu_store_teardown),
-		cmocka_unit_test_setup_teardown(test_store__save_unsorted_lists, merge_setup, tu_store_teardown),
+		STORE_TEST(test_store__runs_and_meta),
+		MERGE_TEST(test_store__save_one_field_writes_one_row),
+		MERGE_TEST(test_store__save_adds_removes_renames),
+		MERGE_TEST(test_store__save_removes_and_readds_sections),
+		MERGE_TEST(test_store__failed_save_rolls_back),
+		MERGE_TEST(test_store__save_unsorted_lists),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

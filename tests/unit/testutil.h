@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include <fcntl.h>
 
@@ -262,6 +263,19 @@ static inline void tu_lacks(const char *text, const char *const *unwanted)
 
 #define TU_HAS(text, ...) tu_has((text), (const char *const[]){ __VA_ARGS__, NULL })
 #define TU_LACKS(text, ...) tu_lacks((text), (const char *const[]){ __VA_ARGS__, NULL })
+
+/* The first column of the first row sql gives in db, as an int; fails the test without one. */
+static inline int tu_sql_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int v;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
 
 /* 2026-01-01 12:00:00 UTC */
 #define TU_NOW ((time_t)1767268800)
