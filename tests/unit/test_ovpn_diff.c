@@ -140,6 +140,49 @@ static void expect_plan(const struct atlas_state *st, const struct ovpn_obs *o, 
 	plan_release(&p);
 }
 
+/* The desired state of yaml and an observation of a server that matches it. */
+struct fx {
+	struct atlas_state *st;
+	struct ovpn_obs *o;
+	struct plan p;	/* of the last diff() */
+	char *t;	/* its text */
+};
+
+static int converged_setup(void **state)
+{
+	struct fx *f = xcalloc(1, sizeof(*f));
+
+	f->st = tu_state_checked(yaml);
+	f->o = converged(f->st);
+	plan_init(&f->p);
+	*state = f;
+	return 0;
+}
+
+static int converged_teardown(void **state)
+{
+	struct fx *f = *state;
+
+	free(f->t);
+	plan_release(&f->p);
+	ovpn_obs_free(f->o);
+	state_free(f->st);
+	free(f);
+	return 0;
+}
+
+/* Diffs st against f->o into f->p; returns its text (f's: freed with the next diff). */
+static const char *diff(struct fx *f, const struct atlas_state *st)
+{
+	free(f->t);
+	plan_release(&f->p);
+	f->t = run_diff(st, f->o, &f->p);
+	return f->t;
+}
+
+/* A case that starts from converged_setup's state and observation. */
+#define CONVERGED_TEST(c) cmocka_unit_test_setup_teardown(c, converged_setup, converged_teardown)
+
 static void test_ovpn_diff__new_server(void **state)
 {
 	struct atlas_state *st = tu_state_checked(yaml);
@@ -164,56 +207,45 @@ static void test_ovpn_diff__new_server(void **state)
 
 static void test_ovpn_diff__converged(void **state)
 {
-	struct atlas_state *st = tu_state_checked(yaml);
-	struct ovpn_obs *o = converged(st);
-	struct plan p;
-	char *t;
+	struct fx *f = *state;
+	struct atlas_state *st = f->st;
+	struct ovpn_obs *o = f->o;
+	const char *t;
 
-	(void)state;
 	add_session(o, "alice", "10.9.0.10", 3, NOW - 100);
 	add_session(o, "bob", "10.9.0.130", 4, NOW - 100);
-	t = run_diff(st, o, &p);
+	t = diff(f, st);
 	assert_string_equal(t, "");
-	assert_int_equal(p.engines[0].status, ENGINE_OK);
-	free(t);
-	plan_release(&p);
-	ovpn_obs_free(o);
-	state_free(st);
+	assert_int_equal(f->p.engines[0].status, ENGINE_OK);
 }
 
 static void test_ovpn_diff__deleted_client(void **state)
 {
-	struct atlas_state *st = tu_state_checked(yaml);
-	struct ovpn_obs *o = converged(st);
-	struct plan p;
-	char *t;
+	struct fx *f = *state;
+	struct atlas_state *st = f->st;
+	struct ovpn_obs *o = f->o;
+	const char *t;
 
-	(void)state;
 	add_session(o, "alice", "10.9.0.10", 3, NOW - 100);
 	add_session(o, "bob", "10.9.0.130", 4, NOW - 100);
 	/* bob leaves the desired state */
 	free(st->openvpn.clients[1].name);
 	st->openvpn.clients[1] = st->openvpn.clients[2];
 	st->openvpn.nclients = 2;
-	t = run_diff(st, o, &p);
+	t = diff(f, st);
 	tu_golden(GOLDEN "plan-delete-bob.txt", t);
 	TU_HAS(t, "certificate \"bob\": revoked", "crl.pem (revocations)", "- openvpn ccd/bob",
 	       "x openvpn session \"bob\" (client id 4");
 	TU_LACKS(t, "alice", "! openvpn server: restart");
-	free(t);
-	plan_release(&p);
-	ovpn_obs_free(o);
-	state_free(st);
 }
 
 static void test_ovpn_diff__incomplete_removes_nothing(void **state)
 {
-	struct atlas_state *st = tu_state_checked(yaml);
-	struct ovpn_obs *o = converged(st);
-	struct plan p;
-	char *t;
+	struct fx *f = *state;
+	struct atlas_state *st = f->st;
+	struct ovpn_obs *o = f->o;
+	const char *t;
 
-	(void)state;
 	o->incomplete = 1;
 	snprintf(o->note, sizeof(o->note), "ccd: permission denied");
 	strv_push(&o->valid, "zack");
@@ -223,54 +255,42 @@ static void test_ovpn_diff__incomplete_removes_nothing(void **state)
 	o->ccd[o->nccd].text = xstrdup("disable\n");
 	o->ccd[o->nccd++].mtime = 0;
 	add_session(o, "zack", "10.9.0.200", 8, NOW - 100);
-	t = run_diff(st, o, &p);
+	t = diff(f, st);
 	assert_string_equal(t, "");
-	assert_int_equal(p.engines[0].status, ENGINE_INCOMPLETE);
-	assert_string_equal(p.engines[0].note, "ccd: permission denied");
-	free(t);
-	plan_release(&p);
+	assert_int_equal(f->p.engines[0].status, ENGINE_INCOMPLETE);
+	assert_string_equal(f->p.engines[0].note, "ccd: permission denied");
 	/* complete, the same observation removes all three */
 	o->incomplete = 0;
-	t = run_diff(st, o, &p);
+	t = diff(f, st);
 	TU_HAS(t, "certificate \"zack\": revoked", "- openvpn ccd/zz-stray",
 	       "x openvpn session \"zack\"");
-	free(t);
-	plan_release(&p);
-	ovpn_obs_free(o);
-	state_free(st);
 }
 
 static void test_ovpn_diff__server_change_restarts(void **state)
 {
-	struct atlas_state *st = tu_state_checked(yaml);
-	struct ovpn_obs *o = converged(st);
-	struct plan p;
-	char *t;
+	struct fx *f = *state;
+	struct atlas_state *st = f->st;
+	struct ovpn_obs *o = f->o;
+	const char *t;
 
-	(void)state;
 	add_session(o, "alice", "10.9.0.10", 3, NOW - 100);
 	add_session(o, "bob", "10.9.0.130", 4, NOW - 100);
 	st->openvpn.port = 1195;
 	st->openvpn.clients[2].disabled = 1; /* carol: not connected */
-	t = run_diff(st, o, &p);
+	t = diff(f, st);
 	tu_golden(GOLDEN "plan-restart.txt", t);
 	assert_non_null(strstr(t, "! openvpn server: restart, server.conf changed (drops 2 "
 				  "connected clients) [restart openvpn/server drops=2]"));
 	assert_null(strstr(t, "x openvpn session")); /* the restart drops them anyway */
-	free(t);
-	plan_release(&p);
-	ovpn_obs_free(o);
-	state_free(st);
 }
 
 static void test_ovpn_diff__sessions(void **state)
 {
-	struct atlas_state *st = tu_state_checked(yaml);
-	struct ovpn_obs *o = converged(st);
-	struct plan p;
-	char *t;
+	struct fx *f = *state;
+	struct atlas_state *st = f->st;
+	struct ovpn_obs *o = f->o;
+	const char *t;
 
-	(void)state;
 	/*
 	 * Connected before their CCD files were last written: alice is on
 	 * another address than her static one, carol on a static one she no
@@ -280,30 +300,22 @@ static void test_ovpn_diff__sessions(void **state)
 	add_session(o, "bob", "10.9.0.130", 4, NOW - 7200);
 	add_session(o, "carol", "10.9.0.20", 5, NOW - 7200);
 	st->openvpn.clients[1].disabled = 1;
-	t = run_diff(st, o, &p);
+	t = diff(f, st);
 	tu_golden(GOLDEN "plan-sessions.txt", t);
 	TU_HAS(t, "~ openvpn ccd/bob (changed, disabled)",
 	       "session \"alice\" (client id 3, 192.0.2.1:1194): static address changed",
 	       "session \"bob\" (client id 4, 192.0.2.1:1194): disabled",
 	       "session \"carol\" (client id 5, 192.0.2.1:1194): static address removed");
-	free(t);
-	plan_release(&p);
 	/* bob's CCD already says disable and his session is newer: the server refuses him */
 	free(o->ccd[1].text);
 	o->ccd[1].text = xstrdup("# bob: rendered by Atlas, edits are overwritten\ndisable\n");
 	o->sessions.v[1].since = o->ccd[1].mtime + 1;
-	t = run_diff(st, o, &p);
+	t = diff(f, st);
 	assert_null(strstr(t, "bob"));
-	free(t);
-	plan_release(&p);
 	/* the same holds for alice: a session newer than her CCD got what it says */
 	o->sessions.v[0].since = o->ccd[0].mtime + 1;
-	t = run_diff(st, o, &p);
+	t = diff(f, st);
 	assert_null(strstr(t, "alice"));
-	free(t);
-	plan_release(&p);
-	ovpn_obs_free(o);
-	state_free(st);
 }
 
 /*
@@ -352,35 +364,30 @@ static void test_ovpn_diff__quota_suspends(void **state)
 
 static void test_ovpn_diff__expiry_and_crl_window(void **state)
 {
-	struct atlas_state *st = tu_state_checked(yaml);
-	struct ovpn_obs *o = converged(st);
-	struct plan p;
-	char *t;
+	struct fx *f = *state;
+	struct atlas_state *st = f->st;
+	struct ovpn_obs *o = f->o;
+	const char *t;
 
-	(void)state;
 	st->openvpn.clients[2].expires = xstrdup("2026-11-25"); /* carol expired yesterday */
 	add_session(o, "carol", "10.9.0.131", 5, NOW - 100);
 	o->crl.next_update = (time_t)(NOW + 89 * 86400LL);
-	t = run_diff(st, o, &p);
+	t = diff(f, st);
 	TU_HAS(t, "crl.pem (expires in less than 90 days)",
 	       "~ openvpn ccd/carol (changed, disabled)",
 	       "session \"carol\" (client id 5, 192.0.2.1:1194): expired");
-	free(t);
-	plan_release(&p);
 	o->crl.next_update = (time_t)(NOW + 91 * 86400LL);
 	free(st->openvpn.clients[2].expires);
 	st->openvpn.clients[2].expires = xstrdup("2026-11-26"); /* valid through today */
 	expect_plan(st, o, "");
-	ovpn_obs_free(o);
-	state_free(st);
 }
 
 static void test_ovpn_diff__disabled_engine_stops(void **state)
 {
-	struct atlas_state *st = tu_state_checked(yaml);
-	struct ovpn_obs *o = converged(st);
+	struct fx *f = *state;
+	struct atlas_state *st = f->st;
+	struct ovpn_obs *o = f->o;
 
-	(void)state;
 	add_session(o, "alice", "10.9.0.10", 3, NOW - 100);
 	o->nat.exists = 0;	/* the table: test_ovpn_diff__nat_removed */
 	st->openvpn.enabled = 0;
@@ -389,16 +396,14 @@ static void test_ovpn_diff__disabled_engine_stops(void **state)
 	o->running = 0;
 	ovpn_status_release(&o->sessions);
 	expect_plan(st, o, "");
-	ovpn_obs_free(o);
-	state_free(st);
 }
 
 static void test_ovpn_diff__pki_reload_and_unknown_service(void **state)
 {
-	struct atlas_state *st = tu_state_checked(yaml);
-	struct ovpn_obs *o = converged(st);
+	struct fx *f = *state;
+	struct atlas_state *st = f->st;
+	struct ovpn_obs *o = f->o;
 
-	(void)state;
 	add_session(o, "alice", "10.9.0.10", 3, NOW - 100);
 	o->has_tls_crypt = 0; /* deleted by hand: the daemon must load the new one */
 	expect_plan(st, o, "+ openvpn tls-crypt key [create openvpn/pki/tls-crypt drops=0]\n"
@@ -412,16 +417,14 @@ static void test_ovpn_diff__pki_reload_and_unknown_service(void **state)
 	st->openvpn.clients[0].disabled = 1;
 	expect_plan(st, o, "~ openvpn ccd/alice (changed, static 10.9.0.10, disabled) [write "
 		    "ccd/alice drops=0]\n");
-	ovpn_obs_free(o);
-	state_free(st);
 }
 
 static void test_ovpn_diff__lost_certificate_superseded(void **state)
 {
-	struct atlas_state *st = tu_state_checked(yaml);
-	struct ovpn_obs *o = converged(st);
+	struct fx *f = *state;
+	struct atlas_state *st = f->st;
+	struct ovpn_obs *o = f->o;
 
-	(void)state;
 	/* issued/bob.crt deleted by hand: bob is still valid in the index */
 	strv_clear(&o->certs);
 	strv_push(&o->certs, "alice");
@@ -430,26 +433,22 @@ static void test_ovpn_diff__lost_certificate_superseded(void **state)
 	expect_plan(st, o, "+ openvpn certificate \"bob\" (its lost certificate is revoked) "
 		    "[issue bob drops=0]\n"
 		    "~ openvpn crl.pem (revocations) [write openvpn/pki/crl drops=0]\n");
-	ovpn_obs_free(o);
-	state_free(st);
 }
 
 static void test_ovpn_diff__client_named_like_server(void **state)
 {
-	struct atlas_state *st = tu_state_checked(yaml);
-	struct ovpn_obs *o = converged(st);
+	struct fx *f = *state;
+	struct atlas_state *st = f->st;
+	struct ovpn_obs *o = f->o;
 	struct atlas_err err = { 0 };
 	struct plan p;
 
-	(void)state;
 	free(o->server_cn);
 	o->server_cn = xstrdup("bob");
 	plan_init(&p);
 	assert_int_equal(ovpn_diff(&ctx, st, o, &p, &err), -1);
 	assert_non_null(strstr(err.msg, "\"bob\" has the name of the server certificate"));
 	plan_release(&p);
-	ovpn_obs_free(o);
-	state_free(st);
 }
 
 /* Runs the diff and checks its whole text (the plan is released). */
@@ -467,15 +466,15 @@ static const struct ovpn_act *oact(const struct plan *p, size_t i)
  */
 static void test_ovpn_diff__server_moved_without_restart(void **state)
 {
-	struct atlas_state *st = tu_state_checked(yaml);
-	struct ovpn_obs *o = converged(st);
+	const struct fx *fx = *state;
+	struct atlas_state *st = fx->st;
+	struct ovpn_obs *o = fx->o;
 	struct ovpn_files f;
 	struct buf old = BUF_INIT;
 	const char *at, *end;
 	struct plan p;
 	char *t, *now_lines;
 
-	(void)state;
 	ovpn_files_init(&f, ctx.datadir, ctx.rundir, NULL);
 	now_lines = xasprintf("cert %s/server/server.crt\nkey %s/server/server.key\n", f.pki,
 			      f.pki);
@@ -504,54 +503,45 @@ static void test_ovpn_diff__server_moved_without_restart(void **state)
 	plan_release(&p);
 	free(now_lines);
 	ovpn_files_release(&f);
-	ovpn_obs_free(o);
-	state_free(st);
 }
 
 static void test_ovpn_diff__nat_missing_created(void **state)
 {
-	struct atlas_state *st = tu_state_checked(yaml);
-	struct ovpn_obs *o = converged(st);
-	struct plan p;
-	char *t;
+	struct fx *f = *state;
+	struct atlas_state *st = f->st;
+	struct ovpn_obs *o = f->o;
+	const char *t;
 
-	(void)state;
 	o->forward4 = 0;
 	o->nat.exists = 0;
 	buf_reset(&o->nat.listing);
-	t = run_diff(st, o, &p);
+	t = diff(f, st);
 	assert_string_equal(t, "~ system net.ipv4.ip_forward 0 -> 1 [update forwarding drops=0]\n"
 			       "+ nftables table inet atlas_openvpn: masquerade 1 network out of "
 			       "eth0 (default route) [create nat drops=0]\n");
-	assert_int_equal(oact(&p, 0)->op, OVPN_OP_NAT);
-	assert_int_equal(oact(&p, 0)->nat, NAT_FORWARD);
-	assert_int_equal(oact(&p, 0)->family, 4);
-	assert_int_equal(oact(&p, 1)->nat, NAT_REPLACE);
-	assert_non_null(strstr(oact(&p, 1)->text, "delete table inet atlas_openvpn\n"));
+	assert_int_equal(oact(&f->p, 0)->op, OVPN_OP_NAT);
+	assert_int_equal(oact(&f->p, 0)->nat, NAT_FORWARD);
+	assert_int_equal(oact(&f->p, 0)->family, 4);
+	assert_int_equal(oact(&f->p, 1)->nat, NAT_REPLACE);
+	assert_non_null(strstr(oact(&f->p, 1)->text, "delete table inet atlas_openvpn\n"));
 	assert_non_null(
-		strstr(oact(&p, 1)->text, "ip saddr 10.9.0.0/24 oifname \"eth0\" masquerade"));
-	assert_int_equal(p.engines[0].status, ENGINE_OK);
-	free(t);
-	plan_release(&p);
+		strstr(oact(&f->p, 1)->text, "ip saddr 10.9.0.0/24 oifname \"eth0\" masquerade"));
+	assert_int_equal(f->p.engines[0].status, ENGINE_OK);
 	/* without a default route: out of anything but the tunnel */
 	free(o->egress4);
 	o->egress4 = NULL;
-	t = run_diff(st, o, &p);
+	t = diff(f, st);
 	assert_non_null(strstr(t, "out of any interface but the tunnel [create nat"));
-	assert_non_null(strstr(oact(&p, 1)->text, "oifname != \"atlas-ovpn\" masquerade"));
-	free(t);
-	plan_release(&p);
-	ovpn_obs_free(o);
-	state_free(st);
+	assert_non_null(strstr(oact(&f->p, 1)->text, "oifname != \"atlas-ovpn\" masquerade"));
 }
 
 /* In sync, also when nft lists it its own way but as recorded: nothing. */
 static void test_ovpn_diff__nat_in_sync(void **state)
 {
-	struct atlas_state *st = tu_state_checked(yaml);
-	struct ovpn_obs *o = converged(st);
+	struct fx *f = *state;
+	struct atlas_state *st = f->st;
+	struct ovpn_obs *o = f->o;
 
-	(void)state;
 	expect_plan(st, o, "");
 	buf_reset(&o->nat.listing);
 	buf_puts(&o->nat.listing, "table inet atlas_openvpn { # printed another way\n}\n");
@@ -561,8 +551,6 @@ static void test_ovpn_diff__nat_in_sync(void **state)
 	buf_puts(&o->nat.listing, "# by hand\n");
 	expect_plan(st, o, "~ nftables table inet atlas_openvpn: masquerade 1 network out of "
 			   "eth0 (default route) [update nat drops=0]\n");
-	ovpn_obs_free(o);
-	state_free(st);
 }
 
 /* settings.egress_interface wins over the default route. */
@@ -599,33 +587,26 @@ static void test_ovpn_diff__nat_egress_override(void **state)
  */
 static void test_ovpn_diff__nat_removed(void **state)
 {
-	struct atlas_state *st = tu_state_checked(yaml);
-	struct ovpn_obs *o = converged(st);
-	struct plan p;
-	char *t;
+	struct fx *f = *state;
+	struct atlas_state *st = f->st;
+	struct ovpn_obs *o = f->o;
+	const char *t;
 
-	(void)state;
 	o->running = 0;
 	st->openvpn.enabled = 0;
-	t = run_diff(st, o, &p);
+	t = diff(f, st);
 	assert_string_equal(t, "- nftables table inet atlas_openvpn [delete nat drops=0]\n");
-	assert_int_equal(oact(&p, 0)->nat, NAT_DELETE);
-	free(t);
-	plan_release(&p);
+	assert_int_equal(oact(&f->p, 0)->nat, NAT_DELETE);
 	/* the section gone: the same removal, the engine reported unmanaged */
 	st->has_openvpn = 0;
-	t = run_diff(st, o, &p);
+	t = diff(f, st);
 	assert_string_equal(t, "- nftables table inet atlas_openvpn [delete nat drops=0]\n");
-	assert_int_equal(p.engines[0].status, ENGINE_UNMANAGED);
-	free(t);
-	plan_release(&p);
+	assert_int_equal(f->p.engines[0].status, ENGINE_UNMANAGED);
 	/* a table of that name Atlas did not load: left alone */
 	buf_reset(&o->nat.rec_rendered);
 	expect_plan(st, o, "");
 	st->has_openvpn = 1;
 	expect_plan(st, o, "");
-	ovpn_obs_free(o);
-	state_free(st);
 }
 
 /*
@@ -636,29 +617,26 @@ static void test_ovpn_diff__nat_removed(void **state)
  */
 static void test_ovpn_diff__section_gone_tears_down(void **state)
 {
-	struct atlas_state *st = tu_state_checked(yaml);
-	struct ovpn_obs *o = converged(st);
-	struct plan p;
-	char *t;
+	struct fx *f = *state;
+	struct atlas_state *st = f->st;
+	struct ovpn_obs *o = f->o;
+	const char *t;
 
-	(void)state;
 	st->has_openvpn = 0;
 	o->running = 1;
 	o->files = 1;
 	add_session(o, "alice", "10.9.0.10", 7, NOW - 60);
-	t = run_diff(st, o, &p);
+	t = diff(f, st);
 	assert_string_equal(t, "- openvpn server: stop, its section is gone (drops 1 connected "
 			       "client) [stop openvpn/server drops=1]\n"
 			       "- openvpn server.conf, ccd/ and status.log (the PKI is kept) "
 			       "[delete openvpn/files drops=0]\n"
 			       "- nftables table inet atlas_openvpn [delete nat drops=0]\n");
-	assert_int_equal(oact(&p, 0)->op, OVPN_OP_STOP);
-	assert_int_equal(oact(&p, 1)->op, OVPN_OP_FORGET);
-	assert_int_equal(p.engines[0].status, ENGINE_UNMANAGED);
-	for (size_t i = 0; i < p.n; i++)
-		assert_null(strstr(p.v[i].text, "certificate"));
-	free(t);
-	plan_release(&p);
+	assert_int_equal(oact(&f->p, 0)->op, OVPN_OP_STOP);
+	assert_int_equal(oact(&f->p, 1)->op, OVPN_OP_FORGET);
+	assert_int_equal(f->p.engines[0].status, ENGINE_UNMANAGED);
+	for (size_t i = 0; i < f->p.n; i++)
+		assert_null(strstr(f->p.v[i].text, "certificate"));
 	/* torn down: nothing left to do */
 	o->running = 0;
 	o->files = 0;
@@ -667,13 +645,9 @@ static void test_ovpn_diff__section_gone_tears_down(void **state)
 	/* cannot tell whether it runs: incomplete, nothing stopped or removed */
 	o->service_unknown = 1;
 	o->files = 1;
-	t = run_diff(st, o, &p);
+	t = diff(f, st);
 	assert_string_equal(t, "");
-	assert_int_equal(p.engines[0].status, ENGINE_INCOMPLETE);
-	free(t);
-	plan_release(&p);
-	ovpn_obs_free(o);
-	state_free(st);
+	assert_int_equal(f->p.engines[0].status, ENGINE_INCOMPLETE);
 }
 
 /* What the controller looks at to tear a removed section down. */
@@ -706,48 +680,42 @@ static void test_ovpn_diff__leftovers(void **state)
 /* nft cannot be run: the plan is incomplete and says why. */
 static void test_ovpn_diff__nat_unreadable(void **state)
 {
-	struct atlas_state *st = tu_state_checked(yaml);
-	struct ovpn_obs *o = converged(st);
-	struct plan p;
-	char *t;
+	struct fx *f = *state;
+	struct atlas_state *st = f->st;
+	struct ovpn_obs *o = f->o;
 
-	(void)state;
 	nat_obs_release(&o->nat);
 	memset(&o->nat, 0, sizeof(o->nat));
 	o->nat_error = xstrdup("nft is not installed");
-	t = run_diff(st, o, &p);
-	assert_int_equal(p.engines[0].status, ENGINE_INCOMPLETE);
-	TU_HAS(p.engines[0].note, "nat: nft is not installed",
+	diff(f, st);
+	assert_int_equal(f->p.engines[0].status, ENGINE_INCOMPLETE);
+	TU_HAS(f->p.engines[0].note, "nat: nft is not installed",
 	       "table inet atlas_openvpn could not be read");
-	free(t);
-	plan_release(&p);
-	ovpn_obs_free(o);
-	state_free(st);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ovpn_diff__new_server),
-		cmocka_unit_test(test_ovpn_diff__converged),
-		cmocka_unit_test(test_ovpn_diff__deleted_client),
-		cmocka_unit_test(test_ovpn_diff__incomplete_removes_nothing),
-		cmocka_unit_test(test_ovpn_diff__server_change_restarts),
-		cmocka_unit_test(test_ovpn_diff__sessions),
+		CONVERGED_TEST(test_ovpn_diff__converged),
+		CONVERGED_TEST(test_ovpn_diff__deleted_client),
+		CONVERGED_TEST(test_ovpn_diff__incomplete_removes_nothing),
+		CONVERGED_TEST(test_ovpn_diff__server_change_restarts),
+		CONVERGED_TEST(test_ovpn_diff__sessions),
 		cmocka_unit_test(test_ovpn_diff__quota_suspends),
-		cmocka_unit_test(test_ovpn_diff__expiry_and_crl_window),
-		cmocka_unit_test(test_ovpn_diff__disabled_engine_stops),
-		cmocka_unit_test(test_ovpn_diff__pki_reload_and_unknown_service),
-		cmocka_unit_test(test_ovpn_diff__lost_certificate_superseded),
-		cmocka_unit_test(test_ovpn_diff__client_named_like_server),
-		cmocka_unit_test(test_ovpn_diff__server_moved_without_restart),
-		cmocka_unit_test(test_ovpn_diff__nat_missing_created),
-		cmocka_unit_test(test_ovpn_diff__nat_in_sync),
+		CONVERGED_TEST(test_ovpn_diff__expiry_and_crl_window),
+		CONVERGED_TEST(test_ovpn_diff__disabled_engine_stops),
+		CONVERGED_TEST(test_ovpn_diff__pki_reload_and_unknown_service),
+		CONVERGED_TEST(test_ovpn_diff__lost_certificate_superseded),
+		CONVERGED_TEST(test_ovpn_diff__client_named_like_server),
+		CONVERGED_TEST(test_ovpn_diff__server_moved_without_restart),
+		CONVERGED_TEST(test_ovpn_diff__nat_missing_created),
+		CONVERGED_TEST(test_ovpn_diff__nat_in_sync),
 		cmocka_unit_test(test_ovpn_diff__nat_egress_override),
-		cmocka_unit_test(test_ovpn_diff__section_gone_tears_down),
+		CONVERGED_TEST(test_ovpn_diff__section_gone_tears_down),
 		cmocka_unit_test(test_ovpn_diff__leftovers),
-		cmocka_unit_test(test_ovpn_diff__nat_removed),
-		cmocka_unit_test(test_ovpn_diff__nat_unreadable),
+		CONVERGED_TEST(test_ovpn_diff__nat_removed),
+		CONVERGED_TEST(test_ovpn_diff__nat_unreadable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
