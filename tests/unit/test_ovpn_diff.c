@@ -614,12 +614,10 @@ static void test_ovpn_diff__section_gone_tears_down(void **state)
 /* What the controller looks at to tear a removed section down. */
 static void test_ovpn_diff__leftovers(void **state)
 {
-	char dir[] = "/tmp/atlas-unit-left-XXXXXX";
+	char *dir = tu_tmpdir(), *run, *conf, *ovdir;
 	struct driver_ctx c = ctx;
-	char *run, *conf, *ovdir;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
 	run = xasprintf("%s/run", dir);
 	ovdir = xasprintf("%s/openvpn", dir);
 	conf = xasprintf("%s/server.conf", ovdir);
@@ -630,9 +628,7 @@ static void test_ovpn_diff__leftovers(void **state)
 	assert_int_equal(ovpn_leftovers(&c), 0);
 	assert_int_equal(file_write_atomic(conf, "port 1194\n", 10, 0644, NULL), 0);
 	assert_int_equal(ovpn_leftovers(&c), 1);
-	unlink(conf);
-	rmdir(ovdir);
-	rmdir(dir);
+	tu_rmrf_free(dir);
 	free(run);
 	free(conf);
 	free(ovdir);
