@@ -149,6 +149,16 @@ int store_open(const char *datadir, struct store **out, struct atlas_err *err)
 	return store_open_migrations(datadir, atlas_migrations, atlas_nmigrations, out, err);
 }
 
+/* The end of an open: s into *out when ret is 0, else closed. Returns ret. */
+static int hand_over(struct store *s, int ret, struct store **out)
+{
+	if (ret == 0)
+		*out = s;
+	else
+		store_close(s);
+	return ret;
+}
+
 int store_open_migrations(const char *datadir, const struct migration *list, int n,
 			  struct store **out, struct atlas_err *err)
 {
@@ -185,14 +195,11 @@ int store_open_migrations(const char *datadir, const struct migration *list, int
 	}
 	if (migrate(s, list, n, err) < 0)
 		goto out;
-	*out = s;
-	s = NULL;
 	ret = 0;
 out:
 	umask(old);
 	free(path);
-	store_close(s);
-	return ret;
+	return hand_over(s, ret, out);
 }
 
 /* The schema version of an open database; -1 on error. */
@@ -274,14 +281,11 @@ int store_open_ro(const char *datadir, struct store **out, struct atlas_err *err
 			path, version, atlas_nmigrations);
 		goto out;
 	}
-	*out = s;
-	s = NULL;
 	ret = 0;
 out:
 	free(path);
 	free(wal);
-	store_close(s);
-	return ret;
+	return hand_over(s, ret, out);
 }
 
 void store_close(struct store *s)
