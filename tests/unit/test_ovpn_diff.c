@@ -36,8 +36,7 @@ static void add_session(struct ovpn_obs *o, const char *cn, const char *virt, un
 {
 	struct ovpn_session *s;
 
-	o->sessions.v = xrealloc(o->sessions.v, (o->sessions.n + 1) * sizeof(*s));
-	s = &o->sessions.v[o->sessions.n++];
+	s = TU_PUSH(o->sessions.v, o->sessions.n);
 	s->cn = xstrdup(cn);
 	s->real = xstrdup("192.0.2.1:1194");
 	s->virt = xstrdup(virt);

@@ -43,9 +43,7 @@ static void conn(struct sb_obs *o, const char *id, const char *inbound, const ch
 {
 	struct sb_conn *c;
 
-	o->conns.v = xrealloc(o->conns.v, (o->conns.n + 1) * sizeof(*o->conns.v));
-	c = &o->conns.v[o->conns.n++];
-	memset(c, 0, sizeof(*c));
+	c = TU_PUSH(o->conns.v, o->conns.n);
 	c->id = xstrdup(id);
 	c->inbound = xstrdup(inbound);
 	c->inbound_type = xstrdup("");
@@ -59,9 +57,7 @@ static void ssm_user(struct sb_ssm_obs *so, const char *name, const char *key)
 {
 	struct sb_ssm_user *u;
 
-	so->users.v = xrealloc(so->users.v, (so->users.n + 1) * sizeof(*so->users.v));
-	u = &so->users.v[so->users.n++];
-	memset(u, 0, sizeof(*u));
+	u = TU_PUSH(so->users.v, so->users.n);
 	u->name = xstrdup(name);
 	u->key = xstrdup(key);
 }
@@ -102,107 +98,111 @@ static char *plan_text(const struct driver_ctx *ctx, const struct atlas_state *s
 	return buf_detach(&b);
 }
 
-static void test_sb_diff__converged_is_empty(void **s)
-{
-	struct atlas_state *st = load();
+/* The test state, a driver context and an observation of a server that matches it. */
+struct fx {
+	struct atlas_state *st;
 	struct driver_ctx ctx;
 	struct sb_obs *o;
-	size_t n;
-	char *t;
+	char *t;	/* the last diff()'s plan text */
+	size_t n;	/* and its number of actions */
+};
 
-	(void)s;
-	ctx_init(&ctx);
-	o = converged(&ctx, st);
-	conn(o, "c1", "edge", "alice");
-	conn(o, "c2", "ss", "carol");
-	t = plan_text(&ctx, st, o, &n);
-	assert_int_equal(n, 0);
-	free(t);
-	sb_obs_free(o);
-	state_free(st);
+static int converged_setup(void **s)
+{
+	struct fx *f = xcalloc(1, sizeof(*f));
+
+	f->st = load();
+	ctx_init(&f->ctx);
+	f->o = converged(&f->ctx, f->st);
+	*s = f;
+	return 0;
+}
+
+static int converged_teardown(void **s)
+{
+	struct fx *f = *s;
+
+	free(f->t);
+	sb_obs_free(f->o);
+	state_free(f->st);
+	free(f);
+	return 0;
+}
+
+/* The plan of f->st against f->o: its text (f's, freed with the next diff) and f->n. */
+static const char *diff(struct fx *f)
+{
+	free(f->t);
+	f->t = plan_text(&f->ctx, f->st, f->o, &f->n);
+	return f->t;
+}
+
+/* A case that starts from converged_setup's state and observation. */
+#define CONVERGED_TEST(c) cmocka_unit_test_setup_teardown(c, converged_setup, converged_teardown)
+
+static void test_sb_diff__converged_is_empty(void **s)
+{
+	struct fx *f = *s;
+
+	conn(f->o, "c1", "edge", "alice");
+	conn(f->o, "c2", "ss", "carol");
+	diff(f);
+	assert_int_equal(f->n, 0);
 }
 
 static void test_sb_diff__reload_says_what_it_drops(void **s)
 {
-	struct atlas_state *st = load();
-	struct driver_ctx ctx;
-	struct sb_obs *o;
-	size_t n;
-	char *t;
+	struct fx *f = *s;
+	const char *t;
 
-	(void)s;
-	ctx_init(&ctx);
-	o = converged(&ctx, st);
-	conn(o, "c1", "edge", "alice");
-	conn(o, "c2", "edge", "alice");
-	conn(o, "c3", "ss", "carol");
-	o->conf[5] = 'X'; /* the file on disk differs */
-	t = plan_text(&ctx, st, o, &n);
-	assert_int_equal(n, 1);
+	conn(f->o, "c1", "edge", "alice");
+	conn(f->o, "c2", "edge", "alice");
+	conn(f->o, "c3", "ss", "carol");
+	f->o->conf[5] = 'X'; /* the file on disk differs */
+	t = diff(f);
+	assert_int_equal(f->n, 1);
 	TU_HAS(t, "~ singbox reload: drops 3 connections of 2 users\n", "drops 3 sessions");
-	free(t);
-	sb_obs_free(o);
-	state_free(st);
 }
 
 static void test_sb_diff__shadowsocks_users_live(void **s)
 {
-	struct atlas_state *st = load();
-	struct driver_ctx ctx;
-	struct sb_obs *o;
-	size_t n;
-	char *t;
+	struct fx *f = *s;
+	const char *t;
 
-	(void)s;
-	ctx_init(&ctx);
-	o = converged(&ctx, st);
 	/* SSM has a stranger and a wrong key for carol, lacks alice */
-	free(o->ssm[0].users.v[0].name);
-	o->ssm[0].users.v[0].name = xstrdup("mallory");
-	free(o->ssm[0].users.v[1].key);
-	o->ssm[0].users.v[1].key = xstrdup("DDDDDDDDDDDDDDDDDDDDDA==");
-	ssm_user(&o->ssm[0], "dave", "CCCCCCCCCCCCCCCCCCCCCA==");
-	conn(o, "c9", "ss", "dave");
-	t = plan_text(&ctx, st, o, &n);
+	free(f->o->ssm[0].users.v[0].name);
+	f->o->ssm[0].users.v[0].name = xstrdup("mallory");
+	free(f->o->ssm[0].users.v[1].key);
+	f->o->ssm[0].users.v[1].key = xstrdup("DDDDDDDDDDDDDDDDDDDDDA==");
+	ssm_user(&f->o->ssm[0], "dave", "CCCCCCCCCCCCCCCCCCCCCA==");
+	conn(f->o, "c9", "ss", "dave");
+	t = diff(f);
 	assert_null(strstr(t, "~ singbox reload"));
 	TU_HAS(t, "+ singbox/ss user alice (live, no reload)\n",
 	       "~ singbox/ss user carol: new key (live, no reload)\n",
 	       "- singbox/ss user mallory (not in the desired state; live, no reload)\n",
 	       "- singbox/ss user dave (disabled; live, no reload)\n",
 	       "x singbox/ss/dave connection c9 to 1.1.1.1:80 (disabled)\n");
-	assert_int_equal(n, 5);
-	free(t);
+	assert_int_equal(f->n, 5);
 
 	/* incomplete: additions and key changes only */
-	o->incomplete = 1;
-	t = plan_text(&ctx, st, o, &n);
+	f->o->incomplete = 1;
+	t = diff(f);
 	TU_LACKS(t, "- singbox", "x singbox");
-	assert_int_equal(n, 2);
-	free(t);
-	sb_obs_free(o);
-	state_free(st);
+	assert_int_equal(f->n, 2);
 }
 
 static void test_sb_diff__not_running_starts_and_syncs(void **s)
 {
-	struct atlas_state *st = load();
-	struct driver_ctx ctx;
-	struct sb_obs *o;
-	size_t n;
-	char *t;
+	struct fx *f = *s;
+	const char *t;
 
-	(void)s;
-	ctx_init(&ctx);
-	o = converged(&ctx, st);
-	o->running = 0;
-	o->ssm[0].known = 0;
-	t = plan_text(&ctx, st, o, &n);
+	f->o->running = 0;
+	f->o->ssm[0].known = 0;
+	t = diff(f);
 	assert_string_equal(t, "singbox: 2 changes\n"
 			       "  + singbox start\n"
 			       "  ~ singbox/ss users: set 2 users through the ssm api (live)\n");
-	free(t);
-	sb_obs_free(o);
-	state_free(st);
 }
 
 static void test_sb_diff__section_gone_removes(void **s)
@@ -231,10 +231,10 @@ static void test_sb_diff__section_gone_removes(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sb_diff__converged_is_empty),
-		cmocka_unit_test(test_sb_diff__reload_says_what_it_drops),
-		cmocka_unit_test(test_sb_diff__shadowsocks_users_live),
-		cmocka_unit_test(test_sb_diff__not_running_starts_and_syncs),
+		CONVERGED_TEST(test_sb_diff__converged_is_empty),
+		CONVERGED_TEST(test_sb_diff__reload_says_what_it_drops),
+		CONVERGED_TEST(test_sb_diff__shadowsocks_users_live),
+		CONVERGED_TEST(test_sb_diff__not_running_starts_and_syncs),
 		cmocka_unit_test(test_sb_diff__section_gone_removes),
 	};
 

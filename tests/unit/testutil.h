@@ -56,6 +56,14 @@ static inline void tu_rmrf_free(char *dir)
 	free(dir);
 }
 
+/*
+ * Appends a zeroed element to the vector v (a pointer lvalue) of n elements
+ * (a count lvalue, incremented); evaluates to the new element.
+ */
+#define TU_PUSH(v, n)                                                       \
+	((v) = xrealloc((v), ((n) + 1) * sizeof(*(v))),                     \
+	 memset(&(v)[(n)], 0, sizeof(*(v))), &(v)[(n)++])
+
 /* A group teardown for a group setup that left a tu_tmpdir() in *s. */
 static inline int tu_teardown_dir(void **s)
 {
