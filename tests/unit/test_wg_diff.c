@@ -142,6 +142,23 @@ static char *dump_with(const char *key, int k, const char *v)
 	return buf_detach(&out);
 }
 
+/* fx_init, fx_diff, and the plan on stderr (what a failing case shows). */
+static void fx_run(struct fx *f, const char *yaml, const char *dump)
+{
+	fx_init(f, yaml, dump);
+	fx_diff(f);
+	dump_plan(f);
+}
+
+/* fx_run on base_yaml and base_dump with field k of key's line set to v. */
+static void fx_run_edited(struct fx *f, const char *key, int k, const char *v)
+{
+	char *dump = dump_with(key, k, v);
+
+	fx_run(f, base_yaml, dump);
+	free(dump);
+}
+
 static void test_wg_diff__parse_dump(void **state)
 {
 	char dump[sizeof(base_dump)], bad1[] = "garbage\n",
@@ -251,9 +268,7 @@ static void test_wg_diff__converged_is_empty(void **state)
 	struct fx f;
 
 	(void)state;
-	fx_init(&f, base_yaml, base_dump);
-	fx_diff(&f);
-	dump_plan(&f);
+	fx_run(&f, base_yaml, base_dump);
 	assert_int_equal(f.plan.n, 0);
 	fx_release(&f);
 }
@@ -304,13 +319,10 @@ static void test_wg_diff__quota_suspends_with_reason(void **state)
 
 static void test_wg_diff__keepalive_removed_is_explicit_clear(void **state)
 {
-	char *dump = dump_with(BOB, 7, "25");
 	struct fx f;
 
 	(void)state;
-	fx_init(&f, base_yaml, dump);
-	fx_diff(&f);
-	dump_plan(&f);
+	fx_run_edited(&f, BOB, 7, "25");
 	assert_int_equal(f.plan.n, 1);	/* the record is unchanged: only the peer */
 	assert_int_equal(act(&f, 0)->type, WG_PEER_UPDATE);
 	assert_int_equal(act(&f, 0)->set, WG_SET_KEEPALIVE);
@@ -318,57 +330,45 @@ static void test_wg_diff__keepalive_removed_is_explicit_clear(void **state)
 	assert_string_equal(act(&f, 0)->public_key, BOB);
 	assert_non_null(strstr(f.plan.v[0].text, "keepalive 25 -> off"));
 	fx_release(&f);
-	free(dump);
 }
 
 static void test_wg_diff__psk_removed_is_explicit_clear(void **state)
 {
-	char *dump = dump_with(BOB, 1, ALICE_PSK);
 	struct fx f;
 
 	(void)state;
-	fx_init(&f, base_yaml, dump);
-	fx_diff(&f);
-	dump_plan(&f);
+	fx_run_edited(&f, BOB, 1, ALICE_PSK);
 	assert_int_equal(f.plan.n, 1);
 	assert_int_equal(act(&f, 0)->set, WG_CLEAR_PSK);
 	assert_string_equal(act(&f, 0)->psk, "");
 	/* The plan text never shows a key. */
 	assert_null(strstr(f.plan.v[0].text, ALICE_PSK));
 	fx_release(&f);
-	free(dump);
 }
 
 static void test_wg_diff__psk_changed_and_set(void **state)
 {
-	char *dump = dump_with(ALICE, 1, "(none)");
 	struct fx f;
 
 	(void)state;
-	fx_init(&f, base_yaml, dump);
-	fx_diff(&f);
+	fx_run_edited(&f, ALICE, 1, "(none)");
 	assert_int_equal(f.plan.n, 1);
 	assert_int_equal(act(&f, 0)->set, WG_SET_PSK);
 	assert_string_equal(act(&f, 0)->psk, ALICE_PSK);
 	fx_release(&f);
-	free(dump);
 }
 
 static void test_wg_diff__allowed_ips_changed(void **state)
 {
-	char *dump = dump_with(ALICE, 3, "10.8.0.2/32,10.9.0.0/24");
 	struct fx f;
 
 	(void)state;
-	fx_init(&f, base_yaml, dump);
-	fx_diff(&f);
-	dump_plan(&f);
+	fx_run_edited(&f, ALICE, 3, "10.8.0.2/32,10.9.0.0/24");
 	assert_int_equal(f.plan.n, 1);
 	assert_int_equal(act(&f, 0)->set, WG_SET_ALLOWED);
 	assert_int_equal(act(&f, 0)->allowed.n, 1);
 	assert_string_equal(act(&f, 0)->allowed.v[0], "10.8.0.2/32");
 	fx_release(&f);
-	free(dump);
 }
 
 /* Same set, other order and a host-bits form: no write. */
@@ -404,9 +404,7 @@ static void test_wg_diff__disabled_and_expired_removed(void **state)
 	buf_printf(&dump, "%s%s\t(none)\t(none)\t10.8.0.4/32\t0\t0\t0\toff\n"
 			  "%s\t(none)\t(none)\t10.8.0.5/32\t0\t0\t0\toff\n",
 		   base_dump, CAROL, DAVE);
-	fx_init(&f, base_yaml, dump.data);
-	fx_diff(&f);
-	dump_plan(&f);
+	fx_run(&f, base_yaml, dump.data);
 	assert_int_equal(f.plan.n, 2);
 	for (size_t i = 0; i < 2; i++)
 		assert_int_equal(act(&f, i)->type, WG_PEER_REMOVE);
@@ -424,8 +422,7 @@ static void test_wg_diff__foreign_peer_removed(void **state)
 
 	(void)state;
 	buf_printf(&dump, "%s%s\t(none)\t(none)\t10.8.0.66/32\t0\t0\t0\toff\n", base_dump, FOREIGN);
-	fx_init(&f, base_yaml, dump.data);
-	fx_diff(&f);
+	fx_run(&f, base_yaml, dump.data);
 	assert_int_equal(f.plan.n, 1);
 	assert_int_equal(act(&f, 0)->type, WG_PEER_REMOVE);
 	assert_string_equal(act(&f, 0)->public_key, FOREIGN);
@@ -489,8 +486,7 @@ static void test_wg_diff__missing_peer_created(void **state)
 
 	(void)state;
 	*strstr(dump, ALICE) = '\0';	/* alice's line gone */
-	fx_init(&f, base_yaml, dump);
-	fx_diff(&f);
+	fx_run(&f, base_yaml, dump);
 	assert_int_equal(f.plan.n, 1);
 	assert_int_equal(act(&f, 0)->type, WG_PEER_CREATE);
 	assert_int_equal(act(&f, 0)->set, WG_SET_ALLOWED | WG_SET_PSK | WG_SET_KEEPALIVE);
@@ -527,24 +523,20 @@ static void test_wg_diff__incomplete_removes_nothing(void **state)
 /* Peer changes never carry the listen port; a changed port is one action. */
 static void test_wg_diff__listen_port_not_resent(void **state)
 {
-	char *dump = dump_with(ALICE, 3, "10.8.0.9/32");
 	struct fx f;
+	char *dump;
 
 	(void)state;
-	fx_init(&f, base_yaml, dump);
-	fx_diff(&f);
-	dump_plan(&f);
+	fx_run_edited(&f, ALICE, 3, "10.8.0.9/32");
 	/* Exactly one peer update of alice's allowed IPs, no port and no re-add. */
 	assert_int_equal(f.plan.n, 1);
 	assert_int_equal(act(&f, 0)->type, WG_PEER_UPDATE);
 	assert_int_equal(act(&f, 0)->set, WG_SET_ALLOWED);
 	assert_string_equal(act(&f, 0)->public_key, ALICE);
 	fx_release(&f);
-	free(dump);
 	dump = xstrdup(base_dump);
 	memcpy(strstr(dump, "51820"), "51821", 5);
-	fx_init(&f, base_yaml, dump);
-	fx_diff(&f);
+	fx_run(&f, base_yaml, dump);
 	assert_int_equal(f.plan.n, 1);
 	assert_int_equal(act(&f, 0)->type, WG_IF_PORT);
 	assert_int_equal(act(&f, 0)->port, 51820);
@@ -562,9 +554,7 @@ static void test_wg_diff__order(void **state)
 	buf_printf(&dump, PRIV "\t" PUB "\t51820\toff\n"
 			  BOB "\t(none)\t(none)\t10.8.0.3/32\t0\t0\t0\t5\n"
 			  FOREIGN "\t(none)\t(none)\t10.8.0.2/32\t0\t0\t0\toff\n");
-	fx_init(&f, base_yaml, dump.data);
-	fx_diff(&f);
-	dump_plan(&f);
+	fx_run(&f, base_yaml, dump.data);
 	assert_int_equal(f.plan.n, 3);
 	assert_int_equal(act(&f, 0)->type, WG_PEER_REMOVE);
 	assert_int_equal(act(&f, 1)->type, WG_PEER_UPDATE);
@@ -605,9 +595,7 @@ static void test_wg_diff__new_peers_by_name(void **state)
 			  "        - {name: zoe, address: [10.8.0.2/32], public_key: " ALICE "}\n"
 			  "        - {name: adam, address: [10.8.0.3/32], public_key: " BOB "}\n"
 			  "        - {name: mia, address: [10.8.0.4/32], public_key: " CAROL "}\n");
-	fx_init(&f, yaml.data, PRIV "\t" PUB "\t51820\toff\n");
-	fx_diff(&f);
-	dump_plan(&f);
+	fx_run(&f, yaml.data, PRIV "\t" PUB "\t51820\toff\n");
 	assert_true(f.plan.n >= 3);
 	assert_string_equal(f.plan.v[0].resource, "wg0/adam");
 	assert_string_equal(f.plan.v[1].resource, "wg0/mia");
