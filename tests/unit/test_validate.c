@@ -59,16 +59,8 @@ static void test_validate__names(void **s)
 {
 	(void)s;
 	expect_valid(name_valid, (const struct vcase[]){
-		{ "alice", 1 },
-		{ "a", 1 },
-		{ "0.b_c-d", 1 },
-		{ "", 0 },
-		{ "Alice", 0 },
-		{ "-a", 0 },
-		{ "a b", 0 },
-		{ "a;rm", 0 },
-		{ "a/../b", 0 },
-		{ "<img>", 0 },
+		{ "alice", 1 }, { "a", 1 }, { "0.b_c-d", 1 }, { "", 0 }, { "Alice", 0 },
+		{ "-a", 0 }, { "a b", 0 }, { "a;rm", 0 }, { "a/../b", 0 }, { "<img>", 0 },
 		{ "a23456789012345678901234567890123456789012345678901234567890123", 1 },
 		{ "a234567890123456789012345678901234567890123456789012345678901234", 0 },
 		{ NULL, 0 },
@@ -163,10 +155,7 @@ static void test_validate__keys(void **s)
 	(void)s;
 	assert_int_equal(key_generate(priv, pub, NULL), 0);
 	expect_valid(key_valid, (const struct vcase[]){
-		{ priv, 1 },
-		{ pub, 1 },
-		{ "abc", 0 },
-		{ NULL, 0 },
+		{ priv, 1 }, { pub, 1 }, { "abc", 0 }, { NULL, 0 },
 	});
 	assert_false(key_valid("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));	/* 43 chars */
 	assert_false(key_valid("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB="));	/* non-canonical */
@@ -186,13 +175,8 @@ static void test_validate__dates(void **s)
 {
 	(void)s;
 	expect_valid(date_valid, (const struct vcase[]){
-		{ "2030-01-31", 1 },
-		{ "2028-02-29", 1 },
-		{ "2027-02-29", 0 },
-		{ "2030-13-01", 0 },
-		{ "2030-1-1", 0 },
-		{ "tomorrow", 0 },
-		{ NULL, 0 },
+		{ "2030-01-31", 1 }, { "2028-02-29", 1 }, { "2027-02-29", 0 }, { "2030-13-01", 0 },
+		{ "2030-1-1", 0 }, { "tomorrow", 0 }, { NULL, 0 },
 	});
 	good(WG("        - name: a\n          expires: 2030-01-31\n"));
 	bad(WG("        - name: a\n          expires: 2030-02-30\n"),
