@@ -288,37 +288,39 @@ static void test_plan__apply_outcome_names_the_failed_engine(void **s)
 	state_free(st);
 }
 
+/* Applies fake_setup's state with the fakes in these modes: rc wanted, the outcome into *o. */
+static void apply_fakes(enum fake_mode wg, enum fake_mode ovpn, int rc, struct run_outcome *o,
+			struct atlas_err *err)
+{
+	struct driver_ctx ctx;
+	struct atlas_state *st = fake_setup(&ctx, wg, ovpn);
+
+	assert_int_equal(controller_apply(&ctx, st, 1, "test", NULL, o, err), rc);
+	controller_ctx_release(&ctx);
+	state_free(st);
+}
+
 /* No apply failed, but one engine never converges and one cannot be read fully. */
 static void test_plan__apply_outcome_not_converged(void **s)
 {
 	struct atlas_err err = { 0 };
-	struct driver_ctx ctx;
 	struct run_outcome o;
-	struct atlas_state *st = fake_setup(&ctx, FAKE_NEVER_CONVERGES, FAKE_OK);
 
 	(void)s;
-	assert_int_equal(controller_apply(&ctx, st, 1, "test", NULL, &o, &err), -1);
+	apply_fakes(FAKE_NEVER_CONVERGES, FAKE_OK, -1, &o, &err);
 	assert_int_equal(failed(&o, "wireguard"), 1);
 	assert_int_equal(failed(&o, "openvpn"), 0);
 	assert_int_equal(o.remaining, 1);
 	assert_int_equal(fake_wg.applies, 3);
-	controller_ctx_release(&ctx);
-	state_free(st);
 
-	st = fake_setup(&ctx, FAKE_OK, FAKE_INCOMPLETE);
-	assert_int_equal(controller_apply(&ctx, st, 1, "test", NULL, &o, &err), -1);
+	apply_fakes(FAKE_OK, FAKE_INCOMPLETE, -1, &o, &err);
 	assert_int_equal(failed(&o, "wireguard"), 0);
 	assert_int_equal(failed(&o, "openvpn"), 1);
 	assert_non_null(strstr(err.msg, "openvpn: incomplete: cannot read everything"));
-	controller_ctx_release(&ctx);
-	state_free(st);
 
-	st = fake_setup(&ctx, FAKE_OK, FAKE_OK);
-	assert_int_equal(controller_apply(&ctx, st, 1, "test", NULL, &o, &err), 0);
+	apply_fakes(FAKE_OK, FAKE_OK, 0, &o, &err);
 	assert_false(run_outcome_failed(&o));
 	assert_int_equal(o.remaining, 0);
-	controller_ctx_release(&ctx);
-	state_free(st);
 }
 
 /* A restart's outcome lists only its engine. */
