@@ -135,7 +135,8 @@ static void iface_key(struct adopt_wg *a, struct wgq_line *l, int *seen_addr, st
 	}
 }
 
-static void peer_key(struct adopt_wg *a, struct wgq_line *l, struct diags *errs, struct diags *notes)
+static void peer_key(struct adopt_wg *a, struct wgq_line *l, struct diags *errs,
+		     struct diags *notes)
 {
 	struct wg_peer *p = &a->ifc.peers[a->ifc.npeers - 1];
 

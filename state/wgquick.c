@@ -19,7 +19,10 @@
 #include "state/validate.h"
 #include "state/wgquick.h"
 
-/* Splits one line; returns -1 (and an error) when it is neither blank, a header, nor key = value. */
+/*
+ * Splits one line; returns -1 (and an error) when it is neither blank, a
+ * header, nor key = value.
+ */
 int wgq_line_parse(struct wgq_line *l, struct diags *errs)
 {
 	char *s = l->text, *hash = strchr(s, '#'), *eq;

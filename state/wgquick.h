@@ -30,7 +30,10 @@ struct wgq_reader {
 	int no;
 };
 
-/* Splits one line; returns -1 (and an error) when it is neither blank, a header, nor key = value. */
+/*
+ * Splits one line; returns -1 (and an error) when it is neither blank, a
+ * header, nor key = value.
+ */
 int wgq_line_parse(struct wgq_line *l, struct diags *errs);
 
 /* Whether the line's key is name, in any case (as wg(8) matches keys). */
