@@ -5,7 +5,8 @@
  * Files (direct mode): DATADIR/singbox/ (0700): config.json (0600, holds
  * keys), config.check.json (a candidate while `sing-box check` runs),
  * ssm-cache.json (sing-box's SSM cache: the Shadowsocks user keys),
- * traffic.json (per-user byte totals Atlas has counted), sing-box.log;
+ * traffic.json (per-user byte totals Atlas has counted, sb_traffic.h) and
+ * traffic.lock (its lock), sing-box.log;
  * RUNDIR/sing-box.pid. systemd mode: the unit (ATLAS_SB_UNIT, default
  * "sing-box", whose ExecReload sends SIGHUP) runs
  * `sing-box -D /var/lib/sing-box -C /etc/sing-box run`; Atlas writes

@@ -4,9 +4,11 @@
  * sing-box's `api` service lists each connection with its user and byte
  * totals, the open ones and the recently closed ones. Atlas keeps, in
  * DATADIR/singbox/traffic.json, the totals per user and the last totals seen
- * per connection id; each read adds only what a connection moved since the
- * last one, so nothing is counted twice. A reload starts new counters: the
- * driver reads right before it (sb_traffic_sample()).
+ * per connection id (the arithmetic is sb_traffic.c); each read adds only
+ * what a connection moved since the last one, so nothing is counted twice.
+ * A reload starts new counters: the driver reads right before it
+ * (sb_traffic_sample()). The file is locked while it is read and written
+ * (traffic.lock), as `atlas serve` and a CLI apply may both sample.
  *
  * sing-box forgets its closed connections at every Go garbage collection
  * (trafficcontrol's closed list is a pool cleanup), so bytes of a connection
