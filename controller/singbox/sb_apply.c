@@ -215,7 +215,7 @@ static const struct sb_inbound *inbound_of(const struct atlas_state *st, const c
 static int ssm_sync(struct apply_run *r, const char *inbound, struct atlas_err *err)
 {
 	const struct sb_inbound *in = inbound_of(r->st, inbound);
-	char *prefix = sb_ssm_prefix(inbound), today[16];
+	char *prefix = sb_ssm_prefix(inbound), today[MOMENT_LEN];
 	struct sb_ssm_users have = { 0 };
 	size_t kb;
 	int ret = -1;
@@ -225,7 +225,7 @@ static int ssm_sync(struct apply_run *r, const char *inbound, struct atlas_err *
 		goto out;
 	}
 	kb = (size_t)sb_method_key_len(in->method);
-	ovpn_today((long long)r->ctx->now, today, sizeof(today));
+	moment_text((long long)r->ctx->now, today, sizeof(today));
 	if (sb_ssm_list(r->ssm, prefix, &have, err) < 0)
 		goto out;
 	for (size_t i = 0; i < have.n; i++) {

@@ -217,11 +217,11 @@ int sb_diff(const struct driver_ctx *ctx, const struct atlas_state *desired, con
 	const struct sb_obs *o = obs;
 	const struct sb_section *sb = &desired->singbox;
 	struct buf want = BUF_INIT;
-	char today[16], drops[128];
+	char today[MOMENT_LEN], drops[128];
 	int restarting = 0, ret = -1;
 	struct action *a;
 
-	ovpn_today((long long)ctx->now, today, sizeof(today));
+	moment_text((long long)ctx->now, today, sizeof(today));
 	drops_text(o, drops, sizeof(drops));
 	if (!desired->has_singbox) {
 		if (o->running || o->files_left) {
@@ -280,10 +280,10 @@ out:
 int sb_render_conf(const struct driver_ctx *ctx, const struct atlas_state *st, struct buf *out,
 		   struct atlas_err *err)
 {
-	char today[16], cache[4096];
+	char today[MOMENT_LEN], cache[4096];
 	struct sb_render_opts o = { 0 };
 
-	ovpn_today((long long)ctx->now, today, sizeof(today));
+	moment_text((long long)ctx->now, today, sizeof(today));
 	snprintf(cache, sizeof(cache), "%s/singbox/ssm-cache.json", ctx->datadir);
 	o.today = today;
 	o.ssm_cache_path = cache;
