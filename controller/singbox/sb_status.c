@@ -161,6 +161,8 @@ int sb_traffic_sample(const struct driver_ctx *ctx, const struct atlas_state *st
 	int ret;
 
 	(void)ctx;
+	if (f->adopted_render)
+		return 0; /* the adopted config counts nothing Atlas could read */
 	ret = sample(st, f, &t, &c, err);
 	sb_conns_release(&c);
 	json_decref(t);
@@ -348,7 +350,9 @@ json_t *sb_status_json(const struct driver_ctx *ctx, const struct atlas_state *d
 	struct sb_files f;
 
 	sb_files_init(&f, ctx, desired->settings.singbox_binary, getenv("ATLAS_SB_UNIT"));
-	watch_set(desired, &f, json_is_true(json_object_get(root, "running")));
+	sb_files_select(&f, ctx->service_mode);
+	/* an adopted sing-box on its own config has no api service to follow */
+	watch_set(desired, &f, json_is_true(json_object_get(root, "running")) && !f.adopted_render);
 	sb_files_release(&f);
 	return root;
 }
@@ -365,13 +369,16 @@ json_t *sb_status_read(const struct driver_ctx *ctx, const struct atlas_state *d
 	int rc;
 
 	sb_files_init(&f, ctx, desired->settings.singbox_binary, getenv("ATLAS_SB_UNIT"));
-	if (ctx->service_mode == SERVICE_DIRECT)
-		sb_files_adopt(&f);
+	sb_files_select(&f, ctx->service_mode);
 	rc = service_running(ctx->service_mode, &f.svc, &pid, &e);
 	json_object_set_new(root, "running", json_boolean(rc == 1));
 	if (pid)
 		json_object_set_new(root, "pid", json_integer(pid));
-	if (rc == 1 && desired->has_singbox) {
+	if (rc == 1 && f.adopted_render) {
+		json_object_set_new(root, "note",
+				    json_string("adopted: runs its own config, without Atlas's api "
+						"service, until a change needs a reload"));
+	} else if (rc == 1 && desired->has_singbox) {
 		char *api = sb_api_addr(desired);
 		int64_t at = 0;
 
