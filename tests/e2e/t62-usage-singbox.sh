@@ -94,27 +94,27 @@ total() { cli usage --json | jq -r --arg u "$1" '.[] | select(.user == $u) | .to
 at_least() { [ "$(total "$1")" -ge "$2" ]; }
 fetch 1081 blob4 > /dev/null || fail "ss2's 4 MiB fetch"
 wait_for 20 at_least ss2 $((4 * 1048576)) >/dev/null || fail "ss2's fetch not counted: $(total ss2)"
+# counted_after WHAT T0: after WHAT ss2 fetches again, its total is not below T0
+# (its total before), and 4 MiB more adds on
+counted_after() {
+  local what=$1 t0=$2 t1
+  wait_for 20 fetch 1081 >/dev/null || fail "ss2 does not fetch after the $what"
+  t1=$(total ss2)
+  [ "$t1" -ge "$t0" ] || fail "ss2's total went back across the $what: $t0 -> $t1"
+  fetch 1081 blob4 > /dev/null || fail "ss2's fetch after the $what"
+  wait_for 20 at_least ss2 $((t1 + 4 * 1048576)) >/dev/null ||
+    fail "ss2's fetch after the $what not added: $t1 -> $(total ss2)"
+  ok "ss2's counter survives a $what of sing-box: $t0 before, $(total ss2) after 4 MiB more"
+}
 t0=$(total ss2); before=$(starts)
 api -fsS -X POST "$U/singbox/inbounds/edge/users" \
   -d '{"name":"vl3"}' > /dev/null || fail "adding vl3 through the API"
 reloaded() { [ "$(starts)" -gt "$before" ]; }
 wait_for 20 reloaded >/dev/null || fail "adding vl3 did not reload sing-box"
-wait_for 20 fetch 1081 >/dev/null || fail "ss2 does not fetch after the reload"
-t1=$(total ss2)
-[ "$t1" -ge "$t0" ] || fail "ss2's total went back across the reload: $t0 -> $t1"
-fetch 1081 blob4 > /dev/null || fail "ss2's fetch after the reload"
-wait_for 20 at_least ss2 $((t1 + 4 * 1048576)) >/dev/null ||
-  fail "ss2's fetch after the reload not added: $t1 -> $(total ss2)"
-ok "ss2's counter survives a reload: $t0 before, $(total ss2) after 4 MiB more"
+counted_after reload "$t0"
 
 t0=$(total ss2); old=$(sb_pid)
 kill -9 "$old"
 restarted() { local p; p=$(sb_pid); [ -n "$p" ] && [ "$p" != "$old" ] && alive "$p"; }
 wait_for 30 restarted >/dev/null || fail "atlas serve did not start sing-box again"
-wait_for 20 fetch 1081 >/dev/null || fail "ss2 does not fetch after the restart"
-t1=$(total ss2)
-[ "$t1" -ge "$t0" ] || fail "ss2's total went back across the restart: $t0 -> $t1"
-fetch 1081 blob4 > /dev/null || fail "ss2's fetch after the restart"
-wait_for 20 at_least ss2 $((t1 + 4 * 1048576)) >/dev/null ||
-  fail "ss2's fetch after the restart not added: $t1 -> $(total ss2)"
-ok "ss2's counter survives a restart of sing-box: $t0 before, $(total ss2) after 4 MiB more"
+counted_after restart "$t0"

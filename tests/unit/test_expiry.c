@@ -16,20 +16,6 @@
 #include "state/validate.h"
 #include "state/yaml.h"
 
-/* y-mo-d h:mi:s UTC, by the C library (an implementation apart from active.c's). */
-static long long utc(int y, int mo, int d, int h, int mi, int s)
-{
-	struct tm tm = { 0 };
-
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = s;
-	return (long long)timegm(&tm);
-}
-
 static void test_expiry__ends(void **state)
 {
 	static const struct {
@@ -71,8 +57,11 @@ static void test_expiry__ends(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		long long want = utc(good[i].y, good[i].mo, good[i].d, good[i].h, good[i].mi,
-				     good[i].sec);
+		/* the expected instant by the C library, an implementation apart from active.c's */
+		struct tm tm = { .tm_year = good[i].y - 1900, .tm_mon = good[i].mo - 1,
+				 .tm_mday = good[i].d, .tm_hour = good[i].h, .tm_min = good[i].mi,
+				 .tm_sec = good[i].sec };
+		long long want = (long long)timegm(&tm);
 
 		if (expiry_parse(good[i].s, &end) != 0 || end != want)
 			fail_msg("\"%s\": end %lld, expected %lld", good[i].s, end, want);
@@ -135,11 +124,8 @@ static const char bad_yaml[] =
 	"settings: {host: vpn.example.com}\n"
 	"wireguard:\n"
 	"  interfaces:\n"
-	"    - name: wg0\n"
-	"      listen_port: 51820\n"
-	"      address: [10.8.0.1/24]\n"
-	"      peers:\n"
-	"        - {name: alice, address: [10.8.0.2/32], expires: 2026-12-31T18:00:00}\n"
+	"    - {name: wg0, listen_port: 51820, address: [10.8.0.1/24], peers: [\n"
+	"        {name: alice, address: [10.8.0.2/32], expires: 2026-12-31T18:00:00}]}\n"
 	"openvpn:\n"
 	"  network: 10.9.0.0/24\n"
 	"  clients:\n"
@@ -162,10 +148,10 @@ static void test_expiry__bad_values_at_line_col(void **state)
 	struct buf out = BUF_INIT;
 	/* every bad value at once, each at its line and column */
 	static const char *const want[] = {
-		"state.yaml:9:58: wireguard interface \"wg0\": peer \"alice\": expires "
+		"state.yaml:6:56: wireguard interface \"wg0\": peer \"alice\": expires "
 		"\"2026-12-31T18:00:00\" is not a date (YYYY-MM-DD) nor a date and time with a zone",
-		"state.yaml:14:16: openvpn client \"carol\": expires \"2026-02-29\" is not a date",
-		"state.yaml:22:20: singbox inbound \"edge\": user \"dave\": expires "
+		"state.yaml:11:16: openvpn client \"carol\": expires \"2026-02-29\" is not a date",
+		"state.yaml:19:20: singbox inbound \"edge\": user \"dave\": expires "
 		"\"2026-12-31T18:00:00+25:00\" is not a date",
 	};
 
@@ -208,7 +194,7 @@ static void test_expiry__plan_warnings(void **state)
 	struct buf b = BUF_INIT;
 	struct plan p;
 	/* 2026-12-01 10:00:00 UTC: "soon" ends 7 days minus 2 h later, "later" 7 days plus 1 h */
-	time_t now = (time_t)utc(2026, 12, 1, 10, 0, 0);
+	time_t now = 1796119200;
 
 	(void)state;
 	st = state_parse_check(warn_yaml, strlen(warn_yaml), NULL, &pm, &d, &err);
