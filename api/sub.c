@@ -10,7 +10,8 @@
  *     U, D: the person's traffic in bytes from the driver's live status
  *     (0 while sing-box reports none); T: the sum of the person's
  *     quota_bytes over their inbounds, 0 (unlimited) when any inbound has
- *     no quota; E: the end of the latest expires day (unix seconds, UTC),
+ *     no quota; E: the latest expiry (unix seconds: the end of an expires
+ *     day UTC, or its date and time),
  *     0 when any inbound has no expiry;
  *   Profile-Update-Interval: hours between two fetches.
  * An unknown (or rotated away) token answers 404 and counts as a miss of
@@ -31,6 +32,7 @@
 #include "renderers/singbox/sb_render.h"
 #include "api/api.h"
 #include "api/singbox.h"
+#include "state/active.h"
 
 #define SUB_RL_SLOTS 256
 
@@ -90,19 +92,6 @@ static void record_miss(const char *addr, time_t now)
 }
 
 /* Unix seconds of the end of day "YYYY-MM-DD" (UTC), 0 when it is not one. */
-static long long day_end(const char *day)
-{
-	struct tm tm = {0};
-	int y, m, d;
-
-	if (sscanf(day, "%4d-%2d-%2d", &y, &m, &d) != 3)
-		return 0;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = m - 1;
-	tm.tm_mday = d + 1;
-	return (long long)timegm(&tm);
-}
-
 /* The Subscription-Userinfo value of the person name (live: the driver's status or NULL). */
 static void userinfo(const struct atlas_state *st, const char *name, json_t *live, char *out,
 		     size_t len)
@@ -121,7 +110,8 @@ static void userinfo(const struct atlas_state *st, const char *name, json_t *liv
 		unlimited |= u->quota_bytes == 0;
 		total += u->quota_bytes;
 		forever |= !u->expires;
-		e = u->expires ? day_end(u->expires) : 0;
+		if (!u->expires || expiry_parse(u->expires, &e) < 0)
+			e = 0;
 		if (e > expire)
 			expire = e;
 	}

@@ -260,6 +260,13 @@ int adopt_load(int dry_run, struct store **s, struct atlas_state **old)
 int adopt_finish(struct store *s, struct atlas_state *next, const struct atlas_state *old,
 			const char *summary, int dry_run, const char *restart_engine)
 {
+	return adopt_finish_hook(s, next, old, summary, dry_run, restart_engine, NULL, NULL);
+}
+
+int adopt_finish_hook(struct store *s, struct atlas_state *next, const struct atlas_state *old,
+		      const char *summary, int dry_run, const char *restart_engine,
+		      adopt_hook hook, void *arg)
+{
 	struct atlas_err err = { 0 };
 	struct diags d = { 0 };
 	struct driver_ctx ctx;
@@ -279,6 +286,8 @@ int adopt_finish(struct store *s, struct atlas_state *next, const struct atlas_s
 		goto invalid;
 	}
 	controller_ctx_init(&ctx, cli_datadir, s, next);
+	if (hook && hook(arg, &ctx, next, dry_run) == 1)
+		restart_engine = NULL;
 	if (controller_plan(&ctx, next, gen, &plan, &err) < 0) {
 		fprintf(stderr, "atlas: %s\n", err.msg);
 		controller_ctx_release(&ctx);

@@ -5,7 +5,21 @@
 #ifndef ATLAS_CLI_CMD_ADOPT_H
 #define ATLAS_CLI_CMD_ADOPT_H
 
+#include "controller/driver.h"
 #include "state/diag.h"
+#include "state/store.h"
+
+/*
+ * adopt_finish() with a hook called once next is stored (with dry_run:
+ * checked), before the plan is made: it may take over what runs (it prints
+ * what it did). A hook returning 1 took the engine over as it runs: then no
+ * restart of restart_engine is announced.
+ */
+typedef int (*adopt_hook)(void *arg, const struct driver_ctx *ctx, const struct atlas_state *next,
+			  int dry_run);
+int adopt_finish_hook(struct store *s, struct atlas_state *next, const struct atlas_state *old,
+		      const char *summary, int dry_run, const char *restart_engine,
+		      adopt_hook hook, void *arg);
 
 /*
  * Prints, under "not carried over / changed:", what of the adopted

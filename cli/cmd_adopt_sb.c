@@ -4,17 +4,39 @@
  * desired state, in one generation (trigger adopt). The reader is pure
  * (state/adopt_sb.c); validation and completion (the REALITY public key,
  * subscription tokens) are state_commit's, so a bad key or a duplicate port
- * stores nothing. Atlas then runs sing-box with its own config.json: the old
- * process must stop once, which the plan announces; adopt applies nothing.
+ * stores nothing. When a sing-box runs FILE, the driver takes that process
+ * over as it runs (controller/singbox/sb_adopt.h): the plan is empty and
+ * nothing is touched until a change needs a reload. When none runs it,
+ * Atlas starts its own sing-box, which the plan announces; adopt applies
+ * nothing.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/singbox/sb_adopt.h"
 #include "lib/fileio.h"
 #include "state/adopt_sb.h"
 #include "cli/cli.h"
 #include "cli/cmd_adopt.h"
+
+/* The adopt_hook: takes over the sing-box that runs the file (arg). */
+static int take_running(void *arg, const struct driver_ctx *ctx, const struct atlas_state *next,
+			int dry_run)
+{
+	struct atlas_err err = { 0 };
+	char msg[512];
+	int rc = sb_adopt_running(ctx, next, arg, dry_run, msg, sizeof(msg), &err);
+
+	if (rc < 0)
+		fprintf(stderr, "atlas: the running sing-box was not taken over: %s\n", err.msg);
+	else if (rc == 0)
+		printf("not taken over as it runs: %s\n", msg);
+	else
+		printf("%s%s\n", dry_run ? "dry run: would have " : "", msg);
+	/* a dry run stores no record: its plan still shows Atlas's own start */
+	return rc == 1 && !dry_run;
+}
 
 int adopt_singbox_cmd(int argc, char **argv)
 {
@@ -76,7 +98,7 @@ int adopt_singbox_cmd(int argc, char **argv)
 	snprintf(summary, sizeof(summary), "adopt singbox %.100s (%zu inbounds, %zu users)", file,
 		 next->singbox.ninbounds, nusers);
 	adopt_print_notes(&notes, file);
-	ret = adopt_finish(s, next, old, summary, dry, "singbox");
+	ret = adopt_finish_hook(s, next, old, summary, dry, "singbox", take_running, (void *)file);
 out:
 	state_free(scratch);
 	diags_clear(&errs);

@@ -122,16 +122,16 @@ static struct atlas_state *effective_state(const struct driver_ctx *ctx,
 	return eff;
 }
 
-/* 1 when expires (YYYY-MM-DD) falls within the 7 days after now, today included. */
+/*
+ * 1 when expires (a date: through that day; or a date and time with a zone)
+ * ends within the 7 days after now and has not yet passed.
+ */
 static int expires_soon(const char *expires, time_t now)
 {
-	char today[16], limit[16];
+	long long end;
 
-	if (!expires)
-		return 0;
-	ovpn_today(now, today, sizeof(today));
-	ovpn_today(now + 6 * 86400, limit, sizeof(limit));
-	return strcmp(expires, today) >= 0 && strcmp(expires, limit) <= 0;
+	return expires && expiry_parse(expires, &end) == 0 && end > (long long)now &&
+	       end <= (long long)now + 7 * 86400;
 }
 
 /* 1 when no inbound before the i-th has user name. */

@@ -498,6 +498,9 @@ static void read_users(struct rd *r, json_t *users, const char *ip, struct sb_in
 		json_t *v;
 		int dup = 0;
 
+		/* defaults (quota_reset_day 1...): the export of the adoption imports again */
+		schema_init(&schema_sb_user, su);
+
 		snprintf(p, sizeof(p), "%.240s[%zu]", up, i);
 		if (!json_is_object(u)) {
 			ERR(p, "a user is an object");
@@ -662,6 +665,8 @@ static void read_inbound(struct rd *r, json_t *o, size_t idx)
 	r->sb->inbounds = xrealloc(r->sb->inbounds, (r->sb->ninbounds + 1) * sizeof(*in));
 	in = &r->sb->inbounds[r->sb->ninbounds++];
 	memset(in, 0, sizeof(*in));
+	/* the schema's defaults, as a YAML file without those keys would give */
+	schema_init(&schema_sb_inbound, in);
 	in->name = xstrdup(tag);
 	in->type = ty;
 	in->security = SB_SEC_NONE;

@@ -21,7 +21,11 @@ static json_t *field_schema(const struct field *f)
 		if (!strcmp(f->name, "name"))
 			json_object_set_new(j, "pattern", json_string("^[a-z0-9][a-z0-9_.-]{0,62}$"));
 		if (!strcmp(f->name, "expires"))
-			json_object_set_new(j, "pattern", json_string("^[0-9]{4}-[0-9]{2}-[0-9]{2}$"));
+			/* the shape expiry_parse() accepts (it also checks the calendar) */
+			json_object_set_new(j, "pattern",
+					    json_string("^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+							"(T[0-9]{2}:[0-9]{2}:[0-9]{2}"
+							"(Z|[+-][0-9]{2}:[0-9]{2}))?$"));
 		if (!strcmp(f->name, "quota"))
 			/* the shape bytes_parse() accepts (it also checks the range) */
 			json_object_set_new(

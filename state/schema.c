@@ -23,6 +23,9 @@ const char *const sb_method_names[] = { "2022-blake3-aes-128-gcm", "2022-blake3-
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define O(T, m) offsetof(struct T, m)
+/* The hint of every `expires` (the rules: state/active.h). */
+#define EXPIRES_HINT                                                                               \
+	"YYYY-MM-DD (valid through that day, UTC) or YYYY-MM-DDTHH:MM:SSZ / +HH:MM (valid until then)"
 
 static const struct field settings_fields[] = {
 	{ "host", F_STR, O(settings, host), 0, NULL, 0, 0, 0, 0, NULL,
@@ -55,8 +58,7 @@ static const struct field wg_peer_fields[] = {
 	  "persistent keepalive in seconds; 0: off" },
 	{ "disabled", F_BOOL, O(wg_peer, disabled), 0, NULL, 0, 0, 0, 0, NULL,
 	  "a disabled peer is kept but removed from the interface" },
-	{ "expires", F_STR, O(wg_peer, expires), 0, NULL, 0, 0, 0, 0, NULL,
-	  "YYYY-MM-DD: disabled from that day on" },
+	{ "expires", F_STR, O(wg_peer, expires), 0, NULL, 0, 0, 0, 0, NULL, EXPIRES_HINT },
 	{ "note", F_STR, O(wg_peer, note), 0, NULL, 0, 0, 0, 0, NULL, "free text" },
 	{ "quota", F_STR, O(wg_peer, quota), 0, NULL, 0, 0, 0, 0, NULL,
 	  "traffic quota of a period, both directions, with a unit: 500MiB, 20GiB, 1TB; absent: unlimited" },
@@ -111,7 +113,7 @@ static const struct field ovpn_client_fields[] = {
 	  "fixed tunnel address outside the dynamic pool" },
 	{ "disabled", F_BOOL, O(ovpn_client, disabled), 0, NULL, 0, 0, 0, 0, NULL,
 	  "refused at connect (CCD disable) without revoking" },
-	{ "expires", F_STR, O(ovpn_client, expires), 0, NULL, 0, 0, 0, 0, NULL, "YYYY-MM-DD" },
+	{ "expires", F_STR, O(ovpn_client, expires), 0, NULL, 0, 0, 0, 0, NULL, EXPIRES_HINT },
 	{ "note", F_STR, O(ovpn_client, note), 0, NULL, 0, 0, 0, 0, NULL, "free text" },
 	{ "quota", F_STR, O(ovpn_client, quota), 0, NULL, 0, 0, 0, 0, NULL,
 	  "traffic quota of a period, both directions, with a unit: 500MiB, 20GiB, 1TB; absent: unlimited" },
@@ -145,8 +147,7 @@ static const struct field sb_user_fields[] = {
 	  "a person: the same name in several inbounds is one user" },
 	{ "disabled", F_BOOL, O(sb_user, disabled), 0, NULL, 0, 0, 0, 0, NULL,
 	  "a disabled user is kept but refused" },
-	{ "expires", F_STR, O(sb_user, expires), 0, NULL, 0, 0, 0, 0, NULL,
-	  "YYYY-MM-DD: disabled from the day after on" },
+	{ "expires", F_STR, O(sb_user, expires), 0, NULL, 0, 0, 0, 0, NULL, EXPIRES_HINT },
 	{ "note", F_STR, O(sb_user, note), 0, NULL, 0, 0, 0, 0, NULL, "free text" },
 	{ "uuid", F_STR, O(sb_user, uuid), 0, NULL, FF_SECRET, 0, 0, 0, NULL,
 	  "vless, vmess, tuic; generated when absent" },

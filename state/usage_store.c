@@ -271,7 +271,7 @@ json_t *usage_report(struct store *s, const struct atlas_state *st, time_t now, 
 {
 	struct usage_view u;
 	struct atlas_state *eff;
-	char user[2 * NAME_MAX_LEN + 2], today[16];
+	char user[2 * NAME_MAX_LEN + 2], today[MOMENT_LEN];
 	json_t *arr;
 
 	if (usage_store_load(s, &u, err) < 0)
@@ -279,14 +279,7 @@ json_t *usage_report(struct store *s, const struct atlas_state *st, time_t now, 
 	eff = state_dup(st);
 	usage_suspend(eff, &u, now);
 	arr = json_array();
-	{
-		time_t t = now;
-		struct tm tm;
-
-		gmtime_r(&t, &tm);
-		snprintf(today, sizeof(today), "%04d-%02d-%02d", (tm.tm_year + 1900) % 10000,
-			 (tm.tm_mon + 1) % 100, tm.tm_mday % 100);
-	}
+	moment_text((long long)now, today, sizeof(today));
 	for (size_t i = 0; eff->has_wireguard && i < eff->wireguard.ninterfaces; i++) {
 		const struct wg_iface *ifc = &eff->wireguard.interfaces[i];
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "state/active.h"
 #include "state/addrset.h"
 #include "state/keys.h"
 #include "state/sb_keys.h"
@@ -37,19 +38,9 @@ int ovpn_name_reserved(const char *s)
 
 int date_valid(const char *s)
 {
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int y, m, d;
-	char tail;
+	long long end;
 
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
-	    sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
-		return 0;
-	if (strspn(s, "0123456789-") != 10 || y < 1970 || m < 1 || m > 12 || d < 1 ||
-	    d > mdays[m - 1])
-		return 0;
-	if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 0;
-	return 1;
+	return strlen(s) == 10 && expiry_parse(s, &end) == 0;
 }
 
 static int has_ctl(const char *s, int allow_newline)
@@ -214,10 +205,15 @@ static void check_text(struct vctx *c, char *const *s, const char *field, int mu
 		V(c, s, field, "%s is longer than %zu characters", field, max);
 }
 
-static void check_date(struct vctx *c, char *const *s, const char *field)
+static void check_expiry(struct vctx *c, char *const *s, const char *field)
 {
-	if (*s && !date_valid(*s))
-		V(c, s, field, "%s \"%.40s\" is not a date (YYYY-MM-DD)", field, *s);
+	long long end;
+
+	if (*s && (has_ctl(*s, 0) || expiry_parse(*s, &end) < 0))
+		V(c, s, field,
+		  "%s \"%.40s\" is not a date (YYYY-MM-DD) nor a date and time with a zone "
+		  "(YYYY-MM-DDTHH:MM:SSZ, YYYY-MM-DDTHH:MM:SS+01:00)",
+		  field, *s);
 }
 
 static void check_quota(struct vctx *c, char *const *q)
@@ -302,7 +298,7 @@ static void check_peer(struct vctx *c, const struct wg_iface *ifc, const struct 
 	check_name(c, &p->name, "peer");
 	check_prefixes(c, &p->address, "address");
 	check_prefixes(c, &p->allowed_ips, "allowed_ips");
-	check_date(c, &p->expires, "expires");
+	check_expiry(c, &p->expires, "expires");
 	check_quota(c, &p->quota);
 	check_text(c, &p->note, "note", 1, 1024);
 	check_key(c, p->public_key, "public_key");
@@ -547,7 +543,7 @@ static void check_openvpn(struct vctx *c, const struct atlas_state *st)
 			  "name \"%s\" is reserved: Atlas issues a certificate of that name for "
 			  "itself",
 			  cl->name);
-		check_date(c, &cl->expires, "expires");
+		check_expiry(c, &cl->expires, "expires");
 		check_quota(c, &cl->quota);
 		check_text(c, &cl->note, "note", 1, 1024);
 		if (!cl->static_ip)
@@ -838,7 +834,7 @@ static void check_sb_users(struct vctx *c, const struct sb_inbound *in)
 		snprintf(c->who + base, sizeof(c->who) - base, ": user \"%.64s\"",
 			 us->name ? us->name : "?");
 		check_name(c, &us->name, "user");
-		check_date(c, &us->expires, "expires");
+		check_expiry(c, &us->expires, "expires");
 		check_quota(c, &us->quota);
 		if (us->quota && us->quota_bytes)
 			V(c, &us->quota, "quota", "quota and quota_bytes are both set: keep one");

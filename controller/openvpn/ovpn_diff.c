@@ -396,11 +396,11 @@ int ovpn_diff(const struct driver_ctx *ctx, const struct atlas_state *desired,
 	const struct ovpn_client **cl = sorted_clients(ov);
 	struct ovpn_files f;
 	struct buf conf = BUF_INIT;
-	char today[16];
+	char today[MOMENT_LEN];
 	int ret = -1, restart = 0;
 
 	ovpn_files_init(&f, ctx->datadir, ctx->rundir, NULL);
-	ovpn_today((long long)ctx->now, today, sizeof(today));
+	moment_text((long long)ctx->now, today, sizeof(today));
 	if (!desired->has_openvpn) {
 		diff_gone(desired, o, plan);
 		ret = 0;

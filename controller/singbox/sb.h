@@ -5,7 +5,8 @@
  * Files (direct mode): DATADIR/singbox/ (0700): config.json (0600, holds
  * keys), config.check.json (a candidate while `sing-box check` runs),
  * ssm-cache.json (sing-box's SSM cache: the Shadowsocks user keys),
- * traffic.json (per-user byte totals Atlas has counted), sing-box.log;
+ * traffic.json (per-user byte totals Atlas has counted, sb_traffic.h) and
+ * traffic.lock (its lock), sing-box.log;
  * RUNDIR/sing-box.pid. systemd mode: the unit (ATLAS_SB_UNIT, default
  * "sing-box", whose ExecReload sends SIGHUP) runs
  * `sing-box -D /var/lib/sing-box -C /etc/sing-box run`; Atlas writes
@@ -23,6 +24,7 @@
 
 #include "controller/driver.h"
 #include "controller/service.h"
+#include "controller/singbox/sb_adopt.h"
 #include "controller/singbox/sb_api.h"
 #include "controller/singbox/sb_ssm.h"
 
@@ -33,6 +35,10 @@ struct sb_files {
 	char *unit;
 	const char *binary;	/* settings.singbox_binary or "sing-box" (borrowed) */
 	char *running_binary;	/* argv[0] of the running sing-box when it differs (owned) */
+	char *adopted;		/* DATADIR/singbox/adopted.json (sb_adopt.h) */
+	char **adopted_argv;	/* direct mode: the adopted process's command line */
+	char *adopted_render;	/* the file is still as adopted: Atlas's rendering then */
+	long adopted_pid;
 	const char *argv[9];
 	struct service svc;
 };
@@ -49,6 +55,12 @@ void sb_files_release(struct sb_files *f);
  * recognised, reloaded and stopped. Cannot fail.
  */
 void sb_files_adopt(struct sb_files *f);
+
+/*
+ * The files and process of f as they are now: an adoption record that
+ * still holds (sb_adopt.h) first, else (direct mode) sb_files_adopt().
+ */
+void sb_files_select(struct sb_files *f, int service_mode);
 
 /* The SSM users of one managed Shadowsocks inbound. */
 struct sb_ssm_obs {
@@ -69,6 +81,13 @@ struct sb_obs {
 	struct sb_conns conns;	/* open connections */
 	struct sb_ssm_obs *ssm;	/* one per desired Shadowsocks inbound */
 	size_t nssm;
+	/*
+	 * The adopted sing-box still runs its hand-written config (sb_adopt.h):
+	 * Atlas's rendering of the state at adoption, and the TCP connections on
+	 * the inbound ports (-1: unknown), as there is no api service to ask.
+	 */
+	char *adopted_render;
+	long tcp_conns;
 };
 
 void sb_obs_free(void *obs);

@@ -119,6 +119,15 @@ static int op_start(struct apply_run *r, const struct sb_act *a, struct atlas_er
 {
 	char line[400];
 
+	/* the adopted process is gone: Atlas runs its own, with its own files */
+	sb_adopted_forget(&r->f);
+	if (r->f.adopted_argv || r->f.adopted_render) {
+		sb_files_release(&r->f);
+		sb_files_init(&r->f, r->ctx, r->st->settings.singbox_binary, getenv("ATLAS_SB_UNIT"));
+		if (r->ctx->service_mode == SERVICE_DIRECT)
+			sb_files_adopt(&r->f);
+	}
+
 	if (check_conf(r, a->text, err) < 0 || sb_ports_check(r->st, 0, err) < 0 ||
 	    install_conf(r, a->text, err) < 0)
 		return -1;
@@ -215,7 +224,7 @@ static const struct sb_inbound *inbound_of(const struct atlas_state *st, const c
 static int ssm_sync(struct apply_run *r, const char *inbound, struct atlas_err *err)
 {
 	const struct sb_inbound *in = inbound_of(r->st, inbound);
-	char *prefix = sb_ssm_prefix(inbound), today[16];
+	char *prefix = sb_ssm_prefix(inbound), today[MOMENT_LEN];
 	struct sb_ssm_users have = { 0 };
 	size_t kb;
 	int ret = -1;
@@ -225,7 +234,7 @@ static int ssm_sync(struct apply_run *r, const char *inbound, struct atlas_err *
 		goto out;
 	}
 	kb = (size_t)sb_method_key_len(in->method);
-	ovpn_today((long long)r->ctx->now, today, sizeof(today));
+	moment_text((long long)r->ctx->now, today, sizeof(today));
 	if (sb_ssm_list(r->ssm, prefix, &have, err) < 0)
 		goto out;
 	for (size_t i = 0; i < have.n; i++) {
@@ -328,8 +337,7 @@ int sb_apply(const struct driver_ctx *ctx, const struct atlas_state *desired, st
 	int failed = 0, closes = 0, sampled = 0;
 
 	sb_files_init(&r.f, ctx, desired->settings.singbox_binary, getenv("ATLAS_SB_UNIT"));
-	if (ctx->service_mode == SERVICE_DIRECT)
-		sb_files_adopt(&r.f);
+	sb_files_select(&r.f, ctx->service_mode);
 	r.api = sb_api_addr(desired);
 	r.ssm = sb_ssm_addr(desired);
 	for (size_t i = 0; i < n; i++) {

@@ -84,11 +84,24 @@ static const struct sb_inbound *find_inbound(const struct sb_section *sb, const 
 	return NULL;
 }
 
+/* The open connections a reload or stop drops (their count). */
+static int drops_of(const struct sb_obs *o)
+{
+	return o->adopted_render ? (int)(o->tcp_conns > 0 ? o->tcp_conns : 0) : (int)o->conns.n;
+}
+
 /* "N connections of M users" of the open connections (M: distinct user names). */
 static void drops_text(const struct sb_obs *o, char *out, size_t len)
 {
 	size_t users = 0;
 
+	if (o->adopted_render && o->tcp_conns >= 0) {
+		snprintf(out, len,
+			 "drops %ld TCP connection%s (counted from the kernel's sockets: the adopted "
+			 "config has no api service)",
+			 o->tcp_conns, o->tcp_conns == 1 ? "" : "s");
+		return;
+	}
 	if (!o->conns_known) {
 		snprintf(out, len, "drops every open connection (their number could not be read)");
 		return;
@@ -217,18 +230,18 @@ int sb_diff(const struct driver_ctx *ctx, const struct atlas_state *desired, con
 	const struct sb_obs *o = obs;
 	const struct sb_section *sb = &desired->singbox;
 	struct buf want = BUF_INIT;
-	char today[16], drops[128];
+	char today[MOMENT_LEN], drops[128];
 	int restarting = 0, ret = -1;
 	struct action *a;
 
-	ovpn_today((long long)ctx->now, today, sizeof(today));
+	moment_text((long long)ctx->now, today, sizeof(today));
 	drops_text(o, drops, sizeof(drops));
 	if (!desired->has_singbox) {
 		if (o->running || o->files_left) {
 			a = ADD(plan, ACT_DELETE, "singbox", act_new(SB_OP_REMOVE, NULL, NULL),
 				"- singbox: section removed: stop sing-box (%s), remove its files",
 				drops);
-			a->drops = (int)o->conns.n;
+			a->drops = drops_of(o);
 		}
 		return 0;
 	}
@@ -240,7 +253,7 @@ int sb_diff(const struct driver_ctx *ctx, const struct atlas_state *desired, con
 			a = ADD(plan, ACT_STOP, "singbox", act_new(SB_OP_STOP, NULL, NULL),
 				"- singbox stop (%s): %s", sb->enabled ? "no inbounds" : "disabled",
 				drops);
-			a->drops = (int)o->conns.n;
+			a->drops = drops_of(o);
 		}
 		return 0;
 	}
@@ -253,6 +266,13 @@ int sb_diff(const struct driver_ctx *ctx, const struct atlas_state *desired, con
 		ADD(plan, ACT_START, "singbox", s, "+ singbox start%s",
 		    !o->conf ? "" : strcmp(o->conf, s->text) ? " (config.json changed)" : "");
 		restarting = 1;
+	} else if (o->adopted_render && !strcmp(o->adopted_render, buf_str(&want))) {
+		/* the adopted process serves exactly the desired state: leave it alone */
+		plan_engine(plan, "singbox", o->incomplete ? ENGINE_INCOMPLETE : ENGINE_OK,
+			    "adopted: sing-box runs its own config as adopted; Atlas's config.json "
+			    "(api and ssm services) comes with the first change that needs a reload");
+		ret = 0;
+		goto out;
 	} else if (!o->conf || strcmp(o->conf, buf_str(&want))) {
 		struct sb_act *s = act_new(SB_OP_RELOAD, NULL, NULL);
 
@@ -260,16 +280,17 @@ int sb_diff(const struct driver_ctx *ctx, const struct atlas_state *desired, con
 		struct buf cut = BUF_INIT;
 
 		suspended_cut(sb, o->conf, &cut);
-		a = ADD(plan, ACT_RESTART, "singbox/config.json", s, "~ singbox reload: %s%s", drops,
-			buf_str(&cut));
+		a = ADD(plan, ACT_RESTART, "singbox/config.json", s, "~ singbox reload: %s%s%s", drops,
+			buf_str(&cut),
+			o->adopted_render ? "; Atlas's config.json replaces the adopted one" : "");
 		buf_release(&cut);
-		a->drops = (int)o->conns.n;
+		a->drops = drops_of(o);
 		restarting = 1;
 	}
 	for (size_t i = 0; i < sb->ninbounds; i++)
 		if (sb->inbounds[i].type == SB_SHADOWSOCKS)
 			diff_ssm(&sb->inbounds[i], o, restarting, today, plan);
-	if (!restarting && !o->incomplete && o->conns_known)
+	if (!restarting && !o->incomplete && o->conns_known && !o->adopted_render)
 		diff_closes(sb, o, today, plan);
 	ret = 0;
 out:
@@ -280,10 +301,10 @@ out:
 int sb_render_conf(const struct driver_ctx *ctx, const struct atlas_state *st, struct buf *out,
 		   struct atlas_err *err)
 {
-	char today[16], cache[4096];
+	char today[MOMENT_LEN], cache[4096];
 	struct sb_render_opts o = { 0 };
 
-	ovpn_today((long long)ctx->now, today, sizeof(today));
+	moment_text((long long)ctx->now, today, sizeof(today));
 	snprintf(cache, sizeof(cache), "%s/singbox/ssm-cache.json", ctx->datadir);
 	o.today = today;
 	o.ssm_cache_path = cache;

@@ -25,6 +25,7 @@ void sb_files_init(struct sb_files *f, const struct driver_ctx *ctx, const char 
 	f->traffic = xasprintf("%s/traffic.json", f->dir);
 	f->log = xasprintf("%s/sing-box.log", f->dir);
 	f->pidfile = xasprintf("%s/sing-box.pid", ctx->rundir);
+	f->adopted = xasprintf("%s/adopted.json", f->dir);
 	f->unit = xstrdup(unit && *unit ? unit : "sing-box");
 	f->binary = binary && *binary ? binary : "sing-box";
 	f->argv[0] = f->binary;
@@ -75,9 +76,24 @@ void sb_files_adopt(struct sb_files *f)
 	free(path);
 }
 
+void sb_files_select(struct sb_files *f, int service_mode)
+{
+	sb_files_adopted(f, service_mode);
+	if (service_mode == SERVICE_DIRECT && !f->adopted_argv)
+		sb_files_adopt(f);
+}
+
 void sb_files_release(struct sb_files *f)
 {
 	free(f->running_binary);
+	free(f->adopted);
+	for (size_t i = 0; f->adopted_argv && f->adopted_argv[i]; i++)
+		free(f->adopted_argv[i]);
+	free(f->adopted_argv);
+	if (f->adopted_render) {
+		memset(f->adopted_render, 0, strlen(f->adopted_render));
+		free(f->adopted_render);
+	}
 	free(f->dir);
 	free(f->conf);
 	free(f->check);
@@ -113,6 +129,10 @@ void sb_obs_free(void *p)
 	if (o->conf) {
 		memset(o->conf, 0, strlen(o->conf));
 		free(o->conf);
+	}
+	if (o->adopted_render) {
+		memset(o->adopted_render, 0, strlen(o->adopted_render));
+		free(o->adopted_render);
 	}
 	sb_conns_release(&o->conns);
 	for (size_t i = 0; i < o->nssm; i++) {
@@ -165,8 +185,7 @@ int sb_observe(const struct driver_ctx *ctx, const struct atlas_state *desired, 
 
 	(void)err;
 	sb_files_init(&f, ctx, desired->settings.singbox_binary, getenv("ATLAS_SB_UNIT"));
-	if (ctx->service_mode == SERVICE_DIRECT)
-		sb_files_adopt(&f);
+	sb_files_select(&f, ctx->service_mode);
 	o->section = desired->has_singbox;
 	o->files_left = file_exists(f.dir) || file_exists(f.pidfile);
 	if (file_read(f.conf, 64u << 20, &conf, &e) == 0)
@@ -180,6 +199,15 @@ int sb_observe(const struct driver_ctx *ctx, const struct atlas_state *desired, 
 	o->running = rc == 1;
 	if (rc == 0)
 		o->conns_known = 1; /* no daemon, no connections */
+	o->tcp_conns = -1;
+	if (o->running && f.adopted_render) {
+		/* the hand-written config: no api, no ssm service to ask */
+		o->adopted_render = xstrdup(f.adopted_render);
+		o->tcp_conns = desired->has_singbox ? sb_tcp_conns(desired) : -1;
+		*obs = o;
+		sb_files_release(&f);
+		return 0;
+	}
 	if (o->running && desired->has_singbox) {
 		api = sb_api_addr(desired);
 		if (sb_api_connections(api, desired->singbox.api_secret, 0, API_TIMEOUT_MS,

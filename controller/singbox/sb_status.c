@@ -4,9 +4,11 @@
  * sing-box's `api` service lists each connection with its user and byte
  * totals, the open ones and the recently closed ones. Atlas keeps, in
  * DATADIR/singbox/traffic.json, the totals per user and the last totals seen
- * per connection id; each read adds only what a connection moved since the
- * last one, so nothing is counted twice. A reload starts new counters: the
- * driver reads right before it (sb_traffic_sample()).
+ * per connection id (the arithmetic is sb_traffic.c); each read adds only
+ * what a connection moved since the last one, so nothing is counted twice.
+ * A reload starts new counters: the driver reads right before it
+ * (sb_traffic_sample()). The file is locked while it is read and written
+ * (traffic.lock), as `atlas serve` and a CLI apply may both sample.
  *
  * sing-box forgets its closed connections at every Go garbage collection
  * (trafficcontrol's closed list is a pool cleanup), so bytes of a connection
@@ -17,15 +19,19 @@
  * a thread also follows sing-box's connection stream, which tells of every
  * closed connection with its final totals at once (sb_status_json()).
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/file.h>
 
 #include "lib/fileio.h"
 #include "renderers/singbox/sb_render.h"
 #include "controller/singbox/sb.h"
+#include "controller/singbox/sb_traffic.h"
 
 #define API_TIMEOUT_MS 3000
 
@@ -34,36 +40,15 @@ static pthread_mutex_t traffic_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static json_t *load_traffic(const char *path)
 {
-	json_t *t = json_load_file(path, 0, NULL);
+	json_t *raw = json_load_file(path, 0, NULL), *t = sb_traffic_book(raw);
 
-	if (!json_is_object(t)) {
-		json_decref(t);
-		t = json_object();
-	}
-	if (!json_is_object(json_object_get(t, "users")))
-		json_object_set_new(t, "users", json_object());
-	if (!json_is_object(json_object_get(t, "seen")))
-		json_object_set_new(t, "seen", json_object());
+	json_decref(raw);
 	return t;
 }
 
 static json_int_t ival(json_t *o, const char *k)
 {
 	return json_integer_value(json_object_get(o, k));
-}
-
-static void add_bytes(json_t *users, const char *name, json_int_t up, json_int_t down)
-{
-	json_t *u = json_object_get(users, name);
-
-	if (!u) {
-		u = json_pack("{s:I, s:I}", "up", (json_int_t)0, "down", (json_int_t)0);
-		json_object_set_new(users, name, u);
-	}
-	if (up > 0)
-		json_object_set_new(u, "up", json_integer(ival(u, "up") + up));
-	if (down > 0)
-		json_object_set_new(u, "down", json_integer(ival(u, "down") + down));
 }
 
 static int is_ss(const struct atlas_state *st, const char *inbound)
@@ -74,45 +59,33 @@ static int is_ss(const struct atlas_state *st, const char *inbound)
 	return 0;
 }
 
-/*
- * Adds the connections' progress to t (borrowed); replaces t's "seen".
- * Shadowsocks connections are counted by SSM instead.
- */
-static void account_ss(int (*ss)(const void *, const char *), const void *arg, json_t *t,
-		       const struct sb_conns *c, int merge)
-{
-	json_t *users = json_object_get(t, "users"), *seen = json_object_get(t, "seen");
-	json_t *now = merge ? json_incref(seen) : json_object();
-
-	for (size_t i = 0; i < c->n; i++) {
-		const struct sb_conn *k = &c->v[i];
-		json_t *prev = json_object_get(seen, k->id);
-		json_int_t up = prev ? json_integer_value(json_array_get(prev, 0)) : 0;
-		json_int_t down = prev ? json_integer_value(json_array_get(prev, 1)) : 0;
-
-		/* a stream event never moves a connection's totals back */
-		if (merge && prev && k->uplink < up)
-			up = k->uplink;
-		if (merge && prev && k->downlink < down)
-			down = k->downlink;
-		json_object_set_new(now, k->id, json_pack("[I, I]", (json_int_t)k->uplink,
-							  (json_int_t)k->downlink));
-		if (!k->user[0] || ss(arg, k->inbound))
-			continue;
-		add_bytes(users, k->user, k->uplink - up, k->downlink - down);
-	}
-	json_object_set_new(t, "seen", now);
-}
-
 static int state_is_ss(const void *st, const char *inbound)
 {
 	return is_ss(st, inbound);
 }
 
-/* A full snapshot: "seen" becomes exactly the listed connections. */
-static void account(const struct atlas_state *st, json_t *t, const struct sb_conns *c)
+/*
+ * traffic.json's read-modify-write across processes (`atlas serve`, a CLI
+ * apply that reloads): an exclusive lock on DATADIR/singbox/traffic.lock.
+ * -1 when the directory is not there (then nothing is written either).
+ */
+static int traffic_lock(const char *dir)
 {
-	account_ss(state_is_ss, st, t, c, 0);
+	char *path = xasprintf("%s/traffic.lock", dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	free(path);
+	if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static void traffic_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
 }
 
 static int save_traffic(const char *path, json_t *t, struct atlas_err *err)
@@ -127,7 +100,6 @@ static int save_traffic(const char *path, json_t *t, struct atlas_err *err)
 /* Adds and zeroes the SSM per-user counters of every Shadowsocks inbound. */
 static int ssm_account(const struct atlas_state *st, json_t *t, struct atlas_err *err)
 {
-	json_t *users = json_object_get(t, "users");
 	char *addr = sb_ssm_addr(st);
 	int ret = 0;
 
@@ -141,7 +113,7 @@ static int ssm_account(const struct atlas_state *st, json_t *t, struct atlas_err
 		prefix = sb_ssm_prefix(in->name);
 		ret = sb_ssm_stats(addr, prefix, 1, &u, err);
 		for (size_t k = 0; ret == 0 && k < u.n; k++)
-			add_bytes(users, u.v[k].name, u.v[k].uplink, u.v[k].downlink);
+			sb_traffic_add(t, u.v[k].name, u.v[k].uplink, u.v[k].downlink);
 		sb_ssm_users_release(&u);
 		free(prefix);
 	}
@@ -157,13 +129,15 @@ static int sample(const struct atlas_state *st, const struct sb_files *f, json_t
 	int ret = -1;
 
 	json_t *before;
+	int lk;
 
 	pthread_mutex_lock(&traffic_mu);
+	lk = traffic_lock(f->dir);
 	*t = load_traffic(f->traffic);
 	before = json_deep_copy(*t);
 	if (sb_api_connections(api, st->singbox.api_secret, 1, API_TIMEOUT_MS, c, err) < 0)
 		goto out;
-	account(st, *t, c);
+	sb_traffic_conns(*t, c, 1, state_is_ss, st);
 	if (ssm_account(st, *t, err) < 0)
 		goto out;
 	/* an idle server writes nothing */
@@ -172,6 +146,7 @@ static int sample(const struct atlas_state *st, const struct sb_files *f, json_t
 		goto out;
 	ret = 0;
 out:
+	traffic_unlock(lk);
 	pthread_mutex_unlock(&traffic_mu);
 	json_decref(before);
 	free(api);
@@ -186,6 +161,8 @@ int sb_traffic_sample(const struct driver_ctx *ctx, const struct atlas_state *st
 	int ret;
 
 	(void)ctx;
+	if (f->adopted_render)
+		return 0; /* the adopted config counts nothing Atlas could read */
 	ret = sample(st, f, &t, &c, err);
 	sb_conns_release(&c);
 	json_decref(t);
@@ -248,13 +225,16 @@ static int watch_events(void *arg, const struct sb_conns *c)
 {
 	const struct watch_run *r = arg;
 	json_t *t, *before;
+	int lk;
 
 	pthread_mutex_lock(&traffic_mu);
+	lk = traffic_lock(r->dir);
 	t = load_traffic(r->traffic);
 	before = json_deep_copy(t);
-	account_ss(run_is_ss, r, t, c, 1);
+	sb_traffic_conns(t, c, 0, run_is_ss, r);
 	if (!json_equal(before, t) && file_exists(r->dir))
 		save_traffic(r->traffic, t, NULL);
+	traffic_unlock(lk);
 	pthread_mutex_unlock(&traffic_mu);
 	json_decref(before);
 	json_decref(t);
@@ -370,7 +350,9 @@ json_t *sb_status_json(const struct driver_ctx *ctx, const struct atlas_state *d
 	struct sb_files f;
 
 	sb_files_init(&f, ctx, desired->settings.singbox_binary, getenv("ATLAS_SB_UNIT"));
-	watch_set(desired, &f, json_is_true(json_object_get(root, "running")));
+	sb_files_select(&f, ctx->service_mode);
+	/* an adopted sing-box on its own config has no api service to follow */
+	watch_set(desired, &f, json_is_true(json_object_get(root, "running")) && !f.adopted_render);
 	sb_files_release(&f);
 	return root;
 }
@@ -387,13 +369,16 @@ json_t *sb_status_read(const struct driver_ctx *ctx, const struct atlas_state *d
 	int rc;
 
 	sb_files_init(&f, ctx, desired->settings.singbox_binary, getenv("ATLAS_SB_UNIT"));
-	if (ctx->service_mode == SERVICE_DIRECT)
-		sb_files_adopt(&f);
+	sb_files_select(&f, ctx->service_mode);
 	rc = service_running(ctx->service_mode, &f.svc, &pid, &e);
 	json_object_set_new(root, "running", json_boolean(rc == 1));
 	if (pid)
 		json_object_set_new(root, "pid", json_integer(pid));
-	if (rc == 1 && desired->has_singbox) {
+	if (rc == 1 && f.adopted_render) {
+		json_object_set_new(root, "note",
+				    json_string("adopted: runs its own config, without Atlas's api "
+						"service, until a change needs a reload"));
+	} else if (rc == 1 && desired->has_singbox) {
 		char *api = sb_api_addr(desired);
 		int64_t at = 0;
 

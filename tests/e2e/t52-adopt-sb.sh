@@ -4,9 +4,13 @@
 # systemd unit would), and two sing-box clients configured by hand from the
 # same keys fetch a page through it. `atlas adopt singbox --dry-run` stores
 # nothing; the adoption keeps the UUID, the REALITY private key, short id
-# and target, the Shadowsocks server and user keys, and announces the one
-# start of Atlas's sing-box. The old process is stopped, `atlas apply` starts
-# Atlas's; the SAME client processes, never restarted, with their old
+# and target, the Shadowsocks server and user keys, and takes the running
+# process over as it runs: right after the adoption `atlas plan` exits 0, an
+# apply touches nothing, the same sing-box pid keeps serving and a transfer
+# that was open through the VLESS client during the adoption completes
+# intact. Then a change that needs a reload (a new user) is announced with
+# the TCP connections it drops and reloads that same process into Atlas's
+# config.json; the SAME client processes, never restarted, with their old
 # settings, fetch again through both inbounds; the plan is then empty.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -112,14 +116,27 @@ grep_q -E "truncated.json:[0-9]+:[0-9]+: " "$T/trunc.out" || { cat "$T/trunc.out
 [ "$(cli history | grep -c '^  [0-9]' || true)" = "$gen0" ] || fail "a refused adoption stored a generation"
 ok "truncated config refused at $(grep -oE 'truncated.json:[0-9]+:[0-9]+' "$T/trunc.out" | head -1), nothing stored"
 
-# --- the adoption ---
+# --- the adoption, with a transfer open through the VLESS client ---
+SLOW=$((160 * 65536)) # bytes of /slow/160: open on the server side for 8 s
+xfer() { # PORT OUT: a slow download in the background
+  ip netns exec "$CLI" curl -sS --max-time 60 --socks5-hostname "127.0.0.1:$1" \
+    -o "$2" "http://$NET_IP:8080/slow/160" &
+}
+xfer 1080 "$T/during-adopt.bin"; XFER=$!
+sleep 1
 cli adopt singbox "$E/config.json" > "$T/adopt.out" 2>&1 || { cat "$T/adopt.out"; fail "adopt singbox"; }
 cat "$T/adopt.out"
-grep_q 'restarts once' "$T/adopt.out" || fail "the adoption does not announce the restart"
-awk '/^--- plan:/ {p=1; next} p' "$T/adopt.out" > "$T/adopt-plan.out"
-grep -E '^\s+[-+~!]' "$T/adopt-plan.out" > "$T/adopt-actions" || true
-[ "$(grep -c 'singbox' "$T/adopt-actions" || true)" -ge 1 ] || fail "the plan does not start sing-box"
-if grep -iE 'reload|drop' "$T/adopt-actions" | grep_q -v 'start'; then fail "the plan announces more than the one start"; fi
+grep_q "adopted the running sing-box: pid $OLD" "$T/adopt.out" || fail "the running sing-box was not taken over"
+grep_q '^plan: empty' "$T/adopt.out" || fail "the adoption's plan is not empty"
+[ "$(plan_rc)" = 0 ] || { cat "$T/plan.out"; fail "atlas plan right after adoption is not empty (exit $(plan_rc))"; }
+grep_q '^singbox: no changes: adopted' "$T/plan.out" || { cat "$T/plan.out"; fail "the plan does not say sing-box is adopted"; }
+cli apply > "$T/apply0.out" 2>&1 || { cat "$T/apply0.out"; fail "apply after adoption"; }
+if grep -qE '^(ok|FAIL) ' "$T/apply0.out"; then cat "$T/apply0.out"; fail "an apply after adoption changed something"; fi
+[ "$(sb_pid)" = "$OLD" ] && alive "$OLD" || fail "the adopted sing-box is not Atlas's managed process (pid $(sb_pid), was $OLD)"
+wait "$XFER" || fail "the transfer open during the adoption failed"
+[ "$(stat -c %s "$T/during-adopt.bin")" = "$SLOW" ] || fail "the transfer open during the adoption was cut: $(stat -c %s "$T/during-adopt.bin") of $SLOW bytes"
+[ "$(fetch 1081)" = "$want" ] || fail "the Shadowsocks client cannot fetch after the adoption"
+ok "adopted as it runs: plan empty (exit 0), apply touched nothing, same pid $OLD, a transfer open during the adoption completed ($SLOW bytes)"
 cli export --secrets > "$T/export.yaml"
 grep_q -F -- "$UUID" "$T/export.yaml" || fail "the UUID was not kept"
 grep_q -F -- "$RPRIV" "$T/export.yaml" || fail "the REALITY private key was not kept"
@@ -127,16 +144,27 @@ grep_q "reality_public_key: $RPUB" "$T/export.yaml" || fail "the REALITY public 
 grep_q -F -- "$SID" "$T/export.yaml" || fail "the short id was not kept"
 grep_q "reality_handshake: $NET_IP:443" "$T/export.yaml" || fail "the REALITY target was not kept"
 grep_q -F -- "$SSK" "$T/export.yaml" && grep_q -F -- "$UKB" "$T/export.yaml" || fail "the Shadowsocks keys were not kept"
-ok "adopted: UUID, REALITY keys, short id, target, Shadowsocks keys kept; one start announced"
+ok "adopted: UUID, REALITY keys, short id, target, Shadowsocks keys kept"
 
-# --- stop the old server, apply ---
-kill "$OLD"; wait "$OLD" 2>/dev/null || true
+# --- a change that needs a reload: announced with what it drops, the same process reloaded ---
+yq -y '(.singbox.inbounds[] | select(.name == "vless-in") | .users) += [{"name": "carol"}]' \
+  "$T/export.yaml" > "$T/next.yaml"
+cli import "$T/next.yaml" > /dev/null || fail "import with carol"
+xfer 1080 "$T/during-reload.bin"; XFER=$!
+sleep 1
+[ "$(plan_rc)" = 2 ] || { cat "$T/plan.out"; fail "adding carol plans nothing"; }
+cat "$T/plan.out"
+grep -E '^  ~ singbox reload: drops [1-9][0-9]* TCP connections? \(counted from the kernel' "$T/plan.out" |
+  grep_q "Atlas's config.json replaces the adopted one" ||
+  fail "the reload does not say how many connections it drops"
+wait "$XFER" || true
 apply_converged
-alive "$(sb_pid)" || fail "Atlas's sing-box is not running"
+[ "$(sb_pid)" = "$OLD" ] && alive "$OLD" || fail "the reload did not keep the adopted process (pid $(sb_pid), was $OLD)"
+grep_q atlas-api "$E/config.json" || fail "Atlas's config.json is not at the adopted path"
 cmp -s "$T/vless.client.json" "$T/vless.client.orig" && cmp -s "$T/ss.client.json" "$T/ss.client.orig" || fail "client configs changed"
 for c in vless ss; do alive "$(cat "$T/$c.client.pid")" || fail "the $c client process died"; done
 [ "$(fetch 1080)" = "$want" ] || fail "the VLESS+REALITY client, old settings, cannot fetch through Atlas's sing-box"
 [ "$(fetch 1081)" = "$want" ] || fail "the Shadowsocks client, old settings, cannot fetch through Atlas's sing-box"
-ok "the same client processes, old settings, fetch through Atlas's sing-box (VLESS+REALITY and Shadowsocks)"
+ok "announced reload into Atlas's config (same pid $OLD): the same client processes, old settings, fetch through it (VLESS+REALITY and Shadowsocks)"
 [ "$(plan_rc)" = 0 ] || { cat "$T/plan.out"; fail "final plan not empty"; }
 echo "PASS t52-adopt-sb"

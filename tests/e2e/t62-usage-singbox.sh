@@ -7,13 +7,9 @@
 # quota 2MiB) fetches 4 MiB: it is cut by one reload whose plan line names
 # it and why. `atlas usage` shows both suspended; nothing is written into the
 # desired state.
-#
-# PENDING (not run by tests/run-e2e.sh, which runs only tNN-*.sh): it fails
-# today because the sing-box driver's per-user traffic (sb_status.c) sees
-# only connections open when a status tick samples the api service, so a
-# short transfer between two ticks is never counted and ss1 is not
-# suspended. Rename it to t62-usage-singbox.sh once that accounting is fixed
-# (for Shadowsocks, the ssm-api's per-user stats would count every byte).
+# Then the counters survive: ss2's total after a reload (a user added
+# through the API) and after sing-box is killed and started again by
+# `atlas serve` is never below the total before, and new traffic adds on.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib-api.sh
@@ -70,8 +66,12 @@ ms=$(wait_for 20 gone) || fail "ss1 still fetches after going over quota: $(cli 
 [ "$(fetch 1081)" = "hello from the internet 62" ] || fail "ss2 lost its access"
 [ "$(sb_pid)" = "$pid" ] && [ "$(starts)" = "$before" ] || fail "the Shadowsocks cut reloaded or restarted sing-box"
 [ "$(usage_of ss1 state)" = suspended ] || fail "atlas usage: ss1 is $(usage_of ss1 state)"
-api -fsS "$U/history" | jq -e '[.runs[] | select(.trigger == "quota") | .actions[].text |
-    select(test("^- singbox/ssin user ss1 \\(quota 2 MiB used \\(.*live, no reload\\)"))] | length >= 1' >/dev/null ||
+# the run is recorded once its apply is done: wait for it
+quota_run() {
+  api -fsS "$U/history" | jq -e --arg re "$1" '[.runs[] | select(.trigger == "quota") |
+    .actions[].text | select(test($re))] | length >= 1' >/dev/null
+}
+wait_for 20 quota_run '^- singbox/ssin user ss1 \(quota 2 MiB used \(.*live, no reload\)' >/dev/null ||
   fail "no recorded quota run removing ss1 live: $(api -sS "$U/history" | jq -c '[.runs[] | select(.trigger == "quota")]')"
 ok "ss1 over quota: removed live through the SSM API ${ms} ms after its fetch (no reload), ss2 unaffected"
 
@@ -80,11 +80,41 @@ fetch 1082 blob4 > "$T/vl1.blob" || fail "vl1's 4 MiB fetch"
 wait_for 20 suspended vl1 >/dev/null || fail "vl1 not suspended: $(cli usage 2>&1)"
 gone_vl() { ! fetch 1082 > /dev/null 2>&1; }
 ms=$(wait_for 20 gone_vl) || fail "vl1 still fetches after going over quota"
-[ "$(starts)" = $((before + 1)) ] || fail "expected one reload for vl1, got $(( $(starts) - before ))"
-api -fsS "$U/history" | jq -e '[.runs[] | select(.trigger == "quota") | .actions[].text |
-    select(test("^~ singbox reload: .*cuts edge/vl1 \\(quota 2 MiB used \\("))] | length >= 1' >/dev/null ||
+wait_for 20 quota_run '^~ singbox reload: .*cuts edge/vl1 \(quota 2 MiB used \(' >/dev/null ||
   fail "no recorded reload naming vl1: $(api -sS "$U/history" | jq -c '[.runs[] | select(.trigger == "quota")]')"
+[ "$(starts)" = $((before + 1)) ] || fail "expected one reload for vl1, got $(( $(starts) - before ))"
 [ "$(fetch 1081)" = "hello from the internet 62" ] || fail "ss2 lost its access after the reload"
 [ "$(usage_of vl1 state)" = suspended ] || fail "atlas usage: vl1 is $(usage_of vl1 state)"
 cli export | grep_q suspended && fail "suspension written into the desired state"
 ok "vl1 over quota: cut by one reload whose plan line names it and why (${ms} ms)"
+
+# Counters survive a reload and a restart of sing-box.
+total() { cli usage --json | jq -r --arg u "$1" '.[] | select(.user == $u) | .total_bytes'; }
+# at_least USER N: the persisted total of USER reached N bytes
+at_least() { [ "$(total "$1")" -ge "$2" ]; }
+fetch 1081 blob4 > /dev/null || fail "ss2's 4 MiB fetch"
+wait_for 20 at_least ss2 $((4 * 1048576)) >/dev/null || fail "ss2's fetch not counted: $(total ss2)"
+# counted_after WHAT T0: after WHAT ss2 fetches again, its total is not below T0
+# (its total before), and 4 MiB more adds on
+counted_after() {
+  local what=$1 t0=$2 t1
+  wait_for 20 fetch 1081 >/dev/null || fail "ss2 does not fetch after the $what"
+  t1=$(total ss2)
+  [ "$t1" -ge "$t0" ] || fail "ss2's total went back across the $what: $t0 -> $t1"
+  fetch 1081 blob4 > /dev/null || fail "ss2's fetch after the $what"
+  wait_for 20 at_least ss2 $((t1 + 4 * 1048576)) >/dev/null ||
+    fail "ss2's fetch after the $what not added: $t1 -> $(total ss2)"
+  ok "ss2's counter survives a $what of sing-box: $t0 before, $(total ss2) after 4 MiB more"
+}
+t0=$(total ss2); before=$(starts)
+api -fsS -X POST "$U/singbox/inbounds/edge/users" \
+  -d '{"name":"vl3"}' > /dev/null || fail "adding vl3 through the API"
+reloaded() { [ "$(starts)" -gt "$before" ]; }
+wait_for 20 reloaded >/dev/null || fail "adding vl3 did not reload sing-box"
+counted_after reload "$t0"
+
+t0=$(total ss2); old=$(sb_pid)
+kill -9 "$old"
+restarted() { local p; p=$(sb_pid); [ -n "$p" ] && [ "$p" != "$old" ] && alive "$p"; }
+wait_for 30 restarted >/dev/null || fail "atlas serve did not start sing-box again"
+counted_after restart "$t0"
