@@ -32,7 +32,18 @@ extern const int atlas_nmigrations;
 struct store {
 	sqlite3 *db;
 	char *datadir;
+	char actor[STORE_ACTOR_MAX]; /* of the next saves and runs; "": their trigger */
 };
+
+void store_set_actor(struct store *s, const char *actor)
+{
+	snprintf(s->actor, sizeof(s->actor), "%s", actor ? actor : "");
+}
+
+const char *store_actor(const struct store *s)
+{
+	return s->actor;
+}
 
 static int db_err(struct store *s, struct atlas_err *err, const char *what)
 {
@@ -370,8 +381,8 @@ int store_save(struct store *s, const struct atlas_state *st, const char *trigge
 	log_debug("store: generation %lld: %zu rows inserted, %zu updated, %zu deleted, %zu kept",
 		  (long long)(cur + 1), stats.inserted, stats.updated, stats.deleted, stats.kept);
 	if (sqlite3_prepare_v2(s->db,
-			       "INSERT INTO generations (gen, created_at, trigger, summary, yaml) "
-			       "VALUES (?, ?, ?, ?, ?)",
+			       "INSERT INTO generations (gen, created_at, trigger, summary, yaml, "
+			       "actor) VALUES (?, ?, ?, ?, ?, ?)",
 			       -1, &ins, NULL) != SQLITE_OK) {
 		db_err(s, err, "generations");
 		goto rollback;
@@ -381,6 +392,7 @@ int store_save(struct store *s, const struct atlas_state *st, const char *trigge
 	sqlite3_bind_text(ins, 3, trigger, -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 4, summary ? summary : "", -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 5, yaml.data, (int)yaml.len, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 6, *s->actor ? s->actor : trigger, -1, SQLITE_STATIC);
 	if (sqlite3_step(ins) != SQLITE_DONE) {
 		db_err(s, err, "generations");
 		goto rollback;
@@ -562,7 +574,7 @@ int store_generations(struct store *s, size_t max, struct gen_info **out, size_t
 	*out = NULL;
 	*n = 0;
 	if (sqlite3_prepare_v2(s->db,
-			       "SELECT gen, created_at, trigger, summary FROM generations "
+			       "SELECT gen, created_at, trigger, summary, actor FROM generations "
 			       "ORDER BY gen DESC LIMIT ?",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_err(s, err, "generations");
@@ -573,6 +585,7 @@ int store_generations(struct store *s, size_t max, struct gen_info **out, size_t
 		v[k].created_at = sqlite3_column_int64(st, 1);
 		snprintf(v[k].trigger, sizeof(v[k].trigger), "%s", col_text(st, 2));
 		snprintf(v[k].summary, sizeof(v[k].summary), "%s", col_text(st, 3));
+		snprintf(v[k].actor, sizeof(v[k].actor), "%s", col_text(st, 4));
 		k++;
 	}
 	if (rc != SQLITE_DONE) {
@@ -595,7 +608,9 @@ int store_record_run(struct store *s, struct run_info *run, struct atlas_err *er
 
 	if (sqlite3_prepare_v2(s->db,
 			       "INSERT INTO apply_runs (started_at, finished_at, trigger, "
-			       "generation, ok, actions, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			       "generation, ok, actions, error, actor) VALUES (?, ?, ?, ?, ?, ?, ?, "
+			       "CASE WHEN ?8 <> '' THEN ?8 ELSE coalesce((SELECT actor FROM "
+			       "generations WHERE gen = ?4), '') END)",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_err(s, err, "apply_runs");
 	sqlite3_bind_int64(st, 1, run->started_at);
@@ -606,6 +621,8 @@ int store_record_run(struct store *s, struct run_info *run, struct atlas_err *er
 	sqlite3_bind_text(st, 6, run->actions ? run->actions : "[]", -1, SQLITE_STATIC);
 	if (run->error)
 		sqlite3_bind_text(st, 7, run->error, -1, SQLITE_STATIC);
+	/* the run's own actor, else this connection's, else the generation's */
+	sqlite3_bind_text(st, 8, *run->actor ? run->actor : s->actor, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_DONE) {
 		run->id = sqlite3_last_insert_rowid(s->db);
 		ret = 0;
@@ -630,7 +647,7 @@ int store_runs(struct store *s, size_t max, struct run_info **out, size_t *n,
 	*n = 0;
 	if (sqlite3_prepare_v2(s->db,
 			       "SELECT id, started_at, finished_at, trigger, generation, ok, actions, "
-			       "error FROM apply_runs ORDER BY id DESC LIMIT ?",
+			       "error, actor FROM apply_runs ORDER BY id DESC LIMIT ?",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_err(s, err, "apply_runs");
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
@@ -646,6 +663,7 @@ int store_runs(struct store *s, size_t max, struct run_info **out, size_t *n,
 		v[k].ok = sqlite3_column_int(st, 5);
 		v[k].actions = xstrdup(col_text(st, 6));
 		v[k].error = e ? xstrdup(e) : NULL;
+		snprintf(v[k].actor, sizeof(v[k].actor), "%s", col_text(st, 8));
 		k++;
 	}
 	if (rc != SQLITE_DONE) {
