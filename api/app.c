@@ -80,6 +80,7 @@ struct atlas_state *app_edit_begin(struct req *r)
 	struct atlas_state *st = NULL;
 
 	pthread_mutex_lock(&r->app->store_mu);
+	app_set_actor(r);
 	if (store_load(r->app->store, &st, NULL, &err) < 0) {
 		pthread_mutex_unlock(&r->app->store_mu);
 		reply_error(r, 500, NULL, "%s", err.msg);

@@ -11,6 +11,7 @@
 #include "api/api.h"
 #include "api/resource.h"
 #include "api/singbox.h"
+#include "state/tokens.h"
 
 #define V1 "/api/v1"
 
@@ -55,12 +56,94 @@ const struct route api_routes[] = {
     {"GET", V1 "/usage", h_usage, 0},
     {"POST", V1 "/usage/{name}/reset", h_usage_reset, 0},
     {"GET", V1 "/events", h_events, R_QUERY_TOKEN},
+    /* the administrator's second factor (api_tokens.c) */
+    {"GET", V1 "/auth/totp", h_totp_get, 0},
+    {"POST", V1 "/auth/totp/enroll", h_totp_enroll, 0},
+    {"POST", V1 "/auth/totp/confirm", h_totp_confirm, 0},
+    {"POST", V1 "/auth/totp/disable", h_totp_disable, 0},
+    /* scoped API tokens (api_tokens.c) */
+    {"GET", V1 "/tokens", h_tokens_list, 0},
+    {"POST", V1 "/tokens", h_tokens_create, 0},
+    {"DELETE", V1 "/tokens/{name}", h_tokens_revoke, 0},
     /* /metrics checks its own optional token (ATLAS_METRICS_TOKEN). */
     {"GET", "/metrics", h_metrics, R_NOAUTH},
     /* A subscriber's client fetches with the token in the path and no login. */
     {"GET", "/sub/{token}", h_sub, R_NOAUTH},
 };
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
+
+/*
+ * What an API token needs to call each route (a panel session may call
+ * every route). read may only look; operator manages users (peers,
+ * clients, sing-box users, their usage and subscriptions) and applies;
+ * admin does everything else. SCOPE_SESSION: no token at all (the account's
+ * password and second factor). test_tokens.c checks that every route of
+ * api_routes has exactly one row here; a route without one needs admin.
+ */
+#define RES_SCOPES(collection, item, write)                                                        \
+	{"GET", collection, SCOPE_READ}, {"POST", collection, write}, {"GET", item, SCOPE_READ},   \
+	    {"PATCH", item, write}, {"DELETE", item, write}
+
+const struct route_scope api_route_scopes[] = {
+    {"GET", V1 "/health", SCOPE_READ},
+    {"POST", V1 "/auth/login", SCOPE_READ},
+    {"POST", V1 "/auth/password", SCOPE_SESSION},
+    {"GET", V1 "/status", SCOPE_READ},
+    {"GET", V1 "/settings", SCOPE_READ},
+    {"PATCH", V1 "/settings", SCOPE_ADMIN},
+    RES_SCOPES(V1 "/wireguard/interfaces", V1 "/wireguard/interfaces/{if}", SCOPE_ADMIN),
+    RES_SCOPES(V1 "/wireguard/interfaces/{if}/peers", V1 "/wireguard/interfaces/{if}/peers/{name}",
+	       SCOPE_OPERATOR),
+    {"GET", V1 "/wireguard/interfaces/{if}/peers/{name}/config", SCOPE_READ},
+    {"GET", V1 "/wireguard/interfaces/{if}/peers/{name}/qr.svg", SCOPE_READ},
+    {"GET", V1 "/openvpn", SCOPE_READ},
+    {"PATCH", V1 "/openvpn", SCOPE_ADMIN},
+    RES_SCOPES(V1 "/openvpn/clients", V1 "/openvpn/clients/{name}", SCOPE_OPERATOR),
+    {"GET", V1 "/openvpn/clients/{name}/config", SCOPE_READ},
+    {"POST", V1 "/openvpn/restart", SCOPE_ADMIN},
+    {"GET", V1 "/singbox", SCOPE_READ},
+    {"PATCH", V1 "/singbox", SCOPE_ADMIN},
+    RES_SCOPES(V1 "/singbox/inbounds", V1 "/singbox/inbounds/{in}", SCOPE_ADMIN),
+    RES_SCOPES(V1 "/singbox/inbounds/{in}/users", V1 "/singbox/inbounds/{in}/users/{name}",
+	       SCOPE_OPERATOR),
+    {"GET", V1 "/singbox/inbounds/{in}/users/{name}/link", SCOPE_READ},
+    {"GET", V1 "/singbox/inbounds/{in}/users/{name}/qr.svg", SCOPE_READ},
+    {"GET", V1 "/singbox/users", SCOPE_READ},
+    {"GET", V1 "/singbox/users/{name}/links", SCOPE_READ},
+    {"GET", V1 "/singbox/users/{name}/profile", SCOPE_READ},
+    {"GET", V1 "/singbox/users/{name}/subscription", SCOPE_READ},
+    {"GET", V1 "/singbox/users/{name}/subscription/qr.svg", SCOPE_READ},
+    {"POST", V1 "/singbox/users/{name}/subscription/rotate", SCOPE_OPERATOR},
+    {"GET", V1 "/plan", SCOPE_READ},
+    {"POST", V1 "/apply", SCOPE_OPERATOR},
+    {"GET", V1 "/state", SCOPE_READ},
+    {"PUT", V1 "/state", SCOPE_ADMIN},
+    {"GET", V1 "/history", SCOPE_READ},
+    {"GET", V1 "/history/{N}", SCOPE_READ},
+    {"POST", V1 "/history/{N}/restore", SCOPE_ADMIN},
+    {"GET", V1 "/usage", SCOPE_READ},
+    {"POST", V1 "/usage/{name}/reset", SCOPE_OPERATOR},
+    {"GET", V1 "/events", SCOPE_READ},
+    {"GET", V1 "/auth/totp", SCOPE_SESSION},
+    {"POST", V1 "/auth/totp/enroll", SCOPE_SESSION},
+    {"POST", V1 "/auth/totp/confirm", SCOPE_SESSION},
+    {"POST", V1 "/auth/totp/disable", SCOPE_SESSION},
+    {"GET", V1 "/tokens", SCOPE_ADMIN},
+    {"POST", V1 "/tokens", SCOPE_ADMIN},
+    {"DELETE", V1 "/tokens/{name}", SCOPE_ADMIN},
+    {"GET", "/metrics", SCOPE_READ},
+    {"GET", "/sub/{token}", SCOPE_READ},
+};
+const size_t api_nroute_scopes = sizeof(api_route_scopes) / sizeof(api_route_scopes[0]);
+
+int router_scope(const struct route *rt)
+{
+	for (size_t i = 0; i < api_nroute_scopes; i++)
+		if (!strcmp(api_route_scopes[i].pattern, rt->pattern) &&
+		    !strcmp(api_route_scopes[i].method, rt->method))
+			return api_route_scopes[i].scope;
+	return SCOPE_ADMIN;
+}
 
 const struct resource *const api_resources[] = {
     &res_wg_iface,   &res_wg_peer,    &res_ovpn_server, &res_ovpn_client,
