@@ -148,20 +148,14 @@ struct route {
 	const char *pattern; /* "/api/v1/wireguard/interfaces/{if}" */
 	handler_fn fn;
 	unsigned flags;
+	int scope; /* enum token_scope (state/tokens.h): what an API token needs */
 	const struct resource *res; /* the resource kind of resource.c's handlers, or NULL */
 };
 
 /* router.c */
 extern const struct route api_routes[];
 extern const size_t api_nroutes;
-/* router.c: the scope an API token needs for each route (enum token_scope) */
-struct route_scope {
-	const char *method, *pattern;
-	int scope;
-};
-extern const struct route_scope api_route_scopes[];
-extern const size_t api_nroute_scopes;
-/* The scope rt needs (its row of api_route_scopes; SCOPE_ADMIN without one). */
+/* The scope an API token needs for rt (enum token_scope; SCOPE_ADMIN when its row has none). */
 int router_scope(const struct route *rt);
 /*
  * The route for method and path; params gets the {x} segments. *path_known
@@ -248,7 +242,8 @@ void auth_revalidate_streams(struct app *a);
 /*
  * api_tokens.c: the check of an API token (auth_request calls it for a
  * token with the "atlas_" prefix): 0 and r's auth_* set, or -1 after a 401.
- * dispatch() then refuses a route above r->auth_scope with 403.
+ * dispatch() then refuses a route above r->auth_scope (its row's scope in
+ * api_routes) with 403.
  */
 int auth_api_token(struct req *r, const char *token);
 /* 1 when user ("token:NAME") names an API token that exists; its expiry into *exp. */
