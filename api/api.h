@@ -240,7 +240,7 @@ void auth_limit_record(struct app *a, const char *key, time_t now, int ok);
 void auth_revalidate_streams(struct app *a);
 
 /*
- * api_tokens.c: the check of an API token (auth_request calls it for a
+ * api_auth.c: the check of an API token (auth_request calls it for a
  * token with the "atlas_" prefix): 0 and r's auth_* set, or -1 after a 401.
  * dispatch() then refuses a route above r->auth_scope (its row's scope in
  * api_routes) with 403.
@@ -248,7 +248,7 @@ void auth_revalidate_streams(struct app *a);
 int auth_api_token(struct req *r, const char *token);
 /* 1 when user ("token:NAME") names an API token that exists; its expiry into *exp. */
 int auth_api_token_exists(struct app *a, const char *user, int64_t *exp);
-/* Sets the actor of r's next store save (call with store_mu held). */
+/* app.c: sets the actor of r's next store save (call with store_mu held). */
 void app_set_actor(struct req *r);
 
 /* api_events.c: the hub of the SSE streams */

@@ -1,6 +1,7 @@
 /*
- * api_auth.c - login, password change, bearer-token checks and the limit of
- * failed password attempts (below).
+ * api_auth.c - login (with the second factor), password change, the checks
+ * of bearer tokens (session JWTs and scoped API tokens) and the limit of
+ * failed password and code attempts (below).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,8 @@
  * password change voids the device values with the tokens.
  */
 #define RL_FREE 3
+/* the user of a request made with an API token: "token:NAME" */
+#define TOKEN_ACTOR "token:"
 #define RL_CAP	300
 
 static int rl_wait_of(const struct ratelimit_entry *e, time_t now)
@@ -314,7 +317,7 @@ int64_t auth_user_epoch(struct app *a, const char *user)
 
 	if (!*user)
 		return -1;
-	if (!strncmp(user, "token:", 6))
+	if (!strncmp(user, TOKEN_ACTOR, strlen(TOKEN_ACTOR)))
 		return auth_api_token_exists(a, user, NULL) ? 0 : -1;
 	pthread_mutex_lock(&a->store_mu);
 	cur = auth_token_epoch(a->store, user);
@@ -330,6 +333,40 @@ static int64_t epoch_of(void *cls, const char *user)
 void auth_revalidate_streams(struct app *a)
 {
 	events_revalidate(a->events, epoch_of, a);
+}
+
+int auth_api_token(struct req *r, const char *token)
+{
+	struct atlas_err err = {0};
+	struct token_info t;
+	int rc;
+
+	pthread_mutex_lock(&r->app->store_mu);
+	rc = token_authenticate(r->app->store, token, time(NULL), &t, &err);
+	pthread_mutex_unlock(&r->app->store_mu);
+	if (rc < 0) {
+		reply_error(r, err.code == ERR_INVALID ? 401 : 500, NULL, "%s", err.msg);
+		return -1;
+	}
+	snprintf(r->auth_user, sizeof(r->auth_user), TOKEN_ACTOR "%s", t.name);
+	r->auth_scope = t.scope;
+	r->auth_epoch = 0;
+	r->auth_exp = t.expires_at ? t.expires_at : INT64_MAX;
+	return 0;
+}
+
+int auth_api_token_exists(struct app *a, const char *user, int64_t *exp)
+{
+	int64_t e;
+
+	if (strncmp(user, TOKEN_ACTOR, strlen(TOKEN_ACTOR)))
+		return 0;
+	pthread_mutex_lock(&a->store_mu);
+	e = token_expiry(a->store, user + strlen(TOKEN_ACTOR));
+	pthread_mutex_unlock(&a->store_mu);
+	if (exp)
+		*exp = e;
+	return e >= 0;
 }
 
 int auth_request(struct req *r, int allow_query)

@@ -2,9 +2,9 @@
  * api_tokens.c - scoped API tokens (check, create, list, revoke) and the
  * administrator's TOTP enrolment, confirmation and removal.
  *
- * A request with "Authorization: Bearer atlas_..." is checked here against
- * the stored hashes; its scope then decides, by the route's row of
- * api_route_scopes (router.c), whether dispatch() lets it through.
+ * A request with "Authorization: Bearer atlas_..." is checked by
+ * api_auth.c against the stored hashes; its scope then decides, by the
+ * route's scope in api_routes (router.c), whether dispatch() lets it in.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,47 +19,6 @@
 #include "state/tokens.h"
 #include "state/totp_store.h"
 #include "api/api.h"
-
-#define TOKEN_ACTOR "token:"
-
-int auth_api_token(struct req *r, const char *token)
-{
-	struct atlas_err err = {0};
-	struct token_info t;
-	int rc;
-
-	pthread_mutex_lock(&r->app->store_mu);
-	rc = token_authenticate(r->app->store, token, time(NULL), &t, &err);
-	pthread_mutex_unlock(&r->app->store_mu);
-	if (rc < 0) {
-		reply_error(r, err.code == ERR_INVALID ? 401 : 500, NULL, "%s", err.msg);
-		return -1;
-	}
-	snprintf(r->auth_user, sizeof(r->auth_user), TOKEN_ACTOR "%s", t.name);
-	r->auth_scope = t.scope;
-	r->auth_epoch = 0;
-	r->auth_exp = t.expires_at ? t.expires_at : INT64_MAX;
-	return 0;
-}
-
-int auth_api_token_exists(struct app *a, const char *user, int64_t *exp)
-{
-	int64_t e;
-
-	if (strncmp(user, TOKEN_ACTOR, strlen(TOKEN_ACTOR)))
-		return 0;
-	pthread_mutex_lock(&a->store_mu);
-	e = token_expiry(a->store, user + strlen(TOKEN_ACTOR));
-	pthread_mutex_unlock(&a->store_mu);
-	if (exp)
-		*exp = e;
-	return e >= 0;
-}
-
-void app_set_actor(struct req *r)
-{
-	store_set_actor(r->app->store, *r->auth_user ? r->auth_user : "api");
-}
 
 static json_t *token_json(const struct token_info *t)
 {

@@ -74,6 +74,11 @@ void app_state_put(struct app *a)
 	pthread_rwlock_unlock(&a->cache_mu);
 }
 
+void app_set_actor(struct req *r)
+{
+	store_set_actor(r->app->store, *r->auth_user ? r->auth_user : "api");
+}
+
 struct atlas_state *app_edit_begin(struct req *r)
 {
 	struct atlas_err err = {0};
