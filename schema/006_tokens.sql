@@ -29,3 +29,7 @@ CREATE TABLE api_tokens (
 -- "watch:FILE", "adopt"; '' for rows written before this schema.
 ALTER TABLE generations ADD COLUMN actor TEXT NOT NULL DEFAULT '';
 ALTER TABLE apply_runs ADD COLUMN actor TEXT NOT NULL DEFAULT '';
+-- settings.tls_cert / tls_key: the certificate pair of `atlas serve` in the
+-- desired state (command-line options win).
+ALTER TABLE settings ADD COLUMN tls_cert TEXT;
+ALTER TABLE settings ADD COLUMN tls_key TEXT;
