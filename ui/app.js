@@ -291,7 +291,7 @@ document.addEventListener('alpine:init', () => {
       } catch (e) {
         /* two-factor login: the password was right, a code is needed */
         const code = e.status === 401 && e.body && e.body.totp_required;
-        if (code) { this.login.error = this.login.needCode ? e.message : 'Enter the code of your authenticator app.'; this.login.needCode = true; this.login.totp = ''; return; }
+        if (code) { this.login.error = this.login.needCode ? e.message : 'Enter the code of your authenticator app.'; this.login.needCode = true; this.login.totp = ''; this.$nextTick(() => document.getElementById('login-totp').focus()); return; }
         this.login.error = e.status === 429 ? 'Rate limited: ' + e.message
           : e.status === 401 ? 'Wrong username or password.' : e.message;
       } finally {
