@@ -121,8 +121,9 @@ struct req {
 	char etag[48];	      /* ETag with its quotes, or "" */
 	void *resp;	      /* struct MHD_Response *: set by streaming handlers */
 	/* the accepted token (auth_request): streams end when it stops being valid */
-	char auth_user[128];
+	char auth_user[128]; /* "admin", or "token:NAME" for an API token */
 	int64_t auth_epoch, auth_exp;
+	int auth_scope; /* enum token_scope: SCOPE_SESSION for a panel session */
 	/* asynchronous handlers (POST /apply): suspended until done */
 	pthread_mutex_t mu;
 	int suspended;
@@ -147,12 +148,15 @@ struct route {
 	const char *pattern; /* "/api/v1/wireguard/interfaces/{if}" */
 	handler_fn fn;
 	unsigned flags;
+	int scope; /* enum token_scope (state/tokens.h): what an API token needs */
 	const struct resource *res; /* the resource kind of resource.c's handlers, or NULL */
 };
 
 /* router.c */
 extern const struct route api_routes[];
 extern const size_t api_nroutes;
+/* The scope an API token needs for rt (enum token_scope; SCOPE_ADMIN when its row has none). */
+int router_scope(const struct route *rt);
 /*
  * The route for method and path; params gets the {x} segments. *path_known
  * is 1 when some route has this path (for 405). NULL when none matches.
@@ -225,8 +229,27 @@ int app_patch(struct req *r, const struct schema *s, void *target, json_t *body,
 int auth_request(struct req *r, int allow_query);
 /* The token epoch of user now (tokens of another epoch are void), -1 when unknown. */
 int64_t auth_user_epoch(struct app *a, const char *user);
+/*
+ * The login limiter (api_auth.c) for other checks of a secret: refuse
+ * answers 429 and returns 1 while key must wait; record counts a failure
+ * (ok 0) or resets key (ok 1).
+ */
+int auth_limit_refuse(struct req *r, const char *key, time_t now);
+void auth_limit_record(struct app *a, const char *key, time_t now, int ok);
 /* Ends the event streams whose token is void now (events_revalidate). */
 void auth_revalidate_streams(struct app *a);
+
+/*
+ * api_auth.c: the check of an API token (auth_request calls it for a
+ * token with the "atlas_" prefix): 0 and r's auth_* set, or -1 after a 401.
+ * dispatch() then refuses a route above r->auth_scope (its row's scope in
+ * api_routes) with 403.
+ */
+int auth_api_token(struct req *r, const char *token);
+/* 1 when user ("token:NAME") names an API token that exists; its expiry into *exp. */
+int auth_api_token_exists(struct app *a, const char *user, int64_t *exp);
+/* app.c: sets the actor of r's next store save (call with store_mu held). */
+void app_set_actor(struct req *r);
 
 /* api_events.c: the hub of the SSE streams */
 struct events *events_new(void);
@@ -312,6 +335,14 @@ void h_history_restore(struct req *r);
 void h_events(struct req *r);
 void h_metrics(struct req *r);
 void h_ovpn_restart(struct req *r);
+/* api_tokens.c */
+void h_totp_get(struct req *r);
+void h_totp_enroll(struct req *r);
+void h_totp_confirm(struct req *r);
+void h_totp_disable(struct req *r);
+void h_tokens_list(struct req *r);
+void h_tokens_create(struct req *r);
+void h_tokens_revoke(struct req *r);
 /* static files of ui/ (gzip when accepted, ETag, 304); 1 when served */
 int static_serve(struct req *r);
 /* 1 when an Accept-Encoding value (may be NULL) takes gzip (q > 0). */

@@ -1,6 +1,7 @@
 /*
- * api_auth.c - login, password change, bearer-token checks and the limit of
- * failed password attempts (below).
+ * api_auth.c - login (with the second factor), password change, the checks
+ * of bearer tokens (session JWTs and scoped API tokens) and the limit of
+ * failed password and code attempts (below).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,8 @@
 
 #include "lib/log.h"
 #include "state/auth.h"
+#include "state/tokens.h"
+#include "state/totp_store.h"
 #include "api/api.h"
 
 /*
@@ -27,6 +30,8 @@
  * password change voids the device values with the tokens.
  */
 #define RL_FREE 3
+/* the user of a request made with an API token: "token:NAME" */
+#define TOKEN_ACTOR "token:"
 #define RL_CAP	300
 
 static int rl_wait_of(const struct ratelimit_entry *e, time_t now)
@@ -158,11 +163,55 @@ static int rl_refuse(struct req *r, const char *key, time_t now)
 	return 1;
 }
 
+int auth_limit_refuse(struct req *r, const char *key, time_t now)
+{
+	return rl_refuse(r, key, now);
+}
+
+void auth_limit_record(struct app *a, const char *key, time_t now, int ok)
+{
+	rl_record(a, key, now, ok);
+}
+
+/*
+ * The second factor of a login whose password was right: 0 when user has
+ * none or code holds; else -1 after a 401 that says a code is needed
+ * ("totp_required": true), counted as a failure when a code was wrong.
+ */
+static int login_second_factor(struct req *r, const char *user, const char *code,
+			       const char *key, time_t now)
+{
+	struct atlas_err err = {0};
+	struct totp_status st;
+	int rc;
+
+	pthread_mutex_lock(&r->app->store_mu);
+	rc = totp_get_status(r->app->store, user, &st, &err);
+	if (rc == 0 && st.enabled && code)
+		rc = totp_verify(r->app->store, user, code, now, &err);
+	pthread_mutex_unlock(&r->app->store_mu);
+	if (rc < 0 && err.code != ERR_INVALID) {
+		reply_error(r, 500, NULL, "%s", err.msg);
+		return -1;
+	}
+	if (rc == 0 && (!st.enabled || code))
+		return 0;
+	if (code) {
+		rl_record(r->app, key, now, 0);
+		log_warn("api: wrong second factor for \"%s\"", user);
+	}
+	reply_json(r, 401,
+		   json_pack("{s:s, s:s, s:b}", "error",
+			     code ? err.msg : "a code from the authenticator app is needed",
+			     "field", "totp", "totp_required", 1));
+	return -1;
+}
+
 void h_login(struct req *r)
 {
 	struct atlas_err err = {0};
 	json_t *body = NULL, *claims;
-	const char *user, *pw, *device;
+	const char *user, *pw, *device, *code;
 	char addr[64], key[224], dev[64], *token;
 	time_t now = time(NULL);
 	int64_t epoch = 0;
@@ -176,12 +225,15 @@ void h_login(struct req *r)
 	user = json_string_value(json_object_get(body, "username"));
 	pw = json_string_value(json_object_get(body, "password"));
 	device = json_string_value(json_object_get(body, "device"));
-	nfields = 2 + (json_object_get(body, "device") != NULL);
+	code = json_string_value(json_object_get(body, "totp"));
+	nfields = 2 + (json_object_get(body, "device") != NULL) +
+		  (json_object_get(body, "totp") != NULL);
 	if (!user || !pw || json_object_size(body) != nfields ||
-	    (json_object_get(body, "device") && !device)) {
+	    (json_object_get(body, "device") && !device) ||
+	    (json_object_get(body, "totp") && !code)) {
 		reply_error(r, 400, NULL,
 			    "the body must be {\"username\": string, \"password\": string"
-			    "[, \"device\": string]}");
+			    "[, \"device\": string][, \"totp\": string]}");
 		goto out;
 	}
 	rl_key(r->app, r, user, device, key, sizeof(key));
@@ -198,6 +250,8 @@ void h_login(struct req *r)
 			    err.code == ERR_INVALID ? "invalid username or password" : err.msg);
 		goto out;
 	}
+	if (login_second_factor(r, user, code, key, now) < 0)
+		goto out;
 	rl_record(r->app, key, now, 1);
 	claims = json_pack("{s:s, s:I, s:I, s:I}", "sub", user, "iat", (json_int_t)now, "exp",
 			   (json_int_t)(now + JWT_TTL), "ep", (json_int_t)epoch);
@@ -263,6 +317,8 @@ int64_t auth_user_epoch(struct app *a, const char *user)
 
 	if (!*user)
 		return -1;
+	if (!strncmp(user, TOKEN_ACTOR, strlen(TOKEN_ACTOR)))
+		return auth_api_token_exists(a, user, NULL) ? 0 : -1;
 	pthread_mutex_lock(&a->store_mu);
 	cur = auth_token_epoch(a->store, user);
 	pthread_mutex_unlock(&a->store_mu);
@@ -277,6 +333,40 @@ static int64_t epoch_of(void *cls, const char *user)
 void auth_revalidate_streams(struct app *a)
 {
 	events_revalidate(a->events, epoch_of, a);
+}
+
+int auth_api_token(struct req *r, const char *token)
+{
+	struct atlas_err err = {0};
+	struct token_info t;
+	int rc;
+
+	pthread_mutex_lock(&r->app->store_mu);
+	rc = token_authenticate(r->app->store, token, time(NULL), &t, &err);
+	pthread_mutex_unlock(&r->app->store_mu);
+	if (rc < 0) {
+		reply_error(r, err.code == ERR_INVALID ? 401 : 500, NULL, "%s", err.msg);
+		return -1;
+	}
+	snprintf(r->auth_user, sizeof(r->auth_user), TOKEN_ACTOR "%s", t.name);
+	r->auth_scope = t.scope;
+	r->auth_epoch = 0;
+	r->auth_exp = t.expires_at ? t.expires_at : INT64_MAX;
+	return 0;
+}
+
+int auth_api_token_exists(struct app *a, const char *user, int64_t *exp)
+{
+	int64_t e;
+
+	if (strncmp(user, TOKEN_ACTOR, strlen(TOKEN_ACTOR)))
+		return 0;
+	pthread_mutex_lock(&a->store_mu);
+	e = token_expiry(a->store, user + strlen(TOKEN_ACTOR));
+	pthread_mutex_unlock(&a->store_mu);
+	if (exp)
+		*exp = e;
+	return e >= 0;
 }
 
 int auth_request(struct req *r, int allow_query)
@@ -294,12 +384,15 @@ int auth_request(struct req *r, int allow_query)
 		reply_error(r, 401, NULL, "authentication required: Authorization: Bearer TOKEN");
 		return -1;
 	}
+	if (!strncmp(token, TOKEN_PREFIX, strlen(TOKEN_PREFIX)))
+		return auth_api_token(r, token);
 	if (token_claims(r->app, token, user, sizeof(user), &r->auth_epoch, &r->auth_exp, &err) <
 	    0) {
 		reply_error(r, 401, NULL, "%s", err.msg);
 		return -1;
 	}
 	snprintf(r->auth_user, sizeof(r->auth_user), "%s", user);
+	r->auth_scope = SCOPE_SESSION;
 	return 0;
 }
 

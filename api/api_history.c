@@ -39,13 +39,18 @@ void h_history(struct req *r)
 	}
 	jg = json_array();
 	for (size_t i = 0; i < ngens; i++)
-		json_array_append_new(jg, json_pack("{s:I, s:I, s:s, s:s}", "gen",
+		json_array_append_new(jg, json_pack("{s:I, s:I, s:s, s:s, s:s}", "gen",
 						    (json_int_t)gens[i].gen, "created_at",
 						    (json_int_t)gens[i].created_at, "trigger",
-						    gens[i].trigger, "summary", gens[i].summary));
+						    gens[i].trigger, "summary", gens[i].summary,
+						    "actor", gens[i].actor));
 	jr = json_array();
-	for (size_t i = 0; i < nruns; i++)
-		json_array_append_new(jr, loop_run_json(&runs[i]));
+	for (size_t i = 0; i < nruns; i++) {
+		json_t *jrun = loop_run_json(&runs[i]);
+
+		json_object_set_new(jrun, "actor", json_string(runs[i].actor));
+		json_array_append_new(jr, jrun);
+	}
 	reply_json(r, 200,
 		   json_pack("{s:I, s:o, s:o}", "applied_generation", (json_int_t)applied,
 			     "generations", jg, "runs", jr));
@@ -255,6 +260,7 @@ void h_history_restore(struct req *r)
 	if ((gen = gen_param(r)) < 0)
 		return;
 	pthread_mutex_lock(&r->app->store_mu);
+	app_set_actor(r);
 	rc = state_restore(r->app->store, gen, with_settings_param(r), &newgen, &err);
 	pthread_mutex_unlock(&r->app->store_mu);
 	if (rc < 0) {

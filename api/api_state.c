@@ -295,6 +295,7 @@ void h_state_put(struct req *r)
 		return;
 	}
 	pthread_mutex_lock(&r->app->store_mu);
+	app_set_actor(r);
 	rc = state_import_yaml(r->app->store, r->body.data ? r->body.data : "", r->body.len,
 			       "api import", &d, &gen, &err);
 	pthread_mutex_unlock(&r->app->store_mu);

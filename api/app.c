@@ -74,12 +74,18 @@ void app_state_put(struct app *a)
 	pthread_rwlock_unlock(&a->cache_mu);
 }
 
+void app_set_actor(struct req *r)
+{
+	store_set_actor(r->app->store, *r->auth_user ? r->auth_user : "api");
+}
+
 struct atlas_state *app_edit_begin(struct req *r)
 {
 	struct atlas_err err = {0};
 	struct atlas_state *st = NULL;
 
 	pthread_mutex_lock(&r->app->store_mu);
+	app_set_actor(r);
 	if (store_load(r->app->store, &st, NULL, &err) < 0) {
 		pthread_mutex_unlock(&r->app->store_mu);
 		reply_error(r, 500, NULL, "%s", err.msg);

@@ -57,7 +57,7 @@
  *      live status, and .unmanaged when a create must not add the section;
  *   3. list them in api_resources[] (router.c): test_resource.c checks every
  *      descriptor there against its field tables and its routes;
- *   4. add the routes to router.c, RES_ROUTES(collection, item, &res) and a
+ *   4. add the routes to router.c, RES_ROUTES(collection, item, &res, scope) and a
  *      res_file row per client file, and document them in docs/api.md and
  *      docs/openapi.yaml (test_openapi.c compares the two).
  * No handler code is needed.
@@ -149,12 +149,15 @@ void res_file(struct req *r);
 void res_section_get(struct req *r);
 void res_section_patch(struct req *r);
 
-/* The five routes of a resource: its collection and item paths, R_WRITE on writes. */
-#define RES_ROUTES(collection, item, res)                                                          \
-	{"GET", collection, res_list, 0, res},                                                     \
-	{"POST", collection, res_create, R_WRITE, res},                                            \
-	{"GET", item, res_get, 0, res},                                                            \
-	{"PATCH", item, res_patch, R_WRITE, res},                                                  \
-	{"DELETE", item, res_delete, R_WRITE, res}
+/*
+ * The five routes of a resource: its collection and item paths, R_WRITE on
+ * writes; an API token needs write_scope for the writes (router.c).
+ */
+#define RES_ROUTES(collection, item, res, write_scope)                                             \
+	{"GET", collection, res_list, 0, SCOPE_READ, res},                                         \
+	{"POST", collection, res_create, R_WRITE, write_scope, res},                               \
+	{"GET", item, res_get, 0, SCOPE_READ, res},                                                \
+	{"PATCH", item, res_patch, R_WRITE, write_scope, res},                                     \
+	{"DELETE", item, res_delete, R_WRITE, write_scope, res}
 
 #endif

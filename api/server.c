@@ -23,6 +23,7 @@
 
 #include "lib/log.h"
 #include "api/api.h"
+#include "state/tokens.h"
 #include "api/http_guard.h"
 #include "api/tls.h"
 
@@ -208,6 +209,15 @@ static void dispatch(struct req *r)
 	}
 	if (!(r->route->flags & R_NOAUTH) && auth_request(r, !!(r->route->flags & R_QUERY_TOKEN)) < 0)
 		return;
+	/* an API token's scope against the route's row of api_route_scopes */
+	if (!(r->route->flags & R_NOAUTH) && r->auth_scope < router_scope(r->route)) {
+		reply_error(r, 403, NULL, "%s has scope %s; %s %s needs %s", r->auth_user,
+			    token_scope_name(r->auth_scope), r->method, r->route->pattern,
+			    router_scope(r->route) == SCOPE_SESSION
+				? "the administrator's panel login"
+				: token_scope_name(router_scope(r->route)));
+		return;
+	}
 	if (r->too_big) {
 		reply_error(r, 413, NULL, "request body larger than %zu bytes", r->body_max);
 		return;

@@ -58,7 +58,11 @@ static void import(struct watch *w)
 
 	rc = file_read(w->file, YAML_MAX_SIZE, &text, &err);
 	if (rc == 0) {
+		char *actor = xasprintf("watch:%s", w->file);
+
 		pthread_mutex_lock(&w->app->store_mu);
+		store_set_actor(w->app->store, actor);
+		free(actor);
 		rc = state_import_yaml(w->app->store, text.data ? text.data : "", text.len, "watch",
 				       &d, &gen, &err);
 		pthread_mutex_unlock(&w->app->store_mu);

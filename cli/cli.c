@@ -23,6 +23,7 @@ struct store *cli_store(void)
 		fprintf(stderr, "atlas: %s\n", err.msg);
 		return NULL;
 	}
+	store_set_actor(s, "cli"); /* every change and run of a command is the CLI's */
 	return s;
 }
 

@@ -89,5 +89,6 @@ int cmd_singbox(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_token(int argc, char **argv);
 
 #endif

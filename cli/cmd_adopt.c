@@ -240,6 +240,8 @@ int adopt_load(int dry_run, struct store **s, struct atlas_state **old)
 
 	/* A dry run creates nothing: without a store it starts from the empty state. */
 	*s = dry_run ? cli_store_if_exists() : cli_store();
+	if (*s)
+		store_set_actor(*s, "adopt");
 	if (!*s && dry_run) {
 		*old = state_new();
 		return 0;

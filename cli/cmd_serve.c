@@ -156,6 +156,28 @@ out:
 	return ret;
 }
 
+/*
+ * The certificate pair of settings.tls_cert / tls_key in the stored desired
+ * state (new strings): 0 when both are set, -1 when not (or unreadable).
+ * The command-line options win over them; like those, the paths are read
+ * at the start and the files again on SIGHUP.
+ */
+static int settings_tls(struct app *a, char **cert, char **key)
+{
+	struct atlas_state *st = NULL;
+	int ret = -1;
+
+	if (store_load(a->store, &st, NULL, NULL) < 0)
+		return -1;
+	if (st->settings.tls_cert && st->settings.tls_key) {
+		*cert = xstrdup(st->settings.tls_cert);
+		*key = xstrdup(st->settings.tls_key);
+		ret = 0;
+	}
+	state_free(st);
+	return ret;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	static const char usage[] =
@@ -168,13 +190,15 @@ int cmd_serve(int argc, char **argv)
 	    "With settings.auto_apply false, edits wait: only POST /api/v1/apply or SIGHUP\n"
 	    "applies them (the loop keeps observing drift).\n"
 	    "ATLAS_METRICS_TOKEN=T makes /metrics require `Authorization: Bearer T`.\n"
-	    "HTTPS: with --tls-cert/--tls-key (PEM chain and key, read again on SIGHUP), or\n"
+	    "HTTPS: with --tls-cert/--tls-key (PEM chain and key, read again on SIGHUP; else\n"
+	    "settings.tls_cert/tls_key of the desired state), or\n"
 	    "on a non-loopback address a self-signed certificate made on the first start\n"
 	    "(DATADIR/tls/). Loopback serves plain HTTP unless given a certificate;\n"
 	    "--no-tls forces plain HTTP and is refused beyond loopback, --insecure-http\n"
 	    "serves plain HTTP anywhere (behind a TLS proxy on the same host).\n";
 	const char *listen = "127.0.0.1:8080", *watch = NULL, *mt = getenv("ATLAS_METRICS_TOKEN");
 	const char *tls_cert = NULL, *tls_key = NULL;
+	char *tls_cert_own = NULL, *tls_key_own = NULL; /* from settings.tls_cert / tls_key */
 	int no_tls = 0, insecure_http = 0;
 	struct atlas_err err = {0};
 	struct server *srv = NULL;
@@ -238,6 +262,11 @@ int cmd_serve(int argc, char **argv)
 			log_info("start: removed %zu stale temporary file%s left by a killed run",
 				 gone, gone == 1 ? "" : "s");
 	}
+	if (!tls_cert && !tls_key && !no_tls && !insecure_http &&
+	    settings_tls(&a, &tls_cert_own, &tls_key_own) == 0) {
+		tls_cert = tls_cert_own;
+		tls_key = tls_key_own;
+	}
 	if (serve_tls(&a, listen, tls_cert, tls_key, no_tls, insecure_http) < 0 ||
 	    first_admin(&a, listen) < 0)
 		goto out;
@@ -291,5 +320,7 @@ out:
 	tls_free(a.tls);
 	events_free(a.events);
 	app_free(&a);
+	free(tls_cert_own);
+	free(tls_key_own);
 	return ret;
 }

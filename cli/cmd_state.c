@@ -309,16 +309,17 @@ int cmd_history(int argc, char **argv)
 		char t[32];
 
 		fmt_time(gens[i].created_at, t, sizeof(t));
-		printf("  %-5lld %s  %-12s %s\n", (long long)gens[i].gen, t, gens[i].trigger,
-		       gens[i].summary);
+		printf("  %-5lld %s  %-12s %-14s %s\n", (long long)gens[i].gen, t, gens[i].trigger,
+		       *gens[i].actor ? gens[i].actor : "-", gens[i].summary);
 	}
 	printf("apply runs\n");
 	for (size_t i = 0; i < nruns; i++) {
 		char t[32];
 
 		fmt_time(runs[i].started_at / 1000, t, sizeof(t));
-		printf("  #%-4lld %s  gen %-4lld %-8s %-4s %lldms%s%s\n", (long long)runs[i].id, t,
-		       (long long)runs[i].generation, runs[i].trigger, runs[i].ok ? "ok" : "FAIL",
+		printf("  #%-4lld %s  gen %-4lld %-8s %-14s %-4s %lldms%s%s\n", (long long)runs[i].id,
+		       t, (long long)runs[i].generation, runs[i].trigger,
+		       *runs[i].actor ? runs[i].actor : "-", runs[i].ok ? "ok" : "FAIL",
 		       (long long)(runs[i].finished_at - runs[i].started_at),
 		       runs[i].error ? "  " : "", runs[i].error ? runs[i].error : "");
 	}

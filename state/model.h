@@ -47,6 +47,8 @@ struct settings {
 	int auto_apply;		/* 0: `atlas serve` applies only on request or SIGHUP */
 	char *singbox_binary;	/* NULL: `sing-box` on PATH */
 	char *panel_url;	/* base URL of the panel for subscription links; NULL: https://host */
+	char *tls_cert;		/* PEM chain `atlas serve` serves; NULL: none given here */
+	char *tls_key;		/* its private key (PEM); set together with tls_cert */
 };
 
 struct wg_peer {

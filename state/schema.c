@@ -44,6 +44,11 @@ static const struct field settings_fields[] = {
 	  "path of the sing-box binary; default: sing-box on PATH" },
 	{ "panel_url", F_STR, O(settings, panel_url), 0, NULL, 0, 0, 0, 0, NULL,
 	  "the panel's address as users reach it, for subscription URLs; default https://HOST" },
+	{ "tls_cert", F_STR, O(settings, tls_cert), 0, NULL, 0, 0, 0, 0, NULL,
+	  "absolute path of the PEM certificate chain atlas serve serves (with tls_key); "
+	  "--tls-cert wins" },
+	{ "tls_key", F_STR, O(settings, tls_key), 0, NULL, 0, 0, 0, 0, NULL,
+	  "absolute path of the PEM private key of tls_cert" },
 };
 const struct schema schema_settings = { "settings", "settings", sizeof(struct settings),
 					settings_fields, N(settings_fields) };

@@ -32,7 +32,18 @@ extern const int atlas_nmigrations;
 struct store {
 	sqlite3 *db;
 	char *datadir;
+	char actor[STORE_ACTOR_MAX]; /* of the next saves and runs; "": their trigger */
 };
+
+void store_set_actor(struct store *s, const char *actor)
+{
+	snprintf(s->actor, sizeof(s->actor), "%s", actor ? actor : "");
+}
+
+const char *store_actor(const struct store *s)
+{
+	return s->actor;
+}
 
 static int db_err(struct store *s, struct atlas_err *err, const char *what)
 {
@@ -383,8 +394,8 @@ int store_save(struct store *s, const struct atlas_state *st, const char *trigge
 	log_debug("store: generation %lld: %zu rows inserted, %zu updated, %zu deleted, %zu kept",
 		  (long long)(cur + 1), stats.inserted, stats.updated, stats.deleted, stats.kept);
 	if (sqlite3_prepare_v2(s->db,
-			       "INSERT INTO generations (gen, created_at, trigger, summary, yaml) "
-			       "VALUES (?, ?, ?, ?, ?)",
+			       "INSERT INTO generations (gen, created_at, trigger, summary, yaml, "
+			       "actor) VALUES (?, ?, ?, ?, ?, ?)",
 			       -1, &ins, NULL) != SQLITE_OK) {
 		db_err(s, err, "generations");
 		goto rollback;
@@ -394,6 +405,7 @@ int store_save(struct store *s, const struct atlas_state *st, const char *trigge
 	sqlite3_bind_text(ins, 3, trigger, -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 4, summary ? summary : "", -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 5, yaml.data, (int)yaml.len, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 6, *s->actor ? s->actor : trigger, -1, SQLITE_STATIC);
 	if (sqlite3_step(ins) != SQLITE_DONE) {
 		db_err(s, err, "generations");
 		goto rollback;
@@ -614,6 +626,7 @@ static void gen_row(sqlite3_stmt *st, void *el)
 	g->created_at = sqlite3_column_int64(st, 1);
 	snprintf(g->trigger, sizeof(g->trigger), "%s", col_text(st, 2));
 	snprintf(g->summary, sizeof(g->summary), "%s", col_text(st, 3));
+	snprintf(g->actor, sizeof(g->actor), "%s", col_text(st, 4));
 }
 
 static void gens_drop(void *v, size_t k)
@@ -623,7 +636,7 @@ static void gens_drop(void *v, size_t k)
 }
 
 static const struct listing generations_listing = {
-	"SELECT gen, created_at, trigger, summary FROM generations ORDER BY gen DESC LIMIT ?",
+	"SELECT gen, created_at, trigger, summary, actor FROM generations ORDER BY gen DESC LIMIT ?",
 	"generations", sizeof(struct gen_info), gen_row, gens_drop,
 };
 
@@ -643,7 +656,9 @@ int store_record_run(struct store *s, struct run_info *run, struct atlas_err *er
 	int ret = -1;
 
 	if (prepare(s, "INSERT INTO apply_runs (started_at, finished_at, trigger, "
-		    "generation, ok, actions, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		    "generation, ok, actions, error, actor) VALUES (?, ?, ?, ?, ?, ?, ?, "
+		    "CASE WHEN ?8 <> '' THEN ?8 ELSE coalesce((SELECT actor FROM "
+		    "generations WHERE gen = ?4), '') END)",
 		    &st, "apply_runs", err) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, run->started_at);
@@ -654,6 +669,8 @@ int store_record_run(struct store *s, struct run_info *run, struct atlas_err *er
 	sqlite3_bind_text(st, 6, run->actions ? run->actions : "[]", -1, SQLITE_STATIC);
 	if (run->error)
 		sqlite3_bind_text(st, 7, run->error, -1, SQLITE_STATIC);
+	/* the run's own actor, else this connection's, else the generation's */
+	sqlite3_bind_text(st, 8, *run->actor ? run->actor : s->actor, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_DONE) {
 		run->id = sqlite3_last_insert_rowid(s->db);
 		ret = 0;
@@ -679,6 +696,7 @@ static void run_row(sqlite3_stmt *st, void *el)
 	r->ok = sqlite3_column_int(st, 5);
 	r->actions = xstrdup(col_text(st, 6));
 	r->error = e ? xstrdup(e) : NULL;
+	snprintf(r->actor, sizeof(r->actor), "%s", col_text(st, 8));
 }
 
 static void runs_drop(void *v, size_t k)
@@ -687,7 +705,7 @@ static void runs_drop(void *v, size_t k)
 }
 
 static const struct listing runs_listing = {
-	"SELECT id, started_at, finished_at, trigger, generation, ok, actions, error "
+	"SELECT id, started_at, finished_at, trigger, generation, ok, actions, error, actor "
 	"FROM apply_runs ORDER BY id DESC LIMIT ?",
 	"apply_runs", sizeof(struct run_info), run_row, runs_drop,
 };

@@ -18,11 +18,15 @@
 
 struct store;
 
+/* "admin", "token:NAME", "cli", "watch:FILE", "adopt" (docs/security.md) */
+#define STORE_ACTOR_MAX 160
+
 struct gen_info {
 	int64_t gen;
 	int64_t created_at;	/* unix seconds */
 	char trigger[64];	/* "import", "api", "cli", "restore 12", "watch" */
 	char summary[256];
+	char actor[STORE_ACTOR_MAX]; /* "" for generations older than schema 6 */
 };
 
 struct run_info {
@@ -33,6 +37,7 @@ struct run_info {
 	int ok;
 	char *actions;		/* JSON array text; owned */
 	char *error;		/* owned or NULL */
+	char actor[STORE_ACTOR_MAX]; /* "" when recording: the store's, else the generation's */
 };
 
 /* Opens (creating and migrating) DATADIR/atlas.db. */
@@ -91,6 +96,14 @@ int store_generation_yaml(struct store *s, int64_t gen, struct buf *out, struct 
 /* Newest first, at most max. *out new (free with free()). */
 int store_generations(struct store *s, size_t max, struct gen_info **out, size_t *n,
 		      struct atlas_err *err);
+
+/*
+ * Who the following saves and apply runs of this connection are made by
+ * (copied; NULL or "": each save's trigger, each run's generation's actor).
+ * The API sets it under its store lock before each save.
+ */
+void store_set_actor(struct store *s, const char *actor);
+const char *store_actor(const struct store *s); /* borrowed */
 
 /* Records an apply run; run->id is set. */
 int store_record_run(struct store *s, struct run_info *run, struct atlas_err *err);

@@ -990,6 +990,17 @@ size_t state_validate(const struct atlas_state *st, struct diags *d)
 		V(&c, &st->settings.panel_url, "panel_url",
 		  "panel_url \"%.80s\" is not an http:// or https:// URL without query or fragment",
 		  st->settings.panel_url);
+	if (st->settings.tls_cert && (st->settings.tls_cert[0] != '/' || has_ctl(st->settings.tls_cert, 0)))
+		V(&c, &st->settings.tls_cert, "tls_cert", "tls_cert \"%.80s\" is not an absolute path",
+		  st->settings.tls_cert);
+	if (st->settings.tls_key && (st->settings.tls_key[0] != '/' || has_ctl(st->settings.tls_key, 0)))
+		V(&c, &st->settings.tls_key, "tls_key", "tls_key \"%.80s\" is not an absolute path",
+		  st->settings.tls_key);
+	if (!st->settings.tls_cert != !st->settings.tls_key)
+		V(&c, st->settings.tls_cert ? (void *)&st->settings.tls_cert : (void *)&st->settings.tls_key,
+		  st->settings.tls_cert ? "tls_cert" : "tls_key",
+		  "tls_cert and tls_key go together: %s is missing",
+		  st->settings.tls_cert ? "tls_key" : "tls_cert");
 	if (st->settings.singbox_binary &&
 	    (st->settings.singbox_binary[0] != '/' || has_ctl(st->settings.singbox_binary, 0)))
 		V(&c, &st->settings.singbox_binary, "singbox_binary",

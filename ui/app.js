@@ -133,7 +133,8 @@ document.addEventListener('alpine:init', () => {
     toasts: [],
     busy: false,
 
-    login: { username: 'admin', password: '', error: '', busy: false },
+    login: { username: 'admin', password: '', error: '', busy: false,
+             totp: '', needCode: false /* two-factor login (settings.js) */ },
     status: null,
     live: false,
     es: null,
@@ -143,6 +144,7 @@ document.addEventListener('alpine:init', () => {
           ifForm: {}, ifFormError: '', qrUrl: '', qrName: '', qrError: '' },
     eng: atlasEngineState(),   /* engines.js: engine setup and service control */
     sb: atlasSingboxState(),   /* singbox.js: the sing-box tab */
+    tok: atlasSettingsState(), /* settings.js: API tokens, two-factor login */
     ovpn: { server: null, clients: [], error: '', form: {}, formError: '' },
     plan: { data: null, error: '', applying: false, result: null, runs: [] },
     hist: { data: null, error: '', sel: null, detail: null, mode: 'own' },
@@ -275,14 +277,21 @@ document.addEventListener('alpine:init', () => {
       try {
         const r = await this.api('POST', '/auth/login',
           { username: this.login.username, password: this.login.password,
-            device: localStorage.getItem(DEVICE_KEY) || undefined }, { noLogout: true });
+            device: localStorage.getItem(DEVICE_KEY) || undefined,
+            /* two-factor login: the code once the server asked for it */
+            totp: this.login.needCode && this.login.totp.trim() ? this.login.totp.replace(/\s/g, '') : undefined },
+          { noLogout: true });
         this.token = r.token;
         /* failed logins of others behind the same proxy do not count against this browser */
         if (r.device) localStorage.setItem(DEVICE_KEY, r.device);
         sessionStorage.setItem(TOKEN_KEY, r.token);
         this.login.password = '';
+        this.login.totp = ''; this.login.needCode = false; /* two-factor login */
         this.start();
       } catch (e) {
+        /* two-factor login: the password was right, a code is needed */
+        const code = e.status === 401 && e.body && e.body.totp_required;
+        if (code) { this.login.error = this.login.needCode ? e.message : 'Enter the code of your authenticator app.'; this.login.needCode = true; this.login.totp = ''; this.$nextTick(() => document.getElementById('login-totp').focus()); return; }
         this.login.error = e.status === 429 ? 'Rate limited: ' + e.message
           : e.status === 401 ? 'Wrong username or password.' : e.message;
       } finally {
@@ -338,6 +347,7 @@ document.addEventListener('alpine:init', () => {
       case 'plan': return this.loadPlan();
       case 'history': return this.loadHistory();
       case 'dashboard': return this.loadStatus();
+      case 'settings': return this.loadSettingsExtra(); /* settings.js */
       }
     },
 
@@ -910,6 +920,7 @@ document.addEventListener('alpine:init', () => {
 
     ...atlasEngineMethods,     /* engines.js */
     ...atlasSingboxMethods,    /* singbox.js */
+    ...atlasSettingsMethods,   /* settings.js */
 
     /* helpers exposed to the template */
     fmtBytes, fmtAgo, fmtTime, fmtUptime, actionMark, actionText, diffLines, dropsCount,

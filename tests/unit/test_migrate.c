@@ -17,6 +17,8 @@
 #include "state/backup.h"
 #include "state/store.h"
 #include "state/yaml.h"
+#include "state/tokens.h"
+#include "state/totp_store.h"
 
 #define FIXTURE "tests/unit/fixtures/schema3"
 
@@ -350,6 +352,62 @@ static void test_migrate__backup_during_write(void **x)
 	free(file);
 }
 
+/*
+ * Schema 6 on the fixture: its generations have no actor (''), its admin no
+ * second factor; tokens can be made, and a new save records its actor.
+ */
+static void test_migrate__fixture_gains_tokens_totp_actor(void **state)
+{
+	char *dir = *state, tok[TOKEN_LEN + 1];
+	struct atlas_err err = {0};
+	struct store *s;
+	struct atlas_state *st;
+	struct totp_status ts;
+	struct token_info info;
+	struct gen_info *g;
+	size_t ng;
+	int64_t gen;
+
+	if (store_open(dir, &s, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(store_generations(s, 100, &g, &ng, NULL), 0);
+	assert_int_equal(ng, 3);
+	for (size_t i = 0; i < ng; i++)
+		assert_string_equal(g[i].actor, "");
+	free(g);
+	assert_int_equal(totp_get_status(s, "admin", &ts, &err), 0);
+	assert_false(ts.enabled);
+	assert_int_equal(token_create(s, "ci", SCOPE_READ, 0, 1800000000, tok, &err), 0);
+	assert_int_equal(token_authenticate(s, tok, 1800000000, &info, &err), 0);
+	assert_int_equal(store_load(s, &st, NULL, NULL), 0);
+	st->settings.auto_apply = !st->settings.auto_apply;
+	store_set_actor(s, "token:ci");
+	assert_int_equal(store_save(s, st, "api", "flip auto_apply", &gen, &err), 0);
+	state_free(st);
+	assert_int_equal(gen, 4);
+	assert_int_equal(store_generations(s, 1, &g, &ng, NULL), 0);
+	assert_string_equal(g[0].actor, "token:ci");
+	assert_string_equal(g[0].trigger, "api");
+	free(g);
+	/* a run records its connection's actor, else the actor of the generation it applied */
+	{
+		struct run_info run = {.trigger = "start", .generation = 4, .ok = 1};
+		struct run_info *runs;
+		size_t nr;
+
+		store_set_actor(s, NULL);
+		assert_int_equal(store_record_run(s, &run, &err), 0);
+		store_set_actor(s, "cli");
+		assert_int_equal(store_record_run(s, &run, &err), 0);
+		assert_int_equal(store_runs(s, 2, &runs, &nr, &err), 0);
+		assert_int_equal(nr, 2);
+		assert_string_equal(runs[0].actor, "cli");
+		assert_string_equal(runs[1].actor, "token:ci");
+		store_runs_free(runs, nr);
+	}
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +417,7 @@ int main(void)
 		FIXTURE_TEST(test_migrate__keeps_last_five_backups),
 		FIXTURE_TEST(test_migrate__backup_refuses_bad_archives),
 		FIXTURE_TEST(test_migrate__backup_during_write),
+		FIXTURE_TEST(test_migrate__fixture_gains_tokens_totp_actor),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
