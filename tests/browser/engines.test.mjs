@@ -333,11 +333,6 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
     await page.emulateMedia({ colorScheme: 'light' });
   });
 
-  it('renders no HTML from data in engines.js (x-text only)', () => {
-    const text = readFileSync(join(ROOT, 'ui', 'engines.js'), 'utf8');
-    assert.doesNotMatch(text, /x-html|innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
-  });
-
   /* With settings.auto_apply false an edit waits for Apply: the panel says
    * so instead of a result, and nothing changes on the system until then. */
   it('in manual apply mode, enabling OpenVPN waits for Apply', async () => {

@@ -231,10 +231,14 @@ export async function waitFor(what, fn, ms = 30000) {
   }
 }
 
-/* Shows a view of the panel (#/view) and waits until it is visible. */
+/* Shows a view of the panel (#/view, or #/user/NAME) and waits until it is
+ * visible and its data has loaded. The view shown already loads again: the
+ * panel's go() does that, as setting the same hash fires no hashchange. */
 export async function go(page, view) {
-  await page.evaluate(v => { location.hash = '#/' + v; }, view);
-  await page.locator(`[data-view="${view}"]`).waitFor({ state: 'visible' });
+  const name = view.split('/')[0];
+  await page.evaluate(v => Alpine.$data(document.body).go(v), view);
+  await page.locator(`[data-view="${name}"]`).waitFor({ state: 'visible' });
+  await page.locator(`main[data-loaded="${name}"]`).waitFor({ state: 'attached' });
 }
 
 /* The open modal <dialog> (labels repeat across dialogs: look inside it). */

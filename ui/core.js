@@ -1,0 +1,556 @@
+/*
+ * core.js - the frame of the Atlas panel: the API client, the session, the
+ * live events (SSE), toasts, the confirmation dialog, routing between views,
+ * and the helpers every view shares (formatting, copy, download, the result
+ * card of an apply). The views are mixins (wireguard.js, openvpn.js,
+ * singbox.js, overview.js, admin.js, ...) that register themselves with
+ * atlasMixin(); the one Alpine.js component `atlas` is the core plus them.
+ *
+ * Rules kept everywhere: every request goes through api(), which adds the
+ * bearer token kept in sessionStorage and turns a 401 into the login view;
+ * every user-supplied string reaches the page through x-text only, never as
+ * markup; every destructive action goes through ask(), a <dialog>
+ * confirmation (never window.confirm). Nothing is loaded from elsewhere.
+ */
+'use strict';
+
+const TOKEN_KEY = 'atlas.token';
+const DEVICE_KEY = 'atlas.device';
+const API = '/api/v1';
+
+/* The registered views: name -> {load(quiet), mixin}. */
+const ATLAS_VIEWS = {};
+const ATLAS_MIXINS = [];
+
+/*
+ * Adds a mixin to the component: make() returns its state tree and methods
+ * (called once per component, so the state is its own). views maps the
+ * view names it shows to the method that loads each (called with quiet =
+ * true for a refresh after a live event).
+ */
+function atlasMixin(make, views = {}) {
+  ATLAS_MIXINS.push(make);
+  Object.assign(ATLAS_VIEWS, views);
+}
+
+/* An HTTP error carrying the server's message, status and field. */
+class ApiError extends Error {
+  constructor(status, message, body) {
+    super(message);
+    this.status = status;
+    this.field = body && body.field ? body.field : null;
+    this.body = body || null;
+  }
+}
+
+function fmtBytes(n) {
+  if (n === null || n === undefined || isNaN(n)) return '–';
+  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  n = Number(n);
+  while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
+  return (i === 0 ? n.toFixed(0) : n.toFixed(1)) + ' ' + u[i];
+}
+
+function fmtAgo(unix, now) {
+  if (!unix) return 'never';
+  const s = Math.max(0, Math.round(now / 1000 - unix));
+  if (s < 60) return s + ' s ago';
+  if (s < 3600) return Math.floor(s / 60) + ' min ago';
+  if (s < 86400) return Math.floor(s / 3600) + ' h ago';
+  return Math.floor(s / 86400) + ' d ago';
+}
+
+function fmtTime(unix) {
+  return unix ? new Date(unix * 1000).toLocaleString() : '–';
+}
+
+function splitList(s) {
+  return String(s || '').split(/[\s,]+/).filter(Boolean);
+}
+
+/* Today as YYYY-MM-DD in UTC: an expiry date is valid through that day, UTC. */
+function todayUTC(nowMs) {
+  return new Date(nowMs).toISOString().slice(0, 10);
+}
+
+/*
+ * A display name turned into a valid resource name as the user types:
+ * lowercase, one dash for each run of spaces and other characters, at most
+ * 63 ("Alice Phone" -> "alice-phone"). While typing a trailing dash stays
+ * (the next word follows); done = true drops it, as the server's
+ * suggestion does (state/validate.c name_suggest).
+ */
+function slugName(v, done) {
+  let s = String(v || '').toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 63);
+  if (done) s = s.replace(/[-_.]+$/, '');
+  return s;
+}
+
+/* Engine names as the panel writes them (the API and the CLI use the keys). */
+const ENGINE_NAMES = { wireguard: 'WireGuard', openvpn: 'OpenVPN', singbox: 'sing-box' };
+
+function saveBlob(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+/* A download name: letters, digits and - _ . only ("alice-wg0.conf"). */
+function fileName(...parts) {
+  const ext = parts.pop();
+  return parts.filter(Boolean).map(p => String(p).replace(/[^A-Za-z0-9_.-]+/g, '_')).join('-') + ext;
+}
+
+/* The shared blocks (result card, server address form) are written once in
+ * index.html and moved into the slot of the view shown. */
+const SHARED_SLOTS = { result: '[data-result-slot]', host: '[data-host-slot]', list: '[data-list-slot]' };
+
+document.addEventListener('alpine:init', () => {
+  Alpine.data('atlas', () => {
+    const c = atlasCore();
+    for (const make of ATLAS_MIXINS) Object.assign(c, make());
+    return c;
+  });
+});
+
+function atlasCore() {
+  return {
+    token: sessionStorage.getItem(TOKEN_KEY) || '',
+    view: 'dashboard',
+    viewArg: '',          /* what follows the view in the hash: #/user/NAME */
+    loaded: '',           /* the view whose data has loaded (tests wait for it) */
+    navOpen: false,
+    now: Date.now(),
+    toasts: [],
+    login: { username: 'admin', password: '', error: '', busy: false },
+    status: null,
+    live: false,
+    es: null,
+    runs: [],             /* the apply runs the live events reported, newest last */
+    waiters: [],          /* followRun()s waiting for a run: functions of a run or status */
+    /* the result card of the last edit per engine: {label, ok, pending, error, actions, at} */
+    results: { wireguard: null, openvpn: null, singbox: null },
+    /* settings.host: the address client configs name */
+    host: { value: '', loaded: false, form: '', error: '' },
+    confirmBox: { title: '', text: '', action: 'Confirm', danger: true, resolve: null },
+
+    init() {
+      window.addEventListener('hashchange', () => this.route());
+      setInterval(() => { this.now = Date.now(); }, 5000);
+      if (this.token) this.start(); else this.view = 'login';
+    },
+
+    /* ---- HTTP ---------------------------------------------------------- */
+
+    /* Calls the API; resolves with parsed JSON (or text/blob when asked),
+     * rejects with an ApiError. A 401 on any call but login ends the session. */
+    async api(method, path, body, opts = {}) {
+      const headers = {};
+      if (this.token) headers['Authorization'] = 'Bearer ' + this.token;
+      let payload;
+      if (body !== undefined) {
+        headers['Content-Type'] = typeof body === 'string' ? opts.type || 'text/plain' : 'application/json';
+        payload = typeof body === 'string' ? body : JSON.stringify(body);
+      }
+      let r;
+      try {
+        r = await fetch(API + path, { method, headers, body: payload, cache: 'no-store' });
+      } catch (e) {
+        throw new ApiError(0, 'cannot reach the Atlas server', null);
+      }
+      if (r.status === 401 && !opts.noLogout) {
+        this.logout('Your session has ended: please sign in again.');
+        throw new ApiError(401, 'not signed in', null);
+      }
+      if (!r.ok) {
+        let b = null;
+        let msg = r.status + ' ' + r.statusText;
+        try { b = await r.json(); if (b && b.error) msg = b.error; } catch (e) { /* not JSON */ }
+        throw new ApiError(r.status, msg, b);
+      }
+      if (opts.as === 'blob') return r.blob();
+      if (opts.as === 'text') return r.text();
+      if (r.status === 204) return null;
+      const ct = r.headers.get('Content-Type') || '';
+      return ct.includes('json') ? r.json() : r.text();
+    },
+
+    /* Downloads path as name; 404 handling is the caller's (onError). */
+    async download(path, name, onError) {
+      try {
+        saveBlob(await this.api('GET', path, undefined, { as: 'blob' }), name);
+      } catch (e) {
+        if (!onError || !onError(e)) this.toast(e.message, 'bad');
+      }
+    },
+
+    /* Copies text; the fallback selects a hidden field's text (no clipboard API off https). */
+    async copy(text, what) {
+      try {
+        await navigator.clipboard.writeText(text);
+      } catch (e) {
+        const t = document.createElement('textarea');
+        t.value = text;
+        t.setAttribute('readonly', '');
+        t.className = 'sr-only';
+        document.body.appendChild(t);
+        t.select();
+        const ok = document.execCommand('copy');
+        t.remove();
+        if (!ok) { this.toast('Cannot copy here: select the text and copy it', 'bad'); return; }
+      }
+      this.toast(what + ' copied');
+    },
+
+    /* Copies the text of a file of the API (a config, a profile). */
+    async copyFile(path, what) {
+      try {
+        await this.copy(String(await this.api('GET', path, undefined, { as: 'text' })), what);
+      } catch (e) { this.toast(e.message, 'bad'); }
+    },
+
+    /* Fetches an SVG of the API (it needs the auth header) as a blob URL for an <img>. */
+    async svgUrl(path) {
+      const b = await this.api('GET', path, undefined, { as: 'blob' });
+      return URL.createObjectURL(new Blob([b], { type: 'image/svg+xml' }));
+    },
+
+    /* Opens a modal dialog with the focus on its first field (else its first button). */
+    openDlg(ref) {
+      const d = this.$refs[ref];
+      if (!d.open) d.showModal();
+      this.$nextTick(() => {
+        const vis = el => !el.disabled && el.offsetParent !== null;
+        const f = [...d.querySelectorAll('input:not([type=hidden]), select, textarea')].find(vis) ||
+                  [...d.querySelectorAll('button')].find(vis);
+        if (f) f.focus();
+      });
+    },
+
+    toast(text, kind = 'ok') {
+      const id = Date.now() + Math.random();
+      this.toasts = this.toasts.concat([{ id, text, kind }]).slice(-3);
+      setTimeout(() => { this.toasts = this.toasts.filter(t => t.id !== id); }, 4000);
+    },
+
+    /* Opens the confirmation dialog; resolves true when confirmed. */
+    ask(title, text, action = 'Confirm', danger = true) {
+      return new Promise(resolve => {
+        this.confirmBox = { title, text, action, danger, resolve };
+        this.$refs.confirmDlg.showModal();
+      });
+    },
+    answer(ok) {
+      const r = this.confirmBox.resolve;
+      this.confirmBox.resolve = null;
+      if (this.$refs.confirmDlg.open) this.$refs.confirmDlg.close();
+      if (r) r(ok);
+    },
+
+    /* The name field's input handler: the typed text becomes a valid name at once. */
+    slugInput(ev, form) {
+      const v = slugName(ev.target.value, false);
+      form.name = v;
+      if (ev.target.value !== v) ev.target.value = v;
+    },
+
+    /* 1 when an expiry date (YYYY-MM-DD) is before today (UTC). */
+    datePassed(d) {
+      return !!d && /^\d{4}-\d{2}-\d{2}$/.test(d) && d < todayUTC(this.now);
+    },
+
+    /* ---- session ------------------------------------------------------- */
+
+    async doLogin() {
+      this.login.error = '';
+      this.login.busy = true;
+      try {
+        const r = await this.api('POST', '/auth/login',
+          { username: this.login.username, password: this.login.password,
+            device: localStorage.getItem(DEVICE_KEY) || undefined }, { noLogout: true });
+        this.setToken(r);
+        this.login.password = '';
+        this.start();
+      } catch (e) {
+        this.login.error = e.status === 429 ? 'Rate limited: ' + e.message
+          : e.status === 401 ? 'Wrong username or password.' : e.message;
+      } finally {
+        this.login.busy = false;
+      }
+    },
+
+    /* Keeps a login's token (and its device id: failed logins of others
+     * behind the same proxy do not count against this browser). */
+    setToken(r) {
+      this.token = r.token;
+      if (r.device) localStorage.setItem(DEVICE_KEY, r.device);
+      sessionStorage.setItem(TOKEN_KEY, r.token);
+    },
+
+    logout(msg) {
+      this.token = '';
+      sessionStorage.removeItem(TOKEN_KEY);
+      if (this.es) { this.es.close(); this.es = null; }
+      this.live = false;
+      this.view = 'login';
+      this.login.error = msg || '';
+      history.replaceState(null, '', '#/login');
+    },
+
+    start() {
+      this.route();
+      this.loadStatus();
+      this.connectEvents();
+    },
+
+    /* ---- routing ------------------------------------------------------- */
+
+    /* #/VIEW or #/VIEW/ARG (a user's page: #/user/alice). */
+    route() {
+      if (!this.token) { this.view = 'login'; return; }
+      const h = location.hash.replace(/^#\/?/, '');
+      const [name, ...rest] = h.split('/');
+      const v = name in ATLAS_VIEWS ? name : 'dashboard';
+      if (name !== v) history.replaceState(null, '', '#/' + v);
+      this.viewArg = v === name ? decodeURIComponent(rest.join('/')) : '';
+      const moved = this.view !== v;
+      this.view = v;
+      this.navOpen = false;
+      this.$nextTick(() => this.placeShared(v));
+      if (moved) {
+        /* a new view starts at its top, with its heading focused, without the old toasts */
+        this.toasts = [];
+        window.scrollTo(0, 0);
+        this.$nextTick(() => {
+          const hd = document.querySelector('[data-view="' + v + '"] [data-view-heading]');
+          if (hd) hd.focus({ preventScroll: true });
+        });
+      }
+      return this.loadView();
+    },
+
+    /* Shows view v; shown already, it loads its data again (no hashchange then). */
+    go(v) {
+      if (location.hash === '#/' + v) return this.loadView();
+      this.loaded = '';
+      location.hash = '#/' + v;
+    },
+
+    /* Loads the data of the view shown; `loaded` names it once done. */
+    async loadView(quiet) {
+      const v = this.view;
+      if (!quiet) this.loaded = '';
+      const m = ATLAS_VIEWS[v];
+      try {
+        if (m) await this[m](quiet);
+      } finally {
+        if (this.view === v) this.loaded = v;
+      }
+    },
+
+    /* Moves the shared blocks into the slots of view v. */
+    placeShared(v) {
+      for (const [ref, sel] of Object.entries(SHARED_SLOTS)) {
+        const el = this.$refs[ref + 'Shared'], slot = document.querySelector('[data-view="' + v + '"] ' + sel);
+        if (el && slot && el.parentNode !== slot) slot.appendChild(el);
+      }
+    },
+
+    /* The engine whose blocks the shared ones show. */
+    viewEngine() {
+      return ENGINE_NAMES[this.view] ? this.view : '';
+    },
+
+    /* ---- live status (SSE) --------------------------------------------- */
+
+    connectEvents() {
+      if (this.es) this.es.close();
+      const es = new EventSource(API + '/events?token=' + encodeURIComponent(this.token));
+      this.es = es;
+      es.onopen = () => { this.live = true; };
+      es.onerror = () => {
+        this.live = false;
+        /* EventSource retries by itself; a dead token shows up as a 401 here. */
+        if (es.readyState === EventSource.CLOSED) {
+          this.es = null;
+          this.api('GET', '/status').then(s => { this.status = s; setTimeout(() => this.token && !this.es && this.connectEvents(), 3000); }).catch(() => {});
+        }
+      };
+      es.addEventListener('status', ev => {
+        this.live = true;
+        this.status = JSON.parse(ev.data);
+        this.wake(null);
+        if (this.onStatus) this.onStatus();
+      });
+      es.addEventListener('traffic', ev => { if (this.onTraffic) this.onTraffic(JSON.parse(ev.data)); });
+      es.addEventListener('state', () => this.refreshQuiet());
+      es.addEventListener('apply', ev => this.onApply(JSON.parse(ev.data)));
+      for (const e of ['connect', 'disconnect', 'suspended', 'resumed'])
+        es.addEventListener(e, () => { if (this.view !== 'dashboard') this.loadView(true); });
+    },
+
+    onApply(run) {
+      if (!run) return;
+      this.runs = this.runs.concat([run]).slice(-20);
+      this.wake(run);
+      /* a "waiting for Apply" card is over once an apply ran */
+      for (const k of Object.keys(this.results)) {
+        const r = this.results[k];
+        if (r && r.pending) this.results[k] = { ...r, pending: false, ok: !!run.ok, error: run.error || '', actions: run.actions || [] };
+      }
+      if (this.onApplied) this.onApplied(run);
+      if (this.view !== 'dashboard' && this.view !== 'settings') this.loadView(true);
+      this.loadStatus();
+      if (run.trigger !== 'api' && run.trigger !== 'periodic' && run.ok === false) this.toast('Apply run failed: ' + (run.error || 'see Plan'), 'bad');
+    },
+
+    /* Hands a run (or, for null, the new status) to every waiting followRun. */
+    wake(run) {
+      this.waiters = this.waiters.filter(w => !w(run));
+    },
+
+    refreshQuiet() {
+      this.loadStatus();
+      if (this.view !== 'dashboard' && this.view !== 'settings') this.loadView(true);
+    },
+
+    async loadStatus() {
+      try { this.status = await this.api('GET', '/status'); } catch (e) { /* shown by live flag */ }
+    },
+
+    /* ---- the result of an edit ----------------------------------------- */
+
+    /*
+     * After an edit of desired state: waits (up to 20 s) for the SSE `apply`
+     * event of the run that reaches the new generation and keeps it in
+     * results[engine] for the view, as {label, ok, error, actions, pending};
+     * ok is null while waiting, and stays null with pending set in manual
+     * apply mode (nothing is applied until Apply in the Plan view). An edit
+     * that needs no change on the system may be marked applied without a
+     * run (the status says so): that is ok, no action.
+     */
+    async followRun(engine, label) {
+      const res = { label, ok: null, pending: false, error: '', actions: [], at: Date.now() / 1000 };
+      this.results[engine] = res;
+      let gen = 0, done;
+      const found = new Promise(resolve => { done = resolve; });
+      const check = run => {
+        if (!gen) return false;
+        if (run) {
+          if (run.generation < gen || /^restart /.test(run.trigger)) return false;
+          done({ ...res, ok: !!run.ok, error: run.error || '', actions: run.actions || [], at: run.finished_at || run.started_at });
+          return true;
+        }
+        const st = this.status || {};
+        if (st.auto_apply === false && st.applied_generation < gen) { done({ ...res, pending: true }); return true; }
+        if (!st.pending && st.applied_generation >= gen) { done({ ...res, ok: true }); return true; }
+        return false;
+      };
+      this.waiters.push(check);
+      const timer = setTimeout(() => done(null), 20000);
+      let out;
+      try {
+        const st = await this.api('GET', '/status');
+        gen = st.generation;
+        this.status = st;
+        if (!this.runs.some(r => check(r))) check(null);
+        out = await found;
+        if (!out) {
+          /* no event in time (a reconnecting stream): the history has the run */
+          const h = await this.api('GET', '/history');
+          const run = (h.runs || []).find(r => r.generation >= gen && !/^restart /.test(r.trigger));
+          out = run ? { ...res, ok: !!run.ok, error: run.error || '', actions: run.actions || [] }
+            : { ...res, error: 'not applied yet: see the Plan view' };
+        }
+      } catch (e) {
+        out = e.status === 401 ? null : { ...res, ok: false, error: e.message };
+      } finally {
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter(w => w !== check);
+      }
+      if (out) this.results[engine] = out;
+      await this.loadStatus();
+      await this.loadView(true);
+    },
+
+    /* The badge of a result: [text, class]. */
+    resultBadge(r) {
+      const okText = this.view === 'openvpn' ? 'ok' : 'applied';
+      if (!r || (r.ok === null && !r.pending)) return ['applying…', 'badge-warn'];
+      if (r.pending) return ['waiting for Apply', 'badge-warn'];
+      return r.ok ? [okText, 'badge-ok'] : ['failed', 'badge-bad'];
+    },
+
+    /* The result card of the view shown (null: none). */
+    viewResult() {
+      return this.results[this.viewEngine()] || null;
+    },
+
+    /* A run action's text without its leading marker (+ ~ - or ! for a restart). */
+    engActionText(t) {
+      return String(t || '').replace(/^[+~!-] /, '');
+    },
+
+    /* settings.auto_apply as /status reports it (true until known). */
+    autoApply() {
+      return !this.status || this.status.auto_apply !== false;
+    },
+
+    /* The sentence a confirmation ends with: when does a change take effect. */
+    whenApplied() {
+      return this.autoApply() ? 'applied at once' : 'applied when you press Apply in the Plan view';
+    },
+
+    /* The end of a confirmation in manual apply mode; '' in automatic mode. */
+    engWhen() {
+      return this.autoApply() ? '' : ' Manual apply mode: this takes effect when you press Apply in the Plan view.';
+    },
+
+    /* ---- the server address (settings.host) ---------------------------- */
+
+    async loadHost() {
+      try {
+        const s = await this.api('GET', '/settings');
+        this.host.value = s.host || '';
+        this.host.loaded = true;
+        /* A guess for the form: the name this page was loaded from, unless local. */
+        const here = location.hostname;
+        if (!this.host.form && !/^(localhost|127\.|\[?::1\]?$)/.test(here)) this.host.form = here;
+      } catch (e) { /* the hint is a convenience */ }
+    },
+
+    async saveHost() {
+      this.host.error = '';
+      try {
+        const s = await this.api('PATCH', '/settings', { host: String(this.host.form).trim() });
+        this.host.value = s.host || '';
+        this.toast('Server address set: ' + this.host.value);
+      } catch (e) { this.host.error = e.message; }
+    },
+
+    /* The server address form shows in an engine's view with something to configure. */
+    hostMissing() {
+      const e = this.viewEngine();
+      if (!e || !this.host.loaded || this.host.value) return false;
+      return e === 'wireguard' ? this.wg.ifaces.length > 0 : e === 'openvpn' ? !!this.ovpn.server : this.sb.inbounds.length > 0;
+    },
+
+    /* The engine's entry of /status, or {}. */
+    engStatus(key) {
+      return (this.status && this.status.engines && this.status.engines[key]) || {};
+    },
+
+    /* The one spelling of an engine's name in the panel. */
+    engineLabel(key) {
+      return ENGINE_NAMES[key] || key;
+    },
+
+    fmtBytes, fmtAgo, fmtTime,
+  };
+}
