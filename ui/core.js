@@ -181,6 +181,16 @@ function atlasCore() {
       return ct.includes('json') ? r.json() : r.text();
     },
 
+    /* One edit of a user: the request, a toast saying what was done, the view's
+     * list read again; a refusal is a toast. */
+    async edit(method, path, body, done, reload) {
+      try {
+        await this.api(method, path, body);
+        this.toast(done);
+        await reload();
+      } catch (e) { this.toast(e.message, 'bad'); }
+    },
+
     /* Downloads path as name; 404 handling is the caller's (onError). */
     async download(path, name, onError) {
       try {

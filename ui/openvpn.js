@@ -86,20 +86,13 @@ atlasMixin(() => ({
 
   async toggleClient(c) {
     if (!c.disabled && !await this.ask('Disable client', 'Disable client "' + c.name + '"? It is refused at its next connection' + (c.status && c.status.connected ? ' and its current session is dropped' : '') + '.', 'Disable')) return;
-    try {
-      await this.api('PATCH', ovpnPath(c.name), { disabled: !c.disabled });
-      this.toast('Client ' + c.name + (c.disabled ? ' enabled' : ' disabled'));
-      await this.loadOvpn();
-    } catch (e) { this.toast(e.message, 'bad'); }
+    await this.edit('PATCH', ovpnPath(c.name), { disabled: !c.disabled },
+      'Client ' + c.name + (c.disabled ? ' enabled' : ' disabled'), () => this.loadOvpn());
   },
 
   async revokeClient(c) {
     if (!await this.ask('Revoke client', 'Revoke the certificate of "' + c.name + '"? This cannot be undone: the client needs a new profile to connect again.', 'Revoke')) return;
-    try {
-      await this.api('DELETE', ovpnPath(c.name));
-      this.toast('Client ' + c.name + ' revoked');
-      await this.loadOvpn();
-    } catch (e) { this.toast(e.message, 'bad'); }
+    await this.edit('DELETE', ovpnPath(c.name), undefined, 'Client ' + c.name + ' revoked', () => this.loadOvpn());
   },
 
   /* 404 for a listed client: its certificate is issued by the next apply. */

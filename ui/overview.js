@@ -9,6 +9,9 @@
 'use strict';
 
 const HISTORY_POINTS = 40;
+const TRAFFIC_TOP = 20;
+/* key "wg/IF/PEER" or "ovpn/NAME" -> {name, engine, rx, tx, rates:[...], t} */
+const TRAFFIC = new Map();
 
 function fmtUptime(s) {
   s = Number(s) || 0;
@@ -19,7 +22,7 @@ function fmtUptime(s) {
 
 atlasMixin(() => ({
   dash: { warnings: [] },
-  traffic: {},          /* key "wg/IF/PEER" or "ovpn/NAME" -> {name, engine, rx, tx, rates:[...]} */
+  trafficTop: [],       /* the busiest users: {key, name, engine, rx, tx, rates} */
 
   async loadDashboard() {
     await this.loadStatus();
@@ -32,30 +35,31 @@ atlasMixin(() => ({
     return m ? m[1] : '';
   },
 
+  /* The rates are kept outside the reactive state (thousands of users each
+   * tick); the view gets the TRAFFIC_TOP busiest users that moved bytes. */
   onTraffic(t) {
-    const seen = {};
+    const seen = new Set(), now = Date.now() / 1000;
     const add = (key, name, engine, rx, tx) => {
-      seen[key] = true;
-      const old = this.traffic[key];
-      const e = old || { key, name, engine, rx: 0, tx: 0, rates: [], t: 0 };
-      const now = Date.now() / 1000;
-      if (old && now > e.t) {
+      seen.add(key);
+      const e = TRAFFIC.get(key) || { key, name, engine, rx, tx, rates: [], t: 0 };
+      if (e.t && now > e.t) {
         const r = Math.max(0, (rx - e.rx) + (tx - e.tx)) / (now - e.t);
         e.rates = e.rates.concat([r]).slice(-HISTORY_POINTS);
       }
       e.rx = rx; e.tx = tx; e.t = now;
-      this.traffic[key] = e;
+      TRAFFIC.set(key, e);
     };
     for (const p of (t && t.wireguard) || [])
       add('wg/' + p.interface + '/' + p.peer, p.peer, 'WireGuard ' + p.interface, p.rx_bytes || 0, p.tx_bytes || 0);
     for (const c of (t && t.openvpn) || [])
       add('ovpn/' + c.client, c.client, 'OpenVPN', c.bytes_received || 0, c.bytes_sent || 0);
-    for (const k of Object.keys(this.traffic)) if (!seen[k]) delete this.traffic[k];
+    for (const k of [...TRAFFIC.keys()]) if (!seen.has(k)) TRAFFIC.delete(k);
+    this.trafficTop = [...TRAFFIC.values()].filter(e => e.rx + e.tx > 0)
+      .sort((a, b) => (b.rx + b.tx) - (a.rx + a.tx)).slice(0, TRAFFIC_TOP)
+      .map(e => ({ key: e.key, name: e.name, engine: e.engine, rx: e.rx, tx: e.tx, rates: e.rates }));
   },
 
-  trafficRows() {
-    return Object.values(this.traffic).sort((a, b) => (b.rx + b.tx) - (a.rx + a.tx));
-  },
+  trafficRows() { return this.trafficTop; },
 
   /* The points of a sparkline polyline in a 120x28 box. */
   spark(rates) {

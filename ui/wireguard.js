@@ -76,6 +76,11 @@ atlasMixin(() => ({
     return 'notapplied';
   },
 
+  /* The usage bar of a peer (users.js), or null. */
+  peerUsage(p) { return this.usageBar(this.usageOf('wireguard', this.wg.iface + '/' + p.name)); },
+
+  peerReason(p) { return (this.usageOf('wireguard', this.wg.iface + '/' + p.name) || {}).reason || ''; },
+
   /* The list definition of the peers of the interface shown (lists.js). */
   wgList() {
     return {
@@ -129,20 +134,13 @@ atlasMixin(() => ({
 
   async togglePeer(p) {
     if (!p.disabled && !await this.ask('Disable peer', 'Disable peer "' + p.name + '"? It is removed from the interface (its session ends); its keys are kept.', 'Disable')) return;
-    try {
-      await this.api('PATCH', this.peerPath(p), { disabled: !p.disabled });
-      this.toast('Peer ' + p.name + (p.disabled ? ' enabled' : ' disabled'));
-      await this.loadPeers();
-    } catch (e) { this.toast(e.message, 'bad'); }
+    await this.edit('PATCH', this.peerPath(p), { disabled: !p.disabled },
+      'Peer ' + p.name + (p.disabled ? ' enabled' : ' disabled'), () => this.loadPeers());
   },
 
   async deletePeer(p) {
     if (!await this.ask('Delete peer', 'Delete peer "' + p.name + '" and its keys? Its config stops working for good.', 'Delete')) return;
-    try {
-      await this.api('DELETE', this.peerPath(p));
-      this.toast('Peer ' + p.name + ' deleted');
-      await this.loadWg();
-    } catch (e) { this.toast(e.message, 'bad'); }
+    await this.edit('DELETE', this.peerPath(p), undefined, 'Peer ' + p.name + ' deleted', () => this.loadWg());
   },
 
   /* NAME-IF.conf: the name says whose and which interface. */

@@ -45,7 +45,7 @@ const dialogs = [];
 const pageErrors = [];
 const firstLoad = [];
 
-const VIEWS = ['dashboard', 'wireguard', 'openvpn', 'plan', 'history', 'settings'];
+const VIEWS = ['dashboard', 'wireguard', 'openvpn', 'plan', 'history', 'settings', 'user/alice'];
 
 async function noImages() {
   await page.waitForTimeout(300); /* give an onerror handler the time to fire */
@@ -446,13 +446,36 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     assert.match(await alice.innerText(), /\t\d+ s ago\n/);
   });
 
+  /* alice's traffic is recorded (usage tick): her page shows it in a 30-day
+   * chart, and a reset (confirmed) starts her period at 0. */
+  it("alice's page: usage of the period, a 30-day chart from recorded traffic, a confirmed reset", async () => {
+    await go(page, 'user/alice');
+    const u = page.locator(`[data-usage="wg/${IFACE}"]`);
+    await u.getByTestId('usage-text').waitFor();
+    for (let i = 0; i < 20 && !(await u.getByTestId('usage-chart').count()); i++) { await page.waitForTimeout(1000); await go(page, 'user/alice'); }
+    const chart = u.getByTestId('usage-chart');
+    await chart.waitFor();
+    assert.ok(await chart.locator('rect').count() >= 1, 'a bar per day with traffic');
+    assert.match(await chart.getAttribute('aria-label'), /^daily traffic, \d+ days: [1-9][\d.]* (B|KiB|MiB)$/);
+    assert.match(await u.getByTestId('usage-text').innerText(), /^[1-9][\d.]* (B|KiB|MiB) · no quota · all time [1-9]/);
+    assert.equal(await page.getByTestId('person-ovpn').isVisible(), false);
+    assert.match(await page.getByTestId('person-wg').innerText(), /the first peer/);
+    await shot(page, 'user-page-usage-desktop');
+    await page.getByTestId('usage-reset').click();
+    await confirmDialog(page, /Start the quota period of "alice" at 0/);
+    await page.locator('[role="status"]', { hasText: /Usage of alice reset \(\d+ entr/ }).waitFor();
+  });
+
   it('takes screenshots of every view at desktop and phone widths', async () => {
     for (const [w, h, tag] of [[1280, 800, 'desktop'], [390, 844, 'phone']]) {
       await page.setViewportSize({ width: w, height: h });
       for (const v of VIEWS) {
         await go(page, v);
         await page.waitForTimeout(400);
-        await shot(page, `${v}-${tag}`);
+        await shot(page, `${v.replace("/", "-")}-${tag}`);
+        /* nothing wider than the phone: no sideways scrolling of the page */
+        if (w === 390) assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= 390,
+          `${v}: the page is ${await page.evaluate(() => document.documentElement.scrollWidth)} px wide at 390 px`);
       }
     }
     /* The phone menu opens with a real button and lists every view. */
@@ -466,7 +489,7 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     for (const v of VIEWS) {
       await go(page, v);
       await page.waitForTimeout(300);
-      await shot(page, `${v}-dark-desktop`);
+      await shot(page, `${v.replace("/", "-")}-dark-desktop`);
     }
     await page.emulateMedia({ colorScheme: 'light' });
   });
