@@ -135,6 +135,8 @@ function atlasCore() {
     runs: [],             /* the apply runs the live events reported, newest last */
     waiters: [],          /* followRun()s waiting for a run: functions of a run or status */
     confirmBox: { title: '', text: '', action: 'Confirm', danger: true, resolve: null },
+    /* the QR dialog: kind 'wg' (a config) or 'sb' (a link, a subscription) */
+    qr: { kind: '', title: '', alt: '', text: '', url: '', error: '' },
 
     init() {
       window.addEventListener('hashchange', () => this.route());
@@ -225,6 +227,20 @@ function atlasCore() {
     async svgUrl(path) {
       const b = await this.api('GET', path, undefined, { as: 'blob' });
       return URL.createObjectURL(new Blob([b], { type: 'image/svg+xml' }));
+    },
+
+    /* Shows the QR code SVG at path (the API's, fetched with the auth header). */
+    async showQrOf(kind, title, alt, text, path) {
+      this.closeQr();
+      this.qr = { kind, title, alt, text, url: '', error: '' };
+      this.openDlg('qrDlg');
+      try { this.qr.url = await this.svgUrl(path); } catch (e) { this.qr.error = e.message; }
+    },
+
+    closeQr() {
+      if (this.qr.url) URL.revokeObjectURL(this.qr.url);
+      this.qr.url = '';
+      this.qr.error = '';
     },
 
     /* Opens a modal dialog with the focus on its first field (else its first button). */

@@ -39,8 +39,7 @@ function atlasSingboxState() {
            /* person form: add (editing '') or edit */
            uform: {}, uediting: '', uerrors: {}, uformError: '',
            /* the person page */
-           sel: '', links: [], sub: '', subError: '', linkError: '',
-           qrUrl: '', qrTitle: '', qrText: '', qrError: '' };
+           sel: '', links: [], sub: '', subError: '', linkError: '' };
 }
 
 /* sbPersons() by the persons array they were made of. */
@@ -392,29 +391,18 @@ const atlasSingboxMethods = {
     return this.sb.inbounds.find(i => i.name === name) || { type: '' };
   },
 
-  /* The QR of a link: the server's SVG (it needs the auth header: a blob URL). */
-  async sbShowQr(inbound) {
-    this.sbCloseQr();
-    const name = this.sb.sel;
-    this.sb.qrTitle = name + ' · ' + inbound;
-    this.sb.qrText = (this.sb.links.find(l => l.inbound === inbound) || {}).link || '';
-    this.$refs.sbQrDlg.showModal();
-    try { this.sb.qrUrl = await this.svgUrl(sbUserPath(inbound, name) + '/qr.svg'); } catch (e) { this.sb.qrError = e.message; }
+  /* The QR of a link: the server's SVG. */
+  sbShowQr(inbound) {
+    const name = this.sb.sel, t = name + ' · ' + inbound;
+    return this.showQrOf('sb', 'Scan: ' + t, 'QR code of ' + t, (this.sb.links.find(l => l.inbound === inbound) || {}).link || '',
+      sbUserPath(inbound, name) + '/qr.svg');
   },
 
   /* The subscription URL as a QR code (GET .../subscription/qr.svg). */
-  async sbShowSubQr() {
-    this.sbCloseQr();
-    this.sb.qrTitle = this.sb.sel + ' · subscription';
-    this.sb.qrText = this.sb.sub;
-    this.$refs.sbQrDlg.showModal();
-    try { this.sb.qrUrl = await this.svgUrl('/singbox/users/' + encodeURIComponent(this.sb.sel) + '/subscription/qr.svg'); } catch (e) { this.sb.qrError = e.message; }
-  },
-
-  sbCloseQr() {
-    if (this.sb.qrUrl) URL.revokeObjectURL(this.sb.qrUrl);
-    this.sb.qrUrl = '';
-    this.sb.qrError = '';
+  sbShowSubQr() {
+    const t = this.sb.sel + ' · subscription';
+    return this.showQrOf('sb', 'Scan: ' + t, 'QR code of ' + t, this.sb.sub,
+      '/singbox/users/' + encodeURIComponent(this.sb.sel) + '/subscription/qr.svg');
   },
 
   async sbRotate() {

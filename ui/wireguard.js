@@ -19,7 +19,7 @@ function wgPath(iface, name) {
 atlasMixin(() => ({
   wg: { ifaces: [], iface: '', peers: [], error: '', seq: 0, list: listState(),
         form: {}, formError: '', editing: null, ifForm: {}, ifFormError: '',
-        ifEdit: {}, ifEditError: '', qrUrl: '', qrName: '', qrError: '' },
+        ifEdit: {}, ifEditError: '' },
 
   async loadWg(quiet) {
     if (!quiet) { this.wg.error = ''; this.loadHost(); this.loadUsage(0); }
@@ -152,18 +152,9 @@ atlasMixin(() => ({
     return this.copyFile(wgPath(iface, p.name) + '/config', 'Config of ' + p.name);
   },
 
-  /* The QR code needs the auth header, so it is fetched and shown from a blob URL. */
-  async showQr(p, iface = this.wg.iface) {
-    this.closeQr();
-    this.wg.qrError = '';
-    this.wg.qrName = p.name;
-    this.openDlg('qrDlg');
-    try { this.wg.qrUrl = await this.svgUrl(wgPath(iface, p.name) + '/qr.svg'); } catch (e) { this.wg.qrError = e.message; }
-  },
-
-  closeQr() {
-    if (this.wg.qrUrl) URL.revokeObjectURL(this.wg.qrUrl);
-    this.wg.qrUrl = '';
+  showQr(p, iface = this.wg.iface) {
+    return this.showQrOf('wg', 'Scan with the WireGuard app: ' + p.name, 'QR code of the config of ' + p.name, '',
+      wgPath(iface, p.name) + '/qr.svg');
   },
 
   /* ---- interfaces ---------------------------------------------------- */
