@@ -112,6 +112,10 @@ function fileName(...parts) {
 const SHARED_SLOTS = { result: '[data-result-slot]', host: '[data-host-slot]', list: '[data-list-slot]' };
 
 document.addEventListener('alpine:init', () => {
+  /* settings.js (API tokens, two-factor login) keeps its state and methods
+   * as globals: it is taken in as one more mixin. */
+  if (typeof atlasSettingsState === 'function')
+    ATLAS_MIXINS.push(() => ({ tok: atlasSettingsState(), ...atlasSettingsMethods }));
   Alpine.data('atlas', () => {
     const c = atlasCore();
     for (const make of ATLAS_MIXINS) Object.assign(c, make());
@@ -128,7 +132,8 @@ function atlasCore() {
     navOpen: false,
     now: Date.now(),
     toasts: [],
-    login: { username: 'admin', password: '', error: '', busy: false },
+    login: { username: 'admin', password: '', error: '', busy: false,
+             totp: '', needCode: false /* two-factor login (settings.js) */ },
     status: null,
     live: false,
     es: null,
@@ -295,11 +300,23 @@ function atlasCore() {
       try {
         const r = await this.api('POST', '/auth/login',
           { username: this.login.username, password: this.login.password,
-            device: localStorage.getItem(DEVICE_KEY) || undefined }, { noLogout: true });
+            device: localStorage.getItem(DEVICE_KEY) || undefined,
+            /* two-factor login: the code once the server asked for it */
+            totp: this.login.needCode && this.login.totp.trim() ? this.login.totp.replace(/\s/g, '') : undefined },
+          { noLogout: true });
         this.setToken(r);
         this.login.password = '';
+        this.login.totp = '';
+        this.login.needCode = false;
         this.start();
       } catch (e) {
+        /* the password was right, a code is needed */
+        if (e.status === 401 && e.body && e.body.totp_required) {
+          this.login.error = this.login.needCode ? e.message : 'Enter the code of your authenticator app.';
+          this.login.needCode = true;
+          this.login.totp = '';
+          return;
+        }
         this.login.error = e.status === 429 ? 'Rate limited: ' + e.message
           : e.status === 401 ? 'Wrong username or password.' : e.message;
       } finally {
