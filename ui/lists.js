@@ -29,6 +29,10 @@ function listState() {
   return { q: '', sort: 'name', desc: false, filter: 'all', page: 0, sel: {}, nsel: 0 };
 }
 
+/* The list of a view without one. */
+const NO_LIST = { st: listState(), items: [], label: '', key: () => '', text: () => '', status: () => '',
+                  seen: () => 0, traffic: () => 0, bulk: async () => {} };
+
 function atlasList(view, method) {
   LIST_DEFS[view] = method;
 }
@@ -37,11 +41,15 @@ atlasMixin(() => ({
   listFilters() { return LIST_FILTERS; },
   listSorts() { return LIST_SORTS; },
 
-  /* The list of the view shown (the toolbar binds to it), or null. */
+  /* The list of the view shown (the toolbar binds to it); an empty one for
+   * a view without a list (the toolbar is hidden there, but its bindings
+   * may run once more as the view changes). */
   curList() {
     const m = LIST_DEFS[this.view];
-    return m ? this[m]() : null;
+    return m ? this[m]() : NO_LIST;
   },
+
+  hasList() { return !!LIST_DEFS[this.view]; },
 
   /*
    * The filtered, sorted list of def and the page shown:

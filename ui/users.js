@@ -46,17 +46,19 @@ atlasMixin(() => ({
              cls: pct >= 100 ? 'bg-red-600' : pct >= 90 ? 'bg-amber-500' : 'bg-emerald-500', quota: true };
   },
 
-  /* The bars of a 30-day chart: [{x, y, h, title}] in a CHART_W x CHART_H box. */
-  usageChart(u) {
+  /* A 30-day chart as one SVG path (a bar per day with traffic) in a
+   * CHART_W x CHART_H box; '' without days. (One path: Alpine cannot
+   * repeat a <template> inside an <svg>.) */
+  usageChartPath(u) {
     const days = (u && u.daily) || [];
-    if (!days.length) return [];
+    if (!days.length) return '';
     const tot = days.map(d => (d.rx_bytes || 0) + (d.tx_bytes || 0));
-    const max = Math.max(...tot, 1), w = CHART_W / days.length;
-    return days.map((d, i) => {
-      const h = Math.max(tot[i] ? 1 : 0, (tot[i] / max) * (CHART_H - 2));
-      return { x: (i * w + 0.5).toFixed(1), w: Math.max(1, w - 1).toFixed(1), y: (CHART_H - h).toFixed(1), h: h.toFixed(1),
-               title: String(d.day) + ': ' + fmtBytes(tot[i]) };
-    });
+    const max = Math.max(...tot, 1), w = CHART_W / days.length, bw = Math.max(1, w - 1);
+    return tot.map((t, i) => {
+      if (!t) return '';
+      const h = Math.max(1, (t / max) * (CHART_H - 2));
+      return 'M' + (i * w + 0.5).toFixed(1) + ' ' + (CHART_H - h).toFixed(1) + 'h' + bw.toFixed(1) + 'v' + h.toFixed(1) + 'h-' + bw.toFixed(1) + 'z';
+    }).join('') || 'M0 0';
   },
 
   usageChartLabel(u) {
