@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startAtlas, launch, shot, closeModals, finish, go, confirmDialog, openDialog, waitFor, ROOT } from './harness.mjs';
+import { startAtlas, launch, shot, closeModals, finish, go, confirmDialog, openDialog, waitFor, noOverflow, ROOT } from './harness.mjs';
 
 const PORT = 18130;
 const WG_IFACE = 'atv0';
@@ -319,6 +319,7 @@ describe('engine setup and service control from the panel', { timeout: 240000 },
     await go(page, 'openvpn');
     await page.getByTestId('ovpn-server').waitFor();
     await snap('engines-openvpn-phone');
+    await noOverflow(page, 'openvpn');
     await page.getByRole('button', { name: 'Edit server' }).click();
     await page.getByTestId('ovpn-edit-dialog').waitFor();
     const warn = await page.getByTestId('ovpn-edit-warning').innerText();

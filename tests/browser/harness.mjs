@@ -221,6 +221,12 @@ export async function shot(page, name) {
   await page.screenshot({ path: join(SHOTS, name + '.png'), fullPage: true });
 }
 
+/* Fails when the page is wider than its viewport (sideways scrolling on a phone). */
+export async function noOverflow(page, what) {
+  const [w, vw] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  assert.ok(w <= vw, `${what}: the page is ${w} px wide at a ${vw} px viewport`);
+}
+
 /* Polls fn (sync or async) every 200 ms until it returns true; fails the
  * test naming `what` when it has not after ms. */
 export async function waitFor(what, fn, ms = 30000) {

@@ -11,7 +11,7 @@
  */
 import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAtlas, launch, shot, closeModals, finish, go, confirmDialog } from './harness.mjs';
+import { startAtlas, launch, shot, closeModals, finish, go, confirmDialog, noOverflow } from './harness.mjs';
 
 const PORT = 18240;
 const IFACE = 'atu40';
@@ -63,8 +63,7 @@ async function shots(name) {
   await shot(page, name + '-desktop');
   await page.setViewportSize({ width: 390, height: 844 });
   await page.waitForTimeout(200);
-  const w = await page.evaluate(() => document.documentElement.scrollWidth);
-  assert.ok(w <= 390, `${name}: the page is ${w} px wide at a 390 px viewport`);
+  await noOverflow(page, name);
   await shot(page, name + '-phone');
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.emulateMedia({ colorScheme: 'dark' });

@@ -20,7 +20,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAtlas, launch, shot, closeModals, finish, ROOT } from './harness.mjs';
+import { startAtlas, launch, shot, closeModals, finish, noOverflow, ROOT } from './harness.mjs';
 
 const PORT = 18140;
 const VLESS_PORT = 18141;
@@ -369,6 +369,7 @@ describe('the sing-box tab', { timeout: 300000 }, () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForTimeout(200);
     await snap('singbox-phone');
+    await noOverflow(page, 'sing-box');
     await page.setViewportSize({ width: 1280, height: 800 });
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.waitForTimeout(300);
