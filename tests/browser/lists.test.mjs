@@ -98,6 +98,8 @@ describe('user lists at scale', { timeout: 400000 }, () => {
     await page.locator('tr[data-peer="alice"]').waitFor();
     assert.match(await count(), new RegExp(`^1–50 of ${N + 1}$`));
     assert.equal((await names()).length, 50, 'one page of rows');
+    assert.equal(await page.locator('tr[data-peer="alice"] [data-testid="peer-note"]').innerText(), HOSTILE);
+    assert.equal(await page.locator('img[src="x"], [data-view] script').count(), 0, 'no markup from data');
     /* the time from the data in hand to the rows on screen, as the panel does on a load */
     const ms = await page.evaluate(async () => {
       const c = Alpine.$data(document.body);
