@@ -50,9 +50,9 @@ atlasMixin(() => ({
    * CHART_W x CHART_H box; '' without days. (One path: Alpine cannot
    * repeat a <template> inside an <svg>.) */
   usageChartPath(u) {
-    const days = (u && u.daily) || [];
+    const days = this.usageDays(u);
     if (!days.length) return '';
-    const tot = days.map(d => (d.rx_bytes || 0) + (d.tx_bytes || 0));
+    const tot = days.map(d => d.bytes);
     const max = Math.max(...tot, 1), w = CHART_W / days.length, bw = Math.max(1, w - 1);
     return tot.map((t, i) => {
       if (!t) return '';
@@ -62,9 +62,23 @@ atlasMixin(() => ({
   },
 
   usageChartLabel(u) {
-    const days = (u && u.daily) || [];
-    const sum = days.reduce((n, d) => n + (d.rx_bytes || 0) + (d.tx_bytes || 0), 0);
+    const days = this.usageDays(u);
+    const sum = days.reduce((n, d) => n + d.bytes, 0);
     return days.length + ' days: ' + fmtBytes(sum);
+  },
+
+  /* The daily series over the days asked for, ending today (UTC): the
+   * server lists only the days with traffic. [{day, bytes}] */
+  usageDays(u) {
+    if (!u || !u.daily) return [];
+    const by = {};
+    for (const d of u.daily) by[d.day] = (d.rx_bytes || 0) + (d.tx_bytes || 0);
+    const n = Math.max(this.usage.days, 1), out = [];
+    for (let i = n - 1; i >= 0; i--) {
+      const day = todayUTC(this.now - i * 86400000);
+      out.push({ day, bytes: by[day] || 0 });
+    }
+    return out;
   },
 
   /* Starts the user's quota period at 0 on every engine (a suspended user comes back). */
