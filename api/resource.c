@@ -589,3 +589,100 @@ void res_section_patch(struct req *r)
 	}
 	json_decref(body);
 }
+
+/*
+ * POST COLLECTION:bulk {"action":"disable"|"enable"|"delete","names":[..]}:
+ * one edit of many items of d under one parent, stored as one generation.
+ * Every name must exist (404 naming all that do not, nothing stored).
+ * Answers {"action","changed":N,"generation"}; an item already in the state
+ * asked for is not counted and, when none changes, nothing is stored.
+ */
+void res_bulk(struct req *r)
+{
+	const struct resource *d = r->route->res;
+	const struct field *lf = list_field(d), *df = schema_field(d->schema, "disabled");
+	json_t *body, *names, *v;
+	const char *action = NULL;
+	struct atlas_state *st;
+	struct buf missing = BUF_INIT;
+	char *owner;
+	size_t i, nmiss = 0, changed = 0;
+	int del;
+
+	if (names_ok(r, d, 0) < 0 || !(body = req_json(r)))
+		return;
+	names = json_object_get(body, "names");
+	if (json_unpack(body, "{s:s}", "action", &action) < 0 ||
+	    (strcmp(action, "disable") && strcmp(action, "enable") && strcmp(action, "delete"))) {
+		reply_error(r, 422, "action", "action must be \"disable\", \"enable\" or \"delete\"");
+		goto out;
+	}
+	if (!json_is_array(names) || json_array_size(names) == 0) {
+		reply_error(r, 422, "names", "names must be a non-empty array of %s names", d->title);
+		goto out;
+	}
+	json_array_foreach(names, i, v) {
+		if (!json_is_string(v)) {
+			reply_error(r, 422, "names", "names[%zu] is not a string", i);
+			goto out;
+		}
+	}
+	del = !strcmp(action, "delete");
+	if (!(st = app_edit_begin(r)))
+		goto out;
+	{
+		const struct resource *miss = NULL;
+
+		owner = owner_of(d, st, (const char(*)[128])r->params, &miss);
+		if (miss || !owner) {
+			app_edit_abort(r, st);
+			if (miss)
+				reply_missing(r, miss);
+			else
+				reply_error(r, 404, "names", "no %s at all", d->title);
+			goto out;
+		}
+	}
+	json_array_foreach(names, i, v) {
+		char *it = item_in(d, owner, json_string_value(v));
+
+		if (!it) {
+			buf_printf(&missing, "%s\"%s\"", nmiss++ ? ", " : "", json_string_value(v));
+		} else if (del) {
+			app_list_remove(owner + lf->off, (size_t *)(owner + lf->aux_off), d->schema,
+					(size_t)(it - *(char **)(owner + lf->off)) / d->schema->size);
+			changed++;
+		} else if (*(int *)(it + df->off) != (action[0] == 'd')) {
+			*(int *)(it + df->off) = action[0] == 'd';
+			changed++;
+		}
+	}
+	if (nmiss) {
+		app_edit_abort(r, st);
+		if (d->parent)
+			reply_error(r, 404, "names", "no %s %s on \"%s\"", d->title, missing.data,
+				    r->params[depth(d) - 1]);
+		else
+			reply_error(r, 404, "names", "no %s %s", d->title, missing.data);
+	} else if (changed == 0) {
+		app_edit_abort(r, st);
+		reply_json(r, 200, json_pack("{s:s,s:i,s:I}", "action", action, "changed", 0, "generation",
+					     (json_int_t)store_generation(r->app->store)));
+	} else {
+		/* "disable 50 wireguard peer(s) wg0/ALL" style: one history entry */
+		char *what = id_path(r, d, "*");
+		char *msg = xasprintf("%s %zu %s(s) %s", action, changed, d->title, what);
+		int rc;
+
+		rc = app_edit_commit(r, st, msg);
+		free(msg);
+		free(what);
+		if (rc == 0)
+			reply_json(r, 200, json_pack("{s:s,s:i,s:I}", "action", action, "changed", (int)changed,
+						     "generation", (json_int_t)store_generation(r->app->store)));
+		state_free(st);
+	}
+out:
+	buf_release(&missing);
+	json_decref(body);
+}

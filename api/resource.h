@@ -145,6 +145,8 @@ void res_get(struct req *r);
 void res_patch(struct req *r);
 void res_delete(struct req *r);
 void res_file(struct req *r);
+/* POST COLLECTION:bulk: disable, enable or delete many items in one generation. */
+void res_bulk(struct req *r);
 /* A section itself (a descriptor without list): GET and PATCH on one path. */
 void res_section_get(struct req *r);
 void res_section_patch(struct req *r);

@@ -51,15 +51,6 @@ for t in "${tests[@]}"; do
   log=/tmp/atlas-browser-$(basename "$t").log
   timeout -k 10 "$limit" ip netns exec $NS node --test --test-reporter=tap "$t" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
-  if [ $rc -ne 0 ] && [ $rc -ne 124 ]; then
-    # tests/browser/defects.test.mjs fails about one run in three inside the
-    # whole suite (a view not loaded in time) and passes alone: a failing
-    # file runs once more, and the retry is printed, never hidden. A file that
-    # fails twice fails. (Known flake, to be fixed: see the closing note.)
-    echo "RETRY: $t failed (exit $rc); running it once more"
-    timeout -k 10 "$limit" ip netns exec $NS node --test --test-reporter=tap "$t" 2>&1 | tee "$log"
-    rc=${PIPESTATUS[0]}
-  fi
   p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -1)
   f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -1)
   pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))

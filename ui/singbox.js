@@ -1,13 +1,13 @@
 /*
  * singbox.js - the sing-box tab of the Atlas panel, one mixin of the
- * `atlas` component (app.js) with its own state tree under `sb`:
+ * `atlas` component (core.js) with its own state tree under `sb`:
  * inbounds grouped by protocol, a create / edit form per protocol that shows
  * only that protocol's fields, and the people (one user name across
  * inbounds): add, edit, disable, delete, and a person's page with every
  * share link (copy, QR), the subscription URL (copy, QR, rotate), live
  * connections and traffic.
  *
- * Same rules as app.js: requests through this.api(), user text through
+ * Same rules as core.js: requests through this.api(), user text through
  * x-text only, destructive actions confirmed with this.ask(). A refusal of
  * the API is shown at the field it names (ApiError.field).
  */
@@ -33,15 +33,17 @@ const SB_KEYS = ['port', 'listen', 'security', 'server_name', 'reality_handshake
 
 /* The component state under `sb`. */
 function atlasSingboxState() {
-  return { loaded: false, error: '', inbounds: [], users: {}, persons: [], missing: false,
+  return { list: listState(), loaded: false, error: '', inbounds: [], users: {}, persons: [], missing: false,
            /* inbound form: create (editing '') or edit (editing NAME) */
            form: {}, editing: '', errors: {}, formError: '',
            /* person form: add (editing '') or edit */
            uform: {}, uediting: '', uerrors: {}, uformError: '',
            /* the person page */
-           sel: '', links: [], sub: '', subError: '', linkError: '',
-           qrUrl: '', qrTitle: '', qrText: '', qrError: '' };
+           sel: '', links: [], sub: '', subError: '', linkError: '' };
 }
+
+/* sbPersons() by the persons array they were made of. */
+const SB_PERSONS = new WeakMap();
 
 function sbUserPath(inbound, name) {
   return '/singbox/inbounds/' + encodeURIComponent(inbound) + '/users/' + encodeURIComponent(name);
@@ -49,6 +51,28 @@ function sbUserPath(inbound, name) {
 
 /* Methods of the component (`this` is the Alpine component). */
 const atlasSingboxMethods = {
+  /* sing-box users by person (lists.js): bulk actions go to each inbound
+   * the selected people are in, one generation per inbound. */
+  sbList() {
+    return {
+      st: this.sb.list, items: this.sbPersons(), label: 'user', key: p => p.name,
+      text: p => p.name + ' ' + (p.note || '') + ' ' + p.inbounds.join(' '),
+      status: p => p.disabled ? 'disabled' : this.datePassed(p.expires) ? 'expired'
+        : this.usageState('singbox', p.name) === 'suspended' ? 'suspended'
+        : p.status && p.status.connections > 0 ? 'connected' : 'idle',
+      seen: p => p.status && p.status.connections > 0 ? this.now / 1000 : 0,
+      traffic: p => p.status ? (p.status.uplink_bytes || 0) + (p.status.downlink_bytes || 0) : 0,
+      bulk: async (action, names) => {
+        for (const i of this.sb.inbounds) {
+          const mine = names.filter(n => this.sbUser(i.name, n));
+          if (mine.length) await this.api('POST', '/singbox/inbounds/' + encodeURIComponent(i.name) + '/users:bulk', { action, names: mine });
+        }
+        await this.loadSb(true);
+        await this.sbFollow(action[0].toUpperCase() + action.slice(1) + ' ' + names.length + ' user(s)');
+      },
+    };
+  },
+
   sbProtocols() { return SB_PROTOCOLS; },
   sbProto(t) { return SB_PROTOCOLS[t] || { label: t, security: [], transport: false, net: '' }; },
   sbMethods() { return SB_METHODS; },
@@ -61,7 +85,7 @@ const atlasSingboxMethods = {
   },
 
   async loadSb(quiet) {
-    if (!quiet) { this.sb.error = ''; this.loadHost(); }
+    if (!quiet) { this.sb.error = ''; this.loadHost(); this.loadUsage(0); }
     try {
       const [ins, persons] = await Promise.all([this.api('GET', '/singbox/inbounds'), this.api('GET', '/singbox/users')]);
       const users = {};
@@ -100,7 +124,16 @@ const atlasSingboxMethods = {
              status: first.status || null };
   },
 
-  sbPersons() { return this.sb.persons.map(p => this.sbPerson(p)); },
+  /* The people, computed once per load (the list caches on this array). */
+  sbPersons() {
+    const raw = Alpine.raw(this.sb.persons), users = Alpine.raw(this.sb.users);
+    let c = SB_PERSONS.get(raw);
+    if (!c || c.users !== users) {
+      c = { users, list: this.sb.persons.map(p => this.sbPerson(p)) };
+      SB_PERSONS.set(raw, c);
+    }
+    return c.list;
+  },
 
   sbPersonBadge(p) {
     if (p.disabled) return ['disabled', 'badge-off'];
@@ -238,9 +271,9 @@ const atlasSingboxMethods = {
     } catch (e) { this.toast(e.message, 'bad'); }
   },
 
-  /* After an edit: the apply run's result (engines.js followRun), then a reload of the tab. */
+  /* After an edit: the apply run's result (core.js followRun), then a reload of the tab. */
   async sbFollow(label) {
-    if (this.followRun) await this.followRun('sbResult', label);
+    await this.followRun('singbox', label);
     await this.loadSb(true);
     if (this.sb.sel) await this.sbLoadPerson();
   },
@@ -358,53 +391,18 @@ const atlasSingboxMethods = {
     return this.sb.inbounds.find(i => i.name === name) || { type: '' };
   },
 
-  /* Copies text; the fallback selects a hidden field's text (no clipboard API off https). */
-  async sbCopy(text, what) {
-    try {
-      await navigator.clipboard.writeText(text);
-    } catch (e) {
-      const t = document.createElement('textarea');
-      t.value = text;
-      t.setAttribute('readonly', '');
-      t.className = 'sr-only';
-      document.body.appendChild(t);
-      t.select();
-      const ok = document.execCommand('copy');
-      t.remove();
-      if (!ok) { this.toast('Cannot copy here: select the text and copy it', 'bad'); return; }
-    }
-    this.toast(what + ' copied');
-  },
-
-  /* The QR of a link: the server's SVG (it needs the auth header: a blob URL). */
-  async sbShowQr(inbound) {
-    this.sbCloseQr();
-    const name = this.sb.sel;
-    this.sb.qrTitle = name + ' · ' + inbound;
-    this.sb.qrText = (this.sb.links.find(l => l.inbound === inbound) || {}).link || '';
-    this.$refs.sbQrDlg.showModal();
-    try {
-      const b = await this.api('GET', sbUserPath(inbound, name) + '/qr.svg', undefined, { as: 'blob' });
-      this.sb.qrUrl = URL.createObjectURL(new Blob([b], { type: 'image/svg+xml' }));
-    } catch (e) { this.sb.qrError = e.message; }
+  /* The QR of a link: the server's SVG. */
+  sbShowQr(inbound) {
+    const name = this.sb.sel, t = name + ' · ' + inbound;
+    return this.showQrOf('sb', 'Scan: ' + t, 'QR code of ' + t, (this.sb.links.find(l => l.inbound === inbound) || {}).link || '',
+      sbUserPath(inbound, name) + '/qr.svg');
   },
 
   /* The subscription URL as a QR code (GET .../subscription/qr.svg). */
-  async sbShowSubQr() {
-    this.sbCloseQr();
-    this.sb.qrTitle = this.sb.sel + ' · subscription';
-    this.sb.qrText = this.sb.sub;
-    this.$refs.sbQrDlg.showModal();
-    try {
-      const b = await this.api('GET', '/singbox/users/' + encodeURIComponent(this.sb.sel) + '/subscription/qr.svg', undefined, { as: 'blob' });
-      this.sb.qrUrl = URL.createObjectURL(new Blob([b], { type: 'image/svg+xml' }));
-    } catch (e) { this.sb.qrError = e.message; }
-  },
-
-  sbCloseQr() {
-    if (this.sb.qrUrl) URL.revokeObjectURL(this.sb.qrUrl);
-    this.sb.qrUrl = '';
-    this.sb.qrError = '';
+  sbShowSubQr() {
+    const t = this.sb.sel + ' · subscription';
+    return this.showQrOf('sb', 'Scan: ' + t, 'QR code of ' + t, this.sb.sub,
+      '/singbox/users/' + encodeURIComponent(this.sb.sel) + '/subscription/qr.svg');
   },
 
   async sbRotate() {
@@ -416,12 +414,8 @@ const atlasSingboxMethods = {
     } catch (e) { this.toast(e.message, 'bad'); }
   },
 
-  async sbDownloadProfile() {
-    const name = this.sb.sel;
-    try {
-      const b = await this.api('GET', '/singbox/users/' + encodeURIComponent(name) + '/profile', undefined, { as: 'blob' });
-      saveBlob(b, name + '-singbox.json');
-    } catch (e) { this.toast(e.message, 'bad'); }
+  sbDownloadProfile(name = this.sb.sel) {
+    return this.download('/singbox/users/' + encodeURIComponent(name) + '/profile', fileName(name, 'singbox', '.json'));
   },
 
   /* ---- the plan view ------------------------------------------------ */
@@ -438,3 +432,6 @@ const atlasSingboxMethods = {
     return 'drops ' + n + ' connection' + (n === 1 ? '' : 's');
   },
 };
+
+atlasMixin(() => ({ sb: atlasSingboxState(), ...atlasSingboxMethods }), { singbox: 'loadSb' });
+atlasList('singbox', 'sbList');

@@ -221,6 +221,12 @@ export async function shot(page, name) {
   await page.screenshot({ path: join(SHOTS, name + '.png'), fullPage: true });
 }
 
+/* Fails when the page is wider than its viewport (sideways scrolling on a phone). */
+export async function noOverflow(page, what) {
+  const [w, vw] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  assert.ok(w <= vw, `${what}: the page is ${w} px wide at a ${vw} px viewport`);
+}
+
 /* Polls fn (sync or async) every 200 ms until it returns true; fails the
  * test naming `what` when it has not after ms. */
 export async function waitFor(what, fn, ms = 30000) {
@@ -231,10 +237,14 @@ export async function waitFor(what, fn, ms = 30000) {
   }
 }
 
-/* Shows a view of the panel (#/view) and waits until it is visible. */
+/* Shows a view of the panel (#/view, or #/user/NAME) and waits until it is
+ * visible and its data has loaded. The view shown already loads again: the
+ * panel's go() does that, as setting the same hash fires no hashchange. */
 export async function go(page, view) {
-  await page.evaluate(v => { location.hash = '#/' + v; }, view);
-  await page.locator(`[data-view="${view}"]`).waitFor({ state: 'visible' });
+  const name = view.split('/')[0];
+  await page.evaluate(v => Alpine.$data(document.body).go(v), view);
+  await page.locator(`[data-view="${name}"]`).waitFor({ state: 'visible' });
+  await page.locator(`main[data-loaded="${name}"]`).waitFor({ state: 'attached' });
 }
 
 /* The open modal <dialog> (labels repeat across dialogs: look inside it). */

@@ -8,11 +8,11 @@
  */
 import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startAtlas, launch, shot, closeModals, finish, go, confirmDialog, loopRuns, waitLoopRun, ARTIFACTS, ROOT, CSP } from './harness.mjs';
+import { startAtlas, launch, shot, closeModals, finish, go, confirmDialog, noOverflow, loopRuns, waitLoopRun, ARTIFACTS, ROOT, CSP } from './harness.mjs';
 
 const PORT = 18110;
 const IFACE = 'atu0';
@@ -45,7 +45,7 @@ const dialogs = [];
 const pageErrors = [];
 const firstLoad = [];
 
-const VIEWS = ['dashboard', 'wireguard', 'openvpn', 'plan', 'history', 'settings'];
+const VIEWS = ['dashboard', 'wireguard', 'openvpn', 'plan', 'history', 'settings', 'user/alice'];
 
 async function noImages() {
   await page.waitForTimeout(300); /* give an onerror handler the time to fire */
@@ -96,7 +96,7 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     for (const r of firstLoad) console.log(`#   ${r.status} ${r.url} ${r.body} B ${r.encoding}`);
     /* Every file of the panel comes compressed, revalidatable and with nosniff. */
     const files = firstLoad.filter(r => !r.url.includes('/api/'));
-    assert.ok(files.length >= 4, 'html, css, app.js, alpine: ' + files.map(r => r.url).join(' '));
+    assert.ok(files.length >= 4, 'html, css, core.js, alpine: ' + files.map(r => r.url).join(' '));
     for (const r of files) {
       assert.equal(r.encoding, 'gzip', r.url + ' is sent gzip');
       assert.match(r.etag, /^"[0-9a-f]{20}-gz"$/, r.url + ' has an ETag');
@@ -155,7 +155,7 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     assert.equal(await page.getByTestId('qr-img').count(), 0, 'the QR image is gone once closed');
 
     const [dl] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: 'Download config of carol' }).click()]);
-    assert.equal(dl.suggestedFilename(), 'carol.conf');
+    assert.equal(dl.suggestedFilename(), 'carol-atu0.conf', 'the name carries the user and the interface');
     const conf = readFileSync(await dl.path(), 'utf8');
     assert.match(conf, /\[Interface\]/);
   });
@@ -338,7 +338,9 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
   });
 
   it('renders no HTML from data: no x-html, no innerHTML in the panel sources', () => {
-    for (const f of ['ui/index.html', 'ui/app.js']) {
+    const files = readdirSync(join(ROOT, 'ui')).filter(f => /\.(js|html)$/.test(f)).map(f => 'ui/' + f);
+    assert.ok(files.length >= 8, 'the page and every module: ' + files.join(' '));
+    for (const f of files) {
       const text = readFileSync(join(ROOT, f), 'utf8');
       assert.doesNotMatch(text, /x-html|innerHTML|outerHTML|insertAdjacentHTML|document\.write/, f);
     }
@@ -441,7 +443,27 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     await go(page, 'wireguard');
     const alice = await peerRow('alice');
     await alice.locator('.badge', { hasText: /^connected$/ }).waitFor({ timeout: 15000 });
-    assert.match(await alice.innerText(), /handshake \d+ s ago/);
+    assert.match(await alice.innerText(), /\t\d+ s ago\n/);
+  });
+
+  /* alice's traffic is recorded (usage tick): her page shows it in a 30-day
+   * chart, and a reset (confirmed) starts her period at 0. */
+  it("alice's page: usage of the period, a 30-day chart from recorded traffic, a confirmed reset", async () => {
+    await go(page, 'user/alice');
+    const u = page.locator(`[data-usage="wg/${IFACE}"]`);
+    await u.getByTestId('usage-text').waitFor();
+    for (let i = 0; i < 20 && !(await u.getByTestId('usage-chart').count()); i++) { await page.waitForTimeout(1000); await go(page, 'user/alice'); }
+    const chart = u.getByTestId('usage-chart');
+    await chart.waitFor();
+    assert.match(await chart.locator('path').getAttribute('d'), /^(M[\d.]+ [\d.]+h[\d.]+v[\d.]+h-[\d.]+z)+$/, 'a bar per day with traffic');
+    assert.match(await chart.getAttribute('aria-label'), /^daily traffic, \d+ days: [1-9][\d.]* (B|KiB|MiB)$/);
+    assert.match(await u.getByTestId('usage-text').innerText(), /^[1-9][\d.]* (B|KiB|MiB) · no quota · all time [1-9]/);
+    assert.equal(await page.getByTestId('person-ovpn').isVisible(), false);
+    assert.match(await page.getByTestId('person-wg').innerText(), /the first peer/);
+    await shot(page, 'user-page-usage-desktop');
+    await page.getByTestId('usage-reset').click();
+    await confirmDialog(page, /Start the quota period of "alice" at 0/);
+    await page.locator('[role="status"]', { hasText: /Usage of alice reset \(\d+ entr/ }).waitFor();
   });
 
   it('takes screenshots of every view at desktop and phone widths', async () => {
@@ -450,7 +472,9 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
       for (const v of VIEWS) {
         await go(page, v);
         await page.waitForTimeout(400);
-        await shot(page, `${v}-${tag}`);
+        await shot(page, `${v.replace("/", "-")}-${tag}`);
+        /* nothing wider than the phone: no sideways scrolling of the page */
+        await noOverflow(page, v);
       }
     }
     /* The phone menu opens with a real button and lists every view. */
@@ -464,7 +488,7 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     for (const v of VIEWS) {
       await go(page, v);
       await page.waitForTimeout(300);
-      await shot(page, `${v}-dark-desktop`);
+      await shot(page, `${v.replace("/", "-")}-dark-desktop`);
     }
     await page.emulateMedia({ colorScheme: 'light' });
   });

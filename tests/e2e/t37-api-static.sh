@@ -59,7 +59,7 @@ for p in $(grep -oE '(href|src)="/[^"]+"' "$ROOT/ui/index.html" | sed -E 's/.*="
   grep -qi '^Cache-Control: public, max-age=' "$T/hdr" || fail "$p: cache"
   plain=$((plain + $(wc -c < "$ROOT/ui$p"))); wire=$((wire + $(wc -c < "$T/b"))); files=$((files + 1))
 done
-# index.html loads app.css, app.js, engines.js, alpine: a loop over nothing proves nothing.
+# index.html loads app.css, core.js and the other modules, alpine: a loop over nothing proves nothing.
 [ $files -ge 4 ] || fail "only $files files found in index.html"
 ok "every file index.html loads ($files) is sent gzip: $wire bytes for $plain"
 

@@ -253,6 +253,13 @@ static void test_resource__descriptors_match_schema_and_routes(void **ts)
 				files++;
 				continue;
 			}
+			if (rt->fn == res_bulk) {
+				/* POST COLLECTION:bulk: the collection's parameters, a write */
+				assert_string_equal(rt->method, "POST");
+				assert_true(rt->flags & R_WRITE);
+				assert_int_equal(count_braces(rt->pattern), depth);
+				continue;
+			}
 			crud++;
 			assert_int_equal(!!(rt->flags & R_WRITE), strcmp(rt->method, "GET") != 0);
 			if (rt->fn == res_list || rt->fn == res_create)
@@ -389,6 +396,53 @@ static void test_resource__refused_edit_keeps_state(void **ts)
 	assert_string_equal(before.text, after.text);
 	answer_release(&before);
 	answer_release(&after);
+}
+
+/* POST .../peers:bulk: many peers in one generation; a missing name stores nothing. */
+static void test_resource__bulk_is_one_generation(void **ts)
+{
+	struct fx *f = *ts;
+	struct answer a;
+	int64_t gen;
+
+	expect(f, "POST", IF, WG0, 201, NULL, NULL);
+	for (const char *const *n = (const char *const[]){"ann", "bob", "cat", NULL}; *n; n++) {
+		char body[64];
+
+		snprintf(body, sizeof(body), "{\"name\":\"%s\"}", *n);
+		expect(f, "POST", IF "/wg0/peers", body, 201, NULL, NULL);
+	}
+	gen = store_generation(f->app.store);
+	expect(f, "POST", IF "/wg0/peers:bulk", "{\"action\":\"disable\",\"names\":[\"ann\",\"nobody\",\"bob\",\"ghost\"]}",
+	       404, "no peer \"nobody\", \"ghost\" on \"wg0\"", "names");
+	expect(f, "POST", IF "/wg0/peers:bulk", "{\"action\":\"explode\",\"names\":[\"ann\"]}", 422, NULL, "action");
+	expect(f, "POST", IF "/wg0/peers:bulk", "{\"action\":\"disable\",\"names\":[]}", 422, NULL, "names");
+	assert_int_equal(store_generation(f->app.store), gen);
+
+	a = call(f, "POST", IF "/wg0/peers:bulk", "{\"action\":\"disable\",\"names\":[\"ann\",\"bob\"]}");
+	assert_int_equal(a.status, 200);
+	assert_int_equal(json_integer_value(json_object_get(a.json, "changed")), 2);
+	assert_int_equal(json_integer_value(json_object_get(a.json, "generation")), gen + 1);
+	answer_release(&a);
+	assert_int_equal(store_generation(f->app.store), gen + 1);
+	a = call(f, "GET", IF "/wg0/peers/bob", NULL);
+	assert_true(json_is_true(json_object_get(a.json, "disabled")));
+	answer_release(&a);
+	a = call(f, "GET", IF "/wg0/peers/cat", NULL);
+	assert_true(json_is_false(json_object_get(a.json, "disabled")));
+	answer_release(&a);
+	/* already disabled: nothing to store */
+	a = call(f, "POST", IF "/wg0/peers:bulk", "{\"action\":\"disable\",\"names\":[\"ann\"]}");
+	assert_int_equal(json_integer_value(json_object_get(a.json, "changed")), 0);
+	answer_release(&a);
+	assert_int_equal(store_generation(f->app.store), gen + 1);
+
+	expect(f, "POST", IF "/wg0/peers:bulk", "{\"action\":\"delete\",\"names\":[\"ann\",\"cat\"]}", 200, NULL, NULL);
+	assert_int_equal(store_generation(f->app.store), gen + 2);
+	a = call(f, "GET", IF "/wg0/peers", NULL);
+	assert_int_equal(json_array_size(a.json), 1);
+	assert_string_equal(str(json_array_get(a.json, 0), "name"), "bob");
+	answer_release(&a);
 }
 
 #define OV "/api/v1/openvpn"
@@ -912,6 +966,7 @@ int main(void)
 	    cmocka_unit_test(test_resource__descriptors_match_schema_and_routes),
 	    cmocka_unit_test_setup_teardown(test_resource__wg_interface_and_peers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_resource__wg_peer_rename, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_resource__bulk_is_one_generation, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_resource__refused_edit_keeps_state, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_resource__section_unmanaged_then_clients, setup,

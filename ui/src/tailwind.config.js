@@ -1,8 +1,8 @@
 /* Tailwind CLI configuration for the Atlas panel (development time only).
- * Scans the page and the script for class names; dark mode follows the
+ * Scans the page and the scripts for class names; dark mode follows the
  * system setting (media strategy). Build: `make css`. */
 module.exports = {
-  content: [__dirname + '/../index.html', __dirname + '/../app.js'],
+  content: [__dirname + '/../index.html', __dirname + '/../*.js'],
   darkMode: 'media',
   theme: {
     extend: {
