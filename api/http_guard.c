@@ -138,24 +138,51 @@ static void end_conn(struct guard_conn *c)
 	c->state = G_ENDED;
 }
 
-/* The oldest pending connection (of addr when not NULL), under g->mu. */
-static struct guard_conn *oldest(struct conn_guard *g, const char *addr, size_t *count)
+/*
+ * 1 when the end of a request header ("\r\n\r\n" or "\n\n") already waits in
+ * the socket, unread: the client sent its header at once and only the server
+ * has not got to it yet (a burst of connections under load). Such a
+ * connection is not slow and is never the one a cap ends. A header larger
+ * than the peek is treated as not ready.
+ */
+static int header_waiting(int fd)
 {
-	struct guard_conn *old = NULL;
+	char b[8192];
+	ssize_t n = recv(fd, b, sizeof(b), MSG_PEEK | MSG_DONTWAIT);
 
-	*count = 0;
-	for (struct guard_conn *c = g->head; c; c = c->next)
+	return n > 0 && (memmem(b, (size_t)n, "\r\n\r\n", 4) || memmem(b, (size_t)n, "\n\n", 2));
+}
+
+/*
+ * Under g->mu: when the pending connections (of addr when not NULL) are
+ * cap or more, ends the oldest of them whose client is still sending its
+ * header, if any.
+ */
+static void end_oldest_over(struct conn_guard *g, const char *addr, size_t cap)
+{
+	struct guard_conn *cand[256], *c;
+	size_t n = 0, k;
+
+	for (c = g->head; c; c = c->next)
 		if (pending(c) && (!addr || !strcmp(c->addr, addr))) {
-			(*count)++;
-			old = c; /* the list is newest first */
+			if (n == sizeof(cand) / sizeof(cand[0]))
+				memmove(cand, cand + 1, (n - 1) * sizeof(cand[0]));
+			else
+				n++;
+			cand[n - 1] = c; /* the list is newest first: the oldest last */
 		}
-	return old;
+	if (n < cap)
+		return;
+	for (k = n; k-- > 0;)
+		if (!header_waiting(cand[k]->fd)) {
+			end_conn(cand[k]);
+			return;
+		}
 }
 
 struct guard_conn *guard_open(struct conn_guard *g, int fd, const char *addr, time_t now)
 {
-	struct guard_conn *c, *old;
-	size_t n;
+	struct guard_conn *c;
 	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 
 	if (dfd < 0)
@@ -166,12 +193,8 @@ struct guard_conn *guard_open(struct conn_guard *g, int fd, const char *addr, ti
 	c->state = G_HEADER;
 	snprintf(c->addr, sizeof(c->addr), "%s", addr ? addr : "?");
 	pthread_mutex_lock(&g->mu);
-	old = oldest(g, c->addr, &n);
-	if (old && n >= g->lim.per_addr_pending)
-		end_conn(old);
-	old = oldest(g, NULL, &n);
-	if (old && n >= g->lim.pending_max)
-		end_conn(old);
+	end_oldest_over(g, c->addr, g->lim.per_addr_pending);
+	end_oldest_over(g, NULL, g->lim.pending_max);
 	c->next = g->head;
 	if (g->head)
 		g->head->prev = c;
@@ -244,10 +267,11 @@ size_t guard_expire(struct conn_guard *g, time_t now)
 
 size_t guard_pending(struct conn_guard *g)
 {
-	size_t n;
+	size_t n = 0;
 
 	pthread_mutex_lock(&g->mu);
-	oldest(g, NULL, &n);
+	for (struct guard_conn *c = g->head; c; c = c->next)
+		n += (size_t)pending(c);
 	pthread_mutex_unlock(&g->mu);
 	return n;
 }
