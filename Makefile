@@ -113,8 +113,11 @@ browser: all
 test: deps
 	$(Q)bash tests/run-all.sh
 
+# The test build: ASan+UBSan, and the injected failures of lib/fault.h
+# (ATLAS_FAULT_SPAWN, ATLAS_FAULT_WRITE), which `make all` leaves out.
+ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -DATLAS_FAULT_INJECT
 asan:
-	$(MAKE) B=build-asan OPT=-O1 CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" LDFLAGS="-fsanitize=address,undefined" unit
+	$(MAKE) B=build-asan OPT=-O1 CFLAGS="$(ASAN_CFLAGS)" LDFLAGS="-fsanitize=address,undefined" unit
 
 fuzz: deps
 	$(Q)bash tests/fuzz/run.sh
