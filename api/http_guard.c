@@ -126,9 +126,14 @@ void guard_free(struct conn_guard *g)
 	free(g);
 }
 
+/*
+ * Sending its header: what the caps count. A connection whose header is in
+ * (G_BODY) is bounded by its request deadline instead, and one being
+ * served is not pending at all.
+ */
 static int pending(const struct guard_conn *c)
 {
-	return c->state == G_HEADER || c->state == G_BODY;
+	return c->state == G_HEADER;
 }
 
 /* Ends c (under g->mu): its reads and writes fail, libmicrohttpd closes it. */
@@ -154,14 +159,25 @@ static int header_waiting(int fd)
 }
 
 /*
- * Under g->mu: when the pending connections (of addr when not NULL) are
- * cap or more, ends the oldest of them whose client is still sending its
- * header, if any.
+ * May the cap end c at now? Not in its first GUARD_GRACE_S seconds of
+ * waiting (a connection just accepted whose request is still in flight, or
+ * that the server has read but not yet parsed; a kept-alive one between two
+ * requests), and not when its whole header waits unread.
  */
-static void end_oldest_over(struct conn_guard *g, const char *addr, size_t cap)
+static int may_end(const struct guard_conn *c, time_t now)
 {
-	struct guard_conn *cand[256], *c;
-	size_t n = 0, k;
+	return now - c->since >= GUARD_GRACE_S && !header_waiting(c->fd);
+}
+
+/*
+ * Under g->mu: ends the oldest connections pending from addr (from any
+ * address when NULL) that may be ended, until fewer than cap are left or
+ * none may be ended; returns how many it ended.
+ */
+static size_t end_oldest_over(struct conn_guard *g, const char *addr, size_t cap, time_t now)
+{
+	struct guard_conn *cand[512], *c;
+	size_t n = 0, k, ended = 0;
 
 	for (c = g->head; c; c = c->next)
 		if (pending(c) && (!addr || !strcmp(c->addr, addr))) {
@@ -171,13 +187,12 @@ static void end_oldest_over(struct conn_guard *g, const char *addr, size_t cap)
 				n++;
 			cand[n - 1] = c; /* the list is newest first: the oldest last */
 		}
-	if (n < cap)
-		return;
-	for (k = n; k-- > 0;)
-		if (!header_waiting(cand[k]->fd)) {
+	for (k = n; k-- > 0 && n - ended >= cap;)
+		if (may_end(cand[k], now)) {
 			end_conn(cand[k]);
-			return;
+			ended++;
 		}
+	return ended;
 }
 
 struct guard_conn *guard_open(struct conn_guard *g, int fd, const char *addr, time_t now)
@@ -193,8 +208,8 @@ struct guard_conn *guard_open(struct conn_guard *g, int fd, const char *addr, ti
 	c->state = G_HEADER;
 	snprintf(c->addr, sizeof(c->addr), "%s", addr ? addr : "?");
 	pthread_mutex_lock(&g->mu);
-	end_oldest_over(g, c->addr, g->lim.per_addr_pending);
-	end_oldest_over(g, NULL, g->lim.pending_max);
+	end_oldest_over(g, c->addr, g->lim.per_addr_pending, now);
+	end_oldest_over(g, NULL, g->lim.pending_max, now);
 	c->next = g->head;
 	if (g->head)
 		g->head->prev = c;
@@ -261,6 +276,21 @@ size_t guard_expire(struct conn_guard *g, time_t now)
 			n++;
 		}
 	}
+	/*
+	 * The caps again, now that the grace of a burst may be over: an address
+	 * above its cap (each address once, at its newest connection).
+	 */
+	for (struct guard_conn *c = g->head; c; c = c->next) {
+		struct guard_conn *o = g->head;
+
+		if (!pending(c))
+			continue;
+		while (o != c && !(pending(o) && !strcmp(o->addr, c->addr)))
+			o = o->next;
+		if (o == c)
+			n += end_oldest_over(g, c->addr, (size_t)g->lim.per_addr_pending + 1, now);
+	}
+	n += end_oldest_over(g, NULL, (size_t)g->lim.pending_max + 1, now);
 	pthread_mutex_unlock(&g->mu);
 	return n;
 }
