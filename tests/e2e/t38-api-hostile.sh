@@ -63,8 +63,10 @@ ok "duplicate Content-Length and CL+TE: 400, connection closed, nothing smuggled
 
 # --- issue 16.7: half-open connections, one address, SSE ---
 # 70 connections from one address that never finish their header: before,
-# the 65th connection of that address was refused; now a new one ends the
-# oldest pending one and everyone else still gets in.
+# the 65th connection of that address was refused; now, once their second of
+# grace is over, the guard ends the oldest pending ones down to the cap of
+# 32, and everyone else still gets in.
+: > "$T/half-closed"; : > "$T/half-up"
 for i in $(seq 1 70); do
   SNS bash -c 'trap "" PIPE; exec 3<>/dev/tcp/127.0.0.1/'$PORT' || exit 1; echo up >> "$2"
     printf "GET /api/v1/health HTTP/1.1\r\nHo" >&3 2>/dev/null; cat <&3 >/dev/null; echo closed >> "$1"' \
