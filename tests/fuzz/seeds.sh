@@ -15,7 +15,8 @@ for t in $FUZZ_TARGETS; do
     echo "FAIL: fuzz_$t: no binary in $B/fuzz or no seed"
     fail=$((fail + 1)); continue
   fi
-  if ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  # (under a timeout: an input that makes a parser loop for ever is a finding too)
+  if ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 timeout 120 \
       "$B/fuzz/fuzz_$t" "${seeds[@]}" > /tmp/atlas-fuzz-seed.log 2>&1; then
     echo "ok - fuzz_$t: ${#seeds[@]} seed inputs"
     pass=$((pass + 1))
