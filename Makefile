@@ -35,8 +35,11 @@ UI_FILES := $(shell find ui -type f ! -name '*.gz' ! -path 'ui/src/*' 2>/dev/nul
 
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(B)/tests/%)
+# The fuzz targets, each linked with tests/fuzz/driver.c to run its seeds once.
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 
-.PHONY: all deps run test unit print-test-bins e2e browser asan fuzz bench fmt clean check-no-shell check-circles golden css
+.PHONY: all deps run test unit fuzz-seed print-test-bins e2e browser asan fuzz bench fmt clean check-no-shell check-circles golden css
 
 all: $(B)/atlas
 
@@ -81,6 +84,15 @@ $(B)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) -I. -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
 
+$(B)/fuzz/driver.o: tests/fuzz/driver.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/fuzz/%: tests/fuzz/%.c $(B)/fuzz/driver.o $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -I. -o $@ $< $(B)/fuzz/driver.o $(LIB_OBJS) $(LDLIBS)
+
 # Installs the Debian packages that building, running and testing need,
 # only those missing (apt-get runs once, when something is missing).
 deps:
@@ -113,11 +125,22 @@ browser: all
 test: deps
 	$(Q)bash tests/run-all.sh
 
+# The test build: ASan+UBSan, and the injected failures of lib/fault.h
+# (ATLAS_FAULT_SPAWN, ATLAS_FAULT_WRITE), which `make all` leaves out.
+ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -DATLAS_FAULT_INJECT
 asan:
-	$(MAKE) B=build-asan OPT=-O1 CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" LDFLAGS="-fsanitize=address,undefined" unit
+	$(MAKE) B=build-asan OPT=-O1 CFLAGS="$(ASAN_CFLAGS)" LDFLAGS="-fsanitize=address,undefined" unit
 
+# libFuzzer (clang) on every target for FUZZ_SECONDS each (tests/fuzz/run.sh).
 fuzz: deps
 	$(Q)bash tests/fuzz/run.sh
+
+# Every seed input of every fuzz target once, under ASan+UBSan (make test).
+fuzz-seed:
+	$(MAKE) B=build-asan OPT=-O1 CFLAGS="$(ASAN_CFLAGS)" LDFLAGS="-fsanitize=address,undefined" fuzz-seed-run
+
+fuzz-seed-run: all $(FUZZ_BINS)
+	$(Q)bash tests/fuzz/seeds.sh $(B)
 
 bench: deps all
 	$(Q)bash bench/run.sh $(B)
@@ -136,4 +159,4 @@ fmt:
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(OBJS:.o=.d) $(TEST_BINS:=.d)
+-include $(OBJS:.o=.d) $(TEST_BINS:=.d) $(FUZZ_BINS:=.d)

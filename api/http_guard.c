@@ -126,9 +126,14 @@ void guard_free(struct conn_guard *g)
 	free(g);
 }
 
+/*
+ * Sending its header: what the caps count. A connection whose header is in
+ * (G_BODY) is bounded by its request deadline instead, and one being
+ * served is not pending at all.
+ */
 static int pending(const struct guard_conn *c)
 {
-	return c->state == G_HEADER || c->state == G_BODY;
+	return c->state == G_HEADER;
 }
 
 /* Ends c (under g->mu): its reads and writes fail, libmicrohttpd closes it. */
@@ -138,24 +143,61 @@ static void end_conn(struct guard_conn *c)
 	c->state = G_ENDED;
 }
 
-/* The oldest pending connection (of addr when not NULL), under g->mu. */
-static struct guard_conn *oldest(struct conn_guard *g, const char *addr, size_t *count)
+/*
+ * 1 when the end of a request header ("\r\n\r\n" or "\n\n") already waits in
+ * the socket, unread: the client sent its header at once and only the server
+ * has not got to it yet (a burst of connections under load). Such a
+ * connection is not slow and is never the one a cap ends. A header larger
+ * than the peek is treated as not ready.
+ */
+static int header_waiting(int fd)
 {
-	struct guard_conn *old = NULL;
+	char b[8192];
+	ssize_t n = recv(fd, b, sizeof(b), MSG_PEEK | MSG_DONTWAIT);
 
-	*count = 0;
-	for (struct guard_conn *c = g->head; c; c = c->next)
+	return n > 0 && (memmem(b, (size_t)n, "\r\n\r\n", 4) || memmem(b, (size_t)n, "\n\n", 2));
+}
+
+/*
+ * May the cap end c at now? Not in its first GUARD_GRACE_S seconds of
+ * waiting (a connection just accepted whose request is still in flight, or
+ * that the server has read but not yet parsed; a kept-alive one between two
+ * requests), and not when its whole header waits unread.
+ */
+static int may_end(const struct guard_conn *c, time_t now)
+{
+	return now - c->since >= GUARD_GRACE_S && !header_waiting(c->fd);
+}
+
+/*
+ * Under g->mu: ends the oldest connections pending from addr (from any
+ * address when NULL) that may be ended, until fewer than cap are left or
+ * none may be ended; returns how many it ended.
+ */
+static size_t end_oldest_over(struct conn_guard *g, const char *addr, size_t cap, time_t now)
+{
+	struct guard_conn *cand[512], *c;
+	size_t n = 0, k, ended = 0;
+
+	for (c = g->head; c; c = c->next)
 		if (pending(c) && (!addr || !strcmp(c->addr, addr))) {
-			(*count)++;
-			old = c; /* the list is newest first */
+			if (n == sizeof(cand) / sizeof(cand[0]))
+				memmove(cand, cand + 1, (n - 1) * sizeof(cand[0]));
+			else
+				n++;
+			cand[n - 1] = c; /* the list is newest first: the oldest last */
 		}
-	return old;
+	for (k = n; k-- > 0 && n - ended >= cap;)
+		if (may_end(cand[k], now)) {
+			end_conn(cand[k]);
+			ended++;
+		}
+	return ended;
 }
 
 struct guard_conn *guard_open(struct conn_guard *g, int fd, const char *addr, time_t now)
 {
-	struct guard_conn *c, *old;
-	size_t n;
+	struct guard_conn *c;
 	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 
 	if (dfd < 0)
@@ -166,12 +208,8 @@ struct guard_conn *guard_open(struct conn_guard *g, int fd, const char *addr, ti
 	c->state = G_HEADER;
 	snprintf(c->addr, sizeof(c->addr), "%s", addr ? addr : "?");
 	pthread_mutex_lock(&g->mu);
-	old = oldest(g, c->addr, &n);
-	if (old && n >= g->lim.per_addr_pending)
-		end_conn(old);
-	old = oldest(g, NULL, &n);
-	if (old && n >= g->lim.pending_max)
-		end_conn(old);
+	end_oldest_over(g, c->addr, g->lim.per_addr_pending, now);
+	end_oldest_over(g, NULL, g->lim.pending_max, now);
 	c->next = g->head;
 	if (g->head)
 		g->head->prev = c;
@@ -238,16 +276,32 @@ size_t guard_expire(struct conn_guard *g, time_t now)
 			n++;
 		}
 	}
+	/*
+	 * The caps again, now that the grace of a burst may be over: an address
+	 * above its cap (each address once, at its newest connection).
+	 */
+	for (struct guard_conn *c = g->head; c; c = c->next) {
+		struct guard_conn *o = g->head;
+
+		if (!pending(c))
+			continue;
+		while (o != c && !(pending(o) && !strcmp(o->addr, c->addr)))
+			o = o->next;
+		if (o == c)
+			n += end_oldest_over(g, c->addr, (size_t)g->lim.per_addr_pending + 1, now);
+	}
+	n += end_oldest_over(g, NULL, (size_t)g->lim.pending_max + 1, now);
 	pthread_mutex_unlock(&g->mu);
 	return n;
 }
 
 size_t guard_pending(struct conn_guard *g)
 {
-	size_t n;
+	size_t n = 0;
 
 	pthread_mutex_lock(&g->mu);
-	oldest(g, NULL, &n);
+	for (struct guard_conn *c = g->head; c; c = c->next)
+		n += (size_t)pending(c);
 	pthread_mutex_unlock(&g->mu);
 	return n;
 }

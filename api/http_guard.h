@@ -38,12 +38,22 @@ int http_framing_check(unsigned n_cl, const char *cl, int has_te, char *msg, siz
  * seconds after it started; pending connections are capped in total and per
  * address, and a new one beyond a cap ends the oldest pending one (a real
  * client sends its header within milliseconds; a slow one is the oldest).
- * Requests being served (SSE streams too) are not pending: they are never
- * cut and do not count, which keeps room for the clients that got in.
+ * Only connections still sending their header count for the caps (a sent
+ * header leaves the count; the body has its deadline). The cap spares a
+ * connection in its first GUARD_GRACE_S seconds of waiting and one whose
+ * whole header waits unread in its socket: under a burst (hundreds of
+ * clients of one proxy, wrk, SSE streams opening) the server accepts faster
+ * than it reads, and such a client is not slow. guard_expire() applies the
+ * caps again every second, so a burst of slow clients is cut back once its
+ * grace is over. Requests being served (SSE streams too) are not pending:
+ * they are never cut and do not count, which keeps room for the clients
+ * that got in.
  *
  * A connection is ended with shutdown() on a dup() of its socket, so the
  * number cannot be reused by another file while the guard holds it.
  */
+#define GUARD_GRACE_S 1
+
 struct guard_limits {
 	unsigned pending_max;	   /* pending connections in total */
 	unsigned per_addr_pending; /* pending connections of one address */
@@ -71,7 +81,10 @@ void guard_active(struct conn_guard *g, struct guard_conn *c);
 void guard_idle(struct conn_guard *g, struct guard_conn *c, time_t now);
 /* The connection closed: forgets it. Accepts NULL. */
 void guard_close(struct conn_guard *g, struct guard_conn *c);
-/* Ends the pending connections past their deadline at now; returns how many. */
+/*
+ * Ends the pending connections past their deadline at now, and the oldest
+ * of an address (or of all) above a cap; returns how many.
+ */
 size_t guard_expire(struct conn_guard *g, time_t now);
 /* Pending connections now (for /metrics and tests). */
 size_t guard_pending(struct conn_guard *g);

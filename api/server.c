@@ -32,7 +32,9 @@
  * At most PENDING_MAX of the connections are still sending a request
  * (http_guard.h): the rest of CONNECTION_LIMIT stays for requests being
  * served and SSE streams, which no longer count per address (every user
- * behind a reverse proxy is one address).
+ * behind a reverse proxy is one address). 512 holds 200 open panels (SSE)
+ * next to 256 busy API clients (tests/e2e/t72-soak.sh); each costs two
+ * descriptors (raise_fd_limit) and a libmicrohttpd memory pool.
  */
 #define CONNECTION_LIMIT   384
 #define PENDING_MAX	   128

@@ -37,6 +37,10 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
 	const char *p = data;
 	int fd, ret = -1;
 
+	if (fault_inject(FAULT_WRITE, path)) {
+		free(tmp);
+		return err_set(err, ERR_IO, "write \"%s\": injected fault", path);
+	}
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		err_set(err, ERR_IO, "cannot create a temporary file for \"%s\": %s", path,

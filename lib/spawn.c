@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/clock.h"
+#include "lib/fault.h"
 #include "lib/spawn.h"
 
 static const char *const sys_dirs[] = {
@@ -176,6 +177,8 @@ int spawn_run(const char *const argv[], const struct spawn_opts *opts,
 	if (!opts)
 		opts = &defaults;
 	memset(res, 0, sizeof(*res));
+	if (fault_inject(FAULT_SPAWN, argv[0]))
+		return err_set(err, ERR_EXEC, "cannot run %s: injected fault", argv[0]);
 	path = spawn_which(argv[0]);
 	if (!path)
 		return err_set(err, ERR_EXEC,
@@ -338,6 +341,8 @@ pid_t spawn_daemon(const char *const argv[], const char *logfile, struct atlas_e
 
 	if (!path)
 		return err_set(err, ERR_EXEC, "%s is not installed", argv[0]);
+	if (fault_inject(FAULT_SPAWN, argv[0]))
+		return err_set(err, ERR_EXEC, "cannot run %s: injected fault", argv[0]);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, logfile ? logfile : "/dev/null",

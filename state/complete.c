@@ -177,16 +177,30 @@ static void reuse_old_addr(struct addrset *used, struct wg_peer *p, const struct
 			addrset_insert(used, &ip, owner);
 }
 
+/* The last address of prefix p (its host bits set), as a host address. */
+static void prefix_last(const struct ipaddr *p, struct ipaddr *out)
+{
+	int bits = p->family == AF_INET ? 32 : 128;
+
+	*out = *p;
+	for (int b = p->prefix; b < bits; b++)
+		out->a[b / 8] |= (uint8_t)(0x80 >> (b % 8));
+	out->prefix = bits;
+}
+
 /*
  * The lowest free host address of net at or after *cursor (v4: not the
  * network or broadcast address). Allocation goes upwards, so the cursor
- * never moves back and the whole allocation is O(n log n).
+ * never moves back and the whole allocation is O(n log n). A taken prefix
+ * (a peer's fd00::/64, even ::/0) is stepped over whole: one host at a time
+ * it took for ever.
  */
 static int alloc_addr(const struct addrset *used, const struct ipaddr *net,
 		      struct ipaddr *cursor, struct ipaddr *out)
 {
-	struct ipaddr bcast = *net;
+	struct ipaddr bcast = *net, end;
 	int host = net->family == AF_INET ? 32 : 128;
+	const struct addr_entry *e;
 
 	ip_network(net, &bcast);
 	ip_add(&bcast, ip_size(net) - 1);
@@ -194,10 +208,19 @@ static int alloc_addr(const struct addrset *used, const struct ipaddr *net,
 		if (!ip_in_net(net, cursor) || (net->family == AF_INET && ip_addr_eq(cursor, &bcast)))
 			return -1;
 		cursor->prefix = host;
-		if (!addrset_find(used, cursor, ADDR_NO_SKIP)) {
+		e = addrset_find(used, cursor, ADDR_NO_SKIP);
+		if (!e) {
 			*out = *cursor;
 			ip_add(cursor, 1);
 			return 0;
+		}
+		if (e->ip.prefix < host) {
+			prefix_last(&e->ip, &end);
+			/* taken up to the end of net (or further): nothing is left */
+			prefix_last(net, &bcast);
+			if (!ip_in_net(net, &end) || ip_addr_eq(&end, &bcast))
+				return -1;
+			*cursor = end;
 		}
 		ip_add(cursor, 1);
 	}

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite (`make test`): build with warnings as errors, the
-# no-shell and purity checks, unit tests, unit tests under ASan+UBSan, the
-# CLI and API end-to-end tests with the ASan+UBSan atlas, end-to-end tests
-# with the real engines, browser tests.
+# no-shell and purity checks, unit tests, unit tests under ASan+UBSan, every
+# fuzz target on its seed inputs under ASan+UBSan, the CLI and API
+# end-to-end tests with the ASan+UBSan atlas, end-to-end tests with the real
+# engines (the fault test with the ASan build), browser tests.
 #
 # Each suite ends with one line in its own unit (a build step, a cmocka case,
 # an e2e check -- one "ok - " line --, a browser test), repeated in the
@@ -42,6 +43,7 @@ step pure     0 "source check"          bash tests/check-pure.sh
 step circles  0 "source check"          bash tests/check-circles.sh build
 step unit     0 "cmocka cases"          make -j2 CI=1 unit
 step asan     1 "the same cmocka cases under ASan+UBSan" make -j2 asan
+step fuzz-seed 0 "fuzz targets on their seeds under ASan+UBSan" make -s fuzz-seed
 step asan-e2e 1 "the same CLI and API e2e checks with the ASan+UBSan atlas" bash tests/run-asan-e2e.sh build-asan
 step singbox  0 "build step"            bash scripts/singbox.sh
 step e2e      0 "e2e checks"            make e2e

@@ -1,9 +1,14 @@
 /*
  * test_http_guard.c - the checks before routing (issue 16.5, 16.6): raw
  * request targets with encoded NUL, control or path bytes, bad escapes;
- * duplicate Content-Length and Content-Length with Transfer-Encoding.
+ * duplicate Content-Length and Content-Length with Transfer-Encoding; the
+ * per-address cap of connections still sending their header ends the
+ * oldest slow one, never one whose whole header waits unread (a burst).
  */
 #include "testutil.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "api/http_guard.h"
 
@@ -46,11 +51,76 @@ static void test_http_guard__framing(void **s)
 	assert_int_equal(http_framing_check(1, "-1", 0, msg, 160), -1);
 }
 
+/* 1 when the server side of the pair was ended (the client reads EOF). */
+static int ended(int client)
+{
+	char b[64];
+
+	return recv(client, b, sizeof(b), MSG_DONTWAIT) == 0;
+}
+
+/*
+ * Cap 2 per address: the oldest connection sent its whole header (not read
+ * yet, as in a burst under load), the next two sent nothing or half a
+ * header. The third pending one ends the oldest slow one, the second;
+ * before, the cap ended the first, whose client got an empty reply. Two
+ * more in the same second (a burst) end nothing: their grace; once it is
+ * over, guard_expire() brings the address back to its cap.
+ */
+static void test_http_guard__cap_spares_waiting_header(void **s)
+{
+	struct guard_limits lim = { 16, 2, 10, 120 };
+	struct conn_guard *g = guard_new(&lim);
+	struct guard_conn *c[5];
+	time_t at[5] = { 100, 101, 102, 102, 102 };
+	int sp[5][2], o[2];
+
+	(void)s;
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp[i]), 0);
+	assert_int_equal(write(sp[0][1], "GET /a HTTP/1.1\r\nHost: x\r\n\r\n", 28), 28);
+	assert_int_equal(write(sp[2][1], "GET /a HTTP/1.1\r\nHo", 19), 19);
+	for (int i = 0; i < 3; i++)
+		assert_non_null(c[i] = guard_open(g, sp[i][0], "10.0.0.1", at[i]));
+	assert_int_equal(ended(sp[0][1]), 0);
+	assert_int_equal(ended(sp[1][1]), 1);
+	assert_int_equal(ended(sp[2][1]), 0);
+	assert_int_equal(guard_pending(g), 2);
+	/* another address has its own cap */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, o), 0);
+	guard_close(g, guard_open(g, o[0], "10.0.0.2", 102));
+	assert_int_equal(ended(sp[2][1]), 0);
+	/* a burst: within their grace, nobody is ended */
+	for (int i = 3; i < 5; i++)
+		assert_non_null(c[i] = guard_open(g, sp[i][0], "10.0.0.1", at[i]));
+	assert_int_equal(guard_pending(g), 4);
+	assert_int_equal(guard_expire(g, 102), 0);
+	/* the grace is over: the oldest slow ones go, down to the cap */
+	assert_int_equal(guard_expire(g, 104), 2);
+	assert_int_equal(ended(sp[0][1]), 0);
+	assert_int_equal(ended(sp[2][1]), 1);
+	assert_int_equal(ended(sp[3][1]), 1);
+	assert_int_equal(ended(sp[4][1]), 0);
+	assert_int_equal(guard_pending(g), 2);
+	/* a header that is in leaves the count */
+	guard_headers(g, c[0]);
+	assert_int_equal(guard_pending(g), 1);
+	for (int i = 0; i < 5; i++) {
+		guard_close(g, c[i]);
+		close(sp[i][0]);
+		close(sp[i][1]);
+	}
+	guard_free(g);
+	close(o[0]);
+	close(o[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_http_guard__uri),
 		cmocka_unit_test(test_http_guard__framing),
+		cmocka_unit_test(test_http_guard__cap_spares_waiting_header),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
