@@ -1,5 +1,6 @@
 /*
- * loop.c - the reconcile loop thread: debounced wake-ups, periodic resync,
+ * loop.c - the reconcile loop thread: wake-ups (an edit while the loop is
+ * idle runs at once, the edits of a burst become one run), periodic resync,
  * per-engine retry backoff, queued requests (apply now, restart), the
  * manual mode (settings.auto_apply false: observe, apply on request), and
  * the engine lock that serialises every driver call.
@@ -35,6 +36,8 @@ struct loop {
 	void *cls;
 	int stop;
 	int wake; /* an apply is wanted */
+	int wake_now; /* ...and it runs as soon as the thread is free (not debounced) */
+	int running;  /* the thread is in a run (or a request) */
 	char wake_trigger[64];
 	int64_t wake_due, wake_first; /* ms, monotonic */
 	int64_t next_resync;
@@ -346,6 +349,7 @@ static void *loop_main(void *arg)
 			pthread_cond_timedwait(&l->cond, &l->mu, &ts);
 			continue;
 		}
+		l->running = 1;
 		if (rq) {
 			l->reqs = rq->next;
 			if (!l->reqs)
@@ -362,6 +366,7 @@ static void *loop_main(void *arg)
 			}
 			free(rq);
 			pthread_mutex_lock(&l->mu);
+			l->running = 0;
 			continue;
 		}
 		if (l->wake && l->wake_due <= now) {
@@ -372,12 +377,14 @@ static void *loop_main(void *arg)
 			snprintf(trigger, sizeof(trigger), "resync");
 		}
 		l->wake = 0;
+		l->wake_now = 0;
 		l->retry_due = 0;
 		pthread_mutex_unlock(&l->mu);
 		json_decref(run_reconcile(l, trigger));
 		/* Recorded or not: an event a test can wait for (ATLAS_LOG=debug). */
 		log_debug("loop: %s run finished", trigger);
 		pthread_mutex_lock(&l->mu);
+		l->running = 0;
 		l->passes++;
 		l->next_resync = clock_mono_ms() + resync_ms(l);
 	}
@@ -443,9 +450,9 @@ void loop_stop(struct loop *l)
 	free(l);
 }
 
-int64_t loop_wake_due(int64_t now, int64_t first, int debounce)
+int64_t loop_wake_due(int64_t now, int64_t first, int debounce, int idle)
 {
-	int64_t due = debounce ? now + LOOP_DEBOUNCE_MS : now;
+	int64_t due = debounce && !idle ? now + LOOP_DEBOUNCE_MS : now;
 
 	return due > first + LOOP_DEBOUNCE_MAX_MS ? first + LOOP_DEBOUNCE_MAX_MS : due;
 }
@@ -453,14 +460,23 @@ int64_t loop_wake_due(int64_t now, int64_t first, int debounce)
 void loop_wake(struct loop *l, const char *trigger, int debounce)
 {
 	int64_t now = clock_mono_ms();
+	int idle;
 
 	pthread_mutex_lock(&l->mu);
+	snprintf(l->wake_trigger, sizeof(l->wake_trigger), "%s", trigger);
+	if (l->wake && l->wake_now) {
+		/* A run is due at once and has not started: it reads this edit too. */
+		pthread_mutex_unlock(&l->mu);
+		return;
+	}
+	/* Leading edge: the first edit while nothing runs or waits goes at once. */
+	idle = !l->wake && !l->running;
 	if (!l->wake) {
 		l->wake = 1;
 		l->wake_first = now;
 	}
-	snprintf(l->wake_trigger, sizeof(l->wake_trigger), "%s", trigger);
-	l->wake_due = loop_wake_due(now, l->wake_first, debounce);
+	l->wake_due = loop_wake_due(now, l->wake_first, debounce, idle);
+	l->wake_now = l->wake_due <= now;
 	pthread_cond_signal(&l->cond);
 	pthread_mutex_unlock(&l->mu);
 }
@@ -594,6 +610,7 @@ void loop_engine_down(struct loop *l, const char *what)
 		l->wake = 1;
 		l->wake_first = now;
 		l->wake_due = now;
+		l->wake_now = 1;
 		snprintf(l->wake_trigger, sizeof(l->wake_trigger), "%s", what);
 		pthread_cond_signal(&l->cond);
 	}
