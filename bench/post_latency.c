@@ -168,6 +168,8 @@ int main(int argc, char **argv)
 		snprintf(name, sizeof(name), "%s%d", argv[5], i);
 		if (post(c, name, hex) < 0)
 			return 1;
+		if (getenv("POST_LATENCY_DEBUG"))
+			fprintf(stderr, "%s: POST answered after %.1f ms\n", name, now_ms() - ti);
 		if (!strcmp(argv[6], "serial")) {
 			if (wait_for(sock, hex, ti) < 0)
 				return fprintf(stderr, "%s never reached the interface\n", name), 1;

@@ -1,6 +1,6 @@
 /*
- * loop.c - the reconcile loop thread: wake-ups (an edit while the loop is
- * idle runs at once, the edits of a burst become one run), periodic resync,
+ * loop.c - the reconcile loop thread: wake-ups (an edit while no run is
+ * pending runs at once, the edits of a burst become one run), periodic resync,
  * per-engine retry backoff, queued requests (apply now, restart), the
  * manual mode (settings.auto_apply false: observe, apply on request), and
  * the engine lock that serialises every driver call.
@@ -36,8 +36,6 @@ struct loop {
 	void *cls;
 	int stop;
 	int wake; /* an apply is wanted */
-	int wake_now; /* ...and it runs as soon as the thread is free (not debounced) */
-	int running;  /* the thread is in a run (or a request) */
 	char wake_trigger[64];
 	int64_t wake_due, wake_first; /* ms, monotonic */
 	int64_t next_resync;
@@ -349,7 +347,6 @@ static void *loop_main(void *arg)
 			pthread_cond_timedwait(&l->cond, &l->mu, &ts);
 			continue;
 		}
-		l->running = 1;
 		if (rq) {
 			l->reqs = rq->next;
 			if (!l->reqs)
@@ -366,7 +363,6 @@ static void *loop_main(void *arg)
 			}
 			free(rq);
 			pthread_mutex_lock(&l->mu);
-			l->running = 0;
 			continue;
 		}
 		if (l->wake && l->wake_due <= now) {
@@ -377,14 +373,12 @@ static void *loop_main(void *arg)
 			snprintf(trigger, sizeof(trigger), "resync");
 		}
 		l->wake = 0;
-		l->wake_now = 0;
 		l->retry_due = 0;
 		pthread_mutex_unlock(&l->mu);
 		json_decref(run_reconcile(l, trigger));
 		/* Recorded or not: an event a test can wait for (ATLAS_LOG=debug). */
 		log_debug("loop: %s run finished", trigger);
 		pthread_mutex_lock(&l->mu);
-		l->running = 0;
 		l->passes++;
 		l->next_resync = clock_mono_ms() + resync_ms(l);
 	}
@@ -450,9 +444,9 @@ void loop_stop(struct loop *l)
 	free(l);
 }
 
-int64_t loop_wake_due(int64_t now, int64_t first, int debounce, int idle)
+int64_t loop_wake_due(int64_t now, int64_t first, int debounce, int first_wake)
 {
-	int64_t due = debounce && !idle ? now + LOOP_DEBOUNCE_MS : now;
+	int64_t due = debounce && !first_wake ? now + LOOP_DEBOUNCE_MS : now;
 
 	return due > first + LOOP_DEBOUNCE_MAX_MS ? first + LOOP_DEBOUNCE_MAX_MS : due;
 }
@@ -460,23 +454,21 @@ int64_t loop_wake_due(int64_t now, int64_t first, int debounce, int idle)
 void loop_wake(struct loop *l, const char *trigger, int debounce)
 {
 	int64_t now = clock_mono_ms();
-	int idle;
+	int first;
 
 	pthread_mutex_lock(&l->mu);
 	snprintf(l->wake_trigger, sizeof(l->wake_trigger), "%s", trigger);
-	if (l->wake && l->wake_now) {
-		/* A run is due at once and has not started: it reads this edit too. */
-		pthread_mutex_unlock(&l->mu);
-		return;
-	}
-	/* Leading edge: the first edit while nothing runs or waits goes at once. */
-	idle = !l->wake && !l->running;
-	if (!l->wake) {
+	/*
+	 * The first edit while no run is pending is due at once (leading
+	 * edge): the loop runs it now, or right after the run in progress.
+	 * One more edit before that run started is a burst: debounced.
+	 */
+	first = !l->wake;
+	if (first) {
 		l->wake = 1;
 		l->wake_first = now;
 	}
-	l->wake_due = loop_wake_due(now, l->wake_first, debounce, idle);
-	l->wake_now = l->wake_due <= now;
+	l->wake_due = loop_wake_due(now, l->wake_first, debounce, first);
 	pthread_cond_signal(&l->cond);
 	pthread_mutex_unlock(&l->mu);
 }
@@ -610,7 +602,6 @@ void loop_engine_down(struct loop *l, const char *what)
 		l->wake = 1;
 		l->wake_first = now;
 		l->wake_due = now;
-		l->wake_now = 1;
 		snprintf(l->wake_trigger, sizeof(l->wake_trigger), "%s", what);
 		pthread_cond_signal(&l->cond);
 	}

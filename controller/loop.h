@@ -34,8 +34,8 @@
 #include "controller/controller.h"
 
 /*
- * An edit while the loop is idle (no run, none pending) is applied at once
- * (leading edge). Edits that come while a run is in progress or pending are
+ * An edit while no run is pending is applied at once (leading edge: now, or
+ * right after the run in progress). More edits before that run started are
  * a burst, and become one apply: it waits this long after the last edit...
  */
 #define LOOP_DEBOUNCE_MS 200
@@ -66,7 +66,7 @@ struct loop *loop_start(const char *datadir, loop_run_cb on_run, void *cls, stru
 void loop_stop(struct loop *l);
 
 /*
- * Asks for an apply: at once without debounce or when the loop is idle,
+ * Asks for an apply: at once without debounce or when no run is pending,
  * else debounced (LOOP_DEBOUNCE_MS, loop_wake_due).
  */
 void loop_wake(struct loop *l, const char *trigger, int debounce);
@@ -87,12 +87,12 @@ void loop_engine_down(struct loop *l, const char *what);
 
 /*
  * When a wake-up at now (ms) runs, the burst it belongs to having started at
- * first: at once when idle (the loop neither runs nor has a run pending: the
- * leading edge) or without debounce; else 200 ms after the last wake-up, and
- * never later than 1 s after the first (a steady stream of edits still
- * applies). The pure rule loop_wake() follows, with the clock as an argument.
+ * first: at once when it is the first (no run was pending: the leading
+ * edge) or without debounce; else 200 ms after the last wake-up, and never
+ * later than 1 s after the first (a steady stream of edits still applies).
+ * The pure rule loop_wake() follows, with the clock as an argument.
  */
-int64_t loop_wake_due(int64_t now, int64_t first, int debounce, int idle);
+int64_t loop_wake_due(int64_t now, int64_t first, int debounce, int first_wake);
 
 /*
  * How many runs the timer or a wake-up started have finished, recorded or

@@ -100,9 +100,9 @@ static int done_count(struct seen *s)
 static void test_loop__wake_due(void **ts)
 {
 	(void)ts;
-	/* The first edit while the loop is idle: at once (leading edge). */
+	/* The first edit while no run is pending: at once (leading edge). */
 	assert_int_equal(loop_wake_due(5000, 5000, 1, 1), 5000);
-	/* One edit while a run is in progress or pending: 200 ms later. */
+	/* One more edit before that run started: a burst, 200 ms later. */
 	assert_int_equal(loop_wake_due(5000, 5000, 1, 0), 5200);
 	/* Each later edit of the burst pushes it back... */
 	assert_int_equal(loop_wake_due(5150, 5000, 1, 0), 5350);
@@ -127,10 +127,11 @@ static void test_loop__start_burst_and_request(void **ts)
 	assert_non_null(l);
 	WAIT_UNTIL("the start run", runs(dir, "start") == 1);
 	/*
-	 * Ten edits in a row: the first runs at once (the loop is idle), the
-	 * others come while it runs or is due and become at most one more
-	 * apply. A SIGHUP run after the first proves the loop went on; it takes
-	 * over a pending "api" run, so at most two "api" runs exist.
+	 * Ten edits in a row: the first is due at once (no run is pending);
+	 * the others come before that run started or while it runs, and become
+	 * at most one more apply. A SIGHUP run after the first proves the loop
+	 * went on; it takes over a pending "api" run, so at most two "api" runs
+	 * exist.
 	 */
 	for (int i = 0; i < 10; i++)
 		loop_wake(l, "api", 1);
