@@ -101,12 +101,14 @@ pss_kb() { awk '/^Pss:/ { print $2 }' /proc/$PID/smaps_rollup; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MB", k / 1024 }'; }
 # Samples VmRSS and RssAnon every 0.1 s over one ticker period (3 s, plus a
 # margin): a status round is short-lived, so one sample may land in it.
+# The idle figures (VmRSS, RssAnon, PSS) are each the lowest sample.
 sample_tick() {
-  local k r a
-  idle=; idle_anon=; peak=0; peak_anon=0
+  local k r a p
+  idle=; idle_anon=; idle_pss=; peak=0; peak_anon=0
   for k in $(seq 1 35); do
-    r=$(st_kb VmRSS); a=$(st_kb RssAnon)
+    r=$(st_kb VmRSS); a=$(st_kb RssAnon); p=$(pss_kb)
     [ -z "$idle" ] || [ "$r" -lt "$idle" ] && idle=$r
+    [ -z "$idle_pss" ] || [ "$p" -lt "$idle_pss" ] && idle_pss=$p
     [ -z "$idle_anon" ] || [ "$a" -lt "$idle_anon" ] && idle_anon=$a
     [ "$r" -gt "$peak" ] && peak=$r
     [ "$a" -gt "$peak_anon" ] && peak_anon=$a
@@ -128,7 +130,7 @@ memory() { # N: memory rows of the settled server
   hwm=$(st_kb VmHWM)
   sleep 4 # one ticker round with live status
   sample_tick
-  pss=$(pss_kb)
+  pss=$idle_pss
   printf '  %6d peers: VmRSS %6d KiB, PSS %6d KiB, RssAnon %6d KiB; start-up peak (VmHWM) %6d KiB;\n' \
     "$n" "$idle" "$pss" "$idle_anon" "$hwm"
   printf '  %6s        during a status tick up to %6d KiB (RssAnon %6d KiB)\n' "" "$peak" "$peak_anon"
