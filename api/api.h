@@ -28,6 +28,7 @@
 #define API_STATE_BODY_MAX (16u << 20)
 
 struct events;
+struct list_cache;
 struct watch;
 struct tls;
 
@@ -82,9 +83,11 @@ struct app {
 	struct atlas_state *cache; /* packed (state_pack): free() it */
 	int64_t cache_gen;
 
-	pthread_mutex_t live_mu; /* guards live, live_wg, watch_error */
+	pthread_mutex_t live_mu; /* guards live, live_wg, live_round, watch_error */
 	json_t *live;		 /* engine status but wireguard's, or NULL */
 	struct live_wg *live_wg; /* wireguard's, or NULL without status */
+	uint64_t live_round;	 /* counts the ticker's new live statuses */
+	struct list_cache *lists; /* list answers as bytes (list_cache.h), or NULL: none kept */
 	char *watch_error;	 /* last import error of the watched file */
 
 	pthread_mutex_t rl_mu;
@@ -172,6 +175,8 @@ void reply_data(struct req *r, int status, const char *ctype, const void *data, 
 const char *req_query(struct req *r, const char *key);
 const char *req_header(struct req *r, const char *key);
 const char *req_client_addr(struct req *r, char *buf, size_t len);
+/* 1 when an If-None-Match value (may be NULL) names etag (quoted) or is "*". */
+int etag_matches(const char *inm, const char *etag);
 /* Parses the body as a JSON object (new) or replies 400 and returns NULL. */
 json_t *req_json(struct req *r);
 /* Suspends the request until req_resume() (from any thread). */

@@ -91,26 +91,6 @@ int static_accepts_gzip(const char *ae)
 	return 0;
 }
 
-/* 1 when the If-None-Match value (may be NULL) names etag (quoted) or is "*". */
-static int etag_matches(const char *inm, const char *etag)
-{
-	size_t n = strlen(etag);
-	const char *p = inm;
-
-	while (p && *p) {
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		if (*p == '*')
-			return 1;
-		if (!strncmp(p, "W/", 2))
-			p += 2;
-		if (!strncmp(p, etag, n) && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
-			return 1;
-		p = strchr(p, ',');
-	}
-	return 0;
-}
-
 int static_serve(struct req *r)
 {
 	const char *path = strcmp(r->url, "/") ? r->url : "/index.html";

@@ -121,3 +121,23 @@ void req_resume(struct req *r, json_t *result)
 	}
 	pthread_mutex_unlock(&r->mu);
 }
+
+/* 1 when the If-None-Match value (may be NULL) names etag (quoted) or is "*". */
+int etag_matches(const char *inm, const char *etag)
+{
+	size_t n = strlen(etag);
+	const char *p = inm;
+
+	while (p && *p) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '*')
+			return 1;
+		if (!strncmp(p, "W/", 2))
+			p += 2;
+		if (!strncmp(p, etag, n) && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+			return 1;
+		p = strchr(p, ',');
+	}
+	return 0;
+}

@@ -13,6 +13,7 @@
 #include "state/json.h"
 #include "state/schema.h"
 #include "api/api.h"
+#include "api/list_cache.h"
 #include "api/resource.h"
 
 /* How many parents d has: its own name is path parameter depth(d). */
@@ -168,9 +169,12 @@ static void item_write(struct buf *out, const struct resource *d, const void *pa
 	buf_putc(out, '}');
 }
 
-/* Replies with n items (from items on) of d, or one item (one: 1) as an object. */
+/*
+ * Replies with n items (from items on) of d, or one item (one: 1) as an
+ * object; a list is kept in the cache under key when key is not NULL.
+ */
 static void reply_items(struct req *r, int status, const struct resource *d, const char *owner,
-			const char *items, size_t n, int one)
+			const char *items, size_t n, int one, const struct list_key *key)
 {
 	const void *parent = d->parent ? owner : NULL;
 	struct buf out = BUF_INIT;
@@ -189,6 +193,8 @@ static void reply_items(struct req *r, int status, const struct resource *d, con
 	if (d->live_release)
 		d->live_release(r->app, live);
 	buf_puts(&out, one ? "\n" : "]\n");
+	if (key)
+		list_cache_put(r->app->lists, key, out.data, out.len, r->etag);
 	reply_data(r, status, "application/json", out.data, out.len);
 	buf_release(&out);
 }
@@ -206,20 +212,74 @@ static void reply_committed(struct req *r, int status, const struct resource *d,
 	if (owner)
 		it = item_in(d, owner, name);
 	if (it)
-		reply_items(r, status, d, owner, it, 1, 1);
+		reply_items(r, status, d, owner, it, 1, 1, NULL);
 	else
 		reply_error(r, 500, NULL, "%s \"%s\" vanished", d->schema->name, name);
+}
+
+/*
+ * What the list of d on r's path shows at generation gen: the live status
+ * counts for a kind that shows it (list_cache.h).
+ */
+static void list_key_of(struct req *r, const struct resource *d, int64_t gen, struct list_key *k)
+{
+	size_t at = 0;
+
+	memset(k, 0, sizeof(*k));
+	k->kind = d;
+	k->gen = gen;
+	for (size_t i = 0; i < depth(d); i++)
+		at += (size_t)snprintf(k->path + at, sizeof(k->path) - at, "%s/", r->params[i]);
+	if (d->live_acquire) {
+		pthread_mutex_lock(&r->app->live_mu);
+		k->live_round = r->app->live_round;
+		k->live[0] = r->app->live;
+		k->live[1] = r->app->live_wg;
+		pthread_mutex_unlock(&r->app->live_mu);
+	}
+}
+
+/*
+ * Answers from the list cache: 304 when If-None-Match names the ETag, else
+ * the kept bytes. Returns 0 when the list must be serialised (r->etag is
+ * then whatever the cache had: the serialisation sets it again).
+ */
+static int reply_cached(struct req *r, const struct list_key *k)
+{
+	int rc;
+
+	buf_reset(&r->out);
+	rc = list_cache_get(r->app->lists, k, r->etag, &r->out);
+	if (rc < 0)
+		return 0;
+	if (r->conn && etag_matches(req_header(r, "If-None-Match"), r->etag)) {
+		reply_data(r, 304, NULL, "", 0);
+		return 1;
+	}
+	if (rc == 0)
+		return 0;
+	r->status = 200;
+	r->ctype = "application/json";
+	return 1;
 }
 
 void res_list(struct req *r)
 {
 	const struct resource *d = r->route->res, *missing = NULL;
 	const struct atlas_state *st;
+	struct list_key key;
 	int64_t gen;
 	char *owner;
 
 	if (names_ok(r, d, 0) < 0 || !(st = app_state_get(r, &gen)))
 		return;
+	if (r->app->lists) {
+		list_key_of(r, d, gen, &key);
+		if (reply_cached(r, &key)) {
+			app_state_put(r->app);
+			return;
+		}
+	}
 	owner = owner_of(d, st, (const char(*)[128])r->params, &missing);
 	if (missing) {
 		reply_missing(r, missing);
@@ -229,7 +289,7 @@ void res_list(struct req *r)
 		const struct field *lf = list_field(d);
 
 		reply_items(r, 200, d, owner, *(char **)(owner + lf->off),
-			    *(size_t *)(owner + lf->aux_off), 0);
+			    *(size_t *)(owner + lf->aux_off), 0, r->app->lists ? &key : NULL);
 	}
 	app_state_put(r->app);
 }
@@ -244,7 +304,7 @@ void res_get(struct req *r)
 	if (names_ok(r, d, 1) < 0 || !(st = app_state_get(r, &gen)))
 		return;
 	if ((it = item_get(r, d, st, &owner)))
-		reply_items(r, 200, d, owner, it, 1, 1);
+		reply_items(r, 200, d, owner, it, 1, 1, NULL);
 	app_state_put(r->app);
 }
 

@@ -154,10 +154,15 @@ static enum MHD_Result send_reply(struct req *r)
 	if (!resp) {
 		if (!r->status)
 			reply_error(r, 500, NULL, "no answer");
-		resp =
-		    MHD_create_response_from_buffer(r->out.len, r->out.data, MHD_RESPMEM_MUST_COPY);
-		if (!resp)
+		size_t len = r->out.len;
+		char *body = buf_detach(&r->out);
+
+		/* The answer's buffer goes to libmicrohttpd as it is: no copy. */
+		resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+		if (!resp) {
+			free(body);
 			return MHD_NO;
+		}
 		if (r->ctype)
 			MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->ctype);
 		if (r->disposition[0])

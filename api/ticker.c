@@ -168,6 +168,7 @@ static void tick(struct ticker *t)
 	oldw = a->live_wg;
 	a->live = json_incref(live);
 	a->live_wg = lw;
+	a->live_round++;
 	pthread_mutex_unlock(&a->live_mu);
 	json_decref(oldl);
 	live_wg_free(oldw);

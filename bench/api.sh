@@ -1,34 +1,55 @@
 #!/usr/bin/env bash
-# `atlas serve` figures (issue 5), printed, never asserted:
-#  - RSS of `atlas serve` idle with 10 and with 10,000 peers (after the start
-#    apply settled; the lowest and highest over one 3 s status tick), and
-#    after one GET of the whole peer list;
-#  - authenticated GET of a 50-peer list with wrk (1 thread, 10 connections);
-#  - time from POST of a peer to its presence on the interface, median and
-#    p99 over 100 posts (needs the WireGuard driver).
-# usage: bench/api.sh [BUILD_DIR]  (env API_BENCH_POSTS=100, API_BENCH_WRK_SECONDS=5)
+# `atlas serve` figures (issues 5 and 18), printed, never asserted, next to
+# the Python baseline (bench/baseline/app.py: FastAPI + Uvicorn +
+# SQLAlchemy + SQLite + PyJWT from the Debian packages, installed once when
+# missing), both in one throwaway network namespace, in the same run:
+#  - memory of `atlas serve` with 10 and 10,000 peers applied: VmRSS, PSS,
+#    RssAnon, the start-up peak (VmHWM), and during a status tick;
+#  - authenticated GET of a 50-, 1,000- and 10,000-peer list with
+#    wrk -t1 -c10, Atlas then the baseline; one login of each;
+#  - POST of a peer until it is on the interface (bench/post_latency.c,
+#    UAPI polled every ms): median, p99, max over 200 POSTs at 10 and at
+#    10,000 peers, and a burst of 1,000 POSTs (applies, total time).
+# usage: bench/api.sh [BUILD_DIR]
+#   env API_BENCH_POSTS=200, API_BENCH_BURST=1000, API_BENCH_WRK_SECONDS=5,
+#   API_BENCH_SIZES="10 50 1000 10000"
 set -euo pipefail
 B=${1:-build}
 cd "$(dirname "$0")/.."
+. bench/table.sh
 ATLAS=${ATLAS_BIN:-$PWD/$B/atlas}
-POSTS=${API_BENCH_POSTS:-100}
+POSTS=${API_BENCH_POSTS:-200}
+BURST=${API_BENCH_BURST:-1000}
 WRK_S=${API_BENCH_WRK_SECONDS:-5}
+SIZES=${API_BENCH_SIZES:-"10 50 1000 10000"}
 NS=ata-bench
 PORT=18090
+BPORT=18091
 IF=atabench
+PY=/usr/bin/python3
 [ "$(id -u)" = 0 ] || { echo "bench/api.sh: needs root (network namespace)"; exit 1; }
-for p in ip curl jq wrk wg wireguard-go; do
+for p in ip curl jq wrk wg wireguard-go cc; do
   command -v $p >/dev/null || { echo "bench/api.sh: missing $p (make deps)"; exit 1; }
 done
+if ! $PY -c 'import fastapi, uvicorn, sqlalchemy, jwt' 2>/dev/null; then
+  echo "installing the baseline's Debian packages (once)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-fastapi python3-uvicorn \
+    python3-sqlalchemy python3-jwt > /dev/null
+fi
 T=$(mktemp -d /tmp/atlas-bench-api.XXXXXX)
 PID=
-stop() { [ -n "$PID" ] && { kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null || true; }; PID=; }
+BPID=
+stop() {
+  [ -n "$PID" ] && { kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null || true; }
+  [ -n "$BPID" ] && { kill "$BPID" 2>/dev/null; wait "$BPID" 2>/dev/null || true; }
+  PID=; BPID=
+  for pid in $(ip netns pids $NS 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
+  sleep 0.3
+  rm -f /var/run/wireguard/$IF.sock
+}
 cleanup() {
   stop
-  for pid in $(ip netns pids $NS 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
-  sleep 0.2
   ip netns del $NS 2>/dev/null || true
-  rm -f /var/run/wireguard/$IF.sock
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -37,22 +58,35 @@ ip netns del $NS 2>/dev/null || true
 ip netns add $NS; X ip link set lo up
 export ATLAS_SERVICE_MODE=direct
 URL=http://127.0.0.1:$PORT/api/v1
+BURL=http://127.0.0.1:$BPORT/api
+LIST=$URL/wireguard/interfaces/$IF/peers
+cc -O2 -o "$T/post_latency" bench/post_latency.c -lcurl
 
 state() { # N: a state with N peers (explicit addresses: allocation is not measured here)
   printf 'version: 1\nsettings:\n  host: 10.200.0.1\n  egress_interface: lo\nwireguard:\n  interfaces:\n'
   printf '    - name: %s\n      listen_port: 51990\n      address: [10.200.0.1/16]\n      peers:\n' $IF
-  local i
-  for i in $(seq 1 "$1"); do
-    printf '        - name: p%d\n          address: [10.200.%d.%d/32]\n' "$i" $((i / 250)) $((i % 250 + 2))
-  done
+  awk -v n="$1" 'BEGIN { for (i = 1; i <= n; i++)
+    printf "        - {name: p%d, address: [10.200.%d.%d/32]}\n", i, int(i / 250), i % 250 + 2 }'
 }
 start() { # DATADIR
   # Not through X (a function): $! must be atlas itself.
   ip netns exec $NS "$ATLAS" --data "$1" serve --listen 127.0.0.1:$PORT > "$1.out" 2> "$1.log" &
   PID=$!
-  for _ in $(seq 1 200); do X curl -fsS "$URL/health" >/dev/null 2>&1 && break; sleep 0.05; done
-  local pw; pw=$(sed -n 's/.*with password \([^ ]*\)$/\1/p' "$1.out")
-  TOKEN=$(X curl -fsS -X POST "$URL/auth/login" -d "{\"username\":\"admin\",\"password\":\"$pw\"}" | jq -r .token)
+  for _ in $(seq 1 400); do X curl -fsS "$URL/health" >/dev/null 2>&1 && break; sleep 0.05; done
+  local pw; pw=$(tr -d "\n" < "$1/initial-admin-password")
+  LOGIN_BODY="{\"username\":\"admin\",\"password\":\"$pw\"}"
+  TOKEN=$(X curl -fsS -X POST "$URL/auth/login" -d "$LOGIN_BODY" | jq -r .token)
+}
+start_baseline() { # N
+  rm -f "$T/baseline.db"
+  ip netns exec $NS env BASELINE_DB="$T/baseline.db" BASELINE_PEERS="$1" \
+    $PY -m uvicorn --app-dir bench/baseline app:app --host 127.0.0.1 --port $BPORT \
+    --log-level warning > "$T/baseline.log" 2>&1 &
+  BPID=$!
+  for _ in $(seq 1 600); do X curl -fsS "$BURL/health" >/dev/null 2>&1 && break; sleep 0.1; done
+  BLOGIN_BODY='{"username":"admin","password":"baseline-password"}'
+  BTOKEN=$(X curl -fsS -X POST "$BURL/auth/login" -H 'Content-Type: application/json' \
+    -d "$BLOGIN_BODY" | jq -r .token)
 }
 api() { X curl -fsS -H "Authorization: Bearer $TOKEN" "$@"; }
 settle() { # waits until the current generation is applied (or 300 s)
@@ -62,75 +96,102 @@ settle() { # waits until the current generation is applied (or 300 s)
   done
   echo "  (not settled: $(api "$URL/status" | jq -c '{generation,applied_generation,last_run:.last_run.error}'))"
 }
-rss_kb() { awk '/^VmRSS/ { print $2 }' /proc/$PID/status; }
-anon_kb() { awk '/^RssAnon/ { print $2 }' /proc/$PID/status; }
+st_kb() { awk -v k="$1:" '$1 == k { print $2 }' /proc/$PID/status; }
+pss_kb() { awk '/^Pss:/ { print $2 }' /proc/$PID/smaps_rollup; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f MB", k / 1024 }'; }
 # Samples VmRSS and RssAnon every 0.1 s over one ticker period (3 s, plus a
-# margin): the ticker's status round is short-lived but big with 10,000
-# peers, so one sample may land in it. Sets idle/idle_anon (the lowest:
-# between ticks) and peak/peak_anon (the highest: during a tick).
+# margin): a status round is short-lived, so one sample may land in it.
+# The idle figures (VmRSS, RssAnon, PSS) are each the lowest sample.
 sample_tick() {
-  local k r a
-  idle=; idle_anon=; peak=0; peak_anon=0
+  local k r a p
+  idle=; idle_anon=; idle_pss=; peak=0; peak_anon=0
   for k in $(seq 1 35); do
-    r=$(rss_kb); a=$(anon_kb)
+    r=$(st_kb VmRSS); a=$(st_kb RssAnon); p=$(pss_kb)
     [ -z "$idle" ] || [ "$r" -lt "$idle" ] && idle=$r
+    [ -z "$idle_pss" ] || [ "$p" -lt "$idle_pss" ] && idle_pss=$p
     [ -z "$idle_anon" ] || [ "$a" -lt "$idle_anon" ] && idle_anon=$a
     [ "$r" -gt "$peak" ] && peak=$r
     [ "$a" -gt "$peak_anon" ] && peak_anon=$a
     sleep 0.1
   done
 }
+wrk_rps() { # OUT ARGS...: requests/s of wrk -t1 -c10 (a note on stderr for non-2xx)
+  local out=$1; shift
+  X wrk -t1 -c10 -d"${WRK_S}s" "$@" > "$out"
+  if grep -q Non-2xx "$out"; then echo "  NON-2xx answers: $(grep Non-2xx "$out")" >&2; fi
+  awk '/^Requests\/sec/ { printf "%.0f", $2 }' "$out"
+}
+login_ms() { # URL BODY: one login, ms
+  X curl -fsS -o /dev/null -w '%{time_total}' -X POST "$1" -H 'Content-Type: application/json' \
+    -d "$2" | awk '{ printf "%.1f", $1 * 1000 }'
+}
+memory() { # N: memory rows of the settled server
+  local n=$1 hwm pss
+  hwm=$(st_kb VmHWM)
+  sleep 4 # one ticker round with live status
+  sample_tick
+  pss=$idle_pss
+  printf '  %6d peers: VmRSS %6d KiB, PSS %6d KiB, RssAnon %6d KiB; start-up peak (VmHWM) %6d KiB;\n' \
+    "$n" "$idle" "$pss" "$idle_anon" "$hwm"
+  printf '  %6s        during a status tick up to %6d KiB (RssAnon %6d KiB)\n' "" "$peak" "$peak_anon"
+  if [ "$n" -ge 10000 ]; then
+    row "VmRSS, $n peers applied" "<= 8 MB" "$(mib "$idle")"
+    row "PSS, $n peers applied" "-" "$(mib "$pss")"
+    row "RssAnon, $n peers applied" "<= 4 MB" "$(mib "$idle_anon")"
+    row "start-up peak (VmHWM), $n peers" "<= 20 MB" "$(mib "$hwm")"
+    row "VmRSS during a status tick, $n peers" "-" "$(mib "$peak")"
+  else
+    row "VmRSS, $n peers applied" "-" "$(mib "$idle")"
+    row "RssAnon, $n peers applied" "-" "$(mib "$idle_anon")"
+  fi
+}
+throughput() { # N
+  local n=$1 a b ah bh
+  start_baseline "$n"
+  [ "$(X curl -fsS -H "Authorization: Bearer $BTOKEN" "$BURL/wireguard/interfaces/wg0/peers" | jq length)" = "$n" ] ||
+    echo "  baseline: the list does not have $n peers"
+  [ "$(api "$LIST" | jq length)" = "$n" ] || echo "  atlas: the list does not have $n peers"
+  a=$(wrk_rps "$T/wrk-a" -H "Authorization: Bearer $TOKEN" "$LIST")
+  b=$(wrk_rps "$T/wrk-b" -H "Authorization: Bearer $BTOKEN" "$BURL/wireguard/interfaces/wg0/peers")
+  printf '  GET of a %d-peer list, wrk -t1 -c10 -d%ss: atlas %s req/s, baseline %s req/s (%s x)\n' \
+    "$n" "$WRK_S" "$a" "$b" "$(ratio "$a" "$b")"
+  row "GET $n-peer list, req/s (wrk -t1 -c10)" "$([ "$n" = 50 ] && echo '>= 100x baseline' || echo -)" "$a ($(ratio "$a" "$b")x)" "$b"
+  if [ "$n" = 50 ]; then
+    ah=$(wrk_rps "$T/wrk-ah" "$URL/health")
+    bh=$(wrk_rps "$T/wrk-bh" "$BURL/health")
+    printf '  (for scale: unauthenticated /health atlas %s req/s, baseline %s req/s)\n' "$ah" "$bh"
+    row "GET /health, req/s" "-" "$ah" "$bh"
+    a=$(login_ms "$URL/auth/login" "$LOGIN_BODY"); b=$(login_ms "$BURL/auth/login" "$BLOGIN_BODY")
+    printf '  one login: atlas %s ms (password hash), baseline %s ms (plain compare)\n' "$a" "$b"
+    row "login, one request, ms" "-" "$a" "$b"
+  fi
+  kill "$BPID" 2>/dev/null; wait "$BPID" 2>/dev/null || true; BPID=
+}
+runs_total() { X curl -fsS "$URL/../../metrics" | awk '$1 == "atlas_apply_runs_total" { print $2 }'; }
+latency() { # N
+  local n=$1 med p99 max r0 posts total
+  read -r med p99 max < <(X "$T/post_latency" "$LIST" "$TOKEN" $IF "$POSTS" "q" serial)
+  printf '  POST of a peer until on the interface, %d POSTs at %d peers: median %s ms, p99 %s ms, max %s ms\n' \
+    "$POSTS" "$n" "$med" "$p99" "$max"
+  row "POST -> on interface at $n peers, median / p99 / max ms" "p99 <= 50 ms" "$med / $p99 / $max"
+  [ "$n" -lt 10000 ] || return 0
+  settle
+  r0=$(runs_total)
+  read -r posts total < <(X "$T/post_latency" "$LIST" "$TOKEN" $IF "$BURST" "b" burst)
+  settle
+  printf '  burst of %d POSTs at %d peers: POSTs took %s ms, all on the interface after %s ms, %s applies\n' \
+    "$BURST" "$n" "$posts" "$total" "$(( $(runs_total) - r0 ))"
+  row "burst of $BURST POSTs: total ms (POSTs ms), applies" "-" "$total ($posts), $(( $(runs_total) - r0 ))"
+}
 
-echo "RSS of atlas serve (VmRSS; private = RssAnon, without the shared library pages)"
-for n in 10 10000; do
-  state $n > "$T/s$n.yaml"
+for n in $SIZES; do
+  echo "$n peers:"
+  state "$n" > "$T/s$n.yaml"
   "$ATLAS" --data "$T/d$n" import "$T/s$n.yaml" >/dev/null
   start "$T/d$n"
   settle
-  sleep 4   # one ticker round with live status
-  sample_tick
-  api "$URL/wireguard/interfaces/$IF/peers" > "$T/list.json"
-  after=$(rss_kb); after_anon=$(anon_kb)
-  printf '  %6d peers: idle %6d KiB (private %6d KiB), during a status tick up to %6d KiB (private %6d KiB),\n' \
-    "$n" "$idle" "$idle_anon" "$peak" "$peak_anon"
-  printf '  %6s        after listing all peers %6d KiB (private %6d KiB; list %d bytes)\n' \
-    "" "$after" "$after_anon" "$(stat -c %s "$T/list.json")"
+  case $n in 10 | 10000) memory "$n" ;; esac
+  case $n in 10) ;; *) throughput "$n" ;; esac
+  case $n in 10 | 10000) latency "$n" ;; esac
   stop
-  for pid in $(ip netns pids $NS 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
-  sleep 0.3
-  rm -f /var/run/wireguard/$IF.sock
 done
-
-echo "GET of a 50-peer list, wrk -t1 -c10 -d${WRK_S}s"
-state 50 > "$T/s50.yaml"
-"$ATLAS" --data "$T/d50" import "$T/s50.yaml" >/dev/null
-driver=$(X "$ATLAS" --data "$T/d50" plan --json 2>/dev/null | jq -r '.engines[] | select(.engine=="wireguard") | .status' || true)
-start "$T/d50"
-settle
-X wrk -t1 -c10 -d"${WRK_S}s" -H "Authorization: Bearer $TOKEN" "$URL/wireguard/interfaces/$IF/peers" > "$T/wrk.txt"
-rps=$(awk '/^Requests\/sec/ { print $2 }' "$T/wrk.txt")
-lat=$(awk '/^ *Latency/ { print $2 }' "$T/wrk.txt")
-non2xx=$(awk '/Non-2xx/ { print $NF }' "$T/wrk.txt")
-printf '  %s requests/s, mean latency %s%s\n' "$rps" "$lat" "${non2xx:+, NON-2xx: $non2xx}"
-X wrk -t1 -c10 -d"${WRK_S}s" "$URL/health" > "$T/wrk0.txt"
-printf '  (for scale: unauthenticated /health %s requests/s)\n' "$(awk '/^Requests\/sec/ { print $2 }' "$T/wrk0.txt")"
-
-echo "POST of a peer until it is on the interface ($POSTS posts, interface with 50+ peers)"
-if [ "$driver" != ok ] && [ "$driver" != incomplete ]; then
-  echo "  NOT MEASURED: this build has no WireGuard driver (engine status: ${driver:-?})"
-  exit 1
-fi
-: > "$T/lat"
-for i in $(seq 1 "$POSTS"); do
-  t0=$(date +%s%N)
-  key=$(api -X POST -d "{\"name\":\"q$i\"}" "$URL/wireguard/interfaces/$IF/peers" | jq -r .public_key)
-  until X wg show $IF peers | grep -qx "$key"; do
-    [ $(( ($(date +%s%N) - t0) / 1000000 )) -gt 10000 ] && { echo "  q$i not on the interface after 10 s"; exit 1; }
-    sleep 0.002
-  done
-  echo $(( ($(date +%s%N) - t0) / 1000000 )) >> "$T/lat"
-done
-sort -n "$T/lat" > "$T/lat.s"
-med=$(awk -v n="$POSTS" 'NR == int((n + 1) / 2)' "$T/lat.s")
-p99=$(awk -v n="$POSTS" 'NR == int(n * 0.99 + 0.999)' "$T/lat.s")
-printf '  median %s ms, p99 %s ms, max %s ms (debounce 200 ms included)\n' "$med" "$p99" "$(tail -1 "$T/lat.s")"

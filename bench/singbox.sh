@@ -8,6 +8,7 @@
 # asserts nothing. SB_BENCH_N: the user counts (default "1000 10000").
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/table.sh
 ATLAS_BIN=${ATLAS_BIN:-$PWD/${1:-build}/atlas}
 SB=$(bash scripts/singbox.sh)
 export ATLAS_SERVICE_MODE=direct
@@ -56,6 +57,7 @@ for n in ${SB_BENCH_N:-1000 10000}; do
   printf 'singbox: apply of one more Shadowsocks user (live) with %d users: %.0f ms\n' "$n" "$(ms "$s" "$e")"
   rss=$(awk '/VmRSS/ { print $2 }' "/proc/$(cat "$T/data/run/sing-box.pid")/status")
   printf 'singbox: sing-box RSS with %d+%d users: %d KiB\n' "$n" "$n" "$rss"
+  row "sing-box VmRSS with $n+$n users (Atlas's own: bench/api.sh)" "Atlas + sing-box <= 45 MB" "$(awk -v k="$rss" 'BEGIN { printf "%.1f MB", k / 1024 }')"
   a apply > /dev/null
   kill "$(cat "$T/data/run/sing-box.pid")"; sleep 0.5
 done

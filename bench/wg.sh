@@ -12,6 +12,7 @@
 set -euo pipefail
 B=${1:-build}
 cd "$(dirname "$0")/.."
+. bench/table.sh
 ATLAS=${ATLAS_BIN:-$PWD/$B/atlas}
 SIZES=${WG_BENCH_SIZES:-"1000 10000"}
 ROUNDS=${WG_BENCH_ROUNDS:-5}
@@ -57,15 +58,19 @@ for n in $SIZES; do
   printf '%-7s %-40s %10s %10s\n' "$n" "atlas import (keys generated)" "$(ms "$t0" "$t1")" "$(rss "$T/time")"
 
   t0=$(now); X /usr/bin/time -v "$ATLAS" --data "$D" apply > "$T/apply.out" 2> "$T/time"; t1=$(now)
-  printf '%-7s %-40s %10s %10s\n' "$n" "atlas apply from scratch" "$(ms "$t0" "$t1")" "$(rss "$T/time")"
+  apply_ms=$(ms "$t0" "$t1")
+  printf '%-7s %-40s %10s %10s\n' "$n" "atlas apply from scratch" "$apply_ms" "$(rss "$T/time")"
   X "$ATLAS" --data "$D" plan > /dev/null || { echo "bench: plan after apply is not empty"; cat "$T/apply.out" | tail -5; }
   [ "$(X wg show atwbench0 peers | wc -l)" = "$n" ] || echo "bench: peer count differs from $n"
 
-  printf '%-7s %-40s %10s\n' "$n" "atlas plan (no-op, UAPI), best of $ROUNDS" "$(best_ms X "$ATLAS" --data "$D" plan)"
+  plan_ms=$(best_ms X "$ATLAS" --data "$D" plan)
+  printf '%-7s %-40s %10s\n' "$n" "atlas plan (no-op, UAPI), best of $ROUNDS" "$plan_ms"
   printf '%-7s %-40s %10s\n' "$n" "atlas plan (no-op, wg show dump)" "$(best_ms X env ATLAS_WG_OBSERVE=dump "$ATLAS" --data "$D" plan)"
   X /usr/bin/time -v "$ATLAS" --data "$D" plan > /dev/null 2> "$T/time"
   printf '%-7s %-40s %10s %10s\n' "$n" "  its peak RSS" "" "$(rss "$T/time")"
-  printf '%-7s %-40s %10s\n' "$n" "wg show IF dump, best of $ROUNDS" "$(best_ms X wg show atwbench0 dump)"
+  dump_ms=$(best_ms X wg show atwbench0 dump)
+  printf '%-7s %-40s %10s\n' "$n" "wg show IF dump, best of $ROUNDS" "$dump_ms"
+  row "no-op atlas plan, $n peers, ms (baseline: wg show dump)" "<= 1.5x baseline" "$plan_ms ($(ratio "$plan_ms" "$dump_ms")x)" "$dump_ms"
   read -r ubest umean upeers < <(X "$T/uapi_get" atwbench0 "$ROUNDS")
   printf '%-7s %-40s %10s\n' "$n" "UAPI get=1 in-process, best" "$ubest"
 
@@ -88,7 +93,9 @@ for n in $SIZES; do
   grep -Ev '^(Address|MTU) *=' "$D/wireguard/atwbench0.conf" | sed 's/^ListenPort = .*/ListenPort = 51901/' > "$T/sync.conf"
   X wireguard-go atwbench1 > /dev/null 2>&1
   t0=$(now); X wg syncconf atwbench1 "$T/sync.conf"; t1=$(now)
-  printf '%-7s %-40s %10s\n' "$n" "wg syncconf from scratch" "$(ms "$t0" "$t1")"
+  sync_ms=$(ms "$t0" "$t1")
+  printf '%-7s %-40s %10s\n' "$n" "wg syncconf from scratch" "$sync_ms"
+  row "atlas apply of $n new peers, ms (baseline: wg syncconf)" "<= 1.2x baseline" "$apply_ms ($(ratio "$apply_ms" "$sync_ms")x)" "$sync_ms"
   t0=$(now); X wg syncconf atwbench1 "$T/sync.conf"; t1=$(now)
   printf '%-7s %-40s %10s\n' "$n" "wg syncconf no-op" "$(ms "$t0" "$t1")"
 

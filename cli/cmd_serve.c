@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "api/api.h"
+#include "api/list_cache.h"
 #include "lib/fileio.h"
 #include "api/tls.h"
 #include "lib/log.h"
@@ -38,6 +39,7 @@ static void app_free(struct app *a)
 {
 	store_close(a->store);
 	free(a->cache); /* packed: state/pack.h */
+	list_cache_free(a->lists);
 	json_decref(a->live);
 	live_wg_free(a->live_wg);
 	free(a->watch_error);
@@ -248,6 +250,7 @@ int cmd_serve(int argc, char **argv)
 	a.watch_file = (char *)watch;
 	a.started = time(NULL);
 	a.cache_gen = -1;
+	a.lists = list_cache_new();
 	a.metrics_token = mt && *mt ? xstrdup(mt) : NULL;
 	if (store_open(cli_datadir, &a.store, &err) < 0 ||
 	    jwt_key_load(cli_datadir, a.jwt_key, &err) < 0) {

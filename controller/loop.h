@@ -33,7 +33,11 @@
 #include "lib/err.h"
 #include "controller/controller.h"
 
-/* A burst of edits becomes one apply: it waits this long after the last edit... */
+/*
+ * An edit while no run is pending is applied at once (leading edge: now, or
+ * right after the run in progress). More edits before that run started are
+ * a burst, and become one apply: it waits this long after the last edit...
+ */
 #define LOOP_DEBOUNCE_MS 200
 /* ...but no longer than this after the first (a steady stream still applies). */
 #define LOOP_DEBOUNCE_MAX_MS 1000
@@ -61,7 +65,10 @@ struct loop *loop_start(const char *datadir, loop_run_cb on_run, void *cls, stru
 /* Stops the thread (after the run in progress) and frees l. Accepts NULL. */
 void loop_stop(struct loop *l);
 
-/* Asks for an apply: debounced (LOOP_DEBOUNCE_MS) when debounce, else at once. */
+/*
+ * Asks for an apply: at once without debounce or when no run is pending,
+ * else debounced (LOOP_DEBOUNCE_MS, loop_wake_due).
+ */
 void loop_wake(struct loop *l, const char *trigger, int debounce);
 
 struct atlas_state;
@@ -80,11 +87,12 @@ void loop_engine_down(struct loop *l, const char *what);
 
 /*
  * When a wake-up at now (ms) runs, the burst it belongs to having started at
- * first: 200 ms after the last wake-up when debounce, at once otherwise, and
- * never later than 1 s after the first (a steady stream of edits still
- * applies). The pure rule loop_wake() follows, with the clock as an argument.
+ * first: at once when it is the first (no run was pending: the leading
+ * edge) or without debounce; else 200 ms after the last wake-up, and never
+ * later than 1 s after the first (a steady stream of edits still applies).
+ * The pure rule loop_wake() follows, with the clock as an argument.
  */
-int64_t loop_wake_due(int64_t now, int64_t first, int debounce);
+int64_t loop_wake_due(int64_t now, int64_t first, int debounce, int first_wake);
 
 /*
  * How many runs the timer or a wake-up started have finished, recorded or

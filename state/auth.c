@@ -85,12 +85,11 @@ static int db_fail(struct store *s, struct atlas_err *err)
 /* The stored hash of user (new) or NULL; *epoch set when found. */
 static char *load_user(struct store *s, const char *user, int64_t *epoch)
 {
-	sqlite3_stmt *st;
+	/* Every authenticated request reads the epoch: prepared once. */
+	sqlite3_stmt *st = store_stmt(s, "SELECT hash, token_epoch FROM admins WHERE username = ?");
 	char *hash = NULL;
 
-	if (sqlite3_prepare_v2(store_db(s),
-			       "SELECT hash, token_epoch FROM admins WHERE username = ?", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (!st)
 		return NULL;
 	sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -98,7 +97,7 @@ static char *load_user(struct store *s, const char *user, int64_t *epoch)
 		if (epoch)
 			*epoch = sqlite3_column_int64(st, 1);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return hash;
 }
 

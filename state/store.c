@@ -29,10 +29,18 @@
 extern const struct migration atlas_migrations[];
 extern const int atlas_nmigrations;
 
+#define STORE_STMTS 8
+
 struct store {
 	sqlite3 *db;
 	char *datadir;
 	char actor[STORE_ACTOR_MAX]; /* of the next saves and runs; "": their trigger */
+	/* statements prepared once (store_stmt), by the address of their SQL */
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} stmts[STORE_STMTS];
+	size_t nstmts;
 };
 
 void store_set_actor(struct store *s, const char *actor)
@@ -303,9 +311,32 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
+	for (size_t i = 0; i < s->nstmts; i++)
+		sqlite3_finalize(s->stmts[i].st);
 	sqlite3_close(s->db);
 	free(s->datadir);
 	free(s);
+}
+
+sqlite3_stmt *store_stmt(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	size_t i = 0;
+
+	while (i < s->nstmts && s->stmts[i].sql != sql)
+		i++;
+	if (i < s->nstmts) {
+		sqlite3_reset(s->stmts[i].st);
+		sqlite3_clear_bindings(s->stmts[i].st);
+		return s->stmts[i].st;
+	}
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+		return NULL;
+	if (s->nstmts == STORE_STMTS) /* not with today's few callers: the last one goes */
+		sqlite3_finalize(s->stmts[--s->nstmts].st);
+	s->stmts[s->nstmts].sql = sql;
+	s->stmts[s->nstmts++].st = st;
+	return st;
 }
 
 const char *store_datadir(const struct store *s)
@@ -328,14 +359,14 @@ static const char *col_text(sqlite3_stmt *st, int col)
 
 int64_t store_generation(struct store *s)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = store_stmt(s, "SELECT MAX(gen) FROM generations");
 	int64_t gen = 0;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT MAX(gen) FROM generations", -1, &st, NULL) ==
-	    SQLITE_OK) {
+	/* Asked for by every API request: prepared once. */
+	if (st) {
 		if (sqlite3_step(st) == SQLITE_ROW)
 			gen = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
+		sqlite3_reset(st);
 	}
 	return gen;
 }

@@ -129,5 +129,13 @@ int store_set_cache_kib(struct store *s, int kib, struct atlas_err *err);
 
 /* The raw handle, for state/ modules that own further tables (auth). */
 struct sqlite3 *store_db(struct store *s);
+/*
+ * The statement of sql prepared once for s (borrowed; reset, bindings
+ * cleared), or NULL: for the queries of every request. sql is known by its
+ * address (a string literal). sqlite3_reset() it when done, so it holds no
+ * read transaction open.
+ */
+struct sqlite3_stmt;
+struct sqlite3_stmt *store_stmt(struct store *s, const char *sql);
 
 #endif

@@ -140,6 +140,19 @@ int wg_parse_uapi(char *text, struct wg_obs_iface *ifc, struct atlas_err *err);
  * out. ERR_NOTFOUND when there is no socket (kernel device, or none).
  */
 int wg_uapi_get(const char *ifname, struct buf *out, struct atlas_err *err);
+/*
+ * Appends the UAPI lines of one peer to b (keys as hex: public_key,
+ * preshared_key when psk is set, allowed_ip each, the keepalive when not
+ * 0): the body of a set that adds it. -1 when a key is not one. Pure.
+ */
+int wg_uapi_peer_text(struct buf *b, const char *public_key, const char *psk,
+		      const struct strv *allowed, int keepalive);
+/*
+ * Sends set=1 with body (lines of wg_uapi_peer_text) to IF's UAPI socket:
+ * one change of the running device, no program run. ERR_NOTFOUND when
+ * there is no socket (the kernel module), ERR_EXEC when the device refused.
+ */
+int wg_uapi_set(const char *ifname, const char *body, size_t len, struct atlas_err *err);
 /* Parses `ip -j addr show dev IF` output into ifc (up, mtu, addresses). Pure. */
 int wg_parse_ip_addr(const char *json, struct wg_obs_iface *ifc, struct atlas_err *err);
 void wg_obs_iface_release(struct wg_obs_iface *ifc);

@@ -3,8 +3,9 @@
  *
  * Secrets never reach a command line or a file other than the 0600 record:
  * private keys and preshared keys go to `wg` on its stdin. New peers are
- * added in batches with `wg addconf IF /dev/stdin` (one program run per
- * 1,000 peers instead of one each: a fresh interface of 10,000 peers), and
+ * added in batches of 1,000 in one change of the device each: a UAPI set on
+ * wireguard-go's socket (no program run: one added peer costs one socket
+ * exchange), else `wg addconf IF /dev/stdin` for the kernel module; and
  * removed peers in batches of `wg set IF peer K remove ...`. Changed peers
  * get `wg set IF peer K ...` with only what changed (batched as well, with
  * at most one PSK per run since it travels on stdin). None of these
@@ -181,14 +182,32 @@ static int peers_update(struct action *v, size_t n, struct atlas_err *err)
 	return ret;
 }
 
-/* Adds v[0..n-1] (creates of one interface) with one `wg addconf`. */
+/*
+ * Adds v[0..n-1] (creates of one interface) in one change of the device:
+ * one UAPI set on wireguard-go's socket, else one `wg addconf`.
+ */
 static int peers_create(struct action *v, size_t n, struct atlas_err *err)
 {
 	const struct wg_act *first = v[0].data;
 	const char *argv[] = { "wg", "addconf", first->iface, "/dev/stdin", NULL };
 	struct buf conf = BUF_INIT;
-	int ret;
+	struct atlas_err e = { 0 };
+	int ret = 0;
 
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		const struct wg_act *a = v[i].data;
+
+		ret = wg_uapi_peer_text(&conf, a->public_key, a->psk, &a->allowed, a->keepalive);
+	}
+	if (ret == 0 && (ret = wg_uapi_set(first->iface, conf.data, conf.len, &e)) < 0 &&
+	    e.code != ERR_NOTFOUND) {
+		/* The socket answered and refused: that is the error. */
+		buf_release_secure(&conf);
+		return err_set(err, e.code, "%s", e.msg);
+	}
+	buf_release_secure(&conf);
+	if (ret == 0)
+		return 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct wg_act *a = v[i].data;
 

@@ -314,8 +314,11 @@ int wg_observe(const struct driver_ctx *ctx, const struct atlas_state *desired, 
 		observe_iface(o->confdir, &o->ifaces[i]);
 	o->forward4 = nat_forwarding_read(4);
 	o->forward6 = nat_forwarding_read(6);
-	o->egress4 = nat_default_egress(4);
-	o->egress6 = nat_default_egress(6);
+	/* The default routes name the egress only when the settings do not (two program runs). */
+	if (!desired->settings.egress_interface) {
+		o->egress4 = nat_default_egress(4);
+		o->egress6 = nat_default_egress(6);
+	}
 	if (nat_observe(WG_NAT_TABLE, ctx->rundir, &o->nat, err) < 0) {
 		wg_obs_free(o);
 		return -1;

@@ -157,7 +157,12 @@ out:
 	return ret;
 }
 
-int wg_uapi_get(const char *ifname, struct buf *out, struct atlas_err *err)
+/*
+ * Sends req to /var/run/wireguard/IF.sock and appends the whole reply (up to
+ * its "errno=N" line and the empty line) to out.
+ */
+static int uapi_exchange(const char *ifname, const char *req, size_t len, struct buf *out,
+			 struct atlas_err *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = 30 };
@@ -175,9 +180,16 @@ int wg_uapi_get(const char *ifname, struct buf *out, struct atlas_err *err)
 		err_set(err, ERR_IO, "cannot connect to %s: %s", sa.sun_path, strerror(errno));
 		goto out;
 	}
-	if (write(fd, "get=1\n\n", 7) != 7) {
-		err_set(err, ERR_IO, "cannot write to %s: %s", sa.sun_path, strerror(errno));
-		goto out;
+	for (size_t done = 0; done < len;) {
+		ssize_t n = write(fd, req + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err_set(err, ERR_IO, "cannot write to %s: %s", sa.sun_path, strerror(errno));
+			goto out;
+		}
+		done += (size_t)n;
 	}
 	for (;;) {
 		ssize_t n;
@@ -211,5 +223,62 @@ int wg_uapi_get(const char *ifname, struct buf *out, struct atlas_err *err)
 	ret = 0;
 out:
 	close(fd);
+	return ret;
+}
+
+int wg_uapi_get(const char *ifname, struct buf *out, struct atlas_err *err)
+{
+	return uapi_exchange(ifname, "get=1\n\n", 7, out, err);
+}
+
+/* base64 key to 64 lowercase hex digits in out[65]; -1 when not a key. */
+static int key_hex(const char *b64, char out[65])
+{
+	unsigned char raw[KEY_LEN];
+
+	if (key_decode(b64, raw) < 0)
+		return -1;
+	for (size_t i = 0; i < KEY_LEN; i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return 0;
+}
+
+int wg_uapi_peer_text(struct buf *b, const char *public_key, const char *psk,
+		      const struct strv *allowed, int keepalive)
+{
+	char hex[65];
+
+	if (key_hex(public_key, hex) < 0)
+		return -1;
+	buf_printf(b, "public_key=%s\n", hex);
+	if (psk && *psk) {
+		if (key_hex(psk, hex) < 0)
+			return -1;
+		buf_printf(b, "preshared_key=%s\n", hex);
+		OPENSSL_cleanse(hex, sizeof(hex));
+	}
+	for (size_t k = 0; k < allowed->n; k++)
+		buf_printf(b, "allowed_ip=%s\n", allowed->v[k]);
+	if (keepalive)
+		buf_printf(b, "persistent_keepalive_interval=%d\n", keepalive);
+	return 0;
+}
+
+int wg_uapi_set(const char *ifname, const char *body, size_t len, struct atlas_err *err)
+{
+	struct buf req = BUF_INIT, reply = BUF_INIT;
+	int ret;
+
+	buf_grow(&req, len + 8);
+	buf_puts(&req, "set=1\n");
+	buf_add(&req, body, len);
+	buf_putc(&req, '\n');
+	ret = uapi_exchange(ifname, req.data, req.len, &reply, err);
+	buf_release_secure(&req);
+	if (ret == 0 && strncmp(buf_str(&reply), "errno=0\n", 8))
+		ret = err_set(err, ERR_EXEC, "wireguard %s refused the change: %.60s", ifname,
+			      buf_str(&reply));
+	buf_release(&reply);
 	return ret;
 }

@@ -17,6 +17,7 @@
 #include "testutil.h"
 
 #include "api/api.h"
+#include "api/list_cache.h"
 #include "api/resource.h"
 #include "state/schema.h"
 #include "state/store.h"
@@ -55,6 +56,7 @@ static int teardown(void **ts)
 	loop_stop(f->app.loop);
 	store_close(f->app.store);
 	free(f->app.cache);
+	list_cache_free(f->app.lists);
 	live_wg_free(f->app.live_wg);
 	json_decref(f->app.live);
 	tu_rmrf(f->dir);
@@ -69,6 +71,7 @@ struct answer {
 	int status;
 	const char *ctype;
 	char disposition[160];
+	char etag[48];
 	char *text; /* the body (new) */
 	json_t *json; /* the body parsed, or NULL */
 };
@@ -101,6 +104,7 @@ static struct answer run(struct fx *f, const struct route *rt, char params[3][12
 	a.status = r.status;
 	a.ctype = r.ctype;
 	memcpy(a.disposition, r.disposition, sizeof(a.disposition));
+	memcpy(a.etag, r.etag, sizeof(a.etag));
 	a.text = xstrdup(r.out.len ? r.out.data : "");
 	a.json = r.out.len ? json_loadb(r.out.data, r.out.len, 0, NULL) : NULL;
 	buf_release(&r.body);
@@ -960,6 +964,76 @@ static void test_resource__sing_box_downloads(void **ts)
 	free(token);
 }
 
+/*
+ * A list answer kept as bytes (api/list_cache.c) is the one serialised, and
+ * is kept only while what it shows is: a new generation or a new live
+ * status round serialises it again; a list too big to keep keeps its ETag.
+ */
+static void test_resource__list_cache(void **ts)
+{
+	struct fx *f = *ts;
+	struct answer plain, a, b;
+	struct list_key k = {.kind = &res_wg_peer, .gen = 1};
+	struct buf out = BUF_INIT;
+	char etag[48], etag2[48], *big;
+	json_t *wg;
+
+	expect(f, "POST", IF, WG0, 201, NULL, NULL);
+	expect(f, "POST", IF "/wg0/peers", "{\"name\":\"alice\"}", 201, NULL, NULL);
+	plain = call(f, "GET", IF "/wg0/peers", NULL); /* no cache: serialised */
+	f->app.lists = list_cache_new();
+	a = call(f, "GET", IF "/wg0/peers", NULL);
+	b = call(f, "GET", IF "/wg0/peers", NULL);
+	assert_string_equal(a.text, plain.text);
+	assert_string_equal(b.text, plain.text);
+	assert_true(a.etag[0] == '"');
+	assert_string_equal(a.etag, b.etag);
+	answer_release(&b);
+	/* A new generation: the new peer is listed, under another ETag. */
+	expect(f, "POST", IF "/wg0/peers", "{\"name\":\"bob\"}", 201, NULL, NULL);
+	b = call(f, "GET", IF "/wg0/peers", NULL);
+	assert_int_equal(json_array_size(b.json), 2);
+	assert_string_not_equal(a.etag, b.etag);
+	answer_release(&a);
+	/* A new live status round: the status shows. */
+	wg = json_pack("{s:[{s:s, s:b, s:[{s:s, s:s, s:I, s:I, s:I}]}]}", "interfaces", "name",
+		       "wg0", "up", 1, "peers", "public_key",
+		       str(json_array_get(b.json, 0), "public_key"), "endpoint", "192.0.2.7:51820",
+		       "latest_handshake", (json_int_t)1700000000, "rx_bytes", (json_int_t)1,
+		       "tx_bytes", (json_int_t)2);
+	f->app.live_wg = live_wg_from_json(wg);
+	f->app.live_round++;
+	json_decref(wg);
+	a = call(f, "GET", IF "/wg0/peers", NULL);
+	assert_true(json_is_true(json_object_get(json_object_get(json_array_get(a.json, 0), "status"),
+						 "on_interface")));
+	assert_string_not_equal(a.etag, b.etag);
+	answer_release(&a);
+	answer_release(&b);
+	answer_release(&plain);
+	/* Too big to keep: a hit gives the ETag only (the list is serialised again). */
+	big = xcalloc(1, LIST_CACHE_ITEM_MAX + 1);
+	memset(big, 'x', LIST_CACHE_ITEM_MAX + 1);
+	list_cache_put(f->app.lists, &k, big, LIST_CACHE_ITEM_MAX + 1, etag);
+	assert_int_equal(list_cache_get(f->app.lists, &k, etag2, &out), 0);
+	assert_string_equal(etag, etag2);
+	assert_int_equal(out.len, 0);
+	free(big);
+	/* Small: the bytes come back; another generation is a miss. */
+	list_cache_put(f->app.lists, &k, "[]\n", 3, etag);
+	assert_int_equal(list_cache_get(f->app.lists, &k, etag2, &out), 1);
+	assert_string_equal(buf_str(&out), "[]\n");
+	k.gen = 2;
+	assert_int_equal(list_cache_get(f->app.lists, &k, etag2, &out), -1);
+	buf_release(&out);
+	/* If-None-Match: the ETag itself, among others, or "*" */
+	assert_true(etag_matches(etag, etag));
+	assert_true(etag_matches("\"x\", W/" , "\"x\""));
+	assert_true(etag_matches("*", etag));
+	assert_false(etag_matches("\"other\"", etag));
+	assert_false(etag_matches(NULL, etag));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -972,6 +1046,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_resource__section_unmanaged_then_clients, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_resource__live_status, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_resource__list_cache, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_resource__client_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_resource__sing_box_inbounds_and_users, setup,
 					    teardown),
