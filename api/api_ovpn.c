@@ -107,7 +107,7 @@ void h_ovpn_restart(struct req *r)
 	}
 	req_suspend(r);
 	/* Cannot fail now: the engine has a restart hook. */
-	loop_request(r->app->loop, "openvpn", async_done, r, &err);
+	loop_request_as(r->app->loop, "openvpn", r->auth_user, async_done, r, &err);
 }
 
 void h_apply(struct req *r)
@@ -115,5 +115,5 @@ void h_apply(struct req *r)
 	struct atlas_err err = {0};
 
 	req_suspend(r);
-	loop_request(r->app->loop, NULL, async_done, r, &err);
+	loop_request_as(r->app->loop, NULL, r->auth_user, async_done, r, &err);
 }

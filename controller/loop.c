@@ -21,6 +21,7 @@
 
 struct request {
 	char engine[32]; /* "" : apply */
+	char actor[STORE_ACTOR_MAX]; /* who asked; "": the generation's actor */
 	loop_done_cb done;
 	void *cls;
 	struct request *next;
@@ -353,6 +354,8 @@ static void *loop_main(void *arg)
 			if (!l->reqs)
 				l->reqs_tail = &l->reqs;
 			pthread_mutex_unlock(&l->mu);
+			/* the run is recorded as the asker's (POST /apply by token:NAME) */
+			store_set_actor(l->store, rq->actor);
 			if (rq->engine[0]) {
 				char *t = xasprintf("restart %s", rq->engine);
 				json_t *res = run_restart(l, t, rq->engine);
@@ -362,6 +365,7 @@ static void *loop_main(void *arg)
 			} else {
 				rq->done(rq->cls, run_reconcile(l, "api apply"));
 			}
+			store_set_actor(l->store, NULL);
 			free(rq);
 			pthread_mutex_lock(&l->mu);
 			continue;
@@ -492,6 +496,12 @@ long loop_passes(struct loop *l)
 int loop_request(struct loop *l, const char *engine, loop_done_cb done, void *cls,
 		 struct atlas_err *err)
 {
+	return loop_request_as(l, engine, NULL, done, cls, err);
+}
+
+int loop_request_as(struct loop *l, const char *engine, const char *actor, loop_done_cb done,
+		    void *cls, struct atlas_err *err)
+{
 	struct request *rq;
 
 	if (engine && !driver_named(NULL, engine))
@@ -501,6 +511,7 @@ int loop_request(struct loop *l, const char *engine, loop_done_cb done, void *cl
 			       engine);
 	rq = xcalloc(1, sizeof(*rq));
 	snprintf(rq->engine, sizeof(rq->engine), "%s", engine ? engine : "");
+	snprintf(rq->actor, sizeof(rq->actor), "%s", actor ? actor : "");
 	rq->done = done;
 	rq->cls = cls;
 	pthread_mutex_lock(&l->mu);

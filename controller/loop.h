@@ -109,6 +109,9 @@ long loop_passes(struct loop *l);
  */
 int loop_request(struct loop *l, const char *engine, loop_done_cb done, void *cls,
 		 struct atlas_err *err);
+/* The same, the run recorded with actor (e.g. "token:ci"; NULL: the generation's). */
+int loop_request_as(struct loop *l, const char *engine, const char *actor, loop_done_cb done,
+		    void *cls, struct atlas_err *err);
 
 /* What a run of the loop does (loop_decide). */
 enum loop_action {

@@ -43,6 +43,14 @@ int sb_adopt_running(const struct driver_ctx *ctx, const struct atlas_state *st,
  */
 void sb_files_adopted(struct sb_files *f, int service_mode);
 
+/* Hex SHA-256 of the file at path into out (empty when it cannot be read). */
+void sb_file_sha256(const char *path, char out[65]);
+/* The start time of pid (clock ticks since boot); 0 when it is gone. */
+long long sb_proc_start_time(long pid);
+/* /proc/PID/cmdline as a NULL-terminated array (new; NULL when unreadable). */
+char **sb_proc_cmdline(long pid);
+void sb_argv_free(char **v);
+
 /* Forgets the adoption (Atlas starts its own sing-box). */
 void sb_adopted_forget(const struct sb_files *f);
 

@@ -129,6 +129,11 @@ A history > "$T/hist"
 for a in cli admin token:adm; do grep -q "^  [0-9].* $a  *" "$T/hist" || fail "atlas history shows no actor $a: $(cat "$T/hist")"; done
 api -fsS "$U/history" | jq -e 'all(.runs[]; has("actor"))' >/dev/null || fail "runs without an actor"
 ok "generations record their actor (token:adm, admin, cli) in GET /history and atlas history"
+# an apply asked for by a token is recorded as that token's, not the generation's (cli)
+[ "$(api_code -X POST -H "Authorization: Bearer $TO" "$U/apply")" = 200 ] || fail "operator token POST /apply"
+api -fsS "$U/history" | jq -e '.runs[0] | .trigger == "api apply" and .actor == "token:ops"' >/dev/null ||
+  fail "the run of POST /apply by token ops: $(api -sS "$U/history" | jq -c '[.runs[0:3][] | {trigger, actor}]')"
+ok "a run asked for by POST /apply records the asking token (token:ops)"
 
 # --- the matrix: every route × scope × kind
 # want METHOD PATH: the scope the documented rules give (docs/security.md)
