@@ -25,6 +25,7 @@
 #include "state/validate.h"
 #include "cli/cli.h"
 #include "cli/cmd_adopt.h"
+#include "state/schema.h"
 
 static char *first_existing(const char *dir, const char *const *rel)
 {
@@ -180,6 +181,7 @@ int adopt_openvpn_cmd(int argc, char **argv)
 		struct ovpn_client *c = &next->openvpn.clients[next->openvpn.nclients++];
 		char *ip = NULL;
 
+		schema_init(&schema_ovpn_client, c); /* the defaults, as an imported file gets */
 		c->name = xstrdup(names.v[i]);
 		c->note = xstrdup("adopted");
 		for (size_t k = 0; k < ippn.n; k++)

@@ -14,6 +14,7 @@
 #include "lib/fileio.h"
 #include "state/commit.h"
 #include "cli/cli.h"
+#include "state/schema.h"
 #include "cli/commands.h"
 #include "cli/cmd_store.h"
 
@@ -133,7 +134,7 @@ static int add_client(struct atlas_state *st, const char *name, const char *ip,
 
 	ov->clients = xrealloc(ov->clients, (ov->nclients + 1) * sizeof(*ov->clients));
 	c = &ov->clients[ov->nclients++];
-	memset(c, 0, sizeof(*c));
+	schema_init(&schema_ovpn_client, c); /* the defaults, as an imported file gets */
 	c->name = xstrdup(name);
 	c->static_ip = ip ? xstrdup(ip) : NULL;
 	c->note = note ? xstrdup(note) : NULL;

@@ -28,6 +28,7 @@
 
 #include "lib/ipaddr.h"
 #include "state/adopt_wg.h"
+#include "state/schema.h"
 #include "state/wgquick.h"
 #include "state/keys.h"
 #include "state/validate.h"
@@ -84,7 +85,8 @@ static void peer_push(struct adopt_wg *a, int line)
 	a->ifc.peers = xrealloc(a->ifc.peers, (n + 1) * sizeof(*a->ifc.peers));
 	a->peer_line = xrealloc(a->peer_line, (n + 1) * sizeof(*a->peer_line));
 	a->name_from = xrealloc(a->name_from, (n + 1) * sizeof(*a->name_from));
-	memset(&a->ifc.peers[n], 0, sizeof(a->ifc.peers[n]));
+	/* the schema's defaults (quota_reset_day 1...): the export of the adoption imports again */
+	schema_init(&schema_wg_peer, &a->ifc.peers[n]);
 	a->peer_line[n] = line;
 	a->name_from[n] = ADOPT_NAME_COMMENT;
 	a->ifc.npeers = n + 1;

@@ -135,6 +135,9 @@ SA adopt wireguard "$T/etc/$IF.conf" --clients "$T/clients" > "$T/adopt" 2>&1 ||
 cat "$T/adopt"
 for n in alice bob carol dave; do A export | grep_q "name: $n\$" || fail "peer $n not named from its comment"; done
 A export | grep_q "name: peer-10.77.50.6" || fail "the unnamed peer is not named from its address"
+A export --secrets > "$T/export.yaml"
+A validate "$T/export.yaml" > /dev/null 2> "$T/validate.err" ||
+  fail "the export of the adoption does not validate again: $(cat "$T/validate.err")"
 grep_q "PostUp = touch" "$T/adopt" || fail "PostUp not reported"
 grep_q "SaveConfig = false is not carried over" "$T/adopt" || fail "SaveConfig not reported"
 A history | grep_q " adopt " || fail "no generation with trigger adopt"

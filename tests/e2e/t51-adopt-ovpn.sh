@@ -176,6 +176,8 @@ grep_q "name: $SN" "$T/export.yaml" && fail "the server certificate became a cli
 grep_q 'port: 1194' "$T/export.yaml" || fail "port not kept"
 grep_q 'network: 10.8.51.0/24' "$T/export.yaml" || fail "network not kept"
 grep_q '10.99.51.0/24' "$T/export.yaml" || fail "pushed route not kept"
+cli validate "$T/export.yaml" > /dev/null 2> "$T/validate.err" ||
+  fail "the export of the adoption does not validate again: $(cat "$T/validate.err")"
 cli history | grep_q 'adopt' || fail "no generation with trigger adopt in the history"
 cmp -s "$E/tls-crypt.key" "$D/pki/tls-crypt.key" || fail "the tls-crypt key was not taken over"
 ok "adopted: alice, bob, dave; carol not; port, network, route, tls-crypt key kept; one restart announced"

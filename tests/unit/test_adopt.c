@@ -63,6 +63,12 @@ static void test_adopt__names_and_values(void **ts)
 	assert_string_equal(a.ifc.peers[1].preshared_key, ADOPT_WG_NO_PSK);
 	assert_false(key_psk_set(a.ifc.peers[1].preshared_key));
 	assert_int_equal(a.ifc.peers[1].keepalive, 25);
+	/* the schema's defaults, so that the export of an adoption imports again */
+	assert_int_equal(a.ifc.peers[0].quota_reset_day, 1);
+	assert_int_equal(a.ifc.peers[1].quota_period, QUOTA_MONTHLY);
+	/* the schema's defaults, so that the export of an adoption imports again */
+	assert_int_equal(a.ifc.peers[0].quota_reset_day, 1);
+	assert_int_equal(a.ifc.peers[1].quota_period, QUOTA_MONTHLY);
 	assert_string_equal(a.ifc.peers[1].address.v[0], "10.8.0.3/32");
 	n = fmt(&notes);
 	TU_HAS(n, "f.conf:5:1: PostUp = iptables", "f.conf:6:1: Table = off is not carried over");
