@@ -468,7 +468,7 @@ out:
 
 /* ---- the CA, the tls-crypt key, the server CN ---- */
 
-static int make_dirs(const char *dir, struct atlas_err *err)
+int pki_make_dirs(const char *dir, struct atlas_err *err)
 {
 	static const char *const sub[] = { "issued", "private", "revoked" };
 
@@ -516,7 +516,7 @@ int pki_create_ca(const char *dir, const char *cn, struct atlas_err *err)
 			cpath);
 		goto out;
 	}
-	if (make_dirs(dir, err) < 0)
+	if (pki_make_dirs(dir, err) < 0)
 		goto out;
 	if (have_key) {
 		/* finish a creation killed between the two files */

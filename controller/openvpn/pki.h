@@ -81,6 +81,9 @@ int pki_server_legacy(const char *dir, const char *cn);
  */
 int pki_migrate_server(const char *dir, const char *cn, struct atlas_err *err);
 
+/* Makes dir and its issued/, private/ and revoked/ folders when missing (0700 / 0755). */
+int pki_make_dirs(const char *dir, struct atlas_err *err);
+
 /* 1 when DIR has a CA (ca.crt and ca.key). */
 int pki_has_ca(const char *dir);
 /* Creates DIR, its subfolders and a new CA (overwrites nothing: fails if one exists). */

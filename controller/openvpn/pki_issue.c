@@ -133,6 +133,9 @@ int pki_issue(const char *dir, struct pki_index *idx, const char *cn, int server
 			goto out;
 		}
 	} else {
+		/* a lost issued/ or private/ folder is made again, not an error forever */
+		if (pki_make_dirs(dir, err) < 0)
+			goto out;
 		enter_orphan(idx, cpath, cn);
 	}
 	if (pki_save_key(kpath, key, err) < 0 || pki_save_cert(cpath, crt, err) < 0)
