@@ -206,6 +206,8 @@ void app_edit_abort(struct req *r, struct atlas_state *next);
 json_t *app_live(struct app *a, const char *engine);
 /* Called after any change of desired state (generation gen). */
 void app_state_changed(struct app *a, int64_t gen, const char *trigger);
+/* The same, with loop_wake's debounce (LOOP_WAKE_EDIT, LOOP_WAKE_COALESCE). */
+void app_wake(struct app *a, int64_t gen, const char *trigger, int debounce);
 /* Validates a {name} path parameter; replies 404 and returns -1 when bad. */
 int app_name_param(struct req *r, size_t i, const char *what);
 

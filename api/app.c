@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "controller/controller.h"
+#include "api/resource.h"
 #include "lib/log.h"
 #include "state/commit.h"
 #include "state/json.h"
@@ -119,15 +120,29 @@ int app_edit_commit(struct req *r, struct atlas_state *next, const char *summary
 	}
 	diags_clear(&d);
 	log_info("api: %s (generation %lld)", summary, (long long)gen);
-	app_state_changed(r->app, gen, "api");
+	/*
+	 * A sing-box edit may reload sing-box, which drops every user's
+	 * connections: a burst of them waits to be one reload (coalesced);
+	 * other edits apply at once (leading edge).
+	 */
+	app_wake(r->app, gen, "api",
+		 r->route && r->route->res && r->route->res->engine &&
+				 !strcmp(r->route->res->engine, "singbox")
+			 ? LOOP_WAKE_COALESCE
+			 : LOOP_WAKE_EDIT);
 	return 0;
 }
 
 void app_state_changed(struct app *a, int64_t gen, const char *trigger)
 {
+	app_wake(a, gen, trigger, LOOP_WAKE_EDIT);
+}
+
+void app_wake(struct app *a, int64_t gen, const char *trigger, int debounce)
+{
 	json_t *ev = json_pack("{s:I}", "generation", (json_int_t)gen);
 
-	loop_wake(a->loop, trigger, 1);
+	loop_wake(a->loop, trigger, debounce);
 	events_publish(a->events, "state", ev);
 	json_decref(ev);
 }

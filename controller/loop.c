@@ -456,7 +456,8 @@ void loop_stop(struct loop *l)
 
 int64_t loop_wake_due(int64_t now, int64_t first, int debounce, int first_wake)
 {
-	int64_t due = debounce && !first_wake ? now + LOOP_DEBOUNCE_MS : now;
+	int later = debounce == LOOP_WAKE_COALESCE || (debounce && !first_wake);
+	int64_t due = later ? now + LOOP_DEBOUNCE_MS : now;
 
 	return due > first + LOOP_DEBOUNCE_MAX_MS ? first + LOOP_DEBOUNCE_MAX_MS : due;
 }

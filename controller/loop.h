@@ -70,6 +70,13 @@ void loop_stop(struct loop *l);
  * else debounced (LOOP_DEBOUNCE_MS, loop_wake_due).
  */
 void loop_wake(struct loop *l, const char *trigger, int debounce);
+/*
+ * loop_wake's debounce: LOOP_WAKE_NOW (SIGHUP), LOOP_WAKE_EDIT (the first
+ * edit at once, a burst debounced), LOOP_WAKE_COALESCE (always debounced:
+ * an edit whose apply is costly for everyone, a sing-box reload that drops
+ * every connection, waits for the rest of its burst so that it is one).
+ */
+enum { LOOP_WAKE_NOW = 0, LOOP_WAKE_EDIT = 1, LOOP_WAKE_COALESCE = 2 };
 
 struct atlas_state;
 /*

@@ -126,6 +126,11 @@ static void test_loop__wake_due(void **ts)
 	assert_int_equal(loop_wake_due(9000, 5000, 1, 0), 6000);
 	/* No debounce (SIGHUP): at once. */
 	assert_int_equal(loop_wake_due(5150, 5000, 0, 0), 5150);
+	/* Coalesced (a sing-box edit, whose reload drops every connection): never at once... */
+	assert_int_equal(loop_wake_due(5000, 5000, LOOP_WAKE_COALESCE, 1), 5200);
+	assert_int_equal(loop_wake_due(5150, 5000, LOOP_WAKE_COALESCE, 0), 5350);
+	/* ...and still at most 1 s after the first. */
+	assert_int_equal(loop_wake_due(5900, 5000, LOOP_WAKE_COALESCE, 0), 6000);
 }
 
 static void test_loop__start_burst_and_request(void **ts)
