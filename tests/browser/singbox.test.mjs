@@ -7,17 +7,27 @@
  * the QR code of each of their links decodes (zbarimg) to exactly what
  * `atlas singbox links` prints, the subscription URL is copied to the
  * clipboard, its QR decodes to it, and the test fetches it: the links again.
+ * A real sing-box client, configured from nothing but the ss:// and the
+ * vless:// (REALITY) link of that body, loads a page of the test's own HTTP
+ * server through the Atlas server (REALITY's handshake target: a TLS 1.3
+ * server of the test).
  * A hostile name and note render as text.
  * In manual apply mode the plan shows a Shadowsocks user change as live and a
  * VLESS change as a reload that drops connections; Apply shows its result.
  * Rotating the subscription kills the old URL; disable / delete with a
  * confirmation. Runs inside the network namespace of tests/run-browser.sh.
- * Ports 18140-18142, 18146. Screenshots: singbox-*.png in tests/artifacts/screenshots.
+ * Ports 18140-18142, 18146; 18143 the page, 18144/18147 the client's
+ * proxies (Shadowsocks/VLESS), 18145 the REALITY target. Screenshots: singbox-*.png in tests/artifacts/screenshots.
  */
 import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { spawn, spawnSync, execFile } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:tls';
+import { connect } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAtlas, launch, shot, closeModals, finish, noOverflow, ROOT } from './harness.mjs';
@@ -25,12 +35,18 @@ import { startAtlas, launch, shot, closeModals, finish, noOverflow, ROOT } from 
 const PORT = 18140;
 const VLESS_PORT = 18141;
 const SS_PORT = 18142;
+const PAGE_PORT = 18143;
+const TARGET_PORT = 18145;
+/* The client's local proxies: one per link, each routed to that link's outbound only. */
+const VIA = { ss: 18144, edge: 18147 };
+/* What the page says: only the test's HTTP server can answer it. */
+const PAGE_BODY = 'hello through sing-box ' + randomUUID();
 const SB = '/var/cache/atlas-test/sing-box-1.14.1/sing-box';
 const HOSTILE = '<img src=x onerror=alert(1)><script>alert(2)</script>';
 
 const sleep = ms => new Promise(r => setTimeout(r, ms));
 
-let atlas, browser, page, tmp;
+let atlas, browser, page, tmp, pageServer, targetServer, client;
 const dialogs = [];
 const pageErrors = [];
 
@@ -101,11 +117,110 @@ function api(method, path, body) {
   }, [method, path, body]);
 }
 
+/* The parts of a share link, read from the link alone: ss:// (SIP002: the
+ * userinfo percent-encoded, or base64 for the older methods) and vless://
+ * (Xray-core's share-link standard). */
+function parseLink(link) {
+  const u = new URL(link);
+  const l = { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port), name: decodeURIComponent(u.hash.slice(1)) };
+  if (u.protocol === 'ss:') {
+    let info = decodeURIComponent(u.username);
+    if (!info.includes(':')) info = Buffer.from(info, 'base64').toString('utf8');
+    const i = info.indexOf(':');
+    return { ...l, proto: 'shadowsocks', method: info.slice(0, i), password: info.slice(i + 1) };
+  }
+  if (u.protocol === 'vless:') {
+    const q = Object.fromEntries(u.searchParams);
+    return { ...l, proto: 'vless', uuid: decodeURIComponent(u.username), ...q };
+  }
+  throw new Error('the test reads no ' + u.protocol + ' link');
+}
+
+/* The sing-box client outbound that a parsed link describes. */
+function outboundOf(l) {
+  const out = { tag: l.name, server: l.host, server_port: l.port };
+  if (l.proto === 'shadowsocks') return { type: 'shadowsocks', ...out, method: l.method, password: l.password };
+  assert.equal(l.encryption, 'none');
+  assert.equal(l.security, 'reality');
+  assert.equal(l.type, 'tcp');
+  return { type: 'vless', ...out, uuid: l.uuid, flow: l.flow,
+    tls: { enabled: true, server_name: l.sni, utls: { enabled: true, fingerprint: l.fp },
+      reality: { enabled: true, public_key: l.pbk, short_id: l.sid } } };
+}
+
+/* A client config: a local mixed proxy per link (VIA), routed to that
+ * link's outbound; no direct outbound, so nothing bypasses the server. */
+function clientConfig(links) {
+  return {
+    log: { level: 'warn' },
+    inbounds: links.map(l => ({ type: 'mixed', tag: 'via-' + l.name, listen: '127.0.0.1', listen_port: VIA[l.name] })),
+    outbounds: links.map(outboundOf),
+    route: { rules: links.map(l => ({ inbound: ['via-' + l.name], action: 'route', outbound: l.name })) },
+  };
+}
+
+const canConnect = port => new Promise(res => {
+  const s = connect(port, '127.0.0.1', () => { s.destroy(); res(true); });
+  s.on('error', () => res(false));
+});
+
+/* Starts the real sing-box as a client of config; resolves once its proxies listen. */
+async function startClient(config, tag) {
+  const file = join(tmp, tag + '.client.json');
+  writeFileSync(file, JSON.stringify(config, null, 2), { mode: 0o600 });
+  const proc = spawn(SB, ['run', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.log = '';
+  proc.stdout.on('data', d => { proc.log += d; });
+  proc.stderr.on('data', d => { proc.log += d; });
+  proc.on('exit', c => { proc.exited = c === null ? 'signal' : c; });
+  client = proc;
+  await waitFor('the sing-box client to listen (' + file + ')', async () => {
+    if (proc.exited !== undefined) assert.fail('the sing-box client exited (' + proc.exited + '): ' + proc.log);
+    for (const l of config.inbounds) if (!(await canConnect(l.listen_port))) return false;
+    return true;
+  });
+  return proc;
+}
+
+async function stopClient() {
+  if (!client) return;
+  const p = client;
+  client = null;
+  if (p.exited !== undefined) return;
+  const gone = new Promise(r => p.once('exit', r));
+  p.kill('SIGTERM');
+  await Promise.race([gone, sleep(3000)]);
+  if (p.exited === undefined) p.kill('SIGKILL');
+}
+
+/* The page, through the client's proxy on port (curl: a child, so this process keeps serving the page). */
+async function fetchVia(port) {
+  const { stdout } = await promisify(execFile)('curl', ['-sS', '--max-time', '15',
+    '--socks5-hostname', '127.0.0.1:' + port, `http://127.0.0.1:${PAGE_PORT}/page`]);
+  return stdout;
+}
+
+const listen = (server, port) => new Promise((res, rej) => {
+  server.once('error', rej);
+  server.listen(port, '127.0.0.1', res);
+});
+
 describe('the sing-box tab', { timeout: 300000 }, () => {
   before(async () => {
     assert.ok(existsSync(SB), 'the sing-box test binary is missing: ' + SB + ' (scripts/singbox.sh builds it)');
     for (const p of ['zbarimg', 'curl']) assert.equal(spawnSync('which', [p]).status, 0, p + ' is not installed');
     tmp = mkdtempSync(join(tmpdir(), 'atlas-sbtest-'));
+    /* The "internet" of the client: a page, and a TLS 1.3 server as REALITY's handshake target. */
+    pageServer = createServer((req, res) => { res.setHeader('Content-Type', 'text/plain'); res.end(PAGE_BODY); });
+    await listen(pageServer, PAGE_PORT);
+    const key = join(tmp, 'target.key'), crt = join(tmp, 'target.crt');
+    const ossl = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+      '-days', '2', '-subj', '/CN=www.example.com', '-keyout', key, '-out', crt], { encoding: 'utf8' });
+    assert.equal(ossl.status, 0, 'openssl req: ' + ossl.stderr);
+    targetServer = createTlsServer({ key: readFileSync(key), cert: readFileSync(crt), minVersion: 'TLSv1.3' },
+      s => s.end('target\n'));
+    targetServer.on('tlsClientError', () => {});
+    await listen(targetServer, TARGET_PORT);
     atlas = await startAtlas({ port: PORT });
     browser = await launch(atlas.base);
     await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: atlas.base });
@@ -117,6 +232,8 @@ describe('the sing-box tab', { timeout: 300000 }, () => {
 
   beforeEach(() => closeModals(page));
   after(async () => {
+    await stopClient();
+    for (const s of [pageServer, targetServer]) if (s) { s.closeAllConnections?.(); s.close(); }
     await finish(browser, atlas, 'atlas-serve-singbox.log');
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
@@ -169,6 +286,7 @@ describe('the sing-box tab', { timeout: 300000 }, () => {
     assert.equal((await api('GET', '/singbox/inbounds')).body.trim(), '[]', 'nothing stored');
 
     await d.locator('#sbin-sni').fill('www.example.com');
+    await d.locator('#sbin-target').fill('127.0.0.1:' + TARGET_PORT);
     await d.getByRole('button', { name: 'Create inbound' }).click();
     await d.waitFor({ state: 'hidden' });
     const r = await resultOf('Create edge');
@@ -260,7 +378,7 @@ describe('the sing-box tab', { timeout: 300000 }, () => {
     }
   });
 
-  let subUrl;
+  let subUrl, subLinks;
   it('copies the subscription URL; its QR decodes to it; the test fetches it: the links', async () => {
     const sub = page.getByTestId('sb-sub');
     subUrl = cli('singbox', 'sub', 'bob').trim();
@@ -277,6 +395,25 @@ describe('the sing-box tab', { timeout: 300000 }, () => {
     assert.equal(r.status, 200);
     const links = Buffer.from(await r.text(), 'base64').toString('utf8').trim().split('\n');
     assert.deepEqual(links.sort(), cli('singbox', 'links', 'bob').trim().split('\n').sort());
+    subLinks = links;
+  });
+
+  it("a real sing-box client made from the subscription's links alone loads a page through the server", async () => {
+    assert.ok(subLinks, 'the subscription was fetched');
+    const ss = parseLink(subLinks.find(l => l.startsWith('ss://')));
+    const edge = parseLink(subLinks.find(l => l.startsWith('vless://')));
+    assert.deepEqual([ss.name, ss.host, ss.port, ss.method], ['ss', '127.0.0.1', SS_PORT, '2022-blake3-aes-128-gcm']);
+    assert.match(ss.password, /^[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/, 'SERVERKEY:USERKEY');
+    assert.deepEqual([edge.name, edge.host, edge.port, edge.sni, edge.flow],
+      ['edge', '127.0.0.1', VLESS_PORT, 'www.example.com', 'xtls-rprx-vision']);
+    assert.match(edge.uuid, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    assert.match(edge.pbk, /^[A-Za-z0-9_-]{43}$/);
+    assert.ok(edge.sid !== undefined && /^[0-9a-f]{0,16}$/.test(edge.sid), 'sid: ' + edge.sid);
+    await startClient(clientConfig([ss, edge]), 'bob');
+    for (const [name, port] of Object.entries(VIA))
+      assert.equal(await fetchVia(port).catch(e => assert.fail(`${name}: ${e.message}\n${client.log}`)), PAGE_BODY,
+        'the page through the ' + name + ' link');
+    await stopClient();
   });
 
   it('in manual apply mode the plan shows a Shadowsocks user change as live and a VLESS change as a reload', async () => {
