@@ -311,18 +311,12 @@ static void test_usage__store(void **s)
 	tu_rmrf_free(dir);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_usage__bytes_parse),
-		cmocka_unit_test(test_usage__bytes_format),
-		cmocka_unit_test(test_usage__bad_unit_line_col),
-		cmocka_unit_test(test_usage__period_start),
-		cmocka_unit_test(test_usage__fold_progress_and_resets),
-		cmocka_unit_test(test_usage__fold_reconnect_and_period),
-		cmocka_unit_test(test_usage__verdict_injected_clock),
-		cmocka_unit_test(test_usage__store),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_usage__bytes_parse),
+	cmocka_unit_test(test_usage__bytes_format),
+	cmocka_unit_test(test_usage__bad_unit_line_col),
+	cmocka_unit_test(test_usage__period_start),
+	cmocka_unit_test(test_usage__fold_progress_and_resets),
+	cmocka_unit_test(test_usage__fold_reconnect_and_period),
+	cmocka_unit_test(test_usage__verdict_injected_clock),
+	cmocka_unit_test(test_usage__store))
