@@ -41,6 +41,14 @@ static void head(struct buf *b, const char *name, const char *type, const char *
 	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* One sample without labels, under its HELP and TYPE lines. */
+static void metric(struct buf *b, const char *name, const char *type, const char *help,
+		   long long v)
+{
+	head(b, name, type, help);
+	buf_printf(b, "%s %lld\n", name, v);
+}
+
 static int token_ok(struct req *r)
 {
 	const char *want = r->app->metrics_token, *h = req_header(r, "Authorization");
@@ -89,63 +97,48 @@ static void wg_metrics(struct buf *b, const struct live_wg *lw, const struct atl
 			}
 		}
 	}
-	head(b, "atlas_wireguard_peers_connected", "gauge",
-	     "peers with a handshake in the last 3 minutes");
-	buf_printf(b, "atlas_wireguard_peers_connected %zu\n", connected);
+	metric(b, "atlas_wireguard_peers_connected", "gauge",
+	       "peers with a handshake in the last 3 minutes", (long long)connected);
 }
 
-static void ovpn_metrics(struct buf *b, json_t *ol)
+/*
+ * The per-object metrics of an engine's live status (GET /status's shape):
+ * NAME{LABEL="the object's name"} its KEY, for every object of its LIST.
+ */
+static const struct live_metric {
+	const char *engine, *list, *lab, *name, *type, *help, *key;
+} live_metrics[] = {
+	{ "openvpn", "clients", "client", "atlas_openvpn_client_bytes_received", "counter",
+	  "bytes received from the client", "bytes_received" },
+	{ "openvpn", "clients", "client", "atlas_openvpn_client_bytes_sent", "counter",
+	  "bytes sent to the client", "bytes_sent" },
+	{ "singbox", "users", "user", "atlas_singbox_user_uplink_bytes", "counter",
+	  "bytes the user sent through sing-box", "uplink_bytes" },
+	{ "singbox", "users", "user", "atlas_singbox_user_downlink_bytes", "counter",
+	  "bytes sing-box sent to the user", "downlink_bytes" },
+	{ "singbox", "users", "user", "atlas_singbox_user_connections", "gauge",
+	  "open sing-box connections of the user", "connections" },
+};
+
+static void engine_metrics(struct buf *b, const char *engine, json_t *live)
 {
-	json_t *c;
+	json_t *e;
 	size_t k;
 
-	head(b, "atlas_openvpn_client_bytes_received", "counter", "bytes received from the client");
-	json_array_foreach(json_object_get(ol, "clients"), k, c)
-	{
-		buf_puts(b, "atlas_openvpn_client_bytes_received{client=");
-		label(b, json_string_value(json_object_get(c, "name")));
-		buf_printf(b, "} %lld\n",
-			   (long long)json_integer_value(json_object_get(c, "bytes_received")));
-	}
-	head(b, "atlas_openvpn_client_bytes_sent", "counter", "bytes sent to the client");
-	json_array_foreach(json_object_get(ol, "clients"), k, c)
-	{
-		buf_puts(b, "atlas_openvpn_client_bytes_sent{client=");
-		label(b, json_string_value(json_object_get(c, "name")));
-		buf_printf(b, "} %lld\n",
-			   (long long)json_integer_value(json_object_get(c, "bytes_sent")));
-	}
-	head(b, "atlas_openvpn_clients_connected", "gauge", "connected OpenVPN clients");
-	buf_printf(b, "atlas_openvpn_clients_connected %zu\n",
-		   json_array_size(json_object_get(ol, "clients")));
-}
+	for (size_t i = 0; i < sizeof(live_metrics) / sizeof(live_metrics[0]); i++) {
+		const struct live_metric *m = &live_metrics[i];
 
-/* Per-user traffic and open connections from the sing-box driver's status. */
-static void sb_metrics(struct buf *b, json_t *sl)
-{
-	static const char *const names[] = {"atlas_singbox_user_uplink_bytes",
-					    "atlas_singbox_user_downlink_bytes",
-					    "atlas_singbox_user_connections"};
-	static const char *const keys[] = {"uplink_bytes", "downlink_bytes", "connections"};
-	static const char *const help[] = {"bytes the user sent through sing-box",
-					   "bytes sing-box sent to the user",
-					   "open sing-box connections of the user"};
-	json_t *u;
-	size_t k;
-
-	for (size_t i = 0; i < 3; i++) {
-		head(b, names[i], i < 2 ? "counter" : "gauge", help[i]);
-		json_array_foreach(json_object_get(sl, "users"), k, u)
+		if (strcmp(m->engine, engine))
+			continue;
+		head(b, m->name, m->type, m->help);
+		json_array_foreach(json_object_get(live, m->list), k, e)
 		{
-			buf_printf(b, "%s{user=", names[i]);
-			label(b, json_string_value(json_object_get(u, "name")));
+			buf_printf(b, "%s{%s=", m->name, m->lab);
+			label(b, json_string_value(json_object_get(e, "name")));
 			buf_printf(b, "} %lld\n",
-				   (long long)json_integer_value(json_object_get(u, keys[i])));
+				   (long long)json_integer_value(json_object_get(e, m->key)));
 		}
 	}
-	head(b, "atlas_singbox_connections", "gauge", "open sing-box connections");
-	buf_printf(b, "atlas_singbox_connections %lld\n",
-		   (long long)json_integer_value(json_object_get(sl, "connections")));
 }
 
 /*
@@ -195,8 +188,12 @@ void h_metrics(struct req *r)
 	pthread_mutex_unlock(&a->live_mu);
 	if (st)
 		app_state_put(a);
-	ovpn_metrics(&b, ol);
-	sb_metrics(&b, sl);
+	engine_metrics(&b, "openvpn", ol);
+	metric(&b, "atlas_openvpn_clients_connected", "gauge", "connected OpenVPN clients",
+	       (long long)json_array_size(json_object_get(ol, "clients")));
+	engine_metrics(&b, "singbox", sl);
+	metric(&b, "atlas_singbox_connections", "gauge", "open sing-box connections",
+	       (long long)json_integer_value(json_object_get(sl, "connections")));
 	pthread_mutex_lock(&a->stats_mu);
 	runs = a->runs_total;
 	fails = a->runs_failed;
@@ -212,22 +209,21 @@ void h_metrics(struct req *r)
 		}
 	}
 	pthread_mutex_unlock(&a->store_mu);
-	head(&b, "atlas_apply_runs_total", "counter", "apply runs since atlas started");
-	buf_printf(&b, "atlas_apply_runs_total %llu\n", (unsigned long long)runs);
-	head(&b, "atlas_apply_failures_total", "counter", "failed apply runs since atlas started");
-	buf_printf(&b, "atlas_apply_failures_total %llu\n", (unsigned long long)fails);
-	head(&b, "atlas_desired_generation", "gauge", "generation of the desired state");
-	buf_printf(&b, "atlas_desired_generation %lld\n", (long long)gen);
-	head(&b, "atlas_applied_generation", "gauge", "generation last applied successfully");
-	buf_printf(&b, "atlas_applied_generation %lld\n", (long long)applied);
+	metric(&b, "atlas_apply_runs_total", "counter", "apply runs since atlas started",
+	       (long long)runs);
+	metric(&b, "atlas_apply_failures_total", "counter", "failed apply runs since atlas started",
+	       (long long)fails);
+	metric(&b, "atlas_desired_generation", "gauge", "generation of the desired state", gen);
+	metric(&b, "atlas_applied_generation", "gauge", "generation last applied successfully",
+	       applied);
 	head(&b, "atlas_engine_running", "gauge", "1 when the engine's daemon or interface runs");
 	buf_printf(&b, "atlas_engine_running{engine=\"wireguard\"} %d\n", wg_running);
 	buf_printf(&b, "atlas_engine_running{engine=\"openvpn\"} %d\n",
 		   json_is_true(json_object_get(ol, "running")));
 	buf_printf(&b, "atlas_engine_running{engine=\"singbox\"} %d\n",
 		   json_is_true(json_object_get(sl, "running")));
-	head(&b, "atlas_resident_memory_bytes", "gauge", "resident memory of atlas serve");
-	buf_printf(&b, "atlas_resident_memory_bytes %lld\n", proc_rss_bytes());
+	metric(&b, "atlas_resident_memory_bytes", "gauge", "resident memory of atlas serve",
+	       proc_rss_bytes());
 	reply_data(r, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
 	buf_release(&b);
 	json_decref(ol);

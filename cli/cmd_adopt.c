@@ -234,6 +234,16 @@ static void print_plan(const struct plan *p)
 	buf_release(&out);
 }
 
+void adopt_run_release(struct adopt_run *r)
+{
+	diags_clear(&r->errs);
+	diags_clear(&r->notes);
+	buf_release_secure(&r->text);
+	state_free(r->old);
+	state_free(r->next);
+	store_close(r->s);
+}
+
 int adopt_load(int dry_run, struct store **s, struct atlas_state **old)
 {
 	struct atlas_err err = { 0 };
@@ -361,10 +371,7 @@ int adopt_wireguard_cmd(int argc, char **argv)
 	struct adopt_wg a = { 0 };
 	struct adopt_wg_live live = { 0 };
 	struct atlas_err err = { 0 };
-	struct diags errs = { 0 }, notes = { 0 };
-	struct atlas_state *old = NULL, *next = NULL;
-	struct buf text = BUF_INIT;
-	struct store *s = NULL;
+	struct adopt_run r = ADOPT_RUN_INIT;
 	char ifname[64], *file = NULL, *host = NULL, summary[128];
 	int dry = 0, ret = 1, rc, parsed = 0;
 
@@ -394,12 +401,13 @@ int adopt_wireguard_cmd(int argc, char **argv)
 		snprintf(ifname, sizeof(ifname), "%s", arg);
 		file = xasprintf("/etc/wireguard/%s.conf", arg);
 	}
-	if (file_read(file, ADOPT_FILE_MAX, &text, &err) < 0) {
+	if (file_read(file, ADOPT_FILE_MAX, &r.text, &err) < 0) {
 		fprintf(stderr, "atlas: %s\n", err.msg);
 		goto out;
 	}
-	if (adopt_wg_parse(text.data ? text.data : "", text.len, ifname, &a, &errs, &notes) < 0) {
-		cli_print_diags(&errs, file);
+	if (adopt_wg_parse(r.text.data ? r.text.data : "", r.text.len, ifname, &a, &r.errs,
+			   &r.notes) < 0) {
+		cli_print_diags(&r.errs, file);
 		goto out;
 	}
 	parsed = 1;
@@ -408,8 +416,8 @@ int adopt_wireguard_cmd(int argc, char **argv)
 		fprintf(stderr, "atlas: %s\n", err.msg);
 		goto out;
 	}
-	if (rc == 0 && adopt_wg_merge_live(&a, &live, &errs, &notes) < 0) {
-		cli_print_diags(&errs, file);
+	if (rc == 0 && adopt_wg_merge_live(&a, &live, &r.errs, &r.notes) < 0) {
+		cli_print_diags(&r.errs, file);
 		goto out;
 	}
 	if (rc == 1 && !a.has_port) {
@@ -418,56 +426,51 @@ int adopt_wireguard_cmd(int argc, char **argv)
 			file, ifname);
 		goto out;
 	}
-	if (clients && read_clients(clients, &a, &host, &notes) < 0)
+	if (clients && read_clients(clients, &a, &host, &r.notes) < 0)
 		goto out;
-	if (adopt_wg_check(&a, &errs) < 0) {
-		cli_print_diags(&errs, file);
+	if (adopt_wg_check(&a, &r.errs) < 0) {
+		cli_print_diags(&r.errs, file);
 		goto out;
 	}
-	if (adopt_load(dry, &s, &old) < 0)
+	if (adopt_load(dry, &r.s, &r.old) < 0)
 		goto out;
-	if (old->has_wireguard && state_wg_iface(old, ifname)) {
+	if (r.old->has_wireguard && state_wg_iface(r.old, ifname)) {
 		fprintf(stderr, "atlas adopt: wireguard interface \"%s\" is already in the desired "
 				"state\n",
 			ifname);
 		goto out;
 	}
-	next = state_dup(old);
-	if (!next->has_wireguard) {
-		next->has_wireguard = 1;
-		next->wireguard.enabled = 1;
-	} else if (!next->wireguard.enabled) {
-		diags_add_at(&notes, 0, 0, NULL,
+	r.next = state_dup(r.old);
+	if (!r.next->has_wireguard) {
+		r.next->has_wireguard = 1;
+		r.next->wireguard.enabled = 1;
+	} else if (!r.next->wireguard.enabled) {
+		diags_add_at(&r.notes, 0, 0, NULL,
 			     "wireguard.enabled is false in the desired state: the interface is "
 			     "adopted but Atlas will not run it until it is enabled");
 	}
-	if (!next->settings.host && host) {
-		next->settings.host = xstrdup(host);
-		diags_add_at(&notes, 0, 0, NULL,
+	if (!r.next->settings.host && host) {
+		r.next->settings.host = xstrdup(host);
+		diags_add_at(&r.notes, 0, 0, NULL,
 			     "settings.host set to \"%s\", the Endpoint host of the client files", host);
-	} else if (!next->settings.host) {
-		diags_add_at(&notes, 0, 0, NULL,
+	} else if (!r.next->settings.host) {
+		diags_add_at(&r.notes, 0, 0, NULL,
 			     "settings.host is not set: `atlas wg config` needs it for the Endpoint");
 	}
-	next->wireguard.interfaces = xrealloc(next->wireguard.interfaces,
-					      (next->wireguard.ninterfaces + 1) *
-						      sizeof(*next->wireguard.interfaces));
-	next->wireguard.interfaces[next->wireguard.ninterfaces++] = a.ifc;
+	r.next->wireguard.interfaces = xrealloc(r.next->wireguard.interfaces,
+						(r.next->wireguard.ninterfaces + 1) *
+							sizeof(*r.next->wireguard.interfaces));
+	r.next->wireguard.interfaces[r.next->wireguard.ninterfaces++] = a.ifc;
 	snprintf(summary, sizeof(summary), "adopt wireguard %s (%zu peers)", ifname,
 		 a.ifc.npeers);
 	memset(&a.ifc, 0, sizeof(a.ifc));
-	adopt_print_notes(&notes, file);
-	ret = adopt_finish(s, next, old, summary, dry, NULL);
+	adopt_print_notes(&r.notes, file);
+	ret = adopt_finish(r.s, r.next, r.old, summary, dry, NULL);
 out:
 	if (parsed)
 		adopt_wg_release(&a);
 	live_release(&live);
-	diags_clear(&errs);
-	diags_clear(&notes);
-	buf_release_secure(&text);
-	state_free(old);
-	state_free(next);
-	store_close(s);
+	adopt_run_release(&r);
 	free(file);
 	free(host);
 	return ret;

@@ -6,6 +6,7 @@
 #define ATLAS_CLI_CMD_ADOPT_H
 
 #include "controller/driver.h"
+#include "lib/buf.h"
 #include "state/diag.h"
 #include "state/store.h"
 
@@ -20,6 +21,21 @@ typedef int (*adopt_hook)(void *arg, const struct driver_ctx *ctx, const struct 
 int adopt_finish_hook(struct store *s, struct atlas_state *next, const struct atlas_state *old,
 		      const char *summary, int dry_run, const char *restart_engine,
 		      adopt_hook hook, void *arg);
+
+/*
+ * What each adopt command holds while it runs, released at its end: the
+ * store, the desired state before (old) and after (next), the problems and
+ * notes of the adopted files, and the file read (it may hold private keys:
+ * wiped on release).
+ */
+struct adopt_run {
+	struct store *s;
+	struct atlas_state *old, *next;
+	struct diags errs, notes;
+	struct buf text;
+};
+#define ADOPT_RUN_INIT { NULL, NULL, NULL, { 0 }, { 0 }, BUF_INIT }
+void adopt_run_release(struct adopt_run *r);
 
 /*
  * Prints, under "not carried over / changed:", what of the adopted

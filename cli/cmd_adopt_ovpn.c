@@ -89,12 +89,9 @@ int adopt_openvpn_cmd(int argc, char **argv)
 	const char *dir = NULL;
 	struct adopt_ovpn o = { 0 };
 	struct atlas_err err = { 0 };
-	struct diags errs = { 0 }, notes = { 0 };
 	struct strv names = STRV_INIT, ippn = STRV_INIT, ippa = STRV_INIT;
-	struct atlas_state *old = NULL, *next = NULL;
-	struct buf text = BUF_INIT;
+	struct adopt_run r = ADOPT_RUN_INIT;
 	struct ovpn_files f;
-	struct store *s = NULL;
 	char *conf = NULL, *pki = NULL, *base = NULL, *tc = NULL, *tmp = NULL, *target = NULL;
 	char summary[160];
 	int dry = 0, ret = 1, parsed = 0, imported = 0;
@@ -114,12 +111,13 @@ int adopt_openvpn_cmd(int argc, char **argv)
 		goto out;
 	}
 	base = xstrndup(conf, (size_t)(strrchr(conf, '/') - conf));
-	if (file_read(conf, 1u << 20, &text, &err) < 0) {
+	if (file_read(conf, 1u << 20, &r.text, &err) < 0) {
 		fprintf(stderr, "atlas: %s\n", err.msg);
 		goto out;
 	}
-	if (adopt_ovpn_parse(text.data ? text.data : "", text.len, &o, &errs, &notes) < 0) {
-		cli_print_diags(&errs, conf);
+	if (adopt_ovpn_parse(r.text.data ? r.text.data : "", r.text.len, &o, &r.errs,
+			     &r.notes) < 0) {
+		cli_print_diags(&r.errs, conf);
 		goto out;
 	}
 	parsed = 1;
@@ -130,8 +128,8 @@ int adopt_openvpn_cmd(int argc, char **argv)
 		struct buf t = BUF_INIT;
 
 		if (file_read(p, 4u << 20, &t, &err) == 0 &&
-		    adopt_ovpn_ipp(t.data ? t.data : "", t.len, &ippn, &ippa, &errs) < 0) {
-			cli_print_diags(&errs, p);
+		    adopt_ovpn_ipp(t.data ? t.data : "", t.len, &ippn, &ippa, &r.errs) < 0) {
+			cli_print_diags(&r.errs, p);
 			buf_release(&t);
 			free(p);
 			goto out;
@@ -139,9 +137,9 @@ int adopt_openvpn_cmd(int argc, char **argv)
 		buf_release(&t);
 		free(p);
 	}
-	if (adopt_load(dry, &s, &old) < 0)
+	if (adopt_load(dry, &r.s, &r.old) < 0)
 		goto out;
-	if (old->has_openvpn) {
+	if (r.old->has_openvpn) {
 		fprintf(stderr, "atlas adopt openvpn: openvpn is already in the desired state\n");
 		goto out;
 	}
@@ -163,22 +161,22 @@ int adopt_openvpn_cmd(int argc, char **argv)
 		goto out;
 	}
 	imported = !dry;
-	next = state_dup(old);
-	next->has_openvpn = 1;
-	next->openvpn.enabled = 1;
-	next->openvpn.port = o.port;
-	next->openvpn.proto = o.proto;
-	next->openvpn.network = xstrdup(o.network);
-	strv_copy(&next->openvpn.dns, &o.dns);
+	r.next = state_dup(r.old);
+	r.next->has_openvpn = 1;
+	r.next->openvpn.enabled = 1;
+	r.next->openvpn.port = o.port;
+	r.next->openvpn.proto = o.proto;
+	r.next->openvpn.network = xstrdup(o.network);
+	strv_copy(&r.next->openvpn.dns, &o.dns);
 	if (!o.redirect_gateway)
-		strv_copy(&next->openvpn.routes, &o.routes);
+		strv_copy(&r.next->openvpn.routes, &o.routes);
 	if (!o.redirect_gateway && !o.routes.n)
-		diags_add_at(&notes, 0, 0, NULL,
+		diags_add_at(&r.notes, 0, 0, NULL,
 			     "the server pushes neither redirect-gateway nor routes: Atlas pushes "
 			     "redirect-gateway when there are no routes");
-	next->openvpn.clients = xcalloc(names.n + 1, sizeof(*next->openvpn.clients));
+	r.next->openvpn.clients = xcalloc(names.n + 1, sizeof(*r.next->openvpn.clients));
 	for (size_t i = 0; i < names.n; i++) {
-		struct ovpn_client *c = &next->openvpn.clients[next->openvpn.nclients++];
+		struct ovpn_client *c = &r.next->openvpn.clients[r.next->openvpn.nclients++];
 		char *ip = NULL;
 
 		schema_init(&schema_ovpn_client, c); /* the defaults, as an imported file gets */
@@ -204,7 +202,7 @@ int adopt_openvpn_cmd(int argc, char **argv)
 			free(cdir);
 		}
 		if (ip && !in_static_range(o.network, ip)) {
-			diags_add_at(&notes, 0, 0, NULL,
+			diags_add_at(&r.notes, 0, 0, NULL,
 				     "client \"%s\": address %s is not kept: Atlas keeps fixed addresses "
 				     "in the lower half of %s (the upper half is the dynamic pool)",
 				     c->name, ip, o.network);
@@ -213,12 +211,12 @@ int adopt_openvpn_cmd(int argc, char **argv)
 		}
 		c->static_ip = ip;
 	}
-	if (!next->settings.host)
-		diags_add_at(&notes, 0, 0, NULL,
+	if (!r.next->settings.host)
+		diags_add_at(&r.notes, 0, 0, NULL,
 			     "settings.host is not set: new client profiles need it for `remote`");
 	snprintf(summary, sizeof(summary), "adopt openvpn %.100s (%zu clients)", dir, names.n);
-	adopt_print_notes(&notes, conf);
-	ret = adopt_finish(s, next, old, summary, dry, "openvpn");
+	adopt_print_notes(&r.notes, conf);
+	ret = adopt_finish(r.s, r.next, r.old, summary, dry, "openvpn");
 	if (ret != 0 && imported) {
 		char *moved = xasprintf("%s.failed-adopt.%ld", f.pki, (long)time(NULL));
 
@@ -234,12 +232,7 @@ out:
 	strv_clear(&names);
 	strv_clear(&ippn);
 	strv_clear(&ippa);
-	diags_clear(&errs);
-	diags_clear(&notes);
-	buf_release(&text);
-	state_free(old);
-	state_free(next);
-	store_close(s);
+	adopt_run_release(&r);
 	ovpn_files_release(&f);
 	free(conf);
 	free(pki);

@@ -49,10 +49,8 @@ int adopt_singbox_cmd(int argc, char **argv)
 		"and stores nothing.\n";
 	const char *file = NULL;
 	struct atlas_err err = { 0 };
-	struct diags errs = { 0 }, notes = { 0 };
-	struct atlas_state *old = NULL, *next = NULL, *scratch = NULL;
-	struct buf text = BUF_INIT;
-	struct store *s = NULL;
+	struct adopt_run r = ADOPT_RUN_INIT;
+	struct atlas_state *scratch = NULL;
 	char summary[160];
 	size_t nusers = 0;
 	int dry = 0, ret = 1;
@@ -61,51 +59,47 @@ int adopt_singbox_cmd(int argc, char **argv)
 	if (ret)
 		return ret < 0;
 	ret = 1;
-	if (file_read(file, 16u << 20, &text, &err) < 0) {
+	if (file_read(file, 16u << 20, &r.text, &err) < 0) {
 		fprintf(stderr, "atlas: %s\n", err.msg);
 		goto out;
 	}
 	/* the inbounds live in a scratch state until next takes them: state_free() frees them */
 	scratch = state_new();
-	if (adopt_sb_parse(text.data ? text.data : "", text.len, &scratch->singbox, &errs,
-			   &notes) < 0) {
-		cli_print_diags(&errs, file);
+	if (adopt_sb_parse(r.text.data ? r.text.data : "", r.text.len, &scratch->singbox, &r.errs,
+			   &r.notes) < 0) {
+		cli_print_diags(&r.errs, file);
 		goto out;
 	}
-	if (adopt_load(dry, &s, &old) < 0)
+	if (adopt_load(dry, &r.s, &r.old) < 0)
 		goto out;
-	if (old->has_singbox && old->singbox.ninbounds) {
+	if (r.old->has_singbox && r.old->singbox.ninbounds) {
 		fprintf(stderr, "atlas adopt singbox: singbox already has inbounds in the desired "
 				"state\n");
 		goto out;
 	}
-	next = state_dup(old);
-	if (!next->has_singbox) {
-		next->has_singbox = 1;
-		next->singbox.enabled = 1;
+	r.next = state_dup(r.old);
+	if (!r.next->has_singbox) {
+		r.next->has_singbox = 1;
+		r.next->singbox.enabled = 1;
 	}
 	/* the section keeps its defaults (service ports); the inbounds move in */
-	free(next->singbox.inbounds);
-	next->singbox.inbounds = scratch->singbox.inbounds;
-	next->singbox.ninbounds = scratch->singbox.ninbounds;
+	free(r.next->singbox.inbounds);
+	r.next->singbox.inbounds = scratch->singbox.inbounds;
+	r.next->singbox.ninbounds = scratch->singbox.ninbounds;
 	scratch->singbox.inbounds = NULL;
 	scratch->singbox.ninbounds = 0;
-	for (size_t i = 0; i < next->singbox.ninbounds; i++)
-		nusers += next->singbox.inbounds[i].nusers;
-	if (!next->settings.host)
-		diags_add_at(&notes, 0, 0, NULL,
+	for (size_t i = 0; i < r.next->singbox.ninbounds; i++)
+		nusers += r.next->singbox.inbounds[i].nusers;
+	if (!r.next->settings.host)
+		diags_add_at(&r.notes, 0, 0, NULL,
 			     "settings.host is not set: share links and profiles need it");
 	snprintf(summary, sizeof(summary), "adopt singbox %.100s (%zu inbounds, %zu users)", file,
-		 next->singbox.ninbounds, nusers);
-	adopt_print_notes(&notes, file);
-	ret = adopt_finish_hook(s, next, old, summary, dry, "singbox", take_running, (void *)file);
+		 r.next->singbox.ninbounds, nusers);
+	adopt_print_notes(&r.notes, file);
+	ret = adopt_finish_hook(r.s, r.next, r.old, summary, dry, "singbox", take_running,
+				(void *)file);
 out:
 	state_free(scratch);
-	diags_clear(&errs);
-	diags_clear(&notes);
-	buf_release_secure(&text);
-	state_free(old);
-	state_free(next);
-	store_close(s);
+	adopt_run_release(&r);
 	return ret;
 }

@@ -45,29 +45,35 @@ static char *vfmt(const char *fmt, va_list ap)
 	return buf_detach(&b);
 }
 
-void diags_add(struct diags *d, const void *where, const char *field, const char *fmt, ...)
+/* Adds a diagnostic at where or line:col, with field (may be NULL) and the formatted message. */
+static void vadd(struct diags *d, const void *where, int line, int col, const char *field,
+		 const char *fmt, va_list ap)
 {
 	struct diag *g = push(d);
+
+	g->msg = vfmt(fmt, ap);
+	g->where = where;
+	g->line = line;
+	g->col = col;
+	g->field = field ? xstrdup(field) : NULL;
+}
+
+void diags_add(struct diags *d, const void *where, const char *field, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	g->msg = vfmt(fmt, ap);
+	vadd(d, where, 0, 0, field, fmt, ap);
 	va_end(ap);
-	g->where = where;
-	g->field = field ? xstrdup(field) : NULL;
 }
 
 void diags_add_at(struct diags *d, int line, int col, const char *field, const char *fmt, ...)
 {
-	struct diag *g = push(d);
 	va_list ap;
 
 	va_start(ap, fmt);
-	g->msg = vfmt(fmt, ap);
+	vadd(d, NULL, line, col, field, fmt, ap);
 	va_end(ap);
-	g->line = line;
-	g->col = col;
-	g->field = field ? xstrdup(field) : NULL;
 }
 
 void diags_clear(struct diags *d)

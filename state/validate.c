@@ -233,24 +233,15 @@ static void check_key(struct vctx *c, const char *key, const char *field)
 		V(c, key, field, "%s \"%.60s\" is not a valid key (base64 of 32 bytes)", field, key);
 }
 
-static void check_prefixes(struct vctx *c, const struct strv *sv, const char *field)
+/* Every entry of sv is an IPv4 or IPv6 prefix, or with addr an address. */
+static void check_ips(struct vctx *c, const struct strv *sv, const char *field, int addr)
 {
 	struct ipaddr ip;
 
 	for (size_t i = 0; i < sv->n; i++)
-		if (has_ctl(sv->v[i], 0) || ip_parse(sv->v[i], &ip) < 0)
-			V(c, &sv->v[i], field, "%s \"%.60s\" is not an IPv4 or IPv6 prefix", field,
-			  sv->v[i]);
-}
-
-static void check_addrs(struct vctx *c, const struct strv *sv, const char *field)
-{
-	struct ipaddr ip;
-
-	for (size_t i = 0; i < sv->n; i++)
-		if (has_ctl(sv->v[i], 0) || ip_parse_addr(sv->v[i], &ip) < 0)
-			V(c, &sv->v[i], field, "%s \"%.60s\" is not an IPv4 or IPv6 address", field,
-			  sv->v[i]);
+		if (has_ctl(sv->v[i], 0) || (addr ? ip_parse_addr : ip_parse)(sv->v[i], &ip) < 0)
+			V(c, &sv->v[i], field, "%s \"%.60s\" is not an IPv4 or IPv6 %s", field,
+			  sv->v[i], addr ? "address" : "prefix");
 }
 
 struct name_ref {
@@ -296,8 +287,8 @@ static void check_peer(struct vctx *c, const struct wg_iface *ifc, const struct 
 	struct ipaddr ip;
 
 	check_name(c, &p->name, "peer");
-	check_prefixes(c, &p->address, "address");
-	check_prefixes(c, &p->allowed_ips, "allowed_ips");
+	check_ips(c, &p->address, "address", 0);
+	check_ips(c, &p->allowed_ips, "allowed_ips", 0);
 	check_expiry(c, &p->expires, "expires");
 	check_quota(c, &p->quota);
 	check_text(c, &p->note, "note", 1, 1024);
@@ -403,8 +394,8 @@ static void check_wg_iface(struct vctx *c, const struct wg_iface *ifc)
 		  ifc->name);
 	if (!ifc->address.n)
 		V(c, &ifc->address, "address", "address needs at least one prefix");
-	check_prefixes(c, &ifc->address, "address");
-	check_addrs(c, &ifc->dns, "dns");
+	check_ips(c, &ifc->address, "address", 0);
+	check_ips(c, &ifc->dns, "dns", 1);
 	check_key(c, ifc->private_key, "private_key");
 	check_key(c, ifc->public_key, "public_key");
 	for (size_t i = 0; i < ifc->address.n; i++)
@@ -512,8 +503,8 @@ static void check_openvpn(struct vctx *c, const struct atlas_state *st)
 	if (ov->network && !have_plan)
 		V(c, &ov->network, "network",
 		  "network \"%.60s\" is not an IPv4 prefix between /16 and /29", ov->network);
-	check_addrs(c, &ov->dns, "dns");
-	check_prefixes(c, &ov->routes, "routes");
+	check_ips(c, &ov->dns, "dns", 1);
+	check_ips(c, &ov->routes, "routes", 0);
 	/* the tunnel Atlas renders carries IPv4 only (no server-ipv6) */
 	for (size_t i = 0; i < ov->routes.n; i++) {
 		struct ipaddr r;

@@ -37,6 +37,58 @@ void sb_conns_release(struct sb_conns *c)
 	c->n = 0;
 }
 
+static size_t frame_len(const struct sb_http_resp *resp)
+{
+	const unsigned char *p = (const unsigned char *)resp->body.data;
+
+	return (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | p[4];
+}
+
+/*
+ * What one gRPC POST to METHOD sends: its URL, headers and the framed
+ * message, set into req too (with the method and h2c).
+ */
+struct grpc_post {
+	char *url, *auth;
+	const char *headers[4];
+	unsigned char *frame;
+	size_t len;
+};
+
+static void grpc_post_init(struct grpc_post *g, struct sb_http_req *req, const char *addr,
+			   const char *secret, const char *method, const ProtobufCMessage *msg)
+{
+	size_t n = protobuf_c_message_get_packed_size(msg);
+
+	g->url = xasprintf("http://%s/" SERVICE "/%s", addr, method);
+	g->auth = xasprintf("authorization: Bearer %s", secret ? secret : "");
+	g->headers[0] = "content-type: application/grpc";
+	g->headers[1] = "te: trailers";
+	g->headers[2] = g->auth;
+	g->headers[3] = NULL;
+	g->len = 5 + n;
+	g->frame = xmalloc(g->len);
+	g->frame[0] = 0;
+	g->frame[1] = (unsigned char)(n >> 24);
+	g->frame[2] = (unsigned char)(n >> 16);
+	g->frame[3] = (unsigned char)(n >> 8);
+	g->frame[4] = (unsigned char)n;
+	protobuf_c_message_pack(msg, g->frame + 5);
+	req->method = "POST";
+	req->url = g->url;
+	req->headers = g->headers;
+	req->body = g->frame;
+	req->body_len = g->len;
+	req->h2c = 1;
+}
+
+static void grpc_post_release(struct grpc_post *g)
+{
+	free(g->frame);
+	free(g->url);
+	free(g->auth);
+}
+
 /*
  * Calls METHOD with the packed message msg; on success resp->body holds the
  * first response frame (flag and length checked; payload at body + 5).
@@ -45,24 +97,12 @@ static int grpc_call(const char *addr, const char *secret, const char *method,
 		     const ProtobufCMessage *msg, int stream, int timeout_ms,
 		     struct sb_http_resp *resp, struct atlas_err *err)
 {
-	size_t n = protobuf_c_message_get_packed_size(msg);
-	unsigned char *frame = xmalloc(5 + n);
-	char *url = xasprintf("http://%s/" SERVICE "/%s", addr, method);
-	char *auth = xasprintf("authorization: Bearer %s", secret ? secret : "");
-	const char *headers[] = { "content-type: application/grpc", "te: trailers", auth, NULL };
-	struct sb_http_req req = { .method = "POST", .url = url, .headers = headers,
-				   .body = frame, .body_len = 5 + n, .h2c = 1,
-				   .timeout_ms = timeout_ms, .grpc_first_message = stream };
+	struct sb_http_req req = { .timeout_ms = timeout_ms, .grpc_first_message = stream };
+	struct grpc_post g;
 	const unsigned char *p;
-	size_t len;
 	int ret = -1;
 
-	frame[0] = 0;
-	frame[1] = (unsigned char)(n >> 24);
-	frame[2] = (unsigned char)(n >> 16);
-	frame[3] = (unsigned char)(n >> 8);
-	frame[4] = (unsigned char)n;
-	protobuf_c_message_pack(msg, frame + 5);
+	grpc_post_init(&g, &req, addr, secret, method, msg);
 	if (sb_http(&req, resp, err) < 0) {
 		err_wrap(err, "sing-box api %s", method);
 		goto out;
@@ -81,25 +121,33 @@ static int grpc_call(const char *addr, const char *secret, const char *method,
 		err_set(err, ERR_IO, "sing-box api %s: no response message", method);
 		goto out;
 	}
-	len = (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | p[4];
-	if (p[0] != 0 || resp->body.len < 5 + len) {
+	if (p[0] != 0 || resp->body.len < 5 + frame_len(resp)) {
 		err_set(err, ERR_IO, "sing-box api %s: %s response frame", method,
 			p[0] ? "compressed" : "truncated");
 		goto out;
 	}
 	ret = 0;
 out:
-	free(frame);
-	free(url);
-	free(auth);
+	grpc_post_release(&g);
 	return ret;
 }
 
-static size_t frame_len(const struct sb_http_resp *resp)
+/* grpc_call() with the first response message unpacked as desc; NULL on error (in err). */
+static ProtobufCMessage *grpc_fetch(const char *addr, const char *secret, const char *method,
+				    const ProtobufCMessage *msg, int stream, int timeout_ms,
+				    const ProtobufCMessageDescriptor *desc, struct atlas_err *err)
 {
-	const unsigned char *p = (const unsigned char *)resp->body.data;
+	struct sb_http_resp resp;
+	ProtobufCMessage *m = NULL;
 
-	return (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | p[4];
+	if (grpc_call(addr, secret, method, msg, stream, timeout_ms, &resp, err) == 0) {
+		m = protobuf_c_message_unpack(desc, NULL, frame_len(&resp),
+					      (const uint8_t *)resp.body.data + 5);
+		if (!m)
+			err_set(err, ERR_IO, "sing-box api %s: undecodable message", method);
+	}
+	sb_http_resp_release(&resp);
+	return m;
 }
 
 static char *dup_or_empty(const char *s)
@@ -143,30 +191,17 @@ int sb_api_connections(const char *addr, const char *secret, int include_closed,
 		       int timeout_ms, struct sb_conns *out, struct atlas_err *err)
 {
 	AtlasSb__SbConnectionsRequest rq = ATLAS_SB__SB_CONNECTIONS_REQUEST__INIT;
-	AtlasSb__SbConnectionEvents *ev = NULL;
-	struct sb_http_resp resp;
-	int ret = -1;
+	ProtobufCMessage *m;
 
 	memset(out, 0, sizeof(*out));
 	rq.interval_ns = 60LL * 1000000000LL; /* one snapshot is all Atlas reads */
-	if (grpc_call(addr, secret, "SubscribeConnections", &rq.base, 1, timeout_ms, &resp,
-		      err) < 0)
-		goto out;
-	ev = atlas_sb__sb_connection_events__unpack(NULL, frame_len(&resp),
-						    (const uint8_t *)resp.body.data + 5);
-	if (!ev) {
-		err_set(err, ERR_IO, "sing-box api SubscribeConnections: undecodable message");
-		goto out;
-	}
-	events_to_conns(ev, include_closed, out);
-	ret = 0;
-out:
-	if (ev)
-		atlas_sb__sb_connection_events__free_unpacked(ev, NULL);
-	sb_http_resp_release(&resp);
-	if (ret < 0)
-		sb_conns_release(out);
-	return ret;
+	m = grpc_fetch(addr, secret, "SubscribeConnections", &rq.base, 1, timeout_ms,
+		       &atlas_sb__sb_connection_events__descriptor, err);
+	if (!m)
+		return -1;
+	events_to_conns((const AtlasSb__SbConnectionEvents *)m, include_closed, out);
+	protobuf_c_message_free_unpacked(m, NULL);
+	return 0;
 }
 
 int sb_api_close(const char *addr, const char *secret, const char *id, int timeout_ms,
@@ -186,26 +221,16 @@ int sb_api_started_at(const char *addr, const char *secret, int timeout_ms, int6
 		      struct atlas_err *err)
 {
 	AtlasSb__SbNone rq = ATLAS_SB__SB_NONE__INIT;
-	AtlasSb__SbStartedAt *r = NULL;
-	struct sb_http_resp resp;
-	int ret = -1;
+	ProtobufCMessage *m;
 
 	*ms = 0;
-	if (grpc_call(addr, secret, "GetStartedAt", &rq.base, 0, timeout_ms, &resp, err) < 0)
-		goto out;
-	r = atlas_sb__sb_started_at__unpack(NULL, frame_len(&resp),
-					    (const uint8_t *)resp.body.data + 5);
-	if (!r) {
-		err_set(err, ERR_IO, "sing-box api GetStartedAt: undecodable message");
-		goto out;
-	}
-	*ms = r->started_at_ms;
-	ret = 0;
-out:
-	if (r)
-		atlas_sb__sb_started_at__free_unpacked(r, NULL);
-	sb_http_resp_release(&resp);
-	return ret;
+	m = grpc_fetch(addr, secret, "GetStartedAt", &rq.base, 0, timeout_ms,
+		       &atlas_sb__sb_started_at__descriptor, err);
+	if (!m)
+		return -1;
+	*ms = ((const AtlasSb__SbStartedAt *)m)->started_at_ms;
+	protobuf_c_message_free_unpacked(m, NULL);
+	return 0;
 }
 
 struct watch {
@@ -243,33 +268,17 @@ int sb_api_watch(const char *addr, const char *secret,
 {
 	AtlasSb__SbConnectionsRequest rq = ATLAS_SB__SB_CONNECTIONS_REQUEST__INIT;
 	struct watch w = { fn, keep_going, arg };
-	size_t n;
-	unsigned char *frame;
-	char *url = xasprintf("http://%s/" SERVICE "/SubscribeConnections", addr);
-	char *auth = xasprintf("authorization: Bearer %s", secret ? secret : "");
-	const char *headers[] = { "content-type: application/grpc", "te: trailers", auth, NULL };
+	struct sb_http_req req = { .on_message = watch_message, .keep_going = watch_keep_going,
+				   .arg = &w };
+	struct grpc_post g;
 	struct sb_http_resp resp;
 	int ret = -1;
 
 	/* only opened and closed connections matter here: rare traffic ticks */
 	rq.interval_ns = 300LL * 1000000000LL;
-	n = protobuf_c_message_get_packed_size(&rq.base);
-	frame = xmalloc(5 + n);
-	frame[0] = 0;
-	frame[1] = (unsigned char)(n >> 24);
-	frame[2] = (unsigned char)(n >> 16);
-	frame[3] = (unsigned char)(n >> 8);
-	frame[4] = (unsigned char)n;
-	protobuf_c_message_pack(&rq.base, frame + 5);
-	{
-		struct sb_http_req req = { .method = "POST", .url = url, .headers = headers,
-					   .body = frame, .body_len = 5 + n, .h2c = 1,
-					   .on_message = watch_message,
-					   .keep_going = watch_keep_going, .arg = &w };
-
-		if (sb_http(&req, &resp, err) < 0)
-			goto out;
-	}
+	grpc_post_init(&g, &req, addr, secret, "SubscribeConnections", &rq.base);
+	if (sb_http(&req, &resp, err) < 0)
+		goto out;
 	if (resp.status != 200 || resp.grpc_status > 0) {
 		err_set(err, ERR_IO, "sing-box api SubscribeConnections: HTTP %ld, grpc-status %d",
 			resp.status, resp.grpc_status);
@@ -278,8 +287,6 @@ int sb_api_watch(const char *addr, const char *secret,
 	ret = 0;
 out:
 	sb_http_resp_release(&resp);
-	free(frame);
-	free(url);
-	free(auth);
+	grpc_post_release(&g);
 	return ret;
 }

@@ -57,6 +57,16 @@ api_stop() {
 }
 api() { api_run curl -sS -H "Authorization: Bearer $API_TOKEN" "$@"; }
 api_code() { api_run curl -sS -o /dev/null -w '%{http_code}' "$@"; }
+# api_answer CURL-ARGS...: prints the HTTP status of an authorised call and
+# leaves its body in $T/body. api_expect WANT BODY-REGEX CURL-ARGS...: fails
+# unless the call answers WANT with a body matching BODY-REGEX (grep -E).
+api_answer() { api -o "$T/body" -w '%{http_code}' "$@"; }
+api_expect() {
+  local want=$1 re=$2; shift 2
+  local got; got=$(api_answer "$@")
+  [ "$got" = "$want" ] || fail "$* -> $got, want $want: $(cat "$T/body")"
+  grep -Eq -- "$re" "$T/body" || fail "$* -> body $(cat "$T/body") lacks /$re/"
+}
 # Every "METHOD PATH" of docs/openapi.yaml (test_openapi checks it equals the router table).
 api_routes() {
   awk '/^paths:/ { p = 1; next }
@@ -102,6 +112,60 @@ api_cleanup_topology() {
     ip netns del "$ns" 2>/dev/null || true
   done
   rm -f /var/run/wireguard/atasrv$n.sock /var/run/wireguard/atacli$n.sock
+}
+# api_test N NAME [PORT]: the start of an API test in a topology of its own
+# (api_topology N), the engines' services run directly, in a temp dir T
+# (/tmp/atlas-e2e-NAME.XXXXXX); the EXIT trap api_test_end ends an SSE
+# listener in SSE_PID, the server and the namespaces and removes T. With
+# PORT it also starts the server there (data in $T/data) and sets U to the
+# API's base URL.
+api_test() {
+  T=$(mktemp -d "/tmp/atlas-e2e-$2.XXXXXX")
+  trap api_test_end EXIT
+  export ATLAS_SERVICE_MODE=direct
+  api_topology "$1"
+  if [ -n "${3:-}" ]; then
+    api_start "$T/data" "$3"
+    U=$API_URL/api/v1
+  fi
+}
+api_test_end() {
+  [ -z "${SSE_PID:-}" ] || kill "$SSE_PID" 2>/dev/null || true
+  api_stop
+  api_cleanup_topology
+  rm -rf "$T"
+}
+# api_ns_test NS NAME: the start of an API test whose server runs in one
+# namespace NS of its own with only loopback (API_NS), in a temp dir T; the
+# EXIT trap api_ns_test_end ends the server and all in NS, deletes NS and
+# removes T.
+api_ns_test() {
+  T=$(mktemp -d "/tmp/atlas-e2e-$2.XXXXXX")
+  trap api_ns_test_end EXIT
+  ns_remove "$1"
+  ip netns add "$1"
+  ip -n "$1" link set lo up
+  API_NS=$1
+}
+api_ns_test_end() {
+  api_stop
+  ns_remove "$API_NS"
+  rm -rf "$T"
+}
+# api_settings: the start of a state file for the topology: the server's
+# address as host, its veth as the NAT egress (more settings lines may follow).
+# api_wg_state PEER...: a whole state file with that start and one WireGuard
+# interface atasrvN (port 519N, 10.N.0.1/24) with the named peers.
+api_settings() {
+  printf 'version: 1\nsettings:\n  host: 172.29.%s.1\n  egress_interface: atavs%s\n' $API_N $API_N
+}
+api_wg_state() {
+  local p
+  api_settings
+  printf 'wireguard:\n  interfaces:\n    - name: atasrv%s\n      listen_port: 519%s\n      address: [10.%s.0.1/24]\n' \
+    $API_N $API_N $API_N
+  [ $# = 0 ] || printf '      peers:\n'
+  for p in "$@"; do printf '        - name: %s\n' "$p"; done
 }
 SNS() { ip netns exec ata-s$API_N "$@"; }
 CNS() { ip netns exec ata-c$API_N "$@"; }

@@ -13,11 +13,9 @@ settings:
 singbox:
   inbounds: []
 Y
-cat > "$T/bad.yaml" <<'Y'
-version: 1
-settings:
-  hots: x
-  resync: never
+# Two bad peers, after bad settings (bad.yaml) and after good ones (bad2.yaml).
+bad_peers() {
+  cat <<'Y'
 wireguard:
   interfaces:
     - name: wg0
@@ -28,6 +26,8 @@ wireguard:
           address: [10.8.0.300/32]
         - name: alice
 Y
+}
+{ printf 'version: 1\nsettings:\n  hots: x\n  resync: never\n'; bad_peers; } > "$T/bad.yaml"
 
 for c in validate import export plan apply history; do
   out=$(A $c --help) || fail "$c --help exits non-zero"
@@ -43,19 +43,7 @@ grep -q "^$T/bad.yaml:3:3: settings: unknown key \"hots\"$" "$T/err" || { cat "$
 grep -q "^$T/bad.yaml:4:11: settings: resync: \"never\" is not an integer$" "$T/err" || { cat "$T/err"; fail "type message"; }
 ok "validate reports every error with FILE:LINE:COL"
 
-cat > "$T/bad2.yaml" <<'Y'
-version: 1
-settings: {}
-wireguard:
-  interfaces:
-    - name: wg0
-      listen_port: 51820
-      address: [10.8.0.1/24]
-      peers:
-        - name: alice
-          address: [10.8.0.300/32]
-        - name: alice
-Y
+{ printf 'version: 1\nsettings: {}\n'; bad_peers; } > "$T/bad2.yaml"
 expect_rc 1 A validate "$T/bad2.yaml" 2> "$T/err"
 grep -q "bad2.yaml:10:21: wireguard interface \"wg0\": peer \"alice\": address \"10.8.0.300/32\" is not an IPv4 or IPv6 prefix" "$T/err" || { cat "$T/err"; fail "semantic message"; }
 grep -q "bad2.yaml:11:17: .*peer name \"alice\" is used twice" "$T/err" || { cat "$T/err"; fail "duplicate message"; }

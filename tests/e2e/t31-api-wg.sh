@@ -9,23 +9,8 @@
 . "$(dirname "$0")/lib-api.sh"
 need ip wg wireguard-go ping
 N=31
-T=$(mktemp -d /tmp/atlas-e2e-api-wg.XXXXXX)
-trap '[ -n "${SSE_PID:-}" ] && kill $SSE_PID 2>/dev/null; api_stop; api_cleanup_topology; rm -rf "$T"' EXIT
-export ATLAS_SERVICE_MODE=direct
-api_topology $N
-api_start "$T/data" 18081
-U=$API_URL/api/v1
-cat > "$T/base.yaml" <<Y
-version: 1
-settings:
-  host: 172.29.$N.1
-  egress_interface: atavs$N
-wireguard:
-  interfaces:
-    - name: atasrv$N
-      listen_port: 51931
-      address: [10.31.0.1/24]
-Y
+api_test $N api-wg 18081
+api_wg_state > "$T/base.yaml"
 api -fsS -X PUT --data-binary @"$T/base.yaml" "$U/state" >/dev/null || fail "PUT /state"
 wait_for 5 SNS wg show atasrv$N >/dev/null || fail "interface atasrv$N not created by the loop"
 ok "state imported through the API; the loop created the interface"

@@ -8,17 +8,8 @@
 . "$(dirname "$0")/lib-api.sh"
 need ip openvpn ping
 N=32
-T=$(mktemp -d /tmp/atlas-e2e-api-ovpn.XXXXXX)
-trap 'api_stop; api_cleanup_topology; rm -rf "$T"' EXIT
-export ATLAS_SERVICE_MODE=direct
-api_topology $N
-api_start "$T/data" 18082
-U=$API_URL/api/v1
-cat > "$T/base.yaml" <<Y
-version: 1
-settings:
-  host: 172.29.$N.1
-  egress_interface: atavs$N
+api_test $N api-ovpn 18082
+{ api_settings; cat <<Y; } > "$T/base.yaml"
 openvpn:
   port: 11932
   network: 10.32.0.0/24

@@ -7,15 +7,8 @@
 . "$(dirname "$0")/lib-api.sh"
 need ip wg wireguard-go
 N=33
-T=$(mktemp -d /tmp/atlas-e2e-api-drift.XXXXXX)
-trap 'api_stop; api_cleanup_topology; rm -rf "$T"' EXIT
-export ATLAS_SERVICE_MODE=direct
-api_topology $N
-cat > "$T/base.yaml" <<Y
-version: 1
-settings:
-  host: 172.29.$N.1
-  egress_interface: atavs$N
+api_test $N api-drift
+{ api_settings; cat <<Y; } > "$T/base.yaml"
   resync: 3
 wireguard:
   interfaces:

@@ -8,19 +8,12 @@
 . "$(dirname "$0")/lib-api.sh"
 need ip wg wireguard-go
 N=34
-T=$(mktemp -d /tmp/atlas-e2e-api-gitops.XXXXXX)
-trap '[ -n "${SSE_PID:-}" ] && kill $SSE_PID 2>/dev/null; api_stop; api_cleanup_topology; rm -rf "$T"' EXIT
-export ATLAS_SERVICE_MODE=direct
-api_topology $N
+api_test $N api-gitops
 mkdir -p "$T/repo"
 F=$T/repo/atlas.yaml
-state() { # the file with the given peer names
-  printf 'version: 1\nsettings:\n  host: 172.29.%s.1\n  egress_interface: atavs%s\nwireguard:\n  interfaces:\n    - name: atasrv%s\n      listen_port: 51934\n      address: [10.34.0.1/24]\n      peers:\n' $N $N $N
-  for p in "$@"; do printf '        - name: %s\n' "$p"; done
-}
 git_write() { cat > "$F.tmp.$$"; mv -f "$F.tmp.$$" "$F"; }   # what git checkout does: rename over
 on_if() { SNS wg show atasrv$N peers | grep_q -x "$1"; }
-state alice bob | git_write
+api_wg_state alice bob | git_write
 api_start "$T/data" 18084 --watch "$F"
 U=$API_URL/api/v1
 wait_for 5 sh -c "[ \$(ip netns exec ata-s$N wg show atasrv$N peers 2>/dev/null | wc -l) = 2 ]" >/dev/null ||
@@ -31,7 +24,7 @@ ok "the watched file is imported and applied at start (generation $gen_ab)"
 
 api_run curl -sS -N -H "Authorization: Bearer $API_TOKEN" "$U/events" > "$T/events" &
 SSE_PID=$!
-state alice bob carol | git_write
+api_wg_state alice bob carol | git_write
 ms=$(wait_for 5 api_check $U/wireguard/interfaces/atasrv$N/peers/carol '.status.on_interface') ||
   fail "carol not on the interface after a rename-over edit: $(api -sS "$U/wireguard/interfaces/atasrv$N/peers/carol")"
 carol=$(api -fsS "$U/wireguard/interfaces/atasrv$N/peers/carol" | jq -r .public_key)
@@ -53,7 +46,7 @@ code=$(api -o /dev/null -w '%{http_code}' -X PUT --data-binary @"$F" "$U/state?d
 ok "write endpoints answer 409 \"state is managed by FILE\"; dry runs still work"
 
 gen=$(api -fsS "$U/status" | jq .generation)
-{ state alice bob carol; printf '        - name: "bad name!"\n          keepalive: lots\n'; } | git_write
+{ api_wg_state alice bob carol; printf '        - name: "bad name!"\n          keepalive: lots\n'; } | git_write
 wait_for 5 api_check $U/status '.atlas.watch.error != null' >/dev/null ||
   fail "invalid edit not reported in /status"
 api -fsS "$U/status" | jq -r .atlas.watch.error | grep_q "atlas.yaml:1[0-9]:[0-9]*:" || fail "error without file:line: $(api -sS "$U/status" | jq -r .atlas.watch.error)"
@@ -62,12 +55,12 @@ on_if "$carol" && on_if "$bob" || fail "invalid edit disturbed the interface"
 grep -q 'watch: .*keeping the last good state' "$T/data.log" || fail "invalid edit not logged"
 wait_for 3 grep -q '^event: watch' "$T/events" >/dev/null || fail "no SSE watch event"
 grep -A1 '^event: watch' "$T/events" | grep_q '"error":"' || fail "SSE watch event without the error"
-state alice bob carol | git_write
+api_wg_state alice bob carol | git_write
 wait_for 5 api_check $U/status '.atlas.watch.error == null' >/dev/null ||
   fail "fixed file did not clear the error"
 ok "invalid edit kept the old state, reported in log, /status and SSE; fixing it clears the error"
 
-state alice carol | git_write
+api_wg_state alice carol | git_write
 wait_for 5 absent "$bob" SNS wg show atasrv$N peers >/dev/null || fail "bob not removed by the file (or wg show failed)"
 code=$(api -o "$T/restore" -w '%{http_code}' -X POST "$U/history/$gen_ab/restore")
 [ "$code" = 200 ] || fail "restore: $code $(cat "$T/restore")"

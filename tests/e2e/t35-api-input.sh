@@ -7,49 +7,38 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-api.sh"
 need ip
-T=$(mktemp -d /tmp/atlas-e2e-api-input.XXXXXX)
-trap 'exec 3>&- 4>&- 2>/dev/null; api_stop; api_cleanup_topology; rm -rf "$T"' EXIT
 # Its own namespace: the interface created below is really applied by the loop.
-export ATLAS_SERVICE_MODE=direct
-api_topology 35
-api_start "$T/data" 18085
-U=$API_URL/api/v1
-code() { api -o "$T/body" -w '%{http_code}' "$@"; }
-expect() { # WANT BODY-REGEX CURL-ARGS...
-  local want=$1 re=$2; shift 2
-  local got; got=$(code "$@")
-  [ "$got" = "$want" ] || fail "$* -> $got, want $want: $(cat "$T/body")"
-  grep -Eq -- "$re" "$T/body" || fail "$* -> body $(cat "$T/body") lacks /$re/"
-}
-expect 201 '"name":"ata5"' -X POST "$U/wireguard/interfaces" -d '{"name":"ata5","listen_port":51835,"address":["10.55.0.1/24"]}'
-expect 201 '"name":"alice"' -X POST "$U/wireguard/interfaces/ata5/peers" -d '{"name":"alice"}'
+api_test 35 api-input 18085
+trap 'exec 3>&- 4>&- 2>/dev/null; api_test_end' EXIT
+api_expect 201 '"name":"ata5"' -X POST "$U/wireguard/interfaces" -d '{"name":"ata5","listen_port":51835,"address":["10.55.0.1/24"]}'
+api_expect 201 '"name":"alice"' -X POST "$U/wireguard/interfaces/ata5/peers" -d '{"name":"alice"}'
 gen=$(api "$U/status" | jq .generation)
 # No settings.host yet: a client file cannot be made; 409 says why, not 500.
-expect 409 'settings.host is not set' "$U/wireguard/interfaces/ata5/peers/alice/config"
+api_expect 409 'settings.host is not set' "$U/wireguard/interfaces/ata5/peers/alice/config"
 
 # Malformed or mistyped bodies.
-expect 400 'malformed JSON' -X POST "$U/wireguard/interfaces/ata5/peers" -d '{"name":'
-expect 400 'malformed JSON' -X POST "$U/wireguard/interfaces/ata5/peers" -d '{"name":"x","name":"y"}'
-expect 400 'JSON object' -X POST "$U/wireguard/interfaces/ata5/peers" -d '["bob"]'
-expect 400 'body is required' -X POST "$U/wireguard/interfaces/ata5/peers"
-expect 422 '"field":"bogus"' -X POST "$U/wireguard/interfaces/ata5/peers" -d '{"name":"bob","bogus":1}'
-expect 422 '"field":"keepalive"' -X POST "$U/wireguard/interfaces/ata5/peers" -d '{"name":"bob","keepalive":"25"}'
-expect 422 '70000 is out of range' -X PATCH "$U/wireguard/interfaces/ata5/peers/alice" -d '{"keepalive":70000}'
-expect 422 '"field":"disabled"' -X PATCH "$U/wireguard/interfaces/ata5/peers/alice" -d '{"disabled":"yes"}'
-expect 422 'secret' -X PATCH "$U/wireguard/interfaces/ata5/peers/alice" -d '{"private_key":"x"}'
-expect 422 'cannot be renamed' -X PATCH "$U/wireguard/interfaces/ata5" -d '{"name":"mallory"}'
-expect 422 '"field":"address"' -X PATCH "$U/wireguard/interfaces/ata5/peers/alice" -d '{"address":["10.55.0.300/32"]}'
-expect 422 'udp, tcp' -X PATCH "$U/openvpn" -d '{"network":"10.56.0.0/24","proto":"sctp"}'
-expect 409 'exists already' -X POST "$U/wireguard/interfaces/ata5/peers" -d '{"name":"alice"}'
-expect 409 'not managed' -X POST "$U/openvpn/clients" -d '{"name":"bob"}'
+api_expect 400 'malformed JSON' -X POST "$U/wireguard/interfaces/ata5/peers" -d '{"name":'
+api_expect 400 'malformed JSON' -X POST "$U/wireguard/interfaces/ata5/peers" -d '{"name":"x","name":"y"}'
+api_expect 400 'JSON object' -X POST "$U/wireguard/interfaces/ata5/peers" -d '["bob"]'
+api_expect 400 'body is required' -X POST "$U/wireguard/interfaces/ata5/peers"
+api_expect 422 '"field":"bogus"' -X POST "$U/wireguard/interfaces/ata5/peers" -d '{"name":"bob","bogus":1}'
+api_expect 422 '"field":"keepalive"' -X POST "$U/wireguard/interfaces/ata5/peers" -d '{"name":"bob","keepalive":"25"}'
+api_expect 422 '70000 is out of range' -X PATCH "$U/wireguard/interfaces/ata5/peers/alice" -d '{"keepalive":70000}'
+api_expect 422 '"field":"disabled"' -X PATCH "$U/wireguard/interfaces/ata5/peers/alice" -d '{"disabled":"yes"}'
+api_expect 422 'secret' -X PATCH "$U/wireguard/interfaces/ata5/peers/alice" -d '{"private_key":"x"}'
+api_expect 422 'cannot be renamed' -X PATCH "$U/wireguard/interfaces/ata5" -d '{"name":"mallory"}'
+api_expect 422 '"field":"address"' -X PATCH "$U/wireguard/interfaces/ata5/peers/alice" -d '{"address":["10.55.0.300/32"]}'
+api_expect 422 'udp, tcp' -X PATCH "$U/openvpn" -d '{"network":"10.56.0.0/24","proto":"sctp"}'
+api_expect 409 'exists already' -X POST "$U/wireguard/interfaces/ata5/peers" -d '{"name":"alice"}'
+api_expect 409 'not managed' -X POST "$U/openvpn/clients" -d '{"name":"bob"}'
 ok "malformed, mistyped and unknown fields refused with the field named"
 
 # Hostile names in bodies: 422 naming the value; nothing stored.
 for name in '../../etc/passwd' 'a\"b' '<script>alert(1)</script>' 'a;reboot' '$(id)' '`id`' \
             'a\nb' 'UPPER' 'a b' '' "$(printf 'x%.0s' $(seq 64))" '-lead' '.hidden' 'é'; do
-  expect 422 'name' -X POST "$U/wireguard/interfaces/ata5/peers" -d "{\"name\":\"$name\"}"
+  api_expect 422 'name' -X POST "$U/wireguard/interfaces/ata5/peers" -d "{\"name\":\"$name\"}"
 done
-expect 422 '"field":"expires"' -X PATCH "$U/wireguard/interfaces/ata5/peers/alice" -d '{"expires":"2030-01-01\nx"}'
+api_expect 422 '"field":"expires"' -X PATCH "$U/wireguard/interfaces/ata5/peers/alice" -d '{"expires":"2030-01-01\nx"}'
 [ "$(api "$U/status" | jq .generation)" = "$gen" ] || fail "a refused request changed the generation"
 ok "hostile names refused; generation unchanged ($gen)"
 
@@ -58,28 +47,28 @@ for p in '..%2F..%2Fetc%2Fpasswd' '%3Cscript%3E' 'a%3Bb' '%24(id)' 'a%0Ab' 'a%22
   # an encoded byte no name may hold is refused before routing (400);
   # a plain name that does not exist is not found (404)
   case $p in *%*) want=400 ;; *) want=404 ;; esac
-  c=$(code "$U/wireguard/interfaces/ata5/peers/$p")
+  c=$(api_answer "$U/wireguard/interfaces/ata5/peers/$p")
   [ "$c" = $want ] || fail "GET peer \"$p\" -> $c, want $want"
-  c=$(code -X DELETE "$U/openvpn/clients/$p")
+  c=$(api_answer -X DELETE "$U/openvpn/clients/$p")
   [ "$c" = $want ] || fail "DELETE client \"$p\" -> $c, want $want"
 done
 c=$(api_code --path-as-is "$API_URL/../../../etc/passwd"); [ "$c" = 404 ] || fail "static traversal -> $c"
 c=$(api_code --path-as-is "$API_URL/api/v1/../../etc/passwd"); [ "$c" = 404 ] || fail "api traversal -> $c"
-expect 405 'not allowed' -X PUT "$U/wireguard/interfaces/ata5"
-expect 404 'no such endpoint' "$U/nothing/here"
+api_expect 405 'not allowed' -X PUT "$U/wireguard/interfaces/ata5"
+api_expect 404 'no such endpoint' "$U/nothing/here"
 ok "hostile path names: 404, nothing read from disk"
 
 # Oversized bodies: declared (Content-Length) and streamed (chunked).
 head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' 'a' > "$T/big"
-expect 413 'larger than' -X POST "$U/wireguard/interfaces/ata5/peers" --data-binary @"$T/big"
-expect 413 'larger than' -X POST -H 'Transfer-Encoding: chunked' "$U/wireguard/interfaces/ata5/peers" --data-binary @"$T/big"
+api_expect 413 'larger than' -X POST "$U/wireguard/interfaces/ata5/peers" --data-binary @"$T/big"
+api_expect 413 'larger than' -X POST -H 'Transfer-Encoding: chunked' "$U/wireguard/interfaces/ata5/peers" --data-binary @"$T/big"
 head -c $((16 * 1024 * 1024 + 1)) /dev/zero | tr '\0' '#' > "$T/huge"
-expect 413 'larger than' -X PUT "$U/state" --data-binary @"$T/huge"
+api_expect 413 'larger than' -X PUT "$U/state" --data-binary @"$T/huge"
 printf 'version: 1\nwireguard:\n  interfaces:\n  - name: ata5\n    listen_port: 99999\n' > "$T/bad.yaml"
-expect 422 '"line":5' -X PUT "$U/state" --data-binary @"$T/bad.yaml"
+api_expect 422 '"line":5' -X PUT "$U/state" --data-binary @"$T/bad.yaml"
 printf 'version: 1\n  bad indent: [\n' > "$T/bad2.yaml"
-expect 422 '"errors":\[\{"line"' -X PUT "$U/state?dry_run=1" --data-binary @"$T/bad2.yaml"
-expect 400 'dry_run' -X PUT "$U/state?dry_run=maybe" --data-binary @"$T/bad2.yaml"
+api_expect 422 '"errors":\[\{"line"' -X PUT "$U/state?dry_run=1" --data-binary @"$T/bad2.yaml"
+api_expect 400 'dry_run' -X PUT "$U/state?dry_run=maybe" --data-binary @"$T/bad2.yaml"
 [ "$(api "$U/status" | jq .generation)" = "$gen" ] || fail "a refused import changed the generation"
 ok "oversized bodies 413, invalid YAML 422 with line numbers, nothing stored"
 

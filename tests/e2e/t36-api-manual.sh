@@ -11,22 +11,9 @@
 need ip wg wireguard-go
 NS=atm-s36
 IF=atmsrv36
-T=$(mktemp -d /tmp/atlas-e2e-api-manual.XXXXXX)
-cleanup() {
-  api_stop
-  local pid
-  for pid in $(ip netns pids $NS 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
-  sleep 0.2
-  for pid in $(ip netns pids $NS 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
-  ip netns del $NS 2>/dev/null || true
-  rm -f /var/run/wireguard/$IF.sock
-  rm -rf "$T"
-}
-trap cleanup EXIT
+api_ns_test $NS api-manual
+trap 'api_ns_test_end; rm -f /var/run/wireguard/$IF.sock' EXIT
 export ATLAS_SERVICE_MODE=direct
-ns_remove $NS
-ip netns add $NS
-ip -n $NS link set lo up
 ip -n $NS link add atmeg36 type veth peer name atmeh36
 ip -n $NS addr add 172.30.36.1/24 dev atmeg36
 ip -n $NS link set atmeg36 up; ip -n $NS link set atmeh36 up
@@ -49,7 +36,6 @@ wireguard:
 Y
 "$ATLAS_BIN" --data "$T/data" import "$T/base.yaml" >/dev/null
 "$ATLAS_BIN" --data "$T/data" export | grep_q '^  auto_apply: false$' || fail "auto_apply: false not exported"
-API_NS=$NS
 api_start "$T/data" 18120
 U=$API_URL/api/v1
 

@@ -9,17 +9,7 @@
 . "$(dirname "$0")/lib-api.sh"
 need ip curl gzip
 NS=atm-s37
-T=$(mktemp -d /tmp/atlas-e2e-api-static.XXXXXX)
-cleanup() {
-  api_stop
-  ns_remove $NS
-  rm -rf "$T"
-}
-trap cleanup EXIT
-ns_remove $NS
-ip netns add $NS
-ip -n $NS link set lo up
-API_NS=$NS
+api_ns_test $NS api-static
 api_start "$T/data" 18122
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CSP="default-src 'none'; script-src 'self' 'unsafe-eval'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"

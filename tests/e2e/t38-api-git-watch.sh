@@ -8,21 +8,14 @@
 . "$(dirname "$0")/lib-api.sh"
 need ip wg wireguard-go git
 N=38
-T=$(mktemp -d /tmp/atlas-e2e-api-git.XXXXXX)
-trap 'api_stop; api_cleanup_topology; rm -rf "$T"' EXIT
-export ATLAS_SERVICE_MODE=direct
+api_test $N api-git
 export GIT_AUTHOR_NAME=admin GIT_AUTHOR_EMAIL=admin@example.org
 export GIT_COMMITTER_NAME=admin GIT_COMMITTER_EMAIL=admin@example.org
 export GIT_CONFIG_NOSYSTEM=1 HOME=$T
-api_topology $N
-state() { # peer names...
-  printf 'version: 1\nsettings:\n  host: 172.29.%s.1\n  egress_interface: atavs%s\nwireguard:\n  interfaces:\n    - name: atasrv%s\n      listen_port: 51938\n      address: [10.38.0.1/24]\n      peers:\n' $N $N $N
-  for p in "$@"; do printf '        - name: %s\n' "$p"; done
-}
 G() { git -C "$T/admin" "$@" > /dev/null 2>&1 || fail "git $*"; }
 commit() { # message, peer names...: the admin's commit, pushed
   local m=$1; shift
-  state "$@" > "$T/admin/atlas.yaml"
+  api_wg_state "$@" > "$T/admin/atlas.yaml"
   G add atlas.yaml; G commit -q -m "$m"; G push -q origin HEAD:main
 }
 pull() { git -C "$T/server" pull -q --ff-only origin main > "$T/pull.log" 2>&1 || { cat "$T/pull.log"; fail "git pull"; }; }

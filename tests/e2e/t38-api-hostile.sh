@@ -11,13 +11,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-api.sh"
 need ip timeout
-T=$(mktemp -d /tmp/atlas-e2e-api-hostile.XXXXXX)
 PORT=18088
-trap 'api_stop; api_cleanup_topology; rm -rf "$T"' EXIT
-export ATLAS_SERVICE_MODE=direct
-api_topology 38
-api_start "$T/data" $PORT
-U=$API_URL/api/v1
+api_test 38 api-hostile $PORT
 
 # raw REQUEST-TEXT: sends the bytes as they are, prints every answer the
 # server gives on that connection until it closes it (or 5 s pass).

@@ -10,18 +10,9 @@
 . "$(dirname "$0")/lib-api.sh"
 need ip base64 date
 NS=atsa-s45
-T=$(mktemp -d /tmp/atlas-e2e-sb-api.XXXXXX)
-ns_clean() {
-  local pid
-  for pid in $(ip netns pids $NS 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
-  ip netns del $NS 2>/dev/null || true
-}
-trap 'api_stop; ns_clean; rm -rf "$T"' EXIT
+api_ns_test $NS sb-api
 fail_details() { tail -20 "$T/data.log"; }
-ns_clean
-ip netns add $NS
-ip -n $NS link set lo up
-export API_NS=$NS ATLAS_SERVICE_MODE=direct
+export ATLAS_SERVICE_MODE=direct
 PORT=18145
 api_start "$T/data" $PORT
 U=$API_URL/api/v1
@@ -29,34 +20,27 @@ U=$API_URL/api/v1
 sub() { # URL [ADDR] -> status; headers in $T/h, body in $T/b
   ip netns exec $NS curl -sS --interface "${2:-127.0.0.1}" -D "$T/h" -o "$T/b" -w '%{http_code}' "$1"
 }
-code() { api -o "$T/body" -w '%{http_code}' "$@"; }
-expect() { # WANT BODY-REGEX CURL-ARGS...
-  local want=$1 re=$2; shift 2
-  local got; got=$(code "$@")
-  [ "$got" = "$want" ] || fail "$* -> $got, want $want: $(cat "$T/body")"
-  grep -Eq -- "$re" "$T/body" || fail "$* -> body $(cat "$T/body") lacks /$re/"
-}
 header() { tr -d '\r' < "$T/h" | sed -n "s/^$1: //Ip"; }
 
-expect 200 'vpn.example.org' -X PATCH "$U/settings" \
+api_expect 200 'vpn.example.org' -X PATCH "$U/settings" \
   -d "{\"host\":\"vpn.example.org\",\"panel_url\":\"http://127.0.0.1:$PORT/\"}"
 gen=$(api "$U/status" | jq .generation)
-expect 422 'inbound has no users' -X POST "$U/singbox/inbounds" -d '{"name":"edge","type":"vless","port":8443,"server_name":"www.example.com"}'
-expect 422 '"field":"users\[0\].uuid"' -X POST "$U/singbox/inbounds" \
+api_expect 422 'inbound has no users' -X POST "$U/singbox/inbounds" -d '{"name":"edge","type":"vless","port":8443,"server_name":"www.example.com"}'
+api_expect 422 '"field":"users\[0\].uuid"' -X POST "$U/singbox/inbounds" \
   -d '{"name":"edge","type":"vless","port":8443,"users":[{"name":"alice","uuid":"0b4e7f4c-2d5f-4b8e-9c1a-3e2f6a7b8c9d"}]}'
 [ "$(api "$U/status" | jq .generation)" = "$gen" ] || fail "a refused inbound was stored"
-expect 201 '"users":2' -X POST "$U/singbox/inbounds" -d '{"name":"edge","type":"vless","port":8443,
+api_expect 201 '"users":2' -X POST "$U/singbox/inbounds" -d '{"name":"edge","type":"vless","port":8443,
   "server_name":"www.example.com","users":[{"name":"alice","quota_bytes":1000,"expires":"2030-01-01"},{"name":"bob"}]}'
-expect 201 '"users":1' -X POST "$U/singbox/inbounds" -d '{"name":"ss","type":"shadowsocks","port":8388,
+api_expect 201 '"users":1' -X POST "$U/singbox/inbounds" -d '{"name":"ss","type":"shadowsocks","port":8388,
   "users":[{"name":"alice","quota_bytes":2000,"expires":"2029-06-30"}]}'
-expect 201 '"name":"carol"' -X POST "$U/singbox/inbounds/edge/users" -d '{"name":"carol","note":"tablet"}'
-expect 422 'use its own endpoint' -X PATCH "$U/singbox/inbounds/edge" -d '{"users":[]}'
-expect 422 'inbound has no users' -X DELETE "$U/singbox/inbounds/ss/users/alice"
-expect 200 '"users":3' "$U/singbox/inbounds/edge"
+api_expect 201 '"name":"carol"' -X POST "$U/singbox/inbounds/edge/users" -d '{"name":"carol","note":"tablet"}'
+api_expect 422 'use its own endpoint' -X PATCH "$U/singbox/inbounds/edge" -d '{"users":[]}'
+api_expect 422 'inbound has no users' -X DELETE "$U/singbox/inbounds/ss/users/alice"
+api_expect 200 '"users":3' "$U/singbox/inbounds/edge"
 ok "inbounds created with their first users; no inbound without users, by POST or DELETE"
 
 # The profile carries alice's secrets; no JSON answer does.
-expect 200 '"outbounds"' "$U/singbox/users/alice/profile"
+api_expect 200 '"outbounds"' "$U/singbox/users/alice/profile"
 jq -e . "$T/body" >/dev/null || fail "the profile is not JSON"
 uuid=$(jq -er '.outbounds[] | select(.tag == "edge") | .uuid' "$T/body")
 sspw=$(jq -er '.outbounds[] | select(.tag == "ss") | .password' "$T/body")
@@ -70,7 +54,7 @@ done
 ok "no answer carries a uuid or a key; the profile does"
 
 # The subscription, fetched as a client does: no login.
-expect 200 '"url"' "$U/singbox/users/alice/subscription"
+api_expect 200 '"url"' "$U/singbox/users/alice/subscription"
 url=$(jq -er .url "$T/body")
 tok=${url##*/}
 [ "$url" = "http://127.0.0.1:$PORT/sub/$tok" ] && [ ${#tok} -ge 20 ] || fail "subscription URL $url"
@@ -98,7 +82,7 @@ ok "?format=singbox: alice's sing-box profile, as JSON"
 wrong=$(openssl rand -hex 12)
 [ "$(sub "http://127.0.0.1:$PORT/sub/$wrong")" = 404 ] || fail "a wrong token answered $(cat "$T/b")"
 [ "$(sub "http://127.0.0.1:$PORT/sub/${tok:0:${#tok}-1}")" = 404 ] || fail "a token's prefix was accepted"
-expect 200 '"url"' -X POST "$U/singbox/users/alice/subscription/rotate"
+api_expect 200 '"url"' -X POST "$U/singbox/users/alice/subscription/rotate"
 url2=$(jq -er .url "$T/body")
 [ "$url2" != "$url" ] || fail "rotation kept the URL"
 [ "$(sub "$url")" = 404 ] || fail "the rotated token still works"
@@ -124,12 +108,12 @@ api_login "$API_PW" >/dev/null || fail "the admin's login was limited by subscri
 ok "10 misses from one address, then 429 with Retry-After there only"
 
 # A person removed from every inbound loses the subscription.
-[ "$(code -X DELETE "$U/singbox/inbounds/edge/users/alice")" = 204 ] || fail "DELETE alice from edge: $(cat "$T/body")"
+[ "$(api_answer -X DELETE "$U/singbox/inbounds/edge/users/alice")" = 204 ] || fail "DELETE alice from edge: $(cat "$T/body")"
 [ "$(sub "$url3")" = 200 ] && [ "$(base64 -d < "$T/b" | grep -c '^ss://')" = 1 ] \
   && ! base64 -d < "$T/b" | grep_q vless || fail "after leaving edge: $(cat "$T/b")"
-[ "$(code -X DELETE "$U/singbox/inbounds/ss")" = 204 ] || fail "DELETE ss: $(cat "$T/body")"
+[ "$(api_answer -X DELETE "$U/singbox/inbounds/ss")" = 204 ] || fail "DELETE ss: $(cat "$T/body")"
 [ "$(sub "$url3")" = 404 ] || fail "a removed person's token still works"
-expect 404 'no sing-box inbound has a user' "$U/singbox/users/alice/subscription"
-expect 200 '"name":"bob"' "$U/singbox/users/bob/subscription"
+api_expect 404 'no sing-box inbound has a user' "$U/singbox/users/alice/subscription"
+api_expect 200 '"name":"bob"' "$U/singbox/users/bob/subscription"
 kill -0 "$API_PID" || fail "atlas serve died"
 ok "a person in no inbound has no subscription any more; the others keep theirs"

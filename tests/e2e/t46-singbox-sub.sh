@@ -24,10 +24,9 @@ export API_NS=$SRV
 PORT=18146
 api_start "$D" $PORT
 U=$API_URL/api/v1
-code() { api -o "$T/body" -w '%{http_code}' "$@"; }
 expect() { # WANT CURL-ARGS...
   local want=$1; shift
-  local got; got=$(code "$@")
+  local got; got=$(api_answer "$@")
   [ "$got" = "$want" ] || fail "$* -> $got, want $want: $(cat "$T/body")"
 }
 # applied: the stored generation is applied and nothing is pending

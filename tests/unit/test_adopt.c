@@ -336,20 +336,14 @@ static void test_adopt__ovpn_ipp_ccd(void **ts)
 	diags_clear(&errs);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_adopt__names_and_values),
-	    cmocka_unit_test(test_adopt__comment_styles),
-	    cmocka_unit_test(test_adopt__malformed),
-	    cmocka_unit_test(test_adopt__all_errors_at_once),
-	    cmocka_unit_test(test_adopt__live_wins),
-	    cmocka_unit_test(test_adopt__client_file),
-	    cmocka_unit_test(test_adopt__outside_network),
-	    cmocka_unit_test(test_adopt__ovpn_server_conf),
-	    cmocka_unit_test(test_adopt__ovpn_malformed),
-	    cmocka_unit_test(test_adopt__ovpn_ipp_ccd),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_adopt__names_and_values),
+	cmocka_unit_test(test_adopt__comment_styles),
+	cmocka_unit_test(test_adopt__malformed),
+	cmocka_unit_test(test_adopt__all_errors_at_once),
+	cmocka_unit_test(test_adopt__live_wins),
+	cmocka_unit_test(test_adopt__client_file),
+	cmocka_unit_test(test_adopt__outside_network),
+	cmocka_unit_test(test_adopt__ovpn_server_conf),
+	cmocka_unit_test(test_adopt__ovpn_malformed),
+	cmocka_unit_test(test_adopt__ovpn_ipp_ccd))

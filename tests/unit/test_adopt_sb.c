@@ -430,14 +430,8 @@ static void test_adopt_sb__all_or_nothing(void **state)
 	free(text);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_adopt_sb__carries_over),
-		cmocka_unit_test(test_adopt_sb__rendered_serves_the_same),
-		cmocka_unit_test(test_adopt_sb__malformed),
-		cmocka_unit_test(test_adopt_sb__all_or_nothing),
-	};
-
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+TU_MAIN(setup, teardown,
+	cmocka_unit_test(test_adopt_sb__carries_over),
+	cmocka_unit_test(test_adopt_sb__rendered_serves_the_same),
+	cmocka_unit_test(test_adopt_sb__malformed),
+	cmocka_unit_test(test_adopt_sb__all_or_nothing))

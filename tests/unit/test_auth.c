@@ -76,13 +76,7 @@ static void test_auth__hash_format(void **ts)
 	free(h2);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_auth__first_admin_once),
-	    cmocka_unit_test(test_auth__password_change_bumps_epoch),
-	    cmocka_unit_test(test_auth__hash_format),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_auth__first_admin_once),
+	cmocka_unit_test(test_auth__password_change_bumps_epoch),
+	cmocka_unit_test(test_auth__hash_format))

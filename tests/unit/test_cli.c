@@ -223,16 +223,10 @@ static void test_cli__history_restore(void **s)
 	cli_datadir = tmp;
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cli__export_write_error),
-		cmocka_unit_test(test_cli__plan_write_error),
-		cmocka_unit_test(test_cli__any_command_write_error),
-		cmocka_unit_test(test_cli__history_count),
-		cmocka_unit_test(test_cli__profile_before_apply),
-		cmocka_unit_test(test_cli__history_restore),
-	};
-
-	return cmocka_run_group_tests(tests, setup, tu_teardown_dir);
-}
+TU_MAIN(setup, tu_teardown_dir,
+	cmocka_unit_test(test_cli__export_write_error),
+	cmocka_unit_test(test_cli__plan_write_error),
+	cmocka_unit_test(test_cli__any_command_write_error),
+	cmocka_unit_test(test_cli__history_count),
+	cmocka_unit_test(test_cli__profile_before_apply),
+	cmocka_unit_test(test_cli__history_restore))

@@ -57,13 +57,7 @@ static void test_diag__control_chars_escaped(void **s)
 	diags_clear(&d);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_diag__posmap_prefers_latest),
-		cmocka_unit_test(test_diag__format_sorted_by_position),
-		cmocka_unit_test(test_diag__control_chars_escaped),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_diag__posmap_prefers_latest),
+	cmocka_unit_test(test_diag__format_sorted_by_position),
+	cmocka_unit_test(test_diag__control_chars_escaped))

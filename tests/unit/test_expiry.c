@@ -257,15 +257,9 @@ static void test_expiry__yaml_round_trip(void **state)
 	posmap_clear(&pm);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_expiry__ends),
-		cmocka_unit_test(test_expiry__boundary_all_engines),
-		cmocka_unit_test(test_expiry__bad_values_at_line_col),
-		cmocka_unit_test(test_expiry__plan_warnings),
-		cmocka_unit_test(test_expiry__yaml_round_trip),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_expiry__ends),
+	cmocka_unit_test(test_expiry__boundary_all_engines),
+	cmocka_unit_test(test_expiry__bad_values_at_line_col),
+	cmocka_unit_test(test_expiry__plan_warnings),
+	cmocka_unit_test(test_expiry__yaml_round_trip))

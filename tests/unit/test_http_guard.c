@@ -115,13 +115,7 @@ static void test_http_guard__cap_spares_waiting_header(void **s)
 	close(o[1]);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_http_guard__uri),
-		cmocka_unit_test(test_http_guard__framing),
-		cmocka_unit_test(test_http_guard__cap_spares_waiting_header),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_http_guard__uri),
+	cmocka_unit_test(test_http_guard__framing),
+	cmocka_unit_test(test_http_guard__cap_spares_waiting_header))

@@ -195,17 +195,11 @@ static void test_json__nested_sections(void **ts)
 	state_free(st);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_json__encode_leaves_out_secrets),
-	    cmocka_unit_test(test_json__encode_lists_only_when_asked),
-	    cmocka_unit_test(test_json__patch_keeps_absent_fields),
-	    cmocka_unit_test(test_json__bad_input_names_the_field),
-	    cmocka_unit_test(test_json__enum_and_lists),
-	    cmocka_unit_test(test_json__not_an_object),
-	    cmocka_unit_test(test_json__nested_sections),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_json__encode_leaves_out_secrets),
+	cmocka_unit_test(test_json__encode_lists_only_when_asked),
+	cmocka_unit_test(test_json__patch_keeps_absent_fields),
+	cmocka_unit_test(test_json__bad_input_names_the_field),
+	cmocka_unit_test(test_json__enum_and_lists),
+	cmocka_unit_test(test_json__not_an_object),
+	cmocka_unit_test(test_json__nested_sections))

@@ -160,16 +160,10 @@ static void test_jwt__key_file(void **ts)
 	free(path);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_jwt__round_trip),
-	    cmocka_unit_test(test_jwt__expired),
-	    cmocka_unit_test(test_jwt__wrong_key_and_tampering),
-	    cmocka_unit_test(test_jwt__alg_none_and_garbage),
-	    cmocka_unit_test(test_jwt__alg_none_with_full_claims),
-	    cmocka_unit_test(test_jwt__key_file),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_jwt__round_trip),
+	cmocka_unit_test(test_jwt__expired),
+	cmocka_unit_test(test_jwt__wrong_key_and_tampering),
+	cmocka_unit_test(test_jwt__alg_none_and_garbage),
+	cmocka_unit_test(test_jwt__alg_none_with_full_claims),
+	cmocka_unit_test(test_jwt__key_file))

@@ -352,22 +352,16 @@ static void test_lib__spawn_which_many(void **s)
 	assert_int_equal(n, 100);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lib__base64),
-		cmocka_unit_test(test_lib__ipaddr),
-		cmocka_unit_test(test_lib__strv),
-		cmocka_unit_test(test_lib__atomic_write),
-		cmocka_unit_test(test_lib__clean_stale),
-		cmocka_unit_test(test_lib__spawn),
-		cmocka_unit_test(test_lib__ip_parse_prefix_digits_only),
-		cmocka_unit_test(test_lib__ip_normalize),
-		cmocka_unit_test(test_lib__spawn_stdin_not_read),
-		cmocka_unit_test(test_lib__spawn_check_message_printable),
-		cmocka_unit_test(test_lib__spawn_timeout_after_output_closed),
-		cmocka_unit_test(test_lib__spawn_which_many),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_lib__base64),
+	cmocka_unit_test(test_lib__ipaddr),
+	cmocka_unit_test(test_lib__strv),
+	cmocka_unit_test(test_lib__atomic_write),
+	cmocka_unit_test(test_lib__clean_stale),
+	cmocka_unit_test(test_lib__spawn),
+	cmocka_unit_test(test_lib__ip_parse_prefix_digits_only),
+	cmocka_unit_test(test_lib__ip_normalize),
+	cmocka_unit_test(test_lib__spawn_stdin_not_read),
+	cmocka_unit_test(test_lib__spawn_check_message_printable),
+	cmocka_unit_test(test_lib__spawn_timeout_after_output_closed),
+	cmocka_unit_test(test_lib__spawn_which_many))

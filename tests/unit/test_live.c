@@ -54,11 +54,5 @@ static void test_live__peers_by_key_with_endpoints(void **s)
 	assert_null(live_wg_from_json(NULL));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_live__peers_by_key_with_endpoints),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_live__peers_by_key_with_endpoints))

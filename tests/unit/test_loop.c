@@ -378,16 +378,10 @@ static void test_loop__backoff_reads_the_outcome(void **ts)
 			 (int64_t)LOOP_RETRY_BASE_MS << LOOP_RETRY_MAX_DOUBLINGS);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_loop__wake_due),
-	    cmocka_unit_test(test_loop__start_burst_and_request),
-	    cmocka_unit_test(test_loop__decide),
-	    cmocka_unit_test(test_loop__engine_down_reconciles),
-	    cmocka_unit_test(test_loop__manual_mode),
-	    cmocka_unit_test(test_loop__backoff_reads_the_outcome),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_loop__wake_due),
+	cmocka_unit_test(test_loop__start_burst_and_request),
+	cmocka_unit_test(test_loop__decide),
+	cmocka_unit_test(test_loop__engine_down_reconciles),
+	cmocka_unit_test(test_loop__manual_mode),
+	cmocka_unit_test(test_loop__backoff_reads_the_outcome))

@@ -408,17 +408,11 @@ static void test_migrate__fixture_gains_tokens_totp_actor(void **state)
 	store_close(s);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		FIXTURE_TEST(test_migrate__fixture_to_current),
-		FIXTURE_TEST(test_migrate__one_more_step_backs_up_first),
-		FIXTURE_TEST(test_migrate__failed_step_leaves_file_usable),
-		FIXTURE_TEST(test_migrate__keeps_last_five_backups),
-		FIXTURE_TEST(test_migrate__backup_refuses_bad_archives),
-		FIXTURE_TEST(test_migrate__backup_during_write),
-		FIXTURE_TEST(test_migrate__fixture_gains_tokens_totp_actor),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	FIXTURE_TEST(test_migrate__fixture_to_current),
+	FIXTURE_TEST(test_migrate__one_more_step_backs_up_first),
+	FIXTURE_TEST(test_migrate__failed_step_leaves_file_usable),
+	FIXTURE_TEST(test_migrate__keeps_last_five_backups),
+	FIXTURE_TEST(test_migrate__backup_refuses_bad_archives),
+	FIXTURE_TEST(test_migrate__backup_during_write),
+	FIXTURE_TEST(test_migrate__fixture_gains_tokens_totp_actor))

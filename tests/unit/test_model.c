@@ -104,14 +104,8 @@ static void test_model__list_elements_start_with_name(void **s)
 	check_lists_start_with_name(&schema_root);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_model__defaults),
-		cmocka_unit_test(test_model__dup_is_deep_and_equal),
-		cmocka_unit_test(test_model__sort_and_lookup),
-		cmocka_unit_test(test_model__list_elements_start_with_name),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_model__defaults),
+	cmocka_unit_test(test_model__dup_is_deep_and_equal),
+	cmocka_unit_test(test_model__sort_and_lookup),
+	cmocka_unit_test(test_model__list_elements_start_with_name))

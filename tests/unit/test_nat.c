@@ -45,12 +45,6 @@ static void test_nat__in_sync_recorded(void **state)
 	nat_obs_release(&o);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_nat__render_rejects_syntax),
-		cmocka_unit_test(test_nat__in_sync_recorded),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_nat__render_rejects_syntax),
+	cmocka_unit_test(test_nat__in_sync_recorded))

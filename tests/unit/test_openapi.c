@@ -129,12 +129,6 @@ static void test_openapi__router_matches(void **ts)
 	assert_string_equal(p[1], "alice");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_openapi__paths_match_routes),
-	    cmocka_unit_test(test_openapi__router_matches),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_openapi__paths_match_routes),
+	cmocka_unit_test(test_openapi__router_matches))

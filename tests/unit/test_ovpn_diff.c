@@ -647,30 +647,24 @@ static void test_ovpn_diff__nat_unreadable(void **state)
 	       "table inet atlas_openvpn could not be read");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ovpn_diff__new_server),
-		CONVERGED_TEST(test_ovpn_diff__converged),
-		CONVERGED_TEST(test_ovpn_diff__deleted_client),
-		CONVERGED_TEST(test_ovpn_diff__incomplete_removes_nothing),
-		CONVERGED_TEST(test_ovpn_diff__server_change_restarts),
-		CONVERGED_TEST(test_ovpn_diff__sessions),
-		CONVERGED_TEST(test_ovpn_diff__quota_suspends),
-		CONVERGED_TEST(test_ovpn_diff__expiry_and_crl_window),
-		CONVERGED_TEST(test_ovpn_diff__disabled_engine_stops),
-		CONVERGED_TEST(test_ovpn_diff__pki_reload_and_unknown_service),
-		CONVERGED_TEST(test_ovpn_diff__lost_certificate_superseded),
-		CONVERGED_TEST(test_ovpn_diff__client_named_like_server),
-		CONVERGED_TEST(test_ovpn_diff__server_moved_without_restart),
-		CONVERGED_TEST(test_ovpn_diff__nat_missing_created),
-		CONVERGED_TEST(test_ovpn_diff__nat_in_sync),
-		cmocka_unit_test(test_ovpn_diff__nat_egress_override),
-		CONVERGED_TEST(test_ovpn_diff__section_gone_tears_down),
-		cmocka_unit_test(test_ovpn_diff__leftovers),
-		CONVERGED_TEST(test_ovpn_diff__nat_removed),
-		CONVERGED_TEST(test_ovpn_diff__nat_unreadable),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_ovpn_diff__new_server),
+	CONVERGED_TEST(test_ovpn_diff__converged),
+	CONVERGED_TEST(test_ovpn_diff__deleted_client),
+	CONVERGED_TEST(test_ovpn_diff__incomplete_removes_nothing),
+	CONVERGED_TEST(test_ovpn_diff__server_change_restarts),
+	CONVERGED_TEST(test_ovpn_diff__sessions),
+	CONVERGED_TEST(test_ovpn_diff__quota_suspends),
+	CONVERGED_TEST(test_ovpn_diff__expiry_and_crl_window),
+	CONVERGED_TEST(test_ovpn_diff__disabled_engine_stops),
+	CONVERGED_TEST(test_ovpn_diff__pki_reload_and_unknown_service),
+	CONVERGED_TEST(test_ovpn_diff__lost_certificate_superseded),
+	CONVERGED_TEST(test_ovpn_diff__client_named_like_server),
+	CONVERGED_TEST(test_ovpn_diff__server_moved_without_restart),
+	CONVERGED_TEST(test_ovpn_diff__nat_missing_created),
+	CONVERGED_TEST(test_ovpn_diff__nat_in_sync),
+	cmocka_unit_test(test_ovpn_diff__nat_egress_override),
+	CONVERGED_TEST(test_ovpn_diff__section_gone_tears_down),
+	cmocka_unit_test(test_ovpn_diff__leftovers),
+	CONVERGED_TEST(test_ovpn_diff__nat_removed),
+	CONVERGED_TEST(test_ovpn_diff__nat_unreadable))

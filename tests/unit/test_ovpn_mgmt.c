@@ -117,15 +117,9 @@ static void test_ovpn_mgmt__kill_replies(void **state)
 	assert_int_equal(ovpn_reply_parse(text, strlen(text), 2, &ok), 0);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ovpn_mgmt__status_with_async_lines),
-		cmocka_unit_test(test_ovpn_mgmt__status_in_pieces),
-		cmocka_unit_test(test_ovpn_mgmt__status_no_clients_lf_only),
-		cmocka_unit_test(test_ovpn_mgmt__status_error),
-		cmocka_unit_test(test_ovpn_mgmt__kill_replies),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_ovpn_mgmt__status_with_async_lines),
+	cmocka_unit_test(test_ovpn_mgmt__status_in_pieces),
+	cmocka_unit_test(test_ovpn_mgmt__status_no_clients_lf_only),
+	cmocka_unit_test(test_ovpn_mgmt__status_error),
+	cmocka_unit_test(test_ovpn_mgmt__kill_replies))

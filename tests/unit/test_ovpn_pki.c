@@ -560,19 +560,13 @@ static void test_ovpn_pki__pem_and_encrypted_key(void **state)
 	free(key);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		PKI_TEST(test_ovpn_pki__ca_and_certificates),
-		PKI_TEST(test_ovpn_pki__server_files_apart),
-		PKI_TEST(test_ovpn_pki__server_migration),
-		PKI_TEST(test_ovpn_pki__ca_half_written),
-		PKI_TEST(test_ovpn_pki__orphan_certificate_revoked),
-		PKI_TEST(test_ovpn_pki__revoke_and_crl),
-		cmocka_unit_test(test_ovpn_pki__tls_crypt_key),
-		cmocka_unit_test(test_ovpn_pki__index_format),
-		cmocka_unit_test(test_ovpn_pki__pem_and_encrypted_key),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	PKI_TEST(test_ovpn_pki__ca_and_certificates),
+	PKI_TEST(test_ovpn_pki__server_files_apart),
+	PKI_TEST(test_ovpn_pki__server_migration),
+	PKI_TEST(test_ovpn_pki__ca_half_written),
+	PKI_TEST(test_ovpn_pki__orphan_certificate_revoked),
+	PKI_TEST(test_ovpn_pki__revoke_and_crl),
+	cmocka_unit_test(test_ovpn_pki__tls_crypt_key),
+	cmocka_unit_test(test_ovpn_pki__index_format),
+	cmocka_unit_test(test_ovpn_pki__pem_and_encrypted_key))

@@ -170,16 +170,10 @@ static void test_ovpn_render__today(void **state)
 	assert_string_equal(d, "2025-12-31");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ovpn_render__server_udp),
-		cmocka_unit_test(test_ovpn_render__server_tcp),
-		cmocka_unit_test(test_ovpn_render__server_bad_path),
-		cmocka_unit_test(test_ovpn_render__ccd),
-		cmocka_unit_test(test_ovpn_render__client),
-		cmocka_unit_test(test_ovpn_render__today),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_ovpn_render__server_udp),
+	cmocka_unit_test(test_ovpn_render__server_tcp),
+	cmocka_unit_test(test_ovpn_render__server_bad_path),
+	cmocka_unit_test(test_ovpn_render__ccd),
+	cmocka_unit_test(test_ovpn_render__client),
+	cmocka_unit_test(test_ovpn_render__today))

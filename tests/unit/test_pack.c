@@ -65,15 +65,9 @@ static void test_pack__new_state(void **s)
 	free(want);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    { "test_pack__basic_exports_the_same", test_pack__exports_the_same, NULL, NULL,
-	      (void *)basic },
-	    { "test_pack__empty_sections_export_the_same", test_pack__exports_the_same, NULL, NULL,
-	      (void *)empty_sections },
-	    cmocka_unit_test(test_pack__new_state),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	{ "test_pack__basic_exports_the_same", test_pack__exports_the_same, NULL, NULL,
+	  (void *)basic },
+	{ "test_pack__empty_sections_export_the_same", test_pack__exports_the_same, NULL, NULL,
+	  (void *)empty_sections },
+	cmocka_unit_test(test_pack__new_state))

@@ -31,11 +31,5 @@ static void test_pki_heal__lost_folders_made_again(void **state)
 	tu_rmrf_free(dir);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pki_heal__lost_folders_made_again),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_pki_heal__lost_folders_made_again))

@@ -351,17 +351,11 @@ static void test_plan__restart_outcome(void **s)
 	state_free(st);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plan__render_text_and_json),
-		cmocka_unit_test(test_plan__engines_without_driver_or_section),
-		cmocka_unit_test(test_plan__truncate),
-		cmocka_unit_test(test_plan__generation_zero_removes_nothing),
-		cmocka_unit_test(test_plan__apply_outcome_names_the_failed_engine),
-		cmocka_unit_test(test_plan__apply_outcome_not_converged),
-		cmocka_unit_test(test_plan__restart_outcome),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_plan__render_text_and_json),
+	cmocka_unit_test(test_plan__engines_without_driver_or_section),
+	cmocka_unit_test(test_plan__truncate),
+	cmocka_unit_test(test_plan__generation_zero_removes_nothing),
+	cmocka_unit_test(test_plan__apply_outcome_names_the_failed_engine),
+	cmocka_unit_test(test_plan__apply_outcome_not_converged),
+	cmocka_unit_test(test_plan__restart_outcome))

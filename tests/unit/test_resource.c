@@ -1034,24 +1034,17 @@ static void test_resource__list_cache(void **ts)
 	assert_false(etag_matches(NULL, etag));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_resource__descriptors_match_schema_and_routes),
-	    cmocka_unit_test_setup_teardown(test_resource__wg_interface_and_peers, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_resource__wg_peer_rename, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_resource__bulk_is_one_generation, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_resource__refused_edit_keeps_state, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_resource__section_unmanaged_then_clients, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_resource__live_status, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_resource__list_cache, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_resource__client_file, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_resource__sing_box_inbounds_and_users, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_resource__sing_box_downloads, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_resource__descriptors_match_schema_and_routes),
+	cmocka_unit_test_setup_teardown(test_resource__wg_interface_and_peers, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_resource__wg_peer_rename, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_resource__bulk_is_one_generation, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_resource__refused_edit_keeps_state, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_resource__section_unmanaged_then_clients, setup,
+					teardown),
+	cmocka_unit_test_setup_teardown(test_resource__live_status, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_resource__client_file, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_resource__sing_box_inbounds_and_users, setup,
+					teardown),
+	cmocka_unit_test_setup_teardown(test_resource__sing_box_downloads, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_resource__list_cache, setup, teardown))

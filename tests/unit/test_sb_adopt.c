@@ -161,12 +161,6 @@ static void test_sb_adopt__export_imports_again(void **state)
 	posmap_clear(&pm);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sb_adopt__empty_plan_then_announced_reload),
-		cmocka_unit_test(test_sb_adopt__export_imports_again),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_sb_adopt__empty_plan_then_announced_reload),
+	cmocka_unit_test(test_sb_adopt__export_imports_again))

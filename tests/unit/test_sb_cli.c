@@ -123,14 +123,8 @@ static void test_sb_cli__refusals(void **s)
 	free(out);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sb_cli__links_and_profile),
-		cmocka_unit_test(test_sb_cli__qr),
-		cmocka_unit_test(test_sb_cli__sub_and_rotate),
-		cmocka_unit_test(test_sb_cli__refusals),
-	};
-
-	return cmocka_run_group_tests(tests, setup, tu_teardown_dir);
-}
+TU_MAIN(setup, tu_teardown_dir,
+	cmocka_unit_test(test_sb_cli__links_and_profile),
+	cmocka_unit_test(test_sb_cli__qr),
+	cmocka_unit_test(test_sb_cli__sub_and_rotate),
+	cmocka_unit_test(test_sb_cli__refusals))

@@ -228,15 +228,9 @@ static void test_sb_diff__section_gone_removes(void **s)
 	state_free(st);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		CONVERGED_TEST(test_sb_diff__converged_is_empty),
-		CONVERGED_TEST(test_sb_diff__reload_says_what_it_drops),
-		CONVERGED_TEST(test_sb_diff__shadowsocks_users_live),
-		CONVERGED_TEST(test_sb_diff__not_running_starts_and_syncs),
-		cmocka_unit_test(test_sb_diff__section_gone_removes),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	CONVERGED_TEST(test_sb_diff__converged_is_empty),
+	CONVERGED_TEST(test_sb_diff__reload_says_what_it_drops),
+	CONVERGED_TEST(test_sb_diff__shadowsocks_users_live),
+	CONVERGED_TEST(test_sb_diff__not_running_starts_and_syncs),
+	cmocka_unit_test(test_sb_diff__section_gone_removes))

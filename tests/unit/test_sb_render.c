@@ -327,17 +327,11 @@ static void test_sb_render__sing_box_check(void **state)
 	buf_release(&msg);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sb_render__server),
-		cmocka_unit_test(test_sb_render__server_rules),
-		cmocka_unit_test(test_sb_render__ss_needs_cache_path),
-		cmocka_unit_test(test_sb_render__user_artifacts),
-		cmocka_unit_test(test_sb_render__link_rules),
-		cmocka_unit_test(test_sb_render__unknown_user_and_no_host),
-		cmocka_unit_test(test_sb_render__sing_box_check),
-	};
-
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+TU_MAIN(setup, teardown,
+	cmocka_unit_test(test_sb_render__server),
+	cmocka_unit_test(test_sb_render__server_rules),
+	cmocka_unit_test(test_sb_render__ss_needs_cache_path),
+	cmocka_unit_test(test_sb_render__user_artifacts),
+	cmocka_unit_test(test_sb_render__link_rules),
+	cmocka_unit_test(test_sb_render__unknown_user_and_no_host),
+	cmocka_unit_test(test_sb_render__sing_box_check))

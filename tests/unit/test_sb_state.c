@@ -441,23 +441,17 @@ static void test_sb_state__round_trip_through_store(void **s)
 	tu_rmrf_free(dir2);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sb_state__types_and_security),
-		cmocka_unit_test(test_sb_state__reality_and_tls_fields),
-		cmocka_unit_test(test_sb_state__transport),
-		cmocka_unit_test(test_sb_state__ports),
-		cmocka_unit_test(test_sb_state__users),
-		cmocka_unit_test(test_sb_state__shadowsocks_keys),
-		cmocka_unit_test(test_sb_state__names),
-		cmocka_unit_test(test_sb_state__completion_generates_per_type),
-		cmocka_unit_test(test_sb_state__completion_keeps_secrets_by_name),
-		cmocka_unit_test(test_sb_state__completion_refits_changed_inbounds),
-		cmocka_unit_test(test_sb_state__reality_public_key_checked),
-		cmocka_unit_test(test_sb_state__json_has_no_secrets),
-		cmocka_unit_test(test_sb_state__round_trip_through_store),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_sb_state__types_and_security),
+	cmocka_unit_test(test_sb_state__reality_and_tls_fields),
+	cmocka_unit_test(test_sb_state__transport),
+	cmocka_unit_test(test_sb_state__ports),
+	cmocka_unit_test(test_sb_state__users),
+	cmocka_unit_test(test_sb_state__shadowsocks_keys),
+	cmocka_unit_test(test_sb_state__names),
+	cmocka_unit_test(test_sb_state__completion_generates_per_type),
+	cmocka_unit_test(test_sb_state__completion_keeps_secrets_by_name),
+	cmocka_unit_test(test_sb_state__completion_refits_changed_inbounds),
+	cmocka_unit_test(test_sb_state__reality_public_key_checked),
+	cmocka_unit_test(test_sb_state__json_has_no_secrets),
+	cmocka_unit_test(test_sb_state__round_trip_through_store))

@@ -145,12 +145,6 @@ static void test_sb_traffic__ssm_and_book(void **state)
 	json_decref(junk);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sb_traffic__scenarios),
-		cmocka_unit_test(test_sb_traffic__ssm_and_book),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_sb_traffic__scenarios),
+	cmocka_unit_test(test_sb_traffic__ssm_and_book))

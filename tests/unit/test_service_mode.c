@@ -59,12 +59,6 @@ static void test_service_mode__settings_and_env(void **ts)
 	assert_int_equal(mode_of(auto_yaml, "docker"), SERVICE_DIRECT);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_service_mode__auto_without_systemd),
-	    cmocka_unit_test(test_service_mode__settings_and_env),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_service_mode__auto_without_systemd),
+	cmocka_unit_test(test_service_mode__settings_and_env))

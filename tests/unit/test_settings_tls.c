@@ -73,12 +73,6 @@ static void test_settings_tls__round_trip(void **x)
 	state_free(st);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_settings_tls__checked_with_positions),
-	    cmocka_unit_test(test_settings_tls__round_trip),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_settings_tls__checked_with_positions),
+	cmocka_unit_test(test_settings_tls__round_trip))

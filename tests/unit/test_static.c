@@ -70,12 +70,6 @@ static void test_static__gzip_variants(void **ts)
 	assert_true(n >= 4); /* index.html, app.js, app.css, alpine */
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_static__accept_encoding),
-	    cmocka_unit_test(test_static__gzip_variants),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_static__accept_encoding),
+	cmocka_unit_test(test_static__gzip_variants))

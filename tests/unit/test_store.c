@@ -813,26 +813,20 @@ static void test_store__save_unsorted_lists(void **x)
 	free(y2);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_store__migrates_empty_database),
-		cmocka_unit_test(test_store__refuses_lost_database),
-		STORE_TEST(test_store__history_compact_and_exact),
-		STORE_TEST(test_store__tables_mirror_schema),
-		STORE_TEST(test_store__round_trip_and_generations),
-		STORE_TEST(test_store__bad_import_changes_nothing),
-		STORE_TEST(test_store__restore_brings_back_keys),
-		STORE_TEST(test_store__restore_preview_keeps_runtime_settings),
-		cmocka_unit_test(test_store__refuses_newer_schema),
-		cmocka_unit_test(test_store__refuses_unwritable_dir),
-		STORE_TEST(test_store__runs_and_meta),
-		MERGE_TEST(test_store__save_one_field_writes_one_row),
-		MERGE_TEST(test_store__save_adds_removes_renames),
-		MERGE_TEST(test_store__save_removes_and_readds_sections),
-		MERGE_TEST(test_store__failed_save_rolls_back),
-		MERGE_TEST(test_store__save_unsorted_lists),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_store__migrates_empty_database),
+	cmocka_unit_test(test_store__refuses_lost_database),
+	STORE_TEST(test_store__history_compact_and_exact),
+	STORE_TEST(test_store__tables_mirror_schema),
+	STORE_TEST(test_store__round_trip_and_generations),
+	STORE_TEST(test_store__bad_import_changes_nothing),
+	STORE_TEST(test_store__restore_brings_back_keys),
+	STORE_TEST(test_store__restore_preview_keeps_runtime_settings),
+	cmocka_unit_test(test_store__refuses_newer_schema),
+	cmocka_unit_test(test_store__refuses_unwritable_dir),
+	STORE_TEST(test_store__runs_and_meta),
+	MERGE_TEST(test_store__save_one_field_writes_one_row),
+	MERGE_TEST(test_store__save_adds_removes_renames),
+	MERGE_TEST(test_store__save_removes_and_readds_sections),
+	MERGE_TEST(test_store__failed_save_rolls_back),
+	MERGE_TEST(test_store__save_unsorted_lists))

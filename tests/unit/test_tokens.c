@@ -189,14 +189,8 @@ static void test_tokens__scope_table(void **x)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_tokens__form_and_hash),
-	    cmocka_unit_test(test_tokens__durations_and_names),
-	    cmocka_unit_test(test_tokens__lifecycle),
-	    cmocka_unit_test(test_tokens__scope_table),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_tokens__form_and_hash),
+	cmocka_unit_test(test_tokens__durations_and_names),
+	cmocka_unit_test(test_tokens__lifecycle),
+	cmocka_unit_test(test_tokens__scope_table))

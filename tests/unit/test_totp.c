@@ -249,16 +249,10 @@ static void test_totp__uri(void **x)
 	free(u);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_totp__rfc6238_vectors),
-	    cmocka_unit_test(test_totp__base32),
-	    cmocka_unit_test(test_totp__parse_code),
-	    cmocka_unit_test(test_totp__window_and_replay),
-	    cmocka_unit_test(test_totp__recovery_codes_once),
-	    cmocka_unit_test(test_totp__uri),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_totp__rfc6238_vectors),
+	cmocka_unit_test(test_totp__base32),
+	cmocka_unit_test(test_totp__parse_code),
+	cmocka_unit_test(test_totp__window_and_replay),
+	cmocka_unit_test(test_totp__recovery_codes_once),
+	cmocka_unit_test(test_totp__uri))

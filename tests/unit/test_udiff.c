@@ -60,14 +60,8 @@ static void test_udiff__far_changes_make_two_hunks(void **ts)
 	buf_release(&b);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_udiff__equal_is_empty),
-	    cmocka_unit_test(test_udiff__one_change_with_context),
-	    cmocka_unit_test(test_udiff__insert_and_delete),
-	    cmocka_unit_test(test_udiff__far_changes_make_two_hunks),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_udiff__equal_is_empty),
+	cmocka_unit_test(test_udiff__one_change_with_context),
+	cmocka_unit_test(test_udiff__insert_and_delete),
+	cmocka_unit_test(test_udiff__far_changes_make_two_hunks))

@@ -32,30 +32,36 @@ static time_t at(int y, int mo, int d, int h, int mi, int s)
 
 static void test_usage__bytes_parse(void **s)
 {
-	long long b;
+	static const struct {
+		const char *text;
+		long long want; /* -1: refused */
+	} cases[] = {
+		{ "20GiB", 20 * GiB },
+		{ "500MiB", 500 * MiB },
+		{ "1TB", 1000000000000LL },
+		{ "1.5GiB", 3 * GiB / 2 },
+		{ "2 MiB", 2 * MiB },
+		{ "1048576", MiB },
+		{ "20XB", -1 },
+		{ "20gib", -1 },
+		{ "GiB", -1 },
+		{ "-1GiB", -1 },
+		{ "0", -1 },
+		{ "1.5", -1 },	       /* half a byte */
+		{ "99999999TiB", -1 }, /* beyond 2^62 */
+		{ "20GiB ", -1 },
+		{ "", -1 },
+	};
 
 	(void)s;
-	assert_int_equal(bytes_parse("20GiB", &b), 0);
-	assert_true(b == 20 * GiB);
-	assert_int_equal(bytes_parse("500MiB", &b), 0);
-	assert_true(b == 500 * MiB);
-	assert_int_equal(bytes_parse("1TB", &b), 0);
-	assert_true(b == 1000000000000LL);
-	assert_int_equal(bytes_parse("1.5GiB", &b), 0);
-	assert_true(b == 3 * GiB / 2);
-	assert_int_equal(bytes_parse("2 MiB", &b), 0);
-	assert_true(b == 2 * MiB);
-	assert_int_equal(bytes_parse("1048576", &b), 0);
-	assert_true(b == MiB);
-	assert_int_equal(bytes_parse("20XB", &b), -1);
-	assert_int_equal(bytes_parse("20gib", &b), -1);
-	assert_int_equal(bytes_parse("GiB", &b), -1);
-	assert_int_equal(bytes_parse("-1GiB", &b), -1);
-	assert_int_equal(bytes_parse("0", &b), -1);
-	assert_int_equal(bytes_parse("1.5", &b), -1);	/* half a byte */
-	assert_int_equal(bytes_parse("99999999TiB", &b), -1);	/* beyond 2^62 */
-	assert_int_equal(bytes_parse("20GiB ", &b), -1);
-	assert_int_equal(bytes_parse("", &b), -1);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		long long b = 0;
+		int rc = bytes_parse(cases[i].text, &b);
+
+		if (rc != (cases[i].want < 0 ? -1 : 0) || (cases[i].want >= 0 && b != cases[i].want))
+			fail_msg("bytes_parse(\"%s\") = %d, %lld; want %lld", cases[i].text, rc, b,
+				 cases[i].want);
+	}
 }
 
 static void test_usage__bytes_format(void **s)
@@ -110,32 +116,37 @@ static void test_usage__bad_unit_line_col(void **s)
 
 static void test_usage__period_start(void **s)
 {
+	static const struct {
+		int now[6], period, reset_day, start[3]; /* start[0] 0: the epoch */
+	} cases[] = {
+		/* monthly on the 1st: the last second of a 31-day month, the first of the next */
+		{ { 2024, 1, 31, 23, 59, 59 }, QUOTA_MONTHLY, 1, { 2024, 1, 1 } },
+		{ { 2024, 2, 1, 0, 0, 0 }, QUOTA_MONTHLY, 1, { 2024, 2, 1 } },
+		/* reset day 28: the leap day belongs to the period from 28 Feb */
+		{ { 2024, 2, 29, 12, 0, 0 }, QUOTA_MONTHLY, 28, { 2024, 2, 28 } },
+		{ { 2024, 3, 27, 23, 0, 0 }, QUOTA_MONTHLY, 28, { 2024, 2, 28 } },
+		{ { 2024, 3, 28, 0, 0, 0 }, QUOTA_MONTHLY, 28, { 2024, 3, 28 } },
+		/* before the reset day in January: the period began in December of the year before */
+		{ { 2025, 1, 3, 8, 0, 0 }, QUOTA_MONTHLY, 15, { 2024, 12, 15 } },
+		/* weekly from Monday: 29 Feb 2024 is a Thursday; a Sunday goes back 6 days */
+		{ { 2024, 2, 29, 9, 0, 0 }, QUOTA_WEEKLY, 1, { 2024, 2, 26 } },
+		{ { 2024, 3, 3, 23, 0, 0 }, QUOTA_WEEKLY, 1, { 2024, 2, 26 } },
+		{ { 2024, 3, 4, 0, 0, 0 }, QUOTA_WEEKLY, 1, { 2024, 3, 4 } },
+		{ { 2024, 2, 29, 23, 59, 59 }, QUOTA_DAILY, 1, { 2024, 2, 29 } },
+		{ { 2024, 2, 29, 1, 0, 0 }, QUOTA_NEVER, 1, { 0 } },
+	};
+
 	(void)s;
-	/* monthly on the 1st: the last second of a 31-day month, the first of the next */
-	assert_true(usage_period_start(at(2024, 1, 31, 23, 59, 59), QUOTA_MONTHLY, 1) ==
-		    at(2024, 1, 1, 0, 0, 0));
-	assert_true(usage_period_start(at(2024, 2, 1, 0, 0, 0), QUOTA_MONTHLY, 1) ==
-		    at(2024, 2, 1, 0, 0, 0));
-	/* reset day 28: the leap day belongs to the period from 28 Feb */
-	assert_true(usage_period_start(at(2024, 2, 29, 12, 0, 0), QUOTA_MONTHLY, 28) ==
-		    at(2024, 2, 28, 0, 0, 0));
-	assert_true(usage_period_start(at(2024, 3, 27, 23, 0, 0), QUOTA_MONTHLY, 28) ==
-		    at(2024, 2, 28, 0, 0, 0));
-	assert_true(usage_period_start(at(2024, 3, 28, 0, 0, 0), QUOTA_MONTHLY, 28) ==
-		    at(2024, 3, 28, 0, 0, 0));
-	/* before the reset day in January: the period began in December of the year before */
-	assert_true(usage_period_start(at(2025, 1, 3, 8, 0, 0), QUOTA_MONTHLY, 15) ==
-		    at(2024, 12, 15, 0, 0, 0));
-	/* weekly from Monday: 29 Feb 2024 is a Thursday; a Sunday goes back 6 days */
-	assert_true(usage_period_start(at(2024, 2, 29, 9, 0, 0), QUOTA_WEEKLY, 1) ==
-		    at(2024, 2, 26, 0, 0, 0));
-	assert_true(usage_period_start(at(2024, 3, 3, 23, 0, 0), QUOTA_WEEKLY, 1) ==
-		    at(2024, 2, 26, 0, 0, 0));
-	assert_true(usage_period_start(at(2024, 3, 4, 0, 0, 0), QUOTA_WEEKLY, 1) ==
-		    at(2024, 3, 4, 0, 0, 0));
-	assert_true(usage_period_start(at(2024, 2, 29, 23, 59, 59), QUOTA_DAILY, 1) ==
-		    at(2024, 2, 29, 0, 0, 0));
-	assert_true(usage_period_start(at(2024, 2, 29, 1, 0, 0), QUOTA_NEVER, 1) == 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const int *n = cases[i].now, *w = cases[i].start;
+		time_t want = w[0] ? at(w[0], w[1], w[2], 0, 0, 0) : 0;
+		time_t got = usage_period_start(at(n[0], n[1], n[2], n[3], n[4], n[5]),
+						cases[i].period, cases[i].reset_day);
+
+		if (got != want)
+			fail_msg("case %zu: period start %lld, want %lld", i, (long long)got,
+				 (long long)want);
+	}
 	assert_true(usage_day(at(1970, 1, 2, 0, 0, 0)) == 1);
 }
 
@@ -311,18 +322,12 @@ static void test_usage__store(void **s)
 	tu_rmrf_free(dir);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_usage__bytes_parse),
-		cmocka_unit_test(test_usage__bytes_format),
-		cmocka_unit_test(test_usage__bad_unit_line_col),
-		cmocka_unit_test(test_usage__period_start),
-		cmocka_unit_test(test_usage__fold_progress_and_resets),
-		cmocka_unit_test(test_usage__fold_reconnect_and_period),
-		cmocka_unit_test(test_usage__verdict_injected_clock),
-		cmocka_unit_test(test_usage__store),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_usage__bytes_parse),
+	cmocka_unit_test(test_usage__bytes_format),
+	cmocka_unit_test(test_usage__bad_unit_line_col),
+	cmocka_unit_test(test_usage__period_start),
+	cmocka_unit_test(test_usage__fold_progress_and_resets),
+	cmocka_unit_test(test_usage__fold_reconnect_and_period),
+	cmocka_unit_test(test_usage__verdict_injected_clock),
+	cmocka_unit_test(test_usage__store))

@@ -493,32 +493,26 @@ static void test_validate__nameless_resource_in_message(void **s)
 	state_free(st);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_validate__names),
-		cmocka_unit_test(test_validate__reserved_names),
-		cmocka_unit_test(test_validate__duplicate_names),
-		cmocka_unit_test(test_validate__prefixes),
-		cmocka_unit_test(test_validate__dns_addresses),
-		cmocka_unit_test(test_validate__address_inside_network),
-		cmocka_unit_test(test_validate__address_used_twice),
-		cmocka_unit_test(test_validate__ports),
-		cmocka_unit_test(test_validate__keys),
-		cmocka_unit_test(test_validate__dates),
-		cmocka_unit_test(test_validate__text),
-		cmocka_unit_test(test_validate__host),
-		cmocka_unit_test(test_validate__openvpn_static_ip),
-		cmocka_unit_test(test_validate__address_plan),
-		cmocka_unit_test(test_validate__completion_generates_and_allocates),
-		cmocka_unit_test(test_validate__completion_keeps_secrets_by_name),
-		cmocka_unit_test(test_validate__completion_old_address_outside_network),
-		cmocka_unit_test(test_validate__nameless_resource_in_message),
-		cmocka_unit_test(test_validate__interface_public_key_mismatch),
-		cmocka_unit_test(test_validate__positions_in_messages),
-		cmocka_unit_test(test_validate__all_problems_at_once),
-		cmocka_unit_test(test_validate__name_suggestion),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_validate__names),
+	cmocka_unit_test(test_validate__reserved_names),
+	cmocka_unit_test(test_validate__duplicate_names),
+	cmocka_unit_test(test_validate__prefixes),
+	cmocka_unit_test(test_validate__dns_addresses),
+	cmocka_unit_test(test_validate__address_inside_network),
+	cmocka_unit_test(test_validate__address_used_twice),
+	cmocka_unit_test(test_validate__ports),
+	cmocka_unit_test(test_validate__keys),
+	cmocka_unit_test(test_validate__dates),
+	cmocka_unit_test(test_validate__text),
+	cmocka_unit_test(test_validate__host),
+	cmocka_unit_test(test_validate__openvpn_static_ip),
+	cmocka_unit_test(test_validate__address_plan),
+	cmocka_unit_test(test_validate__completion_generates_and_allocates),
+	cmocka_unit_test(test_validate__completion_keeps_secrets_by_name),
+	cmocka_unit_test(test_validate__completion_old_address_outside_network),
+	cmocka_unit_test(test_validate__nameless_resource_in_message),
+	cmocka_unit_test(test_validate__interface_public_key_mismatch),
+	cmocka_unit_test(test_validate__positions_in_messages),
+	cmocka_unit_test(test_validate__all_problems_at_once),
+	cmocka_unit_test(test_validate__name_suggestion))

@@ -651,36 +651,30 @@ static void test_wg_diff__forwarding_and_nat(void **state)
 	fx_release(&f);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_wg_diff__parse_dump),
-		cmocka_unit_test(test_wg_diff__quota_suspends_with_reason),
-		cmocka_unit_test(test_wg_diff__parse_uapi),
-		cmocka_unit_test(test_wg_diff__parse_ip_addr),
-		cmocka_unit_test(test_wg_diff__converged_is_empty),
-		{ "test_wg_diff__keepalive_removed_is_explicit_clear", test_wg_diff__one_edit, NULL, NULL,
-		  (void *)&keepalive_removed },
-		{ "test_wg_diff__psk_removed_is_explicit_clear", test_wg_diff__one_edit, NULL, NULL,
-		  (void *)&psk_removed },
-		{ "test_wg_diff__psk_changed_and_set", test_wg_diff__one_edit, NULL, NULL,
-		  (void *)&psk_changed },
-		{ "test_wg_diff__allowed_ips_changed", test_wg_diff__one_edit, NULL, NULL,
-		  (void *)&allowed_changed },
-		cmocka_unit_test(test_wg_diff__allowed_ips_normalised),
-		cmocka_unit_test(test_wg_diff__disabled_and_expired_removed),
-		cmocka_unit_test(test_wg_diff__foreign_peer_removed),
-		cmocka_unit_test(test_wg_diff__removed_peer_named_from_record),
-		cmocka_unit_test(test_wg_diff__missing_peer_created),
-		cmocka_unit_test(test_wg_diff__incomplete_removes_nothing),
-		cmocka_unit_test(test_wg_diff__listen_port_not_resent),
-		cmocka_unit_test(test_wg_diff__order),
-		cmocka_unit_test(test_wg_diff__new_peers_by_name),
-		cmocka_unit_test(test_wg_diff__record_line_only_when_alone),
-		cmocka_unit_test(test_wg_diff__interface_missing),
-		cmocka_unit_test(test_wg_diff__disabled_interface),
-		cmocka_unit_test(test_wg_diff__forwarding_and_nat),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_wg_diff__parse_dump),
+	cmocka_unit_test(test_wg_diff__quota_suspends_with_reason),
+	cmocka_unit_test(test_wg_diff__parse_uapi),
+	cmocka_unit_test(test_wg_diff__parse_ip_addr),
+	cmocka_unit_test(test_wg_diff__converged_is_empty),
+	{ "test_wg_diff__keepalive_removed_is_explicit_clear", test_wg_diff__one_edit, NULL, NULL,
+	  (void *)&keepalive_removed },
+	{ "test_wg_diff__psk_removed_is_explicit_clear", test_wg_diff__one_edit, NULL, NULL,
+	  (void *)&psk_removed },
+	{ "test_wg_diff__psk_changed_and_set", test_wg_diff__one_edit, NULL, NULL,
+	  (void *)&psk_changed },
+	{ "test_wg_diff__allowed_ips_changed", test_wg_diff__one_edit, NULL, NULL,
+	  (void *)&allowed_changed },
+	cmocka_unit_test(test_wg_diff__allowed_ips_normalised),
+	cmocka_unit_test(test_wg_diff__disabled_and_expired_removed),
+	cmocka_unit_test(test_wg_diff__foreign_peer_removed),
+	cmocka_unit_test(test_wg_diff__removed_peer_named_from_record),
+	cmocka_unit_test(test_wg_diff__missing_peer_created),
+	cmocka_unit_test(test_wg_diff__incomplete_removes_nothing),
+	cmocka_unit_test(test_wg_diff__listen_port_not_resent),
+	cmocka_unit_test(test_wg_diff__order),
+	cmocka_unit_test(test_wg_diff__new_peers_by_name),
+	cmocka_unit_test(test_wg_diff__record_line_only_when_alone),
+	cmocka_unit_test(test_wg_diff__interface_missing),
+	cmocka_unit_test(test_wg_diff__disabled_interface),
+	cmocka_unit_test(test_wg_diff__forwarding_and_nat))

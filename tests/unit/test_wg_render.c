@@ -154,18 +154,12 @@ static void test_wg_render__peer_active(void **state)
 	assert_false(wg_peer_active(&p, TU_NOW));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_wg_render__client_alice),
-		cmocka_unit_test(test_wg_render__client_byo_key),
-		cmocka_unit_test(test_wg_render__client_only_app_keys),
-		cmocka_unit_test(test_wg_render__server_golden),
-		cmocka_unit_test(test_wg_render__qr_golden),
-		cmocka_unit_test(test_wg_render__qr_too_long),
-		cmocka_unit_test(test_wg_render__endpoint),
-		cmocka_unit_test(test_wg_render__peer_active),
-	};
-
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+TU_MAIN(setup, teardown,
+	cmocka_unit_test(test_wg_render__client_alice),
+	cmocka_unit_test(test_wg_render__client_byo_key),
+	cmocka_unit_test(test_wg_render__client_only_app_keys),
+	cmocka_unit_test(test_wg_render__server_golden),
+	cmocka_unit_test(test_wg_render__qr_golden),
+	cmocka_unit_test(test_wg_render__qr_too_long),
+	cmocka_unit_test(test_wg_render__endpoint),
+	cmocka_unit_test(test_wg_render__peer_active))

@@ -37,11 +37,5 @@ static void test_wg_uapi__peer_text(void **ts)
 	buf_release(&b);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_wg_uapi__peer_text),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_wg_uapi__peer_text))

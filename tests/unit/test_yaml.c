@@ -313,28 +313,22 @@ static void test_yaml__explicit_default_outside_range(void **s)
 		     "listen_port: 0 is out of range 1..65535");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		{ "test_yaml__golden_basic", test_yaml__golden, NULL, NULL, "basic" },
-		{ "test_yaml__golden_minimal", test_yaml__golden, NULL, NULL, "minimal" },
-		{ "test_yaml__golden_sections_empty", test_yaml__golden, NULL, NULL, "sections-empty" },
-		cmocka_unit_test(test_yaml__secrets_left_out),
-		cmocka_unit_test(test_yaml__order_does_not_matter),
-		cmocka_unit_test(test_yaml__blank_note_left_out),
-		cmocka_unit_test(test_yaml__hostile_strings_stay_strings),
-		cmocka_unit_test(test_yaml__unknown_key),
-		cmocka_unit_test(test_yaml__wrong_types),
-		cmocka_unit_test(test_yaml__duplicate_key),
-		cmocka_unit_test(test_yaml__missing_required),
-		cmocka_unit_test(test_yaml__all_errors_reported),
-		cmocka_unit_test(test_yaml__syntax_errors),
-		cmocka_unit_test(test_yaml__deep_nesting_and_size),
-		cmocka_unit_test(test_yaml__null_section_missing_required),
-		cmocka_unit_test(test_yaml__many_duplicate_keys),
-		cmocka_unit_test(test_yaml__int_out_of_int_range),
-		cmocka_unit_test(test_yaml__explicit_default_outside_range),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+	{ "test_yaml__golden_basic", test_yaml__golden, NULL, NULL, "basic" },
+	{ "test_yaml__golden_minimal", test_yaml__golden, NULL, NULL, "minimal" },
+	{ "test_yaml__golden_sections_empty", test_yaml__golden, NULL, NULL, "sections-empty" },
+	cmocka_unit_test(test_yaml__secrets_left_out),
+	cmocka_unit_test(test_yaml__order_does_not_matter),
+	cmocka_unit_test(test_yaml__blank_note_left_out),
+	cmocka_unit_test(test_yaml__hostile_strings_stay_strings),
+	cmocka_unit_test(test_yaml__unknown_key),
+	cmocka_unit_test(test_yaml__wrong_types),
+	cmocka_unit_test(test_yaml__duplicate_key),
+	cmocka_unit_test(test_yaml__missing_required),
+	cmocka_unit_test(test_yaml__all_errors_reported),
+	cmocka_unit_test(test_yaml__syntax_errors),
+	cmocka_unit_test(test_yaml__deep_nesting_and_size),
+	cmocka_unit_test(test_yaml__null_section_missing_required),
+	cmocka_unit_test(test_yaml__many_duplicate_keys),
+	cmocka_unit_test(test_yaml__int_out_of_int_range),
+	cmocka_unit_test(test_yaml__explicit_default_outside_range))

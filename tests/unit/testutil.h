@@ -31,6 +31,18 @@
 #include "state/validate.h"
 #include "state/yaml.h"
 
+/*
+ * The main() of every test program: runs the listed cases as one group,
+ * with group setup and teardown (NULL for none).
+ *   TU_MAIN(NULL, NULL, cmocka_unit_test(test_x__a), cmocka_unit_test(test_x__b))
+ */
+#define TU_MAIN(setup, teardown, ...)                                  \
+	int main(void)                                                 \
+	{                                                              \
+		const struct CMUnitTest tests[] = { __VA_ARGS__ };     \
+		return cmocka_run_group_tests(tests, setup, teardown); \
+	}
+
 /* A new empty directory under /tmp; caller frees the string. */
 static inline char *tu_tmpdir(void)
 {
