@@ -58,14 +58,15 @@ ok "TOTP enrolment: otpauth URI and QR once, a first code confirms it, 10 recove
 [ "$(login "{\"username\":\"admin\",\"password\":\"$PW\"}")" = 401 ] || fail "login without a code: $(cat "$T/login.json")"
 jq -e '.totp_required == true and .field == "totp"' "$T/login.json" >/dev/null || fail "the answer does not say a code is needed: $(cat "$T/login.json")"
 jq -e 'has("token") | not' "$T/login.json" >/dev/null || fail "a token without a code"
-device=$(api_run curl -sS -X POST -d "{\"username\":\"admin\",\"password\":\"$PW\",\"totp\":\"$(totp "$SECRET" 1)\"}" "$U/auth/login" | jq -er .device) || fail "login with the next step's code"
+# c1: the next step's code, kept as text (computed again after a 30 s boundary it would be another step's)
+c1=$(totp "$SECRET" 1)
+device=$(api_run curl -sS -X POST -d "{\"username\":\"admin\",\"password\":\"$PW\",\"totp\":\"$c1\"}" "$U/auth/login" | jq -er .device) || fail "login with the next step's code"
 # a wrong code: differs from every code of the window
 wrong=$(python3 -c 'import sys; c = {int(x) for x in sys.argv[1:]}; print("%06d" % next(v for v in range(111111, 999999, 7) if v not in c))' \
   "$(totp "$SECRET" -1)" "$(totp "$SECRET" 0)" "$(totp "$SECRET" 1)" "$(totp "$SECRET" 2)")
 [ "$(login "{\"username\":\"admin\",\"password\":\"$PW\",\"totp\":\"$wrong\"}")" = 401 ] || fail "a wrong code was accepted"
 jq -e '.totp_required and (.error | test("invalid code"))' "$T/login.json" >/dev/null || fail "wrong code answer: $(cat "$T/login.json")"
 # the code just used is a replay: refused
-c1=$(totp "$SECRET" 1)
 [ "$(login "{\"username\":\"admin\",\"password\":\"$PW\",\"totp\":\"$c1\"}")" = 401 ] || fail "a replayed code was accepted"
 grep -q 'already used' "$T/login.json" || fail "replay answer: $(cat "$T/login.json")"
 # the right password with a wrong password is still 401 without a hint about codes
