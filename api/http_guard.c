@@ -92,6 +92,7 @@ struct guard_conn {
 	int fd; /* our dup of the socket */
 	int state;
 	time_t since;
+	int kept; /* a kept-alive connection between two requests (guard_idle) */
 	char addr[64];
 	struct guard_conn *prev, *next;
 };
@@ -166,7 +167,13 @@ static int header_waiting(int fd)
  */
 static int may_end(const struct guard_conn *c, time_t now)
 {
-	return now - c->since >= GUARD_GRACE_S && !header_waiting(c->fd);
+	/*
+	 * since is in whole seconds: a kept-alive connection that went idle at
+	 * x.999 is "1 s old" a moment later. A busy client between two of its
+	 * requests (wrk, a reverse proxy) must have a real second of grace, so
+	 * one more for those; a new connection keeps the plain rule.
+	 */
+	return now - c->since >= GUARD_GRACE_S + c->kept && !header_waiting(c->fd);
 }
 
 /*
@@ -243,6 +250,11 @@ void guard_active(struct conn_guard *g, struct guard_conn *c)
 
 void guard_idle(struct conn_guard *g, struct guard_conn *c, time_t now)
 {
+	if (c) {
+		pthread_mutex_lock(&g->mu);
+		c->kept = 1;
+		pthread_mutex_unlock(&g->mu);
+	}
 	set_state(g, c, G_HEADER, now);
 }
 

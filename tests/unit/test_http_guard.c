@@ -71,9 +71,9 @@ static void test_http_guard__cap_spares_waiting_header(void **s)
 {
 	struct guard_limits lim = { 16, 2, 10, 120 };
 	struct conn_guard *g = guard_new(&lim);
-	struct guard_conn *c[5];
+	struct guard_conn *c[5], *n;
 	time_t at[5] = { 100, 101, 102, 102, 102 };
-	int sp[5][2], o[2];
+	int sp[5][2], o[2], o2[2];
 
 	(void)s;
 	for (int i = 0; i < 5; i++)
@@ -105,6 +105,36 @@ static void test_http_guard__cap_spares_waiting_header(void **s)
 	/* a header that is in leaves the count */
 	guard_headers(g, c[0]);
 	assert_int_equal(guard_pending(g), 1);
+	/*
+	 * A kept-alive connection between two requests, idle since 104 (whole
+	 * seconds: maybe 104.999), is not the one ended at 105 although it is
+	 * the oldest over the cap: a busy client's next request may be in
+	 * flight. The slow one from 102 goes instead.
+	 */
+	{
+		char drain[64];
+		struct guard_conn *m;
+		int o3[2];
+
+		/* c[0]'s request was read and answered: nothing waits in its socket */
+		assert_int_equal(read(sp[0][0], drain, sizeof(drain)), 28);
+		guard_active(g, c[0]);
+		guard_idle(g, c[0], 104);
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, o2), 0);
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, o3), 0);
+		assert_non_null(n = guard_open(g, o2[0], "10.0.0.1", 104)); /* ends the slow c[4] */
+		assert_int_equal(ended(sp[4][1]), 1);
+		assert_non_null(m = guard_open(g, o3[0], "10.0.0.1", 104));
+		assert_int_equal(guard_expire(g, 105), 1);
+		assert_int_equal(ended(sp[0][1]), 0); /* the kept-alive one is spared */
+		assert_int_equal(ended(o2[1]), 1);
+		guard_close(g, n);
+		guard_close(g, m);
+		close(o2[0]);
+		close(o2[1]);
+		close(o3[0]);
+		close(o3[1]);
+	}
 	for (int i = 0; i < 5; i++) {
 		guard_close(g, c[i]);
 		close(sp[i][0]);
