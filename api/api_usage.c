@@ -9,13 +9,14 @@
 #include <time.h>
 
 #include "state/usage_store.h"
+#include "state/validate.h"
 #include "api/api.h"
 
 #define USAGE_DAYS_DEFAULT 30
 
 void h_usage(struct req *r)
 {
-	const char *q = req_query(r, "days");
+	const char *q = req_query(r, "days"), *person = req_query(r, "user");
 	struct atlas_err err = {0};
 	const struct atlas_state *st;
 	int64_t gen;
@@ -32,10 +33,14 @@ void h_usage(struct req *r)
 		}
 		days = (int)v;
 	}
+	if (person && !name_valid(person)) {
+		reply_error(r, 400, "user", "user \"%.64s\" is not a valid name", person);
+		return;
+	}
 	if (!(st = app_state_get(r, &gen)))
 		return;
 	pthread_mutex_lock(&r->app->store_mu);
-	rows = usage_report(r->app->store, st, time(NULL), days, &err);
+	rows = usage_report(r->app->store, st, time(NULL), days, person, &err);
 	pthread_mutex_unlock(&r->app->store_mu);
 	app_state_put(r->app);
 	if (!rows) {

@@ -8,17 +8,37 @@
 #include <time.h>
 
 #include "state/usage_store.h"
+#include "state/validate.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/cmd_store.h"
 
-static void print_table(json_t *rows)
+/* The width of column key: its widest value, at least min. */
+static int column_width(json_t *rows, const char *key, int min)
 {
 	json_t *r;
 	size_t i;
+	int w = min;
 
-	printf("%-24s %-9s %12s %12s %7s %-10s %s\n", "USER", "ENGINE", "PERIOD", "QUOTA", "USED",
-	       "EXPIRES", "STATE");
+	json_array_foreach(rows, i, r)
+	{
+		const char *v = json_string_value(json_object_get(r, key));
+		int n = v ? (int)strlen(v) : 0;
+
+		if (n > w)
+			w = n;
+	}
+	return w;
+}
+
+static void print_table(json_t *rows)
+{
+	int wu = column_width(rows, "user", 4), we = column_width(rows, "expires", 7);
+	json_t *r;
+	size_t i;
+
+	printf("%-*s %-9s %12s %12s %7s %-*s %s\n", wu, "USER", "ENGINE", "PERIOD", "QUOTA", "USED",
+	       we, "EXPIRES", "STATE");
 	json_array_foreach(rows, i, r)
 	{
 		char used[32], pct[16] = "-";
@@ -32,10 +52,10 @@ static void print_table(json_t *rows)
 		if (json_is_integer(q))
 			snprintf(pct, sizeof(pct), "%.0f%%",
 				 json_real_value(json_object_get(r, "percent")));
-		printf("%-24s %-9s %12s %12s %7s %-10s %s%s%s\n",
+		printf("%-*s %-9s %12s %12s %7s %-*s %s%s%s\n", wu,
 		       json_string_value(json_object_get(r, "user")),
 		       json_string_value(json_object_get(r, "engine")), used, qt ? qt : "unlimited",
-		       pct, exp ? exp : "-", json_string_value(json_object_get(r, "state")),
+		       pct, we, exp ? exp : "-", json_string_value(json_object_get(r, "state")),
 		       reason ? ": " : "", reason ? reason : "");
 	}
 }
@@ -61,15 +81,17 @@ static int usage_reset(struct store *s, const char *user)
 int cmd_usage(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: atlas usage [--json] [--days N]\n"
+		"usage: atlas usage [--json] [--days N] [--user NAME]\n"
 		"       atlas usage reset USER\n\n"
 		"Traffic of every user in the current quota period, the quota, the share used,\n"
-		"the expiry date and whether the user is suspended. USER of reset is a name\n"
+		"the expiry date and whether the user is suspended; --user NAME: only the\n"
+		"entries of that name on every engine. USER of reset is a name\n"
 		"(every engine) or IF/PEER.\n";
 	struct atlas_state *st = NULL;
 	struct atlas_err err = { 0 };
 	struct store *s = NULL;
 	json_t *rows = NULL;
+	const char *person = NULL;
 	int json = 0, days = 0, ret = 1;
 
 	if (cli_wants_help(argc, argv, usage))
@@ -88,6 +110,13 @@ int cmd_usage(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			json = 1;
+		} else if (!strcmp(argv[i], "--user") && i + 1 < argc) {
+			person = argv[++i];
+			if (!name_valid(person)) {
+				fprintf(stderr, "atlas usage: --user \"%s\" is not a valid name\n",
+					person);
+				return 1;
+			}
 		} else if (!strcmp(argv[i], "--days") && i + 1 < argc) {
 			char *end;
 
@@ -103,7 +132,7 @@ int cmd_usage(int argc, char **argv)
 	}
 	if (!(st = cli_open_state(&s, 0)))
 		return 1;
-	if (!(rows = usage_report(s, st, time(NULL), days, &err))) {
+	if (!(rows = usage_report(s, st, time(NULL), days, person, &err))) {
 		fprintf(stderr, "atlas: %s\n", err.msg);
 		goto out;
 	}

@@ -267,7 +267,7 @@ static void report_row(json_t *arr, struct store *s, const struct usage_view *u,
 }
 
 json_t *usage_report(struct store *s, const struct atlas_state *st, time_t now, int days,
-		     struct atlas_err *err)
+		     const char *person, struct atlas_err *err)
 {
 	struct usage_view u;
 	struct atlas_state *eff;
@@ -287,6 +287,8 @@ json_t *usage_report(struct store *s, const struct atlas_state *st, time_t now, 
 			const struct wg_peer *p = &ifc->peers[k];
 			struct quota_cfg q = quota_of_wg(p);
 
+			if (person && strcmp(person, p->name))
+				continue;
 			snprintf(user, sizeof(user), "%s/%s", ifc->name, p->name);
 			report_row(arr, s, &u, "wireguard", user, &q, p->expires, p->disabled,
 				   wg_peer_active(p, now), p->suspended, now, days);
@@ -296,6 +298,8 @@ json_t *usage_report(struct store *s, const struct atlas_state *st, time_t now, 
 		const struct ovpn_client *c = &eff->openvpn.clients[i];
 		struct quota_cfg q = quota_of_ovpn(c);
 
+		if (person && strcmp(person, c->name))
+			continue;
 		report_row(arr, s, &u, "openvpn", c->name, &q, c->expires, c->disabled,
 			   ovpn_client_active(c, today), c->suspended, now, days);
 	}
@@ -303,9 +307,9 @@ json_t *usage_report(struct store *s, const struct atlas_state *st, time_t now, 
 		for (size_t k = 0; k < eff->singbox.inbounds[i].nusers; k++) {
 			const struct sb_user *us = &eff->singbox.inbounds[i].users[k];
 			struct quota_cfg q = quota_of_sb(eff, us->name);
-			int seen = 0;
+			int seen = person && strcmp(person, us->name);
 
-			for (size_t j = 0; j < i; j++)
+			for (size_t j = 0; !seen && j < i; j++)
 				seen |= state_sb_user(&eff->singbox.inbounds[j], us->name) != NULL;
 			if (!seen)
 				report_row(arr, s, &u, "singbox", us->name, &q, us->expires,

@@ -40,10 +40,12 @@ json_t *usage_store_daily(struct store *s, const char *engine, const char *user,
  * period_start, period_bytes, rx_total, tx_total, total_bytes, quota (null:
  * unlimited), quota_text, quota_period, percent, expires, state ("active",
  * "suspended", "disabled", "expired"), reason, and with days > 0 "daily":
- * the last days buckets}. NULL with err when the store cannot be read.
+ * the last days buckets}; with person set, only the entries of that name
+ * (a WireGuard peer of that name on any interface, the OpenVPN client, the
+ * sing-box user). NULL with err when the store cannot be read.
  */
 json_t *usage_report(struct store *s, const struct atlas_state *st, time_t now, int days,
-		     struct atlas_err *err);
+		     const char *person, struct atlas_err *err);
 
 /* How many daily buckets are kept: 400 days and today. */
 #define USAGE_DAYS_KEPT 400

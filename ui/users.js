@@ -17,10 +17,11 @@ atlasMixin(() => ({
   usage: { by: {}, error: '', days: 0, at: 0 },
   person: { name: '', peers: [], client: null, sb: null, links: [], sub: '', error: '', loading: false },
 
-  /* Loads /usage?days=N into usage.by["ENGINE/USER"]; days 0 for the lists. */
-  async loadUsage(days = 0) {
+  /* Loads /usage?days=N into usage.by["ENGINE/USER"]; days 0 for the lists;
+   * with person, only that name's entries (the user's page). */
+  async loadUsage(days = 0, person = '') {
     try {
-      const u = await this.api('GET', '/usage?days=' + days);
+      const u = await this.api('GET', '/usage?days=' + days + (person ? '&user=' + encodeURIComponent(person) : ''));
       const by = {};
       for (const e of u.users || []) by[e.engine + '/' + e.user] = e;
       this.usage.by = by;
@@ -87,7 +88,7 @@ atlasMixin(() => ({
     try {
       const r = await this.api('POST', '/usage/' + encodeURIComponent(name) + '/reset');
       this.toast('Usage of ' + name + ' reset (' + r.reset + ' entr' + (r.reset === 1 ? 'y' : 'ies') + ')');
-      await this.loadUsage(this.view === 'user' ? 30 : 0);
+      await (this.view === 'user' ? this.loadUsage(30, name) : this.loadUsage(0));
     } catch (e) { this.toast(e.message, 'bad'); }
   },
 
@@ -107,7 +108,7 @@ atlasMixin(() => ({
       const [ifaces, client, persons] = await Promise.all([
         this.api('GET', '/wireguard/interfaces'),
         this.api('GET', '/openvpn/clients/' + encodeURIComponent(name)).catch(none),
-        this.api('GET', '/singbox/users'), this.loadUsage(30)]);
+        this.api('GET', '/singbox/users'), this.loadUsage(30, name)]);
       const peers = [];
       await Promise.all(ifaces.map(async i => {
         const p = await this.api('GET', wgPath(i.name, name)).catch(none);

@@ -449,6 +449,9 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
   /* alice's traffic is recorded (usage tick): her page shows it in a 30-day
    * chart, and a reset (confirmed) starts her period at 0. */
   it("alice's page: usage of the period, a 30-day chart from recorded traffic, a confirmed reset", async () => {
+    const asked = [];
+    const seen = req => { if (req.url().includes('/api/v1/usage?')) asked.push(new URL(req.url()).search); };
+    page.on('request', seen);
     await go(page, 'user/alice');
     const u = page.locator(`[data-usage="wg/${IFACE}"]`);
     await u.getByTestId('usage-text').waitFor();
@@ -461,6 +464,8 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     assert.equal(await page.getByTestId('person-ovpn').isVisible(), false);
     assert.match(await page.getByTestId('person-wg').innerText(), /the first peer/);
     await shot(page, 'user-page-usage-desktop');
+    page.off('request', seen);
+    assert.ok(asked.length >= 1 && asked.every(q => q === '?days=30&user=alice'), 'her page asks for her usage only: ' + asked.join(' '));
     await page.getByTestId('usage-reset').click();
     await confirmDialog(page, /Start the quota period of "alice" at 0/);
     await page.locator('[role="status"]', { hasText: /Usage of alice reset \(\d+ entr/ }).waitFor();

@@ -119,6 +119,15 @@ api -fsS "$U/history" | jq -e --arg t "- wireguard/$IF peer alice: quota 2 MiB u
 wait_for 8 grep -q '^event: suspended' "$T/events" >/dev/null || fail "no SSE suspended event"
 grep -A1 '^event: suspended' "$T/events" | grep_q "\"user\":\"$IF/alice\"" || fail "suspended event for alice"
 SV "$ATLAS_BIN" --data "$T/data" export | grep_q "suspended" && fail "suspension written into the desired state"
+# one person's report: only alice's entry, from the CLI and the API; a bad name is refused
+SV "$ATLAS_BIN" --data "$T/data" usage --json --user alice | jq -e --arg u "$IF/alice" \
+  'length == 1 and .[0].user == $u and .[0].state == "suspended"' >/dev/null ||
+  fail "usage --user alice: $(SV "$ATLAS_BIN" --data "$T/data" usage --json --user alice)"
+api -fsS "$U/usage?days=3&user=alice" | jq -e --arg u "$IF/alice" \
+  '(.users | length) == 1 and .users[0].user == $u and (.users[0].daily | length) >= 1' >/dev/null ||
+  fail "GET /usage?user=alice: $(api -sS "$U/usage?days=3&user=alice")"
+code=$(api -s -o "$T/bad" -w '%{http_code}' "$U/usage?user=a%20b")
+[ "$code" = 400 ] && jq -e '.field == "user"' "$T/bad" >/dev/null || fail "usage?user=a b: $code $(cat "$T/bad")"
 api_run curl -fsS "$API_URL/metrics" > "$T/metrics"
 grep -Eq "^atlas_user_tx_bytes_total\{engine=\"wireguard\",user=\"$IF/alice\"\} [1-9][0-9]{6}" "$T/metrics" ||
   fail "metrics: $(grep atlas_user "$T/metrics" | head)"

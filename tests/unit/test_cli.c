@@ -223,10 +223,44 @@ static void test_cli__history_restore(void **s)
 	cli_datadir = tmp;
 }
 
+/* `atlas usage`: a timed expiry and a long name keep every column in line. */
+static void test_cli__usage_columns(void **s)
+{
+	static const char yaml[] =
+		"version: 1\nsettings: {host: vpn.example.org}\n"
+		"openvpn:\n  network: 10.9.0.0/24\n  clients:\n"
+		"    - {name: a, expires: \"2030-12-08T09:00:00+01:00\"}\n"
+		"    - {name: a-rather-long-client-name-of-31, expires: 2030-01-01}\n"
+		"    - {name: c}\n";
+	char *file = xasprintf("%s/state.yaml", tmp), *out, *line, *save = NULL;
+	char *imp[] = { "import", file, NULL };
+	char *use[] = { "usage", NULL };
+	const char *st;
+	int rc, lines = 0;
+	ptrdiff_t col;
+
+	(void)s;
+	assert_int_equal(file_write_atomic(file, yaml, strlen(yaml), 0600, NULL), 0);
+	free(with_stderr(cmd_import, 2, imp, &rc));
+	assert_int_equal(rc, 0);
+	out = tu_cli_capture(1, tmp, cmd_usage, 1, use, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(st = strstr(out, "STATE"));
+	col = st - out;
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save), lines++) {
+		if ((ptrdiff_t)strlen(line) <= col || line[col - 1] != ' ' || line[col] == ' ')
+			fail_msg("column of STATE (%td) not in line: \"%s\"", col, line);
+	}
+	assert_int_equal(lines, 4);
+	free(out);
+	free(file);
+}
+
 TU_MAIN(setup, tu_teardown_dir,
 	cmocka_unit_test(test_cli__export_write_error),
 	cmocka_unit_test(test_cli__plan_write_error),
 	cmocka_unit_test(test_cli__any_command_write_error),
 	cmocka_unit_test(test_cli__history_count),
 	cmocka_unit_test(test_cli__profile_before_apply),
-	cmocka_unit_test(test_cli__history_restore))
+	cmocka_unit_test(test_cli__history_restore),
+	cmocka_unit_test(test_cli__usage_columns))

@@ -322,6 +322,39 @@ static void test_usage__store(void **s)
 	tu_rmrf_free(dir);
 }
 
+/* The report of one person: a WireGuard peer of that name, the OpenVPN client; nobody else. */
+static void test_usage__report_person(void **s)
+{
+	static const struct { const char *person; size_t n; const char *first; } cases[] = {
+		{ NULL, 3, "wg0/alice" },
+		{ "alice", 1, "wg0/alice" },
+		{ "carol", 1, "carol" },
+		{ "nobody", 0, NULL },
+	};
+	char *dir = tu_tmpdir();
+	struct store *db = NULL;
+	struct atlas_err err = { 0 };
+	struct atlas_state *st = quota_state();
+
+	(void)s;
+	assert_int_equal(store_open(dir, &db, &err), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *rows = usage_report(db, st, at(2024, 12, 20, 10, 0, 0), 0, cases[i].person,
+					    &err);
+
+		assert_non_null(rows);
+		assert_int_equal(json_array_size(rows), cases[i].n);
+		if (cases[i].first)
+			assert_string_equal(json_string_value(json_object_get(
+						    json_array_get(rows, 0), "user")),
+					    cases[i].first);
+		json_decref(rows);
+	}
+	state_free(st);
+	store_close(db);
+	tu_rmrf_free(dir);
+}
+
 TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_usage__bytes_parse),
 	cmocka_unit_test(test_usage__bytes_format),
@@ -330,4 +363,5 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_usage__fold_progress_and_resets),
 	cmocka_unit_test(test_usage__fold_reconnect_and_period),
 	cmocka_unit_test(test_usage__verdict_injected_clock),
-	cmocka_unit_test(test_usage__store))
+	cmocka_unit_test(test_usage__store),
+	cmocka_unit_test(test_usage__report_person))
