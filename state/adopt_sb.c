@@ -3,10 +3,9 @@
  * Pure.
  *
  * jansson parses the file (with duplicate keys refused) and gives the
- * line:col of a syntax error. It keeps no positions of values, so a second
- * small pass over the text, which is known to be valid JSON by then, records
- * where each value starts under its path ("inbounds[1].users[0].uuid"); every
- * message about a value carries that line:col.
+ * line:col of a syntax error; state/jsonpos.c then indexes where each value
+ * starts under its path ("inbounds[1].users[0].uuid"), so every message
+ * about a value carries its line:col.
  *
  * What is kept is what the clients use: port, listen address, TLS server
  * name and certificate paths, the REALITY private key, short id and target,
@@ -25,135 +24,10 @@
 
 #include "state/adopt_sb.h"
 #include "state/adopt_wg.h"
+#include "state/jsonpos.h"
 #include "state/sb_keys.h"
 #include "state/schema.h"
 #include "state/validate.h"
-
-/* ---- where each value starts ---- */
-
-struct posidx {
-	char **path;
-	int *line, *col;
-	size_t n, cap;
-};
-
-struct scan {
-	const char *s, *end;
-	int line, col;
-	struct posidx *idx;
-};
-
-static void scan_adv(struct scan *sc)
-{
-	if (*sc->s == '\n') {
-		sc->line++;
-		sc->col = 1;
-	} else {
-		sc->col++;
-	}
-	sc->s++;
-}
-
-static void scan_ws(struct scan *sc)
-{
-	while (sc->s < sc->end && (*sc->s == ' ' || *sc->s == '\t' || *sc->s == '\n' ||
-				   *sc->s == '\r'))
-		scan_adv(sc);
-}
-
-static void idx_add(struct posidx *x, const char *path, int line, int col)
-{
-	if (x->n == x->cap) {
-		x->cap = x->cap ? x->cap * 2 : 64;
-		x->path = xrealloc(x->path, x->cap * sizeof(*x->path));
-		x->line = xrealloc(x->line, x->cap * sizeof(*x->line));
-		x->col = xrealloc(x->col, x->cap * sizeof(*x->col));
-	}
-	x->path[x->n] = xstrdup(path);
-	x->line[x->n] = line;
-	x->col[x->n] = col;
-	x->n++;
-}
-
-/* Skips a string, appending its raw text (escapes kept) to key when given. */
-static void scan_string(struct scan *sc, char *key, size_t keylen)
-{
-	size_t k = 0;
-
-	scan_adv(sc);	/* the opening quote */
-	while (sc->s < sc->end && *sc->s != '"') {
-		if (*sc->s == '\\' && sc->s + 1 < sc->end) {
-			if (key && k + 1 < keylen)
-				key[k++] = *sc->s;
-			scan_adv(sc);
-		}
-		if (key && k + 1 < keylen)
-			key[k++] = *sc->s;
-		scan_adv(sc);
-	}
-	if (key)
-		key[k] = '\0';
-	if (sc->s < sc->end)
-		scan_adv(sc);
-}
-
-static void scan_value(struct scan *sc, char *path, size_t plen, int depth)
-{
-	size_t base = strlen(path);
-
-	scan_ws(sc);
-	if (sc->s >= sc->end)
-		return;
-	idx_add(sc->idx, path, sc->line, sc->col);
-	if (depth > 64)
-		return;	/* jansson refused deeper nesting already */
-	if (*sc->s == '{' || *sc->s == '[') {
-		int obj = *sc->s == '{';
-		char close = obj ? '}' : ']';
-		size_t i = 0;
-
-		scan_adv(sc);
-		for (;;) {
-			scan_ws(sc);
-			if (sc->s >= sc->end || *sc->s == close)
-				break;
-			if (obj) {
-				char key[128];
-
-				if (*sc->s != '"')
-					break;
-				scan_string(sc, key, sizeof(key));
-				snprintf(path + base, plen - base, "%s%s", base ? "." : "", key);
-				scan_ws(sc);
-				if (sc->s < sc->end && *sc->s == ':')
-					scan_adv(sc);
-			} else {
-				snprintf(path + base, plen - base, "[%zu]", i++);
-			}
-			scan_value(sc, path, plen, depth + 1);
-			path[base] = '\0';
-			scan_ws(sc);
-			if (sc->s < sc->end && *sc->s == ',')
-				scan_adv(sc);
-		}
-		if (sc->s < sc->end)
-			scan_adv(sc);
-	} else if (*sc->s == '"') {
-		scan_string(sc, NULL, 0);
-	} else {
-		while (sc->s < sc->end && !strchr(",}] \t\r\n", *sc->s))
-			scan_adv(sc);
-	}
-}
-
-static void idx_release(struct posidx *x)
-{
-	for (size_t i = 0; i < x->n; i++)
-		free(x->path[i]);
-	free(x->path);
-	free(x->line);
-	free(x->col);
-}
 
 /* ---- the reader ---- */
 
@@ -162,17 +36,6 @@ struct rd {
 	struct diags *errs, *notes;
 	struct sb_section *sb;
 };
-
-static void locate(const struct rd *r, const char *path, int *line, int *col)
-{
-	*line = *col = 0;
-	for (size_t i = 0; i < r->idx.n; i++)
-		if (!strcmp(r->idx.path[i], path)) {
-			*line = r->idx.line[i];
-			*col = r->idx.col[i];
-			return;
-		}
-}
 
 /* A message about the value at path: "PATH: text" at its line:col. */
 static void __attribute__((format(printf, 4, 5)))
@@ -185,7 +48,7 @@ say(struct rd *r, struct diags *d, const char *path, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	locate(r, path, &line, &col);
+	posidx_find(&r->idx, path, &line, &col);
 	diags_add_at(d, line, col, NULL, "%s: %s", path, msg);
 }
 
@@ -765,8 +628,6 @@ int adopt_sb_parse(const char *text, size_t len, struct sb_section *sb, struct d
 	json_error_t je;
 	json_t *root, *inb, *v;
 	const char *key;
-	char path[512] = "";
-	struct scan sc;
 
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root) {
@@ -774,8 +635,7 @@ int adopt_sb_parse(const char *text, size_t len, struct sb_section *sb, struct d
 			     "%s", je.text);
 		return -1;
 	}
-	sc = (struct scan){ .s = text, .end = text + len, .line = 1, .col = 1, .idx = &r.idx };
-	scan_value(&sc, path, sizeof(path), 0);
+	posidx_build(&r.idx, text, len);
 	if (!json_is_object(root)) {
 		diags_add_at(errs, 1, 1, NULL, "the config is not a JSON object");
 		goto out;
@@ -812,6 +672,6 @@ int adopt_sb_parse(const char *text, size_t len, struct sb_section *sb, struct d
 			     "hysteria2, tuic)");
 out:
 	json_decref(root);
-	idx_release(&r.idx);
+	posidx_release(&r.idx);
 	return errs->n > before ? -1 : 0;
 }
