@@ -92,7 +92,7 @@ atlasMixin(() => ({
   async applyPlan() {
     const imp = this.planImpact();
     if ((imp.restarts || imp.drops) && !await this.ask('Apply plan',
-      'This apply restarts ' + imp.restarts + ' daemon(s) and drops ' + imp.drops + ' session(s). Apply now?', 'Apply')) return;
+      'This apply restarts ' + plural(imp.restarts, 'daemon') + ' and drops ' + plural(imp.drops, 'session') + '. Apply now?', 'Apply')) return;
     this.plan.applying = true;
     this.plan.result = null;
     try {

@@ -43,6 +43,9 @@ class ApiError extends Error {
   }
 }
 
+/* "1 peer", "2 peers": n and the word in its number (many: an irregular plural). */
+function plural(n, one, many) { n = Number(n) || 0; return n + ' ' + (n === 1 ? one : (many || one + 's')); }
+
 function fmtBytes(n) {
   if (n === null || n === undefined || isNaN(n)) return '–';
   const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];

@@ -68,7 +68,7 @@ const atlasSingboxMethods = {
           if (mine.length) await this.api('POST', '/singbox/inbounds/' + encodeURIComponent(i.name) + '/users:bulk', { action, names: mine });
         }
         await this.loadSb(true);
-        await this.sbFollow(action[0].toUpperCase() + action.slice(1) + ' ' + names.length + ' user(s)');
+        await this.sbFollow(action[0].toUpperCase() + action.slice(1) + ' ' + plural(names.length, 'user'));
       },
     };
   },
@@ -138,7 +138,7 @@ const atlasSingboxMethods = {
   sbPersonBadge(p) {
     if (p.disabled) return ['disabled', 'badge-off'];
     if (p.expires && p.expires < new Date().toISOString().slice(0, 10)) return ['expired', 'badge-off'];
-    if (p.status && p.status.connections > 0) return [p.status.connections + ' connection(s)', 'badge-ok'];
+    if (p.status && p.status.connections > 0) return [plural(p.status.connections, 'connection'), 'badge-ok'];
     if (p.partly) return ['partly disabled', 'badge-warn'];
     return ['idle', 'badge-off'];
   },
@@ -228,7 +228,7 @@ const atlasSingboxMethods = {
   sbInboundDrops() {
     const n = this.sbConnections();
     return 'Saving reloads sing-box: ' + (n === 0 ? 'no connection is open now.'
-      : 'it drops ' + n + ' open connection(s) of every user (clients reconnect by themselves).');
+      : 'it drops ' + plural(n, 'open connection') + ' of every user (clients reconnect by themselves).');
   },
 
   /* Open connections across the people, from their live status. */
@@ -261,8 +261,8 @@ const atlasSingboxMethods = {
   },
 
   async sbDeleteInbound(i) {
-    if (!await this.ask('Delete inbound', 'Delete inbound "' + i.name + '" and its ' + i.users + ' user(s)? Their links for it stop working for good, and sing-box reloads: ' +
-      (this.sbConnections() ? 'it drops ' + this.sbConnections() + ' open connection(s) of every user.' : 'no connection is open now.') + this.engWhen(), 'Delete')) return;
+    if (!await this.ask('Delete inbound', 'Delete inbound "' + i.name + '" and its ' + plural(i.users, 'user') + '? Their links for it stop working for good, and sing-box reloads: ' +
+      (this.sbConnections() ? 'it drops ' + plural(this.sbConnections(), 'open connection') + ' of every user.' : 'no connection is open now.') + this.engWhen(), 'Delete')) return;
     try {
       await this.api('DELETE', '/singbox/inbounds/' + encodeURIComponent(i.name));
       this.toast('Inbound ' + i.name + ' deleted');

@@ -92,7 +92,7 @@ atlasMixin(() => ({
       bulk: async (action, names) => {
         await this.api('POST', wgPath(this.wg.iface) + '/peers:bulk', { action, names });
         await this.loadWg(true);
-        await this.followRun('wireguard', action[0].toUpperCase() + action.slice(1) + ' ' + names.length + ' peer(s)');
+        await this.followRun('wireguard', action[0].toUpperCase() + action.slice(1) + ' ' + plural(names.length, 'peer'));
       },
     };
   },
@@ -199,7 +199,7 @@ atlasMixin(() => ({
   },
 
   async deleteIface(i) {
-    if (!await this.ask('Delete interface', 'Delete interface "' + i.name + '"? It is removed from the server with all its ' + i.peers + ' peer(s): every one of them is disconnected and their keys are lost for good.' + this.engWhen(), 'Delete')) return;
+    if (!await this.ask('Delete interface', 'Delete interface "' + i.name + '"? It is removed from the server with all its ' + plural(i.peers, 'peer') + ': every one of them is disconnected and their keys are lost for good.' + this.engWhen(), 'Delete')) return;
     await this.ifaceChange('DELETE', i, undefined, 'Delete ' + i.name, 'Interface ' + i.name + ' deleted');
   },
 

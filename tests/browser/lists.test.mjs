@@ -181,7 +181,7 @@ describe('user lists at scale', { timeout: 400000 }, () => {
     await page.getByTestId('confirm-dialog').waitFor({ state: 'visible' });
     await shot(page, 'lists-wg-bulk-confirm-desktop');
     await confirmDialog(page, /^Disable 50 peers[\s\S]*Disable 50 peers\?/);
-    await page.getByTestId('wg-result').getByText('Disable 50 peer(s)').waitFor();
+    await page.getByTestId('wg-result').getByText('Disable 50 peers').waitFor();
     await page.getByTestId('wg-result').locator('.badge', { hasText: 'applied' }).waitFor({ timeout: 40000 });
     const after = await api('GET', '/status');
     assert.equal(after.generation, before + 1, 'one generation for 50 peers');

@@ -206,7 +206,7 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     const wgGroup = page.locator('[data-plan-engine="wireguard"]');
     await wgGroup.getByText(/peer erin/).first().waitFor();
     await wgGroup.getByText(/peer carol/).first().waitFor();
-    assert.match(await page.getByTestId('plan-summary').innerText(), /change\(s\)/);
+    assert.match(await page.getByTestId('plan-summary').innerText(), /^2 changes to reach generation \d+\n0 daemon restarts\n0 dropped sessions$/);
     const planText = await wgGroup.innerText();
     assert.match(planText, /\+\s*wireguard\/atu0 peer erin/);
     assert.match(planText, /\+\s*wireguard\/atu0 peer carol/);
@@ -444,6 +444,7 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     const alice = await peerRow('alice');
     await alice.locator('.badge', { hasText: /^connected$/ }).waitFor({ timeout: 15000 });
     assert.match(await alice.innerText(), /\t\d+ s ago\n/);
+    assert.match(await page.getByTestId('iface-summary').innerText(), / · 1 peer$/, 'a count in its number');
   });
 
   /* alice's traffic is recorded (usage tick): her page shows it in a 30-day
