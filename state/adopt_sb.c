@@ -627,8 +627,18 @@ int adopt_sb_parse(const char *text, size_t len, struct sb_section *sb, struct d
 	size_t before = errs->n, i;
 	json_error_t je;
 	json_t *root, *inb, *v;
-	const char *key;
+	const char *key, *nul;
 
+	/* jansson reads a NUL byte as white space; sing-box refuses the file */
+	if ((nul = memchr(text, '\0', len))) {
+		int line = 1, col = 1;
+
+		for (const char *c = text; c < nul; c++, col++)
+			if (*c == '\n')
+				line++, col = 0;
+		diags_add_at(errs, line, col, NULL, "a NUL byte: the file is not JSON text");
+		return -1;
+	}
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root) {
 		diags_add_at(errs, je.line > 0 ? je.line : 1, je.column > 0 ? je.column : 1, NULL,

@@ -83,6 +83,7 @@ static void scan_value(struct scan *sc, char *path, size_t plen, int depth)
 	if (*sc->s == '{' || *sc->s == '[') {
 		int obj = *sc->s == '{';
 		char close = obj ? '}' : ']';
+		const char *at;
 		size_t i = 0;
 
 		scan_adv(sc);
@@ -103,8 +104,11 @@ static void scan_value(struct scan *sc, char *path, size_t plen, int depth)
 			} else {
 				snprintf(path + base, plen - base, "[%zu]", i++);
 			}
+			at = sc->s;
 			scan_value(sc, path, plen, depth + 1);
 			path[base] = '\0';
+			if (sc->s == at)
+				break;	/* a byte no value starts with: stop, never loop */
 			scan_ws(sc);
 			if (sc->s < sc->end && *sc->s == ',')
 				scan_adv(sc);
@@ -114,7 +118,7 @@ static void scan_value(struct scan *sc, char *path, size_t plen, int depth)
 	} else if (*sc->s == '"') {
 		scan_string(sc, NULL, 0);
 	} else {
-		while (sc->s < sc->end && !strchr(",}] \t\r\n", *sc->s))
+		while (sc->s < sc->end && *sc->s && !strchr(",}] \t\r\n", *sc->s))
 			scan_adv(sc);
 	}
 }

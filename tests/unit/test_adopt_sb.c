@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "renderers/singbox/sb_render.h"
 #include "state/adopt_sb.h"
+#include "state/jsonpos.h"
 #include "state/commit.h"
 #include "state/sb_keys.h"
 #include "state/store.h"
@@ -345,6 +346,34 @@ static void test_adopt_sb__malformed(void **state)
 		3, 42, "an inline certificate");
 }
 
+/* A NUL byte (jansson reads it as white space, sing-box refuses the file): an
+ * error at its line:col. The value index ends on any text (a fuzzed config
+ * with a NUL inside an array made it loop for good). */
+static void test_adopt_sb__nul_byte(void **state)
+{
+	static const char text[] = "{\"inbounds\": [\n  {\"listen_port\": 443\0}]}";
+	static const char *const odd[] = { "[1\0, 2]", "[:]", "{\"a\" 1}", "[[[", "[\"x" };
+	struct diags errs = { 0 }, notes = { 0 };
+	struct atlas_state *st = state_new();
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(adopt_sb_parse(text, sizeof(text) - 1, &st->singbox, &errs, &notes), -1);
+	notes_text(&errs, &b);
+	TU_HAS(b.data, "config.json:2:22: a NUL byte");
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		struct posidx x = { 0 };
+
+		posidx_build(&x, odd[i], i == 0 ? 7 : strlen(odd[i]));
+		assert_true(x.n >= 1 && x.n <= 8);
+		posidx_release(&x);
+	}
+	buf_release(&b);
+	diags_clear(&errs);
+	diags_clear(&notes);
+	state_free(st);
+}
+
 /* Runs `atlas adopt ARGS` with stdout and stderr thrown away; the exit status. */
 static int run_adopt(int argc, char **argv)
 {
@@ -434,4 +463,5 @@ TU_MAIN(setup, teardown,
 	cmocka_unit_test(test_adopt_sb__carries_over),
 	cmocka_unit_test(test_adopt_sb__rendered_serves_the_same),
 	cmocka_unit_test(test_adopt_sb__malformed),
-	cmocka_unit_test(test_adopt_sb__all_or_nothing))
+	cmocka_unit_test(test_adopt_sb__all_or_nothing),
+	cmocka_unit_test(test_adopt_sb__nul_byte))
