@@ -20,14 +20,15 @@ SB=$(bash scripts/singbox.sh)
 export ATLAS_SERVICE_MODE=direct
 NS=atsb-bench
 T=$(mktemp -d /tmp/atsb-bench-XXXXXX)
-cleanup() {
+cleanup() { # every step may fail (set -e would end the trap before the namespace is gone)
   [ -f "$T/data/run/sing-box.pid" ] && kill "$(cat "$T/data/run/sing-box.pid")" 2>/dev/null
-  for pid in $(ip netns pids "$NS" 2>/dev/null); do kill "$pid" 2>/dev/null; done
+  for pid in $(ip netns pids "$NS" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
   sleep 0.3
-  ip netns del "$NS" 2>/dev/null
+  ip netns del "$NS" 2>/dev/null || true
   rm -rf "$T"
 }
 trap cleanup EXIT
+ip netns del "$NS" 2>/dev/null || true # left by a killed run
 ip netns add "$NS"
 ip -n "$NS" link set lo up
 now() { date +%s.%N; }
