@@ -4,8 +4,10 @@
 # cli/main.c.
 
 CC ?= cc
-PKGS := yaml-0.1 sqlite3 jansson libmicrohttpd gnutls openssl libqrencode libprotobuf-c libcurl
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKGS := yaml-0.1 sqlite3 jansson libmicrohttpd gnutls libcrypto libqrencode libprotobuf-c
+# libcurl: headers only; controller/singbox/sb_http.c loads the library with
+# dlopen() when sing-box is managed (docs/performance.md).
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WERROR := $(if $(CI),-Werror,)

@@ -4,8 +4,14 @@
 # VLESS and one Shadowsocks inbound, N users each) the no-op plan (render and
 # compare), `sing-box check` of the rendered config, the first apply (check,
 # start, N Shadowsocks users added live), the apply of one more VLESS user (a
-# reload) and of one more Shadowsocks user (live, no reload). Prints figures;
-# asserts nothing. SB_BENCH_N: the user counts (default "1000 10000").
+# reload) and of one more Shadowsocks user (live, no reload). Then the whole
+# proxy stack (issue 18): `atlas serve` managing sing-box with SB_STACK_N
+# users per inbound (default 1000): the VmRSS and RssAnon of both processes
+# and their sum (the lowest of 35 samples over a status period, as
+# bench/api.sh does), and the authenticated GET of a 50-user inbound's list
+# with wrk -t1 -c10, next to s-ui's figures quoted in issue 18 (measured
+# elsewhere: s-ui cannot be installed here). Prints figures; asserts nothing.
+# SB_BENCH_N: the user counts (default "1000 10000"); SB_BENCH_WRK_SECONDS=5.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/table.sh
@@ -14,12 +20,15 @@ SB=$(bash scripts/singbox.sh)
 export ATLAS_SERVICE_MODE=direct
 NS=atsb-bench
 T=$(mktemp -d /tmp/atsb-bench-XXXXXX)
-cleanup() {
+cleanup() { # every step may fail (set -e would end the trap before the namespace is gone)
   [ -f "$T/data/run/sing-box.pid" ] && kill "$(cat "$T/data/run/sing-box.pid")" 2>/dev/null
-  ip netns del "$NS" 2>/dev/null
+  for pid in $(ip netns pids "$NS" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
+  sleep 0.3
+  ip netns del "$NS" 2>/dev/null || true
   rm -rf "$T"
 }
 trap cleanup EXIT
+ip netns del "$NS" 2>/dev/null || true # left by a killed run
 ip netns add "$NS"
 ip -n "$NS" link set lo up
 now() { date +%s.%N; }
@@ -61,3 +70,70 @@ for n in ${SB_BENCH_N:-1000 10000}; do
   a apply > /dev/null
   kill "$(cat "$T/data/run/sing-box.pid")"; sleep 0.5
 done
+
+# The whole proxy stack: `atlas serve` applies the state itself and keeps
+# observing sing-box (status over the gRPC api and SSM: libcurl is loaded).
+PORT=18095
+URL=http://127.0.0.1:$PORT/api/v1
+X() { ip netns exec "$NS" "$@"; }
+serve() { # DATADIR: starts atlas serve there, logs in (TOKEN), waits until applied
+  # Not through X (a function): $! must be atlas itself.
+  ip netns exec "$NS" "$ATLAS_BIN" --data "$1" serve --listen 127.0.0.1:$PORT > "$1.log" 2>&1 &
+  APID=$!
+  for _ in $(seq 1 400); do X curl -fsS "$URL/health" > /dev/null 2>&1 && break; sleep 0.05; done
+  TOKEN=$(X curl -fsS -X POST "$URL/auth/login" \
+    -d "{\"username\":\"admin\",\"password\":\"$(tr -d '\n' < "$1/initial-admin-password")\"}" | jq -r .token)
+  for _ in $(seq 1 3000); do
+    X curl -fsS -H "Authorization: Bearer $TOKEN" "$URL/status" |
+      jq -e '.pending == false and .last_run != null and .engines.singbox.running == true' > /dev/null && return 0
+    sleep 0.1
+  done
+  echo "  (not settled: $(X curl -fsS -H "Authorization: Bearer $TOKEN" "$URL/status" | jq -c .last_run.error))"
+}
+unserve() { # stops atlas serve and the sing-box it started
+  kill "$APID" 2>/dev/null; wait "$APID" 2>/dev/null || true
+  for pid in $(ip netns pids "$NS"); do kill "$pid" 2>/dev/null || true; done
+  sleep 0.5
+}
+kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f MB", k / 1024 }'; }
+n=${SB_STACK_N:-1000}
+rm -rf "$T/stack"
+state "$n" "" "" > "$T/s.yaml"
+"$ATLAS_BIN" --data "$T/stack" import "$T/s.yaml" > /dev/null
+serve "$T/stack"
+SPID=$(cat "$T/stack/run/sing-box.pid")
+sleep 4 # a status round with both inbounds observed
+ar=; aa=; sr=; sa=
+for _ in $(seq 1 35); do # the lowest of each over a status period (3 s)
+  v=$(kb "$APID" VmRSS); [ -z "$ar" ] || [ "$v" -lt "$ar" ] && ar=$v
+  v=$(kb "$APID" RssAnon); [ -z "$aa" ] || [ "$v" -lt "$aa" ] && aa=$v
+  v=$(kb "$SPID" VmRSS); [ -z "$sr" ] || [ "$v" -lt "$sr" ] && sr=$v
+  v=$(kb "$SPID" RssAnon); [ -z "$sa" ] || [ "$v" -lt "$sa" ] && sa=$v
+  sleep 0.1
+done
+grep -q libcurl "/proc/$APID/maps" && curl_state="libcurl loaded" || curl_state="libcurl NOT loaded"
+printf 'stack: atlas serve managing sing-box, %d+%d users (%s): Atlas VmRSS %d KiB (RssAnon %d), sing-box VmRSS %d KiB (RssAnon %d), together %d KiB (RssAnon %d)\n' \
+  "$n" "$n" "$curl_state" "$ar" "$aa" "$sr" "$sa" $((ar + sr)) $((aa + sa))
+row "Atlas + sing-box VmRSS, $n+$n users" "<= 45 MB" \
+  "$(mb $((ar + sr))) (Atlas $(mb "$ar"), sing-box $(mb "$sr"))" "s-ui 64 MiB (issue 18, measured elsewhere)"
+row "Atlas + sing-box RssAnon, $n+$n users" "-" \
+  "$(mb $((aa + sa))) (Atlas $(mb "$aa"), sing-box $(mb "$sa"))"
+unserve
+
+# Atlas's authenticated list of one inbound's 50 users, with sing-box managed.
+S_UI_RPS=1400 # s-ui 1.5.1's 50-client list, issue 18 (measured elsewhere, not in this run)
+rm -rf "$T/list"
+state 50 "" "" > "$T/s.yaml"
+"$ATLAS_BIN" --data "$T/list" import "$T/s.yaml" > /dev/null
+serve "$T/list"
+LIST=$URL/singbox/inbounds/edge/users
+[ "$(X curl -fsS -H "Authorization: Bearer $TOKEN" "$LIST" | jq length)" = 50 ] || echo "  the list does not have 50 users"
+X wrk -t1 -c10 -d"${SB_BENCH_WRK_SECONDS:-5}s" -H "Authorization: Bearer $TOKEN" "$LIST" > "$T/wrk"
+grep -q Non-2xx "$T/wrk" && echo "  NON-2xx answers: $(grep Non-2xx "$T/wrk")"
+rps=$(awk '/^Requests\/sec/ { printf "%.0f", $2 }' "$T/wrk")
+printf 'stack: GET of a 50-user sing-box inbound list, wrk -t1 -c10: %s req/s (s-ui ~%d req/s in issue 18: %sx)\n' \
+  "$rps" "$S_UI_RPS" "$(ratio "$rps" "$S_UI_RPS")"
+row "GET 50-user sing-box list, req/s (wrk -t1 -c10)" ">= 10x s-ui" "$rps ($(ratio "$rps" "$S_UI_RPS")x)" \
+  "s-ui ~$S_UI_RPS (issue 18, measured elsewhere)"
+unserve

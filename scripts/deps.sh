@@ -9,6 +9,9 @@ pkgs=(
   inotify-tools wrk sqlite3 time clang libclang-rt-14-dev jq curl openssl
   zbar-tools librsvg2-bin systemd
   protobuf-c-compiler libprotobuf-c-dev libcurl4-openssl-dev libnghttp2-dev
+  # atlas is not linked with libcurl: it loads libcurl.so.4 when it manages
+  # sing-box, so the run-time library is named here, not only its headers
+  libcurl4
 )
 [ "${ATLAS_DEPS_BROWSER:-1}" = 1 ] && pkgs+=(chromium)
 # Node.js may come from elsewhere than Debian (it carries npm then): only

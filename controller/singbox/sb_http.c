@@ -2,8 +2,16 @@
  * sb_http.c - one libcurl easy handle per request to sing-box's local
  * services (sb_http.h). Requests are rare (a status tick, an apply), so no
  * connection is kept between them.
+ *
+ * libcurl is loaded with dlopen() on the first request, not linked: it pulls
+ * in about twenty libraries (Kerberos, LDAP, SASL, libssh2, OpenSSL's libssl,
+ * brotli, zstd...) whose pages every `atlas serve` would map and relocate at
+ * start, although only a managed sing-box needs them (docs/performance.md).
+ * A failed load is tried again on the next request, so installing the
+ * library later needs no restart.
  */
 #include <ctype.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +24,94 @@
 
 #define BODY_CAP (64u << 20)
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static int curl_ok;
+/* The libcurl functions Atlas calls, resolved from the loaded library. */
+static struct {
+	CURLcode (*global_init)(long flags);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *c, CURLoption opt, ...);
+	CURLcode (*easy_perform)(CURL *c);
+	CURLcode (*easy_getinfo)(CURL *c, CURLINFO info, ...);
+	const char *(*easy_strerror)(CURLcode rc);
+	void (*easy_cleanup)(CURL *c);
+	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
+	void (*slist_free_all)(struct curl_slist *l);
+} cu;
 
-static void curl_init_once(void)
+static pthread_mutex_t curl_lock = PTHREAD_MUTEX_INITIALIZER;
+static int curl_loaded;
+
+/* Fills cu from handle: 0, or -1 naming the first symbol that is missing. */
+static int curl_resolve(void *h, struct atlas_err *err, const char *soname)
 {
-	curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+	static const char *const names[] = {
+		"curl_global_init", "curl_easy_init", "curl_easy_setopt",
+		"curl_easy_perform", "curl_easy_getinfo", "curl_easy_strerror",
+		"curl_easy_cleanup", "curl_slist_append", "curl_slist_free_all",
+	};
+	void **slot[] = {
+		(void **)&cu.global_init, (void **)&cu.easy_init, (void **)&cu.easy_setopt,
+		(void **)&cu.easy_perform, (void **)&cu.easy_getinfo,
+		(void **)&cu.easy_strerror, (void **)&cu.easy_cleanup,
+		(void **)&cu.slist_append, (void **)&cu.slist_free_all,
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!(*slot[i] = dlsym(h, names[i])))
+			return err_set(err, ERR_UNSUPPORTED, "%s has no %s", soname, names[i]);
+	return 0;
+}
+
+int sb_http_load(const char *soname, struct atlas_err *err)
+{
+	void *h;
+	int ret = -1;
+
+	pthread_mutex_lock(&curl_lock);
+	if (curl_loaded) {
+		ret = 0;
+		goto out;
+	}
+	if (!(h = dlopen(soname, RTLD_NOW | RTLD_LOCAL))) {
+		err_set(err, ERR_UNSUPPORTED,
+			"%s cannot be loaded (%s): sing-box is managed through libcurl, "
+			"install it (Debian: apt-get install libcurl4)", soname, dlerror());
+		goto out;
+	}
+	if (curl_resolve(h, err, soname) < 0) {
+		dlclose(h);
+		goto out;
+	}
+	if (cu.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		err_set(err, ERR_INTERNAL, "%s cannot be initialised", soname);
+		dlclose(h);
+		goto out;
+	}
+	curl_loaded = 1; /* never unloaded: libcurl keeps global state */
+	ret = 0;
+out:
+	pthread_mutex_unlock(&curl_lock);
+	return ret;
+}
+
+char *sb_http_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *out = xmalloc(strlen(s) * 3 + 1), *o = out;
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		    ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+			*o++ = (char)ch;
+		} else {
+			*o++ = '%';
+			*o++ = hex[ch >> 4];
+			*o++ = hex[ch & 15];
+		}
+	}
+	*o = '\0';
+	return out;
 }
 
 struct xfer {
@@ -133,54 +223,55 @@ int sb_http(const struct sb_http_req *req, struct sb_http_resp *resp, struct atl
 
 	memset(resp, 0, sizeof(*resp));
 	resp->grpc_status = -1;
-	pthread_once(&curl_once, curl_init_once);
-	if (!curl_ok || !(c = curl_easy_init()))
-		return err_set(err, ERR_INTERNAL, "libcurl cannot be initialised");
+	if (sb_http_load(SB_HTTP_CURL_SONAME, err) < 0)
+		return err_wrap(err, "%s %s", req->method, req->url);
+	if (!(c = cu.easy_init()))
+		return err_set(err, ERR_INTERNAL, "libcurl cannot make a handle");
 	for (size_t i = 0; req->headers && req->headers[i]; i++)
-		hdrs = curl_slist_append(hdrs, req->headers[i]);
+		hdrs = cu.slist_append(hdrs, req->headers[i]);
 	/* libcurl adds "Expect: 100-continue" to large posts: sing-box needs none */
-	hdrs = curl_slist_append(hdrs, "Expect:");
-	curl_easy_setopt(c, CURLOPT_URL, req->url);
-	curl_easy_setopt(c, CURLOPT_PROXY, "");
-	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_cloexec);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
+	hdrs = cu.slist_append(hdrs, "Expect:");
+	cu.easy_setopt(c, CURLOPT_URL, req->url);
+	cu.easy_setopt(c, CURLOPT_PROXY, "");
+	cu.easy_setopt(c, CURLOPT_NOPROXY, "*");
+	cu.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	cu.easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_cloexec);
+	cu.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
 	if (!req->on_message)
-		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+		cu.easy_setopt(c, CURLOPT_TIMEOUT_MS,
 				 (long)(req->timeout_ms > 0 ? req->timeout_ms : 5000));
 	if (req->keep_going) {
-		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-		curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
+		cu.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+		cu.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		cu.easy_setopt(c, CURLOPT_XFERINFODATA, &x);
 	}
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &x);
+	cu.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+	cu.easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+	cu.easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	cu.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	cu.easy_setopt(c, CURLOPT_WRITEDATA, &x);
+	cu.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	cu.easy_setopt(c, CURLOPT_HEADERDATA, &x);
 	if (req->h2c)
-		curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+		cu.easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
 	if (req->body || !strcmp(req->method, "POST") || !strcmp(req->method, "PUT")) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)req->body_len);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+		cu.easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)req->body_len);
+		cu.easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
 	}
 	if (strcmp(req->method, "GET") && strcmp(req->method, "POST"))
-		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+		cu.easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+	rc = cu.easy_perform(c);
+	cu.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 	if (rc != CURLE_OK &&
 	    !((rc == CURLE_WRITE_ERROR || rc == CURLE_ABORTED_BY_CALLBACK) && x.complete)) {
 		err_set(err, ERR_IO, "%s %s: %s", req->method, req->url,
-			x.overflow ? "response too large" : ebuf[0] ? ebuf : curl_easy_strerror(rc));
+			x.overflow ? "response too large" : ebuf[0] ? ebuf : cu.easy_strerror(rc));
 		goto out;
 	}
 	ret = 0;
 out:
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(c);
+	cu.slist_free_all(hdrs);
+	cu.easy_cleanup(c);
 	return ret;
 }
 

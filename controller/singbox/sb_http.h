@@ -2,7 +2,8 @@
  * sb_http.h - the HTTP requests Atlas makes to sing-box's local services,
  * through libcurl: plain HTTP/1.1 for the SSM REST API, HTTP/2 with prior
  * knowledge (h2c) for the gRPC `api` service. Only to 127.0.0.1; no proxy
- * from the environment is ever used.
+ * from the environment is ever used. libcurl is not linked: the first
+ * request loads it (sb_http_load()).
  */
 #ifndef ATLAS_SB_HTTP_H
 #define ATLAS_SB_HTTP_H
@@ -43,8 +44,26 @@ struct sb_http_resp {
 	char grpc_message[256];
 };
 
+/* The library sb_http() loads: the soname of Debian's libcurl4 (any TLS flavour). */
+#define SB_HTTP_CURL_SONAME "libcurl.so.4"
+
 /*
- * Runs one request. Returns 0 when a response arrived (whatever its status:
+ * Loads libcurl from soname (dlopen) and initialises it, once: after a
+ * success, later calls return 0 at once whatever soname is; after a failure
+ * the next call tries again. -1 with ERR_UNSUPPORTED naming the library when
+ * it cannot be loaded or lacks a function. Thread-safe.
+ */
+int sb_http_load(const char *soname, struct atlas_err *err);
+
+/*
+ * s percent-encoded for one URL path segment: all but A-Z a-z 0-9 - . _ ~
+ * become %XX. New string (free it); cannot fail.
+ */
+char *sb_http_escape(const char *s);
+
+/*
+ * Runs one request (loading libcurl first if need be: its errors are
+ * sb_http_load()'s). Returns 0 when a response arrived (whatever its status:
  * read resp), -1 with ERR_IO when the connection or transfer failed. resp is
  * initialised here; free it with sb_http_resp_release(). Thread-safe.
  */

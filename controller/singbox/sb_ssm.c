@@ -1,11 +1,10 @@
 /*
- * sb_ssm.c - the SSM REST client (sb_ssm.h), over libcurl, JSON with jansson.
+ * sb_ssm.c - the SSM REST client (sb_ssm.h), over sb_http (libcurl), JSON with jansson.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "lib/base64.h"
@@ -51,14 +50,9 @@ static char *ssm_url(const char *addr, const char *prefix, const char *path, con
 	char *esc = NULL, *url;
 
 	if (name) {
-		CURL *c = curl_easy_init();
-
-		esc = c ? curl_easy_escape(c, name, 0) : NULL;
-		url = xasprintf("http://%s%s/server/v1/%s/%s", addr, prefix ? prefix : "", path,
-				esc ? esc : "");
-		curl_free(esc);
-		if (c)
-			curl_easy_cleanup(c);
+		esc = sb_http_escape(name);
+		url = xasprintf("http://%s%s/server/v1/%s/%s", addr, prefix ? prefix : "", path, esc);
+		free(esc);
 		return url;
 	}
 	return xasprintf("http://%s%s/server/v1/%s", addr, prefix ? prefix : "", path);
