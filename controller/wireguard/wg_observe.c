@@ -21,10 +21,10 @@
 #include "state/keys.h"
 #include "controller/wireguard/wg.h"
 
-static int peer_cmp(const void *a, const void *b)
+int wg_obs_peer_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct wg_obs_peer *)a)->public_key,
-		      ((const struct wg_obs_peer *)b)->public_key);
+	return wg_key_cmp(((const struct wg_obs_peer *)a)->public_key,
+			  ((const struct wg_obs_peer *)b)->public_key);
 }
 
 /* Splits line on tabs into at most max fields; returns their number. */
@@ -107,7 +107,7 @@ int wg_parse_dump(char *text, struct wg_obs_iface *ifc, struct atlas_err *err)
 		goto out;
 	}
 	if (ifc->npeers) /* qsort(NULL, 0, ...) is undefined */
-		qsort(ifc->peers, ifc->npeers, sizeof(*ifc->peers), peer_cmp);
+		qsort(ifc->peers, ifc->npeers, sizeof(*ifc->peers), wg_obs_peer_cmp);
 	ret = 0;
 out:
 	return ret;

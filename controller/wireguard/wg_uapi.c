@@ -30,33 +30,40 @@
 #define UAPI_DIR "/var/run/wireguard"
 #define UAPI_MAX (256u << 20)
 
-static int hexval(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-					       : c >= 'A' && c <= 'F' ? c - 'A' + 10
-									: -1;
-}
+/* Hex digit values plus one; 0 for anything that is not a hex digit. */
+static const unsigned char hex1[256] = {
+	['0'] = 1,  ['1'] = 2,	['2'] = 3,  ['3'] = 4,	['4'] = 5,  ['5'] = 6,	['6'] = 7,
+	['7'] = 8,  ['8'] = 9,	['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14,
+	['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15,
+	['F'] = 16,
+};
 
-/* 64 hex chars to base64 text in out; returns -1 when not a hex key, 1 when all zero. */
-static int hex_key(const char *hex, char out[KEY_B64])
+/*
+ * The len hex chars of hex (64 for a key) to base64 text in out, by table
+ * (20,000 keys in a reply of 10,000 peers); -1 when not a hex key, 1 when
+ * all zero.
+ */
+static int hex_key(const char *hex, size_t len, char out[KEY_B64])
 {
 	static const char tab[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	unsigned char raw[KEY_LEN + 1] = { 0 }, any = 0;
+	const unsigned char *h = (const unsigned char *)hex;
+	unsigned char raw[KEY_LEN + 1] = { 0 }, any = 0, bad = 0;
 	size_t o = 0;
 
-	if (strlen(hex) != 2 * KEY_LEN)
+	if (len != 2 * KEY_LEN)
 		return -1;
 	for (size_t i = 0; i < KEY_LEN; i++) {
-		int h = hexval(hex[2 * i]), l = hexval(hex[2 * i + 1]);
+		unsigned hi = hex1[h[2 * i]], lo = hex1[h[2 * i + 1]];
 
-		if (h < 0 || l < 0)
-			return -1;
-		raw[i] = (unsigned char)(h << 4 | l);
+		bad |= !hi | !lo;
+		raw[i] = (unsigned char)((hi - 1) << 4 | ((lo - 1) & 15));
 		any |= raw[i];
 	}
+	if (bad)
+		return -1;
 	for (size_t i = 0; i < KEY_LEN; i += 3) {
-		unsigned v = raw[i] << 16 | raw[i + 1] << 8 | (i + 2 < KEY_LEN ? raw[i + 2] : 0);
+		unsigned v = raw[i] << 16 | raw[i + 1] << 8 | raw[i + 2];
 
 		out[o++] = tab[v >> 18 & 63];
 		out[o++] = tab[v >> 12 & 63];
@@ -68,10 +75,33 @@ static int hex_key(const char *hex, char out[KEY_B64])
 	return any ? 0 : 1;
 }
 
-static int peer_cmp(const void *a, const void *b)
+/* The name of a line of klen bytes is the literal name. */
+#define IS(name) (klen == sizeof(name) - 1 && !memcmp(line, name, sizeof(name) - 1))
+
+/* One key=value line of a peer (after its public_key). */
+static void peer_line(struct wg_obs_peer *p, const char *line, size_t klen, const char *v,
+		      size_t vlen)
 {
-	return strcmp(((const struct wg_obs_peer *)a)->public_key,
-		      ((const struct wg_obs_peer *)b)->public_key);
+	if (IS("allowed_ip")) {
+		char norm[64];
+
+		/* wireguard-go prints them masked: ip_normalize() copies those as they are */
+		strv_push(&p->allowed_ips, ip_normalize(v, 1, norm, sizeof(norm)) ? v : norm);
+	} else if (IS("preshared_key")) {
+		if (hex_key(v, vlen, p->preshared_key) != 0)
+			p->preshared_key[0] = '\0';	/* all zero: none */
+	} else if (IS("rx_bytes")) {
+		p->rx = strtoull(v, NULL, 10);
+	} else if (IS("tx_bytes")) {
+		p->tx = strtoull(v, NULL, 10);
+	} else if (IS("last_handshake_time_sec")) {
+		p->handshake = atoll(v);
+	} else if (IS("persistent_keepalive_interval")) {
+		p->keepalive = atoi(v);
+	} else if (IS("endpoint")) {
+		free(p->endpoint);
+		p->endpoint = xstrdup(v);
+	}
 }
 
 int wg_parse_uapi(char *text, struct wg_obs_iface *ifc, struct atlas_err *err)
@@ -83,62 +113,50 @@ int wg_parse_uapi(char *text, struct wg_obs_iface *ifc, struct atlas_err *err)
 
 	for (line = text; line && *line; line = next) {
 		char *eq, *v;
+		size_t klen, vlen;
 
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
-		if (!*line)
+		vlen = next ? (size_t)(next - line - 1) : strlen(line);
+		if (!vlen)
 			continue;	/* the empty line that ends the reply */
-		eq = strchr(line, '=');
+		eq = memchr(line, '=', vlen);
 		if (!eq) {
 			err_set(err, ERR_INVALID, "uapi: line without '=': \"%.40s\"", line);
 			goto out;
 		}
 		*eq = '\0';
 		v = eq + 1;
-		if (!strcmp(line, "errno")) {
-			if (strcmp(v, "0")) {
-				err_set(err, ERR_IO, "uapi: get failed with errno %s", v);
-				goto out;
-			}
-			errno_seen = 1;
-		} else if (!strcmp(line, "public_key")) {
+		klen = (size_t)(eq - line);
+		vlen -= klen + 1;
+		if (IS("public_key")) {
 			if (ifc->npeers == cap) {
 				cap = cap ? cap * 2 : 16;
 				ifc->peers = xrealloc(ifc->peers, cap * sizeof(*ifc->peers));
 			}
 			p = &ifc->peers[ifc->npeers++];
 			memset(p, 0, sizeof(*p));
-			if (hex_key(v, p->public_key) < 0) {
+			if (hex_key(v, vlen, p->public_key) < 0) {
 				err_set(err, ERR_INVALID, "uapi: bad public_key");
 				goto out;
 			}
-		} else if (!p) {
+		} else if (IS("errno")) {
+			if (strcmp(v, "0")) {
+				err_set(err, ERR_IO, "uapi: get failed with errno %s", v);
+				goto out;
+			}
+			errno_seen = 1;
+		} else if (p) {
+			peer_line(p, line, klen, v, vlen);
+		} else if (IS("private_key")) {
 			/* Device keys come before the first peer. */
-			if (!strcmp(line, "private_key") && hex_key(v, priv) < 0) {
+			if (hex_key(v, vlen, priv) < 0) {
 				err_set(err, ERR_INVALID, "uapi: bad private_key");
 				goto out;
 			}
-			if (!strcmp(line, "listen_port"))
-				ifc->listen_port = atoi(v);
-		} else if (!strcmp(line, "preshared_key")) {
-			if (hex_key(v, p->preshared_key) != 0)
-				p->preshared_key[0] = '\0';	/* all zero: none */
-		} else if (!strcmp(line, "endpoint")) {
-			free(p->endpoint);
-			p->endpoint = xstrdup(v);
-		} else if (!strcmp(line, "last_handshake_time_sec")) {
-			p->handshake = atoll(v);
-		} else if (!strcmp(line, "rx_bytes")) {
-			p->rx = strtoull(v, NULL, 10);
-		} else if (!strcmp(line, "tx_bytes")) {
-			p->tx = strtoull(v, NULL, 10);
-		} else if (!strcmp(line, "persistent_keepalive_interval")) {
-			p->keepalive = atoi(v);
-		} else if (!strcmp(line, "allowed_ip")) {
-			char norm[64];
-
-			strv_push(&p->allowed_ips, ip_normalize(v, 1, norm, sizeof(norm)) ? v : norm);
+		} else if (IS("listen_port")) {
+			ifc->listen_port = atoi(v);
 		}
 	}
 	if (!errno_seen) {
@@ -150,12 +168,14 @@ int wg_parse_uapi(char *text, struct wg_obs_iface *ifc, struct atlas_err *err)
 	for (size_t i = 0; i < ifc->npeers; i++)
 		strv_sort(&ifc->peers[i].allowed_ips);
 	if (ifc->npeers) /* qsort(NULL, 0, ...) is undefined */
-		qsort(ifc->peers, ifc->npeers, sizeof(*ifc->peers), peer_cmp);
+		qsort(ifc->peers, ifc->npeers, sizeof(*ifc->peers), wg_obs_peer_cmp);
 	ret = 0;
 out:
 	OPENSSL_cleanse(priv, sizeof(priv));
 	return ret;
 }
+
+#undef IS
 
 /*
  * Sends req to /var/run/wireguard/IF.sock and appends the whole reply (up to
