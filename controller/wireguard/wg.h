@@ -168,6 +168,20 @@ int wg_parse_uapi(char *text, struct wg_obs_iface *ifc, struct atlas_err *err);
  */
 int wg_uapi_get(const char *ifname, struct buf *out, struct atlas_err *err);
 /*
+ * Sends get=1 to IF's socket now and keeps the connection for the next
+ * wg_uapi_get(IF), which reads the reply (asking again if that fails): the
+ * device builds its reply while the caller does something else. Nothing
+ * when there is no socket. wg_uapi_prefetch_drop() closes what was not read.
+ */
+void wg_uapi_prefetch(const char *ifname);
+void wg_uapi_prefetch_drop(void);
+/*
+ * wg_uapi_prefetch() of every interface recorded under DATADIR/wireguard
+ * (the ones Atlas made), unless ATLAS_WG_OBSERVE=dump: `atlas plan` calls
+ * it before it loads the desired state.
+ */
+void wg_observe_prefetch(const char *datadir);
+/*
  * Appends the UAPI lines of one peer to b (keys as hex: public_key,
  * preshared_key when psk is set, allowed_ip each, the keepalive when not
  * 0): the body of a set that adds it. -1 when a key is not one. Pure.

@@ -262,6 +262,22 @@ int wg_leftovers(const struct driver_ctx *ctx)
 	return ret;
 }
 
+void wg_observe_prefetch(const char *datadir)
+{
+	const char *mode = getenv("ATLAS_WG_OBSERVE");
+	char *confdir = xasprintf("%s/wireguard", datadir);
+	DIR *d = mode && !strcmp(mode, "dump") ? NULL : opendir(confdir);
+	struct dirent *de;
+	char name[64];
+
+	while (d && (de = readdir(d)))
+		if (record_name(de->d_name, name))
+			wg_uapi_prefetch(name);
+	if (d)
+		closedir(d);
+	free(confdir);
+}
+
 static int iface_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct wg_obs_iface *)a)->name,

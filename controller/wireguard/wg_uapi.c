@@ -13,6 +13,8 @@
  * Keys arrive as hex and are turned into the base64 the rest of Atlas uses.
  */
 #include <errno.h>
+#include <net/if.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,27 +180,29 @@ out:
 #undef IS
 
 /*
- * Sends req to /var/run/wireguard/IF.sock and appends the whole reply (up to
- * its "errno=N" line and the empty line) to out.
+ * Connects to /var/run/wireguard/IF.sock (path into sa) and sends req: the
+ * socket, or -1 (ERR_NOTFOUND when there is none).
  */
-static int uapi_exchange(const char *ifname, const char *req, size_t len, struct buf *out,
-			 struct atlas_err *err)
+static int uapi_send(const char *ifname, const char *req, size_t len, struct sockaddr_un *sa,
+		     struct atlas_err *err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = 30 };
-	int fd, ret = -1;
+	int fd;
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s.sock", UAPI_DIR, ifname);
-	if (access(sa.sun_path, F_OK) < 0)
-		return err_set(err, ERR_NOTFOUND, "no uapi socket %s", sa.sun_path);
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/%s.sock", UAPI_DIR, ifname);
+	if (access(sa->sun_path, F_OK) < 0)
+		return err_set(err, ERR_NOTFOUND, "no uapi socket %s", sa->sun_path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return err_set(err, ERR_IO, "socket: %s", strerror(errno));
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err_set(err, ERR_IO, "cannot connect to %s: %s", sa.sun_path, strerror(errno));
-		goto out;
+	if (connect(fd, (struct sockaddr *)sa, sizeof(*sa)) < 0) {
+		err_set(err, ERR_IO, "cannot connect to %s: %s", sa->sun_path, strerror(errno));
+		close(fd);
+		return -1;
 	}
 	for (size_t done = 0; done < len;) {
 		ssize_t n = write(fd, req + done, len - done);
@@ -206,11 +210,18 @@ static int uapi_exchange(const char *ifname, const char *req, size_t len, struct
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			err_set(err, ERR_IO, "cannot write to %s: %s", sa.sun_path, strerror(errno));
-			goto out;
+			err_set(err, ERR_IO, "cannot write to %s: %s", sa->sun_path, strerror(errno));
+			close(fd);
+			return -1;
 		}
 		done += (size_t)n;
 	}
+	return fd;
+}
+
+/* Appends the whole reply on fd (up to its "errno=N" line and the empty line) to out. */
+static int uapi_recv(int fd, const char *path, struct buf *out, struct atlas_err *err)
+{
 	for (;;) {
 		ssize_t n;
 
@@ -218,18 +229,14 @@ static int uapi_exchange(const char *ifname, const char *req, size_t len, struct
 		n = read(fd, out->data + out->len, out->cap - out->len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			err_set(err, ERR_IO, "cannot read %s: %s", sa.sun_path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
+		if (n < 0)
+			return err_set(err, ERR_IO, "cannot read %s: %s", path, strerror(errno));
+		if (n == 0)	/* before the errno line: the device went away */
+			return err_set(err, ERR_IO, "%s: reply cut short", path);
 		out->len += (size_t)n;
 		out->data[out->len] = '\0';
-		if (out->len > UAPI_MAX) {
-			err_set(err, ERR_IO, "%s: reply too large", sa.sun_path);
-			goto out;
-		}
+		if (out->len > UAPI_MAX)
+			return err_set(err, ERR_IO, "%s: reply too large", path);
 		/* The reply ends with "errno=N\n\n". */
 		if (out->len >= 2 && !memcmp(out->data + out->len - 2, "\n\n", 2)) {
 			const char *last = out->data + out->len - 2;
@@ -237,17 +244,95 @@ static int uapi_exchange(const char *ifname, const char *req, size_t len, struct
 			while (last > out->data && last[-1] != '\n')
 				last--;
 			if (!strncmp(last, "errno=", 6))
-				break;
+				return 0;
 		}
 	}
-	ret = 0;
-out:
+}
+
+/*
+ * Sends req to /var/run/wireguard/IF.sock and appends the whole reply (up to
+ * its "errno=N" line and the empty line) to out.
+ */
+static int uapi_exchange(const char *ifname, const char *req, size_t len, struct buf *out,
+			 struct atlas_err *err)
+{
+	struct sockaddr_un sa;
+	int fd = uapi_send(ifname, req, len, &sa, err), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = uapi_recv(fd, sa.sun_path, out, err);
 	close(fd);
 	return ret;
 }
 
+/*
+ * get=1 requests sent ahead (wg_uapi_prefetch) whose replies are not read
+ * yet: wireguard-go builds a reply of 10,000 peers (~40 ms) while the CLI
+ * loads the desired state from SQLite.
+ */
+#define UAPI_PENDING 8
+static pthread_mutex_t pending_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char ifname[IFNAMSIZ];
+	int fd;
+} pending[UAPI_PENDING];
+static size_t npending;
+
+void wg_uapi_prefetch(const char *ifname)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	if (strlen(ifname) >= IFNAMSIZ)
+		return;
+	pthread_mutex_lock(&pending_mu);
+	if (npending < UAPI_PENDING && (fd = uapi_send(ifname, "get=1\n\n", 7, &sa, NULL)) >= 0) {
+		snprintf(pending[npending].ifname, IFNAMSIZ, "%s", ifname);
+		pending[npending++].fd = fd;
+	}
+	pthread_mutex_unlock(&pending_mu);
+}
+
+void wg_uapi_prefetch_drop(void)
+{
+	pthread_mutex_lock(&pending_mu);
+	while (npending)
+		close(pending[--npending].fd);
+	pthread_mutex_unlock(&pending_mu);
+}
+
+/* The socket of a get=1 sent ahead for ifname (taken out of the table), or -1. */
+static int pending_take(const char *ifname)
+{
+	int fd = -1;
+
+	pthread_mutex_lock(&pending_mu);
+	for (size_t i = 0; i < npending && fd < 0; i++)
+		if (!strcmp(pending[i].ifname, ifname)) {
+			fd = pending[i].fd;
+			pending[i] = pending[--npending];
+		}
+	pthread_mutex_unlock(&pending_mu);
+	return fd;
+}
+
 int wg_uapi_get(const char *ifname, struct buf *out, struct atlas_err *err)
 {
+	int fd = pending_take(ifname);
+
+	if (fd >= 0) {
+		char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+		int ret;
+
+		snprintf(path, sizeof(path), "%s/%s.sock", UAPI_DIR, ifname);
+		ret = uapi_recv(fd, path, out, err);
+		close(fd);
+		if (ret == 0)
+			return 0;
+		/* the device may have gone and come back since: ask again */
+		buf_release_secure(out);
+	}
 	return uapi_exchange(ifname, "get=1\n\n", 7, out, err);
 }
 
