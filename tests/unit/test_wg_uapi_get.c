@@ -25,6 +25,17 @@ struct dev {
 	pthread_t th;
 };
 
+/* The socket made last, removed by the group teardown even after a failure. */
+static char made[108];
+
+static int remove_made(void **ts)
+{
+	(void)ts;
+	if (made[0])
+		unlink(made);
+	return 0;
+}
+
 static void *serve(void *p)
 {
 	struct dev *d = p;
@@ -54,6 +65,7 @@ static void dev_start(struct dev *d, const char *ifname, int hang_up_first)
 	snprintf(d->path, sizeof(d->path), "/var/run/wireguard/%s.sock", ifname);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->path);
 	unlink(d->path);
+	snprintf(made, sizeof(made), "%s", d->path);
 	d->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (d->lfd < 0 || bind(d->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    listen(d->lfd, 4) < 0)
@@ -111,5 +123,5 @@ static void test_wg_uapi_get__prefetch(void **ts)
 	dev_stop(&d);
 }
 
-TU_MAIN(NULL, NULL,
+TU_MAIN(NULL, remove_made,
 	cmocka_unit_test(test_wg_uapi_get__prefetch))
