@@ -326,8 +326,10 @@ int wg_observe(const struct driver_ctx *ctx, const struct atlas_state *desired, 
 	}
 	if (o->n)
 		qsort(o->ifaces, o->n, sizeof(*o->ifaces), iface_cmp);
-	for (size_t i = 0; i < o->n; i++)
-		observe_iface(o->confdir, &o->ifaces[i]);
+	/*
+	 * The system side first: its program runs overlap with a device still
+	 * building the reply to a get=1 sent ahead (wg_observe_prefetch).
+	 */
 	o->forward4 = nat_forwarding_read(4);
 	o->forward6 = nat_forwarding_read(6);
 	/* The default routes name the egress only when the settings do not (two program runs). */
@@ -339,6 +341,8 @@ int wg_observe(const struct driver_ctx *ctx, const struct atlas_state *desired, 
 		wg_obs_free(o);
 		return -1;
 	}
+	for (size_t i = 0; i < o->n; i++)
+		observe_iface(o->confdir, &o->ifaces[i]);
 	*obsp = o;
 	return 0;
 }
