@@ -5,12 +5,13 @@
  *
  * Measured against `wg show IF dump` (bench/wg.sh, wireguard-go): the raw
  * read is 2-4x cheaper (1,000 peers: ~2-4 ms against ~8 ms for the program;
- * 10,000 peers: ~24 ms against ~47 ms), but parsing the longer hex reply
- * eats the gain, so a whole no-op `atlas plan` costs the same either way
- * (~21 ms and ~95 ms). The socket is kept as the default for wireguard-go
- * because it runs no program at each periodic resync; `wg show dump` stays
- * for the kernel module (no UAPI socket) and ATLAS_WG_OBSERVE=dump.
- * Keys arrive as hex and are turned into the base64 the rest of Atlas uses.
+ * 10,000 peers: ~24 ms against ~47 ms). The longer hex reply is parsed by
+ * table (hex digits, base64, line names by length), so it no longer eats
+ * that gain, and `atlas plan` sends the get=1 before it loads the desired
+ * state (wg_uapi_prefetch). The socket is the default for wireguard-go (no
+ * program at each periodic resync); `wg show dump` stays for the kernel
+ * module (no UAPI socket) and ATLAS_WG_OBSERVE=dump. Keys arrive as hex and
+ * are turned into the base64 the rest of Atlas uses.
  */
 #include <errno.h>
 #include <net/if.h>
