@@ -286,7 +286,8 @@ static struct jwt_memo token_memo = JWT_MEMO_INIT;
 /*
  * The user of a valid token (copied into user), or -1 with the reason; its
  * epoch and expiry into *epoch_out and *exp_out when not NULL. The epoch is
- * read every time: a logout or a password change refuses the token at once.
+ * read every time: a password change (API or `atlas admin passwd`) refuses
+ * the token at once.
  */
 static int token_claims(struct app *a, const char *token, char *user, size_t len,
 			int64_t *epoch_out, int64_t *exp_out, struct atlas_err *err)

@@ -70,7 +70,7 @@ struct jwt_memo {
  * the claims sub (a string shorter than out->sub), exp and ep, through memo
  * when not NULL; then, every time, exp against now and ep against
  * epoch_of(cls, sub) (the user's current token epoch, -1 for no such user),
- * so a logout or password change refuses a memoised token at once. 0, or -1
+ * so a password change (API or CLI) refuses a memoised token at once. 0, or -1
  * with the reason in err (ERR_INVALID).
  */
 int jwt_check(struct jwt_memo *memo, const unsigned char key[JWT_KEY_LEN], const char *token,

@@ -153,7 +153,7 @@ static int64_t test_epoch(void *cls, const char *sub)
 
 /*
  * A token verified once is answered from the memo (no HMAC, no JSON), but
- * still refused once its epoch changes (logout, password change) and once
+ * still refused once its epoch changes (a password change) and once
  * it expires; a token under another key or a tampered one is never taken
  * from it.
  */
@@ -174,7 +174,7 @@ static void test_jwt__memo(void **ts)
 	assert_string_equal(c.sub, "admin");
 	assert_int_equal(c.exp, 2000);
 	assert_int_equal(c.ep, 1);
-	/* The epoch moves on (logout): refused at once, memo or not. */
+	/* The epoch moves on (a password change): refused at once, memo or not. */
 	epoch_now = 2;
 	assert_int_equal(jwt_check(&memo, key, t, 1000, test_epoch, NULL, &c, &err), -1);
 	assert_string_equal(err.msg, "token no longer valid (password changed)");
