@@ -268,41 +268,40 @@ out:
 	json_decref(body);
 }
 
+/* The current token epoch of user (the kept statement), for jwt_check(). */
+static int64_t stored_epoch(void *cls, const char *user)
+{
+	struct app *a = cls;
+	int64_t epoch;
+
+	pthread_mutex_lock(&a->store_mu);
+	epoch = auth_token_epoch(a->store, user);
+	pthread_mutex_unlock(&a->store_mu);
+	return epoch;
+}
+
+/* Session tokens verified before (one key per process: the app's). */
+static struct jwt_memo token_memo = JWT_MEMO_INIT;
+
 /*
  * The user of a valid token (copied into user), or -1 with the reason; its
- * epoch and expiry into *epoch_out and *exp_out when not NULL.
+ * epoch and expiry into *epoch_out and *exp_out when not NULL. The epoch is
+ * read every time: a password change (API or `atlas admin passwd`) refuses
+ * the token at once.
  */
 static int token_claims(struct app *a, const char *token, char *user, size_t len,
 			int64_t *epoch_out, int64_t *exp_out, struct atlas_err *err)
 {
-	json_t *claims = jwt_verify(a->jwt_key, JWT_KEY_LEN, token, time(NULL), err);
-	const char *sub;
-	int64_t epoch;
-	int ret = -1;
+	struct jwt_claims c;
 
-	if (!claims)
+	if (jwt_check(&token_memo, a->jwt_key, token, time(NULL), stored_epoch, a, &c, err) < 0)
 		return -1;
-	sub = json_string_value(json_object_get(claims, "sub"));
-	if (!sub || !json_is_integer(json_object_get(claims, "ep"))) {
-		err_set(err, ERR_INVALID, "token without subject");
-		goto out;
-	}
-	pthread_mutex_lock(&a->store_mu);
-	epoch = auth_token_epoch(a->store, sub);
-	pthread_mutex_unlock(&a->store_mu);
-	if (epoch < 0 || epoch != json_integer_value(json_object_get(claims, "ep"))) {
-		err_set(err, ERR_INVALID, "token no longer valid (password changed)");
-		goto out;
-	}
-	snprintf(user, len, "%s", sub);
+	snprintf(user, len, "%s", c.sub);
 	if (epoch_out)
-		*epoch_out = epoch;
+		*epoch_out = c.ep;
 	if (exp_out)
-		*exp_out = json_integer_value(json_object_get(claims, "exp"));
-	ret = 0;
-out:
-	json_decref(claims);
-	return ret;
+		*exp_out = c.exp;
+	return 0;
 }
 
 static int token_user(struct app *a, const char *token, char *user, size_t len,
@@ -313,16 +312,11 @@ static int token_user(struct app *a, const char *token, char *user, size_t len,
 
 int64_t auth_user_epoch(struct app *a, const char *user)
 {
-	int64_t cur;
-
 	if (!*user)
 		return -1;
 	if (!strncmp(user, TOKEN_ACTOR, strlen(TOKEN_ACTOR)))
 		return auth_api_token_exists(a, user, NULL) ? 0 : -1;
-	pthread_mutex_lock(&a->store_mu);
-	cur = auth_token_epoch(a->store, user);
-	pthread_mutex_unlock(&a->store_mu);
-	return cur;
+	return stored_epoch(a, user);
 }
 
 static int64_t epoch_of(void *cls, const char *user)

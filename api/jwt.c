@@ -139,3 +139,97 @@ fail:
 	json_decref(claims);
 	return NULL;
 }
+
+/* The claims Atlas uses of a verified token; -1 when one is missing. */
+static int claims_of(json_t *claims, struct jwt_claims *out, struct atlas_err *err)
+{
+	const char *sub = json_string_value(json_object_get(claims, "sub"));
+
+	if (!sub || strlen(sub) >= sizeof(out->sub) ||
+	    !json_is_integer(json_object_get(claims, "ep")))
+		return err_set(err, ERR_INVALID, "token without subject");
+	memcpy(out->sub, sub, strlen(sub) + 1);
+	out->exp = json_integer_value(json_object_get(claims, "exp"));
+	out->ep = json_integer_value(json_object_get(claims, "ep"));
+	return 0;
+}
+
+/* The slot of a token: a hash of its last bytes (the signature's text). */
+static size_t memo_slot(const char *token, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = len > 16 ? len - 16 : 0; i < len; i++)
+		h = (h ^ (unsigned char)token[i]) * 16777619u;
+	return h % JWT_MEMO_SLOTS;
+}
+
+void jwt_memo_clear(struct jwt_memo *memo)
+{
+	pthread_mutex_lock(&memo->mu);
+	OPENSSL_cleanse(memo->slot, sizeof(memo->slot));
+	pthread_mutex_unlock(&memo->mu);
+}
+
+/* 1 and *out when token is in memo (for key); 0 otherwise. Locked. */
+static int memo_find(struct jwt_memo *memo, const unsigned char *key, const char *token,
+		     size_t len, struct jwt_claims *out)
+{
+	size_t i = memo_slot(token, len);
+	int found = 0;
+
+	if (!memo->keyed || CRYPTO_memcmp(memo->key, key, JWT_KEY_LEN)) {
+		OPENSSL_cleanse(memo->slot, sizeof(memo->slot));
+		memcpy(memo->key, key, JWT_KEY_LEN);
+		memo->keyed = 1;
+		return 0;
+	}
+	if (memo->slot[i].len == len && !CRYPTO_memcmp(memo->slot[i].token, token, len)) {
+		*out = memo->slot[i].c;
+		memo->hits++;
+		found = 1;
+	}
+	return found;
+}
+
+int jwt_check(struct jwt_memo *memo, const unsigned char key[JWT_KEY_LEN], const char *token,
+	      time_t now, int64_t (*epoch_of)(void *cls, const char *sub), void *cls,
+	      struct jwt_claims *out, struct atlas_err *err)
+{
+	size_t len = strnlen(token, JWT_MAX + 1);
+	int found = 0;
+	int64_t epoch;
+
+	if (memo && len <= JWT_MEMO_TOKEN_MAX) {
+		pthread_mutex_lock(&memo->mu);
+		found = memo_find(memo, key, token, len, out);
+		pthread_mutex_unlock(&memo->mu);
+	}
+	if (!found) {
+		json_t *claims = jwt_verify(key, JWT_KEY_LEN, token, now, err);
+		int rc = claims ? claims_of(claims, out, err) : -1;
+
+		json_decref(claims);
+		if (rc < 0)
+			return -1;
+		if (memo && len <= JWT_MEMO_TOKEN_MAX) {
+			size_t i = memo_slot(token, len);
+
+			pthread_mutex_lock(&memo->mu);
+			if (memo->keyed && !CRYPTO_memcmp(memo->key, key, JWT_KEY_LEN)) {
+				OPENSSL_cleanse(memo->slot[i].token, memo->slot[i].len);
+				memcpy(memo->slot[i].token, token, len);
+				memo->slot[i].len = len;
+				memo->slot[i].c = *out;
+			}
+			pthread_mutex_unlock(&memo->mu);
+		}
+	}
+	/* A memoised token still expires and still dies with its epoch. */
+	if (out->exp <= (int64_t)now)
+		return err_set(err, ERR_INVALID, "token expired");
+	epoch = epoch_of(cls, out->sub);
+	if (epoch < 0 || epoch != out->ep)
+		return err_set(err, ERR_INVALID, "token no longer valid (password changed)");
+	return 0;
+}

@@ -65,15 +65,20 @@ static int __attribute__((format(printf, 2, 0)))
 buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
 	va_list again;
+	size_t room = b->cap > b->len ? b->cap - b->len : 0;
 	int n;
 
+	/* Straight into the room left when it fits (one pass, not a measuring one first). */
 	va_copy(again, ap);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	if (n >= 0) {
+	n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap);
+	if (n >= 0 && (size_t)n >= room) {
 		buf_grow(b, (size_t)n);
 		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
-		b->len += (size_t)n;
 	}
+	if (n >= 0)
+		b->len += (size_t)n;
+	else if (room)
+		b->data[b->len] = '\0';	/* what a failed first pass wrote is not kept */
 	va_end(again);
 	return n < 0 ? -1 : 0;
 }

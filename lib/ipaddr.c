@@ -133,10 +133,45 @@ uint64_t ip_size(const struct ipaddr *net)
 	return host >= 63 ? UINT64_MAX : (uint64_t)1 << host;
 }
 
+/*
+ * 1 when s is "a.b.c.d/p" exactly as ip_format prints it (decimal, no
+ * leading zeros) with no host bits set: its normal form is s itself. The
+ * common case of a peer's address, without inet_pton and snprintf (a plan
+ * of 10,000 peers normalises 20,000 of them).
+ */
+static int ip4_net_canonical(const char *s)
+{
+	uint32_t a = 0;
+	unsigned v = 0;
+	int prefix;
+
+	for (int part = 0; part < 5; part++) {
+		const char *d = s;
+
+		for (v = 0; *s >= '0' && *s <= '9' && s - d < 3; s++)
+			v = v * 10 + (unsigned)(*s - '0');
+		if (s == d || (*d == '0' && s - d > 1) || *s != (part < 3 ? '.' : part == 3 ? '/' : '\0'))
+			return 0;
+		if (part < 4) {
+			if (v > 255)
+				return 0;
+			a = a << 8 | v;
+			s++;
+		}
+	}
+	prefix = (int)v;
+	return prefix <= 32 && (prefix == 32 || !(a & (0xffffffffu >> prefix)));
+}
+
 int ip_normalize(const char *s, int net, char *buf, size_t len)
 {
 	struct ipaddr ip, n;
+	size_t l;
 
+	if (ip4_net_canonical(s) && (l = strlen(s)) < len) {
+		memcpy(buf, s, l + 1);
+		return 0;
+	}
 	if (ip_parse(s, &ip) < 0)
 		return -1;
 	if (net) {

@@ -21,10 +21,10 @@
 #include "state/keys.h"
 #include "controller/wireguard/wg.h"
 
-static int peer_cmp(const void *a, const void *b)
+int wg_obs_peer_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct wg_obs_peer *)a)->public_key,
-		      ((const struct wg_obs_peer *)b)->public_key);
+	return wg_key_cmp(((const struct wg_obs_peer *)a)->public_key,
+			  ((const struct wg_obs_peer *)b)->public_key);
 }
 
 /* Splits line on tabs into at most max fields; returns their number. */
@@ -107,7 +107,7 @@ int wg_parse_dump(char *text, struct wg_obs_iface *ifc, struct atlas_err *err)
 		goto out;
 	}
 	if (ifc->npeers) /* qsort(NULL, 0, ...) is undefined */
-		qsort(ifc->peers, ifc->npeers, sizeof(*ifc->peers), peer_cmp);
+		qsort(ifc->peers, ifc->npeers, sizeof(*ifc->peers), wg_obs_peer_cmp);
 	ret = 0;
 out:
 	return ret;
@@ -262,6 +262,22 @@ int wg_leftovers(const struct driver_ctx *ctx)
 	return ret;
 }
 
+void wg_observe_prefetch(const char *datadir)
+{
+	const char *mode = getenv("ATLAS_WG_OBSERVE");
+	char *confdir = xasprintf("%s/wireguard", datadir);
+	DIR *d = mode && !strcmp(mode, "dump") ? NULL : opendir(confdir);
+	struct dirent *de;
+	char name[64];
+
+	while (d && (de = readdir(d)))
+		if (record_name(de->d_name, name))
+			wg_uapi_prefetch(name);
+	if (d)
+		closedir(d);
+	free(confdir);
+}
+
 static int iface_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct wg_obs_iface *)a)->name,
@@ -310,8 +326,10 @@ int wg_observe(const struct driver_ctx *ctx, const struct atlas_state *desired, 
 	}
 	if (o->n)
 		qsort(o->ifaces, o->n, sizeof(*o->ifaces), iface_cmp);
-	for (size_t i = 0; i < o->n; i++)
-		observe_iface(o->confdir, &o->ifaces[i]);
+	/*
+	 * The system side first: its program runs overlap with a device still
+	 * building the reply to a get=1 sent ahead (wg_observe_prefetch).
+	 */
 	o->forward4 = nat_forwarding_read(4);
 	o->forward6 = nat_forwarding_read(6);
 	/* The default routes name the egress only when the settings do not (two program runs). */
@@ -323,6 +341,8 @@ int wg_observe(const struct driver_ctx *ctx, const struct atlas_state *desired, 
 		wg_obs_free(o);
 		return -1;
 	}
+	for (size_t i = 0; i < o->n; i++)
+		observe_iface(o->confdir, &o->ifaces[i]);
 	*obsp = o;
 	return 0;
 }

@@ -5,14 +5,17 @@
  *
  * Measured against `wg show IF dump` (bench/wg.sh, wireguard-go): the raw
  * read is 2-4x cheaper (1,000 peers: ~2-4 ms against ~8 ms for the program;
- * 10,000 peers: ~24 ms against ~47 ms), but parsing the longer hex reply
- * eats the gain, so a whole no-op `atlas plan` costs the same either way
- * (~21 ms and ~95 ms). The socket is kept as the default for wireguard-go
- * because it runs no program at each periodic resync; `wg show dump` stays
- * for the kernel module (no UAPI socket) and ATLAS_WG_OBSERVE=dump.
- * Keys arrive as hex and are turned into the base64 the rest of Atlas uses.
+ * 10,000 peers: ~24 ms against ~47 ms). The longer hex reply is parsed by
+ * table (hex digits, base64, line names by length), so it no longer eats
+ * that gain, and `atlas plan` sends the get=1 before it loads the desired
+ * state (wg_uapi_prefetch). The socket is the default for wireguard-go (no
+ * program at each periodic resync); `wg show dump` stays for the kernel
+ * module (no UAPI socket) and ATLAS_WG_OBSERVE=dump. Keys arrive as hex and
+ * are turned into the base64 the rest of Atlas uses.
  */
 #include <errno.h>
+#include <net/if.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,33 +33,40 @@
 #define UAPI_DIR "/var/run/wireguard"
 #define UAPI_MAX (256u << 20)
 
-static int hexval(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-					       : c >= 'A' && c <= 'F' ? c - 'A' + 10
-									: -1;
-}
+/* Hex digit values plus one; 0 for anything that is not a hex digit. */
+static const unsigned char hex1[256] = {
+	['0'] = 1,  ['1'] = 2,	['2'] = 3,  ['3'] = 4,	['4'] = 5,  ['5'] = 6,	['6'] = 7,
+	['7'] = 8,  ['8'] = 9,	['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14,
+	['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15,
+	['F'] = 16,
+};
 
-/* 64 hex chars to base64 text in out; returns -1 when not a hex key, 1 when all zero. */
-static int hex_key(const char *hex, char out[KEY_B64])
+/*
+ * The len hex chars of hex (64 for a key) to base64 text in out, by table
+ * (20,000 keys in a reply of 10,000 peers); -1 when not a hex key, 1 when
+ * all zero.
+ */
+static int hex_key(const char *hex, size_t len, char out[KEY_B64])
 {
 	static const char tab[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	unsigned char raw[KEY_LEN + 1] = { 0 }, any = 0;
+	const unsigned char *h = (const unsigned char *)hex;
+	unsigned char raw[KEY_LEN + 1] = { 0 }, any = 0, bad = 0;
 	size_t o = 0;
 
-	if (strlen(hex) != 2 * KEY_LEN)
+	if (len != 2 * KEY_LEN)
 		return -1;
 	for (size_t i = 0; i < KEY_LEN; i++) {
-		int h = hexval(hex[2 * i]), l = hexval(hex[2 * i + 1]);
+		unsigned hi = hex1[h[2 * i]], lo = hex1[h[2 * i + 1]];
 
-		if (h < 0 || l < 0)
-			return -1;
-		raw[i] = (unsigned char)(h << 4 | l);
+		bad |= !hi | !lo;
+		raw[i] = (unsigned char)((hi - 1) << 4 | ((lo - 1) & 15));
 		any |= raw[i];
 	}
+	if (bad)
+		return -1;
 	for (size_t i = 0; i < KEY_LEN; i += 3) {
-		unsigned v = raw[i] << 16 | raw[i + 1] << 8 | (i + 2 < KEY_LEN ? raw[i + 2] : 0);
+		unsigned v = raw[i] << 16 | raw[i + 1] << 8 | raw[i + 2];
 
 		out[o++] = tab[v >> 18 & 63];
 		out[o++] = tab[v >> 12 & 63];
@@ -68,10 +78,33 @@ static int hex_key(const char *hex, char out[KEY_B64])
 	return any ? 0 : 1;
 }
 
-static int peer_cmp(const void *a, const void *b)
+/* The name of a line of klen bytes is the literal name. */
+#define IS(name) (klen == sizeof(name) - 1 && !memcmp(line, name, sizeof(name) - 1))
+
+/* One key=value line of a peer (after its public_key). */
+static void peer_line(struct wg_obs_peer *p, const char *line, size_t klen, const char *v,
+		      size_t vlen)
 {
-	return strcmp(((const struct wg_obs_peer *)a)->public_key,
-		      ((const struct wg_obs_peer *)b)->public_key);
+	if (IS("allowed_ip")) {
+		char norm[64];
+
+		/* wireguard-go prints them masked: ip_normalize() copies those as they are */
+		strv_push(&p->allowed_ips, ip_normalize(v, 1, norm, sizeof(norm)) ? v : norm);
+	} else if (IS("preshared_key")) {
+		if (hex_key(v, vlen, p->preshared_key) != 0)
+			p->preshared_key[0] = '\0';	/* all zero: none */
+	} else if (IS("rx_bytes")) {
+		p->rx = strtoull(v, NULL, 10);
+	} else if (IS("tx_bytes")) {
+		p->tx = strtoull(v, NULL, 10);
+	} else if (IS("last_handshake_time_sec")) {
+		p->handshake = atoll(v);
+	} else if (IS("persistent_keepalive_interval")) {
+		p->keepalive = atoi(v);
+	} else if (IS("endpoint")) {
+		free(p->endpoint);
+		p->endpoint = xstrdup(v);
+	}
 }
 
 int wg_parse_uapi(char *text, struct wg_obs_iface *ifc, struct atlas_err *err)
@@ -83,62 +116,50 @@ int wg_parse_uapi(char *text, struct wg_obs_iface *ifc, struct atlas_err *err)
 
 	for (line = text; line && *line; line = next) {
 		char *eq, *v;
+		size_t klen, vlen;
 
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
-		if (!*line)
+		vlen = next ? (size_t)(next - line - 1) : strlen(line);
+		if (!vlen)
 			continue;	/* the empty line that ends the reply */
-		eq = strchr(line, '=');
+		eq = memchr(line, '=', vlen);
 		if (!eq) {
 			err_set(err, ERR_INVALID, "uapi: line without '=': \"%.40s\"", line);
 			goto out;
 		}
 		*eq = '\0';
 		v = eq + 1;
-		if (!strcmp(line, "errno")) {
-			if (strcmp(v, "0")) {
-				err_set(err, ERR_IO, "uapi: get failed with errno %s", v);
-				goto out;
-			}
-			errno_seen = 1;
-		} else if (!strcmp(line, "public_key")) {
+		klen = (size_t)(eq - line);
+		vlen -= klen + 1;
+		if (IS("public_key")) {
 			if (ifc->npeers == cap) {
 				cap = cap ? cap * 2 : 16;
 				ifc->peers = xrealloc(ifc->peers, cap * sizeof(*ifc->peers));
 			}
 			p = &ifc->peers[ifc->npeers++];
 			memset(p, 0, sizeof(*p));
-			if (hex_key(v, p->public_key) < 0) {
+			if (hex_key(v, vlen, p->public_key) < 0) {
 				err_set(err, ERR_INVALID, "uapi: bad public_key");
 				goto out;
 			}
-		} else if (!p) {
+		} else if (IS("errno")) {
+			if (strcmp(v, "0")) {
+				err_set(err, ERR_IO, "uapi: get failed with errno %s", v);
+				goto out;
+			}
+			errno_seen = 1;
+		} else if (p) {
+			peer_line(p, line, klen, v, vlen);
+		} else if (IS("private_key")) {
 			/* Device keys come before the first peer. */
-			if (!strcmp(line, "private_key") && hex_key(v, priv) < 0) {
+			if (hex_key(v, vlen, priv) < 0) {
 				err_set(err, ERR_INVALID, "uapi: bad private_key");
 				goto out;
 			}
-			if (!strcmp(line, "listen_port"))
-				ifc->listen_port = atoi(v);
-		} else if (!strcmp(line, "preshared_key")) {
-			if (hex_key(v, p->preshared_key) != 0)
-				p->preshared_key[0] = '\0';	/* all zero: none */
-		} else if (!strcmp(line, "endpoint")) {
-			free(p->endpoint);
-			p->endpoint = xstrdup(v);
-		} else if (!strcmp(line, "last_handshake_time_sec")) {
-			p->handshake = atoll(v);
-		} else if (!strcmp(line, "rx_bytes")) {
-			p->rx = strtoull(v, NULL, 10);
-		} else if (!strcmp(line, "tx_bytes")) {
-			p->tx = strtoull(v, NULL, 10);
-		} else if (!strcmp(line, "persistent_keepalive_interval")) {
-			p->keepalive = atoi(v);
-		} else if (!strcmp(line, "allowed_ip")) {
-			char norm[64];
-
-			strv_push(&p->allowed_ips, ip_normalize(v, 1, norm, sizeof(norm)) ? v : norm);
+		} else if (IS("listen_port")) {
+			ifc->listen_port = atoi(v);
 		}
 	}
 	if (!errno_seen) {
@@ -150,11 +171,83 @@ int wg_parse_uapi(char *text, struct wg_obs_iface *ifc, struct atlas_err *err)
 	for (size_t i = 0; i < ifc->npeers; i++)
 		strv_sort(&ifc->peers[i].allowed_ips);
 	if (ifc->npeers) /* qsort(NULL, 0, ...) is undefined */
-		qsort(ifc->peers, ifc->npeers, sizeof(*ifc->peers), peer_cmp);
+		qsort(ifc->peers, ifc->npeers, sizeof(*ifc->peers), wg_obs_peer_cmp);
 	ret = 0;
 out:
 	OPENSSL_cleanse(priv, sizeof(priv));
 	return ret;
+}
+
+#undef IS
+
+/*
+ * Connects to /var/run/wireguard/IF.sock (path into sa) and sends req: the
+ * socket, or -1 (ERR_NOTFOUND when there is none).
+ */
+static int uapi_send(const char *ifname, const char *req, size_t len, struct sockaddr_un *sa,
+		     struct atlas_err *err)
+{
+	struct timeval tv = { .tv_sec = 30 };
+	int fd;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/%s.sock", UAPI_DIR, ifname);
+	if (access(sa->sun_path, F_OK) < 0)
+		return err_set(err, ERR_NOTFOUND, "no uapi socket %s", sa->sun_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_set(err, ERR_IO, "socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)sa, sizeof(*sa)) < 0) {
+		err_set(err, ERR_IO, "cannot connect to %s: %s", sa->sun_path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	for (size_t done = 0; done < len;) {
+		ssize_t n = write(fd, req + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err_set(err, ERR_IO, "cannot write to %s: %s", sa->sun_path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	return fd;
+}
+
+/* Appends the whole reply on fd (up to its "errno=N" line and the empty line) to out. */
+static int uapi_recv(int fd, const char *path, struct buf *out, struct atlas_err *err)
+{
+	for (;;) {
+		ssize_t n;
+
+		buf_grow(out, 65536);
+		n = read(fd, out->data + out->len, out->cap - out->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_set(err, ERR_IO, "cannot read %s: %s", path, strerror(errno));
+		if (n == 0)	/* before the errno line: the device went away */
+			return err_set(err, ERR_IO, "%s: reply cut short", path);
+		out->len += (size_t)n;
+		out->data[out->len] = '\0';
+		if (out->len > UAPI_MAX)
+			return err_set(err, ERR_IO, "%s: reply too large", path);
+		/* The reply ends with "errno=N\n\n". */
+		if (out->len >= 2 && !memcmp(out->data + out->len - 2, "\n\n", 2)) {
+			const char *last = out->data + out->len - 2;
+
+			while (last > out->data && last[-1] != '\n')
+				last--;
+			if (!strncmp(last, "errno=", 6))
+				return 0;
+		}
+	}
 }
 
 /*
@@ -164,70 +257,83 @@ out:
 static int uapi_exchange(const char *ifname, const char *req, size_t len, struct buf *out,
 			 struct atlas_err *err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = 30 };
-	int fd, ret = -1;
+	struct sockaddr_un sa;
+	int fd = uapi_send(ifname, req, len, &sa, err), ret;
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s.sock", UAPI_DIR, ifname);
-	if (access(sa.sun_path, F_OK) < 0)
-		return err_set(err, ERR_NOTFOUND, "no uapi socket %s", sa.sun_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return err_set(err, ERR_IO, "socket: %s", strerror(errno));
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err_set(err, ERR_IO, "cannot connect to %s: %s", sa.sun_path, strerror(errno));
-		goto out;
-	}
-	for (size_t done = 0; done < len;) {
-		ssize_t n = write(fd, req + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			err_set(err, ERR_IO, "cannot write to %s: %s", sa.sun_path, strerror(errno));
-			goto out;
-		}
-		done += (size_t)n;
-	}
-	for (;;) {
-		ssize_t n;
-
-		buf_grow(out, 65536);
-		n = read(fd, out->data + out->len, out->cap - out->len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err_set(err, ERR_IO, "cannot read %s: %s", sa.sun_path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		out->len += (size_t)n;
-		out->data[out->len] = '\0';
-		if (out->len > UAPI_MAX) {
-			err_set(err, ERR_IO, "%s: reply too large", sa.sun_path);
-			goto out;
-		}
-		/* The reply ends with "errno=N\n\n". */
-		if (out->len >= 2 && !memcmp(out->data + out->len - 2, "\n\n", 2)) {
-			const char *last = out->data + out->len - 2;
-
-			while (last > out->data && last[-1] != '\n')
-				last--;
-			if (!strncmp(last, "errno=", 6))
-				break;
-		}
-	}
-	ret = 0;
-out:
+		return -1;
+	ret = uapi_recv(fd, sa.sun_path, out, err);
 	close(fd);
 	return ret;
 }
 
+/*
+ * get=1 requests sent ahead (wg_uapi_prefetch) whose replies are not read
+ * yet: wireguard-go builds a reply of 10,000 peers (~40 ms) while the CLI
+ * loads the desired state from SQLite.
+ */
+#define UAPI_PENDING 8
+static pthread_mutex_t pending_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char ifname[IFNAMSIZ];
+	int fd;
+} pending[UAPI_PENDING];
+static size_t npending;
+
+void wg_uapi_prefetch(const char *ifname)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	if (strlen(ifname) >= IFNAMSIZ)
+		return;
+	pthread_mutex_lock(&pending_mu);
+	if (npending < UAPI_PENDING && (fd = uapi_send(ifname, "get=1\n\n", 7, &sa, NULL)) >= 0) {
+		snprintf(pending[npending].ifname, IFNAMSIZ, "%s", ifname);
+		pending[npending++].fd = fd;
+	}
+	pthread_mutex_unlock(&pending_mu);
+}
+
+void wg_uapi_prefetch_drop(void)
+{
+	pthread_mutex_lock(&pending_mu);
+	while (npending)
+		close(pending[--npending].fd);
+	pthread_mutex_unlock(&pending_mu);
+}
+
+/* The socket of a get=1 sent ahead for ifname (taken out of the table), or -1. */
+static int pending_take(const char *ifname)
+{
+	int fd = -1;
+
+	pthread_mutex_lock(&pending_mu);
+	for (size_t i = 0; i < npending && fd < 0; i++)
+		if (!strcmp(pending[i].ifname, ifname)) {
+			fd = pending[i].fd;
+			pending[i] = pending[--npending];
+		}
+	pthread_mutex_unlock(&pending_mu);
+	return fd;
+}
+
 int wg_uapi_get(const char *ifname, struct buf *out, struct atlas_err *err)
 {
+	int fd = pending_take(ifname);
+
+	if (fd >= 0) {
+		char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+		int ret;
+
+		snprintf(path, sizeof(path), "%s/%s.sock", UAPI_DIR, ifname);
+		ret = uapi_recv(fd, path, out, err);
+		close(fd);
+		if (ret == 0)
+			return 0;
+		/* the device may have gone and come back since: ask again */
+		buf_release_secure(out);
+	}
 	return uapi_exchange(ifname, "get=1\n\n", 7, out, err);
 }
 

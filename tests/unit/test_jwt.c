@@ -142,6 +142,65 @@ static void test_jwt__alg_none_with_full_claims(void **ts)
 	}
 }
 
+/* The token epoch of every user for jwt_check(): a variable the test changes. */
+static int64_t epoch_now = 1;
+
+static int64_t test_epoch(void *cls, const char *sub)
+{
+	(void)cls;
+	return strcmp(sub, "admin") ? -1 : epoch_now;
+}
+
+/*
+ * A token verified once is answered from the memo (no HMAC, no JSON), but
+ * still refused once its epoch changes (a password change) and once
+ * it expires; a token under another key or a tampered one is never taken
+ * from it.
+ */
+static void test_jwt__memo(void **ts)
+{
+	static struct jwt_memo memo = JWT_MEMO_INIT;
+	static const unsigned char other[32] = "fedcba9876543210fedcba9876543210";
+	struct atlas_err err = {0};
+	struct jwt_claims c;
+	char *t = make(2000), *t2 = make(3000);
+
+	(void)ts;
+	epoch_now = 1;
+	assert_int_equal(jwt_check(&memo, key, t, 1000, test_epoch, NULL, &c, &err), 0);
+	assert_int_equal(memo.hits, 0);
+	assert_int_equal(jwt_check(&memo, key, t, 1000, test_epoch, NULL, &c, &err), 0);
+	assert_int_equal(memo.hits, 1);
+	assert_string_equal(c.sub, "admin");
+	assert_int_equal(c.exp, 2000);
+	assert_int_equal(c.ep, 1);
+	/* The epoch moves on (a password change): refused at once, memo or not. */
+	epoch_now = 2;
+	assert_int_equal(jwt_check(&memo, key, t, 1000, test_epoch, NULL, &c, &err), -1);
+	assert_string_equal(err.msg, "token no longer valid (password changed)");
+	assert_int_equal(memo.hits, 2);
+	epoch_now = 1;
+	/* Expiry is checked on every hit. */
+	assert_int_equal(jwt_check(&memo, key, t, 2000, test_epoch, NULL, &c, &err), -1);
+	assert_string_equal(err.msg, "token expired");
+	assert_int_equal(memo.hits, 3);
+	/* Another key: the memo is emptied, the signature checked and refused. */
+	assert_int_equal(jwt_check(&memo, other, t, 1000, test_epoch, NULL, &c, &err), -1);
+	assert_string_equal(err.msg, "bad token signature");
+	assert_int_equal(jwt_check(&memo, key, t, 1000, test_epoch, NULL, &c, &err), 0);
+	assert_int_equal(memo.hits, 3);
+	/* One changed signature character is another token: verified, refused. */
+	t[strlen(t) - 2] = t[strlen(t) - 2] == 'A' ? 'B' : 'A';
+	assert_int_equal(jwt_check(&memo, key, t, 1000, test_epoch, NULL, &c, &err), -1);
+	assert_string_equal(err.msg, "bad token signature");
+	/* Without a memo: the same answers. */
+	assert_int_equal(jwt_check(NULL, key, t2, 1000, test_epoch, NULL, &c, &err), 0);
+	assert_int_equal(c.exp, 3000);
+	jwt_memo_clear(&memo);
+	free(t);
+	free(t2);
+}
+
 static void test_jwt__key_file(void **ts)
 {
 	struct atlas_err err = {0};
@@ -166,4 +225,5 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_jwt__wrong_key_and_tampering),
 	cmocka_unit_test(test_jwt__alg_none_and_garbage),
 	cmocka_unit_test(test_jwt__alg_none_with_full_claims),
+	cmocka_unit_test(test_jwt__memo),
 	cmocka_unit_test(test_jwt__key_file))

@@ -283,6 +283,71 @@ static void test_lib__ip_normalize(void **s)
 	assert_string_equal(buf, "fd00::/64");
 }
 
+/*
+ * The fast path for a v4 network already in its normal form (ipaddr.c) and
+ * the spellings next to it, which must take the full parse: same answers.
+ */
+static void test_lib__ip_normalize_v4_forms(void **s)
+{
+	static const struct {
+		const char *in, *out;	/* out NULL: not an address */
+	} cases[] = {
+		{ "10.200.15.38/32", "10.200.15.38/32" }, { "0.0.0.0/0", "0.0.0.0/0" },
+		{ "10.8.0.0/24", "10.8.0.0/24" },	  { "10.8.0.1/24", "10.8.0.0/24" },
+		{ "255.255.255.255/32", "255.255.255.255/32" },
+		{ "1.2.3.4/0", "0.0.0.0/0" },		  { "10.8.0.0/33", NULL },
+		{ "10.8.0.256/32", NULL },		  { "10.8.0.1/032", NULL },
+		{ "10.8.0.1/32 ", NULL },		  { "10.8.0/24", NULL },
+		{ "10.8.0.1.1/32", NULL },		  { "1000.8.0.1/32", NULL },
+		{ "10.8.0.1/", NULL },			  { "/32", NULL },
+	};
+	char buf[64];
+
+	(void)s;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = ip_normalize(cases[i].in, 1, buf, sizeof(buf));
+
+		if (!cases[i].out) {
+			if (rc != -1)
+				fail_msg("%s: accepted as %s", cases[i].in, buf);
+			continue;
+		}
+		if (rc != 0 || strcmp(buf, cases[i].out))
+			fail_msg("%s: %d \"%s\", want \"%s\"", cases[i].in, rc, buf, cases[i].out);
+	}
+	/* Too small a buffer is no reason to write past it. */
+	assert_int_equal(ip_normalize("10.200.15.38/32", 1, buf, 8), 0);
+	assert_int_equal(strlen(buf), 7);
+}
+
+/*
+ * buf_printf writes in one pass when the text fits the room left and
+ * measures and grows when it does not: every length around the boundary
+ * gives the same bytes as snprintf.
+ */
+static void test_lib__buf_printf_room(void **s)
+{
+	char want[300], field[200];
+
+	(void)s;
+	for (size_t pre = 0; pre < 70; pre += 23)
+		for (size_t len = 0; len < sizeof(field); len++) {
+			struct buf b = BUF_INIT;
+
+			memset(field, 'x', len);
+			field[len] = '\0';
+			for (size_t k = 0; k < pre; k++)
+				buf_putc(&b, (char)('a' + k % 26));
+			snprintf(want, sizeof(want), "%.*s<%s>%d", (int)pre, b.len ? b.data : "",
+				 field, (int)len);
+			buf_printf(&b, "<%s>%d", field, (int)len);
+			if (strcmp(buf_str(&b), want) || b.len != strlen(want) || b.len >= b.cap)
+				fail_msg("pre %zu len %zu: \"%s\" (len %zu)", pre, len, buf_str(&b),
+					 b.len);
+			buf_release(&b);
+		}
+}
+
 static void test_lib__spawn_stdin_not_read(void **s)
 {
 	const char *argv[] = { "true", NULL };
@@ -361,6 +426,8 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_lib__spawn),
 	cmocka_unit_test(test_lib__ip_parse_prefix_digits_only),
 	cmocka_unit_test(test_lib__ip_normalize),
+	cmocka_unit_test(test_lib__ip_normalize_v4_forms),
+	cmocka_unit_test(test_lib__buf_printf_room),
 	cmocka_unit_test(test_lib__spawn_stdin_not_read),
 	cmocka_unit_test(test_lib__spawn_check_message_printable),
 	cmocka_unit_test(test_lib__spawn_timeout_after_output_closed),

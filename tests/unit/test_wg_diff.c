@@ -209,7 +209,9 @@ static void test_wg_diff__parse_uapi(void **state)
 		"persistent_keepalive_interval=25\nallowed_ip=10.8.0.2/32\nallowed_ip=10.9.0.7/24\n"
 		"errno=0\n\n";
 	char r0[sizeof(reply)], dump[sizeof(base_dump)], bad1[] = "errno=-22\n\n",
-	     bad2[] = "public_key=zz\nerrno=0\n\n", bad3[] = "listen_port=1\n";
+	     bad2[] = "public_key=zz\nerrno=0\n\n", bad3[] = "listen_port=1\n",
+	     bad4[] = "public_key=48c23ebf316c90e0f765ee89d4d7d948a4d8365ea7d38ca861657ca2484dfc1g\n"
+		      "errno=0\n\n";
 	struct wg_obs_iface u = { 0 }, d = { 0 };
 	struct atlas_err err = { 0 };
 
@@ -240,6 +242,8 @@ static void test_wg_diff__parse_uapi(void **state)
 	assert_int_equal(wg_parse_uapi(bad2, &u, &err), -1);
 	wg_obs_iface_release(&u);
 	assert_int_equal(wg_parse_uapi(bad3, &u, &err), -1);
+	wg_obs_iface_release(&u);
+	assert_int_equal(wg_parse_uapi(bad4, &u, &err), -1);	/* last digit not hex */
 	wg_obs_iface_release(&u);
 }
 
@@ -394,6 +398,70 @@ static void test_wg_diff__allowed_ips_normalised(void **state)
 	assert_int_equal(f.plan.n, 1);
 	assert_string_equal(f.plan.v[0].text, "+ wireguard/wg0 record wg0.conf (missing)");
 	fx_release(&f);
+}
+
+/*
+ * A desired peer whose addresses are already in wg's form is compared as it
+ * is; any other list (unsorted, repeated, host bits set) is normalised
+ * first: either way, a peer as desired gets no update.
+ */
+static void test_wg_diff__allowed_ips_own_list_or_copy(void **state)
+{
+	static const struct {
+		const char *want, *seen, *update;	/* update NULL: none */
+	} cases[] = {
+		{ "10.8.0.3/32", "10.8.0.3/32", NULL },
+		{ "10.8.0.3/32, 10.8.0.2/32", "10.8.0.3/32,10.8.0.2/32", NULL },
+		{ "10.8.0.3/32, 10.8.0.3/32", "10.8.0.3/32", NULL },
+		{ "10.9.0.7/24, 10.8.0.3/32", "10.9.0.0/24,10.8.0.3/32", NULL },
+		{ "10.8.0.3/32, 10.8.0.2/32", "10.8.0.3/32",
+		  "~ wireguard/wg0 peer bob: allowed ips 10.8.0.3/32 -> 10.8.0.2/32, 10.8.0.3/32" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *yaml = xasprintf(
+			"version: 1\nsettings: {host: vpn.example.com, egress_interface: eth0}\n"
+			"wireguard:\n  interfaces:\n    - name: wg0\n      listen_port: 51820\n"
+			"      address: [10.8.0.1/24]\n      private_key: " PRIV
+			"\n      public_key: " PUB "\n      peers:\n"
+			"        - {name: bob, address: [%s], public_key: " BOB "}\n",
+			cases[i].want);
+		char *dump = xasprintf(PRIV "\t" PUB "\t51820\toff\n" BOB
+					    "\t(none)\t(none)\t%s\t0\t0\t0\toff\n",
+				       cases[i].seen);
+		struct fx f;
+
+		fx_init(&f, yaml, dump);
+		fx_diff(&f);
+		dump_plan(&f);
+		if (f.plan.n != (cases[i].update ? 1u : 0u) ||
+		    (cases[i].update && strcmp(f.plan.v[0].text, cases[i].update)))
+			fail_msg("case %zu (%s): %zu actions", i, cases[i].want, f.plan.n);
+		fx_release(&f);
+		free(yaml);
+		free(dump);
+	}
+}
+
+/* The key order of the sort and the merge is strcmp's, NULs included. */
+static void test_wg_diff__key_cmp_is_strcmp(void **state)
+{
+	static const char keys[][KEY_B64] = {
+		ALICE, BOB, CAROL, DAVE, FOREIGN, "Nf44oO/zGsVc8wZ0+D22Q6KaYRxG6u262yTjj2hoS3x=",
+		"Nf44oO/zA", "Nf44oO/z", "Nf44oO/", "Nf4\0abcdefgh", "Nf4\0zzzzzzzz", "",
+		"\xff\xfe_high_bytes", "a", "Z",
+	};
+	size_t n = sizeof(keys) / sizeof(keys[0]);
+
+	(void)state;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++) {
+			int want = strcmp(keys[i], keys[j]), got = wg_key_cmp(keys[i], keys[j]);
+
+			if ((want < 0) != (got < 0) || (want > 0) != (got > 0))
+				fail_msg("\"%s\" vs \"%s\": %d, strcmp %d", keys[i], keys[j], got, want);
+		}
 }
 
 static void test_wg_diff__disabled_and_expired_removed(void **state)
@@ -666,6 +734,8 @@ TU_MAIN(NULL, NULL,
 	{ "test_wg_diff__allowed_ips_changed", test_wg_diff__one_edit, NULL, NULL,
 	  (void *)&allowed_changed },
 	cmocka_unit_test(test_wg_diff__allowed_ips_normalised),
+	cmocka_unit_test(test_wg_diff__allowed_ips_own_list_or_copy),
+	cmocka_unit_test(test_wg_diff__key_cmp_is_strcmp),
 	cmocka_unit_test(test_wg_diff__disabled_and_expired_removed),
 	cmocka_unit_test(test_wg_diff__foreign_peer_removed),
 	cmocka_unit_test(test_wg_diff__removed_peer_named_from_record),
