@@ -126,8 +126,13 @@ static inline int wg_key_cmp(const char *a, const char *b)
 	return strcmp(a, b);
 }
 
-/* qsort() order of struct wg_obs_peer: by public key (wg_observe.c). */
-int wg_obs_peer_cmp(const void *a, const void *b);
+/* qsort() order of struct wg_obs_peer: by public key (here, not in
+ * wg_observe.c: wg_uapi.c sorts too, and wg_observe.c calls it). */
+static inline int wg_obs_peer_cmp(const void *a, const void *b)
+{
+	return wg_key_cmp(((const struct wg_obs_peer *)a)->public_key,
+			  ((const struct wg_obs_peer *)b)->public_key);
+}
 
 /* The driver's callbacks (wg_observe.c, wg_diff.c, wg_apply.c). */
 int wg_observe(const struct driver_ctx *ctx, const struct atlas_state *desired, void **obs,

@@ -21,12 +21,6 @@
 #include "state/keys.h"
 #include "controller/wireguard/wg.h"
 
-int wg_obs_peer_cmp(const void *a, const void *b)
-{
-	return wg_key_cmp(((const struct wg_obs_peer *)a)->public_key,
-			  ((const struct wg_obs_peer *)b)->public_key);
-}
-
 /* Splits line on tabs into at most max fields; returns their number. */
 static size_t split_tabs(char *line, char **f, size_t max)
 {
