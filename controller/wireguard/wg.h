@@ -114,8 +114,16 @@ void wg_obs_free(void *obs);
  * its record removed, the NAT table deleted.
  */
 int wg_leftovers(const struct driver_ctx *ctx);
-/* Live status: {"interfaces":[{name, up, listen_port, peers:[...]}]} (new). */
+/* Live status: {"interfaces":[{name, up, listen_port, peer_lines}]} (new; driver.h). */
 json_t *wg_status(const struct driver_ctx *ctx, const struct atlas_state *desired);
+/*
+ * Rewrites the text of `wg show IF dump` at its own start as the peer_lines
+ * of the status: "KEY\tENDPOINT\tHANDSHAKE\tRX\tTX\n" a peer, the endpoint
+ * "" when none, no secret and no allowed IPs. Returns their length (the rest
+ * of text is to be wiped) and sets *listen_port; -1 on a malformed dump.
+ * Pure.
+ */
+long wg_status_lines(char *text, int *listen_port);
 int wg_diff(const struct driver_ctx *ctx, const struct atlas_state *desired, const void *obs,
 	    struct plan *plan, struct atlas_err *err);
 int wg_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,

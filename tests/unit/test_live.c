@@ -1,18 +1,48 @@
 /*
- * test_live.c - the compact live WireGuard status (api/live.c): records found
- * by public key, endpoints from the pool (none, one, one cut at 63 bytes as
- * the fixed field of before), counters kept, interfaces by name.
+ * test_live.c - the live WireGuard status: a `wg show IF dump` turned into
+ * the driver's peer lines (controller/wireguard/wg_status.c: no secret left,
+ * a malformed dump refused) and those into the compact records of the API
+ * (api/live.c): found by public key, endpoints from the pool (none, one, one
+ * cut at 63 bytes as the fixed field of before), counters kept, malformed
+ * lines left out, interfaces by name.
  */
 #include "testutil.h"
 
 #include "api/api.h"
+#include "controller/wireguard/wg.h"
 
 #define K1 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 #define K2 "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB="
 #define K3 "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC="
+#define PRIV "PPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPP="
+#define PSK "SSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSS="
+
+static void test_live__dump_to_lines_without_secrets(void **s)
+{
+	char dump[] = PRIV "\t" K1 "\t51820\toff\n"
+		      K2 "\t" PSK "\t192.0.2.7:51820\t10.8.0.2/32\t1700000000\t12345\t678\t25\n"
+		      K3 "\t(none)\t(none)\t10.8.0.3/32,fd00::3/128\t0\t0\t0\toff\n";
+	char bad[] = PRIV "\t" K1 "\t51820\toff\n" K2 "\t(none)\t(none)\n";
+	char badkey[] = PRIV "\t" K1 "\t51820\toff\nshort\t(none)\t(none)\t(none)\t0\t0\t0\toff\n";
+	char empty[] = "";
+	int port = 0;
+	long n;
+
+	(void)s;
+	n = wg_status_lines(dump, &port);
+	assert_true(n > 0);
+	assert_int_equal(port, 51820);
+	dump[n] = '\0';
+	assert_string_equal(dump, K2 "\t192.0.2.7:51820\t1700000000\t12345\t678\n"
+				  K3 "\t\t0\t0\t0\n");
+	assert_int_equal(wg_status_lines(bad, &port), -1);
+	assert_int_equal(wg_status_lines(badkey, &port), -1);
+	assert_int_equal(wg_status_lines(empty, &port), -1);
+}
 
 static void test_live__peers_by_key_with_endpoints(void **s)
 {
+	char lines[512];
 	char longep[81];
 	json_t *wg;
 	struct live_wg *l;
@@ -22,26 +52,33 @@ static void test_live__peers_by_key_with_endpoints(void **s)
 	(void)s;
 	memset(longep, 'x', 80);
 	longep[80] = '\0';
-	wg = json_pack("{s:[{s:s, s:b, s:[{s:s, s:s, s:I, s:I, s:I}, {s:s}, {s:s, s:s}, {s:s}]}]}",
-		       "interfaces", "name", "wg0", "up", 1, "peers", "public_key", K2, "endpoint",
-		       "192.0.2.7:51820", "latest_handshake", (json_int_t)1700000000, "rx_bytes",
-		       (json_int_t)12345, "tx_bytes", (json_int_t)678, "public_key", K1,
-		       "public_key", K3, "endpoint", longep, "endpoint", "no key");
+	snprintf(lines, sizeof(lines),
+		 "%s\t192.0.2.7:51820\t1700000000\t12345\t678\n%s\t\t0\t0\t0\n%s\t%s\t0\t0\t0\n"
+		 "%s\t\t0\t0\n"		   /* a field short: left out */
+		 "shortkey\t\t0\t0\t0\n"   /* not a key: left out */
+		 "%s\t\t0\t0\t0\textra\n" /* a field too many: left out */
+		 "%s\t\t5\t6\t7",	   /* the last line without its newline */
+		 K2, K1, K3, longep, K1, K1, "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD=");
+	wg = json_pack("{s:[{s:s, s:b, s:s}, {s:s, s:b}]}", "interfaces", "name", "wg0", "up", 1,
+		       "peer_lines", lines, "name", "wg1", "up", 0);
 	assert_non_null(wg);
 	l = live_wg_from_json(wg);
 	json_decref(wg);
 	li = live_wg_iface(l, "wg0");
 	assert_non_null(li);
 	assert_true(li->running);
-	assert_int_equal(li->n, 3);
-	assert_null(live_wg_iface(l, "wg1"));
+	assert_int_equal(li->n, 4);
+	assert_false(live_wg_iface(l, "wg1")->running);
+	assert_int_equal(live_wg_iface(l, "wg1")->n, 0);
+	assert_null(live_wg_iface(l, "wg2"));
 	p1 = live_wg_peer(li, K1);
 	p2 = live_wg_peer(li, K2);
 	p3 = live_wg_peer(li, K3);
 	assert_non_null(p1);
 	assert_non_null(p2);
 	assert_non_null(p3);
-	assert_null(live_wg_peer(li, "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD="));
+	assert_int_equal(live_wg_peer(li, "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD=")->tx, 7);
+	assert_null(live_wg_peer(li, "EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE="));
 	assert_null(live_peer_endpoint(li, p1));
 	assert_null(live_peer_endpoint(li, NULL));
 	assert_string_equal(live_peer_endpoint(li, p2), "192.0.2.7:51820");
@@ -55,4 +92,5 @@ static void test_live__peers_by_key_with_endpoints(void **s)
 }
 
 TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_live__dump_to_lines_without_secrets),
 	cmocka_unit_test(test_live__peers_by_key_with_endpoints))
