@@ -56,6 +56,9 @@ static void test_auth__password_change_bumps_epoch(void **ts)
 	tu_rmrf_free(dir);
 }
 
+#define OLD_HASH \
+	"scrypt$16384$8$1$AAECAwQFBgcICQoLDA0ODw==$JbN2hANm9NOw4h5BRHZnbjzQ6Jr0QwNWojTOC2WgIbU="
+
 static void test_auth__hash_format(void **ts)
 {
 	struct atlas_err err = {0};
@@ -63,9 +66,13 @@ static void test_auth__hash_format(void **ts)
 
 	(void)ts;
 	assert_non_null(h);
-	assert_int_equal(strncmp(h, "scrypt$16384$8$1$", 17), 0);
+	/* N=2^13 r=8 p=10: 8 MiB, OWASP's equal of N=2^17 r=8 p=1 */
+	assert_int_equal(strncmp(h, "scrypt$8192$8$10$", 17), 0);
 	assert_true(auth_verify_hash(h, "correct horse"));
 	assert_false(auth_verify_hash(h, "correct horsE"));
+	/* A hash of before (N=2^14 r=8 p=1, made by Python's hashlib.scrypt) still verifies. */
+	assert_true(auth_verify_hash(OLD_HASH, "correct horse"));
+	assert_false(auth_verify_hash(OLD_HASH, "correct horsE"));
 	/* A new salt each time. */
 	h2 = auth_hash_password("correct horse", &err);
 	assert_string_not_equal(h, h2);
