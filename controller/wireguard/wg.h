@@ -124,6 +124,8 @@ json_t *wg_status(const struct driver_ctx *ctx, const struct atlas_state *desire
  * Pure.
  */
 long wg_status_lines(char *text, int *listen_port);
+/* Splits line on tabs (cut in place) into at most max fields; returns their number. */
+size_t wg_split_tabs(char *line, char **f, size_t max);
 int wg_diff(const struct driver_ctx *ctx, const struct atlas_state *desired, const void *obs,
 	    struct plan *plan, struct atlas_err *err);
 int wg_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,

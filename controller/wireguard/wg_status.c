@@ -14,21 +14,6 @@
 #include "lib/spawn.h"
 #include "controller/wireguard/wg.h"
 
-/* Splits line on tabs into at most max fields (cut in place); returns their number. */
-static size_t fields(char *line, char **f, size_t max)
-{
-	size_t n = 0;
-
-	while (n < max) {
-		f[n++] = line;
-		line = strchr(line, '\t');
-		if (!line)
-			break;
-		*line++ = '\0';
-	}
-	return n;
-}
-
 /* Appends s and then c at *w (never past the text it was cut from). */
 static void put(char **w, const char *s, char c)
 {
@@ -41,16 +26,13 @@ static void put(char **w, const char *s, char c)
 
 long wg_status_lines(char *text, int *listen_port)
 {
-	char *line, *next, *w = text, *f[9];
+	char *rest = text, *line, *w = text, *f[9];
 	size_t nline = 0;
 
-	for (line = text; line && *line; line = next) {
-		size_t nf;
+	/* the output of a line is shorter than the line: w never passes rest */
+	while ((line = strsep(&rest, "\n")) && *line) {
+		size_t nf = wg_split_tabs(line, f, 9);
 
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		nf = fields(line, f, 9);
 		if (nline++ == 0) {
 			/* private-key public-key listen-port fwmark */
 			if (nf != 4)
