@@ -124,6 +124,13 @@ json_t *wg_status(const struct driver_ctx *ctx, const struct atlas_state *desire
  * Pure.
  */
 long wg_status_lines(char *text, int *listen_port);
+/*
+ * The status as `atlas wg status` prints it: each interface's peer_lines
+ * replaced by "peers": [{"name" (the desired peer of that key, or null),
+ * "public_key", "endpoint" (or null), "latest_handshake", "rx_bytes",
+ * "tx_bytes", "connected" (a handshake live at now)}].
+ */
+void wg_status_named(json_t *status, const struct atlas_state *desired, time_t now);
 /* Splits line on tabs (cut in place) into at most max fields; returns their number. */
 size_t wg_split_tabs(char *line, char **f, size_t max);
 int wg_diff(const struct driver_ctx *ctx, const struct atlas_state *desired, const void *obs,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lib/spawn.h"
+#include "state/active.h"
 #include "controller/wireguard/wg.h"
 
 /* Appends s and then c at *w (never past the text it was cut from). */
@@ -78,6 +79,78 @@ static json_t *iface_status(const struct wg_iface *ifc)
 		buf_release_secure(&res.out);
 	spawn_result_release(&res);
 	return j;
+}
+
+static int by_key(const void *a, const void *b)
+{
+	return strcmp((*(const struct wg_peer *const *)a)->public_key,
+		      (*(const struct wg_peer *const *)b)->public_key);
+}
+
+/* The desired peer of a key in idx (sorted by key), or NULL. */
+static const struct wg_peer *peer_by_key(const struct wg_peer **idx, size_t n, const char *key)
+{
+	struct wg_peer probe;
+	const struct wg_peer *pp = &probe, **hit;
+
+	snprintf(probe.public_key, sizeof(probe.public_key), "%s", key);
+	hit = bsearch(&pp, idx, n, sizeof(*idx), by_key);
+	return hit ? *hit : NULL;
+}
+
+/* The "peers" array of `atlas wg status` from an interface's peer_lines. */
+static json_t *peers_json(const struct wg_iface *ifc, const char *lines, time_t now)
+{
+	const struct wg_peer **idx = xcalloc(ifc->npeers + 1, sizeof(*idx));
+	char *text = xstrdup(lines), *rest = text, *line, *f[6];
+	json_t *peers = json_array();
+
+	for (size_t i = 0; i < ifc->npeers; i++)
+		idx[i] = &ifc->peers[i];
+	qsort(idx, ifc->npeers, sizeof(*idx), by_key);
+	while ((line = strsep(&rest, "\n")) && *line) {
+		const struct wg_peer *dp;
+		long long hs;
+
+		if (wg_split_tabs(line, f, 6) != 5)
+			continue;
+		dp = peer_by_key(idx, ifc->npeers, f[0]);
+		hs = atoll(f[2]);
+		json_array_append_new(
+			peers, json_pack("{s:s?, s:s, s:s?, s:I, s:I, s:I, s:b}", "name",
+					 dp ? dp->name : NULL, "public_key", f[0], "endpoint",
+					 *f[1] ? f[1] : NULL, "latest_handshake", (json_int_t)hs,
+					 "rx_bytes", (json_int_t)strtoull(f[3], NULL, 10), "tx_bytes",
+					 (json_int_t)strtoull(f[4], NULL, 10), "connected",
+					 wg_handshake_live(hs, now)));
+	}
+	free(text);
+	free(idx);
+	return peers;
+}
+
+void wg_status_named(json_t *status, const struct atlas_state *desired, time_t now)
+{
+	json_t *ifj;
+	size_t k;
+
+	json_array_foreach(json_object_get(status, "interfaces"), k, ifj)
+	{
+		const char *name = json_string_value(json_object_get(ifj, "name"));
+
+		for (size_t i = 0; name && i < desired->wireguard.ninterfaces; i++) {
+			const struct wg_iface *ifc = &desired->wireguard.interfaces[i];
+
+			if (strcmp(ifc->name, name))
+				continue;
+			json_object_set_new(ifj, "peers",
+					    peers_json(ifc,
+						       json_string_value(json_object_get(
+							       ifj, "peer_lines")) ?: "",
+						       now));
+			json_object_del(ifj, "peer_lines");
+		}
+	}
 }
 
 json_t *wg_status(const struct driver_ctx *ctx, const struct atlas_state *desired)

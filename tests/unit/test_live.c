@@ -4,7 +4,8 @@
  * a malformed dump refused) and those into the compact records of the API
  * (api/live.c): found by public key, endpoints from the pool (none, one, one
  * cut at 63 bytes as the fixed field of before), counters kept, malformed
- * lines left out, interfaces by name.
+ * lines left out, interfaces by name; and back into the peers with their
+ * names that `atlas wg status` prints.
  */
 #include "testutil.h"
 
@@ -91,6 +92,36 @@ static void test_live__peers_by_key_with_endpoints(void **s)
 	assert_null(live_wg_from_json(NULL));
 }
 
+/* `atlas wg status` prints the peers with their desired names, as it always did. */
+static void test_live__cli_status_named(void **s)
+{
+	struct wg_peer peers[1] = { { .name = "alice" } };
+	struct wg_iface ifc = { .name = "wg0", .peers = peers, .npeers = 1 };
+	struct atlas_state st = { .has_wireguard = 1 };
+	json_t *status;
+	char *text;
+
+	(void)s;
+	memcpy(peers[0].public_key, K2, KEY_B64);
+	st.wireguard.interfaces = &ifc;
+	st.wireguard.ninterfaces = 1;
+	status = json_pack("{s:[{s:s, s:b, s:i, s:s}]}", "interfaces", "name", "wg0", "up", 1,
+			   "listen_port", 51820, "peer_lines",
+			   K2 "\t192.0.2.7:51820\t1700000000\t12345\t678\n" K3 "\t\t0\t0\t0\n");
+	wg_status_named(status, &st, 1700000060);
+	text = json_dumps(status, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(
+		text, "{\"interfaces\":[{\"listen_port\":51820,\"name\":\"wg0\",\"peers\":["
+		      "{\"connected\":true,\"endpoint\":\"192.0.2.7:51820\",\"latest_handshake\":"
+		      "1700000000,\"name\":\"alice\",\"public_key\":\"" K2 "\",\"rx_bytes\":12345,"
+		      "\"tx_bytes\":678},{\"connected\":false,\"endpoint\":null,\"latest_handshake\":0,"
+		      "\"name\":null,\"public_key\":\"" K3 "\",\"rx_bytes\":0,\"tx_bytes\":0}],"
+		      "\"up\":true}]}");
+	free(text);
+	json_decref(status);
+}
+
 TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_live__dump_to_lines_without_secrets),
-	cmocka_unit_test(test_live__peers_by_key_with_endpoints))
+	cmocka_unit_test(test_live__peers_by_key_with_endpoints),
+	cmocka_unit_test(test_live__cli_status_named))
