@@ -203,9 +203,34 @@ int auth_ensure_admin(struct store *s, char password[25], int *created, struct a
 	return 0;
 }
 
+/*
+ * A hash made with other parameters (the 16 MiB ones of before) is made
+ * again with today's once the password is known to be right: every later
+ * login costs 8 MiB. Neither the password nor the token epoch changes (no
+ * session ends); the row is only rewritten while it still holds old, so a
+ * password changed meanwhile stays. Best effort: on failure the old hash stays.
+ */
+static void rehash(struct store *s, const char *user, const char *old, const char *password)
+{
+	char *hash = auth_hash_password(password, NULL);
+	sqlite3_stmt *st = NULL;
+
+	if (hash && sqlite3_prepare_v2(store_db(s),
+				       "UPDATE admins SET hash = ? WHERE username = ? AND hash = ?",
+				       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, old, -1, SQLITE_STATIC);
+		sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	free(hash);
+}
+
 int auth_check_password(struct store *s, const char *user, const char *password, int64_t *epoch,
 			struct atlas_err *err)
 {
+	static const char params[] = SCRYPT_PARAMS(SCRYPT_N, SCRYPT_R, SCRYPT_P);
 	/* A fixed dummy hash: an unknown user costs the same scrypt as a known one. */
 	static const char dummy[] = SCRYPT_PARAMS(SCRYPT_N, SCRYPT_R, SCRYPT_P)
 		"AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
@@ -213,6 +238,8 @@ int auth_check_password(struct store *s, const char *user, const char *password,
 	int ok;
 
 	ok = auth_verify_hash(hash ? hash : dummy, password) && hash;
+	if (ok && strncmp(hash, params, sizeof(params) - 1))
+		rehash(s, user, hash, password);
 	free(hash);
 	if (!ok)
 		return err_set(err, ERR_INVALID, "invalid username or password");
