@@ -70,7 +70,7 @@ static void want(struct usage_book *b, size_t sorted, size_t *cap, const char *e
 	e = &b->view.v[b->view.n++];
 	memset(e, 0, sizeof(*e));
 	snprintf(e->engine, sizeof(e->engine), "%s", engine);
-	snprintf(e->user, sizeof(e->user), "%s", user);
+	e->user = xstrdup(user);
 }
 
 /*
@@ -101,6 +101,8 @@ static void add_users(struct usage_book *b, const struct atlas_state *st)
 		if (!k || strcmp(b->view.v[i].engine, b->view.v[k - 1].engine) ||
 		    strcmp(b->view.v[i].user, b->view.v[k - 1].user))
 			b->view.v[k++] = b->view.v[i];
+		else
+			free(b->view.v[i].user); /* a duplicate's copy of the name */
 	b->view.n = k;
 }
 

@@ -12,7 +12,8 @@
 #    10,000 peers, and a burst of 1,000 POSTs (applies, total time).
 # usage: bench/api.sh [BUILD_DIR]
 #   env API_BENCH_POSTS=200, API_BENCH_BURST=1000, API_BENCH_WRK_SECONDS=5,
-#   API_BENCH_SIZES="10 50 1000 10000"
+#   API_BENCH_SIZES="10 50 1000 10000", API_BENCH_ONLY=memory (only the
+#   memory rows: 10 and 10,000 peers, no baseline, no wrk, no POSTs)
 set -euo pipefail
 B=${1:-build}
 cd "$(dirname "$0")/.."
@@ -22,6 +23,8 @@ POSTS=${API_BENCH_POSTS:-200}
 BURST=${API_BENCH_BURST:-1000}
 WRK_S=${API_BENCH_WRK_SECONDS:-5}
 SIZES=${API_BENCH_SIZES:-"10 50 1000 10000"}
+ONLY=${API_BENCH_ONLY:-}
+[ "$ONLY" != memory ] || SIZES=${API_BENCH_SIZES:-"10 10000"}
 NS=ata-bench
 PORT=18090
 BPORT=18091
@@ -31,7 +34,7 @@ PY=/usr/bin/python3
 for p in ip curl jq wrk wg wireguard-go cc; do
   command -v $p >/dev/null || { echo "bench/api.sh: missing $p (make deps)"; exit 1; }
 done
-if ! $PY -c 'import fastapi, uvicorn, sqlalchemy, jwt' 2>/dev/null; then
+if [ "$ONLY" != memory ] && ! $PY -c 'import fastapi, uvicorn, sqlalchemy, jwt' 2>/dev/null; then
   echo "installing the baseline's Debian packages (once)"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-fastapi python3-uvicorn \
     python3-sqlalchemy python3-jwt > /dev/null
@@ -191,6 +194,10 @@ for n in $SIZES; do
   start "$T/d$n"
   settle
   case $n in 10 | 10000) memory "$n" ;; esac
+  if [ "$ONLY" = memory ]; then
+    printf '  one login: %s ms\n' "$(login_ms "$URL/auth/login" "$LOGIN_BODY")"
+    stop; continue
+  fi
   case $n in 10) ;; *) throughput "$n" ;; esac
   case $n in 10 | 10000) latency "$n" ;; esac
   stop

@@ -249,6 +249,7 @@ static int status(void)
 		return 1;
 	controller_ctx_init(&ctx, cli_datadir, s, st);
 	j = wg_driver.status(&ctx, st);
+	wg_status_named(j, st, ctx.now); /* the peers with their names */
 	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 	putchar('\n');
 	json_decref(j);

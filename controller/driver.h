@@ -67,12 +67,12 @@ struct driver {
 	 *
 	 * wireguard (wg_status.c):
 	 *   {"interfaces": [{"name": "wg0", "up": true, "listen_port": N,
-	 *     "peers": [{"name": "alice" or null, "public_key": "base64",
-	 *                "endpoint": "1.2.3.4:5678" or null,
-	 *                "latest_handshake": UNIX (0: never),
-	 *                "rx_bytes": N, "tx_bytes": N, "connected": bool}]}]}
-	 *   (peers as on the interface; the API matches them to desired peers
-	 *   by public key)
+	 *     "peer_lines": "KEY\tENDPOINT\tHANDSHAKE\tRX\tTX\n..."}]}
+	 *   (one line a peer as on the interface: base64 public key, endpoint
+	 *   "1.2.3.4:5678" or "" when none, latest handshake UNIX (0: never),
+	 *   bytes received and sent; one string rather than an object a peer,
+	 *   which cost about 1 KB each; the API matches them to desired peers
+	 *   by public key, api/live.c)
 	 * openvpn (ovpn_observe.c):
 	 *   {"running": true, "pid": N, "error": "..." (when unreadable),
 	 *    "sessions": [{"name": "CN", "real_address": "1.2.3.4:5678",

@@ -152,6 +152,25 @@ json_t *loop_run_json(const struct run_info *run)
 			 actions ? actions : json_array(), "error", run->error);
 }
 
+json_t *loop_run_summary(json_t *run)
+{
+	json_t *kept = json_copy(run), *all = json_object_get(run, "actions"), *act;
+	size_t i, failed = 0;
+
+	if (!json_is_array(all))
+		return kept;
+	json_object_set_new(kept, "actions", json_array());
+	json_array_foreach(all, i, act)
+	{
+		failed += !json_is_true(json_object_get(act, "ok"));
+		if (i < LOOP_LAST_RUN_ACTIONS)
+			json_array_append(json_object_get(kept, "actions"), act);
+	}
+	json_object_set_new(kept, "counts", json_pack("{s:I, s:I}", "actions", (json_int_t)i,
+						      "failed", (json_int_t)failed));
+	return kept;
+}
+
 /* The run as the store recorded it (id, times, actions) becomes the last run. */
 static void publish(struct loop *l, json_t *result, const char *trigger)
 {
@@ -165,7 +184,12 @@ static void publish(struct loop *l, json_t *result, const char *trigger)
 	else
 		run = json_pack("{s:s, s:O}", "trigger", trigger, "result", result);
 	store_runs_free(runs, n);
-	text = json_dumps(run, JSON_COMPACT);
+	{
+		json_t *kept = loop_run_summary(run); /* the store has every action */
+
+		text = json_dumps(kept, JSON_COMPACT);
+		json_decref(kept);
+	}
 	pthread_mutex_lock(&l->mu);
 	free(l->last_run);
 	l->last_run = text;

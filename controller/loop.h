@@ -166,8 +166,15 @@ long loop_drift(struct loop *l);
 /* 1 when engine's driver can restart its daemon. */
 int loop_can_restart(const char *engine);
 
-/* The last recorded run (new reference) or NULL. */
+/*
+ * The last recorded run (new reference) or NULL: its first
+ * LOOP_LAST_RUN_ACTIONS actions and "counts": {"actions", "failed"} (a first
+ * apply of 10,000 peers has 10,000: the store keeps them all).
+ */
+#define LOOP_LAST_RUN_ACTIONS 20
 json_t *loop_last_run(struct loop *l);
+/* That summary of a run (borrowed): a new object. */
+json_t *loop_run_summary(json_t *run);
 
 /*
  * Live status of every engine of desired (borrowed) whose driver has

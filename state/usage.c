@@ -169,12 +169,14 @@ const struct usage_entry *usage_find(const struct usage_view *u, const char *eng
 	if (!u || !u->n)
 		return NULL;
 	snprintf(key.engine, sizeof(key.engine), "%s", engine);
-	snprintf(key.user, sizeof(key.user), "%s", user);
+	key.user = (char *)user; /* only compared */
 	return bsearch(&key, u->v, u->n, sizeof(*u->v), entry_cmp);
 }
 
 void usage_view_release(struct usage_view *u)
 {
+	for (size_t i = 0; i < u->n; i++)
+		free(u->v[i].user);
 	free(u->v);
 	u->v = NULL;
 	u->n = 0;
@@ -270,7 +272,7 @@ int usage_near(const struct quota_cfg *q, const struct usage_entry *e, time_t no
  */
 static size_t walk(struct atlas_state *st, const struct usage_view *u, time_t now, int mark)
 {
-	char user[sizeof(((struct usage_entry *)0)->user)], scratch[SUSPENDED_LEN];
+	char user[2 * NAME_MAX_LEN + 2], scratch[SUSPENDED_LEN];
 	size_t n = 0;
 
 #define VERDICT(q, e, field) \

@@ -43,7 +43,7 @@ long long usage_day(time_t t);
 /* One user's persisted accounting. */
 struct usage_entry {
 	char engine[12];		/* "wireguard", "openvpn", "singbox" */
-	char user[2 * NAME_MAX_LEN + 2];/* "wg0/alice", "alice" */
+	char *user;			/* "wg0/alice", "alice": the view's (usage_view_release) */
 	long long last_rx, last_tx;	/* the engine's counters at the last reading */
 	long long last_session;		/* openvpn client id of that reading; 0: none */
 	long long rx_total, tx_total;	/* all time */

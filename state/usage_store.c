@@ -53,7 +53,8 @@ int usage_store_load(struct store *s, struct usage_view *out, struct atlas_err *
 		e = &out->v[out->n++];
 		memset(e, 0, sizeof(*e));
 		copy_text(e->engine, sizeof(e->engine), st, 0);
-		copy_text(e->user, sizeof(e->user), st, 1);
+		e->user = xstrdup(sqlite3_column_text(st, 1) ? (const char *)sqlite3_column_text(st, 1)
+							     : "");
 		e->last_rx = sqlite3_column_int64(st, 2);
 		e->last_tx = sqlite3_column_int64(st, 3);
 		e->last_session = sqlite3_column_int64(st, 4);

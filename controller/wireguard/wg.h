@@ -146,8 +146,25 @@ void wg_obs_free(void *obs);
  * its record removed, the NAT table deleted.
  */
 int wg_leftovers(const struct driver_ctx *ctx);
-/* Live status: {"interfaces":[{name, up, listen_port, peers:[...]}]} (new). */
+/* Live status: {"interfaces":[{name, up, listen_port, peer_lines}]} (new; driver.h). */
 json_t *wg_status(const struct driver_ctx *ctx, const struct atlas_state *desired);
+/*
+ * Rewrites the text of `wg show IF dump` at its own start as the peer_lines
+ * of the status: "KEY\tENDPOINT\tHANDSHAKE\tRX\tTX\n" a peer, the endpoint
+ * "" when none, no secret and no allowed IPs. Returns their length (the rest
+ * of text is to be wiped) and sets *listen_port; -1 on a malformed dump.
+ * Pure.
+ */
+long wg_status_lines(char *text, int *listen_port);
+/*
+ * The status as `atlas wg status` prints it: each interface's peer_lines
+ * replaced by "peers": [{"name" (the desired peer of that key, or null),
+ * "public_key", "endpoint" (or null), "latest_handshake", "rx_bytes",
+ * "tx_bytes", "connected" (a handshake live at now)}].
+ */
+void wg_status_named(json_t *status, const struct atlas_state *desired, time_t now);
+/* Splits line on tabs (cut in place) into at most max fields; returns their number. */
+size_t wg_split_tabs(char *line, char **f, size_t max);
 int wg_diff(const struct driver_ctx *ctx, const struct atlas_state *desired, const void *obs,
 	    struct plan *plan, struct atlas_err *err);
 int wg_apply(const struct driver_ctx *ctx, const struct atlas_state *desired,

@@ -21,8 +21,8 @@
 #include "state/keys.h"
 #include "controller/wireguard/wg.h"
 
-/* Splits line on tabs into at most max fields; returns their number. */
-static size_t split_tabs(char *line, char **f, size_t max)
+/* Splits line on tabs into at most max fields; returns their number (wg.h). */
+size_t wg_split_tabs(char *line, char **f, size_t max)
 {
 	size_t n = 0;
 
@@ -48,7 +48,7 @@ int wg_parse_dump(char *text, struct wg_obs_iface *ifc, struct atlas_err *err)
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
-		nf = split_tabs(line, f, 9);
+		nf = wg_split_tabs(line, f, 9);
 		if (nline++ == 0) {
 			/* private-key public-key listen-port fwmark */
 			if (nf != 4 || strlen(f[1]) != KEY_B64 - 1) {

@@ -5,7 +5,8 @@
  * with the clock as an argument), requests answered from
  * the loop thread, periodic checks without changes not recorded; the
  * decision table of the manual mode (settings.auto_apply false) and the
- * loop in that mode; the retry backoff read from run outcomes.
+ * loop in that mode; the retry backoff read from run outcomes; the last run
+ * kept as a summary.
  */
 #include <pthread.h>
 #include <time.h>
@@ -131,6 +132,48 @@ static void test_loop__wake_due(void **ts)
 	assert_int_equal(loop_wake_due(5150, 5000, LOOP_WAKE_COALESCE, 0), 5350);
 	/* ...and still at most 1 s after the first. */
 	assert_int_equal(loop_wake_due(5900, 5000, LOOP_WAKE_COALESCE, 0), 6000);
+}
+
+/*
+ * The last run is kept as a summary: the first LOOP_LAST_RUN_ACTIONS actions
+ * and the counts (a first apply of 10,000 peers has 10,000 actions); the
+ * rest of the run as it was; a run without actions unchanged.
+ */
+static void test_loop__last_run_summary(void **ts)
+{
+	json_t *run = json_pack("{s:I, s:s, s:b, s:[]}", "id", (json_int_t)7, "trigger", "start",
+				"ok", 0, "actions"), *sum, *fallback;
+	char text[32];
+
+	(void)ts;
+	for (int i = 0; i < LOOP_LAST_RUN_ACTIONS + 5; i++) {
+		snprintf(text, sizeof(text), "add peer p%d", i);
+		json_array_append_new(json_object_get(run, "actions"),
+				      json_pack("{s:s, s:b}", "text", text, "ok", i % 10 != 3));
+	}
+	sum = loop_run_summary(run);
+	assert_int_equal(json_array_size(json_object_get(sum, "actions")), LOOP_LAST_RUN_ACTIONS);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(sum, "actions"), 0), "text")),
+			    "add peer p0");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(sum, "counts"),
+							    "actions")),
+			 LOOP_LAST_RUN_ACTIONS + 5);
+	/* p3, p13 and p23 failed: p23 is past the first ones and still counted */
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(sum, "counts"),
+							    "failed")),
+			 3);
+	assert_int_equal(json_integer_value(json_object_get(sum, "id")), 7);
+	assert_string_equal(json_string_value(json_object_get(sum, "trigger")), "start");
+	/* the run itself is not cut */
+	assert_int_equal(json_array_size(json_object_get(run, "actions")), LOOP_LAST_RUN_ACTIONS + 5);
+	fallback = json_pack("{s:s}", "trigger", "start");
+	json_decref(sum);
+	sum = loop_run_summary(fallback);
+	assert_true(json_equal(sum, fallback));
+	json_decref(sum);
+	json_decref(fallback);
+	json_decref(run);
 }
 
 static void test_loop__start_burst_and_request(void **ts)
@@ -380,6 +423,7 @@ static void test_loop__backoff_reads_the_outcome(void **ts)
 
 TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_loop__wake_due),
+	cmocka_unit_test(test_loop__last_run_summary),
 	cmocka_unit_test(test_loop__start_burst_and_request),
 	cmocka_unit_test(test_loop__decide),
 	cmocka_unit_test(test_loop__engine_down_reconciles),
