@@ -206,7 +206,7 @@ static int uapi_send(const char *ifname, const char *req, size_t len, struct soc
 		return -1;
 	}
 	for (size_t done = 0; done < len;) {
-		ssize_t n = write(fd, req + done, len - done);
+		ssize_t n = send(fd, req + done, len - done, MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -47,7 +47,8 @@ static void *serve(void *p)
 
 		if (read(fd, req, sizeof(req) - 1) > 0 && !(n == 1 && d->hang_up_first)) {
 			snprintf(reply, sizeof(reply), "listen_port=%d\nerrno=0\n\n", 1000 + n);
-			if (write(fd, reply, strlen(reply)) < 0)
+			/* the client may have closed already (a dropped prefetch) */
+			if (send(fd, reply, strlen(reply), MSG_NOSIGNAL) < 0 && errno != EPIPE)
 				break;
 		}
 		close(fd);
