@@ -9,6 +9,7 @@
 #include "controller/controller.h"
 #include "api/resource.h"
 #include "lib/log.h"
+#include "state/changes.h"
 #include "state/commit.h"
 #include "state/json.h"
 #include "state/pack.h"
@@ -80,36 +81,120 @@ void app_set_actor(struct req *r)
 	store_set_actor(r->app->store, *r->auth_user ? r->auth_user : "api");
 }
 
+/* SSE "state": generation gen is stored. */
+static void state_event(struct app *a, int64_t gen)
+{
+	json_t *ev = json_pack("{s:I}", "generation", (json_int_t)gen);
+
+	events_publish(a->events, "state", ev);
+	json_decref(ev);
+}
+
+/*
+ * The start of an edit: the desired state to change (new). It is copied
+ * from the cache when that is the stored generation (no SQLite read), and
+ * the cache, read locked, is what the commit checks against (edit_old).
+ * The cache lock is taken before store_mu, as app_state_acquire does.
+ */
 struct atlas_state *app_edit_begin(struct req *r)
 {
+	struct app *a = r->app;
 	struct atlas_err err = {0};
 	struct atlas_state *st = NULL;
+	const struct atlas_state *cache;
+	int64_t cg = 0;
 
-	pthread_mutex_lock(&r->app->store_mu);
+	cache = app_state_acquire(a, &cg, &err);
+	pthread_mutex_lock(&a->store_mu);
 	app_set_actor(r);
-	if (store_load(r->app->store, &st, NULL, &err) < 0) {
-		pthread_mutex_unlock(&r->app->store_mu);
+	a->edit_old = NULL;
+	if (cache && store_generation(a->store) == cg) {
+		a->edit_old = cache;
+		return state_dup(cache);
+	}
+	if (cache)
+		app_state_put(a);
+	if (store_load(a->store, &st, NULL, &err) < 0) {
+		pthread_mutex_unlock(&a->store_mu);
 		reply_error(r, 500, NULL, "%s", err.msg);
 		return NULL;
 	}
 	return st;
 }
 
+/* The end of an edit: store_mu and the cache's read lock (when held) released. */
+static void edit_end(struct app *a)
+{
+	const struct atlas_state *held = a->edit_old;
+
+	a->edit_old = NULL;
+	pthread_mutex_unlock(&a->store_mu);
+	if (held)
+		app_state_put(a);
+}
+
 void app_edit_abort(struct req *r, struct atlas_state *next)
 {
-	pthread_mutex_unlock(&r->app->store_mu);
+	edit_end(r->app);
 	state_free(next);
+}
+
+/*
+ * The peer of interface ifname that old and next (both sorted) differ in,
+ * as a fast_peer of generation gen, when that is the only difference of
+ * the interface and the interface itself is unchanged; else NULL. A
+ * rename is one peer changed (the old name's peer, the new name's peer).
+ */
+struct fast_peer *app_fast_peer(const struct atlas_state *old, const struct atlas_state *next,
+				const char *ifname, int64_t gen)
+{
+	const struct wg_iface *a, *b;
+	const struct wg_peer *po = NULL, *pn = NULL;
+	size_t i = 0, j = 0;
+
+	if (!old || !old->has_wireguard || !next->has_wireguard || !old->wireguard.enabled ||
+	    !next->wireguard.enabled || !(a = state_wg_iface(old, ifname)) ||
+	    !(b = state_wg_iface(next, ifname)) || a->disabled ||
+	    !state_item_same(&schema_wg_iface, a, b))
+		return NULL;
+	while (i < a->npeers || j < b->npeers) {
+		int c = i == a->npeers	 ? 1
+			: j == b->npeers ? -1
+					 : strcmp(a->peers[i].name, b->peers[j].name);
+
+		if ((i + 1 < a->npeers && strcmp(a->peers[i].name, a->peers[i + 1].name) >= 0) ||
+		    (j + 1 < b->npeers && strcmp(b->peers[j].name, b->peers[j + 1].name) >= 0))
+			return NULL; /* not sorted: no merge */
+		if (c == 0 && state_item_same(&schema_wg_peer, &a->peers[i], &b->peers[j])) {
+			i++;
+			j++;
+			continue;
+		}
+		if ((c <= 0 && po) || (c >= 0 && pn))
+			return NULL; /* a second peer differs */
+		if (c <= 0)
+			po = &a->peers[i++];
+		if (c >= 0)
+			pn = &b->peers[j++];
+	}
+	return po || pn ? fast_peer_new(gen, ifname, po, pn, next->settings.auto_apply) : NULL;
 }
 
 int app_edit_commit(struct req *r, struct atlas_state *next, const char *summary)
 {
+	struct app *a = r->app;
 	struct atlas_err err = {0};
 	struct diags d = {0};
+	struct fast_peer *fast = NULL;
 	int64_t gen = 0;
 	int rc;
 
-	rc = state_commit(r->app->store, next, NULL, "api", summary, &d, &gen, &err);
-	pthread_mutex_unlock(&r->app->store_mu);
+	rc = state_commit_on(a->store, a->edit_old, next, "api", summary, &d, &gen, &err);
+	/* one WireGuard peer edited: the loop may apply just that peer */
+	if (rc == 0 && r->route && r->route->res && r->route->res->schema == &schema_wg_peer &&
+	    r->nparams > 0)
+		fast = app_fast_peer(a->edit_old, next, r->params[0], gen);
+	edit_end(a);
 	if (rc < 0) {
 		if (d.n)
 			reply_error(r, 422, d.v[0].field, "%s", d.v[0].msg);
@@ -120,12 +205,17 @@ int app_edit_commit(struct req *r, struct atlas_state *next, const char *summary
 	}
 	diags_clear(&d);
 	log_info("api: %s (generation %lld)", summary, (long long)gen);
+	if (fast) {
+		loop_wake_fast(a->loop, "api", fast);
+		state_event(a, gen);
+		return 0;
+	}
 	/*
 	 * A sing-box edit may reload sing-box, which drops every user's
 	 * connections: a burst of them waits to be one reload (coalesced);
 	 * other edits apply at once (leading edge).
 	 */
-	app_wake(r->app, gen, "api",
+	app_wake(a, gen, "api",
 		 r->route && r->route->res && r->route->res->engine &&
 				 !strcmp(r->route->res->engine, "singbox")
 			 ? LOOP_WAKE_COALESCE
@@ -140,11 +230,8 @@ void app_state_changed(struct app *a, int64_t gen, const char *trigger)
 
 void app_wake(struct app *a, int64_t gen, const char *trigger, int debounce)
 {
-	json_t *ev = json_pack("{s:I}", "generation", (json_int_t)gen);
-
 	loop_wake(a->loop, trigger, debounce);
-	events_publish(a->events, "state", ev);
-	json_decref(ev);
+	state_event(a, gen);
 }
 
 json_t *app_live(struct app *a, const char *engine)

@@ -93,6 +93,14 @@ static int field_equal(const struct field *f, const void *a, const void *b)
 	}
 }
 
+int state_item_same(const struct schema *s, const void *a, const void *b)
+{
+	for (size_t i = 0; i < s->nfields; i++)
+		if (is_scalar(&s->fields[i]) && !field_equal(&s->fields[i], a, b))
+			return 0;
+	return 1;
+}
+
 struct eng {
 	json_t *items;
 	int added, removed, changed;

@@ -116,23 +116,37 @@ static void changes_brief(const json_t *changes, struct buf *out)
 		buf_puts(out, ": no change");
 }
 
-int state_commit(struct store *s, struct atlas_state *next, struct posmap *pm,
-		 const char *trigger, const char *summary, struct diags *d, int64_t *gen,
-		 struct atlas_err *err)
+static int commit_on(struct store *s, const struct atlas_state *old, struct atlas_state *next,
+		     struct posmap *pm, const char *trigger, const char *summary, struct diags *d,
+		     int64_t *gen, struct atlas_err *err)
 {
-	struct atlas_state *old = NULL;
+	struct atlas_state *loaded = NULL;
 	int ret = -1;
 
-	if (store_load(s, &old, NULL, err) < 0)
+	if (!old && store_load(s, &loaded, NULL, err) < 0)
 		goto out;
-	if (state_check(next, old, pm, d, err) < 0)
+	if (state_check(next, old ? old : loaded, pm, d, err) < 0)
 		goto out;
 	if (store_save(s, next, trigger, summary, gen, err) < 0)
 		goto out;
 	ret = 0;
 out:
-	state_free(old);
+	state_free(loaded);
 	return ret;
+}
+
+int state_commit(struct store *s, struct atlas_state *next, struct posmap *pm,
+		 const char *trigger, const char *summary, struct diags *d, int64_t *gen,
+		 struct atlas_err *err)
+{
+	return commit_on(s, NULL, next, pm, trigger, summary, d, gen, err);
+}
+
+int state_commit_on(struct store *s, const struct atlas_state *old, struct atlas_state *next,
+		    const char *trigger, const char *summary, struct diags *d, int64_t *gen,
+		    struct atlas_err *err)
+{
+	return commit_on(s, old, next, NULL, trigger, summary, d, gen, err);
 }
 
 int state_import_yaml(struct store *s, const char *text, size_t len, const char *trigger,

@@ -26,6 +26,14 @@ int state_commit(struct store *s, struct atlas_state *next, struct posmap *pm,
 		 struct atlas_err *err);
 
 /*
+ * state_commit with the stored state given: old must be the current
+ * generation's (sorted, as store_load gives it; NULL: loaded here).
+ */
+int state_commit_on(struct store *s, const struct atlas_state *old, struct atlas_state *next,
+		    const char *trigger, const char *summary, struct diags *d, int64_t *gen,
+		    struct atlas_err *err);
+
+/*
  * Completes and validates next against old without storing (validate, plan -f,
  * dry runs). Returns 0 when valid.
  */
