@@ -88,6 +88,7 @@ struct app {
 	 * the commit loads the stored state itself.
 	 */
 	const struct atlas_state *edit_old;
+	int64_t edit_gen; /* edit_old's generation */
 
 	pthread_mutex_t live_mu; /* guards live, live_wg, live_round, watch_error */
 	json_t *live;		 /* engine status but wireguard's, or NULL */
@@ -207,14 +208,6 @@ const struct atlas_state *app_state_acquire(struct app *a, int64_t *gen, struct 
  */
 struct atlas_state *app_edit_begin(struct req *r);
 int app_edit_commit(struct req *r, struct atlas_state *next, const char *summary);
-/*
- * The one WireGuard peer of interface ifname that old and next (sorted)
- * differ in, as the loop's fast edit of generation gen (new), or NULL when
- * more changed or the interface did. Pure.
- */
-struct fast_peer;
-struct fast_peer *app_fast_peer(const struct atlas_state *old, const struct atlas_state *next,
-				const char *ifname, int64_t gen);
 void app_edit_abort(struct req *r, struct atlas_state *next);
 /* A new reference to the live engine status object, or NULL. */
 json_t *app_live(struct app *a, const char *engine);

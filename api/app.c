@@ -110,6 +110,7 @@ struct atlas_state *app_edit_begin(struct req *r)
 	a->edit_old = NULL;
 	if (cache && store_generation(a->store) == cg) {
 		a->edit_old = cache;
+		a->edit_gen = cg;
 		return state_dup(cache);
 	}
 	if (cache)
@@ -140,44 +141,17 @@ void app_edit_abort(struct req *r, struct atlas_state *next)
 }
 
 /*
- * The peer of interface ifname that old and next (both sorted) differ in,
- * as a fast_peer of generation gen, when that is the only difference of
- * the interface and the interface itself is unchanged; else NULL. A
- * rename is one peer changed (the old name's peer, the new name's peer).
+ * The fast edit of a commit e of one WireGuard peer (state_commit_on
+ * found only that peer changed) on an interface that is applied, or NULL.
  */
-struct fast_peer *app_fast_peer(const struct atlas_state *old, const struct atlas_state *next,
-				const char *ifname, int64_t gen)
+static struct fast_peer *fast_of(const struct commit_edit *e, const struct atlas_state *next,
+				 int64_t gen)
 {
-	const struct wg_iface *a, *b;
-	const struct wg_peer *po = NULL, *pn = NULL;
-	size_t i = 0, j = 0;
+	const struct wg_iface *ifc = e->one_peer ? state_wg_iface(next, e->ifname) : NULL;
 
-	if (!old || !old->has_wireguard || !next->has_wireguard || !old->wireguard.enabled ||
-	    !next->wireguard.enabled || !(a = state_wg_iface(old, ifname)) ||
-	    !(b = state_wg_iface(next, ifname)) || a->disabled ||
-	    !state_item_same(&schema_wg_iface, a, b))
+	if (!ifc || ifc->disabled || !next->wireguard.enabled)
 		return NULL;
-	while (i < a->npeers || j < b->npeers) {
-		int c = i == a->npeers	 ? 1
-			: j == b->npeers ? -1
-					 : strcmp(a->peers[i].name, b->peers[j].name);
-
-		if ((i + 1 < a->npeers && strcmp(a->peers[i].name, a->peers[i + 1].name) >= 0) ||
-		    (j + 1 < b->npeers && strcmp(b->peers[j].name, b->peers[j + 1].name) >= 0))
-			return NULL; /* not sorted: no merge */
-		if (c == 0 && state_item_same(&schema_wg_peer, &a->peers[i], &b->peers[j])) {
-			i++;
-			j++;
-			continue;
-		}
-		if ((c <= 0 && po) || (c >= 0 && pn))
-			return NULL; /* a second peer differs */
-		if (c <= 0)
-			po = &a->peers[i++];
-		if (c >= 0)
-			pn = &b->peers[j++];
-	}
-	return po || pn ? fast_peer_new(gen, ifname, po, pn, next->settings.auto_apply) : NULL;
+	return fast_peer_new(gen, ifc, e->po, e->pn, next->settings.auto_apply);
 }
 
 int app_edit_commit(struct req *r, struct atlas_state *next, const char *summary)
@@ -185,15 +159,17 @@ int app_edit_commit(struct req *r, struct atlas_state *next, const char *summary
 	struct app *a = r->app;
 	struct atlas_err err = {0};
 	struct diags d = {0};
+	struct commit_edit e = { .old = a->edit_old, .old_gen = a->edit_gen };
 	struct fast_peer *fast = NULL;
 	int64_t gen = 0;
 	int rc;
 
-	rc = state_commit_on(a->store, a->edit_old, next, "api", summary, &d, &gen, &err);
-	/* one WireGuard peer edited: the loop may apply just that peer */
-	if (rc == 0 && r->route && r->route->res && r->route->res->schema == &schema_wg_peer &&
-	    r->nparams > 0)
-		fast = app_fast_peer(a->edit_old, next, r->params[0], gen);
+	/* a route of one WireGuard peer: /wireguard/interfaces/{IF}/peers... */
+	if (r->route && r->route->res && r->route->res->schema == &schema_wg_peer && r->nparams > 0)
+		e.ifname = r->params[0];
+	rc = state_commit_on(a->store, &e, next, "api", summary, &d, &gen, &err);
+	if (rc == 0)
+		fast = fast_of(&e, next, gen);
 	edit_end(a);
 	if (rc < 0) {
 		if (d.n)

@@ -453,13 +453,15 @@ static struct wg_peer *peer_copy(const struct wg_peer *p)
 	return c;
 }
 
-struct fast_peer *fast_peer_new(int64_t generation, const char *iface, const struct wg_peer *old,
-				const struct wg_peer *next, int auto_apply)
+struct fast_peer *fast_peer_new(int64_t generation, const struct wg_iface *ifc,
+				const struct wg_peer *old, const struct wg_peer *next, int auto_apply)
 {
 	struct fast_peer *f = xcalloc(1, sizeof(*f));
 
 	f->generation = generation;
-	f->iface = xstrdup(iface);
+	f->iface = xstrdup(ifc->name);
+	f->ifc = xmalloc(sizeof(*f->ifc));
+	schema_copy(&schema_wg_iface, f->ifc, ifc);
 	f->old = peer_copy(old);
 	f->next = peer_copy(next);
 	f->auto_apply = auto_apply;
@@ -475,6 +477,10 @@ void fast_peer_free(struct fast_peer *f)
 			schema_release(&schema_wg_peer, *p);
 			free(*p);
 		}
+	if (f->ifc) {
+		schema_release(&schema_wg_iface, f->ifc);
+		free(f->ifc);
+	}
 	free(f->iface);
 	free(f);
 }
@@ -512,6 +518,13 @@ int controller_fast_peer(const struct driver_ctx *ctx, const struct fast_peer *f
 	text = fast_text(f);
 	plan_result(results, text, rc == 0, e.msg);
 	free(text);
+	/* the record file follows (after the set: the peer is on the interface already) */
+	if (rc == 0) {
+		text = xasprintf("~ wireguard/%s record %s.conf", f->iface, f->iface);
+		rc = wg_write_record(ctx, f->ifc, &e);
+		plan_result(results, text, rc == 0, e.msg);
+		free(text);
+	}
 	record_run(ctx, trigger, f->generation, started_at, results, rc == 0, e.msg);
 	if (rc == 0 && ctx->store)
 		store_set_applied_generation(ctx->store, f->generation, NULL);

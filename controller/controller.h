@@ -96,17 +96,18 @@ struct fast_peer {
 	int64_t generation;
 	char *iface;
 	struct wg_peer *old, *next;
-	int auto_apply; /* settings.auto_apply of that generation */
+	struct wg_iface *ifc; /* the interface as generation has it: its record file */
+	int auto_apply;	      /* settings.auto_apply of that generation */
 };
 void fast_peer_free(struct fast_peer *f);
-/* A new fast_peer with copies of old and next (each may be NULL). */
-struct fast_peer *fast_peer_new(int64_t generation, const char *iface, const struct wg_peer *old,
-				const struct wg_peer *next, int auto_apply);
+/* A new fast_peer with copies of old, next (each may be NULL) and ifc. */
+struct fast_peer *fast_peer_new(int64_t generation, const struct wg_iface *ifc,
+				const struct wg_peer *old, const struct wg_peer *next, int auto_apply);
 
 /*
  * Applies f as one UAPI set of that peer on the wireguard-go interface, no
- * observation and no plan of the others, and records the run (trigger) as
- * an apply of f->generation. ERR_UNSUPPORTED, nothing done, when the fast
+ * observation and no plan of the others, then rewrites the interface's
+ * record file, and records the run (trigger) as an apply of f->generation. ERR_UNSUPPORTED, nothing done, when the fast
  * path does not fit: a peer with a quota (the usage decides whether it is
  * suspended), or no UAPI socket (the kernel module). Any other error: the
  * set failed and a full reconcile must follow. *result as for

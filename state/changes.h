@@ -55,5 +55,10 @@ int settings_is_runtime(const char *name);
  */
 struct schema;
 int state_item_same(const struct schema *s, const void *a, const void *b);
+/*
+ * 1 when a and b are equal all the way down, but for the list whose
+ * storage in a is at skip (NULL: none skipped). Pure.
+ */
+int state_tree_same(const struct schema *s, const void *a, const void *b, const void *skip);
 
 #endif

@@ -116,19 +116,42 @@ static void changes_brief(const json_t *changes, struct buf *out)
 		buf_puts(out, ": no change");
 }
 
-static int commit_on(struct store *s, const struct atlas_state *old, struct atlas_state *next,
+/* store_save's YAML of an edit of one peer: the last generation's, spliced. */
+static int splice_cb(const char *last, size_t len, void *cls, struct buf *out)
+{
+	const struct commit_edit *e = ((void **)cls)[0];
+	const struct atlas_state *next = ((void **)cls)[1];
+
+	return state_yaml_peer_splice(last, len, e->old, next, e->ifname, e->po, e->pn, out);
+}
+
+static int commit_on(struct store *s, struct commit_edit *e, struct atlas_state *next,
 		     struct posmap *pm, const char *trigger, const char *summary, struct diags *d,
 		     int64_t *gen, struct atlas_err *err)
 {
 	struct atlas_state *loaded = NULL;
-	int ret = -1;
+	const struct atlas_state *old = e ? e->old : NULL;
+	int ret = -1, rc;
 
 	if (!old && store_load(s, &loaded, NULL, err) < 0)
 		goto out;
-	if (state_check(next, old ? old : loaded, pm, d, err) < 0)
+	if (e && e->old && e->ifname && !pm) {
+		rc = state_check_edit(next, old, e->ifname, &e->po, &e->pn, d, err);
+		if (rc < 0)
+			goto out;
+		e->one_peer = rc;
+	} else if (state_check(next, old ? old : loaded, pm, d, err) < 0) {
 		goto out;
-	if (store_save(s, next, trigger, summary, gen, err) < 0)
+	}
+	if (e && e->one_peer) {
+		void *cls[2] = { e, next };
+
+		if (store_save_edit(s, next, e->old_gen, splice_cb, cls, trigger, summary, gen,
+				    err) < 0)
+			goto out;
+	} else if (store_save(s, next, trigger, summary, gen, err) < 0) {
 		goto out;
+	}
 	ret = 0;
 out:
 	state_free(loaded);
@@ -142,11 +165,13 @@ int state_commit(struct store *s, struct atlas_state *next, struct posmap *pm,
 	return commit_on(s, NULL, next, pm, trigger, summary, d, gen, err);
 }
 
-int state_commit_on(struct store *s, const struct atlas_state *old, struct atlas_state *next,
+int state_commit_on(struct store *s, struct commit_edit *e, struct atlas_state *next,
 		    const char *trigger, const char *summary, struct diags *d, int64_t *gen,
 		    struct atlas_err *err)
 {
-	return commit_on(s, old, next, NULL, trigger, summary, d, gen, err);
+	e->one_peer = 0;
+	e->po = e->pn = NULL;
+	return commit_on(s, e, next, NULL, trigger, summary, d, gen, err);
 }
 
 int state_import_yaml(struct store *s, const char *text, size_t len, const char *trigger,

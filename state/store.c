@@ -401,19 +401,33 @@ static void delta_make(const char *old, size_t olen, const char *next, size_t nl
 int store_save(struct store *s, const struct atlas_state *st, const char *trigger,
 	       const char *summary, int64_t *gen, struct atlas_err *err)
 {
+	return store_save_edit(s, st, -1, NULL, NULL, trigger, summary, gen, err);
+}
+
+int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
+		    int (*yaml_of)(const char *last, size_t len, void *cls, struct buf *out),
+		    void *cls, const char *trigger, const char *summary, int64_t *gen,
+		    struct atlas_err *err)
+{
 	struct buf yaml = BUF_INIT, last = BUF_INIT;
 	struct store_map_stats stats;
 	sqlite3_stmt *ins = NULL;
 	int64_t cur;
-	int ret = -1;
+	int ret = -1, have_last = 0;
 
-	state_to_yaml(st, 1, &yaml);
+	/* Encoded before the write lock is taken, unless made from the last generation. */
+	if (!yaml_of)
+		state_to_yaml(st, 1, &yaml);
 	if (exec(s, "BEGIN IMMEDIATE", err) < 0)
 		goto out;
 	cur = store_generation(s);
+	have_last = cur > 0 && store_generation_yaml(s, cur, &last, NULL) == 0;
+	if (yaml_of && !(have_last && cur == base && yaml_of(last.data, last.len, cls, &yaml) == 0)) {
+		buf_release_secure(&yaml);
+		state_to_yaml(st, 1, &yaml);
+	}
 	/* Saving what is already stored is not a new generation. */
-	if (cur > 0 && store_generation_yaml(s, cur, &last, NULL) == 0 &&
-	    !strcmp(buf_str(&last), buf_str(&yaml))) {
+	if (have_last && !strcmp(buf_str(&last), buf_str(&yaml))) {
 		exec(s, "COMMIT", NULL);
 		if (gen)
 			*gen = cur;

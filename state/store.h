@@ -87,6 +87,18 @@ int store_load(struct store *s, struct atlas_state **out, int64_t *gen, struct a
 int store_save(struct store *s, const struct atlas_state *st, const char *trigger,
 	       const char *summary, int64_t *gen, struct atlas_err *err);
 
+/*
+ * store_save with the YAML of st made by yaml(last, len, cls, out) from the
+ * YAML of the current generation (last) when that is generation base:
+ * writing an edit costs its change, not an encoding of the whole state.
+ * When the current generation is another, or yaml() returns -1, st is
+ * encoded whole.
+ */
+int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
+		    int (*yaml)(const char *last, size_t len, void *cls, struct buf *out),
+		    void *cls, const char *trigger, const char *summary, int64_t *gen,
+		    struct atlas_err *err);
+
 /* The current generation, 0 when none (or when it cannot be read). */
 int64_t store_generation(struct store *s);
 

@@ -414,6 +414,23 @@ static void check_wg_iface(struct vctx *c, const struct wg_iface *ifc)
 	free(nets);
 }
 
+size_t state_validate_wg_peer(const struct wg_iface *ifc, const struct wg_peer *p,
+			      struct diags *d)
+{
+	struct ipaddr *nets = xcalloc(ifc->address.n + 1, sizeof(*nets));
+	struct vctx c = { d, "" };
+	size_t nnets = 0, before = d->n;
+
+	for (size_t i = 0; i < ifc->address.n; i++)
+		if (ip_parse(ifc->address.v[i], &nets[nnets]) == 0)
+			nnets++;
+	snprintf(c.who, sizeof(c.who), "wireguard interface \"%.64s\": peer \"%.64s\"",
+		 ifc->name ? ifc->name : "?", p->name ? p->name : "?");
+	check_peer(&c, ifc, p, nets, nnets);
+	free(nets);
+	return d->n - before;
+}
+
 static void check_wireguard(struct vctx *c, const struct wg_section *wg)
 {
 	check_dup_names(c, wg->interfaces, wg->ninterfaces, sizeof(*wg->interfaces), "interface");

@@ -153,6 +153,9 @@ int wg_uapi_peer_text(struct buf *b, const char *public_key, const char *psk,
  * there is no socket (the kernel module), ERR_EXEC when the device refused.
  */
 int wg_uapi_set(const char *ifname, const char *body, size_t len, struct atlas_err *err);
+/* (Re)writes DATADIR/wireguard/IF.conf, the record of interface ifc (0600, atomic). */
+int wg_write_record(const struct driver_ctx *ctx, const struct wg_iface *ifc,
+		    struct atlas_err *err);
 /*
  * The UAPI set body (without "set=1") that turns peer old into next on an
  * interface, either NULL (added, removed): old removed when it was on the
