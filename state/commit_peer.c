@@ -24,28 +24,25 @@
 #include "state/validate.h"
 #include "state/yaml.h"
 
-int state_peer_edit(const struct atlas_state *old, const struct atlas_state *next,
-		    const char *ifname, const struct wg_peer **po, const struct wg_peer **pn)
+static int peer_name_cmp(const void *x, const void *y)
 {
-	const struct wg_iface *a, *b;
+	return strcmp((*(const struct wg_peer *const *)x)->name,
+		      (*(const struct wg_peer *const *)y)->name);
+}
+
+/* The merge of state_peer_edit: a sorted, bp the peers of b by name. */
+static int peer_merge(const struct wg_iface *a, const struct wg_peer *const *bp, size_t nb,
+		      const struct wg_peer **po, const struct wg_peer **pn)
+{
 	size_t i = 0, j = 0;
 
-	*po = *pn = NULL;
-	if (!old || !old->has_wireguard || !next->has_wireguard ||
-	    !(a = state_wg_iface(old, ifname)) || !(b = state_wg_iface(next, ifname)))
-		return 0;
-	/* everything but a's peers the same, the interface's own fields included */
-	if (!state_tree_same(&schema_root, old, next, &a->peers))
-		return 0;
-	while (i < a->npeers || j < b->npeers) {
-		int c = i == a->npeers	 ? 1
-			: j == b->npeers ? -1
-					 : strcmp(a->peers[i].name, b->peers[j].name);
+	while (i < a->npeers || j < nb) {
+		int c = i == a->npeers ? 1 : j == nb ? -1 : strcmp(a->peers[i].name, bp[j]->name);
 
 		if ((i + 1 < a->npeers && strcmp(a->peers[i].name, a->peers[i + 1].name) >= 0) ||
-		    (j + 1 < b->npeers && strcmp(b->peers[j].name, b->peers[j + 1].name) >= 0))
+		    (j + 1 < nb && !strcmp(bp[j]->name, bp[j + 1]->name)))
 			return 0; /* not sorted, or a name twice: no merge */
-		if (c == 0 && state_tree_same(&schema_wg_peer, &a->peers[i], &b->peers[j], NULL)) {
+		if (c == 0 && state_tree_same(&schema_wg_peer, &a->peers[i], bp[j], NULL)) {
 			i++;
 			j++;
 			continue;
@@ -55,9 +52,37 @@ int state_peer_edit(const struct atlas_state *old, const struct atlas_state *nex
 		if (c <= 0)
 			*po = &a->peers[i++];
 		if (c >= 0)
-			*pn = &b->peers[j++];
+			*pn = bp[j++];
 	}
 	return *po || *pn;
+}
+
+int state_peer_edit(const struct atlas_state *old, const struct atlas_state *next,
+		    const char *ifname, const struct wg_peer **po, const struct wg_peer **pn)
+{
+	const struct wg_iface *a, *b;
+	const struct wg_peer **bp;
+	int ret = 0;
+
+	*po = *pn = NULL;
+	if (!old || !old->has_wireguard || !next->has_wireguard ||
+	    !(a = state_wg_iface(old, ifname)) || !(b = state_wg_iface(next, ifname)))
+		return 0;
+	/* everything but a's peers the same, the interface's own fields included */
+	if (!state_tree_same(&schema_root, old, next, &a->peers))
+		return 0;
+	/* next's peers in name order, next left as it is (its problems are told in its order) */
+	bp = xcalloc(b->npeers + 1, sizeof(*bp));
+	for (size_t j = 0; j < b->npeers; j++) {
+		if (!b->peers[j].name)
+			goto out;
+		bp[j] = &b->peers[j];
+	}
+	qsort(bp, b->npeers, sizeof(*bp), peer_name_cmp);
+	ret = peer_merge(a, bp, b->npeers, po, pn);
+out:
+	free(bp);
+	return ret;
 }
 
 /* 1 when another peer of ifc than p has p's name or public key, or an address overlapping p's. */
@@ -101,7 +126,6 @@ int state_check_edit(struct atlas_state *next, const struct atlas_state *old, co
 	*po = *pn = NULL;
 	if (state_complete(next, old, d, err) < 0)
 		return -1;
-	state_sort(next);
 	if (d->n == before && state_peer_edit(old, next, ifname, po, pn)) {
 		const struct wg_iface *b = state_wg_iface(next, ifname);
 
@@ -116,6 +140,17 @@ int state_check_edit(struct atlas_state *next, const struct atlas_state *old, co
 	}
 	if (d->n > before)
 		return err_set(err, ERR_INVALID, "%s", d->v[before].msg);
+	/* sorted as state_check leaves it; the new peer found again at its place */
+	if (*pn) {
+		char *name = xstrdup((*pn)->name);
+
+		state_sort(next);
+		*pn = state_wg_peer(state_wg_iface(next, ifname), name);
+		free(name);
+		fast = *pn != NULL;
+	} else {
+		state_sort(next);
+	}
 	return fast;
 }
 
