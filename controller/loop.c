@@ -64,7 +64,7 @@ struct loop {
 	 */
 	int64_t fast_base;
 	struct fast_peer *fast;
-	int64_t check_due, check_first;
+	int64_t check_due;
 };
 
 int loop_can_restart(const char *engine)
@@ -279,20 +279,29 @@ static int observe_first(struct loop *l, const struct driver_ctx *ctx,
 
 /*
  * A full run ended: the engines are at generation gen (0: not known to be
- * at any). Unless an edit came meanwhile, the fast path may start from it.
+ * at any). A fast edit queued while it ran (it set a later base) goes on
+ * from there; after a failure it joins the full run that follows instead.
  */
 static void fast_settled(struct loop *l, int64_t gen)
 {
 	pthread_mutex_lock(&l->mu);
-	l->fast_base = gen;
-	l->check_due = 0; /* a full run is the check */
+	if (!gen && l->fast) {
+		fast_peer_free(l->fast);
+		l->fast = NULL;
+		l->wake = 1;
+		l->wake_first = l->wake_due = clock_mono_ms();
+		snprintf(l->wake_trigger, sizeof(l->wake_trigger), "api");
+	}
+	if (!gen || l->fast_base < gen)
+		l->fast_base = gen;
+	if (!l->fast)
+		l->check_due = 0; /* a full run is the check */
 	pthread_mutex_unlock(&l->mu);
 }
 
 /*
  * A fast edit (loop_wake_fast): one UAPI set of one peer, recorded as a
- * run; the full check is due LOOP_CHECK_MS later (LOOP_CHECK_MAX_MS at most
- * after the first unchecked fast apply). Returns 0, or -1 when the fast
+ * run; the full check is due LOOP_CHECK_MS later. Returns 0, or -1 when the fast
  * path did not fit or failed: then a full reconcile is due at once.
  */
 static int run_fast(struct loop *l, struct fast_peer *f)
@@ -324,13 +333,8 @@ static int run_fast(struct loop *l, struct fast_peer *f)
 		l->wake_first = l->wake_due = clock_mono_ms();
 		snprintf(l->wake_trigger, sizeof(l->wake_trigger), "api");
 	} else {
-		int64_t now = clock_mono_ms();
-
-		if (!l->check_due)
-			l->check_first = now;
-		l->check_due = now + LOOP_CHECK_MS < l->check_first + LOOP_CHECK_MAX_MS
-				       ? now + LOOP_CHECK_MS
-				       : l->check_first + LOOP_CHECK_MAX_MS;
+		/* debounced: a stream of fast edits is checked when it pauses, or by the resync */
+		l->check_due = clock_mono_ms() + LOOP_CHECK_MS;
 	}
 	pthread_mutex_unlock(&l->mu);
 	return rc;

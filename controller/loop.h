@@ -85,15 +85,14 @@ enum { LOOP_WAKE_NOW = 0, LOOP_WAKE_EDIT = 1, LOOP_WAKE_COALESCE = 2 };
  * is pending, f goes to the engine as one UAPI set of that peer, at once,
  * without loading, observing or planning the rest; the run is recorded.
  * A full check (trigger LOOP_TRIGGER_CHECK: observe, apply only on drift)
- * follows LOOP_CHECK_MS after the last fast apply, at most
- * LOOP_CHECK_MAX_MS after the first unchecked one, so drift is healed and
- * the record file rewritten. Anything else (a burst, a quota, the kernel
+ * follows LOOP_CHECK_MS after the last fast apply, so drift is healed: a
+ * stream of fast edits is checked when it pauses, and at the latest by the
+ * periodic resync (settings.resync), which fast runs do not put off. Anything else (a burst, a quota, the kernel
  * module, a failed set) is loop_wake(LOOP_WAKE_EDIT). Takes f.
  */
 void loop_wake_fast(struct loop *l, const char *trigger, struct fast_peer *f);
 #define LOOP_TRIGGER_CHECK "check after fast apply"
 #define LOOP_CHECK_MS 1000
-#define LOOP_CHECK_MAX_MS 10000
 /*
  * loop_wake_fast's rule, pure: the engines at base (0: unknown), the edit
  * makes gen, and whether a run is pending (wake), a fast edit waits, a
