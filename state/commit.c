@@ -8,6 +8,7 @@
 #include "state/changes.h"
 #include "state/commit.h"
 #include "state/complete.h"
+#include "state/store_map.h"
 #include "state/validate.h"
 #include "state/yaml.h"
 
@@ -125,6 +126,15 @@ static int splice_cb(const char *last, size_t len, void *cls, struct buf *out)
 	return state_yaml_peer_splice(last, len, e->old, next, e->ifname, e->po, e->pn, out);
 }
 
+/* store_save's rows of an edit of one peer: that peer's row only. */
+static int rows_cb(struct sqlite3 *db, void *cls, struct store_map_stats *stats,
+		   struct atlas_err *err)
+{
+	const struct commit_edit *e = ((void **)cls)[0];
+
+	return store_map_save_peer(db, e->ifname, e->po, e->pn, stats, err);
+}
+
 static int commit_on(struct store *s, struct commit_edit *e, struct atlas_state *next,
 		     struct posmap *pm, const char *trigger, const char *summary, struct diags *d,
 		     int64_t *gen, struct atlas_err *err)
@@ -146,8 +156,8 @@ static int commit_on(struct store *s, struct commit_edit *e, struct atlas_state 
 	if (e && e->one_peer) {
 		void *cls[2] = { e, next };
 
-		if (store_save_edit(s, next, e->old_gen, splice_cb, cls, trigger, summary, gen,
-				    err) < 0)
+		if (store_save_edit(s, next, e->old_gen, splice_cb, rows_cb, cls, trigger, summary,
+				    gen, err) < 0)
 			goto out;
 	} else if (store_save(s, next, trigger, summary, gen, err) < 0) {
 		goto out;

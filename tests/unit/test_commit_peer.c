@@ -195,28 +195,28 @@ static void test_commit_peer__same_as_full(void **x)
 }
 
 /*
- * Through the store: an added peer is one generation whose YAML is the
- * state's; the generation before reads back exactly; an invalid edit
- * stores nothing.
+ * Through the store: a clash is refused and stores nothing; each edit of
+ * one peer (added, removed, changed, renamed) is one generation whose YAML
+ * is what the rows load back as, and the generation before reads back
+ * exactly.
  */
 static void test_commit_peer__store(void **x)
 {
+	static const size_t edits[] = { 1, 6, 8, 9 };
 	struct store *s = *x;
-	struct atlas_state *old = base(), *next, *loaded;
+	struct atlas_state *old = base(), *next;
 	struct commit_edit e = { 0 };
 	struct diags d = { 0 };
 	struct atlas_err err = { 0 };
-	struct buf before = BUF_INIT, g1 = BUF_INIT;
+	struct buf g = BUF_INIT;
 	int64_t gen = 0, g0 = 0;
-	char *now;
+	char *before, *now;
 
 	assert_int_equal(store_save(s, old, "test", "base", &g0, &err), 0);
 	state_free(old);
 	assert_int_equal(store_load(s, &old, NULL, &err), 0);
-	state_to_yaml(old, 1, &before);
-	/* a clash with the last peer: refused, nothing stored */
 	next = state_dup(old);
-	edit(next, &cases[12]);
+	edit(next, &cases[12]); /* the last peer's address */
 	e = (struct commit_edit){ .old = old, .old_gen = g0, .ifname = "wg0" };
 	assert_int_equal(state_commit_on(s, &e, next, "test", "clash", &d, &gen, &err), -1);
 	assert_true(d.n > 0);
@@ -224,29 +224,38 @@ static void test_commit_peer__store(void **x)
 	diags_clear(&d);
 	state_free(next);
 	assert_int_equal(store_generation(s), g0);
-	/* a good one: one peer, one generation */
-	next = state_dup(old);
-	edit(next, &cases[1]);
-	e = (struct commit_edit){ .old = old, .old_gen = g0, .ifname = "wg0" };
-	assert_int_equal(state_commit_on(s, &e, next, "test", "add", &d, &gen, &err), 0);
-	assert_int_equal(e.one_peer, 1);
-	assert_null(e.po);
-	assert_string_equal(e.pn->name, "p150x");
-	assert_int_equal(gen, g0 + 1);
-	now = tu_export_secrets(s);
-	assert_int_equal(store_generation_yaml(s, gen, &g1, &err), 0);
-	assert_string_equal(buf_str(&g1), now);
-	buf_reset(&g1);
-	assert_int_equal(store_generation_yaml(s, g0, &g1, &err), 0);
-	assert_string_equal(buf_str(&g1), buf_str(&before));
-	assert_int_equal(store_load(s, &loaded, NULL, &err), 0);
-	assert_non_null(state_wg_peer(state_wg_iface(loaded, "wg0"), "p150x"));
-	state_free(loaded);
-	free(now);
-	state_free(next);
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		const struct edit_case *c = &cases[edits[i]];
+
+		before = tu_export_secrets(s);
+		next = state_dup(old);
+		edit(next, c);
+		e = (struct commit_edit){ .old = old, .old_gen = g0, .ifname = c->ifname };
+		assert_int_equal(state_commit_on(s, &e, next, "test", "edit", &d, &gen, &err), 0);
+		assert_int_equal(e.one_peer, 1);
+		assert_int_equal(gen, g0 + 1);
+		now = tu_export_secrets(s); /* from the rows */
+		assert_int_equal(store_generation_yaml(s, gen, &g, &err), 0);
+		if (strcmp(buf_str(&g), now))
+			fail_msg("edit %zu: the rows are not the generation's state", i);
+		buf_reset(&g);
+		assert_int_equal(store_generation_yaml(s, g0, &g, &err), 0);
+		assert_string_equal(buf_str(&g), before);
+		buf_reset(&g);
+		free(before);
+		free(now);
+		state_free(next);
+		state_free(old);
+		assert_int_equal(store_load(s, &old, &g0, &err), 0);
+	}
+	assert_non_null(state_wg_peer(state_wg_iface(old, "wg0"), "p150x"));
+	assert_null(state_wg_peer(state_wg_iface(old, "wg0"), "p150"));
+	assert_non_null(state_wg_peer(state_wg_iface(old, "wg1"), "p150"));
+	assert_string_equal(state_wg_peer(state_wg_iface(old, "wg0"), "p007")->note, cases[8].arg);
+	assert_non_null(state_wg_peer(state_wg_iface(old, "wg0"), "p298a"));
+	assert_null(state_wg_peer(state_wg_iface(old, "wg0"), "p001"));
 	state_free(old);
-	buf_release_secure(&before);
-	buf_release_secure(&g1);
+	buf_release_secure(&g);
 }
 
 TU_MAIN(NULL, NULL,
