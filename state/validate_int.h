@@ -1,7 +1,7 @@
 /*
- * validate_int.h - what the checks of state/validate.c share with those of
- * one engine kept apart (state/validate_sb.c): the context a problem is
- * told in and the field checks. Only for state/validate*.c.
+ * validate_int.h - what the checks of state/validate.c and of the engine
+ * kept apart (state/validate_sb.c) share: the context a problem is told in
+ * and the field checks (state/validate_fields.c). Only for state/validate*.c.
  */
 #ifndef ATLAS_VALIDATE_INT_H
 #define ATLAS_VALIDATE_INT_H

@@ -11,6 +11,7 @@
 #include "state/validate.h"
 #include "state/validate_int.h"
 
+/* Names Atlas itself gives to sing-box tags of the client profile. */
 static const char *const sb_reserved[] = { "direct", "proxy", "mixed-in", "block", "dns", NULL };
 
 static const char *sb_proto_name(int type)
