@@ -82,6 +82,13 @@ struct app {
 	pthread_rwlock_t cache_mu;
 	struct atlas_state *cache; /* packed (state_pack): free() it */
 	int64_t cache_gen;
+	/*
+	 * During an edit (store_mu held): the cache it started from, read
+	 * locked, when it was the stored generation (app_edit_begin); NULL:
+	 * the commit loads the stored state itself.
+	 */
+	const struct atlas_state *edit_old;
+	int64_t edit_gen; /* edit_old's generation */
 
 	pthread_mutex_t live_mu; /* guards live, live_wg, live_round, watch_error */
 	json_t *live;		 /* engine status but wireguard's, or NULL */

@@ -9,6 +9,7 @@
 #include "controller/controller.h"
 #include "api/resource.h"
 #include "lib/log.h"
+#include "state/changes.h"
 #include "state/commit.h"
 #include "state/json.h"
 #include "state/pack.h"
@@ -80,36 +81,96 @@ void app_set_actor(struct req *r)
 	store_set_actor(r->app->store, *r->auth_user ? r->auth_user : "api");
 }
 
+/* SSE "state": generation gen is stored. */
+static void state_event(struct app *a, int64_t gen)
+{
+	json_t *ev = json_pack("{s:I}", "generation", (json_int_t)gen);
+
+	events_publish(a->events, "state", ev);
+	json_decref(ev);
+}
+
+/*
+ * The start of an edit: the desired state to change (new). It is copied
+ * from the cache when that is the stored generation (no SQLite read), and
+ * the cache, read locked, is what the commit checks against (edit_old).
+ * The cache lock is taken before store_mu, as app_state_acquire does.
+ */
 struct atlas_state *app_edit_begin(struct req *r)
 {
+	struct app *a = r->app;
 	struct atlas_err err = {0};
 	struct atlas_state *st = NULL;
+	const struct atlas_state *cache;
+	int64_t cg = 0;
 
-	pthread_mutex_lock(&r->app->store_mu);
+	cache = app_state_acquire(a, &cg, &err);
+	pthread_mutex_lock(&a->store_mu);
 	app_set_actor(r);
-	if (store_load(r->app->store, &st, NULL, &err) < 0) {
-		pthread_mutex_unlock(&r->app->store_mu);
+	a->edit_old = NULL;
+	if (cache && store_generation(a->store) == cg) {
+		a->edit_old = cache;
+		a->edit_gen = cg;
+		return state_dup(cache);
+	}
+	if (cache)
+		app_state_put(a);
+	if (store_load(a->store, &st, NULL, &err) < 0) {
+		pthread_mutex_unlock(&a->store_mu);
 		reply_error(r, 500, NULL, "%s", err.msg);
 		return NULL;
 	}
 	return st;
 }
 
+/* The end of an edit: store_mu and the cache's read lock (when held) released. */
+static void edit_end(struct app *a)
+{
+	const struct atlas_state *held = a->edit_old;
+
+	a->edit_old = NULL;
+	pthread_mutex_unlock(&a->store_mu);
+	if (held)
+		app_state_put(a);
+}
+
 void app_edit_abort(struct req *r, struct atlas_state *next)
 {
-	pthread_mutex_unlock(&r->app->store_mu);
+	edit_end(r->app);
 	state_free(next);
+}
+
+/*
+ * The fast edit of a commit e of one WireGuard peer (state_commit_on
+ * found only that peer changed) on an interface that is applied, or NULL.
+ */
+static struct fast_peer *fast_of(const struct commit_edit *e, const struct atlas_state *next,
+				 int64_t gen)
+{
+	const struct wg_iface *ifc = e->one_peer ? state_wg_iface(next, e->ifname) : NULL;
+
+	if (!ifc || ifc->disabled || !next->wireguard.enabled)
+		return NULL;
+	return fast_peer_new(gen, ifc, e->po, e->pn, next->settings.auto_apply);
 }
 
 int app_edit_commit(struct req *r, struct atlas_state *next, const char *summary)
 {
+	struct app *a = r->app;
 	struct atlas_err err = {0};
 	struct diags d = {0};
+	struct commit_edit e = { .old = a->edit_old, .old_gen = a->edit_gen };
+	struct fast_peer *fast = NULL;
 	int64_t gen = 0;
 	int rc;
 
-	rc = state_commit(r->app->store, next, NULL, "api", summary, &d, &gen, &err);
-	pthread_mutex_unlock(&r->app->store_mu);
+	/* a route of one WireGuard peer: /wireguard/interfaces/{IF}/peers... */
+	if (r->route && r->route->res && r->route->res->schema == &schema_wg_peer && r->nparams > 0)
+		e.ifname = r->params[0];
+	rc = state_commit_on(a->store, &e, next, "api", summary, &d, &gen, &err);
+	if (rc == 0)
+		fast = fast_of(&e, next, gen);
+	edit_end(a);
 	if (rc < 0) {
 		if (d.n)
 			reply_error(r, 422, d.v[0].field, "%s", d.v[0].msg);
@@ -120,12 +181,17 @@ int app_edit_commit(struct req *r, struct atlas_state *next, const char *summary
 	}
 	diags_clear(&d);
 	log_info("api: %s (generation %lld)", summary, (long long)gen);
+	if (fast) {
+		loop_wake_fast(a->loop, "api", fast);
+		state_event(a, gen);
+		return 0;
+	}
 	/*
 	 * A sing-box edit may reload sing-box, which drops every user's
 	 * connections: a burst of them waits to be one reload (coalesced);
 	 * other edits apply at once (leading edge).
 	 */
-	app_wake(r->app, gen, "api",
+	app_wake(a, gen, "api",
 		 r->route && r->route->res && r->route->res->engine &&
 				 !strcmp(r->route->res->engine, "singbox")
 			 ? LOOP_WAKE_COALESCE
@@ -140,11 +206,8 @@ void app_state_changed(struct app *a, int64_t gen, const char *trigger)
 
 void app_wake(struct app *a, int64_t gen, const char *trigger, int debounce)
 {
-	json_t *ev = json_pack("{s:I}", "generation", (json_int_t)gen);
-
 	loop_wake(a->loop, trigger, debounce);
-	events_publish(a->events, "state", ev);
-	json_decref(ev);
+	state_event(a, gen);
 }
 
 json_t *app_live(struct app *a, const char *engine)

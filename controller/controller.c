@@ -13,6 +13,8 @@
 #include "lib/log.h"
 #include "controller/controller.h"
 #include "state/active.h"
+#include "state/schema.h"
+#include "controller/wireguard/wg.h"
 #include "state/usage_store.h"
 
 void controller_ctx_init(struct driver_ctx *ctx, const char *datadir, struct store *store,
@@ -438,4 +440,99 @@ int controller_restart(const struct driver_ctx *ctx, const struct atlas_state *d
 		*result = controller_result_json(ret == 0, results, 0, err->msg, generation);
 	json_decref(results);
 	return ret < 0 ? -1 : 0;
+}
+
+static struct wg_peer *peer_copy(const struct wg_peer *p)
+{
+	struct wg_peer *c;
+
+	if (!p)
+		return NULL;
+	c = xmalloc(sizeof(*c));
+	schema_copy(&schema_wg_peer, c, p);
+	return c;
+}
+
+struct fast_peer *fast_peer_new(int64_t generation, const struct wg_iface *ifc,
+				const struct wg_peer *old, const struct wg_peer *next, int auto_apply)
+{
+	struct fast_peer *f = xcalloc(1, sizeof(*f));
+
+	f->generation = generation;
+	f->iface = xstrdup(ifc->name);
+	f->ifc = xmalloc(sizeof(*f->ifc));
+	schema_copy(&schema_wg_iface, f->ifc, ifc);
+	f->old = peer_copy(old);
+	f->next = peer_copy(next);
+	f->auto_apply = auto_apply;
+	return f;
+}
+
+void fast_peer_free(struct fast_peer *f)
+{
+	if (!f)
+		return;
+	for (struct wg_peer **p = &f->old; p; p = p == &f->old ? &f->next : NULL)
+		if (*p) {
+			schema_release(&schema_wg_peer, *p);
+			free(*p);
+		}
+	if (f->ifc) {
+		schema_release(&schema_wg_iface, f->ifc);
+		free(f->ifc);
+	}
+	free(f->iface);
+	free(f);
+}
+
+/* "+ wireguard/wg0 peer alice (one UAPI set; a full check follows)", as a plan line. */
+static char *fast_text(const struct fast_peer *f)
+{
+	const struct wg_peer *p = f->next ? f->next : f->old;
+
+	return xasprintf("%c wireguard/%s peer %s (one UAPI set of this peer; a full check "
+			 "follows)",
+			 !f->old ? '+' : !f->next ? '-' : '~', f->iface, p->name);
+}
+
+int controller_fast_peer(const struct driver_ctx *ctx, const struct fast_peer *f,
+			 const char *trigger, json_t **result, struct atlas_err *err)
+{
+	int64_t started_at = clock_wall_ms();
+	struct buf body = BUF_INIT;
+	json_t *results;
+	struct atlas_err e = { 0 };
+	char *text;
+	int rc = 0;
+
+	if ((f->old && f->old->quota) || (f->next && f->next->quota))
+		return err_set(err, ERR_UNSUPPORTED, "a peer with a quota: the usage decides");
+	if (wg_uapi_peer_change_text(&body, f->old, f->next, ctx->now) < 0)
+		rc = err_set(&e, ERR_INVALID, "a key does not decode");
+	else if (body.len)
+		rc = wg_uapi_set(f->iface, body.data, body.len, &e);
+	buf_release_secure(&body);
+	if (rc < 0 && e.code == ERR_NOTFOUND)
+		return err_set(err, ERR_UNSUPPORTED, "%s", e.msg);
+	results = json_array();
+	text = fast_text(f);
+	plan_result(results, text, rc == 0, e.msg);
+	free(text);
+	/* the record file follows (after the set: the peer is on the interface already) */
+	if (rc == 0) {
+		text = xasprintf("~ wireguard/%s record %s.conf", f->iface, f->iface);
+		rc = wg_write_record(ctx, f->ifc, &e);
+		plan_result(results, text, rc == 0, e.msg);
+		free(text);
+	}
+	record_run(ctx, trigger, f->generation, started_at, results, rc == 0, e.msg);
+	if (rc == 0 && ctx->store)
+		store_set_applied_generation(ctx->store, f->generation, NULL);
+	if (result)
+		*result = controller_result_json(rc == 0, results, 0, rc == 0 ? NULL : e.msg,
+						 f->generation);
+	json_decref(results);
+	if (rc < 0)
+		err_set(err, e.code, "%s", e.msg);
+	return rc;
 }

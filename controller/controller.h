@@ -86,4 +86,34 @@ int controller_restart(const struct driver_ctx *ctx, const struct atlas_state *d
 json_t *controller_result_json(int ok, json_t *actions, size_t remaining, const char *error,
 			       int64_t generation);
 
+/*
+ * One WireGuard peer changed by an edit (added: old NULL, removed: next
+ * NULL, or changed), for the fast path of the loop: the interface got
+ * exactly generation - 1 by the last apply, and nothing else changed.
+ * Owns copies of both peers (fast_peer_free).
+ */
+struct fast_peer {
+	int64_t generation;
+	char *iface;
+	struct wg_peer *old, *next;
+	struct wg_iface *ifc; /* the interface as generation has it: its record file */
+	int auto_apply;	      /* settings.auto_apply of that generation */
+};
+void fast_peer_free(struct fast_peer *f);
+/* A new fast_peer with copies of old, next (each may be NULL) and ifc. */
+struct fast_peer *fast_peer_new(int64_t generation, const struct wg_iface *ifc,
+				const struct wg_peer *old, const struct wg_peer *next, int auto_apply);
+
+/*
+ * Applies f as one UAPI set of that peer on the wireguard-go interface, no
+ * observation and no plan of the others, then rewrites the interface's
+ * record file, and records the run (trigger) as an apply of f->generation. ERR_UNSUPPORTED, nothing done, when the fast
+ * path does not fit: a peer with a quota (the usage decides whether it is
+ * suspended), or no UAPI socket (the kernel module). Any other error: the
+ * set failed and a full reconcile must follow. *result as for
+ * controller_apply.
+ */
+int controller_fast_peer(const struct driver_ctx *ctx, const struct fast_peer *f,
+			 const char *trigger, json_t **result, struct atlas_err *err);
+
 #endif

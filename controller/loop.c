@@ -56,6 +56,15 @@ struct loop {
 	/* issue 16.10: reconciles asked for by a status tick that saw an engine down */
 	int down_wakes;	   /* in a row, the engine still down after each */
 	int64_t down_next; /* ms, monotonic: no such reconcile before */
+	/*
+	 * The fast path (loop_wake_fast): the generation the engines are known
+	 * to be at (a converged apply or a quiet check found it so, or fast
+	 * applies since; 0: unknown), the one fast edit waiting, and the full
+	 * check that follows fast applies (0: none due).
+	 */
+	int64_t fast_base;
+	struct fast_peer *fast;
+	int64_t check_due;
 };
 
 int loop_can_restart(const char *engine)
@@ -118,7 +127,7 @@ enum loop_action loop_decide(const char *trigger, int auto_apply, int64_t gen, i
 	if (!auto_apply)
 		/* A restart restores what was approved; anything else waits. */
 		return !strcmp(trigger, "start") && settled ? LOOP_APPLY : LOOP_OBSERVE;
-	if (!strcmp(trigger, "resync") && settled)
+	if ((!strcmp(trigger, "resync") || !strcmp(trigger, LOOP_TRIGGER_CHECK)) && settled)
 		return LOOP_CHECK_APPLY;
 	return LOOP_APPLY;
 }
@@ -293,6 +302,69 @@ static int observe_first(struct loop *l, const struct driver_ctx *ctx,
 }
 
 /*
+ * A full run ended: the engines are at generation gen (0: not known to be
+ * at any). A fast edit queued while it ran (it set a later base) goes on
+ * from there; after a failure it joins the full run that follows instead.
+ */
+static void fast_settled(struct loop *l, int64_t gen)
+{
+	pthread_mutex_lock(&l->mu);
+	if (!gen && l->fast) {
+		fast_peer_free(l->fast);
+		l->fast = NULL;
+		l->wake = 1;
+		l->wake_first = l->wake_due = clock_mono_ms();
+		snprintf(l->wake_trigger, sizeof(l->wake_trigger), "api");
+	}
+	if (!gen || l->fast_base < gen)
+		l->fast_base = gen;
+	if (!l->fast)
+		l->check_due = 0; /* a full run is the check */
+	pthread_mutex_unlock(&l->mu);
+}
+
+/*
+ * A fast edit (loop_wake_fast): one UAPI set of one peer, recorded as a
+ * run; the full check is due LOOP_CHECK_MS later. Returns 0, or -1 when the fast
+ * path did not fit or failed: then a full reconcile is due at once.
+ */
+static int run_fast(struct loop *l, struct fast_peer *f)
+{
+	struct atlas_err err = {0};
+	struct driver_ctx ctx;
+	struct run_outcome o = { .nengines = 1 };
+	json_t *result = NULL;
+	int rc;
+
+	pthread_mutex_lock(&l->engine_mu);
+	controller_ctx_init(&ctx, l->datadir, l->store, NULL);
+	rc = controller_fast_peer(&ctx, f, "api", &result, &err);
+	controller_ctx_release(&ctx);
+	pthread_mutex_unlock(&l->engine_mu);
+	if (rc < 0)
+		log_info("reconcile: no fast apply of generation %lld (%s): a full run follows",
+			 (long long)f->generation, err.msg);
+	if (result) {
+		o.engines[0].engine = "wireguard";
+		o.engines[0].failed = rc < 0;
+		record(l, &o, l->resync, result, "api");
+		json_decref(result);
+	}
+	pthread_mutex_lock(&l->mu);
+	if (rc < 0) {
+		l->fast_base = 0;
+		l->wake = 1;
+		l->wake_first = l->wake_due = clock_mono_ms();
+		snprintf(l->wake_trigger, sizeof(l->wake_trigger), "api");
+	} else {
+		/* debounced: a stream of fast edits is checked when it pauses, or by the resync */
+		l->check_due = clock_mono_ms() + LOOP_CHECK_MS;
+	}
+	pthread_mutex_unlock(&l->mu);
+	return rc;
+}
+
+/*
  * A reconcile run: what loop_decide() says. Returns the result (new) of
  * the apply it recorded, or NULL when it only observed or checked.
  */
@@ -304,19 +376,26 @@ static json_t *run_reconcile(struct loop *l, const char *trigger)
 	struct run_outcome o;
 	json_t *result = NULL;
 	enum loop_action act;
-	int64_t gen;
+	int64_t gen, gen_ok = 0;
 
 	gen = engines_begin(l, &desired, &ctx, &result);
-	if (gen < 0)
+	if (gen < 0) {
+		fast_settled(l, 0);
 		goto out;
+	}
 	act = loop_decide(trigger, desired->settings.auto_apply, gen,
 			  store_applied_generation(l->store));
 	if (act != LOOP_APPLY && !observe_first(l, &ctx, desired, gen, act, trigger)) {
+		/* a quiet check: the engines are at gen (an observation only is no proof of it) */
+		fast_settled(l, act == LOOP_CHECK_APPLY ? gen : 0);
 		engines_end(l, &ctx);
 		goto out;
 	}
 	if (controller_apply(&ctx, desired, gen, trigger, &result, &o, &err) < 0)
 		log_warn("reconcile (%s): %s", trigger, err.msg);
+	else
+		gen_ok = gen;
+	fast_settled(l, gen_ok);
 	set_drift(l, (long)o.remaining);
 	engines_end(l, &ctx);
 	record(l, &o, desired->settings.resync, result, trigger);
@@ -367,7 +446,9 @@ static void *loop_main(void *arg)
 			due = l->wake_due;
 		if (l->retry_due && l->retry_due < due)
 			due = l->retry_due;
-		if (!rq && now < due) {
+		if (l->check_due && l->check_due < due)
+			due = l->check_due;
+		if (!rq && !l->fast && now < due) {
 			struct timespec ts = clock_deadline(CLOCK_MONOTONIC, due - now);
 
 			pthread_cond_timedwait(&l->cond, &l->mu, &ts);
@@ -394,15 +475,31 @@ static void *loop_main(void *arg)
 			pthread_mutex_lock(&l->mu);
 			continue;
 		}
+		if (l->fast) {
+			struct fast_peer *f = l->fast;
+
+			l->fast = NULL;
+			pthread_mutex_unlock(&l->mu);
+			run_fast(l, f);
+			fast_peer_free(f);
+			/* the trigger is the edit's, as for a full run (tests wait for it) */
+			log_debug("loop: api run finished (fast: one UAPI set)");
+			pthread_mutex_lock(&l->mu);
+			l->passes++;
+			continue;
+		}
 		if (l->wake && l->wake_due <= now) {
 			snprintf(trigger, sizeof(trigger), "%s", l->wake_trigger);
 		} else if (l->retry_due && l->retry_due <= now) {
 			snprintf(trigger, sizeof(trigger), "retry");
+		} else if (l->check_due && l->check_due <= now) {
+			snprintf(trigger, sizeof(trigger), LOOP_TRIGGER_CHECK);
 		} else {
 			snprintf(trigger, sizeof(trigger), "resync");
 		}
 		l->wake = 0;
 		l->retry_due = 0;
+		l->check_due = 0;
 		pthread_mutex_unlock(&l->mu);
 		json_decref(run_reconcile(l, trigger));
 		/*
@@ -469,6 +566,7 @@ void loop_stop(struct loop *l)
 		rq->done(rq->cls, json_pack("{s:b, s:s}", "ok", 0, "error", "atlas is stopping"));
 		free(rq);
 	}
+	fast_peer_free(l->fast);
 	free(l->last_run);
 	store_close(l->store);
 	pthread_mutex_destroy(&l->mu);
@@ -486,12 +584,17 @@ int64_t loop_wake_due(int64_t now, int64_t first, int debounce, int first_wake)
 	return due > first + LOOP_DEBOUNCE_MAX_MS ? first + LOOP_DEBOUNCE_MAX_MS : due;
 }
 
-void loop_wake(struct loop *l, const char *trigger, int debounce)
+static void loop_wake_locked(struct loop *l, const char *trigger, int debounce, int64_t now)
 {
-	int64_t now = clock_mono_ms();
 	int first;
 
-	pthread_mutex_lock(&l->mu);
+	/* the engines are behind now: the fast path waits for a full run */
+	l->fast_base = 0;
+	if (l->fast) {
+		/* the waiting fast edit joins this run */
+		fast_peer_free(l->fast);
+		l->fast = NULL;
+	}
 	snprintf(l->wake_trigger, sizeof(l->wake_trigger), "%s", trigger);
 	/*
 	 * The first edit while no run is pending is due at once (leading
@@ -505,6 +608,34 @@ void loop_wake(struct loop *l, const char *trigger, int debounce)
 	}
 	l->wake_due = loop_wake_due(now, l->wake_first, debounce, first);
 	pthread_cond_signal(&l->cond);
+}
+
+
+void loop_wake(struct loop *l, const char *trigger, int debounce)
+{
+	pthread_mutex_lock(&l->mu);
+	loop_wake_locked(l, trigger, debounce, clock_mono_ms());
+	pthread_mutex_unlock(&l->mu);
+}
+
+int loop_fast_fits(int64_t base, int64_t gen, int wake, int fast_waiting, int retry)
+{
+	return base > 0 && gen == base + 1 && !wake && !fast_waiting && !retry;
+}
+
+void loop_wake_fast(struct loop *l, const char *trigger, struct fast_peer *f)
+{
+	pthread_mutex_lock(&l->mu);
+	if (!f->auto_apply ||
+	    !loop_fast_fits(l->fast_base, f->generation, l->wake, l->fast != NULL, l->retry_due != 0)) {
+		fast_peer_free(f);
+		loop_wake_locked(l, trigger, LOOP_WAKE_EDIT, clock_mono_ms());
+	} else {
+		/* the engines will be at f's generation: the next edit may follow it */
+		l->fast_base = f->generation;
+		l->fast = f;
+		pthread_cond_signal(&l->cond);
+	}
 	pthread_mutex_unlock(&l->mu);
 }
 

@@ -78,6 +78,28 @@ void loop_wake(struct loop *l, const char *trigger, int debounce);
  */
 enum { LOOP_WAKE_NOW = 0, LOOP_WAKE_EDIT = 1, LOOP_WAKE_COALESCE = 2 };
 
+/*
+ * The fast path of one WireGuard peer edit (issue 18): when the engines are
+ * known to be at the generation just before f's (the last full run
+ * converged or a check found no drift, or fast applies since) and no run
+ * is pending, f goes to the engine as one UAPI set of that peer, at once,
+ * without loading, observing or planning the rest; the run is recorded.
+ * A full check (trigger LOOP_TRIGGER_CHECK: observe, apply only on drift)
+ * follows LOOP_CHECK_MS after the last fast apply, so drift is healed: a
+ * stream of fast edits is checked when it pauses, and at the latest by the
+ * periodic resync (settings.resync), which fast runs do not put off. Anything else (a burst, a quota, the kernel
+ * module, a failed set) is loop_wake(LOOP_WAKE_EDIT). Takes f.
+ */
+void loop_wake_fast(struct loop *l, const char *trigger, struct fast_peer *f);
+#define LOOP_TRIGGER_CHECK "check after fast apply"
+#define LOOP_CHECK_MS 1000
+/*
+ * loop_wake_fast's rule, pure: the engines at base (0: unknown), the edit
+ * makes gen, and whether a run is pending (wake), a fast edit waits, a
+ * retry is pending.
+ */
+int loop_fast_fits(int64_t base, int64_t gen, int wake, int fast_waiting, int retry);
+
 struct atlas_state;
 /*
  * 1 when live (loop_engine_status) shows an engine the desired state wants

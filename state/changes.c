@@ -93,6 +93,46 @@ static int field_equal(const struct field *f, const void *a, const void *b)
 	}
 }
 
+int state_item_same(const struct schema *s, const void *a, const void *b)
+{
+	for (size_t i = 0; i < s->nfields; i++)
+		if (is_scalar(&s->fields[i]) && !field_equal(&s->fields[i], a, b))
+			return 0;
+	return 1;
+}
+
+int state_tree_same(const struct schema *s, const void *a, const void *b, const void *skip)
+{
+	if (!state_item_same(s, a, b))
+		return 0;
+	for (size_t i = 0; i < s->nfields; i++) {
+		const struct field *f = &s->fields[i];
+		const char *x = FIELD_CPTR(a, f), *y = FIELD_CPTR(b, f);
+		size_t n;
+
+		if (f->type == F_SECTION) {
+			int hx = *(const int *)((const char *)a + f->aux_off);
+
+			if (hx != *(const int *)((const char *)b + f->aux_off) ||
+			    (hx && !state_tree_same(f->sub, x, y, skip)))
+				return 0;
+		} else if (f->type == F_OBJ && !state_tree_same(f->sub, x, y, skip)) {
+			return 0;
+		} else if (f->type == F_LIST && (const void *)x != skip) {
+			n = *(const size_t *)((const char *)a + f->aux_off);
+			if (n != *(const size_t *)((const char *)b + f->aux_off))
+				return 0;
+			x = *(char *const *)x;
+			y = *(char *const *)y;
+			for (size_t k = 0; k < n; k++)
+				if (!state_tree_same(f->sub, x + k * f->sub->size, y + k * f->sub->size,
+						     skip))
+					return 0;
+		}
+	}
+	return 1;
+}
+
 struct eng {
 	json_t *items;
 	int added, removed, changed;

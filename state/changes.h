@@ -48,4 +48,17 @@ void settings_keep_runtime(struct settings *dst, const struct settings *src);
 /* 1 when the field of struct settings named name is one of those. */
 int settings_is_runtime(const char *name);
 
+/*
+ * 1 when every scalar field (strings, keys, numbers, lists of strings) of
+ * a and b, two structs of schema s, is equal; lists of structs and
+ * sub-objects are not compared. Pure.
+ */
+struct schema;
+int state_item_same(const struct schema *s, const void *a, const void *b);
+/*
+ * 1 when a and b are equal all the way down, but for the list whose
+ * storage in a is at skip (NULL: none skipped). Pure.
+ */
+int state_tree_same(const struct schema *s, const void *a, const void *b, const void *skip);
+
 #endif

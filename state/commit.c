@@ -8,6 +8,7 @@
 #include "state/changes.h"
 #include "state/commit.h"
 #include "state/complete.h"
+#include "state/store_map.h"
 #include "state/validate.h"
 #include "state/yaml.h"
 
@@ -116,23 +117,71 @@ static void changes_brief(const json_t *changes, struct buf *out)
 		buf_puts(out, ": no change");
 }
 
+/* store_save's YAML of an edit of one peer: the last generation's, spliced. */
+static int splice_cb(const char *last, size_t len, void *cls, struct buf *out)
+{
+	const struct commit_edit *e = ((void **)cls)[0];
+	const struct atlas_state *next = ((void **)cls)[1];
+
+	return state_yaml_peer_splice(last, len, e->old, next, e->ifname, e->po, e->pn, out);
+}
+
+/* store_save's rows of an edit of one peer: that peer's row only. */
+static int rows_cb(struct sqlite3 *db, void *cls, struct store_map_stats *stats,
+		   struct atlas_err *err)
+{
+	const struct commit_edit *e = ((void **)cls)[0];
+
+	return store_map_save_peer(db, e->ifname, e->po, e->pn, stats, err);
+}
+
+static int commit_on(struct store *s, struct commit_edit *e, struct atlas_state *next,
+		     struct posmap *pm, const char *trigger, const char *summary, struct diags *d,
+		     int64_t *gen, struct atlas_err *err)
+{
+	struct atlas_state *loaded = NULL;
+	const struct atlas_state *old = e ? e->old : NULL;
+	int ret = -1, rc;
+
+	if (!old && store_load(s, &loaded, NULL, err) < 0)
+		goto out;
+	if (e && e->old && e->ifname && !pm) {
+		rc = state_check_edit(next, old, e->ifname, &e->po, &e->pn, d, err);
+		if (rc < 0)
+			goto out;
+		e->one_peer = rc;
+	} else if (state_check(next, old ? old : loaded, pm, d, err) < 0) {
+		goto out;
+	}
+	if (e && e->one_peer) {
+		void *cls[2] = { e, next };
+
+		if (store_save_edit(s, next, e->old_gen, splice_cb, rows_cb, cls, trigger, summary,
+				    gen, err) < 0)
+			goto out;
+	} else if (store_save(s, next, trigger, summary, gen, err) < 0) {
+		goto out;
+	}
+	ret = 0;
+out:
+	state_free(loaded);
+	return ret;
+}
+
 int state_commit(struct store *s, struct atlas_state *next, struct posmap *pm,
 		 const char *trigger, const char *summary, struct diags *d, int64_t *gen,
 		 struct atlas_err *err)
 {
-	struct atlas_state *old = NULL;
-	int ret = -1;
+	return commit_on(s, NULL, next, pm, trigger, summary, d, gen, err);
+}
 
-	if (store_load(s, &old, NULL, err) < 0)
-		goto out;
-	if (state_check(next, old, pm, d, err) < 0)
-		goto out;
-	if (store_save(s, next, trigger, summary, gen, err) < 0)
-		goto out;
-	ret = 0;
-out:
-	state_free(old);
-	return ret;
+int state_commit_on(struct store *s, struct commit_edit *e, struct atlas_state *next,
+		    const char *trigger, const char *summary, struct diags *d, int64_t *gen,
+		    struct atlas_err *err)
+{
+	e->one_peer = 0;
+	e->po = e->pn = NULL;
+	return commit_on(s, e, next, NULL, trigger, summary, d, gen, err);
 }
 
 int state_import_yaml(struct store *s, const char *text, size_t len, const char *trigger,

@@ -26,6 +26,55 @@ int state_commit(struct store *s, struct atlas_state *next, struct posmap *pm,
 		 struct atlas_err *err);
 
 /*
+ * An edit from the API: the state it started from and, for a route of one
+ * WireGuard peer, the interface; what the commit found (po, pn, one_peer).
+ */
+struct commit_edit {
+	const struct atlas_state *old; /* generation old_gen, sorted; NULL: loaded */
+	int64_t old_gen;
+	const char *ifname; /* NULL: not an edit of one peer */
+	/* set by state_commit_on: */
+	int one_peer;	    /* only that peer changed: checked and stored as such */
+	const struct wg_peer *po, *pn; /* its old (in old) and new (in next) self, or NULL */
+};
+
+/*
+ * state_commit for an edit e: with e->ifname, when next differs from old in
+ * one peer of that interface only, only that peer is checked (against the
+ * other peers) and the generation's YAML is the previous one with that
+ * peer's lines changed (state_check_edit, state_yaml_peer_splice); else
+ * the whole state is, as state_commit does.
+ */
+int state_commit_on(struct store *s, struct commit_edit *e, struct atlas_state *next,
+		    const char *trigger, const char *summary, struct diags *d, int64_t *gen,
+		    struct atlas_err *err);
+
+/*
+ * 1 when next differs from old (both sorted) in one peer of interface ifname
+ * only, everything else equal: *po its old self (NULL: added), *pn its new
+ * self (NULL: removed); a rename is both. 0 otherwise. Pure.
+ */
+int state_peer_edit(const struct atlas_state *old, const struct atlas_state *next,
+		    const char *ifname, const struct wg_peer **po, const struct wg_peer **pn);
+/*
+ * Completes next against old (valid, stored) and sorts it; when it is an
+ * edit of one peer of ifname (state_peer_edit), checks only that peer and
+ * returns 1; else validates it all and returns 0. -1 when invalid: every
+ * problem in d, as state_check words them.
+ */
+int state_check_edit(struct atlas_state *next, const struct atlas_state *old, const char *ifname,
+		     const struct wg_peer **po, const struct wg_peer **pn, struct diags *d,
+		     struct atlas_err *err);
+/*
+ * The YAML of next (appended to out) made from last, old's YAML, when next
+ * is old with peer po of ifname replaced by pn (either NULL): 0, or -1 when
+ * last does not look as expected (then encode next whole).
+ */
+int state_yaml_peer_splice(const char *last, size_t len, const struct atlas_state *old,
+			   const struct atlas_state *next, const char *ifname,
+			   const struct wg_peer *po, const struct wg_peer *pn, struct buf *out);
+
+/*
  * Completes and validates next against old without storing (validate, plan -f,
  * dry runs). Returns 0 when valid.
  */

@@ -401,26 +401,45 @@ static void delta_make(const char *old, size_t olen, const char *next, size_t nl
 int store_save(struct store *s, const struct atlas_state *st, const char *trigger,
 	       const char *summary, int64_t *gen, struct atlas_err *err)
 {
+	return store_save_edit(s, st, -1, NULL, NULL, NULL, trigger, summary, gen, err);
+}
+
+int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
+		    int (*yaml_of)(const char *last, size_t len, void *cls, struct buf *out),
+		    int (*rows)(struct sqlite3 *db, void *cls, struct store_map_stats *stats,
+				struct atlas_err *err),
+		    void *cls, const char *trigger, const char *summary, int64_t *gen,
+		    struct atlas_err *err)
+{
 	struct buf yaml = BUF_INIT, last = BUF_INIT;
 	struct store_map_stats stats;
 	sqlite3_stmt *ins = NULL;
 	int64_t cur;
-	int ret = -1;
+	int ret = -1, have_last = 0, spliced = 0;
 
-	state_to_yaml(st, 1, &yaml);
+	/* Encoded before the write lock is taken, unless made from the last generation. */
+	if (!yaml_of)
+		state_to_yaml(st, 1, &yaml);
 	if (exec(s, "BEGIN IMMEDIATE", err) < 0)
 		goto out;
 	cur = store_generation(s);
+	have_last = cur > 0 && store_generation_yaml(s, cur, &last, NULL) == 0;
+	spliced = yaml_of && have_last && cur == base && yaml_of(last.data, last.len, cls, &yaml) == 0;
+	if (yaml_of && !spliced) {
+		buf_release_secure(&yaml);
+		state_to_yaml(st, 1, &yaml);
+	}
 	/* Saving what is already stored is not a new generation. */
-	if (cur > 0 && store_generation_yaml(s, cur, &last, NULL) == 0 &&
-	    !strcmp(buf_str(&last), buf_str(&yaml))) {
+	if (have_last && !strcmp(buf_str(&last), buf_str(&yaml))) {
 		exec(s, "COMMIT", NULL);
 		if (gen)
 			*gen = cur;
 		ret = 0;
 		goto out;
 	}
-	if (store_map_save(s->db, st, &stats, err) < 0)
+	/* the rows of generation base are those of the edit's old state: only its change is written */
+	if (spliced && rows ? rows(s->db, cls, &stats, err) < 0
+			    : store_map_save(s->db, st, &stats, err) < 0)
 		goto rollback;
 	log_debug("store: generation %lld: %zu rows inserted, %zu updated, %zu deleted, %zu kept",
 		  (long long)(cur + 1), stats.inserted, stats.updated, stats.deleted, stats.kept);

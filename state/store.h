@@ -87,6 +87,23 @@ int store_load(struct store *s, struct atlas_state **out, int64_t *gen, struct a
 int store_save(struct store *s, const struct atlas_state *st, const char *trigger,
 	       const char *summary, int64_t *gen, struct atlas_err *err);
 
+/*
+ * store_save of an edit of st against generation base: when that is the
+ * current generation, the YAML is made by yaml(last, len, cls, out) from
+ * the current one's (last), and the rows are written by rows(db, cls,
+ * stats, err) (NULL: merged as store_save does): writing an edit costs its
+ * change, not an encoding and a merge of the whole state. When the current
+ * generation is another, or yaml() returns -1, it is store_save.
+ */
+struct sqlite3;
+struct store_map_stats;
+int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
+		    int (*yaml)(const char *last, size_t len, void *cls, struct buf *out),
+		    int (*rows)(struct sqlite3 *db, void *cls, struct store_map_stats *stats,
+				struct atlas_err *err),
+		    void *cls, const char *trigger, const char *summary, int64_t *gen,
+		    struct atlas_err *err);
+
 /* The current generation, 0 when none (or when it cannot be read). */
 int64_t store_generation(struct store *s);
 

@@ -604,6 +604,20 @@ static int merge_single(struct mapper *m, const struct field *f, const struct at
 	return merge_children(m, sc, p, 1, err);
 }
 
+/* Finalizes m's statements, hands its stats over (stats may be NULL); returns ret. */
+static int mapper_end(struct mapper *m, struct store_map_stats *stats, int ret)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		sqlite3_finalize(m->t[i].sel);
+		sqlite3_finalize(m->t[i].ins);
+		sqlite3_finalize(m->t[i].upd);
+		sqlite3_finalize(m->t[i].del);
+	}
+	if (stats)
+		*stats = m->stats;
+	return ret;
+}
+
 int store_map_save(sqlite3 *db, const struct atlas_state *st, struct store_map_stats *stats,
 		   struct atlas_err *err)
 {
@@ -618,13 +632,55 @@ int store_map_save(sqlite3 *db, const struct atlas_state *st, struct store_map_s
 	}
 	ret = 0;
 out:
-	for (size_t i = 0; i < m.n; i++) {
-		sqlite3_finalize(m.t[i].sel);
-		sqlite3_finalize(m.t[i].ins);
-		sqlite3_finalize(m.t[i].upd);
-		sqlite3_finalize(m.t[i].del);
-	}
-	if (stats)
-		*stats = m.stats;
-	return ret;
+	return mapper_end(&m, stats, ret);
+}
+
+/* The id of the row named name under parent in sc's table (0: none), or -1. */
+static sqlite3_int64 row_id(sqlite3 *db, const struct schema *sc, sqlite3_int64 parent,
+			    const char *name, struct atlas_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	sqlite3_int64 id = 0;
+	char *sql = xasprintf("SELECT id FROM %s WHERE parent_id = ? AND name = ?", sc->table);
+	int rc;
+
+	if (prepare(db, sql, &q) < 0)
+		return map_err(db, err, sc->table);
+	sqlite3_bind_int64(q, 1, parent);
+	sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		id = sqlite3_column_int64(q, 0);
+	else if (rc != SQLITE_DONE)
+		id = map_err(db, err, sc->table);
+	sqlite3_finalize(q);
+	return id;
+}
+
+int store_map_save_peer(sqlite3 *db, const char *ifname, const struct wg_peer *po,
+			const struct wg_peer *pn, struct store_map_stats *stats,
+			struct atlas_err *err)
+{
+	struct mapper m = { .db = db };
+	struct map_stmts *t;
+	sqlite3_int64 parent, id = 0;
+	int ret = -1;
+
+	for (size_t i = 0; i < schema_wg_peer.nfields; i++)
+		if (!is_column(&schema_wg_peer.fields[i]))
+			return err_set(err, ERR_INTERNAL, "a peer has rows of its own");
+	parent = row_id(db, &schema_wg_iface, 1, ifname, err); /* under the one wireguard row */
+	if (parent <= 0)
+		return parent < 0 ? -1 : err_set(err, ERR_INTERNAL, "no row of interface %s", ifname);
+	if (po && (id = row_id(db, &schema_wg_peer, parent, po->name, err)) <= 0)
+		return id < 0 ? -1 : err_set(err, ERR_INTERNAL, "no row of peer %s", po->name);
+	if (!(t = stmts_for(&m, &schema_wg_peer, 0, err)))
+		goto out;
+	if (po && pn && !strcmp(po->name, pn->name))
+		ret = update_row(&m, t, id, pn, err);
+	else if ((!po || delete_row(&m, t, id, err) == 0) &&
+		 (!pn || insert_tree(&m, &schema_wg_peer, 0, parent, pn, err) == 0))
+		ret = 0;
+out:
+	return mapper_end(&m, stats, ret);
 }

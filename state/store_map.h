@@ -40,5 +40,14 @@ int store_map_load(sqlite3 *db, struct atlas_state *st, struct atlas_err *err);
  */
 int store_map_save(sqlite3 *db, const struct atlas_state *st, struct store_map_stats *stats,
 		   struct atlas_err *err);
+/*
+ * store_map_save of a state that differs from the stored rows in one
+ * WireGuard peer of interface ifname only: po (its stored self) deleted or
+ * updated in place (the same name), pn inserted; no other row read. The
+ * caller knows the rows are those of the state po belongs to.
+ */
+int store_map_save_peer(sqlite3 *db, const char *ifname, const struct wg_peer *po,
+			const struct wg_peer *pn, struct store_map_stats *stats,
+			struct atlas_err *err);
 
 #endif

@@ -15,6 +15,13 @@
 
 /* Checks st; appends problems to d; returns their number (0: valid). */
 size_t state_validate(const struct atlas_state *st, struct diags *d);
+/*
+ * The rules of peer p of interface ifc on its own (its fields, its
+ * addresses inside the interface's networks), not those against the other
+ * peers; appends problems to d as state_validate words them.
+ */
+size_t state_validate_wg_peer(const struct wg_iface *ifc, const struct wg_peer *p,
+			      struct diags *d);
 
 /* [a-z0-9][a-z0-9_.-]{0,62} */
 int name_valid(const char *s);

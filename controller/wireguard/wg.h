@@ -216,6 +216,20 @@ int wg_uapi_peer_text(struct buf *b, const char *public_key, const char *psk,
  * there is no socket (the kernel module), ERR_EXEC when the device refused.
  */
 int wg_uapi_set(const char *ifname, const char *body, size_t len, struct atlas_err *err);
+/* (Re)writes DATADIR/wireguard/IF.conf, the record of interface ifc (0600, atomic). */
+int wg_write_record(const struct driver_ctx *ctx, const struct wg_iface *ifc,
+		    struct atlas_err *err);
+/*
+ * The UAPI set body (without "set=1") that turns peer old into next on an
+ * interface, either NULL (added, removed): old removed when it was on the
+ * interface and next is not or has another key; next added when it belongs
+ * there (a public key, active at now); the same key changed in place
+ * (update_only: the session stays). Nothing for a peer on neither side.
+ * Appends to b; -1 on a key that does not decode. Pure.
+ */
+struct wg_peer;
+int wg_uapi_peer_change_text(struct buf *b, const struct wg_peer *old, const struct wg_peer *next,
+			     time_t now);
 /* Parses `ip -j addr show dev IF` output into ifc (up, mtu, addresses). Pure. */
 int wg_parse_ip_addr(const char *json, struct wg_obs_iface *ifc, struct atlas_err *err);
 void wg_obs_iface_release(struct wg_obs_iface *ifc);

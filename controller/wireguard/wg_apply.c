@@ -122,6 +122,12 @@ out:
 	return ret;
 }
 
+int wg_write_record(const struct driver_ctx *ctx, const struct wg_iface *ifc,
+		    struct atlas_err *err)
+{
+	return write_conf(ctx, ifc, err);
+}
+
 static int forget_conf(const struct driver_ctx *ctx, const char *ifname, struct atlas_err *err)
 {
 	char *path = xasprintf("%s/wireguard/%s.conf", ctx->datadir, ifname);

@@ -27,6 +27,7 @@
 #include <openssl/crypto.h>
 
 #include "lib/ipaddr.h"
+#include "state/active.h"
 #include "state/keys.h"
 #include "controller/wireguard/wg.h"
 
@@ -386,5 +387,53 @@ int wg_uapi_set(const char *ifname, const char *body, size_t len, struct atlas_e
 		ret = err_set(err, ERR_EXEC, "wireguard %s refused the change: %.60s", ifname,
 			      buf_str(&reply));
 	buf_release(&reply);
+	return ret;
+}
+
+/* A peer of the desired state that belongs on the interface (public key, active). */
+static int on_iface(const struct wg_peer *p, time_t now)
+{
+	return p && p->public_key[0] && wg_peer_active(p, now);
+}
+
+int wg_uapi_peer_change_text(struct buf *b, const struct wg_peer *old, const struct wg_peer *next,
+			     time_t now)
+{
+	int was = on_iface(old, now), is = on_iface(next, now);
+	int same = was && is && !strcmp(old->public_key, next->public_key);
+	struct strv allowed = STRV_INIT;
+	char hex[65], ip[64];
+	int ret = 0;
+
+	if (was && !same) {
+		if (key_hex(old->public_key, hex) < 0)
+			return -1;
+		buf_printf(b, "public_key=%s\nremove=true\n", hex);
+	}
+	if (!is)
+		return 0;
+	for (size_t i = 0; i < next->address.n; i++)
+		if (ip_normalize(next->address.v[i], 1, ip, sizeof(ip)) == 0)
+			strv_push(&allowed, ip);
+	if (!same) {
+		ret = wg_uapi_peer_text(b, next->public_key,
+					key_psk_set(next->preshared_key) ? next->preshared_key : NULL,
+					&allowed, next->keepalive);
+	} else if (key_hex(next->public_key, hex) < 0) {
+		ret = -1;
+	} else {
+		/* The same peer, changed in place: its session (handshake, endpoint) stays. */
+		buf_printf(b, "public_key=%s\nupdate_only=true\nreplace_allowed_ips=true\n", hex);
+		for (size_t k = 0; k < allowed.n; k++)
+			buf_printf(b, "allowed_ip=%s\n", allowed.v[k]);
+		if (key_psk_set(next->preshared_key) && key_hex(next->preshared_key, hex) < 0)
+			ret = -1;
+		else if (!key_psk_set(next->preshared_key))
+			memset(hex, '0', 64);
+		buf_printf(b, "preshared_key=%.64s\npersistent_keepalive_interval=%d\n", hex,
+			   next->keepalive);
+		OPENSSL_cleanse(hex, sizeof(hex));
+	}
+	strv_clear(&allowed);
 	return ret;
 }

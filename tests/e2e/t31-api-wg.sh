@@ -60,7 +60,15 @@ api -fsS -X PATCH -d '{"name":"bob"}' "$U/wireguard/interfaces/atasrv$N/peers/al
   fail "PATCH rename: $(api -sS -X PATCH -d '{"name":"bob"}' "$U/wireguard/interfaces/atasrv$N/peers/alice")"
 jq -e --arg k "$pub" '.name == "bob" and .public_key == $k and .address == ["10.31.0.2/32"]' "$T/bob.json" >/dev/null ||
   fail "rename answer: $(cat "$T/bob.json")"
+checks=$(loop_runs "check after fast apply")
 wait_runs api "$runs" 10 >/dev/null || fail "no loop run after the rename"
+# issue 18: an edit of one peer goes to the engine as one UAPI set of that peer (no
+# observation nor plan of the others), recorded as such with the record file rewrite
+api -fsS "$U/history" > "$T/h1.json"
+jq -e '.runs[0].trigger == "api" and .runs[0].ok and
+  (.runs[0].actions | map(.text) | .[0] | test("^~ wireguard/atasrv31 peer bob [(]one UAPI set")) and
+  (.runs[0].actions | map(.text) | .[1] == "~ wireguard/atasrv31 record atasrv31.conf")' "$T/h1.json" >/dev/null ||
+  fail "the rename was not one UAPI set: $(jq -c '.runs[0]' "$T/h1.json")"
 [ "$(hs)" = "$hs0" ] || fail "the rename disturbed the session: handshake $hs0 -> $(hs)"
 [ "$(rx)" -ge "$rx0" ] || fail "the rename reset the peer's counters: $rx0 -> $(rx)"
 CNS ping -c 2 -W 1 -i 0.2 10.31.0.1 >/dev/null || fail "client cut by the rename"
@@ -69,7 +77,11 @@ api -fsS "$U/wireguard/interfaces/atasrv$N/peers/bob/config" > "$T/bob.conf" || 
 api -fsS "$U/plan" | jq -e '.changes == 0' >/dev/null || fail "plan not empty after the rename: $(api -sS "$U/plan")"
 code=$(api -o /dev/null -w '%{http_code}' "$U/wireguard/interfaces/atasrv$N/peers/alice")
 [ "$code" = 404 ] || fail "the old name still answers: $code"
-ok "rename alice -> bob: same key and address, session undisturbed (handshake $hs0 kept, rx $rx0 -> $(rx)), plan empty"
+# the full check that follows (1 s later) finds nothing to do: it records no run
+wait_runs "check after fast apply" "$checks" 10 >/dev/null || fail "no full check after the fast apply"
+[ "$(api -fsS "$U/history" | jq '.runs[0].id')" = "$(jq '.runs[0].id' "$T/h1.json")" ] ||
+  fail "the check after the fast apply changed something: $(api -sS "$U/history" | jq -c '.runs[0]')"
+ok "rename alice -> bob: one UAPI set, same key and address, session undisturbed (handshake $hs0 kept, rx $rx0 -> $(rx)), plan empty, the full check after it quiet"
 
 code=$(api -o /dev/null -w '%{http_code}' -X DELETE "$U/wireguard/interfaces/atasrv$N/peers/bob")
 [ "$code" = 204 ] || fail "DELETE peer: $code"

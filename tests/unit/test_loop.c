@@ -421,9 +421,27 @@ static void test_loop__backoff_reads_the_outcome(void **ts)
 			 (int64_t)LOOP_RETRY_BASE_MS << LOOP_RETRY_MAX_DOUBLINGS);
 }
 
+/*
+ * The fast path's rule: only right after a known generation (the one
+ * before the edit's), with no run pending, no fast edit waiting and no
+ * retry pending.
+ */
+static void test_loop__fast_fits(void **x)
+{
+	(void)x;
+	assert_true(loop_fast_fits(7, 8, 0, 0, 0));
+	assert_false(loop_fast_fits(0, 1, 0, 0, 0));	/* nothing known yet */
+	assert_false(loop_fast_fits(7, 9, 0, 0, 0));	/* another edit in between */
+	assert_false(loop_fast_fits(7, 7, 0, 0, 0));	/* no new generation */
+	assert_false(loop_fast_fits(7, 8, 1, 0, 0));	/* a run is pending: a burst */
+	assert_false(loop_fast_fits(7, 8, 0, 1, 0));	/* a fast edit waits: a burst */
+	assert_false(loop_fast_fits(7, 8, 0, 0, 1));	/* a failure's retry has the say */
+}
+
 TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_loop__wake_due),
 	cmocka_unit_test(test_loop__last_run_summary),
+	cmocka_unit_test(test_loop__fast_fits),
 	cmocka_unit_test(test_loop__start_burst_and_request),
 	cmocka_unit_test(test_loop__decide),
 	cmocka_unit_test(test_loop__engine_down_reconciles),
