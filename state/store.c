@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/sha.h>
 #include <sqlite3.h>
 
 #include "lib/clock.h"
@@ -22,6 +21,8 @@
 #include "lib/log.h"
 #include "state/backup.h"
 #include "state/store.h"
+#include "state/delta.h"
+#include "state/store_int.h"
 #include "state/store_map.h"
 #include "state/yaml.h"
 
@@ -53,21 +54,21 @@ const char *store_actor(const struct store *s)
 	return s->actor;
 }
 
-static int db_err(struct store *s, struct atlas_err *err, const char *what)
+int store_db_err(struct store *s, struct atlas_err *err, const char *what)
 {
 	return err_set(err, ERR_IO, "database: %s: %s", what, sqlite3_errmsg(s->db));
 }
 
 /* sqlite3_prepare_v2 of sql into *st; -1 with the database's error for what. */
-static int prepare(struct store *s, const char *sql, sqlite3_stmt **st, const char *what,
+int store_prepare(struct store *s, const char *sql, sqlite3_stmt **st, const char *what,
 		   struct atlas_err *err)
 {
 	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
-		return db_err(s, err, what);
+		return store_db_err(s, err, what);
 	return 0;
 }
 
-static int exec(struct store *s, const char *sql, struct atlas_err *err)
+int store_exec(struct store *s, const char *sql, struct atlas_err *err)
 {
 	char *msg = NULL;
 
@@ -90,7 +91,7 @@ static int migrate(struct store *s, const struct migration *list, int n, struct 
 	char pragma[64], *saved = NULL;
 	int version = 0;
 
-	if (prepare(s, "PRAGMA user_version", &st, "user_version", err) < 0)
+	if (store_prepare(s, "PRAGMA user_version", &st, "user_version", err) < 0)
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int(st, 0);
@@ -110,17 +111,17 @@ static int migrate(struct store *s, const struct migration *list, int n, struct 
 		log_info("database schema %d -> %d: backed up first to %s", version, n, saved);
 		free(saved);
 	}
-	if (exec(s, "BEGIN IMMEDIATE", err) < 0)
+	if (store_exec(s, "BEGIN IMMEDIATE", err) < 0)
 		return -1;
 	for (int i = version; i < n; i++) {
-		if (exec(s, list[i].sql, err) < 0) {
-			exec(s, "ROLLBACK", NULL);
+		if (store_exec(s, list[i].sql, err) < 0) {
+			store_exec(s, "ROLLBACK", NULL);
 			return err_wrap(err, "migration %s (the database is unchanged)", list[i].name);
 		}
 	}
 	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", list[n - 1].version);
-	if (exec(s, pragma, err) < 0 || exec(s, "COMMIT", err) < 0) {
-		exec(s, "ROLLBACK", NULL);
+	if (store_exec(s, pragma, err) < 0 || store_exec(s, "COMMIT", err) < 0) {
+		store_exec(s, "ROLLBACK", NULL);
 		return -1;
 	}
 	return 0;
@@ -206,7 +207,7 @@ int store_open_migrations(const char *datadir, const struct migration *list, int
 		goto out;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
-	if (exec(s, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; "
+	if (store_exec(s, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; "
 		    "PRAGMA synchronous = NORMAL",
 		 err) < 0) {
 		err_wrap(err, "database \"%s\"", path);
@@ -349,14 +350,6 @@ struct sqlite3 *store_db(struct store *s)
 	return s->db;
 }
 
-/* A text column, "" for NULL (a printf %s of NULL is undefined). Borrowed. */
-static const char *col_text(sqlite3_stmt *st, int col)
-{
-	const char *t = (const char *)sqlite3_column_text(st, col);
-
-	return t ? t : "";
-}
-
 int64_t store_generation(struct store *s)
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT MAX(gen) FROM generations");
@@ -378,15 +371,15 @@ int store_load(struct store *s, struct atlas_state **out, int64_t *gen, struct a
 
 	*out = NULL;
 	/* One read transaction: the state and its generation agree. */
-	if (exec(s, "BEGIN", err) < 0)
+	if (store_exec(s, "BEGIN", err) < 0)
 		goto out;
 	if (store_map_load(s->db, st, err) < 0) {
-		exec(s, "ROLLBACK", NULL);
+		store_exec(s, "ROLLBACK", NULL);
 		goto out;
 	}
 	if (gen)
 		*gen = store_generation(s);
-	exec(s, "COMMIT", NULL);
+	store_exec(s, "COMMIT", NULL);
 	*out = st;
 	st = NULL;
 	ret = 0;
@@ -394,9 +387,6 @@ out:
 	state_free(st);
 	return ret;
 }
-
-static void delta_make(const char *old, size_t olen, const char *next, size_t nlen,
-		       struct buf *out);
 
 int store_save(struct store *s, const struct atlas_state *st, const char *trigger,
 	       const char *summary, int64_t *gen, struct atlas_err *err)
@@ -420,7 +410,7 @@ int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
 	/* Encoded before the write lock is taken, unless made from the last generation. */
 	if (!yaml_of)
 		state_to_yaml(st, 1, &yaml);
-	if (exec(s, "BEGIN IMMEDIATE", err) < 0)
+	if (store_exec(s, "BEGIN IMMEDIATE", err) < 0)
 		goto out;
 	cur = store_generation(s);
 	have_last = cur > 0 && store_generation_yaml(s, cur, &last, NULL) == 0;
@@ -431,7 +421,7 @@ int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
 	}
 	/* Saving what is already stored is not a new generation. */
 	if (have_last && !strcmp(buf_str(&last), buf_str(&yaml))) {
-		exec(s, "COMMIT", NULL);
+		store_exec(s, "COMMIT", NULL);
 		if (gen)
 			*gen = cur;
 		ret = 0;
@@ -447,7 +437,7 @@ int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
 			       "INSERT INTO generations (gen, created_at, trigger, summary, yaml, "
 			       "actor) VALUES (?, ?, ?, ?, ?, ?)",
 			       -1, &ins, NULL) != SQLITE_OK) {
-		db_err(s, err, "generations");
+		store_db_err(s, err, "generations");
 		goto rollback;
 	}
 	sqlite3_bind_int64(ins, 1, cur + 1);
@@ -457,7 +447,7 @@ int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
 	sqlite3_bind_text(ins, 5, yaml.data, (int)yaml.len, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 6, *s->actor ? s->actor : trigger, -1, SQLITE_STATIC);
 	if (sqlite3_step(ins) != SQLITE_DONE) {
-		db_err(s, err, "generations");
+		store_db_err(s, err, "generations");
 		goto rollback;
 	}
 	/* the previous newest becomes a reverse delta against this one */
@@ -466,7 +456,7 @@ int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
 		sqlite3_stmt *up = NULL;
 		int rc = -1;
 
-		delta_make(last.data, last.len, yaml.data, yaml.len, &delta);
+		history_delta_make(last.data, last.len, yaml.data, yaml.len, &delta);
 		if (sqlite3_prepare_v2(s->db, "UPDATE generations SET yaml = ? WHERE gen = ?", -1,
 				       &up, NULL) == SQLITE_OK) {
 			sqlite3_bind_text(up, 1, delta.data, (int)delta.len, SQLITE_STATIC);
@@ -476,107 +466,32 @@ int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
 		sqlite3_finalize(up);
 		buf_release_secure(&delta);
 		if (rc < 0) {
-			db_err(s, err, "generations");
+			store_db_err(s, err, "generations");
 			goto rollback;
 		}
 	}
 	{
 		char *prune = xasprintf("DELETE FROM generations WHERE gen <= %lld",
 					(long long)(cur + 1 - st->settings.history_keep));
-		int rc = exec(s, prune, err);
+		int rc = store_exec(s, prune, err);
 
 		free(prune);
 		if (rc < 0)
 			goto rollback;
 	}
-	if (exec(s, "COMMIT", err) < 0)
+	if (store_exec(s, "COMMIT", err) < 0)
 		goto rollback;
 	if (gen)
 		*gen = cur + 1;
 	ret = 0;
 	goto out;
 rollback:
-	exec(s, "ROLLBACK", NULL);
+	store_exec(s, "ROLLBACK", NULL);
 out:
 	sqlite3_finalize(ins);
 	buf_release_secure(&yaml);
 	buf_release_secure(&last);
 	return ret;
-}
-
-/*
- * History is kept compactly (issue 16.13): the newest generation holds its
- * whole YAML; every older one holds only how it differs from the one after
- * it, as a reverse delta:
- *
- *   #atlas-delta v1 prefix=P suffix=S sha256=H\n<middle>
- *
- * meaning "the first P bytes of the next generation, then <middle>, then
- * its last S bytes", H the SHA-256 of the result (checked on every read, so
- * a broken chain is an error, never a wrong state). An edit of one peer
- * costs its few changed lines instead of a copy of every key. Pruning drops
- * the oldest rows, which nothing depends on. A "#" line starts no YAML the
- * encoder writes, so old full rows and deltas cannot be confused.
- */
-#define DELTA_MAGIC "#atlas-delta v1 "
-
-static void sha_hex(const char *text, size_t len, char out[65])
-{
-	unsigned char md[SHA256_DIGEST_LENGTH];
-
-	SHA256((const unsigned char *)text, len, md);
-	for (size_t i = 0; i < sizeof(md); i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
-/* The reverse delta that turns next into old (appended to out). */
-static void delta_make(const char *old, size_t olen, const char *next, size_t nlen,
-		       struct buf *out)
-{
-	size_t p = 0, sfx = 0;
-	char sha[65];
-
-	while (p < olen && p < nlen && old[p] == next[p])
-		p++;
-	while (sfx < olen - p && sfx < nlen - p && old[olen - 1 - sfx] == next[nlen - 1 - sfx])
-		sfx++;
-	sha_hex(old, olen, sha);
-	buf_printf(out, DELTA_MAGIC "prefix=%zu suffix=%zu sha256=%s\n", p, sfx, sha);
-	buf_add(out, old + p, olen - p - sfx);
-}
-
-/* Replaces *cur (the next generation's text) by the text delta describes. */
-static int delta_apply(const char *delta, size_t dlen, struct buf *cur, int64_t gen,
-		       struct atlas_err *err)
-{
-	const char *nl = memchr(delta, '\n', dlen);
-	size_t p, sfx;
-	char sha[65], want[65];
-	struct buf out = BUF_INIT;
-
-	if (!nl || sscanf(delta + strlen(DELTA_MAGIC), "prefix=%zu suffix=%zu sha256=%64s", &p,
-			  &sfx, want) != 3 ||
-	    p + sfx > cur->len)
-		return err_set(err, ERR_INVALID, "generation %lld: unreadable history delta",
-			       (long long)gen);
-	buf_add(&out, cur->data, p);
-	buf_add(&out, nl + 1, dlen - (size_t)(nl + 1 - delta));
-	buf_add(&out, cur->data + cur->len - sfx, sfx);
-	sha_hex(buf_str(&out), out.len, sha);
-	if (strcmp(sha, want)) {
-		buf_release_secure(&out);
-		return err_set(err, ERR_INVALID,
-			       "generation %lld: the history does not rebuild it (checksum differs)",
-			       (long long)gen);
-	}
-	buf_release_secure(cur);
-	*cur = out;
-	return 0;
-}
-
-static int is_delta(const char *text, size_t len)
-{
-	return len >= strlen(DELTA_MAGIC) && !memcmp(text, DELTA_MAGIC, strlen(DELTA_MAGIC));
 }
 
 int store_generation_yaml(struct store *s, int64_t gen, struct buf *out, struct atlas_err *err)
@@ -586,7 +501,7 @@ int store_generation_yaml(struct store *s, int64_t gen, struct buf *out, struct 
 	int rc, found = 0, ret = -1;
 
 	/* from the newest (whole) generation down to gen, undoing each delta */
-	if (prepare(s, "SELECT gen, yaml FROM generations WHERE gen >= ? ORDER BY gen DESC", &st,
+	if (store_prepare(s, "SELECT gen, yaml FROM generations WHERE gen >= ? ORDER BY gen DESC", &st,
 		    "generations", err) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, gen);
@@ -595,7 +510,7 @@ int store_generation_yaml(struct store *s, int64_t gen, struct buf *out, struct 
 		const char *text = col_text(st, 1);
 		size_t len = (size_t)sqlite3_column_bytes(st, 1);
 
-		if (!is_delta(text, len)) {
+		if (!history_is_delta(text, len)) {
 			buf_release_secure(&cur);
 			buf_add(&cur, text, len);
 		} else if (!cur.data) {
@@ -603,13 +518,13 @@ int store_generation_yaml(struct store *s, int64_t gen, struct buf *out, struct 
 				"generation %lld: a history delta without a newer generation",
 				(long long)g);
 			goto out;
-		} else if (delta_apply(text, len, &cur, g, err) < 0) {
+		} else if (history_delta_apply(text, len, &cur, g, err) < 0) {
 			goto out;
 		}
 		found = g == gen;
 	}
 	if (rc != SQLITE_DONE) {
-		db_err(s, err, "generations");
+		store_db_err(s, err, "generations");
 		goto out;
 	}
 	if (!found) {
@@ -623,159 +538,6 @@ out:
 	sqlite3_finalize(st);
 	buf_release_secure(&cur);
 	return ret;
-}
-
-/* A listing of the newest rows of a table: what list_rows() reads. */
-struct listing {
-	const char *sql;	/* its one parameter: LIMIT */
-	const char *what;	/* for errors */
-	size_t size;		/* of an element */
-	void (*row)(sqlite3_stmt *st, void *el);
-	void (*drop)(void *v, size_t k); /* frees k elements read */
-};
-
-/*
- * Runs the listing's query for at most max rows and reads each row into a
- * new element: the elements into *out, their number into *n. On failure
- * frees what was read; *out is NULL.
- */
-static int list_rows(struct store *s, const struct listing *l, size_t max, void **out, size_t *n,
-		     struct atlas_err *err)
-{
-	sqlite3_stmt *st;
-	char *v = NULL;
-	size_t k = 0;
-	int rc;
-
-	*out = NULL;
-	*n = 0;
-	if (sqlite3_prepare_v2(s->db, l->sql, -1, &st, NULL) != SQLITE_OK)
-		return db_err(s, err, l->what);
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		v = xrealloc(v, (k + 1) * l->size);
-		l->row(st, v + k * l->size);
-		k++;
-	}
-	if (rc != SQLITE_DONE) {
-		db_err(s, err, l->what);
-		l->drop(v, k);
-	} else {
-		*out = v;
-		*n = k;
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-static void gen_row(sqlite3_stmt *st, void *el)
-{
-	struct gen_info *g = el;
-
-	g->gen = sqlite3_column_int64(st, 0);
-	g->created_at = sqlite3_column_int64(st, 1);
-	snprintf(g->trigger, sizeof(g->trigger), "%s", col_text(st, 2));
-	snprintf(g->summary, sizeof(g->summary), "%s", col_text(st, 3));
-	snprintf(g->actor, sizeof(g->actor), "%s", col_text(st, 4));
-}
-
-static void gens_drop(void *v, size_t k)
-{
-	(void)k;
-	free(v);
-}
-
-static const struct listing generations_listing = {
-	"SELECT gen, created_at, trigger, summary, actor FROM generations ORDER BY gen DESC LIMIT ?",
-	"generations", sizeof(struct gen_info), gen_row, gens_drop,
-};
-
-int store_generations(struct store *s, size_t max, struct gen_info **out, size_t *n,
-		      struct atlas_err *err)
-{
-	void *v;
-	int rc = list_rows(s, &generations_listing, max, &v, n, err);
-
-	*out = v;
-	return rc;
-}
-
-int store_record_run(struct store *s, struct run_info *run, struct atlas_err *err)
-{
-	sqlite3_stmt *st;
-	int ret = -1;
-
-	if (prepare(s, "INSERT INTO apply_runs (started_at, finished_at, trigger, "
-		    "generation, ok, actions, error, actor) VALUES (?, ?, ?, ?, ?, ?, ?, "
-		    "CASE WHEN ?8 <> '' THEN ?8 ELSE coalesce((SELECT actor FROM "
-		    "generations WHERE gen = ?4), '') END)",
-		    &st, "apply_runs", err) < 0)
-		return -1;
-	sqlite3_bind_int64(st, 1, run->started_at);
-	sqlite3_bind_int64(st, 2, run->finished_at);
-	sqlite3_bind_text(st, 3, run->trigger, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, run->generation);
-	sqlite3_bind_int(st, 5, run->ok);
-	sqlite3_bind_text(st, 6, run->actions ? run->actions : "[]", -1, SQLITE_STATIC);
-	if (run->error)
-		sqlite3_bind_text(st, 7, run->error, -1, SQLITE_STATIC);
-	/* the run's own actor, else this connection's, else the generation's */
-	sqlite3_bind_text(st, 8, *run->actor ? run->actor : s->actor, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_DONE) {
-		run->id = sqlite3_last_insert_rowid(s->db);
-		ret = 0;
-	} else {
-		db_err(s, err, "apply_runs");
-	}
-	sqlite3_finalize(st);
-	/* Runs are a log: keep the last 1000. */
-	exec(s, "DELETE FROM apply_runs WHERE id <= (SELECT MAX(id) - 1000 FROM apply_runs)", NULL);
-	return ret;
-}
-
-static void run_row(sqlite3_stmt *st, void *el)
-{
-	const char *e = (const char *)sqlite3_column_text(st, 7);
-	struct run_info *r = el;
-
-	r->id = sqlite3_column_int64(st, 0);
-	r->started_at = sqlite3_column_int64(st, 1);
-	r->finished_at = sqlite3_column_int64(st, 2);
-	snprintf(r->trigger, sizeof(r->trigger), "%s", col_text(st, 3));
-	r->generation = sqlite3_column_int64(st, 4);
-	r->ok = sqlite3_column_int(st, 5);
-	r->actions = xstrdup(col_text(st, 6));
-	r->error = e ? xstrdup(e) : NULL;
-	snprintf(r->actor, sizeof(r->actor), "%s", col_text(st, 8));
-}
-
-static void runs_drop(void *v, size_t k)
-{
-	store_runs_free(v, k);
-}
-
-static const struct listing runs_listing = {
-	"SELECT id, started_at, finished_at, trigger, generation, ok, actions, error, actor "
-	"FROM apply_runs ORDER BY id DESC LIMIT ?",
-	"apply_runs", sizeof(struct run_info), run_row, runs_drop,
-};
-
-int store_runs(struct store *s, size_t max, struct run_info **out, size_t *n, struct atlas_err *err)
-{
-	void *v;
-	int rc = list_rows(s, &runs_listing, max, &v, n, err);
-
-	*out = v;
-	return rc;
-}
-
-void store_runs_free(struct run_info *runs, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(runs[i].actions);
-		free(runs[i].error);
-	}
-	free(runs);
 }
 
 char *store_meta_get(struct store *s, const char *key)
@@ -798,7 +560,7 @@ int store_meta_set(struct store *s, const char *key, const char *value, struct a
 	sqlite3_stmt *st;
 	int ret = -1;
 
-	if (prepare(s, "INSERT INTO meta (key, value) VALUES (?, ?) "
+	if (store_prepare(s, "INSERT INTO meta (key, value) VALUES (?, ?) "
 		    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 		    &st, "meta", err) < 0)
 		return -1;
@@ -807,7 +569,7 @@ int store_meta_set(struct store *s, const char *key, const char *value, struct a
 	if (sqlite3_step(st) == SQLITE_DONE)
 		ret = 0;
 	else
-		db_err(s, err, "meta");
+		store_db_err(s, err, "meta");
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -834,5 +596,5 @@ int store_set_cache_kib(struct store *s, int kib, struct atlas_err *err)
 	char sql[64];
 
 	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", kib > 0 ? kib : 64);
-	return exec(s, sql, err);
+	return store_exec(s, sql, err);
 }

@@ -1,0 +1,26 @@
+/*
+ * delta.h - the reverse deltas the store keeps its older generations as
+ * (delta.c: the format). Pure: text in, text out.
+ */
+#ifndef ATLAS_DELTA_H
+#define ATLAS_DELTA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/buf.h"
+#include "lib/err.h"
+
+/* The reverse delta that turns next into old (appended to out). */
+void history_delta_make(const char *old, size_t olen, const char *next, size_t nlen,
+			struct buf *out);
+
+/* Replaces *cur (generation gen + 1's text) by the text delta describes; -1
+ * with err when the delta is unreadable or its checksum differs. */
+int history_delta_apply(const char *delta, size_t dlen, struct buf *cur, int64_t gen,
+			struct atlas_err *err);
+
+/* 1 when text is a delta (not a whole generation). */
+int history_is_delta(const char *text, size_t len);
+
+#endif

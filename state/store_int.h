@@ -1,0 +1,34 @@
+/*
+ * store_int.h - what store.c and store_history.c share inside the store:
+ * its SQLite helpers. Not for other files.
+ */
+#ifndef ATLAS_STORE_INT_H
+#define ATLAS_STORE_INT_H
+
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+#include "lib/buf.h"
+#include "lib/err.h"
+#include "state/store.h"
+
+/* -1 with "database: what: SQLite's message" in err. */
+int store_db_err(struct store *s, struct atlas_err *err, const char *what);
+
+/* sqlite3_prepare_v2 of sql into *st; -1 with the database's error for what. */
+int store_prepare(struct store *s, const char *sql, sqlite3_stmt **st, const char *what,
+		  struct atlas_err *err);
+
+/* sqlite3_exec of sql; -1 with its message in err. */
+int store_exec(struct store *s, const char *sql, struct atlas_err *err);
+
+/* A text column, "" for NULL (a printf %s of NULL is undefined). Borrowed. */
+static inline const char *col_text(sqlite3_stmt *st, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+
+	return t ? t : "";
+}
+
+#endif
