@@ -729,9 +729,10 @@ void res_bulk(struct req *r)
 		reply_json(r, 200, json_pack("{s:s,s:i,s:I}", "action", action, "changed", 0, "generation",
 					     (json_int_t)store_generation(r->app->store)));
 	} else {
-		/* "disable 50 wireguard peer(s) wg0/ALL" style: one history entry */
+		/* "disable 50 peers wg0/..." style: one history entry */
 		char *what = id_path(r, d, "*");
-		char *msg = xasprintf("%s %zu %s(s) %s", action, changed, d->title, what);
+		char *msg = xasprintf("%s %zu %s%s %s", action, changed, d->title,
+				      changed == 1 ? "" : "s", what);
 		int rc;
 
 		rc = app_edit_commit(r, st, msg);

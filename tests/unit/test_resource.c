@@ -457,6 +457,9 @@ static void test_resource__bulk_is_one_generation(void **ts)
 
 	expect(f, "POST", IF "/wg0/peers:bulk", "{\"action\":\"delete\",\"names\":[\"ann\",\"cat\"]}", 200, NULL, NULL);
 	assert_int_equal(store_generation(f->app.store), gen + 2);
+	expect(f, "POST", IF "/wg0/peers:bulk", "{\"action\":\"enable\",\"names\":[\"bob\"]}", 200, NULL, NULL);
+	/* one history entry each, its count in its number */
+	expect_history(f, "enable 1 peer wg0/*", "delete 2 peers wg0/*", "disable 2 peers wg0/*", NULL);
 	a = call(f, "GET", IF "/wg0/peers", NULL);
 	assert_int_equal(json_array_size(a.json), 1);
 	assert_string_equal(str(json_array_get(a.json, 0), "name"), "bob");
