@@ -21,7 +21,7 @@ export ATLAS_SERVICE_MODE=direct
 NS=atsb-bench
 T=$(mktemp -d /tmp/atsb-bench-XXXXXX)
 cleanup() { # every step may fail (set -e would end the trap before the namespace is gone)
-  [ -f "$T/data/run/sing-box.pid" ] && kill "$(cat "$T/data/run/sing-box.pid")" 2>/dev/null
+  [ -f "$T/data/run/sing-box.pid" ] && { kill "$(cat "$T/data/run/sing-box.pid")" 2>/dev/null || true; }
   for pid in $(ip netns pids "$NS" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
   sleep 0.3
   ip netns del "$NS" 2>/dev/null || true
