@@ -141,6 +141,31 @@ void app_edit_abort(struct req *r, struct atlas_state *next)
 }
 
 /*
+ * After a commit: the state just stored (next, completed and sorted) becomes
+ * the cache of generation gen, instead of a reload from SQLite at the next
+ * read. It is what a reload gives (test_commit_peer compares the two through
+ * the YAML encoder); a later generation stored meanwhile keeps the reload.
+ */
+static void cache_install(struct app *a, const struct atlas_state *next, int64_t gen)
+{
+	struct atlas_state *packed = state_pack(next);
+	int current;
+
+	pthread_rwlock_wrlock(&a->cache_mu);
+	pthread_mutex_lock(&a->store_mu);
+	current = store_generation(a->store) == gen;
+	pthread_mutex_unlock(&a->store_mu);
+	if (current && (!a->cache || a->cache_gen != gen)) {
+		free(a->cache);
+		a->cache = packed;
+		a->cache_gen = gen;
+		packed = NULL;
+	}
+	pthread_rwlock_unlock(&a->cache_mu);
+	free(packed);
+}
+
+/*
  * The fast edit of a commit e of one WireGuard peer (state_commit_on
  * found only that peer changed) on an interface that is applied, or NULL.
  */
@@ -180,6 +205,7 @@ int app_edit_commit(struct req *r, struct atlas_state *next, const char *summary
 		return -1;
 	}
 	diags_clear(&d);
+	cache_install(a, next, gen);
 	log_info("api: %s (generation %lld)", summary, (long long)gen);
 	if (fast) {
 		loop_wake_fast(a->loop, "api", fast);

@@ -121,12 +121,19 @@ int state_check_edit(struct atlas_state *next, const struct atlas_state *old, co
 {
 	size_t before = d->n;
 	struct diags scratch = { 0 };
-	int fast = 0;
+	int fast = 0, done = 0, one;
 
 	*po = *pn = NULL;
-	if (state_complete(next, old, d, err) < 0)
+	/* a peer added: completed alone (the rest is old's, complete) */
+	one = state_peer_edit(old, next, ifname, po, pn);
+	if (one && !*po)
+		done = state_complete_added_peer(state_wg_iface(next, ifname),
+						 (struct wg_peer *)*pn, d, err);
+	if (done < 0 || (!done && state_complete(next, old, d, err) < 0))
 		return -1;
-	if (d->n == before && state_peer_edit(old, next, ifname, po, pn)) {
+	if (!done)
+		one = state_peer_edit(old, next, ifname, po, pn);
+	if (d->n == before && one) {
 		const struct wg_iface *b = state_wg_iface(next, ifname);
 
 		fast = !*pn ||

@@ -296,6 +296,119 @@ static int allocate(struct wg_iface *ifc, const struct name_index *old_peers, st
 	return 0;
 }
 
+/*
+ * How far ip lies at or above base (same family) in *off: 0, or -1 when it
+ * is below base or 2^64 or more above it.
+ */
+static int ip_offset(const struct ipaddr *base, const struct ipaddr *ip, uint64_t *off)
+{
+	int len = base->family == AF_INET ? 4 : 16, borrow = 0;
+	uint8_t d[16];
+
+	for (int i = len - 1; i >= 0; i--) {
+		int v = ip->a[i] - base->a[i] - borrow;
+
+		borrow = v < 0;
+		d[i] = (uint8_t)(v + (borrow ? 256 : 0));
+	}
+	if (borrow)
+		return -1;
+	*off = 0;
+	for (int i = 0; i < len; i++) {
+		if (i < len - 8 && d[i])
+			return -1;
+		*off = (*off << 8) | d[i];
+	}
+	return 0;
+}
+
+/*
+ * alloc_addr's answer for the first peer without an address when every
+ * address of used[0..n) is a host: the lowest free host above net's
+ * network address. Of the n + 1 hosts from there one is free, so a bitmap
+ * of those is enough. 0, or -1 when alloc_addr must tell (a wide prefix of
+ * net's family taken, or net full).
+ */
+static int first_free(const struct ipaddr *net, const struct ipaddr *used, size_t n,
+		      struct ipaddr *out)
+{
+	int host = net->family == AF_INET ? 32 : 128, ret = -1;
+	unsigned char *taken = xcalloc(n + 1, 1);
+	struct ipaddr base, bcast = *net;
+	uint64_t off;
+	size_t k = 0;
+
+	ip_network(net, &base);
+	ip_add(&base, 1);
+	base.prefix = host;
+	for (size_t i = 0; i < n; i++) {
+		if (used[i].family != net->family)
+			continue;
+		if (used[i].prefix < host)
+			goto out;
+		if (ip_offset(&base, &used[i], &off) == 0 && off <= n)
+			taken[off] = 1;
+	}
+	while (taken[k])
+		k++;
+	*out = base;
+	ip_add(out, k);
+	if (net->family == AF_INET) {
+		ip_network(net, &bcast);
+		ip_add(&bcast, ip_size(net) - 1);
+	}
+	if (ip_in_net(net, out) && !(net->family == AF_INET && ip_addr_eq(out, &bcast)))
+		ret = 0;
+out:
+	free(taken);
+	return ret;
+}
+
+int state_complete_added_peer(struct wg_iface *ifc, struct wg_peer *p, struct diags *d,
+			      struct atlas_err *err)
+{
+	size_t nets = ifc->address.n, n = 0, cap = nets + 1;
+	struct ipaddr *used, *got = xcalloc(nets + 1, sizeof(*got)), net;
+	int ret = 0, alloc = !p->address.n;
+
+	for (size_t j = 0; j < ifc->npeers; j++)
+		cap += ifc->peers[j].address.n;
+	used = xcalloc(cap, sizeof(*used));
+	for (size_t i = 0; i < nets; i++)
+		if (ip_parse(ifc->address.v[i], &used[n]) == 0) {
+			used[n].prefix = used[n].family == AF_INET ? 32 : 128;
+			n++;
+		}
+	for (size_t j = 0; j < ifc->npeers; j++)
+		for (size_t k = 0; k < ifc->peers[j].address.n; k++)
+			if (&ifc->peers[j] != p && ip_parse(ifc->peers[j].address.v[k], &used[n]) == 0)
+				n++;
+	/* every address found before p is changed: a fallback finds p as it came */
+	for (size_t i = 0; i < nets && alloc; i++)
+		if (ip_parse(ifc->address.v[i], &net) == 0 && first_free(&net, used, n, &got[i]) < 0)
+			goto out;
+	ret = -1;
+	if (complete_peer_keys(ifc, p, NULL, d, err) < 0)
+		goto out;
+	if (!p->allowed_ips.n) {
+		strv_push(&p->allowed_ips, "0.0.0.0/0");
+		strv_push(&p->allowed_ips, "::/0");
+	}
+	for (size_t i = 0; i < nets && alloc; i++) {
+		char txt[64];
+
+		if (ip_parse(ifc->address.v[i], &net) < 0)
+			continue;
+		ip_format(&got[i], 1, txt, sizeof(txt));
+		strv_push(&p->address, txt);
+	}
+	ret = 1;
+out:
+	free(used);
+	free(got);
+	return ret;
+}
+
 static int complete_wireguard(struct atlas_state *st, const struct atlas_state *old,
 			      struct diags *d, struct atlas_err *err)
 {

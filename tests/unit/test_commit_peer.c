@@ -15,7 +15,8 @@
 
 /*
  * wg0 with 300 peers p000..p299 (10.0.0.0/16), a peer named '123' (the
- * encoder quotes it), wg1 with a peer named like one of wg0's, and an
+ * encoder quotes it), wg1 with a peer named like one of wg0's and gaps
+ * between its addresses (v4 and v6), wg2 with a /30 already full, and an
  * OpenVPN client list (lines of the same shape at the same depth).
  */
 static struct atlas_state *base(void)
@@ -28,8 +29,11 @@ static struct atlas_state *base(void)
 		     "    peers:\n    - {name: '123'}\n");
 	for (int i = 0; i < 300; i++)
 		buf_printf(&y, "    - {name: p%03d, note: \"n %d\"}\n", i, i);
-	buf_puts(&y, "  - name: wg1\n    listen_port: 51821\n    address: [10.1.0.1/24]\n"
-		     "    peers: [{name: p150}, {name: z}]\n"
+	buf_puts(&y, "  - name: wg1\n    listen_port: 51821\n    address: [10.1.0.1/24, fd01::1/64]\n"
+		     "    peers: [{name: p150, address: [10.1.0.3/32, fd01::2/128]},"
+		     " {name: z, address: [10.1.0.5/32, fd01::5/128]}]\n"
+		     "  - name: wg2\n    listen_port: 51822\n    address: [10.2.0.1/30]\n"
+		     "    peers: [{name: w}]\n"
 		     "openvpn:\n  network: 10.9.0.0/24\n  clients: [{name: p150}, {name: wg0}]\n");
 	st = tu_state_checked(y.data);
 	buf_release(&y);
@@ -127,7 +131,7 @@ static const struct edit_case cases[] = {
 	{ ADD, "wg0", "a", NULL, 1 },	     /* before every other peer */
 	{ ADD, "wg0", "p150x", NULL, 1 },    /* in the middle */
 	{ ADD, "wg0", "zz", NULL, 1 },	     /* after the last */
-	{ ADD, "wg1", "p151", NULL, 1 },     /* the second interface */
+	{ ADD, "wg1", "p151", NULL, 1 },     /* the second interface: into the lowest gaps */
 	{ ADD, "wg0", "456", NULL, 1 },	     /* a quoted name */
 	{ REMOVE, "wg0", "123", NULL, 1 },   /* the first */
 	{ REMOVE, "wg0", "p150", NULL, 1 },  /* a name wg1 and OpenVPN have too */
@@ -142,6 +146,7 @@ static const struct edit_case cases[] = {
 	{ BAD_ADDR, "wg0", "q", "10.7.0.2/32", -1 }, /* outside the network */
 	{ TWO, "wg0", "q", "r", 0 },
 	{ HOST, "wg0", "q", "vpn.example.org", 0 },
+	{ ADD, "wg2", "x", NULL, -1 }, /* no free address left */
 };
 
 /*
@@ -179,9 +184,21 @@ static void test_commit_peer__same_as_full(void **x)
 			assert_int_equal(state_yaml_peer_splice(last.data, last.len, old, next,
 								c->ifname, po, pn, &spliced),
 					 0);
-			state_to_yaml(next, 1, &whole); /* full has keys of its own */
+			state_to_yaml(next, 1, &whole);
 			if (strcmp(buf_str(&spliced), buf_str(&whole)))
 				fail_msg("case %zu: the spliced YAML differs", i);
+			/* completed as the full way does (full has keys of its own) */
+			if (pn) {
+				struct wg_peer *fp = peer(full, c->ifname, pn->name);
+
+				memcpy(fp->private_key, pn->private_key, KEY_B64);
+				memcpy(fp->public_key, pn->public_key, KEY_B64);
+				memcpy(fp->preshared_key, pn->preshared_key, KEY_B64);
+			}
+			buf_reset(&spliced);
+			state_to_yaml(full, 1, &spliced);
+			if (strcmp(buf_str(&spliced), buf_str(&whole)))
+				fail_msg("case %zu: not completed as the full way does", i);
 			buf_release_secure(&spliced);
 			buf_release_secure(&whole);
 		}
@@ -195,10 +212,32 @@ static void test_commit_peer__same_as_full(void **x)
 }
 
 /*
+ * The state a commit leaves (completed, sorted: what api/app.c installs as
+ * its cache) is the one a reload from the store gives, byte for byte
+ * through the encoder and field for field. Returns the reload.
+ */
+static struct atlas_state *loaded_as(struct store *s, const struct atlas_state *next, int64_t *gen)
+{
+	struct atlas_state *loaded = NULL;
+	struct atlas_err err = { 0 };
+	struct buf a = BUF_INIT, b = BUF_INIT;
+
+	assert_int_equal(store_load(s, &loaded, gen, &err), 0);
+	state_to_yaml(next, 1, &a);
+	state_to_yaml(loaded, 1, &b);
+	if (strcmp(buf_str(&a), buf_str(&b)))
+		fail_msg("the committed state is not the one stored");
+	assert_true(state_tree_same(&schema_root, next, loaded, NULL));
+	buf_release_secure(&a);
+	buf_release_secure(&b);
+	return loaded;
+}
+
+/*
  * Through the store: a clash is refused and stores nothing; each edit of
  * one peer (added, removed, changed, renamed) is one generation whose YAML
  * is what the rows load back as, and the generation before reads back
- * exactly.
+ * exactly; the committed state is what a reload gives (loaded_as).
  */
 static void test_commit_peer__store(void **x)
 {
@@ -244,10 +283,19 @@ static void test_commit_peer__store(void **x)
 		buf_reset(&g);
 		free(before);
 		free(now);
-		state_free(next);
 		state_free(old);
-		assert_int_equal(store_load(s, &old, &g0, &err), 0);
+		old = loaded_as(s, next, &g0);
+		state_free(next);
 	}
+	/* an edit of two peers (the full path) too */
+	next = state_dup(old);
+	edit(next, &cases[16]);
+	e = (struct commit_edit){ .old = old, .old_gen = g0, .ifname = "wg0" };
+	assert_int_equal(state_commit_on(s, &e, next, "test", "two", &d, &gen, &err), 0);
+	assert_int_equal(e.one_peer, 0);
+	state_free(old);
+	old = loaded_as(s, next, &g0);
+	state_free(next);
 	assert_non_null(state_wg_peer(state_wg_iface(old, "wg0"), "p150x"));
 	assert_null(state_wg_peer(state_wg_iface(old, "wg0"), "p150"));
 	assert_non_null(state_wg_peer(state_wg_iface(old, "wg1"), "p150"));
