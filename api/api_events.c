@@ -68,8 +68,15 @@ static void kick(struct sse_client *c)
 void events_publish(struct events *e, const char *type, json_t *data)
 {
 	char *s;
+	int listening;
 
 	if (!e)
+		return;
+	/* no stream open: no text (a first run's apply event holds 10,000 actions) */
+	pthread_mutex_lock(&e->mu);
+	listening = e->clients != NULL;
+	pthread_mutex_unlock(&e->mu);
+	if (!listening)
 		return;
 	s = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
 	if (!s)

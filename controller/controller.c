@@ -330,7 +330,8 @@ static void check_converged(const struct plan *plan, struct buf *errors, struct 
  * place both kinds of run are written. error is NULL when ok.
  */
 static void record_run(const struct driver_ctx *ctx, const char *trigger, int64_t generation,
-		       int64_t started_at, json_t *results, int ok, char *error)
+		       int64_t started_at, json_t *results, int ok, char *error,
+		       struct run_outcome *out)
 {
 	struct run_info run = { 0 };
 	struct atlas_err e = { 0 };
@@ -344,8 +345,13 @@ static void record_run(const struct driver_ctx *ctx, const char *trigger, int64_
 	run.ok = ok;
 	run.actions = json_dumps(results, JSON_COMPACT);
 	run.error = ok ? NULL : error;
-	if (store_record_run(ctx->store, &run, &e) < 0)
+	if (store_record_run(ctx->store, &run, &e) < 0) {
 		log_warn("cannot record the run: %s", e.msg);
+	} else if (out) {
+		out->run_id = run.id;
+		out->started_at = run.started_at;
+		out->finished_at = run.finished_at;
+	}
 	free(run.actions);
 }
 
@@ -402,7 +408,7 @@ int controller_apply(const struct driver_ctx *ctx, const struct atlas_state *des
 			remaining, remaining == 1 ? "" : "s");
 out:
 	out->remaining = remaining;
-	record_run(ctx, trigger, generation, started_at, results, ret == 0, err->msg);
+	record_run(ctx, trigger, generation, started_at, results, ret == 0, err->msg, out);
 	if (ret == 0 && ctx->store)
 		store_set_applied_generation(ctx->store, generation, NULL);
 	if (result)
@@ -435,7 +441,7 @@ int controller_restart(const struct driver_ctx *ctx, const struct atlas_state *d
 		ret = err_set(err, ERR_UNSUPPORTED, "%s cannot restart", engine);
 	if (ret < 0)
 		outcome_fail(out, engine);
-	record_run(ctx, trigger, generation, started_at, results, ret == 0, err->msg);
+	record_run(ctx, trigger, generation, started_at, results, ret == 0, err->msg, out);
 	if (result)
 		*result = controller_result_json(ret == 0, results, 0, err->msg, generation);
 	json_decref(results);
@@ -496,7 +502,8 @@ static char *fast_text(const struct fast_peer *f)
 }
 
 int controller_fast_peer(const struct driver_ctx *ctx, const struct fast_peer *f,
-			 const char *trigger, json_t **result, struct atlas_err *err)
+			 const char *trigger, json_t **result, struct run_outcome *out,
+			 struct atlas_err *err)
 {
 	int64_t started_at = clock_wall_ms();
 	struct buf body = BUF_INIT;
@@ -525,7 +532,7 @@ int controller_fast_peer(const struct driver_ctx *ctx, const struct fast_peer *f
 		plan_result(results, text, rc == 0, e.msg);
 		free(text);
 	}
-	record_run(ctx, trigger, f->generation, started_at, results, rc == 0, e.msg);
+	record_run(ctx, trigger, f->generation, started_at, results, rc == 0, e.msg, out);
 	if (rc == 0 && ctx->store)
 		store_set_applied_generation(ctx->store, f->generation, NULL);
 	if (result)

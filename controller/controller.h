@@ -35,6 +35,8 @@ struct run_outcome {
 	size_t nengines;
 	int unclaimed;	  /* the run failed but no engine is to blame */
 	size_t remaining; /* actions still planned at the end (apply) */
+	/* the run as the store recorded it: run_id 0 when it was not (no store, a failed write) */
+	int64_t run_id, started_at, finished_at; /* unix milliseconds */
 };
 
 /* 1 when the run failed: an engine failed, or unclaimed. Cannot fail. */
@@ -111,9 +113,10 @@ struct fast_peer *fast_peer_new(int64_t generation, const struct wg_iface *ifc,
  * path does not fit: a peer with a quota (the usage decides whether it is
  * suspended), or no UAPI socket (the kernel module). Any other error: the
  * set failed and a full reconcile must follow. *result as for
- * controller_apply.
+ * controller_apply; out (may be NULL) gets the recorded run's id and times.
  */
 int controller_fast_peer(const struct driver_ctx *ctx, const struct fast_peer *f,
-			 const char *trigger, json_t **result, struct atlas_err *err);
+			 const char *trigger, json_t **result, struct run_outcome *out,
+			 struct atlas_err *err);
 
 #endif

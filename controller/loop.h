@@ -212,6 +212,13 @@ json_t *loop_engine_status(struct loop *l, const struct atlas_state *desired);
  */
 struct run_info;
 json_t *loop_run_json(const struct run_info *run);
+/*
+ * The same object for the run the controller just recorded (o->run_id and
+ * times) from its result (borrowed; its actions are shared, not copied),
+ * without reading it back. A run not recorded (o->run_id 0): {trigger, result}.
+ */
+struct run_outcome;
+json_t *loop_run_of(const struct run_outcome *o, const char *trigger, json_t *result);
 
 /*
  * Observes and diffs (controller_plan) under the engine lock, for GET

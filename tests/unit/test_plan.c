@@ -9,6 +9,7 @@
 #include "testutil.h"
 
 #include "controller/controller.h"
+#include "controller/loop.h"
 #include "state/yaml.h"
 
 static int freed;
@@ -351,6 +352,53 @@ static void test_plan__restart_outcome(void **s)
 	state_free(st);
 }
 
+/*
+ * The last run and the apply event are made from the run's result and what
+ * the store said of it (loop_run_of), not read back: the same object as the
+ * stored run (GET /history), failed (an error) or not, and for a restart.
+ */
+static void test_plan__run_of_result_is_the_stored_run(void **s)
+{
+	static const enum fake_mode modes[][2] = { { FAKE_FAILS, FAKE_OK }, { FAKE_OK, FAKE_OK } };
+	char *dir = tu_tmpdir();
+	struct store *store;
+
+	(void)s;
+	assert_int_equal(store_open(dir, &store, NULL), 0);
+	for (size_t i = 0; i < 3; i++) {
+		struct atlas_err err = { 0 };
+		struct driver_ctx ctx;
+		struct run_outcome o;
+		struct run_info *runs = NULL;
+		size_t n = 0;
+		struct atlas_state *st = fake_setup(&ctx, modes[i % 2][0], modes[i % 2][1]);
+		json_t *result = NULL, *mine, *stored;
+
+		ctx.store = store;
+		if (i < 2)
+			controller_apply(&ctx, st, 1, "test", &result, &o, &err);
+		else
+			controller_restart(&ctx, st, 1, "openvpn", "restart openvpn", &result, &o,
+					   &err);
+		assert_int_equal(store_runs(store, 1, &runs, &n, NULL), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(o.run_id, runs[0].id);
+		mine = loop_run_of(&o, i < 2 ? "test" : "restart openvpn", result);
+		stored = loop_run_json(&runs[0]);
+		assert_true(json_array_size(json_object_get(stored, "actions")) > 0);
+		assert_true(json_equal(mine, stored));
+		json_decref(mine);
+		json_decref(stored);
+		store_runs_free(runs, n);
+		json_decref(result);
+		ctx.store = NULL;
+		controller_ctx_release(&ctx);
+		state_free(st);
+	}
+	store_close(store);
+	tu_rmrf_free(dir);
+}
+
 TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_plan__render_text_and_json),
 	cmocka_unit_test(test_plan__engines_without_driver_or_section),
@@ -358,4 +406,5 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_plan__generation_zero_removes_nothing),
 	cmocka_unit_test(test_plan__apply_outcome_names_the_failed_engine),
 	cmocka_unit_test(test_plan__apply_outcome_not_converged),
+	cmocka_unit_test(test_plan__run_of_result_is_the_stored_run),
 	cmocka_unit_test(test_plan__restart_outcome))
