@@ -130,7 +130,8 @@ static int is_default(const struct field *f, const void *p)
 	case F_I64:
 		return *(const long long *)fp == f->def;
 	case F_STRV:
-		return ((const struct strv *)fp)->n == 0;
+		/* a required list is written even empty, so the export parses again */
+		return ((const struct strv *)fp)->n == 0 && !(f->flags & FF_REQUIRED);
 	case F_SECTION:
 		return !*(const int *)((const char *)p + f->aux_off);
 	case F_LIST:
