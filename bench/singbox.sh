@@ -6,7 +6,7 @@
 # start, N Shadowsocks users added live), the apply of one more VLESS user (a
 # reload) and of one more Shadowsocks user (live, no reload). Then the whole
 # proxy stack (issue 18): `atlas serve` managing sing-box with SB_STACK_N
-# users per inbound (default 1000): the VmRSS and RssAnon of both processes
+# users per inbound (default "500 1000": 1,000 users in all, then 2,000): the VmRSS and RssAnon of both processes
 # and their sum (the lowest of 35 samples over a status period, as
 # bench/api.sh does), and the authenticated GET of a 50-user inbound's list
 # with wrk -t1 -c10, next to s-ui's figures quoted in issue 18 (measured
@@ -97,29 +97,32 @@ unserve() { # stops atlas serve and the sing-box it started
 }
 kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f MB", k / 1024 }'; }
-n=${SB_STACK_N:-1000}
-rm -rf "$T/stack"
-state "$n" "" "" > "$T/s.yaml"
-"$ATLAS_BIN" --data "$T/stack" import "$T/s.yaml" > /dev/null
-serve "$T/stack"
-SPID=$(cat "$T/stack/run/sing-box.pid")
-sleep 4 # a status round with both inbounds observed
-ar=; aa=; sr=; sa=
-for _ in $(seq 1 35); do # the lowest of each over a status period (3 s)
-  v=$(kb "$APID" VmRSS); [ -z "$ar" ] || [ "$v" -lt "$ar" ] && ar=$v
-  v=$(kb "$APID" RssAnon); [ -z "$aa" ] || [ "$v" -lt "$aa" ] && aa=$v
-  v=$(kb "$SPID" VmRSS); [ -z "$sr" ] || [ "$v" -lt "$sr" ] && sr=$v
-  v=$(kb "$SPID" RssAnon); [ -z "$sa" ] || [ "$v" -lt "$sa" ] && sa=$v
-  sleep 0.1
-done
-grep -q libcurl "/proc/$APID/maps" && curl_state="libcurl loaded" || curl_state="libcurl NOT loaded"
-printf 'stack: atlas serve managing sing-box, %d+%d users (%s): Atlas VmRSS %d KiB (RssAnon %d), sing-box VmRSS %d KiB (RssAnon %d), together %d KiB (RssAnon %d)\n' \
-  "$n" "$n" "$curl_state" "$ar" "$aa" "$sr" "$sa" $((ar + sr)) $((aa + sa))
-row "Atlas + sing-box VmRSS, $n+$n users" "<= 45 MB" \
-  "$(mb $((ar + sr))) (Atlas $(mb "$ar"), sing-box $(mb "$sr"))" "s-ui 64 MiB (issue 18, measured elsewhere)"
-row "Atlas + sing-box RssAnon, $n+$n users" "-" \
-  "$(mb $((aa + sa))) (Atlas $(mb "$aa"), sing-box $(mb "$sa"))"
-unserve
+stack() { # N: the stack with N users in each of the two inbounds
+  local n=$1 ar= aa= sr= sa= v curl_state
+  rm -rf "$T/stack"
+  state "$n" "" "" > "$T/s.yaml"
+  "$ATLAS_BIN" --data "$T/stack" import "$T/s.yaml" > /dev/null
+  serve "$T/stack"
+  SPID=$(cat "$T/stack/run/sing-box.pid")
+  sleep 4 # a status round with both inbounds observed
+  for _ in $(seq 1 35); do # the lowest of each over a status period (3 s)
+    v=$(kb "$APID" VmRSS); [ -z "$ar" ] || [ "$v" -lt "$ar" ] && ar=$v
+    v=$(kb "$APID" RssAnon); [ -z "$aa" ] || [ "$v" -lt "$aa" ] && aa=$v
+    v=$(kb "$SPID" VmRSS); [ -z "$sr" ] || [ "$v" -lt "$sr" ] && sr=$v
+    v=$(kb "$SPID" RssAnon); [ -z "$sa" ] || [ "$v" -lt "$sa" ] && sa=$v
+    sleep 0.1
+  done
+  grep -q libcurl "/proc/$APID/maps" && curl_state="libcurl loaded" || curl_state="libcurl NOT loaded"
+  printf 'stack: atlas serve managing sing-box, %d+%d users (%s): Atlas VmRSS %d KiB (RssAnon %d), sing-box VmRSS %d KiB (RssAnon %d), together %d KiB (RssAnon %d)\n' \
+    "$n" "$n" "$curl_state" "$ar" "$aa" "$sr" "$sa" $((ar + sr)) $((aa + sa))
+  row "Atlas + sing-box VmRSS, $n+$n users ($((2 * n)) in all)" "<= 45 MB (1,000 users)" \
+    "$(mb $((ar + sr))) (Atlas $(mb "$ar"), sing-box $(mb "$sr"))" "s-ui 64 MiB, 1,000 users (issue 18, measured elsewhere)"
+  row "Atlas + sing-box RssAnon, $n+$n users" "-" \
+    "$(mb $((aa + sa))) (Atlas $(mb "$aa"), sing-box $(mb "$sa"))"
+  unserve
+}
+# 1,000 users in all (the issue's figure: 500 in each inbound), then 1,000 in each.
+for n in ${SB_STACK_N:-500 1000}; do stack "$n"; done
 
 # Atlas's authenticated list of one inbound's 50 users, with sing-box managed.
 S_UI_RPS=1400 # s-ui 1.5.1's 50-client list, issue 18 (measured elsewhere, not in this run)
