@@ -36,6 +36,7 @@ struct loop {
 	char *datadir;
 	loop_run_cb on_run;
 	void *cls;
+	struct loop_source src; /* get NULL: each run loads its own copy */
 	int stop;
 	int wake; /* an apply is wanted */
 	char wake_trigger[64];
@@ -233,21 +234,38 @@ static void record(struct loop *l, const struct run_outcome *o, int resync_s, js
 	publish(l, o, result, trigger);
 }
 
+/* The desired state of a run (borrowed until state_put), or NULL with err. */
+static const struct atlas_state *state_get(struct loop *l, int64_t *gen, struct atlas_err *err)
+{
+	struct atlas_state *st = NULL;
+
+	if (l->src.get)
+		return l->src.get(l->src.cls, gen, err);
+	return store_load(l->store, &st, gen, err) < 0 ? NULL : st;
+}
+
+static void state_put(struct loop *l, const struct atlas_state *st)
+{
+	if (st && l->src.get)
+		l->src.put(l->src.cls, st);
+	else
+		state_free((struct atlas_state *)st); /* our own load */
+}
+
 /*
- * The start of every run: loads the desired state into *desired (new),
+ * The start of every run: the desired state into *desired (state_put it),
  * takes the engine lock and fills ctx for it (engines_end releases both
  * but *desired). Returns the generation, or -1 when the state cannot be
- * loaded: then *result is the run's (failed) result and nothing is held.
+ * had: then *result is the run's (failed) result and nothing is held.
  */
-static int64_t engines_begin(struct loop *l, struct atlas_state **desired,
+static int64_t engines_begin(struct loop *l, const struct atlas_state **desired,
 			     struct driver_ctx *ctx, json_t **result)
 {
 	struct atlas_err err = {0};
-	int64_t gen;
+	int64_t gen = 0;
 
-	if (store_load(l->store, desired, &gen, &err) < 0) {
+	if (!(*desired = state_get(l, &gen, &err))) {
 		log_error("reconcile: %s", err.msg);
-		*desired = NULL;
 		*result = controller_result_json(0, NULL, 0, "cannot load the desired state", 0);
 		return -1;
 	}
@@ -380,7 +398,7 @@ static int run_fast(struct loop *l, struct fast_peer *f)
 static json_t *run_reconcile(struct loop *l, const char *trigger)
 {
 	struct atlas_err err = {0};
-	struct atlas_state *desired = NULL;
+	const struct atlas_state *desired = NULL;
 	struct driver_ctx ctx;
 	struct run_outcome o;
 	json_t *result = NULL;
@@ -409,11 +427,11 @@ static json_t *run_reconcile(struct loop *l, const char *trigger)
 	set_drift(l, (long)o.remaining);
 	engines_end(l, &ctx);
 	resync = desired->settings.resync;
-	state_free(desired); /* 6.5 MB with 10,000 peers: not kept while the run is published */
+	state_put(l, desired); /* not kept while the run is published */
 	desired = NULL;
 	record(l, &o, resync, result, trigger);
 out:
-	state_free(desired);
+	state_put(l, desired);
 	return result;
 }
 
@@ -421,7 +439,7 @@ out:
 static json_t *run_restart(struct loop *l, const char *trigger, const char *engine)
 {
 	struct atlas_err err = {0};
-	struct atlas_state *desired = NULL;
+	const struct atlas_state *desired = NULL;
 	struct driver_ctx ctx;
 	struct run_outcome o;
 	json_t *result = NULL;
@@ -435,7 +453,7 @@ static json_t *run_restart(struct loop *l, const char *trigger, const char *engi
 	engines_end(l, &ctx);
 	record(l, &o, desired->settings.resync, result, trigger);
 out:
-	state_free(desired);
+	state_put(l, desired);
 	return result;
 }
 
@@ -532,7 +550,16 @@ static void *loop_main(void *arg)
 
 struct loop *loop_start(const char *datadir, loop_run_cb on_run, void *cls, struct atlas_err *err)
 {
+	return loop_start_from(datadir, on_run, cls, NULL, err);
+}
+
+struct loop *loop_start_from(const char *datadir, loop_run_cb on_run, void *cls,
+			     const struct loop_source *src, struct atlas_err *err)
+{
 	struct loop *l = xcalloc(1, sizeof(*l));
+
+	if (src)
+		l->src = *src;
 
 	if (store_open(datadir, &l->store, err) < 0) {
 		free(l);
