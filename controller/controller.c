@@ -92,7 +92,7 @@ json_t *controller_result_json(int ok, json_t *actions, size_t remaining, const 
 			       int64_t generation)
 {
 	return json_pack("{s:b, s:o, s:I, s:s?, s:I}", "ok", ok, "actions",
-			 actions ? json_incref(actions) : json_array(), "remaining",
+			 actions ? plan_results_json(actions) : json_array(), "remaining",
 			 (json_int_t)remaining, "error", ok ? NULL : error, "generation",
 			 (json_int_t)generation);
 }
@@ -343,7 +343,7 @@ static void record_run(const struct driver_ctx *ctx, const char *trigger, int64_
 	snprintf(run.trigger, sizeof(run.trigger), "%s", trigger ? trigger : "");
 	run.generation = generation;
 	run.ok = ok;
-	run.actions = json_dumps(results, JSON_COMPACT);
+	run.actions = plan_results_dump(results); /* no second tree of every step */
 	run.error = ok ? NULL : error;
 	if (store_record_run(ctx->store, &run, &e) < 0) {
 		log_warn("cannot record the run: %s", e.msg);
