@@ -208,7 +208,8 @@ void plan_result(json_t *results, const char *text, int ok, const char *msg)
 /* One step of results in the documented shape (new). */
 static json_t *result_step(json_t *v)
 {
-	return json_is_string(v) ? json_pack("{s:O, s:b}", "text", v, "ok", 1) : json_incref(v);
+	return json_is_string(v) ? json_pack("{s:O, s:b, s:n}", "text", v, "ok", 1, "error")
+				 : json_incref(v);
 }
 
 json_t *plan_results_json(json_t *results)

@@ -82,8 +82,8 @@ struct action *plan_add(struct plan *p, const char *engine, enum action_kind kin
 
 /*
  * Appends the outcome of one applied step to an apply's results (a JSON
- * array): {"text": text, "ok": ok, "error": msg}, "error" only when !ok (msg
- * may be NULL then). The one shape every driver reports. Cannot fail.
+ * array): {"text": text, "ok": ok, "error": msg}, "error" null when ok (msg
+ * may be NULL, null too). The one shape every driver reports. Cannot fail.
  *
  * A step that went well is kept as its text alone (a JSON string, about
  * 130 bytes instead of 580 for the object: 1.3 MB, not 5.7, for the 10,000

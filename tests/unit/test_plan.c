@@ -399,6 +399,57 @@ static void test_plan__run_of_result_is_the_stored_run(void **s)
 	tu_rmrf_free(dir);
 }
 
+/* One step as apply results held it before they were kept compact. */
+static json_t *step_object(const char *text, int ok, const char *msg)
+{
+	return json_pack("{s:s, s:b, s:s?}", "text", text, "ok", ok, "error", ok ? NULL : msg);
+}
+
+/*
+ * An apply's results keep a step that went well as its text alone (a first
+ * apply of 10,000 peers has 10,000 of them); expanded, and written out for
+ * the store, they are the objects they were before ("error": null when
+ * none), byte for byte what json_dumps() writes of those. A driver's own
+ * object passes as it is.
+ */
+static void test_plan__results_kept_compact(void **s)
+{
+	static const struct {
+		const char *text;
+		int ok;
+		const char *msg;
+	} steps[] = {
+		{ "+ wireguard/wg0 peer \"\xc3\xa4\" (10.0.0.2/32)", 1, "not shown" },
+		{ "- openvpn client bob", 0, "exit status 1" },
+		{ "~ singbox reload", 0, NULL },
+	};
+	json_t *r = json_array(), *empty = json_array(), *want = json_array(), *full;
+	char *text, *wtext;
+
+	(void)s;
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		plan_result(r, steps[i].text, steps[i].ok, steps[i].msg);
+		json_array_append_new(want, step_object(steps[i].text, steps[i].ok, steps[i].msg));
+	}
+	json_array_append_new(r, json_pack("{s:s, s:b}", "text", "+ singbox user u", "ok", 1));
+	json_array_append_new(want, json_pack("{s:s, s:b}", "text", "+ singbox user u", "ok", 1));
+	assert_true(json_is_string(json_array_get(r, 0)));
+	full = plan_results_json(r);
+	assert_true(json_equal(full, want));
+	text = plan_results_dump(r);
+	wtext = json_dumps(want, JSON_COMPACT);
+	assert_string_equal(text, wtext);
+	free(text);
+	text = plan_results_dump(empty);
+	assert_string_equal(text, "[]");
+	free(text);
+	free(wtext);
+	json_decref(full);
+	json_decref(want);
+	json_decref(empty);
+	json_decref(r);
+}
+
 TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_plan__render_text_and_json),
 	cmocka_unit_test(test_plan__engines_without_driver_or_section),
@@ -407,4 +458,5 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_plan__apply_outcome_names_the_failed_engine),
 	cmocka_unit_test(test_plan__apply_outcome_not_converged),
 	cmocka_unit_test(test_plan__run_of_result_is_the_stored_run),
-	cmocka_unit_test(test_plan__restart_outcome))
+	cmocka_unit_test(test_plan__restart_outcome),
+	cmocka_unit_test(test_plan__results_kept_compact))
