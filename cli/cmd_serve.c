@@ -31,7 +31,13 @@ static void on_run(void *cls, json_t *run)
 	if (!json_is_true(json_object_get(run, "ok")))
 		a->runs_failed++;
 	pthread_mutex_unlock(&a->stats_mu);
-	events_publish(a->events, "apply", run);
+	/* every action of the run, as objects, only when a stream is open to read them */
+	if (events_clients(a->events) > 0) {
+		json_t *full = loop_run_full(run);
+
+		events_publish(a->events, "apply", full);
+		json_decref(full);
+	}
 	ticker_tick_now(a->ticker);
 }
 

@@ -97,6 +97,18 @@ json_t *controller_result_json(int ok, json_t *actions, size_t remaining, const 
 			 (json_int_t)generation);
 }
 
+/* The result of an apply or restart, its actions as ctx wants them. */
+static json_t *run_result(const struct driver_ctx *ctx, int ok, json_t *results, size_t remaining,
+			  const char *error, int64_t generation)
+{
+	json_t *r = controller_result_json(ok, ctx->compact_results ? NULL : results, remaining,
+					   error, generation);
+
+	if (ctx->compact_results)
+		json_object_set(r, "actions", results);
+	return r;
+}
+
 /*
  * The state the drivers work from: desired with its users over quota at
  * ctx->now suspended (usage_suspend), a new copy, or NULL when no user is
@@ -412,7 +424,7 @@ out:
 	if (ret == 0 && ctx->store)
 		store_set_applied_generation(ctx->store, generation, NULL);
 	if (result)
-		*result = controller_result_json(ret == 0, results, remaining, err->msg, generation);
+		*result = run_result(ctx, ret == 0, results, remaining, err->msg, generation);
 	json_decref(results);
 	buf_release(&errors);
 	state_free(eff);
@@ -443,7 +455,7 @@ int controller_restart(const struct driver_ctx *ctx, const struct atlas_state *d
 		outcome_fail(out, engine);
 	record_run(ctx, trigger, generation, started_at, results, ret == 0, err->msg, out);
 	if (result)
-		*result = controller_result_json(ret == 0, results, 0, err->msg, generation);
+		*result = run_result(ctx, ret == 0, results, 0, err->msg, generation);
 	json_decref(results);
 	return ret < 0 ? -1 : 0;
 }

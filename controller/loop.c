@@ -162,20 +162,32 @@ json_t *loop_run_json(const struct run_info *run)
 			 actions ? actions : json_array(), "error", run->error);
 }
 
+json_t *loop_run_full(json_t *run)
+{
+	json_t *full = json_copy(run), *all = json_object_get(run, "actions");
+
+	if (json_is_array(all))
+		json_object_set_new(full, "actions", plan_results_json(all));
+	return full;
+}
+
 json_t *loop_run_summary(json_t *run)
 {
-	json_t *kept = json_copy(run), *all = json_object_get(run, "actions"), *act;
+	json_t *kept = json_copy(run), *all = json_object_get(run, "actions"), *act, *first;
 	size_t i, failed = 0;
 
 	if (!json_is_array(all))
 		return kept;
-	json_object_set_new(kept, "actions", json_array());
+	first = json_array();
 	json_array_foreach(all, i, act)
 	{
-		failed += !json_is_true(json_object_get(act, "ok"));
+		/* a step kept as its text alone went well (plan_result) */
+		failed += !json_is_string(act) && !json_is_true(json_object_get(act, "ok"));
 		if (i < LOOP_LAST_RUN_ACTIONS)
-			json_array_append(json_object_get(kept, "actions"), act);
+			json_array_append(first, act);
 	}
+	json_object_set_new(kept, "actions", plan_results_json(first));
+	json_decref(first);
 	json_object_set_new(kept, "counts", json_pack("{s:I, s:I}", "actions", (json_int_t)i,
 						      "failed", (json_int_t)failed));
 	return kept;
@@ -274,6 +286,7 @@ static int64_t engines_begin(struct loop *l, const struct atlas_state **desired,
 	l->resync = (*desired)->settings.resync;
 	pthread_mutex_unlock(&l->mu);
 	controller_ctx_init(ctx, l->datadir, l->store, *desired);
+	ctx->compact_results = 1; /* expanded where read: loop_run_full */
 	return gen;
 }
 
@@ -457,6 +470,15 @@ out:
 	return result;
 }
 
+/* A request's answer: the run's result with its actions as objects. Takes result. */
+static void answer(struct request *rq, json_t *result)
+{
+	json_t *full = loop_run_full(result);
+
+	json_decref(result);
+	rq->done(rq->cls, full);
+}
+
 static int resync_ms(struct loop *l)
 {
 	/* l->mu held */
@@ -497,9 +519,9 @@ static void *loop_main(void *arg)
 				json_t *res = run_restart(l, t, rq->engine);
 
 				free(t);
-				rq->done(rq->cls, res);
+				answer(rq, res);
 			} else {
-				rq->done(rq->cls, run_reconcile(l, "api apply"));
+				answer(rq, run_reconcile(l, "api apply"));
 			}
 			store_set_actor(l->store, NULL);
 			free(rq);

@@ -51,8 +51,14 @@
 
 struct loop;
 
-/* Called in the loop thread after each recorded run with the run (borrowed). */
+/*
+ * Called in the loop thread after each recorded run with the run (borrowed),
+ * its actions as plan_result() keeps them: loop_run_full() expands them
+ * (a first apply of 10,000 peers builds no tree of them that nobody reads).
+ */
 typedef void (*loop_run_cb)(void *cls, json_t *run);
+/* run, or a run's result, with its actions as objects (new; the rest shared). */
+json_t *loop_run_full(json_t *run);
 /* Called in the loop thread when a request finished, with its result (new, steals). */
 typedef void (*loop_done_cb)(void *cls, json_t *result);
 

@@ -137,21 +137,32 @@ static void test_loop__wake_due(void **ts)
 /*
  * The last run is kept as a summary: the first LOOP_LAST_RUN_ACTIONS actions
  * and the counts (a first apply of 10,000 peers has 10,000 actions); the
- * rest of the run as it was; a run without actions unchanged.
+ * rest of the run as it was; a run without actions unchanged. The run's
+ * actions are as plan_result() keeps them (a step that went well as its
+ * text): the summary's are objects, and loop_run_full() expands them all.
  */
 static void test_loop__last_run_summary(void **ts)
 {
 	json_t *run = json_pack("{s:I, s:s, s:b, s:[]}", "id", (json_int_t)7, "trigger", "start",
-				"ok", 0, "actions"), *sum, *fallback;
+				"ok", 0, "actions"), *sum, *fallback, *full;
 	char text[32];
 
 	(void)ts;
 	for (int i = 0; i < LOOP_LAST_RUN_ACTIONS + 5; i++) {
 		snprintf(text, sizeof(text), "add peer p%d", i);
-		json_array_append_new(json_object_get(run, "actions"),
-				      json_pack("{s:s, s:b}", "text", text, "ok", i % 10 != 3));
+		plan_result(json_object_get(run, "actions"), text, i % 10 != 3, "boom");
 	}
 	sum = loop_run_summary(run);
+	assert_true(json_is_true(json_object_get(
+	    json_array_get(json_object_get(sum, "actions"), 0), "ok")));
+	full = loop_run_full(run);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(full, "actions"), 24), "text")),
+			    "add peer p24");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(full, "actions"), 23), "error")),
+			    "boom");
+	json_decref(full);
 	assert_int_equal(json_array_size(json_object_get(sum, "actions")), LOOP_LAST_RUN_ACTIONS);
 	assert_string_equal(json_string_value(json_object_get(
 				    json_array_get(json_object_get(sum, "actions"), 0), "text")),

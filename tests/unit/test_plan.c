@@ -365,25 +365,38 @@ static void test_plan__run_of_result_is_the_stored_run(void **s)
 
 	(void)s;
 	assert_int_equal(store_open(dir, &store, NULL), 0);
-	for (size_t i = 0; i < 3; i++) {
+	/* each kind of run twice: with the actions as objects, and kept compact (the loop) */
+	for (size_t i = 0; i < 6; i++) {
 		struct atlas_err err = { 0 };
 		struct driver_ctx ctx;
 		struct run_outcome o;
 		struct run_info *runs = NULL;
 		size_t n = 0;
-		struct atlas_state *st = fake_setup(&ctx, modes[i % 2][0], modes[i % 2][1]);
+		struct atlas_state *st = fake_setup(&ctx, modes[i % 3 % 2][0], modes[i % 3 % 2][1]);
 		json_t *result = NULL, *mine, *stored;
 
+		int apply = i % 3 < 2;
+
 		ctx.store = store;
-		if (i < 2)
+		ctx.compact_results = i >= 3;
+		if (apply)
 			controller_apply(&ctx, st, 1, "test", &result, &o, &err);
 		else
 			controller_restart(&ctx, st, 1, "openvpn", "restart openvpn", &result, &o,
 					   &err);
+		/* the second run went well: its steps are kept as their text */
+		assert_int_equal(json_is_string(json_array_get(json_object_get(result, "actions"), 0)),
+				 i == 4);
 		assert_int_equal(store_runs(store, 1, &runs, &n, NULL), 0);
 		assert_int_equal(n, 1);
 		assert_int_equal(o.run_id, runs[0].id);
-		mine = loop_run_of(&o, i < 2 ? "test" : "restart openvpn", result);
+		mine = loop_run_of(&o, apply ? "test" : "restart openvpn", result);
+		if (ctx.compact_results) {
+			json_t *full = loop_run_full(mine);
+
+			json_decref(mine);
+			mine = full;
+		}
 		stored = loop_run_json(&runs[0]);
 		assert_true(json_array_size(json_object_get(stored, "actions")) > 0);
 		assert_true(json_equal(mine, stored));
