@@ -373,8 +373,7 @@ static void test_plan__run_of_result_is_the_stored_run(void **s)
 		struct run_info *runs = NULL;
 		size_t n = 0;
 		struct atlas_state *st = fake_setup(&ctx, modes[i % 3 % 2][0], modes[i % 3 % 2][1]);
-		json_t *result = NULL, *mine, *stored;
-
+		json_t *result = NULL, *mine, *stored, *first;
 		int apply = i % 3 < 2;
 
 		ctx.store = store;
@@ -385,8 +384,8 @@ static void test_plan__run_of_result_is_the_stored_run(void **s)
 			controller_restart(&ctx, st, 1, "openvpn", "restart openvpn", &result, &o,
 					   &err);
 		/* the second run went well: its steps are kept as their text */
-		assert_int_equal(json_is_string(json_array_get(json_object_get(result, "actions"), 0)),
-				 i == 4);
+		first = json_array_get(json_object_get(result, "actions"), 0);
+		assert_int_equal(json_is_string(first), i == 4);
 		assert_int_equal(store_runs(store, 1, &runs, &n, NULL), 0);
 		assert_int_equal(n, 1);
 		assert_int_equal(o.run_id, runs[0].id);
