@@ -83,6 +83,13 @@ struct app {
 	struct atlas_state *cache; /* packed (state_pack): free() it */
 	int64_t cache_gen;
 	/*
+	 * The pack the reconcile loop's run holds (app_state_share), or NULL:
+	 * when the cache moves on meanwhile it is freed by app_state_unshare,
+	 * not by the cache. Written by the loop thread under the read lock,
+	 * read under the write lock only.
+	 */
+	const struct atlas_state *loop_held;
+	/*
 	 * During an edit (store_mu held): the cache it started from, read
 	 * locked, when it was the stored generation (app_edit_begin); NULL:
 	 * the commit loads the stored state itself.
@@ -199,6 +206,17 @@ const struct atlas_state *app_state_get(struct req *r, int64_t *gen);
 void app_state_put(struct app *a);
 /* The same without a request (NULL with err); release with app_state_put. */
 const struct atlas_state *app_state_acquire(struct app *a, int64_t *gen, struct atlas_err *err);
+/*
+ * For the reconcile loop (one holder at a time): the packed state of the
+ * stored generation, the cache's own (loaded once for the API and the run
+ * when not cached), borrowed until app_state_unshare even when the cache
+ * moves on meanwhile; no lock is held in between, so edits go on during
+ * a run. NULL with err on a store error.
+ */
+const struct atlas_state *app_state_share(struct app *a, int64_t *gen, struct atlas_err *err);
+void app_state_unshare(struct app *a, const struct atlas_state *st);
+/* The loop's source of desired states (loop_start_from): app_state_share. */
+struct loop_source app_loop_source(struct app *a);
 /*
  * Write path: app_edit_begin locks the store and loads a copy (new) of the
  * desired state; app_edit_commit commits it with state_commit (replying 422

@@ -17,6 +17,14 @@
 #include "state/validate.h"
 #include "api/api.h"
 
+/* The cache goes (cache_mu write locked): freed unless the loop holds it. */
+static void cache_drop(struct app *a)
+{
+	if (a->cache != a->loop_held)
+		free(a->cache);
+	a->cache = NULL;
+}
+
 const struct atlas_state *app_state_acquire(struct app *a, int64_t *gen, struct atlas_err *err)
 {
 	int64_t g;
@@ -44,7 +52,7 @@ const struct atlas_state *app_state_acquire(struct app *a, int64_t *gen, struct 
 			return NULL;
 		}
 		/* One block: see state/pack.h. */
-		free(a->cache);
+		cache_drop(a);
 		a->cache = state_pack(st);
 		a->cache_gen = lg;
 		state_free(st);
@@ -74,6 +82,43 @@ const struct atlas_state *app_state_get(struct req *r, int64_t *gen)
 void app_state_put(struct app *a)
 {
 	pthread_rwlock_unlock(&a->cache_mu);
+}
+
+const struct atlas_state *app_state_share(struct app *a, int64_t *gen, struct atlas_err *err)
+{
+	const struct atlas_state *st = app_state_acquire(a, gen, err);
+
+	if (st) {
+		a->loop_held = st; /* under the read lock: no writer reads it now */
+		app_state_put(a);
+	}
+	return st;
+}
+
+void app_state_unshare(struct app *a, const struct atlas_state *st)
+{
+	pthread_rwlock_wrlock(&a->cache_mu);
+	if (st != a->cache)
+		free((void *)st); /* the cache moved on during the run */
+	a->loop_held = NULL;
+	pthread_rwlock_unlock(&a->cache_mu);
+}
+
+static const struct atlas_state *source_get(void *cls, int64_t *gen, struct atlas_err *err)
+{
+	return app_state_share(cls, gen, err);
+}
+
+static void source_put(void *cls, const struct atlas_state *st)
+{
+	app_state_unshare(cls, st);
+}
+
+struct loop_source app_loop_source(struct app *a)
+{
+	struct loop_source src = { .get = source_get, .put = source_put, .cls = a };
+
+	return src;
 }
 
 void app_set_actor(struct req *r)
@@ -156,7 +201,7 @@ static void cache_install(struct app *a, const struct atlas_state *next, int64_t
 	current = store_generation(a->store) == gen;
 	pthread_mutex_unlock(&a->store_mu);
 	if (current && (!a->cache || a->cache_gen != gen)) {
-		free(a->cache);
+		cache_drop(a);
 		a->cache = packed;
 		a->cache_gen = gen;
 		packed = NULL;

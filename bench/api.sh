@@ -14,7 +14,10 @@
 #   env API_BENCH_POSTS=200, API_BENCH_BURST=1000, API_BENCH_WRK_SECONDS=5,
 #   API_BENCH_SIZES="10 50 1000 10000", API_BENCH_ONLY=memory (only the
 #   memory rows: 10 and 10,000 peers, no baseline, no wrk, no POSTs),
-#   API_BENCH_ONLY=latency (only the POST rows: 10 and 10,000 peers)
+#   API_BENCH_ONLY=latency (only the POST rows: 10 and 10,000 peers),
+#   API_BENCH_SAMPLE=DIR (memory: VmRSS and RssAnon sampled every 20 ms over
+#   the first 3 s of the start; prints where the peak was, keeps the samples
+#   in DIR/N.samples: ms, VmRSS, RssAnon)
 set -euo pipefail
 B=${1:-build}
 cd "$(dirname "$0")/.."
@@ -76,6 +79,7 @@ start() { # DATADIR
   # Not through X (a function): $! must be atlas itself.
   ip netns exec $NS "$ATLAS" --data "$1" serve --listen 127.0.0.1:$PORT > "$1.out" 2> "$1.log" &
   PID=$!
+  [ -z "${API_BENCH_SAMPLE:-}" ] || sample_start "$1.samples" &
   for _ in $(seq 1 400); do X curl -fsS "$URL/health" >/dev/null 2>&1 && break; sleep 0.05; done
   local pw; pw=$(tr -d "\n" < "$1/initial-admin-password")
   LOGIN_BODY="{\"username\":\"admin\",\"password\":\"$pw\"}"
@@ -119,6 +123,22 @@ sample_tick() {
     sleep 0.1
   done
 }
+# ms VmRSS RssAnon (KiB) every 20 ms over the first 3 s of $PID, into FILE.
+sample_start() { # FILE
+  local t0 now
+  t0=$(date +%s%N)
+  for _ in $(seq 1 150); do
+    now=$(date +%s%N)
+    awk -v ms=$(( (now - t0) / 1000000 )) '$1 == "VmRSS:" { r = $2 } $1 == "RssAnon:" { a = $2 }
+      END { if (r) print ms, r, a }' /proc/$PID/status 2>/dev/null >> "$1" || return 0
+    sleep 0.02
+  done
+}
+sample_report() { # FILE: the highest sample, and the highest RssAnon
+  [ -s "$1" ] || return 0
+  sort -k2,2n "$1" | tail -1 | awk '{ printf "  start-up samples (20 ms): VmRSS peak %d KiB at %d ms (RssAnon %d KiB);", $2, $1, $3 }'
+  sort -k3,3n "$1" | tail -1 | awk '{ printf " RssAnon peak %d KiB at %d ms\n", $3, $1 }'
+}
 wrk_rps() { # OUT ARGS...: requests/s of wrk -t1 -c10 (a note on stderr for non-2xx)
   local out=$1; shift
   X wrk -t1 -c10 -d"${WRK_S}s" "$@" > "$out"
@@ -138,6 +158,7 @@ memory() { # N: memory rows of the settled server
   printf '  %6d peers: VmRSS %6d KiB, PSS %6d KiB, RssAnon %6d KiB; start-up peak (VmHWM) %6d KiB;\n' \
     "$n" "$idle" "$pss" "$idle_anon" "$hwm"
   printf '  %6s        during a status tick up to %6d KiB (RssAnon %6d KiB)\n' "" "$peak" "$peak_anon"
+  [ -z "${API_BENCH_SAMPLE:-}" ] || { sample_report "$T/d$n.samples"; cp "$T/d$n.samples" "$API_BENCH_SAMPLE/$n.samples"; }
   if [ "$n" -ge 10000 ]; then
     row "VmRSS, $n peers applied" "<= 8 MB" "$(mib "$idle")"
     row "PSS, $n peers applied" "-" "$(mib "$pss")"

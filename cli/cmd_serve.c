@@ -31,7 +31,13 @@ static void on_run(void *cls, json_t *run)
 	if (!json_is_true(json_object_get(run, "ok")))
 		a->runs_failed++;
 	pthread_mutex_unlock(&a->stats_mu);
-	events_publish(a->events, "apply", run);
+	/* every action of the run, as objects, only when a stream is open to read them */
+	if (events_clients(a->events) > 0) {
+		json_t *full = loop_run_full(run);
+
+		events_publish(a->events, "apply", full);
+		json_decref(full);
+	}
 	ticker_tick_now(a->ticker);
 }
 
@@ -63,30 +69,32 @@ static int wildcard(const char *listen)
 }
 
 /*
- * Creates the admin account on first start. Its password goes to a 0600
- * file in the data directory, not to stdout: under systemd stdout is the
- * journal, which others may read. Only an interactive terminal sees it.
+ * Keeps the first start's admin password pw (auth_ensure_admin made it) in
+ * a 0600 file in the data directory, not on stdout: under systemd stdout
+ * is the journal, which others may read.
  */
-static int first_admin(struct app *a, const char *listen)
+static int first_admin_keep(struct app *a, const char *pw)
 {
 	struct atlas_err err = {0};
-	char pw[25], line[40];
+	char line[40];
 	char *path = xasprintf("%s/" AUTH_INITIAL_PW_FILE, a->datadir);
-	int created = 0, ret = -1;
+	int ret = 0;
 
-	if (auth_ensure_admin(a->store, pw, &created, &err) < 0) {
-		fprintf(stderr, "atlas: %s\n", err.msg);
-		goto out;
-	}
-	if (!created) {
-		ret = 0;
-		goto out;
-	}
 	snprintf(line, sizeof(line), "%s\n", pw);
 	if (file_write_atomic(path, line, strlen(line), 0600, &err) < 0) {
 		fprintf(stderr, "atlas: cannot keep the first-start password: %s\n", err.msg);
-		goto out;
+		ret = -1;
 	}
+	OPENSSL_cleanse(line, sizeof(line));
+	free(path);
+	return ret;
+}
+
+/* Says where the password is (only an interactive terminal sees pw itself). */
+static void first_admin_tell(struct app *a, const char *listen, const char *pw)
+{
+	char *path = xasprintf("%s/" AUTH_INITIAL_PW_FILE, a->datadir);
+
 	/* URL, user and password together; a wildcard address is no URL to open. */
 	printf("atlas: first start: created user \"admin\"; its password is in %s (mode 0600)\n"
 	       "atlas: panel: %s://%s%s/ - sign in as admin, then change the password (the file "
@@ -98,12 +106,7 @@ static int first_admin(struct app *a, const char *listen)
 	else
 		printf("atlas: (not printed here: stdout is no terminal) read it with: cat %s\n", path);
 	fflush(stdout);
-	ret = 0;
-out:
-	OPENSSL_cleanse(pw, sizeof(pw));
-	OPENSSL_cleanse(line, sizeof(line));
 	free(path);
-	return ret;
 }
 
 /*
@@ -162,21 +165,25 @@ out:
  * The certificate pair of settings.tls_cert / tls_key in the stored desired
  * state (new strings): 0 when both are set, -1 when not (or unreadable).
  * The command-line options win over them; like those, the paths are read
- * at the start and the files again on SIGHUP.
+ * at the start and the files again on SIGHUP. The state read is the API's
+ * cache, which the loop's first run and the first status tick then share
+ * (app_loop_source): the only full load of the start.
  */
 static int settings_tls(struct app *a, char **cert, char **key)
 {
-	struct atlas_state *st = NULL;
+	struct atlas_err err = {0};
+	const struct atlas_state *st;
+	int64_t gen;
 	int ret = -1;
 
-	if (store_load(a->store, &st, NULL, NULL) < 0)
+	if (!(st = app_state_acquire(a, &gen, &err)))
 		return -1;
 	if (st->settings.tls_cert && st->settings.tls_key) {
 		*cert = xstrdup(st->settings.tls_cert);
 		*key = xstrdup(st->settings.tls_key);
 		ret = 0;
 	}
-	state_free(st);
+	app_state_put(a);
 	return ret;
 }
 
@@ -201,7 +208,8 @@ int cmd_serve(int argc, char **argv)
 	const char *listen = "127.0.0.1:8080", *watch = NULL, *mt = getenv("ATLAS_METRICS_TOKEN");
 	const char *tls_cert = NULL, *tls_key = NULL;
 	char *tls_cert_own = NULL, *tls_key_own = NULL; /* from settings.tls_cert / tls_key */
-	int no_tls = 0, insecure_http = 0;
+	int no_tls = 0, insecure_http = 0, created = 0;
+	char pw[25] = "";
 	struct atlas_err err = {0};
 	struct server *srv = NULL;
 	struct app a;
@@ -265,18 +273,36 @@ int cmd_serve(int argc, char **argv)
 			log_info("start: removed %zu stale temporary file%s left by a killed run",
 				 gone, gone == 1 ? "" : "s");
 	}
-	if (!tls_cert && !tls_key && !no_tls && !insecure_http &&
-	    settings_tls(&a, &tls_cert_own, &tls_key_own) == 0) {
+	/*
+	 * The first start's hash of the admin password (scrypt: 8 MiB) before
+	 * the state's one load (6.5 MB at 10,000 peers), so the two never meet;
+	 * the store's page cache is small before that load fills it.
+	 */
+	store_set_cache_kib(a.store, 512, NULL);
+	if (auth_ensure_admin(a.store, pw, &created, &err) < 0) {
+		fprintf(stderr, "atlas: %s\n", err.msg);
+		goto out;
+	}
+	if (created && first_admin_keep(&a, pw) < 0)
+		goto out;
+	if (settings_tls(&a, &tls_cert_own, &tls_key_own) == 0 && !tls_cert && !tls_key &&
+	    !no_tls && !insecure_http) {
 		tls_cert = tls_cert_own;
 		tls_key = tls_key_own;
 	}
-	if (serve_tls(&a, listen, tls_cert, tls_key, no_tls, insecure_http) < 0 ||
-	    first_admin(&a, listen) < 0)
+	/* the load's rows and strings (6.5 MB at 10,000 peers) are free: not kept as heap */
+	malloc_trim(0);
+	if (serve_tls(&a, listen, tls_cert, tls_key, no_tls, insecure_http) < 0)
 		goto out;
-	store_set_cache_kib(a.store, 512, NULL);
+	if (created)
+		first_admin_tell(&a, listen, pw);
 	a.events = events_new();
 	a.ticker = ticker_new(&a);
-	a.loop = loop_start(cli_datadir, on_run, &a, &err);
+	{
+		struct loop_source src = app_loop_source(&a);
+
+		a.loop = loop_start_from(cli_datadir, on_run, &a, &src, &err);
+	}
 	if (!a.loop) {
 		fprintf(stderr, "atlas: %s\n", err.msg);
 		goto out;
@@ -325,5 +351,6 @@ out:
 	app_free(&a);
 	free(tls_cert_own);
 	free(tls_key_own);
+	OPENSSL_cleanse(pw, sizeof(pw));
 	return ret;
 }

@@ -92,9 +92,21 @@ json_t *controller_result_json(int ok, json_t *actions, size_t remaining, const 
 			       int64_t generation)
 {
 	return json_pack("{s:b, s:o, s:I, s:s?, s:I}", "ok", ok, "actions",
-			 actions ? json_incref(actions) : json_array(), "remaining",
+			 actions ? plan_results_json(actions) : json_array(), "remaining",
 			 (json_int_t)remaining, "error", ok ? NULL : error, "generation",
 			 (json_int_t)generation);
+}
+
+/* The result of an apply or restart, its actions as ctx wants them. */
+static json_t *run_result(const struct driver_ctx *ctx, int ok, json_t *results, size_t remaining,
+			  const char *error, int64_t generation)
+{
+	json_t *r = controller_result_json(ok, ctx->compact_results ? NULL : results, remaining,
+					   error, generation);
+
+	if (ctx->compact_results)
+		json_object_set(r, "actions", results);
+	return r;
 }
 
 /*
@@ -343,7 +355,7 @@ static void record_run(const struct driver_ctx *ctx, const char *trigger, int64_
 	snprintf(run.trigger, sizeof(run.trigger), "%s", trigger ? trigger : "");
 	run.generation = generation;
 	run.ok = ok;
-	run.actions = json_dumps(results, JSON_COMPACT);
+	run.actions = plan_results_dump(results); /* no second tree of every step */
 	run.error = ok ? NULL : error;
 	if (store_record_run(ctx->store, &run, &e) < 0) {
 		log_warn("cannot record the run: %s", e.msg);
@@ -412,7 +424,7 @@ out:
 	if (ret == 0 && ctx->store)
 		store_set_applied_generation(ctx->store, generation, NULL);
 	if (result)
-		*result = controller_result_json(ret == 0, results, remaining, err->msg, generation);
+		*result = run_result(ctx, ret == 0, results, remaining, err->msg, generation);
 	json_decref(results);
 	buf_release(&errors);
 	state_free(eff);
@@ -443,7 +455,7 @@ int controller_restart(const struct driver_ctx *ctx, const struct atlas_state *d
 		outcome_fail(out, engine);
 	record_run(ctx, trigger, generation, started_at, results, ret == 0, err->msg, out);
 	if (result)
-		*result = controller_result_json(ret == 0, results, 0, err->msg, generation);
+		*result = run_result(ctx, ret == 0, results, 0, err->msg, generation);
 	json_decref(results);
 	return ret < 0 ? -1 : 0;
 }

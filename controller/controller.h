@@ -83,7 +83,8 @@ int controller_restart(const struct driver_ctx *ctx, const struct atlas_state *d
 /*
  * The result object of a run that did not get to the controller (the
  * desired state could not be loaded): {ok: false, actions: [], remaining:
- * 0, error: msg, generation}, new. Also the shape of every run's result.
+ * 0, error: msg, generation}, new. Also the shape of every run's result:
+ * actions (borrowed, may be NULL) are plan_result()'s, expanded to objects.
  */
 json_t *controller_result_json(int ok, json_t *actions, size_t remaining, const char *error,
 			       int64_t generation);

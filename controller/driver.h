@@ -35,6 +35,12 @@ struct driver_ctx {
 	const struct usage_view *usage;
 	/* the drivers the controller runs: atlas_drivers, or a unit test's own */
 	const struct driver *const *drivers;
+	/*
+	 * 1: an apply's or restart's result keeps its actions as plan_result()
+	 * does (the loop: expanded only where they are read, loop_run_full);
+	 * 0: objects.
+	 */
+	int compact_results;
 };
 
 struct driver {

@@ -36,6 +36,7 @@ struct loop {
 	char *datadir;
 	loop_run_cb on_run;
 	void *cls;
+	struct loop_source src; /* get NULL: each run loads its own copy */
 	int stop;
 	int wake; /* an apply is wanted */
 	char wake_trigger[64];
@@ -161,20 +162,32 @@ json_t *loop_run_json(const struct run_info *run)
 			 actions ? actions : json_array(), "error", run->error);
 }
 
+json_t *loop_run_full(json_t *run)
+{
+	json_t *full = json_copy(run), *all = json_object_get(run, "actions");
+
+	if (json_is_array(all))
+		json_object_set_new(full, "actions", plan_results_json(all));
+	return full;
+}
+
 json_t *loop_run_summary(json_t *run)
 {
-	json_t *kept = json_copy(run), *all = json_object_get(run, "actions"), *act;
+	json_t *kept = json_copy(run), *all = json_object_get(run, "actions"), *act, *first;
 	size_t i, failed = 0;
 
 	if (!json_is_array(all))
 		return kept;
-	json_object_set_new(kept, "actions", json_array());
+	first = json_array();
 	json_array_foreach(all, i, act)
 	{
-		failed += !json_is_true(json_object_get(act, "ok"));
+		/* a step kept as its text alone went well (plan_result) */
+		failed += !json_is_string(act) && !json_is_true(json_object_get(act, "ok"));
 		if (i < LOOP_LAST_RUN_ACTIONS)
-			json_array_append(json_object_get(kept, "actions"), act);
+			json_array_append(first, act);
 	}
+	json_object_set_new(kept, "actions", plan_results_json(first));
+	json_decref(first);
 	json_object_set_new(kept, "counts", json_pack("{s:I, s:I}", "actions", (json_int_t)i,
 						      "failed", (json_int_t)failed));
 	return kept;
@@ -233,21 +246,38 @@ static void record(struct loop *l, const struct run_outcome *o, int resync_s, js
 	publish(l, o, result, trigger);
 }
 
+/* The desired state of a run (borrowed until state_put), or NULL with err. */
+static const struct atlas_state *state_get(struct loop *l, int64_t *gen, struct atlas_err *err)
+{
+	struct atlas_state *st = NULL;
+
+	if (l->src.get)
+		return l->src.get(l->src.cls, gen, err);
+	return store_load(l->store, &st, gen, err) < 0 ? NULL : st;
+}
+
+static void state_put(struct loop *l, const struct atlas_state *st)
+{
+	if (st && l->src.get)
+		l->src.put(l->src.cls, st);
+	else
+		state_free((struct atlas_state *)st); /* our own load */
+}
+
 /*
- * The start of every run: loads the desired state into *desired (new),
+ * The start of every run: the desired state into *desired (state_put it),
  * takes the engine lock and fills ctx for it (engines_end releases both
  * but *desired). Returns the generation, or -1 when the state cannot be
- * loaded: then *result is the run's (failed) result and nothing is held.
+ * had: then *result is the run's (failed) result and nothing is held.
  */
-static int64_t engines_begin(struct loop *l, struct atlas_state **desired,
+static int64_t engines_begin(struct loop *l, const struct atlas_state **desired,
 			     struct driver_ctx *ctx, json_t **result)
 {
 	struct atlas_err err = {0};
-	int64_t gen;
+	int64_t gen = 0;
 
-	if (store_load(l->store, desired, &gen, &err) < 0) {
+	if (!(*desired = state_get(l, &gen, &err))) {
 		log_error("reconcile: %s", err.msg);
-		*desired = NULL;
 		*result = controller_result_json(0, NULL, 0, "cannot load the desired state", 0);
 		return -1;
 	}
@@ -256,6 +286,7 @@ static int64_t engines_begin(struct loop *l, struct atlas_state **desired,
 	l->resync = (*desired)->settings.resync;
 	pthread_mutex_unlock(&l->mu);
 	controller_ctx_init(ctx, l->datadir, l->store, *desired);
+	ctx->compact_results = 1; /* expanded where read: loop_run_full */
 	return gen;
 }
 
@@ -380,7 +411,7 @@ static int run_fast(struct loop *l, struct fast_peer *f)
 static json_t *run_reconcile(struct loop *l, const char *trigger)
 {
 	struct atlas_err err = {0};
-	struct atlas_state *desired = NULL;
+	const struct atlas_state *desired = NULL;
 	struct driver_ctx ctx;
 	struct run_outcome o;
 	json_t *result = NULL;
@@ -409,11 +440,11 @@ static json_t *run_reconcile(struct loop *l, const char *trigger)
 	set_drift(l, (long)o.remaining);
 	engines_end(l, &ctx);
 	resync = desired->settings.resync;
-	state_free(desired); /* 6.5 MB with 10,000 peers: not kept while the run is published */
+	state_put(l, desired); /* not kept while the run is published */
 	desired = NULL;
 	record(l, &o, resync, result, trigger);
 out:
-	state_free(desired);
+	state_put(l, desired);
 	return result;
 }
 
@@ -421,7 +452,7 @@ out:
 static json_t *run_restart(struct loop *l, const char *trigger, const char *engine)
 {
 	struct atlas_err err = {0};
-	struct atlas_state *desired = NULL;
+	const struct atlas_state *desired = NULL;
 	struct driver_ctx ctx;
 	struct run_outcome o;
 	json_t *result = NULL;
@@ -435,8 +466,17 @@ static json_t *run_restart(struct loop *l, const char *trigger, const char *engi
 	engines_end(l, &ctx);
 	record(l, &o, desired->settings.resync, result, trigger);
 out:
-	state_free(desired);
+	state_put(l, desired);
 	return result;
+}
+
+/* A request's answer: the run's result with its actions as objects. Takes result. */
+static void answer(struct request *rq, json_t *result)
+{
+	json_t *full = loop_run_full(result);
+
+	json_decref(result);
+	rq->done(rq->cls, full);
 }
 
 static int resync_ms(struct loop *l)
@@ -479,9 +519,9 @@ static void *loop_main(void *arg)
 				json_t *res = run_restart(l, t, rq->engine);
 
 				free(t);
-				rq->done(rq->cls, res);
+				answer(rq, res);
 			} else {
-				rq->done(rq->cls, run_reconcile(l, "api apply"));
+				answer(rq, run_reconcile(l, "api apply"));
 			}
 			store_set_actor(l->store, NULL);
 			free(rq);
@@ -532,7 +572,16 @@ static void *loop_main(void *arg)
 
 struct loop *loop_start(const char *datadir, loop_run_cb on_run, void *cls, struct atlas_err *err)
 {
+	return loop_start_from(datadir, on_run, cls, NULL, err);
+}
+
+struct loop *loop_start_from(const char *datadir, loop_run_cb on_run, void *cls,
+			     const struct loop_source *src, struct atlas_err *err)
+{
 	struct loop *l = xcalloc(1, sizeof(*l));
+
+	if (src)
+		l->src = *src;
 
 	if (store_open(datadir, &l->store, err) < 0) {
 		free(l);

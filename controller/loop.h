@@ -51,8 +51,14 @@
 
 struct loop;
 
-/* Called in the loop thread after each recorded run with the run (borrowed). */
+/*
+ * Called in the loop thread after each recorded run with the run (borrowed),
+ * its actions as plan_result() keeps them: loop_run_full() expands them
+ * (a first apply of 10,000 peers builds no tree of them that nobody reads).
+ */
 typedef void (*loop_run_cb)(void *cls, json_t *run);
+/* run, or a run's result, with its actions as objects (new; the rest shared). */
+json_t *loop_run_full(json_t *run);
 /* Called in the loop thread when a request finished, with its result (new, steals). */
 typedef void (*loop_done_cb)(void *cls, json_t *result);
 
@@ -62,6 +68,22 @@ typedef void (*loop_done_cb)(void *cls, json_t *result);
  * which runs a first apply at once (trigger "start").
  */
 struct loop *loop_start(const char *datadir, loop_run_cb on_run, void *cls, struct atlas_err *err);
+/*
+ * Where a run takes its desired state from, instead of loading its own copy
+ * from the loop's store connection: get returns a read-only state and its
+ * generation (borrowed until put(cls, st)), or NULL with err. `atlas
+ * serve` hands the loop the API's packed state (app_loop_source): one load
+ * at start instead of two, and the run holds the 4 MB pack rather than a
+ * 6.5 MB copy of its own at 10,000 peers.
+ */
+struct loop_source {
+	const struct atlas_state *(*get)(void *cls, int64_t *gen, struct atlas_err *err);
+	void (*put)(void *cls, const struct atlas_state *st);
+	void *cls;
+};
+/* loop_start with every run's state from src (copied; NULL: loop_start). */
+struct loop *loop_start_from(const char *datadir, loop_run_cb on_run, void *cls,
+			     const struct loop_source *src, struct atlas_err *err);
 /* Stops the thread (after the run in progress) and frees l. Accepts NULL. */
 void loop_stop(struct loop *l);
 

@@ -198,6 +198,48 @@ json_t *plan_to_json(const struct plan *p)
 
 void plan_result(json_t *results, const char *text, int ok, const char *msg)
 {
-	json_array_append_new(results, json_pack("{s:s, s:b, s:s?}", "text", text, "ok", ok,
-						 "error", ok ? NULL : msg));
+	if (ok)
+		json_array_append_new(results, json_string(text));
+	else
+		json_array_append_new(results, json_pack("{s:s, s:b, s:s?}", "text", text, "ok",
+							 0, "error", msg));
+}
+
+/* One step of results in the documented shape (new). */
+static json_t *result_step(json_t *v)
+{
+	return json_is_string(v) ? json_pack("{s:O, s:b, s:n}", "text", v, "ok", 1, "error")
+				 : json_incref(v);
+}
+
+json_t *plan_results_json(json_t *results)
+{
+	json_t *out = json_array(), *v;
+	size_t i;
+
+	json_array_foreach(results, i, v)
+		json_array_append_new(out, result_step(v));
+	return out;
+}
+
+char *plan_results_dump(json_t *results)
+{
+	struct buf out = BUF_INIT;
+	json_t *v;
+	size_t i;
+
+	buf_putc(&out, '[');
+	json_array_foreach(results, i, v)
+	{
+		json_t *step = result_step(v);
+		char *text = json_dumps(step, JSON_COMPACT);
+
+		if (i)
+			buf_putc(&out, ',');
+		buf_puts(&out, text ? text : "null");
+		free(text);
+		json_decref(step);
+	}
+	buf_putc(&out, ']');
+	return buf_detach(&out);
 }

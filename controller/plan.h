@@ -82,10 +82,22 @@ struct action *plan_add(struct plan *p, const char *engine, enum action_kind kin
 
 /*
  * Appends the outcome of one applied step to an apply's results (a JSON
- * array): {"text": text, "ok": ok, "error": msg}, "error" only when !ok (msg
- * may be NULL then). The one shape every driver reports. Cannot fail.
+ * array): {"text": text, "ok": ok, "error": msg}, "error" null when ok (msg
+ * may be NULL, null too). The one shape every driver reports. Cannot fail.
+ *
+ * A step that went well is kept as its text alone (a JSON string, about
+ * 130 bytes instead of 580 for the object: 1.3 MB, not 5.7, for the 10,000
+ * steps of a first apply of 10,000 peers); plan_results_json() and
+ * plan_results_dump() give the shape above.
  */
 void plan_result(json_t *results, const char *text, int ok, const char *msg);
+/* results in the shape plan_result documents: an array of objects (new). */
+json_t *plan_results_json(json_t *results);
+/*
+ * The compact JSON text of plan_results_json(results) (new, free() it),
+ * written one step at a time: no tree of every step is built.
+ */
+char *plan_results_dump(json_t *results);
 
 /* Appends a warning line (a note for the admin, no action). Cannot fail. */
 void plan_warn(struct plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

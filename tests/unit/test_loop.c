@@ -137,21 +137,32 @@ static void test_loop__wake_due(void **ts)
 /*
  * The last run is kept as a summary: the first LOOP_LAST_RUN_ACTIONS actions
  * and the counts (a first apply of 10,000 peers has 10,000 actions); the
- * rest of the run as it was; a run without actions unchanged.
+ * rest of the run as it was; a run without actions unchanged. The run's
+ * actions are as plan_result() keeps them (a step that went well as its
+ * text): the summary's are objects, and loop_run_full() expands them all.
  */
 static void test_loop__last_run_summary(void **ts)
 {
 	json_t *run = json_pack("{s:I, s:s, s:b, s:[]}", "id", (json_int_t)7, "trigger", "start",
-				"ok", 0, "actions"), *sum, *fallback;
+				"ok", 0, "actions"), *sum, *fallback, *full;
 	char text[32];
 
 	(void)ts;
 	for (int i = 0; i < LOOP_LAST_RUN_ACTIONS + 5; i++) {
 		snprintf(text, sizeof(text), "add peer p%d", i);
-		json_array_append_new(json_object_get(run, "actions"),
-				      json_pack("{s:s, s:b}", "text", text, "ok", i % 10 != 3));
+		plan_result(json_object_get(run, "actions"), text, i % 10 != 3, "boom");
 	}
 	sum = loop_run_summary(run);
+	assert_true(json_is_true(json_object_get(
+	    json_array_get(json_object_get(sum, "actions"), 0), "ok")));
+	full = loop_run_full(run);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(full, "actions"), 24), "text")),
+			    "add peer p24");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(full, "actions"), 23), "error")),
+			    "boom");
+	json_decref(full);
 	assert_int_equal(json_array_size(json_object_get(sum, "actions")), LOOP_LAST_RUN_ACTIONS);
 	assert_string_equal(json_string_value(json_object_get(
 				    json_array_get(json_object_get(sum, "actions"), 0), "text")),
@@ -438,6 +449,87 @@ static void test_loop__fast_fits(void **x)
 	assert_false(loop_fast_fits(7, 8, 0, 0, 1));	/* a failure's retry has the say */
 }
 
+/* A source of desired states (loop_start_from) that counts what it lent. */
+struct source {
+	pthread_mutex_t mu;
+	struct atlas_state *st;
+	int gets, puts, strays; /* strays: a put of a state it did not lend */
+};
+
+static const struct atlas_state *source_get(void *cls, int64_t *gen, struct atlas_err *err)
+{
+	struct source *src = cls;
+
+	(void)err;
+	pthread_mutex_lock(&src->mu);
+	src->gets++;
+	pthread_mutex_unlock(&src->mu);
+	*gen = 42;
+	return src->st;
+}
+
+static void source_put(void *cls, const struct atlas_state *st)
+{
+	struct source *src = cls;
+
+	pthread_mutex_lock(&src->mu);
+	src->puts++;
+	src->strays += st != src->st;
+	pthread_mutex_unlock(&src->mu);
+}
+
+/* The generation of the newest run with trigger, or -1. */
+static int64_t run_generation(const char *dir, const char *trigger)
+{
+	struct run_info *v = NULL;
+	struct store *s;
+	size_t n = 0;
+	int64_t g = -1;
+
+	assert_int_equal(store_open(dir, &s, NULL), 0);
+	assert_int_equal(store_runs(s, 1000, &v, &n, NULL), 0);
+	for (size_t i = n; i-- > 0;)
+		if (!strcmp(v[i].trigger, trigger))
+			g = v[i].generation;
+	store_runs_free(v, n);
+	store_close(s);
+	return g;
+}
+
+/*
+ * With a source (`atlas serve`: the API's packed state), every run reads
+ * its desired state from it, not from a load of its own, and gives each
+ * one back: the start run and a requested one apply generation 42, which
+ * only the source says.
+ */
+static void test_loop__runs_read_the_source(void **ts)
+{
+	const char *y = "version: 1\nsettings: {}\n";
+	struct diags d = {0};
+	struct source src = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	struct loop_source ls = {.get = source_get, .put = source_put, .cls = &src};
+	struct seen seen = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	struct atlas_err err = {0};
+	char *dir = tu_tmpdir();
+	struct loop *l;
+
+	(void)ts;
+	src.st = state_from_yaml(y, strlen(y), &d, NULL);
+	assert_non_null(src.st);
+	l = loop_start_from(dir, on_run, &seen, &ls, &err);
+	assert_non_null(l);
+	WAIT_UNTIL("the start run", runs(dir, "start") == 1);
+	assert_int_equal(run_generation(dir, "start"), 42);
+	request_ok(l, &seen);
+	loop_stop(l);
+	assert_int_equal(run_generation(dir, "api apply"), 42);
+	assert_true(src.gets >= 2);
+	assert_int_equal(src.puts, src.gets);
+	assert_int_equal(src.strays, 0);
+	state_free(src.st);
+	tu_rmrf_free(dir);
+}
+
 TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_loop__wake_due),
 	cmocka_unit_test(test_loop__last_run_summary),
@@ -446,4 +538,5 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_loop__decide),
 	cmocka_unit_test(test_loop__engine_down_reconciles),
 	cmocka_unit_test(test_loop__manual_mode),
-	cmocka_unit_test(test_loop__backoff_reads_the_outcome))
+	cmocka_unit_test(test_loop__backoff_reads_the_outcome),
+	cmocka_unit_test(test_loop__runs_read_the_source))

@@ -365,25 +365,37 @@ static void test_plan__run_of_result_is_the_stored_run(void **s)
 
 	(void)s;
 	assert_int_equal(store_open(dir, &store, NULL), 0);
-	for (size_t i = 0; i < 3; i++) {
+	/* each kind of run twice: with the actions as objects, and kept compact (the loop) */
+	for (size_t i = 0; i < 6; i++) {
 		struct atlas_err err = { 0 };
 		struct driver_ctx ctx;
 		struct run_outcome o;
 		struct run_info *runs = NULL;
 		size_t n = 0;
-		struct atlas_state *st = fake_setup(&ctx, modes[i % 2][0], modes[i % 2][1]);
-		json_t *result = NULL, *mine, *stored;
+		struct atlas_state *st = fake_setup(&ctx, modes[i % 3 % 2][0], modes[i % 3 % 2][1]);
+		json_t *result = NULL, *mine, *stored, *first;
+		int apply = i % 3 < 2;
 
 		ctx.store = store;
-		if (i < 2)
+		ctx.compact_results = i >= 3;
+		if (apply)
 			controller_apply(&ctx, st, 1, "test", &result, &o, &err);
 		else
 			controller_restart(&ctx, st, 1, "openvpn", "restart openvpn", &result, &o,
 					   &err);
+		/* the second run went well: its steps are kept as their text */
+		first = json_array_get(json_object_get(result, "actions"), 0);
+		assert_int_equal(json_is_string(first), i == 4);
 		assert_int_equal(store_runs(store, 1, &runs, &n, NULL), 0);
 		assert_int_equal(n, 1);
 		assert_int_equal(o.run_id, runs[0].id);
-		mine = loop_run_of(&o, i < 2 ? "test" : "restart openvpn", result);
+		mine = loop_run_of(&o, apply ? "test" : "restart openvpn", result);
+		if (ctx.compact_results) {
+			json_t *full = loop_run_full(mine);
+
+			json_decref(mine);
+			mine = full;
+		}
 		stored = loop_run_json(&runs[0]);
 		assert_true(json_array_size(json_object_get(stored, "actions")) > 0);
 		assert_true(json_equal(mine, stored));
@@ -399,6 +411,57 @@ static void test_plan__run_of_result_is_the_stored_run(void **s)
 	tu_rmrf_free(dir);
 }
 
+/* One step as apply results held it before they were kept compact. */
+static json_t *step_object(const char *text, int ok, const char *msg)
+{
+	return json_pack("{s:s, s:b, s:s?}", "text", text, "ok", ok, "error", ok ? NULL : msg);
+}
+
+/*
+ * An apply's results keep a step that went well as its text alone (a first
+ * apply of 10,000 peers has 10,000 of them); expanded, and written out for
+ * the store, they are the objects they were before ("error": null when
+ * none), byte for byte what json_dumps() writes of those. A driver's own
+ * object passes as it is.
+ */
+static void test_plan__results_kept_compact(void **s)
+{
+	static const struct {
+		const char *text;
+		int ok;
+		const char *msg;
+	} steps[] = {
+		{ "+ wireguard/wg0 peer \"\xc3\xa4\" (10.0.0.2/32)", 1, "not shown" },
+		{ "- openvpn client bob", 0, "exit status 1" },
+		{ "~ singbox reload", 0, NULL },
+	};
+	json_t *r = json_array(), *empty = json_array(), *want = json_array(), *full;
+	char *text, *wtext;
+
+	(void)s;
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		plan_result(r, steps[i].text, steps[i].ok, steps[i].msg);
+		json_array_append_new(want, step_object(steps[i].text, steps[i].ok, steps[i].msg));
+	}
+	json_array_append_new(r, json_pack("{s:s, s:b}", "text", "+ singbox user u", "ok", 1));
+	json_array_append_new(want, json_pack("{s:s, s:b}", "text", "+ singbox user u", "ok", 1));
+	assert_true(json_is_string(json_array_get(r, 0)));
+	full = plan_results_json(r);
+	assert_true(json_equal(full, want));
+	text = plan_results_dump(r);
+	wtext = json_dumps(want, JSON_COMPACT);
+	assert_string_equal(text, wtext);
+	free(text);
+	text = plan_results_dump(empty);
+	assert_string_equal(text, "[]");
+	free(text);
+	free(wtext);
+	json_decref(full);
+	json_decref(want);
+	json_decref(empty);
+	json_decref(r);
+}
+
 TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_plan__render_text_and_json),
 	cmocka_unit_test(test_plan__engines_without_driver_or_section),
@@ -407,4 +470,5 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_plan__apply_outcome_names_the_failed_engine),
 	cmocka_unit_test(test_plan__apply_outcome_not_converged),
 	cmocka_unit_test(test_plan__run_of_result_is_the_stored_run),
-	cmocka_unit_test(test_plan__restart_outcome))
+	cmocka_unit_test(test_plan__restart_outcome),
+	cmocka_unit_test(test_plan__results_kept_compact))

@@ -1039,6 +1039,48 @@ static void test_resource__list_cache(void **ts)
 	assert_false(etag_matches(NULL, etag));
 }
 
+/*
+ * The reconcile loop's share of the packed state (app_state_share) is the
+ * API's own copy, and it outlives the cache: edits during a run move the
+ * cache on, and the run's state stays whole until it is given back.
+ */
+static void test_resource__loop_share_outlives_the_cache(void **ts)
+{
+	struct fx *f = *ts;
+	struct atlas_err err = {0};
+	const struct atlas_state *held, *now;
+	int64_t g0 = 0, g1 = 0;
+
+	expect(f, "POST", IF, WG0, 201, NULL, NULL);
+	held = app_state_share(&f->app, &g0, &err);
+	assert_non_null(held);
+	now = app_state_acquire(&f->app, &g1, &err);
+	assert_ptr_equal(now, held); /* one copy for the API and the run */
+	app_state_put(&f->app);
+	expect(f, "POST", IF "/wg0/peers", "{\"name\":\"alice\"}", 201, NULL, NULL);
+	expect(f, "POST", IF "/wg0/peers", "{\"name\":\"bob\"}", 201, NULL, NULL);
+	now = app_state_acquire(&f->app, &g1, &err);
+	assert_non_null(now);
+	assert_true(g1 > g0);
+	assert_ptr_not_equal(now, held);
+	assert_int_equal(now->wireguard.interfaces[0].npeers, 2);
+	app_state_put(&f->app);
+	/* still generation g0's: one interface, no peer */
+	assert_int_equal(held->version, 1);
+	assert_int_equal(held->has_wireguard, 1);
+	assert_int_equal(held->wireguard.ninterfaces, 1);
+	assert_string_equal(held->wireguard.interfaces[0].name, "wg0");
+	assert_int_equal(held->wireguard.interfaces[0].npeers, 0);
+	app_state_unshare(&f->app, held);
+	/* the cache's own, shared and given back, stays the cache */
+	held = app_state_share(&f->app, &g0, &err);
+	app_state_unshare(&f->app, held);
+	now = app_state_acquire(&f->app, &g1, &err);
+	assert_ptr_equal(now, held);
+	assert_int_equal(now->wireguard.interfaces[0].npeers, 2);
+	app_state_put(&f->app);
+}
+
 TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_resource__descriptors_match_schema_and_routes),
 	cmocka_unit_test_setup_teardown(test_resource__wg_interface_and_peers, setup, teardown),
@@ -1052,4 +1094,6 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test_setup_teardown(test_resource__sing_box_inbounds_and_users, setup,
 					teardown),
 	cmocka_unit_test_setup_teardown(test_resource__sing_box_downloads, setup, teardown),
-	cmocka_unit_test_setup_teardown(test_resource__list_cache, setup, teardown))
+	cmocka_unit_test_setup_teardown(test_resource__list_cache, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_resource__loop_share_outlives_the_cache, setup,
+					teardown))
