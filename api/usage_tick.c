@@ -135,7 +135,7 @@ static void read_wg(struct usage_book *b, const struct atlas_state *st, const st
 
 		for (size_t k = 0; k < ifc->npeers; k++) {
 			const struct wg_peer *p = &ifc->peers[k];
-			const struct live_peer *lp = li ? live_wg_peer(li, p->public_key) : NULL;
+			const struct live_peer *lp = li ? live_wg_peer(li, &p->public_key) : NULL;
 			struct quota_cfg q = quota_of_wg(p);
 
 			snprintf(user, sizeof(user), "%s/%s", ifc->name, p->name);

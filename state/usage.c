@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/buf.h"
 #include "state/usage.h"
 
 int bytes_parse(const char *s, long long *out)
@@ -270,13 +271,26 @@ int usage_near(const struct quota_cfg *q, const struct usage_entry *e, time_t no
  * The walk of usage_suspend() and usage_count_suspended(): with mark, each
  * user's suspended text is set (or cleared); without, st is only read.
  */
+/* The verdict of q and e; with mark, *why becomes its text (NULL: not suspended). */
+static int mark_verdict(const struct quota_cfg *q, const struct usage_entry *e, time_t now,
+			int mark, char **why)
+{
+	char text[SUSPENDED_LEN];
+	int over = usage_verdict(q, e, now, text, sizeof(text));
+
+	if (mark) {
+		free(*why);
+		*why = over ? xstrdup(text) : NULL;
+	}
+	return over;
+}
+
 static size_t walk(struct atlas_state *st, const struct usage_view *u, time_t now, int mark)
 {
-	char user[2 * NAME_MAX_LEN + 2], scratch[SUSPENDED_LEN];
+	char user[2 * NAME_MAX_LEN + 2];
 	size_t n = 0;
 
-#define VERDICT(q, e, field) \
-	usage_verdict(q, e, now, mark ? (field) : scratch, mark ? sizeof(field) : sizeof(scratch))
+#define VERDICT(q, e, field) mark_verdict(q, e, now, mark, &(field))
 	for (size_t i = 0; st->has_wireguard && i < st->wireguard.ninterfaces; i++) {
 		struct wg_iface *ifc = &st->wireguard.interfaces[i];
 

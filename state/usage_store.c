@@ -239,7 +239,7 @@ static void report_row(json_t *arr, struct store *s, const struct usage_view *u,
 {
 	const struct usage_entry *e = usage_find(u, engine, user);
 	long long used = usage_period_used(q, e, now);
-	const char *state = disabled ? "disabled" : suspended[0] ? "suspended" : !active ? "expired"
+	const char *state = disabled ? "disabled" : suspended ? "suspended" : !active ? "expired"
 											  : "active";
 	char qtext[32] = "";
 	json_t *row;
@@ -252,7 +252,7 @@ static void report_row(json_t *arr, struct store *s, const struct usage_view *u,
 			(json_int_t)used, "rx_total", (json_int_t)(e ? e->rx_total : 0), "tx_total",
 			(json_int_t)(e ? e->tx_total : 0), "total_bytes",
 			(json_int_t)(e ? e->rx_total + e->tx_total : 0), "state", state, "reason",
-			suspended[0] ? suspended : NULL, "expires", expires, "quota_text",
+			suspended, "expires", expires, "quota_text",
 			q->quota ? qtext : NULL);
 	json_object_set_new(row, "quota", q->quota ? json_integer(q->quota) : json_null());
 	json_object_set_new(row, "percent",

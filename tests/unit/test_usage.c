@@ -253,21 +253,21 @@ static void test_usage__verdict_injected_clock(void **s)
 	assert_int_equal(usage_suspend(eff, &u, dec), 1);
 	assert_string_equal(eff->wireguard.interfaces[0].peers[0].suspended,
 			    "quota 20 GiB used (20.1 GiB since 1 Dec)");
-	assert_string_equal(eff->wireguard.interfaces[0].peers[1].suspended, "");
+	assert_null(eff->wireguard.interfaces[0].peers[1].suspended);
 	assert_false(wg_peer_active(&eff->wireguard.interfaces[0].peers[0], dec));
 	assert_true(wg_peer_active(&eff->wireguard.interfaces[0].peers[1], dec));
 	/* the desired state itself knows nothing of it */
-	assert_string_equal(st->wireguard.interfaces[0].peers[0].suspended, "");
+	assert_null(st->wireguard.interfaces[0].peers[0].suspended);
 	q = quota_of_ovpn(&eff->openvpn.clients[0]);
 	assert_int_equal(usage_near(&q, &v[0], dec, why, sizeof(why)), 1);
 	assert_string_equal(why, "95 % of quota 1 GiB used");
-	memcpy(key, st->wireguard.interfaces[0].peers[0].public_key, KEY_B64);
+	key_text(&st->wireguard.interfaces[0].peers[0].public_key, key);
 	state_free(eff);
 	/* next period: active again, same keys; the new period counts from 0 */
 	eff = state_dup(st);
 	assert_int_equal(usage_suspend(eff, &u, jan), 0);
 	assert_true(wg_peer_active(&eff->wireguard.interfaces[0].peers[0], jan));
-	assert_string_equal(eff->wireguard.interfaces[0].peers[0].public_key, key);
+	assert_string_equal(tu_key(&eff->wireguard.interfaces[0].peers[0].public_key), key);
 	q = quota_of_wg(&eff->wireguard.interfaces[0].peers[0]);
 	assert_true(usage_period_used(&q, &v[1], jan) == 0);
 	assert_int_equal(usage_near(&q, &v[1], jan, why, sizeof(why)), 0);

@@ -254,13 +254,13 @@ static void test_validate__completion_generates_and_allocates(void **s)
 	(void)s;
 	assert_int_equal(state_complete(st, NULL, &d, NULL), 0);
 	assert_int_equal(d.n, 0);
-	assert_true(key_valid(st->wireguard.interfaces[0].private_key));
+	assert_true(KEY_HAS(&st->wireguard.interfaces[0].private_key));
 	for (size_t i = 0; i < 3; i++) {
 		struct wg_peer *p = &st->wireguard.interfaces[0].peers[i];
 
-		assert_true(key_valid(p->private_key));
-		assert_true(key_valid(p->public_key));
-		assert_true(key_valid(p->preshared_key));
+		assert_true(KEY_HAS(&p->private_key));
+		assert_true(KEY_HAS(&p->public_key));
+		assert_true(KEY_HAS(&p->preshared_key));
 		assert_int_equal(p->allowed_ips.n, 2);
 	}
 	/* b and c allocated in name order after a's explicit address */
@@ -289,10 +289,11 @@ static void test_validate__completion_keeps_secrets_by_name(void **s)
 	assert_int_equal(d.n, 0);
 	op = &old->wireguard.interfaces[0].peers[0];
 	np = &next->wireguard.interfaces[0].peers[0];
-	assert_string_equal(op->private_key, np->private_key);
-	assert_string_equal(op->preshared_key, np->preshared_key);
-	assert_string_equal(old->wireguard.interfaces[0].private_key,
-			    next->wireguard.interfaces[0].private_key);
+	assert_true(KEY_HAS(&op->private_key) && key_same(&op->private_key, &np->private_key));
+	assert_true(KEY_HAS(&op->preshared_key) &&
+		    key_same(&op->preshared_key, &np->preshared_key));
+	assert_true(key_same(&old->wireguard.interfaces[0].private_key,
+			     &next->wireguard.interfaces[0].private_key));
 	buf_release(&y);
 	state_free(next);
 	/* A public key that the old private key does not match is a BYO peer. */
@@ -300,7 +301,7 @@ static void test_validate__completion_keeps_secrets_by_name(void **s)
 			 "Ux3wrwzd8J0/XB1GJ8Lr4zmm1/eLPgILUKqZSmBqdUQ=");
 	next = state_from_yaml(text, strlen(text), &d, NULL);
 	assert_int_equal(state_complete(next, old, &d, NULL), 0);
-	assert_string_equal(next->wireguard.interfaces[0].peers[0].private_key, "");
+	assert_false(KEY_GIVEN(&next->wireguard.interfaces[0].peers[0].private_key));
 	free(text);
 	state_free(next);
 	state_free(old);
