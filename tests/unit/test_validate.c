@@ -171,6 +171,36 @@ static void test_validate__keys(void **s)
 	free(body);
 }
 
+/*
+ * A key the file gives as text that is not one: the state keeps keys raw,
+ * and the message still quotes the text, for each key field.
+ */
+static void test_validate__bad_key_text_quoted(void **s)
+{
+	static const struct {
+		const char *body, *want;
+	} cases[] = {
+		{ WG("        - name: a\n          private_key: 'nope'\n"),
+		  "peer \"a\": private_key \"nope\" is not a valid key (base64 of 32 bytes)" },
+		{ WG("        - name: a\n          preshared_key: 'x y'\n"),
+		  "peer \"a\": preshared_key \"x y\" is not a valid key (base64 of 32 bytes)" },
+		{ WG("        - name: a\n          public_key: "
+		     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=\n"),
+		  "public_key \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=\" is not a valid key" },
+		{ "wireguard:\n  interfaces:\n    - name: wg0\n      listen_port: 51820\n"
+		  "      address: [10.8.0.1/24]\n      private_key: short\n      peers: []\n",
+		  "wireguard interface \"wg0\": private_key \"short\" is not a valid key" },
+		/* with a valid private key, the text of a bad public key in the mismatch */
+		{ WG("        - name: a\n          private_key: "
+		     "aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd28=\n          public_key: typo\n"),
+		  "peer \"a\": public_key \"typo\" does not match its private key" },
+	};
+
+	(void)s;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		bad(cases[i].body, cases[i].want);
+}
+
 static void test_validate__dates(void **s)
 {
 	(void)s;
@@ -504,6 +534,7 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_validate__address_used_twice),
 	cmocka_unit_test(test_validate__ports),
 	cmocka_unit_test(test_validate__keys),
+	cmocka_unit_test(test_validate__bad_key_text_quoted),
 	cmocka_unit_test(test_validate__dates),
 	cmocka_unit_test(test_validate__text),
 	cmocka_unit_test(test_validate__host),
