@@ -288,6 +288,12 @@ int usage_book_tick(struct usage_book *b, const struct atlas_state *st, json_t *
 	} else {
 		b->pruned_day = day;
 	}
+	/* a tick's changes are written: the room of many (a first tick: every user) goes back */
+	if (b->capch > 256) {
+		free(b->ch);
+		b->ch = NULL;
+		b->capch = b->nch = 0;
+	}
 	over = over_quota(b, st, now);
 	if (b->suspended) {
 		json_object_foreach(over, key, v)
