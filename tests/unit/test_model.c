@@ -140,12 +140,11 @@ static void test_model__suspended_text_is_deep(void **s)
 /* A raw key reads back as the very text it came from (the export is byte-identical). */
 static void test_model__key_text_round_trip(void **s)
 {
-	static const char *const texts[] = {
-		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-		"//////////////////////////////////////////8=",
-		"dYcPboeJsSJGWjXc+1x0e4ABuzsU16VERZgnZ0BJpw4=",
-		"aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd28=",
-	};
+	/* all zeros, all ones, two keys of the tests */
+	static const char texts[][KEY_B64] = { "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+					       "//////////////////////////////////////////8=",
+					       "dYcPboeJsSJGWjXc+1x0e4ABuzsU16VERZgnZ0BJpw4=",
+					       "aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd28=" };
 	struct wg_key k;
 	char text[KEY_B64], priv[KEY_B64], pub[KEY_B64];
 
