@@ -58,7 +58,7 @@ void usage_book_free(struct usage_book *b)
 static void want(struct usage_book *b, size_t sorted, size_t *cap, const char *engine,
 		 const char *user)
 {
-	struct usage_view old = { b->view.v, sorted };
+	struct usage_view old = { b->view.v, sorted, NULL };
 	struct usage_entry *e;
 
 	if (usage_find(&old, engine, user))
@@ -70,7 +70,7 @@ static void want(struct usage_book *b, size_t sorted, size_t *cap, const char *e
 	e = &b->view.v[b->view.n++];
 	memset(e, 0, sizeof(*e));
 	snprintf(e->engine, sizeof(e->engine), "%s", engine);
-	e->user = xstrdup(user);
+	e->user = usage_view_name(&b->view, user);
 }
 
 /*
@@ -101,8 +101,6 @@ static void add_users(struct usage_book *b, const struct atlas_state *st)
 		if (!k || strcmp(b->view.v[i].engine, b->view.v[k - 1].engine) ||
 		    strcmp(b->view.v[i].user, b->view.v[k - 1].user))
 			b->view.v[k++] = b->view.v[i];
-		else
-			free(b->view.v[i].user); /* a duplicate's copy of the name */
 	b->view.n = k;
 }
 

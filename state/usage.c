@@ -174,10 +174,44 @@ const struct usage_entry *usage_find(const struct usage_view *u, const char *eng
 	return bsearch(&key, u->v, u->n, sizeof(*u->v), entry_cmp);
 }
 
+/* A block of a view's names. */
+struct usage_names {
+	struct usage_names *next;
+	size_t used, cap;
+	char text[];
+};
+
+#define USAGE_NAMES_BLOCK 16384
+
+char *usage_view_name(struct usage_view *u, const char *name)
+{
+	size_t len = strlen(name) + 1;
+	struct usage_names *b = u->names;
+	char *at;
+
+	if (!b || b->cap - b->used < len) {
+		size_t cap = len > USAGE_NAMES_BLOCK ? len : USAGE_NAMES_BLOCK;
+
+		b = xmalloc(sizeof(*b) + cap);
+		b->next = u->names;
+		b->used = 0;
+		b->cap = cap;
+		u->names = b;
+	}
+	at = b->text + b->used;
+	memcpy(at, name, len);
+	b->used += len;
+	return at;
+}
+
 void usage_view_release(struct usage_view *u)
 {
-	for (size_t i = 0; i < u->n; i++)
-		free(u->v[i].user);
+	while (u->names) {
+		struct usage_names *next = u->names->next;
+
+		free(u->names);
+		u->names = next;
+	}
 	free(u->v);
 	u->v = NULL;
 	u->n = 0;

@@ -36,6 +36,7 @@ int usage_store_load(struct store *s, struct usage_view *out, struct atlas_err *
 
 	out->v = NULL;
 	out->n = 0;
+	out->names = NULL;
 	if (sqlite3_prepare_v2(db,
 			       "SELECT engine, user, last_rx, last_tx, last_session, rx_total, "
 			       "tx_total, period_start, period_rx, period_tx FROM usage_counters",
@@ -53,8 +54,9 @@ int usage_store_load(struct store *s, struct usage_view *out, struct atlas_err *
 		e = &out->v[out->n++];
 		memset(e, 0, sizeof(*e));
 		copy_text(e->engine, sizeof(e->engine), st, 0);
-		e->user = xstrdup(sqlite3_column_text(st, 1) ? (const char *)sqlite3_column_text(st, 1)
-							     : "");
+		e->user = usage_view_name(out, sqlite3_column_text(st, 1)
+						       ? (const char *)sqlite3_column_text(st, 1)
+						       : "");
 		e->last_rx = sqlite3_column_int64(st, 2);
 		e->last_tx = sqlite3_column_int64(st, 3);
 		e->last_session = sqlite3_column_int64(st, 4);

@@ -276,6 +276,37 @@ static void test_usage__verdict_injected_clock(void **s)
 }
 
 /* Deltas written in one transaction, read back; a reset kept against a stale copy. */
+/*
+ * A view's names live in blocks that do not move: 10,000 of them (several
+ * blocks, and one longer than a block) keep their text and their address
+ * while more are added; release frees them all (make asan: no leak).
+ */
+static void test_usage__view_names_stay(void **s)
+{
+	struct usage_view u = { NULL, 0, NULL };
+	char **got;
+	char name[32], *longname = xcalloc(1, 20001);
+
+	(void)s;
+	got = xcalloc(10001, sizeof(*got));
+	memset(longname, 'x', 20000);
+	for (int i = 0; i < 10000; i++) {
+		snprintf(name, sizeof(name), "wg0/peer%05d", i);
+		got[i] = usage_view_name(&u, name);
+		if (i == 5000)
+			got[10000] = usage_view_name(&u, longname);
+	}
+	for (int i = 0; i < 10000; i++) {
+		snprintf(name, sizeof(name), "wg0/peer%05d", i);
+		assert_string_equal(got[i], name);
+	}
+	assert_string_equal(got[10000], longname);
+	usage_view_release(&u);
+	assert_null(u.names);
+	free(got);
+	free(longname);
+}
+
 static void test_usage__store(void **s)
 {
 	char *dir = tu_tmpdir();
@@ -363,5 +394,6 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_usage__fold_progress_and_resets),
 	cmocka_unit_test(test_usage__fold_reconnect_and_period),
 	cmocka_unit_test(test_usage__verdict_injected_clock),
+	cmocka_unit_test(test_usage__view_names_stay),
 	cmocka_unit_test(test_usage__store),
 	cmocka_unit_test(test_usage__report_person))
