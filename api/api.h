@@ -34,7 +34,7 @@ struct tls;
 
 /* live.c: the WireGuard part of the live status, compact and sorted. */
 struct live_peer {
-	char key[KEY_B64];
+	unsigned char key[KEY_LEN];	/* raw public key */
 	uint32_t endpoint;   /* offset in live_iface.endpoints; 0: none */
 	long long handshake; /* unix seconds, 0: never */
 	long long rx, tx;
@@ -54,7 +54,7 @@ struct live_wg {
 struct live_wg *live_wg_from_json(json_t *wg);
 void live_wg_free(struct live_wg *l);
 const struct live_iface *live_wg_iface(const struct live_wg *l, const char *name);
-const struct live_peer *live_wg_peer(const struct live_iface *li, const char *key);
+const struct live_peer *live_wg_peer(const struct live_iface *li, const struct wg_key *key);
 /* lp's endpoint ("1.2.3.4:51820"), NULL when none or lp is NULL. */
 const char *live_peer_endpoint(const struct live_iface *li, const struct live_peer *lp);
 

@@ -79,7 +79,7 @@ static void wg_metrics(struct buf *b, const struct live_wg *lw, const struct atl
 
 			for (size_t q = 0; li && q < ifc->npeers; q++) {
 				const struct live_peer *lp =
-				    live_wg_peer(li, ifc->peers[q].public_key);
+				    live_wg_peer(li, &ifc->peers[q].public_key);
 				long long v;
 
 				if (!lp)

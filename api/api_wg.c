@@ -28,7 +28,7 @@ static void peer_status(struct buf *out, const void *parent, const void *item, v
 	const struct wg_iface *ifc = parent;
 	const struct wg_peer *p = item;
 	const struct live_iface *li = live_wg_iface(live, ifc->name);
-	const struct live_peer *lp = live_wg_peer(li, p->public_key);
+	const struct live_peer *lp = live_wg_peer(li, &p->public_key);
 
 	if (!live) {
 		buf_puts(out, ",\"status\":null");

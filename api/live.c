@@ -4,7 +4,7 @@
  * The driver's status() answers JSON (controller/driver.h), its peers as
  * one string of lines per interface (a jansson object a peer cost about
  * 1 KB: 11 MB at every tick with 10,000 peers). The ticker turns them at
- * once into sorted arrays of fixed-size records (80 bytes a peer; the
+ * once into sorted arrays of fixed-size records (64 bytes a peer, the key raw; the
  * endpoints, most often none, in one pool of strings per interface), which
  * the API reads with a binary search by public key.
  */
@@ -13,10 +13,12 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "state/keys.h"
 
 static int peer_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct live_peer *)a)->key, ((const struct live_peer *)b)->key);
+	return memcmp(((const struct live_peer *)a)->key, ((const struct live_peer *)b)->key,
+		      KEY_LEN);
 }
 
 /*
@@ -27,6 +29,7 @@ static int peer_cmp(const void *a, const void *b)
 static int peer_line(const char *s, const char *end, struct live_peer *lp, struct buf *eps)
 {
 	const char *f[5] = { s };
+	char key[KEY_B64];
 	size_t eplen;
 
 	memset(lp, 0, sizeof(*lp));
@@ -39,7 +42,10 @@ static int peer_line(const char *s, const char *end, struct live_peer *lp, struc
 	}
 	if (f[1] - f[0] != KEY_B64 || memchr(f[4], '\t', (size_t)(end - f[4])))
 		return -1;
-	memcpy(lp->key, f[0], KEY_B64 - 1);
+	memcpy(key, f[0], KEY_B64 - 1);
+	key[KEY_B64 - 1] = '\0';
+	if (key_decode(key, lp->key) < 0)
+		return -1;
 	eplen = (size_t)(f[2] - f[1] - 1);
 	if (eplen) {
 		lp->endpoint = (uint32_t)eps->len;
@@ -122,13 +128,13 @@ const struct live_iface *live_wg_iface(const struct live_wg *l, const char *name
 	return NULL;
 }
 
-const struct live_peer *live_wg_peer(const struct live_iface *li, const char *key)
+const struct live_peer *live_wg_peer(const struct live_iface *li, const struct wg_key *key)
 {
 	struct live_peer k;
 
-	if (!li || !li->n || !key || !*key) /* bsearch(.., NULL, 0, ..) is undefined */
+	if (!li || !li->n || !KEY_HAS(key)) /* bsearch(.., NULL, 0, ..) is undefined */
 		return NULL;
-	snprintf(k.key, sizeof(k.key), "%s", key);
+	memcpy(k.key, key->b, KEY_LEN);
 	return bsearch(&k, li->peers, li->n, sizeof(*li->peers), peer_cmp);
 }
 

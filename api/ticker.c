@@ -49,7 +49,7 @@ static void sessions(const struct atlas_state *st, const struct live_wg *lw, jso
 		const struct live_iface *li = live_wg_iface(lw, ifc->name);
 
 		for (size_t q = 0; li && q < ifc->npeers; q++) {
-			const struct live_peer *lp = live_wg_peer(li, ifc->peers[q].public_key);
+			const struct live_peer *lp = live_wg_peer(li, &ifc->peers[q].public_key);
 
 			if (!lp)
 				continue;

@@ -58,7 +58,7 @@ void usage_book_free(struct usage_book *b)
 static void want(struct usage_book *b, size_t sorted, size_t *cap, const char *engine,
 		 const char *user)
 {
-	struct usage_view old = { b->view.v, sorted };
+	struct usage_view old = { b->view.v, sorted, NULL };
 	struct usage_entry *e;
 
 	if (usage_find(&old, engine, user))
@@ -70,7 +70,7 @@ static void want(struct usage_book *b, size_t sorted, size_t *cap, const char *e
 	e = &b->view.v[b->view.n++];
 	memset(e, 0, sizeof(*e));
 	snprintf(e->engine, sizeof(e->engine), "%s", engine);
-	e->user = xstrdup(user);
+	e->user = usage_view_name(&b->view, user);
 }
 
 /*
@@ -101,8 +101,6 @@ static void add_users(struct usage_book *b, const struct atlas_state *st)
 		if (!k || strcmp(b->view.v[i].engine, b->view.v[k - 1].engine) ||
 		    strcmp(b->view.v[i].user, b->view.v[k - 1].user))
 			b->view.v[k++] = b->view.v[i];
-		else
-			free(b->view.v[i].user); /* a duplicate's copy of the name */
 	b->view.n = k;
 }
 
@@ -135,7 +133,7 @@ static void read_wg(struct usage_book *b, const struct atlas_state *st, const st
 
 		for (size_t k = 0; k < ifc->npeers; k++) {
 			const struct wg_peer *p = &ifc->peers[k];
-			const struct live_peer *lp = li ? live_wg_peer(li, p->public_key) : NULL;
+			const struct live_peer *lp = li ? live_wg_peer(li, &p->public_key) : NULL;
 			struct quota_cfg q = quota_of_wg(p);
 
 			snprintf(user, sizeof(user), "%s/%s", ifc->name, p->name);
@@ -287,6 +285,12 @@ int usage_book_tick(struct usage_book *b, const struct atlas_state *st, json_t *
 		b->ticks = USAGE_RELOAD_TICKS - 1;
 	} else {
 		b->pruned_day = day;
+	}
+	/* a tick's changes are written: the room of many (a first tick: every user) goes back */
+	if (b->capch > 256) {
+		free(b->ch);
+		b->ch = NULL;
+		b->capch = b->nch = 0;
 	}
 	over = over_quota(b, st, now);
 	if (b->suspended) {

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "lib/clock.h"
+#include "state/keys.h"
 #include "state/model.h"
 #include "api/api.h"
 
@@ -34,9 +35,11 @@ static json_t *live_json(const struct wg_iface *ifc, long long base, size_t ever
 
 	for (size_t i = 0; i < ifc->npeers; i++) {
 		long long v = base + (long long)i * 7 + (every && i % every == 0 ? bump : 0);
+		char key[KEY_B64];
 
+		key_text(&ifc->peers[i].public_key, key);
 		json_array_append_new(peers, json_pack("{s:s, s:I, s:I, s:I}", "public_key",
-						       ifc->peers[i].public_key, "rx_bytes",
+						       key, "rx_bytes",
 						       (json_int_t)v, "tx_bytes", (json_int_t)(2 * v),
 						       "latest_handshake", (json_int_t)0));
 	}
@@ -80,8 +83,11 @@ int main(int argc, char **argv)
 	ifc->peers = xcalloc(n, sizeof(*ifc->peers));
 	for (size_t i = 0; i < n; i++) {
 		ifc->peers[i].name = xasprintf("peer%05zu", i);
-		snprintf(ifc->peers[i].public_key, KEY_B64, "%043zuA=", i);
-		ifc->peers[i].public_key[44] = '\0';
+		char key[KEY_B64 + 8];
+
+		snprintf(key, sizeof(key), "%043zuA=", i);
+		key[44] = '\0';
+		key_from_text(&ifc->peers[i].public_key, key);
 		ifc->peers[i].quota = xstrdup("20GiB");
 	}
 	start = rss_kib();

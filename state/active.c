@@ -135,7 +135,7 @@ int wg_handshake_live(long long handshake, time_t now)
 
 int wg_peer_active(const struct wg_peer *p, time_t now)
 {
-	return !p->disabled && !p->suspended[0] && !expiry_passed(p->expires, (long long)now);
+	return !p->disabled && !p->suspended && !expiry_passed(p->expires, (long long)now);
 }
 
 /* 1 when expires has passed at today (a moment or a day; NULL or unreadable: no check). */
@@ -148,10 +148,10 @@ static int passed_at(const char *expires, const char *today)
 
 int ovpn_client_active(const struct ovpn_client *cl, const char *today)
 {
-	return !cl->disabled && !cl->suspended[0] && !passed_at(cl->expires, today);
+	return !cl->disabled && !cl->suspended && !passed_at(cl->expires, today);
 }
 
 int sb_user_active(const struct sb_user *u, const char *today)
 {
-	return !u->disabled && !u->suspended[0] && !passed_at(u->expires, today);
+	return !u->disabled && !u->suspended && !passed_at(u->expires, today);
 }

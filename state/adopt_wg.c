@@ -108,7 +108,7 @@ static void iface_key(struct adopt_wg *a, struct wgq_line *l, int *seen_addr, st
 	struct wg_iface *ifc = &a->ifc;
 
 	if (wgq_key_is(l, "PrivateKey")) {
-		wgq_val_key(l, ifc->private_key, errs);
+		wgq_val_wgkey(l, &ifc->private_key, errs);
 	} else if (wgq_key_is(l, "ListenPort")) {
 		if (wgq_val_int(l, 1, 65535, &ifc->listen_port, errs) == 0)
 			a->has_port = 1;
@@ -143,9 +143,9 @@ static void peer_key(struct adopt_wg *a, struct wgq_line *l, struct diags *errs,
 	struct wg_peer *p = &a->ifc.peers[a->ifc.npeers - 1];
 
 	if (wgq_key_is(l, "PublicKey")) {
-		wgq_val_key(l, p->public_key, errs);
+		wgq_val_wgkey(l, &p->public_key, errs);
 	} else if (wgq_key_is(l, "PresharedKey")) {
-		wgq_val_key(l, p->preshared_key, errs);
+		wgq_val_wgkey(l, &p->preshared_key, errs);
 	} else if (wgq_key_is(l, "AllowedIPs")) {
 		wgq_val_prefixes(l, 1, &p->address, errs);
 	} else if (wgq_key_is(l, "PersistentKeepalive")) {
@@ -179,14 +179,14 @@ static void finish(struct adopt_wg *a, struct diags *errs, struct diags *notes)
 	for (size_t i = 0; i < ifc->npeers; i++) {
 		struct wg_peer *p = &ifc->peers[i];
 
-		if (!p->public_key[0])
+		if (!KEY_HAS(&p->public_key))
 			diags_add_at(errs, a->peer_line[i], 1, NULL,
 				     "[Peer] has no PublicKey (truncated file?)");
 		if (!p->address.n)
 			diags_add_at(errs, a->peer_line[i], 1, NULL,
 				     "[Peer] has no AllowedIPs: Atlas needs the peer's tunnel address");
-		if (!p->preshared_key[0])
-			snprintf(p->preshared_key, KEY_B64, "%s", ADOPT_WG_NO_PSK);
+		if (!KEY_HAS(&p->preshared_key))
+			key_from_text(&p->preshared_key, ADOPT_WG_NO_PSK);
 		if (!p->name) {
 			char name[NAME_MAX_LEN + 1];
 
@@ -201,10 +201,14 @@ static void finish(struct adopt_wg *a, struct diags *errs, struct diags *notes)
 				diags_add_at(errs, a->peer_line[i], 1, NULL,
 					     "peer name \"%s\" is used twice (also the peer at line %d)",
 					     p->name, a->peer_line[j]);
-			if (p->public_key[0] && !strcmp(p->public_key, q->public_key))
+			if (KEY_HAS(&p->public_key) && key_same(&p->public_key, &q->public_key)) {
+				char pub[KEY_B64];
+
+				key_text(&p->public_key, pub);
 				diags_add_at(errs, a->peer_line[i], 1, NULL,
 					     "PublicKey %s is used twice (also the peer at line %d)",
-					     p->public_key, a->peer_line[j]);
+					     pub, a->peer_line[j]);
+			}
 		}
 	}
 	(void)notes;
@@ -308,8 +312,8 @@ static void peer_release(struct wg_peer *p)
 	strv_clear(&p->allowed_ips);
 	free(p->expires);
 	free(p->note);
-	OPENSSL_cleanse(p->private_key, KEY_B64);
-	OPENSSL_cleanse(p->preshared_key, KEY_B64);
+	key_wipe(&p->private_key);
+	key_wipe(&p->preshared_key);
 }
 
 void adopt_wg_release(struct adopt_wg *a)
@@ -322,7 +326,7 @@ void adopt_wg_release(struct adopt_wg *a)
 	free(a->ifc.name);
 	strv_clear(&a->ifc.address);
 	strv_clear(&a->ifc.dns);
-	OPENSSL_cleanse(a->ifc.private_key, KEY_B64);
+	key_wipe(&a->ifc.private_key);
 	free(a->peer_line);
 	free(a->name_from);
 	memset(a, 0, sizeof(*a));
@@ -335,9 +339,20 @@ static char *joined(const struct strv *v)
 	return v->n ? strv_join(v, ", ") : xstrdup("(none)");
 }
 
-static int has_psk(const char *k)
+/* 1 when k is the key of text (a live interface's, base64). */
+static int key_is(const struct wg_key *k, const char *text)
 {
-	return k[0] && strcmp(k, ADOPT_WG_NO_PSK);
+	struct wg_key t;
+	int same = key_from_text(&t, text) == 0 && key_same(k, &t);
+
+	key_wipe(&t);
+	return same;
+}
+
+/* A live peer's preshared key, or the all-zero one of none (ADOPT_WG_NO_PSK). */
+static void take_psk(struct wg_key *k, const char *live)
+{
+	key_from_text(k, live[0] ? live : ADOPT_WG_NO_PSK);
 }
 
 /*
@@ -383,23 +398,25 @@ int adopt_wg_merge_live(struct adopt_wg *a, const struct adopt_wg_live *live,
 {
 	struct wg_iface *ifc = &a->ifc;
 	char pub[KEY_B64];
+	struct wg_key fpub;
 	struct atlas_err e = { 0 };
 
 	if (live->private_key[0]) {
-		if (!ifc->private_key[0]) {
+		if (!KEY_HAS(&ifc->private_key)) {
 			diags_add_at(notes, a->iface_line, 1, NULL,
 				     "the file has no PrivateKey: the live interface's key is kept");
-		} else if (CRYPTO_memcmp(ifc->private_key, live->private_key, KEY_B64) &&
-			   key_public(ifc->private_key, pub, &e) == 0) {
+		} else if (!key_is(&ifc->private_key, live->private_key) &&
+			   key_derive(&ifc->private_key, &fpub, &e) == 0) {
 			char lpub[KEY_B64];
 
+			key_text(&fpub, pub);
 			if (key_public(live->private_key, lpub, &e) == 0 && strcmp(pub, lpub))
 				diags_add_at(notes, a->iface_line, 1, NULL,
 					     "PrivateKey differs from the live interface's: the live key "
 					     "(public key %s) is kept",
 					     lpub);
 		}
-		memcpy(ifc->private_key, live->private_key, KEY_B64);
+		key_from_text(&ifc->private_key, live->private_key);
 	}
 	if (live->listen_port && live->listen_port != ifc->listen_port) {
 		if (a->has_port)
@@ -421,7 +438,7 @@ int adopt_wg_merge_live(struct adopt_wg *a, const struct adopt_wg_live *live,
 		size_t k;
 
 		for (k = 0; k < ifc->npeers; k++)
-			if (!strcmp(ifc->peers[k].public_key, lp->public_key)) {
+			if (key_is(&ifc->peers[k].public_key, lp->public_key)) {
 				p = &ifc->peers[k];
 				break;
 			}
@@ -437,14 +454,12 @@ int adopt_wg_merge_live(struct adopt_wg *a, const struct adopt_wg_live *live,
 			}
 			peer_push(a, 0);
 			p = &ifc->peers[ifc->npeers - 1];
-			memcpy(p->public_key, lp->public_key, KEY_B64);
+			key_from_text(&p->public_key, lp->public_key);
 			strv_copy(&p->address, &lp->allowed_ips);
 			name_from_address(p, name, sizeof(name));
 			p->name = xstrdup(name);
 			a->name_from[ifc->npeers - 1] = ADOPT_NAME_ADDRESS;
-			memcpy(p->preshared_key, lp->preshared_key[0] ? lp->preshared_key
-								      : ADOPT_WG_NO_PSK,
-			       KEY_B64);
+			take_psk(&p->preshared_key, lp->preshared_key);
 			p->keepalive = lp->keepalive;
 			diags_add_at(notes, a->iface_line, 1, NULL,
 				     "peer %s is on the live interface but not in the file (a `wg set` "
@@ -453,15 +468,13 @@ int adopt_wg_merge_live(struct adopt_wg *a, const struct adopt_wg_live *live,
 			continue;
 		}
 		take_live(notes, a->peer_line[k], p->name, &p->address, &lp->allowed_ips);
-		if (has_psk(p->preshared_key) != (lp->preshared_key[0] != 0) ||
-		    (lp->preshared_key[0] && strcmp(p->preshared_key, lp->preshared_key))) {
+		if (key_psk_on(&p->preshared_key) != (lp->preshared_key[0] != 0) ||
+		    (lp->preshared_key[0] && !key_is(&p->preshared_key, lp->preshared_key))) {
 			diags_add_at(notes, a->peer_line[k], 1, NULL,
 				     "peer \"%s\": PresharedKey differs from the live one: the live "
 				     "one is kept",
 				     p->name);
-			memcpy(p->preshared_key, lp->preshared_key[0] ? lp->preshared_key
-								      : ADOPT_WG_NO_PSK,
-			       KEY_B64);
+			take_psk(&p->preshared_key, lp->preshared_key);
 		}
 		if (p->keepalive != lp->keepalive) {
 			diags_add_at(notes, a->peer_line[k], 1, NULL,
@@ -475,7 +488,7 @@ int adopt_wg_merge_live(struct adopt_wg *a, const struct adopt_wg_live *live,
 		size_t i;
 
 		for (i = 0; i < live->npeers; i++)
-			if (!strcmp(ifc->peers[k].public_key, live->peers[i].public_key))
+			if (key_is(&ifc->peers[k].public_key, live->peers[i].public_key))
 				break;
 		if (i == live->npeers)
 			diags_add_at(notes, a->peer_line[k], 1, NULL,
@@ -618,14 +631,15 @@ int adopt_wg_attach_client(struct adopt_wg *a, const struct adopt_wg_client *c,
 			   struct atlas_err *err)
 {
 	struct wg_iface *ifc = &a->ifc;
-	char pub[KEY_B64], spub[KEY_B64], name[NAME_MAX_LEN + 1];
+	char pub[KEY_B64], name[NAME_MAX_LEN + 1];
+	struct wg_key skey;
 	struct wg_peer *p = NULL;
 	size_t k;
 
 	if (key_public(c->private_key, pub, err) < 0)
 		return -1;
 	for (k = 0; k < ifc->npeers; k++)
-		if (!strcmp(ifc->peers[k].public_key, pub)) {
+		if (key_is(&ifc->peers[k].public_key, pub)) {
 			p = &ifc->peers[k];
 			break;
 		}
@@ -635,15 +649,15 @@ int adopt_wg_attach_client(struct adopt_wg *a, const struct adopt_wg_client *c,
 			     stem, pub, ifc->name);
 		return 0;
 	}
-	if (ifc->private_key[0] && key_public(ifc->private_key, spub, err) == 0 &&
-	    strcmp(spub, c->server_key))
+	if (KEY_HAS(&ifc->private_key) && key_derive(&ifc->private_key, &skey, err) == 0 &&
+	    !key_is(&skey, c->server_key))
 		diags_add_at(notes, a->peer_line[k], 1, NULL,
 			     "client file \"%s\" of peer \"%s\" names another server key (%s); its "
 			     "keys are kept, the config Atlas renders uses this server's key",
 			     stem, p->name, c->server_key);
-	memcpy(p->private_key, c->private_key, KEY_B64);
-	if (c->preshared_key[0] ? strcmp(c->preshared_key, p->preshared_key)
-				: has_psk(p->preshared_key))
+	key_from_text(&p->private_key, c->private_key);
+	if (c->preshared_key[0] ? !key_is(&p->preshared_key, c->preshared_key)
+				: key_psk_on(&p->preshared_key))
 		diags_add_at(notes, a->peer_line[k], 1, NULL,
 			     "client file \"%s\": its PresharedKey differs from the server's for peer "
 			     "\"%s\": the server's is kept (that client cannot connect today)",

@@ -9,6 +9,7 @@
 #include "lib/buf.h"
 #include "lib/strv.h"
 #include "state/changes.h"
+#include "state/keys.h"
 #include "state/schema.h"
 
 static const char *const runtime_settings[] = { "auto_apply", "resync", "history_keep",
@@ -48,8 +49,12 @@ static char *value_text(const struct field *f, const void *p)
 
 		return s && *s ? xstrdup(s) : NULL;
 	}
-	case F_KEY:
-		return *(const char *)fp ? xstrdup(fp) : NULL;
+	case F_KEY: {
+		char text[KEY_B64];
+
+		key_text(fp, text);
+		return text[0] ? xstrdup(text) : NULL;
+	}
 	case F_INT:
 		return xasprintf("%d", *(const int *)fp);
 	case F_I64:
@@ -79,7 +84,7 @@ static int field_equal(const struct field *f, const void *a, const void *b)
 		return !strcmp(s ? s : "", t ? t : "");
 	}
 	case F_KEY:
-		return !strcmp(x, y);
+		return key_same(x, y);
 	case F_INT:
 	case F_BOOL:
 	case F_ENUM:

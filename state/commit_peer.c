@@ -20,6 +20,7 @@
 #include "state/changes.h"
 #include "state/commit.h"
 #include "state/complete.h"
+#include "state/keys.h"
 #include "state/schema.h"
 #include "state/validate.h"
 #include "state/yaml.h"
@@ -101,7 +102,7 @@ static int peer_conflicts(const struct wg_iface *ifc, const struct wg_peer *p)
 		if (q == p)
 			continue;
 		found = !strcmp(q->name, p->name) ||
-			(p->public_key[0] && !strcmp(q->public_key, p->public_key));
+			(KEY_GIVEN(&p->public_key) && key_same(&q->public_key, &p->public_key));
 		for (size_t a = 0; a < q->address.n && !found; a++) {
 			struct ipaddr x;
 

@@ -67,71 +67,84 @@ static void name_index_release(struct name_index *ix)
 	ix->n = 0;
 }
 
-static int complete_iface_key(struct wg_iface *ifc, const struct wg_iface *old, struct diags *d,
-			      struct atlas_err *err)
+/* The text of k for a message: a key's base64, or the text kept of one that is not. */
+static const char *key_shown(const struct atlas_state *st, const struct wg_key *k,
+			     char buf[KEY_B64])
 {
-	char pub[KEY_B64];
+	if (k->set == KEY_BAD)
+		return state_bad_key(st, k);
+	key_text(k, buf);
+	return buf;
+}
 
-	if (!ifc->private_key[0] && old && old->private_key[0])
-		memcpy(ifc->private_key, old->private_key, KEY_B64);
-	if (!ifc->private_key[0]) {
-		if (ifc->public_key[0]) {
-			diags_add(d, ifc->public_key, "public_key",
+/* st: the state of ifc (the texts of its bad keys), or NULL. */
+static int complete_iface_key(const struct atlas_state *st, struct wg_iface *ifc,
+			      const struct wg_iface *old, struct diags *d, struct atlas_err *err)
+{
+	struct wg_key pub;
+	char text[KEY_B64];
+
+	if (!KEY_GIVEN(&ifc->private_key) && old && KEY_GIVEN(&old->private_key))
+		ifc->private_key = old->private_key;
+	if (!KEY_GIVEN(&ifc->private_key)) {
+		if (KEY_GIVEN(&ifc->public_key)) {
+			diags_add(d, &ifc->public_key, "public_key",
 				  "wireguard interface \"%s\": public_key is given but its private_key "
 				  "is not known: add private_key (atlas export --secrets) or remove "
 				  "public_key to generate a new key",
 				  ifc->name);
 			return 0;
 		}
-		return key_generate(ifc->private_key, ifc->public_key, err);
+		return key_new_pair(&ifc->private_key, &ifc->public_key, err);
 	}
-	if (!key_valid(ifc->private_key))
+	if (!KEY_HAS(&ifc->private_key))
 		return 0;	/* validation reports it */
-	if (key_public(ifc->private_key, pub, err) < 0)
+	if (key_derive(&ifc->private_key, &pub, err) < 0)
 		return -1;
-	if (ifc->public_key[0] && strcmp(pub, ifc->public_key))
-		diags_add(d, ifc->public_key, "public_key",
+	if (KEY_GIVEN(&ifc->public_key) && !key_same(&pub, &ifc->public_key))
+		diags_add(d, &ifc->public_key, "public_key",
 			  "wireguard interface \"%s\": public_key \"%s\" does not match its private "
 			  "key",
-			  ifc->name, ifc->public_key);
-	memcpy(ifc->public_key, pub, KEY_B64);
+			  ifc->name, key_shown(st, &ifc->public_key, text));
+	ifc->public_key = pub;
 	return 0;
 }
 
-static int complete_peer_keys(struct wg_iface *ifc, struct wg_peer *p, const struct wg_peer *old,
-			      struct diags *d, struct atlas_err *err)
+static int complete_peer_keys(const struct atlas_state *st, struct wg_iface *ifc, struct wg_peer *p,
+			      const struct wg_peer *old, struct diags *d, struct atlas_err *err)
 {
-	char pub[KEY_B64];
+	struct wg_key pub;
+	char text[KEY_B64];
 
-	if (p->private_key[0]) {
-		if (!key_valid(p->private_key))
+	if (KEY_GIVEN(&p->private_key)) {
+		if (!KEY_HAS(&p->private_key))
 			return 0;
 		/* The same key as stored: its public half is known (no X25519 needed). */
-		if (old && old->public_key[0] &&
-		    !CRYPTO_memcmp(old->private_key, p->private_key, KEY_B64))
-			memcpy(pub, old->public_key, KEY_B64);
-		else if (key_public(p->private_key, pub, err) < 0)
+		if (old && KEY_GIVEN(&old->public_key) && key_same(&old->private_key, &p->private_key))
+			pub = old->public_key;
+		else if (key_derive(&p->private_key, &pub, err) < 0)
 			return -1;
-		if (p->public_key[0] && strcmp(p->public_key, pub))
-			diags_add(d, p->public_key, "public_key",
+		if (KEY_GIVEN(&p->public_key) && !key_same(&p->public_key, &pub))
+			diags_add(d, &p->public_key, "public_key",
 				  "wireguard interface \"%s\": peer \"%s\": public_key \"%s\" does not "
 				  "match its private key",
-				  ifc->name, p->name, p->public_key);
-		memcpy(p->public_key, pub, KEY_B64);
-	} else if (p->public_key[0]) {
+				  ifc->name, p->name, key_shown(st, &p->public_key, text));
+		p->public_key = pub;
+	} else if (KEY_GIVEN(&p->public_key)) {
 		/* The exported public key of a known peer: keep its private key. */
-		if (old && old->private_key[0] && !strcmp(old->public_key, p->public_key))
-			memcpy(p->private_key, old->private_key, KEY_B64);
-	} else if (old && old->public_key[0]) {
-		memcpy(p->public_key, old->public_key, KEY_B64);
-		memcpy(p->private_key, old->private_key, KEY_B64);
-	} else if (key_generate(p->private_key, p->public_key, err) < 0) {
+		if (old && KEY_GIVEN(&old->private_key) && key_same(&old->public_key, &p->public_key))
+			p->private_key = old->private_key;
+	} else if (old && KEY_GIVEN(&old->public_key)) {
+		p->public_key = old->public_key;
+		p->private_key = old->private_key;
+	} else if (key_new_pair(&p->private_key, &p->public_key, err) < 0) {
 		return -1;
 	}
-	if (!p->preshared_key[0]) {
-		if (old && old->preshared_key[0] && !strcmp(old->public_key, p->public_key))
-			memcpy(p->preshared_key, old->preshared_key, KEY_B64);
-		else if (key_random(p->preshared_key, err) < 0)
+	if (!KEY_GIVEN(&p->preshared_key)) {
+		if (old && KEY_GIVEN(&old->preshared_key) &&
+		    key_same(&old->public_key, &p->public_key))
+			p->preshared_key = old->preshared_key;
+		else if (key_new_random(&p->preshared_key, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -388,7 +401,7 @@ int state_complete_added_peer(struct wg_iface *ifc, struct wg_peer *p, struct di
 		if (ip_parse(ifc->address.v[i], &net) == 0 && first_free(&net, used, n, &got[i]) < 0)
 			goto out;
 	ret = -1;
-	if (complete_peer_keys(ifc, p, NULL, d, err) < 0)
+	if (complete_peer_keys(NULL, ifc, p, NULL, d, err) < 0)
 		goto out;
 	if (!p->allowed_ips.n) {
 		strv_push(&p->allowed_ips, "0.0.0.0/0");
@@ -422,7 +435,7 @@ static int complete_wireguard(struct atlas_state *st, const struct atlas_state *
 
 		if (!ifc->name)
 			continue;
-		if (complete_iface_key(ifc, oifc, d, err) < 0)
+		if (complete_iface_key(st, ifc, oifc, d, err) < 0)
 			goto out;
 		name_index_release(&old_peers);
 		if (oifc)
@@ -433,7 +446,7 @@ static int complete_wireguard(struct atlas_state *st, const struct atlas_state *
 
 			if (!p->name)
 				continue;
-			if (complete_peer_keys(ifc, p, op, d, err) < 0)
+			if (complete_peer_keys(st, ifc, p, op, d, err) < 0)
 				goto out;
 			if (!p->allowed_ips.n) {
 				strv_push(&p->allowed_ips, "0.0.0.0/0");

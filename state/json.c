@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "lib/buf.h"
 #include "state/json.h"
 #include "state/keys.h"
@@ -60,9 +62,14 @@ json_t *json_encode_struct(const struct schema *s, const void *p, unsigned flags
 			}
 			break;
 		}
-		case F_KEY:
-			v = *(const char *)fp ? json_string(fp) : json_null();
+		case F_KEY: {
+			char text[KEY_B64];
+
+			key_text(fp, text);
+			v = text[0] ? json_string(text) : json_null();
+			OPENSSL_cleanse(text, sizeof(text));
 			break;
+		}
 		case F_OBJ:
 			v = json_encode_struct(f->sub, fp, flags);
 			break;
@@ -167,9 +174,14 @@ void json_write_fields(const struct schema *s, const void *p, struct buf *out)
 			buf_putc(out, ']');
 			break;
 		}
-		case F_KEY:
-			json_write_str(out, *(const char *)fp ? (const char *)fp : NULL);
+		case F_KEY: {
+			char text[KEY_B64];
+
+			key_text(fp, text);
+			json_write_str(out, text[0] ? text : NULL);
+			OPENSSL_cleanse(text, sizeof(text));
 			break;
+		}
 		default:
 			break;
 		}
@@ -366,7 +378,7 @@ static int decode_field(const struct schema *s, const struct field *f, json_t *v
 		const char *str = json_string_value(v);
 
 		if (json_is_null(v) || (str && !*str)) {
-			memset(fp, 0, KEY_B64);
+			key_wipe(fp);
 			return 0;
 		}
 		if (!str)
@@ -374,7 +386,7 @@ static int decode_field(const struct schema *s, const struct field *f, json_t *v
 				       path, type_name(v));
 		if (!key_valid(str))
 			return bad(err, path, v, "is not a base64 WireGuard key of 32 bytes");
-		snprintf(fp, KEY_B64, "%s", str);
+		key_from_text(fp, str);
 		return 0;
 	}
 	case F_OBJ:

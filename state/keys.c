@@ -27,61 +27,161 @@ int key_valid(const char *b64)
 	return ok;
 }
 
+/* 32 bytes as 44 characters of base64 and a NUL: no allocation (renders call it per peer). */
 static void to_b64(const unsigned char raw[KEY_LEN], char out[KEY_B64])
 {
-	struct buf b = BUF_INIT;
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *o = out;
+	size_t i;
 
-	base64_encode(&b, raw, KEY_LEN);
-	snprintf(out, KEY_B64, "%s", b.data);
-	buf_release_secure(&b);
+	for (i = 0; i + 3 <= KEY_LEN; i += 3) {
+		unsigned v = (unsigned)raw[i] << 16 | (unsigned)raw[i + 1] << 8 | raw[i + 2];
+
+		*o++ = t[v >> 18];
+		*o++ = t[(v >> 12) & 63];
+		*o++ = t[(v >> 6) & 63];
+		*o++ = t[v & 63];
+	}
+	/* KEY_LEN % 3 == 2: two bytes left, one '=' */
+	{
+		unsigned v = (unsigned)raw[i] << 16 | (unsigned)raw[i + 1] << 8;
+
+		*o++ = t[v >> 18];
+		*o++ = t[(v >> 12) & 63];
+		*o++ = t[(v >> 6) & 63];
+		*o++ = '=';
+	}
+	*o = '\0';
+}
+
+void key_text(const struct wg_key *k, char out[KEY_B64])
+{
+	if (KEY_HAS(k))
+		to_b64(k->b, out);
+	else
+		out[0] = '\0';
+}
+
+void key_put(struct buf *out, const struct wg_key *k)
+{
+	char text[KEY_B64];
+
+	key_text(k, text);
+	buf_puts(out, text);
+	OPENSSL_cleanse(text, sizeof(text));
+}
+
+int key_from_text(struct wg_key *k, const char *b64)
+{
+	key_wipe(k);
+	if (!b64[0])
+		return 0;
+	if (key_decode(b64, k->b) < 0) {
+		key_wipe(k);
+		return -1;
+	}
+	k->set = KEY_SET;
+	return 0;
+}
+
+int key_same(const struct wg_key *a, const struct wg_key *b)
+{
+	return a->set == b->set && !CRYPTO_memcmp(a->b, b->b, KEY_LEN);
+}
+
+int key_cmp(const struct wg_key *a, const struct wg_key *b)
+{
+	return memcmp(a->b, b->b, KEY_LEN);
+}
+
+void key_wipe(struct wg_key *k)
+{
+	OPENSSL_cleanse(k, sizeof(*k));
+}
+
+int key_derive(const struct wg_key *priv, struct wg_key *pub, struct atlas_err *err)
+{
+	unsigned char rpub[KEY_LEN];
+	size_t plen = sizeof(rpub);
+	EVP_PKEY *k = NULL;
+
+	if (!KEY_HAS(priv))
+		return err_set(err, ERR_INVALID, "private key is not base64 of 32 bytes");
+	/* X25519 clamps on use; the public key is that of the clamped scalar. */
+	k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv->b, KEY_LEN);
+	if (!k || EVP_PKEY_get_raw_public_key(k, rpub, &plen) != 1 || plen != KEY_LEN) {
+		EVP_PKEY_free(k);
+		return err_set(err, ERR_INTERNAL, "cannot derive an X25519 public key");
+	}
+	EVP_PKEY_free(k);
+	memcpy(pub->b, rpub, KEY_LEN);
+	pub->set = KEY_SET;
+	return 0;
+}
+
+int key_new_random(struct wg_key *k, struct atlas_err *err)
+{
+	key_wipe(k);
+	if (RAND_priv_bytes(k->b, KEY_LEN) != 1)
+		return err_set(err, ERR_INTERNAL, "the random generator failed");
+	k->set = KEY_SET;
+	return 0;
+}
+
+int key_new_pair(struct wg_key *priv, struct wg_key *pub, struct atlas_err *err)
+{
+	if (key_new_random(priv, err) < 0)
+		return -1;
+	/* Store the key clamped, as `wg genkey` does. */
+	priv->b[0] &= 248;
+	priv->b[31] = (priv->b[31] & 127) | 64;
+	return key_derive(priv, pub, err);
+}
+
+int key_psk_on(const struct wg_key *k)
+{
+	static const unsigned char zero[KEY_LEN];
+
+	return KEY_HAS(k) && memcmp(k->b, zero, KEY_LEN);
 }
 
 int key_public(const char priv[KEY_B64], char pub[KEY_B64], struct atlas_err *err)
 {
-	unsigned char raw[KEY_LEN], rpub[KEY_LEN];
-	size_t plen = sizeof(rpub);
-	EVP_PKEY *k = NULL;
+	struct wg_key k, p = { { 0 }, KEY_NONE };
 	int ret = -1;
 
-	if (key_decode(priv, raw) < 0)
-		return err_set(err, ERR_INVALID, "private key is not base64 of 32 bytes");
-	/* X25519 clamps on use; the public key is that of the clamped scalar. */
-	k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, raw, sizeof(raw));
-	if (!k || EVP_PKEY_get_raw_public_key(k, rpub, &plen) != 1 || plen != KEY_LEN) {
-		err_set(err, ERR_INTERNAL, "cannot derive an X25519 public key");
-		goto out;
-	}
-	to_b64(rpub, pub);
-	ret = 0;
-out:
-	EVP_PKEY_free(k);
-	OPENSSL_cleanse(raw, sizeof(raw));
+	if (key_from_text(&k, priv) < 0 || !KEY_HAS(&k))
+		err_set(err, ERR_INVALID, "private key is not base64 of 32 bytes");
+	else if (key_derive(&k, &p, err) == 0)
+		ret = 0;
+	if (ret == 0)
+		key_text(&p, pub);
+	key_wipe(&k);
 	return ret;
 }
 
 int key_random(char out[KEY_B64], struct atlas_err *err)
 {
-	unsigned char raw[KEY_LEN];
+	struct wg_key k;
+	int ret = key_new_random(&k, err);
 
-	if (RAND_priv_bytes(raw, sizeof(raw)) != 1)
-		return err_set(err, ERR_INTERNAL, "the random generator failed");
-	to_b64(raw, out);
-	OPENSSL_cleanse(raw, sizeof(raw));
-	return 0;
+	if (ret == 0)
+		key_text(&k, out);
+	key_wipe(&k);
+	return ret;
 }
 
 int key_generate(char priv[KEY_B64], char pub[KEY_B64], struct atlas_err *err)
 {
-	unsigned char raw[KEY_LEN];
+	struct wg_key k, p;
+	int ret = key_new_pair(&k, &p, err);
 
-	if (RAND_priv_bytes(raw, sizeof(raw)) != 1)
-		return err_set(err, ERR_INTERNAL, "the random generator failed");
-	/* Store the key clamped, as `wg genkey` does. */
-	raw[0] &= 248;
-	raw[31] = (raw[31] & 127) | 64;
-	to_b64(raw, priv);
-	OPENSSL_cleanse(raw, sizeof(raw));
-	return key_public(priv, pub, err);
+	if (ret == 0) {
+		key_text(&k, priv);
+		key_text(&p, pub);
+	}
+	key_wipe(&k);
+	return ret;
 }
 
 int uuid_random(char out[37], struct atlas_err *err)

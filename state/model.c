@@ -1,6 +1,7 @@
 /*
  * model.c - life cycle, lookups and ordering of the desired state.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,9 @@ void state_free(struct atlas_state *st)
 	if (!st)
 		return;
 	schema_release(&schema_root, st);
+	for (size_t i = 0; i < st->bad_keys.n; i++)
+		OPENSSL_cleanse(st->bad_keys.v[i], strlen(st->bad_keys.v[i]));
+	strv_clear(&st->bad_keys);
 	free(st);
 }
 
@@ -31,7 +35,30 @@ struct atlas_state *state_dup(const struct atlas_state *st)
 	struct atlas_state *c = xmalloc(sizeof(*c));
 
 	schema_copy(&schema_root, c, st);
+	c->bad_keys = (struct strv)STRV_INIT;
+	strv_copy(&c->bad_keys, &st->bad_keys);
 	return c;
+}
+
+/* A KEY_BAD key's index into bad_keys: its first four bytes (its key bytes are not one). */
+void state_keep_bad_key(struct atlas_state *st, struct wg_key *k, const char *text)
+{
+	uint32_t i = (uint32_t)st->bad_keys.n;
+
+	OPENSSL_cleanse(k, sizeof(*k));
+	k->set = KEY_BAD;
+	memcpy(k->b, &i, sizeof(i));
+	strv_push(&st->bad_keys, text);
+}
+
+const char *state_bad_key(const struct atlas_state *st, const struct wg_key *k)
+{
+	uint32_t i;
+
+	if (!st || k->set != KEY_BAD)
+		return "?";
+	memcpy(&i, k->b, sizeof(i));
+	return i < st->bad_keys.n ? st->bad_keys.v[i] : "?";
 }
 
 /*

@@ -3,8 +3,8 @@
  *
  * Every resource has a unique, human `name` that is its identity in YAML, the
  * API and plans. A string field that is NULL and a number that equals its
- * default are "absent". Keys are base64 text (44 chars) in fixed arrays; an
- * empty string means "no key". Which fields exist, their YAML/JSON names,
+ * default are "absent". Keys are 32 raw bytes with a flag (struct wg_key),
+ * base64 text only where they are read or written (state/keys.h). Which fields exist, their YAML/JSON names,
  * defaults and flags are described once, in schema.c: the YAML and JSON
  * codecs, the SQLite store and the JSON Schema are all driven by that table.
  */
@@ -19,6 +19,19 @@
 #define KEY_B64 45		/* 44 chars + NUL */
 #define NAME_MAX_LEN 63
 
+/* struct wg_key.set */
+enum key_set { KEY_NONE, KEY_SET, KEY_BAD };
+
+/*
+ * A WireGuard key (X25519 or preshared): raw bytes, a third of the room of
+ * its text. KEY_BAD only between the YAML decoder and validation: text that
+ * is not a key, kept by the state for the message (state_bad_key()).
+ */
+struct wg_key {
+	unsigned char b[KEY_LEN];
+	unsigned char set;	/* enum key_set */
+};
+
 enum service_mode { SERVICE_AUTO, SERVICE_SYSTEMD, SERVICE_DIRECT };
 enum ovpn_proto { OVPN_UDP, OVPN_TCP };
 enum sb_type { SB_VLESS, SB_VMESS, SB_TROJAN, SB_SHADOWSOCKS, SB_HYSTERIA2, SB_TUIC };
@@ -29,9 +42,11 @@ enum sb_method { SB_SS_AES128, SB_SS_AES256 };
 enum quota_period { QUOTA_MONTHLY, QUOTA_WEEKLY, QUOTA_DAILY, QUOTA_NEVER };
 
 /*
- * Why a user is suspended ("quota 20 GiB used (20.1 GiB since 1 Dec)"), set
- * only on a working copy of the desired state by usage_suspend(): not in
- * the schema, so never stored, exported nor sent.
+ * Why a user is suspended ("quota 20 GiB used (20.1 GiB since 1 Dec)"): the
+ * `suspended` string of a user, NULL when it is not, set only on a working
+ * copy of the desired state by usage_suspend(). Not in the schema's fields,
+ * so never stored, exported nor sent; copied and freed with its struct
+ * (struct schema.suspended_off). SUSPENDED_LEN bounds its text.
  */
 #define SUSPENDED_LEN 112
 
@@ -62,10 +77,10 @@ struct wg_peer {
 	char *quota;		/* "20GiB"; NULL: unlimited */
 	int quota_period;	/* enum quota_period */
 	int quota_reset_day;	/* 1-28, monthly */
-	char suspended[SUSPENDED_LEN];	/* working copy only: why it is off (usage.h) */
-	char public_key[KEY_B64];
-	char private_key[KEY_B64];	/* secret; empty for a bring-your-own-key peer */
-	char preshared_key[KEY_B64];	/* secret; empty: none */
+	char *suspended;	/* working copy only: why it is off (usage.h); NULL: not */
+	struct wg_key public_key;
+	struct wg_key private_key;	/* secret; none for a bring-your-own-key peer */
+	struct wg_key preshared_key;	/* secret; none: none */
 };
 
 struct wg_iface {
@@ -75,8 +90,8 @@ struct wg_iface {
 	struct strv dns;
 	int mtu;		/* 0: default */
 	int disabled;
-	char public_key[KEY_B64];
-	char private_key[KEY_B64];	/* secret */
+	struct wg_key public_key;
+	struct wg_key private_key;	/* secret */
 	struct wg_peer *peers;
 	size_t npeers;
 };
@@ -96,7 +111,7 @@ struct ovpn_client {
 	char *quota;		/* "20GiB"; NULL: unlimited */
 	int quota_period;	/* enum quota_period */
 	int quota_reset_day;	/* 1-28, monthly */
-	char suspended[SUSPENDED_LEN];	/* working copy only: why it is off (usage.h) */
+	char *suspended;	/* working copy only: why it is off (usage.h); NULL: not */
 };
 
 struct ovpn_section {
@@ -121,7 +136,7 @@ struct sb_user {
 	char *quota;		/* "20GiB"; NULL: unlimited */
 	int quota_period;	/* enum quota_period */
 	int quota_reset_day;	/* 1-28, monthly */
-	char suspended[SUSPENDED_LEN];	/* working copy only: why it is off (usage.h) */
+	char *suspended;	/* working copy only: why it is off (usage.h); NULL: not */
 };
 
 struct sb_inbound {
@@ -176,6 +191,8 @@ struct atlas_state {
 	struct ovpn_section openvpn;
 	int has_singbox;
 	struct sb_section singbox;
+	/* not in the schema: the text of each KEY_BAD key, for validation's messages */
+	struct strv bad_keys;
 };
 
 /* A new state with every default set and no section. Cannot fail. */
@@ -184,6 +201,10 @@ struct atlas_state *state_new(void);
 void state_free(struct atlas_state *st);
 /* A deep copy (new). Cannot fail. */
 struct atlas_state *state_dup(const struct atlas_state *st);
+/* Marks k KEY_BAD, its text kept by st (the YAML decoder). Cannot fail. */
+void state_keep_bad_key(struct atlas_state *st, struct wg_key *k, const char *text);
+/* The text of a KEY_BAD key of st (borrowed), or "?". */
+const char *state_bad_key(const struct atlas_state *st, const struct wg_key *k);
 
 /* Lookups by name; borrowed pointers or NULL. */
 struct wg_iface *state_wg_iface(const struct atlas_state *st, const char *name);

@@ -3,7 +3,10 @@
  *
  * Two walks of the schema tables with the same code: the first only counts
  * (base NULL), the second copies. Structs and pointer arrays are aligned,
- * strings are not.
+ * strings are not. A list or text equal to the same field's in the element
+ * before is not copied again but shared (the block is read-only): every
+ * peer's allowed_ips "0.0.0.0/0, ::/0" is one copy for 10,000 peers. Both
+ * walks make the same choices, so they take the same offsets.
  */
 #include <stdalign.h>
 #include <stdlib.h>
@@ -13,10 +16,32 @@
 #include "state/pack.h"
 #include "state/schema.h"
 
+/* The last value packed for a field: shared when the next element's is equal. */
+struct pack_last {
+	const struct field *f;
+	const void *src;	/* char * or struct strv * */
+	size_t off;		/* where its copy starts */
+};
+
 struct pack {
 	char *base; /* NULL: counting */
 	size_t off;
+	struct pack_last last[64];
+	size_t nlast;
 };
+
+/* The slot of field f (the first free one when new; NULL when full: nothing shared). */
+static struct pack_last *last_of(struct pack *p, const struct field *f)
+{
+	for (size_t i = 0; i < p->nlast; i++)
+		if (p->last[i].f == f)
+			return &p->last[i];
+	if (p->nlast == sizeof(p->last) / sizeof(p->last[0]))
+		return NULL;
+	p->last[p->nlast].f = f;
+	p->last[p->nlast].src = NULL;
+	return &p->last[p->nlast++];
+}
 
 /* n bytes at the next offset aligned to al; NULL while counting. */
 static void *take(struct pack *p, size_t n, size_t al)
@@ -53,17 +78,40 @@ static void pack_fields(struct pack *p, const struct schema *s, void *dst, const
 
 		switch (f->type) {
 		case F_STR: {
-			char *v = pack_str(p, *(char *const *)sp);
+			const char *str = *(char *const *)sp;
+			struct pack_last *l = str ? last_of(p, f) : NULL;
+			char *v;
 
+			if (l && l->src && !strcmp(l->src, str)) {
+				v = p->base ? p->base + l->off : NULL;
+			} else {
+				size_t at = p->off;
+
+				v = pack_str(p, str);
+				if (l) {
+					l->src = str;
+					l->off = at;
+				}
+			}
 			if (dp)
 				*(char **)dp = v;
 			break;
 		}
 		case F_STRV: {
 			const struct strv *sv = sp;
-			char **v = sv->v ? take(p, (sv->n + 1) * sizeof(char *), alignof(max_align_t))
-					 : NULL;
+			struct pack_last *l = sv->v ? last_of(p, f) : NULL;
+			char **v;
 
+			if (l && l->src && strv_eq(l->src, sv)) {
+				if (dp)
+					((struct strv *)dp)->v = (char **)(p->base + l->off);
+				break;
+			}
+			v = sv->v ? take(p, (sv->n + 1) * sizeof(char *), alignof(char *)) : NULL;
+			if (l) {
+				l->src = sv;
+				l->off = p->off - (sv->n + 1) * sizeof(char *);
+			}
 			for (size_t j = 0; sv->v && j < sv->n; j++) {
 				char *x = pack_str(p, sv->v[j]);
 
@@ -109,8 +157,10 @@ struct atlas_state *state_pack(const struct atlas_state *st)
 	pack_fields(&p, &schema_root, NULL, st);
 	p.base = xmalloc(p.off ? p.off : 1);
 	p.off = 0;
+	p.nlast = 0;
 	c = take(&p, sizeof(*st), alignof(max_align_t));
 	memcpy(c, st, sizeof(*st));
+	c->bad_keys = (struct strv)STRV_INIT;	/* not in the schema; a stored state has none */
 	pack_fields(&p, &schema_root, c, st);
 	return c;
 }

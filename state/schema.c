@@ -79,7 +79,7 @@ static const struct field wg_peer_fields[] = {
 	  "generated when absent" },
 };
 const struct schema schema_wg_peer = { "peer", "wg_peers", sizeof(struct wg_peer), wg_peer_fields,
-				       N(wg_peer_fields) };
+				       N(wg_peer_fields), O(wg_peer, suspended) };
 
 static const struct field wg_iface_fields[] = {
 	{ "name", F_STR, O(wg_iface, name), 0, NULL, FF_REQUIRED, 0, 0, 0, NULL,
@@ -128,7 +128,8 @@ static const struct field ovpn_client_fields[] = {
 	  "day of the month a monthly quota starts over" },
 };
 const struct schema schema_ovpn_client = { "client", "ovpn_clients", sizeof(struct ovpn_client),
-					   ovpn_client_fields, N(ovpn_client_fields) };
+					   ovpn_client_fields, N(ovpn_client_fields),
+					   O(ovpn_client, suspended) };
 
 static const struct field ovpn_section_fields[] = {
 	{ "enabled", F_BOOL, O(ovpn_section, enabled), 0, NULL, 0, 1, 0, 0, NULL,
@@ -168,7 +169,7 @@ static const struct field sb_user_fields[] = {
 	  "day of the month a monthly quota starts over" },
 };
 const struct schema schema_sb_user = { "user", "sb_users", sizeof(struct sb_user), sb_user_fields,
-				       N(sb_user_fields) };
+				       N(sb_user_fields), O(sb_user, suspended) };
 
 static const struct field sb_inbound_fields[] = {
 	{ "name", F_STR, O(sb_inbound, name), 0, NULL, FF_REQUIRED, 0, 0, 0, NULL,
@@ -300,6 +301,12 @@ void schema_release(const struct schema *s, void *p)
 {
 	if (!p)
 		return;
+	if (s->suspended_off) {
+		char **why = (char **)((char *)p + s->suspended_off);
+
+		free(*why);
+		*why = NULL;
+	}
 	for (size_t i = 0; i < s->nfields; i++) {
 		const struct field *f = &s->fields[i];
 		void *fp = FIELD_PTR(p, f);
@@ -318,7 +325,7 @@ void schema_release(const struct schema *s, void *p)
 			strv_clear(fp);
 			break;
 		case F_KEY:
-			OPENSSL_cleanse(fp, KEY_B64);
+			OPENSSL_cleanse(fp, sizeof(struct wg_key));
 			break;
 		case F_OBJ:
 		case F_SECTION:
@@ -344,6 +351,12 @@ void schema_release(const struct schema *s, void *p)
 void schema_copy(const struct schema *s, void *dst, const void *src)
 {
 	memcpy(dst, src, s->size);
+	if (s->suspended_off) {
+		char **why = (char **)((char *)dst + s->suspended_off);
+
+		if (*why)
+			*why = xstrdup(*why);
+	}
 	for (size_t i = 0; i < s->nfields; i++) {
 		const struct field *f = &s->fields[i];
 		void *dp = FIELD_PTR(dst, f);

@@ -17,7 +17,7 @@ enum field_type {
 	F_BOOL,		/* int 0/1 */
 	F_ENUM,		/* int index into enum_names */
 	F_STRV,		/* struct strv */
-	F_KEY,		/* char[KEY_B64] base64 key */
+	F_KEY,		/* struct wg_key: raw key, base64 in text */
 	F_OBJ,		/* embedded struct, always present */
 	F_SECTION,	/* embedded struct with an int presence flag at has_off */
 	F_LIST,		/* array of sub structs + size_t count at cnt_off */
@@ -51,6 +51,8 @@ struct schema {
 	size_t size;
 	const struct field *fields;
 	size_t nfields;
+	/* 0, or the offset of the struct's `suspended` text (model.h): copied and freed */
+	size_t suspended_off;
 };
 
 extern const struct schema schema_root;

@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "lib/buf.h"
+#include "state/keys.h"
 #include "state/schema.h"
 #include "state/store_map.h"
 
@@ -25,6 +26,13 @@ static int map_err(sqlite3 *db, struct atlas_err *err, const char *what)
 static int is_column(const struct field *f)
 {
 	return f->type != F_OBJ && f->type != F_SECTION && f->type != F_LIST;
+}
+
+/* The destructor of a bound key's text: wiped, as the key may be secret. */
+static void free_key_text(void *text)
+{
+	OPENSSL_cleanse(text, KEY_B64);
+	free(text);
 }
 
 static void bind_field(sqlite3_stmt *st, int col, const struct field *f, const void *p)
@@ -39,10 +47,14 @@ static void bind_field(sqlite3_stmt *st, int col, const struct field *f, const v
 			sqlite3_bind_null(st, col);
 		break;
 	case F_KEY:
-		if (*(const char *)fp)
-			sqlite3_bind_text(st, col, fp, -1, SQLITE_STATIC);
-		else
+		if (KEY_HAS((const struct wg_key *)fp)) {
+			char *text = xmalloc(KEY_B64);
+
+			key_text(fp, text);
+			sqlite3_bind_text(st, col, text, KEY_B64 - 1, free_key_text);
+		} else {
 			sqlite3_bind_null(st, col);
+		}
 		break;
 	case F_INT:
 	case F_BOOL:
@@ -82,14 +94,11 @@ static void read_field(sqlite3_stmt *st, int col, const struct field *f, void *p
 	case F_STR:
 		*(char **)fp = t ? xstrdup(t) : NULL;
 		break;
-	case F_KEY: {
-		/* what snprintf(fp, KEY_B64, "%s", t) kept, without its cost (30,000 keys) */
-		size_t l = t ? strnlen(t, KEY_B64 - 1) : 0;
-
-		memcpy(fp, t ? t : "", l);
-		((char *)fp)[l] = '\0';
+	case F_KEY:
+		/* stored keys were valid: anything else reads as no key */
+		if (!t || key_from_text(fp, t) < 0)
+			key_wipe(fp);
 		break;
-	}
 	case F_INT:
 	case F_BOOL:
 		*(int *)fp = sqlite3_column_int(st, col);
@@ -120,7 +129,7 @@ static int col_equal(sqlite3_stmt *st, int col, const struct field *f, const voi
 	const void *fp = FIELD_CPTR(p, f);
 	int type = sqlite3_column_type(st, col);
 	const char *want = NULL;
-	char *joined = NULL;
+	char *joined = NULL, key[KEY_B64];
 	int eq;
 
 	switch (f->type) {
@@ -134,7 +143,8 @@ static int col_equal(sqlite3_stmt *st, int col, const struct field *f, const voi
 		want = *(char *const *)fp;
 		break;
 	case F_KEY:
-		want = *(const char *)fp ? fp : NULL;
+		key_text(fp, key);
+		want = key[0] ? key : NULL;
 		break;
 	case F_ENUM:
 		want = f->enum_names[*(const int *)fp];
@@ -157,6 +167,7 @@ static int col_equal(sqlite3_stmt *st, int col, const struct field *f, const voi
 		     CRYPTO_memcmp(have, want, len) == 0;
 	}
 	free(joined);
+	OPENSSL_cleanse(key, sizeof(key));
 	return eq;
 }
 

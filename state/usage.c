@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/buf.h"
 #include "state/usage.h"
 
 int bytes_parse(const char *s, long long *out)
@@ -173,10 +174,44 @@ const struct usage_entry *usage_find(const struct usage_view *u, const char *eng
 	return bsearch(&key, u->v, u->n, sizeof(*u->v), entry_cmp);
 }
 
+/* A block of a view's names. */
+struct usage_names {
+	struct usage_names *next;
+	size_t used, cap;
+	char text[];
+};
+
+#define USAGE_NAMES_BLOCK 16384
+
+char *usage_view_name(struct usage_view *u, const char *name)
+{
+	size_t len = strlen(name) + 1;
+	struct usage_names *b = u->names;
+	char *at;
+
+	if (!b || b->cap - b->used < len) {
+		size_t cap = len > USAGE_NAMES_BLOCK ? len : USAGE_NAMES_BLOCK;
+
+		b = xmalloc(sizeof(*b) + cap);
+		b->next = u->names;
+		b->used = 0;
+		b->cap = cap;
+		u->names = b;
+	}
+	at = b->text + b->used;
+	memcpy(at, name, len);
+	b->used += len;
+	return at;
+}
+
 void usage_view_release(struct usage_view *u)
 {
-	for (size_t i = 0; i < u->n; i++)
-		free(u->v[i].user);
+	while (u->names) {
+		struct usage_names *next = u->names->next;
+
+		free(u->names);
+		u->names = next;
+	}
 	free(u->v);
 	u->v = NULL;
 	u->n = 0;
@@ -270,13 +305,26 @@ int usage_near(const struct quota_cfg *q, const struct usage_entry *e, time_t no
  * The walk of usage_suspend() and usage_count_suspended(): with mark, each
  * user's suspended text is set (or cleared); without, st is only read.
  */
+/* The verdict of q and e; with mark, *why becomes its text (NULL: not suspended). */
+static int mark_verdict(const struct quota_cfg *q, const struct usage_entry *e, time_t now,
+			int mark, char **why)
+{
+	char text[SUSPENDED_LEN];
+	int over = usage_verdict(q, e, now, text, sizeof(text));
+
+	if (mark) {
+		free(*why);
+		*why = over ? xstrdup(text) : NULL;
+	}
+	return over;
+}
+
 static size_t walk(struct atlas_state *st, const struct usage_view *u, time_t now, int mark)
 {
-	char user[2 * NAME_MAX_LEN + 2], scratch[SUSPENDED_LEN];
+	char user[2 * NAME_MAX_LEN + 2];
 	size_t n = 0;
 
-#define VERDICT(q, e, field) \
-	usage_verdict(q, e, now, mark ? (field) : scratch, mark ? sizeof(field) : sizeof(scratch))
+#define VERDICT(q, e, field) mark_verdict(q, e, now, mark, &(field))
 	for (size_t i = 0; st->has_wireguard && i < st->wireguard.ninterfaces; i++) {
 		struct wg_iface *ifc = &st->wireguard.interfaces[i];
 

@@ -43,7 +43,7 @@ long long usage_day(time_t t);
 /* One user's persisted accounting. */
 struct usage_entry {
 	char engine[12];		/* "wireguard", "openvpn", "singbox" */
-	char *user;			/* "wg0/alice", "alice": the view's (usage_view_release) */
+	char *user;			/* "wg0/alice", "alice": the view's (usage_view_name) */
 	long long last_rx, last_tx;	/* the engine's counters at the last reading */
 	long long last_session;		/* openvpn client id of that reading; 0: none */
 	long long rx_total, tx_total;	/* all time */
@@ -63,11 +63,21 @@ struct usage_entry {
 int usage_fold(struct usage_entry *e, int present, long long rx, long long tx, long long session,
 	       long long period_start, long long *drx, long long *dtx);
 
+struct usage_names;
+
 /* Entries sorted by engine then user. */
 struct usage_view {
 	struct usage_entry *v;
 	size_t n;
+	struct usage_names *names;	/* blocks holding the entries' users; NULL: none owned */
 };
+
+/*
+ * A copy of name kept by u until usage_view_release(): packed into blocks
+ * that never move (entries point into them), not one allocation a user
+ * (10,000 small strings pinned the heap pages around them). Cannot fail.
+ */
+char *usage_view_name(struct usage_view *u, const char *name);
 
 void usage_view_sort(struct usage_view *u);
 /* The entry of engine/user (borrowed) or NULL; u sorted. */

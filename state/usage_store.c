@@ -36,6 +36,7 @@ int usage_store_load(struct store *s, struct usage_view *out, struct atlas_err *
 
 	out->v = NULL;
 	out->n = 0;
+	out->names = NULL;
 	if (sqlite3_prepare_v2(db,
 			       "SELECT engine, user, last_rx, last_tx, last_session, rx_total, "
 			       "tx_total, period_start, period_rx, period_tx FROM usage_counters",
@@ -53,8 +54,9 @@ int usage_store_load(struct store *s, struct usage_view *out, struct atlas_err *
 		e = &out->v[out->n++];
 		memset(e, 0, sizeof(*e));
 		copy_text(e->engine, sizeof(e->engine), st, 0);
-		e->user = xstrdup(sqlite3_column_text(st, 1) ? (const char *)sqlite3_column_text(st, 1)
-							     : "");
+		e->user = usage_view_name(out, sqlite3_column_text(st, 1)
+						       ? (const char *)sqlite3_column_text(st, 1)
+						       : "");
 		e->last_rx = sqlite3_column_int64(st, 2);
 		e->last_tx = sqlite3_column_int64(st, 3);
 		e->last_session = sqlite3_column_int64(st, 4);
@@ -239,7 +241,7 @@ static void report_row(json_t *arr, struct store *s, const struct usage_view *u,
 {
 	const struct usage_entry *e = usage_find(u, engine, user);
 	long long used = usage_period_used(q, e, now);
-	const char *state = disabled ? "disabled" : suspended[0] ? "suspended" : !active ? "expired"
+	const char *state = disabled ? "disabled" : suspended ? "suspended" : !active ? "expired"
 											  : "active";
 	char qtext[32] = "";
 	json_t *row;
@@ -252,7 +254,7 @@ static void report_row(json_t *arr, struct store *s, const struct usage_view *u,
 			(json_int_t)used, "rx_total", (json_int_t)(e ? e->rx_total : 0), "tx_total",
 			(json_int_t)(e ? e->tx_total : 0), "total_bytes",
 			(json_int_t)(e ? e->rx_total + e->tx_total : 0), "state", state, "reason",
-			suspended[0] ? suspended : NULL, "expires", expires, "quota_text",
+			suspended, "expires", expires, "quota_text",
 			q->quota ? qtext : NULL);
 	json_object_set_new(row, "quota", q->quota ? json_integer(q->quota) : json_null());
 	json_object_set_new(row, "percent",

@@ -80,10 +80,12 @@ static int ip_cmp(const struct ipaddr *a, const struct ipaddr *b)
 
 /* ---- checks shared by several resources ---- */
 
-static void check_key(struct vctx *c, const char *key, const char *field)
+/* A key the YAML decoder could not read (KEY_BAD), named with its text as given. */
+static void check_key(struct vctx *c, const struct wg_key *key, const char *field)
 {
-	if (key[0] && !key_valid(key))
-		V(c, key, field, "%s \"%.60s\" is not a valid key (base64 of 32 bytes)", field, key);
+	if (key->set == KEY_BAD)
+		V(c, key, field, "%s \"%.60s\" is not a valid key (base64 of 32 bytes)", field,
+		  state_bad_key(c->st, key));
 }
 
 /* Every entry of sv is an IPv4 or IPv6 prefix, or with addr an address. */
@@ -110,10 +112,10 @@ static void check_peer(struct vctx *c, const struct wg_iface *ifc, const struct 
 	check_expiry(c, &p->expires, "expires");
 	check_quota(c, &p->quota);
 	check_text(c, &p->note, "note", 1, 1024);
-	check_key(c, p->public_key, "public_key");
-	check_key(c, p->private_key, "private_key");
-	check_key(c, p->preshared_key, "preshared_key");
-	if (!p->public_key[0] && !p->private_key[0])
+	check_key(c, &p->public_key, "public_key");
+	check_key(c, &p->private_key, "private_key");
+	check_key(c, &p->preshared_key, "preshared_key");
+	if (!KEY_GIVEN(&p->public_key) && !KEY_GIVEN(&p->private_key))
 		V(c, p, "public_key", "peer has neither a public nor a private key");
 	for (size_t i = 0; i < p->address.n; i++) {
 		int inside = 0;
@@ -137,7 +139,8 @@ static void check_peer(struct vctx *c, const struct wg_iface *ifc, const struct 
 static int key_ptr_cmp(const void *a, const void *b)
 {
 	const struct wg_peer *x = *(struct wg_peer *const *)a, *y = *(struct wg_peer *const *)b;
-	int c = strcmp(x->public_key, y->public_key);
+	int c = x->public_key.set != y->public_key.set ? x->public_key.set - y->public_key.set
+						       : key_cmp(&x->public_key, &y->public_key);
 
 	return c ? c : (x < y ? -1 : x > y);
 }
@@ -184,7 +187,7 @@ static void check_peer_conflicts(struct vctx *c, const struct wg_iface *ifc, siz
 	for (size_t i = 1; i < ifc->npeers; i++) {
 		const struct wg_peer *p = bykey[i], *q = bykey[i - 1];
 
-		if (!p->public_key[0] || strcmp(p->public_key, q->public_key))
+		if (!KEY_HAS(&p->public_key) || !key_same(&p->public_key, &q->public_key))
 			continue;
 		if (p < q) {
 			const struct wg_peer *t = p;
@@ -194,7 +197,7 @@ static void check_peer_conflicts(struct vctx *c, const struct wg_iface *ifc, siz
 		}
 		snprintf(c->who + base, sizeof(c->who) - base, "%speer \"%.64s\"", base ? ": " : "",
 			 p->name ? p->name : "?");
-		V(c, p->public_key, "public_key", "public_key is the same as peer \"%s\"'s",
+		V(c, &p->public_key, "public_key", "public_key is the same as peer \"%s\"'s",
 		  q->name ? q->name : "?");
 	}
 	addrset_clear(&used);
@@ -214,8 +217,8 @@ static void check_wg_iface(struct vctx *c, const struct wg_iface *ifc)
 		V(c, &ifc->address, "address", "address needs at least one prefix");
 	check_ips(c, &ifc->address, "address", 0);
 	check_ips(c, &ifc->dns, "dns", 1);
-	check_key(c, ifc->private_key, "private_key");
-	check_key(c, ifc->public_key, "public_key");
+	check_key(c, &ifc->private_key, "private_key");
+	check_key(c, &ifc->public_key, "public_key");
 	for (size_t i = 0; i < ifc->address.n; i++)
 		if (ip_parse(ifc->address.v[i], &nets[nnets]) == 0)
 			nnets++;
@@ -401,7 +404,7 @@ static void check_openvpn(struct vctx *c, const struct atlas_state *st)
 
 size_t state_validate(const struct atlas_state *st, struct diags *d)
 {
-	struct vctx c = { d, "" };
+	struct vctx c = { d, "", st };
 	size_t before = d->n;
 
 	if (st->version != 1)

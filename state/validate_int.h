@@ -16,6 +16,7 @@
 struct vctx {
 	struct diags *d;
 	char who[256];	/* "wireguard interface \"wg0\": peer \"bob\"" */
+	const struct atlas_state *st;	/* the state checked (texts of bad keys), or NULL */
 };
 
 #define V(c, where, field, ...)                                                         \

@@ -147,6 +147,17 @@ int wgq_val_key(const struct wgq_line *l, char out[KEY_B64], struct diags *errs)
 	return ok ? 0 : -1;
 }
 
+int wgq_val_wgkey(const struct wgq_line *l, struct wg_key *out, struct diags *errs)
+{
+	char text[KEY_B64];
+	int ret = wgq_val_key(l, text, errs);
+
+	if (ret == 0)
+		key_from_text(out, text);
+	OPENSSL_cleanse(text, sizeof(text));
+	return ret;
+}
+
 int wgq_val_int(const struct wgq_line *l, int min, int max, int *out, struct diags *errs)
 {
 	char *v = wgq_val_dup(l), *end;

@@ -54,6 +54,8 @@ char *wgq_val_dup(const struct wgq_line *l);
 
 /* A base64 WireGuard key into out; -1 with an error at its column. */
 int wgq_val_key(const struct wgq_line *l, char out[KEY_B64], struct diags *errs);
+/* wgq_val_key() into a raw key (model.h). */
+int wgq_val_wgkey(const struct wgq_line *l, struct wg_key *out, struct diags *errs);
 
 /* A whole number from min to max into *out; -1 with an error at its column. */
 int wgq_val_int(const struct wgq_line *l, int min, int max, int *out, struct diags *errs);

@@ -13,6 +13,7 @@
 #include <yaml.h>
 
 #include "lib/buf.h"
+#include "state/keys.h"
 #include "state/model.h"
 #include "state/schema.h"
 #include "state/yaml.h"
@@ -159,6 +160,7 @@ struct dctx {
 	struct diags *d;
 	struct posmap *pm;
 	struct buf where;	/* "wireguard interface \"wg0\": peer \"bob\"" */
+	struct atlas_state *st;	/* the state decoded */
 };
 
 static const char *where_prefix(struct dctx *c, struct buf *tmp)
@@ -245,8 +247,9 @@ static void decode_field(struct dctx *c, const struct field *f, const struct yno
 			*(char **)fp = xstrdup(v->value);
 		} else if (strlen(v->value) >= KEY_B64) {
 			derr(c, v, f->name, "\"%.60s\" is not a base64 key of 32 bytes", v->value);
-		} else {
-			strcpy(fp, v->value);
+		} else if (key_from_text(fp, v->value) < 0) {
+			/* validation names it, with the text the state keeps */
+			state_keep_bad_key(c->st, fp, v->value);
 		}
 		return;
 	case F_INT:
@@ -455,6 +458,7 @@ struct atlas_state *state_from_yaml_partial(const char *text, size_t len, struct
 		return NULL;
 	st = xmalloc(sizeof(*st));
 	schema_init(&schema_root, st);
+	c.st = st;
 	/* "version" is required: the default of 1 only serves new states. */
 	st->version = 0;
 	decode_struct(&c, &schema_root, root, st);

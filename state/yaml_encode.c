@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <yaml.h>
 
 #include "lib/buf.h"
+#include "state/keys.h"
 #include "state/model.h"
 #include "state/schema.h"
 #include "state/yaml.h"
@@ -122,7 +124,7 @@ static int is_default(const struct field *f, const void *p)
 		return *(char *const *)fp == NULL ||
 		       (!**(char *const *)fp && !(f->flags & FF_REQUIRED));
 	case F_KEY:
-		return !*(const char *)fp;
+		return !KEY_HAS((const struct wg_key *)fp);
 	case F_INT:
 	case F_BOOL:
 	case F_ENUM:
@@ -153,9 +155,14 @@ static void encode_field(struct enc *e, const struct field *f, const void *p)
 	case F_STR:
 		scalar(e, *(char *const *)fp, 1);
 		break;
-	case F_KEY:
-		scalar(e, fp, 1);
+	case F_KEY: {
+		char text[KEY_B64];
+
+		key_text(fp, text);
+		scalar(e, text, 1);
+		OPENSSL_cleanse(text, sizeof(text));
 		break;
+	}
 	case F_INT:
 		snprintf(num, sizeof(num), "%d", *(const int *)fp);
 		scalar(e, num, 0);

@@ -222,8 +222,8 @@ static void diff_ccd(const struct atlas_state *st, const struct ovpn_obs *o,
 		    "~ openvpn ccd/%s (%s%s%s%s%s%s)", cl[i]->name, have ? "changed" : "missing",
 		    cl[i]->static_ip ? ", static " : "", cl[i]->static_ip ? cl[i]->static_ip : "",
 		    ovpn_client_active(cl[i], today) ? "" : ", disabled",
-		    cl[i]->suspended[0] && !cl[i]->disabled ? ": " : "",
-		    cl[i]->disabled ? "" : cl[i]->suspended);
+		    cl[i]->suspended && !cl[i]->disabled ? ": " : "",
+		    cl[i]->disabled || !cl[i]->suspended ? "" : cl[i]->suspended);
 	}
 	for (size_t i = 0; !o->incomplete && i < o->nccd; i++) {
 		char res[128];
@@ -249,7 +249,7 @@ static const char *kill_reason(const struct ovpn_section *ov, const struct ovpn_
 		return "revoked";
 	if (c->disabled)
 		return "disabled";
-	if (c->suspended[0])
+	if (c->suspended)
 		return c->suspended;
 	if (!ovpn_client_active(c, today))
 		return "expired";

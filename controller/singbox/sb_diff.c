@@ -61,7 +61,7 @@ static const char *inactive(const struct sb_user *u, const char *today)
 {
 	if (u->disabled)
 		return "disabled";
-	if (u->suspended[0])
+	if (u->suspended)
 		return u->suspended;
 	if (!sb_user_active(u, today))
 		return "expired";
@@ -218,7 +218,7 @@ static void suspended_cut(const struct sb_section *sb, const char *conf, struct 
 			const struct sb_user *u = &in->users[k];
 			const char *cred = u->uuid ? u->uuid : u->password;
 
-			if (u->suspended[0] && !u->disabled && cred && *cred && strstr(conf, cred))
+			if (u->suspended && !u->disabled && cred && *cred && strstr(conf, cred))
 				buf_printf(out, "; cuts %s/%s (%s)", in->name, u->name, u->suspended);
 		}
 	}

@@ -22,6 +22,7 @@
 
 #include "lib/fileio.h"
 #include "lib/spawn.h"
+#include "state/keys.h"
 #include "renderers/wireguard/wg_render.h"
 #include "controller/wireguard/wg.h"
 
@@ -47,7 +48,8 @@ static int set_key(const char *ifname, const struct wg_iface *ifc, int port,
 	int ret;
 
 	snprintf(portbuf, sizeof(portbuf), "%d", port);
-	snprintf(key, sizeof(key), "%s\n", ifc->private_key);
+	key_text(&ifc->private_key, key);
+	strcat(key, "\n");
 	ret = run(argv, key, strlen(key), err);
 	OPENSSL_cleanse(key, sizeof(key));
 	return ret;

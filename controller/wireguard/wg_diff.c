@@ -47,6 +47,7 @@ static struct wg_act *act_new(enum wg_act_type type, const char *iface)
 /* A desired peer with its server-side AllowedIPs normalised as wg prints them. */
 struct dpeer {
 	const struct wg_peer *p;
+	char key[KEY_B64];	/* its public key as the device shows it (merged by text) */
 	int active;
 	const struct strv *allowed;	/* &own, or the peer's own list when already so */
 	struct strv own;
@@ -54,8 +55,7 @@ struct dpeer {
 
 static int dpeer_cmp(const void *a, const void *b)
 {
-	return wg_key_cmp(((const struct dpeer *)a)->p->public_key,
-			  ((const struct dpeer *)b)->p->public_key);
+	return wg_key_cmp(((const struct dpeer *)a)->key, ((const struct dpeer *)b)->key);
 }
 
 static void norm_list(const struct strv *in, int net, struct strv *out)
@@ -103,11 +103,11 @@ static void peer_create(struct plan *plan, const char *ifname, const struct dpee
 	char *res = xasprintf("%s/%s", ifname, d->p->name), *ips = joined(d->allowed);
 
 	a->peer = xstrdup(d->p->name);
-	memcpy(a->public_key, d->p->public_key, KEY_B64);
+	memcpy(a->public_key, d->key, KEY_B64);
 	strv_copy(&a->allowed, d->allowed);
 	a->keepalive = d->p->keepalive;
-	if (key_psk_set(d->p->preshared_key))
-		memcpy(a->psk, d->p->preshared_key, KEY_B64);
+	if (key_psk_on(&d->p->preshared_key))
+		key_text(&d->p->preshared_key, a->psk);
 	a->set = WG_SET_ALLOWED | (a->psk[0] ? WG_SET_PSK : 0) |
 		 (d->p->keepalive ? WG_SET_KEEPALIVE : 0);
 	plan_add(plan, "wireguard", ACT_CREATE, res, a, wg_act_free, "+ wireguard/%s peer %s (%s)",
@@ -123,7 +123,7 @@ static void peer_update(struct plan *plan, const char *ifname, const struct dpee
 	struct wg_act *a;
 	struct buf what = BUF_INIT;
 	unsigned set = 0;
-	char *res;
+	char *res, psk[KEY_B64];
 
 	if (!strv_eq(d->allowed, &op->allowed_ips)) {
 		char *from = joined(&op->allowed_ips), *to = joined(d->allowed);
@@ -134,12 +134,13 @@ static void peer_update(struct plan *plan, const char *ifname, const struct dpee
 		free(to);
 	}
 	/* An all-zero desired PSK is "none" (an adopted peer without one). */
-	if (key_psk_set(p->preshared_key) && (!op->preshared_key[0] ||
-				    CRYPTO_memcmp(p->preshared_key, op->preshared_key, KEY_B64))) {
+	key_text(&p->preshared_key, psk);
+	if (key_psk_on(&p->preshared_key) &&
+	    (!op->preshared_key[0] || CRYPTO_memcmp(psk, op->preshared_key, KEY_B64))) {
 		set |= WG_SET_PSK;
 		buf_printf(&what, "%spreshared key %s", what.len ? "; " : "",
 			   op->preshared_key[0] ? "changed" : "set");
-	} else if (!key_psk_set(p->preshared_key) && op->preshared_key[0]) {
+	} else if (!key_psk_on(&p->preshared_key) && op->preshared_key[0]) {
 		set |= WG_CLEAR_PSK;
 		buf_printf(&what, "%spreshared key removed", what.len ? "; " : "");
 	}
@@ -152,17 +153,18 @@ static void peer_update(struct plan *plan, const char *ifname, const struct dpee
 	if (set) {
 		a = act_new(WG_PEER_UPDATE, ifname);
 		a->peer = xstrdup(p->name);
-		memcpy(a->public_key, p->public_key, KEY_B64);
+		memcpy(a->public_key, d->key, KEY_B64);
 		a->set = set;
 		a->keepalive = p->keepalive;
 		if (set & WG_SET_PSK)
-			memcpy(a->psk, p->preshared_key, KEY_B64);
+			memcpy(a->psk, psk, KEY_B64);
 		strv_copy(&a->allowed, d->allowed);
 		res = xasprintf("%s/%s", ifname, p->name);
 		plan_add(plan, "wireguard", ACT_UPDATE, res, a, wg_act_free,
 			 "~ wireguard/%s peer %s: %s", ifname, p->name, buf_str(&what));
 		free(res);
 	}
+	OPENSSL_cleanse(psk, sizeof(psk));
 	buf_release(&what);
 }
 
@@ -199,7 +201,7 @@ static void peer_remove(struct plan *plan, const char *ifname, const struct wg_o
 	if (known) {
 		a->peer = xstrdup(known->name);
 		res = xasprintf("%s/%s", ifname, known->name);
-		if (known->suspended[0] && !known->disabled)
+		if (known->suspended && !known->disabled)
 			plan_add(plan, "wireguard", ACT_DELETE, res, a, wg_act_free,
 				 "- wireguard/%s peer %s: %s", ifname, known->name, known->suspended);
 		else
@@ -237,9 +239,10 @@ static void diff_peers(const struct driver_ctx *ctx, const struct wg_iface *ifc,
 	struct plan creates, updates;
 
 	for (size_t k = 0; k < ifc->npeers; k++) {
-		if (!ifc->peers[k].public_key[0])
+		if (!KEY_HAS(&ifc->peers[k].public_key))
 			continue;
 		d[nd].p = &ifc->peers[k];
+		key_text(&ifc->peers[k].public_key, d[nd].key);
 		d[nd].active = wg_peer_active(&ifc->peers[k], ctx->now);
 		nd++;
 	}
@@ -251,8 +254,7 @@ static void diff_peers(const struct driver_ctx *ctx, const struct wg_iface *ifc,
 	plan_init(&updates);
 	while (i < nd || j < oi->npeers) {
 		int c = i == nd ? 1 : j == oi->npeers ? -1
-						      : wg_key_cmp(d[i].p->public_key,
-								   oi->peers[j].public_key);
+						      : wg_key_cmp(d[i].key, oi->peers[j].public_key);
 
 		if (c < 0) {
 			if (d[i].active)
@@ -353,6 +355,7 @@ static void diff_iface_live(const struct driver_ctx *ctx, const struct wg_iface 
 			    const struct wg_obs_iface *oi, struct plan *plan)
 {
 	struct wg_act *a;
+	char pub[KEY_B64];
 
 	if (!oi->exists) {
 		char *addrs = joined(&ifc->address);
@@ -366,10 +369,11 @@ static void diff_iface_live(const struct driver_ctx *ctx, const struct wg_iface 
 		diff_peers(ctx, ifc, oi, plan);
 		return;
 	}
-	if (strcmp(ifc->public_key, oi->public_key)) {
+	key_text(&ifc->public_key, pub);
+	if (strcmp(pub, oi->public_key)) {
 		plan_add(plan, "wireguard", ACT_UPDATE, ifc->name, act_new(WG_IF_KEY, ifc->name),
 			 wg_act_free, "~ wireguard/%s private key (public key %s -> %s)", ifc->name,
-			 oi->public_key, ifc->public_key);
+			 oi->public_key, pub);
 		plan->v[plan->n - 1].drops = (int)oi->npeers;
 	}
 	if (ifc->listen_port != oi->listen_port) {

@@ -13,6 +13,7 @@
 
 #include "lib/spawn.h"
 #include "state/active.h"
+#include "state/keys.h"
 #include "controller/wireguard/wg.h"
 
 /* Appends s and then c at *w (never past the text it was cut from). */
@@ -83,8 +84,10 @@ static json_t *iface_status(const struct wg_iface *ifc)
 
 static int by_key(const void *a, const void *b)
 {
-	return strcmp((*(const struct wg_peer *const *)a)->public_key,
-		      (*(const struct wg_peer *const *)b)->public_key);
+	const struct wg_key *x = &(*(const struct wg_peer *const *)a)->public_key;
+	const struct wg_key *y = &(*(const struct wg_peer *const *)b)->public_key;
+
+	return x->set != y->set ? x->set - y->set : key_cmp(x, y);
 }
 
 /* The desired peer of a key in idx (sorted by key), or NULL. */
@@ -93,7 +96,8 @@ static const struct wg_peer *peer_by_key(const struct wg_peer **idx, size_t n, c
 	struct wg_peer probe;
 	const struct wg_peer *pp = &probe, **hit;
 
-	snprintf(probe.public_key, sizeof(probe.public_key), "%s", key);
+	if (key_from_text(&probe.public_key, key) < 0 || !KEY_HAS(&probe.public_key))
+		return NULL;
 	hit = bsearch(&pp, idx, n, sizeof(*idx), by_key);
 	return hit ? *hit : NULL;
 }

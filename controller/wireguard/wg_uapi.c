@@ -338,6 +338,18 @@ int wg_uapi_get(const char *ifname, struct buf *out, struct atlas_err *err)
 	return uapi_exchange(ifname, "get=1\n\n", 7, out, err);
 }
 
+/* 32 raw bytes as 64 lowercase hex digits in out[65]. */
+static void raw_hex(const unsigned char raw[KEY_LEN], char out[65])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < KEY_LEN; i++) {
+		out[2 * i] = digits[raw[i] >> 4];
+		out[2 * i + 1] = digits[raw[i] & 15];
+	}
+	out[64] = '\0';
+}
+
 /* base64 key to 64 lowercase hex digits in out[65]; -1 when not a key. */
 static int key_hex(const char *b64, char out[65])
 {
@@ -345,8 +357,7 @@ static int key_hex(const char *b64, char out[65])
 
 	if (key_decode(b64, raw) < 0)
 		return -1;
-	for (size_t i = 0; i < KEY_LEN; i++)
-		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	raw_hex(raw, out);
 	OPENSSL_cleanse(raw, sizeof(raw));
 	return 0;
 }
@@ -393,21 +404,20 @@ int wg_uapi_set(const char *ifname, const char *body, size_t len, struct atlas_e
 /* A peer of the desired state that belongs on the interface (public key, active). */
 static int on_iface(const struct wg_peer *p, time_t now)
 {
-	return p && p->public_key[0] && wg_peer_active(p, now);
+	return p && KEY_HAS(&p->public_key) && wg_peer_active(p, now);
 }
 
 int wg_uapi_peer_change_text(struct buf *b, const struct wg_peer *old, const struct wg_peer *next,
 			     time_t now)
 {
 	int was = on_iface(old, now), is = on_iface(next, now);
-	int same = was && is && !strcmp(old->public_key, next->public_key);
+	int same = was && is && key_same(&old->public_key, &next->public_key);
 	struct strv allowed = STRV_INIT;
-	char hex[65], ip[64];
+	char hex[65], ip[64], pub[KEY_B64], psk[KEY_B64];
 	int ret = 0;
 
 	if (was && !same) {
-		if (key_hex(old->public_key, hex) < 0)
-			return -1;
+		raw_hex(old->public_key.b, hex);
 		buf_printf(b, "public_key=%s\nremove=true\n", hex);
 	}
 	if (!is)
@@ -416,19 +426,20 @@ int wg_uapi_peer_change_text(struct buf *b, const struct wg_peer *old, const str
 		if (ip_normalize(next->address.v[i], 1, ip, sizeof(ip)) == 0)
 			strv_push(&allowed, ip);
 	if (!same) {
-		ret = wg_uapi_peer_text(b, next->public_key,
-					key_psk_set(next->preshared_key) ? next->preshared_key : NULL,
+		key_text(&next->public_key, pub);
+		key_text(&next->preshared_key, psk);
+		ret = wg_uapi_peer_text(b, pub, key_psk_on(&next->preshared_key) ? psk : NULL,
 					&allowed, next->keepalive);
-	} else if (key_hex(next->public_key, hex) < 0) {
-		ret = -1;
+		OPENSSL_cleanse(psk, sizeof(psk));
 	} else {
 		/* The same peer, changed in place: its session (handshake, endpoint) stays. */
+		raw_hex(next->public_key.b, hex);
 		buf_printf(b, "public_key=%s\nupdate_only=true\nreplace_allowed_ips=true\n", hex);
 		for (size_t k = 0; k < allowed.n; k++)
 			buf_printf(b, "allowed_ip=%s\n", allowed.v[k]);
-		if (key_psk_set(next->preshared_key) && key_hex(next->preshared_key, hex) < 0)
-			ret = -1;
-		else if (!key_psk_set(next->preshared_key))
+		if (key_psk_on(&next->preshared_key))
+			raw_hex(next->preshared_key.b, hex);
+		else
 			memset(hex, '0', 64);
 		buf_printf(b, "preshared_key=%.64s\npersistent_keepalive_interval=%d\n", hex,
 			   next->keepalive);

@@ -41,27 +41,35 @@ static void put_list(struct buf *out, const char *key, const struct strv *v)
 	buf_putc(out, '\n');
 }
 
+/* "NAME = KEY" and a newline. */
+static void put_key(struct buf *out, const char *name, const struct wg_key *k)
+{
+	buf_puts(out, name);
+	key_put(out, k);
+	buf_putc(out, '\n');
+}
+
 int render_wg_client(const struct settings *set, const struct wg_iface *ifc,
 		     const struct wg_peer *p, struct buf *out, int *byo, struct atlas_err *err)
 {
 	if (byo)
-		*byo = !p->private_key[0];
+		*byo = !KEY_HAS(&p->private_key);
 	buf_puts(out, "[Interface]\n");
-	if (p->private_key[0])
-		buf_printf(out, "PrivateKey = %s\n", p->private_key);
-	else
-		buf_printf(out,
-			   "# PrivateKey = (bring-your-own key: put the private key of public key "
-			   "%s here)\n",
-			   p->public_key);
+	if (KEY_HAS(&p->private_key)) {
+		put_key(out, "PrivateKey = ", &p->private_key);
+	} else {
+		buf_puts(out, "# PrivateKey = (bring-your-own key: put the private key of public key ");
+		key_put(out, &p->public_key);
+		buf_puts(out, " here)\n");
+	}
 	put_list(out, "Address", &p->address);
 	put_list(out, "DNS", &ifc->dns);
 	if (ifc->mtu)
 		buf_printf(out, "MTU = %d\n", ifc->mtu);
 	buf_puts(out, "\n[Peer]\n");
-	buf_printf(out, "PublicKey = %s\n", ifc->public_key);
-	if (key_psk_set(p->preshared_key))
-		buf_printf(out, "PresharedKey = %s\n", p->preshared_key);
+	put_key(out, "PublicKey = ", &ifc->public_key);
+	if (key_psk_on(&p->preshared_key))
+		put_key(out, "PresharedKey = ", &p->preshared_key);
 	put_list(out, "AllowedIPs", &p->allowed_ips);
 	buf_puts(out, "Endpoint = ");
 	if (render_wg_endpoint(set, ifc->listen_port, out, err) < 0)
@@ -79,7 +87,7 @@ void render_wg_server(const struct wg_iface *ifc, time_t now, struct buf *out)
 		   "# applies live (wg-quick up FILE). Edits are overwritten at the next apply.\n",
 		   ifc->name);
 	buf_puts(out, "[Interface]\n");
-	buf_printf(out, "PrivateKey = %s\n", ifc->private_key);
+	put_key(out, "PrivateKey = ", &ifc->private_key);
 	buf_printf(out, "ListenPort = %d\n", ifc->listen_port);
 	put_list(out, "Address", &ifc->address);
 	if (ifc->mtu)
@@ -87,12 +95,12 @@ void render_wg_server(const struct wg_iface *ifc, time_t now, struct buf *out)
 	for (size_t i = 0; i < ifc->npeers; i++) {
 		const struct wg_peer *p = &ifc->peers[i];
 
-		if (!wg_peer_active(p, now) || !p->public_key[0])
+		if (!wg_peer_active(p, now) || !KEY_HAS(&p->public_key))
 			continue;
 		buf_printf(out, "\n# peer %s\n[Peer]\n", p->name);
-		buf_printf(out, "PublicKey = %s\n", p->public_key);
-		if (key_psk_set(p->preshared_key))
-			buf_printf(out, "PresharedKey = %s\n", p->preshared_key);
+		put_key(out, "PublicKey = ", &p->public_key);
+		if (key_psk_on(&p->preshared_key))
+			put_key(out, "PresharedKey = ", &p->preshared_key);
 		put_list(out, "AllowedIPs", &p->address);
 		if (p->keepalive)
 			buf_printf(out, "PersistentKeepalive = %d\n", p->keepalive);

@@ -58,10 +58,10 @@ static void test_adopt__names_and_values(void **ts)
 	assert_string_equal(a.ifc.peers[1].name, "bob-smith");
 	assert_int_equal(a.ifc.listen_port, 51820);
 	assert_int_equal(a.ifc.address.n, 2);
-	assert_string_equal(a.ifc.peers[0].preshared_key, PSK);
+	assert_string_equal(tu_key(&a.ifc.peers[0].preshared_key), PSK);
 	/* No PSK in the file: the all-zero key, which Atlas treats as none. */
-	assert_string_equal(a.ifc.peers[1].preshared_key, ADOPT_WG_NO_PSK);
-	assert_false(key_psk_set(a.ifc.peers[1].preshared_key));
+	assert_string_equal(tu_key(&a.ifc.peers[1].preshared_key), ADOPT_WG_NO_PSK);
+	assert_false(key_psk_on(&a.ifc.peers[1].preshared_key));
 	assert_int_equal(a.ifc.peers[1].keepalive, 25);
 	/* the schema's defaults, so that the export of an adoption imports again */
 	assert_int_equal(a.ifc.peers[0].quota_reset_day, 1);
@@ -180,7 +180,7 @@ static void test_adopt__live_wins(void **ts)
 	assert_int_equal(adopt_wg_merge_live(&a, &live, &errs, &notes), 0);
 	assert_int_equal(a.ifc.listen_port, 40000);
 	/* alice's live PSK is none: the file's PSK loses. */
-	assert_false(key_psk_set(a.ifc.peers[0].preshared_key));
+	assert_false(key_psk_on(&a.ifc.peers[0].preshared_key));
 	assert_int_equal(a.ifc.npeers, 3);
 	assert_string_equal(a.ifc.peers[2].name, "peer-10.8.0.9");
 	assert_int_equal(a.ifc.peers[2].keepalive, 5);
@@ -222,7 +222,7 @@ static void test_adopt__client_file(void **ts)
 	}
 	assert_int_equal(adopt_wg_attach_client(&a, &c, "phone", &host, &notes, &err), 1);
 	assert_string_equal(a.ifc.peers[0].name, "phone");
-	assert_string_equal(a.ifc.peers[0].private_key, priv);
+	assert_string_equal(tu_key(&a.ifc.peers[0].private_key), priv);
 	assert_string_equal(a.ifc.peers[0].allowed_ips.v[0], "0.0.0.0/0");
 	assert_string_equal(host, "vpn.example.com");
 	assert_int_equal(a.ifc.dns.n, 2);

@@ -104,7 +104,7 @@ static void edit(struct atlas_state *next, const struct edit_case *c)
 	case KEY_OF: /* a new peer with the key of peer arg */
 		add(next, c->ifname, c->name);
 		p = peer(next, c->ifname, c->name);
-		memcpy(p->public_key, peer(next, c->ifname, c->arg)->public_key, KEY_B64);
+		p->public_key = peer(next, c->ifname, c->arg)->public_key;
 		break;
 	case ADDR_OF: /* a new peer with the address of peer arg */
 		add(next, c->ifname, c->name);
@@ -191,9 +191,9 @@ static void test_commit_peer__same_as_full(void **x)
 			if (pn) {
 				struct wg_peer *fp = peer(full, c->ifname, pn->name);
 
-				memcpy(fp->private_key, pn->private_key, KEY_B64);
-				memcpy(fp->public_key, pn->public_key, KEY_B64);
-				memcpy(fp->preshared_key, pn->preshared_key, KEY_B64);
+				fp->private_key = pn->private_key;
+				fp->public_key = pn->public_key;
+				fp->preshared_key = pn->preshared_key;
 			}
 			buf_reset(&spliced);
 			state_to_yaml(full, 1, &spliced);

@@ -26,9 +26,9 @@ static void test_json__encode_leaves_out_secrets(void **ts)
 	(void)ts;
 	schema_init(&schema_wg_peer, &p);
 	p.name = xstrdup("alice");
-	strcpy(p.private_key, "aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd28=");
-	strcpy(p.preshared_key, "aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd28=");
-	strcpy(p.public_key, "dYcPboeJsSJGWjXc+1x0e4ABuzsU16VERZgnZ0BJpw4=");
+	tu_set_key(&p.private_key, "aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd28=");
+	tu_set_key(&p.preshared_key, "aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd28=");
+	tu_set_key(&p.public_key, "dYcPboeJsSJGWjXc+1x0e4ABuzsU16VERZgnZ0BJpw4=");
 	strv_push(&p.address, "10.0.0.2/32");
 	j = json_encode_struct(&schema_wg_peer, &p, 0);
 	s = json_dumps(j, JSON_COMPACT);

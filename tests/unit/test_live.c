@@ -13,8 +13,9 @@
 #include "controller/wireguard/wg.h"
 
 #define K1 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
-#define K2 "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB="
-#define K3 "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC="
+#define K2 "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA="
+#define K3 "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCA="
+#define K4 "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDA="
 #define PRIV "PPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPP="
 #define PSK "SSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSS="
 
@@ -41,6 +42,15 @@ static void test_live__dump_to_lines_without_secrets(void **s)
 	assert_int_equal(wg_status_lines(empty, &port), -1);
 }
 
+/* The record of the peer whose public key is text (base64). */
+static const struct live_peer *by_key(const struct live_iface *li, const char *text)
+{
+	struct wg_key k;
+
+	tu_set_key(&k, text);
+	return live_wg_peer(li, &k);
+}
+
 static void test_live__peers_by_key_with_endpoints(void **s)
 {
 	char lines[512];
@@ -59,7 +69,7 @@ static void test_live__peers_by_key_with_endpoints(void **s)
 		 "shortkey\t\t0\t0\t0\n"   /* not a key: left out */
 		 "%s\t\t0\t0\t0\textra\n" /* a field too many: left out */
 		 "%s\t\t5\t6\t7",	   /* the last line without its newline */
-		 K2, K1, K3, longep, K1, K1, "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD=");
+		 K2, K1, K3, longep, K1, K1, K4);
 	wg = json_pack("{s:[{s:s, s:b, s:s}, {s:s, s:b}]}", "interfaces", "name", "wg0", "up", 1,
 		       "peer_lines", lines, "name", "wg1", "up", 0);
 	assert_non_null(wg);
@@ -72,14 +82,14 @@ static void test_live__peers_by_key_with_endpoints(void **s)
 	assert_false(live_wg_iface(l, "wg1")->running);
 	assert_int_equal(live_wg_iface(l, "wg1")->n, 0);
 	assert_null(live_wg_iface(l, "wg2"));
-	p1 = live_wg_peer(li, K1);
-	p2 = live_wg_peer(li, K2);
-	p3 = live_wg_peer(li, K3);
+	p1 = by_key(li, K1);
+	p2 = by_key(li, K2);
+	p3 = by_key(li, K3);
 	assert_non_null(p1);
 	assert_non_null(p2);
 	assert_non_null(p3);
-	assert_int_equal(live_wg_peer(li, "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD=")->tx, 7);
-	assert_null(live_wg_peer(li, "EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE="));
+	assert_int_equal(by_key(li, K4)->tx, 7);
+	assert_null(by_key(li, "EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE="));
 	assert_null(live_peer_endpoint(li, p1));
 	assert_null(live_peer_endpoint(li, NULL));
 	assert_string_equal(live_peer_endpoint(li, p2), "192.0.2.7:51820");
@@ -102,7 +112,7 @@ static void test_live__cli_status_named(void **s)
 	char *text;
 
 	(void)s;
-	memcpy(peers[0].public_key, K2, KEY_B64);
+	tu_set_key(&peers[0].public_key, K2);
 	st.wireguard.interfaces = &ifc;
 	st.wireguard.ninterfaces = 1;
 	status = json_pack("{s:[{s:s, s:b, s:i, s:s}]}", "interfaces", "name", "wg0", "up", 1,

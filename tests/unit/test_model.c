@@ -5,6 +5,8 @@
  */
 #include "testutil.h"
 
+#include "lib/base64.h"
+#include "state/keys.h"
 #include "state/model.h"
 #include "state/schema.h"
 #include "state/yaml.h"
@@ -104,8 +106,81 @@ static void test_model__list_elements_start_with_name(void **s)
 	check_lists_start_with_name(&schema_root);
 }
 
+/*
+ * The room of a peer: every full copy of the state (the API's packed one, a
+ * run's, a POST's) holds one per user, so 10,000 peers cost 10,000 of them.
+ * Keys are raw, the suspended text a pointer (issue 18's memory target).
+ */
+static void test_model__peer_is_small(void **s)
+{
+	(void)s;
+	assert_true(sizeof(struct wg_key) == KEY_LEN + 1);
+	assert_true(sizeof(struct wg_peer) <= 192);
+	assert_true(sizeof(struct ovpn_client) <= 64);
+}
+
+/* The suspended text of a working copy goes with each copy: copied, freed once. */
+static void test_model__suspended_text_is_deep(void **s)
+{
+	struct atlas_state *a = tu_state(yaml), *b;
+
+	(void)s;
+	a->wireguard.interfaces[0].peers[0].suspended = xstrdup("quota 1 GiB used");
+	a->openvpn.clients[1].suspended = xstrdup("quota 2 GiB used");
+	b = state_dup(a);
+	assert_ptr_not_equal(b->wireguard.interfaces[0].peers[0].suspended,
+			     a->wireguard.interfaces[0].peers[0].suspended);
+	state_free(a);
+	assert_string_equal(b->wireguard.interfaces[0].peers[0].suspended, "quota 1 GiB used");
+	assert_string_equal(b->openvpn.clients[1].suspended, "quota 2 GiB used");
+	assert_null(b->wireguard.interfaces[0].peers[1].suspended);
+	state_free(b);
+}
+
+/* A raw key reads back as the very text it came from (the export is byte-identical). */
+static void test_model__key_text_round_trip(void **s)
+{
+	/* all zeros, all ones, two keys of the tests */
+	static const char texts[][KEY_B64] = { "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+					       "//////////////////////////////////////////8=",
+					       "dYcPboeJsSJGWjXc+1x0e4ABuzsU16VERZgnZ0BJpw4=",
+					       "aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd28=" };
+	struct wg_key k;
+	char text[KEY_B64], priv[KEY_B64], pub[KEY_B64];
+
+	(void)s;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		assert_int_equal(key_from_text(&k, texts[i]), 0);
+		assert_true(KEY_HAS(&k));
+		key_text(&k, text);
+		assert_string_equal(text, texts[i]);
+	}
+	/* generated keys: the same text as base64_encode() gives for the bytes */
+	for (int i = 0; i < 50; i++) {
+		struct buf b = BUF_INIT;
+
+		assert_int_equal(key_generate(priv, pub, NULL), 0);
+		assert_int_equal(key_from_text(&k, pub), 0);
+		base64_encode(&b, k.b, KEY_LEN);
+		key_text(&k, text);
+		assert_string_equal(text, b.data);
+		assert_string_equal(text, pub);
+		buf_release(&b);
+	}
+	/* "" is no key; text that is not a key leaves no key */
+	assert_int_equal(key_from_text(&k, ""), 0);
+	assert_false(KEY_GIVEN(&k));
+	key_text(&k, text);
+	assert_string_equal(text, "");
+	assert_int_equal(key_from_text(&k, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB="), -1);
+	assert_false(KEY_GIVEN(&k));
+}
+
 TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_model__defaults),
 	cmocka_unit_test(test_model__dup_is_deep_and_equal),
 	cmocka_unit_test(test_model__sort_and_lookup),
-	cmocka_unit_test(test_model__list_elements_start_with_name))
+	cmocka_unit_test(test_model__list_elements_start_with_name),
+	cmocka_unit_test(test_model__peer_is_small),
+	cmocka_unit_test(test_model__suspended_text_is_deep),
+	cmocka_unit_test(test_model__key_text_round_trip))

@@ -65,9 +65,41 @@ static void test_pack__new_state(void **s)
 	free(want);
 }
 
+/*
+ * Equal lists and texts of one field in consecutive elements are one copy
+ * in the block (every peer's default allowed_ips); the export is the same.
+ */
+static void test_pack__equal_values_shared(void **s)
+{
+	struct atlas_state *st = tu_state_checked(
+	    "version: 1\nsettings: {host: h.example}\nwireguard:\n  interfaces:\n"
+	    "    - name: wg0\n      listen_port: 1\n      address: [10.1.0.1/24]\n"
+	    "      peers:\n        - {name: a, quota: 5GiB}\n        - {name: b, quota: 5GiB}\n"
+	    "        - {name: c, allowed_ips: [10.0.0.0/8]}\n        - {name: d, quota: 6GiB}\n");
+	struct atlas_state *packed = state_pack(st);
+	const struct wg_peer *p = packed->wireguard.interfaces[0].peers;
+	char *want = export_of(st), *got;
+
+	(void)s;
+	state_free(st);
+	got = export_of(packed);
+	assert_string_equal(got, want);
+	assert_ptr_equal(p[0].allowed_ips.v, p[1].allowed_ips.v);
+	assert_ptr_equal(p[0].quota, p[1].quota);
+	assert_ptr_not_equal(p[1].allowed_ips.v, p[2].allowed_ips.v);
+	assert_string_equal(p[2].allowed_ips.v[0], "10.0.0.0/8");
+	assert_string_equal(p[3].allowed_ips.v[1], "::/0");
+	assert_string_equal(p[3].quota, "6GiB");
+	assert_ptr_not_equal(p[0].address.v, p[1].address.v);
+	free(packed);
+	free(got);
+	free(want);
+}
+
 TU_MAIN(NULL, NULL,
 	{ "test_pack__basic_exports_the_same", test_pack__exports_the_same, NULL, NULL,
 	  (void *)basic },
 	{ "test_pack__empty_sections_export_the_same", test_pack__exports_the_same, NULL, NULL,
 	  (void *)empty_sections },
-	cmocka_unit_test(test_pack__new_state))
+	cmocka_unit_test(test_pack__new_state),
+	cmocka_unit_test(test_pack__equal_values_shared))

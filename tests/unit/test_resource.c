@@ -649,9 +649,9 @@ static void test_resource__wg_peer_rename(void **ts)
 	st = stored(f);
 	p = stored_peer(st, "alice");
 	assert_non_null(p);
-	memcpy(pub, p->public_key, sizeof(pub));
-	memcpy(priv, p->private_key, sizeof(priv));
-	memcpy(psk, p->preshared_key, sizeof(psk));
+	key_text(&p->public_key, pub);
+	key_text(&p->private_key, priv);
+	key_text(&p->preshared_key, psk);
 	assert_true(priv[0] != '\0');
 	assert_string_equal(p->address.v[0], "10.0.0.2/32");
 	state_free(st);
@@ -668,9 +668,9 @@ static void test_resource__wg_peer_rename(void **ts)
 	assert_null(stored_peer(st, "alice"));
 	p = stored_peer(st, "bob");
 	assert_non_null(p);
-	assert_string_equal(p->public_key, pub);
-	assert_string_equal(p->private_key, priv);
-	assert_string_equal(p->preshared_key, psk);
+	assert_string_equal(tu_key(&p->public_key), pub);
+	assert_string_equal(tu_key(&p->private_key), priv);
+	assert_string_equal(tu_key(&p->preshared_key), psk);
 	assert_int_equal(p->address.n, 1);
 	assert_string_equal(p->address.v[0], "10.0.0.2/32");
 	assert_int_equal(st->wireguard.interfaces[0].npeers, 2);

@@ -253,21 +253,21 @@ static void test_usage__verdict_injected_clock(void **s)
 	assert_int_equal(usage_suspend(eff, &u, dec), 1);
 	assert_string_equal(eff->wireguard.interfaces[0].peers[0].suspended,
 			    "quota 20 GiB used (20.1 GiB since 1 Dec)");
-	assert_string_equal(eff->wireguard.interfaces[0].peers[1].suspended, "");
+	assert_null(eff->wireguard.interfaces[0].peers[1].suspended);
 	assert_false(wg_peer_active(&eff->wireguard.interfaces[0].peers[0], dec));
 	assert_true(wg_peer_active(&eff->wireguard.interfaces[0].peers[1], dec));
 	/* the desired state itself knows nothing of it */
-	assert_string_equal(st->wireguard.interfaces[0].peers[0].suspended, "");
+	assert_null(st->wireguard.interfaces[0].peers[0].suspended);
 	q = quota_of_ovpn(&eff->openvpn.clients[0]);
 	assert_int_equal(usage_near(&q, &v[0], dec, why, sizeof(why)), 1);
 	assert_string_equal(why, "95 % of quota 1 GiB used");
-	memcpy(key, st->wireguard.interfaces[0].peers[0].public_key, KEY_B64);
+	key_text(&st->wireguard.interfaces[0].peers[0].public_key, key);
 	state_free(eff);
 	/* next period: active again, same keys; the new period counts from 0 */
 	eff = state_dup(st);
 	assert_int_equal(usage_suspend(eff, &u, jan), 0);
 	assert_true(wg_peer_active(&eff->wireguard.interfaces[0].peers[0], jan));
-	assert_string_equal(eff->wireguard.interfaces[0].peers[0].public_key, key);
+	assert_string_equal(tu_key(&eff->wireguard.interfaces[0].peers[0].public_key), key);
 	q = quota_of_wg(&eff->wireguard.interfaces[0].peers[0]);
 	assert_true(usage_period_used(&q, &v[1], jan) == 0);
 	assert_int_equal(usage_near(&q, &v[1], jan, why, sizeof(why)), 0);
@@ -276,6 +276,37 @@ static void test_usage__verdict_injected_clock(void **s)
 }
 
 /* Deltas written in one transaction, read back; a reset kept against a stale copy. */
+/*
+ * A view's names live in blocks that do not move: 10,000 of them (several
+ * blocks, and one longer than a block) keep their text and their address
+ * while more are added; release frees them all (make asan: no leak).
+ */
+static void test_usage__view_names_stay(void **s)
+{
+	struct usage_view u = { NULL, 0, NULL };
+	char **got;
+	char name[32], *longname = xcalloc(1, 20001);
+
+	(void)s;
+	got = xcalloc(10001, sizeof(*got));
+	memset(longname, 'x', 20000);
+	for (int i = 0; i < 10000; i++) {
+		snprintf(name, sizeof(name), "wg0/peer%05d", i);
+		got[i] = usage_view_name(&u, name);
+		if (i == 5000)
+			got[10000] = usage_view_name(&u, longname);
+	}
+	for (int i = 0; i < 10000; i++) {
+		snprintf(name, sizeof(name), "wg0/peer%05d", i);
+		assert_string_equal(got[i], name);
+	}
+	assert_string_equal(got[10000], longname);
+	usage_view_release(&u);
+	assert_null(u.names);
+	free(got);
+	free(longname);
+}
+
 static void test_usage__store(void **s)
 {
 	char *dir = tu_tmpdir();
@@ -363,5 +394,6 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_usage__fold_progress_and_resets),
 	cmocka_unit_test(test_usage__fold_reconnect_and_period),
 	cmocka_unit_test(test_usage__verdict_injected_clock),
+	cmocka_unit_test(test_usage__view_names_stay),
 	cmocka_unit_test(test_usage__store),
 	cmocka_unit_test(test_usage__report_person))

@@ -171,6 +171,36 @@ static void test_validate__keys(void **s)
 	free(body);
 }
 
+/*
+ * A key the file gives as text that is not one: the state keeps keys raw,
+ * and the message still quotes the text, for each key field.
+ */
+static void test_validate__bad_key_text_quoted(void **s)
+{
+	static const struct {
+		const char *body, *want;
+	} cases[] = {
+		{ WG("        - name: a\n          private_key: 'nope'\n"),
+		  "peer \"a\": private_key \"nope\" is not a valid key (base64 of 32 bytes)" },
+		{ WG("        - name: a\n          preshared_key: 'x y'\n"),
+		  "peer \"a\": preshared_key \"x y\" is not a valid key (base64 of 32 bytes)" },
+		{ WG("        - name: a\n          public_key: "
+		     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=\n"),
+		  "public_key \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=\" is not a valid key" },
+		{ "wireguard:\n  interfaces:\n    - name: wg0\n      listen_port: 51820\n"
+		  "      address: [10.8.0.1/24]\n      private_key: short\n      peers: []\n",
+		  "wireguard interface \"wg0\": private_key \"short\" is not a valid key" },
+		/* with a valid private key, the text of a bad public key in the mismatch */
+		{ WG("        - name: a\n          private_key: "
+		     "aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd28=\n          public_key: typo\n"),
+		  "peer \"a\": public_key \"typo\" does not match its private key" },
+	};
+
+	(void)s;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		bad(cases[i].body, cases[i].want);
+}
+
 static void test_validate__dates(void **s)
 {
 	(void)s;
@@ -254,13 +284,13 @@ static void test_validate__completion_generates_and_allocates(void **s)
 	(void)s;
 	assert_int_equal(state_complete(st, NULL, &d, NULL), 0);
 	assert_int_equal(d.n, 0);
-	assert_true(key_valid(st->wireguard.interfaces[0].private_key));
+	assert_true(KEY_HAS(&st->wireguard.interfaces[0].private_key));
 	for (size_t i = 0; i < 3; i++) {
 		struct wg_peer *p = &st->wireguard.interfaces[0].peers[i];
 
-		assert_true(key_valid(p->private_key));
-		assert_true(key_valid(p->public_key));
-		assert_true(key_valid(p->preshared_key));
+		assert_true(KEY_HAS(&p->private_key));
+		assert_true(KEY_HAS(&p->public_key));
+		assert_true(KEY_HAS(&p->preshared_key));
 		assert_int_equal(p->allowed_ips.n, 2);
 	}
 	/* b and c allocated in name order after a's explicit address */
@@ -289,10 +319,11 @@ static void test_validate__completion_keeps_secrets_by_name(void **s)
 	assert_int_equal(d.n, 0);
 	op = &old->wireguard.interfaces[0].peers[0];
 	np = &next->wireguard.interfaces[0].peers[0];
-	assert_string_equal(op->private_key, np->private_key);
-	assert_string_equal(op->preshared_key, np->preshared_key);
-	assert_string_equal(old->wireguard.interfaces[0].private_key,
-			    next->wireguard.interfaces[0].private_key);
+	assert_true(KEY_HAS(&op->private_key) && key_same(&op->private_key, &np->private_key));
+	assert_true(KEY_HAS(&op->preshared_key) &&
+		    key_same(&op->preshared_key, &np->preshared_key));
+	assert_true(key_same(&old->wireguard.interfaces[0].private_key,
+			     &next->wireguard.interfaces[0].private_key));
 	buf_release(&y);
 	state_free(next);
 	/* A public key that the old private key does not match is a BYO peer. */
@@ -300,7 +331,7 @@ static void test_validate__completion_keeps_secrets_by_name(void **s)
 			 "Ux3wrwzd8J0/XB1GJ8Lr4zmm1/eLPgILUKqZSmBqdUQ=");
 	next = state_from_yaml(text, strlen(text), &d, NULL);
 	assert_int_equal(state_complete(next, old, &d, NULL), 0);
-	assert_string_equal(next->wireguard.interfaces[0].peers[0].private_key, "");
+	assert_false(KEY_GIVEN(&next->wireguard.interfaces[0].peers[0].private_key));
 	free(text);
 	state_free(next);
 	state_free(old);
@@ -503,6 +534,7 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_validate__address_used_twice),
 	cmocka_unit_test(test_validate__ports),
 	cmocka_unit_test(test_validate__keys),
+	cmocka_unit_test(test_validate__bad_key_text_quoted),
 	cmocka_unit_test(test_validate__dates),
 	cmocka_unit_test(test_validate__text),
 	cmocka_unit_test(test_validate__host),

@@ -313,7 +313,7 @@ static void test_wg_diff__quota_suspends_with_reason(void **state)
 	/* February: a new period, nothing suspended, nothing to change */
 	f.ctx.now = TU_NOW + 31 * 86400;
 	assert_int_equal(usage_suspend(f.st, &u, f.ctx.now), 0);
-	assert_string_equal(alice->suspended, "");
+	assert_null(alice->suspended);
 	fx_diff(&f);
 	dump_plan(&f);
 	for (size_t i = 0; i < f.plan.n; i++)
@@ -509,7 +509,7 @@ static void test_wg_diff__removed_peer_named_from_record(void **state)
 	fx_init(&f, base_yaml, base_dump);
 	/* bob leaves the desired state; the record still lists him. */
 	state_wg_iface(f.st, "wg0")->peers[1].disabled = 0;
-	state_wg_iface(f.st, "wg0")->peers[1].public_key[0] = '\0';
+	key_wipe(&state_wg_iface(f.st, "wg0")->peers[1].public_key);
 	fx_diff(&f);
 	dump_plan(&f);
 	/* the record's rewrite goes with the change: no line of its own */

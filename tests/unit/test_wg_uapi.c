@@ -78,12 +78,12 @@ static void test_wg_uapi__peer_change(void **ts)
 			schema_init(&schema_wg_peer, &p[k]);
 			if (!which[k])
 				continue;
-			snprintf(p[k].public_key, sizeof(p[k].public_key), "%s", keys[which[k]]);
+			tu_set_key(&p[k].public_key, keys[which[k]]);
 			strv_push(&p[k].address, "10.0.0.2/32");
 			p[k].disabled = which[k] == 3;
 		}
 		if (cases[i].psk)
-			snprintf(p[1].preshared_key, sizeof(p[1].preshared_key), "%s", K2);
+			tu_set_key(&p[1].preshared_key, K2);
 		p[1].keepalive = cases[i].ka;
 		assert_int_equal(wg_uapi_peer_change_text(&b, which[0] ? &p[0] : NULL,
 							  which[1] ? &p[1] : NULL, TU_NOW),

@@ -27,6 +27,7 @@
 #include "lib/fileio.h"
 #include "lib/spawn.h"
 #include "state/commit.h"
+#include "state/keys.h"
 #include "state/complete.h"
 #include "state/validate.h"
 #include "state/yaml.h"
@@ -349,6 +350,26 @@ static inline struct atlas_state *tu_state_file(const char *path)
 
 	free(text);
 	return st;
+}
+
+/*
+ * The base64 text of a raw key ("" for none), in one of four rotating
+ * buffers: enough for the keys of one assertion.
+ */
+static inline const char *tu_key(const struct wg_key *k)
+{
+	static char ring[4][KEY_B64];
+	static unsigned next;
+	char *out = ring[next++ % 4];
+
+	key_text(k, out);
+	return out;
+}
+
+/* Sets k from text (which must be a key, or ""). */
+static inline void tu_set_key(struct wg_key *k, const char *text)
+{
+	assert_int_equal(key_from_text(k, text), 0);
 }
 
 #endif
