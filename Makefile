@@ -41,7 +41,7 @@ TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(B)/tests/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 
-.PHONY: all deps run test unit fuzz-seed print-test-bins e2e browser asan fuzz bench fmt clean check-no-shell check-circles golden css
+.PHONY: all deps run test unit fuzz-seed print-test-bins print-libs e2e browser asan fuzz bench fmt clean check-no-shell check-circles golden css
 
 all: $(B)/atlas
 
@@ -109,6 +109,10 @@ unit: all $(TEST_BINS)
 # The test programs of this tree, for tests/run-unit.sh run by hand.
 print-test-bins:
 	@echo $(TEST_BINS)
+
+# The libraries the binary links: for bench/ and tests/fuzz/ programs built from its objects.
+print-libs:
+	@echo $(LDLIBS)
 
 check-no-shell:
 	$(Q)bash tests/check-no-shell.sh

@@ -12,7 +12,7 @@ trap 'rm -rf "$T"' EXIT
 objs=$(find "$B" -name '*.o' ! -path "$B/tests/*" ! -path "$B/cli/main.o" | sort)
 # shellcheck disable=SC2086
 cc -O2 -std=c11 -D_GNU_SOURCE -I. -o "$T/save_bench" bench/store_save_bench.c $objs \
-  $(pkg-config --libs yaml-0.1 sqlite3 jansson libmicrohttpd gnutls openssl libqrencode) -lpthread
+  $(make -s --no-print-directory print-libs)
 gen() { # N -> YAML with N peers without keys or addresses
   echo "version: 1"; echo "settings: {host: vpn.example.com}"
   echo "wireguard:"; echo "  interfaces:"
@@ -69,5 +69,5 @@ measure "validate" "$ATLAS_BIN" --data "$T/dovpn" validate "$T/ovpn.yaml"
 # issue 16.13: the size of 100 generations of 10,000 peers (one peer edited each time)
 # shellcheck disable=SC2086
 cc -O2 -std=c11 -D_GNU_SOURCE -I. -o "$T/hist_bench" bench/history_size_bench.c $objs \
-  $(pkg-config --libs yaml-0.1 sqlite3 jansson libmicrohttpd openssl libqrencode) -lpthread
+  $(make -s --no-print-directory print-libs)
 "$T/hist_bench" "$T/dhist" 10000 100

@@ -15,7 +15,7 @@ trap 'rm -rf "$T"' EXIT
 objs=$(find "$B" -name '*.o' ! -path "$B/tests/*" ! -path "$B/cli/main.o" | sort)
 # shellcheck disable=SC2086
 cc -O2 -std=c11 -D_GNU_SOURCE -I. -o "$T/pki_bench" bench/ovpn_pki_bench.c $objs \
-  $(pkg-config --libs yaml-0.1 sqlite3 jansson libmicrohttpd gnutls openssl libqrencode) -lpthread
+  $(make -s --no-print-directory print-libs)
 "$T/pki_bench" "$T/pki" "$N"
 
 {

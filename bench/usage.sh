@@ -11,7 +11,7 @@ trap 'rm -rf "$T"' EXIT
 objs=$(find "$B" -name '*.o' ! -path "$B/tests/*" ! -path "$B/cli/main.o" | sort)
 # shellcheck disable=SC2086
 cc -O2 -std=c11 -D_GNU_SOURCE -I. -I"$B/gen" -o "$T/usage_bench" bench/usage_tick_bench.c $objs \
-  $(pkg-config --libs yaml-0.1 sqlite3 jansson libmicrohttpd openssl libqrencode libprotobuf-c libcurl) -lpthread
+  $(make -s --no-print-directory print-libs)
 for n in 1000 10000; do
   rm -rf "$T/data"
   /usr/bin/time -f "  whole run: %e s, peak RSS %M KiB" "$T/usage_bench" "$n" "$T/data"

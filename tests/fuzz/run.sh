@@ -16,11 +16,11 @@ make -s -j2 B=$B CC=clang CFLAGS="$FLAGS -fsanitize=fuzzer-no-link" LDFLAGS="-fs
 objs=$(find $B -name '*.o' ! -path "$B/cli/main.o" ! -path "$B/tests/*" ! -path "$B/fuzz/*" | sort)
 [ -n "$objs" ] || { echo "fuzz: build failed"; exit 1; }
 secs=${FUZZ_SECONDS:-60}
-libs=$(pkg-config --libs yaml-0.1 sqlite3 jansson libmicrohttpd gnutls openssl libqrencode libprotobuf-c libcurl)
+libs=$(make -s --no-print-directory print-libs)
 summary=(); crashed=0
 for t in ${FUZZ_ONLY:-$FUZZ_TARGETS}; do
   clang $FLAGS -fsanitize=fuzzer -D_GNU_SOURCE -I. -I$B/gen $(pkg-config --cflags jansson) \
-    -o $B/fuzz_$t tests/fuzz/fuzz_$t.c $objs $libs -lpthread
+    -o $B/fuzz_$t tests/fuzz/fuzz_$t.c $objs $libs
   corpus=$B/corpus-$t; crashes=$B/crash-$t
   mkdir -p "$corpus" "$crashes"
   fuzz_seeds "$t" | while read -r f; do cp "$f" "$corpus/seed-$(basename "$f")"; done
