@@ -65,6 +65,9 @@ struct ratelimit_entry {
 	int failures;
 };
 
+/* Who borrows the packed state (app_state_share). */
+enum { APP_HOLD_LOOP, APP_HOLD_TICK, APP_HOLDERS };
+
 struct app {
 	char *datadir;
 	char *watch_file; /* NULL unless --watch */
@@ -83,12 +86,13 @@ struct app {
 	struct atlas_state *cache; /* packed (state_pack): free() it */
 	int64_t cache_gen;
 	/*
-	 * The pack the reconcile loop's run holds (app_state_share), or NULL:
-	 * when the cache moves on meanwhile it is freed by app_state_unshare,
-	 * not by the cache. Written by the loop thread under the read lock,
-	 * read under the write lock only.
+	 * The packs the reconcile loop's run and the status tick hold
+	 * (app_state_share, one slot each), or NULL: when the cache moves on
+	 * meanwhile, the last holder's app_state_unshare frees it, not the
+	 * cache. Each slot is written by its holder's thread under the read
+	 * lock, read under the write lock only.
 	 */
-	const struct atlas_state *loop_held;
+	const struct atlas_state *held[APP_HOLDERS];
 	/*
 	 * During an edit (store_mu held): the cache it started from, read
 	 * locked, when it was the stored generation (app_edit_begin); NULL:
@@ -207,14 +211,16 @@ void app_state_put(struct app *a);
 /* The same without a request (NULL with err); release with app_state_put. */
 const struct atlas_state *app_state_acquire(struct app *a, int64_t *gen, struct atlas_err *err);
 /*
- * For the reconcile loop (one holder at a time): the packed state of the
- * stored generation, the cache's own (loaded once for the API and the run
- * when not cached), borrowed until app_state_unshare even when the cache
- * moves on meanwhile; no lock is held in between, so edits go on during
- * a run. NULL with err on a store error.
+ * For the reconcile loop and the status tick (holder APP_HOLD_*, one state
+ * each): the packed state of the stored generation, the cache's own (loaded
+ * once for the API and the run when not cached), borrowed until
+ * app_state_unshare even when the cache moves on meanwhile; no lock is held
+ * in between, so edits go on during a run or while the tick waits for the
+ * engines. NULL with err on a store error.
  */
-const struct atlas_state *app_state_share(struct app *a, int64_t *gen, struct atlas_err *err);
-void app_state_unshare(struct app *a, const struct atlas_state *st);
+const struct atlas_state *app_state_share(struct app *a, int holder, int64_t *gen,
+					  struct atlas_err *err);
+void app_state_unshare(struct app *a, int holder, const struct atlas_state *st);
 /* The loop's source of desired states (loop_start_from): app_state_share. */
 struct loop_source app_loop_source(struct app *a);
 /*

@@ -17,10 +17,19 @@
 #include "state/validate.h"
 #include "api/api.h"
 
-/* The cache goes (cache_mu write locked): freed unless the loop holds it. */
+/* 1 when a holder other than except borrows st (cache_mu write locked). */
+static int held_by_other(const struct app *a, const struct atlas_state *st, int except)
+{
+	for (int i = 0; i < APP_HOLDERS; i++)
+		if (i != except && a->held[i] == st)
+			return 1;
+	return 0;
+}
+
+/* The cache goes (cache_mu write locked): freed unless a holder has it. */
 static void cache_drop(struct app *a)
 {
-	if (a->cache != a->loop_held)
+	if (!held_by_other(a, a->cache, -1))
 		free(a->cache);
 	a->cache = NULL;
 }
@@ -84,34 +93,36 @@ void app_state_put(struct app *a)
 	pthread_rwlock_unlock(&a->cache_mu);
 }
 
-const struct atlas_state *app_state_share(struct app *a, int64_t *gen, struct atlas_err *err)
+const struct atlas_state *app_state_share(struct app *a, int holder, int64_t *gen,
+					  struct atlas_err *err)
 {
 	const struct atlas_state *st = app_state_acquire(a, gen, err);
 
 	if (st) {
-		a->loop_held = st; /* under the read lock: no writer reads it now */
+		a->held[holder] = st; /* under the read lock: no writer reads it now */
 		app_state_put(a);
 	}
 	return st;
 }
 
-void app_state_unshare(struct app *a, const struct atlas_state *st)
+void app_state_unshare(struct app *a, int holder, const struct atlas_state *st)
 {
 	pthread_rwlock_wrlock(&a->cache_mu);
-	if (st != a->cache)
-		free((void *)st); /* the cache moved on during the run */
-	a->loop_held = NULL;
+	/* the cache moved on while it was held, and nobody else holds it */
+	if (st != a->cache && !held_by_other(a, st, holder))
+		free((void *)st);
+	a->held[holder] = NULL;
 	pthread_rwlock_unlock(&a->cache_mu);
 }
 
 static const struct atlas_state *source_get(void *cls, int64_t *gen, struct atlas_err *err)
 {
-	return app_state_share(cls, gen, err);
+	return app_state_share(cls, APP_HOLD_LOOP, gen, err);
 }
 
 static void source_put(void *cls, const struct atlas_state *st)
 {
-	app_state_unshare(cls, st);
+	app_state_unshare(cls, APP_HOLD_LOOP, st);
 }
 
 struct loop_source app_loop_source(struct app *a)

@@ -138,7 +138,8 @@ static void tick(struct ticker *t)
 	json_t *live, *oldl;
 	int64_t gen;
 
-	st = app_state_acquire(a, &gen, &err);
+	/* borrowed, not read locked: an edit's commit does not wait while the engines are busy */
+	st = app_state_share(a, APP_HOLD_TICK, &gen, &err);
 	live = st ? loop_engine_status(a->loop, st) : json_object();
 	if (st) {
 		/* an engine seen down is reconciled now, not at the next resync */
@@ -182,7 +183,7 @@ static void tick(struct ticker *t)
 		pthread_mutex_unlock(&a->live_mu);
 		connections(t, now_conn);
 		if (st)
-			app_state_put(a);
+			app_state_unshare(a, APP_HOLD_TICK, st);
 		st = NULL;
 		if (listeners) {
 			status = api_status_object(a);
@@ -195,7 +196,7 @@ static void tick(struct ticker *t)
 		json_decref(now_conn);
 	}
 	if (st)
-		app_state_put(a);
+		app_state_unshare(a, APP_HOLD_TICK, st);
 	json_decref(live);
 	/*
 	 * The driver's answer and an apply's observation are big and short-lived
