@@ -32,7 +32,8 @@ static void on_run(void *cls, json_t *run)
 		a->runs_failed++;
 	pthread_mutex_unlock(&a->stats_mu);
 	events_publish(a->events, "apply", run);
-	ticker_tick_now(a->ticker);
+	if (loop_run_refreshes_status(run))
+		ticker_tick_now(a->ticker);
 }
 
 static void app_free(struct app *a)

@@ -219,6 +219,13 @@ json_t *loop_run_json(const struct run_info *run);
  */
 struct run_outcome;
 json_t *loop_run_of(const struct run_outcome *o, const char *trigger, json_t *result);
+/*
+ * 0 for a fast run (one UAPI set of one peer: loop_run_of says "fast": true),
+ * whose status is refreshed by the check that follows it or the next tick: a
+ * status round at once after each (a whole `wg show dump` and its parse) cost
+ * more CPU than the POST with 10,000 peers. 1 for any other run.
+ */
+int loop_run_refreshes_status(const json_t *run);
 
 /*
  * Observes and diffs (controller_plan) under the engine lock, for GET

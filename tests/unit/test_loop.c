@@ -13,6 +13,7 @@
 
 #include "testutil.h"
 
+#include "controller/controller.h"
 #include "controller/loop.h"
 #include "state/commit.h"
 #include "state/store.h"
@@ -426,6 +427,30 @@ static void test_loop__backoff_reads_the_outcome(void **ts)
  * before the edit's), with no run pending, no fast edit waiting and no
  * retry pending.
  */
+/*
+ * A fast run (one UAPI set of one peer) is published as such, and the
+ * server does not refresh the whole live status after it (a `wg show dump`
+ * of every peer per POST); every other run does.
+ */
+static void test_loop__fast_run_keeps_the_status_round(void **x)
+{
+	json_t *result = json_pack("{s:I, s:b, s:[]}", "generation", (json_int_t)3, "ok", 1,
+				   "actions");
+
+	(void)x;
+	for (int fast = 0; fast < 2; fast++) {
+		struct run_outcome o = { .run_id = 9, .started_at = 1000, .finished_at = 2000,
+					 .fast = fast };
+		json_t *run = loop_run_of(&o, "api", result), *kept = loop_run_summary(run);
+
+		assert_int_equal(loop_run_refreshes_status(run), !fast);
+		assert_int_equal(loop_run_refreshes_status(kept), !fast); /* the last run says it too */
+		json_decref(kept);
+		json_decref(run);
+	}
+	json_decref(result);
+}
+
 static void test_loop__fast_fits(void **x)
 {
 	(void)x;
@@ -442,6 +467,7 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_loop__wake_due),
 	cmocka_unit_test(test_loop__last_run_summary),
 	cmocka_unit_test(test_loop__fast_fits),
+	cmocka_unit_test(test_loop__fast_run_keeps_the_status_round),
 	cmocka_unit_test(test_loop__start_burst_and_request),
 	cmocka_unit_test(test_loop__decide),
 	cmocka_unit_test(test_loop__engine_down_reconciles),
