@@ -427,8 +427,8 @@ int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
 		buf_release_secure(&yaml);
 		state_to_yaml(st, 1, &yaml);
 	}
-	/* Saving what is already stored is not a new generation. */
-	if (have_last && !strcmp(buf_str(&last), buf_str(&yaml))) {
+	/* Saving what is already stored is not a new generation (the lengths compared first). */
+	if (have_last && last.len == yaml.len && !memcmp(buf_str(&last), buf_str(&yaml), yaml.len)) {
 		store_exec(s, "COMMIT", NULL);
 		if (gen)
 			*gen = cur;
@@ -540,7 +540,14 @@ int store_generation_yaml(struct store *s, int64_t gen, struct buf *out, struct 
 			(long long)gen);
 		goto out;
 	}
-	buf_add(out, cur.data ? cur.data : "", cur.len);
+	if (!out->data) {
+		*out = cur; /* handed over, not copied and wiped (the newest is the whole text) */
+		cur = (struct buf)BUF_INIT;
+		if (!out->data)
+			buf_add(out, "", 0);
+	} else {
+		buf_add(out, cur.data ? cur.data : "", cur.len);
+	}
 	ret = 0;
 out:
 	sqlite3_finalize(st);
