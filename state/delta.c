@@ -39,7 +39,7 @@ static void sha_hex(const char *text, size_t len, char out[65])
  * byte by byte in the first block that differs. With 10,000 peers the texts
  * are 2.8 MB: a byte loop over both was a tenth of the commit of one peer.
  */
-static size_t common_len(const char *a, const char *b, size_t n, int back)
+size_t history_common_len(const char *a, const char *b, size_t n, int back)
 {
 	enum { BLOCK = 4096 };
 	size_t k = 0;
@@ -56,12 +56,12 @@ static size_t common_len(const char *a, const char *b, size_t n, int back)
 void history_delta_make(const char *old, size_t olen, const char *next, size_t nlen,
 		       struct buf *out)
 {
-	size_t p = common_len(old, next, olen < nlen ? olen : nlen, 0), m, sfx;
+	size_t p = history_common_len(old, next, olen < nlen ? olen : nlen, 0), m, sfx;
 	char sha[65];
 
 	/* the suffix, in what is left after the prefix in both: their last m bytes */
 	m = (olen < nlen ? olen : nlen) - p;
-	sfx = common_len(old + olen - m, next + nlen - m, m, 1);
+	sfx = history_common_len(old + olen - m, next + nlen - m, m, 1);
 	sha_hex(old, olen, sha);
 	buf_printf(out, DELTA_MAGIC "prefix=%zu suffix=%zu sha256=%s\n", p, sfx, sha);
 	buf_add(out, old + p, olen - p - sfx);

@@ -24,6 +24,7 @@
 #include "state/delta.h"
 #include "state/store_int.h"
 #include "state/store_map.h"
+#include "state/store_text.h"
 #include "state/yaml.h"
 
 /* Generated from schema/NNN_*.sql by the Makefile (build/gen/migrations.c). */
@@ -402,6 +403,9 @@ int store_save(struct store *s, const struct atlas_state *st, const char *trigge
 	return store_save_edit(s, st, -1, NULL, NULL, NULL, trigger, summary, gen, err);
 }
 
+static int generation_text(struct store *s, int64_t gen, struct buf *out, struct text_layout *lay,
+			   struct atlas_err *err);
+
 /*
  * The newest generation is the whole text (2.8 MB, ~700 pages at 10,000
  * peers): an edit reads it and writes the next one, ~1,400 pages, more than
@@ -429,7 +433,8 @@ int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
 		    void *cls, const char *trigger, const char *summary, int64_t *gen,
 		    struct atlas_err *err)
 {
-	struct buf yaml = BUF_INIT, last = BUF_INIT;
+	struct buf yaml = BUF_INIT, last = BUF_INIT, ref = BUF_INIT;
+	struct text_layout lay = { 0 };
 	struct store_map_stats stats;
 	sqlite3_stmt *ins = NULL;
 	int64_t cur;
@@ -441,7 +446,7 @@ int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
 	if (store_exec(s, "BEGIN IMMEDIATE", err) < 0)
 		goto out;
 	cur = store_generation(s);
-	have_last = cur > 0 && store_generation_yaml(s, cur, &last, NULL) == 0;
+	have_last = cur > 0 && generation_text(s, cur, &last, &lay, NULL) == 0;
 	spill_room(s, have_last ? last.len : yaml.len);
 	spliced = yaml_of && have_last && cur == base && yaml_of(last.data, last.len, cls, &yaml) == 0;
 	if (yaml_of && !spliced) {
@@ -473,7 +478,8 @@ int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
 	sqlite3_bind_int64(ins, 2, clock_wall_ms() / 1000);
 	sqlite3_bind_text(ins, 3, trigger, -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 4, summary ? summary : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 5, yaml.data, (int)yaml.len, SQLITE_STATIC);
+	store_text_ref(yaml.len, &ref); /* the text itself goes to its pieces (store_text.c) */
+	sqlite3_bind_text(ins, 5, ref.data, (int)ref.len, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 6, *s->actor ? s->actor : trigger, -1, SQLITE_STATIC);
 	if (sqlite3_step(ins) != SQLITE_DONE) {
 		store_db_err(s, err, "generations");
@@ -499,6 +505,10 @@ int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
 			goto rollback;
 		}
 	}
+	/* only the pieces holding what changed are written (all of them after an old whole row) */
+	if (store_text_write(s->db, last.data, last.len, have_last ? &lay : NULL, yaml.data, yaml.len,
+			     err) < 0)
+		goto rollback;
 	{
 		char *prune = xasprintf("DELETE FROM generations WHERE gen <= %lld",
 					(long long)(cur + 1 - st->settings.history_keep));
@@ -519,28 +529,47 @@ rollback:
 out:
 	spill_room(s, 0);
 	sqlite3_finalize(ins);
+	store_text_layout_release(&lay);
+	buf_release(&ref);
 	buf_release_secure(&yaml);
 	buf_release_secure(&last);
 	return ret;
 }
 
-int store_generation_yaml(struct store *s, int64_t gen, struct buf *out, struct atlas_err *err)
+/*
+ * Generation gen's text into out, and, when it is the newest and kept in
+ * pieces, where those lie (lay, may be NULL). In one read transaction
+ * unless the caller's: the newest row and its pieces agree.
+ */
+static int generation_text(struct store *s, int64_t gen, struct buf *out, struct text_layout *lay,
+			   struct atlas_err *err)
 {
 	sqlite3_stmt *st;
 	struct buf cur = BUF_INIT;
-	int rc, found = 0, ret = -1;
+	int rc, found = 0, ret = -1, own = sqlite3_get_autocommit(s->db);
 
-	/* from the newest (whole) generation down to gen, undoing each delta */
+	/* from the newest (whole, or in pieces) generation down to gen, undoing each delta */
+	if (own && store_exec(s, "BEGIN", err) < 0)
+		return -1;
 	if (store_prepare(s, "SELECT gen, yaml FROM generations WHERE gen >= ? ORDER BY gen DESC", &st,
 		    "generations", err) < 0)
-		return -1;
+		goto done;
 	sqlite3_bind_int64(st, 1, gen);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t g = sqlite3_column_int64(st, 0);
 		const char *text = col_text(st, 1);
 		size_t len = (size_t)sqlite3_column_bytes(st, 1);
 
-		if (!history_is_delta(text, len)) {
+		if (store_text_is_ref(text, len)) {
+			if (cur.data) {
+				err_set(err, ERR_INVALID,
+					"generation %lld: a text reference below a newer generation",
+					(long long)g);
+				goto out;
+			}
+			if (store_text_read(s->db, text, len, g, &cur, g == gen ? lay : NULL, err) < 0)
+				goto out;
+		} else if (!history_is_delta(text, len)) {
 			buf_release_secure(&cur);
 			buf_add(&cur, text, len);
 		} else if (!cur.data) {
@@ -574,7 +603,15 @@ int store_generation_yaml(struct store *s, int64_t gen, struct buf *out, struct 
 out:
 	sqlite3_finalize(st);
 	buf_release_secure(&cur);
+done:
+	if (own)
+		store_exec(s, "COMMIT", NULL);
 	return ret;
+}
+
+int store_generation_yaml(struct store *s, int64_t gen, struct buf *out, struct atlas_err *err)
+{
+	return generation_text(s, gen, out, NULL, err);
 }
 
 char *store_meta_get(struct store *s, const char *key)
