@@ -10,8 +10,8 @@
 
 /*
  * History is kept compactly (issue 16.13): the newest generation holds its
- * whole YAML; every older one holds only how it differs from the one after
- * it, as a reverse delta:
+ * whole YAML (in pieces since issue 18: store_text.c); every older one holds
+ * only how it differs from the one after it, as a reverse delta:
  *
  *   #atlas-delta v1 prefix=P suffix=S sha256=H\n<middle>
  *

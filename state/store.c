@@ -209,12 +209,13 @@ int store_open_migrations(const char *datadir, const struct migration *list, int
 	}
 	sqlite3_busy_timeout(s->db, 5000);
 	/*
-	 * The newest generation is the whole YAML (2.8 MB at 10,000 peers), so
-	 * each edit writes ~700 pages: checkpointed every 1,000 (SQLite's
-	 * default) that is a copy to the database at nearly every edit. Every
+	 * When the newest generation was one whole row (2.8 MB at 10,000
+	 * peers), each edit wrote ~700 pages: checkpointed every 1,000 (SQLite's
+	 * default) that was a copy to the database at nearly every edit. Every
 	 * 4,000 pages (a WAL of 16 MB at most, on disk) the pages freed and
-	 * reused between two checkpoints are copied once: an edit's commit
-	 * costs about a fifth less (docs/performance.md).
+	 * reused between two checkpoints are copied once. Since the text is in
+	 * pieces (store_text.c) an edit writes a few pages, and a save of the
+	 * whole text (an import) still gains from it.
 	 */
 	if (store_exec(s, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; "
 		    "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 4000",
@@ -407,15 +408,17 @@ static int generation_text(struct store *s, int64_t gen, struct buf *out, struct
 			   struct atlas_err *err);
 
 /*
- * The newest generation is the whole text (2.8 MB, ~700 pages at 10,000
- * peers): an edit reads it and writes the next one, ~1,400 pages, more than
- * the page cache the server gives its connections (512 KiB, 128 pages), so
- * SQLite spilled dirty pages to the WAL one by one in the middle of the
- * transaction: 18 of the 48 ms of the commit of one peer. For the length of
- * an edit, the cache may hold twice the text before it spills (the text is
- * in memory three times over at this point anyway); 1 after it, SQLite's
- * default. The number is odd: SQLite also reads it as a boolean from its
- * low byte, and an even multiple of 256 would turn spilling off altogether.
+ * A save that writes the whole text (2.8 MB, ~700 pages at 10,000 peers:
+ * the first save after an upgrade from whole newest rows, an import, the
+ * rare rewrite of every piece) and reads the one before dirtied more pages
+ * than the page cache the server gives its connections (512 KiB, 128
+ * pages), so SQLite spilled them to the WAL one by one in the middle of the
+ * transaction (18 of the 48 ms of a commit of one peer when every edit
+ * wrote the whole text). For the length of a save, the cache may hold twice
+ * the text before it spills (the text is in memory three times over at this
+ * point anyway); 1 after it, SQLite's default. The number is odd: SQLite
+ * also reads it as a boolean from its low byte, and an even multiple of 256
+ * would turn spilling off altogether.
  */
 static void spill_room(struct store *s, size_t text_len)
 {

@@ -324,20 +324,30 @@ static void test_store__refuses_lost_database(void **x)
  * whole state again), and every generation reads back byte for byte, keys
  * included.
  */
+/* Imports wg0 with n peers p000.. (no keys: generated) and history_keep keep. */
+static void import_peers(struct store *s, int keep, int n, int64_t *gen)
+{
+	struct buf y = BUF_INIT;
+
+	buf_printf(&y, "version: 1\nsettings:\n  host: vpn.example.com\n  history_keep: %d\n"
+		       "wireguard:\n  interfaces:\n    - name: wg0\n      listen_port: 51820\n"
+		       "      address: [10.8.0.1/16]\n      peers:\n",
+		   keep);
+	for (int i = 0; i < n; i++)
+		buf_printf(&y, "        - name: p%03d\n", i);
+	import_ok(s, buf_str(&y), gen);
+	buf_release(&y);
+}
+
 static void test_store__history_compact_and_exact(void **x)
 {
 	struct store *s = *x;
-	struct buf y = BUF_INIT, *texts = xcalloc(101, sizeof(*texts));
+	struct buf *texts = xcalloc(101, sizeof(*texts));
 	struct atlas_state *st;
 	sqlite3_stmt *q;
 	int64_t gen = 0, first, total = 0;
 
-	buf_puts(&y, "version: 1\nsettings:\n  host: vpn.example.com\n  history_keep: 100\n"
-		     "wireguard:\n  interfaces:\n    - name: wg0\n      listen_port: 51820\n"
-		     "      address: [10.8.0.1/22]\n      peers:\n");
-	for (int i = 0; i < 300; i++)
-		buf_printf(&y, "        - name: p%d\n", i);
-	import_ok(s, buf_str(&y), &first);
+	import_peers(s, 100, 300, &first);
 	for (int i = 0; i < 99; i++) {
 		struct diags d = { 0 };
 		struct atlas_err err = { 0 };
@@ -374,7 +384,6 @@ static void test_store__history_compact_and_exact(void **x)
 	for (int i = 0; i < 101; i++)
 		buf_release(&texts[i]);
 	free(texts);
-	buf_release(&y);
 }
 
 static void test_store__refuses_unwritable_dir(void **x)
@@ -837,18 +846,13 @@ static long long query_int(struct store *s, const char *sql)
 static void test_store__history_in_pieces(void **x)
 {
 	struct store *s = *x;
-	struct buf y = BUF_INIT, *texts = xcalloc(200, sizeof(*texts));
+	struct buf *texts = xcalloc(200, sizeof(*texts));
 	struct atlas_state *st;
 	sqlite3_stmt *q;
 	int64_t gen = 0, first;
 	int n = 0, changes;
 
-	buf_puts(&y, "version: 1\nsettings:\n  host: vpn.example.com\n  history_keep: 1000\n"
-		     "wireguard:\n  interfaces:\n    - name: wg0\n      listen_port: 51820\n"
-		     "      address: [10.8.0.1/16]\n      peers:\n");
-	for (int i = 0; i < 600; i++)
-		buf_printf(&y, "        - name: p%03d\n", i);
-	import_ok(s, buf_str(&y), &first);
+	import_peers(s, 1000, 600, &first);
 	assert_int_equal(store_generation_yaml(s, first, &texts[n++], NULL), 0);
 	assert_true(query_int(s, "SELECT COUNT(*) FROM generation_text") >= 4);
 	/* one field of a peer in the middle: its row, two generation rows, one piece */
@@ -922,7 +926,6 @@ static void test_store__history_in_pieces(void **x)
 	for (int i = 0; i < n; i++)
 		buf_release(&texts[i]);
 	free(texts);
-	buf_release(&y);
 }
 
 TU_MAIN(NULL, NULL,
