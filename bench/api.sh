@@ -17,7 +17,8 @@
 #   env API_BENCH_POSTS=200, API_BENCH_BURST=1000, API_BENCH_WRK_SECONDS=5,
 #   API_BENCH_SIZES="10 50 1000 10000", API_BENCH_ONLY=memory (only the
 #   memory rows: 10 and 10,000 peers, no baseline, no wrk, no POSTs),
-#   API_BENCH_ONLY=latency (only the POST rows: 10 and 10,000 peers)
+#   API_BENCH_ONLY=latency (only the POST rows: 10 and 10,000 peers),
+#   API_BENCH_METHODS="1 get probe" (how the POST rows see the peer)
 set -euo pipefail
 B=${1:-build}
 cd "$(dirname "$0")/.."
@@ -198,7 +199,7 @@ latency() { # N
   # peers a get holds wireguard-go's lock about as long as it takes, so a
   # set waits behind the poll and the get-based figures measure the poll too.
   srv=$(api "$URL/wireguard/interfaces/$IF" | jq -r .public_key)
-  for gap in 1 get probe; do
+  for gap in ${API_BENCH_METHODS:-1 get probe}; do
     case $gap in
       1) how="UAPI get every 1 ms"; args=1 ;;
       get) how="UAPI gets spaced by a get"; args=get ;;

@@ -424,6 +424,8 @@ int main(int argc, char **argv)
 			if (wait_for(&w, sock, hex, ti) < 0)
 				return fprintf(stderr, "%s never reached the interface\n", name), 1;
 			lat[i] = now_ms() - ti;
+			if (getenv("POST_LATENCY_DEBUG"))
+				fprintf(stderr, "%s: on the interface after %.1f ms\n", name, lat[i]);
 		}
 	}
 	if (!strcmp(argv[6], "burst")) {

@@ -163,7 +163,9 @@ json_t *loop_run_json(const struct run_info *run)
 
 int loop_run_refreshes_status(const json_t *run)
 {
-	return !json_is_true(json_object_get(run, "fast"));
+	const char *fast = json_string_value(json_object_get(run, "fast"));
+
+	return !fast || strcmp(fast, "added");
 }
 
 json_t *loop_run_summary(json_t *run)
@@ -201,7 +203,10 @@ json_t *loop_run_of(const struct run_outcome *o, const char *trigger, json_t *re
 			json_object_get(result, "error") ? json_object_get(result, "error")
 							 : json_null());
 	if (o->fast)
-		json_object_set_new(run, "fast", json_true());
+		json_object_set_new(run, "fast",
+				    json_string(o->fast == '+'   ? "added"
+						: o->fast == '-' ? "removed"
+								 : "changed"));
 	return run;
 }
 

@@ -429,22 +429,29 @@ static void test_loop__backoff_reads_the_outcome(void **ts)
  */
 /*
  * A fast run (one UAPI set of one peer) is published as such, and the
- * server does not refresh the whole live status after it (a `wg show dump`
- * of every peer per POST); every other run does.
+ * server does not refresh the whole live status after one that added a peer
+ * (a `wg show dump` of every peer per POST); every other run does.
  */
 static void test_loop__fast_run_keeps_the_status_round(void **x)
 {
 	json_t *result = json_pack("{s:I, s:b, s:[]}", "generation", (json_int_t)3, "ok", 1,
 				   "actions");
+	static const struct {
+		int fast;
+		const char *says;
+	} cases[] = { { 0, NULL }, { '+', "added" }, { '~', "changed" }, { '-', "removed" } };
 
 	(void)x;
-	for (int fast = 0; fast < 2; fast++) {
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct run_outcome o = { .run_id = 9, .started_at = 1000, .finished_at = 2000,
-					 .fast = fast };
+					 .fast = cases[i].fast };
 		json_t *run = loop_run_of(&o, "api", result), *kept = loop_run_summary(run);
+		const char *says = json_string_value(json_object_get(run, "fast"));
+		int refresh = cases[i].fast != '+';
 
-		assert_int_equal(loop_run_refreshes_status(run), !fast);
-		assert_int_equal(loop_run_refreshes_status(kept), !fast); /* the last run says it too */
+		assert_true(cases[i].says ? says && !strcmp(says, cases[i].says) : !says);
+		assert_int_equal(loop_run_refreshes_status(run), refresh);
+		assert_int_equal(loop_run_refreshes_status(kept), refresh); /* the last run says it too */
 		json_decref(kept);
 		json_decref(run);
 	}
