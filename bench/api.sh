@@ -8,8 +8,11 @@
 #  - authenticated GET of a 50-, 1,000- and 10,000-peer list with
 #    wrk -t1 -c10, Atlas then the baseline; one login of each;
 #  - POST of a peer until it is on the interface (bench/post_latency.c,
-#    UAPI polled every ms): median, p99, max over 200 POSTs at 10 and at
-#    10,000 peers, and a burst of 1,000 POSTs (applies, total time).
+#    what one UAPI get costs, then three observations side by side: a get
+#    polled every ms, gets spaced by a get's length, a handshake probe of
+#    the new peer every ms): median, p99, max
+#    over 200 POSTs at 10 and at 10,000 peers, CPU per POST of atlas and of
+#    wireguard-go, and a burst of 1,000 POSTs (applies, total time).
 # usage: bench/api.sh [BUILD_DIR]
 #   env API_BENCH_POSTS=200, API_BENCH_BURST=1000, API_BENCH_WRK_SECONDS=5,
 #   API_BENCH_SIZES="10 50 1000 10000", API_BENCH_ONLY=memory (only the
@@ -18,6 +21,7 @@
 #   API_BENCH_SAMPLE=DIR (memory: VmRSS and RssAnon sampled every 20 ms over
 #   the first 3 s of the start; prints where the peak was, keeps the samples
 #   in DIR/N.samples: ms, VmRSS, RssAnon)
+#   API_BENCH_METHODS="1 get probe" (how the POST rows see the peer)
 set -euo pipefail
 B=${1:-build}
 cd "$(dirname "$0")/.."
@@ -67,7 +71,7 @@ export ATLAS_SERVICE_MODE=direct
 URL=http://127.0.0.1:$PORT/api/v1
 BURL=http://127.0.0.1:$BPORT/api
 LIST=$URL/wireguard/interfaces/$IF/peers
-cc -O2 -o "$T/post_latency" bench/post_latency.c -lcurl
+cc -O2 -o "$T/post_latency" bench/post_latency.c -lcurl -lcrypto
 
 state() { # N: a state with N peers (explicit addresses: allocation is not measured here)
   printf 'version: 1\nsettings:\n  host: 10.200.0.1\n  egress_interface: lo\nwireguard:\n  interfaces:\n'
@@ -193,20 +197,51 @@ throughput() { # N
   kill "$BPID" 2>/dev/null; wait "$BPID" 2>/dev/null || true; BPID=
 }
 runs_total() { X curl -fsS "$URL/../../metrics" | awk '$1 == "atlas_apply_runs_total" { print $2 }'; }
-cpu_ms() { awk '{ printf "%d\n", ($14 + $15) * 1000 / '"$(getconf CLK_TCK)"' }' "/proc/$PID/stat"; }
+cpu_ms() { # [PID]: user + system CPU of atlas serve (or of PID), ms
+  awk '{ printf "%d\n", ($14 + $15) * 1000 / '"$(getconf CLK_TCK)"' }' "/proc/${1:-$PID}/stat"
+}
+wgo_pid() { # the wireguard-go of the interface
+  local p
+  for p in $(ip netns pids $NS); do
+    [ "$(cat /proc/"$p"/comm 2>/dev/null)" = wireguard-go ] && { echo "$p"; return; }
+  done
+}
 latency() { # N
-  local n=$1 med p99 max r0 posts total c0
-  c0=$(cpu_ms)
-  read -r med p99 max < <(X "$T/post_latency" "$LIST" "$TOKEN" $IF "$POSTS" "q" serial)
-  printf '  POST of a peer until on the interface, %d POSTs at %d peers: median %s ms, p99 %s ms, max %s ms\n' \
-    "$POSTS" "$n" "$med" "$p99" "$max"
-  printf '  CPU of atlas serve per POST (applies and status ticks included): %s ms\n' \
-    "$(( ($(cpu_ms) - c0) / POSTS ))"
-  row "POST -> on interface at $n peers, median / p99 / max ms" "p99 <= 50 ms" "$med / $p99 / $max"
+  local n=$1 med p99 max r0 posts total c0 w0 wgo gap gmed gmax how ca cw srv args
+  wgo=$(wgo_pid)
+  read -r gmed gmax < <(X "$T/post_latency" - - $IF 20 - getcost)
+  printf '  one UAPI get of the %d-peer device (what each poll costs): median %s ms, max %s ms\n' \
+    "$n" "$gmed" "$gmax"
+  row "one UAPI get (a poll) at $n peers, median / max ms" "-" "$gmed / $gmax"
+  # Three observations from outside Atlas, side by side: a UAPI get polled
+  # every ms (the first method), gets spaced by a get's length, and the
+  # handshake probe (the bench's own key pair, POSTed as public_key; a
+  # handshake initiation every ms until wireguard-go answers it). At 10,000
+  # peers a get holds wireguard-go's lock about as long as it takes, so a
+  # set waits behind the poll and the get-based figures measure the poll too.
+  srv=$(api "$URL/wireguard/interfaces/$IF" | jq -r .public_key)
+  for gap in ${API_BENCH_METHODS:-1 get probe}; do
+    case $gap in
+      1) how="UAPI get every 1 ms"; args=1 ;;
+      get) how="UAPI gets spaced by a get"; args=get ;;
+      probe) how="handshake probe every 1 ms"; args="probe $srv 51990" ;;
+    esac
+    c0=$(cpu_ms); w0=$(cpu_ms "$wgo")
+    # shellcheck disable=SC2086
+    read -r med p99 max < <(X "$T/post_latency" "$LIST" "$TOKEN" $IF "$POSTS" "q$gap" serial $args)
+    printf '  POST of a peer until on the interface (%s), %d POSTs at %d peers: median %s ms, p99 %s ms, max %s ms\n' \
+      "$how" "$POSTS" "$n" "$med" "$p99" "$max"
+    ca=$(( ($(cpu_ms) - c0) / POSTS )); cw=$(( ($(cpu_ms "$wgo") - w0) / POSTS ))
+    printf '  CPU per POST (applies and status ticks included): atlas serve %s ms, wireguard-go %s ms (the polls included)\n' \
+      "$ca" "$cw"
+    row "POST -> on interface at $n peers ($how), median / p99 / max ms" "p99 <= 50 ms" "$med / $p99 / $max"
+    row "CPU per POST at $n peers ($how), atlas / wireguard-go ms" "-" "$ca / $cw"
+    settle
+  done
   [ "$n" -lt 10000 ] || return 0
   settle
   r0=$(runs_total)
-  read -r posts total < <(X "$T/post_latency" "$LIST" "$TOKEN" $IF "$BURST" "b" burst)
+  read -r posts total < <(X "$T/post_latency" "$LIST" "$TOKEN" $IF "$BURST" "b" burst probe "$srv" 51990)
   settle
   printf '  burst of %d POSTs at %d peers: POSTs took %s ms, all on the interface after %s ms, %s applies\n' \
     "$BURST" "$n" "$posts" "$total" "$(( $(runs_total) - r0 ))"

@@ -56,8 +56,12 @@ int main(int argc, char **argv)
 	}
 	buf_reset(&y);
 	store_generation_yaml(s, gen, &y, NULL);
-	sqlite3_prepare_v2(store_db(s), "SELECT SUM(LENGTH(yaml)), COUNT(*) FROM generations", -1,
-			   &q, NULL);
+	/* the rows, and the newest text's pieces (state/store_text.c) */
+	sqlite3_prepare_v2(store_db(s),
+			   "SELECT (SELECT SUM(LENGTH(yaml)) FROM generations) + "
+			   "(SELECT coalesce(SUM(LENGTH(body)), 0) FROM generation_text), "
+			   "(SELECT COUNT(*) FROM generations)",
+			   -1, &q, NULL);
 	if (sqlite3_step(q) == SQLITE_ROW)
 		hist = sqlite3_column_int64(q, 0);
 	printf("history: %d peers, %lld generations: %lld bytes of history, one state %zu bytes\n",

@@ -38,7 +38,8 @@ static void on_run(void *cls, json_t *run)
 		events_publish(a->events, "apply", full);
 		json_decref(full);
 	}
-	ticker_tick_now(a->ticker);
+	if (loop_run_refreshes_status(run))
+		ticker_tick_now(a->ticker);
 }
 
 static void app_free(struct app *a)

@@ -526,6 +526,8 @@ int controller_fast_peer(const struct driver_ctx *ctx, const struct fast_peer *f
 
 	if ((f->old && f->old->quota) || (f->next && f->next->quota))
 		return err_set(err, ERR_UNSUPPORTED, "a peer with a quota: the usage decides");
+	if (out)
+		out->fast = !f->old ? '+' : !f->next ? '-' : '~';
 	if (wg_uapi_peer_change_text(&body, f->old, f->next, ctx->now) < 0)
 		rc = err_set(&e, ERR_INVALID, "a key does not decode");
 	else if (body.len)

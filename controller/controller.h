@@ -37,6 +37,8 @@ struct run_outcome {
 	size_t remaining; /* actions still planned at the end (apply) */
 	/* the run as the store recorded it: run_id 0 when it was not (no store, a failed write) */
 	int64_t run_id, started_at, finished_at; /* unix milliseconds */
+	/* one UAPI set of one peer (controller_fast_peer): '+' added, '~' changed, '-' removed; 0 */
+	int fast;
 };
 
 /* 1 when the run failed: an engine failed, or unclaimed. Cannot fail. */

@@ -171,6 +171,13 @@ json_t *loop_run_full(json_t *run)
 	return full;
 }
 
+int loop_run_refreshes_status(const json_t *run)
+{
+	const char *fast = json_string_value(json_object_get(run, "fast"));
+
+	return !fast || strcmp(fast, "added");
+}
+
 json_t *loop_run_summary(json_t *run)
 {
 	json_t *kept = json_copy(run), *all = json_object_get(run, "actions"), *act, *first;
@@ -195,17 +202,25 @@ json_t *loop_run_summary(json_t *run)
 
 json_t *loop_run_of(const struct run_outcome *o, const char *trigger, json_t *result)
 {
+	json_t *run;
+
 	if (!o->run_id)
 		return json_pack("{s:s, s:O}", "trigger", trigger, "result", result);
-	return json_pack("{s:I, s:I, s:I, s:I, s:s, s:I, s:b, s:O, s:O}", "id",
-			 (json_int_t)o->run_id, "started_at", (json_int_t)(o->started_at / 1000),
-			 "finished_at", (json_int_t)(o->finished_at / 1000), "duration_ms",
-			 (json_int_t)(o->finished_at - o->started_at), "trigger", trigger,
-			 "generation", json_integer_value(json_object_get(result, "generation")),
-			 "ok", json_is_true(json_object_get(result, "ok")), "actions",
-			 json_object_get(result, "actions"), "error",
-			 json_object_get(result, "error") ? json_object_get(result, "error")
-							  : json_null());
+	run = json_pack("{s:I, s:I, s:I, s:I, s:s, s:I, s:b, s:O, s:O}", "id",
+			(json_int_t)o->run_id, "started_at", (json_int_t)(o->started_at / 1000),
+			"finished_at", (json_int_t)(o->finished_at / 1000), "duration_ms",
+			(json_int_t)(o->finished_at - o->started_at), "trigger", trigger,
+			"generation", json_integer_value(json_object_get(result, "generation")),
+			"ok", json_is_true(json_object_get(result, "ok")), "actions",
+			json_object_get(result, "actions"), "error",
+			json_object_get(result, "error") ? json_object_get(result, "error")
+							 : json_null());
+	if (o->fast)
+		json_object_set_new(run, "fast",
+				    json_string(o->fast == '+'   ? "added"
+						: o->fast == '-' ? "removed"
+								 : "changed"));
+	return run;
 }
 
 /*

@@ -241,6 +241,14 @@ json_t *loop_run_json(const struct run_info *run);
  */
 struct run_outcome;
 json_t *loop_run_of(const struct run_outcome *o, const char *trigger, json_t *result);
+/*
+ * 0 for a fast run that added a peer (loop_run_of says "fast": "added"):
+ * the new peer has no session yet, so the live status waits for the next
+ * tick; a status round at once after each (a whole `wg show dump` and its
+ * parse) cost more CPU than the POST with 10,000 peers. 1 for any other run
+ * (a peer renamed or removed changes whose session is whose at once).
+ */
+int loop_run_refreshes_status(const json_t *run);
 
 /*
  * Observes and diffs (controller_plan) under the engine lock, for GET

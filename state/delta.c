@@ -10,8 +10,8 @@
 
 /*
  * History is kept compactly (issue 16.13): the newest generation holds its
- * whole YAML; every older one holds only how it differs from the one after
- * it, as a reverse delta:
+ * whole YAML (in pieces since issue 18: store_text.c); every older one holds
+ * only how it differs from the one after it, as a reverse delta:
  *
  *   #atlas-delta v1 prefix=P suffix=S sha256=H\n<middle>
  *
@@ -33,17 +33,35 @@ static void sha_hex(const char *text, size_t len, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
+/*
+ * The length of the common prefix of a and b (n bytes each), or of their
+ * common suffix when back: block by block with memcmp (vectorised), then
+ * byte by byte in the first block that differs. With 10,000 peers the texts
+ * are 2.8 MB: a byte loop over both was a tenth of the commit of one peer.
+ */
+size_t history_common_len(const char *a, const char *b, size_t n, int back)
+{
+	enum { BLOCK = 4096 };
+	size_t k = 0;
+
+	while (n - k >= BLOCK && !memcmp(back ? a + n - k - BLOCK : a + k,
+					 back ? b + n - k - BLOCK : b + k, BLOCK))
+		k += BLOCK;
+	while (k < n && (back ? a[n - 1 - k] == b[n - 1 - k] : a[k] == b[k]))
+		k++;
+	return k;
+}
+
 /* The reverse delta that turns next into old (appended to out). */
 void history_delta_make(const char *old, size_t olen, const char *next, size_t nlen,
 		       struct buf *out)
 {
-	size_t p = 0, sfx = 0;
+	size_t p = history_common_len(old, next, olen < nlen ? olen : nlen, 0), m, sfx;
 	char sha[65];
 
-	while (p < olen && p < nlen && old[p] == next[p])
-		p++;
-	while (sfx < olen - p && sfx < nlen - p && old[olen - 1 - sfx] == next[nlen - 1 - sfx])
-		sfx++;
+	/* the suffix, in what is left after the prefix in both: their last m bytes */
+	m = (olen < nlen ? olen : nlen) - p;
+	sfx = history_common_len(old + olen - m, next + nlen - m, m, 1);
 	sha_hex(old, olen, sha);
 	buf_printf(out, DELTA_MAGIC "prefix=%zu suffix=%zu sha256=%s\n", p, sfx, sha);
 	buf_add(out, old + p, olen - p - sfx);

@@ -20,6 +20,12 @@ void history_delta_make(const char *old, size_t olen, const char *next, size_t n
 int history_delta_apply(const char *delta, size_t dlen, struct buf *cur, int64_t gen,
 			struct atlas_err *err);
 
+/*
+ * The length of the common prefix of a and b (n bytes each), or of their
+ * common suffix when back (compared block by block).
+ */
+size_t history_common_len(const char *a, const char *b, size_t n, int back);
+
 /* 1 when text is a delta (not a whole generation). */
 int history_is_delta(const char *text, size_t len);
 

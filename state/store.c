@@ -24,6 +24,7 @@
 #include "state/delta.h"
 #include "state/store_int.h"
 #include "state/store_map.h"
+#include "state/store_text.h"
 #include "state/yaml.h"
 
 /* Generated from schema/NNN_*.sql by the Makefile (build/gen/migrations.c). */
@@ -208,12 +209,13 @@ int store_open_migrations(const char *datadir, const struct migration *list, int
 	}
 	sqlite3_busy_timeout(s->db, 5000);
 	/*
-	 * The newest generation is the whole YAML (2.8 MB at 10,000 peers), so
-	 * each edit writes ~700 pages: checkpointed every 1,000 (SQLite's
-	 * default) that is a copy to the database at nearly every edit. Every
+	 * When the newest generation was one whole row (2.8 MB at 10,000
+	 * peers), each edit wrote ~700 pages: checkpointed every 1,000 (SQLite's
+	 * default) that was a copy to the database at nearly every edit. Every
 	 * 4,000 pages (a WAL of 16 MB at most, on disk) the pages freed and
-	 * reused between two checkpoints are copied once: an edit's commit
-	 * costs about a fifth less (docs/performance.md).
+	 * reused between two checkpoints are copied once. Since the text is in
+	 * pieces (store_text.c) an edit writes a few pages, and a save of the
+	 * whole text (an import) still gains from it.
 	 */
 	if (store_exec(s, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; "
 		    "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 4000",
@@ -402,6 +404,31 @@ int store_save(struct store *s, const struct atlas_state *st, const char *trigge
 	return store_save_edit(s, st, -1, NULL, NULL, NULL, trigger, summary, gen, err);
 }
 
+static int generation_text(struct store *s, int64_t gen, struct buf *out, struct text_layout *lay,
+			   struct atlas_err *err);
+
+/*
+ * A save that writes the whole text (2.8 MB, ~700 pages at 10,000 peers:
+ * the first save after an upgrade from whole newest rows, an import, the
+ * rare rewrite of every piece) and reads the one before dirtied more pages
+ * than the page cache the server gives its connections (512 KiB, 128
+ * pages), so SQLite spilled them to the WAL one by one in the middle of the
+ * transaction (18 of the 48 ms of a commit of one peer when every edit
+ * wrote the whole text). For the length of a save, the cache may hold twice
+ * the text before it spills (the text is in memory three times over at this
+ * point anyway); 1 after it, SQLite's default. The number is odd: SQLite
+ * also reads it as a boolean from its low byte, and an even multiple of 256
+ * would turn spilling off altogether.
+ */
+static void spill_room(struct store *s, size_t text_len)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA cache_spill = %zu",
+		 text_len ? (text_len / 2048 + 64) | 1 : 1);
+	store_exec(s, sql, NULL);
+}
+
 int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
 		    int (*yaml_of)(const char *last, size_t len, void *cls, struct buf *out),
 		    int (*rows)(struct sqlite3 *db, void *cls, struct store_map_stats *stats,
@@ -409,7 +436,8 @@ int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
 		    void *cls, const char *trigger, const char *summary, int64_t *gen,
 		    struct atlas_err *err)
 {
-	struct buf yaml = BUF_INIT, last = BUF_INIT;
+	struct buf yaml = BUF_INIT, last = BUF_INIT, ref = BUF_INIT;
+	struct text_layout lay = { 0 };
 	struct store_map_stats stats;
 	sqlite3_stmt *ins = NULL;
 	int64_t cur;
@@ -421,14 +449,15 @@ int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
 	if (store_exec(s, "BEGIN IMMEDIATE", err) < 0)
 		goto out;
 	cur = store_generation(s);
-	have_last = cur > 0 && store_generation_yaml(s, cur, &last, NULL) == 0;
+	have_last = cur > 0 && generation_text(s, cur, &last, &lay, NULL) == 0;
+	spill_room(s, have_last ? last.len : yaml.len);
 	spliced = yaml_of && have_last && cur == base && yaml_of(last.data, last.len, cls, &yaml) == 0;
 	if (yaml_of && !spliced) {
 		buf_release_secure(&yaml);
 		state_to_yaml(st, 1, &yaml);
 	}
-	/* Saving what is already stored is not a new generation. */
-	if (have_last && !strcmp(buf_str(&last), buf_str(&yaml))) {
+	/* Saving what is already stored is not a new generation (the lengths compared first). */
+	if (have_last && last.len == yaml.len && !memcmp(buf_str(&last), buf_str(&yaml), yaml.len)) {
 		store_exec(s, "COMMIT", NULL);
 		if (gen)
 			*gen = cur;
@@ -452,7 +481,8 @@ int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
 	sqlite3_bind_int64(ins, 2, clock_wall_ms() / 1000);
 	sqlite3_bind_text(ins, 3, trigger, -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 4, summary ? summary : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 5, yaml.data, (int)yaml.len, SQLITE_STATIC);
+	store_text_ref(yaml.len, &ref); /* the text itself goes to its pieces (store_text.c) */
+	sqlite3_bind_text(ins, 5, ref.data, (int)ref.len, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 6, *s->actor ? s->actor : trigger, -1, SQLITE_STATIC);
 	if (sqlite3_step(ins) != SQLITE_DONE) {
 		store_db_err(s, err, "generations");
@@ -478,6 +508,10 @@ int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
 			goto rollback;
 		}
 	}
+	/* only the pieces holding what changed are written (all of them after an old whole row) */
+	if (store_text_write(s->db, last.data, last.len, have_last ? &lay : NULL, yaml.data, yaml.len,
+			     err) < 0)
+		goto rollback;
 	{
 		char *prune = xasprintf("DELETE FROM generations WHERE gen <= %lld",
 					(long long)(cur + 1 - st->settings.history_keep));
@@ -496,29 +530,49 @@ int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
 rollback:
 	store_exec(s, "ROLLBACK", NULL);
 out:
+	spill_room(s, 0);
 	sqlite3_finalize(ins);
+	store_text_layout_release(&lay);
+	buf_release(&ref);
 	buf_release_secure(&yaml);
 	buf_release_secure(&last);
 	return ret;
 }
 
-int store_generation_yaml(struct store *s, int64_t gen, struct buf *out, struct atlas_err *err)
+/*
+ * Generation gen's text into out, and, when it is the newest and kept in
+ * pieces, where those lie (lay, may be NULL). In one read transaction
+ * unless the caller's: the newest row and its pieces agree.
+ */
+static int generation_text(struct store *s, int64_t gen, struct buf *out, struct text_layout *lay,
+			   struct atlas_err *err)
 {
 	sqlite3_stmt *st;
 	struct buf cur = BUF_INIT;
-	int rc, found = 0, ret = -1;
+	int rc, found = 0, ret = -1, own = sqlite3_get_autocommit(s->db);
 
-	/* from the newest (whole) generation down to gen, undoing each delta */
+	/* from the newest (whole, or in pieces) generation down to gen, undoing each delta */
+	if (own && store_exec(s, "BEGIN", err) < 0)
+		return -1;
 	if (store_prepare(s, "SELECT gen, yaml FROM generations WHERE gen >= ? ORDER BY gen DESC", &st,
 		    "generations", err) < 0)
-		return -1;
+		goto done;
 	sqlite3_bind_int64(st, 1, gen);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t g = sqlite3_column_int64(st, 0);
 		const char *text = col_text(st, 1);
 		size_t len = (size_t)sqlite3_column_bytes(st, 1);
 
-		if (!history_is_delta(text, len)) {
+		if (store_text_is_ref(text, len)) {
+			if (cur.data) {
+				err_set(err, ERR_INVALID,
+					"generation %lld: a text reference below a newer generation",
+					(long long)g);
+				goto out;
+			}
+			if (store_text_read(s->db, text, len, g, &cur, g == gen ? lay : NULL, err) < 0)
+				goto out;
+		} else if (!history_is_delta(text, len)) {
 			buf_release_secure(&cur);
 			buf_add(&cur, text, len);
 		} else if (!cur.data) {
@@ -540,12 +594,27 @@ int store_generation_yaml(struct store *s, int64_t gen, struct buf *out, struct 
 			(long long)gen);
 		goto out;
 	}
-	buf_add(out, cur.data ? cur.data : "", cur.len);
+	if (!out->data) {
+		*out = cur; /* handed over, not copied and wiped (the newest is the whole text) */
+		cur = (struct buf)BUF_INIT;
+		if (!out->data)
+			buf_add(out, "", 0);
+	} else {
+		buf_add(out, cur.data ? cur.data : "", cur.len);
+	}
 	ret = 0;
 out:
 	sqlite3_finalize(st);
 	buf_release_secure(&cur);
+done:
+	if (own)
+		store_exec(s, "COMMIT", NULL);
 	return ret;
+}
+
+int store_generation_yaml(struct store *s, int64_t gen, struct buf *out, struct atlas_err *err)
+{
+	return generation_text(s, gen, out, NULL, err);
 }
 
 char *store_meta_get(struct store *s, const char *key)

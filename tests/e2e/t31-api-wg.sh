@@ -69,6 +69,9 @@ jq -e '.runs[0].trigger == "api" and .runs[0].ok and
   (.runs[0].actions | map(.text) | .[0] | test("^~ wireguard/atasrv31 peer bob [(]one UAPI set")) and
   (.runs[0].actions | map(.text) | .[1] == "~ wireguard/atasrv31 record atasrv31.conf")' "$T/h1.json" >/dev/null ||
   fail "the rename was not one UAPI set: $(jq -c '.runs[0]' "$T/h1.json")"
+# ... and published as a fast run (after an added peer, no status round of every peer follows at once)
+wait_for 5 api_check "$U/status" '.last_run.fast == "changed"' >/dev/null ||
+  fail "the fast run is not published as such: $(api -sS "$U/status" | jq -c .last_run)"
 [ "$(hs)" = "$hs0" ] || fail "the rename disturbed the session: handshake $hs0 -> $(hs)"
 [ "$(rx)" -ge "$rx0" ] || fail "the rename reset the peer's counters: $rx0 -> $(rx)"
 CNS ping -c 2 -W 1 -i 0.2 10.31.0.1 >/dev/null || fail "client cut by the rename"
@@ -89,7 +92,7 @@ ms=$(wait_for 10 absent "$pub" SNS wg show atasrv$N peers) ||
   fail "bob still on the interface after DELETE (or wg show failed)"
 CNS ping -c 2 -W 1 10.31.0.1 >/dev/null 2>&1 && fail "client still reaches the server after DELETE"
 wait_for 8 sh -c "grep -A1 '^event: disconnect' '$T/events' | grep 'atasrv$N/bob' >/dev/null" >/dev/null ||
-  fail "no SSE disconnect event for bob"
+  fail "no SSE disconnect event for bob: $(grep -A1 '^event: \(dis\)*connect' "$T/events" | tail -8)"
 ok "DELETE peer: gone from the interface after ${ms} ms, client cut, SSE disconnect"
 
 sleep 0.5

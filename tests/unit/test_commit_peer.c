@@ -306,7 +306,40 @@ static void test_commit_peer__store(void **x)
 	buf_release_secure(&g);
 }
 
+/*
+ * An edit reads the newest generation (the whole text) and writes the next:
+ * with a page cache smaller than that, its dirty pages wait for the commit
+ * instead of being spilled to the WAL one by one in the middle of it.
+ */
+static void test_commit_peer__no_spill_in_an_edit(void **x)
+{
+	struct store *s = *x;
+	struct atlas_state *old = base(), *next;
+	struct commit_edit e;
+	struct diags d = { 0 };
+	struct atlas_err err = { 0 };
+	int64_t gen = 0, g0 = 0;
+	int spilled = -1, hi = 0;
+
+	assert_int_equal(store_save(s, old, "test", "base", &g0, &err), 0);
+	state_free(old);
+	assert_int_equal(store_load(s, &old, NULL, &err), 0);
+	assert_int_equal(store_set_cache_kib(s, 16, NULL), 0); /* 4 pages; the text is ~20 */
+	next = state_dup(old);
+	add(next, "wg0", "new");
+	e = (struct commit_edit){ .old = old, .old_gen = g0, .ifname = "wg0" };
+	sqlite3_db_status(store_db(s), SQLITE_DBSTATUS_CACHE_SPILL, &spilled, &hi, 1);
+	assert_int_equal(state_commit_on(s, &e, next, "test", "edit", &d, &gen, &err), 0);
+	assert_int_equal(e.one_peer, 1);
+	sqlite3_db_status(store_db(s), SQLITE_DBSTATUS_CACHE_SPILL, &spilled, &hi, 0);
+	assert_int_equal(spilled, 0);
+	state_free(next);
+	state_free(old);
+}
+
 TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_commit_peer__same_as_full),
 	cmocka_unit_test_setup_teardown(test_commit_peer__store, tu_store_setup,
+					tu_store_teardown),
+	cmocka_unit_test_setup_teardown(test_commit_peer__no_spill_in_an_edit, tu_store_setup,
 					tu_store_teardown))

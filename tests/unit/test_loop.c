@@ -13,6 +13,7 @@
 
 #include "testutil.h"
 
+#include "controller/controller.h"
 #include "controller/loop.h"
 #include "state/commit.h"
 #include "state/store.h"
@@ -437,6 +438,37 @@ static void test_loop__backoff_reads_the_outcome(void **ts)
  * before the edit's), with no run pending, no fast edit waiting and no
  * retry pending.
  */
+/*
+ * A fast run (one UAPI set of one peer) is published as such, and the
+ * server does not refresh the whole live status after one that added a peer
+ * (a `wg show dump` of every peer per POST); every other run does.
+ */
+static void test_loop__fast_run_keeps_the_status_round(void **x)
+{
+	json_t *result = json_pack("{s:I, s:b, s:[]}", "generation", (json_int_t)3, "ok", 1,
+				   "actions");
+	static const struct {
+		int fast;
+		const char *says;
+	} cases[] = { { 0, NULL }, { '+', "added" }, { '~', "changed" }, { '-', "removed" } };
+
+	(void)x;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct run_outcome o = { .run_id = 9, .started_at = 1000, .finished_at = 2000,
+					 .fast = cases[i].fast };
+		json_t *run = loop_run_of(&o, "api", result), *kept = loop_run_summary(run);
+		const char *says = json_string_value(json_object_get(run, "fast"));
+		int refresh = cases[i].fast != '+';
+
+		assert_true(cases[i].says ? says && !strcmp(says, cases[i].says) : !says);
+		assert_int_equal(loop_run_refreshes_status(run), refresh);
+		assert_int_equal(loop_run_refreshes_status(kept), refresh); /* the last run says it too */
+		json_decref(kept);
+		json_decref(run);
+	}
+	json_decref(result);
+}
+
 static void test_loop__fast_fits(void **x)
 {
 	(void)x;
@@ -534,6 +566,7 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_loop__wake_due),
 	cmocka_unit_test(test_loop__last_run_summary),
 	cmocka_unit_test(test_loop__fast_fits),
+	cmocka_unit_test(test_loop__fast_run_keeps_the_status_round),
 	cmocka_unit_test(test_loop__start_burst_and_request),
 	cmocka_unit_test(test_loop__decide),
 	cmocka_unit_test(test_loop__engine_down_reconciles),

@@ -324,20 +324,30 @@ static void test_store__refuses_lost_database(void **x)
  * whole state again), and every generation reads back byte for byte, keys
  * included.
  */
+/* Imports wg0 with n peers p000.. (no keys: generated) and history_keep keep. */
+static void import_peers(struct store *s, int keep, int n, int64_t *gen)
+{
+	struct buf y = BUF_INIT;
+
+	buf_printf(&y, "version: 1\nsettings:\n  host: vpn.example.com\n  history_keep: %d\n"
+		       "wireguard:\n  interfaces:\n    - name: wg0\n      listen_port: 51820\n"
+		       "      address: [10.8.0.1/16]\n      peers:\n",
+		   keep);
+	for (int i = 0; i < n; i++)
+		buf_printf(&y, "        - name: p%03d\n", i);
+	import_ok(s, buf_str(&y), gen);
+	buf_release(&y);
+}
+
 static void test_store__history_compact_and_exact(void **x)
 {
 	struct store *s = *x;
-	struct buf y = BUF_INIT, *texts = xcalloc(101, sizeof(*texts));
+	struct buf *texts = xcalloc(101, sizeof(*texts));
 	struct atlas_state *st;
 	sqlite3_stmt *q;
 	int64_t gen = 0, first, total = 0;
 
-	buf_puts(&y, "version: 1\nsettings:\n  host: vpn.example.com\n  history_keep: 100\n"
-		     "wireguard:\n  interfaces:\n    - name: wg0\n      listen_port: 51820\n"
-		     "      address: [10.8.0.1/22]\n      peers:\n");
-	for (int i = 0; i < 300; i++)
-		buf_printf(&y, "        - name: p%d\n", i);
-	import_ok(s, buf_str(&y), &first);
+	import_peers(s, 100, 300, &first);
 	for (int i = 0; i < 99; i++) {
 		struct diags d = { 0 };
 		struct atlas_err err = { 0 };
@@ -374,7 +384,6 @@ static void test_store__history_compact_and_exact(void **x)
 	for (int i = 0; i < 101; i++)
 		buf_release(&texts[i]);
 	free(texts);
-	buf_release(&y);
 }
 
 static void test_store__refuses_unwritable_dir(void **x)
@@ -590,10 +599,11 @@ static void test_store__save_one_field_writes_one_row(void **x)
 	before_changes = sqlite3_total_changes(store_db(s));
 	commit_and_check(s, st);
 	/*
-	 * the peer's row, the new generation and the previous one turned into a
-	 * delta against it: nothing else was written
+	 * the peer's row, the new generation, the previous one turned into a
+	 * delta against it, and the one piece of the text holding the change
+	 * (deleted, written again): nothing else was written
 	 */
-	assert_int_equal(sqlite3_total_changes(store_db(s)) - before_changes, 3);
+	assert_int_equal(sqlite3_total_changes(store_db(s)) - before_changes, 5);
 	assert_int_equal(store_generation(s), 2);
 	after = rows_of(s);
 	assert_string_equal(before, after);
@@ -602,11 +612,11 @@ static void test_store__save_one_field_writes_one_row(void **x)
 	commit_and_check(s, st);
 	assert_int_equal(sqlite3_total_changes(store_db(s)) - before_changes, 0);
 	assert_int_equal(store_generation(s), 2);
-	/* a settings field: the settings row, updated in place */
+	/* a settings field: the settings row, updated in place (and the same three more) */
 	st->settings.resync = 60;
 	before_changes = sqlite3_total_changes(store_db(s));
 	commit_and_check(s, st);
-	assert_int_equal(sqlite3_total_changes(store_db(s)) - before_changes, 3);
+	assert_int_equal(sqlite3_total_changes(store_db(s)) - before_changes, 5);
 	free(after);
 	after = rows_of(s);
 	assert_string_equal(before, after);
@@ -813,10 +823,116 @@ static void test_store__save_unsorted_lists(void **x)
 	free(y2);
 }
 
+/* One number a query on the store gives (its first column, first row). */
+static long long query_int(struct store *s, const char *sql)
+{
+	sqlite3_stmt *q;
+	long long v;
+
+	assert_int_equal(sqlite3_prepare_v2(store_db(s), sql, -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
+
+/*
+ * The newest generation's text is kept in pieces (state/store_text.c): its
+ * row is a short reference; an edit in the middle rewrites one piece; texts
+ * that grow (peers added at the end, long notes) and shrink (peers removed)
+ * keep every generation exact; and a database whose newest row is the whole
+ * text (written before) reads as it did and is put in pieces at the next save.
+ */
+static void test_store__history_in_pieces(void **x)
+{
+	struct store *s = *x;
+	struct buf *texts = xcalloc(200, sizeof(*texts));
+	struct atlas_state *st;
+	sqlite3_stmt *q;
+	int64_t gen = 0, first;
+	int n = 0, changes;
+
+	import_peers(s, 1000, 600, &first);
+	assert_int_equal(store_generation_yaml(s, first, &texts[n++], NULL), 0);
+	assert_true(query_int(s, "SELECT COUNT(*) FROM generation_text") >= 4);
+	/* one field of a peer in the middle: its row, two generation rows, one piece */
+	assert_int_equal(store_load(s, &st, NULL, NULL), 0);
+	st->wireguard.interfaces[0].peers[300].keepalive = 25;
+	changes = sqlite3_total_changes(store_db(s));
+	commit_and_check(s, st);
+	assert_int_equal(sqlite3_total_changes(store_db(s)) - changes, 5);
+	state_free(st);
+	for (int i = 0; i < 120; i++) {
+		struct diags d = { 0 };
+		struct atlas_err err = { 0 };
+		struct wg_iface *ifc;
+
+		assert_int_equal(store_load(s, &st, NULL, NULL), 0);
+		ifc = &st->wireguard.interfaces[0];
+		if (i < 80) { /* grows at the end: the last piece is cut again */
+			ifc->peers = xrealloc(ifc->peers, (ifc->npeers + 1) * sizeof(*ifc->peers));
+			schema_init(&schema_wg_peer, &ifc->peers[ifc->npeers]);
+			ifc->peers[ifc->npeers].name = xasprintf("z%03d", i);
+			ifc->peers[ifc->npeers++].note = xasprintf("%0400d", i);
+		} else if (i < 100) { /* shrinks in the middle */
+			schema_release(&schema_wg_peer, &ifc->peers[200 + i]);
+			memmove(&ifc->peers[200 + i], &ifc->peers[201 + i],
+				(ifc->npeers-- - 201 - i) * sizeof(*ifc->peers));
+		} else { /* the first peer, then the settings: the first piece */
+			ifc->peers[0].keepalive = i;
+			st->settings.resync = 30 + i;
+		}
+		if (state_commit(s, st, NULL, "test", "edit", &d, &gen, &err) < 0)
+			fail_msg("commit %d: %s", i, err.msg);
+		diags_clear(&d);
+		state_free(st);
+		assert_int_equal(store_generation_yaml(s, gen, &texts[n++], NULL), 0);
+	}
+	/* the newest row is a reference; its pieces are the text */
+	assert_true(query_int(s, "SELECT LENGTH(yaml) FROM generations ORDER BY gen DESC LIMIT 1") <
+		    64);
+	assert_true(query_int(s, "SELECT MAX(LENGTH(body)) FROM generation_text") < 3 * 16384);
+	/* as a database written before holds it: the newest row whole, no pieces */
+	assert_int_equal(sqlite3_prepare_v2(store_db(s),
+					    "UPDATE generations SET yaml = ? WHERE gen = ?", -1, &q,
+					    NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(q, 1, texts[n - 1].data, (int)texts[n - 1].len, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, gen);
+	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+	sqlite3_finalize(q);
+	assert_int_equal(sqlite3_exec(store_db(s), "DELETE FROM generation_text", NULL, NULL, NULL),
+			 SQLITE_OK);
+	for (int pass = 0; pass < 2; pass++) {
+		/* every generation reads back exactly as it was saved */
+		for (int i = 0; i < n; i++) {
+			struct buf again = BUF_INIT;
+			int64_t g = i == 0 ? first : first + 1 + i;
+
+			assert_int_equal(store_generation_yaml(s, g, &again, NULL), 0);
+			if (strcmp(buf_str(&again), buf_str(&texts[i])))
+				fail_msg("pass %d: generation %lld differs", pass, (long long)g);
+			buf_release(&again);
+		}
+		if (pass)
+			break;
+		/* the next save: in pieces again */
+		assert_int_equal(store_load(s, &st, NULL, NULL), 0);
+		st->settings.resync = 7;
+		commit_and_check(s, st);
+		state_free(st);
+		assert_true(query_int(s, "SELECT COUNT(*) FROM generation_text") >= 4);
+	}
+	for (int i = 0; i < n; i++)
+		buf_release(&texts[i]);
+	free(texts);
+}
+
 TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_store__migrates_empty_database),
 	cmocka_unit_test(test_store__refuses_lost_database),
 	STORE_TEST(test_store__history_compact_and_exact),
+	STORE_TEST(test_store__history_in_pieces),
 	STORE_TEST(test_store__tables_mirror_schema),
 	STORE_TEST(test_store__round_trip_and_generations),
 	STORE_TEST(test_store__bad_import_changes_nothing),
