@@ -462,6 +462,72 @@ static void test_wg_diff__allowed_ips_own_list_or_copy(void **state)
 	}
 }
 
+/* The action of resource res in f's plan. */
+static const struct wg_act *act_of(const struct fx *f, const char *res)
+{
+	for (size_t i = 0; i < f->plan.n; i++)
+		if (!strcmp(f->plan.v[i].resource, res))
+			return f->plan.v[i].data;
+	fail_msg("no action on %s", res);
+	return NULL;
+}
+
+/*
+ * An action points into the desired state it was planned from (the peer,
+ * the interface's name, the peer's addresses when already in wg's form)
+ * instead of copying them: one small block a step. A list that had to be
+ * normalised is the action's own; an interface only observed keeps its name
+ * past the observation.
+ */
+static void test_wg_diff__actions_point_into_the_state(void **state)
+{
+	struct wg_iface *ifc;
+	const struct wg_act *a;
+	struct wg_obs *o;
+	struct wg_peer *bob;
+	struct fx f;
+
+	(void)state;
+	assert_true(sizeof(struct wg_act) <= 64);
+	fx_init(&f, base_yaml, PRIV "\t" PUB "\t51820\toff\n");	/* no peer on wg0 */
+	ifc = state_wg_iface(f.st, "wg0");
+	bob = &ifc->peers[1];
+	assert_string_equal(bob->name, "bob");
+	strv_clear(&bob->address);
+	strv_push(&bob->address, "10.8.0.9/32");
+	strv_push(&bob->address, "10.8.0.3/32");	/* unsorted: normalised */
+	fx_diff(&f);
+	dump_plan(&f);
+	assert_int_equal(f.plan.n, 2);
+	a = act_of(&f, "wg0/alice");
+	assert_ptr_equal(a->peer, &ifc->peers[0]);
+	assert_ptr_equal(a->iface, ifc->name);
+	assert_ptr_equal(a->allowed, &ifc->peers[0].address);
+	assert_null(a->own);
+	a = act_of(&f, "wg0/bob");
+	assert_ptr_equal(a->peer, bob);
+	assert_non_null(a->own);
+	assert_ptr_equal(a->allowed, a->own);
+	assert_int_equal(a->allowed->n, 2);
+	assert_string_equal(a->allowed->v[0], "10.8.0.3/32");
+	assert_string_equal(a->allowed->v[1], "10.8.0.9/32");
+	assert_string_equal(act_key(&f, 1), BOB);
+	fx_release(&f);
+
+	fx_init(&f, base_yaml, base_dump);
+	free(f.obs.ifaces[0].name);
+	f.obs.ifaces[0].name = xstrdup("wg9");	/* recorded, no longer desired */
+	fx_diff(&f);
+	o = xcalloc(1, sizeof(*o));
+	*o = f.obs;
+	wg_obs_free(o);		/* the observation goes before the plan is applied */
+	memset(&f.obs, 0, sizeof(f.obs));
+	assert_int_equal(act(&f, 0)->type, WG_IF_DELETE);
+	assert_ptr_equal(act(&f, 0)->iface, act(&f, 0)->name);
+	assert_string_equal(act(&f, 0)->iface, "wg9");
+	fx_release(&f);
+}
+
 /* The key order of the sort and the merge is strcmp's, NULs included. */
 static void test_wg_diff__key_cmp_is_strcmp(void **state)
 {
@@ -753,6 +819,7 @@ TU_MAIN(NULL, NULL,
 	  (void *)&allowed_changed },
 	cmocka_unit_test(test_wg_diff__allowed_ips_normalised),
 	cmocka_unit_test(test_wg_diff__allowed_ips_own_list_or_copy),
+	cmocka_unit_test(test_wg_diff__actions_point_into_the_state),
 	cmocka_unit_test(test_wg_diff__key_cmp_is_strcmp),
 	cmocka_unit_test(test_wg_diff__disabled_and_expired_removed),
 	cmocka_unit_test(test_wg_diff__foreign_peer_removed),
