@@ -30,19 +30,6 @@ void plan_truncate(struct plan *p, size_t n)
 		p->n = n;
 }
 
-void plan_move(struct plan *p, struct plan *from)
-{
-	if (!from->n)
-		return;
-	if (p->n + from->n > p->cap) {
-		p->cap = p->n + from->n;
-		p->v = xrealloc(p->v, p->cap * sizeof(*p->v));
-	}
-	memcpy(&p->v[p->n], from->v, from->n * sizeof(*from->v));
-	p->n += from->n;
-	from->n = 0;
-}
-
 void plan_drop_data(struct plan *p)
 {
 	for (size_t i = 0; i < p->n; i++) {

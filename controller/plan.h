@@ -103,11 +103,6 @@ char *plan_results_dump(json_t *results);
 void plan_warn(struct plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
- * Moves the actions of from to the end of p, as they are (text, data and
- * all: nothing copied); from keeps no action. Cannot fail.
- */
-void plan_move(struct plan *p, struct plan *from);
-/*
  * Frees the driver data of every action (the plan stays readable: kinds,
  * resources, texts, drops): for a plan nobody applies, whose data may point
  * into a state freed before it.

@@ -81,6 +81,7 @@ int wg_act_keepalive(const struct wg_act *a)
 /* A desired peer with its server-side AllowedIPs normalised as wg prints them. */
 struct dpeer {
 	const struct wg_peer *p;
+	const struct wg_obs_peer *op;	/* the device's peer of that key, when it is active there */
 	char key[KEY_B64];	/* its public key as the device shows it (merged by text) */
 	int active;
 	const struct strv *allowed;	/* &own, or the peer's own list when already so */
@@ -268,13 +269,19 @@ static int action_by_resource(const void *a, const void *b)
 	return strcmp(((const struct action *)a)->resource, ((const struct action *)b)->resource);
 }
 
+/* The actions of plan from first on, by resource. */
+static void sort_from(struct plan *plan, size_t first)
+{
+	if (plan->n - first > 1)
+		qsort(&plan->v[first], plan->n - first, sizeof(*plan->v), action_by_resource);
+}
+
 /* The sort-merge of the desired peers of ifc with the observed ones. */
 static void diff_peers(const struct driver_ctx *ctx, const struct wg_iface *ifc,
 		       const struct wg_obs_iface *oi, struct plan *plan)
 {
 	struct dpeer *d = xcalloc(ifc->npeers + 1, sizeof(*d));
-	size_t nd = 0, i = 0, j = 0;
-	struct plan creates, updates;
+	size_t nd = 0, i = 0, j = 0, first;
 
 	for (size_t k = 0; k < ifc->npeers; k++) {
 		if (!KEY_HAS(&ifc->peers[k].public_key))
@@ -287,37 +294,34 @@ static void diff_peers(const struct driver_ctx *ctx, const struct wg_iface *ifc,
 	qsort(d, nd, sizeof(*d), dpeer_cmp);
 	for (size_t k = 0; k < nd; k++)
 		dpeer_allowed(&d[k]);	/* after the sort: it may point into d[k] */
-	/* Removals first (a freed address may go to another peer), then updates, then additions. */
-	plan_init(&creates);
-	plan_init(&updates);
+	/*
+	 * Removals first (a freed address may go to another peer), in key
+	 * order, then updates, then additions, each listed by peer name as the
+	 * export lists them (the merge goes by key): sorted where they are
+	 * added, no second list of 10,000 actions.
+	 */
 	while (i < nd || j < oi->npeers) {
 		int c = i == nd ? 1 : j == oi->npeers ? -1
 						      : wg_key_cmp(d[i].key, oi->peers[j].public_key);
 
-		if (c < 0) {
-			if (d[i].active)
-				peer_create(&creates, ifc->name, &d[i]);
-			i++;
-		} else if (c > 0) {
-			peer_remove(plan, ifc->name, &oi->peers[j], NULL, oi->conf.data, ctx->now);
-			j++;
-		} else {
-			if (d[i].active)
-				peer_update(&updates, ifc->name, &d[i], &oi->peers[j]);
-			else
-				peer_remove(plan, ifc->name, &oi->peers[j], d[i].p, oi->conf.data,
-					    ctx->now);
-			i++;
-			j++;
-		}
+		if (c > 0 || (c == 0 && !d[i].active))
+			peer_remove(plan, ifc->name, &oi->peers[j], c ? NULL : d[i].p, oi->conf.data,
+				    ctx->now);
+		else if (c == 0)
+			d[i].op = &oi->peers[j];
+		i += c <= 0;
+		j += c >= 0;
 	}
-	for (struct plan *q = &updates; q; q = q == &updates ? &creates : NULL) {
-		/* listed by peer name, as the export lists them (the merge goes by key) */
-		if (q->n > 1)
-			qsort(q->v, q->n, sizeof(*q->v), action_by_resource);
-		plan_move(plan, q);	/* the actions themselves: no copy of 10,000 texts */
-		plan_release(q);
-	}
+	first = plan->n;
+	for (size_t k = 0; k < nd; k++)
+		if (d[k].op)
+			peer_update(plan, ifc->name, &d[k], d[k].op);
+	sort_from(plan, first);
+	first = plan->n;
+	for (size_t k = 0; k < nd; k++)
+		if (d[k].active && !d[k].op)
+			peer_create(plan, ifc->name, &d[k]);
+	sort_from(plan, first);
 	for (size_t k = 0; k < nd; k++)
 		strv_clear(&d[k].own);
 	free(d);
@@ -362,9 +366,13 @@ static int diff_iface(const struct driver_ctx *ctx, const struct wg_obs *o,
 	/* A link of that name that wg cannot read (not WireGuard?): hands off, not even the record. */
 	if (oi->exists && !oi->readable)
 		return 1;
-	render_wg_server(ifc, ctx->now, &conf);
-	stale = !oi->recorded || strcmp(buf_str(&conf), buf_str(&oi->conf));
-	buf_release_secure(&conf);
+	/* No record: stale without rendering it (10,000 peers are 1.3 MB of text). */
+	stale = !oi->recorded;
+	if (!stale) {
+		render_wg_server(ifc, ctx->now, &conf);
+		stale = strcmp(buf_str(&conf), buf_str(&oi->conf)) != 0;
+		buf_release_secure(&conf);
+	}
 	diff_iface_live(ctx, ifc, oi, plan);
 	/*
 	 * The record is an implementation step: apply() rewrites it before the
