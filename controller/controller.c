@@ -230,6 +230,8 @@ int controller_plan(const struct driver_ctx *ctx, const struct atlas_state *desi
 	(void)err;
 	ret = plan_state(ctx, eff ? eff : desired, generation, plan);
 	quota_warnings(ctx, desired, plan);
+	/* Its actions point into the state (eff is freed here); nothing applies them. */
+	plan_drop_data(plan);
 	state_free(eff);
 	return ret;
 }

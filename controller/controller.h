@@ -55,7 +55,11 @@ void controller_ctx_release(struct driver_ctx *ctx);
  */
 int controller_managed(const struct atlas_state *st, const char *engine);
 
-/* Observes and diffs every engine into plan (initialised here). */
+/*
+ * Observes and diffs every engine into plan (initialised here). The plan is
+ * to be read, not applied: its actions carry no driver data (theirs may
+ * point into a state freed here).
+ */
 int controller_plan(const struct driver_ctx *ctx, const struct atlas_state *desired,
 		    int64_t generation, struct plan *plan, struct atlas_err *err);
 

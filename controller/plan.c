@@ -30,6 +30,16 @@ void plan_truncate(struct plan *p, size_t n)
 		p->n = n;
 }
 
+void plan_drop_data(struct plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->v[i].data_free)
+			p->v[i].data_free(p->v[i].data);
+		p->v[i].data = NULL;
+		p->v[i].data_free = NULL;
+	}
+}
+
 void plan_release(struct plan *p)
 {
 	plan_truncate(p, 0);

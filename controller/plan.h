@@ -102,6 +102,13 @@ char *plan_results_dump(json_t *results);
 /* Appends a warning line (a note for the admin, no action). Cannot fail. */
 void plan_warn(struct plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Frees the driver data of every action (the plan stays readable: kinds,
+ * resources, texts, drops): for a plan nobody applies, whose data may point
+ * into a state freed before it.
+ */
+void plan_drop_data(struct plan *p);
+
 /* Frees the actions from index n on (a diff that failed half-way). */
 void plan_truncate(struct plan *p, size_t n);
 

@@ -90,19 +90,34 @@ enum wg_act_type {
 #define WG_CLEAR_PSK 4u
 #define WG_SET_KEEPALIVE 8u
 
+/*
+ * One planned step. It points into the desired state it was planned from
+ * (the interface's name, the peer, its allowed IPs when already normal)
+ * instead of copying them: 10,000 new peers are 10,000 small actions, not
+ * 10,000 copies of a name, two keys and a list. That state must outlive the
+ * action: controller_apply() frees each round's plan before the state, and
+ * controller_plan() drops the data of the plan it returns (nothing applies
+ * it). Secrets are never copied here: the PSK is read from the peer when
+ * the action runs.
+ */
 struct wg_act {
 	enum wg_act_type type;
-	char *iface;
-	char *peer;			/* desired peer name; NULL for a foreign peer */
-	char public_key[KEY_B64];
-	unsigned set;
-	int keepalive;
-	char psk[KEY_B64];		/* secret, wiped on free: the PSK to set */
-	struct strv allowed;		/* the full desired list (normalised) */
+	unsigned set;			/* create, update: WG_SET_* / WG_CLEAR_PSK */
 	int port;			/* listen port / MTU / family */
-	char *text;			/* an address, or the nft script */
+	const char *iface;		/* in the state, or in name[]; NULL for NAT steps */
+	const struct wg_peer *peer;	/* create, update: the desired peer */
+	const struct strv *allowed;	/* create, update: the full desired list (normalised) */
+	struct strv *own;		/* owned: that list when the peer's needed normalising */
+	char *text;			/* owned: an address, the nft script, a removed peer's key */
+	char name[];			/* an interface only observed (deleted, forgotten) */
 };
 
+/* The public key of a peer action (the desired peer's, or the removed one's). */
+void wg_act_key(const struct wg_act *a, char out[KEY_B64]);
+/* The PSK to set (secret: wipe out after use), "" when the action sets none. */
+void wg_act_psk(const struct wg_act *a, char out[KEY_B64]);
+/* The keepalive a create or update sets (0: off). */
+int wg_act_keepalive(const struct wg_act *a);
 void wg_act_free(void *a);
 
 /*

@@ -150,7 +150,7 @@ static int peers_update(struct action *v, size_t n, struct atlas_err *err)
 {
 	const char **argv = xcalloc(3 + 8 * n + 1, sizeof(*argv));
 	char **ips = xcalloc(n, sizeof(*ips)), (*ka)[16] = xcalloc(n, sizeof(*ka));
-	char psk[KEY_B64 + 1] = "";
+	char (*keys)[KEY_B64] = xcalloc(n, sizeof(*keys)), psk[KEY_B64 + 1] = "";
 	size_t k = 0;
 	int ret;
 
@@ -159,25 +159,29 @@ static int peers_update(struct action *v, size_t n, struct atlas_err *err)
 	argv[k++] = ((const struct wg_act *)v[0].data)->iface;
 	for (size_t i = 0; i < n; i++) {
 		const struct wg_act *a = v[i].data;
+		int keepalive = wg_act_keepalive(a);
 
+		wg_act_key(a, keys[i]);
 		argv[k++] = "peer";
-		argv[k++] = a->public_key;
+		argv[k++] = keys[i];
 		if (a->set & WG_SET_ALLOWED) {
-			ips[i] = strv_join(&a->allowed, ",");
+			ips[i] = strv_join(a->allowed, ",");
 			argv[k++] = "allowed-ips";
 			argv[k++] = ips[i];
 		}
 		if (a->set & WG_SET_KEEPALIVE) {
-			snprintf(ka[i], sizeof(ka[i]), "%d", a->keepalive);
+			snprintf(ka[i], sizeof(ka[i]), "%d", keepalive);
 			argv[k++] = "persistent-keepalive";
-			argv[k++] = a->keepalive ? ka[i] : "off";
+			argv[k++] = keepalive ? ka[i] : "off";
 		}
 		if (a->set & (WG_SET_PSK | WG_CLEAR_PSK)) {
 			/* An empty key file clears the PSK; the key itself only on stdin. */
 			argv[k++] = "preshared-key";
 			argv[k++] = a->set & WG_SET_PSK ? "/dev/stdin" : "/dev/null";
-			if (a->set & WG_SET_PSK)
-				snprintf(psk, sizeof(psk), "%s\n", a->psk);
+			if (a->set & WG_SET_PSK) {
+				wg_act_psk(a, psk);
+				strcat(psk, "\n");
+			}
 		}
 	}
 	ret = run(argv, psk[0] ? psk : NULL, strlen(psk), err);
@@ -186,6 +190,7 @@ static int peers_update(struct action *v, size_t n, struct atlas_err *err)
 		free(ips[i]);
 	free(ips);
 	free(ka);
+	free(keys);
 	free(argv);
 	return ret;
 }
@@ -204,8 +209,12 @@ static int peers_create(struct action *v, size_t n, struct atlas_err *err)
 
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		const struct wg_act *a = v[i].data;
+		char key[KEY_B64], psk[KEY_B64];
 
-		ret = wg_uapi_peer_text(&conf, a->public_key, a->psk, &a->allowed, a->keepalive);
+		wg_act_key(a, key);
+		wg_act_psk(a, psk);
+		ret = wg_uapi_peer_text(&conf, key, psk, a->allowed, wg_act_keepalive(a));
+		OPENSSL_cleanse(psk, sizeof(psk));
 	}
 	if (ret == 0 && (ret = wg_uapi_set(first->iface, conf.data, conf.len, &e)) < 0 &&
 	    e.code != ERR_NOTFOUND) {
@@ -218,14 +227,18 @@ static int peers_create(struct action *v, size_t n, struct atlas_err *err)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct wg_act *a = v[i].data;
+		char key[KEY_B64], psk[KEY_B64];
 
-		buf_printf(&conf, "[Peer]\nPublicKey = %s\n", a->public_key);
-		if (a->psk[0])
-			buf_printf(&conf, "PresharedKey = %s\n", a->psk);
-		for (size_t k = 0; k < a->allowed.n; k++)
-			buf_printf(&conf, "AllowedIPs = %s\n", a->allowed.v[k]);
-		if (a->keepalive)
-			buf_printf(&conf, "PersistentKeepalive = %d\n", a->keepalive);
+		wg_act_key(a, key);
+		wg_act_psk(a, psk);
+		buf_printf(&conf, "[Peer]\nPublicKey = %s\n", key);
+		if (psk[0])
+			buf_printf(&conf, "PresharedKey = %s\n", psk);
+		OPENSSL_cleanse(psk, sizeof(psk));
+		for (size_t k = 0; k < a->allowed->n; k++)
+			buf_printf(&conf, "AllowedIPs = %s\n", a->allowed->v[k]);
+		if (wg_act_keepalive(a))
+			buf_printf(&conf, "PersistentKeepalive = %d\n", wg_act_keepalive(a));
 	}
 	ret = run(argv, conf.data, conf.len, err);
 	buf_release_secure(&conf);
@@ -244,7 +257,7 @@ static int peers_remove(struct action *v, size_t n, struct atlas_err *err)
 	argv[k++] = first->iface;
 	for (size_t i = 0; i < n; i++) {
 		argv[k++] = "peer";
-		argv[k++] = ((const struct wg_act *)v[i].data)->public_key;
+		argv[k++] = ((const struct wg_act *)v[i].data)->text; /* the key removed */
 		argv[k++] = "remove";
 	}
 	ret = run(argv, NULL, 0, err);

@@ -27,26 +27,61 @@ void wg_act_free(void *p)
 
 	if (!a)
 		return;
-	free(a->iface);
-	free(a->peer);
-	strv_clear(&a->allowed);
+	if (a->own) {
+		strv_clear(a->own);
+		free(a->own);
+	}
 	free(a->text);
-	OPENSSL_cleanse(a->psk, sizeof(a->psk));
 	free(a);
 }
 
+/* An action on iface, a name in the desired state (or NULL): not copied. */
 static struct wg_act *act_new(enum wg_act_type type, const char *iface)
 {
 	struct wg_act *a = xcalloc(1, sizeof(*a));
 
 	a->type = type;
-	a->iface = iface ? xstrdup(iface) : NULL;
+	a->iface = iface;
 	return a;
+}
+
+/* An action on an interface only observed: its name is kept (the observation is freed first). */
+static struct wg_act *act_observed(enum wg_act_type type, const char *iface)
+{
+	size_t len = strlen(iface) + 1;
+	struct wg_act *a = xcalloc(1, sizeof(*a) + len);
+
+	a->type = type;
+	memcpy(a->name, iface, len);
+	a->iface = a->name;
+	return a;
+}
+
+void wg_act_key(const struct wg_act *a, char out[KEY_B64])
+{
+	if (a->peer)
+		key_text(&a->peer->public_key, out);
+	else
+		snprintf(out, KEY_B64, "%s", a->text ? a->text : "");
+}
+
+void wg_act_psk(const struct wg_act *a, char out[KEY_B64])
+{
+	if (a->peer && (a->set & WG_SET_PSK))
+		key_text(&a->peer->preshared_key, out);
+	else
+		out[0] = '\0';
+}
+
+int wg_act_keepalive(const struct wg_act *a)
+{
+	return a->peer ? a->peer->keepalive : 0;
 }
 
 /* A desired peer with its server-side AllowedIPs normalised as wg prints them. */
 struct dpeer {
 	const struct wg_peer *p;
+	const struct wg_obs_peer *op;	/* the device's peer of that key, when it is active there */
 	char key[KEY_B64];	/* its public key as the device shows it (merged by text) */
 	int active;
 	const struct strv *allowed;	/* &own, or the peer's own list when already so */
@@ -97,30 +132,42 @@ static char *joined(const struct strv *v)
 	return v->n ? strv_join(v, ", ") : xstrdup("(none)");
 }
 
-static void peer_create(struct plan *plan, const char *ifname, const struct dpeer *d)
+/* A new create or update of d's peer: it points at the peer and takes d's normalised list. */
+static struct wg_act *peer_act(enum wg_act_type type, const char *ifname, struct dpeer *d,
+			       unsigned set)
 {
-	struct wg_act *a = act_new(WG_PEER_CREATE, ifname);
-	char *res = xasprintf("%s/%s", ifname, d->p->name), *ips = joined(d->allowed);
+	struct wg_act *a = act_new(type, ifname);
 
-	a->peer = xstrdup(d->p->name);
-	memcpy(a->public_key, d->key, KEY_B64);
-	strv_copy(&a->allowed, d->allowed);
-	a->keepalive = d->p->keepalive;
-	if (key_psk_on(&d->p->preshared_key))
-		key_text(&d->p->preshared_key, a->psk);
-	a->set = WG_SET_ALLOWED | (a->psk[0] ? WG_SET_PSK : 0) |
-		 (d->p->keepalive ? WG_SET_KEEPALIVE : 0);
+	a->peer = d->p;
+	a->set = set;
+	a->allowed = d->allowed;
+	if (d->allowed == &d->own) {
+		a->own = xmalloc(sizeof(*a->own));
+		*a->own = d->own;
+		memset(&d->own, 0, sizeof(d->own));
+		a->allowed = d->allowed = a->own;
+	}
+	return a;
+}
+
+static void peer_create(struct plan *plan, const char *ifname, struct dpeer *d)
+{
+	char *res = xasprintf("%s/%s", ifname, d->p->name), *ips = joined(d->allowed);
+	struct wg_act *a = peer_act(WG_PEER_CREATE, ifname, d,
+				    WG_SET_ALLOWED |
+					    (key_psk_on(&d->p->preshared_key) ? WG_SET_PSK : 0) |
+					    (d->p->keepalive ? WG_SET_KEEPALIVE : 0));
+
 	plan_add(plan, "wireguard", ACT_CREATE, res, a, wg_act_free, "+ wireguard/%s peer %s (%s)",
 		 ifname, d->p->name, ips);
 	free(ips);
 	free(res);
 }
 
-static void peer_update(struct plan *plan, const char *ifname, const struct dpeer *d,
+static void peer_update(struct plan *plan, const char *ifname, struct dpeer *d,
 			const struct wg_obs_peer *op)
 {
 	const struct wg_peer *p = d->p;
-	struct wg_act *a;
 	struct buf what = BUF_INIT;
 	unsigned set = 0;
 	char *res, psk[KEY_B64];
@@ -151,16 +198,9 @@ static void peer_update(struct plan *plan, const char *ifname, const struct dpee
 		buf_printf(&what, p->keepalive ? " -> %d" : " -> off", p->keepalive);
 	}
 	if (set) {
-		a = act_new(WG_PEER_UPDATE, ifname);
-		a->peer = xstrdup(p->name);
-		memcpy(a->public_key, d->key, KEY_B64);
-		a->set = set;
-		a->keepalive = p->keepalive;
-		if (set & WG_SET_PSK)
-			memcpy(a->psk, psk, KEY_B64);
-		strv_copy(&a->allowed, d->allowed);
 		res = xasprintf("%s/%s", ifname, p->name);
-		plan_add(plan, "wireguard", ACT_UPDATE, res, a, wg_act_free,
+		plan_add(plan, "wireguard", ACT_UPDATE, res,
+			 peer_act(WG_PEER_UPDATE, ifname, d, set), wg_act_free,
 			 "~ wireguard/%s peer %s: %s", ifname, p->name, buf_str(&what));
 		free(res);
 	}
@@ -197,9 +237,8 @@ static void peer_remove(struct plan *plan, const char *ifname, const struct wg_o
 	struct wg_act *a = act_new(WG_PEER_REMOVE, ifname);
 	char *res, name[NAME_MAX_LEN + 1];
 
-	memcpy(a->public_key, op->public_key, KEY_B64);
+	a->text = xstrdup(op->public_key);
 	if (known) {
-		a->peer = xstrdup(known->name);
 		res = xasprintf("%s/%s", ifname, known->name);
 		if (known->suspended && !known->disabled)
 			plan_add(plan, "wireguard", ACT_DELETE, res, a, wg_act_free,
@@ -230,13 +269,19 @@ static int action_by_resource(const void *a, const void *b)
 	return strcmp(((const struct action *)a)->resource, ((const struct action *)b)->resource);
 }
 
+/* The actions of plan from first on, by resource. */
+static void sort_from(struct plan *plan, size_t first)
+{
+	if (plan->n - first > 1)
+		qsort(&plan->v[first], plan->n - first, sizeof(*plan->v), action_by_resource);
+}
+
 /* The sort-merge of the desired peers of ifc with the observed ones. */
 static void diff_peers(const struct driver_ctx *ctx, const struct wg_iface *ifc,
 		       const struct wg_obs_iface *oi, struct plan *plan)
 {
 	struct dpeer *d = xcalloc(ifc->npeers + 1, sizeof(*d));
-	size_t nd = 0, i = 0, j = 0;
-	struct plan creates, updates;
+	size_t nd = 0, i = 0, j = 0, first;
 
 	for (size_t k = 0; k < ifc->npeers; k++) {
 		if (!KEY_HAS(&ifc->peers[k].public_key))
@@ -249,45 +294,34 @@ static void diff_peers(const struct driver_ctx *ctx, const struct wg_iface *ifc,
 	qsort(d, nd, sizeof(*d), dpeer_cmp);
 	for (size_t k = 0; k < nd; k++)
 		dpeer_allowed(&d[k]);	/* after the sort: it may point into d[k] */
-	/* Removals first (a freed address may go to another peer), then updates, then additions. */
-	plan_init(&creates);
-	plan_init(&updates);
+	/*
+	 * Removals first (a freed address may go to another peer), in key
+	 * order, then updates, then additions, each listed by peer name as the
+	 * export lists them (the merge goes by key): sorted where they are
+	 * added, no second list of 10,000 actions.
+	 */
 	while (i < nd || j < oi->npeers) {
 		int c = i == nd ? 1 : j == oi->npeers ? -1
 						      : wg_key_cmp(d[i].key, oi->peers[j].public_key);
 
-		if (c < 0) {
-			if (d[i].active)
-				peer_create(&creates, ifc->name, &d[i]);
-			i++;
-		} else if (c > 0) {
-			peer_remove(plan, ifc->name, &oi->peers[j], NULL, oi->conf.data, ctx->now);
-			j++;
-		} else {
-			if (d[i].active)
-				peer_update(&updates, ifc->name, &d[i], &oi->peers[j]);
-			else
-				peer_remove(plan, ifc->name, &oi->peers[j], d[i].p, oi->conf.data,
-					    ctx->now);
-			i++;
-			j++;
-		}
+		if (c > 0 || (c == 0 && !d[i].active))
+			peer_remove(plan, ifc->name, &oi->peers[j], c ? NULL : d[i].p, oi->conf.data,
+				    ctx->now);
+		else if (c == 0)
+			d[i].op = &oi->peers[j];
+		i += c <= 0;
+		j += c >= 0;
 	}
-	for (struct plan *q = &updates; q; q = q == &updates ? &creates : NULL) {
-		/* listed by peer name, as the export lists them (the merge goes by key) */
-		if (q->n > 1)
-			qsort(q->v, q->n, sizeof(*q->v), action_by_resource);
-		for (size_t k = 0; k < q->n; k++) {
-			struct action *a = plan_add(plan, "wireguard", q->v[k].kind, q->v[k].resource,
-						    q->v[k].data, q->v[k].data_free, "%s",
-						    q->v[k].text);
-
-			a->drops = q->v[k].drops;
-			q->v[k].data = NULL;
-			q->v[k].data_free = NULL;
-		}
-		plan_release(q);
-	}
+	first = plan->n;
+	for (size_t k = 0; k < nd; k++)
+		if (d[k].op)
+			peer_update(plan, ifc->name, &d[k], d[k].op);
+	sort_from(plan, first);
+	first = plan->n;
+	for (size_t k = 0; k < nd; k++)
+		if (d[k].active && !d[k].op)
+			peer_create(plan, ifc->name, &d[k]);
+	sort_from(plan, first);
 	for (size_t k = 0; k < nd; k++)
 		strv_clear(&d[k].own);
 	free(d);
@@ -332,9 +366,13 @@ static int diff_iface(const struct driver_ctx *ctx, const struct wg_obs *o,
 	/* A link of that name that wg cannot read (not WireGuard?): hands off, not even the record. */
 	if (oi->exists && !oi->readable)
 		return 1;
-	render_wg_server(ifc, ctx->now, &conf);
-	stale = !oi->recorded || strcmp(buf_str(&conf), buf_str(&oi->conf));
-	buf_release_secure(&conf);
+	/* No record: stale without rendering it (10,000 peers are 1.3 MB of text). */
+	stale = !oi->recorded;
+	if (!stale) {
+		render_wg_server(ifc, ctx->now, &conf);
+		stale = strcmp(buf_str(&conf), buf_str(&oi->conf)) != 0;
+		buf_release_secure(&conf);
+	}
 	diff_iface_live(ctx, ifc, oi, plan);
 	/*
 	 * The record is an implementation step: apply() rewrites it before the
@@ -402,13 +440,13 @@ static void diff_gone(const struct wg_obs_iface *oi, const struct wg_obs *o, str
 	if (!oi->recorded)
 		return;	/* not Atlas's: never touched */
 	if (oi->exists) {
-		plan_add(plan, "wireguard", ACT_STOP, oi->name, act_new(WG_IF_DELETE, oi->name),
+		plan_add(plan, "wireguard", ACT_STOP, oi->name, act_observed(WG_IF_DELETE, oi->name),
 			 wg_act_free, "- wireguard/%s interface (%zu peer%s) and %s/%s.conf",
 			 oi->name, oi->npeers, oi->npeers == 1 ? "" : "s", o->confdir, oi->name);
 		plan->v[plan->n - 1].drops = (int)oi->npeers;
 	} else {
 		plan_add(plan, "wireguard", ACT_DELETE, oi->name,
-			 act_new(WG_CONF_FORGET, oi->name), wg_act_free,
+			 act_observed(WG_CONF_FORGET, oi->name), wg_act_free,
 			 "- wireguard/%s remove %s/%s.conf", oi->name, o->confdir, oi->name);
 	}
 }

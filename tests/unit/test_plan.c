@@ -180,7 +180,8 @@ static int fake_diff(const char *engine, struct plan *plan)
 		return 0;
 	}
 	if (!f->applied || f->mode == FAKE_NEVER_CONVERGES)
-		plan_add(plan, engine, ACT_UPDATE, "x", NULL, NULL, "~ %s/x", engine);
+		plan_add(plan, engine, ACT_UPDATE, "x", xstrdup(engine), count_free, "~ %s/x",
+			 engine);
 	return 0;
 }
 
@@ -205,6 +206,8 @@ static int fake_apply(const struct driver_ctx *ctx, const struct atlas_state *de
 
 	(void)ctx, (void)desired;
 	f->applies++;
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(v[i].data, v[i].engine);	/* an apply gets its data */
 	for (size_t i = 0; i < n; i++)
 		plan_result(results, v[i].text, f->mode != FAKE_FAILS, f->message);
 	if (f->mode == FAKE_FAILS)
@@ -322,6 +325,44 @@ static void test_plan__apply_outcome_not_converged(void **s)
 	apply_fakes(FAKE_OK, FAKE_OK, 0, &o, &err);
 	assert_false(run_outcome_failed(&o));
 	assert_int_equal(o.remaining, 0);
+}
+
+/*
+ * plan_drop_data() frees the driver data and leaves the plan readable; the
+ * plan controller_plan() returns carries no driver data (a driver's may
+ * point into a state freed there).
+ */
+static void test_plan__plan_without_data(void **s)
+{
+	struct driver_ctx ctx;
+	struct atlas_state *st;
+	struct plan a;
+
+	(void)s;
+	plan_init(&a);
+	plan_add(&a, "wireguard", ACT_DELETE, "wg0/x", xstrdup("x"), count_free, "- x");
+	plan_add(&a, "wireguard", ACT_CREATE, "wg0/y", NULL, NULL, "+ y")->drops = 2;
+	freed = 0;
+	plan_drop_data(&a);
+	assert_int_equal(freed, 1);
+	assert_null(a.v[0].data);
+	assert_string_equal(a.v[0].text, "- x");
+	assert_string_equal(a.v[1].resource, "wg0/y");
+	assert_int_equal(a.v[1].drops, 2);
+	plan_release(&a);
+	assert_int_equal(freed, 1);
+
+	st = fake_setup(&ctx, FAKE_OK, FAKE_OK);
+	freed = 0;
+	assert_int_equal(controller_plan(&ctx, st, 1, &a, NULL), 0);
+	assert_int_equal(a.n, 2);
+	assert_int_equal(freed, 2);
+	for (size_t i = 0; i < a.n; i++)
+		assert_null(a.v[i].data);
+	assert_string_equal(a.v[0].text, "~ wireguard/x");
+	plan_release(&a);
+	controller_ctx_release(&ctx);
+	state_free(st);
 }
 
 /* A restart's outcome lists only its engine. */
@@ -471,4 +512,5 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_plan__apply_outcome_not_converged),
 	cmocka_unit_test(test_plan__run_of_result_is_the_stored_run),
 	cmocka_unit_test(test_plan__restart_outcome),
+	cmocka_unit_test(test_plan__plan_without_data),
 	cmocka_unit_test(test_plan__results_kept_compact))

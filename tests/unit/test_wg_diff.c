@@ -112,6 +112,24 @@ static const struct wg_act *act(const struct fx *f, size_t i)
 	return f->plan.v[i].data;
 }
 
+/* The public key of action i, as apply() sends it. */
+static const char *act_key(const struct fx *f, size_t i)
+{
+	static char key[KEY_B64];
+
+	wg_act_key(act(f, i), key);
+	return key;
+}
+
+/* The PSK action i sets ("" for none), as apply() sends it. */
+static const char *act_psk(const struct fx *f, size_t i)
+{
+	static char psk[KEY_B64];
+
+	wg_act_psk(act(f, i), psk);
+	return psk;
+}
+
 static void dump_plan(const struct fx *f)
 {
 	for (size_t i = 0; i < f->plan.n; i++)
@@ -360,14 +378,14 @@ static void test_wg_diff__one_edit(void **state)
 	assert_int_equal(act(&f, 0)->set, c->set);
 	if (c->update) {
 		assert_int_equal(act(&f, 0)->type, WG_PEER_UPDATE);
-		assert_int_equal(act(&f, 0)->keepalive, 0);
-		assert_string_equal(act(&f, 0)->public_key, c->key);
+		assert_int_equal(wg_act_keepalive(act(&f, 0)), 0);
+		assert_string_equal(act_key(&f, 0), c->key);
 	}
 	if (c->psk)
-		assert_string_equal(act(&f, 0)->psk, c->psk);
+		assert_string_equal(act_psk(&f, 0), c->psk);
 	if (c->allowed) {
-		assert_int_equal(act(&f, 0)->allowed.n, 1);
-		assert_string_equal(act(&f, 0)->allowed.v[0], c->allowed);
+		assert_int_equal(act(&f, 0)->allowed->n, 1);
+		assert_string_equal(act(&f, 0)->allowed->v[0], c->allowed);
 	}
 	if (c->has)
 		TU_HAS(f.plan.v[0].text, c->has);
@@ -444,6 +462,72 @@ static void test_wg_diff__allowed_ips_own_list_or_copy(void **state)
 	}
 }
 
+/* The action of resource res in f's plan. */
+static const struct wg_act *act_of(const struct fx *f, const char *res)
+{
+	for (size_t i = 0; i < f->plan.n; i++)
+		if (!strcmp(f->plan.v[i].resource, res))
+			return f->plan.v[i].data;
+	fail_msg("no action on %s", res);
+	return NULL;
+}
+
+/*
+ * An action points into the desired state it was planned from (the peer,
+ * the interface's name, the peer's addresses when already in wg's form)
+ * instead of copying them: one small block a step. A list that had to be
+ * normalised is the action's own; an interface only observed keeps its name
+ * past the observation.
+ */
+static void test_wg_diff__actions_point_into_the_state(void **state)
+{
+	struct wg_iface *ifc;
+	const struct wg_act *a;
+	struct wg_obs *o;
+	struct wg_peer *bob;
+	struct fx f;
+
+	(void)state;
+	assert_true(sizeof(struct wg_act) <= 64);
+	fx_init(&f, base_yaml, PRIV "\t" PUB "\t51820\toff\n");	/* no peer on wg0 */
+	ifc = state_wg_iface(f.st, "wg0");
+	bob = &ifc->peers[1];
+	assert_string_equal(bob->name, "bob");
+	strv_clear(&bob->address);
+	strv_push(&bob->address, "10.8.0.9/32");
+	strv_push(&bob->address, "10.8.0.3/32");	/* unsorted: normalised */
+	fx_diff(&f);
+	dump_plan(&f);
+	assert_int_equal(f.plan.n, 2);
+	a = act_of(&f, "wg0/alice");
+	assert_ptr_equal(a->peer, &ifc->peers[0]);
+	assert_ptr_equal(a->iface, ifc->name);
+	assert_ptr_equal(a->allowed, &ifc->peers[0].address);
+	assert_null(a->own);
+	a = act_of(&f, "wg0/bob");
+	assert_ptr_equal(a->peer, bob);
+	assert_non_null(a->own);
+	assert_ptr_equal(a->allowed, a->own);
+	assert_int_equal(a->allowed->n, 2);
+	assert_string_equal(a->allowed->v[0], "10.8.0.3/32");
+	assert_string_equal(a->allowed->v[1], "10.8.0.9/32");
+	assert_string_equal(act_key(&f, 1), BOB);
+	fx_release(&f);
+
+	fx_init(&f, base_yaml, base_dump);
+	free(f.obs.ifaces[0].name);
+	f.obs.ifaces[0].name = xstrdup("wg9");	/* recorded, no longer desired */
+	fx_diff(&f);
+	o = xcalloc(1, sizeof(*o));
+	*o = f.obs;
+	wg_obs_free(o);		/* the observation goes before the plan is applied */
+	memset(&f.obs, 0, sizeof(f.obs));
+	assert_int_equal(act(&f, 0)->type, WG_IF_DELETE);
+	assert_ptr_equal(act(&f, 0)->iface, act(&f, 0)->name);
+	assert_string_equal(act(&f, 0)->iface, "wg9");
+	fx_release(&f);
+}
+
 /* The key order of the sort and the merge is strcmp's, NULs included. */
 static void test_wg_diff__key_cmp_is_strcmp(void **state)
 {
@@ -494,7 +578,7 @@ static void test_wg_diff__foreign_peer_removed(void **state)
 	fx_run(&f, base_yaml, dump.data);
 	assert_int_equal(f.plan.n, 1);
 	assert_int_equal(act(&f, 0)->type, WG_PEER_REMOVE);
-	assert_string_equal(act(&f, 0)->public_key, FOREIGN);
+	assert_string_equal(act_key(&f, 0), FOREIGN);
 	assert_non_null(strstr(f.plan.v[0].text, "foreign peer " FOREIGN));
 	fx_release(&f);
 	buf_release(&dump);
@@ -559,7 +643,7 @@ static void test_wg_diff__missing_peer_created(void **state)
 	assert_int_equal(f.plan.n, 1);
 	assert_int_equal(act(&f, 0)->type, WG_PEER_CREATE);
 	assert_int_equal(act(&f, 0)->set, WG_SET_ALLOWED | WG_SET_PSK | WG_SET_KEEPALIVE);
-	assert_string_equal(act(&f, 0)->psk, ALICE_PSK);
+	assert_string_equal(act_psk(&f, 0), ALICE_PSK);
 	assert_string_equal(f.plan.v[0].text, "+ wireguard/wg0 peer alice (10.8.0.2/32)");
 	fx_release(&f);
 	free(dump);
@@ -601,7 +685,7 @@ static void test_wg_diff__listen_port_not_resent(void **state)
 	assert_int_equal(f.plan.n, 1);
 	assert_int_equal(act(&f, 0)->type, WG_PEER_UPDATE);
 	assert_int_equal(act(&f, 0)->set, WG_SET_ALLOWED);
-	assert_string_equal(act(&f, 0)->public_key, ALICE);
+	assert_string_equal(act_key(&f, 0), ALICE);
 	fx_release(&f);
 	dump = xstrdup(base_dump);
 	memcpy(strstr(dump, "51820"), "51821", 5);
@@ -735,6 +819,7 @@ TU_MAIN(NULL, NULL,
 	  (void *)&allowed_changed },
 	cmocka_unit_test(test_wg_diff__allowed_ips_normalised),
 	cmocka_unit_test(test_wg_diff__allowed_ips_own_list_or_copy),
+	cmocka_unit_test(test_wg_diff__actions_point_into_the_state),
 	cmocka_unit_test(test_wg_diff__key_cmp_is_strcmp),
 	cmocka_unit_test(test_wg_diff__disabled_and_expired_removed),
 	cmocka_unit_test(test_wg_diff__foreign_peer_removed),
