@@ -307,6 +307,29 @@ static void test_usage__view_names_stay(void **s)
 	free(longname);
 }
 
+/*
+ * An entry names its engine by a pointer (80 bytes an entry, not 88 with a
+ * 12-byte text): every entry of a known engine shares its one static text,
+ * no copy kept; an unknown name (an older store's) is kept whole by the view.
+ */
+static void test_usage__entry_engine_shared(void **s)
+{
+	struct usage_view u = { NULL, 0, NULL };
+	const char *w = usage_view_engine(&u, "wireguard"), *other;
+
+	(void)s;
+	assert_true(sizeof(struct usage_entry) <= 80);
+	assert_string_equal(w, "wireguard");
+	assert_ptr_equal(usage_view_engine(&u, "wireguard"), w);
+	assert_string_equal(usage_view_engine(&u, "openvpn"), "openvpn");
+	assert_string_equal(usage_view_engine(&u, "singbox"), "singbox");
+	assert_null(u.names);
+	other = usage_view_engine(&u, "an-engine-of-before");
+	assert_string_equal(other, "an-engine-of-before");
+	assert_non_null(u.names);
+	usage_view_release(&u);
+}
+
 static void test_usage__store(void **s)
 {
 	char *dir = tu_tmpdir();
@@ -395,5 +418,6 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_usage__fold_reconnect_and_period),
 	cmocka_unit_test(test_usage__verdict_injected_clock),
 	cmocka_unit_test(test_usage__view_names_stay),
+	cmocka_unit_test(test_usage__entry_engine_shared),
 	cmocka_unit_test(test_usage__store),
 	cmocka_unit_test(test_usage__report_person))
