@@ -139,6 +139,14 @@ static void tick(struct ticker *t)
 	int64_t gen;
 
 	st = app_state_acquire(a, &gen, &err);
+	/*
+	 * The usage book (its connection, its entries) lives as long as the
+	 * server: made before the round's big short-lived answers, not among them.
+	 */
+	if (st && !t->usage && !t->usage_failed && !(t->usage = usage_book_new(a->datadir, &err))) {
+		log_warn("usage: accounting off: %s", err.msg);
+		t->usage_failed = 1;
+	}
 	live = st ? loop_engine_status(a->loop, st) : json_object();
 	if (st) {
 		/* an engine seen down is reconciled now, not at the next resync */
@@ -148,10 +156,6 @@ static void tick(struct ticker *t)
 				 loop_status_down(st, live, what, sizeof(what)) ? what : NULL);
 	}
 	lw = live_wg_from_json(json_object_get(live, "wireguard"));
-	if (st && !t->usage && !t->usage_failed && !(t->usage = usage_book_new(a->datadir, &err))) {
-		log_warn("usage: accounting off: %s", err.msg);
-		t->usage_failed = 1;
-	}
 	/* accounting, and the loop at once when someone crossed a quota or came back */
 	if (st && t->usage && usage_book_tick(t->usage, st, live, lw, time(NULL), a->events))
 		loop_wake(a->loop, "quota", 0);

@@ -181,7 +181,7 @@ struct usage_names {
 	char text[];
 };
 
-#define USAGE_NAMES_BLOCK 16384
+#define USAGE_NAMES_BLOCK (256 * 1024)
 
 char *usage_view_name(struct usage_view *u, const char *name)
 {

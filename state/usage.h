@@ -75,7 +75,9 @@ struct usage_view {
 /*
  * A copy of name kept by u until usage_view_release(): packed into blocks
  * that never move (entries point into them), not one allocation a user
- * (10,000 small strings pinned the heap pages around them). Cannot fail.
+ * (10,000 small strings pinned the heap pages around them). A block is
+ * 256 KiB, above the mmap threshold: a mapping of its own, outside the heap,
+ * resident only as far as names fill it. Cannot fail.
  */
 char *usage_view_name(struct usage_view *u, const char *name);
 

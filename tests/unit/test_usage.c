@@ -303,6 +303,11 @@ static void test_usage__view_names_stay(void **s)
 		assert_string_equal(got[i], name);
 	}
 	assert_string_equal(got[10000], longname);
+	/* one block (256 KiB: a mapping of its own, not heap) holds them all, one after another */
+	for (int i = 1; i < 10000; i++)
+		if (i != 5001)
+			assert_ptr_equal(got[i], got[i - 1] + strlen(got[i - 1]) + 1);
+	assert_ptr_equal(got[5001], got[10000] + 20001);
 	usage_view_release(&u);
 	assert_null(u.names);
 	free(got);
