@@ -42,7 +42,7 @@ long long usage_day(time_t t);
 
 /* One user's persisted accounting. */
 struct usage_entry {
-	const char *engine;		/* "wireguard", "openvpn", "singbox": usage_view_engine */
+	const char *engine;		/* "wireguard", "openvpn", "singbox" (interned) */
 	char *user;			/* "wg0/alice", "alice": the view's (usage_view_name) */
 	long long last_rx, last_tx;	/* the engine's counters at the last reading */
 	long long last_session;		/* openvpn client id of that reading; 0: none */
