@@ -36,7 +36,7 @@ struct tls;
 struct live_peer {
 	unsigned char key[KEY_LEN];	/* raw public key */
 	uint32_t endpoint;   /* offset in live_iface.endpoints; 0: none */
-	long long handshake; /* unix seconds, 0: never */
+	uint32_t handshake;  /* unix seconds (32 bits: until 2106), 0: never */
 	long long rx, tx;
 };
 struct live_iface {

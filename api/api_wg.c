@@ -37,7 +37,7 @@ static void peer_status(struct buf *out, const void *parent, const void *item, v
 	buf_printf(out, ",\"status\":{\"on_interface\":%s,\"endpoint\":", lp ? "true" : "false");
 	json_write_str(out, live_peer_endpoint(li, lp));
 	buf_printf(out, ",\"latest_handshake\":%lld,\"rx_bytes\":%lld,\"tx_bytes\":%lld}",
-		   lp ? lp->handshake : 0, lp ? lp->rx : 0, lp ? lp->tx : 0);
+		   lp ? (long long)lp->handshake : 0, lp ? lp->rx : 0, lp ? lp->tx : 0);
 }
 
 const struct resource res_wg_iface = {

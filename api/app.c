@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "controller/controller.h"
 #include "api/resource.h"
 #include "lib/log.h"
@@ -55,6 +57,8 @@ const struct atlas_state *app_state_acquire(struct app *a, int64_t *gen, struct 
 
 		pthread_mutex_lock(&a->store_mu);
 		rc = store_load(a->store, &st, &lg, err);
+		/* the pages the load read (the whole cache at 10,000 peers) are not kept */
+		sqlite3_db_release_memory(store_db(a->store));
 		pthread_mutex_unlock(&a->store_mu);
 		if (rc < 0) {
 			pthread_rwlock_unlock(&a->cache_mu);

@@ -4,7 +4,7 @@
  * The driver's status() answers JSON (controller/driver.h), its peers as
  * one string of lines per interface (a jansson object a peer cost about
  * 1 KB: 11 MB at every tick with 10,000 peers). The ticker turns them at
- * once into sorted arrays of fixed-size records (64 bytes a peer, the key raw; the
+ * once into sorted arrays of fixed-size records (56 bytes a peer, the key raw; the
  * endpoints, most often none, in one pool of strings per interface), which
  * the API reads with a binary search by public key.
  */
@@ -31,6 +31,7 @@ static int peer_line(const char *s, const char *end, struct live_peer *lp, struc
 	const char *f[5] = { s };
 	char key[KEY_B64];
 	size_t eplen;
+	long long hs;
 
 	memset(lp, 0, sizeof(*lp));
 	for (size_t n = 1; n < 5; n++) {
@@ -52,7 +53,8 @@ static int peer_line(const char *s, const char *end, struct live_peer *lp, struc
 		buf_add(eps, f[1], eplen < 63 ? eplen : 63);
 		buf_putc(eps, '\0');
 	}
-	lp->handshake = strtoll(f[2], NULL, 10);
+	hs = strtoll(f[2], NULL, 10);
+	lp->handshake = hs > 0 && hs <= (long long)UINT32_MAX ? (uint32_t)hs : 0;
 	lp->rx = strtoll(f[3], NULL, 10);
 	lp->tx = strtoll(f[4], NULL, 10);
 	return 0;

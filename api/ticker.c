@@ -140,6 +140,14 @@ static void tick(struct ticker *t)
 
 	/* borrowed, not read locked: an edit's commit does not wait while the engines are busy */
 	st = app_state_share(a, APP_HOLD_TICK, &gen, &err);
+	/*
+	 * The usage book (its connection, its entries) lives as long as the
+	 * server: made before the round's big short-lived answers, not among them.
+	 */
+	if (st && !t->usage && !t->usage_failed && !(t->usage = usage_book_new(a->datadir, &err))) {
+		log_warn("usage: accounting off: %s", err.msg);
+		t->usage_failed = 1;
+	}
 	live = st ? loop_engine_status(a->loop, st) : json_object();
 	if (st) {
 		/* an engine seen down is reconciled now, not at the next resync */
@@ -149,10 +157,6 @@ static void tick(struct ticker *t)
 				 loop_status_down(st, live, what, sizeof(what)) ? what : NULL);
 	}
 	lw = live_wg_from_json(json_object_get(live, "wireguard"));
-	if (st && !t->usage && !t->usage_failed && !(t->usage = usage_book_new(a->datadir, &err))) {
-		log_warn("usage: accounting off: %s", err.msg);
-		t->usage_failed = 1;
-	}
 	/* accounting, and the loop at once when someone crossed a quota or came back */
 	if (st && t->usage && usage_book_tick(t->usage, st, live, lw, time(NULL), a->events))
 		loop_wake(a->loop, "quota", 0);

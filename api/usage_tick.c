@@ -69,7 +69,7 @@ static void want(struct usage_book *b, size_t sorted, size_t *cap, const char *e
 	}
 	e = &b->view.v[b->view.n++];
 	memset(e, 0, sizeof(*e));
-	snprintf(e->engine, sizeof(e->engine), "%s", engine);
+	e->engine = usage_view_engine(&b->view, engine);
 	e->user = usage_view_name(&b->view, user);
 }
 

@@ -169,7 +169,7 @@ const struct usage_entry *usage_find(const struct usage_view *u, const char *eng
 
 	if (!u || !u->n)
 		return NULL;
-	snprintf(key.engine, sizeof(key.engine), "%s", engine);
+	key.engine = engine;
 	key.user = (char *)user; /* only compared */
 	return bsearch(&key, u->v, u->n, sizeof(*u->v), entry_cmp);
 }
@@ -181,7 +181,7 @@ struct usage_names {
 	char text[];
 };
 
-#define USAGE_NAMES_BLOCK 16384
+#define USAGE_NAMES_BLOCK (256 * 1024)
 
 char *usage_view_name(struct usage_view *u, const char *name)
 {
@@ -202,6 +202,16 @@ char *usage_view_name(struct usage_view *u, const char *name)
 	memcpy(at, name, len);
 	b->used += len;
 	return at;
+}
+
+const char *usage_view_engine(struct usage_view *u, const char *engine)
+{
+	static const char *const known[] = { "wireguard", "openvpn", "singbox" };
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(engine, known[i]))
+			return known[i];
+	return usage_view_name(u, engine);
 }
 
 void usage_view_release(struct usage_view *u)

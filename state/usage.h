@@ -42,7 +42,7 @@ long long usage_day(time_t t);
 
 /* One user's persisted accounting. */
 struct usage_entry {
-	char engine[12];		/* "wireguard", "openvpn", "singbox" */
+	const char *engine;		/* "wireguard", "openvpn", "singbox" (interned) */
 	char *user;			/* "wg0/alice", "alice": the view's (usage_view_name) */
 	long long last_rx, last_tx;	/* the engine's counters at the last reading */
 	long long last_session;		/* openvpn client id of that reading; 0: none */
@@ -75,9 +75,18 @@ struct usage_view {
 /*
  * A copy of name kept by u until usage_view_release(): packed into blocks
  * that never move (entries point into them), not one allocation a user
- * (10,000 small strings pinned the heap pages around them). Cannot fail.
+ * (10,000 small strings pinned the heap pages around them). A block is
+ * 256 KiB, above the mmap threshold: a mapping of its own, outside the heap,
+ * resident only as far as names fill it. Cannot fail.
  */
 char *usage_view_name(struct usage_view *u, const char *name);
+
+/*
+ * engine as an entry keeps it: the one static text of each engine Atlas
+ * knows (not 12 bytes in every entry), any other name (an older store's)
+ * a copy kept by u as usage_view_name() does. Cannot fail.
+ */
+const char *usage_view_engine(struct usage_view *u, const char *engine);
 
 void usage_view_sort(struct usage_view *u);
 /* The entry of engine/user (borrowed) or NULL; u sorted. */

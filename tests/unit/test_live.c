@@ -3,7 +3,8 @@
  * the driver's peer lines (controller/wireguard/wg_status.c: no secret left,
  * a malformed dump refused) and those into the compact records of the API
  * (api/live.c): found by public key, endpoints from the pool (none, one, one
- * cut at 63 bytes as the fixed field of before), counters kept, malformed
+ * cut at 63 bytes as the fixed field of before), counters kept (64 bits; the
+ * handshake in 32 unsigned: 56 bytes a record), malformed
  * lines left out, interfaces by name; and back into the peers with their
  * names that `atlas wg status` prints.
  */
@@ -68,7 +69,7 @@ static void test_live__peers_by_key_with_endpoints(void **s)
 		 "%s\t\t0\t0\n"		   /* a field short: left out */
 		 "shortkey\t\t0\t0\t0\n"   /* not a key: left out */
 		 "%s\t\t0\t0\t0\textra\n" /* a field too many: left out */
-		 "%s\t\t5\t6\t7",	   /* the last line without its newline */
+		 "%s\t\t4000000000\t5000000000\t7", /* the last line without its newline */
 		 K2, K1, K3, longep, K1, K1, K4);
 	wg = json_pack("{s:[{s:s, s:b, s:s}, {s:s, s:b}]}", "interfaces", "name", "wg0", "up", 1,
 		       "peer_lines", lines, "name", "wg1", "up", 0);
@@ -89,6 +90,10 @@ static void test_live__peers_by_key_with_endpoints(void **s)
 	assert_non_null(p2);
 	assert_non_null(p3);
 	assert_int_equal(by_key(li, K4)->tx, 7);
+	/* 56 bytes a record: the handshake in 32 bits, unsigned (until 2106), counters in 64 */
+	assert_true(sizeof(struct live_peer) <= 56);
+	assert_true(by_key(li, K4)->handshake == 4000000000u);
+	assert_true(by_key(li, K4)->rx == 5000000000LL);
 	assert_null(by_key(li, "EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE="));
 	assert_null(live_peer_endpoint(li, p1));
 	assert_null(live_peer_endpoint(li, NULL));

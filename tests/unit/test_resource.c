@@ -13,6 +13,7 @@
  * directory, so nothing is ever applied to this machine.
  */
 #include <pthread.h>
+#include <sqlite3.h>
 
 #include "testutil.h"
 
@@ -1044,6 +1045,29 @@ static void test_resource__list_cache(void **ts)
  * API's own copy, and it outlives the cache: edits during a run move the
  * cache on, and the run's state stays whole until it is given back.
  */
+/*
+ * A load of the whole state into the API's packed copy gives the pages it
+ * read back: the store's page cache holds (almost) none after it (at 10,000
+ * peers it kept the server's whole 512 KiB of cache).
+ */
+static void test_resource__load_gives_cache_back(void **ts)
+{
+	struct fx *f = *ts;
+	struct atlas_err err = {0};
+	int64_t g = 0;
+	int cur = 0, hi = 0;
+
+	expect(f, "POST", IF, WG0, 201, NULL, NULL);
+	expect(f, "POST", IF "/wg0/peers", "{\"name\":\"alice\"}", 201, NULL, NULL);
+	f->app.cache_gen = -1; /* the next read loads from the store */
+	assert_non_null(app_state_acquire(&f->app, &g, &err));
+	app_state_put(&f->app);
+	assert_int_equal(sqlite3_db_status(store_db(f->app.store), SQLITE_DBSTATUS_CACHE_USED, &cur,
+					   &hi, 0),
+			 SQLITE_OK);
+	assert_true(cur < 16 * 1024); /* one page at most; 140 KiB when they were kept */
+}
+
 static void test_resource__loop_share_outlives_the_cache(void **ts)
 {
 	struct fx *f = *ts;
@@ -1138,4 +1162,5 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test_setup_teardown(test_resource__loop_share_outlives_the_cache, setup,
 					teardown),
 	cmocka_unit_test_setup_teardown(test_resource__two_holders_share_one_pack, setup,
-					teardown))
+					teardown),
+	cmocka_unit_test_setup_teardown(test_resource__load_gives_cache_back, setup, teardown))

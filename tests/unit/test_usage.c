@@ -5,6 +5,8 @@
  * reconnects, absent users, period change), the verdict and its text, and
  * the accounting tables of the store (deltas, daily buckets, reset).
  */
+#include <sqlite3.h>
+
 #include "testutil.h"
 
 #include "state/active.h"
@@ -301,10 +303,74 @@ static void test_usage__view_names_stay(void **s)
 		assert_string_equal(got[i], name);
 	}
 	assert_string_equal(got[10000], longname);
+	/* one block (256 KiB: a mapping of its own, not heap) holds them all, one after another */
+	for (int i = 1; i < 10000; i++)
+		if (i != 5001)
+			assert_ptr_equal(got[i], got[i - 1] + strlen(got[i - 1]) + 1);
+	assert_ptr_equal(got[5001], got[10000] + 20001);
 	usage_view_release(&u);
 	assert_null(u.names);
 	free(got);
 	free(longname);
+}
+
+/*
+ * An entry names its engine by a pointer (80 bytes an entry, not 88 with a
+ * 12-byte text): every entry of a known engine shares its one static text,
+ * no copy kept; an unknown name (an older store's) is kept whole by the view.
+ */
+static void test_usage__entry_engine_shared(void **s)
+{
+	struct usage_view u = { NULL, 0, NULL };
+	const char *w = usage_view_engine(&u, "wireguard"), *other;
+
+	(void)s;
+	assert_true(sizeof(struct usage_entry) <= 80);
+	assert_string_equal(w, "wireguard");
+	assert_ptr_equal(usage_view_engine(&u, "wireguard"), w);
+	assert_string_equal(usage_view_engine(&u, "openvpn"), "openvpn");
+	assert_string_equal(usage_view_engine(&u, "singbox"), "singbox");
+	assert_null(u.names);
+	other = usage_view_engine(&u, "an-engine-of-before");
+	assert_string_equal(other, "an-engine-of-before");
+	assert_non_null(u.names);
+	usage_view_release(&u);
+}
+
+/*
+ * A commit of many users (a first tick of 2,000) gives the pages it brought
+ * into the connection's cache back: the cache holds almost nothing after it
+ * (540 KiB of pages at the default cache size when they were kept).
+ */
+static void test_usage__commit_gives_cache_back(void **s)
+{
+	char *dir = tu_tmpdir();
+	struct store *db = NULL;
+	struct atlas_err err = { 0 };
+	struct usage_view u = { NULL, 0, NULL };
+	struct usage_change *ch = xcalloc(2000, sizeof(*ch));
+	char name[64];
+	int cur = 0, hi = 0;
+
+	(void)s;
+	assert_int_equal(store_open(dir, &db, &err), 0);
+	u.v = xcalloc(2000, sizeof(*u.v));
+	for (int i = 0; i < 2000; i++) {
+		snprintf(name, sizeof(name), "wg0/peer%05d-with-a-longer-name", i);
+		u.v[i].engine = usage_view_engine(&u, "wireguard");
+		u.v[i].user = usage_view_name(&u, name);
+		usage_fold(&u.v[i], 1, 1000 + i, 2000 + i, 0, 7, &ch[i].drx, &ch[i].dtx);
+		ch[i].e = &u.v[i];
+	}
+	u.n = 2000;
+	assert_int_equal(usage_store_commit(db, ch, 2000, 20000, 0, &err), 0);
+	assert_int_equal(sqlite3_db_status(store_db(db), SQLITE_DBSTATUS_CACHE_USED, &cur, &hi, 0),
+			 SQLITE_OK);
+	assert_true(cur < 16 * 1024);
+	usage_view_release(&u);
+	free(ch);
+	store_close(db);
+	tu_rmrf_free(dir);
 }
 
 static void test_usage__store(void **s)
@@ -395,5 +461,7 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_usage__fold_reconnect_and_period),
 	cmocka_unit_test(test_usage__verdict_injected_clock),
 	cmocka_unit_test(test_usage__view_names_stay),
+	cmocka_unit_test(test_usage__entry_engine_shared),
+	cmocka_unit_test(test_usage__commit_gives_cache_back),
 	cmocka_unit_test(test_usage__store),
 	cmocka_unit_test(test_usage__report_person))
