@@ -52,16 +52,23 @@ size_t history_common_len(const char *a, const char *b, size_t n, int back)
 	return k;
 }
 
-/* The reverse delta that turns next into old (appended to out). */
-void history_delta_make(const char *old, size_t olen, const char *next, size_t nlen,
-		       struct buf *out)
+struct history_change history_change_of(const char *old, size_t olen, const char *next,
+					size_t nlen)
 {
-	size_t p = history_common_len(old, next, olen < nlen ? olen : nlen, 0), m, sfx;
+	size_t m = olen < nlen ? olen : nlen, p = history_common_len(old, next, m, 0);
+
+	/* the suffix, in what is left after the prefix in both: their last m - p bytes */
+	return (struct history_change){ p, history_common_len(old + olen - (m - p),
+							      next + nlen - (m - p), m - p, 1) };
+}
+
+/* The reverse delta that turns next into old (appended to out): c says where they differ. */
+void history_delta_make(const char *old, size_t olen, const struct history_change *c,
+			struct buf *out)
+{
+	size_t p = c->prefix, sfx = c->suffix;
 	char sha[65];
 
-	/* the suffix, in what is left after the prefix in both: their last m bytes */
-	m = (olen < nlen ? olen : nlen) - p;
-	sfx = history_common_len(old + olen - m, next + nlen - m, m, 1);
 	sha_hex(old, olen, sha);
 	buf_printf(out, DELTA_MAGIC "prefix=%zu suffix=%zu sha256=%s\n", p, sfx, sha);
 	buf_add(out, old + p, olen - p - sfx);

@@ -11,8 +11,16 @@
 #include "lib/buf.h"
 #include "lib/err.h"
 
-/* The reverse delta that turns next into old (appended to out). */
-void history_delta_make(const char *old, size_t olen, const char *next, size_t nlen,
+/* Where old and next differ: old [prefix, olen - suffix) became next [prefix, nlen - suffix). */
+struct history_change {
+	size_t prefix, suffix;
+};
+
+struct history_change history_change_of(const char *old, size_t olen, const char *next,
+					size_t nlen);
+
+/* The reverse delta that turns next into old (appended to out); c: history_change_of both. */
+void history_delta_make(const char *old, size_t olen, const struct history_change *c,
 			struct buf *out);
 
 /* Replaces *cur (generation gen + 1's text) by the text delta describes; -1

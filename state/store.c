@@ -438,6 +438,7 @@ int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
 {
 	struct buf yaml = BUF_INIT, last = BUF_INIT, ref = BUF_INIT;
 	struct text_layout lay = { 0 };
+	struct history_change change = { 0, 0 };
 	struct store_map_stats stats;
 	sqlite3_stmt *ins = NULL;
 	int64_t cur;
@@ -488,13 +489,16 @@ int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
 		store_db_err(s, err, "generations");
 		goto rollback;
 	}
+	/* where the two texts differ: for the delta and for the pieces to write */
+	if (last.data)
+		change = history_change_of(last.data, last.len, yaml.data, yaml.len);
 	/* the previous newest becomes a reverse delta against this one */
 	if (cur > 0 && last.data) {
 		struct buf delta = BUF_INIT;
 		sqlite3_stmt *up = NULL;
 		int rc = -1;
 
-		history_delta_make(last.data, last.len, yaml.data, yaml.len, &delta);
+		history_delta_make(last.data, last.len, &change, &delta);
 		if (sqlite3_prepare_v2(s->db, "UPDATE generations SET yaml = ? WHERE gen = ?", -1,
 				       &up, NULL) == SQLITE_OK) {
 			sqlite3_bind_text(up, 1, delta.data, (int)delta.len, SQLITE_STATIC);
@@ -509,7 +513,7 @@ int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
 		}
 	}
 	/* only the pieces holding what changed are written (all of them after an old whole row) */
-	if (store_text_write(s->db, last.data, last.len, have_last ? &lay : NULL, yaml.data, yaml.len,
+	if (store_text_write(s->db, last.len, have_last ? &lay : NULL, &change, yaml.data, yaml.len,
 			     err) < 0)
 		goto rollback;
 	{

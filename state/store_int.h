@@ -1,6 +1,7 @@
 /*
- * store_int.h - what store.c and store_history.c share inside the store:
- * its SQLite helpers. Not for other files.
+ * store_int.h - what the store's files (store.c, store_history.c and
+ * usage_store.c) share inside the store: its SQLite helpers. Not for other
+ * files.
  */
 #ifndef ATLAS_STORE_INT_H
 #define ATLAS_STORE_INT_H

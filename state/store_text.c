@@ -151,10 +151,11 @@ static size_t piece_at(const struct text_layout *lay, size_t at)
 	return lo;
 }
 
-int store_text_write(sqlite3 *db, const char *old, size_t olen, const struct text_layout *lay,
-		     const char *next, size_t nlen, struct atlas_err *err)
+int store_text_write(sqlite3 *db, size_t olen, const struct text_layout *lay,
+		     const struct history_change *c, const char *next, size_t nlen,
+		     struct atlas_err *err)
 {
-	size_t p, sfx, m, a, b, from, to;
+	size_t p, sfx, a, b, from, to;
 	int64_t lo, hi;
 
 	if (!lay || !lay->n) {
@@ -163,9 +164,8 @@ int store_text_write(sqlite3 *db, const char *old, size_t olen, const struct tex
 		return insert_pieces(db, next, next + nlen, SEQ_GAP, SEQ_GAP, err);
 	}
 	/* the bytes that changed: old [p, olen - sfx) became next [p, nlen - sfx) */
-	m = olen < nlen ? olen : nlen;
-	p = history_common_len(old, next, m, 0);
-	sfx = history_common_len(old + olen - (m - p), next + nlen - (m - p), m - p, 1);
+	p = c->prefix;
+	sfx = c->suffix;
 	a = piece_at(lay, p);
 	b = olen - sfx > p ? piece_at(lay, olen - sfx - 1) : a;
 	from = lay->v[a].off;
@@ -174,7 +174,7 @@ int store_text_write(sqlite3 *db, const char *old, size_t olen, const struct tex
 	hi = b + 1 < lay->n ? lay->v[b + 1].seq : INT64_MAX;
 	/* room between piece a's seq and the next kept piece's, else all pieces again */
 	if ((hi - lo) / pieces_of(to - from) < 1)
-		return store_text_write(db, NULL, 0, NULL, next, nlen, err);
+		return store_text_write(db, 0, NULL, NULL, next, nlen, err);
 	if (delete_seqs(db, lo, lay->v[b].seq, err) < 0)
 		return -1;
 	return insert_pieces(db, next + from, next + to, lo,

@@ -13,6 +13,7 @@
 
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "state/delta.h"
 
 /* Where each piece of the text read lies: its seq, offset and length. */
 struct text_piece {
@@ -39,11 +40,13 @@ int store_text_read(sqlite3 *db, const char *ref, size_t reflen, int64_t gen, st
 		    struct text_layout *lay, struct atlas_err *err);
 
 /*
- * Makes the pieces hold next: only those holding bytes that differ from old
- * (read with layout lay) are written again; all of them when lay is NULL or
- * empty. In the caller's transaction.
+ * Makes the pieces hold next: only those holding the bytes c says differ
+ * from the old text (olen bytes, read with layout lay) are written again;
+ * all of them when lay is NULL or empty (c unused). In the caller's
+ * transaction.
  */
-int store_text_write(sqlite3 *db, const char *old, size_t olen, const struct text_layout *lay,
-		     const char *next, size_t nlen, struct atlas_err *err);
+int store_text_write(sqlite3 *db, size_t olen, const struct text_layout *lay,
+		     const struct history_change *c, const char *next, size_t nlen,
+		     struct atlas_err *err);
 
 #endif

@@ -13,19 +13,12 @@
 #include <sqlite3.h>
 
 #include "state/active.h"
+#include "state/store_int.h"
 #include "state/usage_store.h"
 
 static int db_fail(sqlite3 *db, struct atlas_err *err, const char *what)
 {
 	return err_set(err, ERR_IO, "database: %s: %s", what, sqlite3_errmsg(db));
-}
-
-/* The text of column col of st's row, "" when NULL (borrowed until the next step). */
-static const char *col_text(sqlite3_stmt *st, int col)
-{
-	const char *t = (const char *)sqlite3_column_text(st, col);
-
-	return t ? t : "";
 }
 
 int usage_store_load(struct store *s, struct usage_view *out, struct atlas_err *err)

@@ -55,7 +55,11 @@ static void test_delta__blocks_match_the_definition(void **x)
 		/* next: old's text up to at, then a changed byte, then the same pattern */
 		if (at < nl && at < ol)
 			next[at] = 'Z';
-		history_delta_make(old, ol, next, nl, &d);
+		{
+			struct history_change ch = history_change_of(old, ol, next, nl);
+
+			history_delta_make(old, ol, &ch, &d);
+		}
 		assert_true(history_is_delta(d.data, d.len));
 		assert_int_equal(sscanf(d.data, "#atlas-delta v1 prefix=%zu suffix=%zu sha256=%64s",
 					&gp, &gs, sha),
