@@ -48,6 +48,8 @@ net_setup() {
   local tag=$1
   SRV=atsb-${tag}s CLI=atsb-${tag}c NET=atsb-${tag}i
   SRV_IP=10.253.$tag.1 NET_IP=10.254.$tag.2
+  # Leftovers of an earlier run that did not clean up (killed, power cut).
+  ns_remove "$SRV" "$CLI" "$NET"
   for ns in "$SRV" "$CLI" "$NET"; do
     ip netns add "$ns"; NSS+=("$ns")
     ip -n "$ns" link set lo up

@@ -18,6 +18,7 @@ command -v nft >/dev/null || { echo "FAIL: nft is not installed"; exit 1; }
 
 net_setup 23 1
 INET=atn-23i
+ns_remove "$INET"
 ip netns add "$INET"; NSS+=("$INET")
 ip -n "$INET" link set lo up
 ip -n "$SRV" link add atn23si type veth peer name atn23i netns "$INET"
