@@ -41,7 +41,7 @@ TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(B)/tests/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 
-.PHONY: all deps run test unit fuzz-seed print-test-bins print-libs e2e browser asan fuzz bench fmt clean check-no-shell check-circles golden css
+.PHONY: all deps run test unit fuzz-seed print-test-bins print-libs e2e browser asan fuzz bench fmt clean asan-e2e check-no-shell check-circles golden css
 
 all: $(B)/atlas
 
@@ -136,6 +136,12 @@ test: deps
 ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -DATLAS_FAULT_INJECT
 asan:
 	$(MAKE) B=build-asan OPT=-O1 CFLAGS="$(ASAN_CFLAGS)" LDFLAGS="-fsanitize=address,undefined" unit
+
+# Every end-to-end test, the real engines' included, with the ASan+UBSan atlas
+# (make test runs the CLI and API ones; this runs them all, about twice as long).
+asan-e2e: all
+	$(MAKE) B=build-asan OPT=-O1 CFLAGS="$(ASAN_CFLAGS)" LDFLAGS="-fsanitize=address,undefined" all
+	$(Q)ASAN_E2E_ALL=1 bash tests/run-asan-e2e.sh build-asan
 
 # libFuzzer (clang) on every target for FUZZ_SECONDS each (tests/fuzz/run.sh).
 fuzz: deps

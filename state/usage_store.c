@@ -306,15 +306,17 @@ json_t *usage_report(struct store *s, const struct atlas_state *st, time_t now, 
 	for (size_t i = 0; eff->has_singbox && i < eff->singbox.ninbounds; i++)
 		for (size_t k = 0; k < eff->singbox.inbounds[i].nusers; k++) {
 			const struct sb_user *us = &eff->singbox.inbounds[i].users[k];
-			struct quota_cfg q = quota_of_sb(eff, us->name);
+			struct quota_cfg q;
 			int seen = person && strcmp(person, us->name);
 
+			/* a person in several inbounds is one row, at the first */
 			for (size_t j = 0; !seen && j < i; j++)
 				seen |= state_sb_user(&eff->singbox.inbounds[j], us->name) != NULL;
-			if (!seen)
-				report_row(arr, s, &u, "singbox", us->name, &q, us->expires,
-					   us->disabled, sb_user_active(us, today), us->suspended,
-					   now, days);
+			if (seen)
+				continue;
+			q = quota_of_sb(eff, us->name);
+			report_row(arr, s, &u, "singbox", us->name, &q, us->expires, us->disabled,
+				   sb_user_active(us, today), us->suspended, now, days);
 		}
 	state_free(eff);
 	usage_view_release(&u);

@@ -2,8 +2,9 @@
 # Runs the CLI end-to-end test (t01) and the API end-to-end tests
 # (t3N-api-*: `atlas serve` with its threads, libmicrohttpd callbacks and the
 # reconcile loop) with the ASan+UBSan atlas of build-asan/ (built by
-# `make asan`). These tests assert events and order, never latency, so the
-# slower binary does not change their verdict. Sanitizer reports go to files,
+# `make asan`); with ASAN_E2E_ALL=1 (`make asan-e2e`), every end-to-end test,
+# the real engines' included. These tests assert events and order, never
+# latency, so the slower binary does not change their verdict. Sanitizer reports go to files,
 # not to the stderr that the tests capture and grep, so none is swallowed:
 # any report fails the script and is printed. Like tests/run-e2e.sh, the unit
 # is the check ("ok - " line); prints "asan-e2e: N passed, M failed (checks
@@ -27,7 +28,12 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 only=${E2E_ONLY:-}
-for t in tests/e2e/t01-cli.sh tests/e2e/t3[0-9]-api-*.sh; do
+scripts_of() {
+  if [ "${ASAN_E2E_ALL:-}" = 1 ]; then echo tests/e2e/t[0-9]*.sh
+  else echo tests/e2e/t01-cli.sh tests/e2e/t3[0-9]-api-*.sh
+  fi
+}
+for t in $(scripts_of); do
   [ -f "$t" ] || continue
   if [ -n "$only" ]; then
     sel=0; for o in $only; do [[ "$t" == *"$o"* ]] && sel=1; done
