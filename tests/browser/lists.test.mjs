@@ -98,6 +98,16 @@ describe('user lists at scale', { timeout: 400000 }, () => {
     await page.locator('tr[data-peer="alice"]').waitFor();
     assert.match(await count(), new RegExp(`^1–50 of ${N + 1}$`));
     assert.equal((await names()).length, 50, 'one page of rows');
+    /* at 1280 px a row's six actions are two lines at most, all inside the
+     * table's box: no row three buttons tall, no button cut off at the edge */
+    const fit = await page.locator('tr[data-peer="alice"]').evaluate(tr => {
+      const box = tr.closest('.overflow-x-auto');
+      const edge = box.getBoundingClientRect().right;
+      const bs = [...tr.querySelectorAll('button')].map(b => b.getBoundingClientRect());
+      return { lines: new Set(bs.map(r => Math.round(r.top))).size, buttons: bs.length,
+        cut: bs.filter(r => r.right > edge + 0.5).length, scroll: box.scrollWidth - box.clientWidth };
+    });
+    assert.deepEqual(fit, { lines: 2, buttons: 6, cut: 0, scroll: 0 }, 'row actions at 1280 px');
     assert.equal(await page.locator('tr[data-peer="alice"] [data-testid="peer-note"]').innerText(), HOSTILE);
     assert.equal(await page.locator('img[src="x"], [data-view] script').count(), 0, 'no markup from data');
     /* the time from the data in hand to the rows on screen, as the panel does on a load */
