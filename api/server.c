@@ -36,7 +36,7 @@
  * next to 256 busy API clients (tests/e2e/t72-soak.sh); each costs two
  * descriptors (raise_fd_limit) and a libmicrohttpd memory pool.
  */
-#define CONNECTION_LIMIT   384
+#define CONNECTION_LIMIT   512
 #define PENDING_MAX	   128
 #define PER_ADDR_PENDING   32
 #define HEADER_SECONDS	   10

@@ -19,10 +19,13 @@ FAULT_BIN=${ATLAS_FAULT_BIN:-$PWD/build-asan/atlas}
 [ -x "$FAULT_BIN" ] || fail "$FAULT_BIN is missing (make asan builds the test build)"
 strings "$FAULT_BIN" | grep_q -x ATLAS_FAULT_SPAWN ||
   fail "$FAULT_BIN has no fault injection (make asan builds it with -DATLAS_FAULT_INJECT)"
-if strings "$ATLAS_BIN" | grep_q -E 'ATLAS_FAULT_(SPAWN|WRITE)|injected fault'; then
-  fail "the release build $ATLAS_BIN holds the fault injection"
+# the release build is build/atlas even when ATLAS_BIN is the test build (make asan-e2e)
+RELEASE_BIN=${ATLAS_RELEASE_BIN:-$PWD/build/atlas}
+[ -x "$RELEASE_BIN" ] || fail "$RELEASE_BIN is missing (make builds the release build)"
+if strings "$RELEASE_BIN" | grep_q -E 'ATLAS_FAULT_(SPAWN|WRITE)|injected fault'; then
+  fail "the release build $RELEASE_BIN holds the fault injection"
 fi
-ok "the test build injects faults; the release build $ATLAS_BIN holds no ATLAS_FAULT_SPAWN/WRITE"
+ok "the test build injects faults; the release build $RELEASE_BIN holds no ATLAS_FAULT_SPAWN/WRITE"
 
 WG=atf70
 SRV=$P-70s
