@@ -73,7 +73,9 @@ AUTHH="Authorization: Bearer $API_TOKEN"
 # accepted (ss names the owner; a connection left in the listen backlog by
 # a connection limit has none, and its client just waits)
 served() { ip netns exec $NS ss -Htnp state established "( sport = :$PORT )" | grep -c '"atlas"' || true; }
-( sleep 3; served > "$T/served" ) &
+# (the most of four looks: a client reconnecting at one look is not a limit)
+( sleep 2; m=0; for _ in 1 2 3 4; do k=$(served); [ "$k" -gt "$m" ] && m=$k; sleep 0.4; done
+  echo "$m" > "$T/served" ) &
 soak "$LIST" 5 -H "$AUTHH"
 wait $! || true
 [ "$(cat "$T/served")" = 456 ] ||
