@@ -446,7 +446,8 @@ int wg_uapi_observe(const char *ifname, struct wg_obs_iface *ifc, int *got,
 		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s.sock", UAPI_DIR, ifname);
 		ret = uapi_recv_parse(fd, sa.sun_path, &ps, &bad, err);
 		close(fd);
-		if (ret < 0 && !bad)	/* the device may have gone and come back since: ask again */
+		/* the device may have gone and come back since: ask again */
+		if (ret < 0 && !bad)
 			uapi_parse_drop(&ps);
 	}
 	if (ret < 0 && !bad) {

@@ -50,8 +50,8 @@ void render_wg_server(const struct wg_iface *ifc, time_t now, struct buf *out);
  * handed to put(cls, data, len) whenever out holds RENDER_PIECE bytes, and
  * at the end; out is emptied after each piece (its room stays, so the text
  * of 10,000 peers, 1.3 MB, is never held whole). Returns 0, or -1 as soon
- * as put returns -1 (out then holds the piece put refused). Pure but for what put does; out holds the private key
- * at times: the caller wipes it.
+ * as put returns -1 (out then holds the piece put refused). Pure but for
+ * what put does; out holds the private key at times: the caller wipes it.
  */
 int render_wg_server_to(const struct wg_iface *ifc, time_t now, struct buf *out,
 			int (*put)(void *cls, const char *data, size_t len), void *cls);

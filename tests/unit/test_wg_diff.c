@@ -654,8 +654,9 @@ static void big_iface(size_t n, char **yaml, char **dump)
 		char key[KEY_B64];
 
 		key_text(&k, key);
-		buf_printf(&y, "        - {name: peer-with-a-long-name-%zu, address: [10.9.%zu.%zu/32], "
-			       "public_key: %s}\n",
+		buf_printf(&y,
+			   "        - {name: peer-with-a-long-name-%zu, "
+			   "address: [10.9.%zu.%zu/32], public_key: %s}\n",
 			   i, i / 250, i % 250 + 1, key);
 		buf_printf(&d, "%s\t(none)\t(none)\t10.9.%zu.%zu/32\t0\t0\t0\toff\n", key, i / 250,
 			   i % 250 + 1);

@@ -4,7 +4,8 @@
  * instead of asking again, asks again when that reply is lost, and
  * wg_uapi_prefetch_drop() closes what was not read. A socket of the
  * device's name under /var/run/wireguard answers each connection with its
- * number as the listen port.
+ * number as the listen port, or with a reply it is given. wg_uapi_observe()
+ * parses a reply as it arrives into what wg_parse_uapi() makes of it whole.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -60,8 +61,9 @@ static void *serve(void *p)
 				size_t k = len - at < 999 ? len - at : 999;
 				ssize_t w = send(fd, r + at, k, MSG_NOSIGNAL);
 
+				/* the client may have closed (a dropped prefetch) */
 				if (w <= 0)
-					break;	/* the client may have closed (a dropped prefetch) */
+					break;
 				at += (size_t)w;
 			}
 		}
@@ -151,14 +153,18 @@ static char *big_reply(size_t n)
 {
 	struct buf b = BUF_INIT;
 
-	buf_puts(&b, "private_key=e84b5a6d2717c1003a13b431570353dbaca9146cf150c5f8575680feba52027a\n"
+	buf_puts(&b, "private_key="
+		     "e84b5a6d2717c1003a13b431570353dbaca9146cf150c5f8575680feba52027a\n"
 		     "listen_port=51820\n");
 	for (size_t i = 0; i < n; i++) {
 		buf_printf(&b, "public_key=%02zx%02zx", (i >> 8) & 255, i & 255);
 		for (int k = 0; k < 30; k++)
 			buf_puts(&b, "5a");
-		buf_printf(&b, "\npreshared_key=%s\n", i % 2 ? "0000000000000000000000000000000000000000000000000000000000000000"
-							 : "188515093e952f5f22e865cef3012e72f8b5f0b598ac0309d5dacce3b70fcf52");
+		/* every second peer without a PSK (all zero) */
+		buf_puts(&b, "\npreshared_key=");
+		for (int k = 0; k < 32; k++)
+			buf_puts(&b, i % 2 ? "00" : "18");
+		buf_putc(&b, '\n');
 		buf_printf(&b, "protocol_version=1\nendpoint=192.0.2.%zu:51820\n"
 			       "last_handshake_time_sec=%zu\nlast_handshake_time_nsec=0\n"
 			       "tx_bytes=%zu\nrx_bytes=%zu\npersistent_keepalive_interval=%d\n"
