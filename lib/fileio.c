@@ -29,65 +29,102 @@ static int fsync_dir_of(const char *path)
 	return ret;
 }
 
-int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-		      struct atlas_err *err)
+int file_atomic_open(struct file_atomic *f, const char *path, mode_t mode,
+		     struct atlas_err *err)
 {
-	/* the writer's pid in the name: file_clean_stale() tells a live write from a dead one */
-	char *tmp = xasprintf("%s.tmp.%ld.XXXXXX", path, (long)getpid());
-	const char *p = data;
-	int fd, ret = -1;
-
-	if (fault_inject(FAULT_WRITE, path)) {
-		free(tmp);
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	if (fault_inject(FAULT_WRITE, path))
 		return err_set(err, ERR_IO, "write \"%s\": injected fault", path);
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
+	/* the writer's pid in the name: file_clean_stale() tells a live write from a dead one */
+	f->tmp = xasprintf("%s.tmp.%ld.XXXXXX", path, (long)getpid());
+	f->fd = mkostemp(f->tmp, O_CLOEXEC);
+	if (f->fd < 0) {
 		err_set(err, ERR_IO, "cannot create a temporary file for \"%s\": %s", path,
 			strerror(errno));
-		goto out;
+		free(f->tmp);
+		f->tmp = NULL;
+		return -1;
 	}
-	if (fchmod(fd, mode) < 0) {
-		err_set(err, ERR_IO, "chmod \"%s\": %s", tmp, strerror(errno));
-		goto fail;
+	f->path = xstrdup(path);
+	if (fchmod(f->fd, mode) < 0) {
+		err_set(err, ERR_IO, "chmod \"%s\": %s", f->tmp, strerror(errno));
+		file_atomic_abort(f);
+		return -1;
 	}
+	return 0;
+}
+
+int file_atomic_put(struct file_atomic *f, const void *data, size_t len, struct atlas_err *err)
+{
+	const char *p = data;
+
 	while (len > 0) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = write(f->fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			err_set(err, ERR_IO, "write \"%s\": %s", tmp, strerror(errno));
-			goto fail;
-		}
+		if (n < 0)
+			return err_set(err, ERR_IO, "write \"%s\": %s", f->tmp, strerror(errno));
 		p += n;
 		len -= (size_t)n;
 	}
+	return 0;
+}
+
+int file_atomic_commit(struct file_atomic *f, struct atlas_err *err)
+{
+	int fd = f->fd;
+
 	if (fsync(fd) < 0) {
-		err_set(err, ERR_IO, "fsync \"%s\": %s", tmp, strerror(errno));
+		err_set(err, ERR_IO, "fsync \"%s\": %s", f->tmp, strerror(errno));
 		goto fail;
 	}
+	f->fd = -1;
 	if (close(fd) < 0) {
-		fd = -1;
-		err_set(err, ERR_IO, "close \"%s\": %s", tmp, strerror(errno));
+		err_set(err, ERR_IO, "close \"%s\": %s", f->tmp, strerror(errno));
 		goto fail;
 	}
-	fd = -1;
 	fault_point("write-before-rename");
-	if (rename(tmp, path) < 0) {
-		err_set(err, ERR_IO, "rename \"%s\" to \"%s\": %s", tmp, path, strerror(errno));
+	if (rename(f->tmp, f->path) < 0) {
+		err_set(err, ERR_IO, "rename \"%s\" to \"%s\": %s", f->tmp, f->path,
+			strerror(errno));
 		goto fail;
 	}
-	fsync_dir_of(path);
-	ret = 0;
-	goto out;
+	fsync_dir_of(f->path);
+	free(f->tmp);
+	f->tmp = NULL;
+	file_atomic_abort(f);
+	return 0;
 fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-out:
-	free(tmp);
-	return ret;
+	file_atomic_abort(f);
+	return -1;
+}
+
+void file_atomic_abort(struct file_atomic *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	if (f->tmp)
+		unlink(f->tmp);
+	free(f->tmp);
+	free(f->path);
+	f->tmp = f->path = NULL;
+	f->fd = -1;
+}
+
+int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		      struct atlas_err *err)
+{
+	struct file_atomic f;
+
+	if (file_atomic_open(&f, path, mode, err) < 0)
+		return -1;
+	if (file_atomic_put(&f, data, len, err) < 0) {
+		file_atomic_abort(&f);
+		return -1;
+	}
+	return file_atomic_commit(&f, err);
 }
 
 int file_read(const char *path, size_t max, struct buf *out, struct atlas_err *err)

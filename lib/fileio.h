@@ -19,6 +19,26 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
 		      struct atlas_err *err);
 
 /*
+ * The same write a piece at a time, for a text too large to hold whole:
+ * file_atomic_open() creates the temporary file (mode set), each
+ * file_atomic_put() appends to it, file_atomic_commit() fsyncs it and
+ * renames it over path (path untouched until then), file_atomic_abort()
+ * removes it. open releases f when it fails; after a failed put the caller
+ * aborts; commit releases f either way (the temporary file goes on error).
+ * abort accepts a released f.
+ */
+struct file_atomic {
+	char *path;
+	char *tmp;
+	int fd;
+};
+int file_atomic_open(struct file_atomic *f, const char *path, mode_t mode,
+		     struct atlas_err *err);
+int file_atomic_put(struct file_atomic *f, const void *data, size_t len, struct atlas_err *err);
+int file_atomic_commit(struct file_atomic *f, struct atlas_err *err);
+void file_atomic_abort(struct file_atomic *f);
+
+/*
  * Reads the whole file into out (appended). Fails with ERR_INVALID when the
  * file is larger than max bytes, ERR_NOTFOUND when it does not exist.
  */

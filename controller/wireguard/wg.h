@@ -205,6 +205,15 @@ int wg_parse_uapi(char *text, struct wg_obs_iface *ifc, struct atlas_err *err);
  */
 int wg_uapi_get(const char *ifname, struct buf *out, struct atlas_err *err);
 /*
+ * Reads IF's device like wg_uapi_get() (a get=1 sent ahead, or a new one)
+ * and parses the reply into ifc like wg_parse_uapi() as it arrives, 64 KiB
+ * at a time: the whole reply (3 MB at 10,000 peers) is never held. *got is
+ * 0 when the socket could not be read (ERR_NOTFOUND: there is none; ifc is
+ * then as it was), 1 when a reply came; -1 then when it was malformed.
+ */
+int wg_uapi_observe(const char *ifname, struct wg_obs_iface *ifc, int *got,
+		    struct atlas_err *err);
+/*
  * Sends get=1 to IF's socket now and keeps the connection for the next
  * wg_uapi_get(IF), which reads the reply (asking again if that fails): the
  * device builds its reply while the caller does something else. Nothing

@@ -196,14 +196,12 @@ static void observe_iface(const char *confdir, struct wg_obs_iface *ifc)
 		return;
 	/* The UAPI socket when there is one (measured cheaper), else `wg show dump`. */
 	if (!mode || strcmp(mode, "dump")) {
-		struct buf reply = BUF_INIT;
-		int got = wg_uapi_get(ifc->name, &reply, &e) == 0;
+		int got;
 
-		if (got && wg_parse_uapi(reply.data, ifc, &e) == 0)
+		if (wg_uapi_observe(ifc->name, ifc, &got, &e) == 0)
 			ifc->readable = 1;
 		else if (got)
 			ifc->error = xstrdup(e.msg);
-		buf_release_secure(&reply);
 		if (got)
 			return;
 	}

@@ -108,74 +108,88 @@ static void peer_line(struct wg_obs_peer *p, const char *line, size_t klen, cons
 	}
 }
 
-int wg_parse_uapi(char *text, struct wg_obs_iface *ifc, struct atlas_err *err)
+/* A get=1 reply parsed a line at a time (wg_parse_uapi, wg_uapi_observe). */
+struct uapi_parse {
+	struct wg_obs_iface *ifc;
+	struct wg_obs_peer *p;	/* the peer the lines are about; NULL: the device's */
+	size_t cap;
+	int errno_seen;
+	char priv[KEY_B64];	/* secret */
+};
+
+/* One key=value line of len bytes (no '\n'), cut up in place: 0, or -1 on a malformed one. */
+static int uapi_line(struct uapi_parse *ps, char *line, size_t len, struct atlas_err *err)
 {
-	struct wg_obs_peer *p = NULL;
-	char priv[KEY_B64] = "", *line, *next;
-	size_t cap = 0;
-	int ret = -1, errno_seen = 0;
+	struct wg_obs_iface *ifc = ps->ifc;
+	char *eq = memchr(line, '=', len), *v;
+	size_t klen, vlen;
 
-	for (line = text; line && *line; line = next) {
-		char *eq, *v;
-		size_t klen, vlen;
+	if (!eq)
+		return err_set(err, ERR_INVALID, "uapi: line without '=': \"%.40s\"", line);
+	*eq = '\0';
+	v = eq + 1;
+	klen = (size_t)(eq - line);
+	vlen = len - klen - 1;
+	if (IS("public_key")) {
+		if (ifc->npeers == ps->cap) {
+			ps->cap = ps->cap ? ps->cap * 2 : 16;
+			ifc->peers = xrealloc(ifc->peers, ps->cap * sizeof(*ifc->peers));
+		}
+		ps->p = &ifc->peers[ifc->npeers++];
+		memset(ps->p, 0, sizeof(*ps->p));
+		if (hex_key(v, vlen, ps->p->public_key) < 0)
+			return err_set(err, ERR_INVALID, "uapi: bad public_key");
+	} else if (IS("errno")) {
+		if (strcmp(v, "0"))
+			return err_set(err, ERR_IO, "uapi: get failed with errno %s", v);
+		ps->errno_seen = 1;
+	} else if (ps->p) {
+		peer_line(ps->p, line, klen, v, vlen);
+	} else if (IS("private_key")) {
+		/* Device keys come before the first peer. */
+		if (hex_key(v, vlen, ps->priv) < 0)
+			return err_set(err, ERR_INVALID, "uapi: bad private_key");
+	} else if (IS("listen_port")) {
+		ifc->listen_port = atoi(v);
+	}
+	return 0;
+}
 
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		vlen = next ? (size_t)(next - line - 1) : strlen(line);
-		if (!vlen)
-			continue;	/* the empty line that ends the reply */
-		eq = memchr(line, '=', vlen);
-		if (!eq) {
-			err_set(err, ERR_INVALID, "uapi: line without '=': \"%.40s\"", line);
-			goto out;
-		}
-		*eq = '\0';
-		v = eq + 1;
-		klen = (size_t)(eq - line);
-		vlen -= klen + 1;
-		if (IS("public_key")) {
-			if (ifc->npeers == cap) {
-				cap = cap ? cap * 2 : 16;
-				ifc->peers = xrealloc(ifc->peers, cap * sizeof(*ifc->peers));
-			}
-			p = &ifc->peers[ifc->npeers++];
-			memset(p, 0, sizeof(*p));
-			if (hex_key(v, vlen, p->public_key) < 0) {
-				err_set(err, ERR_INVALID, "uapi: bad public_key");
-				goto out;
-			}
-		} else if (IS("errno")) {
-			if (strcmp(v, "0")) {
-				err_set(err, ERR_IO, "uapi: get failed with errno %s", v);
-				goto out;
-			}
-			errno_seen = 1;
-		} else if (p) {
-			peer_line(p, line, klen, v, vlen);
-		} else if (IS("private_key")) {
-			/* Device keys come before the first peer. */
-			if (hex_key(v, vlen, priv) < 0) {
-				err_set(err, ERR_INVALID, "uapi: bad private_key");
-				goto out;
-			}
-		} else if (IS("listen_port")) {
-			ifc->listen_port = atoi(v);
-		}
-	}
-	if (!errno_seen) {
-		err_set(err, ERR_INVALID, "uapi: reply without errno");
-		goto out;
-	}
-	if (priv[0] && key_public(priv, ifc->public_key, err) < 0)
-		goto out;
+/* After the last line: the device's public key, the peers sorted. */
+static int uapi_end(struct uapi_parse *ps, struct atlas_err *err)
+{
+	struct wg_obs_iface *ifc = ps->ifc;
+
+	if (!ps->errno_seen)
+		return err_set(err, ERR_INVALID, "uapi: reply without errno");
+	if (ps->priv[0] && key_public(ps->priv, ifc->public_key, err) < 0)
+		return -1;
 	for (size_t i = 0; i < ifc->npeers; i++)
 		strv_sort(&ifc->peers[i].allowed_ips);
 	if (ifc->npeers) /* qsort(NULL, 0, ...) is undefined */
 		qsort(ifc->peers, ifc->npeers, sizeof(*ifc->peers), wg_obs_peer_cmp);
-	ret = 0;
+	return 0;
+}
+
+int wg_parse_uapi(char *text, struct wg_obs_iface *ifc, struct atlas_err *err)
+{
+	struct uapi_parse ps = { .ifc = ifc };
+	char *line, *next;
+	int ret = -1;
+
+	for (line = text; line && *line; line = next) {
+		size_t len;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		len = next ? (size_t)(next - line - 1) : strlen(line);
+		if (len && uapi_line(&ps, line, len, err) < 0)
+			goto out;	/* an empty line ends the reply */
+	}
+	ret = uapi_end(&ps, err);
 out:
-	OPENSSL_cleanse(priv, sizeof(priv));
+	OPENSSL_cleanse(ps.priv, sizeof(ps.priv));
 	return ret;
 }
 
@@ -336,6 +350,122 @@ int wg_uapi_get(const char *ifname, struct buf *out, struct atlas_err *err)
 		buf_release_secure(out);
 	}
 	return uapi_exchange(ifname, "get=1\n\n", 7, out, err);
+}
+
+/* What the streamed read holds of a reply at once: whole lines and one part line. */
+#define UAPI_CHUNK (64u << 10)
+
+/* The peers and device fields a failed streamed read parsed, gone: ifc as before it. */
+static void uapi_parse_drop(struct uapi_parse *ps)
+{
+	struct wg_obs_iface *ifc = ps->ifc;
+
+	for (size_t i = 0; i < ifc->npeers; i++) {
+		OPENSSL_cleanse(ifc->peers[i].preshared_key, KEY_B64);
+		strv_clear(&ifc->peers[i].allowed_ips);
+		free(ifc->peers[i].endpoint);
+	}
+	free(ifc->peers);
+	ifc->peers = NULL;
+	ifc->npeers = 0;
+	ifc->listen_port = 0;
+	ifc->public_key[0] = '\0';
+	OPENSSL_cleanse(ps->priv, sizeof(ps->priv));
+	memset(ps, 0, sizeof(*ps));
+	ps->ifc = ifc;
+}
+
+/*
+ * Reads the reply on fd and parses it (uapi_line) as it arrives, up to the
+ * empty line after "errno=N". 0; -1 with *bad 0 when the socket failed or
+ * closed first, *bad 1 when a line was malformed.
+ */
+static int uapi_recv_parse(int fd, const char *path, struct uapi_parse *ps, int *bad,
+			   struct atlas_err *err)
+{
+	char *chunk = xmalloc(UAPI_CHUNK + 1);
+	size_t have = 0, total = 0;
+	int ret = -1;
+
+	*bad = 0;
+	for (;;) {
+		ssize_t n = read(fd, chunk + have, UAPI_CHUNK - have);
+		char *line = chunk, *nl;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err_set(err, ERR_IO, "cannot read %s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0) {	/* before the errno line: the device went away */
+			err_set(err, ERR_IO, "%s: reply cut short", path);
+			goto out;
+		}
+		have += (size_t)n;
+		total += (size_t)n;
+		if (total > UAPI_MAX) {
+			err_set(err, ERR_IO, "%s: reply too large", path);
+			goto out;
+		}
+		while ((nl = memchr(line, '\n', have - (size_t)(line - chunk)))) {
+			*nl = '\0';
+			if (nl == line && ps->errno_seen) {
+				ret = 0;	/* "errno=N\n\n": the end */
+				goto out;
+			}
+			if (nl > line && uapi_line(ps, line, (size_t)(nl - line), err) < 0) {
+				*bad = 1;
+				goto out;
+			}
+			line = nl + 1;
+		}
+		have -= (size_t)(line - chunk);
+		memmove(chunk, line, have);
+		if (have == UAPI_CHUNK) {
+			*bad = 1;
+			err_set(err, ERR_INVALID, "uapi: line longer than %u bytes", UAPI_CHUNK);
+			goto out;
+		}
+	}
+out:
+	OPENSSL_cleanse(chunk, UAPI_CHUNK + 1);
+	free(chunk);
+	return ret;
+}
+
+int wg_uapi_observe(const char *ifname, struct wg_obs_iface *ifc, int *got,
+		    struct atlas_err *err)
+{
+	struct uapi_parse ps = { .ifc = ifc };
+	struct sockaddr_un sa;
+	int fd = pending_take(ifname), bad = 0, ret = -1;
+
+	*got = 0;
+	if (fd >= 0) {
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s.sock", UAPI_DIR, ifname);
+		ret = uapi_recv_parse(fd, sa.sun_path, &ps, &bad, err);
+		close(fd);
+		/* the device may have gone and come back since: ask again */
+		if (ret < 0 && !bad)
+			uapi_parse_drop(&ps);
+	}
+	if (ret < 0 && !bad) {
+		if ((fd = uapi_send(ifname, "get=1\n\n", 7, &sa, err)) < 0)
+			goto out;
+		ret = uapi_recv_parse(fd, sa.sun_path, &ps, &bad, err);
+		close(fd);
+		if (ret < 0 && !bad) {
+			uapi_parse_drop(&ps);
+			goto out;
+		}
+	}
+	*got = 1;
+	if (ret == 0)
+		ret = uapi_end(&ps, err);
+out:
+	OPENSSL_cleanse(ps.priv, sizeof(ps.priv));
+	return ret;
 }
 
 /* 32 raw bytes as 64 lowercase hex digits in out[65]. */

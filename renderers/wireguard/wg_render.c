@@ -80,7 +80,8 @@ int render_wg_client(const struct settings *set, const struct wg_iface *ifc,
 	return 0;
 }
 
-void render_wg_server(const struct wg_iface *ifc, time_t now, struct buf *out)
+int render_wg_server_to(const struct wg_iface *ifc, time_t now, struct buf *out,
+			int (*put)(void *cls, const char *data, size_t len), void *cls)
 {
 	buf_printf(out,
 		   "# wireguard interface %s, written by atlas: the reboot-safe copy of what atlas\n"
@@ -95,6 +96,11 @@ void render_wg_server(const struct wg_iface *ifc, time_t now, struct buf *out)
 	for (size_t i = 0; i < ifc->npeers; i++) {
 		const struct wg_peer *p = &ifc->peers[i];
 
+		if (put && out->len >= RENDER_PIECE) {
+			if (put(cls, out->data, out->len) < 0)
+				return -1;
+			buf_reset(out);
+		}
 		if (!wg_peer_active(p, now) || !KEY_HAS(&p->public_key))
 			continue;
 		buf_printf(out, "\n# peer %s\n[Peer]\n", p->name);
@@ -105,6 +111,17 @@ void render_wg_server(const struct wg_iface *ifc, time_t now, struct buf *out)
 		if (p->keepalive)
 			buf_printf(out, "PersistentKeepalive = %d\n", p->keepalive);
 	}
+	if (put && out->len) {
+		if (put(cls, out->data, out->len) < 0)
+			return -1;
+		buf_reset(out);
+	}
+	return 0;
+}
+
+void render_wg_server(const struct wg_iface *ifc, time_t now, struct buf *out)
+{
+	render_wg_server_to(ifc, now, out, NULL, NULL);
 }
 
 int render_qr_svg(const char *text, struct buf *out, struct atlas_err *err)

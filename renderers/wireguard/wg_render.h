@@ -42,6 +42,20 @@ int render_wg_client(const struct settings *set, const struct wg_iface *ifc,
  */
 void render_wg_server(const struct wg_iface *ifc, time_t now, struct buf *out);
 
+/* What render_wg_server_to() builds before it hands the text over. */
+#define RENDER_PIECE (64u << 10)
+
+/*
+ * The same text as render_wg_server(), a piece at a time: built in out and
+ * handed to put(cls, data, len) whenever out holds RENDER_PIECE bytes, and
+ * at the end; out is emptied after each piece (its room stays, so the text
+ * of 10,000 peers, 1.3 MB, is never held whole). Returns 0, or -1 as soon
+ * as put returns -1 (out then holds the piece put refused). Pure but for
+ * what put does; out holds the private key at times: the caller wipes it.
+ */
+int render_wg_server_to(const struct wg_iface *ifc, time_t now, struct buf *out,
+			int (*put)(void *cls, const char *data, size_t len), void *cls);
+
 /*
  * text as a QR code (error correction level M, 8-bit mode) in SVG, one
  * path, a 4-module quiet zone, appended to out. Fails (ERR_INVALID) when the

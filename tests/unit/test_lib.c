@@ -130,6 +130,67 @@ static void test_lib__atomic_write(void **s)
 	free(p);
 }
 
+/* The number of entries of dir (. and .. aside). */
+static int entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+/*
+ * A write a piece at a time: path keeps its old bytes until the commit,
+ * then holds every piece, with the mode asked for; an abort leaves the old
+ * file and no temporary one.
+ */
+static void test_lib__atomic_write_in_pieces(void **s)
+{
+	char *dir = tu_tmpdir(), *p = xasprintf("%s/f", dir), *got;
+	struct file_atomic f;
+	struct atlas_err err;
+	struct stat st;
+
+	(void)s;
+	assert_int_equal(file_write_atomic(p, "old", 3, 0644, &err), 0);
+	assert_int_equal(file_atomic_open(&f, p, 0600, &err), 0);
+	assert_int_equal(file_atomic_put(&f, "one ", 4, &err), 0);
+	assert_int_equal(file_atomic_put(&f, "", 0, &err), 0);
+	assert_int_equal(file_atomic_put(&f, "two", 3, &err), 0);
+	got = tu_read(p);
+	assert_string_equal(got, "old");	/* not yet */
+	free(got);
+	assert_int_equal(entries(dir), 2);	/* f and the temporary file */
+	assert_int_equal(file_atomic_commit(&f, &err), 0);
+	got = tu_read(p);
+	assert_string_equal(got, "one two");
+	free(got);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(entries(dir), 1);
+	/* aborted: the old bytes, no temporary file; a second abort does nothing */
+	assert_int_equal(file_atomic_open(&f, p, 0600, &err), 0);
+	assert_int_equal(file_atomic_put(&f, "three", 5, &err), 0);
+	file_atomic_abort(&f);
+	file_atomic_abort(&f);
+	got = tu_read(p);
+	assert_string_equal(got, "one two");
+	free(got);
+	assert_int_equal(entries(dir), 1);
+	free(p);
+	p = xasprintf("%s/missing/f", dir);
+	assert_int_equal(file_atomic_open(&f, p, 0600, &err), -1);
+	assert_non_null(strstr(err.msg, "cannot create a temporary file"));
+	file_atomic_abort(&f);	/* released by the failed open: nothing to do */
+	tu_rmrf_free(dir);
+	free(p);
+}
+
 static void put(const char *dir, const char *rel)
 {
 	char *p = xasprintf("%s/%s", dir, rel);
@@ -422,6 +483,7 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_lib__ipaddr),
 	cmocka_unit_test(test_lib__strv),
 	cmocka_unit_test(test_lib__atomic_write),
+	cmocka_unit_test(test_lib__atomic_write_in_pieces),
 	cmocka_unit_test(test_lib__clean_stale),
 	cmocka_unit_test(test_lib__spawn),
 	cmocka_unit_test(test_lib__ip_parse_prefix_digits_only),

@@ -632,6 +632,76 @@ static void test_wg_diff__record_line_only_when_alone(void **state)
 	fx_release(&f);
 }
 
+/* A state of n peers on wg0 and the dump of a device holding exactly them (new texts). */
+static void big_iface(size_t n, char **yaml, char **dump)
+{
+	struct buf y = BUF_INIT, d = BUF_INIT;
+
+	buf_puts(&y, "version: 1\n"
+		     "settings: {host: vpn.example.com, egress_interface: eth0}\n"
+		     "wireguard:\n"
+		     "  interfaces:\n"
+		     "    - name: wg0\n"
+		     "      listen_port: 51820\n"
+		     "      address: [10.8.0.1/24]\n"
+		     "      private_key: " PRIV "\n"
+		     "      public_key: " PUB "\n"
+		     "      peers:\n");
+	buf_puts(&d, PRIV "\t" PUB "\t51820\toff\n");
+	for (size_t i = 0; i < n; i++) {
+		struct wg_key k = { .b = { 7, (unsigned char)(i >> 8), (unsigned char)i },
+				    .set = KEY_SET };
+		char key[KEY_B64];
+
+		key_text(&k, key);
+		buf_printf(&y,
+			   "        - {name: peer-with-a-long-name-%zu, "
+			   "address: [10.9.%zu.%zu/32], public_key: %s}\n",
+			   i, i / 250, i % 250 + 1, key);
+		buf_printf(&d, "%s\t(none)\t(none)\t10.9.%zu.%zu/32\t0\t0\t0\toff\n", key, i / 250,
+			   i % 250 + 1);
+	}
+	*yaml = buf_detach(&y);
+	*dump = buf_detach(&d);
+}
+
+/*
+ * The record is compared with the render a piece at a time: a record of
+ * many pieces that matches is no change; one that differs in a later piece,
+ * is one byte short or one byte long is out of date.
+ */
+static void test_wg_diff__record_compared_in_pieces(void **state)
+{
+	char *yaml, *dump;
+	struct fx f;
+
+	(void)state;
+	big_iface(2000, &yaml, &dump);
+	fx_run(&f, yaml, dump);
+	assert_true(f.obs.ifaces[0].conf.len > 3 * RENDER_PIECE);
+	assert_int_equal(f.plan.n, 0);
+	fx_release(&f);
+	for (int how = 0; how < 3; how++) {
+		struct buf *conf;
+
+		fx_init(&f, yaml, dump);
+		conf = &f.obs.ifaces[0].conf;
+		if (how == 0)
+			conf->data[conf->len - 10] ^= 1;	/* in the last piece */
+		else if (how == 1)
+			conf->data[--conf->len] = '\0';	/* one byte short */
+		else
+			buf_putc(conf, '\n');			/* one byte long */
+		fx_diff(&f);
+		dump_plan(&f);
+		assert_int_equal(f.plan.n, 1);
+		assert_int_equal(act(&f, 0)->type, WG_CONF_WRITE);
+		fx_release(&f);
+	}
+	free(yaml);
+	free(dump);
+}
+
 static void test_wg_diff__missing_peer_created(void **state)
 {
 	char *dump = xstrdup(base_dump);
@@ -830,6 +900,7 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_wg_diff__order),
 	cmocka_unit_test(test_wg_diff__new_peers_by_name),
 	cmocka_unit_test(test_wg_diff__record_line_only_when_alone),
+	cmocka_unit_test(test_wg_diff__record_compared_in_pieces),
 	cmocka_unit_test(test_wg_diff__interface_missing),
 	cmocka_unit_test(test_wg_diff__disabled_interface),
 	cmocka_unit_test(test_wg_diff__forwarding_and_nat))

@@ -90,6 +90,69 @@ static void test_wg_render__server_golden(void **state)
 	buf_release(&out);
 }
 
+struct pieces {
+	struct buf all;
+	size_t n, largest, stop_after;	/* stop_after: put fails at that piece (0: never) */
+};
+
+static int pieces_put(void *cls, const char *data, size_t len)
+{
+	struct pieces *p = cls;
+
+	if (++p->n == p->stop_after)
+		return -1;
+	buf_add(&p->all, data, len);
+	if (len > p->largest)
+		p->largest = len;
+	return 0;
+}
+
+/*
+ * The server config a piece at a time: the pieces make the same bytes as
+ * the whole render, none much above RENDER_PIECE, and a put that fails
+ * stops the render.
+ */
+static void test_wg_render__server_in_pieces(void **state)
+{
+	struct atlas_state *st = *state;
+	const struct wg_iface *ifc = state_wg_iface(st, "wg0");
+	struct wg_iface big = *ifc;	/* the same peers over and over (shallow: not freed) */
+	struct buf whole = BUF_INIT, piece = BUF_INIT;
+	struct pieces p = { .all = BUF_INIT };
+	size_t k = 3000;
+
+	big.npeers = ifc->npeers * k;
+	big.peers = xcalloc(big.npeers, sizeof(*big.peers));
+	for (size_t i = 0; i < big.npeers; i++)
+		big.peers[i] = ifc->peers[i % ifc->npeers];
+	render_wg_server(&big, TU_NOW, &whole);
+	assert_true(whole.len > 4 * RENDER_PIECE);
+	assert_int_equal(render_wg_server_to(&big, TU_NOW, &piece, pieces_put, &p), 0);
+	assert_true(p.n > 4);
+	assert_true(p.largest < RENDER_PIECE + 1024);
+	assert_int_equal(p.all.len, whole.len);
+	assert_memory_equal(p.all.data, whole.data, whole.len);
+	assert_int_equal(piece.len, 0);
+	buf_release(&p.all);
+	memset(&p, 0, sizeof(p));
+	p.stop_after = 2;
+	assert_int_equal(render_wg_server_to(&big, TU_NOW, &piece, pieces_put, &p), -1);
+	assert_int_equal(p.n, 2);
+	buf_reset(&piece);	/* it holds the refused piece */
+	/* a small interface: one piece, the whole text */
+	buf_release(&p.all);
+	memset(&p, 0, sizeof(p));
+	buf_reset(&whole);
+	render_wg_server(ifc, TU_NOW, &whole);
+	assert_int_equal(render_wg_server_to(ifc, TU_NOW, &piece, pieces_put, &p), 0);
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.all.data, whole.data);
+	buf_release(&p.all);
+	buf_release(&piece);
+	buf_release(&whole);
+	free(big.peers);
+}
+
 static void test_wg_render__qr_golden(void **state)
 {
 	struct atlas_state *st = *state;
@@ -159,6 +222,7 @@ TU_MAIN(setup, teardown,
 	cmocka_unit_test(test_wg_render__client_byo_key),
 	cmocka_unit_test(test_wg_render__client_only_app_keys),
 	cmocka_unit_test(test_wg_render__server_golden),
+	cmocka_unit_test(test_wg_render__server_in_pieces),
 	cmocka_unit_test(test_wg_render__qr_golden),
 	cmocka_unit_test(test_wg_render__qr_too_long),
 	cmocka_unit_test(test_wg_render__endpoint),

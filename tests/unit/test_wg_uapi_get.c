@@ -4,7 +4,8 @@
  * instead of asking again, asks again when that reply is lost, and
  * wg_uapi_prefetch_drop() closes what was not read. A socket of the
  * device's name under /var/run/wireguard answers each connection with its
- * number as the listen port.
+ * number as the listen port, or with a reply it is given. wg_uapi_observe()
+ * parses a reply as it arrives into what wg_parse_uapi() makes of it whole.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -22,6 +23,8 @@ struct dev {
 	char path[108];
 	int conns;		/* connections accepted */
 	int hang_up_first;	/* close the first connection without a reply */
+	const char *reply;	/* the reply to send, else one with the connection's number */
+	size_t cut_first;	/* the first connection gets only so many bytes of reply */
 	pthread_t th;
 };
 
@@ -46,22 +49,38 @@ static void *serve(void *p)
 		int n = ++d->conns;
 
 		if (read(fd, req, sizeof(req) - 1) > 0 && !(n == 1 && d->hang_up_first)) {
+			const char *r = reply;
+			size_t len;
+
 			snprintf(reply, sizeof(reply), "listen_port=%d\nerrno=0\n\n", 1000 + n);
-			/* the client may have closed already (a dropped prefetch) */
-			if (send(fd, reply, strlen(reply), MSG_NOSIGNAL) < 0 && errno != EPIPE)
-				break;
+			if (d->reply)
+				r = d->reply;
+			len = n == 1 && d->cut_first ? d->cut_first : strlen(r);
+			/* in small sends: lines cross the reader's pieces */
+			for (size_t at = 0; at < len;) {
+				size_t k = len - at < 999 ? len - at : 999;
+				ssize_t w = send(fd, r + at, k, MSG_NOSIGNAL);
+
+				/* the client may have closed (a dropped prefetch) */
+				if (w <= 0)
+					break;
+				at += (size_t)w;
+			}
 		}
 		close(fd);
 	}
 	return NULL;
 }
 
-static void dev_start(struct dev *d, const char *ifname, int hang_up_first)
+static void dev_start_with(struct dev *d, const char *ifname, int hang_up_first,
+			   const char *reply, size_t cut_first)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
 	memset(d, 0, sizeof(*d));
 	d->hang_up_first = hang_up_first;
+	d->reply = reply;
+	d->cut_first = cut_first;
 	mkdir("/var/run/wireguard", 0755);
 	snprintf(d->path, sizeof(d->path), "/var/run/wireguard/%s.sock", ifname);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->path);
@@ -72,6 +91,11 @@ static void dev_start(struct dev *d, const char *ifname, int hang_up_first)
 	    listen(d->lfd, 4) < 0)
 		fail_msg("cannot listen on %s (needs root): %s", d->path, strerror(errno));
 	assert_int_equal(pthread_create(&d->th, NULL, serve, d), 0);
+}
+
+static void dev_start(struct dev *d, const char *ifname, int hang_up_first)
+{
+	dev_start_with(d, ifname, hang_up_first, NULL, 0);
 }
 
 static void dev_stop(struct dev *d)
@@ -124,5 +148,111 @@ static void test_wg_uapi_get__prefetch(void **ts)
 	dev_stop(&d);
 }
 
+/* A reply of n peers with every kind of line, as wireguard-go writes it (new). */
+static char *big_reply(size_t n)
+{
+	struct buf b = BUF_INIT;
+
+	buf_puts(&b, "private_key="
+		     "e84b5a6d2717c1003a13b431570353dbaca9146cf150c5f8575680feba52027a\n"
+		     "listen_port=51820\n");
+	for (size_t i = 0; i < n; i++) {
+		buf_printf(&b, "public_key=%02zx%02zx", (i >> 8) & 255, i & 255);
+		for (int k = 0; k < 30; k++)
+			buf_puts(&b, "5a");
+		/* every second peer without a PSK (all zero) */
+		buf_puts(&b, "\npreshared_key=");
+		for (int k = 0; k < 32; k++)
+			buf_puts(&b, i % 2 ? "00" : "18");
+		buf_putc(&b, '\n');
+		buf_printf(&b, "protocol_version=1\nendpoint=192.0.2.%zu:51820\n"
+			       "last_handshake_time_sec=%zu\nlast_handshake_time_nsec=0\n"
+			       "tx_bytes=%zu\nrx_bytes=%zu\npersistent_keepalive_interval=%d\n"
+			       "allowed_ip=10.9.%zu.%zu/32\nallowed_ip=fd00::%zx/128\n",
+			   i % 250, 1767268000 + i, 3 * i, 5 * i, i % 2 ? 25 : 0, i / 250, i % 250,
+			   i);
+	}
+	buf_puts(&b, "errno=0\n\n");
+	return buf_detach(&b);
+}
+
+/* Two observations of a device are the same: device fields, every peer field. */
+static void assert_same_obs(const struct wg_obs_iface *a, const struct wg_obs_iface *b)
+{
+	assert_int_equal(a->listen_port, b->listen_port);
+	assert_string_equal(a->public_key, b->public_key);
+	assert_int_equal(a->npeers, b->npeers);
+	for (size_t i = 0; i < a->npeers; i++) {
+		const struct wg_obs_peer *p = &a->peers[i], *q = &b->peers[i];
+
+		assert_string_equal(p->public_key, q->public_key);
+		assert_string_equal(p->preshared_key, q->preshared_key);
+		assert_true(strv_eq(&p->allowed_ips, &q->allowed_ips));
+		assert_int_equal(p->keepalive, q->keepalive);
+		assert_int_equal(p->handshake, q->handshake);
+		assert_int_equal(p->rx, q->rx);
+		assert_int_equal(p->tx, q->tx);
+		assert_string_equal(p->endpoint, q->endpoint);
+	}
+}
+
+/*
+ * wg_uapi_observe() parses the reply as it arrives: a reply of many
+ * pieces gives what wg_parse_uapi() gives for the whole text; a prefetched
+ * reply cut short is asked again and nothing of the lost part stays (no
+ * peer twice); a malformed reply is an error of a reply that came.
+ */
+static void test_wg_uapi_get__observe_streamed(void **ts)
+{
+	struct wg_obs_iface whole = { 0 }, got = { 0 };
+	struct atlas_err err = { 0 };
+	char ifname[16], *reply = big_reply(3000), *copy = xstrdup(reply);
+	struct dev d;
+	int came;
+
+	(void)ts;
+	snprintf(ifname, sizeof(ifname), "atso%d", (int)getpid() % 100000);
+	assert_true(strlen(reply) > 10 * 65536);
+	assert_int_equal(wg_parse_uapi(copy, &whole, &err), 0);
+	assert_int_equal(whole.npeers, 3000);
+	dev_start_with(&d, ifname, 0, reply, 0);
+	assert_int_equal(wg_uapi_observe(ifname, &got, &came, &err), 0);
+	assert_int_equal(came, 1);
+	assert_same_obs(&got, &whole);
+	wg_obs_iface_release(&got);
+	dev_stop(&d);
+	/* the prefetched connection hangs up in the middle of a peer: asked again */
+	dev_start_with(&d, ifname, 0, reply, strlen(reply) / 2 + 7);
+	wg_uapi_prefetch(ifname);
+	assert_int_equal(wg_uapi_observe(ifname, &got, &came, &err), 0);
+	assert_int_equal(d.conns, 2);
+	assert_same_obs(&got, &whole);
+	wg_obs_iface_release(&got);
+	dev_stop(&d);
+	/* no prefetch, cut short: no reply, nothing kept */
+	dev_start_with(&d, ifname, 0, reply, strlen(reply) / 2);
+	assert_int_equal(wg_uapi_observe(ifname, &got, &came, &err), -1);
+	assert_int_equal(came, 0);
+	assert_non_null(strstr(err.msg, "cut short"));
+	assert_int_equal(got.npeers, 0);
+	assert_null(got.peers);
+	dev_stop(&d);
+	/* errno != 0: a reply came, and it is an error */
+	dev_start_with(&d, ifname, 0, "errno=2\n\n", 0);
+	assert_int_equal(wg_uapi_observe(ifname, &got, &came, &err), -1);
+	assert_int_equal(came, 1);
+	assert_non_null(strstr(err.msg, "errno 2"));
+	wg_obs_iface_release(&got);
+	dev_stop(&d);
+	/* no socket */
+	assert_int_equal(wg_uapi_observe("atso-none", &got, &came, &err), -1);
+	assert_int_equal(came, 0);
+	assert_int_equal(err.code, ERR_NOTFOUND);
+	wg_obs_iface_release(&whole);
+	free(copy);
+	free(reply);
+}
+
 TU_MAIN(NULL, remove_made,
-	cmocka_unit_test(test_wg_uapi_get__prefetch))
+	cmocka_unit_test(test_wg_uapi_get__prefetch),
+	cmocka_unit_test(test_wg_uapi_get__observe_streamed))
