@@ -66,7 +66,32 @@ struct loop {
 	int64_t fast_base;
 	struct fast_peer *fast;
 	int64_t check_due;
+	/*
+	 * Counts the starts and ends of every run that holds the engine lock
+	 * (odd while one does): a status round taken without the lock
+	 * (driver.status_alone) compares it before and after, and a round
+	 * that a run overlapped may have seen an interface half made.
+	 */
+	unsigned long engine_epoch;
 };
+
+/* A run takes or gives back the engine lock (held): engine_epoch moves. */
+static void engine_mark(struct loop *l)
+{
+	pthread_mutex_lock(&l->mu);
+	l->engine_epoch++;
+	pthread_mutex_unlock(&l->mu);
+}
+
+static unsigned long engine_epoch(struct loop *l)
+{
+	unsigned long e;
+
+	pthread_mutex_lock(&l->mu);
+	e = l->engine_epoch;
+	pthread_mutex_unlock(&l->mu);
+	return e;
+}
 
 int loop_can_restart(const char *engine)
 {
@@ -299,6 +324,7 @@ static int64_t engines_begin(struct loop *l, const struct atlas_state **desired,
 	pthread_mutex_lock(&l->engine_mu);
 	pthread_mutex_lock(&l->mu);
 	l->resync = (*desired)->settings.resync;
+	l->engine_epoch++;
 	pthread_mutex_unlock(&l->mu);
 	controller_ctx_init(ctx, l->datadir, l->store, *desired);
 	ctx->compact_results = 1; /* expanded where read: loop_run_full */
@@ -308,6 +334,7 @@ static int64_t engines_begin(struct loop *l, const struct atlas_state **desired,
 static void engines_end(struct loop *l, struct driver_ctx *ctx)
 {
 	controller_ctx_release(ctx);
+	engine_mark(l);
 	pthread_mutex_unlock(&l->engine_mu);
 }
 
@@ -392,9 +419,11 @@ static int run_fast(struct loop *l, struct fast_peer *f)
 	int rc;
 
 	pthread_mutex_lock(&l->engine_mu);
+	engine_mark(l);
 	controller_ctx_init(&ctx, l->datadir, l->store, NULL);
 	rc = controller_fast_peer(&ctx, f, "api", &result, &o, &err);
 	controller_ctx_release(&ctx);
+	engine_mark(l);
 	pthread_mutex_unlock(&l->engine_mu);
 	if (rc < 0)
 		log_info("reconcile: no fast apply of generation %lld (%s): a full run follows",
@@ -768,26 +797,53 @@ json_t *loop_last_run(struct loop *l)
 	return r;
 }
 
-json_t *loop_engine_status(struct loop *l, const struct atlas_state *desired)
+/*
+ * The status of the drivers of v that run alone (alone 1: without the
+ * engine lock) or under it (alone 0), into out.
+ */
+static void status_of(struct loop *l, const struct driver *const *v,
+		      const struct atlas_state *desired, int alone, json_t *out)
 {
-	json_t *out = json_object();
 	struct driver_ctx ctx;
+	int locked = 0;
 
-	pthread_mutex_lock(&l->engine_mu);
-	controller_ctx_init(&ctx, l->datadir, NULL, desired);
-	for (size_t i = 0; atlas_drivers[i]; i++) {
-		const struct driver *d = atlas_drivers[i];
+	for (size_t i = 0; v[i]; i++) {
+		const struct driver *d = v[i];
 		json_t *st;
 
-		if (!d->status || !controller_managed(desired, d->name))
+		if (!d->status || !controller_managed(desired, d->name) ||
+		    (d->status_alone != 0) != alone)
 			continue;
+		if (!alone && !locked) {
+			pthread_mutex_lock(&l->engine_mu);
+			locked = 1;
+		}
+		controller_ctx_init(&ctx, l->datadir, NULL, desired);
 		st = d->status(&ctx, desired);
+		controller_ctx_release(&ctx);
 		if (st)
 			json_object_set_new(out, d->name, st);
 	}
-	controller_ctx_release(&ctx);
-	pthread_mutex_unlock(&l->engine_mu);
+	if (locked)
+		pthread_mutex_unlock(&l->engine_mu);
+}
+
+json_t *loop_engine_status_of(struct loop *l, const struct driver *const *v,
+			      const struct atlas_state *desired, int *overlapped)
+{
+	json_t *out = json_object();
+	unsigned long e0 = engine_epoch(l);
+
+	status_of(l, v, desired, 1, out);
+	status_of(l, v, desired, 0, out);
+	if (overlapped)
+		*overlapped = (e0 & 1) || engine_epoch(l) != e0;
 	return out;
+}
+
+json_t *loop_engine_status(struct loop *l, const struct atlas_state *desired, int *overlapped)
+{
+	return loop_engine_status_of(l, atlas_drivers, desired, overlapped);
 }
 
 int loop_plan(struct loop *l, const struct atlas_state *desired, int64_t gen, struct plan *plan,

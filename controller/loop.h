@@ -21,7 +21,9 @@
  *
  * Every call into the engine drivers (apply, restart, status) happens under
  * one engine lock, so a driver never sees two of them at once (OpenVPN's
- * management socket takes one client at a time).
+ * management socket takes one client at a time); a status that only reads
+ * through a channel the engine serialises itself (driver.status_alone:
+ * WireGuard's `wg show dump`) runs beside them.
  */
 #ifndef ATLAS_LOOP_H
 #define ATLAS_LOOP_H
@@ -223,10 +225,16 @@ json_t *loop_run_summary(json_t *run);
 /*
  * Live status of every engine of desired (borrowed) whose driver has
  * status(): a new object {"wireguard": {...}, "openvpn": {...}}, taken
- * under the engine lock.
+ * under the engine lock but for the drivers whose status_alone says it
+ * may run beside an apply. *overlapped (may be NULL) is 1 when a run held
+ * the engines during the round: what it saw may be a step of that run
+ * (an interface not created yet), not the system's state.
  */
 struct atlas_state;
-json_t *loop_engine_status(struct loop *l, const struct atlas_state *desired);
+json_t *loop_engine_status(struct loop *l, const struct atlas_state *desired, int *overlapped);
+/* The same over the drivers of v (a NULL-ended table): for tests. */
+json_t *loop_engine_status_of(struct loop *l, const struct driver *const *v,
+			      const struct atlas_state *desired, int *overlapped);
 
 /*
  * A recorded run as JSON (new): {id, started_at, finished_at (unix
