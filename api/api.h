@@ -233,6 +233,12 @@ const struct atlas_state *app_state_acquire(struct app *a, int64_t *gen, struct 
 const struct atlas_state *app_state_share(struct app *a, int holder, int64_t *gen,
 					  struct atlas_err *err);
 void app_state_unshare(struct app *a, int holder, const struct atlas_state *st);
+/*
+ * The same without a load: the cache when it is generation min_gen or
+ * later (its generation in *gen), else NULL and nothing held.
+ */
+const struct atlas_state *app_state_peek(struct app *a, int holder, int64_t min_gen,
+					 int64_t *gen);
 /* The loop's source of desired states (loop_start_from): app_state_share. */
 struct loop_source app_loop_source(struct app *a);
 /*

@@ -129,9 +129,28 @@ void app_state_unshare(struct app *a, int holder, const struct atlas_state *st)
 	pthread_rwlock_unlock(&a->cache_mu);
 }
 
+const struct atlas_state *app_state_peek(struct app *a, int holder, int64_t min_gen, int64_t *gen)
+{
+	const struct atlas_state *st = NULL;
+
+	pthread_rwlock_rdlock(&a->cache_mu);
+	if (a->cache && a->cache_gen >= min_gen) {
+		st = a->cache;
+		*gen = a->cache_gen;
+		a->held[holder] = st; /* under the read lock, as app_state_share */
+	}
+	pthread_rwlock_unlock(&a->cache_mu);
+	return st;
+}
+
 static const struct atlas_state *source_get(void *cls, int64_t *gen, struct atlas_err *err)
 {
 	return app_state_share(cls, APP_HOLD_LOOP, gen, err);
+}
+
+static const struct atlas_state *source_peek(void *cls, int64_t min_gen, int64_t *gen)
+{
+	return app_state_peek(cls, APP_HOLD_LOOP, min_gen, gen);
 }
 
 static void source_put(void *cls, const struct atlas_state *st)
@@ -141,7 +160,9 @@ static void source_put(void *cls, const struct atlas_state *st)
 
 struct loop_source app_loop_source(struct app *a)
 {
-	struct loop_source src = { .get = source_get, .put = source_put, .cls = a };
+	struct loop_source src = {
+		.get = source_get, .put = source_put, .peek = source_peek, .cls = a
+	};
 
 	return src;
 }
@@ -259,7 +280,7 @@ static struct fast_peer *fast_of(const struct commit_edit *e, const struct atlas
 
 	if (!ifc || ifc->disabled || !next->wireguard.enabled)
 		return NULL;
-	return fast_peer_new(gen, ifc, e->po, e->pn, next->settings.auto_apply);
+	return fast_peer_new(gen, ifc->name, e->po, e->pn, next->settings.auto_apply);
 }
 
 int app_edit_commit(struct req *r, struct atlas_state *next, const char *summary)

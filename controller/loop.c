@@ -406,6 +406,38 @@ static void fast_settled(struct loop *l, int64_t gen)
 }
 
 /*
+ * The state a fast run of generation gen writes the record from (borrowed
+ * until state_put): the source's at hand when it is gen or later (the
+ * edit made it the API's cache before it woke the loop), else a load; NULL
+ * when none is gen or later.
+ */
+static const struct atlas_state *fast_state(struct loop *l, int64_t gen)
+{
+	struct atlas_err err = {0};
+	const struct atlas_state *st;
+	int64_t g = 0;
+
+	if (l->src.peek)
+		return l->src.peek(l->src.cls, gen, &g);
+	st = state_get(l, &g, &err);
+	if (st && g < gen) {
+		state_put(l, st);
+		st = NULL;
+	}
+	return st;
+}
+
+/* Interface name of st when a run writes its record, else NULL (as record_first in wg_apply.c). */
+static const struct wg_iface *record_iface(const struct atlas_state *st, const char *name)
+{
+	const struct wg_iface *ifc = st->has_wireguard && st->wireguard.enabled
+					     ? state_wg_iface(st, name)
+					     : NULL;
+
+	return ifc && !ifc->disabled ? ifc : NULL;
+}
+
+/*
  * A fast edit (loop_wake_fast): one UAPI set of one peer, recorded as a
  * run; the full check is due LOOP_CHECK_MS later. Returns 0, or -1 when the fast
  * path did not fit or failed: then a full reconcile is due at once.
@@ -415,16 +447,25 @@ static int run_fast(struct loop *l, struct fast_peer *f)
 	struct atlas_err err = {0};
 	struct driver_ctx ctx;
 	struct run_outcome o = { .nengines = 1 };
+	const struct atlas_state *st;
 	json_t *result = NULL;
-	int rc;
+	int rc = -1;
 
-	pthread_mutex_lock(&l->engine_mu);
-	engine_mark(l);
-	controller_ctx_init(&ctx, l->datadir, l->store, NULL);
-	rc = controller_fast_peer(&ctx, f, "api", &result, &o, &err);
-	controller_ctx_release(&ctx);
-	engine_mark(l);
-	pthread_mutex_unlock(&l->engine_mu);
+	st = fast_state(l, f->generation);
+	if (!st) {
+		err_set(&err, ERR_INTERNAL, "no desired state of generation %lld or later at hand",
+			(long long)f->generation);
+	} else {
+		pthread_mutex_lock(&l->engine_mu);
+		engine_mark(l);
+		controller_ctx_init(&ctx, l->datadir, l->store, NULL);
+		rc = controller_fast_peer(&ctx, f, record_iface(st, f->iface), "api", &result, &o,
+					  &err);
+		controller_ctx_release(&ctx);
+		engine_mark(l);
+		pthread_mutex_unlock(&l->engine_mu);
+		state_put(l, st);
+	}
 	if (rc < 0)
 		log_info("reconcile: no fast apply of generation %lld (%s): a full run follows",
 			 (long long)f->generation, err.msg);

@@ -1147,6 +1147,34 @@ static void test_resource__two_holders_share_one_pack(void **ts)
 	app_state_put(&f->app);
 }
 
+/*
+ * The fast run's state at hand (app_state_peek): the cache when it is the
+ * generation asked for or a later one, held as the loop's share; never a
+ * load (a share would load a cache that is behind): NULL, nothing held.
+ */
+static void test_resource__peek_never_loads(void **ts)
+{
+	struct fx *f = *ts;
+	const struct atlas_state *st;
+	int64_t g = 0;
+
+	expect(f, "POST", IF, WG0, 201, NULL, NULL);
+	expect(f, "POST", IF "/wg0/peers", "{\"name\":\"alice\"}", 201, NULL, NULL);
+	st = app_state_peek(&f->app, APP_HOLD_LOOP, 1, &g);
+	assert_non_null(st);
+	assert_ptr_equal(st, f->app.cache);
+	assert_int_equal(g, 2);
+	assert_ptr_equal(f->app.held[APP_HOLD_LOOP], st);
+	app_state_unshare(&f->app, APP_HOLD_LOOP, st);
+	assert_null(f->app.held[APP_HOLD_LOOP]);
+	assert_null(app_state_peek(&f->app, APP_HOLD_LOOP, 3, &g));
+	assert_null(f->app.held[APP_HOLD_LOOP]);
+	f->app.cache_gen = 1; /* behind the store: a share would load generation 2 */
+	assert_null(app_state_peek(&f->app, APP_HOLD_LOOP, 2, &g));
+	assert_int_equal(f->app.cache_gen, 1);
+	assert_null(f->app.held[APP_HOLD_LOOP]);
+}
+
 struct reader {
 	struct app *app;
 	char note[32]; /* alice's note in the state the read got */
@@ -1217,6 +1245,7 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test_setup_teardown(test_resource__wg_interface_and_peers, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_resource__wg_peer_rename, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_resource__read_waits_for_the_install, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_resource__peek_never_loads, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_resource__bulk_is_one_generation, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_resource__refused_edit_keeps_state, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_resource__section_unmanaged_then_clients, setup,
