@@ -235,7 +235,8 @@ const struct atlas_state *app_state_share(struct app *a, int holder, int64_t *ge
 void app_state_unshare(struct app *a, int holder, const struct atlas_state *st);
 /*
  * The same without a load: the cache when it is generation min_gen or
- * later (its generation in *gen), else NULL and nothing held.
+ * later (its generation in *gen), else NULL and nothing held. An edit's
+ * install of min_gen in flight (app_install_begin) is waited for.
  */
 const struct atlas_state *app_state_peek(struct app *a, int holder, int64_t min_gen,
 					 int64_t *gen);

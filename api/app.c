@@ -133,6 +133,7 @@ const struct atlas_state *app_state_peek(struct app *a, int holder, int64_t min_
 {
 	const struct atlas_state *st = NULL;
 
+	install_wait(a, min_gen); /* the edit of min_gen is still making the cache */
 	pthread_rwlock_rdlock(&a->cache_mu);
 	if (a->cache && a->cache_gen >= min_gen) {
 		st = a->cache;
@@ -311,10 +312,12 @@ int app_edit_commit(struct req *r, struct atlas_state *next, const char *summary
 		return -1;
 	}
 	diags_clear(&d);
+	/* the set first: the fast run's record waits for this install (app_state_peek) */
+	if (fast)
+		loop_wake_fast(a->loop, "api", fast);
 	app_cache_install(a, next, gen);
 	log_info("api: %s (generation %lld)", summary, (long long)gen);
 	if (fast) {
-		loop_wake_fast(a->loop, "api", fast);
 		state_event(a, gen);
 		return 0;
 	}

@@ -510,13 +510,14 @@ static char *fast_text(const struct fast_peer *f)
 }
 
 int controller_fast_peer(const struct driver_ctx *ctx, const struct fast_peer *f,
-			 const struct wg_iface *ifc, const char *trigger, json_t **result, struct run_outcome *out,
+			 const struct fast_record *rec, const char *trigger, json_t **result, struct run_outcome *out,
 			 struct atlas_err *err)
 {
 	int64_t started_at = clock_wall_ms();
 	struct buf body = BUF_INIT;
 	json_t *results;
 	struct atlas_err e = { 0 };
+	const struct wg_iface *ifc;
 	char *text;
 	int rc = 0;
 
@@ -536,7 +537,8 @@ int controller_fast_peer(const struct driver_ctx *ctx, const struct fast_peer *f
 	plan_result(results, text, rc == 0, e.msg);
 	free(text);
 	/* the record file follows (after the set: the peer is on the interface already) */
-	if (rc == 0 && ifc) {
+	ifc = rc == 0 ? rec->iface(rec->cls, f->iface) : NULL;
+	if (ifc) {
 		text = xasprintf("~ wireguard/%s record %s.conf", f->iface, f->iface);
 		rc = wg_write_record(ctx, ifc, &e);
 		plan_result(results, text, rc == 0, e.msg);

@@ -114,10 +114,20 @@ struct fast_peer *fast_peer_new(int64_t generation, const char *ifname, const st
 				const struct wg_peer *next, int auto_apply);
 
 /*
+ * Where a fast run takes the interface of its record from, asked after the
+ * set (the edit may still be making the state it comes from): f's
+ * interface in f's generation or a later one (borrowed), or NULL: no record
+ * step, the later generation's run writes it.
+ */
+struct fast_record {
+	const struct wg_iface *(*iface)(void *cls, const char *ifname);
+	void *cls;
+};
+
+/*
  * Applies f as one UAPI set of that peer on the wireguard-go interface, no
  * observation and no plan of the others, then rewrites the interface's
- * record file from ifc (f's interface in f's generation or a later one;
- * NULL: no record step, the later generation's run writes it), and
+ * record file from rec's interface, and
  * records the run (trigger) as an apply of f->generation. ERR_UNSUPPORTED, nothing done, when the fast
  * path does not fit: a peer with a quota (the usage decides whether it is
  * suspended), or no UAPI socket (the kernel module). Any other error: the
@@ -125,7 +135,7 @@ struct fast_peer *fast_peer_new(int64_t generation, const char *ifname, const st
  * controller_apply; out (may be NULL) gets the recorded run's id and times.
  */
 int controller_fast_peer(const struct driver_ctx *ctx, const struct fast_peer *f,
-			 const struct wg_iface *ifc, const char *trigger, json_t **result,
+			 const struct fast_record *rec, const char *trigger, json_t **result,
 			 struct run_outcome *out, struct atlas_err *err);
 
 #endif

@@ -408,7 +408,7 @@ static void fast_settled(struct loop *l, int64_t gen)
 /*
  * The state a fast run of generation gen writes the record from (borrowed
  * until state_put): the source's at hand when it is gen or later (the
- * edit made it the API's cache before it woke the loop), else a load; NULL
+ * edit makes it the API's cache while the set runs), else a load; NULL
  * when none is gen or later.
  */
 static const struct atlas_state *fast_state(struct loop *l, int64_t gen)
@@ -427,10 +427,19 @@ static const struct atlas_state *fast_state(struct loop *l, int64_t gen)
 	return st;
 }
 
-/* Interface name of st when a run writes its record, else NULL (as record_first in wg_apply.c). */
-static const struct wg_iface *record_iface(const struct atlas_state *st, const char *name)
+/* A fast run's record source (struct fast_record): the state it got, to state_put. */
+struct fast_state_of {
+	struct loop *l;
+	int64_t gen;
+	const struct atlas_state *st;
+};
+
+/* Interface name of that state when a run writes its record, else NULL (as record_first). */
+static const struct wg_iface *fast_record_iface(void *cls, const char *name)
 {
-	const struct wg_iface *ifc = st->has_wireguard && st->wireguard.enabled
+	struct fast_state_of *fs = cls;
+	const struct atlas_state *st = fs->st ? fs->st : (fs->st = fast_state(fs->l, fs->gen));
+	const struct wg_iface *ifc = st && st->has_wireguard && st->wireguard.enabled
 					     ? state_wg_iface(st, name)
 					     : NULL;
 
@@ -447,28 +456,29 @@ static int run_fast(struct loop *l, struct fast_peer *f)
 	struct atlas_err err = {0};
 	struct driver_ctx ctx;
 	struct run_outcome o = { .nengines = 1 };
-	const struct atlas_state *st;
+	struct fast_state_of fs = { .l = l, .gen = f->generation };
+	struct fast_record rec = { .iface = fast_record_iface, .cls = &fs };
 	json_t *result = NULL;
-	int rc = -1;
+	int rc, unrecorded = 0;
 
-	st = fast_state(l, f->generation);
-	if (!st) {
-		err_set(&err, ERR_INTERNAL, "no desired state of generation %lld or later at hand",
-			(long long)f->generation);
-	} else {
-		pthread_mutex_lock(&l->engine_mu);
-		engine_mark(l);
-		controller_ctx_init(&ctx, l->datadir, l->store, NULL);
-		rc = controller_fast_peer(&ctx, f, record_iface(st, f->iface), "api", &result, &o,
-					  &err);
-		controller_ctx_release(&ctx);
-		engine_mark(l);
-		pthread_mutex_unlock(&l->engine_mu);
-		state_put(l, st);
-	}
+	pthread_mutex_lock(&l->engine_mu);
+	engine_mark(l);
+	controller_ctx_init(&ctx, l->datadir, l->store, NULL);
+	rc = controller_fast_peer(&ctx, f, &rec, "api", &result, &o, &err);
+	controller_ctx_release(&ctx);
+	engine_mark(l);
+	pthread_mutex_unlock(&l->engine_mu);
+	if (fs.st)
+		state_put(l, fs.st);
+	else if (rc == 0)
+		unrecorded = 1; /* no state to write the record from: the full run writes it */
 	if (rc < 0)
 		log_info("reconcile: no fast apply of generation %lld (%s): a full run follows",
 			 (long long)f->generation, err.msg);
+	else if (unrecorded)
+		log_info("reconcile: generation %lld set, no state at hand for its record: a full "
+			 "run follows",
+			 (long long)f->generation);
 	if (result) {
 		o.engines[0].engine = "wireguard";
 		o.engines[0].failed = rc < 0;
@@ -476,7 +486,7 @@ static int run_fast(struct loop *l, struct fast_peer *f)
 		json_decref(result);
 	}
 	pthread_mutex_lock(&l->mu);
-	if (rc < 0) {
+	if (rc < 0 || unrecorded) {
 		l->fast_base = 0;
 		l->wake = 1;
 		l->wake_first = l->wake_due = clock_mono_ms();
