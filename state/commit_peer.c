@@ -79,7 +79,7 @@ int state_peer_edit(const struct atlas_state *old, const struct atlas_state *nex
 			goto out;
 		bp[j] = &b->peers[j];
 	}
-	qsort(bp, b->npeers, sizeof(*bp), peer_name_cmp);
+	state_sort_list(bp, b->npeers, sizeof(*bp), peer_name_cmp);
 	ret = peer_merge(a, bp, b->npeers, po, pn);
 out:
 	free(bp);
