@@ -510,8 +510,8 @@ static char *fast_text(const struct fast_peer *f)
 }
 
 int controller_fast_peer(const struct driver_ctx *ctx, const struct fast_peer *f,
-			 const struct fast_record *rec, const char *trigger, json_t **result, struct run_outcome *out,
-			 struct atlas_err *err)
+			 const struct fast_record *rec, const char *trigger, json_t **result,
+			 struct run_outcome *out, struct atlas_err *err)
 {
 	int64_t started_at = clock_wall_ms();
 	struct buf body = BUF_INIT;

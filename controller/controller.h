@@ -127,8 +127,8 @@ struct fast_record {
 /*
  * Applies f as one UAPI set of that peer on the wireguard-go interface, no
  * observation and no plan of the others, then rewrites the interface's
- * record file from rec's interface, and
- * records the run (trigger) as an apply of f->generation. ERR_UNSUPPORTED, nothing done, when the fast
+ * record file from rec's interface, and records the run (trigger) as an
+ * apply of f->generation. ERR_UNSUPPORTED, nothing done, when the fast
  * path does not fit: a peer with a quota (the usage decides whether it is
  * suspended), or no UAPI socket (the kernel module). Any other error: the
  * set failed and a full reconcile must follow. *result as for

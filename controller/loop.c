@@ -886,9 +886,10 @@ json_t *loop_engine_status_of(struct loop *l, const struct driver *const *v,
 	unsigned long e0 = engine_epoch(l);
 
 	status_of(l, v, desired, 1, out);
-	status_of(l, v, desired, 0, out);
+	/* the statuses under the lock cannot overlap a run */
 	if (overlapped)
 		*overlapped = (e0 & 1) || engine_epoch(l) != e0;
+	status_of(l, v, desired, 0, out);
 	return out;
 }
 

@@ -237,8 +237,8 @@ json_t *loop_run_summary(json_t *run);
  * status(): a new object {"wireguard": {...}, "openvpn": {...}}, taken
  * under the engine lock but for the drivers whose status_alone says it
  * may run beside an apply. *overlapped (may be NULL) is 1 when a run held
- * the engines during the round: what it saw may be a step of that run
- * (an interface not created yet), not the system's state.
+ * the engines while those ran: what they saw may be a step of that run (an
+ * interface not created yet), not the system's state.
  */
 struct atlas_state;
 json_t *loop_engine_status(struct loop *l, const struct atlas_state *desired, int *overlapped);
