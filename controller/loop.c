@@ -3,7 +3,8 @@
  * pending runs at once, the edits of a burst become one run), periodic resync,
  * per-engine retry backoff, queued requests (apply now, restart), the
  * manual mode (settings.auto_apply false: observe, apply on request), and
- * the engine lock that serialises every driver call.
+ * the engine lock that serialises every driver call (but the statuses that
+ * run alone, driver.status_alone).
  */
 #include <errno.h>
 #include <malloc.h>
