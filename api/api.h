@@ -100,6 +100,18 @@ struct app {
 	 */
 	const struct atlas_state *edit_old;
 	int64_t edit_gen; /* edit_old's generation */
+	/*
+	 * The generation an edit stored and is about to make the cache
+	 * (cache_install, a few ms), 0: none. A reader that finds the cache
+	 * behind it waits for that instead of loading the whole state from
+	 * SQLite (tens of ms at 10,000 peers, under store_mu: in the way of the
+	 * next edit, and the edit's own install waited for it). Set while
+	 * store_mu is held, so no reader sees the generation before it; guarded
+	 * by install_mu.
+	 */
+	pthread_mutex_t install_mu;
+	pthread_cond_t install_cond;
+	int64_t installing;
 
 	pthread_mutex_t live_mu; /* guards live, live_wg, live_round, watch_error */
 	json_t *live;		 /* engine status but wireguard's, or NULL */
@@ -221,6 +233,13 @@ const struct atlas_state *app_state_acquire(struct app *a, int64_t *gen, struct 
 const struct atlas_state *app_state_share(struct app *a, int holder, int64_t *gen,
 					  struct atlas_err *err);
 void app_state_unshare(struct app *a, int holder, const struct atlas_state *st);
+/*
+ * The same without a load: the cache when it is generation min_gen or
+ * later (its generation in *gen), else NULL and nothing held. An edit's
+ * install of min_gen in flight (app_install_begin) is waited for.
+ */
+const struct atlas_state *app_state_peek(struct app *a, int holder, int64_t min_gen,
+					 int64_t *gen);
 /* The loop's source of desired states (loop_start_from): app_state_share. */
 struct loop_source app_loop_source(struct app *a);
 /*
@@ -233,6 +252,15 @@ struct loop_source app_loop_source(struct app *a);
 struct atlas_state *app_edit_begin(struct req *r);
 int app_edit_commit(struct req *r, struct atlas_state *next, const char *summary);
 void app_edit_abort(struct req *r, struct atlas_state *next);
+/*
+ * The two halves of app_edit_commit's cache install: app_install_begin
+ * (store_mu held, generation gen just stored) makes readers that find the
+ * cache behind gen wait; app_cache_install packs next (borrowed) as the
+ * cache of gen, unless a later generation was stored meanwhile, and lets
+ * them go on. Cannot fail.
+ */
+void app_install_begin(struct app *a, int64_t gen);
+void app_cache_install(struct app *a, const struct atlas_state *next, int64_t gen);
 /* A new reference to the live engine status object, or NULL. */
 json_t *app_live(struct app *a, const char *engine);
 /* Called after any change of desired state (generation gen). */

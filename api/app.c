@@ -36,6 +36,15 @@ static void cache_drop(struct app *a)
 	a->cache = NULL;
 }
 
+/* Waits while generation g is being installed as the cache (no lock held). */
+static void install_wait(struct app *a, int64_t g)
+{
+	pthread_mutex_lock(&a->install_mu);
+	while (g > 0 && a->installing == g)
+		pthread_cond_wait(&a->install_cond, &a->install_mu);
+	pthread_mutex_unlock(&a->install_mu);
+}
+
 const struct atlas_state *app_state_acquire(struct app *a, int64_t *gen, struct atlas_err *err)
 {
 	int64_t g;
@@ -49,6 +58,7 @@ const struct atlas_state *app_state_acquire(struct app *a, int64_t *gen, struct 
 		return a->cache;
 	}
 	pthread_rwlock_unlock(&a->cache_mu);
+	install_wait(a, g); /* an edit's own install of g: no load here */
 	pthread_rwlock_wrlock(&a->cache_mu);
 	if (!a->cache || a->cache_gen != g) {
 		struct atlas_state *st = NULL;
@@ -119,9 +129,29 @@ void app_state_unshare(struct app *a, int holder, const struct atlas_state *st)
 	pthread_rwlock_unlock(&a->cache_mu);
 }
 
+const struct atlas_state *app_state_peek(struct app *a, int holder, int64_t min_gen, int64_t *gen)
+{
+	const struct atlas_state *st = NULL;
+
+	install_wait(a, min_gen); /* the edit of min_gen is still making the cache */
+	pthread_rwlock_rdlock(&a->cache_mu);
+	if (a->cache && a->cache_gen >= min_gen) {
+		st = a->cache;
+		*gen = a->cache_gen;
+		a->held[holder] = st; /* under the read lock, as app_state_share */
+	}
+	pthread_rwlock_unlock(&a->cache_mu);
+	return st;
+}
+
 static const struct atlas_state *source_get(void *cls, int64_t *gen, struct atlas_err *err)
 {
 	return app_state_share(cls, APP_HOLD_LOOP, gen, err);
+}
+
+static const struct atlas_state *source_peek(void *cls, int64_t min_gen, int64_t *gen)
+{
+	return app_state_peek(cls, APP_HOLD_LOOP, min_gen, gen);
 }
 
 static void source_put(void *cls, const struct atlas_state *st)
@@ -131,7 +161,9 @@ static void source_put(void *cls, const struct atlas_state *st)
 
 struct loop_source app_loop_source(struct app *a)
 {
-	struct loop_source src = { .get = source_get, .put = source_put, .cls = a };
+	struct loop_source src = {
+		.get = source_get, .put = source_put, .peek = source_peek, .cls = a
+	};
 
 	return src;
 }
@@ -205,8 +237,9 @@ void app_edit_abort(struct req *r, struct atlas_state *next)
  * the cache of generation gen, instead of a reload from SQLite at the next
  * read. It is what a reload gives (test_commit_peer compares the two through
  * the YAML encoder); a later generation stored meanwhile keeps the reload.
+ * Ends the install app_install_begin announced: its waiters go on.
  */
-static void cache_install(struct app *a, const struct atlas_state *next, int64_t gen)
+void app_cache_install(struct app *a, const struct atlas_state *next, int64_t gen)
 {
 	struct atlas_state *packed = state_pack(next);
 	int current;
@@ -223,6 +256,18 @@ static void cache_install(struct app *a, const struct atlas_state *next, int64_t
 	}
 	pthread_rwlock_unlock(&a->cache_mu);
 	free(packed);
+	pthread_mutex_lock(&a->install_mu);
+	if (a->installing == gen)
+		a->installing = 0;
+	pthread_cond_broadcast(&a->install_cond);
+	pthread_mutex_unlock(&a->install_mu);
+}
+
+void app_install_begin(struct app *a, int64_t gen)
+{
+	pthread_mutex_lock(&a->install_mu);
+	a->installing = gen;
+	pthread_mutex_unlock(&a->install_mu);
 }
 
 /*
@@ -236,7 +281,7 @@ static struct fast_peer *fast_of(const struct commit_edit *e, const struct atlas
 
 	if (!ifc || ifc->disabled || !next->wireguard.enabled)
 		return NULL;
-	return fast_peer_new(gen, ifc, e->po, e->pn, next->settings.auto_apply);
+	return fast_peer_new(gen, ifc->name, e->po, e->pn, next->settings.auto_apply);
 }
 
 int app_edit_commit(struct req *r, struct atlas_state *next, const char *summary)
@@ -253,8 +298,10 @@ int app_edit_commit(struct req *r, struct atlas_state *next, const char *summary
 	if (r->route && r->route->res && r->route->res->schema == &schema_wg_peer && r->nparams > 0)
 		e.ifname = r->params[0];
 	rc = state_commit_on(a->store, &e, next, "api", summary, &d, &gen, &err);
-	if (rc == 0)
+	if (rc == 0) {
+		app_install_begin(a, gen); /* store_mu still held: before anyone sees gen */
 		fast = fast_of(&e, next, gen);
+	}
 	edit_end(a);
 	if (rc < 0) {
 		if (d.n)
@@ -265,10 +312,12 @@ int app_edit_commit(struct req *r, struct atlas_state *next, const char *summary
 		return -1;
 	}
 	diags_clear(&d);
-	cache_install(a, next, gen);
+	/* the set first: the fast run's record waits for this install (app_state_peek) */
+	if (fast)
+		loop_wake_fast(a->loop, "api", fast);
+	app_cache_install(a, next, gen);
 	log_info("api: %s (generation %lld)", summary, (long long)gen);
 	if (fast) {
-		loop_wake_fast(a->loop, "api", fast);
 		state_event(a, gen);
 		return 0;
 	}

@@ -137,6 +137,7 @@ static void tick(struct ticker *t)
 	struct live_wg *lw = NULL, *oldw;
 	json_t *live, *oldl;
 	int64_t gen;
+	int overlapped = 0;
 
 	/* borrowed, not read locked: an edit's commit does not wait while the engines are busy */
 	st = app_state_share(a, APP_HOLD_TICK, &gen, &err);
@@ -148,9 +149,13 @@ static void tick(struct ticker *t)
 		log_warn("usage: accounting off: %s", err.msg);
 		t->usage_failed = 1;
 	}
-	live = st ? loop_engine_status(a->loop, st) : json_object();
-	if (st) {
-		/* an engine seen down is reconciled now, not at the next resync */
+	live = st ? loop_engine_status(a->loop, st, &overlapped) : json_object();
+	if (st && !overlapped) {
+		/*
+		 * An engine seen down is reconciled now, not at the next resync;
+		 * not when a run overlapped the round (it may have seen an
+		 * interface the run was making): the next tick tells.
+		 */
 		char what[64];
 
 		loop_engine_down(a->loop,

@@ -21,7 +21,10 @@
 #   API_BENCH_SAMPLE=DIR (memory: VmRSS and RssAnon sampled every 20 ms over
 #   the first 3 s of the start; prints where the peak was, keeps the samples
 #   in DIR/N.samples: ms, VmRSS, RssAnon)
-#   API_BENCH_METHODS="1 get probe" (how the POST rows see the peer)
+#   API_BENCH_METHODS="1 get probe" (how the POST rows see the peer),
+#   API_BENCH_PERF=DIR (perf record of atlas serve during each POST row,
+#   into DIR/N-METHOD.perf: where the CPU per POST goes; the options of perf
+#   record in API_BENCH_PERF_ARGS, default -g)
 set -euo pipefail
 B=${1:-build}
 cd "$(dirname "$0")/.."
@@ -207,7 +210,7 @@ wgo_pid() { # the wireguard-go of the interface
   done
 }
 latency() { # N
-  local n=$1 med p99 max r0 posts total c0 w0 wgo gap gmed gmax how ca cw srv args
+  local n=$1 med p99 max r0 posts total c0 w0 wgo gap gmed gmax how ca cw srv args perf
   wgo=$(wgo_pid)
   read -r gmed gmax < <(X "$T/post_latency" - - $IF 20 - getcost)
   printf '  one UAPI get of the %d-peer device (what each poll costs): median %s ms, max %s ms\n' \
@@ -227,8 +230,16 @@ latency() { # N
       probe) how="handshake probe every 1 ms"; args="probe $srv 51990" ;;
     esac
     c0=$(cpu_ms); w0=$(cpu_ms "$wgo")
+    perf=
+    if [ -n "${API_BENCH_PERF:-}" ]; then
+      # shellcheck disable=SC2086
+      perf record -q ${API_BENCH_PERF_ARGS:--g} -p "$PID" -o "$API_BENCH_PERF/$n-$gap.perf" > /dev/null 2>&1 &
+      perf=$!
+      sleep 0.5
+    fi
     # shellcheck disable=SC2086
     read -r med p99 max < <(X "$T/post_latency" "$LIST" "$TOKEN" $IF "$POSTS" "q$gap" serial $args)
+    [ -z "$perf" ] || { kill -INT "$perf"; wait "$perf" || true; }
     printf '  POST of a peer until on the interface (%s), %d POSTs at %d peers: median %s ms, p99 %s ms, max %s ms\n' \
       "$how" "$POSTS" "$n" "$med" "$p99" "$max"
     ca=$(( ($(cpu_ms) - c0) / POSTS )); cw=$(( ($(cpu_ms "$wgo") - w0) / POSTS ))

@@ -57,6 +57,8 @@ static void app_free(struct app *a)
 	pthread_mutex_destroy(&a->rl_mu);
 	pthread_mutex_destroy(&a->stats_mu);
 	pthread_rwlock_destroy(&a->cache_mu);
+	pthread_mutex_destroy(&a->install_mu);
+	pthread_cond_destroy(&a->install_cond);
 }
 
 /* Whether listen ("0.0.0.0:8080", "[::]:8080", ":8080") binds every address. */
@@ -255,6 +257,8 @@ int cmd_serve(int argc, char **argv)
 	pthread_mutex_init(&a.rl_mu, NULL);
 	pthread_mutex_init(&a.stats_mu, NULL);
 	pthread_rwlock_init(&a.cache_mu, NULL);
+	pthread_mutex_init(&a.install_mu, NULL);
+	pthread_cond_init(&a.install_cond, NULL); /* waited on without a deadline */
 	a.datadir = (char *)cli_datadir;
 	a.watch_file = (char *)watch;
 	a.started = time(NULL);

@@ -473,15 +473,13 @@ static struct wg_peer *peer_copy(const struct wg_peer *p)
 	return c;
 }
 
-struct fast_peer *fast_peer_new(int64_t generation, const struct wg_iface *ifc,
-				const struct wg_peer *old, const struct wg_peer *next, int auto_apply)
+struct fast_peer *fast_peer_new(int64_t generation, const char *ifname, const struct wg_peer *old,
+				const struct wg_peer *next, int auto_apply)
 {
 	struct fast_peer *f = xcalloc(1, sizeof(*f));
 
 	f->generation = generation;
-	f->iface = xstrdup(ifc->name);
-	f->ifc = xmalloc(sizeof(*f->ifc));
-	schema_copy(&schema_wg_iface, f->ifc, ifc);
+	f->iface = xstrdup(ifname);
 	f->old = peer_copy(old);
 	f->next = peer_copy(next);
 	f->auto_apply = auto_apply;
@@ -497,10 +495,6 @@ void fast_peer_free(struct fast_peer *f)
 			schema_release(&schema_wg_peer, *p);
 			free(*p);
 		}
-	if (f->ifc) {
-		schema_release(&schema_wg_iface, f->ifc);
-		free(f->ifc);
-	}
 	free(f->iface);
 	free(f);
 }
@@ -516,13 +510,14 @@ static char *fast_text(const struct fast_peer *f)
 }
 
 int controller_fast_peer(const struct driver_ctx *ctx, const struct fast_peer *f,
-			 const char *trigger, json_t **result, struct run_outcome *out,
-			 struct atlas_err *err)
+			 const struct fast_record *rec, const char *trigger, json_t **result,
+			 struct run_outcome *out, struct atlas_err *err)
 {
 	int64_t started_at = clock_wall_ms();
 	struct buf body = BUF_INIT;
 	json_t *results;
 	struct atlas_err e = { 0 };
+	const struct wg_iface *ifc;
 	char *text;
 	int rc = 0;
 
@@ -542,9 +537,10 @@ int controller_fast_peer(const struct driver_ctx *ctx, const struct fast_peer *f
 	plan_result(results, text, rc == 0, e.msg);
 	free(text);
 	/* the record file follows (after the set: the peer is on the interface already) */
-	if (rc == 0) {
+	ifc = rc == 0 ? rec->iface(rec->cls, f->iface) : NULL;
+	if (ifc) {
 		text = xasprintf("~ wireguard/%s record %s.conf", f->iface, f->iface);
-		rc = wg_write_record(ctx, f->ifc, &e);
+		rc = wg_write_record(ctx, ifc, &e);
 		plan_result(results, text, rc == 0, e.msg);
 		free(text);
 	}

@@ -99,31 +99,43 @@ json_t *controller_result_json(int ok, json_t *actions, size_t remaining, const 
  * One WireGuard peer changed by an edit (added: old NULL, removed: next
  * NULL, or changed), for the fast path of the loop: the interface got
  * exactly generation - 1 by the last apply, and nothing else changed.
- * Owns copies of both peers (fast_peer_free).
+ * Owns copies of both peers (fast_peer_free); not of the interface (10,000
+ * peers): its record is written from the state of the run (loop.c).
  */
 struct fast_peer {
 	int64_t generation;
 	char *iface;
 	struct wg_peer *old, *next;
-	struct wg_iface *ifc; /* the interface as generation has it: its record file */
-	int auto_apply;	      /* settings.auto_apply of that generation */
+	int auto_apply; /* settings.auto_apply of that generation */
 };
 void fast_peer_free(struct fast_peer *f);
-/* A new fast_peer with copies of old, next (each may be NULL) and ifc. */
-struct fast_peer *fast_peer_new(int64_t generation, const struct wg_iface *ifc,
-				const struct wg_peer *old, const struct wg_peer *next, int auto_apply);
+/* A new fast_peer of interface ifname with copies of old, next (each may be NULL). */
+struct fast_peer *fast_peer_new(int64_t generation, const char *ifname, const struct wg_peer *old,
+				const struct wg_peer *next, int auto_apply);
+
+/*
+ * Where a fast run takes the interface of its record from, asked after the
+ * set (the edit may still be making the state it comes from): f's
+ * interface in f's generation or a later one (borrowed), or NULL: no record
+ * step, the later generation's run writes it.
+ */
+struct fast_record {
+	const struct wg_iface *(*iface)(void *cls, const char *ifname);
+	void *cls;
+};
 
 /*
  * Applies f as one UAPI set of that peer on the wireguard-go interface, no
  * observation and no plan of the others, then rewrites the interface's
- * record file, and records the run (trigger) as an apply of f->generation. ERR_UNSUPPORTED, nothing done, when the fast
+ * record file from rec's interface, and records the run (trigger) as an
+ * apply of f->generation. ERR_UNSUPPORTED, nothing done, when the fast
  * path does not fit: a peer with a quota (the usage decides whether it is
  * suspended), or no UAPI socket (the kernel module). Any other error: the
  * set failed and a full reconcile must follow. *result as for
  * controller_apply; out (may be NULL) gets the recorded run's id and times.
  */
 int controller_fast_peer(const struct driver_ctx *ctx, const struct fast_peer *f,
-			 const char *trigger, json_t **result, struct run_outcome *out,
-			 struct atlas_err *err);
+			 const struct fast_record *rec, const char *trigger, json_t **result,
+			 struct run_outcome *out, struct atlas_err *err);
 
 #endif

@@ -67,7 +67,8 @@ struct driver {
 	 * Optional: live status for the API, SSE events and /metrics (sessions,
 	 * traffic), a new JSON object, or NULL when nothing can be read. Called
 	 * every few seconds from `atlas serve`, never at the same time as
-	 * apply()/restart() (the reconcile loop serialises them). Missing
+	 * apply()/restart() (the reconcile loop serialises them) unless
+	 * status_alone says it may be. Missing
 	 * members are treated as absent (0, null, false). The shapes the API
 	 * reads:
 	 *
@@ -92,6 +93,13 @@ struct driver {
 	 *   (bytes: what Atlas has counted so far, kept across reloads)
 	 */
 	json_t *(*status)(const struct driver_ctx *ctx, const struct atlas_state *desired);
+	/*
+	 * 1: status() only reads, through a channel the engine serialises
+	 * itself (wireguard: `wg show IF dump`), so it runs without the engine
+	 * lock, at the same time as an apply. 0: it runs under the lock
+	 * (OpenVPN's management socket takes one client at a time).
+	 */
+	int status_alone;
 	/*
 	 * Optional: restarts the engine's daemon on purpose (POST
 	 * /api/v1/openvpn/restart), whatever the plan says. Appends one entry per

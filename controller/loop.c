@@ -3,7 +3,8 @@
  * pending runs at once, the edits of a burst become one run), periodic resync,
  * per-engine retry backoff, queued requests (apply now, restart), the
  * manual mode (settings.auto_apply false: observe, apply on request), and
- * the engine lock that serialises every driver call.
+ * the engine lock that serialises every driver call (but the statuses that
+ * run alone, driver.status_alone).
  */
 #include <errno.h>
 #include <malloc.h>
@@ -66,7 +67,32 @@ struct loop {
 	int64_t fast_base;
 	struct fast_peer *fast;
 	int64_t check_due;
+	/*
+	 * Counts the starts and ends of every run that holds the engine lock
+	 * (odd while one does): a status round taken without the lock
+	 * (driver.status_alone) compares it before and after, and a round
+	 * that a run overlapped may have seen an interface half made.
+	 */
+	unsigned long engine_epoch;
 };
+
+/* A run takes or gives back the engine lock (held): engine_epoch moves. */
+static void engine_mark(struct loop *l)
+{
+	pthread_mutex_lock(&l->mu);
+	l->engine_epoch++;
+	pthread_mutex_unlock(&l->mu);
+}
+
+static unsigned long engine_epoch(struct loop *l)
+{
+	unsigned long e;
+
+	pthread_mutex_lock(&l->mu);
+	e = l->engine_epoch;
+	pthread_mutex_unlock(&l->mu);
+	return e;
+}
 
 int loop_can_restart(const char *engine)
 {
@@ -299,6 +325,7 @@ static int64_t engines_begin(struct loop *l, const struct atlas_state **desired,
 	pthread_mutex_lock(&l->engine_mu);
 	pthread_mutex_lock(&l->mu);
 	l->resync = (*desired)->settings.resync;
+	l->engine_epoch++;
 	pthread_mutex_unlock(&l->mu);
 	controller_ctx_init(ctx, l->datadir, l->store, *desired);
 	ctx->compact_results = 1; /* expanded where read: loop_run_full */
@@ -308,6 +335,7 @@ static int64_t engines_begin(struct loop *l, const struct atlas_state **desired,
 static void engines_end(struct loop *l, struct driver_ctx *ctx)
 {
 	controller_ctx_release(ctx);
+	engine_mark(l);
 	pthread_mutex_unlock(&l->engine_mu);
 }
 
@@ -379,6 +407,47 @@ static void fast_settled(struct loop *l, int64_t gen)
 }
 
 /*
+ * The state a fast run of generation gen writes the record from (borrowed
+ * until state_put): the source's at hand when it is gen or later (the
+ * edit makes it the API's cache while the set runs), else a load; NULL
+ * when none is gen or later.
+ */
+static const struct atlas_state *fast_state(struct loop *l, int64_t gen)
+{
+	struct atlas_err err = {0};
+	const struct atlas_state *st;
+	int64_t g = 0;
+
+	if (l->src.peek)
+		return l->src.peek(l->src.cls, gen, &g);
+	st = state_get(l, &g, &err);
+	if (st && g < gen) {
+		state_put(l, st);
+		st = NULL;
+	}
+	return st;
+}
+
+/* A fast run's record source (struct fast_record): the state it got, to state_put. */
+struct fast_state_of {
+	struct loop *l;
+	int64_t gen;
+	const struct atlas_state *st;
+};
+
+/* Interface name of that state when a run writes its record, else NULL (as record_first). */
+static const struct wg_iface *fast_record_iface(void *cls, const char *name)
+{
+	struct fast_state_of *fs = cls;
+	const struct atlas_state *st = fs->st ? fs->st : (fs->st = fast_state(fs->l, fs->gen));
+	const struct wg_iface *ifc = st && st->has_wireguard && st->wireguard.enabled
+					     ? state_wg_iface(st, name)
+					     : NULL;
+
+	return ifc && !ifc->disabled ? ifc : NULL;
+}
+
+/*
  * A fast edit (loop_wake_fast): one UAPI set of one peer, recorded as a
  * run; the full check is due LOOP_CHECK_MS later. Returns 0, or -1 when the fast
  * path did not fit or failed: then a full reconcile is due at once.
@@ -388,17 +457,29 @@ static int run_fast(struct loop *l, struct fast_peer *f)
 	struct atlas_err err = {0};
 	struct driver_ctx ctx;
 	struct run_outcome o = { .nengines = 1 };
+	struct fast_state_of fs = { .l = l, .gen = f->generation };
+	struct fast_record rec = { .iface = fast_record_iface, .cls = &fs };
 	json_t *result = NULL;
-	int rc;
+	int rc, unrecorded = 0;
 
 	pthread_mutex_lock(&l->engine_mu);
+	engine_mark(l);
 	controller_ctx_init(&ctx, l->datadir, l->store, NULL);
-	rc = controller_fast_peer(&ctx, f, "api", &result, &o, &err);
+	rc = controller_fast_peer(&ctx, f, &rec, "api", &result, &o, &err);
 	controller_ctx_release(&ctx);
+	engine_mark(l);
 	pthread_mutex_unlock(&l->engine_mu);
+	if (fs.st)
+		state_put(l, fs.st);
+	else if (rc == 0)
+		unrecorded = 1; /* no state to write the record from: the full run writes it */
 	if (rc < 0)
 		log_info("reconcile: no fast apply of generation %lld (%s): a full run follows",
 			 (long long)f->generation, err.msg);
+	else if (unrecorded)
+		log_info("reconcile: generation %lld set, no state at hand for its record: a full "
+			 "run follows",
+			 (long long)f->generation);
 	if (result) {
 		o.engines[0].engine = "wireguard";
 		o.engines[0].failed = rc < 0;
@@ -406,7 +487,7 @@ static int run_fast(struct loop *l, struct fast_peer *f)
 		json_decref(result);
 	}
 	pthread_mutex_lock(&l->mu);
-	if (rc < 0) {
+	if (rc < 0 || unrecorded) {
 		l->fast_base = 0;
 		l->wake = 1;
 		l->wake_first = l->wake_due = clock_mono_ms();
@@ -768,26 +849,54 @@ json_t *loop_last_run(struct loop *l)
 	return r;
 }
 
-json_t *loop_engine_status(struct loop *l, const struct atlas_state *desired)
+/*
+ * The status of the drivers of v that run alone (alone 1: without the
+ * engine lock) or under it (alone 0), into out.
+ */
+static void status_of(struct loop *l, const struct driver *const *v,
+		      const struct atlas_state *desired, int alone, json_t *out)
 {
-	json_t *out = json_object();
 	struct driver_ctx ctx;
+	int locked = 0;
 
-	pthread_mutex_lock(&l->engine_mu);
-	controller_ctx_init(&ctx, l->datadir, NULL, desired);
-	for (size_t i = 0; atlas_drivers[i]; i++) {
-		const struct driver *d = atlas_drivers[i];
+	for (size_t i = 0; v[i]; i++) {
+		const struct driver *d = v[i];
 		json_t *st;
 
-		if (!d->status || !controller_managed(desired, d->name))
+		if (!d->status || !controller_managed(desired, d->name) ||
+		    (d->status_alone != 0) != alone)
 			continue;
+		if (!alone && !locked) {
+			pthread_mutex_lock(&l->engine_mu);
+			locked = 1;
+		}
+		controller_ctx_init(&ctx, l->datadir, NULL, desired);
 		st = d->status(&ctx, desired);
+		controller_ctx_release(&ctx);
 		if (st)
 			json_object_set_new(out, d->name, st);
 	}
-	controller_ctx_release(&ctx);
-	pthread_mutex_unlock(&l->engine_mu);
+	if (locked)
+		pthread_mutex_unlock(&l->engine_mu);
+}
+
+json_t *loop_engine_status_of(struct loop *l, const struct driver *const *v,
+			      const struct atlas_state *desired, int *overlapped)
+{
+	json_t *out = json_object();
+	unsigned long e0 = engine_epoch(l);
+
+	status_of(l, v, desired, 1, out);
+	/* the statuses under the lock cannot overlap a run */
+	if (overlapped)
+		*overlapped = (e0 & 1) || engine_epoch(l) != e0;
+	status_of(l, v, desired, 0, out);
 	return out;
+}
+
+json_t *loop_engine_status(struct loop *l, const struct atlas_state *desired, int *overlapped)
+{
+	return loop_engine_status_of(l, atlas_drivers, desired, overlapped);
 }
 
 int loop_plan(struct loop *l, const struct atlas_state *desired, int64_t gen, struct plan *plan,

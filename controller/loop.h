@@ -21,7 +21,9 @@
  *
  * Every call into the engine drivers (apply, restart, status) happens under
  * one engine lock, so a driver never sees two of them at once (OpenVPN's
- * management socket takes one client at a time).
+ * management socket takes one client at a time); a status that only reads
+ * through a channel the engine serialises itself (driver.status_alone:
+ * WireGuard's `wg show dump`) runs beside them.
  */
 #ifndef ATLAS_LOOP_H
 #define ATLAS_LOOP_H
@@ -79,6 +81,13 @@ struct loop *loop_start(const char *datadir, loop_run_cb on_run, void *cls, stru
 struct loop_source {
 	const struct atlas_state *(*get)(void *cls, int64_t *gen, struct atlas_err *err);
 	void (*put)(void *cls, const struct atlas_state *st);
+	/*
+	 * Optional: the state the source has at hand when it is generation
+	 * min_gen or later (borrowed until put, its generation in *gen),
+	 * without loading one; NULL when it has none. A fast run writes the
+	 * interface's record from it instead of a copy made for it by the edit.
+	 */
+	const struct atlas_state *(*peek)(void *cls, int64_t min_gen, int64_t *gen);
 	void *cls;
 };
 /* loop_start with every run's state from src (copied; NULL: loop_start). */
@@ -110,7 +119,10 @@ enum { LOOP_WAKE_NOW = 0, LOOP_WAKE_EDIT = 1, LOOP_WAKE_COALESCE = 2 };
  * follows LOOP_CHECK_MS after the last fast apply, so drift is healed: a
  * stream of fast edits is checked when it pauses, and at the latest by the
  * periodic resync (settings.resync), which fast runs do not put off. Anything else (a burst, a quota, the kernel
- * module, a failed set) is loop_wake(LOOP_WAKE_EDIT). Takes f.
+ * module, a failed set) is loop_wake(LOOP_WAKE_EDIT). The interface's record
+ * is written from the source's state at hand (peek; without a source, a
+ * load): f's generation or a later one, whose run follows, as a full run
+ * writes the record before its first action. Takes f.
  */
 void loop_wake_fast(struct loop *l, const char *trigger, struct fast_peer *f);
 #define LOOP_TRIGGER_CHECK "check after fast apply"
@@ -223,10 +235,16 @@ json_t *loop_run_summary(json_t *run);
 /*
  * Live status of every engine of desired (borrowed) whose driver has
  * status(): a new object {"wireguard": {...}, "openvpn": {...}}, taken
- * under the engine lock.
+ * under the engine lock but for the drivers whose status_alone says it
+ * may run beside an apply. *overlapped (may be NULL) is 1 when a run held
+ * the engines while those ran: what they saw may be a step of that run (an
+ * interface not created yet), not the system's state.
  */
 struct atlas_state;
-json_t *loop_engine_status(struct loop *l, const struct atlas_state *desired);
+json_t *loop_engine_status(struct loop *l, const struct atlas_state *desired, int *overlapped);
+/* The same over the drivers of v (a NULL-ended table): for tests. */
+json_t *loop_engine_status_of(struct loop *l, const struct driver *const *v,
+			      const struct atlas_state *desired, int *overlapped);
 
 /*
  * A recorded run as JSON (new): {id, started_at, finished_at (unix

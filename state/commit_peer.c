@@ -79,7 +79,7 @@ int state_peer_edit(const struct atlas_state *old, const struct atlas_state *nex
 			goto out;
 		bp[j] = &b->peers[j];
 	}
-	qsort(bp, b->npeers, sizeof(*bp), peer_name_cmp);
+	state_sort_list(bp, b->npeers, sizeof(*bp), peer_name_cmp);
 	ret = peer_merge(a, bp, b->npeers, po, pn);
 out:
 	free(bp);
@@ -298,7 +298,12 @@ int state_yaml_peer_splice(const char *last, size_t len, const struct atlas_stat
 				goto out;
 		}
 	}
-	/* the text with the old lines cut out and the new ones put in at their place */
+	/*
+	 * The text with the old lines cut out and the new ones put in at their
+	 * place, in a buffer of that size: grown by doubling, 2.8 MB of text at
+	 * 10,000 peers took a 5.6 MB block, whose wipe touched every page.
+	 */
+	buf_grow(out, len - (cut ? oc.len : 0) + (at ? nc.len : 0));
 	if (!cut) {
 		splice_add(out, last, at, &nc, at, end);
 	} else if (!at) {

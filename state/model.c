@@ -176,6 +176,37 @@ static int by_name(const void *a, const void *b)
 	return strcmp(na ? na : "", nb ? nb : "");
 }
 
+void state_sort_list(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	char *v = base, *last, *tmp;
+	size_t k = 1, lo = 0, hi;
+
+	while (k < n && cmp(v + (k - 1) * size, v + k * size) <= 0)
+		k++;
+	if (k >= n)
+		return;
+	if (k < n - 1) {
+		qsort(base, n, size, cmp);
+		return;
+	}
+	/* all but the last in order: it goes after the last element not above it */
+	last = v + (n - 1) * size;
+	hi = n - 1;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cmp(v + mid * size, last) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	tmp = xmalloc(size);
+	memcpy(tmp, last, size);
+	memmove(v + (lo + 1) * size, v + lo * size, (n - 1 - lo) * size);
+	memcpy(v + lo * size, tmp, size);
+	free(tmp);
+}
+
 static void sort_struct(const struct schema *s, void *p)
 {
 	for (size_t i = 0; i < s->nfields; i++) {
@@ -188,7 +219,7 @@ static void sort_struct(const struct schema *s, void *p)
 			size_t n = *(size_t *)((char *)p + f->aux_off);
 
 			if (n > 1)
-				qsort(arr, n, f->sub->size, by_name);
+				state_sort_list(arr, n, f->sub->size, by_name);
 			for (size_t j = 0; j < n; j++)
 				sort_struct(f->sub, arr + j * f->sub->size);
 		}

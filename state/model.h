@@ -227,5 +227,12 @@ int sb_method_key_len(int method);
 
 /* Sorts every list by name (export order). */
 void state_sort(struct atlas_state *st);
+/*
+ * Sorts the n elements of size bytes at base by cmp: in one pass when they
+ * are in order already, or in order but for the last, which goes after
+ * the elements equal to it (an added peer: at 10,000 peers qsort cost two
+ * sorts of 10,000 elements an edit); qsort otherwise. Cannot fail.
+ */
+void state_sort_list(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
 
 #endif

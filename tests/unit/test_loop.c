@@ -6,7 +6,7 @@
  * the loop thread, periodic checks without changes not recorded; the
  * decision table of the manual mode (settings.auto_apply false) and the
  * loop in that mode; the retry backoff read from run outcomes; the last run
- * kept as a summary.
+ * kept as a summary; the status round beside the engine lock.
  */
 #include <pthread.h>
 #include <time.h>
@@ -15,6 +15,8 @@
 
 #include "controller/controller.h"
 #include "controller/loop.h"
+#include "controller/openvpn/ovpn.h"
+#include "controller/wireguard/wg.h"
 #include "state/commit.h"
 #include "state/store.h"
 #include "state/yaml.h"
@@ -562,6 +564,136 @@ static void test_loop__runs_read_the_source(void **ts)
 	tu_rmrf_free(dir);
 }
 
+/*
+ * Fake drivers for the status round: "openvpn" takes the engine lock for
+ * its status and holds it until the test opens the gate; "wireguard" runs
+ * alone (status_alone), and when asked to, has a run happen during its
+ * round (a request the loop answers before the status returns).
+ */
+static struct gate {
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	int entered, open;
+	struct loop *loop;
+	int run_inside;
+	struct seen seen;
+} gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, NULL, 0,
+	  {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, NULL}};
+
+static json_t *locked_status(const struct driver_ctx *ctx, const struct atlas_state *desired)
+{
+	(void)ctx;
+	(void)desired;
+	pthread_mutex_lock(&gate.mu);
+	gate.entered = 1;
+	while (!gate.open)
+		pthread_cond_wait(&gate.cond, &gate.mu);
+	pthread_mutex_unlock(&gate.mu);
+	return json_pack("{s:b}", "running", 1);
+}
+
+static json_t *alone_status(const struct driver_ctx *ctx, const struct atlas_state *desired)
+{
+	struct atlas_err err = {0};
+
+	(void)ctx;
+	(void)desired;
+	if (gate.run_inside && loop_request(gate.loop, NULL, on_done, &gate.seen, &err) == 0) {
+		WAIT_UNTIL("the run inside the round", done_count(&gate.seen) == 1);
+		json_decref(gate.seen.result);
+	}
+	return json_pack("{s:[]}", "interfaces");
+}
+
+static const struct driver fake_ovpn = {.name = "openvpn", .status = locked_status};
+static const struct driver fake_wg = {.name = "wireguard", .status = alone_status,
+				      .status_alone = 1};
+
+struct round {
+	struct loop *l;
+	const struct driver *const *v;
+	const struct atlas_state *st;
+	json_t *live;
+	int overlapped, done;
+};
+
+static void *status_round(void *arg)
+{
+	struct round *r = arg;
+
+	r->live = loop_engine_status_of(r->l, r->v, r->st, &r->overlapped);
+	__atomic_store_n(&r->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/*
+ * issue 18: a status that only reads (status_alone: WireGuard's `wg show
+ * dump`, 25-35 ms of wireguard-go at 10,000 peers, the round around it more)
+ * does not wait for the engine lock, which a fast set of one peer needs
+ * too; a status that needs the lock still takes it. A round that a run
+ * overlapped says so (it may have seen a step of that run), one that no
+ * run overlapped does not. The real drivers: WireGuard's runs alone,
+ * OpenVPN's (one management client at a time) does not.
+ */
+static void test_loop__status_without_the_engine_lock(void **ts)
+{
+	const char *y = "version: 1\nsettings: {}\nopenvpn:\n  network: 10.9.0.0/24\n"
+			"wireguard:\n  interfaces: []\n";
+	const struct driver *const ov_only[] = {&fake_ovpn, NULL}, *const wg_only[] = {&fake_wg,
+										      NULL};
+	struct atlas_err err = {0};
+	struct diags d = {0};
+	struct atlas_state *st = state_from_yaml(y, strlen(y), &d, NULL);
+	char *dir = tu_tmpdir();
+	struct round a = {0}, b = {0}, c = {0};
+	pthread_t ta, tb;
+	struct loop *l;
+
+	(void)ts;
+	assert_non_null(st);
+	assert_true(st->has_openvpn && st->has_wireguard);
+	l = loop_start(dir, NULL, NULL, &err);
+	assert_non_null(l);
+	WAIT_UNTIL("the start run", runs(dir, "start") == 1);
+	WAIT_UNTIL("the start pass", loop_passes(l) >= 1);
+	/* a round that holds the engine lock, stopped in its status */
+	a = (struct round){.l = l, .v = ov_only, .st = st};
+	assert_int_equal(pthread_create(&ta, NULL, status_round, &a), 0);
+	WAIT_UNTIL("the locked status", __atomic_load_n(&gate.entered, __ATOMIC_SEQ_CST));
+	/* WireGuard's round goes on meanwhile */
+	b = (struct round){.l = l, .v = wg_only, .st = st};
+	assert_int_equal(pthread_create(&tb, NULL, status_round, &b), 0);
+	WAIT_UNTIL("the status that runs alone", __atomic_load_n(&b.done, __ATOMIC_SEQ_CST));
+	pthread_join(tb, NULL);
+	assert_non_null(json_object_get(b.live, "wireguard"));
+	assert_int_equal(b.overlapped, 0);
+	assert_false(__atomic_load_n(&a.done, __ATOMIC_SEQ_CST));
+	pthread_mutex_lock(&gate.mu);
+	gate.open = 1;
+	pthread_cond_broadcast(&gate.cond);
+	pthread_mutex_unlock(&gate.mu);
+	pthread_join(ta, NULL);
+	assert_true(json_is_true(json_object_get(json_object_get(a.live, "openvpn"), "running")));
+	assert_int_equal(a.overlapped, 0);
+	/* a run during a round: the round says it overlapped */
+	gate.loop = l;
+	gate.run_inside = 1;
+	c = (struct round){.l = l, .v = wg_only, .st = st};
+	status_round(&c);
+	assert_int_equal(c.overlapped, 1);
+	assert_int_equal(runs(dir, "api apply"), 1);
+	gate.run_inside = 0;
+	assert_int_equal(wg_driver.status_alone, 1);
+	assert_int_equal(ovpn_driver.status_alone, 0);
+	loop_stop(l);
+	json_decref(a.live);
+	json_decref(b.live);
+	json_decref(c.live);
+	diags_clear(&d);
+	state_free(st);
+	tu_rmrf_free(dir);
+}
+
 TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_loop__wake_due),
 	cmocka_unit_test(test_loop__last_run_summary),
@@ -572,4 +704,5 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_loop__engine_down_reconciles),
 	cmocka_unit_test(test_loop__manual_mode),
 	cmocka_unit_test(test_loop__backoff_reads_the_outcome),
-	cmocka_unit_test(test_loop__runs_read_the_source))
+	cmocka_unit_test(test_loop__runs_read_the_source),
+	cmocka_unit_test(test_loop__status_without_the_engine_lock))

@@ -176,8 +176,62 @@ static void test_model__key_text_round_trip(void **s)
 	assert_false(KEY_GIVEN(&k));
 }
 
+struct item {
+	int key, tag; /* sorted by key; tag tells equal keys apart */
+};
+
+static int item_cmp(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+
+	return (x->key > y->key) - (x->key < y->key);
+}
+
+static int item_cmp_counted(const void *a, const void *b);
+static size_t compared;
+
+static int item_cmp_counted(const void *a, const void *b)
+{
+	compared++;
+	return item_cmp(a, b);
+}
+
+/*
+ * state_sort_list: the order a stable sort gives (the last element after
+ * those equal to it) whether the list is in order, in order but for its
+ * last element (at the front, in the middle, at the end, among equals), or
+ * shuffled; the first two in at most n + log2(n) comparisons.
+ */
+static void test_model__sort_list(void **s)
+{
+	enum { N = 1000 };
+	static struct item v[N];
+	const int last_keys[] = { -5, 0, 3, 500, 998, 999, 2000 };
+
+	(void)s;
+	for (size_t c = 0; c < sizeof(last_keys) / sizeof(last_keys[0]) + 2; c++) {
+		for (int i = 0; i < N - 1; i++)
+			v[i] = (struct item){ i * 2 / 2 + (i > 500), i };
+		v[N - 1] = (struct item){ c < 7 ? last_keys[c] : c == 7 ? 2000 : 0, N - 1 };
+		if (c == 8) /* shuffled */
+			for (int i = 0; i < N; i++)
+				v[i] = (struct item){ (i * 7919) % N, i };
+		compared = 0;
+		state_sort_list(v, N, sizeof(v[0]), item_cmp_counted);
+		for (int i = 1; i < N; i++) {
+			assert_true(v[i - 1].key <= v[i].key);
+			/* equal keys keep their order: the last element comes after its equals */
+			if (c < 8 && v[i - 1].key == v[i].key)
+				assert_true(v[i - 1].tag < v[i].tag);
+		}
+		if (c < 8)
+			assert_true(compared <= N + 11);
+	}
+}
+
 TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_model__defaults),
+	cmocka_unit_test(test_model__sort_list),
 	cmocka_unit_test(test_model__dup_is_deep_and_equal),
 	cmocka_unit_test(test_model__sort_and_lookup),
 	cmocka_unit_test(test_model__list_elements_start_with_name),
