@@ -282,7 +282,8 @@ static void record(struct loop *l, const struct run_outcome *o, int resync_s, js
 
 	pthread_mutex_lock(&l->mu);
 	delay = loop_backoff_next(&l->backoff, o, resync_s);
-	l->retry_due = delay ? clock_mono_ms() + delay : 0;
+	/* + 1: the clock is read in whole ms, and the wait must be the whole delay */
+	l->retry_due = delay ? clock_mono_ms() + delay + 1 : 0;
 	pthread_mutex_unlock(&l->mu);
 	publish(l, o, result, trigger);
 }
