@@ -32,7 +32,7 @@ static int held_by_other(const struct app *a, const struct atlas_state *st, int 
 static void cache_drop(struct app *a)
 {
 	if (!held_by_other(a, a->cache, -1))
-		free(a->cache);
+		state_pack_free(a->cache);
 	a->cache = NULL;
 }
 
@@ -124,7 +124,7 @@ void app_state_unshare(struct app *a, int holder, const struct atlas_state *st)
 	pthread_rwlock_wrlock(&a->cache_mu);
 	/* the cache moved on while it was held, and nobody else holds it */
 	if (st != a->cache && !held_by_other(a, st, holder))
-		free((void *)st);
+		state_pack_free((struct atlas_state *)st);
 	a->held[holder] = NULL;
 	pthread_rwlock_unlock(&a->cache_mu);
 }
@@ -255,7 +255,7 @@ void app_cache_install(struct app *a, const struct atlas_state *next, int64_t ge
 		packed = NULL;
 	}
 	pthread_rwlock_unlock(&a->cache_mu);
-	free(packed);
+	state_pack_free(packed);
 	pthread_mutex_lock(&a->install_mu);
 	if (a->installing == gen)
 		a->installing = 0;

@@ -20,6 +20,7 @@
 #include "api/tls.h"
 #include "lib/log.h"
 #include "state/auth.h"
+#include "state/pack.h"
 #include "cli/cli.h"
 
 static void on_run(void *cls, json_t *run)
@@ -45,7 +46,7 @@ static void on_run(void *cls, json_t *run)
 static void app_free(struct app *a)
 {
 	store_close(a->store);
-	free(a->cache); /* packed: state/pack.h */
+	state_pack_free(a->cache);
 	list_cache_free(a->lists);
 	json_decref(a->live);
 	live_wg_free(a->live_wg);

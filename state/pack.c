@@ -8,9 +8,12 @@
  * peer's allowed_ips "0.0.0.0/0, ::/0" is one copy for 10,000 peers. Both
  * walks make the same choices, so they take the same offsets.
  */
+#include <malloc.h>
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "lib/buf.h"
 #include "state/pack.h"
@@ -163,4 +166,18 @@ struct atlas_state *state_pack(const struct atlas_state *st)
 	c->bad_keys = (struct strv)STRV_INIT;	/* not in the schema; a stored state has none */
 	pack_fields(&p, &schema_root, c, st);
 	return c;
+}
+
+void state_pack_wipe(struct atlas_state *packed)
+{
+	/* the block's size: the pack is one malloc'd block, packed at its start */
+	OPENSSL_cleanse(packed, malloc_usable_size(packed));
+}
+
+void state_pack_free(struct atlas_state *packed)
+{
+	if (!packed)
+		return;
+	state_pack_wipe(packed);
+	free(packed);
 }

@@ -16,8 +16,15 @@
 /*
  * A deep copy of st in one block: the same values, every pointer into the
  * block. Treat it as const (nothing in it may be freed or reallocated one
- * by one); free it with free(), not state_free(). Cannot fail (xmalloc).
+ * by one); free it with state_pack_free(), not state_free(). Cannot fail
+ * (xmalloc).
  */
 struct atlas_state *state_pack(const struct atlas_state *st);
+
+/* Wipes every byte of a packed copy, its secrets with the rest (it stays allocated). */
+void state_pack_wipe(struct atlas_state *packed);
+
+/* Wipes and frees a packed copy (as state_free() wipes a state's secrets). NULL is fine. */
+void state_pack_free(struct atlas_state *packed);
 
 #endif

@@ -4,6 +4,8 @@
  * it (the original is freed first; make asan catches any use after free),
  * and a state without sections packs too.
  */
+#include <malloc.h>
+
 #include "testutil.h"
 
 #include "state/diag.h"
@@ -33,7 +35,7 @@ static void check_file(const char *path)
 	state_free(st);
 	got = export_of(packed);
 	assert_string_equal(got, want);
-	free(packed);
+	state_pack_free(packed);
 	free(got);
 	free(want);
 	free(text);
@@ -60,7 +62,7 @@ static void test_pack__new_state(void **s)
 	(void)s;
 	assert_string_equal(got, want);
 	state_free(st);
-	free(packed);
+	state_pack_free(packed);
 	free(got);
 	free(want);
 }
@@ -91,9 +93,32 @@ static void test_pack__equal_values_shared(void **s)
 	assert_string_equal(p[3].allowed_ips.v[1], "::/0");
 	assert_string_equal(p[3].quota, "6GiB");
 	assert_ptr_not_equal(p[0].address.v, p[1].address.v);
-	free(packed);
+	state_pack_free(packed);
 	free(got);
 	free(want);
+}
+
+/* The wipe before the free leaves none of the private key's bytes in the block. */
+static void test_pack__wipe_leaves_no_secret(void **s)
+{
+	struct atlas_state *st = tu_state_checked(
+	    "version: 1\nsettings: {host: h.example}\nwireguard:\n  interfaces:\n"
+	    "    - name: wg0\n      listen_port: 1\n      address: [10.1.0.1/24]\n"
+	    "      private_key: QLeQziCHMPxPMODnRdXO7rhLvKhOb2IGijIQW+512Hs=\n"
+	    "      peers:\n        - {name: a}\n");
+	struct atlas_state *packed = state_pack(st);
+	unsigned char key[32];
+	size_t n = malloc_usable_size(packed);
+
+	(void)s;
+	memcpy(key, st->wireguard.interfaces[0].private_key.b, sizeof(key));
+	state_free(st);
+	assert_non_null(memmem(packed, n, key, sizeof(key)));
+	state_pack_wipe(packed);
+	assert_null(memmem(packed, n, key, sizeof(key)));
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(((unsigned char *)packed)[i], 0);
+	state_pack_free(packed);
 }
 
 TU_MAIN(NULL, NULL,
@@ -102,4 +127,5 @@ TU_MAIN(NULL, NULL,
 	{ "test_pack__empty_sections_export_the_same", test_pack__exports_the_same, NULL, NULL,
 	  (void *)empty_sections },
 	cmocka_unit_test(test_pack__new_state),
-	cmocka_unit_test(test_pack__equal_values_shared))
+	cmocka_unit_test(test_pack__equal_values_shared),
+	cmocka_unit_test(test_pack__wipe_leaves_no_secret))

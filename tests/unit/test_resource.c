@@ -20,6 +20,7 @@
 #include "api/api.h"
 #include "api/list_cache.h"
 #include "api/resource.h"
+#include "state/pack.h"
 #include "state/schema.h"
 #include "state/store.h"
 
@@ -58,7 +59,7 @@ static int teardown(void **ts)
 
 	loop_stop(f->app.loop);
 	store_close(f->app.store);
-	free(f->app.cache);
+	state_pack_free(f->app.cache);
 	list_cache_free(f->app.lists);
 	live_wg_free(f->app.live_wg);
 	json_decref(f->app.live);
