@@ -369,12 +369,25 @@ function atlasCore() {
         /* a new view starts at its top, with its heading focused, without the old toasts */
         this.toasts = [];
         window.scrollTo(0, 0);
-        this.$nextTick(() => {
-          const hd = document.querySelector('[data-view="' + v + '"] [data-view-heading]');
-          if (hd) hd.focus({ preventScroll: true });
-        });
+        this.$nextTick(() => this.focusHeading(v, 20));
       }
       return this.loadView();
+    },
+
+    /*
+     * Focuses view v's heading. A heading in a section not shown yet (x-show)
+     * takes no focus, and the old view's focused element may keep it while
+     * hidden: then again at the next frame, up to tries times, as long as v
+     * is the view and the focus is not on something of view v already.
+     */
+    focusHeading(v, tries) {
+      const sec = document.querySelector('[data-view="' + v + '"]');
+      const hd = sec && sec.querySelector('[data-view-heading]');
+      if (!hd || this.view !== v) return;
+      hd.focus({ preventScroll: true });
+      const a = document.activeElement;
+      if (a !== hd && !(a && a !== document.body && sec.contains(a)) && tries > 0)
+        requestAnimationFrame(() => this.focusHeading(v, tries - 1));
     },
 
     /* Shows view v; shown already, it loads its data again (no hashchange then). */
