@@ -18,17 +18,21 @@
 #define DAVE "/7pSEd0oEhosGJokrl3kIkkX6xZn+PI1F/9LlmNF2Bc="
 #define FOREIGN "+HsV6NMgOjnoACQXcqEr2fEWr5/7yr89hAXIgJ2HFFU="
 
-static const char base_yaml[] =
-	"version: 1\n"
-	"settings: {host: vpn.example.com, egress_interface: eth0}\n"
-	"wireguard:\n"
-	"  interfaces:\n"
-	"    - name: wg0\n"
-	"      listen_port: 51820\n"
-	"      address: [10.8.0.1/24]\n"
-	"      private_key: " PRIV "\n"
-	"      public_key: " PUB "\n"
+/* The state's text up to wg0's peers (base_yaml and big_iface go on from it). */
+#define WG0_HEAD                                                                                   \
+	"version: 1\n"                                                                             \
+	"settings: {host: vpn.example.com, egress_interface: eth0}\n"                              \
+	"wireguard:\n"                                                                             \
+	"  interfaces:\n"                                                                          \
+	"    - name: wg0\n"                                                                        \
+	"      listen_port: 51820\n"                                                               \
+	"      address: [10.8.0.1/24]\n"                                                           \
+	"      private_key: " PRIV "\n"                                                            \
+	"      public_key: " PUB "\n"                                                              \
 	"      peers:\n"
+
+static const char base_yaml[] =
+	WG0_HEAD
 	"        - {name: alice, address: [10.8.0.2/32], keepalive: 25, public_key: " ALICE
 	", preshared_key: " ALICE_PSK "}\n"
 	"        - {name: bob, address: [10.8.0.3/32], public_key: " BOB "}\n"
@@ -637,16 +641,7 @@ static void big_iface(size_t n, char **yaml, char **dump)
 {
 	struct buf y = BUF_INIT, d = BUF_INIT;
 
-	buf_puts(&y, "version: 1\n"
-		     "settings: {host: vpn.example.com, egress_interface: eth0}\n"
-		     "wireguard:\n"
-		     "  interfaces:\n"
-		     "    - name: wg0\n"
-		     "      listen_port: 51820\n"
-		     "      address: [10.8.0.1/24]\n"
-		     "      private_key: " PRIV "\n"
-		     "      public_key: " PUB "\n"
-		     "      peers:\n");
+	buf_puts(&y, WG0_HEAD);
 	buf_puts(&d, PRIV "\t" PUB "\t51820\toff\n");
 	for (size_t i = 0; i < n; i++) {
 		struct wg_key k = { .b = { 7, (unsigned char)(i >> 8), (unsigned char)i },
