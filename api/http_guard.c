@@ -91,8 +91,7 @@ enum { G_HEADER, G_BODY, G_ACTIVE, G_ENDED };
 struct guard_conn {
 	int fd; /* our dup of the socket */
 	int state;
-	time_t since;
-	int kept; /* a kept-alive connection between two requests (guard_idle) */
+	int64_t since; /* ms: accepted, or idle since the last request */
 	char addr[64];
 	struct guard_conn *prev, *next;
 };
@@ -160,20 +159,14 @@ static int header_waiting(int fd)
 }
 
 /*
- * May the cap end c at now? Not in its first GUARD_GRACE_S seconds of
- * waiting (a connection just accepted whose request is still in flight, or
- * that the server has read but not yet parsed; a kept-alive one between two
+ * May the cap end c at now? Not in its first GUARD_GRACE_MS of waiting (a
+ * connection just accepted whose request is still in flight, or that the
+ * server has read but not yet parsed; a kept-alive one between two
  * requests), and not when its whole header waits unread.
  */
-static int may_end(const struct guard_conn *c, time_t now)
+static int may_end(const struct guard_conn *c, int64_t now)
 {
-	/*
-	 * since is in whole seconds: a kept-alive connection that went idle at
-	 * x.999 is "1 s old" a moment later. A busy client between two of its
-	 * requests (wrk, a reverse proxy) must have a real second of grace, so
-	 * one more for those; a new connection keeps the plain rule.
-	 */
-	return now - c->since >= GUARD_GRACE_S + c->kept && !header_waiting(c->fd);
+	return now - c->since >= GUARD_GRACE_MS && !header_waiting(c->fd);
 }
 
 /*
@@ -181,7 +174,7 @@ static int may_end(const struct guard_conn *c, time_t now)
  * address when NULL) that may be ended, until fewer than cap are left or
  * none may be ended; returns how many it ended.
  */
-static size_t end_oldest_over(struct conn_guard *g, const char *addr, size_t cap, time_t now)
+static size_t end_oldest_over(struct conn_guard *g, const char *addr, size_t cap, int64_t now)
 {
 	struct guard_conn *cand[512], *c;
 	size_t n = 0, k, ended = 0;
@@ -202,7 +195,7 @@ static size_t end_oldest_over(struct conn_guard *g, const char *addr, size_t cap
 	return ended;
 }
 
-struct guard_conn *guard_open(struct conn_guard *g, int fd, const char *addr, time_t now)
+struct guard_conn *guard_open(struct conn_guard *g, int fd, const char *addr, int64_t now)
 {
 	struct guard_conn *c;
 	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
@@ -225,7 +218,7 @@ struct guard_conn *guard_open(struct conn_guard *g, int fd, const char *addr, ti
 	return c;
 }
 
-static void set_state(struct conn_guard *g, struct guard_conn *c, int state, time_t since)
+static void set_state(struct conn_guard *g, struct guard_conn *c, int state, int64_t since)
 {
 	if (!c)
 		return;
@@ -248,13 +241,8 @@ void guard_active(struct conn_guard *g, struct guard_conn *c)
 	set_state(g, c, G_ACTIVE, 0);
 }
 
-void guard_idle(struct conn_guard *g, struct guard_conn *c, time_t now)
+void guard_idle(struct conn_guard *g, struct guard_conn *c, int64_t now)
 {
-	if (c) {
-		pthread_mutex_lock(&g->mu);
-		c->kept = 1;
-		pthread_mutex_unlock(&g->mu);
-	}
 	set_state(g, c, G_HEADER, now);
 }
 
@@ -274,16 +262,16 @@ void guard_close(struct conn_guard *g, struct guard_conn *c)
 	free(c);
 }
 
-size_t guard_expire(struct conn_guard *g, time_t now)
+size_t guard_expire(struct conn_guard *g, int64_t now)
 {
 	size_t n = 0;
 
 	pthread_mutex_lock(&g->mu);
 	for (struct guard_conn *c = g->head; c; c = c->next) {
-		time_t age = now - c->since;
+		int64_t age = now - c->since;
 
-		if ((c->state == G_HEADER && age >= (time_t)g->lim.header_s) ||
-		    (c->state == G_BODY && age >= (time_t)g->lim.request_s)) {
+		if ((c->state == G_HEADER && age >= (int64_t)g->lim.header_s * 1000) ||
+		    (c->state == G_BODY && age >= (int64_t)g->lim.request_s * 1000)) {
 			end_conn(c);
 			n++;
 		}

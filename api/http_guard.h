@@ -7,7 +7,7 @@
 #define ATLAS_HTTP_GUARD_H
 
 #include <stddef.h>
-#include <time.h>
+#include <stdint.h>
 
 /*
  * Checks the raw request target (before libmicrohttpd decodes it): every
@@ -40,7 +40,7 @@ int http_framing_check(unsigned n_cl, const char *cl, int has_te, char *msg, siz
  * client sends its header within milliseconds; a slow one is the oldest).
  * Only connections still sending their header count for the caps (a sent
  * header leaves the count; the body has its deadline). The cap spares a
- * connection in its first GUARD_GRACE_S seconds of waiting and one whose
+ * connection in its first GUARD_GRACE_MS milliseconds of waiting and one whose
  * whole header waits unread in its socket: under a burst (hundreds of
  * clients of one proxy, wrk, SSE streams opening) the server accepts faster
  * than it reads, and such a client is not slow. guard_expire() applies the
@@ -52,7 +52,13 @@ int http_framing_check(unsigned n_cl, const char *cl, int has_te, char *msg, siz
  * A connection is ended with shutdown() on a dup() of its socket, so the
  * number cannot be reused by another file while the guard holds it.
  */
-#define GUARD_GRACE_S 1
+/*
+ * Times are in milliseconds of the monotonic clock: with whole seconds, a
+ * connection that came at x.999 was "1 s old" a moment later, and a burst
+ * that straddled a second lost connections whose request was still in
+ * flight (wrk's 256 connections, opened at once, got read errors).
+ */
+#define GUARD_GRACE_MS 1000
 
 struct guard_limits {
 	unsigned pending_max;	   /* pending connections in total */
@@ -68,24 +74,24 @@ struct guard_conn;
 struct conn_guard *guard_new(const struct guard_limits *lim);
 void guard_free(struct conn_guard *g);
 /*
- * A new connection on fd from addr at now (monotonic seconds): pending.
+ * A new connection on fd from addr at now (monotonic milliseconds): pending.
  * May end the oldest pending connection (of addr, or of all). NULL when fd
  * cannot be duplicated (the connection is then not guarded).
  */
-struct guard_conn *guard_open(struct conn_guard *g, int fd, const char *addr, time_t now);
+struct guard_conn *guard_open(struct conn_guard *g, int fd, const char *addr, int64_t now);
 /* The header is complete: the body deadline applies. */
 void guard_headers(struct conn_guard *g, struct guard_conn *c);
 /* The request is being served: no longer pending. */
 void guard_active(struct conn_guard *g, struct guard_conn *c);
 /* The request is done, the connection kept alive: pending again from now. */
-void guard_idle(struct conn_guard *g, struct guard_conn *c, time_t now);
+void guard_idle(struct conn_guard *g, struct guard_conn *c, int64_t now);
 /* The connection closed: forgets it. Accepts NULL. */
 void guard_close(struct conn_guard *g, struct guard_conn *c);
 /*
  * Ends the pending connections past their deadline at now, and the oldest
  * of an address (or of all) above a cap; returns how many.
  */
-size_t guard_expire(struct conn_guard *g, time_t now);
+size_t guard_expire(struct conn_guard *g, int64_t now);
 /* Pending connections now (for /metrics and tests). */
 size_t guard_pending(struct conn_guard *g);
 

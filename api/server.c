@@ -62,12 +62,13 @@ struct server {
 	int stop, reaper_started;
 };
 
-static time_t mono_now(void)
+/* The guard's clock: monotonic milliseconds. */
+static int64_t mono_now(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The guard's entry of the connection, or NULL. */

@@ -72,7 +72,7 @@ static void test_http_guard__cap_spares_waiting_header(void **s)
 	struct guard_limits lim = { 16, 2, 10, 120 };
 	struct conn_guard *g = guard_new(&lim);
 	struct guard_conn *c[5], *n;
-	time_t at[5] = { 100, 101, 102, 102, 102 };
+	int64_t at[5] = { 100000, 101000, 102000, 102000, 102000 };
 	int sp[5][2], o[2], o2[2];
 
 	(void)s;
@@ -88,15 +88,15 @@ static void test_http_guard__cap_spares_waiting_header(void **s)
 	assert_int_equal(guard_pending(g), 2);
 	/* another address has its own cap */
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, o), 0);
-	guard_close(g, guard_open(g, o[0], "10.0.0.2", 102));
+	guard_close(g, guard_open(g, o[0], "10.0.0.2", 102000));
 	assert_int_equal(ended(sp[2][1]), 0);
 	/* a burst: within their grace, nobody is ended */
 	for (int i = 3; i < 5; i++)
 		assert_non_null(c[i] = guard_open(g, sp[i][0], "10.0.0.1", at[i]));
 	assert_int_equal(guard_pending(g), 4);
-	assert_int_equal(guard_expire(g, 102), 0);
+	assert_int_equal(guard_expire(g, 102999), 0);
 	/* the grace is over: the oldest slow ones go, down to the cap */
-	assert_int_equal(guard_expire(g, 104), 2);
+	assert_int_equal(guard_expire(g, 104000), 2);
 	assert_int_equal(ended(sp[0][1]), 0);
 	assert_int_equal(ended(sp[2][1]), 1);
 	assert_int_equal(ended(sp[3][1]), 1);
@@ -106,10 +106,10 @@ static void test_http_guard__cap_spares_waiting_header(void **s)
 	guard_headers(g, c[0]);
 	assert_int_equal(guard_pending(g), 1);
 	/*
-	 * A kept-alive connection between two requests, idle since 104 (whole
-	 * seconds: maybe 104.999), is not the one ended at 105 although it is
-	 * the oldest over the cap: a busy client's next request may be in
-	 * flight. The slow one from 102 goes instead.
+	 * A kept-alive connection between two requests, idle for 500 ms, is
+	 * not the one ended although it is the oldest over the cap: a busy
+	 * client's next request may be in flight. The one that has sent
+	 * nothing for a whole second goes instead.
 	 */
 	{
 		char drain[64];
@@ -119,13 +119,13 @@ static void test_http_guard__cap_spares_waiting_header(void **s)
 		/* c[0]'s request was read and answered: nothing waits in its socket */
 		assert_int_equal(read(sp[0][0], drain, sizeof(drain)), 28);
 		guard_active(g, c[0]);
-		guard_idle(g, c[0], 104);
+		guard_idle(g, c[0], 104500);
 		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, o2), 0);
 		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, o3), 0);
-		assert_non_null(n = guard_open(g, o2[0], "10.0.0.1", 104)); /* ends the slow c[4] */
+		assert_non_null(n = guard_open(g, o2[0], "10.0.0.1", 104000)); /* ends the slow c[4] */
 		assert_int_equal(ended(sp[4][1]), 1);
-		assert_non_null(m = guard_open(g, o3[0], "10.0.0.1", 104));
-		assert_int_equal(guard_expire(g, 105), 1);
+		assert_non_null(m = guard_open(g, o3[0], "10.0.0.1", 104000));
+		assert_int_equal(guard_expire(g, 105000), 1);
 		assert_int_equal(ended(sp[0][1]), 0); /* the kept-alive one is spared */
 		assert_int_equal(ended(o2[1]), 1);
 		guard_close(g, n);
@@ -145,7 +145,42 @@ static void test_http_guard__cap_spares_waiting_header(void **s)
 	close(o[1]);
 }
 
+/*
+ * The grace is a whole second whatever the clock reads: a connection that
+ * came at 100.999 is not "1 s old" at 101.000 (with whole seconds it was,
+ * and the second connection of a burst ended the first before its client
+ * had written its request). Cap 1 per address.
+ */
+static void test_http_guard__grace_is_a_whole_second(void **s)
+{
+	struct guard_limits lim = { 16, 1, 10, 120 };
+	struct conn_guard *g = guard_new(&lim);
+	struct guard_conn *a, *b;
+	int pa[2], pb[2];
+
+	(void)s;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, pa), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, pb), 0);
+	assert_non_null(a = guard_open(g, pa[0], "10.0.0.1", 100999));
+	assert_non_null(b = guard_open(g, pb[0], "10.0.0.1", 101000));
+	assert_int_equal(ended(pa[1]), 0);
+	assert_int_equal(guard_expire(g, 101998), 0);
+	assert_int_equal(ended(pa[1]), 0);
+	/* a's second is over and it sent nothing: the cap ends it, not b */
+	assert_int_equal(guard_expire(g, 101999), 1);
+	assert_int_equal(ended(pa[1]), 1);
+	assert_int_equal(ended(pb[1]), 0);
+	guard_close(g, a);
+	guard_close(g, b);
+	guard_free(g);
+	for (int i = 0; i < 2; i++) {
+		close(pa[i]);
+		close(pb[i]);
+	}
+}
+
 TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_http_guard__uri),
 	cmocka_unit_test(test_http_guard__framing),
-	cmocka_unit_test(test_http_guard__cap_spares_waiting_header))
+	cmocka_unit_test(test_http_guard__cap_spares_waiting_header),
+	cmocka_unit_test(test_http_guard__grace_is_a_whole_second))
