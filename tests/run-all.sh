@@ -15,7 +15,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 export CI=${CI:-}
 unset ATLAS_REGEN_GOLDEN
-total_pass=0; total_fail=0; summary=()
+total_pass=0; total_fail=0; summary=(); whatfailed=()
 # step NAME RERUN(0/1) UNIT COMMAND...
 step() {
   local name=$1 rerun=$2 unit=$3; shift 3
@@ -35,6 +35,15 @@ step() {
   [ "$rerun" = 1 ] || total_pass=$((total_pass + p))
   total_fail=$((total_fail + f))
   summary+=("$(printf '%-9s %s passed, %s failed (%s)' "$name:" "$p" "$f" "$unit")")
+  # what failed, repeated at the end, where a log cut in the middle shows it:
+  # the suites' FAIL lines (a browser test's are followed by indented ones)
+  if [ "$f" -gt 0 ]; then
+    whatfailed+=("[$name]")
+    while IFS= read -r line; do whatfailed+=("$line"); done < <(awk '
+      /^(--- FAIL |FAIL: |failing: )/ { print; more = /^FAIL: /; next }
+      more && /^  / { print; next }
+      { more = 0 }' "$log" | head -40)
+  fi
   return 0
 }
 step build    0 "build step"            make -j2 CI=1 all
@@ -49,6 +58,11 @@ step singbox  0 "build step"            bash scripts/singbox.sh
 step e2e      0 "e2e checks"            make e2e
 step browser  0 "browser tests"         make browser
 echo
+if [ ${#whatfailed[@]} -gt 0 ]; then
+  echo "what failed:"
+  printf '%s\n' "${whatfailed[@]}"
+  echo
+fi
 printf '%s\n' "${summary[@]}"
 echo "tests: $total_pass passed, $total_fail failed"
 [ $total_fail -eq 0 ]

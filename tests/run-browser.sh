@@ -60,6 +60,19 @@ for t in "${tests[@]}"; do
     [ "${f:-0}" = 0 ] && fail=$((fail + 1))
   fi
 done
+# What failed, at the end where a cut log still shows it: each failing
+# test's name, where, and the first lines of its error (from the TAP).
+for t in "${failed[@]}"; do
+  awk -v file="$t" '
+    /^ *not ok / { name = $0; sub(/^ *not ok [0-9]+ - /, "", name); inblk = 1; err = 0; n = 0
+                   printf "FAIL: %s: %s\n", file, name; next }
+    inblk && /^ *\.\.\.$/ { inblk = 0; next }
+    inblk && /^ *location:/ { sub(/^ */, "  "); print; next }
+    inblk && /^ *error:/ { err = 1; sub(/^ */, "  "); print; next }
+    inblk && err && /^ *(code|name|expected|actual|operator|stack):/ { err = 0 }
+    inblk && err && n < 8 { sub(/^ */, "    "); print; n++ }
+  ' "/tmp/atlas-browser-$(basename "$t").log"
+done
 [ ${#failed[@]} -gt 0 ] && echo "failing: ${failed[*]}"
 echo "browser: $pass passed, $fail failed (tests in ${#tests[@]} files)"
 [ ${#failed[@]} -eq 0 ]
