@@ -131,9 +131,10 @@ for a in cli admin token:adm; do grep -q "^  [0-9].* $a  *" "$T/hist" || fail "a
 api -fsS "$U/history" | jq -e 'all(.runs[]; has("actor"))' >/dev/null || fail "runs without an actor"
 ok "generations record their actor (token:adm, admin, cli) in GET /history and atlas history"
 # an apply asked for by a token is recorded as that token's, not the generation's (cli)
-[ "$(api_code -X POST -H "Authorization: Bearer $TO" "$U/apply")" = 200 ] || fail "operator token POST /apply"
+code=$(api_run curl -sS -o "$T/apply.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $TO" "$U/apply")
+[ "$code" = 200 ] || fail "operator token POST /apply: $code $(cat "$T/apply.json")"
 api -fsS "$U/history" | jq -e '.runs[0] | .trigger == "api apply" and .actor == "token:ops"' >/dev/null ||
-  fail "the run of POST /apply by token ops: $(api -sS "$U/history" | jq -c '[.runs[0:3][] | {trigger, actor}]')"
+  fail "the run of POST /apply by token ops: $(api -sS "$U/history" | jq -c '[.runs[0:3][] | {id, trigger, actor, generation, ok}]'); its answer: $(jq -c '{ok, generation, error}' "$T/apply.json")"
 ok "a run asked for by POST /apply records the asking token (token:ops)"
 
 # --- the matrix: every route × scope × kind
