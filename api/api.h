@@ -212,6 +212,8 @@ json_t *req_json(struct req *r);
 /* Suspends the request until req_resume() (from any thread). */
 void req_suspend(struct req *r);
 void req_resume(struct req *r, json_t *result); /* steals result */
+/* 1 once req_suspend() was called, answered or not (req_resume). */
+int req_is_async(struct req *r);
 
 /* app.c: state access */
 /*

@@ -122,6 +122,16 @@ void req_resume(struct req *r, json_t *result)
 	pthread_mutex_unlock(&r->mu);
 }
 
+int req_is_async(struct req *r)
+{
+	int v;
+
+	pthread_mutex_lock(&r->mu);
+	v = r->suspended || r->async_done;
+	pthread_mutex_unlock(&r->mu);
+	return v;
+}
+
 /* 1 when the If-None-Match value (may be NULL) names etag (quoted) or is "*". */
 int etag_matches(const char *inm, const char *etag)
 {

@@ -359,7 +359,13 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 	/* the whole request is in: served now, never cut by the guard */
 	guard_active(s->guard, guard_of(c));
 	dispatch(r);
-	if (r->suspended && !r->status)
+	/*
+	 * Gone asynchronous: the answer is sent by the call after the resume.
+	 * The loop may have answered already (req_resume before dispatch came
+	 * back: a quick POST /apply): then the request is no longer suspended,
+	 * but its answer is not ours to send here either.
+	 */
+	if (req_is_async(r) && !r->status)
 		return MHD_YES;
 	return send_reply(r);
 }
