@@ -231,9 +231,18 @@ static void set_state(struct conn_guard *g, struct guard_conn *c, int state, int
 	pthread_mutex_unlock(&g->mu);
 }
 
-void guard_headers(struct conn_guard *g, struct guard_conn *c)
+int guard_headers(struct conn_guard *g, struct guard_conn *c)
 {
-	set_state(g, c, G_BODY, 0);
+	int ended;
+
+	if (!c)
+		return 0;
+	pthread_mutex_lock(&g->mu);
+	ended = c->state == G_ENDED;
+	if (!ended)
+		c->state = G_BODY;
+	pthread_mutex_unlock(&g->mu);
+	return ended ? -1 : 0;
 }
 
 void guard_active(struct conn_guard *g, struct guard_conn *c)

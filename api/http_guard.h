@@ -79,8 +79,13 @@ void guard_free(struct conn_guard *g);
  * cannot be duplicated (the connection is then not guarded).
  */
 struct guard_conn *guard_open(struct conn_guard *g, int fd, const char *addr, int64_t now);
-/* The header is complete: the body deadline applies. */
-void guard_headers(struct conn_guard *g, struct guard_conn *c);
+/*
+ * The header is complete: the body deadline applies. -1 when the guard has
+ * already ended the connection (its deadline or a cap came first, while the
+ * server read the header): the request must not be served, since its client
+ * gets no answer and may send it again.
+ */
+int guard_headers(struct conn_guard *g, struct guard_conn *c);
 /* The request is being served: no longer pending. */
 void guard_active(struct conn_guard *g, struct guard_conn *c);
 /* The request is done, the connection kept alive: pending again from now. */

@@ -322,10 +322,12 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 		if (!r)
 			r = req_new(a, c);
 		r->started = 1;
-		guard_headers(s->guard, guard_of(c));
 		r->method = method;
 		r->url = url;
 		*con_cls = r;
+		/* ended by the guard as its header came in: not served (no one hears the answer) */
+		if (guard_headers(s->guard, guard_of(c)) < 0)
+			return MHD_NO;
 		if (refuse_early(r) < 0)
 			return send_reply(r);
 		rt = router_match(method, url, p, &np, &dummy);

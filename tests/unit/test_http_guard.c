@@ -103,7 +103,7 @@ static void test_http_guard__cap_spares_waiting_header(void **s)
 	assert_int_equal(ended(sp[4][1]), 0);
 	assert_int_equal(guard_pending(g), 2);
 	/* a header that is in leaves the count */
-	guard_headers(g, c[0]);
+	assert_int_equal(guard_headers(g, c[0]), 0);
 	assert_int_equal(guard_pending(g), 1);
 	/*
 	 * A kept-alive connection between two requests, idle for 500 ms, is
@@ -149,7 +149,8 @@ static void test_http_guard__cap_spares_waiting_header(void **s)
  * The grace is a whole second whatever the clock reads: a connection that
  * came at 100.999 is not "1 s old" at 101.000 (with whole seconds it was,
  * and the second connection of a burst ended the first before its client
- * had written its request). Cap 1 per address.
+ * had written its request). Cap 1 per address. A header completed after
+ * the guard ended its connection is refused (the request is not served).
  */
 static void test_http_guard__grace_is_a_whole_second(void **s)
 {
@@ -170,6 +171,10 @@ static void test_http_guard__grace_is_a_whole_second(void **s)
 	assert_int_equal(guard_expire(g, 101999), 1);
 	assert_int_equal(ended(pa[1]), 1);
 	assert_int_equal(ended(pb[1]), 0);
+	/* a header that comes in after the end is not served; b's is */
+	assert_int_equal(guard_headers(g, a), -1);
+	assert_int_equal(guard_headers(g, b), 0);
+	assert_int_equal(guard_pending(g), 0);
 	guard_close(g, a);
 	guard_close(g, b);
 	guard_free(g);
