@@ -59,6 +59,27 @@ static int pid_is(pid_t pid, const char *const *argv)
 	return same;
 }
 
+/*
+ * 1 while pid has not finished exiting. Its command line is empty from the
+ * moment its memory is released, but its sockets (the port, the management
+ * socket) close a little later: a daemon started in between cannot bind
+ * them. Exited means reaped (our own child, pid_is() reaps it) or a zombie.
+ */
+static int pid_exiting(pid_t pid)
+{
+	char *path = xasprintf("/proc/%ld/stat", (long)pid);
+	struct buf b = BUF_INIT;
+	const char *p;
+	int alive = 0;
+
+	waitpid(pid, NULL, WNOHANG);
+	if (file_read(path, 4096, &b, NULL) == 0 && (p = strrchr(buf_str(&b), ')')))
+		alive = p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	buf_release(&b);
+	free(path);
+	return alive;
+}
+
 int service_running(int mode, const struct service *svc, pid_t *pid, struct atlas_err *err)
 {
 	if (pid)
@@ -128,6 +149,9 @@ int service_stop(int mode, const struct service *svc, struct atlas_err *err)
 	}
 	if (pid_is(pid, svc->argv))
 		return err_set(err, ERR_EXEC, "%s (pid %ld) does not stop", svc->name, (long)pid);
+	/* gone for good, its sockets closed too (up to 2 s more) */
+	for (int i = 0; i < 200 && pid_exiting(pid); i++)
+		clock_sleep_ms(10);
 	unlink(svc->pidfile);
 	return 0;
 }

@@ -46,12 +46,17 @@ static int wait_ready(struct apply_run *r, struct atlas_err *err)
 {
 	char line[300];
 
-	for (int waited = 0; waited < READY_TIMEOUT_MS; waited += 100) {
+	const char *why = "no answer on its management socket in 15 s";
+	int waited;
+
+	for (waited = 0; waited < READY_TIMEOUT_MS; waited += 100) {
 		struct ovpn_status st = { 0 };
 		int rc = service_running(r->ctx->service_mode, &r->f.svc, NULL, NULL);
 
-		if (rc == 0 && r->ctx->service_mode == SERVICE_DIRECT)
+		if (rc == 0 && r->ctx->service_mode == SERVICE_DIRECT) {
+			why = "it exited";
 			break;
+		}
 		if (rc == 1 && ovpn_mgmt_status(r->f.mgmt, OVPN_MGMT_PROBE_MS, &st, NULL) == 0) {
 			ovpn_status_release(&st);
 			return 0;
@@ -59,7 +64,8 @@ static int wait_ready(struct apply_run *r, struct atlas_err *err)
 		clock_sleep_ms(100);
 	}
 	file_last_line_with(r->f.log, (const char *const[]){ "rror", NULL }, line, sizeof(line));
-	return err_set(err, ERR_EXEC, "openvpn did not come up%s%s", line[0] ? ": " : "", line);
+	return err_set(err, ERR_EXEC, "openvpn did not come up (%s, after %d ms)%s%s", why, waited,
+		       line[0] ? ": " : "", line);
 }
 
 /*

@@ -5,7 +5,7 @@
  * engines the test made (interface atu*, daemons started in direct mode).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync, rmSync, readdirSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync, readdirSync, readFileSync, existsSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,6 +99,10 @@ async function startIn(data, { port, yaml, iface, host = '127.0.0.1' }) {
       if (!exited) proc.kill('SIGKILL');
     }
     await cleanupEngines(data, iface);
+    /* the engines' own logs outlive the data directory, for a failure's sake */
+    for (const [f, name] of [['openvpn/openvpn.log', 'openvpn'], ['singbox/sing-box.log', 'sing-box']]) {
+      try { copyFileSync(join(data, f), join(ARTIFACTS, `${name}-${port}.log`)); } catch (e) { /* none */ }
+    }
     rmSync(data, { recursive: true, force: true });
   };
   return { base, password, data, proc, stop, log: () => log };
