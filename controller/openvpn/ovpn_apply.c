@@ -45,8 +45,7 @@ static int flush_index(struct apply_run *r, struct atlas_err *err)
 static int wait_ready(struct apply_run *r, struct atlas_err *err)
 {
 	char line[300];
-
-	const char *why = "no answer on its management socket in 15 s";
+	const char *why = "no answer on its management socket";
 	int waited;
 
 	for (waited = 0; waited < READY_TIMEOUT_MS; waited += 100) {
