@@ -58,6 +58,8 @@ for t in $(scripts_of); do
     [ $rc -eq 124 ] && echo "FAIL: $t timed out after 600s"
     echo "--- FAIL $t (asan, $n checks passed before, $(( $(date +%s) - start ))s)"
     tail -20 "$logs/out"
+    # the check that failed, which logs printed after it may push out of the tail
+    grep -a '^FAIL: ' "$logs/out" | head -3
     for f in "$logs"/asan* "$logs"/ubsan*; do [ -f "$f" ] && { echo "== $f"; head -60 "$f"; }; done
   fi
   rm -f "$logs"/asan* "$logs"/ubsan*

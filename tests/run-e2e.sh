@@ -45,6 +45,8 @@ for t in tests/e2e/t[0-9]*.sh; do
     [ $rc -eq 124 ] && echo "FAIL: $t timed out after 600s"
     echo "--- FAIL $t ($n checks passed before, $(( $(date +%s) - start ))s)"
     tail -40 "$log"
+    # the check that failed, which logs printed after it may push out of the tail
+    grep -a '^FAIL: ' "$log" | head -3
   fi
 done
 [ ${#failed[@]} -gt 0 ] && echo "failing: ${failed[*]}"
