@@ -218,6 +218,24 @@ static void quota_warnings(const struct driver_ctx *ctx, const struct atlas_stat
 	usage_view_release(&own);
 }
 
+/*
+ * The plan's notes on engine defects a setting runs into. sing-box's
+ * httpupgrade server (since 1.7, still in 1.14.1) writes its 101 response
+ * before it takes the socket over from Go's HTTP server and drops the buffer
+ * that holds what the client sent in between: the first byte of the tunnel
+ * is lost and the connection fails (docs/singbox.md, "Engine defects").
+ */
+static void engine_warnings(const struct atlas_state *st, struct plan *plan)
+{
+	for (size_t i = 0; st->has_singbox && i < st->singbox.ninbounds; i++)
+		if (st->singbox.inbounds[i].transport == SB_TR_HTTPUPGRADE)
+			plan_warn(plan, "singbox/%s: sing-box's httpupgrade server loses the first "
+				  "byte of a connection whose client writes before the server takes "
+				  "the socket over (1 connection in 11 failed over loopback); ws has "
+				  "no such loss (docs/singbox.md)",
+				  st->singbox.inbounds[i].name);
+}
+
 static int plan_state(const struct driver_ctx *ctx, const struct atlas_state *desired,
 		      int64_t generation, struct plan *plan);
 
@@ -230,6 +248,7 @@ int controller_plan(const struct driver_ctx *ctx, const struct atlas_state *desi
 	(void)err;
 	ret = plan_state(ctx, eff ? eff : desired, generation, plan);
 	quota_warnings(ctx, desired, plan);
+	engine_warnings(desired, plan);
 	/* Its actions point into the state (eff is freed here); nothing applies them. */
 	plan_drop_data(plan);
 	state_free(eff);

@@ -59,12 +59,33 @@ cli import "$T/state.yaml" > /dev/null
 apply_converged
 alive "$(sb_pid)" || fail "sing-box is not running"
 grep_q '"insecure": *true' <(cli singbox profile alice) && fail "the profile tells a client to skip certificate verification"
+grep_q "singbox/hu: sing-box's httpupgrade server loses the first byte" "$T/plan.out" ||
+  { cat "$T/plan.out"; fail "the plan does not warn of the httpupgrade inbound's engine defect"; }
+ok "the plan warns of sing-box's httpupgrade defect for hu"
+
+# lost_byte: how many connections the server's hu inbound has failed by
+# reading the second byte of VLESS's header as its version.
+lost_byte() { grep -c 'inbound/vless\[hu\].*unknown version' "$D/singbox/sing-box.log" || true; }
+
+# sing-box's httpupgrade server loses the first byte a client sends when it
+# arrives before the server has taken the socket over from Go's HTTP server
+# (docs/singbox.md, "Engine defects"): about 1 fetch in 11 over this veth.
+# A fetch through hu is tried again only when the server logged that loss
+# for it; any other failure, or five losses in a row, fails the test.
 port=1080
 for ib in vm vmtls tj hy tu ws hu ss256; do
   client_up alice "$ib" "$port"
-  body=$(fetch "$port" 2>&1) || true
-  [ "$body" = "hello from the internet 42" ] || fail "alice cannot fetch through $ib: $body"
-  ok "alice fetches through $ib ($(jq -r --arg t "$ib" '.outbounds[] | select(.tag == $t) | .type' "$T/alice-$ib.client.json"))"
+  tries=0 lost=0
+  while :; do
+    before=$(lost_byte)
+    body=$(fetch "$port" 2>&1) || true
+    tries=$((tries + 1))
+    [ "$body" = "hello from the internet 42" ] && break
+    [ "$ib" = hu ] && [ "$(lost_byte)" -gt "$before" ] && [ "$tries" -lt 5 ] ||
+      fail "alice cannot fetch through $ib: $body"
+    lost=$((lost + 1))
+  done
+  ok "alice fetches through $ib ($(jq -r --arg t "$ib" '.outbounds[] | select(.tag == $t) | .type' "$T/alice-$ib.client.json"))$([ "$lost" -gt 0 ] && echo ", after $lost fetch(es) lost to the engine's httpupgrade defect")"
   client_down alice "$ib"
   port=$((port + 1))
 done

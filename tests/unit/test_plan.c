@@ -89,6 +89,37 @@ static void test_plan__engines_without_driver_or_section(void **s)
 	state_free(st);
 }
 
+/* An httpupgrade inbound carries the plan's note on sing-box's lost first byte; ws does not. */
+static void test_plan__httpupgrade_warns(void **s)
+{
+	const char *y = "version: 1\nsettings: {host: vpn.example.com}\nsingbox:\n  inbounds:\n"
+			"    - {name: hu, type: vless, port: 8443, security: tls,\n"
+			"       transport: httpupgrade, path: /up, users: [{name: alice}]}\n"
+			"    - {name: ws, type: vless, port: 8444, security: tls,\n"
+			"       transport: ws, path: /ws, users: [{name: alice}]}\n";
+	static const struct driver *const none[] = { NULL };
+	struct atlas_state *st;
+	struct driver_ctx ctx;
+	struct diags d = { 0 };
+	struct buf b = BUF_INIT;
+	struct plan p;
+
+	(void)s;
+	st = state_from_yaml(y, strlen(y), &d, NULL);
+	assert_non_null(st);
+	controller_ctx_init(&ctx, "/tmp/atlas-unit-none", NULL, st);
+	ctx.drivers = none;
+	assert_int_equal(controller_plan(&ctx, st, 1, &p, NULL), 0);
+	plan_render_text(&p, &b);
+	TU_HAS(b.data, "warnings:\n", "  ! singbox/hu: sing-box's httpupgrade server loses the first byte");
+	assert_null(strstr(b.data, "singbox/ws:"));
+	assert_int_equal(p.warnings.n, 1);
+	plan_release(&p);
+	controller_ctx_release(&ctx);
+	buf_release(&b);
+	state_free(st);
+}
+
 /*
  * issue 16.2: with no desired state ever stored (generation 0: a new or lost
  * database) the plan removes nothing Atlas recorded setting up.
@@ -507,6 +538,7 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_plan__render_text_and_json),
 	cmocka_unit_test(test_plan__engines_without_driver_or_section),
 	cmocka_unit_test(test_plan__truncate),
+	cmocka_unit_test(test_plan__httpupgrade_warns),
 	cmocka_unit_test(test_plan__generation_zero_removes_nothing),
 	cmocka_unit_test(test_plan__apply_outcome_names_the_failed_engine),
 	cmocka_unit_test(test_plan__apply_outcome_not_converged),
