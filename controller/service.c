@@ -13,6 +13,7 @@
 #include "lib/clock.h"
 #include "lib/buf.h"
 #include "lib/fileio.h"
+#include "lib/proc.h"
 #include "lib/spawn.h"
 #include "state/model.h"
 #include "controller/service.h"
@@ -67,17 +68,10 @@ static int pid_is(pid_t pid, const char *const *argv)
  */
 static int pid_exiting(pid_t pid)
 {
-	char *path = xasprintf("/proc/%ld/stat", (long)pid);
-	struct buf b = BUF_INIT;
-	const char *p;
-	int alive = 0;
+	char state;
 
 	waitpid(pid, NULL, WNOHANG);
-	if (file_read(path, 4096, &b, NULL) == 0 && (p = strrchr(buf_str(&b), ')')))
-		alive = p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
-	buf_release(&b);
-	free(path);
-	return alive;
+	return proc_stat(pid, &state, NULL) == 0 && state != 'Z' && state != 'X';
 }
 
 int service_running(int mode, const struct service *svc, pid_t *pid, struct atlas_err *err)

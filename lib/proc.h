@@ -1,6 +1,7 @@
 /*
  * proc.h - what the kernel says about this process and the host's memory,
- * read from /proc. For /status and /metrics.
+ * read from /proc. For /status and /metrics, and the state and start time
+ * of another process (the daemons Atlas stops and adopts).
  */
 #ifndef ATLAS_PROC_H
 #define ATLAS_PROC_H
@@ -9,5 +10,15 @@
 long long proc_rss_bytes(void);
 /* MemAvailable of /proc/meminfo in bytes; 0 when unreadable. */
 long long proc_mem_available(void);
+
+/*
+ * The state letter (field 3: R, S, Z, X...) and the start time (field 22,
+ * clock ticks since boot) of a /proc/PID/stat line; either may be NULL.
+ * The command name, field 2, may hold spaces and parentheses: fields are
+ * counted from its last ')'. 0, or -1 when the text is not such a line.
+ */
+int proc_stat_parse(const char *text, char *state, long long *start_time);
+/* The same, of process pid; -1 when it is gone (or its stat unreadable). */
+int proc_stat(long pid, char *state, long long *start_time);
 
 #endif

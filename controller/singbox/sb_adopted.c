@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "lib/fileio.h"
+#include "lib/proc.h"
 #include "controller/singbox/sb.h"
 #include "controller/singbox/sb_adopt.h"
 
@@ -43,25 +44,9 @@ void sb_file_sha256(const char *path, char out[65])
 /* The start time of pid (clock ticks since boot, field 22 of /proc/PID/stat); 0 when gone. */
 long long sb_proc_start_time(long pid)
 {
-	char *path = xasprintf("/proc/%ld/stat", pid);
-	struct buf b = BUF_INIT;
 	long long t = 0;
 
-	if (file_read(path, 4096, &b, NULL) == 0) {
-		const char *p = strrchr(buf_str(&b), ')');
-		int field = 2;
-
-		/* fields after the command name, which may hold spaces */
-		while (p && *p && field < 22) {
-			p = strchr(p + 1, ' ');
-			field++;
-		}
-		if (p)
-			t = strtoll(p + 1, NULL, 10);
-	}
-	buf_release(&b);
-	free(path);
-	return t;
+	return proc_stat(pid, NULL, &t) == 0 ? t : 0;
 }
 
 /* /proc/PID/cmdline as a NULL-terminated array (new; NULL when unreadable or empty). */

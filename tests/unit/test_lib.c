@@ -11,6 +11,7 @@
 
 #include "lib/base64.h"
 #include "lib/ipaddr.h"
+#include "lib/proc.h"
 #include "lib/strv.h"
 
 static void test_lib__base64(void **s)
@@ -478,6 +479,43 @@ static void test_lib__spawn_which_many(void **s)
 	assert_int_equal(n, 100);
 }
 
+/* /proc/PID/stat: fields counted from the command name's last ')', which may hold both. */
+static void test_lib__proc_stat(void **s)
+{
+	const char *line = "4242 (a) b) (c) S 1 4242 4242 0 -1 4194560 120 0 0 0 3 1 0 0 20 0 1 0 "
+			   "987654 1000 200 18446744073709551615\n";
+	long long t = -5, now = 0;
+	char st = '?', parent;
+	pid_t pid;
+
+	(void)s;
+	assert_int_equal(proc_stat_parse(line, &st, &t), 0);
+	assert_int_equal(st, 'S');
+	assert_int_equal(t, 987654);
+	assert_int_equal(proc_stat_parse("1 (x) Z 0", &st, NULL), 0);
+	assert_int_equal(st, 'Z');
+	/* too few fields for the start time, no command name, nothing after it */
+	assert_int_equal(proc_stat_parse("1 (x) R 0 1 2", &st, &t), -1);
+	assert_int_equal(t, 987654);
+	assert_int_equal(proc_stat_parse("1 x R 0", &st, NULL), -1);
+	assert_int_equal(proc_stat_parse("1 (x)", &st, NULL), -1);
+	assert_int_equal(proc_stat_parse("", NULL, NULL), -1);
+
+	/* this process runs and started after boot; a reaped child is gone */
+	assert_int_equal(proc_stat(getpid(), &parent, &now), 0);
+	assert_true(parent == 'R' || parent == 'S');
+	assert_true(now > 0);
+	pid = fork();
+	if (pid == 0)
+		_exit(0);
+	assert_true(pid > 0);
+	while (proc_stat(pid, &st, NULL) == 0 && st != 'Z')
+		usleep(1000);
+	assert_int_equal(st, 'Z');
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	assert_int_equal(proc_stat(pid, &st, &t), -1);
+}
+
 TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_lib__base64),
 	cmocka_unit_test(test_lib__ipaddr),
@@ -493,4 +531,5 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_lib__spawn_stdin_not_read),
 	cmocka_unit_test(test_lib__spawn_check_message_printable),
 	cmocka_unit_test(test_lib__spawn_timeout_after_output_closed),
-	cmocka_unit_test(test_lib__spawn_which_many))
+	cmocka_unit_test(test_lib__spawn_which_many),
+	cmocka_unit_test(test_lib__proc_stat))
