@@ -231,7 +231,7 @@ static void engine_warnings(const struct atlas_state *st, struct plan *plan)
 		if (st->singbox.inbounds[i].transport == SB_TR_HTTPUPGRADE)
 			plan_warn(plan, "singbox/%s: sing-box's httpupgrade server loses the first "
 				  "byte of a connection whose client writes before the server takes "
-				  "the socket over (1 connection in 11 failed over loopback); ws has "
+				  "the socket over (1 connection in 11 failed on a local link); ws has "
 				  "no such loss (docs/singbox.md)",
 				  st->singbox.inbounds[i].name);
 }

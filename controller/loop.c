@@ -4,7 +4,8 @@
  * per-engine retry backoff, queued requests (apply now, restart), the
  * manual mode (settings.auto_apply false: observe, apply on request), and
  * the engine lock that serialises every driver call (but the statuses that
- * run alone, driver.status_alone).
+ * run alone, driver.status_alone). The decisions it takes (which run a
+ * trigger starts, the backoff, when a wake-up is due) are in loop_policy.c.
  */
 #include <errno.h>
 #include <malloc.h>

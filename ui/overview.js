@@ -29,10 +29,17 @@ atlasMixin(() => ({
     try { this.dash.warnings = (await this.api('GET', '/plan')).warnings || []; } catch (e) { /* a convenience */ }
   },
 
-  /* "alice" out of a warning's text, for the link to the user's page ('' when none). */
+  /* "alice" out of a warning about a user ("wireguard/wg0 peer alice: ...",
+   * "openvpn client bob: ...", "singbox[/edge] user carol: ..."), for the link
+   * to the user's page; '' for any other warning (an engine's, a setting's). */
   warningUser(w) {
-    const m = /(?:peer|client|user) ([a-z0-9][a-z0-9_.-]*)/.exec(String(w));
+    const m = /^(?:wireguard\/\S+ peer|openvpn client|singbox(?:\/\S+)? user) ([a-z0-9][a-z0-9_.-]*):/.exec(String(w));
     return m ? m[1] : '';
+  },
+
+  /* The dashboard's "Before the cut": the warnings about users only. */
+  userWarnings() {
+    return this.dash.warnings.filter((w) => this.warningUser(w));
   },
 
   /* The rates are kept outside the reactive state (thousands of users each

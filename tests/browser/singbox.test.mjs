@@ -16,7 +16,7 @@
  * VLESS change as a reload that drops connections; Apply shows its result.
  * Rotating the subscription kills the old URL; disable / delete with a
  * confirmation. Runs inside the network namespace of tests/run-browser.sh.
- * Ports 18140-18142, 18146; 18143 the page, 18144/18147 the client's
+ * Ports 18140-18142, 18146, 18148; 18143 the page, 18144/18147 the client's
  * proxies (Shadowsocks/VLESS), 18145 the REALITY target. Screenshots: singbox-*.png in tests/artifacts/screenshots.
  */
 import { describe, it, before, after, beforeEach } from 'node:test';
@@ -458,6 +458,28 @@ describe('the sing-box tab', { timeout: 300000 }, () => {
     await res.locator('.badge', { hasText: 'ok' }).waitFor({ timeout: 40000 });
     assert.match(await res.innerText(), /reload/);
     assert.equal((await api('PATCH', '/settings', { auto_apply: true })).status, 200);
+  });
+
+  it("the Plan view warns of sing-box's httpupgrade defect; the dashboard's user warnings leave it out", async () => {
+    assert.equal((await api('PATCH', '/settings', { auto_apply: false })).status, 200);
+    await page.waitForFunction(() => Alpine.$data(document.body).status.auto_apply === false);
+    const r = await api('POST', '/singbox/inbounds', { name: 'hu', type: 'vless', port: 18148,
+      security: 'tls', transport: 'httpupgrade', path: '/up', users: [{ name: 'dave' }] });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    await go('plan');
+    const w = page.getByTestId('plan-warnings');
+    await w.waitFor();
+    assert.match(await w.innerText(), /singbox\/hu: sing-box's httpupgrade server loses the first byte/);
+    await snap('singbox-plan-warning');
+    await go('dashboard');
+    await page.locator('[data-engine="singbox"]').waitFor();
+    /* the dashboard has the plan's warnings, the hu one among them */
+    await page.waitForFunction(() => Alpine.$data(document.body).dash.warnings.some((w) => w.startsWith('singbox/hu: ')));
+    assert.equal(await page.getByTestId('dash-warnings').isVisible(), false, 'not a warning about a user');
+    assert.equal(await page.getByRole('link', { name: /^Page of / }).count(), 0, 'no link to a user named in the text');
+    assert.equal((await api('DELETE', '/singbox/inbounds/hu')).status, 204);
+    assert.equal((await api('PATCH', '/settings', { auto_apply: true })).status, 200);
+    await page.waitForFunction(() => Alpine.$data(document.body).status.auto_apply === true);
   });
 
   it('rotates the subscription (confirmed): the old URL stops working', async () => {

@@ -1,5 +1,6 @@
 /*
- * test_loop.c - the reconcile loop thread (controller/loop.c) on an empty
+ * test_loop.c - the reconcile loop thread (controller/loop.c, its decisions
+ * in loop_policy.c) on an empty
  * desired state (no engine managed, so no system change): the first run at
  * start, a burst of wake-ups debounced into one run (and the debounce rule
  * with the clock as an argument), requests answered from
