@@ -122,7 +122,7 @@ static struct atlas_state *effective_state(const struct driver_ctx *ctx,
 	struct atlas_state *eff = NULL;
 	struct atlas_err e = { 0 };
 
-	if (!u && ctx->store) {
+	if (!u && ctx->store && usage_any_quota(desired)) {
 		if (usage_store_load(ctx->store, &own, &e) < 0)
 			log_warn("quotas not enforced this run: %s", e.msg);
 		u = &own;
@@ -165,7 +165,7 @@ static void quota_warnings(const struct driver_ctx *ctx, const struct atlas_stat
 	const struct usage_view *u = ctx->usage;
 	char why[128], user[2 * NAME_MAX_LEN + 2];
 
-	if (!u && ctx->store && usage_store_load(ctx->store, &own, NULL) == 0)
+	if (!u && ctx->store && usage_any_quota(st) && usage_store_load(ctx->store, &own, NULL) == 0)
 		u = &own;
 	for (size_t i = 0; st->has_wireguard && i < st->wireguard.ninterfaces; i++) {
 		const struct wg_iface *ifc = &st->wireguard.interfaces[i];
@@ -242,16 +242,27 @@ static int plan_state(const struct driver_ctx *ctx, const struct atlas_state *de
 int controller_plan(const struct driver_ctx *ctx, const struct atlas_state *desired,
 		    int64_t generation, struct plan *plan, struct atlas_err *err)
 {
-	struct atlas_state *eff = effective_state(ctx, desired);
+	struct usage_view own = { 0 };
+	struct driver_ctx c = *ctx;
+	struct atlas_state *eff;
+	struct atlas_err e = { 0 };
 	int ret;
 
 	(void)err;
-	ret = plan_state(ctx, eff ? eff : desired, generation, plan);
-	quota_warnings(ctx, desired, plan);
+	/* the usage book once, for the quotas and their warnings */
+	if (!c.usage && c.store && usage_any_quota(desired)) {
+		if (usage_store_load(c.store, &own, &e) < 0)
+			log_warn("quotas not enforced this run: %s", e.msg);
+		c.usage = &own;
+	}
+	eff = effective_state(&c, desired);
+	ret = plan_state(&c, eff ? eff : desired, generation, plan);
+	quota_warnings(&c, desired, plan);
 	engine_warnings(desired, plan);
 	/* Its actions point into the state (eff is freed here); nothing applies them. */
 	plan_drop_data(plan);
 	state_free(eff);
+	usage_view_release(&own);
 	return ret;
 }
 

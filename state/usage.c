@@ -386,3 +386,22 @@ size_t usage_count_suspended(const struct atlas_state *st, const struct usage_vi
 	/* only read: walk() writes nothing without mark */
 	return walk((struct atlas_state *)st, u, now, 0);
 }
+
+int usage_any_quota(const struct atlas_state *st)
+{
+	for (size_t i = 0; st->has_wireguard && i < st->wireguard.ninterfaces; i++)
+		for (size_t k = 0; k < st->wireguard.interfaces[i].npeers; k++)
+			if (quota_of_wg(&st->wireguard.interfaces[i].peers[k]).quota)
+				return 1;
+	for (size_t i = 0; st->has_openvpn && i < st->openvpn.nclients; i++)
+		if (quota_of_ovpn(&st->openvpn.clients[i]).quota)
+			return 1;
+	for (size_t i = 0; st->has_singbox && i < st->singbox.ninbounds; i++)
+		for (size_t k = 0; k < st->singbox.inbounds[i].nusers; k++) {
+			const struct sb_user *u = &st->singbox.inbounds[i].users[k];
+
+			if (cfg(u->quota, u->quota_bytes, u->quota_period, u->quota_reset_day).quota)
+				return 1;
+		}
+	return 0;
+}

@@ -131,5 +131,10 @@ int usage_near(const struct quota_cfg *q, const struct usage_entry *e, time_t no
 size_t usage_suspend(struct atlas_state *st, const struct usage_view *u, time_t now);
 /* How many users of st are over quota at now (what usage_suspend would mark). Pure. */
 size_t usage_count_suspended(const struct atlas_state *st, const struct usage_view *u, time_t now);
+/*
+ * 1 when some user of st has a quota: only then does a plan or a run need
+ * the usage book (no user without one is suspended or warned of by usage).
+ */
+int usage_any_quota(const struct atlas_state *st);
 
 #endif

@@ -452,6 +452,39 @@ static void test_usage__report_person(void **s)
 	tu_rmrf_free(dir);
 }
 
+/* The usage book is wanted only when some user has a quota: each engine's user counts. */
+static void test_usage__any_quota(void **s)
+{
+	static const char head[] = "version: 1\nsettings: {host: vpn.example.com}\n";
+	static const char *const yaml[][2] = {
+		{ "wireguard:\n  interfaces:\n    - {name: wg0, listen_port: 51820, address: [10.8.0.1/24],\n"
+		  "       peers: [{name: a}, {name: b, expires: 2030-01-01}]}\n"
+		  "openvpn: {network: 10.9.0.0/24, clients: [{name: c}]}\n"
+		  "singbox:\n  inbounds:\n    - {name: in, type: vless, port: 8443, security: tls,\n"
+		  "       transport: ws, path: /ws, users: [{name: d}]}\n", "0" },
+		{ "wireguard:\n  interfaces:\n    - {name: wg0, listen_port: 51820, address: [10.8.0.1/24],\n"
+		  "       peers: [{name: a}, {name: b, quota: 1GiB}]}\n", "1" },
+		{ "openvpn: {network: 10.9.0.0/24, clients: [{name: c}, {name: e, quota: 5MB}]}\n", "1" },
+		{ "singbox:\n  inbounds:\n    - {name: in, type: vless, port: 8443, security: tls,\n"
+		  "       transport: ws, path: /ws, users: [{name: d}, {name: f, quota: 2GiB}]}\n", "1" },
+	};
+
+	(void)s;
+	for (size_t i = 0; i < sizeof(yaml) / sizeof(yaml[0]); i++) {
+		char *text = xasprintf("%s%s", head, yaml[i][0]);
+		struct diags d = { 0 };
+		struct atlas_state *st = state_from_yaml(text, strlen(text), &d, NULL);
+
+		if (!st)
+			fail_msg("case %zu does not parse", i);
+		if (usage_any_quota(st) != yaml[i][1][0] - '0')
+			fail_msg("case %zu: usage_any_quota %d", i, usage_any_quota(st));
+		state_free(st);
+		diags_clear(&d);
+		free(text);
+	}
+}
+
 TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_usage__bytes_parse),
 	cmocka_unit_test(test_usage__bytes_format),
@@ -464,4 +497,5 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_usage__entry_engine_shared),
 	cmocka_unit_test(test_usage__commit_gives_cache_back),
 	cmocka_unit_test(test_usage__store),
-	cmocka_unit_test(test_usage__report_person))
+	cmocka_unit_test(test_usage__report_person),
+	cmocka_unit_test(test_usage__any_quota))
