@@ -97,5 +97,5 @@ case $host in
   0.0.0.0|'[::]') echo "panel: https://THIS-SERVER-IP:$port (self-signed: compare the fingerprint)" ;;
   *) echo "panel: https://$host:$port (self-signed: compare the fingerprint)" ;;
 esac
-echo "first start: the admin password and the certificate fingerprint are in: journalctl -u atlas | grep -E 'password|fingerprint'"
+echo "first start: the admin password is in /var/lib/atlas/initial-admin-password (0600), the certificate fingerprint in: journalctl -u atlas | grep fingerprint"
 echo "check the host: atlas doctor"
