@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "controller/controller.h"
 #include "state/active.h"
+#include "state/sb_people.h"
 #include "state/schema.h"
 #include "controller/wireguard/wg.h"
 #include "state/usage_store.h"
@@ -148,15 +149,6 @@ static int expires_soon(const char *expires, time_t now)
 	       end <= (long long)now + 7 * 86400;
 }
 
-/* 1 when no inbound before the i-th has user name. */
-static int first_inbound(const struct atlas_state *st, size_t i, const char *name)
-{
-	for (size_t j = 0; j < i; j++)
-		if (state_sb_user(&st->singbox.inbounds[j], name))
-			return 0;
-	return 1;
-}
-
 /* The plan's warnings: users suspended within 7 days by expiry, users above 90 % of quota. */
 static void quota_warnings(const struct driver_ctx *ctx, const struct atlas_state *st,
 			   struct plan *plan)
@@ -164,6 +156,7 @@ static void quota_warnings(const struct driver_ctx *ctx, const struct atlas_stat
 	struct usage_view own = { 0 };
 	const struct usage_view *u = ctx->usage;
 	char why[128], user[2 * NAME_MAX_LEN + 2];
+	struct sb_people people;
 
 	if (!u && ctx->store && usage_any_quota(st) && usage_store_load(ctx->store, &own, NULL) == 0)
 		u = &own;
@@ -196,12 +189,14 @@ static void quota_warnings(const struct driver_ctx *ctx, const struct atlas_stat
 		if (usage_near(&q, usage_find(u, "openvpn", c->name), ctx->now, why, sizeof(why)))
 			plan_warn(plan, "openvpn client %s: %s", c->name, why);
 	}
+	sb_people_init(&people, st);
 	for (size_t i = 0; st->has_singbox && i < st->singbox.ninbounds; i++) {
 		const struct sb_inbound *in = &st->singbox.inbounds[i];
 
 		for (size_t k = 0; k < in->nusers; k++) {
 			const struct sb_user *us = &in->users[k];
-			struct quota_cfg q = quota_of_sb(st, us->name);
+			const struct sb_person *who = sb_people_find(&people, us->name);
+			struct quota_cfg q = quota_of_sb_entry(who ? who->quota : NULL);
 
 			if (us->disabled)
 				continue;
@@ -209,12 +204,13 @@ static void quota_warnings(const struct driver_ctx *ctx, const struct atlas_stat
 				plan_warn(plan, "singbox/%s user %s: expires on %s", in->name,
 					  us->name, us->expires);
 			/* a person once, at their first inbound */
-			if (first_inbound(st, i, us->name) &&
+			if (who && who->first == i &&
 			    usage_near(&q, usage_find(u, "singbox", us->name), ctx->now, why,
 				       sizeof(why)))
 				plan_warn(plan, "singbox user %s: %s", us->name, why);
 		}
 	}
+	sb_people_release(&people);
 	usage_view_release(&own);
 }
 

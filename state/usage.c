@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lib/buf.h"
+#include "state/sb_people.h"
 #include "state/usage.h"
 
 int bytes_parse(const char *s, long long *out)
@@ -246,17 +247,22 @@ struct quota_cfg quota_of_ovpn(const struct ovpn_client *c)
 	return cfg(c->quota, 0, c->quota_period, c->quota_reset_day);
 }
 
-struct quota_cfg quota_of_sb(const struct atlas_state *st, const char *person)
+struct quota_cfg quota_of_sb_entry(const struct sb_user *u)
 {
 	struct quota_cfg none = { 0, QUOTA_MONTHLY, 1 };
 
+	return u ? cfg(u->quota, u->quota_bytes, u->quota_period, u->quota_reset_day) : none;
+}
+
+struct quota_cfg quota_of_sb(const struct atlas_state *st, const char *person)
+{
 	for (size_t i = 0; i < st->singbox.ninbounds; i++) {
 		const struct sb_user *u = state_sb_user(&st->singbox.inbounds[i], person);
 
 		if (u && (u->quota || u->quota_bytes))
-			return cfg(u->quota, u->quota_bytes, u->quota_period, u->quota_reset_day);
+			return quota_of_sb_entry(u);
 	}
-	return none;
+	return quota_of_sb_entry(NULL);
 }
 
 long long usage_period_used(const struct quota_cfg *q, const struct usage_entry *e, time_t now)
@@ -332,6 +338,7 @@ static int mark_verdict(const struct quota_cfg *q, const struct usage_entry *e, 
 static size_t walk(struct atlas_state *st, const struct usage_view *u, time_t now, int mark)
 {
 	char user[2 * NAME_MAX_LEN + 2];
+	struct sb_people people;
 	size_t n = 0;
 
 #define VERDICT(q, e, field) mark_verdict(q, e, now, mark, &(field))
@@ -357,21 +364,24 @@ static size_t walk(struct atlas_state *st, const struct usage_view *u, time_t no
 		n += VERDICT(&q, c->name ? usage_find(u, "openvpn", c->name) : NULL, c->suspended);
 	}
 	/* a sing-box person is cut from every inbound: counted per user entry */
+	sb_people_init(&people, st);
 	for (size_t i = 0; st->has_singbox && i < st->singbox.ninbounds; i++) {
 		struct sb_inbound *in = &st->singbox.inbounds[i];
 
 		for (size_t k = 0; k < in->nusers; k++) {
 			struct sb_user *us = &in->users[k];
+			const struct sb_person *who = sb_people_find(&people, us->name);
 			struct quota_cfg q;
 
-			if (!us->name)
+			if (!who)
 				continue;
-			q = quota_of_sb(st, us->name);
+			q = quota_of_sb_entry(who->quota);
 			if (!q.quota && !mark)
 				continue;
 			n += VERDICT(&q, usage_find(u, "singbox", us->name), us->suspended);
 		}
 	}
+	sb_people_release(&people);
 #undef VERDICT
 	return n;
 }

@@ -105,6 +105,8 @@ struct quota_cfg {
 struct quota_cfg quota_of_wg(const struct wg_peer *p);
 struct quota_cfg quota_of_ovpn(const struct ovpn_client *c);
 struct quota_cfg quota_of_sb(const struct atlas_state *st, const char *person);
+/* The quota of the sing-box user entry whose quota counts (sb_person.quota; NULL: none). */
+struct quota_cfg quota_of_sb_entry(const struct sb_user *u);
 
 /* What e counted in the period of q that holds now (0 when e counts an older one). */
 long long usage_period_used(const struct quota_cfg *q, const struct usage_entry *e, time_t now);

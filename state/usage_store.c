@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "state/active.h"
+#include "state/sb_people.h"
 #include "state/store_int.h"
 #include "state/usage_store.h"
 
@@ -269,6 +270,7 @@ static void report_row(json_t *arr, struct store *s, const struct usage_view *u,
 json_t *usage_report(struct store *s, const struct atlas_state *st, time_t now, int days,
 		     const char *person, struct atlas_err *err)
 {
+	struct sb_people people;
 	struct usage_view u;
 	struct atlas_state *eff;
 	char user[2 * NAME_MAX_LEN + 2], today[MOMENT_LEN];
@@ -303,21 +305,21 @@ json_t *usage_report(struct store *s, const struct atlas_state *st, time_t now, 
 		report_row(arr, s, &u, "openvpn", c->name, &q, c->expires, c->disabled,
 			   ovpn_client_active(c, today), c->suspended, now, days);
 	}
+	sb_people_init(&people, eff);
 	for (size_t i = 0; eff->has_singbox && i < eff->singbox.ninbounds; i++)
 		for (size_t k = 0; k < eff->singbox.inbounds[i].nusers; k++) {
 			const struct sb_user *us = &eff->singbox.inbounds[i].users[k];
+			const struct sb_person *who = sb_people_find(&people, us->name);
 			struct quota_cfg q;
-			int seen = person && strcmp(person, us->name);
 
 			/* a person in several inbounds is one row, at the first */
-			for (size_t j = 0; !seen && j < i; j++)
-				seen |= state_sb_user(&eff->singbox.inbounds[j], us->name) != NULL;
-			if (seen)
+			if (!who || who->first != i || (person && strcmp(person, us->name)))
 				continue;
-			q = quota_of_sb(eff, us->name);
+			q = quota_of_sb_entry(who->quota);
 			report_row(arr, s, &u, "singbox", us->name, &q, us->expires, us->disabled,
 				   sb_user_active(us, today), us->suspended, now, days);
 		}
+	sb_people_release(&people);
 	state_free(eff);
 	usage_view_release(&u);
 	return arr;

@@ -11,6 +11,7 @@
 
 #include "state/active.h"
 #include "state/commit.h"
+#include "state/sb_people.h"
 #include "state/usage_store.h"
 #include "state/validate.h"
 #include "state/yaml.h"
@@ -485,6 +486,57 @@ static void test_usage__any_quota(void **s)
 	}
 }
 
+/*
+ * sb_people: for every user entry, the person's first inbound and the entry
+ * whose quota counts are those a search of every inbound finds.
+ */
+static void test_usage__sb_people(void **s)
+{
+	static const char y[] =
+		"version: 1\nsettings: {host: vpn.example.com}\nsingbox:\n  inbounds:\n"
+		"    - {name: a, type: shadowsocks, port: 8001, users: [{name: bob}, {name: zed},\n"
+		"       {name: amy, quota: 1GiB}]}\n"
+		"    - {name: b, type: shadowsocks, port: 8002, users: [{name: cat, quota: 2GiB},\n"
+		"       {name: bob, quota: 3GiB}, {name: amy, quota: 4GiB}]}\n"
+		"    - {name: c, type: shadowsocks, port: 8003, users: [{name: dan}, {name: bob, quota: 5GiB},\n"
+		"       {name: cat}]}\n";
+	struct diags d = { 0 };
+	struct atlas_state *st = state_from_yaml(y, strlen(y), &d, NULL);
+	struct sb_people people;
+	size_t entries = 0;
+
+	(void)s;
+	assert_non_null(st);
+	sb_people_init(&people, st);
+	assert_int_equal(people.n, 5); /* amy bob cat dan zed */
+	for (size_t i = 0; i < st->singbox.ninbounds; i++)
+		for (size_t k = 0; k < st->singbox.inbounds[i].nusers; k++) {
+			const char *name = st->singbox.inbounds[i].users[k].name;
+			const struct sb_person *who = sb_people_find(&people, name);
+			struct quota_cfg want = quota_of_sb(st, name), got;
+			size_t first = 0;
+
+			while (!state_sb_user(&st->singbox.inbounds[first], name))
+				first++;
+			assert_non_null(who);
+			assert_string_equal(who->name, name);
+			assert_int_equal(who->first, first);
+			got = quota_of_sb_entry(who->quota);
+			assert_int_equal(got.quota, want.quota);
+			entries++;
+		}
+	assert_int_equal(entries, 9);
+	/* bob's quota is b's (the first inbound with one), amy's a's */
+	assert_int_equal(quota_of_sb_entry(sb_people_find(&people, "bob")->quota).quota, 3LL << 30);
+	assert_int_equal(quota_of_sb_entry(sb_people_find(&people, "amy")->quota).quota, 1LL << 30);
+	assert_null(sb_people_find(&people, "dan")->quota);
+	assert_null(sb_people_find(&people, "nobody"));
+	assert_null(sb_people_find(&people, NULL));
+	sb_people_release(&people);
+	state_free(st);
+	diags_clear(&d);
+}
+
 TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_usage__bytes_parse),
 	cmocka_unit_test(test_usage__bytes_format),
@@ -498,4 +550,5 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_usage__commit_gives_cache_back),
 	cmocka_unit_test(test_usage__store),
 	cmocka_unit_test(test_usage__report_person),
-	cmocka_unit_test(test_usage__any_quota))
+	cmocka_unit_test(test_usage__any_quota),
+	cmocka_unit_test(test_usage__sb_people))

@@ -1,0 +1,81 @@
+/*
+ * sb_people.c - a state's sing-box people, sorted by name (sb_people.h).
+ * O(users log users) to build, O(log people) to ask.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/buf.h"
+#include "state/sb_people.h"
+
+struct entry {
+	const char *name;
+	size_t in;
+	const struct sb_user *u;
+};
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x->in > y->in) - (x->in < y->in);
+}
+
+void sb_people_init(struct sb_people *p, const struct atlas_state *st)
+{
+	struct entry *e;
+	size_t m = 0, n = 0;
+
+	p->v = NULL;
+	p->n = 0;
+	for (size_t i = 0; st->has_singbox && i < st->singbox.ninbounds; i++)
+		m += st->singbox.inbounds[i].nusers;
+	if (!m)
+		return;
+	e = xcalloc(m, sizeof(*e));
+	m = 0;
+	for (size_t i = 0; i < st->singbox.ninbounds; i++)
+		for (size_t k = 0; k < st->singbox.inbounds[i].nusers; k++) {
+			const struct sb_user *u = &st->singbox.inbounds[i].users[k];
+
+			if (u->name)
+				e[m++] = (struct entry){ u->name, i, u };
+		}
+	qsort(e, m, sizeof(*e), entry_cmp);
+	p->v = xcalloc(m ? m : 1, sizeof(*p->v));
+	for (size_t j = 0; j < m; j++) {
+		if (!n || strcmp(p->v[n - 1].name, e[j].name))
+			p->v[n++] = (struct sb_person){ e[j].name, e[j].in, NULL };
+		/* the first inbound (in order) whose entry has a quota */
+		if (!p->v[n - 1].quota && (e[j].u->quota || e[j].u->quota_bytes))
+			p->v[n - 1].quota = e[j].u;
+	}
+	p->n = n;
+	free(e);
+}
+
+const struct sb_person *sb_people_find(const struct sb_people *p, const char *name)
+{
+	size_t lo = 0, hi = p->n;
+
+	while (name && lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(p->v[mid].name, name);
+
+		if (!c)
+			return &p->v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+void sb_people_release(struct sb_people *p)
+{
+	free(p->v);
+	p->v = NULL;
+	p->n = 0;
+}
