@@ -11,7 +11,8 @@
 # bench/api.sh does), and the authenticated GET of a 50-user inbound's list
 # with wrk -t1 -c10, next to s-ui's figures quoted in issue 18 (measured
 # elsewhere: s-ui cannot be installed here). Prints figures; asserts nothing.
-# SB_BENCH_N: the user counts (default "1000 10000"); SB_BENCH_WRK_SECONDS=5.
+# SB_BENCH_N: the user counts (default "1000 10000"); SB_BENCH_WRK_SECONDS=5;
+# SB_STACK_N="" leaves the stack out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/table.sh
@@ -55,6 +56,7 @@ for n in ${SB_BENCH_N:-1000 10000}; do
   printf 'singbox: first apply, %d+%d users (check, start, %d SSM adds): %.0f ms\n' "$n" "$n" "$n" "$(ms "$s" "$e")"
   s=$(now); a plan > /dev/null || true; e=$(now)
   printf 'singbox: no-op plan with %d+%d users: %.0f ms\n' "$n" "$n" "$(ms "$s" "$e")"
+  row "no-op atlas plan, $n+$n sing-box users, ms" "-" "$(ms "$s" "$e" | awk '{ printf "%.0f", $1 }')"
   s=$(now); "$SB" check -c "$T/data/singbox/config.json"; e=$(now)
   printf 'singbox: sing-box check of the rendered config (%d KiB): %.0f ms\n' \
     "$(( $(stat -c %s "$T/data/singbox/config.json") / 1024 ))" "$(ms "$s" "$e")"
@@ -122,7 +124,7 @@ stack() { # N: the stack with N users in each of the two inbounds
   unserve
 }
 # 1,000 users in all (the issue's figure: 500 in each inbound), then 1,000 in each.
-for n in ${SB_STACK_N:-500 1000}; do stack "$n"; done
+for n in ${SB_STACK_N-500 1000}; do stack "$n"; done
 
 # Atlas's authenticated list of one inbound's 50 users, with sing-box managed.
 S_UI_RPS=1400 # s-ui 1.5.1's 50-client list, issue 18 (measured elsewhere, not in this run)

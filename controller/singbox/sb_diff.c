@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/buf.h"
 #include "renderers/singbox/sb_render.h"
 #include "state/active.h"
 #include "controller/singbox/sb.h"
@@ -68,12 +69,44 @@ static const char *inactive(const struct sb_user *u, const char *today)
 	return NULL;
 }
 
+/*
+ * The user of in named name, or NULL. A stored state's users are sorted by
+ * name: bisection first, then (a state in another order, or no such user)
+ * the search of every user.
+ */
 static const struct sb_user *find_user(const struct sb_inbound *in, const char *name)
 {
+	size_t lo = 0, hi = in ? in->nusers : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(in->users[mid].name ? in->users[mid].name : "", name);
+
+		if (!c)
+			return &in->users[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	for (size_t i = 0; in && i < in->nusers; i++)
-		if (!strcmp(in->users[i].name, name))
+		if (in->users[i].name && !strcmp(in->users[i].name, name))
 			return &in->users[i];
 	return NULL;
+}
+
+static int str_ptr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* SSM users through pointers, by name (struct sb_ssm_user starts with it). */
+static int ssm_ptr_cmp(const void *a, const void *b)
+{
+	const struct sb_ssm_user *x = *(const struct sb_ssm_user *const *)a;
+	const struct sb_ssm_user *y = *(const struct sb_ssm_user *const *)b;
+
+	return strcmp(x->name ? x->name : "", y->name ? y->name : "");
 }
 
 static const struct sb_inbound *find_inbound(const struct sb_section *sb, const char *name)
@@ -106,12 +139,18 @@ static void drops_text(const struct sb_obs *o, char *out, size_t len)
 		snprintf(out, len, "drops every open connection (their number could not be read)");
 		return;
 	}
-	for (size_t i = 0; i < o->conns.n; i++) {
-		int seen = !o->conns.v[i].user[0];
+	if (o->conns.n) {
+		/* distinct names: sorted, then counted (thousands of connections) */
+		const char **names = xcalloc(o->conns.n, sizeof(*names));
+		size_t n = 0;
 
-		for (size_t k = 0; !seen && k < i; k++)
-			seen = !strcmp(o->conns.v[k].user, o->conns.v[i].user);
-		users += !seen;
+		for (size_t i = 0; i < o->conns.n; i++)
+			if (o->conns.v[i].user[0])
+				names[n++] = o->conns.v[i].user;
+		qsort(names, n, sizeof(*names), str_ptr_cmp);
+		for (size_t i = 0; i < n; i++)
+			users += !i || strcmp(names[i - 1], names[i]);
+		free(names);
 	}
 	snprintf(out, len, "drops %zu connection%s of %zu user%s", o->conns.n,
 		 o->conns.n == 1 ? "" : "s", users, users == 1 ? "" : "s");
@@ -130,6 +169,7 @@ static void diff_ssm(const struct sb_inbound *in, const struct sb_obs *o, int re
 {
 	const struct sb_ssm_obs *so = find_ssm(o, in->name);
 	int key_bytes = sb_method_key_len(in->method);
+	const struct sb_ssm_user **by_name;
 	char res[256];
 
 	snprintf(res, sizeof(res), "%s/users", in->name);
@@ -144,16 +184,21 @@ static void diff_ssm(const struct sb_inbound *in, const struct sb_obs *o, int re
 		    n == 1 ? "" : "s");
 		return;
 	}
+	/* the observed users by name: one bisection for each desired user */
+	by_name = xcalloc(so->users.n ? so->users.n : 1, sizeof(*by_name));
+	for (size_t k = 0; k < so->users.n; k++)
+		by_name[k] = &so->users.v[k];
+	qsort(by_name, so->users.n, sizeof(*by_name), ssm_ptr_cmp);
 	for (size_t i = 0; i < in->nusers; i++) {
 		const struct sb_user *u = &in->users[i];
-		const struct sb_ssm_user *have = NULL;
+		const struct sb_ssm_user key = { .name = u->name }, *kp = &key, *const *hit;
+		const struct sb_ssm_user *have;
 		struct sb_act *a;
 
 		if (inactive(u, today))
 			continue;
-		for (size_t k = 0; k < so->users.n && !have; k++)
-			if (!strcmp(so->users.v[k].name, u->name))
-				have = &so->users.v[k];
+		hit = bsearch(&kp, by_name, so->users.n, sizeof(*by_name), ssm_ptr_cmp);
+		have = hit ? *hit : NULL;
 		if (have && have->key && u->password && !strcmp(have->key, u->password))
 			continue;
 		a = act_new(have ? SB_OP_SSM_UPDATE : SB_OP_SSM_ADD, in->name, u->name);
@@ -165,6 +210,7 @@ static void diff_ssm(const struct sb_inbound *in, const struct sb_obs *o, int re
 			 : "+ singbox/%s user %s (live, no reload)",
 		    in->name, u->name);
 	}
+	free(by_name);
 	for (size_t k = 0; !o->incomplete && k < so->users.n; k++) {
 		const struct sb_user *u = find_user(in, so->users.v[k].name);
 		const char *why = u ? inactive(u, today) : "not in the desired state";

@@ -185,6 +185,24 @@ static void test_sb_diff__shadowsocks_users_live(void **s)
 	       "x singbox/ss/dave connection c9 to 1.1.1.1:80 (disabled)\n");
 	assert_int_equal(f->n, 5);
 
+	/* the desired users in another order than by name: the same plan */
+	{
+		struct sb_inbound *in = &f->st->singbox.inbounds[1];
+		struct sb_user tmp = in->users[0];
+
+		in->users[0] = in->users[2];
+		in->users[2] = tmp;
+		t = diff(f);
+		TU_HAS(t, "+ singbox/ss user alice (live, no reload)\n",
+		       "~ singbox/ss user carol: new key (live, no reload)\n",
+		       "- singbox/ss user mallory (not in the desired state; live, no reload)\n",
+		       "- singbox/ss user dave (disabled; live, no reload)\n",
+		       "x singbox/ss/dave connection c9 to 1.1.1.1:80 (disabled)\n");
+		assert_int_equal(f->n, 5);
+		in->users[2] = in->users[0];
+		in->users[0] = tmp;
+	}
+
 	/* incomplete: additions and key changes only */
 	f->o->incomplete = 1;
 	t = diff(f);
