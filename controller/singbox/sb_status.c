@@ -359,7 +359,7 @@ json_t *sb_status_json(const struct driver_ctx *ctx, const struct atlas_state *d
 
 json_t *sb_status_read(const struct driver_ctx *ctx, const struct atlas_state *desired)
 {
-	json_t *root = json_object(), *users = json_array(), *t = NULL, *tu, *v;
+	json_t *root = json_object(), *users = json_array(), *per = json_object(), *t = NULL, *tu, *v;
 	struct sb_conns c = { 0 };
 	struct atlas_err e = { 0 };
 	struct sb_files f;
@@ -390,19 +390,25 @@ json_t *sb_status_read(const struct driver_ctx *ctx, const struct atlas_state *d
 	}
 	if (!t)
 		t = load_traffic(f.traffic);
+	/* the open connections per user, counted once (a hash, not a scan per user) */
+	for (size_t i = 0; i < c.n; i++) {
+		json_int_t had = json_integer_value(json_object_get(per, c.v[i].user));
+
+		if (c.v[i].closed_at_ms)
+			continue;
+		open++;
+		json_object_set_new(per, c.v[i].user, json_integer(had + 1));
+	}
 	tu = json_object_get(t, "users");
 	json_object_foreach(tu, name, v) {
-		size_t n = 0;
+		json_int_t n = json_integer_value(json_object_get(per, name));
 
-		for (size_t i = 0; i < c.n; i++)
-			n += !c.v[i].closed_at_ms && !strcmp(c.v[i].user, name);
 		json_array_append_new(users, json_pack("{s:s, s:I, s:I, s:I}", "name", name,
-						       "connections", (json_int_t)n, "uplink_bytes",
+						       "connections", n, "uplink_bytes",
 						       ival(v, "up"), "downlink_bytes",
 						       ival(v, "down")));
 	}
-	for (size_t i = 0; i < c.n; i++)
-		open += !c.v[i].closed_at_ms;
+	json_decref(per);
 	json_array_sort_by_name(users);
 	json_object_set_new(root, "connections", json_integer((json_int_t)open));
 	json_object_set_new(root, "users", users);
