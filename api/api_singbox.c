@@ -41,25 +41,34 @@ static void sb_live_release(struct app *a, void *live)
 /*
  * ,"status":{...} of a user from the driver's live status: the person's
  * open connections and traffic totals (across inbounds; sing-box reports
- * connections by user name), or null without a status.
+ * connections by user name), or null without a status. The status lists
+ * its users sorted by name (sb.h): one bisection per user of the list.
  */
 static void user_status(struct buf *out, const void *parent, const void *item, void *live)
 {
 	const struct sb_user *u = item;
 	json_int_t conns = 0, up = 0, down = 0;
-	json_t *lu;
-	size_t k;
+	json_t *arr, *lu;
+	size_t lo = 0, hi;
 
 	(void)parent;
 	if (!live) {
 		buf_puts(out, ",\"status\":null");
 		return;
 	}
-	json_array_foreach(json_object_get(live, "users"), k, lu)
-	{
-		const char *n = json_string_value(json_object_get(lu, "name"));
+	arr = json_object_get(live, "users");
+	hi = json_array_size(arr);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *n = json_string_value(json_object_get(json_array_get(arr, mid), "name"));
+		int c = strcmp(n ? n : "", u->name);
 
-		if (n && !strcmp(n, u->name)) {
+		if (c < 0) {
+			lo = mid + 1;
+		} else if (c > 0) {
+			hi = mid;
+		} else {
+			lu = json_array_get(arr, mid);
 			conns = json_integer_value(json_object_get(lu, "connections"));
 			up = json_integer_value(json_object_get(lu, "uplink_bytes"));
 			down = json_integer_value(json_object_get(lu, "downlink_bytes"));

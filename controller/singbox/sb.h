@@ -128,7 +128,8 @@ int sb_leftovers(const struct driver_ctx *ctx);
 
 /*
  * Live status (new object): {running, pid, started_at, connections,
- * users:[{name, connections, uplink_bytes, downlink_bytes}], error}. Byte
+ * users:[{name, connections, uplink_bytes, downlink_bytes}] sorted by name
+ * (the API bisects it), error}. Byte
  * totals are what Atlas has counted so far (traffic.json) plus the open
  * connections; reading it updates traffic.json.
  */

@@ -863,6 +863,24 @@ static void test_resource__sing_box_inbounds_and_users(void **ts)
 	    json_integer_value(json_object_get(json_object_get(a.json, "status"), "connections")),
 	    0);
 	answer_release(&a);
+	/* among more users (the status lists them sorted by name), each gets its own */
+	json_decref(f->app.live);
+	f->app.live = json_pack("{s:{s:[{s:s, s:I}, {s:s, s:I}, {s:s, s:I}, {s:s, s:I}]}}",
+				"singbox", "users", "name", "aaron", "connections", (json_int_t)1,
+				"name", "alice", "connections", (json_int_t)2, "name", "bob",
+				"connections", (json_int_t)3, "name", "zed", "connections",
+				(json_int_t)9);
+	a = call(f, "GET", EDGE "/users", NULL);
+	assert_int_equal(json_array_size(a.json), 2);
+	for (size_t i = 0; i < 2; i++) {
+		json_t *u = json_array_get(a.json, i);
+		const char *name = json_string_value(json_object_get(u, "name"));
+
+		assert_int_equal(json_integer_value(json_object_get(json_object_get(u, "status"),
+								   "connections")),
+				 !strcmp(name, "alice") ? 2 : !strcmp(name, "bob") ? 3 : -1);
+	}
+	answer_release(&a);
 	/* With a live status too, no secret. */
 	st = stored(f);
 	a = call(f, "GET", EDGE "/users", NULL);
