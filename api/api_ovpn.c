@@ -13,9 +13,28 @@
 #include "api/api.h"
 #include "api/resource.h"
 
+/*
+ * The connected clients of the live status by name (new; NULL without a
+ * status): a list of every client looks each one up once, not by a scan of
+ * the sessions. A name with several sessions shows its first, as listed.
+ */
 static void *ovpn_live_acquire(struct app *a)
 {
-	return app_live(a, "openvpn");
+	json_t *live = app_live(a, "openvpn"), *by_name, *lc;
+	size_t k;
+
+	if (!live)
+		return NULL;
+	by_name = json_object();
+	json_array_foreach(json_object_get(live, "clients"), k, lc)
+	{
+		const char *n = json_string_value(json_object_get(lc, "name"));
+
+		if (n && !json_object_get(by_name, n))
+			json_object_set(by_name, n, lc);
+	}
+	json_decref(live);
+	return by_name;
 }
 
 static void ovpn_live_release(struct app *a, void *live)
@@ -24,12 +43,11 @@ static void ovpn_live_release(struct app *a, void *live)
 	json_decref(live);
 }
 
-/* ,"status":{...} of client item from the live status (NULL: null). */
+/* ,"status":{...} of client item from the connected clients by name (NULL: null). */
 static void client_status(struct buf *out, const void *parent, const void *item, void *live)
 {
 	const struct ovpn_client *c = item;
-	json_t *lc, *found = NULL, *ra, *va, *status;
-	size_t k;
+	json_t *found, *ra, *va, *status;
 	char *s;
 
 	(void)parent;
@@ -37,15 +55,7 @@ static void client_status(struct buf *out, const void *parent, const void *item,
 		buf_puts(out, ",\"status\":null");
 		return;
 	}
-	json_array_foreach(json_object_get(live, "clients"), k, lc)
-	{
-		const char *n = json_string_value(json_object_get(lc, "name"));
-
-		if (n && !strcmp(n, c->name)) {
-			found = lc;
-			break;
-		}
-	}
+	found = json_object_get(live, c->name);
 	ra = json_object_get(found, "real_address");
 	va = json_object_get(found, "virtual_address");
 	status = json_pack(

@@ -571,6 +571,18 @@ static void test_resource__live_status(void **ts)
 	assert_true(json_is_false(json_object_get(st, "connected")));
 	assert_true(json_is_null(json_object_get(st, "real_address")));
 	answer_release(&a);
+	/* carol with two sessions shows the first listed; bob, listed after her, his own */
+	json_decref(f->app.live);
+	f->app.live = json_pack("{s:{s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]}}", "openvpn", "clients",
+				"name", "carol", "real_address", "192.0.2.20:1",
+				"name", "bob", "real_address", "192.0.2.8:2",
+				"name", "carol", "real_address", "192.0.2.21:3");
+	a = call(f, "GET", OV "/clients", NULL);
+	assert_string_equal(str(json_object_get(json_array_get(a.json, 0), "status"), "real_address"),
+			    "192.0.2.8:2");
+	assert_string_equal(str(json_object_get(json_array_get(a.json, 1), "status"), "real_address"),
+			    "192.0.2.20:1");
+	answer_release(&a);
 }
 
 /* A client file comes from the engine's driver, named after the item. */
