@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "lib/log.h"
+#include "state/sb_people.h"
 #include "state/usage_store.h"
 #include "api/api.h"
 
@@ -145,55 +146,70 @@ static void read_wg(struct usage_book *b, const struct atlas_state *st, const st
 
 static void read_ovpn(struct usage_book *b, const struct atlas_state *st, json_t *ov, time_t now)
 {
-	json_t *sessions = json_object_get(ov, "sessions"), *s;
+	json_t *sessions = json_object_get(ov, "sessions"), *s, *per;
 	size_t k;
 
 	/* unreadable: nothing known, nothing changed */
 	if (!st->has_openvpn || !ov || json_object_get(ov, "error"))
 		return;
+	/* each name's sessions summed once: [rx, tx, newest client id + 1] */
+	per = json_object();
+	json_array_foreach(sessions, k, s)
+	{
+		const char *name = json_string_value(json_object_get(s, "name"));
+		long long cid = json_integer_value(json_object_get(s, "client_id"));
+		json_t *sum;
+		json_int_t rx, tx, id;
+
+		if (!name)
+			continue;
+		sum = json_object_get(per, name);
+		rx = json_integer_value(json_array_get(sum, 0)) +
+		     json_integer_value(json_object_get(s, "bytes_received"));
+		tx = json_integer_value(json_array_get(sum, 1)) +
+		     json_integer_value(json_object_get(s, "bytes_sent"));
+		/* client ids only grow: the newest names the sessions seen */
+		id = json_integer_value(json_array_get(sum, 2));
+		if (cid + 1 > id)
+			id = cid + 1;
+		json_object_set_new(per, name, json_pack("[I, I, I]", rx, tx, id));
+	}
 	for (size_t i = 0; i < st->openvpn.nclients; i++) {
 		const struct ovpn_client *c = &st->openvpn.clients[i];
 		struct quota_cfg q = quota_of_ovpn(c);
-		long long rx = 0, tx = 0, id = 0;
-		int present = 0;
+		json_t *sum = json_object_get(per, c->name);
 
-		json_array_foreach(sessions, k, s)
-		{
-			const char *name = json_string_value(json_object_get(s, "name"));
-			long long cid = json_integer_value(json_object_get(s, "client_id"));
-
-			if (!name || strcmp(name, c->name))
-				continue;
-			present = 1;
-			rx += json_integer_value(json_object_get(s, "bytes_received"));
-			tx += json_integer_value(json_object_get(s, "bytes_sent"));
-			/* client ids only grow: the newest names the sessions seen */
-			if (cid + 1 > id)
-				id = cid + 1;
-		}
-		fold(b, "openvpn", c->name, present, rx, tx, id, &q, now);
+		fold(b, "openvpn", c->name, sum != NULL, json_integer_value(json_array_get(sum, 0)),
+		     json_integer_value(json_array_get(sum, 1)),
+		     json_integer_value(json_array_get(sum, 2)), &q, now);
 	}
+	json_decref(per);
 }
 
 static void read_sb(struct usage_book *b, const struct atlas_state *st, json_t *sb, time_t now)
 {
 	json_t *users = json_object_get(sb, "users"), *u;
+	struct sb_people people;
 	size_t k;
 
 	if (!st->has_singbox || !sb)
 		return;
+	sb_people_init(&people, st);
 	/* the driver's totals survive reloads (sb_status.c): absent means no traffic yet */
 	json_array_foreach(users, k, u)
 	{
 		const char *name = json_string_value(json_object_get(u, "name"));
+		const struct sb_person *who;
 		struct quota_cfg q;
 
 		if (!name)
 			continue;
-		q = quota_of_sb(st, name);
+		who = sb_people_find(&people, name);
+		q = quota_of_sb_entry(who ? who->quota : NULL);
 		fold(b, "singbox", name, 1, json_integer_value(json_object_get(u, "uplink_bytes")),
 		     json_integer_value(json_object_get(u, "downlink_bytes")), 0, &q, now);
 	}
+	sb_people_release(&people);
 }
 
 /* Adds key: why to o when the user is over quota at now. */
@@ -213,6 +229,7 @@ static json_t *over_quota(struct usage_book *b, const struct atlas_state *st, ti
 {
 	char user[2 * NAME_MAX_LEN + 2];
 	json_t *o = json_object();
+	struct sb_people people;
 
 	for (size_t i = 0; st->has_wireguard && i < st->wireguard.ninterfaces; i++)
 		for (size_t k = 0; k < st->wireguard.interfaces[i].npeers; k++) {
@@ -230,16 +247,20 @@ static json_t *over_quota(struct usage_book *b, const struct atlas_state *st, ti
 
 		verdict(o, &b->view, "openvpn", st->openvpn.clients[i].name, &q, now);
 	}
+	sb_people_init(&people, st);
 	for (size_t i = 0; st->has_singbox && i < st->singbox.ninbounds; i++)
 		for (size_t k = 0; k < st->singbox.inbounds[i].nusers; k++) {
 			const struct sb_user *u = &st->singbox.inbounds[i].users[k];
+			const struct sb_person *who;
 			struct quota_cfg q;
 
 			if (!u->quota && !u->quota_bytes)
 				continue;
-			q = quota_of_sb(st, u->name);
+			who = sb_people_find(&people, u->name);
+			q = quota_of_sb_entry(who ? who->quota : NULL);
 			verdict(o, &b->view, "singbox", u->name, &q, now);
 		}
+	sb_people_release(&people);
 	return o;
 }
 
