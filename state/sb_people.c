@@ -10,7 +10,7 @@
 
 struct entry {
 	const char *name;
-	size_t in;
+	size_t in, k;		/* the inbound, the user's place in it */
 	const struct sb_user *u;
 };
 
@@ -19,7 +19,11 @@ static int entry_cmp(const void *a, const void *b)
 	const struct entry *x = a, *y = b;
 	int c = strcmp(x->name, y->name);
 
-	return c ? c : (x->in > y->in) - (x->in < y->in);
+	if (c)
+		return c;
+	if (x->in != y->in)
+		return x->in < y->in ? -1 : 1;
+	return (x->k > y->k) - (x->k < y->k);
 }
 
 void sb_people_init(struct sb_people *p, const struct atlas_state *st)
@@ -40,13 +44,15 @@ void sb_people_init(struct sb_people *p, const struct atlas_state *st)
 			const struct sb_user *u = &st->singbox.inbounds[i].users[k];
 
 			if (u->name)
-				e[m++] = (struct entry){ u->name, i, u };
+				e[m++] = (struct entry){ u->name, i, k, u };
 		}
 	qsort(e, m, sizeof(*e), entry_cmp);
 	p->v = xcalloc(m ? m : 1, sizeof(*p->v));
 	for (size_t j = 0; j < m; j++) {
 		if (!n || strcmp(p->v[n - 1].name, e[j].name))
 			p->v[n++] = (struct sb_person){ e[j].name, e[j].in, NULL };
+		else if (e[j].in == e[j - 1].in)
+			continue; /* a name twice in one inbound (invalid): its first counts */
 		/* the first inbound (in order) whose entry has a quota */
 		if (!p->v[n - 1].quota && (e[j].u->quota || e[j].u->quota_bytes))
 			p->v[n - 1].quota = e[j].u;
