@@ -245,9 +245,9 @@ int controller_plan(const struct driver_ctx *ctx, const struct atlas_state *desi
 	int ret;
 
 	(void)err;
-	/* the usage book once, for the quotas and their warnings */
-	if (!c.usage && c.store && usage_any_quota(desired)) {
-		if (usage_store_load(c.store, &own, &e) < 0)
+	/* the usage book once, for the quotas and their warnings (empty: no quota) */
+	if (!c.usage && c.store) {
+		if (usage_any_quota(desired) && usage_store_load(c.store, &own, &e) < 0)
 			log_warn("quotas not enforced this run: %s", e.msg);
 		c.usage = &own;
 	}

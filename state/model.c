@@ -85,23 +85,33 @@ struct wg_iface *state_wg_iface(const struct atlas_state *st, const char *name)
 	return st->has_wireguard ? FIND_NAMED(w->interfaces, w->ninterfaces, name) : NULL;
 }
 
-struct wg_peer *state_wg_peer(const struct wg_iface *ifc, const char *name)
+void *state_bisect_named(const void *v, size_t n, size_t size, const char *name)
 {
-	size_t lo = 0, hi = ifc->npeers;
+	size_t lo = 0, hi = n;
 
-	/* Stored states are sorted by name: try bisection first. */
-	while (lo < hi) {
+	while (name && lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(ifc->peers[mid].name ? ifc->peers[mid].name : "", name);
+		char *const *el = (char *const *)((const char *)v + mid * size);
+		int c = strcmp(*el ? *el : "", name);
 
 		if (c == 0)
-			return &ifc->peers[mid];
+			return (void *)el;
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return FIND_NAMED(ifc->peers, ifc->npeers, name);
+	return NULL;
+}
+
+#define BISECT_NAMED(v, n, name) state_bisect_named((v), (n), sizeof(*(v)), (name))
+
+struct wg_peer *state_wg_peer(const struct wg_iface *ifc, const char *name)
+{
+	/* Stored states are sorted by name: try bisection first. */
+	struct wg_peer *p = BISECT_NAMED(ifc->peers, ifc->npeers, name);
+
+	return p ? p : FIND_NAMED(ifc->peers, ifc->npeers, name);
 }
 
 struct ovpn_client *state_ovpn_client(const struct atlas_state *st, const char *name)
@@ -116,7 +126,9 @@ struct sb_inbound *state_sb_inbound(const struct atlas_state *st, const char *na
 
 struct sb_user *state_sb_user(const struct sb_inbound *in, const char *name)
 {
-	return FIND_NAMED(in->users, in->nusers, name);
+	struct sb_user *u = BISECT_NAMED(in->users, in->nusers, name);
+
+	return u ? u : FIND_NAMED(in->users, in->nusers, name);
 }
 
 struct sb_subscription *state_sb_subscription(const struct atlas_state *st, const char *name)

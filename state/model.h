@@ -206,7 +206,17 @@ void state_keep_bad_key(struct atlas_state *st, struct wg_key *k, const char *te
 /* The text of a KEY_BAD key of st (borrowed), or "?". */
 const char *state_bad_key(const struct atlas_state *st, const struct wg_key *k);
 
-/* Lookups by name; borrowed pointers or NULL. */
+/*
+ * The element named name of the n elements of size bytes at v, sorted by
+ * name (each starts with its name: schema.c; struct sb_person too), found
+ * by bisection; NULL when absent (or when v is not in that order).
+ */
+void *state_bisect_named(const void *v, size_t n, size_t size, const char *name);
+
+/*
+ * Lookups by name; borrowed pointers or NULL. Peers and sing-box users are
+ * found by bisection first (a stored state is sorted), then by a search.
+ */
 struct wg_iface *state_wg_iface(const struct atlas_state *st, const char *name);
 struct wg_peer *state_wg_peer(const struct wg_iface *ifc, const char *name);
 struct ovpn_client *state_ovpn_client(const struct atlas_state *st, const char *name);

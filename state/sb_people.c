@@ -63,20 +63,7 @@ void sb_people_init(struct sb_people *p, const struct atlas_state *st)
 
 const struct sb_person *sb_people_find(const struct sb_people *p, const char *name)
 {
-	size_t lo = 0, hi = p->n;
-
-	while (name && lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(p->v[mid].name, name);
-
-		if (!c)
-			return &p->v[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return state_bisect_named(p->v, p->n, sizeof(*p->v), name);
 }
 
 void sb_people_release(struct sb_people *p)

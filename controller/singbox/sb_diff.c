@@ -69,32 +69,6 @@ static const char *inactive(const struct sb_user *u, const char *today)
 	return NULL;
 }
 
-/*
- * The user of in named name, or NULL. A stored state's users are sorted by
- * name: bisection first, then (a state in another order, or no such user)
- * the search of every user.
- */
-static const struct sb_user *find_user(const struct sb_inbound *in, const char *name)
-{
-	size_t lo = 0, hi = in ? in->nusers : 0;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(in->users[mid].name ? in->users[mid].name : "", name);
-
-		if (!c)
-			return &in->users[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (size_t i = 0; in && i < in->nusers; i++)
-		if (in->users[i].name && !strcmp(in->users[i].name, name))
-			return &in->users[i];
-	return NULL;
-}
-
 static int str_ptr_cmp(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -212,7 +186,7 @@ static void diff_ssm(const struct sb_inbound *in, const struct sb_obs *o, int re
 	}
 	free(by_name);
 	for (size_t k = 0; !o->incomplete && k < so->users.n; k++) {
-		const struct sb_user *u = find_user(in, so->users.v[k].name);
+		const struct sb_user *u = state_sb_user(in, so->users.v[k].name);
 		const char *why = u ? inactive(u, today) : "not in the desired state";
 
 		if (!why)
@@ -236,7 +210,7 @@ static void diff_closes(const struct sb_section *sb, const struct sb_obs *o, con
 
 		if (!c->user[0] || !(in = find_inbound(sb, c->inbound)))
 			continue;
-		u = find_user(in, c->user);
+		u = state_sb_user(in, c->user);
 		why = u ? inactive(u, today) : "removed";
 		if (!why)
 			continue;

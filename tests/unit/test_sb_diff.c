@@ -164,6 +164,16 @@ static void test_sb_diff__reload_says_what_it_drops(void **s)
 	TU_HAS(t, "~ singbox reload: drops 3 connections of 2 users\n", "drops 3 sessions");
 }
 
+/* Its plan: alice added, carol's new key, mallory and dave removed, dave's connection cut. */
+static void ssm_plan_has(const char *t)
+{
+	TU_HAS(t, "+ singbox/ss user alice (live, no reload)\n",
+	       "~ singbox/ss user carol: new key (live, no reload)\n",
+	       "- singbox/ss user mallory (not in the desired state; live, no reload)\n",
+	       "- singbox/ss user dave (disabled; live, no reload)\n",
+	       "x singbox/ss/dave connection c9 to 1.1.1.1:80 (disabled)\n");
+}
+
 static void test_sb_diff__shadowsocks_users_live(void **s)
 {
 	struct fx *f = *s;
@@ -178,11 +188,7 @@ static void test_sb_diff__shadowsocks_users_live(void **s)
 	conn(f->o, "c9", "ss", "dave");
 	t = diff(f);
 	assert_null(strstr(t, "~ singbox reload"));
-	TU_HAS(t, "+ singbox/ss user alice (live, no reload)\n",
-	       "~ singbox/ss user carol: new key (live, no reload)\n",
-	       "- singbox/ss user mallory (not in the desired state; live, no reload)\n",
-	       "- singbox/ss user dave (disabled; live, no reload)\n",
-	       "x singbox/ss/dave connection c9 to 1.1.1.1:80 (disabled)\n");
+	ssm_plan_has(t);
 	assert_int_equal(f->n, 5);
 
 	/* the desired users in another order than by name: the same plan */
@@ -193,11 +199,7 @@ static void test_sb_diff__shadowsocks_users_live(void **s)
 		in->users[0] = in->users[2];
 		in->users[2] = tmp;
 		t = diff(f);
-		TU_HAS(t, "+ singbox/ss user alice (live, no reload)\n",
-		       "~ singbox/ss user carol: new key (live, no reload)\n",
-		       "- singbox/ss user mallory (not in the desired state; live, no reload)\n",
-		       "- singbox/ss user dave (disabled; live, no reload)\n",
-		       "x singbox/ss/dave connection c9 to 1.1.1.1:80 (disabled)\n");
+		ssm_plan_has(t);
 		assert_int_equal(f->n, 5);
 		in->users[2] = in->users[0];
 		in->users[0] = tmp;
