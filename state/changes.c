@@ -106,7 +106,16 @@ int state_item_same(const struct schema *s, const void *a, const void *b)
 	return 1;
 }
 
-int state_tree_same(const struct schema *s, const void *a, const void *b, const void *skip)
+static int skipped(const void *const *skip, const void *x)
+{
+	for (; skip && *skip; skip++)
+		if (*skip == x)
+			return 1;
+	return 0;
+}
+
+int state_tree_same(const struct schema *s, const void *a, const void *b,
+		    const void *const *skip)
 {
 	if (!state_item_same(s, a, b))
 		return 0;
@@ -123,7 +132,7 @@ int state_tree_same(const struct schema *s, const void *a, const void *b, const 
 				return 0;
 		} else if (f->type == F_OBJ && !state_tree_same(f->sub, x, y, skip)) {
 			return 0;
-		} else if (f->type == F_LIST && (const void *)x != skip) {
+		} else if (f->type == F_LIST && !skipped(skip, x)) {
 			n = *(const size_t *)((const char *)a + f->aux_off);
 			if (n != *(const size_t *)((const char *)b + f->aux_off))
 				return 0;

@@ -56,9 +56,11 @@ int settings_is_runtime(const char *name);
 struct schema;
 int state_item_same(const struct schema *s, const void *a, const void *b);
 /*
- * 1 when a and b are equal all the way down, but for the list whose
- * storage in a is at skip (NULL: none skipped). Pure.
+ * 1 when a and b are equal all the way down, but for the lists whose
+ * storage in a is at one of skip's pointers (NULL-terminated; NULL: none
+ * skipped). Pure.
  */
-int state_tree_same(const struct schema *s, const void *a, const void *b, const void *skip);
+int state_tree_same(const struct schema *s, const void *a, const void *b,
+		    const void *const *skip);
 
 #endif
