@@ -50,11 +50,12 @@ step build    0 "build step"            make -j2 CI=1 all
 step no-shell 0 "source check"          bash tests/check-no-shell.sh
 step pure     0 "source check"          bash tests/check-pure.sh
 step circles  0 "source check"          bash tests/check-circles.sh build
+# before the unit tests: two of them run `sing-box check` on what Atlas renders
+step singbox  0 "build step"            bash scripts/singbox.sh
 step unit     0 "cmocka cases"          make -j2 CI=1 unit
 step asan     1 "the same cmocka cases under ASan+UBSan" make -j2 asan
 step fuzz-seed 0 "fuzz targets on their seeds under ASan+UBSan" make -s fuzz-seed
 step asan-e2e 1 "the same CLI and API e2e checks with the ASan+UBSan atlas" bash tests/run-asan-e2e.sh build-asan
-step singbox  0 "build step"            bash scripts/singbox.sh
 step e2e      0 "e2e checks"            make e2e
 step browser  0 "browser tests"         make browser
 echo
