@@ -297,6 +297,9 @@ int app_edit_commit(struct req *r, struct atlas_state *next, const char *summary
 	/* a route of one WireGuard peer: /wireguard/interfaces/{IF}/peers... */
 	if (r->route && r->route->res && r->route->res->schema == &schema_wg_peer && r->nparams > 0)
 		e.ifname = r->params[0];
+	/* and of one sing-box user: /singbox/inbounds/{IN}/users... */
+	if (r->route && r->route->res && r->route->res->schema == &schema_sb_user && r->nparams > 0)
+		e.inbound = r->params[0];
 	rc = state_commit_on(a->store, &e, next, "api", summary, &d, &gen, &err);
 	if (rc == 0) {
 		app_install_begin(a, gen); /* store_mu still held: before anyone sees gen */

@@ -8,6 +8,7 @@
 #include "state/changes.h"
 #include "state/commit.h"
 #include "state/complete.h"
+#include "state/schema.h"
 #include "state/store_map.h"
 #include "state/validate.h"
 #include "state/yaml.h"
@@ -132,7 +133,41 @@ static int rows_cb(struct sqlite3 *db, void *cls, struct store_map_stats *stats,
 {
 	const struct commit_edit *e = ((void **)cls)[0];
 
-	return store_map_save_peer(db, e->ifname, e->po, e->pn, stats, err);
+	return store_map_save_elem(db, &schema_wg_iface, e->ifname, &schema_wg_peer, e->po, e->pn,
+				   stats, err);
+}
+
+/* store_save's YAML of an edit of one sing-box user: the last generation's, spliced. */
+static int sb_splice_cb(const char *last, size_t len, void *cls, struct buf *out)
+{
+	const struct commit_edit *e = ((void **)cls)[0];
+	const struct atlas_state *next = ((void **)cls)[1];
+
+	return state_yaml_sb_splice(last, len, e->old, next, e->inbound, &e->u, out);
+}
+
+/* store_save's rows of an edit of one sing-box user: theirs, and their subscription's. */
+static int sb_rows_cb(struct sqlite3 *db, void *cls, struct store_map_stats *stats,
+		      struct atlas_err *err)
+{
+	const struct commit_edit *e = ((void **)cls)[0];
+	struct store_map_stats st = { 0 };
+
+	if (store_map_save_elem(db, &schema_sb_inbound, e->inbound, &schema_sb_user, e->u.uo,
+				e->u.un, stats, err) < 0)
+		return -1;
+	if (!e->u.so && !e->u.sn)
+		return 0;
+	if (store_map_save_elem(db, NULL, NULL, &schema_sb_subscription, e->u.so, e->u.sn, &st,
+				err) < 0)
+		return -1;
+	if (stats) {
+		stats->inserted += st.inserted;
+		stats->updated += st.updated;
+		stats->deleted += st.deleted;
+		stats->kept += st.kept;
+	}
+	return 0;
 }
 
 static int commit_on(struct store *s, struct commit_edit *e, struct atlas_state *next,
@@ -150,14 +185,20 @@ static int commit_on(struct store *s, struct commit_edit *e, struct atlas_state 
 		if (rc < 0)
 			goto out;
 		e->one_peer = rc;
+	} else if (e && e->old && e->inbound && !pm) {
+		rc = state_check_sb_edit(next, old, e->inbound, &e->u, d, err);
+		if (rc < 0)
+			goto out;
+		e->one_user = rc;
 	} else if (state_check(next, old ? old : loaded, pm, d, err) < 0) {
 		goto out;
 	}
-	if (e && e->one_peer) {
+	if (e && (e->one_peer || e->one_user)) {
 		void *cls[2] = { e, next };
 
-		if (store_save_edit(s, next, e->old_gen, splice_cb, rows_cb, cls, trigger, summary,
-				    gen, err) < 0)
+		if (store_save_edit(s, next, e->old_gen, e->one_peer ? splice_cb : sb_splice_cb,
+				    e->one_peer ? rows_cb : sb_rows_cb, cls, trigger, summary, gen,
+				    err) < 0)
 			goto out;
 	} else if (store_save(s, next, trigger, summary, gen, err) < 0) {
 		goto out;
@@ -179,8 +220,9 @@ int state_commit_on(struct store *s, struct commit_edit *e, struct atlas_state *
 		    const char *trigger, const char *summary, struct diags *d, int64_t *gen,
 		    struct atlas_err *err)
 {
-	e->one_peer = 0;
+	e->one_peer = e->one_user = 0;
 	e->po = e->pn = NULL;
+	memset(&e->u, 0, sizeof(e->u));
 	return commit_on(s, e, next, NULL, trigger, summary, d, gen, err);
 }
 

@@ -26,16 +26,31 @@ int state_commit(struct store *s, struct atlas_state *next, struct posmap *pm,
 		 struct atlas_err *err);
 
 /*
+ * An edit of one sing-box user of an inbound: their old self (in old) and
+ * new self (in next), either NULL when added or removed, a rename both;
+ * and that person's subscription when it comes or goes with them (so
+ * removed with the name's last inbound, sn added with a new name).
+ */
+struct sb_user_edit {
+	const struct sb_user *uo, *un;
+	const struct sb_subscription *so, *sn;
+};
+
+/*
  * An edit from the API: the state it started from and, for a route of one
- * WireGuard peer, the interface; what the commit found (po, pn, one_peer).
+ * WireGuard peer, the interface, for one of a sing-box user, the inbound;
+ * what the commit found (po, pn, one_peer; u, one_user).
  */
 struct commit_edit {
 	const struct atlas_state *old; /* generation old_gen, sorted; NULL: loaded */
 	int64_t old_gen;
-	const char *ifname; /* NULL: not an edit of one peer */
+	const char *ifname;  /* NULL: not an edit of one peer */
+	const char *inbound; /* NULL: not an edit of one sing-box user */
 	/* set by state_commit_on: */
 	int one_peer;	    /* only that peer changed: checked and stored as such */
 	const struct wg_peer *po, *pn; /* its old (in old) and new (in next) self, or NULL */
+	int one_user;	    /* only that user (and subscription) changed: the same */
+	struct sb_user_edit u;
 };
 
 /*
@@ -73,6 +88,23 @@ int state_check_edit(struct atlas_state *next, const struct atlas_state *old, co
 int state_yaml_peer_splice(const char *last, size_t len, const struct atlas_state *old,
 			   const struct atlas_state *next, const char *ifname,
 			   const struct wg_peer *po, const struct wg_peer *pn, struct buf *out);
+
+/*
+ * state_peer_edit, state_check_edit and state_yaml_peer_splice for an edit
+ * of one user of sing-box inbound inbound (state/commit_sb.c): 1 when next
+ * differs from old in that user only, and in that person's subscription
+ * when it comes or goes with them; the check compares the user's name and
+ * secret with the inbound's other users, and a new subscription's token
+ * with the other tokens.
+ */
+int state_sb_user_edit(const struct atlas_state *old, const struct atlas_state *next,
+		       const char *inbound, struct sb_user_edit *u);
+int state_check_sb_edit(struct atlas_state *next, const struct atlas_state *old,
+			const char *inbound, struct sb_user_edit *u, struct diags *d,
+			struct atlas_err *err);
+int state_yaml_sb_splice(const char *last, size_t len, const struct atlas_state *old,
+			 const struct atlas_state *next, const char *inbound,
+			 const struct sb_user_edit *u, struct buf *out);
 
 /*
  * Completes and validates next against old without storing (validate, plan -f,

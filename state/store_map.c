@@ -668,29 +668,30 @@ static sqlite3_int64 row_id(sqlite3 *db, const struct schema *sc, sqlite3_int64 
 	return id;
 }
 
-int store_map_save_peer(sqlite3 *db, const char *ifname, const struct wg_peer *po,
-			const struct wg_peer *pn, struct store_map_stats *stats,
-			struct atlas_err *err)
+int store_map_save_elem(sqlite3 *db, const struct schema *psc, const char *pname,
+			const struct schema *sc, const void *eo, const void *en,
+			struct store_map_stats *stats, struct atlas_err *err)
 {
+	const char *on = eo ? *(char *const *)eo : NULL, *nn = en ? *(char *const *)en : NULL;
 	struct mapper m = { .db = db };
 	struct map_stmts *t;
-	sqlite3_int64 parent, id = 0;
+	sqlite3_int64 parent = 1, id = 0;
 	int ret = -1;
 
-	for (size_t i = 0; i < schema_wg_peer.nfields; i++)
-		if (!is_column(&schema_wg_peer.fields[i]))
-			return err_set(err, ERR_INTERNAL, "a peer has rows of its own");
-	parent = row_id(db, &schema_wg_iface, 1, ifname, err); /* under the one wireguard row */
-	if (parent <= 0)
-		return parent < 0 ? -1 : err_set(err, ERR_INTERNAL, "no row of interface %s", ifname);
-	if (po && (id = row_id(db, &schema_wg_peer, parent, po->name, err)) <= 0)
-		return id < 0 ? -1 : err_set(err, ERR_INTERNAL, "no row of peer %s", po->name);
-	if (!(t = stmts_for(&m, &schema_wg_peer, 0, err)))
+	for (size_t i = 0; i < sc->nfields; i++)
+		if (!is_column(&sc->fields[i]))
+			return err_set(err, ERR_INTERNAL, "a %s row has rows of its own", sc->table);
+	/* a list of an element of a list under a single row, or of a single row itself */
+	if (psc && (parent = row_id(db, psc, 1, pname, err)) <= 0)
+		return parent < 0 ? -1 : err_set(err, ERR_INTERNAL, "no %s row %s", psc->table, pname);
+	if (eo && (id = row_id(db, sc, parent, on, err)) <= 0)
+		return id < 0 ? -1 : err_set(err, ERR_INTERNAL, "no %s row %s", sc->table, on);
+	if (!(t = stmts_for(&m, sc, 0, err)))
 		goto out;
-	if (po && pn && !strcmp(po->name, pn->name))
-		ret = update_row(&m, t, id, pn, err);
-	else if ((!po || delete_row(&m, t, id, err) == 0) &&
-		 (!pn || insert_tree(&m, &schema_wg_peer, 0, parent, pn, err) == 0))
+	if (eo && en && !strcmp(on, nn))
+		ret = update_row(&m, t, id, en, err);
+	else if ((!eo || delete_row(&m, t, id, err) == 0) &&
+		 (!en || insert_tree(&m, sc, 0, parent, en, err) == 0))
 		ret = 0;
 out:
 	return mapper_end(&m, stats, ret);

@@ -17,6 +17,8 @@
 #include "lib/err.h"
 #include "state/model.h"
 
+struct schema;
+
 /* What a save wrote: rows inserted, updated, deleted (children of a deleted
  * row go by cascade and are not counted) and rows left untouched. */
 struct store_map_stats {
@@ -42,12 +44,16 @@ int store_map_save(sqlite3 *db, const struct atlas_state *st, struct store_map_s
 		   struct atlas_err *err);
 /*
  * store_map_save of a state that differs from the stored rows in one
- * WireGuard peer of interface ifname only: po (its stored self) deleted or
- * updated in place (the same name), pn inserted; no other row read. The
- * caller knows the rows are those of the state po belongs to.
+ * element of one list only (elements start with their name): eo (its
+ * stored self) deleted or updated in place (the same name), en inserted;
+ * no other row read. The list is sc's, in the element named pname of psc's
+ * list (under a single row: the WireGuard peers of an interface, the users
+ * of an inbound), or with psc NULL in the single row itself (the sing-box
+ * subscriptions). Its elements have no lists of their own. The caller
+ * knows the rows are those of the state eo belongs to.
  */
-int store_map_save_peer(sqlite3 *db, const char *ifname, const struct wg_peer *po,
-			const struct wg_peer *pn, struct store_map_stats *stats,
-			struct atlas_err *err);
+int store_map_save_elem(sqlite3 *db, const struct schema *psc, const char *pname,
+			const struct schema *sc, const void *eo, const void *en,
+			struct store_map_stats *stats, struct atlas_err *err);
 
 #endif

@@ -22,6 +22,13 @@ size_t state_validate(const struct atlas_state *st, struct diags *d);
  */
 size_t state_validate_wg_peer(const struct wg_iface *ifc, const struct wg_peer *p,
 			      struct diags *d);
+/*
+ * The same for user u of sing-box inbound in (not against the inbound's
+ * other users), and for subscription s (not against the other tokens).
+ */
+size_t state_validate_sb_user(const struct sb_inbound *in, const struct sb_user *u,
+			      struct diags *d);
+size_t state_validate_sb_subscription(const struct sb_subscription *s, struct diags *d);
 
 /* [a-z0-9][a-z0-9_.-]{0,62} */
 int name_valid(const char *s);

@@ -256,39 +256,43 @@ static void check_sb_dup_tokens(struct vctx *c, const struct sb_section *sb)
 	free(refs);
 }
 
+/* The rules of user us of inbound in on their own; c->who names the inbound up to base. */
+static void check_sb_user(struct vctx *c, const struct sb_inbound *in, const struct sb_user *us,
+			  size_t base)
+{
+	int klen = sb_method_key_len(in->method);
+
+	snprintf(c->who + base, sizeof(c->who) - base, ": user \"%.64s\"",
+		 us->name ? us->name : "?");
+	check_name(c, &us->name, "user");
+	check_expiry(c, &us->expires, "expires");
+	check_quota(c, &us->quota);
+	if (us->quota && us->quota_bytes)
+		V(c, &us->quota, "quota", "quota and quota_bytes are both set: keep one");
+	check_text(c, &us->note, "note", 1, 1024);
+	if (us->uuid && !sb_uuid_valid(us->uuid))
+		V(c, &us->uuid, "uuid", "uuid \"%.60s\" is not a UUID", us->uuid);
+	if (!us->password)
+		;
+	else if (in->type == SB_SHADOWSOCKS && !sb_ss_key_valid(us->password, klen))
+		V(c, &us->password, "password", "password is not a key for %s: base64 of %d bytes",
+		  sb_method_names[in->method], klen);
+	else if (!us->password[0] || strlen(us->password) > 256 || has_ctl(us->password, 0))
+		V(c, &us->password, "password",
+		  "password must be 1 to 256 characters without control characters");
+}
+
 static void check_sb_users(struct vctx *c, const struct sb_inbound *in)
 {
 	size_t base = strlen(c->who);
-	int klen = sb_method_key_len(in->method);
 
 	if (!in->nusers)
 		V(c, &in->users, "users",
 		  "inbound has no users: add at least one (sing-box would run it without "
 		  "authentication or refuse everyone)");
 	check_dup_names(c, in->users, in->nusers, sizeof(*in->users), "user");
-	for (size_t u = 0; u < in->nusers; u++) {
-		const struct sb_user *us = &in->users[u];
-
-		snprintf(c->who + base, sizeof(c->who) - base, ": user \"%.64s\"",
-			 us->name ? us->name : "?");
-		check_name(c, &us->name, "user");
-		check_expiry(c, &us->expires, "expires");
-		check_quota(c, &us->quota);
-		if (us->quota && us->quota_bytes)
-			V(c, &us->quota, "quota", "quota and quota_bytes are both set: keep one");
-		check_text(c, &us->note, "note", 1, 1024);
-		if (us->uuid && !sb_uuid_valid(us->uuid))
-			V(c, &us->uuid, "uuid", "uuid \"%.60s\" is not a UUID", us->uuid);
-		if (!us->password)
-			;
-		else if (in->type == SB_SHADOWSOCKS && !sb_ss_key_valid(us->password, klen))
-			V(c, &us->password, "password",
-			  "password is not a key for %s: base64 of %d bytes", sb_method_names[in->method],
-			  klen);
-		else if (!us->password[0] || strlen(us->password) > 256 || has_ctl(us->password, 0))
-			V(c, &us->password, "password",
-			  "password must be 1 to 256 characters without control characters");
-	}
+	for (size_t u = 0; u < in->nusers; u++)
+		check_sb_user(c, in, &in->users[u], base);
 	c->who[base] = '\0';
 	if (in->type == SB_VLESS || in->type == SB_VMESS || in->type == SB_TUIC)
 		check_sb_dup_secret(c, in, 0, base);
@@ -326,6 +330,17 @@ static void check_sb_inbound(struct vctx *c, const struct atlas_state *st,
 	check_sb_tls(c, st, in);
 	check_sb_transport(c, in);
 	check_sb_users(c, in);
+}
+
+/* The rules of subscription s on its own. */
+static void check_sb_subscription(struct vctx *c, const struct sb_subscription *s)
+{
+	snprintf(c->who, sizeof(c->who), "singbox subscription \"%.64s\"", s->name ? s->name : "?");
+	check_name(c, &s->name, "subscription");
+	if (s->token && (strlen(s->token) < 16 || strlen(s->token) > 128 ||
+			 !path_chars_valid(s->token, "_-")))
+		V(c, &s->token, "token",
+		  "token must be 16 to 128 of A-Z a-z 0-9 _ - (it is part of a URL)");
 }
 
 void check_singbox(struct vctx *c, const struct atlas_state *st)
@@ -393,18 +408,29 @@ void check_singbox(struct vctx *c, const struct atlas_state *st)
 	snprintf(c->who, sizeof(c->who), "singbox");
 	check_dup_names(c, sb->subscriptions, sb->nsubscriptions, sizeof(*sb->subscriptions),
 			"subscription");
-	for (size_t i = 0; i < sb->nsubscriptions; i++) {
-		const struct sb_subscription *s = &sb->subscriptions[i];
-
-		snprintf(c->who, sizeof(c->who), "singbox subscription \"%.64s\"",
-			 s->name ? s->name : "?");
-		check_name(c, &s->name, "subscription");
-		if (s->token && (strlen(s->token) < 16 || strlen(s->token) > 128 ||
-				 !path_chars_valid(s->token, "_-")))
-			V(c, &s->token, "token",
-			  "token must be 16 to 128 of A-Z a-z 0-9 _ - (it is part of a URL)");
-	}
+	for (size_t i = 0; i < sb->nsubscriptions; i++)
+		check_sb_subscription(c, &sb->subscriptions[i]);
 	check_sb_dup_tokens(c, sb);
 	c->who[0] = '\0';
 	free(ports);
+}
+
+size_t state_validate_sb_user(const struct sb_inbound *in, const struct sb_user *u,
+			      struct diags *d)
+{
+	struct vctx c = { d, "", NULL };
+	size_t before = d->n;
+
+	snprintf(c.who, sizeof(c.who), "singbox inbound \"%.64s\"", in->name ? in->name : "?");
+	check_sb_user(&c, in, u, strlen(c.who));
+	return d->n - before;
+}
+
+size_t state_validate_sb_subscription(const struct sb_subscription *s, struct diags *d)
+{
+	struct vctx c = { d, "", NULL };
+	size_t before = d->n;
+
+	check_sb_subscription(&c, s);
+	return d->n - before;
 }
