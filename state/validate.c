@@ -89,14 +89,30 @@ static void check_key(struct vctx *c, const struct wg_key *key, const char *fiel
 }
 
 /* Every entry of sv is an IPv4 or IPv6 prefix, or with addr an address. */
+/* Each entry of sv an address (addr) or a prefix, none the same as one before it. */
 static void check_ips(struct vctx *c, const struct strv *sv, const char *field, int addr)
 {
-	struct ipaddr ip;
+	struct ipaddr small[8], *ips = sv->n <= 8 ? small : xcalloc(sv->n, sizeof(*ips));
+	int oks[8], *ok = sv->n <= 8 ? oks : xcalloc(sv->n, sizeof(*ok));
 
-	for (size_t i = 0; i < sv->n; i++)
-		if (has_ctl(sv->v[i], 0) || (addr ? ip_parse_addr : ip_parse)(sv->v[i], &ip) < 0)
+	for (size_t i = 0; i < sv->n; i++) {
+		ok[i] = !has_ctl(sv->v[i], 0) && (addr ? ip_parse_addr : ip_parse)(sv->v[i], &ips[i]) == 0;
+		if (!ok[i]) {
 			V(c, &sv->v[i], field, "%s \"%.60s\" is not an IPv4 or IPv6 %s", field,
 			  sv->v[i], addr ? "address" : "prefix");
+			continue;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (ok[j] && ips[j].prefix == ips[i].prefix && ip_addr_eq(&ips[j], &ips[i])) {
+				V(c, &sv->v[i], field, "%s \"%.60s\" is listed twice (as \"%.60s\")",
+				  field, sv->v[i], sv->v[j]);
+				break;
+			}
+	}
+	if (ips != small)
+		free(ips);
+	if (ok != oks)
+		free(ok);
 }
 
 /* ---- WireGuard ---- */
@@ -341,6 +357,19 @@ static void check_openvpn(struct vctx *c, const struct atlas_state *st)
 	if (ov->network && !have_plan)
 		V(c, &ov->network, "network",
 		  "network \"%.60s\" is not an IPv4 prefix between /16 and /29", ov->network);
+	/* the two tunnels' networks apart, or each takes the other's routes */
+	for (size_t i = 0; have_plan && st->has_wireguard && i < st->wireguard.ninterfaces; i++) {
+		const struct wg_iface *ifc = &st->wireguard.interfaces[i];
+
+		for (size_t a = 0; a < ifc->address.n; a++) {
+			struct ipaddr y;
+
+			if (ip_parse(ifc->address.v[a], &y) == 0 && ip_overlap(&plan.net, &y))
+				V(c, &ov->network, "network",
+				  "network \"%s\" overlaps wireguard interface \"%s\"'s \"%s\"",
+				  ov->network, ifc->name ? ifc->name : "?", ifc->address.v[a]);
+		}
+	}
 	check_ips(c, &ov->dns, "dns", 1);
 	check_ips(c, &ov->routes, "routes", 0);
 	/* the tunnel Atlas renders carries IPv4 only (no server-ipv6) */

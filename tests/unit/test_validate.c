@@ -148,6 +148,37 @@ static void test_validate__ports(void **s)
 	    "network \"10.8.0.129/25\" overlaps interface \"wg0\"'s \"10.8.0.1/24\"");
 }
 
+/* An OpenVPN network apart from every WireGuard one; no address or prefix listed twice. */
+static void test_validate__tunnels_apart_and_no_repeats(void **s)
+{
+	(void)s;
+	bad("wireguard:\n  interfaces:\n    - {name: nu0, listen_port: 1, address: [10.88.0.1/24]}\n"
+	    "openvpn:\n  network: 10.88.0.0/24\n",
+	    "openvpn: network \"10.88.0.0/24\" overlaps wireguard interface \"nu0\"'s "
+	    "\"10.88.0.1/24\"");
+	bad("wireguard:\n  interfaces:\n    - {name: wg0, listen_port: 1, address: [10.8.0.1/16]}\n"
+	    "openvpn:\n  network: 10.8.5.0/24\n",
+	    "overlaps wireguard interface \"wg0\"'s \"10.8.0.1/16\"");
+	bad("wireguard:\n  interfaces:\n    - {name: wg0, listen_port: 1, address: [10.8.0.1/24]}\n"
+	    "openvpn:\n  network: 10.8.0.0/16\n",
+	    "overlaps wireguard interface \"wg0\"'s \"10.8.0.1/24\"");
+	good("wireguard:\n  interfaces:\n    - {name: wg0, listen_port: 1, address: [10.8.0.1/24]}\n"
+	     "openvpn:\n  network: 10.8.1.0/24\n");
+	bad("wireguard:\n  interfaces:\n    - {name: wg0, listen_port: 1,"
+	    " address: [10.8.0.1/24, 10.8.0.1/24]}\n",
+	    "address \"10.8.0.1/24\" is listed twice (as \"10.8.0.1/24\")");
+	bad("wireguard:\n  interfaces:\n    - {name: wg0, listen_port: 1, address: [10.8.0.1/24],"
+	    " dns: [1.1.1.1, 1.1.1.1]}\n",
+	    "dns \"1.1.1.1\" is listed twice");
+	bad(WG("        - {name: a, allowed_ips: [0.0.0.0/0, \"::/0\", 0.0.0.0/0]}\n"),
+	    "peer \"a\": allowed_ips \"0.0.0.0/0\" is listed twice");
+	bad(WG("        - {name: a, address: [10.8.0.7/32, 10.8.0.7]}\n"),
+	    "address \"10.8.0.7\" is listed twice (as \"10.8.0.7/32\")");
+	good(WG("        - {name: a, address: [10.8.0.7/32, 10.8.0.8/32]}\n"));
+	bad("openvpn:\n  network: 10.9.0.0/24\n  routes: [192.168.5.0/24, 192.168.5.0/24]\n",
+	    "routes \"192.168.5.0/24\" is listed twice");
+}
+
 static void test_validate__keys(void **s)
 {
 	char priv[KEY_B64], pub[KEY_B64], *body;
@@ -533,6 +564,7 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_validate__address_inside_network),
 	cmocka_unit_test(test_validate__address_used_twice),
 	cmocka_unit_test(test_validate__ports),
+	cmocka_unit_test(test_validate__tunnels_apart_and_no_repeats),
 	cmocka_unit_test(test_validate__keys),
 	cmocka_unit_test(test_validate__bad_key_text_quoted),
 	cmocka_unit_test(test_validate__dates),
