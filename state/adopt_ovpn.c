@@ -86,17 +86,33 @@ static char *net_mask(const char *net, const char *mask)
 	return xstrdup(buf);
 }
 
-static const char *const rendered[] = {
-	"cipher", "data-ciphers", "data-ciphers-fallback", "ncp-ciphers", "auth", "comp-lzo",
-	"compress", "user", "group", "persist-key", "persist-tun", "keepalive", "verb",
-	"status", "status-version", "log", "log-append", "topology", "dev", "dh", "ecdh-curve",
-	"tls-server", "tls-version-min", "tls-cipher", "tls-ciphersuites", "remote-cert-tls",
-	"crl-verify", "ca", "cert", "key", "explicit-exit-notify", "management",
-	"duplicate-cn", "client-to-client", "local", "mute", "max-clients", "sndbuf", "rcvbuf",
-	"txqueuelen", "push-reset", "tun-mtu", "mssfix", "fragment", "script-security",
-	"verify-client-cert", "ifconfig-pool", "ncp-disable", "float", "multihome",
-	"reneg-sec", "tls-timeout", "hand-window", "mode", "port-share", NULL
+/*
+ * Directives Atlas renders its own equivalent of, or that only concern the
+ * server's own files and logs: not carried over, and not worth a line.
+ * Any other directive not handled below gets one.
+ */
+static const char *const silent[] = {
+	"persist-key", "persist-tun", "verb", "status", "status-version", "log", "log-append",
+	"topology", "dev", "dev-type", "dh", "ecdh-curve", "tls-server", "ca", "cert", "key",
+	"crl-verify", "management", "management-client-user", "mute", "mode", "script-security",
+	"ncp-disable", "push-reset", "ifconfig-pool", "remote-cert-tls", "verify-client-cert",
+	"explicit-exit-notify", "multihome", NULL
 };
+
+/* Directives Atlas renders with a value of its own: a line when the server's differs. */
+static const char *const own_value[][2] = {
+	{ "keepalive", "10 60" },
+	{ "tls-version-min", "1.2" },
+	{ NULL, NULL },
+};
+
+static int one_of(const char *word, const char *const *list)
+{
+	for (; *list; list++)
+		if (!strcmp(word, *list))
+			return 1;
+	return 0;
+}
 
 int adopt_ovpn_parse(const char *text, size_t len, struct adopt_ovpn *o, struct diags *errs,
 		     struct diags *notes)
@@ -104,7 +120,7 @@ int adopt_ovpn_parse(const char *text, size_t len, struct adopt_ovpn *o, struct 
 	char *copy = xstrndup(text, len), *line, *next, *inblock = NULL;
 	size_t before = errs->n;
 	struct dline d;
-	int no = 0, server_line = 0, block_line = 0;
+	int no = 0, server_line = 0, block_line = 0, route_line = 1, route_col = 1;
 
 	memset(o, 0, sizeof(*o));
 	o->port = 1194;
@@ -207,6 +223,10 @@ int adopt_ovpn_parse(const char *text, size_t len, struct adopt_ovpn *o, struct 
 			} else if (p.argc >= 3 && !strcmp(p.argv[0], "route")) {
 				char *r = net_mask(p.argv[1], p.argv[2]);
 
+				if (r && !o->routes.n) {
+					route_line = no;
+					route_col = d.col[0];
+				}
 				if (r)
 					strv_push_owned(&o->routes, r);
 				else
@@ -247,33 +267,53 @@ int adopt_ovpn_parse(const char *text, size_t len, struct adopt_ovpn *o, struct 
 			free(o->ccd);
 			o->ccd = xstrdup(d.argv[1]);
 		} else {
-			int known = 0;
+			static const char *const ciphers[] = { "cipher", "data-ciphers",
+								"data-ciphers-fallback",
+								"ncp-ciphers", "auth", NULL };
+			static const char *const compression[] = { "compress", "comp-lzo", NULL };
+			static const char *const own_conf[] = { "user", "group", "duplicate-cn",
+								"client-to-client", "local", NULL };
+			static const char *const link[] = { "tun-mtu", "fragment", "mssfix", NULL };
+			char args[256] = "";
+			size_t k;
 
-			for (int i = 0; rendered[i]; i++)
-				known |= !strcmp(d.argv[0], rendered[i]);
-			if (known && (!strcmp(d.argv[0], "cipher") || !strcmp(d.argv[0], "data-ciphers") ||
-				      !strcmp(d.argv[0], "ncp-ciphers") || !strcmp(d.argv[0], "auth")))
+			for (int i = 1; i < d.argc; i++)
+				snprintf(args + strlen(args), sizeof(args) - strlen(args), " %s",
+					 d.argv[i]);
+			for (k = 0; own_value[k][0] && strcmp(d.argv[0], own_value[k][0]); k++)
+				;
+			if (one_of(d.argv[0], silent))
+				;
+			else if (own_value[k][0] && strcmp(args[0] ? args + 1 : "", own_value[k][1]))
+				diags_add_at(notes, no, d.col[0], NULL,
+					     "%s%s is not carried over: Atlas renders %s %s", d.argv[0],
+					     args, d.argv[0], own_value[k][1]);
+			else if (own_value[k][0])
+				;
+			else if (one_of(d.argv[0], ciphers))
 				diags_add_at(notes, no, d.col[0], NULL,
 					     "%s%s%s is not carried over: Atlas renders its own (data "
 					     "ciphers AES-256-GCM:CHACHA20-POLY1305, which 2.4+ clients "
 					     "negotiate)",
 					     d.argv[0], d.argc > 1 ? " " : "", d.argc > 1 ? d.argv[1] : "");
-			else if (known && (!strcmp(d.argv[0], "compress") ||
-					   !strcmp(d.argv[0], "comp-lzo")))
+			else if (one_of(d.argv[0], compression))
 				diags_add_at(notes, no, d.col[0], NULL,
 					     "%s is not carried over: Atlas renders no compression (VORACLE)",
 					     d.argv[0]);
-			else if (known && (!strcmp(d.argv[0], "user") || !strcmp(d.argv[0], "group") ||
-					   !strcmp(d.argv[0], "duplicate-cn") ||
-					   !strcmp(d.argv[0], "client-to-client") ||
-					   !strcmp(d.argv[0], "local")))
+			else if (one_of(d.argv[0], own_conf))
 				diags_add_at(notes, no, d.col[0], NULL,
 					     "%s%s%s is not carried over: Atlas renders its own server.conf "
 					     "without it",
 					     d.argv[0], d.argc > 1 ? " " : "", d.argc > 1 ? d.argv[1] : "");
-			else if (!known)
+			else if (one_of(d.argv[0], link))
 				diags_add_at(notes, no, d.col[0], NULL,
-					     "%s is not carried over: Atlas does not manage it", d.argv[0]);
+					     "%s%s is not carried over: Atlas renders OpenVPN's default; a "
+					     "client file that sets %s too must drop it",
+					     d.argv[0], args, d.argv[0]);
+			else
+				diags_add_at(notes, no, d.col[0], NULL,
+					     "%s%s is not carried over: Atlas does not manage it", d.argv[0],
+					     args);
 		}
 #undef ARGS
 	}
@@ -287,9 +327,10 @@ int adopt_ovpn_parse(const char *text, size_t len, struct adopt_ovpn *o, struct 
 			     "no tls-crypt key: Atlas renders tls-crypt with a new key, so existing "
 			     "client files need a new profile");
 	if (o->redirect_gateway && o->routes.n)
-		diags_add_at(notes, 1, 1, NULL,
-			     "both redirect-gateway and routes are pushed: Atlas keeps the routes "
-			     "(an empty route list means redirect-gateway)");
+		diags_add_at(notes, route_line, route_col, NULL,
+			     "both redirect-gateway and routes are pushed: Atlas keeps "
+			     "redirect-gateway, which covers the routes (it pushes routes only "
+			     "instead of redirect-gateway)");
 	free(copy);
 	if (errs->n > before) {
 		adopt_ovpn_release(o);

@@ -287,6 +287,51 @@ static void test_adopt__ovpn_server_conf(void **ts)
 	diags_clear(&notes);
 }
 
+/*
+ * Every directive not carried over gets its line, but those Atlas renders
+ * the same way (or that only concern the server's own files); with both
+ * redirect-gateway and routes, the note is at the route and says what Atlas
+ * keeps: redirect-gateway.
+ */
+static void test_adopt__ovpn_what_is_dropped(void **ts)
+{
+	static const char text[] = "server 10.8.0.0 255.255.255.0\n"	      /* 1 */
+				   "push \"redirect-gateway def1 bypass-dhcp\"\n" /* 2 */
+				   "push \"route 192.168.5.0 255.255.255.0\"\n"   /* 3 */
+				   "tun-mtu 1400\nfragment 1300\nmssfix 1200\n"    /* 4-6 */
+				   "max-clients 5\nport-share 127.0.0.1 8443\n"    /* 7-8 */
+				   "keepalive 5 30\ntls-version-min 1.3\n"	      /* 9-10 */
+				   "reneg-sec 60\nkeepalive 10 60\n"		      /* 11-12 */
+				   "tls-version-min 1.2\npersist-key\nverb 4\n"    /* 13-15 */
+				   "tls-crypt tc.key\n";			      /* 16 */
+	struct diags errs = { 0 }, notes = { 0 };
+	struct adopt_ovpn o;
+	char *n;
+
+	(void)ts;
+	if (adopt_ovpn_parse(text, strlen(text), &o, &errs, &notes) < 0)
+		fail_msg("%s", fmt(&errs));
+	n = fmt(&notes);
+	TU_HAS(n, "f.conf:3:1: both redirect-gateway and routes are pushed: Atlas keeps "
+		  "redirect-gateway",
+	       "f.conf:4:1: tun-mtu 1400 is not carried over: Atlas renders OpenVPN's default; a "
+	       "client file that sets tun-mtu too must drop it",
+	       "f.conf:5:1: fragment 1300 is not carried over",
+	       "f.conf:6:1: mssfix 1200 is not carried over",
+	       "f.conf:7:1: max-clients 5 is not carried over: Atlas does not manage it",
+	       "f.conf:8:1: port-share 127.0.0.1 8443 is not carried over",
+	       "f.conf:9:1: keepalive 5 30 is not carried over: Atlas renders keepalive 10 60",
+	       "f.conf:10:1: tls-version-min 1.3 is not carried over: Atlas renders "
+	       "tls-version-min 1.2",
+	       "f.conf:11:1: reneg-sec 60 is not carried over");
+	TU_LACKS(n, "f.conf:12:", "f.conf:13:", "f.conf:14:", "f.conf:15:", "f.conf:16:",
+		 "f.conf:1:1:");
+	free(n);
+	assert_true(o.redirect_gateway);
+	adopt_ovpn_release(&o);
+	diags_clear(&notes);
+}
+
 static void expect_ovpn_error(const char *text, const char *want)
 {
 	struct diags errs = { 0 }, notes = { 0 };
@@ -345,5 +390,6 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_adopt__client_file),
 	cmocka_unit_test(test_adopt__outside_network),
 	cmocka_unit_test(test_adopt__ovpn_server_conf),
+	cmocka_unit_test(test_adopt__ovpn_what_is_dropped),
 	cmocka_unit_test(test_adopt__ovpn_malformed),
 	cmocka_unit_test(test_adopt__ovpn_ipp_ccd))
