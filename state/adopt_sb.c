@@ -390,10 +390,9 @@ static void read_users(struct rd *r, json_t *users, const char *ip, struct sb_in
 			     name ? name : "", name ? "\"" : "", clean);
 		for (size_t k = 0; k < in->nusers; k++)
 			dup |= !strcmp(in->users[k].name, clean);
-		if (dup) {
+		/* told, and the user's other problems too (all at once): nothing is adopted */
+		if (dup)
 			ERR(p, "user name \"%s\" is used twice in inbound \"%s\"", clean, in->name);
-			continue;
-		}
 		if ((in->type == SB_VLESS || in->type == SB_VMESS || in->type == SB_TUIC) && !uuid)
 			ERR(p, "user \"%s\" has no uuid", clean);
 		if (in->type != SB_VLESS && in->type != SB_VMESS && !pw)
@@ -520,10 +519,11 @@ static void read_inbound(struct rd *r, json_t *o, size_t idx)
 	if (!t || strcmp(t, tag))
 		NOTE(ip, "inbound %s%s%s is named \"%s\" in Atlas (the tag is not seen by clients)",
 		     t ? "\"" : "(no tag)", t ? t : "", t ? "\"" : "", tag);
+	/* told, and the inbound's other problems too (all at once): nothing is adopted */
 	for (size_t i = 0; i < r->sb->ninbounds; i++)
 		if (!strcmp(r->sb->inbounds[i].name, tag)) {
 			ERR(ip, "inbound name \"%s\" is used twice", tag);
-			return;
+			break;
 		}
 	r->sb->inbounds = xrealloc(r->sb->inbounds, (r->sb->ninbounds + 1) * sizeof(*in));
 	in = &r->sb->inbounds[r->sb->ninbounds++];

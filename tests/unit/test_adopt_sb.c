@@ -323,6 +323,17 @@ static void test_adopt_sb__malformed(void **state)
 		" \"users\": [{\"name\": \"Bob\", \"password\": \"" SSK_A "\"},\n"
 		"           {\"name\": \"bob\", \"password\": \"" SSK_B "\"}]}]}",
 		4, 12, "user name \"bob\" is used twice");
+	/* a name used twice is told with the element's other problems (all at once) */
+	refused("{\"inbounds\": [{\"type\": \"shadowsocks\", \"tag\": \"ss\", \"listen_port\": 8388,\n"
+		" \"method\": \"2022-blake3-aes-128-gcm\", \"password\": \"" SSKEY "\",\n"
+		" \"users\": [{\"name\": \"Bob\", \"password\": \"" SSK_A "\"},\n"
+		"           {\"name\": \"bob\"}]}]}",
+		4, 12, "user \"bob\" has no password");
+	refused("{\"inbounds\": [{\"type\": \"trojan\", \"tag\": \"a\", \"listen_port\": 443,\n"
+		" \"users\": [{\"name\": \"x\", \"password\": \"p\"}]},\n"
+		" {\"type\": \"vless\", \"tag\": \"A\", \"listen_port\": 70000, \"users\": [\n"
+		"  {\"name\": \"y\", \"uuid\": \"nope\"}]}]}",
+		4, 3, "user \"y\": uuid \"nope\" is not a UUID");
 	/* a key that is not base64 of 16 bytes */
 	refused("{\"inbounds\": [{\"type\": \"shadowsocks\", \"tag\": \"ss\", \"listen_port\": 8388,\n"
 		" \"method\": \"2022-blake3-aes-128-gcm\",\n \"password\": \"not base64!\",\n"
