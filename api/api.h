@@ -203,6 +203,11 @@ void reply_error(struct req *r, int status, const char *field, const char *fmt, 
     __attribute__((format(printf, 4, 5)));
 void reply_data(struct req *r, int status, const char *ctype, const void *data, size_t len);
 const char *req_query(struct req *r, const char *key);
+/*
+ * A yes/no query parameter: 1 for "1" or "true", 0 for "0", "false" or
+ * none; -1 (and a 400 naming it sent) for any other value.
+ */
+int req_query_flag(struct req *r, const char *key);
 const char *req_header(struct req *r, const char *key);
 const char *req_client_addr(struct req *r, char *buf, size_t len);
 /* 1 when an If-None-Match value (may be NULL) names etag (quoted) or is "*". */

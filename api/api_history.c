@@ -101,13 +101,6 @@ out:
 	return rc;
 }
 
-/* Whether the query asks for the restored runtime settings too. */
-static int with_settings_param(struct req *r)
-{
-	const char *v = req_query(r, "with_settings");
-
-	return v && (!strcmp(v, "1") || !strcmp(v, "true"));
-}
 
 /*
  * The restore preview of generation gen: {"with_settings", "changes",
@@ -217,8 +210,9 @@ void h_history_get(struct req *r)
 	const struct atlas_state *st;
 	json_t *j, *restore;
 	int64_t gen, curgen;
+	int with;
 
-	if ((gen = gen_param(r)) < 0)
+	if ((gen = gen_param(r)) < 0 || (with = req_query_flag(r, "with_settings")) < 0)
 		return;
 	if (gen_yaml_public(r->app, gen, &old, &err) < 0) {
 		reply_error(r, err.code == ERR_NOTFOUND ? 404 : 500, NULL, "%s", err.msg);
@@ -238,7 +232,7 @@ void h_history_get(struct req *r)
 	j = json_pack("{s:I, s:s, s:s, s:I}", "gen", (json_int_t)gen, "yaml", buf_str(&old), "diff",
 		      buf_str(&diff), "current", (json_int_t)curgen);
 	if (own_change(r, gen, &old, j, &err) < 0 ||
-	    !(restore = restore_preview(r, gen, with_settings_param(r), &err))) {
+	    !(restore = restore_preview(r, gen, with, &err))) {
 		json_decref(j);
 		reply_error(r, 500, NULL, "%s", err.msg);
 		goto out;
@@ -255,13 +249,13 @@ void h_history_restore(struct req *r)
 {
 	struct atlas_err err = {0};
 	int64_t gen, newgen = 0;
-	int rc;
+	int rc, with;
 
-	if ((gen = gen_param(r)) < 0)
+	if ((gen = gen_param(r)) < 0 || (with = req_query_flag(r, "with_settings")) < 0)
 		return;
 	pthread_mutex_lock(&r->app->store_mu);
 	app_set_actor(r);
-	rc = state_restore(r->app->store, gen, with_settings_param(r), &newgen, &err);
+	rc = state_restore(r->app->store, gen, with, &newgen, &err);
 	pthread_mutex_unlock(&r->app->store_mu);
 	if (rc < 0) {
 		reply_error(r,

@@ -280,17 +280,14 @@ out:
 void h_state_put(struct req *r)
 {
 	struct atlas_err err = {0};
-	const char *dry = req_query(r, "dry_run");
+	int dry = req_query_flag(r, "dry_run");
 	struct diags d = {0};
 	int64_t gen = 0;
 	int rc;
 
-	if (dry && strcmp(dry, "0") && strcmp(dry, "1") && strcmp(dry, "true") &&
-	    strcmp(dry, "false")) {
-		reply_error(r, 400, "dry_run", "dry_run must be 1 or 0");
+	if (dry < 0)
 		return;
-	}
-	if (dry && (!strcmp(dry, "1") || !strcmp(dry, "true"))) {
+	if (dry) {
 		state_dry_run(r);
 		return;
 	}

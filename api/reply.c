@@ -58,6 +58,18 @@ const char *req_query(struct req *r, const char *key)
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
+int req_query_flag(struct req *r, const char *key)
+{
+	const char *v = req_query(r, key);
+
+	if (!v || !strcmp(v, "0") || !strcmp(v, "false"))
+		return 0;
+	if (!strcmp(v, "1") || !strcmp(v, "true"))
+		return 1;
+	reply_error(r, 400, key, "%s must be 1 or 0", key);
+	return -1;
+}
+
 const char *req_header(struct req *r, const char *key)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, key);

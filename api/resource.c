@@ -671,6 +671,17 @@ void res_bulk(struct req *r)
 
 	if (names_ok(r, d, 0) < 0 || !(body = req_json(r)))
 		return;
+	{
+		const char *key;
+
+		json_object_foreach(body, key, v)
+			if (strcmp(key, "action") && strcmp(key, "names")) {
+				reply_error(r, 422, key,
+					    "unknown field \"%.64s\": a bulk edit takes action and names",
+					    key);
+				goto out;
+			}
+	}
 	names = json_object_get(body, "names");
 	if (json_unpack(body, "{s:s}", "action", &action) < 0 ||
 	    (strcmp(action, "disable") && strcmp(action, "enable") && strcmp(action, "delete"))) {

@@ -69,6 +69,8 @@ api_expect 422 '"line":5' -X PUT "$U/state" --data-binary @"$T/bad.yaml"
 printf 'version: 1\n  bad indent: [\n' > "$T/bad2.yaml"
 api_expect 422 '"errors":\[\{"line"' -X PUT "$U/state?dry_run=1" --data-binary @"$T/bad2.yaml"
 api_expect 400 'dry_run' -X PUT "$U/state?dry_run=maybe" --data-binary @"$T/bad2.yaml"
+api_expect 400 'with_settings must be 1 or 0' -X POST "$U/history/1/restore?with_settings=2"
+api_expect 400 'with_settings must be 1 or 0' "$U/history/1?with_settings=yes"
 [ "$(api "$U/status" | jq .generation)" = "$gen" ] || fail "a refused import changed the generation"
 ok "oversized bodies 413, invalid YAML 422 with line numbers, nothing stored"
 

@@ -240,6 +240,8 @@ static void test_resource__bulk_is_one_generation(void **ts)
 	       404, "no peer \"nobody\", \"ghost\" on \"wg0\"", "names");
 	expect(f, "POST", IF "/wg0/peers:bulk", "{\"action\":\"explode\",\"names\":[\"ann\"]}", 422, NULL, "action");
 	expect(f, "POST", IF "/wg0/peers:bulk", "{\"action\":\"disable\",\"names\":[]}", 422, NULL, "names");
+	expect(f, "POST", IF "/wg0/peers:bulk", "{\"action\":\"disable\",\"names\":[\"ann\"],\"x\":1}",
+	       422, "unknown field \"x\": a bulk edit takes action and names", "x");
 	assert_int_equal(store_generation(f->app.store), gen);
 
 	a = call(f, "POST", IF "/wg0/peers:bulk", "{\"action\":\"disable\",\"names\":[\"ann\",\"bob\"]}");
