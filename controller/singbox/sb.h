@@ -165,6 +165,21 @@ char *sb_ssm_addr(const struct atlas_state *st);
 char *sb_ssm_prefix(const char *inbound);
 
 /*
+ * desired as the running sing-box sees it (*view, a shallow copy): the api
+ * and ssm-api ports and the api secret of the config installed in f->conf,
+ * which sing-box runs, rather than the desired ones. They differ when an
+ * edit of the ports or secret waits to be applied, or in the apply before
+ * its reload: the counters and connections are read where sing-box answers.
+ * *hold keeps what view points to; free it after view. A missing or
+ * unreadable config leaves desired's. The config is parsed again only when
+ * the file changed.
+ */
+void sb_running_view(const struct atlas_state *desired, const struct sb_files *f,
+		     struct atlas_state *view, char **hold);
+/* Wipes and frees a secret (may be NULL). */
+void free_secret(char *s);
+
+/*
  * 0 when every port the inbounds of st listen on (and the api and ssm-api
  * ports) is free or held by pid (the running sing-box, 0: none); else -1
  * naming the port and who holds it.

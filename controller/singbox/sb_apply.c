@@ -159,7 +159,17 @@ static int op_reload(struct apply_run *r, const struct sb_act *a, struct atlas_e
 	/* sing-box's counters start from zero again after the reload */
 	if (sb_traffic_sample(r->ctx, r->st, &r->f, &e) < 0)
 		log_warn("singbox: traffic before the reload: %s", e.msg);
-	sb_api_started_at(r->api, r->st->singbox.api_secret, API_TIMEOUT_MS, &old, NULL);
+	{
+		/* the config it runs until the reload may have other ports and secret */
+		struct atlas_state view;
+		char *hold, *api;
+
+		sb_running_view(r->st, &r->f, &view, &hold);
+		api = sb_api_addr(&view);
+		sb_api_started_at(api, view.singbox.api_secret, API_TIMEOUT_MS, &old, NULL);
+		free(api);
+		free_secret(hold);
+	}
 	if (install_conf(r, a->text, err) < 0)
 		return -1;
 	if (r->ctx->service_mode == SERVICE_SYSTEMD) {

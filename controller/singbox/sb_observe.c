@@ -4,9 +4,14 @@
  * connections from the `api` service, the SSM users of each managed
  * Shadowsocks inbound.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "lib/fileio.h"
 #include "controller/singbox/sb.h"
@@ -115,6 +120,87 @@ char *sb_ssm_addr(const struct atlas_state *st)
 	return xasprintf("127.0.0.1:%d", st->singbox.ssm_port);
 }
 
+/* The services of the last config parsed, by file identity (every thread's). */
+static struct {
+	pthread_mutex_t mu;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtim;
+	int known, api_port, ssm_port;
+	char *secret;
+} running_conf = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+/* The api and ssm-api services of config text (ports 0 when absent). */
+static void conf_services(const char *text, int *api_port, int *ssm_port, char **secret)
+{
+	json_t *root = json_loads(text, 0, NULL), *sv;
+	size_t i;
+
+	*api_port = *ssm_port = 0;
+	*secret = NULL;
+	json_array_foreach(json_object_get(root, "services"), i, sv) {
+		const char *type = json_string_value(json_object_get(sv, "type"));
+		int port = (int)json_integer_value(json_object_get(sv, "listen_port"));
+
+		if (type && !strcmp(type, "api")) {
+			const char *sec = json_string_value(json_object_get(sv, "secret"));
+
+			*api_port = port;
+			free(*secret);
+			*secret = sec ? xstrdup(sec) : NULL;
+		} else if (type && !strcmp(type, "ssm-api")) {
+			*ssm_port = port;
+		}
+	}
+	json_decref(root);
+}
+
+void sb_running_view(const struct atlas_state *desired, const struct sb_files *f,
+		     struct atlas_state *view, char **hold)
+{
+	struct atlas_err e = { 0 };
+	struct buf text = BUF_INIT;
+	struct stat sb;
+
+	*view = *desired;
+	*hold = NULL;
+	if (!desired->has_singbox || !f->conf || stat(f->conf, &sb) < 0)
+		return;
+	pthread_mutex_lock(&running_conf.mu);
+	if (!running_conf.known || running_conf.dev != sb.st_dev || running_conf.ino != sb.st_ino ||
+	    running_conf.size != sb.st_size || running_conf.mtim.tv_sec != sb.st_mtim.tv_sec ||
+	    running_conf.mtim.tv_nsec != sb.st_mtim.tv_nsec) {
+		running_conf.known = 0;
+		if (file_read(f->conf, 64u << 20, &text, &e) == 0) {
+			free_secret(running_conf.secret);
+			conf_services(buf_str(&text), &running_conf.api_port, &running_conf.ssm_port,
+				      &running_conf.secret);
+			running_conf.dev = sb.st_dev;
+			running_conf.ino = sb.st_ino;
+			running_conf.size = sb.st_size;
+			running_conf.mtim = sb.st_mtim;
+			running_conf.known = 1;
+		}
+		buf_release_secure(&text);
+	}
+	if (running_conf.known && running_conf.api_port) {
+		view->singbox.api_port = running_conf.api_port;
+		*hold = running_conf.secret ? xstrdup(running_conf.secret) : NULL;
+		view->singbox.api_secret = *hold;
+	}
+	if (running_conf.known && running_conf.ssm_port)
+		view->singbox.ssm_port = running_conf.ssm_port;
+	pthread_mutex_unlock(&running_conf.mu);
+}
+
+void free_secret(char *s)
+{
+	if (s)
+		OPENSSL_cleanse(s, strlen(s));
+	free(s);
+}
+
 char *sb_ssm_prefix(const char *inbound)
 {
 	return xasprintf("/%s", inbound);
@@ -180,7 +266,8 @@ int sb_observe(const struct driver_ctx *ctx, const struct atlas_state *desired, 
 	struct atlas_err e = { 0 };
 	struct buf conf = BUF_INIT;
 	struct sb_files f;
-	char *api = NULL, *ssm = NULL;
+	struct atlas_state view;
+	char *api = NULL, *ssm = NULL, *hold = NULL;
 	int rc;
 
 	(void)err;
@@ -208,10 +295,12 @@ int sb_observe(const struct driver_ctx *ctx, const struct atlas_state *desired, 
 		sb_files_release(&f);
 		return 0;
 	}
+	/* asked where the running sing-box answers: an edit of the ports moves them at the reload */
+	sb_running_view(desired, &f, &view, &hold);
 	if (o->running && desired->has_singbox) {
-		api = sb_api_addr(desired);
-		if (sb_api_connections(api, desired->singbox.api_secret, 0, API_TIMEOUT_MS,
-				       &o->conns, &e) == 0)
+		api = sb_api_addr(&view);
+		if (sb_api_connections(api, view.singbox.api_secret, 0, API_TIMEOUT_MS, &o->conns,
+				       &e) == 0)
 			o->conns_known = 1;
 		else
 			note(o, "connections", e.msg);
@@ -231,7 +320,7 @@ int sb_observe(const struct driver_ctx *ctx, const struct atlas_state *desired, 
 		if (!o->running)
 			continue;
 		if (!ssm)
-			ssm = sb_ssm_addr(desired);
+			ssm = sb_ssm_addr(&view);
 		prefix = sb_ssm_prefix(in->name);
 		/* an inbound the running config does not serve yet answers 404 */
 		if (sb_ssm_list(ssm, prefix, &so->users, &e) == 0)
@@ -241,6 +330,7 @@ int sb_observe(const struct driver_ctx *ctx, const struct atlas_state *desired, 
 	*obs = o;
 	free(api);
 	free(ssm);
+	free_secret(hold);
 	sb_files_release(&f);
 	return 0;
 }

@@ -122,15 +122,20 @@ static int ssm_account(const struct atlas_state *st, json_t *t, struct atlas_err
 }
 
 /* Reads the connections into *c (with the closed ones) and accounts them. */
-static int sample(const struct atlas_state *st, const struct sb_files *f, json_t **t,
+static int sample(const struct atlas_state *desired, const struct sb_files *f, json_t **t,
 		  struct sb_conns *c, struct atlas_err *err)
 {
-	char *api = sb_api_addr(st);
+	struct atlas_state view;
+	const struct atlas_state *st = &view;
+	char *hold, *api;
 	int ret = -1;
 
 	json_t *before;
 	int lk;
 
+	/* where the running sing-box answers, which an edit waiting to be applied may move */
+	sb_running_view(desired, f, &view, &hold);
+	api = sb_api_addr(st);
 	pthread_mutex_lock(&traffic_mu);
 	lk = traffic_lock(f->dir);
 	*t = load_traffic(f->traffic);
@@ -150,6 +155,7 @@ out:
 	pthread_mutex_unlock(&traffic_mu);
 	json_decref(before);
 	free(api);
+	free_secret(hold);
 	return ret;
 }
 
@@ -348,11 +354,15 @@ json_t *sb_status_json(const struct driver_ctx *ctx, const struct atlas_state *d
 {
 	json_t *root = sb_status_read(ctx, desired);
 	struct sb_files f;
+	struct atlas_state view;
+	char *hold;
 
 	sb_files_init(&f, ctx, desired->settings.singbox_binary, getenv("ATLAS_SB_UNIT"));
 	sb_files_select(&f, ctx->service_mode);
+	sb_running_view(desired, &f, &view, &hold);
 	/* an adopted sing-box on its own config has no api service to follow */
-	watch_set(desired, &f, json_is_true(json_object_get(root, "running")) && !f.adopted_render);
+	watch_set(&view, &f, json_is_true(json_object_get(root, "running")) && !f.adopted_render);
+	free_secret(hold);
 	sb_files_release(&f);
 	return root;
 }
@@ -379,12 +389,16 @@ json_t *sb_status_read(const struct driver_ctx *ctx, const struct atlas_state *d
 				    json_string("adopted: runs its own config, without Atlas's api "
 						"service, until a change needs a reload"));
 	} else if (rc == 1 && desired->has_singbox) {
-		char *api = sb_api_addr(desired);
+		struct atlas_state view;
+		char *hold, *api;
 		int64_t at = 0;
 
-		if (sb_api_started_at(api, desired->singbox.api_secret, API_TIMEOUT_MS, &at, &e) == 0)
+		sb_running_view(desired, &f, &view, &hold);
+		api = sb_api_addr(&view);
+		if (sb_api_started_at(api, view.singbox.api_secret, API_TIMEOUT_MS, &at, &e) == 0)
 			json_object_set_new(root, "started_at", json_integer(at / 1000));
 		free(api);
+		free_secret(hold);
 		if (sample(desired, &f, &t, &c, &e) < 0)
 			json_object_set_new(root, "error", json_string(e.msg));
 	}

@@ -125,3 +125,29 @@ grep_q '+ singbox/ss user alice (live, no reload)' "$T/plan.out" || { cat "$T/pl
 apply_converged
 [ "$(fetch 1080)" = "hello from the internet 41" ] || fail "alice cannot fetch after the heal"
 ok "a user deleted from SSM by hand is planned and put back"
+
+# The api and ssm-api ports moved: until the reload sing-box answers on the
+# old ones, where the plan counts the connections it will drop and the
+# status reads the counters; after it, on the new ones.
+xfer 1080 "$T/alice2.bin"; alice_xfer=$!
+connected alice
+cli singbox status > "$T/status.out"
+before=$(awk '$1 == "alice" { print $4 }' "$T/status.out")
+write_state "$U_ALICE" "$(sb_reality_edge)
+        - name: alice"
+sed -i 's/^singbox:$/singbox:\n  api_port: 19190\n  ssm_port: 19192/' "$T/state.yaml"
+cli import "$T/state.yaml" > /dev/null
+[ "$(plan_rc)" = 2 ] || { cat "$T/plan.out"; fail "plan misses the new ports"; }
+grep -Eq 'singbox reload: drops [1-9][0-9]* connections? of 1 user' "$T/plan.out" ||
+  { cat "$T/plan.out"; fail "the plan does not count the connections the reload drops"; }
+cli singbox status > "$T/status.out" 2>&1 || { cat "$T/status.out"; fail "status fails before the reload"; }
+grep_q "^alice  *[1-9]" "$T/status.out" || { cat "$T/status.out"; fail "alice is not listed as connected before the reload"; }
+apply_converged
+jq -e '.services[] | select(.type == "api") | .listen_port == 19190' "$D/singbox/config.json" > /dev/null ||
+  fail "the api service did not move"
+wait "$alice_xfer" 2>/dev/null || true # the reload cut it, as the plan said
+[ "$(fetch 1080)" = "hello from the internet 41" ] || fail "alice cannot fetch after the ports moved"
+cli singbox status > "$T/status.out" 2>&1 || { cat "$T/status.out"; fail "status fails after the reload"; }
+now=$(awk '$1 == "alice" { print $4 }' "$T/status.out")
+[ -n "$now" ] && [ "$now" -gt "$before" ] || { cat "$T/status.out"; fail "alice's bytes: $before before, $now after"; }
+ok "api and ssm-api ports moved: connections counted on the old ones before the reload ($before -> $now bytes)"
