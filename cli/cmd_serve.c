@@ -197,8 +197,8 @@ int cmd_serve(int argc, char **argv)
 	    "usage: atlas serve [--listen ADDR:PORT] [--watch FILE]\n"
 	    "                   [--tls-cert FILE --tls-key FILE] [--no-tls] [--insecure-http]\n\n"
 	    "Runs the reconcile loop and the HTTP API and panel (default 127.0.0.1:8080).\n"
-	    "--watch FILE imports FILE at start and at every change; the API then refuses\n"
-	    "edits. SIGHUP reconciles at once. The first start writes the admin password\n"
+	    "--watch FILE imports FILE at start and at every change; the API and the CLI\n"
+	    "then refuse edits. SIGHUP reconciles at once. The first start writes the admin password\n"
 	    "to DATA/" AUTH_INITIAL_PW_FILE " (0600; shown too when stdout is a terminal).\n"
 	    "With settings.auto_apply false, edits wait: only POST /api/v1/apply or SIGHUP\n"
 	    "applies them (the loop keeps observing drift).\n"
@@ -212,7 +212,7 @@ int cmd_serve(int argc, char **argv)
 	const char *listen = "127.0.0.1:8080", *watch = NULL, *mt = getenv("ATLAS_METRICS_TOKEN");
 	const char *tls_cert = NULL, *tls_key = NULL;
 	char *tls_cert_own = NULL, *tls_key_own = NULL; /* from settings.tls_cert / tls_key */
-	int no_tls = 0, insecure_http = 0, created = 0;
+	int no_tls = 0, insecure_http = 0, created = 0, claimed = 0;
 	char pw[25] = "";
 	struct atlas_err err = {0};
 	struct server *srv = NULL;
@@ -313,6 +313,21 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "atlas: %s\n", err.msg);
 		goto out;
 	}
+	if (watch) {
+		/* the file keeps the state: other processes' edits are refused while this runs */
+		char *abs = realpath(watch, NULL);
+		int rc = store_watch_check(a.store, &err) < 0 ||
+				 store_watch_claim(a.store, abs ? abs : watch, &err) < 0
+			 ? -1
+			 : 0;
+
+		free(abs);
+		if (rc < 0) {
+			fprintf(stderr, "atlas: %s\n", err.msg);
+			goto out;
+		}
+		claimed = 1;
+	}
 	if (watch && !(a.watch = watch_start(&a, watch, &err))) {
 		fprintf(stderr, "atlas: %s\n", err.msg);
 		goto out;
@@ -347,6 +362,8 @@ int cmd_serve(int argc, char **argv)
 	ret = 0;
 out:
 	watch_stop(a.watch);
+	if (claimed)
+		store_watch_release(a.store);
 	ticker_stop(a.ticker);
 	events_close(a.events);
 	loop_stop(a.loop);

@@ -19,6 +19,7 @@
 #include "lib/clock.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
+#include "lib/proc.h"
 #include "state/backup.h"
 #include "state/store.h"
 #include "state/delta.h"
@@ -444,6 +445,8 @@ int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
 	int64_t cur;
 	int ret = -1, have_last = 0, spliced = 0;
 
+	if (store_watch_check(s, err) < 0)
+		return -1;
 	/* Encoded before the write lock is taken, unless made from the last generation. */
 	if (!yaml_of)
 		state_to_yaml(st, 1, &yaml);
@@ -653,6 +656,64 @@ int store_meta_set(struct store *s, const char *key, const char *value, struct a
 		store_db_err(s, err, "meta");
 	sqlite3_finalize(st);
 	return ret;
+}
+
+int store_watch_claim(struct store *s, const char *file, struct atlas_err *err)
+{
+	long long start = 0;
+	char *v;
+	int ret;
+
+	if (proc_stat((long)getpid(), NULL, &start) < 0)
+		return err_set(err, ERR_IO, "cannot read this process's start time");
+	v = xasprintf("%ld %lld %s", (long)getpid(), start, file);
+	ret = store_meta_set(s, "watch", v, err);
+	free(v);
+	return ret;
+}
+
+/* The live process (not this one) that claimed the state: its pid and file (new), or 0. */
+static long watch_owner(struct store *s, char **file)
+{
+	char *v = store_meta_get(s, "watch"), state = 0;
+	long pid = 0;
+	long long start = 0, now = 0;
+	int at = 0;
+
+	*file = NULL;
+	if (v && v[0] && sscanf(v, "%ld %lld %n", &pid, &start, &at) == 2 && at > 0 && pid > 0 &&
+	    pid != (long)getpid() && proc_stat(pid, &state, &now) == 0 && state != 'Z' &&
+	    state != 'X' && now == start)
+		*file = xstrdup(v + at);
+	else
+		pid = 0;
+	free(v);
+	return pid;
+}
+
+void store_watch_release(struct store *s)
+{
+	char *v = store_meta_get(s, "watch");
+	long pid = 0;
+
+	if (v && sscanf(v, "%ld", &pid) == 1 && pid == (long)getpid())
+		store_meta_set(s, "watch", "", NULL);
+	free(v);
+}
+
+int store_watch_check(struct store *s, struct atlas_err *err)
+{
+	char *file;
+	long pid = watch_owner(s, &file);
+
+	if (!pid)
+		return 0;
+	err_set(err, ERR_CONFLICT,
+		"the desired state is kept in %s by `atlas serve --watch` (pid %ld): edit that "
+		"file instead (or stop that server first); nothing was changed",
+		file, pid);
+	free(file);
+	return -1;
 }
 
 int64_t store_applied_generation(struct store *s)

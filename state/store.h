@@ -133,6 +133,19 @@ void store_runs_free(struct run_info *runs, size_t n);
 int64_t store_applied_generation(struct store *s);
 int store_set_applied_generation(struct store *s, int64_t gen, struct atlas_err *err);
 
+/*
+ * GitOps: `atlas serve --watch FILE` keeps the desired state in FILE and
+ * says so in the store (claim, released when it stops). While that process
+ * lives, every save by another process is refused (ERR_CONFLICT naming the
+ * file and the pid): an edit through the CLI would be applied and then
+ * stand against the file until its next change. A claim left by a process
+ * that is gone (or whose pid now belongs to another process) is ignored.
+ * check: 0 when this process may save.
+ */
+int store_watch_claim(struct store *s, const char *file, struct atlas_err *err);
+void store_watch_release(struct store *s);
+int store_watch_check(struct store *s, struct atlas_err *err);
+
 /* Small key/value settings of Atlas itself. get: new string or NULL. */
 char *store_meta_get(struct store *s, const char *key);
 int store_meta_set(struct store *s, const char *key, const char *value, struct atlas_err *err);

@@ -59,3 +59,21 @@ npeers 3 || fail "peers after the revert: $(peers)"
 [ "$(api -fsS "$U/history" | jq '[.generations[] | select(.trigger == "watch")] | length')" -ge 3 ] ||
   fail "watch generations: $(api -sS "$U/history" | jq -c '[.generations[].trigger]')"
 ok "git revert pulled in brings bob back; carol untouched; each pull is a watch generation"
+
+# The file keeps the state: an edit through the CLI is refused while the
+# watch runs (it would be applied, then stand against the file), and works
+# again once the server is gone.
+gen=$(api "$U/status" | jq .generation)
+printf 'version: 1\n' > "$T/empty.yaml"
+! "$ATLAS_BIN" --data "$T/data" import "$T/empty.yaml" > "$T/cli.out" 2>&1 ||
+  fail "a CLI import went through while the watch runs: $(cat "$T/cli.out")"
+grep_q "kept in $F by \`atlas serve --watch\` (pid $API_PID)" "$T/cli.out" || fail "CLI refusal: $(cat "$T/cli.out")"
+! "$ATLAS_BIN" --data "$T/data" wg peer add dave -i atasrv$N > "$T/cli.out" 2>&1 ||
+  fail "a CLI peer add went through while the watch runs"
+grep_q 'edit that file instead' "$T/cli.out" || fail "CLI refusal: $(cat "$T/cli.out")"
+[ "$(api "$U/status" | jq .generation)" = "$gen" ] || fail "a refused CLI edit stored a generation"
+npeers 3 || fail "peers after the refused CLI edits: $(peers)"
+api_stop
+"$ATLAS_BIN" --data "$T/data" wg peer add dave -i atasrv$N > "$T/cli.out" 2>&1 ||
+  fail "the CLI is still refused after the watch stopped: $(cat "$T/cli.out")"
+ok "CLI edits refused while the watch keeps the state in the file (generation $gen kept); allowed after it stops"
