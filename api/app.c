@@ -284,6 +284,42 @@ static struct fast_peer *fast_of(const struct commit_edit *e, const struct atlas
 	return fast_peer_new(gen, ifc->name, e->po, e->pn, next->settings.auto_apply);
 }
 
+/*
+ * The field a refused edit's first problem is about, as the API names it:
+ * relative to the resource the route edits ("users[1].name" in an inbound
+ * created with its users; "address" of a peer, not "address[0]"); the
+ * problem's own field when its value cannot be placed.
+ */
+static void problem_field(const struct req *r, const struct atlas_state *next,
+			  const struct diag *dg, char *buf, size_t len)
+{
+	const char *list = r->route && r->route->res ? r->route->res->list : NULL;
+	char path[512], pat[80];
+	const char *at = NULL, *p;
+	size_t n;
+
+	snprintf(buf, len, "%s", dg->field ? dg->field : "");
+	if (!list || !dg->where ||
+	    schema_value_path(&schema_root, next, dg->where, path, sizeof(path)) < 0)
+		return;
+	snprintf(pat, sizeof(pat), "%s[", list);
+	for (p = path; (p = strstr(p, pat)); p++)
+		if (p == path || p[-1] == '.')
+			at = p;
+	if (!at || !(p = strstr(at, "].")))
+		return;
+	p += 2;
+	n = strlen(p);
+	/* an entry of a list of strings is the list's field */
+	if (n && p[n - 1] == ']' && strrchr(p, '[') && !strchr(strrchr(p, '['), '.')) {
+		const char *b = strrchr(p, '[');
+
+		if (strspn(b + 1, "0123456789") == (size_t)(p + n - 1 - b - 1))
+			n = (size_t)(b - p);
+	}
+	snprintf(buf, len, "%.*s", (int)n, p);
+}
+
 int app_edit_commit(struct req *r, struct atlas_state *next, const char *summary)
 {
 	struct app *a = r->app;
@@ -307,8 +343,12 @@ int app_edit_commit(struct req *r, struct atlas_state *next, const char *summary
 	}
 	edit_end(a);
 	if (rc < 0) {
-		if (d.n)
-			reply_error(r, 422, d.v[0].field, "%s", d.v[0].msg);
+		if (d.n) {
+			char field[256];
+
+			problem_field(r, next, &d.v[0], field, sizeof(field));
+			reply_error(r, 422, field[0] ? field : NULL, "%s", d.v[0].msg);
+		}
 		else
 			reply_error(r, err.code == ERR_INVALID ? 422 : 500, NULL, "%s", err.msg);
 		diags_clear(&d);

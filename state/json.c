@@ -313,8 +313,8 @@ static int decode_field(const struct schema *s, const struct field *f, json_t *v
 			lo = f->min;
 			hi = f->max;
 		}
-		/* A default outside the range (0: off) is accepted. */
-		if ((n < lo || n > hi) && n != f->def) {
+		/* An optional field's default outside the range (0: off) is accepted, as in YAML. */
+		if ((n < lo || n > hi) && (n != f->def || (f->flags & FF_REQUIRED))) {
 			char what[128];
 
 			snprintf(what, sizeof(what), "is out of range (%lld to %lld)", lo, hi);

@@ -395,3 +395,81 @@ void schema_copy(const struct schema *s, void *dst, const void *src)
 		}
 	}
 }
+
+/* The storage size of field f's value in its struct. */
+static size_t field_size(const struct field *f)
+{
+	switch (f->type) {
+	case F_STR:
+		return sizeof(char *);
+	case F_INT:
+	case F_BOOL:
+	case F_ENUM:
+		return sizeof(int);
+	case F_I64:
+		return sizeof(long long);
+	case F_STRV:
+		return sizeof(struct strv);
+	case F_KEY:
+		return sizeof(struct wg_key);
+	case F_OBJ:
+	case F_SECTION:
+		return f->sub->size;
+	case F_LIST:
+		return sizeof(void *);
+	}
+	return 0;
+}
+
+int schema_value_path(const struct schema *s, const void *p, const void *where, char *buf,
+		      size_t len)
+{
+	const char *w = where;
+
+	for (size_t i = 0; i < s->nfields; i++) {
+		const struct field *f = &s->fields[i];
+		const char *fp = FIELD_CPTR(p, f);
+		int n;
+
+		if (f->type == F_LIST) {
+			const char *arr = *(char *const *)fp;
+			size_t cnt = *(const size_t *)((const char *)p + f->aux_off);
+
+			if (w >= arr && arr && w < arr + cnt * f->sub->size) {
+				size_t j = (size_t)(w - arr) / f->sub->size;
+
+				n = snprintf(buf, len, "%s[%zu]", f->name, j);
+				if (n < 0 || (size_t)n >= len)
+					return -1;
+				/* a field at the element's start (its name) before the element */
+				if ((size_t)n + 1 < len) {
+					buf[n] = '.';
+					if (schema_value_path(f->sub, arr + j * f->sub->size, where,
+							      buf + n + 1, len - (size_t)n - 1) < 0)
+						buf[n] = '\0';
+				}
+				return 0;
+			}
+		} else if (f->type == F_STRV) {
+			const struct strv *sv = (const struct strv *)fp;
+
+			if (sv->v && w >= (const char *)sv->v && w < (const char *)(sv->v + sv->n)) {
+				n = snprintf(buf, len, "%s[%zu]", f->name,
+					     (size_t)(w - (const char *)sv->v) / sizeof(char *));
+				return n < 0 || (size_t)n >= len ? -1 : 0;
+			}
+		}
+		if (w < fp || w >= fp + field_size(f))
+			continue;
+		n = snprintf(buf, len, "%s", f->name);
+		if (n < 0 || (size_t)n >= len)
+			return -1;
+		if ((f->type == F_OBJ || f->type == F_SECTION) && (size_t)n + 1 < len) {
+			buf[n] = '.';
+			if (schema_value_path(f->sub, fp, where, buf + n + 1, len - (size_t)n - 1) < 0)
+				buf[n] = '\0';
+		}
+		return 0;
+	}
+	return -1;
+}

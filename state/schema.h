@@ -84,6 +84,14 @@ void schema_release(const struct schema *s, void *p);
 /* Deep-copies src into dst (dst uninitialised). */
 void schema_copy(const struct schema *s, void *dst, const void *src);
 
+/*
+ * The path of the value at where inside the struct at p of schema s, as the
+ * API names fields ("inbounds[0].users[1].name", "address[2]"), written to
+ * buf; 0, or -1 when where is not inside it.
+ */
+int schema_value_path(const struct schema *s, const void *p, const void *where, char *buf,
+		      size_t len);
+
 /* Accessors into a struct by field. */
 #define FIELD_PTR(p, f) ((void *)((char *)(p) + (f)->off))
 #define FIELD_CPTR(p, f) ((const void *)((const char *)(p) + (f)->off))

@@ -74,6 +74,14 @@ static void test_resource__sing_box_inbounds_and_users(void **ts)
 	       "users[1]: user: name is required", "users[1].name");
 	expect(f, "POST", SBI, EDGE_BODY("[\"alice\"]"), 422, "users[0]: must be a user object",
 	       "users[0]");
+	/* the rules' problems name the element too */
+	expect(f, "POST", SBI, EDGE_BODY("[{\"name\":\"a\"},{\"name\":\"a\"}]"), 422, NULL,
+	       "users[1].name");
+	expect(f, "POST", SBI, EDGE_BODY("[{\"name\":\"a\"},{\"name\":\"b\",\"expires\":\"2030-02-30\"}]"),
+	       422, NULL, "users[1].expires");
+	expect(f, "POST", SBI, EDGE_BODY("[{\"name\":\"Bob\"}]"), 422, NULL, "users[0].name");
+	expect(f, "POST", SBI, "{\"name\":\"edge\",\"type\":\"vless\",\"port\":0,\"server_name\":\"a.example\","
+	       "\"users\":[{\"name\":\"a\"}]}", 422, NULL, "port");
 	expect(f, "POST", SBI, EDGE_BODY("{}"), 422,
 	       "inbound: users must be an array of user objects", "users");
 	expect(f, "POST", SBI, EDGE_BODY("[{\"name\":\"alice\"},{\"name\":\"alice\"}]"), 422,
