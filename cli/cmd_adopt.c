@@ -234,6 +234,31 @@ static void print_plan(const struct plan *p)
 	buf_release(&out);
 }
 
+/*
+ * p without engine's actions, that engine reported as note says instead
+ * (q new): the plan of a dry run whose engine would be taken over as it
+ * runs, which only a real takeover's record makes the driver see.
+ */
+static void plan_without(const struct plan *p, const char *engine, const char *note,
+			 struct plan *q)
+{
+	plan_init(q);
+	q->generation = p->generation;
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->v[i].engine, engine))
+			plan_add(q, p->v[i].engine, p->v[i].kind, p->v[i].resource, NULL, NULL, "%s",
+				 p->v[i].text)
+				->drops = p->v[i].drops;
+	for (size_t i = 0; i < p->nengines; i++) {
+		const struct engine_report *e = &p->engines[i];
+		int it = !strcmp(e->engine, engine);
+
+		plan_engine(q, e->engine, it ? ENGINE_OK : e->status, it ? note : e->note);
+	}
+	for (size_t i = 0; i < p->warnings.n; i++)
+		plan_warn(q, "%s", p->warnings.v[i]);
+}
+
 void adopt_run_release(struct adopt_run *r)
 {
 	diags_clear(&r->errs);
@@ -283,8 +308,9 @@ int adopt_finish_hook(struct store *s, struct atlas_state *next, const struct at
 	struct diags d = { 0 };
 	struct driver_ctx ctx;
 	struct plan plan;
+	const char *restart_engine_taken = restart_engine;
 	int64_t gen = 0;
-	int ret = 1;
+	int ret = 1, taken = 0;
 
 	if (dry_run) {
 		struct buf yaml = BUF_INIT;
@@ -298,14 +324,25 @@ int adopt_finish_hook(struct store *s, struct atlas_state *next, const struct at
 		goto invalid;
 	}
 	controller_ctx_init(&ctx, cli_datadir, s, next);
-	if (hook && hook(arg, &ctx, next, dry_run) == 1)
+	if (hook && (taken = hook(arg, &ctx, next, dry_run)) == 1)
 		restart_engine = NULL;
 	if (controller_plan(&ctx, next, gen, &plan, &err) < 0) {
 		fprintf(stderr, "atlas: %s\n", err.msg);
 		controller_ctx_release(&ctx);
 		goto out;
 	}
-	if (dry_run) {
+	if (dry_run && taken == 1) {
+		struct plan q;
+
+		/* what the real adoption's plan shows: the taken-over engine left alone */
+		plan_without(&plan, restart_engine_taken, "adopted: would run its own config "
+			     "as adopted until a change needs a reload", &q);
+		printf("--- plan after adoption\n");
+		print_plan(&q);
+		plan_release(&q);
+		printf("dry run: nothing stored\n");
+		ret = 0;
+	} else if (dry_run) {
 		printf("--- plan after adoption\n");
 		print_plan(&plan);
 		if (restart_engine && !strcmp(restart_engine, "openvpn"))

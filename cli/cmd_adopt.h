@@ -13,8 +13,9 @@
 /*
  * adopt_finish() with a hook called once next is stored (with dry_run:
  * checked), before the plan is made: it may take over what runs (it prints
- * what it did). A hook returning 1 took the engine over as it runs: then no
- * restart of restart_engine is announced.
+ * what it did). A hook returning 1 took the engine over as it runs (in a
+ * dry run: would have): then no restart of restart_engine is announced, and
+ * a dry run's plan leaves that engine alone, as the real takeover's does.
  */
 typedef int (*adopt_hook)(void *arg, const struct driver_ctx *ctx, const struct atlas_state *next,
 			  int dry_run);

@@ -34,8 +34,8 @@ static int take_running(void *arg, const struct driver_ctx *ctx, const struct at
 		printf("not taken over as it runs: %s\n", msg);
 	else
 		printf("%s%s\n", dry_run ? "dry run: would have " : "", msg);
-	/* a dry run stores no record: its plan still shows Atlas's own start */
-	return rc == 1 && !dry_run;
+	/* a dry run stores no record: adopt_finish_hook shows the plan the record would give */
+	return rc == 1;
 }
 
 int adopt_singbox_cmd(int argc, char **argv)

@@ -106,6 +106,10 @@ gen0=$(cli history | grep -c '^  [0-9]' || true)
 # --- dry run: nothing stored ---
 cli adopt singbox "$E/config.json" --dry-run > "$T/dry.out" 2>&1 || { cat "$T/dry.out"; fail "adopt --dry-run"; }
 grep_q '^--- plan after adoption' "$T/dry.out" || { cat "$T/dry.out"; fail "dry run printed no plan"; }
+# the plan the real adoption will show: sing-box taken over as it runs, nothing started or set
+grep_q "would have adopted the running sing-box: pid $OLD" "$T/dry.out" || { cat "$T/dry.out"; fail "the dry run does not say it would take over pid $OLD"; }
+grep_q '^singbox: no changes: adopted' "$T/dry.out" || { cat "$T/dry.out"; fail "the dry run's plan does not leave sing-box alone"; }
+! grep_q 'singbox start\|ssm api' "$T/dry.out" || { cat "$T/dry.out"; fail "the dry run's plan starts sing-box or sets users"; }
 [ "$(cli history | grep -c '^  [0-9]' || true)" = "$gen0" ] || fail "the dry run stored a generation"
 ok "dry run: YAML and plan printed, nothing stored"
 
