@@ -85,10 +85,12 @@ static void peer_push(struct adopt_wg *a, int line)
 	a->ifc.peers = xrealloc(a->ifc.peers, (n + 1) * sizeof(*a->ifc.peers));
 	a->peer_line = xrealloc(a->peer_line, (n + 1) * sizeof(*a->peer_line));
 	a->name_from = xrealloc(a->name_from, (n + 1) * sizeof(*a->name_from));
+	a->allowed_line = xrealloc(a->allowed_line, (n + 1) * sizeof(*a->allowed_line));
 	/* the schema's defaults (quota_reset_day 1...): the export of the adoption imports again */
 	schema_init(&schema_wg_peer, &a->ifc.peers[n]);
 	a->peer_line[n] = line;
 	a->name_from[n] = ADOPT_NAME_COMMENT;
+	a->allowed_line[n] = 0;
 	a->ifc.npeers = n + 1;
 }
 
@@ -147,6 +149,7 @@ static void peer_key(struct adopt_wg *a, struct wgq_line *l, struct diags *errs,
 	} else if (wgq_key_is(l, "PresharedKey")) {
 		wgq_val_wgkey(l, &p->preshared_key, errs);
 	} else if (wgq_key_is(l, "AllowedIPs")) {
+		a->allowed_line[a->ifc.npeers - 1] = l->no;
 		wgq_val_prefixes(l, 1, &p->address, errs);
 	} else if (wgq_key_is(l, "PersistentKeepalive")) {
 		if (l->vallen == 3 && !strncasecmp(l->val, "off", 3))
@@ -182,7 +185,8 @@ static void finish(struct adopt_wg *a, struct diags *errs, struct diags *notes)
 		if (!KEY_HAS(&p->public_key))
 			diags_add_at(errs, a->peer_line[i], 1, NULL,
 				     "[Peer] has no PublicKey (truncated file?)");
-		if (!p->address.n)
+		/* an AllowedIPs line whose value was refused is told at that line only */
+		if (!p->address.n && !a->allowed_line[i])
 			diags_add_at(errs, a->peer_line[i], 1, NULL,
 				     "[Peer] has no AllowedIPs: Atlas needs the peer's tunnel address");
 		if (!KEY_HAS(&p->preshared_key))
@@ -217,7 +221,7 @@ static void finish(struct adopt_wg *a, struct diags *errs, struct diags *notes)
 int adopt_wg_parse(const char *text, size_t len, const char *ifname, struct adopt_wg *a,
 		   struct diags *errs, struct diags *notes)
 {
-	enum { NONE, IFACE, PEER } sec = NONE;
+	enum { NONE, IFACE, PEER, SKIP } sec = NONE;
 	struct pending pend = { "", 0, 0 };
 	size_t before = errs->n;
 	struct wgq_reader r;
@@ -237,7 +241,7 @@ int adopt_wg_parse(const char *text, size_t len, const char *ifname, struct adop
 		if (!l.key && l.text[strspn(l.text, " \t")] == '[') {
 			h = wgq_header(&l, errs);
 			if (!h) {
-				sec = NONE;
+				sec = SKIP; /* told at the header: its keys are not told again */
 				continue;
 			}
 			if (!strcasecmp(h, "Interface")) {
@@ -260,7 +264,7 @@ int adopt_wg_parse(const char *text, size_t len, const char *ifname, struct adop
 				diags_add_at(errs, l.no, 2, NULL,
 					     "unknown section [%s] (wg-quick knows [Interface] and [Peer])",
 					     h);
-				sec = NONE;
+				sec = SKIP;
 			}
 			memset(&pend, 0, sizeof(pend));
 			continue;
@@ -290,7 +294,7 @@ int adopt_wg_parse(const char *text, size_t len, const char *ifname, struct adop
 		} else if (sec == PEER) {
 			peer_key(a, &l, errs, notes);
 			peer_keys++;
-		} else {
+		} else if (sec == NONE) {
 			diags_add_at(errs, l.no, l.keycol, NULL,
 				     "\"%.*s\" outside any section (before [Interface])",
 				     (int)l.keylen, l.key);
@@ -329,6 +333,7 @@ void adopt_wg_release(struct adopt_wg *a)
 	key_wipe(&a->ifc.private_key);
 	free(a->peer_line);
 	free(a->name_from);
+	free(a->allowed_line);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -504,7 +509,7 @@ int adopt_wg_merge_live(struct adopt_wg *a, const struct adopt_wg_live *live,
 int adopt_wg_client_parse(const char *text, size_t len, struct adopt_wg_client *c,
 			  struct diags *errs)
 {
-	enum { NONE, IFACE, PEER } sec = NONE;
+	enum { NONE, IFACE, PEER, SKIP } sec = NONE;
 	size_t before = errs->n;
 	int npeers = 0, niface = 0;
 	struct wgq_reader r;
@@ -522,7 +527,7 @@ int adopt_wg_client_parse(const char *text, size_t len, struct adopt_wg_client *
 				continue;
 			h = wgq_header(&l, errs);
 			if (!h) {
-				sec = NONE;
+				sec = SKIP; /* told at the header: its keys are not told again */
 			} else if (!strcasecmp(h, "Interface")) {
 				sec = IFACE;
 				niface++;
@@ -533,7 +538,7 @@ int adopt_wg_client_parse(const char *text, size_t len, struct adopt_wg_client *
 						     "a client file with more than one [Peer]");
 			} else {
 				diags_add_at(errs, l.no, 2, NULL, "unknown section [%s]", h);
-				sec = NONE;
+				sec = SKIP;
 			}
 			continue;
 		}
@@ -580,7 +585,7 @@ int adopt_wg_client_parse(const char *text, size_t len, struct adopt_wg_client *
 				diags_add_at(errs, l.no, l.keycol, NULL, "unknown key \"%.*s\" in [Peer]",
 					     (int)l.keylen, l.key);
 			}
-		} else {
+		} else if (sec == NONE) {
 			diags_add_at(errs, l.no, l.keycol, NULL, "\"%.*s\" outside any section",
 				     (int)l.keylen, l.key);
 		}

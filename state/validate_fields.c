@@ -140,10 +140,17 @@ void check_quota(struct vctx *c, char *const *q)
 {
 	long long b;
 
-	if (*q && (has_ctl(*q, 0) || bytes_parse(*q, &b) < 0))
+	if (!*q || (!has_ctl(*q, 0) && bytes_parse(*q, &b) == 0))
+		return;
+	if (!has_ctl(*q, 0) && *q[0] >= '0' && *q[0] <= '9' && strtod(*q, NULL) == 0)
+		V(c, q, "quota",
+		  "quota \"%.40s\" is zero: leave quota out for no limit, or set disabled: true to "
+		  "cut the user off",
+		  *q);
+	else
 		V(c, q, "quota",
 		  "quota \"%.40s\" is not a size: write a number and a unit (B, KB, MB, GB, TB, "
-		  "KiB, MiB, GiB, TiB), e.g. 500MiB, 20GiB, 1TB",
+		  "KiB, MiB, GiB, TiB), e.g. 500MiB, 20GiB, 1TB; a bare number is bytes",
 		  *q);
 }
 

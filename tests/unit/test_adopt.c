@@ -147,6 +147,30 @@ static void test_adopt__malformed(void **ts)
 		     "f.conf:7:27: AllowedIPs: \"10.8.0.300/32\" is not an IPv4 or IPv6 prefix");
 	expect_error("PrivateKey = " K1 "\n", "f.conf:1:1: \"PrivateKey\" outside any section");
 	expect_error("", "f.conf:1:1: no [Interface] section");
+	/* a problem told once: not again as a consequence */
+	{
+		static const char *const once[][2] = {
+			{ HEAD "[Peers]\nPublicKey = " K2 "\n", "outside any section" },
+			{ HEAD "[Peer]\nPublicKey = " K2 "\nAllowedIPs = 10.8.0.300/32\n",
+			  "has no AllowedIPs" },
+		};
+
+		for (size_t i = 0; i < 2; i++) {
+			struct diags errs = { 0 }, notes = { 0 };
+			struct adopt_wg a;
+			char *e;
+
+			assert_int_equal(adopt_wg_parse(once[i][0], strlen(once[i][0]), "wg0", &a,
+							&errs, &notes),
+					 -1);
+			e = fmt(&errs);
+			assert_int_equal(errs.n, 1);
+			TU_LACKS(e, once[i][1]);
+			free(e);
+			diags_clear(&errs);
+			diags_clear(&notes);
+		}
+	}
 }
 
 static void test_adopt__all_errors_at_once(void **ts)

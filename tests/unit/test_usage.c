@@ -98,7 +98,9 @@ static void test_usage__bad_unit_line_col(void **s)
 		"      quota: 20XB\n"
 		"    - name: bob\n"
 		"      quota: 1GiB\n"
-		"      quota_reset_day: 31\n";
+		"      quota_reset_day: 31\n"
+		"    - {name: carol, quota: \"0\"}\n"
+		"    - {name: dave, quota: 0.0GiB}\n";
 	struct diags d = { 0 };
 	struct posmap pm = { 0 };
 	struct atlas_err err = { 0 };
@@ -110,7 +112,10 @@ static void test_usage__bad_unit_line_col(void **s)
 	assert_null(st);
 	diags_format(&d, "state.yaml", &out);
 	if (!strstr(out.data, "state.yaml:10:14: ") || !strstr(out.data, "quota \"20XB\" is not a size") ||
-	    !strstr(out.data, "state.yaml:13:24: "))
+	    !strstr(out.data, "state.yaml:13:24: ") ||
+	    !strstr(out.data, "state.yaml:14:28: openvpn client \"carol\": quota \"0\" is zero: leave "
+			      "quota out for no limit") ||
+	    !strstr(out.data, "quota \"0.0GiB\" is zero"))
 		fail_msg("got:\n%s", out.data);
 	buf_release(&out);
 	diags_clear(&d);
