@@ -121,8 +121,8 @@ int cmd_usage(int argc, char **argv)
 			char *end;
 
 			days = (int)strtol(argv[++i], &end, 10);
-			if (*end || days < 1 || days > 400) {
-				fprintf(stderr, "atlas usage: --days \"%s\" is not 1 to 400\n", argv[i]);
+			if (*end || !argv[i][0] || days < 0 || days > 400) {
+				fprintf(stderr, "atlas usage: --days \"%s\" is not 0 to 400\n", argv[i]);
 				return 1;
 			}
 		} else {

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "state/changes.h"
 #include "state/commit.h"
 #include "state/complete.h"
@@ -246,6 +248,30 @@ out:
 	return ret;
 }
 
+/*
+ * A person's subscription token is the current one in a restored state: a
+ * token is rotated to revoke a URL that leaked, and a restore must not make
+ * it work again. A person who has no subscription now gets the restored one.
+ */
+static void keep_tokens(struct atlas_state *st, const struct atlas_state *cur)
+{
+	struct sb_section *sb = &st->singbox;
+
+	if (!st->has_singbox || !cur->has_singbox)
+		return;
+	for (size_t i = 0; i < sb->nsubscriptions; i++) {
+		struct sb_subscription *s = &sb->subscriptions[i];
+		const struct sb_subscription *c = state_sb_subscription(cur, s->name);
+
+		if (c && c->token && (!s->token || strcmp(s->token, c->token))) {
+			if (s->token)
+				OPENSSL_cleanse(s->token, strlen(s->token));
+			free(s->token);
+			s->token = xstrdup(c->token);
+		}
+	}
+}
+
 int state_restore_preview(struct store *s, int64_t gen, int with_settings,
 			  struct atlas_state **target, json_t **changes, struct atlas_err *err)
 {
@@ -268,6 +294,7 @@ int state_restore_preview(struct store *s, int64_t gen, int with_settings,
 	/* how Atlas runs (apply mode and the like) is not part of what is restored */
 	if (!with_settings)
 		settings_keep_runtime(&st->settings, &cur->settings);
+	keep_tokens(st, cur);
 	if (state_check(st, cur, NULL, &d, err) < 0)
 		goto out;
 	if (changes)

@@ -252,6 +252,47 @@ static void test_store__restore_brings_back_keys(void **x)
 	free(y3);
 }
 
+/*
+ * A rotated subscription token stays rotated through a restore (the old URL
+ * leaked: it must not work again); the rest comes back as it was.
+ */
+static void test_store__restore_keeps_rotated_tokens(void **x)
+{
+	static const char sb_yaml[] =
+		"version: 1\nsingbox:\n  inbounds:\n"
+		"  - {name: e, type: vless, port: 8443, server_name: a.example,"
+		" users: [{name: alice}, {name: bob}]}\n";
+	static const char tok[] = "rotated-token-0123456789";
+	struct store *s = *x;
+	struct atlas_state *st = NULL;
+	struct diags d = { 0 };
+	struct atlas_err err = { 0 };
+	char *old_alice, *old_bob;
+	int64_t gen;
+
+	import_ok(s, sb_yaml, &gen);
+	assert_int_equal(store_load(s, &st, NULL, &err), 0);
+	old_alice = xstrdup(state_sb_subscription(st, "alice")->token);
+	old_bob = xstrdup(state_sb_subscription(st, "bob")->token);
+	/* alice's token rotated; bob removed */
+	free(state_sb_subscription(st, "alice")->token);
+	state_sb_subscription(st, "alice")->token = xstrdup(tok);
+	st->singbox.inbounds[0].nusers = 1;
+	schema_release(&schema_sb_user, &st->singbox.inbounds[0].users[1]);
+	assert_int_equal(state_commit(s, st, NULL, "test", "rotate", &d, &gen, &err), 0);
+	state_free(st);
+	st = NULL;
+	assert_int_equal(state_restore(s, 1, 0, &gen, &err), 0);
+	assert_int_equal(store_load(s, &st, NULL, &err), 0);
+	assert_string_equal(state_sb_subscription(st, "alice")->token, tok);
+	assert_string_not_equal(state_sb_subscription(st, "alice")->token, old_alice);
+	/* bob, in no inbound before the restore, has his own back */
+	assert_string_equal(state_sb_subscription(st, "bob")->token, old_bob);
+	state_free(st);
+	free(old_alice);
+	free(old_bob);
+}
+
 static void test_store__refuses_newer_schema(void **x)
 {
 	char *dir = tu_tmpdir();
@@ -539,6 +580,7 @@ TU_MAIN(NULL, NULL,
 	STORE_TEST(test_store__round_trip_and_generations),
 	STORE_TEST(test_store__bad_import_changes_nothing),
 	STORE_TEST(test_store__restore_brings_back_keys),
+	STORE_TEST(test_store__restore_keeps_rotated_tokens),
 	STORE_TEST(test_store__restore_preview_keeps_runtime_settings),
 	cmocka_unit_test(test_store__refuses_newer_schema),
 	cmocka_unit_test(test_store__refuses_unwritable_dir),
