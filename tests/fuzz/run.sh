@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make fuzz`: builds Atlas with clang + libFuzzer + ASan/UBSan into
 # build-fuzz/ and fuzzes every target of targets.sh for FUZZ_SECONDS each
-# (default 60; FUZZ_ONLY="yaml links" picks targets), starting from its
+# (default 60; FUZZ_ONLY="yaml links" picks targets; FUZZ_RUNS=N stops a
+# target after N executions, whichever comes first), starting from its
 # seeds. Inputs that crash land in build-fuzz/crash-NAME/ (copy one into
 # tests/fuzz/corpus/NAME/ with its fix: it becomes a regression seed of
 # `make fuzz-seed`). Prints one line per target: executions, executions
@@ -26,7 +27,7 @@ for t in ${FUZZ_ONLY:-$FUZZ_TARGETS}; do
   fuzz_seeds "$t" | while read -r f; do cp "$f" "$corpus/seed-$(basename "$f")"; done
   echo "fuzz: fuzz_$t for ${secs}s"
   rc=0
-  $B/fuzz_$t -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+  $B/fuzz_$t -max_total_time="$secs" -runs="${FUZZ_RUNS:--1}" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$crashes/" "$corpus" > $B/fuzz_$t.log 2>&1 || rc=$?
   tail -12 $B/fuzz_$t.log
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' $B/fuzz_$t.log | tail -1)
