@@ -11,8 +11,10 @@
 # bench/api.sh does), and the authenticated GET of a 50-user inbound's list
 # with wrk -t1 -c10, next to s-ui's figures quoted in issue 18 (measured
 # elsewhere: s-ui cannot be installed here). Prints figures; asserts nothing.
-# SB_BENCH_N: the user counts (default "1000 10000"); SB_BENCH_WRK_SECONDS=5;
-# SB_STACK_N="" leaves the stack out.
+# Then a user added through the API with SB_POST_N users per inbound
+# (default "1000 10000"; auto_apply off: the commit alone), median and max
+# of 30 POSTs. SB_BENCH_N: the user counts (default "1000 10000");
+# SB_BENCH_WRK_SECONDS=5; SB_STACK_N="" leaves the stack out, SB_POST_N="" the POSTs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/table.sh
@@ -125,6 +127,34 @@ stack() { # N: the stack with N users in each of the two inbounds
 }
 # 1,000 users in all (the issue's figure: 500 in each inbound), then 1,000 in each.
 for n in ${SB_STACK_N-500 1000}; do stack "$n"; done
+
+# A user added through the API with N+N users: the commit alone (auto_apply off,
+# so no apply follows), 30 POSTs one after the other: the median and the max.
+post_users() { # N
+  local n=$1 i t
+  rm -rf "$T/post"
+  state "$n" "" "" | sed 's/^settings: {/settings: {auto_apply: false, /' > "$T/s.yaml"
+  "$ATLAS_BIN" --data "$T/post" import "$T/s.yaml" > /dev/null
+  serve_only "$T/post"
+  : > "$T/post.times"
+  for i in $(seq 1 30); do
+    X curl -sS -o /dev/null -w '%{http_code} %{time_total}\n' -H "Authorization: Bearer $TOKEN" \
+      -X POST "$URL/singbox/inbounds/ss/users" -d "{\"name\":\"new$i\"}" >> "$T/post.times"
+  done
+  [ "$(grep -vc '^201 ' "$T/post.times" || true)" = 0 ] || echo "  NOT 201: $(grep -v '^201 ' "$T/post.times" | head -3)"
+  t=$(awk '{ print $2 * 1000 }' "$T/post.times" | sort -n | awk '{ v[NR] = $1 } END { printf "%.0f ms median, %.0f ms max", v[int((NR + 1) / 2)], v[NR] }')
+  printf 'singbox: POST of a user with %d+%d users (commit only, 30 POSTs): %s\n' "$n" "$n" "$t"
+  row "POST of a sing-box user, $n+$n users (commit only)" "-" "$t"
+  unserve
+}
+serve_only() { # DATADIR: atlas serve there, logged in (TOKEN); nothing to settle
+  ip netns exec "$NS" "$ATLAS_BIN" --data "$1" serve --listen 127.0.0.1:$PORT > "$1.log" 2>&1 &
+  APID=$!
+  for _ in $(seq 1 400); do X curl -fsS "$URL/health" > /dev/null 2>&1 && break; sleep 0.05; done
+  TOKEN=$(X curl -fsS -X POST "$URL/auth/login" \
+    -d "{\"username\":\"admin\",\"password\":\"$(tr -d '\n' < "$1/initial-admin-password")\"}" | jq -r .token)
+}
+for n in ${SB_POST_N-1000 10000}; do post_users "$n"; done
 
 # Atlas's authenticated list of one inbound's 50 users, with sing-box managed.
 S_UI_RPS=1400 # s-ui 1.5.1's 50-client list, issue 18 (measured elsewhere, not in this run)
