@@ -190,22 +190,17 @@ out:
 	return ret;
 }
 
-json_t *usage_store_daily(struct store *s, const char *engine, const char *user, long long since,
-			  struct atlas_err *err)
+#define DAILY_SQL \
+	"SELECT day, rx, tx FROM usage_daily WHERE engine = ?1 AND user = ?2 AND day >= ?3 " \
+	"ORDER BY day"
+
+/* The daily buckets of one user from statement st (DAILY_SQL, reset after), or NULL. */
+static json_t *daily_of(sqlite3 *db, sqlite3_stmt *st, const char *engine, const char *user,
+			long long since, struct atlas_err *err)
 {
-	sqlite3 *db = store_db(s);
-	sqlite3_stmt *st = NULL;
 	json_t *arr = json_array();
 	int rc;
 
-	if (sqlite3_prepare_v2(db,
-			       "SELECT day, rx, tx FROM usage_daily WHERE engine = ?1 AND user = ?2 "
-			       "AND day >= ?3 ORDER BY day",
-			       -1, &st, NULL) != SQLITE_OK) {
-		db_fail(db, err, "usage daily");
-		json_decref(arr);
-		return NULL;
-	}
 	sqlite3_bind_text(st, 1, engine, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, since);
@@ -222,7 +217,8 @@ json_t *usage_store_daily(struct store *s, const char *engine, const char *user,
 						     "tx_bytes",
 						     (json_int_t)sqlite3_column_int64(st, 2)));
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_DONE) {
 		db_fail(db, err, "usage daily");
 		json_decref(arr);
@@ -231,11 +227,35 @@ json_t *usage_store_daily(struct store *s, const char *engine, const char *user,
 	return arr;
 }
 
+json_t *usage_store_daily(struct store *s, const char *engine, const char *user, long long since,
+			  struct atlas_err *err)
+{
+	sqlite3 *db = store_db(s);
+	sqlite3_stmt *st = NULL;
+	json_t *arr;
+
+	if (sqlite3_prepare_v2(db, DAILY_SQL, -1, &st, NULL) != SQLITE_OK) {
+		db_fail(db, err, "usage daily");
+		return NULL;
+	}
+	arr = daily_of(db, st, engine, user, since, err);
+	sqlite3_finalize(st);
+	return arr;
+}
+
+/* The daily series of a report: one statement for every row (prepared once, not per user). */
+struct daily_q {
+	sqlite3 *db;
+	int want;		/* the rows have a series */
+	sqlite3_stmt *st;	/* NULL: none could be read */
+	long long since;
+};
+
 /* One row of the report (usage_report). */
-static void report_row(json_t *arr, struct store *s, const struct usage_view *u,
+static void report_row(json_t *arr, const struct daily_q *dq, const struct usage_view *u,
 		       const char *engine, const char *user, const struct quota_cfg *q,
 		       const char *expires, int disabled, int active, const char *suspended,
-		       time_t now, int days)
+		       time_t now)
 {
 	const struct usage_entry *e = usage_find(u, engine, user);
 	long long used = usage_period_used(q, e, now);
@@ -259,8 +279,8 @@ static void report_row(json_t *arr, struct store *s, const struct usage_view *u,
 			    q->quota ? json_real((double)used * 100.0 / (double)q->quota)
 				     : json_null());
 	json_object_set_new(row, "quota_period", json_string(quota_period_names[q->period]));
-	if (days > 0) {
-		json_t *d = usage_store_daily(s, engine, user, usage_day(now) - days + 1, NULL);
+	if (dq->want) {
+		json_t *d = dq->st ? daily_of(dq->db, dq->st, engine, user, dq->since, NULL) : NULL;
 
 		json_object_set_new(row, "daily", d ? d : json_array());
 	}
@@ -274,10 +294,14 @@ json_t *usage_report(struct store *s, const struct atlas_state *st, time_t now, 
 	struct usage_view u;
 	struct atlas_state *eff;
 	char user[2 * NAME_MAX_LEN + 2], today[MOMENT_LEN];
+	struct daily_q dq = { store_db(s), days > 0, NULL, usage_day(now) - days + 1 };
 	json_t *arr;
 
 	if (usage_store_load(s, &u, err) < 0)
 		return NULL;
+	/* a failed prepare leaves the rows without their series, as a failed read did */
+	if (days > 0 && sqlite3_prepare_v2(dq.db, DAILY_SQL, -1, &dq.st, NULL) != SQLITE_OK)
+		dq.st = NULL;
 	eff = state_dup(st);
 	usage_suspend(eff, &u, now);
 	arr = json_array();
@@ -292,8 +316,8 @@ json_t *usage_report(struct store *s, const struct atlas_state *st, time_t now, 
 			if (person && strcmp(person, p->name))
 				continue;
 			snprintf(user, sizeof(user), "%s/%s", ifc->name, p->name);
-			report_row(arr, s, &u, "wireguard", user, &q, p->expires, p->disabled,
-				   wg_peer_active(p, now), p->suspended, now, days);
+			report_row(arr, &dq, &u, "wireguard", user, &q, p->expires, p->disabled,
+				   wg_peer_active(p, now), p->suspended, now);
 		}
 	}
 	for (size_t i = 0; eff->has_openvpn && i < eff->openvpn.nclients; i++) {
@@ -302,8 +326,8 @@ json_t *usage_report(struct store *s, const struct atlas_state *st, time_t now, 
 
 		if (person && strcmp(person, c->name))
 			continue;
-		report_row(arr, s, &u, "openvpn", c->name, &q, c->expires, c->disabled,
-			   ovpn_client_active(c, today), c->suspended, now, days);
+		report_row(arr, &dq, &u, "openvpn", c->name, &q, c->expires, c->disabled,
+			   ovpn_client_active(c, today), c->suspended, now);
 	}
 	sb_people_init(&people, eff);
 	for (size_t i = 0; eff->has_singbox && i < eff->singbox.ninbounds; i++)
@@ -316,10 +340,11 @@ json_t *usage_report(struct store *s, const struct atlas_state *st, time_t now, 
 			if (!who || who->first != i || (person && strcmp(person, us->name)))
 				continue;
 			q = quota_of_sb_entry(who->quota);
-			report_row(arr, s, &u, "singbox", us->name, &q, us->expires, us->disabled,
-				   sb_user_active(us, today), us->suspended, now, days);
+			report_row(arr, &dq, &u, "singbox", us->name, &q, us->expires, us->disabled,
+				   sb_user_active(us, today), us->suspended, now);
 		}
 	sb_people_release(&people);
+	sqlite3_finalize(dq.st);
 	state_free(eff);
 	usage_view_release(&u);
 	return arr;
