@@ -115,6 +115,56 @@ static int wait_started(struct apply_run *r, int64_t old, const char *what,
 		       running_pid(r) < 0 ? "exited" : "did not answer", what);
 }
 
+/*
+ * Before sing-box's first start here: its SSM API rebuilds an inbound's
+ * whole user list on every add (10,000 adds one by one took 98-100 s), but
+ * it loads its cache file in one go when it starts. With no cache file yet,
+ * one is written holding every managed Shadowsocks inbound's active users,
+ * in sing-box's own format (service/ssmapi/cache.go in 1.14: endpoints by
+ * server path, users by name); the SSM sync after the start finds them and
+ * adds only what is missing. A sing-box that reads the file otherwise logs
+ * it, removes it and starts with no users: the sync then adds them one by
+ * one, as before. A cache left by an earlier run (users, counters) is kept.
+ */
+static void seed_ssm_cache(struct apply_run *r)
+{
+	struct atlas_err e = { 0 };
+	struct buf text = BUF_INIT;
+	char today[MOMENT_LEN];
+	const char *sep = "";
+	size_t n = 0;
+
+	if (!r->st->has_singbox || file_exists(r->f.cache))
+		return;
+	moment_text((long long)r->ctx->now, today, sizeof(today));
+	/* names and tags are [a-z0-9_.-], Shadowsocks keys base64: nothing to escape */
+	buf_puts(&text, "{\"endpoints\":{");
+	for (size_t i = 0; i < r->st->singbox.ninbounds; i++) {
+		const struct sb_inbound *in = &r->st->singbox.inbounds[i];
+		const char *usep = "";
+
+		if (in->type != SB_SHADOWSOCKS)
+			continue;
+		buf_printf(&text, "%s\"/%s\":{\"users\":{", sep, in->name);
+		for (size_t k = 0; k < in->nusers; k++)
+			if (in->users[k].password && sb_user_active(&in->users[k], today)) {
+				buf_printf(&text, "%s\"%s\":\"%s\"", usep, in->users[k].name,
+					   in->users[k].password);
+				usep = ",";
+				n++;
+			}
+		buf_puts(&text, "}}");
+		sep = ",";
+	}
+	buf_puts(&text, "}}");
+	if (n && file_write_atomic(r->f.cache, text.data, text.len, 0600, &e) < 0)
+		log_warn("singbox: the SSM cache is not seeded (%s): users are added one by one",
+			 e.msg);
+	else if (n)
+		log_info("singbox: %zu Shadowsocks users seeded into the SSM cache", n);
+	buf_release_secure(&text);
+}
+
 static int op_start(struct apply_run *r, const struct sb_act *a, struct atlas_err *err)
 {
 	char line[400];
@@ -131,6 +181,7 @@ static int op_start(struct apply_run *r, const struct sb_act *a, struct atlas_er
 	if (check_conf(r, a->text, err) < 0 || sb_ports_check(r->st, 0, err) < 0 ||
 	    install_conf(r, a->text, err) < 0)
 		return -1;
+	seed_ssm_cache(r);
 	if (service_start(r->ctx->service_mode, &r->f.svc, err) < 0)
 		return -1;
 	if (wait_started(r, 0, " after start", err) == 0)
@@ -231,6 +282,11 @@ static const struct sb_inbound *inbound_of(const struct atlas_state *st, const c
 }
 
 /* Makes the SSM users of one inbound exactly its active users. */
+static int ssm_user_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct sb_ssm_user *)a)->name, ((const struct sb_ssm_user *)b)->name);
+}
+
 static int ssm_sync(struct apply_run *r, const char *inbound, struct atlas_err *err)
 {
 	const struct sb_inbound *in = inbound_of(r->st, inbound);
@@ -247,25 +303,22 @@ static int ssm_sync(struct apply_run *r, const char *inbound, struct atlas_err *
 	moment_text((long long)r->ctx->now, today, sizeof(today));
 	if (sb_ssm_list(r->ssm, prefix, &have, err) < 0)
 		goto out;
+	/* both sides found by name through a bisection, not a scan per user */
+	qsort(have.v, have.n, sizeof(*have.v), ssm_user_cmp);
 	for (size_t i = 0; i < have.n; i++) {
-		const struct sb_user *u = NULL;
+		const struct sb_user *u = state_sb_user(in, have.v[i].name);
 
-		for (size_t k = 0; k < in->nusers && !u; k++)
-			if (!strcmp(in->users[k].name, have.v[i].name))
-				u = &in->users[k];
 		if ((!u || !sb_user_active(u, today)) &&
 		    sb_ssm_delete(r->ssm, prefix, have.v[i].name, err) < 0)
 			goto out;
 	}
 	for (size_t k = 0; k < in->nusers; k++) {
 		const struct sb_user *u = &in->users[k];
-		const struct sb_ssm_user *h = NULL;
+		const struct sb_ssm_user key = { .name = u->name }, *h;
 
 		if (!sb_user_active(u, today))
 			continue;
-		for (size_t i = 0; i < have.n && !h; i++)
-			if (!strcmp(have.v[i].name, u->name))
-				h = &have.v[i];
+		h = bsearch(&key, have.v, have.n, sizeof(*have.v), ssm_user_cmp);
 		if (h && h->key && u->password && !strcmp(h->key, u->password))
 			continue;
 		if ((h ? sb_ssm_update(r->ssm, prefix, u->name, u->password, kb, err)
