@@ -294,11 +294,12 @@ static void problem_field(const struct req *r, const struct atlas_state *next,
 			  const struct diag *dg, char *buf, size_t len)
 {
 	const char *list = r->route && r->route->res ? r->route->res->list : NULL;
+	const char *field = dg->field ? dg->field : "";
 	char path[512], pat[80];
-	const char *at = NULL, *p;
+	const char *at = NULL, *p, *last;
 	size_t n;
 
-	snprintf(buf, len, "%s", dg->field ? dg->field : "");
+	snprintf(buf, len, "%s", field);
 	if (!list || !dg->where ||
 	    schema_value_path(&schema_root, next, dg->where, path, sizeof(path)) < 0)
 		return;
@@ -306,18 +307,24 @@ static void problem_field(const struct req *r, const struct atlas_state *next,
 	for (p = path; (p = strstr(p, pat)); p++)
 		if (p == path || p[-1] == '.')
 			at = p;
-	if (!at || !(p = strstr(at, "].")))
+	if (!at || !(p = strchr(at, ']')))
 		return;
-	p += 2;
+	if (!*++p)
+		return; /* the resource itself: the problem's own field */
+	if (*p++ != '.')
+		return;
 	n = strlen(p);
-	/* an entry of a list of strings is the list's field */
-	if (n && p[n - 1] == ']' && strrchr(p, '[') && !strchr(strrchr(p, '['), '.')) {
-		const char *b = strrchr(p, '[');
-
-		if (strspn(b + 1, "0123456789") == (size_t)(p + n - 1 - b - 1))
-			n = (size_t)(b - p);
+	last = strrchr(p, '.');
+	last = last ? last + 1 : p;
+	if (!n || p[n - 1] != ']') {
+		snprintf(buf, len, "%s", p);
+	} else if (!strncmp(last, field, strlen(field)) && last[strlen(field)] == '[') {
+		/* an entry of a list of strings is the list's field */
+		snprintf(buf, len, "%.*s", (int)(last + strlen(field) - p), p);
+	} else {
+		/* a child element (or its name, at the same address): the problem's field of it */
+		snprintf(buf, len, "%s.%s", p, field);
 	}
-	snprintf(buf, len, "%.*s", (int)n, p);
 }
 
 int app_edit_commit(struct req *r, struct atlas_state *next, const char *summary)

@@ -230,11 +230,16 @@ static void dispatch(struct req *r)
 		reply_error(r, 413, NULL, "request body larger than %zu bytes", r->body_max);
 		return;
 	}
-	if ((r->route->flags & R_WRITE) && r->app->watch_file &&
-	    !((r->route->flags & R_DRY_RUN) && req_query(r, "dry_run") &&
-	      strcmp(req_query(r, "dry_run"), "0"))) {
-		reply_error(r, 409, NULL, "state is managed by %s", r->app->watch_file);
-		return;
+	if ((r->route->flags & R_WRITE) && r->app->watch_file) {
+		/* only a dry run (as its handler reads the flag) stores nothing */
+		int dry = (r->route->flags & R_DRY_RUN) ? req_query_flag(r, "dry_run") : 0;
+
+		if (dry < 0)
+			return; /* 400 sent */
+		if (!dry) {
+			reply_error(r, 409, NULL, "state is managed by %s", r->app->watch_file);
+			return;
+		}
 	}
 	r->route->fn(r);
 }

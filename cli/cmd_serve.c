@@ -4,11 +4,14 @@
  * for signals in the main thread: SIGHUP reconciles now, SIGINT/SIGTERM
  * stop everything in order.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -191,6 +194,38 @@ static int settings_tls(struct app *a, char **cert, char **key)
 	return ret;
 }
 
+/*
+ * One server per data directory: DATA/serve.lock, locked for as long as this
+ * process lives (the kernel drops the lock with the process, however it
+ * ends). A second one would clean up the first one's temporary files and
+ * reconcile the same engines beside it. The fd, or -1 with the message told.
+ */
+static int serve_lock(const char *datadir)
+{
+	char *path = xasprintf("%s/serve.lock", datadir), pid[32] = "";
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		fprintf(stderr, "atlas: cannot open %s: %s\n", path, strerror(errno));
+	} else if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		fprintf(stderr, "atlas: another atlas serve runs on %s%s%s%s: stop it first\n", datadir,
+			pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "");
+		close(fd);
+		fd = -1;
+	} else {
+		int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+
+		if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+			log_warn("serve: cannot write its pid into %s", path);
+	}
+	free(path);
+	return fd;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	static const char usage[] =
@@ -212,7 +247,7 @@ int cmd_serve(int argc, char **argv)
 	const char *listen = "127.0.0.1:8080", *watch = NULL, *mt = getenv("ATLAS_METRICS_TOKEN");
 	const char *tls_cert = NULL, *tls_key = NULL;
 	char *tls_cert_own = NULL, *tls_key_own = NULL; /* from settings.tls_cert / tls_key */
-	int no_tls = 0, insecure_http = 0, created = 0, claimed = 0;
+	int no_tls = 0, insecure_http = 0, created = 0, claimed = 0, lock = -1;
 	char pw[25] = "";
 	struct atlas_err err = {0};
 	struct server *srv = NULL;
@@ -271,6 +306,8 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "atlas: %s\n", err.msg);
 		goto out;
 	}
+	if ((lock = serve_lock(cli_datadir)) < 0)
+		goto out;
 	{
 		/* nothing of ours is being written yet: every stale temporary file goes */
 		size_t gone = file_clean_stale(cli_datadir, 1);
@@ -316,10 +353,7 @@ int cmd_serve(int argc, char **argv)
 	if (watch) {
 		/* the file keeps the state: other processes' edits are refused while this runs */
 		char *abs = realpath(watch, NULL);
-		int rc = store_watch_check(a.store, &err) < 0 ||
-				 store_watch_claim(a.store, abs ? abs : watch, &err) < 0
-			 ? -1
-			 : 0;
+		int rc = store_watch_claim(a.store, abs ? abs : watch, &err);
 
 		free(abs);
 		if (rc < 0) {
@@ -375,5 +409,7 @@ out:
 	free(tls_cert_own);
 	free(tls_key_own);
 	OPENSSL_cleanse(pw, sizeof(pw));
+	if (lock >= 0)
+		close(lock);
 	return ret;
 }

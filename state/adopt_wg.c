@@ -149,8 +149,9 @@ static void peer_key(struct adopt_wg *a, struct wgq_line *l, struct diags *errs,
 	} else if (wgq_key_is(l, "PresharedKey")) {
 		wgq_val_wgkey(l, &p->preshared_key, errs);
 	} else if (wgq_key_is(l, "AllowedIPs")) {
-		a->allowed_line[a->ifc.npeers - 1] = l->no;
-		wgq_val_prefixes(l, 1, &p->address, errs);
+		/* a value refused is told there; an empty one is no AllowedIPs */
+		if (wgq_val_prefixes(l, 1, &p->address, errs) < 0)
+			a->allowed_line[a->ifc.npeers - 1] = l->no;
 	} else if (wgq_key_is(l, "PersistentKeepalive")) {
 		if (l->vallen == 3 && !strncasecmp(l->val, "off", 3))
 			p->keepalive = 0;
@@ -185,7 +186,7 @@ static void finish(struct adopt_wg *a, struct diags *errs, struct diags *notes)
 		if (!KEY_HAS(&p->public_key))
 			diags_add_at(errs, a->peer_line[i], 1, NULL,
 				     "[Peer] has no PublicKey (truncated file?)");
-		/* an AllowedIPs line whose value was refused is told at that line only */
+		/* an AllowedIPs whose value was refused is told at its line only */
 		if (!p->address.n && !a->allowed_line[i])
 			diags_add_at(errs, a->peer_line[i], 1, NULL,
 				     "[Peer] has no AllowedIPs: Atlas needs the peer's tunnel address");

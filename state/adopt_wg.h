@@ -22,7 +22,7 @@ struct adopt_wg {
 	struct wg_iface ifc;	/* name set by the caller's ifname; keys and peers from the file */
 	int *peer_line;		/* line of each peer's [Peer] header */
 	int *name_from;		/* per peer: enum adopt_name_source */
-	int *allowed_line;	/* per peer: line of its AllowedIPs, 0 when none */
+	int *allowed_line;	/* per peer: line of an AllowedIPs refused (told there), or 0 */
 	int has_port;		/* ListenPort was in the file */
 	int port_line, addr_line, iface_line;
 };

@@ -172,22 +172,44 @@ static int sb_rows_cb(struct sqlite3 *db, void *cls, struct store_map_stats *sta
 	return 0;
 }
 
+/*
+ * 1 when the stored state was last checked whole under the current rules:
+ * only then may an edit of one element take the rest as valid (a state
+ * stored before a rule was added may break it, and the full check says so).
+ */
+static int rules_current(struct store *s)
+{
+	char *v = store_meta_get(s, "rules_version");
+	int ok = v && !strcmp(v, STATE_RULES_VERSION);
+
+	free(v);
+	return ok;
+}
+
+/* After a state checked whole was stored: the rules it was checked under. */
+static void rules_mark(struct store *s)
+{
+	if (!rules_current(s))
+		store_meta_set(s, "rules_version", STATE_RULES_VERSION, NULL);
+}
+
 static int commit_on(struct store *s, struct commit_edit *e, struct atlas_state *next,
 		     struct posmap *pm, const char *trigger, const char *summary, struct diags *d,
 		     int64_t *gen, struct atlas_err *err)
 {
 	struct atlas_state *loaded = NULL;
 	const struct atlas_state *old = e ? e->old : NULL;
-	int ret = -1, rc;
+	int ret = -1, rc, fast_ok;
 
 	if (!old && store_load(s, &loaded, NULL, err) < 0)
 		goto out;
-	if (e && e->old && e->ifname && !pm) {
+	fast_ok = e && e->old && !pm && rules_current(s);
+	if (fast_ok && e->ifname) {
 		rc = state_check_edit(next, old, e->ifname, &e->po, &e->pn, d, err);
 		if (rc < 0)
 			goto out;
 		e->one_peer = rc;
-	} else if (e && e->old && e->inbound && !pm) {
+	} else if (fast_ok && e->inbound) {
 		rc = state_check_sb_edit(next, old, e->inbound, &e->u, d, err);
 		if (rc < 0)
 			goto out;
@@ -204,6 +226,8 @@ static int commit_on(struct store *s, struct commit_edit *e, struct atlas_state 
 			goto out;
 	} else if (store_save(s, next, trigger, summary, gen, err) < 0) {
 		goto out;
+	} else {
+		rules_mark(s);
 	}
 	ret = 0;
 out:
@@ -241,6 +265,8 @@ int state_import_yaml(struct store *s, const char *text, size_t len, const char 
 	if (!st)
 		goto out;
 	ret = store_save(s, st, trigger, trigger, gen, err);
+	if (ret == 0)
+		rules_mark(s);
 out:
 	posmap_clear(&pm);
 	state_free(st);
@@ -325,6 +351,8 @@ int state_restore(struct store *s, int64_t gen, int with_settings, int64_t *newg
 	buf_printf(&summary, "restore generation %lld", (long long)gen);
 	changes_brief(changes, &summary);
 	ret = store_save(s, st, trigger, buf_str(&summary), newgen, err);
+	if (ret == 0)
+		rules_mark(s);
 out:
 	json_decref(changes);
 	buf_release(&summary);

@@ -429,27 +429,30 @@ int schema_value_path(const struct schema *s, const void *p, const void *where, 
 	for (size_t i = 0; i < s->nfields; i++) {
 		const struct field *f = &s->fields[i];
 		const char *fp = FIELD_CPTR(p, f);
-		int n;
+		int n = snprintf(buf, len, "%s", f->name);
 
+		if (n < 0 || (size_t)n + 2 >= len)
+			return -1;
 		if (f->type == F_LIST) {
 			const char *arr = *(char *const *)fp;
 			size_t cnt = *(const size_t *)((const char *)p + f->aux_off);
 
-			if (w >= arr && arr && w < arr + cnt * f->sub->size) {
-				size_t j = (size_t)(w - arr) / f->sub->size;
+			/* the elements' own lists live elsewhere: every element is searched */
+			for (size_t j = 0; arr && j < cnt; j++) {
+				const char *elem = arr + j * f->sub->size;
+				int m = snprintf(buf, len, "%s[%zu]", f->name, j);
 
-				n = snprintf(buf, len, "%s[%zu]", f->name, j);
-				if (n < 0 || (size_t)n >= len)
+				if (m < 0 || (size_t)m + 2 >= len)
 					return -1;
-				/* a field at the element's start (its name) before the element */
-				if ((size_t)n + 1 < len) {
-					buf[n] = '.';
-					if (schema_value_path(f->sub, arr + j * f->sub->size, where,
-							      buf + n + 1, len - (size_t)n - 1) < 0)
-						buf[n] = '\0';
-				}
-				return 0;
+				/* the element itself, or its first field: the caller tells which */
+				if (w == elem)
+					return 0;
+				buf[m] = '.';
+				if (schema_value_path(f->sub, elem, where, buf + m + 1,
+						      len - (size_t)m - 1) == 0)
+					return 0;
 			}
+			n = snprintf(buf, len, "%s", f->name);
 		} else if (f->type == F_STRV) {
 			const struct strv *sv = (const struct strv *)fp;
 
@@ -458,18 +461,14 @@ int schema_value_path(const struct schema *s, const void *p, const void *where, 
 					     (size_t)(w - (const char *)sv->v) / sizeof(char *));
 				return n < 0 || (size_t)n >= len ? -1 : 0;
 			}
-		}
-		if (w < fp || w >= fp + field_size(f))
-			continue;
-		n = snprintf(buf, len, "%s", f->name);
-		if (n < 0 || (size_t)n >= len)
-			return -1;
-		if ((f->type == F_OBJ || f->type == F_SECTION) && (size_t)n + 1 < len) {
+		} else if (f->type == F_OBJ || f->type == F_SECTION) {
 			buf[n] = '.';
-			if (schema_value_path(f->sub, fp, where, buf + n + 1, len - (size_t)n - 1) < 0)
-				buf[n] = '\0';
+			if (schema_value_path(f->sub, fp, where, buf + n + 1, len - (size_t)n - 1) == 0)
+				return 0;
+			buf[n] = '\0';
 		}
-		return 0;
+		if (w >= fp && w < fp + field_size(f))
+			return 0;
 	}
 	return -1;
 }

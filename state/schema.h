@@ -86,8 +86,10 @@ void schema_copy(const struct schema *s, void *dst, const void *src);
 
 /*
  * The path of the value at where inside the struct at p of schema s, as the
- * API names fields ("inbounds[0].users[1].name", "address[2]"), written to
- * buf; 0, or -1 when where is not inside it.
+ * API names fields ("singbox.inbounds[0].port", "address[2]"), written to
+ * buf; 0, or -1 when where is not inside it. Where at the start of a list's
+ * element gives the element ("inbounds[0].users[1]"): its first field (the
+ * name) has the same address.
  */
 int schema_value_path(const struct schema *s, const void *p, const void *where, char *buf,
 		      size_t len);

@@ -445,13 +445,14 @@ int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
 	int64_t cur;
 	int ret = -1, have_last = 0, spliced = 0;
 
-	if (store_watch_check(s, err) < 0)
-		return -1;
 	/* Encoded before the write lock is taken, unless made from the last generation. */
 	if (!yaml_of)
 		state_to_yaml(st, 1, &yaml);
 	if (store_exec(s, "BEGIN IMMEDIATE", err) < 0)
 		goto out;
+	/* under the write lock: a watch claimed meanwhile is seen */
+	if (store_watch_check(s, err) < 0)
+		goto rollback;
 	cur = store_generation(s);
 	have_last = cur > 0 && generation_text(s, cur, &last, &lay, NULL) == 0;
 	spill_room(s, have_last ? last.len : yaml.len);
@@ -658,35 +659,58 @@ int store_meta_set(struct store *s, const char *key, const char *value, struct a
 	return ret;
 }
 
+/* The boot's id (new): a pid and start time repeat across boots. */
+static char *boot_id(void)
+{
+	struct buf b = BUF_INIT;
+
+	if (file_read("/proc/sys/kernel/random/boot_id", 256, &b, NULL) < 0 || !b.len)
+		buf_puts(&b, "-");
+	while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == ' '))
+		b.data[--b.len] = '\0';
+	return buf_detach(&b);
+}
+
 int store_watch_claim(struct store *s, const char *file, struct atlas_err *err)
 {
 	long long start = 0;
-	char *v;
+	char *v, *boot;
 	int ret;
 
 	if (proc_stat((long)getpid(), NULL, &start) < 0)
 		return err_set(err, ERR_IO, "cannot read this process's start time");
-	v = xasprintf("%ld %lld %s", (long)getpid(), start, file);
+	/* checked and claimed under one write lock: two watches starting at once see each other */
+	if (store_exec(s, "BEGIN IMMEDIATE", err) < 0)
+		return -1;
+	if (store_watch_check(s, err) < 0) {
+		store_exec(s, "ROLLBACK", NULL);
+		return -1;
+	}
+	boot = boot_id();
+	v = xasprintf("%ld %lld %s %s", (long)getpid(), start, boot, file);
 	ret = store_meta_set(s, "watch", v, err);
+	store_exec(s, ret == 0 ? "COMMIT" : "ROLLBACK", NULL);
 	free(v);
+	free(boot);
 	return ret;
 }
 
 /* The live process (not this one) that claimed the state: its pid and file (new), or 0. */
 static long watch_owner(struct store *s, char **file)
 {
-	char *v = store_meta_get(s, "watch"), state = 0;
+	char *v = store_meta_get(s, "watch"), *boot = NULL, state = 0, theirs[64];
 	long pid = 0;
 	long long start = 0, now = 0;
 	int at = 0;
 
 	*file = NULL;
-	if (v && v[0] && sscanf(v, "%ld %lld %n", &pid, &start, &at) == 2 && at > 0 && pid > 0 &&
-	    pid != (long)getpid() && proc_stat(pid, &state, &now) == 0 && state != 'Z' &&
-	    state != 'X' && now == start)
+	if (v && v[0] && sscanf(v, "%ld %lld %63s %n", &pid, &start, theirs, &at) == 3 && at > 0 &&
+	    pid > 0 && pid != (long)getpid() && !strcmp(theirs, (boot = boot_id())) &&
+	    proc_stat(pid, &state, &now) == 0 && state != 'Z' && state != 'X' && now == start)
 		*file = xstrdup(v + at);
 	else
 		pid = 0;
+	free(boot);
 	free(v);
 	return pid;
 }

@@ -139,8 +139,10 @@ int store_set_applied_generation(struct store *s, int64_t gen, struct atlas_err 
  * lives, every save by another process is refused (ERR_CONFLICT naming the
  * file and the pid): an edit through the CLI would be applied and then
  * stand against the file until its next change. A claim left by a process
- * that is gone (or whose pid now belongs to another process) is ignored.
- * check: 0 when this process may save.
+ * that is gone (or whose pid now belongs to another process, or was of an
+ * earlier boot) is ignored. claim: refused (ERR_CONFLICT) while another
+ * live process holds one; checked and made under one write lock. check: 0
+ * when this process may save (store_save checks under its write lock).
  */
 int store_watch_claim(struct store *s, const char *file, struct atlas_err *err);
 void store_watch_release(struct store *s);

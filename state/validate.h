@@ -16,6 +16,13 @@
 /* Checks st; appends problems to d; returns their number (0: valid). */
 size_t state_validate(const struct atlas_state *st, struct diags *d);
 /*
+ * The version of the rules state_validate applies: one more whenever a rule
+ * is added. A commit of one element checks only that element and takes the
+ * rest as valid, which holds only for a state stored under these rules
+ * (state/commit.c keeps the version of the last full check in the store).
+ */
+#define STATE_RULES_VERSION "2"
+/*
  * The rules of peer p of interface ifc on its own (its fields, its
  * addresses inside the interface's networks), not those against the other
  * peers; appends problems to d as state_validate words them.

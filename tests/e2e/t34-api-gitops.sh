@@ -35,7 +35,8 @@ ok "rename-over edit added carol on the interface (${ms} ms)"
 for req in "-X POST -d {\"name\":\"dave\"} $U/wireguard/interfaces/atasrv$N/peers" \
            "-X DELETE $U/wireguard/interfaces/atasrv$N/peers/alice" \
            "-X PATCH -d {\"disabled\":true} $U/wireguard/interfaces/atasrv$N/peers/alice" \
-           "-X PUT --data-binary @$F $U/state"; do
+           "-X PUT --data-binary @$F $U/state" "-X PUT --data-binary @$F $U/state?dry_run=false" \
+           "-X PUT --data-binary @$F $U/state?dry_run=0"; do
   # shellcheck disable=SC2086
   code=$(api -o "$T/409" -w '%{http_code}' $req)
   [ "$code" = 409 ] || fail "write with --watch: $req -> $code"

@@ -73,6 +73,11 @@ grep_q "kept in $F by \`atlas serve --watch\` (pid $API_PID)" "$T/cli.out" || fa
 grep_q 'edit that file instead' "$T/cli.out" || fail "CLI refusal: $(cat "$T/cli.out")"
 [ "$(api "$U/status" | jq .generation)" = "$gen" ] || fail "a refused CLI edit stored a generation"
 npeers 3 || fail "peers after the refused CLI edits: $(peers)"
+# a second server on the same data is refused at once (and leaves the first one's claim)
+! timeout 10 "$ATLAS_BIN" --data "$T/data" serve --listen 127.0.0.1:18089 --watch "$F" > "$T/second.out" 2>&1 ||
+  fail "a second serve --watch started"
+grep_q "another atlas serve runs on $T/data (pid $API_PID): stop it first" "$T/second.out" || fail "second serve: $(cat "$T/second.out")"
+! "$ATLAS_BIN" --data "$T/data" import "$T/empty.yaml" > /dev/null 2>&1 || fail "the refused second watch released the claim"
 api_stop
 "$ATLAS_BIN" --data "$T/data" wg peer add dave -i atasrv$N > "$T/cli.out" 2>&1 ||
   fail "the CLI is still refused after the watch stopped: $(cat "$T/cli.out")"

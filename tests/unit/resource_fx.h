@@ -149,13 +149,14 @@ static inline void expect(struct fx *f, const char *method, const char *path, co
 
 	if (a.status != status)
 		fail_msg("%s %s: status %d, want %d: %s", method, path, a.status, status, a.text);
-	if (error) {
+	if (error || field) {
 		const char *got = json_string_value(json_object_get(a.json, "error"));
 		const char *gotf = json_string_value(json_object_get(a.json, "field"));
 
-		if (!got || strcmp(got, error))
+		if (error && (!got || strcmp(got, error)))
 			fail_msg("%s %s: error \"%s\", want \"%s\"", method, path,
 				 got ? got : "(none)", error);
+		/* with an error: the field exactly (none when NULL); without: the field given */
 		if (field ? !gotf || strcmp(gotf, field) : gotf != NULL)
 			fail_msg("%s %s: field \"%s\", want \"%s\"", method, path,
 				 gotf ? gotf : "(none)", field ? field : "(none)");

@@ -147,6 +147,8 @@ static void test_adopt__malformed(void **ts)
 		     "f.conf:7:27: AllowedIPs: \"10.8.0.300/32\" is not an IPv4 or IPv6 prefix");
 	expect_error("PrivateKey = " K1 "\n", "f.conf:1:1: \"PrivateKey\" outside any section");
 	expect_error("", "f.conf:1:1: no [Interface] section");
+	expect_error(HEAD "[Peer]\nPublicKey = " K2 "\nAllowedIPs =\n",
+		     "f.conf:5:1: [Peer] has no AllowedIPs");
 	/* a problem told once: not again as a consequence */
 	{
 		static const char *const once[][2] = {

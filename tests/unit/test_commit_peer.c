@@ -255,7 +255,7 @@ static void test_commit_peer__store(void **x)
 	int64_t gen = 0, g0 = 0;
 	char *before, *now;
 
-	assert_int_equal(store_save(s, old, "test", "base", &g0, &err), 0);
+	assert_int_equal(state_commit(s, old, NULL, "test", "base", &d, &g0, &err), 0);
 	state_free(old);
 	assert_int_equal(store_load(s, &old, NULL, &err), 0);
 	next = state_dup(old);
@@ -325,7 +325,7 @@ static void test_commit_peer__no_spill_in_an_edit(void **x)
 	int64_t gen = 0, g0 = 0;
 	int spilled = -1, hi = 0;
 
-	assert_int_equal(store_save(s, old, "test", "base", &g0, &err), 0);
+	assert_int_equal(state_commit(s, old, NULL, "test", "base", &d, &g0, &err), 0);
 	state_free(old);
 	assert_int_equal(store_load(s, &old, NULL, &err), 0);
 	assert_int_equal(store_set_cache_kib(s, 16, NULL), 0); /* 4 pages; the text is ~20 */
@@ -341,9 +341,55 @@ static void test_commit_peer__no_spill_in_an_edit(void **x)
 	state_free(old);
 }
 
+/*
+ * A state stored without the whole check under the current rules (before
+ * an upgrade added one) gets no edit of one peer: the full check runs, and
+ * refuses what the new rule refuses; once fixed, edits are fast again.
+ */
+static void test_commit_peer__old_rules_take_the_full_path(void **x)
+{
+	struct store *s = *x;
+	struct atlas_state *old = base(), *next;
+	struct commit_edit e;
+	struct diags d = { 0 };
+	struct atlas_err err = { 0 };
+	int64_t gen = 0, g0 = 0;
+
+	/* the OpenVPN network over wg0's: a rule the store knows nothing of */
+	free(old->openvpn.network);
+	old->openvpn.network = xstrdup("10.0.5.0/24");
+	assert_int_equal(store_save(s, old, "test", "before the rule", &g0, &err), 0);
+	state_free(old);
+	assert_int_equal(store_load(s, &old, NULL, &err), 0);
+	next = state_dup(old);
+	add(next, "wg0", "new");
+	e = (struct commit_edit){ .old = old, .old_gen = g0, .ifname = "wg0" };
+	assert_int_equal(state_commit_on(s, &e, next, "test", "edit", &d, &gen, &err), -1);
+	assert_int_equal(e.one_peer, 0);
+	assert_non_null(strstr(d.v[0].msg, "overlaps wireguard interface \"wg0\""));
+	diags_clear(&d);
+	state_free(next);
+	/* fixed by a full commit: the next edit of one peer is fast */
+	next = state_dup(old);
+	free(next->openvpn.network);
+	next->openvpn.network = xstrdup("10.9.0.0/24");
+	assert_int_equal(state_commit(s, next, NULL, "test", "fix", &d, &g0, &err), 0);
+	state_free(old);
+	old = next;
+	next = state_dup(old);
+	add(next, "wg0", "new");
+	e = (struct commit_edit){ .old = old, .old_gen = g0, .ifname = "wg0" };
+	assert_int_equal(state_commit_on(s, &e, next, "test", "edit", &d, &gen, &err), 0);
+	assert_int_equal(e.one_peer, 1);
+	state_free(next);
+	state_free(old);
+}
+
 TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_commit_peer__same_as_full),
 	cmocka_unit_test_setup_teardown(test_commit_peer__store, tu_store_setup,
 					tu_store_teardown),
 	cmocka_unit_test_setup_teardown(test_commit_peer__no_spill_in_an_edit, tu_store_setup,
-					tu_store_teardown))
+					tu_store_teardown),
+	cmocka_unit_test_setup_teardown(test_commit_peer__old_rules_take_the_full_path,
+					tu_store_setup, tu_store_teardown))

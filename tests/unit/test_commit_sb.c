@@ -283,7 +283,7 @@ static void test_commit_sb__store(void **x)
 	int64_t gen = 0, g0 = 0;
 	char *before, *now;
 
-	assert_int_equal(store_save(s, old, "test", "base", &g0, &err), 0);
+	assert_int_equal(state_commit(s, old, NULL, "test", "base", &d, &g0, &err), 0);
 	state_free(old);
 	assert_int_equal(store_load(s, &old, NULL, &err), 0);
 	next = state_dup(old);

@@ -64,7 +64,10 @@ static void test_resource__sing_box_inbounds_and_users(void **ts)
 	       "no sing-box inbound \"edge\"", NULL);
 	/* The validation's rule holds: no inbound without users, and the state stays empty. */
 	expect(f, "POST", SBI, "{\"name\":\"edge\",\"type\":\"vless\",\"port\":8443}", 422,
-	       NULL, "users");
+	       NULL, "server_name"); /* the first of its problems, about the inbound itself */
+	expect(f, "POST", SBI,
+	       "{\"name\":\"edge\",\"type\":\"vless\",\"port\":8443,\"server_name\":\"a.example\"}",
+	       422, NULL, "users");
 	expect(f, "POST", SBI, EDGE_BODY("[]"), 422, "singbox inbound \"edge\": " NO_USERS, "users");
 	assert_int_equal(store_generation(f->app.store), 0);
 	/* The first users are decoded like any user: no secret set through the API. */
@@ -85,7 +88,7 @@ static void test_resource__sing_box_inbounds_and_users(void **ts)
 	expect(f, "POST", SBI, EDGE_BODY("{}"), 422,
 	       "inbound: users must be an array of user objects", "users");
 	expect(f, "POST", SBI, EDGE_BODY("[{\"name\":\"alice\"},{\"name\":\"alice\"}]"), 422,
-	       "singbox inbound \"edge\": user name \"alice\" is used twice", "name");
+	       "singbox inbound \"edge\": user name \"alice\" is used twice", "users[1].name");
 	assert_int_equal(store_generation(f->app.store), 0);
 
 	a = call(f, "POST", SBI,
