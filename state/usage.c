@@ -28,10 +28,26 @@ int bytes_parse(const char *s, long long *out)
 
 	if (!s || !isdigit((unsigned char)*s))
 		return -1;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s)
-		return -1;
+	/* decimal only: digits, then at most a point and digits (no 0x10, no 1e3) */
+	{
+		size_t k = strspn(s, "0123456789");
+		char num[64];
+
+		if (s[k] == '.') {
+			if (!isdigit((unsigned char)s[k + 1]))
+				return -1;
+			k += 1 + strspn(s + k + 1, "0123456789");
+		}
+		if (k >= sizeof(num))
+			return -1;
+		memcpy(num, s, k);
+		num[k] = '\0';
+		errno = 0;
+		v = strtod(num, NULL);
+		if (errno)
+			return -1;
+		end = (char *)s + k;
+	}
 	if (*end == ' ')
 		end++;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)

@@ -54,6 +54,12 @@ static void test_usage__bytes_parse(void **s)
 		{ "99999999TiB", -1 }, /* beyond 2^62 */
 		{ "20GiB ", -1 },
 		{ "", -1 },
+		{ "0x10MB", -1 }, /* decimal only */
+		{ "1e3KB", -1 },
+		{ "1e3", -1 },
+		{ "1.GiB", -1 },
+		{ "0.5KiB", 512 },
+		{ "007MB", 7000000 },
 	};
 
 	(void)s;
