@@ -144,6 +144,23 @@ static void check_peer(struct vctx *c, const struct wg_iface *ifc, const struct 
 			if (ip_addr_eq(&nets[k], &ip))
 				V(c, &p->address.v[i], "address",
 				  "address \"%s\" is the interface's own address", p->address.v[i]);
+			else if (ip.family == AF_INET && ip.prefix == 32 && nets[k].prefix <= 30 &&
+				 ip_in_net(&nets[k], &ip)) {
+				/* the kernel takes these two for the network itself and for broadcast */
+				uint32_t a = (uint32_t)ip.a[0] << 24 | (uint32_t)ip.a[1] << 16 |
+					     (uint32_t)ip.a[2] << 8 | ip.a[3];
+				uint32_t host = 0xffffffffu >> nets[k].prefix;
+				struct ipaddr net;
+				char nb[64];
+
+				ip_network(&nets[k], &net);
+				ip_format(&net, 1, nb, sizeof(nb));
+				if ((a & host) == 0 || (a & host) == host)
+					V(c, &p->address.v[i], "address",
+					  "address \"%s\" is the %s address of network %s: a peer "
+					  "needs a host address",
+					  p->address.v[i], (a & host) ? "broadcast" : "network", nb);
+			}
 		}
 		if (!inside)
 			V(c, &p->address.v[i], "address",

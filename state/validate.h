@@ -21,7 +21,7 @@ size_t state_validate(const struct atlas_state *st, struct diags *d);
  * rest as valid, which holds only for a state stored under these rules
  * (state/commit.c keeps the version of the last full check in the store).
  */
-#define STATE_RULES_VERSION "2"
+#define STATE_RULES_VERSION "3"
 /*
  * The rules of peer p of interface ifc on its own (its fields, its
  * addresses inside the interface's networks), not those against the other

@@ -122,6 +122,12 @@ static void test_validate__address_inside_network(void **s)
 	bad(WG("        - name: a\n          address: [10.8.0.0/16]\n"), "is outside the networks");
 	bad(WG("        - name: a\n          address: [10.8.0.1/32]\n"),
 	    "address \"10.8.0.1/32\" is the interface's own address");
+	bad(WG("        - name: a\n          address: [10.8.0.255/32]\n"),
+	    "address \"10.8.0.255/32\" is the broadcast address of network 10.8.0.0/24: a peer "
+	    "needs a host address");
+	bad(WG("        - name: a\n          address: [10.8.0.0]\n"),
+	    "address \"10.8.0.0\" is the network address of network 10.8.0.0/24");
+	good(WG("        - name: a\n          address: [10.8.0.254/32]\n"));
 }
 
 static void test_validate__address_used_twice(void **s)
