@@ -31,7 +31,17 @@ int wg_client_config(const struct driver_ctx *ctx, const struct atlas_state *des
 	if (!strcmp(format, "conf")) {
 		ret = render_wg_client(&desired->settings, ifc, p, out, NULL, err);
 	} else if (!strcmp(format, "qr.svg")) {
-		if (render_wg_client(&desired->settings, ifc, p, &conf, NULL, err) == 0)
+		int byo = 0;
+
+		/* a config without its key cannot be imported by scanning: the CLI refuses it too */
+		if (render_wg_client(&desired->settings, ifc, p, &conf, &byo, err) < 0)
+			;
+		else if (byo)
+			err_set(err, ERR_INVALID,
+				"peer \"%s\" brings its own key: Atlas has no private key to put in a "
+				"QR code (download the config and add the key yourself)",
+				p->name);
+		else
 			ret = render_qr_svg(buf_str(&conf), out, err);
 	} else {
 		err_set(err, ERR_UNSUPPORTED, "wireguard has no client file \"%s\"", format);

@@ -412,6 +412,20 @@ static void test_resource__client_file(void **ts)
 	answer_release(&a);
 	expect(f, "GET", IF "/wg0/peers/bob/config", NULL, 404,
 	       "no peer \"bob\" on wireguard interface \"wg0\"", NULL);
+	/* a peer that brings its own key: its config, but no QR code that cannot be imported */
+	{
+		char priv[KEY_B64], pub[KEY_B64], *body;
+
+		assert_int_equal(key_generate(priv, pub, NULL), 0);
+		body = xasprintf("{\"name\":\"byo\",\"public_key\":\"%s\"}", pub);
+		expect(f, "POST", IF "/wg0/peers", body, 201, NULL, NULL);
+		free(body);
+		expect(f, "GET", IF "/wg0/peers/byo/config", NULL, 200, NULL, NULL);
+		expect(f, "GET", IF "/wg0/peers/byo/qr.svg", NULL, 409,
+		       "peer \"byo\" brings its own key: Atlas has no private key to put in a QR code "
+		       "(download the config and add the key yourself)",
+		       NULL);
+	}
 }
 
 
