@@ -26,6 +26,7 @@ struct usage_book {
 	struct usage_view view;
 	json_t *suspended;	/* {"wireguard/wg0/alice": "why"}; NULL before the first tick */
 	long long pruned_day;
+	long long resets;	/* usage_store_resets() when the view was read */
 	unsigned ticks;
 	struct usage_change *ch;
 	size_t nch, capch;
@@ -37,7 +38,7 @@ struct usage_book *usage_book_new(const char *datadir, struct atlas_err *err)
 
 	if (store_open(datadir, &b->store, err) < 0 ||
 	    store_set_cache_kib(b->store, 128, err) < 0 ||
-	    usage_store_load(b->store, &b->view, err) < 0) {
+	    (b->resets = usage_store_resets(b->store), usage_store_load(b->store, &b->view, err)) < 0) {
 		usage_book_free(b);
 		return NULL;
 	}
@@ -280,17 +281,20 @@ int usage_book_tick(struct usage_book *b, const struct atlas_state *st, json_t *
 		    const struct live_wg *lw, time_t now, struct events *ev)
 {
 	struct atlas_err err = { 0 };
-	long long day = usage_day(now), prune = 0;
+	long long day = usage_day(now), prune = 0, resets;
 	json_t *over, *v;
 	const char *key;
 	int changed = 0;
 
-	if (++b->ticks % USAGE_RELOAD_TICKS == 0) {
+	/* a reset (the API's, the CLI's) makes the view stale at once: over quota is judged now */
+	resets = usage_store_resets(b->store);
+	if (++b->ticks % USAGE_RELOAD_TICKS == 0 || resets != b->resets) {
 		struct usage_view fresh;
 
 		if (usage_store_load(b->store, &fresh, &err) == 0) {
 			usage_view_release(&b->view);
 			b->view = fresh;
+			b->resets = resets;
 		}
 	}
 	add_users(b, st);

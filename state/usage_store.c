@@ -184,10 +184,27 @@ int usage_store_reset(struct store *s, const char *user, int *n, struct atlas_er
 		goto out;
 	}
 	*n = sqlite3_changes(db);
+	/* counted, for the accounting of a running server to read its view again (usage_tick.c) */
+	if (*n && sqlite3_exec(db,
+			       "INSERT INTO meta (key, value) VALUES ('usage_resets', '1') "
+			       "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+			       NULL, NULL, NULL) != SQLITE_OK) {
+		db_fail(db, err, "usage reset");
+		goto out;
+	}
 	ret = 0;
 out:
 	sqlite3_finalize(st);
 	return ret;
+}
+
+long long usage_store_resets(struct store *s)
+{
+	char *v = store_meta_get(s, "usage_resets");
+	long long n = v ? strtoll(v, NULL, 10) : 0;
+
+	free(v);
+	return n;
 }
 
 #define DAILY_SQL \

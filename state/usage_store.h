@@ -30,6 +30,8 @@ int usage_store_commit(struct store *s, struct usage_change *v, size_t n, long l
 
 /* Starts the current period of user (a name, or IF/PEER) at 0; *n entries reset. */
 int usage_store_reset(struct store *s, const char *user, int *n, struct atlas_err *err);
+/* How many resets the store has seen (any process's): a change means views are stale. */
+long long usage_store_resets(struct store *s);
 
 /* [{"day": "YYYY-MM-DD", "rx_bytes", "tx_bytes"}] from day since on (new), or NULL with err. */
 json_t *usage_store_daily(struct store *s, const char *engine, const char *user, long long since,

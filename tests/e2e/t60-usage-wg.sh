@@ -160,7 +160,11 @@ alice_after=$(usage_of alice period_bytes)
 absent "$alice_pub" SV wg show $IF peers || fail "alice back on the interface after the restart"
 ok "atlas serve restarted: usage kept (bob $bob_before -> $bob_after), alice still off"
 
+susp0=$(grep -c "usage: wireguard/$IF/alice suspended" "$API_LOG" || true)
 SV "$ATLAS_BIN" --data "$T/data" usage reset alice >/dev/null || fail "usage reset"
+# the server's accounting sees the CLI's reset at its next tick: alice resumed there, not by a resync
+wait_for 10 grep -q "usage: wireguard/$IF/alice resumed" "$API_LOG" >/dev/null ||
+  fail "the running server's accounting did not see the reset: $(grep "usage: " "$API_LOG" | tail -3)"
 wait_for 20 present "$alice_pub" SV wg show $IF peers >/dev/null || fail "alice not back after the reset"
 wait_for 10 A ping -c 1 -W 1 10.60.0.1 >/dev/null || fail "alice cannot ping after the reset (same config, same keys)"
 [ "$(usage_of alice state)" = active ] || fail "alice not active after the reset"
@@ -171,6 +175,8 @@ ok "usage reset: alice back with the same keys"
 head -c $((40 * 1048576)) /dev/zero > "$T/www/big"
 A curl -s --max-time 12 --limit-rate 6250000 -o /dev/null http://10.60.0.1:8060/big || true
 wait_for 15 absent "$alice_pub" SV wg show $IF peers >/dev/null || fail "alice not cut at 50 Mbit/s"
+[ "$(grep -c "usage: wireguard/$IF/alice suspended" "$API_LOG")" -gt "$susp0" ] ||
+  fail "alice's new crossing was not seen as one (cut by a resync only?)"
 used=$(usage_of alice period_bytes)
 echo "  overshoot at 50 Mbit/s: $((used - 2 * 1048576)) bytes past the 2 MiB quota ($used counted)"
 ok "alice cut again during a 50 Mbit/s transfer"

@@ -9,6 +9,8 @@
 
 #include "testutil.h"
 
+#include "api/api.h"
+
 #include "state/active.h"
 #include "state/commit.h"
 #include "state/sb_people.h"
@@ -548,8 +550,51 @@ static void test_usage__sb_people(void **s)
 	diags_clear(&d);
 }
 
+/*
+ * The running server's accounting sees a reset made on another connection
+ * (the API's, the CLI's) at its next tick: a user over quota is over no
+ * more at once, and over again as soon as new traffic passes the quota. It
+ * kept judging from its stale view until it read the store again (20 ticks).
+ */
+static void test_usage__book_sees_a_reset(void **x)
+{
+	char *dir = tu_tmpdir();
+	struct store *s = NULL;
+	struct atlas_err err = { 0 };
+	struct atlas_state *st = tu_state_checked(
+		"version: 1\nsingbox:\n  inbounds:\n  - {name: ss, type: shadowsocks, port: 8388,"
+		" users: [{name: sam, quota: 5MB}]}\n");
+	struct usage_book *b;
+	time_t now = at(2026, 12, 3, 12, 0, 0);
+	json_t *live;
+	int n = 0;
+
+	(void)x;
+	if (store_open(dir, &s, &err) < 0 || !(b = usage_book_new(dir, &err)))
+		fail_msg("%s", err.msg);
+#define LIVE(up) json_pack("{s:{s:[{s:s, s:I, s:I}]}}", "singbox", "users", "name", "sam", \
+			   "uplink_bytes", (json_int_t)(up), "downlink_bytes", (json_int_t)0)
+	live = LIVE(6000000);
+	usage_book_tick(b, st, live, NULL, now, NULL);
+	json_decref(live);
+	assert_int_equal(usage_store_reset(s, "sam", &n, &err), 0);
+	assert_int_equal(n, 1);
+	live = LIVE(6000000); /* no new traffic */
+	assert_int_equal(usage_book_tick(b, st, live, NULL, now + 3, NULL), 1); /* resumed */
+	json_decref(live);
+	live = LIVE(12000000);
+	assert_int_equal(usage_book_tick(b, st, live, NULL, now + 6, NULL), 1); /* over again */
+	json_decref(live);
+#undef LIVE
+	usage_book_free(b);
+	store_close(s);
+	state_free(st);
+	tu_rmrf_free(dir);
+}
+
 TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_usage__bytes_parse),
+	cmocka_unit_test(test_usage__book_sees_a_reset),
 	cmocka_unit_test(test_usage__bytes_format),
 	cmocka_unit_test(test_usage__bad_unit_line_col),
 	cmocka_unit_test(test_usage__period_start),
