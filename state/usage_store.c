@@ -198,6 +198,46 @@ out:
 	return ret;
 }
 
+int usage_store_rename(struct store *s, const char *engine, const char *from, const char *to,
+		       struct atlas_err *err)
+{
+	static const char *const sql[] = {
+		/* rows the new name had (a user gone before) or that a tick made meanwhile go */
+		"DELETE FROM usage_counters WHERE engine = ?1 AND user = ?3",
+		"DELETE FROM usage_daily WHERE engine = ?1 AND user = ?3",
+		"UPDATE usage_counters SET user = ?3 WHERE engine = ?1 AND user = ?2",
+		"UPDATE usage_daily SET user = ?3 WHERE engine = ?1 AND user = ?2",
+		"INSERT INTO meta (key, value) VALUES ('usage_resets', '1') "
+		"ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+	};
+	sqlite3 *db = store_db(s);
+	int ret = -1;
+
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(db, err, "usage rename");
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		sqlite3_stmt *st = NULL;
+		int rc = sqlite3_prepare_v2(db, sql[i], -1, &st, NULL);
+
+		if (rc == SQLITE_OK && i < 4) {
+			sqlite3_bind_text(st, 1, engine, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, to, -1, SQLITE_STATIC);
+		}
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			db_fail(db, err, "usage rename");
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	sqlite3_exec(db, ret == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+	return ret;
+}
+
 long long usage_store_resets(struct store *s)
 {
 	char *v = store_meta_get(s, "usage_resets");

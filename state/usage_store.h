@@ -30,7 +30,15 @@ int usage_store_commit(struct store *s, struct usage_change *v, size_t n, long l
 
 /* Starts the current period of user (a name, or IF/PEER) at 0; *n entries reset. */
 int usage_store_reset(struct store *s, const char *user, int *n, struct atlas_err *err);
-/* How many resets the store has seen (any process's): a change means views are stale. */
+/*
+ * The usage of user from (counters, period, daily buckets) becomes to's, in
+ * one transaction: a renamed user keeps their quota's count, and the
+ * engine's counters go on from where they were (not counted twice). Rows of
+ * to go first. Counts as a reset for the views (usage_store_resets).
+ */
+int usage_store_rename(struct store *s, const char *engine, const char *from, const char *to,
+		       struct atlas_err *err);
+/* How many resets (and renames) the store has seen, any process's: views are stale then. */
 long long usage_store_resets(struct store *s);
 
 /* [{"day": "YYYY-MM-DD", "rx_bytes", "tx_bytes"}] from day since on (new), or NULL with err. */

@@ -466,6 +466,15 @@ static void test_resource__wg_peer_rename(void **ts)
 	assert_true(priv[0] != '\0');
 	assert_string_equal(p->address.v[0], "10.0.0.2/32");
 	state_free(st);
+	/* alice's usage (a period count, a day), and a stale row of an earlier "bob" */
+	assert_int_equal(sqlite3_exec(store_db(f->app.store),
+				      "INSERT INTO usage_counters VALUES "
+				      "('wireguard','wg0/alice',5,6,0,500,600,1,50,60),"
+				      "('wireguard','wg0/bob',1,1,0,9,9,1,9,9);"
+				      "INSERT INTO usage_daily VALUES ('wireguard','wg0/alice',20000,50,60),"
+				      "('wireguard','wg0/bob',20000,9,9)",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
 
 	a = call(f, "PATCH", IF "/wg0/peers/alice", "{\"name\":\"bob\",\"note\":\"phone\"}");
 	if (a.status != 200)
@@ -475,6 +484,14 @@ static void test_resource__wg_peer_rename(void **ts)
 	assert_string_equal(str(a.json, "public_key"), pub);
 	assert_int_equal(json_integer_value(json_object_get(a.json, "keepalive")), 25);
 	answer_release(&a);
+	/* the usage went with the name, the stale row is gone */
+	assert_int_equal(tu_sql_int(store_db(f->app.store),
+				    "SELECT count(*) FROM usage_counters WHERE user = 'wg0/alice'"), 0);
+	assert_int_equal(tu_sql_int(store_db(f->app.store),
+				    "SELECT period_rx + period_tx FROM usage_counters WHERE user = 'wg0/bob'"),
+			 110);
+	assert_int_equal(tu_sql_int(store_db(f->app.store),
+				    "SELECT rx FROM usage_daily WHERE user = 'wg0/bob'"), 50);
 	st = stored(f);
 	assert_null(stored_peer(st, "alice"));
 	p = stored_peer(st, "bob");
