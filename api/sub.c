@@ -7,12 +7,12 @@
  * newlines, in base64; ?format=singbox gives the sing-box client profile.
  * Two headers that clients show:
  *   Subscription-Userinfo: upload=U; download=D; total=T; expire=E
- *     U, D: the person's traffic in bytes from the driver's live status
- *     (0 while sing-box reports none); T: the sum of the person's
- *     quota_bytes over their inbounds, 0 (unlimited) when any inbound has
- *     no quota; E: the latest expiry (unix seconds: the end of an expires
- *     day UTC, or its date and time),
- *     0 when any inbound has no expiry;
+ *     U, D: what the person sent and received in the quota's current
+ *     period, from the usage book the quota is enforced by; T: that quota
+ *     (the first of the person's inbounds that gives one, quota or
+ *     quota_bytes), 0 when unlimited; E: the latest expiry (unix seconds:
+ *     the end of an expires day UTC, or its date and time), 0 when any
+ *     inbound has no expiry;
  *   Profile-Update-Interval: hours between two fetches.
  * An unknown (or rotated away) token answers 404 and counts as a miss of
  * the client address; SUB_RL_MAX misses within SUB_RL_WINDOW seconds block
@@ -33,6 +33,7 @@
 #include "api/api.h"
 #include "api/singbox.h"
 #include "state/active.h"
+#include "state/usage_store.h"
 
 #define SUB_RL_SLOTS 256
 
@@ -92,41 +93,46 @@ static void record_miss(const char *addr, time_t now)
 }
 
 /* Unix seconds of the end of day "YYYY-MM-DD" (UTC), 0 when it is not one. */
-/* The Subscription-Userinfo value of the person name (live: the driver's status or NULL). */
-static void userinfo(const struct atlas_state *st, const char *name, json_t *live, char *out,
-		     size_t len)
+/*
+ * The Subscription-Userinfo value of the person name: what the quota counts
+ * this period (upload: the bytes the person sent, download: received) out of
+ * the quota that is enforced (the first of the person's inbounds that gives
+ * one, as usage.md says), from the usage book Atlas cuts by; the expiry.
+ */
+static void userinfo(struct app *a, const struct atlas_state *st, const char *name, time_t now,
+		     char *out, size_t len)
 {
-	long long up = 0, down = 0, total = 0, expire = 0;
-	int unlimited = 0, forever = 0;
-	json_t *lu;
-	size_t k;
+	struct quota_cfg q = quota_of_sb(st, name);
+	struct usage_view u;
+	long long up = 0, down = 0, expire = 0;
+	int forever = 0;
 
 	for (size_t i = 0; i < st->singbox.ninbounds; i++) {
-		const struct sb_user *u = state_sb_user(&st->singbox.inbounds[i], name);
+		const struct sb_user *su = state_sb_user(&st->singbox.inbounds[i], name);
 		long long e;
 
-		if (!u)
+		if (!su)
 			continue;
-		unlimited |= u->quota_bytes == 0;
-		total += u->quota_bytes;
-		forever |= !u->expires;
-		if (!u->expires || expiry_parse(u->expires, &e) < 0)
+		forever |= !su->expires;
+		if (!su->expires || expiry_parse(su->expires, &e) < 0)
 			e = 0;
 		if (e > expire)
 			expire = e;
 	}
-	json_array_foreach(json_object_get(live, "users"), k, lu)
-	{
-		const char *n = json_string_value(json_object_get(lu, "name"));
+	pthread_mutex_lock(&a->store_mu);
+	if (usage_store_load(a->store, &u, NULL) == 0) {
+		const struct usage_entry *e = usage_find(&u, "singbox", name);
 
-		if (n && !strcmp(n, name)) {
-			up = json_integer_value(json_object_get(lu, "uplink_bytes"));
-			down = json_integer_value(json_object_get(lu, "downlink_bytes"));
-			break;
+		/* a count of an older period is none of this one's */
+		if (e && usage_period_used(&q, e, now) > 0) {
+			up = e->period_rx;
+			down = e->period_tx;
 		}
+		usage_view_release(&u);
 	}
-	snprintf(out, len, "upload=%lld; download=%lld; total=%lld; expire=%lld", up, down,
-		 unlimited ? 0 : total, forever ? 0 : expire);
+	pthread_mutex_unlock(&a->store_mu);
+	snprintf(out, len, "upload=%lld; download=%lld; total=%lld; expire=%lld", up, down, q.quota,
+		 forever ? 0 : expire);
 }
 
 /* Answers with body and the subscription headers (a response of our own: r->resp). */
@@ -185,10 +191,7 @@ void h_sub(struct req *r)
 		reply_error(r, err.code == ERR_NOTFOUND ? 404 : err.code == ERR_INVALID ? 409 : 500,
 			    NULL, "%s", err.msg);
 	} else {
-		json_t *live = app_live(r->app, "singbox");
-
-		userinfo(st, sub->name, live, info, sizeof(info));
-		json_decref(live);
+		userinfo(r->app, st, sub->name, now, info, sizeof(info));
 		reply_sub(r, format && *format ? "application/json" : "text/plain; charset=utf-8",
 			  &out, info);
 	}

@@ -61,7 +61,8 @@ tok=${url##*/}
 [ "$(sub "$url")" = 200 ] || fail "GET /sub/TOKEN: $(cat "$T/b")"
 info=$(header Subscription-Userinfo)
 want_exp=$(date -u -d 2030-01-02 +%s)
-[ "$info" = "upload=0; download=0; total=3000; expire=$want_exp" ] || fail "Subscription-Userinfo: '$info'"
+# total: the quota enforced, the first of alice's inbounds that gives one (edge's 1000), not a sum
+[ "$info" = "upload=0; download=0; total=1000; expire=$want_exp" ] || fail "Subscription-Userinfo: '$info'"
 [ "$(header Profile-Update-Interval)" = 12 ] || fail "Profile-Update-Interval: $(header Profile-Update-Interval)"
 base64 -d < "$T/b" > "$T/links" || fail "the body is not base64: $(cat "$T/b")"
 [ "$(wc -l < "$T/links")" = 1 ] || fail "links: $(cat "$T/links")" # two links, one newline between

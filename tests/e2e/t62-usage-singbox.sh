@@ -66,6 +66,14 @@ ms=$(wait_for 20 gone) || fail "ss1 still fetches after going over quota: $(cli 
 [ "$(fetch 1081)" = "hello from the internet 62" ] || fail "ss2 lost its access"
 [ "$(sb_pid)" = "$pid" ] && [ "$(starts)" = "$before" ] || fail "the Shadowsocks cut reloaded or restarted sing-box"
 [ "$(usage_of ss1 state)" = suspended ] || fail "atlas usage: ss1 is $(usage_of ss1 state)"
+# what ss1's subscription tells its client: the period's count Atlas cut by, of the 2 MiB quota
+sub=$(api -sS "$U/singbox/users/ss1/subscription" | jq -r .url) || fail "ss1's subscription URL"
+info=$(api_run curl -sS -D - -o /dev/null "$API_URL/sub/${sub##*/}" | tr -d '\r' |
+  sed -n 's/^Subscription-Userinfo: //Ip') || fail "GET /sub of $sub"
+used=$(usage_of ss1 period_bytes)
+up=$(sed -n 's/.*upload=\([0-9]*\).*/\1/p' <<<"$info"); down=$(sed -n 's/.*download=\([0-9]*\).*/\1/p' <<<"$info")
+grep_q "total=$((2 * 1048576));" <<<"$info" && [ -n "$up" ] && [ $((up + down)) -ge $((2 * 1048576)) ] &&
+  [ $((up + down)) -le "$used" ] || fail "Subscription-Userinfo '$info', usage period_bytes $used"
 # the run is recorded once its apply is done: wait for it
 quota_run() {
   api -fsS "$U/history" | jq -e --arg re "$1" '[.runs[] | select(.trigger == "quota") |
