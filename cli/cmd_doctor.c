@@ -23,7 +23,8 @@ enum level { L_OK, L_INFO, L_WARN, L_FAIL };
 
 struct doctor {
 	int fails, warns;
-	int uses_wg, uses_ovpn;
+	int uses_wg, uses_ovpn, uses_sb;
+	const char *singbox;	/* settings.singbox_binary, or "sing-box" from PATH */
 };
 
 static void say(struct doctor *d, enum level lv, const char *check, const char *fix,
@@ -116,20 +117,22 @@ static void check_engines(struct doctor *d)
 {
 	static const struct {
 		const char *name, *arg, *pkg;
-		int need; /* 1: wireguard, 2: openvpn, 3: any */
+		int need; /* 1: wireguard, 2: openvpn, 3: either of them, 4: sing-box */
 	} eng[] = {
 	    {"wg", "--version", "wireguard-tools", 1},
 	    {"wireguard-go", "--version", "wireguard-go", 0},
 	    {"openvpn", "--version", "openvpn", 2},
 	    {"nft", "--version", "nftables", 3},
-	    {"sing-box", "version", "sing-box (docs/singbox.md)", 0},
+	    {"sing-box", "version", "sing-box (docs/singbox.md)", 4},
 	};
 	char line[256], fix[128];
 
 	for (size_t i = 0; i < sizeof(eng) / sizeof(eng[0]); i++) {
-		const char *argv[] = {eng[i].name, eng[i].arg, NULL};
+		/* sing-box: the binary the settings name, as the driver runs it */
+		const char *argv[] = {eng[i].need == 4 ? d->singbox : eng[i].name, eng[i].arg, NULL};
 		int needed = (eng[i].need == 1 && d->uses_wg) || (eng[i].need == 2 && d->uses_ovpn) ||
-			     (eng[i].need == 3 && (d->uses_wg || d->uses_ovpn));
+			     (eng[i].need == 3 && (d->uses_wg || d->uses_ovpn)) ||
+			     (eng[i].need == 4 && d->uses_sb);
 
 		snprintf(fix, sizeof(fix), "apt install %s", eng[i].pkg);
 		if (first_line(argv, line, sizeof(line), NULL) < 0)
@@ -259,6 +262,21 @@ static void check_ports(struct doctor *d, const struct atlas_state *st, const ch
 	}
 	if (st && st->has_openvpn)
 		check_port(d, "openvpn", st->openvpn.proto == OVPN_TCP, st->openvpn.port);
+	if (st && st->has_singbox && st->singbox.enabled && st->singbox.ninbounds) {
+		const struct sb_section *sb = &st->singbox;
+		int ss = 0;
+
+		for (size_t i = 0; i < sb->ninbounds; i++) {
+			char what[160];
+
+			snprintf(what, sizeof(what), "sing-box inbound %s", sb->inbounds[i].name);
+			check_port(d, what, !sb_type_udp(sb->inbounds[i].type), sb->inbounds[i].port);
+			ss |= sb->inbounds[i].type == SB_SHADOWSOCKS;
+		}
+		check_port(d, "sing-box's api service (127.0.0.1)", 1, sb->api_port);
+		if (ss)
+			check_port(d, "sing-box's ssm-api service (127.0.0.1)", 1, sb->ssm_port);
+	}
 }
 
 /* nftables base chains on the forward hook that drop by default (not Atlas's). */
@@ -466,6 +484,8 @@ int cmd_doctor(int argc, char **argv)
 	}
 	d.uses_wg = st && st->has_wireguard && st->wireguard.ninterfaces;
 	d.uses_ovpn = st && st->has_openvpn;
+	d.uses_sb = st && st->has_singbox && st->singbox.enabled && st->singbox.ninbounds;
+	d.singbox = st && st->settings.singbox_binary ? st->settings.singbox_binary : "sing-box";
 	check_forwarding(&d);
 	check_wireguard(&d);
 	check_engines(&d);

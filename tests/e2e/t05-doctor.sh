@@ -15,10 +15,17 @@ ip netns del $NS 2>/dev/null || true
 ip netns add $NS
 ip -n $NS link set lo up
 D=$T/data
-cat > "$T/s.yaml" <<'YAML'
+SB=$(bash scripts/singbox.sh) # the test build: not on PATH, named by the settings
+cat > "$T/s.yaml" <<YAML
 version: 1
 settings:
   host: vpn.example.test
+  singbox_binary: $SB
+singbox:
+  api_port: 18955
+  ssm_port: 18956
+  inbounds:
+    - {name: ss, type: shadowsocks, port: 18954, users: [{name: a}]}
 wireguard:
   interfaces:
     - name: atdoc0
@@ -45,9 +52,11 @@ ok "ip forwarding: off is a warning with its fix, on is ok"
 want=$(openvpn --version | head -1 || true)
 grep_q -F "ok   openvpn: $want" "$T/doc.out" || fail "openvpn version: $(line 'openvpn:')"
 grep_q -F "ok   nft: $(nft --version)" "$T/doc.out" || fail "nft version: $(line 'nft:')"
-ok "engine versions: $want"
+grep_q -F "ok   sing-box: $("$SB" version | head -1)" "$T/doc.out" || fail "sing-box version (settings.singbox_binary): $(line 'sing-box:')"
+ok "engine versions: $want; sing-box from settings.singbox_binary"
 
-for p in 18951 18952 18953; do grep_q "^ok   port .*/$p: free" "$T/doc.out" || fail "port $p not free: $(cat "$T/doc.out")"; done
+for p in 18951 18952 18953 18954 18955 18956; do grep_q "^ok   port .*/$p: free" "$T/doc.out" || fail "port $p not free: $(cat "$T/doc.out")"; done
+grep_q "^ok   port tcp/18954: free for sing-box inbound ss" "$T/doc.out" || fail "sing-box inbound port: $(cat "$T/doc.out")"
 ip netns exec $NS python3 -c 'import socket,time
 s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("0.0.0.0",18951))
 t=socket.socket(); t.bind(("127.0.0.1",18953)); t.listen()
