@@ -83,6 +83,28 @@ void bytes_format(long long n, char *buf, size_t len)
 			 (long long)(v * 10) % 10, names[u]);
 }
 
+void quota_format(long long n, char *buf, size_t len)
+{
+	static const char *const names[] = { "KB", "MB", "GB", "TB" };
+	long long dec = 0, bin = 0, m = 1000, mb = 1024;
+	int u = -1;
+
+	/* the largest unit of each kind n is a whole number of */
+	for (int k = 0; k < 4 && n > 0; k++, m *= 1000, mb *= 1024) {
+		if (n % m == 0) {
+			dec = n / m;
+			u = k;
+		}
+		if (n % mb == 0)
+			bin = n / mb;
+	}
+	/* written in powers of 1000 when that is the shorter: 5 MB, 1 TB; else 2 MiB */
+	if (u >= 0 && (!bin || dec <= bin))
+		snprintf(buf, len, "%lld %s", dec, names[u]);
+	else
+		bytes_format(n, buf, len);
+}
+
 long long usage_day(time_t t)
 {
 	long long s = (long long)t;
@@ -312,7 +334,7 @@ int usage_verdict(const struct quota_cfg *q, const struct usage_entry *e, time_t
 	why[0] = '\0';
 	if (q->quota <= 0 || used < q->quota)
 		return 0;
-	bytes_format(q->quota, a, sizeof(a));
+	quota_format(q->quota, a, sizeof(a));
 	bytes_format(used, b, sizeof(b));
 	since(q, now, c, sizeof(c));
 	snprintf(why, len, "quota %s used (%s %s)", a, b, c);
@@ -328,7 +350,7 @@ int usage_near(const struct quota_cfg *q, const struct usage_entry *e, time_t no
 	why[0] = '\0';
 	if (q->quota <= 0 || used >= q->quota || used * 10 < q->quota * 9)
 		return 0;
-	bytes_format(q->quota, a, sizeof(a));
+	quota_format(q->quota, a, sizeof(a));
 	snprintf(why, len, "%lld %% of quota %s used", used * 100 / q->quota, a);
 	return 1;
 }

@@ -30,6 +30,12 @@ extern const char *const quota_period_names[];
 int bytes_parse(const char *s, long long *out);
 /* "20 GiB", "20.1 GiB", "512 B" into buf. Cannot fail. */
 void bytes_format(long long n, char *buf, size_t len);
+/*
+ * A quota as it was most likely written: in powers of 1000 when it is a
+ * whole number of one and that is the shorter ("5 MB", "1 TB"), else as
+ * bytes_format ("2 MiB").
+ */
+void quota_format(long long n, char *buf, size_t len);
 
 /*
  * The start of the quota period that holds now (UTC midnight): monthly on

@@ -322,7 +322,7 @@ static void report_row(json_t *arr, const struct daily_q *dq, const struct usage
 	json_t *row;
 
 	if (q->quota)
-		bytes_format(q->quota, qtext, sizeof(qtext));
+		quota_format(q->quota, qtext, sizeof(qtext));
 	row = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:s?, s:s?, s:s?}", "engine",
 			engine, "user", user, "period_start",
 			(json_int_t)usage_period_start(now, q->period, q->reset_day), "period_bytes",

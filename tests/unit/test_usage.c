@@ -75,6 +75,28 @@ static void test_usage__bytes_parse(void **s)
 	}
 }
 
+/* A quota reads as it was written. */
+static void test_usage__quota_format(void **s)
+{
+	static const struct {
+		long long n;
+		const char *want;
+	} cases[] = {
+		{ 5000000, "5 MB" },	     { 1000000000000LL, "1 TB" }, { 2 * MiB, "2 MiB" },
+		{ 20 * GiB, "20 GiB" },	     { 1024000, "1000 KiB" },	  { 1500, "1.4 KiB" },
+		{ 3 * GiB / 2, "1.5 GiB" }, { 2000, "2 KB" },
+	};
+	char buf[32];
+
+	(void)s;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		quota_format(cases[i].n, buf, sizeof(buf));
+		if (strcmp(buf, cases[i].want))
+			fail_msg("quota_format(%lld) = \"%s\", want \"%s\"", cases[i].n, buf,
+				 cases[i].want);
+	}
+}
+
 static void test_usage__bytes_format(void **s)
 {
 	char t[32];
@@ -594,6 +616,7 @@ static void test_usage__book_sees_a_reset(void **x)
 
 TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_usage__bytes_parse),
+	cmocka_unit_test(test_usage__quota_format),
 	cmocka_unit_test(test_usage__book_sees_a_reset),
 	cmocka_unit_test(test_usage__bytes_format),
 	cmocka_unit_test(test_usage__bad_unit_line_col),
