@@ -162,6 +162,12 @@ struct req {
 	int suspended;
 	int async_done;
 	json_t *async_result;
+	/*
+	 * A rename the edit commits (engine, old and new usage names): its usage
+	 * moves in the same hold of store_mu, before anyone sees the new state.
+	 */
+	const char *usage_engine;
+	char usage_from[2 * 128 + 2], usage_to[2 * 128 + 2];
 };
 
 typedef void (*handler_fn)(struct req *r);
@@ -346,12 +352,15 @@ int events_subscribe(struct events *e, struct req *r, json_t *status);
  * for wireguard) into the users' entries, writes the changed ones in one
  * transaction and publishes "suspended" / "resumed" on ev (may be NULL);
  * returns 1 when the set of users over quota changed (the loop must run).
+ * st is generation gen (0: not known); a round of a generation older than
+ * the store's counts nothing (a rename may have moved the names it would
+ * count under; the counters are cumulative, the next round counts it all).
  */
 struct usage_book;
 struct usage_book *usage_book_new(const char *datadir, struct atlas_err *err);
 void usage_book_free(struct usage_book *b);
-int usage_book_tick(struct usage_book *b, const struct atlas_state *st, json_t *live,
-		    const struct live_wg *lw, time_t now, struct events *ev);
+int usage_book_tick(struct usage_book *b, const struct atlas_state *st, int64_t gen,
+		    json_t *live, const struct live_wg *lw, time_t now, struct events *ev);
 
 /* ticker.c: the live status thread (status, traffic, connect/disconnect events) */
 struct ticker;

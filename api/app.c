@@ -16,6 +16,7 @@
 #include "state/json.h"
 #include "state/pack.h"
 #include "state/schema.h"
+#include "state/usage_store.h"
 #include "state/validate.h"
 #include "api/api.h"
 
@@ -347,6 +348,11 @@ int app_edit_commit(struct req *r, struct atlas_state *next, const char *summary
 	if (rc == 0) {
 		app_install_begin(a, gen); /* store_mu still held: before anyone sees gen */
 		fast = fast_of(&e, next, gen);
+		/* a rename's usage moves before the new state is seen (the ticker's rounds) */
+		if (r->usage_engine && usage_store_rename(a->store, r->usage_engine, r->usage_from,
+							  r->usage_to, &err) < 0)
+			log_warn("api: the usage of %s stays under its old name: %s", r->usage_from,
+				 err.msg);
 	}
 	edit_end(a);
 	if (rc < 0) {

@@ -12,8 +12,6 @@
 
 #include "state/json.h"
 #include "state/schema.h"
-#include "state/usage_store.h"
-#include "lib/log.h"
 #include "api/api.h"
 #include "api/list_cache.h"
 #include "api/resource.h"
@@ -492,27 +490,21 @@ static const char *new_name(struct req *r, const struct resource *d, char *owner
 }
 
 /*
- * The usage of a renamed item goes with it: its quota's count, and the
- * engine's counters it was last read at (WireGuard knows the peer by its
- * key: its counters go on, and would be counted again under a new name).
+ * The usage of a renamed item goes with it (app_edit_commit moves it with
+ * the commit): its quota's count, and the engine's counters it was last
+ * read at (WireGuard knows the peer by its key: its counters go on, and
+ * would be counted again under a new name). A peer's usage is IF/NAME.
  */
 static void rename_usage(struct req *r, const struct resource *d, const char *from,
 			 const char *to)
 {
-	struct atlas_err err = { 0 };
-	char *a, *b;
-
 	if (!d->engine)
 		return;
-	/* a peer's usage is kept as IF/NAME */
-	a = d->parent ? xasprintf("%s/%s", r->params[0], from) : xstrdup(from);
-	b = d->parent ? xasprintf("%s/%s", r->params[0], to) : xstrdup(to);
-	pthread_mutex_lock(&r->app->store_mu);
-	if (usage_store_rename(r->app->store, d->engine, a, b, &err) < 0)
-		log_warn("api: the usage of %s stays under its old name: %s", a, err.msg);
-	pthread_mutex_unlock(&r->app->store_mu);
-	free(a);
-	free(b);
+	r->usage_engine = d->engine;
+	snprintf(r->usage_from, sizeof(r->usage_from), "%s%s%s", d->parent ? r->params[0] : "",
+		 d->parent ? "/" : "", from);
+	snprintf(r->usage_to, sizeof(r->usage_to), "%s%s%s", d->parent ? r->params[0] : "",
+		 d->parent ? "/" : "", to);
 }
 
 void res_patch(struct req *r)
@@ -543,10 +535,9 @@ void res_patch(struct req *r)
 				char *msg = xasprintf("%s to %s", old, to);
 
 				/* "rename wireguard peer wg0/alice to bob" */
+				rename_usage(r, d, old, to);
 				rc = commit(r, d, st, "rename", msg);
 				free(msg);
-				if (rc == 0)
-					rename_usage(r, d, old, to);
 			} else {
 				rc = commit(r, d, st, "change", old);
 			}

@@ -103,7 +103,7 @@ static void userinfo(struct app *a, const struct atlas_state *st, const char *na
 		     char *out, size_t len)
 {
 	struct quota_cfg q = quota_of_sb(st, name);
-	struct usage_view u;
+	struct usage_entry ue;
 	long long up = 0, down = 0, expire = 0;
 	int forever = 0;
 
@@ -119,16 +119,13 @@ static void userinfo(struct app *a, const struct atlas_state *st, const char *na
 		if (e > expire)
 			expire = e;
 	}
+	/* one row, not the whole book: a fetch holds the store for a moment only */
 	pthread_mutex_lock(&a->store_mu);
-	if (usage_store_load(a->store, &u, NULL) == 0) {
-		const struct usage_entry *e = usage_find(&u, "singbox", name);
-
-		/* a count of an older period is none of this one's */
-		if (e && usage_period_used(&q, e, now) > 0) {
-			up = e->period_rx;
-			down = e->period_tx;
-		}
-		usage_view_release(&u);
+	/* a count of an older period is none of this one's */
+	if (usage_store_entry(a->store, "singbox", name, &ue) == 1 &&
+	    usage_period_used(&q, &ue, now) > 0) {
+		up = ue.period_rx;
+		down = ue.period_tx;
 	}
 	pthread_mutex_unlock(&a->store_mu);
 	snprintf(out, len, "upload=%lld; download=%lld; total=%lld; expire=%lld", up, down, q.quota,

@@ -163,7 +163,7 @@ static void tick(struct ticker *t)
 	}
 	lw = live_wg_from_json(json_object_get(live, "wireguard"));
 	/* accounting, and the loop at once when someone crossed a quota or came back */
-	if (st && t->usage && usage_book_tick(t->usage, st, live, lw, time(NULL), a->events))
+	if (st && t->usage && usage_book_tick(t->usage, st, gen, live, lw, time(NULL), a->events))
 		loop_wake(a->loop, "quota", 0);
 	json_object_del(live, "wireguard");
 	{

@@ -277,8 +277,8 @@ static void publish(struct events *ev, const char *type, const char *key, const 
 	json_decref(e);
 }
 
-int usage_book_tick(struct usage_book *b, const struct atlas_state *st, json_t *live,
-		    const struct live_wg *lw, time_t now, struct events *ev)
+int usage_book_tick(struct usage_book *b, const struct atlas_state *st, int64_t gen,
+		    json_t *live, const struct live_wg *lw, time_t now, struct events *ev)
 {
 	struct atlas_err err = { 0 };
 	long long day = usage_day(now), prune = 0, resets;
@@ -286,6 +286,9 @@ int usage_book_tick(struct usage_book *b, const struct atlas_state *st, json_t *
 	const char *key;
 	int changed = 0;
 
+	/* a state older than the store's: its names may have moved (a rename) */
+	if (gen > 0 && gen < store_generation(b->store))
+		return 0;
 	/* a reset (the API's, the CLI's) makes the view stale at once: over quota is judged now */
 	resets = usage_store_resets(b->store);
 	if (++b->ticks % USAGE_RELOAD_TICKS == 0 || resets != b->resets) {

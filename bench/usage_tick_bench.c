@@ -54,7 +54,7 @@ static void tick(struct usage_book *b, const struct atlas_state *st, json_t *wg,
 	long before = rss_kib();
 	int64_t t0 = clock_mono_ms();
 
-	usage_book_tick(b, st, live, lw, time(NULL), NULL);
+	usage_book_tick(b, st, 0, live, lw, time(NULL), NULL);
 	printf("  %-34s %6lld ms   RSS %+6ld KiB (now %ld KiB)\n", what,
 	       (long long)(clock_mono_ms() - t0), rss_kib() - before, rss_kib());
 	live_wg_free(lw);

@@ -237,6 +237,20 @@ static void check_port(struct doctor *d, const char *what, int tcp, int port)
 		return;
 	}
 	pid = socket_owner(ino, comm, sizeof(comm));
+	{
+		/* the sing-box the settings name, as the kernel names it (15 characters) */
+		const char *base = strrchr(d->singbox ? d->singbox : "sing-box", '/');
+
+		size_t bl;
+
+		base = base ? base + 1 : d->singbox ? d->singbox : "sing-box";
+		bl = strlen(base) < 15 ? strlen(base) : 15;
+		if (pid && strlen(comm) == bl && !strncmp(comm, base, bl)) {
+			say(d, L_OK, name, NULL, "in use by %s (pid %d), an engine of Atlas: %s", comm,
+			    pid, what);
+			return;
+		}
+	}
 	for (size_t i = 0; ours[i]; i++)
 		if (pid && !strcmp(comm, ours[i])) {
 			say(d, L_OK, name, NULL, "in use by %s (pid %d), an engine of Atlas: %s", comm,

@@ -83,26 +83,55 @@ void bytes_format(long long n, char *buf, size_t len)
 			 (long long)(v * 10) % 10, names[u]);
 }
 
-void quota_format(long long n, char *buf, size_t len)
+/* 1 when quota n reads in powers of 1000: a whole number of one, the shorter of the two. */
+static int quota_decimal(long long n)
 {
-	static const char *const names[] = { "KB", "MB", "GB", "TB" };
 	long long dec = 0, bin = 0, m = 1000, mb = 1024;
-	int u = -1;
 
-	/* the largest unit of each kind n is a whole number of */
 	for (int k = 0; k < 4 && n > 0; k++, m *= 1000, mb *= 1024) {
-		if (n % m == 0) {
+		if (n % m == 0)
 			dec = n / m;
-			u = k;
-		}
 		if (n % mb == 0)
 			bin = n / mb;
 	}
+	return dec && (!bin || dec <= bin);
+}
+
+/* bytes_format in powers of 1000: tenths rounded down ("4.9 MB" is not yet 5 MB). */
+static void decimal_format(long long n, char *buf, size_t len)
+{
+	static const char *const names[] = { "KB", "MB", "GB", "TB" };
+	long long m = 1;
+	int u = -1;
+
+	while (u < 3 && n / m >= 1000) {
+		m *= 1000;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%lld B", n);
+	else if ((n / (m / 10)) % 10 == 0 || n / m >= 100)
+		snprintf(buf, len, "%lld %s", n / m, names[u]);
+	else
+		snprintf(buf, len, "%lld.%lld %s", n / m, (n / (m / 10)) % 10, names[u]);
+}
+
+void quota_format(long long n, char *buf, size_t len)
+{
 	/* written in powers of 1000 when that is the shorter: 5 MB, 1 TB; else 2 MiB */
-	if (u >= 0 && (!bin || dec <= bin))
-		snprintf(buf, len, "%lld %s", dec, names[u]);
+	if (quota_decimal(n))
+		decimal_format(n, buf, len);
 	else
 		bytes_format(n, buf, len);
+}
+
+/* An amount used of quota q, in the quota's units (5 MB: "4.9 MB", not "4.7 MiB"). */
+static void used_format(long long q, long long used, char *buf, size_t len)
+{
+	if (quota_decimal(q))
+		decimal_format(used, buf, len);
+	else
+		bytes_format(used, buf, len);
 }
 
 long long usage_day(time_t t)
@@ -335,7 +364,7 @@ int usage_verdict(const struct quota_cfg *q, const struct usage_entry *e, time_t
 	if (q->quota <= 0 || used < q->quota)
 		return 0;
 	quota_format(q->quota, a, sizeof(a));
-	bytes_format(used, b, sizeof(b));
+	used_format(q->quota, used, b, sizeof(b));
 	since(q, now, c, sizeof(c));
 	snprintf(why, len, "quota %s used (%s %s)", a, b, c);
 	return 1;

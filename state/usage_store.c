@@ -170,6 +170,9 @@ int usage_store_reset(struct store *s, const char *user, int *n, struct atlas_er
 	int ret = -1;
 
 	*n = 0;
+	/* the reset and its count together: a view never misses a reset it did not see */
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(db, err, "usage reset");
 	if (sqlite3_prepare_v2(db,
 			       "UPDATE usage_counters SET period_rx = 0, period_tx = 0 WHERE user = ?1 "
 			       "OR (engine = 'wireguard' AND instr(user, '/') > 0 AND "
@@ -192,8 +195,16 @@ int usage_store_reset(struct store *s, const char *user, int *n, struct atlas_er
 		db_fail(db, err, "usage reset");
 		goto out;
 	}
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		db_fail(db, err, "usage reset");
+		goto out;
+	}
 	ret = 0;
 out:
+	if (ret < 0) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		*n = 0;
+	}
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -232,9 +243,46 @@ int usage_store_rename(struct store *s, const char *engine, const char *from, co
 			goto out;
 		}
 	}
-	ret = 0;
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		db_fail(db, err, "usage rename");
+		goto out;
+	}
+	return 0;
 out:
-	sqlite3_exec(db, ret == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return ret;
+}
+
+int usage_store_entry(struct store *s, const char *engine, const char *user,
+		      struct usage_entry *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (sqlite3_prepare_v2(store_db(s),
+			       "SELECT last_rx, last_tx, last_session, rx_total, tx_total, "
+			       "period_start, period_rx, period_tx FROM usage_counters "
+			       "WHERE engine = ?1 AND user = ?2",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, engine, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->last_rx = sqlite3_column_int64(st, 0);
+		out->last_tx = sqlite3_column_int64(st, 1);
+		out->last_session = sqlite3_column_int64(st, 2);
+		out->rx_total = sqlite3_column_int64(st, 3);
+		out->tx_total = sqlite3_column_int64(st, 4);
+		out->period_start = sqlite3_column_int64(st, 5);
+		out->period_rx = sqlite3_column_int64(st, 6);
+		out->period_tx = sqlite3_column_int64(st, 7);
+		ret = 1;
+	} else if (rc == SQLITE_DONE) {
+		ret = 0;
+	}
+	sqlite3_finalize(st);
 	return ret;
 }
 

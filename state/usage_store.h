@@ -38,6 +38,9 @@ int usage_store_reset(struct store *s, const char *user, int *n, struct atlas_er
  */
 int usage_store_rename(struct store *s, const char *engine, const char *from, const char *to,
 		       struct atlas_err *err);
+/* One user's entry into *out (engine and user left NULL): 1, 0 when it has none, -1. */
+int usage_store_entry(struct store *s, const char *engine, const char *user,
+		      struct usage_entry *out);
 /* How many resets (and renames) the store has seen, any process's: views are stale then. */
 long long usage_store_resets(struct store *s);
 

@@ -18,12 +18,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+#include <openssl/crypto.h>
+
 #include "lib/clock.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/spawn.h"
 #include "state/active.h"
 #include "controller/singbox/sb.h"
+#include "controller/singbox/sb_ssm.h"
 
 #define READY_TIMEOUT_MS 15000
 #define API_TIMEOUT_MS 3000
@@ -116,53 +120,85 @@ static int wait_started(struct apply_run *r, int64_t old, const char *what,
 }
 
 /*
- * Before sing-box's first start here: its SSM API rebuilds an inbound's
- * whole user list on every add (10,000 adds one by one took 98-100 s), but
- * it loads its cache file in one go when it starts. With no cache file yet,
- * one is written holding every managed Shadowsocks inbound's active users,
- * in sing-box's own format (service/ssmapi/cache.go in 1.14: endpoints by
- * server path, users by name); the SSM sync after the start finds them and
- * adds only what is missing. A sing-box that reads the file otherwise logs
- * it, removes it and starts with no users: the sync then adds them one by
- * one, as before. A cache left by an earlier run (users, counters) is kept.
+ * Before sing-box starts: its SSM API rebuilds an inbound's whole user list
+ * on every add (10,000 adds one by one took 85-100 s), but it loads its
+ * cache file in one go when it starts. So each managed Shadowsocks
+ * inbound's users in that file are set to its active users now, in
+ * sing-box's own format (service/ssmapi/cache.go in 1.14: endpoints by
+ * server path, users by name, the same key Atlas posts), keeping what else
+ * the file holds (sing-box's counters, other endpoints); sing-box is not
+ * running, so nobody else writes it. The SSM sync after the start finds
+ * the users there and adds only what is missing. A sing-box that reads the
+ * file otherwise logs it, removes it and starts with no users: the sync
+ * then adds them one by one, as before.
  */
 static void seed_ssm_cache(struct apply_run *r)
 {
 	struct atlas_err e = { 0 };
-	struct buf text = BUF_INIT;
-	char today[MOMENT_LEN];
-	const char *sep = "";
-	size_t n = 0;
+	struct buf old = BUF_INIT;
+	json_t *root = NULL, *eps;
+	char today[MOMENT_LEN], *text = NULL;
+	size_t n = 0, ss = 0;
 
-	if (!r->st->has_singbox || file_exists(r->f.cache))
+	if (!r->st->has_singbox)
 		return;
+	for (size_t i = 0; i < r->st->singbox.ninbounds; i++)
+		ss += r->st->singbox.inbounds[i].type == SB_SHADOWSOCKS;
+	if (!ss)
+		return;
+	/* what sing-box left (counters), or a new file; one it cannot have written is replaced */
+	if (file_read(r->f.cache, 64u << 20, &old, NULL) == 0 && old.len)
+		root = json_loadb(old.data, old.len, 0, NULL);
+	buf_release_secure(&old);
+	if (!json_is_object(root) ||
+	    (json_object_get(root, "endpoints") &&
+	     !json_is_object(json_object_get(root, "endpoints")))) {
+		json_decref(root);
+		root = json_object();
+	}
+	if (!(eps = json_object_get(root, "endpoints"))) {
+		eps = json_object();
+		json_object_set_new(root, "endpoints", eps);
+	}
 	moment_text((long long)r->ctx->now, today, sizeof(today));
-	/* names and tags are [a-z0-9_.-], Shadowsocks keys base64: nothing to escape */
-	buf_puts(&text, "{\"endpoints\":{");
 	for (size_t i = 0; i < r->st->singbox.ninbounds; i++) {
 		const struct sb_inbound *in = &r->st->singbox.inbounds[i];
-		const char *usep = "";
+		size_t kb = (size_t)sb_method_key_len(in->method);
+		char *path;
+		json_t *ep, *users;
 
 		if (in->type != SB_SHADOWSOCKS)
 			continue;
-		buf_printf(&text, "%s\"/%s\":{\"users\":{", sep, in->name);
-		for (size_t k = 0; k < in->nusers; k++)
-			if (in->users[k].password && sb_user_active(&in->users[k], today)) {
-				buf_printf(&text, "%s\"%s\":\"%s\"", usep, in->users[k].name,
-					   in->users[k].password);
-				usep = ",";
+		path = sb_ssm_prefix(in->name);
+		ep = json_object_get(eps, path);
+		if (!json_is_object(ep)) {
+			ep = json_object();
+			json_object_set_new(eps, path, ep);
+		}
+		users = json_object();
+		for (size_t k = 0; k < in->nusers; k++) {
+			const struct sb_user *u = &in->users[k];
+
+			/* the keys sing-box takes (a refused one would list a user it does not serve) */
+			if (u->password && sb_user_active(u, today) &&
+			    sb_ssm_key_check(u->password, kb, NULL) == 0) {
+				json_object_set_new(users, u->name, json_string(u->password));
 				n++;
 			}
-		buf_puts(&text, "}}");
-		sep = ",";
+		}
+		json_object_set_new(ep, "users", users);
+		free(path);
 	}
-	buf_puts(&text, "}}");
-	if (n && file_write_atomic(r->f.cache, text.data, text.len, 0600, &e) < 0)
-		log_warn("singbox: the SSM cache is not seeded (%s): users are added one by one",
-			 e.msg);
-	else if (n)
-		log_info("singbox: %zu Shadowsocks users seeded into the SSM cache", n);
-	buf_release_secure(&text);
+	text = json_dumps(root, JSON_COMPACT);
+	if (text && file_write_atomic(r->f.cache, text, strlen(text), 0600, &e) == 0)
+		log_info("singbox: %zu Shadowsocks users set in the SSM cache before the start", n);
+	else
+		log_warn("singbox: the SSM cache is not set (%s): users are added one by one",
+			 text ? e.msg : "out of memory");
+	if (text)
+		OPENSSL_cleanse(text, strlen(text));
+	free(text);
+	json_decref(root); /* its copies of the keys go unwiped, as every jansson tree of them */
 }
 
 static int op_start(struct apply_run *r, const struct sb_act *a, struct atlas_err *err)

@@ -30,7 +30,7 @@ write_state "$U_ALICE
 $U_CAROL"
 apply_converged
 # the first start's users came from the seeded SSM cache, which sing-box read
-grep_q '2 Shadowsocks users seeded into the SSM cache' "$T/apply.out" || { cat "$T/apply.out"; fail "the SSM cache was not seeded"; }
+grep_q '2 Shadowsocks users set in the SSM cache before the start' "$T/apply.out" || { cat "$T/apply.out"; fail "the SSM cache was not seeded"; }
 ! grep_q 'load cache' "$D/singbox/sing-box.log" || fail "sing-box could not read the seeded cache: $(grep 'load cache' "$D/singbox/sing-box.log")"
 pid=$(sb_pid)
 alive "$pid" || fail "sing-box is not running"

@@ -84,7 +84,8 @@ static void test_usage__quota_format(void **s)
 	} cases[] = {
 		{ 5000000, "5 MB" },	     { 1000000000000LL, "1 TB" }, { 2 * MiB, "2 MiB" },
 		{ 20 * GiB, "20 GiB" },	     { 1024000, "1000 KiB" },	  { 1500, "1.4 KiB" },
-		{ 3 * GiB / 2, "1.5 GiB" }, { 2000, "2 KB" },
+		{ 3 * GiB / 2, "1.5 GiB" }, { 2000, "2 KB" }, { 1500000000, "1.5 GB" },
+		{ 4000000000000000000LL, "4000000 TB" },
 	};
 	char buf[32];
 
@@ -95,6 +96,21 @@ static void test_usage__quota_format(void **s)
 			fail_msg("quota_format(%lld) = \"%s\", want \"%s\"", cases[i].n, buf,
 				 cases[i].want);
 	}
+}
+
+/* The reason counts in the quota's units: 5 MB used is not "4.7 MiB". */
+static void test_usage__reason_in_the_quota_units(void **s)
+{
+	struct quota_cfg q = { 5000000, QUOTA_NEVER, 1 };
+	struct usage_entry e = { .period_start = 0, .period_rx = 4000000, .period_tx = 1000000 };
+	char why[128];
+
+	(void)s;
+	assert_int_equal(usage_verdict(&q, &e, at(2026, 12, 3, 0, 0, 0), why, sizeof(why)), 1);
+	assert_string_equal(why, "quota 5 MB used (5 MB in all)");
+	e.period_tx = 1500000;
+	assert_int_equal(usage_verdict(&q, &e, at(2026, 12, 3, 0, 0, 0), why, sizeof(why)), 1);
+	assert_string_equal(why, "quota 5 MB used (5.5 MB in all)");
 }
 
 static void test_usage__bytes_format(void **s)
@@ -597,15 +613,15 @@ static void test_usage__book_sees_a_reset(void **x)
 #define LIVE(up) json_pack("{s:{s:[{s:s, s:I, s:I}]}}", "singbox", "users", "name", "sam", \
 			   "uplink_bytes", (json_int_t)(up), "downlink_bytes", (json_int_t)0)
 	live = LIVE(6000000);
-	usage_book_tick(b, st, live, NULL, now, NULL);
+	usage_book_tick(b, st, 0, live, NULL, now, NULL);
 	json_decref(live);
 	assert_int_equal(usage_store_reset(s, "sam", &n, &err), 0);
 	assert_int_equal(n, 1);
 	live = LIVE(6000000); /* no new traffic */
-	assert_int_equal(usage_book_tick(b, st, live, NULL, now + 3, NULL), 1); /* resumed */
+	assert_int_equal(usage_book_tick(b, st, 0, live, NULL, now + 3, NULL), 1); /* resumed */
 	json_decref(live);
 	live = LIVE(12000000);
-	assert_int_equal(usage_book_tick(b, st, live, NULL, now + 6, NULL), 1); /* over again */
+	assert_int_equal(usage_book_tick(b, st, 0, live, NULL, now + 6, NULL), 1); /* over again */
 	json_decref(live);
 #undef LIVE
 	usage_book_free(b);
@@ -614,10 +630,78 @@ static void test_usage__book_sees_a_reset(void **x)
 	tu_rmrf_free(dir);
 }
 
+/* A live status round of wg0 with one peer of key KEY and received bytes rx (new). */
+static struct live_wg *wg_round(const char *key, long long rx)
+{
+	char lines[200];
+	json_t *j;
+	struct live_wg *lw;
+
+	snprintf(lines, sizeof(lines), "%s\t192.0.2.7:51820\t1767268000\t%lld\t0\n", key, rx);
+	j = json_pack("{s:[{s:s, s:b, s:s}]}", "interfaces", "name", "wg0", "up", 1, "peer_lines",
+		      lines);
+	lw = live_wg_from_json(j);
+	json_decref(j);
+	return lw;
+}
+
+/*
+ * A rename moves the usage with the commit; a round that still holds the
+ * state before it (shared at its start, counted after the move) counts
+ * nothing: it made a row of the old name again, with the whole counter.
+ */
+static void test_usage__round_of_an_older_state_counts_nothing(void **x)
+{
+	char *dir = tu_tmpdir(), key[KEY_B64];
+	struct store *s = NULL;
+	struct atlas_err err = { 0 };
+	struct diags d = { 0 };
+	struct atlas_state *a = tu_state(
+		"version: 1\nwireguard:\n  interfaces:\n  - {name: wg0, listen_port: 51820,"
+		" address: [10.0.0.1/24], peers: [{name: alice}]}\n"), *b;
+	struct usage_book *book;
+	struct live_wg *lw;
+	time_t now = at(2026, 12, 3, 12, 0, 0);
+	int64_t g1, g2;
+
+	(void)x;
+	if (store_open(dir, &s, &err) < 0 || state_commit(s, a, NULL, "t", "a", &d, &g1, &err) < 0 ||
+	    !(book = usage_book_new(dir, &err)))
+		fail_msg("%s", err.msg);
+	snprintf(key, sizeof(key), "%s", tu_key(&a->wireguard.interfaces[0].peers[0].public_key));
+	lw = wg_round(key, 1000000);
+	usage_book_tick(book, a, g1, NULL, lw, now, NULL);
+	live_wg_free(lw);
+	/* the rename: the state's generation and the usage's move */
+	b = state_dup(a);
+	free(b->wireguard.interfaces[0].peers[0].name);
+	b->wireguard.interfaces[0].peers[0].name = xstrdup("dave");
+	assert_int_equal(state_commit(s, b, NULL, "t", "rename", &d, &g2, &err), 0);
+	assert_int_equal(usage_store_rename(s, "wireguard", "wg0/alice", "wg0/dave", &err), 0);
+	/* a round of the old state, then of the new one */
+	lw = wg_round(key, 1000100);
+	assert_int_equal(usage_book_tick(book, a, g1, NULL, lw, now + 3, NULL), 0);
+	live_wg_free(lw);
+	lw = wg_round(key, 1000200);
+	usage_book_tick(book, b, g2, NULL, lw, now + 6, NULL);
+	live_wg_free(lw);
+	assert_int_equal(tu_sql_int(store_db(s), "SELECT count(*) FROM usage_counters "
+						 "WHERE user = 'wg0/alice'"), 0);
+	assert_int_equal(tu_sql_int(store_db(s), "SELECT rx_total FROM usage_counters "
+						 "WHERE user = 'wg0/dave'"), 1000200);
+	usage_book_free(book);
+	store_close(s);
+	state_free(a);
+	state_free(b);
+	tu_rmrf_free(dir);
+}
+
 TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_usage__bytes_parse),
 	cmocka_unit_test(test_usage__quota_format),
+	cmocka_unit_test(test_usage__reason_in_the_quota_units),
 	cmocka_unit_test(test_usage__book_sees_a_reset),
+	cmocka_unit_test(test_usage__round_of_an_older_state_counts_nothing),
 	cmocka_unit_test(test_usage__bytes_format),
 	cmocka_unit_test(test_usage__bad_unit_line_col),
 	cmocka_unit_test(test_usage__period_start),
