@@ -36,6 +36,7 @@ struct events {
 	pthread_mutex_t mu;
 	struct sse_client *clients;
 	size_t n;
+	int closed;	/* events_close: a stream opened after it ends at once */
 };
 
 struct events *events_new(void)
@@ -170,6 +171,7 @@ int events_subscribe(struct events *e, struct req *r, json_t *status)
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Accel-Buffering", "no");
 	pthread_mutex_lock(&e->mu);
+	c->closing = e->closed;
 	c->next = e->clients;
 	e->clients = c;
 	e->n++;
@@ -226,6 +228,7 @@ void events_close(struct events *e)
 	if (!e)
 		return;
 	pthread_mutex_lock(&e->mu);
+	e->closed = 1;
 	for (struct sse_client *c = e->clients; c; c = c->next) {
 		c->closing = 1;
 		kick(c);

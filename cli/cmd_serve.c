@@ -400,9 +400,10 @@ out:
 		store_watch_release(a.store);
 	ticker_stop(a.ticker);
 	events_close(a.events);
+	/* the HTTP threads first: a request in flight still reads the loop (its last run) */
+	server_stop(srv);
 	loop_stop(a.loop);
 	ticker_free(a.ticker);
-	server_stop(srv);
 	tls_free(a.tls);
 	events_free(a.events);
 	app_free(&a);

@@ -73,10 +73,14 @@ client_up() {
 }
 
 client_down() {
-  local name=$1
-  [ -f "$T/$name.pid" ] && kill "$(cat "$T/$name.pid")" 2>/dev/null
+  local name=$1 pid i
+  # until it has exited: a client still closing keeps its tun0, and the next one in the
+  # namespace gets tun1 (tun_addr then reads no address from tun0)
+  if [ -f "$T/$name.pid" ] && pid=$(cat "$T/$name.pid") && kill "$pid" 2>/dev/null; then
+    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
   rm -f "$T/$name.pid"
-  sleep 0.5
+  sleep 0.2
 }
 
 # wait_ping NS ADDR SECONDS: true once ADDR answers from NS.
