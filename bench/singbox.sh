@@ -3,7 +3,8 @@
 # throwaway network namespace (run under the e2e lock): for N users (one
 # VLESS and one Shadowsocks inbound, N users each) the no-op plan (render and
 # compare), `sing-box check` of the rendered config, the first apply (check,
-# start, N Shadowsocks users added live), the apply of one more VLESS user (a
+# start, N Shadowsocks users set in the SSM cache it loads at start, then
+# synced), the apply of one more VLESS user (a
 # reload) and of one more Shadowsocks user (live, no reload). Then the whole
 # proxy stack (issue 18): `atlas serve` managing sing-box with SB_STACK_N
 # users per inbound (default "500 1000": 1,000 users in all, then 2,000): the VmRSS and RssAnon of both processes
@@ -55,7 +56,7 @@ for n in ${SB_BENCH_N:-1000 10000}; do
   a() { ip netns exec "$NS" "$ATLAS_BIN" --data "$T/data" "$@"; }
   state "$n" "" "" > "$T/s.yaml"; a import "$T/s.yaml" > /dev/null
   s=$(now); a apply > /dev/null; e=$(now)
-  printf 'singbox: first apply, %d+%d users (check, start, %d SSM adds): %.0f ms\n' "$n" "$n" "$n" "$(ms "$s" "$e")"
+  printf 'singbox: first apply, %d+%d users (check, the SSM cache set with %d users, start, sync): %.0f ms\n' "$n" "$n" "$n" "$(ms "$s" "$e")"
   s=$(now); a plan > /dev/null || true; e=$(now)
   printf 'singbox: no-op plan with %d+%d users: %.0f ms\n' "$n" "$n" "$(ms "$s" "$e")"
   row "no-op atlas plan, $n+$n sing-box users, ms" "-" "$(ms "$s" "$e" | awk '{ printf "%.0f", $1 }')"
