@@ -22,6 +22,17 @@ static int db_fail(sqlite3 *db, struct atlas_err *err, const char *what)
 	return err_set(err, ERR_IO, "database: %s: %s", what, sqlite3_errmsg(db));
 }
 
+/* The eight counter columns of a usage_counters row, from column c on, into e. */
+static void read_counters(sqlite3_stmt *st, int c, struct usage_entry *e)
+{
+	long long *const f[] = { &e->last_rx,	   &e->last_tx,	     &e->last_session,
+				 &e->rx_total,	   &e->tx_total,     &e->period_start,
+				 &e->period_rx,	   &e->period_tx };
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		*f[i] = sqlite3_column_int64(st, c + (int)i);
+}
+
 int usage_store_load(struct store *s, struct usage_view *out, struct atlas_err *err)
 {
 	sqlite3 *db = store_db(s);
@@ -50,14 +61,7 @@ int usage_store_load(struct store *s, struct usage_view *out, struct atlas_err *
 		memset(e, 0, sizeof(*e));
 		e->engine = usage_view_engine(out, col_text(st, 0));
 		e->user = usage_view_name(out, col_text(st, 1));
-		e->last_rx = sqlite3_column_int64(st, 2);
-		e->last_tx = sqlite3_column_int64(st, 3);
-		e->last_session = sqlite3_column_int64(st, 4);
-		e->rx_total = sqlite3_column_int64(st, 5);
-		e->tx_total = sqlite3_column_int64(st, 6);
-		e->period_start = sqlite3_column_int64(st, 7);
-		e->period_rx = sqlite3_column_int64(st, 8);
-		e->period_tx = sqlite3_column_int64(st, 9);
+		read_counters(st, 2, e);
 	}
 	if (rc != SQLITE_DONE) {
 		db_fail(db, err, "usage");
@@ -270,14 +274,7 @@ int usage_store_entry(struct store *s, const char *engine, const char *user,
 	sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		out->last_rx = sqlite3_column_int64(st, 0);
-		out->last_tx = sqlite3_column_int64(st, 1);
-		out->last_session = sqlite3_column_int64(st, 2);
-		out->rx_total = sqlite3_column_int64(st, 3);
-		out->tx_total = sqlite3_column_int64(st, 4);
-		out->period_start = sqlite3_column_int64(st, 5);
-		out->period_rx = sqlite3_column_int64(st, 6);
-		out->period_tx = sqlite3_column_int64(st, 7);
+		read_counters(st, 0, out);
 		ret = 1;
 	} else if (rc == SQLITE_DONE) {
 		ret = 0;

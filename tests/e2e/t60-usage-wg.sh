@@ -162,7 +162,8 @@ ok "atlas serve restarted: usage kept (bob $bob_before -> $bob_after), alice sti
 
 susp0=$(grep -c "usage: wireguard/$IF/alice suspended" "$API_LOG" || true)
 SV "$ATLAS_BIN" --data "$T/data" usage reset alice >/dev/null || fail "usage reset"
-# the server's accounting sees the CLI's reset at its next tick: alice resumed there, not by a resync
+# the running server logs alice resumed after the CLI's reset (test_usage book_sees_a_reset
+# checks that the reset itself, not new traffic, makes its accounting read the store again)
 wait_for 10 grep -q "usage: wireguard/$IF/alice resumed" "$API_LOG" >/dev/null ||
   fail "the running server's accounting did not see the reset: $(grep "usage: " "$API_LOG" | tail -3)"
 wait_for 20 present "$alice_pub" SV wg show $IF peers >/dev/null || fail "alice not back after the reset"

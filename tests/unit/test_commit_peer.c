@@ -6,7 +6,7 @@
  * edit of more than one peer takes the full path; the store keeps its
  * history exact.
  */
-#include "testutil.h"
+#include "store_fx.h"
 
 #include "state/changes.h"
 #include "state/commit.h"
@@ -213,28 +213,6 @@ static void test_commit_peer__same_as_full(void **x)
 	}
 	buf_release_secure(&last);
 	state_free(old);
-}
-
-/*
- * The state a commit leaves (completed, sorted: what api/app.c installs as
- * its cache) is the one a reload from the store gives, byte for byte
- * through the encoder and field for field. Returns the reload.
- */
-static struct atlas_state *loaded_as(struct store *s, const struct atlas_state *next, int64_t *gen)
-{
-	struct atlas_state *loaded = NULL;
-	struct atlas_err err = { 0 };
-	struct buf a = BUF_INIT, b = BUF_INIT;
-
-	assert_int_equal(store_load(s, &loaded, gen, &err), 0);
-	state_to_yaml(next, 1, &a);
-	state_to_yaml(loaded, 1, &b);
-	if (strcmp(buf_str(&a), buf_str(&b)))
-		fail_msg("the committed state is not the one stored");
-	assert_true(state_tree_same(&schema_root, next, loaded, NULL));
-	buf_release_secure(&a);
-	buf_release_secure(&b);
-	return loaded;
 }
 
 /*
