@@ -123,6 +123,17 @@ struct app {
 	pthread_mutex_t rl_mu;
 	struct ratelimit_entry rl[256];
 
+	/*
+	 * Requests suspended until the loop answers (req_suspend, POST /apply):
+	 * the server's stop waits for them, since libmicrohttpd cannot stop
+	 * with a connection suspended; once it stops, no request is suspended
+	 * (503).
+	 */
+	pthread_mutex_t async_mu;
+	pthread_cond_t async_cond;
+	int async_pending;
+	int async_stopping;
+
 	/* counters for /metrics */
 	pthread_mutex_t stats_mu;
 	uint64_t runs_total, runs_failed;
@@ -221,7 +232,7 @@ int etag_matches(const char *inm, const char *etag);
 /* Parses the body as a JSON object (new) or replies 400 and returns NULL. */
 json_t *req_json(struct req *r);
 /* Suspends the request until req_resume() (from any thread). */
-void req_suspend(struct req *r);
+int req_suspend(struct req *r); /* -1: the server is stopping (answered 503) */
 void req_resume(struct req *r, json_t *result); /* steals result */
 /* 1 once req_suspend() was called, answered or not (req_resume). */
 int req_is_async(struct req *r);

@@ -115,7 +115,8 @@ void h_ovpn_restart(struct req *r)
 			    "(no restart hook)");
 		return;
 	}
-	req_suspend(r);
+	if (req_suspend(r) < 0)
+		return;
 	/* Cannot fail now: the engine has a restart hook. */
 	loop_request_as(r->app->loop, "openvpn", r->auth_user, async_done, r, &err);
 }
@@ -124,6 +125,7 @@ void h_apply(struct req *r)
 {
 	struct atlas_err err = {0};
 
-	req_suspend(r);
+	if (req_suspend(r) < 0)
+		return;
 	loop_request_as(r->app->loop, NULL, r->auth_user, async_done, r, &err);
 }

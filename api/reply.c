@@ -114,24 +114,50 @@ json_t *req_json(struct req *r)
 	return j;
 }
 
-void req_suspend(struct req *r)
+int req_suspend(struct req *r)
 {
+	int stopping;
+
+	pthread_mutex_lock(&r->app->async_mu);
+	stopping = r->app->async_stopping;
+	if (!stopping)
+		r->app->async_pending++;
+	pthread_mutex_unlock(&r->app->async_mu);
+	if (stopping) {
+		reply_error(r, 503, NULL, "atlas is stopping: try again once it is back");
+		return -1;
+	}
 	pthread_mutex_lock(&r->mu);
 	r->suspended = 1;
 	MHD_suspend_connection(r->conn);
 	pthread_mutex_unlock(&r->mu);
+	return 0;
 }
 
+/*
+ * Once resumed, the request may be answered and freed by an HTTP thread at
+ * any moment: nothing of r is touched after MHD_resume_connection (r->mu
+ * was unlocked after it, and the free destroyed it under the unlock: an
+ * abort or a crash of the loop thread about once in 300 quick POST /apply).
+ */
 void req_resume(struct req *r, json_t *result)
 {
+	struct app *a = r->app;
+	void *conn = r->conn;
+	int was;
+
 	pthread_mutex_lock(&r->mu);
 	r->async_result = result;
 	r->async_done = 1;
-	if (r->suspended) {
-		r->suspended = 0;
-		MHD_resume_connection(r->conn);
-	}
+	was = r->suspended;
+	r->suspended = 0;
 	pthread_mutex_unlock(&r->mu);
+	if (was)
+		MHD_resume_connection(conn);
+	pthread_mutex_lock(&a->async_mu);
+	a->async_pending--;
+	pthread_cond_broadcast(&a->async_cond);
+	pthread_mutex_unlock(&a->async_mu);
 }
 
 int req_is_async(struct req *r)

@@ -476,6 +476,16 @@ void server_stop(struct server *s)
 	pthread_mutex_unlock(&s->mu);
 	if (s->reaper_started)
 		pthread_join(s->reaper, NULL);
+	/*
+	 * libmicrohttpd aborts when stopped with a connection suspended: a
+	 * POST /apply still waiting is answered by the loop (which runs until
+	 * after this) first.
+	 */
+	pthread_mutex_lock(&s->app->async_mu);
+	s->app->async_stopping = 1;
+	while (s->app->async_pending > 0)
+		pthread_cond_wait(&s->app->async_cond, &s->app->async_mu);
+	pthread_mutex_unlock(&s->app->async_mu);
 	if (s->d)
 		MHD_stop_daemon(s->d);
 	guard_free(s->guard);

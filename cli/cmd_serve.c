@@ -63,6 +63,8 @@ static void app_free(struct app *a)
 	pthread_rwlock_destroy(&a->cache_mu);
 	pthread_mutex_destroy(&a->install_mu);
 	pthread_cond_destroy(&a->install_cond);
+	pthread_mutex_destroy(&a->async_mu);
+	pthread_cond_destroy(&a->async_cond);
 }
 
 /* Whether listen ("0.0.0.0:8080", "[::]:8080", ":8080") binds every address. */
@@ -295,6 +297,8 @@ int cmd_serve(int argc, char **argv)
 	pthread_rwlock_init(&a.cache_mu, NULL);
 	pthread_mutex_init(&a.install_mu, NULL);
 	pthread_cond_init(&a.install_cond, NULL); /* waited on without a deadline */
+	pthread_mutex_init(&a.async_mu, NULL);
+	pthread_cond_init(&a.async_cond, NULL);
 	a.datadir = (char *)cli_datadir;
 	a.watch_file = (char *)watch;
 	a.started = time(NULL);
