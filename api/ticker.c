@@ -16,8 +16,18 @@
 #include "lib/log.h"
 #include "state/active.h"
 #include "api/api.h"
+#include "lib/proc.h"
 
 #define TICK_SECONDS 3
+/*
+ * The pages of code and read-only data the start-up mapped (its one-off
+ * work, and the kernel's fault-around: each fault maps the 64 KiB around
+ * it) are unmapped once the start has settled, and again every
+ * DROP_SECONDS: what the server still runs faults its pages back in from
+ * the page cache (docs/performance.md, "File-backed pages").
+ */
+#define DROP_SECONDS 600
+#define SETTLE_TICKS 10
 
 struct ticker {
 	struct app *app;
@@ -30,6 +40,8 @@ struct ticker {
 	json_t *connected; /* {"wireguard/wg0/alice": true, "openvpn/bob": true}; thread's own */
 	struct usage_book *usage; /* accounting (usage_tick.c); thread's own, made at the first tick */
 	int usage_failed;	  /* its store could not be opened: said once */
+	int ticks;		  /* ticks so far, up to SETTLE_TICKS */
+	int64_t dropped_ms;	  /* when file pages were last dropped (monotonic), 0: not yet */
 };
 
 /*
@@ -215,6 +227,29 @@ static void tick(struct ticker *t)
 	malloc_trim(0);
 }
 
+/*
+ * Settled: the loop's first run is over (or SETTLE_TICKS passed without
+ * one) and this tick, which follows it, has run.
+ */
+static void drop_file_pages(struct ticker *t)
+{
+	int64_t now = clock_mono_ms();
+	struct timespec t0, t1;
+	long long kib;
+
+	if (t->ticks < SETTLE_TICKS)
+		t->ticks++;
+	if (t->dropped_ms ? now - t->dropped_ms < DROP_SECONDS * 1000
+			  : t->ticks < SETTLE_TICKS && loop_passes(t->app->loop) == 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	kib = proc_drop_file_pages();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	t->dropped_ms = now;
+	log_debug("ticker: %lld KiB of file pages unmapped in %ld us", kib,
+		  (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
+}
+
 static void *ticker_main(void *arg)
 {
 	struct ticker *t = arg;
@@ -226,6 +261,7 @@ static void *ticker_main(void *arg)
 		pthread_mutex_unlock(&t->mu);
 		tick(t);
 		auth_revalidate_streams(t->app); /* streams of void tokens end */
+		drop_file_pages(t);
 		pthread_mutex_lock(&t->mu);
 		ts = clock_deadline(CLOCK_MONOTONIC, TICK_SECONDS * 1000);
 		while (!t->stop && !t->now && pthread_cond_timedwait(&t->cond, &t->mu, &ts) == 0)

@@ -22,6 +22,7 @@
 #include "lib/fileio.h"
 #include "api/tls.h"
 #include "lib/log.h"
+#include "lib/proc.h"
 #include "state/auth.h"
 #include "state/pack.h"
 #include "cli/cli.h"
@@ -339,6 +340,8 @@ int cmd_serve(int argc, char **argv)
 	}
 	/* the load's rows and strings (6.5 MB at 10,000 peers) are free: not kept as heap */
 	malloc_trim(0);
+	/* and so are the pages of the code that made it (ticker.c: DROP_SECONDS) */
+	proc_drop_file_pages();
 	if (serve_tls(&a, listen, tls_cert, tls_key, no_tls, insecure_http) < 0)
 		goto out;
 	if (created)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "lib/proc.h"
@@ -75,4 +76,58 @@ int proc_stat(long pid, char *state, long long *start_time)
 	fclose(f);
 	text[n] = 0;
 	return proc_stat_parse(text, state, start_time);
+}
+
+/*
+ * The clean file pages of this process's read-only file mappings (code and
+ * read-only data of the binary and its libraries, never written: no
+ * anonymous copy in the mapping) are unmapped with MADV_DONTNEED; they stay
+ * in the page cache, and whatever runs later faults its pages back in.
+ * Returns the KiB that were resident in those mappings, -1 when smaps is
+ * unreadable.
+ */
+long long proc_drop_file_pages(void)
+{
+	struct range { unsigned long lo, hi; } r[512];
+	size_t n = 0;
+	char line[512];
+	unsigned long lo = 0, hi = 0;
+	long long rss = 0, anon = 0, total = 0;
+	int cand = 0, have = 0;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return -1;
+	for (;;) {
+		char *ok = fgets(line, sizeof(line), f);
+		unsigned long a, b;
+		char perms[8], path[8];
+		long long kb;
+
+		if (!ok || sscanf(line, "%lx-%lx %7s %*s %*s %*s %7s", &a, &b, perms, path) >= 3) {
+			if (have && cand && anon == 0 && rss > 0 && n < sizeof(r) / sizeof(r[0])) {
+				r[n].lo = lo;
+				r[n++].hi = hi;
+				total += rss;
+			}
+			if (!ok)
+				break;
+			/* a new mapping: its path, when it has one, starts with '/' */
+			path[0] = '\0';
+			sscanf(line, "%lx-%lx %7s %*s %*s %*s %7s", &a, &b, perms, path);
+			lo = a;
+			hi = b;
+			cand = perms[1] != 'w' && path[0] == '/';
+			rss = anon = 0;
+			have = 1;
+		} else if (sscanf(line, "Rss: %lld kB", &kb) == 1) {
+			rss = kb;
+		} else if (sscanf(line, "Anonymous: %lld kB", &kb) == 1) {
+			anon = kb;
+		}
+	}
+	fclose(f);
+	for (size_t i = 0; i < n; i++)
+		madvise((void *)r[i].lo, r[i].hi - r[i].lo, MADV_DONTNEED);
+	return total;
 }

@@ -21,4 +21,13 @@ int proc_stat_parse(const char *text, char *state, long long *start_time);
 /* The same, of process pid; -1 when it is gone (or its stat unreadable). */
 int proc_stat(long pid, char *state, long long *start_time);
 
+/*
+ * Unmaps the clean pages of the read-only file mappings (code, read-only
+ * data: still in the page cache, faulted back in when used again). Returns
+ * the KiB they held, -1 when /proc/self/smaps is unreadable. Only for a
+ * process that never unmaps a file mapping while it runs (no dlclose): a
+ * range read from smaps must still be the same mapping when it is advised.
+ */
+long long proc_drop_file_pages(void);
+
 #endif

@@ -102,3 +102,12 @@ api -fsS "$U/status" | jq -e '.pending == false and .engines.wireguard.running' 
 api -fsS "$U/history" | jq -e '[.runs[] | select(.trigger == "api")] | length >= 2' >/dev/null ||
   fail "runs not recorded"
 ok "converged: empty plan, nothing pending, runs recorded"
+
+# once settled, the server unmapped the start-up's pages of code and read-only
+# data (file pages, still in the page cache) and served all of the above on
+# with the pages it faulted back in
+kib=$(sed -n 's/.*ticker: \([0-9]*\) KiB of file pages unmapped.*/\1/p' "$API_LOG" | head -1)
+[ -n "$kib" ] && [ "$kib" -gt 500 ] || fail "no drop of the start-up's file pages logged (got '${kib}')"
+rss_file=$(awk '$1 == "RssFile:" { print $2 }' /proc/$API_PID/status)
+[ "$(api_code "$U/health")" = 200 ] || fail "/health after the drop"
+ok "the settled server unmapped $kib KiB of start-up file pages; RssFile now $rss_file KiB"

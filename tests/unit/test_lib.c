@@ -4,6 +4,7 @@
  */
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -516,6 +517,77 @@ static void test_lib__proc_stat(void **s)
 	assert_int_equal(proc_stat(pid, &st, &t), -1);
 }
 
+/* The resident KiB of the mapping that holds address p (/proc/self/smaps), -1: none. */
+static long long mapping_rss(const void *p)
+{
+	char line[512];
+	unsigned long lo, hi, a = (unsigned long)p;
+	long long kb, rss = -1;
+	int in = 0;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		char perms[8];
+
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3)
+			in = a >= lo && a < hi;
+		else if (in && sscanf(line, "Rss: %lld kB", &kb) == 1)
+			rss = kb;
+	}
+	fclose(f);
+	return rss;
+}
+
+/*
+ * The clean pages of a read-only file mapping are unmapped and read back
+ * the same; a private mapping written to (its pages anonymous), written
+ * then made read-only (as the loader's relocated data is), or shared and
+ * writable keeps every page and byte.
+ */
+static void test_lib__proc_drop_file_pages(void **s)
+{
+	char path[] = "/tmp/atlas-test-drop.XXXXXX";
+	size_t len = 64 * 4096;
+	unsigned char *buf = malloc(len), *ro, *cow, *relro;
+	volatile unsigned sum = 0;
+	int fd = mkstemp(path);
+
+	(void)s;
+	assert_true(fd >= 0);
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (unsigned char)(i * 7 + 3);
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+	ro = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	cow = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	relro = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	assert_true(ro != MAP_FAILED && cow != MAP_FAILED && relro != MAP_FAILED);
+	for (size_t i = 0; i < len; i += 4096) {
+		sum += ro[i];
+		cow[i] = 0xAA;
+		relro[i] = 0x55;
+	}
+	assert_int_equal(mprotect(relro, len, PROT_READ), 0);
+	assert_int_equal(mapping_rss(ro), 256);
+	assert_int_equal(mapping_rss(cow), 256);
+
+	assert_true(proc_drop_file_pages() >= 256);
+	assert_int_equal(mapping_rss(ro), 0);
+	assert_memory_equal(ro, buf, len); /* faulted back in, the same bytes */
+	assert_int_equal(mapping_rss(cow), 256);
+	assert_int_equal(mapping_rss(relro), 256);
+	for (size_t i = 0; i < len; i++) {
+		assert_int_equal(cow[i], i % 4096 ? buf[i] : 0xAA);
+		assert_int_equal(relro[i], i % 4096 ? buf[i] : 0x55);
+	}
+	munmap(ro, len);
+	munmap(cow, len);
+	munmap(relro, len);
+	close(fd);
+	unlink(path);
+	free(buf);
+}
+
 TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_lib__base64),
 	cmocka_unit_test(test_lib__ipaddr),
@@ -532,4 +604,5 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_lib__spawn_check_message_printable),
 	cmocka_unit_test(test_lib__spawn_timeout_after_output_closed),
 	cmocka_unit_test(test_lib__spawn_which_many),
-	cmocka_unit_test(test_lib__proc_stat))
+	cmocka_unit_test(test_lib__proc_stat),
+	cmocka_unit_test(test_lib__proc_drop_file_pages))
