@@ -2,12 +2,15 @@
  * cli.c - helpers shared by the subcommands.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "lib/fileio.h"
+#include "lib/log.h"
 #include "state/commit.h"
 #include "state/yaml.h"
 #include "cli/cli.h"
@@ -108,4 +111,43 @@ out:
 	posmap_clear(&pm);
 	buf_release_secure(&text);
 	return st;
+}
+
+/*
+ * One server per data directory: DATA/serve.lock, locked for as long as
+ * `atlas serve` lives (the kernel drops the lock with the process, however
+ * it ends). A second one would clean up the first one's temporary files and
+ * reconcile the same engines beside it; a restore would replace the
+ * database under it (it went on writing the replaced one). The fd, or -1
+ * with the message told. restore: for `atlas restore`, which neither makes
+ * the file (an empty directory stays empty) nor writes its pid; the fd is
+ * then -2 when no server ever ran there.
+ */
+int cli_serve_lock(const char *datadir, int restore)
+{
+	char *path = xasprintf("%s/serve.lock", datadir), pid[32] = "";
+	int fd = open(path, restore ? O_RDWR | O_CLOEXEC : O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0 && restore && errno == ENOENT) {
+		fd = -2;
+	} else if (fd < 0) {
+		fprintf(stderr, "atlas: cannot open %s: %s\n", path, strerror(errno));
+	} else if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		fprintf(stderr, "atlas%s: %satlas serve runs on %s%s%s%s: stop it first\n",
+			restore ? " restore" : "", restore ? "" : "another ", datadir,
+			pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "");
+		close(fd);
+		fd = -1;
+	} else if (!restore) {
+		int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+
+		if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+			log_warn("serve: cannot write its pid into %s", path);
+	}
+	free(path);
+	return fd;
 }

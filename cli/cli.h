@@ -52,6 +52,13 @@ int cli_wants_help(int argc, char **argv, const char *usage);
  */
 struct atlas_state *cli_load_file(const char *file, const struct atlas_state *old);
 
+/*
+ * Locks DATA/serve.lock (one `atlas serve` per data directory); restore 1:
+ * for `atlas restore`, which must not run under a server. The fd to keep
+ * open, -2 (restore: no server ever ran there), -1 with the message told.
+ */
+int cli_serve_lock(const char *datadir, int restore);
+
 int cmd_validate(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_export(int argc, char **argv);

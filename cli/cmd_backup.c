@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "state/backup.h"
@@ -42,13 +43,14 @@ int cmd_restore(int argc, char **argv)
 	    "Checks the archive (checksums, manifest, PRAGMA integrity_check, schema not\n"
 	    "newer than this atlas) and restores it into the data directory, which must be\n"
 	    "empty or missing. --force replaces a used one after backing it up into\n"
-	    "DATA/backups/pre-restore-TIME.atlas-backup. --check only checks. Stop `atlas\n"
-	    "serve` first; then `atlas plan` shows what the host lacks (`atlas apply`).\n";
+	    "DATA/backups/pre-restore-TIME.atlas-backup. --check only checks. Refused while\n"
+	    "`atlas serve` runs on the directory: stop it first; then `atlas plan` shows what\n"
+	    "the host lacks (`atlas apply`).\n";
 	struct atlas_err err = {0};
 	struct backup_info info;
 	const char *file = NULL;
 	char *saved = NULL;
-	int force = 0, check = 0;
+	int force = 0, check = 0, lock = -2;
 
 	if (cli_wants_help(argc, argv, usage))
 		return 0;
@@ -68,11 +70,18 @@ int cmd_restore(int argc, char **argv)
 		fputs(usage, stderr);
 		return 1;
 	}
+	/* held until the restore is over: no atlas serve starts on it meanwhile */
+	if (!check && (lock = cli_serve_lock(cli_datadir, 1)) == -1)
+		return 1;
 	if (check ? backup_verify(file, &info, &err)
 		  : backup_restore(file, cli_datadir, force, &saved, &info, &err)) {
 		fprintf(stderr, "atlas restore: %s\n", err.msg);
+		if (lock >= 0)
+			close(lock);
 		return 1;
 	}
+	if (lock >= 0)
+		close(lock);
 	printf("%s %s: %zu files, schema %d, from atlas %s at %s\n", check ? "checked" : "restored",
 	       file, info.members, info.schema_version, info.atlas_version, info.created_at);
 	if (saved)

@@ -197,38 +197,6 @@ static int settings_tls(struct app *a, char **cert, char **key)
 	return ret;
 }
 
-/*
- * One server per data directory: DATA/serve.lock, locked for as long as this
- * process lives (the kernel drops the lock with the process, however it
- * ends). A second one would clean up the first one's temporary files and
- * reconcile the same engines beside it. The fd, or -1 with the message told.
- */
-static int serve_lock(const char *datadir)
-{
-	char *path = xasprintf("%s/serve.lock", datadir), pid[32] = "";
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-
-	if (fd < 0) {
-		fprintf(stderr, "atlas: cannot open %s: %s\n", path, strerror(errno));
-	} else if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
-
-		pid[n > 0 ? n : 0] = '\0';
-		pid[strcspn(pid, "\n")] = '\0';
-		fprintf(stderr, "atlas: another atlas serve runs on %s%s%s%s: stop it first\n", datadir,
-			pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "");
-		close(fd);
-		fd = -1;
-	} else {
-		int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-
-		if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
-			log_warn("serve: cannot write its pid into %s", path);
-	}
-	free(path);
-	return fd;
-}
-
 int cmd_serve(int argc, char **argv)
 {
 	static const char usage[] =
@@ -311,7 +279,7 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "atlas: %s\n", err.msg);
 		goto out;
 	}
-	if ((lock = serve_lock(cli_datadir)) < 0)
+	if ((lock = cli_serve_lock(cli_datadir, 0)) < 0)
 		goto out;
 	{
 		/* nothing of ours is being written yet: every stale temporary file goes */

@@ -167,11 +167,19 @@ static int dir_names(const char *dir, int (*keep)(const char *name, const char *
 	return 0;
 }
 
-/* Not in the archive: the live database files, runtime state, older backups. */
+/*
+ * Not in the archive: the live database files, runtime state (run/, the
+ * server's lock), older backups (backups/, and a backup written anywhere
+ * in the directory: the archive would hold itself).
+ */
 static int archived(const char *name, const char *rel)
 {
+	size_t l = strlen(name), sl = strlen(BACKUP_SUFFIX);
+
+	if (l > sl && !strcmp(name + l - sl, BACKUP_SUFFIX))
+		return 0;
 	return *rel || (strncmp(name, DB_MEMBER, strlen(DB_MEMBER)) && strcmp(name, "run") &&
-			strcmp(name, "backups"));
+			strcmp(name, "backups") && strcmp(name, "serve.lock"));
 }
 
 /* Appends the relative paths of the regular files under datadir/rel, sorted. */

@@ -230,6 +230,30 @@ code=$(api_code -X POST -H "Authorization: Bearer $JWT" -d '{"password":"wrong p
 [ "$(login "{\"username\":\"admin\",\"password\":\"$PW\"}")" = 200 ] || fail "login after API disable"
 ok "POST /auth/totp/disable needs the password"
 
+# --- a restore while atlas serve runs is refused: it replaced the database
+# under the server (which went on writing the replaced one: later edits were
+# lost, the revoked tokens came back at the next start, and serve.lock was a
+# new file no one held)
+A backup "$T/data/in-data.atlas-backup" > /dev/null || fail "atlas backup into DATA"
+A backup "$T/b2.atlas-backup" > "$T/b2.out" || fail "atlas backup"
+# the archive: "ATLAS-BACKUP 1", the manifest's length, the manifest (JSON), the data
+python3 - "$T/b2.atlas-backup" <<'PY' || fail "the archive holds runtime files or a backup"
+import sys, json
+f = open(sys.argv[1], "rb"); f.readline(); n = int(f.readline())
+names = [m["path"] for m in json.loads(f.read(n))["members"]]
+bad = [p for p in names if p.endswith(("serve.lock", ".atlas-backup"))]
+print("members:", names) if bad else None
+sys.exit(1 if bad or "atlas.db" not in names else 0)
+PY
+A export --secrets > "$T/before-restore.yaml"
+set +e; A restore --force "$T/b2.atlas-backup" > "$T/rs.out" 2> "$T/rs.err"; rc=$?; set -e
+[ $rc = 1 ] && grep_q "atlas restore: atlas serve runs on $T/data (pid $API_PID): stop it first" "$T/rs.err" ||
+  fail "restore --force under a running serve: rc $rc, $(cat "$T/rs.err" "$T/rs.out")"
+A export --secrets | cmp -s - "$T/before-restore.yaml" || fail "the refused restore changed the state"
+[ ! -d "$T/data/backups" ] || ! ls "$T/data/backups" | grep -q pre-restore || fail "the refused restore saved a pre-restore backup"
+[ "$(api_code -X POST -H "Authorization: Bearer $TO" "$U/apply")" = 200 ] || fail "the server after the refused restore"
+ok "atlas restore --force while atlas serve runs: refused (names the pid), nothing changed; the archive holds no serve.lock and no backup"
+
 # --- a stop with requests waiting for the loop: libmicrohttpd cannot stop
 # with a connection suspended (it aborted: "MHD_stop_daemon() called while we
 # have suspended connections"); each waiting POST /apply gets its run, one
