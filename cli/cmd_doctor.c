@@ -478,8 +478,10 @@ int cmd_doctor(int argc, char **argv)
 	    "comes with what to do. Exit status 1 when a check FAILs.\n";
 	const char *listen = "127.0.0.1:8080";
 	struct doctor d = {0};
+	struct atlas_err err = {0};
 	struct atlas_state *st = NULL;
 	struct store *s;
+	char *db;
 
 	if (cli_wants_help(argc, argv, usage))
 		return 0;
@@ -491,11 +493,23 @@ int cmd_doctor(int argc, char **argv)
 			return 1;
 		}
 	}
-	if ((s = cli_store_if_exists())) {
+	/* read-only: a check changes nothing, a pending migration included */
+	db = xasprintf("%s/atlas.db", cli_datadir);
+	if (file_exists(db) && store_open_ro(cli_datadir, &s, &err) < 0) {
+		say(&d, err.code == ERR_UNSUPPORTED && strstr(err.msg, "needs a migration") ? L_WARN
+											: L_FAIL,
+		    "database",
+		    strstr(err.msg, "needs a migration")
+			? "start the new atlas serve (systemctl restart atlas): it backs the data "
+			  "directory up, then migrates"
+			: NULL,
+		    "%s", err.msg);
+	} else if (file_exists(db)) {
 		if (store_load(s, &st, NULL, NULL) < 0)
 			st = NULL;
 		store_close(s);
 	}
+	free(db);
 	d.uses_wg = st && st->has_wireguard && st->wireguard.ninterfaces;
 	d.uses_ovpn = st && st->has_openvpn;
 	d.uses_sb = st && st->has_singbox && st->singbox.enabled && st->singbox.ninbounds;

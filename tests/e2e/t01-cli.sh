@@ -95,3 +95,29 @@ sqlite3 "$T/data/atlas.db" 'PRAGMA user_version = 99'
 expect_rc 1 A export 2> "$T/err"
 grep -q 'newer than this atlas knows' "$T/err" || fail "newer database message"
 ok "unwritable data directory and newer database are refused"
+
+# --- a migration under a running older server, and a check that migrates nothing
+# A database of schema 3 (the fixture of tests/unit/test_migrate.c); an older
+# atlas serve holds DATA/serve.lock (a process holding the lock with its pid
+# in it, as serve does). Before, any command of the newer binary migrated the
+# database under it, and the old server's next start was refused.
+M=$T/mig; mkdir -m 700 "$M"; cp tests/unit/fixtures/schema3/atlas.db "$M/"
+v() { sqlite3 "$M/atlas.db" 'PRAGMA user_version'; }
+want=$(v)
+exec 9> "$M/serve.lock"
+flock -x 9
+sleep 60 & holder=$!
+echo $holder >&9
+"$ATLAS_BIN" --data "$M" doctor > "$T/doc.out" 2>&1 || true
+grep -q 'WARN database.*schema version 3 and needs a migration' "$T/doc.out" ||
+  fail "doctor does not tell the pending migration: $(grep -i database "$T/doc.out")"
+set +e; "$ATLAS_BIN" --data "$M" export > /dev/null 2> "$T/mig.err"; rc=$?; set -e
+[ $rc = 1 ] && grep -q "has schema version 3 and this atlas would migrate it to .*, but atlas serve (pid $holder) runs on it with an older atlas: stop it first" "$T/mig.err" ||
+  fail "export under a running older serve: rc $rc, $(cat "$T/mig.err")"
+[ "$(v)" = "$want" ] && [ ! -d "$M/backups" ] || fail "the database was migrated (schema $(v)) or backed up under a running server"
+kill $holder; wait $holder 2>/dev/null || true
+exec 9>&-
+"$ATLAS_BIN" --data "$M" export > /dev/null 2> "$T/mig.err" || fail "export once the server stopped: $(cat "$T/mig.err")"
+[ "$(v)" -gt "$want" ] && ls "$M"/backups/pre-migration-*.atlas-backup > /dev/null ||
+  fail "no migration (schema $(v)) or no backup once the server stopped"
+ok "doctor only tells a pending migration; no command migrates under a running older atlas serve (names its pid); once it stopped, the migration backs up first"
