@@ -125,7 +125,7 @@ static void first_admin_tell(struct app *a, const char *listen, const char *pw)
  * on the first start. Plain HTTP beyond loopback only with --insecure-http.
  */
 static int serve_tls(struct app *a, const char *listen, const char *cert, const char *key,
-		     int no_tls, int insecure)
+		     int from_settings, int no_tls, int insecure)
 {
 	struct atlas_err err = {0};
 	char *c = NULL, *k = NULL;
@@ -156,7 +156,22 @@ static int serve_tls(struct app *a, const char *listen, const char *cert, const 
 		cert = c;
 		key = k;
 	}
-	if (!(a->tls = tls_new(cert, key, &err)))
+	if (!(a->tls = tls_new(cert, key, &err)) && from_settings) {
+		/*
+		 * A pair named by the settings that does not load (moved, a typo
+		 * stored through the API) would keep the panel down, and its fix
+		 * needs the panel: served self-signed instead, said loudly.
+		 */
+		log_error("settings.tls_cert/tls_key: %s: serving the self-signed certificate of "
+			  "%s/tls/ instead until the settings name a pair that loads",
+			  err.msg, a->datadir);
+		if (tls_self_signed(a->datadir, listen, &c, &k, &created, &err) < 0)
+			goto out;
+		cert = c;
+		key = k;
+		a->tls = tls_new(cert, key, &err);
+	}
+	if (!a->tls)
 		goto out;
 	if (created)
 		printf("atlas: first start: created a self-signed TLS certificate %s\n", cert);
@@ -310,7 +325,8 @@ int cmd_serve(int argc, char **argv)
 	malloc_trim(0);
 	/* and so are the pages of the code that made it (ticker.c: DROP_SECONDS) */
 	proc_drop_file_pages();
-	if (serve_tls(&a, listen, tls_cert, tls_key, no_tls, insecure_http) < 0)
+	if (serve_tls(&a, listen, tls_cert, tls_key, tls_cert && tls_cert == tls_cert_own, no_tls,
+		      insecure_http) < 0)
 		goto out;
 	if (created)
 		first_admin_tell(&a, listen, pw);

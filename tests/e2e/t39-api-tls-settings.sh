@@ -47,3 +47,18 @@ start --tls-cert "$T/cli.crt" --tls-key "$T/cli.key"
 [ "$(served)" = "$(fp < "$T/cli.crt")" ] || fail "--tls-cert does not win over the settings"
 stop
 ok "--tls-cert on the command line wins over settings.tls_cert"
+
+# settings naming a pair that does not load (a typo stored through the API,
+# files moved): the next start served nothing at all (exit 1), and only the
+# panel could fix the setting. It serves the self-signed pair instead and
+# says why; the setting is kept for the administrator to fix.
+printf 'version: 1\nsettings:\n  tls_cert: %s\n  tls_key: %s\n' "$T/gone.crt" "$T/gone.key" > "$T/gone.yaml"
+A import "$T/gone.yaml" >/dev/null || fail "import of settings naming missing files"
+start
+grep -q "error settings.tls_cert/tls_key: .*gone.crt.*serving the self-signed certificate of $T/d/tls/ instead" "$T/log" ||
+  fail "no error naming the setting's pair: $(cat "$T/log")"
+[ -s "$T/d/tls/cert.pem" ] && [ "$(served)" = "$(fp < "$T/d/tls/cert.pem")" ] ||
+  fail "served $(served), want the self-signed $T/d/tls/cert.pem"
+A export | grep -qF "tls_cert: $T/gone.crt" || fail "the setting was changed"
+stop
+ok "settings.tls_cert naming a missing file: atlas serve still starts, serving its self-signed pair, and says why"
