@@ -101,17 +101,38 @@ static int first_admin_keep(struct app *a, const char *pw)
 }
 
 /* Says where the password is (only an interactive terminal sees pw itself). */
+/* 1 when the first start's password file is still there (the password unchanged). */
+static int first_admin_left(struct app *a)
+{
+	char *path = xasprintf("%s/" AUTH_INITIAL_PW_FILE, a->datadir);
+	int left = file_exists(path);
+
+	free(path);
+	return left;
+}
+
 static void first_admin_tell(struct app *a, const char *listen, const char *pw)
 {
 	char *path = xasprintf("%s/" AUTH_INITIAL_PW_FILE, a->datadir);
 
-	/* URL, user and password together; a wildcard address is no URL to open. */
-	printf("atlas: first start: created user \"admin\"; its password is in %s (mode 0600)\n"
-	       "atlas: panel: %s://%s%s/ - sign in as admin, then change the password (the file "
+	/*
+	 * URL, user and password together; a wildcard address is no URL to open.
+	 * pw NULL: a later start while the first password is still unchanged
+	 * (the first start may have failed after making it: a bad option).
+	 */
+	if (pw)
+		printf("atlas: first start: created user \"admin\"; its password is in %s (mode "
+		       "0600)\n", path);
+	else
+		printf("atlas: the first-start password of user \"admin\" is still in %s (mode "
+		       "0600)\n", path);
+	printf("atlas: panel: %s://%s%s/ - sign in as admin, then change the password (the file "
 	       "goes then)\n",
-	       path, a->tls ? "https" : "http", wildcard(listen) ? "THIS-HOST" : listen,
+	       a->tls ? "https" : "http", wildcard(listen) ? "THIS-HOST" : listen,
 	       wildcard(listen) ? strrchr(listen, ':') : "");
-	if (isatty(STDOUT_FILENO))
+	if (!pw)
+		printf("atlas: read it with: cat %s\n", path);
+	else if (isatty(STDOUT_FILENO))
 		printf("atlas: the password is %s\n", pw);
 	else
 		printf("atlas: (not printed here: stdout is no terminal) read it with: cat %s\n", path);
@@ -330,6 +351,8 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	if (created)
 		first_admin_tell(&a, listen, pw);
+	else if (first_admin_left(&a))
+		first_admin_tell(&a, listen, NULL);
 	a.events = events_new();
 	a.ticker = ticker_new(&a);
 	{

@@ -43,6 +43,21 @@ tty_pw=$(sed -n 's/.*the password is \([^[:space:]]*\).*/\1/p' "$T/tty.out" | tr
 grep -qF "panel: http://127.0.0.1:18099/ - sign in as admin" "$T/tty.out" || fail "no URL and user on the terminal"
 tty_stop
 ok "on a terminal the first start prints URL, user admin and the password itself"
+# a first start that fails after making the admin (a bad option: plain HTTP
+# refused beyond loopback) left the password file, and the next start said
+# nothing of it (`journalctl -u atlas | grep password` found nothing)
+set +e; "$ATLAS_BIN" --data "$T/failed" serve --listen 192.0.2.1:18098 --no-tls > "$T/failed.out" 2> "$T/failed.err"; rc=$?; set -e
+[ $rc = 1 ] && grep -q 'refusing plain HTTP' "$T/failed.err" || fail "the bad first start: rc $rc $(cat "$T/failed.err")"
+"$ATLAS_BIN" --data "$T/failed" serve --listen 127.0.0.1:18097 > "$T/failed.out" 2> "$T/failed.log" &
+fpid=$!
+wait_for 10 grep -q 'serving on' "$T/failed.log" >/dev/null || fail "the second start did not serve: $(cat "$T/failed.log")"
+kill $fpid; wait $fpid || true
+grep -qF "the first-start password of user \"admin\" is still in $T/failed/initial-admin-password (mode 0600)" "$T/failed.out" &&
+  grep -qF "panel: http://127.0.0.1:18097/ - sign in as admin" "$T/failed.out" &&
+  grep -qF "read it with: cat $T/failed/initial-admin-password" "$T/failed.out" ||
+  fail "a start after a failed first one does not say where the password is: $(cat "$T/failed.out")"
+grep -qF -- "$(cat "$T/failed/initial-admin-password")" "$T/failed.out" "$T/failed.log" && fail "the password reached stdout or stderr"
+ok "a start after a first start that failed says where the first password still is"
 [ "$(stat -c %a "$T/data/jwt.key")" = 600 ] || fail "jwt.key is not 0600"
 
 # A token for each way of being wrong.
