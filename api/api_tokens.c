@@ -22,10 +22,12 @@
 
 static json_t *token_json(const struct token_info *t)
 {
-	return json_pack("{s:s, s:s, s:I, s:I, s:I}", "name", t->name, "scope",
+	/* expired: refused from now on, listed until revoked */
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:b}", "name", t->name, "scope",
 			 token_scope_name(t->scope), "created_at", (json_int_t)t->created_at,
 			 "expires_at", (json_int_t)t->expires_at, "last_used_at",
-			 (json_int_t)t->last_used_at);
+			 (json_int_t)t->last_used_at, "expired",
+			 t->expires_at && t->expires_at <= (int64_t)time(NULL));
 }
 
 void h_tokens_list(struct req *r)

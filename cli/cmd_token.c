@@ -88,15 +88,18 @@ static int token_list_cmd(struct store *s)
 		fprintf(stderr, "atlas token list: %s\n", err.msg);
 		return 1;
 	}
-	printf("%-24s %-9s %-17s %-17s %s\n", "NAME", "SCOPE", "CREATED", "EXPIRES", "LAST USED");
+	printf("%-24s %-9s %-17s %-17s %-17s %s\n", "NAME", "SCOPE", "CREATED", "EXPIRES",
+	       "LAST USED", "STATE");
 	for (size_t i = 0; i < n; i++) {
 		char c[32], e[32], u[32];
+		int expired = v[i].expires_at && v[i].expires_at <= (int64_t)time(NULL);
 
 		fmt_day(v[i].created_at, c, sizeof(c));
 		fmt_day(v[i].expires_at, e, sizeof(e));
 		fmt_day(v[i].last_used_at, u, sizeof(u));
-		printf("%-24s %-9s %-17s %-17s %s\n", v[i].name, token_scope_name(v[i].scope), c,
-		       e, v[i].last_used_at ? u : "-");
+		printf("%-24s %-9s %-17s %-17s %-17s %s\n", v[i].name, token_scope_name(v[i].scope),
+		       c, e, v[i].last_used_at ? u : "-",
+		       expired ? "expired (refused; revoke it to remove it)" : "active");
 	}
 	free(v);
 	return 0;

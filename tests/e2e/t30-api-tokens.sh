@@ -117,6 +117,11 @@ grep -q rev- "$T/list" && fail "revoked tokens listed"
 grep -qF -- "${TR#atlas_}" "$T/list" && fail "token list shows a secret"
 api -fsS "$U/tokens" | jq -e '[.tokens[].name] == ["adm","exp-admin","exp-operator","exp-read","ops","ro"] and all(.tokens[]; has("token") | not)' >/dev/null ||
   fail "GET /tokens: $(api -sS "$U/tokens")"
+# an expired token is listed as such (it looked like a live one: only a past date)
+grep -q '^exp-read .* expired (refused; revoke it to remove it)$' "$T/list" && grep -q '^ro .* active$' "$T/list" ||
+  fail "token list does not tell expired from active: $(cat "$T/list")"
+api -fsS "$U/tokens" | jq -e '[.tokens[] | select(.expired) | .name] == ["exp-admin","exp-operator","exp-read"]' >/dev/null ||
+  fail "GET /tokens expired: $(api -sS "$U/tokens" | jq -c '[.tokens[] | {name, expired}]')"
 ok "tokens from CLI and API have the atlas_ form, are stored as sha256 only, listed without secrets, revoked by CLI and API"
 
 # --- actors: a token, the panel session and the CLI each make a generation
