@@ -336,6 +336,9 @@ function atlasCore() {
     },
 
     logout(msg) {
+      /* A modal dialog is above everything: none may stay open over the
+       * login form (the confirmation's close answers no). */
+      document.querySelectorAll('dialog[open]').forEach(d => d.close());
       this.token = '';
       sessionStorage.removeItem(TOKEN_KEY);
       if (this.es) { this.es.close(); this.es = null; }

@@ -3,7 +3,10 @@
  * sing-box users) as one kind of table: search by name, note or address,
  * sort by name, status, last seen or traffic, filters (connected, disabled,
  * expired or suspended), pages of LIST_PAGE rows, a selection and bulk
- * actions (disable, enable, delete) with one confirmation naming the count.
+ * actions (disable, enable, delete) with one confirmation naming the count
+ * and the users. The selection only ever holds rows that exist and match
+ * the search and filter: each new computation of the rows (a list read
+ * again, another search or filter) drops the others from it.
  *
  * Each engine mixin describes its list with a definition (listDef):
  *   { st: its listState(), items: [..], key(it), label: 'peer',
@@ -16,6 +19,8 @@
 'use strict';
 
 const LIST_PAGE = 50;
+/* A bulk confirmation names this many users, then "and N more". */
+const LIST_NAMES = 10;
 const LIST_FILTERS = { all: 'All', connected: 'Connected', disabled: 'Disabled', expired: 'Expired or suspended' };
 const LIST_SORTS = { name: 'Name', status: 'Status', seen: 'Last seen', traffic: 'Traffic' };
 const LIST_DEFS = {};          /* view -> method returning its listDef */
@@ -81,6 +86,7 @@ atlasMixin(() => ({
       if (st.desc) out.reverse();
       c = { items, key, out, usage };
       LIST_CACHE.set(raw, c);
+      this.selPrune(def, out);
     }
     const pages = Math.max(1, Math.ceil(c.out.length / LIST_PAGE));
     const page = Math.min(st.page, pages - 1);
@@ -136,22 +142,47 @@ atlasMixin(() => ({
 
   selClear(def) { def.st.sel = {}; def.st.nsel = 0; },
 
-  /* A bulk action on the selection: one confirmation that names the count. */
+  /* Drops from the selection what is not in rows (deleted, or no longer
+   * matching the search or filter). Read without tracking, written only
+   * when something goes: the rows' bindings do not run again for nothing. */
+  selPrune(def, rows) {
+    const sel = Alpine.raw(def.st).sel, keys = Object.keys(sel);
+    if (!keys.length) return;
+    const keep = new Set(rows.map(def.key));
+    if (keys.every(k => keep.has(k))) return;
+    const next = {};
+    for (const k of keys) if (keep.has(k)) next[k] = true;
+    def.st.sel = next;
+    def.st.nsel = Object.keys(next).length;
+  },
+
+  /* The names selected, in the order of the list: only rows that exist and match. */
+  selNames(def) {
+    const sel = def.st.sel;
+    return this.listRows(def).matching.map(def.key).filter(k => sel[k]);
+  },
+
+  /* A bulk action on the selection: one confirmation that names the count
+   * and the users ("Disable 3 peers: alice, bob, carol?"). */
   async listBulk(def, action) {
-    const names = Object.keys(def.st.sel);
+    const names = this.selNames(def);
     if (!names.length) return;
-    const n = names.length, what = n + ' ' + def.label + (n === 1 ? '' : 's');
+    const n = names.length, what = plural(n, def.label);
+    const who = names.slice(0, LIST_NAMES).join(', ') + (n > LIST_NAMES ? ' and ' + (n - LIST_NAMES) + ' more' : '');
     const text = {
-      disable: 'Disable ' + what + '? They are cut off (their sessions end); nothing is deleted.',
-      enable: 'Enable ' + what + '? They can connect again.',
-      delete: 'Delete ' + what + ' and their keys? Their configs stop working for good.',
+      disable: 'Disable ' + what + ': ' + who + '? They are cut off (their sessions end); nothing is deleted.',
+      enable: 'Enable ' + what + ': ' + who + '? They can connect again.',
+      delete: 'Delete ' + what + ' and their keys: ' + who + '? Their configs stop working for good.',
     }[action] + this.engWhen();
     if (!await this.ask(action[0].toUpperCase() + action.slice(1) + ' ' + what, text,
       action[0].toUpperCase() + action.slice(1) + ' ' + n, action !== 'enable')) return;
+    /* a list read again while the dialog was open may have dropped some */
+    const left = new Set(this.selNames(def)), todo = names.filter(k => left.has(k));
+    if (!todo.length) return;
     try {
-      await def.bulk(action, names);
+      await def.bulk(action, todo);
       this.selClear(def);
-      this.toast(what + ' ' + (action === 'delete' ? 'deleted' : action + 'd'));
+      this.toast(plural(todo.length, def.label) + ' ' + (action === 'delete' ? 'deleted' : action + 'd'));
     } catch (e) { this.toast(e.message, 'bad'); }
   },
 

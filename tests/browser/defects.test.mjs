@@ -17,7 +17,9 @@
  *     catch clicks (item 12);
  *   - history: a generation shows its own change, the restore dialog what
  *     the restore changes by engine with counts and the apply mode kept
- *     (items 4, 5).
+ *     (items 4, 5);
+ *   - a session that ends (the password changed by another session) closes
+ *     every open dialog: the login form is on top and usable.
  * Names: interface atu15, ports 18150-18152. Screenshots: defects-*.png.
  */
 import { describe, it, before, after, beforeEach } from 'node:test';
@@ -192,6 +194,54 @@ describe('issue 15: statuses, wording, names, accessibility, history', { timeout
     assert.equal(st.auto_apply, false, 'the restore kept manual apply');
     const h = await api('GET', '/history');
     assert.match(h.generations[0].summary, /^restore generation 1: /);
+  });
+
+  /* The password changed by another session: the panel's token is void, its
+   * live stream ends, and it shows the login by itself. */
+  async function passwordChangedElsewhere(cur, next) {
+    const login = await fetch(atlas.base + '/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: cur }) }).then(r => r.json());
+    const r = await fetch(atlas.base + '/api/v1/auth/password', { method: 'POST',
+      headers: { Authorization: 'Bearer ' + login.token, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ current_password: cur, new_password: next }) });
+    assert.equal(r.status, 204, 'password change');
+  }
+
+  /* The login form is usable: no dialog open, the password field is what a
+   * click on it hits, the reason is shown; signing in again works. */
+  async function loginUsable(pass) {
+    await page.locator('[data-view="login"]').waitFor({ state: 'visible' });
+    await page.getByTestId('login-error').getByText('Your session has ended').waitFor();
+    assert.equal(await openDialog(page).count(), 0, 'no dialog open over the login form');
+    const hit = await page.evaluate(() => {
+      const f = document.getElementById('login-pass'), b = f.getBoundingClientRect();
+      const at = document.elementFromPoint(b.left + b.width / 2, b.top + b.height / 2);
+      return at === f ? 'login-pass' : at ? at.tagName + (at.id ? '#' + at.id : '') : 'nothing';
+    });
+    assert.equal(hit, 'login-pass', 'a click on the password field reaches it');
+    await page.locator('#login-pass').fill(pass, { timeout: 5000 });
+    await page.getByRole('button', { name: 'Sign in' }).click({ timeout: 5000 });
+    await page.locator('[data-view="dashboard"]').waitFor({ state: 'visible' });
+  }
+
+  it('a session that ends closes every dialog: the login form is on top and usable', async () => {
+    /* the Add peer dialog open, half filled in */
+    await go(page, 'wireguard');
+    await page.getByRole('button', { name: 'Add peer' }).click();
+    await openDialog(page).waitFor();
+    await page.locator('#peer-name').fill('half-done');
+    await passwordChangedElsewhere(atlas.password, 'defects-pass-2');
+    await loginUsable('defects-pass-2');
+    await shot(page, 'defects-session-ended');
+    /* a confirmation open: it closes as "no", nothing is done */
+    await go(page, 'wireguard');
+    await page.getByRole('button', { name: 'Disable nova', exact: true }).click();
+    await page.getByTestId('confirm-dialog').waitFor({ state: 'visible' });
+    await passwordChangedElsewhere('defects-pass-2', 'defects-pass-3');
+    await loginUsable('defects-pass-3');
+    const peers = await api('GET', `/wireguard/interfaces/${IFACE}/peers`);
+    assert.equal(!!peers.find(p => p.name === 'nova').disabled, false, 'nova not disabled');
+    assert.equal(peers.some(p => p.name === 'half-done'), false, 'the half-filled peer not added');
   });
 
   it('raised no page error', () => {
