@@ -237,15 +237,41 @@ static void check_peer_conflicts(struct vctx *c, const struct wg_iface *ifc, siz
 	free(bykey);
 }
 
+/*
+ * An interface's IPv4 address that is its network's own (10.8.0.0/24) or
+ * broadcast address: the kernel takes it, but the network then routes as
+ * if the interface had none of its own (and the first peer was given .1).
+ */
+static void check_iface_host(struct vctx *c, char *const *text, const struct ipaddr *ip)
+{
+	uint32_t a, host, first;
+	struct ipaddr net;
+	char nb[64], sug[64];
+
+	if (ip->family != AF_INET || ip->prefix > 30)
+		return;
+	a = (uint32_t)ip->a[0] << 24 | (uint32_t)ip->a[1] << 16 | (uint32_t)ip->a[2] << 8 | ip->a[3];
+	host = 0xffffffffu >> ip->prefix;
+	if ((a & host) != 0 && (a & host) != host)
+		return;
+	ip_network(ip, &net);
+	ip_format(&net, 1, nb, sizeof(nb));
+	first = (a & ~host) + 1;
+	snprintf(sug, sizeof(sug), "%u.%u.%u.%u/%d", first >> 24, first >> 16 & 255,
+		 first >> 8 & 255, first & 255, ip->prefix);
+	V(c, text, "address",
+	  "address \"%s\" is the %s address of network %s: the interface needs a host address "
+	  "of it, such as \"%s\"",
+	  *text, (a & host) ? "broadcast" : "network", nb, sug);
+}
+
 static void check_wg_iface(struct vctx *c, const struct wg_iface *ifc)
 {
 	struct ipaddr *nets = xcalloc(ifc->address.n + 1, sizeof(*nets));
 	size_t nnets = 0, base = strlen(c->who);
 
-	check_name(c, &ifc->name, "interface");
-	if (ifc->name && !ifname_valid(ifc->name))
-		V(c, &ifc->name, "name", "interface name \"%s\" is longer than 15 characters",
-		  ifc->name);
+	/* the kernel's limit: IFNAMSIZ less its NUL */
+	check_name_max(c, &ifc->name, "interface", 15);
 	if (!ifc->address.n)
 		V(c, &ifc->address, "address", "address needs at least one prefix");
 	check_ips(c, &ifc->address, "address", 0);
@@ -254,7 +280,7 @@ static void check_wg_iface(struct vctx *c, const struct wg_iface *ifc)
 	check_key(c, &ifc->public_key, "public_key");
 	for (size_t i = 0; i < ifc->address.n; i++)
 		if (ip_parse(ifc->address.v[i], &nets[nnets]) == 0)
-			nnets++;
+			check_iface_host(c, &ifc->address.v[i], &nets[nnets++]);
 	check_dup_names(c, ifc->peers, ifc->npeers, sizeof(*ifc->peers), "peer");
 	for (size_t i = 0; i < ifc->npeers; i++) {
 		const struct wg_peer *p = &ifc->peers[i];

@@ -76,7 +76,7 @@ void name_suggest(const char *s, char *out, size_t len)
 		out[n] = '\0';
 }
 
-void check_name(struct vctx *c, char *const *name, const char *kind)
+void check_name_max(struct vctx *c, char *const *name, const char *kind, int max)
 {
 	char tail[128], hint[NAME_MAX_LEN + 40] = "";
 	size_t lw, lt;
@@ -85,7 +85,7 @@ void check_name(struct vctx *c, char *const *name, const char *kind)
 		V(c, name, "name", "%s has no name", kind);
 		return;
 	}
-	if (name_valid(*name)) {
+	if (name_valid(*name) && strlen(*name) <= (size_t)max) {
 		if (strstr(*name, ".tmp."))
 			V(c, name, "name",
 			  "name \"%s\" is reserved: \".tmp.\" marks Atlas's temporary files", *name);
@@ -95,6 +95,7 @@ void check_name(struct vctx *c, char *const *name, const char *kind)
 		char sug[NAME_MAX_LEN + 1];
 
 		name_suggest(*name, sug, sizeof(sug));
+		sug[strlen(sug) > (size_t)max ? (size_t)max : strlen(sug)] = '\0';
 		if (sug[0])
 			snprintf(hint, sizeof(hint), ", such as \"%s\"", sug);
 	}
@@ -104,15 +105,20 @@ void check_name(struct vctx *c, char *const *name, const char *kind)
 	lt = strlen(tail);
 	if (lw > lt && !strcmp(c->who + lw - lt, tail)) {
 		diags_add(c->d, name, "name",
-			  "%.*s name \"%.80s\" is invalid: use 1 to 63 lowercase letters, digits, "
+			  "%.*s name \"%.80s\" is invalid: use 1 to %d lowercase letters, digits, "
 			  "_ . - starting with a letter or digit%s",
-			  (int)(lw - lt), c->who, *name, hint);
+			  (int)(lw - lt), c->who, *name, max, hint);
 		return;
 	}
 	V(c, name, "name",
-	  "name \"%.80s\" is invalid: use 1 to 63 lowercase letters, digits, _ . - starting with a "
+	  "name \"%.80s\" is invalid: use 1 to %d lowercase letters, digits, _ . - starting with a "
 	  "letter or digit%s",
-	  *name, hint);
+	  *name, max, hint);
+}
+
+void check_name(struct vctx *c, char *const *name, const char *kind)
+{
+	check_name_max(c, name, kind, NAME_MAX_LEN);
 }
 
 void check_text(struct vctx *c, char *const *s, const char *field, int multiline, size_t max)

@@ -32,6 +32,8 @@ int has_ctl(const char *s, int allow_newline);
 int hostname_valid(const char *s);
 /* Each reports its problems on c (see validate.c). */
 void check_name(struct vctx *c, char *const *name, const char *kind);
+/* The same with a length limit of its own (an interface name: 15, the kernel's). */
+void check_name_max(struct vctx *c, char *const *name, const char *kind, int max);
 void check_text(struct vctx *c, char *const *s, const char *field, int multiline, size_t max);
 void check_expiry(struct vctx *c, char *const *s, const char *field);
 void check_quota(struct vctx *c, char *const *q);

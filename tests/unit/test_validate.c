@@ -128,6 +128,17 @@ static void test_validate__address_inside_network(void **s)
 	bad(WG("        - name: a\n          address: [10.8.0.0]\n"),
 	    "address \"10.8.0.0\" is the network address of network 10.8.0.0/24");
 	good(WG("        - name: a\n          address: [10.8.0.254/32]\n"));
+	/* the interface's own: its network's address or broadcast is no host address */
+	bad("wireguard:\n  interfaces:\n    - name: wg0\n      listen_port: 51820\n"
+	    "      address: [10.79.0.0/24]\n",
+	    "wireguard interface \"wg0\": address \"10.79.0.0/24\" is the network address of "
+	    "network 10.79.0.0/24: the interface needs a host address of it, such as "
+	    "\"10.79.0.1/24\"");
+	bad("wireguard:\n  interfaces:\n    - name: wg0\n      listen_port: 51820\n"
+	    "      address: [10.79.3.255/22]\n",
+	    "address \"10.79.3.255/22\" is the broadcast address of network 10.79.0.0/22");
+	good("wireguard:\n  interfaces:\n    - name: wg0\n      listen_port: 51820\n"
+	     "      address: [10.79.1.0/22, 10.80.0.1/31, 10.81.0.0/32]\n");
 }
 
 static void test_validate__address_used_twice(void **s)
@@ -489,7 +500,9 @@ static void test_validate__all_problems_at_once(void **s)
 	text = "version: 1\nsettings:\n  auto_apply: maybe\nwireguard:\n  interfaces:\n"
 	       "    - name: wg0\n      listen_port: abc\n      address: [10.8.0.1/24]\n"
 	       "    - name: wg1\n      address: [10.7.0.1/24]\n"
-	       "      peers:\n        - name: Zed\n";
+	       "      peers:\n        - name: Zed\n"
+	       "    - name: Office-Tunnel-Main\n      listen_port: 51821\n      address: [10.6.0.1/24]\n"
+	       "    - name: office-tunnel-main\n      listen_port: 51822\n      address: [10.5.0.1/24]\n";
 	assert_null(state_parse_check(text, strlen(text), NULL, &pm, &d, &err));
 	diags_format(&d, "f.yaml", &b);
 	assert_string_equal(b.data,
@@ -500,7 +513,14 @@ static void test_validate__all_problems_at_once(void **s)
 			    "\"listen_port\"\n"
 			    "f.yaml:12:17: wireguard interface \"wg1\": peer name \"Zed\" is invalid: use "
 			    "1 to 63 lowercase letters, digits, _ . - starting with a letter or digit, such "
-			    "as \"zed\"\n");
+			    "as \"zed\"\n"
+			    /* an interface's limit is the kernel's 15, said at once (it said 63) */
+			    "f.yaml:13:13: wireguard interface name "
+			    "\"Office-Tunnel-Main\" is invalid: use 1 to 15 lowercase letters, digits, _ . "
+			    "- starting with a letter or digit, such as \"office-tunnel-m\"\n"
+			    "f.yaml:16:13: wireguard interface name "
+			    "\"office-tunnel-main\" is invalid: use 1 to 15 lowercase letters, digits, _ . "
+			    "- starting with a letter or digit, such as \"office-tunnel-m\"\n");
 	buf_release(&b);
 	diags_clear(&d);
 	posmap_clear(&pm);
