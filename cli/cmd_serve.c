@@ -160,6 +160,10 @@ static int serve_tls(struct app *a, const char *listen, const char *cert, const 
 		fprintf(stderr, "atlas serve: --tls-cert contradicts --no-tls/--insecure-http\n");
 		return -1;
 	}
+	if (insecure && !loopback)
+		log_warn("plain HTTP on %s (--insecure-http): passwords and tokens cross the network "
+			 "in clear text unless a TLS proxy on this host is the only one that reaches "
+			 "it", listen);
 	if (insecure || (!cert && loopback))
 		return 0;
 	if (no_tls) {

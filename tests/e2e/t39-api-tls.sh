@@ -112,3 +112,10 @@ grep_q 'Verify return code: 0 (ok)' <<<"$out" || fail "chain does not verify: $o
 CNS curl -fsS --cacert "$T/ca.crt" "$URL/api/v1/health" >/dev/null || fail "curl with the CA"
 stop
 ok "a given chain is served whole and verifies against its CA"
+# --insecure-http beyond loopback serves plain HTTP, as asked, and warns (it said only "serving on http://")
+start "$T/f" --insecure-http
+CNS curl -fsS "http://$ADDR:$PORT/api/v1/health" >/dev/null || fail "plain HTTP with --insecure-http"
+grep_q "warn plain HTTP on $ADDR:$PORT (--insecure-http): passwords and tokens cross the network in clear text" "$T/f.log" ||
+  fail "no warning for plain HTTP beyond loopback: $(cat "$T/f.log")"
+stop
+ok "--insecure-http beyond loopback serves plain HTTP and warns in the log"
