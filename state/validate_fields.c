@@ -51,24 +51,57 @@ int hostname_valid(const char *s)
 	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == n;
 }
 
+/*
+ * The letters of U+00C0..U+017F (Latin-1 and Latin Extended-A) without
+ * their marks, in lowercase ("" for x and ÷): "ümlaut" suggests "umlaut",
+ * not "mlaut". ui/core.js's slugName() gives the same for the same range.
+ */
+static const char *const latin[0x180 - 0xC0] = {
+	"a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i", "d", "n",
+	"o", "o", "o", "o", "o", "", "o", "u", "u", "u", "u", "y", "th", "ss", "a", "a", "a", "a",
+	"a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i", "d", "n", "o", "o", "o", "o",
+	"o", "", "o", "u", "u", "u", "u", "y", "th", "y", "a", "a", "a", "a", "a", "a", "c", "c", "c",
+	"c", "c", "c", "c", "c", "d", "d", "d", "d", "e", "e", "e", "e", "e", "e", "e", "e", "e", "e",
+	"g", "g", "g", "g", "g", "g", "g", "g", "h", "h", "h", "h", "i", "i", "i", "i", "i", "i", "i",
+	"i", "i", "i", "ij", "ij", "j", "j", "k", "k", "k", "l", "l", "l", "l", "l", "l", "l", "l",
+	"l", "l", "n", "n", "n", "n", "n", "n", "n", "n", "n", "o", "o", "o", "o", "o", "o", "oe",
+	"oe", "r", "r", "r", "r", "r", "r", "s", "s", "s", "s", "s", "s", "s", "s", "t", "t", "t",
+	"t", "t", "t", "u", "u", "u", "u", "u", "u", "u", "u", "u", "u", "u", "u", "w", "w", "y", "y",
+	"y", "z", "z", "z", "z", "z", "z", "s",
+};
+
+/* One character of a suggestion into out (n so far): see name_suggest. */
+static void suggest_put(char ch, char *out, size_t len, size_t *n, int *dash)
+{
+	if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+	    (*n && (ch == '_' || ch == '.' || ch == '-'))) {
+		if (*dash && *n && ch != '-' && *n + 1 < len && *n < NAME_MAX_LEN)
+			out[(*n)++] = '-';
+		*dash = 0;
+		if (*n + 1 < len && *n < NAME_MAX_LEN)
+			out[(*n)++] = ch;
+	} else {
+		*dash = 1; /* spaces and the rest: one dash between words */
+	}
+}
+
 void name_suggest(const char *s, char *out, size_t len)
 {
 	size_t n = 0;
 	int dash = 0;
 
 	for (; s && *s && n + 1 < len && n < NAME_MAX_LEN; s++) {
-		char ch = *s >= 'A' && *s <= 'Z' ? (char)(*s - 'A' + 'a') : *s;
+		unsigned char b0 = (unsigned char)s[0], b1 = (unsigned char)s[1];
+		unsigned cp = (unsigned)(b0 & 0x1F) << 6 | (b1 & 0x3F);
 
-		if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		    (n && (ch == '_' || ch == '.' || ch == '-'))) {
-			if (dash && n && ch != '-')
-				out[n++] = '-';
-			dash = 0;
-			if (n + 1 < len && n < NAME_MAX_LEN)
-				out[n++] = ch;
-		} else {
-			dash = 1;	/* spaces and the rest: one dash between words */
+		if ((b0 & 0xE0) == 0xC0 && (b1 & 0xC0) == 0x80 && cp >= 0xC0 && cp < 0x180 &&
+		    latin[cp - 0xC0][0]) {
+			for (const char *t = latin[cp - 0xC0]; *t; t++)
+				suggest_put(*t, out, len, &n, &dash);
+			s++;
+			continue;
 		}
+		suggest_put(*s >= 'A' && *s <= 'Z' ? (char)(*s - 'A' + 'a') : *s, out, len, &n, &dash);
 	}
 	while (n && (out[n - 1] == '-' || out[n - 1] == '_' || out[n - 1] == '.'))
 		n--;

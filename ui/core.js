@@ -80,12 +80,25 @@ function todayUTC(nowMs) {
 /*
  * A display name turned into a valid resource name as the user types:
  * lowercase, one dash for each run of spaces and other characters, at most
- * 63 ("Alice Phone" -> "alice-phone"). While typing a trailing dash stays
+ * 63 ("Alice Phone" -> "alice-phone", "Zoë" -> "zoe"). While typing a trailing dash stays
  * (the next word follows); done = true drops it, as the server's
  * suggestion does (state/validate.c name_suggest).
  */
+/* The Latin letters of U+00C0..U+017F that lose more than marks (the server's table is the same). */
+const SLUG_LATIN = { 'æ': 'ae', 'ð': 'd', 'ø': 'o', 'þ': 'th', 'ß': 'ss', 'đ': 'd', 'ħ': 'h', 'ı': 'i',
+  'ĸ': 'k', 'ŀ': 'l', 'ł': 'l', 'ŉ': 'n', 'ŋ': 'n', 'œ': 'oe', 'ŧ': 't', 'ſ': 's' };
+function slugLatin(ch) {
+  const c = ch.codePointAt(0);
+  if (c < 0xC0 || c > 0x17F) return ch;
+  const l = ch.toLowerCase();
+  if (SLUG_LATIN[l]) return SLUG_LATIN[l];
+  const b = l.normalize('NFKD').replace(/[\u0300-\u036f]/g, '');
+  return /^[a-z]+$/.test(b) ? b : ch;
+}
 function slugName(v, done) {
-  let s = String(v || '').toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 63);
+  /* a run of other characters is one dash, with the dashes next to it ("strasse-😀": "strasse-") */
+  let s = Array.from(String(v || ''), slugLatin).join('').toLowerCase()
+    .replace(/[^a-z0-9_.-]+/g, '\0').replace(/-*\0[-\0]*/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 63);
   if (done) s = s.replace(/[-_.]+$/, '');
   return s;
 }

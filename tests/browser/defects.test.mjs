@@ -103,6 +103,12 @@ describe('issue 15: statuses, wording, names, accessibility, history', { timeout
     await page.keyboard.type('Alice Phone');
     assert.equal(await page.locator('#peer-name').inputValue(), 'alice-phone');
     assert.match(await page.locator('#peer-name-help').textContent(), /Lowercase letters, digits, _ \. -.*alice-phone/);
+    /* accented Latin letters lose their marks, not the letter ("ümlaut" became "mlaut") */
+    await page.locator('#peer-name').fill('');
+    await page.keyboard.type('Ümlaut Straße 😀');
+    await page.locator('#peer-name').blur();
+    assert.equal(await page.locator('#peer-name').inputValue(), 'umlaut-strasse-');
+    await page.locator('#peer-name').fill('');
     assert.equal(await page.getByTestId('peer-exp-warn').isVisible(), false);
     await page.locator('#peer-exp').fill('2021-03-04');
     await page.getByTestId('peer-exp-warn').waitFor({ state: 'visible' });
