@@ -13,7 +13,7 @@
 'use strict';
 
 const TOKEN_SCOPES = [
-  ['read', 'read: may only look (GET)'],
+  ['read', 'read: may only look (GET), client configs and their keys included'],
   ['operator', 'operator: also manages users and applies'],
   ['admin', 'admin: everything'],
 ];
