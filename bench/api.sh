@@ -18,6 +18,8 @@
 #   API_BENCH_SIZES="10 50 1000 10000", API_BENCH_ONLY=memory (only the
 #   memory rows: 10 and 10,000 peers, no baseline, no wrk, no POSTs),
 #   API_BENCH_ONLY=latency (only the POST rows: 10 and 10,000 peers),
+#   API_BENCH_SMAPS=DIR (memory: /proc/PID/smaps of the server after the
+#   round of use into DIR/N.smaps),
 #   API_BENCH_SAMPLE=DIR (memory: VmRSS and RssAnon sampled every 20 ms over
 #   the first 3 s of the start; prints where the peak was, keeps the samples
 #   in DIR/N.samples: ms, VmRSS, RssAnon)
@@ -182,6 +184,7 @@ memory() { # N: memory rows of the settled server
   idle=$i0; idle_anon=$a0; peak=$p0; peak_anon=$pa0
   printf '  %6s        after use (20 x list, status, usage, history, metrics; a client config; a login): VmRSS %6d KiB, RssAnon %6d KiB\n' \
     "" "$used" "$used_anon"
+  [ -z "${API_BENCH_SMAPS:-}" ] || cp /proc/$PID/smaps "$API_BENCH_SMAPS/$n.smaps"
   [ -z "${API_BENCH_SAMPLE:-}" ] || { sample_report "$T/d$n.samples"; cp "$T/d$n.samples" "$API_BENCH_SAMPLE/$n.samples"; }
   if [ "$n" -ge 10000 ]; then
     row "VmRSS, $n peers applied" "<= 8 MB" "$(mib "$idle")"
