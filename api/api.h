@@ -124,15 +124,17 @@ struct app {
 	struct ratelimit_entry rl[256];
 
 	/*
-	 * Requests suspended until the loop answers (req_suspend, POST /apply):
-	 * the server's stop waits for them, since libmicrohttpd cannot stop
-	 * with a connection suspended; once it stops, no request is suspended
-	 * (503).
+	 * Requests suspended until the loop answers (req_suspend, POST /apply),
+	 * counted until their answer is sent (or the client is gone): the
+	 * server's stop waits for them, since libmicrohttpd cannot stop with a
+	 * connection suspended and an answer not yet sent would be lost; once
+	 * it stops, no request is suspended (503).
 	 */
 	pthread_mutex_t async_mu;
 	pthread_cond_t async_cond;
 	int async_pending;
 	int async_stopping;
+	int inflight; /* requests read and not yet answered: the stop lets them finish (a while) */
 
 	/* counters for /metrics */
 	pthread_mutex_t stats_mu;
@@ -172,6 +174,8 @@ struct req {
 	pthread_mutex_t mu;
 	int suspended;
 	int async_done;
+	int async_counted; /* counted in app->async_pending until freed (answered or gone) */
+	int inflight;	   /* counted in app->inflight until freed */
 	json_t *async_result;
 	/*
 	 * A rename the edit commits (engine, old and new usage names): its usage

@@ -117,8 +117,9 @@ void h_ovpn_restart(struct req *r)
 	}
 	if (req_suspend(r) < 0)
 		return;
-	/* Cannot fail now: the engine has a restart hook. */
-	loop_request_as(r->app->loop, "openvpn", r->auth_user, async_done, r, &err);
+	/* cannot fail now (the engine has a restart hook); if it did, the answer says why */
+	if (loop_request_as(r->app->loop, "openvpn", r->auth_user, async_done, r, &err) < 0)
+		req_resume(r, json_pack("{s:b, s:s}", "ok", 0, "error", err.msg));
 }
 
 void h_apply(struct req *r)
@@ -127,5 +128,6 @@ void h_apply(struct req *r)
 
 	if (req_suspend(r) < 0)
 		return;
-	loop_request_as(r->app->loop, NULL, r->auth_user, async_done, r, &err);
+	if (loop_request_as(r->app->loop, NULL, r->auth_user, async_done, r, &err) < 0)
+		req_resume(r, json_pack("{s:b, s:s}", "ok", 0, "error", err.msg));
 }

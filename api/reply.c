@@ -120,8 +120,10 @@ int req_suspend(struct req *r)
 
 	pthread_mutex_lock(&r->app->async_mu);
 	stopping = r->app->async_stopping;
-	if (!stopping)
+	if (!stopping) {
 		r->app->async_pending++;
+		r->async_counted = 1; /* until req_free */
+	}
 	pthread_mutex_unlock(&r->app->async_mu);
 	if (stopping) {
 		reply_error(r, 503, NULL, "atlas is stopping: try again once it is back");
@@ -142,7 +144,6 @@ int req_suspend(struct req *r)
  */
 void req_resume(struct req *r, json_t *result)
 {
-	struct app *a = r->app;
 	void *conn = r->conn;
 	int was;
 
@@ -154,10 +155,6 @@ void req_resume(struct req *r, json_t *result)
 	pthread_mutex_unlock(&r->mu);
 	if (was)
 		MHD_resume_connection(conn);
-	pthread_mutex_lock(&a->async_mu);
-	a->async_pending--;
-	pthread_cond_broadcast(&a->async_cond);
-	pthread_mutex_unlock(&a->async_mu);
 }
 
 int req_is_async(struct req *r)

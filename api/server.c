@@ -21,6 +21,7 @@
 
 #include <microhttpd.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "api/api.h"
 #include "state/tokens.h"
@@ -42,6 +43,7 @@
 #define HEADER_SECONDS	   10
 #define REQUEST_SECONDS	   120
 #define CONNECTION_TIMEOUT 30
+#define STOP_GRACE_MS	   2000
 /*
  * The panel's pages: its own scripts, styles and API only; no inline script
  * or style; images also from blob: (the QR code) and data: (Tailwind's
@@ -84,6 +86,14 @@ static void req_free(struct req *r)
 {
 	if (!r)
 		return;
+	if (r->async_counted || r->inflight) {
+		/* answered (or its client gone): the stop no longer waits for it */
+		pthread_mutex_lock(&r->app->async_mu);
+		r->app->async_pending -= r->async_counted;
+		r->app->inflight -= r->inflight;
+		pthread_cond_broadcast(&r->app->async_cond);
+		pthread_mutex_unlock(&r->app->async_mu);
+	}
 	buf_release_secure(&r->body);
 	buf_release(&r->out);
 	json_decref(r->async_result);
@@ -327,6 +337,10 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 		if (!r)
 			r = req_new(a, c);
 		r->started = 1;
+		pthread_mutex_lock(&a->async_mu);
+		a->inflight++;
+		r->inflight = 1;
+		pthread_mutex_unlock(&a->async_mu);
 		r->method = method;
 		r->url = url;
 		*con_cls = r;
@@ -470,22 +484,35 @@ void server_stop(struct server *s)
 {
 	if (!s)
 		return;
+	/*
+	 * libmicrohttpd aborts when stopped with a connection suspended: a new
+	 * POST /apply is answered 503, the ones queued in the loop are answered
+	 * at once without a run, and the stop waits until the one the loop runs
+	 * now has sent its answer. New connections are still accepted meanwhile
+	 * (and answered): only what arrives as the daemon stops is cut.
+	 */
+	pthread_mutex_lock(&s->app->async_mu);
+	s->app->async_stopping = 1;
+	pthread_mutex_unlock(&s->app->async_mu);
+	loop_cancel_requests(s->app->loop);
+	pthread_mutex_lock(&s->app->async_mu);
+	while (s->app->async_pending > 0)
+		pthread_cond_wait(&s->app->async_cond, &s->app->async_mu);
+	/* the other requests being served finish too, for STOP_GRACE_MS at most */
+	{
+		struct timespec ts = clock_deadline(CLOCK_MONOTONIC, STOP_GRACE_MS);
+
+		while (s->app->inflight > 0 &&
+		       pthread_cond_timedwait(&s->app->async_cond, &s->app->async_mu, &ts) == 0)
+			;
+	}
+	pthread_mutex_unlock(&s->app->async_mu);
 	pthread_mutex_lock(&s->mu);
 	s->stop = 1;
 	pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 	if (s->reaper_started)
 		pthread_join(s->reaper, NULL);
-	/*
-	 * libmicrohttpd aborts when stopped with a connection suspended: a
-	 * POST /apply still waiting is answered by the loop (which runs until
-	 * after this) first.
-	 */
-	pthread_mutex_lock(&s->app->async_mu);
-	s->app->async_stopping = 1;
-	while (s->app->async_pending > 0)
-		pthread_cond_wait(&s->app->async_cond, &s->app->async_mu);
-	pthread_mutex_unlock(&s->app->async_mu);
 	if (s->d)
 		MHD_stop_daemon(s->d);
 	guard_free(s->guard);

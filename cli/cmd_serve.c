@@ -19,6 +19,7 @@
 
 #include "api/api.h"
 #include "api/list_cache.h"
+#include "lib/clock.h"
 #include "lib/fileio.h"
 #include "api/tls.h"
 #include "lib/log.h"
@@ -307,7 +308,7 @@ int cmd_serve(int argc, char **argv)
 	pthread_mutex_init(&a.install_mu, NULL);
 	pthread_cond_init(&a.install_cond, NULL); /* waited on without a deadline */
 	pthread_mutex_init(&a.async_mu, NULL);
-	pthread_cond_init(&a.async_cond, NULL);
+	clock_cond_init(&a.async_cond); /* timed waits on CLOCK_MONOTONIC (server_stop) */
 	a.datadir = (char *)cli_datadir;
 	a.watch_file = (char *)watch;
 	a.started = time(NULL);

@@ -572,6 +572,27 @@ struct loop *loop_start_from(const char *datadir, loop_run_cb on_run, void *cls,
 	return l;
 }
 
+void loop_cancel_requests(struct loop *l)
+{
+	struct request *rq;
+
+	if (!l)
+		return;
+	pthread_mutex_lock(&l->mu);
+	rq = l->reqs;
+	l->reqs = NULL;
+	l->reqs_tail = &l->reqs;
+	pthread_mutex_unlock(&l->mu);
+	while (rq) {
+		struct request *next = rq->next;
+
+		rq->done(rq->cls, json_pack("{s:b, s:s}", "ok", 0, "error",
+					    "atlas is stopping: this request was not run"));
+		free(rq);
+		rq = next;
+	}
+}
+
 void loop_stop(struct loop *l)
 {
 	if (!l)

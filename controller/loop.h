@@ -175,6 +175,12 @@ int loop_request(struct loop *l, const char *engine, loop_done_cb done, void *cl
 /* The same, the run recorded with actor (e.g. "token:ci"; NULL: the generation's). */
 int loop_request_as(struct loop *l, const char *engine, const char *actor, loop_done_cb done,
 		    void *cls, struct atlas_err *err);
+/*
+ * Answers every request still queued (not started) with {"ok": false,
+ * "error": "atlas is stopping: ..."} now, without a run: the HTTP server's
+ * stop. The request the loop runs at this moment is answered by its run.
+ */
+void loop_cancel_requests(struct loop *l);
 
 /* What a run of the loop does (loop_decide). */
 enum loop_action {
