@@ -22,11 +22,11 @@ int proc_stat_parse(const char *text, char *state, long long *start_time);
 int proc_stat(long pid, char *state, long long *start_time);
 
 /*
- * Unmaps the clean pages of the read-only file mappings (code, read-only
- * data: still in the page cache, faulted back in when used again). Returns
- * the KiB they held, -1 when /proc/self/smaps is unreadable. Only for a
- * process that never unmaps a file mapping while it runs (no dlclose): a
- * range read from smaps must still be the same mapping when it is advised.
+ * Unmaps the pages of the loaded objects' (the program's, the libraries')
+ * read-only segments that lie in clean mappings (code, read-only data; no
+ * private page: never relocated data): they stay in the page cache and are
+ * faulted back in when used again. Other file mappings are left alone.
+ * Returns the KiB RssFile fell by, -1 when /proc/self/smaps is unreadable.
  */
 long long proc_drop_file_pages(void);
 

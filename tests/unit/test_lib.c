@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <sqlite3.h>
+
 #include "testutil.h"
 
 #include "lib/base64.h"
@@ -517,43 +519,87 @@ static void test_lib__proc_stat(void **s)
 	assert_int_equal(proc_stat(pid, &st, &t), -1);
 }
 
-/* The resident KiB of the mapping that holds address p (/proc/self/smaps), -1: none. */
-static long long mapping_rss(const void *p)
+/* The start, size and resident KiB of the mapping holding p, and its anonymous KiB. */
+static void mapping_of(const void *p, unsigned long *lo, unsigned long *hi, long long *rss,
+		       long long *anon)
 {
 	char line[512];
-	unsigned long lo, hi, a = (unsigned long)p;
-	long long kb, rss = -1;
+	unsigned long a = (unsigned long)p, l, h;
+	long long kb;
+	int in = 0;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	assert_non_null(f);
+	*rss = *anon = -1;
+	while (fgets(line, sizeof(line), f)) {
+		char perms[8];
+
+		if (sscanf(line, "%lx-%lx %7s", &l, &h, perms) == 3) {
+			in = a >= l && a < h;
+			if (in) {
+				*lo = l;
+				*hi = h;
+			}
+		} else if (in && sscanf(line, "Rss: %lld kB", &kb) == 1) {
+			*rss = kb;
+		} else if (in && sscanf(line, "Anonymous: %lld kB", &kb) == 1) {
+			*anon = kb;
+		}
+	}
+	fclose(f);
+}
+
+/* The anonymous KiB of the read-only mappings of a library named like name (its relocated data). */
+static long long relocated_kib(const char *name)
+{
+	char line[512];
+	long long kb, total = 0;
 	int in = 0;
 	FILE *f = fopen("/proc/self/smaps", "r");
 
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f)) {
+		unsigned long l, h;
 		char perms[8];
 
-		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3)
-			in = a >= lo && a < hi;
-		else if (in && sscanf(line, "Rss: %lld kB", &kb) == 1)
-			rss = kb;
+		if (sscanf(line, "%lx-%lx %7s", &l, &h, perms) == 3)
+			in = perms[1] != 'w' && strstr(line, name);
+		else if (in && sscanf(line, "Anonymous: %lld kB", &kb) == 1)
+			total += kb;
 	}
 	fclose(f);
-	return rss;
+	return total;
 }
 
 /*
- * The clean pages of a read-only file mapping are unmapped and read back
- * the same; a private mapping written to (its pages anonymous), written
- * then made read-only (as the loader's relocated data is), or shared and
- * writable keeps every page and byte.
+ * A loaded library's code is unmapped and reads back the same bytes (and
+ * runs); its relocated data, a private mapping that was written (also one
+ * made read-only after the write, as the loader does), and a file mapping
+ * that is no loaded object keep every page and byte.
  */
 static void test_lib__proc_drop_file_pages(void **s)
 {
 	char path[] = "/tmp/atlas-test-drop.XXXXXX";
 	size_t len = 64 * 4096;
-	unsigned char *buf = malloc(len), *ro, *cow, *relro;
+	unsigned char *buf = malloc(len), *ro, *cow, *relro, *code, *copy;
+	unsigned long lo, hi;
+	long long rss, anon, relro_kib;
 	volatile unsigned sum = 0;
 	int fd = mkstemp(path);
 
 	(void)s;
+	/* libsqlite3's code mapping, every page faulted in */
+	mapping_of((const void *)sqlite3_libversion, &lo, &hi, &rss, &anon);
+	assert_int_equal(anon, 0);
+	code = (unsigned char *)lo;
+	copy = malloc(hi - lo);
+	for (unsigned long k = 0; k < hi - lo; k++)
+		copy[k] = code[k];
+	mapping_of(code, &lo, &hi, &rss, &anon);
+	assert_int_equal(rss, (long long)((hi - lo) / 1024));
+	relro_kib = relocated_kib("libsqlite3");
+	assert_true(relro_kib > 0);
+
 	assert_true(fd >= 0);
 	for (size_t i = 0; i < len; i++)
 		buf[i] = (unsigned char)(i * 7 + 3);
@@ -568,14 +614,29 @@ static void test_lib__proc_drop_file_pages(void **s)
 		relro[i] = 0x55;
 	}
 	assert_int_equal(mprotect(relro, len, PROT_READ), 0);
-	assert_int_equal(mapping_rss(ro), 256);
-	assert_int_equal(mapping_rss(cow), 256);
 
-	assert_true(proc_drop_file_pages() >= 256);
-	assert_int_equal(mapping_rss(ro), 0);
-	assert_memory_equal(ro, buf, len); /* faulted back in, the same bytes */
-	assert_int_equal(mapping_rss(cow), 256);
-	assert_int_equal(mapping_rss(relro), 256);
+	assert_true(proc_drop_file_pages() > 0);
+	mapping_of(code, &lo, &hi, &rss, &anon);
+	assert_true(rss < (long long)((hi - lo) / 1024) / 2); /* unmapped (but what ran since) */
+	assert_memory_equal(code, copy, hi - lo);	     /* faulted back in, the same bytes */
+	assert_string_equal(sqlite3_libversion(), SQLITE_VERSION);
+	/* its relocated data kept: calls through its GOT still land (a drop of it would crash here) */
+	assert_int_equal(relocated_kib("libsqlite3"), relro_kib);
+	{
+		sqlite3 *db;
+
+		assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x); INSERT INTO t VALUES (1)", NULL,
+					      NULL, NULL),
+				 SQLITE_OK);
+		sqlite3_close(db);
+	}
+	mapping_of(ro, &lo, &hi, &rss, &anon);
+	assert_int_equal(rss, 256); /* no loaded object: left alone */
+	mapping_of(cow, &lo, &hi, &rss, &anon);
+	assert_int_equal(rss, 256);
+	mapping_of(relro, &lo, &hi, &rss, &anon);
+	assert_int_equal(rss, 256);
 	for (size_t i = 0; i < len; i++) {
 		assert_int_equal(cow[i], i % 4096 ? buf[i] : 0xAA);
 		assert_int_equal(relro[i], i % 4096 ? buf[i] : 0x55);
@@ -586,6 +647,7 @@ static void test_lib__proc_drop_file_pages(void **s)
 	close(fd);
 	unlink(path);
 	free(buf);
+	free(copy);
 }
 
 TU_MAIN(NULL, NULL,
