@@ -20,6 +20,7 @@
 #include "api/tls.h"
 #include "lib/buf.h"
 #include "lib/fileio.h"
+#include "lib/log.h"
 
 #define MAX_CHAIN 16
 #define PEM_MAX	  (1024 * 1024)
@@ -34,6 +35,7 @@ struct pair {
 
 struct tls {
 	char *cert_file, *key_file;
+	char *want_cert, *want_key; /* tls_want: tried first at each reload, NULL: none */
 	pthread_mutex_t mu;
 	struct pair *cur; /* newest; ->older the ones replaced */
 };
@@ -142,11 +144,29 @@ struct tls *tls_new(const char *cert_file, const char *key_file, struct atlas_er
 	return t;
 }
 
+void tls_want(struct tls *t, const char *cert_file, const char *key_file)
+{
+	free(t->want_cert);
+	free(t->want_key);
+	t->want_cert = xstrdup(cert_file);
+	t->want_key = xstrdup(key_file);
+}
+
 int tls_reload(struct tls *t, struct atlas_err *err)
 {
-	struct pair *p = pair_load(t->cert_file, t->key_file, err);
+	struct pair *p = NULL;
 
-	if (!p)
+	if (t->want_cert && (p = pair_load(t->want_cert, t->want_key, err))) {
+		/* the wanted pair loads now: from here on it is the one read again */
+		free(t->cert_file);
+		free(t->key_file);
+		t->cert_file = t->want_cert;
+		t->key_file = t->want_key;
+		t->want_cert = t->want_key = NULL;
+	} else if (t->want_cert) {
+		log_warn("TLS: %s: still serving %s", err->msg, t->cert_file);
+	}
+	if (!p && !(p = pair_load(t->cert_file, t->key_file, err)))
 		return -1;
 	pthread_mutex_lock(&t->mu);
 	p->older = t->cur;
@@ -165,6 +185,8 @@ void tls_free(struct tls *t)
 	pthread_mutex_destroy(&t->mu);
 	free(t->cert_file);
 	free(t->key_file);
+	free(t->want_cert);
+	free(t->want_key);
 	free(t);
 }
 

@@ -32,6 +32,12 @@ struct tls *tls_new(const char *cert_file, const char *key_file, struct atlas_er
  * kept (handshakes in flight may hold it) until tls_free.
  */
 int tls_reload(struct tls *t, struct atlas_err *err);
+/*
+ * A pair to serve instead once it loads (the settings' pair that did not
+ * load at start, served self-signed meanwhile): each tls_reload tries it
+ * first, says why when it still does not load, then reloads the current.
+ */
+void tls_want(struct tls *t, const char *cert_file, const char *key_file);
 /* Frees t and every pair it loaded. Accepts NULL. */
 void tls_free(struct tls *t);
 /* The SHA-256 fingerprint of the leaf certificate, "AB:CD:...:EF" (borrowed). */

@@ -189,13 +189,14 @@ static int serve_tls(struct app *a, const char *listen, const char *cert, const 
 		 * needs the panel: served self-signed instead, said loudly.
 		 */
 		log_error("settings.tls_cert/tls_key: %s: serving the self-signed certificate of "
-			  "%s/tls/ instead until the settings name a pair that loads",
+			  "%s/tls/ instead until that pair loads (tried again on SIGHUP)",
 			  err.msg, a->datadir);
 		if (tls_self_signed(a->datadir, listen, &c, &k, &created, &err) < 0)
 			goto out;
+		if ((a->tls = tls_new(c, k, &err)))
+			tls_want(a->tls, cert, key);
 		cert = c;
 		key = k;
-		a->tls = tls_new(cert, key, &err);
 	}
 	if (!a->tls)
 		goto out;

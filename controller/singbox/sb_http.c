@@ -77,11 +77,7 @@ int sb_http_load(const char *soname, struct atlas_err *err)
 			"install it (Debian: apt-get install libcurl4)", soname, dlerror());
 		goto out;
 	}
-	/*
-	 * Not closed when it fails either (the next try's dlopen gives the same
-	 * handle): nothing in atlas unmaps a file mapping, which the drop of
-	 * file pages relies on (lib/proc.h).
-	 */
+	/* not closed when it fails either: the next try's dlopen gives the same handle */
 	if (curl_resolve(h, err, soname) < 0)
 		goto out;
 	if (cu.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

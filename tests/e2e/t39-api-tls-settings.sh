@@ -60,5 +60,14 @@ grep -q "error settings.tls_cert/tls_key: .*gone.crt.*serving the self-signed ce
 [ -s "$T/d/tls/cert.pem" ] && [ "$(served)" = "$(fp < "$T/d/tls/cert.pem")" ] ||
   fail "served $(served), want the self-signed $T/d/tls/cert.pem"
 A export | grep -qF "tls_cert: $T/gone.crt" || fail "the setting was changed"
+# the pair appears (certbot's first issue after the boot); SIGHUP serves it
+kill -HUP $PID
+wait_for 5 grep -q "TLS: .*gone.crt.*still serving $T/d/tls/cert.pem" "$T/log" >/dev/null ||
+  fail "a SIGHUP before the pair exists does not say so: $(tail -3 "$T/log")"
+cp "$T/set.crt" "$T/gone.crt"; cp "$T/set.key" "$T/gone.key"
+kill -HUP $PID
+want=$(fp < "$T/set.crt")
+wait_for 5 sh -c "[ \"\$(ip netns exec ata-c87 openssl s_client -connect $ADDR:$PORT -servername x < /dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256 | cut -d= -f2)\" = '$want' ]" >/dev/null ||
+  fail "after the pair appeared and SIGHUP, served $(served), want $want"
 stop
-ok "settings.tls_cert naming a missing file: atlas serve still starts, serving its self-signed pair, and says why"
+ok "settings.tls_cert naming a missing file: atlas serve still starts, serving its self-signed pair, says why, and serves the settings' pair once it exists (SIGHUP)"
