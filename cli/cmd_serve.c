@@ -316,13 +316,18 @@ int cmd_serve(int argc, char **argv)
 	a.cache_gen = -1;
 	a.lists = list_cache_new();
 	a.metrics_token = mt && *mt ? xstrdup(mt) : NULL;
-	if (store_open(cli_datadir, &a.store, &err) < 0 ||
-	    jwt_key_load(cli_datadir, a.jwt_key, &err) < 0) {
+	/* the lock first: a second serve must not migrate or clean up under the first */
+	if (mkdir_p(cli_datadir, 0700, &err) < 0) {
 		fprintf(stderr, "atlas: %s\n", err.msg);
 		goto out;
 	}
 	if ((lock = cli_serve_lock(cli_datadir, 0)) < 0)
 		goto out;
+	if (store_open(cli_datadir, &a.store, &err) < 0 ||
+	    jwt_key_load(cli_datadir, a.jwt_key, &err) < 0) {
+		fprintf(stderr, "atlas: %s\n", err.msg);
+		goto out;
+	}
 	{
 		/* nothing of ours is being written yet: every stale temporary file goes */
 		size_t gone = file_clean_stale(cli_datadir, 1);
