@@ -6,10 +6,12 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/timex.h>
@@ -220,6 +222,25 @@ static int port_bound(int tcp, int port, unsigned long *ino)
 	return 0;
 }
 
+/* The pid of the atlas serve running on this data directory (DATA/serve.lock held), else 0. */
+static int serve_pid(void)
+{
+	char *path = xasprintf("%s/serve.lock", cli_datadir), buf[32] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC), pid = 0;
+	ssize_t n;
+
+	free(path);
+	if (fd < 0)
+		return 0;
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		pid = atoi(buf);
+	}
+	close(fd);
+	return pid;
+}
+
 static void check_port(struct doctor *d, const char *what, int tcp, int port)
 {
 	static const char *const ours[] = {"atlas", "openvpn", "wireguard-go", "sing-box", NULL};
@@ -250,6 +271,12 @@ static void check_port(struct doctor *d, const char *what, int tcp, int port)
 			    pid, what);
 			return;
 		}
+	}
+	if (pid && !strcmp(comm, "atlas") && pid != serve_pid()) {
+		/* an atlas, but not this data directory's serve (its pid is in serve.lock) */
+		say(d, L_FAIL, name, "stop that atlas, or serve this one on another --listen",
+		    "%s needs it, but atlas (pid %d) of another data directory holds it", what, pid);
+		return;
 	}
 	for (size_t i = 0; ours[i]; i++)
 		if (pid && !strcmp(comm, ours[i])) {

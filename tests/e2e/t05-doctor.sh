@@ -72,6 +72,16 @@ grep_q "^FAIL port tcp/18953: the panel needs it, but python3 (pid $HOLD) holds 
 kill $HOLD; wait $HOLD 2>/dev/null || true; HOLD=
 ok "ports taken by another program fail, naming it and its pid"
 
+# the panel's port held by the atlas of another data directory: no "ok" (it said in use by an engine of Atlas)
+ip netns exec $NS "$ATLAS_BIN" --data "$T/other" serve --listen 127.0.0.1:18953 > "$T/other.out" 2> "$T/other.log" &
+HOLD=$!
+wait_for 10 grep -q 'serving on' "$T/other.log" >/dev/null || fail "the other atlas did not serve: $(cat "$T/other.log")"
+doctor
+grep_q "^FAIL port tcp/18953: the panel needs it, but atlas (pid $HOLD) of another data directory holds it" "$T/doc.out" ||
+  fail "a port held by another data directory's atlas: $(grep 18953 "$T/doc.out")"
+kill $HOLD; wait $HOLD 2>/dev/null || true; HOLD=
+ok "the panel's port held by another data directory's atlas fails, naming its pid"
+
 ip netns exec $NS nft add table inet hostfw
 ip netns exec $NS nft add chain inet hostfw hostforward '{ type filter hook forward priority 0; policy drop; }'
 ip netns exec $NS nft add table inet atlas_test
