@@ -78,7 +78,9 @@ static int make_pair(const char *host, struct buf *cert, struct buf *key, struct
 	}
 	serial[0] &= 0x7f;
 	bn = BN_bin2bn(serial, sizeof(serial), NULL);
-	if (inet_pton(AF_INET, host, &a4) == 1 || inet_pton(AF_INET6, host, &a6) == 1)
+	/* a wildcard (0.0.0.0, ::) is no address a browser goes to: localhost alone */
+	if ((inet_pton(AF_INET, host, &a4) == 1 && a4.s_addr != INADDR_ANY) ||
+	    (inet_pton(AF_INET6, host, &a6) == 1 && !IN6_IS_ADDR_UNSPECIFIED(&a6)))
 		snprintf(san, sizeof(san), "IP:%s,DNS:localhost", host);
 	else
 		snprintf(san, sizeof(san), "DNS:localhost");

@@ -119,3 +119,11 @@ grep_q "warn plain HTTP on $ADDR:$PORT (--insecure-http): passwords and tokens c
   fail "no warning for plain HTTP beyond loopback: $(cat "$T/f.log")"
 stop
 ok "--insecure-http beyond loopback serves plain HTTP and warns in the log"
+# on a wildcard address the self-signed certificate names localhost alone (it named IP 0.0.0.0)
+ip netns exec ata-s39 "$ATLAS_BIN" --data "$T/g" serve --listen 0.0.0.0:$PORT > "$T/g.out" 2> "$T/g.log" &
+PID=$!
+wait_for 10 grep -q 'serving on' "$T/g.log" >/dev/null || fail "atlas serve on 0.0.0.0 did not start: $(cat "$T/g.log")"
+stop
+san=$(openssl x509 -in "$T/g/tls/cert.pem" -noout -ext subjectAltName | tail -1)
+grep_q 'DNS:localhost' <<<"$san" && ! grep_q 'IP Address' <<<"$san" || fail "SAN on 0.0.0.0: $san"
+ok "the self-signed certificate of a wildcard listen address names localhost, not 0.0.0.0 ($san)"
