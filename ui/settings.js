@@ -41,7 +41,7 @@ const atlasSettingsMethods = {
 
   tokenScopes() { return TOKEN_SCOPES; },
 
-  tokenExpiry(k) { return k.expires_at ? fmtTime(k.expires_at) : 'never'; },
+  tokenExpiry(k) { return k.expired ? 'expired ' + fmtTime(k.expires_at) + ' (refused; revoke it to remove it)' : k.expires_at ? fmtTime(k.expires_at) : 'never'; },
 
   async createToken() {
     const t = this.tok;

@@ -8,6 +8,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { startAtlas, launch, shot, finish, go, waitFor, confirmDialog } from './harness.mjs';
 
 const PORT = 18160;
@@ -94,6 +96,25 @@ describe('Settings: API tokens and two-factor login', { timeout: 180000 }, () =>
     await go(page, 'settings');
     await row.waitFor({ state: 'visible' });
     assert.ok(!(await page.content()).includes(token.slice(6)), 'the token is shown again');
+  });
+
+  it('an expired token says so in the list (it looked like a live one)', async () => {
+    const r = await fetch(atlas.base + '/api/v1/tokens', {
+      method: 'POST', headers: { Authorization: 'Bearer ' + await page.evaluate(() => sessionStorage.getItem('atlas.token')), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'old-bot', scope: 'read', expires: '1d' }),
+    });
+    assert.equal(r.status, 201);
+    execFileSync('sqlite3', [join(atlas.data, 'atlas.db'),
+      "UPDATE api_tokens SET expires_at = strftime('%s','now') - 60 WHERE name = 'old-bot'"]);
+    await go(page, 'dashboard');
+    await go(page, 'settings');
+    const row = page.locator('[data-token="old-bot"]');
+    await row.waitFor({ state: 'visible' });
+    assert.match(await row.innerText(), /expired .*\(refused; revoke it to remove it\)/);
+    assert.doesNotMatch(await page.locator('[data-token="ci-bot"]').innerText(), /expired/);
+    await page.getByRole('button', { name: 'Revoke token old-bot' }).click();
+    await confirmDialog(page, /Revoke API token "old-bot"/);
+    await row.waitFor({ state: 'detached' });
   });
 
   it('revokes the token after a confirmation; it stops working', async () => {
