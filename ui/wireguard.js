@@ -18,7 +18,7 @@ function wgPath(iface, name) {
 
 atlasMixin(() => ({
   wg: { ifaces: [], iface: '', peers: [], error: '', seq: 0, list: listState(),
-        form: {}, formError: '', editing: null, ifForm: {}, ifFormError: '',
+        form: {}, formOrig: null, formError: '', editing: null, ifForm: {}, ifFormError: '',
         ifEdit: {}, ifEditError: '' },
 
   async loadWg(quiet) {
@@ -105,6 +105,8 @@ atlasMixin(() => ({
       allowed_ips: (p.allowed_ips || []).join(', '), keepalive: p.keepalive || 0,
       expires: p.expires || '', disabled: !!p.disabled,
     } : { name: '', note: '', address: '', allowed_ips: '', keepalive: 0, expires: '', disabled: false };
+    /* what the dialog opened with: an edit sends only what was changed in it */
+    this.wg.formOrig = p ? { ...this.wg.form } : null;
     this.openDlg('peerDlg');
   },
 
@@ -115,6 +117,11 @@ atlasMixin(() => ({
     for (const [k, v] of [['address', splitList(f.address)], ['allowed_ips', splitList(f.allowed_ips)]])
       if (v.length || ed) body[k] = v;
     if (f.expires || ed) body.expires = f.expires || null;
+    /* an edit sends only the fields changed in the dialog: another admin's edit
+     * of the others, made meanwhile, is not overwritten with what it showed */
+    const orig = ed && this.wg.formOrig;
+    if (orig) for (const k of Object.keys(body)) if (String(f[k]) === String(orig[k])) delete body[k];
+    if (orig && !Object.keys(body).length) { this.$refs.peerDlg.close(); return; }
     this.wg.formError = '';
     try {
       if (ed) {

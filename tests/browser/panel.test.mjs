@@ -247,6 +247,23 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     await page.getByRole('button', { name: 'Save' }).click();
     await row.getByText('carol tablet').waitFor();
 
+    /* another admin's edit while this dialog is open is kept: the dialog
+     * sends only what was changed in it (it sent every field it showed) */
+    await row.getByRole('button', { name: 'Edit carol' }).click();
+    const tok = await page.evaluate(() => sessionStorage.getItem('atlas.token'));
+    const r = await fetch(atlas.base + '/api/v1/wireguard/interfaces/' + IFACE + '/peers/carol', {
+      method: 'PATCH', headers: { Authorization: 'Bearer ' + tok, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ note: 'set by another admin' }),
+    });
+    assert.equal(r.status, 200);
+    await page.locator('#peer-ka').fill('30');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await row.getByText('set by another admin').waitFor();
+    const peer = await (await fetch(atlas.base + '/api/v1/wireguard/interfaces/' + IFACE + '/peers/carol',
+      { headers: { Authorization: 'Bearer ' + tok } })).json();
+    assert.equal(peer.note, 'set by another admin');
+    assert.equal(peer.keepalive, 30);
+
     await row.getByRole('button', { name: 'Disable' }).click();
     await confirmDialog(page, /Disable peer "carol"/);
     await row.locator('.badge', { hasText: 'disabled' }).waitFor();
