@@ -337,6 +337,28 @@ describe('atlas panel in chromium', { timeout: 240000 }, () => {
     assert.deepEqual(dialogs, [], 'no JavaScript dialog fired');
   });
 
+  it('wraps a 63-character peer name on a phone instead of cutting it off', async () => {
+    const name = 'a'.repeat(63); /* no dash: nowhere a browser breaks by itself */
+    const tok = await page.evaluate(() => sessionStorage.getItem('atlas.token'));
+    const r = await fetch(atlas.base + '/api/v1/wireguard/interfaces/' + IFACE + '/peers', {
+      method: 'POST', headers: { Authorization: 'Bearer ' + tok, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name }),
+    });
+    assert.equal(r.status, 201);
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await go(page, 'wireguard');
+      const link = (await peerRow(name)).getByRole('link', { name: 'Page of ' + name });
+      await link.waitFor();
+      const box = await link.boundingBox();
+      assert.ok(box.x >= 0 && box.x + box.width <= 390, 'the name fits the screen: ' + JSON.stringify(box));
+      assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= 390), true, 'no sideways scroll');
+      await shot(page, 'long-name-phone');
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+
   it('works from the keyboard: Enter opens a dialog, focus moves in, Escape closes it and returns focus', async () => {
     await go(page, 'wireguard');
     const add = page.locator('[data-view="wireguard"]').getByRole('button', { name: 'Add peer' });
