@@ -6,12 +6,10 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/timex.h>
@@ -222,25 +220,6 @@ static int port_bound(int tcp, int port, unsigned long *ino)
 	return 0;
 }
 
-/* The pid of the atlas serve running on this data directory (DATA/serve.lock held), else 0. */
-static int serve_pid(void)
-{
-	char *path = xasprintf("%s/serve.lock", cli_datadir), buf[32] = "";
-	int fd = open(path, O_RDONLY | O_CLOEXEC), pid = 0;
-	ssize_t n;
-
-	free(path);
-	if (fd < 0)
-		return 0;
-	if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
-		n = pread(fd, buf, sizeof(buf) - 1, 0);
-		buf[n > 0 ? n : 0] = '\0';
-		pid = atoi(buf);
-	}
-	close(fd);
-	return pid;
-}
-
 static void check_port(struct doctor *d, const char *what, int tcp, int port)
 {
 	static const char *const ours[] = {"atlas", "openvpn", "wireguard-go", "sing-box", NULL};
@@ -272,7 +251,7 @@ static void check_port(struct doctor *d, const char *what, int tcp, int port)
 			return;
 		}
 	}
-	if (pid && !strcmp(comm, "atlas") && pid != serve_pid()) {
+	if (pid && !strcmp(comm, "atlas") && pid != store_serve_pid(cli_datadir)) {
 		/* an atlas, but not this data directory's serve (its pid is in serve.lock) */
 		say(d, L_FAIL, name, "stop that atlas, or serve this one on another --listen",
 		    "%s needs it, but atlas (pid %d) of another data directory holds it", what, pid);

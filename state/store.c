@@ -89,35 +89,31 @@ int store_exec(struct store *s, const char *sql, struct atlas_err *err)
  * any step rolls every step back, and the file stays as it was. A database
  * that has a schema already is backed up first (state/backup.h).
  */
-/*
- * The pid of the atlas serve that holds DATA/serve.lock, into pid, when it
- * is another process than this one (an older atlas still running on the
- * directory a newer one is about to migrate); 0 when none does.
- */
-static int serve_elsewhere(const char *datadir, char pid[32])
+long store_serve_pid(const char *datadir)
 {
-	char *path = xasprintf("%s/serve.lock", datadir);
-	int fd = open(path, O_RDONLY | O_CLOEXEC), held = 0;
+	char *path = xasprintf("%s/serve.lock", datadir), buf[32];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	long pid = 0;
 	ssize_t n;
 
 	free(path);
 	if (fd < 0)
 		return 0;
 	if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
-		n = pread(fd, pid, 31, 0);
-		pid[n > 0 ? n : 0] = '\0';
-		pid[strcspn(pid, "\n")] = '\0';
-		held = atol(pid) != (long)getpid();
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		pid = atol(buf);
 	}
 	close(fd);
-	return held;
+	return pid;
 }
 
 static int migrate(struct store *s, const struct migration *list, int n, struct atlas_err *err)
 {
 	sqlite3_stmt *st;
-	char pragma[64], *saved = NULL, pid[32] = "";
+	char pragma[64], *saved = NULL;
 	int version = 0;
+	long pid;
 
 	if (store_prepare(s, "PRAGMA user_version", &st, "user_version", err) < 0)
 		return -1;
@@ -131,10 +127,11 @@ static int migrate(struct store *s, const struct migration *list, int n, struct 
 			       s->datadir, version, n);
 	if (version == n)
 		return 0;
-	if (version > 0 && serve_elsewhere(s->datadir, pid))
+	/* an older atlas still serving the directory a newer one is about to migrate */
+	if (version > 0 && (pid = store_serve_pid(s->datadir)) && pid != (long)getpid())
 		return err_set(err, ERR_CONFLICT,
 			       "database \"%s/atlas.db\" has schema version %d and this atlas would "
-			       "migrate it to %d, but atlas serve (pid %s) runs on it with an older "
+			       "migrate it to %d, but atlas serve (pid %ld) runs on it with an older "
 			       "atlas: stop it first (systemctl stop atlas); the new one's start "
 			       "migrates",
 			       s->datadir, version, n, pid);

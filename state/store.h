@@ -66,6 +66,11 @@ struct migration {
 int store_open_migrations(const char *datadir, const struct migration *list, int n,
 			  struct store **out, struct atlas_err *err);
 /* Closes the database and frees s. Accepts NULL. */
+/*
+ * The pid the atlas serve of datadir wrote into DATA/serve.lock while it
+ * holds the lock; 0 when no serve holds it (or the file is missing).
+ */
+long store_serve_pid(const char *datadir);
 void store_close(struct store *s);
 /* The data directory s was opened with (borrowed). */
 const char *store_datadir(const struct store *s);
