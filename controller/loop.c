@@ -5,7 +5,8 @@
  * manual mode (settings.auto_apply false: observe, apply on request), and
  * the engine lock that serialises every driver call (but the statuses that
  * run alone, driver.status_alone). The decisions it takes (which run a
- * trigger starts, the backoff, when a wake-up is due) are in loop_policy.c.
+ * trigger starts, the backoff, when a wake-up is due) are in loop_policy.c;
+ * the queue of requests is loop_requests.c.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -20,14 +21,7 @@
 #include "state/store.h"
 #include "controller/controller.h"
 #include "controller/loop.h"
-
-struct request {
-	char engine[32]; /* "" : apply */
-	char actor[STORE_ACTOR_MAX]; /* who asked; "": the generation's actor */
-	loop_done_cb done;
-	void *cls;
-	struct request *next;
-};
+#include "controller/loop_requests.h"
 
 struct loop {
 	pthread_t thread;
@@ -46,7 +40,7 @@ struct loop {
 	int64_t next_resync;
 	int64_t retry_due; /* 0: no retry pending */
 	struct loop_backoff backoff;
-	struct request *reqs, **reqs_tail;
+	struct request_queue reqs;
 	/*
 	 * The last recorded run as JSON text: one block, not a tree of one
 	 * object per action (10,000 after a first apply of 10,000 peers) kept
@@ -430,15 +424,6 @@ out:
 	return result;
 }
 
-/* A request's answer: the run's result with its actions as objects. Takes result. */
-static void answer(struct request *rq, json_t *result)
-{
-	json_t *full = loop_run_full(result);
-
-	json_decref(result);
-	rq->done(rq->cls, full);
-}
-
 static int resync_ms(struct loop *l)
 {
 	/* l->mu held */
@@ -452,7 +437,7 @@ static void *loop_main(void *arg)
 	pthread_mutex_lock(&l->mu);
 	while (!l->stop) {
 		int64_t now = clock_mono_ms(), due = l->next_resync;
-		struct request *rq = l->reqs;
+		struct request *rq = l->reqs.head;
 		char trigger[64];
 
 		if (l->wake && l->wake_due < due)
@@ -468,9 +453,7 @@ static void *loop_main(void *arg)
 			continue;
 		}
 		if (rq) {
-			l->reqs = rq->next;
-			if (!l->reqs)
-				l->reqs_tail = &l->reqs;
+			reqq_pop(&l->reqs);
 			pthread_mutex_unlock(&l->mu);
 			/* the run is recorded as the asker's (POST /apply by token:NAME) */
 			store_set_actor(l->store, rq->actor);
@@ -479,12 +462,11 @@ static void *loop_main(void *arg)
 				json_t *res = run_restart(l, t, rq->engine);
 
 				free(t);
-				answer(rq, res);
+				request_answer(rq, res);
 			} else {
-				answer(rq, run_reconcile(l, "api apply"));
+				request_answer(rq, run_reconcile(l, "api apply"));
 			}
 			store_set_actor(l->store, NULL);
-			free(rq);
 			pthread_mutex_lock(&l->mu);
 			continue;
 		}
@@ -552,7 +534,7 @@ struct loop *loop_start_from(const char *datadir, loop_run_cb on_run, void *cls,
 	l->datadir = xstrdup(datadir);
 	l->on_run = on_run;
 	l->cls = cls;
-	l->reqs_tail = &l->reqs;
+	reqq_init(&l->reqs);
 	l->drift = -1;
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_mutex_init(&l->engine_mu, NULL);
@@ -579,18 +561,9 @@ void loop_cancel_requests(struct loop *l)
 	if (!l)
 		return;
 	pthread_mutex_lock(&l->mu);
-	rq = l->reqs;
-	l->reqs = NULL;
-	l->reqs_tail = &l->reqs;
+	rq = reqq_take_all(&l->reqs);
 	pthread_mutex_unlock(&l->mu);
-	while (rq) {
-		struct request *next = rq->next;
-
-		rq->done(rq->cls, json_pack("{s:b, s:s}", "ok", 0, "error",
-					    "atlas is stopping: this request was not run"));
-		free(rq);
-		rq = next;
-	}
+	request_refuse_all(rq, "atlas is stopping: this request was not run");
 }
 
 void loop_stop(struct loop *l)
@@ -602,13 +575,7 @@ void loop_stop(struct loop *l)
 	pthread_cond_signal(&l->cond);
 	pthread_mutex_unlock(&l->mu);
 	pthread_join(l->thread, NULL);
-	while (l->reqs) {
-		struct request *rq = l->reqs;
-
-		l->reqs = rq->next;
-		rq->done(rq->cls, json_pack("{s:b, s:s}", "ok", 0, "error", "atlas is stopping"));
-		free(rq);
-	}
+	request_refuse_all(reqq_take_all(&l->reqs), "atlas is stopping");
 	fast_peer_free(l->fast);
 	free(l->last_run);
 	store_close(l->store);
@@ -687,21 +654,12 @@ int loop_request(struct loop *l, const char *engine, loop_done_cb done, void *cl
 int loop_request_as(struct loop *l, const char *engine, const char *actor, loop_done_cb done,
 		    void *cls, struct atlas_err *err)
 {
-	struct request *rq;
+	struct request *rq = request_new(engine, actor, done, cls, err);
 
-	if (engine && !driver_named(NULL, engine))
-		return err_set(err, ERR_UNSUPPORTED, "this atlas has no driver for %s yet", engine);
-	if (engine && !loop_can_restart(engine))
-		return err_set(err, ERR_UNSUPPORTED, "the %s driver cannot restart its daemon",
-			       engine);
-	rq = xcalloc(1, sizeof(*rq));
-	snprintf(rq->engine, sizeof(rq->engine), "%s", engine ? engine : "");
-	snprintf(rq->actor, sizeof(rq->actor), "%s", actor ? actor : "");
-	rq->done = done;
-	rq->cls = cls;
+	if (!rq)
+		return -1;
 	pthread_mutex_lock(&l->mu);
-	*l->reqs_tail = rq;
-	l->reqs_tail = &rq->next;
+	reqq_push(&l->reqs, rq);
 	pthread_cond_signal(&l->cond);
 	pthread_mutex_unlock(&l->mu);
 	return 0;

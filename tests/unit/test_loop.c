@@ -16,6 +16,7 @@
 
 #include "controller/controller.h"
 #include "controller/loop.h"
+#include "controller/loop_requests.h"
 #include "controller/openvpn/ovpn.h"
 #include "controller/wireguard/wg.h"
 #include "state/commit.h"
@@ -695,7 +696,65 @@ static void test_loop__status_without_the_engine_lock(void **ts)
 	tu_rmrf_free(dir);
 }
 
+/* The request queue: first in, first out; refused or answered, each once. */
+struct heard {
+	int n;
+	char order[8];
+	char last_error[96];
+};
+
+static void heard_done(void *cls, json_t *result)
+{
+	struct heard *h = cls;
+	const char *e = json_string_value(json_object_get(result, "error"));
+
+	h->order[h->n++] = json_is_true(json_object_get(result, "ok")) ? 'a' : 'r';
+	snprintf(h->last_error, sizeof(h->last_error), "%s", e ? e : "");
+	json_decref(result);
+}
+
+static void test_loop__request_queue(void **state)
+{
+	struct atlas_err err = {0};
+	struct request_queue q;
+	struct request *a, *b, *c, *rq;
+	struct heard h = {0};
+
+	(void)state;
+	reqq_init(&q);
+	assert_null(reqq_pop(&q));
+	assert_null(request_new("nosuchengine", NULL, heard_done, &h, &err));
+	assert_non_null(strstr(err.msg, "no driver for nosuchengine"));
+	a = request_new(NULL, "token:ci", heard_done, &h, &err);
+	b = request_new(NULL, NULL, heard_done, &h, &err);
+	c = request_new(NULL, NULL, heard_done, &h, &err);
+	assert_non_null(a);
+	assert_string_equal(a->actor, "token:ci");
+	assert_string_equal(a->engine, "");
+	reqq_push(&q, a);
+	reqq_push(&q, b);
+	assert_ptr_equal(reqq_pop(&q), a);
+	reqq_push(&q, c);
+	request_answer(a, json_pack("{s:b}", "ok", 1));
+	assert_ptr_equal(reqq_pop(&q), b);
+	assert_ptr_equal(reqq_pop(&q), c);
+	assert_null(reqq_pop(&q));
+	reqq_push(&q, b);
+	reqq_push(&q, c);
+	rq = reqq_take_all(&q);
+	assert_null(reqq_pop(&q));
+	request_refuse_all(rq, "atlas is stopping");
+	assert_int_equal(h.n, 3);
+	assert_memory_equal(h.order, "arr", 3);
+	assert_string_equal(h.last_error, "atlas is stopping");
+	/* an emptied queue takes requests again */
+	reqq_push(&q, request_new(NULL, NULL, heard_done, &h, &err));
+	request_refuse_all(reqq_take_all(&q), "x");
+	assert_int_equal(h.n, 4);
+}
+
 TU_MAIN(NULL, NULL,
+	cmocka_unit_test(test_loop__request_queue),
 	cmocka_unit_test(test_loop__wake_due),
 	cmocka_unit_test(test_loop__last_run_summary),
 	cmocka_unit_test(test_loop__fast_fits),
