@@ -18,11 +18,41 @@ void plan_init(struct plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
+#define PLAN_BLOCK_MIN 1024
+#define PLAN_BLOCK_MAX (256 * 1024)
+
+/* A copy of s (len bytes and a NUL) among p's texts. */
+static const char *plan_text(struct plan *p, const char *s, size_t len)
+{
+	struct plan_block *b = p->texts;
+	char *t;
+
+	if (!b || b->cap - b->used < len + 1) {
+		size_t cap = b ? b->cap * 2 : PLAN_BLOCK_MIN;
+
+		if (cap > PLAN_BLOCK_MAX)
+			cap = PLAN_BLOCK_MAX;
+		if (cap < len + 1)
+			cap = len + 1;
+		/* the header inside the size: a 256 KiB block is one mapping, not two pages more */
+		if (cap > sizeof(*b) && cap - sizeof(*b) >= len + 1)
+			cap -= sizeof(*b);
+		b = xmalloc(sizeof(*b) + cap);
+		b->cap = cap;
+		b->used = 0;
+		b->next = p->texts;
+		p->texts = b;
+	}
+	t = b->s + b->used;
+	memcpy(t, s, len);
+	t[len] = '\0';
+	b->used += len + 1;
+	return t;
+}
+
 void plan_truncate(struct plan *p, size_t n)
 {
 	for (size_t i = n; i < p->n; i++) {
-		free(p->v[i].resource);
-		free(p->v[i].text);
 		if (p->v[i].data_free)
 			p->v[i].data_free(p->v[i].data);
 	}
@@ -44,6 +74,12 @@ void plan_release(struct plan *p)
 {
 	plan_truncate(p, 0);
 	free(p->v);
+	while (p->texts) {
+		struct plan_block *b = p->texts;
+
+		p->texts = b->next;
+		free(b);
+	}
 	for (size_t i = 0; i < p->nengines; i++)
 		free(p->engines[i].note);
 	strv_clear(&p->warnings);
@@ -80,11 +116,24 @@ struct action *plan_add(struct plan *p, const char *engine, enum action_kind kin
 	memset(a, 0, sizeof(*a));
 	a->engine = engine;
 	a->kind = kind;
-	a->resource = xstrdup(resource ? resource : "");
-	a->text = xstrdup(text);
+	if (!resource)
+		resource = "";
+	a->resource = plan_text(p, resource, strlen(resource));
+	a->text = plan_text(p, text, strlen(text));
 	a->data = data;
 	a->data_free = data_free;
 	return a;
+}
+
+void plan_set_text(struct plan *p, struct action *a, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	a->text = plan_text(p, text, strlen(text));
 }
 
 void plan_engine(struct plan *p, const char *engine, enum engine_status st, const char *note)

@@ -40,12 +40,24 @@ enum engine_status {
 
 struct action {
 	const char *engine;	/* static: "wireguard", "openvpn", "singbox", "system" */
-	enum action_kind kind;
-	char *resource;		/* owned: "wg0/alice" */
-	char *text;		/* owned: the human line */
-	int drops;		/* sessions this action will drop */
+	const char *resource;	/* the plan's (its texts): "wg0/alice" */
+	const char *text;	/* the plan's: the human line */
 	void *data;		/* owned through data_free; driver-private */
 	void (*data_free)(void *);
+	enum action_kind kind;
+	int drops;		/* sessions this action will drop */
+};
+
+/*
+ * The texts of a plan's actions (resource and line) are packed one after the
+ * other into blocks the plan owns, not one allocation each: a first apply of
+ * 10,000 peers makes 20,000 of them. Blocks double from 1 KiB up to 256 KiB
+ * (from there each has a mapping of its own, given back whole when freed).
+ */
+struct plan_block {
+	struct plan_block *next;
+	size_t used, cap;
+	char s[];
 };
 
 struct engine_report {
@@ -62,6 +74,7 @@ struct plan {
 	int64_t generation;	/* the desired-state generation it was computed from */
 	/* users about to be suspended ("wireguard/wg0 peer bob: 92 % of quota 2 GiB used") */
 	struct strv warnings;
+	struct plan_block *texts; /* the newest block first */
 };
 
 extern const char *const action_kind_names[];
@@ -99,6 +112,13 @@ json_t *plan_results_json(json_t *results);
  */
 char *plan_results_dump(json_t *results);
 
+/*
+ * Gives a an other line (formatted from fmt), kept with the plan's texts; the
+ * old line stays there, unused, until the plan is released.
+ */
+void plan_set_text(struct plan *p, struct action *a, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Appends a warning line (a note for the admin, no action). Cannot fail. */
 void plan_warn(struct plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -109,7 +129,10 @@ void plan_warn(struct plan *p, const char *fmt, ...) __attribute__((format(print
  */
 void plan_drop_data(struct plan *p);
 
-/* Frees the actions from index n on (a diff that failed half-way). */
+/*
+ * Frees the actions from index n on (a diff that failed half-way); their
+ * texts stay in the plan's blocks until plan_release.
+ */
 void plan_truncate(struct plan *p, size_t n);
 
 /* Records an engine's observation status (note may be NULL; copied). */

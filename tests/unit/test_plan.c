@@ -534,10 +534,53 @@ static void test_plan__results_kept_compact(void **s)
 	json_decref(r);
 }
 
+/* The actions' texts live in the plan's blocks: many, long, replaced, after a truncate. */
+static void test_plan__texts_in_blocks(void **state)
+{
+	struct plan p;
+	char want[64], big[1100];
+	size_t n = 20000;
+
+	(void)state;
+	plan_init(&p);
+	for (size_t i = 0; i < n; i++)
+		plan_add(&p, "wireguard", ACT_CREATE, i % 7 ? "wg0/x" : NULL, NULL, NULL,
+			 "+ wireguard/wg0 peer p%zu (10.%zu.%zu.2/32)", i, i / 250, i % 250);
+	assert_int_equal(p.n, n);
+	for (size_t i = 0; i < n; i += 997) {
+		snprintf(want, sizeof(want), "+ wireguard/wg0 peer p%zu (10.%zu.%zu.2/32)", i, i / 250,
+			 i % 250);
+		assert_string_equal(p.v[i].text, want);
+		assert_string_equal(p.v[i].resource, i % 7 ? "wg0/x" : "");
+	}
+	/* more than one block, none above 256 KiB, the newest first */
+	assert_non_null(p.texts);
+	assert_non_null(p.texts->next);
+	for (struct plan_block *b = p.texts; b; b = b->next) {
+		assert_true(b->used <= b->cap);
+		assert_true(sizeof(*b) + b->cap <= 256 * 1024);
+	}
+	plan_set_text(&p, &p.v[5], "~ wireguard/wg0 peer p5: %s", "keepalive 25");
+	assert_string_equal(p.v[5].text, "~ wireguard/wg0 peer p5: keepalive 25");
+	assert_string_equal(p.v[6].text, "+ wireguard/wg0 peer p6 (10.0.6.2/32)");
+	plan_truncate(&p, 10);
+	memset(big, 'y', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	plan_add(&p, "system", ACT_WRITE, big, NULL, NULL, "%s", big);
+	assert_int_equal(p.n, 11);
+	assert_string_equal(p.v[10].resource, big);
+	assert_int_equal(strlen(p.v[10].text), 1023); /* a line is at most 1,023 characters */
+	assert_string_equal(p.v[9].text, "+ wireguard/wg0 peer p9 (10.0.9.2/32)");
+	plan_release(&p);
+	assert_null(p.texts);
+	assert_int_equal(p.n, 0);
+}
+
 TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_plan__render_text_and_json),
 	cmocka_unit_test(test_plan__engines_without_driver_or_section),
 	cmocka_unit_test(test_plan__truncate),
+	cmocka_unit_test(test_plan__texts_in_blocks),
 	cmocka_unit_test(test_plan__httpupgrade_warns),
 	cmocka_unit_test(test_plan__generation_zero_removes_nothing),
 	cmocka_unit_test(test_plan__apply_outcome_names_the_failed_engine),
