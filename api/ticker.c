@@ -22,7 +22,9 @@
 /*
  * The pages of code and read-only data the start-up mapped (its one-off
  * work, and the kernel's fault-around: each fault maps the 64 KiB around
- * it) are unmapped once the start has settled, and again every
+ * it) are unmapped once the start has settled, again after the tick that
+ * follows a library's load (libcurl, which sing-box's status loads, starts
+ * OpenSSL: 1.6 MB of libcrypto's pages touched once), and every
  * DROP_SECONDS: what the server still runs faults its pages back in from
  * the page cache (docs/performance.md, "File-backed pages").
  */
@@ -42,6 +44,7 @@ struct ticker {
 	int usage_failed;	  /* its store could not be opened: said once */
 	int ticks;		  /* ticks so far, up to SETTLE_TICKS */
 	int64_t dropped_ms;	  /* when file pages were last dropped (monotonic), 0: not yet */
+	unsigned long long loads; /* proc_loads() at that drop */
 };
 
 /*
@@ -236,18 +239,22 @@ static void drop_file_pages(struct ticker *t)
 	int64_t now = clock_mono_ms();
 	struct timespec t0, t1;
 	long long kib;
+	unsigned long long loads = proc_loads();
+	int loaded = t->dropped_ms && loads != t->loads;
 
 	if (t->ticks < SETTLE_TICKS)
 		t->ticks++;
-	if (t->dropped_ms ? now - t->dropped_ms < DROP_SECONDS * 1000
+	if (t->dropped_ms ? now - t->dropped_ms < DROP_SECONDS * 1000 && !loaded
 			  : t->ticks < SETTLE_TICKS && loop_passes(t->app->loop) == 0)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	kib = proc_drop_file_pages();
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	t->dropped_ms = now;
-	log_debug("ticker: %lld KiB of file pages unmapped in %ld us", kib,
-		  (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
+	t->loads = loads;
+	log_debug("ticker: %lld KiB of file pages unmapped in %ld us%s", kib,
+		  (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000),
+		  loaded ? " (a library was loaded since the last time)" : "");
 }
 
 static void *ticker_main(void *arg)

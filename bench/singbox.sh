@@ -15,7 +15,8 @@
 # Then a user added through the API with SB_POST_N users per inbound
 # (default "1000 10000"; auto_apply off: the commit alone), median and max
 # of 30 POSTs. SB_BENCH_N: the user counts (default "1000 10000");
-# SB_BENCH_WRK_SECONDS=5; SB_STACK_N="" leaves the stack out, SB_POST_N="" the POSTs.
+# SB_BENCH_WRK_SECONDS=5; SB_STACK_N="" leaves the stack out, SB_POST_N="" the POSTs;
+# SB_BENCH_SMAPS=DIR copies both processes' /proc/PID/smaps there after the stack's samples.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/table.sh
@@ -106,6 +107,7 @@ stack() { # N: the stack with N users in each of the two inbounds
   local n=$1 ar= aa= sr= sa= v curl_state
   rm -rf "$T/stack"
   state "$n" "" "" > "$T/s.yaml"
+  [ -z "${SB_BENCH_SMAPS:-}" ] || trap 'cp "$T/stack.log" "$SB_BENCH_SMAPS/" 2>/dev/null; cleanup' EXIT
   "$ATLAS_BIN" --data "$T/stack" import "$T/s.yaml" > /dev/null
   serve "$T/stack"
   SPID=$(cat "$T/stack/run/sing-box.pid")
@@ -117,6 +119,8 @@ stack() { # N: the stack with N users in each of the two inbounds
     v=$(kb "$SPID" RssAnon); [ -z "$sa" ] || [ "$v" -lt "$sa" ] && sa=$v
     sleep 0.1
   done
+  [ -z "${SB_BENCH_SMAPS:-}" ] || { cp "/proc/$APID/smaps" "$SB_BENCH_SMAPS/atlas-$n.smaps"
+    cp "/proc/$SPID/smaps" "$SB_BENCH_SMAPS/sing-box-$n.smaps"; }
   grep -q libcurl "/proc/$APID/maps" && curl_state="libcurl loaded" || curl_state="libcurl NOT loaded"
   printf 'stack: atlas serve managing sing-box, %d+%d users (%s): Atlas VmRSS %d KiB (RssAnon %d), sing-box VmRSS %d KiB (RssAnon %d), together %d KiB (RssAnon %d)\n' \
     "$n" "$n" "$curl_state" "$ar" "$aa" "$sr" "$sa" $((ar + sr)) $((aa + sa))

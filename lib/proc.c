@@ -223,3 +223,18 @@ long long proc_drop_file_pages(void)
 	after = rss_file_kib();
 	return before >= 0 && after >= 0 && before > after ? before - after : 0;
 }
+
+static int loads_of(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	*(unsigned long long *)arg = info->dlpi_adds;
+	return 1; /* the count is the same in every object's info: the first will do */
+}
+
+unsigned long long proc_loads(void)
+{
+	unsigned long long n = 0;
+
+	dl_iterate_phdr(loads_of, &n);
+	return n;
+}

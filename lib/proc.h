@@ -29,5 +29,11 @@ int proc_stat(long pid, char *state, long long *start_time);
  * Returns the KiB RssFile fell by, -1 when /proc/self/smaps is unreadable.
  */
 long long proc_drop_file_pages(void);
+/*
+ * How many objects the dynamic loader has loaded so far (the program and
+ * its libraries at start, one more for each dlopen that mapped one): a
+ * change says a library came in since the last look.
+ */
+unsigned long long proc_loads(void);
 
 #endif

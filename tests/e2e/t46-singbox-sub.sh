@@ -44,6 +44,13 @@ wait_for 10 sh -c "[ -s '$D/run/sing-box.pid' ]" >/dev/null || fail "no sing-box
 pid=$(sb_pid)
 alive "$pid" || fail "sing-box does not run after the API's apply"
 ok "two inbounds created through the API, applied by atlas serve (sing-box pid $pid)"
+# libcurl came in with sing-box, after the start had settled and its pages
+# were unmapped: the tick after that load unmaps what its start-up touched
+grep -q 'file pages unmapped' "$D.log" || fail "the settled server logged no unmapping of file pages"
+grep -q 'libcurl' "/proc/$API_PID/maps" || fail "atlas serve manages sing-box without libcurl loaded"
+wait_for 10 grep -q 'file pages unmapped .*(a library was loaded since the last time)' "$D.log" >/dev/null ||
+  fail "no unmapping of file pages after libcurl's load"
+ok "the pages libcurl's load touched were unmapped at the next tick"
 
 # The subscription, fetched without login.
 expect 200 "$U/singbox/users/alice/subscription"

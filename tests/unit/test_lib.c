@@ -2,6 +2,7 @@
  * test_lib.c - the shared primitives: base64, addresses, string vectors,
  * atomic writes, and the spawn helper (capture, cap, timeout, status, stdin).
  */
+#include <dlfcn.h>
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <sys/mman.h>
@@ -650,6 +651,24 @@ static void test_lib__proc_drop_file_pages(void **s)
 	free(copy);
 }
 
+/* A library loaded at run time moves the loader's count; nothing else does. */
+static void test_lib__proc_loads(void **s)
+{
+	unsigned long long n0 = proc_loads(), n1;
+	void *h;
+
+	(void)s;
+	assert_true(n0 > 0);
+	assert_int_equal(proc_loads(), n0);
+	/* what atlas serve loads for sing-box; the test program is not linked with it */
+	h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+	assert_non_null(h);
+	n1 = proc_loads();
+	assert_true(n1 > n0);
+	assert_int_equal(proc_loads(), n1);
+	dlclose(h);
+}
+
 TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_lib__base64),
 	cmocka_unit_test(test_lib__ipaddr),
@@ -667,4 +686,5 @@ TU_MAIN(NULL, NULL,
 	cmocka_unit_test(test_lib__spawn_timeout_after_output_closed),
 	cmocka_unit_test(test_lib__spawn_which_many),
 	cmocka_unit_test(test_lib__proc_stat),
-	cmocka_unit_test(test_lib__proc_drop_file_pages))
+	cmocka_unit_test(test_lib__proc_drop_file_pages),
+	cmocka_unit_test(test_lib__proc_loads))
