@@ -22,9 +22,10 @@
 /*
  * The pages of code and read-only data the start-up mapped (its one-off
  * work, and the kernel's fault-around: each fault maps the 64 KiB around
- * it) are unmapped once the start has settled, again after the tick that
+ * it) are unmapped once the start has settled, again at the tick that
  * follows a library's load (libcurl, which sing-box's status loads, starts
- * OpenSSL: 1.6 MB of libcrypto's pages touched once), and every
+ * OpenSSL) or one-off work (proc_note_one_off: a login's password hash
+ * touches 1.6 MB of libcrypto's pages), and every
  * DROP_SECONDS: what the server still runs faults its pages back in from
  * the page cache (docs/performance.md, "File-backed pages").
  */
@@ -45,6 +46,7 @@ struct ticker {
 	int ticks;		  /* ticks so far, up to SETTLE_TICKS */
 	int64_t dropped_ms;	  /* when file pages were last dropped (monotonic), 0: not yet */
 	unsigned long long loads; /* proc_loads() at that drop */
+	unsigned long one_offs;	  /* proc_one_offs() at that drop */
 };
 
 /*
@@ -240,11 +242,13 @@ static void drop_file_pages(struct ticker *t)
 	struct timespec t0, t1;
 	long long kib;
 	unsigned long long loads = proc_loads();
+	unsigned long one_offs = proc_one_offs();
 	int loaded = t->dropped_ms && loads != t->loads;
+	int one_off = t->dropped_ms && one_offs != t->one_offs;
 
 	if (t->ticks < SETTLE_TICKS)
 		t->ticks++;
-	if (t->dropped_ms ? now - t->dropped_ms < DROP_SECONDS * 1000 && !loaded
+	if (t->dropped_ms ? now - t->dropped_ms < DROP_SECONDS * 1000 && !loaded && !one_off
 			  : t->ticks < SETTLE_TICKS && loop_passes(t->app->loop) == 0)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -252,9 +256,11 @@ static void drop_file_pages(struct ticker *t)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	t->dropped_ms = now;
 	t->loads = loads;
-	log_debug("ticker: %lld KiB of file pages unmapped in %ld us%s", kib,
+	t->one_offs = one_offs;
+	log_debug("ticker: %lld KiB of file pages unmapped in %ld us%s%s", kib,
 		  (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000),
-		  loaded ? " (a library was loaded since the last time)" : "");
+		  loaded ? " (a library was loaded since the last time)" : "",
+		  one_off ? " (after one-off work: a password hash)" : "");
 }
 
 static void *ticker_main(void *arg)

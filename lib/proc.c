@@ -238,3 +238,15 @@ unsigned long long proc_loads(void)
 	dl_iterate_phdr(loads_of, &n);
 	return n;
 }
+
+static unsigned long one_offs;
+
+void proc_note_one_off(void)
+{
+	__atomic_add_fetch(&one_offs, 1, __ATOMIC_RELAXED);
+}
+
+unsigned long proc_one_offs(void)
+{
+	return __atomic_load_n(&one_offs, __ATOMIC_RELAXED);
+}

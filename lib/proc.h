@@ -35,5 +35,13 @@ long long proc_drop_file_pages(void);
  * change says a library came in since the last look.
  */
 unsigned long long proc_loads(void);
+/*
+ * Notes that one-off work ran (a password hash: 8 MiB, and 1.6 MB of
+ * libcrypto's code and tables touched): its pages are worth unmapping once
+ * it is over (atlas serve's ticker does, at its next tick). Any thread.
+ */
+void proc_note_one_off(void);
+/* How many times proc_note_one_off() was called so far. */
+unsigned long proc_one_offs(void);
 
 #endif

@@ -111,3 +111,10 @@ kib=$(sed -n 's/.*ticker: \([0-9]*\) KiB of file pages unmapped.*/\1/p' "$API_LO
 rss_file=$(awk '$1 == "RssFile:" { print $2 }' /proc/$API_PID/status)
 [ "$(api_code "$U/health")" = 200 ] || fail "/health after the drop"
 ok "the settled server unmapped $kib KiB of start-up file pages; RssFile now $rss_file KiB"
+# a login's password hash is one-off work: the next tick unmaps its pages
+n=$(grep -c 'after one-off work: a password hash' "$API_LOG" || true)
+api_login "$API_PW" > /dev/null || fail "a second login failed"
+wait_for 10 sh -c "[ \$(grep -c 'after one-off work: a password hash' '$API_LOG') -gt $n ]" > /dev/null ||
+  fail "no unmapping of file pages after a login"
+[ "$(api_code "$U/health")" = 200 ] || fail "/health after the drop that followed a login"
+ok "the pages a login's password hash touched were unmapped at the next tick"
