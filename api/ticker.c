@@ -22,7 +22,7 @@
 /*
  * The pages of code and read-only data the start-up mapped (its one-off
  * work, and the kernel's fault-around: each fault maps the 64 KiB around
- * it) are unmapped once the start has settled, again at the tick that
+ * it) are unmapped once the start has settled, again at a tick that
  * follows a library's load (libcurl, which sing-box's status loads, starts
  * OpenSSL) or one-off work (proc_note_one_off: a login's password hash
  * touches 1.6 MB of libcrypto's pages), and every
@@ -47,6 +47,7 @@ struct ticker {
 	int64_t dropped_ms;	  /* when file pages were last dropped (monotonic), 0: not yet */
 	unsigned long long loads; /* proc_loads() at that drop */
 	unsigned long one_offs;	  /* proc_one_offs() at that drop */
+	unsigned long long loads_seen; /* proc_loads() at the tick before */
 };
 
 /*
@@ -243,9 +244,15 @@ static void drop_file_pages(struct ticker *t)
 	long long kib;
 	unsigned long long loads = proc_loads();
 	unsigned long one_offs = proc_one_offs();
-	int loaded = t->dropped_ms && loads != t->loads;
+	/*
+	 * A load is acted on once the count held for a whole tick: a library
+	 * being loaded now (its dlopen done, its start not yet) is left to
+	 * finish first.
+	 */
+	int loaded = t->dropped_ms && loads != t->loads && loads == t->loads_seen;
 	int one_off = t->dropped_ms && one_offs != t->one_offs;
 
+	t->loads_seen = loads;
 	if (t->ticks < SETTLE_TICKS)
 		t->ticks++;
 	if (t->dropped_ms ? now - t->dropped_ms < DROP_SECONDS * 1000 && !loaded && !one_off

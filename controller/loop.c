@@ -568,6 +568,8 @@ void loop_cancel_requests(struct loop *l)
 
 void loop_stop(struct loop *l)
 {
+	struct request *rq;
+
 	if (!l)
 		return;
 	pthread_mutex_lock(&l->mu);
@@ -575,7 +577,10 @@ void loop_stop(struct loop *l)
 	pthread_cond_signal(&l->cond);
 	pthread_mutex_unlock(&l->mu);
 	pthread_join(l->thread, NULL);
-	request_refuse_all(reqq_take_all(&l->reqs), "atlas is stopping");
+	pthread_mutex_lock(&l->mu);
+	rq = reqq_take_all(&l->reqs);
+	pthread_mutex_unlock(&l->mu);
+	request_refuse_all(rq, "atlas is stopping");
 	fast_peer_free(l->fast);
 	free(l->last_run);
 	store_close(l->store);

@@ -20,6 +20,7 @@ void plan_init(struct plan *p)
 
 #define PLAN_BLOCK_MIN 1024
 #define PLAN_BLOCK_MAX (256 * 1024)
+#define PLAN_BLOCK_OVERHEAD (sizeof(struct plan_block) + 2 * sizeof(size_t))
 
 /* A copy of s (len bytes and a NUL) among p's texts. */
 static const char *plan_text(struct plan *p, const char *s, size_t len)
@@ -34,9 +35,12 @@ static const char *plan_text(struct plan *p, const char *s, size_t len)
 			cap = PLAN_BLOCK_MAX;
 		if (cap < len + 1)
 			cap = len + 1;
-		/* the header inside the size: a 256 KiB block is one mapping, not two pages more */
-		if (cap > sizeof(*b) && cap - sizeof(*b) >= len + 1)
-			cap -= sizeof(*b);
+		/*
+		 * Both headers inside the size (the block's and malloc's two
+		 * words): a 256 KiB block is a mapping of 64 pages, not 65.
+		 */
+		if (cap > PLAN_BLOCK_OVERHEAD && cap - PLAN_BLOCK_OVERHEAD >= len + 1)
+			cap -= PLAN_BLOCK_OVERHEAD;
 		b = xmalloc(sizeof(*b) + cap);
 		b->cap = cap;
 		b->used = 0;

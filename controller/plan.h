@@ -52,7 +52,8 @@ struct action {
  * The texts of a plan's actions (resource and line) are packed one after the
  * other into blocks the plan owns, not one allocation each: a first apply of
  * 10,000 peers makes 20,000 of them. Blocks double from 1 KiB up to 256 KiB
- * (from there each has a mapping of its own, given back whole when freed).
+ * (in atlas serve, whose mmap threshold is 256 KiB, from there each has a
+ * mapping of its own, given back whole when freed).
  */
 struct plan_block {
 	struct plan_block *next;

@@ -37,11 +37,10 @@
 static int scrypt(const char *password, const unsigned char *salt, size_t saltlen, uint64_t n,
 		  uint64_t r, uint64_t p, unsigned char *out, size_t outlen)
 {
-	int ok = EVP_PBE_scrypt(password, strlen(password), salt, saltlen, n, r, p,
-				(uint64_t)256 << 20, out, outlen) == 1;
-
-	proc_note_one_off(); /* a login, a new password: not the server's steady work */
-	return ok ? 0 : -1;
+	return EVP_PBE_scrypt(password, strlen(password), salt, saltlen, n, r, p,
+			      (uint64_t)256 << 20, out, outlen) == 1
+		   ? 0
+		   : -1;
 }
 
 char *auth_hash_password(const char *password, struct atlas_err *err)
@@ -58,6 +57,7 @@ char *auth_hash_password(const char *password, struct atlas_err *err)
 		err_set(err, ERR_INTERNAL, "scrypt failed");
 		return NULL;
 	}
+	proc_note_one_off(); /* a new password: not the server's steady work */
 	buf_puts(&out, SCRYPT_PARAMS(SCRYPT_N, SCRYPT_R, SCRYPT_P));
 	base64_encode(&out, salt, sizeof(salt));
 	buf_putc(&out, '$');
@@ -86,6 +86,12 @@ int auth_verify_hash(const char *stored, const char *password)
 	if (scrypt(password, salt, (size_t)saltlen, n, r, p, got, (size_t)hashlen) == 0)
 		ok = CRYPTO_memcmp(got, want, (size_t)hashlen) == 0;
 	OPENSSL_cleanse(got, sizeof(got));
+	/*
+	 * A login: its pages are one-off work. Only a right password counts,
+	 * so that guesses cannot make the server unmap its pages at every tick.
+	 */
+	if (ok)
+		proc_note_one_off();
 	return ok;
 }
 

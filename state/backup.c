@@ -28,6 +28,7 @@
 #include "lib/strv.h"
 #include "lib/version.h"
 #include "state/backup.h"
+#include "state/sqlite_setup.h"
 
 #define MAGIC	      "ATLAS-BACKUP 1\n"
 #define ARCHIVE_MAX   ((size_t)1 << 30)
@@ -102,6 +103,7 @@ static int snapshot_db(const char *datadir, struct buf *out, int *schema, struct
 		err_set(err, ERR_NOTFOUND, "no database \"%s\": nothing to back up", path);
 		goto out;
 	}
+	sqlite_setup_once();
 	if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
 	    sqlite3_open(":memory:", &dst) != SQLITE_OK) {
 		err_set(err, ERR_IO, "cannot open database \"%s\": %s", path,
@@ -440,6 +442,7 @@ static int check_db(const char *file, struct archive *a, int manifest_schema,
 	const char *res;
 	int ret = -1, version;
 
+	sqlite_setup_once();
 	if (sqlite3_open(":memory:", &db) != SQLITE_OK ||
 	    sqlite3_deserialize(db, "main", (unsigned char *)a->raw.data + m->off,
 				(sqlite3_int64)m->size, (sqlite3_int64)m->size,

@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +28,7 @@
 #include "state/store_int.h"
 #include "state/store_map.h"
 #include "state/store_text.h"
+#include "state/sqlite_setup.h"
 #include "state/yaml.h"
 
 /* Generated from schema/NNN_*.sql by the Makefile (build/gen/migrations.c). */
@@ -202,27 +202,6 @@ int store_open(const char *datadir, struct store **out, struct atlas_err *err)
 	return store_open_migrations(datadir, atlas_migrations, atlas_nmigrations, out, err);
 }
 
-/*
- * Before SQLite starts: no connection makes a bulk allocation of 20 cache
- * pages when it opens (87 KB each, the same for every connection: the
- * API's, the loop's, the usage book's). SQLite then allocates cache pages
- * one by one, so sqlite3_db_release_memory() gives all of them back after
- * a burst, where the bulk block stayed, with pages of the heap around it.
- * (When something in the process started SQLite before, the call is
- * refused and connections keep the default: harmless.)
- */
-static void sqlite_setup(void)
-{
-	sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
-}
-
-static void sqlite_once(void)
-{
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-	pthread_once(&once, sqlite_setup);
-}
-
 /* The end of an open: s into *out when ret is 0, else closed. Returns ret. */
 static int hand_over(struct store *s, int ret, struct store **out)
 {
@@ -254,7 +233,7 @@ int store_open_migrations(const char *datadir, const struct migration *list, int
 	path = xasprintf("%s/atlas.db", datadir);
 	if (check_not_lost(datadir, path, err) < 0)
 		goto out;
-	sqlite_once();
+	sqlite_setup_once();
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 						  SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
 		err_set(err, ERR_IO, "cannot open database \"%s\": %s", path,
@@ -305,7 +284,7 @@ static int open_uri(struct store *s, const char *path, const char *mode)
 	char *uri = xasprintf("file:%s?%s", path, mode);
 	int rc;
 
-	sqlite_once();
+	sqlite_setup_once();
 	rc = sqlite3_open_v2(uri, &s->db,
 				 SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_FULLMUTEX, NULL);
 
