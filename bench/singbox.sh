@@ -16,7 +16,8 @@
 # (default "1000 10000"; auto_apply off: the commit alone), median and max
 # of 30 POSTs. SB_BENCH_N: the user counts (default "1000 10000");
 # SB_BENCH_WRK_SECONDS=5; SB_STACK_N="" leaves the stack out, SB_POST_N="" the POSTs;
-# SB_BENCH_SMAPS=DIR copies both processes' /proc/PID/smaps there after the stack's samples.
+# SB_BENCH_SMAPS=DIR copies both processes' /proc/PID/smaps there after the stack's samples,
+# and the stack's server log (stack.log) when the bench ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/table.sh
