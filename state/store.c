@@ -8,11 +8,9 @@
  * generation (its YAML with secrets).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,7 +19,6 @@
 #include "lib/clock.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
-#include "lib/proc.h"
 #include "state/backup.h"
 #include "state/store.h"
 #include "state/delta.h"
@@ -35,80 +32,11 @@
 extern const struct migration atlas_migrations[];
 extern const int atlas_nmigrations;
 
-#define STORE_STMTS 8
-
-struct store {
-	sqlite3 *db;
-	char *datadir;
-	char actor[STORE_ACTOR_MAX]; /* of the next saves and runs; "": their trigger */
-	/* statements prepared once (store_stmt), by the address of their SQL */
-	struct {
-		const char *sql;
-		sqlite3_stmt *st;
-	} stmts[STORE_STMTS];
-	size_t nstmts;
-};
-
-void store_set_actor(struct store *s, const char *actor)
-{
-	snprintf(s->actor, sizeof(s->actor), "%s", actor ? actor : "");
-}
-
-const char *store_actor(const struct store *s)
-{
-	return s->actor;
-}
-
-int store_db_err(struct store *s, struct atlas_err *err, const char *what)
-{
-	return err_set(err, ERR_IO, "database: %s: %s", what, sqlite3_errmsg(s->db));
-}
-
-/* sqlite3_prepare_v2 of sql into *st; -1 with the database's error for what. */
-int store_prepare(struct store *s, const char *sql, sqlite3_stmt **st, const char *what,
-		   struct atlas_err *err)
-{
-	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
-		return store_db_err(s, err, what);
-	return 0;
-}
-
-int store_exec(struct store *s, const char *sql, struct atlas_err *err)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		err_set(err, ERR_IO, "database: %s", msg ? msg : sqlite3_errmsg(s->db));
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * Brings the database to the last of list in one transaction: a failure at
  * any step rolls every step back, and the file stays as it was. A database
  * that has a schema already is backed up first (state/backup.h).
  */
-long store_serve_pid(const char *datadir)
-{
-	char *path = xasprintf("%s/serve.lock", datadir), buf[32];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	long pid = 0;
-	ssize_t n;
-
-	free(path);
-	if (fd < 0)
-		return 0;
-	if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
-		n = pread(fd, buf, sizeof(buf) - 1, 0);
-		buf[n > 0 ? n : 0] = '\0';
-		pid = atol(buf);
-	}
-	close(fd);
-	return pid;
-}
-
 static int migrate(struct store *s, const struct migration *list, int n, struct atlas_err *err)
 {
 	sqlite3_stmt *st;
@@ -352,62 +280,6 @@ out:
 	free(path);
 	free(wal);
 	return hand_over(s, ret, out);
-}
-
-void store_close(struct store *s)
-{
-	if (!s)
-		return;
-	for (size_t i = 0; i < s->nstmts; i++)
-		sqlite3_finalize(s->stmts[i].st);
-	sqlite3_close(s->db);
-	free(s->datadir);
-	free(s);
-}
-
-sqlite3_stmt *store_stmt(struct store *s, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	size_t i = 0;
-
-	while (i < s->nstmts && s->stmts[i].sql != sql)
-		i++;
-	if (i < s->nstmts) {
-		sqlite3_reset(s->stmts[i].st);
-		sqlite3_clear_bindings(s->stmts[i].st);
-		return s->stmts[i].st;
-	}
-	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
-		return NULL;
-	if (s->nstmts == STORE_STMTS) /* not with today's few callers: the last one goes */
-		sqlite3_finalize(s->stmts[--s->nstmts].st);
-	s->stmts[s->nstmts].sql = sql;
-	s->stmts[s->nstmts++].st = st;
-	return st;
-}
-
-const char *store_datadir(const struct store *s)
-{
-	return s->datadir;
-}
-
-struct sqlite3 *store_db(struct store *s)
-{
-	return s->db;
-}
-
-int64_t store_generation(struct store *s)
-{
-	sqlite3_stmt *st = store_stmt(s, "SELECT MAX(gen) FROM generations");
-	int64_t gen = 0;
-
-	/* Asked for by every API request: prepared once. */
-	if (st) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			gen = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-	}
-	return gen;
 }
 
 int store_load(struct store *s, struct atlas_state **out, int64_t *gen, struct atlas_err *err)
@@ -658,144 +530,4 @@ done:
 int store_generation_yaml(struct store *s, int64_t gen, struct buf *out, struct atlas_err *err)
 {
 	return generation_text(s, gen, out, NULL, err);
-}
-
-char *store_meta_get(struct store *s, const char *key)
-{
-	sqlite3_stmt *st;
-	char *v = NULL;
-
-	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) !=
-	    SQLITE_OK)
-		return NULL;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = xstrdup(col_text(st, 0));
-	sqlite3_finalize(st);
-	return v;
-}
-
-int store_meta_set(struct store *s, const char *key, const char *value, struct atlas_err *err)
-{
-	sqlite3_stmt *st;
-	int ret = -1;
-
-	if (store_prepare(s, "INSERT INTO meta (key, value) VALUES (?, ?) "
-		    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-		    &st, "meta", err) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_DONE)
-		ret = 0;
-	else
-		store_db_err(s, err, "meta");
-	sqlite3_finalize(st);
-	return ret;
-}
-
-/* The boot's id (new): a pid and start time repeat across boots. */
-static char *boot_id(void)
-{
-	struct buf b = BUF_INIT;
-
-	if (file_read("/proc/sys/kernel/random/boot_id", 256, &b, NULL) < 0 || !b.len)
-		buf_puts(&b, "-");
-	while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == ' '))
-		b.data[--b.len] = '\0';
-	return buf_detach(&b);
-}
-
-int store_watch_claim(struct store *s, const char *file, struct atlas_err *err)
-{
-	long long start = 0;
-	char *v, *boot;
-	int ret;
-
-	if (proc_stat((long)getpid(), NULL, &start) < 0)
-		return err_set(err, ERR_IO, "cannot read this process's start time");
-	/* checked and claimed under one write lock: two watches starting at once see each other */
-	if (store_exec(s, "BEGIN IMMEDIATE", err) < 0)
-		return -1;
-	if (store_watch_check(s, err) < 0) {
-		store_exec(s, "ROLLBACK", NULL);
-		return -1;
-	}
-	boot = boot_id();
-	v = xasprintf("%ld %lld %s %s", (long)getpid(), start, boot, file);
-	ret = store_meta_set(s, "watch", v, err);
-	store_exec(s, ret == 0 ? "COMMIT" : "ROLLBACK", NULL);
-	free(v);
-	free(boot);
-	return ret;
-}
-
-/* The live process (not this one) that claimed the state: its pid and file (new), or 0. */
-static long watch_owner(struct store *s, char **file)
-{
-	char *v = store_meta_get(s, "watch"), *boot = NULL, state = 0, theirs[64];
-	long pid = 0;
-	long long start = 0, now = 0;
-	int at = 0;
-
-	*file = NULL;
-	if (v && v[0] && sscanf(v, "%ld %lld %63s %n", &pid, &start, theirs, &at) == 3 && at > 0 &&
-	    pid > 0 && pid != (long)getpid() && !strcmp(theirs, (boot = boot_id())) &&
-	    proc_stat(pid, &state, &now) == 0 && state != 'Z' && state != 'X' && now == start)
-		*file = xstrdup(v + at);
-	else
-		pid = 0;
-	free(boot);
-	free(v);
-	return pid;
-}
-
-void store_watch_release(struct store *s)
-{
-	char *v = store_meta_get(s, "watch");
-	long pid = 0;
-
-	if (v && sscanf(v, "%ld", &pid) == 1 && pid == (long)getpid())
-		store_meta_set(s, "watch", "", NULL);
-	free(v);
-}
-
-int store_watch_check(struct store *s, struct atlas_err *err)
-{
-	char *file;
-	long pid = watch_owner(s, &file);
-
-	if (!pid)
-		return 0;
-	err_set(err, ERR_CONFLICT,
-		"the desired state is kept in %s by `atlas serve --watch` (pid %ld): edit that "
-		"file instead (or stop that server first); nothing was changed",
-		file, pid);
-	free(file);
-	return -1;
-}
-
-int64_t store_applied_generation(struct store *s)
-{
-	char *v = store_meta_get(s, "applied_generation");
-	int64_t g = v ? strtoll(v, NULL, 10) : 0;
-
-	free(v);
-	return g;
-}
-
-int store_set_applied_generation(struct store *s, int64_t gen, struct atlas_err *err)
-{
-	char num[32];
-
-	snprintf(num, sizeof(num), "%lld", (long long)gen);
-	return store_meta_set(s, "applied_generation", num, err);
-}
-
-int store_set_cache_kib(struct store *s, int kib, struct atlas_err *err)
-{
-	char sql[64];
-
-	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", kib > 0 ? kib : 64);
-	return store_exec(s, sql, err);
 }

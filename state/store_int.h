@@ -1,7 +1,7 @@
 /*
- * store_int.h - what the store's files (store.c, store_history.c and
- * usage_store.c) share inside the store: its SQLite helpers. Not for other
- * files.
+ * store_int.h - what the store's files (store.c, store_db.c,
+ * store_history.c, store_watch.c and usage_store.c) share inside the store:
+ * its handle and SQLite helpers. Not for other files.
  */
 #ifndef ATLAS_STORE_INT_H
 #define ATLAS_STORE_INT_H
@@ -13,6 +13,21 @@
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "state/store.h"
+
+#define STORE_STMTS 8
+
+/* The handle: made by store.c's opens, freed by store_close (store_db.c). */
+struct store {
+	sqlite3 *db;
+	char *datadir;
+	char actor[STORE_ACTOR_MAX]; /* of the next saves and runs; "": their trigger */
+	/* statements prepared once (store_stmt), by the address of their SQL */
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} stmts[STORE_STMTS];
+	size_t nstmts;
+};
 
 /* -1 with "database: what: SQLite's message" in err. */
 int store_db_err(struct store *s, struct atlas_err *err, const char *what);
