@@ -2,14 +2,17 @@
  * main.c - `atlas [--data DIR] COMMAND ...`: global options, then one entry
  * of the command table.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "lib/buf.h"
 #include "lib/log.h"
 
 static void usage(FILE *f)
@@ -20,7 +23,35 @@ static void usage(FILE *f)
 	      f);
 	for (size_t i = 0; atlas_commands[i].name; i++)
 		fprintf(f, "  %-10s %s\n", atlas_commands[i].name, atlas_commands[i].summary);
-	fputs("\nDIR defaults to $ATLAS_DATA, else ./data. `atlas COMMAND --help` for more.\n", f);
+	fputs("\nDIR defaults to $ATLAS_DATA, else ./data (relative: from the current directory).\n"
+	      "`atlas COMMAND --help` for more.\n",
+	      f);
+}
+
+/*
+ * DIR from the current directory when it is relative: the daemons Atlas
+ * starts get paths inside it, and sing-box resolves its config's path after
+ * changing to its own working directory (-D), where a relative one names
+ * nothing. Leading "./" are dropped, so "./data" reads as CWD/data.
+ */
+static const char *absolute_dir(const char *dir)
+{
+	char cwd[PATH_MAX];
+
+	if (dir[0] == '/')
+		return dir;
+	if (!getcwd(cwd, sizeof(cwd))) {
+		perror("atlas: the current directory");
+		exit(1);
+	}
+	while (dir[0] == '.' && dir[1] == '/') {
+		dir += 2;
+		while (*dir == '/')
+			dir++;
+	}
+	if (!*dir || !strcmp(dir, "."))
+		return xstrdup(cwd);
+	return xasprintf("%s%s%s", cwd, strcmp(cwd, "/") ? "/" : "", dir);
 }
 
 int main(int argc, char **argv)
@@ -55,6 +86,7 @@ int main(int argc, char **argv)
 	}
 	if (!cli_datadir || !*cli_datadir)
 		cli_datadir = "./data";
+	cli_datadir = absolute_dir(cli_datadir);
 	if (i >= argc) {
 		usage(stderr);
 		return 1;

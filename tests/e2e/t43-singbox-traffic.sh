@@ -5,7 +5,8 @@
 # reads; serve follows sing-box's connection stream and counts each closed
 # connection's final bytes. Many short fetches and a large transfer (that
 # makes sing-box collect garbage) later, every byte alice fetched is counted,
-# and still is after a reload.
+# and still is after a reload. The first apply names the data directory
+# relative to the current one, as `atlas --data data apply` does.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib-sb.sh
@@ -28,7 +29,15 @@ YAML
   cli import "$T/state.yaml" > /dev/null
 }
 write_state ""
-apply_converged
+# sing-box changes to its working directory (-D) before it reads its config:
+# a relative path on its command line would name nothing there
+( cd "$T" && ip netns exec "$SRV" "$ATLAS" --data data apply ) > "$T/apply.out" 2>&1 ||
+  { cat "$T/apply.out"; fail "apply with a relative data directory (data) failed"; }
+alive "$(sb_pid)" || fail "sing-box is not running after an apply with --data data"
+tr '\0' ' ' < "/proc/$(sb_pid)/cmdline" | grep_q -- "-c $D/singbox/config.json -D $D/singbox" ||
+  fail "sing-box's command line has no absolute paths: $(tr '\0' ' ' < "/proc/$(sb_pid)/cmdline")"
+[ "$(plan_rc)" = 0 ] || { cat "$T/plan.out"; fail "plan is not empty after apply"; }
+ok "an apply with a relative data directory starts sing-box with absolute paths"
 ip netns exec "$SRV" "$ATLAS" --data "$D" serve --listen 127.0.0.1:18043 > "$T/serve.log" 2>&1 &
 serve=$!
 for _ in $(seq 100); do ip netns exec "$SRV" curl -fsS http://127.0.0.1:18043/api/v1/health > /dev/null 2>&1 && break; sleep 0.1; done
