@@ -73,6 +73,9 @@ struct app {
 	char *watch_file; /* NULL unless --watch */
 	pthread_mutex_t store_mu;
 	struct store *store;
+	/* the generation as of gen_stamp (app_generation; store_mu) */
+	struct store_stamp gen_stamp;
+	int64_t gen_seen, gen_read_ms;
 	unsigned char jwt_key[JWT_KEY_LEN];
 	char *metrics_token; /* NULL: /metrics needs no token */
 	struct tls *tls;     /* NULL: plain HTTP (api/tls.h) */

@@ -10,6 +10,7 @@
 
 #include "controller/controller.h"
 #include "api/resource.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "state/changes.h"
 #include "state/commit.h"
@@ -46,12 +47,31 @@ static void install_wait(struct app *a, int64_t g)
 	pthread_mutex_unlock(&a->install_mu);
 }
 
+/*
+ * The stored generation, read again only when the database's files moved
+ * (a commit of any process: state/store.h) or the last read is older than
+ * GEN_READ_MS: every request and every status tick ask, and an idle server
+ * then runs no SQLite code between its commits. store_mu held.
+ */
+#define GEN_READ_MS (600 * 1000)
+static int64_t app_generation(struct app *a)
+{
+	int64_t now = clock_mono_ms();
+
+	if (store_stamp_moved(a->store, &a->gen_stamp) || !a->gen_read_ms ||
+	    now - a->gen_read_ms > GEN_READ_MS) {
+		a->gen_seen = store_generation(a->store);
+		a->gen_read_ms = now;
+	}
+	return a->gen_seen;
+}
+
 const struct atlas_state *app_state_acquire(struct app *a, int64_t *gen, struct atlas_err *err)
 {
 	int64_t g;
 
 	pthread_mutex_lock(&a->store_mu);
-	g = store_generation(a->store);
+	g = app_generation(a);
 	pthread_mutex_unlock(&a->store_mu);
 	pthread_rwlock_rdlock(&a->cache_mu);
 	if (a->cache && a->cache_gen == g) {

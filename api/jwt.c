@@ -12,6 +12,7 @@
 #include "lib/base64.h"
 #include "lib/buf.h"
 #include "lib/fileio.h"
+#include "lib/proc.h"
 #include "api/jwt.h"
 
 #define JWT_MAX 4096
@@ -212,6 +213,12 @@ int jwt_check(struct jwt_memo *memo, const unsigned char key[JWT_KEY_LEN], const
 		json_decref(claims);
 		if (rc < 0)
 			return -1;
+		/*
+		 * Once per token (later checks find it in memo): the HMAC maps
+		 * about 1.3 MB of libcrypto's code, which the next tick unmaps.
+		 * Only a valid token counts, so guesses cannot make it drop.
+		 */
+		proc_note_one_off();
 		if (memo && len <= JWT_MEMO_TOKEN_MAX) {
 			size_t i = memo_slot(token, len);
 

@@ -20,6 +20,11 @@
 
 /* The whole view is read again this often (ticks), to see resets made by other connections. */
 #define USAGE_RELOAD_TICKS 20
+/*
+ * A tick reads the store only when its files moved (store_stamp_moved) or
+ * it wrote the tick before, and at least this often (ticks: 10 minutes).
+ */
+#define USAGE_QUERY_TICKS 200
 
 struct usage_book {
 	struct store *store;
@@ -27,7 +32,12 @@ struct usage_book {
 	json_t *suspended;	/* {"wireguard/wg0/alice": "why"}; NULL before the first tick */
 	long long pruned_day;
 	long long resets;	/* usage_store_resets() when the view was read */
-	unsigned ticks;
+	unsigned ticks;		/* ticks that read the store */
+	unsigned quiet;		/* ticks in a row that did not */
+	int wrote;		/* the last tick wrote (or tried to) */
+	int64_t store_gen;	/* store_generation() at the last read */
+	long long store_resets; /* usage_store_resets() at the last read */
+	struct store_stamp stamp;
 	struct usage_change *ch;
 	size_t nch, capch;
 };
@@ -286,12 +296,19 @@ int usage_book_tick(struct usage_book *b, const struct atlas_state *st, int64_t 
 	const char *key;
 	int changed = 0;
 
+	/* unmoved files, not written by this book since: nothing to read again */
+	if (store_stamp_moved(b->store, &b->stamp) || b->wrote || ++b->quiet >= USAGE_QUERY_TICKS) {
+		b->quiet = 0;
+		b->store_gen = store_generation(b->store);
+		b->store_resets = usage_store_resets(b->store);
+		b->ticks++;
+	}
 	/* a state older than the store's: its names may have moved (a rename) */
-	if (gen > 0 && gen < store_generation(b->store))
+	if (gen > 0 && gen < b->store_gen)
 		return 0;
 	/* a reset (the API's, the CLI's) makes the view stale at once: over quota is judged now */
-	resets = usage_store_resets(b->store);
-	if (++b->ticks % USAGE_RELOAD_TICKS == 0 || resets != b->resets) {
+	resets = b->store_resets;
+	if ((b->quiet == 0 && b->ticks % USAGE_RELOAD_TICKS == 0) || resets != b->resets) {
 		struct usage_view fresh;
 
 		if (usage_store_load(b->store, &fresh, &err) == 0) {
@@ -307,6 +324,7 @@ int usage_book_tick(struct usage_book *b, const struct atlas_state *st, int64_t 
 	read_sb(b, st, json_object_get(live, "singbox"), now);
 	if (b->pruned_day != day)
 		prune = day - USAGE_DAYS_KEPT;
+	b->wrote = b->nch > 0 || prune > 0;
 	if (usage_store_commit(b->store, b->ch, b->nch, day, prune, &err) < 0) {
 		log_warn("usage: %s", err.msg);
 		/* what is in memory is ahead of the store: read it again next tick */

@@ -18,8 +18,8 @@
 #   API_BENCH_SIZES="10 50 1000 10000", API_BENCH_ONLY=memory (only the
 #   memory rows: 10 and 10,000 peers, no baseline, no wrk, no POSTs),
 #   API_BENCH_ONLY=latency (only the POST rows: 10 and 10,000 peers),
-#   API_BENCH_SMAPS=DIR (memory: /proc/PID/smaps of the server after the
-#   round of use into DIR/N.smaps),
+#   API_BENCH_SMAPS=DIR (memory: /proc/PID/smaps of the server idle into
+#   DIR/N-idle.smaps and after the round of use into DIR/N.smaps),
 #   API_BENCH_SAMPLE=DIR (memory: VmRSS and RssAnon sampled every 20 ms over
 #   the first 3 s of the start; prints where the peak was, keeps the samples
 #   in DIR/N.samples: ms, VmRSS, RssAnon)
@@ -164,6 +164,7 @@ memory() { # N: memory rows of the settled server
   sleep 4 # one ticker round with live status
   sample_tick
   pss=$idle_pss
+  [ -z "${API_BENCH_SMAPS:-}" ] || cp /proc/$PID/smaps "$API_BENCH_SMAPS/$n-idle.smaps"
   printf '  %6d peers: VmRSS %6d KiB, PSS %6d KiB, RssAnon %6d KiB; start-up peak (VmHWM) %6d KiB;\n' \
     "$n" "$idle" "$pss" "$idle_anon" "$hwm"
   printf '  %6s        during a status tick up to %6d KiB (RssAnon %6d KiB)\n' "" "$peak" "$peak_anon"

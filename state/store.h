@@ -112,6 +112,25 @@ int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
 /* The current generation, 0 when none (or when it cannot be read). */
 int64_t store_generation(struct store *s);
 
+/*
+ * What the database's files (atlas.db and its WAL) look like: inode, size
+ * and modification time of each. Every commit, of any process, writes the
+ * WAL (a checkpoint writes atlas.db), so an equal stamp says that nothing
+ * was committed since, without a query: an idle server's ticks then run no
+ * SQLite code at all. A commit in the same clock tick as the last look and
+ * of the same size could pass unseen on kernels without fine-grained
+ * timestamps (before 6.13): callers still query now and then.
+ */
+struct store_stamp {
+	struct store_file_stamp {
+		unsigned long long ino, size;
+		long long mtime_s, mtime_ns;
+	} f[2];
+};
+
+/* 1 when the files moved since *last (then *last is the new stamp), else 0. */
+int store_stamp_moved(struct store *s, struct store_stamp *last);
+
 /* The YAML (with secrets) of generation gen, appended to out. ERR_NOTFOUND. */
 int store_generation_yaml(struct store *s, int64_t gen, struct buf *out, struct atlas_err *err);
 

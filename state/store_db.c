@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -130,18 +131,47 @@ int64_t store_generation(struct store *s)
 	return gen;
 }
 
+int store_stamp_moved(struct store *s, struct store_stamp *last)
+{
+	static const char *const suffix[2] = { "", "-wal" };
+	struct store_stamp now;
+	char path[4096];
+	struct stat sb;
+
+	memset(&now, 0, sizeof(now));
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/atlas.db%s", s->datadir, suffix[i]);
+		if (stat(path, &sb) < 0)
+			continue; /* no WAL (yet): zeros, which a new one moves */
+		now.f[i].ino = sb.st_ino;
+		now.f[i].size = (unsigned long long)sb.st_size;
+		now.f[i].mtime_s = sb.st_mtim.tv_sec;
+		now.f[i].mtime_ns = sb.st_mtim.tv_nsec;
+	}
+	if (!memcmp(&now, last, sizeof(now)))
+		return 0;
+	*last = now;
+	return 1;
+}
+
+/*
+ * Read at every status tick (the usage book's resets): prepared once, so a
+ * tick runs no SQL compiler, whose code is most of SQLite's pages.
+ */
+static const char meta_get_sql[] = "SELECT value FROM meta WHERE key = ?";
+
 char *store_meta_get(struct store *s, const char *key)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = store_stmt(s, meta_get_sql);
 	char *v = NULL;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (!st)
 		return NULL;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = xstrdup(col_text(st, 0));
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return v;
 }
 

@@ -103,6 +103,16 @@ api -fsS "$U/history" | jq -e '[.runs[] | select(.trigger == "api")] | length >=
   fail "runs not recorded"
 ok "converged: empty plan, nothing pending, runs recorded"
 
+# an edit of another process (the CLI, on the same database) is what the
+# next GET answers: the server reads the generation again when the
+# database's files moved, not at every request
+for name in carol dave; do
+  SNS "$ATLAS_BIN" --data "$T/data" wg peer add "$name" -i atasrv$N > /dev/null || fail "atlas wg peer add $name"
+  api -fsS "$U/wireguard/interfaces/atasrv$N/peers" | jq -e --arg n "$name" 'any(.[]; .name == $n)' > /dev/null ||
+    fail "the API's list has no $name right after the CLI added it: $(api -sS "$U/wireguard/interfaces/atasrv$N/peers" | jq -c '[.[].name]')"
+done
+ok "peers the CLI added next to the server are in the API's next answer"
+
 # once settled, the server unmapped the start-up's pages of code and read-only
 # data (file pages, still in the page cache) and served all of the above on
 # with the pages it faulted back in

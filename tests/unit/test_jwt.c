@@ -11,6 +11,7 @@
 
 #include "api/jwt.h"
 #include "lib/base64.h"
+#include "lib/proc.h"
 
 static const unsigned char key[32] = "0123456789abcdef0123456789abcdef";
 
@@ -155,7 +156,9 @@ static int64_t test_epoch(void *cls, const char *sub)
  * A token verified once is answered from the memo (no HMAC, no JSON), but
  * still refused once its epoch changes (a password change) and once
  * it expires; a token under another key or a tampered one is never taken
- * from it.
+ * from it. A first verification that succeeds is noted as one-off work
+ * (proc_one_offs: its HMAC's pages are unmapped at the next tick); a hit
+ * and a refused token are not.
  */
 static void test_jwt__memo(void **ts)
 {
@@ -164,13 +167,16 @@ static void test_jwt__memo(void **ts)
 	struct atlas_err err = {0};
 	struct jwt_claims c;
 	char *t = make(2000), *t2 = make(3000);
+	unsigned long one_offs = proc_one_offs();
 
 	(void)ts;
 	epoch_now = 1;
 	assert_int_equal(jwt_check(&memo, key, t, 1000, test_epoch, NULL, &c, &err), 0);
 	assert_int_equal(memo.hits, 0);
+	assert_int_equal(proc_one_offs(), one_offs + 1);
 	assert_int_equal(jwt_check(&memo, key, t, 1000, test_epoch, NULL, &c, &err), 0);
 	assert_int_equal(memo.hits, 1);
+	assert_int_equal(proc_one_offs(), one_offs + 1);
 	assert_string_equal(c.sub, "admin");
 	assert_int_equal(c.exp, 2000);
 	assert_int_equal(c.ep, 1);
@@ -191,8 +197,10 @@ static void test_jwt__memo(void **ts)
 	assert_int_equal(memo.hits, 3);
 	/* One changed signature character is another token: verified, refused. */
 	t[strlen(t) - 2] = t[strlen(t) - 2] == 'A' ? 'B' : 'A';
+	one_offs = proc_one_offs();
 	assert_int_equal(jwt_check(&memo, key, t, 1000, test_epoch, NULL, &c, &err), -1);
 	assert_string_equal(err.msg, "bad token signature");
+	assert_int_equal(proc_one_offs(), one_offs);
 	/* Without a memo: the same answers. */
 	assert_int_equal(jwt_check(NULL, key, t2, 1000, test_epoch, NULL, &c, &err), 0);
 	assert_int_equal(c.exp, 3000);

@@ -463,6 +463,41 @@ static void test_store__runs_and_meta(void **x)
 	free(v);
 }
 
+/*
+ * The files' stamp (store_stamp_moved) holds still while connections only
+ * read, and moves when another connection commits, however small the
+ * commit (one meta row), and with each of several commits in a row.
+ */
+static void test_store__stamp_moves_with_commits(void **x)
+{
+	struct store *s = *x, *other;
+	struct store_stamp stamp;
+	char *v;
+
+	memset(&stamp, 0, sizeof(stamp));
+	assert_int_equal(store_open(store_datadir(s), &other, NULL), 0);
+	assert_int_equal(store_stamp_moved(s, &stamp), 1); /* the first look */
+	assert_int_equal(store_stamp_moved(s, &stamp), 0);
+	for (int i = 0; i < 3; i++) {
+		store_generation(other);
+		free(store_meta_get(other, "k"));
+		free(store_meta_get(s, "k"));
+	}
+	assert_int_equal(store_stamp_moved(s, &stamp), 0);
+	for (int i = 0; i < 5; i++) {
+		char val[16];
+
+		snprintf(val, sizeof(val), "v%d", i);
+		assert_int_equal(store_meta_set(other, "k", val, NULL), 0);
+		assert_int_equal(store_stamp_moved(s, &stamp), 1);
+		assert_int_equal(store_stamp_moved(s, &stamp), 0);
+		v = store_meta_get(s, "k");
+		assert_string_equal(v, val);
+		free(v);
+	}
+	store_close(other);
+}
+
 /* A case on a new store. */
 #define STORE_TEST(f) cmocka_unit_test_setup_teardown(f, tu_store_setup, tu_store_teardown)
 
@@ -584,4 +619,5 @@ TU_MAIN(NULL, NULL,
 	STORE_TEST(test_store__restore_preview_keeps_runtime_settings),
 	cmocka_unit_test(test_store__refuses_newer_schema),
 	cmocka_unit_test(test_store__refuses_unwritable_dir),
-	STORE_TEST(test_store__runs_and_meta))
+	STORE_TEST(test_store__runs_and_meta),
+	STORE_TEST(test_store__stamp_moves_with_commits))
