@@ -28,30 +28,80 @@ static void usage(FILE *f)
 	      f);
 }
 
-/*
- * DIR from the current directory when it is relative: the daemons Atlas
- * starts get paths inside it, and sing-box resolves its config's path after
- * changing to its own working directory (-D), where a relative one names
- * nothing. Leading "./" are dropped, so "./data" reads as CWD/data.
- */
-static const char *absolute_dir(const char *dir)
+/* Collapses "//", "/./" and "/x/.." of an absolute path in place; no trailing '/'. */
+static void normalise(char *p)
 {
-	char cwd[PATH_MAX];
+	char *out = p, *in = p;
 
-	if (dir[0] == '/')
-		return dir;
-	if (!getcwd(cwd, sizeof(cwd))) {
-		perror("atlas: the current directory");
-		exit(1);
+	while (*in) {
+		char *end;
+		size_t n;
+
+		while (*in == '/')
+			in++;
+		if (!*in)
+			break;
+		end = strchrnul(in, '/');
+		n = (size_t)(end - in);
+		if (n == 1 && in[0] == '.') {
+			/* nothing */
+		} else if (n == 2 && in[0] == '.' && in[1] == '.') {
+			while (out > p && *--out != '/')
+				;
+		} else {
+			*out++ = '/';
+			memmove(out, in, n);
+			out += n;
+		}
+		in = end;
 	}
-	while (dir[0] == '.' && dir[1] == '/') {
-		dir += 2;
-		while (*dir == '/')
-			dir++;
+	if (out == p)
+		*out++ = '/';
+	*out = '\0';
+}
+
+/*
+ * DIR as one canonical absolute path: relative ones from the current
+ * directory, symbolic links resolved, no trailing '/'. The daemons Atlas
+ * starts get paths inside it (sing-box resolves its config's path after
+ * changing to its own working directory, where a relative one names
+ * nothing), and Atlas knows its daemons by their command lines: "d1/",
+ * "../x/d1" or a link to d1 must name them as "d1" does, or a command
+ * would take them for strangers. A DIR that does not exist yet keeps its
+ * name under its parent's real path.
+ */
+static const char *canonical_dir(const char *dir)
+{
+	char cwd[PATH_MAX], *abs, *real, *slash;
+
+	if (dir[0] == '/') {
+		abs = xstrdup(dir);
+	} else {
+		if (!getcwd(cwd, sizeof(cwd))) {
+			perror("atlas: the current directory");
+			exit(1);
+		}
+		abs = xasprintf("%s/%s", cwd, dir);
 	}
-	if (!*dir || !strcmp(dir, "."))
-		return xstrdup(cwd);
-	return xasprintf("%s%s%s", cwd, strcmp(cwd, "/") ? "/" : "", dir);
+	if ((real = realpath(abs, NULL))) {
+		free(abs);
+		return real;
+	}
+	normalise(abs);
+	slash = strrchr(abs, '/');
+	if (slash > abs) {
+		*slash = '\0';
+		real = realpath(abs, NULL);
+		*slash = '/';
+		if (real) {
+			char *joined = xasprintf("%s%s", strcmp(real, "/") ? real : "", slash);
+
+			free(real);
+			free(abs);
+			return joined;
+		}
+	}
+	return abs;
 }
 
 int main(int argc, char **argv)
@@ -86,7 +136,7 @@ int main(int argc, char **argv)
 	}
 	if (!cli_datadir || !*cli_datadir)
 		cli_datadir = "./data";
-	cli_datadir = absolute_dir(cli_datadir);
+	cli_datadir = canonical_dir(cli_datadir);
 	if (i >= argc) {
 		usage(stderr);
 		return 1;

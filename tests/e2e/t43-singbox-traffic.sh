@@ -38,6 +38,14 @@ tr '\0' ' ' < "/proc/$(sb_pid)/cmdline" | grep_q -- "-c $D/singbox/config.json -
   fail "sing-box's command line has no absolute paths: $(tr '\0' ' ' < "/proc/$(sb_pid)/cmdline")"
 [ "$(plan_rc)" = 0 ] || { cat "$T/plan.out"; fail "plan is not empty after apply"; }
 ok "an apply with a relative data directory starts sing-box with absolute paths"
+# the same directory spelled otherwise (a trailing '/', '..', a symbolic
+# link) is the same directory: Atlas knows its sing-box, the plan is empty
+ln -s "$D" "$T/link"
+for d in "$D/" "$T/link" "$T/link/../data//"; do
+  set +e; ip netns exec "$SRV" "$ATLAS" --data "$d" plan > "$T/plan.out" 2>&1; rc=$?; set -e
+  [ "$rc" = 0 ] || { cat "$T/plan.out"; fail "plan with --data $d is not empty (exit $rc)"; }
+done
+ok "--data $D/, a link to it and a path through '..' plan nothing"
 ip netns exec "$SRV" "$ATLAS" --data "$D" serve --listen 127.0.0.1:18043 > "$T/serve.log" 2>&1 &
 serve=$!
 for _ in $(seq 100); do ip netns exec "$SRV" curl -fsS http://127.0.0.1:18043/api/v1/health > /dev/null 2>&1 && break; sleep 0.1; done
