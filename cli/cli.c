@@ -32,6 +32,23 @@ struct store *cli_store(void)
 
 struct store *cli_store_ro(void)
 {
+	char *db = xasprintf("%s/atlas.db", cli_datadir);
+	int exists = file_exists(db);
+
+	free(db);
+	if (!exists) {
+		fprintf(stderr,
+			"atlas: no desired state in %s (no atlas.db there): `atlas import FILE` "
+			"or `atlas apply -f FILE` makes one; --data DIR or ATLAS_DATA names "
+			"another directory\n",
+			cli_datadir);
+		return NULL;
+	}
+	return cli_store_ro_or_new();
+}
+
+struct store *cli_store_ro_or_new(void)
+{
 	struct atlas_err err = { 0 };
 	struct store *s;
 

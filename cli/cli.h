@@ -21,9 +21,13 @@ struct store *cli_store_if_exists(void);
 /*
  * For commands that only read (export, plan, history, client files): like
  * cli_store(), but a data directory that is not writable is opened
- * read-only instead of refused.
+ * read-only instead of refused, and one without a database is an error
+ * that says so (a command run from the wrong directory, or without
+ * --data, must not answer from a new empty state).
  */
 struct store *cli_store_ro(void);
+/* cli_store_ro() that makes the database when there is none (`plan -f FILE`). */
+struct store *cli_store_ro_or_new(void);
 
 /* Prints d to stderr as FILE:LINE:COL: message lines (file may be NULL). */
 void cli_print_diags(struct diags *d, const char *file);

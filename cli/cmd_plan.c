@@ -51,7 +51,7 @@ int cmd_plan(int argc, char **argv)
 		return 0;
 	if (plan_args(argc, argv, "plan", &file, &json) < 0)
 		return 1;
-	s = cli_store_ro();
+	s = file ? cli_store_ro_or_new() : cli_store_ro();
 	if (!s)
 		return 1;
 	/* The devices build their replies while the state loads (bench/wg.sh). */

@@ -37,6 +37,16 @@ done
 [ "$(A version --help)" = "$(A version)" ] && A version | grep -qE '^atlas [0-9]+\.[0-9]+\.[0-9]+$' || fail "version --help"
 ok "--help on every command: its own usage line"
 
+# Reading commands in a directory without a database (the wrong directory,
+# a forgotten --data) say so and make nothing: no empty export, no all-clear.
+for c in export plan history "wg config alice" "ovpn config bob"; do
+  expect_rc 1 A $c > "$T/out" 2> "$T/err"
+  grep_q "no desired state in $T/data (no atlas.db there)" "$T/err" || { cat "$T/err"; fail "$c without a database: $(cat "$T/err")"; }
+  [ ! -s "$T/out" ] || fail "$c without a database printed: $(cat "$T/out")"
+  [ ! -e "$T/data" ] || fail "$c without a database made $T/data"
+done
+ok "export, plan, history and client configs without a database: an error naming the directory, nothing made"
+
 expect_rc 0 A validate "$T/good.yaml"
 expect_rc 1 A validate "$T/bad.yaml" 2> "$T/err"
 grep -q "^$T/bad.yaml:3:3: settings: unknown key \"hots\"$" "$T/err" || { cat "$T/err"; fail "unknown key message"; }
@@ -90,7 +100,7 @@ mkdir -p "$T/ro"; touch "$T/ro/file"
 expect_rc 1 "$ATLAS_BIN" --data "$T/ro/file/sub" import "$T/good.yaml" 2> "$T/err"
 grep -q 'cannot create directory' "$T/err" || fail "unwritable data dir message"
 expect_rc 1 "$ATLAS_BIN" --data "$T/ro/file/sub" export 2> "$T/err"
-grep -q 'nothing to read' "$T/err" || fail "export of a missing data dir: $(cat "$T/err")"
+grep -q 'no desired state in' "$T/err" || fail "export of a missing data dir: $(cat "$T/err")"
 sqlite3 "$T/data/atlas.db" 'PRAGMA user_version = 99'
 expect_rc 1 A export 2> "$T/err"
 grep -q 'newer than this atlas knows' "$T/err" || fail "newer database message"
