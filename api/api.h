@@ -11,6 +11,7 @@
 #ifndef ATLAS_API_H
 #define ATLAS_API_H
 
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <time.h>
@@ -412,6 +413,14 @@ void watch_stop(struct watch *w);
 
 /* server.c */
 struct server;
+/* ADDR:PORT (an IPv4 or IPv6 address, [v6]:PORT) as a socket address; -1 naming what is wrong. */
+struct server_addr {
+	struct sockaddr_in sa4;
+	struct sockaddr_in6 sa6;
+	int v6;
+	uint16_t port;
+};
+int server_parse_listen(const char *listen, struct server_addr *out, struct atlas_err *err);
 struct server *server_start(struct app *a, const char *listen, struct atlas_err *err);
 void server_stop(struct server *s);
 

@@ -402,48 +402,54 @@ static void raise_fd_limit(void)
 	}
 }
 
-struct server *server_start(struct app *a, const char *listen, struct atlas_err *err)
+int server_parse_listen(const char *listen, struct server_addr *out, struct atlas_err *err)
 {
-	struct sockaddr_in6 sa6 = {0};
-	struct sockaddr_in sa4 = {0};
-	struct sockaddr *sa;
-	struct server *s;
 	char host[128];
 	const char *colon = strrchr(listen, ':');
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-			 MHD_ALLOW_SUSPEND_RESUME;
 	long port;
 	char *end;
 
-	if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof(host)) {
-		err_set(err, ERR_INVALID, "listen address \"%s\" is not ADDR:PORT", listen);
-		return NULL;
-	}
+	memset(out, 0, sizeof(*out));
+	if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof(host))
+		return err_set(err, ERR_INVALID, "listen address \"%s\" is not ADDR:PORT", listen);
 	port = strtol(colon + 1, &end, 10);
-	if (*end || port < 1 || port > 65535) {
-		err_set(err, ERR_INVALID, "listen address \"%s\": bad port", listen);
-		return NULL;
-	}
+	if (!colon[1] || *end || port < 1 || port > 65535)
+		return err_set(err, ERR_INVALID, "listen address \"%s\": bad port", listen);
+	out->port = (uint16_t)port;
 	memcpy(host, listen, (size_t)(colon - listen));
 	host[colon - listen] = '\0';
 	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
 		memmove(host, host + 1, strlen(host));
 		host[strlen(host) - 1] = '\0';
 	}
-	if (inet_pton(AF_INET, host, &sa4.sin_addr) == 1) {
-		sa4.sin_family = AF_INET;
-		sa4.sin_port = htons((uint16_t)port);
-		sa = (struct sockaddr *)&sa4;
-	} else if (inet_pton(AF_INET6, host, &sa6.sin6_addr) == 1) {
-		sa6.sin6_family = AF_INET6;
-		sa6.sin6_port = htons((uint16_t)port);
-		sa = (struct sockaddr *)&sa6;
-		flags |= MHD_USE_IPv6;
-	} else {
-		err_set(err, ERR_INVALID, "listen address \"%s\": \"%s\" is not an IP address",
-			listen, host);
-		return NULL;
+	if (inet_pton(AF_INET, host, &out->sa4.sin_addr) == 1) {
+		out->sa4.sin_family = AF_INET;
+		out->sa4.sin_port = htons((uint16_t)port);
+		return 0;
 	}
+	if (inet_pton(AF_INET6, host, &out->sa6.sin6_addr) == 1) {
+		out->sa6.sin6_family = AF_INET6;
+		out->sa6.sin6_port = htons((uint16_t)port);
+		out->v6 = 1;
+		return 0;
+	}
+	return err_set(err, ERR_INVALID, "listen address \"%s\": \"%s\" is not an IP address",
+		       listen, host);
+}
+
+struct server *server_start(struct app *a, const char *listen, struct atlas_err *err)
+{
+	struct server_addr addr;
+	struct sockaddr *sa;
+	struct server *s;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+			 MHD_ALLOW_SUSPEND_RESUME;
+
+	if (server_parse_listen(listen, &addr, err) < 0)
+		return NULL;
+	sa = addr.v6 ? (struct sockaddr *)&addr.sa6 : (struct sockaddr *)&addr.sa4;
+	if (addr.v6)
+		flags |= MHD_USE_IPv6;
 	/* HTTPS (api/tls.c) when a certificate is loaded: TLS 1.2+ only. */
 	struct MHD_OptionItem tls_opts[] = {
 	    {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, a->tls ? tls_cert_callback(a->tls) : NULL},
@@ -463,7 +469,7 @@ struct server *server_start(struct app *a, const char *listen, struct atlas_err 
 	pthread_cond_init(&s->cv, NULL);
 	raise_fd_limit();
 	s->d = MHD_start_daemon(
-	    flags, (uint16_t)port, NULL, NULL, access_cb, s, MHD_OPTION_SOCK_ADDR, sa,
+	    flags, addr.port, NULL, NULL, access_cb, s, MHD_OPTION_SOCK_ADDR, sa,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)API_THREADS, MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned)CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,

@@ -288,6 +288,15 @@ int cmd_serve(int argc, char **argv)
 			return 1;
 		}
 	}
+	{
+		/* before anything is made (the data directory, a certificate) */
+		struct server_addr addr;
+
+		if (server_parse_listen(listen, &addr, &err) < 0) {
+			fprintf(stderr, "atlas serve: --listen: %s\n", err.msg);
+			return 1;
+		}
+	}
 	/* Few malloc arenas: threads would otherwise each reserve their own. */
 	mallopt(M_ARENA_MAX, 2);
 	/* A fixed mmap threshold: scrypt's 16 MiB goes back to the system at once. */

@@ -45,7 +45,13 @@ for c in export plan history "wg config alice" "ovpn config bob"; do
   [ ! -s "$T/out" ] || fail "$c without a database printed: $(cat "$T/out")"
   [ ! -e "$T/data" ] || fail "$c without a database made $T/data"
 done
-ok "export, plan, history and client configs without a database: an error naming the directory, nothing made"
+# a bad listen address is refused before serve makes anything
+for l in localhost:19080 19080 127.0.0.1:0; do
+  expect_rc 1 A serve --listen "$l" > "$T/out" 2> "$T/err"
+  grep_q "atlas serve: --listen: listen address \"$l\"" "$T/err" || fail "serve --listen $l: $(cat "$T/err")"
+  [ ! -e "$T/data" ] || fail "serve --listen $l made $(ls "$T/data")"
+done
+ok "export, plan, history and client configs without a database: an error naming the directory, nothing made; nor by serve with a bad --listen"
 
 expect_rc 0 A validate "$T/good.yaml"
 expect_rc 1 A validate "$T/bad.yaml" 2> "$T/err"
