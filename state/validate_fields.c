@@ -154,13 +154,23 @@ void check_name(struct vctx *c, char *const *name, const char *kind)
 	check_name_max(c, name, kind, NAME_MAX_LEN);
 }
 
+/* Characters of UTF-8 text (the parsers let only valid UTF-8 through): its bytes but continuations. */
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
 void check_text(struct vctx *c, char *const *s, const char *field, int multiline, size_t max)
 {
 	if (!*s)
 		return;
 	if (has_ctl(*s, multiline))
 		V(c, s, field, "%s contains control characters", field);
-	else if (strlen(*s) > max)
+	else if (utf8_chars(*s) > max)
 		V(c, s, field, "%s is longer than %zu characters", field, max);
 }
 

@@ -78,6 +78,9 @@ static void test_cli__history_count(void **s)
 	assert_int_equal(cmd_history(3, bad1), 1);
 	assert_int_equal(cmd_history(3, bad2), 1);
 	assert_int_equal(cmd_history(3, bad3), 1);
+	/* no database yet: an error, not an empty history */
+	assert_int_equal(cmd_history(3, good), 1);
+	store_close(cli_store());
 	assert_int_equal(cmd_history(3, good), 0);
 }
 

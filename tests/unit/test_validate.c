@@ -266,6 +266,20 @@ static void test_validate__text(void **s)
 	(void)s;
 	good(WG("        - name: a\n          note: \"two\\nlines <b>\"\n"));
 	bad(WG("        - name: a\n          note: \"bell\\a\"\n"), "note contains control characters");
+	/* the limit counts characters, not bytes: 1,024 of "é" (2 bytes each) fit, 1,025 do not */
+	for (int n = 1024; n <= 1025; n++) {
+		struct buf y = BUF_INIT;
+
+		buf_puts(&y, WG("        - name: a\n          note: \""));
+		for (int i = 0; i < n; i++)
+			buf_puts(&y, "\xc3\xa9");
+		buf_puts(&y, "\"\n");
+		if (n == 1024)
+			good(buf_str(&y));
+		else
+			bad(buf_str(&y), "note is longer than 1024 characters");
+		buf_release(&y);
+	}
 }
 
 static void test_validate__host(void **s)
