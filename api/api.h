@@ -103,7 +103,7 @@ struct app {
 	 * the commit loads the stored state itself.
 	 */
 	const struct atlas_state *edit_old;
-	int64_t edit_gen; /* edit_old's generation */
+	int64_t edit_gen; /* the generation the edit started from (edit_old's when that is set) */
 	/*
 	 * The generation an edit stored and is about to make the cache
 	 * (cache_install, a few ms), 0: none. A reader that finds the cache

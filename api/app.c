@@ -228,7 +228,7 @@ struct atlas_state *app_edit_begin(struct req *r)
 	}
 	if (cache)
 		app_state_put(a);
-	if (store_load(a->store, &st, NULL, &err) < 0) {
+	if (store_load(a->store, &st, &a->edit_gen, &err) < 0) {
 		pthread_mutex_unlock(&a->store_mu);
 		reply_error(r, 500, NULL, "%s", err.msg);
 		return NULL;
@@ -353,7 +353,7 @@ int app_edit_commit(struct req *r, struct atlas_state *next, const char *summary
 	struct app *a = r->app;
 	struct atlas_err err = {0};
 	struct diags d = {0};
-	struct commit_edit e = { .old = a->edit_old, .old_gen = a->edit_gen };
+	struct commit_edit e = { .old = a->edit_old, .old_gen = a->edit_gen, .base = a->edit_gen };
 	struct fast_peer *fast = NULL;
 	int64_t gen = 0;
 	int rc;
@@ -382,6 +382,8 @@ int app_edit_commit(struct req *r, struct atlas_state *next, const char *summary
 			problem_field(r, next, &d.v[0], field, sizeof(field));
 			reply_error(r, 422, field[0] ? field : NULL, "%s", d.v[0].msg);
 		}
+		else if (err.code == ERR_CONFLICT) /* another process stored a generation meanwhile */
+			reply_error(r, 409, NULL, "%s: send the request again", err.msg);
 		else
 			reply_error(r, err.code == ERR_INVALID ? 422 : 500, NULL, "%s", err.msg);
 		diags_clear(&d);

@@ -88,9 +88,20 @@ int cli_flush_stdout(void)
 	return -1;
 }
 
+int cli_conflicted;
+int cli_conflicts_left = CLI_CONFLICT_TRIES - 1;
+
 int cli_run(int (*fn)(int argc, char **argv), int argc, char **argv)
 {
-	int rc = fn(argc, argv);
+	int rc;
+
+	for (;;) {
+		cli_conflicted = 0;
+		rc = fn(argc, argv);
+		/* its edit met another's commit: made again from the state that has both */
+		if (!cli_conflicted || cli_conflicts_left-- <= 0)
+			break;
+	}
 
 	if (cli_flush_stdout() < 0)
 		return 1;

@@ -26,6 +26,15 @@ struct store *cli_store_if_exists(void);
  * --data, must not answer from a new empty state).
  */
 struct store *cli_store_ro(void);
+/*
+ * A command's edit is stored only on top of the generation it was made
+ * from (cli_commit_edit): when another process stored one meanwhile, the
+ * commit sets cli_conflicted and cli_run runs the command again from the
+ * new state, up to CLI_CONFLICT_TRIES times; the last try says why.
+ */
+#define CLI_CONFLICT_TRIES 5
+extern int cli_conflicted, cli_conflicts_left;
+
 /* cli_store_ro() that makes the database when there is none (`plan -f FILE`). */
 struct store *cli_store_ro_or_new(void);
 

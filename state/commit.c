@@ -220,11 +220,12 @@ static int commit_on(struct store *s, struct commit_edit *e, struct atlas_state 
 	if (e && (e->one_peer || e->one_user)) {
 		void *cls[2] = { e, next };
 
-		if (store_save_edit(s, next, e->old_gen, e->one_peer ? splice_cb : sb_splice_cb,
+		if (store_save_edit(s, next, e->old_gen, e->base, e->one_peer ? splice_cb : sb_splice_cb,
 				    e->one_peer ? rows_cb : sb_rows_cb, cls, trigger, summary, gen,
 				    err) < 0)
 			goto out;
-	} else if (store_save(s, next, trigger, summary, gen, err) < 0) {
+	} else if (store_save_edit(s, next, -1, e ? e->base : 0, NULL, NULL, NULL, trigger, summary,
+				   gen, err) < 0) {
 		goto out;
 	} else {
 		rules_mark(s);

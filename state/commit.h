@@ -44,6 +44,7 @@ struct sb_user_edit {
 struct commit_edit {
 	const struct atlas_state *old; /* generation old_gen, sorted; NULL: loaded */
 	int64_t old_gen;
+	int64_t base; /* the generation next was made from: another stored since is ERR_CONFLICT; 0: none */
 	const char *ifname;  /* NULL: not an edit of one peer */
 	const char *inbound; /* NULL: not an edit of one sing-box user */
 	/* set by state_commit_on: */

@@ -309,7 +309,7 @@ out:
 int store_save(struct store *s, const struct atlas_state *st, const char *trigger,
 	       const char *summary, int64_t *gen, struct atlas_err *err)
 {
-	return store_save_edit(s, st, -1, NULL, NULL, NULL, trigger, summary, gen, err);
+	return store_save_edit(s, st, -1, 0, NULL, NULL, NULL, trigger, summary, gen, err);
 }
 
 static int generation_text(struct store *s, int64_t gen, struct buf *out, struct text_layout *lay,
@@ -337,7 +337,7 @@ static void spill_room(struct store *s, size_t text_len)
 	store_exec(s, sql, NULL);
 }
 
-int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
+int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base, int64_t expect,
 		    int (*yaml_of)(const char *last, size_t len, void *cls, struct buf *out),
 		    int (*rows)(struct sqlite3 *db, void *cls, struct store_map_stats *stats,
 				struct atlas_err *err),
@@ -361,6 +361,13 @@ int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
 	if (store_watch_check(s, err) < 0)
 		goto rollback;
 	cur = store_generation(s);
+	if (expect > 0 && cur != expect) {
+		err_set(err, ERR_CONFLICT,
+			"the desired state changed while this edit was made (generation %lld, now "
+			"%lld: another command or the API stored one): nothing was stored",
+			(long long)expect, (long long)cur);
+		goto rollback;
+	}
 	have_last = cur > 0 && generation_text(s, cur, &last, &lay, NULL) == 0;
 	spill_room(s, have_last ? last.len : yaml.len);
 	spliced = yaml_of && have_last && cur == base && yaml_of(last.data, last.len, cls, &yaml) == 0;

@@ -98,11 +98,14 @@ int store_save(struct store *s, const struct atlas_state *st, const char *trigge
  * the current one's (last), and the rows are written by rows(db, cls,
  * stats, err) (NULL: merged as store_save does): writing an edit costs its
  * change, not an encoding and a merge of the whole state. When the current
- * generation is another, or yaml() returns -1, it is store_save.
+ * generation is another, or yaml() returns -1, it is store_save. With
+ * expect > 0, a current generation other than expect (another process
+ * committed since st was read) stores nothing: ERR_CONFLICT, so an edit
+ * made from an older state cannot undo what came after it.
  */
 struct sqlite3;
 struct store_map_stats;
-int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base,
+int store_save_edit(struct store *s, const struct atlas_state *st, int64_t base, int64_t expect,
 		    int (*yaml)(const char *last, size_t len, void *cls, struct buf *out),
 		    int (*rows)(struct sqlite3 *db, void *cls, struct store_map_stats *stats,
 				struct atlas_err *err),

@@ -113,6 +113,31 @@ for name in carol dave; do
 done
 ok "peers the CLI added next to the server are in the API's next answer"
 
+# the CLI and the API editing at once: neither undoes the other; a POST
+# made from a generation the CLI moved on from is 409 (sent again here)
+( for i in $(seq 1 10); do
+    SNS "$ATLAS_BIN" --data "$T/data" wg peer add "cli$i" -i atasrv$N > /dev/null 2>> "$T/par-cli.err" ||
+      echo "cli$i failed: $(tail -3 "$T/par-cli.err")"
+  done ) > "$T/par-cli.out" &
+par=$!
+conflicts=0
+for i in $(seq 1 10); do
+  for try in 1 2 3 4 5; do
+    code=$(api_answer -X POST -d "{\"name\":\"web$i\"}" "$U/wireguard/interfaces/atasrv$N/peers")
+    [ "$code" = 409 ] || break
+    conflicts=$((conflicts + 1))
+  done
+  [ "$code" = 201 ] || fail "POST web$i: $code $(cat "$T/body")"
+done
+wait "$par"
+[ ! -s "$T/par-cli.out" ] || fail "CLI adds next to the API failed: $(cat "$T/par-cli.out")"
+names=$(api -fsS "$U/wireguard/interfaces/atasrv$N/peers" | jq -r '.[].name')
+for i in $(seq 1 10); do
+  grep -qx "cli$i" <<<"$names" || fail "cli$i, added by the CLI while the API added peers, is gone"
+  grep -qx "web$i" <<<"$names" || fail "web$i, added through the API while the CLI added peers, is gone"
+done
+ok "10 peers through the CLI and 10 through the API at once: all 20 kept ($conflicts POSTs answered 409 and sent again)"
+
 # once settled, the server unmapped the start-up's pages of code and read-only
 # data (file pages, still in the page cache) and served all of the above on
 # with the pages it faulted back in
