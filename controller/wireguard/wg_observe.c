@@ -209,9 +209,17 @@ static void observe_iface(const char *confdir, struct wg_obs_iface *ifc)
 		ifc->error = xstrdup(e.msg);
 		return;
 	}
+	while (res.errout.len && strchr(" \n", res.errout.data[res.errout.len - 1]))
+		res.errout.data[--res.errout.len] = '\0';
 	if (!res.exited || res.status != 0 || res.truncated)
-		ifc->error = xasprintf("wg show %s dump failed: %.200s", ifc->name,
-				       res.truncated ? "output too large" : buf_str(&res.errout));
+		/* no UAPI socket and no kernel WireGuard: another kind of device has the name */
+		ifc->error = xasprintf("wg show %s dump failed: %.200s%s", ifc->name,
+				       res.truncated ? "output too large" : buf_str(&res.errout),
+				       !res.truncated && strstr(buf_str(&res.errout), "Protocol not supported")
+					       ? " (a network device of that name exists and is not "
+						 "WireGuard: Atlas leaves it alone; name the interface "
+						 "otherwise, or remove that device)"
+					       : "");
 	else if (!res.out.data || wg_parse_dump(res.out.data, ifc, &e) < 0)
 		ifc->error = xstrdup(e.msg);
 	else

@@ -49,3 +49,18 @@ grep -qF "missing programs: $want; $hint" "$T/out" || { cat "$T/out"; fail "appl
 ok "apply: $(grep -F missing "$T/out")"
 absent " atwsrv4:" ip -n $NS -o link show || fail "something was applied"
 ok "nothing applied"
+
+# A device of the interface's name that is not WireGuard (a typo for eth0,
+# a name in use): the plan says so, apply stops, the device keeps its address.
+ip -n $NS link add atwsrv4 type veth peer name atwm4peer
+ip -n $NS addr add 172.31.4.1/24 dev atwsrv4
+foreign="a network device of that name exists and is not WireGuard: Atlas leaves it alone"
+set +e
+ip netns exec $NS "$ATLAS_BIN" --data "$T/data" plan > "$T/out" 2>&1
+ip netns exec $NS "$ATLAS_BIN" --data "$T/data" apply > "$T/apply.out" 2>&1; rc=$?
+set -e
+grep -qF "$foreign" "$T/out" || { cat "$T/out"; fail "the plan does not say atwsrv4 is another kind of device"; }
+[ $rc = 1 ] && grep -qF "$foreign" "$T/apply.out" || { cat "$T/apply.out"; fail "apply over a foreign atwsrv4: exit $rc"; }
+ip -n $NS -d link show atwsrv4 | grep_q veth || fail "atwsrv4 is no longer the veth: $(ip -n $NS -d link show atwsrv4)"
+ip -n $NS addr show dev atwsrv4 | grep_q 172.31.4.1/24 || fail "atwsrv4 lost its address"
+ok "a veth named like the interface: plan and apply say so and leave it as it was"
