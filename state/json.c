@@ -290,8 +290,16 @@ static int decode_field(const struct schema *s, const struct field *f, json_t *v
 			*sp = NULL;
 			return 0;
 		}
+		if ((f->flags & FF_NUMTEXT) && json_is_integer(v)) {
+			if (json_integer_value(v) < 0)
+				return bad(err, path, v, "is negative");
+			free(*sp);
+			*sp = xasprintf("%lld", (long long)json_integer_value(v));
+			return 0;
+		}
 		if (!json_is_string(v))
-			return err_set(err, ERR_INVALID, "%s must be a string, not %s", path,
+			return err_set(err, ERR_INVALID, "%s must be a string%s, not %s", path,
+				       f->flags & FF_NUMTEXT ? " or a whole number" : "",
 				       type_name(v));
 		if (strlen(json_string_value(v)) != json_string_length(v))
 			return err_set(err, ERR_INVALID, "%s contains a NUL character", path);

@@ -31,6 +31,8 @@ static json_t *field_schema(const struct field *f)
 			json_object_set_new(
 			    j, "pattern",
 			    json_string("^[0-9]+(\\.[0-9]+)? ?(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?$"));
+		if (f->flags & FF_NUMTEXT) /* or a whole number (of bytes) */
+			json_object_set_new(j, "type", json_pack("[ss]", "string", "integer"));
 		break;
 	case F_KEY:
 		json_object_set_new(j, "type", json_string("string"));

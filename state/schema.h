@@ -28,6 +28,7 @@ enum field_flag {
 	FF_SECRET = 1 << 1,	/* exported only with --secrets; never in API output */
 	FF_OUTPUT = 1 << 2,	/* computed (a public key): accepted on input, checked later */
 	FF_ALWAYS = 1 << 3,	/* emitted even when equal to its default */
+	FF_NUMTEXT = 1 << 4,	/* F_STR that also takes a whole number, as its text (a quota in bytes) */
 };
 
 struct schema;

@@ -78,6 +78,11 @@ static void test_json__patch_keeps_absent_fields(void **ts)
 	assert_null(p.note);
 	assert_int_equal(p.keepalive, 25);
 	assert_string_equal(p.address.v[0], "10.0.0.2/32");
+	/* a quota as a whole number is bytes, as in YAML: its text */
+	json_decref(j);
+	j = parse("{\"quota\": 1000}");
+	assert_int_equal(json_decode_struct(&schema_wg_peer, j, &p, &err, field, sizeof(field)), 0);
+	assert_string_equal(p.quota, "1000");
 	json_decref(j);
 	schema_release(&schema_wg_peer, &p);
 }
@@ -105,6 +110,9 @@ static void test_json__bad_input_names_the_field(void **ts)
 	    {"{\"public_key\": \"not a key\"}", "public_key", "not a base64"},
 	    {"{\"public_key\": 7}", "public_key", "must be a base64"},
 	    {"{\"note\": \"a\\u0000b\"}", "note", ""},
+	    {"{\"quota\": -5}", "quota", "quota: -5 is negative"},
+	    {"{\"quota\": 2.5}", "quota", "must be a string or a whole number, not a number"},
+	    {"{\"note\": 5}", "note", "must be a string, not"},
 	};
 
 	(void)ts;
