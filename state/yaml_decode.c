@@ -79,7 +79,21 @@ static struct ynode *parse_tree(const char *text, size_t len, struct diags *d)
 			const yaml_mark_t *m = parser.problem_mark.line || parser.problem_mark.column
 						       ? &parser.problem_mark
 						       : &parser.context_mark;
+			yaml_mark_t at;
 
+			/* the reader (bad UTF-8) gives the byte offset only: its line and column */
+			if (parser.error == YAML_READER_ERROR) {
+				memset(&at, 0, sizeof(at));
+				for (size_t i = 0; i < parser.problem_offset && i < len; i++) {
+					if (text[i] == '\n') {
+						at.line++;
+						at.column = 0;
+					} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
+						at.column++;
+					}
+				}
+				m = &at;
+			}
 			diags_add_at(d, (int)m->line + 1, (int)m->column + 1, NULL, "%s%s%s",
 				     parser.problem ? parser.problem : "syntax error",
 				     parser.context ? " " : "", parser.context ? parser.context : "");

@@ -221,6 +221,9 @@ static void test_yaml__syntax_errors(void **s)
 	expect_error("", "the file is empty");
 	expect_error("a: &x 1\nb: *x\n", "aliases (*name) are not supported");
 	expect_error("version: 1\n---\nversion: 1\n", "only one YAML document is allowed");
+	/* bad UTF-8 where it is, characters counted (not at 1:1) */
+	expect_error("version: 1\nsettings:\n  host: \"\xc3\xa9\xc3\xa9\xff\"\n",
+		     "f.yaml:3:12: invalid leading UTF-8 octet");
 	for (size_t i = 0; i < sizeof(bin); i++)
 		bin[i] = (char)(i * 37 + 1);
 	{
