@@ -59,14 +59,24 @@ static const struct unmanaged iface_unmanaged[] = {
 struct pending {
 	char name[NAME_MAX_LEN + 1];
 	int strong, line;
+	char raw[128]; /* the name as the comment writes it */
 };
+
+/* A peer named p->name from the comment p: a note when the comment wrote it otherwise. */
+static void pend_named(const struct pending *p, struct diags *notes)
+{
+	if (strcmp(p->raw, p->name))
+		diags_add_at(notes, p->line, 1, NULL, "peer \"%s\" is named \"%s\" in Atlas",
+			     p->raw, p->name);
+}
 
 static void pend_comment(struct pending *p, const struct wgq_line *l, int inside_peer)
 {
-	char name[NAME_MAX_LEN + 1];
+	char name[NAME_MAX_LEN + 1], raw[128];
 	int strong = 0;
 
-	if (!l->comment || !wgq_comment_name(l->comment, name, sizeof(name), &strong))
+	if (!l->comment ||
+	    !wgq_comment_name(l->comment, name, sizeof(name), &strong, raw, sizeof(raw)))
 		return;
 	/* Inside a peer only the keyed forms count: a plain comment there is a remark. */
 	if (inside_peer && !strong)
@@ -74,6 +84,7 @@ static void pend_comment(struct pending *p, const struct wgq_line *l, int inside
 	if (p->strong && !strong)
 		return;
 	snprintf(p->name, sizeof(p->name), "%s", name);
+	snprintf(p->raw, sizeof(p->raw), "%s", raw);
 	p->strong = strong;
 	p->line = l->no;
 }
@@ -223,7 +234,7 @@ int adopt_wg_parse(const char *text, size_t len, const char *ifname, struct adop
 		   struct diags *errs, struct diags *notes)
 {
 	enum { NONE, IFACE, PEER, SKIP } sec = NONE;
-	struct pending pend = { "", 0, 0 };
+	struct pending pend = { "", 0, 0, "" };
 	size_t before = errs->n;
 	struct wgq_reader r;
 	struct wgq_line l;
@@ -257,6 +268,7 @@ int adopt_wg_parse(const char *text, size_t len, const char *ifname, struct adop
 				peer_push(a, l.no);
 				if (pend.name[0]) {
 					a->ifc.peers[a->ifc.npeers - 1].name = xstrdup(pend.name);
+					pend_named(&pend, notes);
 					pend.line = 0;
 				}
 				sec = PEER;
@@ -275,7 +287,7 @@ int adopt_wg_parse(const char *text, size_t len, const char *ifname, struct adop
 				continue;	/* a blank line keeps the comment block above */
 			if (sec == PEER && !peer_keys) {
 				struct wg_peer *p = &a->ifc.peers[a->ifc.npeers - 1];
-				struct pending in = { "", 0, 0 };
+				struct pending in = { "", 0, 0, "" };
 
 				/* wireguard-ui writes its "# Name:" lines after [Peer] too. */
 				pend_comment(&in, &l, 1);
@@ -283,6 +295,7 @@ int adopt_wg_parse(const char *text, size_t len, const char *ifname, struct adop
 								  ADOPT_NAME_COMMENT) {
 					free(p->name);
 					p->name = xstrdup(in.name);
+					pend_named(&in, notes);
 					continue;
 				}
 			}

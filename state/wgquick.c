@@ -253,7 +253,20 @@ static const char *skip_ws(const char *s)
  * forms, 0 for a plain comment. Copies it to out; 0 when the comment names
  * nothing.
  */
-int wgq_comment_name(const char *c, char *out, size_t len, int *strong)
+/* raw as written into out (control bytes as '?'), when out is not NULL. */
+static void raw_copy(const char *raw, char *out, size_t len)
+{
+	size_t i = 0;
+
+	if (!out || !len)
+		return;
+	for (; raw[i] && i + 1 < len; i++)
+		out[i] = (unsigned char)raw[i] < 0x20 || raw[i] == 0x7f ? '?' : raw[i];
+	out[i] = '\0';
+}
+
+int wgq_comment_name(const char *c, char *out, size_t len, int *strong, char *raw_out,
+		     size_t raw_len)
 {
 	static const char *const keyed[] = { "name", "friendly_name", "client", "begin_peer",
 					     "begin", "peer", NULL };
@@ -292,6 +305,7 @@ int wgq_comment_name(const char *c, char *out, size_t len, int *strong)
 		if (!strcasecmp(keyed[i], "peer") && !strcasecmp(raw, "end"))
 			return 0;
 		*strong = 1;
+		raw_copy(raw, raw_out, raw_len);
 		return adopt_name_clean(raw, out, len);
 	}
 	/* "### end alice ###", "# END_PEER alice": closes a block, names nothing. */
@@ -305,6 +319,7 @@ int wgq_comment_name(const char *c, char *out, size_t len, int *strong)
 	memcpy(raw, c, n);
 	raw[n] = '\0';
 	*strong = 0;
+	raw_copy(raw, raw_out, raw_len);
 	return adopt_name_clean(raw, out, len);
 }
 

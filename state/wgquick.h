@@ -65,9 +65,11 @@ int wgq_val_prefixes(const struct wgq_line *l, int net, struct strv *out, struct
 
 /*
  * The name a comment gives (without its "#"s), strong = 1 for the keyed
- * forms, 0 for a plain comment. Copies it to out; 0 when the comment names
- * nothing.
+ * forms, 0 for a plain comment. Copies it to out, made a valid name, and
+ * as written (control bytes as '?') to raw (raw_len bytes; may be NULL);
+ * 0 when the comment names nothing.
  */
-int wgq_comment_name(const char *c, char *out, size_t len, int *strong);
+int wgq_comment_name(const char *c, char *out, size_t len, int *strong, char *raw_out,
+		     size_t raw_len);
 
 #endif

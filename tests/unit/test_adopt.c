@@ -71,7 +71,10 @@ static void test_adopt__names_and_values(void **ts)
 	assert_int_equal(a.ifc.peers[1].quota_period, QUOTA_MONTHLY);
 	assert_string_equal(a.ifc.peers[1].address.v[0], "10.8.0.3/32");
 	n = fmt(&notes);
-	TU_HAS(n, "f.conf:5:1: PostUp = iptables", "f.conf:6:1: Table = off is not carried over");
+	TU_HAS(n, "f.conf:5:1: PostUp = iptables", "f.conf:6:1: Table = off is not carried over",
+	       /* a name written otherwise than Atlas names it is told; "alice" is not */
+	       "f.conf:16:1: peer \"Bob Smith\" is named \"bob-smith\" in Atlas");
+	assert_null(strstr(n, "\"alice\" is named"));
 	free(n);
 	adopt_wg_release(&a);
 	diags_clear(&notes);
