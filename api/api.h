@@ -139,6 +139,7 @@ struct app {
 	int async_pending;
 	int async_stopping;
 	int inflight; /* requests read and not yet answered: the stop lets them finish (a while) */
+	unsigned long served; /* requests answered so far (async_mu): the ticker's sign of use */
 
 	/* counters for /metrics */
 	pthread_mutex_t stats_mu;

@@ -91,6 +91,7 @@ static void req_free(struct req *r)
 		pthread_mutex_lock(&r->app->async_mu);
 		r->app->async_pending -= r->async_counted;
 		r->app->inflight -= r->inflight;
+		r->app->served += (unsigned long)r->inflight;
 		pthread_cond_broadcast(&r->app->async_cond);
 		pthread_mutex_unlock(&r->app->async_mu);
 	}

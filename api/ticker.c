@@ -25,9 +25,12 @@
  * it) are unmapped once the start has settled, again at a tick that
  * follows a library's load (libcurl, which sing-box's status loads, starts
  * OpenSSL) or one-off work (proc_note_one_off: a login's password hash
- * touches 1.6 MB of libcrypto's pages, a new token's HMAC 1.3 MB), and every
- * DROP_SECONDS: what the server still runs faults its pages back in from
- * the page cache (docs/performance.md, "File-backed pages").
+ * touches 1.6 MB of libcrypto's pages, a new token's HMAC 1.3 MB), after
+ * use (requests answered or runs made since the last drop, and none during
+ * a whole tick: the code of what the panel asked for, SQLite's compiler for
+ * the history and usage queries), and every DROP_SECONDS: what the server
+ * still runs faults its pages back in from the page cache
+ * (docs/performance.md, "File-backed pages").
  */
 #define DROP_SECONDS 600
 #define SETTLE_TICKS 10
@@ -48,7 +51,20 @@ struct ticker {
 	unsigned long long loads; /* proc_loads() at that drop */
 	unsigned long one_offs;	  /* proc_one_offs() at that drop */
 	unsigned long long loads_seen; /* proc_loads() at the tick before */
+	unsigned long long work;       /* requests answered + loop runs at that drop */
+	unsigned long long work_seen;  /* the same at the tick before */
 };
+
+/* Requests answered and loop runs made so far: what the server did besides its ticks. */
+static unsigned long long work_done(struct app *a)
+{
+	unsigned long long n;
+
+	pthread_mutex_lock(&a->async_mu);
+	n = a->served;
+	pthread_mutex_unlock(&a->async_mu);
+	return n + (unsigned long long)loop_passes(a->loop);
+}
 
 /*
  * The traffic event of st's peers and clients (when traffic is not NULL)
@@ -251,11 +267,15 @@ static void drop_file_pages(struct ticker *t)
 	 */
 	int loaded = t->dropped_ms && loads != t->loads && loads == t->loads_seen;
 	int one_off = t->dropped_ms && one_offs != t->one_offs;
+	unsigned long long work = work_done(t->app);
+	/* used since the last drop, and quiet for a whole tick now */
+	int used = t->dropped_ms && work != t->work && work == t->work_seen;
 
 	t->loads_seen = loads;
+	t->work_seen = work;
 	if (t->ticks < SETTLE_TICKS)
 		t->ticks++;
-	if (t->dropped_ms ? now - t->dropped_ms < DROP_SECONDS * 1000 && !loaded && !one_off
+	if (t->dropped_ms ? now - t->dropped_ms < DROP_SECONDS * 1000 && !loaded && !one_off && !used
 			  : t->ticks < SETTLE_TICKS && loop_passes(t->app->loop) == 0)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -264,10 +284,12 @@ static void drop_file_pages(struct ticker *t)
 	t->dropped_ms = now;
 	t->loads = loads;
 	t->one_offs = one_offs;
-	log_debug("ticker: %lld KiB of file pages unmapped in %ld us%s%s", kib,
+	t->work = work;
+	log_debug("ticker: %lld KiB of file pages unmapped in %ld us%s%s%s", kib,
 		  (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000),
 		  loaded ? " (a library was loaded since the last time)" : "",
-		  one_off ? " (after one-off work: a password hash, a new token)" : "");
+		  one_off ? " (after one-off work: a password hash, a new token)" : "",
+		  used && !one_off ? " (after use: requests answered, runs made)" : "");
 }
 
 static void *ticker_main(void *arg)

@@ -153,3 +153,10 @@ wait_for 10 sh -c "[ \$(grep -c 'after one-off work: a password hash' '$API_LOG'
   fail "no unmapping of file pages after a login"
 [ "$(api_code "$U/health")" = 200 ] || fail "/health after the drop that followed a login"
 ok "the pages a login's password hash touched were unmapped at the next tick"
+# so are the pages of what the API served, once its requests stopped for a tick
+n=$(grep -c 'after use: requests answered' "$API_LOG" || true)
+for _ in 1 2 3; do api -fsS "$U/history" > /dev/null; api -fsS "$U/usage" > /dev/null; done
+wait_for 10 sh -c "[ \$(grep -c 'after use: requests answered' '$API_LOG') -gt $n ]" > /dev/null ||
+  fail "no unmapping of file pages after a round of requests"
+[ "$(api_code "$U/health")" = 200 ] || fail "/health after the drop that followed the requests"
+ok "the pages a round of requests touched were unmapped once they stopped"

@@ -6,7 +6,8 @@
 # backlog by a connection limit), no answer but 2xx, no socket error
 # (connect, read, write, timeout), every SSE stream still open at the end, and VmRSS at the end within 10 % of the
 # start (measured after a short warm-up at the same load, so the buffers of
-# 456 connections are counted in both). The figures (requests per second)
+# 456 connections are counted in both, and each once the server unmapped
+# the code pages the load touched). The figures (requests per second)
 # are printed for the log only: nothing here asserts speed.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-api.sh"
@@ -56,6 +57,24 @@ for i in $(seq 1 300); do grep_q -E '^(ready|ended)' "$T/sse.out" && break; slee
 grep_q '^ready 200' "$T/sse.out" || { cat "$T/sse.out"; fail "the 200 SSE streams did not all send their first event"; }
 
 rss() { awk '/^VmRSS:/ { print $2 }' /proc/$API_PID/status; }
+# for the log: the private (RssAnon) and file-backed (RssFile) parts
+rss_parts() { awk '/^(RssAnon|RssFile):/ { printf "%s %s kB ", $1, $2 }' /proc/$API_PID/status; }
+# quiet_rss: VmRSS (into QUIET_RSS) once the load has stopped and the
+# server has unmapped the file pages it touched (after a quiet tick:
+# api/ticker.c; seen as RssFile falling by a quarter), or after 15 s: both
+# sides are measured in the same state, their code pages not on one only
+rss_file() { awk '/^RssFile:/ { print $2 }' /proc/$API_PID/status; }
+quiet_rss() {
+  local f0 f
+  f0=$(rss_file)
+  for _ in $(seq 1 75); do
+    sleep 0.2
+    f=$(rss_file)
+    [ "$f" -lt $(( f0 * 3 / 4 )) ] && { sleep 1; break; }
+    [ "$f" -gt "$f0" ] && f0=$f
+  done
+  QUIET_RSS=$(rss)
+}
 # soak URL SECONDS [wrk args]: wrk's verdict; fails on any non-2xx or socket error
 soak() {
   local url=$1 secs=$2 out; shift 2
@@ -81,11 +100,11 @@ wait $! || true
 [ "$(cat "$T/served")" = 456 ] ||
   fail "atlas had accepted $(cat "$T/served") of the 456 connections (200 SSE streams, 256 of wrk)"
 soak "$U/health" 5
-rss0=$(rss)
+quiet_rss; rss0=$QUIET_RSS; parts0=$(rss_parts)
 soak "$LIST" "$SECS" -H "$AUTHH"
 soak "$U/health" "$SECS"
-rss1=$(rss)
-echo "VmRSS: $rss0 kB after the warm-up, $rss1 kB after the soak"
+quiet_rss; rss1=$QUIET_RSS; parts1=$(rss_parts)
+echo "VmRSS: $rss0 kB after the warm-up ($parts0), $rss1 kB after the soak ($parts1)"
 exec 7>&-
 wait $SSE || true
 SSE=
