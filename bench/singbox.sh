@@ -14,7 +14,7 @@
 # elsewhere: s-ui cannot be installed here). Prints figures; asserts nothing.
 # Then a user added through the API with SB_POST_N users per inbound
 # (default "1000 10000"; auto_apply off: the commit alone), median and max
-# of 30 POSTs. SB_BENCH_N: the user counts (default "1000 10000");
+# of 30 POSTs. SB_BENCH_N: the user counts (default "1000 10000"; "" none);
 # SB_BENCH_WRK_SECONDS=5; SB_STACK_N="" leaves the stack out, SB_POST_N="" the POSTs;
 # SB_BENCH_SMAPS=DIR copies both processes' /proc/PID/smaps there after the stack's samples,
 # and the stack's server log (stack.log) when the bench ends.
@@ -53,7 +53,7 @@ state() { # N EXTRA_VLESS EXTRA_SS
   [ -n "$3" ] && echo "        {name: $3},"
   echo "      ]}"
 }
-for n in ${SB_BENCH_N:-1000 10000}; do
+for n in ${SB_BENCH_N-1000 10000}; do
   rm -rf "$T/data"
   a() { ip netns exec "$NS" "$ATLAS_BIN" --data "$T/data" "$@"; }
   state "$n" "" "" > "$T/s.yaml"; a import "$T/s.yaml" > /dev/null
