@@ -252,6 +252,11 @@ static int decode_obj(const struct schema *s, json_t *obj, void *p, const char *
 
 		if (field)
 			snprintf(field, fieldlen, "%s", path);
+		if (!f && !prefix && !strcmp(key, "status")) {
+			/* the live status a GET adds: a body read and sent back keeps it */
+			free(path);
+			continue;
+		}
 		if (!f) {
 			json_t *k = json_string(key);
 			char *t = value_text(k ? k : json_null());

@@ -33,6 +33,13 @@ api_expect 409 'exists already' -X POST "$U/wireguard/interfaces/ata5/peers" -d 
 api_expect 409 'not managed' -X POST "$U/openvpn/clients" -d '{"name":"bob"}'
 ok "malformed, mistyped and unknown fields refused with the field named"
 
+# A GET's body, edited and sent back (its live status with it), is taken.
+api -fsS "$U/wireguard/interfaces/ata5/peers/alice" | jq '.note = "sent back"' > "$T/alice.json"
+jq -e 'has("status")' "$T/alice.json" > /dev/null || fail "the peer's GET has no status to send back"
+api_expect 200 '"note":"sent back"' -X PATCH "$U/wireguard/interfaces/ata5/peers/alice" --data-binary @"$T/alice.json"
+gen=$(api "$U/status" | jq .generation)
+ok "a peer's GET body with a changed note, sent back as a PATCH: 200"
+
 # Hostile names in bodies: 422 naming the value; nothing stored.
 for name in '../../etc/passwd' 'a\"b' '<script>alert(1)</script>' 'a;reboot' '$(id)' '`id`' \
             'a\nb' 'UPPER' 'a b' '' "$(printf 'x%.0s' $(seq 64))" '-lead' '.hidden' 'é'; do
