@@ -379,6 +379,8 @@ int events_subscribe(struct events *e, struct req *r, json_t *status);
 struct usage_book;
 struct usage_book *usage_book_new(const char *datadir, struct atlas_err *err);
 void usage_book_free(struct usage_book *b);
+/* How many ticks so far read or wrote the book's store (the ticker's sign of SQLite use). */
+unsigned long usage_book_store_ticks(const struct usage_book *b);
 int usage_book_tick(struct usage_book *b, const struct atlas_state *st, int64_t gen,
 		    json_t *live, const struct live_wg *lw, time_t now, struct events *ev);
 

@@ -26,9 +26,10 @@
  * follows a library's load (libcurl, which sing-box's status loads, starts
  * OpenSSL) or one-off work (proc_note_one_off: a login's password hash
  * touches 1.6 MB of libcrypto's pages, a new token's HMAC 1.3 MB), after
- * use (requests answered or runs made since the last drop, and none during
- * a whole tick: the code of what the panel asked for, SQLite's compiler for
- * the history and usage queries), and every DROP_SECONDS: what the server
+ * use (requests answered, runs made or the usage book's store read or
+ * written since the last drop, and none of them during a whole tick: the
+ * code of what the panel asked for, SQLite's compiler for the history and
+ * usage queries), and every DROP_SECONDS: what the server
  * still runs faults its pages back in from the page cache
  * (docs/performance.md, "File-backed pages").
  */
@@ -55,15 +56,18 @@ struct ticker {
 	unsigned long long work_seen;  /* the same at the tick before */
 };
 
-/* Requests answered and loop runs made so far: what the server did besides its ticks. */
-static unsigned long long work_done(struct app *a)
+/*
+ * Requests answered, loop runs made and ticks whose usage book used its
+ * store so far: what ran besides an idle tick's own code.
+ */
+static unsigned long long work_done(const struct ticker *t)
 {
 	unsigned long long n;
 
-	pthread_mutex_lock(&a->async_mu);
-	n = a->served;
-	pthread_mutex_unlock(&a->async_mu);
-	return n + (unsigned long long)loop_passes(a->loop);
+	pthread_mutex_lock(&t->app->async_mu);
+	n = t->app->served;
+	pthread_mutex_unlock(&t->app->async_mu);
+	return n + (unsigned long long)loop_passes(t->app->loop) + usage_book_store_ticks(t->usage);
 }
 
 /*
@@ -196,8 +200,15 @@ static void tick(struct ticker *t)
 				 loop_status_down(st, live, what, sizeof(what)) ? what : NULL);
 	}
 	lw = live_wg_from_json(json_object_get(live, "wireguard"));
-	/* accounting, and the loop at once when someone crossed a quota or came back */
-	if (st && t->usage && usage_book_tick(t->usage, st, gen, live, lw, time(NULL), a->events))
+	/*
+	 * accounting, and the loop at once when someone crossed a quota or came
+	 * back; not beside the loop's first run (for at most SETTLE_TICKS): a
+	 * first apply of 10,000 peers and the book's first entries for them
+	 * (1.3 MB) were the start-up's peak together. Counters are totals: the
+	 * first tick after it counts what came meanwhile.
+	 */
+	if (st && t->usage && (loop_passes(a->loop) > 0 || t->ticks >= SETTLE_TICKS) &&
+	    usage_book_tick(t->usage, st, gen, live, lw, time(NULL), a->events))
 		loop_wake(a->loop, "quota", 0);
 	json_object_del(live, "wireguard");
 	{
@@ -267,7 +278,7 @@ static void drop_file_pages(struct ticker *t)
 	 */
 	int loaded = t->dropped_ms && loads != t->loads && loads == t->loads_seen;
 	int one_off = t->dropped_ms && one_offs != t->one_offs;
-	unsigned long long work = work_done(t->app);
+	unsigned long long work = work_done(t);
 	/* used since the last drop, and quiet for a whole tick now */
 	int used = t->dropped_ms && work != t->work && work == t->work_seen;
 

@@ -38,6 +38,7 @@ struct usage_book {
 	int64_t store_gen;	/* store_generation() at the last read */
 	long long store_resets; /* usage_store_resets() at the last read */
 	struct store_stamp stamp;
+	unsigned long store_ticks; /* ticks that read or wrote the store */
 	struct usage_change *ch;
 	size_t nch, capch;
 };
@@ -64,6 +65,11 @@ void usage_book_free(struct usage_book *b)
 	json_decref(b->suspended);
 	free(b->ch);
 	free(b);
+}
+
+unsigned long usage_book_store_ticks(const struct usage_book *b)
+{
+	return b ? b->store_ticks : 0;
 }
 
 /* Appends an entry for engine/user (counters 0) when the sorted part of the view has none. */
@@ -299,6 +305,7 @@ int usage_book_tick(struct usage_book *b, const struct atlas_state *st, int64_t 
 	/* unmoved files, not written by this book since: nothing to read again */
 	if (store_stamp_moved(b->store, &b->stamp) || b->wrote || ++b->quiet >= USAGE_QUERY_TICKS) {
 		b->quiet = 0;
+		b->store_ticks++;
 		b->store_gen = store_generation(b->store);
 		b->store_resets = usage_store_resets(b->store);
 		b->ticks++;
@@ -325,6 +332,7 @@ int usage_book_tick(struct usage_book *b, const struct atlas_state *st, int64_t 
 	if (b->pruned_day != day)
 		prune = day - USAGE_DAYS_KEPT;
 	b->wrote = b->nch > 0 || prune > 0;
+	b->store_ticks += (unsigned long)b->wrote;
 	if (usage_store_commit(b->store, b->ch, b->nch, day, prune, &err) < 0) {
 		log_warn("usage: %s", err.msg);
 		/* what is in memory is ahead of the store: read it again next tick */
